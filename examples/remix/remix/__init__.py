@@ -1,0 +1,1 @@
+"""A tiny remix service: the scenario stateleak was built for."""

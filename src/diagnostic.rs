@@ -1,0 +1,49 @@
+//! What a rule reports: a [`Diagnostic`] with file ids and byte spans. The report stage turns it
+//! into lines and columns.
+
+use serde::Serialize;
+
+use crate::facts::Span;
+use crate::project::FileId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A place in a file with what happens there.
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the leak happens (the mutation).
+    pub primary: Label,
+    /// The other places of the story: the shared object's definition first.
+    pub related: Vec<Label>,
+    /// Why it leaks.
+    pub note: String,
+    /// How to fix it.
+    pub help: String,
+    /// Names that identify the finding independently of line numbers (class, attribute,
+    /// function); the report adds the code and the path.
+    pub identity: Vec<String>,
+}

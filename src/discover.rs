@@ -1,0 +1,106 @@
+//! Finding the Python files to analyse.
+
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+/// Folders never entered while walking (a file named explicitly is still checked).
+pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".stateleak_cache",
+    ".tox",
+    ".nox",
+];
+
+/// A path that could not be walked.
+#[derive(Debug, Clone)]
+pub struct DiscoveryError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+pub struct Discovered {
+    /// Sorted and without duplicates.
+    pub files: Vec<PathBuf>,
+    pub errors: Vec<DiscoveryError>,
+}
+
+/// Walks `paths`, honouring `.gitignore` and `.ignore`, and returns the `.py` files below them.
+pub fn discover(paths: &[PathBuf]) -> Discovered {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let metadata = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(DiscoveryError {
+                    path: path.clone(),
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if !metadata.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let walker = WalkBuilder::new(path)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(|entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !(is_dir
+                    && entry.depth() > 0
+                    && is_excluded_dir(entry.file_name().to_string_lossy().as_ref()))
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file && is_python(entry.path()) {
+                        files.push(entry.into_path());
+                    }
+                }
+                Err(e) => errors.push(DiscoveryError {
+                    path: error_path(&e).unwrap_or_else(|| path.clone()),
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Discovered { files, errors }
+}
+
+fn is_excluded_dir(name: &str) -> bool {
+    DEFAULT_EXCLUDED_DIRS.contains(&name)
+}
+
+fn is_python(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "py")
+}
+
+fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}

@@ -1,0 +1,227 @@
+//! The project link: joins the per-file facts into one program.
+//!
+//! It names modules from paths ([`modules`]), resolves names through imports across modules
+//! ([`resolve`]) and builds the class hierarchy with method-resolution order ([`hierarchy`]).
+//! Rules query a [`Project`]; they never see syntax.
+
+mod hierarchy;
+mod modules;
+mod resolve;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
+
+pub use hierarchy::MroEntry;
+pub use resolve::Resolved;
+
+/// Index of a file in [`Project::files`].
+pub type FileId = u32;
+
+/// A class anywhere in the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId(pub u32);
+
+/// A function anywhere in the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId(pub u32);
+
+/// One analysed Python file.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// Dotted module name (`remix.pattern`); `__init__.py` files are named after their package.
+    pub module: Name,
+    /// Further names the file is importable as (relative to a root given on the command line).
+    pub aliases: Vec<Name>,
+    pub is_package: bool,
+    pub facts: FileFacts,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    pub files: Vec<SourceFile>,
+    /// Module name to file; a file may be known under more than one name (see [`modules`]).
+    modules: HashMap<Name, FileId>,
+    /// Top-level names of each module.
+    scopes: Vec<HashMap<Name, resolve::Symbol>>,
+    classes: Vec<(FileId, ClassIdx)>,
+    class_base: Vec<u32>,
+    functions: Vec<(FileId, FuncIdx)>,
+    function_base: Vec<u32>,
+    hierarchy: hierarchy::Hierarchy,
+}
+
+/// One file's input to the link.
+pub struct LinkInput {
+    pub path: PathBuf,
+    pub facts: FileFacts,
+}
+
+impl Project {
+    /// Links the facts of every file. `roots` are the paths given on the command line (and
+    /// configured source roots): each is also a root for module names.
+    pub fn link(inputs: Vec<LinkInput>, roots: &[PathBuf]) -> Project {
+        let mut files = Vec::with_capacity(inputs.len());
+        let mut modules = HashMap::new();
+        for (id, input) in inputs.into_iter().enumerate() {
+            let naming = modules::module_names(&input.path, roots);
+            for alias in &naming.aliases {
+                modules.entry(alias.clone()).or_insert(id as FileId);
+            }
+            // The name from package structure wins over a root-relative alias of another file.
+            modules.insert(naming.module.clone(), id as FileId);
+            files.push(SourceFile {
+                path: input.path,
+                module: naming.module,
+                aliases: naming.aliases,
+                is_package: naming.is_package,
+                facts: input.facts,
+            });
+        }
+
+        let mut classes = Vec::new();
+        let mut class_base = Vec::with_capacity(files.len());
+        let mut functions = Vec::new();
+        let mut function_base = Vec::with_capacity(files.len());
+        for (id, file) in files.iter().enumerate() {
+            class_base.push(classes.len() as u32);
+            function_base.push(functions.len() as u32);
+            classes.extend((0..file.facts.classes.len() as u32).map(|c| (id as FileId, c)));
+            functions.extend((0..file.facts.functions.len() as u32).map(|f| (id as FileId, f)));
+        }
+
+        let mut project = Project {
+            scopes: Vec::new(),
+            files,
+            modules,
+            classes,
+            class_base,
+            functions,
+            function_base,
+            hierarchy: hierarchy::Hierarchy::default(),
+        };
+        project.scopes = (0..project.files.len() as FileId)
+            .map(|file| resolve::module_scope(&project, file))
+            .collect();
+        project.hierarchy = hierarchy::Hierarchy::build(&project);
+        project
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id as usize]
+    }
+
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.files[id as usize].path
+    }
+
+    pub fn module_file(&self, module: &str) -> Option<FileId> {
+        self.modules.get(module).copied()
+    }
+
+    pub fn class_id(&self, file: FileId, class: ClassIdx) -> ClassId {
+        ClassId(self.class_base[file as usize] + class)
+    }
+
+    pub fn function_id(&self, file: FileId, function: FuncIdx) -> FuncId {
+        FuncId(self.function_base[file as usize] + function)
+    }
+
+    pub fn class(&self, id: ClassId) -> (FileId, &ClassFacts) {
+        let (file, idx) = self.classes[id.0 as usize];
+        (file, &self.files[file as usize].facts.classes[idx as usize])
+    }
+
+    pub fn function(&self, id: FuncId) -> (FileId, &FunctionFacts) {
+        let (file, idx) = self.functions[id.0 as usize];
+        (
+            file,
+            &self.files[file as usize].facts.functions[idx as usize],
+        )
+    }
+
+    pub fn class_ids(&self) -> impl Iterator<Item = ClassId> + '_ {
+        (0..self.classes.len() as u32).map(ClassId)
+    }
+
+    /// The class whose method `function` is, looking out through nested functions.
+    pub fn method_class(&self, file: FileId, function: FuncIdx) -> Option<ClassId> {
+        let functions = &self.files[file as usize].facts.functions;
+        let mut current = &functions[function as usize];
+        loop {
+            if let Some(class) = current.class {
+                return Some(self.class_id(file, class));
+            }
+            current = &functions[current.parent? as usize];
+        }
+    }
+
+    /// The outermost method or function enclosing `function` (itself when not nested).
+    pub fn outermost_function(&self, file: FileId, function: FuncIdx) -> FuncIdx {
+        let functions = &self.files[file as usize].facts.functions;
+        let mut current = function;
+        while let Some(parent) = functions[current as usize].parent {
+            current = parent;
+        }
+        current
+    }
+
+    /// Resolves a dotted name as written in `file` (inside `function`, when given).
+    pub fn resolve(&self, file: FileId, function: Option<FuncIdx>, dotted: &str) -> Resolved {
+        resolve::resolve_name(self, file, function, dotted)
+    }
+
+    /// Whether `dotted`, written in `file`, names one of the fully qualified `names`.
+    pub fn resolves_to_any(
+        &self,
+        file: FileId,
+        function: Option<FuncIdx>,
+        dotted: &str,
+        names: &[&str],
+    ) -> bool {
+        match self.resolve(file, function, dotted) {
+            Resolved::External(q) => names.contains(&q.as_str()),
+            _ => false,
+        }
+    }
+
+    /// The method-resolution order of `class`, starting with the class itself.
+    pub fn mro(&self, class: ClassId) -> &[MroEntry] {
+        self.hierarchy.mro(class)
+    }
+
+    /// Every class that has `class` in its MRO, `class` excluded, in id order.
+    pub fn descendants(&self, class: ClassId) -> Vec<ClassId> {
+        self.hierarchy.descendants(class)
+    }
+
+    /// Whether the MRO of `class` contains one of the external classes `names`.
+    pub fn inherits_external(&self, class: ClassId, names: &[&str]) -> bool {
+        self.mro(class)
+            .iter()
+            .any(|entry| matches!(entry, MroEntry::External(q) if names.contains(&q.as_str())))
+    }
+
+    /// Finds the class-level binding `name` that an instance of `class` sees: the last binding of
+    /// that name in the first class of the MRO that has one.
+    pub fn lookup_class_attribute(
+        &self,
+        class: ClassId,
+        name: &str,
+    ) -> Option<(ClassId, &Binding)> {
+        self.mro(class).iter().find_map(|entry| {
+            let MroEntry::Class(id) = entry else {
+                return None;
+            };
+            let (_, facts) = self.class(*id);
+            facts
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.name == name)
+                .map(|b| (*id, b))
+        })
+    }
+}

@@ -1,0 +1,219 @@
+//! Name resolution across modules: from a dotted name as written in a file to the class, function,
+//! module or global it denotes, following imports (re-exports included) inside the analysed tree.
+//! Names that leave the tree stay known by their qualified name (`django.views.generic.View`).
+
+use std::collections::HashMap;
+
+use crate::facts::{FuncIdx, ImportTarget, Name};
+use crate::knowledge;
+
+use super::{ClassId, FileId, FuncId, Project};
+
+/// What a name denotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Class(ClassId),
+    Function(FuncId),
+    Module(FileId),
+    /// A module-level variable: the file and the index of its last binding in
+    /// [`crate::facts::FileFacts::globals`].
+    Global(FileId, u32),
+    /// Something outside the analysed tree, by its qualified name (`builtins.dict`).
+    External(Name),
+    Unknown,
+}
+
+/// A top-level name of a module.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Symbol {
+    Class(u32),
+    Function(u32),
+    Global(u32),
+    Import(u32),
+}
+
+/// Re-export chains longer than this are cut (they are cycles in practice).
+const MAX_HOPS: u32 = 16;
+
+pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Symbol> {
+    let facts = &project.files[file as usize].facts;
+    let mut scope = HashMap::new();
+    // Later kinds overwrite earlier ones: a definition beats an import beats an assignment.
+    for (i, binding) in facts.globals.iter().enumerate() {
+        scope.insert(binding.name.clone(), Symbol::Global(i as u32));
+    }
+    for (i, import) in facts.imports.iter().enumerate() {
+        if import.function.is_none() {
+            scope.insert(import.binding.clone(), Symbol::Import(i as u32));
+        }
+    }
+    for (i, function) in facts.functions.iter().enumerate() {
+        if function.class.is_none() && function.parent.is_none() {
+            scope.insert(function.name.clone(), Symbol::Function(i as u32));
+        }
+    }
+    for (i, class) in facts.classes.iter().enumerate() {
+        if !class.in_function && !class.qualname.contains('.') {
+            scope.insert(class.name.clone(), Symbol::Class(i as u32));
+        }
+    }
+    scope
+}
+
+pub(super) fn resolve_name(
+    project: &Project,
+    file: FileId,
+    function: Option<FuncIdx>,
+    dotted: &str,
+) -> Resolved {
+    resolve_in(project, file, function, dotted, 0)
+}
+
+fn resolve_in(
+    project: &Project,
+    file: FileId,
+    function: Option<FuncIdx>,
+    dotted: &str,
+    hops: u32,
+) -> Resolved {
+    if hops > MAX_HOPS {
+        return Resolved::Unknown;
+    }
+    let (head, rest) = match dotted.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (dotted, None),
+    };
+    let facts = &project.files[file as usize].facts;
+
+    // Imports inside the function (or the functions around it) come first.
+    let mut current = function;
+    while let Some(f) = current {
+        if let Some(import) = facts
+            .imports
+            .iter()
+            .rev()
+            .find(|i| i.function == Some(f) && i.binding == head)
+        {
+            return follow_import(project, file, &import.target, rest, hops);
+        }
+        current = facts.functions[f as usize].parent;
+    }
+
+    let Some(symbol) = project.scopes[file as usize].get(head).copied() else {
+        if rest.is_none() && knowledge::BUILTINS.contains(&head) {
+            return Resolved::External(format!("builtins.{head}").into());
+        }
+        return Resolved::Unknown;
+    };
+    match symbol {
+        Symbol::Import(i) => {
+            follow_import(project, file, &facts.imports[i as usize].target, rest, hops)
+        }
+        Symbol::Class(c) => match rest {
+            None => Resolved::Class(project.class_id(file, c)),
+            Some(rest) => {
+                let qualname = format!("{}.{rest}", facts.classes[c as usize].qualname);
+                match facts.classes.iter().position(|k| k.qualname == qualname) {
+                    Some(nested) => Resolved::Class(project.class_id(file, nested as u32)),
+                    None => Resolved::Unknown,
+                }
+            }
+        },
+        Symbol::Function(f) if rest.is_none() => Resolved::Function(project.function_id(file, f)),
+        Symbol::Global(last) if rest.is_none() => Resolved::Global(file, last),
+        _ => Resolved::Unknown,
+    }
+}
+
+fn follow_import(
+    project: &Project,
+    file: FileId,
+    target: &ImportTarget,
+    rest: Option<&str>,
+    hops: u32,
+) -> Resolved {
+    let qualified = match target {
+        ImportTarget::Module(module) => module.to_string(),
+        ImportTarget::Member {
+            level,
+            module,
+            name,
+        } => {
+            let base = match absolute_module(project, file, *level, module.as_deref()) {
+                Some(base) => base,
+                None => return Resolved::Unknown,
+            };
+            if base.is_empty() {
+                name.to_string()
+            } else {
+                format!("{base}.{name}")
+            }
+        }
+    };
+    let qualified = match rest {
+        Some(rest) => format!("{qualified}.{rest}"),
+        None => qualified,
+    };
+    resolve_qualified(project, &qualified, hops + 1)
+}
+
+/// The absolute module a `from` import with `level` dots names. A file known by several names
+/// (a namespace package under a root given on the command line) uses the first name under which
+/// the import stays inside a package.
+fn absolute_module(
+    project: &Project,
+    file: FileId,
+    level: u32,
+    module: Option<&str>,
+) -> Option<String> {
+    if level == 0 {
+        return module.map(str::to_string);
+    }
+    let source = &project.files[file as usize];
+    std::iter::once(&source.module)
+        .chain(source.aliases.iter())
+        .find_map(|name| {
+            let mut package: Vec<&str> = name.split('.').collect();
+            if !source.is_package {
+                package.pop();
+            }
+            for _ in 1..level {
+                package.pop()?;
+            }
+            // "attempted relative import with no known parent package": try the next name.
+            if package.is_empty() {
+                return None;
+            }
+            let mut out = package.join(".");
+            if let Some(module) = module {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(module);
+            }
+            Some(out)
+        })
+}
+
+/// Resolves a fully qualified name: the longest prefix that is a module of the tree, then names
+/// inside it. A name with no module of the tree as prefix is external.
+pub(super) fn resolve_qualified(project: &Project, qualified: &str, hops: u32) -> Resolved {
+    if hops > MAX_HOPS {
+        return Resolved::Unknown;
+    }
+    let mut split = qualified.len();
+    loop {
+        let prefix = &qualified[..split];
+        if let Some(file) = project.module_file(prefix) {
+            if split == qualified.len() {
+                return Resolved::Module(file);
+            }
+            let rest = &qualified[split + 1..];
+            return resolve_in(project, file, None, rest, hops + 1);
+        }
+        match prefix.rfind('.') {
+            Some(dot) => split = dot,
+            None => return Resolved::External(qualified.into()),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The JSON output: one stable document (schema version 1, described in the README).
+
+use serde::Serialize;
+
+use crate::check::CheckResult;
+
+use super::{PathDisplay, fingerprint};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    path: String,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    related: Vec<Related<'a>>,
+    fingerprint: String,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    path: String,
+    line: u32,
+    column: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonError {
+    path: String,
+    line: Option<u32>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    findings: usize,
+    errors: usize,
+}
+
+pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
+    let document = Document {
+        version: 1,
+        findings: result
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                code: f.code,
+                severity: f.severity.as_str(),
+                message: &f.message,
+                path: paths.show(&f.primary.path),
+                line: f.primary.line,
+                column: f.primary.column,
+                end_line: f.primary.end_line,
+                end_column: f.primary.end_column,
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| Related {
+                        path: paths.show(&r.path),
+                        line: r.line,
+                        column: r.column,
+                        message: &r.message,
+                    })
+                    .collect(),
+                fingerprint: fingerprint(f, paths),
+            })
+            .collect(),
+        errors: result
+            .errors
+            .iter()
+            .map(|e| JsonError {
+                path: paths.show(&e.path),
+                line: e.line,
+                message: e.message.clone(),
+            })
+            .collect(),
+        summary: Summary {
+            files: result.files_checked,
+            findings: result.findings.len(),
+            errors: result.errors.len(),
+        },
+    };
+    let mut out = serde_json::to_string_pretty(&document).expect("the document serialises");
+    out.push('\n');
+    out
+}

@@ -1,0 +1,111 @@
+//! The default output: each finding as a story in the style of rustc, with the places it names.
+
+use annotate_snippets::{Level, Message, Renderer, Snippet};
+
+use crate::check::{CheckResult, Finding, Location};
+use crate::diagnostic::Severity;
+use crate::source::LineIndex;
+
+use super::PathDisplay;
+
+pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for finding in &result.findings {
+        out.push_str(&render_finding(finding, result, paths, &renderer));
+        out.push_str("\n\n");
+    }
+    for error in &result.errors {
+        let location = match error.line {
+            Some(line) => format!("{}:{line}", paths.show(&error.path)),
+            None => paths.show(&error.path),
+        };
+        out.push_str(&format!("error: {location}: {}\n", error.message));
+    }
+    out
+}
+
+/// The lines a group of labels in one file covers, and the labels.
+struct FileGroup<'a> {
+    path: String,
+    labels: Vec<(&'a Location, bool)>,
+}
+
+fn render_finding(
+    finding: &Finding,
+    result: &CheckResult,
+    paths: &PathDisplay,
+    renderer: &Renderer,
+) -> String {
+    let mut groups: Vec<FileGroup<'_>> = Vec::new();
+    let all =
+        std::iter::once((&finding.primary, true)).chain(finding.related.iter().map(|r| (r, false)));
+    for (location, primary) in all {
+        let path = paths.show(&location.path);
+        match groups.iter_mut().find(|g| g.path == path) {
+            Some(group) => group.labels.push((location, primary)),
+            None => groups.push(FileGroup {
+                path,
+                labels: vec![(location, primary)],
+            }),
+        }
+    }
+
+    // Snippets borrow their text; build the excerpts first.
+    type Excerpt<'a> = (String, usize, Vec<(std::ops::Range<usize>, &'a str, bool)>);
+    let excerpts: Vec<Option<Excerpt<'_>>> = groups
+        .iter()
+        .map(|group| {
+            let text = result.sources.get(&group.labels[0].0.path)?;
+            let index = LineIndex::new(text);
+            let first = group.labels.iter().map(|(l, _)| l.line).min()?;
+            let last = group.labels.iter().map(|(l, _)| l.end_line).max()?;
+            let (start, _) = index.line_range(text, first);
+            let (_, end) = index.line_range(text, last);
+            let excerpt = text[start..end].to_string();
+            let annotations = group
+                .labels
+                .iter()
+                .map(|(l, primary)| {
+                    let from = (l.start as usize).clamp(start, end) - start;
+                    let to = (l.end as usize).clamp(start, end) - start;
+                    (from..to.max(from), l.message.as_str(), *primary)
+                })
+                .collect();
+            Some((excerpt, first as usize, annotations))
+        })
+        .collect();
+
+    let title_level = match finding.severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+    };
+    let mut message: Message<'_> = title_level.title(&finding.message).id(finding.code);
+    for (group, excerpt) in groups.iter().zip(&excerpts) {
+        let Some((excerpt, line_start, annotations)) = excerpt else {
+            continue;
+        };
+        let mut snippet = Snippet::source(excerpt)
+            .line_start(*line_start)
+            .origin(&group.path)
+            .fold(true);
+        for (range, label, primary) in annotations {
+            // In annotate-snippets, error spans underline with `^` and warning spans with `-`, both unprefixed.
+            let level = if *primary {
+                Level::Error
+            } else {
+                Level::Warning
+            };
+            snippet = snippet.annotation(level.span(range.clone()).label(label));
+        }
+        message = message.snippet(snippet);
+    }
+    message = message
+        .footer(Level::Note.title(&finding.note))
+        .footer(Level::Help.title(&finding.help));
+    renderer.render(message).to_string()
+}

@@ -1,0 +1,1060 @@
+//! Walks one module's syntax tree once and records its [`FileFacts`].
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::facts::{
+    AccessPath, AttributeAssignment, Binding, ClassFacts, ClassIdx, ContainerKind, Decorator,
+    FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, Mutation, MutationKind,
+    Name, Param, Root, Span, TypedLocal, Value,
+};
+use crate::knowledge;
+
+use super::MAX_WALK_DEPTH;
+
+/// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
+/// nests deeper than [`MAX_WALK_DEPTH`].
+pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
+    let mut extractor = Extractor {
+        facts: FileFacts::default(),
+        scopes: vec![Scope::Module],
+        depth: 0,
+        hit_depth_limit: false,
+    };
+    for stmt in &module.body {
+        extractor.visit_stmt(stmt);
+    }
+    (extractor.facts, extractor.hit_depth_limit)
+}
+
+fn span(range: TextRange) -> Span {
+    Span::new(range.start().to_u32(), range.end().to_u32())
+}
+
+enum Scope {
+    Module,
+    Class(ClassIdx),
+    Function(FunctionScope),
+}
+
+struct FunctionScope {
+    idx: FuncIdx,
+    /// The name of the instance parameter, in instance methods and functions nested in them.
+    self_name: Option<Name>,
+    /// The name that refers to the class: a classmethod's first parameter.
+    cls_name: Option<Name>,
+    /// Names bound in the function (parameters included), minus `global`/`nonlocal` ones.
+    locals: HashSet<Name>,
+    /// Locals that currently refer to a part of a shared object: `c = self.x`.
+    aliases: HashMap<Name, LocalAlias>,
+    /// How often each local is assigned, and the class it was constructed from the first time.
+    constructed: HashMap<Name, (u32, Option<Name>)>,
+}
+
+#[derive(Clone)]
+struct LocalAlias {
+    path: AccessPath,
+    nested: bool,
+    span: Span,
+}
+
+struct Extractor {
+    facts: FileFacts,
+    scopes: Vec<Scope>,
+    depth: u32,
+    hit_depth_limit: bool,
+}
+
+/// Where an expression leads: the object it denotes, whether that is an element inside it, and the
+/// local alias it went through.
+struct Resolved {
+    path: AccessPath,
+    nested: bool,
+    alias: Option<Span>,
+}
+
+impl Extractor {
+    fn function_scope(&self) -> Option<&FunctionScope> {
+        match self.scopes.last() {
+            Some(Scope::Function(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn function_scope_mut(&mut self) -> Option<&mut FunctionScope> {
+        match self.scopes.last_mut() {
+            Some(Scope::Function(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn current_function(&self) -> Option<FuncIdx> {
+        self.function_scope().map(|f| f.idx)
+    }
+
+    /// Guards recursion: returns false (and records the skipped range once) past the depth limit.
+    fn enter(&mut self, range: TextRange) -> bool {
+        if self.depth >= MAX_WALK_DEPTH {
+            if !self.hit_depth_limit {
+                self.facts.truncated.push((
+                    span(range),
+                    format!("code nests more than {MAX_WALK_DEPTH} levels deep; the part below was not analysed")
+                        .into(),
+                ));
+            }
+            self.hit_depth_limit = true;
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    // ----- definitions -------------------------------------------------------------------------
+
+    fn visit_class(&mut self, class: &ast::StmtClassDef) {
+        let (qualname, in_function) = self.qualify(class.name.as_str());
+        let mut bases = Vec::new();
+        let mut metaclass = None;
+        if let Some(arguments) = &class.arguments {
+            for base in arguments.args.iter() {
+                let base = match base {
+                    Expr::Subscript(sub) => &*sub.value,
+                    other => other,
+                };
+                bases.push(dotted_name(base));
+            }
+            for keyword in arguments.keywords.iter() {
+                if keyword
+                    .arg
+                    .as_ref()
+                    .is_some_and(|a| a.as_str() == "metaclass")
+                {
+                    metaclass = dotted_name(&keyword.value);
+                }
+            }
+        }
+        let idx = self.facts.classes.len() as ClassIdx;
+        self.facts.classes.push(ClassFacts {
+            name: class.name.as_str().into(),
+            qualname,
+            bases,
+            metaclass,
+            decorators: decorators(&class.decorator_list),
+            bindings: Vec::new(),
+            in_function,
+            span: span(class.name.range),
+        });
+        if let Some(arguments) = &class.arguments {
+            // Base expressions run in the enclosing scope.
+            self.visit_arguments(arguments);
+        }
+        self.scopes.push(Scope::Class(idx));
+        for stmt in &class.body {
+            self.visit_stmt(stmt);
+        }
+        self.scopes.pop();
+    }
+
+    /// The qualified name of a definition named `name` in the current scope, and whether it is
+    /// inside a function.
+    fn qualify(&self, name: &str) -> (Name, bool) {
+        let mut in_function = false;
+        let prefix = match self.scopes.last() {
+            Some(Scope::Class(c)) => Some(self.facts.classes[*c as usize].qualname.clone()),
+            Some(Scope::Function(f)) => {
+                in_function = true;
+                Some(self.facts.functions[f.idx as usize].qualname.clone())
+            }
+            _ => None,
+        };
+        if let Some(Scope::Class(c)) = self.scopes.last() {
+            in_function = self.facts.classes[*c as usize].in_function;
+        }
+        let qualname = match prefix {
+            Some(p) => format!("{p}.{name}").into(),
+            None => name.into(),
+        };
+        (qualname, in_function)
+    }
+
+    fn visit_function(&mut self, function: &ast::StmtFunctionDef) {
+        for decorator in &function.decorator_list {
+            self.visit_expr(&decorator.expression);
+        }
+        let decorators = decorators(&function.decorator_list);
+        let (qualname, _) = self.qualify(function.name.as_str());
+        let enclosing_class = match self.scopes.last() {
+            Some(Scope::Class(c)) => Some(*c),
+            _ => None,
+        };
+        let parent = self.current_function();
+        let kind = if enclosing_class.is_some() {
+            method_kind(function.name.as_str(), &decorators)
+        } else if parent.is_some() {
+            FunctionKind::Nested
+        } else {
+            FunctionKind::Module
+        };
+
+        let parameters = &function.parameters;
+        let mut params = Vec::new();
+        for p in parameters.posonlyargs.iter().chain(parameters.args.iter()) {
+            params.push(self.param(&p.parameter, p.default.as_deref()));
+        }
+        if let Some(p) = &parameters.vararg {
+            params.push(self.param(p, None));
+        }
+        for p in parameters.kwonlyargs.iter() {
+            params.push(self.param(&p.parameter, p.default.as_deref()));
+        }
+        if let Some(p) = &parameters.kwarg {
+            params.push(self.param(p, None));
+        }
+        // Defaults and annotations are evaluated once, where the function is defined.
+        for p in parameters.iter_non_variadic_params() {
+            if let Some(default) = &p.default {
+                self.visit_expr(default);
+            }
+        }
+
+        let first = params.first().map(|p| p.name.clone());
+        let (mut self_name, mut cls_name) = match kind {
+            FunctionKind::Instance => (first, None),
+            FunctionKind::ClassMethod => (None, first),
+            FunctionKind::StaticMethod | FunctionKind::Module => (None, None),
+            FunctionKind::Nested => match self.function_scope() {
+                Some(outer) => (outer.self_name.clone(), outer.cls_name.clone()),
+                None => (None, None),
+            },
+        };
+
+        let mut locals: HashSet<Name> = params.iter().map(|p| p.name.clone()).collect();
+        let mut declared_outside = HashSet::new();
+        collect_bindings(&function.body, &mut locals, &mut declared_outside);
+        for name in &declared_outside {
+            locals.remove(name);
+        }
+        if kind == FunctionKind::Nested {
+            // A nested function that rebinds `self` no longer sees the method's instance.
+            if self_name.as_ref().is_some_and(|n| locals.contains(n)) {
+                self_name = None;
+            }
+            if cls_name.as_ref().is_some_and(|n| locals.contains(n)) {
+                cls_name = None;
+            }
+        }
+
+        let typed_params: Vec<TypedLocal> = params
+            .iter()
+            .skip(usize::from(matches!(
+                kind,
+                FunctionKind::Instance | FunctionKind::ClassMethod
+            )))
+            .filter_map(|p| {
+                Some(TypedLocal {
+                    name: p.name.clone(),
+                    class: p.annotation.clone()?,
+                    exact: false,
+                })
+            })
+            .collect();
+
+        let idx = self.facts.functions.len() as FuncIdx;
+        self.facts.functions.push(FunctionFacts {
+            name: function.name.as_str().into(),
+            qualname,
+            kind,
+            class: enclosing_class,
+            parent,
+            is_async: function.is_async,
+            decorators,
+            params,
+            typed_locals: Vec::new(),
+            span: span(function.name.range),
+        });
+        self.scopes.push(Scope::Function(FunctionScope {
+            idx,
+            self_name,
+            cls_name,
+            locals,
+            aliases: HashMap::new(),
+            constructed: HashMap::new(),
+        }));
+        for stmt in &function.body {
+            self.visit_stmt(stmt);
+        }
+        let Some(Scope::Function(scope)) = self.scopes.pop() else {
+            unreachable!("function scope pushed above")
+        };
+        let mut typed_locals = typed_params;
+        let mut constructed: Vec<TypedLocal> = scope
+            .constructed
+            .into_iter()
+            .filter_map(|(name, (count, class))| {
+                let class = class.filter(|_| count == 1)?;
+                Some(TypedLocal {
+                    name,
+                    class,
+                    exact: true,
+                })
+            })
+            .filter(|local| !typed_locals.iter().any(|t| t.name == local.name))
+            .collect();
+        constructed.sort();
+        typed_locals.extend(constructed);
+        self.facts.functions[idx as usize].typed_locals = typed_locals;
+    }
+
+    fn param(&self, parameter: &ast::Parameter, default: Option<&Expr>) -> Param {
+        Param {
+            name: parameter.name.as_str().into(),
+            annotation: parameter.annotation.as_deref().and_then(annotated_class),
+            default: default.map(|d| self.classify(d)),
+            span: span(parameter.range),
+        }
+    }
+
+    fn visit_import(&mut self, stmt: &Stmt) {
+        let function = self.current_function();
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let full = alias.name.as_str();
+                    let (binding, module) = match &alias.asname {
+                        Some(asname) => (asname.as_str(), full),
+                        None => {
+                            let top = full.split('.').next().unwrap_or(full);
+                            (top, top)
+                        }
+                    };
+                    self.facts.imports.push(Import {
+                        binding: binding.into(),
+                        target: ImportTarget::Module(module.into()),
+                        function,
+                        span: span(alias.range),
+                    });
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    if alias.name.as_str() == "*" {
+                        continue;
+                    }
+                    let binding = alias.asname.as_ref().unwrap_or(&alias.name);
+                    self.facts.imports.push(Import {
+                        binding: binding.as_str().into(),
+                        target: ImportTarget::Member {
+                            level: import.level,
+                            module: import.module.as_ref().map(|m| m.as_str().into()),
+                            name: alias.name.as_str().into(),
+                        },
+                        function,
+                        span: span(alias.range),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A `name = value` (or annotated) binding at module or class level.
+    fn record_binding(
+        &mut self,
+        target: &Expr,
+        annotation: Option<&Expr>,
+        value: Option<&Expr>,
+        stmt: TextRange,
+    ) {
+        let Expr::Name(name) = target else { return };
+        let binding = Binding {
+            name: name.id.as_str().into(),
+            value: value.map_or(Value::Other, |v| self.classify(v)),
+            annotation: annotation.and_then(outer_annotation_name),
+            span: span(stmt),
+        };
+        match self.scopes.last() {
+            Some(Scope::Class(c)) => self.facts.classes[*c as usize].bindings.push(binding),
+            Some(Scope::Module) => self.facts.globals.push(binding),
+            _ => {}
+        }
+    }
+
+    // ----- values and access paths -------------------------------------------------------------
+
+    /// What `expr` evaluates to, as far as sharing is concerned.
+    fn classify(&self, expr: &Expr) -> Value {
+        match expr {
+            Expr::List(_) | Expr::ListComp(_) => Value::Container(ContainerKind::List),
+            Expr::Dict(_) | Expr::DictComp(_) => Value::Container(ContainerKind::Dict),
+            Expr::Set(_) | Expr::SetComp(_) => Value::Container(ContainerKind::Set),
+            Expr::NoneLiteral(_) => Value::None,
+            Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::EllipsisLiteral(_)
+            | Expr::FString(_) => Value::Immutable,
+            Expr::Tuple(tuple) => {
+                if tuple
+                    .elts
+                    .iter()
+                    .all(|e| self.classify(e) == Value::Immutable)
+                {
+                    Value::Immutable
+                } else {
+                    Value::Other
+                }
+            }
+            Expr::Call(call) => {
+                if let Expr::Attribute(attribute) = &*call.func
+                    && knowledge::COPY_METHODS.contains(&attribute.attr.as_str())
+                    && call.arguments.args.is_empty()
+                {
+                    return Value::Copy;
+                }
+                match dotted_name(&call.func) {
+                    Some(callee) => Value::Call { callee },
+                    None => Value::Other,
+                }
+            }
+            Expr::Subscript(sub) if matches!(&*sub.slice, Expr::Slice(s) if s.lower.is_none() && s.upper.is_none()) => {
+                Value::Copy
+            }
+            Expr::BoolOp(bool_op) if bool_op.op == ast::BoolOp::Or => {
+                match bool_op.values.first() {
+                    Some(first) => match self.resolve(first, false) {
+                        Some(r) if !r.nested => Value::Alias(r.path),
+                        _ => Value::Other,
+                    },
+                    None => Value::Other,
+                }
+            }
+            Expr::Name(_) | Expr::Attribute(_) => match self.resolve(expr, false) {
+                Some(r) if !r.nested => Value::Alias(r.path),
+                _ => Value::Other,
+            },
+            _ => Value::Other,
+        }
+    }
+
+    /// What a name refers to in the current function, looking through enclosing functions (class
+    /// bodies do not enclose, as in Python).
+    fn root_of(&self, name: &str) -> Root {
+        if let Some(f) = self.function_scope() {
+            if f.self_name.as_deref() == Some(name) {
+                return Root::SelfParam;
+            }
+            if f.cls_name.as_deref() == Some(name) {
+                return Root::Class;
+            }
+        }
+        let bound_in_a_function = self.scopes.iter().rev().any(|scope| match scope {
+            Scope::Function(f) => f.locals.contains(name),
+            _ => false,
+        });
+        if bound_in_a_function {
+            Root::Local(name.into())
+        } else {
+            Root::Global(name.into())
+        }
+    }
+
+    /// The object `expr` denotes, when it is reached from a name through attributes, subscripts and
+    /// element getters. With `through_aliases`, a local alias stands for what it aliases.
+    fn resolve(&self, expr: &Expr, through_aliases: bool) -> Option<Resolved> {
+        match expr {
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                if through_aliases
+                    && let Some(alias) = self.function_scope().and_then(|f| f.aliases.get(id))
+                {
+                    return Some(Resolved {
+                        path: alias.path.clone(),
+                        nested: alias.nested,
+                        alias: Some(alias.span),
+                    });
+                }
+                Some(Resolved {
+                    path: AccessPath::new(self.root_of(id)),
+                    nested: false,
+                    alias: None,
+                })
+            }
+            Expr::Attribute(attribute) => {
+                let mut inner = self.resolve(&attribute.value, through_aliases)?;
+                if attribute.attr.as_str() == "__class__"
+                    && inner.path == AccessPath::new(Root::SelfParam)
+                {
+                    inner.path = AccessPath::new(Root::Class);
+                } else if !inner.nested {
+                    inner.path.attrs.push(attribute.attr.as_str().into());
+                }
+                Some(inner)
+            }
+            Expr::Subscript(sub) => {
+                let mut inner = self.resolve(&sub.value, through_aliases)?;
+                inner.nested = true;
+                Some(inner)
+            }
+            Expr::Call(call) => {
+                let args = &call.arguments.args;
+                match &*call.func {
+                    Expr::Name(f) if f.id.as_str() == "type" && args.len() == 1 => {
+                        let inner = self.resolve(&args[0], false)?;
+                        (inner.path == AccessPath::new(Root::SelfParam)).then(|| Resolved {
+                            path: AccessPath::new(Root::Class),
+                            nested: false,
+                            alias: None,
+                        })
+                    }
+                    Expr::Name(f)
+                        if f.id.as_str() == "getattr" && (2..=3).contains(&args.len()) =>
+                    {
+                        let Expr::StringLiteral(attr) = &args[1] else {
+                            return None;
+                        };
+                        let mut inner = self.resolve(&args[0], through_aliases)?;
+                        if !inner.nested {
+                            inner.path.attrs.push(attr.value.to_str().into());
+                        }
+                        Some(inner)
+                    }
+                    Expr::Attribute(method)
+                        if knowledge::ELEMENT_GETTERS.contains(&method.attr.as_str()) =>
+                    {
+                        let mut inner = self.resolve(&method.value, through_aliases)?;
+                        inner.nested = true;
+                        Some(inner)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    // ----- statements inside functions ---------------------------------------------------------
+
+    fn record_mutation(
+        &mut self,
+        object: &Expr,
+        kind: MutationKind,
+        range: TextRange,
+        nested: bool,
+    ) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        if let Some(resolved) = self.resolve(object, true) {
+            self.facts.mutations.push(Mutation {
+                function,
+                target: resolved.path,
+                kind,
+                span: span(range),
+                nested: nested || resolved.nested,
+                alias: resolved.alias,
+            });
+        }
+    }
+
+    /// An assignment target inside a function.
+    fn assign_target(&mut self, target: &Expr, value: Option<&Expr>) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        match target {
+            Expr::Subscript(sub) => {
+                let kind = if matches!(&*sub.slice, Expr::Slice(_)) {
+                    MutationKind::SliceAssign
+                } else {
+                    MutationKind::ItemAssign
+                };
+                self.record_mutation(&sub.value, kind, sub.range, false);
+            }
+            Expr::Attribute(attribute) => {
+                if let Some(resolved) = self.resolve(&attribute.value, true) {
+                    let value = value.map_or(Value::Other, |v| self.classify(v));
+                    if !resolved.path.attrs.is_empty()
+                        || resolved.nested
+                        || resolved.alias.is_some()
+                    {
+                        self.facts.mutations.push(Mutation {
+                            function,
+                            target: resolved.path.clone(),
+                            kind: MutationKind::AttributeAssign(attribute.attr.as_str().into()),
+                            span: span(attribute.range),
+                            nested: resolved.nested,
+                            alias: resolved.alias,
+                        });
+                    }
+                    if !resolved.nested {
+                        self.facts.attribute_assignments.push(AttributeAssignment {
+                            function,
+                            object: resolved.path,
+                            attr: attribute.attr.as_str().into(),
+                            value,
+                            span: span(attribute.range),
+                        });
+                    }
+                }
+            }
+            Expr::Name(name) => self.bind_local(name.id.as_str(), value, target.range()),
+            Expr::Tuple(tuple) => {
+                for element in &tuple.elts {
+                    self.assign_target(element, None);
+                }
+            }
+            Expr::List(list) => {
+                for element in &list.elts {
+                    self.assign_target(element, None);
+                }
+            }
+            Expr::Starred(starred) => self.assign_target(&starred.value, None),
+            _ => {}
+        }
+    }
+
+    /// `name = value` inside a function: tracks aliases of shared objects and constructed locals.
+    fn bind_local(&mut self, name: &str, value: Option<&Expr>, range: TextRange) {
+        let alias = value.and_then(|value| {
+            let aliased = match value {
+                Expr::BoolOp(b) if b.op == ast::BoolOp::Or => b.values.first()?,
+                other => other,
+            };
+            let resolved = self.resolve(aliased, true)?;
+            let is_shared = match &resolved.path.root {
+                Root::SelfParam | Root::Class | Root::Global(_) => true,
+                Root::Local(local) => local != name,
+            };
+            (is_shared
+                && (!resolved.path.attrs.is_empty()
+                    || resolved.nested
+                    || matches!(resolved.path.root, Root::Global(_))))
+            .then(|| LocalAlias {
+                path: resolved.path,
+                nested: resolved.nested,
+                span: resolved.alias.unwrap_or(span(range)),
+            })
+        });
+        let constructed_class = match value {
+            Some(Expr::Call(call)) => dotted_name(&call.func),
+            _ => None,
+        };
+        let Some(scope) = self.function_scope_mut() else {
+            return;
+        };
+        match alias {
+            Some(alias) => {
+                scope.aliases.insert(name.into(), alias);
+            }
+            None => {
+                scope.aliases.remove(name);
+            }
+        }
+        let entry = scope
+            .constructed
+            .entry(name.into())
+            .or_insert((0, constructed_class));
+        entry.0 += 1;
+    }
+
+    fn visit_function_stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Assign(assign) => {
+                self.visit_expr(&assign.value);
+                for target in &assign.targets {
+                    self.visit_target_parts(target);
+                    self.assign_target(target, Some(&assign.value));
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.visit_expr(value);
+                    self.visit_target_parts(&assign.target);
+                    self.assign_target(&assign.target, Some(value));
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                self.visit_expr(&assign.value);
+                self.visit_target_parts(&assign.target);
+                match &*assign.target {
+                    Expr::Subscript(sub) => {
+                        self.record_mutation(
+                            &sub.value,
+                            MutationKind::ItemAugAssign,
+                            sub.range,
+                            false,
+                        );
+                    }
+                    target @ (Expr::Attribute(_) | Expr::Name(_)) => {
+                        let operator: Name = format!("{}=", assign.op.as_str()).into();
+                        self.record_mutation(
+                            target,
+                            MutationKind::InPlaceOperator(operator),
+                            assign.range,
+                            false,
+                        );
+                        if let Expr::Attribute(attribute) = target
+                            && let Some(function) = self.current_function()
+                            && let Some(resolved) = self.resolve(&attribute.value, true)
+                            && !resolved.nested
+                        {
+                            self.facts.attribute_assignments.push(AttributeAssignment {
+                                function,
+                                object: resolved.path,
+                                attr: attribute.attr.as_str().into(),
+                                value: Value::Other,
+                                span: span(attribute.range),
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Stmt::Delete(delete) => {
+                for target in &delete.targets {
+                    self.visit_target_parts(target);
+                    match target {
+                        Expr::Subscript(sub) => self.record_mutation(
+                            &sub.value,
+                            MutationKind::ItemDelete,
+                            sub.range,
+                            false,
+                        ),
+                        Expr::Attribute(attribute) => {
+                            let kind =
+                                MutationKind::AttributeDelete(attribute.attr.as_str().into());
+                            if let Some(resolved) = self.resolve(&attribute.value, true)
+                                && (!resolved.path.attrs.is_empty() || resolved.nested)
+                            {
+                                self.record_mutation(
+                                    &attribute.value,
+                                    kind,
+                                    attribute.range,
+                                    false,
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Stmt::For(for_stmt) => {
+                self.visit_expr(&for_stmt.iter);
+                self.assign_target(&for_stmt.target, None);
+                for s in &for_stmt.body {
+                    self.visit_stmt(s);
+                }
+                for s in &for_stmt.orelse {
+                    self.visit_stmt(s);
+                }
+            }
+            Stmt::With(with) => {
+                for item in &with.items {
+                    self.visit_expr(&item.context_expr);
+                    if let Some(vars) = &item.optional_vars {
+                        self.assign_target(vars, None);
+                    }
+                }
+                for s in &with.body {
+                    self.visit_stmt(s);
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    /// Visits the expressions inside an assignment target (`self.x[key()]`), but not the target.
+    fn visit_target_parts(&mut self, target: &Expr) {
+        match target {
+            Expr::Subscript(sub) => {
+                self.visit_target_parts(&sub.value);
+                self.visit_expr(&sub.slice);
+            }
+            Expr::Attribute(attribute) => self.visit_target_parts(&attribute.value),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.visit_target_parts(e)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.visit_target_parts(e)),
+            Expr::Starred(s) => self.visit_target_parts(&s.value),
+            Expr::Name(_) => {}
+            other => self.visit_expr(other),
+        }
+    }
+
+    /// Whether a callee as written may be a function that mutates its first argument: its name is
+    /// one, or it is imported under another name from one. The link confirms it.
+    fn may_be_mutating_function(&self, callee: &str) -> bool {
+        if knowledge::is_mutating_function_name(callee) {
+            return true;
+        }
+        !callee.contains('.')
+            && self.facts.imports.iter().any(|import| {
+                import.binding == callee
+                    && matches!(&import.target, ImportTarget::Member { name, .. } if knowledge::is_mutating_function_name(name))
+            })
+    }
+
+    /// A call inside a function: a mutating method or a function that mutates its argument.
+    fn visit_call(&mut self, call: &ast::ExprCall) {
+        match &*call.func {
+            Expr::Attribute(method)
+                if knowledge::MUTATING_METHODS.contains(&method.attr.as_str()) =>
+            {
+                self.record_mutation(
+                    &method.value,
+                    MutationKind::Method(method.attr.as_str().into()),
+                    call.range(),
+                    false,
+                );
+            }
+            func => {
+                if let Some(callee) = dotted_name(func)
+                    && self.may_be_mutating_function(&callee)
+                    && let Some(first) = call.arguments.args.first()
+                {
+                    self.record_mutation(
+                        first,
+                        MutationKind::MutatingCall(callee),
+                        call.range(),
+                        false,
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Extractor {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if !self.enter(stmt.range()) {
+            return;
+        }
+        match stmt {
+            Stmt::ClassDef(class) => self.visit_class(class),
+            Stmt::FunctionDef(function) => self.visit_function(function),
+            Stmt::Import(_) | Stmt::ImportFrom(_) => self.visit_import(stmt),
+            _ if self.function_scope().is_some() => self.visit_function_stmt(stmt),
+            Stmt::Assign(assign) => {
+                self.visit_expr(&assign.value);
+                if let [target] = assign.targets.as_slice() {
+                    self.record_binding(target, None, Some(&assign.value), assign.range);
+                } else {
+                    for target in &assign.targets {
+                        self.record_binding(target, None, Some(&assign.value), assign.range);
+                    }
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.visit_expr(value);
+                }
+                self.record_binding(
+                    &assign.target,
+                    Some(&assign.annotation),
+                    assign.value.as_deref(),
+                    assign.range,
+                );
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+        self.leave();
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if !self.enter(expr.range()) {
+            return;
+        }
+        if let Expr::Call(call) = expr {
+            self.visit_call(call);
+        }
+        // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or
+        // globals still counts, so they are walked like the enclosing code.
+        visitor::walk_expr(self, expr);
+        self.leave();
+    }
+}
+
+fn method_kind(name: &str, decorators: &[Decorator]) -> FunctionKind {
+    let has = |wanted: &str| {
+        decorators
+            .iter()
+            .any(|d| d.name == wanted || d.name.rsplit('.').next() == Some(wanted))
+    };
+    if has("staticmethod") {
+        FunctionKind::StaticMethod
+    } else if has("classmethod")
+        || matches!(name, "__new__" | "__init_subclass__" | "__class_getitem__")
+    {
+        FunctionKind::ClassMethod
+    } else {
+        FunctionKind::Instance
+    }
+}
+
+fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
+    list.iter()
+        .filter_map(|d| {
+            let (expr, called) = match &d.expression {
+                Expr::Call(call) => (&*call.func, true),
+                other => (other, false),
+            };
+            Some(Decorator {
+                name: dotted_name(expr)?,
+                called,
+                span: span(d.range),
+            })
+        })
+        .collect()
+}
+
+/// `a.b.c` for a name or a chain of attributes on a name.
+pub(super) fn dotted_name(expr: &Expr) -> Option<Name> {
+    match expr {
+        Expr::Name(name) => Some(name.id.as_str().into()),
+        Expr::Attribute(attribute) => {
+            let mut out = dotted_name(&attribute.value)?;
+            out.push('.');
+            out.push_str(attribute.attr.as_str());
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// The outermost name of an annotation: `ClassVar` for `ClassVar[dict[str, int]]`.
+fn outer_annotation_name(annotation: &Expr) -> Option<Name> {
+    match annotation {
+        Expr::Subscript(sub) => dotted_name(&sub.value),
+        Expr::StringLiteral(s) => {
+            let text = s.value.to_str();
+            let head = text.split('[').next().unwrap_or(text).trim();
+            is_dotted_identifier(head).then(|| head.into())
+        }
+        other => dotted_name(other),
+    }
+}
+
+/// The class an annotation names, looking through `Optional[C]`, `C | None` and `"C"`.
+fn annotated_class(annotation: &Expr) -> Option<Name> {
+    match annotation {
+        Expr::Name(_) | Expr::Attribute(_) => dotted_name(annotation),
+        Expr::StringLiteral(s) => {
+            let text = s.value.to_str().trim();
+            is_dotted_identifier(text).then(|| text.into())
+        }
+        Expr::Subscript(sub) => {
+            let outer = dotted_name(&sub.value)?;
+            (outer.rsplit('.').next() == Some("Optional")).then(|| annotated_class(&sub.slice))?
+        }
+        Expr::BinOp(bin) if bin.op == ast::Operator::BitOr => match (&*bin.left, &*bin.right) {
+            (Expr::NoneLiteral(_), other) | (other, Expr::NoneLiteral(_)) => annotated_class(other),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_dotted_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// Collects the names a function body binds (its locals) and the names it declares `global` or
+/// `nonlocal`, without entering nested scopes.
+fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut HashSet<Name>) {
+    fn targets(expr: &Expr, locals: &mut HashSet<Name>) {
+        match expr {
+            Expr::Name(name) => {
+                locals.insert(name.id.as_str().into());
+            }
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| targets(e, locals)),
+            Expr::List(l) => l.elts.iter().for_each(|e| targets(e, locals)),
+            Expr::Starred(s) => targets(&s.value, locals),
+            _ => {}
+        }
+    }
+    // An explicit stack: statement nesting is bounded by the parser, but not by us.
+    let mut stack: Vec<&Stmt> = body.iter().collect();
+    while let Some(stmt) = stack.pop() {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                locals.insert(f.name.as_str().into());
+            }
+            Stmt::ClassDef(c) => {
+                locals.insert(c.name.as_str().into());
+            }
+            Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, locals)),
+            Stmt::AnnAssign(a) => targets(&a.target, locals),
+            Stmt::AugAssign(a) => targets(&a.target, locals),
+            Stmt::Delete(d) => d.targets.iter().for_each(|t| targets(t, locals)),
+            Stmt::For(f) => {
+                targets(&f.target, locals);
+                stack.extend(f.body.iter().chain(f.orelse.iter()));
+            }
+            Stmt::While(w) => stack.extend(w.body.iter().chain(w.orelse.iter())),
+            Stmt::If(i) => {
+                stack.extend(i.body.iter());
+                for clause in &i.elif_else_clauses {
+                    stack.extend(clause.body.iter());
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(vars) = &item.optional_vars {
+                        targets(vars, locals);
+                    }
+                }
+                stack.extend(w.body.iter());
+            }
+            Stmt::Try(t) => {
+                stack.extend(
+                    t.body
+                        .iter()
+                        .chain(t.orelse.iter())
+                        .chain(t.finalbody.iter()),
+                );
+                for handler in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    if let Some(name) = &h.name {
+                        locals.insert(name.as_str().into());
+                    }
+                    stack.extend(h.body.iter());
+                }
+            }
+            Stmt::Match(m) => {
+                for case in &m.cases {
+                    stack.extend(case.body.iter());
+                }
+            }
+            Stmt::Import(i) => {
+                for alias in &i.names {
+                    let name = alias.asname.as_ref().map_or_else(
+                        || alias.name.as_str().split('.').next().unwrap_or_default(),
+                        |a| a.as_str(),
+                    );
+                    locals.insert(name.into());
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                for alias in &i.names {
+                    locals.insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str().into());
+                }
+            }
+            Stmt::Global(g) => g.names.iter().for_each(|n| {
+                declared.insert(n.as_str().into());
+            }),
+            Stmt::Nonlocal(_) => {}
+            _ => {}
+        }
+    }
+}

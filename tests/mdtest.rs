@@ -1,0 +1,235 @@
+//! Runs every rule document in `docs/rules/` as a test suite.
+//!
+//! Each heading starts a case; the fenced code blocks under it (```` ```py title="pkg/a.py" ````,
+//! default `test.py`) are written to a fresh folder and analysed with that document's rule only.
+//! A finding must stand on every line that ends in `# expect: CODE` and nowhere else.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use stateleak::check::{CheckOptions, check};
+use stateleak::rules;
+
+struct Case {
+    title: String,
+    files: Vec<(String, String)>,
+}
+
+fn parse_document(text: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut current = Case {
+        title: String::new(),
+        files: Vec::new(),
+    };
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with('#') && !line.starts_with("#!") {
+            let finished = std::mem::replace(
+                &mut current,
+                Case {
+                    title: line.trim_start_matches('#').trim().to_string(),
+                    files: Vec::new(),
+                },
+            );
+            if !finished.files.is_empty() {
+                cases.push(finished);
+            }
+        } else if let Some(info) = line.strip_prefix("```") {
+            let mut body = String::new();
+            for inner in lines.by_ref() {
+                if inner.starts_with("```") {
+                    break;
+                }
+                body.push_str(inner);
+                body.push('\n');
+            }
+            let mut words = info.split_whitespace();
+            let language = words.next().unwrap_or_default();
+            let rest: Vec<&str> = words.collect();
+            if rest.contains(&"ignore") || !matches!(language, "py" | "python" | "toml") {
+                continue;
+            }
+            let title = rest
+                .iter()
+                .find_map(|w| w.strip_prefix("title=\"").and_then(|t| t.strip_suffix('"')))
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    if language == "toml" {
+                        "pyproject.toml".into()
+                    } else {
+                        "test.py".into()
+                    }
+                });
+            current.files.push((title, body));
+        }
+    }
+    if !current.files.is_empty() {
+        cases.push(current);
+    }
+    cases
+}
+
+/// (file, line, code) for every `# expect: CODE[, CODE]` comment.
+fn expectations(files: &[(String, String)]) -> BTreeMap<(String, u32, String), usize> {
+    let mut expected = BTreeMap::new();
+    for (name, body) in files {
+        for (i, line) in body.lines().enumerate() {
+            if let Some((_, codes)) = line.split_once("# expect: ") {
+                for code in codes.split(',') {
+                    *expected
+                        .entry((name.clone(), i as u32 + 1, code.trim().to_string()))
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    expected
+}
+
+fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<usize, String> {
+    for (name, body) in &case.files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, body).unwrap();
+    }
+    let mut options = CheckOptions::new(vec![dir.to_path_buf()]);
+    options.rules = vec![rule];
+    let result = check(&options);
+
+    let expected = expectations(&case.files);
+    let mut actual: BTreeMap<(String, u32, String), usize> = BTreeMap::new();
+    let mut messages = BTreeMap::new();
+    for finding in &result.findings {
+        let relative = finding
+            .primary
+            .path
+            .strip_prefix(dir)
+            .unwrap_or(&finding.primary.path);
+        let key = (
+            relative.to_string_lossy().replace('\\', "/"),
+            finding.primary.line,
+            finding.code.to_string(),
+        );
+        messages.insert(key.clone(), finding.message.clone());
+        *actual.entry(key).or_insert(0) += 1;
+    }
+    let mut report = String::new();
+    for (key, count) in &expected {
+        let found = actual.get(key).copied().unwrap_or(0);
+        if found < *count {
+            let _ = writeln!(report, "    missing:    {}:{} {}", key.0, key.1, key.2);
+        }
+    }
+    for (key, count) in &actual {
+        let wanted = expected.get(key).copied().unwrap_or(0);
+        if *count > wanted {
+            let _ = writeln!(
+                report,
+                "    unexpected: {}:{} {}  ({})",
+                key.0, key.1, key.2, messages[key]
+            );
+        }
+    }
+    for error in &result.errors {
+        let _ = writeln!(
+            report,
+            "    error:      {}: {}",
+            error.path.display(),
+            error.message
+        );
+    }
+    if report.is_empty() {
+        Ok(expected.values().sum())
+    } else {
+        Err(report)
+    }
+}
+
+fn documents_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules")
+}
+
+#[test]
+fn rule_documents_hold() {
+    let mut failures = String::new();
+    let mut total_cases = 0;
+    for rule in rules::all() {
+        let meta = rule.meta();
+        let path = documents_dir().join(format!("{}.md", meta.code));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            text,
+            meta.document,
+            "{} is not the document compiled into the rule",
+            path.display()
+        );
+        let cases = parse_document(&text);
+        let mut expected_findings = 0;
+        let mut safe_cases = 0;
+        for case in &cases {
+            let dir = tempfile::tempdir().unwrap();
+            match run_case(*rule, case, dir.path()) {
+                Ok(0) => safe_cases += 1,
+                Ok(n) => expected_findings += n,
+                Err(report) => {
+                    let _ = writeln!(failures, "{} / {}:\n{report}", meta.code, case.title);
+                }
+            }
+        }
+        total_cases += cases.len();
+        // A document whose cases expect nothing, or only findings, cannot tell a rule that
+        // over-reports from one that under-reports.
+        assert!(
+            expected_findings > 0,
+            "{}: no case expects a finding",
+            meta.code
+        );
+        assert!(safe_cases > 0, "{}: no safe look-alike", meta.code);
+    }
+    assert!(total_cases > 0);
+    assert!(
+        failures.is_empty(),
+        "rule documents disagree with the rules:\n\n{failures}"
+    );
+}
+
+#[test]
+fn rule_documents_have_the_sections_users_need() {
+    for rule in rules::all() {
+        let doc = rule.meta().documentation();
+        let heading = format!("# {}: {}", rule.meta().code, rule.meta().name);
+        assert!(
+            doc.starts_with(&heading),
+            "{} must start with `{heading}`",
+            rule.meta().code
+        );
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## How to fix",
+        ] {
+            assert!(
+                doc.contains(section),
+                "{} lacks `{section}`",
+                rule.meta().code
+            );
+        }
+    }
+}
+
+#[test]
+fn the_parser_of_documents_finds_cases_and_expectations() {
+    let text = "# T\n## A\n```py title=\"a/b.py\"\nx = 1  # expect: SL101\n```\n```text\nnot code\n```\n## B\n```py\ny = 2\n```\n";
+    let cases = parse_document(text);
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].files[0].0, "a/b.py");
+    assert_eq!(cases[1].files[0].0, "test.py");
+    let expected = expectations(&cases[0].files);
+    assert_eq!(
+        expected.keys().next().unwrap(),
+        &("a/b.py".to_string(), 1, "SL101".to_string())
+    );
+}
