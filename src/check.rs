@@ -77,6 +77,8 @@ pub struct Finding {
 
 pub struct CheckResult {
     pub files_checked: usize,
+    /// Files whose facts were extracted (the others are in `errors`).
+    pub files_analysed: usize,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
     /// Decoded text of the files findings point into, for rendering snippets.
@@ -147,6 +149,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
+    let files_analysed = inputs.len();
     let roots: Vec<PathBuf> = options
         .paths
         .iter()
@@ -189,6 +192,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     errors.dedup();
     CheckResult {
         files_checked,
+        files_analysed,
         findings,
         errors,
         sources,

@@ -113,13 +113,7 @@ fn run_check(args: CheckArgs) -> u8 {
     }
     eprintln!("{}", report::summary_line(&result));
 
-    let nothing_read = result.files_checked > 0
-        && result.files_checked
-            == result
-                .errors
-                .iter()
-                .filter(|e| e.line.is_none() || e.message.starts_with("syntax error"))
-                .count();
+    let nothing_read = result.files_checked > 0 && result.files_analysed == 0;
     if result.has_internal_errors() || result.missing_paths || nothing_read {
         FAILURE
     } else if result.findings.is_empty() {

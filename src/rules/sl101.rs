@@ -71,7 +71,10 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                     else {
                         continue;
                     };
-                    if common::is_classvar(binding)
+                    // A class defined in a function body is a new class, with new class-level
+                    // objects, on every call: nothing outlives the call.
+                    if project.class(defining_class).1.in_function
+                        || common::is_classvar(binding)
                         || common::copies_or_has_no_instances(context, class)
                         || instance_assignments.shadows(
                             project,

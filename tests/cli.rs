@@ -1,0 +1,174 @@
+//! End-to-end tests of the `stateleak` binary: exit statuses, output shapes, discovery.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const LEAK: &str = "class Cache:\n    items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
+const CLEAN: &str = "class Cache:\n    def __init__(self):\n        self.items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
+
+fn stateleak(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stateleak"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
+}
+
+#[test]
+fn exit_status_is_0_without_findings_and_1_with() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "clean.py", CLEAN);
+    let clean = stateleak(dir.path(), &["check", "clean.py"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stderr));
+
+    write(dir.path(), "leak.py", LEAK);
+    let leak = stateleak(dir.path(), &["check", "."]);
+    assert_eq!(leak.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&leak.stdout);
+    assert!(text.contains("error[SL101]"), "{text}");
+    assert!(text.contains("--> leak.py:5:9"), "{text}");
+    let summary = String::from_utf8_lossy(&leak.stderr);
+    assert!(summary.contains("checked 2 files") && summary.contains("1 finding"), "{summary}");
+}
+
+#[test]
+fn usage_errors_and_missing_paths_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(stateleak(dir.path(), &["check", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(stateleak(dir.path(), &["frobnicate"]).status.code(), Some(2));
+    let missing = stateleak(dir.path(), &["check", "missing.py", "--output-format", "json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let doc = json(&missing);
+    assert_eq!(doc["errors"][0]["path"], "missing.py");
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pkg/__init__.py", "");
+    write(dir.path(), "pkg/base.py", "class Base:\n    seen = []\n");
+    write(
+        dir.path(),
+        "pkg/child.py",
+        "from .base import Base\n\n\nclass Child(Base):\n    def run(self, x):\n        self.seen.append(x)\n",
+    );
+    let output = stateleak(dir.path(), &["check", "--output-format", "json", "pkg"]);
+    assert_eq!(output.status.code(), Some(1));
+    let doc = json(&output);
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["summary"]["files"], 3);
+    assert_eq!(doc["summary"]["findings"], 1);
+    assert_eq!(doc["summary"]["errors"], 0);
+    let finding = &doc["findings"][0];
+    assert_eq!(finding["code"], "SL101");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["path"], "pkg/child.py");
+    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(6), Some(9)));
+    assert_eq!((finding["end_line"].as_u64(), finding["end_column"].as_u64()), (Some(6), Some(28)));
+    let related = finding["related"].as_array().unwrap();
+    assert_eq!(related[0]["path"], "pkg/base.py");
+    assert_eq!(related[0]["line"], 2);
+    assert!(related[0]["message"].as_str().unwrap().contains("created once"));
+    assert_eq!(finding["fingerprint"].as_str().unwrap().len(), 16);
+}
+
+#[test]
+fn fingerprints_survive_edits_above_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "leak.py", LEAK);
+    let before = json(&stateleak(dir.path(), &["check", "--output-format", "json"]));
+    write(dir.path(), "leak.py", &format!("import os\n\n\n{LEAK}"));
+    let after = json(&stateleak(dir.path(), &["check", "--output-format", "json"]));
+    assert_ne!(before["findings"][0]["line"], after["findings"][0]["line"]);
+    assert_eq!(before["findings"][0]["fingerprint"], after["findings"][0]["fingerprint"]);
+}
+
+#[test]
+fn gitignore_and_default_exclusions_are_honoured_but_explicit_files_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".gitignore", "generated/\n");
+    write(dir.path(), "generated/leak.py", LEAK);
+    write(dir.path(), ".venv/lib/leak.py", LEAK);
+    write(dir.path(), "build/leak.py", LEAK);
+    write(dir.path(), "ok.py", CLEAN);
+    let walked = stateleak(dir.path(), &["check", "--output-format", "json"]);
+    assert_eq!(walked.status.code(), Some(0));
+    assert_eq!(json(&walked)["summary"]["files"], 1);
+
+    let explicit = stateleak(dir.path(), &["check", "generated/leak.py"]);
+    assert_eq!(explicit.status.code(), Some(1));
+}
+
+#[test]
+fn a_syntax_error_is_reported_and_the_other_files_are_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "broken.py", "def ok():\n    pass\n\ndef broken(:\n    pass\n");
+    write(dir.path(), "leak.py", LEAK);
+    let output = stateleak(dir.path(), &["check", "--output-format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let doc = json(&output);
+    assert_eq!(doc["summary"]["findings"], 1);
+    assert_eq!(doc["errors"][0]["path"], "broken.py");
+    assert_eq!(doc["errors"][0]["line"], 4);
+    assert!(doc["errors"][0]["message"].as_str().unwrap().starts_with("syntax error"));
+
+    let text = stateleak(dir.path(), &["check"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("error: broken.py:4: syntax error"));
+}
+
+#[test]
+fn a_folder_without_python_files_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "README.md", "# nothing here\n");
+    let output = stateleak(dir.path(), &["check", "--output-format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(json(&output)["summary"]["files"], 0);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no Python files found"));
+}
+
+#[test]
+fn nothing_readable_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "broken.py", "def broken(:\n");
+    let output = stateleak(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn rule_documentation_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = stateleak(dir.path(), &["rule", "SL101"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("# SL101: shared-class-state-mutated-through-instance"));
+    assert!(text.contains("## How to fix") && !text.contains("## Cases"));
+    assert_eq!(stateleak(dir.path(), &["rule", "SL999"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_bundled_example_reports_the_remix_leak_across_modules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = stateleak(root, &["check", "--output-format", "json", "examples/remix"]);
+    assert_eq!(output.status.code(), Some(1));
+    let doc = json(&output);
+    let sl101: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SL101")
+        .collect();
+    assert_eq!(sl101.len(), 1);
+    assert_eq!(sl101[0]["path"], "examples/remix/remix/pattern.py");
+    assert_eq!(sl101[0]["line"], 12);
+}
