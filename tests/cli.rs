@@ -172,3 +172,16 @@ fn the_bundled_example_reports_the_remix_leak_across_modules() {
     assert_eq!(sl101[0]["path"], "examples/remix/remix/pattern.py");
     assert_eq!(sl101[0]["line"], 12);
 }
+
+#[test]
+fn the_bundled_example_really_leaks_when_run_with_python() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/remix");
+    let output = Command::new("python3")
+        .arg("run.py")
+        .current_dir(&root)
+        .output()
+        .expect("python3 is installed (CI installs Python 3.11)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("LEAK: the Song B remix returned 1 sample(s) of Song A"), "{text}");
+}

@@ -1,20 +1,20 @@
-"""Two customers' requests served by one long-running interpreter.
+"""Two remix requests served by one long-running interpreter, as in a web worker.
 
-Run with plain `python run.py`: the second customer receives audio rendered for the first.
+Run with plain `python run.py`: the second remix returns samples rendered for the first song.
 """
 
 from remix.pattern import PatternRemixer
 
 
-def handle_request(customer, song):
-    return PatternRemixer(customer).remix(song)
+def handle_request(track, pattern):
+    return PatternRemixer(track).remix(pattern)
 
 
 if __name__ == "__main__":
-    first = handle_request("alice", ["kick", "snare"])
-    second = handle_request("bob", ["kick", "hat"])
-    print("alice got:", first)
-    print("bob got:  ", second)
-    leaked = [sample for sample in second if "alice" in sample]
+    first = handle_request("Song A", ["kick", "snare"])
+    second = handle_request("Song B", ["kick", "hat"])
+    print("Song A remix:", first)
+    print("Song B remix:", second)
+    leaked = [sample for sample in second if "Song A" in sample]
     if leaked:
-        print(f"LEAK: bob received {len(leaked)} sample(s) rendered for alice")
+        print(f"LEAK: the Song B remix returned {len(leaked)} sample(s) of Song A")

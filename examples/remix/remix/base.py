@@ -2,14 +2,14 @@
 
 
 class Remixer:
-    """Turns a song (a list of sample keys) into rendered audio for one customer."""
+    """Remixes one track: renders samples (kick, snare, ...) in that track's sound."""
 
-    def __init__(self, customer):
-        self.customer = customer
+    def __init__(self, track):
+        self.track = track
 
     def render_audio(self):
-        # Rendering depends on the customer (their licence, their mastering settings).
-        return f"audio licensed to {self.customer}"
+        # Rendering depends on the track being remixed (its tempo, key and mastering).
+        return f"sample rendered for {self.track!r}"
 
     def remix(self, song):
         raise NotImplementedError
