@@ -3,15 +3,20 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::cache::{self, CachedOutcome, FactsCache};
+use crate::config::PerFileIgnore;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
+use crate::progress::Progress;
 use crate::project::{LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::source::{self, LineIndex};
+use crate::suppression::{Suppressions, UnusedSuppression};
 use crate::{discover, syntax};
 
 pub struct CheckOptions {
@@ -21,6 +26,18 @@ pub struct CheckOptions {
     pub rules: Vec<&'static dyn Rule>,
     pub rule_settings: RuleSettings,
     pub max_file_size: u64,
+    /// Decides which folders and files met while walking are skipped; `None` for the defaults.
+    pub exclude: Option<discover::ExcludeFilter>,
+    /// Rule codes switched off for files matching globs (the `per-file-ignores` setting).
+    pub per_file_ignores: Vec<PerFileIgnore>,
+    /// Extra roots for module names (the `src` setting).
+    pub src: Vec<PathBuf>,
+    /// Collect the suppression comments that suppress nothing.
+    pub report_unused_suppressions: bool,
+    /// Show a progress bar on stderr when the run is long and stderr is a terminal.
+    pub progress: bool,
+    /// Folder of the per-file facts cache (see [`crate::cache`]); `None` parses every file.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl CheckOptions {
@@ -35,6 +52,12 @@ impl CheckOptions {
                 .collect(),
             rule_settings: RuleSettings::default(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
+            exclude: None,
+            per_file_ignores: Vec::new(),
+            src: Vec::new(),
+            report_unused_suppressions: false,
+            progress: false,
+            cache_dir: None,
         }
     }
 }
@@ -73,6 +96,21 @@ pub struct Finding {
     pub note: String,
     pub help: String,
     pub identity: Vec<String>,
+    /// When the primary place runs per request: a shortest chain of calls to it from a request
+    /// entry point, the entry point first.
+    pub entry_path: Vec<PathStep>,
+}
+
+/// One function on the chain of calls from a request entry point to a finding.
+#[derive(Debug, Clone)]
+pub struct PathStep {
+    /// The function's qualified name in its module (`Class.method`).
+    pub function: String,
+    pub path: PathBuf,
+    /// Line of the function's name in its definition.
+    pub line: u32,
+    /// For the entry point: what kind (`Flask route`, `Celery task`, ...).
+    pub entry_kind: Option<String>,
 }
 
 pub struct CheckResult {
@@ -86,6 +124,10 @@ pub struct CheckResult {
     pub elapsed: Duration,
     /// Explicit paths that do not exist.
     pub missing_paths: bool,
+    /// Suppression comments that suppressed nothing (only when asked for).
+    pub unused_suppressions: Vec<UnusedSuppression>,
+    /// Findings dropped by `per-file-ignores` or suppression comments.
+    pub suppressed: usize,
 }
 
 impl CheckResult {
@@ -110,7 +152,10 @@ pub fn check(options: &CheckOptions) -> CheckResult {
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
-    let discovered = discover::discover(&options.paths);
+    let discovered = match &options.exclude {
+        Some(exclude) => discover::discover_excluding(&options.paths, Arc::clone(exclude)),
+        None => discover::discover(&options.paths),
+    };
     let missing_paths = options
         .paths
         .iter()
@@ -126,14 +171,29 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         })
         .collect();
 
-    let outcomes: Vec<(PathBuf, Result<FileFacts, FileError>)> = discovered
+    let cache = options.cache_dir.as_deref().map(FactsCache::open);
+    let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
+    let analysed: Vec<(PathBuf, Result<FileFacts, FileError>, Option<cache::Record>)> = discovered
         .files
         .into_par_iter()
         .map(|path| {
-            let outcome = analyse_file(&path, options.max_file_size);
+            let (outcome, record) = analyse_file(&path, options.max_file_size, cache.as_ref());
+            progress.tick();
+            (path, outcome, record)
+        })
+        .collect();
+    progress.finish();
+    let mut cache_records = Vec::with_capacity(analysed.len());
+    let outcomes: Vec<(PathBuf, Result<FileFacts, FileError>)> = analysed
+        .into_iter()
+        .map(|(path, outcome, record)| {
+            cache_records.extend(record);
             (path, outcome)
         })
         .collect();
+    if let Some(cache) = cache {
+        cache.save(cache_records);
+    }
 
     let files_checked = outcomes.len();
     let mut inputs = Vec::with_capacity(outcomes.len());
@@ -154,9 +214,11 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .paths
         .iter()
         .filter(|p| p.is_dir())
+        .chain(&options.src)
         .cloned()
         .collect();
-    let project = Project::link(inputs, &roots);
+    let project =
+        Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
     let context = Context {
         project: &project,
         settings: &options.rule_settings,
@@ -188,6 +250,23 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     }
 
     let (findings, sources) = resolve_locations(&project, diagnostics, &mut errors);
+    // After the rules: per-file ignores, then suppression comments.
+    let before = findings.len();
+    let findings = without_per_file_ignores(findings, &options.per_file_ignores);
+    let mut suppressions = Suppressions::new(
+        project
+            .files
+            .iter()
+            .map(|f| (f.path.as_path(), f.facts.suppressions.as_slice())),
+    );
+    let findings = suppressions.filter(findings);
+    let suppressed = before - findings.len();
+    let unused_suppressions = if options.report_unused_suppressions {
+        let enabled: Vec<&str> = options.rules.iter().map(|r| r.meta().code).collect();
+        suppressions.unused(&enabled)
+    } else {
+        Vec::new()
+    };
     errors.sort();
     errors.dedup();
     CheckResult {
@@ -198,37 +277,97 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         sources,
         elapsed: started.elapsed(),
         missing_paths,
+        unused_suppressions,
+        suppressed,
     }
 }
 
-/// Reads, parses and extracts one file; a panic is caught and reported against the file.
-fn analyse_file(path: &Path, max_file_size: u64) -> Result<FileFacts, FileError> {
+fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -> Vec<Finding> {
+    if ignores.is_empty() {
+        return findings;
+    }
+    findings
+        .into_iter()
+        .filter(|finding| {
+            !ignores.iter().any(|ignore| {
+                ignore.selectors.iter().any(|s| s.matches(finding.code))
+                    && ignore.matcher.is_match(&finding.primary.path)
+            })
+        })
+        .collect()
+}
+
+/// Reads one file and takes its facts from the cache, or else parses and extracts them (and
+/// returns the cache record to write). A panic is caught and reported against the file.
+fn analyse_file(
+    path: &Path,
+    max_file_size: u64,
+    cache: Option<&FactsCache>,
+) -> (Result<FileFacts, FileError>, Option<cache::Record>) {
     let error = |line: Option<u32>, message: String, internal: bool| FileError {
         path: path.to_path_buf(),
         line,
         message,
         internal,
     };
-    let text =
-        source::read_source(path, max_file_size).map_err(|e| error(e.line, e.message, false))?;
-    match catch_unwind(AssertUnwindSafe(|| syntax::extract(&text))) {
-        Ok(Ok(facts)) => Ok(facts),
-        Ok(Err(syntax_error)) => {
-            let (line, _) = LineIndex::new(&text).line_column(&text, syntax_error.offset);
-            Err(error(
-                Some(line),
-                format!("syntax error: {}", syntax_error.message),
-                false,
-            ))
+    let text = match source::read_source(path, max_file_size) {
+        Ok(text) => text,
+        Err(e) => return (Err(error(e.line, e.message, false)), None),
+    };
+    let hash = cache.map(|_| cache::text_hash(&text));
+    if let (Some(cache), Some(hash)) = (cache, hash)
+        && let Some((outcome, record)) = cache.get(hash)
+    {
+        return (outcome_result(outcome, path), Some(record));
+    }
+    let outcome = match catch_unwind(AssertUnwindSafe(|| {
+        panic_if_test_hook_names(path);
+        syntax::extract(&text)
+    })) {
+        Ok(Ok(mut facts)) => {
+            facts.shrink_to_fit();
+            CachedOutcome::Facts(Box::new(facts))
         }
-        Err(panic) => Err(error(
-            None,
-            format!(
+        Ok(Err(syntax_error)) => CachedOutcome::SyntaxError {
+            line: LineIndex::new(&text)
+                .line_column(&text, syntax_error.offset)
+                .0,
+            message: format!("syntax error: {}", syntax_error.message),
+        },
+        Err(panic) => {
+            let message = format!(
                 "internal error while analysing this file: {}",
                 panic_message(&panic)
-            ),
-            true,
-        )),
+            );
+            return (Err(error(None, message, true)), None);
+        }
+    };
+    let record = hash.and_then(|hash| FactsCache::record(hash, &outcome));
+    (outcome_result(outcome, path), record)
+}
+
+/// Test hook: while the environment variable `STATELEAK_TEST_PANIC_IN` holds a file name, analysing
+/// a file of that name panics (unless its facts come from the cache), so that tests can show a panic
+/// is reported as an internal error naming the file and the run goes on. Never set it otherwise.
+pub const TEST_PANIC_VARIABLE: &str = "STATELEAK_TEST_PANIC_IN";
+
+fn panic_if_test_hook_names(path: &Path) {
+    static NAME: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+    let name = NAME.get_or_init(|| std::env::var_os(TEST_PANIC_VARIABLE));
+    if name.is_some() && path.file_name() == name.as_deref() {
+        panic!("test hook {TEST_PANIC_VARIABLE} names this file");
+    }
+}
+
+fn outcome_result(outcome: CachedOutcome, path: &Path) -> Result<FileFacts, FileError> {
+    match outcome {
+        CachedOutcome::Facts(facts) => Ok(*facts),
+        CachedOutcome::SyntaxError { line, message } => Err(FileError {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message,
+            internal: false,
+        }),
     }
 }
 
@@ -308,6 +447,7 @@ fn resolve_locations(
             continue;
         };
         let related = diagnostic.related.iter().filter_map(&mut locate).collect();
+        let entry_path = entry_path(project, &diagnostic.primary, &mut locate);
         findings.push(Finding {
             code: diagnostic.code,
             severity: diagnostic.severity,
@@ -317,6 +457,7 @@ fn resolve_locations(
             note: diagnostic.note,
             help: diagnostic.help,
             identity: diagnostic.identity,
+            entry_path,
         });
     }
     findings.sort_by(|a, b| {
@@ -336,6 +477,41 @@ fn resolve_locations(
             ))
     });
     (findings, sources)
+}
+
+/// The chain of calls from a request entry point to the function that contains `primary`.
+fn entry_path(
+    project: &Project,
+    primary: &Label,
+    locate: &mut impl FnMut(&Label) -> Option<Location>,
+) -> Vec<PathStep> {
+    let Some(function) = project.function_at(primary.file, primary.span.start) else {
+        return Vec::new();
+    };
+    let Some(chain) = project.request_path(primary.file, function) else {
+        return Vec::new();
+    };
+    let graph = project.call_graph();
+    chain
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            let (file, facts) = project.function(*id);
+            let location = locate(&Label {
+                file,
+                span: facts.span,
+                message: String::new(),
+            })?;
+            Some(PathStep {
+                function: facts.qualname.to_string(),
+                path: location.path,
+                line: location.line,
+                entry_kind: (i == 0)
+                    .then(|| graph.entry_kind(*id).map(str::to_string))
+                    .flatten(),
+            })
+        })
+        .collect()
 }
 
 /// Parses every file and does nothing else (the benchmark's floor). Returns files and errors.

@@ -1,12 +1,15 @@
 //! The command line: argument parsing and exit statuses.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::baseline;
 use crate::check::{self, CheckOptions};
+use crate::config::{self, ConfigError, Overrides, Selection, Settings};
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
 
@@ -18,6 +21,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the check arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Analyse Python files and folders and report shared state that leaks between calls.
@@ -39,15 +44,61 @@ struct CheckArgs {
     /// Files and folders to analyse.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// How findings are printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    output_format: OutputFormat,
+    /// How findings are printed [default: text, or the `output-format` setting].
+    #[arg(long, value_enum)]
+    output_format: Option<OutputFormat>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
     /// When to colour the text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Files larger than this are reported and not analysed [default: 10 MiB, or the
+    /// `max-file-size` setting].
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Read settings from this file (instead of the nearest `pyproject.toml`, `stateleak.toml`
+    /// or `.stateleak.toml`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore every settings file.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+    /// Rule codes or prefixes to enable (replaces the `select` setting); `ALL` for all.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    select: Option<Vec<String>>,
+    /// Rule codes or prefixes to enable in addition.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    extend_select: Vec<String>,
+    /// Rule codes or prefixes to disable.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    ignore: Vec<String>,
+    /// Globs of files and folders to skip (replaces the `exclude` setting and the defaults).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    exclude: Option<Vec<String>>,
+    /// Globs of files and folders to skip in addition.
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    extend_exclude: Vec<String>,
+    /// Also report suppression comments that suppress nothing (they count as findings).
+    #[arg(long)]
+    show_unused_suppressions: bool,
+    /// Report only findings that are not recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file (and report nothing).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+    /// Print how many findings each rule has instead of the findings.
+    #[arg(long)]
+    statistics: bool,
+    /// Parse every file instead of reusing facts cached in `.stateleak_cache/` (which is then
+    /// neither read nor written).
+    #[arg(long)]
+    no_cache: bool,
+    /// A request entry point besides the frameworks': a glob over qualified function names
+    /// (`myapp.handlers.*`, `*.Worker.run`). Repeatable; adds to the `entry-points` setting.
+    #[arg(long = "entry-point", value_name = "PATTERN")]
+    entry_point: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,22 +138,106 @@ pub fn main() -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> u8 {
+    let settings = match settings_for(&args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("stateleak: error: {error}");
+            return FAILURE;
+        }
+    };
+    let format = settings.output_format;
+    if args.statistics
+        && !matches!(
+            format,
+            OutputFormat::Text | OutputFormat::Concise | OutputFormat::Json
+        )
+    {
+        eprintln!(
+            "stateleak: error: --statistics prints text or json, not `{}`",
+            format_name(format)
+        );
+        return FAILURE;
+    }
+    let baseline = match args.baseline.as_deref().map(baseline::load).transpose() {
+        Ok(baseline) => baseline,
+        Err(error) => {
+            eprintln!("stateleak: error: {error}");
+            return FAILURE;
+        }
+    };
+
     let mut options = CheckOptions::new(args.paths);
     options.threads = args.threads;
-    let result = check::check(&options);
-    let paths = PathDisplay::from_env();
-    let rendered = match args.output_format {
-        OutputFormat::Text => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            report::render_text(&result, &paths, color)
+    if !args.no_cache {
+        options.cache_dir = Some(PathBuf::from(crate::cache::DEFAULT_DIR));
+    }
+    options.rules = settings.rules;
+    // Added to, not replaced: options given on the command line may already be there.
+    let configured = settings.rule_settings;
+    options
+        .rule_settings
+        .safe_bases
+        .extend(configured.safe_bases);
+    options
+        .rule_settings
+        .entry_points
+        .extend(configured.entry_points);
+    if let Some(size) = args.max_file_size.or(settings.max_file_size) {
+        options.max_file_size = size;
+    }
+    let exclude = settings.exclude;
+    options.exclude = Some(Arc::new(move |path: &Path, _is_dir: bool| {
+        exclude.is_match(path)
+    }));
+    options.per_file_ignores = settings.per_file_ignores;
+    options.src = settings.src;
+    options.report_unused_suppressions = args.show_unused_suppressions;
+    options.progress = true;
+    let mut result = check::check(&options);
+
+    if let Some(file) = &args.write_baseline {
+        if let Err(error) = baseline::write(file, &result.findings) {
+            eprintln!("stateleak: error: {error}");
+            return FAILURE;
         }
-        OutputFormat::Json => report::render_json(&result, &paths),
+        eprintln!(
+            "stateleak: recorded {} findings in {}",
+            result.findings.len(),
+            file.display()
+        );
+        eprintln!("{}", report::summary_line(&result));
+        return if result.has_internal_errors() || result.missing_paths {
+            FAILURE
+        } else {
+            SUCCESS
+        };
+    }
+    let mut known = 0;
+    if let Some(baseline) = &baseline {
+        let findings = std::mem::take(&mut result.findings);
+        (result.findings, known) = baseline.filter(findings);
+    }
+
+    let paths = PathDisplay::from_env();
+    let rendered = if args.statistics {
+        report::render_statistics(&result, format == OutputFormat::Json)
+    } else {
+        match format {
+            OutputFormat::Text => {
+                let color = match args.color {
+                    ColorChoice::Always => true,
+                    ColorChoice::Never => false,
+                    ColorChoice::Auto => {
+                        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                    }
+                };
+                report::render_text(&result, &paths, color)
+            }
+            OutputFormat::Concise => report::render_concise(&result, &paths),
+            OutputFormat::Json => report::render_json(&result, &paths),
+            OutputFormat::Sarif => report::render_sarif(&result, &paths),
+            OutputFormat::Github => report::render_github(&result, &paths),
+        }
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`stateleak check | head`) is not an error of the analysis.
@@ -112,15 +247,49 @@ fn run_check(args: CheckArgs) -> u8 {
         eprintln!("stateleak: warning: no Python files found");
     }
     eprintln!("{}", report::summary_line(&result));
+    if known > 0 {
+        eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+    }
 
     let nothing_read = result.files_checked > 0 && result.files_analysed == 0;
     if result.has_internal_errors() || result.missing_paths || nothing_read {
         FAILURE
-    } else if result.findings.is_empty() {
+    } else if result.findings.is_empty() && result.unused_suppressions.is_empty() {
         SUCCESS
     } else {
         FINDINGS
     }
+}
+
+/// Reads the settings file and merges the command line into it.
+fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
+    let (file, warnings) = config::discover(&args.paths, args.config.as_deref(), args.isolated)?;
+    for warning in warnings {
+        eprintln!("stateleak: warning: {warning}");
+    }
+    let overrides = Overrides {
+        selection: Selection {
+            select: args
+                .select
+                .as_ref()
+                .map(|codes| config::parse_selectors("--select", codes))
+                .transpose()?,
+            extend_select: config::parse_selectors("--extend-select", &args.extend_select)?,
+            ignore: config::parse_selectors("--ignore", &args.ignore)?,
+        },
+        exclude: args.exclude.clone(),
+        extend_exclude: args.extend_exclude.clone(),
+        output_format: args.output_format,
+        entry_points: args.entry_point.clone(),
+    };
+    config::resolve(&file, &overrides)
+}
+
+fn format_name(format: OutputFormat) -> String {
+    format
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 fn run_rule(args: RuleArgs) -> u8 {
@@ -129,13 +298,13 @@ fn run_rule(args: RuleArgs) -> u8 {
             .iter()
             .map(|r| r.meta().documentation())
             .collect();
-        println!("{}", docs.join("\n\n"));
+        print_to_stdout(&format!("{}\n", docs.join("\n\n")));
         return SUCCESS;
     }
     let code = args.code.unwrap_or_default();
     match rules::by_code(&code) {
         Some(rule) => {
-            println!("{}", rule.meta().documentation());
+            print_to_stdout(&format!("{}\n", rule.meta().documentation()));
             SUCCESS
         }
         None => {
@@ -147,4 +316,11 @@ fn run_rule(args: RuleArgs) -> u8 {
             FAILURE
         }
     }
+}
+
+/// Writes to standard output; a closed pipe (`stateleak rule --all | head`) is not an error.
+fn print_to_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }

@@ -37,7 +37,9 @@ pub struct Diagnostic {
     pub message: String,
     /// Where the leak happens (the mutation).
     pub primary: Label,
-    /// The other places of the story: the shared object's definition first.
+    /// The other places of the story: the shared object's definition first. A suppression
+    /// comment on the first label's lines suppresses the finding (see `crate::suppression`), so
+    /// a rule whose finding is about no shared object must not put another place first.
     pub related: Vec<Label>,
     /// Why it leaks.
     pub note: String,

@@ -1,6 +1,7 @@
 //! Finding the Python files to analyse.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::WalkBuilder;
 
@@ -37,8 +38,26 @@ pub struct Discovered {
     pub errors: Vec<DiscoveryError>,
 }
 
+/// Decides whether a file or folder met while walking is left out (see `exclude` settings).
+/// Called with the path and whether it is a folder.
+pub type ExcludeFilter = Arc<dyn Fn(&Path, bool) -> bool + Send + Sync>;
+
 /// Walks `paths`, honouring `.gitignore` and `.ignore`, and returns the `.py` files below them.
 pub fn discover(paths: &[PathBuf]) -> Discovered {
+    discover_excluding(
+        paths,
+        Arc::new(|path: &Path, is_dir: bool| {
+            is_dir
+                && path
+                    .file_name()
+                    .is_some_and(|name| is_excluded_dir(name.to_string_lossy().as_ref()))
+        }),
+    )
+}
+
+/// Like [`discover`], with `exclude` deciding which folders and files below the given paths are
+/// skipped (instead of [`DEFAULT_EXCLUDED_DIRS`]). Paths given explicitly are never excluded.
+pub fn discover_excluding(paths: &[PathBuf], exclude: ExcludeFilter) -> Discovered {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -59,11 +78,12 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
         let walker = WalkBuilder::new(path)
             .require_git(false)
             .follow_links(false)
-            .filter_entry(|entry| {
-                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir
-                    && entry.depth() > 0
-                    && is_excluded_dir(entry.file_name().to_string_lossy().as_ref()))
+            .filter_entry({
+                let exclude = Arc::clone(&exclude);
+                move |entry| {
+                    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                    !(entry.depth() > 0 && exclude(entry.path(), is_dir))
+                }
             })
             .build();
         for entry in walker {

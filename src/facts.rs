@@ -39,8 +39,93 @@ pub struct FileFacts {
     pub attribute_assignments: Vec<AttributeAssignment>,
     /// In-place changes of objects reached from `self`, the class, typed locals or globals.
     pub mutations: Vec<Mutation>,
+    /// `setattr(obj, name, value)` calls inside functions.
+    pub setattr_calls: Vec<SetattrCall>,
+    /// Calls inside functions that hand the class (`cls`, `type(self)`, `self.__class__`) to
+    /// another function as a positional argument: that function may change the class.
+    pub class_arguments: Vec<ClassArgument>,
+    /// What functions do with parameters whose default is not a literal (and where any
+    /// parameter is first rebound): see [`ParamUse`].
+    pub param_uses: Vec<ParamUse>,
+    /// In-place changes of a call's result: `f().append(x)`, `self.load()[k] = v`.
+    pub call_result_mutations: Vec<CallResultMutation>,
+    /// `default=` keywords of calls bound at module or class level whose value may be a mutable
+    /// object: `ContextVar("v", default={})`, `attr.ib(default=[])`.
+    pub keyword_defaults: Vec<KeywordDefault>,
+    /// What functions decorated `lru_cache`/`cache` return, and which module globals they read
+    /// (`G`, and `G.attr` for attributes read from one).
+    pub cached_returns: Vec<CachedReturn>,
+    pub cached_global_reads: Vec<(FuncIdx, Name)>,
+    /// `NAME = value` inside a function that declares `global NAME`.
+    pub global_rebinds: Vec<GlobalRebind>,
+    /// `f.cache_clear()` calls inside functions: the callee `f` as written.
+    pub cache_clears: Vec<(FuncIdx, Name)>,
+    /// Calls, and functions passed as arguments, in source order (the call graph's input).
+    pub calls: Vec<CallSite>,
+    /// The whole `def` statement of each function, parallel to `functions`.
+    pub function_ranges: Vec<Span>,
+    /// Memoisations into a cache: `if k not in C: C[k] = v`, `C.setdefault(k, v)`, ...
+    pub memo_stores: Vec<MemoStore>,
+    /// Starts of assignments that initialise something lazily, under a test that it is still
+    /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
+    pub lazy_inits: Vec<u32>,
+    /// Starts of item assignments whose key is a literal (`STATE["last"] = x`): they replace one
+    /// entry rather than grow the container.
+    pub constant_key_stores: Vec<u32>,
+    /// Starts of stores of a parameter itself into a container (`REGISTRY.append(func)`,
+    /// `HANDLERS[name] = handler`): the shape of a registration function.
+    pub parameter_stores: Vec<u32>,
+    /// Bodies of module-level `if __name__ == "__main__":` blocks: they run when the file is a
+    /// script, not when it is imported.
+    pub script_blocks: Vec<Span>,
+    /// Module-level bindings (indexes in `globals`) to a container created with a bound:
+    /// `deque(maxlen=100)`.
+    pub bounded_globals: Vec<u32>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: Vec<(Span, Name)>,
+    /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
+    pub suppressions: Vec<SuppressionComment>,
+}
+
+impl FileFacts {
+    /// Gives back the spare capacity of the larger vectors. The facts of every file stay in memory
+    /// for the whole run, and vectors grown by doubling are a quarter empty on average, which on a
+    /// large project is tens of megabytes (see BENCHMARKS.md). Only a matter of memory: a vector
+    /// left out here costs some, nothing else.
+    pub fn shrink_to_fit(&mut self) {
+        self.imports.shrink_to_fit();
+        self.globals.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        for class in &mut self.classes {
+            class.bindings.shrink_to_fit();
+        }
+        self.functions.shrink_to_fit();
+        for function in &mut self.functions {
+            function.params.shrink_to_fit();
+            function.typed_locals.shrink_to_fit();
+        }
+        self.attribute_assignments.shrink_to_fit();
+        self.mutations.shrink_to_fit();
+        self.param_uses.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.function_ranges.shrink_to_fit();
+        self.memo_stores.shrink_to_fit();
+    }
+}
+
+/// A comment that suppresses findings on its line (see [`crate::suppression`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressionComment {
+    /// 1-based line of the comment.
+    pub line: u32,
+    /// 1-based column of its `#`, in characters.
+    pub column: u32,
+    /// The comment, from its `#`.
+    pub span: Span,
+    /// The codes it names; empty for all codes (a bare `# noqa`).
+    pub codes: Vec<Name>,
+    /// Written `# stateleak: ignore` rather than `# noqa`.
+    pub explicit: bool,
 }
 
 /// `import a.b as c` binds `c` to module `a.b`; `import a.b` binds `a` to module `a`;
@@ -134,6 +219,9 @@ pub struct Decorator {
     pub name: Name,
     /// Written as a call: `@lru_cache(maxsize=None)`.
     pub called: bool,
+    /// Keyword arguments of the call given the literal `True`: `frozen` in
+    /// `@dataclass(frozen=True)`.
+    pub true_keywords: Vec<Name>,
     pub span: Span,
 }
 
@@ -164,6 +252,10 @@ pub struct FunctionFacts {
     pub params: Vec<Param>,
     /// Locals whose class is known: bound once to `C(...)`, or parameters annotated `C`.
     pub typed_locals: Vec<TypedLocal>,
+    /// Names the function returns with `return NAME`, in first-seen order.
+    pub returned_names: Vec<Name>,
+    /// Some `return` gives something other than a plain name (or nothing).
+    pub returns_other: bool,
     /// The function name.
     pub span: Span,
 }
@@ -212,6 +304,29 @@ pub struct AttributeAssignment {
     pub attr: Name,
     pub value: Value,
     /// The assignment target.
+    pub span: Span,
+}
+
+/// `setattr(object, name, value)` inside a function.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetattrCall {
+    pub function: FuncIdx,
+    pub object: AccessPath,
+    /// The attribute name when it is a string literal.
+    pub name: Option<Name>,
+    /// The whole call.
+    pub span: Span,
+}
+
+/// A call that passes the class (`cls`, `type(self)`, `self.__class__`) as a positional argument.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassArgument {
+    pub function: FuncIdx,
+    /// The callee as written.
+    pub callee: Name,
+    /// 0-based position among the positional arguments.
+    pub position: u32,
+    /// The whole call.
     pub span: Span,
 }
 
@@ -270,4 +385,125 @@ impl AccessPath {
         }
         out
     }
+}
+
+/// One thing a function does with the object one of its parameters names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParamUse {
+    /// The function whose parameter it is (uses inside nested functions count for it).
+    pub function: FuncIdx,
+    /// Index in [`FunctionFacts::params`].
+    pub param: u32,
+    pub kind: ParamUseKind,
+    pub span: Span,
+    /// Where a local alias of the parameter was taken, when the use goes through one.
+    pub alias: Option<Span>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ParamUseKind {
+    /// The first time the parameter is bound to another object (recorded for every parameter).
+    Rebound,
+    /// Changed in place: the index of the change in [`FileFacts::mutations`].
+    Mutated(u32),
+    Returned,
+    Yielded,
+    /// Stored where it outlives the call: in a global, on an attribute, or in a container reached
+    /// from `self`, the class, a global or a parameter.
+    Stored,
+    /// Handed to a function as an argument.
+    Passed {
+        callee: Name,
+        argument: Argument,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Argument {
+    /// 0-based among the positional arguments as written.
+    Position(u32),
+    Keyword(Name),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallResultMutation {
+    pub function: FuncIdx,
+    /// The called function as written: `get_config`, `self.load`.
+    pub callee: Name,
+    pub kind: MutationKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeywordDefault {
+    /// The class whose body binds it; `None` at module level.
+    pub class: Option<ClassIdx>,
+    pub name: Name,
+    pub callee: Name,
+    pub default: Value,
+    /// The default expression.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedReturn {
+    pub function: FuncIdx,
+    /// A returned local stands for the value it was last bound to.
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GlobalRebind {
+    pub function: FuncIdx,
+    pub name: Name,
+    pub span: Span,
+}
+
+/// A call, or a function passed to a call as an argument (a callback), as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallSite {
+    /// The function the call is in; `None` at module level and in class bodies.
+    pub function: Option<FuncIdx>,
+    pub receiver: CallReceiver,
+    /// The callee after the receiver, dotted: `save` and `store.save` (for
+    /// [`CallReceiver::Name`]), `repo.save` for `self.repo.save()`, `m` for `super().m()`.
+    pub callee: Name,
+    /// Passed as an argument (`submit(fn)`, `path("", views.index)`), not called here.
+    pub reference: bool,
+    /// Index in [`FileFacts::calls`] of the call this one is a direct argument of.
+    pub argument_of: Option<u32>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallReceiver {
+    /// A name not bound in the function: a module global, an import or a builtin.
+    Name,
+    /// A name bound in the function or an enclosing one (a parameter, a local, a nested `def`).
+    Local,
+    /// The instance parameter of a method.
+    SelfParam,
+    /// The class: `cls`, `type(self)`.
+    Class,
+    /// `super()`.
+    Super,
+    /// A method of an object constructed in place: `Tracker().record()` is written
+    /// `Tracker.record`.
+    NewInstance,
+}
+
+/// A store into a cache after a lookup of the same key: `if k not in C: C[k] = v`,
+/// `C.setdefault(k, v)`, `v = C.get(k)` ... `C[k] = v`, `try: C[k] except KeyError: C[k] = v`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemoStore {
+    pub function: FuncIdx,
+    pub cache: AccessPath,
+    /// The function's inputs (parameters as named, `self` included, and free names) that the key
+    /// depends on, sorted.
+    pub key_inputs: Vec<Name>,
+    /// The inputs the stored value depends on, sorted.
+    pub value_inputs: Vec<Name>,
+    /// The store (the subscript target or the `setdefault` call).
+    pub span: Span,
 }

@@ -2,6 +2,9 @@
 //! types, frameworks that copy class defaults per instance. One table per fact, used by the
 //! extractor and the rules alike.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 /// Methods that change the object they are called on.
 pub const MUTATING_METHODS: &[&str] = &[
     "append",
@@ -76,10 +79,37 @@ pub const MUTATING_FUNCTIONS: &[&str] = &[
 
 /// Whether a callee as written could be one of [`MUTATING_FUNCTIONS`]; the link confirms it.
 pub fn is_mutating_function_name(callee: &str) -> bool {
-    let last = callee.rsplit('.').next().unwrap_or(callee);
-    MUTATING_FUNCTIONS
-        .iter()
-        .any(|f| f.rsplit('.').next() == Some(last))
+    static LAST: LazyLock<LastSegments> =
+        LazyLock::new(|| last_segments(MUTATING_FUNCTIONS.iter().copied()));
+    LAST.contains(last_segment(callee))
+}
+
+/// Whether a callee whose last segment is `last` could be one of [`REGISTRATION_FUNCTIONS`].
+pub fn may_be_registration_function(last: &str) -> bool {
+    static LAST: LazyLock<LastSegments> =
+        LazyLock::new(|| last_segments(REGISTRATION_FUNCTIONS.iter().map(|(name, _)| *name)));
+    LAST.contains(last)
+}
+
+/// The last segments of a list of qualified names. Questions like "could this callee be one of
+/// these functions?" are asked for every call of every file, so they are one hash lookup each
+/// rather than a scan of the list.
+type LastSegments = HashSet<&'static str, rustc_hash::FxBuildHasher>;
+
+fn last_segments(names: impl Iterator<Item = &'static str>) -> LastSegments {
+    names.map(last_segment).collect()
+}
+
+/// The last segment of a dotted name: `defaultdict` for `collections.defaultdict`.
+pub fn last_segment(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(_, last)| last)
+}
+
+/// Whether the last segment of the dotted `name` is `last`. Matching a name against a list this
+/// way is asked for every call of every file, so it compares tails instead of splitting each entry.
+pub fn has_last_segment(name: &str, last: &str) -> bool {
+    name.ends_with(last)
+        && (name.len() == last.len() || name.as_bytes()[name.len() - last.len() - 1] == b'.')
 }
 
 /// Types whose instances are mutable containers, fully qualified.
@@ -191,4 +221,385 @@ pub const BUILTINS: &[&str] = &[
 /// Whether an annotation's outer name declares a class variable.
 pub fn is_classvar_annotation(annotation: &str) -> bool {
     annotation.rsplit('.').next() == Some("ClassVar")
+}
+
+/// Metaclasses: methods of classes deriving from these run when classes are created.
+pub const METACLASS_BASES: &[&str] = &[
+    "builtins.type",
+    "abc.ABCMeta",
+    "enum.EnumMeta",
+    "enum.EnumType",
+];
+
+/// Types outside the analysed tree whose instances are plain mutable objects (attributes can be
+/// set on them), fully qualified.
+pub const MUTABLE_OBJECT_TYPES: &[&str] = &["types.SimpleNamespace", "argparse.Namespace"];
+
+/// Bases whose subclasses' instances cannot change.
+pub const IMMUTABLE_BASES: &[&str] = &[
+    "typing.NamedTuple",
+    "typing_extensions.NamedTuple",
+    "builtins.tuple",
+    "builtins.frozenset",
+];
+
+/// Class decorators that make instances immutable.
+pub const FROZEN_CLASS_DECORATORS: &[&str] = &["attr.frozen", "attrs.frozen"];
+
+/// Class decorators that make instances immutable when given `frozen=True`.
+pub const DATACLASS_DECORATORS: &[&str] = &[
+    "dataclasses.dataclass",
+    "attr.s",
+    "attr.attrs",
+    "attr.define",
+    "attr.mutable",
+    "attrs.define",
+    "attrs.mutable",
+    "pydantic.dataclasses.dataclass",
+];
+
+/// Decorators that memoise a function's results in one process-wide cache, fully qualified.
+pub const CACHE_DECORATORS: &[&str] = &["functools.lru_cache", "functools.cache"];
+
+/// Whether a decorator as written could be one of [`CACHE_DECORATORS`]; the link confirms it.
+pub fn is_cache_decorator_name(name: &str) -> bool {
+    let last = last_segment(name);
+    CACHE_DECORATORS.iter().any(|d| has_last_segment(d, last))
+}
+
+/// Types whose instances hold one value per thread, fully qualified.
+pub const THREAD_LOCAL_TYPES: &[&str] = &["threading.local", "_threading_local.local"];
+
+/// Types whose instances hold one value per execution context, fully qualified.
+pub const CONTEXT_VAR_TYPES: &[&str] = &["contextvars.ContextVar"];
+
+/// attrs field declarations whose `default=` object is shared by every instance.
+pub const ATTRS_FIELD_FUNCTIONS: &[&str] = &[
+    "attr.ib",
+    "attr.attrib",
+    "attr.attr",
+    "attr.field",
+    "attrs.field",
+];
+
+/// Mutating methods that store one of their arguments itself (not a copy of its contents) in the
+/// receiver.
+pub const STORING_METHODS: &[&str] = &[
+    "append",
+    "insert",
+    "add",
+    "setdefault",
+    "appendleft",
+    "__setitem__",
+];
+
+/// Methods test frameworks call around each test.
+pub const TEST_FIXTURE_METHODS: &[&str] = &[
+    "setUp",
+    "tearDown",
+    "setUpClass",
+    "tearDownClass",
+    "setup_method",
+    "teardown_method",
+    "setup_class",
+    "teardown_class",
+];
+
+// ----- request entry points (issue 4) -----------------------------------------------------------
+
+/// Objects of web and task frameworks whose decorators register request handlers, fully
+/// qualified, with the framework's name.
+pub const FRAMEWORK_OBJECTS: &[(&str, &str)] = &[
+    ("flask.Flask", "Flask"),
+    ("flask.app.Flask", "Flask"),
+    ("flask.Blueprint", "Flask"),
+    ("flask.blueprints.Blueprint", "Flask"),
+    ("quart.Quart", "Quart"),
+    ("quart.Blueprint", "Quart"),
+    ("fastapi.FastAPI", "FastAPI"),
+    ("fastapi.applications.FastAPI", "FastAPI"),
+    ("fastapi.APIRouter", "FastAPI"),
+    ("fastapi.routing.APIRouter", "FastAPI"),
+    ("starlette.applications.Starlette", "Starlette"),
+    ("starlette.routing.Router", "Starlette"),
+    ("aiohttp.web.RouteTableDef", "aiohttp"),
+    ("aiohttp.web.Application", "aiohttp"),
+    ("sanic.Sanic", "Sanic"),
+    ("sanic.Blueprint", "Sanic"),
+    ("celery.Celery", "Celery"),
+    ("celery.app.Celery", "Celery"),
+];
+
+/// Decorator methods of [`FRAMEWORK_OBJECTS`] that register a request handler.
+pub const ROUTE_DECORATOR_METHODS: &[&str] = &[
+    "route",
+    "api_route",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "trace",
+    "websocket",
+    "websocket_route",
+    "view",
+];
+
+/// Decorator methods of [`FRAMEWORK_OBJECTS`] that register code run around each request.
+pub const HOOK_DECORATOR_METHODS: &[&str] = &[
+    "before_request",
+    "after_request",
+    "teardown_request",
+    "before_app_request",
+    "after_app_request",
+    "teardown_app_request",
+    "errorhandler",
+    "app_errorhandler",
+    "context_processor",
+    "app_context_processor",
+    "url_value_preprocessor",
+    "url_defaults",
+    "middleware",
+    "exception_handler",
+];
+
+/// Decorator methods of task-queue objects that register a task.
+pub const TASK_DECORATOR_METHODS: &[&str] = &["task", "periodic_task", "shared_task"];
+
+/// Decorators that make a function an entry point, fully qualified, with the kind of entry point.
+pub const ENTRY_DECORATORS: &[(&str, &str)] = &[
+    ("celery.shared_task", "Celery task"),
+    ("celery.task", "Celery task"),
+    ("dramatiq.actor", "Dramatiq actor"),
+    (
+        "rest_framework.decorators.api_view",
+        "Django REST framework view",
+    ),
+    (
+        "rest_framework.decorators.action",
+        "Django REST framework action",
+    ),
+    (
+        "django.views.decorators.http.require_http_methods",
+        "Django view",
+    ),
+    ("django.views.decorators.http.require_GET", "Django view"),
+    ("django.views.decorators.http.require_POST", "Django view"),
+    ("django.views.decorators.http.require_safe", "Django view"),
+    ("django.views.decorators.csrf.csrf_exempt", "Django view"),
+    (
+        "django.contrib.auth.decorators.login_required",
+        "Django view",
+    ),
+    (
+        "django.contrib.auth.decorators.permission_required",
+        "Django view",
+    ),
+];
+
+/// Calls that register the functions (or views) passed to them as request handlers, by the name
+/// of the method called: `app.add_url_rule("/", view_func=index)`.
+pub const REGISTRATION_METHODS: &[&str] = &[
+    "add_url_rule",
+    "add_api_route",
+    "add_api_websocket_route",
+    "add_websocket_route",
+    "add_route",
+    "add_get",
+    "add_post",
+    "add_put",
+    "add_patch",
+    "add_delete",
+    "add_head",
+    "add_view",
+    "register_error_handler",
+    "add_exception_handler",
+    "before_request",
+    "after_request",
+    "teardown_request",
+];
+
+/// Functions that register what is passed to them as request handlers, fully qualified.
+pub const REGISTRATION_FUNCTIONS: &[(&str, &str)] = &[
+    ("django.urls.path", "Django URL pattern"),
+    ("django.urls.re_path", "Django URL pattern"),
+    ("django.conf.urls.url", "Django URL pattern"),
+    ("fastapi.Depends", "FastAPI dependency"),
+    ("fastapi.params.Depends", "FastAPI dependency"),
+    ("fastapi.Security", "FastAPI dependency"),
+    ("starlette.routing.Route", "Starlette route"),
+    ("starlette.routing.WebSocketRoute", "Starlette route"),
+    ("fastapi.routing.APIRoute", "FastAPI route"),
+    ("aiohttp.web.get", "aiohttp route"),
+    ("aiohttp.web.post", "aiohttp route"),
+    ("aiohttp.web.put", "aiohttp route"),
+    ("aiohttp.web.patch", "aiohttp route"),
+    ("aiohttp.web.delete", "aiohttp route"),
+    ("aiohttp.web.route", "aiohttp route"),
+    ("aiohttp.web.view", "aiohttp route"),
+];
+
+/// HTTP method handlers of class-based views.
+pub const HTTP_METHOD_HANDLERS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "trace",
+];
+
+/// Methods Django's class-based views (and Django REST framework's) call on every request, besides
+/// the HTTP method handlers.
+pub const DJANGO_VIEW_HOOKS: &[&str] = &[
+    "dispatch",
+    "setup",
+    "http_method_not_allowed",
+    "get_context_data",
+    "get_queryset",
+    "get_object",
+    "get_template_names",
+    "get_form",
+    "get_form_class",
+    "get_form_kwargs",
+    "get_initial",
+    "form_valid",
+    "form_invalid",
+    "get_success_url",
+    "get_redirect_url",
+    "render_to_response",
+    "paginate_queryset",
+    "get_paginate_by",
+    "list",
+    "create",
+    "retrieve",
+    "update",
+    "partial_update",
+    "destroy",
+    "perform_create",
+    "perform_update",
+    "perform_destroy",
+    "get_serializer",
+    "get_serializer_class",
+    "get_serializer_context",
+    "get_permissions",
+    "initial",
+    "finalize_response",
+    "handle_exception",
+    "filter_queryset",
+];
+
+/// Middleware hooks that run on every request.
+pub const MIDDLEWARE_HOOKS: &[&str] = &[
+    "__call__",
+    "process_request",
+    "process_view",
+    "process_response",
+    "process_exception",
+    "process_template_response",
+];
+
+/// Framework base classes whose subclasses' methods are called per request: a qualified name or
+/// a prefix ending in `.`, the kind of entry point, and the methods (besides
+/// [`HTTP_METHOD_HANDLERS`] when the flag says so).
+pub const REQUEST_HANDLER_BASES: &[(&str, &str, bool, &[&str])] = &[
+    ("django.views.", "Django view", true, DJANGO_VIEW_HOOKS),
+    (
+        "rest_framework.views.",
+        "Django REST framework view",
+        true,
+        DJANGO_VIEW_HOOKS,
+    ),
+    (
+        "rest_framework.viewsets.",
+        "Django REST framework view",
+        true,
+        DJANGO_VIEW_HOOKS,
+    ),
+    (
+        "rest_framework.generics.",
+        "Django REST framework view",
+        true,
+        DJANGO_VIEW_HOOKS,
+    ),
+    (
+        "django.utils.deprecation.MiddlewareMixin",
+        "Django middleware",
+        false,
+        MIDDLEWARE_HOOKS,
+    ),
+    ("flask.views.", "Flask view", true, &["dispatch_request"]),
+    ("quart.views.", "Quart view", true, &["dispatch_request"]),
+    (
+        "starlette.endpoints.HTTPEndpoint",
+        "Starlette endpoint",
+        true,
+        &[],
+    ),
+    (
+        "starlette.endpoints.WebSocketEndpoint",
+        "Starlette endpoint",
+        false,
+        &["on_connect", "on_receive", "on_disconnect"],
+    ),
+    (
+        "tornado.web.RequestHandler",
+        "Tornado handler",
+        true,
+        &["initialize", "prepare", "on_finish"],
+    ),
+    (
+        "tornado.websocket.WebSocketHandler",
+        "Tornado handler",
+        false,
+        &["open", "on_message", "on_close"],
+    ),
+    ("aiohttp.web.View", "aiohttp view", true, &[]),
+    (
+        "channels.generic.",
+        "Channels consumer",
+        false,
+        &[
+            "connect",
+            "receive",
+            "disconnect",
+            "receive_json",
+            "websocket_receive",
+        ],
+    ),
+    ("celery.Task", "Celery task", false, &["run", "__call__"]),
+    (
+        "celery.app.task.Task",
+        "Celery task",
+        false,
+        &["run", "__call__"],
+    ),
+];
+
+/// Module-level objects of web frameworks that stand for the current request, fully qualified:
+/// what is read through them differs from request to request.
+pub const REQUEST_GLOBALS: &[&str] = &[
+    "flask.request",
+    "flask.g",
+    "flask.session",
+    "quart.request",
+    "quart.g",
+    "quart.session",
+    "bottle.request",
+];
+
+#[cfg(test)]
+mod last_segment_tests {
+    use super::*;
+
+    #[test]
+    fn last_segments_match_whole_segments_only() {
+        assert_eq!(last_segment("collections.defaultdict"), "defaultdict");
+        assert_eq!(last_segment("dict"), "dict");
+        assert!(has_last_segment("heapq.heappush", "heappush"));
+        assert!(has_last_segment("heappush", "heappush"));
+        assert!(!has_last_segment("heapq.xheappush", "heappush"));
+        assert!(!has_last_segment("heapq.heappush", "push"));
+        assert!(is_mutating_function_name("q.heappush"));
+        assert!(is_mutating_function_name("insort"));
+        assert!(!is_mutating_function_name("sort"));
+        assert!(!is_mutating_function_name(""));
+    }
 }

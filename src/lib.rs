@@ -3,14 +3,19 @@
 //! The pipeline is described in `ARCHITECTURE.md`: [`discover`] → [`syntax`] (parse and extract
 //! [`facts`], in parallel) → [`project`] (link) → [`rules`] → [`report`], driven by [`check`].
 
+pub mod baseline;
+pub mod cache;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;
 pub mod knowledge;
+pub mod progress;
 pub mod project;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppression;
 pub mod syntax;

@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const LEAK: &str = "class Cache:\n    items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
+const LEAK: &str =
+    "class Cache:\n    items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
 const CLEAN: &str = "class Cache:\n    def __init__(self):\n        self.items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
 
 fn stateleak(dir: &Path, args: &[&str]) -> Output {
@@ -30,7 +31,12 @@ fn exit_status_is_0_without_findings_and_1_with() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "clean.py", CLEAN);
     let clean = stateleak(dir.path(), &["check", "clean.py"]);
-    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stderr));
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
 
     write(dir.path(), "leak.py", LEAK);
     let leak = stateleak(dir.path(), &["check", "."]);
@@ -39,15 +45,29 @@ fn exit_status_is_0_without_findings_and_1_with() {
     assert!(text.contains("error[SL101]"), "{text}");
     assert!(text.contains("--> leak.py:5:9"), "{text}");
     let summary = String::from_utf8_lossy(&leak.stderr);
-    assert!(summary.contains("checked 2 files") && summary.contains("1 finding"), "{summary}");
+    assert!(
+        summary.contains("checked 2 files") && summary.contains("1 finding"),
+        "{summary}"
+    );
 }
 
 #[test]
 fn usage_errors_and_missing_paths_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(stateleak(dir.path(), &["check", "--no-such-flag"]).status.code(), Some(2));
-    assert_eq!(stateleak(dir.path(), &["frobnicate"]).status.code(), Some(2));
-    let missing = stateleak(dir.path(), &["check", "missing.py", "--output-format", "json"]);
+    assert_eq!(
+        stateleak(dir.path(), &["check", "--no-such-flag"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        stateleak(dir.path(), &["frobnicate"]).status.code(),
+        Some(2)
+    );
+    let missing = stateleak(
+        dir.path(),
+        &["check", "missing.py", "--output-format", "json"],
+    );
     assert_eq!(missing.status.code(), Some(2));
     let doc = json(&missing);
     assert_eq!(doc["errors"][0]["path"], "missing.py");
@@ -74,12 +94,23 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(finding["code"], "SL101");
     assert_eq!(finding["severity"], "error");
     assert_eq!(finding["path"], "pkg/child.py");
-    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(6), Some(9)));
-    assert_eq!((finding["end_line"].as_u64(), finding["end_column"].as_u64()), (Some(6), Some(28)));
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(6), Some(9))
+    );
+    assert_eq!(
+        (finding["end_line"].as_u64(), finding["end_column"].as_u64()),
+        (Some(6), Some(28))
+    );
     let related = finding["related"].as_array().unwrap();
     assert_eq!(related[0]["path"], "pkg/base.py");
     assert_eq!(related[0]["line"], 2);
-    assert!(related[0]["message"].as_str().unwrap().contains("created once"));
+    assert!(
+        related[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("created once")
+    );
     assert_eq!(finding["fingerprint"].as_str().unwrap().len(), 16);
 }
 
@@ -87,11 +118,20 @@ fn json_output_has_the_documented_shape() {
 fn fingerprints_survive_edits_above_the_finding() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "leak.py", LEAK);
-    let before = json(&stateleak(dir.path(), &["check", "--output-format", "json"]));
+    let before = json(&stateleak(
+        dir.path(),
+        &["check", "--output-format", "json"],
+    ));
     write(dir.path(), "leak.py", &format!("import os\n\n\n{LEAK}"));
-    let after = json(&stateleak(dir.path(), &["check", "--output-format", "json"]));
+    let after = json(&stateleak(
+        dir.path(),
+        &["check", "--output-format", "json"],
+    ));
     assert_ne!(before["findings"][0]["line"], after["findings"][0]["line"]);
-    assert_eq!(before["findings"][0]["fingerprint"], after["findings"][0]["fingerprint"]);
+    assert_eq!(
+        before["findings"][0]["fingerprint"],
+        after["findings"][0]["fingerprint"]
+    );
 }
 
 #[test]
@@ -113,7 +153,11 @@ fn gitignore_and_default_exclusions_are_honoured_but_explicit_files_are_checked(
 #[test]
 fn a_syntax_error_is_reported_and_the_other_files_are_analysed() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "broken.py", "def ok():\n    pass\n\ndef broken(:\n    pass\n");
+    write(
+        dir.path(),
+        "broken.py",
+        "def ok():\n    pass\n\ndef broken(:\n    pass\n",
+    );
     write(dir.path(), "leak.py", LEAK);
     let output = stateleak(dir.path(), &["check", "--output-format", "json"]);
     assert_eq!(output.status.code(), Some(1));
@@ -121,7 +165,12 @@ fn a_syntax_error_is_reported_and_the_other_files_are_analysed() {
     assert_eq!(doc["summary"]["findings"], 1);
     assert_eq!(doc["errors"][0]["path"], "broken.py");
     assert_eq!(doc["errors"][0]["line"], 4);
-    assert!(doc["errors"][0]["message"].as_str().unwrap().starts_with("syntax error"));
+    assert!(
+        doc["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("syntax error")
+    );
 
     let text = stateleak(dir.path(), &["check"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("error: broken.py:4: syntax error"));
@@ -153,13 +202,19 @@ fn rule_documentation_is_printed() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.starts_with("# SL101: shared-class-state-mutated-through-instance"));
     assert!(text.contains("## How to fix") && !text.contains("## Cases"));
-    assert_eq!(stateleak(dir.path(), &["rule", "SL999"]).status.code(), Some(2));
+    assert_eq!(
+        stateleak(dir.path(), &["rule", "SL999"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn the_bundled_example_reports_the_remix_leak_across_modules() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = stateleak(root, &["check", "--output-format", "json", "examples/remix"]);
+    let output = stateleak(
+        root,
+        &["check", "--output-format", "json", "examples/remix"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let doc = json(&output);
     let sl101: Vec<&serde_json::Value> = doc["findings"]
@@ -183,5 +238,8 @@ fn the_bundled_example_really_leaks_when_run_with_python() {
         .expect("python3 is installed (CI installs Python 3.11)");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("LEAK: the Song B remix returned 1 sample(s) of Song A"), "{text}");
+    assert!(
+        text.contains("LEAK: the Song B remix returned 1 sample(s) of Song A"),
+        "{text}"
+    );
 }

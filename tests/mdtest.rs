@@ -87,6 +87,22 @@ fn expectations(files: &[(String, String)]) -> BTreeMap<(String, u32, String), u
     expected
 }
 
+/// A case may carry settings in a `pyproject.toml` (`[tool.stateleak]`): they apply as in a real
+/// run, except that only the document's rule runs.
+fn apply_case_settings(dir: &Path, options: &mut CheckOptions) -> Result<(), String> {
+    let path = dir.join("pyproject.toml");
+    if !path.is_file() {
+        return Ok(());
+    }
+    let file = stateleak::config::load(&path).map_err(|e| format!("    settings: {e}\n"))?;
+    let settings = stateleak::config::resolve(&file, &Default::default())
+        .map_err(|e| format!("    settings: {e}\n"))?;
+    options.rule_settings = settings.rule_settings;
+    options.per_file_ignores = settings.per_file_ignores;
+    options.src = settings.src;
+    Ok(())
+}
+
 fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<usize, String> {
     for (name, body) in &case.files {
         let path = dir.join(name);
@@ -95,6 +111,7 @@ fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<u
     }
     let mut options = CheckOptions::new(vec![dir.to_path_buf()]);
     options.rules = vec![rule];
+    apply_case_settings(dir, &mut options)?;
     let result = check(&options);
 
     let expected = expectations(&case.files);

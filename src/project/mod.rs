@@ -4,15 +4,21 @@
 //! ([`resolve`]) and builds the class hierarchy with method-resolution order ([`hierarchy`]).
 //! Rules query a [`Project`]; they never see syntax.
 
+pub mod callgraph;
+pub mod entry_points;
 mod hierarchy;
 mod modules;
 mod resolve;
 
-use std::collections::HashMap;
+// Name lookups run for every call site of the project; Fx hashes short keys several times
+// faster than SipHash, whose flooding resistance buys nothing here.
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
+pub use callgraph::{CallGraph, Edge, EdgeKind};
+pub use entry_points::EntryPoint;
 pub use hierarchy::MroEntry;
 pub use resolve::Resolved;
 
@@ -51,6 +57,7 @@ pub struct Project {
     functions: Vec<(FileId, FuncIdx)>,
     function_base: Vec<u32>,
     hierarchy: hierarchy::Hierarchy,
+    calls: CallGraph,
 }
 
 /// One file's input to the link.
@@ -63,8 +70,18 @@ impl Project {
     /// Links the facts of every file. `roots` are the paths given on the command line (and
     /// configured source roots): each is also a root for module names.
     pub fn link(inputs: Vec<LinkInput>, roots: &[PathBuf]) -> Project {
+        Project::link_with_entry_points(inputs, roots, &[])
+    }
+
+    /// Links like [`Project::link`]; functions whose qualified name (`module.Class.method`)
+    /// matches one of `entry_points` (globs) are request entry points besides the frameworks'.
+    pub fn link_with_entry_points(
+        inputs: Vec<LinkInput>,
+        roots: &[PathBuf],
+        entry_points: &[String],
+    ) -> Project {
         let mut files = Vec::with_capacity(inputs.len());
-        let mut modules = HashMap::new();
+        let mut modules = HashMap::default();
         for (id, input) in inputs.into_iter().enumerate() {
             let naming = modules::module_names(&input.path, roots);
             for alias in &naming.aliases {
@@ -101,12 +118,45 @@ impl Project {
             functions,
             function_base,
             hierarchy: hierarchy::Hierarchy::default(),
+            calls: CallGraph::default(),
         };
         project.scopes = (0..project.files.len() as FileId)
             .map(|file| resolve::module_scope(&project, file))
             .collect();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
+        project.calls = CallGraph::build(&project, entry_points);
         project
+    }
+
+    /// The call graph, with the request entry points and what they reach.
+    pub fn call_graph(&self) -> &CallGraph {
+        &self.calls
+    }
+
+    /// The innermost function whose definition contains byte `offset` of `file`.
+    pub fn function_at(&self, file: FileId, offset: u32) -> Option<FuncIdx> {
+        let facts = &self.files[file as usize].facts;
+        facts
+            .function_ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, range)| range.start <= offset && offset < range.end)
+            .max_by_key(|(_, range)| range.start)
+            .map(|(i, _)| i as FuncIdx)
+    }
+
+    /// A shortest chain of calls from a request entry point to code in `function` of `file`: to
+    /// the function itself or, when it is not called by name, to the nearest function around it.
+    pub fn request_path(&self, file: FileId, function: FuncIdx) -> Option<Vec<FuncId>> {
+        let functions = &self.files[file as usize].facts.functions;
+        let mut current = Some(function);
+        while let Some(f) = current {
+            if let Some(path) = self.calls.request_path(self.function_id(file, f)) {
+                return Some(path);
+            }
+            current = functions.get(f as usize)?.parent;
+        }
+        None
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {

@@ -2,7 +2,7 @@
 //! module or global it denotes, following imports (re-exports included) inside the analysed tree.
 //! Names that leave the tree stay known by their qualified name (`django.views.generic.View`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{FuncIdx, ImportTarget, Name};
 use crate::knowledge;
@@ -37,7 +37,7 @@ const MAX_HOPS: u32 = 16;
 
 pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Symbol> {
     let facts = &project.files[file as usize].facts;
-    let mut scope = HashMap::new();
+    let mut scope = HashMap::default();
     // Later kinds overwrite earlier ones: a definition beats an import beats an assignment.
     for (i, binding) in facts.globals.iter().enumerate() {
         scope.insert(binding.name.clone(), Symbol::Global(i as u32));

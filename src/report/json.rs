@@ -11,7 +11,18 @@ struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError>,
+    /// Only filled with `--show-unused-suppressions`.
+    unused_suppressions: Vec<JsonUnusedSuppression>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonUnusedSuppression {
+    path: String,
+    line: u32,
+    column: u32,
+    codes: Vec<String>,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -26,6 +37,19 @@ struct JsonFinding<'a> {
     end_column: u32,
     related: Vec<Related<'a>>,
     fingerprint: String,
+    /// A shortest chain of calls from a request entry point to the finding, the entry point
+    /// first; absent when no entry point reaches it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    entry_points: Vec<JsonPathStep<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPathStep<'a> {
+    function: &'a str,
+    path: String,
+    line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -76,6 +100,16 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
                     })
                     .collect(),
                 fingerprint: fingerprint(f, paths),
+                entry_points: f
+                    .entry_path
+                    .iter()
+                    .map(|step| JsonPathStep {
+                        function: &step.function,
+                        path: paths.show(&step.path),
+                        line: step.line,
+                        entry: step.entry_kind.as_deref(),
+                    })
+                    .collect(),
             })
             .collect(),
         errors: result
@@ -85,6 +119,17 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
                 path: paths.show(&e.path),
                 line: e.line,
                 message: e.message.clone(),
+            })
+            .collect(),
+        unused_suppressions: result
+            .unused_suppressions
+            .iter()
+            .map(|u| JsonUnusedSuppression {
+                path: paths.show(&u.path),
+                line: u.line,
+                column: u.column,
+                codes: u.codes.clone(),
+                message: u.message.clone(),
             })
             .collect(),
         summary: Summary {

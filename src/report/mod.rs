@@ -1,13 +1,19 @@
 //! Printing a [`CheckResult`]: the formats, and what they share (paths and fingerprints).
 
+mod concise;
+mod github;
 mod json;
+mod sarif;
 mod text;
 
 use std::path::{Path, PathBuf};
 
 use crate::check::{CheckResult, Finding};
 
+pub use concise::render as render_concise;
+pub use github::render as render_github;
 pub use json::render as render_json;
+pub use sarif::render as render_sarif;
 pub use text::render as render_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -15,23 +21,61 @@ pub use text::render as render_text;
 pub enum OutputFormat {
     /// Findings as stories with source snippets.
     Text,
+    /// One line per finding: `path:line:col: CODE message`.
+    Concise,
     /// The stable JSON document described in the README.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on pull requests).
+    Github,
 }
 
 /// How paths are printed: relative to the working directory when under it, with `/` separators.
 pub struct PathDisplay {
+    /// The folder paths are shown relative to (the working directory unless told otherwise).
     cwd: Option<PathBuf>,
+    /// Relative paths must first be made absolute: `cwd` is not the working directory.
+    absolutize: bool,
 }
 
 impl PathDisplay {
     pub fn from_env() -> Self {
         PathDisplay {
             cwd: std::env::current_dir().ok(),
+            absolutize: false,
         }
     }
 
+    /// Paths relative to `dir` when under it (absolute otherwise), whatever the working directory.
+    pub fn relative_to(dir: &Path) -> Self {
+        let dir = crate::config::absolute(dir);
+        PathDisplay {
+            absolutize: std::env::current_dir().map_or(true, |cwd| cwd != dir),
+            cwd: Some(dir),
+        }
+    }
+
+    /// The `file:` URI of the folder relative paths are relative to, ending in `/`.
+    pub fn root_uri(&self) -> Option<String> {
+        let cwd = self.cwd.as_ref()?.to_string_lossy().into_owned();
+        let mut uri = sarif::file_uri(&cwd);
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        Some(uri)
+    }
+
     pub fn show(&self, path: &Path) -> String {
+        // Relative paths are relative to the working directory; make them absolute when paths
+        // are shown relative to another folder.
+        let made_absolute;
+        let path = if self.absolutize && !path.is_absolute() {
+            made_absolute = crate::config::absolute(path);
+            made_absolute.as_path()
+        } else {
+            path
+        };
         let shown = match &self.cwd {
             Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).unwrap_or(path),
             _ => path,
@@ -67,4 +111,62 @@ pub fn summary_line(result: &CheckResult) -> String {
         plural(result.findings.len(), "finding"),
         plural(result.errors.len(), "error"),
     )
+}
+
+/// How many findings each rule has, most first (`--statistics`): aligned text, or JSON.
+pub fn render_statistics(result: &CheckResult, json: bool) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for finding in &result.findings {
+        *counts.entry(finding.code).or_insert(0) += 1;
+    }
+    let mut rows: Vec<(usize, &str, &str)> = counts
+        .into_iter()
+        .map(|(code, count)| {
+            let name = crate::rules::by_code(code).map_or("", |r| r.meta().name);
+            (count, code, name)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    if json {
+        let rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(count, code, name)| serde_json::json!({"code": code, "name": name, "count": count}))
+            .collect();
+        let mut out = serde_json::to_string_pretty(&rows).expect("statistics serialise");
+        out.push('\n');
+        return out;
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.0.to_string().len())
+        .max()
+        .unwrap_or(1);
+    rows.iter()
+        .map(|(count, code, name)| format!("{count:>width$}  {code}  {name}\n"))
+        .collect()
+}
+
+/// `reached from Flask route set_prefs (app.py:12) → save (store.py:30)`: how a request gets to
+/// a finding, when one does.
+pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<String> {
+    let first = finding.entry_path.first()?;
+    let mut line = String::from("reached from ");
+    if let Some(kind) = &first.entry_kind {
+        line.push_str(kind);
+        line.push(' ');
+    }
+    let steps: Vec<String> = finding
+        .entry_path
+        .iter()
+        .map(|step| {
+            format!(
+                "{} ({}:{})",
+                step.function,
+                paths.show(&step.path),
+                step.line
+            )
+        })
+        .collect();
+    line.push_str(&steps.join(" → "));
+    Some(line)
 }

@@ -19,6 +19,15 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
         out.push_str(&render_finding(finding, result, paths, &renderer));
         out.push_str("\n\n");
     }
+    for unused in &result.unused_suppressions {
+        out.push_str(&format!(
+            "warning: {}:{}:{}: {}\n",
+            paths.show(&unused.path),
+            unused.line,
+            unused.column,
+            unused.message
+        ));
+    }
     for error in &result.errors {
         let location = match error.line {
             Some(line) => format!("{}:{line}", paths.show(&error.path)),
@@ -103,6 +112,10 @@ fn render_finding(
             snippet = snippet.annotation(level.span(range.clone()).label(label));
         }
         message = message.snippet(snippet);
+    }
+    let reached = super::request_path_line(finding, paths);
+    if let Some(reached) = &reached {
+        message = message.footer(Level::Note.title(reached));
     }
     message = message
         .footer(Level::Note.title(&finding.note))

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::facts::{Binding, Root, Value};
+use crate::facts::{
+    AccessPath, Binding, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Mutation, MutationKind,
+    Root, Value,
+};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, MroEntry, Project, Resolved};
 
@@ -133,5 +136,705 @@ impl InstanceAssignments {
                     })
                 })
         })
+    }
+}
+
+/// Whether the body of `function` in `file` is per-call code: code that runs after import, on
+/// requests, rather than while modules are imported and classes are created.
+///
+/// Import-time code that lives in functions: class-creation hooks (`__init_subclass__`,
+/// `__set_name__`, `__class_getitem__`), methods of metaclasses, decorators that store their
+/// argument and return it (registration decorators), the closures a decorator factory returns,
+/// and the factories themselves. A function nested in import-time code is import-time too.
+///
+/// So are functions that only module-level code (or other import-time functions) calls, uses as
+/// a decorator or registers, as the call graph sees them.
+pub fn runs_per_call(project: &Project, file: FileId, function: FuncIdx) -> bool {
+    let file_facts = &project.file(file).facts;
+    let graph = project.call_graph();
+    let mut current = Some(function);
+    while let Some(idx) = current {
+        let facts = &file_facts.functions[idx as usize];
+        if graph.import_time_only(project.function_id(file, idx)) {
+            return false;
+        }
+        if facts.class.is_some() && knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
+        {
+            return false;
+        }
+        if is_decorator_shaped(file_facts, idx) || is_decorator_factory(file_facts, idx) {
+            return false;
+        }
+        current = facts.parent;
+    }
+    match project.method_class(file, function) {
+        Some(class) => !project.inherits_external(class, knowledge::METACLASS_BASES),
+        None => true,
+    }
+}
+
+/// A function that stores a parameter and hands back one of its own parameters (not the
+/// receiver) on every `return`: the shape of a registration decorator (`def register(func):
+/// REGISTRY.append(func); return func`), which runs when the decorated definition executes.
+fn is_decorator_shaped(facts: &FileFacts, idx: FuncIdx) -> bool {
+    let function = &facts.functions[idx as usize];
+    let [returned] = function.returned_names.as_slice() else {
+        return false;
+    };
+    let skip_receiver = usize::from(matches!(
+        function.kind,
+        FunctionKind::Instance | FunctionKind::ClassMethod
+    ));
+    !function.returns_other
+        && function
+            .params
+            .iter()
+            .skip(skip_receiver)
+            .any(|p| p.name == *returned)
+        && stores_a_parameter(facts, idx)
+}
+
+/// Whether `function` stores one of its parameters where it outlives the call: in a container
+/// (`REGISTRY[name] = func`, `cls.routes.append(func)`) or on an attribute (`C.last = func`).
+fn stores_a_parameter(facts: &FileFacts, function: FuncIdx) -> bool {
+    let params = &facts.functions[function as usize].params;
+    let in_container = facts
+        .function_ranges
+        .get(function as usize)
+        .is_some_and(|range| {
+            facts
+                .parameter_stores
+                .iter()
+                .any(|start| range.start <= *start && *start < range.end)
+        });
+    in_container
+        || facts.attribute_assignments.iter().any(|a| {
+            a.function == function
+                && matches!(&a.value, Value::Alias(path)
+                    if path.attrs.is_empty()
+                        && matches!(&path.root, Root::Local(name) if params.iter().any(|p| p.name == *name)))
+        })
+}
+
+/// A function that returns only decorator-shaped functions defined inside it:
+/// `def route(path): def register(func): ...; return func; return register`.
+fn is_decorator_factory(facts: &FileFacts, idx: FuncIdx) -> bool {
+    let functions = &facts.functions;
+    let function = &functions[idx as usize];
+    if function.returns_other || function.returned_names.is_empty() {
+        return false;
+    }
+    // Nested functions follow their parent in definition order.
+    let nested: Vec<FuncIdx> = (idx + 1..functions.len() as FuncIdx)
+        .take_while(|f| is_inside(functions, &functions[*f as usize], idx))
+        .filter(|f| functions[*f as usize].parent == Some(idx))
+        .collect();
+    function.returned_names.iter().all(|name| {
+        let mut named = nested
+            .iter()
+            .filter(|f| functions[**f as usize].name == *name)
+            .peekable();
+        named.peek().is_some() && named.all(|f| is_decorator_shaped(facts, *f))
+    })
+}
+
+fn is_inside(functions: &[FunctionFacts], function: &FunctionFacts, ancestor: FuncIdx) -> bool {
+    let mut parent = function.parent;
+    while let Some(p) = parent {
+        if p == ancestor {
+            return true;
+        }
+        if p < ancestor {
+            return false;
+        }
+        parent = functions[p as usize].parent;
+    }
+    false
+}
+
+/// The class an access path written in `function` starts from when it goes through the class:
+/// `cls.x`, `type(self).x`, `self.__class__.x` (the method's class, or any subclass of it), or
+/// `C.x` / `module.C.x` for a class of the analysed tree (exactly that class). The path may end
+/// at the class itself (`cls`), then `attr_index` is the number of attributes.
+pub struct ClassPath {
+    /// The classes the path may start from.
+    pub classes: Vec<ClassId>,
+    /// Index in the path's attributes of the class attribute (after `module.C`).
+    pub attr_index: usize,
+    /// Written with the class's name (`C.x`) rather than `cls`, `type(self)` or
+    /// `self.__class__`.
+    pub named: bool,
+}
+
+pub fn class_path(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &AccessPath,
+) -> Option<ClassPath> {
+    match &path.root {
+        Root::Class => {
+            let class = project.method_class(file, function)?;
+            let mut classes = vec![class];
+            classes.extend(project.descendants(class));
+            Some(ClassPath {
+                classes,
+                attr_index: 0,
+                named: false,
+            })
+        }
+        Root::Global(head) => {
+            let mut dotted = head.to_string();
+            for (index, attr) in path.attrs.iter().enumerate() {
+                match project.resolve(file, Some(function), &dotted) {
+                    Resolved::Class(class) => {
+                        return Some(ClassPath {
+                            classes: vec![class],
+                            attr_index: index,
+                            named: true,
+                        });
+                    }
+                    // Only modules lead on to a class.
+                    Resolved::Module(_) => {
+                        dotted.push('.');
+                        dotted.push_str(attr);
+                    }
+                    _ => return None,
+                }
+            }
+            match project.resolve(file, Some(function), &dotted) {
+                Resolved::Class(class) => Some(ClassPath {
+                    classes: vec![class],
+                    attr_index: path.attrs.len(),
+                    named: true,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether instances of `class` can change: not a frozen dataclass or attrs class, not a named
+/// tuple or other immutable type, not an Enum.
+pub fn has_mutable_instances(project: &Project, class: ClassId) -> bool {
+    if project.inherits_external(class, knowledge::IMMUTABLE_BASES)
+        || project.inherits_external(class, knowledge::ENUM_BASES)
+    {
+        return false;
+    }
+    project.mro(class).iter().all(|entry| {
+        let MroEntry::Class(c) = entry else {
+            return true;
+        };
+        let (file, facts) = project.class(*c);
+        !facts
+            .decorators
+            .iter()
+            .any(|d| match project.resolve(file, None, &d.name) {
+                Resolved::External(q) => {
+                    knowledge::FROZEN_CLASS_DECORATORS.contains(&q.as_str())
+                        || (knowledge::DATACLASS_DECORATORS.contains(&q.as_str())
+                            && d.true_keywords.iter().any(|k| k == "frozen"))
+                }
+                _ => false,
+            })
+    })
+}
+
+/// A shared object a class- or module-level binding creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedObject {
+    /// A container (list, dict, set, a project class deriving from one, ...), by type name.
+    Container(String),
+    /// An instance of a class of the analysed tree (or a known mutable object type) whose
+    /// attributes can be set.
+    Object {
+        type_name: String,
+        class: Option<ClassId>,
+    },
+}
+
+impl SharedObject {
+    pub fn type_name(&self) -> &str {
+        match self {
+            SharedObject::Container(name) => name,
+            SharedObject::Object { type_name, .. } => type_name,
+        }
+    }
+}
+
+/// The shared mutable object `value` creates when evaluated in `file`, if it does.
+pub fn shared_object(project: &Project, file: FileId, value: &Value) -> Option<SharedObject> {
+    if let Some(container) = mutable_type(project, file, value) {
+        return Some(SharedObject::Container(container));
+    }
+    let Value::Call { callee } = value else {
+        return None;
+    };
+    match project.resolve(file, None, callee) {
+        Resolved::Class(class)
+            if has_mutable_instances(project, class) && !is_descriptor(project, class) =>
+        {
+            Some(SharedObject::Object {
+                type_name: project.class(class).1.name.to_string(),
+                class: Some(class),
+            })
+        }
+        Resolved::External(q) if knowledge::MUTABLE_OBJECT_TYPES.contains(&q.as_str()) => {
+            Some(SharedObject::Object {
+                type_name: q.rsplit('.').next().unwrap_or(&q).to_string(),
+                class: None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The container type of attribute `attr` of instances of `class`: a class-level binding, or an
+/// assignment `self.attr = <container>` in a method of the class or a base.
+pub fn instance_attribute_container(
+    project: &Project,
+    class: ClassId,
+    attr: &str,
+) -> Option<String> {
+    if let Some((defining, binding)) = project.lookup_class_attribute(class, attr)
+        && let Some(container) = mutable_type(project, project.class(defining).0, &binding.value)
+    {
+        return Some(container);
+    }
+    project.mro(class).iter().find_map(|entry| {
+        let MroEntry::Class(c) = entry else {
+            return None;
+        };
+        let file = project.class(*c).0;
+        project
+            .file(file)
+            .facts
+            .attribute_assignments
+            .iter()
+            .filter(|a| {
+                a.attr == attr
+                    && a.object == AccessPath::new(Root::SelfParam)
+                    && project.method_class(file, a.function) == Some(*c)
+            })
+            .find_map(|a| mutable_type(project, file, &a.value))
+    })
+}
+
+/// Whether `mutation` changes the contents of its target (rather than an attribute of it, which
+/// containers do not have) and, for calls of functions, whether the callee really mutates.
+pub fn changes_contents(project: &Project, file: FileId, mutation: &Mutation) -> bool {
+    match &mutation.kind {
+        MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => false,
+        MutationKind::MutatingCall(callee) => project.resolves_to_any(
+            file,
+            Some(mutation.function),
+            callee,
+            knowledge::MUTATING_FUNCTIONS,
+        ),
+        _ => true,
+    }
+}
+
+/// Whether `mutation` changes a container of type `type_name` in place.
+pub fn changes_container(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+    type_name: &str,
+) -> bool {
+    if !changes_contents(project, file, mutation) {
+        return false;
+    }
+    match &mutation.kind {
+        MutationKind::InPlaceOperator(op) => operator_in_place(type_name, op),
+        _ => true,
+    }
+}
+
+/// Whether every change in `mutations` adds to its object (rather than removing or reordering).
+pub fn only_adds<'a>(mutations: impl IntoIterator<Item = &'a Mutation>) -> bool {
+    mutations.into_iter().all(|m| match &m.kind {
+        MutationKind::Method(name) => knowledge::ADDING_METHODS.contains(&name.as_str()),
+        MutationKind::ItemDelete | MutationKind::AttributeDelete(_) => false,
+        _ => true,
+    })
+}
+
+/// The names bound at class level to something that may be a mutable object: a cheap filter
+/// before any resolution.
+pub fn class_level_candidates(project: &Project) -> std::collections::HashSet<&str> {
+    project
+        .files
+        .iter()
+        .flat_map(|f| f.facts.classes.iter())
+        .flat_map(|c| c.bindings.iter())
+        .filter(|b| matches!(b.value, Value::Container(_) | Value::Call { .. }))
+        .map(|b| b.name.as_str())
+        .collect()
+}
+
+/// Whether a decorator written `name` in `file` could be `lru_cache`/`cache`: its name is one, or
+/// it is imported under another name from one. A cheap filter before resolving.
+pub fn may_be_cache_decorator(project: &Project, file: FileId, name: &str) -> bool {
+    knowledge::is_cache_decorator_name(name)
+        || project.file(file).facts.imports.iter().any(|import| {
+            import.binding == name
+                && matches!(&import.target, crate::facts::ImportTarget::Member { name, .. }
+                    if knowledge::is_cache_decorator_name(name))
+        })
+}
+
+/// The `lru_cache`/`cache` decorator of `function` in `file`, if it has one.
+pub fn cache_decorator(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+) -> Option<&crate::facts::Decorator> {
+    let facts = &project.file(file).facts.functions[function as usize];
+    facts.decorators.iter().find(|d| {
+        may_be_cache_decorator(project, file, &d.name)
+            // Decorators are evaluated in the scope around the definition.
+            && project.resolves_to_any(file, facts.parent, &d.name, knowledge::CACHE_DECORATORS)
+    })
+}
+
+/// `+=` and friends change lists, sets and dicts (by type name) in place; on other types they
+/// rebind the name to a new object.
+pub fn operator_in_place(type_name: &str, op: &str) -> bool {
+    match type_name {
+        "list" | "deque" | "bytearray" => matches!(op, "+=" | "*="),
+        "set" | "WeakSet" => matches!(op, "|=" | "-=" | "&=" | "^="),
+        "dict" | "defaultdict" | "OrderedDict" | "ChainMap" => op == "|=",
+        "Counter" => matches!(op, "+=" | "-=" | "|=" | "&="),
+        // A project class that subclasses a container: its operator comes from that container.
+        _ => matches!(op, "+=" | "*=" | "|=" | "-=" | "&=" | "^="),
+    }
+}
+
+/// A module of tests: `test_x`, `x_test`, `conftest`, or anything in a `test`, `tests` or
+/// `testing` package. Its functions run once per test, not per request.
+pub fn is_test_module(module: &str) -> bool {
+    let parts: Vec<&str> = module.split('.').collect();
+    let Some((last, packages)) = parts.split_last() else {
+        return false;
+    };
+    last.starts_with("test_")
+        || last.ends_with("_test")
+        || matches!(*last, "tests" | "conftest")
+        || packages
+            .iter()
+            .any(|p| matches!(*p, "test" | "tests" | "testing"))
+}
+
+/// A test function or a test framework's fixture method.
+pub fn is_test_function(name: &str) -> bool {
+    name.starts_with("test_") || knowledge::TEST_FIXTURE_METHODS.contains(&name)
+}
+
+/// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
+pub fn find_method(
+    project: &Project,
+    class: ClassId,
+    name: &str,
+) -> Option<crate::project::FuncId> {
+    project.mro(class).iter().find_map(|entry| {
+        let MroEntry::Class(c) = entry else {
+            return None;
+        };
+        let (file, _) = project.class(*c);
+        project
+            .file(file)
+            .facts
+            .functions
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, f)| {
+                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == *c)
+            })
+            .map(|(i, _)| project.function_id(file, i as u32))
+    })
+}
+
+/// The function of the analysed tree a callee written in `function` of `file` calls: a plain or
+/// dotted name (`helper`, `utils.helper`, `Service.build`), a method through the instance or
+/// class parameter (`self.helper`, `cls.build`), or a class (its `__init__`). The flag says whether the call binds the
+/// callee's first parameter (`self.helper(x)` passes `x` as the second parameter).
+pub fn resolve_callee(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    callee: &str,
+) -> Option<(crate::project::FuncId, bool)> {
+    let binds = |f: crate::project::FuncId| {
+        matches!(
+            project.function(f).1.kind,
+            FunctionKind::Instance | FunctionKind::ClassMethod
+        )
+    };
+    let functions = &project.file(file).facts.functions;
+    let outer = &functions[project.outermost_function(file, function) as usize];
+    if let Some((receiver, method)) = callee.split_once('.')
+        && !method.contains('.')
+        && matches!(
+            outer.kind,
+            FunctionKind::Instance | FunctionKind::ClassMethod
+        )
+        && outer.params.first().is_some_and(|p| p.name == receiver)
+    {
+        let class = project.method_class(file, function)?;
+        let found = find_method(project, class, method)?;
+        return Some((found, binds(found)));
+    }
+    match project.resolve(file, Some(function), callee) {
+        Resolved::Function(f) => Some((f, false)),
+        // `C(...)` runs `C.__init__` with the new instance as `self`.
+        Resolved::Class(class) => find_method(project, class, "__init__").map(|f| (f, true)),
+        _ => {
+            let (owner, method) = callee.rsplit_once('.')?;
+            let Resolved::Class(class) = project.resolve(file, Some(function), owner) else {
+                return None;
+            };
+            let found = find_method(project, class, method)?;
+            let kind = project.function(found).1.kind;
+            Some((found, kind == FunctionKind::ClassMethod))
+        }
+    }
+}
+
+/// A module- or class-level binding an access path leads to.
+#[derive(Debug, Clone, Copy)]
+pub enum BindingRef<'a> {
+    /// A module global and its file.
+    Global(FileId, &'a Binding),
+    /// A class-level binding, found through the MRO: the class that defines it.
+    ClassLevel(ClassId, &'a Binding),
+}
+
+impl<'a> BindingRef<'a> {
+    pub fn binding(&self) -> &'a Binding {
+        match self {
+            BindingRef::Global(_, b) | BindingRef::ClassLevel(_, b) => b,
+        }
+    }
+
+    /// The file whose scope evaluates the binding's value.
+    pub fn file(&self, project: &Project) -> FileId {
+        match self {
+            BindingRef::Global(file, _) => *file,
+            BindingRef::ClassLevel(class, _) => project.class(*class).0,
+        }
+    }
+}
+
+/// The module- or class-level binding that the root and the first `len` attributes of `path`
+/// denote in `function` of `file`: `var`, `module.var`, `Class.var`, `self.var`, `cls.var`.
+pub fn binding_of_path<'p>(
+    project: &'p Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &AccessPath,
+    len: usize,
+) -> Option<BindingRef<'p>> {
+    if path.attrs.len() < len {
+        return None;
+    }
+    match &path.root {
+        Root::Global(head) => {
+            let mut dotted = head.to_string();
+            for attr in &path.attrs[..len] {
+                dotted.push('.');
+                dotted.push_str(attr);
+            }
+            match project.resolve(file, Some(function), &dotted) {
+                Resolved::Global(global_file, index) => Some(BindingRef::Global(
+                    global_file,
+                    &project.file(global_file).facts.globals[index as usize],
+                )),
+                _ if len > 0 => {
+                    let (owner, attr) = dotted.rsplit_once('.')?;
+                    let Resolved::Class(class) = project.resolve(file, Some(function), owner)
+                    else {
+                        return None;
+                    };
+                    let (defining, binding) = project.lookup_class_attribute(class, attr)?;
+                    Some(BindingRef::ClassLevel(defining, binding))
+                }
+                _ => None,
+            }
+        }
+        Root::SelfParam | Root::Class if len == 1 => {
+            let class = project.method_class(file, function)?;
+            let (defining, binding) = project.lookup_class_attribute(class, &path.attrs[0])?;
+            Some(BindingRef::ClassLevel(defining, binding))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),
+/// changes that object: a container's contents, an object's attributes, or a container an
+/// object's attribute holds.
+pub fn changes_shared_object(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+    object: &SharedObject,
+    inner: Option<&str>,
+) -> bool {
+    match (object, inner) {
+        (SharedObject::Container(type_name), None) => {
+            changes_container(project, file, mutation, type_name)
+        }
+        (SharedObject::Object { .. }, None) => matches!(
+            mutation.kind,
+            MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_)
+        ),
+        (
+            SharedObject::Object {
+                class: Some(class), ..
+            },
+            Some(attr),
+        ) => instance_attribute_container(project, *class, attr)
+            .is_some_and(|type_name| changes_container(project, file, mutation, &type_name)),
+        _ => false,
+    }
+}
+
+/// Whether instances of `class` are descriptors (`__get__`): reading them through an instance or
+/// the class gives what `__get__` returns, not the object itself.
+pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
+    project.mro(class).iter().any(|entry| {
+        let MroEntry::Class(c) = entry else {
+            return false;
+        };
+        let (file, _) = project.class(*c);
+        let index = c.0 - project.class_id(file, 0).0;
+        project
+            .file(file)
+            .facts
+            .functions
+            .iter()
+            .any(|f| f.class == Some(index) && f.name == "__get__")
+    })
+}
+
+/// The classes an instance reached by the mutation's receiver may have, and how the receiver is
+/// written, when the mutation is in per-call code. `self` in a method of `C` may be an instance
+/// of `C` or of any subclass.
+pub fn instance_receiver_classes(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+) -> Option<(Vec<ClassId>, String)> {
+    let functions = &project.file(file).facts.functions;
+    let outer = project.outermost_function(file, mutation.function);
+    let method = &functions[outer as usize];
+    if !runs_per_call(project, file, mutation.function) {
+        return None;
+    }
+    match &mutation.target.root {
+        Root::SelfParam => {
+            if method.kind != FunctionKind::Instance {
+                return None;
+            }
+            let class = project.method_class(file, mutation.function)?;
+            let mut classes = vec![class];
+            classes.extend(project.descendants(class));
+            Some((classes, "self".to_string()))
+        }
+        Root::Local(name) => {
+            let local = typed_local(project, file, mutation.function, name)?;
+            let Resolved::Class(class) =
+                project.resolve(file, Some(mutation.function), &local.class)
+            else {
+                return None;
+            };
+            let mut classes = vec![class];
+            if !local.exact {
+                classes.extend(project.descendants(class));
+            }
+            Some((classes, name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn typed_local<'a>(
+    project: &'a Project,
+    file: FileId,
+    function: u32,
+    name: &str,
+) -> Option<&'a crate::facts::TypedLocal> {
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(function);
+    while let Some(f) = current {
+        let facts = &functions[f as usize];
+        if let Some(local) = facts.typed_locals.iter().find(|t| t.name == name) {
+            return Some(local);
+        }
+        current = facts.parent;
+    }
+    None
+}
+
+/// Whether `function` of `file` is test code: in a test module, or a test function or fixture
+/// method (or nested in one).
+pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool {
+    let source = project.file(file);
+    if std::iter::once(&source.module)
+        .chain(source.aliases.iter())
+        .any(|m| is_test_module(m))
+    {
+        return true;
+    }
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(function);
+    while let Some(f) = current {
+        if is_test_function(&functions[f as usize].name) {
+            return true;
+        }
+        current = functions[f as usize].parent;
+    }
+    false
+}
+
+/// Whether one of the two classes derives from the other (or they are the same class).
+pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
+    a == b
+        || project.mro(a).contains(&MroEntry::Class(b))
+        || project.mro(b).contains(&MroEntry::Class(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_test_module;
+
+    #[test]
+    fn test_modules_are_told_by_their_names_and_packages() {
+        for module in [
+            "test_views",
+            "views_test",
+            "conftest",
+            "app.tests",
+            "app.tests.views",
+            "django.test.utils",
+            "sqlalchemy.testing.fixtures",
+        ] {
+            assert!(is_test_module(module), "{module}");
+        }
+        // A lone `test.py` is as often a script as a test, and `testcases` is not a package of
+        // tests by its name alone.
+        for module in [
+            "test",
+            "app.views",
+            "app.testcases",
+            "contest",
+            "latest_news",
+        ] {
+            assert!(!is_test_module(module), "{module}");
+        }
     }
 }

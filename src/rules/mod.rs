@@ -3,6 +3,21 @@
 
 mod common;
 mod sl101;
+mod sl102;
+mod sl103;
+mod sl104;
+mod sl105;
+mod sl201;
+mod sl202;
+mod sl203;
+mod sl301;
+mod sl401;
+mod sl402;
+mod sl403;
+mod sl404;
+mod sl501;
+mod sl502;
+mod sl503;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::Project;
@@ -36,6 +51,9 @@ impl RuleMeta {
 pub struct RuleSettings {
     /// Extra base classes (qualified names) that copy class-level defaults per instance.
     pub safe_bases: Vec<String>,
+    /// Globs over qualified function names (`app.jobs.*`) that are request entry points besides
+    /// the frameworks' (`--entry-point`).
+    pub entry_points: Vec<String>,
 }
 
 pub struct Context<'a> {
@@ -50,7 +68,24 @@ pub trait Rule: Sync {
 
 /// Every rule, in code order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    &[&sl101::SharedClassStateMutatedThroughInstance]
+    &[
+        &sl101::SharedClassStateMutatedThroughInstance,
+        &sl102::ClassStateWrittenAtRunTime,
+        &sl103::ClassAttributeResetFromOutside,
+        &sl104::InstanceAttributeAliasesSharedObject,
+        &sl105::DeclaredSharedStateWrittenPerCall,
+        &sl201::ModuleStateWrittenPerRequest,
+        &sl202::ModuleStateAccumulates,
+        &sl203::SingletonStateWrittenPerCall,
+        &sl301::MutableDefaultMutated,
+        &sl401::CachedMethod,
+        &sl402::CacheKeyIncomplete,
+        &sl403::CachedResultMutated,
+        &sl404::CacheOverMutableGlobal,
+        &sl501::ThreadingLocalInAsync,
+        &sl502::MutableContextVarDefault,
+        &sl503::ContextVarValueMutatedInPlace,
+    ]
 }
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
@@ -58,4 +93,21 @@ pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
         .iter()
         .copied()
         .find(|r| r.meta().code.eq_ignore_ascii_case(code))
+}
+
+/// The README's rule table, generated from the rules' metadata (a test keeps the README in step).
+pub fn markdown_table() -> String {
+    let mut table =
+        String::from("| code | name | default | what it finds |\n| --- | --- | --- | --- |\n");
+    for rule in all() {
+        let meta = rule.meta();
+        table.push_str(&format!(
+            "| [{code}](docs/rules/{code}.md) | {} | {} | {} |\n",
+            meta.name,
+            if meta.enabled_by_default { "on" } else { "off" },
+            meta.summary.replace('|', "\\|"),
+            code = meta.code,
+        ));
+    }
+    table
 }

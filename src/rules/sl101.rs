@@ -1,13 +1,12 @@
 //! SL101: a class-level mutable object changed through an instance by code that runs per call.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FunctionKind, Mutation, MutationKind, Root, Span, TypedLocal};
-use crate::knowledge;
-use crate::project::{ClassId, FileId, Project, Resolved};
+use crate::facts::{Mutation, MutationKind, Span};
+use crate::project::{ClassId, FileId, Project};
 
-use super::common::{self, InstanceAssignments};
+use super::common::{self, InstanceAssignments, SharedObject};
 use super::{Context, Rule, RuleMeta};
 
 pub struct SharedClassStateMutatedThroughInstance;
@@ -28,11 +27,14 @@ struct FindingKey {
     function: u32,
     defining_class: ClassId,
     definition: Span,
+    /// The attribute of a shared object whose container changes (`items` in
+    /// `self.state.items.append(v)`).
+    inner: Option<String>,
 }
 
 struct Group<'a> {
     attr: String,
-    type_name: String,
+    object: SharedObject,
     receiver: String,
     sites: Vec<&'a Mutation>,
 }
@@ -44,7 +46,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        let candidate_names = class_level_candidates(project);
+        let candidate_names = common::class_level_candidates(project);
         if candidate_names.is_empty() {
             return Vec::new();
         }
@@ -54,15 +56,17 @@ impl Rule for SharedClassStateMutatedThroughInstance {
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
             for mutation in &file.facts.mutations {
-                let [attr] = mutation.target.attrs.as_slice() else {
-                    continue;
+                let (attr, inner) = match mutation.target.attrs.as_slice() {
+                    [attr] => (attr, None),
+                    [attr, inner] => (attr, Some(inner)),
+                    _ => continue,
                 };
-                if !candidate_names.contains(attr.as_str())
-                    || !changes_contents(project, file_id, mutation)
-                {
+                if !candidate_names.contains(attr.as_str()) {
                     continue;
                 }
-                let Some((classes, receiver)) = receiver_classes(project, file_id, mutation) else {
+                let Some((classes, receiver)) =
+                    common::instance_receiver_classes(project, file_id, mutation)
+                else {
                     continue;
                 };
                 for class in classes {
@@ -88,14 +92,18 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                         continue;
                     }
                     let defining_file = project.class(defining_class).0;
-                    let Some(type_name) =
-                        common::mutable_type(project, defining_file, &binding.value)
+                    let Some(object) =
+                        common::shared_object(project, defining_file, &binding.value)
                     else {
                         continue;
                     };
-                    if let MutationKind::InPlaceOperator(op) = &mutation.kind
-                        && !in_place_for(&type_name, op)
-                    {
+                    if !common::changes_shared_object(
+                        project,
+                        file_id,
+                        mutation,
+                        &object,
+                        inner.map(|i| i.as_str()),
+                    ) {
                         continue;
                     }
                     let key = FindingKey {
@@ -103,10 +111,11 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                         function: mutation.function,
                         defining_class,
                         definition: binding.span,
+                        inner: inner.map(|i| i.to_string()),
                     };
                     let group = groups.entry(key).or_insert_with(|| Group {
                         attr: attr.to_string(),
-                        type_name,
+                        object,
                         receiver: receiver.clone(),
                         sites: Vec::new(),
                     });
@@ -127,127 +136,41 @@ impl Rule for SharedClassStateMutatedThroughInstance {
     }
 }
 
-/// Names bound at class level to something that may be a mutable object: a cheap filter before
-/// any resolution.
-fn class_level_candidates(project: &Project) -> HashSet<&str> {
-    project
-        .files
-        .iter()
-        .flat_map(|f| f.facts.classes.iter())
-        .flat_map(|c| c.bindings.iter())
-        .filter(|b| {
-            matches!(
-                b.value,
-                crate::facts::Value::Container(_) | crate::facts::Value::Call { .. }
-            )
-        })
-        .map(|b| b.name.as_str())
-        .collect()
-}
-
-/// Whether the mutation changes the object's contents (rather than an attribute of it, which
-/// containers do not have) and, for calls of functions, whether the callee really mutates.
-fn changes_contents(project: &Project, file: FileId, mutation: &Mutation) -> bool {
-    match &mutation.kind {
-        MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => false,
-        MutationKind::MutatingCall(callee) => project.resolves_to_any(
-            file,
-            Some(mutation.function),
-            callee,
-            knowledge::MUTATING_FUNCTIONS,
-        ),
-        _ => true,
-    }
-}
-
-/// `+=` and friends change lists, sets and dicts in place; on other types they rebind.
-fn in_place_for(type_name: &str, op: &str) -> bool {
-    match type_name {
-        "list" | "deque" | "bytearray" => matches!(op, "+=" | "*="),
-        "set" | "WeakSet" => matches!(op, "|=" | "-=" | "&=" | "^="),
-        "dict" | "defaultdict" | "OrderedDict" | "ChainMap" => op == "|=",
-        "Counter" => matches!(op, "+=" | "-=" | "|=" | "&="),
-        // A project class that subclasses a container: its operator comes from that container.
-        _ => matches!(op, "+=" | "*=" | "|=" | "-=" | "&=" | "^="),
-    }
-}
-
-/// The classes an instance reached by the mutation's receiver may have, and how the receiver is
-/// written. `self` in a method of `C` may be an instance of `C` or of any subclass.
-fn receiver_classes(
-    project: &Project,
-    file: FileId,
-    mutation: &Mutation,
-) -> Option<(Vec<ClassId>, String)> {
-    let functions = &project.file(file).facts.functions;
-    let outer = project.outermost_function(file, mutation.function);
-    let method = &functions[outer as usize];
-    if knowledge::CLASS_CREATION_METHODS.contains(&method.name.as_str()) {
-        return None;
-    }
-    match &mutation.target.root {
-        Root::SelfParam => {
-            if method.kind != FunctionKind::Instance {
-                return None;
-            }
-            let class = project.method_class(file, mutation.function)?;
-            let mut classes = vec![class];
-            classes.extend(project.descendants(class));
-            Some((classes, "self".to_string()))
-        }
-        Root::Local(name) => {
-            let local = typed_local(project, file, mutation.function, name)?;
-            let Resolved::Class(class) =
-                project.resolve(file, Some(mutation.function), &local.class)
-            else {
-                return None;
-            };
-            let mut classes = vec![class];
-            if !local.exact {
-                classes.extend(project.descendants(class));
-            }
-            Some((classes, name.to_string()))
-        }
-        _ => None,
-    }
-}
-
-fn typed_local<'a>(
-    project: &'a Project,
-    file: FileId,
-    function: u32,
-    name: &str,
-) -> Option<&'a TypedLocal> {
-    let functions = &project.file(file).facts.functions;
-    let mut current = Some(function);
-    while let Some(f) = current {
-        let facts = &functions[f as usize];
-        if let Some(local) = facts.typed_locals.iter().find(|t| t.name == name) {
-            return Some(local);
-        }
-        current = facts.parent;
-    }
-    None
-}
-
 fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
     let (_, class) = project.class(key.defining_class);
     let defining_file = project.class(key.defining_class).0;
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
-    let adds = group.sites.iter().all(|m| match &m.kind {
-        MutationKind::Method(name) => knowledge::ADDING_METHODS.contains(&name.as_str()),
-        MutationKind::ItemDelete => false,
-        _ => true,
-    });
-    let (verb, label) = if adds {
-        ("writes into it", "written here, on every call")
-    } else {
-        ("changes it", "changed here, on every call")
+    let (verb, label) = match (&group.object, &key.inner, &first.kind) {
+        (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
+            format!("sets its attribute `{name}`"),
+            "set here, on every call",
+        ),
+        (SharedObject::Object { .. }, None, _) => (
+            "changes its attributes".to_string(),
+            "changed here, on every call",
+        ),
+        (_, inner, _) => {
+            let object = inner
+                .as_ref()
+                .map_or("it".to_string(), |i| format!("`{}.{i}`", group.attr));
+            if common::only_adds(group.sites.iter().copied()) {
+                (
+                    format!("writes into {object}"),
+                    "written here, on every call",
+                )
+            } else {
+                (format!("changes {object}"), "changed here, on every call")
+            }
+        }
+    };
+    let kind = match &group.object {
+        SharedObject::Container(type_name) => type_name.clone(),
+        SharedObject::Object { type_name, .. } => format!("`{type_name}` object"),
     };
     let message = format!(
-        "`{}` is one {} shared by every `{}`; `{}` {verb} through `{}`",
-        group.attr, group.type_name, class.name, function.name, group.receiver
+        "`{}` is one {kind} shared by every `{}`; `{}` {verb} through `{}`",
+        group.attr, class.name, function.name, group.receiver
     );
     let mut related = vec![Label {
         file: defining_file,
@@ -274,6 +197,12 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
             message: "and here".to_string(),
         });
     }
+    let mut identity = vec![
+        class.qualname.to_string(),
+        group.attr,
+        function.qualname.to_string(),
+    ];
+    identity.extend(key.inner.clone());
     Diagnostic {
         code: META.code,
         severity: META.severity,
@@ -289,10 +218,6 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
         help:
             "create it per instance in `__init__`, or annotate it `ClassVar` if sharing is intended"
                 .to_string(),
-        identity: vec![
-            class.qualname.to_string(),
-            group.attr,
-            function.qualname.to_string(),
-        ],
+        identity,
     }
 }

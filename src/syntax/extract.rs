@@ -1,19 +1,24 @@
 //! Walks one module's syntax tree once and records its [`FileFacts`].
 
-use std::collections::{HashMap, HashSet};
+// Extraction hashes short names millions of times; SipHash's resistance to hash flooding buys
+// nothing here (the key is the hash table of one function's locals), Fx is several times cheaper.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, AttributeAssignment, Binding, ClassFacts, ClassIdx, ContainerKind, Decorator,
-    FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, Mutation, MutationKind,
-    Name, Param, Root, Span, TypedLocal, Value,
+    AccessPath, AttributeAssignment, Binding, ClassArgument, ClassFacts, ClassIdx, ContainerKind,
+    Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, Mutation,
+    MutationKind, Name, Param, Root, SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
 use super::MAX_WALK_DEPTH;
+
+mod calls;
+mod uses;
 
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
 /// nests deeper than [`MAX_WALK_DEPTH`].
@@ -23,6 +28,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         scopes: vec![Scope::Module],
         depth: 0,
         hit_depth_limit: false,
+        reach: calls::ReachState::default(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -52,6 +58,10 @@ struct FunctionScope {
     aliases: HashMap<Name, LocalAlias>,
     /// How often each local is assigned, and the class it was constructed from the first time.
     constructed: HashMap<Name, (u32, Option<Name>)>,
+    /// Parameters (by index, below 64) already recorded as rebound.
+    rebound_params: u64,
+    /// In a function decorated like `lru_cache`: the value each local was last bound to.
+    cached_locals: Option<HashMap<Name, Value>>,
 }
 
 #[derive(Clone)]
@@ -66,6 +76,7 @@ struct Extractor {
     scopes: Vec<Scope>,
     depth: u32,
     hit_depth_limit: bool,
+    reach: calls::ReachState,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
@@ -189,6 +200,9 @@ impl Extractor {
             self.visit_expr(&decorator.expression);
         }
         let decorators = decorators(&function.decorator_list);
+        let cached = decorators
+            .iter()
+            .any(|d| self.may_be_cache_decorator(&d.name));
         let (qualname, _) = self.qualify(function.name.as_str());
         let enclosing_class = match self.scopes.last() {
             Some(Scope::Class(c)) => Some(*c),
@@ -223,6 +237,7 @@ impl Extractor {
                 self.visit_expr(default);
             }
         }
+        self.visit_annotated_calls(parameters);
 
         let first = params.first().map(|p| p.name.clone());
         let (mut self_name, mut cls_name) = match kind {
@@ -236,7 +251,7 @@ impl Extractor {
         };
 
         let mut locals: HashSet<Name> = params.iter().map(|p| p.name.clone()).collect();
-        let mut declared_outside = HashSet::new();
+        let mut declared_outside = HashSet::default();
         collect_bindings(&function.body, &mut locals, &mut declared_outside);
         for name in &declared_outside {
             locals.remove(name);
@@ -277,6 +292,8 @@ impl Extractor {
             decorators,
             params,
             typed_locals: Vec::new(),
+            returned_names: Vec::new(),
+            returns_other: false,
             span: span(function.name.range),
         });
         self.scopes.push(Scope::Function(FunctionScope {
@@ -284,12 +301,16 @@ impl Extractor {
             self_name,
             cls_name,
             locals,
-            aliases: HashMap::new(),
-            constructed: HashMap::new(),
+            aliases: HashMap::default(),
+            constructed: HashMap::default(),
+            rebound_params: 0,
+            cached_locals: cached.then(HashMap::default),
         }));
+        self.reach_enter_function(idx, span(function.range));
         for stmt in &function.body {
             self.visit_stmt(stmt);
         }
+        self.reach_leave_function();
         let Some(Scope::Function(scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")
         };
@@ -373,6 +394,9 @@ impl Extractor {
         stmt: TextRange,
     ) {
         let Expr::Name(name) = target else { return };
+        if let Some(Expr::Call(call)) = value {
+            self.record_keyword_default(name.id.as_str(), call);
+        }
         let binding = Binding {
             name: name.id.as_str().into(),
             value: value.map_or(Value::Other, |v| self.classify(v)),
@@ -498,6 +522,8 @@ impl Extractor {
                 }
                 Some(inner)
             }
+            // A slice of a list is a new list.
+            Expr::Subscript(sub) if matches!(&*sub.slice, Expr::Slice(_)) => None,
             Expr::Subscript(sub) => {
                 let mut inner = self.resolve(&sub.value, through_aliases)?;
                 inner.nested = true;
@@ -553,6 +579,7 @@ impl Extractor {
             return;
         };
         if let Some(resolved) = self.resolve(object, true) {
+            let index = self.facts.mutations.len() as u32;
             self.facts.mutations.push(Mutation {
                 function,
                 target: resolved.path,
@@ -561,6 +588,9 @@ impl Extractor {
                 nested: nested || resolved.nested,
                 alias: resolved.alias,
             });
+            self.note_param_mutation(index);
+        } else {
+            self.record_call_result_mutation(function, object, kind, range);
         }
     }
 
@@ -576,6 +606,9 @@ impl Extractor {
                 } else {
                     MutationKind::ItemAssign
                 };
+                if let Some(value) = value {
+                    self.record_store(&sub.value, value);
+                }
                 self.record_mutation(&sub.value, kind, sub.range, false);
             }
             Expr::Attribute(attribute) => {
@@ -584,7 +617,9 @@ impl Extractor {
                     if !resolved.path.attrs.is_empty()
                         || resolved.nested
                         || resolved.alias.is_some()
+                        || self.is_defaulted_param(&resolved.path)
                     {
+                        let index = self.facts.mutations.len() as u32;
                         self.facts.mutations.push(Mutation {
                             function,
                             target: resolved.path.clone(),
@@ -593,6 +628,7 @@ impl Extractor {
                             nested: resolved.nested,
                             alias: resolved.alias,
                         });
+                        self.note_param_mutation(index);
                     }
                     if !resolved.nested {
                         self.facts.attribute_assignments.push(AttributeAssignment {
@@ -603,9 +639,20 @@ impl Extractor {
                             span: span(attribute.range),
                         });
                     }
+                } else {
+                    let kind = MutationKind::AttributeAssign(attribute.attr.as_str().into());
+                    self.record_call_result_mutation(
+                        function,
+                        &attribute.value,
+                        kind,
+                        attribute.range,
+                    );
                 }
             }
-            Expr::Name(name) => self.bind_local(name.id.as_str(), value, target.range()),
+            Expr::Name(name) => {
+                self.record_rebind(name.id.as_str(), value, name.range);
+                self.bind_local(name.id.as_str(), value);
+            }
             Expr::Tuple(tuple) => {
                 for element in &tuple.elts {
                     self.assign_target(element, None);
@@ -622,7 +669,7 @@ impl Extractor {
     }
 
     /// `name = value` inside a function: tracks aliases of shared objects and constructed locals.
-    fn bind_local(&mut self, name: &str, value: Option<&Expr>, range: TextRange) {
+    fn bind_local(&mut self, name: &str, value: Option<&Expr>) {
         let alias = value.and_then(|value| {
             let aliased = match value {
                 Expr::BoolOp(b) if b.op == ast::BoolOp::Or => b.values.first()?,
@@ -640,9 +687,11 @@ impl Extractor {
             .then(|| LocalAlias {
                 path: resolved.path,
                 nested: resolved.nested,
-                span: resolved.alias.unwrap_or(span(range)),
+                // Point at what was taken (`self.x`), which is what the reader must check.
+                span: resolved.alias.unwrap_or(span(value.range())),
             })
         });
+        let alias = alias.or_else(|| self.param_alias(name, value?));
         let constructed_class = match value {
             Some(Expr::Call(call)) => dotted_name(&call.func),
             _ => None,
@@ -666,7 +715,23 @@ impl Extractor {
     }
 
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
+        self.reach_stmt(stmt);
         match stmt {
+            Stmt::Return(ret) => {
+                if let Some(function) = self.current_function() {
+                    let facts = &mut self.facts.functions[function as usize];
+                    match ret.value.as_deref() {
+                        Some(Expr::Name(name)) => {
+                            if !facts.returned_names.iter().any(|n| n == name.id.as_str()) {
+                                facts.returned_names.push(name.id.as_str().into());
+                            }
+                        }
+                        _ => facts.returns_other = true,
+                    }
+                }
+                self.record_returned(ret.value.as_deref(), ret.range, false);
+                visitor::walk_stmt(self, stmt);
+            }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value);
                 for target in &assign.targets {
@@ -800,8 +865,54 @@ impl Extractor {
             })
     }
 
+    /// `setattr(obj, name, value)`, and calls that hand the class to another function.
+    fn record_class_handling(&mut self, call: &ast::ExprCall) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
+        let args = &call.arguments.args;
+        if callee == "setattr"
+            && matches!(self.root_of("setattr"), Root::Global(_))
+            && args.len() == 3
+        {
+            if let Some(object) = self.resolve(&args[0], true)
+                && !object.nested
+            {
+                let name = match &args[1] {
+                    Expr::StringLiteral(s) => Some(s.value.to_str().into()),
+                    _ => None,
+                };
+                self.facts.setattr_calls.push(SetattrCall {
+                    function,
+                    object: object.path,
+                    name,
+                    span: span(call.range()),
+                });
+            }
+            return;
+        }
+        for (position, arg) in args.iter().enumerate() {
+            if let Some(resolved) = self.resolve(arg, false)
+                && !resolved.nested
+                && resolved.path == AccessPath::new(Root::Class)
+            {
+                self.facts.class_arguments.push(ClassArgument {
+                    function,
+                    callee: callee.clone(),
+                    position: position as u32,
+                    span: span(call.range()),
+                });
+            }
+        }
+    }
+
     /// A call inside a function: a mutating method or a function that mutates its argument.
     fn visit_call(&mut self, call: &ast::ExprCall) {
+        self.record_argument_uses(call);
+        self.record_cache_clear(call);
         match &*call.func {
             Expr::Attribute(method)
                 if knowledge::MUTATING_METHODS.contains(&method.attr.as_str()) =>
@@ -814,6 +925,7 @@ impl Extractor {
                 );
             }
             func => {
+                self.record_class_handling(call);
                 if let Some(callee) = dotted_name(func)
                     && self.may_be_mutating_function(&callee)
                     && let Some(first) = call.arguments.args.first()
@@ -835,6 +947,7 @@ impl<'a> Visitor<'a> for Extractor {
         if !self.enter(stmt.range()) {
             return;
         }
+        self.note_script_block(stmt);
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),
@@ -849,6 +962,7 @@ impl<'a> Visitor<'a> for Extractor {
                         self.record_binding(target, None, Some(&assign.value), assign.range);
                     }
                 }
+                self.note_bounded_bindings(&assign.value, assign.range);
             }
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
@@ -870,8 +984,22 @@ impl<'a> Visitor<'a> for Extractor {
         if !self.enter(expr.range()) {
             return;
         }
-        if let Expr::Call(call) = expr {
-            self.visit_call(call);
+        self.reach_expr(expr);
+        match expr {
+            Expr::Call(call) => {
+                self.record_call_site(call);
+                self.visit_call(call)
+            }
+            Expr::Yield(ast::ExprYield {
+                value: Some(value),
+                range,
+                ..
+            }) => self.record_returned(Some(value), *range, true),
+            Expr::Name(name) if name.ctx == ast::ExprContext::Load => self.record_cached_read(name),
+            Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
+                self.record_cached_attribute_read(attribute)
+            }
+            _ => {}
         }
         // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or
         // globals still counts, so they are walked like the enclosing code.
@@ -904,9 +1032,20 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
                 Expr::Call(call) => (&*call.func, true),
                 other => (other, false),
             };
+            let true_keywords = match &d.expression {
+                Expr::Call(call) => call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter(|k| matches!(&k.value, Expr::BooleanLiteral(b) if b.value))
+                    .filter_map(|k| Some(k.arg.as_ref()?.as_str().into()))
+                    .collect(),
+                _ => Vec::new(),
+            };
             Some(Decorator {
                 name: dotted_name(expr)?,
                 called,
+                true_keywords,
                 span: span(d.range),
             })
         })

@@ -4,16 +4,18 @@
 //! before it returns. A change of parser touches this module only.
 
 mod extract;
+mod nesting;
 
-use crate::facts::FileFacts;
+use crate::facts::{FileFacts, SuppressionComment};
 
-/// Syntax trees nest one level per bracket; the parser recurses on each. Past this depth the file
-/// is refused before parsing (CPython refuses at 200) so that no input can exhaust the stack.
-pub const MAX_BRACKET_DEPTH: usize = 1000;
+/// Deep nesting is refused before parsing (see `nesting.rs`) so that no input can exhaust the stack.
+pub use nesting::{MAX_BRACKET_DEPTH, MAX_EXPRESSION_DEPTH, MAX_INDENT_DEPTH};
 
 /// Past this depth of nested statements or expressions, the extractor stops descending and records
-/// the part it skipped in [`FileFacts::truncated`].
-pub const MAX_WALK_DEPTH: u32 = 400;
+/// the part it skipped in [`FileFacts::truncated`]. Real code goes deeper than one might think (a
+/// 560-term polynomial in sympy is a 568-deep tree); CPython's compiler gives up at a few thousand.
+/// Deeper trees are refused before parsing (`nesting.rs`), so this is a backstop.
+pub const MAX_WALK_DEPTH: u32 = 10_000;
 
 /// Stack needed by a thread that parses and walks one file (the parser is recursive descent).
 pub const STACK_SIZE: usize = 256 * 1024 * 1024;
@@ -28,101 +30,60 @@ pub struct SyntaxError {
 /// Parses `source` and extracts its facts. A file with a syntax error yields no facts: CPython
 /// would not import it, so nothing in it runs.
 pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
-    check_bracket_depth(source)?;
+    nesting::check(source)?;
     let parsed = ruff_python_parser::parse_module(source).map_err(|error| SyntaxError {
         offset: error.location.start().to_u32(),
         message: error.error.to_string(),
     })?;
-    let (facts, hit_depth_limit) = extract::extract(parsed.syntax());
-    if hit_depth_limit {
-        // Dropping a tree this deep recurses once per level and could overflow the stack; the
-        // memory of one pathological file is a smaller price than a crash.
-        std::mem::forget(parsed);
-    }
+    // Dropping the tree recurses once per level; `nesting::check` bounds its depth, so even a tree
+    // the walker cut off is dropped safely (and not leaked).
+    let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
+    facts.suppressions = suppression_comments(source, parsed.tokens());
     Ok(facts)
+}
+
+/// The comments that suppress findings, with their lines and columns. Only those are kept: most
+/// comments say nothing to stateleak.
+fn suppression_comments(
+    source: &str,
+    tokens: &ruff_python_ast::token::Tokens,
+) -> Vec<SuppressionComment> {
+    use ruff_python_ast::token::TokenKind;
+    use ruff_text_size::Ranged;
+
+    let mut comments = Vec::new();
+    // Lines are counted incrementally: comments come in source order.
+    let (mut line, mut line_start, mut counted_to) = (1u32, 0usize, 0usize);
+    for token in tokens.iter().filter(|t| t.kind() == TokenKind::Comment) {
+        let range = token.range();
+        let (start, end) = (range.start().to_usize(), range.end().to_usize());
+        let text = &source[start..end];
+        let Some((codes, explicit)) = crate::suppression::parse_comment(text) else {
+            continue;
+        };
+        for (i, _) in source[counted_to..start].match_indices('\n') {
+            line += 1;
+            line_start = counted_to + i + 1;
+        }
+        counted_to = start;
+        comments.push(SuppressionComment {
+            line,
+            column: source[line_start..start].chars().count() as u32 + 1,
+            span: crate::facts::Span::new(start as u32, end as u32),
+            codes,
+            explicit,
+        });
+    }
+    comments
 }
 
 /// Parses `source` and does nothing else: the floor that the benchmark compares against.
 pub fn parse_only(source: &str) -> Result<(), SyntaxError> {
-    check_bracket_depth(source)?;
+    nesting::check(source)?;
     ruff_python_parser::parse_module(source)
         .map(drop)
         .map_err(|error| SyntaxError {
             offset: error.location.start().to_u32(),
             message: error.error.to_string(),
         })
-}
-
-/// Refuses sources whose brackets nest deeper than [`MAX_BRACKET_DEPTH`]. The scan skips comments
-/// and string literals, so brackets in text do not count.
-fn check_bracket_depth(source: &str) -> Result<(), SyntaxError> {
-    let bytes = source.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_BRACKET_DEPTH {
-                    return Err(SyntaxError {
-                        offset: i as u32,
-                        message: format!(
-                            "brackets nest more than {MAX_BRACKET_DEPTH} levels deep; the file was not analysed"
-                        ),
-                    });
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            quote @ (b'\'' | b'"') => {
-                let triple = bytes.get(i + 1) == Some(&quote) && bytes.get(i + 2) == Some(&quote);
-                i += if triple { 3 } else { 1 };
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 1,
-                        b'\n' if !triple => break,
-                        c if c == quote
-                            && (!triple
-                                || (bytes.get(i + 1) == Some(&quote)
-                                    && bytes.get(i + 2) == Some(&quote))) =>
-                        {
-                            if triple {
-                                i += 2;
-                            }
-                            break;
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn brackets_in_strings_and_comments_do_not_count() {
-        let text = format!("x = '{}'  # {}\n", "(".repeat(2000), "[".repeat(2000));
-        assert!(check_bracket_depth(&text).is_ok());
-        let triple = format!("x = \"\"\"{}\"\"\"\n", "{".repeat(2000));
-        assert!(check_bracket_depth(&triple).is_ok());
-    }
-
-    #[test]
-    fn deep_brackets_are_refused() {
-        let text = format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000));
-        let error = check_bracket_depth(&text).unwrap_err();
-        assert!(error.message.contains("nest more than"));
-    }
 }

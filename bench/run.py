@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""Benchmarks stateleak against Ruff on a pinned corpus of real code (see bench/README.md).
+
+    python3 bench/run.py            # full corpus (~1.2 million lines); updates BENCHMARKS.md
+    python3 bench/run.py --smoke    # small corpus, 2 rounds; what CI runs (no thresholds)
+
+Every figure comes from the operating system: wall time from a monotonic clock around the child,
+CPU time and peak resident memory from `wait4`'s resource usage of that child alone. Commands are
+run in alternating rounds (the order rotates every round) after one untimed warm-up each, and the
+median and the range over the rounds are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus as corpus_module  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+RUFF_VERSION = "0.17.6"
+RUFF_SELECT = "RUF012,B006,B019,RUF008,RUF009,PLW0603,B039"
+BEGIN_MARK = "<!-- bench:results:begin -->"
+END_MARK = "<!-- bench:results:end -->"
+
+# The issue's targets, as (label, measured name, limit, comparison).
+TARGETS = [
+    ("stateleak wall ≤ 0.8 × Ruff's", "vs_ruff", 0.8, "le"),
+    ("stateleak wall ≤ 1.25 × parse-only", "vs_parse", 1.25, "le"),
+    ("peak RSS ≤ 120 MB (full corpus)", "rss_mb", 120.0, "le"),
+    ("×4 corpus ≤ 4.4 × the ×1 time", "size_x4", 4.4, "le"),
+    ("2 threads ≥ 1.7 × faster than 1", "thread_speedup", 1.7, "ge"),
+    ("warm re-run ≤ 0.2 × cold", "warm_ratio", 0.2, "le"),
+]
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_kb: int
+
+
+@dataclass
+class Measured:
+    name: str
+    samples: list[Sample] = field(default_factory=list)
+
+    def walls(self) -> list[float]:
+        return [s.wall for s in self.samples]
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls())
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
+    def rss_mb(self) -> float:
+        return max(s.rss_kb for s in self.samples) / 1024
+
+
+@dataclass
+class Command:
+    name: str
+    argv: list[str]
+    cwd: Path = REPO
+    env: dict[str, str] = field(default_factory=dict)
+    # Run before every timed run (and not timed): resets state such as the cache.
+    prepare: object = None
+
+
+def run_once(command: Command) -> Sample:
+    if command.prepare is not None:
+        command.prepare()
+    env = dict(os.environ, **command.env)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command.argv,
+        cwd=command.cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    # stateleak exits 1 when it has findings; 2 or a signal is a failure of the benchmark.
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{command.name} failed ({process.returncode}): {' '.join(command.argv)}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+
+
+def measure(commands: list[Command], rounds: int, label: str) -> dict[str, Measured]:
+    """Runs `commands` in `rounds` alternating rounds, after one untimed warm-up each."""
+    results = {c.name: Measured(c.name) for c in commands}
+    for command in commands:
+        run_once(command)
+    for round_number in range(rounds):
+        shift = round_number % len(commands)
+        for command in commands[shift:] + commands[:shift]:
+            results[command.name].samples.append(run_once(command))
+        walls = ", ".join(f"{c.name} {results[c.name].samples[-1].wall:.3f}s" for c in commands)
+        print(f"  [{label}] round {round_number + 1}/{rounds}: {walls}", flush=True)
+    return results
+
+
+def build_stateleak() -> Path:
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    metadata = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Path(json.loads(metadata.stdout)["target_directory"]) / "release" / "stateleak"
+
+
+def install_ruff() -> Path | None:
+    """Ruff from PyPI in its own virtual environment; `None` if it cannot be installed."""
+    venv = BENCH / ".venv"
+    ruff = venv / "bin" / "ruff"
+    try:
+        if ruff.exists():
+            version = subprocess.run([ruff, "--version"], capture_output=True, text=True).stdout
+            if version.split() == ["ruff", RUFF_VERSION]:
+                return ruff
+        if not (venv / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run(
+            [venv / "bin" / "python", "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", f"ruff=={RUFF_VERSION}"],
+            check=True,
+        )
+        return ruff
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"warning: Ruff {RUFF_VERSION} could not be installed ({error}); its column is left out")
+        return None
+
+
+def prepare_corpus(smoke: bool) -> tuple[Path, str]:
+    """The corpus folder and a description of where it came from."""
+    dest = BENCH / "corpus" / ("smoke" if smoke else "full")
+    packages = corpus_module.SMOKE_PACKAGES if smoke else corpus_module.PACKAGES
+    try:
+        corpus_module.build_corpus(dest, packages)
+        return dest, ", ".join(f"{n} {v}" for n, v in packages)
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        if not smoke:
+            raise
+        # CI without network still exercises every step, on the repository's own Python files.
+        print(f"warning: the smoke corpus could not be downloaded ({error}); using examples/ and docs/")
+        fallback = BENCH / "work" / "offline-corpus"
+        shutil.rmtree(fallback, ignore_errors=True)
+        for source in [REPO / "examples"]:
+            shutil.copytree(source, fallback / source.name)
+        return fallback, "the repository's examples (offline fallback)"
+
+
+def copies(corpus: Path, times: int) -> Path:
+    """`times` real copies of the corpus side by side (same content, different paths)."""
+    dest = BENCH / "work" / f"x{times}"
+    marker = dest / ".complete"
+    if marker.exists() and marker.read_text() == str(corpus):
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    for i in range(times):
+        shutil.copytree(corpus, dest / f"copy{i}", ignore=shutil.ignore_patterns(".wheels"))
+    marker.write_text(str(corpus))
+    return dest
+
+
+def corpus_size(folder: Path) -> tuple[int, int, int]:
+    files = lines = size = 0
+    for path in folder.rglob("*.py"):
+        if ".wheels" in path.parts:
+            continue
+        data = path.read_bytes()
+        files += 1
+        lines += data.count(b"\n")
+        size += len(data)
+    return files, lines, size
+
+
+def stateleak_json(stateleak: Path, corpus: Path, cwd: Path, extra: list[str]) -> dict:
+    result = subprocess.run(
+        [stateleak, "check", "--output-format", "json", *extra, corpus],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"stateleak check failed ({result.returncode}): {result.stderr}")
+    report = json.loads(result.stdout)
+    report.pop("elapsed", None)
+    report.get("summary", {}).pop("elapsed", None)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark stateleak against Ruff.")
+    parser.add_argument("--smoke", action="store_true", help="small corpus, for CI")
+    parser.add_argument("--rounds", type=int, help="timed rounds per comparison (default 5; smoke 2)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="default: every core")
+    parser.add_argument("--stateleak", type=Path, help="binary to measure (default: cargo build --release)")
+    parser.add_argument("--output", type=Path, help="Markdown file whose results section is replaced")
+    args = parser.parse_args()
+    rounds = args.rounds or (2 if args.smoke else 5)
+    output = args.output or (BENCH / "work" / "BENCHMARKS.smoke.md" if args.smoke else REPO / "BENCHMARKS.md")
+    threads = args.threads
+
+    load_before = os.getloadavg()
+    stateleak = args.stateleak or build_stateleak()
+    ruff = install_ruff()
+    corpus, provenance = prepare_corpus(args.smoke)
+    files, lines, size = corpus_size(corpus)
+    print(f"corpus {corpus}: {files} files, {lines} lines, {size / 1e6:.1f} MB; {threads} threads")
+
+    work = BENCH / "work"
+    cache_cwd = work / "cache-cwd"
+    cache_cwd.mkdir(parents=True, exist_ok=True)
+
+    def clear_cache() -> None:
+        shutil.rmtree(cache_cwd / ".stateleak_cache", ignore_errors=True)
+
+    def check(name: str, path: Path, n: int = threads, cache: bool = False, prepare=None) -> Command:
+        argv = [str(stateleak), "check", "--threads", str(n), str(path.resolve())]
+        if not cache:
+            argv.insert(2, "--no-cache")
+        return Command(name, argv, cwd=cache_cwd, prepare=prepare)
+
+    parse_only = Command(
+        "parse-only", [str(stateleak), "parse-only", "--threads", str(threads), str(corpus.resolve())]
+    )
+    main_commands = [check("stateleak", corpus), parse_only]
+    if ruff is not None:
+        main_commands.insert(1, Command(
+            "ruff",
+            [str(ruff), "check", "--no-cache", "--isolated", "--exit-zero", "--select", RUFF_SELECT,
+             str(corpus.resolve())],
+            env={"RAYON_NUM_THREADS": str(threads)},
+        ))
+
+    print("comparison (stateleak --no-cache, ruff --no-cache, parse-only)")
+    results = measure(main_commands, rounds, "compare")
+    print("threads (stateleak --no-cache)")
+    thread_results = measure([check("1 thread", corpus, 1), check(f"{max(threads, 2)} threads", corpus, max(threads, 2))], rounds, "threads")
+    print("size (stateleak --no-cache)")
+    x2, x4 = copies(corpus, 2), copies(corpus, 4)
+    size_results = measure([check("×1", corpus), check("×2", x2), check("×4", x4)], rounds, "size")
+    print("cache (cold run that writes the cache, then the warm re-run)")
+    cache_results = measure(
+        [check("cold, writing the cache", corpus, cache=True, prepare=clear_cache),
+         check("warm re-run", corpus, cache=True)],
+        rounds, "cache",
+    )
+
+    # The cache must not change the output: compare a cold and a warm JSON report.
+    clear_cache()
+    cold_report = stateleak_json(stateleak, corpus.resolve(), cache_cwd, [])
+    warm_report = stateleak_json(stateleak, corpus.resolve(), cache_cwd, [])
+    uncached_report = stateleak_json(stateleak, corpus.resolve(), cache_cwd, ["--no-cache"])
+    same_output = cold_report == warm_report == uncached_report
+    if not same_output:
+        print("error: the warm re-run's output differs from the cold run's")
+
+    load_after = os.getloadavg()
+    s, p = results["stateleak"], results["parse-only"]
+    figures = {
+        "vs_ruff": s.wall / results["ruff"].wall if "ruff" in results else None,
+        "vs_parse": s.wall / p.wall,
+        "rss_mb": s.rss_mb,
+        "size_x4": size_results["×4"].wall / size_results["×1"].wall,
+        "thread_speedup": thread_results["1 thread"].wall / thread_results[f"{max(threads, 2)} threads"].wall,
+        "warm_ratio": cache_results["warm re-run"].wall / s.wall,
+    }
+    report = render(
+        args, rounds, threads, provenance, (files, lines, size), stateleak, ruff,
+        results, thread_results, size_results, cache_results, figures,
+        (load_before, load_after), cold_report, same_output,
+    )
+    write_section(output, report)
+    print(f"wrote {output}")
+    print(report)
+    return 0 if same_output else 1
+
+
+def fmt_range(m: Measured) -> str:
+    return f"{min(m.walls()):.3f}–{max(m.walls()):.3f}"
+
+
+def table(
+    rows: dict[str, Measured],
+    files: int,
+    lines: int,
+    baseline: str | None = None,
+    copies: dict[str, int] | None = None,
+) -> list[str]:
+    out = [
+        "| command | median wall (s) | range (s) | CPU (s) | peak RSS (MB) | files/s | lines/s |"
+        + (" ratio |" if baseline else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if baseline else ""),
+    ]
+    for name, m in rows.items():
+        n = (copies or {}).get(name, 1)
+        row = (
+            f"| {name} | {m.wall:.3f} | {fmt_range(m)} | {m.cpu:.3f} | {m.rss_mb:.1f} "
+            f"| {n * files / m.wall:,.0f} | {n * lines / m.wall:,.0f} |"
+        )
+        if baseline:
+            row += f" {m.wall / rows[baseline].wall:.2f} |"
+        out.append(row)
+    return out
+
+
+def render(args, rounds, threads, provenance, size, stateleak, ruff, results, thread_results,
+           size_results, cache_results, figures, loads, cold_report, same_output) -> str:
+    files, lines, nbytes = size
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                              capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                           capture_output=True, text=True).stdout.strip()
+    cpu_model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ruff_label = f"Ruff {RUFF_VERSION}" if ruff else "Ruff (not installed)"
+    summary = cold_report.get("summary", {})
+    lines_out = [
+        f"Measured {now} by `python3 bench/run.py{' --smoke' if args.smoke else ''}`"
+        f"{f' --rounds {args.rounds}' if args.rounds else ''}: stateleak {revision}"
+        f"{' with uncommitted changes' if dirty else ''}, {ruff_label}.",
+        "",
+        f"- Machine: {os.cpu_count()} cores ({cpu_model}), {platform.system()} {platform.release()}, "
+        f"load average {loads[0][0]:.2f} before and {loads[1][0]:.2f} after the run"
+        f"{' (a shared, busy machine: expect noise)' if max(loads[0][0], loads[1][0]) > 1.0 else ''}.",
+        f"- Corpus: {provenance}: {files:,} files, {lines:,} lines, {nbytes / 1e6:.1f} MB.",
+        f"- {rounds} timed rounds per table, order rotating each round, after one untimed warm-up; "
+        f"{threads} threads unless stated. Wall: median and range; CPU (user + system) and peak RSS "
+        "(the child's `ru_maxrss`) from `wait4`.",
+        f"- stateleak found {summary.get('findings', '?')} findings and {summary.get('errors', '?')} "
+        f"file errors; the warm re-run's JSON output is "
+        f"{'identical to the cold run' if same_output else 'DIFFERENT from the cold run (a bug)'}.",
+        "",
+        "### stateleak, Ruff and the parse-only floor",
+        "",
+        f"`stateleak check --no-cache`, `ruff check --no-cache --isolated --exit-zero --select {RUFF_SELECT}`"
+        " and `stateleak parse-only`; ratio to stateleak.",
+        "",
+        *table(results, files, lines, "stateleak"),
+        "",
+        "### Threads",
+        "",
+        *table(thread_results, files, lines, "1 thread"),
+        "",
+        "### Corpus size (copies of the corpus side by side)",
+        "",
+        *table(size_results, files, lines, "×1", {"×1": 1, "×2": 2, "×4": 4}),
+        "",
+        "### Cache",
+        "",
+        "A cold run with an empty `.stateleak_cache/` (it writes the cache), then a re-run on the "
+        "unchanged tree (it reads it).",
+        "",
+        *table(cache_results, files, lines, None),
+        "",
+        "### Against the targets",
+        "",
+        *(["The targets are set for the full corpus; on the smoke corpus they mean little.", ""]
+          if args.smoke else []),
+        "| target | measured | met |",
+        "| --- | ---: | :---: |",
+    ]
+    for label, key, limit, how in TARGETS:
+        value = figures.get(key)
+        if value is None:
+            lines_out.append(f"| {label} | n/a | – |")
+            continue
+        met = value <= limit if how == "le" else value >= limit
+        unit = " MB" if key == "rss_mb" else "×"
+        lines_out.append(f"| {label} | {value:.2f}{unit} | {'yes' if met else 'no'} |")
+    return "\n".join(lines_out)
+
+
+def write_section(path: Path, body: str) -> None:
+    """Replaces the generated section of `path` (between the markers), keeping the rest."""
+    section = f"{BEGIN_MARK}\n{body}\n{END_MARK}"
+    text = path.read_text() if path.exists() else ""
+    if BEGIN_MARK in text and END_MARK in text:
+        before, rest = text.split(BEGIN_MARK, 1)
+        _, after = rest.split(END_MARK, 1)
+        text = before + section + after
+    else:
+        text = (text.rstrip() + "\n\n" if text else "# Benchmarks\n\n") + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

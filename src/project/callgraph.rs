@@ -1,0 +1,694 @@
+//! The call graph over the analysed tree, the request entry points, and what is reachable from
+//! them.
+//!
+//! Each call site (a fact recorded by the extractor) is resolved once: functions by name through
+//! imports, `self.m()` / `cls.m()` through the class hierarchy (overrides in subclasses included,
+//! since `self` may be an instance of any of them), `super().m()` along the method-resolution
+//! order, `C.m()`, `obj.m()` when the class of `obj` is known (constructed, annotated, or a
+//! module-level instance), constructors (`C()` calls `__init__`), functions passed as callbacks,
+//! and decorators. Files are resolved in parallel; the graph is stored as compressed adjacency
+//! lists, and reachability is one multi-source breadth-first search, so building and querying
+//! are linear in the number of call sites.
+
+use std::collections::VecDeque;
+
+// Name lookups run for every call site of the project; Fx hashes short keys several times
+// faster than SipHash, whose flooding resistance buys nothing here.
+use rustc_hash::FxHashMap as HashMap;
+
+use rayon::prelude::*;
+
+use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Root, Value};
+
+use super::entry_points::{self, EntryPoint};
+use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+
+/// How a function reaches another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A call by name or through a module, class or instance of known class.
+    Call,
+    /// `self.m()`, `cls.m()` or `super().m()`.
+    SelfCall,
+    /// `C()` runs `C.__init__`.
+    Constructor,
+    /// A function passed as an argument: `executor.submit(job)`.
+    Callback,
+    /// `@decorator` runs the decorator when the definition executes.
+    Decorator,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Edge {
+    pub to: FuncId,
+    pub kind: EdgeKind,
+}
+
+const UNREACHED: u32 = u32::MAX;
+
+#[derive(Debug, Default)]
+pub struct CallGraph {
+    /// `edges[offsets[f]..offsets[f + 1]]` leave function `f`.
+    offsets: Vec<u32>,
+    edges: Vec<Edge>,
+    /// Functions used from module-level code (calls, callbacks, decorators) and nowhere else, and
+    /// the registration closures they return: they run while modules are imported. (What they
+    /// call is not followed: a module-level `main()` would otherwise make a whole program
+    /// import-time code.)
+    import_time: Vec<bool>,
+    entries: Vec<EntryPoint>,
+    /// For every function reached from an entry point, the function it was reached from (itself
+    /// for an entry point); [`UNREACHED`] otherwise.
+    predecessor: Vec<u32>,
+}
+
+impl CallGraph {
+    /// Builds the graph and finds the frameworks' entry points plus those matching `patterns`.
+    pub(super) fn build(project: &Project, patterns: &[String]) -> CallGraph {
+        let index = Index::build(project);
+        let per_file: Vec<Vec<(Caller, Edge)>> = (0..project.files.len() as FileId)
+            .into_par_iter()
+            .map(|file| file_edges(project, &index, file))
+            .collect();
+
+        let count = project.functions.len();
+        let mut out_degree = vec![0u32; count];
+        let mut function_callers = vec![0u32; count];
+        let mut module_uses = vec![0u32; count];
+        for (from, edge) in per_file.iter().flatten() {
+            match from {
+                Caller::Function(from) => {
+                    out_degree[from.0 as usize] += 1;
+                    function_callers[edge.to.0 as usize] += 1;
+                }
+                // Never drained: a function a script calls is not import-time only.
+                Caller::Script => function_callers[edge.to.0 as usize] += 1,
+                Caller::Module => module_uses[edge.to.0 as usize] += 1,
+            }
+        }
+        let mut offsets = Vec::with_capacity(count + 1);
+        let mut total = 0u32;
+        offsets.push(0);
+        for degree in &out_degree {
+            total += degree;
+            offsets.push(total);
+        }
+        let mut cursor: Vec<u32> = offsets[..count].to_vec();
+        let placeholder = Edge {
+            to: FuncId(0),
+            kind: EdgeKind::Call,
+        };
+        let mut edges = vec![placeholder; total as usize];
+        for (from, edge) in per_file.into_iter().flatten() {
+            if let Caller::Function(from) = from {
+                let slot = &mut cursor[from.0 as usize];
+                edges[*slot as usize] = edge;
+                *slot += 1;
+            }
+        }
+        let mut graph = CallGraph {
+            offsets,
+            edges,
+            import_time: Vec::new(),
+            entries: Vec::new(),
+            predecessor: Vec::new(),
+        };
+        graph.entries = entry_points::find(project, &index, patterns);
+        graph.predecessor = graph.reach(count);
+        graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
+        // What a request reaches runs per request, whatever else calls it at import time.
+        for (function, import_time) in graph.import_time.iter_mut().enumerate() {
+            if graph.predecessor[function] != UNREACHED {
+                *import_time = false;
+            }
+        }
+        graph
+    }
+
+    /// The edges that leave `function`.
+    pub fn callees(&self, function: FuncId) -> &[Edge] {
+        let i = function.0 as usize;
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&start), Some(&end)) => &self.edges[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+
+    /// Every entry point, in function order.
+    pub fn entry_points(&self) -> &[EntryPoint] {
+        &self.entries
+    }
+
+    /// What kind of entry point `function` is, if it is one.
+    pub fn entry_kind(&self, function: FuncId) -> Option<&str> {
+        self.entries
+            .binary_search_by_key(&function, |e| e.function)
+            .ok()
+            .map(|i| self.entries[i].kind.as_str())
+    }
+
+    /// Whether `function` runs per request: an entry point calls it, directly or not.
+    pub fn is_per_request(&self, function: FuncId) -> bool {
+        self.predecessor
+            .get(function.0 as usize)
+            .is_some_and(|p| *p != UNREACHED)
+    }
+
+    /// A shortest chain of calls from an entry point to `function`, the entry point first.
+    pub fn request_path(&self, function: FuncId) -> Option<Vec<FuncId>> {
+        if !self.is_per_request(function) {
+            return None;
+        }
+        let mut path = vec![function];
+        let mut current = function;
+        loop {
+            let previous = self.predecessor[current.0 as usize];
+            if previous == current.0 || path.len() > self.predecessor.len() {
+                break;
+            }
+            current = FuncId(previous);
+            path.push(current);
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    /// Whether `function` is used only while modules are imported: every use is in module-level
+    /// code (a call, a decorator, a registration), or it is a registration closure such a
+    /// function returns. Functions a request reaches never are.
+    pub fn import_time_only(&self, function: FuncId) -> bool {
+        self.import_time
+            .get(function.0 as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Multi-source breadth-first search from the entry points.
+    fn reach(&self, count: usize) -> Vec<u32> {
+        let mut predecessor = vec![UNREACHED; count];
+        let mut queue = VecDeque::new();
+        for entry in &self.entries {
+            let i = entry.function.0 as usize;
+            if predecessor[i] == UNREACHED {
+                predecessor[i] = entry.function.0;
+                queue.push_back(entry.function);
+            }
+        }
+        while let Some(function) = queue.pop_front() {
+            for edge in self.callees(function) {
+                // Applying a decorator runs when the decorated definition does, not per call.
+                if edge.kind == EdgeKind::Decorator {
+                    continue;
+                }
+                let i = edge.to.0 as usize;
+                if predecessor[i] == UNREACHED {
+                    predecessor[i] = function.0;
+                    queue.push_back(edge.to);
+                }
+            }
+        }
+        predecessor
+    }
+
+    fn import_time_functions(
+        &self,
+        project: &Project,
+        function_callers: &[u32],
+        module_uses: &[u32],
+    ) -> Vec<bool> {
+        let count = function_callers.len();
+        let mut import_time = vec![false; count];
+        // Closures a decorator returns unchanged-shaped (`def deco(fn): REG.append(fn); return
+        // fn`) run when their factory does.
+        let mut nested: HashMap<u32, Vec<u32>> = HashMap::default();
+        for (id, (file, idx)) in project.functions.iter().enumerate() {
+            let facts = &project.files[*file as usize].facts.functions[*idx as usize];
+            if let Some(parent) = facts.parent
+                && function_callers[id] == 0
+                && module_uses[id] == 0
+                && returns_a_parameter(facts)
+            {
+                nested
+                    .entry(project.function_id(*file, parent).0)
+                    .or_default()
+                    .push(id as u32);
+            }
+        }
+        let mut queue: VecDeque<u32> = (0..count as u32)
+            .filter(|&f| module_uses[f as usize] > 0 && function_callers[f as usize] == 0)
+            .collect();
+        for &f in &queue {
+            import_time[f as usize] = true;
+        }
+        while let Some(f) = queue.pop_front() {
+            for child in nested.get(&f).into_iter().flatten() {
+                if !import_time[*child as usize] {
+                    import_time[*child as usize] = true;
+                    queue.push_back(*child);
+                }
+            }
+        }
+        import_time
+    }
+}
+
+fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
+    let [returned] = function.returned_names.as_slice() else {
+        return false;
+    };
+    !function.returns_other && function.params.iter().any(|p| p.name == *returned)
+}
+
+/// Lookups the resolution of call sites needs, built once.
+pub(super) struct Index<'p> {
+    /// Methods defined directly in each class, by name.
+    methods: HashMap<(u32, &'p str), FuncId>,
+    /// Every class that has the class in its MRO.
+    descendants: Vec<Vec<ClassId>>,
+    /// Attributes of instances whose class is known: `self.repo = Repo()` in a method of the
+    /// class.
+    attribute_classes: HashMap<(u32, &'p str), ClassId>,
+    /// Functions defined inside functions: (file, parent, name).
+    nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
+}
+
+impl<'p> Index<'p> {
+    fn build(project: &'p Project) -> Index<'p> {
+        let mut methods = HashMap::default();
+        let mut nested = HashMap::default();
+        for (id, (file, idx)) in project.functions.iter().enumerate() {
+            let facts = &project.files[*file as usize].facts.functions[*idx as usize];
+            if let Some(class) = facts.class
+                && facts.parent.is_none()
+            {
+                let class = project.class_id(*file, class);
+                methods.insert((class.0, facts.name.as_str()), FuncId(id as u32));
+            }
+            if let Some(parent) = facts.parent {
+                nested.insert((*file, parent, facts.name.as_str()), *idx);
+            }
+        }
+        let mut descendants = vec![Vec::new(); project.classes.len()];
+        for class in project.class_ids() {
+            for entry in project.mro(class).iter().skip(1) {
+                if let MroEntry::Class(base) = entry {
+                    descendants[base.0 as usize].push(class);
+                }
+            }
+        }
+        let mut attribute_classes = HashMap::default();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            for assignment in &file.facts.attribute_assignments {
+                if assignment.object != crate::facts::AccessPath::new(Root::SelfParam) {
+                    continue;
+                }
+                let Some(owner) = project.method_class(file_id, assignment.function) else {
+                    continue;
+                };
+                let class = match &assignment.value {
+                    Value::Call { callee } => {
+                        match project.resolve(file_id, Some(assignment.function), callee) {
+                            Resolved::Class(c) => Some(c),
+                            _ => None,
+                        }
+                    }
+                    Value::Alias(path) if path.attrs.is_empty() => match &path.root {
+                        Root::Local(name) => {
+                            typed_local_class(project, file_id, assignment.function, name)
+                                .map(|(c, _)| c)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(class) = class {
+                    attribute_classes
+                        .entry((owner.0, assignment.attr.as_str()))
+                        .or_insert(class);
+                }
+            }
+        }
+        Index {
+            methods,
+            descendants,
+            attribute_classes,
+            nested,
+        }
+    }
+
+    /// The method `name` an instance of `class` finds, along its MRO.
+    pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
+        project.mro(class).iter().find_map(|entry| match entry {
+            MroEntry::Class(c) => self.methods.get(&(c.0, name)).copied(),
+            MroEntry::External(_) => None,
+        })
+    }
+
+    /// What `receiver.name()` may run when the receiver is an instance of `class` or of any
+    /// subclass: the method found along the MRO of each.
+    fn dispatch(&self, project: &Project, class: ClassId, name: &str, out: &mut Vec<FuncId>) {
+        if let Some(found) = self.lookup(project, class, name) {
+            out.push(found);
+        }
+        // In a subclass the name may come from the subclass itself or from another of its bases
+        // (a mixin calling what its sibling defines).
+        for sub in &self.descendants[class.0 as usize] {
+            if let Some(f) = self.lookup(project, *sub, name)
+                && !out.contains(&f)
+            {
+                out.push(f);
+            }
+        }
+    }
+
+    /// The class of instances stored in `self.attr` by methods of `class` or its bases.
+    fn attribute_class(&self, project: &Project, class: ClassId, attr: &str) -> Option<ClassId> {
+        project.mro(class).iter().find_map(|entry| match entry {
+            MroEntry::Class(c) => self.attribute_classes.get(&(c.0, attr)).copied(),
+            MroEntry::External(_) => None,
+        })
+    }
+}
+
+/// The class of a local (constructed from it, or annotated with it) and whether it is exact.
+pub(super) fn typed_local_class(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    name: &str,
+) -> Option<(ClassId, bool)> {
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(function);
+    while let Some(f) = current {
+        let facts = &functions[f as usize];
+        if let Some(local) = facts.typed_locals.iter().find(|t| t.name == name) {
+            return match project.resolve(file, Some(f), &local.class) {
+                Resolved::Class(c) => Some((c, local.exact)),
+                _ => None,
+            };
+        }
+        current = facts.parent;
+    }
+    None
+}
+
+/// The class of the object a module-level binding creates: `service = PriceService()`.
+pub(super) fn instance_class(project: &Project, file: FileId, global: u32) -> Option<ClassId> {
+    let binding = project.file(file).facts.globals.get(global as usize)?;
+    let Value::Call { callee } = &binding.value else {
+        return None;
+    };
+    match project.resolve(file, None, callee) {
+        Resolved::Class(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// Resolves every call site of one file (and its decorators) to edges.
+/// What a call site resolves to.
+type Targets = Vec<(FuncId, EdgeKind)>;
+
+/// Where a use of a function is.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Function(FuncId),
+    /// Module-level code that runs when the module is imported.
+    Module,
+    /// Module-level code under `if __name__ == "__main__":`.
+    Script,
+}
+
+fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller, Edge)> {
+    let facts = &project.file(file).facts;
+    let mut out = Vec::new();
+    let mut targets = Vec::new();
+    // Without imports inside functions, a name means the same everywhere in the file.
+    let cacheable = !facts.imports.iter().any(|i| i.function.is_some());
+    let mut cache: HashMap<&str, Targets> = HashMap::default();
+    let mut class_cache: HashMap<(ClassId, bool, &str), Targets> = HashMap::default();
+    let in_script = |start: u32| {
+        facts
+            .script_blocks
+            .iter()
+            .any(|b| b.start <= start && start < b.end)
+    };
+    for site in &facts.calls {
+        let from = match site.function {
+            Some(f) => Caller::Function(project.function_id(file, f)),
+            // `if __name__ == "__main__":` runs the program, not its import.
+            None if in_script(site.span.start) => Caller::Script,
+            None => Caller::Module,
+        };
+        let cached = cacheable && site.receiver == CallReceiver::Name;
+        if cached && let Some(hit) = cache.get(site.callee.as_str()) {
+            push_edges(&mut out, from, hit, site.reference);
+            continue;
+        }
+        // `self.m()` means the same in every method of a class: dispatch once per class.
+        let class_key = match (site.receiver, site.function) {
+            (CallReceiver::SelfParam | CallReceiver::Class, Some(function)) => {
+                project.method_class(file, function).map(|class| {
+                    (
+                        class,
+                        site.receiver == CallReceiver::SelfParam,
+                        site.callee.as_str(),
+                    )
+                })
+            }
+            _ => None,
+        };
+        if let Some(key) = &class_key
+            && let Some(hit) = class_cache.get(key)
+        {
+            push_edges(&mut out, from, hit, site.reference);
+            continue;
+        }
+        let mut resolved = Vec::new();
+        resolve_site(project, index, file, site, &mut targets, &mut resolved);
+        push_edges(&mut out, from, &resolved, site.reference);
+        if let Some(key) = class_key {
+            class_cache.insert(key, resolved);
+        } else if cached {
+            cache.insert(site.callee.as_str(), resolved);
+        }
+    }
+    let decorated = facts
+        .functions
+        .iter()
+        .map(|f| (&f.decorators, f.parent))
+        .chain(facts.classes.iter().map(|c| (&c.decorators, None)));
+    for (decorators, scope) in decorated {
+        for decorator in decorators.iter().filter(|d| !d.called) {
+            if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name) {
+                let from = match scope {
+                    Some(f) => Caller::Function(project.function_id(file, f)),
+                    None => Caller::Module,
+                };
+                out.push((
+                    from,
+                    Edge {
+                        to: target,
+                        kind: EdgeKind::Decorator,
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn push_edges(
+    out: &mut Vec<(Caller, Edge)>,
+    from: Caller,
+    resolved: &[(FuncId, EdgeKind)],
+    reference: bool,
+) {
+    for (to, kind) in resolved {
+        let kind = if reference { EdgeKind::Callback } else { *kind };
+        out.push((from, Edge { to: *to, kind }));
+    }
+}
+
+/// The functions a call site may run.
+pub(super) fn resolve_site(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    site: &CallSite,
+    scratch: &mut Vec<FuncId>,
+    out: &mut Vec<(FuncId, EdgeKind)>,
+) {
+    scratch.clear();
+    let callee = site.callee.as_str();
+    let function = site.function;
+    let mut kind = EdgeKind::Call;
+    match site.receiver {
+        CallReceiver::Name => resolve_name(
+            project,
+            index,
+            file,
+            function,
+            callee,
+            site.reference,
+            scratch,
+            &mut kind,
+        ),
+        CallReceiver::Local => {
+            let Some(function) = function else { return };
+            match callee.split_once('.') {
+                None => {
+                    if let Some(nested) = nested_function(project, index, file, function, callee) {
+                        scratch.push(nested);
+                    } else {
+                        resolve_name(
+                            project,
+                            index,
+                            file,
+                            Some(function),
+                            callee,
+                            site.reference,
+                            scratch,
+                            &mut kind,
+                        );
+                    }
+                }
+                Some((head, rest)) => {
+                    if let Some((class, exact)) = typed_local_class(project, file, function, head) {
+                        if !rest.contains('.') {
+                            if exact {
+                                scratch.extend(index.lookup(project, class, rest));
+                            } else {
+                                index.dispatch(project, class, rest, scratch);
+                            }
+                        }
+                    } else {
+                        resolve_name(
+                            project,
+                            index,
+                            file,
+                            Some(function),
+                            callee,
+                            site.reference,
+                            scratch,
+                            &mut kind,
+                        );
+                    }
+                }
+            }
+        }
+        CallReceiver::SelfParam | CallReceiver::Class => {
+            let Some(function) = function else { return };
+            let Some(class) = project.method_class(file, function) else {
+                return;
+            };
+            kind = EdgeKind::SelfCall;
+            match callee.split_once('.') {
+                None => index.dispatch(project, class, callee, scratch),
+                Some((attr, method)) if !method.contains('.') => {
+                    if let Some(held) = index.attribute_class(project, class, attr) {
+                        kind = EdgeKind::Call;
+                        index.dispatch(project, held, method, scratch);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        CallReceiver::NewInstance => {
+            let Some((class, method)) = callee.rsplit_once('.') else {
+                return;
+            };
+            if let Resolved::Class(class) = project.resolve(file, function, class) {
+                scratch.extend(index.lookup(project, class, method));
+            }
+        }
+        CallReceiver::Super => {
+            let Some(function) = function else { return };
+            let Some(class) = project.method_class(file, function) else {
+                return;
+            };
+            kind = EdgeKind::SelfCall;
+            let after = |mro: &[MroEntry]| -> Option<FuncId> {
+                let position = mro.iter().position(|e| *e == MroEntry::Class(class))?;
+                mro[position + 1..].iter().find_map(|entry| match entry {
+                    MroEntry::Class(c) => index.methods.get(&(c.0, callee)).copied(),
+                    MroEntry::External(_) => None,
+                })
+            };
+            if let Some(found) = after(project.mro(class)) {
+                scratch.push(found);
+            } else {
+                // A mixin: what follows it depends on the class it is mixed into.
+                for sub in &index.descendants[class.0 as usize] {
+                    if let Some(found) = after(project.mro(*sub))
+                        && !scratch.contains(&found)
+                    {
+                        scratch.push(found);
+                    }
+                }
+            }
+        }
+    }
+    out.extend(scratch.iter().map(|f| (*f, kind)));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_name(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    function: Option<FuncIdx>,
+    callee: &str,
+    reference: bool,
+    out: &mut Vec<FuncId>,
+    kind: &mut EdgeKind,
+) {
+    match project.resolve(file, function, callee) {
+        Resolved::Function(f) => out.push(f),
+        Resolved::Class(class) => {
+            if !reference && let Some(init) = index.lookup(project, class, "__init__") {
+                *kind = EdgeKind::Constructor;
+                out.push(init);
+            }
+        }
+        Resolved::Module(_) => {}
+        _ => {
+            let Some((prefix, method)) = callee.rsplit_once('.') else {
+                return;
+            };
+            match project.resolve(file, function, prefix) {
+                Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
+                Resolved::Global(global_file, global) => {
+                    if let Some(class) = instance_class(project, global_file, global) {
+                        out.extend(index.lookup(project, class, method));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A function defined in `function` or a function around it, by name.
+fn nested_function(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    function: FuncIdx,
+    name: &str,
+) -> Option<FuncId> {
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(function);
+    while let Some(f) = current {
+        if let Some(found) = index.nested.get(&(file, f, name)) {
+            return Some(project.function_id(file, *found));
+        }
+        current = functions[f as usize].parent;
+    }
+    None
+}
+
+/// Whether `kind` of function takes the instance or class first.
+pub(super) fn has_receiver(kind: FunctionKind) -> bool {
+    matches!(kind, FunctionKind::Instance | FunctionKind::ClassMethod)
+}

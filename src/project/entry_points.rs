@@ -1,0 +1,360 @@
+//! Request entry points: the functions a framework calls once per request (or per task), found
+//! through imports so that aliases and re-exports count.
+//!
+//! - decorators of framework objects: `@app.route`, `@bp.get`, `@router.post`, `@app.task`,
+//!   `@app.before_request`, and known decorators (`@shared_task`, `@api_view`, ...);
+//! - registrations: `app.add_url_rule(..., view_func=f)`, `path("", views.index)`,
+//!   `path("", View.as_view())`, `Depends(f)`, `web.get("/", handler)`, ...;
+//! - methods of subclasses of class-based views, endpoints, handlers, middleware and consumers
+//!   (looked up along the MRO, so a mixin's method counts);
+//! - Django middleware classes (`__init__(self, get_response)`), functions taking `request` first
+//!   in `views` modules, WSGI (`environ, start_response`) and ASGI (`scope, receive, send`)
+//!   callables;
+//! - functions whose qualified name matches a `--entry-point` pattern.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::facts::{CallReceiver, FuncIdx, FunctionKind};
+use crate::knowledge;
+
+use super::callgraph::{Index, has_receiver, resolve_site};
+use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+
+/// A function a framework calls per request, and why stateleak thinks so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPoint {
+    pub function: FuncId,
+    /// `Flask route`, `Celery task`, `Django view`, `entry-point pattern app.jobs.*`, ...
+    pub kind: String,
+}
+
+pub(super) fn find(project: &Project, index: &Index<'_>, patterns: &[String]) -> Vec<EntryPoint> {
+    let mut found: BTreeMap<FuncId, String> = BTreeMap::new();
+    let mut add = |function: FuncId, kind: &str| {
+        found.entry(function).or_insert_with(|| kind.to_string());
+    };
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let is_views_module = file.module == "views"
+            || file.module.ends_with(".views")
+            || file.module.contains(".views.");
+        for (idx, function) in file.facts.functions.iter().enumerate() {
+            let id = project.function_id(file_id, idx as FuncIdx);
+            if let Some(kind) = decorated_entry(project, file_id, function) {
+                add(id, &kind);
+            } else if let Some(kind) = callable_shape(function) {
+                add(id, kind);
+            } else if is_views_module
+                && function.kind == FunctionKind::Module
+                && function.params.first().is_some_and(|p| p.name == "request")
+            {
+                add(id, "Django view");
+            }
+        }
+        registrations(project, index, file_id, &mut add);
+    }
+    for class in project.class_ids() {
+        class_entries(project, index, class, &mut add);
+    }
+    if !patterns.is_empty() {
+        for (id, (file, idx)) in project.functions.iter().enumerate() {
+            let facts = &project.files[*file as usize].facts.functions[*idx as usize];
+            let qualified = format!(
+                "{}.{}",
+                project.files[*file as usize].module, facts.qualname
+            );
+            if let Some(pattern) = patterns.iter().find(|p| glob_matches(p, &qualified)) {
+                add(FuncId(id as u32), &format!("entry point `{pattern}`"));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(function, kind)| EntryPoint { function, kind })
+        .collect()
+}
+
+/// `@app.route(...)`, `@router.get(...)`, `@celery_app.task`, `@shared_task`, ...
+fn decorated_entry(
+    project: &Project,
+    file: FileId,
+    function: &crate::facts::FunctionFacts,
+) -> Option<String> {
+    for decorator in &function.decorators {
+        if let Some((object, method)) = decorator.name.rsplit_once('.') {
+            let is_route = knowledge::ROUTE_DECORATOR_METHODS.contains(&method);
+            let is_hook = knowledge::HOOK_DECORATOR_METHODS.contains(&method);
+            let is_task = knowledge::TASK_DECORATOR_METHODS.contains(&method);
+            if is_route || is_hook || is_task {
+                match framework_of(project, file, function.parent, object) {
+                    Some(framework) if is_task && framework == "Celery" => {
+                        return Some("Celery task".to_string());
+                    }
+                    Some(framework) if is_route && decorator.called && framework != "Celery" => {
+                        return Some(format!("{framework} route"));
+                    }
+                    Some(framework) if is_hook && framework != "Celery" => {
+                        return Some(format!("{framework} request hook"));
+                    }
+                    // An application made by a factory or passed around: `.route(...)` is
+                    // distinctive enough on its own.
+                    None if decorator.called && matches!(method, "route" | "api_route") => {
+                        return Some("route".to_string());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Resolved::External(q) = project.resolve(file, function.parent, &decorator.name)
+            && let Some((_, kind)) = knowledge::ENTRY_DECORATORS.iter().find(|(n, _)| *n == q)
+        {
+            return Some(kind.to_string());
+        }
+    }
+    None
+}
+
+/// The framework whose application, blueprint, router or task queue `object` (as written in
+/// `file`, inside `function`) is.
+fn framework_of(
+    project: &Project,
+    file: FileId,
+    function: Option<FuncIdx>,
+    object: &str,
+) -> Option<&'static str> {
+    let external = |q: &str| {
+        knowledge::FRAMEWORK_OBJECTS
+            .iter()
+            .find(|(name, _)| *name == q)
+            .map(|(_, framework)| *framework)
+    };
+    let constructed =
+        |class_file: FileId, callee: &str| match project.resolve(class_file, None, callee) {
+            Resolved::External(q) => external(&q),
+            // A project subclass of the framework's class.
+            Resolved::Class(class) => project.mro(class).iter().find_map(|e| match e {
+                MroEntry::External(q) => external(q),
+                MroEntry::Class(_) => None,
+            }),
+            _ => None,
+        };
+    match project.resolve(file, function, object) {
+        Resolved::Global(global_file, global) => {
+            let binding = project
+                .file(global_file)
+                .facts
+                .globals
+                .get(global as usize)?;
+            match &binding.value {
+                crate::facts::Value::Call { callee } => constructed(global_file, callee),
+                _ => None,
+            }
+        }
+        Resolved::Unknown if !object.contains('.') => {
+            let function = function?;
+            let facts = &project.file(file).facts.functions;
+            let mut current = Some(function);
+            while let Some(f) = current {
+                if let Some(local) = facts[f as usize]
+                    .typed_locals
+                    .iter()
+                    .find(|t| t.name == object)
+                {
+                    return match project.resolve(file, Some(f), &local.class) {
+                        Resolved::External(q) => external(&q),
+                        _ => None,
+                    };
+                }
+                current = facts[f as usize].parent;
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// WSGI and ASGI callables, by their parameters.
+fn callable_shape(function: &crate::facts::FunctionFacts) -> Option<&'static str> {
+    let is_call_method = function.kind == FunctionKind::Instance && function.name == "__call__";
+    if function.kind != FunctionKind::Module && !is_call_method {
+        return None;
+    }
+    let names: Vec<&str> = function
+        .params
+        .iter()
+        .skip(usize::from(is_call_method))
+        .map(|p| p.name.as_str())
+        .collect();
+    match names.as_slice() {
+        ["environ", "start_response", ..] => Some("WSGI application"),
+        ["scope", "receive", "send"] if function.is_async => Some("ASGI application"),
+        _ => None,
+    }
+}
+
+/// Functions and views passed to registration calls in `file`.
+fn registrations(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    add: &mut impl FnMut(FuncId, &str),
+) {
+    let calls = &project.file(file).facts.calls;
+    let mut registering: BTreeMap<u32, &'static str> = BTreeMap::new();
+    for (i, site) in calls.iter().enumerate() {
+        if site.reference {
+            continue;
+        }
+        let last = site.callee.rsplit('.').next().unwrap_or(&site.callee);
+        if site.callee.contains('.') && knowledge::REGISTRATION_METHODS.contains(&last) {
+            registering.insert(i as u32, "registered route");
+            continue;
+        }
+        let maybe_function = knowledge::may_be_registration_function(last);
+        if maybe_function
+            && site.receiver == CallReceiver::Name
+            && let Resolved::External(q) = project.resolve(file, site.function, &site.callee)
+            && let Some((_, kind)) = knowledge::REGISTRATION_FUNCTIONS
+                .iter()
+                .find(|(name, _)| *name == q)
+        {
+            registering.insert(i as u32, kind);
+        }
+    }
+    if registering.is_empty() {
+        return;
+    }
+    let mut scratch = Vec::new();
+    let mut targets = Vec::new();
+    for site in calls {
+        let Some(kind) = site.argument_of.and_then(|p| registering.get(&p)) else {
+            continue;
+        };
+        if site.reference {
+            if site.receiver == CallReceiver::Name
+                && let Resolved::Class(class) = project.resolve(file, site.function, &site.callee)
+            {
+                view_class_entries(project, index, class, kind, add);
+                continue;
+            }
+            targets.clear();
+            resolve_site(project, index, file, site, &mut scratch, &mut targets);
+            for (function, _) in &targets {
+                add(*function, kind);
+            }
+        } else if let Some(view) = site.callee.strip_suffix(".as_view")
+            && site.receiver == CallReceiver::Name
+            && let Resolved::Class(class) = project.resolve(file, site.function, view)
+        {
+            view_class_entries(project, index, class, kind, add);
+        }
+    }
+}
+
+/// The request methods of a view class registered by name: HTTP handlers and known hooks.
+fn view_class_entries(
+    project: &Project,
+    index: &Index<'_>,
+    class: ClassId,
+    kind: &str,
+    add: &mut impl FnMut(FuncId, &str),
+) {
+    for method in knowledge::HTTP_METHOD_HANDLERS
+        .iter()
+        .chain(knowledge::DJANGO_VIEW_HOOKS)
+        .chain(["dispatch_request", "__call__"].iter())
+    {
+        if let Some(found) = index.lookup(project, class, method) {
+            add(found, kind);
+        }
+    }
+}
+
+/// Methods of subclasses of the frameworks' request-handling classes, and middleware.
+fn class_entries(
+    project: &Project,
+    index: &Index<'_>,
+    class: ClassId,
+    add: &mut impl FnMut(FuncId, &str),
+) {
+    let mut seen = HashSet::new();
+    for entry in project.mro(class) {
+        let MroEntry::External(q) = entry else {
+            continue;
+        };
+        for (base, kind, http, hooks) in knowledge::REQUEST_HANDLER_BASES {
+            let matches = if base.ends_with('.') {
+                q.starts_with(base)
+            } else {
+                q == base
+            };
+            if !matches {
+                continue;
+            }
+            let http_methods: &[&str] = if *http {
+                knowledge::HTTP_METHOD_HANDLERS
+            } else {
+                &[]
+            };
+            for method in http_methods.iter().chain(hooks.iter()) {
+                if let Some(found) = index.lookup(project, class, method)
+                    && seen.insert(found)
+                {
+                    add(found, kind);
+                }
+            }
+        }
+    }
+    // Django's middleware protocol: `__init__(self, get_response)`.
+    if let Some(init) = index.lookup(project, class, "__init__") {
+        let (_, facts) = project.function(init);
+        let params: Vec<&str> = facts.params.iter().map(|p| p.name.as_str()).collect();
+        if has_receiver(facts.kind) && params.get(1) == Some(&"get_response") {
+            for method in knowledge::MIDDLEWARE_HOOKS {
+                if let Some(found) = index.lookup(project, class, method) {
+                    add(found, "Django middleware");
+                }
+            }
+        }
+    }
+}
+
+/// Matches a qualified name against a glob: `*` stands for any run of characters (dots
+/// included), `?` for one character.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            backtrack = Some((p, t));
+            p += 1;
+        } else if let Some((star, matched)) = backtrack {
+            p = star + 1;
+            t = matched + 1;
+            backtrack = Some((star, matched + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn globs_match_qualified_names() {
+        assert!(glob_matches("app.jobs.*", "app.jobs.Worker.run"));
+        assert!(glob_matches("*.handle", "svc.handlers.Ping.handle"));
+        assert!(glob_matches("app.view?", "app.views"));
+        assert!(!glob_matches("app.jobs.*", "app.tasks.run"));
+        assert!(!glob_matches("*.handle", "svc.handler"));
+        assert!(glob_matches("exact.name", "exact.name"));
+    }
+}

@@ -1,0 +1,511 @@
+//! SL102: class-level state changed through the class (`cls.x.append`, `type(self).x[k] = v`,
+//! `setattr(cls, ...)`) by code that runs per call.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span, Value};
+use crate::project::{ClassId, FileId, Project, Resolved};
+
+use super::common::{self, SharedObject};
+use super::{Context, Rule, RuleMeta};
+
+pub struct ClassStateWrittenAtRunTime;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL102",
+    name: "class-state-written-at-run-time",
+    summary: "Class-level state is changed through the class (`cls.x.append`, `setattr(cls, ...)`) by code that runs per call",
+    severity: Severity::Error,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL102.md"),
+};
+
+impl Rule for ClassStateWrittenAtRunTime {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let mut findings = mutations_through_the_class(context);
+        findings.extend(attributes_set_on_the_class(context));
+        findings.extend(classes_handed_to_setters(context));
+        findings
+    }
+}
+
+/// The class attribute a finding is about, and the function that changes it. Through `cls` the
+/// attribute may name a different object in each subclass: one finding shows them all.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct MutationKey {
+    file: FileId,
+    function: FuncIdx,
+    attr: String,
+    /// The attribute of the shared object that changes (`items` in `cls.state.items.append`).
+    inner: Option<String>,
+}
+
+struct MutationGroup<'a> {
+    /// The classes whose class-level binding the code may change, with the binding.
+    definitions: Vec<(ClassId, Span)>,
+    object: SharedObject,
+    named: bool,
+    sites: Vec<&'a Mutation>,
+}
+
+/// `cls.x.append(v)`, `type(self).x[k] = v`, `C.x.update(...)`, `cls.state.owner = v`.
+fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
+    let project = context.project;
+    let candidates = common::class_level_candidates(project);
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let mut groups: BTreeMap<MutationKey, MutationGroup<'_>> = BTreeMap::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        for mutation in &file.facts.mutations {
+            let target = &mutation.target;
+            if !matches!(target.root, Root::Class | Root::Global(_))
+                || !target.attrs.iter().any(|a| candidates.contains(a.as_str()))
+            {
+                continue;
+            }
+            let Some(path) = common::class_path(project, file_id, mutation.function, target) else {
+                continue;
+            };
+            let Some(attr) = target.attrs.get(path.attr_index) else {
+                continue;
+            };
+            let inner = &target.attrs[path.attr_index + 1..];
+            if inner.len() > 1
+                || !common::runs_per_call(project, file_id, mutation.function)
+                || common::in_test_code(project, file_id, mutation.function)
+            {
+                continue;
+            }
+            for class in &path.classes {
+                let Some((defining_class, binding)) = project.lookup_class_attribute(*class, attr)
+                else {
+                    continue;
+                };
+                // Declared sharing is SL105's question.
+                if project.class(defining_class).1.in_function
+                    || common::is_classvar(binding)
+                    || common::copies_or_has_no_instances(context, *class)
+                {
+                    continue;
+                }
+                let defining_file = project.class(defining_class).0;
+                let Some(object) = common::shared_object(project, defining_file, &binding.value)
+                else {
+                    continue;
+                };
+                if !common::changes_shared_object(
+                    project,
+                    file_id,
+                    mutation,
+                    &object,
+                    inner.first().map(|i| i.as_str()),
+                ) {
+                    continue;
+                }
+                let key = MutationKey {
+                    file: file_id,
+                    function: mutation.function,
+                    attr: attr.to_string(),
+                    inner: inner.first().map(|a| a.to_string()),
+                };
+                let group = groups.entry(key).or_insert_with(|| MutationGroup {
+                    definitions: Vec::new(),
+                    object,
+                    named: path.named,
+                    sites: Vec::new(),
+                });
+                if !group.definitions.contains(&(defining_class, binding.span)) {
+                    group.definitions.push((defining_class, binding.span));
+                }
+                if !group.sites.iter().any(|s| s.span == mutation.span) {
+                    group.sites.push(mutation);
+                }
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, mut group)| {
+            group.sites.sort_by_key(|m| m.span);
+            group.definitions.sort();
+            report_mutation(project, &key, group)
+        })
+        .collect()
+}
+
+fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_>) -> Diagnostic {
+    let (_, class) = project.class(group.definitions[0].0);
+    let function = &project.file(key.file).facts.functions[key.function as usize];
+    let first = group.sites[0];
+    let through = if group.named {
+        format!("`{}`", class.name)
+    } else {
+        "the class".to_string()
+    };
+    let (what, label) = match (&group.object, &key.inner, &first.kind) {
+        (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
+            format!("sets its attribute `{name}`"),
+            "set here, on every call",
+        ),
+        (SharedObject::Object { .. }, None, _) => (
+            "changes its attributes".to_string(),
+            "changed here, on every call",
+        ),
+        (_, inner, _) => {
+            let object = inner
+                .as_ref()
+                .map_or("it".to_string(), |i| format!("`{}.{i}`", key.attr));
+            if common::only_adds(group.sites.iter().copied()) {
+                (
+                    format!("writes into {object}"),
+                    "written here, on every call",
+                )
+            } else {
+                (format!("changes {object}"), "changed here, on every call")
+            }
+        }
+    };
+    let kind = match &group.object {
+        SharedObject::Container(type_name) => type_name.clone(),
+        SharedObject::Object { type_name, .. } => format!("`{type_name}` object"),
+    };
+    let holders = match group.definitions.as_slice() {
+        [_] => format!("one {kind} held by class `{}`", class.name),
+        several => {
+            // The labels show every definition; the message names a few.
+            const NAMED: usize = 3;
+            let mut names: Vec<String> = several
+                .iter()
+                .take(NAMED)
+                .map(|(c, _)| format!("`{}`", project.class(*c).1.name))
+                .collect();
+            if several.len() > NAMED {
+                names.push(format!("{} more", several.len() - NAMED));
+            }
+            format!("a {kind} held by each of {}", names.join(", "))
+        }
+    };
+    let message = format!(
+        "`{}` is {holders}; `{}` {what} through {through}",
+        key.attr, function.name,
+    );
+    let mut related: Vec<Label> = group
+        .definitions
+        .iter()
+        .map(|(c, span)| Label {
+            file: project.class(*c).0,
+            span: *span,
+            message: "created once, when the class is defined".to_string(),
+        })
+        .collect();
+    for site in &group.sites {
+        if let Some(alias) = site.alias
+            && !related
+                .iter()
+                .any(|l| l.file == key.file && l.span == alias)
+        {
+            related.push(Label {
+                file: key.file,
+                span: alias,
+                message: format!("`{}` is taken here, not copied", key.attr),
+            });
+        }
+    }
+    for site in &group.sites[1..] {
+        related.push(Label {
+            file: key.file,
+            span: site.span,
+            message: "and here".to_string(),
+        });
+    }
+    let mut identity = vec![
+        class.qualname.to_string(),
+        key.attr.clone(),
+        function.qualname.to_string(),
+    ];
+    identity.extend(key.inner.clone());
+    Diagnostic {
+        code: META.code,
+        severity: Severity::Error,
+        message,
+        primary: Label {
+            file: key.file,
+            span: first.span,
+            message: label.to_string(),
+        },
+        related,
+        note: "the class exists once per process: what one call puts there is seen by every \
+               instance and every later request"
+            .to_string(),
+        help: "keep per-call data on the instance or pass it along; if the class must hold a \
+               cache, fill it at import time or key it by everything its values depend on and \
+               bound its size"
+            .to_string(),
+        identity,
+    }
+}
+
+/// `cls.x = v`, `type(self).x = v`, `setattr(cls, name, v)`, and `C.x = v` inside `C`'s own
+/// hierarchy, in per-call code.
+fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
+    let project = context.project;
+    let mut findings = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let facts = &file.facts;
+        for assignment in &facts.attribute_assignments {
+            if !matches!(assignment.object.root, Root::Class | Root::Global(_))
+                || !may_carry_call_state(project, file_id, assignment.function, &assignment.value)
+            {
+                continue;
+            }
+            let Some(class) = set_class(context, file_id, assignment.function, &assignment.object)
+            else {
+                continue;
+            };
+            // `if cls._engine is None: cls._engine = connect()` sets up shared state once.
+            if is_augmented(facts, assignment.function, assignment.span)
+                || facts.lazy_inits.contains(&assignment.span.start)
+            {
+                continue;
+            }
+            findings.push(report_set(
+                project,
+                file_id,
+                assignment.function,
+                class,
+                Some(assignment.attr.as_str()),
+                assignment.span,
+                false,
+            ));
+        }
+        for call in &facts.setattr_calls {
+            let Some(class) = set_class(context, file_id, call.function, &call.object) else {
+                continue;
+            };
+            findings.push(report_set(
+                project,
+                file_id,
+                call.function,
+                class,
+                call.name.as_deref(),
+                call.span,
+                true,
+            ));
+        }
+    }
+    findings
+}
+
+/// The class whose attribute per-call code in `function` sets through `object`, when `object`
+/// is the class itself (not an attribute of it) and the code is in that class's hierarchy.
+fn set_class(
+    context: &Context<'_>,
+    file: FileId,
+    function: FuncIdx,
+    object: &AccessPath,
+) -> Option<ClassId> {
+    let project = context.project;
+    let path = common::class_path(project, file, function, object)?;
+    if path.attr_index != object.attrs.len() {
+        return None;
+    }
+    let class = path.classes[0];
+    let method =
+        &project.file(file).facts.functions[project.outermost_function(file, function) as usize];
+    // `__new__` is where singletons keep their one instance on the class.
+    if method.name == "__new__"
+        || project.class(class).1.in_function
+        || !common::runs_per_call(project, file, function)
+        || common::in_test_code(project, file, function)
+        || common::copies_or_has_no_instances(context, class)
+    {
+        return None;
+    }
+    if path.named {
+        // Outside the class's own hierarchy this is SL103.
+        let own = project.method_class(file, function)?;
+        if !common::same_hierarchy(project, own, class) {
+            return None;
+        }
+    }
+    Some(class)
+}
+
+/// `cls.count += 1` is recorded both as a mutation and as an assignment: a counter, not a value
+/// handed from one call to the next.
+fn is_augmented(facts: &crate::facts::FileFacts, function: FuncIdx, target: Span) -> bool {
+    facts.mutations.iter().any(|m| {
+        m.function == function
+            && m.span.start == target.start
+            && matches!(m.kind, MutationKind::InPlaceOperator(_))
+    })
+}
+
+/// Whether `value`, set on the class, may carry state from one call to the next. Not: a fresh
+/// container or `None` (lazy set-up and resets), a copy, or an instance of the class itself (a
+/// singleton).
+fn may_carry_call_state(project: &Project, file: FileId, function: FuncIdx, value: &Value) -> bool {
+    match value {
+        Value::Container(_) | Value::None | Value::Copy => false,
+        Value::Call { callee } => {
+            let facts = &project.file(file).facts.functions[function as usize];
+            let receiver = facts.params.first().map(|p| p.name.as_str());
+            let own = project.method_class(file, function);
+            let calls_own_class = (facts.kind == FunctionKind::ClassMethod
+                && Some(callee.as_str()) == receiver)
+                || matches!(
+                    project.resolve(file, Some(function), callee),
+                    Resolved::Class(c) if Some(c) == own
+                );
+            !calls_own_class
+        }
+        _ => true,
+    }
+}
+
+fn report_set(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    class: ClassId,
+    attr: Option<&str>,
+    span: Span,
+    with_setattr: bool,
+) -> Diagnostic {
+    let (class_file, class_facts) = project.class(class);
+    let function_facts = &project.file(file).facts.functions[function as usize];
+    let what = match attr {
+        Some(attr) => format!("`{attr}`"),
+        None => "attributes".to_string(),
+    };
+    let how = if with_setattr { " with `setattr`" } else { "" };
+    Diagnostic {
+        code: META.code,
+        severity: Severity::Warning,
+        message: format!(
+            "`{}` sets {what} on class `{}`{how} on every call",
+            function_facts.name, class_facts.name
+        ),
+        primary: Label {
+            file,
+            span,
+            message: "set on the class here, on every call".to_string(),
+        },
+        related: vec![Label {
+            file: class_file,
+            span: class_facts.span,
+            message: "every instance, in every request, reads it from this class".to_string(),
+        }],
+        note: "an attribute set on the class is seen by every instance and every later request, \
+               and concurrent requests overwrite each other's value"
+            .to_string(),
+        help: "set it on the instance (`self.<name> = ...`) or pass the value along; if it is \
+               configuration, set it once at import time"
+            .to_string(),
+        identity: vec![
+            class_facts.qualname.to_string(),
+            attr.unwrap_or("setattr").to_string(),
+            function_facts.qualname.to_string(),
+        ],
+    }
+}
+
+/// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes
+/// (`setattr(klass, ...)`, `klass.x = v`) on the parameter it receives the class in.
+fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
+    let project = context.project;
+    let mut findings = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        for argument in &file.facts.class_arguments {
+            let Resolved::Function(helper) =
+                project.resolve(file_id, Some(argument.function), &argument.callee)
+            else {
+                continue;
+            };
+            let (helper_file, helper_facts) = project.function(helper);
+            let Some(param) = helper_facts.params.get(argument.position as usize) else {
+                continue;
+            };
+            let helper_idx = helper.0 - project.function_id(helper_file, 0).0;
+            let parameter = AccessPath::new(Root::Local(param.name.clone()));
+            let helper_file_facts = &project.file(helper_file).facts;
+            let Some(set_site) = helper_file_facts
+                .setattr_calls
+                .iter()
+                .find(|c| c.function == helper_idx && c.object == parameter)
+                .map(|c| c.span)
+                .or_else(|| {
+                    helper_file_facts
+                        .attribute_assignments
+                        .iter()
+                        .find(|a| a.function == helper_idx && a.object == parameter)
+                        .map(|a| a.span)
+                })
+            else {
+                continue;
+            };
+            let Some(class) = project.method_class(file_id, argument.function) else {
+                continue;
+            };
+            if !common::runs_per_call(project, file_id, argument.function)
+                || common::in_test_code(project, file_id, argument.function)
+                || common::copies_or_has_no_instances(context, class)
+            {
+                continue;
+            }
+            let (class_file, class_facts) = project.class(class);
+            let function = &file.facts.functions[argument.function as usize];
+            findings.push(Diagnostic {
+                code: META.code,
+                severity: Severity::Warning,
+                message: format!(
+                    "`{}` hands class `{}` to `{}`, which sets attributes on it, on every call",
+                    function.name, class_facts.name, helper_facts.name
+                ),
+                primary: Label {
+                    file: file_id,
+                    span: argument.span,
+                    message: "the class is handed over here, on every call".to_string(),
+                },
+                related: vec![
+                    Label {
+                        file: helper_file,
+                        span: set_site,
+                        message: format!(
+                            "`{}` sets an attribute on the class here",
+                            helper_facts.name
+                        ),
+                    },
+                    Label {
+                        file: class_file,
+                        span: class_facts.span,
+                        message: "every instance, in every request, reads it from this class"
+                            .to_string(),
+                    },
+                ],
+                note: "an attribute set on the class is seen by every instance and every later \
+                       request, and concurrent requests overwrite each other's value"
+                    .to_string(),
+                help: "hand the helper the instance (`self`) instead of the class, or pass the \
+                       values along; if it is configuration, configure the class once at import \
+                       time"
+                    .to_string(),
+                identity: vec![
+                    class_facts.qualname.to_string(),
+                    helper_facts.qualname.to_string(),
+                    function.qualname.to_string(),
+                ],
+            });
+        }
+    }
+    findings
+}

@@ -1,0 +1,445 @@
+//! SL104: `self.x = <shared mutable object>` without a copy, and `self.x` is then changed: the
+//! shared object is what changes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{
+    AttributeAssignment, FuncIdx, Mutation, MutationKind, ParamUseKind, Root, Span, Value,
+};
+use crate::project::{ClassId, FileId, MroEntry, Project, Resolved};
+
+use super::common::{self, InstanceAssignments, SharedObject};
+use super::{Context, Rule, RuleMeta};
+
+pub struct InstanceAttributeAliasesSharedObject;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL104",
+    name: "instance-attribute-aliases-shared-object",
+    summary: "`self.x` is bound to a shared mutable object (class-level, module-level or a mutable default) without a copy, and then changed",
+    severity: Severity::Error,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL104.md"),
+};
+
+/// Where the shared object an instance attribute is bound to comes from.
+#[derive(Clone)]
+struct Source {
+    /// The object, for messages: `` `self.DEFAULTS` ``, `` `FIELDS` ``, ``the default of `tags` ``.
+    written: String,
+    type_name: String,
+    file: FileId,
+    span: Span,
+    label: &'static str,
+    /// The names identifying the object, for the fingerprint.
+    identity: String,
+}
+
+/// An aliasing assignment and the function whose changes of the attribute it causes.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    file: FileId,
+    assignment: Span,
+    mutation_file: FileId,
+    mutation_function: FuncIdx,
+}
+
+struct Group<'a> {
+    source: Source,
+    attr: String,
+    class: ClassId,
+    assignment_function: FuncIdx,
+    sites: Vec<&'a Mutation>,
+}
+
+impl Rule for InstanceAttributeAliasesSharedObject {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        let aliasing: Vec<(FileId, &AttributeAssignment)> = project
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(id, f)| {
+                f.facts
+                    .attribute_assignments
+                    .iter()
+                    .map(move |a| (id as FileId, a))
+            })
+            .filter(|(_, a)| {
+                a.object.root == Root::SelfParam
+                    && a.object.attrs.is_empty()
+                    && matches!(a.value, Value::Alias(_))
+            })
+            .collect();
+        if aliasing.is_empty() {
+            return Vec::new();
+        }
+        let attrs: HashSet<&str> = aliasing.iter().map(|(_, a)| a.attr.as_str()).collect();
+        let mutations = self_mutations_by_attr(project, &attrs);
+        let instance_assignments = InstanceAssignments::collect(project);
+
+        let mut groups: BTreeMap<Key, Group<'_>> = BTreeMap::new();
+        for (file, assignment) in aliasing {
+            let Some(candidates) = mutations.get(assignment.attr.as_str()) else {
+                continue;
+            };
+            let Some(class) = project.method_class(file, assignment.function) else {
+                continue;
+            };
+            let Some(source) = shared_source(context, &instance_assignments, file, assignment)
+            else {
+                continue;
+            };
+            let hierarchy = hierarchy_of(project, class);
+            for &(mutation_file, mutation) in candidates {
+                let Some(mutating_class) = project.method_class(mutation_file, mutation.function)
+                else {
+                    continue;
+                };
+                if !hierarchy.contains(&mutating_class)
+                    || !changes(project, mutation_file, mutation, &source.type_name)
+                    || rebound_before(project, file, assignment, mutation_file, mutation)
+                {
+                    continue;
+                }
+                let key = Key {
+                    file,
+                    assignment: assignment.span,
+                    mutation_file,
+                    mutation_function: mutation.function,
+                };
+                groups
+                    .entry(key)
+                    .or_insert_with(|| Group {
+                        source: source.clone(),
+                        attr: assignment.attr.to_string(),
+                        class,
+                        assignment_function: assignment.function,
+                        sites: Vec::new(),
+                    })
+                    .sites
+                    .push(mutation);
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, mut group)| {
+                group.sites.sort_by_key(|m| m.span);
+                group.sites.dedup_by_key(|m| m.span);
+                report(project, &key, group)
+            })
+            .collect()
+    }
+}
+
+/// Changes of `self.<attr>` (the attribute itself, not something reached through it) in methods,
+/// by attribute name.
+fn self_mutations_by_attr<'a>(
+    project: &'a Project,
+    attrs: &HashSet<&str>,
+) -> HashMap<&'a str, Vec<(FileId, &'a Mutation)>> {
+    let mut by_attr: HashMap<&str, Vec<(FileId, &Mutation)>> = HashMap::new();
+    for (file, f) in project.files.iter().enumerate() {
+        for mutation in &f.facts.mutations {
+            if mutation.target.root != Root::SelfParam {
+                continue;
+            }
+            let [attr] = mutation.target.attrs.as_slice() else {
+                continue;
+            };
+            if attrs.contains(attr.as_str())
+                && common::runs_per_call(project, file as FileId, mutation.function)
+            {
+                by_attr
+                    .entry(attr.as_str())
+                    .or_default()
+                    .push((file as FileId, mutation));
+            }
+        }
+    }
+    by_attr
+}
+
+/// The classes whose methods may run on an instance whose class is `class` or a subclass: its
+/// bases and its subclasses.
+fn hierarchy_of(project: &Project, class: ClassId) -> HashSet<ClassId> {
+    let mut classes: HashSet<ClassId> = project
+        .mro(class)
+        .iter()
+        .filter_map(|e| match e {
+            MroEntry::Class(c) => Some(*c),
+            MroEntry::External(_) => None,
+        })
+        .collect();
+    classes.extend(project.descendants(class));
+    classes
+}
+
+fn changes(project: &Project, file: FileId, mutation: &Mutation, type_name: &str) -> bool {
+    if matches!(
+        mutation.kind,
+        MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_)
+    ) {
+        // Containers have no attributes to set; a nested element might.
+        return false;
+    }
+    common::changes_container(project, file, mutation, type_name)
+}
+
+/// The shared mutable object `self.attr = <value>` binds the attribute to, if it is one.
+fn shared_source(
+    context: &Context<'_>,
+    instance_assignments: &InstanceAssignments,
+    file: FileId,
+    assignment: &AttributeAssignment,
+) -> Option<Source> {
+    let project = context.project;
+    let Value::Alias(path) = &assignment.value else {
+        return None;
+    };
+    let function = assignment.function;
+    match &path.root {
+        Root::SelfParam | Root::Class | Root::Global(_) => {
+            if let Some(class_path) = common::class_path(project, file, function, path)
+                .or_else(|| self_class_path(project, file, function, path))
+            {
+                let [.., attr] = path.attrs.as_slice() else {
+                    return None;
+                };
+                if class_path.attr_index + 1 != path.attrs.len() {
+                    return None;
+                }
+                let class = class_path.classes[0];
+                if path.root == Root::SelfParam
+                    && instance_assignments.shadows(
+                        project,
+                        class,
+                        attr,
+                        file,
+                        function,
+                        assignment.span.start,
+                    )
+                {
+                    return None;
+                }
+                if common::copies_or_has_no_instances(context, class) {
+                    return None;
+                }
+                let (defining, binding) = project.lookup_class_attribute(class, attr)?;
+                // A class defined in a function is new on every call, and so are its objects.
+                if project.class(defining).1.in_function {
+                    return None;
+                }
+                let defining_file = project.class(defining).0;
+                let SharedObject::Container(type_name) =
+                    common::shared_object(project, defining_file, &binding.value)?
+                else {
+                    return None;
+                };
+                let owner = &project.class(defining).1;
+                return Some(Source {
+                    written: if path.root == Root::SelfParam {
+                        format!("`self.{attr}`")
+                    } else {
+                        format!("`{}.{attr}`", owner.name)
+                    },
+                    type_name,
+                    file: defining_file,
+                    span: binding.span,
+                    label: "one object, created when the class is defined",
+                    identity: format!("{}.{attr}", owner.qualname),
+                });
+            }
+            let Root::Global(_) = &path.root else {
+                return None;
+            };
+            // `FIELDS`, or `defaults.FIELDS` through an imported module.
+            let name = path.display();
+            let Resolved::Global(global_file, index) = project.resolve(file, Some(function), &name)
+            else {
+                return None;
+            };
+            let global_file_facts = &project.file(global_file).facts;
+            let binding = &global_file_facts.globals[index as usize];
+            let SharedObject::Container(type_name) =
+                common::shared_object(project, global_file, &binding.value)?
+            else {
+                return None;
+            };
+            Some(Source {
+                written: format!("`{name}`"),
+                type_name,
+                file: global_file,
+                span: binding.span,
+                label: "one object, created when the module is imported",
+                identity: format!("{}.{}", project.file(global_file).module, binding.name),
+            })
+        }
+        Root::Local(name) => {
+            if !path.attrs.is_empty() {
+                return None;
+            }
+            let facts = &project.file(file).facts.functions[function as usize];
+            let index = facts.params.iter().position(|p| p.name == *name)?;
+            let param = &facts.params[index];
+            // `items = list(items)` before the assignment: `self.x` gets the new object.
+            let rebound_first = project.file(file).facts.param_uses.iter().any(|u| {
+                u.function == function
+                    && u.param as usize == index
+                    && matches!(u.kind, ParamUseKind::Rebound)
+                    && u.span.start < assignment.span.start
+            });
+            if rebound_first {
+                return None;
+            }
+            let type_name = common::mutable_type(project, file, param.default.as_ref()?)?;
+            Some(Source {
+                written: format!("the default of `{name}`"),
+                type_name,
+                file,
+                span: param.span,
+                label: "the default is one object, created when the function is defined",
+                identity: format!("{}({name})", facts.qualname),
+            })
+        }
+    }
+}
+
+/// `self.DEFAULTS` read in a method: the class-level attribute of the method's class (or the
+/// class an instance of a subclass sees first).
+fn self_class_path(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &crate::facts::AccessPath,
+) -> Option<common::ClassPath> {
+    if path.root != Root::SelfParam || path.attrs.len() != 1 {
+        return None;
+    }
+    Some(common::ClassPath {
+        classes: vec![project.method_class(file, function)?],
+        attr_index: 0,
+        named: false,
+    })
+}
+
+/// Whether the mutating function gives `self.attr` a fresh object before the mutation (after
+/// the aliasing assignment, when both are in the same function).
+fn rebound_before(
+    project: &Project,
+    file: FileId,
+    assignment: &AttributeAssignment,
+    mutation_file: FileId,
+    mutation: &Mutation,
+) -> bool {
+    let same_function = file == mutation_file && assignment.function == mutation.function;
+    if same_function && mutation.span.start < assignment.span.start {
+        return true;
+    }
+    project
+        .file(mutation_file)
+        .facts
+        .attribute_assignments
+        .iter()
+        .any(|a| {
+            a.function == mutation.function
+                && a.attr == assignment.attr
+                && a.object.root == Root::SelfParam
+                && a.object.attrs.is_empty()
+                && !matches!(a.value, Value::Alias(_))
+                && a.span.start < mutation.span.start
+                && (!same_function || a.span.start > assignment.span.start)
+        })
+}
+
+fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
+    let (_, class) = project.class(group.class);
+    let mutating = &project.file(key.mutation_file).facts.functions[key.mutation_function as usize];
+    let assigning = &project.file(key.file).facts.functions[group.assignment_function as usize];
+    let first = group.sites[0];
+    let verb = if common::only_adds(group.sites.iter().copied()) {
+        "writes into"
+    } else {
+        "changes"
+    };
+    let message = format!(
+        "`self.{}` is {} itself, not a copy; `{}` {verb} that shared {}",
+        group.attr, group.source.written, mutating.name, group.source.type_name
+    );
+    let mut related = vec![
+        Label {
+            file: group.source.file,
+            span: group.source.span,
+            message: group.source.label.to_string(),
+        },
+        Label {
+            file: key.file,
+            span: key.assignment,
+            message: format!(
+                "`self.{}` is bound to it here, in `{}`, without a copy",
+                group.attr, assigning.name
+            ),
+        },
+    ];
+    for site in &group.sites {
+        if let Some(alias) = site.alias
+            && !related
+                .iter()
+                .any(|l| l.file == key.mutation_file && l.span == alias)
+        {
+            related.push(Label {
+                file: key.mutation_file,
+                span: alias,
+                message: format!("`self.{}` is taken here, not copied", group.attr),
+            });
+        }
+    }
+    for site in &group.sites[1..] {
+        related.push(Label {
+            file: key.mutation_file,
+            span: site.span,
+            message: "and here".to_string(),
+        });
+    }
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message,
+        primary: Label {
+            file: key.mutation_file,
+            span: first.span,
+            message: "the shared object changes here, on every call".to_string(),
+        },
+        related,
+        note: "assigning an object to an attribute does not copy it: every instance bound to it \
+               changes the same object, and what one request writes is seen by the next"
+            .to_string(),
+        help: format!(
+            "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
+             nested data), or start from `None` and create the object per instance",
+            attr = group.attr,
+            copy = copy_call(&group.source.type_name, &group.source.written),
+        ),
+        identity: vec![
+            class.qualname.to_string(),
+            group.attr,
+            group.source.identity,
+            mutating.qualname.to_string(),
+        ],
+    }
+}
+
+fn copy_call(type_name: &str, written: &str) -> String {
+    let written = written
+        .trim_start_matches("the default of ")
+        .trim_matches('`');
+    match type_name {
+        "list" | "dict" | "set" => format!("{type_name}({written})"),
+        _ => format!("{written}.copy()"),
+    }
+}

@@ -1,0 +1,210 @@
+//! SL105: a `ClassVar`-annotated container written through `self` or the class by per-call code.
+//! Off by default: the sharing is declared, and this rule lets a team audit those places.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{FuncIdx, Mutation, Root, Span};
+use crate::project::{ClassId, FileId, Project};
+
+use super::common::{self, InstanceAssignments, SharedObject};
+use super::{Context, Rule, RuleMeta};
+
+pub struct DeclaredSharedStateWrittenPerCall;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL105",
+    name: "declared-shared-state-written-per-call",
+    summary: "A `ClassVar`-annotated container is written through `self` or the class by code that runs per call (audit)",
+    severity: Severity::Warning,
+    enabled_by_default: false,
+    document: include_str!("../../docs/rules/SL105.md"),
+};
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    file: FileId,
+    function: FuncIdx,
+    defining_class: ClassId,
+    definition: Span,
+}
+
+struct Group<'a> {
+    attr: String,
+    type_name: String,
+    receiver: String,
+    sites: Vec<&'a Mutation>,
+}
+
+impl Rule for DeclaredSharedStateWrittenPerCall {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        let declared: std::collections::HashSet<&str> = project
+            .files
+            .iter()
+            .flat_map(|f| f.facts.classes.iter())
+            .flat_map(|c| c.bindings.iter())
+            .filter(|b| common::is_classvar(b))
+            .map(|b| b.name.as_str())
+            .collect();
+        if declared.is_empty() {
+            return Vec::new();
+        }
+        let instance_assignments = InstanceAssignments::collect(project);
+        let mut groups: BTreeMap<Key, Group<'_>> = BTreeMap::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            for mutation in &file.facts.mutations {
+                if !mutation
+                    .target
+                    .attrs
+                    .iter()
+                    .any(|a| declared.contains(a.as_str()))
+                {
+                    continue;
+                }
+                if common::in_test_code(project, file_id, mutation.function) {
+                    continue;
+                }
+                let Some((classes, attr, receiver)) = receiver(project, file_id, mutation) else {
+                    continue;
+                };
+                for class in classes {
+                    let Some((defining_class, binding)) =
+                        project.lookup_class_attribute(class, &attr)
+                    else {
+                        continue;
+                    };
+                    if !common::is_classvar(binding)
+                        || project.class(defining_class).1.in_function
+                        || (mutation.target.root != Root::Class
+                            && !matches!(mutation.target.root, Root::Global(_))
+                            && instance_assignments.shadows(
+                                project,
+                                class,
+                                &attr,
+                                file_id,
+                                mutation.function,
+                                mutation.span.start,
+                            ))
+                    {
+                        continue;
+                    }
+                    let defining_file = project.class(defining_class).0;
+                    let Some(SharedObject::Container(type_name)) =
+                        common::shared_object(project, defining_file, &binding.value)
+                    else {
+                        continue;
+                    };
+                    if !common::changes_container(project, file_id, mutation, &type_name) {
+                        continue;
+                    }
+                    let key = Key {
+                        file: file_id,
+                        function: mutation.function,
+                        defining_class,
+                        definition: binding.span,
+                    };
+                    let group = groups.entry(key).or_insert_with(|| Group {
+                        attr: attr.clone(),
+                        type_name,
+                        receiver: receiver.clone(),
+                        sites: Vec::new(),
+                    });
+                    if !group.sites.iter().any(|s| s.span == mutation.span) {
+                        group.sites.push(mutation);
+                    }
+                }
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, mut group)| {
+                group.sites.sort_by_key(|m| m.span);
+                report(project, &key, group)
+            })
+            .collect()
+    }
+}
+
+/// The classes the mutation's object is an attribute of, the attribute, and how the receiver
+/// is written: through an instance (`self.x`, a typed local) or through the class (`cls.x`,
+/// `type(self).x`, `C.x`), in per-call code.
+fn receiver(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+) -> Option<(Vec<ClassId>, String, String)> {
+    let target = &mutation.target;
+    if let [attr] = target.attrs.as_slice()
+        && let Some((classes, receiver)) =
+            common::instance_receiver_classes(project, file, mutation)
+    {
+        return Some((classes, attr.to_string(), format!("`{receiver}`")));
+    }
+    let path = common::class_path(project, file, mutation.function, target)?;
+    if path.attr_index + 1 != target.attrs.len()
+        || !common::runs_per_call(project, file, mutation.function)
+    {
+        return None;
+    }
+    let attr = target.attrs[path.attr_index].to_string();
+    let receiver = if path.named {
+        format!("`{}`", project.class(path.classes[0]).1.name)
+    } else {
+        "the class".to_string()
+    };
+    Some((path.classes, attr, receiver))
+}
+
+fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
+    let (defining_file, class) = project.class(key.defining_class);
+    let function = &project.file(key.file).facts.functions[key.function as usize];
+    let first = group.sites[0];
+    let verb = if common::only_adds(group.sites.iter().copied()) {
+        "writes into it"
+    } else {
+        "changes it"
+    };
+    let mut related = vec![Label {
+        file: defining_file,
+        span: key.definition,
+        message: "declared shared: one object for the whole process".to_string(),
+    }];
+    for site in &group.sites[1..] {
+        related.push(Label {
+            file: key.file,
+            span: site.span,
+            message: "and here".to_string(),
+        });
+    }
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message: format!(
+            "`{}` is a `ClassVar` {} shared by every `{}`; `{}` {verb} through {} on every call",
+            group.attr, group.type_name, class.name, function.name, group.receiver
+        ),
+        primary: Label {
+            file: key.file,
+            span: first.span,
+            message: "written here, on every call".to_string(),
+        },
+        related,
+        note: "`ClassVar` silences other linters and type checkers, but the object is still \
+               filled by per-call code: what one request puts there, the next one sees"
+            .to_string(),
+        help: "keep per-request data on the instance; a process-wide cache should be keyed by \
+               everything its values depend on and bounded in size"
+            .to_string(),
+        identity: vec![
+            class.qualname.to_string(),
+            group.attr,
+            function.qualname.to_string(),
+        ],
+    }
+}

@@ -1,0 +1,254 @@
+//! SL201: a module-level mutable object changed, or a module global rebound, by code that a
+//! request entry point reaches.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{Binding, FuncIdx, MutationKind, Root, Span};
+use crate::project::{FileId, Project, Resolved};
+
+use super::common::{self, SharedObject};
+use super::{Context, Rule, RuleMeta};
+
+pub struct ModuleStateWrittenPerRequest;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL201",
+    name: "module-state-written-per-request",
+    summary: "A module-level mutable object is changed, or a module global rebound, by code a request entry point reaches",
+    severity: Severity::Error,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL201.md"),
+};
+
+/// The global a finding is about and the function that writes it.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    file: FileId,
+    function: FuncIdx,
+    global_file: FileId,
+    global: u32,
+}
+
+struct Group {
+    name: String,
+    /// The container type, or `None` for a rebound global.
+    type_name: Option<String>,
+    sites: Vec<Span>,
+}
+
+impl Rule for ModuleStateWrittenPerRequest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        if project.call_graph().entry_points().is_empty() {
+            return Vec::new();
+        }
+        let mut per_request = PerRequest::default();
+        let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            let facts = &file.facts;
+            let memo_spans: HashSet<u32> = facts.memo_stores.iter().map(|m| m.span.start).collect();
+            let lazy: HashSet<u32> = facts.lazy_inits.iter().copied().collect();
+            for mutation in &facts.mutations {
+                let Root::Global(head) = &mutation.target.root else {
+                    continue;
+                };
+                if memo_spans.contains(&mutation.span.start)
+                    || lazy.contains(&mutation.span.start)
+                    || !per_request.reached(project, file_id, mutation.function)
+                {
+                    continue;
+                }
+                let dotted = dotted(head, &mutation.target.attrs);
+                let Some((global_file, global, binding)) =
+                    module_global(project, file_id, mutation.function, &dotted)
+                else {
+                    continue;
+                };
+                let type_name = match common::shared_object(project, global_file, &binding.value) {
+                    Some(object @ SharedObject::Container(_))
+                    | Some(object @ SharedObject::Object { class: None, .. }) => {
+                        if !common::changes_shared_object(project, file_id, mutation, &object, None)
+                        {
+                            continue;
+                        }
+                        Some(object.type_name().to_string())
+                    }
+                    // An instance of a project class: SL203.
+                    Some(SharedObject::Object { .. }) => continue,
+                    // `counter += 1` on an immutable value rebinds the global.
+                    None if matches!(mutation.kind, MutationKind::InPlaceOperator(_))
+                        && mutation.target.attrs.is_empty() =>
+                    {
+                        None
+                    }
+                    None => continue,
+                };
+                add(
+                    &mut groups,
+                    Key {
+                        file: file_id,
+                        function: mutation.function,
+                        global_file,
+                        global,
+                    },
+                    &binding.name,
+                    type_name,
+                    mutation.span,
+                );
+            }
+            for rebind in &facts.global_rebinds {
+                if lazy.contains(&rebind.span.start)
+                    || !per_request.reached(project, file_id, rebind.function)
+                {
+                    continue;
+                }
+                let Some((global_file, global, binding)) =
+                    module_global(project, file_id, rebind.function, &rebind.name)
+                else {
+                    continue;
+                };
+                add(
+                    &mut groups,
+                    Key {
+                        file: file_id,
+                        function: rebind.function,
+                        global_file,
+                        global,
+                    },
+                    &binding.name,
+                    None,
+                    rebind.span,
+                );
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, group)| report(project, &key, group))
+            .collect()
+    }
+}
+
+fn add(
+    groups: &mut BTreeMap<Key, Group>,
+    key: Key,
+    name: &str,
+    type_name: Option<String>,
+    site: Span,
+) {
+    let group = groups.entry(key).or_insert_with(|| Group {
+        name: name.to_string(),
+        type_name: None,
+        sites: Vec::new(),
+    });
+    if group.type_name.is_none() {
+        group.type_name = type_name;
+    }
+    if !group.sites.contains(&site) {
+        group.sites.push(site);
+    }
+}
+
+pub(super) fn dotted(head: &str, attrs: &[crate::facts::Name]) -> String {
+    let mut out = head.to_string();
+    for attr in attrs {
+        out.push('.');
+        out.push_str(attr);
+    }
+    out
+}
+
+/// The module-level binding `dotted` denotes in `function` of `file`: `cache`, `store.cache`.
+pub(super) fn module_global<'p>(
+    project: &'p Project,
+    file: FileId,
+    function: FuncIdx,
+    dotted: &str,
+) -> Option<(FileId, u32, &'p Binding)> {
+    match project.resolve(file, Some(function), dotted) {
+        Resolved::Global(global_file, global) => {
+            let binding = project
+                .file(global_file)
+                .facts
+                .globals
+                .get(global as usize)?;
+            Some((global_file, global, binding))
+        }
+        _ => None,
+    }
+}
+
+/// Remembers which functions requests reach.
+#[derive(Default)]
+pub(super) struct PerRequest {
+    known: HashMap<(FileId, FuncIdx), bool>,
+}
+
+impl PerRequest {
+    pub(super) fn reached(&mut self, project: &Project, file: FileId, function: FuncIdx) -> bool {
+        *self
+            .known
+            .entry((file, function))
+            .or_insert_with(|| project.request_path(file, function).is_some())
+    }
+}
+
+fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
+    let function = &project.file(key.file).facts.functions[key.function as usize];
+    let binding = &project.file(key.global_file).facts.globals[key.global as usize];
+    let mut sites = group.sites;
+    sites.sort();
+    let (message, label, note, help) = match &group.type_name {
+        Some(type_name) => (
+            format!(
+                "`{}` is one {type_name} for the whole process; `{}`, which requests reach, changes it",
+                group.name, function.name
+            ),
+            "changed here, on every request",
+            "every request this process serves sees what earlier requests left in it",
+            "keep per-request data in locals, the request or session, or a store keyed by user; \
+             if one process-wide object is intended, bound it and guard it with a lock",
+        ),
+        None => (
+            format!(
+                "`{}` is a module global; `{}`, which requests reach, rebinds it",
+                group.name, function.name
+            ),
+            "rebound here, on every request",
+            "the new value is what every later request (and every concurrent one) sees",
+            "pass the value along as an argument or keep it on the request; use a `ContextVar` \
+             for per-request context",
+        ),
+    };
+    let mut related = vec![Label {
+        file: key.global_file,
+        span: binding.span,
+        message: "created once, when the module is imported".to_string(),
+    }];
+    for site in &sites[1..] {
+        related.push(Label {
+            file: key.file,
+            span: *site,
+            message: "and here".to_string(),
+        });
+    }
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message,
+        primary: Label {
+            file: key.file,
+            span: sites[0],
+            message: label.to_string(),
+        },
+        related,
+        note: note.to_string(),
+        help: help.to_string(),
+        identity: vec![group.name, function.qualname.to_string()],
+    }
+}

@@ -1,0 +1,460 @@
+//! SL203: an instance created at module level whose state per-request code writes, through its
+//! methods or from outside.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{FuncIdx, ImportTarget, Root, Span, Value};
+use crate::knowledge;
+use crate::project::{ClassId, EdgeKind, FileId, FuncId, MroEntry, Project, Resolved};
+
+use super::common;
+use super::sl201::PerRequest;
+use super::{Context, Rule, RuleMeta};
+
+pub struct SingletonStateWrittenPerCall;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL203",
+    name: "singleton-state-written-per-call",
+    summary: "An object created at module level has its attributes or containers written by code a request entry point reaches",
+    severity: Severity::Error,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL203.md"),
+};
+
+/// A module-level instance of a class of the analysed tree.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Singleton {
+    file: FileId,
+    global: u32,
+    class: ClassId,
+}
+
+/// The singleton a finding is about and the function that writes it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    singleton: Singleton,
+    file: FileId,
+    function: FuncIdx,
+}
+
+struct Group {
+    /// `self.user_id`, `service.cache`: what is written, as written.
+    written: Vec<String>,
+    sites: Vec<Span>,
+    /// Whether the writes are in a method of the object (rather than code using it from outside).
+    through_method: bool,
+}
+
+impl Rule for SingletonStateWrittenPerCall {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        if project.call_graph().entry_points().is_empty() {
+            return Vec::new();
+        }
+        let singletons: Vec<Singleton> = module_level_instances(project)
+            .into_iter()
+            .map(|(class, (file, global))| Singleton {
+                file,
+                global,
+                class,
+            })
+            .filter(|s| {
+                common::has_mutable_instances(project, s.class)
+                    && !project.inherits_external(s.class, knowledge::THREAD_LOCAL_TYPES)
+            })
+            .collect();
+        if singletons.is_empty() {
+            return Vec::new();
+        }
+        let names: HashSet<&str> = singletons
+            .iter()
+            .map(|s| binding_name(project, s))
+            .collect();
+        let by_global: HashMap<(FileId, u32), Singleton> = singletons
+            .iter()
+            .map(|s| ((s.file, s.global), *s))
+            .collect();
+        let mut per_request = PerRequest::default();
+        let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+
+        // Methods run on a singleton by per-request code, and what code outside writes into it.
+        let mut methods_run: BTreeMap<Singleton, Vec<FuncId>> = BTreeMap::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            let facts = &file.facts;
+            // Singletons imported under another name: `from svc import service as svc`.
+            let aliases: Vec<&str> = facts
+                .imports
+                .iter()
+                .filter(|import| {
+                    matches!(&import.target, ImportTarget::Member { name, .. } if names.contains(name.as_str()))
+                })
+                .map(|import| import.binding.as_str())
+                .collect();
+            let mentions = |dotted: &str| mentions_singleton(dotted, &names, &aliases);
+            for site in &facts.calls {
+                let Some(function) = site.function else {
+                    continue;
+                };
+                if site.reference
+                    || site.receiver != crate::facts::CallReceiver::Name
+                    || !mentions(&site.callee)
+                {
+                    continue;
+                }
+                let Some((object, method)) = site.callee.rsplit_once('.') else {
+                    continue;
+                };
+                let Resolved::Global(global_file, global) =
+                    project.resolve(file_id, Some(function), object)
+                else {
+                    continue;
+                };
+                let Some(singleton) = by_global.get(&(global_file, global)) else {
+                    continue;
+                };
+                if !per_request.reached(project, file_id, function) {
+                    continue;
+                }
+                if let Some(found) = lookup_method(project, singleton.class, method) {
+                    let list = methods_run.entry(*singleton).or_default();
+                    if !list.contains(&found) {
+                        list.push(found);
+                    }
+                }
+            }
+            let lazy: HashSet<u32> = facts.lazy_inits.iter().copied().collect();
+            let memo: HashSet<u32> = facts.memo_stores.iter().map(|m| m.span.start).collect();
+            for assignment in &facts.attribute_assignments {
+                let Root::Global(head) = &assignment.object.root else {
+                    continue;
+                };
+                if !assignment.object.attrs.is_empty()
+                    || lazy.contains(&assignment.span.start)
+                    || !names.contains(head.as_str()) && !mentions(head)
+                {
+                    continue;
+                }
+                if let Some(singleton) =
+                    singleton_named(project, &by_global, file_id, assignment.function, head)
+                    && per_request.reached(project, file_id, assignment.function)
+                {
+                    add(
+                        &mut groups,
+                        Key {
+                            singleton,
+                            file: file_id,
+                            function: assignment.function,
+                        },
+                        format!("{head}.{}", assignment.attr),
+                        assignment.span,
+                        false,
+                    );
+                }
+            }
+            for mutation in &facts.mutations {
+                let Root::Global(head) = &mutation.target.root else {
+                    continue;
+                };
+                let [attr] = mutation.target.attrs.as_slice() else {
+                    continue;
+                };
+                if memo.contains(&mutation.span.start)
+                    || lazy.contains(&mutation.span.start)
+                    || !names.contains(head.as_str()) && !mentions(head)
+                {
+                    continue;
+                }
+                if let Some(singleton) =
+                    singleton_named(project, &by_global, file_id, mutation.function, head)
+                    && let Some(type_name) =
+                        common::instance_attribute_container(project, singleton.class, attr)
+                    && common::changes_container(project, file_id, mutation, &type_name)
+                    && per_request.reached(project, file_id, mutation.function)
+                {
+                    add(
+                        &mut groups,
+                        Key {
+                            singleton,
+                            file: file_id,
+                            function: mutation.function,
+                        },
+                        format!("{head}.{attr}"),
+                        mutation.span,
+                        false,
+                    );
+                }
+            }
+        }
+
+        for (singleton, entry_methods) in methods_run {
+            for method in methods_on(project, singleton.class, entry_methods) {
+                writes_in_method(project, singleton, method, &mut groups);
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, group)| report(project, &key, group))
+            .collect()
+    }
+}
+
+fn add(
+    groups: &mut BTreeMap<Key, Group>,
+    key: Key,
+    written: String,
+    site: Span,
+    through_method: bool,
+) {
+    let group = groups.entry(key).or_insert_with(|| Group {
+        written: Vec::new(),
+        sites: Vec::new(),
+        through_method,
+    });
+    if !group.written.contains(&written) {
+        group.written.push(written);
+    }
+    if !group.sites.contains(&site) {
+        group.sites.push(site);
+    }
+}
+
+fn binding_name<'p>(project: &'p Project, singleton: &Singleton) -> &'p str {
+    project.file(singleton.file).facts.globals[singleton.global as usize]
+        .name
+        .as_str()
+}
+
+/// A cheap test before resolving: whether a dotted name as written may reach a singleton (its
+/// head or a later part is a singleton's name, or its head is imported under another name).
+fn mentions_singleton(dotted: &str, names: &HashSet<&str>, aliases: &[&str]) -> bool {
+    let mut parts = dotted.split('.');
+    let Some(head) = parts.next() else {
+        return false;
+    };
+    names.contains(head) || aliases.contains(&head) || parts.any(|p| names.contains(p))
+}
+
+fn singleton_named(
+    project: &Project,
+    by_global: &HashMap<(FileId, u32), Singleton>,
+    file: FileId,
+    function: FuncIdx,
+    dotted: &str,
+) -> Option<Singleton> {
+    match project.resolve(file, Some(function), dotted) {
+        Resolved::Global(global_file, global) => by_global.get(&(global_file, global)).copied(),
+        _ => None,
+    }
+}
+
+/// The method `name` an instance of `class` finds along its MRO.
+fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
+    project.mro(class).iter().find_map(|entry| {
+        let MroEntry::Class(c) = entry else {
+            return None;
+        };
+        let (file, facts) = project.class(*c);
+        let index = c.0 - project.class_id(file, 0).0;
+        let _ = facts;
+        project
+            .file(file)
+            .facts
+            .functions
+            .iter()
+            .rposition(|f| f.class == Some(index) && f.parent.is_none() && f.name == name)
+            .map(|i| project.function_id(file, i as FuncIdx))
+    })
+}
+
+/// The methods that run on an instance of exactly `class` once `entry_methods` are called on it:
+/// the methods they call through `self`, transitively.
+fn methods_on(project: &Project, class: ClassId, entry_methods: Vec<FuncId>) -> Vec<FuncId> {
+    let in_mro: HashSet<ClassId> = project
+        .mro(class)
+        .iter()
+        .filter_map(|e| match e {
+            MroEntry::Class(c) => Some(*c),
+            MroEntry::External(_) => None,
+        })
+        .collect();
+    let mut seen: HashSet<FuncId> = entry_methods.iter().copied().collect();
+    let mut stack = entry_methods;
+    let mut out = Vec::new();
+    while let Some(method) = stack.pop() {
+        out.push(method);
+        for edge in project.call_graph().callees(method) {
+            if edge.kind != EdgeKind::SelfCall || seen.contains(&edge.to) {
+                continue;
+            }
+            let (file, facts) = project.function(edge.to);
+            let Some(owner) = facts.class.map(|c| project.class_id(file, c)) else {
+                continue;
+            };
+            if in_mro.contains(&owner) {
+                seen.insert(edge.to);
+                stack.push(edge.to);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `self.x = v` and changes of `self.x` containers in `method` (and the functions nested in it).
+fn writes_in_method(
+    project: &Project,
+    singleton: Singleton,
+    method: FuncId,
+    groups: &mut BTreeMap<Key, Group>,
+) {
+    let (file, facts) = project.function(method);
+    if knowledge::INSTANCE_SETUP_METHODS.contains(&facts.name.as_str()) {
+        return;
+    }
+    let method_idx = method.0 - project.function_id(file, 0).0;
+    let file_facts = &project.file(file).facts;
+    let inside = |function: FuncIdx| project.outermost_function(file, function) == method_idx;
+    let lazy: HashSet<u32> = file_facts.lazy_inits.iter().copied().collect();
+    let memo: HashSet<u32> = file_facts
+        .memo_stores
+        .iter()
+        .map(|m| m.span.start)
+        .collect();
+    let key = Key {
+        singleton,
+        file,
+        function: method_idx,
+    };
+    for assignment in &file_facts.attribute_assignments {
+        if assignment.object.root == Root::SelfParam
+            && assignment.object.attrs.is_empty()
+            && inside(assignment.function)
+            && !lazy.contains(&assignment.span.start)
+        {
+            add(
+                groups,
+                key,
+                format!("self.{}", assignment.attr),
+                assignment.span,
+                true,
+            );
+        }
+    }
+    for mutation in &file_facts.mutations {
+        if mutation.target.root != Root::SelfParam || !inside(mutation.function) {
+            continue;
+        }
+        let [attr] = mutation.target.attrs.as_slice() else {
+            continue;
+        };
+        if memo.contains(&mutation.span.start) || lazy.contains(&mutation.span.start) {
+            continue;
+        }
+        if let Some(type_name) =
+            common::instance_attribute_container(project, singleton.class, attr)
+            && common::changes_container(project, file, mutation, &type_name)
+        {
+            add(groups, key, format!("self.{attr}"), mutation.span, true);
+        }
+    }
+}
+
+/// Every module-level binding to an instance of a class of the analysed tree, with its class, in
+/// file and binding order.
+pub(super) fn module_level_instances(project: &Project) -> Vec<(ClassId, (FileId, u32))> {
+    let mut out = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let in_script = |span: Span| {
+            file.facts
+                .script_blocks
+                .iter()
+                .any(|block| block.start <= span.start && span.end <= block.end)
+        };
+        for (i, binding) in file.facts.globals.iter().enumerate() {
+            if matches!(binding.value, Value::Call { .. })
+                && !in_script(binding.span)
+                && let Some(class) = instance_class(project, file_id, i as u32)
+            {
+                out.push((class, (file_id, i as u32)));
+            }
+        }
+    }
+    out
+}
+
+/// The class of the object a module-level binding creates: `service = PriceService()`.
+pub(super) fn instance_class(project: &Project, file: FileId, global: u32) -> Option<ClassId> {
+    let binding = project.file(file).facts.globals.get(global as usize)?;
+    let Value::Call { callee } = &binding.value else {
+        return None;
+    };
+    match project.resolve(file, None, callee) {
+        Resolved::Class(class) if common::mutable_type(project, file, &binding.value).is_none() => {
+            Some(class)
+        }
+        _ => None,
+    }
+}
+
+fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
+    let binding = &project.file(key.singleton.file).facts.globals[key.singleton.global as usize];
+    let class = project.class(key.singleton.class).1;
+    let function = &project.file(key.file).facts.functions[key.function as usize];
+    let mut sites = group.sites;
+    sites.sort();
+    let written: Vec<String> = group.written.iter().map(|w| format!("`{w}`")).collect();
+    let how = if group.through_method {
+        "which requests call on it"
+    } else {
+        "which requests reach"
+    };
+    let message = format!(
+        "`{}` is the one `{}` for the whole process; `{}`, {how}, writes {}",
+        binding.name,
+        class.name,
+        function.name,
+        written.join(", ")
+    );
+    let mut related = vec![Label {
+        file: key.singleton.file,
+        span: binding.span,
+        message: "created once, when the module is imported".to_string(),
+    }];
+    for site in &sites[1..] {
+        related.push(Label {
+            file: key.file,
+            span: *site,
+            message: "and here".to_string(),
+        });
+    }
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message,
+        primary: Label {
+            file: key.file,
+            span: sites[0],
+            message: "written here, on every request".to_string(),
+        },
+        related,
+        note: "one object serves every request: what one request stores on it is seen by the \
+               next, and by concurrent ones"
+            .to_string(),
+        help: "keep per-request data in locals and return it, or create the object per request; \
+               state set once in `__init__` is fine"
+            .to_string(),
+        identity: vec![
+            binding.name.to_string(),
+            class.qualname.to_string(),
+            function.qualname.to_string(),
+        ],
+    }
+}

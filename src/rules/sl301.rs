@@ -1,0 +1,551 @@
+//! SL301: a mutable parameter default (or attrs field default) that is changed, handed out or
+//! kept beyond the call.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{
+    Argument, FuncIdx, FunctionFacts, Mutation, MutationKind, ParamUse, ParamUseKind, Root, Span,
+    Value,
+};
+use crate::knowledge;
+use crate::project::{ClassId, FileId, Project, Resolved};
+
+use super::common::{self, InstanceAssignments, SharedObject};
+use super::{Context, Rule, RuleMeta};
+
+pub struct MutableDefaultMutated;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL301",
+    name: "mutable-default-mutated",
+    summary: "A mutable default (parameter or attrs field) is changed, returned, yielded or stored by the code that uses it",
+    severity: Severity::Error,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL301.md"),
+};
+
+impl Rule for MutableDefaultMutated {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        let mut findings = Vec::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            let mut by_param: BTreeMap<(FuncIdx, u32), Vec<&ParamUse>> = BTreeMap::new();
+            for param_use in &file.facts.param_uses {
+                by_param
+                    .entry((param_use.function, param_use.param))
+                    .or_default()
+                    .push(param_use);
+            }
+            for ((function, param), uses) in by_param {
+                if let Some(finding) = check_parameter(project, file_id, function, param, &uses) {
+                    findings.push(finding);
+                }
+            }
+        }
+        findings.extend(attrs_field_defaults(context));
+        findings
+    }
+}
+
+/// The object a default creates, and where.
+struct DefaultObject {
+    object: SharedObject,
+    /// A module-level name the default refers to: its name, file and binding.
+    global: Option<(String, FileId, Span)>,
+}
+
+impl DefaultObject {
+    fn is_container(&self) -> bool {
+        matches!(self.object, SharedObject::Container(_))
+    }
+}
+
+fn default_object(
+    project: &Project,
+    file: FileId,
+    function: &FunctionFacts,
+    value: &Value,
+) -> Option<DefaultObject> {
+    match value {
+        Value::Container(_) | Value::Call { .. } => Some(DefaultObject {
+            object: common::shared_object(project, file, value)?,
+            global: None,
+        }),
+        Value::Alias(path) if path.attrs.is_empty() => {
+            let Root::Global(name) = &path.root else {
+                return None;
+            };
+            let Resolved::Global(global_file, index) = project.resolve(file, function.parent, name)
+            else {
+                return None;
+            };
+            let binding = &project.file(global_file).facts.globals[index as usize];
+            Some(DefaultObject {
+                object: common::shared_object(project, global_file, &binding.value)?,
+                global: Some((name.to_string(), global_file, binding.span)),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// One reportable use of the default, with what the reader should see.
+struct Finding {
+    rank: u8,
+    span: Span,
+    label: String,
+    verb: String,
+    alias: Option<Span>,
+    /// Another place of the story (the change inside a callee).
+    elsewhere: Option<Label>,
+}
+
+fn check_parameter(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    param: u32,
+    uses: &[&ParamUse],
+) -> Option<Diagnostic> {
+    let facts = &project.file(file).facts;
+    let function_facts = &facts.functions[function as usize];
+    // A function defined inside another (or in a class defined inside one) gets new defaults
+    // every time the outer function runs.
+    if function_facts.parent.is_some()
+        || project
+            .method_class(file, function)
+            .is_some_and(|c| project.class(c).1.in_function)
+    {
+        return None;
+    }
+    let param_facts = function_facts.params.get(param as usize)?;
+    let default = default_object(project, file, function_facts, param_facts.default.as_ref()?)?;
+    let rebound_at = uses
+        .iter()
+        .find(|u| matches!(u.kind, ParamUseKind::Rebound))
+        .map(|u| u.span.start);
+    let mut found = Vec::new();
+    for param_use in uses {
+        if rebound_at.is_some_and(|at| param_use.span.start > at) {
+            continue;
+        }
+        let finding = match &param_use.kind {
+            ParamUseKind::Rebound => None,
+            ParamUseKind::Mutated(index) => {
+                let mutation = &facts.mutations[*index as usize];
+                changes(project, file, mutation, &default.object, 0).then(|| Finding {
+                    rank: 0,
+                    span: param_use.span,
+                    label: "changed here, on every call that leaves it out".to_string(),
+                    verb: if mutation.nested || !mutation.target.attrs.is_empty() {
+                        "changes an object inside it".to_string()
+                    } else {
+                        change_verb(&mutation.kind).to_string()
+                    },
+                    alias: param_use.alias,
+                    elsewhere: None,
+                })
+            }
+            ParamUseKind::Passed { callee, argument } => passed_to_mutator(
+                project, file, function, param_use, callee, argument, &default,
+            ),
+            ParamUseKind::Stored if default.is_container() => Some(Finding {
+                rank: 2,
+                span: param_use.span,
+                label: "kept here: it outlives the call".to_string(),
+                verb: "keeps it beyond the call".to_string(),
+                alias: param_use.alias,
+                elsewhere: None,
+            }),
+            ParamUseKind::Returned | ParamUseKind::Yielded if default.is_container() => {
+                let word = if matches!(param_use.kind, ParamUseKind::Returned) {
+                    "returns"
+                } else {
+                    "yields"
+                };
+                Some(Finding {
+                    rank: 3,
+                    span: param_use.span,
+                    label: format!("{word} it here: the caller gets the shared object"),
+                    verb: format!("{word} it to callers, who may change it"),
+                    alias: param_use.alias,
+                    elsewhere: None,
+                })
+            }
+            _ => None,
+        };
+        found.extend(finding);
+    }
+    if found.is_empty()
+        || !per_call(project, file, function, &param_facts.name)
+        || common::in_test_code(project, file, function)
+    {
+        return None;
+    }
+    found.sort_by_key(|f| (f.rank, f.span));
+    Some(report(
+        file,
+        function_facts,
+        &param_facts.name,
+        param_facts.span,
+        &default,
+        found,
+    ))
+}
+
+/// Import-time functions (registration decorators, class-creation hooks) change their defaults
+/// only while modules load. A function that returns the defaulted parameter itself is not a
+/// decorator even when it has that shape.
+fn per_call(project: &Project, file: FileId, function: FuncIdx, param: &str) -> bool {
+    common::runs_per_call(project, file, function)
+        || project.file(file).facts.functions[function as usize]
+            .returned_names
+            .iter()
+            .any(|n| n == param)
+}
+
+/// Whether `mutation` really changes an object of the default's type.
+/// `depth` is the number of attributes of the mutation's target that lead to the object itself
+/// (0 for a parameter, 1 for `self.field`).
+fn changes(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+    object: &SharedObject,
+    depth: usize,
+) -> bool {
+    let reaches_inside = mutation.target.attrs.len() > depth || mutation.nested;
+    match &mutation.kind {
+        MutationKind::MutatingCall(callee) => project.resolves_to_any(
+            file,
+            Some(mutation.function),
+            callee,
+            knowledge::MUTATING_FUNCTIONS,
+        ),
+        MutationKind::InPlaceOperator(op) => match object {
+            SharedObject::Container(type_name) => {
+                reaches_inside || common::operator_in_place(type_name, op)
+            }
+            SharedObject::Object { .. } => reaches_inside,
+        },
+        MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => {
+            reaches_inside || matches!(object, SharedObject::Object { .. })
+        }
+        _ => true,
+    }
+}
+
+fn change_verb(kind: &MutationKind) -> &'static str {
+    match kind {
+        MutationKind::Method(name) if knowledge::ADDING_METHODS.contains(&name.as_str()) => {
+            "adds to it"
+        }
+        MutationKind::ItemAssign | MutationKind::SliceAssign | MutationKind::ItemAugAssign => {
+            "writes into it"
+        }
+        MutationKind::AttributeAssign(_) => "sets attributes on it",
+        _ => "changes it in place",
+    }
+}
+
+/// A defaulted parameter passed to a function of the analysed tree that changes the matching
+/// parameter.
+fn passed_to_mutator(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    param_use: &ParamUse,
+    callee: &str,
+    argument: &Argument,
+    default: &DefaultObject,
+) -> Option<Finding> {
+    let (target, bound) = common::resolve_callee(project, file, function, callee)?;
+    // A recursive call hands the default on to the same parameter: nothing new.
+    if target == project.function_id(file, function) {
+        return None;
+    }
+    let (target_file, target_facts) = project.function(target);
+    let target_index = target.0 - project.function_id(target_file, 0).0;
+    let index = match argument {
+        Argument::Position(position) => *position as usize + usize::from(bound),
+        Argument::Keyword(name) => target_facts.params.iter().position(|p| p.name == *name)?,
+    };
+    let target_param = target_facts.params.get(index)?;
+    let target_file_facts = &project.file(target_file).facts;
+    let rebound_at = target_file_facts
+        .param_uses
+        .iter()
+        .find(|u| {
+            u.function == target_index
+                && u.param == index as u32
+                && matches!(u.kind, ParamUseKind::Rebound)
+        })
+        .map(|u| u.span.start);
+    let mutation = target_file_facts.mutations.iter().find(|m| {
+        m.function == target_index
+            && m.target.root == Root::Local(target_param.name.clone())
+            && rebound_at.is_none_or(|at| m.span.start < at)
+            && changes(project, target_file, m, &default.object, 0)
+    })?;
+    Some(Finding {
+        rank: 1,
+        span: param_use.span,
+        label: format!("passed here to `{}`", target_facts.name),
+        verb: format!("passes it to `{}`, which changes it", target_facts.name),
+        alias: param_use.alias,
+        elsewhere: Some(Label {
+            file: target_file,
+            span: mutation.span,
+            message: format!(
+                "`{}` changes its parameter `{}` here",
+                target_facts.name, target_param.name
+            ),
+        }),
+    })
+}
+
+fn constructor_text(object: &SharedObject) -> String {
+    match object.type_name() {
+        "list" => "[]".to_string(),
+        "dict" => "{}".to_string(),
+        other => format!("{other}()"),
+    }
+}
+
+fn report(
+    file: FileId,
+    function: &FunctionFacts,
+    param: &str,
+    param_span: Span,
+    default: &DefaultObject,
+    found: Vec<Finding>,
+) -> Diagnostic {
+    let type_name = default.object.type_name();
+    let first = &found[0];
+    let created = match &default.global {
+        Some((name, _, _)) => format!("the module-level {type_name} `{name}`"),
+        None => format!(
+            "one {type_name} created when `{}` is defined",
+            function.name
+        ),
+    };
+    let message = format!(
+        "`{param}` defaults to {created}; `{}` {}",
+        function.name, first.verb
+    );
+    let mut related = vec![Label {
+        file,
+        span: param_span,
+        message: "the default is evaluated once, when `def` runs".to_string(),
+    }];
+    if let Some((name, global_file, span)) = &default.global {
+        related.push(Label {
+            file: *global_file,
+            span: *span,
+            message: format!("`{name}` is created here, once"),
+        });
+    }
+    for finding in &found {
+        if let Some(alias) = finding.alias
+            && !related.iter().any(|l| l.file == file && l.span == alias)
+        {
+            related.push(Label {
+                file,
+                span: alias,
+                message: format!("another name for `{param}`, not a copy"),
+            });
+        }
+    }
+    for (index, finding) in found.iter().enumerate() {
+        if index > 0 {
+            related.push(Label {
+                file,
+                span: finding.span,
+                message: format!("and here: {}", finding.label),
+            });
+        }
+        if let Some(elsewhere) = &finding.elsewhere {
+            related.push(elsewhere.clone());
+        }
+    }
+    let help = match &default.global {
+        Some((name, _, _)) => {
+            let copy = match &default.object {
+                SharedObject::Container(type_name) => format!("{type_name}({name})"),
+                SharedObject::Object { .. } => format!("copy.copy({name})"),
+            };
+            format!(
+                "default to `None` and take a copy: `if {param} is None: {param} = {copy}`; pass \
+                 `{name}` explicitly where sharing it is intended"
+            )
+        }
+        None => format!(
+            "default to `None` and create it in the body: `if {param} is None: {param} = {}`",
+            constructor_text(&default.object)
+        ),
+    };
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message,
+        primary: Label {
+            file,
+            span: first.span,
+            message: first.label.clone(),
+        },
+        related,
+        note: "every call that leaves the argument out gets the same object: in a long-running \
+               process, what one request puts in it is seen by the next"
+            .to_string(),
+        help,
+        identity: vec![function.qualname.to_string(), param.to_string()],
+    }
+}
+
+/// attrs fields declared `attr.ib(default=<mutable>)` / `attrs.field(default=<mutable>)`: attrs
+/// assigns the one default object to every instance.
+fn attrs_field_defaults(context: &Context<'_>) -> Vec<Diagnostic> {
+    let project = context.project;
+    let mut fields: Vec<(ClassId, &str, FileId, Span, SharedObject)> = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        for default in &file.facts.keyword_defaults {
+            let Some(class) = default.class else {
+                continue;
+            };
+            let last = default.callee.rsplit('.').next().unwrap_or(&default.callee);
+            if !matches!(last, "ib" | "attrib" | "attr" | "field")
+                || !project.resolves_to_any(
+                    file_id,
+                    None,
+                    &default.callee,
+                    knowledge::ATTRS_FIELD_FUNCTIONS,
+                )
+            {
+                continue;
+            }
+            if let Some(object) = common::shared_object(project, file_id, &default.default) {
+                fields.push((
+                    project.class_id(file_id, class),
+                    default.name.as_str(),
+                    file_id,
+                    default.span,
+                    object,
+                ));
+            }
+        }
+    }
+    if fields.is_empty() {
+        return Vec::new();
+    }
+    let instance_assignments = InstanceAssignments::collect(project);
+    let mut by_attr: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, field) in fields.iter().enumerate() {
+        by_attr.entry(field.1).or_default().push(index);
+    }
+    let mut sites_of: Vec<Vec<(FileId, &Mutation)>> = vec![Vec::new(); fields.len()];
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        for mutation in &file.facts.mutations {
+            let Some(candidates) = mutation
+                .target
+                .attrs
+                .first()
+                .and_then(|a| by_attr.get(a.as_str()))
+            else {
+                continue;
+            };
+            if common::in_test_code(project, file_id, mutation.function) {
+                continue;
+            }
+            // `self` in a method, or a local of known class; per-call code only.
+            let Some((receivers, _)) =
+                common::instance_receiver_classes(project, file_id, mutation)
+            else {
+                continue;
+            };
+            for &index in candidates {
+                let (class, attr, _, field_span, object) = &fields[index];
+                // The receiver's class sees this very field (no subclass overrides it).
+                let sees_field = |receiver: &ClassId| {
+                    project.lookup_class_attribute(*receiver, attr).is_some_and(
+                        |(defining, binding)| {
+                            defining == *class
+                                && binding.span.start <= field_span.start
+                                && field_span.end <= binding.span.end
+                        },
+                    )
+                };
+                let Some(receiver) = receivers.iter().find(|r| sees_field(r)) else {
+                    continue;
+                };
+                if changes(project, file_id, mutation, object, 1)
+                    && !instance_assignments.shadows(
+                        project,
+                        *receiver,
+                        attr,
+                        file_id,
+                        mutation.function,
+                        mutation.span.start,
+                    )
+                {
+                    sites_of[index].push((file_id, mutation));
+                }
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for ((class, attr, field_file, field_span, object), sites) in fields.into_iter().zip(sites_of) {
+        let Some((site_file, site)) = sites.first().copied() else {
+            continue;
+        };
+        let (_, class_facts) = project.class(class);
+        let method = &project.file(site_file).facts.functions[site.function as usize];
+        let mut related = vec![Label {
+            file: field_file,
+            span: field_span,
+            message: "created once, when the class is defined; attrs gives it to every instance"
+                .to_string(),
+        }];
+        for (other_file, other) in &sites[1..] {
+            related.push(Label {
+                file: *other_file,
+                span: other.span,
+                message: "and here".to_string(),
+            });
+        }
+        findings.push(Diagnostic {
+            code: META.code,
+            severity: META.severity,
+            message: format!(
+                "every `{}` gets the same {} as its `{attr}` default; `{}` {}",
+                class_facts.name,
+                object.type_name(),
+                method.name,
+                change_verb(&site.kind)
+            ),
+            primary: Label {
+                file: site_file,
+                span: site.span,
+                message: "changed here: every instance sees it".to_string(),
+            },
+            related,
+            note: "attrs evaluates `default=` once and assigns that object to each new instance, \
+                   so a change through one instance shows in all of them"
+                .to_string(),
+            help: format!(
+                "use `factory={}` (or `default=Factory({})`) so that each instance gets its own",
+                object.type_name(),
+                object.type_name()
+            ),
+            identity: vec![class_facts.qualname.to_string(), attr.to_string()],
+        });
+    }
+    findings
+}

@@ -1,0 +1,109 @@
+//! SL401: `functools.lru_cache` / `functools.cache` on an instance method.
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::FunctionKind;
+use crate::knowledge;
+use crate::project::{FileId, Project};
+
+use super::common;
+use super::{Context, Rule, RuleMeta};
+
+pub struct CachedMethod;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL401",
+    name: "cached-method",
+    summary: "`lru_cache`/`cache` on an instance method: one cache for all instances keeps every instance alive",
+    severity: Severity::Warning,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL401.md"),
+};
+
+impl Rule for CachedMethod {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        let mut findings = Vec::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            for (index, function) in file.facts.functions.iter().enumerate() {
+                if function.kind != FunctionKind::Instance || function.decorators.is_empty() {
+                    continue;
+                }
+                let Some(decorator) = common::cache_decorator(project, file_id, index as u32)
+                else {
+                    continue;
+                };
+                if !has_many_instances(project, file_id, index as u32)
+                    || common::in_test_code(project, file_id, index as u32)
+                {
+                    continue;
+                }
+                findings.push(report(project, file_id, index as u32, decorator));
+            }
+        }
+        findings
+    }
+}
+
+/// Enum members and classes (the instances of a metaclass) are created once per process: caching
+/// on them keeps nothing alive that was not alive anyway.
+fn has_many_instances(project: &Project, file: FileId, function: u32) -> bool {
+    let Some(class) = project.method_class(file, function) else {
+        return false;
+    };
+    !project.inherits_external(class, knowledge::ENUM_BASES)
+        && !project.inherits_external(class, knowledge::METACLASS_BASES)
+}
+
+fn report(
+    project: &Project,
+    file: FileId,
+    function: u32,
+    decorator: &crate::facts::Decorator,
+) -> Diagnostic {
+    let facts = &project.file(file).facts.functions[function as usize];
+    let class = project
+        .method_class(file, function)
+        .map(|c| project.class(c).1.name.to_string())
+        .unwrap_or_default();
+    let cache = decorator.name.rsplit('.').next().unwrap_or(&decorator.name);
+    let bounded = cache == "lru_cache" && decorator.called;
+    let message = format!(
+        "`{cache}` on method `{}` makes one cache for every `{class}`: it keeps each instance it \
+         was called on alive",
+        facts.qualname
+    );
+    let note = if bounded {
+        "the cache belongs to the function, not to the instance: `self` is part of every key, so \
+         instances (and everything they reference) stay in memory until enough other calls push \
+         them out, and one caller's instance can decide what others are served"
+    } else {
+        "the cache belongs to the function, not to the instance: `self` is part of every key, so \
+         instances (and everything they reference) stay in memory until the process exits, and \
+         one caller's instance can decide what others are served"
+    };
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message,
+        primary: Label {
+            file,
+            span: decorator.span,
+            message: "one cache for the whole process".to_string(),
+        },
+        related: vec![Label {
+            file,
+            span: facts.span,
+            message: "an instance method: every call puts `self` into the cache key".to_string(),
+        }],
+        note: note.to_string(),
+        help: "cache per instance (`functools.cached_property`, or a dict created in `__init__`), \
+               or cache a module-level function of the values the result depends on"
+            .to_string(),
+        identity: vec![facts.qualname.to_string()],
+    }
+}

@@ -1,0 +1,334 @@
+//! SL404: a cached function reads module-level state that per-call code changes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{AccessPath, FuncIdx, MutationKind, Name, Root, Span};
+use crate::knowledge;
+use crate::project::{FileId, FuncId, Project, Resolved};
+
+use super::common;
+use super::{Context, Rule, RuleMeta};
+
+pub struct CacheOverMutableGlobal;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL404",
+    name: "cache-over-mutable-global",
+    summary: "An `lru_cache`/`cache` function reads module-level state that code changes at run time: the cache serves stale results",
+    severity: Severity::Warning,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL404.md"),
+};
+
+/// A module global: its file and the index of its last binding.
+type GlobalId = (FileId, u32);
+
+struct Change {
+    file: FileId,
+    function: FuncIdx,
+    span: Span,
+    /// The global is bound to another object.
+    rebinds: bool,
+    /// The attribute of the global that changes (`G.attr = v`, `G.attr.append(x)`); `None` when
+    /// the global itself is rebound or changed in place.
+    attr: Option<Name>,
+}
+
+/// What a cached function reads of one global: the attributes it reads from it.
+#[derive(Default)]
+struct Reads {
+    attrs: HashSet<Name>,
+}
+
+impl Rule for CacheOverMutableGlobal {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let project = context.project;
+        // cached function -> (its decorator, globals it reads).
+        let mut reads: BTreeMap<FuncId, (Span, BTreeMap<GlobalId, Reads>)> = BTreeMap::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            for (function, read) in &file.facts.cached_global_reads {
+                let (name, attr) = match read.split_once('.') {
+                    Some((name, attr)) => (name, Some(attr)),
+                    None => (read.as_str(), None),
+                };
+                let Resolved::Global(global_file, index) =
+                    project.resolve(file_id, Some(*function), name)
+                else {
+                    continue;
+                };
+                let Some(decorator) = common::cache_decorator(project, file_id, *function) else {
+                    continue;
+                };
+                let entry = reads
+                    .entry(project.function_id(file_id, *function))
+                    .or_insert_with(|| (decorator.span, BTreeMap::new()))
+                    .1
+                    .entry((global_file, index))
+                    .or_default();
+                if let Some(attr) = attr {
+                    entry.attrs.insert(attr.into());
+                }
+            }
+        }
+        if reads.is_empty() {
+            return Vec::new();
+        }
+        let cleared = cleared_caches(project);
+        reads.retain(|f, _| !cleared.contains(f));
+        let wanted: HashSet<GlobalId> = reads
+            .values()
+            .flat_map(|(_, g)| g.keys().copied())
+            .collect();
+        let names: HashSet<&str> = wanted
+            .iter()
+            .map(|(file, index)| {
+                project.file(*file).facts.globals[*index as usize]
+                    .name
+                    .as_str()
+            })
+            .collect();
+        let changes = changes_of(project, &wanted, &names);
+
+        let mut findings = Vec::new();
+        for (cached, (decorator, globals)) in &reads {
+            let (cached_file, _) = project.function(*cached);
+            let cached_index = cached.0 - project.function_id(cached_file, 0).0;
+            for (global, read) in globals {
+                let Some(list) = changes.get(global) else {
+                    continue;
+                };
+                let binding = &project.file(global.0).facts.globals[global.1 as usize];
+                let container = common::mutable_type(project, global.0, &binding.value);
+                let list: Vec<&Change> = list
+                    .iter()
+                    .filter(|c| !(c.file == cached_file && c.function == cached_index))
+                    .filter(|c| match &c.attr {
+                        // The global itself: rebound, or a container changed in place.
+                        None => c.rebinds || container.is_some(),
+                        // An attribute: only one the cached function reads (or any part of a
+                        // container, which has no attributes of its own).
+                        Some(attr) => container.is_some() || read.attrs.contains(attr),
+                    })
+                    .collect();
+                if list.is_empty() {
+                    continue;
+                }
+                findings.push(report(project, *cached, *decorator, *global, &list));
+            }
+        }
+        findings
+    }
+}
+
+/// Cached functions whose `cache_clear()` some code calls: the project resets them itself.
+fn cleared_caches(project: &Project) -> HashSet<FuncId> {
+    let mut cleared = HashSet::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        for (function, callee) in &file.facts.cache_clears {
+            if let Some((f, _)) =
+                common::resolve_callee(project, file_id as FileId, *function, callee)
+            {
+                cleared.insert(f);
+            }
+        }
+    }
+    cleared
+}
+
+/// Per-call changes of the wanted globals: `global G; G = ...`, `G[k] = v`, `G.append(x)`,
+/// `G.attr = v`, `module.G = v`.
+fn changes_of(
+    project: &Project,
+    wanted: &HashSet<GlobalId>,
+    names: &HashSet<&str>,
+) -> HashMap<GlobalId, Vec<Change>> {
+    let mut changes: HashMap<GlobalId, Vec<Change>> = HashMap::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let facts = &file.facts;
+        let mut add = |function: FuncIdx,
+                       path: &AccessPath,
+                       span: Span,
+                       rebinds: bool,
+                       attr: Option<&Name>| {
+            let Some((global, used)) = global_of(project, file_id, function, path, names) else {
+                return;
+            };
+            let attr = path.attrs.get(used).or(attr).cloned();
+            if wanted.contains(&global)
+                && common::runs_per_call(project, file_id, function)
+                && !common::in_test_code(project, file_id, function)
+            {
+                changes.entry(global).or_default().push(Change {
+                    file: file_id,
+                    function,
+                    span,
+                    rebinds,
+                    attr,
+                });
+            }
+        };
+        for rebind in &facts.global_rebinds {
+            let path = AccessPath::new(Root::Global(rebind.name.clone()));
+            add(rebind.function, &path, rebind.span, true, None);
+        }
+        for mutation in &facts.mutations {
+            let kind_changes = match &mutation.kind {
+                // Through a local alias, `+=` may rebind the local only.
+                MutationKind::InPlaceOperator(_) => mutation.alias.is_none(),
+                MutationKind::MutatingCall(callee) => project.resolves_to_any(
+                    file_id,
+                    Some(mutation.function),
+                    callee,
+                    knowledge::MUTATING_FUNCTIONS,
+                ),
+                _ => true,
+            };
+            if !kind_changes {
+                continue;
+            }
+            // `global G; G += 1` rebinds G when G is immutable.
+            let rebinds = matches!(mutation.kind, MutationKind::InPlaceOperator(_))
+                && mutation.target.attrs.is_empty();
+            let attr = match &mutation.kind {
+                MutationKind::AttributeAssign(a) | MutationKind::AttributeDelete(a)
+                    if !mutation.nested =>
+                {
+                    Some(a)
+                }
+                _ => None,
+            };
+            add(
+                mutation.function,
+                &mutation.target,
+                mutation.span,
+                rebinds,
+                attr,
+            );
+        }
+        for assignment in &facts.attribute_assignments {
+            let function = assignment.function;
+            if let Some((_, used)) =
+                global_of(project, file_id, function, &assignment.object, names)
+            {
+                // `G.x = v` changes G (or `G.a.x = v` its attribute `a`).
+                let attr = (used == assignment.object.attrs.len()).then_some(&assignment.attr);
+                add(function, &assignment.object, assignment.span, false, attr);
+            } else {
+                // `module.G = v` rebinds G.
+                let mut path = assignment.object.clone();
+                path.attrs.push(assignment.attr.clone());
+                add(function, &path, assignment.span, true, None);
+            }
+        }
+    }
+    for list in changes.values_mut() {
+        list.sort_by_key(|c| (c.file, c.span));
+    }
+    changes
+}
+
+/// The module global at the start of `path` (`G`, `module.G`, `G.x[k]`), and how many of the
+/// path's attributes lead to it.
+fn global_of(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &AccessPath,
+    names: &HashSet<&str>,
+) -> Option<(GlobalId, usize)> {
+    let Root::Global(head) = &path.root else {
+        return None;
+    };
+    // A cheap filter before resolving.
+    if !names.contains(head.as_str()) && !path.attrs.iter().any(|a| names.contains(a.as_str())) {
+        return None;
+    }
+    let mut dotted = head.to_string();
+    let mut used = 0;
+    loop {
+        match project.resolve(file, Some(function), &dotted) {
+            Resolved::Global(f, i) => return Some(((f, i), used)),
+            // Only modules lead on to a global of another module.
+            Resolved::Module(_) => {
+                dotted.push('.');
+                dotted.push_str(path.attrs.get(used)?);
+                used += 1;
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn report(
+    project: &Project,
+    cached: FuncId,
+    decorator: Span,
+    global: GlobalId,
+    changes: &[&Change],
+) -> Diagnostic {
+    let (cached_file, cached_facts) = project.function(cached);
+    let binding = &project.file(global.0).facts.globals[global.1 as usize];
+    let name = &binding.name;
+    let first = changes[0];
+    let changer = &project.file(first.file).facts.functions[first.function as usize];
+    let verb = if first.rebinds { "rebinds" } else { "changes" };
+    let mut related = vec![
+        Label {
+            file: cached_file,
+            span: decorator,
+            message: format!("results cached by arguments only; `{name}` is not part of the key"),
+        },
+        Label {
+            file: cached_file,
+            span: cached_facts.span,
+            message: format!("reads `{name}`"),
+        },
+        Label {
+            file: global.0,
+            span: binding.span,
+            message: "module-level state".to_string(),
+        },
+    ];
+    for change in &changes[1..] {
+        related.push(Label {
+            file: change.file,
+            span: change.span,
+            message: "and here".to_string(),
+        });
+    }
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message: format!(
+            "`{}` is cached but reads `{name}`, which `{}` {verb} at run time: the cache keeps \
+             serving results computed from the old value",
+            cached_facts.name, changer.name
+        ),
+        primary: Label {
+            file: first.file,
+            span: first.span,
+            message: format!(
+                "`{name}` {} here; cached results of `{}` still come from the old value",
+                if first.rebinds { "rebound" } else { "changed" },
+                cached_facts.name
+            ),
+        },
+        related,
+        note: "the cache is keyed on the arguments alone: after the module state changes, calls \
+               with arguments seen before still return what was computed from the old state"
+            .to_string(),
+        help: format!(
+            "pass `{name}` (or the part that matters) as an argument, call `{}.cache_clear()` \
+             where it changes, or drop the cache",
+            cached_facts.name
+        ),
+        identity: vec![cached_facts.qualname.to_string(), name.to_string()],
+    }
+}

@@ -1,0 +1,246 @@
+//! SL503: an object taken from a `ContextVar` with `.get()` and changed in place.
+//!
+//! Also home of the search SL502 shares: every in-place change of an object read from a context
+//! variable.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{FuncIdx, Mutation, MutationKind, Root, Span, Value};
+use crate::knowledge;
+use crate::project::{FileId, Project, Resolved};
+
+use super::common::{self, BindingRef, SharedObject};
+use super::{Context, Rule, RuleMeta};
+
+pub struct ContextVarValueMutatedInPlace;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL503",
+    name: "contextvar-value-mutated-in-place",
+    summary: "An object taken from a `ContextVar` with `.get()` is changed in place: copied contexts share it",
+    severity: Severity::Warning,
+    enabled_by_default: false,
+    document: include_str!("../../docs/rules/SL503.md"),
+};
+
+/// A context variable: where it is bound and what its `default=` creates, if a mutable object.
+#[derive(Clone)]
+pub(super) struct ContextVarDef {
+    pub file: FileId,
+    pub name: String,
+    pub span: Span,
+    pub default: Option<(SharedObject, Span)>,
+}
+
+/// In-place changes of the objects one function reads from one context variable.
+pub(super) struct ContextVarChanges<'a> {
+    pub file: FileId,
+    pub function: FuncIdx,
+    pub var: ContextVarDef,
+    pub sites: Vec<&'a Mutation>,
+}
+
+/// Every function that changes an object read with `.get()` from a context variable of the
+/// analysed tree, grouped by function and variable.
+pub(super) fn context_var_changes(project: &Project) -> Vec<ContextVarChanges<'_>> {
+    let names = context_var_names(project);
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let mut groups: BTreeMap<(FileId, FuncIdx, FileId, Span), ContextVarChanges<'_>> =
+        BTreeMap::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        for mutation in &file.facts.mutations {
+            // `.get()` makes the path nested; a context variable cannot be subscripted.
+            if !mutation.nested || !mentions(&mutation.target.root, &mutation.target.attrs, &names)
+            {
+                continue;
+            }
+            if let MutationKind::MutatingCall(callee) = &mutation.kind
+                && !project.resolves_to_any(
+                    file_id,
+                    Some(mutation.function),
+                    callee,
+                    knowledge::MUTATING_FUNCTIONS,
+                )
+            {
+                continue;
+            }
+            let len = mutation.target.attrs.len();
+            let Some(binding) =
+                common::binding_of_path(project, file_id, mutation.function, &mutation.target, len)
+            else {
+                continue;
+            };
+            let Some(var) = context_var(project, binding) else {
+                continue;
+            };
+            if !common::runs_per_call(project, file_id, mutation.function)
+                || common::in_test_code(project, file_id, mutation.function)
+            {
+                continue;
+            }
+            groups
+                .entry((file_id, mutation.function, var.file, var.span))
+                .or_insert_with(|| ContextVarChanges {
+                    file: file_id,
+                    function: mutation.function,
+                    var,
+                    sites: Vec::new(),
+                })
+                .sites
+                .push(mutation);
+        }
+    }
+    groups
+        .into_values()
+        .map(|mut group| {
+            group.sites.sort_by_key(|m| m.span);
+            group.sites.dedup_by_key(|m| m.span);
+            group
+        })
+        .collect()
+}
+
+/// Names bound at module or class level to a call of something named `ContextVar`: a cheap
+/// filter before resolving.
+fn context_var_names(project: &Project) -> HashSet<&str> {
+    let is_candidate = |value: &Value| matches!(value, Value::Call { callee } if callee.rsplit('.').next() == Some("ContextVar"));
+    project
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.facts
+                .globals
+                .iter()
+                .chain(f.facts.classes.iter().flat_map(|c| c.bindings.iter()))
+        })
+        .filter(|b| is_candidate(&b.value))
+        .map(|b| b.name.as_str())
+        .collect()
+}
+
+fn mentions(root: &Root, attrs: &[crate::facts::Name], names: &HashSet<&str>) -> bool {
+    match attrs.last() {
+        Some(last) => names.contains(last.as_str()),
+        None => matches!(root, Root::Global(name) if names.contains(name.as_str())),
+    }
+}
+
+fn context_var(project: &Project, binding: BindingRef<'_>) -> Option<ContextVarDef> {
+    let file = binding.file(project);
+    let facts = binding.binding();
+    let Value::Call { callee } = &facts.value else {
+        return None;
+    };
+    match project.resolve(file, None, callee) {
+        Resolved::External(q) if knowledge::CONTEXT_VAR_TYPES.contains(&q.as_str()) => {}
+        _ => return None,
+    }
+    let class = match binding {
+        BindingRef::ClassLevel(class, _) => {
+            let (class_file, _) = project.class(class);
+            let index = class.0 - project.class_id(class_file, 0).0;
+            Some(index)
+        }
+        BindingRef::Global(..) => None,
+    };
+    let default = project
+        .file(file)
+        .facts
+        .keyword_defaults
+        .iter()
+        .find(|d| {
+            d.class == class
+                && d.name == facts.name
+                && d.span.start >= facts.span.start
+                && d.span.end <= facts.span.end
+        })
+        .and_then(|d| Some((common::shared_object(project, file, &d.default)?, d.span)));
+    Some(ContextVarDef {
+        file,
+        name: facts.name.to_string(),
+        span: facts.span,
+        default,
+    })
+}
+
+impl Rule for ContextVarValueMutatedInPlace {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        context_var_changes(context.project)
+            .into_iter()
+            // A shared default is the bigger problem; SL502 reports it.
+            .filter(|group| group.var.default.is_none())
+            .map(|group| report(context.project, &group))
+            .collect()
+    }
+}
+
+fn report(project: &Project, group: &ContextVarChanges<'_>) -> Diagnostic {
+    let function = &project.file(group.file).facts.functions[group.function as usize];
+    let var = &group.var.name;
+    let first = group.sites[0];
+    let mut related = vec![Label {
+        file: group.var.file,
+        span: group.var.span,
+        message: "a context variable: copying a context copies the reference, not the object"
+            .to_string(),
+    }];
+    push_aliases_and_sites(&mut related, group, var);
+    Diagnostic {
+        code: META.code,
+        severity: META.severity,
+        message: format!(
+            "`{}` changes the object held by context variable `{var}` in place",
+            function.name
+        ),
+        primary: Label {
+            file: group.file,
+            span: first.span,
+            message: "changed in place: every context copied to or from this one sees it"
+                .to_string(),
+        },
+        related,
+        note: "context copies are shallow: tasks started from this context (and the context they \
+               were started from) hold the same object, so their values bleed into each other"
+            .to_string(),
+        help: format!(
+            "set a new object instead of changing it, e.g. `{var}.set({{**{var}.get(), key: value}})`"
+        ),
+        identity: vec![function.qualname.to_string(), var.clone()],
+    }
+}
+
+/// Adds where the object was taken (`x = var.get()`) and the further changes.
+pub(super) fn push_aliases_and_sites(
+    related: &mut Vec<Label>,
+    group: &ContextVarChanges<'_>,
+    var: &str,
+) {
+    for site in &group.sites {
+        if let Some(alias) = site.alias
+            && !related
+                .iter()
+                .any(|l| l.file == group.file && l.span == alias)
+        {
+            related.push(Label {
+                file: group.file,
+                span: alias,
+                message: format!("taken from `{var}` here"),
+            });
+        }
+    }
+    for site in &group.sites[1..] {
+        related.push(Label {
+            file: group.file,
+            span: site.span,
+            message: "and here".to_string(),
+        });
+    }
+}

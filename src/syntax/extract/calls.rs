@@ -1,0 +1,858 @@
+//! The facts request reachability needs, recorded during the one extraction walk: call sites
+//! (with the callbacks passed to them), lazy initialisations, and memoisations with the inputs
+//! their keys and values depend on.
+//!
+//! Hooks in `extract.rs` call into [`ReachState`] when a function starts and ends, before each
+//! statement of a function, and for each expression; everything else lives here.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use ruff_python_ast::visitor::Visitor as _;
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::facts::{AccessPath, CallReceiver, CallSite, FuncIdx, MemoStore, Name, Root, Span};
+use crate::knowledge;
+
+use super::{Extractor, MAX_WALK_DEPTH, dotted_name, span};
+
+/// Calls whose arguments are values, never callbacks: references passed to them are not recorded.
+const VALUE_TAKING_BUILTINS: &[&str] = &[
+    "isinstance",
+    "issubclass",
+    "len",
+    "print",
+    "str",
+    "repr",
+    "int",
+    "float",
+    "bool",
+    "getattr",
+    "setattr",
+    "hasattr",
+    "id",
+    "type",
+    "tuple",
+    "list",
+    "dict",
+    "set",
+    "frozenset",
+];
+
+#[derive(Default)]
+pub(super) struct ReachState {
+    frames: Vec<Frame>,
+    /// Calls written as a direct argument of an already recorded call, by start offset, with the
+    /// index of that call: `path("", View.as_view())`.
+    pending_parents: Vec<(u32, u32)>,
+}
+
+/// What is tracked while one function body is walked.
+#[derive(Default)]
+struct Frame {
+    /// The inputs each local depends on, as far as seen: parameters stand for themselves.
+    inputs: HashMap<Name, Vec<Name>>,
+    /// Dotted names tested against `None` or for truth (`x is None`, `not self._client`).
+    guarded: Vec<Name>,
+    /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
+    probed: Vec<AccessPath>,
+    /// Item stores that are memoisations when their container is probed somewhere in the
+    /// function.
+    stores: Vec<MemoStore>,
+    /// Names of functions defined in this one.
+    nested_defs: Vec<Name>,
+    /// Locals bound to a computed value (see `is_computed`).
+    computed: Vec<Name>,
+}
+
+impl Extractor {
+    fn frame(&self) -> Option<&Frame> {
+        self.function_scope()?;
+        self.reach.frames.last()
+    }
+
+    fn frame_mut(&mut self) -> Option<&mut Frame> {
+        self.function_scope()?;
+        self.reach.frames.last_mut()
+    }
+
+    /// A function's scope was just pushed: its parameters are its inputs.
+    pub(super) fn reach_enter_function(&mut self, function: FuncIdx, whole: Span) {
+        self.facts.function_ranges.push(whole);
+        let facts = &self.facts.functions[function as usize];
+        let name = facts.name.clone();
+        let inputs = facts
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), vec![p.name.clone()]))
+            .collect();
+        if facts.parent.is_some()
+            && let Some(parent) = self.reach.frames.last_mut()
+        {
+            parent.nested_defs.push(name);
+        }
+        self.reach.frames.push(Frame {
+            inputs,
+            ..Frame::default()
+        });
+    }
+
+    /// A function's body is done: its item stores into probed containers are memoisations.
+    pub(super) fn reach_leave_function(&mut self) {
+        let Some(frame) = self.reach.frames.pop() else {
+            return;
+        };
+        for store in frame.stores {
+            if frame.probed.contains(&store.cache) {
+                self.facts.memo_stores.push(store);
+            }
+        }
+    }
+
+    // ----- call sites ----------------------------------------------------------------------------
+
+    /// How a callee expression is written: its receiver and the dotted rest.
+    fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
+        let mut attrs: Vec<&str> = Vec::new();
+        let mut base = func;
+        while let Expr::Attribute(attribute) = base {
+            attrs.push(attribute.attr.as_str());
+            base = &attribute.value;
+        }
+        attrs.reverse();
+        let join = |head: Option<&str>, attrs: &[&str]| -> Name {
+            let mut out = Name::default();
+            for part in head.into_iter().chain(attrs.iter().copied()) {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(part);
+            }
+            out
+        };
+        match base {
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                let receiver = if self.function_scope().is_none() {
+                    CallReceiver::Name
+                } else {
+                    match self.root_of(id) {
+                        Root::SelfParam => CallReceiver::SelfParam,
+                        Root::Class => CallReceiver::Class,
+                        Root::Local(_) => CallReceiver::Local,
+                        Root::Global(_) => CallReceiver::Name,
+                    }
+                };
+                match receiver {
+                    CallReceiver::SelfParam | CallReceiver::Class => {
+                        (!attrs.is_empty()).then(|| (receiver, join(None, &attrs)))
+                    }
+                    _ => Some((receiver, join(Some(id), &attrs))),
+                }
+            }
+            Expr::Call(inner) if !attrs.is_empty() => match &*inner.func {
+                Expr::Name(f) if f.id.as_str() == "super" => {
+                    Some((CallReceiver::Super, join(None, &attrs)))
+                }
+                Expr::Name(f)
+                    if f.id.as_str() == "type"
+                        && inner.arguments.args.len() == 1
+                        && self
+                            .resolve(&inner.arguments.args[0], false)
+                            .is_some_and(|r| {
+                                r.path == AccessPath::new(Root::SelfParam) && !r.nested
+                            }) =>
+                {
+                    Some((CallReceiver::Class, join(None, &attrs)))
+                }
+                func => {
+                    let class = dotted_name(func)?;
+                    let [method] = attrs.as_slice() else {
+                        return None;
+                    };
+                    let receiver = self.callee_of(func)?.0;
+                    (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
+                        .then(|| (CallReceiver::NewInstance, join(Some(&class), &[method])))
+                }
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether the call graph could resolve a call written this way: not a builtin (`len(x)`),
+    /// and not a method of a local whose class cannot be known (`text.strip()`). Most calls are
+    /// such; leaving them out keeps the facts small.
+    fn may_resolve(&self, receiver: CallReceiver, callee: &str) -> bool {
+        match receiver {
+            CallReceiver::Name => callee.contains('.') || !knowledge::BUILTINS.contains(&callee),
+            CallReceiver::Local => {
+                let Some((head, _)) = callee.split_once('.') else {
+                    return true;
+                };
+                self.local_may_have_class(head)
+            }
+            _ => true,
+        }
+    }
+
+    /// A local that the link may give a class or module: a parameter with an annotation, a local
+    /// bound to a call, or a name imported inside a function (checked here and around).
+    fn local_may_have_class(&self, name: &str) -> bool {
+        let functions = &self.facts.functions;
+        let mut current = self.current_function();
+        while let Some(f) = current {
+            let facts = &functions[f as usize];
+            if facts
+                .params
+                .iter()
+                .any(|p| p.name == name && p.annotation.is_some())
+            {
+                return true;
+            }
+            current = facts.parent;
+        }
+        let constructed = self.scopes.iter().any(|scope| match scope {
+            super::Scope::Function(f) => f
+                .constructed
+                .get(name)
+                .is_some_and(|(_, class)| class.is_some()),
+            _ => false,
+        });
+        constructed
+            || self
+                .facts
+                .imports
+                .iter()
+                .any(|i| i.function.is_some() && i.binding == name)
+    }
+
+    /// Records a call and the functions passed to it as arguments.
+    pub(super) fn record_call_site(&mut self, call: &ast::ExprCall) {
+        let function = self.current_function();
+        let start = call.range().start().to_u32();
+        let argument_of = self
+            .reach
+            .pending_parents
+            .iter()
+            .rposition(|(s, _)| *s == start)
+            .map(|i| self.reach.pending_parents.swap_remove(i).1);
+        let callee = self.callee_of(&call.func);
+        let index = match &callee {
+            Some((receiver, callee)) if self.may_resolve(*receiver, callee) => {
+                let index = self.facts.calls.len() as u32;
+                self.facts.calls.push(CallSite {
+                    function,
+                    receiver: *receiver,
+                    callee: callee.clone(),
+                    reference: false,
+                    argument_of,
+                    span: span(call.range()),
+                });
+                Some(index)
+            }
+            _ => None,
+        };
+        let takes_values = matches!(&callee, Some((CallReceiver::Name, c)) if VALUE_TAKING_BUILTINS.contains(&c.as_str()));
+        let arguments = call
+            .arguments
+            .args
+            .iter()
+            .map(|a| match a {
+                Expr::Starred(s) => &*s.value,
+                other => other,
+            })
+            .chain(call.arguments.keywords.iter().map(|k| &k.value));
+        for argument in arguments {
+            match argument {
+                Expr::Call(inner) => {
+                    if let Some(index) = index {
+                        self.reach
+                            .pending_parents
+                            .push((inner.range().start().to_u32(), index));
+                    }
+                }
+                Expr::Name(_) | Expr::Attribute(_) if !takes_values => {
+                    self.record_reference(argument, index);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A name or attribute passed as an argument, when it may name a function.
+    fn record_reference(&mut self, argument: &Expr, argument_of: Option<u32>) {
+        let Some((receiver, callee)) = self.callee_of(argument) else {
+            return;
+        };
+        let keep = match receiver {
+            CallReceiver::Name => {
+                !(knowledge::BUILTINS.contains(&callee.as_str())
+                    || callee.bytes().all(|b| !b.is_ascii_lowercase()))
+            }
+            CallReceiver::Local => self
+                .frame()
+                .is_some_and(|f| f.nested_defs.contains(&callee)),
+            CallReceiver::SelfParam | CallReceiver::Class => !callee.contains('.'),
+            CallReceiver::Super | CallReceiver::NewInstance => true,
+        };
+        if !keep {
+            return;
+        }
+        self.facts.calls.push(CallSite {
+            function: self.current_function(),
+            receiver,
+            callee,
+            reference: true,
+            argument_of,
+            span: span(argument.range()),
+        });
+    }
+
+    /// Calls in `Annotated[...]` parameter annotations (`Annotated[User, Depends(current_user)]`):
+    /// they run where the function is defined, like defaults.
+    pub(super) fn visit_annotated_calls(&mut self, parameters: &ast::Parameters) {
+        for p in parameters.iter_non_variadic_params() {
+            let Some(Expr::Subscript(sub)) = p.parameter.annotation.as_deref() else {
+                continue;
+            };
+            let annotated =
+                dotted_name(&sub.value).is_some_and(|n| n.rsplit('.').next() == Some("Annotated"));
+            if !annotated {
+                continue;
+            }
+            if let Expr::Tuple(t) = &*sub.slice {
+                for element in t.elts.iter().skip(1) {
+                    if let Expr::Call(_) = element {
+                        self.visit_expr(element);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A module-level `if __name__ == "__main__":` block.
+    pub(super) fn note_script_block(&mut self, stmt: &Stmt) {
+        let Stmt::If(if_stmt) = stmt else { return };
+        if !matches!(self.scopes.last(), Some(super::Scope::Module)) {
+            return;
+        }
+        let Expr::Compare(compare) = &*if_stmt.test else {
+            return;
+        };
+        let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+        let is_main =
+            |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+        if let ([ast::CmpOp::Eq], [right]) = (&*compare.ops, &*compare.comparators)
+            && ((is_name(&compare.left) && is_main(right))
+                || (is_main(&compare.left) && is_name(right)))
+        {
+            self.facts.script_blocks.push(span(if_stmt.range()));
+        }
+    }
+
+    /// A module-level `NAME = deque(maxlen=n)` (or any call given `maxlen`): a bounded container.
+    pub(super) fn note_bounded_bindings(&mut self, value: &Expr, statement: TextRange) {
+        let Expr::Call(call) = value else { return };
+        let bounded = call
+            .arguments
+            .keywords
+            .iter()
+            .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxlen"))
+            || (dotted_name(&call.func).is_some_and(|c| c.rsplit('.').next() == Some("deque"))
+                && call.arguments.args.len() >= 2);
+        if !bounded || self.function_scope().is_some() {
+            return;
+        }
+        let whole = span(statement);
+        let globals = &self.facts.globals;
+        let mut index = globals.len();
+        while index > 0 && globals[index - 1].span == whole {
+            index -= 1;
+            self.facts.bounded_globals.push(index as u32);
+        }
+    }
+
+    // ----- guards, probes and stores -------------------------------------------------------------
+
+    /// Called for every expression: notes tests against `None`, lookups of containers by key and
+    /// `setdefault` memoisations.
+    pub(super) fn reach_expr(&mut self, expr: &Expr) {
+        if self.function_scope().is_none() {
+            return;
+        }
+        if let Expr::Call(call) = expr
+            && let Expr::Attribute(method) = &*call.func
+            && knowledge::ADDING_METHODS.contains(&method.attr.as_str())
+            && self.is_guarded(&method.value)
+        {
+            self.facts.lazy_inits.push(call.range().start().to_u32());
+        }
+        match expr {
+            Expr::Compare(compare) => {
+                for (op, right) in compare.ops.iter().zip(compare.comparators.iter()) {
+                    match op {
+                        ast::CmpOp::In | ast::CmpOp::NotIn => self.note_probe(right),
+                        ast::CmpOp::Is | ast::CmpOp::IsNot | ast::CmpOp::Eq | ast::CmpOp::NotEq
+                            if matches!(right, Expr::NoneLiteral(_)) =>
+                        {
+                            self.note_guard(&compare.left);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => {
+                self.note_guard(&unary.operand)
+            }
+            Expr::Call(call) => {
+                let args = &call.arguments.args;
+                match &*call.func {
+                    Expr::Attribute(method) if method.attr.as_str() == "get" => {
+                        self.note_probe(&method.value)
+                    }
+                    Expr::Attribute(method)
+                        if knowledge::STORING_METHODS.contains(&method.attr.as_str())
+                            && args.last().is_some_and(|a| self.is_parameter_data(a)) =>
+                    {
+                        self.facts
+                            .parameter_stores
+                            .push(call.range().start().to_u32());
+                        if method.attr.as_str() == "setdefault" && args.len() == 2 {
+                            self.record_memo(&method.value, &args[0], &args[1], call.range(), true);
+                        }
+                    }
+                    Expr::Attribute(method) if method.attr.as_str() == "add" && args.len() == 1 => {
+                        // `if x in seen: ...; seen.add(x)`: a cache of seen values.
+                        self.record_memo(&method.value, &args[0], &args[0], call.range(), false);
+                    }
+                    Expr::Attribute(method)
+                        if method.attr.as_str() == "setdefault" && args.len() == 2 =>
+                    {
+                        self.record_memo(&method.value, &args[0], &args[1], call.range(), true);
+                    }
+                    Expr::Name(f) if f.id.as_str() == "hasattr" && args.len() == 2 => {
+                        if let (Some(object), Expr::StringLiteral(attr)) =
+                            (dotted_name(&args[0]), &args[1])
+                        {
+                            let guarded: Name = format!("{object}.{}", attr.value.to_str()).into();
+                            if let Some(frame) = self.frame_mut() {
+                                frame.guarded.push(guarded);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `expr` computes something (an operation, a call, an attribute, ...) rather than
+    /// only passing names and literals along (`(module, name)`), directly or through locals.
+    fn is_computed(&self, expr: &Expr, depth: u32) -> bool {
+        if depth > MAX_WALK_DEPTH {
+            return false;
+        }
+        match expr {
+            Expr::Name(name) => self
+                .frame()
+                .is_some_and(|f| f.computed.iter().any(|c| c == name.id.as_str())),
+            Expr::Tuple(t) => t.elts.iter().any(|e| self.is_computed(e, depth + 1)),
+            Expr::List(l) => l.elts.iter().any(|e| self.is_computed(e, depth + 1)),
+            Expr::Set(l) => l.elts.iter().any(|e| self.is_computed(e, depth + 1)),
+            Expr::Starred(s) => self.is_computed(&s.value, depth + 1),
+            Expr::StringLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::EllipsisLiteral(_) => false,
+            _ => true,
+        }
+    }
+
+    /// A container tested for emptiness or `None` earlier in the function: what fills it runs
+    /// once (`if not _table: _table.update(load())`).
+    fn is_guarded(&self, container: &Expr) -> bool {
+        dotted_name(container)
+            .is_some_and(|name| self.frame().is_some_and(|f| f.guarded.contains(&name)))
+    }
+
+    /// A parameter of the current function, or a tuple or list of them: what the caller passed.
+    fn is_parameter_data(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Tuple(t) => !t.elts.is_empty() && t.elts.iter().all(|e| self.is_parameter(e)),
+            Expr::List(l) => !l.elts.is_empty() && l.elts.iter().all(|e| self.is_parameter(e)),
+            other => self.is_parameter(other),
+        }
+    }
+
+    /// A bare parameter of the current function.
+    fn is_parameter(&self, expr: &Expr) -> bool {
+        let (Expr::Name(name), Some(function)) = (expr, self.current_function()) else {
+            return false;
+        };
+        self.facts.functions[function as usize]
+            .params
+            .iter()
+            .any(|p| p.name == name.id.as_str())
+    }
+
+    fn note_guard(&mut self, tested: &Expr) {
+        if let Some(name) = dotted_name(tested)
+            && let Some(frame) = self.frame_mut()
+            && !frame.guarded.contains(&name)
+        {
+            frame.guarded.push(name);
+        }
+    }
+
+    fn note_probe(&mut self, container: &Expr) {
+        if let Some(resolved) = self.resolve(container, true)
+            && !resolved.nested
+            && let Some(frame) = self.frame_mut()
+            && !frame.probed.contains(&resolved.path)
+        {
+            frame.probed.push(resolved.path);
+        }
+    }
+
+    fn is_probed(&self, container: &Expr) -> bool {
+        self.frame().is_some_and(|frame| {
+            self.resolve(container, true)
+                .is_some_and(|r| !r.nested && frame.probed.contains(&r.path))
+        })
+    }
+
+    /// Called before each statement of a function body is walked.
+    pub(super) fn reach_stmt(&mut self, stmt: &Stmt) {
+        if self.frame().is_none() {
+            return;
+        }
+        match stmt {
+            Stmt::Assign(assign) => {
+                self.note_get_probes(&assign.value);
+                let inputs = self.inputs_of(&assign.value);
+                for target in &assign.targets {
+                    self.assigned(target, Some(&assign.value), &inputs, false);
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.note_get_probes(value);
+                    let inputs = self.inputs_of(value);
+                    self.assigned(&assign.target, Some(value), &inputs, false);
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                let inputs = self.inputs_of(&assign.value);
+                self.assigned(&assign.target, None, &inputs, true);
+            }
+            Stmt::For(for_stmt) => {
+                let inputs = self.inputs_of(&for_stmt.iter);
+                self.assigned(&for_stmt.target, None, &inputs, false);
+            }
+            Stmt::With(with) => {
+                for item in &with.items {
+                    if let Some(vars) = &item.optional_vars {
+                        let inputs = self.inputs_of(&item.context_expr);
+                        self.assigned(vars, None, &inputs, false);
+                    }
+                }
+            }
+            Stmt::Try(try_stmt) if try_stmt.handlers.iter().any(catches_missing_key) => {
+                let mut loads = Vec::new();
+                for s in &try_stmt.body {
+                    subscript_loads(s, &mut loads, 0);
+                }
+                for container in loads {
+                    self.note_probe(container);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `v = C.get(k)` probes `C` before `v`'s inputs are computed.
+    fn note_get_probes(&mut self, value: &Expr) {
+        if let Expr::Call(call) = value
+            && let Expr::Attribute(method) = &*call.func
+            && method.attr.as_str() == "get"
+        {
+            self.note_probe(&method.value);
+        }
+    }
+
+    /// An assignment target inside a function: locals take the value's inputs, item stores are
+    /// memoisation candidates, and guarded assignments are lazy initialisations.
+    fn assigned(&mut self, target: &Expr, value: Option<&Expr>, inputs: &[Name], augmented: bool) {
+        match target {
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                if let Root::Global(_) = self.root_of(id) {
+                    if let Some(value) = value
+                        && self.is_lazy(target, value)
+                    {
+                        self.facts.lazy_inits.push(target.range().start().to_u32());
+                    }
+                    return;
+                }
+                let computed = value.is_some_and(|v| self.is_computed(v, 0));
+                let Some(frame) = self.frame_mut() else {
+                    return;
+                };
+                if computed && !frame.computed.iter().any(|c| c == id) {
+                    frame.computed.push(id.into());
+                }
+                let entry = frame.inputs.entry(id.into()).or_default();
+                for input in inputs {
+                    if !entry.contains(input) {
+                        entry.push(input.clone());
+                    }
+                }
+            }
+            Expr::Attribute(_) => {
+                if let Some(value) = value
+                    && self.is_lazy(target, value)
+                {
+                    self.facts.lazy_inits.push(target.range().start().to_u32());
+                }
+            }
+            Expr::Subscript(sub) if !augmented => {
+                if self.is_guarded(&sub.value) {
+                    self.facts.lazy_inits.push(sub.range().start().to_u32());
+                }
+                if let Some(value) = value
+                    && self.is_parameter_data(value)
+                {
+                    self.facts
+                        .parameter_stores
+                        .push(sub.range().start().to_u32());
+                }
+                if is_literal(&sub.slice) {
+                    self.facts
+                        .constant_key_stores
+                        .push(sub.range().start().to_u32());
+                }
+                if let Some(value) = value
+                    && !matches!(&*sub.slice, Expr::Slice(_))
+                {
+                    self.record_memo(&sub.value, &sub.slice, value, sub.range(), false);
+                }
+            }
+            Expr::Tuple(t) => t
+                .elts
+                .iter()
+                .for_each(|e| self.assigned(e, None, inputs, augmented)),
+            Expr::List(l) => l
+                .elts
+                .iter()
+                .for_each(|e| self.assigned(e, None, inputs, augmented)),
+            Expr::Starred(s) => self.assigned(&s.value, None, inputs, augmented),
+            _ => {}
+        }
+    }
+
+    /// `x = make()` under `if x is None:` (or `not x`, `not hasattr(self, "x")`), or
+    /// `x = x or make()`.
+    fn is_lazy(&self, target: &Expr, value: &Expr) -> bool {
+        let Some(written) = dotted_name(target) else {
+            return false;
+        };
+        if let Expr::BoolOp(b) = value
+            && b.op == ast::BoolOp::Or
+            && b.values.first().and_then(dotted_name).as_ref() == Some(&written)
+        {
+            return true;
+        }
+        self.frame().is_some_and(|f| f.guarded.contains(&written))
+    }
+
+    fn record_memo(
+        &mut self,
+        container: &Expr,
+        key: &Expr,
+        value: &Expr,
+        range: TextRange,
+        probed: bool,
+    ) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        // Storing what the caller passed, or grouping into new containers (`C[k] = [v]`), is
+        // registration, not memoisation.
+        if self.is_parameter_data(value)
+            || matches!(
+                value,
+                Expr::List(_) | Expr::Set(_) | Expr::Dict(_) | Expr::Tuple(_)
+            )
+        {
+            return;
+        }
+        let Some(resolved) = self.resolve(container, true) else {
+            return;
+        };
+        if resolved.nested {
+            return;
+        }
+        if probed {
+            self.note_probe(container);
+        }
+        let mut key_inputs = self.inputs_of(key);
+        let mut value_inputs = self.inputs_of(value);
+        // A value that nothing computes, made of the caller's arguments only, is what the caller
+        // registers (`REG[code] = (module, name)`), not a memoised result.
+        let params = &self.facts.functions[function as usize].params;
+        if !self.is_computed(value, 0)
+            && value_inputs
+                .iter()
+                .all(|input| params.iter().any(|p| p.name == *input))
+        {
+            return;
+        }
+        key_inputs.sort();
+        value_inputs.sort();
+        if let Some(frame) = self.frame_mut() {
+            frame.stores.push(MemoStore {
+                function,
+                cache: resolved.path,
+                key_inputs,
+                value_inputs,
+                span: span(range),
+            });
+        }
+    }
+
+    // ----- inputs --------------------------------------------------------------------------------
+
+    /// The inputs `expr` depends on: parameters (through the locals derived from them) and names
+    /// free in the function. Names of called functions do not count; their arguments do.
+    fn inputs_of(&self, expr: &Expr) -> Vec<Name> {
+        let mut out = Vec::new();
+        self.collect_inputs(expr, &mut out, 0);
+        out
+    }
+
+    fn collect_inputs(&self, expr: &Expr, out: &mut Vec<Name>, depth: u32) {
+        if depth > MAX_WALK_DEPTH {
+            return;
+        }
+        let mut add = |name: &Name| {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        };
+        match expr {
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                let (Some(frame), Some(scope)) = (self.frame(), self.function_scope()) else {
+                    return;
+                };
+                if let Some(inputs) = frame.inputs.get(id) {
+                    inputs.iter().for_each(add);
+                } else if !scope.locals.contains(id) {
+                    add(&Name::from(id));
+                }
+            }
+            Expr::Call(call) => {
+                if let Expr::Attribute(method) = &*call.func {
+                    let lookup = matches!(method.attr.as_str(), "get" | "__getitem__");
+                    if !(lookup && self.is_probed(&method.value)) {
+                        self.collect_inputs(&method.value, out, depth + 1);
+                    }
+                }
+                for argument in call.arguments.args.iter() {
+                    self.collect_inputs(argument, out, depth + 1);
+                }
+                for keyword in call.arguments.keywords.iter() {
+                    self.collect_inputs(&keyword.value, out, depth + 1);
+                }
+            }
+            Expr::Subscript(sub) if self.is_probed(&sub.value) => {
+                self.collect_inputs(&sub.slice, out, depth + 1);
+            }
+            Expr::Lambda(_) => {}
+            other => {
+                let mut children = Vec::new();
+                ruff_python_ast::visitor::walk_expr(&mut ChildCollector(&mut children), other);
+                for child in children {
+                    self.collect_inputs(child, out, depth + 1);
+                }
+            }
+        }
+    }
+}
+
+/// Collects the direct child expressions of an expression.
+struct ChildCollector<'a, 'b>(&'b mut Vec<&'a Expr>);
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for ChildCollector<'a, '_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        self.0.push(expr);
+    }
+}
+
+fn catches_missing_key(handler: &ast::ExceptHandler) -> bool {
+    let ast::ExceptHandler::ExceptHandler(h) = handler;
+    let Some(kind) = &h.type_ else {
+        return true;
+    };
+    let names: Vec<&Expr> = match &**kind {
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    names.iter().any(|n| {
+        dotted_name(n).is_some_and(|d| {
+            matches!(
+                d.rsplit('.').next(),
+                Some("KeyError" | "LookupError" | "Exception" | "BaseException")
+            )
+        })
+    })
+}
+
+/// The containers subscripted for reading in a statement (not in nested bodies' definitions).
+fn subscript_loads<'a>(stmt: &'a Stmt, out: &mut Vec<&'a Expr>, depth: u32) {
+    struct Loads<'a, 'b> {
+        out: &'b mut Vec<&'a Expr>,
+        depth: u32,
+    }
+    impl<'a> ruff_python_ast::visitor::Visitor<'a> for Loads<'a, '_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if self.depth > MAX_WALK_DEPTH
+                || matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_))
+            {
+                return;
+            }
+            self.depth += 1;
+            ruff_python_ast::visitor::walk_stmt(self, stmt);
+            self.depth -= 1;
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.depth > MAX_WALK_DEPTH {
+                return;
+            }
+            if let Expr::Subscript(sub) = expr
+                && sub.ctx == ast::ExprContext::Load
+            {
+                self.out.push(&sub.value);
+            }
+            self.depth += 1;
+            ruff_python_ast::visitor::walk_expr(self, expr);
+            self.depth -= 1;
+        }
+    }
+    Loads { out, depth }.visit_stmt(stmt);
+}
+
+fn is_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::BytesLiteral(_) => true,
+        Expr::Tuple(t) => t.elts.iter().all(is_literal),
+        _ => false,
+    }
+}

@@ -1,0 +1,410 @@
+//! The part of the walk that follows objects rather than names: what functions do with the
+//! objects their parameter defaults create, changes made to call results, what cached functions
+//! return and read, and `default=` keywords of module- and class-level calls.
+//!
+//! Kept apart from the main walk so that each fact stays small: parameter uses are recorded only
+//! for parameters whose default is not a literal, cache facts only in functions decorated like
+//! `lru_cache`.
+
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::facts::{
+    AccessPath, Argument, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind, ImportTarget,
+    KeywordDefault, MutationKind, ParamUse, ParamUseKind, Root, Span, Value,
+};
+use crate::knowledge;
+
+use super::{Extractor, LocalAlias, Scope, dotted_name, span};
+
+/// A parameter with a non-literal default that an expression names: its function, its index,
+/// and the local alias it was reached through.
+struct DefaultedParam {
+    function: FuncIdx,
+    param: u32,
+    alias: Option<Span>,
+}
+
+impl Extractor {
+    /// Whether a decorator as written may be `lru_cache`/`cache`: its name is one, or it is
+    /// imported under another name from one. The link confirms it.
+    pub(super) fn may_be_cache_decorator(&self, name: &str) -> bool {
+        knowledge::is_cache_decorator_name(name)
+            || self.facts.imports.iter().any(|import| {
+                import.binding == name
+                    && matches!(&import.target, ImportTarget::Member { name, .. }
+                        if knowledge::is_cache_decorator_name(name))
+            })
+    }
+
+    /// The function and index of the parameter `name` denotes here, and whether its default is
+    /// something other than a literal (a display, a call, a name).
+    fn parameter_named(&self, name: &str) -> Option<(FuncIdx, u32, bool)> {
+        for scope in self.scopes.iter().rev() {
+            match scope {
+                Scope::Function(f) if f.locals.contains(name) => {
+                    let params = &self.facts.functions[f.idx as usize].params;
+                    let index = params.iter().position(|p| p.name == name)?;
+                    let defaulted = matches!(
+                        params[index].default,
+                        Some(Value::Container(_) | Value::Call { .. } | Value::Alias(_))
+                    );
+                    return Some((f.idx, index as u32, defaulted));
+                }
+                Scope::Module => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn defaulted_param(&self, expr: &Expr) -> Option<DefaultedParam> {
+        let Expr::Name(name) = expr else {
+            return None;
+        };
+        let id = name.id.as_str();
+        let (target, alias) = match self.function_scope().and_then(|f| f.aliases.get(id)) {
+            Some(alias) if alias.path.attrs.is_empty() && !alias.nested => match &alias.path.root {
+                Root::Local(param) => (param.as_str(), Some(alias.span)),
+                _ => return None,
+            },
+            Some(_) => return None,
+            None => (id, None),
+        };
+        let (function, param, defaulted) = self.parameter_named(target)?;
+        defaulted.then_some(DefaultedParam {
+            function,
+            param,
+            alias,
+        })
+    }
+
+    /// Whether `path` is a parameter with a non-literal default itself (not a part of it).
+    pub(super) fn is_defaulted_param(&self, path: &AccessPath) -> bool {
+        match &path.root {
+            Root::Local(name) if path.attrs.is_empty() => {
+                self.parameter_named(name).is_some_and(|(_, _, d)| d)
+            }
+            _ => false,
+        }
+    }
+
+    fn push_param_use(&mut self, used: DefaultedParam, kind: ParamUseKind, range: TextRange) {
+        self.facts.param_uses.push(ParamUse {
+            function: used.function,
+            param: used.param,
+            kind,
+            span: span(range),
+            alias: used.alias,
+        });
+    }
+
+    /// Called after `mutations[index]` was recorded: notes it as a change of a defaulted
+    /// parameter when it is one.
+    pub(super) fn note_param_mutation(&mut self, index: u32) {
+        let mutation = &self.facts.mutations[index as usize];
+        let Root::Local(name) = &mutation.target.root else {
+            return;
+        };
+        if let Some((function, param, true)) = self.parameter_named(name) {
+            let (span, alias) = (mutation.span, mutation.alias);
+            self.facts.param_uses.push(ParamUse {
+                function,
+                param,
+                kind: ParamUseKind::Mutated(index),
+                span,
+                alias,
+            });
+        }
+    }
+
+    /// `y = p` for a defaulted parameter `p`: `y` is the default object too.
+    pub(super) fn param_alias(&self, name: &str, value: &Expr) -> Option<LocalAlias> {
+        let Expr::Name(source) = value else {
+            return None;
+        };
+        if source.id.as_str() == name {
+            return None;
+        }
+        let used = self.defaulted_param(value)?;
+        let param = &self.facts.functions[used.function as usize].params[used.param as usize];
+        Some(LocalAlias {
+            path: AccessPath::new(Root::Local(param.name.clone())),
+            nested: false,
+            span: used.alias.unwrap_or(span(value.range())),
+        })
+    }
+
+    /// `name = value` (or a `for`/`with` target) inside a function: a parameter rebound, a global
+    /// rebound, a cached function's local.
+    pub(super) fn record_rebind(&mut self, name: &str, value: Option<&Expr>, target: TextRange) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        if matches!(self.root_of(name), Root::Global(_)) {
+            self.facts.global_rebinds.push(GlobalRebind {
+                function,
+                name: name.into(),
+                span: span(target),
+            });
+            if let Some(value) = value
+                && let Some(used) = self.defaulted_param(value)
+            {
+                self.push_param_use(used, ParamUseKind::Stored, value.range());
+            }
+            return;
+        }
+        if let Some((owner, index, _)) = self.parameter_named(name)
+            && owner == function
+            && index < 64
+            && let Some(scope) = self.function_scope_mut()
+            && scope.rebound_params & (1 << index) == 0
+        {
+            scope.rebound_params |= 1 << index;
+            self.facts.param_uses.push(ParamUse {
+                function,
+                param: index,
+                kind: ParamUseKind::Rebound,
+                span: span(target),
+                alias: None,
+            });
+        }
+        let bound = value.map_or(Value::Other, |v| self.classify(v));
+        if let Some(scope) = self.function_scope_mut()
+            && let Some(locals) = &mut scope.cached_locals
+        {
+            locals.insert(name.into(), bound);
+        }
+    }
+
+    /// `container[k] = value`: a defaulted parameter stored where it outlives the call.
+    /// (`self.x = value` is SL104's: an alias that matters only when `self.x` is changed.)
+    pub(super) fn record_store(&mut self, container: &Expr, value: &Expr) {
+        let Some(used) = self.defaulted_param(value) else {
+            return;
+        };
+        if self.outlives_call(container) {
+            self.push_param_use(used, ParamUseKind::Stored, value.range());
+        }
+    }
+
+    /// Whether an object reached by `expr` lives beyond the current call: it hangs off `self`,
+    /// the class, a global or a parameter.
+    fn outlives_call(&self, expr: &Expr) -> bool {
+        let Some(resolved) = self.resolve(expr, true) else {
+            return false;
+        };
+        match &resolved.path.root {
+            Root::SelfParam | Root::Class | Root::Global(_) => true,
+            Root::Local(name) => self.parameter_named(name).is_some(),
+        }
+    }
+
+    /// `return value` / `yield value`.
+    pub(super) fn record_returned(
+        &mut self,
+        value: Option<&Expr>,
+        range: TextRange,
+        yielded: bool,
+    ) {
+        let (Some(function), Some(value)) = (self.current_function(), value) else {
+            return;
+        };
+        if !yielded
+            && let Some(Scope::Function(scope)) = self.scopes.last()
+            && let Some(locals) = &scope.cached_locals
+        {
+            let returned = match value {
+                Expr::Name(name) if locals.contains_key(name.id.as_str()) => {
+                    locals[name.id.as_str()].clone()
+                }
+                other => self.classify(other),
+            };
+            self.facts.cached_returns.push(CachedReturn {
+                function,
+                value: returned,
+                span: span(range),
+            });
+        }
+        let mut candidates = vec![value];
+        let mut returned = Vec::new();
+        while let Some(expr) = candidates.pop() {
+            match expr {
+                Expr::BoolOp(b) => candidates.extend(b.values.iter()),
+                Expr::If(i) => candidates.extend([&*i.body, &*i.orelse]),
+                other => returned.extend(self.defaulted_param(other)),
+            }
+        }
+        let kind = if yielded {
+            ParamUseKind::Yielded
+        } else {
+            ParamUseKind::Returned
+        };
+        for used in returned {
+            self.push_param_use(used, kind.clone(), range);
+        }
+    }
+
+    /// Defaulted parameters handed to a call: stored by a method like `append`, or passed on.
+    pub(super) fn record_argument_uses(&mut self, call: &ast::ExprCall) {
+        if self.current_function().is_none() {
+            return;
+        }
+        let storing_receiver = match &*call.func {
+            Expr::Attribute(method)
+                if knowledge::STORING_METHODS.contains(&method.attr.as_str()) =>
+            {
+                Some(&*method.value)
+            }
+            _ => None,
+        };
+        let callee = dotted_name(&call.func);
+        let mut uses = Vec::new();
+        for (position, arg) in call.arguments.args.iter().enumerate() {
+            // Positions after `*args` are unknown.
+            if matches!(arg, Expr::Starred(_)) {
+                break;
+            }
+            if let Some(used) = self.defaulted_param(arg) {
+                uses.push((used, Argument::Position(position as u32), arg.range()));
+            }
+        }
+        for keyword in call.arguments.keywords.iter() {
+            if let Some(name) = &keyword.arg
+                && let Some(used) = self.defaulted_param(&keyword.value)
+            {
+                uses.push((used, Argument::Keyword(name.as_str().into()), keyword.range));
+            }
+        }
+        for (used, argument, range) in uses {
+            if let Some(receiver) = storing_receiver {
+                if self.outlives_call(receiver) {
+                    self.push_param_use(used, ParamUseKind::Stored, range);
+                }
+            } else if let Some(callee) = &callee {
+                let kind = ParamUseKind::Passed {
+                    callee: callee.clone(),
+                    argument,
+                };
+                self.push_param_use(used, kind, range);
+            }
+        }
+    }
+
+    /// A change made to what a call returns: `f().append(x)`, `f()[k] = v`, `f().a.b = v`.
+    pub(super) fn record_call_result_mutation(
+        &mut self,
+        function: FuncIdx,
+        object: &Expr,
+        kind: MutationKind,
+        range: TextRange,
+    ) {
+        let mut inner = object;
+        loop {
+            inner = match inner {
+                Expr::Subscript(sub) => &sub.value,
+                Expr::Attribute(attribute) => &attribute.value,
+                _ => break,
+            };
+        }
+        let Expr::Call(call) = inner else {
+            return;
+        };
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
+        if callee == "super" {
+            return;
+        }
+        self.facts.call_result_mutations.push(CallResultMutation {
+            function,
+            callee,
+            kind,
+            span: span(range),
+        });
+    }
+
+    /// `f.cache_clear()`: the code resets a cache.
+    pub(super) fn record_cache_clear(&mut self, call: &ast::ExprCall) {
+        if let Some(function) = self.current_function()
+            && let Expr::Attribute(method) = &*call.func
+            && method.attr.as_str() == "cache_clear"
+            && let Some(callee) = dotted_name(&method.value)
+        {
+            self.facts.cache_clears.push((function, callee));
+        }
+    }
+
+    /// A module global read by a function decorated like `lru_cache`.
+    pub(super) fn record_cached_read(&mut self, name: &ast::ExprName) {
+        self.push_cached_read(name.id.as_str(), None);
+    }
+
+    /// `GLOBAL.attr` read by a function decorated like `lru_cache`: recorded as `GLOBAL.attr`
+    /// (as well as `GLOBAL`), so that a change of another attribute is not taken for one it reads.
+    pub(super) fn record_cached_attribute_read(&mut self, attribute: &ast::ExprAttribute) {
+        if let Expr::Name(name) = &*attribute.value {
+            self.push_cached_read(name.id.as_str(), Some(attribute.attr.as_str()));
+        }
+    }
+
+    fn push_cached_read(&mut self, id: &str, attr: Option<&str>) {
+        let Some(scope) = self.function_scope() else {
+            return;
+        };
+        if scope.cached_locals.is_none() {
+            return;
+        }
+        let function = scope.idx;
+        if knowledge::BUILTINS.contains(&id) || !matches!(self.root_of(id), Root::Global(_)) {
+            return;
+        }
+        let read: crate::facts::Name = match attr {
+            Some(attr) => format!("{id}.{attr}").into(),
+            None => id.into(),
+        };
+        let seen = self
+            .facts
+            .cached_global_reads
+            .iter()
+            .rev()
+            .take_while(|(f, _)| *f == function)
+            .any(|(_, n)| *n == read);
+        if !seen {
+            self.facts.cached_global_reads.push((function, read));
+        }
+    }
+
+    /// `NAME = call(..., default=<object>)` at module or class level.
+    pub(super) fn record_keyword_default(&mut self, name: &str, call: &ast::ExprCall) {
+        let class = match self.scopes.last() {
+            Some(Scope::Class(c)) => Some(*c),
+            Some(Scope::Module) => None,
+            _ => return,
+        };
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
+        let Some(keyword) = call
+            .arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
+        else {
+            return;
+        };
+        let default = self.classify(&keyword.value);
+        if matches!(
+            default,
+            Value::Container(_) | Value::Call { .. } | Value::Alias(_)
+        ) {
+            self.facts.keyword_defaults.push(KeywordDefault {
+                class,
+                name: name.into(),
+                callee,
+                default,
+                span: span(keyword.value.range()),
+            });
+        }
+    }
+}

@@ -1,0 +1,534 @@
+//! A scan before parsing that refuses sources nested so deeply that walking or dropping their tree
+//! could exhaust a thread's stack.
+//!
+//! Ruff's parser moves its own recursion to the heap when it runs deep, but the tree it builds is
+//! as deep as the source nests, and the extractor (resolving `a.b.c...`, walking), and `Drop`,
+//! recurse over it: a 6 MB chain of attributes overflows a 256 MB stack. CPython itself refuses
+//! such files (100 indentation levels, 200 nested brackets, recursion limits in its compiler near
+//! 3,000), so no importable code comes near these limits (the indentation limit is CPython's own).
+//! The scan bounds three things:
+//! - nested brackets ([`MAX_BRACKET_DEPTH`]);
+//! - nested indented blocks ([`MAX_INDENT_DEPTH`]);
+//! - an upper bound on the depth of the expression tree ([`MAX_EXPRESSION_DEPTH`]): within one
+//!   comma-separated item of a logical line, every operator, `.`, bracket pair and nesting keyword
+//!   (`not`, `lambda`, `await`, `yield`, `if`, `else`) counts, since each can add at most one level
+//!   (`-----x`, `2**2**2`, `a.b.c`, `f()()`, `x if a else y if b else z`).
+//!
+//! Strings are skipped (their operators are text), except the replacement fields of f-strings,
+//! which are code: the scan follows PEP 701, so quotes reused inside a field do not end the
+//! string. Where the scan and the parser could disagree on where a string ends, code could hide
+//! from the scan (an escaped `\r\n` once did: `tests/fuzz-regressions/`).
+
+use super::SyntaxError;
+
+/// Past this depth of brackets the file is refused (CPython refuses at 200).
+pub const MAX_BRACKET_DEPTH: usize = 1000;
+
+/// Past this depth of indented blocks the file is refused, as CPython refuses it ("too many levels
+/// of indentation").
+pub const MAX_INDENT_DEPTH: usize = 100;
+
+/// Past this bound on the depth of one expression the file is refused.
+pub const MAX_EXPRESSION_DEPTH: u32 = 50_000;
+
+/// Counting state of one bracket level.
+#[derive(Default)]
+struct Level {
+    /// Nesting tokens in the current comma-separated item.
+    item: u32,
+    /// The most any finished item of this level counted.
+    widest: u32,
+}
+
+/// Where the scan is: in code, or in the literal part of an f-string.
+enum Mode {
+    /// Code at the top level, or inside an f-string replacement field opened at `levels.len()`.
+    Code {
+        field_at: Option<usize>,
+    },
+    FString {
+        quote: u8,
+        triple: bool,
+    },
+    /// After `:` in a replacement field: text, with nested fields, up to the field's `}`.
+    FormatSpec,
+}
+
+struct Scan<'a> {
+    bytes: &'a [u8],
+    i: usize,
+    /// Open brackets; the bottom entry is the logical line itself.
+    levels: Vec<Level>,
+    /// Sum of `item` over `levels`, kept up to date.
+    depth: u32,
+    modes: Vec<Mode>,
+    indents: Vec<usize>,
+    at_line_start: bool,
+}
+
+/// Refuses `source` when it nests past one of the limits, with the offset where it does.
+pub fn check(source: &str) -> Result<(), SyntaxError> {
+    let mut scan = Scan {
+        bytes: source.as_bytes(),
+        i: 0,
+        levels: vec![Level::default()],
+        depth: 0,
+        modes: vec![Mode::Code { field_at: None }],
+        indents: vec![0],
+        at_line_start: true,
+    };
+    scan.run()
+}
+
+impl Scan<'_> {
+    fn run(&mut self) -> Result<(), SyntaxError> {
+        while self.i < self.bytes.len() {
+            match self.modes.last() {
+                Some(&Mode::FString { quote, triple }) => self.fstring_text(quote, triple)?,
+                Some(Mode::FormatSpec) => self.format_spec()?,
+                _ => self.code()?,
+            }
+        }
+        Ok(())
+    }
+
+    fn brackets(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    fn refuse(&self, message: String) -> Result<(), SyntaxError> {
+        Err(SyntaxError {
+            offset: self.i.min(u32::MAX as usize) as u32,
+            message,
+        })
+    }
+
+    fn count(&mut self, tokens: u32) -> Result<(), SyntaxError> {
+        let level = self
+            .levels
+            .last_mut()
+            .expect("the line level is never popped");
+        level.item = level.item.saturating_add(tokens);
+        self.depth = self.depth.saturating_add(tokens);
+        let bound = self.depth.saturating_add(self.brackets() as u32);
+        if bound > MAX_EXPRESSION_DEPTH {
+            return self.refuse(format!(
+                "an expression nests more than {MAX_EXPRESSION_DEPTH} levels deep; the file was not analysed"
+            ));
+        }
+        Ok(())
+    }
+
+    fn end_item(&mut self) {
+        let level = self
+            .levels
+            .last_mut()
+            .expect("the line level is never popped");
+        level.widest = level.widest.max(level.item);
+        self.depth -= level.item;
+        level.item = 0;
+    }
+
+    fn open(&mut self) -> Result<(), SyntaxError> {
+        self.levels.push(Level::default());
+        if self.brackets() > MAX_BRACKET_DEPTH {
+            return self.refuse(format!(
+                "brackets nest more than {MAX_BRACKET_DEPTH} levels deep; the file was not analysed"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Closes a bracket: what it held counts, as one item, toward the enclosing item.
+    fn close(&mut self) -> Result<(), SyntaxError> {
+        if self.levels.len() == 1 {
+            return Ok(());
+        }
+        let level = self.levels.pop().expect("checked above");
+        self.depth -= level.item;
+        self.count(level.widest.max(level.item).saturating_add(1))
+    }
+
+    fn end_logical_line(&mut self) {
+        self.levels.truncate(1);
+        self.end_item();
+        self.levels[0] = Level::default();
+        self.depth = 0;
+        self.at_line_start = true;
+    }
+
+    /// Measures the indentation of a new logical line and keeps the stack of open blocks.
+    fn indentation(&mut self) -> Result<(), SyntaxError> {
+        self.at_line_start = false;
+        let mut width = 0;
+        while let Some(&b) = self.bytes.get(self.i) {
+            match b {
+                b' ' => width += 1,
+                b'\t' => width = (width / 8 + 1) * 8,
+                b'\x0c' => width = 0,
+                _ => break,
+            }
+            self.i += 1;
+        }
+        if matches!(self.bytes.get(self.i), None | Some(b'\n' | b'\r' | b'#')) {
+            return Ok(()); // a blank or comment-only line opens no block
+        }
+        while width < *self.indents.last().expect("the base indentation stays") {
+            self.indents.pop();
+        }
+        if width > *self.indents.last().expect("the base indentation stays") {
+            self.indents.push(width);
+        }
+        if self.indents.len() - 1 > MAX_INDENT_DEPTH {
+            return self.refuse(format!(
+                "blocks nest more than {MAX_INDENT_DEPTH} levels deep (CPython refuses this too); the file was not analysed"
+            ));
+        }
+        Ok(())
+    }
+
+    fn code(&mut self) -> Result<(), SyntaxError> {
+        let in_field = matches!(self.modes.last(), Some(Mode::Code { field_at: Some(_) }));
+        if self.at_line_start && !in_field && self.brackets() == 0 {
+            return self.indentation();
+        }
+        let b = self.bytes[self.i];
+        let at_field_level = matches!(self.modes.last(), Some(&Mode::Code { field_at: Some(at) }) if at == self.levels.len());
+        match b {
+            b'\n' | b'\r' => {
+                self.skip_line_break();
+                if self.brackets() == 0 && !in_field {
+                    self.end_logical_line();
+                }
+            }
+            b'\\' => {
+                // A line continuation joins the next line to this logical line.
+                self.i += 1;
+                self.skip_line_break();
+            }
+            b'#' => {
+                while self.i < self.bytes.len() && !matches!(self.bytes[self.i], b'\n' | b'\r') {
+                    self.i += 1;
+                }
+            }
+            b':' if at_field_level => {
+                self.i += 1;
+                self.modes.push(Mode::FormatSpec);
+            }
+            b'(' | b'[' | b'{' => {
+                self.i += 1;
+                self.open()?;
+            }
+            b'}' if at_field_level => {
+                // The end of an f-string replacement field: back to the string's text.
+                self.i += 1;
+                self.modes.pop();
+                self.close()?;
+            }
+            b')' | b']' | b'}' => {
+                self.i += 1;
+                self.close()?;
+            }
+            b',' | b';' => {
+                self.i += 1;
+                self.end_item();
+            }
+            b'.' if self.bytes.get(self.i + 1).is_some_and(u8::is_ascii_digit) => self.number(),
+            b'.' | b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'~' | b'<'
+            | b'>' => {
+                self.i += 1;
+                self.count(1)?;
+            }
+            b'\'' | b'"' => self.string(b"")?,
+            b'0'..=b'9' => self.number(),
+            _ if b == b'_' || b.is_ascii_alphabetic() || b >= 0x80 => self.word()?,
+            _ => self.i += 1,
+        }
+        Ok(())
+    }
+
+    fn number(&mut self) {
+        while let Some(&b) = self.bytes.get(self.i) {
+            let exponent_sign = matches!(b, b'+' | b'-')
+                && matches!(self.bytes.get(self.i.wrapping_sub(1)), Some(b'e' | b'E'));
+            if !(b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || exponent_sign) {
+                break;
+            }
+            self.i += 1;
+        }
+    }
+
+    fn word(&mut self) -> Result<(), SyntaxError> {
+        let start = self.i;
+        while self
+            .bytes
+            .get(self.i)
+            .is_some_and(|&b| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80)
+        {
+            self.i += 1;
+        }
+        let word = &self.bytes[start..self.i];
+        if matches!(self.bytes.get(self.i), Some(b'\'' | b'"'))
+            && word.len() <= 3
+            && word.iter().all(|b| b"rRbBuUfFtT".contains(b))
+        {
+            return self.string(word);
+        }
+        if is_nesting_keyword(word) {
+            self.count(1)?;
+        }
+        Ok(())
+    }
+
+    /// A string literal starting at the quote under the cursor, with its prefix letters.
+    fn string(&mut self, prefix: &[u8]) -> Result<(), SyntaxError> {
+        let quote = self.bytes[self.i];
+        let triple = self.bytes.get(self.i + 1) == Some(&quote)
+            && self.bytes.get(self.i + 2) == Some(&quote);
+        self.i += if triple { 3 } else { 1 };
+        let formatted = prefix
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(&b'f') || b.eq_ignore_ascii_case(&b't'));
+        if formatted {
+            self.modes.push(Mode::FString { quote, triple });
+            return Ok(());
+        }
+        while self.i < self.bytes.len() {
+            let b = self.bytes[self.i];
+            if b == b'\\' {
+                self.skip_escape();
+                continue;
+            }
+            if matches!(b, b'\n' | b'\r') && !triple {
+                return Ok(()); // unterminated: the parser reports it
+            }
+            if self.ends_string(quote, triple) {
+                return Ok(());
+            }
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    /// At a closing quote: steps past it and says so.
+    fn ends_string(&mut self, quote: u8, triple: bool) -> bool {
+        let closes = if triple {
+            self.bytes[self.i..].starts_with(&[quote; 3])
+        } else {
+            self.bytes[self.i] == quote
+        };
+        if closes {
+            self.i += if triple { 3 } else { 1 };
+        }
+        closes
+    }
+
+    /// A backslash and what it escapes; an escaped line break (`\r\n` too) continues the string.
+    fn skip_escape(&mut self) {
+        self.i += 1;
+        if matches!(self.bytes.get(self.i), Some(b'\r' | b'\n')) {
+            self.skip_line_break();
+        } else {
+            self.i += 1;
+        }
+    }
+
+    fn skip_line_break(&mut self) {
+        if self.bytes.get(self.i) == Some(&b'\r') {
+            self.i += 1;
+        }
+        if self.bytes.get(self.i) == Some(&b'\n') {
+            self.i += 1;
+        }
+    }
+
+    /// The literal text of an f-string, up to its end or its next replacement field.
+    fn fstring_text(&mut self, quote: u8, triple: bool) -> Result<(), SyntaxError> {
+        while self.i < self.bytes.len() {
+            let b = self.bytes[self.i];
+            // `\{` still opens a field (the backslash is text), so only other escapes are skipped.
+            if b == b'\\' && self.bytes.get(self.i + 1) != Some(&b'{') {
+                self.skip_escape();
+                continue;
+            }
+            if matches!(b, b'\n' | b'\r') && !triple {
+                // Unterminated: the parser reports it; the line break ends the logical line.
+                self.modes.pop();
+                return Ok(());
+            }
+            if self.ends_string(quote, triple) {
+                self.modes.pop();
+                return Ok(());
+            }
+            if b == b'{' {
+                if self.bytes.get(self.i + 1) == Some(&b'{') {
+                    self.i += 2;
+                    continue;
+                }
+                return self.open_field();
+            }
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    /// A format specification: text and nested fields, ended by the `}` of its field. The parser
+    /// ends the whole f-string at its quote (or, single-quoted, at a line break) and reads on as
+    /// code, so those end it here too; and since text the parser may read as code must not hide
+    /// nesting, operators, brackets and nesting keywords in a specification count.
+    fn format_spec(&mut self) -> Result<(), SyntaxError> {
+        let (quote, triple) = self.enclosing_fstring().unwrap_or((b'"', true));
+        while self.i < self.bytes.len() {
+            let b = self.bytes[self.i];
+            match b {
+                b'{' => return self.open_field(),
+                b'}' => {
+                    self.i += 1;
+                    self.modes.pop(); // the format specification
+                    self.modes.pop(); // the field's code
+                    return self.close();
+                }
+                b'\n' | b'\r' if !triple => return self.abandon_fstring(),
+                _ if self.ends_string(quote, triple) => return self.abandon_fstring(),
+                b'.' | b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'~'
+                | b'<' | b'>' | b'(' | b'[' => {
+                    self.i += 1;
+                    self.count(1)?;
+                }
+                _ if b == b'_' || b.is_ascii_alphabetic() || b >= 0x80 => {
+                    let start = self.i;
+                    while self
+                        .bytes
+                        .get(self.i)
+                        .is_some_and(|&b| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80)
+                    {
+                        self.i += 1;
+                    }
+                    if is_nesting_keyword(&self.bytes[start..self.i]) {
+                        self.count(1)?;
+                    }
+                }
+                _ => self.i += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// The quote of the f-string whose field the scan is in, and whether it is triple.
+    fn enclosing_fstring(&self) -> Option<(u8, bool)> {
+        self.modes.iter().rev().find_map(|mode| match mode {
+            &Mode::FString { quote, triple } => Some((quote, triple)),
+            _ => None,
+        })
+    }
+
+    /// Leaves the innermost f-string from inside one of its fields, closing the fields.
+    fn abandon_fstring(&mut self) -> Result<(), SyntaxError> {
+        while let Some(mode) = self.modes.pop() {
+            match mode {
+                Mode::FString { .. } => break,
+                Mode::Code { field_at: Some(_) } => self.close()?,
+                Mode::Code { field_at: None } => {
+                    self.modes.push(mode); // the top level is never left
+                    break;
+                }
+                Mode::FormatSpec => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A replacement field is code, counted like a bracket it opens.
+    fn open_field(&mut self) -> Result<(), SyntaxError> {
+        self.i += 1;
+        self.open()?;
+        self.modes.push(Mode::Code {
+            field_at: Some(self.levels.len()),
+        });
+        Ok(())
+    }
+}
+
+fn is_nesting_keyword(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"not" | b"lambda" | b"await" | b"yield" | b"if" | b"else"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> Option<String> {
+        check(text).err().map(|e| e.message)
+    }
+
+    #[test]
+    fn brackets_in_strings_and_comments_do_not_count() {
+        let text = format!("x = '{}'  # {}\n", "(".repeat(2000), "[".repeat(2000));
+        assert_eq!(refused(&text), None);
+        let triple = format!("x = \"\"\"{}\"\"\"\n", "{".repeat(2000));
+        assert_eq!(refused(&triple), None);
+    }
+
+    #[test]
+    fn deep_brackets_are_refused() {
+        let text = format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000));
+        assert!(refused(&text).unwrap().contains("brackets nest more than"));
+    }
+
+    #[test]
+    fn deep_expressions_are_refused() {
+        let n = MAX_EXPRESSION_DEPTH as usize + 10;
+        for text in [
+            format!("x = {}y\n", "-".repeat(n)),
+            format!("x = {}y\n", "not ".repeat(n)),
+            format!("x = {}\n", vec!["2"; n].join("**")),
+            format!("x = a{}\n", ".b".repeat(n)),
+            format!("x = f{}\n", "()".repeat(n)),
+            format!("x = {}1\n", "lambda: ".repeat(n)),
+            format!("x = {}c\n", "a if b else ".repeat(n)),
+            format!("x = f'{{a{}}}'\n", ".b".repeat(n)),
+            format!("x = f'{{\"\" + a{}}}'\n", ".b".repeat(n)),
+            format!("x = f'{{x:\"}}' + a{}\n", ".b".repeat(n)),
+            format!("x = {}y\n", "-\\\r\n".repeat(n)),
+            format!("x = f'{{x:{{a{}}}}}'\n", ".b".repeat(n)),
+            format!("s = 'a\\\r\nb' + a{}\n", ".b".repeat(n)),
+            format!("s = f'a\\\r\nb' + a{}\n", ".b".repeat(n)),
+            format!("s = f'{{x:' + a{} + '}}'\n", ".b".repeat(n)),
+            format!("s = f'{{x:\n{}y\n", "not ".repeat(n)),
+            format!("s = f'{{x:{}y}}'\n", "not ".repeat(n)),
+        ] {
+            let message = refused(&text).unwrap_or_else(|| panic!("accepted {}", &text[..40]));
+            assert!(message.contains("expression nests"), "{message}");
+        }
+    }
+
+    #[test]
+    fn wide_code_is_not_deep() {
+        let n = MAX_EXPRESSION_DEPTH as usize * 2;
+        let items: Vec<String> = (0..n).map(|i| format!("-{i}.5e-3")).collect();
+        assert_eq!(refused(&format!("x = [{}]\n", items.join(", "))), None);
+        let lines: String = (0..n).map(|i| format!("x{i} = a.b.c - 1\n")).collect();
+        assert_eq!(refused(&lines), None);
+        let words = format!("x = [{}]\n", vec!["not a"; n].join(", "));
+        assert_eq!(refused(&words), None);
+        let text = format!("s = '{}' + \"{}\"\n", "-.".repeat(n), "+*".repeat(n));
+        assert_eq!(refused(&text), None);
+        let fstring = format!("s = f'{}{{x}}{{{{'\n", "-".repeat(n));
+        assert_eq!(refused(&fstring), None);
+    }
+
+    #[test]
+    fn deep_blocks_are_refused() {
+        let deep: String = (0..MAX_INDENT_DEPTH + 5)
+            .map(|i| format!("{}if x:\n", " ".repeat(i)))
+            .collect();
+        assert!(refused(&deep).unwrap().contains("blocks nest"));
+        let shallow: String = (0..5000)
+            .map(|i| format!("{}if x:\n", " ".repeat(i % 50)))
+            .collect();
+        assert_eq!(refused(&shallow), None);
+    }
+}
