@@ -200,24 +200,31 @@ fn write_atomically(
             "Signature: 8a477f597d28d172789f06886806bc55\n# stateleak's cache of per-file facts.\n",
         )?;
     }
-    let payload_len: usize = entries.iter().map(|e| e.2.len()).sum();
-    let mut out = Vec::with_capacity(HEADER_LEN + entries.len() * INDEX_ENTRY_LEN + payload_len);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&fingerprint.to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    for (hash, age, payload) in entries {
-        out.extend_from_slice(&hash.to_le_bytes());
-        out.push(*age);
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    }
-    for (_, _, payload) in entries {
-        out.extend_from_slice(payload);
-    }
     let temporary = dir.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(&out)?;
-    drop(file);
-    std::fs::rename(&temporary, dir.join(FILE_NAME)).inspect_err(|_| {
+    let write = || -> std::io::Result<()> {
+        // Streamed: the payloads are already encoded, so nothing is copied into one big buffer.
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&temporary)?);
+        let mut header = Vec::with_capacity(HEADER_LEN);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&fingerprint.to_le_bytes());
+        header.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        out.write_all(&header)?;
+        for (hash, age, payload) in entries {
+            let mut index_entry = [0u8; INDEX_ENTRY_LEN];
+            index_entry[..16].copy_from_slice(&hash.to_le_bytes());
+            index_entry[16] = *age;
+            index_entry[17..].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+            out.write_all(&index_entry)?;
+        }
+        for (_, _, payload) in entries {
+            out.write_all(payload)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?;
+        std::fs::rename(&temporary, dir.join(FILE_NAME))
+    };
+    // A cache left half-written must not linger (the rename makes the new file visible at once).
+    write().inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
 }

@@ -140,3 +140,18 @@ fn functions_only_module_level_code_calls_run_at_import_time() {
     );
     assert_eq!(check(&options).findings.len(), 1);
 }
+
+#[test]
+fn a_thread_started_at_import_time_is_not_import_time_code() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "worker.py",
+            "import threading\n\n_seen = []\n\n\ndef loop():\n    _seen.append(object())\n\n\nthreading.Thread(target=loop).start()\n",
+        )],
+    );
+    let mut options = CheckOptions::new(vec![dir.path().to_path_buf()]);
+    options.rules = vec![rules::by_code("SL202").unwrap()];
+    assert_eq!(check(&options).findings.len(), 1);
+}

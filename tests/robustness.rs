@@ -57,7 +57,7 @@ fn assert_good_file_analysed(result: &CheckResult) {
     );
 }
 
-/// The one error entry about `path` (compared by file name under the run's root).
+/// The one error entry about `path`.
 fn error_for<'a>(result: &'a CheckResult, path: &Path) -> &'a FileError {
     let matching: Vec<&FileError> = result.errors.iter().filter(|e| e.path == path).collect();
     assert_eq!(
@@ -630,8 +630,8 @@ fn a_panic_in_one_file_is_an_internal_error_naming_it_and_exit_2() {
     assert_eq!(without_hook.status.code(), Some(1));
 }
 
-/// Inputs the fuzzer found crashing (fuzz/README: how to add one); each replays through the
-/// fuzz harness itself.
+/// Inputs that crashed (README, "Fuzzing": how to add one); each replays through the fuzz
+/// harness itself, from discovery to every report.
 #[test]
 fn fuzz_regressions_replay_cleanly() {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");

@@ -406,6 +406,28 @@ pub(super) fn instance_class(project: &Project, file: FileId, global: u32) -> Op
 }
 
 /// Resolves every call site of one file (and its decorators) to edges.
+/// Whether a callback is handed to something that runs it concurrently: `Thread(target=f)`,
+/// `Timer(1, f)`, `executor.submit(f)`, `loop.create_task(...)`.
+fn starts_concurrent_work(facts: &crate::facts::FileFacts, site: &CallSite) -> bool {
+    site.argument_of
+        .and_then(|parent| facts.calls.get(parent as usize))
+        .is_some_and(|parent| {
+            let last = parent.callee.rsplit('.').next().unwrap_or(&parent.callee);
+            matches!(
+                last,
+                "Thread"
+                    | "Timer"
+                    | "Process"
+                    | "submit"
+                    | "start_new_thread"
+                    | "create_task"
+                    | "run_in_executor"
+                    | "call_soon"
+                    | "call_later"
+            )
+        })
+}
+
 /// What a call site resolves to.
 type Targets = Vec<(FuncId, EdgeKind)>;
 
@@ -438,6 +460,8 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.
             None if in_script(site.span.start) => Caller::Script,
+            // A thread or task started at import time runs alongside the requests.
+            None if site.reference && starts_concurrent_work(facts, site) => Caller::Script,
             None => Caller::Module,
         };
         let cached = cacheable && site.receiver == CallReceiver::Name;

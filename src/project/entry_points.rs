@@ -96,6 +96,15 @@ fn decorated_entry(
                     Some(framework) if is_hook && framework != "Celery" => {
                         return Some(format!("{framework} request hook"));
                     }
+                    // A Celery app made by a factory (`celery = make_celery(app)`): the name says.
+                    None if is_task
+                        && object
+                            .rsplit('.')
+                            .next()
+                            .is_some_and(|o| o.to_ascii_lowercase().contains("celery")) =>
+                    {
+                        return Some("Celery task".to_string());
+                    }
                     // An application made by a factory or passed around: `.route(...)` is
                     // distinctive enough on its own.
                     None if decorator.called && matches!(method, "route" | "api_route") => {

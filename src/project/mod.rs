@@ -14,6 +14,7 @@ mod resolve;
 // faster than SipHash, whose flooding resistance buys nothing here.
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
@@ -58,6 +59,9 @@ pub struct Project {
     function_base: Vec<u32>,
     hierarchy: hierarchy::Hierarchy,
     calls: CallGraph,
+    /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
+    /// the scopes are built, and shared by the threads that build the call graph.
+    qualified_resolutions: Mutex<HashMap<(Name, u32), resolve::Resolved>>,
 }
 
 /// One file's input to the link.
@@ -119,13 +123,26 @@ impl Project {
             function_base,
             hierarchy: hierarchy::Hierarchy::default(),
             calls: CallGraph::default(),
+            qualified_resolutions: Mutex::default(),
         };
         project.scopes = (0..project.files.len() as FileId)
             .map(|file| resolve::module_scope(&project, file))
             .collect();
+        // Anything resolved while the scopes were incomplete is forgotten.
+        project.qualified_resolutions = Mutex::default();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
         project.calls = CallGraph::build(&project, entry_points);
         project
+    }
+
+    /// The memo of [`resolve::resolve_qualified`]. A panic elsewhere while it was held leaves it
+    /// as consistent as before (entries are inserted whole), so poisoning is ignored.
+    fn qualified_resolutions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(Name, u32), resolve::Resolved>> {
+        self.qualified_resolutions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The call graph, with the request entry points and what they reach.

@@ -201,6 +201,21 @@ pub(super) fn resolve_qualified(project: &Project, qualified: &str, hops: u32) -
     if hops > MAX_HOPS {
         return Resolved::Unknown;
     }
+    // File after file imports the same names (`django.db.models.Model`), and following one
+    // through its re-exports is the costliest part of the link; the answer depends on nothing
+    // but the name and the hops already taken, so it is kept.
+    let key = (Name::from(qualified), hops);
+    if let Some(known) = project.qualified_resolutions().get(&key) {
+        return known.clone();
+    }
+    let resolved = resolve_qualified_uncached(project, qualified, hops);
+    project
+        .qualified_resolutions()
+        .insert(key, resolved.clone());
+    resolved
+}
+
+fn resolve_qualified_uncached(project: &Project, qualified: &str, hops: u32) -> Resolved {
     let mut split = qualified.len();
     loop {
         let prefix = &qualified[..split];

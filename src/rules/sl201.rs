@@ -27,7 +27,9 @@ struct Key {
     file: FileId,
     function: FuncIdx,
     global_file: FileId,
-    global: u32,
+    /// The module-level binding; `None` for a global that only functions bind.
+    global: Option<u32>,
+    name: String,
 }
 
 struct Group {
@@ -95,9 +97,9 @@ impl Rule for ModuleStateWrittenPerRequest {
                         file: file_id,
                         function: mutation.function,
                         global_file,
-                        global,
+                        global: Some(global),
+                        name: binding.name.to_string(),
                     },
-                    &binding.name,
                     type_name,
                     mutation.span,
                 );
@@ -108,11 +110,20 @@ impl Rule for ModuleStateWrittenPerRequest {
                 {
                     continue;
                 }
-                let Some((global_file, global, binding)) =
-                    module_global(project, file_id, rebind.function, &rebind.name)
-                else {
-                    continue;
-                };
+                let (global_file, global) =
+                    match module_global(project, file_id, rebind.function, &rebind.name) {
+                        Some((global_file, global, _)) => (global_file, Some(global)),
+                        // `global user` then `user = ...` with no module-level binding: the
+                        // function creates the global.
+                        None if matches!(
+                            project.resolve(file_id, Some(rebind.function), &rebind.name),
+                            Resolved::Unknown
+                        ) =>
+                        {
+                            (file_id, None)
+                        }
+                        None => continue,
+                    };
                 add(
                     &mut groups,
                     Key {
@@ -120,8 +131,8 @@ impl Rule for ModuleStateWrittenPerRequest {
                         function: rebind.function,
                         global_file,
                         global,
+                        name: rebind.name.to_string(),
                     },
-                    &binding.name,
                     None,
                     rebind.span,
                 );
@@ -134,15 +145,10 @@ impl Rule for ModuleStateWrittenPerRequest {
     }
 }
 
-fn add(
-    groups: &mut BTreeMap<Key, Group>,
-    key: Key,
-    name: &str,
-    type_name: Option<String>,
-    site: Span,
-) {
+fn add(groups: &mut BTreeMap<Key, Group>, key: Key, type_name: Option<String>, site: Span) {
+    let name = key.name.clone();
     let group = groups.entry(key).or_insert_with(|| Group {
-        name: name.to_string(),
+        name,
         type_name: None,
         sites: Vec::new(),
     });
@@ -200,7 +206,9 @@ impl PerRequest {
 
 fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
     let function = &project.file(key.file).facts.functions[key.function as usize];
-    let binding = &project.file(key.global_file).facts.globals[key.global as usize];
+    let binding = key
+        .global
+        .and_then(|g| project.file(key.global_file).facts.globals.get(g as usize));
     let mut sites = group.sites;
     sites.sort();
     let (message, label, note, help) = match &group.type_name {
@@ -225,11 +233,14 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
              for per-request context",
         ),
     };
-    let mut related = vec![Label {
-        file: key.global_file,
-        span: binding.span,
-        message: "created once, when the module is imported".to_string(),
-    }];
+    let mut related: Vec<Label> = binding
+        .map(|binding| Label {
+            file: key.global_file,
+            span: binding.span,
+            message: "created once, when the module is imported".to_string(),
+        })
+        .into_iter()
+        .collect();
     for site in &sites[1..] {
         related.push(Label {
             file: key.file,

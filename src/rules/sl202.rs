@@ -18,7 +18,9 @@ static META: RuleMeta = RuleMeta {
     name: "module-state-accumulates",
     summary: "A module-level list, set, deque or dict is only ever grown by per-call code",
     severity: Severity::Warning,
-    enabled_by_default: true,
+    // Caches over a small domain (per precision, per loaded module) grow the same way and are
+    // fine; this cannot tell them apart, so it is an audit rule.
+    enabled_by_default: false,
     document: include_str!("../../docs/rules/SL202.md"),
 };
 
@@ -66,6 +68,12 @@ impl Rule for ModuleStateAccumulates {
             let constant_keys: HashSet<u32> = facts.constant_key_stores.iter().copied().collect();
             let parameter_stores: HashSet<u32> = facts.parameter_stores.iter().copied().collect();
             let memo: HashSet<u32> = facts.memo_stores.iter().map(|m| m.span.start).collect();
+            // Filling the entries of a cache (`C[k].append(v)` where `C[k]` was just memoised).
+            let memoised: HashSet<(u32, String)> = facts
+                .memo_stores
+                .iter()
+                .map(|m| (m.function, m.cache.display()))
+                .collect();
             let lazy: HashSet<u32> = facts.lazy_inits.iter().copied().collect();
             for mutation in &facts.mutations {
                 let Root::Global(head) = &mutation.target.root else {
@@ -109,7 +117,8 @@ impl Rule for ModuleStateAccumulates {
                     Growth::Neutral => {}
                     Growth::Grows => {
                         let span = mutation.span;
-                        if mutation.nested
+                        if (mutation.nested
+                            && memoised.contains(&(mutation.function, mutation.target.display())))
                             || memo.contains(&span.start)
                             || lazy.contains(&span.start)
                             || parameter_stores.contains(&span.start)
@@ -134,9 +143,19 @@ impl Rule for ModuleStateAccumulates {
         containers
             .into_iter()
             .filter(|(_, c)| !c.bounded && !c.growth.is_empty() && !c.type_name.is_empty())
+            .filter(|((file, global), _)| !named_as_cache(project, *file, *global))
             .map(|(id, c)| report(project, id, c))
             .collect()
     }
+}
+
+/// A container its authors call a cache (`_CACHE`, `_lexer_cache`, `memo`): growth per distinct
+/// key is what it is for.
+fn named_as_cache(project: &Project, file: FileId, global: u32) -> bool {
+    let name = project.file(file).facts.globals[global as usize]
+        .name
+        .to_ascii_lowercase();
+    name.contains("cache") || name.contains("memo")
 }
 
 enum Growth {

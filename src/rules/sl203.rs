@@ -67,6 +67,7 @@ impl Rule for SingletonStateWrittenPerCall {
             .filter(|s| {
                 common::has_mutable_instances(project, s.class)
                     && !project.inherits_external(s.class, knowledge::THREAD_LOCAL_TYPES)
+                    && !is_proxy(project, s.class)
             })
             .collect();
         if singletons.is_empty() {
@@ -252,6 +253,14 @@ fn singleton_named(
         Resolved::Global(global_file, global) => by_global.get(&(global_file, global)).copied(),
         _ => None,
     }
+}
+
+/// A class that routes attribute access elsewhere (`__getattr__`, `__setattr__`): a proxy such
+/// as werkzeug's `LocalProxy` stores nothing on itself.
+fn is_proxy(project: &Project, class: ClassId) -> bool {
+    ["__setattr__", "__getattr__", "__getattribute__"]
+        .iter()
+        .any(|name| lookup_method(project, class, name).is_some())
 }
 
 /// The method `name` an instance of `class` finds along its MRO.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FunctionKind, MemoStore, Name, Root, Span};
+use crate::facts::{FunctionKind, MemoStore, MutationKind, Name, Root, Span};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -61,6 +61,18 @@ impl Rule for CacheKeyIncomplete {
             .into_iter()
             .map(|(class, _)| class)
             .collect();
+        // A cache something empties (`CACHE.clear()`) may live for one operation only.
+        let cleared: HashSet<&str> = project
+            .files
+            .iter()
+            .flat_map(|f| f.facts.mutations.iter())
+            .filter(|m| matches!(&m.kind, MutationKind::Method(name) if name == "clear"))
+            .filter_map(|m| match (&m.target.root, m.target.attrs.last()) {
+                (_, Some(attr)) => Some(attr.as_str()),
+                (Root::Global(name) | Root::Local(name), None) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
         // One finding per function and cache.
         let mut found: BTreeMap<(FileId, u32, String), Diagnostic> = BTreeMap::new();
         for (file_id, file) in project.files.iter().enumerate() {
@@ -68,11 +80,28 @@ impl Rule for CacheKeyIncomplete {
             for store in &file.facts.memo_stores {
                 // A class implementing the mapping protocol stores what it is given.
                 let function = &file.facts.functions[store.function as usize];
-                if MAPPING_METHODS.contains(&function.name.as_str()) {
+                // Constructors and class hooks register the object they make.
+                if MAPPING_METHODS.contains(&function.name.as_str())
+                    || knowledge::INSTANCE_SETUP_METHODS.contains(&function.name.as_str())
+                    || knowledge::CLASS_CREATION_METHODS.contains(&function.name.as_str())
+                {
                     continue;
                 }
                 let key = (file_id, store.function, store.cache.display());
                 if found.contains_key(&key) {
+                    continue;
+                }
+                let last =
+                    store
+                        .cache
+                        .attrs
+                        .last()
+                        .map(|a| a.as_str())
+                        .or(match &store.cache.root {
+                            Root::Global(name) => Some(name.as_str()),
+                            _ => None,
+                        });
+                if last.is_some_and(|name| cleared.contains(name)) {
                     continue;
                 }
                 let Some(cache) =
@@ -227,16 +256,29 @@ fn missing_inputs<'s>(
         .iter()
         .filter(|name| !store.key_inputs.contains(name))
         .filter(|name| !(cache.receiver_fixed && receivers.contains(name)))
-        .filter(|name| {
-            if params.contains(name) {
-                return true;
-            }
-            matches!(
-                project.resolve(file, Some(store.function), name),
-                Resolved::External(q) if knowledge::REQUEST_GLOBALS.contains(&q.as_str())
-            )
-        })
+        .filter(|name| params.contains(name) || is_request(project, file, store, name))
         .collect()
+}
+
+/// A parameter of the function (or of one around it), or the current request.
+fn is_input(project: &Project, file: FileId, store: &MemoStore, name: &Name) -> bool {
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(store.function);
+    while let Some(f) = current {
+        let facts = &functions[f as usize];
+        if facts.params.iter().any(|p| p.name == *name) {
+            return true;
+        }
+        current = facts.parent;
+    }
+    is_request(project, file, store, name)
+}
+
+fn is_request(project: &Project, file: FileId, store: &MemoStore, name: &Name) -> bool {
+    matches!(
+        project.resolve(file, Some(store.function), name),
+        Resolved::External(q) if knowledge::REQUEST_GLOBALS.contains(&q.as_str())
+    )
 }
 
 fn quoted(names: &[&Name]) -> String {
@@ -256,7 +298,11 @@ fn report(
     missing: &[&Name],
 ) -> Diagnostic {
     let function = &project.file(file).facts.functions[store.function as usize];
-    let key_inputs: Vec<&Name> = store.key_inputs.iter().collect();
+    let key_inputs: Vec<&Name> = store
+        .key_inputs
+        .iter()
+        .filter(|name| is_input(project, file, store, name))
+        .collect();
     let key = if key_inputs.is_empty() {
         "on none of its inputs".to_string()
     } else {

@@ -680,12 +680,27 @@ impl Extractor {
             return;
         };
         // Storing what the caller passed, or grouping into new containers (`C[k] = [v]`), is
-        // registration, not memoisation.
-        if self.is_parameter_data(value)
-            || matches!(
-                value,
-                Expr::List(_) | Expr::Set(_) | Expr::Dict(_) | Expr::Tuple(_)
-            )
+        // registration, not memoisation. An empty container stored under a probed key is the
+        // start of a cached entry (`if k not in C: C[k] = []`, then filled): a memoisation
+        // whose value depends on nothing.
+        let empty = match value {
+            Expr::List(l) => l.elts.is_empty(),
+            Expr::Set(l) => l.elts.is_empty(),
+            Expr::Dict(d) => d.items.is_empty(),
+            Expr::Tuple(t) => t.elts.is_empty(),
+            _ => false,
+        };
+        if !empty
+            && (self.is_parameter_data(value)
+                || matches!(
+                    value,
+                    Expr::List(_)
+                        | Expr::Set(_)
+                        | Expr::Dict(_)
+                        | Expr::ListComp(_)
+                        | Expr::SetComp(_)
+                        | Expr::DictComp(_)
+                ))
         {
             return;
         }
@@ -703,7 +718,8 @@ impl Extractor {
         // A value that nothing computes, made of the caller's arguments only, is what the caller
         // registers (`REG[code] = (module, name)`), not a memoised result.
         let params = &self.facts.functions[function as usize].params;
-        if !self.is_computed(value, 0)
+        if !empty
+            && !self.is_computed(value, 0)
             && value_inputs
                 .iter()
                 .all(|input| params.iter().any(|p| p.name == *input))
