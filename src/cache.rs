@@ -2,7 +2,10 @@
 //!
 //! Facts depend on nothing but a file's text and the extractor, so an entry is found by the hash of
 //! the decoded text alone (a copied or renamed file hits too). The build of stateleak that wrote
-//! the cache is part of the file's header: a different version or build starts from empty.
+//! the cache is part of the file's header: a different version or build starts from empty. Should
+//! extraction ever depend on a setting, that setting must join the fingerprint
+//! (`build_fingerprint`); settings of the link and the rules need not, since those stages run on
+//! every invocation.
 //!
 //! Layout of `<dir>/facts.bin` (little-endian):
 //!

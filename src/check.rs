@@ -152,10 +152,14 @@ pub fn check(options: &CheckOptions) -> CheckResult {
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
-    let discovered = match &options.exclude {
-        Some(exclude) => discover::discover_excluding(&options.paths, Arc::clone(exclude)),
-        None => discover::discover(&options.paths),
-    };
+    // The cache file is read while the tree is walked.
+    let (discovered, cache) = rayon::join(
+        || match &options.exclude {
+            Some(exclude) => discover::discover_excluding(&options.paths, Arc::clone(exclude)),
+            None => discover::discover(&options.paths),
+        },
+        || options.cache_dir.as_deref().map(FactsCache::open),
+    );
     let missing_paths = options
         .paths
         .iter()
@@ -171,7 +175,6 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         })
         .collect();
 
-    let cache = options.cache_dir.as_deref().map(FactsCache::open);
     let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
     let analysed: Vec<(PathBuf, Result<FileFacts, FileError>, Option<cache::Record>)> = discovered
         .files

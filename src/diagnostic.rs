@@ -30,6 +30,7 @@ pub struct Label {
     pub message: String,
 }
 
+/// A finding. Rules build it with `RuleMeta::diagnostic` and the `with_*` methods below.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub code: &'static str,
@@ -48,4 +49,47 @@ pub struct Diagnostic {
     /// Names that identify the finding independently of line numbers (class, attribute,
     /// function); the report adds the code and the path.
     pub identity: Vec<String>,
+}
+
+impl Label {
+    pub fn new(file: FileId, span: Span, message: impl Into<String>) -> Self {
+        Label {
+            file,
+            span,
+            message: message.into(),
+        }
+    }
+
+    /// Another place where the finding's change happens; the primary label shows the first.
+    pub fn and_here(file: FileId, span: Span) -> Self {
+        Label::new(file, span, "and here")
+    }
+}
+
+impl Diagnostic {
+    /// For a kind of finding the rule reports at another severity than its usual one.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn with_related(mut self, related: Vec<Label>) -> Self {
+        self.related = related;
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    pub fn with_identity(mut self, identity: Vec<String>) -> Self {
+        self.identity = identity;
+        self
+    }
 }

@@ -560,25 +560,14 @@ pub(super) fn resolve_site(
         ),
         CallReceiver::Local => {
             let Some(function) = function else { return };
-            match callee.split_once('.') {
-                None => {
-                    if let Some(nested) = nested_function(project, index, file, function, callee) {
-                        scratch.push(nested);
-                    } else {
-                        resolve_name(
-                            project,
-                            index,
-                            file,
-                            Some(function),
-                            callee,
-                            site.reference,
-                            scratch,
-                            &mut kind,
-                        );
-                    }
-                }
-                Some((head, rest)) => {
-                    if let Some((class, exact)) = typed_local_class(project, file, function, head) {
+            // A nested function, or a method of a local whose class is known; otherwise the name
+            // resolves as written.
+            let local = match callee.split_once('.') {
+                None => nested_function(project, index, file, function, callee)
+                    .map(|nested| scratch.push(nested))
+                    .is_some(),
+                Some((head, rest)) => match typed_local_class(project, file, function, head) {
+                    Some((class, exact)) => {
                         if !rest.contains('.') {
                             if exact {
                                 scratch.extend(index.lookup(project, class, rest));
@@ -586,19 +575,22 @@ pub(super) fn resolve_site(
                                 index.dispatch(project, class, rest, scratch);
                             }
                         }
-                    } else {
-                        resolve_name(
-                            project,
-                            index,
-                            file,
-                            Some(function),
-                            callee,
-                            site.reference,
-                            scratch,
-                            &mut kind,
-                        );
+                        true
                     }
-                }
+                    None => false,
+                },
+            };
+            if !local {
+                resolve_name(
+                    project,
+                    index,
+                    file,
+                    Some(function),
+                    callee,
+                    site.reference,
+                    scratch,
+                    &mut kind,
+                );
             }
         }
         CallReceiver::SelfParam | CallReceiver::Class => {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::diagnostic::Label;
 use crate::facts::{
     AccessPath, Binding, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Mutation, MutationKind,
     Root, Value,
@@ -119,12 +120,9 @@ impl InstanceAssignments {
         function: u32,
         start: u32,
     ) -> bool {
-        project.mro(class).iter().any(|entry| {
-            let MroEntry::Class(c) = entry else {
-                return false;
-            };
+        project_mro(project, class).any(|c| {
             self.by_class
-                .get(&(*c, attr.to_string()))
+                .get(&(c, attr.to_string()))
                 .is_some_and(|list| {
                     list.iter().any(|a| {
                         let same_function = a.file == file && a.function == function;
@@ -323,11 +321,8 @@ pub fn has_mutable_instances(project: &Project, class: ClassId) -> bool {
     {
         return false;
     }
-    project.mro(class).iter().all(|entry| {
-        let MroEntry::Class(c) = entry else {
-            return true;
-        };
-        let (file, facts) = project.class(*c);
+    project_mro(project, class).all(|c| {
+        let (file, facts) = project.class(c);
         !facts
             .decorators
             .iter()
@@ -340,6 +335,22 @@ pub fn has_mutable_instances(project: &Project, class: ClassId) -> bool {
                 _ => false,
             })
     })
+}
+
+/// The classes of the analysed tree in the MRO of `class`, itself first.
+pub fn project_mro(project: &Project, class: ClassId) -> impl Iterator<Item = ClassId> + '_ {
+    project.mro(class).iter().filter_map(|entry| match entry {
+        MroEntry::Class(c) => Some(*c),
+        MroEntry::External(_) => None,
+    })
+}
+
+/// The classes whose methods may run on an instance whose class is `class` or a subclass: the
+/// project classes of its MRO, in MRO order, then its subclasses.
+pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
+    let mut classes: Vec<ClassId> = project_mro(project, class).collect();
+    classes.extend(project.descendants(class));
+    classes
 }
 
 /// A shared object a class- or module-level binding creates.
@@ -362,6 +373,80 @@ impl SharedObject {
             SharedObject::Object { type_name, .. } => type_name,
         }
     }
+
+    /// What a message calls the object: `list`, or `` `Registry` object``.
+    pub fn kind(&self) -> String {
+        match self {
+            SharedObject::Container(type_name) => type_name.clone(),
+            SharedObject::Object { type_name, .. } => format!("`{type_name}` object"),
+        }
+    }
+
+    /// How a finding words the change `sites` (sorted, not empty) make to this object, bound
+    /// to `attr`, or to its attribute `inner` when that is the container that changes: the verb
+    /// phrase for the message and the primary label.
+    pub fn describe_change(
+        &self,
+        attr: &str,
+        inner: Option<&str>,
+        sites: &[&Mutation],
+    ) -> (String, &'static str) {
+        match (self, inner, &sites[0].kind) {
+            (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
+                format!("sets its attribute `{name}`"),
+                "set here, on every call",
+            ),
+            (SharedObject::Object { .. }, None, _) => (
+                "changes its attributes".to_string(),
+                "changed here, on every call",
+            ),
+            (_, inner, _) => {
+                let object = inner.map_or("it".to_string(), |i| format!("`{attr}.{i}`"));
+                describe_container_change(&object, sites)
+            }
+        }
+    }
+}
+
+/// The verb phrase (`writes into {object}` or `changes {object}`) and primary label for
+/// `sites` changing a container.
+pub fn describe_container_change(object: &str, sites: &[&Mutation]) -> (String, &'static str) {
+    if only_adds(sites.iter().copied()) {
+        (
+            format!("writes into {object}"),
+            "written here, on every call",
+        )
+    } else {
+        (format!("changes {object}"), "changed here, on every call")
+    }
+}
+
+/// Adds to `related` where `sites` (one finding's changes in `file`, sorted) took their object
+/// under another name, labelled `alias_message`, then the sites after the first.
+pub fn push_aliases_and_sites(
+    related: &mut Vec<Label>,
+    file: FileId,
+    sites: &[&Mutation],
+    alias_message: &str,
+) {
+    for site in sites {
+        if let Some(alias) = site.alias
+            && !related.iter().any(|l| l.file == file && l.span == alias)
+        {
+            related.push(Label::new(file, alias, alias_message));
+        }
+    }
+    related.extend(
+        sites[1..]
+            .iter()
+            .map(|site| Label::and_here(file, site.span)),
+    );
+}
+
+/// Puts the mutation sites of one finding in source order, once each.
+pub fn sort_sites(sites: &mut Vec<&Mutation>) {
+    sites.sort_by_key(|m| m.span);
+    sites.dedup_by_key(|m| m.span);
 }
 
 /// The shared mutable object `value` creates when evaluated in `file`, if it does.
@@ -403,11 +488,8 @@ pub fn instance_attribute_container(
     {
         return Some(container);
     }
-    project.mro(class).iter().find_map(|entry| {
-        let MroEntry::Class(c) = entry else {
-            return None;
-        };
-        let file = project.class(*c).0;
+    project_mro(project, class).find_map(|c| {
+        let file = project.class(c).0;
         project
             .file(file)
             .facts
@@ -416,7 +498,7 @@ pub fn instance_attribute_container(
             .filter(|a| {
                 a.attr == attr
                     && a.object == AccessPath::new(Root::SelfParam)
-                    && project.method_class(file, a.function) == Some(*c)
+                    && project.method_class(file, a.function) == Some(c)
             })
             .find_map(|a| mutable_type(project, file, &a.value))
     })
@@ -539,11 +621,8 @@ pub fn find_method(
     class: ClassId,
     name: &str,
 ) -> Option<crate::project::FuncId> {
-    project.mro(class).iter().find_map(|entry| {
-        let MroEntry::Class(c) = entry else {
-            return None;
-        };
-        let (file, _) = project.class(*c);
+    project_mro(project, class).find_map(|c| {
+        let (file, _) = project.class(c);
         project
             .file(file)
             .facts
@@ -552,7 +631,7 @@ pub fn find_method(
             .enumerate()
             .rev()
             .find(|(_, f)| {
-                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == *c)
+                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == c)
             })
             .map(|(i, _)| project.function_id(file, i as u32))
     })
@@ -706,11 +785,8 @@ pub fn changes_shared_object(
 /// Whether instances of `class` are descriptors (`__get__`): reading them through an instance or
 /// the class gives what `__get__` returns, not the object itself.
 pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
-    project.mro(class).iter().any(|entry| {
-        let MroEntry::Class(c) = entry else {
-            return false;
-        };
-        let (file, _) = project.class(*c);
+    project_mro(project, class).any(|c| {
+        let (file, _) = project.class(c);
         let index = c.0 - project.class_id(file, 0).0;
         project
             .file(file)

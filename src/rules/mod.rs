@@ -19,7 +19,7 @@ mod sl501;
 mod sl502;
 mod sl503;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::project::Project;
 
 /// What a rule is, independent of running it.
@@ -43,6 +43,21 @@ impl RuleMeta {
             .find("\n## Cases")
             .unwrap_or(self.document.len());
         self.document[..end].trim_end()
+    }
+
+    /// A finding of this rule, with the rule's severity; `Diagnostic`'s builder methods fill in
+    /// the rest.
+    pub fn diagnostic(&self, message: impl Into<String>, primary: Label) -> Diagnostic {
+        Diagnostic {
+            code: self.code,
+            severity: self.severity,
+            message: message.into(),
+            primary,
+            related: Vec::new(),
+            note: String::new(),
+            help: String::new(),
+            identity: Vec::new(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{Mutation, MutationKind, Span};
+use crate::facts::{Mutation, Span};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -119,9 +119,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                         receiver: receiver.clone(),
                         sites: Vec::new(),
                     });
-                    if !group.sites.iter().any(|s| s.span == mutation.span) {
-                        group.sites.push(mutation);
-                    }
+                    group.sites.push(mutation);
                 }
             }
         }
@@ -129,7 +127,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
         groups
             .into_iter()
             .map(|(key, mut group)| {
-                group.sites.sort_by_key(|m| m.span);
+                common::sort_sites(&mut group.sites);
                 report(project, &key, group)
             })
             .collect()
@@ -137,87 +135,40 @@ impl Rule for SharedClassStateMutatedThroughInstance {
 }
 
 fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
-    let (_, class) = project.class(key.defining_class);
-    let defining_file = project.class(key.defining_class).0;
+    let (defining_file, class) = project.class(key.defining_class);
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
-    let (verb, label) = match (&group.object, &key.inner, &first.kind) {
-        (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
-            format!("sets its attribute `{name}`"),
-            "set here, on every call",
-        ),
-        (SharedObject::Object { .. }, None, _) => (
-            "changes its attributes".to_string(),
-            "changed here, on every call",
-        ),
-        (_, inner, _) => {
-            let object = inner
-                .as_ref()
-                .map_or("it".to_string(), |i| format!("`{}.{i}`", group.attr));
-            if common::only_adds(group.sites.iter().copied()) {
-                (
-                    format!("writes into {object}"),
-                    "written here, on every call",
-                )
-            } else {
-                (format!("changes {object}"), "changed here, on every call")
-            }
-        }
-    };
-    let kind = match &group.object {
-        SharedObject::Container(type_name) => type_name.clone(),
-        SharedObject::Object { type_name, .. } => format!("`{type_name}` object"),
-    };
+    let (verb, label) =
+        group
+            .object
+            .describe_change(&group.attr, key.inner.as_deref(), &group.sites);
+    let kind = group.object.kind();
     let message = format!(
         "`{}` is one {kind} shared by every `{}`; `{}` {verb} through `{}`",
         group.attr, class.name, function.name, group.receiver
     );
-    let mut related = vec![Label {
-        file: defining_file,
-        span: key.definition,
-        message: "created once, when the class is defined".to_string(),
-    }];
-    for site in &group.sites {
-        if let Some(alias) = site.alias
-            && !related
-                .iter()
-                .any(|l| l.file == key.file && l.span == alias)
-        {
-            related.push(Label {
-                file: key.file,
-                span: alias,
-                message: format!("`{}` is taken here, not copied", group.attr),
-            });
-        }
-    }
-    for site in &group.sites[1..] {
-        related.push(Label {
-            file: key.file,
-            span: site.span,
-            message: "and here".to_string(),
-        });
-    }
+    let mut related = vec![Label::new(
+        defining_file,
+        key.definition,
+        "created once, when the class is defined",
+    )];
+    common::push_aliases_and_sites(
+        &mut related,
+        key.file,
+        &group.sites,
+        &format!("`{}` is taken here, not copied", group.attr),
+    );
     let mut identity = vec![
         class.qualname.to_string(),
         group.attr,
         function.qualname.to_string(),
     ];
     identity.extend(key.inner.clone());
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message,
-        primary: Label {
-            file: key.file,
-            span: first.span,
-            message: label.to_string(),
-        },
-        related,
-        note: "in a long-running process, what one request writes here is seen by the next"
-            .to_string(),
-        help:
-            "create it per instance in `__init__`, or annotate it `ClassVar` if sharing is intended"
-                .to_string(),
-        identity,
-    }
+    META.diagnostic(message, Label::new(key.file, first.span, label))
+        .with_related(related)
+        .with_note("in a long-running process, what one request writes here is seen by the next")
+        .with_help(
+            "create it per instance in `__init__`, or annotate it `ClassVar` if sharing is intended",
+        )
+        .with_identity(identity)
 }

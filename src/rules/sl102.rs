@@ -124,16 +124,14 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
                 if !group.definitions.contains(&(defining_class, binding.span)) {
                     group.definitions.push((defining_class, binding.span));
                 }
-                if !group.sites.iter().any(|s| s.span == mutation.span) {
-                    group.sites.push(mutation);
-                }
+                group.sites.push(mutation);
             }
         }
     }
     groups
         .into_iter()
         .map(|(key, mut group)| {
-            group.sites.sort_by_key(|m| m.span);
+            common::sort_sites(&mut group.sites);
             group.definitions.sort();
             report_mutation(project, &key, group)
         })
@@ -149,33 +147,10 @@ fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_
     } else {
         "the class".to_string()
     };
-    let (what, label) = match (&group.object, &key.inner, &first.kind) {
-        (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
-            format!("sets its attribute `{name}`"),
-            "set here, on every call",
-        ),
-        (SharedObject::Object { .. }, None, _) => (
-            "changes its attributes".to_string(),
-            "changed here, on every call",
-        ),
-        (_, inner, _) => {
-            let object = inner
-                .as_ref()
-                .map_or("it".to_string(), |i| format!("`{}.{i}`", key.attr));
-            if common::only_adds(group.sites.iter().copied()) {
-                (
-                    format!("writes into {object}"),
-                    "written here, on every call",
-                )
-            } else {
-                (format!("changes {object}"), "changed here, on every call")
-            }
-        }
-    };
-    let kind = match &group.object {
-        SharedObject::Container(type_name) => type_name.clone(),
-        SharedObject::Object { type_name, .. } => format!("`{type_name}` object"),
-    };
+    let (what, label) = group
+        .object
+        .describe_change(&key.attr, key.inner.as_deref(), &group.sites);
+    let kind = group.object.kind();
     let holders = match group.definitions.as_slice() {
         [_] => format!("one {kind} held by class `{}`", class.name),
         several => {
@@ -199,57 +174,38 @@ fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_
     let mut related: Vec<Label> = group
         .definitions
         .iter()
-        .map(|(c, span)| Label {
-            file: project.class(*c).0,
-            span: *span,
-            message: "created once, when the class is defined".to_string(),
+        .map(|(c, span)| {
+            Label::new(
+                project.class(*c).0,
+                *span,
+                "created once, when the class is defined",
+            )
         })
         .collect();
-    for site in &group.sites {
-        if let Some(alias) = site.alias
-            && !related
-                .iter()
-                .any(|l| l.file == key.file && l.span == alias)
-        {
-            related.push(Label {
-                file: key.file,
-                span: alias,
-                message: format!("`{}` is taken here, not copied", key.attr),
-            });
-        }
-    }
-    for site in &group.sites[1..] {
-        related.push(Label {
-            file: key.file,
-            span: site.span,
-            message: "and here".to_string(),
-        });
-    }
+    common::push_aliases_and_sites(
+        &mut related,
+        key.file,
+        &group.sites,
+        &format!("`{}` is taken here, not copied", key.attr),
+    );
     let mut identity = vec![
         class.qualname.to_string(),
         key.attr.clone(),
         function.qualname.to_string(),
     ];
     identity.extend(key.inner.clone());
-    Diagnostic {
-        code: META.code,
-        severity: Severity::Error,
-        message,
-        primary: Label {
-            file: key.file,
-            span: first.span,
-            message: label.to_string(),
-        },
-        related,
-        note: "the class exists once per process: what one call puts there is seen by every \
-               instance and every later request"
-            .to_string(),
-        help: "keep per-call data on the instance or pass it along; if the class must hold a \
-               cache, fill it at import time or key it by everything its values depend on and \
-               bound its size"
-            .to_string(),
-        identity,
-    }
+    META.diagnostic(message, Label::new(key.file, first.span, label))
+        .with_related(related)
+        .with_note(
+            "the class exists once per process: what one call puts there is seen by every \
+             instance and every later request",
+        )
+        .with_help(
+            "keep per-call data on the instance or pass it along; if the class must hold a \
+             cache, fill it at import time or key it by everything its values depend on and \
+             bound its size",
+        )
+        .with_identity(identity)
 }
 
 /// `cls.x = v`, `type(self).x = v`, `setattr(cls, name, v)`, and `C.x = v` inside `C`'s own
@@ -387,35 +343,32 @@ fn report_set(
         None => "attributes".to_string(),
     };
     let how = if with_setattr { " with `setattr`" } else { "" };
-    Diagnostic {
-        code: META.code,
-        severity: Severity::Warning,
-        message: format!(
+    META.diagnostic(
+        format!(
             "`{}` sets {what} on class `{}`{how} on every call",
             function_facts.name, class_facts.name
         ),
-        primary: Label {
-            file,
-            span,
-            message: "set on the class here, on every call".to_string(),
-        },
-        related: vec![Label {
-            file: class_file,
-            span: class_facts.span,
-            message: "every instance, in every request, reads it from this class".to_string(),
-        }],
-        note: "an attribute set on the class is seen by every instance and every later request, \
-               and concurrent requests overwrite each other's value"
-            .to_string(),
-        help: "set it on the instance (`self.<name> = ...`) or pass the value along; if it is \
-               configuration, set it once at import time"
-            .to_string(),
-        identity: vec![
-            class_facts.qualname.to_string(),
-            attr.unwrap_or("setattr").to_string(),
-            function_facts.qualname.to_string(),
-        ],
-    }
+        Label::new(file, span, "set on the class here, on every call"),
+    )
+    .with_severity(Severity::Warning)
+    .with_related(vec![Label::new(
+        class_file,
+        class_facts.span,
+        "every instance, in every request, reads it from this class",
+    )])
+    .with_note(
+        "an attribute set on the class is seen by every instance and every later request, \
+         and concurrent requests overwrite each other's value",
+    )
+    .with_help(
+        "set it on the instance (`self.<name> = ...`) or pass the value along; if it is \
+         configuration, set it once at import time",
+    )
+    .with_identity(vec![
+        class_facts.qualname.to_string(),
+        attr.unwrap_or("setattr").to_string(),
+        function_facts.qualname.to_string(),
+    ])
 }
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes
@@ -464,47 +417,49 @@ fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
             }
             let (class_file, class_facts) = project.class(class);
             let function = &file.facts.functions[argument.function as usize];
-            findings.push(Diagnostic {
-                code: META.code,
-                severity: Severity::Warning,
-                message: format!(
-                    "`{}` hands class `{}` to `{}`, which sets attributes on it, on every call",
-                    function.name, class_facts.name, helper_facts.name
-                ),
-                primary: Label {
-                    file: file_id,
-                    span: argument.span,
-                    message: "the class is handed over here, on every call".to_string(),
-                },
-                related: vec![
-                    Label {
-                        file: helper_file,
-                        span: set_site,
-                        message: format!(
+            findings.push(
+                META.diagnostic(
+                    format!(
+                        "`{}` hands class `{}` to `{}`, which sets attributes on it, on every call",
+                        function.name, class_facts.name, helper_facts.name
+                    ),
+                    Label::new(
+                        file_id,
+                        argument.span,
+                        "the class is handed over here, on every call",
+                    ),
+                )
+                .with_severity(Severity::Warning)
+                .with_related(vec![
+                    Label::new(
+                        helper_file,
+                        set_site,
+                        format!(
                             "`{}` sets an attribute on the class here",
                             helper_facts.name
                         ),
-                    },
-                    Label {
-                        file: class_file,
-                        span: class_facts.span,
-                        message: "every instance, in every request, reads it from this class"
-                            .to_string(),
-                    },
-                ],
-                note: "an attribute set on the class is seen by every instance and every later \
-                       request, and concurrent requests overwrite each other's value"
-                    .to_string(),
-                help: "hand the helper the instance (`self`) instead of the class, or pass the \
-                       values along; if it is configuration, configure the class once at import \
-                       time"
-                    .to_string(),
-                identity: vec![
+                    ),
+                    Label::new(
+                        class_file,
+                        class_facts.span,
+                        "every instance, in every request, reads it from this class",
+                    ),
+                ])
+                .with_note(
+                    "an attribute set on the class is seen by every instance and every later \
+                     request, and concurrent requests overwrite each other's value",
+                )
+                .with_help(
+                    "hand the helper the instance (`self`) instead of the class, or pass the \
+                     values along; if it is configuration, configure the class once at import \
+                     time",
+                )
+                .with_identity(vec![
                     class_facts.qualname.to_string(),
                     helper_facts.qualname.to_string(),
                     function.qualname.to_string(),
-                ],
-            });
+                ]),
+            );
         }
     }
     findings

@@ -140,41 +140,35 @@ fn report(
     let definition = attr.and_then(|a| project.lookup_class_attribute(class, a));
     let mut related = Vec::new();
     match definition {
-        Some((defining, binding)) => related.push(Label {
-            file: project.class(defining).0,
-            span: binding.span,
-            message: "the class attribute every instance shares".to_string(),
-        }),
-        None => related.push(Label {
-            file: class_file,
-            span: class_facts.span,
-            message: "every instance reads it from this class".to_string(),
-        }),
+        Some((defining, binding)) => related.push(Label::new(
+            project.class(defining).0,
+            binding.span,
+            "the class attribute every instance shares",
+        )),
+        None => related.push(Label::new(
+            class_file,
+            class_facts.span,
+            "every instance reads it from this class",
+        )),
     }
-    Diagnostic {
-        code: META.code,
-        severity,
-        message,
-        primary: Label {
-            file,
-            span,
-            message: label.to_string(),
-        },
-        related,
-        note: "a class attribute is one value for the whole process: a request running at the \
-               same time still holds the old object (and so do instances that took a reference), \
-               and the next request shares the new one with everybody"
-            .to_string(),
-        help: "give each request its own object (create it in `__init__`, or pass it along); for \
-               a cache, key it by everything its values depend on; set configuration once at \
-               start-up"
-            .to_string(),
-        identity: vec![
+    META.diagnostic(message, Label::new(file, span, label))
+        .with_severity(severity)
+        .with_related(related)
+        .with_note(
+            "a class attribute is one value for the whole process: a request running at the \
+             same time still holds the old object (and so do instances that took a reference), \
+             and the next request shares the new one with everybody",
+        )
+        .with_help(
+            "give each request its own object (create it in `__init__`, or pass it along); for \
+             a cache, key it by everything its values depend on; set configuration once at \
+             start-up",
+        )
+        .with_identity(vec![
             class_facts.qualname.to_string(),
             attr.unwrap_or("setattr").to_string(),
             function_facts.qualname.to_string(),
-        ],
-    }
+        ])
 }
 
 /// Whether `root` is data the call brings: a parameter of the function (or of a function around

@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
     AttributeAssignment, FuncIdx, Mutation, MutationKind, ParamUseKind, Root, Span, Value,
 };
-use crate::project::{ClassId, FileId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments, SharedObject};
 use super::{Context, Rule, RuleMeta};
@@ -95,7 +95,9 @@ impl Rule for InstanceAttributeAliasesSharedObject {
             else {
                 continue;
             };
-            let hierarchy = hierarchy_of(project, class);
+            let hierarchy: HashSet<ClassId> = common::class_hierarchy(project, class)
+                .into_iter()
+                .collect();
             for &(mutation_file, mutation) in candidates {
                 let Some(mutating_class) = project.method_class(mutation_file, mutation.function)
                 else {
@@ -129,8 +131,7 @@ impl Rule for InstanceAttributeAliasesSharedObject {
         groups
             .into_iter()
             .map(|(key, mut group)| {
-                group.sites.sort_by_key(|m| m.span);
-                group.sites.dedup_by_key(|m| m.span);
+                common::sort_sites(&mut group.sites);
                 report(project, &key, group)
             })
             .collect()
@@ -163,21 +164,6 @@ fn self_mutations_by_attr<'a>(
         }
     }
     by_attr
-}
-
-/// The classes whose methods may run on an instance whose class is `class` or a subclass: its
-/// bases and its subclasses.
-fn hierarchy_of(project: &Project, class: ClassId) -> HashSet<ClassId> {
-    let mut classes: HashSet<ClassId> = project
-        .mro(class)
-        .iter()
-        .filter_map(|e| match e {
-            MroEntry::Class(c) => Some(*c),
-            MroEntry::External(_) => None,
-        })
-        .collect();
-    classes.extend(project.descendants(class));
-    classes
 }
 
 fn changes(project: &Project, file: FileId, mutation: &Mutation, type_name: &str) -> bool {
@@ -372,66 +358,47 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
         group.attr, group.source.written, mutating.name, group.source.type_name
     );
     let mut related = vec![
-        Label {
-            file: group.source.file,
-            span: group.source.span,
-            message: group.source.label.to_string(),
-        },
-        Label {
-            file: key.file,
-            span: key.assignment,
-            message: format!(
+        Label::new(group.source.file, group.source.span, group.source.label),
+        Label::new(
+            key.file,
+            key.assignment,
+            format!(
                 "`self.{}` is bound to it here, in `{}`, without a copy",
                 group.attr, assigning.name
             ),
-        },
-    ];
-    for site in &group.sites {
-        if let Some(alias) = site.alias
-            && !related
-                .iter()
-                .any(|l| l.file == key.mutation_file && l.span == alias)
-        {
-            related.push(Label {
-                file: key.mutation_file,
-                span: alias,
-                message: format!("`self.{}` is taken here, not copied", group.attr),
-            });
-        }
-    }
-    for site in &group.sites[1..] {
-        related.push(Label {
-            file: key.mutation_file,
-            span: site.span,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message,
-        primary: Label {
-            file: key.mutation_file,
-            span: first.span,
-            message: "the shared object changes here, on every call".to_string(),
-        },
-        related,
-        note: "assigning an object to an attribute does not copy it: every instance bound to it \
-               changes the same object, and what one request writes is seen by the next"
-            .to_string(),
-        help: format!(
-            "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
-             nested data), or start from `None` and create the object per instance",
-            attr = group.attr,
-            copy = copy_call(&group.source.type_name, &group.source.written),
         ),
-        identity: vec![
-            class.qualname.to_string(),
-            group.attr,
-            group.source.identity,
-            mutating.qualname.to_string(),
-        ],
-    }
+    ];
+    common::push_aliases_and_sites(
+        &mut related,
+        key.mutation_file,
+        &group.sites,
+        &format!("`self.{}` is taken here, not copied", group.attr),
+    );
+    META.diagnostic(
+        message,
+        Label::new(
+            key.mutation_file,
+            first.span,
+            "the shared object changes here, on every call",
+        ),
+    )
+    .with_related(related)
+    .with_note(
+        "assigning an object to an attribute does not copy it: every instance bound to it \
+         changes the same object, and what one request writes is seen by the next",
+    )
+    .with_help(format!(
+        "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
+         nested data), or start from `None` and create the object per instance",
+        attr = group.attr,
+        copy = copy_call(&group.source.type_name, &group.source.written),
+    ))
+    .with_identity(vec![
+        class.qualname.to_string(),
+        group.attr,
+        group.source.identity,
+        mutating.qualname.to_string(),
+    ])
 }
 
 fn copy_call(type_name: &str, written: &str) -> String {

@@ -115,16 +115,14 @@ impl Rule for DeclaredSharedStateWrittenPerCall {
                         receiver: receiver.clone(),
                         sites: Vec::new(),
                     });
-                    if !group.sites.iter().any(|s| s.span == mutation.span) {
-                        group.sites.push(mutation);
-                    }
+                    group.sites.push(mutation);
                 }
             }
         }
         groups
             .into_iter()
             .map(|(key, mut group)| {
-                group.sites.sort_by_key(|m| m.span);
+                common::sort_sites(&mut group.sites);
                 report(project, &key, group)
             })
             .collect()
@@ -165,46 +163,36 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
     let (defining_file, class) = project.class(key.defining_class);
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
-    let verb = if common::only_adds(group.sites.iter().copied()) {
-        "writes into it"
-    } else {
-        "changes it"
-    };
-    let mut related = vec![Label {
-        file: defining_file,
-        span: key.definition,
-        message: "declared shared: one object for the whole process".to_string(),
-    }];
-    for site in &group.sites[1..] {
-        related.push(Label {
-            file: key.file,
-            span: site.span,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message: format!(
+    let (verb, _) = common::describe_container_change("it", &group.sites);
+    let mut related = vec![Label::new(
+        defining_file,
+        key.definition,
+        "declared shared: one object for the whole process",
+    )];
+    related.extend(
+        group.sites[1..]
+            .iter()
+            .map(|site| Label::and_here(key.file, site.span)),
+    );
+    META.diagnostic(
+        format!(
             "`{}` is a `ClassVar` {} shared by every `{}`; `{}` {verb} through {} on every call",
             group.attr, group.type_name, class.name, function.name, group.receiver
         ),
-        primary: Label {
-            file: key.file,
-            span: first.span,
-            message: "written here, on every call".to_string(),
-        },
-        related,
-        note: "`ClassVar` silences other linters and type checkers, but the object is still \
-               filled by per-call code: what one request puts there, the next one sees"
-            .to_string(),
-        help: "keep per-request data on the instance; a process-wide cache should be keyed by \
-               everything its values depend on and bounded in size"
-            .to_string(),
-        identity: vec![
-            class.qualname.to_string(),
-            group.attr,
-            function.qualname.to_string(),
-        ],
-    }
+        Label::new(key.file, first.span, "written here, on every call"),
+    )
+    .with_related(related)
+    .with_note(
+        "`ClassVar` silences other linters and type checkers, but the object is still \
+         filled by per-call code: what one request puts there, the next one sees",
+    )
+    .with_help(
+        "keep per-request data on the instance; a process-wide cache should be keyed by \
+         everything its values depend on and bounded in size",
+    )
+    .with_identity(vec![
+        class.qualname.to_string(),
+        group.attr,
+        function.qualname.to_string(),
+    ])
 }

@@ -234,32 +234,23 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
         ),
     };
     let mut related: Vec<Label> = binding
-        .map(|binding| Label {
-            file: key.global_file,
-            span: binding.span,
-            message: "created once, when the module is imported".to_string(),
+        .map(|binding| {
+            Label::new(
+                key.global_file,
+                binding.span,
+                "created once, when the module is imported",
+            )
         })
         .into_iter()
         .collect();
-    for site in &sites[1..] {
-        related.push(Label {
-            file: key.file,
-            span: *site,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message,
-        primary: Label {
-            file: key.file,
-            span: sites[0],
-            message: label.to_string(),
-        },
-        related,
-        note: note.to_string(),
-        help: help.to_string(),
-        identity: vec![group.name, function.qualname.to_string()],
-    }
+    related.extend(
+        sites[1..]
+            .iter()
+            .map(|site| Label::and_here(key.file, *site)),
+    );
+    META.diagnostic(message, Label::new(key.file, sites[0], label))
+        .with_related(related)
+        .with_note(note)
+        .with_help(help)
+        .with_identity(vec![group.name, function.qualname.to_string()])
 }

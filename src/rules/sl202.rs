@@ -238,38 +238,32 @@ fn report(project: &Project, (file, global): (FileId, u32), container: Container
         container.type_name,
         functions.join(", ")
     );
-    let mut related = vec![Label {
+    let mut related = vec![Label::new(
         file,
-        span: binding.span,
-        message: "created once, when the module is imported".to_string(),
-    }];
-    for (f, _, span) in &growth[1..] {
-        related.push(Label {
-            file: *f,
-            span: *span,
-            message: "and here".to_string(),
-        });
-    }
+        binding.span,
+        "created once, when the module is imported",
+    )];
+    related.extend(
+        growth[1..]
+            .iter()
+            .map(|(f, _, span)| Label::and_here(*f, *span)),
+    );
     let first_function = &project.file(first_file).facts.functions[first_function as usize];
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
+    META.diagnostic(
         message,
-        primary: Label {
-            file: first_file,
-            span: first_span,
-            message: "grows here, on every call".to_string(),
-        },
-        related,
-        note: "in a long-running process it grows without bound, and what one call adds \
-               outlives it: later calls see it"
-            .to_string(),
-        help: "keep the data in a local and return it, bound it (`deque(maxlen=...)`, an LRU \
-               cache), or clear it when the work it belongs to ends"
-            .to_string(),
-        identity: vec![
-            binding.name.to_string(),
-            first_function.qualname.to_string(),
-        ],
-    }
+        Label::new(first_file, first_span, "grows here, on every call"),
+    )
+    .with_related(related)
+    .with_note(
+        "in a long-running process it grows without bound, and what one call adds \
+         outlives it: later calls see it",
+    )
+    .with_help(
+        "keep the data in a local and return it, bound it (`deque(maxlen=...)`, an LRU \
+         cache), or clear it when the work it belongs to ends",
+    )
+    .with_identity(vec![
+        binding.name.to_string(),
+        first_function.qualname.to_string(),
+    ])
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FuncIdx, ImportTarget, Root, Span, Value};
 use crate::knowledge;
-use crate::project::{ClassId, EdgeKind, FileId, FuncId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
@@ -265,13 +265,9 @@ fn is_proxy(project: &Project, class: ClassId) -> bool {
 
 /// The method `name` an instance of `class` finds along its MRO.
 fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project.mro(class).iter().find_map(|entry| {
-        let MroEntry::Class(c) = entry else {
-            return None;
-        };
-        let (file, facts) = project.class(*c);
+    common::project_mro(project, class).find_map(|c| {
+        let file = project.class(c).0;
         let index = c.0 - project.class_id(file, 0).0;
-        let _ = facts;
         project
             .file(file)
             .facts
@@ -285,14 +281,7 @@ fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId
 /// The methods that run on an instance of exactly `class` once `entry_methods` are called on it:
 /// the methods they call through `self`, transitively.
 fn methods_on(project: &Project, class: ClassId, entry_methods: Vec<FuncId>) -> Vec<FuncId> {
-    let in_mro: HashSet<ClassId> = project
-        .mro(class)
-        .iter()
-        .filter_map(|e| match e {
-            MroEntry::Class(c) => Some(*c),
-            MroEntry::External(_) => None,
-        })
-        .collect();
+    let in_mro: HashSet<ClassId> = common::project_mro(project, class).collect();
     let mut seen: HashSet<FuncId> = entry_methods.iter().copied().collect();
     let mut stack = entry_methods;
     let mut out = Vec::new();
@@ -432,38 +421,32 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
         function.name,
         written.join(", ")
     );
-    let mut related = vec![Label {
-        file: key.singleton.file,
-        span: binding.span,
-        message: "created once, when the module is imported".to_string(),
-    }];
-    for site in &sites[1..] {
-        related.push(Label {
-            file: key.file,
-            span: *site,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
+    let mut related = vec![Label::new(
+        key.singleton.file,
+        binding.span,
+        "created once, when the module is imported",
+    )];
+    related.extend(
+        sites[1..]
+            .iter()
+            .map(|site| Label::and_here(key.file, *site)),
+    );
+    META.diagnostic(
         message,
-        primary: Label {
-            file: key.file,
-            span: sites[0],
-            message: "written here, on every request".to_string(),
-        },
-        related,
-        note: "one object serves every request: what one request stores on it is seen by the \
-               next, and by concurrent ones"
-            .to_string(),
-        help: "keep per-request data in locals and return it, or create the object per request; \
-               state set once in `__init__` is fine"
-            .to_string(),
-        identity: vec![
-            binding.name.to_string(),
-            class.qualname.to_string(),
-            function.qualname.to_string(),
-        ],
-    }
+        Label::new(key.file, sites[0], "written here, on every request"),
+    )
+    .with_related(related)
+    .with_note(
+        "one object serves every request: what one request stores on it is seen by the \
+         next, and by concurrent ones",
+    )
+    .with_help(
+        "keep per-request data in locals and return it, or create the object per request; \
+         state set once in `__init__` is fine",
+    )
+    .with_identity(vec![
+        binding.name.to_string(),
+        class.qualname.to_string(),
+        function.qualname.to_string(),
+    ])
 }

@@ -299,14 +299,14 @@ fn passed_to_mutator(
         label: format!("passed here to `{}`", target_facts.name),
         verb: format!("passes it to `{}`, which changes it", target_facts.name),
         alias: param_use.alias,
-        elsewhere: Some(Label {
-            file: target_file,
-            span: mutation.span,
-            message: format!(
+        elsewhere: Some(Label::new(
+            target_file,
+            mutation.span,
+            format!(
                 "`{}` changes its parameter `{}` here",
                 target_facts.name, target_param.name
             ),
-        }),
+        )),
     })
 }
 
@@ -339,36 +339,36 @@ fn report(
         "`{param}` defaults to {created}; `{}` {}",
         function.name, first.verb
     );
-    let mut related = vec![Label {
+    let mut related = vec![Label::new(
         file,
-        span: param_span,
-        message: "the default is evaluated once, when `def` runs".to_string(),
-    }];
+        param_span,
+        "the default is evaluated once, when `def` runs",
+    )];
     if let Some((name, global_file, span)) = &default.global {
-        related.push(Label {
-            file: *global_file,
-            span: *span,
-            message: format!("`{name}` is created here, once"),
-        });
+        related.push(Label::new(
+            *global_file,
+            *span,
+            format!("`{name}` is created here, once"),
+        ));
     }
     for finding in &found {
         if let Some(alias) = finding.alias
             && !related.iter().any(|l| l.file == file && l.span == alias)
         {
-            related.push(Label {
+            related.push(Label::new(
                 file,
-                span: alias,
-                message: format!("another name for `{param}`, not a copy"),
-            });
+                alias,
+                format!("another name for `{param}`, not a copy"),
+            ));
         }
     }
     for (index, finding) in found.iter().enumerate() {
         if index > 0 {
-            related.push(Label {
+            related.push(Label::new(
                 file,
-                span: finding.span,
-                message: format!("and here: {}", finding.label),
-            });
+                finding.span,
+                format!("and here: {}", finding.label),
+            ));
         }
         if let Some(elsewhere) = &finding.elsewhere {
             related.push(elsewhere.clone());
@@ -390,22 +390,14 @@ fn report(
             constructor_text(&default.object)
         ),
     };
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message,
-        primary: Label {
-            file,
-            span: first.span,
-            message: first.label.clone(),
-        },
-        related,
-        note: "every call that leaves the argument out gets the same object: in a long-running \
-               process, what one request puts in it is seen by the next"
-            .to_string(),
-        help,
-        identity: vec![function.qualname.to_string(), param.to_string()],
-    }
+    META.diagnostic(message, Label::new(file, first.span, first.label.clone()))
+        .with_related(related)
+        .with_note(
+            "every call that leaves the argument out gets the same object: in a long-running \
+             process, what one request puts in it is seen by the next",
+        )
+        .with_help(help)
+        .with_identity(vec![function.qualname.to_string(), param.to_string()])
 }
 
 /// attrs fields declared `attr.ib(default=<mutable>)` / `attrs.field(default=<mutable>)`: attrs
@@ -507,45 +499,39 @@ fn attrs_field_defaults(context: &Context<'_>) -> Vec<Diagnostic> {
         };
         let (_, class_facts) = project.class(class);
         let method = &project.file(site_file).facts.functions[site.function as usize];
-        let mut related = vec![Label {
-            file: field_file,
-            span: field_span,
-            message: "created once, when the class is defined; attrs gives it to every instance"
-                .to_string(),
-        }];
-        for (other_file, other) in &sites[1..] {
-            related.push(Label {
-                file: *other_file,
-                span: other.span,
-                message: "and here".to_string(),
-            });
-        }
-        findings.push(Diagnostic {
-            code: META.code,
-            severity: META.severity,
-            message: format!(
-                "every `{}` gets the same {} as its `{attr}` default; `{}` {}",
-                class_facts.name,
-                object.type_name(),
-                method.name,
-                change_verb(&site.kind)
-            ),
-            primary: Label {
-                file: site_file,
-                span: site.span,
-                message: "changed here: every instance sees it".to_string(),
-            },
-            related,
-            note: "attrs evaluates `default=` once and assigns that object to each new instance, \
-                   so a change through one instance shows in all of them"
-                .to_string(),
-            help: format!(
+        let mut related = vec![Label::new(
+            field_file,
+            field_span,
+            "created once, when the class is defined; attrs gives it to every instance",
+        )];
+        related.extend(
+            sites[1..]
+                .iter()
+                .map(|(other_file, other)| Label::and_here(*other_file, other.span)),
+        );
+        findings.push(
+            META.diagnostic(
+                format!(
+                    "every `{}` gets the same {} as its `{attr}` default; `{}` {}",
+                    class_facts.name,
+                    object.type_name(),
+                    method.name,
+                    change_verb(&site.kind)
+                ),
+                Label::new(site_file, site.span, "changed here: every instance sees it"),
+            )
+            .with_related(related)
+            .with_note(
+                "attrs evaluates `default=` once and assigns that object to each new instance, \
+                 so a change through one instance shows in all of them",
+            )
+            .with_help(format!(
                 "use `factory={}` (or `default=Factory({})`) so that each instance gets its own",
                 object.type_name(),
                 object.type_name()
-            ),
-            identity: vec![class_facts.qualname.to_string(), attr.to_string()],
-        });
+            ))
+            .with_identity(vec![class_facts.qualname.to_string(), attr.to_string()]),
+        );
     }
     findings
 }

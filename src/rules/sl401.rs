@@ -86,24 +86,19 @@ fn report(
          instances (and everything they reference) stay in memory until the process exits, and \
          one caller's instance can decide what others are served"
     };
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
+    META.diagnostic(
         message,
-        primary: Label {
-            file,
-            span: decorator.span,
-            message: "one cache for the whole process".to_string(),
-        },
-        related: vec![Label {
-            file,
-            span: facts.span,
-            message: "an instance method: every call puts `self` into the cache key".to_string(),
-        }],
-        note: note.to_string(),
-        help: "cache per instance (`functools.cached_property`, or a dict created in `__init__`), \
-               or cache a module-level function of the values the result depends on"
-            .to_string(),
-        identity: vec![facts.qualname.to_string()],
-    }
+        Label::new(file, decorator.span, "one cache for the whole process"),
+    )
+    .with_related(vec![Label::new(
+        file,
+        facts.span,
+        "an instance method: every call puts `self` into the cache key",
+    )])
+    .with_note(note)
+    .with_help(
+        "cache per instance (`functools.cached_property`, or a dict created in `__init__`), \
+         or cache a module-level function of the values the result depends on",
+    )
+    .with_identity(vec![facts.qualname.to_string()])
 }

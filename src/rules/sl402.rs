@@ -315,33 +315,26 @@ fn report(
     );
     let mut related = Vec::new();
     if let Some((defining_file, span, label)) = cache.definition {
-        related.push(Label {
-            file: defining_file,
-            span,
-            message: label.to_string(),
-        });
+        related.push(Label::new(defining_file, span, label));
     }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message,
-        primary: Label {
+    META.diagnostic(message,
+        Label::new(
             file,
-            span: store.span,
-            message: format!("stored under a key that leaves out {missing_text}"),
-        },
-        related,
-        note: format!(
-            "a later call with the same key but a different {missing_text} gets the value computed for the first call"
+            store.span,
+            format!("stored under a key that leaves out {missing_text}"),
         ),
-        help: format!(
-            "make the key include what the value depends on ({missing_text}), or keep one cache per {}",
-            if missing.iter().any(|m| m.as_str() == "self") {
-                "instance"
-            } else {
-                "distinct input"
-            }
-        ),
-        identity: vec![cache.name.clone(), function.qualname.to_string()],
-    }
+    )
+    .with_related(related)
+    .with_note(format!(
+        "a later call with the same key but a different {missing_text} gets the value computed for the first call"
+    ))
+    .with_help(format!(
+        "make the key include what the value depends on ({missing_text}), or keep one cache per {}",
+        if missing.iter().any(|m| m.as_str() == "self") {
+            "instance"
+        } else {
+            "distinct input"
+        }
+    ))
+    .with_identity(vec![cache.name.clone(), function.qualname.to_string()])
 }

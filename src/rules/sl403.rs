@@ -207,48 +207,41 @@ fn report(project: &Project, key: &Key, cached: &Cached, sites: &[Site]) -> Diag
         cached_facts.name, caller.name
     );
     let mut related = vec![
-        Label {
-            file: cached_file,
-            span: cached.decorator,
-            message: "results are kept here and handed out again, not copied".to_string(),
-        },
-        Label {
-            file: cached_file,
-            span: cached_facts.span,
-            message: "the cached function".to_string(),
-        },
+        Label::new(
+            cached_file,
+            cached.decorator,
+            "results are kept here and handed out again, not copied",
+        ),
+        Label::new(cached_file, cached_facts.span, "the cached function"),
     ];
-    for site in &sites[1..] {
-        related.push(Label {
-            file: key.file,
-            span: site.span,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
+    related.extend(
+        sites[1..]
+            .iter()
+            .map(|site| Label::and_here(key.file, site.span)),
+    );
+    META.diagnostic(
         message,
-        primary: Label {
-            file: key.file,
-            span: sites[0].span,
-            message: format!(
+        Label::new(
+            key.file,
+            sites[0].span,
+            format!(
                 "changed here: later calls of `{}` return the changed object",
                 cached_facts.name
             ),
-        },
-        related,
-        note: "the cache returns the object it stored, not a copy: what one request changes is \
-               served to every later caller with the same arguments"
-            .to_string(),
-        help:
-            "copy the result before changing it (`list(...)`, `dict(...)`, `copy.deepcopy(...)`), \
-               or make the cached function return an immutable value (a tuple, a frozenset, \
-               `types.MappingProxyType`)"
-                .to_string(),
-        identity: vec![
-            caller.qualname.to_string(),
-            cached_facts.qualname.to_string(),
-        ],
-    }
+        ),
+    )
+    .with_related(related)
+    .with_note(
+        "the cache returns the object it stored, not a copy: what one request changes is \
+         served to every later caller with the same arguments",
+    )
+    .with_help(
+        "copy the result before changing it (`list(...)`, `dict(...)`, `copy.deepcopy(...)`), \
+         or make the cached function return an immutable value (a tuple, a frozenset, \
+         `types.MappingProxyType`)",
+    )
+    .with_identity(vec![
+        caller.qualname.to_string(),
+        cached_facts.qualname.to_string(),
+    ])
 }

@@ -280,55 +280,44 @@ fn report(
     let changer = &project.file(first.file).facts.functions[first.function as usize];
     let verb = if first.rebinds { "rebinds" } else { "changes" };
     let mut related = vec![
-        Label {
-            file: cached_file,
-            span: decorator,
-            message: format!("results cached by arguments only; `{name}` is not part of the key"),
-        },
-        Label {
-            file: cached_file,
-            span: cached_facts.span,
-            message: format!("reads `{name}`"),
-        },
-        Label {
-            file: global.0,
-            span: binding.span,
-            message: "module-level state".to_string(),
-        },
+        Label::new(
+            cached_file,
+            decorator,
+            format!("results cached by arguments only; `{name}` is not part of the key"),
+        ),
+        Label::new(cached_file, cached_facts.span, format!("reads `{name}`")),
+        Label::new(global.0, binding.span, "module-level state"),
     ];
-    for change in &changes[1..] {
-        related.push(Label {
-            file: change.file,
-            span: change.span,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message: format!(
+    related.extend(
+        changes[1..]
+            .iter()
+            .map(|change| Label::and_here(change.file, change.span)),
+    );
+    META.diagnostic(
+        format!(
             "`{}` is cached but reads `{name}`, which `{}` {verb} at run time: the cache keeps \
              serving results computed from the old value",
             cached_facts.name, changer.name
         ),
-        primary: Label {
-            file: first.file,
-            span: first.span,
-            message: format!(
+        Label::new(
+            first.file,
+            first.span,
+            format!(
                 "`{name}` {} here; cached results of `{}` still come from the old value",
                 if first.rebinds { "rebound" } else { "changed" },
                 cached_facts.name
             ),
-        },
-        related,
-        note: "the cache is keyed on the arguments alone: after the module state changes, calls \
-               with arguments seen before still return what was computed from the old state"
-            .to_string(),
-        help: format!(
-            "pass `{name}` (or the part that matters) as an argument, call `{}.cache_clear()` \
-             where it changes, or drop the cache",
-            cached_facts.name
         ),
-        identity: vec![cached_facts.qualname.to_string(), name.to_string()],
-    }
+    )
+    .with_related(related)
+    .with_note(
+        "the cache is keyed on the arguments alone: after the module state changes, calls \
+         with arguments seen before still return what was computed from the old state",
+    )
+    .with_help(format!(
+        "pass `{name}` (or the part that matters) as an argument, call `{}.cache_clear()` \
+         where it changes, or drop the cache",
+        cached_facts.name
+    ))
+    .with_identity(vec![cached_facts.qualname.to_string(), name.to_string()])
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
 use crate::knowledge;
-use crate::project::{ClassId, EdgeKind, FileId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, EdgeKind, FileId, Project, Resolved};
 
 use super::common;
 use super::{Context, Rule, RuleMeta};
@@ -200,16 +200,7 @@ impl<'p> Finder<'p> {
         }
         if path.root == Root::SelfParam && path.attrs.len() == 1 {
             let class = project.method_class(file, function)?;
-            let mut classes: Vec<ClassId> = project
-                .mro(class)
-                .iter()
-                .filter_map(|e| match e {
-                    MroEntry::Class(c) => Some(*c),
-                    MroEntry::External(_) => None,
-                })
-                .collect();
-            classes.extend(project.descendants(class));
-            return classes
+            return common::class_hierarchy(project, class)
                 .iter()
                 .find_map(|c| self.instance.get(&(*c, last)).cloned());
         }
@@ -297,41 +288,31 @@ fn report(
         "`{}` is a `threading.local`, but {how} writes `{}`: every coroutine on the event loop's thread shares it",
         object.name, sites[0].1
     );
-    let mut related = vec![Label {
-        file: object.file,
-        span: object.span,
-        message: "one value per thread, not per request or task".to_string(),
-    }];
+    let mut related = vec![Label::new(
+        object.file,
+        object.span,
+        "one value per thread, not per request or task",
+    )];
     if coroutine != function {
-        related.push(Label {
-            file,
-            span: runner.span,
-            message: "runs on the event loop".to_string(),
-        });
+        related.push(Label::new(file, runner.span, "runs on the event loop"));
     }
-    for (span, _) in &sites[1..] {
-        related.push(Label {
-            file,
-            span: *span,
-            message: "and here".to_string(),
-        });
-    }
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
+    related.extend(
+        sites[1..]
+            .iter()
+            .map(|(span, _)| Label::and_here(file, *span)),
+    );
+    META.diagnostic(
         message,
-        primary: Label {
-            file,
-            span: sites[0].0,
-            message: "written here, on the event loop's thread".to_string(),
-        },
-        related,
-        note: "an event loop runs many requests on one thread, switching at every `await`: what \
-               one request writes here is read by whichever request runs next"
-            .to_string(),
-        help: "use a `contextvars.ContextVar` (each task runs in its own context), or \
-               `asgiref.local.Local`"
-            .to_string(),
-        identity: vec![facts.qualname.to_string(), object.name.clone()],
-    }
+        Label::new(file, sites[0].0, "written here, on the event loop's thread"),
+    )
+    .with_related(related)
+    .with_note(
+        "an event loop runs many requests on one thread, switching at every `await`: what \
+         one request writes here is read by whichever request runs next",
+    )
+    .with_help(
+        "use a `contextvars.ContextVar` (each task runs in its own context), or \
+         `asgiref.local.Local`",
+    )
+    .with_identity(vec![facts.qualname.to_string(), object.name.clone()])
 }

@@ -3,6 +3,7 @@
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::project::Project;
 
+use super::common;
 use super::sl503::{self, ContextVarChanges};
 use super::{Context, Rule, RuleMeta};
 
@@ -40,37 +41,38 @@ fn report(project: &Project, group: &ContextVarChanges<'_>) -> Diagnostic {
         .as_ref()
         .expect("only variables with a default are reported");
     let type_name = object.type_name();
-    let mut related = vec![Label {
-        file: group.var.file,
-        span: *default_span,
-        message: "created once, at import: every context without its own value gets this object"
-            .to_string(),
-    }];
-    sl503::push_aliases_and_sites(&mut related, group, var);
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message: format!(
+    let mut related = vec![Label::new(
+        group.var.file,
+        *default_span,
+        "created once, at import: every context without its own value gets this object",
+    )];
+    common::push_aliases_and_sites(
+        &mut related,
+        group.file,
+        &group.sites,
+        &format!("taken from `{var}` here"),
+    );
+    META.diagnostic(
+        format!(
             "the default of context variable `{var}` is one {type_name} shared by every context; \
              `{}` changes it through `.get()`",
             function.name
         ),
-        primary: Label {
-            file: group.file,
-            span: group.sites[0].span,
-            message:
-                "changed here: in a context that never set the variable, this is the shared default"
-                    .to_string(),
-        },
-        related,
-        note: "`.get()` returns the default object itself when the variable is not set, so a \
-               change made for one request or task is seen by every other one that has not set \
-               its own value"
-            .to_string(),
-        help: format!(
-            "drop the mutable default (`default=None`) and `.set()` a new {type_name} per request \
-             or task, or never change the value in place: `{var}.set(...)` a new object"
+        Label::new(
+            group.file,
+            group.sites[0].span,
+            "changed here: in a context that never set the variable, this is the shared default",
         ),
-        identity: vec![function.qualname.to_string(), var.clone()],
-    }
+    )
+    .with_related(related)
+    .with_note(
+        "`.get()` returns the default object itself when the variable is not set, so a \
+         change made for one request or task is seen by every other one that has not set \
+         its own value",
+    )
+    .with_help(format!(
+        "drop the mutable default (`default=None`) and `.set()` a new {type_name} per request \
+         or task, or never change the value in place: `{var}.set(...)` a new object"
+    ))
+    .with_identity(vec![function.qualname.to_string(), var.clone()])
 }

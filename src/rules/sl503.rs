@@ -97,8 +97,7 @@ pub(super) fn context_var_changes(project: &Project) -> Vec<ContextVarChanges<'_
     groups
         .into_values()
         .map(|mut group| {
-            group.sites.sort_by_key(|m| m.span);
-            group.sites.dedup_by_key(|m| m.span);
+            common::sort_sites(&mut group.sites);
             group
         })
         .collect()
@@ -186,61 +185,35 @@ fn report(project: &Project, group: &ContextVarChanges<'_>) -> Diagnostic {
     let function = &project.file(group.file).facts.functions[group.function as usize];
     let var = &group.var.name;
     let first = group.sites[0];
-    let mut related = vec![Label {
-        file: group.var.file,
-        span: group.var.span,
-        message: "a context variable: copying a context copies the reference, not the object"
-            .to_string(),
-    }];
-    push_aliases_and_sites(&mut related, group, var);
-    Diagnostic {
-        code: META.code,
-        severity: META.severity,
-        message: format!(
+    let mut related = vec![Label::new(
+        group.var.file,
+        group.var.span,
+        "a context variable: copying a context copies the reference, not the object",
+    )];
+    common::push_aliases_and_sites(
+        &mut related,
+        group.file,
+        &group.sites,
+        &format!("taken from `{var}` here"),
+    );
+    META.diagnostic(
+        format!(
             "`{}` changes the object held by context variable `{var}` in place",
             function.name
         ),
-        primary: Label {
-            file: group.file,
-            span: first.span,
-            message: "changed in place: every context copied to or from this one sees it"
-                .to_string(),
-        },
-        related,
-        note: "context copies are shallow: tasks started from this context (and the context they \
-               were started from) hold the same object, so their values bleed into each other"
-            .to_string(),
-        help: format!(
-            "set a new object instead of changing it, e.g. `{var}.set({{**{var}.get(), key: value}})`"
+        Label::new(
+            group.file,
+            first.span,
+            "changed in place: every context copied to or from this one sees it",
         ),
-        identity: vec![function.qualname.to_string(), var.clone()],
-    }
-}
-
-/// Adds where the object was taken (`x = var.get()`) and the further changes.
-pub(super) fn push_aliases_and_sites(
-    related: &mut Vec<Label>,
-    group: &ContextVarChanges<'_>,
-    var: &str,
-) {
-    for site in &group.sites {
-        if let Some(alias) = site.alias
-            && !related
-                .iter()
-                .any(|l| l.file == group.file && l.span == alias)
-        {
-            related.push(Label {
-                file: group.file,
-                span: alias,
-                message: format!("taken from `{var}` here"),
-            });
-        }
-    }
-    for site in &group.sites[1..] {
-        related.push(Label {
-            file: group.file,
-            span: site.span,
-            message: "and here".to_string(),
-        });
-    }
+    )
+    .with_related(related)
+    .with_note(
+        "context copies are shallow: tasks started from this context (and the context they \
+         were started from) hold the same object, so their values bleed into each other",
+    )
+    .with_help(format!(
+        "set a new object instead of changing it, e.g. `{var}.set({{**{var}.get(), key: value}})`"
+    ))
+    .with_identity(vec![function.qualname.to_string(), var.clone()])
 }
