@@ -19,6 +19,7 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Root, Value};
+use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
 use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
@@ -248,7 +249,47 @@ impl CallGraph {
                 }
             }
         }
+        self.mark_class_creation_helpers(project, function_callers, &mut import_time);
         import_time
+    }
+
+    /// Class-creation hooks (`__init_subclass__`, ...) run while classes are defined, and so does
+    /// a function that only they, or functions only they call, use. Propagation starts from the
+    /// hooks alone: starting from every import-time function would make everything a module-level
+    /// `main()` calls import-time code.
+    fn mark_class_creation_helpers(
+        &self,
+        project: &Project,
+        function_callers: &[u32],
+        import_time: &mut [bool],
+    ) {
+        let mut pending = function_callers.to_vec();
+        let mut queue: VecDeque<u32> = project
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, (file, idx))| {
+                let facts = &project.files[*file as usize].facts.functions[*idx as usize];
+                facts.class.is_some()
+                    && knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
+            })
+            .map(|(id, _)| id as u32)
+            .collect();
+        let mut seen = vec![false; function_callers.len()];
+        for &hook in &queue {
+            seen[hook as usize] = true;
+        }
+        while let Some(caller) = queue.pop_front() {
+            for edge in self.callees(FuncId(caller)) {
+                let callee = edge.to.0 as usize;
+                pending[callee] = pending[callee].saturating_sub(1);
+                if pending[callee] == 0 && !seen[callee] {
+                    seen[callee] = true;
+                    import_time[callee] = true;
+                    queue.push_back(callee as u32);
+                }
+            }
+        }
     }
 }
 
