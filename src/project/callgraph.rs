@@ -488,8 +488,10 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
     let mut targets = Vec::new();
     // Without imports inside functions, a name means the same everywhere in the file.
     let cacheable = !facts.imports.iter().any(|i| i.function.is_some());
-    let mut cache: HashMap<&str, Targets> = HashMap::default();
-    let mut class_cache: HashMap<(ClassId, bool, &str), Targets> = HashMap::default();
+    // Keys include `site.reference`: a class passed as a value (`submit(Job)`) is not a call of
+    // its `__init__`, a class called (`Job()`) is.
+    let mut cache: HashMap<(&str, bool), Targets> = HashMap::default();
+    let mut class_cache: HashMap<(ClassId, bool, &str, bool), Targets> = HashMap::default();
     let in_script = |start: u32| {
         facts
             .script_blocks
@@ -506,7 +508,7 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             None => Caller::Module,
         };
         let cached = cacheable && site.receiver == CallReceiver::Name;
-        if cached && let Some(hit) = cache.get(site.callee.as_str()) {
+        if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference)) {
             push_edges(&mut out, from, hit, site.reference);
             continue;
         }
@@ -518,6 +520,7 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
                         class,
                         site.receiver == CallReceiver::SelfParam,
                         site.callee.as_str(),
+                        site.reference,
                     )
                 })
             }
@@ -535,7 +538,7 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
         if let Some(key) = class_key {
             class_cache.insert(key, resolved);
         } else if cached {
-            cache.insert(site.callee.as_str(), resolved);
+            cache.insert((site.callee.as_str(), site.reference), resolved);
         }
     }
     let decorated = facts
