@@ -254,6 +254,12 @@ fn deep_nesting_is_reported_not_a_stack_overflow() {
             "blocks nest more than",
         ),
         (
+            "chained.py",
+            format!("x = 1\n{}{}\n", "f = ".repeat(30_000), "la".repeat(30_000)),
+            2,
+            "chains 30000 targets",
+        ),
+        (
             "fstrings.py",
             format!("x = {}1{}\n", "f'{".repeat(many), "}'".repeat(many)),
             1,

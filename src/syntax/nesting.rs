@@ -31,6 +31,12 @@ pub const MAX_INDENT_DEPTH: usize = 100;
 /// Past this bound on the depth of one expression the file is refused.
 pub const MAX_EXPRESSION_DEPTH: u32 = 50_000;
 
+/// Past this cost a chained assignment (`a = b = ... = value`) is refused. Extraction records what
+/// it knows of the value once per target, so memory grows with targets × length of the statement:
+/// 30,000 targets of a 60 KB name took 1.8 GB. The cost is that product, in bytes; real code stays
+/// orders of magnitude below (`a = b = <a 5 MB literal>` costs 10 MB).
+pub const MAX_CHAINED_ASSIGNMENT_COST: u64 = 16 << 20;
+
 /// Counting state of one bracket level.
 #[derive(Default)]
 struct Level {
@@ -64,6 +70,9 @@ struct Scan<'a> {
     modes: Vec<Mode>,
     indents: Vec<usize>,
     at_line_start: bool,
+    /// Where the current logical line starts, and its top-level `=` signs so far.
+    line_start: usize,
+    assignment_targets: u64,
 }
 
 /// Refuses `source` when it nests past one of the limits, with the offset where it does.
@@ -76,6 +85,8 @@ pub fn check(source: &str) -> Result<(), SyntaxError> {
         modes: vec![Mode::Code { field_at: None }],
         indents: vec![0],
         at_line_start: true,
+        line_start: 0,
+        assignment_targets: 0,
     };
     scan.run()
 }
@@ -88,6 +99,23 @@ impl Scan<'_> {
                 Some(Mode::FormatSpec) => self.format_spec()?,
                 _ => self.code()?,
             }
+        }
+        self.check_chained_assignment()
+    }
+
+    /// Refuses the logical line ending here when it chains too many assignment targets for its
+    /// length (see [`MAX_CHAINED_ASSIGNMENT_COST`]).
+    fn check_chained_assignment(&self) -> Result<(), SyntaxError> {
+        let targets = self.assignment_targets;
+        let cost = targets.saturating_mul((self.i - self.line_start) as u64);
+        if targets >= 2 && cost > MAX_CHAINED_ASSIGNMENT_COST {
+            return Err(SyntaxError {
+                offset: self.line_start.min(u32::MAX as usize) as u32,
+                message: format!(
+                    "an assignment chains {targets} targets over {} bytes, more than stateleak analyses; the file was not analysed",
+                    self.i - self.line_start
+                ),
+            });
         }
         Ok(())
     }
@@ -149,12 +177,16 @@ impl Scan<'_> {
         self.count(level.widest.max(level.item).saturating_add(1))
     }
 
-    fn end_logical_line(&mut self) {
+    fn end_logical_line(&mut self) -> Result<(), SyntaxError> {
+        self.check_chained_assignment()?;
+        self.line_start = self.i;
+        self.assignment_targets = 0;
         self.levels.truncate(1);
         self.end_item();
         self.levels[0] = Level::default();
         self.depth = 0;
         self.at_line_start = true;
+        Ok(())
     }
 
     /// Measures the indentation of a new logical line and keeps the stack of open blocks.
@@ -198,7 +230,7 @@ impl Scan<'_> {
             b'\n' | b'\r' => {
                 self.skip_line_break();
                 if self.brackets() == 0 && !in_field {
-                    self.end_logical_line();
+                    self.end_logical_line()?;
                 }
             }
             b'\\' => {
@@ -228,6 +260,40 @@ impl Scan<'_> {
             b')' | b']' | b'}' => {
                 self.i += 1;
                 self.close()?;
+            }
+            b'=' => {
+                // A plain `=` at the top level: not `==`, `<=`, `+=`, `:=`, ... nor a keyword argument.
+                let previous = self.i.checked_sub(1).map(|p| self.bytes[p]);
+                let compound = matches!(
+                    previous,
+                    Some(
+                        b'=' | b'<'
+                            | b'>'
+                            | b'!'
+                            | b':'
+                            | b'+'
+                            | b'-'
+                            | b'*'
+                            | b'/'
+                            | b'%'
+                            | b'@'
+                            | b'&'
+                            | b'|'
+                            | b'^'
+                    )
+                ) || self.bytes.get(self.i + 1) == Some(&b'=');
+                if !compound && self.brackets() == 0 && !in_field {
+                    self.assignment_targets += 1;
+                }
+                self.i += 1;
+            }
+            b';' if self.brackets() == 0 && !in_field => {
+                // The next simple statement on this line starts its own chain.
+                self.check_chained_assignment()?;
+                self.i += 1;
+                self.line_start = self.i;
+                self.assignment_targets = 0;
+                self.end_item();
             }
             b',' | b';' => {
                 self.i += 1;
@@ -518,6 +584,26 @@ mod tests {
         assert_eq!(refused(&text), None);
         let fstring = format!("s = f'{}{{x}}{{{{'\n", "-".repeat(n));
         assert_eq!(refused(&fstring), None);
+    }
+
+    #[test]
+    fn long_chained_assignments_are_refused() {
+        let chain = format!("{}{}\n", "f = ".repeat(30_000), "la".repeat(30_000));
+        assert!(refused(&chain).unwrap().contains("chains 30000 targets"));
+        let attribute = format!("x = 1\n{}a{}\n", "f = ".repeat(3000), ".b".repeat(20_000));
+        let error = check(&attribute).unwrap_err();
+        assert_eq!(error.offset, 6);
+        let big_literal = format!("a = b = [{}]\n", "1, ".repeat(2_000_000));
+        assert_eq!(refused(&big_literal), None);
+        let comparisons = format!(
+            "x = [{}]\n",
+            "a == b <= c != d >= e, f(g=1), ".repeat(100_000)
+        );
+        assert_eq!(refused(&comparisons), None);
+        let augmented = format!("{}\n", "x += 1; y -= 2; z **= 3; w //= 4\n".repeat(100_000));
+        assert_eq!(refused(&augmented), None);
+        let one_line = format!("{}\n", "x = 1; ".repeat(100_000));
+        assert_eq!(refused(&one_line), None);
     }
 
     #[test]
