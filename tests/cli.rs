@@ -1,26 +1,14 @@
 //! End-to-end tests of the `stateleak` binary: exit statuses, output shapes, discovery.
 
+mod common;
+
+use common::{stateleak, write};
 use std::path::Path;
 use std::process::{Command, Output};
 
 const LEAK: &str =
     "class Cache:\n    items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
 const CLEAN: &str = "class Cache:\n    def __init__(self):\n        self.items = {}\n\n    def put(self, k, v):\n        self.items[k] = v\n";
-
-fn stateleak(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stateleak"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")

@@ -1,20 +1,13 @@
 //! End-to-end tests of configuration, suppression comments and baselines.
 
+mod common;
+
+use common::{stateleak, write};
 use std::path::Path;
-use std::process::{Command, Output};
 
 /// SL101 on line 5 (the write); the shared dict is defined on line 2.
 const LEAK: &str =
     "class Remixer:\n    _cache = {}\n\n    def remix(self, key):\n        self._cache[key] = 1\n";
-
-fn stateleak(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stateleak"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
 
 /// `check --no-cache --output-format concise ARGS...`
 fn concise(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
@@ -26,12 +19,6 @@ fn concise(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
 }
 
 fn project(config_name: &str, config: &str) -> tempfile::TempDir {
