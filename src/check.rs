@@ -335,7 +335,7 @@ fn analyse_file(
             line: LineIndex::new(&text)
                 .line_column(&text, syntax_error.offset)
                 .0,
-            message: format!("syntax error: {}", syntax_error.message),
+            message: syntax_error.message,
         },
         Err(panic) => {
             let message = format!(

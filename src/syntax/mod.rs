@@ -20,6 +20,8 @@ pub const MAX_WALK_DEPTH: u32 = 10_000;
 /// Stack needed by a thread that parses and walks one file (the parser is recursive descent).
 pub const STACK_SIZE: usize = 256 * 1024 * 1024;
 
+/// Why a source was not parsed: a syntax error, or nesting deeper than stateleak walks (see
+/// [`nesting`]); the message says which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     /// Byte offset in the source where the problem is.
@@ -27,14 +29,20 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl SyntaxError {
+    fn from_parser(error: ruff_python_parser::ParseError) -> Self {
+        SyntaxError {
+            offset: error.location.start().to_u32(),
+            message: format!("syntax error: {}", error.error),
+        }
+    }
+}
+
 /// Parses `source` and extracts its facts. A file with a syntax error yields no facts: CPython
 /// would not import it, so nothing in it runs.
 pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
     nesting::check(source)?;
-    let parsed = ruff_python_parser::parse_module(source).map_err(|error| SyntaxError {
-        offset: error.location.start().to_u32(),
-        message: error.error.to_string(),
-    })?;
+    let parsed = ruff_python_parser::parse_module(source).map_err(SyntaxError::from_parser)?;
     // Dropping the tree recurses once per level; `nesting::check` bounds its depth, so even a tree
     // the walker cut off is dropped safely (and not leaked).
     let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
@@ -82,8 +90,5 @@ pub fn parse_only(source: &str) -> Result<(), SyntaxError> {
     nesting::check(source)?;
     ruff_python_parser::parse_module(source)
         .map(drop)
-        .map_err(|error| SyntaxError {
-            offset: error.location.start().to_u32(),
-            message: error.error.to_string(),
-        })
+        .map_err(SyntaxError::from_parser)
 }
