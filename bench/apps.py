@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""The labelled app corpus: stateleak's findings on real applications, judged by hand.
+
+    python3 bench/apps.py run [--stateleak BIN] [--out FILE]   # findings JSON + per-package counts
+    python3 bench/apps.py sample FINDINGS                      # the findings to label (seeded)
+    python3 bench/apps.py score FINDINGS [--labels FILE]       # figures; lists what is unlabelled
+
+`run` downloads the wheels pinned in bench/apps.toml (checked against their sha256) into
+bench/apps/.wheels, unpacks only their `.py` files to bench/apps/<name>-<version>/ (all ignored by
+git), runs `stateleak check --output-format json --no-cache --isolated` on each package folder
+alone (the working directory is bench/apps, so paths start with the package folder) and writes
+one JSON document with every finding, tagged with its package.
+
+`sample` and `score` look at every finding, or at a seeded random sample of SAMPLE_SIZE when there
+are more. Labels (bench/labels/apps-main.jsonl) are keyed by fingerprint, rule and path:line; a
+findings file from another binary gets the labels of the findings whose rule and fingerprint match
+(the line may move), and the ones left unlabelled are listed so that they can be labelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import COMPLETE_MARKER, unpack_python_files
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+PINS = BENCH / "apps.toml"
+APPS = BENCH / "apps"
+DEFAULT_LABELS = BENCH / "labels" / "apps-main.jsonl"
+DEFAULT_FINDINGS = BENCH / "work" / "apps-findings.json"
+
+# Fixed so that the sample (and so the figures) can be reproduced from the findings file alone.
+SAMPLE_SEED = 20261130
+SAMPLE_SIZE = 60
+
+CLAIMS = (True, False)
+KINDS = ("real-bug", "intentional", "startup-only", "false-claim")
+# A finding is worth a maintainer's time when it is a real or latent bug.
+WORTH_FIXING = ("real-bug",)
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    wheel: str
+    sha256: str
+
+    @property
+    def folder(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+def load_pins(path: Path = PINS) -> list[Package]:
+    data = tomllib.loads(path.read_text())
+    return [
+        Package(p["name"], p["version"], p["wheel"], p["sha256"])
+        for p in data["package"]
+    ]
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def download(package: Package, wheels: Path) -> Path:
+    """The pinned wheel, downloaded once with pip and checked byte for byte."""
+    wheel = wheels / package.wheel
+    if not wheel.exists():
+        wheels.mkdir(parents=True, exist_ok=True)
+        # Pure-Python wheels only: the same file on every machine, so one sha256 pins it.
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--platform",
+                "any",
+                "--implementation",
+                "py",
+                "--abi",
+                "none",
+                "--python-version",
+                "3.13",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--dest",
+                str(wheels),
+                f"{package.name}=={package.version}",
+            ],
+            check=True,
+        )
+    if not wheel.exists():
+        raise RuntimeError(f"pip did not leave {package.wheel} in {wheels}")
+    digest = sha256_of(wheel)
+    if digest != package.sha256:
+        raise RuntimeError(f"{package.wheel}: sha256 {digest}, pinned {package.sha256}")
+    return wheel
+
+
+def build_apps(packages: list[Package], dest: Path = APPS) -> None:
+    for package in packages:
+        folder = dest / package.folder
+        if (folder / COMPLETE_MARKER).exists():
+            continue
+        count = unpack_python_files(download(package, dest / ".wheels"), folder)
+        (folder / COMPLETE_MARKER).write_text(f"{package.wheel}\n{count} files\n")
+
+
+def check_package(stateleak: Path, package: Package, apps: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        [
+            str(stateleak),
+            "check",
+            "--output-format",
+            "json",
+            "--no-cache",
+            "--isolated",
+            package.folder,
+        ],
+        check=False,
+        cwd=apps,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode not in (0, 1):
+        raise RuntimeError(
+            f"stateleak failed on {package.folder} ({result.returncode}): {result.stderr}"
+        )
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def run(stateleak: Path, out: Path) -> None:
+    packages = load_pins()
+    build_apps(packages)
+    findings: list[dict[str, Any]] = []
+    summaries: dict[str, Any] = {}
+    for package in packages:
+        report = check_package(stateleak, package, APPS)
+        for finding in report["findings"]:
+            findings.append({"package": package.folder, **finding})
+        summaries[package.folder] = report["summary"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "stateleak": str(stateleak),
+        "packages": summaries,
+        "findings": findings,
+    }
+    out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    print_counts(document)
+    print(f"wrote {out}")
+
+
+def print_counts(document: dict[str, Any]) -> None:
+    per_package: dict[str, Counter[str]] = {
+        name: Counter() for name in document["packages"]
+    }
+    for finding in document["findings"]:
+        per_package[finding["package"]][finding["code"]] += 1
+    print("| package | files | errors | findings | by rule |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, summary in document["packages"].items():
+        rules = ", ".join(
+            f"{code} {n}" for code, n in sorted(per_package[name].items())
+        )
+        print(
+            f"| {name} | {summary['files']} | {summary['errors']} | {summary['findings']} | {rules} |"
+        )
+    total = Counter(f["code"] for f in document["findings"])
+    rules = ", ".join(f"{code} {n}" for code, n in sorted(total.items()))
+    print(
+        f"| all | {sum(s['files'] for s in document['packages'].values())} | "
+        f"{sum(s['errors'] for s in document['packages'].values())} | "
+        f"{len(document['findings'])} | {rules} |"
+    )
+
+
+def where(finding: dict[str, Any]) -> str:
+    return f"{finding['path']}:{finding['line']}"
+
+
+def sample(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every finding, or SAMPLE_SIZE of them drawn with SAMPLE_SEED; in report order."""
+    ordered = sorted(
+        findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"])
+    )
+    if len(ordered) <= SAMPLE_SIZE:
+        return ordered
+    chosen = set(random.Random(SAMPLE_SEED).sample(range(len(ordered)), SAMPLE_SIZE))
+    return [f for i, f in enumerate(ordered) if i in chosen]
+
+
+def load_labels(path: Path) -> list[dict[str, Any]]:
+    labels = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        label = json.loads(line)
+        if (
+            label["claim"] not in CLAIMS
+            or label["kind"] not in KINDS
+            or not label["reason"].strip()
+        ):
+            raise ValueError(
+                f"{path}:{number}: claim must be true/false, kind one of {KINDS}, and a reason given"
+            )
+        if (label["kind"] == "false-claim") == label["claim"]:
+            raise ValueError(
+                f"{path}:{number}: kind false-claim goes with claim false, and only with it"
+            )
+        labels.append(label)
+    return labels
+
+
+def match_labels(
+    findings: list[dict[str, Any]], labels: list[dict[str, Any]]
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]]]:
+    """Pairs each finding with a label of the same rule and fingerprint (the same path:line first,
+    since one fingerprint may stand for several findings); returns the pairs and the unlabelled."""
+    unused = list(labels)
+    pairs = []
+    unlabelled = []
+    for finding in findings:
+        candidates = [
+            label
+            for label in unused
+            if label["fingerprint"] == finding["fingerprint"]
+            and label["code"] == finding["code"]
+        ]
+        candidates.sort(key=lambda label: label["where"] != where(finding))
+        if candidates:
+            unused.remove(candidates[0])
+            pairs.append((finding, candidates[0]))
+        else:
+            unlabelled.append(finding)
+    return pairs, unlabelled
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "–"
+
+
+def figures(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """A Markdown table: per rule and in all, true claims and real-or-latent bugs."""
+    rows = [
+        "| rule | labelled | true claims | real or latent bugs | intentional | start-up only | false claims |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for finding, label in pairs:
+        by_rule.setdefault(finding["code"], []).append(label)
+    groups = [*sorted(by_rule.items()), ("all", [label for _, label in pairs])]
+    for rule, labels in groups:
+        n = len(labels)
+        kinds = Counter(label["kind"] for label in labels)
+        true_claims = sum(1 for label in labels if label["claim"])
+        worth = sum(kinds[kind] for kind in WORTH_FIXING)
+        rows.append(
+            f"| {rule} | {n} | {true_claims} ({percent(true_claims, n)}) | {worth} ({percent(worth, n)}) "
+            f"| {kinds['intentional']} | {kinds['startup-only']} | {kinds['false-claim']} |"
+        )
+    return rows
+
+
+def label_stub(finding: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fingerprint": finding["fingerprint"],
+        "code": finding["code"],
+        "where": where(finding),
+        "claim": None,
+        "kind": None,
+        "reason": "",
+        "message": finding["message"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser(
+        "run", help="build the corpus, run stateleak, write the findings"
+    )
+    run_parser.add_argument(
+        "--stateleak", type=Path, default=REPO / "target" / "release" / "stateleak"
+    )
+    run_parser.add_argument("--out", type=Path, default=DEFAULT_FINDINGS)
+    sample_parser = commands.add_parser(
+        "sample", help="print the findings to label, as label stubs"
+    )
+    sample_parser.add_argument("findings", type=Path)
+    score_parser = commands.add_parser(
+        "score", help="figures from the labels; list the unlabelled"
+    )
+    score_parser.add_argument("findings", type=Path)
+    score_parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    args = parser.parse_args()
+
+    if args.command == "run":
+        run(args.stateleak.resolve(), args.out)
+        return 0
+    document = json.loads(args.findings.read_text())
+    chosen = sample(document["findings"])
+    if args.command == "sample":
+        for finding in chosen:
+            print(json.dumps(label_stub(finding), ensure_ascii=False))
+        return 0
+    pairs, unlabelled = match_labels(chosen, load_labels(args.labels))
+    total = len(document["findings"])
+    print(
+        f"{total} findings; {'all' if len(chosen) == total else f'a sample of {len(chosen)} (seed {SAMPLE_SEED})'} "
+        f"looked at; {len(pairs)} labelled, {len(unlabelled)} not yet."
+    )
+    print()
+    print("\n".join(figures(pairs)))
+    if unlabelled:
+        print()
+        print("Unlabelled (label these, then score again):")
+        for finding in unlabelled:
+            print(json.dumps(label_stub(finding), ensure_ascii=False))
+    return 1 if unlabelled else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
