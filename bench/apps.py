@@ -119,7 +119,8 @@ def build_apps(packages: list[Package], dest: Path = APPS) -> None:
         folder = dest / package.folder
         if (folder / COMPLETE_MARKER).exists():
             continue
-        count = unpack_python_files(download(package, dest / ".wheels"), folder)
+        wheel = download(package, dest / ".wheels")
+        count = unpack_python_files(wheel, folder, importable_only=True)
         (folder / COMPLETE_MARKER).write_text(f"{package.wheel}\n{count} files\n")
 
 

@@ -76,12 +76,18 @@ def download_wheel(wheels: Path, name: str, version: str) -> Path:
     return wheel
 
 
-def unpack_python_files(wheel: Path, dest: Path) -> int:
-    """Extracts the `.py` members of `wheel` under `dest`; returns how many."""
+def unpack_python_files(wheel: Path, dest: Path, importable_only: bool = False) -> int:
+    """Extracts the `.py` members of `wheel` under `dest`; returns how many.
+
+    With `importable_only`, the `<name>.data/` members (scripts and data files installed
+    elsewhere, such as a second copy of a single-module package) are left out.
+    """
     count = 0
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.infolist():
             if member.is_dir() or not member.filename.endswith(".py"):
+                continue
+            if importable_only and member.filename.split("/", 1)[0].endswith(".data"):
                 continue
             target = dest / member.filename
             # A wheel is untrusted input: never write outside `dest`.
