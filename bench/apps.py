@@ -46,7 +46,6 @@ DEFAULT_FINDINGS = BENCH / "work" / "apps-findings.json"
 SAMPLE_SEED = 20261130
 SAMPLE_SIZE = 60
 
-CLAIMS = (True, False)
 KINDS = ("real-bug", "intentional", "startup-only", "false-claim")
 # A finding is worth a maintainer's time when it is a real or latent bug.
 WORTH_FIXING = ("real-bug",)
@@ -159,8 +158,19 @@ def run(stateleak: Path, out: Path) -> None:
             findings.append({"package": package.folder, **finding})
         summaries[package.folder] = report["summary"]
     out.parent.mkdir(parents=True, exist_ok=True)
+    # `--version` and the commit checked out beside the binary: what made the findings file.
+    version = subprocess.run(
+        [str(stateleak), "--version"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        check=False,
+        cwd=stateleak.parent,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     document = {
-        "stateleak": str(stateleak),
+        "stateleak": f"{version}, checkout {commit or 'unknown'}",
         "packages": summaries,
         "findings": findings,
     }
@@ -197,11 +207,16 @@ def where(finding: dict[str, Any]) -> str:
     return f"{finding['path']}:{finding['line']}"
 
 
-def sample(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every finding, or SAMPLE_SIZE of them drawn with SAMPLE_SEED; in report order."""
-    ordered = sorted(
+def sorted_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """In report order, whatever order the findings file has."""
+    return sorted(
         findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"])
     )
+
+
+def sample(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every finding, or SAMPLE_SIZE of them drawn with SAMPLE_SEED; in report order."""
+    ordered = sorted_findings(findings)
     if len(ordered) <= SAMPLE_SIZE:
         return ordered
     chosen = set(random.Random(SAMPLE_SEED).sample(range(len(ordered)), SAMPLE_SIZE))
@@ -209,25 +224,35 @@ def sample(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def load_labels(path: Path) -> list[dict[str, Any]]:
+    """The labels of `path`, checked: one per finding, each complete and consistent."""
     labels = []
+    seen = set()
     for number, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
             continue
         label = json.loads(line)
-        if (
-            label["claim"] not in CLAIMS
-            or label["kind"] not in KINDS
-            or not label["reason"].strip()
-        ):
-            raise ValueError(
-                f"{path}:{number}: claim must be true/false, kind one of {KINDS}, and a reason given"
-            )
-        if (label["kind"] == "false-claim") == label["claim"]:
-            raise ValueError(
-                f"{path}:{number}: kind false-claim goes with claim false, and only with it"
-            )
+        problem = label_problem(label)
+        key = (label.get("fingerprint"), label.get("code"), label.get("where"))
+        if problem is None and key in seen:
+            problem = "a second label for the same finding"
+        if problem is not None:
+            raise ValueError(f"{path}:{number}: {problem}")
+        seen.add(key)
         labels.append(label)
     return labels
+
+
+def label_problem(label: dict[str, Any]) -> str | None:
+    for field in ("fingerprint", "code", "where", "reason"):
+        if not isinstance(label.get(field), str) or not label[field].strip():
+            return f"`{field}` must be a non-empty string"
+    if not isinstance(label.get("claim"), bool):
+        return "`claim` must be true or false"
+    if label.get("kind") not in KINDS:
+        return f"`kind` must be one of {', '.join(KINDS)}"
+    if (label["kind"] == "false-claim") == label["claim"]:
+        return "kind false-claim goes with claim false, and only with it"
+    return None
 
 
 def match_labels(
@@ -292,6 +317,52 @@ def label_stub(finding: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def gone(
+    findings: list[dict[str, Any]], labels: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The labels whose finding is no longer reported (by rule and fingerprint)."""
+    reported = Counter((f["code"], f["fingerprint"]) for f in findings)
+    left = []
+    for label in labels:
+        key = (label["code"], label["fingerprint"])
+        if reported[key]:
+            reported[key] -= 1
+        else:
+            left.append(label)
+    return left
+
+
+def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -> int:
+    findings = document["findings"]
+    chosen = sorted_findings(findings) if every else sample(findings)
+    pairs, unlabelled = match_labels(chosen, labels)
+    looked_at = (
+        "all"
+        if len(chosen) == len(findings)
+        else f"a sample of {len(chosen)} (seed {SAMPLE_SEED})"
+    )
+    print(
+        f"{len(findings)} findings ({document.get('stateleak', 'stateleak ?')}); {looked_at} "
+        f"looked at; {len(pairs)} labelled, {len(unlabelled)} not yet."
+    )
+    print()
+    print("\n".join(figures(pairs)))
+    vanished = gone(findings, labels)
+    if vanished:
+        kinds = Counter(label["kind"] for label in vanished)
+        summary = ", ".join(f"{kind} {kinds[kind]}" for kind in KINDS if kinds[kind])
+        print()
+        print(f"{len(vanished)} labelled findings are no longer reported ({summary}):")
+        for label in vanished:
+            print(f"  {label['code']} {label['where']} [{label['kind']}]")
+    if unlabelled:
+        print()
+        print("Unlabelled (add these lines to the labels with claim, kind and reason):")
+        for finding in unlabelled:
+            print(json.dumps(label_stub(finding), ensure_ascii=False))
+    return 1 if unlabelled else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -305,37 +376,27 @@ def main() -> int:
     sample_parser = commands.add_parser(
         "sample", help="print the findings to label, as label stubs"
     )
-    sample_parser.add_argument("findings", type=Path)
     score_parser = commands.add_parser(
         "score", help="figures from the labels; list the unlabelled"
     )
-    score_parser.add_argument("findings", type=Path)
     score_parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    for sub in (sample_parser, score_parser):
+        sub.add_argument("findings", type=Path, help="a findings file written by `run`")
+        sub.add_argument(
+            "--all", action="store_true", help="every finding, not the seeded sample"
+        )
     args = parser.parse_args()
 
     if args.command == "run":
         run(args.stateleak.resolve(), args.out)
         return 0
     document = json.loads(args.findings.read_text())
-    chosen = sample(document["findings"])
     if args.command == "sample":
+        chosen = (sorted_findings if args.all else sample)(document["findings"])
         for finding in chosen:
             print(json.dumps(label_stub(finding), ensure_ascii=False))
         return 0
-    pairs, unlabelled = match_labels(chosen, load_labels(args.labels))
-    total = len(document["findings"])
-    print(
-        f"{total} findings; {'all' if len(chosen) == total else f'a sample of {len(chosen)} (seed {SAMPLE_SEED})'} "
-        f"looked at; {len(pairs)} labelled, {len(unlabelled)} not yet."
-    )
-    print()
-    print("\n".join(figures(pairs)))
-    if unlabelled:
-        print()
-        print("Unlabelled (label these, then score again):")
-        for finding in unlabelled:
-            print(json.dumps(label_stub(finding), ensure_ascii=False))
-    return 1 if unlabelled else 0
+    return score(document, load_labels(args.labels), args.all)
 
 
 if __name__ == "__main__":
