@@ -280,7 +280,7 @@ def match_labels(
 
 
 def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f} %" if whole else "–"
+    return f"{100 * part / whole:.0f} %" if whole else "n/a"
 
 
 def figures(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
@@ -332,6 +332,17 @@ def gone(
     return left
 
 
+def reworded(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The pairs whose finding's message is no longer the one the label was written for."""
+    return [
+        (finding, label)
+        for finding, label in pairs
+        if label.get("message", finding["message"]) != finding["message"]
+    ]
+
+
 def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -> int:
     findings = document["findings"]
     chosen = sorted_findings(findings) if every else sample(findings)
@@ -347,6 +358,16 @@ def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -
     )
     print()
     print("\n".join(figures(pairs)))
+    changed = reworded(pairs)
+    if changed:
+        print()
+        print(
+            f"{len(changed)} carried-over labels are of reworded findings (re-read them):"
+        )
+        for finding, label in changed:
+            print(
+                f"  {finding['code']} {where(finding)} [{label['kind']}]: {finding['message']}"
+            )
     vanished = gone(findings, labels)
     if vanished:
         kinds = Counter(label["kind"] for label in vanished)

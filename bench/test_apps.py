@@ -97,6 +97,17 @@ def test_new_findings_and_other_rules_are_unlabelled() -> None:
     assert unlabelled == [other_rule, new]
 
 
+def test_a_reworded_finding_keeps_its_label_and_is_listed_to_re_read() -> None:
+    same, changed = finding("a.py", 1), finding("a.py", 2)
+    labels = [
+        {**label(same), "message": same["message"]},
+        {**label(changed), "message": "the old wording"},
+    ]
+    pairs, unlabelled = apps.match_labels([same, changed], labels)
+    assert unlabelled == []
+    assert [apps.where(f) for f, _ in apps.reworded(pairs)] == ["a.py:2"]
+
+
 def test_labels_of_findings_no_longer_reported_are_listed() -> None:
     kept, dropped = finding("a.py", 1), finding("a.py", 2)
     vanished = apps.gone(
