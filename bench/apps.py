@@ -248,6 +248,8 @@ def label_problem(label: dict[str, Any]) -> str | None:
             return f"`{field}` must be a non-empty string"
     if not isinstance(label.get("claim"), bool):
         return "`claim` must be true or false"
+    if not isinstance(label.get("related_claim", True), bool):
+        return "`related_claim`, when given, must be true or false"
     if label.get("kind") not in KINDS:
         return f"`kind` must be one of {', '.join(KINDS)}"
     if (label["kind"] == "false-claim") == label["claim"]:
@@ -283,11 +285,19 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "n/a"
 
 
+def wholly_true_claim(label: dict[str, Any]) -> bool:
+    """The message is true, and so are the labels the finding puts on its related locations."""
+    return bool(label["claim"]) and label.get("related_claim", True) is True
+
+
 def figures(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
     """A Markdown table: per rule and in all, true claims and real-or-latent bugs."""
     rows = [
-        "| rule | labelled | true claims | real or latent bugs | intentional | start-up only | false claims |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        (
+            "| rule | labelled | true claims | true, related labels too "
+            "| real or latent bugs | intentional | start-up only | false claims |"
+        ),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     by_rule: dict[str, list[dict[str, Any]]] = {}
     for finding, label in pairs:
@@ -297,9 +307,11 @@ def figures(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
         n = len(labels)
         kinds = Counter(label["kind"] for label in labels)
         true_claims = sum(1 for label in labels if label["claim"])
+        wholly_true = sum(1 for label in labels if wholly_true_claim(label))
         worth = sum(kinds[kind] for kind in WORTH_FIXING)
         rows.append(
-            f"| {rule} | {n} | {true_claims} ({percent(true_claims, n)}) | {worth} ({percent(worth, n)}) "
+            f"| {rule} | {n} | {true_claims} ({percent(true_claims, n)}) "
+            f"| {wholly_true} ({percent(wholly_true, n)}) | {worth} ({percent(worth, n)}) "
             f"| {kinds['intentional']} | {kinds['startup-only']} | {kinds['false-claim']} |"
         )
     return rows

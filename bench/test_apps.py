@@ -119,14 +119,14 @@ def test_labels_of_findings_no_longer_reported_are_listed() -> None:
 def test_figures_count_true_claims_and_real_bugs_per_rule() -> None:
     a, b, c = finding("a.py", 1), finding("a.py", 2), finding("a.py", 3, code="SL402")
     pairs = [
-        (a, label(a, kind="real-bug")),
+        (a, {**label(a, kind="real-bug"), "related_claim": False}),
         (b, label(b, kind="false-claim", claim=False)),
         (c, label(c, kind="startup-only")),
     ]
     rows = apps.figures(pairs)
-    assert rows[2] == "| SL101 | 2 | 1 (50 %) | 1 (50 %) | 0 | 0 | 1 |"
-    assert rows[3] == "| SL402 | 1 | 1 (100 %) | 0 (0 %) | 0 | 1 | 0 |"
-    assert rows[4] == "| all | 3 | 2 (67 %) | 1 (33 %) | 0 | 1 | 1 |"
+    assert rows[2] == "| SL101 | 2 | 1 (50 %) | 0 (0 %) | 1 (50 %) | 0 | 0 | 1 |"
+    assert rows[3] == "| SL402 | 1 | 1 (100 %) | 1 (100 %) | 0 (0 %) | 0 | 1 | 0 |"
+    assert rows[4] == "| all | 3 | 2 (67 %) | 1 (33 %) | 1 (33 %) | 0 | 1 | 1 |"
 
 
 @pytest.mark.parametrize(
@@ -135,6 +135,7 @@ def test_figures_count_true_claims_and_real_bugs_per_rule() -> None:
         ({"claim": 1}, "`claim` must be true or false"),
         ({"kind": "bug"}, "`kind` must be one of"),
         ({"reason": " "}, "`reason` must be a non-empty string"),
+        ({"related_claim": "no"}, "`related_claim`, when given, must be true or false"),
         (
             {"kind": "real-bug", "claim": False},
             "kind false-claim goes with claim false",
