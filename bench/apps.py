@@ -33,7 +33,7 @@ from typing import Any
 import tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import COMPLETE_MARKER, unpack_python_files
+from corpus import COMPLETE_MARKER, pip_download, unpack_python_files
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -79,31 +79,14 @@ def download(package: Package, wheels: Path) -> Path:
     """The pinned wheel, downloaded once with pip and checked byte for byte."""
     wheel = wheels / package.wheel
     if not wheel.exists():
-        wheels.mkdir(parents=True, exist_ok=True)
         # Pure-Python wheels only: the same file on every machine, so one sha256 pins it.
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--platform",
-                "any",
-                "--implementation",
-                "py",
-                "--abi",
-                "none",
-                "--python-version",
-                "3.13",
-                "--disable-pip-version-check",
-                "--quiet",
-                "--dest",
-                str(wheels),
-                f"{package.name}=={package.version}",
-            ],
-            check=True,
+        pure_python = ("--platform", "any", "--implementation", "py", "--abi", "none")
+        pip_download(
+            wheels,
+            f"{package.name}=={package.version}",
+            *pure_python,
+            "--python-version",
+            "3.13",
         )
     if not wheel.exists():
         raise RuntimeError(f"pip did not leave {package.wheel} in {wheels}")

@@ -49,10 +49,8 @@ def _wheel_for(wheels: Path, name: str, version: str) -> Path | None:
     return None
 
 
-def download_wheel(wheels: Path, name: str, version: str) -> Path:
-    wheel = _wheel_for(wheels, name, version)
-    if wheel is not None:
-        return wheel
+def pip_download(wheels: Path, requirement: str, *options: str) -> None:
+    """`pip download --no-deps` of one binary distribution into `wheels`."""
     wheels.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
@@ -62,14 +60,22 @@ def download_wheel(wheels: Path, name: str, version: str) -> Path:
             "download",
             "--no-deps",
             "--only-binary=:all:",
+            *options,
             "--disable-pip-version-check",
             "--quiet",
             "--dest",
             str(wheels),
-            f"{name}=={version}",
+            requirement,
         ],
         check=True,
     )
+
+
+def download_wheel(wheels: Path, name: str, version: str) -> Path:
+    wheel = _wheel_for(wheels, name, version)
+    if wheel is not None:
+        return wheel
+    pip_download(wheels, f"{name}=={version}")
     wheel = _wheel_for(wheels, name, version)
     if wheel is None:
         raise RuntimeError(f"pip did not leave a wheel of {name}=={version} in {wheels}")
