@@ -49,10 +49,8 @@ def _wheel_for(wheels: Path, name: str, version: str) -> Path | None:
     return None
 
 
-def download_wheel(wheels: Path, name: str, version: str) -> Path:
-    wheel = _wheel_for(wheels, name, version)
-    if wheel is not None:
-        return wheel
+def pip_download(wheels: Path, requirement: str, *options: str) -> None:
+    """`pip download --no-deps` of one binary distribution into `wheels`."""
     wheels.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
@@ -62,26 +60,40 @@ def download_wheel(wheels: Path, name: str, version: str) -> Path:
             "download",
             "--no-deps",
             "--only-binary=:all:",
+            *options,
             "--disable-pip-version-check",
             "--quiet",
             "--dest",
             str(wheels),
-            f"{name}=={version}",
+            requirement,
         ],
         check=True,
     )
+
+
+def download_wheel(wheels: Path, name: str, version: str) -> Path:
+    wheel = _wheel_for(wheels, name, version)
+    if wheel is not None:
+        return wheel
+    pip_download(wheels, f"{name}=={version}")
     wheel = _wheel_for(wheels, name, version)
     if wheel is None:
         raise RuntimeError(f"pip did not leave a wheel of {name}=={version} in {wheels}")
     return wheel
 
 
-def unpack_python_files(wheel: Path, dest: Path) -> int:
-    """Extracts the `.py` members of `wheel` under `dest`; returns how many."""
+def unpack_python_files(wheel: Path, dest: Path, importable_only: bool = False) -> int:
+    """Extracts the `.py` members of `wheel` under `dest`; returns how many.
+
+    With `importable_only`, the `<name>.data/` members (scripts and data files installed
+    elsewhere, such as a second copy of a single-module package) are left out.
+    """
     count = 0
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.infolist():
             if member.is_dir() or not member.filename.endswith(".py"):
+                continue
+            if importable_only and member.filename.split("/", 1)[0].endswith(".data"):
                 continue
             target = dest / member.filename
             # A wheel is untrusted input: never write outside `dest`.

@@ -1,0 +1,196 @@
+"""Tests of bench/apps.py's labelling logic and of the committed labels (no network needed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import apps
+import corpus
+
+LABELS = Path(__file__).resolve().parent / "labels"
+
+
+def finding(
+    path: str, line: int, code: str = "SL101", fingerprint: str = ""
+) -> dict[str, Any]:
+    return {
+        "package": "pkg-1.0",
+        "path": path,
+        "line": line,
+        "column": 1,
+        "code": code,
+        "message": f"a finding at {path}:{line}",
+        "fingerprint": fingerprint or f"fp-{path}-{line}-{code}",
+    }
+
+
+def label(
+    found: dict[str, Any], kind: str = "real-bug", claim: bool = True
+) -> dict[str, Any]:
+    return {
+        "fingerprint": found["fingerprint"],
+        "code": found["code"],
+        "where": apps.where(found),
+        "claim": claim,
+        "kind": kind,
+        "reason": "read the code",
+    }
+
+
+def write_labels(tmp_path: Path, labels: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "labels.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in labels))
+    return path
+
+
+def test_few_findings_are_all_looked_at_in_report_order() -> None:
+    findings = [finding("b.py", 2), finding("a.py", 9), finding("a.py", 3)]
+    assert [apps.where(f) for f in apps.sample(findings)] == [
+        "a.py:3",
+        "a.py:9",
+        "b.py:2",
+    ]
+
+
+def test_the_sample_is_seeded_and_does_not_depend_on_file_order() -> None:
+    findings = [finding(f"m{i:03}.py", i) for i in range(150)]
+    first = apps.sample(findings)
+    again = apps.sample(list(reversed(findings)))
+    assert len(first) == apps.SAMPLE_SIZE
+    assert first == again
+    assert first != apps.sorted_findings(findings)[: apps.SAMPLE_SIZE]
+
+
+def test_a_label_follows_its_finding_when_the_line_moves() -> None:
+    before = finding("a.py", 10, fingerprint="f1")
+    after = finding("a.py", 14, fingerprint="f1")
+    pairs, unlabelled = apps.match_labels([after], [label(before)])
+    assert [(f["line"], lab["where"]) for f, lab in pairs] == [(14, "a.py:10")]
+    assert unlabelled == []
+
+
+def test_a_shared_fingerprint_is_matched_line_for_line_first() -> None:
+    one, two = (
+        finding("a.py", 5, fingerprint="same"),
+        finding("a.py", 8, fingerprint="same"),
+    )
+    labels = [label(two, kind="intentional"), label(one, kind="real-bug")]
+    pairs, _ = apps.match_labels([one, two], labels)
+    assert [(f["line"], lab["kind"]) for f, lab in pairs] == [
+        (5, "real-bug"),
+        (8, "intentional"),
+    ]
+
+
+def test_new_findings_and_other_rules_are_unlabelled() -> None:
+    old = finding("a.py", 5, fingerprint="f1")
+    other_rule = finding("a.py", 5, code="SL402", fingerprint="f1")
+    new = finding("b.py", 1)
+    pairs, unlabelled = apps.match_labels([other_rule, new, old], [label(old)])
+    assert [f["code"] for f, _ in pairs] == ["SL101"]
+    assert unlabelled == [other_rule, new]
+
+
+def test_a_reworded_finding_keeps_its_label_and_is_listed_to_re_read() -> None:
+    same, changed = finding("a.py", 1), finding("a.py", 2)
+    labels = [
+        {**label(same), "message": same["message"]},
+        {**label(changed), "message": "the old wording"},
+    ]
+    pairs, unlabelled = apps.match_labels([same, changed], labels)
+    assert unlabelled == []
+    assert [apps.where(f) for f, _ in apps.reworded(pairs)] == ["a.py:2"]
+
+
+def test_labels_of_findings_no_longer_reported_are_listed() -> None:
+    kept, dropped = finding("a.py", 1), finding("a.py", 2)
+    vanished = apps.gone(
+        [kept], [label(kept), label(dropped, kind="false-claim", claim=False)]
+    )
+    assert [item["where"] for item in vanished] == ["a.py:2"]
+
+
+def test_figures_count_true_claims_and_real_bugs_per_rule() -> None:
+    a, b, c = finding("a.py", 1), finding("a.py", 2), finding("a.py", 3, code="SL402")
+    pairs = [
+        (a, {**label(a, kind="real-bug"), "related_claim": False}),
+        (b, label(b, kind="false-claim", claim=False)),
+        (c, label(c, kind="startup-only")),
+    ]
+    rows = apps.figures(pairs)
+    assert rows[2] == "| SL101 | 2 | 1 (50 %) | 0 (0 %) | 1 (50 %) | 0 | 0 | 1 |"
+    assert rows[3] == "| SL402 | 1 | 1 (100 %) | 1 (100 %) | 0 (0 %) | 0 | 1 | 0 |"
+    assert rows[4] == "| all | 3 | 2 (67 %) | 1 (33 %) | 1 (33 %) | 0 | 1 | 1 |"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"claim": 1}, "`claim` must be true or false"),
+        ({"kind": "bug"}, "`kind` must be one of"),
+        ({"reason": " "}, "`reason` must be a non-empty string"),
+        ({"related_claim": "no"}, "`related_claim`, when given, must be true or false"),
+        (
+            {"kind": "real-bug", "claim": False},
+            "kind false-claim goes with claim false",
+        ),
+        (
+            {"kind": "false-claim", "claim": True},
+            "kind false-claim goes with claim false",
+        ),
+    ],
+)
+def test_bad_labels_are_refused_with_their_line(
+    tmp_path: Path, change: dict[str, Any], problem: str
+) -> None:
+    good = label(finding("a.py", 1))
+    path = write_labels(tmp_path, [good, {**label(finding("b.py", 2)), **change}])
+    with pytest.raises(ValueError, match=f"labels.jsonl:2: {problem}"):
+        apps.load_labels(path)
+
+
+def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
+    item = label(finding("a.py", 1))
+    with pytest.raises(ValueError, match="a second label for the same finding"):
+        apps.load_labels(write_labels(tmp_path, [item, item]))
+
+
+def test_every_finding_of_the_committed_run_has_a_valid_label() -> None:
+    document = json.loads((LABELS / "apps-main-findings.json").read_text())
+    labels = apps.load_labels(LABELS / "apps-main.jsonl")
+    pairs, unlabelled = apps.match_labels(
+        apps.sorted_findings(document["findings"]), labels
+    )
+    assert unlabelled == []
+    assert len(pairs) == len(labels) == len(document["findings"])
+    assert all(lab["where"] == apps.where(f) for f, lab in pairs)
+
+
+def test_the_pins_name_pure_python_wheels_outside_the_benchmark_corpus() -> None:
+    packages = apps.load_pins()
+    assert len(packages) >= 10
+    held_back = {
+        "celery",
+        "tornado",
+        "sanic",
+        "scrapy",
+        "starlette",
+        "fastapi",
+        "wagtail",
+        "mailman",
+        "buildbot",
+        "apache-superset",
+        "djangorestframework",
+        "ansible-core",
+    }
+    benchmark = {name.lower() for name, _ in corpus.PACKAGES}
+    for package in packages:
+        assert package.name.lower() not in held_back | benchmark
+        assert package.wheel.endswith("-none-any.whl")
+        assert len(package.sha256) == 64
