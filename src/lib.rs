@@ -16,6 +16,7 @@ pub mod progress;
 pub mod project;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod source;
 pub mod suppression;
 pub mod syntax;
