@@ -59,7 +59,8 @@ impl Client {
     fn start(root: &Path) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stateleak"))
             .arg("server")
-            .current_dir(root)
+            // Not the workspace: the server must not depend on its working directory.
+            .current_dir(std::env::temp_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -382,10 +383,7 @@ fn each_code_action_suppresses_the_finding() {
     ];
     let mut texts = Vec::new();
     for (action, (title, line, number)) in actions.iter().zip(expected) {
-        assert_eq!(
-            action.title.replace(&format!("{}/", root.display()), ""),
-            title
-        );
+        assert_eq!(action.title, title);
         let changes = action.edit.as_ref().unwrap().changes.as_ref().unwrap();
         let edited = apply(STORE, &changes[&store]);
         assert_eq!(edited.lines().nth(number).unwrap(), line);

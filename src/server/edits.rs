@@ -18,6 +18,8 @@ use crate::suppression;
 struct Context<'a> {
     result: &'a CheckResult,
     documents: &'a HashMap<PathBuf, String>,
+    /// Paths in titles are shown relative to the workspace.
+    paths: PathDisplay,
 }
 
 type ActionProvider = fn(&Finding, &Context) -> Option<CodeAction>;
@@ -30,12 +32,17 @@ const PROVIDERS: &[ActionProvider] = &[suppress_on_line, suppress_at_definition]
 pub fn code_actions(
     result: Option<&CheckResult>,
     documents: &HashMap<PathBuf, String>,
+    root: &Path,
     params: &CodeActionParams,
 ) -> Vec<CodeActionOrCommand> {
     let (Some(result), Some(path)) = (result, document_path(&params.text_document.uri)) else {
         return Vec::new();
     };
-    let context = Context { result, documents };
+    let context = Context {
+        result,
+        documents,
+        paths: PathDisplay::relative_to(root),
+    };
     result
         .findings
         .iter()
@@ -60,7 +67,7 @@ fn suppress_on_line(finding: &Finding, context: &Context) -> Option<CodeAction> 
 fn suppress_at_definition(finding: &Finding, context: &Context) -> Option<CodeAction> {
     let definition = finding.related.first()?;
     let edit = suppression_edit(definition, finding.code, context)?;
-    let shown = PathDisplay::from_env().show(&definition.path);
+    let shown = context.paths.show(&definition.path);
     Some(quick_fix(
         format!(
             "Suppress {} for every use of the shared object, at its definition ({shown}:{})",
@@ -108,7 +115,7 @@ fn suppression_edit(location: &Location, code: &str, context: &Context) -> Optio
 
 /// Hover on the definition of a shared object: the findings about it, where each is reported
 /// and from which request entry point that place is reached.
-pub fn hover(result: Option<&CheckResult>, params: &HoverParams) -> Option<Hover> {
+pub fn hover(result: Option<&CheckResult>, root: &Path, params: &HoverParams) -> Option<Hover> {
     let result = result?;
     let at = &params.text_document_position_params;
     let path = document_path(&at.text_document.uri)?;
@@ -127,7 +134,7 @@ pub fn hover(result: Option<&CheckResult>, params: &HoverParams) -> Option<Hover
     if about.is_empty() {
         return None;
     }
-    let paths = PathDisplay::from_env();
+    let paths = PathDisplay::relative_to(root);
     let mut text = format!(
         "**stateleak**: {} about the object defined here\n",
         plural(about.len(), "finding")

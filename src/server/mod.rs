@@ -440,11 +440,16 @@ impl<'a> Server<'a> {
         let response = match request.method.as_str() {
             CodeActionRequest::METHOD => {
                 self.respond::<CodeActionParams, _>(request, |server, params| {
-                    edits::code_actions(server.last.as_ref(), &server.documents, &params)
+                    edits::code_actions(
+                        server.last.as_ref(),
+                        &server.documents,
+                        &server.root,
+                        &params,
+                    )
                 })
             }
             HoverRequest::METHOD => self.respond::<HoverParams, _>(request, |server, params| {
-                edits::hover(server.last.as_ref(), &params)
+                edits::hover(server.last.as_ref(), &server.root, &params)
             }),
             _ => Response::new_err(
                 id,
