@@ -380,12 +380,10 @@ impl<'a> Server<'a> {
                 }
             }
             DidSaveTextDocument::METHOD => {
-                if self
-                    .params::<DidSaveTextDocumentParams>(notification)
-                    .is_some()
-                {
-                    self.schedule(false);
-                }
+                let Some(_saved) = self.params::<DidSaveTextDocumentParams>(notification) else {
+                    return;
+                };
+                self.schedule(false);
             }
             DidCloseTextDocument::METHOD => {
                 let Some(params) = self.params::<DidCloseTextDocumentParams>(notification) else {
