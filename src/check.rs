@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
 
@@ -84,7 +84,30 @@ impl CheckOptions {
 #[derive(Default)]
 pub struct FactsMemory {
     entries: Mutex<HashMap<TextHash, (Extracted, u64)>>,
+    /// The hash of each file's text when last read, with the file's size and modification time
+    /// then: a file whose size and time are unchanged is not read again.
+    stamps: Mutex<HashMap<PathBuf, (FileStamp, TextHash, u64)>>,
     run: AtomicU64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: SystemTime,
+}
+
+impl FileStamp {
+    /// The stamp of a file, when it can tell a change: a time too recent could be shared by a
+    /// write still to come (file times advance in coarse steps), so it is not trusted.
+    fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        let modified = metadata.modified().ok()?;
+        let age = SystemTime::now().duration_since(modified).ok()?;
+        (age > Duration::from_secs(2)).then_some(FileStamp {
+            len: metadata.len(),
+            modified,
+        })
+    }
 }
 
 /// A text's facts, or the error that stopped their extraction (its path is the file's that was
@@ -130,6 +153,33 @@ impl FactsMemory {
 
     fn end_run(&self, run: u64) {
         self.lock().retain(|_, (_, used)| *used == run);
+        self.lock_stamps().retain(|_, (_, _, used)| *used == run);
+    }
+
+    fn lock_stamps(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (FileStamp, TextHash, u64)>> {
+        self.stamps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The hash of the file's text, when the file is unchanged since it was last read.
+    fn unchanged(&self, path: &Path, stamp: Option<FileStamp>, run: u64) -> Option<TextHash> {
+        let mut stamps = self.lock_stamps();
+        let (known, hash, used) = stamps.get_mut(path)?;
+        if Some(*known) != stamp {
+            return None;
+        }
+        *used = run;
+        Some(*hash)
+    }
+
+    fn stamp(&self, path: &Path, stamp: Option<FileStamp>, hash: TextHash, run: u64) {
+        if let Some(stamp) = stamp {
+            self.lock_stamps()
+                .insert(path.to_path_buf(), (stamp, hash, run));
+        }
     }
 }
 
@@ -448,6 +498,20 @@ fn analyse_file(
     texts: &Texts,
     stores: &FactStores,
 ) -> (Extracted, Option<cache::Record>) {
+    // In memory, a file unchanged on disk since the last run is not even read.
+    let on_disk = stores
+        .memory
+        .filter(|_| !texts.overlays.contains_key(path))
+        .map(|(memory, run)| {
+            let stamp = FileStamp::of(path).filter(|s| s.len <= texts.max_file_size);
+            (memory, run, stamp)
+        });
+    if let Some((memory, run, stamp)) = on_disk
+        && let Some(hash) = memory.unchanged(path, stamp, run)
+        && let Some(extracted) = memory.get(hash, run, path)
+    {
+        return (extracted, None);
+    }
     let text = match texts.read(path, texts.max_file_size) {
         Ok(text) => text,
         Err(e) => {
@@ -461,6 +525,9 @@ fn analyse_file(
         }
     };
     let hash = (stores.cache.is_some() || stores.memory.is_some()).then(|| cache::text_hash(&text));
+    if let (Some((memory, run, stamp)), Some(hash)) = (on_disk, hash) {
+        memory.stamp(path, stamp, hash, run);
+    }
     if let (Some((memory, run)), Some(hash)) = (stores.memory, hash)
         && let Some(extracted) = memory.get(hash, run, path)
     {

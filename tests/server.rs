@@ -399,10 +399,20 @@ fn each_code_action_suppresses_the_finding() {
     assert!(client.shut_down());
 }
 
+/// Sets the modification time of a file to `hours` ago.
+fn set_age(path: &Path, hours: u64) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    let time = std::time::SystemTime::now() - Duration::from_secs(hours * 3600);
+    file.set_modified(time).unwrap();
+}
+
 #[test]
-fn deleted_files_and_changed_settings_are_picked_up() {
+fn changed_deleted_files_and_changed_settings_are_picked_up() {
     let (_dir, root) = workspace();
     shop(&root, VIEWS_WITH_ROUTE);
+    for name in ["shop/__init__.py", "shop/views.py", "shop/store.py"] {
+        set_age(&root.join(name), 3);
+    }
     let store = uri(&root.join("shop/store.py"));
     let mut client = Client::start(&root);
     client.wait_until("store.py has SL201", |c| c.codes(&store) == ["SL201"]);
@@ -414,6 +424,19 @@ fn deleted_files_and_changed_settings_are_picked_up() {
     std::fs::remove_file(root.join("stateleak.toml")).unwrap();
     client.watched_change(&uri(&root.join("stateleak.toml")), FileChangeType::DELETED);
     client.wait_until("the rule is on again", |c| c.codes(&store) == ["SL201"]);
+
+    // The module with the route changed on disk (not open): the server reads it again, even
+    // when its time is old enough for the server to trust it.
+    let views = root.join("shop/views.py");
+    for (text, hours, expected) in [
+        (VIEWS_WITHOUT_ROUTE, 2, vec![]),
+        (VIEWS_WITH_ROUTE, 1, vec!["SL201".to_string()]),
+    ] {
+        std::fs::write(&views, text).unwrap();
+        set_age(&views, hours);
+        client.watched_change(&uri(&views), FileChangeType::CHANGED);
+        client.wait_until("the change is seen", |c| c.codes(&store) == expected);
+    }
 
     // The module with the route deleted: nothing reaches `save` any more.
     std::fs::remove_file(root.join("shop/views.py")).unwrap();
