@@ -101,6 +101,14 @@ class Client:
                 fields[name] = int(value.split()[0]) / 1024
         return fields["VmRSS"], fields["VmHWM"]
 
+    def cpu_seconds(self) -> float:
+        """User and system time the server has used so far."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        # Fields after the command name (which may hold spaces), from the third on.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> int:
         self.request("shutdown", None)
         self.notify("exit", None)
@@ -152,7 +160,10 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}},
     )
     times: list[float] = []
+    cpu_before = 0.0
     for round_number in range(warmup + rounds):
+        if round_number == warmup:
+            cpu_before = client.cpu_seconds()
         leaking = round_number % 2 == 0
         edited = text + LEAK if leaking else text
         sent = time.perf_counter()
@@ -172,6 +183,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
             )
         if round_number >= warmup:
             times.append(elapsed)
+    cpu = (client.cpu_seconds() - cpu_before) / rounds
     rss, peak = client.memory_mb()
     status = client.close()
     if status != 0:
@@ -179,6 +191,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
     return {
         "first_analysis": first_analysis,
         "times": times,
+        "cpu": cpu,
         "rss": rss,
         "peak": peak,
     }
@@ -221,6 +234,10 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
                 median,
             ),
             row("edit to diagnostics, warm: slowest", f"{worst:.0f} ms"),
+            row(
+                "server CPU time (user + system) per edit",
+                f"{figures['cpu'] * 1000:.0f} ms",
+            ),
             row(
                 "resident memory after the edits",
                 f"{figures['rss']:.0f} MB",
