@@ -106,7 +106,7 @@ struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     project_root: Option<PathBuf>,
     /// Read the text of this file from standard input instead of the disk, and report on it in
-    /// the context of its project.
+    /// the context of its project (other paths given, such as `-`, are not read).
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
 }
