@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod facts;
 pub mod knowledge;
+pub mod memory;
 pub mod progress;
 pub mod project;
 pub mod report;

@@ -173,3 +173,21 @@ fn stdin_replaces_the_named_file_in_the_context_of_its_project() {
     let value: serde_json::Value = serde_json::from_slice(&syntax_error.stdout).unwrap();
     assert_eq!(value["errors"][0]["path"], "x.py");
 }
+
+#[test]
+fn a_finding_elsewhere_about_an_object_defined_in_the_named_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write(dir.path(), "shop/__init__.py", "");
+    write(dir.path(), "shop/store.py", "_prefs = {}\n");
+    write(
+        dir.path(),
+        "shop/views.py",
+        "from flask import Flask, request\n\nfrom shop import store\n\napp = Flask(__name__)\n\n\n@app.post(\"/prefs\")\ndef set_prefs():\n    store._prefs[\"current\"] = request.args[\"theme\"]\n    return \"ok\"\n",
+    );
+    let expected = vec![("SL201".to_string(), "shop/views.py".to_string())];
+    // Named by its definition's file, and by its own.
+    assert_eq!(codes(&json_run(dir.path(), &["shop/store.py"])), expected);
+    assert_eq!(codes(&json_run(dir.path(), &["shop/views.py"])), expected);
+    assert_eq!(codes(&json_run(dir.path(), &["shop/__init__.py"])), vec![]);
+}
