@@ -10,6 +10,7 @@ mod convert;
 mod edits;
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -285,8 +286,23 @@ impl<'a> Server<'a> {
             .first_run
             .then(|| self.root.join(crate::cache::DEFAULT_DIR));
         self.first_run = false;
-        let result = check::check(&self.options);
+        // The pipeline catches panics per file and per rule; this is the last net, so that a bug
+        // costs one analysis, not the editor's server.
+        let outcome = catch_unwind(AssertUnwindSafe(|| check::check(&self.options)));
         self.options.overlays.clear();
+        let result = match outcome {
+            Ok(result) => result,
+            Err(panic) => {
+                self.show_message(
+                    MessageType::ERROR,
+                    format!(
+                        "stateleak: internal error, nothing analysed: {}",
+                        check::panic_message(&panic)
+                    ),
+                );
+                return;
+            }
+        };
         let mut diagnostics = convert::diagnostics(&result, &self.documentation);
         if let Some((uri, diagnostic)) = &self.settings_problem {
             diagnostics
