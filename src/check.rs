@@ -1,6 +1,6 @@
 //! The pipeline: discover → parse and extract facts (in parallel) → link → rules → findings.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::cache::{self, CachedOutcome, FactsCache};
+use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
 use crate::config::PerFileIgnore;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
+pub use crate::memory::FactsMemory;
+use crate::memory::{Extracted, FileStamp};
 use crate::progress::Progress;
 use crate::project::{LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
@@ -37,7 +39,19 @@ pub struct CheckOptions {
     /// Show a progress bar on stderr when the run is long and stderr is a terminal.
     pub progress: bool,
     /// Folder of the per-file facts cache (see [`crate::cache`]); `None` parses every file.
+    /// With `memory`, give it only while the memory is empty: the file written keeps only the
+    /// entries this run found or parsed, and facts found in memory are neither.
     pub cache_dir: Option<PathBuf>,
+    /// Text of files to use instead of the disk (unsaved editor buffers, standard input), by the
+    /// path as discovery spells it. A path that does not exist on disk is analysed when it is one
+    /// of `paths` or lies in one of the folders of `paths`.
+    pub overlays: HashMap<PathBuf, String>,
+    /// Facts kept in memory across runs of a long-lived process; `None` for a one-off run.
+    pub memory: Option<Arc<FactsMemory>>,
+    /// Report only findings whose primary place, or the definition of whose shared object (the
+    /// first `related` label), lies in one of these files, and only these files' errors; `None`
+    /// for all. Paths are compared made absolute ([`crate::config::absolute`]).
+    pub report_only: Option<Vec<PathBuf>>,
 }
 
 impl CheckOptions {
@@ -58,6 +72,9 @@ impl CheckOptions {
             report_unused_suppressions: false,
             progress: false,
             cache_dir: None,
+            overlays: HashMap::new(),
+            memory: None,
+            report_only: None,
         }
     }
 }
@@ -152,18 +169,29 @@ pub fn check(options: &CheckOptions) -> CheckResult {
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+    // Overlaid paths need not exist on disk: they are not walked but added after the walk.
+    let walked: Vec<PathBuf> = options
+        .paths
+        .iter()
+        .filter(|p| !options.overlays.contains_key(*p))
+        .cloned()
+        .collect();
     // The cache file is read while the tree is walked.
-    let (discovered, cache) = rayon::join(
+    let (mut discovered, cache) = rayon::join(
         || match &options.exclude {
-            Some(exclude) => discover::discover_excluding(&options.paths, Arc::clone(exclude)),
-            None => discover::discover(&options.paths),
+            Some(exclude) => discover::discover_excluding(&walked, Arc::clone(exclude)),
+            None => discover::discover(&walked),
         },
         || options.cache_dir.as_deref().map(FactsCache::open),
     );
-    let missing_paths = options
-        .paths
-        .iter()
-        .any(|p| std::fs::symlink_metadata(p).is_err());
+    let unsaved = options.overlays.keys().filter(|path| {
+        options.paths.contains(path)
+            || (!path.exists() && walked.iter().any(|dir| path.starts_with(dir)))
+    });
+    discovered.files.extend(unsaved.cloned());
+    discovered.files.sort();
+    discovered.files.dedup();
+    let missing_paths = walked.iter().any(|p| std::fs::symlink_metadata(p).is_err());
     let mut errors: Vec<FileError> = discovered
         .errors
         .into_iter()
@@ -176,18 +204,32 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .collect();
 
     let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
-    let analysed: Vec<(PathBuf, Result<FileFacts, FileError>, Option<cache::Record>)> = discovered
+    let texts = Texts {
+        overlays: &options.overlays,
+        max_file_size: options.max_file_size,
+    };
+    let stores = FactStores {
+        cache: cache.as_ref(),
+        memory: options
+            .memory
+            .as_deref()
+            .map(|memory| (memory, memory.begin_run())),
+    };
+    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = discovered
         .files
         .into_par_iter()
         .map(|path| {
-            let (outcome, record) = analyse_file(&path, options.max_file_size, cache.as_ref());
+            let (outcome, record) = analyse_file(&path, &texts, &stores);
             progress.tick();
             (path, outcome, record)
         })
         .collect();
     progress.finish();
+    if let Some((memory, run)) = stores.memory {
+        memory.end_run(run);
+    }
     let mut cache_records = Vec::with_capacity(analysed.len());
-    let outcomes: Vec<(PathBuf, Result<FileFacts, FileError>)> = analysed
+    let outcomes: Vec<(PathBuf, Extracted)> = analysed
         .into_iter()
         .map(|(path, outcome, record)| {
             cache_records.extend(record);
@@ -204,7 +246,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         match outcome {
             Ok(facts) => {
                 if !facts.truncated.is_empty() {
-                    errors.extend(truncation_errors(&path, &facts));
+                    errors.extend(truncation_errors(&path, &facts, &texts));
                 }
                 inputs.push(LinkInput { path, facts });
             }
@@ -252,7 +294,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
-    let (findings, sources) = resolve_locations(&project, diagnostics, &mut errors);
+    let (findings, sources) = resolve_locations(&project, diagnostics, &texts, &mut errors);
     // After the rules: per-file ignores, then suppression comments.
     let before = findings.len();
     let findings = without_per_file_ignores(findings, &options.per_file_ignores);
@@ -264,12 +306,22 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     );
     let findings = suppressions.filter(findings);
     let suppressed = before - findings.len();
-    let unused_suppressions = if options.report_unused_suppressions {
+    let mut unused_suppressions = if options.report_unused_suppressions {
         let enabled: Vec<&str> = options.rules.iter().map(|r| r.meta().code).collect();
         suppressions.unused(&enabled)
     } else {
         Vec::new()
     };
+    let mut findings = findings;
+    if let Some(named) = &options.report_only {
+        let named = NamedFiles::new(named);
+        findings.retain(|f| {
+            named.contains(&f.primary.path)
+                || f.related.first().is_some_and(|d| named.contains(&d.path))
+        });
+        unused_suppressions.retain(|u| named.contains(&u.path));
+        errors.retain(|e| e.internal || named.contains(&e.path));
+    }
     errors.sort();
     errors.dedup();
     CheckResult {
@@ -282,6 +334,19 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         missing_paths,
         unused_suppressions,
         suppressed,
+    }
+}
+
+/// The files a run reports on (see [`CheckOptions::report_only`]).
+struct NamedFiles(HashSet<PathBuf>);
+
+impl NamedFiles {
+    fn new(paths: &[PathBuf]) -> Self {
+        NamedFiles(paths.iter().map(|p| crate::config::absolute(p)).collect())
+    }
+
+    fn contains(&self, path: &Path) -> bool {
+        self.0.contains(&crate::config::absolute(path))
     }
 }
 
@@ -300,24 +365,86 @@ fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -
         .collect()
 }
 
-/// Reads one file and takes its facts from the cache, or else parses and extracts them (and
-/// returns the cache record to write). A panic is caught and reported against the file.
+/// Where a run reads the text of a file: its overlay, or else the disk.
+struct Texts<'a> {
+    overlays: &'a HashMap<PathBuf, String>,
+    max_file_size: u64,
+}
+
+impl Texts<'_> {
+    fn read(&self, path: &Path, max_file_size: u64) -> Result<String, source::SourceError> {
+        match self.overlays.get(path) {
+            Some(text) => Ok(text.clone()),
+            None => source::read_source(path, max_file_size),
+        }
+    }
+}
+
+/// Where a run looks for facts extracted before: memory (with the number of this run), then the
+/// cache file.
+struct FactStores<'a> {
+    cache: Option<&'a FactsCache>,
+    memory: Option<(&'a FactsMemory, u64)>,
+}
+
+/// Reads one file and takes its facts from memory or the cache, or else parses and extracts them
+/// (and returns the cache record to write). A panic is caught and reported against the file.
 fn analyse_file(
     path: &Path,
-    max_file_size: u64,
-    cache: Option<&FactsCache>,
-) -> (Result<FileFacts, FileError>, Option<cache::Record>) {
-    let error = |line: Option<u32>, message: String, internal: bool| FileError {
-        path: path.to_path_buf(),
-        line,
-        message,
-        internal,
-    };
-    let text = match source::read_source(path, max_file_size) {
+    texts: &Texts,
+    stores: &FactStores,
+) -> (Extracted, Option<cache::Record>) {
+    // In memory, a file unchanged on disk since the last run is not even read.
+    let on_disk = stores
+        .memory
+        .filter(|_| !texts.overlays.contains_key(path))
+        .map(|(memory, run)| {
+            let stamp = FileStamp::of(path).filter(|s| s.len <= texts.max_file_size);
+            (memory, run, stamp)
+        });
+    if let Some((memory, run, stamp)) = on_disk
+        && let Some(hash) = memory.unchanged(path, stamp, run)
+        && let Some(extracted) = memory.get(hash, run, path)
+    {
+        return (extracted, None);
+    }
+    let text = match texts.read(path, texts.max_file_size) {
         Ok(text) => text,
-        Err(e) => return (Err(error(e.line, e.message, false)), None),
+        Err(e) => {
+            let error = FileError {
+                path: path.to_path_buf(),
+                line: e.line,
+                message: e.message,
+                internal: false,
+            };
+            return (Err(error), None);
+        }
     };
-    let hash = cache.map(|_| cache::text_hash(&text));
+    let hash = (stores.cache.is_some() || stores.memory.is_some()).then(|| cache::text_hash(&text));
+    if let (Some((memory, run, stamp)), Some(hash)) = (on_disk, hash) {
+        memory.stamp(path, stamp, hash, run);
+    }
+    if let (Some((memory, run)), Some(hash)) = (stores.memory, hash)
+        && let Some(extracted) = memory.get(hash, run, path)
+    {
+        return (extracted, None);
+    }
+    let (extracted, record) = extract_file(path, &text, hash, stores.cache);
+    if let (Some((memory, run)), Some(hash)) = (stores.memory, hash)
+        && !extracted.as_ref().is_err_and(|e| e.internal)
+    {
+        memory.insert(hash, run, &extracted);
+    }
+    (extracted, record)
+}
+
+/// Takes a text's facts from the cache, or else parses and extracts them.
+fn extract_file(
+    path: &Path,
+    text: &str,
+    hash: Option<TextHash>,
+    cache: Option<&FactsCache>,
+) -> (Extracted, Option<cache::Record>) {
     if let (Some(cache), Some(hash)) = (cache, hash)
         && let Some((outcome, record)) = cache.get(hash)
     {
@@ -325,15 +452,15 @@ fn analyse_file(
     }
     let outcome = match catch_unwind(AssertUnwindSafe(|| {
         panic_if_test_hook_names(path);
-        syntax::extract(&text)
+        syntax::extract(text)
     })) {
         Ok(Ok(mut facts)) => {
             facts.shrink_to_fit();
             CachedOutcome::Facts(Box::new(facts))
         }
         Ok(Err(syntax_error)) => CachedOutcome::SyntaxError {
-            line: LineIndex::new(&text)
-                .line_column(&text, syntax_error.offset)
+            line: LineIndex::new(text)
+                .line_column(text, syntax_error.offset)
                 .0,
             message: syntax_error.message,
         },
@@ -342,7 +469,13 @@ fn analyse_file(
                 "internal error while analysing this file: {}",
                 panic_message(&panic)
             );
-            return (Err(error(None, message, true)), None);
+            let error = FileError {
+                path: path.to_path_buf(),
+                line: None,
+                message,
+                internal: true,
+            };
+            return (Err(error), None);
         }
     };
     let record = hash.and_then(|hash| FactsCache::record(hash, &outcome));
@@ -362,9 +495,9 @@ fn panic_if_test_hook_names(path: &Path) {
     }
 }
 
-fn outcome_result(outcome: CachedOutcome, path: &Path) -> Result<FileFacts, FileError> {
+fn outcome_result(outcome: CachedOutcome, path: &Path) -> Extracted {
     match outcome {
-        CachedOutcome::Facts(facts) => Ok(*facts),
+        CachedOutcome::Facts(facts) => Ok(Arc::from(facts)),
         CachedOutcome::SyntaxError { line, message } => Err(FileError {
             path: path.to_path_buf(),
             line: Some(line),
@@ -374,8 +507,8 @@ fn outcome_result(outcome: CachedOutcome, path: &Path) -> Result<FileFacts, File
     }
 }
 
-fn truncation_errors(path: &Path, facts: &FileFacts) -> Vec<FileError> {
-    let Ok(text) = source::read_source(path, u64::MAX) else {
+fn truncation_errors(path: &Path, facts: &FileFacts, texts: &Texts) -> Vec<FileError> {
+    let Ok(text) = texts.read(path, u64::MAX) else {
         return Vec::new();
     };
     let index = LineIndex::new(&text);
@@ -406,6 +539,7 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 fn resolve_locations(
     project: &Project,
     diagnostics: Vec<Diagnostic>,
+    texts: &Texts,
     errors: &mut Vec<FileError>,
 ) -> (Vec<Finding>, HashMap<PathBuf, String>) {
     let mut sources: HashMap<PathBuf, String> = HashMap::new();
@@ -415,7 +549,7 @@ fn resolve_locations(
         let mut locate = |label: &Label| -> Option<Location> {
             let path = project.path(label.file).to_path_buf();
             if !sources.contains_key(&path) {
-                match source::read_source(&path, u64::MAX) {
+                match texts.read(&path, u64::MAX) {
                     Ok(text) => {
                         indexes.insert(path.clone(), LineIndex::new(&text));
                         sources.insert(path.clone(), text);

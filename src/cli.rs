@@ -1,9 +1,8 @@
 //! The command line: argument parsing and exit statuses.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -27,6 +26,8 @@ pub struct Cli {
 enum Command {
     /// Analyse Python files and folders and report shared state that leaks between calls.
     Check(CheckArgs),
+    /// Run the language server (Language Server Protocol over standard input and output).
+    Server,
     /// Print the documentation of a rule (or of every rule, with --all).
     Rule(RuleArgs),
     /// Discover and parse every file and nothing else (the benchmark's floor).
@@ -99,6 +100,15 @@ struct CheckArgs {
     /// (`myapp.handlers.*`, `*.Worker.run`). Repeatable; adds to the `entry-points` setting.
     #[arg(long = "entry-point", value_name = "PATTERN")]
     entry_point: Vec<String>,
+    /// Analyse the whole project in this folder and report only on the files given (by default
+    /// when only files are given and one lies in a folder with a settings file or a `.git`: the
+    /// nearest such folder).
+    #[arg(long, value_name = "DIR")]
+    project_root: Option<PathBuf>,
+    /// Read the text of this file from standard input instead of the disk, and report on it in
+    /// the context of its project (other paths given, such as `-`, are not read).
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,6 +137,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Server => crate::server::run(),
         Command::Rule(args) => run_rule(args),
         Command::ParseOnly { paths, threads } => {
             let (files, failed) = check::parse_only(&paths, threads);
@@ -166,31 +177,21 @@ fn run_check(args: CheckArgs) -> u8 {
         }
     };
 
-    let mut options = CheckOptions::new(args.paths);
+    let mut options = match project_options(&args) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("stateleak: error: {error}");
+            return FAILURE;
+        }
+    };
     options.threads = args.threads;
     if !args.no_cache {
         options.cache_dir = Some(PathBuf::from(crate::cache::DEFAULT_DIR));
     }
-    options.rules = settings.rules;
-    // Added to, not replaced: options given on the command line may already be there.
-    let configured = settings.rule_settings;
-    options
-        .rule_settings
-        .safe_bases
-        .extend(configured.safe_bases);
-    options
-        .rule_settings
-        .entry_points
-        .extend(configured.entry_points);
-    if let Some(size) = args.max_file_size.or(settings.max_file_size) {
+    settings.apply_to(&mut options);
+    if let Some(size) = args.max_file_size {
         options.max_file_size = size;
     }
-    let exclude = settings.exclude;
-    options.exclude = Some(Arc::new(move |path: &Path, _is_dir: bool| {
-        exclude.is_match(path)
-    }));
-    options.per_file_ignores = settings.per_file_ignores;
-    options.src = settings.src;
     options.report_unused_suppressions = args.show_unused_suppressions;
     options.progress = true;
     let mut result = check::check(&options);
@@ -261,9 +262,59 @@ fn run_check(args: CheckArgs) -> u8 {
     }
 }
 
+/// The files named on the command line (the one read from standard input instead of the paths).
+fn named_paths(args: &CheckArgs) -> Vec<PathBuf> {
+    match &args.stdin_filename {
+        Some(path) => vec![path.clone()],
+        None => args.paths.clone(),
+    }
+}
+
+/// What to analyse and report on: the paths given, or the whole project with findings reported
+/// for the files named (see `--project-root`); with standard input overlaid on its file.
+fn project_options(args: &CheckArgs) -> Result<CheckOptions, String> {
+    let named = named_paths(args);
+    let only_files = named.iter().all(|p| !p.is_dir());
+    let root = match &args.project_root {
+        Some(root) if !root.is_dir() => {
+            return Err(format!("--project-root {}: not a folder", root.display()));
+        }
+        Some(root) => Some(root.clone()),
+        None if only_files => named.first().and_then(|file| config::project_root(file)),
+        None => None,
+    };
+    let mut options = match root {
+        Some(root) => {
+            // Absolute, so that a named file and the same file met walking the root are one.
+            let named: Vec<PathBuf> = named.iter().map(|p| config::absolute(p)).collect();
+            let mut paths = vec![config::absolute(&root)];
+            paths.extend(named.iter().cloned());
+            let mut options = CheckOptions::new(paths);
+            options.report_only = Some(named);
+            options
+        }
+        None => CheckOptions::new(named),
+    };
+    if let Some(path) = &args.stdin_filename {
+        let path = if options.report_only.is_some() {
+            config::absolute(path)
+        } else {
+            path.clone()
+        };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        let text = crate::source::decode(bytes)
+            .map_err(|e| format!("standard input ({}): {}", path.display(), e.message))?;
+        options.overlays.insert(path, text);
+    }
+    Ok(options)
+}
+
 /// Reads the settings file and merges the command line into it.
 fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
-    let (file, warnings) = config::discover(&args.paths, args.config.as_deref(), args.isolated)?;
+    let (file, warnings) =
+        config::discover(&named_paths(args), args.config.as_deref(), args.isolated)?;
     for warning in warnings {
         eprintln!("stateleak: warning: {warning}");
     }

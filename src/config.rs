@@ -133,6 +133,26 @@ pub fn find_config_file(start: &Path) -> Result<Option<PathBuf>, ConfigError> {
     Ok(None)
 }
 
+/// The root of the project `file` belongs to: the nearest folder above it that holds a settings
+/// file or a `.git`; `None` when there is none.
+pub fn project_root(file: &Path) -> Option<PathBuf> {
+    let file = absolute(file);
+    let settings_dir = find_config_file(&file)
+        .ok()
+        .flatten()
+        .and_then(|found| found.parent().map(Path::to_path_buf));
+    let git_dir = file
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf);
+    // Both are ancestors of the file: the longer is the nearer.
+    [settings_dir, git_dir]
+        .into_iter()
+        .flatten()
+        .max_by_key(|dir| dir.components().count())
+}
+
 fn pyproject_has_settings(path: &Path) -> Result<bool, ConfigError> {
     let text = read(path)?;
     // Most pyproject files are not ours: only parse (and complain about) those that mention us.
@@ -477,6 +497,32 @@ pub struct Settings {
     pub rule_settings: RuleSettings,
     pub output_format: OutputFormat,
     pub max_file_size: Option<u64>,
+}
+
+impl Settings {
+    /// Makes `options` follow these settings.
+    pub fn apply_to(self, options: &mut crate::check::CheckOptions) {
+        options.rules = self.rules;
+        // Added to, not replaced: options given on the command line may already be there.
+        let configured = self.rule_settings;
+        options
+            .rule_settings
+            .safe_bases
+            .extend(configured.safe_bases);
+        options
+            .rule_settings
+            .entry_points
+            .extend(configured.entry_points);
+        if let Some(size) = self.max_file_size {
+            options.max_file_size = size;
+        }
+        let exclude = self.exclude;
+        options.exclude = Some(std::sync::Arc::new(move |path: &Path, _is_dir: bool| {
+            exclude.is_match(path)
+        }));
+        options.per_file_ignores = self.per_file_ignores;
+        options.src = self.src;
+    }
 }
 
 /// Merges a settings file with the command line.

@@ -57,6 +57,35 @@ pub fn parse_comment(comment: &str) -> Option<(Vec<Name>, bool)> {
     None
 }
 
+/// What to insert on `line` (at a byte offset) so that it suppresses `code`: the code joins the
+/// line's `# noqa:` list or `# stateleak: ignore[...]`, or else a `# noqa: CODE` comment is added
+/// at its end.
+pub fn insertion(line: &str, code: &str) -> (usize, String) {
+    for (hash, _) in line.match_indices('#') {
+        let after_hash = &line[hash + 1..];
+        let directive = after_hash.trim_start();
+        let directive_start = line.len() - directive.len();
+        if let Some(after) = strip_prefix_ignore_case(directive, "noqa") {
+            let spaces = after.len() - after.trim_start().len();
+            if after.trim_start().starts_with(':') {
+                let colon = directive_start + 4 + spaces;
+                return (colon + 1, format!(" {code},"));
+            }
+        } else if let Some(after) = directive.strip_prefix("stateleak:") {
+            let rest = after.trim_start();
+            if let Some(inside) = rest.strip_prefix("ignore") {
+                let inside = inside.trim_start();
+                if inside.starts_with('[') {
+                    let bracket = line.len() - inside.len();
+                    return (bracket + 1, format!("{code}, "));
+                }
+            }
+        }
+    }
+    let end = line.trim_end().len();
+    (end, format!("  # noqa: {code}"))
+}
+
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
@@ -276,5 +305,32 @@ mod tests {
         assert_eq!(codes("# stateleak: ignore"), Some((vec![], true)));
         assert_eq!(codes("# stateleak: ignored by design"), None);
         assert_eq!(codes("# stateleak is great"), None);
+    }
+
+    fn inserted(line: &str, code: &str) -> String {
+        let (at, text) = insertion(line, code);
+        format!("{}{text}{}", &line[..at], &line[at..])
+    }
+
+    #[test]
+    fn insertion_joins_an_existing_list_or_adds_a_comment() {
+        let cases = [
+            ("x = {}", "x = {}  # noqa: SL101"),
+            ("x = {}   ", "x = {}  # noqa: SL101   "),
+            ("x = {}  # noqa: E501", "x = {}  # noqa: SL101, E501"),
+            ("x = {}  #NOQA:E501", "x = {}  #NOQA: SL101,E501"),
+            (
+                "x = {}  # stateleak: ignore[SL201]",
+                "x = {}  # stateleak: ignore[SL101, SL201]",
+            ),
+            ("s = '#'  # why", "s = '#'  # why  # noqa: SL101"),
+        ];
+        for (line, expected) in cases {
+            let edited = inserted(line, "SL101");
+            assert_eq!(edited, expected);
+            let comment = &edited[edited.find("  #").unwrap()..];
+            let (codes, _) = parse_comment(comment).unwrap();
+            assert!(codes.iter().any(|c| c == "SL101"), "{edited}");
+        }
     }
 }

@@ -14,7 +14,7 @@ mod resolve;
 // faster than SipHash, whose flooding resistance buys nothing here.
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
@@ -43,7 +43,9 @@ pub struct SourceFile {
     /// Further names the file is importable as (relative to a root given on the command line).
     pub aliases: Vec<Name>,
     pub is_package: bool,
-    pub facts: FileFacts,
+    /// Shared, so that a long-lived caller (the language server) keeps unchanged files' facts
+    /// between runs without copying them.
+    pub facts: Arc<FileFacts>,
 }
 
 #[derive(Debug)]
@@ -67,7 +69,7 @@ pub struct Project {
 /// One file's input to the link.
 pub struct LinkInput {
     pub path: PathBuf,
-    pub facts: FileFacts,
+    pub facts: Arc<FileFacts>,
 }
 
 impl Project {

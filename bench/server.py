@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Measures `stateleak server` on the benchmark corpus: the time from an edit to its diagnostics.
+
+    python3 bench/server.py                      # corpus in bench/corpus (built when missing)
+    python3 bench/server.py --corpus DIR         # an existing corpus (see bench/corpus.py)
+    python3 bench/server.py --write              # also rewrite the server section of BENCHMARKS.md
+
+The corpus is copied to bench/work/server/ (the server writes its cache into the workspace, and a
+shared corpus stays untouched). The script plays the editor over standard input and output:
+initialize, wait for the first analysis, open one file, then alternately add and remove a class
+whose attribute leaks (SL101) in that buffer. Each timed round is the wall time from sending the
+`didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
+debounce). The first rounds are untimed warm-up. Memory is the server's resident set
+(`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+EDITED = Path("django-5.1.4/django/db/models/base.py")
+LEAK = "\n\nclass _BenchLeak:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n"
+BEGIN = "<!-- bench:server:begin -->"
+END = "<!-- bench:server:end -->"
+
+
+class Client:
+    """The editor's side of a JSON-RPC connection over a child's pipes."""
+
+    def __init__(self, command: list[str], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        self.next_id = 0
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        stdin.flush()
+
+    def receive(self) -> dict[str, Any]:
+        stdout: IO[bytes] | None = self.process.stdout
+        assert stdout is not None
+        length = 0
+        while True:
+            line = stdout.readline()
+            if not line:
+                raise RuntimeError("the server closed its output")
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        message: dict[str, Any] = json.loads(stdout.read(length))
+        if "id" in message and "method" in message:
+            # The server's own requests (registrations) are accepted.
+            self.send({"id": message["id"], "result": None})
+        return message
+
+    def request(self, method: str, params: Any) -> Any:
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            message = self.receive()
+            if message.get("id") == self.next_id and "method" not in message:
+                return message.get("result")
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"method": method, "params": params})
+
+    def wait_for_diagnostics(self, uri: str) -> list[Any]:
+        while True:
+            message = self.receive()
+            if message.get("method") == "textDocument/publishDiagnostics" and (
+                message["params"]["uri"] == uri
+            ):
+                diagnostics: list[Any] = message["params"]["diagnostics"]
+                return diagnostics
+
+    def memory_mb(self) -> tuple[float, float]:
+        """Resident set now and at its peak, in MB."""
+        fields: dict[str, float] = {}
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0]) / 1024
+        return fields["VmRSS"], fields["VmHWM"]
+
+    def cpu_seconds(self) -> float:
+        """User and system time the server has used so far."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        # Fields after the command name (which may hold spaces), from the third on.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> int:
+        self.request("shutdown", None)
+        self.notify("exit", None)
+        return self.process.wait(timeout=60)
+
+
+def copy_corpus(source: Path, dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(
+        source, dest, ignore=shutil.ignore_patterns(".wheels", ".stateleak_cache")
+    )
+
+
+def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str, Any]:
+    client = Client([str(binary), "server"], workspace)
+    uri = (workspace / EDITED).as_uri()
+    started = time.perf_counter()
+    client.request(
+        "initialize",
+        {
+            "processId": os.getpid(),
+            "rootUri": workspace.as_uri(),
+            "workspaceFolders": [{"uri": workspace.as_uri(), "name": "corpus"}],
+            "capabilities": {},
+        },
+    )
+    client.notify("initialized", {})
+    # Requests are answered after pending analyses: this one waits for the first.
+    client.request(
+        "textDocument/hover",
+        {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}},
+    )
+    first_analysis = time.perf_counter() - started
+    text = (workspace / EDITED).read_text()
+    client.notify(
+        "textDocument/didOpen",
+        {
+            "textDocument": {
+                "uri": uri,
+                "languageId": "python",
+                "version": 1,
+                "text": text,
+            }
+        },
+    )
+    client.request(
+        "textDocument/hover",
+        {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}},
+    )
+    times: list[float] = []
+    cpu_before = 0.0
+    for round_number in range(warmup + rounds):
+        if round_number == warmup:
+            cpu_before = client.cpu_seconds()
+        leaking = round_number % 2 == 0
+        edited = text + LEAK if leaking else text
+        sent = time.perf_counter()
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": round_number + 2},
+                "contentChanges": [{"text": edited}],
+            },
+        )
+        diagnostics = client.wait_for_diagnostics(uri)
+        elapsed = time.perf_counter() - sent
+        has_leak = any(d.get("code") == "SL101" for d in diagnostics)
+        if has_leak != leaking:
+            raise RuntimeError(
+                f"round {round_number}: unexpected diagnostics {diagnostics}"
+            )
+        if round_number >= warmup:
+            times.append(elapsed)
+    cpu = (client.cpu_seconds() - cpu_before) / rounds
+    rss, peak = client.memory_mb()
+    status = client.close()
+    if status != 0:
+        raise RuntimeError(f"the server exited with status {status}")
+    return {
+        "first_analysis": first_analysis,
+        "times": times,
+        "cpu": cpu,
+        "rss": rss,
+        "peak": peak,
+    }
+
+
+def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
+    times = figures["times"]
+    median = statistics.median(times) * 1000
+    worst = max(times) * 1000
+    load = os.getloadavg()[0]
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+    def row(
+        what: str, measured: str, target: float | None = None, value: float = 0
+    ) -> str:
+        if target is None:
+            return f"| {what} | {measured} | | |"
+        met = "yes" if value <= target else "no"
+        unit = measured.split()[-1]
+        return f"| {what} | {measured} | ≤ {target:.0f} {unit} | {met} |"
+
+    heading = (
+        f"Measured {when} by `python3 bench/server.py`: stateleak {commit}, "
+        f"{files:,} files, {lines:,} lines, load average {load:.2f} after the run."
+    )
+    return "\n".join(
+        [
+            heading,
+            "",
+            "| what | measured | target | met |",
+            "| --- | ---: | ---: | :---: |",
+            row(
+                "first analysis (cold, from `initialize`)",
+                f"{figures['first_analysis']:.2f} s",
+            ),
+            row(
+                f"edit to diagnostics, warm: median of {len(times)}",
+                f"{median:.0f} ms",
+                300,
+                median,
+            ),
+            row("edit to diagnostics, warm: slowest", f"{worst:.0f} ms"),
+            row(
+                "server CPU time (user + system) per edit",
+                f"{figures['cpu'] * 1000:.0f} ms",
+            ),
+            row(
+                "resident memory after the edits",
+                f"{figures['rss']:.0f} MB",
+                300,
+                figures["rss"],
+            ),
+            row(
+                "peak resident memory",
+                f"{figures['peak']:.0f} MB",
+                300,
+                figures["peak"],
+            ),
+        ]
+    )
+
+
+def write_section(text: str) -> None:
+    page = ROOT / "BENCHMARKS.md"
+    content = page.read_text()
+    start, end = content.index(BEGIN) + len(BEGIN), content.index(END)
+    page.write_text(content[:start] + "\n" + text + "\n" + content[end:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpus")
+    parser.add_argument(
+        "--stateleak", type=Path, help="the binary (default: a release build)"
+    )
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite BENCHMARKS.md's section"
+    )
+    args = parser.parse_args()
+
+    binary = args.stateleak
+    if binary is None:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        binary = ROOT / "target" / "release" / "stateleak"
+    folders = corpus.build_corpus(args.corpus)
+    files, lines, _ = corpus.count_lines(folders)
+    workspace = ROOT / "bench" / "work" / "server"
+    copy_corpus(args.corpus, workspace)
+    figures = measure(binary.resolve(), workspace.resolve(), args.rounds, args.warmup)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    text = report(figures, files, lines, commit)
+    print(text)
+    if args.write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

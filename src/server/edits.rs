@@ -1,0 +1,194 @@
+//! Code actions and hover on the findings of the last analysis.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Hover, HoverContents,
+    HoverParams, MarkupContent, MarkupKind, Position, Range, TextEdit, Url, WorkspaceEdit,
+};
+
+use super::convert::{self, uri};
+use crate::check::{CheckResult, Finding, Location};
+use crate::config;
+use crate::report::PathDisplay;
+use crate::suppression;
+
+/// What the actions of one finding may read: the last run and the open buffers.
+struct Context<'a> {
+    result: &'a CheckResult,
+    documents: &'a HashMap<PathBuf, String>,
+    /// Paths in titles are shown relative to the workspace.
+    paths: PathDisplay,
+}
+
+type ActionProvider = fn(&Finding, &Context) -> Option<CodeAction>;
+
+/// The actions offered on each finding, in this order. Automatic fixes, when a rule has them,
+/// join this list as providers of their own.
+const PROVIDERS: &[ActionProvider] = &[suppress_on_line, suppress_at_definition];
+
+/// The actions for the findings whose primary place meets the requested range.
+pub fn code_actions(
+    result: Option<&CheckResult>,
+    documents: &HashMap<PathBuf, String>,
+    root: &Path,
+    params: &CodeActionParams,
+) -> Vec<CodeActionOrCommand> {
+    let (Some(result), Some(path)) = (result, document_path(&params.text_document.uri)) else {
+        return Vec::new();
+    };
+    let context = Context {
+        result,
+        documents,
+        paths: PathDisplay::relative_to(root),
+    };
+    result
+        .findings
+        .iter()
+        .filter(|f| same_file(&f.primary.path, &path) && meets(f, &params.range, result))
+        .flat_map(|finding| {
+            PROVIDERS
+                .iter()
+                .filter_map(|provide| provide(finding, &context))
+        })
+        .map(CodeActionOrCommand::CodeAction)
+        .collect()
+}
+
+fn suppress_on_line(finding: &Finding, context: &Context) -> Option<CodeAction> {
+    let edit = suppression_edit(&finding.primary, finding.code, context)?;
+    Some(quick_fix(
+        format!("Suppress {} on this line", finding.code),
+        edit,
+    ))
+}
+
+fn suppress_at_definition(finding: &Finding, context: &Context) -> Option<CodeAction> {
+    let definition = finding.related.first()?;
+    let edit = suppression_edit(definition, finding.code, context)?;
+    let shown = context.paths.show(&definition.path);
+    Some(quick_fix(
+        format!(
+            "Suppress {} for every use of the shared object, at its definition ({shown}:{})",
+            finding.code, definition.line
+        ),
+        edit,
+    ))
+}
+
+fn quick_fix(title: String, (uri, edit): (Url, TextEdit)) -> CodeAction {
+    CodeAction {
+        title,
+        kind: Some(CodeActionKind::QUICKFIX),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(uri, vec![edit])])),
+            ..WorkspaceEdit::default()
+        }),
+        ..CodeAction::default()
+    }
+}
+
+/// The edit that makes the first line of `location` suppress `code`.
+fn suppression_edit(location: &Location, code: &str, context: &Context) -> Option<(Url, TextEdit)> {
+    let text = match context.documents.get(&config::absolute(&location.path)) {
+        Some(text) => text.clone(),
+        None => context
+            .result
+            .sources
+            .get(&location.path)
+            .cloned()
+            .or_else(|| crate::source::read_source(&location.path, u64::MAX).ok())?,
+    };
+    let line = text.lines().nth(location.line.checked_sub(1)? as usize)?;
+    let (offset, insert) = suppression::insertion(line, code);
+    let character = line[..offset].encode_utf16().count() as u32;
+    let at = Position::new(location.line - 1, character);
+    Some((
+        uri(&location.path)?,
+        TextEdit {
+            range: Range::new(at, at),
+            new_text: insert,
+        },
+    ))
+}
+
+/// Hover on the definition of a shared object: the findings about it, where each is reported
+/// and from which request entry point that place is reached.
+pub fn hover(result: Option<&CheckResult>, root: &Path, params: &HoverParams) -> Option<Hover> {
+    let result = result?;
+    let at = &params.text_document_position_params;
+    let path = document_path(&at.text_document.uri)?;
+    let about: Vec<&Finding> = result
+        .findings
+        .iter()
+        .filter(|f| {
+            f.related.first().is_some_and(|definition| {
+                same_file(&definition.path, &path) && {
+                    let range = convert::range(result, definition);
+                    range.start <= at.position && at.position <= range.end
+                }
+            })
+        })
+        .collect();
+    if about.is_empty() {
+        return None;
+    }
+    let paths = PathDisplay::relative_to(root);
+    let mut text = format!(
+        "**stateleak**: {} about the object defined here\n",
+        plural(about.len(), "finding")
+    );
+    for finding in about {
+        text.push_str(&format!("\n- **{}** {}\n", finding.code, finding.message));
+        let place = format!(
+            "{}:{}",
+            paths.show(&finding.primary.path),
+            finding.primary.line
+        );
+        match (finding.entry_path.last(), finding.entry_path.first()) {
+            (Some(function), Some(entry)) => {
+                let kind = entry
+                    .entry_kind
+                    .as_deref()
+                    .map_or(String::new(), |kind| format!(", {kind}"));
+                text.push_str(&format!(
+                    "  at {place} in `{}`, reached from the request entry point `{}` ({}:{}{kind})\n",
+                    function.function,
+                    entry.function,
+                    paths.show(&entry.path),
+                    entry.line
+                ));
+            }
+            _ => text.push_str(&format!("  at {place}\n")),
+        }
+    }
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: text,
+        }),
+        range: None,
+    })
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+fn document_path(uri: &Url) -> Option<PathBuf> {
+    uri.to_file_path().ok().map(|p| config::absolute(&p))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    config::absolute(a) == config::absolute(b)
+}
+
+fn meets(finding: &Finding, range: &Range, result: &CheckResult) -> bool {
+    let primary = convert::range(result, &finding.primary);
+    primary.start.line <= range.end.line && range.start.line <= primary.end.line
+}

@@ -1,0 +1,516 @@
+//! End-to-end tests of `stateleak server`: a small LSP client on `lsp-server` and `lsp-types`
+//! drives the binary over standard input and output, as an editor does.
+
+#[allow(dead_code)] // Of the shared helpers, this test needs only `write`.
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::write;
+use lsp_server::{Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidChangeWatchedFiles, DidOpenTextDocument, Exit, Initialized,
+    Notification as _, PublishDiagnostics, ShowMessage,
+};
+use lsp_types::request::{CodeActionRequest, HoverRequest, Initialize, Shutdown};
+use lsp_types::{
+    ClientCapabilities, CodeActionContext, CodeActionOrCommand, CodeActionParams, Diagnostic,
+    DiagnosticSeverity, DidChangeTextDocumentParams, DidChangeWatchedFilesClientCapabilities,
+    DidChangeWatchedFilesParams, DidOpenTextDocumentParams, FileChangeType, FileEvent, Hover,
+    HoverContents, HoverParams, InitializeParams, InitializedParams, MessageType, Position,
+    PublishDiagnosticsParams, Range, ShowMessageParams, TextDocumentContentChangeEvent,
+    TextDocumentIdentifier, TextDocumentItem, TextDocumentPositionParams, TextEdit, Url,
+    VersionedTextDocumentIdentifier, WorkDoneProgressParams, WorkspaceClientCapabilities,
+    WorkspaceFolder,
+};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+const VIEWS_WITHOUT_ROUTE: &str =
+    "from shop.store import save\n\n\ndef helper(user, theme):\n    return user, theme\n";
+const VIEWS_WITH_ROUTE: &str = "from flask import Flask, request\n\nfrom shop.store import save\n\napp = Flask(__name__)\n\n\n@app.post(\"/prefs\")\ndef set_prefs():\n    save(request.args[\"user\"], request.args[\"theme\"])\n    return \"ok\"\n";
+const STORE: &str = "_prefs = {}\n\n\ndef save(user, theme):\n    _prefs[\"current\"] = theme\n";
+
+/// A package whose `store.py` leaks once a request reaches `save` (from `views.py`).
+fn shop(dir: &Path, views: &str) {
+    write(dir, "shop/__init__.py", "");
+    write(dir, "shop/views.py", views);
+    write(dir, "shop/store.py", STORE);
+}
+
+/// An editor's side of the connection.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: mpsc::Receiver<Message>,
+    next_id: i32,
+    /// The last diagnostics published for each file.
+    diagnostics: HashMap<Url, Vec<Diagnostic>>,
+    messages: Vec<ShowMessageParams>,
+    versions: HashMap<Url, i32>,
+}
+
+impl Client {
+    fn start(root: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stateleak"))
+            .arg("server")
+            // Not the workspace: the server must not depend on its working directory.
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Ok(Some(message)) = Message::read(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+            diagnostics: HashMap::new(),
+            messages: Vec::new(),
+            versions: HashMap::new(),
+        };
+        let root_uri = Url::from_directory_path(root).unwrap();
+        #[allow(deprecated)] // `root_uri` for older servers; this one reads the folders.
+        let params = InitializeParams {
+            root_uri: Some(root_uri.clone()),
+            workspace_folders: Some(vec![WorkspaceFolder {
+                uri: root_uri,
+                name: "test".into(),
+            }]),
+            capabilities: ClientCapabilities {
+                workspace: Some(WorkspaceClientCapabilities {
+                    did_change_watched_files: Some(DidChangeWatchedFilesClientCapabilities {
+                        dynamic_registration: Some(true),
+                        relative_pattern_support: None,
+                    }),
+                    ..WorkspaceClientCapabilities::default()
+                }),
+                ..ClientCapabilities::default()
+            },
+            ..InitializeParams::default()
+        };
+        let result = client.request::<Initialize>(params);
+        assert_eq!(result.server_info.unwrap().name, "stateleak");
+        client.notify::<Initialized>(InitializedParams {});
+        client
+    }
+
+    fn send(&mut self, message: Message) {
+        message.write(&mut self.stdin).expect("the server reads");
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify<N: lsp_types::notification::Notification>(&mut self, params: N::Params) {
+        self.send(Notification::new(N::METHOD.into(), params).into());
+    }
+
+    fn request<R: lsp_types::request::Request>(&mut self, params: R::Params) -> R::Result {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.send(Request::new(id.clone(), R::METHOD.into(), params).into());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Message::Response(response) = self.receive(deadline)
+                && response.id == id
+            {
+                assert!(response.error.is_none(), "{:?}", response.error);
+                return serde_json::from_value(response.result.unwrap_or_default())
+                    .expect("a well-formed result");
+            }
+        }
+    }
+
+    /// The next message; answers the server's own requests and records what it publishes.
+    fn receive(&mut self, deadline: Instant) -> Message {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let message = self
+            .incoming
+            .recv_timeout(wait)
+            .expect("the server answers in time");
+        match &message {
+            Message::Request(request) => {
+                let answer = Response::new_ok(request.id.clone(), ());
+                self.send(answer.into());
+            }
+            Message::Notification(n) if n.method == PublishDiagnostics::METHOD => {
+                let params: PublishDiagnosticsParams =
+                    serde_json::from_value(n.params.clone()).unwrap();
+                self.diagnostics.insert(params.uri, params.diagnostics);
+            }
+            Message::Notification(n) if n.method == ShowMessage::METHOD => {
+                self.messages
+                    .push(serde_json::from_value(n.params.clone()).unwrap());
+            }
+            _ => {}
+        }
+        message
+    }
+
+    /// Waits until `done` holds of the diagnostics published so far.
+    fn wait_until(&mut self, what: &str, done: impl Fn(&Client) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !done(self) {
+            if Instant::now() >= deadline {
+                panic!(
+                    "timed out waiting until {what}; have {:#?}",
+                    self.diagnostics
+                );
+            }
+            self.receive(deadline);
+        }
+    }
+
+    fn codes(&self, uri: &Url) -> Vec<String> {
+        self.diagnostics
+            .get(uri)
+            .map(|list| {
+                list.iter()
+                    .map(|d| match &d.code {
+                        Some(lsp_types::NumberOrString::String(code)) => code.clone(),
+                        _ => "no code".to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn open(&mut self, uri: &Url, text: &str) {
+        self.versions.insert(uri.clone(), 1);
+        self.notify::<DidOpenTextDocument>(DidOpenTextDocumentParams {
+            text_document: TextDocumentItem::new(uri.clone(), "python".into(), 1, text.into()),
+        });
+    }
+
+    fn change(&mut self, uri: &Url, text: &str) {
+        let version = self.versions.entry(uri.clone()).or_insert(1);
+        *version += 1;
+        let version = *version;
+        self.notify::<DidChangeTextDocument>(DidChangeTextDocumentParams {
+            text_document: VersionedTextDocumentIdentifier::new(uri.clone(), version),
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.into(),
+            }],
+        });
+    }
+
+    fn watched_change(&mut self, uri: &Url, typ: FileChangeType) {
+        self.notify::<DidChangeWatchedFiles>(DidChangeWatchedFilesParams {
+            changes: vec![FileEvent::new(uri.clone(), typ)],
+        });
+    }
+
+    fn hover(&mut self, uri: &Url, position: Position) -> Option<Hover> {
+        self.request::<HoverRequest>(HoverParams {
+            text_document_position_params: TextDocumentPositionParams::new(
+                TextDocumentIdentifier::new(uri.clone()),
+                position,
+            ),
+            work_done_progress_params: WorkDoneProgressParams::default(),
+        })
+    }
+
+    /// Shuts the server down as an editor does and returns whether it exited with status 0.
+    fn shut_down(mut self) -> bool {
+        self.request::<Shutdown>(());
+        self.notify::<Exit>(());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn uri(path: &Path) -> Url {
+    Url::from_file_path(path).unwrap()
+}
+
+/// The root as the server names files (no symbolic links: temporary folders may be behind one).
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    (dir, root)
+}
+
+/// Applies edits (non-overlapping, on one document) to a text.
+fn apply(text: &str, edits: &[TextEdit]) -> String {
+    let offset = |position: Position| -> usize {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(position.line as usize)
+            .map(str::len)
+            .sum();
+        let line = &text[line_start..];
+        let mut units = 0;
+        for (i, c) in line.char_indices() {
+            if units >= position.character as usize {
+                return line_start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|e| std::cmp::Reverse((e.range.start.line, e.range.start.character)));
+    let mut text = text.to_string();
+    for edit in edits {
+        let (start, end) = (offset(edit.range.start), offset(edit.range.end));
+        text.replace_range(start..end, &edit.new_text);
+    }
+    text
+}
+
+#[test]
+fn an_edit_in_one_module_shows_and_clears_the_finding_in_the_other() {
+    let (_dir, root) = workspace();
+    shop(&root, VIEWS_WITHOUT_ROUTE);
+    let views = uri(&root.join("shop/views.py"));
+    let store = uri(&root.join("shop/store.py"));
+    let mut client = Client::start(&root);
+    client.open(&views, VIEWS_WITHOUT_ROUTE);
+    client.open(&store, STORE);
+    // Nothing reaches `save` yet: no finding (the first analysis publishes nothing).
+    client.hover(&store, Position::new(0, 1));
+    assert_eq!(client.codes(&store), Vec::<String>::new());
+
+    // A route in views.py now reaches `save`: the finding appears in store.py, not edited.
+    client.change(&views, VIEWS_WITH_ROUTE);
+    client.wait_until("store.py has SL201", |c| c.codes(&store) == ["SL201"]);
+    let diagnostic = &client.diagnostics[&store][0];
+    assert_eq!(diagnostic.severity, Some(DiagnosticSeverity::ERROR));
+    assert_eq!(diagnostic.range.start, Position::new(4, 4));
+    let href = &diagnostic.code_description.as_ref().unwrap().href;
+    assert!(href.path().ends_with("/rules/SL201.md"), "{href}");
+    let documentation = std::fs::read_to_string(href.to_file_path().unwrap()).unwrap();
+    assert!(documentation.starts_with("# SL201"));
+    let related = diagnostic.related_information.as_ref().unwrap();
+    assert_eq!(related[0].location.uri, store);
+    assert_eq!(related[0].location.range.start, Position::new(0, 0));
+    assert!(
+        related.iter().any(|r| r.location.uri == views
+            && r.location.range.start.line == 8
+            && r.message.contains("`set_prefs` (Flask route)")),
+        "{related:#?}"
+    );
+    assert_eq!(client.codes(&views), Vec::<String>::new());
+
+    // Hover on the definition: where the object is changed, and from which entry point.
+    let hover = client.hover(&store, Position::new(0, 2)).expect("a hover");
+    let HoverContents::Markup(markup) = hover.contents else {
+        panic!("markdown expected");
+    };
+    assert!(markup.value.contains("1 finding"), "{}", markup.value);
+    assert!(markup.value.contains("in `save`"), "{}", markup.value);
+    assert!(
+        markup
+            .value
+            .contains("`set_prefs` (shop/views.py:9, Flask route)"),
+        "{}",
+        markup.value
+    );
+    assert!(client.hover(&store, Position::new(3, 1)).is_none());
+
+    // The route removed again: the finding is cleared.
+    client.change(&views, VIEWS_WITHOUT_ROUTE);
+    client.wait_until("store.py is clear", |c| c.codes(&store).is_empty());
+    assert!(client.shut_down());
+}
+
+#[test]
+fn each_code_action_suppresses_the_finding() {
+    let (_dir, root) = workspace();
+    shop(&root, VIEWS_WITH_ROUTE);
+    let store = uri(&root.join("shop/store.py"));
+    let mut client = Client::start(&root);
+    // Not even open: the finding is published for the file anyway.
+    client.wait_until("store.py has SL201", |c| c.codes(&store) == ["SL201"]);
+    let actions = client.request::<CodeActionRequest>(CodeActionParams {
+        text_document: TextDocumentIdentifier::new(store.clone()),
+        range: Range::new(Position::new(4, 6), Position::new(4, 6)),
+        context: CodeActionContext::default(),
+        work_done_progress_params: WorkDoneProgressParams::default(),
+        partial_result_params: Default::default(),
+    });
+    let actions: Vec<_> = actions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|action| match action {
+            CodeActionOrCommand::CodeAction(action) => action,
+            CodeActionOrCommand::Command(_) => panic!("an edit expected"),
+        })
+        .collect();
+    assert_eq!(actions.len(), 2, "{actions:#?}");
+    let expected = [
+        (
+            "Suppress SL201 on this line",
+            "    _prefs[\"current\"] = theme  # noqa: SL201",
+            4,
+        ),
+        (
+            "Suppress SL201 for every use of the shared object, at its definition (shop/store.py:1)",
+            "_prefs = {}  # noqa: SL201",
+            0,
+        ),
+    ];
+    let mut texts = Vec::new();
+    for (action, (title, line, number)) in actions.iter().zip(expected) {
+        assert_eq!(action.title, title);
+        let changes = action.edit.as_ref().unwrap().changes.as_ref().unwrap();
+        let edited = apply(STORE, &changes[&store]);
+        assert_eq!(edited.lines().nth(number).unwrap(), line);
+        texts.push(edited);
+    }
+    // Each edit, made in the buffer, clears the finding.
+    for edited in texts {
+        client.open(&store, STORE);
+        client.wait_until("store.py has SL201", |c| c.codes(&store) == ["SL201"]);
+        client.change(&store, &edited);
+        client.wait_until("store.py is clear", |c| c.codes(&store).is_empty());
+    }
+    assert!(client.shut_down());
+}
+
+/// Sets the modification time of a file to `hours` ago.
+fn set_age(path: &Path, hours: u64) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    let time = std::time::SystemTime::now() - Duration::from_secs(hours * 3600);
+    file.set_modified(time).unwrap();
+}
+
+#[test]
+fn changed_deleted_files_and_changed_settings_are_picked_up() {
+    let (_dir, root) = workspace();
+    shop(&root, VIEWS_WITH_ROUTE);
+    for name in ["shop/__init__.py", "shop/views.py", "shop/store.py"] {
+        set_age(&root.join(name), 3);
+    }
+    let store = uri(&root.join("shop/store.py"));
+    let mut client = Client::start(&root);
+    client.wait_until("store.py has SL201", |c| c.codes(&store) == ["SL201"]);
+
+    // Settings switch the rule off.
+    write(&root, "stateleak.toml", "ignore = [\"SL201\"]\n");
+    client.watched_change(&uri(&root.join("stateleak.toml")), FileChangeType::CREATED);
+    client.wait_until("the rule is off", |c| c.codes(&store).is_empty());
+    std::fs::remove_file(root.join("stateleak.toml")).unwrap();
+    client.watched_change(&uri(&root.join("stateleak.toml")), FileChangeType::DELETED);
+    client.wait_until("the rule is on again", |c| c.codes(&store) == ["SL201"]);
+
+    // The module with the route changed on disk (not open): the server reads it again, even
+    // when its time is old enough for the server to trust it.
+    let views = root.join("shop/views.py");
+    for (text, hours, expected) in [
+        (VIEWS_WITHOUT_ROUTE, 2, vec![]),
+        (VIEWS_WITH_ROUTE, 1, vec!["SL201".to_string()]),
+    ] {
+        std::fs::write(&views, text).unwrap();
+        set_age(&views, hours);
+        client.watched_change(&uri(&views), FileChangeType::CHANGED);
+        client.wait_until("the change is seen", |c| c.codes(&store) == expected);
+    }
+
+    // The module with the route deleted: nothing reaches `save` any more.
+    std::fs::remove_file(root.join("shop/views.py")).unwrap();
+    client.watched_change(&uri(&root.join("shop/views.py")), FileChangeType::DELETED);
+    client.wait_until("store.py is clear", |c| c.codes(&store).is_empty());
+    assert!(client.shut_down());
+}
+
+#[test]
+fn bad_input_is_shown_and_the_server_goes_on() {
+    let (_dir, root) = workspace();
+    shop(&root, VIEWS_WITH_ROUTE);
+    write(
+        &root,
+        "stateleak.toml",
+        "ignore = [\"SL201\"]\nper_file_ignores = 3\n",
+    );
+    let settings = uri(&root.join("stateleak.toml"));
+    let store = uri(&root.join("shop/store.py"));
+    let views = uri(&root.join("shop/views.py"));
+    let mut client = Client::start(&root);
+
+    // A settings file with an error: a message, a diagnostic on it, and the defaults apply.
+    client.wait_until("the settings file has a diagnostic", |c| {
+        c.diagnostics.get(&settings).is_some_and(|d| d.len() == 1)
+    });
+    let problem = &client.diagnostics[&settings][0];
+    assert!(problem.message.contains("per_file_ignores"), "{problem:?}");
+    assert_eq!(problem.range.start.line, 1);
+    assert!(
+        client
+            .messages
+            .iter()
+            .any(|m| m.typ == MessageType::ERROR && m.message.contains("per_file_ignores"))
+    );
+    client.wait_until("the defaults apply", |c| c.codes(&store) == ["SL201"]);
+    write(&root, "stateleak.toml", "ignore = [\"SL201\"]\n");
+    client.watched_change(&settings, FileChangeType::CHANGED);
+    client.wait_until("the settings file is clear", |c| {
+        c.diagnostics.get(&settings).is_some_and(Vec::is_empty)
+    });
+
+    // An unparsable buffer: a diagnostic on it, with its line.
+    client.open(&views, "def broken(:\n    pass\n");
+    client.wait_until("views.py has a syntax error", |c| {
+        c.diagnostics
+            .get(&views)
+            .is_some_and(|d| d.len() == 1 && d[0].message.contains("not analysed"))
+    });
+    assert_eq!(client.diagnostics[&views][0].range.start.line, 0);
+
+    // A file outside the workspace: said so, not analysed.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = uri(&elsewhere.path().canonicalize().unwrap().join("x.py"));
+    client.open(&outside, "class A:\n    items = {}\n");
+    client.hover(&views, Position::new(0, 0));
+    assert!(
+        client
+            .messages
+            .iter()
+            .any(|m| m.message.contains("outside the workspace")),
+        "{:?}",
+        client.messages
+    );
+    assert!(!client.diagnostics.contains_key(&outside));
+
+    // Parameters that are not what the method takes: a message, no crash.
+    client.send(Notification::new(DidOpenTextDocument::METHOD.into(), 42).into());
+    client.hover(&views, Position::new(0, 0));
+    assert!(
+        client
+            .messages
+            .iter()
+            .any(|m| m.message.contains("bad parameters"))
+    );
+    assert!(client.shut_down());
+}
