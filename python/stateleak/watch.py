@@ -1,0 +1,409 @@
+"""Snapshots of the state a process keeps between requests or tests, and their differences.
+
+A snapshot records, for every watched object, its identity, type, size and a cheap fingerprint of
+its contents a few levels deep; containers also keep their keys (or length) at the top level so
+that a difference can say which keys were added, removed or changed. Nothing is deep-copied.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import types
+import warnings
+from collections import deque as collections_deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stateleak.saferepr import safe_repr
+
+# How far into nested containers a fingerprint looks, and how many items per container.
+FINGERPRINT_DEPTH = 3
+FINGERPRINT_ITEMS = 200
+# Containers with more items than this keep no per-key record, only length and fingerprint.
+KEYED_ITEMS_LIMIT = 10_000
+
+_SCALARS = (int, float, complex, str, bytes, bool, type(None))
+_INSTALL_DIR_MARKERS = ("site-packages", "dist-packages")
+
+
+def fingerprint(value: Any, depth: int = FINGERPRINT_DEPTH) -> int:
+    """A hash of a value's contents that changes when they change, for the first few levels."""
+    if isinstance(value, _SCALARS):
+        return hash((type(value), value))
+    if depth <= 0:
+        return hash((type(value), id(value), _size(value)))
+    if isinstance(value, dict):
+        items = _first(value.items())
+        return hash((dict, len(value), tuple((_key_hash(k), fingerprint(v, depth - 1)) for k, v in items)))
+    if isinstance(value, (list, tuple, collections_deque)):
+        return hash((type(value), len(value), tuple(fingerprint(v, depth - 1) for v in _first(value))))
+    if isinstance(value, (set, frozenset)):
+        return hash((type(value), len(value), frozenset(_key_hash(v) for v in _first(value))))
+    if isinstance(value, (types.FunctionType, types.ModuleType, type)):
+        return hash((type(value), id(value)))
+    instance_dict = getattr(value, "__dict__", None)
+    if isinstance(instance_dict, dict):
+        return hash((type(value), id(value), fingerprint(instance_dict, depth - 1)))
+    return hash((type(value), id(value)))
+
+
+def _first(items: Iterable[Any]) -> list[Any]:
+    out = []
+    for index, item in enumerate(items):
+        if index >= FINGERPRINT_ITEMS:
+            break
+        out.append(item)
+    return out
+
+
+def _key_hash(key: Any) -> int:
+    try:
+        return hash(key)
+    except TypeError:
+        return id(key)
+
+
+def _size(value: Any) -> int | None:
+    if isinstance(value, (dict, list, tuple, set, frozenset, collections_deque)):
+        return len(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a snapshot keeps of one watched object."""
+
+    identity: int
+    type_name: str
+    size: int | None
+    fingerprint: int
+    # For dicts: key -> (safe repr of the key, fingerprint of the value); for sequences: the
+    # fingerprints of the items; for sets: the hashes of the members with their reprs.
+    keyed: dict[Any, tuple[str, int]] | None = None
+    items: tuple[int, ...] | None = None
+    repr_text: str = ""
+
+
+def record(value: Any) -> Record:
+    """What a snapshot keeps of `value`."""
+    keyed: dict[Any, tuple[str, int]] | None = None
+    items: tuple[int, ...] | None = None
+    size = _size(value)
+    if size is not None and size <= KEYED_ITEMS_LIMIT:
+        if isinstance(value, dict):
+            keyed = {
+                _key_hash(k): (safe_repr(k), fingerprint(v, FINGERPRINT_DEPTH - 1)) for k, v in value.items()
+            }
+        elif isinstance(value, (set, frozenset)):
+            keyed = {_key_hash(k): (safe_repr(k), 0) for k in value}
+        else:
+            items = tuple(fingerprint(v, FINGERPRINT_DEPTH - 1) for v in value)
+    return Record(
+        identity=id(value),
+        type_name=type(value).__name__,
+        size=size,
+        fingerprint=fingerprint(value),
+        keyed=keyed,
+        items=items,
+        repr_text=safe_repr(value) if isinstance(value, _SCALARS) or size is None else "",
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one watched object differs between two snapshots."""
+
+    path: str
+    kind: str  # "added", "removed", "rebound", "mutated", "lazy-init"
+    detail: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"object": self.path, "kind": self.kind, "detail": self.detail}
+
+
+Snapshot = dict[str, Record]
+
+# Stands for a namespace (module or class) in a snapshot: its own names are recorded beside it,
+# and it changes only through them.
+_MODULE_MARKER = Record(identity=0, type_name="namespace", size=None, fingerprint=0)
+
+
+def diff(before: Snapshot, after: Snapshot) -> list[Change]:
+    """The changes from `before` to `after`, sorted by object path."""
+    changes: list[Change] = []
+    for path in sorted(before.keys() | after.keys()):
+        old, new = before.get(path), after.get(path)
+        if old is None and new is not None:
+            if not _owner_existed(path, before):
+                continue  # in a module imported in between: nothing existed to change
+            changes.append(Change(path, "lazy-init", f"set to {new.repr_text or new.type_name}"))
+        elif new is None and old is not None:
+            changes.append(Change(path, "removed", "deleted"))
+        elif old is not None and new is not None:
+            change = _compare(path, old, new)
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+def _owner_existed(path: str, before: Snapshot) -> bool:
+    prefix = path
+    while "." in prefix:
+        prefix = prefix.rsplit(".", 1)[0]
+        if prefix in before:
+            return True
+    return False
+
+
+def _compare(path: str, old: Record, new: Record) -> Change | None:
+    if old.identity != new.identity or old.type_name != new.type_name:
+        if old.fingerprint == new.fingerprint and old.type_name == new.type_name and old.size is not None:
+            return None  # an equal, fresh container: a restore by rebinding
+        if old.type_name == "NoneType":
+            return Change(path, "lazy-init", f"rebound from None to {new.repr_text or new.type_name}")
+        if old.size is None and new.size is None and old.repr_text == new.repr_text:
+            return None
+        return Change(path, "rebound", f"rebound: {_describe(old)} -> {_describe(new)}")
+    if old.fingerprint == new.fingerprint:
+        return None
+    return Change(path, "mutated", _mutation(old, new))
+
+
+def _describe(rec: Record) -> str:
+    if rec.repr_text:
+        return rec.repr_text
+    return f"{rec.type_name} of {rec.size}" if rec.size is not None else rec.type_name
+
+
+def _mutation(old: Record, new: Record) -> str:
+    if old.keyed is not None and new.keyed is not None:
+        added = [new.keyed[k][0] for k in new.keyed.keys() - old.keyed.keys()]
+        removed = [old.keyed[k][0] for k in old.keyed.keys() - new.keyed.keys()]
+        changed = [
+            new.keyed[k][0] for k in new.keyed.keys() & old.keyed.keys() if new.keyed[k][1] != old.keyed[k][1]
+        ]
+        noun = "item" if old.type_name in ("set", "frozenset") else "key"
+        parts = []
+        for label, keys in (("added", added), ("removed", removed), ("changed", changed)):
+            if keys:
+                parts.append(f"{_count(len(keys), noun)} {label}: {_listing(keys)}")
+        return "; ".join(parts) or "contents changed"
+    if old.items is not None and new.items is not None:
+        if len(new.items) > len(old.items) and new.items[: len(old.items)] == old.items:
+            return f"{_count(len(new.items) - len(old.items), 'item')} appended"
+        if len(new.items) < len(old.items):
+            return f"{_count(len(old.items) - len(new.items), 'item')} removed"
+        return "items changed"
+    if old.size is not None and new.size is not None and old.size != new.size:
+        return f"size {old.size} -> {new.size}"
+    if old.size is None:
+        return "attribute set"
+    return "contents changed"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _listing(reprs: list[str], limit: int = 5) -> str:
+    reprs = sorted(reprs)
+    shown = ", ".join(reprs[:limit])
+    return shown + (f", ... ({len(reprs) - limit} more)" if len(reprs) > limit else "")
+
+
+@dataclass
+class Watcher:
+    """Takes snapshots of the project's modules and of process state.
+
+    `root` bounds the project: modules whose file is under it, and not in an installation
+    directory, are the project's own. `extra` names objects to watch by import path (from the
+    static analysis), wherever they live.
+    """
+
+    root: Path
+    extra: Iterable[str] = ()
+    ignore_modules: tuple[str, ...] = ("stateleak",)
+    _module_files: dict[str, bool] = field(default_factory=dict)
+
+    def snapshot(self) -> Snapshot:
+        snap: Snapshot = {}
+        for name, module in list(sys.modules.items()):
+            if module is None or not self._is_project_module(name, module):
+                continue
+            snap[name] = _MODULE_MARKER
+            _walk_namespace(name, module, vars(module), snap, name)
+        for path in self.extra:
+            found, value = resolve(path)
+            if found and path not in snap:
+                snap[path] = record(value)
+        snap.update(process_state())
+        return snap
+
+    def _is_project_module(self, name: str, module: types.ModuleType) -> bool:
+        known = self._module_files.get(name)
+        if known is not None:
+            return known
+        own = False
+        filename = getattr(module, "__file__", None)
+        if filename and not name.startswith(self.ignore_modules) and not name.startswith("_pytest"):
+            path = os.path.abspath(filename)
+            own = path.startswith(str(self.root) + os.sep) and not any(
+                marker in path for marker in _INSTALL_DIR_MARKERS
+            )
+        self._module_files[name] = own
+        return own
+
+
+def _walk_namespace(
+    prefix: str, owner: Any, namespace: Mapping[str, Any], snap: Snapshot, module: str
+) -> None:
+    for attr, value in list(namespace.items()):
+        if attr.startswith("__") and attr.endswith("__"):
+            continue
+        path = f"{prefix}.{attr}"
+        if isinstance(value, types.ModuleType):
+            continue
+        if isinstance(value, type):
+            if getattr(value, "__module__", None) == module and value.__qualname__ == _qualname(
+                prefix, module, attr
+            ):
+                snap[path] = _MODULE_MARKER
+                _walk_namespace(path, value, vars(value), snap, module)
+            continue
+        function = _function_of(value)
+        if function is not None:
+            if getattr(function, "__module__", None) == module:
+                _record_defaults(path, function, snap)
+            continue
+        snap[path] = record(value)
+
+
+def _qualname(prefix: str, module: str, attr: str) -> str:
+    inside = prefix[len(module) + 1 :]
+    return f"{inside}.{attr}" if inside else attr
+
+
+def _function_of(value: Any) -> types.FunctionType | None:
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    return value if isinstance(value, types.FunctionType) else None
+
+
+def _record_defaults(path: str, function: types.FunctionType, snap: Snapshot) -> None:
+    code = function.__code__
+    defaults = function.__defaults__ or ()
+    positional = code.co_varnames[: code.co_argcount]
+    for name, value in zip(positional[len(positional) - len(defaults) :], defaults):
+        if not isinstance(value, _SCALARS):
+            snap[f"{path}.<default {name}>"] = record(value)
+    for name, value in (function.__kwdefaults__ or {}).items():
+        if not isinstance(value, _SCALARS):
+            snap[f"{path}.<default {name}>"] = record(value)
+
+
+def process_state() -> Snapshot:
+    """The process-wide state tests commonly leave changed."""
+    snap: Snapshot = {
+        "os.environ": record(dict(os.environ)),
+        "sys.path": record(list(sys.path)),
+        "os.getcwd()": record(_cwd()),
+        "warnings.filters": record(list(warnings.filters)),
+    }
+    loggers: list[tuple[str, logging.Logger]] = [("root", logging.getLogger())]
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            loggers.append((name, logger))
+    for name, logger in loggers:
+        state = (logger.level, tuple(id(h) for h in logger.handlers if not _is_pytest_capture(h)))
+        if name == "root" or state != (logging.NOTSET, ()):
+            snap[f"logging.getLogger({name!r})"] = record(state)
+    return snap
+
+
+def _is_pytest_capture(handler: logging.Handler) -> bool:
+    # pytest's own capture handlers come and go around every phase of every test.
+    return type(handler).__module__.startswith("_pytest")
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "<deleted>"
+
+
+def resolve(path: str) -> tuple[bool, Any]:
+    """The object an import path names (`pkg.mod.Class.attr`, `pkg.mod.func.<default name>`)."""
+    parts = path.split(".")
+    default = None
+    if parts and parts[-1].startswith("<default ") and parts[-1].endswith(">"):
+        default = parts.pop()[len("<default ") : -1]
+    for split in range(len(parts), 0, -1):
+        module = sys.modules.get(".".join(parts[:split]))
+        if module is None:
+            continue
+        value: Any = module
+        try:
+            for attr in parts[split:]:
+                value = (
+                    vars(value)[attr]
+                    if isinstance(value, type) and attr in vars(value)
+                    else getattr(value, attr)
+                )
+        except (AttributeError, KeyError):
+            return False, None
+        if default is not None:
+            return _default_value(value, default)
+        return True, value
+    return False, None
+
+
+def _default_value(value: Any, name: str) -> tuple[bool, Any]:
+    function = _function_of(value)
+    if function is None:
+        return False, None
+    if function.__kwdefaults__ and name in function.__kwdefaults__:
+        return True, function.__kwdefaults__[name]
+    code = function.__code__
+    defaults = function.__defaults__ or ()
+    positional = code.co_varnames[: code.co_argcount]
+    names = positional[len(positional) - len(defaults) :]
+    if name in names:
+        return True, defaults[names.index(name)]
+    return False, None
+
+
+def assign(path: str, value: Any) -> bool:
+    """Puts `value` back at `path`: in place for containers (other holders see it), else rebinds."""
+    found, current = resolve(path)
+    if found and type(current) is type(value) and current is not value:
+        if isinstance(current, dict):
+            current.clear()
+            current.update(value)
+            return True
+        if isinstance(current, (list, collections_deque)):
+            current.clear()
+            current.extend(value)
+            return True
+        if isinstance(current, set):
+            current.clear()
+            current.update(value)
+            return True
+    if path == "os.environ":
+        os.environ.clear()
+        os.environ.update(value)
+        return True
+    if path == "sys.path":
+        sys.path[:] = value
+        return True
+    parts = path.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        owner_found, owner = resolve(".".join(parts[:split]))
+        if owner_found and split == len(parts) - 1:
+            setattr(owner, parts[-1], value)
+            return True
+    return False
