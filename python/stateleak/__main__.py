@@ -39,9 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         "answer a fresh process gives; names the shared objects behind every difference. "
         "Exit status: 1 when an answer differs, 2 when a probe could not run, 0 otherwise.",
     )
-    replay.add_argument(
-        "target", metavar="MODULE:APP", help="a WSGI or ASGI app, or a plain callable with --call"
-    )
+    replay.add_argument("target", metavar="MODULE:APP", help="a WSGI or ASGI app, or a plain callable with --call")
     replay.add_argument(
         "--request",
         action="append",
@@ -49,9 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help='a request: "METHOD /path?query", optionally followed by header lines, a blank line and a body',
     )
-    replay.add_argument(
-        "--requests-file", metavar="FILE", help="requests in a file, separated by lines of ###"
-    )
+    replay.add_argument("--requests-file", metavar="FILE", help="requests in a file, separated by lines of ###")
     replay.add_argument(
         "--header", action="append", default=[], metavar="'NAME: VALUE'", help="a header for every request"
     )
@@ -68,9 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--interface", choices=("auto", *INTERFACES), default="auto")
     replay.add_argument("--root", default=".", help="the project's root: modules under it are watched")
     source = replay.add_mutually_exclusive_group()
-    source.add_argument(
-        "--findings", metavar="FILE", help="static findings (stateleak check --output-format json)"
-    )
+    source.add_argument("--findings", metavar="FILE", help="static findings (stateleak check --output-format json)")
     source.add_argument("--no-analysis", action="store_true", help="do not run the static analysis")
     replay.add_argument(
         "--fresh", choices=("auto", "fork", "subprocess"), default="auto", help="how fresh answers are made"

@@ -33,6 +33,11 @@ class Findings:
         self.by_object = by_object
         self.note = note
 
+    def as_json(self) -> dict[str, Any]:
+        """The findings in the analysis's own JSON shape, as `parse` reads it."""
+        findings = [{"object": obj, **finding.as_json()} for obj, found in self.by_object.items() for finding in found]
+        return {"findings": findings, "note": self.note}
+
     def objects(self) -> list[str]:
         return sorted(self.by_object)
 
@@ -68,7 +73,7 @@ def parse(document: Any) -> Findings:
                 message=str(finding.get("message", "")),
             )
         )
-    note = ""
+    note = str(document.get("note", "")) if isinstance(document, dict) else ""
     if unlinked and not by_object:
         note = (
             f"the static analysis gave {unlinked} finding(s) without an `object` field: "

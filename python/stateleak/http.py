@@ -111,14 +111,10 @@ def call_wsgi(app: Callable[..., Any], request: Request) -> Response:
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             environ[key] = value
         else:
-            environ[f"HTTP_{key}"] = (
-                f"{environ[f'HTTP_{key}']},{value}" if f"HTTP_{key}" in environ else value
-            )
+            environ[f"HTTP_{key}"] = f"{environ[f'HTTP_{key}']},{value}" if f"HTTP_{key}" in environ else value
     started: dict[str, Any] = {}
 
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Callable[[bytes], None]:
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
         started["status"], started["headers"] = status, headers
         return chunks.append
 

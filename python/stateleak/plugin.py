@@ -106,40 +106,18 @@ class StateleakPlugin:
     # -- setup -------------------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        given = self.config.getoption("stateleak_findings")
-        if _is_worker(self.config):
-            given = self.config.workerinput.get("stateleak_findings") or given  # type: ignore[attr-defined]
-        self.findings, self.findings_source = static.load(self.root, given)
+        shared = getattr(self.config, "workerinput", {}).get("stateleak_findings")
+        if shared is not None:
+            self.findings = static.parse(json.loads(shared))
+            self.findings_source = "the controller's static findings"
+        else:
+            self.findings, self.findings_source = static.load(self.root, self.config.getoption("stateleak_findings"))
         self.watcher = Watcher(self.root, extra=self.findings.objects())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        # The analysis runs once, in the controller; the workers read what it found.
-        path = self._findings_file()
-        if path:
-            node.workerinput["stateleak_findings"] = path
-
-    def _findings_file(self) -> str | None:
-        given = self.config.getoption("stateleak_findings")
-        if given:
-            return str(given)
-        cache = Path(str(self.config.cache.mkdir("stateleak"))) if self.config.cache else None
-        if cache is None:
-            return None
-        target = cache / "findings.json"
-        target.write_text(
-            json.dumps(
-                {
-                    "findings": [
-                        {"object": obj, **finding.as_json()}
-                        for obj, found in self.findings.by_object.items()
-                        for finding in found
-                    ]
-                }
-            ),
-            encoding="utf-8",
-        )
-        return str(target)
+        # The analysis runs once, in the controller; the workers get what it found.
+        node.workerinput["stateleak_findings"] = json.dumps(self.findings.as_json())
 
     # -- watching ----------------------------------------------------------------------------
 
@@ -150,9 +128,7 @@ class StateleakPlugin:
         return (yield)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_teardown(
-        self, item: pytest.Item, nextitem: pytest.Item | None
-    ) -> Generator[None, None, None]:
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
         result = yield
         before = self._baseline or {}
         after = self.watcher.snapshot()
@@ -253,9 +229,7 @@ class StateleakPlugin:
             write(f"{run.nodeid} left shared state changed:")
             for leak in run.leaks:
                 finding = leak["static_finding"]
-                confirms = (
-                    f" (confirms {finding['code']} at {finding['path']}:{finding['line']})" if finding else ""
-                )
+                confirms = f" (confirms {finding['code']} at {finding['path']}:{finding['line']})" if finding else ""
                 write(f"    {leak['object']}: {leak['detail']}{confirms}")
         lazy = [(run.nodeid, item) for run in runs for item in run.lazy]
         if lazy:
@@ -283,9 +257,7 @@ class ConfirmationRun:
         self.writers: dict[str, str] = {}
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_protocol(
-        self, item: pytest.Item, nextitem: pytest.Item | None
-    ) -> Generator[None, None, Any]:
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, Any]:
         if self.restore_path:
             if self.first:
                 found, value = resolve(self.restore_path)

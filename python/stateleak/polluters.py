@@ -130,9 +130,7 @@ def _diagnose(runner: Runner, victim: TestRun, candidates: list[TestRun]) -> Dia
             continue
         confirmed = []
         for leak in candidate.leaks:
-            restored, _ = runner.run(
-                [candidate.nodeid, victim.nodeid], ["--stateleak-restore", leak["object"]]
-            )
+            restored, _ = runner.run([candidate.nodeid, victim.nodeid], ["--stateleak-restore", leak["object"]])
             if restored.get(victim.nodeid) == "passed":
                 confirmed.append({**leak, "writer": writers.get(leak["object"])})
         return _polluted(victim, candidate, confirmed)

@@ -376,8 +376,7 @@ class ReplayResult:
             lines.append(f"    fresh: {probe.fresh.show()}")
             if not probe.leaks:
                 lines.append(
-                    "    no watched object changed since the start "
-                    "(the difference may come from time or randomness)"
+                    "    no watched object changed since the start (the difference may come from time or randomness)"
                 )
             for leak in probe.leaks:
                 lines.append(f"    {leak.path}: {leak.detail}")

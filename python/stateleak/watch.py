@@ -88,22 +88,21 @@ class Record:
     repr_text: str = ""
 
 
-def record(value: Any) -> Record:
-    """What a snapshot keeps of `value`."""
+def record(value: Any, by_value: bool = False) -> Record:
+    """What a snapshot keeps of `value`; `by_value` for a copy made for the snapshot, whose
+    identity means nothing."""
     keyed: dict[Any, tuple[str, int]] | None = None
     items: tuple[int, ...] | None = None
     size = _size(value)
     if size is not None and size <= KEYED_ITEMS_LIMIT:
         if isinstance(value, dict):
-            keyed = {
-                _key_hash(k): (safe_repr(k), fingerprint(v, FINGERPRINT_DEPTH - 1)) for k, v in value.items()
-            }
+            keyed = {_key_hash(k): (safe_repr(k), fingerprint(v, FINGERPRINT_DEPTH - 1)) for k, v in value.items()}
         elif isinstance(value, (set, frozenset)):
             keyed = {_key_hash(k): (safe_repr(k), 0) for k in value}
         else:
             items = tuple(fingerprint(v, FINGERPRINT_DEPTH - 1) for v in value)
     return Record(
-        identity=id(value),
+        identity=0 if by_value else id(value),
         type_name=type(value).__name__,
         size=size,
         fingerprint=fingerprint(value),
@@ -183,9 +182,7 @@ def _mutation(old: Record, new: Record) -> str:
     if old.keyed is not None and new.keyed is not None:
         added = [new.keyed[k][0] for k in new.keyed.keys() - old.keyed.keys()]
         removed = [old.keyed[k][0] for k in old.keyed.keys() - new.keyed.keys()]
-        changed = [
-            new.keyed[k][0] for k in new.keyed.keys() & old.keyed.keys() if new.keyed[k][1] != old.keyed[k][1]
-        ]
+        changed = [new.keyed[k][0] for k in new.keyed.keys() & old.keyed.keys() if new.keyed[k][1] != old.keyed[k][1]]
         noun = "item" if old.type_name in ("set", "frozenset") else "key"
         parts = []
         for label, keys in (("added", added), ("removed", removed), ("changed", changed)):
@@ -258,19 +255,15 @@ class Watcher:
         return own
 
 
-def _walk_namespace(
-    prefix: str, owner: Any, namespace: Mapping[str, Any], snap: Snapshot, module: str
-) -> None:
+def _walk_namespace(prefix: str, owner: Any, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
     for attr, value in list(namespace.items()):
-        if attr.startswith("__") and attr.endswith("__"):
+        if attr.startswith("__") and attr.endswith("__") and not isinstance(value, types.FunctionType):
             continue
         path = f"{prefix}.{attr}"
         if isinstance(value, types.ModuleType):
             continue
         if isinstance(value, type):
-            if getattr(value, "__module__", None) == module and value.__qualname__ == _qualname(
-                prefix, module, attr
-            ):
+            if getattr(value, "__module__", None) == module and value.__qualname__ == _qualname(prefix, module, attr):
                 snap[path] = _MODULE_MARKER
                 _walk_namespace(path, value, vars(value), snap, module)
             continue
@@ -307,11 +300,12 @@ def _record_defaults(path: str, function: types.FunctionType, snap: Snapshot) ->
 
 def process_state() -> Snapshot:
     """The process-wide state tests commonly leave changed."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     snap: Snapshot = {
-        "os.environ": record(dict(os.environ)),
-        "sys.path": record(list(sys.path)),
-        "os.getcwd()": record(_cwd()),
-        "warnings.filters": record(list(warnings.filters)),
+        "os.environ": record(environ, by_value=True),
+        "sys.path": record(list(sys.path), by_value=True),
+        "os.getcwd()": record(_cwd(), by_value=True),
+        "warnings.filters": record(list(warnings.filters), by_value=True),
     }
     loggers: list[tuple[str, logging.Logger]] = [("root", logging.getLogger())]
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
@@ -320,7 +314,7 @@ def process_state() -> Snapshot:
     for name, logger in loggers:
         state = (logger.level, tuple(id(h) for h in logger.handlers if not _is_pytest_capture(h)))
         if name == "root" or state != (logging.NOTSET, ()):
-            snap[f"logging.getLogger({name!r})"] = record(state)
+            snap[f"logging.getLogger({name!r})"] = record(state, by_value=True)
     return snap
 
 
@@ -349,11 +343,7 @@ def resolve(path: str) -> tuple[bool, Any]:
         value: Any = module
         try:
             for attr in parts[split:]:
-                value = (
-                    vars(value)[attr]
-                    if isinstance(value, type) and attr in vars(value)
-                    else getattr(value, attr)
-                )
+                value = vars(value)[attr] if isinstance(value, type) and attr in vars(value) else getattr(value, attr)
         except (AttributeError, KeyError):
             return False, None
         if default is not None:
