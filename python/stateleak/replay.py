@@ -444,9 +444,10 @@ def run_probes(
             result.probes.append(outcome)
             if probe.error:
                 continue
-            if probe.label not in fresh_answers:
-                fresh_answers[probe.label] = jobs.run(Job("fresh", number))
-            answer = fresh_answers[probe.label]
+            same_input = repr(probe.payload)
+            if same_input not in fresh_answers:
+                fresh_answers[same_input] = jobs.run(Job("fresh", number))
+            answer = fresh_answers[same_input]
             if isinstance(answer, JobFailed):
                 outcome.error = f"no fresh answer: {answer.message}"
                 continue
