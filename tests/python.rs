@@ -6,10 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const TEST_REQUIREMENTS: &[&str] = &["pytest>=8,<10", "pytest-xdist>=3.5,<4", "tomli>=1.1; python_version < '3.11'"];
+const TEST_REQUIREMENTS: &[&str] = &[
+    "pytest>=8,<10",
+    "pytest-xdist>=3.5,<4",
+    "tomli>=1.1; python_version < '3.11'",
+];
 
 fn run(command: &mut Command) {
-    let status = command.status().unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    let status = command
+        .status()
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
     assert!(status.success(), "{command:?} failed with {status}");
 }
 
@@ -20,14 +26,23 @@ fn test_venv(manifest: &Path) -> PathBuf {
     let python = venv.join("bin").join("python");
     let ready = base.join("requirements-installed");
     let wanted = TEST_REQUIREMENTS.join("\n");
-    if std::fs::read_to_string(&ready).ok().as_deref() == Some(wanted.as_str()) && python.is_file() {
+    if std::fs::read_to_string(&ready).ok().as_deref() == Some(wanted.as_str()) && python.is_file()
+    {
         return python;
     }
     std::fs::create_dir_all(&base).unwrap();
     let interpreter = std::env::var("STATELEAK_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(interpreter).args(["-m", "venv", "--clear"]).arg(&venv));
+    run(Command::new(interpreter)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv));
     run(Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .args(TEST_REQUIREMENTS));
     std::fs::write(&ready, wanted).unwrap();
     python
@@ -38,12 +53,19 @@ fn python_test_suite_passes() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = test_venv(manifest);
     let binary_dir = Path::new(env!("CARGO_BIN_EXE_stateleak")).parent().unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(binary_dir.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(binary_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .unwrap();
     run(Command::new(&python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "python/tests"])
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "python/tests",
+        ])
         .current_dir(manifest)
         .env("PYTHONPATH", manifest.join("python"))
         .env("PATH", path)

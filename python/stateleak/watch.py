@@ -25,6 +25,8 @@ FINGERPRINT_DEPTH = 3
 FINGERPRINT_ITEMS = 200
 # Containers with more items than this keep no per-key record, only length and fingerprint.
 KEYED_ITEMS_LIMIT = 10_000
+# Records of immutable values are reused by identity; the cache is emptied past this size.
+IMMUTABLE_CACHE_LIMIT = 100_000
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None))
 _INSTALL_DIR_MARKERS = ("site-packages", "dist-packages")
@@ -75,30 +77,31 @@ def _size(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class Record:
-    """What a snapshot keeps of one watched object."""
+    """What a snapshot keeps of one watched object: references, not copies. `value` is kept only
+    to describe a change (and keeps identities from being reused while the snapshot lives)."""
 
     identity: int
     type_name: str
     size: int | None
     fingerprint: int
-    # For dicts: key -> (safe repr of the key, fingerprint of the value); for sequences: the
-    # fingerprints of the items; for sets: the hashes of the members with their reprs.
-    keyed: dict[Any, tuple[str, int]] | None = None
+    # For dicts: key hash -> (key, fingerprint of the value); for sets: member hash -> (member, 0);
+    # for sequences, `items`: the fingerprints of the items.
+    keyed: dict[int, tuple[Any, int]] | None = None
     items: tuple[int, ...] | None = None
-    repr_text: str = ""
+    value: Any = None
 
 
 def record(value: Any, by_value: bool = False) -> Record:
     """What a snapshot keeps of `value`; `by_value` for a copy made for the snapshot, whose
     identity means nothing."""
-    keyed: dict[Any, tuple[str, int]] | None = None
-    items: tuple[int, ...] | None = None
     size = _size(value)
+    keyed: dict[int, tuple[Any, int]] | None = None
+    items: tuple[int, ...] | None = None
     if size is not None and size <= KEYED_ITEMS_LIMIT:
         if isinstance(value, dict):
-            keyed = {_key_hash(k): (safe_repr(k), fingerprint(v, FINGERPRINT_DEPTH - 1)) for k, v in value.items()}
+            keyed = {_key_hash(k): (k, fingerprint(v, FINGERPRINT_DEPTH - 1)) for k, v in value.items()}
         elif isinstance(value, (set, frozenset)):
-            keyed = {_key_hash(k): (safe_repr(k), 0) for k in value}
+            keyed = {_key_hash(k): (k, 0) for k in value}
         else:
             items = tuple(fingerprint(v, FINGERPRINT_DEPTH - 1) for v in value)
     return Record(
@@ -108,7 +111,7 @@ def record(value: Any, by_value: bool = False) -> Record:
         fingerprint=fingerprint(value),
         keyed=keyed,
         items=items,
-        repr_text=safe_repr(value) if isinstance(value, _SCALARS) or size is None else "",
+        value=None if size is not None else value,
     )
 
 
@@ -128,7 +131,7 @@ Snapshot = dict[str, Record]
 
 # Stands for a namespace (module or class) in a snapshot: its own names are recorded beside it,
 # and it changes only through them.
-_MODULE_MARKER = Record(identity=0, type_name="namespace", size=None, fingerprint=0)
+_NAMESPACE = Record(identity=0, type_name="namespace", size=None, fingerprint=0)
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[Change]:
@@ -139,7 +142,7 @@ def diff(before: Snapshot, after: Snapshot) -> list[Change]:
         if old is None and new is not None:
             if not _owner_existed(path, before):
                 continue  # in a module imported in between: nothing existed to change
-            changes.append(Change(path, "lazy-init", f"set to {new.repr_text or new.type_name}"))
+            changes.append(Change(path, "lazy-init", f"set to {_describe(new)}"))
         elif new is None and old is not None:
             changes.append(Change(path, "removed", "deleted"))
         elif old is not None and new is not None:
@@ -163,9 +166,9 @@ def _compare(path: str, old: Record, new: Record) -> Change | None:
         if old.fingerprint == new.fingerprint and old.type_name == new.type_name and old.size is not None:
             return None  # an equal, fresh container: a restore by rebinding
         if old.type_name == "NoneType":
-            return Change(path, "lazy-init", f"rebound from None to {new.repr_text or new.type_name}")
-        if old.size is None and new.size is None and old.repr_text == new.repr_text:
-            return None
+            return Change(path, "lazy-init", f"rebound from None to {_describe(new)}")
+        if isinstance(old.value, _SCALARS) and type(old.value) is type(new.value) and old.value == new.value:
+            return None  # an equal scalar, rebound
         return Change(path, "rebound", f"rebound: {_describe(old)} -> {_describe(new)}")
     if old.fingerprint == new.fingerprint:
         return None
@@ -173,16 +176,20 @@ def _compare(path: str, old: Record, new: Record) -> Change | None:
 
 
 def _describe(rec: Record) -> str:
-    if rec.repr_text:
-        return rec.repr_text
-    return f"{rec.type_name} of {rec.size}" if rec.size is not None else rec.type_name
+    if rec.size is not None:
+        return f"{rec.type_name} of {rec.size}"
+    return safe_repr(rec.value)
 
 
 def _mutation(old: Record, new: Record) -> str:
     if old.keyed is not None and new.keyed is not None:
-        added = [new.keyed[k][0] for k in new.keyed.keys() - old.keyed.keys()]
-        removed = [old.keyed[k][0] for k in old.keyed.keys() - new.keyed.keys()]
-        changed = [new.keyed[k][0] for k in new.keyed.keys() & old.keyed.keys() if new.keyed[k][1] != old.keyed[k][1]]
+        added = [safe_repr(new.keyed[k][0]) for k in new.keyed.keys() - old.keyed.keys()]
+        removed = [safe_repr(old.keyed[k][0]) for k in old.keyed.keys() - new.keyed.keys()]
+        changed = [
+            safe_repr(new.keyed[k][0])
+            for k in new.keyed.keys() & old.keyed.keys()
+            if new.keyed[k][1] != old.keyed[k][1]
+        ]
         noun = "item" if old.type_name in ("set", "frozenset") else "key"
         parts = []
         for label, keys in (("added", added), ("removed", removed), ("changed", changed)):
@@ -212,33 +219,66 @@ def _listing(reprs: list[str], limit: int = 5) -> str:
     return shown + (f", ... ({len(reprs) - limit} more)" if len(reprs) > limit else "")
 
 
+# A step of a namespace's walk: a nested class to walk, or an object to record.
+_Step = tuple[bool, str, Any]
+
+
 @dataclass
 class Watcher:
     """Takes snapshots of the project's modules and of process state.
 
     `root` bounds the project: modules whose file is under it, and not in an installation
     directory, are the project's own. `extra` names objects to watch by import path (from the
-    static analysis), wherever they live.
+    static analysis), wherever they live. What to record in each namespace is planned once and
+    re-planned only when a name in it is bound, rebound or deleted; immutable values are
+    recorded once per identity.
     """
 
     root: Path
     extra: Iterable[str] = ()
     ignore_modules: tuple[str, ...] = ("stateleak",)
     _module_files: dict[str, bool] = field(default_factory=dict)
+    _plans: dict[str, tuple[tuple[int, ...], list[_Step]]] = field(default_factory=dict)
+    _immutable: dict[int, Record] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         snap: Snapshot = {}
         for name, module in list(sys.modules.items()):
             if module is None or not self._is_project_module(name, module):
                 continue
-            snap[name] = _MODULE_MARKER
-            _walk_namespace(name, module, vars(module), snap, name)
+            snap[name] = _NAMESPACE
+            self._walk(name, vars(module), snap, name)
         for path in self.extra:
             found, value = resolve(path)
             if found and path not in snap:
-                snap[path] = record(value)
+                snap[path] = self._record(value)
         snap.update(process_state())
+        if len(self._immutable) > IMMUTABLE_CACHE_LIMIT:
+            self._immutable.clear()
         return snap
+
+    def _walk(self, prefix: str, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
+        # The ids of the bound values change when a name is bound or rebound; the plan keeps
+        # references to every value it records, so none of those ids can be reused meanwhile.
+        signature = (len(namespace), *map(id, namespace.values()))
+        planned = self._plans.get(prefix)
+        if planned is None or planned[0] != signature:
+            planned = (signature, _plan(prefix, namespace, module))
+            self._plans[prefix] = planned
+        for nested, path, value in planned[1]:
+            if nested:
+                snap[path] = _NAMESPACE
+                self._walk(path, vars(value), snap, module)
+            else:
+                snap[path] = self._record(value)
+
+    def _record(self, value: Any) -> Record:
+        if not isinstance(value, _SCALARS):
+            return record(value)
+        known = self._immutable.get(id(value))
+        if known is None or known.value is not value:
+            known = self._immutable[id(value)] = record(value)
+        return known
 
     def _is_project_module(self, name: str, module: types.ModuleType) -> bool:
         known = self._module_files.get(name)
@@ -255,7 +295,8 @@ class Watcher:
         return own
 
 
-def _walk_namespace(prefix: str, owner: Any, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
+def _plan(prefix: str, namespace: Mapping[str, Any], module: str) -> list[_Step]:
+    steps: list[_Step] = []
     for attr, value in list(namespace.items()):
         if attr.startswith("__") and attr.endswith("__") and not isinstance(value, types.FunctionType):
             continue
@@ -264,15 +305,15 @@ def _walk_namespace(prefix: str, owner: Any, namespace: Mapping[str, Any], snap:
             continue
         if isinstance(value, type):
             if getattr(value, "__module__", None) == module and value.__qualname__ == _qualname(prefix, module, attr):
-                snap[path] = _MODULE_MARKER
-                _walk_namespace(path, value, vars(value), snap, module)
+                steps.append((True, path, value))
             continue
         function = _function_of(value)
         if function is not None:
             if getattr(function, "__module__", None) == module:
-                _record_defaults(path, function, snap)
+                steps.extend((False, f"{path}.<default {name}>", default) for name, default in _defaults(function))
             continue
-        snap[path] = record(value)
+        steps.append((False, path, value))
+    return steps
 
 
 def _qualname(prefix: str, module: str, attr: str) -> str:
@@ -286,16 +327,14 @@ def _function_of(value: Any) -> types.FunctionType | None:
     return value if isinstance(value, types.FunctionType) else None
 
 
-def _record_defaults(path: str, function: types.FunctionType, snap: Snapshot) -> None:
+def _defaults(function: types.FunctionType) -> list[tuple[str, Any]]:
+    """The mutable default values of `function`, by parameter name."""
     code = function.__code__
     defaults = function.__defaults__ or ()
     positional = code.co_varnames[: code.co_argcount]
-    for name, value in zip(positional[len(positional) - len(defaults) :], defaults):
-        if not isinstance(value, _SCALARS):
-            snap[f"{path}.<default {name}>"] = record(value)
-    for name, value in (function.__kwdefaults__ or {}).items():
-        if not isinstance(value, _SCALARS):
-            snap[f"{path}.<default {name}>"] = record(value)
+    named = list(zip(positional[len(positional) - len(defaults) :], defaults))
+    named += list((function.__kwdefaults__ or {}).items())
+    return [(name, value) for name, value in named if not isinstance(value, _SCALARS)]
 
 
 def process_state() -> Snapshot:
@@ -354,16 +393,9 @@ def resolve(path: str) -> tuple[bool, Any]:
 
 def _default_value(value: Any, name: str) -> tuple[bool, Any]:
     function = _function_of(value)
-    if function is None:
-        return False, None
-    if function.__kwdefaults__ and name in function.__kwdefaults__:
-        return True, function.__kwdefaults__[name]
-    code = function.__code__
-    defaults = function.__defaults__ or ()
-    positional = code.co_varnames[: code.co_argcount]
-    names = positional[len(positional) - len(defaults) :]
-    if name in names:
-        return True, defaults[names.index(name)]
+    for parameter, default in _defaults(function) if function is not None else []:
+        if parameter == name:
+            return True, default
     return False, None
 
 
