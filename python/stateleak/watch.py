@@ -25,8 +25,6 @@ FINGERPRINT_DEPTH = 3
 FINGERPRINT_ITEMS = 200
 # Containers with more items than this keep no per-key record, only length and fingerprint.
 KEYED_ITEMS_LIMIT = 10_000
-# Records of immutable values are reused by identity; the cache is emptied past this size.
-IMMUTABLE_CACHE_LIMIT = 100_000
 
 _SCALARS = (int, float, complex, str, bytes, bool, type(None))
 _INSTALL_DIR_MARKERS = ("site-packages", "dist-packages")
@@ -137,19 +135,20 @@ _NAMESPACE = Record(identity=0, type_name="namespace", size=None, fingerprint=0)
 def diff(before: Snapshot, after: Snapshot) -> list[Change]:
     """The changes from `before` to `after`, sorted by object path."""
     changes: list[Change] = []
-    for path in sorted(before.keys() | after.keys()):
-        old, new = before.get(path), after.get(path)
-        if old is None and new is not None:
-            if not _owner_existed(path, before):
-                continue  # in a module imported in between: nothing existed to change
-            changes.append(Change(path, "lazy-init", f"set to {_describe(new)}"))
-        elif new is None and old is not None:
-            changes.append(Change(path, "removed", "deleted"))
-        elif old is not None and new is not None:
-            change = _compare(path, old, new)
-            if change is not None:
-                changes.append(change)
-    return changes
+    for path, new in after.items():
+        old = before.get(path)
+        if old is new:
+            continue  # the same record: a value known by identity, in an unchanged namespace
+        if old is None:
+            if _owner_existed(path, before):
+                changes.append(Change(path, "lazy-init", f"set to {_describe(new)}"))
+            # else: in a module imported in between, where nothing existed to change
+            continue
+        change = _compare(path, old, new)
+        if change is not None:
+            changes.append(change)
+    changes.extend(Change(path, "removed", "deleted") for path in before.keys() - after.keys())
+    return sorted(changes, key=lambda change: change.path)
 
 
 def _owner_existed(path: str, before: Snapshot) -> bool:
@@ -219,8 +218,14 @@ def _listing(reprs: list[str], limit: int = 5) -> str:
     return shown + (f", ... ({len(reprs) - limit} more)" if len(reprs) > limit else "")
 
 
-# A step of a namespace's walk: a nested class to walk, or an object to record.
-_Step = tuple[bool, str, Any]
+@dataclass
+class _Plan:
+    """What to record in one namespace while the names in it stay bound to the same values."""
+
+    signature: tuple[int, ...]
+    fixed: dict[str, Record]  # values known by identity alone (scalars, functions, tuples of them)
+    nested: list[tuple[str, type]]  # classes defined here, walked in turn
+    mutable: list[tuple[str, Any]]  # values whose contents can change: recorded every time
 
 
 @dataclass
@@ -230,16 +235,15 @@ class Watcher:
     `root` bounds the project: modules whose file is under it, and not in an installation
     directory, are the project's own. `extra` names objects to watch by import path (from the
     static analysis), wherever they live. What to record in each namespace is planned once and
-    re-planned only when a name in it is bound, rebound or deleted; immutable values are
-    recorded once per identity.
+    re-planned only when a name in it is bound, rebound or deleted; values whose record depends on
+    their identity alone are recorded when planned.
     """
 
     root: Path
     extra: Iterable[str] = ()
     ignore_modules: tuple[str, ...] = ("stateleak",)
     _module_files: dict[str, bool] = field(default_factory=dict)
-    _plans: dict[str, tuple[tuple[int, ...], list[_Step]]] = field(default_factory=dict)
-    _immutable: dict[int, Record] = field(default_factory=dict)
+    _plans: dict[str, _Plan] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         snap: Snapshot = {}
@@ -251,34 +255,23 @@ class Watcher:
         for path in self.extra:
             found, value = resolve(path)
             if found and path not in snap:
-                snap[path] = self._record(value)
+                snap[path] = record(value)
         snap.update(process_state())
-        if len(self._immutable) > IMMUTABLE_CACHE_LIMIT:
-            self._immutable.clear()
         return snap
 
     def _walk(self, prefix: str, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
         # The ids of the bound values change when a name is bound or rebound; the plan keeps
-        # references to every value it records, so none of those ids can be reused meanwhile.
+        # references to every value it watches, so none of those ids can be reused meanwhile.
         signature = (len(namespace), *map(id, namespace.values()))
-        planned = self._plans.get(prefix)
-        if planned is None or planned[0] != signature:
-            planned = (signature, _plan(prefix, namespace, module))
-            self._plans[prefix] = planned
-        for nested, path, value in planned[1]:
-            if nested:
-                snap[path] = _NAMESPACE
-                self._walk(path, vars(value), snap, module)
-            else:
-                snap[path] = self._record(value)
-
-    def _record(self, value: Any) -> Record:
-        if not isinstance(value, _SCALARS):
-            return record(value)
-        known = self._immutable.get(id(value))
-        if known is None or known.value is not value:
-            known = self._immutable[id(value)] = record(value)
-        return known
+        plan = self._plans.get(prefix)
+        if plan is None or plan.signature != signature:
+            plan = self._plans[prefix] = _plan(prefix, namespace, module, signature)
+        snap.update(plan.fixed)
+        for path, nested in plan.nested:
+            snap[path] = _NAMESPACE
+            self._walk(path, vars(nested), snap, module)
+        for path, value in plan.mutable:
+            snap[path] = record(value)
 
     def _is_project_module(self, name: str, module: types.ModuleType) -> bool:
         known = self._module_files.get(name)
@@ -295,8 +288,15 @@ class Watcher:
         return own
 
 
-def _plan(prefix: str, namespace: Mapping[str, Any], module: str) -> list[_Step]:
-    steps: list[_Step] = []
+def _plan(prefix: str, namespace: Mapping[str, Any], module: str, signature: tuple[int, ...]) -> _Plan:
+    plan = _Plan(signature, {}, [], [])
+
+    def watch(path: str, value: Any) -> None:
+        if _known_by_identity(value):
+            plan.fixed[path] = record(value)
+        else:
+            plan.mutable.append((path, value))
+
     for attr, value in list(namespace.items()):
         if attr.startswith("__") and attr.endswith("__") and not isinstance(value, types.FunctionType):
             continue
@@ -305,15 +305,27 @@ def _plan(prefix: str, namespace: Mapping[str, Any], module: str) -> list[_Step]
             continue
         if isinstance(value, type):
             if getattr(value, "__module__", None) == module and value.__qualname__ == _qualname(prefix, module, attr):
-                steps.append((True, path, value))
+                plan.nested.append((path, value))
             continue
         function = _function_of(value)
         if function is not None:
             if getattr(function, "__module__", None) == module:
-                steps.extend((False, f"{path}.<default {name}>", default) for name, default in _defaults(function))
+                for name, default in _defaults(function):
+                    watch(f"{path}.<default {name}>", default)
             continue
-        steps.append((False, path, value))
-    return steps
+        watch(path, value)
+    return plan
+
+
+def _known_by_identity(value: Any, depth: int = 2) -> bool:
+    """Whether nothing about `value` can change but what it is bound to."""
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, (tuple, frozenset)):
+        return depth > 0 and len(value) <= FINGERPRINT_ITEMS and all(_known_by_identity(v, depth - 1) for v in value)
+    if isinstance(value, (dict, list, set, collections_deque)):
+        return False
+    return not hasattr(value, "__dict__") or isinstance(value, (types.FunctionType, types.BuiltinFunctionType))
 
 
 def _qualname(prefix: str, module: str, attr: str) -> str:
