@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import unittest
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ class StateleakPlugin:
             self.findings_source = "the controller's static findings"
         else:
             self.findings, self.findings_source = static.load(self.root, self.config.getoption("stateleak_findings"))
-        self.watcher = Watcher(self.root, extra=self.findings.objects())
+        self.watcher = Watcher(self.root, extra=self.findings.objects(), skip_class=_is_test_class)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -240,6 +241,10 @@ class StateleakPlugin:
             write(diagnosis.sentence())
         if not leaking:
             write(f"no test left watched state changed ({len(runs)} tests watched)")
+
+
+def _is_test_class(cls: type) -> bool:
+    return issubclass(cls, unittest.TestCase) or cls.__name__.startswith("Test")
 
 
 class ConfirmationRun:

@@ -13,7 +13,7 @@ import sys
 import types
 import warnings
 from collections import deque as collections_deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,16 @@ FINGERPRINT_ITEMS = 200
 # Containers with more items than this keep no per-key record, only length and fingerprint.
 KEYED_ITEMS_LIMIT = 10_000
 
+# Objects with a `__dict__` whose fingerprint is their identity all the same.
+_IDENTITY_TYPES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    type,
+    property,
+    staticmethod,
+    classmethod,
+)
 _SCALARS = (int, float, complex, str, bytes, bool, type(None))
 _INSTALL_DIR_MARKERS = ("site-packages", "dist-packages")
 
@@ -243,6 +253,9 @@ class Watcher:
     extra: Iterable[str] = ()
     ignore_modules: tuple[str, ...] = ("stateleak",)
     _module_files: dict[str, bool] = field(default_factory=dict)
+    # Classes not to walk: the plugin leaves out test classes (their own attributes are the test
+    # framework's bookkeeping, and there are hundreds of them).
+    skip_class: Callable[[type], bool] = lambda cls: False
     _plans: dict[str, _Plan] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
@@ -262,10 +275,10 @@ class Watcher:
     def _walk(self, prefix: str, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
         # The ids of the bound values change when a name is bound or rebound; the plan keeps
         # references to every value it watches, so none of those ids can be reused meanwhile.
-        signature = (len(namespace), *map(id, namespace.values()))
+        signature = tuple(map(id, namespace.values()))
         plan = self._plans.get(prefix)
         if plan is None or plan.signature != signature:
-            plan = self._plans[prefix] = _plan(prefix, namespace, module, signature)
+            plan = self._plans[prefix] = _plan(prefix, namespace, module, signature, self.skip_class)
         snap.update(plan.fixed)
         for path, nested in plan.nested:
             snap[path] = _NAMESPACE
@@ -288,7 +301,13 @@ class Watcher:
         return own
 
 
-def _plan(prefix: str, namespace: Mapping[str, Any], module: str, signature: tuple[int, ...]) -> _Plan:
+def _plan(
+    prefix: str,
+    namespace: Mapping[str, Any],
+    module: str,
+    signature: tuple[int, ...],
+    skip_class: Callable[[type], bool],
+) -> _Plan:
     plan = _Plan(signature, {}, [], [])
 
     def watch(path: str, value: Any) -> None:
@@ -304,7 +323,8 @@ def _plan(prefix: str, namespace: Mapping[str, Any], module: str, signature: tup
         if isinstance(value, types.ModuleType):
             continue
         if isinstance(value, type):
-            if getattr(value, "__module__", None) == module and value.__qualname__ == _qualname(prefix, module, attr):
+            defined_here = getattr(value, "__module__", None) == module
+            if defined_here and value.__qualname__ == _qualname(prefix, module, attr) and not skip_class(value):
                 plan.nested.append((path, value))
             continue
         function = _function_of(value)
@@ -325,7 +345,7 @@ def _known_by_identity(value: Any, depth: int = 2) -> bool:
         return depth > 0 and len(value) <= FINGERPRINT_ITEMS and all(_known_by_identity(v, depth - 1) for v in value)
     if isinstance(value, (dict, list, set, collections_deque)):
         return False
-    return not hasattr(value, "__dict__") or isinstance(value, (types.FunctionType, types.BuiltinFunctionType))
+    return not hasattr(value, "__dict__") or isinstance(value, _IDENTITY_TYPES)
 
 
 def _qualname(prefix: str, module: str, attr: str) -> str:
