@@ -62,7 +62,11 @@ class Runner:
     """Runs a few tests in a fresh pytest process and reads back their outcomes."""
 
     def __init__(self, config: Any) -> None:
-        self.cwd = str(config.invocation_params.dir)
+        # Test ids are relative to the rootdir: the children run there, with the same settings.
+        self.cwd = str(config.rootpath)
+        self.settings = [f"--rootdir={config.rootpath}"]
+        if config.inipath is not None:
+            self.settings += ["-c", str(config.inipath)]
         self.plugin_args: list[str] = []
         plugin = sys.modules.get("stateleak.plugin")
         if plugin is not None and config.pluginmanager.get_name(plugin) != "stateleak":
@@ -85,6 +89,7 @@ class Runner:
                 "-p",
                 "no:cacheprovider",
                 "-q",
+                *self.settings,
                 "--stateleak-outcomes",
                 str(outcomes),
                 *extra,
@@ -116,7 +121,11 @@ def search(runs_by_worker: dict[str, list[TestRun]], config: Any) -> list[Diagno
 
 def _diagnose(runner: Runner, victim: TestRun, candidates: list[TestRun]) -> Diagnosis:
     alone, _ = runner.run([victim.nodeid])
-    if alone.get(victim.nodeid) != "passed":
+    if victim.nodeid not in alone:
+        return Diagnosis(
+            victim.nodeid, "not-found", message=f"{victim.nodeid} could not be run alone in a fresh process"
+        )
+    if alone[victim.nodeid] != "passed":
         return Diagnosis(
             victim.nodeid,
             "fails-alone",
