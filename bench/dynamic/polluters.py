@@ -48,7 +48,8 @@ def main() -> None:
     print(f"suite of {options.tests} tests: {wall:.2f} s wall, {cpu:.2f} s CPU")
     wall2, cpu2, _ = timed([*base, "-p", "stateleak.plugin", "--stateleak", "--stateleak-json", "out.json"], suite)
     print(
-        f"diagnosis (--stateleak, search included): {wall2:.2f} s wall, {cpu2:.2f} s CPU: {wall2 / wall:.2f}x wall, {cpu2 / cpu:.2f}x CPU"
+        f"diagnosis (--stateleak, search included): {wall2:.2f} s wall, {cpu2:.2f} s CPU: "
+        f"{wall2 / wall:.2f}x wall, {cpu2 / cpu:.2f}x CPU"
     )
     report = (suite / "out.json").read_text()
     print("polluter named:", '"polluter": "test_005.py::test_00500"' in report)
