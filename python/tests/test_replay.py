@@ -20,12 +20,12 @@ def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def calls(literals: list[str]) -> list[str]:
-    return [arg for literal in literals for arg in ("--call", literal)]
+def each(option: str, values: list[str]) -> list[str]:
+    return [arg for value in values for arg in (option, value)]
 
 
 def test_the_example_leak_is_proved_in_one_command():
-    done = cli(EXAMPLE, "run:handle_request", *calls(SONGS), "--no-analysis")
+    done = cli(EXAMPLE, "run:handle_request", *each("--call", SONGS), "--no-analysis")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "probe 2 ('Song B', ['kick', 'hat']): DIFFERS from a fresh process" in done.stdout
     assert "    remix.pattern.PatternRemixer._samplecache: 1 key added: 'kick'" in done.stdout
@@ -34,7 +34,7 @@ def test_the_example_leak_is_proved_in_one_command():
 
 
 def test_the_fixed_example_passes():
-    done = cli(EXAMPLE, "fixed:handle_request", *calls(SONGS), "--no-analysis")
+    done = cli(EXAMPLE, "fixed:handle_request", *each("--call", SONGS), "--no-analysis")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "result: every answer matches a fresh process" in done.stdout
 
@@ -49,7 +49,7 @@ def test_the_leak_is_linked_to_the_static_finding(tmp_path):
     }
     findings = tmp_path / "findings.json"
     findings.write_text(json.dumps({"version": 1, "findings": [finding]}))
-    done = cli(EXAMPLE, "run:handle_request", *calls(SONGS), "--findings", str(findings), "--json")
+    done = cli(EXAMPLE, "run:handle_request", *each("--call", SONGS), "--findings", str(findings), "--json")
     assert done.returncode == 1
     leak = json.loads(done.stdout)["probes"][1]["leaks"][0]
     assert leak["object"] == "remix.pattern.PatternRemixer._samplecache"
@@ -98,17 +98,8 @@ def apps(tmp_path: Path) -> Path:
 
 
 def test_wsgi_app(apps):
-    done = cli(
-        apps,
-        "wsgiapp:application",
-        "--request",
-        "GET /hi?name=a",
-        "--request",
-        "GET /hi?name=b",
-        "--request",
-        "GET /hi?name=a",
-        "--no-analysis",
-    )
+    requests = ["GET /hi?name=a", "GET /hi?name=b", "GET /hi?name=a"]
+    done = cli(apps, "wsgiapp:application", *each("--request", requests), "--no-analysis")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "replay of wsgiapp:application (wsgi)" in done.stdout
     assert "probe 1 GET /hi?name=a: same answer as a fresh process" in done.stdout
