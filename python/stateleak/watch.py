@@ -257,12 +257,12 @@ class Watcher:
     # framework's bookkeeping, and there are hundreds of them).
     skip_class: Callable[[type], bool] = lambda cls: False
     _plans: dict[str, _Plan] = field(default_factory=dict)
+    _modules_seen: int = -1
+    _own_modules: list[tuple[str, types.ModuleType]] = field(default_factory=list)
 
     def snapshot(self) -> Snapshot:
         snap: Snapshot = {}
-        for name, module in list(sys.modules.items()):
-            if module is None or not self._is_project_module(name, module):
-                continue
+        for name, module in self._project_modules():
             snap[name] = _NAMESPACE
             self._walk(name, vars(module), snap, name)
         for path in self.extra:
@@ -285,6 +285,17 @@ class Watcher:
             self._walk(path, vars(nested), snap, module)
         for path, value in plan.mutable:
             snap[path] = record(value)
+
+    def _project_modules(self) -> list[tuple[str, types.ModuleType]]:
+        # Rescanned only when modules were imported or removed since the last snapshot.
+        if len(sys.modules) != self._modules_seen:
+            self._modules_seen = len(sys.modules)
+            self._own_modules = [
+                (name, module)
+                for name, module in list(sys.modules.items())
+                if module is not None and self._is_project_module(name, module)
+            ]
+        return self._own_modules
 
     def _is_project_module(self, name: str, module: types.ModuleType) -> bool:
         known = self._module_files.get(name)
@@ -376,7 +387,8 @@ def process_state() -> Snapshot:
         "os.environ": record(environ, by_value=True),
         "sys.path": record(list(sys.path), by_value=True),
         "os.getcwd()": record(_cwd(), by_value=True),
-        "warnings.filters": record(list(warnings.filters), by_value=True),
+        # pytest re-adds equal filters around every test: compare them by value, one hash each.
+        "warnings.filters": record([_key_hash(entry) for entry in warnings.filters], by_value=True),
     }
     loggers: list[tuple[str, logging.Logger]] = [("root", logging.getLogger())]
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
