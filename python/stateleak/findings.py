@@ -41,16 +41,24 @@ class Findings:
     def objects(self) -> list[str]:
         return sorted(self.by_object)
 
-    def for_object(self, path: str) -> StaticFinding | None:
-        """The first finding on `path` or on the object that holds it (`a.b` for `a.b.<default x>`)."""
+    def for_object(self, path: str, writer: str | None = None) -> StaticFinding | None:
+        """The finding on `path`, or on the object that holds it (`a.b` for `a.b.<default x>`):
+        the one at the observed `writer` line (`file:line`) if any, else the lowest code."""
         while path:
             found = self.by_object.get(path)
             if found:
-                return found[0]
+                at_writer = [f for f in found if writer and _same_place(writer, f.location())]
+                return at_writer[0] if at_writer else min(found, key=lambda f: (f.code, f.path, f.line))
             if "." not in path:
                 break
             path = path.rsplit(".", 1)[0]
         return None
+
+
+def _same_place(one: str, other: str) -> bool:
+    """`file:line` places written relative to different folders."""
+    one, other = one.replace(os.sep, "/"), other.replace(os.sep, "/")
+    return one == other or one.endswith("/" + other) or other.endswith("/" + one)
 
 
 def parse(document: Any) -> Findings:

@@ -469,7 +469,7 @@ def _explain(
     fresh: Outcome,
     findings: static.Findings,
 ) -> list[Leak]:
-    leaks = [Leak(c.path, c.detail, finding=findings.for_object(c.path)) for c in changes]
+    leaks = [Leak(c.path, c.detail) for c in changes]
     if not leaks:
         return leaks
     written = jobs.run(Job("locate", number, tuple(leak.path for leak in leaks)))
@@ -477,6 +477,7 @@ def _explain(
         if isinstance(written, dict) and leak.path in written:
             where, by_probe = written[leak.path]
             leak.writer, leak.written_by_probe = where, by_probe + 1
+        leak.finding = findings.for_object(leak.path, leak.writer)
         answer = jobs.run(Job("restored", number, (leak.path,)))
         if isinstance(answer, Outcome):
             leak.restored_gives_fresh = answer.same_as(fresh)

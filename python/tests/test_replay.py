@@ -39,21 +39,17 @@ def test_the_fixed_example_passes():
     assert "result: every answer matches a fresh process" in done.stdout
 
 
-def test_the_leak_is_linked_to_the_static_finding(tmp_path):
-    finding = {
-        "code": "SL101",
-        "path": "remix/pattern.py",
-        "line": 12,
-        "message": "shared",
-        "object": "remix.pattern.PatternRemixer._samplecache",
-    }
+def test_the_leak_is_linked_to_the_static_finding_at_the_writer(tmp_path):
+    cache = "remix.pattern.PatternRemixer._samplecache"
+    reset = {"code": "SL103", "path": "remix/maintenance.py", "line": 9, "message": "reset", "object": cache}
+    write = {"code": "SL101", "path": "remix/pattern.py", "line": 12, "message": "shared", "object": cache}
     findings = tmp_path / "findings.json"
-    findings.write_text(json.dumps({"version": 1, "findings": [finding]}))
+    findings.write_text(json.dumps({"version": 1, "findings": [reset, write]}))
     done = cli(EXAMPLE, "run:handle_request", *each("--call", SONGS), "--findings", str(findings), "--json")
     assert done.returncode == 1
     leak = json.loads(done.stdout)["probes"][1]["leaks"][0]
     assert leak["object"] == "remix.pattern.PatternRemixer._samplecache"
-    assert leak["static_finding"]["code"] == "SL101"
+    assert (leak["static_finding"]["code"], leak["static_finding"]["line"]) == ("SL101", 12)
     assert leak["confirmed"] is True
 
 
