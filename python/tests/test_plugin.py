@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -246,3 +248,35 @@ def test_a_test_that_fails_alone_is_not_blamed_on_others(pytester, run_suite):
     )
     result = run_suite("--stateleak")
     result.stdout.fnmatch_lines(["test_alone.py::test_broken fails when run alone too*"])
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "remix"
+
+
+def test_the_example_end_to_end_with_the_analysis_on_path(pytester, run_suite):
+    shutil.copytree(EXAMPLE, pytester.path, dirs_exist_ok=True)
+    write(
+        pytester,
+        test_remix="""
+        from run import handle_request
+
+        def test_song_a():
+            assert handle_request("Song A", ["kick"]) == ["sample rendered for 'Song A'"]
+
+        def test_song_b():
+            assert handle_request("Song B", ["kick"]) == ["sample rendered for 'Song B'"]
+        """,
+    )
+    result = run_suite("--stateleak")
+    output = result.stdout.str()
+    if "note: the `stateleak` command was not found" in output or "without an `object` field" in output:
+        pytest.skip("the `stateleak` command on PATH gives no `object` field")
+    result.stdout.fnmatch_lines(
+        [
+            "    remix.pattern.PatternRemixer._samplecache: 1 key added: 'kick' "
+            "(confirms SL101 at remix/pattern.py:12)",
+            "test_remix.py::test_song_a leaves `remix.pattern.PatternRemixer._samplecache` changed (1 key added: "
+            "'kick'), written at remix/pattern.py:12, predicted by SL101 at remix/pattern.py:12; "
+            "test_remix.py::test_song_b fails after it and passes when that object is restored*",
+        ]
+    )
