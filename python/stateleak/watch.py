@@ -258,6 +258,7 @@ class Watcher:
     skip_class: Callable[[type], bool] = lambda cls: False
     _plans: dict[str, _Plan] = field(default_factory=dict)
     _modules_seen: int = -1
+    _process_copies: dict[str, tuple[Any, Record]] = field(default_factory=dict)
     _own_modules: list[tuple[str, types.ModuleType]] = field(default_factory=list)
 
     def snapshot(self) -> Snapshot:
@@ -269,7 +270,7 @@ class Watcher:
             found, value = resolve(path)
             if found and path not in snap:
                 snap[path] = record(value)
-        snap.update(process_state())
+        snap.update(process_state(self._process_copies))
         return snap
 
     def _walk(self, prefix: str, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
@@ -380,15 +381,15 @@ def _defaults(function: types.FunctionType) -> list[tuple[str, Any]]:
     return [(name, value) for name, value in named if not isinstance(value, _SCALARS)]
 
 
-def process_state() -> Snapshot:
-    """The process-wide state tests commonly leave changed."""
-    environ = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    snap: Snapshot = {
-        "os.environ": record(environ, by_value=True),
-        "sys.path": record(list(sys.path), by_value=True),
-        "os.getcwd()": record(_cwd(), by_value=True),
+def process_state(previous: dict[str, tuple[Any, Record]] | None = None) -> Snapshot:
+    """The process-wide state tests commonly leave changed. With `previous` (the copies and
+    records of the last call), a part equal to its last copy keeps its last record."""
+    copies: dict[str, Any] = {
+        "os.environ": {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
+        "sys.path": list(sys.path),
+        "os.getcwd()": _cwd(),
         # pytest re-adds equal filters around every test: compare them by value, one hash each.
-        "warnings.filters": record([_key_hash(entry) for entry in warnings.filters], by_value=True),
+        "warnings.filters": [_key_hash(entry) for entry in warnings.filters],
     }
     loggers: list[tuple[str, logging.Logger]] = [("root", logging.getLogger())]
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
@@ -397,7 +398,16 @@ def process_state() -> Snapshot:
     for name, logger in loggers:
         state = (logger.level, tuple(id(h) for h in logger.handlers if not _is_pytest_capture(h)))
         if name == "root" or state != (logging.NOTSET, ()):
-            snap[f"logging.getLogger({name!r})"] = record(state, by_value=True)
+            copies[f"logging.getLogger({name!r})"] = state
+    snap: Snapshot = {}
+    for path, copy in copies.items():
+        last = previous.get(path) if previous is not None else None
+        if last is not None and last[0] == copy:
+            snap[path] = last[1]
+        else:
+            snap[path] = record(copy, by_value=True)
+            if previous is not None:
+                previous[path] = (copy, snap[path])
     return snap
 
 
