@@ -94,7 +94,10 @@ class StateleakPlugin:
         self.config = config
         self.root = Path(str(config.rootpath)).resolve()
         self.fail = config.getoption("stateleak") == "fail"
-        self.allow = settings.dynamic_allow(self.root)
+        try:
+            self.allow = settings.dynamic_allow(self.root)
+        except settings.ConfigError as error:
+            raise pytest.UsageError(f"stateleak: {error}") from None
         self.findings = static.Findings({}, "")
         self.findings_source = ""
         self.watcher = Watcher(self.root)

@@ -178,6 +178,14 @@ def test_fail_mode_and_allow_list(pytester, run_suite):
     assert "app.memo.memo" not in result.stdout.str()
 
 
+def test_a_bad_allow_list_is_a_usage_error(pytester, run_suite):
+    write(pytester, test_a="def test_a():\n    pass\n")
+    write(pytester, **{"pyproject.toml": '[tool.stateleak]\ndynamic-allow = "app.*"\n'})
+    result = run_suite("--stateleak")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*stateleak: [[]tool.stateleak[]] dynamic-allow must be a list of strings*"])
+
+
 def test_static_findings_are_linked_from_a_findings_file(pytester, run_suite):
     write(pytester, **{"app/__init__.py": "", "app/cache.py": CACHE})
     write(pytester, test_a="from app.cache import Cache\n\ndef test_a():\n    Cache().put('k', 1)\n")
