@@ -251,7 +251,8 @@ class Watcher:
 
     root: Path
     extra: Iterable[str] = ()
-    ignore_modules: tuple[str, ...] = ("stateleak",)
+    # This package and pytest's own, should they live under the root (a checkout of either).
+    ignore_modules: tuple[str, ...] = ("stateleak", "_pytest", "pytest")
     _module_files: dict[str, bool] = field(default_factory=dict)
     # Classes not to walk: the plugin leaves out test classes (their own attributes are the test
     # framework's bookkeeping, and there are hundreds of them).
@@ -304,7 +305,8 @@ class Watcher:
             return known
         own = False
         filename = getattr(module, "__file__", None)
-        if filename and not name.startswith(self.ignore_modules) and not name.startswith("_pytest"):
+        package = name.partition(".")[0]
+        if filename and package not in self.ignore_modules:
             path = os.path.abspath(filename)
             own = path.startswith(str(self.root) + os.sep) and not any(
                 marker in path for marker in _INSTALL_DIR_MARKERS
