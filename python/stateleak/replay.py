@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -428,13 +429,17 @@ def run_probes(
     root = root.resolve()
     watcher = Watcher(root, extra=findings.objects())
     start = watcher.snapshot()
-    use_fork = fresh == "fork" or (fresh == "auto" and hasattr(os, "fork"))
+    # fork copies one thread only: with others running, a lock one of them holds stays locked.
+    threads = threading.active_count()
+    use_fork = fresh == "fork" or (fresh == "auto" and hasattr(os, "fork") and threads == 1)
     jobs: ForkServer | SubprocessRunner
     if use_fork:
         jobs = ForkServer(lambda job: execute(job, target, probes, root))
     else:
         jobs = SubprocessRunner(target, probes, root)
     result = ReplayResult(f"{target.spec} ({target.interface})", [], [findings.note] if findings.note else [])
+    if fresh == "auto" and not use_fork and hasattr(os, "fork"):
+        result.notes.append(f"fresh answers come from new subprocesses: this process runs {threads} threads")
     try:
         fresh_answers: dict[str, Any] = {}
         snapshots: list[Snapshot] = []

@@ -163,7 +163,8 @@ def greet(name: str) -> str:
     return _memo.setdefault("greeting", f"hello {name}")
 
 
-@pytest.mark.parametrize("fresh", ["fork", "subprocess"])
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("fresh", ["fork", "subprocess", "auto"])
 def test_the_python_api_on_a_plain_callable(fresh):
     root = Path(__file__).resolve().parent
     finding = StaticFinding("SL102", "test_replay.py", 1, "module dict")
