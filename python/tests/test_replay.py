@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stateleak import replay
+from stateleak.findings import Findings, StaticFinding
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "remix"
+SONGS = ["('Song A', ['kick'])", "('Song B', ['kick', 'hat'])", "('Song A', ['kick'])"]
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "stateleak", "replay", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def each(option: str, values: list[str]) -> list[str]:
+    return [arg for value in values for arg in (option, value)]
+
+
+def test_the_example_leak_is_proved_in_one_command():
+    done = cli(EXAMPLE, "run:handle_request", *each("--call", SONGS), "--no-analysis")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "probe 2 ('Song B', ['kick', 'hat']): DIFFERS from a fresh process" in done.stdout
+    assert "    remix.pattern.PatternRemixer._samplecache: 1 key added: 'kick'" in done.stdout
+    assert "written at remix/pattern.py:12 (during probe 1)" in done.stdout
+    assert "restoring only this object gives the fresh answer" in done.stdout
+
+
+def test_the_fixed_example_passes():
+    done = cli(EXAMPLE, "fixed:handle_request", *each("--call", SONGS), "--no-analysis")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "result: every answer matches a fresh process" in done.stdout
+
+
+def test_the_leak_is_linked_to_the_static_finding_at_the_writer(tmp_path):
+    cache = "remix.pattern.PatternRemixer._samplecache"
+    reset = {"code": "SL103", "path": "remix/maintenance.py", "line": 9, "message": "reset", "object": cache}
+    write = {"code": "SL101", "path": "remix/pattern.py", "line": 12, "message": "shared", "object": cache}
+    findings = tmp_path / "findings.json"
+    findings.write_text(json.dumps({"version": 1, "findings": [reset, write]}))
+    done = cli(EXAMPLE, "run:handle_request", *each("--call", SONGS), "--findings", str(findings), "--json")
+    assert done.returncode == 1
+    leak = json.loads(done.stdout)["probes"][1]["leaks"][0]
+    assert leak["object"] == "remix.pattern.PatternRemixer._samplecache"
+    assert (leak["static_finding"]["code"], leak["static_finding"]["line"]) == ("SL101", 12)
+    assert leak["confirmed"] is True
+
+
+WSGI_APP = """
+from urllib.parse import parse_qs
+
+_greeted = []
+
+
+def application(environ, start_response):
+    name = parse_qs(environ["QUERY_STRING"]).get("name", ["nobody"])[0]
+    if environ["PATH_INFO"] == "/echo":
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        text = f"{environ.get('HTTP_X_TEAM')}|{environ.get('HTTP_COOKIE')}|{body.decode()}"
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [text.encode()]
+    _greeted.append(name)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Date", "now")])
+    return [f"hello {name}, you are visitor {len(_greeted)}".encode()]
+"""
+
+ASGI_APP = """
+sessions = {}
+
+
+async def app(scope, receive, send):
+    message = await receive()
+    user = scope["query_string"].decode().partition("=")[2]
+    sessions.setdefault("last", user)
+    body = f"{scope['method']} {scope['path']} for {user}; first user {sessions['last']}; {message['body'].decode()}"
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": body.encode()})
+"""
+
+
+@pytest.fixture
+def apps(tmp_path: Path) -> Path:
+    (tmp_path / "wsgiapp.py").write_text(textwrap.dedent(WSGI_APP))
+    (tmp_path / "asgiapp.py").write_text(textwrap.dedent(ASGI_APP))
+    (tmp_path / "notimporting.py").write_text("import no_such_module_anywhere\n")
+    return tmp_path
+
+
+def test_wsgi_app(apps):
+    requests = ["GET /hi?name=a", "GET /hi?name=b", "GET /hi?name=a"]
+    done = cli(apps, "wsgiapp:application", *each("--request", requests), "--no-analysis")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "replay of wsgiapp:application (wsgi)" in done.stdout
+    assert "probe 1 GET /hi?name=a: same answer as a fresh process" in done.stdout
+    assert "probe 2 GET /hi?name=b: DIFFERS from a fresh process" in done.stdout
+    assert "    wsgiapp._greeted: 1 item appended" in done.stdout
+    assert "written at wsgiapp.py:14 (during probe 1)" in done.stdout
+
+
+def test_asgi_app_with_a_body(apps):
+    post = "POST /items?user=ann\nContent-Type: text/plain\n\npayload"
+    done = cli(apps, "asgiapp:app", "--request", post, "--request", "GET /items?user=bob", "--no-analysis")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "replay of asgiapp:app (asgi)" in done.stdout
+    assert "POST /items for ann; first user ann; payload" in done.stdout
+    assert "    asgiapp.sessions: 1 key added: 'last'" in done.stdout
+
+
+def test_headers_cookies_bodies_and_a_requests_file(apps):
+    requests = apps / "requests.http"
+    requests.write_text("POST /echo\nX-Team: red\n\nbody one\n###\nPOST /echo\n\nbody two\n")
+    done = cli(
+        apps,
+        "wsgiapp:application",
+        "--requests-file",
+        str(requests),
+        "--cookie",
+        "session=s1",
+        "--header",
+        "X-Team: blue",
+        "--no-analysis",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "blue,red|session=s1|body one" in done.stdout
+    assert "blue|session=s1|body two" in done.stdout
+
+
+def test_an_app_that_does_not_import(apps):
+    done = cli(apps, "notimporting:app", "--request", "GET /", "--no-analysis")
+    assert done.returncode == 2
+    assert "error: cannot import `notimporting`: ModuleNotFoundError: No module named 'no_such_module_anywhere'" in (
+        done.stderr
+    )
+
+
+def test_a_request_that_does_not_parse_leaves_the_others_running(apps):
+    done = cli(apps, "wsgiapp:application", "--request", "FETCH", "--request", "GET /hi?name=a", "--no-analysis")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "probe 1 FETCH: error: not a request line: 'FETCH'" in done.stdout
+    assert "probe 2 GET /hi?name=a: same answer as a fresh process" in done.stdout
+
+
+def test_a_callable_that_raises_is_reported_and_the_others_run(tmp_path):
+    (tmp_path / "calc.py").write_text("def invert(x):\n    return 1 / x\n")
+    done = cli(tmp_path, "calc:invert", "--call", "0", "--call", "4", "--call", "not a literal(", "--no-analysis")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "probe 1 0: same answer as a fresh process (raised ZeroDivisionError: division by zero)" in done.stdout
+    assert "probe 2 4: same answer as a fresh process (0.25)" in done.stdout
+    assert "probe 3 not a literal(: error: not a Python literal" in done.stdout
+
+
+_memo: dict[str, str] = {}
+
+
+def greet(name: str) -> str:
+    return _memo.setdefault("greeting", f"hello {name}")
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("fresh", ["fork", "subprocess", "auto"])
+def test_the_python_api_on_a_plain_callable(fresh):
+    root = Path(__file__).resolve().parent
+    finding = StaticFinding("SL102", "test_replay.py", 1, "module dict")
+    findings = Findings({"test_replay._memo": [finding]})
+    _memo.clear()
+    try:
+        result = replay(greet, ["ann", "bob"], root=root, findings=findings, fresh=fresh)
+    finally:
+        _memo.clear()
+    assert result.exit_status() == 1, result.report()
+    second = result.probes[1]
+    assert second.differs and second.here is not None and second.fresh is not None
+    assert (second.here.value, second.fresh.value) == ("hello ann", "hello bob")
+    assert [(leak.path, leak.restored_gives_fresh) for leak in second.leaks] == [("test_replay._memo", True)]
+    assert second.leaks[0].finding == finding
