@@ -12,6 +12,7 @@ use crate::cache::{self, CachedOutcome, FactsCache};
 use crate::config::PerFileIgnore;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
+use crate::model::Model;
 use crate::progress::Progress;
 use crate::project::{LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
@@ -96,6 +97,9 @@ pub struct Finding {
     pub note: String,
     pub help: String,
     pub identity: Vec<String>,
+    /// The import path of the shared object the finding is about (`app.store._prefs`), when the
+    /// model knows it.
+    pub object: Option<String>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first.
     pub entry_path: Vec<PathStep>,
@@ -222,8 +226,10 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .collect();
     let project =
         Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
+    let model = Model::build(&project);
     let context = Context {
         project: &project,
+        model: &model,
         settings: &options.rule_settings,
     };
     let per_rule: Vec<Result<Vec<Diagnostic>, String>> = options
@@ -252,6 +258,9 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
+    for diagnostic in &mut diagnostics {
+        name_shared_object(&model, diagnostic);
+    }
     let (findings, sources) = resolve_locations(&project, diagnostics, &mut errors);
     // After the rules: per-file ignores, then suppression comments.
     let before = findings.len();
@@ -401,6 +410,19 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
+/// Names the finding's shared object when the rule did not: the object created where the first
+/// related label (by convention the shared object's definition) points.
+fn name_shared_object(model: &Model, diagnostic: &mut Diagnostic) {
+    if diagnostic.object.is_some() {
+        return;
+    }
+    diagnostic.object = diagnostic
+        .related
+        .first()
+        .and_then(|label| model.object_defined_at(label.file, label.span))
+        .map(|object| object.path.clone());
+}
+
 /// Turns byte spans into lines and columns, reading again only the files findings point into, and
 /// sorts the findings by path, line, column and code.
 fn resolve_locations(
@@ -460,6 +482,7 @@ fn resolve_locations(
             note: diagnostic.note,
             help: diagnostic.help,
             identity: diagnostic.identity,
+            object: diagnostic.object,
             entry_path,
         });
     }

@@ -20,6 +20,7 @@ mod sl502;
 mod sl503;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::model::Model;
 use crate::project::Project;
 
 /// What a rule is, independent of running it.
@@ -57,6 +58,7 @@ impl RuleMeta {
             note: String::new(),
             help: String::new(),
             identity: Vec::new(),
+            object: None,
         }
     }
 }
@@ -73,6 +75,8 @@ pub struct RuleSettings {
 
 pub struct Context<'a> {
     pub project: &'a Project,
+    /// The shared objects, their flows and the changes that reach them.
+    pub model: &'a Model,
     pub settings: &'a RuleSettings,
 }
 
