@@ -100,6 +100,11 @@ pub struct Finding {
     /// The import path of the shared object the finding is about (`app.store._prefs`), when the
     /// model knows it.
     pub object: Option<String>,
+    /// How the shared object reaches the change, step by step (for `--explain`): each flow's
+    /// place, with what the object flows into.
+    pub flow: Vec<Location>,
+    /// Why the model counts the change as per call, at import time or once (for `--explain`).
+    pub timing: Option<&'static str>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first.
     pub entry_path: Vec<PathStep>,
@@ -261,7 +266,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     for diagnostic in &mut diagnostics {
         name_shared_object(&model, diagnostic);
     }
-    let (findings, sources) = resolve_locations(&project, diagnostics, &mut errors);
+    let (findings, sources) = resolve_locations(&project, &model, diagnostics, &mut errors);
     // After the rules: per-file ignores, then suppression comments.
     let before = findings.len();
     let findings = without_per_file_ignores(findings, &options.per_file_ignores);
@@ -427,6 +432,7 @@ fn name_shared_object(model: &Model, diagnostic: &mut Diagnostic) {
 /// sorts the findings by path, line, column and code.
 fn resolve_locations(
     project: &Project,
+    model: &Model,
     diagnostics: Vec<Diagnostic>,
     errors: &mut Vec<FileError>,
 ) -> (Vec<Finding>, HashMap<PathBuf, String>) {
@@ -473,6 +479,29 @@ fn resolve_locations(
         };
         let related = diagnostic.related.iter().filter_map(&mut locate).collect();
         let entry_path = entry_path(project, &diagnostic.primary, &mut locate);
+        let change = model.change_at(diagnostic.primary.file, diagnostic.primary.span);
+        let flow = match (change, diagnostic.related.first()) {
+            (Some(change), Some(definition)) => model
+                .object_defined_at(definition.file, definition.span)
+                .and_then(|object| {
+                    let id = change
+                        .objects
+                        .iter()
+                        .find(|o| std::ptr::eq(model.object(**o), object))?;
+                    Some(model.flow_path(*id, &change.locations))
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|step| {
+                    locate(&Label {
+                        file: step.file,
+                        span: step.span,
+                        message: format!("flows into {}", model.describe(project, &step.to)),
+                    })
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         findings.push(Finding {
             code: diagnostic.code,
             severity: diagnostic.severity,
@@ -483,6 +512,8 @@ fn resolve_locations(
             help: diagnostic.help,
             identity: diagnostic.identity,
             object: diagnostic.object,
+            flow,
+            timing: change.map(|c| c.timing.reason()),
             entry_path,
         });
     }

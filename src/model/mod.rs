@@ -73,6 +73,8 @@ pub struct Object {
     pub class: Option<ClassId>,
     /// The import path: `app.store._prefs`, `jobs.Runner.__init__.<default plugins>`.
     pub path: String,
+    /// Where the object is first held, when anywhere a flow can start from.
+    pub home: Option<Location>,
 }
 
 impl Object {
@@ -122,6 +124,22 @@ pub enum Timing {
     OnceAtRunTime,
 }
 
+impl Timing {
+    /// Why the change counts as it does, for explanations.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Timing::PerCall => {
+                "per call: the function is not known to run only while modules are imported or \
+                 classes are created"
+            }
+            Timing::ImportTime => "only at import time: only import-time code reaches it",
+            Timing::OnceAtRunTime => {
+                "once at run time: it is guarded by a test that it has not happened yet"
+            }
+        }
+    }
+}
+
 /// How a change's receiver reaches the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Through {
@@ -161,7 +179,11 @@ pub struct Model {
     objects: Vec<Object>,
     points_to: HashMap<Location, Vec<ObjectId>>,
     flows: Vec<Flow>,
+    /// Indexes in `flows` by the location they leave.
+    flows_from: HashMap<Location, Vec<u32>>,
     changes: Vec<Change>,
+    /// Index in `changes` by file and start of the change.
+    change_index: HashMap<(FileId, u32), u32>,
     /// Per file, the objects created there, by site start.
     by_file: Vec<Vec<ObjectId>>,
 }
@@ -185,6 +207,19 @@ impl Model {
         model.solve();
         for file in 0..project.files.len() as FileId {
             model.add_changes(project, file);
+        }
+        for (i, flow) in model.flows.iter().enumerate() {
+            model
+                .flows_from
+                .entry(flow.from.clone())
+                .or_default()
+                .push(i as u32);
+        }
+        for (i, change) in model.changes.iter().enumerate() {
+            model
+                .change_index
+                .entry((change.file, change.span.start))
+                .or_insert(i as u32);
         }
         for objects in &mut model.by_file {
             objects.sort_by_key(|id| model.objects[id.0 as usize].site.start);
@@ -221,32 +256,52 @@ impl Model {
 
     /// The change recorded at `span` of `file`.
     pub fn change_at(&self, file: FileId, span: Span) -> Option<&Change> {
-        self.changes
-            .iter()
-            .find(|c| c.file == file && c.span == span)
+        let index = *self.change_index.get(&(file, span.start))?;
+        Some(&self.changes[index as usize])
+    }
+
+    /// What a location is, for explanations: `` `self.plugins` of `Runner` instances ``.
+    pub fn describe(&self, project: &Project, location: &Location) -> String {
+        let class_name = |c: &ClassId| project.class(*c).1.qualname.to_string();
+        match location {
+            Location::Global(file, name) => format!("`{}.{name}`", project.file(*file).module),
+            Location::ClassAttribute(class, name) => {
+                format!("the class attribute `{}.{name}`", class_name(class))
+            }
+            Location::Field(class, name) => {
+                format!("`self.{name}` of `{}` instances", class_name(class))
+            }
+            Location::Param(function, index) => {
+                let facts = project.function(*function).1;
+                let param = facts
+                    .params
+                    .get(*index as usize)
+                    .map_or("?", |p| p.name.as_str());
+                format!("the parameter `{param}` of `{}`", facts.qualname)
+            }
+            Location::Return(function) => {
+                format!("the result of `{}`", project.function(*function).1.qualname)
+            }
+        }
     }
 
     /// A shortest chain of flows that carries `object` from where it is created to one of
     /// `targets`; empty when it is created there.
     pub fn flow_path(&self, object: ObjectId, targets: &[Location]) -> Vec<&Flow> {
-        let Some(start) = self.origin_location(object) else {
+        let Some(start) = &self.object(object).home else {
             return Vec::new();
         };
-        if targets.contains(&start) {
+        if targets.contains(start) {
             return Vec::new();
         }
-        let mut outgoing: HashMap<&Location, Vec<usize>> = HashMap::default();
-        for (i, flow) in self.flows.iter().enumerate() {
-            if self.points_to(&flow.to).contains(&object) {
-                outgoing.entry(&flow.from).or_default().push(i);
-            }
-        }
         let mut previous: HashMap<&Location, usize> = HashMap::default();
-        let mut queue = VecDeque::from([&start]);
+        let mut queue = VecDeque::from([start]);
         while let Some(location) = queue.pop_front() {
-            for &i in outgoing.get(location).map_or(&[][..], Vec::as_slice) {
+            for &i in self.flows_from.get(location).map_or(&[][..], Vec::as_slice) {
+                let i = i as usize;
                 let to = &self.flows[i].to;
-                if *to == start || previous.contains_key(to) {
+                if to == start || previous.contains_key(to) || !self.points_to(to).contains(&object)
+                {
                     continue;
                 }
                 previous.insert(to, i);
@@ -266,35 +321,13 @@ impl Model {
         Vec::new()
     }
 
-    fn origin_location(&self, object: ObjectId) -> Option<Location> {
-        self.points_to
-            .iter()
-            .filter(|(location, objects)| {
-                objects.contains(&object) && self.is_origin(object, location)
-            })
-            .map(|(location, _)| location.clone())
-            .next()
-    }
-
-    fn is_origin(&self, object: ObjectId, location: &Location) -> bool {
-        let object = self.object(object);
-        match (object.origin, location) {
-            (Origin::ModuleGlobal, Location::Global(file, _)) => *file == object.file,
-            (Origin::ClassAttribute(class), Location::ClassAttribute(c, _)) => class == *c,
-            (Origin::Default(function, index), Location::Param(f, i)) => {
-                function == *f && index == *i
-            }
-            _ => false,
-        }
-    }
-
-    fn new_object(&mut self, object: Object, location: Option<Location>) {
+    fn new_object(&mut self, object: Object) {
         let id = ObjectId(self.objects.len() as u32);
         self.by_file[object.file as usize].push(id);
-        self.objects.push(object);
-        if let Some(location) = location {
-            self.points_to.entry(location).or_default().push(id);
+        if let Some(home) = &object.home {
+            self.points_to.entry(home.clone()).or_default().push(id);
         }
+        self.objects.push(object);
     }
 
     fn add_objects(&mut self, project: &Project, file: FileId) {
@@ -311,8 +344,9 @@ impl Model {
                     origin: Origin::ModuleGlobal,
                     lifetime: Lifetime::Once,
                     path: format!("{module}.{}", binding.name),
+                    home: Some(Location::Global(file, binding.name.clone())),
                 };
-                self.new_object(object, Some(Location::Global(file, binding.name.clone())));
+                self.new_object(object);
             }
         }
         for (index, class) in facts.classes.iter().enumerate() {
@@ -331,11 +365,9 @@ impl Model {
                             Lifetime::Once
                         },
                         path: format!("{module}.{}.{}", class.qualname, binding.name),
+                        home: Some(Location::ClassAttribute(id, binding.name.clone())),
                     };
-                    self.new_object(
-                        object,
-                        Some(Location::ClassAttribute(id, binding.name.clone())),
-                    );
+                    self.new_object(object);
                 }
             }
         }
@@ -357,8 +389,9 @@ impl Model {
                         Lifetime::Once
                     },
                     path: format!("{module}.{}.<default {}>", function.qualname, param.name),
+                    home: Some(Location::Param(id, position as u32)),
                 };
-                self.new_object(object, Some(Location::Param(id, position as u32)));
+                self.new_object(object);
             }
         }
         for default in &facts.keyword_defaults {
@@ -377,8 +410,9 @@ impl Model {
                 origin: Origin::KeywordDefault,
                 lifetime: Lifetime::Once,
                 path: format!("{module}.{owner}{}.<default>", default.name),
+                home: None,
             };
-            self.new_object(object, None);
+            self.new_object(object);
         }
     }
 
