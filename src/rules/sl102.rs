@@ -243,6 +243,10 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             ));
         }
         for call in &facts.setattr_calls {
+            // `if not hasattr(cls, name): setattr(cls, name, {})` sets it up once.
+            if facts.lazy_inits.contains(&call.span.start) {
+                continue;
+            }
             let Some(class) = set_class(context, file_id, call.function, &call.object) else {
                 continue;
             };

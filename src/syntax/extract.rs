@@ -29,6 +29,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         depth: 0,
         hit_depth_limit: false,
         reach: calls::ReachState::default(),
+        once_blocks: 0,
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -77,6 +78,10 @@ struct Extractor {
     depth: u32,
     hit_depth_limit: bool,
     reach: calls::ReachState,
+    /// How many first-time blocks enclose the statement being walked: the body of `if not
+    /// hasattr(C, "x"):`, `if self._x is None:`, and an `except AttributeError:` after a `try`
+    /// that returns the attribute. What they set, they set once.
+    once_blocks: u32,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
@@ -196,6 +201,13 @@ impl Extractor {
     }
 
     fn visit_function(&mut self, function: &ast::StmtFunctionDef) {
+        // A function defined in a first-time block runs whenever it is called.
+        let once_blocks = std::mem::take(&mut self.once_blocks);
+        self.visit_function_definition(function);
+        self.once_blocks = once_blocks;
+    }
+
+    fn visit_function_definition(&mut self, function: &ast::StmtFunctionDef) {
         for decorator in &function.decorator_list {
             self.visit_expr(&decorator.expression);
         }
@@ -717,6 +729,39 @@ impl Extractor {
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
         self.reach_stmt(stmt);
         match stmt {
+            Stmt::If(if_stmt) if self.tests_first_time(&if_stmt.test, 0) => {
+                self.visit_expr(&if_stmt.test);
+                self.once_blocks += 1;
+                for inner in &if_stmt.body {
+                    self.visit_stmt(inner);
+                }
+                self.once_blocks -= 1;
+                for clause in &if_stmt.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.visit_expr(test);
+                    }
+                    for inner in &clause.body {
+                        self.visit_stmt(inner);
+                    }
+                }
+            }
+            Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
+                for inner in try_stmt.body.iter() {
+                    self.visit_stmt(inner);
+                }
+                for handler in &try_stmt.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    let once = catches_missing_attribute(h);
+                    self.once_blocks += u32::from(once);
+                    for inner in &h.body {
+                        self.visit_stmt(inner);
+                    }
+                    self.once_blocks -= u32::from(once);
+                }
+                for inner in try_stmt.orelse.iter().chain(try_stmt.finalbody.iter()) {
+                    self.visit_stmt(inner);
+                }
+            }
             Stmt::Return(ret) => {
                 if let Some(function) = self.current_function() {
                     let facts = &mut self.facts.functions[function as usize];
@@ -885,6 +930,9 @@ impl Extractor {
                     Expr::StringLiteral(s) => Some(s.value.to_str().into()),
                     _ => None,
                 };
+                if self.once_blocks > 0 {
+                    self.facts.lazy_inits.push(call.range().start().to_u32());
+                }
                 self.facts.setattr_calls.push(SetattrCall {
                     function,
                     object: object.path,
@@ -938,6 +986,53 @@ impl Extractor {
                     );
                 }
             }
+        }
+    }
+}
+
+/// `except AttributeError:` (alone or in a tuple).
+fn catches_missing_attribute(handler: &ast::ExceptHandlerExceptHandler) -> bool {
+    let Some(kind) = &handler.type_ else {
+        return false;
+    };
+    let names: Vec<&Expr> = match &**kind {
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    names
+        .iter()
+        .any(|n| matches!(n, Expr::Name(name) if name.id.as_str() == "AttributeError"))
+}
+
+impl Extractor {
+    /// Whether an `if` test holds only until shared state is first set: `not hasattr(C, "x")`,
+    /// `self._x is None`, `not cls._x`, `_CACHE is None` for a global (alone or in an `or`).
+    fn tests_first_time(&self, test: &Expr, depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let shared = |expr: &Expr| match expr {
+            Expr::Attribute(_) => true,
+            Expr::Name(name) => matches!(self.root_of(name.id.as_str()), Root::Global(_)),
+            _ => false,
+        };
+        match test {
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => match &*unary.operand {
+                Expr::Call(call) => {
+                    matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "hasattr")
+                        && call.arguments.args.len() == 2
+                }
+                operand => shared(operand),
+            },
+            Expr::Compare(compare) => {
+                matches!(compare.ops.as_ref(), [ast::CmpOp::Is])
+                    && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)])
+                    && shared(&compare.left)
+            }
+            Expr::BoolOp(b) if b.op == ast::BoolOp::Or => {
+                b.values.iter().any(|v| self.tests_first_time(v, depth + 1))
+            }
+            _ => false,
         }
     }
 }
