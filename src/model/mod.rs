@@ -113,6 +113,21 @@ pub struct Flow {
     pub span: Span,
 }
 
+/// The import path of `qualname` (a class, function or global), or of its `member`, defined in
+/// `file`: `app.store.Runner.hooks`.
+pub fn import_path(
+    project: &Project,
+    file: FileId,
+    qualname: &str,
+    member: Option<&str>,
+) -> String {
+    let module = &project.file(file).module;
+    match member {
+        Some(member) => format!("{module}.{qualname}.{member}"),
+        None => format!("{module}.{qualname}"),
+    }
+}
+
 /// When a change happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timing {
@@ -186,6 +201,8 @@ pub struct Model {
     change_index: HashMap<(FileId, u32), u32>,
     /// Per file, the objects created there, by site start.
     by_file: Vec<Vec<ObjectId>>,
+    /// Per file, parameters whose default names an object created elsewhere (`d=_CACHE`).
+    alias_defaults: Vec<Vec<(Span, Location)>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer
@@ -196,6 +213,7 @@ impl Model {
     pub fn build(project: &Project) -> Model {
         let mut model = Model {
             by_file: vec![Vec::new(); project.files.len()],
+            alias_defaults: vec![Vec::new(); project.files.len()],
             ..Model::default()
         };
         for file in 0..project.files.len() as FileId {
@@ -244,14 +262,26 @@ impl Model {
         self.points_to.get(location).map_or(&[], Vec::as_slice)
     }
 
-    /// The innermost object created at a site that contains `span` of `file`.
+    /// The innermost object created at a site that contains `span` of `file`, or the one object
+    /// a default there names (`def f(d=_CACHE)`).
     pub fn object_defined_at(&self, file: FileId, span: Span) -> Option<&Object> {
-        self.by_file
+        let contains = |site: Span| site.start <= span.start && span.end <= site.end;
+        let created = self
+            .by_file
             .get(file as usize)?
             .iter()
             .map(|id| self.object(*id))
-            .filter(|o| o.site.start <= span.start && span.end <= o.site.end)
-            .min_by_key(|o| o.site.end - o.site.start)
+            .filter(|o| contains(o.site))
+            .min_by_key(|o| o.site.end - o.site.start);
+        created.or_else(|| {
+            let (_, location) = self.alias_defaults[file as usize]
+                .iter()
+                .find(|(site, _)| contains(*site))?;
+            match self.points_to(location) {
+                [one] => Some(self.object(*one)),
+                _ => None,
+            }
+        })
     }
 
     /// The change recorded at `span` of `file`.
@@ -331,9 +361,7 @@ impl Model {
     }
 
     fn add_objects(&mut self, project: &Project, file: FileId) {
-        let source = project.file(file);
-        let facts = &source.facts;
-        let module = &source.module;
+        let facts = &project.file(file).facts;
         for binding in &facts.globals {
             if let Some(creation) = creation(&binding.value) {
                 let object = Object {
@@ -343,7 +371,7 @@ impl Model {
                     creation,
                     origin: Origin::ModuleGlobal,
                     lifetime: Lifetime::Once,
-                    path: format!("{module}.{}", binding.name),
+                    path: import_path(project, file, &binding.name, None),
                     home: Some(Location::Global(file, binding.name.clone())),
                 };
                 self.new_object(object);
@@ -364,7 +392,7 @@ impl Model {
                         } else {
                             Lifetime::Once
                         },
-                        path: format!("{module}.{}.{}", class.qualname, binding.name),
+                        path: import_path(project, file, &class.qualname, Some(&binding.name)),
                         home: Some(Location::ClassAttribute(id, binding.name.clone())),
                     };
                     self.new_object(object);
@@ -388,7 +416,12 @@ impl Model {
                     } else {
                         Lifetime::Once
                     },
-                    path: format!("{module}.{}.<default {}>", function.qualname, param.name),
+                    path: import_path(
+                        project,
+                        file,
+                        &function.qualname,
+                        Some(&format!("<default {}>", param.name)),
+                    ),
                     home: Some(Location::Param(id, position as u32)),
                 };
                 self.new_object(object);
@@ -398,10 +431,10 @@ impl Model {
             let Some(creation) = creation(&default.default) else {
                 continue;
             };
-            let owner = default
-                .class
-                .map(|c| format!("{}.", facts.classes[c as usize].qualname))
-                .unwrap_or_default();
+            let owner = match default.class {
+                Some(c) => format!("{}.{}", facts.classes[c as usize].qualname, default.name),
+                None => default.name.to_string(),
+            };
             let object = Object {
                 file,
                 site: default.span,
@@ -409,7 +442,7 @@ impl Model {
                 creation,
                 origin: Origin::KeywordDefault,
                 lifetime: Lifetime::Once,
-                path: format!("{module}.{owner}{}.<default>", default.name),
+                path: import_path(project, file, &owner, Some("<default>")),
                 home: None,
             };
             self.new_object(object);
@@ -463,6 +496,8 @@ impl Model {
             let id = project.function_id(file, index as u32);
             for (position, param) in function.params.iter().enumerate() {
                 if let Some(Value::Alias(path)) = &param.default {
+                    self.alias_defaults[file as usize]
+                        .push((param.span, Location::Param(id, position as u32)));
                     let from = self.locations(project, file, function.parent, path, false);
                     self.flow(
                         from,

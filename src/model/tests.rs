@@ -174,3 +174,17 @@ fn the_object_of_a_definition_span_is_found() {
         Some("app.store._prefs")
     );
 }
+
+#[test]
+fn a_default_naming_a_module_global_is_that_global() {
+    let text = "_CACHE = {}\n\n\ndef lookup(key, cache=_CACHE):\n    cache[key] = 1\n";
+    let project = link(&[("app/m.py", text)]);
+    let model = Model::build(&project);
+    let start = text.find("cache=").unwrap() as u32;
+    let span = crate::facts::Span::new(start, start + 5);
+    assert_eq!(
+        model.object_defined_at(0, span).map(|o| o.path.as_str()),
+        Some("app.m._CACHE")
+    );
+    assert_eq!(paths_changed(&model, Through::Parameter), ["app.m._CACHE"]);
+}

@@ -8,6 +8,8 @@ use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Ro
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
+use crate::model::import_path;
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct ClassStateWrittenAtRunTime;
@@ -373,6 +375,12 @@ fn report_set(
         attr.unwrap_or("setattr").to_string(),
         function_facts.qualname.to_string(),
     ])
+    .with_object(import_path(
+        project,
+        class_file,
+        &class_facts.qualname,
+        attr,
+    ))
 }
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes

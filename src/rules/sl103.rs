@@ -6,6 +6,8 @@ use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common;
+use crate::model::import_path;
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct ClassAttributeResetFromOutside;
@@ -169,6 +171,12 @@ fn report(
             attr.unwrap_or("setattr").to_string(),
             function_facts.qualname.to_string(),
         ])
+        .with_object(import_path(
+            project,
+            class_file,
+            &class_facts.qualname,
+            attr,
+        ))
 }
 
 /// Whether `root` is data the call brings: a parameter of the function (or of a function around

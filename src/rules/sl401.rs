@@ -6,6 +6,8 @@ use crate::knowledge;
 use crate::project::{FileId, Project};
 
 use super::common;
+use crate::model::import_path;
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct CachedMethod;
@@ -101,4 +103,5 @@ fn report(
          or cache a module-level function of the values the result depends on",
     )
     .with_identity(vec![facts.qualname.to_string()])
+    .with_object(import_path(project, file, &facts.qualname, None))
 }
