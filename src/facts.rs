@@ -222,6 +222,8 @@ pub struct Decorator {
     /// Keyword arguments of the call given the literal `True`: `frozen` in
     /// `@dataclass(frozen=True)`.
     pub true_keywords: Vec<Name>,
+    /// A literal bound given as `maxsize=N` (or first positional argument): `@lru_cache(maxsize=1)`.
+    pub maxsize: Option<u32>,
     pub span: Span,
 }
 

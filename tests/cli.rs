@@ -285,3 +285,35 @@ fn a_class_level_finding_names_the_class_attribute() {
     ));
     assert_eq!(doc["findings"][0]["object"], "leak.Cache.items", "{doc}");
 }
+
+#[test]
+fn a_small_cache_bound_is_told_as_keeping_the_last_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "resolver.py",
+        "from functools import lru_cache\n\n\nclass Resolver:\n    @lru_cache(maxsize=1)\n    \
+         def table(self):\n        return {}\n\n    @lru_cache(maxsize=32)\n    def rows(self):\n        \
+         return []\n",
+    );
+    let doc = json(&stateleak(
+        dir.path(),
+        &["check", ".", "--output-format", "json"],
+    ));
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`lru_cache(maxsize=1)` on method `Resolver.table` makes one cache for every \
+             `Resolver`: it keeps the last instance it was called on alive",
+            "`lru_cache(maxsize=32)` on method `Resolver.rows` makes one cache for every \
+             `Resolver`: it keeps the last 32 instances it was called on alive",
+        ]
+    );
+    assert_eq!(doc["findings"][0]["object"], "resolver.Resolver.table");
+}

@@ -1137,10 +1137,25 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
                     .collect(),
                 _ => Vec::new(),
             };
+            let maxsize = match &d.expression {
+                Expr::Call(call) => call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxsize"))
+                    .map(|k| &k.value)
+                    .or(call.arguments.args.first())
+                    .and_then(|value| match value {
+                        Expr::NumberLiteral(n) => u32::try_from(n.value.as_int()?.as_usize()?).ok(),
+                        _ => None,
+                    }),
+                _ => None,
+            };
             Some(Decorator {
                 name: dotted_name(expr)?,
                 called,
                 true_keywords,
+                maxsize,
                 span: span(d.range),
             })
         })
