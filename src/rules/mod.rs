@@ -7,6 +7,7 @@ mod sl102;
 mod sl103;
 mod sl104;
 mod sl105;
+mod sl106;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -93,6 +94,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl103::ClassAttributeResetFromOutside,
         &sl104::InstanceAttributeAliasesSharedObject,
         &sl105::DeclaredSharedStateWrittenPerCall,
+        &sl106::ClassAttributeResetOutsideRequests,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,
