@@ -80,6 +80,7 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             };
             let inner = &target.attrs[path.attr_index + 1..];
             if inner.len() > 1
+                || rebound_first(&file.facts, mutation, path.attr_index)
                 || !common::runs_per_call(project, file_id, mutation.function)
                 || common::in_test_code(project, file_id, mutation.function)
             {
@@ -138,6 +139,21 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             report_mutation(project, &key, group)
         })
         .collect()
+}
+
+/// Whether the function binds the class attribute to a new object (`cls.settings =
+/// cls.settings.copy()`) before `mutation` changes it: the change goes into that object, not the
+/// one the class body created.
+fn rebound_first(facts: &crate::facts::FileFacts, mutation: &Mutation, attr_index: usize) -> bool {
+    let target = &mutation.target;
+    facts.attribute_assignments.iter().any(|a| {
+        a.function == mutation.function
+            && a.span.start < mutation.span.start
+            && a.object.root == target.root
+            && a.object.attrs[..] == target.attrs[..attr_index]
+            && a.attr == target.attrs[attr_index]
+            && !matches!(a.value, Value::Alias(_) | Value::Other)
+    })
 }
 
 fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_>) -> Diagnostic {
