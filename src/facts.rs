@@ -78,6 +78,9 @@ pub struct FileFacts {
     /// Bodies of module-level `if __name__ == "__main__":` blocks: they run when the file is a
     /// script, not when it is imported.
     pub script_blocks: Vec<Span>,
+    /// Changes of a local or parameter made only under `isinstance(name, T)` (an `if` or `elif`
+    /// branch): the change's start and the types as written.
+    pub type_guarded: Vec<(u32, Vec<Name>)>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: Vec<u32>,

@@ -221,6 +221,9 @@ fn changes(
     depth: usize,
 ) -> bool {
     let reaches_inside = mutation.target.attrs.len() > depth || mutation.nested;
+    if excluded_by_type_test(project, file, mutation, object) {
+        return false;
+    }
     match &mutation.kind {
         MutationKind::MutatingCall(callee) => project.resolves_to_any(
             file,
@@ -239,6 +242,38 @@ fn changes(
         }
         _ => true,
     }
+}
+
+/// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of
+/// which is the default's: `elif isinstance(params, list): params.pop(0)` with `params={}`.
+fn excluded_by_type_test(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+    object: &SharedObject,
+) -> bool {
+    const BUILTIN_TYPES: &[&str] = &[
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "str",
+        "bytes",
+        "int",
+        "float",
+        "frozenset",
+    ];
+    let Some((_, types)) = project
+        .file(file)
+        .facts
+        .type_guarded
+        .iter()
+        .find(|(start, _)| *start == mutation.span.start)
+    else {
+        return false;
+    };
+    types.iter().all(|t| BUILTIN_TYPES.contains(&t.as_str()))
+        && !types.iter().any(|t| t == object.type_name())
 }
 
 fn change_verb(kind: &MutationKind) -> &'static str {

@@ -729,22 +729,7 @@ impl Extractor {
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
         self.reach_stmt(stmt);
         match stmt {
-            Stmt::If(if_stmt) if self.tests_first_time(&if_stmt.test, 0) => {
-                self.visit_expr(&if_stmt.test);
-                self.once_blocks += 1;
-                for inner in &if_stmt.body {
-                    self.visit_stmt(inner);
-                }
-                self.once_blocks -= 1;
-                for clause in &if_stmt.elif_else_clauses {
-                    if let Some(test) = &clause.test {
-                        self.visit_expr(test);
-                    }
-                    for inner in &clause.body {
-                        self.visit_stmt(inner);
-                    }
-                }
-            }
+            Stmt::If(if_stmt) => self.visit_if(if_stmt),
             Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
                 for inner in try_stmt.body.iter() {
                     self.visit_stmt(inner);
@@ -990,6 +975,26 @@ impl Extractor {
     }
 }
 
+/// `isinstance(name, T)` or `isinstance(name, (T1, T2))`: the name and the types as written.
+fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
+    let Expr::Call(call) = test else {
+        return None;
+    };
+    let (Expr::Name(function), [Expr::Name(name), types]) =
+        (&*call.func, call.arguments.args.as_ref())
+    else {
+        return None;
+    };
+    if function.id.as_str() != "isinstance" {
+        return None;
+    }
+    let types = match types {
+        Expr::Tuple(t) => t.elts.iter().map(dotted_name).collect::<Option<Vec<_>>>()?,
+        other => vec![dotted_name(other)?],
+    };
+    Some((name.id.as_str().into(), types))
+}
+
 /// `except AttributeError:` (alone or in a tuple).
 fn catches_missing_attribute(handler: &ast::ExceptHandlerExceptHandler) -> bool {
     let Some(kind) = &handler.type_ else {
@@ -1005,6 +1010,43 @@ fn catches_missing_attribute(handler: &ast::ExceptHandlerExceptHandler) -> bool 
 }
 
 impl Extractor {
+    /// An `if` inside a function: the body of a first-time test is a once block, and what a
+    /// branch under `isinstance(name, T)` changes in `name` is noted with the types.
+    fn visit_if(&mut self, if_stmt: &ast::StmtIf) {
+        let first_time = self.tests_first_time(&if_stmt.test, 0);
+        let branches = std::iter::once((Some(&*if_stmt.test), &if_stmt.body)).chain(
+            if_stmt
+                .elif_else_clauses
+                .iter()
+                .map(|c| (c.test.as_ref(), &c.body)),
+        );
+        for (index, (test, body)) in branches.enumerate() {
+            if let Some(test) = test {
+                self.visit_expr(test);
+            }
+            let once = u32::from(index == 0 && first_time);
+            let guard = test.and_then(isinstance_guard);
+            let before = self.facts.mutations.len();
+            self.once_blocks += once;
+            for inner in body {
+                self.visit_stmt(inner);
+            }
+            self.once_blocks -= once;
+            if let Some((name, types)) = guard {
+                let guarded: Vec<u32> = self.facts.mutations[before..]
+                    .iter()
+                    .filter(|m| {
+                        m.target.root == Root::Local(name.clone()) && m.target.attrs.is_empty()
+                    })
+                    .map(|m| m.span.start)
+                    .collect();
+                for start in guarded {
+                    self.facts.type_guarded.push((start, types.clone()));
+                }
+            }
+        }
+    }
+
     /// Whether an `if` test holds only until shared state is first set: `not hasattr(C, "x")`,
     /// `self._x is None`, `not cls._x`, `_CACHE is None` for a global (alone or in an `or`).
     fn tests_first_time(&self, test: &Expr, depth: u32) -> bool {
