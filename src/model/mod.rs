@@ -98,6 +98,9 @@ pub enum Location {
     ClassAttribute(ClassId, Name),
     /// An attribute of instances, stored by methods of this class (read through the hierarchy).
     Field(ClassId, Name),
+    /// An attribute of one object whose class is not in the tree (`_local.prefs` of a
+    /// `threading.local()`, `ns.items` of a `SimpleNamespace`).
+    Attribute(ObjectId, Name),
     /// Parameter `index` of a function.
     Param(FuncId, u32),
     /// What a function returns.
@@ -300,6 +303,9 @@ impl Model {
             }
             Location::Field(class, name) => {
                 format!("`self.{name}` of `{}` instances", class_name(class))
+            }
+            Location::Attribute(object, name) => {
+                format!("the attribute `{name}` of `{}`", self.object(*object).path)
             }
             Location::Param(function, index) => {
                 let facts = project.function(*function).1;
@@ -527,12 +533,21 @@ impl Model {
             }
         }
         for assignment in &facts.attribute_assignments {
-            let Value::Alias(value) = &assignment.value else {
-                continue;
+            let from = match &assignment.value {
+                Value::Alias(value) => {
+                    self.locations(project, file, Some(assignment.function), value, false)
+                }
+                // What a function of the tree returns: `_local.prefs = Prefs().defaults()`.
+                Value::Call { callee } => {
+                    match resolve_callee(project, file, assignment.function, callee) {
+                        Some((function, _)) => vec![Location::Return(function)],
+                        None => continue,
+                    }
+                }
+                _ => continue,
             };
             let target_path = assignment.object.clone().with_attr(&assignment.attr);
             let to = self.locations(project, file, Some(assignment.function), &target_path, true);
-            let from = self.locations(project, file, Some(assignment.function), value, false);
             self.flow(from, to, file, assignment.span);
         }
         for param_use in &facts.param_uses {
@@ -681,11 +696,14 @@ impl Model {
             let mut next = Vec::new();
             for location in &locations {
                 for object in self.points_to(location) {
-                    if let Some(class) = self.object(*object).class {
-                        for c in project_mro(project, class) {
-                            next.push(Location::Field(c, attr.clone()));
-                            next.push(Location::ClassAttribute(c, attr.clone()));
+                    match self.object(*object).class {
+                        Some(class) => {
+                            for c in project_mro(project, class) {
+                                next.push(Location::Field(c, attr.clone()));
+                                next.push(Location::ClassAttribute(c, attr.clone()));
+                            }
                         }
+                        None => next.push(Location::Attribute(*object, attr.clone())),
                     }
                 }
             }

@@ -188,3 +188,36 @@ fn a_default_naming_a_module_global_is_that_global() {
     );
     assert_eq!(paths_changed(&model, Through::Parameter), ["app.m._CACHE"]);
 }
+
+#[test]
+fn a_returned_default_stored_on_a_thread_local_is_changed_by_a_third_module() {
+    let project = link(&[
+        (
+            "app/prefs.py",
+            "class Prefs:\n    def defaults(self, d={}):\n        return d\n",
+        ),
+        (
+            "app/session.py",
+            "import threading\n\nfrom app.prefs import Prefs\n\n_local = threading.local()\n\n\ndef load():\n    _local.prefs = Prefs().defaults()\n",
+        ),
+        (
+            "app/views.py",
+            "from app import session\n\n\ndef dark():\n    session._local.prefs['theme'] = 'dark'\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    assert_eq!(
+        paths_changed(&model, Through::ModuleName),
+        ["app.prefs.Prefs.defaults.<default d>"]
+    );
+    let change = model
+        .changes()
+        .iter()
+        .find(|c| c.through == Through::ModuleName)
+        .unwrap();
+    // From the parameter to the method's result, then into the thread-local's attribute.
+    let path = model.flow_path(change.objects[0], &change.locations);
+    assert_eq!(path.len(), 2, "{path:?}");
+    assert!(matches!(path[0].to, Location::Return(_)));
+    assert!(matches!(&path[1].to, Location::Attribute(_, name) if name == "prefs"));
+}

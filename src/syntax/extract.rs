@@ -457,7 +457,20 @@ impl Extractor {
                 }
                 match dotted_name(&call.func) {
                     Some(callee) => Value::Call { callee },
-                    None => Value::Other,
+                    // `Prefs().defaults()`: a method of a new instance, written `Prefs.defaults`
+                    // as call sites write it.
+                    None => match &*call.func {
+                        Expr::Attribute(method) => match &*method.value {
+                            Expr::Call(inner) => match dotted_name(&inner.func) {
+                                Some(class) => Value::Call {
+                                    callee: format!("{class}.{}", method.attr.as_str()).into(),
+                                },
+                                None => Value::Other,
+                            },
+                            _ => Value::Other,
+                        },
+                        _ => Value::Other,
+                    },
                 }
             }
             Expr::Subscript(sub) if matches!(&*sub.slice, Expr::Slice(s) if s.lower.is_none() && s.upper.is_none()) => {
