@@ -57,8 +57,7 @@ pub(super) fn class_rebinds(project: &Project, meta: &'static RuleMeta) -> Vec<D
             findings.push(report(
                 meta,
                 project,
-                file_id,
-                assignment.function,
+                (file_id, assignment.function),
                 class,
                 Some(assignment.attr.as_str()),
                 assignment.span,
@@ -75,8 +74,7 @@ pub(super) fn class_rebinds(project: &Project, meta: &'static RuleMeta) -> Vec<D
             findings.push(report(
                 meta,
                 project,
-                file_id,
-                call.function,
+                (file_id, call.function),
                 class,
                 call.name.as_deref(),
                 call.span,
@@ -117,11 +115,11 @@ fn rebound_class(
     Some(class)
 }
 
+/// The finding of `meta` (SL103 or SL106) for a rebinding in `function` of `file`.
 fn report(
     meta: &'static RuleMeta,
     project: &Project,
-    file: FileId,
-    function: FuncIdx,
+    (file, function): (FileId, FuncIdx),
     class: ClassId,
     attr: Option<&str>,
     span: Span,

@@ -149,7 +149,7 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
             continue;
         };
         let mutation = &project.file(change.file).facts.mutations[index as usize];
-        let (Through::Instance, Timing::PerCall, [attr]) = (
+        let (Through::Instance, Timing::PerCall, [_]) = (
             change.through,
             change.timing,
             mutation.target.attrs.as_slice(),
@@ -177,24 +177,30 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
             let Some(store) = path.last() else {
                 continue;
             };
-            let Location::Field(class, _) = &store.to else {
+            let Location::Field(class, attr) = &store.to else {
                 continue;
             };
             found.push(report_through_instance(
-                project, object, &type_name, *class, attr, store, change, mutation,
+                project,
+                object,
+                &type_name,
+                (*class, attr.as_str()),
+                store,
+                change,
+                mutation,
             ));
         }
     }
     found
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The finding for a change through an instance: `store` is the flow into the instance field
+/// `(class, attr)` (`self.plugins = plugins`), `mutation` the change (`r.plugins.append(p)`).
 fn report_through_instance(
     project: &Project,
     object: &Object,
     type_name: &str,
-    class: ClassId,
-    attr: &str,
+    (class, attr): (ClassId, &str),
     store: &Flow,
     change: &Change,
     mutation: &Mutation,
