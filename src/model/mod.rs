@@ -368,40 +368,44 @@ impl Model {
 
     fn add_objects(&mut self, project: &Project, file: FileId) {
         let facts = &project.file(file).facts;
+        // What every allocation site shares: where it is, what it creates, and the class of the
+        // tree the object is an instance of.
+        let at = |site: Span,
+                  creation: Creation,
+                  origin: Origin,
+                  once: bool,
+                  path: String,
+                  home: Option<Location>| Object {
+            file,
+            site,
+            class: instance_class(project, file, &creation),
+            creation,
+            origin,
+            lifetime: if once {
+                Lifetime::Once
+            } else {
+                Lifetime::PerCall
+            },
+            path,
+            home,
+        };
         for binding in &facts.globals {
             if let Some(creation) = creation(&binding.value) {
-                let object = Object {
-                    file,
-                    site: binding.span,
-                    class: instance_class(project, file, &creation),
-                    creation,
-                    origin: Origin::ModuleGlobal,
-                    lifetime: Lifetime::Once,
-                    path: import_path(project, file, &binding.name, None),
-                    home: Some(Location::Global(file, binding.name.clone())),
-                };
-                self.new_object(object);
+                let path = import_path(project, file, &binding.name, None);
+                let home = Some(Location::Global(file, binding.name.clone()));
+                let origin = Origin::ModuleGlobal;
+                self.new_object(at(binding.span, creation, origin, true, path, home));
             }
         }
         for (index, class) in facts.classes.iter().enumerate() {
             let id = project.class_id(file, index as u32);
             for binding in &class.bindings {
                 if let Some(creation) = creation(&binding.value) {
-                    let object = Object {
-                        file,
-                        site: binding.span,
-                        class: instance_class(project, file, &creation),
-                        creation,
-                        origin: Origin::ClassAttribute(id),
-                        lifetime: if class.in_function {
-                            Lifetime::PerCall
-                        } else {
-                            Lifetime::Once
-                        },
-                        path: import_path(project, file, &class.qualname, Some(&binding.name)),
-                        home: Some(Location::ClassAttribute(id, binding.name.clone())),
-                    };
-                    self.new_object(object);
+                    let path = import_path(project, file, &class.qualname, Some(&binding.name));
+                    let origin = Origin::ClassAttribute(id);
+                    let home = Some(Location::ClassAttribute(id, binding.name.clone()));
+                    let once = !class.in_function;
+                    self.new_object(at(binding.span, creation, origin, once, path, home));
                 }
             }
         }
@@ -411,26 +415,12 @@ impl Model {
                 let Some(creation) = param.default.as_ref().and_then(creation) else {
                     continue;
                 };
-                let object = Object {
-                    file,
-                    site: param.span,
-                    class: instance_class(project, file, &creation),
-                    creation,
-                    origin: Origin::Default(id, position as u32),
-                    lifetime: if function.parent.is_some() {
-                        Lifetime::PerCall
-                    } else {
-                        Lifetime::Once
-                    },
-                    path: import_path(
-                        project,
-                        file,
-                        &function.qualname,
-                        Some(&format!("<default {}>", param.name)),
-                    ),
-                    home: Some(Location::Param(id, position as u32)),
-                };
-                self.new_object(object);
+                let member = format!("<default {}>", param.name);
+                let path = import_path(project, file, &function.qualname, Some(&member));
+                let origin = Origin::Default(id, position as u32);
+                let home = Some(Location::Param(id, position as u32));
+                let once = function.parent.is_none();
+                self.new_object(at(param.span, creation, origin, once, path, home));
             }
         }
         for default in &facts.keyword_defaults {
@@ -441,17 +431,9 @@ impl Model {
                 Some(c) => format!("{}.{}", facts.classes[c as usize].qualname, default.name),
                 None => default.name.to_string(),
             };
-            let object = Object {
-                file,
-                site: default.span,
-                class: instance_class(project, file, &creation),
-                creation,
-                origin: Origin::KeywordDefault,
-                lifetime: Lifetime::Once,
-                path: import_path(project, file, &owner, Some("<default>")),
-                home: None,
-            };
-            self.new_object(object);
+            let path = import_path(project, file, &owner, Some("<default>"));
+            let origin = Origin::KeywordDefault;
+            self.new_object(at(default.span, creation, origin, true, path, None));
         }
     }
 
@@ -726,28 +708,21 @@ impl Model {
     ) -> (Vec<Location>, usize) {
         let first = path.attrs.first();
         match (&path.root, function) {
-            (Root::SelfParam, Some(function)) => {
+            (Root::SelfParam | Root::Class, Some(function)) => {
                 let (Some(attr), Some(class)) = (first, project.method_class(file, function))
                 else {
                     return (Vec::new(), 0);
                 };
-                if store {
-                    return (vec![Location::Field(class, attr.clone())], 1);
-                }
-                (instance_attribute(project, class, attr, false), 1)
-            }
-            (Root::Class, Some(function)) => {
-                let (Some(attr), Some(class)) = (first, project.method_class(file, function))
-                else {
-                    return (Vec::new(), 0);
+                let through_self = path.root == Root::SelfParam;
+                let locations = match (through_self, store) {
+                    (true, true) => vec![Location::Field(class, attr.clone())],
+                    (true, false) => instance_attribute(project, class, attr, false),
+                    (false, true) => vec![Location::ClassAttribute(class, attr.clone())],
+                    (false, false) => class_hierarchy(project, class)
+                        .into_iter()
+                        .map(|c| Location::ClassAttribute(c, attr.clone()))
+                        .collect(),
                 };
-                if store {
-                    return (vec![Location::ClassAttribute(class, attr.clone())], 1);
-                }
-                let locations = class_hierarchy(project, class)
-                    .into_iter()
-                    .map(|c| Location::ClassAttribute(c, attr.clone()))
-                    .collect();
                 (locations, 1)
             }
             (Root::Local(name), Some(function)) => {

@@ -258,15 +258,8 @@ fn report_through_instance(
             format!("`self.{attr}` is bound to it here, in `{storing}`, without a copy"),
         ),
     ])
-    .with_note(
-        "assigning an object to an attribute does not copy it: every instance bound to it \
-         changes the same object, and what one request writes is seen by the next",
-    )
-    .with_help(format!(
-        "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
-         nested data), or start from `None` and create the object per instance",
-        copy = copy_call(type_name, &written),
-    ))
+    .with_note(ALIAS_NOTE)
+    .with_help(copy_advice(attr, type_name, &written))
     .with_identity(vec![
         class_name.to_string(),
         attr.to_string(),
@@ -521,15 +514,11 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
         ),
     )
     .with_related(related)
-    .with_note(
-        "assigning an object to an attribute does not copy it: every instance bound to it \
-         changes the same object, and what one request writes is seen by the next",
-    )
-    .with_help(format!(
-        "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
-         nested data), or start from `None` and create the object per instance",
-        attr = group.attr,
-        copy = copy_call(&group.source.type_name, &group.source.written),
+    .with_note(ALIAS_NOTE)
+    .with_help(copy_advice(
+        &group.attr,
+        &group.source.type_name,
+        &group.source.written,
     ))
     .with_identity(vec![
         class.qualname.to_string(),
@@ -537,6 +526,18 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
         group.source.identity,
         mutating.qualname.to_string(),
     ])
+}
+
+const ALIAS_NOTE: &str = "assigning an object to an attribute does not copy it: every instance \
+     bound to it changes the same object, and what one request writes is seen by the next";
+
+/// How to fix `self.{attr}` bound to the shared `written` object of type `type_name`.
+fn copy_advice(attr: &str, type_name: &str, written: &str) -> String {
+    format!(
+        "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
+         nested data), or start from `None` and create the object per instance",
+        copy = copy_call(type_name, written),
+    )
 }
 
 fn copy_call(type_name: &str, written: &str) -> String {

@@ -77,18 +77,15 @@ impl Rule for ModuleStateWrittenPerRequest {
                     if let Some((global_file, global, type_name)) =
                         process_wide_library_object(project, file_id, mutation)
                     {
-                        add(
-                            &mut groups,
-                            Key {
-                                file: file_id,
-                                function: mutation.function,
-                                global_file,
-                                global: Some(global),
-                                name: head.to_string(),
-                            },
-                            Some(type_name),
-                            mutation.span,
-                        );
+                        let name = head.to_string();
+                        let key = Key {
+                            file: file_id,
+                            function: mutation.function,
+                            global_file,
+                            global: Some(global),
+                            name,
+                        };
+                        add(&mut groups, key, Some(type_name), mutation.span);
                     }
                     continue;
                 };
