@@ -15,7 +15,7 @@ pub struct ClassAttributeResetFromOutside;
 static META: RuleMeta = RuleMeta {
     code: "SL103",
     name: "class-attribute-reset-from-outside",
-    summary: "A class attribute is rebound (`C.x = value`) from per-call code outside the class",
+    summary: "A class attribute is rebound (`C.x = value`) from outside the class by code a request entry point reaches",
     severity: Severity::Warning,
     enabled_by_default: true,
     document: include_str!("../../docs/rules/SL103.md"),
