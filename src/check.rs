@@ -14,6 +14,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
 pub use crate::memory::FactsMemory;
 use crate::memory::{Extracted, FileStamp};
+use crate::model::Model;
 use crate::progress::Progress;
 use crate::project::{LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
@@ -113,6 +114,14 @@ pub struct Finding {
     pub note: String,
     pub help: String,
     pub identity: Vec<String>,
+    /// The import path of the shared object the finding is about (`app.store._prefs`), when the
+    /// model knows it.
+    pub object: Option<String>,
+    /// How the shared object reaches the change, step by step (for `--explain`): each flow's
+    /// place, with what the object flows into.
+    pub flow: Vec<Location>,
+    /// Why the model counts the change as per call, at import time or once (for `--explain`).
+    pub timing: Option<&'static str>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first.
     pub entry_path: Vec<PathStep>,
@@ -264,8 +273,10 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .collect();
     let project =
         Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
+    let model = Model::build(&project);
     let context = Context {
         project: &project,
+        model: &model,
         settings: &options.rule_settings,
     };
     let per_rule: Vec<Result<Vec<Diagnostic>, String>> = options
@@ -294,7 +305,10 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
-    let (findings, sources) = resolve_locations(&project, diagnostics, &texts, &mut errors);
+    for diagnostic in &mut diagnostics {
+        name_shared_object(&model, diagnostic);
+    }
+    let (findings, sources) = resolve_locations(&project, &model, diagnostics, &texts, &mut errors);
     // After the rules: per-file ignores, then suppression comments.
     let before = findings.len();
     let findings = without_per_file_ignores(findings, &options.per_file_ignores);
@@ -534,10 +548,24 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
+/// Names the finding's shared object when the rule did not: the object created where the first
+/// related label (by convention the shared object's definition) points.
+fn name_shared_object(model: &Model, diagnostic: &mut Diagnostic) {
+    if diagnostic.object.is_some() {
+        return;
+    }
+    diagnostic.object = diagnostic
+        .related
+        .first()
+        .and_then(|label| model.object_defined_at(label.file, label.span))
+        .map(|object| object.path.clone());
+}
+
 /// Turns byte spans into lines and columns, reading again only the files findings point into, and
 /// sorts the findings by path, line, column and code.
 fn resolve_locations(
     project: &Project,
+    model: &Model,
     diagnostics: Vec<Diagnostic>,
     texts: &Texts,
     errors: &mut Vec<FileError>,
@@ -585,6 +613,29 @@ fn resolve_locations(
         };
         let related = diagnostic.related.iter().filter_map(&mut locate).collect();
         let entry_path = entry_path(project, &diagnostic.primary, &mut locate);
+        let change = model.change_at(diagnostic.primary.file, diagnostic.primary.span);
+        let flow = match (change, diagnostic.related.first()) {
+            (Some(change), Some(definition)) => model
+                .object_defined_at(definition.file, definition.span)
+                .and_then(|object| {
+                    let id = change
+                        .objects
+                        .iter()
+                        .find(|o| std::ptr::eq(model.object(**o), object))?;
+                    Some(model.flow_path(*id, &change.locations))
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|step| {
+                    locate(&Label {
+                        file: step.file,
+                        span: step.span,
+                        message: format!("flows into {}", model.describe(project, &step.to)),
+                    })
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         findings.push(Finding {
             code: diagnostic.code,
             severity: diagnostic.severity,
@@ -594,6 +645,9 @@ fn resolve_locations(
             note: diagnostic.note,
             help: diagnostic.help,
             identity: diagnostic.identity,
+            object: diagnostic.object,
+            flow,
+            timing: change.map(|c| c.timing.reason()),
             entry_path,
         });
     }

@@ -109,6 +109,10 @@ struct CheckArgs {
     /// the context of its project (other paths given, such as `-`, are not read).
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+    /// Print why the finding with this fingerprint (see `--output-format json`) counts: the
+    /// shared object's creation, how it flows to the change, and the chain of calls to it.
+    #[arg(long, value_name = "FINGERPRINT")]
+    explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -220,6 +224,9 @@ fn run_check(args: CheckArgs) -> u8 {
     }
 
     let paths = PathDisplay::from_env();
+    if let Some(wanted) = &args.explain {
+        return explain(&result, &paths, wanted);
+    }
     let rendered = if args.statistics {
         report::render_statistics(&result, format == OutputFormat::Json)
     } else {
@@ -309,6 +316,69 @@ fn project_options(args: &CheckArgs) -> Result<CheckOptions, String> {
         options.overlays.insert(path, text);
     }
     Ok(options)
+}
+
+/// Prints the explanation of the finding whose fingerprint is `wanted` (`--explain`).
+fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8 {
+    let Some(finding) = result
+        .findings
+        .iter()
+        .find(|f| report::fingerprint(f, paths) == wanted)
+    else {
+        eprintln!("stateleak: error: no finding has the fingerprint `{wanted}`");
+        return FAILURE;
+    };
+    let place = |l: &check::Location| format!("{}:{}:{}", paths.show(&l.path), l.line, l.column);
+    let mut out = format!(
+        "{} {}: {}\n",
+        finding.code,
+        place(&finding.primary),
+        finding.message
+    );
+    if let Some(object) = &finding.object {
+        out.push_str(&format!("\nshared object: {object}\n"));
+    }
+    if let Some(definition) = finding.related.first() {
+        out.push_str(&format!(
+            "created: {} ({})\n",
+            place(definition),
+            definition.message
+        ));
+    }
+    if !finding.flow.is_empty() {
+        out.push_str("\nhow it reaches the change:\n");
+        for step in &finding.flow {
+            out.push_str(&format!("  {}: {}\n", place(step), step.message));
+        }
+    }
+    out.push_str(&format!(
+        "\nchanged: {} ({})\n",
+        place(&finding.primary),
+        finding.primary.message
+    ));
+    if let Some(timing) = finding.timing {
+        out.push_str(&format!("the change counts {timing}\n"));
+    }
+    if finding.entry_path.is_empty() {
+        out.push_str("\nno request entry point is known to reach it\n");
+    } else {
+        out.push_str("\nchain of calls from a request entry point:\n");
+        for step in &finding.entry_path {
+            let entry = step
+                .entry_kind
+                .as_deref()
+                .map(|kind| format!(" ({kind})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {} {}:{}{entry}\n",
+                step.function,
+                paths.show(&step.path),
+                step.line
+            ));
+        }
+    }
+    print_to_stdout(&out);
+    SUCCESS
 }
 
 /// Reads the settings file and merges the command line into it.

@@ -49,6 +49,9 @@ pub struct Diagnostic {
     /// Names that identify the finding independently of line numbers (class, attribute,
     /// function); the report adds the code and the path.
     pub identity: Vec<String>,
+    /// The import path of the shared object (`jobs.Runner.__init__.<default plugins>`); filled
+    /// from the model after the rules when a rule leaves it empty.
+    pub object: Option<String>,
 }
 
 impl Label {
@@ -85,6 +88,11 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = help.into();
+        self
+    }
+
+    pub fn with_object(mut self, path: impl Into<String>) -> Self {
+        self.object = Some(path.into());
         self
     }
 

@@ -78,6 +78,9 @@ pub struct FileFacts {
     /// Bodies of module-level `if __name__ == "__main__":` blocks: they run when the file is a
     /// script, not when it is imported.
     pub script_blocks: Vec<Span>,
+    /// Changes of a local or parameter made only under `isinstance(name, T)` (an `if` or `elif`
+    /// branch): the change's start and the types as written.
+    pub type_guarded: Vec<(u32, Vec<Name>)>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: Vec<u32>,
@@ -222,6 +225,8 @@ pub struct Decorator {
     /// Keyword arguments of the call given the literal `True`: `frozen` in
     /// `@dataclass(frozen=True)`.
     pub true_keywords: Vec<Name>,
+    /// A literal bound given as `maxsize=N` (or first positional argument): `@lru_cache(maxsize=1)`.
+    pub maxsize: Option<u32>,
     pub span: Span,
 }
 

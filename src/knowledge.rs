@@ -235,6 +235,20 @@ pub const METACLASS_BASES: &[&str] = &[
 /// set on them), fully qualified.
 pub const MUTABLE_OBJECT_TYPES: &[&str] = &["types.SimpleNamespace", "argparse.Namespace"];
 
+/// Objects of well-known libraries that a program creates once and every request uses (the
+/// application, a connection pool): what a request writes into their attributes (`app.config[k]
+/// = v`, `session.headers.update(...)`, `app.state.user = u`) every later request sees.
+pub const PROCESS_WIDE_LIBRARY_TYPES: &[&str] = &[
+    "flask.Flask",
+    "quart.Quart",
+    "fastapi.FastAPI",
+    "starlette.applications.Starlette",
+    "requests.Session",
+    "requests.sessions.Session",
+    "httpx.Client",
+    "httpx.AsyncClient",
+];
+
 /// Bases whose subclasses' instances cannot change.
 pub const IMMUTABLE_BASES: &[&str] = &[
     "typing.NamedTuple",

@@ -1,7 +1,7 @@
 //! stateleak: finds state that leaks between requests in long-running Python processes.
 //!
 //! The pipeline is described in `ARCHITECTURE.md`: [`discover`] → [`syntax`] (parse and extract
-//! [`facts`], in parallel) → [`project`] (link) → [`rules`] → [`report`], driven by [`check`].
+//! [`facts`], in parallel) → [`project`] (link) → [`model`] (shared objects, flows, changes) → [`rules`] → [`report`], driven by [`check`].
 
 pub mod baseline;
 pub mod cache;
@@ -13,6 +13,7 @@ pub mod discover;
 pub mod facts;
 pub mod knowledge;
 pub mod memory;
+pub mod model;
 pub mod progress;
 pub mod project;
 pub mod report;

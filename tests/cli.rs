@@ -231,3 +231,89 @@ fn the_bundled_example_really_leaks_when_run_with_python() {
         "{text}"
     );
 }
+
+#[test]
+fn json_names_the_shared_object_and_explain_tells_why_the_change_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "jobs/__init__.py", "");
+    write(
+        dir.path(),
+        "jobs/runner.py",
+        "class Runner:\n    def __init__(self, plugins=[]):\n        self.plugins = plugins\n",
+    );
+    write(
+        dir.path(),
+        "jobs/views.py",
+        "from flask import Flask\n\nfrom jobs.runner import Runner\n\napp = Flask(__name__)\n\n\n\
+         @app.route(\"/run\")\ndef run(plugin):\n    r = Runner()\n    r.plugins.append(plugin)\n",
+    );
+    let output = stateleak(dir.path(), &["check", ".", "--output-format", "json"]);
+    let doc = json(&output);
+    let finding = &doc["findings"][0];
+    assert_eq!(finding["code"], "SL104", "{doc}");
+    assert_eq!(
+        finding["object"], "jobs.runner.Runner.__init__.<default plugins>",
+        "{doc}"
+    );
+    let fingerprint = finding["fingerprint"].as_str().unwrap();
+
+    let explained = stateleak(dir.path(), &["check", ".", "--explain", fingerprint]);
+    assert_eq!(explained.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&explained.stdout);
+    for expected in [
+        "shared object: jobs.runner.Runner.__init__.<default plugins>",
+        "created: jobs/runner.py:2:24",
+        "jobs/runner.py:3:9: flows into `self.plugins` of `Runner` instances",
+        "changed: jobs/views.py:11:5",
+        "the change counts per call",
+        "chain of calls from a request entry point:\n  run jobs/views.py:9 (Flask route)",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+
+    let unknown = stateleak(dir.path(), &["check", ".", "--explain", "0000000000000000"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn a_class_level_finding_names_the_class_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "leak.py", LEAK);
+    let doc = json(&stateleak(
+        dir.path(),
+        &["check", ".", "--output-format", "json"],
+    ));
+    assert_eq!(doc["findings"][0]["object"], "leak.Cache.items", "{doc}");
+}
+
+#[test]
+fn a_small_cache_bound_is_told_as_keeping_the_last_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "resolver.py",
+        "from functools import lru_cache\n\n\nclass Resolver:\n    @lru_cache(maxsize=1)\n    \
+         def table(self):\n        return {}\n\n    @lru_cache(maxsize=32)\n    def rows(self):\n        \
+         return []\n",
+    );
+    let doc = json(&stateleak(
+        dir.path(),
+        &["check", ".", "--output-format", "json"],
+    ));
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`lru_cache(maxsize=1)` on method `Resolver.table` makes one cache for every \
+             `Resolver`: it keeps the last instance it was called on alive",
+            "`lru_cache(maxsize=32)` on method `Resolver.rows` makes one cache for every \
+             `Resolver`: it keeps the last 32 instances it was called on alive",
+        ]
+    );
+    assert_eq!(doc["findings"][0]["object"], "resolver.Resolver.table");
+}

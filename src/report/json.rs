@@ -37,6 +37,8 @@ struct JsonFinding<'a> {
     end_column: u32,
     related: Vec<Related<'a>>,
     fingerprint: String,
+    /// The import path of the shared object, `null` when the finding names none.
+    object: Option<&'a str>,
     /// A shortest chain of calls from a request entry point to the finding, the entry point
     /// first; absent when no entry point reaches it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +102,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
                     })
                     .collect(),
                 fingerprint: fingerprint(f, paths),
+                object: f.object.as_deref(),
                 entry_points: f
                     .entry_path
                     .iter()

@@ -4,13 +4,14 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Label;
 use crate::facts::{
-    AccessPath, Binding, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Mutation, MutationKind,
-    Root, Value,
+    AccessPath, Binding, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, MroEntry, Project, Resolved};
 
 use super::Context;
+
+pub use crate::model::{class_hierarchy, project_mro, resolve_callee, runs_per_call, typed_local};
 
 /// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
 pub fn mutable_type(project: &Project, file: FileId, value: &Value) -> Option<String> {
@@ -137,119 +138,6 @@ impl InstanceAssignments {
     }
 }
 
-/// Whether the body of `function` in `file` is per-call code: code that runs after import, on
-/// requests, rather than while modules are imported and classes are created.
-///
-/// Import-time code that lives in functions: class-creation hooks (`__init_subclass__`,
-/// `__set_name__`, `__class_getitem__`), methods of metaclasses, decorators that store their
-/// argument and return it (registration decorators), the closures a decorator factory returns,
-/// and the factories themselves. A function nested in import-time code is import-time too.
-///
-/// So are functions that only module-level code (or other import-time functions) calls, uses as
-/// a decorator or registers, as the call graph sees them.
-pub fn runs_per_call(project: &Project, file: FileId, function: FuncIdx) -> bool {
-    let file_facts = &project.file(file).facts;
-    let graph = project.call_graph();
-    let mut current = Some(function);
-    while let Some(idx) = current {
-        let facts = &file_facts.functions[idx as usize];
-        if graph.import_time_only(project.function_id(file, idx)) {
-            return false;
-        }
-        if facts.class.is_some() && knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
-        {
-            return false;
-        }
-        if is_decorator_shaped(file_facts, idx) || is_decorator_factory(file_facts, idx) {
-            return false;
-        }
-        current = facts.parent;
-    }
-    match project.method_class(file, function) {
-        Some(class) => !project.inherits_external(class, knowledge::METACLASS_BASES),
-        None => true,
-    }
-}
-
-/// A function that stores a parameter and hands back one of its own parameters (not the
-/// receiver) on every `return`: the shape of a registration decorator (`def register(func):
-/// REGISTRY.append(func); return func`), which runs when the decorated definition executes.
-fn is_decorator_shaped(facts: &FileFacts, idx: FuncIdx) -> bool {
-    let function = &facts.functions[idx as usize];
-    let [returned] = function.returned_names.as_slice() else {
-        return false;
-    };
-    let skip_receiver = usize::from(matches!(
-        function.kind,
-        FunctionKind::Instance | FunctionKind::ClassMethod
-    ));
-    !function.returns_other
-        && function
-            .params
-            .iter()
-            .skip(skip_receiver)
-            .any(|p| p.name == *returned)
-        && stores_a_parameter(facts, idx)
-}
-
-/// Whether `function` stores one of its parameters where it outlives the call: in a container
-/// (`REGISTRY[name] = func`, `cls.routes.append(func)`) or on an attribute (`C.last = func`).
-fn stores_a_parameter(facts: &FileFacts, function: FuncIdx) -> bool {
-    let params = &facts.functions[function as usize].params;
-    let in_container = facts
-        .function_ranges
-        .get(function as usize)
-        .is_some_and(|range| {
-            facts
-                .parameter_stores
-                .iter()
-                .any(|start| range.start <= *start && *start < range.end)
-        });
-    in_container
-        || facts.attribute_assignments.iter().any(|a| {
-            a.function == function
-                && matches!(&a.value, Value::Alias(path)
-                    if path.attrs.is_empty()
-                        && matches!(&path.root, Root::Local(name) if params.iter().any(|p| p.name == *name)))
-        })
-}
-
-/// A function that returns only decorator-shaped functions defined inside it:
-/// `def route(path): def register(func): ...; return func; return register`.
-fn is_decorator_factory(facts: &FileFacts, idx: FuncIdx) -> bool {
-    let functions = &facts.functions;
-    let function = &functions[idx as usize];
-    if function.returns_other || function.returned_names.is_empty() {
-        return false;
-    }
-    // Nested functions follow their parent in definition order.
-    let nested: Vec<FuncIdx> = (idx + 1..functions.len() as FuncIdx)
-        .take_while(|f| is_inside(functions, &functions[*f as usize], idx))
-        .filter(|f| functions[*f as usize].parent == Some(idx))
-        .collect();
-    function.returned_names.iter().all(|name| {
-        let mut named = nested
-            .iter()
-            .filter(|f| functions[**f as usize].name == *name)
-            .peekable();
-        named.peek().is_some() && named.all(|f| is_decorator_shaped(facts, *f))
-    })
-}
-
-fn is_inside(functions: &[FunctionFacts], function: &FunctionFacts, ancestor: FuncIdx) -> bool {
-    let mut parent = function.parent;
-    while let Some(p) = parent {
-        if p == ancestor {
-            return true;
-        }
-        if p < ancestor {
-            return false;
-        }
-        parent = functions[p as usize].parent;
-    }
-    false
-}
-
 /// The class an access path written in `function` starts from when it goes through the class:
 /// `cls.x`, `type(self).x`, `self.__class__.x` (the method's class, or any subclass of it), or
 /// `C.x` / `module.C.x` for a class of the analysed tree (exactly that class). The path may end
@@ -335,22 +223,6 @@ pub fn has_mutable_instances(project: &Project, class: ClassId) -> bool {
                 _ => false,
             })
     })
-}
-
-/// The classes of the analysed tree in the MRO of `class`, itself first.
-pub fn project_mro(project: &Project, class: ClassId) -> impl Iterator<Item = ClassId> + '_ {
-    project.mro(class).iter().filter_map(|entry| match entry {
-        MroEntry::Class(c) => Some(*c),
-        MroEntry::External(_) => None,
-    })
-}
-
-/// The classes whose methods may run on an instance whose class is `class` or a subclass: the
-/// project classes of its MRO, in MRO order, then its subclasses.
-pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
-    let mut classes: Vec<ClassId> = project_mro(project, class).collect();
-    classes.extend(project.descendants(class));
-    classes
 }
 
 /// A shared object a class- or module-level binding creates.
@@ -615,74 +487,6 @@ pub fn is_test_function(name: &str) -> bool {
     name.starts_with("test_") || knowledge::TEST_FIXTURE_METHODS.contains(&name)
 }
 
-/// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
-pub fn find_method(
-    project: &Project,
-    class: ClassId,
-    name: &str,
-) -> Option<crate::project::FuncId> {
-    project_mro(project, class).find_map(|c| {
-        let (file, _) = project.class(c);
-        project
-            .file(file)
-            .facts
-            .functions
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, f)| {
-                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == c)
-            })
-            .map(|(i, _)| project.function_id(file, i as u32))
-    })
-}
-
-/// The function of the analysed tree a callee written in `function` of `file` calls: a plain or
-/// dotted name (`helper`, `utils.helper`, `Service.build`), a method through the instance or
-/// class parameter (`self.helper`, `cls.build`), or a class (its `__init__`). The flag says whether the call binds the
-/// callee's first parameter (`self.helper(x)` passes `x` as the second parameter).
-pub fn resolve_callee(
-    project: &Project,
-    file: FileId,
-    function: FuncIdx,
-    callee: &str,
-) -> Option<(crate::project::FuncId, bool)> {
-    let binds = |f: crate::project::FuncId| {
-        matches!(
-            project.function(f).1.kind,
-            FunctionKind::Instance | FunctionKind::ClassMethod
-        )
-    };
-    let functions = &project.file(file).facts.functions;
-    let outer = &functions[project.outermost_function(file, function) as usize];
-    if let Some((receiver, method)) = callee.split_once('.')
-        && !method.contains('.')
-        && matches!(
-            outer.kind,
-            FunctionKind::Instance | FunctionKind::ClassMethod
-        )
-        && outer.params.first().is_some_and(|p| p.name == receiver)
-    {
-        let class = project.method_class(file, function)?;
-        let found = find_method(project, class, method)?;
-        return Some((found, binds(found)));
-    }
-    match project.resolve(file, Some(function), callee) {
-        Resolved::Function(f) => Some((f, false)),
-        // `C(...)` runs `C.__init__` with the new instance as `self`.
-        Resolved::Class(class) => find_method(project, class, "__init__").map(|f| (f, true)),
-        _ => {
-            let (owner, method) = callee.rsplit_once('.')?;
-            let Resolved::Class(class) = project.resolve(file, Some(function), owner) else {
-                return None;
-            };
-            let found = find_method(project, class, method)?;
-            let kind = project.function(found).1.kind;
-            Some((found, kind == FunctionKind::ClassMethod))
-        }
-    }
-}
-
 /// A module- or class-level binding an access path leads to.
 #[derive(Debug, Clone, Copy)]
 pub enum BindingRef<'a> {
@@ -836,24 +640,6 @@ pub fn instance_receiver_classes(
         }
         _ => None,
     }
-}
-
-fn typed_local<'a>(
-    project: &'a Project,
-    file: FileId,
-    function: u32,
-    name: &str,
-) -> Option<&'a crate::facts::TypedLocal> {
-    let functions = &project.file(file).facts.functions;
-    let mut current = Some(function);
-    while let Some(f) = current {
-        let facts = &functions[f as usize];
-        if let Some(local) = facts.typed_locals.iter().find(|t| t.name == name) {
-            return Some(local);
-        }
-        current = facts.parent;
-    }
-    None
 }
 
 /// Whether `function` of `file` is test code: in a test module, or a test function or fixture

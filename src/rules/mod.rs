@@ -7,6 +7,7 @@ mod sl102;
 mod sl103;
 mod sl104;
 mod sl105;
+mod sl106;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -20,6 +21,7 @@ mod sl502;
 mod sl503;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::model::Model;
 use crate::project::Project;
 
 /// What a rule is, independent of running it.
@@ -57,6 +59,7 @@ impl RuleMeta {
             note: String::new(),
             help: String::new(),
             identity: Vec::new(),
+            object: None,
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct RuleSettings {
 
 pub struct Context<'a> {
     pub project: &'a Project,
+    /// The shared objects, their flows and the changes that reach them.
+    pub model: &'a Model,
     pub settings: &'a RuleSettings,
 }
 
@@ -89,6 +94,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl103::ClassAttributeResetFromOutside,
         &sl104::InstanceAttributeAliasesSharedObject,
         &sl105::DeclaredSharedStateWrittenPerCall,
+        &sl106::ClassAttributeResetOutsideRequests,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

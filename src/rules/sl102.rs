@@ -8,6 +8,8 @@ use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Ro
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
+use crate::model::import_path;
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct ClassStateWrittenAtRunTime;
@@ -78,6 +80,7 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             };
             let inner = &target.attrs[path.attr_index + 1..];
             if inner.len() > 1
+                || rebound_first(&file.facts, mutation, path.attr_index)
                 || !common::runs_per_call(project, file_id, mutation.function)
                 || common::in_test_code(project, file_id, mutation.function)
             {
@@ -136,6 +139,21 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             report_mutation(project, &key, group)
         })
         .collect()
+}
+
+/// Whether the function binds the class attribute to a new object (`cls.settings =
+/// cls.settings.copy()`) before `mutation` changes it: the change goes into that object, not the
+/// one the class body created.
+fn rebound_first(facts: &crate::facts::FileFacts, mutation: &Mutation, attr_index: usize) -> bool {
+    let target = &mutation.target;
+    facts.attribute_assignments.iter().any(|a| {
+        a.function == mutation.function
+            && a.span.start < mutation.span.start
+            && a.object.root == target.root
+            && a.object.attrs[..] == target.attrs[..attr_index]
+            && a.attr == target.attrs[attr_index]
+            && !matches!(a.value, Value::Alias(_) | Value::Other)
+    })
 }
 
 fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_>) -> Diagnostic {
@@ -243,6 +261,10 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             ));
         }
         for call in &facts.setattr_calls {
+            // `if not hasattr(cls, name): setattr(cls, name, {})` sets it up once.
+            if facts.lazy_inits.contains(&call.span.start) {
+                continue;
+            }
             let Some(class) = set_class(context, file_id, call.function, &call.object) else {
                 continue;
             };
@@ -369,6 +391,12 @@ fn report_set(
         attr.unwrap_or("setattr").to_string(),
         function_facts.qualname.to_string(),
     ])
+    .with_object(import_path(
+        project,
+        class_file,
+        &class_facts.qualname,
+        attr,
+    ))
 }
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes

@@ -6,6 +6,8 @@ use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common;
+use crate::model::import_path;
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct ClassAttributeResetFromOutside;
@@ -13,7 +15,7 @@ pub struct ClassAttributeResetFromOutside;
 static META: RuleMeta = RuleMeta {
     code: "SL103",
     name: "class-attribute-reset-from-outside",
-    summary: "A class attribute is rebound (`C.x = value`) from per-call code outside the class",
+    summary: "A class attribute is rebound (`C.x = value`) from outside the class by code a request entry point reaches",
     severity: Severity::Warning,
     enabled_by_default: true,
     document: include_str!("../../docs/rules/SL103.md"),
@@ -25,49 +27,62 @@ impl Rule for ClassAttributeResetFromOutside {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        let project = context.project;
-        let mut findings = Vec::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            for assignment in &facts.attribute_assignments {
-                let Some(class) =
-                    rebound_class(project, file_id, assignment.function, &assignment.object)
-                else {
-                    continue;
-                };
-                // `if C._engine is None: C._engine = connect()` sets shared state up once.
-                if facts.lazy_inits.contains(&assignment.span.start) {
-                    continue;
-                }
-                findings.push(report(
-                    project,
-                    file_id,
-                    assignment.function,
-                    class,
-                    Some(assignment.attr.as_str()),
-                    assignment.span,
-                    &assignment.value,
-                ));
-            }
-            for call in &facts.setattr_calls {
-                let Some(class) = rebound_class(project, file_id, call.function, &call.object)
-                else {
-                    continue;
-                };
-                findings.push(report(
-                    project,
-                    file_id,
-                    call.function,
-                    class,
-                    call.name.as_deref(),
-                    call.span,
-                    &Value::Other,
-                ));
-            }
-        }
-        findings
+        class_rebinds(context.project, &META)
     }
+}
+
+/// Rebinds of class attributes from outside the class, by per-call code: those a request entry
+/// point reaches for SL103 (`meta` is its), the others for SL106.
+pub(super) fn class_rebinds(project: &Project, meta: &'static RuleMeta) -> Vec<Diagnostic> {
+    let per_request = meta.code == META.code;
+    let wanted = |file: FileId, function: FuncIdx| {
+        project.request_path(file, function).is_some() == per_request
+    };
+    let mut findings = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let facts = &file.facts;
+        for assignment in &facts.attribute_assignments {
+            let Some(class) =
+                rebound_class(project, file_id, assignment.function, &assignment.object)
+            else {
+                continue;
+            };
+            // `if C._engine is None: C._engine = connect()` sets shared state up once.
+            if facts.lazy_inits.contains(&assignment.span.start)
+                || !wanted(file_id, assignment.function)
+            {
+                continue;
+            }
+            findings.push(report(
+                meta,
+                project,
+                (file_id, assignment.function),
+                class,
+                Some(assignment.attr.as_str()),
+                assignment.span,
+                &assignment.value,
+            ));
+        }
+        for call in &facts.setattr_calls {
+            let Some(class) = rebound_class(project, file_id, call.function, &call.object) else {
+                continue;
+            };
+            if facts.lazy_inits.contains(&call.span.start) || !wanted(file_id, call.function) {
+                continue;
+            }
+            findings.push(report(
+                meta,
+                project,
+                (file_id, call.function),
+                class,
+                call.name.as_deref(),
+                call.span,
+                &Value::Other,
+            ));
+        }
+    }
+    findings
 }
 
 /// The class of the analysed tree that `object` names (`C`, `module.C`), when per-call code in
@@ -100,10 +115,11 @@ fn rebound_class(
     Some(class)
 }
 
+/// The finding of `meta` (SL103 or SL106) for a rebinding in `function` of `file`.
 fn report(
+    meta: &'static RuleMeta,
     project: &Project,
-    file: FileId,
-    function: FuncIdx,
+    (file, function): (FileId, FuncIdx),
     class: ClassId,
     attr: Option<&str>,
     span: Span,
@@ -133,10 +149,18 @@ fn report(
             Severity::Warning,
         ),
     };
-    let message = format!(
-        "`{}` {verb} {shown} for the whole process; that does not isolate requests",
-        function_facts.name
-    );
+    let message = if meta.code == META.code {
+        format!(
+            "`{}` {verb} {shown} for the whole process; that does not isolate requests",
+            function_facts.name
+        )
+    } else {
+        format!(
+            "`{}` {verb} {shown} for the whole process, in code no request entry point is known \
+             to reach",
+            function_facts.name
+        )
+    };
     let definition = attr.and_then(|a| project.lookup_class_attribute(class, a));
     let mut related = Vec::new();
     match definition {
@@ -151,7 +175,7 @@ fn report(
             "every instance reads it from this class",
         )),
     }
-    META.diagnostic(message, Label::new(file, span, label))
+    meta.diagnostic(message, Label::new(file, span, label))
         .with_severity(severity)
         .with_related(related)
         .with_note(
@@ -169,6 +193,12 @@ fn report(
             attr.unwrap_or("setattr").to_string(),
             function_facts.qualname.to_string(),
         ])
+        .with_object(import_path(
+            project,
+            class_file,
+            &class_facts.qualname,
+            attr,
+        ))
 }
 
 /// Whether `root` is data the call brings: a parameter of the function (or of a function around

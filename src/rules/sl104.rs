@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
     AttributeAssignment, FuncIdx, Mutation, MutationKind, ParamUseKind, Root, Span, Value,
 };
+use crate::model::{Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -76,8 +77,9 @@ impl Rule for InstanceAttributeAliasesSharedObject {
                     && matches!(a.value, Value::Alias(_))
             })
             .collect();
+        let mut found = changed_through_instances(context);
         if aliasing.is_empty() {
-            return Vec::new();
+            return found;
         }
         let attrs: HashSet<&str> = aliasing.iter().map(|(_, a)| a.attr.as_str()).collect();
         let mutations = self_mutations_by_attr(project, &attrs);
@@ -128,14 +130,143 @@ impl Rule for InstanceAttributeAliasesSharedObject {
                     .push(mutation);
             }
         }
-        groups
-            .into_iter()
-            .map(|(key, mut group)| {
-                common::sort_sites(&mut group.sites);
-                report(project, &key, group)
-            })
-            .collect()
+        found.extend(groups.into_iter().map(|(key, mut group)| {
+            common::sort_sites(&mut group.sites);
+            report(project, &key, group)
+        }));
+        found
     }
+}
+
+/// The model's answer to "which once-created container, stored on `self` without a copy, is
+/// changed per call through an instance of the class held in a local": `r = Runner();
+/// r.plugins.append(p)` in another module changes the default `Runner.__init__` stored.
+fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
+    let (project, model) = (context.project, context.model);
+    let mut found = Vec::new();
+    for change in model.changes() {
+        let ChangeSite::Mutation(index) = change.site else {
+            continue;
+        };
+        let mutation = &project.file(change.file).facts.mutations[index as usize];
+        let (Through::Instance, Timing::PerCall, [_]) = (
+            change.through,
+            change.timing,
+            mutation.target.attrs.as_slice(),
+        ) else {
+            continue;
+        };
+        if common::in_test_code(project, change.file, change.function) {
+            continue;
+        }
+        for &object_id in &change.objects {
+            let object = model.object(object_id);
+            if object.lifetime != Lifetime::Once {
+                continue;
+            }
+            let Some(type_name) = common::mutable_type(project, object.file, &object.value())
+            else {
+                continue;
+            };
+            if !changes(project, change.file, mutation, &type_name) {
+                continue;
+            }
+            // Only objects an instance field got by assignment: a class-level container read
+            // through an instance is SL101's.
+            let path = model.flow_path(object_id, &change.locations);
+            let Some(store) = path.last() else {
+                continue;
+            };
+            let Location::Field(class, attr) = &store.to else {
+                continue;
+            };
+            found.push(report_through_instance(
+                project,
+                object,
+                &type_name,
+                (*class, attr.as_str()),
+                store,
+                change,
+                mutation,
+            ));
+        }
+    }
+    found
+}
+
+/// The finding for a change through an instance: `store` is the flow into the instance field
+/// `(class, attr)` (`self.plugins = plugins`), `mutation` the change (`r.plugins.append(p)`).
+fn report_through_instance(
+    project: &Project,
+    object: &Object,
+    type_name: &str,
+    (class, attr): (ClassId, &str),
+    store: &Flow,
+    change: &Change,
+    mutation: &Mutation,
+) -> Diagnostic {
+    let mutating = &project.file(change.file).facts.functions[change.function as usize];
+    let receiver = mutation.target.display();
+    let (written, label) = match object.origin {
+        Origin::Default(function, index) => {
+            let param = &project.function(function).1.params[index as usize];
+            (
+                format!("the default of `{}`", param.name),
+                "the default is one object, created when the function is defined",
+            )
+        }
+        Origin::ClassAttribute(_) => (
+            format!("`{}`", object.path.rsplit('.').next().unwrap_or(attr)),
+            "one object, created when the class is defined",
+        ),
+        _ => (
+            format!("`{}`", object.path.rsplit('.').next().unwrap_or(attr)),
+            "one object, created when the module is imported",
+        ),
+    };
+    let verb = if common::only_adds([mutation]) {
+        "writes into"
+    } else {
+        "changes"
+    };
+    let storing = project
+        .function_at(store.file, store.span.start)
+        .map(|f| {
+            project.file(store.file).facts.functions[f as usize]
+                .name
+                .to_string()
+        })
+        .unwrap_or_default();
+    let class_name = &project.class(class).1.qualname;
+    META.diagnostic(
+        format!(
+            "`{receiver}` is {written} itself, not a copy (`{class_name}` stores it in \
+             `self.{attr}`); `{}` {verb} that shared {type_name}",
+            mutating.name
+        ),
+        Label::new(
+            change.file,
+            change.span,
+            "the shared object changes here, on every call",
+        ),
+    )
+    .with_related(vec![
+        Label::new(object.file, object.site, label),
+        Label::new(
+            store.file,
+            store.span,
+            format!("`self.{attr}` is bound to it here, in `{storing}`, without a copy"),
+        ),
+    ])
+    .with_note(ALIAS_NOTE)
+    .with_help(copy_advice(attr, type_name, &written))
+    .with_identity(vec![
+        class_name.to_string(),
+        attr.to_string(),
+        object.path.clone(),
+        mutating.qualname.to_string(),
+    ])
+    .with_object(object.path.clone())
 }
 
 /// Changes of `self.<attr>` (the attribute itself, not something reached through it) in methods,
@@ -383,15 +514,11 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
         ),
     )
     .with_related(related)
-    .with_note(
-        "assigning an object to an attribute does not copy it: every instance bound to it \
-         changes the same object, and what one request writes is seen by the next",
-    )
-    .with_help(format!(
-        "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
-         nested data), or start from `None` and create the object per instance",
-        attr = group.attr,
-        copy = copy_call(&group.source.type_name, &group.source.written),
+    .with_note(ALIAS_NOTE)
+    .with_help(copy_advice(
+        &group.attr,
+        &group.source.type_name,
+        &group.source.written,
     ))
     .with_identity(vec![
         class.qualname.to_string(),
@@ -399,6 +526,18 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
         group.source.identity,
         mutating.qualname.to_string(),
     ])
+}
+
+const ALIAS_NOTE: &str = "assigning an object to an attribute does not copy it: every instance \
+     bound to it changes the same object, and what one request writes is seen by the next";
+
+/// How to fix `self.{attr}` bound to the shared `written` object of type `type_name`.
+fn copy_advice(attr: &str, type_name: &str, written: &str) -> String {
+    format!(
+        "copy it where it is assigned (`self.{attr} = {copy}`, or `copy.deepcopy(...)` for \
+         nested data), or start from `None` and create the object per instance",
+        copy = copy_call(type_name, written),
+    )
 }
 
 fn copy_call(type_name: &str, written: &str) -> String {

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{Binding, FuncIdx, MutationKind, Root, Span};
+use crate::facts::{Binding, FuncIdx, Mutation, MutationKind, Root, Span, Value};
+use crate::knowledge;
 use crate::project::{FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -60,7 +61,10 @@ impl Rule for ModuleStateWrittenPerRequest {
                 let Root::Global(head) = &mutation.target.root else {
                     continue;
                 };
-                if memo_spans.contains(&mutation.span.start)
+                // `d.setdefault(k, []).append(v)` starts where its memoisation does, but adds to
+                // the element on every call: an accumulation, not a cache.
+                let memoised = memo_spans.contains(&mutation.span.start) && !mutation.nested;
+                if memoised
                     || lazy.contains(&mutation.span.start)
                     || !per_request.reached(project, file_id, mutation.function)
                 {
@@ -70,6 +74,19 @@ impl Rule for ModuleStateWrittenPerRequest {
                 let Some((global_file, global, binding)) =
                     module_global(project, file_id, mutation.function, &dotted)
                 else {
+                    if let Some((global_file, global, type_name)) =
+                        process_wide_library_object(project, file_id, mutation)
+                    {
+                        let name = head.to_string();
+                        let key = Key {
+                            file: file_id,
+                            function: mutation.function,
+                            global_file,
+                            global: Some(global),
+                            name,
+                        };
+                        add(&mut groups, key, Some(type_name), mutation.span);
+                    }
                     continue;
                 };
                 let type_name = match common::shared_object(project, global_file, &binding.value) {
@@ -170,6 +187,34 @@ pub(super) fn dotted(head: &str, attrs: &[crate::facts::Name]) -> String {
 }
 
 /// The module-level binding `dotted` denotes in `function` of `file`: `cache`, `store.cache`.
+/// The module-level object of a well-known library (`app = Flask(__name__)`, `session =
+/// requests.Session()`) whose attribute `mutation` changes: `app.config[k] = v`,
+/// `session.headers.update(h)`, `app.state.user = u`. Its file, global and how messages name it.
+fn process_wide_library_object(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+) -> Option<(FileId, u32, String)> {
+    let Root::Global(head) = &mutation.target.root else {
+        return None;
+    };
+    if mutation.target.attrs.len() != 1 {
+        return None;
+    }
+    let (global_file, global, binding) = module_global(project, file, mutation.function, head)?;
+    let Value::Call { callee } = &binding.value else {
+        return None;
+    };
+    let Resolved::External(qualified) = project.resolve(global_file, None, callee) else {
+        return None;
+    };
+    if !knowledge::PROCESS_WIDE_LIBRARY_TYPES.contains(&qualified.as_str()) {
+        return None;
+    }
+    let short = qualified.rsplit('.').next().unwrap_or(&qualified);
+    Some((global_file, global, format!("`{short}` object")))
+}
+
 pub(super) fn module_global<'p>(
     project: &'p Project,
     file: FileId,

@@ -12,6 +12,8 @@ use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments, SharedObject};
+use crate::model::{Through, Timing};
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct MutableDefaultMutated;
@@ -43,7 +45,7 @@ impl Rule for MutableDefaultMutated {
                     .push(param_use);
             }
             for ((function, param), uses) in by_param {
-                if let Some(finding) = check_parameter(project, file_id, function, param, &uses) {
+                if let Some(finding) = check_parameter(context, file_id, function, param, &uses) {
                     findings.push(finding);
                 }
             }
@@ -106,13 +108,41 @@ struct Finding {
     elsewhere: Option<Label>,
 }
 
+/// A per-call change the model attaches to the default created at `param` (a parameter of
+/// `file`) after it left through a return: the changing function's name and the place.
+fn changed_by_a_caller(
+    context: &Context<'_>,
+    file: FileId,
+    param: Span,
+) -> Option<(String, Label)> {
+    let (project, model) = (context.project, context.model);
+    let object = model.object_defined_at(file, param)?;
+    let change = model.changes().iter().find(|c| {
+        c.timing == Timing::PerCall
+            && c.objects
+                .iter()
+                .any(|o| std::ptr::eq(model.object(*o), object))
+            && !(c.file == file && c.through == Through::Parameter)
+    })?;
+    let name = project.file(change.file).facts.functions[change.function as usize]
+        .name
+        .to_string();
+    let label = Label::new(
+        change.file,
+        change.span,
+        format!("changed here, by `{name}`, on every call"),
+    );
+    Some((name, label))
+}
+
 fn check_parameter(
-    project: &Project,
+    context: &Context<'_>,
     file: FileId,
     function: FuncIdx,
     param: u32,
     uses: &[&ParamUse],
 ) -> Option<Diagnostic> {
+    let project = context.project;
     let facts = &project.file(file).facts;
     let function_facts = &facts.functions[function as usize];
     // A function defined inside another (or in a class defined inside one) gets new defaults
@@ -169,13 +199,18 @@ fn check_parameter(
                 } else {
                     "yields"
                 };
+                let changed = changed_by_a_caller(context, file, param_facts.span);
+                let verb = match &changed {
+                    Some((name, _)) => format!("{word} it to callers, and `{name}` changes it"),
+                    None => format!("{word} it to callers, who may change it"),
+                };
                 Some(Finding {
                     rank: 3,
                     span: param_use.span,
                     label: format!("{word} it here: the caller gets the shared object"),
-                    verb: format!("{word} it to callers, who may change it"),
+                    verb,
                     alias: param_use.alias,
-                    elsewhere: None,
+                    elsewhere: changed.map(|(_, label)| label),
                 })
             }
             _ => None,
@@ -221,6 +256,9 @@ fn changes(
     depth: usize,
 ) -> bool {
     let reaches_inside = mutation.target.attrs.len() > depth || mutation.nested;
+    if excluded_by_type_test(project, file, mutation, object) {
+        return false;
+    }
     match &mutation.kind {
         MutationKind::MutatingCall(callee) => project.resolves_to_any(
             file,
@@ -239,6 +277,38 @@ fn changes(
         }
         _ => true,
     }
+}
+
+/// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of
+/// which is the default's: `elif isinstance(params, list): params.pop(0)` with `params={}`.
+fn excluded_by_type_test(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+    object: &SharedObject,
+) -> bool {
+    const BUILTIN_TYPES: &[&str] = &[
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "str",
+        "bytes",
+        "int",
+        "float",
+        "frozenset",
+    ];
+    let Some((_, types)) = project
+        .file(file)
+        .facts
+        .type_guarded
+        .iter()
+        .find(|(start, _)| *start == mutation.span.start)
+    else {
+        return false;
+    };
+    types.iter().all(|t| BUILTIN_TYPES.contains(&t.as_str()))
+        && !types.iter().any(|t| t == object.type_name())
 }
 
 fn change_verb(kind: &MutationKind) -> &'static str {

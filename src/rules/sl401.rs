@@ -6,6 +6,8 @@ use crate::knowledge;
 use crate::project::{FileId, Project};
 
 use super::common;
+use crate::model::import_path;
+
 use super::{Context, Rule, RuleMeta};
 
 pub struct CachedMethod;
@@ -42,7 +44,10 @@ impl Rule for CachedMethod {
                 {
                     continue;
                 }
-                findings.push(report(project, file_id, index as u32, decorator));
+                // `maxsize=0` caches nothing.
+                if decorator.maxsize != Some(0) {
+                    findings.push(report(project, file_id, index as u32, decorator));
+                }
             }
         }
         findings
@@ -72,19 +77,36 @@ fn report(
         .unwrap_or_default();
     let cache = decorator.name.rsplit('.').next().unwrap_or(&decorator.name);
     let bounded = cache == "lru_cache" && decorator.called;
+    let kept = match decorator.maxsize {
+        Some(1) => "the last instance it was called on".to_string(),
+        Some(n) => format!("the last {n} instances it was called on"),
+        None => "each instance it was called on".to_string(),
+    };
+    let written = match decorator.maxsize {
+        Some(n) => format!("{cache}(maxsize={n})"),
+        None => cache.to_string(),
+    };
     let message = format!(
-        "`{cache}` on method `{}` makes one cache for every `{class}`: it keeps each instance it \
-         was called on alive",
+        "`{written}` on method `{}` makes one cache for every `{class}`: it keeps {kept} alive",
         facts.qualname
     );
-    let note = if bounded {
+    let note = if let Some(n) = decorator.maxsize {
+        format!(
+            "the cache belongs to the function, not to the instance: `self` is part of every key, \
+             so the last {n} call(s) keep their instance (and everything it references) in memory \
+             until other calls push them out, and instances that compare equal are served each \
+             other's results"
+        )
+    } else if bounded {
         "the cache belongs to the function, not to the instance: `self` is part of every key, so \
          instances (and everything they reference) stay in memory until enough other calls push \
          them out, and one caller's instance can decide what others are served"
+            .to_string()
     } else {
         "the cache belongs to the function, not to the instance: `self` is part of every key, so \
          instances (and everything they reference) stay in memory until the process exits, and \
          one caller's instance can decide what others are served"
+            .to_string()
     };
     META.diagnostic(
         message,
@@ -101,4 +123,5 @@ fn report(
          or cache a module-level function of the values the result depends on",
     )
     .with_identity(vec![facts.qualname.to_string()])
+    .with_object(import_path(project, file, &facts.qualname, None))
 }

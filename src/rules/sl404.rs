@@ -53,13 +53,18 @@ impl Rule for CacheOverMutableGlobal {
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
             for (function, read) in &file.facts.cached_global_reads {
-                let (name, attr) = match read.split_once('.') {
-                    Some((name, attr)) => (name, Some(attr)),
-                    None => (read.as_str(), None),
+                // `settings.TIMEZONE` through an imported module is that module's global;
+                // otherwise `G.attr` is attribute `attr` of global `G`.
+                let (resolved, attr) = match project.resolve(file_id, Some(*function), read) {
+                    global @ Resolved::Global(..) => (global, None),
+                    _ => match read.split_once('.') {
+                        Some((name, attr)) => {
+                            (project.resolve(file_id, Some(*function), name), Some(attr))
+                        }
+                        None => (Resolved::Unknown, None),
+                    },
                 };
-                let Resolved::Global(global_file, index) =
-                    project.resolve(file_id, Some(*function), name)
-                else {
+                let Resolved::Global(global_file, index) = resolved else {
                     continue;
                 };
                 let Some(decorator) = common::cache_decorator(project, file_id, *function) else {

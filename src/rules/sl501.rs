@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
 use crate::knowledge;
-use crate::project::{ClassId, EdgeKind, FileId, Project, Resolved};
+use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::{Context, Rule, RuleMeta};
@@ -43,11 +43,14 @@ impl Rule for ThreadingLocalInAsync {
         }
         let mut groups: BTreeMap<(FileId, FuncIdx, LocalObject), Vec<(Span, String)>> =
             BTreeMap::new();
-        let mut coroutine_of: HashMap<(FileId, FuncIdx), FuncIdx> = HashMap::new();
+        let mut coroutine_of: HashMap<(FileId, FuncIdx), FuncId> = HashMap::new();
+        let runners = loop_functions(project);
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
             let facts = &file.facts;
-            let mut in_async = loop_functions(project, file_id);
+            let first = project.function_id(file_id, 0).0 as usize;
+            let mut in_async: Vec<Option<FuncId>> =
+                runners[first..first + facts.functions.len()].to_vec();
             for (function, runner) in in_async.iter_mut().enumerate() {
                 if common::in_test_code(project, file_id, function as FuncIdx) {
                     *runner = None;
@@ -208,36 +211,38 @@ impl<'p> Finder<'p> {
     }
 }
 
-/// For each function of `file`, the coroutine whose event loop runs it: itself when it is
-/// `async def`, the coroutine around it when nested in one, or a coroutine of the same module that
-/// calls it (directly or through other functions of the module).
-fn loop_functions(project: &Project, file: FileId) -> Vec<Option<FuncIdx>> {
-    let functions = &project.file(file).facts.functions;
-    let mut coroutine: Vec<Option<FuncIdx>> = Vec::with_capacity(functions.len());
-    for (index, function) in functions.iter().enumerate() {
-        let around = function.parent.and_then(|p| coroutine[p as usize]);
-        coroutine.push(if function.is_async {
-            Some(index as FuncIdx)
-        } else {
-            around
-        });
+/// For each function of the project, the coroutine whose event loop runs it: itself when it is
+/// `async def`, the coroutine around it when nested in one, or a coroutine that calls it,
+/// directly or through other functions, in any module (a `@contextmanager` helper, a classmethod,
+/// a method of a helper object).
+fn loop_functions(project: &Project) -> Vec<Option<FuncId>> {
+    let mut coroutine: Vec<Option<FuncId>> = Vec::new();
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        for (index, function) in source.facts.functions.iter().enumerate() {
+            let id = project.function_id(file, index as FuncIdx);
+            let around = function
+                .parent
+                .and_then(|p| coroutine[project.function_id(file, p).0 as usize]);
+            coroutine.push(if function.is_async { Some(id) } else { around });
+        }
     }
-    let first = project.function_id(file, 0).0;
     let graph = project.call_graph();
-    let mut queue: Vec<FuncIdx> = (0..functions.len() as FuncIdx)
-        .filter(|f| coroutine[*f as usize].is_some())
+    let mut queue: Vec<FuncId> = (0..coroutine.len() as u32)
+        .map(FuncId)
+        .filter(|f| coroutine[f.0 as usize].is_some())
         .collect();
     while let Some(caller) = queue.pop() {
-        let origin = coroutine[caller as usize];
-        for edge in graph.callees(project.function_id(file, caller)) {
+        let origin = coroutine[caller.0 as usize];
+        for edge in graph.callees(caller) {
             if !matches!(edge.kind, EdgeKind::Call | EdgeKind::SelfCall) {
                 continue;
             }
-            let (callee_file, callee) = project.function(edge.to);
-            let index = edge.to.0.wrapping_sub(first) as usize;
-            if callee_file == file && !callee.is_async && coroutine[index].is_none() {
-                coroutine[index] = origin;
-                queue.push(index as FuncIdx);
+            let callee = project.function(edge.to).1;
+            let slot = &mut coroutine[edge.to.0 as usize];
+            if !callee.is_async && slot.is_none() {
+                *slot = origin;
+                queue.push(edge.to);
             }
         }
     }
@@ -264,17 +269,17 @@ fn report(
     project: &Project,
     file: FileId,
     function: FuncIdx,
-    coroutine: FuncIdx,
+    coroutine: FuncId,
     object: &LocalObject,
     sites: &[(Span, String)],
 ) -> Diagnostic {
     let functions = &project.file(file).facts.functions;
     let facts = &functions[function as usize];
-    let runner = &functions[coroutine as usize];
+    let (runner_file, runner) = project.function(coroutine);
     let mut inside = false;
     let mut parent = facts.parent;
     while let Some(p) = parent {
-        inside |= p == coroutine;
+        inside |= project.function_id(file, p) == coroutine;
         parent = functions[p as usize].parent;
     }
     let how = if facts.is_async {
@@ -293,8 +298,12 @@ fn report(
         object.span,
         "one value per thread, not per request or task",
     )];
-    if coroutine != function {
-        related.push(Label::new(file, runner.span, "runs on the event loop"));
+    if coroutine != project.function_id(file, function) {
+        related.push(Label::new(
+            runner_file,
+            runner.span,
+            "runs on the event loop",
+        ));
     }
     related.extend(
         sites[1..]

@@ -18,9 +18,9 @@ pub struct ContextVarValueMutatedInPlace;
 static META: RuleMeta = RuleMeta {
     code: "SL503",
     name: "contextvar-value-mutated-in-place",
-    summary: "An object taken from a `ContextVar` with `.get()` is changed in place: copied contexts share it",
+    summary: "An object a `ContextVar` is set to at import time is taken with `.get()` and changed in place: every task holds that one object",
     severity: Severity::Warning,
-    enabled_by_default: false,
+    enabled_by_default: true,
     document: include_str!("../../docs/rules/SL503.md"),
 };
 
@@ -172,24 +172,73 @@ impl Rule for ContextVarValueMutatedInPlace {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        context_var_changes(context.project)
+        let project = context.project;
+        let changes = context_var_changes(project);
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        let set_once = import_time_sets(project);
+        changes
             .into_iter()
             // A shared default is the bigger problem; SL502 reports it.
             .filter(|group| group.var.default.is_none())
-            .map(|group| report(context.project, &group))
+            .filter_map(|group| {
+                let set = set_once.get(&(group.var.file, group.var.span))?;
+                Some(report(project, &group, *set))
+            })
             .collect()
     }
 }
 
-fn report(project: &Project, group: &ContextVarChanges<'_>) -> Diagnostic {
+/// Where import-time code (module level, or functions only import-time code runs) sets each
+/// context variable, by the variable's binding: the first such place. Every task started later
+/// copies the context, so every task holds the object set there.
+fn import_time_sets(project: &Project) -> BTreeMap<(FileId, Span), (FileId, Span)> {
+    let mut sets = BTreeMap::new();
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        for call in &source.facts.calls {
+            let Some(var) = call.callee.strip_suffix(".set") else {
+                continue;
+            };
+            if call.reference
+                || call.receiver != crate::facts::CallReceiver::Name
+                || call
+                    .function
+                    .is_some_and(|f| common::runs_per_call(project, file, f))
+            {
+                continue;
+            }
+            let Resolved::Global(var_file, index) = project.resolve(file, call.function, var)
+            else {
+                continue;
+            };
+            let binding = &project.file(var_file).facts.globals[index as usize];
+            if context_var(project, BindingRef::Global(var_file, binding)).is_some() {
+                sets.entry((var_file, binding.span))
+                    .or_insert((file, call.span));
+            }
+        }
+    }
+    sets
+}
+
+fn report(project: &Project, group: &ContextVarChanges<'_>, set: (FileId, Span)) -> Diagnostic {
     let function = &project.file(group.file).facts.functions[group.function as usize];
     let var = &group.var.name;
     let first = group.sites[0];
-    let mut related = vec![Label::new(
-        group.var.file,
-        group.var.span,
-        "a context variable: copying a context copies the reference, not the object",
-    )];
+    let mut related = vec![
+        Label::new(
+            group.var.file,
+            group.var.span,
+            "a context variable: copying a context copies the reference, not the object",
+        ),
+        Label::new(
+            set.0,
+            set.1,
+            "set here, at import time: every task's context starts with this one object",
+        ),
+    ];
     common::push_aliases_and_sites(
         &mut related,
         group.file,
@@ -198,19 +247,21 @@ fn report(project: &Project, group: &ContextVarChanges<'_>) -> Diagnostic {
     );
     META.diagnostic(
         format!(
-            "`{}` changes the object held by context variable `{var}` in place",
+            "`{}` changes in place the object context variable `{var}` was set to at import \
+             time; every task holds that one object",
             function.name
         ),
         Label::new(
             group.file,
             first.span,
-            "changed in place: every context copied to or from this one sees it",
+            "changed in place: every task whose context holds the import-time object sees it",
         ),
     )
     .with_related(related)
     .with_note(
-        "context copies are shallow: tasks started from this context (and the context they \
-         were started from) hold the same object, so their values bleed into each other",
+        "context copies are shallow: a value set while modules are imported is in the context \
+         every task starts from, so each task that has not set its own gets the same object, and \
+         what one request writes into it the next one reads",
     )
     .with_help(format!(
         "set a new object instead of changing it, e.g. `{var}.set({{**{var}.get(), key: value}})`"

@@ -29,6 +29,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         depth: 0,
         hit_depth_limit: false,
         reach: calls::ReachState::default(),
+        once_blocks: 0,
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -77,6 +78,10 @@ struct Extractor {
     depth: u32,
     hit_depth_limit: bool,
     reach: calls::ReachState,
+    /// How many first-time blocks enclose the statement being walked: the body of `if not
+    /// hasattr(C, "x"):`, `if self._x is None:`, and an `except AttributeError:` after a `try`
+    /// that returns the attribute. What they set, they set once.
+    once_blocks: u32,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
@@ -196,6 +201,13 @@ impl Extractor {
     }
 
     fn visit_function(&mut self, function: &ast::StmtFunctionDef) {
+        // A function defined in a first-time block runs whenever it is called.
+        let once_blocks = std::mem::take(&mut self.once_blocks);
+        self.visit_function_definition(function);
+        self.once_blocks = once_blocks;
+    }
+
+    fn visit_function_definition(&mut self, function: &ast::StmtFunctionDef) {
         for decorator in &function.decorator_list {
             self.visit_expr(&decorator.expression);
         }
@@ -445,7 +457,20 @@ impl Extractor {
                 }
                 match dotted_name(&call.func) {
                     Some(callee) => Value::Call { callee },
-                    None => Value::Other,
+                    // `Prefs().defaults()`: a method of a new instance, written `Prefs.defaults`
+                    // as call sites write it.
+                    None => match &*call.func {
+                        Expr::Attribute(method) => match &*method.value {
+                            Expr::Call(inner) => match dotted_name(&inner.func) {
+                                Some(class) => Value::Call {
+                                    callee: format!("{class}.{}", method.attr.as_str()).into(),
+                                },
+                                None => Value::Other,
+                            },
+                            _ => Value::Other,
+                        },
+                        _ => Value::Other,
+                    },
                 }
             }
             Expr::Subscript(sub) if matches!(&*sub.slice, Expr::Slice(s) if s.lower.is_none() && s.upper.is_none()) => {
@@ -717,6 +742,24 @@ impl Extractor {
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
         self.reach_stmt(stmt);
         match stmt {
+            Stmt::If(if_stmt) => self.visit_if(if_stmt),
+            Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
+                for inner in try_stmt.body.iter() {
+                    self.visit_stmt(inner);
+                }
+                for handler in &try_stmt.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    let once = catches_missing_attribute(h);
+                    self.once_blocks += u32::from(once);
+                    for inner in &h.body {
+                        self.visit_stmt(inner);
+                    }
+                    self.once_blocks -= u32::from(once);
+                }
+                for inner in try_stmt.orelse.iter().chain(try_stmt.finalbody.iter()) {
+                    self.visit_stmt(inner);
+                }
+            }
             Stmt::Return(ret) => {
                 if let Some(function) = self.current_function() {
                     let facts = &mut self.facts.functions[function as usize];
@@ -885,6 +928,9 @@ impl Extractor {
                     Expr::StringLiteral(s) => Some(s.value.to_str().into()),
                     _ => None,
                 };
+                if self.once_blocks > 0 {
+                    self.facts.lazy_inits.push(call.range().start().to_u32());
+                }
                 self.facts.setattr_calls.push(SetattrCall {
                     function,
                     object: object.path,
@@ -938,6 +984,110 @@ impl Extractor {
                     );
                 }
             }
+        }
+    }
+}
+
+/// `isinstance(name, T)` or `isinstance(name, (T1, T2))`: the name and the types as written.
+fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
+    let Expr::Call(call) = test else {
+        return None;
+    };
+    let (Expr::Name(function), [Expr::Name(name), types]) =
+        (&*call.func, call.arguments.args.as_ref())
+    else {
+        return None;
+    };
+    if function.id.as_str() != "isinstance" {
+        return None;
+    }
+    let types = match types {
+        Expr::Tuple(t) => t.elts.iter().map(dotted_name).collect::<Option<Vec<_>>>()?,
+        other => vec![dotted_name(other)?],
+    };
+    Some((name.id.as_str().into(), types))
+}
+
+/// `except AttributeError:` (alone or in a tuple).
+fn catches_missing_attribute(handler: &ast::ExceptHandlerExceptHandler) -> bool {
+    let Some(kind) = &handler.type_ else {
+        return false;
+    };
+    let names: Vec<&Expr> = match &**kind {
+        Expr::Tuple(t) => t.elts.iter().collect(),
+        other => vec![other],
+    };
+    names
+        .iter()
+        .any(|n| matches!(n, Expr::Name(name) if name.id.as_str() == "AttributeError"))
+}
+
+impl Extractor {
+    /// An `if` inside a function: the body of a first-time test is a once block, and what a
+    /// branch under `isinstance(name, T)` changes in `name` is noted with the types.
+    fn visit_if(&mut self, if_stmt: &ast::StmtIf) {
+        let first_time = self.tests_first_time(&if_stmt.test, 0);
+        let branches = std::iter::once((Some(&*if_stmt.test), &if_stmt.body)).chain(
+            if_stmt
+                .elif_else_clauses
+                .iter()
+                .map(|c| (c.test.as_ref(), &c.body)),
+        );
+        for (index, (test, body)) in branches.enumerate() {
+            if let Some(test) = test {
+                self.visit_expr(test);
+            }
+            let once = u32::from(index == 0 && first_time);
+            let guard = test.and_then(isinstance_guard);
+            let before = self.facts.mutations.len();
+            self.once_blocks += once;
+            for inner in body {
+                self.visit_stmt(inner);
+            }
+            self.once_blocks -= once;
+            if let Some((name, types)) = guard {
+                let guarded: Vec<u32> = self.facts.mutations[before..]
+                    .iter()
+                    .filter(|m| {
+                        m.target.root == Root::Local(name.clone()) && m.target.attrs.is_empty()
+                    })
+                    .map(|m| m.span.start)
+                    .collect();
+                for start in guarded {
+                    self.facts.type_guarded.push((start, types.clone()));
+                }
+            }
+        }
+    }
+
+    /// Whether an `if` test holds only until shared state is first set: `not hasattr(C, "x")`,
+    /// `self._x is None`, `not cls._x`, `_CACHE is None` for a global (alone or in an `or`).
+    fn tests_first_time(&self, test: &Expr, depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let shared = |expr: &Expr| match expr {
+            Expr::Attribute(_) => true,
+            Expr::Name(name) => matches!(self.root_of(name.id.as_str()), Root::Global(_)),
+            _ => false,
+        };
+        match test {
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => match &*unary.operand {
+                Expr::Call(call) => {
+                    matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "hasattr")
+                        && call.arguments.args.len() == 2
+                }
+                operand => shared(operand),
+            },
+            Expr::Compare(compare) => {
+                matches!(compare.ops.as_ref(), [ast::CmpOp::Is])
+                    && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)])
+                    && shared(&compare.left)
+            }
+            Expr::BoolOp(b) if b.op == ast::BoolOp::Or => {
+                b.values.iter().any(|v| self.tests_first_time(v, depth + 1))
+            }
+            _ => false,
         }
     }
 }
@@ -1042,10 +1192,25 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
                     .collect(),
                 _ => Vec::new(),
             };
+            let maxsize = match &d.expression {
+                Expr::Call(call) => call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxsize"))
+                    .map(|k| &k.value)
+                    .or(call.arguments.args.first())
+                    .and_then(|value| match value {
+                        Expr::NumberLiteral(n) => u32::try_from(n.value.as_int()?.as_usize()?).ok(),
+                        _ => None,
+                    }),
+                _ => None,
+            };
             Some(Decorator {
                 name: dotted_name(expr)?,
                 called,
                 true_keywords,
+                maxsize,
                 span: span(d.range),
             })
         })

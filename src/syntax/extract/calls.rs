@@ -591,7 +591,7 @@ impl Extractor {
                 let id = name.id.as_str();
                 if let Root::Global(_) = self.root_of(id) {
                     if let Some(value) = value
-                        && self.is_lazy(target, value)
+                        && (self.once_blocks > 0 || self.is_lazy(target, value))
                     {
                         self.facts.lazy_inits.push(target.range().start().to_u32());
                     }
@@ -613,7 +613,7 @@ impl Extractor {
             }
             Expr::Attribute(_) => {
                 if let Some(value) = value
-                    && self.is_lazy(target, value)
+                    && (self.once_blocks > 0 || self.is_lazy(target, value))
                 {
                     self.facts.lazy_inits.push(target.range().start().to_u32());
                 }

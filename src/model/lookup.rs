@@ -1,0 +1,103 @@
+//! Lookups the model and the rules share: classes along the hierarchy, methods, callees, locals
+//! of known class.
+
+use crate::facts::{FuncIdx, FunctionKind};
+use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+
+/// The classes of the analysed tree in the MRO of `class`, itself first.
+pub fn project_mro(project: &Project, class: ClassId) -> impl Iterator<Item = ClassId> + '_ {
+    project.mro(class).iter().filter_map(|entry| match entry {
+        MroEntry::Class(c) => Some(*c),
+        MroEntry::External(_) => None,
+    })
+}
+
+/// The classes whose methods may run on an instance whose class is `class` or a subclass: the
+/// project classes of its MRO, in MRO order, then its subclasses.
+pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
+    let mut classes: Vec<ClassId> = project_mro(project, class).collect();
+    classes.extend(project.descendants(class));
+    classes
+}
+
+/// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
+pub fn find_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
+    project_mro(project, class).find_map(|c| {
+        let (file, _) = project.class(c);
+        project
+            .file(file)
+            .facts
+            .functions
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, f)| {
+                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == c)
+            })
+            .map(|(i, _)| project.function_id(file, i as u32))
+    })
+}
+
+/// The function of the analysed tree a callee written in `function` of `file` calls: a plain or
+/// dotted name (`helper`, `utils.helper`, `Service.build`), a method through the instance or
+/// class parameter (`self.helper`, `cls.build`), or a class (its `__init__`). The flag says whether the call binds the
+/// callee's first parameter (`self.helper(x)` passes `x` as the second parameter).
+pub fn resolve_callee(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    callee: &str,
+) -> Option<(FuncId, bool)> {
+    let binds = |f: FuncId| {
+        matches!(
+            project.function(f).1.kind,
+            FunctionKind::Instance | FunctionKind::ClassMethod
+        )
+    };
+    let functions = &project.file(file).facts.functions;
+    let outer = &functions[project.outermost_function(file, function) as usize];
+    if let Some((receiver, method)) = callee.split_once('.')
+        && !method.contains('.')
+        && matches!(
+            outer.kind,
+            FunctionKind::Instance | FunctionKind::ClassMethod
+        )
+        && outer.params.first().is_some_and(|p| p.name == receiver)
+    {
+        let class = project.method_class(file, function)?;
+        let found = find_method(project, class, method)?;
+        return Some((found, binds(found)));
+    }
+    match project.resolve(file, Some(function), callee) {
+        Resolved::Function(f) => Some((f, false)),
+        // `C(...)` runs `C.__init__` with the new instance as `self`.
+        Resolved::Class(class) => find_method(project, class, "__init__").map(|f| (f, true)),
+        _ => {
+            let (owner, method) = callee.rsplit_once('.')?;
+            let Resolved::Class(class) = project.resolve(file, Some(function), owner) else {
+                return None;
+            };
+            let found = find_method(project, class, method)?;
+            let kind = project.function(found).1.kind;
+            Some((found, kind == FunctionKind::ClassMethod))
+        }
+    }
+}
+
+pub fn typed_local<'a>(
+    project: &'a Project,
+    file: FileId,
+    function: u32,
+    name: &str,
+) -> Option<&'a crate::facts::TypedLocal> {
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(function);
+    while let Some(f) = current {
+        let facts = &functions[f as usize];
+        if let Some(local) = facts.typed_locals.iter().find(|t| t.name == name) {
+            return Some(local);
+        }
+        current = facts.parent;
+    }
+    None
+}

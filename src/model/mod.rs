@@ -1,0 +1,851 @@
+//! The model of shared objects: every object the program creates at a known place (an allocation
+//! site), where it flows, and which changes reach it, with when each change happens.
+//!
+//! It sits between the project link and the rules. Objects are allocation sites with a lifetime
+//! ([`Lifetime::Once`] for what module-level code, class bodies and default values create);
+//! flows are flow-insensitive copy constraints between [`Location`]s (module globals, class
+//! attributes, instance fields by class and name, parameters, return values); changes are the
+//! extractor's mutation events, attached to the objects their receiver may point to. Calls are
+//! resolved through the same lookups the call graph uses; a call that cannot be resolved carries
+//! nothing (precision first).
+
+mod lookup;
+mod timing;
+
+#[cfg(test)]
+mod tests;
+
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
+
+use crate::facts::{
+    AccessPath, Argument, ContainerKind, FuncIdx, Name, ParamUseKind, Root, Span, Value,
+};
+use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
+
+pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
+pub use timing::runs_per_call;
+
+/// Index of an object in [`Model::objects`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u32);
+
+/// How an object is created.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Creation {
+    /// A display or comprehension.
+    Container(ContainerKind),
+    /// A call, callee as written: `dict()`, `threading.local()`, `Runner()`.
+    Call(Name),
+}
+
+/// Where an object is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The value of a module-level binding.
+    ModuleGlobal,
+    /// The value of a class-level binding.
+    ClassAttribute(ClassId),
+    /// The default value of parameter `index` of a function.
+    Default(FuncId, u32),
+    /// A `default=` keyword of a module- or class-level call (`ContextVar("v", default={})`).
+    KeywordDefault,
+}
+
+/// How often an allocation site creates an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// Once per process: while the module is imported or the class or function is defined.
+    Once,
+    /// Again on every call of the enclosing function (a class or a default inside a function).
+    PerCall,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub file: FileId,
+    /// The binding statement, or the parameter with its default.
+    pub site: Span,
+    pub creation: Creation,
+    pub origin: Origin,
+    pub lifetime: Lifetime,
+    /// The class of the analysed tree whose instance the object is, when the callee names one.
+    pub class: Option<ClassId>,
+    /// The import path: `app.store._prefs`, `jobs.Runner.__init__.<default plugins>`.
+    pub path: String,
+    /// Where the object is first held, when anywhere a flow can start from.
+    pub home: Option<Location>,
+}
+
+impl Object {
+    /// The creating expression as the facts write it, for the rules' type questions.
+    pub fn value(&self) -> Value {
+        match &self.creation {
+            Creation::Container(kind) => Value::Container(*kind),
+            Creation::Call(callee) => Value::Call {
+                callee: callee.clone(),
+            },
+        }
+    }
+}
+
+/// A place that holds references to objects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// A module global by file and name.
+    Global(FileId, Name),
+    /// A class-level attribute of exactly this class.
+    ClassAttribute(ClassId, Name),
+    /// An attribute of instances, stored by methods of this class (read through the hierarchy).
+    Field(ClassId, Name),
+    /// An attribute of one object whose class is not in the tree (`_local.prefs` of a
+    /// `threading.local()`, `ns.items` of a `SimpleNamespace`).
+    Attribute(ObjectId, Name),
+    /// Parameter `index` of a function.
+    Param(FuncId, u32),
+    /// What a function returns.
+    Return(FuncId),
+}
+
+/// One copy constraint: whatever `from` may hold, `to` may hold; `span` is where it happens.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub from: Location,
+    pub to: Location,
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// The import path of `qualname` (a class, function or global), or of its `member`, defined in
+/// `file`: `app.store.Runner.hooks`.
+pub fn import_path(
+    project: &Project,
+    file: FileId,
+    qualname: &str,
+    member: Option<&str>,
+) -> String {
+    let module = &project.file(file).module;
+    match member {
+        Some(member) => format!("{module}.{qualname}.{member}"),
+        None => format!("{module}.{qualname}"),
+    }
+}
+
+/// When a change happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timing {
+    /// On calls after import: a request may run it.
+    PerCall,
+    /// Only while modules are imported and classes created.
+    ImportTime,
+    /// Once at run time, behind a test that it has not happened yet.
+    OnceAtRunTime,
+}
+
+impl Timing {
+    /// Why the change counts as it does, for explanations.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Timing::PerCall => {
+                "per call: the function is not known to run only while modules are imported or \
+                 classes are created"
+            }
+            Timing::ImportTime => "only at import time: only import-time code reaches it",
+            Timing::OnceAtRunTime => {
+                "once at run time: it is guarded by a test that it has not happened yet"
+            }
+        }
+    }
+}
+
+/// How a change's receiver reaches the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Through {
+    SelfAttribute,
+    Class,
+    ModuleName,
+    Parameter,
+    /// A local whose class is known: `r = Runner(); r.plugins.append(p)`.
+    Instance,
+    CallResult,
+}
+
+/// Which fact a change is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSite {
+    /// Index in `FileFacts::mutations`.
+    Mutation(u32),
+    /// Index in `FileFacts::call_result_mutations`.
+    CallResult(u32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub file: FileId,
+    pub function: FuncIdx,
+    pub span: Span,
+    pub site: ChangeSite,
+    /// Where the receiver is looked up.
+    pub locations: Vec<Location>,
+    pub objects: Vec<ObjectId>,
+    pub through: Through,
+    pub timing: Timing,
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    objects: Vec<Object>,
+    points_to: HashMap<Location, Vec<ObjectId>>,
+    flows: Vec<Flow>,
+    /// Indexes in `flows` by the location they leave.
+    flows_from: HashMap<Location, Vec<u32>>,
+    changes: Vec<Change>,
+    /// Index in `changes` by file and start of the change.
+    change_index: HashMap<(FileId, u32), u32>,
+    /// Per file, the objects created there, by site start.
+    by_file: Vec<Vec<ObjectId>>,
+    /// Per file, parameters whose default names an object created elsewhere (`d=_CACHE`).
+    alias_defaults: Vec<Vec<(Span, Location)>>,
+}
+
+/// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer
+/// than this is a cycle or generated code).
+const MAX_PASSES: usize = 32;
+
+impl Model {
+    pub fn build(project: &Project) -> Model {
+        let mut model = Model {
+            by_file: vec![Vec::new(); project.files.len()],
+            alias_defaults: vec![Vec::new(); project.files.len()],
+            ..Model::default()
+        };
+        for file in 0..project.files.len() as FileId {
+            model.add_objects(project, file);
+        }
+        for file in 0..project.files.len() as FileId {
+            model.add_flows(project, file);
+        }
+        model.solve();
+        for file in 0..project.files.len() as FileId {
+            model.add_changes(project, file);
+        }
+        for (i, flow) in model.flows.iter().enumerate() {
+            model
+                .flows_from
+                .entry(flow.from.clone())
+                .or_default()
+                .push(i as u32);
+        }
+        for (i, change) in model.changes.iter().enumerate() {
+            model
+                .change_index
+                .entry((change.file, change.span.start))
+                .or_insert(i as u32);
+        }
+        for objects in &mut model.by_file {
+            objects.sort_by_key(|id| model.objects[id.0 as usize].site.start);
+        }
+        model
+    }
+
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    pub fn object(&self, id: ObjectId) -> &Object {
+        &self.objects[id.0 as usize]
+    }
+
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The objects `location` may hold.
+    pub fn points_to(&self, location: &Location) -> &[ObjectId] {
+        self.points_to.get(location).map_or(&[], Vec::as_slice)
+    }
+
+    /// The innermost object created at a site that contains `span` of `file`, or the one object
+    /// a default there names (`def f(d=_CACHE)`).
+    pub fn object_defined_at(&self, file: FileId, span: Span) -> Option<&Object> {
+        let contains = |site: Span| site.start <= span.start && span.end <= site.end;
+        let created = self
+            .by_file
+            .get(file as usize)?
+            .iter()
+            .map(|id| self.object(*id))
+            .filter(|o| contains(o.site))
+            .min_by_key(|o| o.site.end - o.site.start);
+        created.or_else(|| {
+            let (_, location) = self.alias_defaults[file as usize]
+                .iter()
+                .find(|(site, _)| contains(*site))?;
+            match self.points_to(location) {
+                [one] => Some(self.object(*one)),
+                _ => None,
+            }
+        })
+    }
+
+    /// The change recorded at `span` of `file`.
+    pub fn change_at(&self, file: FileId, span: Span) -> Option<&Change> {
+        let index = *self.change_index.get(&(file, span.start))?;
+        Some(&self.changes[index as usize])
+    }
+
+    /// What a location is, for explanations: `` `self.plugins` of `Runner` instances ``.
+    pub fn describe(&self, project: &Project, location: &Location) -> String {
+        let class_name = |c: &ClassId| project.class(*c).1.qualname.to_string();
+        match location {
+            Location::Global(file, name) => format!("`{}.{name}`", project.file(*file).module),
+            Location::ClassAttribute(class, name) => {
+                format!("the class attribute `{}.{name}`", class_name(class))
+            }
+            Location::Field(class, name) => {
+                format!("`self.{name}` of `{}` instances", class_name(class))
+            }
+            Location::Attribute(object, name) => {
+                format!("the attribute `{name}` of `{}`", self.object(*object).path)
+            }
+            Location::Param(function, index) => {
+                let facts = project.function(*function).1;
+                let param = facts
+                    .params
+                    .get(*index as usize)
+                    .map_or("?", |p| p.name.as_str());
+                format!("the parameter `{param}` of `{}`", facts.qualname)
+            }
+            Location::Return(function) => {
+                format!("the result of `{}`", project.function(*function).1.qualname)
+            }
+        }
+    }
+
+    /// A shortest chain of flows that carries `object` from where it is created to one of
+    /// `targets`; empty when it is created there.
+    pub fn flow_path(&self, object: ObjectId, targets: &[Location]) -> Vec<&Flow> {
+        let Some(start) = &self.object(object).home else {
+            return Vec::new();
+        };
+        if targets.contains(start) {
+            return Vec::new();
+        }
+        let mut previous: HashMap<&Location, usize> = HashMap::default();
+        let mut queue = VecDeque::from([start]);
+        while let Some(location) = queue.pop_front() {
+            for &i in self.flows_from.get(location).map_or(&[][..], Vec::as_slice) {
+                let i = i as usize;
+                let to = &self.flows[i].to;
+                if to == start || previous.contains_key(to) || !self.points_to(to).contains(&object)
+                {
+                    continue;
+                }
+                previous.insert(to, i);
+                if targets.contains(to) {
+                    let mut path = vec![&self.flows[i]];
+                    let mut at = &self.flows[i].from;
+                    while let Some(&j) = previous.get(at) {
+                        path.push(&self.flows[j]);
+                        at = &self.flows[j].from;
+                    }
+                    path.reverse();
+                    return path;
+                }
+                queue.push_back(to);
+            }
+        }
+        Vec::new()
+    }
+
+    fn new_object(&mut self, object: Object) {
+        let id = ObjectId(self.objects.len() as u32);
+        self.by_file[object.file as usize].push(id);
+        if let Some(home) = &object.home {
+            self.points_to.entry(home.clone()).or_default().push(id);
+        }
+        self.objects.push(object);
+    }
+
+    fn add_objects(&mut self, project: &Project, file: FileId) {
+        let facts = &project.file(file).facts;
+        // What every allocation site shares: where it is, what it creates, and the class of the
+        // tree the object is an instance of.
+        let at = |site: Span,
+                  creation: Creation,
+                  origin: Origin,
+                  once: bool,
+                  path: String,
+                  home: Option<Location>| Object {
+            file,
+            site,
+            class: instance_class(project, file, &creation),
+            creation,
+            origin,
+            lifetime: if once {
+                Lifetime::Once
+            } else {
+                Lifetime::PerCall
+            },
+            path,
+            home,
+        };
+        for binding in &facts.globals {
+            if let Some(creation) = creation(&binding.value) {
+                let path = import_path(project, file, &binding.name, None);
+                let home = Some(Location::Global(file, binding.name.clone()));
+                let origin = Origin::ModuleGlobal;
+                self.new_object(at(binding.span, creation, origin, true, path, home));
+            }
+        }
+        for (index, class) in facts.classes.iter().enumerate() {
+            let id = project.class_id(file, index as u32);
+            for binding in &class.bindings {
+                if let Some(creation) = creation(&binding.value) {
+                    let path = import_path(project, file, &class.qualname, Some(&binding.name));
+                    let origin = Origin::ClassAttribute(id);
+                    let home = Some(Location::ClassAttribute(id, binding.name.clone()));
+                    let once = !class.in_function;
+                    self.new_object(at(binding.span, creation, origin, once, path, home));
+                }
+            }
+        }
+        for (index, function) in facts.functions.iter().enumerate() {
+            let id = project.function_id(file, index as u32);
+            for (position, param) in function.params.iter().enumerate() {
+                let Some(creation) = param.default.as_ref().and_then(creation) else {
+                    continue;
+                };
+                let member = format!("<default {}>", param.name);
+                let path = import_path(project, file, &function.qualname, Some(&member));
+                let origin = Origin::Default(id, position as u32);
+                let home = Some(Location::Param(id, position as u32));
+                let once = function.parent.is_none();
+                self.new_object(at(param.span, creation, origin, once, path, home));
+            }
+        }
+        for default in &facts.keyword_defaults {
+            let Some(creation) = creation(&default.default) else {
+                continue;
+            };
+            let owner = match default.class {
+                Some(c) => format!("{}.{}", facts.classes[c as usize].qualname, default.name),
+                None => default.name.to_string(),
+            };
+            let path = import_path(project, file, &owner, Some("<default>"));
+            let origin = Origin::KeywordDefault;
+            self.new_object(at(default.span, creation, origin, true, path, None));
+        }
+    }
+
+    fn flow(&mut self, from: Vec<Location>, to: Vec<Location>, file: FileId, span: Span) {
+        for source in &from {
+            for target in &to {
+                if source != target {
+                    self.flows.push(Flow {
+                        from: source.clone(),
+                        to: target.clone(),
+                        file,
+                        span,
+                    });
+                }
+            }
+        }
+    }
+
+    fn add_flows(&mut self, project: &Project, file: FileId) {
+        let facts = &project.file(file).facts;
+        for binding in &facts.globals {
+            let target = vec![Location::Global(file, binding.name.clone())];
+            match &binding.value {
+                Value::Alias(path) => {
+                    let from = self.locations(project, file, None, path, false);
+                    self.flow(from, target, file, binding.span);
+                }
+                Value::Call { callee } => {
+                    // A factory of the tree called at import time: what it returns is bound.
+                    if let Resolved::Function(function) = project.resolve(file, None, callee) {
+                        self.flow(vec![Location::Return(function)], target, file, binding.span);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (index, class) in facts.classes.iter().enumerate() {
+            let id = project.class_id(file, index as u32);
+            for binding in &class.bindings {
+                if let Value::Alias(path) = &binding.value {
+                    let from = self.locations(project, file, None, path, false);
+                    let target = vec![Location::ClassAttribute(id, binding.name.clone())];
+                    self.flow(from, target, file, binding.span);
+                }
+            }
+        }
+        for (index, function) in facts.functions.iter().enumerate() {
+            let id = project.function_id(file, index as u32);
+            for (position, param) in function.params.iter().enumerate() {
+                if let Some(Value::Alias(path)) = &param.default {
+                    self.alias_defaults[file as usize]
+                        .push((param.span, Location::Param(id, position as u32)));
+                    let from = self.locations(project, file, function.parent, path, false);
+                    self.flow(
+                        from,
+                        vec![Location::Param(id, position as u32)],
+                        file,
+                        param.span,
+                    );
+                }
+            }
+            for name in &function.returned_names {
+                if function.params.iter().any(|p| p.name == *name) {
+                    continue;
+                }
+                if let Resolved::Global(global_file, global) =
+                    project.resolve(file, Some(index as FuncIdx), name)
+                {
+                    let global = project.file(global_file).facts.globals[global as usize]
+                        .name
+                        .clone();
+                    self.flow(
+                        vec![Location::Global(global_file, global)],
+                        vec![Location::Return(id)],
+                        file,
+                        function.span,
+                    );
+                }
+            }
+        }
+        for assignment in &facts.attribute_assignments {
+            let from = match &assignment.value {
+                Value::Alias(value) => {
+                    self.locations(project, file, Some(assignment.function), value, false)
+                }
+                // What a function of the tree returns: `_local.prefs = Prefs().defaults()`.
+                Value::Call { callee } => {
+                    match resolve_callee(project, file, assignment.function, callee) {
+                        Some((function, _)) => vec![Location::Return(function)],
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            let target_path = assignment.object.clone().with_attr(&assignment.attr);
+            let to = self.locations(project, file, Some(assignment.function), &target_path, true);
+            self.flow(from, to, file, assignment.span);
+        }
+        for param_use in &facts.param_uses {
+            let from = vec![Location::Param(
+                project.function_id(file, param_use.function),
+                param_use.param,
+            )];
+            match &param_use.kind {
+                ParamUseKind::Returned => {
+                    let to = vec![Location::Return(
+                        project.function_id(file, param_use.function),
+                    )];
+                    self.flow(from, to, file, param_use.span);
+                }
+                ParamUseKind::Passed { callee, argument } => {
+                    let Some((callee, binds)) =
+                        resolve_callee(project, file, param_use.function, callee)
+                    else {
+                        continue;
+                    };
+                    let params = &project.function(callee).1.params;
+                    let index = match argument {
+                        Argument::Position(i) => Some(*i as usize + usize::from(binds)),
+                        Argument::Keyword(name) => params.iter().position(|p| p.name == *name),
+                    };
+                    if let Some(index) = index.filter(|i| *i < params.len()) {
+                        let to = vec![Location::Param(callee, index as u32)];
+                        self.flow(from, to, file, param_use.span);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Propagates objects along the flows until nothing changes.
+    fn solve(&mut self) {
+        for _ in 0..MAX_PASSES {
+            let mut changed = false;
+            for flow in &self.flows {
+                let Some(from) = self.points_to.get(&flow.from) else {
+                    continue;
+                };
+                if from.is_empty() {
+                    continue;
+                }
+                let from = from.clone();
+                let to = self.points_to.entry(flow.to.clone()).or_default();
+                for object in from {
+                    if let Err(at) = to.binary_search(&object) {
+                        to.insert(at, object);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn add_changes(&mut self, project: &Project, file: FileId) {
+        let facts = &project.file(file).facts;
+        let mut changes = Vec::new();
+        for (index, mutation) in facts.mutations.iter().enumerate() {
+            let locations = self.locations(
+                project,
+                file,
+                Some(mutation.function),
+                &mutation.target,
+                false,
+            );
+            let objects = self.objects_of(&locations);
+            if objects.is_empty() {
+                continue;
+            }
+            let through = match &mutation.target.root {
+                Root::SelfParam => Through::SelfAttribute,
+                Root::Class => Through::Class,
+                Root::Global(_) => Through::ModuleName,
+                Root::Local(_) if matches!(locations.first(), Some(Location::Param(..))) => {
+                    Through::Parameter
+                }
+                Root::Local(_) => Through::Instance,
+            };
+            changes.push(Change {
+                file,
+                function: mutation.function,
+                span: mutation.span,
+                site: ChangeSite::Mutation(index as u32),
+                locations,
+                objects,
+                through,
+                timing: timing(project, file, mutation.function, mutation.span),
+            });
+        }
+        for (index, mutation) in facts.call_result_mutations.iter().enumerate() {
+            let Some((callee, _)) =
+                resolve_callee(project, file, mutation.function, &mutation.callee)
+            else {
+                continue;
+            };
+            let locations = vec![Location::Return(callee)];
+            let objects = self.objects_of(&locations);
+            if objects.is_empty() {
+                continue;
+            }
+            changes.push(Change {
+                file,
+                function: mutation.function,
+                span: mutation.span,
+                site: ChangeSite::CallResult(index as u32),
+                locations,
+                objects,
+                through: Through::CallResult,
+                timing: timing(project, file, mutation.function, mutation.span),
+            });
+        }
+        self.changes.extend(changes);
+    }
+
+    fn objects_of(&self, locations: &[Location]) -> Vec<ObjectId> {
+        let mut objects: Vec<ObjectId> = locations
+            .iter()
+            .flat_map(|l| self.points_to(l).iter().copied())
+            .collect();
+        objects.sort_unstable();
+        objects.dedup();
+        objects
+    }
+
+    /// The locations an access path written in `function` of `file` (module scope when `None`)
+    /// denotes. `store` asks where an assignment to it goes: into the field of the method's own
+    /// class, rather than every field an instance of the hierarchy may read.
+    fn locations(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: Option<FuncIdx>,
+        path: &AccessPath,
+        store: bool,
+    ) -> Vec<Location> {
+        let (mut locations, consumed) = self.root_locations(project, file, function, path, store);
+        // Further attributes are fields of the objects held so far, when their class is known.
+        for attr in &path.attrs[consumed.min(path.attrs.len())..] {
+            let mut next = Vec::new();
+            for location in &locations {
+                for object in self.points_to(location) {
+                    match self.object(*object).class {
+                        Some(class) => {
+                            for c in project_mro(project, class) {
+                                next.push(Location::Field(c, attr.clone()));
+                                next.push(Location::ClassAttribute(c, attr.clone()));
+                            }
+                        }
+                        None => next.push(Location::Attribute(*object, attr.clone())),
+                    }
+                }
+            }
+            next.sort_unstable();
+            next.dedup();
+            locations = next;
+        }
+        locations
+    }
+
+    /// The locations the root of `path` and its first attributes denote, and how many attributes
+    /// that took.
+    fn root_locations(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: Option<FuncIdx>,
+        path: &AccessPath,
+        store: bool,
+    ) -> (Vec<Location>, usize) {
+        let first = path.attrs.first();
+        match (&path.root, function) {
+            (Root::SelfParam | Root::Class, Some(function)) => {
+                let (Some(attr), Some(class)) = (first, project.method_class(file, function))
+                else {
+                    return (Vec::new(), 0);
+                };
+                let through_self = path.root == Root::SelfParam;
+                let locations = match (through_self, store) {
+                    (true, true) => vec![Location::Field(class, attr.clone())],
+                    (true, false) => instance_attribute(project, class, attr, false),
+                    (false, true) => vec![Location::ClassAttribute(class, attr.clone())],
+                    (false, false) => class_hierarchy(project, class)
+                        .into_iter()
+                        .map(|c| Location::ClassAttribute(c, attr.clone()))
+                        .collect(),
+                };
+                (locations, 1)
+            }
+            (Root::Local(name), Some(function)) => {
+                let functions = &project.file(file).facts.functions;
+                let mut current = Some(function);
+                while let Some(f) = current {
+                    let facts = &functions[f as usize];
+                    if let Some(index) = facts.params.iter().position(|p| p.name == *name) {
+                        let param = Location::Param(project.function_id(file, f), index as u32);
+                        return (vec![param], 0);
+                    }
+                    current = facts.parent;
+                }
+                let Some(attr) = first else {
+                    return (Vec::new(), 0);
+                };
+                let Some(local) = typed_local(project, file, function, name) else {
+                    return (Vec::new(), 0);
+                };
+                let Resolved::Class(class) = project.resolve(file, Some(function), &local.class)
+                else {
+                    return (Vec::new(), 0);
+                };
+                (instance_attribute(project, class, attr, local.exact), 1)
+            }
+            (Root::Global(name), _) => {
+                self.global_locations(project, file, function, name, &path.attrs)
+            }
+            _ => (Vec::new(), 0),
+        }
+    }
+
+    /// `NAME`, `module.NAME`, `Class.attr`, `module.Class.attr`.
+    fn global_locations(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: Option<FuncIdx>,
+        name: &str,
+        attrs: &[Name],
+    ) -> (Vec<Location>, usize) {
+        let mut dotted = name.to_string();
+        let mut consumed = 0;
+        loop {
+            match project.resolve(file, function, &dotted) {
+                Resolved::Module(_) if consumed < attrs.len() => {
+                    dotted.push('.');
+                    dotted.push_str(&attrs[consumed]);
+                    consumed += 1;
+                }
+                Resolved::Global(global_file, index) => {
+                    let global = &project.file(global_file).facts.globals[index as usize];
+                    return (
+                        vec![Location::Global(global_file, global.name.clone())],
+                        consumed,
+                    );
+                }
+                Resolved::Class(class) if consumed < attrs.len() => {
+                    let attr = &attrs[consumed];
+                    let locations = project
+                        .lookup_class_attribute(class, attr)
+                        .map(|(defining, _)| Location::ClassAttribute(defining, attr.clone()))
+                        .into_iter()
+                        .collect();
+                    return (locations, consumed + 1);
+                }
+                _ => return (Vec::new(), attrs.len() + 1),
+            }
+        }
+    }
+}
+
+/// What an instance of `class` (or of a subclass, unless `exact`) may hold in attribute `attr`:
+/// fields any class of its hierarchy stores, and the class-level attributes it inherits.
+fn instance_attribute(
+    project: &Project,
+    class: ClassId,
+    attr: &Name,
+    exact: bool,
+) -> Vec<Location> {
+    let classes = if exact {
+        project_mro(project, class).collect()
+    } else {
+        class_hierarchy(project, class)
+    };
+    let mut locations: Vec<Location> = classes
+        .into_iter()
+        .flat_map(|c| {
+            [
+                Location::Field(c, attr.clone()),
+                Location::ClassAttribute(c, attr.clone()),
+            ]
+        })
+        .collect();
+    locations.sort_unstable();
+    locations
+}
+
+fn creation(value: &Value) -> Option<Creation> {
+    match value {
+        Value::Container(kind) => Some(Creation::Container(*kind)),
+        Value::Call { callee } => Some(Creation::Call(callee.clone())),
+        _ => None,
+    }
+}
+
+fn instance_class(project: &Project, file: FileId, creation: &Creation) -> Option<ClassId> {
+    match creation {
+        Creation::Call(callee) => match project.resolve(file, None, callee) {
+            Resolved::Class(class) => Some(class),
+            _ => None,
+        },
+        Creation::Container(_) => None,
+    }
+}
+
+/// When a change at `span` in `function` of `file` happens.
+fn timing(project: &Project, file: FileId, function: FuncIdx, span: Span) -> Timing {
+    if project.file(file).facts.lazy_inits.contains(&span.start) {
+        Timing::OnceAtRunTime
+    } else if runs_per_call(project, file, function) {
+        Timing::PerCall
+    } else {
+        Timing::ImportTime
+    }
+}

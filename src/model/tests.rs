@@ -1,0 +1,225 @@
+//! The model on small projects: objects, flows, changes and their timing.
+
+use std::path::PathBuf;
+
+use crate::project::{LinkInput, Project};
+use crate::syntax;
+
+use super::{Lifetime, Location, Model, Origin, Through, Timing};
+
+/// Links `files` written into a temporary tree, each folder a package (module names come from
+/// the `__init__.py` files on disk).
+fn link(files: &[(&str, &str)]) -> Project {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let inputs = files
+        .iter()
+        .map(|(path, text)| {
+            let path: PathBuf = dir.path().join(path);
+            let folder = path.parent().expect("files are in a package");
+            std::fs::create_dir_all(folder).expect("the package folder");
+            std::fs::write(folder.join("__init__.py"), "").expect("the package marker");
+            std::fs::write(&path, text).expect("the test file");
+            LinkInput {
+                path,
+                facts: syntax::extract(text)
+                    .expect("the test source parses")
+                    .into(),
+            }
+        })
+        .collect();
+    Project::link(inputs, &[])
+}
+
+fn paths_changed(model: &Model, through: Through) -> Vec<String> {
+    let mut paths: Vec<String> = model
+        .changes()
+        .iter()
+        .filter(|c| c.through == through)
+        .flat_map(|c| c.objects.iter().map(|o| model.object(*o).path.clone()))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn objects_are_named_by_module_and_qualified_name() {
+    let project = link(&[(
+        "app/store.py",
+        "_prefs = {}\n\nclass Runner:\n    hooks = []\n\n    def __init__(self, plugins=[]):\n        self.plugins = plugins\n",
+    )]);
+    let model = Model::build(&project);
+    let mut paths: Vec<&str> = model.objects().iter().map(|o| o.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "app.store.Runner.__init__.<default plugins>",
+            "app.store.Runner.hooks",
+            "app.store._prefs",
+        ]
+    );
+    assert!(model.objects().iter().all(|o| o.lifetime == Lifetime::Once));
+}
+
+#[test]
+fn a_default_stored_on_self_is_changed_through_an_instance_in_another_module() {
+    let project = link(&[
+        (
+            "jobs/runner.py",
+            "class Runner:\n    def __init__(self, plugins=[]):\n        self.plugins = plugins\n",
+        ),
+        (
+            "jobs/views.py",
+            "from jobs.runner import Runner\n\ndef handle(p):\n    r = Runner()\n    r.plugins.append(p)\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    assert_eq!(
+        paths_changed(&model, Through::Instance),
+        ["jobs.runner.Runner.__init__.<default plugins>"]
+    );
+    let change = model
+        .changes()
+        .iter()
+        .find(|c| c.through == Through::Instance)
+        .unwrap();
+    assert_eq!(change.timing, Timing::PerCall);
+    // The flow path goes from the parameter to the field `self.plugins`.
+    let path = model.flow_path(change.objects[0], &change.locations);
+    assert_eq!(path.len(), 1);
+    assert!(matches!(path[0].from, Location::Param(..)));
+    assert!(matches!(&path[0].to, Location::Field(_, name) if name == "plugins"));
+}
+
+#[test]
+fn defaults_flow_through_calls_and_returns() {
+    let project = link(&[(
+        "app/util.py",
+        "def defaults(options={}):\n    return options\n\n\
+         def forward(options={}):\n    keep(options)\n\n\
+         def keep(target):\n    target['k'] = 1\n\n\
+         def handler():\n    defaults()['x'] = 1\n",
+    )]);
+    let model = Model::build(&project);
+    assert_eq!(
+        paths_changed(&model, Through::CallResult),
+        ["app.util.defaults.<default options>"]
+    );
+    assert_eq!(
+        paths_changed(&model, Through::Parameter),
+        ["app.util.forward.<default options>"]
+    );
+}
+
+#[test]
+fn unresolved_calls_carry_nothing() {
+    let project = link(&[(
+        "app/m.py",
+        "def forward(options={}):\n    unknown(options)\n\ndef handler():\n    unknown_factory()['x'] = 1\n",
+    )]);
+    let model = Model::build(&project);
+    assert!(model.changes().is_empty());
+}
+
+#[test]
+fn module_globals_aliases_and_class_attributes_are_followed() {
+    let project = link(&[
+        ("app/state.py", "REGISTRY = {}\nALIAS = REGISTRY\n"),
+        (
+            "app/views.py",
+            "from app import state\n\nclass View:\n    cache = {}\n\n    def get(self, k):\n        self.cache[k] = 1\n        state.ALIAS[k] = 2\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    assert_eq!(
+        paths_changed(&model, Through::ModuleName),
+        ["app.state.REGISTRY"]
+    );
+    assert_eq!(
+        paths_changed(&model, Through::SelfAttribute),
+        ["app.views.View.cache"]
+    );
+}
+
+#[test]
+fn import_time_changes_are_told_apart() {
+    let project = link(&[(
+        "app/registry.py",
+        "HANDLERS = []\n\ndef register(func):\n    HANDLERS.append(func)\n    return func\n\n@register\ndef handler():\n    pass\n",
+    )]);
+    let model = Model::build(&project);
+    let timings: Vec<Timing> = model.changes().iter().map(|c| c.timing).collect();
+    assert_eq!(timings, [Timing::ImportTime]);
+}
+
+#[test]
+fn a_default_of_a_nested_function_is_created_per_call() {
+    let project = link(&[(
+        "app/m.py",
+        "def outer():\n    def inner(acc=[]):\n        acc.append(1)\n    return inner\n",
+    )]);
+    let model = Model::build(&project);
+    let object = &model.objects()[0];
+    assert_eq!(object.lifetime, Lifetime::PerCall);
+    assert!(matches!(object.origin, Origin::Default(..)));
+}
+
+#[test]
+fn the_object_of_a_definition_span_is_found() {
+    let text = "_prefs = {}\n";
+    let project = link(&[("app/store.py", text)]);
+    let model = Model::build(&project);
+    let span = crate::facts::Span::new(0, 6);
+    assert_eq!(
+        model.object_defined_at(0, span).map(|o| o.path.as_str()),
+        Some("app.store._prefs")
+    );
+}
+
+#[test]
+fn a_default_naming_a_module_global_is_that_global() {
+    let text = "_CACHE = {}\n\n\ndef lookup(key, cache=_CACHE):\n    cache[key] = 1\n";
+    let project = link(&[("app/m.py", text)]);
+    let model = Model::build(&project);
+    let start = text.find("cache=").unwrap() as u32;
+    let span = crate::facts::Span::new(start, start + 5);
+    assert_eq!(
+        model.object_defined_at(0, span).map(|o| o.path.as_str()),
+        Some("app.m._CACHE")
+    );
+    assert_eq!(paths_changed(&model, Through::Parameter), ["app.m._CACHE"]);
+}
+
+#[test]
+fn a_returned_default_stored_on_a_thread_local_is_changed_by_a_third_module() {
+    let project = link(&[
+        (
+            "app/prefs.py",
+            "class Prefs:\n    def defaults(self, d={}):\n        return d\n",
+        ),
+        (
+            "app/session.py",
+            "import threading\n\nfrom app.prefs import Prefs\n\n_local = threading.local()\n\n\ndef load():\n    _local.prefs = Prefs().defaults()\n",
+        ),
+        (
+            "app/views.py",
+            "from app import session\n\n\ndef dark():\n    session._local.prefs['theme'] = 'dark'\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    assert_eq!(
+        paths_changed(&model, Through::ModuleName),
+        ["app.prefs.Prefs.defaults.<default d>"]
+    );
+    let change = model
+        .changes()
+        .iter()
+        .find(|c| c.through == Through::ModuleName)
+        .unwrap();
+    // From the parameter to the method's result, then into the thread-local's attribute.
+    let path = model.flow_path(change.objects[0], &change.locations);
+    assert_eq!(path.len(), 2, "{path:?}");
+    assert!(matches!(path[0].to, Location::Return(_)));
+    assert!(matches!(&path[1].to, Location::Attribute(_, name) if name == "prefs"));
+}
