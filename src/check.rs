@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -38,6 +39,25 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Folder of the per-file facts cache (see [`crate::cache`]); `None` parses every file.
     pub cache_dir: Option<PathBuf>,
+    /// Settings that differ from folder to folder; when set, they choose the rules (instead of
+    /// `rules`) and which findings each file reports.
+    pub folder_settings: Option<Arc<dyn FolderSettings>>,
+}
+
+/// The settings that apply to a whole run.
+pub struct RunSettings {
+    pub rules: Vec<&'static dyn Rule>,
+    pub src: Vec<PathBuf>,
+    pub rule_settings: RuleSettings,
+}
+
+/// Settings that differ from folder to folder (each file uses its nearest settings file).
+pub trait FolderSettings: Send + Sync {
+    /// What the settings of these files say about the whole run: every rule some file's settings
+    /// enable, and all their module roots, entry points and safe bases.
+    fn for_files(&self, files: &[PathBuf]) -> RunSettings;
+    /// Whether a finding of rule `code` whose primary place is in `path` is reported.
+    fn reports(&self, path: &Path, code: &str) -> bool;
 }
 
 impl CheckOptions {
@@ -58,6 +78,7 @@ impl CheckOptions {
             report_unused_suppressions: false,
             progress: false,
             cache_dir: None,
+            folder_settings: None,
         }
     }
 }
@@ -128,6 +149,10 @@ pub struct CheckResult {
     pub unused_suppressions: Vec<UnusedSuppression>,
     /// Findings dropped by `per-file-ignores` or suppression comments.
     pub suppressed: usize,
+    /// Files whose facts came from the cache.
+    pub cache_hits: usize,
+    /// How long each stage took, in order.
+    pub stage_times: Vec<(&'static str, Duration)>,
 }
 
 impl CheckResult {
@@ -175,12 +200,29 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         })
         .collect();
 
+    let mut stage_times = vec![("discover", started.elapsed())];
+    let mut stage_started = Instant::now();
+    let mut end_stage = |name: &'static str| {
+        stage_times.push((name, stage_started.elapsed()));
+        stage_started = Instant::now();
+    };
+    let run = match &options.folder_settings {
+        Some(folders) => folders.for_files(&discovered.files),
+        None => RunSettings {
+            rules: options.rules.clone(),
+            src: options.src.clone(),
+            rule_settings: options.rule_settings.clone(),
+        },
+    };
+    let rules = &run.rules;
+    let cache_hits = AtomicUsize::new(0);
     let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
     let analysed: Vec<(PathBuf, Result<FileFacts, FileError>, Option<cache::Record>)> = discovered
         .files
         .into_par_iter()
         .map(|path| {
-            let (outcome, record) = analyse_file(&path, options.max_file_size, cache.as_ref());
+            let (outcome, record) =
+                analyse_file(&path, options.max_file_size, cache.as_ref(), &cache_hits);
             progress.tick();
             (path, outcome, record)
         })
@@ -212,22 +254,22 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
+    end_stage("parse");
     let files_analysed = inputs.len();
     let roots: Vec<PathBuf> = options
         .paths
         .iter()
         .filter(|p| p.is_dir())
-        .chain(&options.src)
+        .chain(&run.src)
         .cloned()
         .collect();
-    let project =
-        Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
+    let project = Project::link_with_entry_points(inputs, &roots, &run.rule_settings.entry_points);
+    end_stage("link");
     let context = Context {
         project: &project,
-        settings: &options.rule_settings,
+        settings: &run.rule_settings,
     };
-    let per_rule: Vec<Result<Vec<Diagnostic>, String>> = options
-        .rules
+    let per_rule: Vec<Result<Vec<Diagnostic>, String>> = rules
         .par_iter()
         .map(|rule| {
             catch_unwind(AssertUnwindSafe(|| rule.check(&context))).map_err(|panic| {
@@ -252,10 +294,15 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
+    end_stage("rules");
     let (findings, sources) = resolve_locations(&project, diagnostics, &mut errors);
-    // After the rules: per-file ignores, then suppression comments.
+    // After the rules: each folder's rule selection and per-file ignores, then suppression
+    // comments.
     let before = findings.len();
-    let findings = without_per_file_ignores(findings, &options.per_file_ignores);
+    let mut findings = without_per_file_ignores(findings, &options.per_file_ignores);
+    if let Some(folders) = &options.folder_settings {
+        findings.retain(|f| folders.reports(&f.primary.path, f.code));
+    }
     let mut suppressions = Suppressions::new(
         project
             .files
@@ -265,13 +312,14 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     let findings = suppressions.filter(findings);
     let suppressed = before - findings.len();
     let unused_suppressions = if options.report_unused_suppressions {
-        let enabled: Vec<&str> = options.rules.iter().map(|r| r.meta().code).collect();
+        let enabled: Vec<&str> = rules.iter().map(|r| r.meta().code).collect();
         suppressions.unused(&enabled)
     } else {
         Vec::new()
     };
     errors.sort();
     errors.dedup();
+    end_stage("report");
     CheckResult {
         files_checked,
         files_analysed,
@@ -282,6 +330,8 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         missing_paths,
         unused_suppressions,
         suppressed,
+        cache_hits: cache_hits.into_inner(),
+        stage_times,
     }
 }
 
@@ -306,6 +356,7 @@ fn analyse_file(
     path: &Path,
     max_file_size: u64,
     cache: Option<&FactsCache>,
+    cache_hits: &AtomicUsize,
 ) -> (Result<FileFacts, FileError>, Option<cache::Record>) {
     let error = |line: Option<u32>, message: String, internal: bool| FileError {
         path: path.to_path_buf(),
@@ -321,6 +372,7 @@ fn analyse_file(
     if let (Some(cache), Some(hash)) = (cache, hash)
         && let Some((outcome, record)) = cache.get(hash)
     {
+        cache_hits.fetch_add(1, Ordering::Relaxed);
         return (outcome_result(outcome, path), Some(record));
     }
     let outcome = match catch_unwind(AssertUnwindSafe(|| {

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::baseline;
 use crate::check::{self, CheckOptions};
-use crate::config::{self, ConfigError, Overrides, Selection, Settings};
+use crate::config::{self, ConfigError, Overrides, Resolver, Selection};
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
 
@@ -99,6 +99,35 @@ struct CheckArgs {
     /// (`myapp.handlers.*`, `*.Worker.run`). Repeatable; adds to the `entry-points` setting.
     #[arg(long = "entry-point", value_name = "PATTERN")]
     entry_point: Vec<String>,
+    /// Exit with status 0 even when there are findings or files that could not be analysed
+    /// (a configuration or internal error still exits 2).
+    #[arg(long)]
+    exit_zero: bool,
+    /// Print the findings only (no summary, warnings or progress).
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print nothing but fatal errors; only the exit status tells the result.
+    #[arg(long, conflicts_with_all = ["verbose", "quiet"])]
+    silent: bool,
+    /// Also print the settings files used, the files analysed, cache hits and each stage's time.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print the resolved settings for this file, and where each came from, then exit.
+    #[arg(long, value_name = "FILE")]
+    show_settings: Option<PathBuf>,
+    /// Print the files that would be analysed, then exit.
+    #[arg(long, conflicts_with = "show_settings")]
+    show_files: bool,
+    /// Write the findings to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// Whether messages besides the findings (summary, warnings) are printed.
+    fn chatty(&self) -> bool {
+        !self.quiet && !self.silent
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,13 +167,29 @@ pub fn main() -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> u8 {
-    let settings = match settings_for(&args) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
-        }
+    let resolver = match resolver_for(&args) {
+        Ok(resolver) => Arc::new(resolver),
+        Err(error) => return fatal(&error),
     };
+    // What is not per folder (the format, the file size limit) comes from the settings of the
+    // working directory, as in Ruff, so that the order of the paths does not matter.
+    let settings = match resolver.for_path(Path::new("."), true) {
+        Ok(settings) => settings,
+        Err(error) => return fatal(&error),
+    };
+    if let Some(file) = &args.show_settings {
+        return match resolver.for_path(file, true) {
+            Ok(settings) => {
+                print_to_stdout(&format!(
+                    "# for: {}\n{}",
+                    file.display(),
+                    settings.describe()
+                ));
+                SUCCESS
+            }
+            Err(error) => fatal(&error),
+        };
+    }
     let format = settings.output_format;
     if args.statistics
         && !matches!(
@@ -152,121 +197,201 @@ fn run_check(args: CheckArgs) -> u8 {
             OutputFormat::Text | OutputFormat::Concise | OutputFormat::Json
         )
     {
-        eprintln!(
-            "stateleak: error: --statistics prints text or json, not `{}`",
+        return fatal(&format!(
+            "--statistics prints text or json, not `{}`",
             format_name(format)
-        );
-        return FAILURE;
+        ));
     }
     let baseline = match args.baseline.as_deref().map(baseline::load).transpose() {
         Ok(baseline) => baseline,
-        Err(error) => {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
-        }
+        Err(error) => return fatal(&error),
     };
+    let exclude = {
+        let resolver = Arc::clone(&resolver);
+        Arc::new(move |path: &Path, _is_dir: bool| {
+            resolver.for_path_or_default(path).exclude.is_match(path)
+        })
+    };
+    if args.show_files {
+        let discovered = crate::discover::discover_excluding(&args.paths, exclude);
+        if let Some(error) = resolver.take_error() {
+            return fatal(&error);
+        }
+        let paths = PathDisplay::from_env();
+        let listing: String = discovered
+            .files
+            .iter()
+            .map(|f| format!("{}\n", paths.show(f)))
+            .collect();
+        print_to_stdout(&listing);
+        return SUCCESS;
+    }
 
-    let mut options = CheckOptions::new(args.paths);
+    let mut options = CheckOptions::new(args.paths.clone());
     options.threads = args.threads;
     if !args.no_cache {
         options.cache_dir = Some(PathBuf::from(crate::cache::DEFAULT_DIR));
     }
-    options.rules = settings.rules;
-    // Added to, not replaced: options given on the command line may already be there.
-    let configured = settings.rule_settings;
-    options
-        .rule_settings
-        .safe_bases
-        .extend(configured.safe_bases);
-    options
-        .rule_settings
-        .entry_points
-        .extend(configured.entry_points);
     if let Some(size) = args.max_file_size.or(settings.max_file_size) {
         options.max_file_size = size;
     }
-    let exclude = settings.exclude;
-    options.exclude = Some(Arc::new(move |path: &Path, _is_dir: bool| {
-        exclude.is_match(path)
-    }));
-    options.per_file_ignores = settings.per_file_ignores;
-    options.src = settings.src;
+    options.exclude = Some(exclude);
+    options.folder_settings = Some(resolver.clone());
     options.report_unused_suppressions = args.show_unused_suppressions;
-    options.progress = true;
+    options.progress = args.chatty();
     let mut result = check::check(&options);
+    if let Some(error) = resolver.take_error() {
+        return fatal(&error);
+    }
+    let settings_files = resolver.files_used();
+    if args.verbose {
+        print_verbose(&result, &settings_files);
+    }
 
     if let Some(file) = &args.write_baseline {
         if let Err(error) = baseline::write(file, &result.findings) {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
+            return fatal(&error);
         }
-        eprintln!(
-            "stateleak: recorded {} findings in {}",
-            result.findings.len(),
-            file.display()
-        );
-        eprintln!("{}", report::summary_line(&result));
+        if args.chatty() {
+            eprintln!(
+                "stateleak: recorded {} findings in {}",
+                result.findings.len(),
+                file.display()
+            );
+            eprintln!("{}", report::summary_line(&result));
+        }
         return if result.has_internal_errors() || result.missing_paths {
             FAILURE
         } else {
             SUCCESS
         };
     }
-    let mut known = 0;
+    let mut baseline_note = None;
     if let Some(baseline) = &baseline {
         let findings = std::mem::take(&mut result.findings);
-        (result.findings, known) = baseline.filter(findings);
+        let filtered = baseline.filter(findings);
+        result.findings = filtered.new;
+        baseline_note = Some((filtered.known, filtered.stale));
     }
 
     let paths = PathDisplay::from_env();
     let rendered = if args.statistics {
         report::render_statistics(&result, format == OutputFormat::Json)
-    } else {
-        match format {
-            OutputFormat::Text => {
-                let color = match args.color {
-                    ColorChoice::Always => true,
-                    ColorChoice::Never => false,
-                    ColorChoice::Auto => {
-                        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                    }
-                };
-                report::render_text(&result, &paths, color)
+    } else if format == OutputFormat::Text {
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                args.output_file.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
             }
-            OutputFormat::Concise => report::render_concise(&result, &paths),
-            OutputFormat::Json => report::render_json(&result, &paths),
-            OutputFormat::Sarif => report::render_sarif(&result, &paths),
-            OutputFormat::Github => report::render_github(&result, &paths),
-        }
+        };
+        report::render_text(&result, &paths, color)
+    } else {
+        report::render(format, &result, &paths)
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`stateleak check | head`) is not an error of the analysis.
-    let _ = stdout.write_all(rendered.as_bytes());
-    let _ = stdout.flush();
-    if result.files_checked == 0 && result.errors.is_empty() {
-        eprintln!("stateleak: warning: no Python files found");
+    if let Some(file) = &args.output_file {
+        if let Err(error) = std::fs::write(file, rendered.as_bytes()) {
+            return fatal(&format!(
+                "{}: cannot write the output: {error}",
+                file.display()
+            ));
+        }
+    } else if !args.silent {
+        print_to_stdout(&rendered);
     }
-    eprintln!("{}", report::summary_line(&result));
-    if known > 0 {
-        eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+    if args.chatty() {
+        print_summary(&args, &result, &settings_files, baseline_note);
     }
 
     let nothing_read = result.files_checked > 0 && result.files_analysed == 0;
     if result.has_internal_errors() || result.missing_paths || nothing_read {
         FAILURE
-    } else if result.findings.is_empty() && result.unused_suppressions.is_empty() {
+    } else if args.exit_zero
+        || (result.findings.is_empty()
+            && result.unused_suppressions.is_empty()
+            && result.errors.is_empty())
+    {
         SUCCESS
     } else {
         FINDINGS
     }
 }
 
-/// Reads the settings file and merges the command line into it.
-fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
-    let (file, warnings) = config::discover(&args.paths, args.config.as_deref(), args.isolated)?;
-    for warning in warnings {
-        eprintln!("stateleak: warning: {warning}");
+/// Prints a fatal error (never silenced) and returns the failure status.
+fn fatal(error: &dyn std::fmt::Display) -> u8 {
+    eprintln!("stateleak: error: {error}");
+    FAILURE
+}
+
+/// The summary on standard error: counts, the settings and ignore files used, and warnings.
+fn print_summary(
+    args: &CheckArgs,
+    result: &check::CheckResult,
+    settings_files: &[PathBuf],
+    baseline_note: Option<(usize, usize)>,
+) {
+    let paths = PathDisplay::from_env();
+    let ignore_files = crate::discover::ignore_files_above(&args.paths);
+    if result.files_checked == 0 && result.errors.is_empty() {
+        let mut message = String::from("no Python files found");
+        if !settings_files.is_empty() || !ignore_files.is_empty() {
+            message.push_str(
+                "; everything under the given paths may be excluded by the settings or ignore files named below",
+            );
+        }
+        eprintln!("stateleak: warning: {message}");
     }
+    eprintln!("{}", report::summary_line(result));
+    let list = |files: &[PathBuf]| {
+        files
+            .iter()
+            .map(|f| paths.show(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !settings_files.is_empty() {
+        eprintln!("stateleak: settings from {}", list(settings_files));
+    }
+    if !ignore_files.is_empty() {
+        eprintln!(
+            "stateleak: ignore files above the checked folders: {}",
+            list(&ignore_files)
+        );
+    }
+    if let Some((known, stale)) = baseline_note {
+        if known > 0 {
+            eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+        }
+        if stale > 0 {
+            let file = args.baseline.as_deref().unwrap_or(Path::new("")).display();
+            eprintln!(
+                "stateleak: {stale} entries of the baseline match no finding (fixed or moved); refresh it with --write-baseline {file}"
+            );
+        }
+    }
+}
+
+fn print_verbose(result: &check::CheckResult, settings_files: &[PathBuf]) {
+    let paths = PathDisplay::from_env();
+    if settings_files.is_empty() {
+        eprintln!("stateleak: no settings file; defaults apply");
+    }
+    for file in settings_files {
+        eprintln!("stateleak: settings file {}", paths.show(file));
+    }
+    eprintln!(
+        "stateleak: {} files analysed, {} from the cache",
+        result.files_analysed, result.cache_hits
+    );
+    for (stage, time) in &result.stage_times {
+        eprintln!("stateleak: {stage:>8} {:.3}s", time.as_secs_f64());
+    }
+}
+
+/// Reads the command line into the settings resolver (each folder's settings are read when met).
+fn resolver_for(args: &CheckArgs) -> Result<Resolver, ConfigError> {
     let overrides = Overrides {
         selection: Selection {
             select: args
@@ -282,7 +407,7 @@ fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
         output_format: args.output_format,
         entry_points: args.entry_point.clone(),
     };
-    config::resolve(&file, &overrides)
+    Resolver::new(args.config.as_deref(), args.isolated, overrides)
 }
 
 fn format_name(format: OutputFormat) -> String {

@@ -31,6 +31,17 @@ pub enum OutputFormat {
     Github,
 }
 
+/// Renders `result` in `format` (text without colour; the command line colours it when asked).
+pub fn render(format: OutputFormat, result: &CheckResult, paths: &PathDisplay) -> String {
+    match format {
+        OutputFormat::Text => render_text(result, paths, false),
+        OutputFormat::Concise => render_concise(result, paths),
+        OutputFormat::Json => render_json(result, paths),
+        OutputFormat::Sarif => render_sarif(result, paths),
+        OutputFormat::Github => render_github(result, paths),
+    }
+}
+
 /// How paths are printed: relative to the working directory when under it, with `/` separators.
 pub struct PathDisplay {
     /// The folder paths are shown relative to (the working directory unless told otherwise).
