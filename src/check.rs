@@ -39,6 +39,8 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Folder of the per-file facts cache (see [`crate::cache`]); `None` parses every file.
     pub cache_dir: Option<PathBuf>,
+    /// Compute the fixes of the findings that have one, for code of this Python (see `--fix`).
+    pub fixes: Option<syntax::fix::Target>,
     /// Settings that differ from folder to folder; when set, they choose the rules (instead of
     /// `rules`) and which findings each file reports.
     pub folder_settings: Option<Arc<dyn FolderSettings>>,
@@ -78,6 +80,7 @@ impl CheckOptions {
             report_unused_suppressions: false,
             progress: false,
             cache_dir: None,
+            fixes: None,
             folder_settings: None,
         }
     }
@@ -120,6 +123,8 @@ pub struct Finding {
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first.
     pub entry_path: Vec<PathStep>,
+    /// A mechanical repair, when there is one (computed only when `CheckOptions::fixes` asks).
+    pub fix: Option<crate::fix::Fix>,
 }
 
 /// One function on the chain of calls from a request entry point to a finding.
@@ -309,8 +314,11 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
             .iter()
             .map(|f| (f.path.as_path(), f.facts.suppressions.as_slice())),
     );
-    let findings = suppressions.filter(findings);
+    let mut findings = suppressions.filter(findings);
     let suppressed = before - findings.len();
+    if let Some(target) = options.fixes {
+        attach_fixes(&mut findings, &sources, target);
+    }
     let unused_suppressions = if options.report_unused_suppressions {
         let enabled: Vec<&str> = rules.iter().map(|r| r.meta().code).collect();
         suppressions.unused(&enabled)
@@ -332,6 +340,49 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         suppressed,
         cache_hits: cache_hits.into_inner(),
         stage_times,
+    }
+}
+
+/// Computes each finding's fix from its places and their files' text (see `syntax::fix`).
+fn attach_fixes(
+    findings: &mut [Finding],
+    sources: &HashMap<PathBuf, String>,
+    target: syntax::fix::Target,
+) {
+    for finding in findings {
+        if syntax::fix::availability(finding.code) == "none" {
+            continue;
+        }
+        let place = |location: &Location| {
+            sources.get(&location.path).map(|text| syntax::fix::Place {
+                text,
+                span: crate::facts::Span::new(location.start, location.end),
+            })
+        };
+        let Some(primary) = place(&finding.primary) else {
+            continue;
+        };
+        // A related place whose file could not be read stands for nothing: an empty text.
+        let related: Vec<syntax::fix::Place> = finding
+            .related
+            .iter()
+            .map(|r| {
+                place(r).unwrap_or(syntax::fix::Place {
+                    text: "",
+                    span: crate::facts::Span::new(0, 0),
+                })
+            })
+            .collect();
+        let computed = catch_unwind(AssertUnwindSafe(|| {
+            syntax::fix::compute(finding.code, primary, &related, target)
+        }));
+        if let Ok(Some((file, mut fix))) = computed {
+            fix.path = match file {
+                0 => finding.primary.path.clone(),
+                i => finding.related[i - 1].path.clone(),
+            };
+            finding.fix = Some(fix);
+        }
     }
 }
 
@@ -513,6 +564,7 @@ fn resolve_locations(
             help: diagnostic.help,
             identity: diagnostic.identity,
             entry_path,
+            fix: None,
         });
     }
     findings.sort_by(|a, b| {

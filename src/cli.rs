@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::baseline;
 use crate::check::{self, CheckOptions};
 use crate::config::{self, ConfigError, Overrides, Resolver, Selection};
+use crate::fix::Applicability;
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
 
@@ -121,6 +122,19 @@ struct CheckArgs {
     /// Write the findings to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output_file: Option<PathBuf>,
+    /// Apply the safe fixes (and the unsafe ones with --unsafe-fixes), then report what is left.
+    #[arg(long, conflicts_with_all = ["diff", "add_noqa", "write_baseline"])]
+    fix: bool,
+    /// With --fix or --diff, also apply fixes that change behaviour beyond the leak.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the changes the fixes would make as a unified diff, and change nothing (exit
+    /// status 1 when there are changes).
+    #[arg(long, conflicts_with_all = ["add_noqa", "write_baseline"])]
+    diff: bool,
+    /// Add a `# noqa: CODE` comment on the line of every current finding.
+    #[arg(long, conflicts_with = "write_baseline")]
+    add_noqa: bool,
 }
 
 impl CheckArgs {
@@ -140,11 +154,23 @@ enum ColorChoice {
 #[derive(Debug, Args)]
 struct RuleArgs {
     /// The rule's code, for example SL101.
-    #[arg(required_unless_present = "all")]
+    #[arg(required_unless_present_any = ["all", "list"])]
     code: Option<String>,
     /// Print every rule's documentation.
     #[arg(long, conflicts_with = "code")]
     all: bool,
+    /// Print one line per rule: code, name, on or off by default, summary.
+    #[arg(long, conflicts_with_all = ["code", "all"])]
+    list: bool,
+    /// `text` (the documentation) or `json` (the rule's metadata and documentation).
+    #[arg(long, value_enum, default_value_t = RuleFormat::Text)]
+    output_format: RuleFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuleFormat {
+    Text,
+    Json,
 }
 
 /// Exit statuses.
@@ -239,6 +265,66 @@ fn run_check(args: CheckArgs) -> u8 {
     options.folder_settings = Some(resolver.clone());
     options.report_unused_suppressions = args.show_unused_suppressions;
     options.progress = args.chatty();
+    let shows_fixes = matches!(
+        format,
+        OutputFormat::Json | OutputFormat::JsonLines | OutputFormat::Rdjson
+    );
+    if args.fix || args.diff || args.add_noqa || shows_fixes {
+        options.fixes = Some(crate::syntax::fix::Target {
+            union_syntax: settings.python_minor.is_some_and(|minor| minor >= 10),
+        });
+    }
+    if args.fix || args.diff || args.add_noqa {
+        options.progress = false;
+        let outcome = if args.add_noqa {
+            crate::fix::add_noqa(&options)
+        } else {
+            crate::fix::fix(&options, args.unsafe_fixes, args.fix)
+        };
+        if let Some(error) = resolver.take_error() {
+            return fatal(&error);
+        }
+        for message in &outcome.dropped {
+            if !args.silent {
+                eprintln!("stateleak: warning: {message}");
+            }
+        }
+        if args.diff {
+            let paths = PathDisplay::from_env();
+            if !args.silent {
+                print_to_stdout(&crate::fix::unified_diff(&outcome, |p| paths.show(p)));
+            }
+            if args.chatty() {
+                eprintln!(
+                    "stateleak: {} fixes would change {} files",
+                    outcome.applied,
+                    outcome.changed.len()
+                );
+            }
+            return if outcome.changed.is_empty() {
+                SUCCESS
+            } else {
+                FINDINGS
+            };
+        }
+        if args.add_noqa {
+            if args.chatty() {
+                eprintln!(
+                    "stateleak: added {} suppression comments in {} files",
+                    outcome.applied,
+                    outcome.changed.len()
+                );
+            }
+            return SUCCESS;
+        }
+        if args.chatty() {
+            eprintln!(
+                "stateleak: applied {} fixes in {} files",
+                outcome.applied,
+                outcome.changed.len()
+            );
+        }
+    }
     let mut result = check::check(&options);
     if let Some(error) = resolver.take_error() {
         return fatal(&error);
@@ -303,6 +389,20 @@ fn run_check(args: CheckArgs) -> u8 {
     }
     if args.chatty() {
         print_summary(&args, &result, &settings_files, baseline_note);
+        let unsafe_left = result
+            .findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
+            })
+            .count();
+        if args.fix && !args.unsafe_fixes && unsafe_left > 0 {
+            eprintln!(
+                "stateleak: {unsafe_left} findings have unsafe fixes: apply them with --fix --unsafe-fixes"
+            );
+        }
     }
 
     let nothing_read = result.files_checked > 0 && result.files_analysed == 0;
@@ -418,29 +518,71 @@ fn format_name(format: OutputFormat) -> String {
 }
 
 fn run_rule(args: RuleArgs) -> u8 {
-    if args.all {
-        let docs: Vec<&str> = rules::all()
+    let chosen: Vec<&'static dyn rules::Rule> = if args.all || args.list {
+        rules::all().to_vec()
+    } else {
+        let code = args.code.clone().unwrap_or_default();
+        match rules::by_code(&code) {
+            Some(rule) => vec![rule],
+            None => {
+                let known: Vec<&str> = rules::all().iter().map(|r| r.meta().code).collect();
+                return fatal(&format!(
+                    "unknown rule `{code}` (known rules: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+    };
+    let text = match (args.output_format, args.list) {
+        (RuleFormat::Json, _) => {
+            let described: Vec<serde_json::Value> =
+                chosen.iter().map(|r| rule_json(*r, !args.list)).collect();
+            let value = if chosen.len() == 1 && args.code.is_some() {
+                described.into_iter().next().expect("one rule")
+            } else {
+                serde_json::Value::Array(described)
+            };
+            serde_json::to_string_pretty(&value).expect("rule metadata serialises")
+        }
+        (RuleFormat::Text, true) => chosen
+            .iter()
+            .map(|r| {
+                let meta = r.meta();
+                let default = if meta.enabled_by_default {
+                    "on "
+                } else {
+                    "off"
+                };
+                format!("{}  {default}  {}: {}", meta.code, meta.name, meta.summary)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (RuleFormat::Text, false) => chosen
             .iter()
             .map(|r| r.meta().documentation())
-            .collect();
-        print_to_stdout(&format!("{}\n", docs.join("\n\n")));
-        return SUCCESS;
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    };
+    print_to_stdout(&format!("{text}\n"));
+    SUCCESS
+}
+
+/// A rule's metadata (and its documentation, when asked) as JSON.
+fn rule_json(rule: &dyn rules::Rule, with_documentation: bool) -> serde_json::Value {
+    let meta = rule.meta();
+    let mut value = serde_json::json!({
+        "code": meta.code,
+        "name": meta.name,
+        "summary": meta.summary,
+        "severity": meta.severity.as_str(),
+        "enabled_by_default": meta.enabled_by_default,
+        "fix": crate::syntax::fix::availability(meta.code),
+        "url": rules::documentation_url(meta.code),
+    });
+    if with_documentation {
+        value["documentation"] = meta.documentation().into();
     }
-    let code = args.code.unwrap_or_default();
-    match rules::by_code(&code) {
-        Some(rule) => {
-            print_to_stdout(&format!("{}\n", rule.meta().documentation()));
-            SUCCESS
-        }
-        None => {
-            let known: Vec<&str> = rules::all().iter().map(|r| r.meta().code).collect();
-            eprintln!(
-                "stateleak: error: unknown rule `{code}` (known rules: {})",
-                known.join(", ")
-            );
-            FAILURE
-        }
-    }
+    value
 }
 
 /// Writes to standard output; a closed pipe (`stateleak rule --all | head`) is not an error.

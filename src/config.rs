@@ -39,6 +39,8 @@ pub struct Options {
     pub safe_bases: Option<Vec<String>>,
     pub output_format: Option<OutputFormat>,
     pub max_file_size: Option<u64>,
+    /// The oldest Python the code must run on (`py38` ... `py314`); decides what fixes write.
+    pub target_version: Option<Spanned<String>>,
 }
 
 /// The keys of [`Options`], for suggestions when a key is misspelt.
@@ -55,11 +57,20 @@ pub const KNOWN_KEYS: &[&str] = &[
     "safe-bases",
     "output-format",
     "max-file-size",
+    "target-version",
 ];
 
 #[derive(Deserialize)]
 struct PyProject {
     tool: Option<Tool>,
+    project: Option<ProjectTable>,
+}
+
+/// `[project]`, for `requires-python`: the default of `target-version`.
+#[derive(Deserialize)]
+struct ProjectTable {
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +114,8 @@ pub struct ConfigFile {
     text: String,
     /// The file named by `extend`, read.
     pub extended: Option<Box<ConfigFile>>,
+    /// The minor version of the oldest Python 3 that `[project] requires-python` allows.
+    requires_python: Option<u32>,
 }
 
 impl ConfigFile {
@@ -222,6 +235,7 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
 fn load_extending(path: &Path, seen: &mut Vec<PathBuf>) -> Result<ConfigFile, ConfigError> {
     let text = read(path)?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let mut requires_python = None;
     let options = if is_pyproject {
         let shape =
             toml::from_str::<PyProjectShape>(&text).map_err(|e| toml_error(path, &text, &e))?;
@@ -236,11 +250,13 @@ fn load_extending(path: &Path, seen: &mut Vec<PathBuf>) -> Result<ConfigFile, Co
                 ),
             });
         }
-        toml::from_str::<PyProject>(&text)
-            .map_err(|e| toml_error(path, &text, &e))?
-            .tool
-            .and_then(|t| t.stateleak)
-            .unwrap_or_default()
+        let pyproject =
+            toml::from_str::<PyProject>(&text).map_err(|e| toml_error(path, &text, &e))?;
+        requires_python = pyproject
+            .project
+            .and_then(|p| p.requires_python)
+            .and_then(|spec| oldest_python(&spec));
+        pyproject.tool.and_then(|t| t.stateleak).unwrap_or_default()
     } else {
         toml::from_str::<Options>(&text).map_err(|e| toml_error(path, &text, &e))?
     };
@@ -249,6 +265,7 @@ fn load_extending(path: &Path, seen: &mut Vec<PathBuf>) -> Result<ConfigFile, Co
         options,
         text,
         extended: None,
+        requires_python,
     };
     validate(&file)?;
     if let Some(extend) = &file.options.extend {
@@ -272,9 +289,39 @@ fn load_extending(path: &Path, seen: &mut Vec<PathBuf>) -> Result<ConfigFile, Co
     Ok(file)
 }
 
-/// Checks what the types alone do not: rule codes and globs.
+/// The minor version of the oldest Python 3 a `requires-python` specifier allows (`>=3.9`,
+/// `~=3.10`, `>=3.8,<4`), when it says.
+fn oldest_python(spec: &str) -> Option<u32> {
+    spec.split(',').find_map(|clause| {
+        let clause = clause.trim();
+        let version = clause
+            .strip_prefix(">=")
+            .or_else(|| clause.strip_prefix("~="))
+            .or_else(|| clause.strip_prefix("=="))?;
+        let minor = version.trim().strip_prefix("3.")?;
+        minor.split('.').next()?.trim_end_matches('*').parse().ok()
+    })
+}
+
+/// The minor version of a `target-version` (`py310` → 10).
+fn target_minor(target: &str) -> Option<u32> {
+    target.strip_prefix("py3")?.parse().ok()
+}
+
+/// Checks what the types alone do not: rule codes, globs and the target version.
 fn validate(file: &ConfigFile) -> Result<(), ConfigError> {
     let options = &file.options;
+    if let Some(target) = &options.target_version
+        && target_minor(target.get_ref()).is_none_or(|minor| !(7..=14).contains(&minor))
+    {
+        return Err(ConfigError {
+            place: file.place(target.span()),
+            message: format!(
+                "invalid `target-version` `{}`: write `py37` ... `py314`",
+                target.get_ref()
+            ),
+        });
+    }
     let selector_lists = [&options.select, &options.extend_select, &options.ignore];
     let per_file = options.per_file_ignores.iter().flat_map(|m| m.values());
     for list in selector_lists.into_iter().flatten().chain(per_file) {
@@ -704,6 +751,9 @@ pub struct Settings {
     pub rule_settings: RuleSettings,
     pub output_format: OutputFormat,
     pub max_file_size: Option<u64>,
+    /// The minor version of the oldest Python 3 the code runs on, when known (`target-version`,
+    /// else `requires-python`).
+    pub python_minor: Option<u32>,
     /// For each setting, where its value came from (files, `command line`), for `--show-settings`.
     pub origins: BTreeMap<&'static str, Vec<String>>,
 }
@@ -754,6 +804,9 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
     let mut safe_bases = Vec::new();
     let mut output_format = None;
     let mut max_file_size = None;
+    let mut python_minor = None;
+    // `requires-python` stands in for `target-version` only where no file sets it.
+    let mut target_set = false;
 
     for layer in file.layers() {
         let options = &layer.options;
@@ -822,6 +875,18 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
             max_file_size = options.max_file_size;
             note("max-file-size", origin.clone(), false);
         }
+        if let Some(target) = &options.target_version {
+            python_minor = target_minor(target.get_ref());
+            target_set = true;
+            note("target-version", origin.clone(), false);
+        } else if layer.requires_python.is_some() && !target_set {
+            python_minor = layer.requires_python;
+            note(
+                "target-version",
+                format!("{origin} (requires-python)"),
+                false,
+            );
+        }
     }
 
     // The command line, last. Its globs are relative to the working directory.
@@ -876,6 +941,7 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
         rule_settings,
         output_format: output_format.unwrap_or(OutputFormat::Text),
         max_file_size,
+        python_minor,
         origins,
     })
 }
@@ -949,6 +1015,12 @@ impl Settings {
                 "output-format",
                 &["output-format"],
                 format!("{:?}", format!("{:?}", self.output_format).to_lowercase()),
+            ),
+            (
+                "target-version",
+                &["target-version"],
+                self.python_minor
+                    .map_or_else(|| "\"unknown\"".to_string(), |m| format!("\"py3{m}\"")),
             ),
             (
                 "max-file-size",
