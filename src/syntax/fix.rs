@@ -221,11 +221,20 @@ fn add_import(text: &str, module: &ast::ModModule, line: &str) -> Edit {
         }
     }
     let at = after.map_or(0, |end| next_line_start(text, end));
-    let at = at as u32;
+    // Two blank lines before a definition that would otherwise follow the import at once.
+    let next = &text[at..];
+    let spacing = if ["def ", "class ", "async ", "@"]
+        .iter()
+        .any(|s| next.starts_with(s))
+    {
+        "\n\n"
+    } else {
+        ""
+    };
     Edit {
-        start: at,
-        end: at,
-        content: format!("{line}\n"),
+        start: at as u32,
+        end: at as u32,
+        content: format!("{line}\n{spacing}"),
     }
 }
 
@@ -436,7 +445,20 @@ fn shared_container(source: Place<'_>) -> Option<&'static str> {
     for stmt in &module.body {
         visitor.visit_stmt(stmt);
     }
-    copying_builtin(visitor.found?)
+    // A parameter's name may stand for its default.
+    let found = visitor.found.or_else(|| {
+        statements(&module).functions.iter().find_map(|function| {
+            let parameters = &function.parameters;
+            parameters
+                .posonlyargs
+                .iter()
+                .chain(&parameters.args)
+                .chain(&parameters.kwonlyargs)
+                .find(|p| overlaps(p.range, source.span))
+                .and_then(|p| p.default.as_deref())
+        })
+    })?;
+    copying_builtin(found)
 }
 
 fn per_instance(text: &str, span: Span) -> Option<Fix> {
@@ -567,7 +589,11 @@ fn per_instance(text: &str, span: Span) -> Option<Fix> {
                 // Only blank lines between the binding and the first method: the method takes
                 // the binding's place.
                 edits[0].end = at as u32;
-                edits[0].content = format!("{method}\n");
+                edits[0].content = if first_method.is_some() {
+                    format!("{method}\n")
+                } else {
+                    method
+                };
             } else {
                 edits.push(Edit {
                     start: at as u32,
