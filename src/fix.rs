@@ -122,36 +122,19 @@ pub fn fix(options: &CheckOptions, unsafe_fixes: bool, write: bool) -> Outcome {
                 );
                 continue;
             };
-            let line_break = if text.contains("\r\n") { "\r\n" } else { "\n" };
-            let mut taken: Vec<Edit> = Vec::new();
-            let mut count = 0;
-            for (finding, fix) in fixes {
-                if fix.conflicts_with(&taken) {
-                    continue;
-                }
-                let edits: Vec<Edit> = fix
-                    .edits
-                    .iter()
-                    .map(|e| Edit {
-                        content: e.content.replace('\n', line_break),
-                        ..e.clone()
-                    })
-                    .collect();
-                let mut trial = taken.clone();
-                trial.extend(edits.iter().cloned());
-                if !crate::syntax::fix::parses(&apply(&text, &trial)) {
-                    outcome.dropped.push(format!(
-                        "{}:{}: the fix for {} was dropped: it would leave a syntax error",
-                        path.display(),
-                        finding.primary.line,
-                        finding.code
-                    ));
-                    refused.insert((path.clone(), finding.code, finding.primary.start));
-                    continue;
-                }
-                taken = trial;
-                count += 1;
+            let candidates: Vec<&Fix> = fixes.iter().map(|(_, fix)| *fix).collect();
+            let chosen = choose(&text, &candidates);
+            for index in &chosen.broken {
+                let finding = fixes[*index].0;
+                outcome.dropped.push(format!(
+                    "{}:{}: the fix for {} was dropped: it would leave a syntax error",
+                    path.display(),
+                    finding.primary.line,
+                    finding.code
+                ));
+                refused.insert((path.clone(), finding.code, finding.primary.start));
             }
+            let (taken, count) = (chosen.edits, chosen.applied);
             if count == 0 {
                 continue;
             }
@@ -173,6 +156,43 @@ pub fn fix(options: &CheckOptions, unsafe_fixes: bool, write: bool) -> Outcome {
         }
     }
     outcome
+}
+
+/// The fixes of one file that can be applied together.
+struct Chosen {
+    edits: Vec<Edit>,
+    applied: usize,
+    /// Indexes of fixes that would leave a syntax error.
+    broken: Vec<usize>,
+}
+
+/// Takes fixes in order, skipping those that overlap one already taken (a later pass applies
+/// them) and those after which the file no longer parses. Inserted lines take the file's line
+/// ending.
+fn choose(text: &str, fixes: &[&Fix]) -> Chosen {
+    let line_break = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut chosen = Chosen {
+        edits: Vec::new(),
+        applied: 0,
+        broken: Vec::new(),
+    };
+    for (index, fix) in fixes.iter().enumerate() {
+        if fix.conflicts_with(&chosen.edits) {
+            continue;
+        }
+        let mut trial = chosen.edits.clone();
+        trial.extend(fix.edits.iter().map(|e| Edit {
+            content: e.content.replace('\n', line_break),
+            ..e.clone()
+        }));
+        if crate::syntax::fix::parses(&apply(text, &trial)) {
+            chosen.edits = trial;
+            chosen.applied += 1;
+        } else {
+            chosen.broken.push(index);
+        }
+    }
+    chosen
 }
 
 /// Writes `# noqa: CODES` at the end of every line a finding of `options` points at (after any
@@ -298,5 +318,30 @@ mod tests {
         };
         assert!(fix.conflicts_with(&edits));
         assert!(!fix.conflicts_with(&edits[1..]));
+    }
+
+    fn insertion(at: u32, content: &str) -> Fix {
+        Fix {
+            path: PathBuf::new(),
+            applicability: Applicability::Safe,
+            message: String::new(),
+            edits: vec![Edit {
+                start: at,
+                end: at,
+                content: content.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_fix_that_breaks_the_syntax_is_dropped_and_an_overlapping_one_waits() {
+        let text = "x = 1\r\ny = 2\r\n";
+        let breaking = insertion(0, "def (:\n");
+        let good = insertion(7, "z = 3\n");
+        let overlapping = insertion(7, "w = 4\n");
+        let chosen = choose(text, &[&breaking, &good, &overlapping]);
+        assert_eq!(chosen.broken, vec![0]);
+        assert_eq!(chosen.applied, 1);
+        assert_eq!(apply(text, &chosen.edits), "x = 1\r\nz = 3\r\ny = 2\r\n");
     }
 }

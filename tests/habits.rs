@@ -243,3 +243,215 @@ fn baselines_with_a_bom_are_read_and_stale_entries_are_reported() {
         "{err}"
     );
 }
+
+// --- output formats ---
+
+/// A project with a finding that has a fix, an unused suppression and a file with a syntax error.
+fn varied_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "tags.py",
+        "def add_tag(tag, tags=[]):\n    tags.append(tag)\n    return tags\n\n\nx = 1  # noqa: SL101\n",
+    );
+    write(dir.path(), "broken.py", "def broken(:\n");
+    dir
+}
+
+fn formatted(dir: &Path, format: &str) -> String {
+    let (status, out, err) = check(
+        dir,
+        &[".", "--show-unused-suppressions", "--output-format", format],
+    );
+    assert_eq!(status, Some(1), "{format}: {out}{err}");
+    out
+}
+
+#[test]
+fn gitlab_rdjson_and_json_lines_are_structured_as_their_consumers_read_them() {
+    let dir = varied_project();
+    let gitlab: serde_json::Value = serde_json::from_str(&formatted(dir.path(), "gitlab")).unwrap();
+    let issues = gitlab.as_array().unwrap();
+    assert_eq!(issues.len(), 3, "{gitlab:#}");
+    for issue in issues {
+        for key in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(issue[key].is_string(), "{key}: {issue}");
+        }
+        assert!(issue["location"]["path"].is_string());
+        assert!(issue["location"]["lines"]["begin"].is_u64());
+    }
+    assert_eq!(issues[0]["check_name"], "SL301");
+    assert_eq!(issues[0]["location"]["lines"]["begin"], 2);
+
+    let rdjson: serde_json::Value = serde_json::from_str(&formatted(dir.path(), "rdjson")).unwrap();
+    let first = &rdjson["diagnostics"][0];
+    assert_eq!(first["code"]["value"], "SL301");
+    assert_eq!(first["location"]["range"]["start"]["line"], 2);
+    assert_eq!(first["location"]["range"]["start"]["column"], 5);
+    assert_eq!(first["suggestions"][0]["text"], "None");
+    assert_eq!(rdjson["diagnostics"].as_array().unwrap().len(), 3);
+
+    let lines = formatted(dir.path(), "json-lines");
+    let kinds: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            let value: serde_json::Value = serde_json::from_str(l).unwrap();
+            value["kind"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["finding", "unused_suppression", "error"]);
+}
+
+#[test]
+fn line_formats_and_junit() {
+    let dir = varied_project();
+    let pylint = formatted(dir.path(), "pylint");
+    assert!(
+        pylint.starts_with("tags.py:2: [SL301] `tags` defaults to"),
+        "{pylint}"
+    );
+    assert!(
+        pylint.contains("tags.py:6: [SL000] unused suppression"),
+        "{pylint}"
+    );
+    assert!(pylint.contains("broken.py:1: [E] "), "{pylint}");
+    let azure = formatted(dir.path(), "azure");
+    assert!(
+        azure.starts_with(
+            "##vso[task.logissue type=error;sourcepath=tags.py;linenumber=2;columnnumber=5;code=SL301;]"
+        ),
+        "{azure}"
+    );
+    let junit = formatted(dir.path(), "junit");
+    assert!(junit.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stateleak\" tests=\"3\" failures=\"2\" errors=\"1\">"), "{junit}");
+    assert!(
+        junit.contains("<testcase name=\"SL301 2:5\" classname=\"tags.py\""),
+        "{junit}"
+    );
+    assert!(junit.contains("<error message=\"syntax error"), "{junit}");
+}
+
+#[test]
+fn output_file_json_url_and_fix_and_rule_metadata() {
+    let dir = varied_project();
+    let (status, out, _) = check(
+        dir.path(),
+        &[".", "--output-format", "json", "-o", "report.json"],
+    );
+    assert_eq!((status, out.as_str()), (Some(1), ""));
+    let text = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let finding = &report["findings"][0];
+    assert!(
+        finding["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("docs/rules/SL301.md")
+    );
+    assert_eq!(finding["fix"]["applicability"], "safe");
+    let edits = finding["fix"]["edits"].as_array().unwrap();
+    assert_eq!(edits[0]["content"], "None");
+    assert_eq!(
+        edits[0]["location"],
+        serde_json::json!({"line": 1, "column": 23})
+    );
+
+    let output = stateleak(dir.path(), &["rule", "SL301", "--output-format", "json"]);
+    let rule: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rule["code"], "SL301");
+    assert_eq!(rule["fix"], "sometimes");
+    assert!(
+        rule["documentation"]
+            .as_str()
+            .unwrap()
+            .starts_with("# SL301")
+    );
+    let output = stateleak(dir.path(), &["rule", "--list"]);
+    let list = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(list.lines().count(), 16, "{list}");
+    assert!(
+        list.starts_with("SL101  on   shared-class-state-mutated-through-instance: "),
+        "{list}"
+    );
+}
+
+// --- fixes ---
+
+#[test]
+fn diff_changes_nothing_and_fix_applies_safe_fixes_then_reports_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "class Remixer:\n    _cache = {}\n\n    def remix(self, key, seen=[]):\n        seen.append(key)\n        self._cache[key] = 1\n";
+    write(dir.path(), "remix.py", source);
+    let (status, diff, _) = check(dir.path(), &[".", "--diff"]);
+    assert_eq!(status, Some(1));
+    assert!(diff.contains("--- a/remix.py\n+++ b/remix.py\n"), "{diff}");
+    assert!(diff.contains("+        if seen is None:"), "{diff}");
+    assert!(
+        !diff.contains("-    _cache = {}"),
+        "unsafe fixes need --unsafe-fixes: {diff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("remix.py")).unwrap(),
+        source
+    );
+
+    let (status, out, err) = check(dir.path(), &[".", "--fix", "--output-format", "concise"]);
+    assert_eq!(status, Some(1), "{err}");
+    assert!(err.contains("applied 1 fixes in 1 files"), "{err}");
+    assert!(
+        err.contains("1 findings have unsafe fixes: apply them with --fix --unsafe-fixes"),
+        "{err}"
+    );
+    assert!(out.contains("SL101") && !out.contains("SL301"), "{out}");
+
+    let (status, _, err) = check(dir.path(), &[".", "--fix", "--unsafe-fixes"]);
+    assert_eq!(status, Some(0), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("remix.py")).unwrap(),
+        "class Remixer:\n    def __init__(self):\n        self._cache = {}\n\n    def remix(self, key, seen=None):\n        if seen is None:\n            seen = []\n        seen.append(key)\n        self._cache[key] = 1\n"
+    );
+}
+
+#[test]
+fn target_version_decides_how_annotations_become_optional() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "def add(tag: str, tags: list[str] = []) -> list[str]:\n    tags.append(tag)\n    return tags\n";
+    write(dir.path(), "tags.py", source);
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nname = \"t\"\nrequires-python = \">=3.10\"\n\n[tool.stateleak]\n",
+    );
+    let (_, diff, _) = check(dir.path(), &[".", "--diff"]);
+    assert!(
+        diff.contains("+def add(tag: str, tags: list[str] | None = None) -> list[str]:"),
+        "{diff}"
+    );
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.stateleak]\ntarget-version = \"py39\"\n",
+    );
+    let (_, diff, _) = check(dir.path(), &[".", "--diff"]);
+    assert!(diff.contains("+from typing import Optional\n"), "{diff}");
+    assert!(diff.contains("tags: Optional[list[str]] = None"), "{diff}");
+}
+
+#[test]
+fn add_noqa_suppresses_every_current_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "leak.py", LEAK);
+    let (status, _, err) = check(dir.path(), &[".", "--add-noqa"]);
+    assert_eq!(status, Some(0), "{err}");
+    assert!(
+        err.contains("added 1 suppression comments in 1 files"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("leak.py")).unwrap();
+    assert!(
+        text.ends_with("        self._cache[key] = 1  # noqa: SL101\n"),
+        "{text}"
+    );
+    let (status, _, _) = check(dir.path(), &["."]);
+    assert_eq!(status, Some(0));
+}
