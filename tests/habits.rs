@@ -455,3 +455,26 @@ fn add_noqa_suppresses_every_current_finding() {
     let (status, _, _) = check(dir.path(), &["."]);
     assert_eq!(status, Some(0));
 }
+
+// --- packaging ---
+
+#[test]
+fn the_wheel_hook_matches_the_source_hook_and_pins_this_version() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+    assert_eq!(
+        read(".pre-commit-hooks.yaml"),
+        read("pre-commit-mirror/.pre-commit-hooks.yaml"),
+        "the hook installed from wheels must behave as the one built from source"
+    );
+    let mirror = read("pre-commit-mirror/pyproject.toml");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        mirror.contains(&format!("version = \"{version}\"")),
+        "pre-commit-mirror/pyproject.toml: version {version}"
+    );
+    assert!(
+        mirror.contains(&format!("\"stateleak=={version}\"")),
+        "pre-commit-mirror/pyproject.toml must pin stateleak=={version}"
+    );
+}
