@@ -359,9 +359,6 @@ fn attach_fixes(
                 span: crate::facts::Span::new(location.start, location.end),
             })
         };
-        let Some(primary) = place(&finding.primary) else {
-            continue;
-        };
         // A related place whose file could not be read stands for nothing: an empty text.
         let related: Vec<syntax::fix::Place> = finding
             .related
@@ -374,13 +371,10 @@ fn attach_fixes(
             })
             .collect();
         let computed = catch_unwind(AssertUnwindSafe(|| {
-            syntax::fix::compute(finding.code, primary, &related, target)
+            syntax::fix::compute(finding.code, &related, target)
         }));
         if let Ok(Some((file, mut fix))) = computed {
-            fix.path = match file {
-                0 => finding.primary.path.clone(),
-                i => finding.related[i - 1].path.clone(),
-            };
+            fix.path = finding.related[file].path.clone();
             finding.fix = Some(fix);
         }
     }

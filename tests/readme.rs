@@ -56,7 +56,10 @@ fn readme_opening_example_is_what_the_first_command_prints() {
     check_generated(
         "opening-example",
         "the opening example",
-        &format!("```\n{}```\n", printed.trim_end_matches('\n').to_owned() + "\n"),
+        &format!(
+            "```\n{}```\n",
+            printed.trim_end_matches('\n').to_owned() + "\n"
+        ),
     );
 }
 

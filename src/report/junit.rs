@@ -25,17 +25,8 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             at.line,
             at.column,
             finding.code,
-            finding.message
+            super::message_with_related(finding, paths)
         );
-        for related in &finding.related {
-            details.push_str(&format!(
-                "\n{}:{}:{}: {}",
-                paths.show(&related.path),
-                related.line,
-                related.column,
-                related.message
-            ));
-        }
         details.push_str(&format!("\nnote: {}\nhelp: {}", finding.note, finding.help));
         suites.entry(paths.show(&at.path)).or_default().push(Case {
             name: format!("{} {}:{}", finding.code, at.line, at.column),

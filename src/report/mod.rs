@@ -199,6 +199,22 @@ pub fn render_statistics(result: &CheckResult, json: bool) -> String {
         .collect()
 }
 
+/// The finding's message, then one `path:line:col: label` line per related place (for formats
+/// that hold one text per finding).
+pub fn message_with_related(finding: &Finding, paths: &PathDisplay) -> String {
+    let mut message = finding.message.clone();
+    for related in &finding.related {
+        message.push_str(&format!(
+            "\n{}:{}:{}: {}",
+            paths.show(&related.path),
+            related.line,
+            related.column,
+            related.message
+        ));
+    }
+    message
+}
+
 /// `reached from Flask route set_prefs (app.py:12) → save (store.py:30)`: how a request gets to
 /// a finding, when one does.
 pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<String> {

@@ -13,16 +13,7 @@ use super::PathDisplay;
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let mut diagnostics: Vec<Value> = Vec::new();
     for finding in &result.findings {
-        let mut message = finding.message.clone();
-        for related in &finding.related {
-            message.push_str(&format!(
-                "\n{}:{}:{}: {}",
-                paths.show(&related.path),
-                related.line,
-                related.column,
-                related.message
-            ));
-        }
+        let message = super::message_with_related(finding, paths);
         let mut diagnostic = json!({
             "message": message,
             "location": {

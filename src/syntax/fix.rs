@@ -1,5 +1,5 @@
-//! Computing fixes. A fix is derived from a finding's code and places (its primary span and the
-//! spans of its related labels, each with its file's text) by parsing the file again, so it
+//! Computing fixes. A fix is derived from a finding's code and places (the spans of its related
+//! labels, each with its file's text) by parsing the file again, so it
 //! depends on no rule's internals: only on the documented meaning of the places (the first
 //! related label is the definition of the shared object; see `Diagnostic::related`).
 //!
@@ -42,27 +42,22 @@ pub fn availability(code: &str) -> &'static str {
     }
 }
 
-/// The fix of a finding, and which place's file it edits (0: the primary place's, `i + 1`: the
-/// file of `related[i]`). `None` when the finding has no mechanical fix.
-pub fn compute(
-    code: &str,
-    primary: Place<'_>,
-    related: &[Place<'_>],
-    target: Target,
-) -> Option<(usize, Fix)> {
+/// The fix of a finding from its related places, and which of them is in the file it edits
+/// (`i` for `related[i]`). `None` when the finding has no mechanical fix. (The fixes so far
+/// need only the related places; the primary span is where the leak shows, not what changes.)
+pub fn compute(code: &str, related: &[Place<'_>], target: Target) -> Option<(usize, Fix)> {
     match code {
         "SL301" => {
             let definition = related.first()?;
-            mutable_default(definition.text, definition.span, target).map(|fix| (1, fix))
+            mutable_default(definition.text, definition.span, target).map(|fix| (0, fix))
         }
         "SL104" => {
             let (source, assignment) = (related.first()?, related.get(1)?);
-            copy_on_assignment(assignment.text, assignment.span, *source).map(|fix| (2, fix))
+            copy_on_assignment(assignment.text, assignment.span, *source).map(|fix| (1, fix))
         }
         "SL101" => {
             let definition = related.first()?;
-            let _ = primary;
-            per_instance(definition.text, definition.span).map(|fix| (1, fix))
+            per_instance(definition.text, definition.span).map(|fix| (0, fix))
         }
         _ => None,
     }
@@ -292,10 +287,12 @@ fn module_value<'a>(module: &'a ast::ModModule, name: &str) -> Option<&'a Expr> 
     values.next().is_none().then_some(value)
 }
 
-fn mutable_default(text: &str, span: Span, target: Target) -> Option<Fix> {
-    let module = parse(text)?;
-    let found = statements(&module);
-    let (function, parameter) = found.functions.iter().find_map(|function| {
+/// The parameter with a default at `span`, and its function.
+fn parameter_at<'a>(
+    found: &Statements<'a>,
+    span: Span,
+) -> Option<(&'a ast::StmtFunctionDef, &'a ast::ParameterWithDefault)> {
+    found.functions.iter().find_map(|function| {
         let parameters = &function.parameters;
         parameters
             .posonlyargs
@@ -304,7 +301,13 @@ fn mutable_default(text: &str, span: Span, target: Target) -> Option<Fix> {
             .chain(&parameters.kwonlyargs)
             .find(|p| p.default.is_some() && overlaps(p.range, span))
             .map(|p| (*function, p))
-    })?;
+    })
+}
+
+fn mutable_default(text: &str, span: Span, target: Target) -> Option<Fix> {
+    let module = parse(text)?;
+    let found = statements(&module);
+    let (function, parameter) = parameter_at(&found, span)?;
     let default = parameter.default.as_deref()?;
     let name = parameter.parameter.name.as_str();
     let value = if constructs(default) {
@@ -447,16 +450,8 @@ fn shared_container(source: Place<'_>) -> Option<&'static str> {
     }
     // A parameter's name may stand for its default.
     let found = visitor.found.or_else(|| {
-        statements(&module).functions.iter().find_map(|function| {
-            let parameters = &function.parameters;
-            parameters
-                .posonlyargs
-                .iter()
-                .chain(&parameters.args)
-                .chain(&parameters.kwonlyargs)
-                .find(|p| overlaps(p.range, source.span))
-                .and_then(|p| p.default.as_deref())
-        })
+        let (_, parameter) = parameter_at(&statements(&module), source.span)?;
+        parameter.default.as_deref()
     })?;
     copying_builtin(found)
 }
