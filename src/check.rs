@@ -349,6 +349,7 @@ fn attach_fixes(
     sources: &HashMap<PathBuf, String>,
     target: syntax::fix::Target,
 ) {
+    let mut modules = syntax::fix::Modules::default();
     for finding in findings {
         if syntax::fix::availability(finding.code) == "none" {
             continue;
@@ -371,7 +372,7 @@ fn attach_fixes(
             })
             .collect();
         let computed = catch_unwind(AssertUnwindSafe(|| {
-            syntax::fix::compute(finding.code, &related, target)
+            syntax::fix::compute(finding.code, &related, target, &mut modules)
         }));
         if let Ok(Some((file, mut fix))) = computed {
             fix.path = finding.related[file].path.clone();

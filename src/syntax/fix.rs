@@ -45,21 +45,65 @@ pub fn availability(code: &str) -> &'static str {
 /// The fix of a finding from its related places, and which of them is in the file it edits
 /// (`i` for `related[i]`). `None` when the finding has no mechanical fix. (The fixes so far
 /// need only the related places; the primary span is where the leak shows, not what changes.)
-pub fn compute(code: &str, related: &[Place<'_>], target: Target) -> Option<(usize, Fix)> {
+pub fn compute(
+    code: &str,
+    related: &[Place<'_>],
+    target: Target,
+    modules: &mut Modules,
+) -> Option<(usize, Fix)> {
+    if availability(code) == "none" {
+        return None;
+    }
+    for place in related.iter().take(2) {
+        modules.load(place.text);
+    }
+    let module = |place: &Place<'_>| modules.get(place.text);
     match code {
         "SL301" => {
             let definition = related.first()?;
-            mutable_default(definition.text, definition.span, target).map(|fix| (0, fix))
+            mutable_default(
+                definition.text,
+                module(definition)?,
+                definition.span,
+                target,
+            )
+            .map(|fix| (0, fix))
         }
         "SL104" => {
             let (source, assignment) = (related.first()?, related.get(1)?);
-            copy_on_assignment(assignment.text, assignment.span, *source).map(|fix| (1, fix))
+            let source_module = module(source);
+            copy_on_assignment(
+                assignment.text,
+                module(assignment)?,
+                assignment.span,
+                source_module.map(|m| (m, source.span)),
+            )
+            .map(|fix| (1, fix))
         }
         "SL101" => {
             let definition = related.first()?;
-            per_instance(definition.text, definition.span).map(|fix| (0, fix))
+            per_instance(definition.text, module(definition)?, definition.span).map(|fix| (0, fix))
         }
         _ => None,
+    }
+}
+
+/// Parsed files, so that a file with many findings is parsed once, whatever their number. Keyed
+/// by the address of the text: the texts outlive the cache (they are the run's sources).
+#[derive(Default)]
+pub struct Modules {
+    parsed: std::collections::HashMap<usize, Option<ast::ModModule>>,
+}
+
+impl Modules {
+    fn load(&mut self, text: &str) {
+        self.parsed
+            .entry(text.as_ptr() as usize)
+            .or_insert_with(|| parse(text));
+    }
+
+    fn get(&self, text: &str) -> Option<&ast::ModModule> {
+        self.parsed.get(&(text.as_ptr() as usize))?.as_ref()
     }
 }
 
@@ -304,16 +348,15 @@ fn parameter_at<'a>(
     })
 }
 
-fn mutable_default(text: &str, span: Span, target: Target) -> Option<Fix> {
-    let module = parse(text)?;
-    let found = statements(&module);
+fn mutable_default(text: &str, module: &ast::ModModule, span: Span, target: Target) -> Option<Fix> {
+    let found = statements(module);
     let (function, parameter) = parameter_at(&found, span)?;
     let default = parameter.default.as_deref()?;
     let name = parameter.parameter.name.as_str();
     let value = if constructs(default) {
         slice(text, default.range()).to_string()
     } else if let Expr::Name(shared) = default {
-        let builtin = copying_builtin(module_value(&module, shared.id.as_str())?)?;
+        let builtin = copying_builtin(module_value(module, shared.id.as_str())?)?;
         format!("{builtin}({})", shared.id)
     } else {
         return None;
@@ -345,11 +388,11 @@ fn mutable_default(text: &str, span: Span, target: Target) -> Option<Fix> {
             // `"Name" | None` fails at run time: a string annotation gets `Optional`.
             let string = matches!(annotation, Expr::StringLiteral(_));
             let (content, import) = if string {
-                optional(&module, text, written)
-            } else if target.union_syntax || postponed_annotations(&module) {
+                optional(module, text, written)
+            } else if target.union_syntax || postponed_annotations(module) {
                 (format!("{written} | None"), None)
             } else {
-                optional(&module, text, written)
+                optional(module, text, written)
             };
             edits.push(Edit {
                 start: annotation.start().to_u32(),
@@ -382,9 +425,13 @@ fn optional(module: &ast::ModModule, text: &str, written: &str) -> (String, Opti
     }
 }
 
-fn copy_on_assignment(text: &str, span: Span, source: Place<'_>) -> Option<Fix> {
-    let module = parse(text)?;
-    let found = statements(&module);
+fn copy_on_assignment(
+    text: &str,
+    module: &ast::ModModule,
+    span: Span,
+    source: Option<(&ast::ModModule, Span)>,
+) -> Option<Fix> {
+    let found = statements(module);
     let assign = found.assignments.iter().find(|a| {
         overlaps(a.range, span)
             && a.targets.len() == 1
@@ -396,13 +443,13 @@ fn copy_on_assignment(text: &str, span: Span, source: Place<'_>) -> Option<Fix> 
         return None;
     }
     let written = slice(text, value.range());
-    let builtin = shared_container(source);
+    let builtin = source.and_then(|(module, span)| shared_container(module, span));
     let mut edits = Vec::new();
     let content = match builtin {
         Some(builtin) => format!("{builtin}({written})"),
         None => {
-            if !imports(&module, None, "copy") {
-                edits.push(add_import(text, &module, "import copy"));
+            if !imports(module, None, "copy") {
+                edits.push(add_import(text, module, "import copy"));
             }
             format!("copy.copy({written})")
         }
@@ -423,7 +470,7 @@ fn copy_on_assignment(text: &str, span: Span, source: Place<'_>) -> Option<Fix> 
 
 /// The copying builtin for the object created at `source`: the outermost container expression
 /// in the span (an assignment's value, or a parameter's default).
-fn shared_container(source: Place<'_>) -> Option<&'static str> {
+fn shared_container(module: &ast::ModModule, span: Span) -> Option<&'static str> {
     struct Outermost<'a> {
         span: Span,
         found: Option<&'a Expr>,
@@ -440,25 +487,20 @@ fn shared_container(source: Place<'_>) -> Option<&'static str> {
             visitor::walk_expr(self, expr);
         }
     }
-    let module = parse(source.text)?;
-    let mut visitor = Outermost {
-        span: source.span,
-        found: None,
-    };
+    let mut visitor = Outermost { span, found: None };
     for stmt in &module.body {
         visitor.visit_stmt(stmt);
     }
     // A parameter's name may stand for its default.
     let found = visitor.found.or_else(|| {
-        let (_, parameter) = parameter_at(&statements(&module), source.span)?;
+        let (_, parameter) = parameter_at(&statements(module), span)?;
         parameter.default.as_deref()
     })?;
     copying_builtin(found)
 }
 
-fn per_instance(text: &str, span: Span) -> Option<Fix> {
-    let module = parse(text)?;
-    let found = statements(&module);
+fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> {
+    let found = statements(module);
     let (class, statement) = found.classes.iter().find_map(|class| {
         class
             .body
