@@ -76,7 +76,9 @@ pub fn write(file: &Path, findings: &[Finding]) -> Result<(), String> {
 pub fn load(file: &Path) -> Result<Baseline, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("{}: cannot read the baseline: {e}", file.display()))?;
-    let document: BaselineFile = serde_json::from_str(&text).map_err(|e| {
+    // Editors on Windows may save JSON with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let document: BaselineFile = serde_json::from_str(text).map_err(|e| {
         format!(
             "{}:{}:{}: not a stateleak baseline: {e}",
             file.display(),
@@ -101,9 +103,19 @@ pub fn load(file: &Path) -> Result<Baseline, String> {
     })
 }
 
+/// What a baseline made of a run's findings.
+pub struct Filtered {
+    /// The findings not recorded in the baseline.
+    pub new: Vec<Finding>,
+    /// How many findings the baseline held back.
+    pub known: usize,
+    /// Entries that matched no finding: fixed, or moved to another file.
+    pub stale: usize,
+}
+
 impl Baseline {
-    /// The findings not in the baseline, and how many were.
-    pub fn filter(&self, findings: Vec<Finding>) -> (Vec<Finding>, usize) {
+    /// Splits the findings into new ones and recorded ones, and counts stale entries.
+    pub fn filter(&self, findings: Vec<Finding>) -> Filtered {
         let mut remaining = self.counts.clone();
         let mut known = 0;
         let new = findings
@@ -120,6 +132,10 @@ impl Baseline {
                 }
             })
             .collect();
-        (new, known)
+        Filtered {
+            new,
+            known,
+            stale: remaining.values().sum(),
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -53,6 +54,27 @@ pub struct CheckOptions {
     /// first `related` label), lies in one of these files, and only these files' errors; `None`
     /// for all. Paths are compared made absolute ([`crate::config::absolute`]).
     pub report_only: Option<Vec<PathBuf>>,
+    /// Compute the fixes of the findings that have one, for code of this Python (see `--fix`).
+    pub fixes: Option<syntax::fix::Target>,
+    /// Settings that differ from folder to folder; when set, they choose the rules (instead of
+    /// `rules`) and which findings each file reports.
+    pub folder_settings: Option<Arc<dyn FolderSettings>>,
+}
+
+/// The settings that apply to a whole run.
+pub struct RunSettings {
+    pub rules: Vec<&'static dyn Rule>,
+    pub src: Vec<PathBuf>,
+    pub rule_settings: RuleSettings,
+}
+
+/// Settings that differ from folder to folder (each file uses its nearest settings file).
+pub trait FolderSettings: Send + Sync {
+    /// What the settings of these files say about the whole run: every rule some file's settings
+    /// enable, and all their module roots, entry points and safe bases.
+    fn for_files(&self, files: &[PathBuf]) -> RunSettings;
+    /// Whether a finding of rule `code` whose primary place is in `path` is reported.
+    fn reports(&self, path: &Path, code: &str) -> bool;
 }
 
 impl CheckOptions {
@@ -76,6 +98,8 @@ impl CheckOptions {
             overlays: HashMap::new(),
             memory: None,
             report_only: None,
+            fixes: None,
+            folder_settings: None,
         }
     }
 }
@@ -125,6 +149,8 @@ pub struct Finding {
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first.
     pub entry_path: Vec<PathStep>,
+    /// A mechanical repair, when there is one (computed only when `CheckOptions::fixes` asks).
+    pub fix: Option<crate::fix::Fix>,
 }
 
 /// One function on the chain of calls from a request entry point to a finding.
@@ -154,6 +180,10 @@ pub struct CheckResult {
     pub unused_suppressions: Vec<UnusedSuppression>,
     /// Findings dropped by `per-file-ignores` or suppression comments.
     pub suppressed: usize,
+    /// Files whose facts came from the cache.
+    pub cache_hits: usize,
+    /// How long each stage took, in order.
+    pub stage_times: Vec<(&'static str, Duration)>,
 }
 
 impl CheckResult {
@@ -212,6 +242,22 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         })
         .collect();
 
+    let mut stage_times = vec![("discover", started.elapsed())];
+    let mut stage_started = Instant::now();
+    let mut end_stage = |name: &'static str| {
+        stage_times.push((name, stage_started.elapsed()));
+        stage_started = Instant::now();
+    };
+    let run = match &options.folder_settings {
+        Some(folders) => folders.for_files(&discovered.files),
+        None => RunSettings {
+            rules: options.rules.clone(),
+            src: options.src.clone(),
+            rule_settings: options.rule_settings.clone(),
+        },
+    };
+    let rules = &run.rules;
+    let cache_hits = AtomicUsize::new(0);
     let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
     let texts = Texts {
         overlays: &options.overlays,
@@ -223,6 +269,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
             .memory
             .as_deref()
             .map(|memory| (memory, memory.begin_run())),
+        cache_hits: &cache_hits,
     };
     let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = discovered
         .files
@@ -263,24 +310,25 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
+    end_stage("parse");
     let files_analysed = inputs.len();
     let roots: Vec<PathBuf> = options
         .paths
         .iter()
         .filter(|p| p.is_dir())
-        .chain(&options.src)
+        .chain(&run.src)
         .cloned()
         .collect();
-    let project =
-        Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
+    let project = Project::link_with_entry_points(inputs, &roots, &run.rule_settings.entry_points);
+    end_stage("link");
     let model = Model::build(&project);
+    end_stage("model");
     let context = Context {
         project: &project,
         model: &model,
-        settings: &options.rule_settings,
+        settings: &run.rule_settings,
     };
-    let per_rule: Vec<Result<Vec<Diagnostic>, String>> = options
-        .rules
+    let per_rule: Vec<Result<Vec<Diagnostic>, String>> = rules
         .par_iter()
         .map(|rule| {
             catch_unwind(AssertUnwindSafe(|| rule.check(&context))).map_err(|panic| {
@@ -305,23 +353,31 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
+    end_stage("rules");
     for diagnostic in &mut diagnostics {
         name_shared_object(&model, diagnostic);
     }
     let (findings, sources) = resolve_locations(&project, &model, diagnostics, &texts, &mut errors);
-    // After the rules: per-file ignores, then suppression comments.
+    // After the rules: each folder's rule selection and per-file ignores, then suppression
+    // comments.
     let before = findings.len();
-    let findings = without_per_file_ignores(findings, &options.per_file_ignores);
+    let mut findings = without_per_file_ignores(findings, &options.per_file_ignores);
+    if let Some(folders) = &options.folder_settings {
+        findings.retain(|f| folders.reports(&f.primary.path, f.code));
+    }
     let mut suppressions = Suppressions::new(
         project
             .files
             .iter()
             .map(|f| (f.path.as_path(), f.facts.suppressions.as_slice())),
     );
-    let findings = suppressions.filter(findings);
+    let mut findings = suppressions.filter(findings);
     let suppressed = before - findings.len();
+    if let Some(target) = options.fixes {
+        attach_fixes(&mut findings, &sources, target);
+    }
     let mut unused_suppressions = if options.report_unused_suppressions {
-        let enabled: Vec<&str> = options.rules.iter().map(|r| r.meta().code).collect();
+        let enabled: Vec<&str> = rules.iter().map(|r| r.meta().code).collect();
         suppressions.unused(&enabled)
     } else {
         Vec::new()
@@ -338,6 +394,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     }
     errors.sort();
     errors.dedup();
+    end_stage("report");
     CheckResult {
         files_checked,
         files_analysed,
@@ -348,6 +405,46 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         missing_paths,
         unused_suppressions,
         suppressed,
+        cache_hits: cache_hits.into_inner(),
+        stage_times,
+    }
+}
+
+/// Computes each finding's fix from its places and their files' text (see `syntax::fix`).
+fn attach_fixes(
+    findings: &mut [Finding],
+    sources: &HashMap<PathBuf, String>,
+    target: syntax::fix::Target,
+) {
+    let mut modules = syntax::fix::Modules::default();
+    for finding in findings {
+        if syntax::fix::availability(finding.code) == "none" {
+            continue;
+        }
+        let place = |location: &Location| {
+            sources.get(&location.path).map(|text| syntax::fix::Place {
+                text,
+                span: crate::facts::Span::new(location.start, location.end),
+            })
+        };
+        // A related place whose file could not be read stands for nothing: an empty text.
+        let related: Vec<syntax::fix::Place> = finding
+            .related
+            .iter()
+            .map(|r| {
+                place(r).unwrap_or(syntax::fix::Place {
+                    text: "",
+                    span: crate::facts::Span::new(0, 0),
+                })
+            })
+            .collect();
+        let computed = catch_unwind(AssertUnwindSafe(|| {
+            syntax::fix::compute(finding.code, &related, target, &mut modules)
+        }));
+        if let Ok(Some((file, mut fix))) = computed {
+            fix.path = finding.related[file].path.clone();
+            finding.fix = Some(fix);
+        }
     }
 }
 
@@ -399,6 +496,8 @@ impl Texts<'_> {
 struct FactStores<'a> {
     cache: Option<&'a FactsCache>,
     memory: Option<(&'a FactsMemory, u64)>,
+    /// Facts taken from the cache file in this run (for `--verbose`).
+    cache_hits: &'a AtomicUsize,
 }
 
 /// Reads one file and takes its facts from memory or the cache, or else parses and extracts them
@@ -443,7 +542,7 @@ fn analyse_file(
     {
         return (extracted, None);
     }
-    let (extracted, record) = extract_file(path, &text, hash, stores.cache);
+    let (extracted, record) = extract_file(path, &text, hash, stores);
     if let (Some((memory, run)), Some(hash)) = (stores.memory, hash)
         && !extracted.as_ref().is_err_and(|e| e.internal)
     {
@@ -457,11 +556,12 @@ fn extract_file(
     path: &Path,
     text: &str,
     hash: Option<TextHash>,
-    cache: Option<&FactsCache>,
+    stores: &FactStores,
 ) -> (Extracted, Option<cache::Record>) {
-    if let (Some(cache), Some(hash)) = (cache, hash)
+    if let (Some(cache), Some(hash)) = (stores.cache, hash)
         && let Some((outcome, record)) = cache.get(hash)
     {
+        stores.cache_hits.fetch_add(1, Ordering::Relaxed);
         return (outcome_result(outcome, path), Some(record));
     }
     let outcome = match catch_unwind(AssertUnwindSafe(|| {
@@ -649,6 +749,7 @@ fn resolve_locations(
             flow,
             timing: change.map(|c| c.timing.reason()),
             entry_path,
+            fix: None,
         });
     }
     findings.sort_by(|a, b| {

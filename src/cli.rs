@@ -1,14 +1,16 @@
 //! The command line: argument parsing and exit statuses.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::baseline;
 use crate::check::{self, CheckOptions};
-use crate::config::{self, ConfigError, Overrides, Selection, Settings};
+use crate::config::{self, ConfigError, Overrides, Resolver, Selection};
+use crate::fix::Applicability;
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
 
@@ -113,6 +115,48 @@ struct CheckArgs {
     /// shared object's creation, how it flows to the change, and the chain of calls to it.
     #[arg(long, value_name = "FINGERPRINT")]
     explain: Option<String>,
+    /// Exit with status 0 even when there are findings or files that could not be analysed
+    /// (a configuration or internal error still exits 2).
+    #[arg(long)]
+    exit_zero: bool,
+    /// Print the findings only (no summary, warnings or progress).
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print nothing but fatal errors; only the exit status tells the result.
+    #[arg(long, conflicts_with_all = ["verbose", "quiet"])]
+    silent: bool,
+    /// Also print the settings files used, the files analysed, cache hits and each stage's time.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print the resolved settings for this file, and where each came from, then exit.
+    #[arg(long, value_name = "FILE")]
+    show_settings: Option<PathBuf>,
+    /// Print the files that would be analysed, then exit.
+    #[arg(long, conflicts_with = "show_settings")]
+    show_files: bool,
+    /// Write the findings to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+    /// Apply the safe fixes (and the unsafe ones with --unsafe-fixes), then report what is left.
+    #[arg(long, conflicts_with_all = ["diff", "add_noqa", "write_baseline"])]
+    fix: bool,
+    /// With --fix or --diff, also apply fixes that change behaviour beyond the leak.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the changes the fixes would make as a unified diff, and change nothing (exit
+    /// status 1 when there are changes).
+    #[arg(long, conflicts_with_all = ["add_noqa", "write_baseline"])]
+    diff: bool,
+    /// Add a `# noqa: CODE` comment on the line of every current finding.
+    #[arg(long, conflicts_with = "write_baseline")]
+    add_noqa: bool,
+}
+
+impl CheckArgs {
+    /// Whether messages besides the findings (summary, warnings) are printed.
+    fn chatty(&self) -> bool {
+        !self.quiet && !self.silent
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,11 +169,23 @@ enum ColorChoice {
 #[derive(Debug, Args)]
 struct RuleArgs {
     /// The rule's code, for example SL101.
-    #[arg(required_unless_present = "all")]
+    #[arg(required_unless_present_any = ["all", "list"])]
     code: Option<String>,
     /// Print every rule's documentation.
     #[arg(long, conflicts_with = "code")]
     all: bool,
+    /// Print one line per rule: code, name, on or off by default, summary.
+    #[arg(long, conflicts_with_all = ["code", "all"])]
+    list: bool,
+    /// `text` (the documentation) or `json` (the rule's metadata and documentation).
+    #[arg(long, value_enum, default_value_t = RuleFormat::Text)]
+    output_format: RuleFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuleFormat {
+    Text,
+    Json,
 }
 
 /// Exit statuses.
@@ -153,13 +209,29 @@ pub fn main() -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> u8 {
-    let settings = match settings_for(&args) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
-        }
+    let resolver = match resolver_for(&args) {
+        Ok(resolver) => Arc::new(resolver),
+        Err(error) => return fatal(&error),
     };
+    // What is not per folder (the format, the file size limit) comes from the settings of the
+    // working directory, as in Ruff, so that the order of the paths does not matter.
+    let settings = match resolver.for_path(Path::new("."), true) {
+        Ok(settings) => settings,
+        Err(error) => return fatal(&error),
+    };
+    if let Some(file) = &args.show_settings {
+        return match resolver.for_path(file, true) {
+            Ok(settings) => {
+                print_to_stdout(&format!(
+                    "# for: {}\n{}",
+                    file.display(),
+                    settings.describe()
+                ));
+                SUCCESS
+            }
+            Err(error) => fatal(&error),
+        };
+    }
     let format = settings.output_format;
     if args.statistics
         && !matches!(
@@ -167,60 +239,146 @@ fn run_check(args: CheckArgs) -> u8 {
             OutputFormat::Text | OutputFormat::Concise | OutputFormat::Json
         )
     {
-        eprintln!(
-            "stateleak: error: --statistics prints text or json, not `{}`",
+        return fatal(&format!(
+            "--statistics prints text or json, not `{}`",
             format_name(format)
-        );
-        return FAILURE;
+        ));
     }
     let baseline = match args.baseline.as_deref().map(baseline::load).transpose() {
         Ok(baseline) => baseline,
-        Err(error) => {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
-        }
+        Err(error) => return fatal(&error),
     };
+    let exclude = {
+        let resolver = Arc::clone(&resolver);
+        Arc::new(move |path: &Path, _is_dir: bool| {
+            resolver.for_path_or_default(path).exclude.is_match(path)
+        })
+    };
+    if args.show_files {
+        let discovered = crate::discover::discover_excluding(&args.paths, exclude);
+        if let Some(error) = resolver.take_error() {
+            return fatal(&error);
+        }
+        let paths = PathDisplay::from_env();
+        let listing: String = discovered
+            .files
+            .iter()
+            .map(|f| format!("{}\n", paths.show(f)))
+            .collect();
+        print_to_stdout(&listing);
+        return SUCCESS;
+    }
 
     let mut options = match project_options(&args) {
         Ok(options) => options,
         Err(error) => {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
+            return fatal(&error);
         }
     };
     options.threads = args.threads;
     if !args.no_cache {
         options.cache_dir = Some(PathBuf::from(crate::cache::DEFAULT_DIR));
     }
-    settings.apply_to(&mut options);
-    if let Some(size) = args.max_file_size {
+    if let Some(size) = args.max_file_size.or(settings.max_file_size) {
         options.max_file_size = size;
     }
+    options.exclude = Some(exclude);
+    options.folder_settings = Some(resolver.clone());
     options.report_unused_suppressions = args.show_unused_suppressions;
-    options.progress = true;
+    options.progress = args.chatty();
+    let shows_fixes = matches!(
+        format,
+        OutputFormat::Json | OutputFormat::JsonLines | OutputFormat::Rdjson
+    );
+    if args.fix || args.diff || args.add_noqa || shows_fixes {
+        options.fixes = Some(crate::syntax::fix::Target {
+            union_syntax: settings.python_minor.is_some_and(|minor| minor >= 10),
+        });
+    }
+    if args.fix || args.diff || args.add_noqa {
+        options.progress = false;
+        let outcome = if args.add_noqa {
+            crate::fix::add_noqa(&options)
+        } else {
+            crate::fix::fix(&options, args.unsafe_fixes, args.fix)
+        };
+        if let Some(error) = resolver.take_error() {
+            return fatal(&error);
+        }
+        for message in &outcome.dropped {
+            if !args.silent {
+                eprintln!("stateleak: warning: {message}");
+            }
+        }
+        if args.diff {
+            let paths = PathDisplay::from_env();
+            if !args.silent {
+                print_to_stdout(&crate::fix::unified_diff(&outcome, |p| paths.show(p)));
+            }
+            if args.chatty() {
+                eprintln!(
+                    "stateleak: {} fixes would change {} files",
+                    outcome.applied,
+                    outcome.changed.len()
+                );
+            }
+            return if outcome.changed.is_empty() {
+                SUCCESS
+            } else {
+                FINDINGS
+            };
+        }
+        if args.add_noqa {
+            if args.chatty() {
+                eprintln!(
+                    "stateleak: added {} suppression comments in {} files",
+                    outcome.applied,
+                    outcome.changed.len()
+                );
+            }
+            return SUCCESS;
+        }
+        if args.chatty() {
+            eprintln!(
+                "stateleak: applied {} fixes in {} files",
+                outcome.applied,
+                outcome.changed.len()
+            );
+        }
+    }
     let mut result = check::check(&options);
+    if let Some(error) = resolver.take_error() {
+        return fatal(&error);
+    }
+    let settings_files = resolver.files_used();
+    if args.verbose {
+        print_verbose(&result, &settings_files);
+    }
 
     if let Some(file) = &args.write_baseline {
         if let Err(error) = baseline::write(file, &result.findings) {
-            eprintln!("stateleak: error: {error}");
-            return FAILURE;
+            return fatal(&error);
         }
-        eprintln!(
-            "stateleak: recorded {} findings in {}",
-            result.findings.len(),
-            file.display()
-        );
-        eprintln!("{}", report::summary_line(&result));
+        if args.chatty() {
+            eprintln!(
+                "stateleak: recorded {} findings in {}",
+                result.findings.len(),
+                file.display()
+            );
+            eprintln!("{}", report::summary_line(&result));
+        }
         return if result.has_internal_errors() || result.missing_paths {
             FAILURE
         } else {
             SUCCESS
         };
     }
-    let mut known = 0;
+    let mut baseline_note = None;
     if let Some(baseline) = &baseline {
         let findings = std::mem::take(&mut result.findings);
-        (result.findings, known) = baseline.filter(findings);
+        let filtered = baseline.filter(findings);
+        result.findings = filtered.new;
+        baseline_note = Some((filtered.known, filtered.stale));
     }
 
     let paths = PathDisplay::from_env();
@@ -229,40 +387,56 @@ fn run_check(args: CheckArgs) -> u8 {
     }
     let rendered = if args.statistics {
         report::render_statistics(&result, format == OutputFormat::Json)
-    } else {
-        match format {
-            OutputFormat::Text => {
-                let color = match args.color {
-                    ColorChoice::Always => true,
-                    ColorChoice::Never => false,
-                    ColorChoice::Auto => {
-                        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                    }
-                };
-                report::render_text(&result, &paths, color)
+    } else if format == OutputFormat::Text {
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                args.output_file.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
             }
-            OutputFormat::Concise => report::render_concise(&result, &paths),
-            OutputFormat::Json => report::render_json(&result, &paths),
-            OutputFormat::Sarif => report::render_sarif(&result, &paths),
-            OutputFormat::Github => report::render_github(&result, &paths),
-        }
+        };
+        report::render_text(&result, &paths, color)
+    } else {
+        report::render(format, &result, &paths)
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`stateleak check | head`) is not an error of the analysis.
-    let _ = stdout.write_all(rendered.as_bytes());
-    let _ = stdout.flush();
-    if result.files_checked == 0 && result.errors.is_empty() {
-        eprintln!("stateleak: warning: no Python files found");
+    if let Some(file) = &args.output_file {
+        if let Err(error) = std::fs::write(file, rendered.as_bytes()) {
+            return fatal(&format!(
+                "{}: cannot write the output: {error}",
+                file.display()
+            ));
+        }
+    } else if !args.silent {
+        print_to_stdout(&rendered);
     }
-    eprintln!("{}", report::summary_line(&result));
-    if known > 0 {
-        eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+    if args.chatty() {
+        print_summary(&args, &result, &settings_files, baseline_note);
+        let unsafe_left = result
+            .findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
+            })
+            .count();
+        if args.fix && !args.unsafe_fixes && unsafe_left > 0 {
+            eprintln!(
+                "stateleak: {unsafe_left} findings have unsafe fixes: apply them with --fix --unsafe-fixes"
+            );
+        }
     }
 
     let nothing_read = result.files_checked > 0 && result.files_analysed == 0;
     if result.has_internal_errors() || result.missing_paths || nothing_read {
         FAILURE
-    } else if result.findings.is_empty() && result.unused_suppressions.is_empty() {
+    } else if args.exit_zero
+        || (result.findings.is_empty()
+            && result.unused_suppressions.is_empty()
+            && result.errors.is_empty())
+    {
         SUCCESS
     } else {
         FINDINGS
@@ -381,13 +555,79 @@ fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8
     SUCCESS
 }
 
-/// Reads the settings file and merges the command line into it.
-fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
-    let (file, warnings) =
-        config::discover(&named_paths(args), args.config.as_deref(), args.isolated)?;
-    for warning in warnings {
-        eprintln!("stateleak: warning: {warning}");
+/// Prints a fatal error (never silenced) and returns the failure status.
+fn fatal(error: &dyn std::fmt::Display) -> u8 {
+    eprintln!("stateleak: error: {error}");
+    FAILURE
+}
+
+/// The summary on standard error: counts, the settings and ignore files used, and warnings.
+fn print_summary(
+    args: &CheckArgs,
+    result: &check::CheckResult,
+    settings_files: &[PathBuf],
+    baseline_note: Option<(usize, usize)>,
+) {
+    let paths = PathDisplay::from_env();
+    let ignore_files = crate::discover::ignore_files_above(&args.paths);
+    if result.files_checked == 0 && result.errors.is_empty() {
+        let mut message = String::from("no Python files found");
+        if !settings_files.is_empty() || !ignore_files.is_empty() {
+            message.push_str(
+                "; everything under the given paths may be excluded by the settings or ignore files named below",
+            );
+        }
+        eprintln!("stateleak: warning: {message}");
     }
+    eprintln!("{}", report::summary_line(result));
+    let list = |files: &[PathBuf]| {
+        files
+            .iter()
+            .map(|f| paths.show(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !settings_files.is_empty() {
+        eprintln!("stateleak: settings from {}", list(settings_files));
+    }
+    if !ignore_files.is_empty() {
+        eprintln!(
+            "stateleak: ignore files above the checked folders: {}",
+            list(&ignore_files)
+        );
+    }
+    if let Some((known, stale)) = baseline_note {
+        if known > 0 {
+            eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+        }
+        if stale > 0 {
+            let file = args.baseline.as_deref().unwrap_or(Path::new("")).display();
+            eprintln!(
+                "stateleak: {stale} entries of the baseline match no finding (fixed or moved); refresh it with --write-baseline {file}"
+            );
+        }
+    }
+}
+
+fn print_verbose(result: &check::CheckResult, settings_files: &[PathBuf]) {
+    let paths = PathDisplay::from_env();
+    if settings_files.is_empty() {
+        eprintln!("stateleak: no settings file; defaults apply");
+    }
+    for file in settings_files {
+        eprintln!("stateleak: settings file {}", paths.show(file));
+    }
+    eprintln!(
+        "stateleak: {} files analysed, {} from the cache",
+        result.files_analysed, result.cache_hits
+    );
+    for (stage, time) in &result.stage_times {
+        eprintln!("stateleak: {stage:>8} {:.3}s", time.as_secs_f64());
+    }
+}
+
+/// Reads the command line into the settings resolver (each folder's settings are read when met).
+fn resolver_for(args: &CheckArgs) -> Result<Resolver, ConfigError> {
     let overrides = Overrides {
         selection: Selection {
             select: args
@@ -403,7 +643,7 @@ fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
         output_format: args.output_format,
         entry_points: args.entry_point.clone(),
     };
-    config::resolve(&file, &overrides)
+    Resolver::new(args.config.as_deref(), args.isolated, overrides)
 }
 
 fn format_name(format: OutputFormat) -> String {
@@ -414,29 +654,71 @@ fn format_name(format: OutputFormat) -> String {
 }
 
 fn run_rule(args: RuleArgs) -> u8 {
-    if args.all {
-        let docs: Vec<&str> = rules::all()
+    let chosen: Vec<&'static dyn rules::Rule> = if args.all || args.list {
+        rules::all().to_vec()
+    } else {
+        let code = args.code.clone().unwrap_or_default();
+        match rules::by_code(&code) {
+            Some(rule) => vec![rule],
+            None => {
+                let known: Vec<&str> = rules::all().iter().map(|r| r.meta().code).collect();
+                return fatal(&format!(
+                    "unknown rule `{code}` (known rules: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+    };
+    let text = match (args.output_format, args.list) {
+        (RuleFormat::Json, _) => {
+            let described: Vec<serde_json::Value> =
+                chosen.iter().map(|r| rule_json(*r, !args.list)).collect();
+            let value = if chosen.len() == 1 && args.code.is_some() {
+                described.into_iter().next().expect("one rule")
+            } else {
+                serde_json::Value::Array(described)
+            };
+            serde_json::to_string_pretty(&value).expect("rule metadata serialises")
+        }
+        (RuleFormat::Text, true) => chosen
+            .iter()
+            .map(|r| {
+                let meta = r.meta();
+                let default = if meta.enabled_by_default {
+                    "on "
+                } else {
+                    "off"
+                };
+                format!("{}  {default}  {}: {}", meta.code, meta.name, meta.summary)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (RuleFormat::Text, false) => chosen
             .iter()
             .map(|r| r.meta().documentation())
-            .collect();
-        print_to_stdout(&format!("{}\n", docs.join("\n\n")));
-        return SUCCESS;
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    };
+    print_to_stdout(&format!("{text}\n"));
+    SUCCESS
+}
+
+/// A rule's metadata (and its documentation, when asked) as JSON.
+fn rule_json(rule: &dyn rules::Rule, with_documentation: bool) -> serde_json::Value {
+    let meta = rule.meta();
+    let mut value = serde_json::json!({
+        "code": meta.code,
+        "name": meta.name,
+        "summary": meta.summary,
+        "severity": meta.severity.as_str(),
+        "enabled_by_default": meta.enabled_by_default,
+        "fix": crate::syntax::fix::availability(meta.code),
+        "url": rules::documentation_url(meta.code),
+    });
+    if with_documentation {
+        value["documentation"] = meta.documentation().into();
     }
-    let code = args.code.unwrap_or_default();
-    match rules::by_code(&code) {
-        Some(rule) => {
-            print_to_stdout(&format!("{}\n", rule.meta().documentation()));
-            SUCCESS
-        }
-        None => {
-            let known: Vec<&str> = rules::all().iter().map(|r| r.meta().code).collect();
-            eprintln!(
-                "stateleak: error: unknown rule `{code}` (known rules: {})",
-                known.join(", ")
-            );
-            FAILURE
-        }
-    }
+    value
 }
 
 /// Writes to standard output; a closed pipe (`stateleak rule --all | head`) is not an error.

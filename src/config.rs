@@ -2,13 +2,15 @@
 //! command line into the [`Settings`] of one run.
 //!
 //! Settings live in `[tool.stateleak]` of `pyproject.toml`, or at the top level of
-//! `stateleak.toml` / `.stateleak.toml`. The file nearest to the checked paths wins (walking up
-//! from each); paths and globs in it are relative to its folder. Options given on the command line
-//! override the file.
+//! `stateleak.toml` / `.stateleak.toml`. As in Ruff, each file uses the settings file nearest to
+//! it (its folder, then the folders above); paths and globs in a settings file are relative to
+//! its folder, and `extend` names a file whose settings it inherits. Options given on the command
+//! line override every file. [`Resolver`] finds, reads and caches the settings per folder.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -24,6 +26,8 @@ pub const CONFIG_FILE_NAMES: [&str; 3] = [".stateleak.toml", "stateleak.toml", "
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Options {
+    /// Another settings file whose settings this one inherits (and overrides).
+    pub extend: Option<Spanned<PathBuf>>,
     pub select: Option<Vec<Spanned<String>>>,
     pub extend_select: Option<Vec<Spanned<String>>>,
     pub ignore: Option<Vec<Spanned<String>>>,
@@ -35,10 +39,13 @@ pub struct Options {
     pub safe_bases: Option<Vec<String>>,
     pub output_format: Option<OutputFormat>,
     pub max_file_size: Option<u64>,
+    /// The oldest Python the code must run on (`py38` ... `py314`); decides what fixes write.
+    pub target_version: Option<Spanned<String>>,
 }
 
 /// The keys of [`Options`], for suggestions when a key is misspelt.
 pub const KNOWN_KEYS: &[&str] = &[
+    "extend",
     "select",
     "extend-select",
     "ignore",
@@ -50,16 +57,37 @@ pub const KNOWN_KEYS: &[&str] = &[
     "safe-bases",
     "output-format",
     "max-file-size",
+    "target-version",
 ];
 
 #[derive(Deserialize)]
 struct PyProject {
     tool: Option<Tool>,
+    project: Option<ProjectTable>,
+}
+
+/// `[project]`, for `requires-python`: the default of `target-version`.
+#[derive(Deserialize)]
+struct ProjectTable {
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Tool {
     stateleak: Option<Options>,
+}
+
+/// `[tool]` read only to check that `stateleak` in it is a table: serde would otherwise take an
+/// array as the settings' fields in order.
+#[derive(Deserialize)]
+struct PyProjectShape {
+    tool: Option<ToolShape>,
+}
+
+#[derive(Deserialize)]
+struct ToolShape {
+    stateleak: Option<Spanned<toml::Value>>,
 }
 
 /// A problem with the configuration: always fatal (exit status 2), always names the place.
@@ -78,12 +106,16 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// A settings file that was read.
+/// A settings file that was read, with the file it extends.
 #[derive(Debug, Default)]
 pub struct ConfigFile {
     pub path: Option<PathBuf>,
     pub options: Options,
     text: String,
+    /// The file named by `extend`, read.
+    pub extended: Option<Box<ConfigFile>>,
+    /// The minor version of the oldest Python 3 that `[project] requires-python` allows.
+    requires_python: Option<u32>,
 }
 
 impl ConfigFile {
@@ -99,6 +131,23 @@ impl ConfigFile {
         let path = self.path.as_deref().unwrap_or(Path::new("<settings>"));
         place_in(path, &self.text, span.start)
     }
+
+    /// The file and the files it extends, the most distant first: the order they apply in.
+    fn layers(&self) -> Vec<&ConfigFile> {
+        let mut layers = vec![self];
+        while let Some(extended) = &layers[layers.len() - 1].extended {
+            layers.push(extended);
+        }
+        layers.reverse();
+        layers
+    }
+
+    /// How the file is named in `--show-settings` (`default` for no file).
+    fn origin(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "default".to_string(), |p| p.display().to_string())
+    }
 }
 
 /// `path:line:col` of a byte offset (1-based; columns count characters).
@@ -111,23 +160,15 @@ fn place_in(path: &Path, text: &str, offset: usize) -> String {
     format!("{}:{line}:{column}", path.display())
 }
 
-/// Finds the settings file nearest to `start` (itself, when a folder, then its ancestors).
-pub fn find_config_file(start: &Path) -> Result<Option<PathBuf>, ConfigError> {
-    let start = absolute(start);
-    let first = if start.is_dir() {
-        start.as_path()
-    } else {
-        start.parent().unwrap_or(&start)
-    };
-    for dir in first.ancestors() {
-        for name in CONFIG_FILE_NAMES {
-            let candidate = dir.join(name);
-            if !candidate.is_file() {
-                continue;
-            }
-            if name != "pyproject.toml" || pyproject_has_settings(&candidate)? {
-                return Ok(Some(candidate));
-            }
+/// The settings file in `dir` itself, if any.
+fn own_config_file(dir: &Path) -> Result<Option<PathBuf>, ConfigError> {
+    for name in CONFIG_FILE_NAMES {
+        let candidate = dir.join(name);
+        if !candidate.is_file() {
+            continue;
+        }
+        if name != "pyproject.toml" || pyproject_has_settings(&candidate)? {
+            return Ok(Some(candidate));
         }
     }
     Ok(None)
@@ -137,10 +178,11 @@ pub fn find_config_file(start: &Path) -> Result<Option<PathBuf>, ConfigError> {
 /// file or a `.git`; `None` when there is none.
 pub fn project_root(file: &Path) -> Option<PathBuf> {
     let file = absolute(file);
-    let settings_dir = find_config_file(&file)
-        .ok()
-        .flatten()
-        .and_then(|found| found.parent().map(Path::to_path_buf));
+    let settings_dir = file
+        .ancestors()
+        .skip(1)
+        .find(|dir| own_config_file(dir).ok().flatten().is_some())
+        .map(Path::to_path_buf);
     let git_dir = file
         .ancestors()
         .skip(1)
@@ -205,31 +247,102 @@ pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
         .map(|(_, c)| c)
 }
 
-/// Reads a settings file: `[tool.stateleak]` of a `pyproject.toml`, the whole of any other file.
+/// Reads a settings file (`[tool.stateleak]` of a `pyproject.toml`, the whole of any other
+/// file) and the files it extends.
 pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+    load_extending(path, &mut Vec::new())
+}
+
+fn load_extending(path: &Path, seen: &mut Vec<PathBuf>) -> Result<ConfigFile, ConfigError> {
     let text = read(path)?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let mut requires_python = None;
     let options = if is_pyproject {
-        toml::from_str::<PyProject>(&text)
-            .map_err(|e| toml_error(path, &text, &e))?
-            .tool
-            .and_then(|t| t.stateleak)
-            .unwrap_or_default()
+        let shape =
+            toml::from_str::<PyProjectShape>(&text).map_err(|e| toml_error(path, &text, &e))?;
+        if let Some(section) = shape.tool.and_then(|t| t.stateleak)
+            && !section.get_ref().is_table()
+        {
+            return Err(ConfigError {
+                place: place_in(path, &text, section.span().start),
+                message: format!(
+                    "`tool.stateleak` must be a table (`[tool.stateleak]`), not {}",
+                    section.get_ref().type_str()
+                ),
+            });
+        }
+        let pyproject =
+            toml::from_str::<PyProject>(&text).map_err(|e| toml_error(path, &text, &e))?;
+        requires_python = pyproject
+            .project
+            .and_then(|p| p.requires_python)
+            .and_then(|spec| oldest_python(&spec));
+        pyproject.tool.and_then(|t| t.stateleak).unwrap_or_default()
     } else {
         toml::from_str::<Options>(&text).map_err(|e| toml_error(path, &text, &e))?
     };
-    let file = ConfigFile {
+    let mut file = ConfigFile {
         path: Some(path.to_path_buf()),
         options,
         text,
+        extended: None,
+        requires_python,
     };
     validate(&file)?;
+    if let Some(extend) = &file.options.extend {
+        seen.push(absolute(path));
+        let target = normalize(&file.base().join(extend.get_ref()));
+        let place = || file.place(extend.span());
+        if seen.contains(&target) {
+            return Err(ConfigError {
+                place: place(),
+                message: format!("`extend` makes a cycle through {}", target.display()),
+            });
+        }
+        if !target.is_file() {
+            return Err(ConfigError {
+                place: place(),
+                message: format!("`extend` names {}, which is not a file", target.display()),
+            });
+        }
+        file.extended = Some(Box::new(load_extending(&target, seen)?));
+    }
     Ok(file)
 }
 
-/// Checks what the types alone do not: rule codes and globs.
+/// The minor version of the oldest Python 3 a `requires-python` specifier allows (`>=3.9`,
+/// `~=3.10`, `>=3.8,<4`), when it says.
+fn oldest_python(spec: &str) -> Option<u32> {
+    spec.split(',').find_map(|clause| {
+        let clause = clause.trim();
+        let version = clause
+            .strip_prefix(">=")
+            .or_else(|| clause.strip_prefix("~="))
+            .or_else(|| clause.strip_prefix("=="))?;
+        let minor = version.trim().strip_prefix("3.")?;
+        minor.split('.').next()?.trim_end_matches('*').parse().ok()
+    })
+}
+
+/// The minor version of a `target-version` (`py310` → 10).
+fn target_minor(target: &str) -> Option<u32> {
+    target.strip_prefix("py3")?.parse().ok()
+}
+
+/// Checks what the types alone do not: rule codes, globs and the target version.
 fn validate(file: &ConfigFile) -> Result<(), ConfigError> {
     let options = &file.options;
+    if let Some(target) = &options.target_version
+        && target_minor(target.get_ref()).is_none_or(|minor| !(7..=14).contains(&minor))
+    {
+        return Err(ConfigError {
+            place: file.place(target.span()),
+            message: format!(
+                "invalid `target-version` `{}`: write `py37` ... `py314`",
+                target.get_ref()
+            ),
+        });
+    }
     let selector_lists = [&options.select, &options.extend_select, &options.ignore];
     let per_file = options.per_file_ignores.iter().flat_map(|m| m.values());
     for list in selector_lists.into_iter().flatten().chain(per_file) {
@@ -265,63 +378,193 @@ fn validate(file: &ConfigFile) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Chooses the settings file for a run: `--config`, none with `--isolated`, else the nearest to
-/// the checked paths. When paths have different nearest files, the first path's wins.
-pub fn discover(
-    paths: &[PathBuf],
-    config: Option<&Path>,
-    isolated: bool,
-) -> Result<(ConfigFile, Vec<String>), ConfigError> {
-    let mut warnings = Vec::new();
-    if isolated {
-        return Ok((ConfigFile::default(), warnings));
-    }
-    if let Some(path) = config {
-        if !path.is_file() {
-            let message = if path.is_dir() {
-                "the configuration file given with --config is a folder"
-            } else {
-                "the configuration file given with --config does not exist"
-            };
-            return Err(ConfigError {
-                place: path.display().to_string(),
-                message: message.into(),
-            });
+/// Checks a file given with `--config` before reading it.
+fn check_config_path(path: &Path) -> Result<(), ConfigError> {
+    let problem = match std::fs::metadata(path) {
+        Err(_) => "the configuration file given with --config does not exist",
+        Ok(m) if m.is_dir() => "the configuration file given with --config is a folder",
+        Ok(m) if !m.is_file() => {
+            "the configuration file given with --config is not a regular file (a device, pipe or socket)"
         }
-        return Ok((load(path)?, warnings));
-    }
-    let mut chosen: Option<PathBuf> = None;
-    // Many paths often share a folder (pre-commit passes files): look each folder up once.
-    let mut found_for_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-    for path in paths {
-        let dir = if path.is_dir() {
-            path.clone()
+        Ok(_) => return Ok(()),
+    };
+    Err(ConfigError {
+        place: path.display().to_string(),
+        message: problem.into(),
+    })
+}
+
+/// The settings of every folder of a run: with `--config` or `--isolated` one set for all, else
+/// the nearest settings file of each folder, read once and cached. Safe to share between threads.
+pub struct Resolver {
+    overrides: Overrides,
+    /// The settings every file uses (`--config`, `--isolated`).
+    fixed: Option<Arc<Settings>>,
+    /// Folder (absolute) → its nearest settings file.
+    nearest: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Settings file → its resolved settings (`None` key: no file).
+    resolved: Mutex<HashMap<Option<PathBuf>, Arc<Settings>>>,
+    /// A settings file met while walking that could not be read: reported after the walk.
+    first_error: Mutex<Option<ConfigError>>,
+}
+
+impl Resolver {
+    pub fn new(
+        config: Option<&Path>,
+        isolated: bool,
+        overrides: Overrides,
+    ) -> Result<Resolver, ConfigError> {
+        let fixed = if isolated {
+            Some(Arc::new(resolve(&ConfigFile::default(), &overrides)?))
+        } else if let Some(path) = config {
+            check_config_path(path)?;
+            Some(Arc::new(resolve(&load(path)?, &overrides)?))
         } else {
-            path.parent().map(Path::to_path_buf).unwrap_or_default()
+            None
         };
-        let found = match found_for_dir.get(&dir) {
-            Some(found) => found.clone(),
-            None => {
-                let found = find_config_file(path)?;
-                found_for_dir.insert(dir, found.clone());
-                found
-            }
-        };
-        match (&chosen, found) {
-            (None, Some(found)) => chosen = Some(found),
-            (Some(first), Some(found)) if *first != found => warnings.push(format!(
-                "`{}` has its own settings in {}; using {} for the whole run",
-                path.display(),
-                found.display(),
-                first.display()
-            )),
-            _ => {}
+        Ok(Resolver {
+            overrides,
+            fixed,
+            nearest: Mutex::default(),
+            resolved: Mutex::default(),
+            first_error: Mutex::default(),
+        })
+    }
+
+    /// The settings of the folder `path` is in (of `path` itself when it is a folder and
+    /// `itself` is set).
+    pub fn for_path(&self, path: &Path, itself: bool) -> Result<Arc<Settings>, ConfigError> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(Arc::clone(fixed));
         }
+        let path = absolute(path);
+        let folder = if itself && path.is_dir() {
+            path.as_path()
+        } else {
+            path.parent().unwrap_or(&path)
+        };
+        let file = self.nearest_file(folder)?;
+        if let Some(settings) = lock(&self.resolved).get(&file) {
+            return Ok(Arc::clone(settings));
+        }
+        let config = match &file {
+            Some(path) => load(path)?,
+            None => ConfigFile::default(),
+        };
+        let settings = Arc::new(resolve(&config, &self.overrides)?);
+        lock(&self.resolved).insert(file, Arc::clone(&settings));
+        Ok(settings)
     }
-    match chosen {
-        Some(path) => Ok((load(&path)?, warnings)),
-        None => Ok((ConfigFile::default(), warnings)),
+
+    /// Like [`Resolver::for_path`] for use while walking: an error is kept for
+    /// [`Resolver::take_error`], and the defaults stand in.
+    pub fn for_path_or_default(&self, path: &Path) -> Arc<Settings> {
+        self.for_path(path, false).unwrap_or_else(|error| {
+            lock(&self.first_error).get_or_insert(error);
+            self.for_path_without_file()
+        })
     }
+
+    fn for_path_without_file(&self) -> Arc<Settings> {
+        let mut resolved = lock(&self.resolved);
+        let settings = resolved.entry(None).or_insert_with(|| {
+            Arc::new(
+                resolve(&ConfigFile::default(), &self.overrides)
+                    .expect("the command line was checked when the resolver was made"),
+            )
+        });
+        Arc::clone(settings)
+    }
+
+    /// The first error met while walking.
+    pub fn take_error(&self) -> Option<ConfigError> {
+        lock(&self.first_error).take()
+    }
+
+    /// The settings files some file of the run used, sorted.
+    pub fn files_used(&self) -> Vec<PathBuf> {
+        if let Some(fixed) = &self.fixed {
+            return fixed.file.iter().cloned().collect();
+        }
+        let resolved = lock(&self.resolved);
+        let used: BTreeSet<&PathBuf> = resolved
+            .values()
+            .flat_map(|settings| settings.file.iter())
+            .collect();
+        used.into_iter().cloned().collect()
+    }
+
+    /// The nearest settings file of an absolute folder: its own, else its parent's (memoised, so
+    /// each folder is looked at once).
+    fn nearest_file(&self, folder: &Path) -> Result<Option<PathBuf>, ConfigError> {
+        if let Some(found) = lock(&self.nearest).get(folder) {
+            return Ok(found.clone());
+        }
+        let found = match own_config_file(folder)? {
+            Some(file) => Some(file),
+            None => match folder.parent() {
+                Some(parent) => self.nearest_file(parent)?,
+                None => None,
+            },
+        };
+        lock(&self.nearest).insert(folder.to_path_buf(), found.clone());
+        Ok(found)
+    }
+}
+
+impl crate::check::FolderSettings for Resolver {
+    fn for_files(&self, files: &[PathBuf]) -> crate::check::RunSettings {
+        let mut used: Vec<Arc<Settings>> = Vec::new();
+        for file in files {
+            let settings = self.for_path_or_default(file);
+            if !used.iter().any(|u| Arc::ptr_eq(u, &settings)) {
+                used.push(settings);
+            }
+        }
+        let mut run = crate::check::RunSettings {
+            rules: Vec::new(),
+            src: Vec::new(),
+            rule_settings: RuleSettings::default(),
+        };
+        fn add<T: Clone + PartialEq>(list: &mut Vec<T>, items: &[T]) {
+            for item in items {
+                if !list.contains(item) {
+                    list.push(item.clone());
+                }
+            }
+        }
+        for settings in &used {
+            add(
+                &mut run.rule_settings.entry_points,
+                &settings.rule_settings.entry_points,
+            );
+            add(
+                &mut run.rule_settings.safe_bases,
+                &settings.rule_settings.safe_bases,
+            );
+            add(&mut run.src, &settings.src);
+        }
+        run.rules = rules::all()
+            .iter()
+            .filter(|rule| {
+                used.iter()
+                    .any(|s| s.rules.iter().any(|r| r.meta().code == rule.meta().code))
+            })
+            .copied()
+            .collect();
+        run
+    }
+
+    fn reports(&self, path: &Path, code: &str) -> bool {
+        self.for_path_or_default(path).reports(path, code)
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the maps stay valid.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Chooses rules: a full code, a prefix (`SL1`) or `ALL`.
@@ -376,6 +619,15 @@ impl Selector {
         match self {
             Selector::Prefix(prefix) if prefix == meta.code => true,
             _ => meta.enabled_by_default && self.matches(meta.code),
+        }
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::All => f.write_str("ALL"),
+            Selector::Prefix(prefix) => f.write_str(prefix),
         }
     }
 }
@@ -447,6 +699,7 @@ pub struct PathMatcher {
     /// The working directory, to make relative paths absolute without asking the system each time.
     cwd: PathBuf,
     set: GlobSet,
+    globs: Vec<String>,
 }
 
 impl PathMatcher {
@@ -460,6 +713,7 @@ impl PathMatcher {
             base: absolute(base),
             cwd: absolute(Path::new(".")),
             set: builder.build().map_err(|e| e.to_string())?,
+            globs: globs.to_vec(),
         })
     }
 
@@ -485,50 +739,57 @@ pub struct PerFileIgnore {
     pub selectors: Vec<Selector>,
 }
 
-/// Everything one run needs to know, merged from the settings file and the command line.
+/// Globs of files and folders to skip, each list relative to the folder of the file that set it.
+#[derive(Debug, Clone, Default)]
+pub struct Excludes {
+    matchers: Vec<PathMatcher>,
+}
+
+impl Excludes {
+    pub fn is_match(&self, path: &Path) -> bool {
+        self.matchers.iter().any(|m| m.is_match(path))
+    }
+
+    /// The globs, for `--show-settings`.
+    pub fn globs(&self) -> Vec<&str> {
+        self.matchers
+            .iter()
+            .flat_map(|m| m.globs.iter().map(String::as_str))
+            .collect()
+    }
+}
+
+/// Everything the files of one folder need to know, merged from their settings file (and the
+/// files it extends) and the command line.
 pub struct Settings {
     /// The settings file used, if any.
     pub file: Option<PathBuf>,
     pub rules: Vec<&'static dyn Rule>,
-    pub exclude: PathMatcher,
+    pub exclude: Excludes,
     pub per_file_ignores: Vec<PerFileIgnore>,
     /// Extra roots for module names.
     pub src: Vec<PathBuf>,
     pub rule_settings: RuleSettings,
     pub output_format: OutputFormat,
     pub max_file_size: Option<u64>,
+    /// The minor version of the oldest Python 3 the code runs on, when known (`target-version`,
+    /// else `requires-python`).
+    pub python_minor: Option<u32>,
+    /// For each setting, where its value came from (files, `command line`), for `--show-settings`.
+    pub origins: BTreeMap<&'static str, Vec<String>>,
 }
 
-impl Settings {
-    /// Makes `options` follow these settings.
-    pub fn apply_to(self, options: &mut crate::check::CheckOptions) {
-        options.rules = self.rules;
-        // Added to, not replaced: options given on the command line may already be there.
-        let configured = self.rule_settings;
-        options
-            .rule_settings
-            .safe_bases
-            .extend(configured.safe_bases);
-        options
-            .rule_settings
-            .entry_points
-            .extend(configured.entry_points);
-        if let Some(size) = self.max_file_size {
-            options.max_file_size = size;
-        }
-        let exclude = self.exclude;
-        options.exclude = Some(std::sync::Arc::new(move |path: &Path, _is_dir: bool| {
-            exclude.is_match(path)
-        }));
-        options.per_file_ignores = self.per_file_ignores;
-        options.src = self.src;
-    }
-}
-
-/// Merges a settings file with the command line.
+/// Merges a settings file (after the files it extends) with the command line. In each layer, a
+/// setting replaces the value so far, except `extend-select` and `extend-exclude`, which add.
 pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, ConfigError> {
-    let options = &file.options;
-    let base = file.base();
+    let mut origins: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut note = |key: &'static str, origin: String, adds: bool| {
+        let list = origins.entry(key).or_default();
+        if !adds {
+            list.clear();
+        }
+        list.push(origin);
+    };
     let selectors = |list: &Option<Vec<Spanned<String>>>| -> Vec<Selector> {
         list.iter()
             .flatten()
@@ -536,90 +797,274 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
             .filter_map(|s| Selector::parse(s.get_ref()).ok())
             .collect()
     };
-    let from_file = Selection {
-        select: options.select.as_ref().map(|_| selectors(&options.select)),
-        extend_select: selectors(&options.extend_select),
-        ignore: selectors(&options.ignore),
+    let strings = |list: &Option<Vec<Spanned<String>>>| -> Option<Vec<String>> {
+        list.as_ref()
+            .map(|l| l.iter().map(|s| s.get_ref().clone()).collect())
     };
+    let glob_error = |option: &str| {
+        let option = option.to_string();
+        move |message| ConfigError {
+            place: option.clone(),
+            message,
+        }
+    };
+    let cwd = absolute(Path::new("."));
     let mut enabled: Vec<bool> = rules::all()
         .iter()
         .map(|r| r.meta().enabled_by_default)
         .collect();
-    from_file.apply(&mut enabled);
+    let defaults: Vec<String> = crate::discover::DEFAULT_EXCLUDED_DIRS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut exclude = PathMatcher::new(&file.base(), &defaults).map_err(glob_error("exclude"))?;
+    let mut extend_exclude = Vec::new();
+    let mut per_file_ignores = Vec::new();
+    let mut src = Vec::new();
+    let mut entry_points = Vec::new();
+    let mut safe_bases = Vec::new();
+    let mut output_format = None;
+    let mut max_file_size = None;
+    let mut python_minor = None;
+    // `requires-python` stands in for `target-version` only where no file sets it.
+    let mut target_set = false;
+
+    for layer in file.layers() {
+        let options = &layer.options;
+        let base = layer.base();
+        let origin = layer.origin();
+        Selection {
+            select: options.select.as_ref().map(|_| selectors(&options.select)),
+            extend_select: selectors(&options.extend_select),
+            ignore: selectors(&options.ignore),
+        }
+        .apply(&mut enabled);
+        for (key, set) in [
+            ("select", options.select.is_some()),
+            ("ignore", options.ignore.is_some()),
+        ] {
+            if set {
+                note(key, origin.clone(), false);
+            }
+        }
+        if options.extend_select.is_some() {
+            note("extend-select", origin.clone(), true);
+        }
+        if let Some(globs) = strings(&options.exclude) {
+            exclude = PathMatcher::new(&base, &globs).map_err(glob_error("exclude"))?;
+            note("exclude", origin.clone(), false);
+        }
+        if let Some(globs) = strings(&options.extend_exclude) {
+            extend_exclude
+                .push(PathMatcher::new(&base, &globs).map_err(glob_error("extend-exclude"))?);
+            note("extend-exclude", origin.clone(), true);
+        }
+        if let Some(map) = &options.per_file_ignores {
+            per_file_ignores.clear();
+            for (pattern, codes) in map {
+                per_file_ignores.push(PerFileIgnore {
+                    matcher: PathMatcher::new(&base, std::slice::from_ref(pattern.get_ref()))
+                        .map_err(glob_error("per-file-ignores"))?,
+                    selectors: codes
+                        .iter()
+                        .filter_map(|c| Selector::parse(c.get_ref()).ok())
+                        .collect(),
+                });
+            }
+            note("per-file-ignores", origin.clone(), false);
+        }
+        if let Some(roots) = &options.src {
+            src = roots
+                .iter()
+                .flat_map(|p| root_spellings(&normalize(&base.join(p)), &cwd))
+                .collect();
+            note("src", origin.clone(), false);
+        }
+        if let Some(patterns) = &options.entry_points {
+            entry_points = patterns.clone();
+            note("entry-points", origin.clone(), false);
+        }
+        if let Some(bases) = &options.safe_bases {
+            safe_bases = bases.clone();
+            note("safe-bases", origin.clone(), false);
+        }
+        if options.output_format.is_some() {
+            output_format = options.output_format;
+            note("output-format", origin.clone(), false);
+        }
+        if options.max_file_size.is_some() {
+            max_file_size = options.max_file_size;
+            note("max-file-size", origin.clone(), false);
+        }
+        if let Some(target) = &options.target_version {
+            python_minor = target_minor(target.get_ref());
+            target_set = true;
+            note("target-version", origin.clone(), false);
+        } else if layer.requires_python.is_some() && !target_set {
+            python_minor = layer.requires_python;
+            note(
+                "target-version",
+                format!("{origin} (requires-python)"),
+                false,
+            );
+        }
+    }
+
+    // The command line, last. Its globs are relative to the working directory.
+    let command_line = || "command line".to_string();
     overrides.selection.apply(&mut enabled);
+    let selection = &overrides.selection;
+    if selection.select.is_some() {
+        note("select", command_line(), false);
+    }
+    if !selection.extend_select.is_empty() {
+        note("extend-select", command_line(), true);
+    }
+    if !selection.ignore.is_empty() {
+        note("ignore", command_line(), true);
+    }
+    if let Some(globs) = &overrides.exclude {
+        exclude = PathMatcher::new(&cwd, globs).map_err(glob_error("--exclude"))?;
+        note("exclude", command_line(), false);
+    }
+    if !overrides.extend_exclude.is_empty() {
+        extend_exclude.push(
+            PathMatcher::new(&cwd, &overrides.extend_exclude)
+                .map_err(glob_error("--extend-exclude"))?,
+        );
+        note("extend-exclude", command_line(), true);
+    }
+    if !overrides.entry_points.is_empty() {
+        entry_points.extend(overrides.entry_points.iter().cloned());
+        note("entry-points", command_line(), true);
+    }
+    if overrides.output_format.is_some() {
+        output_format = overrides.output_format;
+        note("output-format", command_line(), false);
+    }
     let rules = rules::all()
         .iter()
         .zip(&enabled)
         .filter(|(_, on)| **on)
         .map(|(rule, _)| *rule)
         .collect();
-
-    let strings = |list: &Option<Vec<Spanned<String>>>| -> Option<Vec<String>> {
-        list.as_ref()
-            .map(|l| l.iter().map(|s| s.get_ref().clone()).collect())
-    };
-    let cwd = absolute(Path::new("."));
-    // Globs from the command line are relative to the working directory, the file's to its folder.
-    let (exclude_base, mut exclude) = match (&overrides.exclude, strings(&options.exclude)) {
-        (Some(cli), _) => (cwd.clone(), cli.clone()),
-        (None, Some(configured)) => (base.clone(), configured),
-        (None, None) => (
-            base.clone(),
-            crate::discover::DEFAULT_EXCLUDED_DIRS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        ),
-    };
-    exclude.extend(strings(&options.extend_exclude).unwrap_or_default());
-    exclude.extend(overrides.extend_exclude.iter().cloned());
-    let exclude = PathMatcher::new(&exclude_base, &exclude).map_err(|message| ConfigError {
-        place: "--exclude".into(),
-        message,
-    })?;
-
-    let mut per_file_ignores = Vec::new();
-    for (pattern, codes) in options.per_file_ignores.iter().flatten() {
-        per_file_ignores.push(PerFileIgnore {
-            matcher: PathMatcher::new(&base, std::slice::from_ref(pattern.get_ref())).map_err(
-                |message| ConfigError {
-                    place: "per-file-ignores".into(),
-                    message,
-                },
-            )?,
-            selectors: codes
-                .iter()
-                .filter_map(|c| Selector::parse(c.get_ref()).ok())
-                .collect(),
-        });
-    }
-
-    let mut entry_points = options.entry_points.clone().unwrap_or_default();
-    entry_points.extend(overrides.entry_points.iter().cloned());
     let mut rule_settings = RuleSettings::default();
-    rule_settings
-        .safe_bases
-        .extend(options.safe_bases.iter().flatten().cloned());
+    rule_settings.safe_bases.extend(safe_bases);
     rule_settings.entry_points.extend(entry_points);
-
     Ok(Settings {
         file: file.path.clone(),
         rules,
-        exclude,
+        exclude: Excludes {
+            matchers: std::iter::once(exclude).chain(extend_exclude).collect(),
+        },
         per_file_ignores,
-        src: options
-            .src
-            .iter()
-            .flatten()
-            .flat_map(|p| root_spellings(&normalize(&base.join(p)), &cwd))
-            .collect(),
+        src,
         rule_settings,
-        output_format: overrides
-            .output_format
-            .or(options.output_format)
-            .unwrap_or(OutputFormat::Text),
-        max_file_size: options.max_file_size,
+        output_format: output_format.unwrap_or(OutputFormat::Text),
+        max_file_size,
+        python_minor,
+        origins,
     })
+}
+
+impl Settings {
+    /// Whether a finding of rule `code` in `path` is reported: the rule is on and no
+    /// `per-file-ignores` entry turns it off for the file.
+    pub fn reports(&self, path: &Path, code: &str) -> bool {
+        self.rules.iter().any(|r| r.meta().code == code)
+            && !self.per_file_ignores.iter().any(|ignore| {
+                ignore.selectors.iter().any(|s| s.matches(code)) && ignore.matcher.is_match(path)
+            })
+    }
+
+    /// The resolved settings and where each came from, as TOML (`--show-settings`).
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "# settings file: {}\n",
+            self.file.as_ref().map_or_else(
+                || "none (defaults)".to_string(),
+                |p| p.display().to_string()
+            )
+        );
+        let list = |items: Vec<String>| {
+            let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        let codes = self
+            .rules
+            .iter()
+            .map(|r| r.meta().code.to_string())
+            .collect();
+        let per_file: Vec<String> = self
+            .per_file_ignores
+            .iter()
+            .map(|p| {
+                let codes: Vec<String> = p.selectors.iter().map(Selector::to_string).collect();
+                format!("{} = {}", p.matcher.globs.join(","), codes.join(","))
+            })
+            .collect();
+        let rows: Vec<(&str, &[&str], String)> = vec![
+            ("rules", &["select", "extend-select", "ignore"], list(codes)),
+            (
+                "exclude",
+                &["exclude", "extend-exclude"],
+                list(
+                    self.exclude
+                        .globs()
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                ),
+            ),
+            ("per-file-ignores", &["per-file-ignores"], list(per_file)),
+            (
+                "src",
+                &["src"],
+                list(self.src.iter().map(|p| p.display().to_string()).collect()),
+            ),
+            (
+                "entry-points",
+                &["entry-points"],
+                list(self.rule_settings.entry_points.clone()),
+            ),
+            (
+                "safe-bases",
+                &["safe-bases"],
+                list(self.rule_settings.safe_bases.clone()),
+            ),
+            (
+                "output-format",
+                &["output-format"],
+                format!("{:?}", format!("{:?}", self.output_format).to_lowercase()),
+            ),
+            (
+                "target-version",
+                &["target-version"],
+                self.python_minor
+                    .map_or_else(|| "\"unknown\"".to_string(), |m| format!("\"py3{m}\"")),
+            ),
+            (
+                "max-file-size",
+                &["max-file-size"],
+                self.max_file_size
+                    .unwrap_or(crate::source::DEFAULT_MAX_FILE_SIZE)
+                    .to_string(),
+            ),
+        ];
+        for (name, keys, value) in rows {
+            let mut from: Vec<String> = keys
+                .iter()
+                .flat_map(|k| self.origins.get(k).into_iter().flatten())
+                .cloned()
+                .collect();
+            from.dedup();
+            if from.is_empty() {
+                from.push("default".into());
+            }
+            out.push_str(&format!("{name} = {value}  # from {}\n", from.join(", ")));
+        }
+        out
+    }
 }
 
 /// Module names are found by stripping a root from a file's path as discovered, which is
@@ -755,11 +1200,23 @@ mod tests {
             "[project]\nname = \"stateleak-user\"\n",
         );
         write(dir.path(), "pkg/sub/a.py", "x = 1\n");
-        let found = find_config_file(&dir.path().join("pkg/sub/a.py")).unwrap();
-        assert_eq!(found, Some(dir.path().join("stateleak.toml")));
+        let nearest = |path: &str| {
+            let resolver = Resolver::new(None, false, Overrides::default()).unwrap();
+            resolver
+                .for_path(&dir.path().join(path), true)
+                .unwrap()
+                .file
+                .clone()
+        };
+        assert_eq!(
+            nearest("pkg/sub/a.py"),
+            Some(dir.path().join("stateleak.toml"))
+        );
         write(dir.path(), "pkg/.stateleak.toml", "ignore = []\n");
-        let found = find_config_file(&dir.path().join("pkg/sub")).unwrap();
-        assert_eq!(found, Some(dir.path().join("pkg/.stateleak.toml")));
+        assert_eq!(
+            nearest("pkg/sub"),
+            Some(dir.path().join("pkg/.stateleak.toml"))
+        );
     }
 
     #[test]

@@ -106,6 +106,27 @@ pub fn discover_excluding(paths: &[PathBuf], exclude: ExcludeFilter) -> Discover
     Discovered { files, errors }
 }
 
+/// The ignore files (`.gitignore`, `.ignore`) in the folders of `paths` and above them: they
+/// apply to the walk but are easy to forget, so the summary names them.
+pub fn ignore_files_above(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = std::collections::BTreeSet::new();
+    for path in paths {
+        let absolute = crate::config::absolute(path);
+        if !absolute.is_dir() {
+            continue;
+        }
+        for dir in absolute.ancestors() {
+            for name in [".gitignore", ".ignore"] {
+                let candidate = dir.join(name);
+                if candidate.is_file() {
+                    found.insert(candidate);
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
 fn is_excluded_dir(name: &str) -> bool {
     DEFAULT_EXCLUDED_DIRS.contains(&name)
 }

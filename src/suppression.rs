@@ -109,6 +109,10 @@ fn code_list(text: &str) -> Vec<Name> {
     codes
 }
 
+/// The code unused-suppression lines carry in line-oriented formats (like Ruff's `RUF100`); it
+/// names no rule and cannot be selected.
+pub const UNUSED_SUPPRESSION_CODE: &str = "SL000";
+
 /// A suppression comment that suppressed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnusedSuppression {

@@ -327,11 +327,11 @@ fn unused_suppressions_are_reported_when_asked() {
     let (status, out, _) = suppressed(source, &["--show-unused-suppressions"]);
     assert_eq!(status, Some(1));
     assert!(
-        out.contains("leak.py:1:8: unused suppression: no `SL101` finding on this line"),
+        out.contains("leak.py:1:8: SL000 unused suppression: no `SL101` finding on this line"),
         "{out}"
     );
     assert!(
-        out.contains("leak.py:3:8: unused suppression: `SL999` is not a rule"),
+        out.contains("leak.py:3:8: SL000 unused suppression: `SL999` is not a rule"),
         "{out}"
     );
     // A bare `# noqa` may be for another linter.

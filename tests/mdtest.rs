@@ -3,6 +3,10 @@
 //! Each heading starts a case; the fenced code blocks under it (```` ```py title="pkg/a.py" ````,
 //! default `test.py`) are written to a fresh folder and analysed with that document's rule only.
 //! A finding must stand on every line that ends in `# expect: CODE` and nowhere else.
+//!
+//! A block ```` ```py fixed ```` (with the same `title=` as the file it shows, default `test.py`)
+//! is the text that file must have after `--fix --unsafe-fixes`; a case whose findings have a fix
+//! must show it, so that every fix is tested.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,6 +18,8 @@ use stateleak::rules;
 struct Case {
     title: String,
     files: Vec<(String, String)>,
+    /// The expected text of files after fixing.
+    fixed: Vec<(String, String)>,
 }
 
 fn parse_document(text: &str) -> Vec<Case> {
@@ -21,6 +27,7 @@ fn parse_document(text: &str) -> Vec<Case> {
     let mut current = Case {
         title: String::new(),
         files: Vec::new(),
+        fixed: Vec::new(),
     };
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
@@ -30,6 +37,7 @@ fn parse_document(text: &str) -> Vec<Case> {
                 Case {
                     title: line.trim_start_matches('#').trim().to_string(),
                     files: Vec::new(),
+                    fixed: Vec::new(),
                 },
             );
             if !finished.files.is_empty() {
@@ -61,7 +69,11 @@ fn parse_document(text: &str) -> Vec<Case> {
                         "test.py".into()
                     }
                 });
-            current.files.push((title, body));
+            if rest.contains(&"fixed") {
+                current.fixed.push((title, body));
+            } else {
+                current.files.push((title, body));
+            }
         }
     }
     if !current.files.is_empty() {
@@ -156,8 +168,47 @@ fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<u
             error.message
         );
     }
+    if report.is_empty()
+        && let Err(fixes) = check_fixes(rule, case, dir)
+    {
+        report = fixes;
+    }
     if report.is_empty() {
         Ok(expected.values().sum())
+    } else {
+        Err(report)
+    }
+}
+
+/// Applies every fix (unsafe ones too) and compares the files with the case's `fixed` blocks.
+fn check_fixes(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<(), String> {
+    let mut options = CheckOptions::new(vec![dir.to_path_buf()]);
+    options.rules = vec![rule];
+    apply_case_settings(dir, &mut options)?;
+    options.fixes = Some(stateleak::syntax::fix::Target::default());
+    let has_fix = check(&options).findings.iter().any(|f| f.fix.is_some());
+    if has_fix && case.fixed.is_empty() {
+        return Err("    a finding has a fix: show the fixed text in a ```py fixed block\n".into());
+    }
+    if case.fixed.is_empty() {
+        return Ok(());
+    }
+    let outcome = stateleak::fix::fix(&options, true, true);
+    let mut report = String::new();
+    for message in &outcome.dropped {
+        let _ = writeln!(report, "    fix dropped: {message}");
+    }
+    for (name, expected) in &case.fixed {
+        let actual = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        if &actual != expected {
+            let _ = writeln!(
+                report,
+                "    {name} after fixing:\n{actual}    expected:\n{expected}"
+            );
+        }
+    }
+    if report.is_empty() {
+        Ok(())
     } else {
         Err(report)
     }
@@ -183,6 +234,7 @@ fn rule_documents_hold() {
             path.display()
         );
         let cases = parse_document(&text);
+        let failures_before = failures.len();
         let mut expected_findings = 0;
         let mut safe_cases = 0;
         for case in &cases {
@@ -196,6 +248,9 @@ fn rule_documents_hold() {
             }
         }
         total_cases += cases.len();
+        if failures.len() > failures_before {
+            continue;
+        }
         // A document whose cases expect nothing, or only findings, cannot tell a rule that
         // over-reports from one that under-reports.
         assert!(

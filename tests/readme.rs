@@ -1,25 +1,26 @@
-//! The README's rule table is generated from the rules' metadata; this test fails when they drift.
-//! Regenerate with `STATELEAK_UPDATE_README=1 cargo test --test readme`.
+//! Parts of the README are generated; these tests fail when they drift from what they show:
+//! the rule table (from the rules' metadata) and the opening example (what the first command of
+//! "Set up" prints). Regenerate both with `STATELEAK_UPDATE_README=1 cargo test --test readme`.
 
 use std::path::Path;
+use std::process::Command;
 
-const START: &str = "<!-- rules-table:start (generated from the rules; see tests/readme.rs) -->\n";
-const END: &str = "<!-- rules-table:end -->";
-
-#[test]
-fn readme_rule_table_matches_the_rules() {
+/// Checks that the README's text between the markers named `name` is `generated`, or writes it
+/// there when `STATELEAK_UPDATE_README` is set.
+fn check_generated(name: &str, what: &str, generated: &str) {
+    let start_marker = format!("<!-- {name}:start (generated; see tests/readme.rs) -->\n");
+    let end_marker = format!("<!-- {name}:end -->");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let start = readme
-        .find(START)
-        .expect("README.md has the rule table's start marker")
-        + START.len();
+        .find(&start_marker)
+        .unwrap_or_else(|| panic!("README.md has the marker {start_marker}"))
+        + start_marker.len();
     let end = start
         + readme[start..]
-            .find(END)
-            .expect("README.md has the rule table's end marker");
-    let generated = stateleak::rules::markdown_table();
-    if readme[start..end] == generated {
+            .find(&end_marker)
+            .unwrap_or_else(|| panic!("README.md has the marker {end_marker}"));
+    if readme[start..end] == *generated {
         return;
     }
     if std::env::var_os("STATELEAK_UPDATE_README").is_some() {
@@ -28,9 +29,37 @@ fn readme_rule_table_matches_the_rules() {
         return;
     }
     panic!(
-        "the rule table in README.md differs from the rules' metadata; regenerate it with \
+        "{what} in README.md differs; regenerate it with \
          `STATELEAK_UPDATE_README=1 cargo test --test readme`\n\nexpected:\n{generated}\nfound:\n{}",
         &readme[start..end]
+    );
+}
+
+#[test]
+fn readme_rule_table_matches_the_rules() {
+    check_generated(
+        "rules-table",
+        "the rule table",
+        &stateleak::rules::markdown_table(),
+    );
+}
+
+#[test]
+fn readme_opening_example_is_what_the_first_command_prints() {
+    let output = Command::new(env!("CARGO_BIN_EXE_stateleak"))
+        .args(["check", "--no-cache", "--color", "never", "examples/remix"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    check_generated(
+        "opening-example",
+        "the opening example",
+        &format!(
+            "```\n{}```\n",
+            printed.trim_end_matches('\n').to_owned() + "\n"
+        ),
     );
 }
 

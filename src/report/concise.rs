@@ -19,10 +19,11 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     }
     for unused in &result.unused_suppressions {
         out.push_str(&format!(
-            "{}:{}:{}: {}\n",
+            "{}:{}:{}: {} {}\n",
             paths.show(&unused.path),
             unused.line,
             unused.column,
+            crate::suppression::UNUSED_SUPPRESSION_CODE,
             unused.message
         ));
     }

@@ -17,16 +17,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut message = finding.message.clone();
-        for related in &finding.related {
-            message.push_str(&format!(
-                "\n{}:{}:{}: {}",
-                paths.show(&related.path),
-                related.line,
-                related.column,
-                related.message
-            ));
-        }
+        let mut message = super::message_with_related(finding, paths);
         if let Some(reached) = super::request_path_line(finding, paths) {
             message.push_str(&format!("\nnote: {reached}"));
         }

@@ -39,10 +39,45 @@ struct JsonFinding<'a> {
     fingerprint: String,
     /// The import path of the shared object, `null` when the finding names none.
     object: Option<&'a str>,
+    /// The rule's documentation.
+    url: String,
+    /// The mechanical repair, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
     /// A shortest chain of calls from a request entry point to the finding, the entry point
     /// first; absent when no entry point reaches it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     entry_points: Vec<JsonPathStep<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: crate::fix::Applicability,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// Replace from `location` to `end_location` (exclusive) with `content`.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    content: &'a str,
+    location: JsonPosition,
+    end_location: JsonPosition,
+}
+
+#[derive(Serialize)]
+struct JsonPosition {
+    line: u32,
+    column: u32,
+}
+
+/// One line of `json-lines`: an entry of the document, with its kind.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Line<'a> {
+    Finding(JsonFinding<'a>),
+    UnusedSuppression(JsonUnusedSuppression),
+    Error(JsonError),
 }
 
 #[derive(Serialize)]
@@ -79,62 +114,9 @@ struct Summary {
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let document = Document {
         version: 1,
-        findings: result
-            .findings
-            .iter()
-            .map(|f| JsonFinding {
-                code: f.code,
-                severity: f.severity.as_str(),
-                message: &f.message,
-                path: paths.show(&f.primary.path),
-                line: f.primary.line,
-                column: f.primary.column,
-                end_line: f.primary.end_line,
-                end_column: f.primary.end_column,
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| Related {
-                        path: paths.show(&r.path),
-                        line: r.line,
-                        column: r.column,
-                        message: &r.message,
-                    })
-                    .collect(),
-                fingerprint: fingerprint(f, paths),
-                object: f.object.as_deref(),
-                entry_points: f
-                    .entry_path
-                    .iter()
-                    .map(|step| JsonPathStep {
-                        function: &step.function,
-                        path: paths.show(&step.path),
-                        line: step.line,
-                        entry: step.entry_kind.as_deref(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        errors: result
-            .errors
-            .iter()
-            .map(|e| JsonError {
-                path: paths.show(&e.path),
-                line: e.line,
-                message: e.message.clone(),
-            })
-            .collect(),
-        unused_suppressions: result
-            .unused_suppressions
-            .iter()
-            .map(|u| JsonUnusedSuppression {
-                path: paths.show(&u.path),
-                line: u.line,
-                column: u.column,
-                codes: u.codes.clone(),
-                message: u.message.clone(),
-            })
-            .collect(),
+        findings: findings(result, paths),
+        errors: errors(result, paths),
+        unused_suppressions: unused_suppressions(result, paths),
         summary: Summary {
             files: result.files_checked,
             findings: result.findings.len(),
@@ -144,4 +126,109 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let mut out = serde_json::to_string_pretty(&document).expect("the document serialises");
     out.push('\n');
     out
+}
+
+/// `json-lines`: the document's entries, one compact object per line, each with its `kind`.
+pub fn render_lines(result: &CheckResult, paths: &PathDisplay) -> String {
+    let lines = findings(result, paths)
+        .into_iter()
+        .map(Line::Finding)
+        .chain(
+            unused_suppressions(result, paths)
+                .into_iter()
+                .map(Line::UnusedSuppression),
+        )
+        .chain(errors(result, paths).into_iter().map(Line::Error));
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&serde_json::to_string(&line).expect("an entry serialises"));
+        out.push('\n');
+    }
+    out
+}
+
+fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding<'a>> {
+    result
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            code: f.code,
+            severity: f.severity.as_str(),
+            message: &f.message,
+            path: paths.show(&f.primary.path),
+            line: f.primary.line,
+            column: f.primary.column,
+            end_line: f.primary.end_line,
+            end_column: f.primary.end_column,
+            related: f
+                .related
+                .iter()
+                .map(|r| Related {
+                    path: paths.show(&r.path),
+                    line: r.line,
+                    column: r.column,
+                    message: &r.message,
+                })
+                .collect(),
+            fingerprint: fingerprint(f, paths),
+            object: f.object.as_deref(),
+            url: crate::rules::documentation_url(f.code),
+            fix: f.fix.as_ref().and_then(|fix| {
+                let text = result.sources.get(&f.primary.path)?;
+                let at = |offset: u32| {
+                    let (line, column, _) = super::position(text, offset);
+                    JsonPosition { line, column }
+                };
+                Some(JsonFix {
+                    applicability: fix.applicability,
+                    message: &fix.message,
+                    edits: fix
+                        .edits
+                        .iter()
+                        .map(|edit| JsonEdit {
+                            content: &edit.content,
+                            location: at(edit.start),
+                            end_location: at(edit.end),
+                        })
+                        .collect(),
+                })
+            }),
+            entry_points: f
+                .entry_path
+                .iter()
+                .map(|step| JsonPathStep {
+                    function: &step.function,
+                    path: paths.show(&step.path),
+                    line: step.line,
+                    entry: step.entry_kind.as_deref(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn errors(result: &CheckResult, paths: &PathDisplay) -> Vec<JsonError> {
+    result
+        .errors
+        .iter()
+        .map(|e| JsonError {
+            path: paths.show(&e.path),
+            line: e.line,
+            message: e.message.clone(),
+        })
+        .collect()
+}
+
+fn unused_suppressions(result: &CheckResult, paths: &PathDisplay) -> Vec<JsonUnusedSuppression> {
+    result
+        .unused_suppressions
+        .iter()
+        .map(|u| JsonUnusedSuppression {
+            path: paths.show(&u.path),
+            line: u.line,
+            column: u.column,
+            codes: u.codes.clone(),
+            message: u.message.clone(),
+        })
+        .collect()
 }

@@ -1,8 +1,13 @@
 //! Printing a [`CheckResult`]: the formats, and what they share (paths and fingerprints).
 
+mod azure;
 mod concise;
 mod github;
+mod gitlab;
 mod json;
+mod junit;
+mod pylint;
+mod rdjson;
 mod sarif;
 mod text;
 
@@ -29,6 +34,37 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations on pull requests).
     Github,
+    /// GitLab Code Quality report (`artifacts:reports:codequality`).
+    Gitlab,
+    /// JUnit XML, for CI test report views.
+    Junit,
+    /// reviewdog's Diagnostic Format (`reviewdog -f=rdjson`).
+    Rdjson,
+    /// Pylint's parseable lines: `path:line: [CODE] message`.
+    Pylint,
+    /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
+    Azure,
+    /// One JSON object per line: each finding, unused suppression and error.
+    #[value(name = "json-lines")]
+    #[serde(rename = "json-lines")]
+    JsonLines,
+}
+
+/// Renders `result` in `format` (text without colour; the command line colours it when asked).
+pub fn render(format: OutputFormat, result: &CheckResult, paths: &PathDisplay) -> String {
+    match format {
+        OutputFormat::Text => render_text(result, paths, false),
+        OutputFormat::Concise => render_concise(result, paths),
+        OutputFormat::Json => render_json(result, paths),
+        OutputFormat::Sarif => render_sarif(result, paths),
+        OutputFormat::Github => render_github(result, paths),
+        OutputFormat::Gitlab => gitlab::render(result, paths),
+        OutputFormat::Junit => junit::render(result, paths),
+        OutputFormat::Rdjson => rdjson::render(result, paths),
+        OutputFormat::Pylint => pylint::render(result, paths),
+        OutputFormat::Azure => azure::render(result, paths),
+        OutputFormat::JsonLines => json::render_lines(result, paths),
+    }
 }
 
 /// How paths are printed: relative to the working directory when under it, with `/` separators.
@@ -101,6 +137,23 @@ pub fn fingerprint(finding: &Finding, paths: &PathDisplay) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
 }
 
+/// The line, character column and UTF-8 byte column (all from 1) of a byte offset. Builds a line
+/// index: for the few places a format needs one, not for every finding of a large run.
+pub fn position(text: &str, offset: u32) -> (u32, u32, u32) {
+    let (line, column) = crate::source::LineIndex::new(text).line_column(text, offset);
+    let mut offset = (offset as usize).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let bytes: usize = text[..offset]
+        .chars()
+        .rev()
+        .take(column.saturating_sub(1) as usize)
+        .map(char::len_utf8)
+        .sum();
+    (line, column, bytes as u32 + 1)
+}
+
 /// The one-line summary printed on standard error.
 pub fn summary_line(result: &CheckResult) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -144,6 +197,22 @@ pub fn render_statistics(result: &CheckResult, json: bool) -> String {
     rows.iter()
         .map(|(count, code, name)| format!("{count:>width$}  {code}  {name}\n"))
         .collect()
+}
+
+/// The finding's message, then one `path:line:col: label` line per related place (for formats
+/// that hold one text per finding).
+pub fn message_with_related(finding: &Finding, paths: &PathDisplay) -> String {
+    let mut message = finding.message.clone();
+    for related in &finding.related {
+        message.push_str(&format!(
+            "\n{}:{}:{}: {}",
+            paths.show(&related.path),
+            related.line,
+            related.column,
+            related.message
+        ));
+    }
+    message
 }
 
 /// `reached from Flask route set_prefs (app.py:12) → save (store.py:30)`: how a request gets to

@@ -109,6 +109,18 @@ pub fn all() -> &'static [&'static dyn Rule] {
     ]
 }
 
+/// Where the rule documents are published (the repository's `docs/rules/`).
+const DOCUMENTATION_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
+
+/// The address of a rule's documentation (of the folder of all rules for an empty code).
+pub fn documentation_url(code: &str) -> String {
+    if code.is_empty() {
+        DOCUMENTATION_BASE.to_string()
+    } else {
+        format!("{DOCUMENTATION_BASE}{code}.md")
+    }
+}
+
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
     all()
         .iter()

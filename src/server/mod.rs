@@ -29,7 +29,7 @@ use lsp_types::{
 };
 
 use crate::check::{self, CheckOptions, CheckResult, FactsMemory};
-use crate::config::{self, Overrides};
+use crate::config::{self, Overrides, Resolver};
 
 /// How long edits must pause before the workspace is analysed again.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -255,25 +255,30 @@ impl<'a> Server<'a> {
     /// Reads the workspace's settings as the command line would. A settings file with an error
     /// is shown (a message and a diagnostic on the file) and the defaults apply until it is fixed.
     fn load_settings(&mut self) {
-        let settings = config::discover(std::slice::from_ref(&self.root), None, false)
-            .and_then(|(file, _warnings)| config::resolve(&file, &Overrides::default()));
-        let settings = match settings {
-            Ok(settings) => {
-                self.settings_problem = None;
-                settings
-            }
+        let resolver = Resolver::new(None, false, Overrides::default())
+            .expect("the default overrides are valid");
+        // Checked now so that a broken file is shown at once; while the walk meets it, the
+        // defaults stand in for it.
+        match resolver.for_path(&self.root, true) {
+            Ok(_) => self.settings_problem = None,
             Err(error) => {
                 self.show_message(
                     MessageType::ERROR,
                     format!("stateleak: settings not used, the defaults apply: {error}"),
                 );
                 self.settings_problem = convert::settings_diagnostic(&error);
-                config::resolve(&config::ConfigFile::default(), &Overrides::default())
-                    .expect("the default settings are valid")
             }
-        };
+        }
+        let resolver = Arc::new(resolver);
         let mut options = CheckOptions::new(vec![self.root.clone()]);
-        settings.apply_to(&mut options);
+        if let Some(size) = resolver.for_path_or_default(&self.root).max_file_size {
+            options.max_file_size = size;
+        }
+        let walker = Arc::clone(&resolver);
+        options.exclude = Some(Arc::new(move |path: &Path, _is_dir: bool| {
+            walker.for_path_or_default(path).exclude.is_match(path)
+        }));
+        options.folder_settings = Some(resolver);
         options.memory = Some(Arc::clone(&self.memory));
         self.options = options;
     }

@@ -4,6 +4,7 @@
 //! before it returns. A change of parser touches this module only.
 
 mod extract;
+pub mod fix;
 mod nesting;
 
 use crate::facts::{FileFacts, SuppressionComment};
