@@ -151,7 +151,25 @@ pub fn check(options: &CheckOptions) -> CheckResult {
     pool.install(|| check_in_pool(options, started))
 }
 
-fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+/// The linked project of the files `options` name, with what could not be read.
+pub struct Loaded {
+    pub project: Project,
+    pub errors: Vec<FileError>,
+    pub files_checked: usize,
+    /// Files whose facts were extracted (the others are in `errors`).
+    pub files_analysed: usize,
+    /// Explicit paths that do not exist.
+    pub missing_paths: bool,
+}
+
+/// Discovers, reads and links the files `options` name, without running the rules (`stateleak
+/// graph`).
+pub fn load(options: &CheckOptions) -> Loaded {
+    let pool = thread_pool(options.threads);
+    pool.install(|| load_in_pool(options))
+}
+
+fn load_in_pool(options: &CheckOptions) -> Loaded {
     // The cache file is read while the tree is walked.
     let (discovered, cache) = rayon::join(
         || match &options.exclude {
@@ -222,6 +240,23 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .collect();
     let project =
         Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
+    Loaded {
+        project,
+        errors,
+        files_checked,
+        files_analysed,
+        missing_paths,
+    }
+}
+
+fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+    let Loaded {
+        project,
+        mut errors,
+        files_checked,
+        files_analysed,
+        missing_paths,
+    } = load_in_pool(options);
     let context = Context {
         project: &project,
         settings: &options.rule_settings,

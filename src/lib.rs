@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;
+pub mod graph;
 pub mod knowledge;
 pub mod progress;
 pub mod project;

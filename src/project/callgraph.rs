@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 
-use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Root, Value};
+use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Name, Root, Value};
 use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
@@ -46,6 +46,79 @@ pub struct Edge {
 }
 
 const UNREACHED: u32 = u32::MAX;
+
+/// A node of the exported graph (`stateleak graph`): what calls, or what is called.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// The module-level code of a file.
+    Module(FileId),
+    Function(FuncId),
+    /// Something outside the tree, by its qualified name (`ext.Cls.fun`, `builtins.len`).
+    External(Name),
+}
+
+/// Every call edge of the project, for the graph export: the analysis's edges (callbacks only
+/// where they are handed to something outside the tree, which then calls them), plus the calls
+/// of classes and of external names, with module-level code as a caller.
+pub fn export_edges(project: &Project) -> Vec<(Node, Node)> {
+    let index = Index::build(project);
+    let mut edges: Vec<(Node, Node)> = (0..project.files.len() as FileId)
+        .into_par_iter()
+        .flat_map_iter(|file| file_export_edges(project, &index, file))
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    edges
+}
+
+fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Node, Node)> {
+    let facts = &project.file(file).facts;
+    let mut out = Vec::new();
+    let mut scratch = Vec::new();
+    let mut functions = Vec::new();
+    let mut others = Vec::new();
+    let caller = |function: Option<FuncIdx>| match function {
+        Some(f) => Node::Function(project.function_id(file, f)),
+        None => Node::Module(file),
+    };
+    let resolves_in_tree = |call: u32| {
+        facts.calls.get(call as usize).is_some_and(|parent| {
+            let mut scratch = Vec::new();
+            let mut targets = Vec::new();
+            resolve_site(project, index, file, parent, &mut scratch, &mut targets);
+            !targets.is_empty()
+        })
+    };
+    for site in &facts.calls {
+        // A function handed to a function of the tree is called there, if at all; handed to
+        // something outside (`map(f, xs)`), it is called on behalf of the caller.
+        if site.reference && site.argument_of.is_none_or(resolves_in_tree) {
+            continue;
+        }
+        functions.clear();
+        others.clear();
+        resolve_site_with_others(
+            project,
+            index,
+            file,
+            site,
+            &mut scratch,
+            &mut functions,
+            &mut Some(&mut others),
+        );
+        let from = caller(site.function);
+        out.extend(
+            functions
+                .iter()
+                .map(|(f, _)| (from.clone(), Node::Function(*f))),
+        );
+        out.extend(others.drain(..).map(|node| (from.clone(), node)));
+    }
+    for (to, from) in decorator_uses(project, file) {
+        out.push((caller(from), Node::Function(to)));
+    }
+    out
+}
 
 #[derive(Debug, Default)]
 pub struct CallGraph {
@@ -434,16 +507,14 @@ pub(super) fn typed_local_class(
     None
 }
 
-/// The class of the object a module-level binding creates: `service = PriceService()`.
-pub(super) fn instance_class(project: &Project, file: FileId, global: u32) -> Option<ClassId> {
-    let binding = project.file(file).facts.globals.get(global as usize)?;
-    let Value::Call { callee } = &binding.value else {
-        return None;
+/// What a module-level binding calls to create its object: a class of the tree or an external
+/// name (`session = requests.Session()`); [`Resolved::Unknown`] when it is not bound to a call.
+fn instance_of(project: &Project, file: FileId, global: u32) -> Resolved {
+    let binding = project.file(file).facts.globals.get(global as usize);
+    let Some(Value::Call { callee }) = binding.map(|b| &b.value) else {
+        return Resolved::Unknown;
     };
-    match project.resolve(file, None, callee) {
-        Resolved::Class(c) => Some(c),
-        _ => None,
-    }
+    project.resolve(file, None, callee)
 }
 
 /// Resolves every call site of one file (and its decorators) to edges.
@@ -541,25 +612,36 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             cache.insert((site.callee.as_str(), site.reference), resolved);
         }
     }
+    for (to, scope) in decorator_uses(project, file) {
+        let from = match scope {
+            Some(f) => Caller::Function(project.function_id(file, f)),
+            None => Caller::Module,
+        };
+        out.push((
+            from,
+            Edge {
+                to,
+                kind: EdgeKind::Decorator,
+            },
+        ));
+    }
+    out
+}
+
+/// The functions of the tree applied as decorators (`@deco`, not `@deco(...)`) in `file`, with
+/// the function whose body holds the decorated definition (`None` at module level).
+fn decorator_uses(project: &Project, file: FileId) -> Vec<(FuncId, Option<FuncIdx>)> {
+    let facts = &project.file(file).facts;
     let decorated = facts
         .functions
         .iter()
         .map(|f| (&f.decorators, f.parent))
         .chain(facts.classes.iter().map(|c| (&c.decorators, None)));
+    let mut out = Vec::new();
     for (decorators, scope) in decorated {
         for decorator in decorators.iter().filter(|d| !d.called) {
             if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name) {
-                let from = match scope {
-                    Some(f) => Caller::Function(project.function_id(file, f)),
-                    None => Caller::Module,
-                };
-                out.push((
-                    from,
-                    Edge {
-                        to: target,
-                        kind: EdgeKind::Decorator,
-                    },
-                ));
+                out.push((target, scope));
             }
         }
     }
@@ -587,6 +669,20 @@ pub(super) fn resolve_site(
     scratch: &mut Vec<FuncId>,
     out: &mut Vec<(FuncId, EdgeKind)>,
 ) {
+    resolve_site_with_others(project, index, file, site, scratch, out, &mut None);
+}
+
+/// Like [`resolve_site`]; also collects in `others` the classes and external names the call
+/// runs, when asked (the graph export names them; the analysis needs only functions).
+fn resolve_site_with_others(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    site: &CallSite,
+    scratch: &mut Vec<FuncId>,
+    out: &mut Vec<(FuncId, EdgeKind)>,
+    others: &mut Option<&mut Vec<Node>>,
+) {
     scratch.clear();
     let callee = site.callee.as_str();
     let function = site.function;
@@ -601,6 +697,7 @@ pub(super) fn resolve_site(
             site.reference,
             scratch,
             &mut kind,
+            others,
         ),
         CallReceiver::Local => {
             let Some(function) = function else { return };
@@ -634,6 +731,7 @@ pub(super) fn resolve_site(
                     site.reference,
                     scratch,
                     &mut kind,
+                    others,
                 );
             }
         }
@@ -658,8 +756,14 @@ pub(super) fn resolve_site(
             let Some((class, method)) = callee.rsplit_once('.') else {
                 return;
             };
-            if let Resolved::Class(class) = project.resolve(file, function, class) {
-                scratch.extend(index.lookup(project, class, method));
+            match project.resolve(file, function, class) {
+                Resolved::Class(class) => scratch.extend(index.lookup(project, class, method)),
+                Resolved::External(class) => {
+                    if let Some(others) = others {
+                        others.push(Node::External(format!("{class}.{method}").into()));
+                    }
+                }
+                _ => {}
             }
         }
         CallReceiver::Super => {
@@ -702,7 +806,15 @@ fn resolve_name(
     reference: bool,
     out: &mut Vec<FuncId>,
     kind: &mut EdgeKind,
+    others: &mut Option<&mut Vec<Node>>,
 ) {
+    let mut other = |node: Node| {
+        if let Some(others) = others
+            && !reference
+        {
+            others.push(node);
+        }
+    };
     match project.resolve(file, function, callee) {
         Resolved::Function(f) => out.push(f),
         Resolved::Class(class) => {
@@ -711,6 +823,7 @@ fn resolve_name(
                 out.push(init);
             }
         }
+        Resolved::External(name) => other(Node::External(name)),
         Resolved::Module(_) => {}
         _ => {
             let Some((prefix, method)) = callee.rsplit_once('.') else {
@@ -719,8 +832,12 @@ fn resolve_name(
             match project.resolve(file, function, prefix) {
                 Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
                 Resolved::Global(global_file, global) => {
-                    if let Some(class) = instance_class(project, global_file, global) {
-                        out.extend(index.lookup(project, class, method));
+                    match instance_of(project, global_file, global) {
+                        Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
+                        Resolved::External(class) => {
+                            other(Node::External(format!("{class}.{method}").into()));
+                        }
+                        _ => {}
                     }
                 }
                 _ => {}

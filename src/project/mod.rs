@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
-pub use callgraph::{CallGraph, Edge, EdgeKind};
+pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::MroEntry;
 pub use resolve::Resolved;
@@ -199,6 +199,11 @@ impl Project {
     pub fn class(&self, id: ClassId) -> (FileId, &ClassFacts) {
         let (file, idx) = self.classes[id.0 as usize];
         (file, &self.files[file as usize].facts.classes[idx as usize])
+    }
+
+    /// How many functions the project has ([`FuncId`]s are `0..function_count()`).
+    pub fn function_count(&self) -> usize {
+        self.functions.len()
     }
 
     pub fn function(&self, id: FuncId) -> (FileId, &FunctionFacts) {
