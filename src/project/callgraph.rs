@@ -22,6 +22,7 @@ use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Name, Root, Va
 use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
+use super::values::{Held, Values};
 use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 /// How a function reaches another.
@@ -383,7 +384,9 @@ pub(super) struct Index<'p> {
     /// class.
     attribute_classes: HashMap<(u32, &'p str), ClassId>,
     /// Functions defined inside functions: (file, parent, name).
-    nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
+    pub(super) nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
+    /// What names, parameters and returns may hold.
+    values: Values,
 }
 
 impl<'p> Index<'p> {
@@ -443,12 +446,15 @@ impl<'p> Index<'p> {
                 }
             }
         }
-        Index {
+        let mut index = Index {
             methods,
             descendants,
             attribute_classes,
             nested,
-        }
+            values: Values::default(),
+        };
+        index.values = Values::build(project, &index);
+        index
     }
 
     /// The method `name` an instance of `class` finds, along its MRO.
@@ -461,7 +467,13 @@ impl<'p> Index<'p> {
 
     /// What `receiver.name()` may run when the receiver is an instance of `class` or of any
     /// subclass: the method found along the MRO of each.
-    fn dispatch(&self, project: &Project, class: ClassId, name: &str, out: &mut Vec<FuncId>) {
+    pub(super) fn dispatch(
+        &self,
+        project: &Project,
+        class: ClassId,
+        name: &str,
+        out: &mut Vec<FuncId>,
+    ) {
         if let Some(found) = self.lookup(project, class, name) {
             out.push(found);
         }
@@ -793,7 +805,55 @@ fn resolve_site_with_others(
             }
         }
     }
+    if scratch.is_empty() && matches!(site.receiver, CallReceiver::Name | CallReceiver::Local) {
+        held_targets(project, index, file, site, scratch, &mut kind, others);
+    }
     out.extend(scratch.iter().map(|f| (*f, kind)));
+}
+
+/// What a call through a name runs when the name holds functions, classes or objects: `handler =
+/// pick(); handler()`.
+fn held_targets(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    site: &CallSite,
+    out: &mut Vec<FuncId>,
+    kind: &mut EdgeKind,
+    others: &mut Option<&mut Vec<Node>>,
+) {
+    let mut held = Vec::new();
+    index.values.name(
+        project,
+        index,
+        file,
+        site.function,
+        site.receiver,
+        &site.callee,
+        &mut held,
+    );
+    for value in held {
+        let function = match value {
+            Held::Function(f) => Some(f),
+            Held::Class(c) if !site.reference => {
+                *kind = EdgeKind::Constructor;
+                index.lookup(project, c, "__init__")
+            }
+            Held::Instance(c) if !site.reference => index.lookup(project, c, "__call__"),
+            Held::External(name) if !site.reference => {
+                if let Some(others) = others {
+                    others.push(Node::External(name));
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(function) = function
+            && !out.contains(&function)
+        {
+            out.push(function);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

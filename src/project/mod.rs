@@ -9,6 +9,7 @@ pub mod entry_points;
 mod hierarchy;
 mod modules;
 mod resolve;
+mod values;
 
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.

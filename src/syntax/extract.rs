@@ -18,6 +18,7 @@ use crate::knowledge;
 use super::MAX_WALK_DEPTH;
 
 mod calls;
+mod flows;
 mod uses;
 
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
@@ -977,6 +978,7 @@ impl<'a> Visitor<'a> for Extractor {
             }
             _ => visitor::walk_stmt(self, stmt),
         }
+        self.record_stmt_flows(stmt);
         self.leave();
     }
 
@@ -1004,6 +1006,13 @@ impl<'a> Visitor<'a> for Extractor {
         // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or
         // globals still counts, so they are walked like the enclosing code.
         visitor::walk_expr(self, expr);
+        match expr {
+            Expr::Call(call) => self.record_call_flows(call),
+            Expr::Yield(ast::ExprYield {
+                value: Some(value), ..
+            }) => self.record_returned_flows(value),
+            _ => {}
+        }
         self.leave();
     }
 }

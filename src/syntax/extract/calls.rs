@@ -45,6 +45,16 @@ pub(super) struct ReachState {
     /// Calls written as a direct argument of an already recorded call, by start offset, with the
     /// index of that call: `path("", View.as_view())`.
     pending_parents: Vec<(u32, u32)>,
+    /// Recorded calls (not references) by the range of their expression.
+    calls_by_range: HashMap<(u32, u32), u32>,
+}
+
+impl ReachState {
+    /// The index of the recorded call at `range`.
+    pub(super) fn call_at(&self, range: TextRange) -> Option<u32> {
+        let key = (range.start().to_u32(), range.end().to_u32());
+        self.calls_by_range.get(&key).copied()
+    }
 }
 
 /// What is tracked while one function body is walked.
@@ -112,7 +122,7 @@ impl Extractor {
     // ----- call sites ----------------------------------------------------------------------------
 
     /// How a callee expression is written: its receiver and the dotted rest.
-    fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
+    pub(super) fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
         let mut attrs: Vec<&str> = Vec::new();
         let mut base = func;
         while let Expr::Attribute(attribute) = base {
@@ -236,10 +246,19 @@ impl Extractor {
             .iter()
             .rposition(|(s, _)| *s == start)
             .map(|i| self.reach.pending_parents.swap_remove(i).1);
-        let callee = self.callee_of(&call.func);
+        // `handlers[name]()` calls what the container holds.
+        let mut func = &*call.func;
+        while let Expr::Subscript(subscript) = func {
+            func = &subscript.value;
+        }
+        let callee = self.callee_of(func);
         let index = match &callee {
             Some((receiver, callee)) if self.may_resolve(*receiver, callee) => {
                 let index = self.facts.calls.len() as u32;
+                let range = call.range();
+                self.reach
+                    .calls_by_range
+                    .insert((range.start().to_u32(), range.end().to_u32()), index);
                 self.facts.calls.push(CallSite {
                     function,
                     receiver: *receiver,
