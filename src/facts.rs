@@ -133,7 +133,8 @@ pub struct SuppressionComment {
 }
 
 /// `import a.b as c` binds `c` to module `a.b`; `import a.b` binds `a` to module `a`;
-/// `from ..m import C as D` binds `D` to `C` in the module two levels up, `m`.
+/// `from ..m import C as D` binds `D` to `C` in the module two levels up, `m`; `from m import *`
+/// has the binding `*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Import {
     pub binding: Name,
@@ -141,6 +142,13 @@ pub struct Import {
     /// The function the import statement is in, when it is not at module level.
     pub function: Option<FuncIdx>,
     pub span: Span,
+}
+
+impl Import {
+    /// `from module import *`: its binding is `*`.
+    pub fn is_star(&self) -> bool {
+        self.binding == "*"
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -532,6 +540,9 @@ pub enum CallReceiver {
     /// A method of an object constructed in place: `Tracker().record()` is written
     /// `Tracker.record`.
     NewInstance,
+    /// What the call site at this index of [`FileFacts::calls`] returns: `make()()`; the callee
+    /// is empty.
+    CallResult(u32),
 }
 
 /// A store into a cache after a lookup of the same key: `if k not in C: C[k] = v`,

@@ -778,6 +778,8 @@ fn resolve_site_with_others(
                 _ => {}
             }
         }
+        // Followed through values below.
+        CallReceiver::CallResult(_) => {}
         CallReceiver::Super => {
             let Some(function) = function else { return };
             let Some(class) = project.method_class(file, function) else {
@@ -805,7 +807,11 @@ fn resolve_site_with_others(
             }
         }
     }
-    if scratch.is_empty() && matches!(site.receiver, CallReceiver::Name | CallReceiver::Local) {
+    let through_values = matches!(
+        site.receiver,
+        CallReceiver::Name | CallReceiver::Local | CallReceiver::CallResult(_)
+    );
+    if scratch.is_empty() && through_values {
         held_targets(project, index, file, site, scratch, &mut kind, others);
     }
     out.extend(scratch.iter().map(|f| (*f, kind)));
@@ -823,15 +829,9 @@ fn held_targets(
     others: &mut Option<&mut Vec<Node>>,
 ) {
     let mut held = Vec::new();
-    index.values.name(
-        project,
-        index,
-        file,
-        site.function,
-        site.receiver,
-        &site.callee,
-        &mut held,
-    );
+    index
+        .values
+        .callables(project, index, file, site, &mut held);
     for value in held {
         let function = match value {
             Held::Function(f) => Some(f),

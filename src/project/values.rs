@@ -232,6 +232,10 @@ impl Values {
                     out,
                 );
             }
+            CallReceiver::CallResult(call) => {
+                let source = FlowSource::CallResult(call);
+                self.source(project, index, file, site.function, &source, out);
+            }
             _ => {
                 let mut scratch = Vec::new();
                 let mut targets = Vec::new();
@@ -299,7 +303,7 @@ impl Values {
                     out.extend(found.into_iter().map(Held::Function));
                 }
             }
-            CallReceiver::Super | CallReceiver::NewInstance => {}
+            CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {}
         }
     }
 

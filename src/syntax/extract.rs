@@ -366,9 +366,6 @@ impl Extractor {
             }
             Stmt::ImportFrom(import) => {
                 for alias in &import.names {
-                    if alias.name.as_str() == "*" {
-                        continue;
-                    }
                     let binding = alias.asname.as_ref().unwrap_or(&alias.name);
                     self.facts.imports.push(Import {
                         binding: binding.as_str().into(),
@@ -949,6 +946,7 @@ impl<'a> Visitor<'a> for Extractor {
             return;
         }
         self.note_script_block(stmt);
+        self.record_raised_class(stmt);
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),
