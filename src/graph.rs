@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::project::{FuncId, Node, Project, export_edges};
+use crate::project::{FileId, FuncId, Node, Project, export_edges};
 
 /// How `stateleak graph` prints the graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,15 +48,26 @@ pub fn named_graph(project: &Project) -> NamedGraph {
 /// The name PyCG gives `node`.
 pub fn node_name(project: &Project, node: &Node) -> String {
     match node {
-        Node::Module(file) => project.file(*file).module.to_string(),
+        Node::Module(file) => module_name(project, *file).to_string(),
         Node::Function(function) => {
             let (file, facts) = project.function(*function);
-            format!("{}.{}", project.file(file).module, facts.qualname)
+            format!("{}.{}", module_name(project, file), facts.qualname)
         }
         Node::External(name) => match name.strip_prefix("builtins.") {
             Some(builtin) => format!("<builtin>.{builtin}"),
             None => name.to_string(),
         },
+    }
+}
+
+/// A module's name relative to the folder given on the command line, as PyCG names modules
+/// relative to the package it analyses (`nest.imported` for `nest/imported.py` even when `nest`
+/// has no `__init__.py`); its package name when it is not under a given folder.
+fn module_name(project: &Project, file: FileId) -> &str {
+    let source = project.file(file);
+    match source.aliases.first() {
+        Some(alias) if !alias.is_empty() => alias,
+        _ => &source.module,
     }
 }
 

@@ -115,7 +115,7 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
         );
         out.extend(others.drain(..).map(|node| (from.clone(), node)));
     }
-    for (to, from) in decorator_uses(project, file) {
+    for (to, from) in decorator_uses(project, index, file) {
         out.push((caller(from), Node::Function(to)));
     }
     out
@@ -624,7 +624,7 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             cache.insert((site.callee.as_str(), site.reference), resolved);
         }
     }
-    for (to, scope) in decorator_uses(project, file) {
+    for (to, scope) in decorator_uses(project, index, file) {
         let from = match scope {
             Some(f) => Caller::Function(project.function_id(file, f)),
             None => Caller::Module,
@@ -642,7 +642,11 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
 
 /// The functions of the tree applied as decorators (`@deco`, not `@deco(...)`) in `file`, with
 /// the function whose body holds the decorated definition (`None` at module level).
-fn decorator_uses(project: &Project, file: FileId) -> Vec<(FuncId, Option<FuncIdx>)> {
+fn decorator_uses(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+) -> Vec<(FuncId, Option<FuncIdx>)> {
     let facts = &project.file(file).facts;
     let decorated = facts
         .functions
@@ -652,7 +656,13 @@ fn decorator_uses(project: &Project, file: FileId) -> Vec<(FuncId, Option<FuncId
     let mut out = Vec::new();
     for (decorators, scope) in decorated {
         for decorator in decorators.iter().filter(|d| !d.called) {
-            if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name) {
+            // A decorator defined in the function around the definition comes first.
+            let nested =
+                scope.and_then(|f| nested_function(project, index, file, f, &decorator.name));
+            if let Some(target) = nested {
+                out.push((target, scope));
+            } else if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name)
+            {
                 out.push((target, scope));
             }
         }
@@ -876,7 +886,14 @@ fn resolve_name(
         }
     };
     match project.resolve(file, function, callee) {
-        Resolved::Function(f) => out.push(f),
+        // `@dec def f`: calling `f` runs what `dec` returned.
+        Resolved::Function(f) => match index.values.decorated(f) {
+            Some(held) if !reference => out.extend(held.iter().filter_map(|h| match h {
+                Held::Function(f) => Some(*f),
+                _ => None,
+            })),
+            _ => out.push(f),
+        },
         Resolved::Class(class) => {
             if !reference && let Some(init) = index.lookup(project, class, "__init__") {
                 *kind = EdgeKind::Constructor;

@@ -47,6 +47,9 @@ pub(super) struct Values {
     /// Names some flow stores into, by scope: a name read in a nested function is looked up in the
     /// innermost scope that binds it.
     bound: HashSet<(FileId, Option<FuncIdx>, Name)>,
+    /// What the name of a function decorated by functions of the tree holds: what the
+    /// decorators return (`@dec def f` binds `f = dec(f)`).
+    decorated: HashMap<FuncId, Vec<Held>>,
 }
 
 impl Values {
@@ -96,11 +99,100 @@ impl Values {
                     }
                 }
             }
+            changed |= values.decorate(project, index);
             if !changed {
                 break;
             }
         }
         values
+    }
+
+    /// Applies the decorators of the tree to the functions they decorate: each decorator's first
+    /// parameter gets what is decorated, and the name gets what the decorator returns. A decorator
+    /// that is called (`@route("/")`) or not a function of the tree leaves the name to the
+    /// function itself.
+    fn decorate(&mut self, project: &Project, index: &Index<'_>) -> bool {
+        let mut changed = false;
+        for id in 0..project.function_count() {
+            let function = FuncId(id as u32);
+            let (file, facts) = project.function(function);
+            if facts.decorators.is_empty() || facts.decorators.iter().any(|d| d.called) {
+                continue;
+            }
+            let mut current = vec![Held::Function(function)];
+            for decorator in facts.decorators.iter().rev() {
+                let mut callables = Vec::new();
+                let receiver = match facts.parent {
+                    Some(_) => CallReceiver::Local,
+                    None => CallReceiver::Name,
+                };
+                self.name(
+                    project,
+                    index,
+                    file,
+                    facts.parent,
+                    receiver,
+                    &decorator.name,
+                    &mut callables,
+                );
+                if callables.is_empty() && receiver == CallReceiver::Local {
+                    self.name(
+                        project,
+                        index,
+                        file,
+                        facts.parent,
+                        CallReceiver::Name,
+                        &decorator.name,
+                        &mut callables,
+                    );
+                }
+                let decorators: Vec<FuncId> = callables
+                    .iter()
+                    .filter_map(|c| match c {
+                        Held::Function(f) => Some(*f),
+                        _ => None,
+                    })
+                    .collect();
+                if decorators.is_empty() || decorators.len() != callables.len() {
+                    current.clear();
+                    break;
+                }
+                let mut next = Vec::new();
+                for d in decorators {
+                    let (d_file, d_facts) = project.function(d);
+                    if let Some(param) = d_facts.params.first() {
+                        let idx = project.functions[d.0 as usize].1;
+                        let slot = Slot::Name(d_file, Some(idx), param.name.clone());
+                        changed |= self.add(slot, &current);
+                    }
+                    next.extend_from_slice(self.get(&Slot::Return(d)));
+                }
+                current = next;
+            }
+            if !current.is_empty() {
+                let held = self.decorated.entry(function).or_default();
+                for value in current {
+                    if held.len() < MAX_HELD && !held.contains(&value) {
+                        held.push(value);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// What the name of `function` holds when decorators of the tree replace it.
+    pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
+        self.decorated.get(&function).map(Vec::as_slice)
+    }
+
+    /// The function itself, or what its decorators made of it.
+    fn function_value(&self, function: FuncId, out: &mut Vec<Held>) {
+        match self.decorated(function) {
+            Some(held) => out.extend_from_slice(held),
+            None => out.push(Held::Function(function)),
+        }
     }
 
     fn add(&mut self, slot: Slot, values: &[Held]) -> bool {
@@ -271,7 +363,7 @@ impl Values {
                 }
             }
             CallReceiver::Name => match project.resolve(file, function, name) {
-                Resolved::Function(f) => out.push(Held::Function(f)),
+                Resolved::Function(f) => self.function_value(f, out),
                 Resolved::Class(c) => out.push(Held::Class(c)),
                 Resolved::External(q) => out.push(Held::External(q)),
                 Resolved::Global(global_file, global) => {
@@ -327,7 +419,7 @@ impl Values {
                 return;
             }
             if let Some(nested) = index.nested.get(&(file, f, name)) {
-                out.push(Held::Function(project.function_id(file, *nested)));
+                self.function_value(project.function_id(file, *nested), out);
                 return;
             }
             current = functions[f as usize].parent;
