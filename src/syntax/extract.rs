@@ -30,6 +30,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         depth: 0,
         hit_depth_limit: false,
         reach: calls::ReachState::default(),
+        keyed: flows::KeyedStores::default(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -78,6 +79,7 @@ struct Extractor {
     depth: u32,
     hit_depth_limit: bool,
     reach: calls::ReachState,
+    keyed: flows::KeyedStores,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the

@@ -250,12 +250,15 @@ impl Extractor {
             .iter()
             .rposition(|(s, _)| *s == start)
             .map(|i| self.reach.pending_parents.swap_remove(i).1);
-        // `handlers[name]()` calls what the container holds.
+        // `handlers["a"]()` calls what was stored last under that key, `handlers[name]()` what
+        // the container holds.
+        let keyed = self.keyed_callee(&call.func);
         let mut func = &*call.func;
         while let Expr::Subscript(subscript) = func {
             func = &subscript.value;
         }
         let callee = match func {
+            _ if keyed.is_some() => keyed,
             Expr::Call(inner) => {
                 let range = inner.range();
                 let outer = self.facts.calls.len() as u32;
