@@ -82,18 +82,25 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
         Some(f) => Node::Function(project.function_id(file, f)),
         None => Node::Module(file),
     };
-    let resolves_in_tree = |call: u32| {
+    let handed_outside = |call: u32| {
         facts.calls.get(call as usize).is_some_and(|parent| {
             let mut scratch = Vec::new();
             let mut targets = Vec::new();
             resolve_site(project, index, file, parent, &mut scratch, &mut targets);
-            !targets.is_empty()
+            targets.is_empty()
+                && parent.receiver == CallReceiver::Name
+                && matches!(
+                    project.resolve(file, parent.function, &parent.callee),
+                    Resolved::External(_)
+                )
         })
     };
     for site in &facts.calls {
-        // A function handed to a function of the tree is called there, if at all; handed to
-        // something outside (`map(f, xs)`), it is called on behalf of the caller.
-        if site.reference && site.argument_of.is_none_or(resolves_in_tree) {
+        // A function handed to something outside the tree (`map(f, xs)`) is called on behalf of
+        // the caller; handed to a function of the tree, it is called there if at all (an edge of
+        // that function when it calls its parameter); handed to a value that cannot be resolved,
+        // nothing is known.
+        if site.reference && !site.argument_of.is_some_and(handed_outside) {
             continue;
         }
         functions.clear();
