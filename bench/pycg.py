@@ -93,7 +93,9 @@ def score_all(stateleak: Path, benchmark: Path) -> dict[str, Score]:
     scores: dict[str, Score] = {}
     for snippet in sorted((benchmark / "snippets").glob("*/*/callgraph.json")):
         category = snippet.parent.parent.name
-        scores.setdefault(category, Score()).add(score_snippet(stateleak, snippet.parent))
+        scores.setdefault(category, Score()).add(
+            score_snippet(stateleak, snippet.parent)
+        )
     return scores
 
 
@@ -136,7 +138,9 @@ def main() -> int:
     parser.add_argument("--stateleak", type=Path, default=DEFAULT_STATELEAK)
     parser.add_argument("--benchmark", type=Path, default=DEFAULT_BENCHMARK)
     parser.add_argument(
-        "--write-benchmarks", action="store_true", help="write the table into BENCHMARKS.md"
+        "--write-benchmarks",
+        action="store_true",
+        help="write the table into BENCHMARKS.md",
     )
     parser.add_argument(
         "--min-precision",

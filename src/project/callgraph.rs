@@ -716,18 +716,22 @@ fn resolve_site_with_others(
     let callee = site.callee.as_str();
     let function = site.function;
     let mut kind = EdgeKind::Call;
+    // Resolved by name to a function, class, module or external name: values are not asked.
+    let mut settled = false;
     match site.receiver {
-        CallReceiver::Name => resolve_name(
-            project,
-            index,
-            file,
-            function,
-            callee,
-            site.reference,
-            scratch,
-            &mut kind,
-            others,
-        ),
+        CallReceiver::Name => {
+            settled = resolve_name(
+                project,
+                index,
+                file,
+                function,
+                callee,
+                site.reference,
+                scratch,
+                &mut kind,
+                others,
+            )
+        }
         CallReceiver::Local => {
             let Some(function) = function else { return };
             // A nested function, or a method of a local whose class is known; otherwise the name
@@ -750,8 +754,9 @@ fn resolve_site_with_others(
                     None => false,
                 },
             };
+            settled = local;
             if !local {
-                resolve_name(
+                settled = resolve_name(
                     project,
                     index,
                     file,
@@ -828,7 +833,7 @@ fn resolve_site_with_others(
         site.receiver,
         CallReceiver::Name | CallReceiver::Local | CallReceiver::CallResult(_)
     );
-    if scratch.is_empty() && through_values {
+    if scratch.is_empty() && through_values && !settled {
         held_targets(project, index, file, site, scratch, &mut kind, others);
     }
     out.extend(scratch.iter().map(|f| (*f, kind)));
@@ -884,7 +889,7 @@ fn resolve_name(
     out: &mut Vec<FuncId>,
     kind: &mut EdgeKind,
     others: &mut Option<&mut Vec<Node>>,
-) {
+) -> bool {
     let mut other = |node: Node| {
         if let Some(others) = others
             && !reference
@@ -911,7 +916,7 @@ fn resolve_name(
         Resolved::Module(_) => {}
         _ => {
             let Some((prefix, method)) = callee.rsplit_once('.') else {
-                return;
+                return false;
             };
             match project.resolve(file, function, prefix) {
                 Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
@@ -926,8 +931,10 @@ fn resolve_name(
                 }
                 _ => {}
             }
+            return false;
         }
     }
+    true
 }
 
 /// A function defined in `function` or a function around it, by name.

@@ -8,9 +8,13 @@
 //! number of flows per round. Only what a flow proves is held: a call that cannot be resolved
 //! gives nothing.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{ArgPosition, CallReceiver, CallSite, FlowSource, FlowTarget, FuncIdx, Name};
+use crate::facts::{
+    ArgPosition, CallReceiver, CallSite, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow,
+};
 
 use super::callgraph::{Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved};
@@ -50,6 +54,8 @@ pub(super) struct Values {
     /// What the name of a function decorated by functions of the tree holds: what the
     /// decorators return (`@dec def f` binds `f = dec(f)`).
     decorated: HashMap<FuncId, Vec<Held>>,
+    /// Set when something held was read: what was computed may change in the next round.
+    read_held: AtomicBool,
 }
 
 impl Values {
@@ -66,39 +72,56 @@ impl Values {
                 }
             }
         }
+        // Flows whose source and target do not depend on what names hold are applied once;
+        // flows that can never store anything are dropped after the first round.
+        let mut pending: Vec<(FileId, &ValueFlow)> = project
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
+            .collect();
         let mut sources = Vec::new();
         let mut targets = Vec::new();
         for _ in 0..MAX_ROUNDS {
             let mut changed = false;
-            for (file_id, file) in project.files.iter().enumerate() {
-                let file_id = file_id as FileId;
-                for flow in &file.facts.flows {
-                    sources.clear();
-                    values.source(
-                        project,
-                        index,
-                        file_id,
-                        flow.function,
-                        &flow.source,
-                        &mut sources,
-                    );
-                    if sources.is_empty() {
-                        continue;
+            let mut again = Vec::with_capacity(pending.len());
+            for (file, flow) in pending {
+                values.read_held.store(false, Ordering::Relaxed);
+                sources.clear();
+                values.source(
+                    project,
+                    index,
+                    file,
+                    flow.function,
+                    &flow.source,
+                    &mut sources,
+                );
+                let source_varies = values.read_held.load(Ordering::Relaxed);
+                if sources.is_empty() {
+                    if source_varies {
+                        again.push((file, flow));
                     }
-                    targets.clear();
-                    values.targets(
-                        project,
-                        index,
-                        file_id,
-                        flow.function,
-                        &flow.target,
-                        &mut targets,
-                    );
-                    for slot in targets.drain(..) {
-                        changed |= values.add(slot, &sources);
-                    }
+                    continue;
+                }
+                values.read_held.store(false, Ordering::Relaxed);
+                targets.clear();
+                values.targets(
+                    project,
+                    index,
+                    file,
+                    flow.function,
+                    &flow.target,
+                    &mut targets,
+                );
+                let target_varies = values.read_held.load(Ordering::Relaxed);
+                for slot in targets.drain(..) {
+                    changed |= values.add(slot, &sources);
+                }
+                if source_varies || target_varies {
+                    again.push((file, flow));
                 }
             }
+            pending = again;
             changed |= values.decorate(project, index);
             if !changed {
                 break;
@@ -184,6 +207,7 @@ impl Values {
 
     /// What the name of `function` holds when decorators of the tree replace it.
     pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
+        self.note_read();
         self.decorated.get(&function).map(Vec::as_slice)
     }
 
@@ -207,7 +231,16 @@ impl Values {
         changed
     }
 
+    /// Only written when it changes, so that the threads resolving calls after the build, when
+    /// it stays set, share its cache line without contention.
+    fn note_read(&self) {
+        if !self.read_held.load(Ordering::Relaxed) {
+            self.read_held.store(true, Ordering::Relaxed);
+        }
+    }
+
     fn get(&self, slot: &Slot) -> &[Held] {
+        self.note_read();
         self.held.get(slot).map_or(&[], Vec::as_slice)
     }
 

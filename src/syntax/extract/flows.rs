@@ -14,6 +14,8 @@ use crate::facts::{
     ArgPosition, CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, Root, ValueFlow,
 };
 
+use crate::knowledge;
+
 use super::{Extractor, Scope};
 
 /// Methods that put their arguments into the container they are called on.
@@ -376,6 +378,13 @@ impl Extractor {
         let Some(call_index) = self.reach.call_at(call.range()) else {
             return;
         };
+        // What a builtin is given goes to no parameter of the tree.
+        let site = &self.facts.calls[call_index as usize];
+        if site.receiver == CallReceiver::Name
+            && knowledge::BUILTINS.contains(&site.callee.as_str())
+        {
+            return;
+        }
         let mut sources = Vec::new();
         let positional = arguments
             .args
