@@ -3,12 +3,13 @@
 //! returns and yields, arguments to parameters, containers).
 //!
 //! Flow-insensitive and context-insensitive, like PyCG's assignment graph: a name holds everything
-//! ever stored into it in its scope. The flows are applied in order until nothing changes (at most
-//! [`MAX_ROUNDS`] times); each application is a few hash lookups, so the cost is linear in the
-//! number of flows per round. Only what a flow proves is held: a call that cannot be resolved
-//! gives nothing.
+//! ever stored into it in its scope. Each flow is applied once, and again only when a slot it read
+//! grew (a worklist keyed by the slots each flow reads); slots hold at most [`MAX_HELD`] values, so
+//! this ends, and most flows, which read nothing that ever holds anything, are applied once. Only
+//! what a flow proves is held: a call that cannot be resolved gives nothing.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -19,8 +20,8 @@ use crate::facts::{
 use super::callgraph::{Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved};
 
-/// Flows are applied again while something changed, at most this many times (each round follows
-/// one more step of calls through returned or passed values).
+/// Decorators are applied again (and the flows that depend on what they gave) while something
+/// changed, at most this many times: each round follows one more decorator of a decorator.
 const MAX_ROUNDS: usize = 8;
 
 /// A name that holds more than this many values is not grown further: precision first.
@@ -43,6 +44,9 @@ enum Slot {
     /// A name of a function (`Some`) or of the module (`None`).
     Name(FileId, Option<FuncIdx>, Name),
     Return(FuncId),
+    /// What the name of a function decorated by functions of the tree holds: what the
+    /// decorators return (`@dec def f` binds `f = dec(f)`).
+    Decorated(FuncId),
 }
 
 #[derive(Debug, Default)]
@@ -51,43 +55,89 @@ pub(super) struct Values {
     /// Names some flow stores into, by scope: a name read in a nested function is looked up in the
     /// innermost scope that binds it.
     bound: HashSet<(FileId, Option<FuncIdx>, Name)>,
-    /// What the name of a function decorated by functions of the tree holds: what the
-    /// decorators return (`@dec def f` binds `f = dec(f)`).
-    decorated: HashMap<FuncId, Vec<Held>>,
-    /// Set when something held was read: what was computed may change in the next round.
-    read_held: AtomicBool,
+    /// While building: the callees of calls that do not depend on what names hold.
+    fixed_callables: HashMap<(FileId, u32), Vec<Held>>,
+}
+
+/// The flows still to apply, and which flows read each slot.
+struct Worklist {
+    queue: VecDeque<u32>,
+    queued: Vec<bool>,
+    dependents: HashMap<Slot, Vec<u32>>,
+}
+
+thread_local! {
+    /// While the values are built: the slots read since the last [`take_reads`].
+    static READS: RefCell<Option<Vec<Slot>>> = const { RefCell::new(None) };
+}
+
+fn note_read(slot: &Slot) {
+    READS.with(|reads| {
+        if let Some(reads) = reads.borrow_mut().as_mut() {
+            reads.push(slot.clone());
+        }
+    });
+}
+
+fn take_reads() -> Vec<Slot> {
+    READS.with(|reads| {
+        reads
+            .borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
 }
 
 impl Values {
     /// Applies every flow of the project until nothing changes.
     pub(super) fn build(project: &Project, index: &Index<'_>) -> Values {
         let mut values = Values::default();
-        for (file_id, file) in project.files.iter().enumerate() {
-            for flow in &file.facts.flows {
-                if let FlowTarget::Name { name, global } = &flow.target {
-                    let scope = if *global { None } else { flow.function };
-                    values
-                        .bound
-                        .insert((file_id as FileId, scope, name.clone()));
-                }
-            }
-        }
-        // Flows whose source and target do not depend on what names hold are applied once;
-        // flows that can never store anything are dropped after the first round.
-        let mut pending: Vec<(FileId, &ValueFlow)> = project
+        let flows: Vec<(FileId, &ValueFlow)> = project
             .files
             .iter()
             .enumerate()
             .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
             .collect();
+        for (file, flow) in &flows {
+            if let FlowTarget::Name { name, global } = &flow.target {
+                let scope = if *global { None } else { flow.function };
+                values.bound.insert((*file, scope, name.clone()));
+            }
+        }
+        // Many flows go into or come out of one call: what its callee is, when that does not
+        // depend on what names hold, is found once.
+        READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
+        for (file, flow) in &flows {
+            let call = match (&flow.source, &flow.target) {
+                (FlowSource::CallResult(call), _) | (_, FlowTarget::Argument { call, .. }) => *call,
+                _ => continue,
+            };
+            if values.fixed_callables.contains_key(&(*file, call)) {
+                continue;
+            }
+            let Some(site) = project.file(*file).facts.calls.get(call as usize) else {
+                continue;
+            };
+            let mut callees = Vec::new();
+            values.callables(project, index, *file, site, &mut callees);
+            if take_reads().is_empty() {
+                values.fixed_callables.insert((*file, call), callees);
+            }
+        }
+        let mut work = Worklist {
+            queue: (0..flows.len() as u32).collect(),
+            queued: vec![true; flows.len()],
+            dependents: HashMap::default(),
+        };
         let mut sources = Vec::new();
         let mut targets = Vec::new();
         for _ in 0..MAX_ROUNDS {
-            let mut changed = false;
-            let mut again = Vec::with_capacity(pending.len());
-            for (file, flow) in pending {
-                values.read_held.store(false, Ordering::Relaxed);
+            while let Some(id) = work.queue.pop_front() {
+                work.queued[id as usize] = false;
+                let (file, flow) = flows[id as usize];
                 sources.clear();
+                targets.clear();
                 values.source(
                     project,
                     index,
@@ -96,46 +146,62 @@ impl Values {
                     &flow.source,
                     &mut sources,
                 );
-                let source_varies = values.read_held.load(Ordering::Relaxed);
-                if sources.is_empty() {
-                    if source_varies {
-                        again.push((file, flow));
+                if !sources.is_empty() {
+                    values.targets(
+                        project,
+                        index,
+                        file,
+                        flow.function,
+                        &flow.target,
+                        &mut targets,
+                    );
+                }
+                // Evaluated again when anything it read changes.
+                for slot in take_reads() {
+                    let dependents = work.dependents.entry(slot).or_default();
+                    if dependents.last() != Some(&id) {
+                        dependents.push(id);
                     }
-                    continue;
                 }
-                values.read_held.store(false, Ordering::Relaxed);
-                targets.clear();
-                values.targets(
-                    project,
-                    index,
-                    file,
-                    flow.function,
-                    &flow.target,
-                    &mut targets,
-                );
-                let target_varies = values.read_held.load(Ordering::Relaxed);
                 for slot in targets.drain(..) {
-                    changed |= values.add(slot, &sources);
-                }
-                if source_varies || target_varies {
-                    again.push((file, flow));
+                    values.store(&mut work, slot, &sources);
                 }
             }
-            pending = again;
-            changed |= values.decorate(project, index);
+            let stores = values.decorations(project, index);
+            take_reads();
+            let mut changed = false;
+            for (slot, held) in stores {
+                changed |= values.store(&mut work, slot, &held);
+            }
             if !changed {
                 break;
             }
         }
+        READS.with(|reads| *reads.borrow_mut() = None);
+        values.fixed_callables = HashMap::default();
         values
+    }
+
+    /// Adds `values` to `slot`, and queues the flows that read it when it grew.
+    fn store(&mut self, work: &mut Worklist, slot: Slot, values: &[Held]) -> bool {
+        let changed = self.add(slot.clone(), values);
+        if changed && let Some(dependents) = work.dependents.get(&slot) {
+            for &id in dependents {
+                if !work.queued[id as usize] {
+                    work.queued[id as usize] = true;
+                    work.queue.push_back(id);
+                }
+            }
+        }
+        changed
     }
 
     /// Applies the decorators of the tree to the functions they decorate: each decorator's first
     /// parameter gets what is decorated, and the name gets what the decorator returns. A decorator
     /// that is called (`@route("/")`) or not a function of the tree leaves the name to the
     /// function itself.
-    fn decorate(&mut self, project: &Project, index: &Index<'_>) -> bool {
-        let mut changed = false;
+    fn decorations(&self, project: &Project, index: &Index<'_>) -> Vec<(Slot, Vec<Held>)> {
+        let mut stores = Vec::new();
         for id in 0..project.function_count() {
             let function = FuncId(id as u32);
             let (file, facts) = project.function(function);
@@ -186,29 +252,24 @@ impl Values {
                     if let Some(param) = d_facts.params.first() {
                         let idx = project.functions[d.0 as usize].1;
                         let slot = Slot::Name(d_file, Some(idx), param.name.clone());
-                        changed |= self.add(slot, &current);
+                        stores.push((slot, current.clone()));
                     }
                     next.extend_from_slice(self.get(&Slot::Return(d)));
                 }
                 current = next;
             }
             if !current.is_empty() {
-                let held = self.decorated.entry(function).or_default();
-                for value in current {
-                    if held.len() < MAX_HELD && !held.contains(&value) {
-                        held.push(value);
-                        changed = true;
-                    }
-                }
+                stores.push((Slot::Decorated(function), current));
             }
         }
-        changed
+        stores
     }
 
     /// What the name of `function` holds when decorators of the tree replace it.
     pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
-        self.note_read();
-        self.decorated.get(&function).map(Vec::as_slice)
+        let slot = Slot::Decorated(function);
+        note_read(&slot);
+        self.held.get(&slot).map(Vec::as_slice)
     }
 
     /// The function itself, or what its decorators made of it.
@@ -231,16 +292,8 @@ impl Values {
         changed
     }
 
-    /// Only written when it changes, so that the threads resolving calls after the build, when
-    /// it stays set, share its cache line without contention.
-    fn note_read(&self) {
-        if !self.read_held.load(Ordering::Relaxed) {
-            self.read_held.store(true, Ordering::Relaxed);
-        }
-    }
-
     fn get(&self, slot: &Slot) -> &[Held] {
-        self.note_read();
+        note_read(slot);
         self.held.get(slot).map_or(&[], Vec::as_slice)
     }
 
@@ -265,11 +318,8 @@ impl Values {
                 }
             }
             FlowTarget::Argument { call, position } => {
-                let Some(site) = project.file(file).facts.calls.get(*call as usize) else {
-                    return;
-                };
                 let mut callees = Vec::new();
-                self.callables(project, index, file, site, &mut callees);
+                self.callables_of_call(project, index, file, *call, &mut callees);
                 for callee in callees {
                     let (function, bound) = match callee {
                         Held::Function(f) => (f, false),
@@ -313,11 +363,8 @@ impl Values {
                 self.name(project, index, file, function, *receiver, name, out);
             }
             FlowSource::CallResult(call) => {
-                let Some(site) = project.file(file).facts.calls.get(*call as usize) else {
-                    return;
-                };
                 let mut callees = Vec::new();
-                self.callables(project, index, file, site, &mut callees);
+                self.callables_of_call(project, index, file, *call, &mut callees);
                 for callee in callees {
                     match callee {
                         Held::Function(f) => out.extend_from_slice(self.get(&Slot::Return(f))),
@@ -327,12 +374,30 @@ impl Values {
                                 out.extend_from_slice(self.get(&Slot::Return(call)));
                             }
                         }
-                        // Named like the class it came from, as PyCG names methods of
-                        // external objects (`ext.Cls.fun`).
-                        Held::External(q) => out.push(Held::External(q)),
+                        // An object of an external class is named like the class, as PyCG
+                        // names methods of external objects (`ext.Cls.fun`); what external
+                        // functions return is not known.
+                        Held::External(q) if names_a_class(&q) => out.push(Held::External(q)),
+                        Held::External(_) => {}
                     }
                 }
             }
+        }
+    }
+
+    /// What the callee of the call site at index `call` of `file` may be.
+    fn callables_of_call(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        call: u32,
+        out: &mut Vec<Held>,
+    ) {
+        if let Some(known) = self.fixed_callables.get(&(file, call)) {
+            out.extend_from_slice(known);
+        } else if let Some(site) = project.file(file).facts.calls.get(call as usize) {
+            self.callables(project, index, file, site, out);
         }
     }
 
@@ -458,6 +523,12 @@ impl Values {
             current = functions[f as usize].parent;
         }
     }
+}
+
+/// Whether a qualified name's last part is written like a class (`ext.Client`, not `ext.get`).
+fn names_a_class(qualified: &str) -> bool {
+    let last = qualified.rsplit('.').next().unwrap_or(qualified);
+    last.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 /// What `attr` of each of `objects` may be: methods of instances and classes, names outside the

@@ -29,8 +29,13 @@ const MAX_SOURCE_DEPTH: u32 = 16;
 /// was stored last (`None`: something that is not a name).
 #[derive(Default)]
 pub(super) struct KeyedStores {
-    containers: HashMap<(Option<FuncIdx>, Name), HashMap<Vec<Name>, Option<(CallReceiver, Name)>>>,
+    containers: HashMap<(Option<FuncIdx>, Name), HashMap<KeyPath, Option<Callee>>>,
 }
+
+/// Literal keys from the container inward: `["s:a", "i:0"]` for `d["a"][0]`.
+type KeyPath = Vec<Name>;
+/// A name as written, the way call sites record it.
+type Callee = (CallReceiver, Name);
 
 /// A literal key: `"a"` and `1` are different keys.
 fn literal_key(expr: &Expr) -> Option<Name> {
@@ -73,7 +78,7 @@ impl Extractor {
     }
 
     /// What `d["a"]()` calls, when `d["a"]` was last given a name in this scope.
-    pub(super) fn keyed_callee(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
+    pub(super) fn keyed_callee(&self, func: &Expr) -> Option<Callee> {
         let (name, keys) = keyed_path(func)?;
         let scope = self.keyed_scope(name)?;
         let stored = self.keyed.containers.get(&(scope, Name::from(name)))?;
@@ -86,7 +91,7 @@ impl Extractor {
         &self,
         prefix: &mut Vec<Name>,
         value: &Expr,
-        out: &mut Vec<(Vec<Name>, Option<(CallReceiver, Name)>)>,
+        out: &mut Vec<(KeyPath, Option<Callee>)>,
     ) {
         if prefix.len() > MAX_SOURCE_DEPTH as usize {
             return;
@@ -134,7 +139,7 @@ impl Extractor {
         prefix: &[Name],
         container: &Expr,
         slice: &ast::ExprSlice,
-        out: &mut Vec<(Vec<Name>, Option<(CallReceiver, Name)>)>,
+        out: &mut Vec<(KeyPath, Option<Callee>)>,
     ) {
         let bound = |e: &Option<Box<Expr>>| -> Option<Option<usize>> {
             match e.as_deref() {
