@@ -701,7 +701,7 @@ pub(super) fn resolve_site(
     resolve_site_with_others(project, index, file, site, scratch, out, &mut None);
 }
 
-/// Like [`resolve_site`]; also collects in `others` the classes and external names the call
+/// Like [`resolve_site`]; also collects in `others` the names outside the tree the call
 /// runs, when asked (the graph export names them; the analysis needs only functions).
 fn resolve_site_with_others(
     project: &Project,

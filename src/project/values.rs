@@ -125,6 +125,11 @@ impl Values {
                 values.fixed_callables.insert((*file, call), callees);
             }
         }
+        let returning: HashSet<FuncId> = flows
+            .iter()
+            .filter(|(_, flow)| flow.target == FlowTarget::Return)
+            .filter_map(|(file, flow)| flow.function.map(|f| project.function_id(*file, f)))
+            .collect();
         let mut work = Worklist {
             queue: (0..flows.len() as u32).collect(),
             queued: vec![true; flows.len()],
@@ -156,8 +161,14 @@ impl Values {
                         &mut targets,
                     );
                 }
-                // Evaluated again when anything it read changes.
+                // Evaluated again when anything it read changes (what no flow writes never
+                // does).
                 for slot in take_reads() {
+                    if let Slot::Return(f) = slot
+                        && !returning.contains(&f)
+                    {
+                        continue;
+                    }
                     let dependents = work.dependents.entry(slot).or_default();
                     if dependents.last() != Some(&id) {
                         dependents.push(id);
