@@ -207,7 +207,31 @@ pub fn check(options: &CheckOptions) -> CheckResult {
     pool.install(|| check_in_pool(options, started))
 }
 
-fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+/// The linked project of the files `options` name, with what could not be read and what the run
+/// measured so far.
+pub struct Loaded {
+    pub project: Project,
+    pub errors: Vec<FileError>,
+    pub files_checked: usize,
+    /// Files whose facts were extracted (the others are in `errors`).
+    pub files_analysed: usize,
+    /// Explicit paths that do not exist.
+    pub missing_paths: bool,
+    /// The settings of the whole run (each folder's rules, roots and entry points together).
+    pub run: RunSettings,
+    pub cache_hits: usize,
+    pub stage_times: Vec<(&'static str, Duration)>,
+}
+
+/// Discovers, reads and links the files `options` name, without running the rules (`stateleak
+/// graph`).
+pub fn load(options: &CheckOptions) -> Loaded {
+    let started = Instant::now();
+    let pool = thread_pool(options.threads);
+    pool.install(|| load_in_pool(options, started))
+}
+
+fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
     // Overlaid paths need not exist on disk: they are not walked but added after the walk.
     let walked: Vec<PathBuf> = options
         .paths
@@ -256,7 +280,6 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
             rule_settings: options.rule_settings.clone(),
         },
     };
-    let rules = &run.rules;
     let cache_hits = AtomicUsize::new(0);
     let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
     let texts = Texts {
@@ -321,6 +344,40 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .collect();
     let project = Project::link_with_entry_points(inputs, &roots, &run.rule_settings.entry_points);
     end_stage("link");
+    drop(end_stage);
+    Loaded {
+        project,
+        errors,
+        files_checked,
+        files_analysed,
+        missing_paths,
+        run,
+        cache_hits: cache_hits.into_inner(),
+        stage_times,
+    }
+}
+
+fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+    let Loaded {
+        project,
+        mut errors,
+        files_checked,
+        files_analysed,
+        missing_paths,
+        run,
+        cache_hits,
+        mut stage_times,
+    } = load_in_pool(options, started);
+    let rules = &run.rules;
+    let texts = Texts {
+        overlays: &options.overlays,
+        max_file_size: options.max_file_size,
+    };
+    let mut stage_started = Instant::now();
+    let mut end_stage = |name: &'static str| {
+        stage_times.push((name, stage_started.elapsed()));
+        stage_started = Instant::now();
+    };
     let model = Model::build(&project);
     end_stage("model");
     let context = Context {
@@ -405,7 +462,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         missing_paths,
         unused_suppressions,
         suppressed,
-        cache_hits: cache_hits.into_inner(),
+        cache_hits,
         stage_times,
     }
 }

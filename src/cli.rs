@@ -11,6 +11,7 @@ use crate::baseline;
 use crate::check::{self, CheckOptions};
 use crate::config::{self, ConfigError, Overrides, Resolver, Selection};
 use crate::fix::Applicability;
+use crate::graph::{self, GraphFormat};
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
 
@@ -32,6 +33,8 @@ enum Command {
     Server,
     /// Print the documentation of a rule (or of every rule, with --all).
     Rule(RuleArgs),
+    /// Print the call graph the analysis builds (PyCG's JSON or Graphviz).
+    Graph(GraphArgs),
     /// Discover and parse every file and nothing else (the benchmark's floor).
     #[command(hide = true)]
     ParseOnly {
@@ -159,6 +162,19 @@ impl CheckArgs {
     }
 }
 
+#[derive(Debug, Args)]
+struct GraphArgs {
+    /// Files and folders to analyse.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// How the graph is printed.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Pycg)]
+    output_format: GraphFormat,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -199,6 +215,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Server => crate::server::run(),
         Command::Rule(args) => run_rule(args),
+        Command::Graph(args) => run_graph(args),
         Command::ParseOnly { paths, threads } => {
             let (files, failed) = check::parse_only(&paths, threads);
             eprintln!("stateleak: parsed {files} files, {failed} with errors");
@@ -440,6 +457,32 @@ fn run_check(args: CheckArgs) -> u8 {
         SUCCESS
     } else {
         FINDINGS
+    }
+}
+
+fn run_graph(args: GraphArgs) -> u8 {
+    let mut options = CheckOptions::new(args.paths);
+    options.threads = args.threads;
+    let loaded = check::load(&options);
+    let graph = graph::named_graph(&loaded.project);
+    let rendered = match args.output_format {
+        GraphFormat::Pycg => graph::render_pycg(&graph),
+        GraphFormat::Dot => graph::render_dot(&graph),
+    };
+    print_to_stdout(&rendered);
+    let paths = PathDisplay::from_env();
+    for error in &loaded.errors {
+        let line = error.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprintln!(
+            "stateleak: error: {}{line}: {}",
+            paths.show(&error.path),
+            error.message
+        );
+    }
+    if loaded.missing_paths || loaded.errors.iter().any(|e| e.internal) {
+        FAILURE
+    } else {
+        SUCCESS
     }
 }
 

@@ -62,6 +62,9 @@ pub struct FileFacts {
     pub cache_clears: Vec<(FuncIdx, Name)>,
     /// Calls, and functions passed as arguments, in source order (the call graph's input).
     pub calls: Vec<CallSite>,
+    /// Where functions, classes and objects may flow: into names, out of functions, into
+    /// arguments (the call graph follows calls through them).
+    pub flows: Vec<ValueFlow>,
     /// The whole `def` statement of each function, parallel to `functions`.
     pub function_ranges: Vec<Span>,
     /// Memoisations into a cache: `if k not in C: C[k] = v`, `C.setdefault(k, v)`, ...
@@ -111,6 +114,7 @@ impl FileFacts {
         self.mutations.shrink_to_fit();
         self.param_uses.shrink_to_fit();
         self.calls.shrink_to_fit();
+        self.flows.shrink_to_fit();
         self.function_ranges.shrink_to_fit();
         self.memo_stores.shrink_to_fit();
     }
@@ -132,7 +136,8 @@ pub struct SuppressionComment {
 }
 
 /// `import a.b as c` binds `c` to module `a.b`; `import a.b` binds `a` to module `a`;
-/// `from ..m import C as D` binds `D` to `C` in the module two levels up, `m`.
+/// `from ..m import C as D` binds `D` to `C` in the module two levels up, `m`; `from m import *`
+/// has the binding `*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Import {
     pub binding: Name,
@@ -140,6 +145,13 @@ pub struct Import {
     /// The function the import statement is in, when it is not at module level.
     pub function: Option<FuncIdx>,
     pub span: Span,
+}
+
+impl Import {
+    /// `from module import *`: its binding is `*`.
+    pub fn is_star(&self) -> bool {
+        self.binding == "*"
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -481,6 +493,43 @@ pub struct CallSite {
     pub span: Span,
 }
 
+/// A value that may flow somewhere: `handler = views.index`, `return inner`, `x = make()`,
+/// `run(job)`. A container holds what is put in it and gives it back when read or iterated
+/// (`d = {"a": f}`, `d["a"]`, `for g in d`): containers are not told apart from their elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueFlow {
+    /// The function the flow is in; `None` at module level.
+    pub function: Option<FuncIdx>,
+    pub target: FlowTarget,
+    pub source: FlowSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlowTarget {
+    /// A name of the function (a local or parameter), or of the module when the flow is at module
+    /// level or the function declares the name `global`.
+    Name { name: Name, global: bool },
+    /// What the function returns or yields.
+    Return,
+    /// An argument of the call site at this index of [`FileFacts::calls`].
+    Argument { call: u32, position: ArgPosition },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArgPosition {
+    /// 0-based among the positional arguments.
+    Index(u32),
+    Keyword(Name),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlowSource {
+    /// A name read, written like a callee: `f`, `mod.f`, `obj.m`, `self.m` (`m`).
+    Name { receiver: CallReceiver, name: Name },
+    /// The result of the call site at this index of [`FileFacts::calls`].
+    CallResult(u32),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallReceiver {
     /// A name not bound in the function: a module global, an import or a builtin.
@@ -496,6 +545,9 @@ pub enum CallReceiver {
     /// A method of an object constructed in place: `Tracker().record()` is written
     /// `Tracker.record`.
     NewInstance,
+    /// What the call site at this index of [`FileFacts::calls`] returns: `make()()`; the callee
+    /// is empty.
+    CallResult(u32),
 }
 
 /// A store into a cache after a lookup of the same key: `if k not in C: C[k] = v`,

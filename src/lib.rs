@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod facts;
 pub mod fix;
+pub mod graph;
 pub mod knowledge;
 pub mod memory;
 pub mod model;

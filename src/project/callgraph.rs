@@ -18,10 +18,11 @@ use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 
-use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Root, Value};
+use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Name, Root, Value};
 use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
+use super::values::{Held, Values};
 use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 /// How a function reaches another.
@@ -46,6 +47,86 @@ pub struct Edge {
 }
 
 const UNREACHED: u32 = u32::MAX;
+
+/// A node of the exported graph (`stateleak graph`): what calls, or what is called.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// The module-level code of a file.
+    Module(FileId),
+    Function(FuncId),
+    /// Something outside the tree, by its qualified name (`ext.Cls.fun`, `builtins.len`).
+    External(Name),
+}
+
+/// Every call edge of the project, for the graph export: the analysis's edges (callbacks only
+/// where they are handed to something outside the tree, which then calls them), plus the calls
+/// of classes and of external names, with module-level code as a caller.
+pub fn export_edges(project: &Project) -> Vec<(Node, Node)> {
+    let index = Index::build(project);
+    let mut edges: Vec<(Node, Node)> = (0..project.files.len() as FileId)
+        .into_par_iter()
+        .flat_map_iter(|file| file_export_edges(project, &index, file))
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    edges
+}
+
+fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Node, Node)> {
+    let facts = &project.file(file).facts;
+    let mut out = Vec::new();
+    let mut scratch = Vec::new();
+    let mut functions = Vec::new();
+    let mut others = Vec::new();
+    let caller = |function: Option<FuncIdx>| match function {
+        Some(f) => Node::Function(project.function_id(file, f)),
+        None => Node::Module(file),
+    };
+    let handed_outside = |call: u32| {
+        facts.calls.get(call as usize).is_some_and(|parent| {
+            let mut scratch = Vec::new();
+            let mut targets = Vec::new();
+            resolve_site(project, index, file, parent, &mut scratch, &mut targets);
+            targets.is_empty()
+                && parent.receiver == CallReceiver::Name
+                && matches!(
+                    project.resolve(file, parent.function, &parent.callee),
+                    Resolved::External(_)
+                )
+        })
+    };
+    for site in &facts.calls {
+        // A function handed to something outside the tree (`map(f, xs)`) is called on behalf of
+        // the caller; handed to a function of the tree, it is called there if at all (an edge of
+        // that function when it calls its parameter); handed to a value that cannot be resolved,
+        // nothing is known.
+        if site.reference && !site.argument_of.is_some_and(handed_outside) {
+            continue;
+        }
+        functions.clear();
+        others.clear();
+        resolve_site_with_others(
+            project,
+            index,
+            file,
+            site,
+            &mut scratch,
+            &mut functions,
+            &mut Some(&mut others),
+        );
+        let from = caller(site.function);
+        out.extend(
+            functions
+                .iter()
+                .map(|(f, _)| (from.clone(), Node::Function(*f))),
+        );
+        out.extend(others.drain(..).map(|node| (from.clone(), node)));
+    }
+    for (to, from) in decorator_uses(project, index, file) {
+        out.push((caller(from), Node::Function(to)));
+    }
+    out
+}
 
 #[derive(Debug, Default)]
 pub struct CallGraph {
@@ -310,7 +391,9 @@ pub(super) struct Index<'p> {
     /// class.
     attribute_classes: HashMap<(u32, &'p str), ClassId>,
     /// Functions defined inside functions: (file, parent, name).
-    nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
+    pub(super) nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
+    /// What names, parameters and returns may hold.
+    values: Values,
 }
 
 impl<'p> Index<'p> {
@@ -370,12 +453,15 @@ impl<'p> Index<'p> {
                 }
             }
         }
-        Index {
+        let mut index = Index {
             methods,
             descendants,
             attribute_classes,
             nested,
-        }
+            values: Values::default(),
+        };
+        index.values = Values::build(project, &index);
+        index
     }
 
     /// The method `name` an instance of `class` finds, along its MRO.
@@ -388,7 +474,13 @@ impl<'p> Index<'p> {
 
     /// What `receiver.name()` may run when the receiver is an instance of `class` or of any
     /// subclass: the method found along the MRO of each.
-    fn dispatch(&self, project: &Project, class: ClassId, name: &str, out: &mut Vec<FuncId>) {
+    pub(super) fn dispatch(
+        &self,
+        project: &Project,
+        class: ClassId,
+        name: &str,
+        out: &mut Vec<FuncId>,
+    ) {
         if let Some(found) = self.lookup(project, class, name) {
             out.push(found);
         }
@@ -434,16 +526,14 @@ pub(super) fn typed_local_class(
     None
 }
 
-/// The class of the object a module-level binding creates: `service = PriceService()`.
-pub(super) fn instance_class(project: &Project, file: FileId, global: u32) -> Option<ClassId> {
-    let binding = project.file(file).facts.globals.get(global as usize)?;
-    let Value::Call { callee } = &binding.value else {
-        return None;
+/// What a module-level binding calls to create its object: a class of the tree or an external
+/// name (`session = requests.Session()`); [`Resolved::Unknown`] when it is not bound to a call.
+fn instance_of(project: &Project, file: FileId, global: u32) -> Resolved {
+    let binding = project.file(file).facts.globals.get(global as usize);
+    let Some(Value::Call { callee }) = binding.map(|b| &b.value) else {
+        return Resolved::Unknown;
     };
-    match project.resolve(file, None, callee) {
-        Resolved::Class(c) => Some(c),
-        _ => None,
-    }
+    project.resolve(file, None, callee)
 }
 
 /// Resolves every call site of one file (and its decorators) to edges.
@@ -541,25 +631,46 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             cache.insert((site.callee.as_str(), site.reference), resolved);
         }
     }
+    for (to, scope) in decorator_uses(project, index, file) {
+        let from = match scope {
+            Some(f) => Caller::Function(project.function_id(file, f)),
+            None => Caller::Module,
+        };
+        out.push((
+            from,
+            Edge {
+                to,
+                kind: EdgeKind::Decorator,
+            },
+        ));
+    }
+    out
+}
+
+/// The functions of the tree applied as decorators (`@deco`, not `@deco(...)`) in `file`, with
+/// the function whose body holds the decorated definition (`None` at module level).
+fn decorator_uses(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+) -> Vec<(FuncId, Option<FuncIdx>)> {
+    let facts = &project.file(file).facts;
     let decorated = facts
         .functions
         .iter()
         .map(|f| (&f.decorators, f.parent))
         .chain(facts.classes.iter().map(|c| (&c.decorators, None)));
+    let mut out = Vec::new();
     for (decorators, scope) in decorated {
         for decorator in decorators.iter().filter(|d| !d.called) {
-            if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name) {
-                let from = match scope {
-                    Some(f) => Caller::Function(project.function_id(file, f)),
-                    None => Caller::Module,
-                };
-                out.push((
-                    from,
-                    Edge {
-                        to: target,
-                        kind: EdgeKind::Decorator,
-                    },
-                ));
+            // A decorator defined in the function around the definition comes first.
+            let nested =
+                scope.and_then(|f| nested_function(project, index, file, f, &decorator.name));
+            if let Some(target) = nested {
+                out.push((target, scope));
+            } else if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name)
+            {
+                out.push((target, scope));
             }
         }
     }
@@ -587,21 +698,40 @@ pub(super) fn resolve_site(
     scratch: &mut Vec<FuncId>,
     out: &mut Vec<(FuncId, EdgeKind)>,
 ) {
+    resolve_site_with_others(project, index, file, site, scratch, out, &mut None);
+}
+
+/// Like [`resolve_site`]; also collects in `others` the names outside the tree the call
+/// runs, when asked (the graph export names them; the analysis needs only functions).
+fn resolve_site_with_others(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    site: &CallSite,
+    scratch: &mut Vec<FuncId>,
+    out: &mut Vec<(FuncId, EdgeKind)>,
+    others: &mut Option<&mut Vec<Node>>,
+) {
     scratch.clear();
     let callee = site.callee.as_str();
     let function = site.function;
     let mut kind = EdgeKind::Call;
+    // Resolved by name to a function, class, module or external name: values are not asked.
+    let mut settled = false;
     match site.receiver {
-        CallReceiver::Name => resolve_name(
-            project,
-            index,
-            file,
-            function,
-            callee,
-            site.reference,
-            scratch,
-            &mut kind,
-        ),
+        CallReceiver::Name => {
+            settled = resolve_name(
+                project,
+                index,
+                file,
+                function,
+                callee,
+                site.reference,
+                scratch,
+                &mut kind,
+                others,
+            )
+        }
         CallReceiver::Local => {
             let Some(function) = function else { return };
             // A nested function, or a method of a local whose class is known; otherwise the name
@@ -624,8 +754,9 @@ pub(super) fn resolve_site(
                     None => false,
                 },
             };
+            settled = local;
             if !local {
-                resolve_name(
+                settled = resolve_name(
                     project,
                     index,
                     file,
@@ -634,6 +765,7 @@ pub(super) fn resolve_site(
                     site.reference,
                     scratch,
                     &mut kind,
+                    others,
                 );
             }
         }
@@ -658,10 +790,18 @@ pub(super) fn resolve_site(
             let Some((class, method)) = callee.rsplit_once('.') else {
                 return;
             };
-            if let Resolved::Class(class) = project.resolve(file, function, class) {
-                scratch.extend(index.lookup(project, class, method));
+            match project.resolve(file, function, class) {
+                Resolved::Class(class) => scratch.extend(index.lookup(project, class, method)),
+                Resolved::External(class) => {
+                    if let Some(others) = others {
+                        others.push(Node::External(format!("{class}.{method}").into()));
+                    }
+                }
+                _ => {}
             }
         }
+        // Followed through values below.
+        CallReceiver::CallResult(_) => {}
         CallReceiver::Super => {
             let Some(function) = function else { return };
             let Some(class) = project.method_class(file, function) else {
@@ -689,7 +829,53 @@ pub(super) fn resolve_site(
             }
         }
     }
+    let through_values = matches!(
+        site.receiver,
+        CallReceiver::Name | CallReceiver::Local | CallReceiver::CallResult(_)
+    );
+    if scratch.is_empty() && through_values && !settled {
+        held_targets(project, index, file, site, scratch, &mut kind, others);
+    }
     out.extend(scratch.iter().map(|f| (*f, kind)));
+}
+
+/// What a call through a name runs when the name holds functions, classes or objects: `handler =
+/// pick(); handler()`.
+fn held_targets(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    site: &CallSite,
+    out: &mut Vec<FuncId>,
+    kind: &mut EdgeKind,
+    others: &mut Option<&mut Vec<Node>>,
+) {
+    let mut held = Vec::new();
+    index
+        .values
+        .callables(project, index, file, site, &mut held);
+    for value in held {
+        let function = match value {
+            Held::Function(f) => Some(f),
+            Held::Class(c) if !site.reference => {
+                *kind = EdgeKind::Constructor;
+                index.lookup(project, c, "__init__")
+            }
+            Held::Instance(c) if !site.reference => index.lookup(project, c, "__call__"),
+            Held::External(name) if !site.reference => {
+                if let Some(others) = others {
+                    others.push(Node::External(name));
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(function) = function
+            && !out.contains(&function)
+        {
+            out.push(function);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -702,31 +888,53 @@ fn resolve_name(
     reference: bool,
     out: &mut Vec<FuncId>,
     kind: &mut EdgeKind,
-) {
+    others: &mut Option<&mut Vec<Node>>,
+) -> bool {
+    let mut other = |node: Node| {
+        if let Some(others) = others
+            && !reference
+        {
+            others.push(node);
+        }
+    };
     match project.resolve(file, function, callee) {
-        Resolved::Function(f) => out.push(f),
+        // `@dec def f`: calling `f` runs what `dec` returned.
+        Resolved::Function(f) => match index.values.decorated(f) {
+            Some(held) if !reference => out.extend(held.iter().filter_map(|h| match h {
+                Held::Function(f) => Some(*f),
+                _ => None,
+            })),
+            _ => out.push(f),
+        },
         Resolved::Class(class) => {
             if !reference && let Some(init) = index.lookup(project, class, "__init__") {
                 *kind = EdgeKind::Constructor;
                 out.push(init);
             }
         }
+        Resolved::External(name) => other(Node::External(name)),
         Resolved::Module(_) => {}
         _ => {
             let Some((prefix, method)) = callee.rsplit_once('.') else {
-                return;
+                return false;
             };
             match project.resolve(file, function, prefix) {
                 Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
                 Resolved::Global(global_file, global) => {
-                    if let Some(class) = instance_class(project, global_file, global) {
-                        out.extend(index.lookup(project, class, method));
+                    match instance_of(project, global_file, global) {
+                        Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
+                        Resolved::External(class) => {
+                            other(Node::External(format!("{class}.{method}").into()));
+                        }
+                        _ => {}
                     }
                 }
                 _ => {}
             }
+            return false;
         }
     }
+    true
 }
 
 /// A function defined in `function` or a function around it, by name.

@@ -9,6 +9,7 @@ pub mod entry_points;
 mod hierarchy;
 mod modules;
 mod resolve;
+mod values;
 
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
-pub use callgraph::{CallGraph, Edge, EdgeKind};
+pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::MroEntry;
 pub use resolve::Resolved;
@@ -201,6 +202,11 @@ impl Project {
     pub fn class(&self, id: ClassId) -> (FileId, &ClassFacts) {
         let (file, idx) = self.classes[id.0 as usize];
         (file, &self.files[file as usize].facts.classes[idx as usize])
+    }
+
+    /// How many functions the project has ([`FuncId`]s are `0..function_count()`).
+    pub fn function_count(&self) -> usize {
+        self.functions.len()
     }
 
     pub fn function(&self, id: FuncId) -> (FileId, &FunctionFacts) {

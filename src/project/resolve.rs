@@ -43,7 +43,7 @@ pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Sym
         scope.insert(binding.name.clone(), Symbol::Global(i as u32));
     }
     for (i, import) in facts.imports.iter().enumerate() {
-        if import.function.is_none() {
+        if import.function.is_none() && !import.is_star() {
             scope.insert(import.binding.clone(), Symbol::Import(i as u32));
         }
     }
@@ -103,7 +103,7 @@ fn resolve_in(
         if rest.is_none() && knowledge::BUILTINS.contains(&head) {
             return Resolved::External(format!("builtins.{head}").into());
         }
-        return Resolved::Unknown;
+        return star_imported(project, file, dotted, hops);
     };
     match symbol {
         Symbol::Import(i) => {
@@ -123,6 +123,30 @@ fn resolve_in(
         Symbol::Global(last) if rest.is_none() => Resolved::Global(file, last),
         _ => Resolved::Unknown,
     }
+}
+
+/// A name that only a `from module import *` of a module of the tree can bind, looked up there.
+fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Resolved {
+    let facts = &project.files[file as usize].facts;
+    for import in facts.imports.iter().rev() {
+        let ImportTarget::Member { level, module, .. } = &import.target else {
+            continue;
+        };
+        if import.function.is_some() || !import.is_star() {
+            continue;
+        }
+        let Some(base) = absolute_module(project, file, *level, module.as_deref()) else {
+            continue;
+        };
+        let Some(source) = project.module_file(&base) else {
+            continue;
+        };
+        match resolve_in(project, source, None, dotted, hops + 1) {
+            Resolved::Unknown | Resolved::External(_) => {}
+            found => return found,
+        }
+    }
+    Resolved::Unknown
 }
 
 fn follow_import(

@@ -18,6 +18,7 @@ use crate::knowledge;
 use super::MAX_WALK_DEPTH;
 
 mod calls;
+mod flows;
 mod uses;
 
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
@@ -30,6 +31,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         hit_depth_limit: false,
         reach: calls::ReachState::default(),
         once_blocks: 0,
+        keyed: flows::KeyedStores::default(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -82,6 +84,7 @@ struct Extractor {
     /// hasattr(C, "x"):`, `if self._x is None:`, and an `except AttributeError:` after a `try`
     /// that returns the attribute. What they set, they set once.
     once_blocks: u32,
+    keyed: flows::KeyedStores,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
@@ -377,9 +380,6 @@ impl Extractor {
             }
             Stmt::ImportFrom(import) => {
                 for alias in &import.names {
-                    if alias.name.as_str() == "*" {
-                        continue;
-                    }
                     let binding = alias.asname.as_ref().unwrap_or(&alias.name);
                     self.facts.imports.push(Import {
                         binding: binding.as_str().into(),
@@ -1098,6 +1098,7 @@ impl<'a> Visitor<'a> for Extractor {
             return;
         }
         self.note_script_block(stmt);
+        self.record_raised_class(stmt);
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),
@@ -1127,6 +1128,7 @@ impl<'a> Visitor<'a> for Extractor {
             }
             _ => visitor::walk_stmt(self, stmt),
         }
+        self.record_stmt_flows(stmt);
         self.leave();
     }
 
@@ -1154,6 +1156,13 @@ impl<'a> Visitor<'a> for Extractor {
         // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or
         // globals still counts, so they are walked like the enclosing code.
         visitor::walk_expr(self, expr);
+        match expr {
+            Expr::Call(call) => self.record_call_flows(call),
+            Expr::Yield(ast::ExprYield {
+                value: Some(value), ..
+            }) => self.record_returned_flows(value),
+            _ => {}
+        }
         self.leave();
     }
 }

@@ -45,6 +45,19 @@ pub(super) struct ReachState {
     /// Calls written as a direct argument of an already recorded call, by start offset, with the
     /// index of that call: `path("", View.as_view())`.
     pending_parents: Vec<(u32, u32)>,
+    /// Recorded calls (not references) by the range of their expression.
+    calls_by_range: HashMap<(u32, u32), u32>,
+    /// Calls of a call's result (`make()()`), by the range of the inner call, which is recorded
+    /// after them: the index of the outer call, whose receiver is set then.
+    pending_results: Vec<((u32, u32), u32)>,
+}
+
+impl ReachState {
+    /// The index of the recorded call at `range`.
+    pub(super) fn call_at(&self, range: TextRange) -> Option<u32> {
+        let key = (range.start().to_u32(), range.end().to_u32());
+        self.calls_by_range.get(&key).copied()
+    }
 }
 
 /// What is tracked while one function body is walked.
@@ -112,7 +125,7 @@ impl Extractor {
     // ----- call sites ----------------------------------------------------------------------------
 
     /// How a callee expression is written: its receiver and the dotted rest.
-    fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
+    pub(super) fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
         let mut attrs: Vec<&str> = Vec::new();
         let mut base = func;
         while let Expr::Attribute(attribute) = base {
@@ -179,12 +192,13 @@ impl Extractor {
         }
     }
 
-    /// Whether the call graph could resolve a call written this way: not a builtin (`len(x)`),
-    /// and not a method of a local whose class cannot be known (`text.strip()`). Most calls are
-    /// such; leaving them out keeps the facts small.
+    /// Whether the call graph could resolve a call written this way: not a method of a local
+    /// whose class cannot be known (`text.strip()`). Many calls are such; leaving them out keeps
+    /// the facts small.
     fn may_resolve(&self, receiver: CallReceiver, callee: &str) -> bool {
         match receiver {
-            CallReceiver::Name => callee.contains('.') || !knowledge::BUILTINS.contains(&callee),
+            // Builtins too: the exported graph shows them (`<builtin>.len`).
+            CallReceiver::Name => true,
             CallReceiver::Local => {
                 let Some((head, _)) = callee.split_once('.') else {
                     return true;
@@ -236,10 +250,42 @@ impl Extractor {
             .iter()
             .rposition(|(s, _)| *s == start)
             .map(|i| self.reach.pending_parents.swap_remove(i).1);
-        let callee = self.callee_of(&call.func);
+        // `handlers["a"]()` calls what was stored last under that key, `handlers[name]()` what
+        // the container holds.
+        let keyed = self.keyed_callee(&call.func);
+        let mut func = &*call.func;
+        while let Expr::Subscript(subscript) = func {
+            func = &subscript.value;
+        }
+        let callee = match func {
+            _ if keyed.is_some() => keyed,
+            Expr::Call(inner) => {
+                let range = inner.range();
+                let outer = self.facts.calls.len() as u32;
+                self.reach
+                    .pending_results
+                    .push(((range.start().to_u32(), range.end().to_u32()), outer));
+                Some((CallReceiver::CallResult(u32::MAX), Name::default()))
+            }
+            _ => self.callee_of(func),
+        };
         let index = match &callee {
             Some((receiver, callee)) if self.may_resolve(*receiver, callee) => {
                 let index = self.facts.calls.len() as u32;
+                let range = call.range();
+                let key = (range.start().to_u32(), range.end().to_u32());
+                self.reach.calls_by_range.insert(key, index);
+                if let Some(i) = self
+                    .reach
+                    .pending_results
+                    .iter()
+                    .rposition(|(k, _)| *k == key)
+                {
+                    let (_, outer) = self.reach.pending_results.swap_remove(i);
+                    if let Some(site) = self.facts.calls.get_mut(outer as usize) {
+                        site.receiver = CallReceiver::CallResult(index);
+                    }
+                }
                 self.facts.calls.push(CallSite {
                     function,
                     receiver: *receiver,
@@ -279,6 +325,29 @@ impl Extractor {
         }
     }
 
+    /// `raise Error` (a class, not a call) makes an instance: a call of the class.
+    pub(super) fn record_raised_class(&mut self, stmt: &Stmt) {
+        let Stmt::Raise(ast::StmtRaise { exc: Some(exc), .. }) = stmt else {
+            return;
+        };
+        if !matches!(&**exc, Expr::Name(_) | Expr::Attribute(_)) {
+            return;
+        }
+        let Some((receiver, callee)) = self.callee_of(exc) else {
+            return;
+        };
+        if matches!(receiver, CallReceiver::Name | CallReceiver::Local) {
+            self.facts.calls.push(CallSite {
+                function: self.current_function(),
+                receiver,
+                callee,
+                reference: false,
+                argument_of: None,
+                span: span(exc.range()),
+            });
+        }
+    }
+
     /// A name or attribute passed as an argument, when it may name a function.
     fn record_reference(&mut self, argument: &Expr, argument_of: Option<u32>) {
         let Some((receiver, callee)) = self.callee_of(argument) else {
@@ -294,6 +363,7 @@ impl Extractor {
                 .is_some_and(|f| f.nested_defs.contains(&callee)),
             CallReceiver::SelfParam | CallReceiver::Class => !callee.contains('.'),
             CallReceiver::Super | CallReceiver::NewInstance => true,
+            CallReceiver::CallResult(_) => false,
         };
         if !keep {
             return;

@@ -1,0 +1,567 @@
+//! What names, parameters and returns may hold: functions, classes, instances of classes of the
+//! tree and external names, followed through the value flows the extractor records (assignments,
+//! returns and yields, arguments to parameters, containers).
+//!
+//! Flow-insensitive and context-insensitive, like PyCG's assignment graph: a name holds everything
+//! ever stored into it in its scope. Each flow is applied once, and again only when a slot it read
+//! grew (a worklist keyed by the slots each flow reads); slots hold at most [`MAX_HELD`] values, so
+//! this ends, and most flows, which read nothing that ever holds anything, are applied once. Only
+//! what a flow proves is held: a call that cannot be resolved gives nothing.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::facts::{
+    ArgPosition, CallReceiver, CallSite, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow,
+};
+
+use super::callgraph::{Index, has_receiver, resolve_site};
+use super::{ClassId, FileId, FuncId, Project, Resolved};
+
+/// Decorators are applied again (and the flows that depend on what they gave) while something
+/// changed, at most this many times: each round follows one more decorator of a decorator.
+const MAX_ROUNDS: usize = 8;
+
+/// A name that holds more than this many values is not grown further: precision first.
+const MAX_HELD: usize = 32;
+
+/// What a name may hold.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Held {
+    Function(FuncId),
+    Class(ClassId),
+    /// An object made by calling the class.
+    Instance(ClassId),
+    /// Something outside the tree by its qualified name (`ext.function`, `builtins.len`).
+    External(Name),
+}
+
+/// Where values are held.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Slot {
+    /// A name of a function (`Some`) or of the module (`None`).
+    Name(FileId, Option<FuncIdx>, Name),
+    Return(FuncId),
+    /// What the name of a function decorated by functions of the tree holds: what the
+    /// decorators return (`@dec def f` binds `f = dec(f)`).
+    Decorated(FuncId),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Values {
+    held: HashMap<Slot, Vec<Held>>,
+    /// Names some flow stores into, by scope: a name read in a nested function is looked up in the
+    /// innermost scope that binds it.
+    bound: HashSet<(FileId, Option<FuncIdx>, Name)>,
+    /// While building: the callees of calls that do not depend on what names hold.
+    fixed_callables: HashMap<(FileId, u32), Vec<Held>>,
+}
+
+/// The flows still to apply, and which flows read each slot.
+struct Worklist {
+    queue: VecDeque<u32>,
+    queued: Vec<bool>,
+    dependents: HashMap<Slot, Vec<u32>>,
+}
+
+thread_local! {
+    /// While the values are built: the slots read since the last [`take_reads`].
+    static READS: RefCell<Option<Vec<Slot>>> = const { RefCell::new(None) };
+}
+
+fn note_read(slot: &Slot) {
+    READS.with(|reads| {
+        if let Some(reads) = reads.borrow_mut().as_mut() {
+            reads.push(slot.clone());
+        }
+    });
+}
+
+fn take_reads() -> Vec<Slot> {
+    READS.with(|reads| {
+        reads
+            .borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
+}
+
+impl Values {
+    /// Applies every flow of the project until nothing changes.
+    pub(super) fn build(project: &Project, index: &Index<'_>) -> Values {
+        let mut values = Values::default();
+        let flows: Vec<(FileId, &ValueFlow)> = project
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
+            .collect();
+        for (file, flow) in &flows {
+            if let FlowTarget::Name { name, global } = &flow.target {
+                let scope = if *global { None } else { flow.function };
+                values.bound.insert((*file, scope, name.clone()));
+            }
+        }
+        // Many flows go into or come out of one call: what its callee is, when that does not
+        // depend on what names hold, is found once.
+        READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
+        for (file, flow) in &flows {
+            let call = match (&flow.source, &flow.target) {
+                (FlowSource::CallResult(call), _) | (_, FlowTarget::Argument { call, .. }) => *call,
+                _ => continue,
+            };
+            if values.fixed_callables.contains_key(&(*file, call)) {
+                continue;
+            }
+            let Some(site) = project.file(*file).facts.calls.get(call as usize) else {
+                continue;
+            };
+            let mut callees = Vec::new();
+            values.callables(project, index, *file, site, &mut callees);
+            if take_reads().is_empty() {
+                values.fixed_callables.insert((*file, call), callees);
+            }
+        }
+        let returning: HashSet<FuncId> = flows
+            .iter()
+            .filter(|(_, flow)| flow.target == FlowTarget::Return)
+            .filter_map(|(file, flow)| flow.function.map(|f| project.function_id(*file, f)))
+            .collect();
+        let mut work = Worklist {
+            queue: (0..flows.len() as u32).collect(),
+            queued: vec![true; flows.len()],
+            dependents: HashMap::default(),
+        };
+        let mut sources = Vec::new();
+        let mut targets = Vec::new();
+        for _ in 0..MAX_ROUNDS {
+            while let Some(id) = work.queue.pop_front() {
+                work.queued[id as usize] = false;
+                let (file, flow) = flows[id as usize];
+                sources.clear();
+                targets.clear();
+                values.source(
+                    project,
+                    index,
+                    file,
+                    flow.function,
+                    &flow.source,
+                    &mut sources,
+                );
+                if !sources.is_empty() {
+                    values.targets(
+                        project,
+                        index,
+                        file,
+                        flow.function,
+                        &flow.target,
+                        &mut targets,
+                    );
+                }
+                // Evaluated again when anything it read changes (what no flow writes never
+                // does).
+                for slot in take_reads() {
+                    if let Slot::Return(f) = slot
+                        && !returning.contains(&f)
+                    {
+                        continue;
+                    }
+                    let dependents = work.dependents.entry(slot).or_default();
+                    if dependents.last() != Some(&id) {
+                        dependents.push(id);
+                    }
+                }
+                for slot in targets.drain(..) {
+                    values.store(&mut work, slot, &sources);
+                }
+            }
+            let stores = values.decorations(project, index);
+            take_reads();
+            let mut changed = false;
+            for (slot, held) in stores {
+                changed |= values.store(&mut work, slot, &held);
+            }
+            if !changed {
+                break;
+            }
+        }
+        READS.with(|reads| *reads.borrow_mut() = None);
+        values.fixed_callables = HashMap::default();
+        values
+    }
+
+    /// Adds `values` to `slot`, and queues the flows that read it when it grew.
+    fn store(&mut self, work: &mut Worklist, slot: Slot, values: &[Held]) -> bool {
+        let changed = self.add(slot.clone(), values);
+        if changed && let Some(dependents) = work.dependents.get(&slot) {
+            for &id in dependents {
+                if !work.queued[id as usize] {
+                    work.queued[id as usize] = true;
+                    work.queue.push_back(id);
+                }
+            }
+        }
+        changed
+    }
+
+    /// Applies the decorators of the tree to the functions they decorate: each decorator's first
+    /// parameter gets what is decorated, and the name gets what the decorator returns. A decorator
+    /// that is called (`@route("/")`) or not a function of the tree leaves the name to the
+    /// function itself.
+    fn decorations(&self, project: &Project, index: &Index<'_>) -> Vec<(Slot, Vec<Held>)> {
+        let mut stores = Vec::new();
+        for id in 0..project.function_count() {
+            let function = FuncId(id as u32);
+            let (file, facts) = project.function(function);
+            if facts.decorators.is_empty() || facts.decorators.iter().any(|d| d.called) {
+                continue;
+            }
+            let mut current = vec![Held::Function(function)];
+            for decorator in facts.decorators.iter().rev() {
+                let mut callables = Vec::new();
+                let receiver = match facts.parent {
+                    Some(_) => CallReceiver::Local,
+                    None => CallReceiver::Name,
+                };
+                self.name(
+                    project,
+                    index,
+                    file,
+                    facts.parent,
+                    receiver,
+                    &decorator.name,
+                    &mut callables,
+                );
+                if callables.is_empty() && receiver == CallReceiver::Local {
+                    self.name(
+                        project,
+                        index,
+                        file,
+                        facts.parent,
+                        CallReceiver::Name,
+                        &decorator.name,
+                        &mut callables,
+                    );
+                }
+                let decorators: Vec<FuncId> = callables
+                    .iter()
+                    .filter_map(|c| match c {
+                        Held::Function(f) => Some(*f),
+                        _ => None,
+                    })
+                    .collect();
+                if decorators.is_empty() || decorators.len() != callables.len() {
+                    current.clear();
+                    break;
+                }
+                let mut next = Vec::new();
+                for d in decorators {
+                    let (d_file, d_facts) = project.function(d);
+                    if let Some(param) = d_facts.params.first() {
+                        let idx = project.functions[d.0 as usize].1;
+                        let slot = Slot::Name(d_file, Some(idx), param.name.clone());
+                        stores.push((slot, current.clone()));
+                    }
+                    next.extend_from_slice(self.get(&Slot::Return(d)));
+                }
+                current = next;
+            }
+            if !current.is_empty() {
+                stores.push((Slot::Decorated(function), current));
+            }
+        }
+        stores
+    }
+
+    /// What the name of `function` holds when decorators of the tree replace it.
+    pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
+        let slot = Slot::Decorated(function);
+        note_read(&slot);
+        self.held.get(&slot).map(Vec::as_slice)
+    }
+
+    /// The function itself, or what its decorators made of it.
+    fn function_value(&self, function: FuncId, out: &mut Vec<Held>) {
+        match self.decorated(function) {
+            Some(held) => out.extend_from_slice(held),
+            None => out.push(Held::Function(function)),
+        }
+    }
+
+    fn add(&mut self, slot: Slot, values: &[Held]) -> bool {
+        let held = self.held.entry(slot).or_default();
+        let mut changed = false;
+        for value in values {
+            if held.len() < MAX_HELD && !held.contains(value) {
+                held.push(value.clone());
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn get(&self, slot: &Slot) -> &[Held] {
+        note_read(slot);
+        self.held.get(slot).map_or(&[], Vec::as_slice)
+    }
+
+    /// The slots a flow stores into.
+    fn targets(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        function: Option<FuncIdx>,
+        target: &FlowTarget,
+        out: &mut Vec<Slot>,
+    ) {
+        match target {
+            FlowTarget::Name { name, global } => {
+                let scope = if *global { None } else { function };
+                out.push(Slot::Name(file, scope, name.clone()));
+            }
+            FlowTarget::Return => {
+                if let Some(function) = function {
+                    out.push(Slot::Return(project.function_id(file, function)));
+                }
+            }
+            FlowTarget::Argument { call, position } => {
+                let mut callees = Vec::new();
+                self.callables_of_call(project, index, file, *call, &mut callees);
+                for callee in callees {
+                    let (function, bound) = match callee {
+                        Held::Function(f) => (f, false),
+                        Held::Class(c) => match index.lookup(project, c, "__init__") {
+                            Some(init) => (init, true),
+                            None => continue,
+                        },
+                        Held::Instance(c) => match index.lookup(project, c, "__call__") {
+                            Some(call) => (call, true),
+                            None => continue,
+                        },
+                        Held::External(_) => continue,
+                    };
+                    let (callee_file, facts) = project.function(function);
+                    let skip = usize::from(bound || has_receiver(facts.kind));
+                    let param = match position {
+                        ArgPosition::Index(i) => facts.params.get(*i as usize + skip),
+                        ArgPosition::Keyword(name) => facts.params.iter().find(|p| p.name == *name),
+                    };
+                    if let Some(param) = param {
+                        let idx = project.functions[function.0 as usize].1;
+                        out.push(Slot::Name(callee_file, Some(idx), param.name.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The values a flow's source may be.
+    fn source(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        function: Option<FuncIdx>,
+        source: &FlowSource,
+        out: &mut Vec<Held>,
+    ) {
+        match source {
+            FlowSource::Name { receiver, name } => {
+                self.name(project, index, file, function, *receiver, name, out);
+            }
+            FlowSource::CallResult(call) => {
+                let mut callees = Vec::new();
+                self.callables_of_call(project, index, file, *call, &mut callees);
+                for callee in callees {
+                    match callee {
+                        Held::Function(f) => out.extend_from_slice(self.get(&Slot::Return(f))),
+                        Held::Class(c) => out.push(Held::Instance(c)),
+                        Held::Instance(c) => {
+                            if let Some(call) = index.lookup(project, c, "__call__") {
+                                out.extend_from_slice(self.get(&Slot::Return(call)));
+                            }
+                        }
+                        // An object of an external class is named like the class, as PyCG
+                        // names methods of external objects (`ext.Cls.fun`); what external
+                        // functions return is not known.
+                        Held::External(q) if names_a_class(&q) => out.push(Held::External(q)),
+                        Held::External(_) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the callee of the call site at index `call` of `file` may be.
+    fn callables_of_call(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        call: u32,
+        out: &mut Vec<Held>,
+    ) {
+        if let Some(known) = self.fixed_callables.get(&(file, call)) {
+            out.extend_from_slice(known);
+        } else if let Some(site) = project.file(file).facts.calls.get(call as usize) {
+            self.callables(project, index, file, site, out);
+        }
+    }
+
+    /// What the callee of `site` may be.
+    pub(super) fn callables(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        site: &CallSite,
+        out: &mut Vec<Held>,
+    ) {
+        match site.receiver {
+            CallReceiver::Name | CallReceiver::Local => {
+                self.name(
+                    project,
+                    index,
+                    file,
+                    site.function,
+                    site.receiver,
+                    &site.callee,
+                    out,
+                );
+            }
+            CallReceiver::CallResult(call) => {
+                let source = FlowSource::CallResult(call);
+                self.source(project, index, file, site.function, &source, out);
+            }
+            _ => {
+                let mut scratch = Vec::new();
+                let mut targets = Vec::new();
+                resolve_site(project, index, file, site, &mut scratch, &mut targets);
+                out.extend(targets.into_iter().map(|(f, _)| Held::Function(f)));
+            }
+        }
+    }
+
+    /// What a name as written may hold: `f`, `mod.f`, `obj.method`, `self.method` (`method`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn name(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        function: Option<FuncIdx>,
+        receiver: CallReceiver,
+        name: &str,
+        out: &mut Vec<Held>,
+    ) {
+        match receiver {
+            CallReceiver::Local => {
+                let (head, rest) = match name.split_once('.') {
+                    Some((head, rest)) => (head, Some(rest)),
+                    None => (name, None),
+                };
+                let mut heads = Vec::new();
+                self.local(project, index, file, function, head, &mut heads);
+                match rest {
+                    None => out.extend(heads),
+                    Some(rest) => attributes(project, index, &heads, rest, out),
+                }
+            }
+            CallReceiver::Name => match project.resolve(file, function, name) {
+                Resolved::Function(f) => self.function_value(f, out),
+                Resolved::Class(c) => out.push(Held::Class(c)),
+                Resolved::External(q) => out.push(Held::External(q)),
+                Resolved::Global(global_file, global) => {
+                    let binding = &project.file(global_file).facts.globals[global as usize];
+                    let slot = Slot::Name(global_file, None, binding.name.clone());
+                    out.extend_from_slice(self.get(&slot));
+                }
+                Resolved::Module(_) => {}
+                Resolved::Unknown => {
+                    // Bound only by an unpacking (`a, b = f, g`), which the module's bindings
+                    // do not list.
+                    let key = (file, None, Name::from(name));
+                    if self.bound.contains(&key) {
+                        out.extend_from_slice(self.get(&Slot::Name(file, None, key.2)));
+                    } else if let Some((prefix, attr)) = name.rsplit_once('.') {
+                        let mut heads = Vec::new();
+                        self.name(project, index, file, function, receiver, prefix, &mut heads);
+                        attributes(project, index, &heads, attr, out);
+                    }
+                }
+            },
+            CallReceiver::SelfParam | CallReceiver::Class => {
+                let class = function.and_then(|f| project.method_class(file, f));
+                if let Some(class) = class
+                    && !name.contains('.')
+                {
+                    let mut found = Vec::new();
+                    index.dispatch(project, class, name, &mut found);
+                    out.extend(found.into_iter().map(Held::Function));
+                }
+            }
+            CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {}
+        }
+    }
+
+    /// A local of `function` or of a function around it, or a function nested in one of them.
+    fn local(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        function: Option<FuncIdx>,
+        name: &str,
+        out: &mut Vec<Held>,
+    ) {
+        let functions = &project.file(file).facts.functions;
+        let mut current = function;
+        while let Some(f) = current {
+            let key = (file, Some(f), Name::from(name));
+            let is_param = functions[f as usize].params.iter().any(|p| p.name == name);
+            if is_param || self.bound.contains(&key) {
+                out.extend_from_slice(self.get(&Slot::Name(file, Some(f), key.2)));
+                return;
+            }
+            if let Some(nested) = index.nested.get(&(file, f, name)) {
+                self.function_value(project.function_id(file, *nested), out);
+                return;
+            }
+            current = functions[f as usize].parent;
+        }
+    }
+}
+
+/// Whether a qualified name's last part is written like a class (`ext.Client`, not `ext.get`).
+fn names_a_class(qualified: &str) -> bool {
+    let last = qualified.rsplit('.').next().unwrap_or(qualified);
+    last.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// What `attr` of each of `objects` may be: methods of instances and classes, names outside the
+/// tree.
+fn attributes(
+    project: &Project,
+    index: &Index<'_>,
+    objects: &[Held],
+    attr: &str,
+    out: &mut Vec<Held>,
+) {
+    for object in objects {
+        match object {
+            Held::Instance(c) | Held::Class(c) => {
+                if !attr.contains('.')
+                    && let Some(method) = index.lookup(project, *c, attr)
+                {
+                    out.push(Held::Function(method));
+                }
+            }
+            Held::External(q) => out.push(Held::External(format!("{q}.{attr}").into())),
+            Held::Function(_) => {}
+        }
+    }
+}
