@@ -344,7 +344,6 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         .collect();
     let project = Project::link_with_entry_points(inputs, &roots, &run.rule_settings.entry_points);
     end_stage("link");
-    drop(end_stage);
     Loaded {
         project,
         errors,
@@ -439,7 +438,6 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     } else {
         Vec::new()
     };
-    let mut findings = findings;
     if let Some(named) = &options.report_only {
         let named = NamedFiles::new(named);
         findings.retain(|f| {
