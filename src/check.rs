@@ -220,8 +220,63 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .chain(&options.src)
         .cloned()
         .collect();
+    // The link and the rules run on facts that may come from the cache: a panic there (a bug, or
+    // facts no extraction could produce) is an internal error of the run, not a crash.
+    let reported = catch_unwind(AssertUnwindSafe(|| {
+        link_and_report(options, inputs, &roots, &mut errors)
+    }))
+    .unwrap_or_else(|panic| {
+        errors.push(FileError {
+            path: options.paths.first().cloned().unwrap_or_default(),
+            line: None,
+            message: format!(
+                "internal error while linking the project: {}",
+                panic_message(&panic)
+            ),
+            internal: true,
+        });
+        Reported::default()
+    });
+    let Reported {
+        findings,
+        sources,
+        suppressed,
+        unused_suppressions,
+    } = reported;
+    errors.sort();
+    errors.dedup();
+    CheckResult {
+        files_checked,
+        files_analysed,
+        findings,
+        errors,
+        sources,
+        elapsed: started.elapsed(),
+        missing_paths,
+        unused_suppressions,
+        suppressed,
+    }
+}
+
+/// What the link, the rules and the filters give for one run.
+#[derive(Default)]
+struct Reported {
+    findings: Vec<Finding>,
+    sources: HashMap<PathBuf, String>,
+    suppressed: usize,
+    unused_suppressions: Vec<UnusedSuppression>,
+}
+
+/// Links the project, runs the rules (a panicking rule becomes an internal error), places the
+/// findings and filters them by per-file ignores and suppression comments.
+fn link_and_report(
+    options: &CheckOptions,
+    inputs: Vec<LinkInput>,
+    roots: &[PathBuf],
+    errors: &mut Vec<FileError>,
+) -> Reported {
     let project =
-        Project::link_with_entry_points(inputs, &roots, &options.rule_settings.entry_points);
+        Project::link_with_entry_points(inputs, roots, &options.rule_settings.entry_points);
     let context = Context {
         project: &project,
         settings: &options.rule_settings,
@@ -252,7 +307,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
 
-    let (findings, sources) = resolve_locations(&project, diagnostics, &mut errors);
+    let (findings, sources) = resolve_locations(&project, diagnostics, errors);
     // After the rules: per-file ignores, then suppression comments.
     let before = findings.len();
     let findings = without_per_file_ignores(findings, &options.per_file_ignores);
@@ -270,18 +325,11 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     } else {
         Vec::new()
     };
-    errors.sort();
-    errors.dedup();
-    CheckResult {
-        files_checked,
-        files_analysed,
+    Reported {
         findings,
-        errors,
         sources,
-        elapsed: started.elapsed(),
-        missing_paths,
-        unused_suppressions,
         suppressed,
+        unused_suppressions,
     }
 }
 

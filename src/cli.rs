@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::baseline;
+use crate::cache_dir;
 use crate::check::{self, CheckOptions};
 use crate::config::{self, ConfigError, Overrides, Selection, Settings};
 use crate::report::{self, OutputFormat, PathDisplay};
@@ -29,6 +30,8 @@ enum Command {
     Check(CheckArgs),
     /// Print the documentation of a rule (or of every rule, with --all).
     Rule(RuleArgs),
+    /// Remove the cache folder (the one `check` would use with the same paths and options).
+    Clean(CleanArgs),
     /// Discover and parse every file and nothing else (the benchmark's floor).
     #[command(hide = true)]
     ParseOnly {
@@ -91,14 +94,40 @@ struct CheckArgs {
     /// Print how many findings each rule has instead of the findings.
     #[arg(long)]
     statistics: bool,
-    /// Parse every file instead of reusing facts cached in `.stateleak_cache/` (which is then
-    /// neither read nor written).
+    /// Parse every file instead of reusing cached facts (the cache is then neither read nor
+    /// written).
     #[arg(long)]
     no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// A request entry point besides the frameworks': a glob over qualified function names
     /// (`myapp.handlers.*`, `*.Worker.run`). Repeatable; adds to the `entry-points` setting.
     #[arg(long = "entry-point", value_name = "PATTERN")]
     entry_point: Vec<String>,
+}
+
+/// Where the cache folder is.
+#[derive(Debug, Args)]
+struct CacheArgs {
+    /// The cache folder [default: `STATELEAK_CACHE_DIR`, the `cache-dir` setting, or
+    /// `.stateleak_cache` in the project root].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CleanArgs {
+    /// The paths `check` would be given (they choose the project root).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Read settings from this file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore every settings file.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,6 +157,7 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Rule(args) => run_rule(args),
+        Command::Clean(args) => run_clean(args),
         Command::ParseOnly { paths, threads } => {
             let (files, failed) = check::parse_only(&paths, threads);
             eprintln!("stateleak: parsed {files} files, {failed} with errors");
@@ -166,10 +196,15 @@ fn run_check(args: CheckArgs) -> u8 {
         }
     };
 
-    let mut options = CheckOptions::new(args.paths);
+    let mut options = CheckOptions::new(args.paths.clone());
     options.threads = args.threads;
     if !args.no_cache {
-        options.cache_dir = Some(PathBuf::from(crate::cache::DEFAULT_DIR));
+        options.cache_dir = Some(cache_dir::location(
+            args.cache.cache_dir.as_deref(),
+            settings.cache_dir.as_deref(),
+            settings.file.as_deref(),
+            &args.paths,
+        ));
     }
     options.rules = settings.rules;
     // Added to, not replaced: options given on the command line may already be there.
@@ -290,6 +325,36 @@ fn format_name(format: OutputFormat) -> String {
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_default()
+}
+
+fn run_clean(args: CleanArgs) -> u8 {
+    let (file, _) = match config::discover(&args.paths, args.config.as_deref(), args.isolated) {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("stateleak: error: {error}");
+            return FAILURE;
+        }
+    };
+    let dir = cache_dir::location(
+        args.cache.cache_dir.as_deref(),
+        file.options.cache_dir.as_deref(),
+        file.path.as_deref(),
+        &args.paths,
+    );
+    match cache_dir::remove(&dir) {
+        Ok(true) => {
+            eprintln!("stateleak: removed {}", dir.display());
+            SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("stateleak: no cache at {}", dir.display());
+            SUCCESS
+        }
+        Err(error) => {
+            eprintln!("stateleak: error: {error}");
+            FAILURE
+        }
+    }
 }
 
 fn run_rule(args: RuleArgs) -> u8 {

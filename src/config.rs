@@ -35,6 +35,7 @@ pub struct Options {
     pub safe_bases: Option<Vec<String>>,
     pub output_format: Option<OutputFormat>,
     pub max_file_size: Option<u64>,
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The keys of [`Options`], for suggestions when a key is misspelt.
@@ -50,6 +51,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "safe-bases",
     "output-format",
     "max-file-size",
+    "cache-dir",
 ];
 
 #[derive(Deserialize)]
@@ -477,6 +479,8 @@ pub struct Settings {
     pub rule_settings: RuleSettings,
     pub output_format: OutputFormat,
     pub max_file_size: Option<u64>,
+    /// The `cache-dir` setting, relative to the settings file's folder.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Merges a settings file with the command line.
@@ -573,6 +577,7 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
             .or(options.output_format)
             .unwrap_or(OutputFormat::Text),
         max_file_size: options.max_file_size,
+        cache_dir: options.cache_dir.clone(),
     })
 }
 

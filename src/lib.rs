@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod cache;
+pub mod cache_dir;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -251,8 +251,13 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        // Lines end as CPython ends them: at `\n`, `\r\n`, or a `\r` alone.
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        starts.extend(memchr::memchr2_iter(b'\n', b'\r', bytes).filter_map(|i| {
+            let crlf = bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+            (!crlf).then_some(i as u32 + 1)
+        }));
         LineIndex { starts }
     }
 
