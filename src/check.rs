@@ -97,9 +97,15 @@ pub struct Finding {
     pub help: String,
     pub identity: Vec<String>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
-    /// entry point, the entry point first.
+    /// entry point, the entry point first. A long chain keeps only its first and last
+    /// [`KEPT_PATH_STEPS`] steps; `entry_path_omitted` counts the steps left out between them.
     pub entry_path: Vec<PathStep>,
+    pub entry_path_omitted: usize,
 }
+
+/// Steps kept at each end of a long request path: a chain through thousands of modules would
+/// otherwise make each finding's output that long.
+pub const KEPT_PATH_STEPS: usize = 4;
 
 /// One function on the chain of calls from a request entry point to a finding.
 #[derive(Debug, Clone)]
@@ -128,6 +134,8 @@ pub struct CheckResult {
     pub unused_suppressions: Vec<UnusedSuppression>,
     /// Findings dropped by `per-file-ignores` or suppression comments.
     pub suppressed: usize,
+    /// Things the user should know that are not about one file (printed on standard error).
+    pub warnings: Vec<String>,
 }
 
 impl CheckResult {
@@ -136,19 +144,94 @@ impl CheckResult {
     }
 }
 
-/// A rayon pool whose threads have stack enough for deeply nested files.
-pub fn thread_pool(threads: Option<usize>) -> rayon::ThreadPool {
-    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(syntax::STACK_SIZE);
-    if let Some(n) = threads {
-        builder = builder.num_threads(n.max(1));
+/// A rayon pool whose threads have stack enough for deeply nested files, and a warning when it has
+/// fewer threads than asked for. Where memory or process limits (`ulimit -v`, `ulimit -u`) forbid
+/// that many threads, fewer are started; the stack is never made smaller, since the nesting limits
+/// rely on it.
+pub fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, Option<String>), String> {
+    let wanted = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    let count = startable_threads(wanted);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(syntax::STACK_SIZE)
+        .num_threads(count.max(1))
+        .build()
+        .map_err(|error| {
+            format!(
+                "cannot start a worker thread with a {} MiB stack ({error}); raise the memory \
+                 limit (`ulimit -v`) or the process limit (`ulimit -u`)",
+                syntax::STACK_SIZE >> 20
+            )
+        })?;
+    let warning = (count < wanted).then(|| {
+        format!(
+            "could start only {count} of {wanted} worker threads (each needs a {} MiB stack); \
+             raise the memory or process limit for a faster run",
+            syntax::STACK_SIZE >> 20
+        )
+    });
+    Ok((pool, warning))
+}
+
+/// How many of `wanted` threads with parse-sized stacks can run at once, found by starting them
+/// (and halving on failure). The probes end before this returns, so their stacks are free again;
+/// a failed `rayon` build would instead leave its started threads holding theirs for a while.
+fn startable_threads(wanted: usize) -> usize {
+    let mut count = wanted;
+    while count > 1 {
+        let mut probes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (stop, wait) = std::sync::mpsc::channel::<()>();
+            let spawned = std::thread::Builder::new()
+                .stack_size(syntax::STACK_SIZE)
+                .spawn(move || {
+                    let _ = wait.recv();
+                });
+            match spawned {
+                Ok(handle) => probes.push((stop, handle)),
+                Err(_) => break,
+            }
+        }
+        let all_started = probes.len() == count;
+        for (stop, handle) in probes {
+            drop(stop);
+            let _ = handle.join();
+        }
+        if all_started {
+            return count;
+        }
+        count /= 2;
     }
-    builder.build().expect("the thread pool can be created")
+    1
 }
 
 pub fn check(options: &CheckOptions) -> CheckResult {
     let started = Instant::now();
-    let pool = thread_pool(options.threads);
-    pool.install(|| check_in_pool(options, started))
+    match thread_pool(options.threads) {
+        Ok((pool, warning)) => {
+            let mut result = pool.install(|| check_in_pool(options, started));
+            result.warnings.extend(warning);
+            result
+        }
+        Err(message) => CheckResult {
+            files_checked: 0,
+            files_analysed: 0,
+            findings: Vec::new(),
+            errors: vec![FileError {
+                path: options.paths.first().cloned().unwrap_or_default(),
+                line: None,
+                message,
+                internal: true,
+            }],
+            sources: HashMap::new(),
+            elapsed: started.elapsed(),
+            missing_paths: false,
+            unused_suppressions: Vec::new(),
+            suppressed: 0,
+            warnings: Vec::new(),
+        },
+    }
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
@@ -255,6 +338,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         missing_paths,
         unused_suppressions,
         suppressed,
+        warnings: Vec::new(),
     }
 }
 
@@ -498,7 +582,8 @@ fn resolve_locations(
             continue;
         };
         let related = diagnostic.related.iter().filter_map(&mut locate).collect();
-        let entry_path = entry_path(project, &diagnostic.primary, &mut locate);
+        let (entry_path, entry_path_omitted) =
+            entry_path(project, &diagnostic.primary, &mut locate);
         findings.push(Finding {
             code: diagnostic.code,
             severity: diagnostic.severity,
@@ -509,6 +594,7 @@ fn resolve_locations(
             help: diagnostic.help,
             identity: diagnostic.identity,
             entry_path,
+            entry_path_omitted,
         });
     }
     findings.sort_by(|a, b| {
@@ -530,22 +616,26 @@ fn resolve_locations(
     (findings, sources)
 }
 
-/// The chain of calls from a request entry point to the function that contains `primary`.
+/// The chain of calls from a request entry point to the function that contains `primary` (its
+/// ends when long), and how many steps were left out of its middle.
 fn entry_path(
     project: &Project,
     primary: &Label,
     locate: &mut impl FnMut(&Label) -> Option<Location>,
-) -> Vec<PathStep> {
+) -> (Vec<PathStep>, usize) {
     let Some(function) = project.function_at(primary.file, primary.span.start) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let Some(chain) = project.request_path(primary.file, function) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
-    let graph = project.call_graph();
-    chain
+    let omitted = chain.len().saturating_sub(2 * KEPT_PATH_STEPS);
+    let kept = chain
         .iter()
         .enumerate()
+        .filter(|(i, _)| *i < KEPT_PATH_STEPS || *i >= KEPT_PATH_STEPS + omitted);
+    let graph = project.call_graph();
+    let steps = kept
         .filter_map(|(i, id)| {
             let (file, facts) = project.function(*id);
             let location = locate(&Label {
@@ -562,12 +652,16 @@ fn entry_path(
                     .flatten(),
             })
         })
-        .collect()
+        .collect();
+    (steps, omitted)
 }
 
 /// Parses every file and does nothing else (the benchmark's floor). Returns files and errors.
 pub fn parse_only(paths: &[PathBuf], threads: Option<usize>) -> (usize, usize) {
-    let pool = thread_pool(threads);
+    let pool = match thread_pool(threads) {
+        Ok((pool, _)) => pool,
+        Err(_) => return (0, 0),
+    };
     pool.install(|| {
         let files = discover::discover(paths).files;
         let failed = files

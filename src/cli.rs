@@ -1,6 +1,6 @@
 //! The command line: argument parsing and exit statuses.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use crate::check::{self, CheckOptions};
 use crate::config::{self, ConfigError, Overrides, Selection, Settings};
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
+use crate::terminal::{self, Stream};
 
 /// Finds state that leaks between requests in long-running Python processes.
 #[derive(Debug, Parser)]
@@ -147,6 +148,13 @@ struct RuleArgs {
     all: bool,
 }
 
+/// `eprintln!` that never panics (see [`crate::terminal`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        terminal::error_line(&format!($($arg)*))
+    };
+}
+
 /// Exit statuses.
 const SUCCESS: u8 = 0;
 const FINDINGS: u8 = 1;
@@ -160,18 +168,19 @@ pub fn main() -> ExitCode {
         Command::Clean(args) => run_clean(args),
         Command::ParseOnly { paths, threads } => {
             let (files, failed) = check::parse_only(&paths, threads);
-            eprintln!("stateleak: parsed {files} files, {failed} with errors");
+            say!("stateleak: parsed {files} files, {failed} with errors");
             SUCCESS
         }
     };
-    ExitCode::from(status)
+    // Output that could not be written (a full disk) fails the run, whatever was found.
+    ExitCode::from(if terminal::failed() { FAILURE } else { status })
 }
 
 fn run_check(args: CheckArgs) -> u8 {
     let settings = match settings_for(&args) {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("stateleak: error: {error}");
+            say!("stateleak: error: {error}");
             return FAILURE;
         }
     };
@@ -182,7 +191,7 @@ fn run_check(args: CheckArgs) -> u8 {
             OutputFormat::Text | OutputFormat::Concise | OutputFormat::Json
         )
     {
-        eprintln!(
+        say!(
             "stateleak: error: --statistics prints text or json, not `{}`",
             format_name(format)
         );
@@ -191,7 +200,7 @@ fn run_check(args: CheckArgs) -> u8 {
     let baseline = match args.baseline.as_deref().map(baseline::load).transpose() {
         Ok(baseline) => baseline,
         Err(error) => {
-            eprintln!("stateleak: error: {error}");
+            say!("stateleak: error: {error}");
             return FAILURE;
         }
     };
@@ -232,15 +241,15 @@ fn run_check(args: CheckArgs) -> u8 {
 
     if let Some(file) = &args.write_baseline {
         if let Err(error) = baseline::write(file, &result.findings) {
-            eprintln!("stateleak: error: {error}");
+            say!("stateleak: error: {error}");
             return FAILURE;
         }
-        eprintln!(
+        say!(
             "stateleak: recorded {} findings in {}",
             result.findings.len(),
             file.display()
         );
-        eprintln!("{}", report::summary_line(&result));
+        say!("{}", report::summary_line(&result));
         return if result.has_internal_errors() || result.missing_paths {
             FAILURE
         } else {
@@ -274,16 +283,16 @@ fn run_check(args: CheckArgs) -> u8 {
             OutputFormat::Github => report::render_github(&result, &paths),
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`stateleak check | head`) is not an error of the analysis.
-    let _ = stdout.write_all(rendered.as_bytes());
-    let _ = stdout.flush();
-    if result.files_checked == 0 && result.errors.is_empty() {
-        eprintln!("stateleak: warning: no Python files found");
+    terminal::write(Stream::Stdout, &rendered);
+    for warning in &result.warnings {
+        say!("stateleak: warning: {warning}");
     }
-    eprintln!("{}", report::summary_line(&result));
+    if result.files_checked == 0 && result.errors.is_empty() {
+        say!("stateleak: warning: no Python files found");
+    }
+    say!("{}", report::summary_line(&result));
     if known > 0 {
-        eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+        say!("stateleak: {known} findings recorded in the baseline were not reported");
     }
 
     let nothing_read = result.files_checked > 0 && result.files_analysed == 0;
@@ -300,7 +309,7 @@ fn run_check(args: CheckArgs) -> u8 {
 fn settings_for(args: &CheckArgs) -> Result<Settings, ConfigError> {
     let (file, warnings) = config::discover(&args.paths, args.config.as_deref(), args.isolated)?;
     for warning in warnings {
-        eprintln!("stateleak: warning: {warning}");
+        say!("stateleak: warning: {warning}");
     }
     let overrides = Overrides {
         selection: Selection {
@@ -331,7 +340,7 @@ fn run_clean(args: CleanArgs) -> u8 {
     let (file, _) = match config::discover(&args.paths, args.config.as_deref(), args.isolated) {
         Ok(found) => found,
         Err(error) => {
-            eprintln!("stateleak: error: {error}");
+            say!("stateleak: error: {error}");
             return FAILURE;
         }
     };
@@ -343,15 +352,15 @@ fn run_clean(args: CleanArgs) -> u8 {
     );
     match cache_dir::remove(&dir) {
         Ok(true) => {
-            eprintln!("stateleak: removed {}", dir.display());
+            say!("stateleak: removed {}", dir.display());
             SUCCESS
         }
         Ok(false) => {
-            eprintln!("stateleak: no cache at {}", dir.display());
+            say!("stateleak: no cache at {}", dir.display());
             SUCCESS
         }
         Err(error) => {
-            eprintln!("stateleak: error: {error}");
+            say!("stateleak: error: {error}");
             FAILURE
         }
     }
@@ -363,29 +372,25 @@ fn run_rule(args: RuleArgs) -> u8 {
             .iter()
             .map(|r| r.meta().documentation())
             .collect();
-        print_to_stdout(&format!("{}\n", docs.join("\n\n")));
+        terminal::write(Stream::Stdout, &format!("{}\n", docs.join("\n\n")));
         return SUCCESS;
     }
     let code = args.code.unwrap_or_default();
     match rules::by_code(&code) {
         Some(rule) => {
-            print_to_stdout(&format!("{}\n", rule.meta().documentation()));
+            terminal::write(
+                Stream::Stdout,
+                &format!("{}\n", rule.meta().documentation()),
+            );
             SUCCESS
         }
         None => {
             let known: Vec<&str> = rules::all().iter().map(|r| r.meta().code).collect();
-            eprintln!(
+            say!(
                 "stateleak: error: unknown rule `{code}` (known rules: {})",
                 known.join(", ")
             );
             FAILURE
         }
     }
-}
-
-/// Writes to standard output; a closed pipe (`stateleak rule --all | head`) is not an error.
-fn print_to_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
 }

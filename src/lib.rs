@@ -20,3 +20,4 @@ pub mod rules;
 pub mod source;
 pub mod suppression;
 pub mod syntax;
+pub mod terminal;

@@ -41,6 +41,13 @@ struct JsonFinding<'a> {
     /// first; absent when no entry point reaches it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     entry_points: Vec<JsonPathStep<'a>>,
+    /// Steps of a long chain left out between its first and last steps in `entry_points`.
+    #[serde(skip_serializing_if = "is_zero")]
+    entry_points_omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -110,6 +117,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
                         entry: step.entry_kind.as_deref(),
                     })
                     .collect(),
+                entry_points_omitted: f.entry_path_omitted,
             })
             .collect(),
         errors: result

@@ -3,6 +3,7 @@
 mod concise;
 mod github;
 mod json;
+pub mod printable;
 mod sarif;
 mod text;
 
@@ -81,11 +82,11 @@ impl PathDisplay {
             _ => path,
         };
         let shown = shown.strip_prefix("./").unwrap_or(shown);
-        let text = shown.to_string_lossy();
+        let text = printable::path(shown);
         if std::path::MAIN_SEPARATOR == '\\' {
             text.replace('\\', "/")
         } else {
-            text.into_owned()
+            text
         }
     }
 }
@@ -155,7 +156,7 @@ pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<Strin
         line.push_str(kind);
         line.push(' ');
     }
-    let steps: Vec<String> = finding
+    let mut steps: Vec<String> = finding
         .entry_path
         .iter()
         .map(|step| {
@@ -167,6 +168,10 @@ pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<Strin
             )
         })
         .collect();
+    if finding.entry_path_omitted > 0 {
+        let at = crate::check::KEPT_PATH_STEPS.min(steps.len());
+        steps.insert(at, format!("… {} more calls …", finding.entry_path_omitted));
+    }
     line.push_str(&steps.join(" → "));
     Some(line)
 }

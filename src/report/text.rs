@@ -7,6 +7,7 @@ use crate::diagnostic::Severity;
 use crate::source::LineIndex;
 
 use super::PathDisplay;
+use super::printable::{self, escape};
 
 pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String {
     let renderer = if color {
@@ -25,7 +26,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
             paths.show(&unused.path),
             unused.line,
             unused.column,
-            unused.message
+            escape(&unused.message)
         ));
     }
     for error in &result.errors {
@@ -33,7 +34,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
             Some(line) => format!("{}:{line}", paths.show(&error.path)),
             None => paths.show(&error.path),
         };
-        out.push_str(&format!("error: {location}: {}\n", error.message));
+        out.push_str(&format!("error: {location}: {}\n", escape(&error.message)));
     }
     out
 }
@@ -65,7 +66,11 @@ fn render_finding(
     }
 
     // Snippets borrow their text; build the excerpts first.
-    type Excerpt<'a> = (String, usize, Vec<(std::ops::Range<usize>, &'a str, bool)>);
+    type Excerpt<'a> = (
+        String,
+        usize,
+        Vec<(std::ops::Range<usize>, std::borrow::Cow<'a, str>, bool)>,
+    );
     let excerpts: Vec<Option<Excerpt<'_>>> = groups
         .iter()
         .map(|group| {
@@ -75,15 +80,18 @@ fn render_finding(
             let last = group.labels.iter().map(|(l, _)| l.end_line).max()?;
             let (start, _) = index.line_range(text, first);
             let (_, end) = index.line_range(text, last);
-            let excerpt = text[start..end].to_string();
+            let points: Vec<usize> = group
+                .labels
+                .iter()
+                .flat_map(|(l, _)| [l.start as usize, (l.end as usize).max(l.start as usize)])
+                .map(|offset| offset.clamp(start, end) - start)
+                .collect();
+            let (excerpt, mapped) = printable::excerpt(&text[start..end], &points);
             let annotations = group
                 .labels
                 .iter()
-                .map(|(l, primary)| {
-                    let from = (l.start as usize).clamp(start, end) - start;
-                    let to = (l.end as usize).clamp(start, end) - start;
-                    (from..to.max(from), l.message.as_str(), *primary)
-                })
+                .zip(mapped.chunks_exact(2))
+                .map(|((l, primary), range)| (range[0]..range[1], escape(&l.message), *primary))
                 .collect();
             Some((excerpt, first as usize, annotations))
         })
@@ -93,7 +101,8 @@ fn render_finding(
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
     };
-    let mut message: Message<'_> = title_level.title(&finding.message).id(finding.code);
+    let title = escape(&finding.message);
+    let mut message: Message<'_> = title_level.title(&title).id(finding.code);
     for (group, excerpt) in groups.iter().zip(&excerpts) {
         let Some((excerpt, line_start, annotations)) = excerpt else {
             continue;
@@ -109,16 +118,17 @@ fn render_finding(
             } else {
                 Level::Warning
             };
-            snippet = snippet.annotation(level.span(range.clone()).label(label));
+            snippet = snippet.annotation(level.span(range.clone()).label(label.as_ref()));
         }
         message = message.snippet(snippet);
     }
-    let reached = super::request_path_line(finding, paths);
+    let reached = super::request_path_line(finding, paths).map(|line| escape(&line).into_owned());
     if let Some(reached) = &reached {
         message = message.footer(Level::Note.title(reached));
     }
+    let (note, help) = (escape(&finding.note), escape(&finding.help));
     message = message
-        .footer(Level::Note.title(&finding.note))
-        .footer(Level::Help.title(&finding.help));
+        .footer(Level::Note.title(&note))
+        .footer(Level::Help.title(&help));
     renderer.render(message).to_string()
 }
