@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::cache::{self, CachedOutcome, FactsCache};
-use crate::config::PerFileIgnore;
+use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
 use crate::progress::Progress;
@@ -29,7 +29,7 @@ pub struct CheckOptions {
     /// Decides which folders and files met while walking are skipped; `None` for the defaults.
     pub exclude: Option<discover::ExcludeFilter>,
     /// Rule codes switched off for files matching globs (the `per-file-ignores` setting).
-    pub per_file_ignores: Vec<PerFileIgnore>,
+    pub per_file_ignores: PerFileIgnores,
     /// Extra roots for module names (the `src` setting).
     pub src: Vec<PathBuf>,
     /// Collect the suppression comments that suppress nothing.
@@ -53,7 +53,7 @@ impl CheckOptions {
             rule_settings: RuleSettings::default(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             exclude: None,
-            per_file_ignores: Vec::new(),
+            per_file_ignores: PerFileIgnores::default(),
             src: Vec::new(),
             report_unused_suppressions: false,
             progress: false,
@@ -417,17 +417,20 @@ fn link_and_report(
     }
 }
 
-fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -> Vec<Finding> {
+fn without_per_file_ignores(findings: Vec<Finding>, ignores: &PerFileIgnores) -> Vec<Finding> {
     if ignores.is_empty() {
         return findings;
     }
+    // Many findings share a file: match each file's path once.
+    let mut by_path: HashMap<PathBuf, Vec<&crate::config::Selector>> = HashMap::new();
     findings
         .into_iter()
         .filter(|finding| {
-            !ignores.iter().any(|ignore| {
-                ignore.selectors.iter().any(|s| s.matches(finding.code))
-                    && ignore.matcher.is_match(&finding.primary.path)
-            })
+            let path = &finding.primary.path;
+            if !by_path.contains_key(path) {
+                by_path.insert(path.clone(), ignores.for_path(path));
+            }
+            !by_path[path].iter().any(|s| s.matches(finding.code))
         })
         .collect()
 }

@@ -458,13 +458,63 @@ impl PathMatcher {
             Err(_) => self.set.is_match(&full),
         }
     }
+
+    /// The indexes of the globs that match `path` (as [`PathMatcher::is_match`] matches), sorted.
+    pub fn matching(&self, path: &Path) -> Vec<usize> {
+        let mut found = Vec::new();
+        if self.set.is_empty() {
+            return found;
+        }
+        if let Some(name) = path.file_name() {
+            found.extend(self.set.matches(name));
+        }
+        let full = normalize(&self.cwd.join(path));
+        found.extend(match full.strip_prefix(&self.base) {
+            Ok(relative) => self.set.matches(relative),
+            Err(_) => self.set.matches(&full),
+        });
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
 }
 
-/// Rule codes switched off for files matching a glob.
-#[derive(Debug, Clone)]
-pub struct PerFileIgnore {
-    pub matcher: PathMatcher,
-    pub selectors: Vec<Selector>,
+/// Rule codes switched off for files matching globs (the `per-file-ignores` setting). The globs
+/// are compiled once into one set, so a run costs one match per file, however many entries.
+#[derive(Debug, Clone, Default)]
+pub struct PerFileIgnores {
+    matcher: Option<PathMatcher>,
+    /// Per glob, in the matcher's order: the codes it switches off.
+    selectors: Vec<Vec<Selector>>,
+}
+
+impl PerFileIgnores {
+    pub fn new(base: &Path, entries: Vec<(String, Vec<Selector>)>) -> Result<Self, String> {
+        if entries.is_empty() {
+            return Ok(PerFileIgnores::default());
+        }
+        let (globs, selectors): (Vec<String>, Vec<Vec<Selector>>) = entries.into_iter().unzip();
+        Ok(PerFileIgnores {
+            matcher: Some(PathMatcher::new(base, &globs)?),
+            selectors,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.selectors.is_empty()
+    }
+
+    /// The selectors of every entry whose glob matches `path`.
+    pub fn for_path(&self, path: &Path) -> Vec<&Selector> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        matcher
+            .matching(path)
+            .into_iter()
+            .flat_map(|i| &self.selectors[i])
+            .collect()
+    }
 }
 
 /// Everything one run needs to know, merged from the settings file and the command line.
@@ -473,7 +523,7 @@ pub struct Settings {
     pub file: Option<PathBuf>,
     pub rules: Vec<&'static dyn Rule>,
     pub exclude: PathMatcher,
-    pub per_file_ignores: Vec<PerFileIgnore>,
+    pub per_file_ignores: PerFileIgnores,
     /// Extra roots for module names.
     pub src: Vec<PathBuf>,
     pub rule_settings: RuleSettings,
@@ -536,21 +586,23 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
         message,
     })?;
 
-    let mut per_file_ignores = Vec::new();
-    for (pattern, codes) in options.per_file_ignores.iter().flatten() {
-        per_file_ignores.push(PerFileIgnore {
-            matcher: PathMatcher::new(&base, std::slice::from_ref(pattern.get_ref())).map_err(
-                |message| ConfigError {
-                    place: "per-file-ignores".into(),
-                    message,
-                },
-            )?,
-            selectors: codes
+    let entries = options
+        .per_file_ignores
+        .iter()
+        .flatten()
+        .map(|(pattern, codes)| {
+            let selectors = codes
                 .iter()
                 .filter_map(|c| Selector::parse(c.get_ref()).ok())
-                .collect(),
-        });
-    }
+                .collect();
+            (pattern.get_ref().clone(), selectors)
+        })
+        .collect();
+    let per_file_ignores =
+        PerFileIgnores::new(&base, entries).map_err(|message| ConfigError {
+            place: "per-file-ignores".into(),
+            message,
+        })?;
 
     let mut entry_points = options.entry_points.clone().unwrap_or_default();
     entry_points.extend(overrides.entry_points.iter().cloned());

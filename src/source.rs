@@ -26,6 +26,16 @@ impl SourceError {
 /// Reads `path` and decodes it as CPython would: UTF-8 unless a PEP 263 declaration on line 1 or 2
 /// names another encoding; a UTF-8 byte-order mark is dropped.
 pub fn read_source(path: &Path, max_size: u64) -> Result<String, SourceError> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ipynb"))
+    {
+        // Its JSON would otherwise parse as one Python dict and pass, which says nothing.
+        return Err(SourceError::file(
+            "a Jupyter notebook: stateleak does not analyse notebooks; export its code with \
+             `jupyter nbconvert --to script` and check the script",
+        ));
+    }
     let metadata =
         std::fs::metadata(path).map_err(|e| SourceError::file(format!("cannot read: {e}")))?;
     if !metadata.is_file() {
