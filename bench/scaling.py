@@ -87,14 +87,16 @@ SHAPES = [
 
 def run(stateleak: Path, folder: Path) -> tuple[float, float]:
     """CPU seconds and peak RSS (MiB) of one `stateleak check` in `folder`."""
-    process = subprocess.Popen(
-        [str(stateleak), "check", "--no-cache", "--output-format", "concise", "."],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    stderr = process.stderr.read().decode() if process.stderr else ""
+    with tempfile.TemporaryFile() as stderr_file:
+        process = subprocess.Popen(
+            [str(stateleak), "check", "--no-cache", "--output-format", "concise", "."],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         sys.exit(f"stateleak failed with {code} in {folder}:\n{stderr}")
@@ -142,6 +144,7 @@ def main() -> None:
     parser.add_argument("--shape", choices=[s.name for s in SHAPES], action="append")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size")
     args = parser.parse_args()
+    args.stateleak = args.stateleak.resolve()
     if not args.stateleak.exists():
         sys.exit(f"{args.stateleak} not found: run `cargo build --release` first")
     chosen = [s for s in SHAPES if not args.shape or s.name in args.shape]

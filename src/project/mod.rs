@@ -20,7 +20,7 @@ use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFa
 
 pub use callgraph::{CallGraph, Edge, EdgeKind};
 pub use entry_points::EntryPoint;
-pub use hierarchy::MroEntry;
+pub use hierarchy::{Mro, MroEntry};
 pub use resolve::Resolved;
 
 /// Index of a file in [`Project::files`].
@@ -255,7 +255,7 @@ impl Project {
     }
 
     /// The method-resolution order of `class`, starting with the class itself.
-    pub fn mro(&self, class: ClassId) -> &[MroEntry] {
+    pub fn mro(&self, class: ClassId) -> Mro<'_> {
         self.hierarchy.mro(class)
     }
 
@@ -267,7 +267,6 @@ impl Project {
     /// Whether the MRO of `class` contains one of the external classes `names`.
     pub fn inherits_external(&self, class: ClassId, names: &[&str]) -> bool {
         self.mro(class)
-            .iter()
             .any(|entry| matches!(entry, MroEntry::External(q) if names.contains(&q.as_str())))
     }
 
@@ -278,7 +277,7 @@ impl Project {
         class: ClassId,
         name: &str,
     ) -> Option<(ClassId, &Binding)> {
-        self.mro(class).iter().find_map(|entry| {
+        self.mro(class).find_map(|entry| {
             let MroEntry::Class(id) = entry else {
                 return None;
             };

@@ -44,7 +44,7 @@ pub fn is_classvar(binding: &Binding) -> bool {
 /// not shared through instances.
 pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool {
     let project = context.project;
-    project.mro(class).iter().any(|entry| match entry {
+    project.mro(class).any(|entry| match entry {
         MroEntry::External(q) => {
             knowledge::COPYING_BASES.contains(&q.as_str())
                 || knowledge::ENUM_BASES.contains(&q.as_str())
@@ -339,7 +339,7 @@ pub fn has_mutable_instances(project: &Project, class: ClassId) -> bool {
 
 /// The classes of the analysed tree in the MRO of `class`, itself first.
 pub fn project_mro(project: &Project, class: ClassId) -> impl Iterator<Item = ClassId> + '_ {
-    project.mro(class).iter().filter_map(|entry| match entry {
+    project.mro(class).filter_map(|entry| match entry {
         MroEntry::Class(c) => Some(*c),
         MroEntry::External(_) => None,
     })
@@ -880,8 +880,8 @@ pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool 
 /// Whether one of the two classes derives from the other (or they are the same class).
 pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
     a == b
-        || project.mro(a).contains(&MroEntry::Class(b))
-        || project.mro(b).contains(&MroEntry::Class(a))
+        || project.mro(a).any(|e| *e == MroEntry::Class(b))
+        || project.mro(b).any(|e| *e == MroEntry::Class(a))
 }
 
 #[cfg(test)]
