@@ -598,11 +598,10 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
             (pattern.get_ref().clone(), selectors)
         })
         .collect();
-    let per_file_ignores =
-        PerFileIgnores::new(&base, entries).map_err(|message| ConfigError {
-            place: "per-file-ignores".into(),
-            message,
-        })?;
+    let per_file_ignores = PerFileIgnores::new(&base, entries).map_err(|message| ConfigError {
+        place: "per-file-ignores".into(),
+        message,
+    })?;
 
     let mut entry_points = options.entry_points.clone().unwrap_or_default();
     entry_points.extend(overrides.entry_points.iter().cloned());

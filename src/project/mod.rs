@@ -58,6 +58,9 @@ pub struct Project {
     functions: Vec<(FileId, FuncIdx)>,
     function_base: Vec<u32>,
     hierarchy: hierarchy::Hierarchy,
+    /// Per class with many class-level bindings: each name's last binding (built on first use),
+    /// so that looking attributes up costs no scan of thousands of bindings.
+    class_attributes: Vec<std::sync::OnceLock<HashMap<Name, u32>>>,
     calls: CallGraph,
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
@@ -113,6 +116,7 @@ impl Project {
             functions.extend((0..file.facts.functions.len() as u32).map(|f| (id as FileId, f)));
         }
 
+        let class_count = classes.len();
         let mut project = Project {
             scopes: Vec::new(),
             files,
@@ -122,6 +126,9 @@ impl Project {
             functions,
             function_base,
             hierarchy: hierarchy::Hierarchy::default(),
+            class_attributes: (0..class_count)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
         };
@@ -270,6 +277,24 @@ impl Project {
             .any(|entry| matches!(entry, MroEntry::External(q) if names.contains(&q.as_str())))
     }
 
+    /// The last class-level binding of `name` in the body of `class` itself.
+    pub fn class_attribute(&self, class: ClassId, name: &str) -> Option<&Binding> {
+        /// Below this many bindings a scan is cheaper than building an index.
+        const SCANNED: usize = 32;
+        let bindings = &self.class(class).1.bindings;
+        if bindings.len() <= SCANNED {
+            return bindings.iter().rev().find(|b| b.name == name);
+        }
+        let index = self.class_attributes[class.0 as usize].get_or_init(|| {
+            let mut index = HashMap::default();
+            for (i, binding) in bindings.iter().enumerate() {
+                index.insert(binding.name.clone(), i as u32);
+            }
+            index
+        });
+        index.get(name).map(|&i| &bindings[i as usize])
+    }
+
     /// Finds the class-level binding `name` that an instance of `class` sees: the last binding of
     /// that name in the first class of the MRO that has one.
     pub fn lookup_class_attribute(
@@ -281,13 +306,7 @@ impl Project {
             let MroEntry::Class(id) = entry else {
                 return None;
             };
-            let (_, facts) = self.class(*id);
-            facts
-                .bindings
-                .iter()
-                .rev()
-                .find(|b| b.name == name)
-                .map(|b| (*id, b))
+            self.class_attribute(*id, name).map(|b| (*id, b))
         })
     }
 }

@@ -5,6 +5,8 @@ use annotate_snippets::{Level, Message, Renderer, Snippet};
 use crate::check::{CheckResult, Finding, Location};
 use crate::diagnostic::Severity;
 use crate::source::LineIndex;
+use std::collections::HashMap;
+use std::path::Path;
 
 use super::PathDisplay;
 use super::printable::{self, escape};
@@ -16,8 +18,14 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
         Renderer::plain()
     };
     let mut out = String::new();
+    // One line index per file, however many findings point into it.
+    let indexes: HashMap<&Path, LineIndex> = result
+        .sources
+        .iter()
+        .map(|(path, text)| (path.as_path(), LineIndex::new(text)))
+        .collect();
     for finding in &result.findings {
-        out.push_str(&render_finding(finding, result, paths, &renderer));
+        out.push_str(&render_finding(finding, result, &indexes, paths, &renderer));
         out.push_str("\n\n");
     }
     for unused in &result.unused_suppressions {
@@ -39,15 +47,23 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
     out
 }
 
-/// The lines a group of labels in one file covers, and the labels.
+/// Labels in one file close enough to share one snippet, and the lines they cover.
 struct FileGroup<'a> {
     path: String,
     labels: Vec<(&'a Location, bool)>,
+    first_line: u32,
+    last_line: u32,
 }
+
+/// Labels further apart than this many lines get snippets of their own: the lines between them
+/// are folded away anyway, and going through them for every finding would make a class with
+/// thousands of findings cost its length squared.
+const MAX_SNIPPET_GAP: u32 = 100;
 
 fn render_finding(
     finding: &Finding,
     result: &CheckResult,
+    indexes: &HashMap<&Path, LineIndex>,
     paths: &PathDisplay,
     renderer: &Renderer,
 ) -> String {
@@ -56,11 +72,22 @@ fn render_finding(
         std::iter::once((&finding.primary, true)).chain(finding.related.iter().map(|r| (r, false)));
     for (location, primary) in all {
         let path = paths.show(&location.path);
-        match groups.iter_mut().find(|g| g.path == path) {
-            Some(group) => group.labels.push((location, primary)),
+        let near = |g: &FileGroup<'_>| {
+            g.path == path
+                && location.line <= g.last_line.saturating_add(MAX_SNIPPET_GAP)
+                && location.end_line.saturating_add(MAX_SNIPPET_GAP) >= g.first_line
+        };
+        match groups.iter_mut().find(|g| near(g)) {
+            Some(group) => {
+                group.labels.push((location, primary));
+                group.first_line = group.first_line.min(location.line);
+                group.last_line = group.last_line.max(location.end_line);
+            }
             None => groups.push(FileGroup {
                 path,
                 labels: vec![(location, primary)],
+                first_line: location.line,
+                last_line: location.end_line,
             }),
         }
     }
@@ -75,9 +102,8 @@ fn render_finding(
         .iter()
         .map(|group| {
             let text = result.sources.get(&group.labels[0].0.path)?;
-            let index = LineIndex::new(text);
-            let first = group.labels.iter().map(|(l, _)| l.line).min()?;
-            let last = group.labels.iter().map(|(l, _)| l.end_line).max()?;
+            let index = indexes.get(group.labels[0].0.path.as_path())?;
+            let (first, last) = (group.first_line, group.last_line);
             let (start, _) = index.line_range(text, first);
             let (_, end) = index.line_range(text, last);
             let points: Vec<usize> = group
