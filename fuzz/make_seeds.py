@@ -1,12 +1,18 @@
-"""Writes the fuzz seed corpus (corpus/check_project/) from the rule documents and examples/.
+"""Writes the fuzz seed corpora from the rule documents and examples/.
 
+corpus/check_project/: 
 Each case of docs/rules/*.md becomes one seed; its code blocks become files, joined with the
 `#>> path` marker lines that fuzz/src/project.rs splits on. Each example project becomes one seed.
+
+corpus/cache_decoder/: the facts caches stateleak writes for each example project and for the
+rule documents' cases (the build fingerprint in them does not matter to the decoder).
 """
 
 import hashlib
 import pathlib
 import re
+import subprocess
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = pathlib.Path(__file__).resolve().parent / "corpus" / "check_project"
@@ -61,7 +67,28 @@ def seed(files) -> bytes:
     return "".join(parts).encode()
 
 
+def cache_seeds(projects: list[pathlib.Path]) -> None:
+    """One facts cache per project, written by `stateleak check --cache-dir`."""
+    out = OUT.parent / "cache_decoder"
+    out.mkdir(parents=True, exist_ok=True)
+    for project in projects:
+        with tempfile.TemporaryDirectory() as cache:
+            subprocess.run(
+                ["cargo", "run", "--quiet", "--", "check", "--cache-dir", cache, str(project)],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            data = (pathlib.Path(cache) / "facts.bin").read_bytes()
+        (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
+    print(f"{len(projects)} seeds in {out}")
+
+
 def main():
+    cache_seeds(
+        [p for p in sorted((ROOT / "examples").iterdir()) if p.is_dir()] + [ROOT / "docs"]
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     seeds = []
     for document in sorted((ROOT / "docs" / "rules").glob("*.md")):

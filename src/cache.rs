@@ -189,6 +189,29 @@ impl FactsCache {
     }
 }
 
+/// Reads a cache image as a run reads it, whatever build wrote it, and decodes every entry that
+/// verifies; returns how many did. The fuzz target `cache_decoder` feeds it arbitrary bytes.
+pub fn decode_image(bytes: &[u8]) -> usize {
+    let Some(fingerprint) = bytes
+        .get(8..16)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+    else {
+        return 0;
+    };
+    let Some(index) = parse_index(bytes, fingerprint) else {
+        return 0;
+    };
+    index
+        .iter()
+        .filter(|entry| {
+            let payload = &bytes[entry.payload.clone()];
+            xxh3_64(payload) == entry.checksum
+                && postcard::from_bytes::<CachedOutcome>(payload).is_ok()
+        })
+        .count()
+}
+
 fn index_checksum(header: &[u8], index: &[u8]) -> u64 {
     let mut hasher = Xxh3::new();
     hasher.update(header);
