@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cache_dir;
 pub mod check;
 pub mod cli;
+mod codec_tables;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

@@ -88,3 +88,48 @@ fn code_cpython_refuses_is_a_syntax_error_at_cpythons_line() {
     assert_eq!(result.findings.len(), 1);
     assert!(result.findings[0].primary.path.ends_with("good.py"));
 }
+
+#[test]
+fn source_encodings_beyond_whatwg_are_read_as_cpython_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // Declared name (as CPython accepts it), the bytes of a string, and what CPython decodes.
+    let cases: [(&str, &[u8], &str); 9] = [
+        ("cp437", b"\xc3\xc4", "├─"),
+        ("mac-roman", b"\x8e", "é"),
+        ("iso8859_16", b"\xaa", "Ș"),
+        ("KOI8-R", b"\xd0\xd2", "пр"),
+        ("cp932", b"\x93\xfa\x96\x7b", "日本"),
+        ("cp949", b"\xc7\xd1", "한"),
+        ("cp950", b"\xa4\xa4", "中"),
+        ("hp_roman8", b"\xc5", "é"),
+        ("ibm850", b"\xe1", "ß"),
+    ];
+    for (i, (encoding, bytes, _)) in cases.iter().enumerate() {
+        let mut source = format!("# -*- coding: {encoding} -*-\nNAME = '").into_bytes();
+        source.extend_from_slice(bytes);
+        source.extend_from_slice(b"'\n");
+        source.extend_from_slice(LEAK.as_bytes());
+        std::fs::write(dir.path().join(format!("m{i}.py")), source).unwrap();
+    }
+    // CPython's cp1252 leaves 0x81 undefined (WHATWG's maps it): an error, as in CPython.
+    std::fs::write(
+        dir.path().join("undefined.py"),
+        b"# coding: cp1252\nx = '\x81'\n",
+    )
+    .unwrap();
+
+    let mut options = CheckOptions::new(vec![dir.path().to_path_buf()]);
+    options.threads = Some(2);
+    let result = check(&options);
+    assert_eq!(result.findings.len(), cases.len(), "{:?}", result.errors);
+    for (i, (encoding, _, text)) in cases.iter().enumerate() {
+        let source = &result.sources[&dir.path().join(format!("m{i}.py"))];
+        assert!(
+            source.contains(&format!("NAME = '{text}'")),
+            "{encoding}: {source}"
+        );
+    }
+    assert_eq!(result.errors.len(), 1, "{:?}", result.errors);
+    assert!(result.errors[0].path.ends_with("undefined.py"));
+    assert_eq!(result.errors[0].line, Some(2));
+}
