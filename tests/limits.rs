@@ -41,37 +41,40 @@ fn a_notebook_named_on_the_command_line_is_refused_clearly() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// Runs `stateleak ARGS` in `dir` under `ulimit -v KILOBYTES`.
+#[cfg(target_os = "linux")]
+fn stateleak_with_memory_limit(
+    dir: &std::path::Path,
+    kilobytes: u32,
+    args: &str,
+) -> std::process::Output {
+    let script = format!(
+        "ulimit -v {kilobytes} && exec '{}' {args}",
+        env!("CARGO_BIN_EXE_stateleak")
+    );
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_memory_limit_starts_fewer_threads_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "app.py", LEAK);
     // Four 256 MiB stacks do not fit in 800 MB of address space; two do.
-    let script = format!(
-        "ulimit -v 800000 && exec '{}' check --no-cache --threads 4 app.py",
-        env!("CARGO_BIN_EXE_stateleak")
-    );
-    let output = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let output =
+        stateleak_with_memory_limit(dir.path(), 800_000, "check --no-cache --threads 4 app.py");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could start only"), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("SL101"));
 
     // Too little for even one: an error, not a panic.
-    let script = format!(
-        "ulimit -v 200000 && exec '{}' check --no-cache app.py",
-        env!("CARGO_BIN_EXE_stateleak")
-    );
-    let output = std::process::Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let output = stateleak_with_memory_limit(dir.path(), 200_000, "check --no-cache app.py");
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("cannot start a worker thread"),

@@ -20,15 +20,25 @@ fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+/// Runs `stateleak check app` with stdout (or else stderr) writing to `/dev/full`.
+fn check_into_full_device(full_stdout: bool) -> std::process::Output {
+    let dir = leaky_project();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stateleak"));
+    command
+        .args(["check", "--no-cache", "app"])
+        .current_dir(dir.path());
+    let full = std::fs::File::create("/dev/full").unwrap();
+    if full_stdout {
+        command.stdout(full);
+    } else {
+        command.stderr(full);
+    }
+    command.output().unwrap()
+}
+
 #[test]
 fn a_full_stdout_exits_2_with_a_message() {
-    let dir = leaky_project();
-    let output = Command::new(env!("CARGO_BIN_EXE_stateleak"))
-        .args(["check", "--no-cache", "app"])
-        .current_dir(dir.path())
-        .stdout(std::fs::File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
+    let output = check_into_full_device(true);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot write the output"), "{stderr}");
@@ -36,13 +46,7 @@ fn a_full_stdout_exits_2_with_a_message() {
 
 #[test]
 fn a_full_stderr_exits_2_without_a_panic() {
-    let dir = leaky_project();
-    let output = Command::new(env!("CARGO_BIN_EXE_stateleak"))
-        .args(["check", "--no-cache", "app"])
-        .current_dir(dir.path())
-        .stderr(std::fs::File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
+    let output = check_into_full_device(false);
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout_of(&output).contains("SL101"));
 }
