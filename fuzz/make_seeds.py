@@ -1,12 +1,20 @@
-"""Writes the fuzz seed corpus (corpus/check_project/) from the rule documents and examples/.
+"""Writes the fuzz seed corpora from the rule documents and examples/.
 
+corpus/check_project/:
 Each case of docs/rules/*.md becomes one seed; its code blocks become files, joined with the
 `#>> path` marker lines that fuzz/src/project.rs splits on. Each example project becomes one seed.
+
+corpus/cache_decoder/: the facts caches stateleak writes for each example project and for the
+rule documents' cases (the build fingerprint in them does not matter to the decoder).
 """
+
+from __future__ import annotations
 
 import hashlib
 import pathlib
 import re
+import subprocess
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = pathlib.Path(__file__).resolve().parent / "corpus" / "check_project"
@@ -48,7 +56,10 @@ def cases(document: str):
                 body.append(inner + "\n")
             if not info or info[0] not in ("py", "python") or "ignore" in info:
                 continue
-            title = next((m.group(1) for w in info[1:] if (m := re.match(r'title="(.*)"', w))), None)
+            title = next(
+                (m.group(1) for w in info[1:] if (m := re.match(r'title="(.*)"', w))),
+                None,
+            )
             files.append((title or f"test{len(files)}.py", "".join(body)))
     if files:
         yield files
@@ -61,13 +72,47 @@ def seed(files) -> bytes:
     return "".join(parts).encode()
 
 
+def cache_seeds(projects: list[pathlib.Path]) -> None:
+    """One facts cache per project, written by `stateleak check --cache-dir`."""
+    out = OUT.parent / "cache_decoder"
+    out.mkdir(parents=True, exist_ok=True)
+    for project in projects:
+        with tempfile.TemporaryDirectory() as cache:
+            subprocess.run(
+                [
+                    "cargo",
+                    "run",
+                    "--quiet",
+                    "--",
+                    "check",
+                    "--cache-dir",
+                    cache,
+                    str(project),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            data = (pathlib.Path(cache) / "facts.bin").read_bytes()
+        (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
+    print(f"{len(projects)} seeds in {out}")
+
+
 def main():
+    cache_seeds(
+        [p for p in sorted((ROOT / "examples").iterdir()) if p.is_dir()]
+        + [ROOT / "docs"]
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     seeds = []
     for document in sorted((ROOT / "docs" / "rules").glob("*.md")):
         seeds.extend(seed(files) for files in cases(document.read_text()))
     for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
-        files = [(str(p.relative_to(example)), p.read_text()) for p in sorted(example.rglob("*.py"))]
+        files = [
+            (str(p.relative_to(example)), p.read_text())
+            for p in sorted(example.rglob("*.py"))
+        ]
         seeds.append(seed(files))
     seeds.extend(f"{MARKER}{name}\n{text}".encode() for name, text in NESTING_TEMPLATES)
     for data in seeds:

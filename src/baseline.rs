@@ -68,7 +68,7 @@ pub fn write(file: &Path, findings: &[Finding]) -> Result<(), String> {
     };
     let mut text = serde_json::to_string_pretty(&document).expect("the baseline serialises");
     text.push('\n');
-    std::fs::write(file, text)
+    crate::cache_dir::write_no_follow(file, text.as_bytes())
         .map_err(|e| format!("{}: cannot write the baseline: {e}", file.display()))
 }
 

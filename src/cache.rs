@@ -10,32 +10,35 @@
 //! Layout of `<dir>/facts.bin` (little-endian):
 //!
 //! ```text
-//! magic "SLFACTS1" | build fingerprint u64 | entry count u32
-//! entry count × (text hash u128 | age u8 | payload length u32)
+//! magic "SLFACTS2" | build fingerprint u64 | entry count u32 | index checksum u64
+//! entry count × (text hash u128 | age u8 | payload length u32 | payload checksum u64)
 //! payloads, in entry order (postcard-encoded `CachedOutcome`)
 //! ```
 //!
-//! The file is read whole, the index parsed at once, and each payload decoded only when (and by
-//! the worker thread that) a file asks for it. A write replaces the file atomically (temporary file,
-//! then rename), so concurrent runs never see half a cache. Anything unexpected in the file makes
-//! it count as empty: the cache can make a run faster, never wrong and never fail.
+//! The file is read whole, the index parsed and verified at once (its checksum covers the header
+//! fields before it and every index entry), and each payload verified against its own checksum
+//! and decoded only when (and by the worker thread that) a file asks for it. The cache is never
+//! trusted: a file whose header or index fails reads as empty, and an entry that fails its checksum
+//! or does not decode is a miss, so the file is parsed again and the cache rewritten without the
+//! damage. A write replaces the file atomically through [`CacheDir`] (which never follows links),
+//! so concurrent runs never see half a cache. The cache can make a run faster, never wrong and
+//! never fail.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
 
+use crate::cache_dir::CacheDir;
 use crate::facts::FileFacts;
 
-/// The cache folder, relative to the working directory.
-pub const DEFAULT_DIR: &str = ".stateleak_cache";
-
 const FILE_NAME: &str = "facts.bin";
-const MAGIC: &[u8; 8] = b"SLFACTS1";
-const HEADER_LEN: usize = 8 + 8 + 4;
-const INDEX_ENTRY_LEN: usize = 16 + 1 + 4;
+const MAGIC: &[u8; 8] = b"SLFACTS2";
+/// Magic, fingerprint and entry count: what the index checksum covers besides the index.
+const CHECKED_HEADER_LEN: usize = 8 + 8 + 4;
+const HEADER_LEN: usize = CHECKED_HEADER_LEN + 8;
+const INDEX_ENTRY_LEN: usize = 16 + 1 + 4 + 8;
 /// An entry not used by this many consecutive writing runs is dropped, so the file tracks the
 /// files being checked instead of growing with every edit.
 const MAX_AGE: u8 = 4;
@@ -69,31 +72,38 @@ pub enum Payload {
 
 /// The cache as read at the start of a run.
 pub struct FactsCache {
-    dir: PathBuf,
+    dir: CacheDir,
     fingerprint: u64,
     bytes: Vec<u8>,
-    /// Per entry: hash, age, and payload range in `bytes`.
-    index: Vec<(TextHash, u8, std::ops::Range<usize>)>,
+    index: Vec<IndexEntry>,
     by_hash: HashMap<TextHash, usize>,
+}
+
+struct IndexEntry {
+    hash: TextHash,
+    age: u8,
+    payload: std::ops::Range<usize>,
+    checksum: u64,
 }
 
 impl FactsCache {
     /// Reads the cache in `dir`; a missing, foreign or damaged cache reads as empty.
     pub fn open(dir: &Path) -> FactsCache {
+        let dir = CacheDir::new(dir);
         let mut cache = FactsCache {
-            dir: dir.to_path_buf(),
             fingerprint: build_fingerprint(),
             bytes: Vec::new(),
             index: Vec::new(),
             by_hash: HashMap::new(),
+            dir,
         };
-        if let Ok(bytes) = std::fs::read(dir.join(FILE_NAME))
+        if let Ok(bytes) = cache.dir.read(FILE_NAME)
             && let Some(index) = parse_index(&bytes, cache.fingerprint)
         {
             cache.by_hash = index
                 .iter()
                 .enumerate()
-                .map(|(i, (hash, _, _))| (*hash, i))
+                .map(|(i, entry)| (entry.hash, i))
                 .collect();
             cache.index = index;
             cache.bytes = bytes;
@@ -109,11 +119,18 @@ impl FactsCache {
         self.index.is_empty()
     }
 
-    /// The outcome cached for a text, and the entry to pass to [`FactsCache::save`].
+    /// The outcome cached for a text, and the entry to pass to [`FactsCache::save`]. An entry
+    /// that fails its checksum or does not decode is a miss.
     pub fn get(&self, hash: TextHash) -> Option<(CachedOutcome, Record)> {
         let &entry = self.by_hash.get(&hash)?;
-        let range = self.index[entry].2.clone();
-        let outcome = postcard::from_bytes(&self.bytes[range]).ok()?;
+        let IndexEntry {
+            payload, checksum, ..
+        } = &self.index[entry];
+        let payload = &self.bytes[payload.clone()];
+        if xxh3_64(payload) != *checksum {
+            return None;
+        }
+        let outcome = postcard::from_bytes(payload).ok()?;
         Some((
             outcome,
             Record {
@@ -150,24 +167,59 @@ impl FactsCache {
             match &record.payload {
                 Payload::Hit(i) => {
                     used[*i] = true;
-                    entries.push((record.hash, 0, &self.bytes[self.index[*i].2.clone()]));
+                    entries.push((record.hash, 0, &self.bytes[self.index[*i].payload.clone()]));
                 }
                 Payload::New(bytes) => entries.push((record.hash, 0, bytes)),
             }
         }
-        for (i, (hash, age, range)) in self.index.iter().enumerate() {
-            if !used[i] && *age < MAX_AGE && !seen.contains(hash) {
-                entries.push((*hash, age + 1, &self.bytes[range.clone()]));
+        for (i, entry) in self.index.iter().enumerate() {
+            // An unused entry is kept only if it is intact, so that damage does not linger.
+            let payload = &self.bytes[entry.payload.clone()];
+            if !used[i]
+                && entry.age < MAX_AGE
+                && !seen.contains(&entry.hash)
+                && xxh3_64(payload) == entry.checksum
+            {
+                entries.push((entry.hash, entry.age + 1, payload));
             }
         }
-        let _ = write_atomically(&self.dir, self.fingerprint, &entries);
+        let _ = self.dir.replace(FILE_NAME, |out| {
+            write_entries(out, self.fingerprint, &entries)
+        });
     }
 }
 
-fn parse_index(
-    bytes: &[u8],
-    fingerprint: u64,
-) -> Option<Vec<(TextHash, u8, std::ops::Range<usize>)>> {
+/// Reads a cache image as a run reads it, whatever build wrote it, and decodes every entry that
+/// verifies; returns how many did. The fuzz target `cache_decoder` feeds it arbitrary bytes.
+pub fn decode_image(bytes: &[u8]) -> usize {
+    let Some(fingerprint) = bytes
+        .get(8..16)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+    else {
+        return 0;
+    };
+    let Some(index) = parse_index(bytes, fingerprint) else {
+        return 0;
+    };
+    index
+        .iter()
+        .filter(|entry| {
+            let payload = &bytes[entry.payload.clone()];
+            xxh3_64(payload) == entry.checksum
+                && postcard::from_bytes::<CachedOutcome>(payload).is_ok()
+        })
+        .count()
+}
+
+fn index_checksum(header: &[u8], index: &[u8]) -> u64 {
+    let mut hasher = Xxh3::new();
+    hasher.update(header);
+    hasher.update(index);
+    hasher.digest()
+}
+
+fn parse_index(bytes: &[u8], fingerprint: u64) -> Option<Vec<IndexEntry>> {
     let header = bytes.get(..HEADER_LEN)?;
     if &header[..8] != MAGIC || u64::from_le_bytes(header[8..16].try_into().ok()?) != fingerprint {
         return None;
@@ -175,61 +227,50 @@ fn parse_index(
     let count = u32::from_le_bytes(header[16..20].try_into().ok()?) as usize;
     let index_end = HEADER_LEN.checked_add(count.checked_mul(INDEX_ENTRY_LEN)?)?;
     let index_bytes = bytes.get(HEADER_LEN..index_end)?;
+    let stored_checksum = u64::from_le_bytes(header[CHECKED_HEADER_LEN..].try_into().ok()?);
+    if index_checksum(&header[..CHECKED_HEADER_LEN], index_bytes) != stored_checksum {
+        return None;
+    }
     let mut offset = index_end;
     let mut index = Vec::with_capacity(count);
     for entry in index_bytes.chunks_exact(INDEX_ENTRY_LEN) {
-        let hash = u128::from_le_bytes(entry[..16].try_into().ok()?);
-        let age = entry[16];
         let len = u32::from_le_bytes(entry[17..21].try_into().ok()?) as usize;
         let end = offset.checked_add(len)?;
-        index.push((hash, age, offset..end));
+        index.push(IndexEntry {
+            hash: u128::from_le_bytes(entry[..16].try_into().ok()?),
+            age: entry[16],
+            payload: offset..end,
+            checksum: u64::from_le_bytes(entry[21..29].try_into().ok()?),
+        });
         offset = end;
     }
     (offset == bytes.len()).then_some(index)
 }
 
-fn write_atomically(
-    dir: &Path,
+fn write_entries(
+    out: &mut dyn std::io::Write,
     fingerprint: u64,
     entries: &[(TextHash, u8, &[u8])],
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    // Keep the cache out of version control and backups wherever it is created.
-    let gitignore = dir.join(".gitignore");
-    if !gitignore.exists() {
-        std::fs::write(&gitignore, "# Created by stateleak.\n*\n")?;
-        std::fs::write(
-            dir.join("CACHEDIR.TAG"),
-            "Signature: 8a477f597d28d172789f06886806bc55\n# stateleak's cache of per-file facts.\n",
-        )?;
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&fingerprint.to_le_bytes());
+    header.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    let mut index = Vec::with_capacity(entries.len() * INDEX_ENTRY_LEN);
+    for (hash, age, payload) in entries {
+        index.extend_from_slice(&hash.to_le_bytes());
+        index.push(*age);
+        index.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        index.extend_from_slice(&xxh3_64(payload).to_le_bytes());
     }
-    let temporary = dir.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        // Streamed: the payloads are already encoded, so nothing is copied into one big buffer.
-        let mut out =
-            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&temporary)?);
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&fingerprint.to_le_bytes());
-        header.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-        out.write_all(&header)?;
-        for (hash, age, payload) in entries {
-            let mut index_entry = [0u8; INDEX_ENTRY_LEN];
-            index_entry[..16].copy_from_slice(&hash.to_le_bytes());
-            index_entry[16] = *age;
-            index_entry[17..].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-            out.write_all(&index_entry)?;
-        }
-        for (_, _, payload) in entries {
-            out.write_all(payload)?;
-        }
-        out.into_inner().map_err(|e| e.into_error())?;
-        std::fs::rename(&temporary, dir.join(FILE_NAME))
-    };
-    // A cache left half-written must not linger (the rename makes the new file visible at once).
-    write().inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
+    header.extend_from_slice(&index_checksum(&header, &index).to_le_bytes());
+    out.write_all(&header)?;
+    out.write_all(&index)?;
+    // Streamed: the payloads are already encoded, so nothing is copied into one big buffer.
+    for (_, _, payload) in entries {
+        out.write_all(payload)?;
+    }
+    Ok(())
 }
 
 /// Identifies the build of stateleak: its version and the size and modification time of the

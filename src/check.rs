@@ -147,11 +147,17 @@ pub struct Finding {
     /// Why the model counts the change as per call, at import time or once (for `--explain`).
     pub timing: Option<&'static str>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
-    /// entry point, the entry point first.
+    /// entry point, the entry point first. A long chain keeps only its first and last
+    /// [`KEPT_PATH_STEPS`] steps; `entry_path_omitted` counts the steps left out between them.
     pub entry_path: Vec<PathStep>,
     /// A mechanical repair, when there is one (computed only when `CheckOptions::fixes` asks).
     pub fix: Option<crate::fix::Fix>,
+    pub entry_path_omitted: usize,
 }
+
+/// Steps kept at each end of a long request path: a chain through thousands of modules would
+/// otherwise make each finding's output that long.
+pub const KEPT_PATH_STEPS: usize = 4;
 
 /// One function on the chain of calls from a request entry point to a finding.
 #[derive(Debug, Clone)]
@@ -184,6 +190,8 @@ pub struct CheckResult {
     pub cache_hits: usize,
     /// How long each stage took, in order.
     pub stage_times: Vec<(&'static str, Duration)>,
+    /// Things the user should know that are not about one file (printed on standard error).
+    pub warnings: Vec<String>,
 }
 
 impl CheckResult {
@@ -192,19 +200,96 @@ impl CheckResult {
     }
 }
 
-/// A rayon pool whose threads have stack enough for deeply nested files.
-pub fn thread_pool(threads: Option<usize>) -> rayon::ThreadPool {
-    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(syntax::STACK_SIZE);
-    if let Some(n) = threads {
-        builder = builder.num_threads(n.max(1));
+/// A rayon pool whose threads have stack enough for deeply nested files, and a warning when it has
+/// fewer threads than asked for. Where memory or process limits (`ulimit -v`, `ulimit -u`) forbid
+/// that many threads, fewer are started; the stack is never made smaller, since the nesting limits
+/// rely on it.
+pub fn thread_pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, Option<String>), String> {
+    let wanted = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    let count = startable_threads(wanted);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(syntax::STACK_SIZE)
+        .num_threads(count.max(1))
+        .build()
+        .map_err(|error| {
+            format!(
+                "cannot start a worker thread with a {} MiB stack ({error}); raise the memory \
+                 limit (`ulimit -v`) or the process limit (`ulimit -u`)",
+                syntax::STACK_SIZE >> 20
+            )
+        })?;
+    let warning = (count < wanted).then(|| {
+        format!(
+            "could start only {count} of {wanted} worker threads (each needs a {} MiB stack); \
+             raise the memory or process limit for a faster run",
+            syntax::STACK_SIZE >> 20
+        )
+    });
+    Ok((pool, warning))
+}
+
+/// How many of `wanted` threads with parse-sized stacks can run at once, found by starting them
+/// (and halving on failure). The probes end before this returns, so their stacks are free again;
+/// a failed `rayon` build would instead leave its started threads holding theirs for a while.
+fn startable_threads(wanted: usize) -> usize {
+    let mut count = wanted;
+    while count > 1 {
+        let mut probes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (stop, wait) = std::sync::mpsc::channel::<()>();
+            let spawned = std::thread::Builder::new()
+                .stack_size(syntax::STACK_SIZE)
+                .spawn(move || {
+                    let _ = wait.recv();
+                });
+            match spawned {
+                Ok(handle) => probes.push((stop, handle)),
+                Err(_) => break,
+            }
+        }
+        let all_started = probes.len() == count;
+        for (stop, handle) in probes {
+            drop(stop);
+            let _ = handle.join();
+        }
+        if all_started {
+            return count;
+        }
+        count /= 2;
     }
-    builder.build().expect("the thread pool can be created")
+    1
 }
 
 pub fn check(options: &CheckOptions) -> CheckResult {
     let started = Instant::now();
-    let pool = thread_pool(options.threads);
-    pool.install(|| check_in_pool(options, started))
+    match thread_pool(options.threads) {
+        Ok((pool, warning)) => {
+            let mut result = pool.install(|| check_in_pool(options, started));
+            result.warnings.extend(warning);
+            result
+        }
+        Err(message) => CheckResult {
+            files_checked: 0,
+            files_analysed: 0,
+            findings: Vec::new(),
+            errors: vec![FileError {
+                path: options.paths.first().cloned().unwrap_or_default(),
+                line: None,
+                message,
+                internal: true,
+            }],
+            sources: HashMap::new(),
+            elapsed: started.elapsed(),
+            missing_paths: false,
+            unused_suppressions: Vec::new(),
+            suppressed: 0,
+            cache_hits: 0,
+            stage_times: Vec::new(),
+            warnings: Vec::new(),
+        },
+    }
 }
 
 /// The linked project of the files `options` name, with what could not be read and what the run
@@ -227,8 +312,28 @@ pub struct Loaded {
 /// graph`).
 pub fn load(options: &CheckOptions) -> Loaded {
     let started = Instant::now();
-    let pool = thread_pool(options.threads);
-    pool.install(|| load_in_pool(options, started))
+    match thread_pool(options.threads) {
+        Ok((pool, _)) => pool.install(|| load_in_pool(options, started)),
+        Err(message) => Loaded {
+            project: Project::link_with_entry_points(Vec::new(), &[], &[]),
+            errors: vec![FileError {
+                path: options.paths.first().cloned().unwrap_or_default(),
+                line: None,
+                message,
+                internal: true,
+            }],
+            files_checked: 0,
+            files_analysed: 0,
+            missing_paths: false,
+            run: RunSettings {
+                rules: Vec::new(),
+                src: Vec::new(),
+                rule_settings: options.rule_settings.clone(),
+            },
+            cache_hits: 0,
+            stage_times: Vec::new(),
+        },
+    }
 }
 
 fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
@@ -342,7 +447,16 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         .chain(&run.src)
         .cloned()
         .collect();
-    let project = Project::link_with_entry_points(inputs, &roots, &run.rule_settings.entry_points);
+    // The link and the rules run on facts that may come from the cache: a panic there (a bug, or
+    // facts no extraction could produce) is an internal error of the run, not a crash.
+    let entry_points = &run.rule_settings.entry_points;
+    let project = catch_unwind(AssertUnwindSafe(|| {
+        Project::link_with_entry_points(inputs, &roots, entry_points)
+    }))
+    .unwrap_or_else(|panic| {
+        errors.push(internal_error(options, "linking the project", &panic));
+        Project::link_with_entry_points(Vec::new(), &[], &[])
+    });
     end_stage("link");
     Loaded {
         project,
@@ -462,6 +576,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         suppressed,
         cache_hits,
         stage_times,
+        warnings: Vec::new(),
     }
 }
 
@@ -520,13 +635,20 @@ fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -
     if ignores.is_empty() {
         return findings;
     }
+    // Many findings share a file: match each file's path against the globs once.
+    let mut by_path: HashMap<PathBuf, Vec<&crate::config::Selector>> = HashMap::new();
     findings
         .into_iter()
         .filter(|finding| {
-            !ignores.iter().any(|ignore| {
-                ignore.selectors.iter().any(|s| s.matches(finding.code))
-                    && ignore.matcher.is_match(&finding.primary.path)
-            })
+            let path = &finding.primary.path;
+            let selectors = by_path.entry(path.clone()).or_insert_with(|| {
+                ignores
+                    .iter()
+                    .filter(|ignore| ignore.matcher.is_match(path))
+                    .flat_map(|ignore| &ignore.selectors)
+                    .collect()
+            });
+            !selectors.iter().any(|s| s.matches(finding.code))
         })
         .collect()
 }
@@ -693,6 +815,20 @@ fn truncation_errors(path: &Path, facts: &FileFacts, texts: &Texts) -> Vec<FileE
         .collect()
 }
 
+/// A panic outside one file's analysis, as an internal error of the run.
+fn internal_error(
+    options: &CheckOptions,
+    doing: &str,
+    panic: &Box<dyn std::any::Any + Send>,
+) -> FileError {
+    FileError {
+        path: options.paths.first().cloned().unwrap_or_default(),
+        line: None,
+        message: format!("internal error while {doing}: {}", panic_message(panic)),
+        internal: true,
+    }
+}
+
 pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         s.to_string()
@@ -767,7 +903,8 @@ fn resolve_locations(
             continue;
         };
         let related = diagnostic.related.iter().filter_map(&mut locate).collect();
-        let entry_path = entry_path(project, &diagnostic.primary, &mut locate);
+        let (entry_path, entry_path_omitted) =
+            entry_path(project, &diagnostic.primary, &mut locate);
         let change = model.change_at(diagnostic.primary.file, diagnostic.primary.span);
         let flow = match (change, diagnostic.related.first()) {
             (Some(change), Some(definition)) => model
@@ -805,6 +942,7 @@ fn resolve_locations(
             timing: change.map(|c| c.timing.reason()),
             entry_path,
             fix: None,
+            entry_path_omitted,
         });
     }
     findings.sort_by(|a, b| {
@@ -826,22 +964,26 @@ fn resolve_locations(
     (findings, sources)
 }
 
-/// The chain of calls from a request entry point to the function that contains `primary`.
+/// The chain of calls from a request entry point to the function that contains `primary` (its
+/// ends when long), and how many steps were left out of its middle.
 fn entry_path(
     project: &Project,
     primary: &Label,
     locate: &mut impl FnMut(&Label) -> Option<Location>,
-) -> Vec<PathStep> {
+) -> (Vec<PathStep>, usize) {
     let Some(function) = project.function_at(primary.file, primary.span.start) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let Some(chain) = project.request_path(primary.file, function) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
-    let graph = project.call_graph();
-    chain
+    let omitted = chain.len().saturating_sub(2 * KEPT_PATH_STEPS);
+    let kept = chain
         .iter()
         .enumerate()
+        .filter(|(i, _)| *i < KEPT_PATH_STEPS || *i >= KEPT_PATH_STEPS + omitted);
+    let graph = project.call_graph();
+    let steps = kept
         .filter_map(|(i, id)| {
             let (file, facts) = project.function(*id);
             let location = locate(&Label {
@@ -858,12 +1000,16 @@ fn entry_path(
                     .flatten(),
             })
         })
-        .collect()
+        .collect();
+    (steps, omitted)
 }
 
 /// Parses every file and does nothing else (the benchmark's floor). Returns files and errors.
 pub fn parse_only(paths: &[PathBuf], threads: Option<usize>) -> (usize, usize) {
-    let pool = thread_pool(threads);
+    let pool = match thread_pool(threads) {
+        Ok((pool, _)) => pool,
+        Err(_) => return (0, 0),
+    };
     pool.install(|| {
         let files = discover::discover(paths).files;
         let failed = files

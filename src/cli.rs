@@ -1,6 +1,6 @@
 //! The command line: argument parsing and exit statuses.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,12 +8,14 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::baseline;
+use crate::cache_dir;
 use crate::check::{self, CheckOptions};
 use crate::config::{self, ConfigError, Overrides, Resolver, Selection};
 use crate::fix::Applicability;
 use crate::graph::{self, GraphFormat};
 use crate::report::{self, OutputFormat, PathDisplay};
 use crate::rules;
+use crate::terminal::{self, Stream};
 
 /// Finds state that leaks between requests in long-running Python processes.
 #[derive(Debug, Parser)]
@@ -35,6 +37,8 @@ enum Command {
     Rule(RuleArgs),
     /// Print the call graph the analysis builds (PyCG's JSON or Graphviz).
     Graph(GraphArgs),
+    /// Remove the cache folder (the one `check` would use with the same paths and options).
+    Clean(CleanArgs),
     /// Discover and parse every file and nothing else (the benchmark's floor).
     #[command(hide = true)]
     ParseOnly {
@@ -97,10 +101,12 @@ struct CheckArgs {
     /// Print how many findings each rule has instead of the findings.
     #[arg(long)]
     statistics: bool,
-    /// Parse every file instead of reusing facts cached in `.stateleak_cache/` (which is then
-    /// neither read nor written).
+    /// Parse every file instead of reusing cached facts (the cache is then neither read nor
+    /// written).
     #[arg(long)]
     no_cache: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// A request entry point besides the frameworks': a glob over qualified function names
     /// (`myapp.handlers.*`, `*.Worker.run`). Repeatable; adds to the `entry-points` setting.
     #[arg(long = "entry-point", value_name = "PATTERN")]
@@ -175,6 +181,30 @@ struct GraphArgs {
     threads: Option<usize>,
 }
 
+/// Where the cache folder is.
+#[derive(Debug, Args)]
+struct CacheArgs {
+    /// The cache folder [default: `STATELEAK_CACHE_DIR`, the `cache-dir` setting, or
+    /// `.stateleak_cache` in the project root].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CleanArgs {
+    /// The paths `check` would be given (they choose the project root).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Read settings from this file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore every settings file.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -204,6 +234,13 @@ enum RuleFormat {
     Json,
 }
 
+/// `eprintln!` that never panics (see [`crate::terminal`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        terminal::error_line(&format!($($arg)*))
+    };
+}
+
 /// Exit statuses.
 const SUCCESS: u8 = 0;
 const FINDINGS: u8 = 1;
@@ -216,13 +253,15 @@ pub fn main() -> ExitCode {
         Command::Server => crate::server::run(),
         Command::Rule(args) => run_rule(args),
         Command::Graph(args) => run_graph(args),
+        Command::Clean(args) => run_clean(args),
         Command::ParseOnly { paths, threads } => {
             let (files, failed) = check::parse_only(&paths, threads);
-            eprintln!("stateleak: parsed {files} files, {failed} with errors");
+            say!("stateleak: parsed {files} files, {failed} with errors");
             SUCCESS
         }
     };
-    ExitCode::from(status)
+    // Output that could not be written (a full disk) fails the run, whatever was found.
+    ExitCode::from(if terminal::failed() { FAILURE } else { status })
 }
 
 fn run_check(args: CheckArgs) -> u8 {
@@ -294,7 +333,12 @@ fn run_check(args: CheckArgs) -> u8 {
     };
     options.threads = args.threads;
     if !args.no_cache {
-        options.cache_dir = Some(PathBuf::from(crate::cache::DEFAULT_DIR));
+        options.cache_dir = Some(cache_dir::location(
+            args.cache.cache_dir.as_deref(),
+            settings.cache_dir.as_deref(),
+            settings.file.as_deref(),
+            &args.paths,
+        ));
     }
     if let Some(size) = args.max_file_size.or(settings.max_file_size) {
         options.max_file_size = size;
@@ -324,7 +368,7 @@ fn run_check(args: CheckArgs) -> u8 {
         }
         for message in &outcome.dropped {
             if !args.silent {
-                eprintln!("stateleak: warning: {message}");
+                say!("stateleak: warning: {message}");
             }
         }
         if args.diff {
@@ -333,7 +377,7 @@ fn run_check(args: CheckArgs) -> u8 {
                 print_to_stdout(&crate::fix::unified_diff(&outcome, |p| paths.show(p)));
             }
             if args.chatty() {
-                eprintln!(
+                say!(
                     "stateleak: {} fixes would change {} files",
                     outcome.applied,
                     outcome.changed.len()
@@ -347,7 +391,7 @@ fn run_check(args: CheckArgs) -> u8 {
         }
         if args.add_noqa {
             if args.chatty() {
-                eprintln!(
+                say!(
                     "stateleak: added {} suppression comments in {} files",
                     outcome.applied,
                     outcome.changed.len()
@@ -356,7 +400,7 @@ fn run_check(args: CheckArgs) -> u8 {
             return SUCCESS;
         }
         if args.chatty() {
-            eprintln!(
+            say!(
                 "stateleak: applied {} fixes in {} files",
                 outcome.applied,
                 outcome.changed.len()
@@ -377,12 +421,12 @@ fn run_check(args: CheckArgs) -> u8 {
             return fatal(&error);
         }
         if args.chatty() {
-            eprintln!(
+            say!(
                 "stateleak: recorded {} findings in {}",
                 result.findings.len(),
                 file.display()
             );
-            eprintln!("{}", report::summary_line(&result));
+            say!("{}", report::summary_line(&result));
         }
         return if result.has_internal_errors() || result.missing_paths {
             FAILURE
@@ -429,6 +473,9 @@ fn run_check(args: CheckArgs) -> u8 {
         print_to_stdout(&rendered);
     }
     if args.chatty() {
+        for warning in &result.warnings {
+            say!("stateleak: warning: {warning}");
+        }
         print_summary(&args, &result, &settings_files, baseline_note);
         let unsafe_left = result
             .findings
@@ -440,7 +487,7 @@ fn run_check(args: CheckArgs) -> u8 {
             })
             .count();
         if args.fix && !args.unsafe_fixes && unsafe_left > 0 {
-            eprintln!(
+            say!(
                 "stateleak: {unsafe_left} findings have unsafe fixes: apply them with --fix --unsafe-fixes"
             );
         }
@@ -473,7 +520,7 @@ fn run_graph(args: GraphArgs) -> u8 {
     let paths = PathDisplay::from_env();
     for error in &loaded.errors {
         let line = error.line.map(|l| format!(":{l}")).unwrap_or_default();
-        eprintln!(
+        say!(
             "stateleak: error: {}{line}: {}",
             paths.show(&error.path),
             error.message
@@ -542,7 +589,7 @@ fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8
         .iter()
         .find(|f| report::fingerprint(f, paths) == wanted)
     else {
-        eprintln!("stateleak: error: no finding has the fingerprint `{wanted}`");
+        say!("stateleak: error: no finding has the fingerprint `{wanted}`");
         return FAILURE;
     };
     let place = |l: &check::Location| format!("{}:{}:{}", paths.show(&l.path), l.line, l.column);
@@ -600,7 +647,7 @@ fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8
 
 /// Prints a fatal error (never silenced) and returns the failure status.
 fn fatal(error: &dyn std::fmt::Display) -> u8 {
-    eprintln!("stateleak: error: {error}");
+    say!("stateleak: error: {error}");
     FAILURE
 }
 
@@ -620,9 +667,9 @@ fn print_summary(
                 "; everything under the given paths may be excluded by the settings or ignore files named below",
             );
         }
-        eprintln!("stateleak: warning: {message}");
+        say!("stateleak: warning: {message}");
     }
-    eprintln!("{}", report::summary_line(result));
+    say!("{}", report::summary_line(result));
     let list = |files: &[PathBuf]| {
         files
             .iter()
@@ -631,21 +678,21 @@ fn print_summary(
             .join(", ")
     };
     if !settings_files.is_empty() {
-        eprintln!("stateleak: settings from {}", list(settings_files));
+        say!("stateleak: settings from {}", list(settings_files));
     }
     if !ignore_files.is_empty() {
-        eprintln!(
+        say!(
             "stateleak: ignore files above the checked folders: {}",
             list(&ignore_files)
         );
     }
     if let Some((known, stale)) = baseline_note {
         if known > 0 {
-            eprintln!("stateleak: {known} findings recorded in the baseline were not reported");
+            say!("stateleak: {known} findings recorded in the baseline were not reported");
         }
         if stale > 0 {
             let file = args.baseline.as_deref().unwrap_or(Path::new("")).display();
-            eprintln!(
+            say!(
                 "stateleak: {stale} entries of the baseline match no finding (fixed or moved); refresh it with --write-baseline {file}"
             );
         }
@@ -655,17 +702,18 @@ fn print_summary(
 fn print_verbose(result: &check::CheckResult, settings_files: &[PathBuf]) {
     let paths = PathDisplay::from_env();
     if settings_files.is_empty() {
-        eprintln!("stateleak: no settings file; defaults apply");
+        say!("stateleak: no settings file; defaults apply");
     }
     for file in settings_files {
-        eprintln!("stateleak: settings file {}", paths.show(file));
+        say!("stateleak: settings file {}", paths.show(file));
     }
-    eprintln!(
+    say!(
         "stateleak: {} files analysed, {} from the cache",
-        result.files_analysed, result.cache_hits
+        result.files_analysed,
+        result.cache_hits
     );
     for (stage, time) in &result.stage_times {
-        eprintln!("stateleak: {stage:>8} {:.3}s", time.as_secs_f64());
+        say!("stateleak: {stage:>8} {:.3}s", time.as_secs_f64());
     }
 }
 
@@ -694,6 +742,35 @@ fn format_name(format: OutputFormat) -> String {
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_default()
+}
+
+fn run_clean(args: CleanArgs) -> u8 {
+    let settings = Resolver::new(args.config.as_deref(), args.isolated, Overrides::default())
+        .and_then(|resolver| resolver.for_path(Path::new("."), true));
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(error) => return fatal(&error),
+    };
+    let dir = cache_dir::location(
+        args.cache.cache_dir.as_deref(),
+        settings.cache_dir.as_deref(),
+        settings.file.as_deref(),
+        &args.paths,
+    );
+    match cache_dir::remove(&dir) {
+        Ok(true) => {
+            say!("stateleak: removed {}", dir.display());
+            SUCCESS
+        }
+        Ok(false) => {
+            say!("stateleak: no cache at {}", dir.display());
+            SUCCESS
+        }
+        Err(error) => {
+            say!("stateleak: error: {error}");
+            FAILURE
+        }
+    }
 }
 
 fn run_rule(args: RuleArgs) -> u8 {
@@ -764,9 +841,7 @@ fn rule_json(rule: &dyn rules::Rule, with_documentation: bool) -> serde_json::Va
     value
 }
 
-/// Writes to standard output; a closed pipe (`stateleak rule --all | head`) is not an error.
+/// Writes to standard output; a closed pipe ends quietly, other errors exit with status 2.
 fn print_to_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    terminal::write(Stream::Stdout, text);
 }

@@ -41,6 +41,7 @@ pub struct Options {
     pub max_file_size: Option<u64>,
     /// The oldest Python the code must run on (`py38` ... `py314`); decides what fixes write.
     pub target_version: Option<Spanned<String>>,
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The keys of [`Options`], for suggestions when a key is misspelt.
@@ -58,6 +59,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "output-format",
     "max-file-size",
     "target-version",
+    "cache-dir",
 ];
 
 #[derive(Deserialize)]
@@ -730,6 +732,25 @@ impl PathMatcher {
             Err(_) => self.set.is_match(&full),
         }
     }
+
+    /// The indexes of the globs that match `path` (as [`PathMatcher::is_match`] matches), sorted.
+    pub fn matching(&self, path: &Path) -> Vec<usize> {
+        let mut found = Vec::new();
+        if self.set.is_empty() {
+            return found;
+        }
+        if let Some(name) = path.file_name() {
+            found.extend(self.set.matches(name));
+        }
+        let full = normalize(&self.cwd.join(path));
+        found.extend(match full.strip_prefix(&self.base) {
+            Ok(relative) => self.set.matches(relative),
+            Err(_) => self.set.matches(&full),
+        });
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
 }
 
 /// Rule codes switched off for files matching a glob.
@@ -777,6 +798,8 @@ pub struct Settings {
     pub python_minor: Option<u32>,
     /// For each setting, where its value came from (files, `command line`), for `--show-settings`.
     pub origins: BTreeMap<&'static str, Vec<String>>,
+    /// The `cache-dir` setting, relative to the settings file's folder.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Merges a settings file (after the files it extends) with the command line. In each layer, a
@@ -825,6 +848,7 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
     let mut safe_bases = Vec::new();
     let mut output_format = None;
     let mut max_file_size = None;
+    let mut cache_dir = None;
     let mut python_minor = None;
     // `requires-python` stands in for `target-version` only where no file sets it.
     let mut target_set = false;
@@ -896,6 +920,10 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
             max_file_size = options.max_file_size;
             note("max-file-size", origin.clone(), false);
         }
+        if options.cache_dir.is_some() {
+            cache_dir = options.cache_dir.clone();
+            note("cache-dir", origin.clone(), false);
+        }
         if let Some(target) = &options.target_version {
             python_minor = target_minor(target.get_ref());
             target_set = true;
@@ -964,6 +992,7 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
         max_file_size,
         python_minor,
         origins,
+        cache_dir,
     })
 }
 

@@ -5,8 +5,10 @@
 
 pub mod baseline;
 pub mod cache;
+pub mod cache_dir;
 pub mod check;
 pub mod cli;
+mod codec_tables;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
@@ -24,3 +26,4 @@ pub mod server;
 pub mod source;
 pub mod suppression;
 pub mod syntax;
+pub mod terminal;

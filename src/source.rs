@@ -3,6 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::codec_tables;
+
 /// Files larger than this are not analysed (a setting can raise it).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
@@ -26,6 +28,16 @@ impl SourceError {
 /// Reads `path` and decodes it as CPython would: UTF-8 unless a PEP 263 declaration on line 1 or 2
 /// names another encoding; a UTF-8 byte-order mark is dropped.
 pub fn read_source(path: &Path, max_size: u64) -> Result<String, SourceError> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ipynb"))
+    {
+        // Its JSON would otherwise parse as one Python dict and pass, which says nothing.
+        return Err(SourceError::file(
+            "a Jupyter notebook: stateleak does not analyse notebooks; export its code with \
+             `jupyter nbconvert --to script` and check the script",
+        ));
+    }
     let metadata =
         std::fs::metadata(path).map_err(|e| SourceError::file(format!("cannot read: {e}")))?;
     if !metadata.is_file() {
@@ -83,7 +95,31 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, SourceError> {
         Some((declaration, SourceEncoding::Other(encoding))) => {
             decode_with(&bytes, encoding, &declaration.label)
         }
+        Some((declaration, SourceEncoding::SingleByte(table))) => {
+            decode_single_byte(&bytes, table, &declaration.label)
+        }
     }
+}
+
+/// Decodes with one of CPython's single-byte codecs (`codec_tables.rs`): bytes below 128 are ASCII.
+fn decode_single_byte(
+    bytes: &[u8],
+    table: &[u16; 128],
+    label: &str,
+) -> Result<String, SourceError> {
+    let mut text = String::with_capacity(bytes.len());
+    for (offset, &byte) in bytes.iter().enumerate() {
+        if byte < 128 {
+            text.push(char::from(byte));
+            continue;
+        }
+        let code = table[usize::from(byte - 128)];
+        match char::from_u32(u32::from(code)).filter(|_| code != codec_tables::UNDEFINED) {
+            Some(c) => text.push(c),
+            None => return Err(undecodable(bytes, offset, label)),
+        }
+    }
+    Ok(text)
 }
 
 fn decode_utf8(bytes: Vec<u8>) -> Result<String, SourceError> {
@@ -139,6 +175,8 @@ enum SourceEncoding {
     /// label `latin1`, which means windows-1252).
     Latin1,
     Ascii,
+    /// One of CPython's single-byte codecs, by its table of bytes 128-255.
+    SingleByte(&'static [u16; 128]),
     Other(&'static encoding_rs::Encoding),
 }
 
@@ -233,11 +271,50 @@ fn source_encoding(label: &str) -> Option<SourceEncoding> {
     if matches!(name.as_str(), "ascii" | "us-ascii" | "646" | "us") {
         return Some(SourceEncoding::Ascii);
     }
+    // CPython's own codecs first: its names, and its mappings (WHATWG's differ, e.g. in cp1252).
+    let normalised = cpython_normalised(label);
+    let dotless = normalised.replace('.', "_");
+    let named =
+        |names: &[&str]| names.contains(&normalised.as_str()) || names.contains(&dotless.as_str());
+    if let Some((_, table)) = codec_tables::SINGLE_BYTE
+        .iter()
+        .find(|(names, _)| named(names))
+    {
+        return Some(SourceEncoding::SingleByte(table));
+    }
+    if let Some((_, whatwg)) = codec_tables::MULTI_BYTE
+        .iter()
+        .find(|(names, _)| named(names))
+    {
+        return encoding_rs::Encoding::for_label(whatwg.as_bytes()).map(SourceEncoding::Other);
+    }
     let lowercase = label.to_ascii_lowercase();
     let encoding = encoding_rs::Encoding::for_label(lowercase.as_bytes())
         .or_else(|| encoding_rs::Encoding::for_label(name.as_bytes()))?;
     let usable = encoding.is_ascii_compatible() && encoding != encoding_rs::REPLACEMENT;
     usable.then_some(SourceEncoding::Other(encoding))
+}
+
+/// An encoding name as CPython's `encodings.normalize_encoding` (after `codecs.lookup` lowercased
+/// it) spells it: every run of characters other than letters, digits and `.` becomes one `_`, and
+/// none is kept at either end.
+fn cpython_normalised(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut punctuation = false;
+    for c in label.chars() {
+        if c.is_alphanumeric() || c == '.' {
+            if punctuation && !out.is_empty() {
+                out.push('_');
+            }
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            }
+            punctuation = false;
+        } else {
+            punctuation = true;
+        }
+    }
+    out
 }
 
 fn line_of(bytes: &[u8], offset: usize) -> u32 {
@@ -251,8 +328,13 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        // Lines end as CPython ends them: at `\n`, `\r\n`, or a `\r` alone.
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        starts.extend(memchr::memchr2_iter(b'\n', b'\r', bytes).filter_map(|i| {
+            let crlf = bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n');
+            (!crlf).then_some(i as u32 + 1)
+        }));
         LineIndex { starts }
     }
 

@@ -6,7 +6,7 @@ use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 /// The classes of the analysed tree in the MRO of `class`, itself first.
 pub fn project_mro(project: &Project, class: ClassId) -> impl Iterator<Item = ClassId> + '_ {
-    project.mro(class).iter().filter_map(|entry| match entry {
+    project.mro(class).filter_map(|entry| match entry {
         MroEntry::Class(c) => Some(*c),
         MroEntry::External(_) => None,
     })

@@ -414,7 +414,7 @@ impl<'p> Index<'p> {
         }
         let mut descendants = vec![Vec::new(); project.classes.len()];
         for class in project.class_ids() {
-            for entry in project.mro(class).iter().skip(1) {
+            for entry in project.mro(class).skip(1) {
                 if let MroEntry::Class(base) = entry {
                     descendants[base.0 as usize].push(class);
                 }
@@ -466,7 +466,7 @@ impl<'p> Index<'p> {
 
     /// The method `name` an instance of `class` finds, along its MRO.
     pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-        project.mro(class).iter().find_map(|entry| match entry {
+        project.mro(class).find_map(|entry| match entry {
             MroEntry::Class(c) => self.methods.get(&(c.0, name)).copied(),
             MroEntry::External(_) => None,
         })
@@ -497,7 +497,7 @@ impl<'p> Index<'p> {
 
     /// The class of instances stored in `self.attr` by methods of `class` or its bases.
     fn attribute_class(&self, project: &Project, class: ClassId, attr: &str) -> Option<ClassId> {
-        project.mro(class).iter().find_map(|entry| match entry {
+        project.mro(class).find_map(|entry| match entry {
             MroEntry::Class(c) => self.attribute_classes.get(&(c.0, attr)).copied(),
             MroEntry::External(_) => None,
         })
@@ -808,9 +808,9 @@ fn resolve_site_with_others(
                 return;
             };
             kind = EdgeKind::SelfCall;
-            let after = |mro: &[MroEntry]| -> Option<FuncId> {
-                let position = mro.iter().position(|e| *e == MroEntry::Class(class))?;
-                mro[position + 1..].iter().find_map(|entry| match entry {
+            let after = |mut mro: crate::project::Mro<'_>| -> Option<FuncId> {
+                mro.position(|e| *e == MroEntry::Class(class))?;
+                mro.find_map(|entry| match entry {
                     MroEntry::Class(c) => index.methods.get(&(c.0, callee)).copied(),
                     MroEntry::External(_) => None,
                 })

@@ -141,7 +141,7 @@ fn framework_of(
         |class_file: FileId, callee: &str| match project.resolve(class_file, None, callee) {
             Resolved::External(q) => external(&q),
             // A project subclass of the framework's class.
-            Resolved::Class(class) => project.mro(class).iter().find_map(|e| match e {
+            Resolved::Class(class) => project.mro(class).find_map(|e| match e {
                 MroEntry::External(q) => external(q),
                 MroEntry::Class(_) => None,
             }),

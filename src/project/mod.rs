@@ -21,7 +21,7 @@ use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFa
 
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
-pub use hierarchy::MroEntry;
+pub use hierarchy::{Mro, MroEntry};
 pub use resolve::Resolved;
 
 /// Index of a file in [`Project::files`].
@@ -61,6 +61,9 @@ pub struct Project {
     functions: Vec<(FileId, FuncIdx)>,
     function_base: Vec<u32>,
     hierarchy: hierarchy::Hierarchy,
+    /// Per class with many class-level bindings: each name's last binding (built on first use),
+    /// so that looking attributes up costs no scan of thousands of bindings.
+    class_attributes: Vec<std::sync::OnceLock<HashMap<Name, u32>>>,
     calls: CallGraph,
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
@@ -116,6 +119,7 @@ impl Project {
             functions.extend((0..file.facts.functions.len() as u32).map(|f| (id as FileId, f)));
         }
 
+        let class_count = classes.len();
         let mut project = Project {
             scopes: Vec::new(),
             files,
@@ -125,6 +129,9 @@ impl Project {
             functions,
             function_base,
             hierarchy: hierarchy::Hierarchy::default(),
+            class_attributes: (0..class_count)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
         };
@@ -263,7 +270,7 @@ impl Project {
     }
 
     /// The method-resolution order of `class`, starting with the class itself.
-    pub fn mro(&self, class: ClassId) -> &[MroEntry] {
+    pub fn mro(&self, class: ClassId) -> Mro<'_> {
         self.hierarchy.mro(class)
     }
 
@@ -275,8 +282,25 @@ impl Project {
     /// Whether the MRO of `class` contains one of the external classes `names`.
     pub fn inherits_external(&self, class: ClassId, names: &[&str]) -> bool {
         self.mro(class)
-            .iter()
             .any(|entry| matches!(entry, MroEntry::External(q) if names.contains(&q.as_str())))
+    }
+
+    /// The last class-level binding of `name` in the body of `class` itself.
+    pub fn class_attribute(&self, class: ClassId, name: &str) -> Option<&Binding> {
+        /// Below this many bindings a scan is cheaper than building an index.
+        const SCANNED: usize = 32;
+        let bindings = &self.class(class).1.bindings;
+        if bindings.len() <= SCANNED {
+            return bindings.iter().rev().find(|b| b.name == name);
+        }
+        let index = self.class_attributes[class.0 as usize].get_or_init(|| {
+            let mut index = HashMap::default();
+            for (i, binding) in bindings.iter().enumerate() {
+                index.insert(binding.name.clone(), i as u32);
+            }
+            index
+        });
+        index.get(name).map(|&i| &bindings[i as usize])
     }
 
     /// Finds the class-level binding `name` that an instance of `class` sees: the last binding of
@@ -286,17 +310,11 @@ impl Project {
         class: ClassId,
         name: &str,
     ) -> Option<(ClassId, &Binding)> {
-        self.mro(class).iter().find_map(|entry| {
+        self.mro(class).find_map(|entry| {
             let MroEntry::Class(id) = entry else {
                 return None;
             };
-            let (_, facts) = self.class(*id);
-            facts
-                .bindings
-                .iter()
-                .rev()
-                .find(|b| b.name == name)
-                .map(|b| (*id, b))
+            self.class_attribute(*id, name).map(|b| (*id, b))
         })
     }
 }

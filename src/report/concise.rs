@@ -3,6 +3,7 @@
 use crate::check::CheckResult;
 
 use super::PathDisplay;
+use super::printable::escape;
 
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let mut out = String::new();
@@ -14,7 +15,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             at.line,
             at.column,
             finding.code,
-            finding.message
+            escape(&finding.message)
         ));
     }
     for unused in &result.unused_suppressions {
@@ -24,7 +25,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             unused.line,
             unused.column,
             crate::suppression::UNUSED_SUPPRESSION_CODE,
-            unused.message
+            escape(&unused.message)
         ));
     }
     for error in &result.errors {
@@ -32,12 +33,12 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             Some(line) => out.push_str(&format!(
                 "{}:{line}:1: error: {}\n",
                 paths.show(&error.path),
-                error.message
+                escape(&error.message)
             )),
             None => out.push_str(&format!(
                 "{}: error: {}\n",
                 paths.show(&error.path),
-                error.message
+                escape(&error.message)
             )),
         }
     }

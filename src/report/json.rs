@@ -48,6 +48,13 @@ struct JsonFinding<'a> {
     /// first; absent when no entry point reaches it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     entry_points: Vec<JsonPathStep<'a>>,
+    /// Steps of a long chain left out between its first and last steps in `entry_points`.
+    #[serde(skip_serializing_if = "is_zero")]
+    entry_points_omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -203,6 +210,7 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
                     entry: step.entry_kind.as_deref(),
                 })
                 .collect(),
+            entry_points_omitted: f.entry_path_omitted,
         })
         .collect()
 }

@@ -6,6 +6,7 @@ mod github;
 mod gitlab;
 mod json;
 mod junit;
+pub mod printable;
 mod pylint;
 mod rdjson;
 mod sarif;
@@ -117,11 +118,11 @@ impl PathDisplay {
             _ => path,
         };
         let shown = shown.strip_prefix("./").unwrap_or(shown);
-        let text = shown.to_string_lossy();
+        let text = printable::path(shown);
         if std::path::MAIN_SEPARATOR == '\\' {
             text.replace('\\', "/")
         } else {
-            text.into_owned()
+            text
         }
     }
 }
@@ -224,7 +225,7 @@ pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<Strin
         line.push_str(kind);
         line.push(' ');
     }
-    let steps: Vec<String> = finding
+    let mut steps: Vec<String> = finding
         .entry_path
         .iter()
         .map(|step| {
@@ -236,6 +237,10 @@ pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<Strin
             )
         })
         .collect();
+    if finding.entry_path_omitted > 0 {
+        let at = crate::check::KEPT_PATH_STEPS.min(steps.len());
+        steps.insert(at, format!("… {} more calls …", finding.entry_path_omitted));
+    }
     line.push_str(&steps.join(" → "));
     Some(line)
 }

@@ -5,8 +5,11 @@ use annotate_snippets::{Level, Message, Renderer, Snippet};
 use crate::check::{CheckResult, Finding, Location};
 use crate::diagnostic::Severity;
 use crate::source::LineIndex;
+use std::collections::HashMap;
+use std::path::Path;
 
 use super::PathDisplay;
+use super::printable::{self, escape};
 
 pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String {
     let renderer = if color {
@@ -15,8 +18,14 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
         Renderer::plain()
     };
     let mut out = String::new();
+    // One line index per file, however many findings point into it.
+    let indexes: HashMap<&Path, LineIndex> = result
+        .sources
+        .iter()
+        .map(|(path, text)| (path.as_path(), LineIndex::new(text)))
+        .collect();
     for finding in &result.findings {
-        out.push_str(&render_finding(finding, result, paths, &renderer));
+        out.push_str(&render_finding(finding, result, &indexes, paths, &renderer));
         out.push_str("\n\n");
     }
     for unused in &result.unused_suppressions {
@@ -25,7 +34,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
             paths.show(&unused.path),
             unused.line,
             unused.column,
-            unused.message
+            escape(&unused.message)
         ));
     }
     for error in &result.errors {
@@ -33,20 +42,28 @@ pub fn render(result: &CheckResult, paths: &PathDisplay, color: bool) -> String 
             Some(line) => format!("{}:{line}", paths.show(&error.path)),
             None => paths.show(&error.path),
         };
-        out.push_str(&format!("error: {location}: {}\n", error.message));
+        out.push_str(&format!("error: {location}: {}\n", escape(&error.message)));
     }
     out
 }
 
-/// The lines a group of labels in one file covers, and the labels.
+/// Labels in one file close enough to share one snippet, and the lines they cover.
 struct FileGroup<'a> {
     path: String,
     labels: Vec<(&'a Location, bool)>,
+    first_line: u32,
+    last_line: u32,
 }
+
+/// Labels further apart than this many lines get snippets of their own: the lines between them
+/// are folded away anyway, and going through them for every finding would make a class with
+/// thousands of findings cost its length squared.
+const MAX_SNIPPET_GAP: u32 = 100;
 
 fn render_finding(
     finding: &Finding,
     result: &CheckResult,
+    indexes: &HashMap<&Path, LineIndex>,
     paths: &PathDisplay,
     renderer: &Renderer,
 ) -> String {
@@ -55,35 +72,52 @@ fn render_finding(
         std::iter::once((&finding.primary, true)).chain(finding.related.iter().map(|r| (r, false)));
     for (location, primary) in all {
         let path = paths.show(&location.path);
-        match groups.iter_mut().find(|g| g.path == path) {
-            Some(group) => group.labels.push((location, primary)),
+        let near = |g: &FileGroup<'_>| {
+            g.path == path
+                && location.line <= g.last_line.saturating_add(MAX_SNIPPET_GAP)
+                && location.end_line.saturating_add(MAX_SNIPPET_GAP) >= g.first_line
+        };
+        match groups.iter_mut().find(|g| near(g)) {
+            Some(group) => {
+                group.labels.push((location, primary));
+                group.first_line = group.first_line.min(location.line);
+                group.last_line = group.last_line.max(location.end_line);
+            }
             None => groups.push(FileGroup {
                 path,
                 labels: vec![(location, primary)],
+                first_line: location.line,
+                last_line: location.end_line,
             }),
         }
     }
 
     // Snippets borrow their text; build the excerpts first.
-    type Excerpt<'a> = (String, usize, Vec<(std::ops::Range<usize>, &'a str, bool)>);
+    type Excerpt<'a> = (
+        String,
+        usize,
+        Vec<(std::ops::Range<usize>, std::borrow::Cow<'a, str>, bool)>,
+    );
     let excerpts: Vec<Option<Excerpt<'_>>> = groups
         .iter()
         .map(|group| {
             let text = result.sources.get(&group.labels[0].0.path)?;
-            let index = LineIndex::new(text);
-            let first = group.labels.iter().map(|(l, _)| l.line).min()?;
-            let last = group.labels.iter().map(|(l, _)| l.end_line).max()?;
+            let index = indexes.get(group.labels[0].0.path.as_path())?;
+            let (first, last) = (group.first_line, group.last_line);
             let (start, _) = index.line_range(text, first);
             let (_, end) = index.line_range(text, last);
-            let excerpt = text[start..end].to_string();
+            let points: Vec<usize> = group
+                .labels
+                .iter()
+                .flat_map(|(l, _)| [l.start as usize, (l.end as usize).max(l.start as usize)])
+                .map(|offset| offset.clamp(start, end) - start)
+                .collect();
+            let (excerpt, mapped) = printable::excerpt(&text[start..end], &points);
             let annotations = group
                 .labels
                 .iter()
-                .map(|(l, primary)| {
-                    let from = (l.start as usize).clamp(start, end) - start;
-                    let to = (l.end as usize).clamp(start, end) - start;
-                    (from..to.max(from), l.message.as_str(), *primary)
-                })
+                .zip(mapped.chunks_exact(2))
+                .map(|((l, primary), range)| (range[0]..range[1], escape(&l.message), *primary))
                 .collect();
             Some((excerpt, first as usize, annotations))
         })
@@ -93,7 +127,8 @@ fn render_finding(
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
     };
-    let mut message: Message<'_> = title_level.title(&finding.message).id(finding.code);
+    let title = escape(&finding.message);
+    let mut message: Message<'_> = title_level.title(&title).id(finding.code);
     for (group, excerpt) in groups.iter().zip(&excerpts) {
         let Some((excerpt, line_start, annotations)) = excerpt else {
             continue;
@@ -109,16 +144,17 @@ fn render_finding(
             } else {
                 Level::Warning
             };
-            snippet = snippet.annotation(level.span(range.clone()).label(label));
+            snippet = snippet.annotation(level.span(range.clone()).label(label.as_ref()));
         }
         message = message.snippet(snippet);
     }
-    let reached = super::request_path_line(finding, paths);
+    let reached = super::request_path_line(finding, paths).map(|line| escape(&line).into_owned());
     if let Some(reached) = &reached {
         message = message.footer(Level::Note.title(reached));
     }
+    let (note, help) = (escape(&finding.note), escape(&finding.help));
     message = message
-        .footer(Level::Note.title(&finding.note))
-        .footer(Level::Help.title(&finding.help));
+        .footer(Level::Note.title(&note))
+        .footer(Level::Help.title(&help));
     renderer.render(message).to_string()
 }

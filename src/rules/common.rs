@@ -45,13 +45,15 @@ pub fn is_classvar(binding: &Binding) -> bool {
 /// not shared through instances.
 pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool {
     let project = context.project;
-    project.mro(class).iter().any(|entry| match entry {
+    project.mro(class).any(|entry| match entry {
         MroEntry::External(q) => {
             knowledge::COPYING_BASES.contains(&q.as_str())
                 || knowledge::ENUM_BASES.contains(&q.as_str())
                 || q == "builtins.type"
                 || context.settings.safe_bases.iter().any(|s| s == q)
         }
+        // Most runs configure no safe bases: no name to build then.
+        MroEntry::Class(_) if context.settings.safe_bases.is_empty() => false,
         MroEntry::Class(c) => {
             let (file, facts) = project.class(*c);
             let qualified = format!("{}.{}", project.file(file).module, facts.qualname);
@@ -666,8 +668,8 @@ pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool 
 /// Whether one of the two classes derives from the other (or they are the same class).
 pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
     a == b
-        || project.mro(a).contains(&MroEntry::Class(b))
-        || project.mro(b).contains(&MroEntry::Class(a))
+        || project.mro(a).any(|e| *e == MroEntry::Class(b))
+        || project.mro(b).any(|e| *e == MroEntry::Class(a))
 }
 
 #[cfg(test)]

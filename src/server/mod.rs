@@ -156,7 +156,8 @@ struct Server<'a> {
 
 impl<'a> Server<'a> {
     fn new(connection: &'a Connection, root: PathBuf) -> Self {
-        let documentation = convert::write_rule_documents(&root.join(crate::cache::DEFAULT_DIR));
+        let documentation =
+            convert::write_rule_documents(&root.join(crate::cache_dir::DEFAULT_NAME));
         Server {
             connection,
             options: CheckOptions::new(vec![root.clone()]),
@@ -289,7 +290,7 @@ impl<'a> Server<'a> {
         self.options.overlays = self.documents.clone();
         self.options.cache_dir = self
             .first_run
-            .then(|| self.root.join(crate::cache::DEFAULT_DIR));
+            .then(|| self.root.join(crate::cache_dir::DEFAULT_NAME));
         self.first_run = false;
         // The pipeline catches panics per file and per rule; this is the last net, so that a bug
         // costs one analysis, not the editor's server.

@@ -1,0 +1,120 @@
+//! Code the parser accepts but CPython's compiler refuses, reported like syntax errors with
+//! CPython's message and line: a file CPython cannot compile is never imported, so none of it runs.
+//!
+//! Checked: `return` outside a function, a parameter name given twice, `from __future__` after
+//! other statements, and `except A, B:` (refused by CPython before 3.14).
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ModModule, Parameters, Stmt};
+use ruff_python_parser::{Parsed, UnsupportedSyntaxErrorKind};
+use ruff_text_size::{Ranged, TextSize};
+
+use super::SyntaxError;
+
+/// The first construct CPython would refuse, in source order.
+pub(super) fn check(parsed: &Parsed<ModModule>) -> Result<(), SyntaxError> {
+    let mut checker = Checker::default();
+    let module = parsed.syntax();
+    checker.check_future_imports(&module.body);
+    checker.visit_body(&module.body);
+    for error in parsed.unsupported_syntax_errors() {
+        if matches!(
+            error.kind,
+            UnsupportedSyntaxErrorKind::UnparenthesizedExceptionTypes
+        ) {
+            checker.report(
+                error.range.start(),
+                "multiple exception types must be parenthesized",
+            );
+        }
+    }
+    match checker.first {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+#[derive(Default)]
+struct Checker {
+    /// Whether the innermost enclosing scope is a function (a class body is not).
+    in_function: bool,
+    first: Option<SyntaxError>,
+}
+
+impl Checker {
+    fn report(&mut self, offset: TextSize, message: &str) {
+        let offset = offset.to_u32();
+        if self.first.as_ref().is_none_or(|e| offset < e.offset) {
+            self.first = Some(SyntaxError {
+                offset,
+                message: format!("syntax error: {message}"),
+            });
+        }
+    }
+
+    /// `from __future__` imports may follow only the docstring and each other.
+    fn check_future_imports(&mut self, body: &[Stmt]) {
+        let mut allowed = true;
+        for (i, stmt) in body.iter().enumerate() {
+            match stmt {
+                Stmt::ImportFrom(import) if import.module.as_deref() == Some("__future__") => {
+                    if !allowed {
+                        self.report(
+                            stmt.start(),
+                            "from __future__ imports must occur at the beginning of the file",
+                        );
+                    }
+                }
+                Stmt::Expr(expr) if i == 0 && expr.value.is_string_literal_expr() => {}
+                _ => allowed = false,
+            }
+        }
+    }
+
+    fn check_parameters(&mut self, parameters: &Parameters) {
+        let mut seen = rustc_hash::FxHashSet::default();
+        for parameter in parameters.iter() {
+            let name = parameter.name();
+            if !seen.insert(name.as_str()) {
+                self.report(
+                    name.start(),
+                    &format!(
+                        "duplicate argument '{}' in function definition",
+                        name.as_str()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Checker {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                self.check_parameters(&function.parameters);
+                let outer = std::mem::replace(&mut self.in_function, true);
+                visitor::walk_stmt(self, stmt);
+                self.in_function = outer;
+            }
+            Stmt::ClassDef(_) => {
+                let outer = std::mem::replace(&mut self.in_function, false);
+                visitor::walk_stmt(self, stmt);
+                self.in_function = outer;
+            }
+            Stmt::Return(_) if !self.in_function => {
+                self.report(stmt.start(), "'return' outside function");
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Lambda(lambda) = expr
+            && let Some(parameters) = &lambda.parameters
+        {
+            self.check_parameters(parameters);
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
