@@ -26,6 +26,7 @@ mod uses;
 pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     let mut extractor = Extractor {
         facts: FileFacts::default(),
+        mutating_imports: HashSet::default(),
         scopes: vec![Scope::Module],
         depth: 0,
         hit_depth_limit: false,
@@ -76,6 +77,9 @@ struct LocalAlias {
 
 struct Extractor {
     facts: FileFacts,
+    /// Names bound so far by `from m import f` where `f` is named like a function that mutates its
+    /// argument: asked about at every call, so a set rather than a scan of the imports.
+    mutating_imports: HashSet<Name>,
     scopes: Vec<Scope>,
     depth: u32,
     hit_depth_limit: bool,
@@ -381,6 +385,9 @@ impl Extractor {
             Stmt::ImportFrom(import) => {
                 for alias in &import.names {
                     let binding = alias.asname.as_ref().unwrap_or(&alias.name);
+                    if knowledge::is_mutating_function_name(alias.name.as_str()) {
+                        self.mutating_imports.insert(binding.as_str().into());
+                    }
                     self.facts.imports.push(Import {
                         binding: binding.as_str().into(),
                         target: ImportTarget::Member {
@@ -901,19 +908,15 @@ impl Extractor {
         if knowledge::is_mutating_function_name(callee) {
             return true;
         }
-        !callee.contains('.')
-            && self.facts.imports.iter().any(|import| {
-                import.binding == callee
-                    && matches!(&import.target, ImportTarget::Member { name, .. } if knowledge::is_mutating_function_name(name))
-            })
+        !callee.contains('.') && self.mutating_imports.contains(callee)
     }
 
     /// `setattr(obj, name, value)`, and calls that hand the class to another function.
-    fn record_class_handling(&mut self, call: &ast::ExprCall) {
+    fn record_class_handling(&mut self, call: &ast::ExprCall, callee: Option<&Name>) {
         let Some(function) = self.current_function() else {
             return;
         };
-        let Some(callee) = dotted_name(&call.func) else {
+        let Some(callee) = callee else {
             return;
         };
         let args = &call.arguments.args;
@@ -971,10 +974,11 @@ impl Extractor {
                 );
             }
             func => {
-                self.record_class_handling(call);
-                if let Some(callee) = dotted_name(func)
+                let callee = dotted_name(func);
+                self.record_class_handling(call, callee.as_ref());
+                if let Some(first) = call.arguments.args.first()
+                    && let Some(callee) = callee
                     && self.may_be_mutating_function(&callee)
-                    && let Some(first) = call.arguments.args.first()
                 {
                     self.record_mutation(
                         first,

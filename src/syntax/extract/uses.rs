@@ -258,7 +258,6 @@ impl Extractor {
             }
             _ => None,
         };
-        let callee = dotted_name(&call.func);
         let mut uses = Vec::new();
         for (position, arg) in call.arguments.args.iter().enumerate() {
             // Positions after `*args` are unknown.
@@ -276,6 +275,10 @@ impl Extractor {
                 uses.push((used, Argument::Keyword(name.as_str().into()), keyword.range));
             }
         }
+        if uses.is_empty() {
+            return;
+        }
+        let callee = dotted_name(&call.func);
         for (used, argument, range) in uses {
             if let Some(receiver) = storing_receiver {
                 if self.outlives_call(receiver) {
