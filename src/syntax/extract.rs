@@ -988,6 +988,14 @@ impl Extractor {
     }
 }
 
+/// Whether control never runs past this statement to the next one.
+fn leaves_block(stmt: &Stmt) -> bool {
+    matches!(
+        stmt,
+        Stmt::Return(_) | Stmt::Raise(_) | Stmt::Continue(_) | Stmt::Break(_)
+    )
+}
+
 /// `isinstance(name, T)` or `isinstance(name, (T1, T2))`: the name and the types as written.
 fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
     let Expr::Call(call) = test else {
@@ -1040,11 +1048,23 @@ impl Extractor {
             let once = u32::from(index == 0 && first_time);
             let guard = test.and_then(isinstance_guard);
             let before = self.facts.mutations.len();
+            // A branch that leaves the block at its end (`return`, `raise`, ...) hands none of
+            // the aliases it takes to the code after the `if`.
+            let aliases_before = body
+                .last()
+                .is_some_and(leaves_block)
+                .then(|| self.function_scope().map(|f| f.aliases.clone()))
+                .flatten();
             self.once_blocks += once;
             for inner in body {
                 self.visit_stmt(inner);
             }
             self.once_blocks -= once;
+            if let Some(aliases) = aliases_before
+                && let Some(scope) = self.function_scope_mut()
+            {
+                scope.aliases = aliases;
+            }
             if let Some((name, types)) = guard {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
                     .iter()
