@@ -41,6 +41,9 @@ pub struct FileFacts {
     pub mutations: Vec<Mutation>,
     /// `setattr(obj, name, value)` calls inside functions.
     pub setattr_calls: Vec<SetattrCall>,
+    /// Attributes a loop gives each instance its own copy of:
+    /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`.
+    pub instance_copies: Vec<InstanceCopy>,
     /// Calls inside functions that hand the class (`cls`, `type(self)`, `self.__class__`) to
     /// another function as a positional argument: that function may change the class.
     pub class_arguments: Vec<ClassArgument>,
@@ -320,6 +323,16 @@ pub struct SetattrCall {
     /// The attribute name when it is a string literal.
     pub name: Option<Name>,
     /// The whole call.
+    pub span: Span,
+}
+
+/// One attribute that `setattr(self, name, copy(getattr(self, name)))` in a loop over a list of
+/// names copies into the instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceCopy {
+    pub function: FuncIdx,
+    pub attr: Name,
+    /// The loop.
     pub span: Span,
 }
 
