@@ -56,8 +56,11 @@ struct Frame {
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
     probed: Vec<AccessPath>,
-    /// Item stores that are memoisations when their container is probed somewhere in the
-    /// function.
+    /// Containers whose values the function reads back by key (`C[k]`, `C.get(k)`,
+    /// `C.setdefault(k, v)`): a store into one that is never read back is not memoisation.
+    served: Vec<AccessPath>,
+    /// Item stores that are memoisations when their container is probed and served somewhere in
+    /// the function.
     stores: Vec<MemoStore>,
     /// Names of functions defined in this one.
     nested_defs: Vec<Name>,
@@ -103,7 +106,7 @@ impl Extractor {
             return;
         };
         for store in frame.stores {
-            if frame.probed.contains(&store.cache) {
+            if frame.probed.contains(&store.cache) && frame.served.contains(&store.cache) {
                 self.facts.memo_stores.push(store);
             }
         }
@@ -388,6 +391,7 @@ impl Extractor {
             self.facts.lazy_inits.push(call.range().start().to_u32());
         }
         match expr {
+            Expr::Subscript(sub) if sub.ctx.is_load() => self.note_served(&sub.value),
             Expr::Compare(compare) => {
                 for (op, right) in compare.ops.iter().zip(compare.comparators.iter()) {
                     match op {
@@ -408,7 +412,8 @@ impl Extractor {
                 let args = &call.arguments.args;
                 match &*call.func {
                     Expr::Attribute(method) if method.attr.as_str() == "get" => {
-                        self.note_probe(&method.value)
+                        self.note_probe(&method.value);
+                        self.note_served(&method.value);
                     }
                     Expr::Attribute(method)
                         if knowledge::STORING_METHODS.contains(&method.attr.as_str())
@@ -422,7 +427,9 @@ impl Extractor {
                         }
                     }
                     Expr::Attribute(method) if method.attr.as_str() == "add" && args.len() == 1 => {
-                        // `if x in seen: ...; seen.add(x)`: a cache of seen values.
+                        // `if x in seen: ...; seen.add(x)`: a cache of seen values, which the
+                        // membership test itself serves.
+                        self.note_served(&method.value);
                         self.record_memo(&method.value, &args[0], &args[0], call.range(), false);
                     }
                     Expr::Attribute(method)
@@ -514,6 +521,16 @@ impl Extractor {
             && !frame.probed.contains(&resolved.path)
         {
             frame.probed.push(resolved.path);
+        }
+    }
+
+    fn note_served(&mut self, container: &Expr) {
+        if let Some(resolved) = self.resolve(container, true)
+            && !resolved.nested
+            && let Some(frame) = self.frame_mut()
+            && !frame.served.contains(&resolved.path)
+        {
+            frame.served.push(resolved.path);
         }
     }
 
@@ -704,6 +721,11 @@ impl Extractor {
         {
             return;
         }
+        // One fixed slot (`C["config"] = load()`) is a lazily set value, not a cache keyed by
+        // the call's inputs.
+        if is_literal(key) {
+            return;
+        }
         let Some(resolved) = self.resolve(container, true) else {
             return;
         };
@@ -711,7 +733,9 @@ impl Extractor {
             return;
         }
         if probed {
+            // `C.setdefault(k, v)` hands back what `C` holds under `k`.
             self.note_probe(container);
+            self.note_served(container);
         }
         let mut key_inputs = self.inputs_of(key);
         let mut value_inputs = self.inputs_of(value);
