@@ -522,6 +522,11 @@ pub struct MemoStore {
     pub key_inputs: Vec<Name>,
     /// The inputs the stored value depends on, sorted.
     pub value_inputs: Vec<Name>,
+    /// The receiver's attributes (`x` of `self.x`) the value reads, where this function has not
+    /// stored into them first, sorted.
+    pub receiver_reads: Vec<Name>,
+    /// The value uses the receiver itself (passes it on, calls its methods), not only attributes.
+    pub uses_whole_receiver: bool,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
 }

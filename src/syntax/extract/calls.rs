@@ -628,11 +628,21 @@ impl Extractor {
                     }
                 }
             }
-            Expr::Attribute(_) => {
+            Expr::Attribute(attribute) => {
                 if let Some(value) = value
                     && (self.once_blocks > 0 || self.is_lazy(target, value))
                 {
                     self.facts.lazy_inits.push(target.range().start().to_u32());
+                }
+                if let Expr::Name(receiver) = &*attribute.value
+                    && self.function_scope().and_then(|f| f.self_name.as_ref())
+                        == Some(&Name::from(receiver.id.as_str()))
+                    && !augmented
+                    && let Some(frame) = self.frame_mut()
+                {
+                    let stored: Name =
+                        format!("{}.{}", receiver.id.as_str(), attribute.attr.as_str()).into();
+                    frame.inputs.insert(stored, inputs.to_vec());
                 }
             }
             Expr::Subscript(sub) if !augmented => {
@@ -737,8 +747,16 @@ impl Extractor {
             self.note_probe(container);
             self.note_served(container);
         }
+        let is_read = |name: &Name| name.contains('.');
         let mut key_inputs = self.inputs_of(key);
-        let mut value_inputs = self.inputs_of(value);
+        key_inputs.retain(|name| !is_read(name));
+        let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
+            self.inputs_of(value).into_iter().partition(is_read);
+        for read in &mut receiver_reads {
+            *read = read.rsplit('.').next().unwrap_or_default().into();
+        }
+        let uses_whole_receiver = receiver_reads.iter().any(|read| read.is_empty());
+        receiver_reads.retain(|read| !read.is_empty());
         // A value that nothing computes, made of the caller's arguments only, is what the caller
         // registers (`REG[code] = (module, name)`), not a memoised result.
         let params = &self.facts.functions[function as usize].params;
@@ -752,12 +770,16 @@ impl Extractor {
         }
         key_inputs.sort();
         value_inputs.sort();
+        receiver_reads.sort();
+        receiver_reads.dedup();
         if let Some(frame) = self.frame_mut() {
             frame.stores.push(MemoStore {
                 function,
                 cache: resolved.path,
                 key_inputs,
                 value_inputs,
+                receiver_reads,
+                uses_whole_receiver,
                 span: span(range),
             });
         }
@@ -783,12 +805,35 @@ impl Extractor {
             }
         };
         match expr {
+            // `self.x`: what this function last stored there, or the receiver (and, written
+            // `self.x`, which of its attributes was read).
+            Expr::Attribute(attribute)
+                if matches!(&*attribute.value, Expr::Name(n)
+                    if self.function_scope().and_then(|f| f.self_name.as_ref()) == Some(&Name::from(n.id.as_str()))) =>
+            {
+                let Expr::Name(receiver) = &*attribute.value else {
+                    return;
+                };
+                let read: Name =
+                    format!("{}.{}", receiver.id.as_str(), attribute.attr.as_str()).into();
+                match self.frame().and_then(|f| f.inputs.get(read.as_str())) {
+                    Some(inputs) => inputs.iter().for_each(add),
+                    None => {
+                        add(&Name::from(receiver.id.as_str()));
+                        add(&read);
+                    }
+                }
+            }
             Expr::Name(name) => {
                 let id = name.id.as_str();
                 let (Some(frame), Some(scope)) = (self.frame(), self.function_scope()) else {
                     return;
                 };
-                if let Some(inputs) = frame.inputs.get(id) {
+                if scope.self_name.as_deref() == Some(id) {
+                    // The receiver itself, not one attribute of it: an empty attribute read.
+                    add(&Name::from(id));
+                    add(&Name::from(format!("{id}.")));
+                } else if let Some(inputs) = frame.inputs.get(id) {
                     inputs.iter().for_each(add);
                 } else if !scope.locals.contains(id) {
                     add(&Name::from(id));
