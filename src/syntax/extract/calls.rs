@@ -515,22 +515,23 @@ impl Extractor {
     }
 
     fn note_probe(&mut self, container: &Expr) {
-        if let Some(resolved) = self.resolve(container, true)
-            && !resolved.nested
-            && let Some(frame) = self.frame_mut()
-            && !frame.probed.contains(&resolved.path)
-        {
-            frame.probed.push(resolved.path);
-        }
+        self.note_container(container, |frame| &mut frame.probed);
     }
 
     fn note_served(&mut self, container: &Expr) {
+        self.note_container(container, |frame| &mut frame.served);
+    }
+
+    /// Adds the container an expression denotes to one of the frame's lists, once.
+    fn note_container(&mut self, container: &Expr, list: fn(&mut Frame) -> &mut Vec<AccessPath>) {
         if let Some(resolved) = self.resolve(container, true)
             && !resolved.nested
             && let Some(frame) = self.frame_mut()
-            && !frame.served.contains(&resolved.path)
         {
-            frame.served.push(resolved.path);
+            let list = list(frame);
+            if !list.contains(&resolved.path) {
+                list.push(resolved.path);
+            }
         }
     }
 
