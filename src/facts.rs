@@ -41,6 +41,9 @@ pub struct FileFacts {
     pub mutations: Vec<Mutation>,
     /// `setattr(obj, name, value)` calls inside functions.
     pub setattr_calls: Vec<SetattrCall>,
+    /// Attributes a loop gives each instance its own copy of:
+    /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`.
+    pub instance_copies: Vec<InstanceCopy>,
     /// Calls inside functions that hand the class (`cls`, `type(self)`, `self.__class__`) to
     /// another function as a positional argument: that function may change the class.
     pub class_arguments: Vec<ClassArgument>,
@@ -335,6 +338,16 @@ pub struct SetattrCall {
     pub span: Span,
 }
 
+/// One attribute that `setattr(self, name, copy(getattr(self, name)))` in a loop over a list of
+/// names copies into the instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceCopy {
+    pub function: FuncIdx,
+    pub attr: Name,
+    /// The loop.
+    pub span: Span,
+}
+
 /// A call that passes the class (`cls`, `type(self)`, `self.__class__`) as a positional argument.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClassArgument {
@@ -561,6 +574,11 @@ pub struct MemoStore {
     pub key_inputs: Vec<Name>,
     /// The inputs the stored value depends on, sorted.
     pub value_inputs: Vec<Name>,
+    /// The receiver's attributes (`x` of `self.x`) the value reads, where this function has not
+    /// stored into them first, sorted.
+    pub receiver_reads: Vec<Name>,
+    /// The value uses the receiver itself (passes it on, calls its methods), not only attributes.
+    pub uses_whole_receiver: bool,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
 }

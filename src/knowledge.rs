@@ -131,6 +131,15 @@ pub const MUTABLE_TYPES: &[&str] = &[
 /// Functions that return a copy of their argument.
 pub const COPY_FUNCTIONS: &[&str] = &["copy.copy", "copy.deepcopy"];
 
+/// Whether a call written `written(x)` returns a new copy of `x`: a copy function (also as
+/// imported from `copy`) or a builtin container constructor.
+pub fn is_copy_function(written: &str) -> bool {
+    COPY_FUNCTIONS
+        .iter()
+        .any(|f| *f == written || f.strip_prefix("copy.") == Some(written))
+        || matches!(written, "list" | "dict" | "set")
+}
+
 /// Base classes whose framework copies class-level defaults into every instance.
 pub const COPYING_BASES: &[&str] = &[
     "pydantic.BaseModel",

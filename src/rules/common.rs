@@ -108,6 +108,22 @@ impl InstanceAssignments {
                         in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str()),
                     });
             }
+            // A framework that copies a list of class-level defaults into each instance does so
+            // before the instance's methods run (a build or set-up step).
+            for copy in &file.facts.instance_copies {
+                let Some(class) = project.method_class(file_id, copy.function) else {
+                    continue;
+                };
+                by_class
+                    .entry((class, copy.attr.to_string()))
+                    .or_default()
+                    .push(InstanceAssignment {
+                        file: file_id,
+                        function: copy.function,
+                        start: copy.span.start,
+                        in_setup: true,
+                    });
+            }
         }
         InstanceAssignments { by_class }
     }

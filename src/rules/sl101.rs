@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{Mutation, Span};
+use crate::facts::{Mutation, Root, Span};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -36,6 +36,9 @@ struct Group<'a> {
     attr: String,
     object: SharedObject,
     receiver: String,
+    /// The class whose method changes the object, when it is not the class that defines it: a
+    /// subclass, or the user of a mixin whose method does the change.
+    acting_class: Option<ClassId>,
     sites: Vec<&'a Mutation>,
 }
 
@@ -113,10 +116,13 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                         definition: binding.span,
                         inner: inner.map(|i| i.to_string()),
                     };
+                    let acting_class = acting_class(project, file_id, mutation, class, attr)
+                        .filter(|acting| *acting != defining_class);
                     let group = groups.entry(key).or_insert_with(|| Group {
                         attr: attr.to_string(),
                         object,
                         receiver: receiver.clone(),
+                        acting_class,
                         sites: Vec::new(),
                     });
                     group.sites.push(mutation);
@@ -134,6 +140,29 @@ impl Rule for SharedClassStateMutatedThroughInstance {
     }
 }
 
+/// The class whose method changes the attribute through `self`: the method's own class when it
+/// sees the attribute (itself or a subclass of the class defining it), else the instance's class
+/// that mixes the method in.
+fn acting_class(
+    project: &Project,
+    file: FileId,
+    mutation: &Mutation,
+    instance_class: ClassId,
+    attr: &str,
+) -> Option<ClassId> {
+    if mutation.target.root != Root::SelfParam {
+        return None;
+    }
+    let method_class = project.method_class(file, mutation.function)?;
+    Some(
+        if project.lookup_class_attribute(method_class, attr).is_some() {
+            method_class
+        } else {
+            instance_class
+        },
+    )
+}
+
 fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
     let (defining_file, class) = project.class(key.defining_class);
     let function = &project.file(key.file).facts.functions[key.function as usize];
@@ -143,9 +172,13 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
             .object
             .describe_change(&group.attr, key.inner.as_deref(), &group.sites);
     let kind = group.object.kind();
+    let changer = match group.acting_class {
+        Some(acting) => format!("{}.{}", project.class(acting).1.name, function.name),
+        None => function.name.to_string(),
+    };
     let message = format!(
-        "`{}` is one {kind} shared by every `{}`; `{}` {verb} through `{}`",
-        group.attr, class.name, function.name, group.receiver
+        "`{}` is one {kind} shared by every `{}`; `{changer}` {verb} through `{}`",
+        group.attr, class.name, group.receiver
     );
     let mut related = vec![Label::new(
         defining_file,

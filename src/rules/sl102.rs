@@ -257,7 +257,10 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
                 class,
                 Some(assignment.attr.as_str()),
                 assignment.span,
-                false,
+                SetHow {
+                    with_setattr: false,
+                    through_cls: assignment.object.root == Root::Class,
+                },
             ));
         }
         for call in &facts.setattr_calls {
@@ -275,7 +278,10 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
                 class,
                 call.name.as_deref(),
                 call.span,
-                true,
+                SetHow {
+                    with_setattr: true,
+                    through_cls: call.object.root == Root::Class,
+                },
             ));
         }
     }
@@ -349,6 +355,14 @@ fn may_carry_call_state(project: &Project, file: FileId, function: FuncIdx, valu
     }
 }
 
+/// How per-call code sets an attribute on a class.
+struct SetHow {
+    with_setattr: bool,
+    /// Through `cls` (or `type(self)`): each subclass the code runs for gets the attribute set on
+    /// itself.
+    through_cls: bool,
+}
+
 fn report_set(
     project: &Project,
     file: FileId,
@@ -356,7 +370,7 @@ fn report_set(
     class: ClassId,
     attr: Option<&str>,
     span: Span,
-    with_setattr: bool,
+    how: SetHow,
 ) -> Diagnostic {
     let (class_file, class_facts) = project.class(class);
     let function_facts = &project.file(file).facts.functions[function as usize];
@@ -364,11 +378,23 @@ fn report_set(
         Some(attr) => format!("`{attr}`"),
         None => "attributes".to_string(),
     };
-    let how = if with_setattr { " with `setattr`" } else { "" };
+    let on = if how.through_cls {
+        format!(
+            "on class `{}` or each subclass it runs for",
+            class_facts.name
+        )
+    } else {
+        format!("on class `{}`", class_facts.name)
+    };
+    let with = if how.with_setattr {
+        " with `setattr`"
+    } else {
+        ""
+    };
     META.diagnostic(
         format!(
-            "`{}` sets {what} on class `{}`{how} on every call",
-            function_facts.name, class_facts.name
+            "`{}` sets {what} {on}{with} on every call",
+            function_facts.name
         ),
         Label::new(file, span, "set on the class here, on every call"),
     )

@@ -251,13 +251,49 @@ fn missing_inputs<'s>(
         }
         current = facts.parent;
     }
-    store
+    let missing: Vec<&Name> = store
         .value_inputs
         .iter()
         .filter(|name| !store.key_inputs.contains(name))
         .filter(|name| !(cache.receiver_fixed && receivers.contains(name)))
         .filter(|name| params.contains(name) || is_request(project, file, store, name))
-        .collect()
+        .collect();
+    // The receiver is an input only through attributes that can differ between two calls.
+    if missing.iter().all(|name| receivers.contains(name))
+        && !store.uses_whole_receiver
+        && store
+            .receiver_reads
+            .iter()
+            .all(|attr| fixed_after_setup(project, attr))
+    {
+        return Vec::new();
+    }
+    missing
+}
+
+/// Whether no code other than an instance's set-up (`__init__`, ...) or module and class bodies
+/// rebinds or changes an attribute named `attr`, on any object: read through `self`, it holds
+/// what set-up left there for the instance's whole life.
+fn fixed_after_setup(project: &Project, attr: &str) -> bool {
+    project.files.iter().all(|file| {
+        let facts = &file.facts;
+        let after_setup = |function: u32| {
+            let method = &facts.functions[function as usize];
+            !knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str())
+        };
+        !facts
+            .attribute_assignments
+            .iter()
+            .any(|a| a.attr == attr && after_setup(a.function))
+            && !facts
+                .setattr_calls
+                .iter()
+                .any(|c| c.name.as_deref().is_none_or(|n| n == attr) && after_setup(c.function))
+            && !facts
+                .mutations
+                .iter()
+                .any(|m| m.target.attrs.iter().any(|a| a == attr) && after_setup(m.function))
+    })
 }
 
 /// A parameter of the function (or of one around it), or the current request.

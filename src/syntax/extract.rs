@@ -10,8 +10,8 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ClassArgument, ClassFacts, ClassIdx, ContainerKind,
-    Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, Mutation,
-    MutationKind, Name, Param, Root, SetattrCall, Span, TypedLocal, Value,
+    Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy,
+    Mutation, MutationKind, Name, Param, Root, SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
@@ -33,6 +33,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         reach: calls::ReachState::default(),
         once_blocks: 0,
         keyed: flows::KeyedStores::default(),
+        string_lists: HashMap::default(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -89,6 +90,9 @@ struct Extractor {
     /// that returns the attribute. What they set, they set once.
     once_blocks: u32,
     keyed: flows::KeyedStores,
+    /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
+    /// attribute lists a framework copies per instance.
+    string_lists: HashMap<Name, Vec<Name>>,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
@@ -415,6 +419,9 @@ impl Extractor {
         let Expr::Name(name) = target else { return };
         if let Some(Expr::Call(call)) = value {
             self.record_keyword_default(name.id.as_str(), call);
+        }
+        if let Some(strings) = value.and_then(literal_strings) {
+            self.string_lists.insert(name.id.as_str().into(), strings);
         }
         let binding = Binding {
             name: name.id.as_str().into(),
@@ -862,6 +869,7 @@ impl Extractor {
                 }
             }
             Stmt::For(for_stmt) => {
+                self.record_instance_copies(for_stmt);
                 self.visit_expr(&for_stmt.iter);
                 self.assign_target(&for_stmt.target, None);
                 for s in &for_stmt.body {
@@ -909,6 +917,52 @@ impl Extractor {
             return true;
         }
         !callee.contains('.') && self.mutating_imports.contains(callee)
+    }
+
+    /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`: each instance gets
+    /// its own copy of every attribute `NAMES` (a literal, or a module- or class-level literal of
+    /// this file) lists.
+    fn record_instance_copies(&mut self, for_stmt: &ast::StmtFor) {
+        let (Some(function), Some(self_name), Expr::Name(variable)) = (
+            self.current_function(),
+            self.function_scope().and_then(|f| f.self_name.clone()),
+            &*for_stmt.target,
+        ) else {
+            return;
+        };
+        let names = match &*for_stmt.iter {
+            Expr::Name(list) => self.string_lists.get(list.id.as_str()).cloned(),
+            Expr::Attribute(list) => self.string_lists.get(list.attr.as_str()).cloned(),
+            other => literal_strings(other),
+        };
+        let Some(names) = names else {
+            return;
+        };
+        let is_name =
+            |expr: &Expr, wanted: &str| matches!(expr, Expr::Name(n) if n.id.as_str() == wanted);
+        let copies_each = for_stmt.body.iter().any(|stmt| {
+            let Stmt::Expr(expr) = stmt else { return false };
+            let Expr::Call(set) = &*expr.value else { return false };
+            let [object, name, value] = &set.arguments.args[..] else { return false };
+            let Expr::Call(copy) = value else { return false };
+            let [Expr::Call(get)] = &copy.arguments.args[..] else { return false };
+            is_name(&set.func, "setattr")
+                && is_name(object, &self_name)
+                && is_name(name, variable.id.as_str())
+                && dotted_name(&copy.func).is_some_and(|f| knowledge::is_copy_function(&f))
+                && is_name(&get.func, "getattr")
+                && matches!(&get.arguments.args[..], [o, n] if is_name(o, &self_name) && is_name(n, variable.id.as_str()))
+        });
+        if copies_each {
+            let at = span(for_stmt.range);
+            self.facts
+                .instance_copies
+                .extend(names.into_iter().map(|attr| InstanceCopy {
+                    function,
+                    attr,
+                    span: at,
+                }));
+        }
     }
 
     /// `setattr(obj, name, value)`, and calls that hand the class to another function.
@@ -992,6 +1046,30 @@ impl Extractor {
     }
 }
 
+/// The strings of a tuple or list display that holds only string literals.
+fn literal_strings(expr: &Expr) -> Option<Vec<Name>> {
+    let elements = match expr {
+        Expr::Tuple(t) => &t.elts,
+        Expr::List(l) => &l.elts,
+        _ => return None,
+    };
+    elements
+        .iter()
+        .map(|e| match e {
+            Expr::StringLiteral(s) => Some(s.value.to_str().into()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether control never runs past this statement to the next one.
+fn leaves_block(stmt: &Stmt) -> bool {
+    matches!(
+        stmt,
+        Stmt::Return(_) | Stmt::Raise(_) | Stmt::Continue(_) | Stmt::Break(_)
+    )
+}
+
 /// `isinstance(name, T)` or `isinstance(name, (T1, T2))`: the name and the types as written.
 fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
     let Expr::Call(call) = test else {
@@ -1044,11 +1122,23 @@ impl Extractor {
             let once = u32::from(index == 0 && first_time);
             let guard = test.and_then(isinstance_guard);
             let before = self.facts.mutations.len();
+            // A branch that leaves the block at its end (`return`, `raise`, ...) hands none of
+            // the aliases it takes to the code after the `if`.
+            let aliases_before = body
+                .last()
+                .is_some_and(leaves_block)
+                .then(|| self.function_scope().map(|f| f.aliases.clone()))
+                .flatten();
             self.once_blocks += once;
             for inner in body {
                 self.visit_stmt(inner);
             }
             self.once_blocks -= once;
+            if let Some(aliases) = aliases_before
+                && let Some(scope) = self.function_scope_mut()
+            {
+                scope.aliases = aliases;
+            }
             if let Some((name, types)) = guard {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
                     .iter()

@@ -69,8 +69,11 @@ struct Frame {
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
     probed: Vec<AccessPath>,
-    /// Item stores that are memoisations when their container is probed somewhere in the
-    /// function.
+    /// Containers whose values the function reads back by key (`C[k]`, `C.get(k)`,
+    /// `C.setdefault(k, v)`): a store into one that is never read back is not memoisation.
+    served: Vec<AccessPath>,
+    /// Item stores that are memoisations when their container is probed and served somewhere in
+    /// the function.
     stores: Vec<MemoStore>,
     /// Names of functions defined in this one.
     nested_defs: Vec<Name>,
@@ -116,7 +119,7 @@ impl Extractor {
             return;
         };
         for store in frame.stores {
-            if frame.probed.contains(&store.cache) {
+            if frame.probed.contains(&store.cache) && frame.served.contains(&store.cache) {
                 self.facts.memo_stores.push(store);
             }
         }
@@ -458,6 +461,7 @@ impl Extractor {
             self.facts.lazy_inits.push(call.range().start().to_u32());
         }
         match expr {
+            Expr::Subscript(sub) if sub.ctx.is_load() => self.note_served(&sub.value),
             Expr::Compare(compare) => {
                 for (op, right) in compare.ops.iter().zip(compare.comparators.iter()) {
                     match op {
@@ -478,7 +482,8 @@ impl Extractor {
                 let args = &call.arguments.args;
                 match &*call.func {
                     Expr::Attribute(method) if method.attr.as_str() == "get" => {
-                        self.note_probe(&method.value)
+                        self.note_probe(&method.value);
+                        self.note_served(&method.value);
                     }
                     Expr::Attribute(method)
                         if knowledge::STORING_METHODS.contains(&method.attr.as_str())
@@ -492,7 +497,9 @@ impl Extractor {
                         }
                     }
                     Expr::Attribute(method) if method.attr.as_str() == "add" && args.len() == 1 => {
-                        // `if x in seen: ...; seen.add(x)`: a cache of seen values.
+                        // `if x in seen: ...; seen.add(x)`: a cache of seen values, which the
+                        // membership test itself serves.
+                        self.note_served(&method.value);
                         self.record_memo(&method.value, &args[0], &args[0], call.range(), false);
                     }
                     Expr::Attribute(method)
@@ -578,12 +585,23 @@ impl Extractor {
     }
 
     fn note_probe(&mut self, container: &Expr) {
+        self.note_container(container, |frame| &mut frame.probed);
+    }
+
+    fn note_served(&mut self, container: &Expr) {
+        self.note_container(container, |frame| &mut frame.served);
+    }
+
+    /// Adds the container an expression denotes to one of the frame's lists, once.
+    fn note_container(&mut self, container: &Expr, list: fn(&mut Frame) -> &mut Vec<AccessPath>) {
         if let Some(resolved) = self.resolve(container, true)
             && !resolved.nested
             && let Some(frame) = self.frame_mut()
-            && !frame.probed.contains(&resolved.path)
         {
-            frame.probed.push(resolved.path);
+            let list = list(frame);
+            if !list.contains(&resolved.path) {
+                list.push(resolved.path);
+            }
         }
     }
 
@@ -681,11 +699,21 @@ impl Extractor {
                     }
                 }
             }
-            Expr::Attribute(_) => {
+            Expr::Attribute(attribute) => {
                 if let Some(value) = value
                     && (self.once_blocks > 0 || self.is_lazy(target, value))
                 {
                     self.facts.lazy_inits.push(target.range().start().to_u32());
+                }
+                if let Expr::Name(receiver) = &*attribute.value
+                    && self.function_scope().and_then(|f| f.self_name.as_ref())
+                        == Some(&Name::from(receiver.id.as_str()))
+                    && !augmented
+                    && let Some(frame) = self.frame_mut()
+                {
+                    let stored: Name =
+                        format!("{}.{}", receiver.id.as_str(), attribute.attr.as_str()).into();
+                    frame.inputs.insert(stored, inputs.to_vec());
                 }
             }
             Expr::Subscript(sub) if !augmented => {
@@ -774,6 +802,11 @@ impl Extractor {
         {
             return;
         }
+        // One fixed slot (`C["config"] = load()`) is a lazily set value, not a cache keyed by
+        // the call's inputs.
+        if is_literal(key) {
+            return;
+        }
         let Some(resolved) = self.resolve(container, true) else {
             return;
         };
@@ -781,10 +814,20 @@ impl Extractor {
             return;
         }
         if probed {
+            // `C.setdefault(k, v)` hands back what `C` holds under `k`.
             self.note_probe(container);
+            self.note_served(container);
         }
+        let is_read = |name: &Name| name.contains('.');
         let mut key_inputs = self.inputs_of(key);
-        let mut value_inputs = self.inputs_of(value);
+        key_inputs.retain(|name| !is_read(name));
+        let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
+            self.inputs_of(value).into_iter().partition(is_read);
+        for read in &mut receiver_reads {
+            *read = read.rsplit('.').next().unwrap_or_default().into();
+        }
+        let uses_whole_receiver = receiver_reads.iter().any(|read| read.is_empty());
+        receiver_reads.retain(|read| !read.is_empty());
         // A value that nothing computes, made of the caller's arguments only, is what the caller
         // registers (`REG[code] = (module, name)`), not a memoised result.
         let params = &self.facts.functions[function as usize].params;
@@ -798,12 +841,16 @@ impl Extractor {
         }
         key_inputs.sort();
         value_inputs.sort();
+        receiver_reads.sort();
+        receiver_reads.dedup();
         if let Some(frame) = self.frame_mut() {
             frame.stores.push(MemoStore {
                 function,
                 cache: resolved.path,
                 key_inputs,
                 value_inputs,
+                receiver_reads,
+                uses_whole_receiver,
                 span: span(range),
             });
         }
@@ -829,12 +876,35 @@ impl Extractor {
             }
         };
         match expr {
+            // `self.x`: what this function last stored there, or the receiver (and, written
+            // `self.x`, which of its attributes was read).
+            Expr::Attribute(attribute)
+                if matches!(&*attribute.value, Expr::Name(n)
+                    if self.function_scope().and_then(|f| f.self_name.as_ref()) == Some(&Name::from(n.id.as_str()))) =>
+            {
+                let Expr::Name(receiver) = &*attribute.value else {
+                    return;
+                };
+                let read: Name =
+                    format!("{}.{}", receiver.id.as_str(), attribute.attr.as_str()).into();
+                match self.frame().and_then(|f| f.inputs.get(read.as_str())) {
+                    Some(inputs) => inputs.iter().for_each(add),
+                    None => {
+                        add(&Name::from(receiver.id.as_str()));
+                        add(&read);
+                    }
+                }
+            }
             Expr::Name(name) => {
                 let id = name.id.as_str();
                 let (Some(frame), Some(scope)) = (self.frame(), self.function_scope()) else {
                     return;
                 };
-                if let Some(inputs) = frame.inputs.get(id) {
+                if scope.self_name.as_deref() == Some(id) {
+                    // The receiver itself, not one attribute of it: an empty attribute read.
+                    add(&Name::from(id));
+                    add(&Name::from(format!("{id}.")));
+                } else if let Some(inputs) = frame.inputs.get(id) {
                     inputs.iter().for_each(add);
                 } else if !scope.locals.contains(id) {
                     add(&Name::from(id));

@@ -1,0 +1,73 @@
+//! The words of findings whose subject is easy to misname: the class that does a change, and
+//! the classes a `cls` write reaches.
+
+mod common;
+
+use common::{stateleak, write};
+
+fn concise(files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    let output = stateleak(
+        dir.path(),
+        &[
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--output-format",
+            "concise",
+            ".",
+        ],
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn a_subclass_method_that_changes_the_base_attribute_is_named_with_its_class() {
+    let out = concise(&[(
+        "app/handlers.py",
+        "class Handler:\n    seen = []\n\n\nclass PingHandler(Handler):\n    def handle(self, request):\n        self.seen.append(request)\n",
+    )]);
+    assert_eq!(
+        out,
+        "app/handlers.py:7:9: SL101 `seen` is one list shared by every `Handler`; `PingHandler.handle` writes into it through `self`"
+    );
+}
+
+#[test]
+fn a_mixin_method_is_named_with_the_class_that_uses_the_mixin() {
+    let out = concise(&[(
+        "app/views.py",
+        "class Base:\n    seen = []\n\n\nclass Recording:\n    def record(self, item):\n        self.seen.append(item)\n\n\nclass View(Base, Recording):\n    pass\n",
+    )]);
+    assert!(
+        out.contains("`seen` is one list shared by every `Base`; `View.record`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_method_of_the_defining_class_is_named_alone() {
+    let out = concise(&[(
+        "app/leak.py",
+        "class Remixer:\n    _cache = {}\n\n    def remix(self, key):\n        self._cache[key] = 1\n",
+    )]);
+    assert!(
+        out.ends_with("`remix` writes into it through `self`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_classmethod_setting_through_cls_reaches_each_subclass() {
+    let out = concise(&[(
+        "app/config.py",
+        "class Config:\n    @classmethod\n    def use(cls, request):\n        cls.current = request.user\n",
+    )]);
+    assert!(
+        out.contains("sets `current` on class `Config` or each subclass it runs for on every call"),
+        "{out}"
+    );
+}
