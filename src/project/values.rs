@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{
@@ -93,7 +94,7 @@ impl Values {
     /// Applies every flow of the project until nothing changes.
     pub(super) fn build(project: &Project, index: &Index<'_>) -> Values {
         let mut values = Values::default();
-        let flows: Vec<(FileId, &ValueFlow)> = project
+        let mut flows: Vec<(FileId, &ValueFlow)> = project
             .files
             .iter()
             .enumerate()
@@ -106,25 +107,18 @@ impl Values {
             }
         }
         // Many flows go into or come out of one call: what its callee is, when that does not
-        // depend on what names hold, is found once.
-        READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
-        for (file, flow) in &flows {
-            let call = match (&flow.source, &flow.target) {
-                (FlowSource::CallResult(call), _) | (_, FlowTarget::Argument { call, .. }) => *call,
-                _ => continue,
-            };
-            if values.fixed_callables.contains_key(&(*file, call)) {
-                continue;
-            }
-            let Some(site) = project.file(*file).facts.calls.get(call as usize) else {
-                continue;
-            };
-            let mut callees = Vec::new();
-            values.callables(project, index, *file, site, &mut callees);
-            if take_reads().is_empty() {
-                values.fixed_callables.insert((*file, call), callees);
-            }
-        }
+        // depend on what names hold, is found once, file by file in parallel.
+        values.fixed_callables = project
+            .files
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(file, facts)| {
+                values.fixed_callables_of(project, index, file as FileId, &facts.facts.flows)
+            })
+            .collect();
+        // A flow that can never give anything, or never store anywhere, is not applied: its
+        // source or target is a call whose callee is fixed and outside the tree.
+        flows.retain(|(file, flow)| !values.inert(*file, flow));
         let returning: HashSet<FuncId> = flows
             .iter()
             .filter(|(_, flow)| flow.target == FlowTarget::Return)
@@ -137,6 +131,7 @@ impl Values {
         };
         let mut sources = Vec::new();
         let mut targets = Vec::new();
+        READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
         for _ in 0..MAX_ROUNDS {
             while let Some(id) = work.queue.pop_front() {
                 work.queued[id as usize] = false;
@@ -191,6 +186,64 @@ impl Values {
         READS.with(|reads| *reads.borrow_mut() = None);
         values.fixed_callables = HashMap::default();
         values
+    }
+
+    /// The callees of the calls `flows` go into or come out of that do not depend on what names
+    /// hold, found with nothing held yet.
+    fn fixed_callables_of(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        flows: &[ValueFlow],
+    ) -> Vec<((FileId, u32), Vec<Held>)> {
+        let previous = READS.with(|reads| reads.borrow_mut().replace(Vec::new()));
+        let mut seen = HashSet::default();
+        let mut fixed = Vec::new();
+        for flow in flows {
+            let call = match (&flow.source, &flow.target) {
+                (FlowSource::CallResult(call), _) | (_, FlowTarget::Argument { call, .. }) => *call,
+                _ => continue,
+            };
+            if !seen.insert(call) {
+                continue;
+            }
+            let Some(site) = project.file(file).facts.calls.get(call as usize) else {
+                continue;
+            };
+            let mut callees = Vec::new();
+            self.callables(project, index, file, site, &mut callees);
+            if take_reads().is_empty() {
+                fixed.push(((file, call), callees));
+            }
+        }
+        READS.with(|reads| *reads.borrow_mut() = previous);
+        fixed
+    }
+
+    /// Whether applying `flow` can never store anything: what it reads or where it stores is a
+    /// call whose callees are fixed and none of them is of the tree (what an external function
+    /// returns is not known, unless it names a class; nothing it is given reaches the tree).
+    fn inert(&self, file: FileId, flow: &ValueFlow) -> bool {
+        let outside = |call: u32, class_gives: bool| {
+            self.fixed_callables
+                .get(&(file, call))
+                .is_some_and(|callees| {
+                    callees.iter().all(|callee| match callee {
+                        Held::External(q) => !(class_gives && names_a_class(q)),
+                        _ => false,
+                    })
+                })
+        };
+        let source_empty = match &flow.source {
+            FlowSource::CallResult(call) => outside(*call, true),
+            FlowSource::Name { .. } => false,
+        };
+        let target_empty = match &flow.target {
+            FlowTarget::Argument { call, .. } => outside(*call, false),
+            _ => false,
+        };
+        source_empty || target_empty
     }
 
     /// Adds `values` to `slot`, and queues the flows that read it when it grew.
