@@ -333,10 +333,16 @@ fn run_check(args: CheckArgs) -> u8 {
     };
     options.threads = args.threads;
     if !args.no_cache {
+        // The cache belongs to the project of the first path: its settings file decides.
+        let project = args
+            .paths
+            .first()
+            .and_then(|first| resolver.for_path(first, true).ok())
+            .unwrap_or_else(|| Arc::clone(&settings));
         options.cache_dir = Some(cache_dir::location(
             args.cache.cache_dir.as_deref(),
-            settings.cache_dir.as_deref(),
-            settings.file.as_deref(),
+            project.cache_dir.as_deref(),
+            project.file.as_deref(),
             &args.paths,
         ));
     }
@@ -746,7 +752,10 @@ fn format_name(format: OutputFormat) -> String {
 
 fn run_clean(args: CleanArgs) -> u8 {
     let settings = Resolver::new(args.config.as_deref(), args.isolated, Overrides::default())
-        .and_then(|resolver| resolver.for_path(Path::new("."), true));
+        .and_then(|resolver| {
+            let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+            resolver.for_path(first, true)
+        });
     let settings = match settings {
         Ok(settings) => settings,
         Err(error) => return fatal(&error),

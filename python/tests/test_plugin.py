@@ -51,7 +51,8 @@ def test_class_dict_written_through_self_is_named(pytester, run_suite):
     result.stdout.fnmatch_lines(
         [
             "test_cache.py::test_put left shared state changed:",
-            "    app.cache.Cache.items: 1 key added: 'user-1'",
+            # The static finding it confirms follows when the analysis is on PATH.
+            "    app.cache.Cache.items: 1 key added: 'user-1'*",
         ]
     )
     document = json.loads((pytester.path / "out.json").read_text())
@@ -91,7 +92,7 @@ def test_mutable_default(pytester, run_suite):
     )
     write(pytester, test_runner="from jobs.runner import Runner\n\ndef test_run():\n    Runner()\n")
     result = run_suite("--stateleak")
-    result.stdout.fnmatch_lines(["    jobs.runner.Runner.__init__.<default plugins>: 1 item appended"])
+    result.stdout.fnmatch_lines(["    jobs.runner.Runner.__init__.<default plugins>: 1 item appended*"])
 
 
 def test_os_environ(pytester, run_suite):
@@ -226,7 +227,7 @@ def test_polluter_search_names_the_test_and_the_object(pytester, run_suite):
     result.stdout.fnmatch_lines(
         [
             "test_order.py::test_b_pollutes leaves `app.cache.Cache.items` changed (1 key added: 'user'), "
-            "written at app/cache.py:6; test_order.py::test_c_victim fails after it and passes when that "
+            "written at app/cache.py:6*; test_order.py::test_c_victim fails after it and passes when that "
             "object is restored (`app.cache.Cache.items`)"
         ]
     )
