@@ -161,9 +161,18 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         apps.load_labels(write_labels(tmp_path, [item, item]))
 
 
-def test_every_finding_of_the_committed_run_has_a_valid_label() -> None:
-    document = json.loads((LABELS / "apps-main-findings.json").read_text())
-    labels = apps.load_labels(LABELS / "apps-main.jsonl")
+@pytest.mark.parametrize(
+    ("findings_file", "labels_file"),
+    [
+        ("apps-main-findings.json", "apps-main.jsonl"),
+        ("apps-round2-findings.json", "apps-round2.jsonl"),
+    ],
+)
+def test_every_finding_of_the_committed_run_has_a_valid_label(
+    findings_file: str, labels_file: str
+) -> None:
+    document = json.loads((LABELS / findings_file).read_text())
+    labels = apps.load_labels(LABELS / labels_file)
     pairs, unlabelled = apps.match_labels(
         apps.sorted_findings(document["findings"]), labels
     )

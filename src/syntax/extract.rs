@@ -1062,12 +1062,20 @@ fn literal_strings(expr: &Expr) -> Option<Vec<Name>> {
         .collect()
 }
 
-/// Whether control never runs past this statement to the next one.
+/// Whether control never runs past this statement to the next one: a jump, or a `try` whose body
+/// and every handler end in one (`try: return f() / except E: raise Other`).
 fn leaves_block(stmt: &Stmt) -> bool {
-    matches!(
-        stmt,
-        Stmt::Return(_) | Stmt::Raise(_) | Stmt::Continue(_) | Stmt::Break(_)
-    )
+    let ends_in_jump = |body: &[Stmt]| body.last().is_some_and(leaves_block);
+    match stmt {
+        Stmt::Return(_) | Stmt::Raise(_) | Stmt::Continue(_) | Stmt::Break(_) => true,
+        Stmt::Try(try_stmt) => {
+            ends_in_jump(&try_stmt.body)
+                && try_stmt.handlers.iter().all(|handler| match handler {
+                    ast::ExceptHandler::ExceptHandler(handler) => ends_in_jump(&handler.body),
+                })
+        }
+        _ => false,
+    }
 }
 
 /// `isinstance(name, T)` or `isinstance(name, (T1, T2))`: the name and the types as written.
