@@ -65,10 +65,7 @@ class Package:
 
 def load_pins(path: Path = PINS) -> list[Package]:
     data = tomllib.loads(path.read_text())
-    return [
-        Package(p["name"], p["version"], p["wheel"], p["sha256"])
-        for p in data["package"]
-    ]
+    return [Package(p["name"], p["version"], p["wheel"], p["sha256"]) for p in data["package"]]
 
 
 def sha256_of(path: Path) -> str:
@@ -123,9 +120,7 @@ def check_package(stateleak: Path, package: Package, apps: Path) -> dict[str, An
         text=True,
     )
     if result.returncode not in (0, 1):
-        raise RuntimeError(
-            f"stateleak failed on {package.folder} ({result.returncode}): {result.stderr}"
-        )
+        raise RuntimeError(f"stateleak failed on {package.folder} ({result.returncode}): {result.stderr}")
     report: dict[str, Any] = json.loads(result.stdout)
     return report
 
@@ -142,9 +137,7 @@ def run(stateleak: Path, out: Path) -> None:
         summaries[package.folder] = report["summary"]
     out.parent.mkdir(parents=True, exist_ok=True)
     # `--version` and the commit checked out beside the binary: what made the findings file.
-    version = subprocess.run(
-        [str(stateleak), "--version"], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    version = subprocess.run([str(stateleak), "--version"], check=True, capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         check=False,
@@ -163,20 +156,14 @@ def run(stateleak: Path, out: Path) -> None:
 
 
 def print_counts(document: dict[str, Any]) -> None:
-    per_package: dict[str, Counter[str]] = {
-        name: Counter() for name in document["packages"]
-    }
+    per_package: dict[str, Counter[str]] = {name: Counter() for name in document["packages"]}
     for finding in document["findings"]:
         per_package[finding["package"]][finding["code"]] += 1
     print("| package | files | errors | findings | by rule |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name, summary in document["packages"].items():
-        rules = ", ".join(
-            f"{code} {n}" for code, n in sorted(per_package[name].items())
-        )
-        print(
-            f"| {name} | {summary['files']} | {summary['errors']} | {summary['findings']} | {rules} |"
-        )
+        rules = ", ".join(f"{code} {n}" for code, n in sorted(per_package[name].items()))
+        print(f"| {name} | {summary['files']} | {summary['errors']} | {summary['findings']} | {rules} |")
     total = Counter(f["code"] for f in document["findings"])
     rules = ", ".join(f"{code} {n}" for code, n in sorted(total.items()))
     print(
@@ -192,9 +179,7 @@ def where(finding: dict[str, Any]) -> str:
 
 def sorted_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """In report order, whatever order the findings file has."""
-    return sorted(
-        findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"])
-    )
+    return sorted(findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"]))
 
 
 def sample(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -252,8 +237,7 @@ def match_labels(
         candidates = [
             label
             for label in unused
-            if label["fingerprint"] == finding["fingerprint"]
-            and label["code"] == finding["code"]
+            if label["fingerprint"] == finding["fingerprint"] and label["code"] == finding["code"]
         ]
         candidates.sort(key=lambda label: label["where"] != where(finding))
         if candidates:
@@ -312,9 +296,7 @@ def label_stub(finding: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def gone(
-    findings: list[dict[str, Any]], labels: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def gone(findings: list[dict[str, Any]], labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The labels whose finding is no longer reported (by rule and fingerprint)."""
     reported = Counter((f["code"], f["fingerprint"]) for f in findings)
     left = []
@@ -332,9 +314,7 @@ def reworded(
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The pairs whose finding's message is no longer the one the label was written for."""
     return [
-        (finding, label)
-        for finding, label in pairs
-        if label.get("message", finding["message"]) != finding["message"]
+        (finding, label) for finding, label in pairs if label.get("message", finding["message"]) != finding["message"]
     ]
 
 
@@ -342,11 +322,7 @@ def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -
     findings = document["findings"]
     chosen = sorted_findings(findings) if every else sample(findings)
     pairs, unlabelled = match_labels(chosen, labels)
-    looked_at = (
-        "all"
-        if len(chosen) == len(findings)
-        else f"a sample of {len(chosen)} (seed {SAMPLE_SEED})"
-    )
+    looked_at = "all" if len(chosen) == len(findings) else f"a sample of {len(chosen)} (seed {SAMPLE_SEED})"
     print(
         f"{len(findings)} findings ({document.get('stateleak', 'stateleak ?')}); {looked_at} "
         f"looked at; {len(pairs)} labelled, {len(unlabelled)} not yet."
@@ -356,13 +332,9 @@ def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -
     changed = reworded(pairs)
     if changed:
         print()
-        print(
-            f"{len(changed)} carried-over labels are of reworded findings (re-read them):"
-        )
+        print(f"{len(changed)} carried-over labels are of reworded findings (re-read them):")
         for finding, label in changed:
-            print(
-                f"  {finding['code']} {where(finding)} [{label['kind']}]: {finding['message']}"
-            )
+            print(f"  {finding['code']} {where(finding)} [{label['kind']}]: {finding['message']}")
     vanished = gone(findings, labels)
     if vanished:
         kinds = Counter(label["kind"] for label in vanished)
@@ -382,25 +354,15 @@ def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser(
-        "run", help="build the corpus, run stateleak, write the findings"
-    )
-    run_parser.add_argument(
-        "--stateleak", type=Path, default=REPO / "target" / "release" / "stateleak"
-    )
+    run_parser = commands.add_parser("run", help="build the corpus, run stateleak, write the findings")
+    run_parser.add_argument("--stateleak", type=Path, default=REPO / "target" / "release" / "stateleak")
     run_parser.add_argument("--out", type=Path, default=DEFAULT_FINDINGS)
-    sample_parser = commands.add_parser(
-        "sample", help="print the findings to label, as label stubs"
-    )
-    score_parser = commands.add_parser(
-        "score", help="figures from the labels; list the unlabelled"
-    )
+    sample_parser = commands.add_parser("sample", help="print the findings to label, as label stubs")
+    score_parser = commands.add_parser("score", help="figures from the labels; list the unlabelled")
     score_parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     for sub in (sample_parser, score_parser):
         sub.add_argument("findings", type=Path, help="a findings file written by `run`")
-        sub.add_argument(
-            "--all", action="store_true", help="every finding, not the seeded sample"
-        )
+        sub.add_argument("--all", action="store_true", help="every finding, not the seeded sample")
     args = parser.parse_args()
 
     if args.command == "run":

@@ -93,9 +93,7 @@ def score_all(stateleak: Path, benchmark: Path) -> dict[str, Score]:
     scores: dict[str, Score] = {}
     for snippet in sorted((benchmark / "snippets").glob("*/*/callgraph.json")):
         category = snippet.parent.parent.name
-        scores.setdefault(category, Score()).add(
-            score_snippet(stateleak, snippet.parent)
-        )
+        scores.setdefault(category, Score()).add(score_snippet(stateleak, snippet.parent))
     return scores
 
 
@@ -148,9 +146,7 @@ def main() -> int:
         default=None,
         help="exit 1 when precision over all snippets is below this percentage",
     )
-    parser.add_argument(
-        "--show-misses", action="store_true", help="list missed and extra edges"
-    )
+    parser.add_argument("--show-misses", action="store_true", help="list missed and extra edges")
     args = parser.parse_args()
 
     scores = score_all(args.stateleak, args.benchmark)

@@ -36,9 +36,7 @@ def write(folder: Path, name: str, text: str) -> None:
 
 def inheritance_chain(folder: Path, n: int) -> None:
     """K classes, each inheriting the previous one."""
-    lines = [
-        "class C0:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n"
-    ]
+    lines = ["class C0:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n"]
     lines += [f"class C{i}(C{i - 1}):\n    pass\n" for i in range(1, n)]
     write(folder, "chain.py", "\n".join(lines))
 
@@ -55,8 +53,7 @@ def per_file_ignores(folder: Path, n: int) -> None:
     files = max(1, n // 20)
     for f in range(files):
         body = "".join(
-            f"class C{i}:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n\n"
-            for i in range(20)
+            f"class C{i}:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n\n" for i in range(20)
         )
         write(folder, f"pkg/m{f}.py", body)
     entries = "".join(f'"other/x{i}_*.py" = ["SL101"]\n' for i in range(n // 4))
@@ -83,9 +80,7 @@ SHAPES = [
     Shape("inheritance-chain", inheritance_chain, [1000, 2000, 4000, 8000], "classes"),
     Shape("class-level-lists", class_level_lists, [6250, 12500, 25000, 50000], "lists"),
     Shape("per-file-ignores", per_file_ignores, [2500, 5000, 10000, 20000], "findings"),
-    Shape(
-        "large-file", large_file, [1280, 2560, 5120, 10240], "KiB", measure_memory=True
-    ),
+    Shape("large-file", large_file, [1280, 2560, 5120, 10240], "KiB", measure_memory=True),
 ]
 
 
@@ -144,9 +139,7 @@ def measure(stateleak: Path, shape: Shape, scale: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--stateleak", type=Path, default=ROOT / "target/release/stateleak"
-    )
+    parser.add_argument("--stateleak", type=Path, default=ROOT / "target/release/stateleak")
     parser.add_argument("--shape", choices=[s.name for s in SHAPES], action="append")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size")
     args = parser.parse_args()

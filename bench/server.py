@@ -40,9 +40,7 @@ class Client:
     """The editor's side of a JSON-RPC connection over a child's pipes."""
 
     def __init__(self, command: list[str], cwd: Path) -> None:
-        self.process = subprocess.Popen(
-            command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
+        self.process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.next_id = 0
 
     def send(self, message: dict[str, Any]) -> None:
@@ -85,9 +83,7 @@ class Client:
     def wait_for_diagnostics(self, uri: str) -> list[Any]:
         while True:
             message = self.receive()
-            if message.get("method") == "textDocument/publishDiagnostics" and (
-                message["params"]["uri"] == uri
-            ):
+            if message.get("method") == "textDocument/publishDiagnostics" and (message["params"]["uri"] == uri):
                 diagnostics: list[Any] = message["params"]["diagnostics"]
                 return diagnostics
 
@@ -118,9 +114,7 @@ class Client:
 def copy_corpus(source: Path, dest: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(
-        source, dest, ignore=shutil.ignore_patterns(".wheels", ".stateleak_cache")
-    )
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".wheels", ".stateleak_cache"))
 
 
 def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str, Any]:
@@ -178,9 +172,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         elapsed = time.perf_counter() - sent
         has_leak = any(d.get("code") == "SL101" for d in diagnostics)
         if has_leak != leaking:
-            raise RuntimeError(
-                f"round {round_number}: unexpected diagnostics {diagnostics}"
-            )
+            raise RuntimeError(f"round {round_number}: unexpected diagnostics {diagnostics}")
         if round_number >= warmup:
             times.append(elapsed)
     cpu = (client.cpu_seconds() - cpu_before) / rounds
@@ -204,9 +196,7 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
     load = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
-    def row(
-        what: str, measured: str, target: float | None = None, value: float = 0
-    ) -> str:
+    def row(what: str, measured: str, target: float | None = None, value: float = 0) -> str:
         if target is None:
             return f"| {what} | {measured} | | |"
         met = "yes" if value <= target else "no"
@@ -264,14 +254,10 @@ def write_section(text: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / "corpus")
-    parser.add_argument(
-        "--stateleak", type=Path, help="the binary (default: a release build)"
-    )
+    parser.add_argument("--stateleak", type=Path, help="the binary (default: a release build)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument(
-        "--write", action="store_true", help="rewrite BENCHMARKS.md's section"
-    )
+    parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section")
     args = parser.parse_args()
 
     binary = args.stateleak

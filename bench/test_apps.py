@@ -16,9 +16,7 @@ import corpus
 LABELS = Path(__file__).resolve().parent / "labels"
 
 
-def finding(
-    path: str, line: int, code: str = "SL101", fingerprint: str = ""
-) -> dict[str, Any]:
+def finding(path: str, line: int, code: str = "SL101", fingerprint: str = "") -> dict[str, Any]:
     return {
         "package": "pkg-1.0",
         "path": path,
@@ -30,9 +28,7 @@ def finding(
     }
 
 
-def label(
-    found: dict[str, Any], kind: str = "real-bug", claim: bool = True
-) -> dict[str, Any]:
+def label(found: dict[str, Any], kind: str = "real-bug", claim: bool = True) -> dict[str, Any]:
     return {
         "fingerprint": found["fingerprint"],
         "code": found["code"],
@@ -110,9 +106,7 @@ def test_a_reworded_finding_keeps_its_label_and_is_listed_to_re_read() -> None:
 
 def test_labels_of_findings_no_longer_reported_are_listed() -> None:
     kept, dropped = finding("a.py", 1), finding("a.py", 2)
-    vanished = apps.gone(
-        [kept], [label(kept), label(dropped, kind="false-claim", claim=False)]
-    )
+    vanished = apps.gone([kept], [label(kept), label(dropped, kind="false-claim", claim=False)])
     assert [item["where"] for item in vanished] == ["a.py:2"]
 
 
@@ -146,9 +140,7 @@ def test_figures_count_true_claims_and_real_bugs_per_rule() -> None:
         ),
     ],
 )
-def test_bad_labels_are_refused_with_their_line(
-    tmp_path: Path, change: dict[str, Any], problem: str
-) -> None:
+def test_bad_labels_are_refused_with_their_line(tmp_path: Path, change: dict[str, Any], problem: str) -> None:
     good = label(finding("a.py", 1))
     path = write_labels(tmp_path, [good, {**label(finding("b.py", 2)), **change}])
     with pytest.raises(ValueError, match=f"labels.jsonl:2: {problem}"):
@@ -168,14 +160,10 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         ("apps-round2-findings.json", "apps-round2.jsonl"),
     ],
 )
-def test_every_finding_of_the_committed_run_has_a_valid_label(
-    findings_file: str, labels_file: str
-) -> None:
+def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str, labels_file: str) -> None:
     document = json.loads((LABELS / findings_file).read_text())
     labels = apps.load_labels(LABELS / labels_file)
-    pairs, unlabelled = apps.match_labels(
-        apps.sorted_findings(document["findings"]), labels
-    )
+    pairs, unlabelled = apps.match_labels(apps.sorted_findings(document["findings"]), labels)
     assert unlabelled == []
     assert len(pairs) == len(labels) == len(document["findings"])
     assert all(lab["where"] == apps.where(f) for f, lab in pairs)
