@@ -11,7 +11,7 @@ from pathlib import Path
 
 from stateleak import findings as static
 from stateleak import http
-from stateleak.replay import INTERFACES, Probe, TargetError, load_target, run_job_file, run_probes
+from stateleak.replaying import INTERFACES, Probe, TargetError, load_target, run_job_file, run_probes
 from stateleak.saferepr import safe_repr
 
 USAGE_ERROR = 2

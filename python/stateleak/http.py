@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import io
 import re
@@ -146,6 +145,8 @@ def call_asgi(app: Callable[..., Any], request: Request) -> Response:
         "server": ("localhost", 80),
     }
     messages: list[dict[str, Any]] = []
+    # Imported here: the package is loaded by every pytest session, which needs no event loop.
+    import asyncio
 
     async def exchange() -> None:
         # Made inside the running loop: on 3.9 an Event binds to the loop current at creation.

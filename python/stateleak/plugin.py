@@ -147,7 +147,8 @@ class StateleakPlugin:
                 if test == item.nodeid
             ],
         }
-        item.user_properties.append((_PROPERTY, json.dumps(payload)))
+        # Plain lists and dicts of strings: pytest-xdist's channel carries them as they are.
+        item.user_properties.append((_PROPERTY, payload))
         if self.fail and leaks:
             pytest.fail(
                 "stateleak: this test left shared state changed:\n"
@@ -186,7 +187,7 @@ class StateleakPlugin:
         for name, value in report.user_properties:
             if name != _PROPERTY:
                 continue
-            payload = json.loads(str(value))
+            payload = value if isinstance(value, dict) else json.loads(str(value))
             self.runs.setdefault(payload["worker"], []).append(
                 TestRun(
                     nodeid=report.nodeid,

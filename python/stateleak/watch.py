@@ -12,12 +12,14 @@ import os
 import sys
 import types
 import warnings
+from collections import defaultdict
 from collections import deque as collections_deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stateleak import dictwatch
 from stateleak.saferepr import safe_repr
 
 # How far into nested containers a fingerprint looks, and how many items per container.
@@ -40,24 +42,50 @@ _SCALARS = (int, float, complex, str, bytes, bool, type(None))
 _INSTALL_DIR_MARKERS = ("site-packages", "dist-packages")
 
 
-def fingerprint(value: Any, depth: int = FINGERPRINT_DEPTH) -> int:
+# Dicts whose every change goes through the dict operations a watcher sees (an OrderedDict can
+# reorder without them).
+_WATCHABLE_DICTS = (dict, defaultdict)
+
+
+@dataclass
+class Reads:
+    """What a fingerprint looked at that can change in place: the dicts (each can be watched),
+    and whether it also read a container that cannot be (a list, set or deque)."""
+
+    dicts: list[dict[Any, Any]] = field(default_factory=list)
+    unwatchable: bool = False
+    # Instances whose `__dict__` was read: rebinding it or `__class__` tells no watcher.
+    instances: list[tuple[Any, dict[Any, Any], type]] = field(default_factory=list)
+
+    def container(self, value: Any) -> None:
+        if type(value) in _WATCHABLE_DICTS:
+            self.dicts.append(value)
+        elif isinstance(value, (dict, list, set, collections_deque)):
+            self.unwatchable = True  # a subclass may change without telling a dict watcher
+
+
+def fingerprint(value: Any, depth: int = FINGERPRINT_DEPTH, reads: Reads | None = None) -> int:
     """A hash of a value's contents that changes when they change, for the first few levels."""
     if isinstance(value, _SCALARS):
         return hash((type(value), value))
+    if reads is not None:
+        reads.container(value)
     if depth <= 0:
         return hash((type(value), id(value), _size(value)))
     if isinstance(value, dict):
         items = _first(value.items())
-        return hash((dict, len(value), tuple((_key_hash(k), fingerprint(v, depth - 1)) for k, v in items)))
+        return hash((dict, len(value), tuple((_key_hash(k), fingerprint(v, depth - 1, reads)) for k, v in items)))
     if isinstance(value, (list, tuple, collections_deque)):
-        return hash((type(value), len(value), tuple(fingerprint(v, depth - 1) for v in _first(value))))
+        return hash((type(value), len(value), tuple(fingerprint(v, depth - 1, reads) for v in _first(value))))
     if isinstance(value, (set, frozenset)):
         return hash((type(value), len(value), frozenset(_key_hash(v) for v in _first(value))))
     if isinstance(value, (types.FunctionType, types.ModuleType, type)):
         return hash((type(value), id(value)))
     instance_dict = getattr(value, "__dict__", None)
     if isinstance(instance_dict, dict):
-        return hash((type(value), id(value), fingerprint(instance_dict, depth - 1)))
+        if reads is not None:
+            reads.instances.append((value, instance_dict, type(value)))
+        return hash((type(value), id(value), fingerprint(instance_dict, depth - 1, reads)))
     return hash((type(value), id(value)))
 
 
@@ -99,24 +127,26 @@ class Record:
     value: Any = None
 
 
-def record(value: Any, by_value: bool = False) -> Record:
+def record(value: Any, by_value: bool = False, reads: Reads | None = None) -> Record:
     """What a snapshot keeps of `value`; `by_value` for a copy made for the snapshot, whose
-    identity means nothing."""
+    identity means nothing. `reads` collects what the record depends on."""
+    if reads is not None and not isinstance(value, _SCALARS):
+        reads.container(value)
     size = _size(value)
     keyed: dict[int, tuple[Any, int]] | None = None
     items: tuple[int, ...] | None = None
     if size is not None and size <= KEYED_ITEMS_LIMIT:
         if isinstance(value, dict):
-            keyed = {_key_hash(k): (k, fingerprint(v, FINGERPRINT_DEPTH - 1)) for k, v in value.items()}
+            keyed = {_key_hash(k): (k, fingerprint(v, FINGERPRINT_DEPTH - 1, reads)) for k, v in value.items()}
         elif isinstance(value, (set, frozenset)):
             keyed = {_key_hash(k): (k, 0) for k in value}
         else:
-            items = tuple(fingerprint(v, FINGERPRINT_DEPTH - 1) for v in value)
+            items = tuple(fingerprint(v, FINGERPRINT_DEPTH - 1, reads) for v in value)
     return Record(
         identity=0 if by_value else id(value),
         type_name=type(value).__name__,
         size=size,
-        fingerprint=fingerprint(value),
+        fingerprint=fingerprint(value, reads=reads),
         keyed=keyed,
         items=items,
         value=None if size is not None else value,
@@ -176,8 +206,13 @@ def _compare(path: str, old: Record, new: Record) -> Change | None:
             return None  # an equal, fresh container: a restore by rebinding
         if old.type_name == "NoneType":
             return Change(path, "lazy-init", f"rebound from None to {_describe(new)}")
-        if isinstance(old.value, _SCALARS) and type(old.value) is type(new.value) and old.value == new.value:
-            return None  # an equal scalar, rebound
+        if (
+            old.size is None
+            and isinstance(old.value, _SCALARS)
+            and type(old.value) is type(new.value)
+            and old.value == new.value
+        ):
+            return None  # an equal scalar, rebound (a container's record keeps no value)
         return Change(path, "rebound", f"rebound: {_describe(old)} -> {_describe(new)}")
     if old.fingerprint == new.fingerprint:
         return None
@@ -234,8 +269,28 @@ class _Plan:
 
     signature: tuple[int, ...]
     fixed: dict[str, Record]  # values known by identity alone (scalars, functions, tuples of them)
-    nested: list[tuple[str, type]]  # classes defined here, walked in turn
-    mutable: list[tuple[str, Any]]  # values whose contents can change: recorded every time
+    nested: list[tuple[str, type, dict[str, Any] | None]]  # classes defined here, with their dicts
+    mutable: list[tuple[str, Any]]  # values whose contents can change
+    # Whether a dict watcher has watched the namespace since before the plan was last checked:
+    # then an unchanged namespace needs no new signature.
+    watched: bool = False
+
+
+@dataclass
+class _Kept:
+    """A record of a value, kept while nothing it was computed from is seen to change."""
+
+    value: Any
+    record: Record
+    dicts: list[dict[Any, Any]]  # keeps the watched dicts alive, so their addresses stay theirs
+    addresses: frozenset[int]
+    instances: list[tuple[Any, dict[Any, Any], type]]
+
+    def holds(self, value: Any, changed: set[int]) -> bool:
+        return value is self.value and changed.isdisjoint(self.addresses) and self.instances_hold()
+
+    def instances_hold(self) -> bool:
+        return all(getattr(obj, "__dict__", None) is d and type(obj) is t for obj, d, t in self.instances)
 
 
 @dataclass
@@ -246,7 +301,9 @@ class Watcher:
     directory, are the project's own. `extra` names objects to watch by import path (from the
     static analysis), wherever they live. What to record in each namespace is planned once and
     re-planned only when a name in it is bound, rebound or deleted; values whose record depends on
-    their identity alone are recorded when planned.
+    their identity alone are recorded when planned. Where dict watchers exist (CPython 3.12+), a
+    namespace or a value whose dicts did not change since the last snapshot keeps its records
+    without being read again; lists, sets and deques are fingerprinted every time.
     """
 
     root: Path
@@ -261,32 +318,93 @@ class Watcher:
     _modules_seen: int = -1
     _process_copies: dict[str, tuple[Any, Record]] = field(default_factory=dict)
     _own_modules: list[tuple[str, types.ModuleType]] = field(default_factory=list)
+    _kept: dict[str, _Kept] = field(default_factory=dict)
+    _changed: set[int] = field(default_factory=set)
+    # The last walk of the modules, when all of it came from watched dicts alone (`_all_kept`):
+    # until one of them changes or a module is imported, the next walk would give the same.
+    _stable_walk: Snapshot | None = None
+    _stable_modules: list[tuple[str, types.ModuleType]] | None = None
+    _all_kept: bool = False
+    # The kept records of that walk that read instances' `__dict__`: checked before it is reused.
+    _instance_reads: list[_Kept] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._dicts = dictwatch.subscribe(self)
 
     def snapshot(self) -> Snapshot:
-        snap: Snapshot = {}
-        for name, module in self._project_modules():
-            snap[name] = _NAMESPACE
-            self._walk(name, vars(module), snap, name)
-        for path in self.extra:
-            found, value = resolve(path)
-            if found and path not in snap:
-                snap[path] = record(value)
+        if self._dicts is not None:
+            # Taken first: a change made while this snapshot is taken counts for the next one.
+            self._changed = self._dicts.changed()
+        modules = self._project_modules()
+        if (
+            self._stable_walk is not None
+            and not self._changed
+            and modules is self._stable_modules
+            and all(kept.instances_hold() for kept in self._instance_reads)
+        ):
+            snap = dict(self._stable_walk)
+        else:
+            snap = self._walk_modules(modules)
         snap.update(process_state(self._process_copies))
         return snap
 
-    def _walk(self, prefix: str, namespace: Mapping[str, Any], snap: Snapshot, module: str) -> None:
-        # The ids of the bound values change when a name is bound or rebound; the plan keeps
-        # references to every value it watches, so none of those ids can be reused meanwhile.
-        signature = tuple(map(id, namespace.values()))
+    def _walk_modules(self, modules: list[tuple[str, types.ModuleType]]) -> Snapshot:
+        self._all_kept = self._dicts is not None
+        self._instance_reads = []
+        snap: Snapshot = {}
+        for name, module in modules:
+            snap[name] = _NAMESPACE
+            self._walk(name, vars(module), snap, name, vars(module))
+        for path in self.extra:
+            if path in snap:
+                continue  # the walk recorded it
+            # Found outside the project's modules (or not yet found): nothing watches its way.
+            self._all_kept = False
+            found, value = resolve(path)
+            if found:
+                snap[path] = self._record(path, value)
+        self._stable_walk, self._stable_modules = (dict(snap), modules) if self._all_kept else (None, None)
+        return snap
+
+    def _walk(
+        self, prefix: str, namespace: Mapping[str, Any], snap: Snapshot, module: str, own: dict[str, Any] | None
+    ) -> None:
+        """`own`: the dict behind `namespace` (a class's `vars` is a proxy), when it can be had."""
         plan = self._plans.get(prefix)
-        if plan is None or plan.signature != signature:
-            plan = self._plans[prefix] = _plan(prefix, namespace, module, signature, self.skip_class)
+        if plan is None or not (plan.watched and id(own) not in self._changed):
+            # The ids of the bound values change when a name is bound or rebound; the plan keeps
+            # references to every value it watches, so none of those ids can be reused meanwhile.
+            self._all_kept = False
+            signature = tuple(map(id, namespace.values()))
+            if plan is None or plan.signature != signature:
+                plan = self._plans[prefix] = _plan(prefix, namespace, module, signature, self.skip_class)
+            plan.watched = self._dicts is not None and own is not None and self._dicts.watch(own)
         snap.update(plan.fixed)
-        for path, nested in plan.nested:
+        for path, nested, nested_own in plan.nested:
             snap[path] = _NAMESPACE
-            self._walk(path, vars(nested), snap, module)
+            self._walk(path, vars(nested), snap, module, nested_own)
         for path, value in plan.mutable:
-            snap[path] = record(value)
+            snap[path] = self._record(path, value)
+
+    def _record(self, path: str, value: Any) -> Record:
+        kept = self._kept.get(path)
+        if kept is not None and kept.holds(value, self._changed):
+            if kept.instances:
+                self._instance_reads.append(kept)
+            return kept.record
+        self._all_kept = False
+        if self._dicts is None:
+            return record(value)
+        reads = Reads()
+        result = record(value, reads=reads)
+        # Kept only if every dict read was watched before it was read: a change in between
+        # would otherwise go unseen. A dict newly watched now is read again next time.
+        watched_before = [self._dicts.watch(d) for d in reads.dicts]
+        if not reads.unwatchable and all(watched_before):
+            self._kept[path] = _Kept(value, result, reads.dicts, frozenset(map(id, reads.dicts)), reads.instances)
+        else:
+            self._kept.pop(path, None)
+        return result
 
     def _project_modules(self) -> list[tuple[str, types.ModuleType]]:
         # Rescanned only when modules were imported or removed since the last snapshot.
@@ -339,7 +457,7 @@ def _plan(
         if isinstance(value, type):
             defined_here = getattr(value, "__module__", None) == module
             if defined_here and value.__qualname__ == _qualname(prefix, module, attr) and not skip_class(value):
-                plan.nested.append((path, value))
+                plan.nested.append((path, value, dictwatch.class_namespace(value)))
             continue
         function = _function_of(value)
         if function is not None:
@@ -385,13 +503,13 @@ def _defaults(function: types.FunctionType) -> list[tuple[str, Any]]:
 
 def process_state(previous: dict[str, tuple[Any, Record]] | None = None) -> Snapshot:
     """The process-wide state tests commonly leave changed. With `previous` (the copies and
-    records of the last call), a part equal to its last copy keeps its last record."""
+    records of the last call), a part equal to its last copy keeps its last record. The copies
+    are cheap (made and compared in C); a readable record is made only of a part that changed."""
     copies: dict[str, Any] = {
-        "os.environ": {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
+        "os.environ": _environ_copy(),
         "sys.path": list(sys.path),
         "os.getcwd()": _cwd(),
-        # pytest re-adds equal filters around every test: compare them by value, one hash each.
-        "warnings.filters": [_key_hash(entry) for entry in warnings.filters],
+        "warnings.filters": list(warnings.filters),
     }
     loggers: list[tuple[str, logging.Logger]] = [("root", logging.getLogger())]
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
@@ -407,10 +525,34 @@ def process_state(previous: dict[str, tuple[Any, Record]] | None = None) -> Snap
         if last is not None and last[0] == copy:
             snap[path] = last[1]
         else:
-            snap[path] = record(copy, by_value=True)
+            snap[path] = record(_readable(path, copy), by_value=True)
             if previous is not None:
                 previous[path] = (copy, snap[path])
     return snap
+
+
+# Set by pytest around every phase of every test.
+_PYTEST_CURRENT_TEST = "PYTEST_CURRENT_TEST"
+
+
+def _environ_copy() -> dict[Any, Any]:
+    # The encoded mapping behind os.environ copies without decoding every item.
+    raw = getattr(os.environ, "_data", None)
+    encode = getattr(os.environ, "encodekey", None)
+    if not isinstance(raw, dict) or encode is None:
+        return {k: v for k, v in os.environ.items() if k != _PYTEST_CURRENT_TEST}
+    copy = dict(raw)
+    copy.pop(encode(_PYTEST_CURRENT_TEST), None)
+    return copy
+
+
+def _readable(path: str, copy: Any) -> Any:
+    if path == "os.environ" and copy and isinstance(next(iter(copy)), bytes):
+        return {os.environ.decodekey(k): os.environ.decodevalue(v) for k, v in copy.items()}
+    if path == "warnings.filters":
+        # pytest re-adds equal filters around every test: compared by value, one hash each.
+        return [_key_hash(entry) for entry in copy]
+    return copy
 
 
 def _is_pytest_capture(handler: logging.Handler) -> bool:
