@@ -67,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--findings", metavar="FILE", help="static findings (stateleak check --output-format json)")
     source.add_argument("--no-analysis", action="store_true", help="do not run the static analysis")
     replay.add_argument(
-        "--fresh", choices=("auto", "fork", "subprocess"), default="auto", help="how fresh answers are made"
+        "--fresh",
+        choices=("auto", "fork", "subprocess"),
+        default="auto",
+        help="how fresh answers are made: auto reuses a fork after import while every watched object stays "
+        "unchanged (differences are confirmed in a fork of their own); fork: a fork per input",
     )
     replay.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser

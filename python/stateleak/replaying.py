@@ -1,19 +1,28 @@
 """Replay: run inputs A, B, A... in one interpreter and compare each answer with a fresh process's.
 
 The fresh answers come from a fork server: a child forked right after the target is imported,
-before any input runs, which forks one grandchild per job, so every job starts from the state a
-new worker process would have. Where `fork` is missing, each job runs in a new subprocess that
-imports the target again. When an answer differs, the shared objects changed since the start are
-the suspects; each is confirmed by replaying the earlier inputs in a fresh process, restoring that
-one object, and getting the fresh answer back. A traced replay names the line that wrote it.
+before any input runs, which forks the processes jobs run in, so every job starts from the state
+a new worker process would have. A fork costs tens of milliseconds in a large process, so:
+this process answers the first input itself (nothing has run in it yet); a forked worker answers
+one input after another for as long as every watched object in it stays as it was after import
+(`--fresh fork`: a fork per input); a difference found against such a worker is confirmed
+against a fork that ran that input alone, so a reported difference is always against a fresh
+process; and the jobs of a fork per input are sent ahead, so that forks overlap. Where `fork`
+is missing, each job runs in a new subprocess that imports the target again.
+
+When an answer differs, the shared objects changed since the start are the suspects; each is
+confirmed by replaying the earlier inputs in a fresh process, restoring that one object, and
+getting the fresh answer back. A traced replay names the line that wrote it.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import importlib
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -63,6 +72,13 @@ class Outcome:
         try:
             pickle.dumps(self.value)
             return self
+        except Exception:  # noqa: BLE001 - anything may fail to pickle
+            return Outcome(self.ok, None, self.text, portable=False)
+
+    def detached(self) -> Outcome:
+        """A copy that later changes to the answer's objects do not reach (as if sent by a fork)."""
+        try:
+            return Outcome(self.ok, pickle.loads(pickle.dumps(self.value)), self.text)
         except Exception:  # noqa: BLE001 - anything may fail to pickle
             return Outcome(self.ok, None, self.text, portable=False)
 
@@ -140,6 +156,9 @@ class Job:
     kind: str  # "fresh", "restored", "locate"
     index: int
     paths: tuple[str, ...] = ()
+    # For a fresh job: run it in a process that has run nothing else, even where a worker
+    # that stayed pristine could answer.
+    alone: bool = False
 
 
 def execute(job: Job, target: Target, probes: Sequence[Probe], root: Path) -> Any:
@@ -178,22 +197,39 @@ def _copy(value: Any) -> Any:
 
 
 class ForkServer:
-    """A child forked after import that forks one grandchild per job (POSIX only)."""
+    """A child forked after import that forks the processes jobs run in (POSIX only).
 
-    def __init__(self, run: Callable[[Job], Any]) -> None:
+    With `pristine` (whether this process's watched state is still as it was right after
+    import), fresh answers come from a worker that serves one input after another while every
+    watched object stays as it was: a fork per input costs tens of milliseconds in a large
+    process. The worker is replaced by a new fork as soon as an input leaves anything watched
+    changed. Every other job, and a fresh job with `alone`, runs in a fork of its own.
+    `reused` tells whether the last answer came from a worker that had answered before.
+    """
+
+    def __init__(self, run: Callable[[Job], Any], pristine: Callable[[], bool] | None = None) -> None:
         jobs_read, self._jobs = os.pipe()
         self._results, results_write = os.pipe()
+        self.reused = False
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover - runs in the child; its results are what is tested
             os.close(self._jobs)
             os.close(self._results)
-            _serve(jobs_read, results_write, run)
+            _serve(jobs_read, results_write, run, pristine)
         os.close(jobs_read)
         os.close(results_write)
 
-    def run(self, job: Job) -> Any:
+    def submit(self, job: Job) -> None:
+        """Sends a job; its answer is read by `result`, in the order the jobs were sent."""
         _send(self._jobs, job)
-        return _receive(self._results)
+
+    def result(self) -> Any:
+        answer, self.reused = _receive(self._results)
+        return answer
+
+    def run(self, job: Job) -> Any:
+        self.submit(job)
+        return self.result()
 
     def close(self) -> None:
         _send(self._jobs, None)
@@ -202,34 +238,134 @@ class ForkServer:
         os.waitpid(self.pid, 0)
 
 
-def _serve(jobs: int, results: int, run: Callable[[Job], Any]) -> None:  # pragma: no cover
+def _serve(
+    jobs: int, results: int, run: Callable[[Job], Any], pristine: Callable[[], bool] | None
+) -> None:  # pragma: no cover - runs in the fork server
     status = 0
+    worker: _Worker | None = None
+    # Forks already running jobs sent ahead, oldest first: their answers go back in that order.
+    running: collections.deque[tuple[int, int]] = collections.deque()
     try:
         while True:
+            if running and (len(running) >= JOBS_AHEAD or not _readable(jobs)):
+                child, answer_read = running.popleft()
+                _send(results, (_answer_of(child, answer_read), False))
+                _reap()
+                continue
             job = _receive(jobs)
             if job is None:
                 break
-            answer_read, answer_write = os.pipe()
-            child = os.fork()
-            if child == 0:
-                os.close(answer_read)
-                try:
-                    answer: Any = run(job)
-                except BaseException as error:  # noqa: BLE001 - reported to the parent
-                    answer = JobFailed(f"{type(error).__name__}: {error}")
-                _send(answer_write, answer)
-                os._exit(0)
-            os.close(answer_write)
-            try:
-                answer = _receive(answer_read)
-            except EOFError:
-                answer = JobFailed("the fresh process died before answering")
-            os.close(answer_read)
-            os.waitpid(child, 0)
-            _send(results, answer)
+            if pristine is None or job.kind != "fresh" or job.alone:
+                running.append(_start_alone(job, run))
+                continue
+            while running:  # answers go back in the order the jobs came
+                child, answer_read = running.popleft()
+                _send(results, (_answer_of(child, answer_read), False))
+            if worker is None:
+                worker = _Worker(run, pristine)
+            reused = worker.served > 0
+            answer, clean = worker.ask(job)
+            if not clean:
+                worker.stop()
+                worker = None
+            _send(results, (answer, reused))
     except BaseException:  # noqa: BLE001 - the parent sees the closed pipe
         status = 1
+    if worker is not None:
+        worker.stop()
     os._exit(status)
+
+
+# How many jobs may run at once in forks of the fork server: sent ahead, a fork's cost (tens of
+# milliseconds in a large process) overlaps with the work of the replay and of the other forks.
+JOBS_AHEAD = 3
+
+
+def _readable(fd: int) -> bool:  # pragma: no cover - in the fork server
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def _start_alone(job: Job, run: Callable[[Job], Any]) -> tuple[int, int]:  # pragma: no cover - in the fork server
+    answer_read, answer_write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(answer_read)
+            _send(answer_write, _answer(job, run))
+        finally:
+            os._exit(0)  # never back into the server's loop
+    os.close(answer_write)
+    return child, answer_read
+
+
+def _answer_of(child: int, answer_read: int) -> Any:  # pragma: no cover - in the fork server
+    try:
+        answer = _receive(answer_read)
+    except EOFError:
+        answer = JobFailed("the fresh process died before answering")
+    os.close(answer_read)
+    # Reaped later: a large process takes milliseconds to exit, and the answer is here already.
+    _exited.append(child)
+    return answer
+
+
+_exited: list[int] = []
+
+
+def _reap() -> None:  # pragma: no cover - in the fork server
+    while _exited:
+        os.waitpid(_exited.pop(), 0)
+
+
+def _answer(job: Job, run: Callable[[Job], Any]) -> Any:  # pragma: no cover - in a job's process
+    try:
+        return run(job)
+    except BaseException as error:  # noqa: BLE001 - reported to the parent
+        return JobFailed(f"{type(error).__name__}: {error}")
+
+
+class _Worker:  # pragma: no cover - runs in the fork server
+    """A fork of the fork server that answers fresh jobs while its watched state stays pristine."""
+
+    def __init__(self, run: Callable[[Job], Any], pristine: Callable[[], bool]) -> None:
+        jobs_read, self.jobs = os.pipe()
+        self.answers, answers_write = os.pipe()
+        self.served = 0
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.close(self.jobs)
+                os.close(self.answers)
+                clean = True
+                while clean:
+                    job = _receive(jobs_read)
+                    if job is None:
+                        break
+                    answer = _answer(job, run)
+                    clean = pristine()
+                    _send(answers_write, (answer, clean))
+            finally:
+                os._exit(0)  # never back into the server's loop
+        os.close(jobs_read)
+        os.close(answers_write)
+
+    def ask(self, job: Job) -> tuple[Any, bool]:
+        self.served += 1
+        _send(self.jobs, job)
+        try:
+            answer, clean = _receive(self.answers)
+        except EOFError:
+            return JobFailed("the fresh process died before answering"), False
+        return answer, bool(clean)
+
+    def stop(self) -> None:
+        try:
+            _send(self.jobs, None)
+        except OSError:
+            pass  # it has exited already
+        os.close(self.jobs)
+        os.close(self.answers)
+        os.waitpid(self.pid, 0)
 
 
 @dataclass(frozen=True)
@@ -272,6 +408,14 @@ class SubprocessRunner:
             "probes": list(probes),
             "root": str(root),
         }
+        self.reused = False  # every job runs in a new interpreter
+        self._sent: collections.deque[Job] = collections.deque()
+
+    def submit(self, job: Job) -> None:
+        self._sent.append(job)
+
+    def result(self) -> Any:
+        return self.run(self._sent.popleft())
 
     def run(self, job: Job) -> Any:
         with tempfile.TemporaryDirectory(prefix="stateleak-") as scratch:
@@ -336,10 +480,16 @@ class ProbeResult:
     fresh: Outcome | None = None
     error: str = ""
     leaks: list[Leak] = field(default_factory=list)
+    # The fresh answer came from a fork that had answered earlier inputs, leaving every watched
+    # object as it was (never so for an answer that differs).
+    fresh_reused: bool = False
 
     @property
     def differs(self) -> bool:
         return self.here is not None and self.fresh is not None and not self.here.same_as(self.fresh)
+
+
+_REUSED_FORK = "a fork after import that answered earlier inputs and left every watched object unchanged"
 
 
 @dataclass
@@ -370,7 +520,8 @@ class ReplayResult:
                 continue
             assert probe.here is not None and probe.fresh is not None
             if not probe.differs:
-                lines.append(f"{head} same answer as a fresh process ({probe.here.show()})")
+                source = _REUSED_FORK if probe.fresh_reused else "a fresh process"
+                lines.append(f"{head} same answer as {source} ({probe.here.show()})")
                 continue
             lines.append(f"{head} DIFFERS from a fresh process")
             lines.append(f"    here:  {probe.here.show()}")
@@ -409,6 +560,7 @@ class ReplayResult:
                     "differs": p.differs,
                     "answer": p.here.show() if p.here else None,
                     "fresh_answer": p.fresh.show() if p.fresh else None,
+                    "fresh_from_reused_fork": p.fresh_reused,
                     "leaks": [leak.as_json() for leak in p.leaks],
                 }
                 for p in self.probes
@@ -433,8 +585,14 @@ def run_probes(
     threads = threading.active_count()
     use_fork = fresh == "fork" or (fresh == "auto" and hasattr(os, "fork") and threads == 1)
     jobs: ForkServer | SubprocessRunner
+    pristine: Callable[[], bool] | None = None
     if use_fork:
-        jobs = ForkServer(lambda job: execute(job, target, probes, root))
+        # Unless `fork` asks for a fork per input, a fresh answer may come from a fork that
+        # answered earlier inputs and was left with every watched object as it was at the start
+        # (as `start` records). A difference is then confirmed in a fork of its own.
+        if fresh != "fork":
+            pristine = lambda: not diff(start, watcher.snapshot())  # noqa: E731
+        jobs = ForkServer(lambda job: execute(job, target, probes, root), pristine)
     else:
         jobs = SubprocessRunner(target, probes, root)
     result = ReplayResult(f"{target.spec} ({target.interface})", [], [findings.note] if findings.note else [])
@@ -443,6 +601,22 @@ def run_probes(
     try:
         fresh_answers: dict[str, Any] = {}
         snapshots: list[Snapshot] = []
+        ran_here = False
+        here: Outcome | None = None
+        # Fresh jobs are sent ahead, in the order their answers are needed (a fork in reuse mode
+        # serves one input at a time, in order).
+        upcoming = collections.deque(_first_occurrences(probes, skip_first=use_fork))
+        ahead = 1 if pristine is not None or not use_fork else JOBS_AHEAD
+        sent: collections.deque[str] = collections.deque()
+
+        def fetch(wanted: str) -> None:
+            while wanted not in fresh_answers:
+                while upcoming and len(sent) < ahead:
+                    key, index = upcoming.popleft()
+                    jobs.submit(Job("fresh", index))
+                    sent.append(key)
+                fresh_answers[sent.popleft()] = (jobs.result(), jobs.reused)
+
         for number, probe in enumerate(probes):
             snapshots.append(watcher.snapshot() if number else start)
             outcome = ProbeResult(number + 1, probe.label, error=probe.error)
@@ -450,14 +624,30 @@ def run_probes(
             if probe.error:
                 continue
             same_input = repr(probe.payload)
-            if same_input not in fresh_answers:
-                fresh_answers[same_input] = jobs.run(Job("fresh", number))
-            answer = fresh_answers[same_input]
+            if use_fork and not ran_here:
+                # Nothing has run here since the fork server was forked: this process is in the
+                # state a fork would start from, and its own first answer is a fresh one.
+                here = target.invoke(probe.payload)
+                ran_here = True
+                fresh_answers[same_input] = (here.detached(), False)
+            fetch(same_input)
+            answer, reused = fresh_answers[same_input]
             if isinstance(answer, JobFailed):
                 outcome.error = f"no fresh answer: {answer.message}"
                 continue
-            outcome.fresh = answer
-            outcome.here = target.invoke(probe.payload)
+            outcome.fresh, outcome.fresh_reused = answer, reused
+            outcome.here = here if here is not None else target.invoke(probe.payload)
+            here = None
+            if outcome.differs and reused:
+                # A difference is claimed only against a process that ran this input alone.
+                answer = jobs.run(Job("fresh", number, alone=True))
+                fresh_answers[same_input] = (answer, False)
+                if isinstance(answer, JobFailed):
+                    outcome.error = f"no fresh answer: {answer.message}"
+                    continue
+                outcome.fresh, outcome.fresh_reused = answer, False
+        while sent:  # every input is fetched where it first runs; this drains nothing, but keeps order safe
+            fresh_answers[sent.popleft()] = (jobs.result(), jobs.reused)
         for number, outcome in enumerate(result.probes):
             if outcome.differs and outcome.fresh is not None:
                 changes = diff(start, snapshots[number])
@@ -465,6 +655,17 @@ def run_probes(
     finally:
         jobs.close()
     return result
+
+
+def _first_occurrences(probes: Sequence[Probe], skip_first: bool) -> list[tuple[str, int]]:
+    """Each distinct runnable input with the index of its first probe; with `skip_first`, not the
+    very first input (this process answers it fresh itself)."""
+    seen: dict[str, int] = {}
+    for index, probe in enumerate(probes):
+        if not probe.error:
+            seen.setdefault(repr(probe.payload), index)
+    firsts = list(seen.items())
+    return firsts[1:] if skip_first else firsts
 
 
 def _explain(

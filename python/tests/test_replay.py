@@ -180,3 +180,90 @@ def test_the_python_api_on_a_plain_callable(fresh):
     assert (second.here.value, second.fresh.value) == ("hello ann", "hello bob")
     assert [(leak.path, leak.restored_gives_fresh) for leak in second.leaks] == [("test_replay._memo", True)]
     assert second.leaks[0].finding == finding
+
+
+REUSED = "same answer as a fork after import that answered earlier inputs and left every watched object unchanged"
+
+
+def test_a_pristine_fork_answers_many_inputs_and_fork_mode_forks_each(tmp_path):
+    pids = tmp_path / "pids.txt"
+    (tmp_path / "svc.py").write_text(
+        textwrap.dedent(
+            f"""
+            import os
+
+            def double(x):
+                with open({str(pids)!r}, "a") as log:
+                    log.write(f"{{os.getpid()}}\\n")
+                return x * 2
+            """
+        )
+    )
+    calls = each("--call", ["1", "2", "3", "4"])
+    done = cli(tmp_path, "svc:double", *calls, "--no-analysis")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # This process answers the first input (fresh: nothing ran before it); one fork the others.
+    assert len(set(pids.read_text().split())) == 2
+    assert "probe 2 2: same answer as a fresh process (4)" in done.stdout
+    assert f"probe 3 3: {REUSED} (6)" in done.stdout
+    pids.unlink()
+    done = cli(tmp_path, "svc:double", *calls, "--no-analysis", "--fresh", "fork")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(set(pids.read_text().split())) == 4
+    assert REUSED not in done.stdout
+
+
+def test_what_a_reused_fork_cannot_see_and_fork_mode_can(tmp_path):
+    # A closure is not watched: the reused fork ran input 1 as this process did, so both say 2
+    # for input 2, and the report says exactly that; a fork per input proves the leak.
+    (tmp_path / "counter.py").write_text(
+        textwrap.dedent(
+            """
+            def _make():
+                seen = []
+
+                def count(x):
+                    if x:
+                        seen.append(x)
+                    return len(seen)
+
+                return count
+
+            count = _make()
+            """
+        )
+    )
+    calls = each("--call", ["0", "1", "2"])
+    done = cli(tmp_path, "counter:count", *calls, "--no-analysis")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"probe 3 2: {REUSED} (2)" in done.stdout
+    done = cli(tmp_path, "counter:count", *calls, "--no-analysis", "--fresh", "fork")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "probe 3 2: DIFFERS from a fresh process" in done.stdout
+    assert "no watched object changed since the start" in done.stdout
+
+
+def test_a_difference_against_a_reused_fork_is_confirmed_in_a_fork_of_its_own(tmp_path):
+    # The answer depends on how many times the function ran in this process: the reused fork
+    # answers 2 for the third input, this process 3; only a fork that ran the input alone (1)
+    # may stand for a fresh process in the report.
+    (tmp_path / "counter.py").write_text(
+        textwrap.dedent(
+            """
+            def _make():
+                calls = []
+
+                def count(x):
+                    calls.append(x)
+                    return len(calls)
+
+                return count
+
+            count = _make()
+            """
+        )
+    )
+    done = cli(tmp_path, "counter:count", *each("--call", ["1", "2", "3"]), "--no-analysis", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    third = json.loads(done.stdout)["probes"][2]
+    assert (third["answer"], third["fresh_answer"], third["fresh_from_reused_fork"]) == ("3", "1", False)
