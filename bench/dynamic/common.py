@@ -15,14 +15,15 @@ WORK = REPO / "target" / "bench-dynamic"
 REQUIREMENTS = ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "tomli>=1.1; python_version < '3.11'"]
 
 
-def venv_python(interpreter: str) -> Path:
-    """A venv for `interpreter` with pytest; the package is imported from python/ (PYTHONPATH)."""
+def venv_python(interpreter: str, extra: list[str] | None = None, label: str = "") -> Path:
+    """A venv for `interpreter` with pytest (and `extra`, in a venv named with `label`); the
+    package is imported from python/ (PYTHONPATH)."""
     name = Path(interpreter).resolve().parent.parent.name or "python"
-    venv = WORK / f"venv-{name}"
+    venv = WORK / f"venv-{name}{label}"
     python = venv / "bin" / "python"
     if not python.is_file():
         subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS, *(extra or [])], check=True)
     return python
 
 

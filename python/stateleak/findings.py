@@ -29,13 +29,21 @@ class StaticFinding:
 class Findings:
     """The findings by object path; `note` says why there are none when the analysis was not used."""
 
-    def __init__(self, by_object: dict[str, list[StaticFinding]], note: str = "") -> None:
+    def __init__(
+        self,
+        by_object: dict[str, list[StaticFinding]],
+        note: str = "",
+        without_object: list[StaticFinding] | None = None,
+    ) -> None:
         self.by_object = by_object
         self.note = note
+        # Findings whose object the analysis could not name: linked only at a known writer line.
+        self.without_object = without_object or []
 
     def as_json(self) -> dict[str, Any]:
         """The findings in the analysis's own JSON shape, as `parse` reads it."""
         findings = [{"object": obj, **finding.as_json()} for obj, found in self.by_object.items() for finding in found]
+        findings += [{"object": None, **finding.as_json()} for finding in self.without_object]
         return {"findings": findings, "note": self.note}
 
     def objects(self) -> list[str]:
@@ -52,7 +60,8 @@ class Findings:
             if "." not in path:
                 break
             path = path.rsplit(".", 1)[0]
-        return None
+        at_writer = [f for f in self.without_object if writer and _same_place(writer, f.location())]
+        return min(at_writer, key=lambda f: f.code) if at_writer else None
 
 
 def _same_place(one: str, other: str) -> bool:
@@ -64,30 +73,30 @@ def _same_place(one: str, other: str) -> bool:
 def parse(document: Any) -> Findings:
     """Findings from the analysis's JSON output; a finding without `object` cannot be linked."""
     by_object: dict[str, list[StaticFinding]] = {}
+    without_object: list[StaticFinding] = []
     findings = document.get("findings", []) if isinstance(document, dict) else []
-    unlinked = 0
     for finding in findings:
         if not isinstance(finding, dict):
             continue
+        static = StaticFinding(
+            code=str(finding.get("code", "")),
+            path=str(finding.get("path", "")),
+            line=int(finding.get("line", 0) or 0),
+            message=str(finding.get("message", "")),
+        )
         obj = finding.get("object")
-        if not isinstance(obj, str) or not obj:
-            unlinked += 1
-            continue
-        by_object.setdefault(obj, []).append(
-            StaticFinding(
-                code=str(finding.get("code", "")),
-                path=str(finding.get("path", "")),
-                line=int(finding.get("line", 0) or 0),
-                message=str(finding.get("message", "")),
-            )
-        )
+        if isinstance(obj, str) and obj:
+            by_object.setdefault(obj, []).append(static)
+        else:
+            without_object.append(static)
     note = str(document.get("note", "")) if isinstance(document, dict) else ""
-    if unlinked and not by_object:
+    if without_object and not by_object:
         note = (
-            f"the static analysis gave {unlinked} finding(s) without an `object` field: "
-            "watching the project's modules and process state only"
+            f"the static analysis gave {len(without_object)} finding(s) without an `object` field: "
+            "watching the project's modules and process state only (such a finding is linked to a "
+            "change only where the line that wrote it is known)"
         )
-    return Findings(by_object, note)
+    return Findings(by_object, note, without_object)
 
 
 def load_file(path: Path) -> Findings:

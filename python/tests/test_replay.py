@@ -267,3 +267,13 @@ def test_a_difference_against_a_reused_fork_is_confirmed_in_a_fork_of_its_own(tm
     assert done.returncode == 1, done.stdout + done.stderr
     third = json.loads(done.stdout)["probes"][2]
     assert (third["answer"], third["fresh_answer"], third["fresh_from_reused_fork"]) == ("3", "1", False)
+
+
+def test_a_finding_without_an_object_is_linked_at_the_line_that_wrote(tmp_path):
+    (tmp_path / "hits.py").write_text("count = 0\n\n\ndef hit(x):\n    global count\n    count += 1\n    return count\n")
+    finding = {"code": "SL201", "path": "hits.py", "line": 6, "message": "rebinds a module global", "object": None}
+    (tmp_path / "findings.json").write_text(json.dumps({"findings": [finding]}))
+    done = cli(tmp_path, "hits:hit", *each("--call", ["1", "2"]), "--findings", "findings.json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "written at hits.py:6 (during probe 1)" in done.stdout
+    assert "predicted by SL201 at hits.py:6" in done.stdout
