@@ -128,14 +128,14 @@ def drive(which):
 watcher = Watcher(root, extra=found.objects())
 before = watcher.snapshot()
 result = stateleak.replay(drive, ["A", "B", "A"], root=root, findings=found)
-changes = [c for c in diff(before, watcher.snapshot()) if not c.path.startswith(("os.", "sys.", "logging.", "warnings."))]
-print(json.dumps({
-    "changed": sorted({c.path for c in changes}),
-    "proved": [
-        {"probe": p.number, "explained": [leak.path for leak in p.leaks], "linked": [leak.path for leak in p.leaks if leak.finding]}
-        for p in result.probes if p.differs
-    ],
-}))
+process = ("os.", "sys.", "logging.", "warnings.")
+changes = [c for c in diff(before, watcher.snapshot()) if not c.path.startswith(process)]
+proved = [
+    {"probe": p.number, "explained": [k.path for k in p.leaks], "linked": [k.path for k in p.leaks if k.finding]}
+    for p in result.probes
+    if p.differs
+]
+print(json.dumps({"changed": sorted({c.path for c in changes}), "proved": proved}))
 """
 
 

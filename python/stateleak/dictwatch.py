@@ -37,6 +37,11 @@ class Subscription:
 
     _dirty: set[int] = field(default_factory=set)
     _watched: set[int] = field(default_factory=set)
+    # Files under this folder are the project's: the writer of a change is the innermost frame
+    # in one of them (else the frame that made it).
+    root: str = ""
+    # (file, line) of the code that first changed each dict since the last `changed()`.
+    _writers: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     def watch(self, mapping: dict[Any, Any]) -> bool:
         """Starts watching `mapping`; whether it was already watched before this call."""
@@ -47,22 +52,43 @@ class Subscription:
         self._watched.add(address)
         return False
 
-    def changed(self) -> set[int]:
-        """The addresses of the watched dicts changed since the last call."""
+    def changed(self) -> tuple[set[int], dict[int, tuple[str, int]]]:
+        """The addresses of the watched dicts changed since the last call, and where the first
+        change of each was made."""
         dirty, self._dirty = self._dirty, set()
-        return dirty
+        writers, self._writers = self._writers, {}
+        return dirty, writers
 
 
 _subscriptions: list[Subscription] = []
 
 
 def _on_event(event: int, address: int, key: int, new_value: int) -> int:
-    # Runs inside the dict operation: record, never touch a Python dict here.
+    # Runs inside the dict operation, before it: records, and never touches the dict changed.
     for subscription in _subscriptions:
-        subscription._dirty.add(address)
+        if address not in subscription._dirty:
+            subscription._dirty.add(address)
+            if event != _DEALLOCATED:
+                subscription._writers[address] = _writer(subscription.root)
         if event == _DEALLOCATED:
             subscription._watched.discard(address)
     return 0
+
+
+def _writer(root: str) -> tuple[str, int]:
+    frame = sys._getframe(2)  # past this function and the callback: the code changing the dict
+    first = (frame.f_code.co_filename, frame.f_lineno)
+    for _ in range(_WRITER_DEPTH):
+        if root and frame.f_code.co_filename.startswith(root):
+            return frame.f_code.co_filename, frame.f_lineno
+        if frame.f_back is None:
+            break
+        frame = frame.f_back
+    return first
+
+
+# How many callers up a project frame is looked for (a change made inside a library call).
+_WRITER_DEPTH = 20
 
 
 _CALLBACK_TYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
@@ -105,11 +131,12 @@ def _register() -> bool:
     return True
 
 
-def subscribe(owner: object) -> Subscription | None:
-    """A subscription that lives as long as `owner`; None where dict watchers are unavailable."""
+def subscribe(owner: object, root: str = "") -> Subscription | None:
+    """A subscription that lives as long as `owner`; None where dict watchers are unavailable.
+    `root`: the folder whose files are the project's (see `Subscription.root`)."""
     if not _register():
         return None
-    subscription = Subscription()
+    subscription = Subscription(root=root)
     _subscriptions.append(subscription)
     weakref.finalize(owner, _subscriptions.remove, subscription)
     return subscription

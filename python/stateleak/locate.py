@@ -83,3 +83,34 @@ class WriteLocator:
             sys.settrace(previous)
             threading.settrace(previous)
             self._check()
+
+
+class NameRecorder:
+    """The names the code run meanwhile can read: the globals and attributes every function that
+    ran loads (`co_names`), and those functions' own names. A shared object whose name is not
+    among them was not read by name (it may still be read through an alias)."""
+
+    def __init__(self) -> None:
+        self._codes: set[Any] = set()
+
+    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            self._codes.add(frame.f_code)
+
+    def names(self) -> list[str]:
+        found: set[str] = set()
+        for code in self._codes:
+            found.update(code.co_names)
+            found.add(code.co_name)
+        return sorted(found)
+
+    @contextmanager
+    def recording(self) -> Iterator[NameRecorder]:
+        previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        threading.setprofile(self._profile)
+        try:
+            yield self
+        finally:
+            sys.setprofile(previous)
+            threading.setprofile(previous)

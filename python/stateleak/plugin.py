@@ -21,7 +21,7 @@ import pytest
 
 from stateleak import config as settings
 from stateleak import findings as static
-from stateleak.locate import WriteLocator
+from stateleak.locate import NameRecorder, WriteLocator
 from stateleak.polluters import TestRun, search, write_outcomes
 from stateleak.watch import Change, Snapshot, Watcher, assign, diff, resolve
 
@@ -64,6 +64,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=_internal("trace writes to OBJECT"),
     )
     group.addoption(
+        "--stateleak-reads",
+        action="store_true",
+        help=_internal("record the names the tests read"),
+    )
+    group.addoption(
         "--stateleak-outcomes",
         metavar="FILE",
         help=_internal("write each test's outcome and writers to FILE"),
@@ -79,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.getoption("stateleak_restore")
         or config.getoption("stateleak_locate")
         or config.getoption("stateleak_outcomes")
+        or config.getoption("stateleak_reads")
     ):
         config.pluginmanager.register(ConfirmationRun(config), "stateleak-confirmation")
     if config.getoption("stateleak"):
@@ -169,11 +175,12 @@ class StateleakPlugin:
         return leaks
 
     def _entry(self, test: str, change: Change) -> dict[str, Any]:
-        finding = self.findings.for_object(change.path)
+        writer = self.watcher.writer_of(change.path)
+        finding = self.findings.for_object(change.path, writer)
         return {
             "test": test,
             **change.as_json(),
-            "writer": None,
+            "writer": writer,
             "static_finding": finding.as_json() if finding else None,
         }
 
@@ -213,8 +220,10 @@ class StateleakPlugin:
                 "version": 1,
                 "static_findings": self.findings_source,
                 "note": self.findings.note,
-                "writer_note": "the writer's file:line is found by the polluter search's confirmation "
-                "runs (a traced re-run of the polluting test); it is null elsewhere",
+                "writer_note": "the writer's file:line is recorded as the change is made on CPython 3.12+ "
+                "for a dict (a watched dict, or the module or class namespace a name was bound in); for "
+                "other containers and older versions it is found by the polluter search's confirmation "
+                "runs (a traced re-run of the polluting test), and null elsewhere",
                 "changes": [leak for run in runs for leak in run.leaks],
                 "lazy_initialisation": [{"test": run.nodeid, **lazy} for run in runs for lazy in run.lazy],
                 "polluters": [d.as_json() for d in self.diagnoses],
@@ -235,7 +244,8 @@ class StateleakPlugin:
             for leak in run.leaks:
                 finding = leak["static_finding"]
                 confirms = f" (confirms {finding['code']} at {finding['path']}:{finding['line']})" if finding else ""
-                write(f"    {leak['object']}: {leak['detail']}{confirms}")
+                written = f" (written at {leak['writer']})" if leak["writer"] else ""
+                write(f"    {leak['object']}: {leak['detail']}{written}{confirms}")
         lazy = [(run.nodeid, item) for run in runs for item in run.lazy]
         if lazy:
             write("lazy one-time initialisation (reported once, not blamed):")
@@ -264,6 +274,7 @@ class ConfirmationRun:
         self.first = True
         self.outcomes: dict[str, str] = {}
         self.writers: dict[str, str] = {}
+        self.names = NameRecorder() if config.getoption("stateleak_reads") else None
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, Any]:
@@ -278,6 +289,9 @@ class ConfirmationRun:
             with locator.tracing():
                 result = yield
             self.writers.update(locator.writers)
+        elif self.names is not None:
+            with self.names.recording():
+                result = yield
         else:
             result = yield
         self.first = False
@@ -291,4 +305,5 @@ class ConfirmationRun:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.outcomes_file:
-            write_outcomes(Path(self.outcomes_file), self.outcomes, self.writers)
+            names = self.names.names() if self.names is not None else None
+            write_outcomes(Path(self.outcomes_file), self.outcomes, self.writers, names)

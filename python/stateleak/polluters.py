@@ -2,7 +2,8 @@
 which object changed.
 
 Candidates are the tests that ran earlier on the same worker and left watched state changed, the
-closest first. Each is confirmed in fresh processes: the victim alone must pass, after the
+closest first; those that changed an object the victim reads by name (recorded while it runs
+alone) are tried before the others. Each is confirmed in fresh processes: the victim alone must pass, after the
 candidate it must fail, and with only the suspected object restored after the candidate it must
 pass again. No run repeats the whole suite: each child runs one or two tests.
 """
@@ -40,6 +41,7 @@ class Diagnosis:
     polluter: str | None = None
     objects: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    tried: list[str] = field(default_factory=list)  # the candidates run after, in order
 
     def sentence(self) -> str:
         return self.message
@@ -51,11 +53,23 @@ class Diagnosis:
             "polluter": self.polluter,
             "objects": self.objects,
             "message": self.message,
+            "candidates_tried": self.tried,
         }
 
 
-def write_outcomes(path: Path, outcomes: dict[str, str], writers: dict[str, str]) -> None:
-    path.write_text(json.dumps({"outcomes": outcomes, "writers": writers}), encoding="utf-8")
+def write_outcomes(path: Path, outcomes: dict[str, str], writers: dict[str, str], names: list[str] | None) -> None:
+    document = {"outcomes": outcomes, "writers": writers, "names": names}
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def may_read(path: str, names: set[str]) -> bool:
+    """Whether code that loads only `names` can read the watched object at `path` by name."""
+    if path.startswith(("os.", "sys.", "logging.", "warnings.")):
+        return True  # process state: read through too many names to tell
+    parts = path.split(".")
+    if parts[-1].startswith("<default "):
+        return parts[-2] in names  # a function's default: read when the function runs
+    return parts[-1] in names
 
 
 class Runner:
@@ -74,6 +88,13 @@ class Runner:
         self.runs = 0
 
     def run(self, tests: Sequence[str], extra: Sequence[str] = ()) -> tuple[dict[str, str], dict[str, str]]:
+        outcomes, writers, _ = self.run_reading(tests, extra)
+        return outcomes, writers
+
+    def run_reading(
+        self, tests: Sequence[str], extra: Sequence[str] = ()
+    ) -> tuple[dict[str, str], dict[str, str], list[str] | None]:
+        """The outcomes, the writers found and (with `--stateleak-reads`) the names read."""
         self.runs += 1
         with tempfile.TemporaryDirectory(prefix="stateleak-") as scratch:
             outcomes = Path(scratch) / "outcomes.json"
@@ -100,8 +121,8 @@ class Runner:
             try:
                 document = json.loads(outcomes.read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                return {}, {}
-            return document.get("outcomes", {}), document.get("writers", {})
+                return {}, {}, None
+            return document.get("outcomes", {}), document.get("writers", {}), document.get("names")
 
 
 def search(runs_by_worker: dict[str, list[TestRun]], config: Any) -> list[Diagnosis]:
@@ -112,7 +133,7 @@ def search(runs_by_worker: dict[str, list[TestRun]], config: Any) -> list[Diagno
             if run.failed:
                 earlier = [r for r in reversed(runs[:index]) if r.leaks]
                 if earlier:
-                    victims.append((run, earlier[:MAX_CANDIDATES]))
+                    victims.append((run, earlier))
     if not victims:
         return []
     runner = Runner(config)
@@ -120,7 +141,7 @@ def search(runs_by_worker: dict[str, list[TestRun]], config: Any) -> list[Diagno
 
 
 def _diagnose(runner: Runner, victim: TestRun, candidates: list[TestRun]) -> Diagnosis:
-    alone, _ = runner.run([victim.nodeid])
+    alone, _, names = runner.run_reading([victim.nodeid], ["--stateleak-reads"])
     if victim.nodeid not in alone:
         return Diagnosis(
             victim.nodeid, "not-found", message=f"{victim.nodeid} could not be run alone in a fresh process"
@@ -131,7 +152,16 @@ def _diagnose(runner: Runner, victim: TestRun, candidates: list[TestRun]) -> Dia
             "fails-alone",
             message=f"{victim.nodeid} fails when run alone too: not polluted by an earlier test",
         )
+    if names is not None:
+        # The candidates that changed an object the victim reads by name are tried first; the
+        # others only if none of those makes it fail (an object may be read through an alias).
+        read = set(names)
+        readers = [c for c in candidates if any(may_read(leak["object"], read) for leak in c.leaks)]
+        candidates = readers + [c for c in candidates if c not in readers]
+    candidates = candidates[:MAX_CANDIDATES]
+    tried: list[str] = []
     for candidate in candidates:
+        tried.append(candidate.nodeid)
         objects = [leak["object"] for leak in candidate.leaks]
         locate = [arg for obj in objects for arg in ("--stateleak-locate", obj)]
         after, writers = runner.run([candidate.nodeid, victim.nodeid], locate)
@@ -141,13 +171,16 @@ def _diagnose(runner: Runner, victim: TestRun, candidates: list[TestRun]) -> Dia
         for leak in candidate.leaks:
             restored, _ = runner.run([candidate.nodeid, victim.nodeid], ["--stateleak-restore", leak["object"]])
             if restored.get(victim.nodeid) == "passed":
-                confirmed.append({**leak, "writer": writers.get(leak["object"])})
-        return _polluted(victim, candidate, confirmed)
+                confirmed.append({**leak, "writer": writers.get(leak["object"]) or leak.get("writer")})
+        diagnosis = _polluted(victim, candidate, confirmed)
+        diagnosis.tried = tried
+        return diagnosis
     return Diagnosis(
         victim.nodeid,
         "not-found",
         message=f"{victim.nodeid} fails in the suite and passes alone, but no earlier test that left "
         f"watched state changed makes it fail ({len(candidates)} tried)",
+        tried=tried,
     )
 
 

@@ -329,12 +329,32 @@ class Watcher:
     _instance_reads: list[_Kept] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._dicts = dictwatch.subscribe(self)
+        self._dicts = dictwatch.subscribe(self, str(self.root) + os.sep)
+        self._dict_writers: dict[int, tuple[str, int]] = {}
+        # The dicts each object's last record read (kept alive by the watched values' plans).
+        self._read_dicts: dict[str, frozenset[int]] = {}
+        # Where the changes found by the last snapshot were made, by object path (or by the
+        # namespace a name was bound in); see `writer_of`.
+        self._writers: dict[str, tuple[str, int]] = {}
+
+    def writer_of(self, path: str) -> str | None:
+        """`file:line` of the code that changed `path` before the last snapshot, where a dict
+        watcher saw it (CPython 3.12+: dicts, module and class namespaces); else None."""
+        where = self._writers.get(path) or self._writers.get(path.rsplit(".", 1)[0] + ".*")
+        return f"{os.path.relpath(where[0])}:{where[1]}" if where else None
+
+    def _note_writer(self, key: str, addresses: Iterable[int]) -> None:
+        for address in addresses:
+            where = self._dict_writers.get(address)
+            if where is not None:
+                self._writers[key] = where
+                return
 
     def snapshot(self) -> Snapshot:
+        self._writers = {}
         if self._dicts is not None:
             # Taken first: a change made while this snapshot is taken counts for the next one.
-            self._changed = self._dicts.changed()
+            self._changed, self._dict_writers = self._dicts.changed()
         modules = self._project_modules()
         if (
             self._stable_walk is not None
@@ -371,6 +391,8 @@ class Watcher:
     ) -> None:
         """`own`: the dict behind `namespace` (a class's `vars` is a proxy), when it can be had."""
         plan = self._plans.get(prefix)
+        if own is not None and id(own) in self._changed:
+            self._note_writer(prefix + ".*", [id(own)])
         if plan is None or not (plan.watched and id(own) not in self._changed):
             # The ids of the bound values change when a name is bound or rebound; the plan keeps
             # references to every value it watches, so none of those ids can be reused meanwhile.
@@ -395,8 +417,10 @@ class Watcher:
         self._all_kept = False
         if self._dicts is None:
             return record(value)
+        self._note_writer(path, sorted(self._read_dicts.get(path, frozenset()) & self._changed))
         reads = Reads()
         result = record(value, reads=reads)
+        self._read_dicts[path] = frozenset(map(id, reads.dicts))
         # Kept only if every dict read was watched before it was read: a change in between
         # would otherwise go unseen. A dict newly watched now is read again next time.
         watched_before = [self._dicts.watch(d) for d in reads.dicts]

@@ -270,7 +270,9 @@ def test_a_difference_against_a_reused_fork_is_confirmed_in_a_fork_of_its_own(tm
 
 
 def test_a_finding_without_an_object_is_linked_at_the_line_that_wrote(tmp_path):
-    (tmp_path / "hits.py").write_text("count = 0\n\n\ndef hit(x):\n    global count\n    count += 1\n    return count\n")
+    (tmp_path / "hits.py").write_text(
+        "count = 0\n\n\ndef hit(x):\n    global count\n    count += 1\n    return count\n"
+    )
     finding = {"code": "SL201", "path": "hits.py", "line": 6, "message": "rebinds a module global", "object": None}
     (tmp_path / "findings.json").write_text(json.dumps({"findings": [finding]}))
     done = cli(tmp_path, "hits:hit", *each("--call", ["1", "2"]), "--findings", "findings.json")
