@@ -77,7 +77,7 @@ class Shape:
 
 
 SHAPES = [
-    Shape("inheritance-chain", inheritance_chain, [1000, 2000, 4000, 8000], "classes"),
+    Shape("inheritance-chain", inheritance_chain, [8000, 16000, 32000, 64000], "classes"),
     Shape("class-level-lists", class_level_lists, [6250, 12500, 25000, 50000], "lists"),
     Shape("per-file-ignores", per_file_ignores, [2500, 5000, 10000, 20000], "findings"),
     Shape("large-file", large_file, [1280, 2560, 5120, 10240], "KiB", measure_memory=True),

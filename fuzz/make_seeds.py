@@ -5,7 +5,7 @@ Each case of docs/rules/*.md becomes one seed; its code blocks become files, joi
 `#>> path` marker lines that fuzz/src/project.rs splits on. Each example project becomes one seed.
 
 corpus/cache_decoder/: the facts caches stateleak writes for each example project and for the
-rule documents' cases (the build fingerprint in them does not matter to the decoder).
+repository's own Python trees (the build fingerprint in them does not matter to the decoder).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def cache_seeds(projects: list[pathlib.Path]) -> None:
 def main():
     cache_seeds(
         [p for p in sorted((ROOT / "examples").iterdir()) if p.is_dir()]
-        + [ROOT / "docs"]
+        + [ROOT / "python", ROOT / "bench", ROOT / "scripts"]
     )
     OUT.mkdir(parents=True, exist_ok=True)
     seeds = []

@@ -212,6 +212,39 @@ pub fn decode_image(bytes: &[u8]) -> usize {
         .count()
 }
 
+/// Rewrites an arbitrary image so that it passes every check [`decode_image`] makes before it
+/// decodes: the magic, payload lengths that tile the rest of the image, and the index and payload
+/// checksums. Only the fuzz target uses it, so that mutated payloads reach the decoder instead of
+/// stopping at a checksum.
+#[doc(hidden)]
+pub fn reseal_image(bytes: &mut [u8]) {
+    if bytes.len() < HEADER_LEN {
+        return;
+    }
+    bytes[..8].copy_from_slice(MAGIC);
+    let room = (bytes.len() - HEADER_LEN) / INDEX_ENTRY_LEN;
+    let count = (u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize).min(room);
+    bytes[16..20].copy_from_slice(&(count as u32).to_le_bytes());
+    let index_end = HEADER_LEN + count * INDEX_ENTRY_LEN;
+    let mut offset = index_end;
+    for i in 0..count {
+        let entry = HEADER_LEN + i * INDEX_ENTRY_LEN;
+        let stated = u32::from_le_bytes(bytes[entry + 17..entry + 21].try_into().unwrap());
+        let left = bytes.len() - offset;
+        let len = if i + 1 == count {
+            left
+        } else {
+            (stated as usize).min(left)
+        };
+        bytes[entry + 17..entry + 21].copy_from_slice(&(len as u32).to_le_bytes());
+        let checksum = xxh3_64(&bytes[offset..offset + len]);
+        bytes[entry + 21..entry + 29].copy_from_slice(&checksum.to_le_bytes());
+        offset += len;
+    }
+    let checksum = index_checksum(&bytes[..CHECKED_HEADER_LEN], &bytes[HEADER_LEN..index_end]);
+    bytes[CHECKED_HEADER_LEN..HEADER_LEN].copy_from_slice(&checksum.to_le_bytes());
+}
+
 fn index_checksum(header: &[u8], index: &[u8]) -> u64 {
     let mut hasher = Xxh3::new();
     hasher.update(header);
@@ -365,5 +398,24 @@ mod tests {
         std::fs::write(&path, b"garbage").unwrap();
         assert!(FactsCache::open(dir.path()).is_empty());
         assert!(dir.path().join(".gitignore").exists());
+    }
+
+    #[test]
+    fn resealing_leaves_a_sound_image_alone_and_lets_damaged_payloads_reach_the_decoder() {
+        let payload = postcard::to_allocvec(&facts_with_import("x")).unwrap();
+        let mut image = Vec::new();
+        write_entries(&mut image, 7, &[(1, 0, &payload), (2, 1, &payload)]).unwrap();
+        let mut resealed = image.clone();
+        reseal_image(&mut resealed);
+        assert_eq!(resealed, image);
+        assert_eq!(decode_image(&image), 2);
+
+        // A flipped payload byte fails the checksum; resealed, it reaches (and fails) decoding.
+        let last = image.len() - 1;
+        image[last] ^= 0xff;
+        assert_eq!(decode_image(&image), 1);
+        image[HEADER_LEN + 17] = 0xff;
+        reseal_image(&mut image);
+        assert!(parse_index(&image, 7).is_some());
     }
 }

@@ -147,6 +147,64 @@ fn carets_line_up_under_tabs() {
     }
 }
 
+/// Text's `--> path:line:column` headers count columns in characters of the source line, a tab
+/// as one, as concise and JSON output (and Ruff and CPython) do, even where the excerpt expands
+/// tabs, escapes control characters or cuts a long line.
+#[test]
+fn text_headers_give_the_columns_of_concise_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app/tabs.py",
+        "class Cache:\n\titems = {}\n\n\tdef put(self, k, v):\n\t\tself.items[k] = v\n",
+    );
+    write(
+        dir.path(),
+        "app/escapes.py",
+        &format!(
+            "class Cache:\n    items = {{}}\n\n    def put(self, k, v):\n        s = '\x1b\x07'; t = '{}'; self.items[k] = v\n",
+            "y".repeat(400)
+        ),
+    );
+    let run = |format: &str| {
+        stdout_of(&stateleak(
+            dir.path(),
+            &["check", "--no-cache", "--output-format", format, "app"],
+        ))
+    };
+    let mut text: Vec<String> = run("text")
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("--> "))
+        .map(str::to_string)
+        .collect();
+    let mut concise: Vec<String> = run("concise")
+        .lines()
+        .filter_map(|line| line.split(": ").next())
+        .filter(|place| place.ends_with(char::is_numeric))
+        .map(str::to_string)
+        .collect();
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let mut from_json: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"]
+            )
+        })
+        .collect();
+    text.sort();
+    concise.sort();
+    from_json.sort();
+    assert_eq!(text, ["app/escapes.py:5:427", "app/tabs.py:5:3"]);
+    assert_eq!(text, concise);
+    assert_eq!(text, from_json);
+}
+
 #[test]
 fn a_carriage_return_alone_ends_a_line_as_in_cpython() {
     let dir = tempfile::tempdir().unwrap();

@@ -23,7 +23,7 @@ use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
 use super::values::{Held, Values};
-use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+use super::{ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved};
 
 /// How a function reaches another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,8 +385,10 @@ fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
 pub(super) struct Index<'p> {
     /// Methods defined directly in each class, by name.
     methods: HashMap<(u32, &'p str), FuncId>,
-    /// Every class that has the class in its MRO.
-    descendants: Vec<Vec<ClassId>>,
+    /// [`Index::lookup`]'s answers.
+    method_lookups: MroMemo<FuncId>,
+    /// [`Index::attribute_class`]'s answers.
+    attribute_class_lookups: MroMemo<ClassId>,
     /// Attributes of instances whose class is known: `self.repo = Repo()` in a method of the
     /// class.
     attribute_classes: HashMap<(u32, &'p str), ClassId>,
@@ -410,14 +412,6 @@ impl<'p> Index<'p> {
             }
             if let Some(parent) = facts.parent {
                 nested.insert((*file, parent, facts.name.as_str()), *idx);
-            }
-        }
-        let mut descendants = vec![Vec::new(); project.classes.len()];
-        for class in project.class_ids() {
-            for entry in project.mro(class).skip(1) {
-                if let MroEntry::Class(base) = entry {
-                    descendants[base.0 as usize].push(class);
-                }
             }
         }
         let mut attribute_classes = HashMap::default();
@@ -455,7 +449,8 @@ impl<'p> Index<'p> {
         }
         let mut index = Index {
             methods,
-            descendants,
+            method_lookups: project.mro_memo(),
+            attribute_class_lookups: project.mro_memo(),
             attribute_classes,
             nested,
             values: Values::default(),
@@ -466,10 +461,11 @@ impl<'p> Index<'p> {
 
     /// The method `name` an instance of `class` finds, along its MRO.
     pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-        project.mro(class).find_map(|entry| match entry {
-            MroEntry::Class(c) => self.methods.get(&(c.0, name)).copied(),
-            MroEntry::External(_) => None,
-        })
+        project
+            .find_in_mro(&self.method_lookups, class, name, |c| {
+                self.methods.get(&(c.0, name)).copied()
+            })
+            .map(|(_, method)| method)
     }
 
     /// What `receiver.name()` may run when the receiver is an instance of `class` or of any
@@ -486,7 +482,7 @@ impl<'p> Index<'p> {
         }
         // In a subclass the name may come from the subclass itself or from another of its bases
         // (a mixin calling what its sibling defines).
-        for sub in &self.descendants[class.0 as usize] {
+        for sub in project.descendants(class) {
             if let Some(f) = self.lookup(project, *sub, name)
                 && !out.contains(&f)
             {
@@ -497,10 +493,11 @@ impl<'p> Index<'p> {
 
     /// The class of instances stored in `self.attr` by methods of `class` or its bases.
     fn attribute_class(&self, project: &Project, class: ClassId, attr: &str) -> Option<ClassId> {
-        project.mro(class).find_map(|entry| match entry {
-            MroEntry::Class(c) => self.attribute_classes.get(&(c.0, attr)).copied(),
-            MroEntry::External(_) => None,
-        })
+        project
+            .find_in_mro(&self.attribute_class_lookups, class, attr, |c| {
+                self.attribute_classes.get(&(c.0, attr)).copied()
+            })
+            .map(|(_, attribute_class)| attribute_class)
     }
 }
 
@@ -819,7 +816,7 @@ fn resolve_site_with_others(
                 scratch.push(found);
             } else {
                 // A mixin: what follows it depends on the class it is mixed into.
-                for sub in &index.descendants[class.0 as usize] {
+                for sub in project.descendants(class) {
                     if let Some(found) = after(project.mro(*sub))
                         && !scratch.contains(&found)
                     {

@@ -18,7 +18,7 @@ use crate::facts::{CallReceiver, FuncIdx, FunctionKind};
 use crate::knowledge;
 
 use super::callgraph::{Index, has_receiver, resolve_site};
-use super::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+use super::{ClassId, FileId, FuncId, Project, Resolved};
 
 /// A function a framework calls per request, and why stateleak thinks so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,10 +141,10 @@ fn framework_of(
         |class_file: FileId, callee: &str| match project.resolve(class_file, None, callee) {
             Resolved::External(q) => external(&q),
             // A project subclass of the framework's class.
-            Resolved::Class(class) => project.mro(class).find_map(|e| match e {
-                MroEntry::External(q) => external(q),
-                MroEntry::Class(_) => None,
-            }),
+            Resolved::Class(class) => project
+                .external_bases(class)
+                .iter()
+                .find_map(|q| external(q)),
             _ => None,
         };
     match project.resolve(file, function, object) {
@@ -287,10 +287,7 @@ fn class_entries(
     add: &mut impl FnMut(FuncId, &str),
 ) {
     let mut seen = HashSet::new();
-    for entry in project.mro(class) {
-        let MroEntry::External(q) = entry else {
-            continue;
-        };
+    for q in project.external_bases(class) {
         for (base, kind, http, hooks) in knowledge::REQUEST_HANDLER_BASES {
             let matches = if base.ends_with('.') {
                 q.starts_with(base)

@@ -4,6 +4,16 @@
 //! MRO, so a chain of K classes takes K entries, not K²/2, and linearising a class costs the length
 //! of its own bases' MROs once (the C3 merge keeps a count of every entry in the sequences' tails
 //! instead of scanning them).
+//!
+//! Queries along MROs are memoised per class, so that a query for every class of a deep hierarchy
+//! costs about the number of classes, not its square: the external bases of each MRO (shared
+//! along single-base chains), whether a class is in another's MRO (through the classes whose
+//! stored entries name it and a numbering of the shared-tail forest), the subclasses of a class
+//! (built on first use), and "the first class of the MRO that defines `name`" ([`MroMemo`]).
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::Name;
 
@@ -22,6 +32,41 @@ pub enum MroEntry {
 pub(super) struct Hierarchy {
     mro: Vec<StoredMro>,
     subclasses: Vec<Vec<ClassId>>,
+    /// The external entries of each class's MRO, in MRO order.
+    externals: Vec<Arc<[Name]>>,
+    /// For each class, the classes whose stored `own` entries include it.
+    named_by: Vec<Vec<ClassId>>,
+    /// Pre- and post-order numbers of each class in the forest of `rest` links: `a` stores part of
+    /// the MRO of `c` exactly when `a` is `c` or one of its `rest` ancestors.
+    order: Vec<(u32, u32)>,
+    /// Every class that has the class in its MRO, built on first use.
+    descendants: Vec<OnceLock<Box<[ClassId]>>>,
+}
+
+/// Memoised answers to "the first class of the MRO of `class` for which a test gives a value",
+/// one test per memo and one answer per class and name. An answer is kept for every stored MRO
+/// segment a search passed, so later searches through the same tail stop there.
+#[derive(Debug)]
+pub struct MroMemo<V> {
+    answers: Vec<Mutex<HashMap<Name, Option<(ClassId, V)>>>>,
+}
+
+impl<V: Copy> MroMemo<V> {
+    pub fn new(classes: usize) -> MroMemo<V> {
+        MroMemo {
+            answers: (0..classes).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    fn answers(
+        &self,
+        class: ClassId,
+    ) -> std::sync::MutexGuard<'_, HashMap<Name, Option<(ClassId, V)>>> {
+        // Answers are inserted whole: a panic elsewhere leaves the map consistent.
+        self.answers[class.0 as usize]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// One class's MRO: `own` entries, then the whole MRO of `rest` when there is one.
@@ -89,28 +134,153 @@ impl Hierarchy {
         for id in 0..count {
             linearize(ClassId(id as u32), &bases, &mut state, &mut mro);
         }
-        Hierarchy { mro, subclasses }
+        let mut named_by = vec![Vec::new(); count];
+        for (id, stored) in mro.iter().enumerate() {
+            for entry in &stored.own {
+                if let MroEntry::Class(c) = entry {
+                    named_by[c.0 as usize].push(ClassId(id as u32));
+                }
+            }
+        }
+        Hierarchy {
+            externals: externals(&mro),
+            order: forest_order(&mro),
+            named_by,
+            descendants: (0..count).map(|_| OnceLock::new()).collect(),
+            mro,
+            subclasses,
+        }
     }
 
     pub(super) fn mro(&self, class: ClassId) -> Mro<'_> {
         mro_of(&self.mro, class)
     }
 
-    pub(super) fn descendants(&self, class: ClassId) -> Vec<ClassId> {
-        let mut seen = std::collections::HashSet::from([class]);
-        let mut stack = vec![class];
-        let mut out = Vec::new();
-        while let Some(current) = stack.pop() {
-            for sub in &self.subclasses[current.0 as usize] {
-                if seen.insert(*sub) {
-                    out.push(*sub);
-                    stack.push(*sub);
+    pub(super) fn externals(&self, class: ClassId) -> &[Name] {
+        &self.externals[class.0 as usize]
+    }
+
+    /// Whether `ancestor` is in the MRO of `class` (`class` itself included).
+    pub(super) fn in_mro(&self, class: ClassId, ancestor: ClassId) -> bool {
+        let (pre, post) = self.order[class.0 as usize];
+        self.named_by[ancestor.0 as usize].iter().any(|stores| {
+            let (stores_pre, stores_post) = self.order[stores.0 as usize];
+            stores_pre <= pre && post <= stores_post
+        })
+    }
+
+    pub(super) fn descendants(&self, class: ClassId) -> &[ClassId] {
+        self.descendants[class.0 as usize].get_or_init(|| {
+            let mut seen = std::collections::HashSet::from([class]);
+            let mut stack = vec![class];
+            let mut out = Vec::new();
+            while let Some(current) = stack.pop() {
+                for sub in &self.subclasses[current.0 as usize] {
+                    if seen.insert(*sub) {
+                        out.push(*sub);
+                        stack.push(*sub);
+                    }
                 }
             }
-        }
-        out.sort();
-        out
+            out.sort();
+            out.into()
+        })
     }
+
+    /// The first class of the MRO of `class` for which `test` gives a value, with that value,
+    /// memoised in `memo` under `name` (the test must depend on nothing else).
+    pub(super) fn find<V: Copy>(
+        &self,
+        memo: &MroMemo<V>,
+        class: ClassId,
+        name: &str,
+        mut test: impl FnMut(ClassId) -> Option<V>,
+    ) -> Option<(ClassId, V)> {
+        let mut passed = Vec::new();
+        let mut segment = Some(class);
+        let answer = loop {
+            let Some(current) = segment else { break None };
+            if let Some(known) = memo.answers(current).get(name) {
+                break *known;
+            }
+            passed.push(current);
+            let stored = &self.mro[current.0 as usize];
+            let found = stored.own.iter().find_map(|entry| match entry {
+                MroEntry::Class(c) => test(*c).map(|v| (*c, v)),
+                MroEntry::External(_) => None,
+            });
+            if found.is_some() {
+                break found;
+            }
+            segment = stored.rest;
+        };
+        for current in passed {
+            memo.answers(current).insert(name.into(), answer);
+        }
+        answer
+    }
+}
+
+/// The external entries of every class's MRO; a class whose own entries add none shares its tail's.
+fn externals(mro: &[StoredMro]) -> Vec<Arc<[Name]>> {
+    let mut done: Vec<Option<Arc<[Name]>>> = vec![None; mro.len()];
+    for start in 0..mro.len() {
+        // Follow the shared tails to one already done, then fill the way back.
+        let mut pending = Vec::new();
+        let mut current = Some(start);
+        while let Some(i) = current
+            && done[i].is_none()
+        {
+            pending.push(i);
+            current = mro[i].rest.map(|r| r.0 as usize);
+        }
+        for i in pending.into_iter().rev() {
+            let tail = mro[i].rest.and_then(|r| done[r.0 as usize].clone());
+            let own = mro[i].own.iter().filter_map(|entry| match entry {
+                MroEntry::External(q) => Some(q.clone()),
+                MroEntry::Class(_) => None,
+            });
+            let own: Vec<Name> = own.collect();
+            done[i] = Some(match tail {
+                Some(tail) if own.is_empty() => tail,
+                tail => own
+                    .into_iter()
+                    .chain(tail.iter().flat_map(|t| t.iter().cloned()))
+                    .collect(),
+            });
+        }
+    }
+    done.into_iter().map(|e| e.unwrap_or_default()).collect()
+}
+
+/// Pre- and post-order numbers of a depth-first walk of the forest whose parent links are `rest`.
+fn forest_order(mro: &[StoredMro]) -> Vec<(u32, u32)> {
+    let mut children = vec![Vec::new(); mro.len()];
+    let mut roots = Vec::new();
+    for (i, stored) in mro.iter().enumerate() {
+        match stored.rest {
+            Some(parent) => children[parent.0 as usize].push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut order = vec![(0, 0); mro.len()];
+    let mut clock = 0u32;
+    for root in roots {
+        // (node, whether its children were pushed)
+        let mut stack = vec![(root, false)];
+        while let Some((node, expanded)) = stack.pop() {
+            if expanded {
+                order[node].1 = clock;
+                clock += 1;
+                continue;
+            }
+            order[node].0 = clock;
+            clock += 1;
+            stack.push((node, true));
+            stack.extend(children[node].iter().map(|&c| (c, false)));
+        }
+    }
+    order
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -224,5 +394,102 @@ fn merge(sequences: &[Vec<MroEntry>]) -> Option<Vec<MroEntry>> {
             }
         }
         out.push(candidate);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::LinkInput;
+
+    const SOURCE: &str = "\
+import abc
+
+class A:
+    x = 1
+
+class B(A):
+    pass
+
+class C(A):
+    x = 2
+
+class D(B, C):
+    pass
+
+class E(D, abc.ABC):
+    pass
+
+class F(E):
+    pass
+
+class G(F, C):
+    pass
+
+class Lone:
+    x = 3
+";
+
+    fn project() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.py");
+        std::fs::write(&path, SOURCE).unwrap();
+        let facts = crate::syntax::extract(SOURCE).unwrap().into();
+        Project::link(vec![LinkInput { path, facts }], &[])
+    }
+
+    /// The memoised answers agree with walking the whole MRO, whatever order they are asked in.
+    #[test]
+    fn memoised_queries_agree_with_walking_the_mro() {
+        let project = project();
+        let ids: Vec<ClassId> = project.class_ids().collect();
+        let walked_attribute = |class: ClassId| {
+            project.mro(class).find_map(|entry| match entry {
+                MroEntry::Class(c) => project.class_attribute(*c, "x").map(|_| *c),
+                MroEntry::External(_) => None,
+            })
+        };
+        for order in [ids.clone(), ids.iter().rev().copied().collect()] {
+            let memo: MroMemo<()> = project.mro_memo();
+            for &class in &order {
+                let found = project.find_in_mro(&memo, class, "x", |c| {
+                    project.class_attribute(c, "x").map(|_| ())
+                });
+                assert_eq!(found.map(|(c, _)| c), walked_attribute(class));
+                assert_eq!(
+                    project.lookup_class_attribute(class, "x").map(|(c, _)| c),
+                    walked_attribute(class)
+                );
+                let externals: Vec<&Name> = project
+                    .mro(class)
+                    .filter_map(|entry| match entry {
+                        MroEntry::External(q) => Some(q),
+                        MroEntry::Class(_) => None,
+                    })
+                    .collect();
+                assert_eq!(
+                    project.external_bases(class).iter().collect::<Vec<_>>(),
+                    externals
+                );
+                for &other in &ids {
+                    let walked = project.mro(class).any(|e| *e == MroEntry::Class(other));
+                    assert_eq!(project.in_mro(class, other), walked, "{class:?} {other:?}");
+                    assert_eq!(
+                        project.descendants(other).contains(&class),
+                        walked && class != other
+                    );
+                }
+            }
+        }
+        // The hierarchy really has shared tails and a merged MRO to test.
+        let named = |name: &str| {
+            ids.iter()
+                .copied()
+                .find(|&c| project.class(c).1.name == name)
+                .unwrap()
+        };
+        assert_eq!(walked_attribute(named("D")), Some(named("C")));
+        assert_eq!(project.external_bases(named("F")).len(), 1);
+        assert!(!project.in_mro(named("A"), named("B")));
     }
 }

@@ -21,7 +21,7 @@ use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFa
 
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
-pub use hierarchy::{Mro, MroEntry};
+pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use resolve::Resolved;
 
 /// Index of a file in [`Project::files`].
@@ -64,6 +64,8 @@ pub struct Project {
     /// Per class with many class-level bindings: each name's last binding (built on first use),
     /// so that looking attributes up costs no scan of thousands of bindings.
     class_attributes: Vec<std::sync::OnceLock<HashMap<Name, u32>>>,
+    /// [`Project::lookup_class_attribute`]'s answers: the class and the binding's index.
+    class_attribute_lookups: MroMemo<u32>,
     calls: CallGraph,
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
@@ -132,6 +134,7 @@ impl Project {
             class_attributes: (0..class_count)
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
+            class_attribute_lookups: MroMemo::new(class_count),
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
         };
@@ -275,23 +278,61 @@ impl Project {
     }
 
     /// Every class that has `class` in its MRO, `class` excluded, in id order.
-    pub fn descendants(&self, class: ClassId) -> Vec<ClassId> {
+    pub fn descendants(&self, class: ClassId) -> &[ClassId] {
         self.hierarchy.descendants(class)
+    }
+
+    /// Whether `ancestor` is in the MRO of `class` (`class` itself included).
+    pub fn in_mro(&self, class: ClassId, ancestor: ClassId) -> bool {
+        self.hierarchy.in_mro(class, ancestor)
+    }
+
+    /// The bases outside the analysed tree in the MRO of `class`, in MRO order.
+    pub fn external_bases(&self, class: ClassId) -> &[Name] {
+        self.hierarchy.externals(class)
     }
 
     /// Whether the MRO of `class` contains one of the external classes `names`.
     pub fn inherits_external(&self, class: ClassId, names: &[&str]) -> bool {
-        self.mro(class)
-            .any(|entry| matches!(entry, MroEntry::External(q) if names.contains(&q.as_str())))
+        self.external_bases(class)
+            .iter()
+            .any(|q| names.contains(&q.as_str()))
+    }
+
+    /// A memo for [`Project::find_in_mro`], sized for this project's classes.
+    pub fn mro_memo<V: Copy>(&self) -> MroMemo<V> {
+        MroMemo::new(self.classes.len())
+    }
+
+    /// The first project class of the MRO of `class` for which `test` gives a value, and that
+    /// value; answers are memoised in `memo` under `name`, so `test` must depend on the class and
+    /// `name` alone, and one memo serves one kind of test.
+    pub fn find_in_mro<V: Copy>(
+        &self,
+        memo: &MroMemo<V>,
+        class: ClassId,
+        name: &str,
+        test: impl FnMut(ClassId) -> Option<V>,
+    ) -> Option<(ClassId, V)> {
+        self.hierarchy.find(memo, class, name, test)
     }
 
     /// The last class-level binding of `name` in the body of `class` itself.
     pub fn class_attribute(&self, class: ClassId, name: &str) -> Option<&Binding> {
+        let bindings = &self.class(class).1.bindings;
+        self.class_attribute_index(class, name)
+            .map(|i| &bindings[i as usize])
+    }
+
+    fn class_attribute_index(&self, class: ClassId, name: &str) -> Option<u32> {
         /// Below this many bindings a scan is cheaper than building an index.
         const SCANNED: usize = 32;
         let bindings = &self.class(class).1.bindings;
         if bindings.len() <= SCANNED {
-            return bindings.iter().rev().find(|b| b.name == name);
+            return bindings
+                .iter()
+                .rposition(|b| b.name == name)
+                .map(|i| i as u32);
         }
         let index = self.class_attributes[class.0 as usize].get_or_init(|| {
             let mut index = HashMap::default();
@@ -300,7 +341,7 @@ impl Project {
             }
             index
         });
-        index.get(name).map(|&i| &bindings[i as usize])
+        index.get(name).copied()
     }
 
     /// Finds the class-level binding `name` that an instance of `class` sees: the last binding of
@@ -310,11 +351,10 @@ impl Project {
         class: ClassId,
         name: &str,
     ) -> Option<(ClassId, &Binding)> {
-        self.mro(class).find_map(|entry| {
-            let MroEntry::Class(id) = entry else {
-                return None;
-            };
-            self.class_attribute(*id, name).map(|b| (*id, b))
-        })
+        let (defining, index) =
+            self.find_in_mro(&self.class_attribute_lookups, class, name, |c| {
+                self.class_attribute_index(c, name)
+            })?;
+        Some((defining, &self.class(defining).1.bindings[index as usize]))
     }
 }

@@ -156,5 +156,65 @@ fn render_finding(
     message = message
         .footer(Level::Note.title(&note))
         .footer(Level::Help.title(&help));
-    renderer.render(message).to_string()
+    let rendered = renderer.render(message).to_string();
+    let headers = groups
+        .iter()
+        .zip(&excerpts)
+        .filter(|(_, excerpt)| excerpt.is_some())
+        .map(|(group, _)| (group.path.as_str(), group.labels[0].0));
+    with_true_columns(&rendered, headers)
+}
+
+/// `rendered` with the column of each snippet's `--> path:line:column` header replaced by the
+/// column of its first label, counted in characters of the source line as concise and JSON output
+/// (and Ruff and CPython) count it. annotate-snippets counts the characters of the excerpt it is
+/// given, where tabs are already expanded and control characters escaped.
+fn with_true_columns<'a>(
+    rendered: &str,
+    headers: impl Iterator<Item = (&'a str, &'a Location)>,
+) -> String {
+    let mut headers = headers.peekable();
+    let mut out = String::with_capacity(rendered.len());
+    for line in rendered.split_inclusive('\n') {
+        let plain = strip_styles(line);
+        let is_header = ["-->", ":::"]
+            .iter()
+            .any(|arrow| plain.trim_start().starts_with(arrow));
+        if is_header && let Some((path, location)) = headers.peek() {
+            let prefix = format!("{path}:{}:", location.line);
+            if let Some(found) = line.find(&prefix) {
+                let digits_from = found + prefix.len();
+                let digits = line[digits_from..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                out.push_str(&line[..digits_from]);
+                out.push_str(&location.column.to_string());
+                out.push_str(&line[digits_from + digits..]);
+                headers.next();
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// `line` without its ANSI styling sequences.
+fn strip_styles(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // `ESC [ parameters letter`
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -7,7 +7,7 @@ use crate::facts::{
     AccessPath, Binding, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Value,
 };
 use crate::knowledge;
-use crate::project::{ClassId, FileId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Context;
 
@@ -45,21 +45,19 @@ pub fn is_classvar(binding: &Binding) -> bool {
 /// not shared through instances.
 pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool {
     let project = context.project;
-    project.mro(class).any(|entry| match entry {
-        MroEntry::External(q) => {
-            knowledge::COPYING_BASES.contains(&q.as_str())
-                || knowledge::ENUM_BASES.contains(&q.as_str())
-                || q == "builtins.type"
-                || context.settings.safe_bases.iter().any(|s| s == q)
-        }
-        // Most runs configure no safe bases: no name to build then.
-        MroEntry::Class(_) if context.settings.safe_bases.is_empty() => false,
-        MroEntry::Class(c) => {
-            let (file, facts) = project.class(*c);
-            let qualified = format!("{}.{}", project.file(file).module, facts.qualname);
-            context.settings.safe_bases.contains(&qualified)
-        }
+    let safe = |q: &str| context.settings.safe_bases.iter().any(|s| s == q);
+    project.external_bases(class).iter().any(|q| {
+        knowledge::COPYING_BASES.contains(&q.as_str())
+            || knowledge::ENUM_BASES.contains(&q.as_str())
+            || q == "builtins.type"
+            || safe(q)
     })
+        // Most runs configure no safe bases: no project class's name to build then.
+        || (!context.settings.safe_bases.is_empty()
+            && project_mro(project, class).any(|c| {
+                let (file, facts) = project.class(c);
+                safe(&format!("{}.{}", project.file(file).module, facts.qualname))
+            }))
 }
 
 /// An assignment `self.attr = <new object>` in a method of a class.
@@ -75,6 +73,9 @@ pub struct InstanceAssignment {
 /// Where each class gives its instances their own value of each attribute.
 pub struct InstanceAssignments {
     by_class: HashMap<(ClassId, String), Vec<InstanceAssignment>>,
+    /// The classes with assignments to each attribute, so that a query tests those few against
+    /// the receiver's MRO rather than walking an MRO that may be thousands of classes long.
+    classes_by_attr: HashMap<String, Vec<ClassId>>,
 }
 
 impl InstanceAssignments {
@@ -125,7 +126,17 @@ impl InstanceAssignments {
                     });
             }
         }
-        InstanceAssignments { by_class }
+        let mut classes_by_attr: HashMap<String, Vec<ClassId>> = HashMap::new();
+        for (class, attr) in by_class.keys() {
+            classes_by_attr
+                .entry(attr.clone())
+                .or_default()
+                .push(*class);
+        }
+        InstanceAssignments {
+            by_class,
+            classes_by_attr,
+        }
     }
 
     /// Whether an instance of `class` has its own `attr` by the time code at `start` in
@@ -139,18 +150,18 @@ impl InstanceAssignments {
         function: u32,
         start: u32,
     ) -> bool {
-        project_mro(project, class).any(|c| {
-            self.by_class
-                .get(&(c, attr.to_string()))
-                .is_some_and(|list| {
-                    list.iter().any(|a| {
-                        let same_function = a.file == file && a.function == function;
-                        if same_function {
-                            a.start < start
-                        } else {
-                            a.in_setup
-                        }
-                    })
+        let Some(assigning) = self.classes_by_attr.get(attr) else {
+            return false;
+        };
+        assigning.iter().any(|&c| {
+            project.in_mro(class, c)
+                && self.by_class[&(c, attr.to_string())].iter().any(|a| {
+                    let same_function = a.file == file && a.function == function;
+                    if same_function {
+                        a.start < start
+                    } else {
+                        a.in_setup
+                    }
                 })
         })
     }
@@ -683,9 +694,7 @@ pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool 
 
 /// Whether one of the two classes derives from the other (or they are the same class).
 pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
-    a == b
-        || project.mro(a).any(|e| *e == MroEntry::Class(b))
-        || project.mro(b).any(|e| *e == MroEntry::Class(a))
+    project.in_mro(a, b) || project.in_mro(b, a)
 }
 
 #[cfg(test)]

@@ -204,7 +204,7 @@ fn shared_cache(
                 return Some(cache);
             }
             let singleton = std::iter::once(class)
-                .chain(project.descendants(class))
+                .chain(project.descendants(class).iter().copied())
                 .find(|c| singletons.contains(c))?;
             common::instance_attribute_container(project, singleton, attr)?;
             Some(SharedCache {
