@@ -4,10 +4,11 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
 use crate::config::PerFileIgnore;
@@ -19,6 +20,7 @@ use crate::model::Model;
 use crate::progress::Progress;
 use crate::project::{LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
+use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
 use crate::suppression::{Suppressions, UnusedSuppression};
 use crate::{discover, syntax};
@@ -75,6 +77,9 @@ pub trait FolderSettings: Send + Sync {
     fn for_files(&self, files: &[PathBuf]) -> RunSettings;
     /// Whether a finding of rule `code` whose primary place is in `path` is reported.
     fn reports(&self, path: &Path, code: &str) -> bool;
+    /// A hash of everything in the settings of these files that shapes the findings, and of
+    /// which file uses which settings (the run cache's key).
+    fn fingerprint(&self, files: &[PathBuf]) -> u64;
 }
 
 impl CheckOptions {
@@ -105,7 +110,7 @@ impl CheckOptions {
 }
 
 /// A file, or a part of one, that could not be analysed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FileError {
     pub path: PathBuf,
     pub line: Option<u32>,
@@ -115,7 +120,7 @@ pub struct FileError {
 }
 
 /// A place of a finding, resolved to lines and columns (1-based; columns count characters).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Location {
     pub path: PathBuf,
     pub line: u32,
@@ -128,9 +133,10 @@ pub struct Location {
     pub message: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
-    pub code: &'static str,
+    #[serde(deserialize_with = "run_cache::rule_code")]
+    pub code: KnownText,
     pub severity: Severity,
     pub message: String,
     pub primary: Location,
@@ -145,7 +151,8 @@ pub struct Finding {
     /// place, with what the object flows into.
     pub flow: Vec<Location>,
     /// Why the model counts the change as per call, at import time or once (for `--explain`).
-    pub timing: Option<&'static str>,
+    #[serde(deserialize_with = "run_cache::timing_reason")]
+    pub timing: Option<KnownText>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first. A long chain keeps only its first and last
     /// [`KEPT_PATH_STEPS`] steps; `entry_path_omitted` counts the steps left out between them.
@@ -160,7 +167,7 @@ pub struct Finding {
 pub const KEPT_PATH_STEPS: usize = 4;
 
 /// One function on the chain of calls from a request entry point to a finding.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathStep {
     /// The function's qualified name in its module (`Class.method`).
     pub function: String,
@@ -306,6 +313,9 @@ pub struct Loaded {
     pub run: RunSettings,
     pub cache_hits: usize,
     pub stage_times: Vec<(&'static str, Duration)>,
+    /// A file's text differed from what it hashed to before the run read it: the result must not
+    /// be stored under the earlier hashes.
+    pub changed_while_read: bool,
 }
 
 /// Discovers, reads and links the files `options` name, without running the rules (`stateleak
@@ -332,11 +342,20 @@ pub fn load(options: &CheckOptions) -> Loaded {
             },
             cache_hits: 0,
             stage_times: Vec::new(),
+            changed_while_read: false,
         },
     }
 }
 
-fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
+/// The files a run checks, and what discovery could not read.
+struct Found {
+    files: Vec<PathBuf>,
+    errors: Vec<FileError>,
+    /// Explicit paths that do not exist.
+    missing_paths: bool,
+}
+
+fn find_files(options: &CheckOptions) -> Found {
     // Overlaid paths need not exist on disk: they are not walked but added after the walk.
     let walked: Vec<PathBuf> = options
         .paths
@@ -344,14 +363,10 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         .filter(|p| !options.overlays.contains_key(*p))
         .cloned()
         .collect();
-    // The cache file is read while the tree is walked.
-    let (mut discovered, cache) = rayon::join(
-        || match &options.exclude {
-            Some(exclude) => discover::discover_excluding(&walked, Arc::clone(exclude)),
-            None => discover::discover(&walked),
-        },
-        || options.cache_dir.as_deref().map(FactsCache::open),
-    );
+    let mut discovered = match &options.exclude {
+        Some(exclude) => discover::discover_excluding(&walked, Arc::clone(exclude)),
+        None => discover::discover(&walked),
+    };
     let unsaved = options.overlays.keys().filter(|path| {
         options.paths.contains(path)
             || (!path.exists() && walked.iter().any(|dir| path.starts_with(dir)))
@@ -359,8 +374,7 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
     discovered.files.extend(unsaved.cloned());
     discovered.files.sort();
     discovered.files.dedup();
-    let missing_paths = walked.iter().any(|p| std::fs::symlink_metadata(p).is_err());
-    let mut errors: Vec<FileError> = discovered
+    let errors = discovered
         .errors
         .into_iter()
         .map(|e| FileError {
@@ -370,7 +384,37 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
             internal: false,
         })
         .collect();
+    Found {
+        files: discovered.files,
+        errors,
+        missing_paths: walked.iter().any(|p| std::fs::symlink_metadata(p).is_err()),
+    }
+}
 
+fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
+    // The cache file is read while the tree is walked.
+    let (found, cache) = rayon::join(
+        || find_files(options),
+        || options.cache_dir.as_deref().map(FactsCache::open),
+    );
+    load_found(options, found, cache, None, started)
+}
+
+/// Reads, extracts and links the files found. `known_hashes` are the hashes of the files' texts
+/// (in order) when they were hashed already: a file whose facts the cache holds under its hash is
+/// not read again.
+fn load_found(
+    options: &CheckOptions,
+    found: Found,
+    cache: Option<FactsCache>,
+    known_hashes: Option<Vec<TextHash>>,
+    started: Instant,
+) -> Loaded {
+    let Found {
+        files,
+        mut errors,
+        missing_paths,
+    } = found;
     let mut stage_times = vec![("discover", started.elapsed())];
     let mut stage_started = Instant::now();
     let mut end_stage = |name: &'static str| {
@@ -378,7 +422,7 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         stage_started = Instant::now();
     };
     let run = match &options.folder_settings {
-        Some(folders) => folders.for_files(&discovered.files),
+        Some(folders) => folders.for_files(&files),
         None => RunSettings {
             rules: options.rules.clone(),
             src: options.src.clone(),
@@ -386,7 +430,8 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         },
     };
     let cache_hits = AtomicUsize::new(0);
-    let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
+    let changed_while_read = AtomicBool::new(false);
+    let progress = Progress::new(options.progress, files.len(), "analysing");
     let texts = Texts {
         overlays: &options.overlays,
         max_file_size: options.max_file_size,
@@ -398,12 +443,14 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
             .as_deref()
             .map(|memory| (memory, memory.begin_run())),
         cache_hits: &cache_hits,
+        changed_while_read: &changed_while_read,
     };
-    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = discovered
-        .files
+    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = files
         .into_par_iter()
-        .map(|path| {
-            let (outcome, record) = analyse_file(&path, &texts, &stores);
+        .enumerate()
+        .map(|(i, path)| {
+            let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+            let (outcome, record) = analyse_file(&path, known_hash, &texts, &stores);
             progress.tick();
             (path, outcome, record)
         })
@@ -467,10 +514,74 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         run,
         cache_hits: cache_hits.into_inner(),
         stage_times,
+        changed_while_read: changed_while_read.into_inner(),
     }
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+    // A long-lived process keeps its facts in memory and reads the cache once: no replays there.
+    let Some(dir) = options
+        .cache_dir
+        .as_deref()
+        .filter(|_| options.memory.is_none())
+    else {
+        return check_loaded(options, load_in_pool(options, started), started);
+    };
+    let found = find_files(options);
+    let texts = Texts {
+        overlays: &options.overlays,
+        max_file_size: options.max_file_size,
+    };
+    let hashes = found
+        .errors
+        .is_empty()
+        .then(|| hash_files(&found.files, &texts))
+        .flatten();
+    let key = hashes
+        .as_deref()
+        .map(|hashes| RunKey::new(options, &found.files, hashes, found.missing_paths));
+    if let (Some(key), Some(hashes)) = (key, &hashes) {
+        let by_path: HashMap<&Path, TextHash> = found
+            .files
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(hashes.iter().copied())
+            .collect();
+        if let Some(mut replayed) =
+            run_cache::load(dir, key, &by_path, |path| texts.read(path, u64::MAX).ok())
+        {
+            replayed.elapsed = started.elapsed();
+            replayed.stage_times = vec![("replay", replayed.elapsed)];
+            return replayed;
+        }
+    }
+    let loaded = load_found(options, found, Some(FactsCache::open(dir)), hashes, started);
+    let changed_while_read = loaded.changed_while_read;
+    let result = check_loaded(options, loaded, started);
+    if let Some(key) = key
+        && !changed_while_read
+    {
+        run_cache::save(dir, key, &result);
+    }
+    result
+}
+
+/// The hash of each file's text, in order; `None` when a file cannot be read (the run then takes
+/// the long way, which reports it).
+fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
+    files
+        .par_iter()
+        .map(|path| {
+            texts
+                .read(path, texts.max_file_size)
+                .ok()
+                .map(|text| cache::text_hash(&text))
+        })
+        .collect()
+}
+
+/// Runs the model and the rules on a loaded project and reports.
+fn check_loaded(options: &CheckOptions, loaded: Loaded, started: Instant) -> CheckResult {
     let Loaded {
         project,
         mut errors,
@@ -480,7 +591,8 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         run,
         cache_hits,
         mut stage_times,
-    } = load_in_pool(options, started);
+        changed_while_read: _,
+    } = loaded;
     let rules = &run.rules;
     let texts = Texts {
         overlays: &options.overlays,
@@ -675,15 +787,24 @@ struct FactStores<'a> {
     memory: Option<(&'a FactsMemory, u64)>,
     /// Facts taken from the cache file in this run (for `--verbose`).
     cache_hits: &'a AtomicUsize,
+    /// Set when a file's text no longer has the hash it had when the run was keyed.
+    changed_while_read: &'a AtomicBool,
 }
 
 /// Reads one file and takes its facts from memory or the cache, or else parses and extracts them
 /// (and returns the cache record to write). A panic is caught and reported against the file.
 fn analyse_file(
     path: &Path,
+    known_hash: Option<TextHash>,
     texts: &Texts,
     stores: &FactStores,
 ) -> (Extracted, Option<cache::Record>) {
+    if let (Some(cache), Some(hash)) = (stores.cache, known_hash)
+        && let Some((outcome, record)) = cache.get(hash)
+    {
+        stores.cache_hits.fetch_add(1, Ordering::Relaxed);
+        return (outcome_result(outcome, path), Some(record));
+    }
     // In memory, a file unchanged on disk since the last run is not even read.
     let on_disk = stores
         .memory
@@ -711,6 +832,9 @@ fn analyse_file(
         }
     };
     let hash = (stores.cache.is_some() || stores.memory.is_some()).then(|| cache::text_hash(&text));
+    if known_hash.is_some() && hash != known_hash {
+        stores.changed_while_read.store(true, Ordering::Relaxed);
+    }
     if let (Some((memory, run, stamp)), Some(hash)) = (on_disk, hash) {
         memory.stamp(path, stamp, hash, run);
     }
