@@ -399,6 +399,54 @@ fn each_code_action_suppresses_the_finding() {
     assert!(client.shut_down());
 }
 
+const CART: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\nclass Cart:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n\n\n@app.route(\"/\")\ndef index():\n    Cart().add(1)\n    return \"ok\"\n";
+
+#[test]
+fn the_fix_action_makes_the_fix_and_clears_the_finding() {
+    let (_dir, root) = workspace();
+    write(&root, "shop/__init__.py", "");
+    write(&root, "shop/cart.py", CART);
+    let cart = uri(&root.join("shop/cart.py"));
+    let mut client = Client::start(&root);
+    client.open(&cart, CART);
+    client.wait_until("cart.py has SL101", |c| c.codes(&cart) == ["SL101"]);
+    let actions = client.request::<CodeActionRequest>(CodeActionParams {
+        text_document: TextDocumentIdentifier::new(cart.clone()),
+        range: Range::new(Position::new(9, 12), Position::new(9, 12)),
+        context: CodeActionContext::default(),
+        work_done_progress_params: WorkDoneProgressParams::default(),
+        partial_result_params: Default::default(),
+    });
+    let actions: Vec<_> = actions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|action| match action {
+            CodeActionOrCommand::CodeAction(action) => action,
+            CodeActionOrCommand::Command(_) => panic!("an edit expected"),
+        })
+        .collect();
+    let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles.len(), 3, "{titles:#?}");
+    assert!(titles[0].starts_with("Fix SL101: "), "{titles:#?}");
+    assert!(titles[0].ends_with("(unsafe: changes more than the leak)"));
+    assert!(titles[1].starts_with("Suppress SL101 on this line"));
+    // The class attribute becomes an instance attribute set in a new `__init__`.
+    let fix = &actions[0];
+    assert_eq!(fix.is_preferred, Some(false));
+    let changes = fix.edit.as_ref().unwrap().changes.as_ref().unwrap();
+    let fixed = apply(CART, &changes[&cart]);
+    assert_eq!(
+        fixed,
+        CART.replace(
+            "    items = []\n",
+            "    def __init__(self):\n        self.items = []\n"
+        )
+    );
+    client.change(&cart, &fixed);
+    client.wait_until("cart.py is clear", |c| c.codes(&cart).is_empty());
+    assert!(client.shut_down());
+}
+
 /// Sets the modification time of a file to `hours` ago.
 fn set_age(path: &Path, hours: u64) {
     let file = std::fs::File::options().write(true).open(path).unwrap();

@@ -272,9 +272,14 @@ impl<'a> Server<'a> {
         }
         let resolver = Arc::new(resolver);
         let mut options = CheckOptions::new(vec![self.root.clone()]);
-        if let Some(size) = resolver.for_path_or_default(&self.root).max_file_size {
+        let root_settings = resolver.for_path_or_default(&self.root);
+        if let Some(size) = root_settings.max_file_size {
             options.max_file_size = size;
         }
+        // Fixes are offered as code actions, written for the Python the settings name.
+        options.fixes = Some(crate::syntax::fix::Target {
+            union_syntax: root_settings.python_minor.is_some_and(|minor| minor >= 10),
+        });
         let walker = Arc::clone(&resolver);
         options.exclude = Some(Arc::new(move |path: &Path, _is_dir: bool| {
             walker.for_path_or_default(path).exclude.is_match(path)
