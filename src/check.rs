@@ -487,23 +487,7 @@ fn load_found(
 
     end_stage("parse");
     let files_analysed = inputs.len();
-    let roots: Vec<PathBuf> = options
-        .paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .chain(&run.src)
-        .cloned()
-        .collect();
-    // The link and the rules run on facts that may come from the cache: a panic there (a bug, or
-    // facts no extraction could produce) is an internal error of the run, not a crash.
-    let entry_points = &run.rule_settings.entry_points;
-    let project = catch_unwind(AssertUnwindSafe(|| {
-        Project::link_with_entry_points(inputs, &roots, entry_points)
-    }))
-    .unwrap_or_else(|panic| {
-        errors.push(internal_error(options, "linking the project", &panic));
-        Project::link_with_entry_points(Vec::new(), &[], &[])
-    });
+    let project = link(options, &run, inputs, &mut errors);
     end_stage("link");
     Loaded {
         project,
@@ -525,7 +509,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .as_deref()
         .filter(|_| options.memory.is_none())
     else {
-        return check_loaded(options, load_in_pool(options, started), started);
+        return check_loaded(options, &load_in_pool(options, started), started);
     };
     let found = find_files(options);
     let texts = Texts {
@@ -557,7 +541,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     }
     let loaded = load_found(options, found, Some(FactsCache::open(dir)), hashes, started);
     let changed_while_read = loaded.changed_while_read;
-    let result = check_loaded(options, loaded, started);
+    let result = check_loaded(options, &loaded, started);
     if let Some(key) = key
         && !changed_while_read
     {
@@ -580,19 +564,199 @@ fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
         .collect()
 }
 
+/// Links the files' facts. The link and the rules run on facts that may come from the cache: a
+/// panic there (a bug, or facts no extraction could produce) is an internal error of the run, not
+/// a crash.
+fn link(
+    options: &CheckOptions,
+    run: &RunSettings,
+    inputs: Vec<LinkInput>,
+    errors: &mut Vec<FileError>,
+) -> Project {
+    let roots: Vec<PathBuf> = options
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .chain(&run.src)
+        .cloned()
+        .collect();
+    let entry_points = &run.rule_settings.entry_points;
+    catch_unwind(AssertUnwindSafe(|| {
+        Project::link_with_entry_points(inputs, &roots, entry_points)
+    }))
+    .unwrap_or_else(|panic| {
+        errors.push(internal_error(options, "linking the project", &panic));
+        Project::link_with_entry_points(Vec::new(), &[], &[])
+    })
+}
+
+/// A run's linked project, kept by a long-lived caller (the language server) for [`recheck`].
+pub struct Kept {
+    loaded: Loaded,
+    /// The hash of the text each overlaid file was analysed with.
+    overlays: HashMap<PathBuf, TextHash>,
+}
+
+/// Like [`check`], and keeps the linked project for [`recheck`] (`None` when the run could not
+/// start its threads).
+pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
+    let started = Instant::now();
+    let Ok((pool, warning)) = thread_pool(options.threads) else {
+        return (check(options), None);
+    };
+    let (mut result, kept) = pool.install(|| {
+        let loaded = load_in_pool(options, started);
+        let result = check_loaded(options, &loaded, started);
+        let kept = Kept {
+            loaded,
+            overlays: overlay_hashes(options),
+        };
+        (result, kept)
+    });
+    result.warnings.extend(warning);
+    (result, Some(kept))
+}
+
+fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
+    options
+        .overlays
+        .iter()
+        .map(|(path, text)| (path.clone(), cache::text_hash(text)))
+        .collect()
+}
+
+/// Analyses again when only the overlays changed since `kept`'s run (not the disk, not the
+/// settings), with the same result as [`check`]: only the files whose overlay changed are
+/// extracted (or found in `options.memory`), nothing is read from the disk, and the project is
+/// linked again only when the link reads something different of a changed file
+/// ([`crate::project::link_signature`]); otherwise the new facts replace the old ones in the
+/// linked project. The model and the rules run on the whole project. `None` when this cannot be
+/// done (an overlay was closed, a changed file is new or does not parse, the kept run had an
+/// internal error): then run [`check_and_keep`].
+pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
+    let started = Instant::now();
+    if kept.loaded.errors.iter().any(|e| e.internal)
+        || kept
+            .overlays
+            .keys()
+            .any(|p| !options.overlays.contains_key(p))
+    {
+        return None;
+    }
+    let (pool, _) = thread_pool(options.threads).ok()?;
+    pool.install(|| recheck_in_pool(options, kept, started))
+}
+
+fn recheck_in_pool(
+    options: &CheckOptions,
+    kept: &mut Kept,
+    started: Instant,
+) -> Option<CheckResult> {
+    let overlays = overlay_hashes(options);
+    let changed: Vec<&PathBuf> = overlays
+        .iter()
+        .filter(|(path, hash)| kept.overlays.get(*path) != Some(*hash))
+        .map(|(path, _)| path)
+        .collect();
+    let texts = Texts {
+        overlays: &options.overlays,
+        max_file_size: options.max_file_size,
+    };
+    let cache_hits = AtomicUsize::new(0);
+    let changed_while_read = AtomicBool::new(false);
+    let memory = options
+        .memory
+        .as_deref()
+        .map(|memory| (memory, memory.current_run()));
+    let stores = FactStores {
+        cache: None,
+        memory,
+        cache_hits: &cache_hits,
+        changed_while_read: &changed_while_read,
+    };
+    let project = &kept.loaded.project;
+    let mut replaced = Vec::with_capacity(changed.len());
+    for path in changed {
+        let file = project.files.iter().position(|f| &f.path == path)?;
+        let (extracted, _) = analyse_file(path, None, &texts, &stores);
+        replaced.push((file, extracted.ok()?));
+    }
+    let relink = replaced.iter().any(|(file, facts)| {
+        crate::project::link_signature(&project.files[*file].facts)
+            != crate::project::link_signature(facts)
+    });
+    let loaded = &mut kept.loaded;
+    let mut errors: Vec<FileError> = loaded
+        .errors
+        .iter()
+        .filter(|e| {
+            !replaced
+                .iter()
+                .any(|(file, _)| loaded.project.files[*file].path == e.path)
+        })
+        .cloned()
+        .collect();
+    for (file, facts) in &replaced {
+        if !facts.truncated.is_empty() {
+            errors.extend(truncation_errors(
+                &loaded.project.files[*file].path,
+                facts,
+                &texts,
+            ));
+        }
+    }
+    loaded.stage_times = vec![("extract", started.elapsed())];
+    let stage_started = Instant::now();
+    if relink {
+        let previous = std::mem::replace(
+            &mut loaded.project,
+            Project::link_with_entry_points(Vec::new(), &[], &[]),
+        );
+        let mut inputs: Vec<LinkInput> = previous
+            .files
+            .into_iter()
+            .map(|f| LinkInput {
+                path: f.path,
+                facts: f.facts,
+            })
+            .collect();
+        for (file, facts) in replaced {
+            inputs[file].facts = facts;
+        }
+        loaded.project = link(options, &loaded.run, inputs, &mut errors);
+        loaded.stage_times.push(("link", stage_started.elapsed()));
+    } else {
+        for (file, facts) in replaced {
+            loaded.project.files[file].facts = facts;
+        }
+        loaded
+            .stage_times
+            .push(("link kept", stage_started.elapsed()));
+    }
+    loaded.errors = errors;
+    kept.overlays = overlays;
+    let mut result = check_loaded(options, loaded, started);
+    result.elapsed = started.elapsed();
+    Some(result)
+}
+
 /// Runs the model and the rules on a loaded project and reports.
-fn check_loaded(options: &CheckOptions, loaded: Loaded, started: Instant) -> CheckResult {
+fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> CheckResult {
     let Loaded {
         project,
-        mut errors,
+        errors,
         files_checked,
         files_analysed,
         missing_paths,
         run,
         cache_hits,
-        mut stage_times,
+        stage_times,
         changed_while_read: _,
     } = loaded;
+    let (files_checked, files_analysed, missing_paths, cache_hits) =
+        (*files_checked, *files_analysed, *missing_paths, *cache_hits);
+    let mut errors = errors.clone();
+    let mut stage_times = stage_times.clone();
     let rules = &run.rules;
     let texts = Texts {
         overlays: &options.overlays,

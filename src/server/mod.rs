@@ -147,6 +147,11 @@ struct Server<'a> {
     /// The settings file's own diagnostic, when it has an error.
     settings_problem: Option<(Url, Diagnostic)>,
     last: Option<CheckResult>,
+    /// The last analysis's linked project, to analyse edits of the buffers incrementally.
+    kept: Option<check::Kept>,
+    /// Something besides the buffers changed (the disk, the settings, a buffer closed): the next
+    /// analysis reads the workspace again.
+    full_needed: bool,
     /// Each rule's documentation, as written for the diagnostics to link to.
     documentation: HashMap<&'static str, Url>,
     /// When edits are waiting to be analysed: since when.
@@ -168,6 +173,8 @@ impl<'a> Server<'a> {
             published: HashMap::new(),
             settings_problem: None,
             last: None,
+            kept: None,
+            full_needed: true,
             documentation,
             pending: None,
             next_request: 0,
@@ -287,6 +294,7 @@ impl<'a> Server<'a> {
         options.folder_settings = Some(resolver);
         options.memory = Some(Arc::clone(&self.memory));
         self.options = options;
+        self.full_needed = true;
     }
 
     /// Analyses the workspace with the open buffers and publishes what changed.
@@ -297,13 +305,29 @@ impl<'a> Server<'a> {
             .first_run
             .then(|| self.root.join(crate::cache_dir::DEFAULT_NAME));
         self.first_run = false;
+        // Only buffers changed: the kept project is analysed again with them; otherwise (or when
+        // that cannot be done) the whole workspace is.
+        let (options, kept) = (&self.options, &mut self.kept);
+        let incremental = !std::mem::take(&mut self.full_needed);
         // The pipeline catches panics per file and per rule; this is the last net, so that a bug
         // costs one analysis, not the editor's server.
-        let outcome = catch_unwind(AssertUnwindSafe(|| check::check(&self.options)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let rechecked = kept
+                .as_mut()
+                .filter(|_| incremental)
+                .and_then(|kept| check::recheck(options, kept));
+            rechecked.unwrap_or_else(|| {
+                let (result, fresh) = check::check_and_keep(options);
+                *kept = fresh;
+                result
+            })
+        }));
         self.options.overlays.clear();
         let result = match outcome {
             Ok(result) => result,
             Err(panic) => {
+                self.kept = None;
+                self.full_needed = true;
                 self.show_message(
                     MessageType::ERROR,
                     format!(
@@ -410,6 +434,7 @@ impl<'a> Server<'a> {
                 let Some(_saved) = self.params::<DidSaveTextDocumentParams>(notification) else {
                     return;
                 };
+                self.full_needed = true;
                 self.schedule(false);
             }
             DidCloseTextDocument::METHOD => {
@@ -418,6 +443,7 @@ impl<'a> Server<'a> {
                 };
                 if let Some(path) = self.workspace_path(&params.text_document.uri, false) {
                     self.documents.remove(&path);
+                    self.full_needed = true;
                     self.schedule(false);
                 }
             }
@@ -434,6 +460,7 @@ impl<'a> Server<'a> {
                 if settings_changed {
                     self.load_settings();
                 }
+                self.full_needed = true;
                 self.schedule(false);
             }
             _ => {}
