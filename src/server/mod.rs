@@ -1,8 +1,11 @@
 //! `stateleak server`: a language server over standard input and output.
 //!
-//! The server keeps the open buffers and the facts of every file it has seen (by text hash, in a
-//! [`FactsMemory`]); each analysis runs the one pipeline of [`crate::check`] on the whole
-//! workspace with the buffers overlaid on the disk, so only changed files are parsed again. It
+//! The server keeps the open buffers, the facts of every file it has seen (by text hash, in a
+//! [`FactsMemory`]) and the last analysis's linked project. Each analysis runs the pipeline of
+//! [`crate::check`] with the buffers overlaid on the disk: after edits of buffers alone,
+//! [`check::recheck`] on the kept project (only the edited files are extracted, and the link is
+//! redone only when it reads something else of them); otherwise the whole workspace, parsing
+//! only changed files. It
 //! publishes the findings of every file they point into, open or not, and clears the files whose
 //! findings went away. Messages are handled one at a time; edits are debounced.
 
