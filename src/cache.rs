@@ -308,7 +308,7 @@ fn write_entries(
 
 /// Identifies the build of stateleak: its version and the size and modification time of the
 /// running executable, so that any rebuild (a changed extractor or fact model) starts afresh.
-fn build_fingerprint() -> u64 {
+pub(crate) fn build_fingerprint() -> u64 {
     let mut identity = format!("{}|", env!("CARGO_PKG_VERSION"));
     if let Ok(exe) = std::env::current_exe()
         && let Ok(metadata) = std::fs::metadata(exe)

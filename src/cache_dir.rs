@@ -115,6 +115,38 @@ impl CacheDir {
             .map_err(|e| e.error)
     }
 
+    /// Removes the files named `<prefix>...<suffix>` but the `keep` most recently modified, so
+    /// that a cache with one file per kind of run does not grow with every kind. Removing a link
+    /// removes the link only.
+    pub fn keep_newest(&self, prefix: &str, suffix: &str, keep: usize) {
+        if refuse_link(&self.path).is_err() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.path) else {
+            return;
+        };
+        let mut files: Vec<(SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| name.starts_with(prefix) && name.ends_with(suffix))
+            })
+            .map(|entry| {
+                let modified = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                (modified, entry.path())
+            })
+            .collect();
+        files.sort_by(|a, b| b.cmp(a));
+        for (_, path) in files.into_iter().skip(keep) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
     /// Creates the folder if needed; refuses one that is a link or not a folder.
     fn prepare(&self) -> io::Result<()> {
         if std::fs::symlink_metadata(&self.path).is_err() {

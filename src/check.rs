@@ -4,10 +4,11 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
 use crate::config::PerFileIgnore;
@@ -19,6 +20,7 @@ use crate::model::Model;
 use crate::progress::Progress;
 use crate::project::{LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
+use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
 use crate::suppression::{Suppressions, UnusedSuppression};
 use crate::{discover, syntax};
@@ -75,6 +77,9 @@ pub trait FolderSettings: Send + Sync {
     fn for_files(&self, files: &[PathBuf]) -> RunSettings;
     /// Whether a finding of rule `code` whose primary place is in `path` is reported.
     fn reports(&self, path: &Path, code: &str) -> bool;
+    /// A hash of everything in the settings of these files that shapes the findings, and of
+    /// which file uses which settings (the run cache's key).
+    fn fingerprint(&self, files: &[PathBuf]) -> u64;
 }
 
 impl CheckOptions {
@@ -105,7 +110,7 @@ impl CheckOptions {
 }
 
 /// A file, or a part of one, that could not be analysed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FileError {
     pub path: PathBuf,
     pub line: Option<u32>,
@@ -115,7 +120,7 @@ pub struct FileError {
 }
 
 /// A place of a finding, resolved to lines and columns (1-based; columns count characters).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Location {
     pub path: PathBuf,
     pub line: u32,
@@ -128,9 +133,10 @@ pub struct Location {
     pub message: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
-    pub code: &'static str,
+    #[serde(deserialize_with = "run_cache::rule_code")]
+    pub code: KnownText,
     pub severity: Severity,
     pub message: String,
     pub primary: Location,
@@ -145,7 +151,8 @@ pub struct Finding {
     /// place, with what the object flows into.
     pub flow: Vec<Location>,
     /// Why the model counts the change as per call, at import time or once (for `--explain`).
-    pub timing: Option<&'static str>,
+    #[serde(deserialize_with = "run_cache::timing_reason")]
+    pub timing: Option<KnownText>,
     /// When the primary place runs per request: a shortest chain of calls to it from a request
     /// entry point, the entry point first. A long chain keeps only its first and last
     /// [`KEPT_PATH_STEPS`] steps; `entry_path_omitted` counts the steps left out between them.
@@ -160,7 +167,7 @@ pub struct Finding {
 pub const KEPT_PATH_STEPS: usize = 4;
 
 /// One function on the chain of calls from a request entry point to a finding.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathStep {
     /// The function's qualified name in its module (`Class.method`).
     pub function: String,
@@ -306,6 +313,9 @@ pub struct Loaded {
     pub run: RunSettings,
     pub cache_hits: usize,
     pub stage_times: Vec<(&'static str, Duration)>,
+    /// A file's text differed from what it hashed to before the run read it: the result must not
+    /// be stored under the earlier hashes.
+    pub changed_while_read: bool,
 }
 
 /// Discovers, reads and links the files `options` name, without running the rules (`stateleak
@@ -332,11 +342,20 @@ pub fn load(options: &CheckOptions) -> Loaded {
             },
             cache_hits: 0,
             stage_times: Vec::new(),
+            changed_while_read: false,
         },
     }
 }
 
-fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
+/// The files a run checks, and what discovery could not read.
+struct Found {
+    files: Vec<PathBuf>,
+    errors: Vec<FileError>,
+    /// Explicit paths that do not exist.
+    missing_paths: bool,
+}
+
+fn find_files(options: &CheckOptions) -> Found {
     // Overlaid paths need not exist on disk: they are not walked but added after the walk.
     let walked: Vec<PathBuf> = options
         .paths
@@ -344,14 +363,10 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         .filter(|p| !options.overlays.contains_key(*p))
         .cloned()
         .collect();
-    // The cache file is read while the tree is walked.
-    let (mut discovered, cache) = rayon::join(
-        || match &options.exclude {
-            Some(exclude) => discover::discover_excluding(&walked, Arc::clone(exclude)),
-            None => discover::discover(&walked),
-        },
-        || options.cache_dir.as_deref().map(FactsCache::open),
-    );
+    let mut discovered = match &options.exclude {
+        Some(exclude) => discover::discover_excluding(&walked, Arc::clone(exclude)),
+        None => discover::discover(&walked),
+    };
     let unsaved = options.overlays.keys().filter(|path| {
         options.paths.contains(path)
             || (!path.exists() && walked.iter().any(|dir| path.starts_with(dir)))
@@ -359,8 +374,7 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
     discovered.files.extend(unsaved.cloned());
     discovered.files.sort();
     discovered.files.dedup();
-    let missing_paths = walked.iter().any(|p| std::fs::symlink_metadata(p).is_err());
-    let mut errors: Vec<FileError> = discovered
+    let errors = discovered
         .errors
         .into_iter()
         .map(|e| FileError {
@@ -370,7 +384,37 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
             internal: false,
         })
         .collect();
+    Found {
+        files: discovered.files,
+        errors,
+        missing_paths: walked.iter().any(|p| std::fs::symlink_metadata(p).is_err()),
+    }
+}
 
+fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
+    // The cache file is read while the tree is walked.
+    let (found, cache) = rayon::join(
+        || find_files(options),
+        || options.cache_dir.as_deref().map(FactsCache::open),
+    );
+    load_found(options, found, cache, None, started)
+}
+
+/// Reads, extracts and links the files found. `known_hashes` are the hashes of the files' texts
+/// (in order) when they were hashed already: a file whose facts the cache holds under its hash is
+/// not read again.
+fn load_found(
+    options: &CheckOptions,
+    found: Found,
+    cache: Option<FactsCache>,
+    known_hashes: Option<Vec<TextHash>>,
+    started: Instant,
+) -> Loaded {
+    let Found {
+        files,
+        mut errors,
+        missing_paths,
+    } = found;
     let mut stage_times = vec![("discover", started.elapsed())];
     let mut stage_started = Instant::now();
     let mut end_stage = |name: &'static str| {
@@ -378,7 +422,7 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         stage_started = Instant::now();
     };
     let run = match &options.folder_settings {
-        Some(folders) => folders.for_files(&discovered.files),
+        Some(folders) => folders.for_files(&files),
         None => RunSettings {
             rules: options.rules.clone(),
             src: options.src.clone(),
@@ -386,7 +430,8 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         },
     };
     let cache_hits = AtomicUsize::new(0);
-    let progress = Progress::new(options.progress, discovered.files.len(), "analysing");
+    let changed_while_read = AtomicBool::new(false);
+    let progress = Progress::new(options.progress, files.len(), "analysing");
     let texts = Texts {
         overlays: &options.overlays,
         max_file_size: options.max_file_size,
@@ -398,12 +443,14 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
             .as_deref()
             .map(|memory| (memory, memory.begin_run())),
         cache_hits: &cache_hits,
+        changed_while_read: &changed_while_read,
     };
-    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = discovered
-        .files
+    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = files
         .into_par_iter()
-        .map(|path| {
-            let (outcome, record) = analyse_file(&path, &texts, &stores);
+        .enumerate()
+        .map(|(i, path)| {
+            let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+            let (outcome, record) = analyse_file(&path, known_hash, &texts, &stores);
             progress.tick();
             (path, outcome, record)
         })
@@ -440,23 +487,7 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
 
     end_stage("parse");
     let files_analysed = inputs.len();
-    let roots: Vec<PathBuf> = options
-        .paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .chain(&run.src)
-        .cloned()
-        .collect();
-    // The link and the rules run on facts that may come from the cache: a panic there (a bug, or
-    // facts no extraction could produce) is an internal error of the run, not a crash.
-    let entry_points = &run.rule_settings.entry_points;
-    let project = catch_unwind(AssertUnwindSafe(|| {
-        Project::link_with_entry_points(inputs, &roots, entry_points)
-    }))
-    .unwrap_or_else(|panic| {
-        errors.push(internal_error(options, "linking the project", &panic));
-        Project::link_with_entry_points(Vec::new(), &[], &[])
-    });
+    let project = link(options, &run, inputs, &mut errors);
     end_stage("link");
     Loaded {
         project,
@@ -467,20 +498,265 @@ fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
         run,
         cache_hits: cache_hits.into_inner(),
         stage_times,
+        changed_while_read: changed_while_read.into_inner(),
     }
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
+    // A long-lived process keeps its facts in memory and reads the cache once: no replays there.
+    let Some(dir) = options
+        .cache_dir
+        .as_deref()
+        .filter(|_| options.memory.is_none())
+    else {
+        return check_loaded(options, &load_in_pool(options, started), started);
+    };
+    let found = find_files(options);
+    let texts = Texts {
+        overlays: &options.overlays,
+        max_file_size: options.max_file_size,
+    };
+    let hashes = found
+        .errors
+        .is_empty()
+        .then(|| hash_files(&found.files, &texts))
+        .flatten();
+    let key = hashes
+        .as_deref()
+        .map(|hashes| RunKey::new(options, &found.files, hashes, found.missing_paths));
+    if let (Some(key), Some(hashes)) = (key, &hashes) {
+        let by_path: HashMap<&Path, TextHash> = found
+            .files
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(hashes.iter().copied())
+            .collect();
+        if let Some(mut replayed) =
+            run_cache::load(dir, key, &by_path, |path| texts.read(path, u64::MAX).ok())
+        {
+            replayed.elapsed = started.elapsed();
+            replayed.stage_times = vec![("replay", replayed.elapsed)];
+            return replayed;
+        }
+    }
+    let loaded = load_found(options, found, Some(FactsCache::open(dir)), hashes, started);
+    let changed_while_read = loaded.changed_while_read;
+    let result = check_loaded(options, &loaded, started);
+    if let Some(key) = key
+        && !changed_while_read
+    {
+        run_cache::save(dir, key, &result);
+    }
+    result
+}
+
+/// The hash of each file's text, in order; `None` when a file cannot be read (the run then takes
+/// the long way, which reports it).
+fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
+    files
+        .par_iter()
+        .map(|path| {
+            texts
+                .read(path, texts.max_file_size)
+                .ok()
+                .map(|text| cache::text_hash(&text))
+        })
+        .collect()
+}
+
+/// Links the files' facts. The link and the rules run on facts that may come from the cache: a
+/// panic there (a bug, or facts no extraction could produce) is an internal error of the run, not
+/// a crash.
+fn link(
+    options: &CheckOptions,
+    run: &RunSettings,
+    inputs: Vec<LinkInput>,
+    errors: &mut Vec<FileError>,
+) -> Project {
+    let roots: Vec<PathBuf> = options
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .chain(&run.src)
+        .cloned()
+        .collect();
+    let entry_points = &run.rule_settings.entry_points;
+    catch_unwind(AssertUnwindSafe(|| {
+        Project::link_with_entry_points(inputs, &roots, entry_points)
+    }))
+    .unwrap_or_else(|panic| {
+        errors.push(internal_error(options, "linking the project", &panic));
+        Project::link_with_entry_points(Vec::new(), &[], &[])
+    })
+}
+
+/// A run's linked project, kept by a long-lived caller (the language server) for [`recheck`].
+pub struct Kept {
+    loaded: Loaded,
+    /// The hash of the text each overlaid file was analysed with.
+    overlays: HashMap<PathBuf, TextHash>,
+}
+
+/// Like [`check`], and keeps the linked project for [`recheck`] (`None` when the run could not
+/// start its threads).
+pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
+    let started = Instant::now();
+    let Ok((pool, warning)) = thread_pool(options.threads) else {
+        return (check(options), None);
+    };
+    let (mut result, kept) = pool.install(|| {
+        let loaded = load_in_pool(options, started);
+        let result = check_loaded(options, &loaded, started);
+        let kept = Kept {
+            loaded,
+            overlays: overlay_hashes(options),
+        };
+        (result, kept)
+    });
+    result.warnings.extend(warning);
+    (result, Some(kept))
+}
+
+fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
+    options
+        .overlays
+        .iter()
+        .map(|(path, text)| (path.clone(), cache::text_hash(text)))
+        .collect()
+}
+
+/// Analyses again when only the overlays changed since `kept`'s run (not the disk, not the
+/// settings), with the same result as [`check`]: only the files whose overlay changed are
+/// extracted (or found in `options.memory`), nothing is read from the disk, and the project is
+/// linked again only when the link reads something different of a changed file
+/// ([`crate::project::link_signature`]); otherwise the new facts replace the old ones in the
+/// linked project. The model and the rules run on the whole project. `None` when this cannot be
+/// done (an overlay was closed, a changed file is new or does not parse, the kept run had an
+/// internal error): then run [`check_and_keep`].
+pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
+    let started = Instant::now();
+    if kept.loaded.errors.iter().any(|e| e.internal)
+        || kept
+            .overlays
+            .keys()
+            .any(|p| !options.overlays.contains_key(p))
+    {
+        return None;
+    }
+    let (pool, _) = thread_pool(options.threads).ok()?;
+    pool.install(|| recheck_in_pool(options, kept, started))
+}
+
+fn recheck_in_pool(
+    options: &CheckOptions,
+    kept: &mut Kept,
+    started: Instant,
+) -> Option<CheckResult> {
+    let overlays = overlay_hashes(options);
+    let changed: Vec<&PathBuf> = overlays
+        .iter()
+        .filter(|(path, hash)| kept.overlays.get(*path) != Some(*hash))
+        .map(|(path, _)| path)
+        .collect();
+    let texts = Texts {
+        overlays: &options.overlays,
+        max_file_size: options.max_file_size,
+    };
+    let cache_hits = AtomicUsize::new(0);
+    let changed_while_read = AtomicBool::new(false);
+    let memory = options
+        .memory
+        .as_deref()
+        .map(|memory| (memory, memory.current_run()));
+    let stores = FactStores {
+        cache: None,
+        memory,
+        cache_hits: &cache_hits,
+        changed_while_read: &changed_while_read,
+    };
+    let project = &kept.loaded.project;
+    let mut replaced = Vec::with_capacity(changed.len());
+    for path in changed {
+        let file = project.files.iter().position(|f| &f.path == path)?;
+        let (extracted, _) = analyse_file(path, None, &texts, &stores);
+        replaced.push((file, extracted.ok()?));
+    }
+    let relink = replaced.iter().any(|(file, facts)| {
+        crate::project::link_signature(&project.files[*file].facts)
+            != crate::project::link_signature(facts)
+    });
+    let loaded = &mut kept.loaded;
+    let mut errors: Vec<FileError> = loaded
+        .errors
+        .iter()
+        .filter(|e| {
+            !replaced
+                .iter()
+                .any(|(file, _)| loaded.project.files[*file].path == e.path)
+        })
+        .cloned()
+        .collect();
+    for (file, facts) in &replaced {
+        if !facts.truncated.is_empty() {
+            errors.extend(truncation_errors(
+                &loaded.project.files[*file].path,
+                facts,
+                &texts,
+            ));
+        }
+    }
+    loaded.stage_times = vec![("extract", started.elapsed())];
+    let stage_started = Instant::now();
+    if relink {
+        let previous = std::mem::replace(
+            &mut loaded.project,
+            Project::link_with_entry_points(Vec::new(), &[], &[]),
+        );
+        let mut inputs: Vec<LinkInput> = previous
+            .files
+            .into_iter()
+            .map(|f| LinkInput {
+                path: f.path,
+                facts: f.facts,
+            })
+            .collect();
+        for (file, facts) in replaced {
+            inputs[file].facts = facts;
+        }
+        loaded.project = link(options, &loaded.run, inputs, &mut errors);
+        loaded.stage_times.push(("link", stage_started.elapsed()));
+    } else {
+        for (file, facts) in replaced {
+            loaded.project.files[file].facts = facts;
+        }
+        loaded
+            .stage_times
+            .push(("link kept", stage_started.elapsed()));
+    }
+    loaded.errors = errors;
+    kept.overlays = overlays;
+    let mut result = check_loaded(options, loaded, started);
+    result.elapsed = started.elapsed();
+    Some(result)
+}
+
+/// Runs the model and the rules on a loaded project and reports.
+fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> CheckResult {
     let Loaded {
         project,
-        mut errors,
+        errors,
         files_checked,
         files_analysed,
         missing_paths,
         run,
         cache_hits,
-        mut stage_times,
-    } = load_in_pool(options, started);
+        stage_times,
+        changed_while_read: _,
+    } = loaded;
+    let (files_checked, files_analysed, missing_paths, cache_hits) =
+        (*files_checked, *files_analysed, *missing_paths, *cache_hits);
+    let mut errors = errors.clone();
+    let mut stage_times = stage_times.clone();
     let rules = &run.rules;
     let texts = Texts {
         overlays: &options.overlays,
@@ -675,15 +951,24 @@ struct FactStores<'a> {
     memory: Option<(&'a FactsMemory, u64)>,
     /// Facts taken from the cache file in this run (for `--verbose`).
     cache_hits: &'a AtomicUsize,
+    /// Set when a file's text no longer has the hash it had when the run was keyed.
+    changed_while_read: &'a AtomicBool,
 }
 
 /// Reads one file and takes its facts from memory or the cache, or else parses and extracts them
 /// (and returns the cache record to write). A panic is caught and reported against the file.
 fn analyse_file(
     path: &Path,
+    known_hash: Option<TextHash>,
     texts: &Texts,
     stores: &FactStores,
 ) -> (Extracted, Option<cache::Record>) {
+    if let (Some(cache), Some(hash)) = (stores.cache, known_hash)
+        && let Some((outcome, record)) = cache.get(hash)
+    {
+        stores.cache_hits.fetch_add(1, Ordering::Relaxed);
+        return (outcome_result(outcome, path), Some(record));
+    }
     // In memory, a file unchanged on disk since the last run is not even read.
     let on_disk = stores
         .memory
@@ -711,6 +996,9 @@ fn analyse_file(
         }
     };
     let hash = (stores.cache.is_some() || stores.memory.is_some()).then(|| cache::text_hash(&text));
+    if known_hash.is_some() && hash != known_hash {
+        stores.changed_while_read.store(true, Ordering::Relaxed);
+    }
     if let (Some((memory, run, stamp)), Some(hash)) = (on_disk, hash) {
         memory.stamp(path, stamp, hash, run);
     }

@@ -560,6 +560,26 @@ impl crate::check::FolderSettings for Resolver {
     fn reports(&self, path: &Path, code: &str) -> bool {
         self.for_path_or_default(path).reports(path, code)
     }
+
+    fn fingerprint(&self, files: &[PathBuf]) -> u64 {
+        let mut used: Vec<Arc<Settings>> = Vec::new();
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for file in files {
+            let settings = self.for_path_or_default(file);
+            let index = match used.iter().position(|u| Arc::ptr_eq(u, &settings)) {
+                Some(index) => index,
+                None => {
+                    used.push(settings);
+                    used.len() - 1
+                }
+            };
+            hasher.update(&(index as u64).to_le_bytes());
+        }
+        for settings in &used {
+            hasher.update(settings.identity().as_bytes());
+        }
+        hasher.digest()
+    }
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the maps stay valid.
@@ -733,6 +753,11 @@ impl PathMatcher {
         }
     }
 
+    /// The base folder and the globs: what decides which paths match.
+    pub fn identity(&self) -> String {
+        format!("{}:{:?}", self.base.display(), self.globs)
+    }
+
     /// The indexes of the globs that match `path` (as [`PathMatcher::is_match`] matches), sorted.
     pub fn matching(&self, path: &Path) -> Vec<usize> {
         let mut found = Vec::new();
@@ -758,6 +783,14 @@ impl PathMatcher {
 pub struct PerFileIgnore {
     pub matcher: PathMatcher,
     pub selectors: Vec<Selector>,
+}
+
+impl PerFileIgnore {
+    /// What decides which findings the entry turns off (for the run cache's key).
+    pub fn identity(&self) -> String {
+        let selectors: Vec<String> = self.selectors.iter().map(|s| s.to_string()).collect();
+        format!("{} -> {selectors:?}", self.matcher.identity())
+    }
 }
 
 /// Globs of files and folders to skip, each list relative to the folder of the file that set it.
@@ -1004,6 +1037,21 @@ impl Settings {
             && !self.per_file_ignores.iter().any(|ignore| {
                 ignore.selectors.iter().any(|s| s.matches(code)) && ignore.matcher.is_match(path)
             })
+    }
+
+    /// Everything in these settings that shapes a run's findings (for the run cache's key): not
+    /// the exclusions (the checked files are in the key) nor the output format.
+    fn identity(&self) -> String {
+        let rules: Vec<&str> = self.rules.iter().map(|r| r.meta().code).collect();
+        let ignores: Vec<String> = self
+            .per_file_ignores
+            .iter()
+            .map(PerFileIgnore::identity)
+            .collect();
+        format!(
+            "file {:?}|rules {rules:?}|ignores {ignores:?}|src {:?}|{:?}|max size {:?}|python {:?}",
+            self.file, self.src, self.rule_settings, self.max_file_size, self.python_minor
+        )
     }
 
     /// The resolved settings and where each came from, as TOML (`--show-settings`).

@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckOptions, Finding, check};
 
 /// Whether a fix keeps the program's meaning apart from the leak it removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Applicability {
     /// Applied by `--fix`.
@@ -22,7 +22,7 @@ pub enum Applicability {
 
 /// Replaces the bytes `start..end` of a file's decoded text with `content` (an insertion when
 /// `start == end`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Edit {
     pub start: u32,
     pub end: u32,
@@ -30,7 +30,7 @@ pub struct Edit {
 }
 
 /// A repair of one finding: edits to the finding's file, never overlapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// The file the edits apply to (set by the pipeline, which knows the paths of the places the
     /// fix was computed from).

@@ -22,6 +22,7 @@ pub mod progress;
 pub mod project;
 pub mod report;
 pub mod rules;
+pub mod run_cache;
 pub mod server;
 pub mod source;
 pub mod suppression;

@@ -62,6 +62,11 @@ impl FactsMemory {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The number of the last run begun: facts used or added under it are kept by its end.
+    pub(crate) fn current_run(&self) -> u64 {
+        self.run.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn begin_run(&self) -> u64 {
         self.run.fetch_add(1, Ordering::Relaxed) + 1
     }

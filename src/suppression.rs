@@ -114,7 +114,7 @@ fn code_list(text: &str) -> Vec<Name> {
 pub const UNUSED_SUPPRESSION_CODE: &str = "SL000";
 
 /// A suppression comment that suppressed nothing.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct UnusedSuppression {
     pub path: PathBuf,
     pub line: u32,

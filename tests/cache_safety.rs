@@ -51,6 +51,8 @@ fn every_flipped_byte_of_the_cache_gives_the_uncached_output_and_is_healed() {
         let mut damaged = good.clone();
         damaged[i] ^= 1 << (i % 8);
         std::fs::write(&cache_file, &damaged).unwrap();
+        // Without the run cache, which would replay the run without reading the facts.
+        std::fs::remove_file(run_cache_file(&cache)).unwrap();
         assert_eq!(
             json_of_run(dir.path(), Some(&cache)),
             uncached,
@@ -64,16 +66,146 @@ fn every_flipped_byte_of_the_cache_gives_the_uncached_output_and_is_healed() {
         );
     }
     // Truncated and extended files too.
-    for len in [0, 10, 28, good.len() / 2, good.len() - 1] {
-        std::fs::write(&cache_file, &good[..len]).unwrap();
-        assert_eq!(json_of_run(dir.path(), Some(&cache)), uncached, "{len}");
-        assert_eq!(std::fs::read(&cache_file).unwrap(), good, "{len}");
+    let mut longer = good.clone();
+    longer.push(0);
+    for damaged in [0, 10, 28, good.len() / 2, good.len() - 1]
+        .map(|len| good[..len].to_vec())
+        .into_iter()
+        .chain([longer])
+    {
+        std::fs::write(&cache_file, &damaged).unwrap();
+        std::fs::remove_file(run_cache_file(&cache)).unwrap();
+        assert_eq!(json_of_run(dir.path(), Some(&cache)), uncached);
+        assert_eq!(std::fs::read(&cache_file).unwrap(), good);
+    }
+}
+
+/// The one file of the run cache in `cache` (one kind of run was made).
+fn run_cache_file(cache: &Path) -> PathBuf {
+    let runs: Vec<String> = names_in(cache)
+        .into_iter()
+        .filter(|name| name.starts_with("run-"))
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    cache.join(&runs[0])
+}
+
+/// Whether the run replayed a stored result.
+fn replayed(dir: &Path, cache: &Path) -> bool {
+    let mut options = CheckOptions::new(vec![dir.join("app")]);
+    options.threads = Some(1);
+    options.cache_dir = Some(cache.to_path_buf());
+    let result = check(&options);
+    result
+        .stage_times
+        .iter()
+        .any(|(stage, _)| *stage == "replay")
+}
+
+#[test]
+fn an_unchanged_project_replays_its_result_and_every_flipped_byte_of_it_is_a_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    small_project(dir.path());
+    let cache = dir.path().join("cache");
+    let uncached = json_of_run(dir.path(), None);
+    assert!(!replayed(dir.path(), &cache), "nothing stored yet");
+    assert!(replayed(dir.path(), &cache));
+    assert_eq!(json_of_run(dir.path(), Some(&cache)), uncached);
+    let run_file = run_cache_file(&cache);
+    let good = std::fs::read(&run_file).unwrap();
+    assert!(good.len() > 100, "{} bytes", good.len());
+
+    for i in 0..good.len() {
+        let mut damaged = good.clone();
+        damaged[i] ^= 1 << (i % 8);
+        std::fs::write(&run_file, &damaged).unwrap();
+        assert!(!replayed(dir.path(), &cache), "byte {i} flipped: replayed");
+        // The run rewrote the stored result without the damage; the next one replays it.
+        assert_eq!(std::fs::read(&run_file).unwrap(), good, "byte {i}");
+        std::fs::write(&run_file, &damaged).unwrap();
+        assert_eq!(
+            json_of_run(dir.path(), Some(&cache)),
+            uncached,
+            "byte {i} flipped"
+        );
     }
     let mut longer = good.clone();
     longer.push(0);
-    std::fs::write(&cache_file, &longer).unwrap();
-    assert_eq!(json_of_run(dir.path(), Some(&cache)), uncached);
-    assert_eq!(std::fs::read(&cache_file).unwrap(), good);
+    for damaged in [0, 8, 31, 32, good.len() / 2, good.len() - 1]
+        .map(|len| good[..len].to_vec())
+        .into_iter()
+        .chain([longer])
+    {
+        std::fs::write(&run_file, &damaged).unwrap();
+        assert_eq!(json_of_run(dir.path(), Some(&cache)), uncached);
+        assert_eq!(std::fs::read(&run_file).unwrap(), good);
+    }
+    assert!(replayed(dir.path(), &cache));
+}
+
+#[test]
+fn a_changed_file_or_setting_is_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    small_project(dir.path());
+    let cache = dir.path().join("cache");
+    json_of_run(dir.path(), Some(&cache));
+    assert!(replayed(dir.path(), &cache));
+
+    // One file's text.
+    write(
+        dir.path(),
+        "app/base.py",
+        "class Base:\n    items = []\n\n    def add(self, x):\n        self.items = [x]\n",
+    );
+    let fresh = json_of_run(dir.path(), None);
+    assert!(!fresh.contains("SL101"), "{fresh}");
+    assert_eq!(json_of_run(dir.path(), Some(&cache)), fresh);
+    assert!(replayed(dir.path(), &cache));
+
+    // A file added.
+    write(
+        dir.path(),
+        "app/extra.py",
+        "CACHE = {}\n\ndef put(k, v):\n    CACHE[k] = v\n",
+    );
+    let fresh = json_of_run(dir.path(), None);
+    assert_eq!(json_of_run(dir.path(), Some(&cache)), fresh);
+
+    // The settings of a folder (through the command line's resolver, as `check` reads them).
+    let run = |args: &[&str]| {
+        let mut all = vec![
+            "check",
+            "app",
+            "--output-format",
+            "concise",
+            "--cache-dir",
+            "cache",
+        ];
+        all.extend_from_slice(args);
+        String::from_utf8(stateleak(dir.path(), &all).stdout).unwrap()
+    };
+    small_project(dir.path());
+    let before = run(&[]);
+    assert!(before.contains("SL101"), "{before}");
+    assert_eq!(run(&[]), before);
+    write(dir.path(), "app/stateleak.toml", "ignore = [\"SL1\"]\n");
+    let ignored = run(&[]);
+    assert_ne!(ignored, before);
+    assert_eq!(
+        ignored,
+        String::from_utf8(
+            stateleak(
+                dir.path(),
+                &["check", "app", "--output-format", "concise", "--no-cache"]
+            )
+            .stdout
+        )
+        .unwrap()
+    );
+    // An option of the command line that changes findings.
+    std::fs::remove_file(dir.path().join("app/stateleak.toml")).unwrap();
+    assert_eq!(run(&[]), before);
+    assert_ne!(run(&["--select", "SL2"]), before);
 }
 
 fn names_in(dir: &Path) -> Vec<String> {
@@ -151,10 +283,10 @@ mod planted_links {
         // The run wrote its cache, replacing the link, and removed the stale temporary links.
         assert!(!cache.join("facts.bin").is_symlink());
         assert!(cache.join("facts.bin").is_file());
-        assert_eq!(
-            names_in(&cache),
-            [".gitignore", "CACHEDIR.TAG", "facts.bin"]
-        );
+        let mut names = names_in(&cache);
+        names.retain(|name| !name.starts_with("run-"));
+        assert_eq!(names, [".gitignore", "CACHEDIR.TAG", "facts.bin"]);
+        run_cache_file(&cache);
         assert_checked(&stateleak(dir.path(), &["check", "app"]));
     }
 

@@ -399,6 +399,54 @@ fn each_code_action_suppresses_the_finding() {
     assert!(client.shut_down());
 }
 
+const CART: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\nclass Cart:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n\n\n@app.route(\"/\")\ndef index():\n    Cart().add(1)\n    return \"ok\"\n";
+
+#[test]
+fn the_fix_action_makes_the_fix_and_clears_the_finding() {
+    let (_dir, root) = workspace();
+    write(&root, "shop/__init__.py", "");
+    write(&root, "shop/cart.py", CART);
+    let cart = uri(&root.join("shop/cart.py"));
+    let mut client = Client::start(&root);
+    client.open(&cart, CART);
+    client.wait_until("cart.py has SL101", |c| c.codes(&cart) == ["SL101"]);
+    let actions = client.request::<CodeActionRequest>(CodeActionParams {
+        text_document: TextDocumentIdentifier::new(cart.clone()),
+        range: Range::new(Position::new(9, 12), Position::new(9, 12)),
+        context: CodeActionContext::default(),
+        work_done_progress_params: WorkDoneProgressParams::default(),
+        partial_result_params: Default::default(),
+    });
+    let actions: Vec<_> = actions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|action| match action {
+            CodeActionOrCommand::CodeAction(action) => action,
+            CodeActionOrCommand::Command(_) => panic!("an edit expected"),
+        })
+        .collect();
+    let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles.len(), 3, "{titles:#?}");
+    assert!(titles[0].starts_with("Fix SL101: "), "{titles:#?}");
+    assert!(titles[0].ends_with("(unsafe: changes more than the leak)"));
+    assert!(titles[1].starts_with("Suppress SL101 on this line"));
+    // The class attribute becomes an instance attribute set in a new `__init__`.
+    let fix = &actions[0];
+    assert_eq!(fix.is_preferred, Some(false));
+    let changes = fix.edit.as_ref().unwrap().changes.as_ref().unwrap();
+    let fixed = apply(CART, &changes[&cart]);
+    assert_eq!(
+        fixed,
+        CART.replace(
+            "    items = []\n",
+            "    def __init__(self):\n        self.items = []\n"
+        )
+    );
+    client.change(&cart, &fixed);
+    client.wait_until("cart.py is clear", |c| c.codes(&cart).is_empty());
+    assert!(client.shut_down());
+}
+
 /// Sets the modification time of a file to `hours` ago.
 fn set_age(path: &Path, hours: u64) {
     let file = std::fs::File::options().write(true).open(path).unwrap();
@@ -513,4 +561,123 @@ fn bad_input_is_shown_and_the_server_goes_on() {
             .any(|m| m.message.contains("bad parameters"))
     );
     assert!(client.shut_down());
+}
+
+/// The server's incremental path, at the level of the library: after each edit of a buffer, the
+/// result equals a full check of the same buffers.
+mod incremental {
+    use super::*;
+    use stateleak::check::{self, CheckOptions, FactsMemory};
+    use stateleak::report::{PathDisplay, render_json};
+    use std::sync::Arc;
+
+    fn options(root: &Path, overlays: &HashMap<PathBuf, String>) -> CheckOptions {
+        let mut options = CheckOptions::new(vec![root.to_path_buf()]);
+        options.threads = Some(1);
+        options.overlays = overlays.clone();
+        options
+    }
+
+    /// Whether the run kept the link (`Some(true)`), linked again (`Some(false)`), or neither.
+    fn link_kept(result: &check::CheckResult) -> Option<bool> {
+        result
+            .stage_times
+            .iter()
+            .find_map(|(stage, _)| match *stage {
+                "link kept" => Some(true),
+                "link" => Some(false),
+                _ => None,
+            })
+    }
+
+    #[test]
+    fn after_each_edit_the_incremental_result_equals_a_full_check() {
+        let (_dir, root) = workspace();
+        shop(&root, VIEWS_WITH_ROUTE);
+        write(&root, "shop/cart.py", CART);
+        let store = root.join("shop/store.py");
+        let views = root.join("shop/views.py");
+        let cart = root.join("shop/cart.py");
+        let json =
+            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
+        let memory = Arc::new(FactsMemory::default());
+        let mut overlays = HashMap::from([(store.clone(), STORE.to_string())]);
+        let with_memory = |overlays: &HashMap<PathBuf, String>| {
+            let mut options = options(&root, overlays);
+            options.memory = Some(Arc::clone(&memory));
+            options
+        };
+        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let mut kept = kept.expect("kept");
+        assert_eq!(
+            json(&first),
+            json(&check::check(&options(&root, &overlays)))
+        );
+
+        let leak_in_new_function =
+            format!("{STORE}\n\ndef forget(user):\n    _prefs.pop(\"current\")\n");
+        let edits: Vec<(&PathBuf, String, Option<bool>, &str)> = vec![
+            // Lines move; what the link reads does not change.
+            (
+                &store,
+                format!("# The preferences.\n\n{STORE}"),
+                Some(true),
+                "SL201",
+            ),
+            // A suppression comment.
+            (
+                &store,
+                STORE.replace("= theme", "= theme  # noqa: SL201"),
+                Some(true),
+                "",
+            ),
+            (&store, STORE.to_string(), Some(true), "SL201"),
+            // A new function: the link changes.
+            (&store, leak_in_new_function, Some(false), "SL201"),
+            // The route goes: the finding in the other module goes too.
+            (&views, VIEWS_WITHOUT_ROUTE.to_string(), Some(false), ""),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(false), "SL201"),
+            // The cart's leak fixed in two ways, and back.
+            (
+                &cart,
+                CART.replace("self.items.append(x)", "self.items = self.items + [x]"),
+                None,
+                "SL201",
+            ),
+            (&cart, CART.to_string(), None, "SL101"),
+            (
+                &cart,
+                CART.replace("items = []", "items = ()"),
+                None,
+                "SL201",
+            ),
+        ];
+        for (i, (path, text, expect_kept, code)) in edits.into_iter().enumerate() {
+            overlays.insert(path.clone(), text);
+            let incremental =
+                check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(json(&incremental), json(&full), "edit {i}");
+            if let Some(expected) = expect_kept {
+                assert_eq!(link_kept(&incremental), Some(expected), "edit {i}");
+            }
+            let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
+            assert_eq!(
+                codes.contains(&code),
+                !code.is_empty(),
+                "edit {i}: {codes:?}"
+            );
+        }
+
+        // A buffer that does not parse is not handled incrementally; a full run is.
+        overlays.insert(store.clone(), "def broken(:\n".to_string());
+        assert!(check::recheck(&with_memory(&overlays), &mut kept).is_none());
+        // Nor is a closed buffer (its text comes from the disk again).
+        overlays.remove(&store);
+        let (full, kept) = check::check_and_keep(&with_memory(&overlays));
+        let mut kept = kept.expect("kept");
+        overlays.remove(&cart);
+        assert!(check::recheck(&with_memory(&overlays), &mut kept).is_none());
+        assert!(json(&full).contains("SL201"));
+    }
 }

@@ -358,3 +358,61 @@ impl Project {
         Some((defining, &self.class(defining).1.bindings[index as usize]))
     }
 }
+
+/// What the link reads of one file, without the positions it does not depend on: two texts
+/// whose facts have the same signature link to the same project (the same ids, hierarchy, call
+/// graph and values), so an edit that keeps it can swap the file's facts into the linked project
+/// instead of linking again (the language server does). The link reads a file's imports, module
+/// bindings, classes, functions, call sites, value flows and attribute assignments, and of the
+/// positions only which call sites lie in a script block (`callgraph.rs`). A link stage that
+/// starts reading anything else of a file's facts must add it here.
+pub fn link_signature(facts: &FileFacts) -> u128 {
+    #[derive(serde::Serialize)]
+    struct Read<'a> {
+        imports: &'a [crate::facts::Import],
+        globals: &'a [Binding],
+        classes: &'a [ClassFacts],
+        functions: &'a [FunctionFacts],
+        calls: &'a [crate::facts::CallSite],
+        flows: &'a [crate::facts::ValueFlow],
+        attribute_assignments: &'a [crate::facts::AttributeAssignment],
+        calls_in_script_blocks: Vec<bool>,
+    }
+    let read = Read {
+        imports: &facts.imports,
+        globals: &facts.globals,
+        classes: &facts.classes,
+        functions: &facts.functions,
+        calls: &facts.calls,
+        flows: &facts.flows,
+        attribute_assignments: &facts.attribute_assignments,
+        calls_in_script_blocks: facts
+            .calls
+            .iter()
+            .map(|site| {
+                facts
+                    .script_blocks
+                    .iter()
+                    .any(|block| block.start <= site.span.start && site.span.start < block.end)
+            })
+            .collect(),
+    };
+    // Every span is a `{start, end}` object, and no other fact has that shape.
+    fn forget_positions(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(fields)
+                if fields.len() == 2
+                    && fields.contains_key("start")
+                    && fields.contains_key("end") =>
+            {
+                *value = serde_json::Value::Null;
+            }
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(forget_positions),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(forget_positions),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(&read).unwrap_or_default();
+    forget_positions(&mut value);
+    xxhash_rust::xxh3::xxh3_128(value.to_string().as_bytes())
+}

@@ -11,6 +11,7 @@ use lsp_types::{
 use super::convert::{self, uri};
 use crate::check::{CheckResult, Finding, Location};
 use crate::config;
+use crate::fix::Applicability;
 use crate::report::PathDisplay;
 use crate::suppression;
 
@@ -24,9 +25,9 @@ struct Context<'a> {
 
 type ActionProvider = fn(&Finding, &Context) -> Option<CodeAction>;
 
-/// The actions offered on each finding, in this order. Automatic fixes, when a rule has them,
-/// join this list as providers of their own.
-const PROVIDERS: &[ActionProvider] = &[suppress_on_line, suppress_at_definition];
+/// The actions offered on each finding, in this order: its fix first (when it has one), then the
+/// suppressions.
+const PROVIDERS: &[ActionProvider] = &[apply_fix, suppress_on_line, suppress_at_definition];
 
 /// The actions for the findings whose primary place meets the requested range.
 pub fn code_actions(
@@ -56,6 +57,40 @@ pub fn code_actions(
         .collect()
 }
 
+/// The finding's fix (`stateleak check --fix`'s edits), on the text the finding was found in. A
+/// safe fix is the preferred action; an unsafe one says that it changes more than the leak.
+fn apply_fix(finding: &Finding, context: &Context) -> Option<CodeAction> {
+    let fix = finding.fix.as_ref()?;
+    let text = context.result.sources.get(&fix.path)?;
+    let edits = fix
+        .edits
+        .iter()
+        .map(|edit| TextEdit {
+            range: Range::new(
+                convert::position(text, edit.start as usize),
+                convert::position(text, edit.end as usize),
+            ),
+            new_text: edit.content.clone(),
+        })
+        .collect();
+    let safe = fix.applicability == Applicability::Safe;
+    let mut action = quick_fix(
+        format!(
+            "Fix {}: {}{}",
+            finding.code,
+            fix.message,
+            if safe {
+                ""
+            } else {
+                " (unsafe: changes more than the leak)"
+            }
+        ),
+        (uri(&fix.path)?, edits),
+    );
+    action.is_preferred = Some(safe);
+    Some(action)
+}
+
 fn suppress_on_line(finding: &Finding, context: &Context) -> Option<CodeAction> {
     let edit = suppression_edit(&finding.primary, finding.code, context)?;
     Some(quick_fix(
@@ -77,12 +112,12 @@ fn suppress_at_definition(finding: &Finding, context: &Context) -> Option<CodeAc
     ))
 }
 
-fn quick_fix(title: String, (uri, edit): (Url, TextEdit)) -> CodeAction {
+fn quick_fix(title: String, (uri, edits): (Url, Vec<TextEdit>)) -> CodeAction {
     CodeAction {
         title,
         kind: Some(CodeActionKind::QUICKFIX),
         edit: Some(WorkspaceEdit {
-            changes: Some(HashMap::from([(uri, vec![edit])])),
+            changes: Some(HashMap::from([(uri, edits)])),
             ..WorkspaceEdit::default()
         }),
         ..CodeAction::default()
@@ -90,7 +125,11 @@ fn quick_fix(title: String, (uri, edit): (Url, TextEdit)) -> CodeAction {
 }
 
 /// The edit that makes the first line of `location` suppress `code`.
-fn suppression_edit(location: &Location, code: &str, context: &Context) -> Option<(Url, TextEdit)> {
+fn suppression_edit(
+    location: &Location,
+    code: &str,
+    context: &Context,
+) -> Option<(Url, Vec<TextEdit>)> {
     let text = match context.documents.get(&config::absolute(&location.path)) {
         Some(text) => text.clone(),
         None => context
@@ -106,10 +145,10 @@ fn suppression_edit(location: &Location, code: &str, context: &Context) -> Optio
     let at = Position::new(location.line - 1, character);
     Some((
         uri(&location.path)?,
-        TextEdit {
+        vec![TextEdit {
             range: Range::new(at, at),
             new_text: insert,
-        },
+        }],
     ))
 }
 

@@ -1,8 +1,11 @@
 //! `stateleak server`: a language server over standard input and output.
 //!
-//! The server keeps the open buffers and the facts of every file it has seen (by text hash, in a
-//! [`FactsMemory`]); each analysis runs the one pipeline of [`crate::check`] on the whole
-//! workspace with the buffers overlaid on the disk, so only changed files are parsed again. It
+//! The server keeps the open buffers, the facts of every file it has seen (by text hash, in a
+//! [`FactsMemory`]) and the last analysis's linked project. Each analysis runs the pipeline of
+//! [`crate::check`] with the buffers overlaid on the disk: after edits of buffers alone,
+//! [`check::recheck`] on the kept project (only the edited files are extracted, and the link is
+//! redone only when it reads something else of them); otherwise the whole workspace, parsing
+//! only changed files. It
 //! publishes the findings of every file they point into, open or not, and clears the files whose
 //! findings went away. Messages are handled one at a time; edits are debounced.
 
@@ -147,6 +150,11 @@ struct Server<'a> {
     /// The settings file's own diagnostic, when it has an error.
     settings_problem: Option<(Url, Diagnostic)>,
     last: Option<CheckResult>,
+    /// The last analysis's linked project, to analyse edits of the buffers incrementally.
+    kept: Option<check::Kept>,
+    /// Something besides the buffers changed (the disk, the settings, a buffer closed): the next
+    /// analysis reads the workspace again.
+    full_needed: bool,
     /// Each rule's documentation, as written for the diagnostics to link to.
     documentation: HashMap<&'static str, Url>,
     /// When edits are waiting to be analysed: since when.
@@ -168,6 +176,8 @@ impl<'a> Server<'a> {
             published: HashMap::new(),
             settings_problem: None,
             last: None,
+            kept: None,
+            full_needed: true,
             documentation,
             pending: None,
             next_request: 0,
@@ -272,9 +282,14 @@ impl<'a> Server<'a> {
         }
         let resolver = Arc::new(resolver);
         let mut options = CheckOptions::new(vec![self.root.clone()]);
-        if let Some(size) = resolver.for_path_or_default(&self.root).max_file_size {
+        let root_settings = resolver.for_path_or_default(&self.root);
+        if let Some(size) = root_settings.max_file_size {
             options.max_file_size = size;
         }
+        // Fixes are offered as code actions, written for the Python the settings name.
+        options.fixes = Some(crate::syntax::fix::Target {
+            union_syntax: root_settings.python_minor.is_some_and(|minor| minor >= 10),
+        });
         let walker = Arc::clone(&resolver);
         options.exclude = Some(Arc::new(move |path: &Path, _is_dir: bool| {
             walker.for_path_or_default(path).exclude.is_match(path)
@@ -282,6 +297,7 @@ impl<'a> Server<'a> {
         options.folder_settings = Some(resolver);
         options.memory = Some(Arc::clone(&self.memory));
         self.options = options;
+        self.full_needed = true;
     }
 
     /// Analyses the workspace with the open buffers and publishes what changed.
@@ -292,13 +308,29 @@ impl<'a> Server<'a> {
             .first_run
             .then(|| self.root.join(crate::cache_dir::DEFAULT_NAME));
         self.first_run = false;
+        // Only buffers changed: the kept project is analysed again with them; otherwise (or when
+        // that cannot be done) the whole workspace is.
+        let (options, kept) = (&self.options, &mut self.kept);
+        let incremental = !std::mem::take(&mut self.full_needed);
         // The pipeline catches panics per file and per rule; this is the last net, so that a bug
         // costs one analysis, not the editor's server.
-        let outcome = catch_unwind(AssertUnwindSafe(|| check::check(&self.options)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let rechecked = kept
+                .as_mut()
+                .filter(|_| incremental)
+                .and_then(|kept| check::recheck(options, kept));
+            rechecked.unwrap_or_else(|| {
+                let (result, fresh) = check::check_and_keep(options);
+                *kept = fresh;
+                result
+            })
+        }));
         self.options.overlays.clear();
         let result = match outcome {
             Ok(result) => result,
             Err(panic) => {
+                self.kept = None;
+                self.full_needed = true;
                 self.show_message(
                     MessageType::ERROR,
                     format!(
@@ -405,6 +437,7 @@ impl<'a> Server<'a> {
                 let Some(_saved) = self.params::<DidSaveTextDocumentParams>(notification) else {
                     return;
                 };
+                self.full_needed = true;
                 self.schedule(false);
             }
             DidCloseTextDocument::METHOD => {
@@ -413,6 +446,7 @@ impl<'a> Server<'a> {
                 };
                 if let Some(path) = self.workspace_path(&params.text_document.uri, false) {
                     self.documents.remove(&path);
+                    self.full_needed = true;
                     self.schedule(false);
                 }
             }
@@ -429,6 +463,7 @@ impl<'a> Server<'a> {
                 if settings_changed {
                     self.load_settings();
                 }
+                self.full_needed = true;
                 self.schedule(false);
             }
             _ => {}

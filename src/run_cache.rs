@@ -1,0 +1,247 @@
+//! The result of a whole run, replayed when nothing changed: the common pre-commit and CI case.
+//!
+//! A run's result depends on the build of stateleak, the settings that shape it (every folder's,
+//! and the options of the command line that change findings) and the text of every checked file,
+//! nothing else: the files are read again on replay only for snippets. So a run is stored under
+//! the hash of all of them, and a later run that computes the same key replays it without parsing,
+//! linking or running a rule.
+//!
+//! Layout of `<cache dir>/run-<slot>.bin` (little-endian), written through [`CacheDir`]:
+//!
+//! ```text
+//! magic "SLRUN001" | checksum u64 (XXH3 of what follows) | run key u128 | postcard `StoredRun`
+//! ```
+//!
+//! The slot comes from the build, the checked paths and the settings without the files' texts,
+//! so each way of invoking stateleak on a project keeps one file, replaced when its files change;
+//! only the [`KEPT_SLOTS`] most recently written slots are kept. A file that is missing, foreign,
+//! damaged or for other texts is a miss, and the run takes the long way (and rewrites it).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+
+use crate::cache::TextHash;
+use crate::cache_dir::CacheDir;
+use crate::check::{CheckOptions, CheckResult, FileError, Finding};
+use crate::suppression::UnusedSuppression;
+
+const MAGIC: &[u8; 8] = b"SLRUN001";
+const HEADER_LEN: usize = 8 + 8 + 16;
+const FILE_PREFIX: &str = "run-";
+/// Ways of invoking stateleak whose last results are kept (each is one file).
+pub const KEPT_SLOTS: usize = 8;
+
+/// Identifies a run: the build, the settings and the checked files with the hashes of their texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunKey {
+    /// The build, the paths and the settings: names the file.
+    slot: u64,
+    /// The slot, the files' texts and the files a run reports on.
+    run: u128,
+}
+
+impl RunKey {
+    /// `files` are the checked files in discovery order and `hashes` the hashes of their texts;
+    /// `missing_paths` whether an explicit path did not exist (it is part of the result).
+    pub fn new(
+        options: &CheckOptions,
+        files: &[PathBuf],
+        hashes: &[TextHash],
+        missing_paths: bool,
+    ) -> Self {
+        let slot = xxh3_64(settings_identity(options, files).as_bytes());
+        let mut hasher = Xxh3::new();
+        hasher.update(&slot.to_le_bytes());
+        hasher.update(&[u8::from(missing_paths)]);
+        for (path, hash) in files.iter().zip(hashes) {
+            update_with_path(&mut hasher, path);
+            hasher.update(&hash.to_le_bytes());
+        }
+        // The files reported on change with every commit a hook checks: they choose the result,
+        // not the slot.
+        if let Some(named) = &options.report_only {
+            hasher.update(b"report only");
+            let mut named: Vec<PathBuf> =
+                named.iter().map(|p| crate::config::absolute(p)).collect();
+            named.sort();
+            for path in &named {
+                update_with_path(&mut hasher, path);
+            }
+        }
+        RunKey {
+            slot,
+            run: hasher.digest128(),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        format!("{FILE_PREFIX}{:016x}.bin", self.slot)
+    }
+}
+
+/// Lengths first, so that no two lists of paths hash the same bytes.
+fn update_with_path(hasher: &mut Xxh3, path: &Path) {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    hasher.update(&(bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+/// Everything besides the files' texts that shapes a run's result. The exclusion filter is left
+/// out: it only chooses the files, and those are part of the key. The output format is too: the
+/// stored result is rendered afresh by each run.
+fn settings_identity(options: &CheckOptions, files: &[PathBuf]) -> String {
+    let rules: Vec<&str> = options.rules.iter().map(|r| r.meta().code).collect();
+    let ignores: Vec<String> = options
+        .per_file_ignores
+        .iter()
+        .map(|ignore| ignore.identity())
+        .collect();
+    let folders = options
+        .folder_settings
+        .as_ref()
+        .map(|folders| folders.fingerprint(files));
+    format!(
+        "build {:x}|paths {:?}|rules {rules:?}|settings {:?}|max size {}|ignores {ignores:?}|\
+         src {:?}|unused {}|fixes {:?}|folders {folders:?}",
+        crate::cache::build_fingerprint(),
+        options.paths,
+        options.rule_settings,
+        options.max_file_size,
+        options.src,
+        options.report_unused_suppressions,
+        options.fixes,
+    )
+}
+
+/// What a run stores: its result without timings and warnings, and without the texts of the files
+/// its findings point into (their paths only: the texts are read again on replay).
+#[derive(Serialize, Deserialize)]
+struct StoredRun {
+    files_checked: usize,
+    files_analysed: usize,
+    findings: Vec<Finding>,
+    errors: Vec<FileError>,
+    source_paths: Vec<PathBuf>,
+    missing_paths: bool,
+    unused_suppressions: Vec<UnusedSuppression>,
+    suppressed: usize,
+}
+
+/// The result stored in `dir` for `key`, if there is one and it is intact. `read` gives the text
+/// of a file findings point into and `hashes` what each file's text hashed to when the key was
+/// made: a text that changed since (or cannot be read) makes the replay a miss. Timings are left
+/// empty.
+pub fn load(
+    dir: &Path,
+    key: RunKey,
+    hashes: &HashMap<&Path, TextHash>,
+    read: impl Fn(&Path) -> Option<String>,
+) -> Option<CheckResult> {
+    let bytes = CacheDir::new(dir).read(&key.file_name()).ok()?;
+    let header = bytes.get(..HEADER_LEN)?;
+    let checksum = u64::from_le_bytes(header[8..16].try_into().ok()?);
+    if &header[..8] != MAGIC || xxh3_64(&bytes[16..]) != checksum {
+        return None;
+    }
+    if u128::from_le_bytes(header[16..32].try_into().ok()?) != key.run {
+        return None;
+    }
+    let stored: StoredRun = postcard::from_bytes(&bytes[HEADER_LEN..]).ok()?;
+    let mut sources = HashMap::with_capacity(stored.source_paths.len());
+    for path in stored.source_paths {
+        let text = read(&path)?;
+        if hashes.get(path.as_path()) != Some(&crate::cache::text_hash(&text)) {
+            return None;
+        }
+        sources.insert(path, text);
+    }
+    Some(CheckResult {
+        files_checked: stored.files_checked,
+        files_analysed: stored.files_analysed,
+        findings: stored.findings,
+        errors: stored.errors,
+        sources,
+        elapsed: std::time::Duration::ZERO,
+        missing_paths: stored.missing_paths,
+        unused_suppressions: stored.unused_suppressions,
+        suppressed: stored.suppressed,
+        cache_hits: 0,
+        stage_times: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Stores `result` in `dir` under `key`. A run with an internal error is not stored (the next run
+/// should meet the bug again, not a replay); failing to write is ignored, as a cache may fail.
+pub fn save(dir: &Path, key: RunKey, result: &CheckResult) {
+    if result.has_internal_errors() {
+        return;
+    }
+    let mut source_paths: Vec<PathBuf> = result.sources.keys().cloned().collect();
+    source_paths.sort();
+    let stored = StoredRun {
+        files_checked: result.files_checked,
+        files_analysed: result.files_analysed,
+        findings: result.findings.clone(),
+        errors: result.errors.clone(),
+        source_paths,
+        missing_paths: result.missing_paths,
+        unused_suppressions: result.unused_suppressions.clone(),
+        suppressed: result.suppressed,
+    };
+    let Ok(payload) = postcard::to_stdvec(&stored) else {
+        return;
+    };
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&[0; 8]);
+    bytes.extend_from_slice(&key.run.to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    let checksum = xxh3_64(&bytes[16..]);
+    bytes[8..16].copy_from_slice(&checksum.to_le_bytes());
+    let dir = CacheDir::new(dir);
+    if dir
+        .replace(&key.file_name(), |out| out.write_all(&bytes))
+        .is_ok()
+    {
+        dir.keep_newest(FILE_PREFIX, ".bin", KEPT_SLOTS);
+    }
+}
+
+/// Text that serde reads back as one of a fixed set of `'static` strings (a rule's code, a timing's
+/// reason). Named so that serde does not take the field for text borrowed from its input.
+pub type KnownText = &'static str;
+
+/// `text` as one of `known`, or an error naming it.
+fn known_text<E: serde::de::Error>(
+    text: &str,
+    known: impl IntoIterator<Item = &'static str>,
+) -> Result<KnownText, E> {
+    known
+        .into_iter()
+        .find(|k| *k == text)
+        .ok_or_else(|| E::custom(format!("unknown text `{text}`")))
+}
+
+/// Reads a rule code back as the rule's own code; an unknown one makes the stored run a miss.
+pub fn rule_code<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<KnownText, D::Error> {
+    let code = String::deserialize(deserializer)?;
+    known_text(
+        &code,
+        crate::rules::all().iter().map(|rule| rule.meta().code),
+    )
+}
+
+/// Reads a change's timing reason back as the model's own text.
+pub fn timing_reason<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<KnownText>, D::Error> {
+    use crate::model::Timing;
+    let reasons = [Timing::PerCall, Timing::ImportTime, Timing::OnceAtRunTime].map(Timing::reason);
+    Option::<String>::deserialize(deserializer)?
+        .map(|text| known_text(&text, reasons))
+        .transpose()
+}
