@@ -395,7 +395,7 @@ pub(super) struct Index<'p> {
     /// Functions defined inside functions: (file, parent, name).
     pub(super) nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
     /// What names, parameters and returns may hold.
-    values: Values,
+    values: Values<'p>,
 }
 
 impl<'p> Index<'p> {

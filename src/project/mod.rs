@@ -69,7 +69,9 @@ pub struct Project {
     calls: CallGraph,
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
-    qualified_resolutions: Mutex<HashMap<(Name, u32), resolve::Resolved>>,
+    qualified_resolutions: Mutex<Vec<HashMap<Name, resolve::Resolved>>>,
+    /// What each file's imports name, made absolute once.
+    import_targets: Vec<resolve::ImportTargets>,
 }
 
 /// One file's input to the link.
@@ -137,7 +139,11 @@ impl Project {
             class_attribute_lookups: MroMemo::new(class_count),
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
+            import_targets: Vec::new(),
         };
+        project.import_targets = (0..project.files.len() as FileId)
+            .map(|file| resolve::import_targets(&project, file))
+            .collect();
         project.scopes = (0..project.files.len() as FileId)
             .map(|file| resolve::module_scope(&project, file))
             .collect();
@@ -152,7 +158,7 @@ impl Project {
     /// as consistent as before (entries are inserted whole), so poisoning is ignored.
     fn qualified_resolutions(
         &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(Name, u32), resolve::Resolved>> {
+    ) -> std::sync::MutexGuard<'_, Vec<HashMap<Name, resolve::Resolved>>> {
         self.qualified_resolutions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -86,15 +86,14 @@ fn resolve_in(
     let facts = &project.files[file as usize].facts;
 
     // Imports inside the function (or the functions around it) come first.
-    let mut current = function;
+    let mut current = function.filter(|_| project.import_targets[file as usize].in_functions);
     while let Some(f) = current {
         if let Some(import) = facts
             .imports
             .iter()
-            .rev()
-            .find(|i| i.function == Some(f) && i.binding == head)
+            .rposition(|i| i.function == Some(f) && i.binding == head)
         {
-            return follow_import(project, file, &import.target, rest, hops);
+            return follow_import(project, file, import as u32, rest, hops);
         }
         current = facts.functions[f as usize].parent;
     }
@@ -106,9 +105,7 @@ fn resolve_in(
         return star_imported(project, file, dotted, hops);
     };
     match symbol {
-        Symbol::Import(i) => {
-            follow_import(project, file, &facts.imports[i as usize].target, rest, hops)
-        }
+        Symbol::Import(i) => follow_import(project, file, i, rest, hops),
         Symbol::Class(c) => match rest {
             None => Resolved::Class(project.class_id(file, c)),
             Some(rest) => {
@@ -128,17 +125,15 @@ fn resolve_in(
 /// A name that only a `from module import *` of a module of the tree can bind, looked up there.
 fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Resolved {
     let facts = &project.files[file as usize].facts;
-    for import in facts.imports.iter().rev() {
-        let ImportTarget::Member { level, module, .. } = &import.target else {
-            continue;
-        };
+    let absolute = &project.import_targets[file as usize].absolute;
+    for (import, base) in facts.imports.iter().zip(absolute).rev() {
         if import.function.is_some() || !import.is_star() {
             continue;
         }
-        let Some(base) = absolute_module(project, file, *level, module.as_deref()) else {
+        if !matches!(import.target, ImportTarget::Member { .. }) {
             continue;
-        };
-        let Some(source) = project.module_file(&base) else {
+        }
+        let Some(source) = base.as_deref().and_then(|base| project.module_file(base)) else {
             continue;
         };
         match resolve_in(project, source, None, dotted, hops + 1) {
@@ -152,33 +147,56 @@ fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Re
 fn follow_import(
     project: &Project,
     file: FileId,
-    target: &ImportTarget,
+    import: u32,
     rest: Option<&str>,
     hops: u32,
 ) -> Resolved {
-    let qualified = match target {
-        ImportTarget::Module(module) => module.to_string(),
-        ImportTarget::Member {
-            level,
-            module,
-            name,
-        } => {
-            let base = match absolute_module(project, file, *level, module.as_deref()) {
-                Some(base) => base,
-                None => return Resolved::Unknown,
-            };
-            if base.is_empty() {
-                name.to_string()
-            } else {
-                format!("{base}.{name}")
+    let Some(qualified) = &project.import_targets[file as usize].absolute[import as usize] else {
+        return Resolved::Unknown;
+    };
+    match rest {
+        Some(rest) => resolve_qualified(project, &format!("{qualified}.{rest}"), hops + 1),
+        None => resolve_qualified(project, qualified, hops + 1),
+    }
+}
+
+/// What the imports of one file name, made absolute once: every name resolved through an import
+/// starts there.
+#[derive(Debug, Default)]
+pub(super) struct ImportTargets {
+    /// Per import of the file: the module or member it binds, fully qualified (for `from m import
+    /// *`, the module); `None` when a relative import climbs out of every package.
+    absolute: Vec<Option<Name>>,
+    /// Whether any import is inside a function (otherwise a name means the same in every scope).
+    in_functions: bool,
+}
+
+pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
+    let imports = &project.files[file as usize].facts.imports;
+    let absolute = imports
+        .iter()
+        .map(|import| match &import.target {
+            ImportTarget::Module(module) => Some(module.clone()),
+            ImportTarget::Member {
+                level,
+                module,
+                name,
+            } => {
+                let base = absolute_module(project, file, *level, module.as_deref())?;
+                Some(if import.is_star() {
+                    base.into()
+                } else if base.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{base}.{name}").into()
+                })
             }
-        }
-    };
-    let qualified = match rest {
-        Some(rest) => format!("{qualified}.{rest}"),
-        None => qualified,
-    };
-    resolve_qualified(project, &qualified, hops + 1)
+        })
+        .collect();
+    ImportTargets {
+        absolute,
+        in_functions: imports.iter().any(|i| i.function.is_some()),
+    }
 }
 
 /// The absolute module a `from` import with `level` dots names. A file known by several names
@@ -228,14 +246,19 @@ pub(super) fn resolve_qualified(project: &Project, qualified: &str, hops: u32) -
     // File after file imports the same names (`django.db.models.Model`), and following one
     // through its re-exports is the costliest part of the link; the answer depends on nothing
     // but the name and the hops already taken, so it is kept.
-    let key = (Name::from(qualified), hops);
-    if let Some(known) = project.qualified_resolutions().get(&key) {
+    if let Some(known) = project
+        .qualified_resolutions()
+        .get(hops as usize)
+        .and_then(|by_name| by_name.get(qualified))
+    {
         return known.clone();
     }
     let resolved = resolve_qualified_uncached(project, qualified, hops);
-    project
-        .qualified_resolutions()
-        .insert(key, resolved.clone());
+    let mut memo = project.qualified_resolutions();
+    if memo.len() <= hops as usize {
+        memo.resize_with(hops as usize + 1, HashMap::default);
+    }
+    memo[hops as usize].insert(qualified.into(), resolved.clone());
     resolved
 }
 

@@ -39,23 +39,94 @@ pub enum Held {
     External(Name),
 }
 
-/// Where values are held.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Slot {
-    /// A name of a function (`Some`) or of the module (`None`).
-    Name(FileId, Option<FuncIdx>, Name),
-    Return(FuncId),
-    /// What the name of a function decorated by functions of the tree holds: what the
-    /// decorators return (`@dec def f` binds `f = dec(f)`).
-    Decorated(FuncId),
+/// Where values are held, as a dense id: what each function returns, what the decorators of the
+/// tree make of each function, each parameter, then every other name some flow stores into.
+/// Names no flow stores into have no slot: they never hold anything.
+type SlotId = u32;
+
+#[derive(Debug, Default)]
+struct Slots<'p> {
+    functions: u32,
+    /// The first parameter slot of each function, and one past the last.
+    param_base: Vec<u32>,
+    /// Names some flow stores into that are not parameters of their function, by scope (a
+    /// function, or `None` for the module).
+    names: HashMap<(FileId, Option<FuncIdx>, &'p str), SlotId>,
+}
+
+impl<'p> Slots<'p> {
+    fn new(project: &'p Project, flows: &[(FileId, &'p ValueFlow)]) -> Slots<'p> {
+        let functions = project.function_count() as u32;
+        let mut param_base = Vec::with_capacity(functions as usize + 1);
+        let mut next = 2 * functions;
+        for id in 0..functions {
+            param_base.push(next);
+            next += project.function(FuncId(id)).1.params.len() as u32;
+        }
+        param_base.push(next);
+        let mut slots = Slots {
+            functions,
+            param_base,
+            names: HashMap::default(),
+        };
+        for (file, flow) in flows {
+            if let FlowTarget::Name { name, global } = &flow.target {
+                let scope = if *global { None } else { flow.function };
+                if slots.param(project, *file, scope, name).is_none() {
+                    slots
+                        .names
+                        .entry((*file, scope, name.as_str()))
+                        .or_insert_with(|| {
+                            next += 1;
+                            next - 1
+                        });
+                }
+            }
+        }
+        slots
+    }
+
+    fn returned(&self, function: FuncId) -> SlotId {
+        function.0
+    }
+
+    fn decorated(&self, function: FuncId) -> SlotId {
+        self.functions + function.0
+    }
+
+    /// The slot of a parameter of the function `scope` named `name`.
+    fn param(
+        &self,
+        project: &Project,
+        file: FileId,
+        scope: Option<FuncIdx>,
+        name: &str,
+    ) -> Option<SlotId> {
+        let function = scope?;
+        let params = &project.file(file).facts.functions[function as usize].params;
+        let position = params.iter().position(|p| p.name == name)?;
+        Some(self.param_base[project.function_id(file, function).0 as usize] + position as u32)
+    }
+
+    /// The slot of a name of `scope` (a function, or `None` for the module), if anything can be
+    /// stored into it.
+    fn name(
+        &self,
+        project: &Project,
+        file: FileId,
+        scope: Option<FuncIdx>,
+        name: &str,
+    ) -> Option<SlotId> {
+        self.param(project, file, scope, name)
+            .or_else(|| self.names.get(&(file, scope, name)).copied())
+    }
 }
 
 #[derive(Debug, Default)]
-pub(super) struct Values {
-    held: HashMap<Slot, Vec<Held>>,
-    /// Names some flow stores into, by scope: a name read in a nested function is looked up in the
-    /// innermost scope that binds it.
-    bound: HashSet<(FileId, Option<FuncIdx>, Name)>,
+pub(super) struct Values<'p> {
+    slots: Slots<'p>,
+    /// What each slot that holds anything holds.
+    held: HashMap<SlotId, Vec<Held>>,
     /// While building: the callees of calls that do not depend on what names hold.
     fixed_callables: HashMap<(FileId, u32), Vec<Held>>,
 }
@@ -64,23 +135,23 @@ pub(super) struct Values {
 struct Worklist {
     queue: VecDeque<u32>,
     queued: Vec<bool>,
-    dependents: HashMap<Slot, Vec<u32>>,
+    dependents: HashMap<SlotId, Vec<u32>>,
 }
 
 thread_local! {
     /// While the values are built: the slots read since the last [`take_reads`].
-    static READS: RefCell<Option<Vec<Slot>>> = const { RefCell::new(None) };
+    static READS: RefCell<Option<Vec<SlotId>>> = const { RefCell::new(None) };
 }
 
-fn note_read(slot: &Slot) {
+fn note_read(slot: SlotId) {
     READS.with(|reads| {
         if let Some(reads) = reads.borrow_mut().as_mut() {
-            reads.push(slot.clone());
+            reads.push(slot);
         }
     });
 }
 
-fn take_reads() -> Vec<Slot> {
+fn take_reads() -> Vec<SlotId> {
     READS.with(|reads| {
         reads
             .borrow_mut()
@@ -90,22 +161,19 @@ fn take_reads() -> Vec<Slot> {
     })
 }
 
-impl Values {
+impl<'p> Values<'p> {
     /// Applies every flow of the project until nothing changes.
-    pub(super) fn build(project: &Project, index: &Index<'_>) -> Values {
-        let mut values = Values::default();
+    pub(super) fn build(project: &'p Project, index: &Index<'p>) -> Values<'p> {
         let mut flows: Vec<(FileId, &ValueFlow)> = project
             .files
             .iter()
             .enumerate()
             .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
             .collect();
-        for (file, flow) in &flows {
-            if let FlowTarget::Name { name, global } = &flow.target {
-                let scope = if *global { None } else { flow.function };
-                values.bound.insert((*file, scope, name.clone()));
-            }
-        }
+        let mut values = Values {
+            slots: Slots::new(project, &flows),
+            ..Values::default()
+        };
         // Many flows go into or come out of one call: what its callee is, when that does not
         // depend on what names hold, is found once, file by file in parallel.
         values.fixed_callables = project
@@ -119,10 +187,11 @@ impl Values {
         // A flow that can never give anything, or never store anywhere, is not applied: its
         // source or target is a call whose callee is fixed and outside the tree.
         flows.retain(|(file, flow)| !values.inert(*file, flow));
-        let returning: HashSet<FuncId> = flows
+        let returning: HashSet<SlotId> = flows
             .iter()
             .filter(|(_, flow)| flow.target == FlowTarget::Return)
             .filter_map(|(file, flow)| flow.function.map(|f| project.function_id(*file, f)))
+            .map(|f| values.slots.returned(f))
             .collect();
         let mut work = Worklist {
             queue: (0..flows.len() as u32).collect(),
@@ -159,9 +228,7 @@ impl Values {
                 // Evaluated again when anything it read changes (what no flow writes never
                 // does).
                 for slot in take_reads() {
-                    if let Slot::Return(f) = slot
-                        && !returning.contains(&f)
-                    {
+                    if slot < values.slots.functions && !returning.contains(&slot) {
                         continue;
                     }
                     let dependents = work.dependents.entry(slot).or_default();
@@ -247,8 +314,8 @@ impl Values {
     }
 
     /// Adds `values` to `slot`, and queues the flows that read it when it grew.
-    fn store(&mut self, work: &mut Worklist, slot: Slot, values: &[Held]) -> bool {
-        let changed = self.add(slot.clone(), values);
+    fn store(&mut self, work: &mut Worklist, slot: SlotId, values: &[Held]) -> bool {
+        let changed = self.add(slot, values);
         if changed && let Some(dependents) = work.dependents.get(&slot) {
             for &id in dependents {
                 if !work.queued[id as usize] {
@@ -264,7 +331,7 @@ impl Values {
     /// parameter gets what is decorated, and the name gets what the decorator returns. A decorator
     /// that is called (`@route("/")`) or not a function of the tree leaves the name to the
     /// function itself.
-    fn decorations(&self, project: &Project, index: &Index<'_>) -> Vec<(Slot, Vec<Held>)> {
+    fn decorations(&self, project: &Project, index: &Index<'_>) -> Vec<(SlotId, Vec<Held>)> {
         let mut stores = Vec::new();
         for id in 0..project.function_count() {
             let function = FuncId(id as u32);
@@ -312,18 +379,16 @@ impl Values {
                 }
                 let mut next = Vec::new();
                 for d in decorators {
-                    let (d_file, d_facts) = project.function(d);
-                    if let Some(param) = d_facts.params.first() {
-                        let idx = project.functions[d.0 as usize].1;
-                        let slot = Slot::Name(d_file, Some(idx), param.name.clone());
-                        stores.push((slot, current.clone()));
+                    if !project.function(d).1.params.is_empty() {
+                        let first = self.slots.param_base[d.0 as usize];
+                        stores.push((first, current.clone()));
                     }
-                    next.extend_from_slice(self.get(&Slot::Return(d)));
+                    next.extend_from_slice(self.get(self.slots.returned(d)));
                 }
                 current = next;
             }
             if !current.is_empty() {
-                stores.push((Slot::Decorated(function), current));
+                stores.push((self.slots.decorated(function), current));
             }
         }
         stores
@@ -331,8 +396,8 @@ impl Values {
 
     /// What the name of `function` holds when decorators of the tree replace it.
     pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
-        let slot = Slot::Decorated(function);
-        note_read(&slot);
+        let slot = self.slots.decorated(function);
+        note_read(slot);
         self.held.get(&slot).map(Vec::as_slice)
     }
 
@@ -344,7 +409,7 @@ impl Values {
         }
     }
 
-    fn add(&mut self, slot: Slot, values: &[Held]) -> bool {
+    fn add(&mut self, slot: SlotId, values: &[Held]) -> bool {
         let held = self.held.entry(slot).or_default();
         let mut changed = false;
         for value in values {
@@ -356,9 +421,9 @@ impl Values {
         changed
     }
 
-    fn get(&self, slot: &Slot) -> &[Held] {
+    fn get(&self, slot: SlotId) -> &[Held] {
         note_read(slot);
-        self.held.get(slot).map_or(&[], Vec::as_slice)
+        self.held.get(&slot).map_or(&[], Vec::as_slice)
     }
 
     /// The slots a flow stores into.
@@ -369,16 +434,16 @@ impl Values {
         file: FileId,
         function: Option<FuncIdx>,
         target: &FlowTarget,
-        out: &mut Vec<Slot>,
+        out: &mut Vec<SlotId>,
     ) {
         match target {
             FlowTarget::Name { name, global } => {
                 let scope = if *global { None } else { function };
-                out.push(Slot::Name(file, scope, name.clone()));
+                out.extend(self.slots.name(project, file, scope, name));
             }
             FlowTarget::Return => {
                 if let Some(function) = function {
-                    out.push(Slot::Return(project.function_id(file, function)));
+                    out.push(self.slots.returned(project.function_id(file, function)));
                 }
             }
             FlowTarget::Argument { call, position } => {
@@ -405,7 +470,10 @@ impl Values {
                     };
                     if let Some(param) = param {
                         let idx = project.functions[function.0 as usize].1;
-                        out.push(Slot::Name(callee_file, Some(idx), param.name.clone()));
+                        out.extend(
+                            self.slots
+                                .param(project, callee_file, Some(idx), &param.name),
+                        );
                     }
                 }
             }
@@ -431,11 +499,13 @@ impl Values {
                 self.callables_of_call(project, index, file, *call, &mut callees);
                 for callee in callees {
                     match callee {
-                        Held::Function(f) => out.extend_from_slice(self.get(&Slot::Return(f))),
+                        Held::Function(f) => {
+                            out.extend_from_slice(self.get(self.slots.returned(f)));
+                        }
                         Held::Class(c) => out.push(Held::Instance(c)),
                         Held::Instance(c) => {
                             if let Some(call) = index.lookup(project, c, "__call__") {
-                                out.extend_from_slice(self.get(&Slot::Return(call)));
+                                out.extend_from_slice(self.get(self.slots.returned(call)));
                             }
                         }
                         // An object of an external class is named like the class, as PyCG
@@ -530,16 +600,16 @@ impl Values {
                 Resolved::External(q) => out.push(Held::External(q)),
                 Resolved::Global(global_file, global) => {
                     let binding = &project.file(global_file).facts.globals[global as usize];
-                    let slot = Slot::Name(global_file, None, binding.name.clone());
-                    out.extend_from_slice(self.get(&slot));
+                    if let Some(slot) = self.slots.name(project, global_file, None, &binding.name) {
+                        out.extend_from_slice(self.get(slot));
+                    }
                 }
                 Resolved::Module(_) => {}
                 Resolved::Unknown => {
                     // Bound only by an unpacking (`a, b = f, g`), which the module's bindings
                     // do not list.
-                    let key = (file, None, Name::from(name));
-                    if self.bound.contains(&key) {
-                        out.extend_from_slice(self.get(&Slot::Name(file, None, key.2)));
+                    if let Some(slot) = self.slots.name(project, file, None, name) {
+                        out.extend_from_slice(self.get(slot));
                     } else if let Some((prefix, attr)) = name.rsplit_once('.') {
                         let mut heads = Vec::new();
                         self.name(project, index, file, function, receiver, prefix, &mut heads);
@@ -574,10 +644,8 @@ impl Values {
         let functions = &project.file(file).facts.functions;
         let mut current = function;
         while let Some(f) = current {
-            let key = (file, Some(f), Name::from(name));
-            let is_param = functions[f as usize].params.iter().any(|p| p.name == name);
-            if is_param || self.bound.contains(&key) {
-                out.extend_from_slice(self.get(&Slot::Name(file, Some(f), key.2)));
+            if let Some(slot) = self.slots.name(project, file, Some(f), name) {
+                out.extend_from_slice(self.get(slot));
                 return;
             }
             if let Some(nested) = index.nested.get(&(file, f, name)) {
