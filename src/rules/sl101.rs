@@ -83,6 +83,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                     if project.class(defining_class).1.in_function
                         || common::is_classvar(binding)
                         || common::copies_or_has_no_instances(context, class)
+                        || common::is_singleton(project, class)
                         || instance_assignments.shadows(
                             project,
                             class,
