@@ -1,7 +1,7 @@
 //! Questions the rules ask of the model: the changes of objects created once, the binding that
 //! creates an object, and which classes' instances run a method, as the tree's call sites show.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation};
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
@@ -15,6 +15,8 @@ pub struct MethodCalls<'a> {
     project: &'a Project,
     /// By the last name of the callee: the file and index in `FileFacts::calls`.
     by_name: HashMap<&'a str, Vec<(FileId, u32)>>,
+    /// Names of methods called somewhere on a receiver of unknown class.
+    untyped: HashSet<&'a str>,
 }
 
 impl<'a> MethodCalls<'a> {
@@ -36,7 +38,16 @@ impl<'a> MethodCalls<'a> {
                 }
             }
         }
-        MethodCalls { project, by_name }
+        let untyped = project
+            .files
+            .iter()
+            .flat_map(|f| f.facts.untyped_method_calls.iter().map(|n| n.as_str()))
+            .collect();
+        MethodCalls {
+            project,
+            by_name,
+            untyped,
+        }
     }
 
     /// The classes whose instances the tree is seen to run instance method `method` on, when every
@@ -44,11 +55,14 @@ impl<'a> MethodCalls<'a> {
     /// `method`: `Post().tag(x)`, `post = Post(); post.tag(x)`, `def view(post: Post):
     /// post.tag(x)` (an annotated receiver stands for its subclasses too). `None` when there is
     /// no such call, or some call's receiver is of unknown class (`self.tag()`, `super().tag()`,
-    /// `registry.posts.tag()`, a method handed on uncalled): then any instance may run it.
+    /// `item.tag()` with `item` unannotated, a method handed on uncalled): then any instance
+    /// may run it.
     pub fn receiver_classes(&self, method: FuncId) -> Option<Vec<ClassId>> {
         let project = self.project;
         let (_, facts) = project.function(method);
-        if facts.kind != FunctionKind::Instance || project.call_graph().entry_kind(method).is_some()
+        if facts.kind != FunctionKind::Instance
+            || project.call_graph().entry_kind(method).is_some()
+            || self.untyped.contains(facts.name.as_str())
         {
             return None;
         }
@@ -147,5 +161,82 @@ impl Model {
                 .map(|b| (Some(class), b)),
             Origin::Default(..) | Origin::KeywordDefault => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MethodCalls;
+    use crate::model::Model;
+    use crate::model::tests::link;
+    use crate::project::{ClassId, Project};
+
+    fn class_named(project: &Project, name: &str) -> ClassId {
+        project
+            .class_ids()
+            .find(|c| project.class(*c).1.name == name)
+            .unwrap()
+    }
+
+    fn method_named(project: &Project, name: &str) -> crate::project::FuncId {
+        (0..project.files.len() as u32)
+            .flat_map(|file| {
+                let count = project.file(file).facts.functions.len() as u32;
+                (0..count).map(move |i| (file, i))
+            })
+            .map(|(file, i)| project.function_id(file, i))
+            .find(|f| project.function(*f).1.name == name)
+            .unwrap()
+    }
+
+    const MODELS: &str = "class Base:\n    tags = []\n\n    def tag(self, t):\n        self.tags.append(t)\n\nclass Post(Base):\n    pass\n\nclass Note(Base):\n    pass\n";
+
+    #[test]
+    fn the_classes_a_method_runs_on_are_those_its_callers_show() {
+        let project = link(&[
+            ("app/models.py", MODELS),
+            (
+                "app/views.py",
+                "from app.models import Note, Post\n\ndef a(post: Post):\n    post.tag(1)\n\ndef b():\n    Note().tag(2)\n",
+            ),
+        ]);
+        let calls = MethodCalls::collect(&project);
+        let mut expected = vec![class_named(&project, "Post"), class_named(&project, "Note")];
+        expected.sort();
+        assert_eq!(
+            calls.receiver_classes(method_named(&project, "tag")),
+            Some(expected)
+        );
+    }
+
+    #[test]
+    fn a_caller_whose_receiver_is_unknown_leaves_every_class_possible() {
+        let project = link(&[
+            ("app/models.py", MODELS),
+            (
+                "app/views.py",
+                "from app.models import Post\n\ndef a(post: Post, other):\n    post.tag(1)\n    other.tag(2)\n",
+            ),
+        ]);
+        let calls = MethodCalls::collect(&project);
+        assert_eq!(calls.receiver_classes(method_named(&project, "tag")), None);
+    }
+
+    #[test]
+    fn once_object_mutations_name_the_object_and_its_binding() {
+        let project = link(&[(
+            "app/state.py",
+            "_seen = set()\n\nclass Box:\n    items = []\n\ndef handle(x):\n    _seen.add(x)\n\ndef per_call():\n    fresh = []\n    fresh.append(1)\n",
+        )]);
+        let model = Model::build(&project);
+        let names: Vec<&str> = model
+            .once_object_mutations(&project)
+            .map(|once| {
+                let (class, binding) = model.binding_of(&project, once.object).unwrap();
+                assert!(class.is_none());
+                binding.name.as_str()
+            })
+            .collect();
+        assert_eq!(names, ["_seen"]);
     }
 }

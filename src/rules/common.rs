@@ -724,10 +724,12 @@ mod tests {
 
 /// Whether `mutation` stores into a cache, after a lookup of the same key, a value computed from
 /// the key alone (`d[k] = k.lower()`, `d[k] = re.compile(k)`): a later call that finds the entry
-/// gets what it would have computed itself, so no call's data reaches another through it. The
-/// value may also use builtins and modules imported whole from outside the tree (code, not
-/// state); anything read from the receiver, another input, or a function of the tree (which may
-/// read state of its own) makes it more than a function of the key.
+/// gets what it would have computed itself, so no call's data reaches another through it
+/// (interning tables, `fib` memos). The value's inputs are the names it reads, as the extractor
+/// records them (functions it calls are code, not inputs); besides the key's inputs it may read
+/// builtins and modules imported whole from outside the tree. Anything read from the receiver or
+/// another input, or a local filled in place before the store, makes it more than a function of
+/// the key.
 pub fn memo_of_key_alone(project: &Project, file: FileId, mutation: &Mutation) -> bool {
     let facts = &project.file(file).facts;
     // The inputs of a value are followed through assignments, not through in-place changes: a
