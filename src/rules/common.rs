@@ -691,37 +691,6 @@ pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
         || project.mro(b).any(|e| *e == MroEntry::Class(a))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_test_module;
-
-    #[test]
-    fn test_modules_are_told_by_their_names_and_packages() {
-        for module in [
-            "test_views",
-            "views_test",
-            "conftest",
-            "app.tests",
-            "app.tests.views",
-            "django.test.utils",
-            "sqlalchemy.testing.fixtures",
-        ] {
-            assert!(is_test_module(module), "{module}");
-        }
-        // A lone `test.py` is as often a script as a test, and `testcases` is not a package of
-        // tests by its name alone.
-        for module in [
-            "test",
-            "app.views",
-            "app.testcases",
-            "contest",
-            "latest_news",
-        ] {
-            assert!(!is_test_module(module), "{module}");
-        }
-    }
-}
-
 /// Whether `mutation` stores into a cache, after a lookup of the same key, a value computed from
 /// the key alone (`d[k] = k.lower()`, `d[k] = re.compile(k)`): a later call that finds the entry
 /// gets what it would have computed itself, so no call's data reaches another through it
@@ -786,4 +755,35 @@ pub fn is_singleton(project: &Project, class: ClassId) -> bool {
             && a.object.attrs.is_empty()
             && facts.lazy_inits.contains(&a.span.start)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_test_module;
+
+    #[test]
+    fn test_modules_are_told_by_their_names_and_packages() {
+        for module in [
+            "test_views",
+            "views_test",
+            "conftest",
+            "app.tests",
+            "app.tests.views",
+            "django.test.utils",
+            "sqlalchemy.testing.fixtures",
+        ] {
+            assert!(is_test_module(module), "{module}");
+        }
+        // A lone `test.py` is as often a script as a test, and `testcases` is not a package of
+        // tests by its name alone.
+        for module in [
+            "test",
+            "app.views",
+            "app.testcases",
+            "contest",
+            "latest_news",
+        ] {
+            assert!(!is_test_module(module), "{module}");
+        }
+    }
 }
