@@ -7,8 +7,8 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
+use super::common::AboutClassAttribute;
 use super::common::{self, SharedObject};
-use crate::model::import_path;
 
 use super::{Context, Rule, RuleMeta, sl107};
 
@@ -475,17 +475,7 @@ fn report_set(
             class_facts.span,
             "every instance, in every request, reads it from this class",
         )])
-        .with_identity(vec![
-            class_facts.qualname.to_string(),
-            attr.unwrap_or("setattr").to_string(),
-            function_facts.qualname.to_string(),
-        ])
-        .with_object(import_path(
-            project,
-            class_file,
-            &class_facts.qualname,
-            attr,
-        ))
+        .about_class_attribute(project, class, attr, &function_facts.qualname)
 }
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes
