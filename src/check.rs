@@ -822,6 +822,7 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
     if let Some(target) = options.fixes {
         attach_fixes(&mut findings, &sources, target);
     }
+    let mut findings = told_once(findings);
     let mut unused_suppressions = if options.report_unused_suppressions {
         let enabled: Vec<&str> = rules.iter().map(|r| r.meta().code).collect();
         suppressions.unused(&enabled)
@@ -905,6 +906,56 @@ impl NamedFiles {
     fn contains(&self, path: &Path) -> bool {
         self.0.contains(&crate::config::absolute(path))
     }
+}
+
+/// One finding per line and shared object: when several rules (or one rule twice) point at the
+/// same line about the same object, the finding of the highest code is kept (later codes describe
+/// narrower shapes: a cache whose key leaves out an input is also a shared dict written per call)
+/// and its note names the others (and it takes their repair when it has none). Runs after
+/// suppression comments, so that silencing one code does not silence the other.
+fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let place = |f: &Finding| {
+        f.object
+            .clone()
+            .map(|object| (f.primary.path.clone(), f.primary.line, object))
+    };
+    // The finding told at each place: the highest code, the first in report order among equals.
+    let mut told: HashMap<(PathBuf, u32, String), usize> = HashMap::new();
+    for (index, finding) in findings.iter().enumerate() {
+        if let Some(place) = place(finding) {
+            told.entry(place)
+                .and_modify(|kept| {
+                    if findings[*kept].code < finding.code {
+                        *kept = index;
+                    }
+                })
+                .or_insert(index);
+        }
+    }
+    let mut keep = vec![true; findings.len()];
+    for index in 0..findings.len() {
+        let Some(kept) = place(&findings[index]).and_then(|p| told.get(&p).copied()) else {
+            continue;
+        };
+        if kept == index {
+            continue;
+        }
+        keep[index] = false;
+        let note = format!(
+            "; the same change is also {}'s finding: {}",
+            findings[index].code, findings[index].message
+        );
+        // The repair of the finding not told still applies to the line.
+        let fix = findings[index].fix.take();
+        let told = &mut findings[kept];
+        told.note.push_str(&note);
+        if told.fix.is_none() {
+            told.fix = fix;
+        }
+    }
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(true));
+    findings
 }
 
 fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -> Vec<Finding> {

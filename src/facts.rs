@@ -78,6 +78,10 @@ pub struct FileFacts {
     /// Starts of item assignments whose key is a literal (`STATE["last"] = x`): they replace one
     /// entry rather than grow the container.
     pub constant_key_stores: Vec<u32>,
+    /// Names of methods called on a local whose class cannot be known (`item.save()` with `item`
+    /// unannotated), sorted and without repeats: such calls are not in `calls`, and any instance
+    /// may run a method of that name.
+    pub untyped_method_calls: Vec<Name>,
     /// Starts of stores of a parameter itself into a container (`REGISTRY.append(func)`,
     /// `HANDLERS[name] = handler`): the shape of a registration function.
     pub parameter_stores: Vec<u32>,

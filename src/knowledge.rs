@@ -168,6 +168,10 @@ pub const ENUM_BASES: &[&str] = &[
 pub const CLASS_CREATION_METHODS: &[&str] =
     &["__init_subclass__", "__set_name__", "__class_getitem__"];
 
+/// Methods of a metaclass that run while a class using it is created (not `__call__`, which runs
+/// when the class is instantiated).
+pub const METACLASS_CREATION_METHODS: &[&str] = &["__new__", "__init__", "__prepare__"];
+
 /// Methods that give an instance its own attributes before other methods run.
 pub const INSTANCE_SETUP_METHODS: &[&str] = &["__init__", "__new__", "__post_init__", "setUp"];
 

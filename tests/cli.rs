@@ -317,3 +317,45 @@ fn a_small_cache_bound_is_told_as_keeping_the_last_instances() {
     );
     assert_eq!(doc["findings"][0]["object"], "resolver.Resolver.table");
 }
+
+#[test]
+fn two_rules_on_one_line_about_one_object_are_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "web/headers.py",
+        "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n",
+    );
+    let args = [
+        "check",
+        "--isolated",
+        "--no-cache",
+        "--output-format",
+        "json",
+        ".",
+    ];
+    let findings = json(&stateleak(dir.path(), &args))["findings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["code"], "SL402");
+    let text = stateleak(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("the same change is also SL101's finding"),
+        "{text}"
+    );
+    // Either rule alone still reports the line.
+    for code in ["SL101", "SL402"] {
+        let mut alone = args.to_vec();
+        alone.extend(["--select", code]);
+        let findings = json(&stateleak(dir.path(), &alone))["findings"].clone();
+        assert_eq!(
+            findings.as_array().unwrap().len(),
+            1,
+            "{code}: {findings:#?}"
+        );
+        assert_eq!(findings[0]["code"], code);
+    }
+}

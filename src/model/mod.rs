@@ -10,6 +10,7 @@
 //! nothing (precision first).
 
 mod lookup;
+mod query;
 mod timing;
 
 #[cfg(test)]
@@ -24,6 +25,7 @@ use crate::facts::{
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
+pub use query::MethodCalls;
 pub use timing::runs_per_call;
 
 /// Index of an object in [`Model::objects`].

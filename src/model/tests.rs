@@ -9,7 +9,7 @@ use super::{Lifetime, Location, Model, Origin, Through, Timing};
 
 /// Links `files` written into a temporary tree, each folder a package (module names come from
 /// the `__init__.py` files on disk).
-fn link(files: &[(&str, &str)]) -> Project {
+pub(super) fn link(files: &[(&str, &str)]) -> Project {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let inputs = files
         .iter()

@@ -334,7 +334,8 @@ impl CallGraph {
         import_time
     }
 
-    /// Class-creation hooks (`__init_subclass__`, ...) run while classes are defined, and so does
+    /// Class-creation hooks (`__init_subclass__`, ..., and a metaclass's `__new__`, `__init__`
+    /// and `__prepare__`) run while classes are defined, and so does
     /// a function that only they, or functions only they call, use. Propagation starts from the
     /// hooks alone: starting from every import-time function would make everything a module-level
     /// `main()` calls import-time code.
@@ -351,8 +352,15 @@ impl CallGraph {
             .enumerate()
             .filter(|(_, (file, idx))| {
                 let facts = &project.files[*file as usize].facts.functions[*idx as usize];
-                facts.class.is_some()
-                    && knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
+                let Some(class) = facts.class else {
+                    return false;
+                };
+                knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
+                    || (knowledge::METACLASS_CREATION_METHODS.contains(&facts.name.as_str())
+                        && project.inherits_external(
+                            project.class_id(*file, class),
+                            knowledge::METACLASS_BASES,
+                        ))
             })
             .map(|(id, _)| id as u32)
             .collect();

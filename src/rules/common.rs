@@ -596,6 +596,9 @@ pub fn changes_shared_object(
     object: &SharedObject,
     inner: Option<&str>,
 ) -> bool {
+    if memo_of_key_alone(project, file, mutation) {
+        return false;
+    }
     match (object, inner) {
         (SharedObject::Container(type_name), None) => {
             changes_container(project, file, mutation, type_name)
@@ -695,6 +698,107 @@ pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool 
 /// Whether one of the two classes derives from the other (or they are the same class).
 pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
     project.in_mro(a, b) || project.in_mro(b, a)
+}
+
+/// Whether `mutation` stores into a cache, after a lookup of the same key, a value computed from
+/// the key alone (`d[k] = k.lower()`, `d[k] = re.compile(k)`): a later call that finds the entry
+/// gets what it would have computed itself, so no call's data reaches another through it
+/// (interning tables, `fib` memos). The value's inputs are the names it reads, as the extractor
+/// records them (functions it calls are code, not inputs); besides the key's inputs it may read
+/// builtins and modules imported whole from outside the tree. Anything read from the receiver or
+/// another input, or a local filled in place before the store, makes it more than a function of
+/// the key.
+pub fn memo_of_key_alone(project: &Project, file: FileId, mutation: &Mutation) -> bool {
+    let facts = &project.file(file).facts;
+    // The inputs of a value are followed through assignments, not through in-place changes: a
+    // local filled before the store (`objects.append(argument)`) may hold more than they say.
+    let fills_a_local = || {
+        facts.mutations.iter().any(|m| {
+            m.function == mutation.function
+                && matches!(m.target.root, Root::Local(_))
+                && m.span.start < mutation.span.start
+        })
+    };
+    // `d.setdefault(k, []).append(v)` adds to the entry on every call: an accumulation.
+    !mutation.nested
+        && !fills_a_local()
+        && facts.memo_stores.iter().any(|store| {
+            store.span.start == mutation.span.start
+                && store.function == mutation.function
+                && !store.uses_whole_receiver
+                && store.receiver_reads.is_empty()
+                && !store.key_inputs.is_empty()
+                && !store.value_inputs.is_empty()
+                && store.value_inputs.iter().all(|input| {
+                    store.key_inputs.contains(input)
+                        || names_code(project, file, store.function, input)
+                })
+        })
+}
+
+/// Whether `name`, read in `function`, is a builtin or a module from outside the tree imported
+/// whole (`import re`).
+fn names_code(project: &Project, file: FileId, function: FuncIdx, name: &str) -> bool {
+    match project.resolve(file, Some(function), name) {
+        Resolved::External(qualified) => {
+            qualified.starts_with("builtins.") || !qualified.contains('.')
+        }
+        _ => false,
+    }
+}
+
+/// Whether `class` has at most one instance: the `__new__` it runs (its own or a base's in the
+/// tree) stores the instance on the class behind a first-time guard (`if not hasattr(cls,
+/// "instance"): cls.instance = super().__new__(cls)`). Sharing a class-level object among "every
+/// instance" then means nothing more than the one instance's own state.
+pub fn is_singleton(project: &Project, class: ClassId) -> bool {
+    let Some(new) = crate::model::find_method(project, class, "__new__") else {
+        return false;
+    };
+    let (file, _) = project.function(new);
+    let index = new.0 - project.function_id(file, 0).0;
+    let facts = &project.file(file).facts;
+    facts.attribute_assignments.iter().any(|a| {
+        a.function == index
+            && a.object.root == Root::Class
+            && a.object.attrs.is_empty()
+            && facts.lazy_inits.contains(&a.span.start)
+    })
+}
+
+/// The identity and shared object of a finding about attribute `attr` of `class` (every
+/// attribute, for a `setattr` whose name is not a literal) set in the function named `function`.
+pub trait AboutClassAttribute {
+    fn about_class_attribute(
+        self,
+        project: &Project,
+        class: ClassId,
+        attr: Option<&str>,
+        function: &str,
+    ) -> Self;
+}
+
+impl AboutClassAttribute for crate::diagnostic::Diagnostic {
+    fn about_class_attribute(
+        self,
+        project: &Project,
+        class: ClassId,
+        attr: Option<&str>,
+        function: &str,
+    ) -> Self {
+        let (class_file, class_facts) = project.class(class);
+        self.with_identity(vec![
+            class_facts.qualname.to_string(),
+            attr.unwrap_or("setattr").to_string(),
+            function.to_string(),
+        ])
+        .with_object(crate::model::import_path(
+            project,
+            class_file,
+            &class_facts.qualname,
+            attr,
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod sl103;
 mod sl104;
 mod sl105;
 mod sl106;
+mod sl107;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -95,6 +96,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl104::InstanceAttributeAliasesSharedObject,
         &sl105::DeclaredSharedStateWrittenPerCall,
         &sl106::ClassAttributeResetOutsideRequests,
+        &sl107::ClassOptionSetByConstructor,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

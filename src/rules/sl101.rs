@@ -1,9 +1,11 @@
 //! SL101: a class-level mutable object changed through an instance by code that runs per call.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
+use crate::model::MethodCalls;
 use crate::project::{ClassId, FileId, Project};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -54,6 +56,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
             return Vec::new();
         }
         let instance_assignments = InstanceAssignments::collect(project);
+        let method_calls = OnceCell::new();
         let mut groups: BTreeMap<FindingKey, Group<'_>> = BTreeMap::new();
 
         for (file_id, file) in project.files.iter().enumerate() {
@@ -67,11 +70,24 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                 if !candidate_names.contains(attr.as_str()) {
                     continue;
                 }
-                let Some((classes, receiver)) =
+                let Some((mut classes, receiver)) =
                     common::instance_receiver_classes(project, file_id, mutation)
                 else {
                     continue;
                 };
+                // Only the classes whose instances the tree runs the method on, when its calls
+                // show them all: a subclass that rebinds the attribute (an ORM `relationship`, a
+                // descriptor) is then the only one whose value the change reaches.
+                if mutation.target.root == Root::SelfParam {
+                    let method = project.function_id(
+                        file_id,
+                        project.outermost_function(file_id, mutation.function),
+                    );
+                    let calls = method_calls.get_or_init(|| MethodCalls::collect(project));
+                    if let Some(reaching) = calls.receiver_classes(method) {
+                        classes.retain(|c| reaching.contains(c));
+                    }
+                }
                 for class in classes {
                     let Some((defining_class, binding)) =
                         project.lookup_class_attribute(class, attr)
@@ -83,6 +99,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                     if project.class(defining_class).1.in_function
                         || common::is_classvar(binding)
                         || common::copies_or_has_no_instances(context, class)
+                        || common::is_singleton(project, class)
                         || instance_assignments.shadows(
                             project,
                             class,

@@ -7,10 +7,10 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
+use super::common::AboutClassAttribute;
 use super::common::{self, SharedObject};
-use crate::model::import_path;
 
-use super::{Context, Rule, RuleMeta};
+use super::{Context, Rule, RuleMeta, sl107};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -30,7 +30,7 @@ impl Rule for ClassStateWrittenAtRunTime {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let mut findings = mutations_through_the_class(context);
-        findings.extend(attributes_set_on_the_class(context));
+        findings.extend(attributes_set_on_the_class(context, Setting::PerCall));
         findings.extend(classes_handed_to_setters(context));
         findings
     }
@@ -226,9 +226,19 @@ fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_
         .with_identity(identity)
 }
 
+/// Which class-attribute settings a rule reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// Per-call code sets the attribute on the class (SL102).
+    PerCall,
+    /// A constructor sets its own class's attribute to one of its arguments: a class-wide option
+    /// that each new instance replaces (SL107).
+    ConstructorOption,
+}
+
 /// `cls.x = v`, `type(self).x = v`, `setattr(cls, name, v)`, and `C.x = v` inside `C`'s own
-/// hierarchy, in per-call code.
-fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
+/// hierarchy, in per-call code; `setting` says whether constructors' options or the others.
+pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> Vec<Diagnostic> {
     let project = context.project;
     let mut findings = Vec::new();
     for (file_id, file) in project.files.iter().enumerate() {
@@ -238,6 +248,11 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             if !matches!(assignment.object.root, Root::Class | Root::Global(_))
                 || !may_carry_call_state(project, file_id, assignment.function, &assignment.value)
             {
+                continue;
+            }
+            let option =
+                constructor_option(project, file_id, assignment.function, &assignment.value);
+            if option != (setting == Setting::ConstructorOption) {
                 continue;
             }
             let Some(class) = set_class(context, file_id, assignment.function, &assignment.object)
@@ -260,8 +275,12 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
                 SetHow {
                     with_setattr: false,
                     through_cls: assignment.object.root == Root::Class,
+                    setting,
                 },
             ));
+        }
+        if setting == Setting::ConstructorOption {
+            continue;
         }
         for call in &facts.setattr_calls {
             // `if not hasattr(cls, name): setattr(cls, name, {})` sets it up once.
@@ -281,6 +300,7 @@ fn attributes_set_on_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
                 SetHow {
                     with_setattr: true,
                     through_cls: call.object.root == Root::Class,
+                    setting,
                 },
             ));
         }
@@ -355,12 +375,30 @@ fn may_carry_call_state(project: &Project, file: FileId, function: FuncIdx, valu
     }
 }
 
+/// Whether `value`, set on a class in `function`, is an argument of the constructor `function`
+/// (`LoguruIntegration.level = level` in `__init__(self, level)`, or an attribute of one:
+/// `config.IRC_ACL_PATTERN`): configuration of the class that each new instance replaces, told by
+/// SL107 rather than as per-call state.
+fn constructor_option(project: &Project, file: FileId, function: FuncIdx, value: &Value) -> bool {
+    let facts = &project.file(file).facts.functions[function as usize];
+    let Value::Alias(path) = value else {
+        return false;
+    };
+    let Root::Local(name) = &path.root else {
+        return false;
+    };
+    facts.name == "__init__"
+        && facts.kind == FunctionKind::Instance
+        && facts.params.iter().skip(1).any(|p| p.name == *name)
+}
+
 /// How per-call code sets an attribute on a class.
 struct SetHow {
     with_setattr: bool,
     /// Through `cls` (or `type(self)`): each subclass the code runs for gets the attribute set on
     /// itself.
     through_cls: bool,
+    setting: Setting,
 }
 
 fn report_set(
@@ -391,38 +429,53 @@ fn report_set(
     } else {
         ""
     };
-    META.diagnostic(
-        format!(
-            "`{}` sets {what} {on}{with} on every call",
-            function_facts.name
-        ),
-        Label::new(file, span, "set on the class here, on every call"),
-    )
-    .with_severity(Severity::Warning)
-    .with_related(vec![Label::new(
-        class_file,
-        class_facts.span,
-        "every instance, in every request, reads it from this class",
-    )])
-    .with_note(
-        "an attribute set on the class is seen by every instance and every later request, \
-         and concurrent requests overwrite each other's value",
-    )
-    .with_help(
-        "set it on the instance (`self.<name> = ...`) or pass the value along; if it is \
-         configuration, set it once at import time",
-    )
-    .with_identity(vec![
-        class_facts.qualname.to_string(),
-        attr.unwrap_or("setattr").to_string(),
-        function_facts.qualname.to_string(),
-    ])
-    .with_object(import_path(
-        project,
-        class_file,
-        &class_facts.qualname,
-        attr,
-    ))
+    let diagnostic = match how.setting {
+        Setting::PerCall => META
+            .diagnostic(
+                format!(
+                    "`{}` sets {what} {on}{with} on every call",
+                    function_facts.name
+                ),
+                Label::new(file, span, "set on the class here, on every call"),
+            )
+            .with_note(
+                "an attribute set on the class is seen by every instance and every later \
+                 request, and concurrent requests overwrite each other's value",
+            )
+            .with_help(
+                "set it on the instance (`self.<name> = ...`) or pass the value along; if it is \
+                 configuration, set it once at import time",
+            ),
+        Setting::ConstructorOption => sl107::META
+            .diagnostic(
+                format!(
+                    "`{}` sets {what} {on} to an argument of the constructor: each new instance \
+                     replaces it for every instance",
+                    function_facts.name
+                ),
+                Label::new(
+                    file,
+                    span,
+                    "set on the class here, from a constructor argument",
+                ),
+            )
+            .with_note(
+                "a class-wide option: the last instance created decides the value every \
+                 instance reads",
+            )
+            .with_help(
+                "keep the option on the instance (`self.<name> = ...`) unless one value per \
+                 process is meant",
+            ),
+    };
+    diagnostic
+        .with_severity(Severity::Warning)
+        .with_related(vec![Label::new(
+            class_file,
+            class_facts.span,
+            "every instance, in every request, reads it from this class",
+        )])
+        .about_class_attribute(project, class, attr, &function_facts.qualname)
 }
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes

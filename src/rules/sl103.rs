@@ -6,7 +6,7 @@ use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common;
-use crate::model::import_path;
+use super::common::AboutClassAttribute;
 
 use super::{Context, Rule, RuleMeta};
 
@@ -188,17 +188,7 @@ fn report(
              a cache, key it by everything its values depend on; set configuration once at \
              start-up",
         )
-        .with_identity(vec![
-            class_facts.qualname.to_string(),
-            attr.unwrap_or("setattr").to_string(),
-            function_facts.qualname.to_string(),
-        ])
-        .with_object(import_path(
-            project,
-            class_file,
-            &class_facts.qualname,
-            attr,
-        ))
+        .about_class_attribute(project, class, attr, &function_facts.qualname)
 }
 
 /// Whether `root` is data the call brings: a parameter of the function (or of a function around

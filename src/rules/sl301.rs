@@ -169,7 +169,9 @@ fn check_parameter(
             ParamUseKind::Rebound => None,
             ParamUseKind::Mutated(index) => {
                 let mutation = &facts.mutations[*index as usize];
-                changes(project, file, mutation, &default.object, 0).then(|| Finding {
+                (changes(project, file, mutation, &default.object, 0)
+                    && !common::memo_of_key_alone(project, file, mutation))
+                .then(|| Finding {
                     rank: 0,
                     span: param_use.span,
                     label: "changed here, on every call that leaves it out".to_string(),

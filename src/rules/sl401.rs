@@ -1,9 +1,10 @@
 //! SL401: `functools.lru_cache` / `functools.cache` on an instance method.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::FunctionKind;
+use crate::facts::{CallReceiver, FunctionKind};
 use crate::knowledge;
-use crate::project::{FileId, Project};
+use crate::model::Origin;
+use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common;
 use crate::model::import_path;
@@ -39,7 +40,7 @@ impl Rule for CachedMethod {
                 else {
                     continue;
                 };
-                if !has_many_instances(project, file_id, index as u32)
+                if !has_many_instances(context, file_id, index as u32)
                     || common::in_test_code(project, file_id, index as u32)
                 {
                     continue;
@@ -54,14 +55,57 @@ impl Rule for CachedMethod {
     }
 }
 
-/// Enum members and classes (the instances of a metaclass) are created once per process: caching
-/// on them keeps nothing alive that was not alive anyway.
-fn has_many_instances(project: &Project, file: FileId, function: u32) -> bool {
+/// Enum members and classes (the instances of a metaclass) are created once per process, and so
+/// is a singleton (`__new__` keeps its one instance) or a class the tree instantiates only once,
+/// in one module-level binding: caching on them keeps nothing alive that was not alive anyway.
+fn has_many_instances(context: &Context<'_>, file: FileId, function: u32) -> bool {
+    let project = context.project;
     let Some(class) = project.method_class(file, function) else {
         return false;
     };
     !project.inherits_external(class, knowledge::ENUM_BASES)
         && !project.inherits_external(class, knowledge::METACLASS_BASES)
+        && !common::is_singleton(project, class)
+        && !instantiated_once_at_import(context, class)
+}
+
+/// Whether the only instance of `class` the tree creates is one module-level binding (`pool =
+/// PluginPool()`): no subclass, and no other call of the class anywhere.
+fn instantiated_once_at_import(context: &Context<'_>, class: ClassId) -> bool {
+    let (project, model) = (context.project, context.model);
+    let once = model
+        .objects()
+        .iter()
+        .filter(|o| o.class == Some(class))
+        .collect::<Vec<_>>();
+    let [object] = once.as_slice() else {
+        return false;
+    };
+    if object.origin != Origin::ModuleGlobal || !project.descendants(class).is_empty() {
+        return false;
+    }
+    let name = project.class(class).1.name.as_str();
+    let calls = project.files.iter().enumerate().flat_map(|(file, source)| {
+        source
+            .facts
+            .calls
+            .iter()
+            .map(move |call| (file as FileId, call))
+    });
+    let mut constructions = calls.filter(|(file, call)| {
+        // `PluginPool().expand()` is written `PluginPool.expand`.
+        let constructed = match call.receiver {
+            CallReceiver::NewInstance => call.callee.rsplit_once('.').map_or("", |(c, _)| c),
+            _ => call.callee.as_str(),
+        };
+        constructed.rsplit('.').next() == Some(name)
+            && matches!(project.resolve(*file, call.function, constructed), Resolved::Class(c) if c == class)
+    });
+    // The module-level binding itself is one call of the class.
+    constructions
+        .next()
+        .is_some_and(|(_, call)| call.function.is_none())
+        && constructions.next().is_none()
 }
 
 fn report(

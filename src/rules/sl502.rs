@@ -24,7 +24,7 @@ impl Rule for MutableContextVarDefault {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        sl503::context_var_changes(context.project)
+        sl503::context_var_changes(context)
             .into_iter()
             .filter(|group| group.var.default.is_some())
             .map(|group| report(context.project, &group))

@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, Mutation, MutationKind, Root, Span, Value};
+use crate::facts::{FuncIdx, Mutation, MutationKind, Span, Value};
 use crate::knowledge;
+use crate::model::Timing;
 use crate::project::{FileId, Project, Resolved};
 
 use super::common::{self, BindingRef, SharedObject};
@@ -42,62 +43,61 @@ pub(super) struct ContextVarChanges<'a> {
 }
 
 /// Every function that changes an object read with `.get()` from a context variable of the
-/// analysed tree, grouped by function and variable.
-pub(super) fn context_var_changes(project: &Project) -> Vec<ContextVarChanges<'_>> {
-    let names = context_var_names(project);
-    if names.is_empty() {
+/// analysed tree, grouped by function and variable: the model's changes of context variables
+/// created once, where the change goes through `.get()`.
+pub(super) fn context_var_changes<'a>(context: &Context<'a>) -> Vec<ContextVarChanges<'a>> {
+    let (project, model) = (context.project, context.model);
+    if context_var_names(project).is_empty() {
         return Vec::new();
     }
-    let mut groups: BTreeMap<(FileId, FuncIdx, FileId, Span), ContextVarChanges<'_>> =
+    let mut groups: BTreeMap<(FileId, FuncIdx, FileId, Span), ContextVarChanges<'a>> =
         BTreeMap::new();
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        for mutation in &file.facts.mutations {
-            // `.get()` makes the path nested; a context variable cannot be subscripted.
-            if !mutation.nested || !mentions(&mutation.target.root, &mutation.target.attrs, &names)
-            {
-                continue;
-            }
-            if let MutationKind::MutatingCall(callee) = &mutation.kind
-                && !project.resolves_to_any(
-                    file_id,
-                    Some(mutation.function),
-                    callee,
-                    knowledge::MUTATING_FUNCTIONS,
-                )
-            {
-                continue;
-            }
-            let len = mutation.target.attrs.len();
-            let Some(binding) =
-                common::binding_of_path(project, file_id, mutation.function, &mutation.target, len)
-            else {
-                continue;
-            };
-            let Some(var) = context_var(project, binding) else {
-                continue;
-            };
-            if !common::runs_per_call(project, file_id, mutation.function)
-                || common::in_test_code(project, file_id, mutation.function)
-            {
-                continue;
-            }
-            groups
-                .entry((file_id, mutation.function, var.file, var.span))
-                .or_insert_with(|| ContextVarChanges {
-                    file: file_id,
-                    function: mutation.function,
-                    var,
-                    sites: Vec::new(),
-                })
-                .sites
-                .push(mutation);
+    for once in model.once_object_mutations(project) {
+        let (change, mutation) = (once.change, once.mutation);
+        // `.get()` makes the path nested; a context variable cannot be subscripted.
+        if !mutation.nested || change.timing == Timing::ImportTime {
+            continue;
         }
+        if let MutationKind::MutatingCall(callee) = &mutation.kind
+            && !project.resolves_to_any(
+                change.file,
+                Some(mutation.function),
+                callee,
+                knowledge::MUTATING_FUNCTIONS,
+            )
+        {
+            continue;
+        }
+        let Some((class, binding)) = model.binding_of(project, once.object) else {
+            continue;
+        };
+        let object_file = model.object(once.object).file;
+        let binding = match class {
+            Some(class) => BindingRef::ClassLevel(class, binding),
+            None => BindingRef::Global(object_file, binding),
+        };
+        let Some(var) = context_var(project, binding) else {
+            continue;
+        };
+        if common::in_test_code(project, change.file, mutation.function) {
+            continue;
+        }
+        groups
+            .entry((change.file, mutation.function, var.file, var.span))
+            .or_insert_with(|| ContextVarChanges {
+                file: change.file,
+                function: mutation.function,
+                var,
+                sites: Vec::new(),
+            })
+            .sites
+            .push(mutation);
     }
     groups
         .into_values()
         .map(|mut group| {
             common::sort_sites(&mut group.sites);
+            group.sites.dedup_by_key(|m| m.span.start);
             group
         })
         .collect()
@@ -119,13 +119,6 @@ fn context_var_names(project: &Project) -> HashSet<&str> {
         .filter(|b| is_candidate(&b.value))
         .map(|b| b.name.as_str())
         .collect()
-}
-
-fn mentions(root: &Root, attrs: &[crate::facts::Name], names: &HashSet<&str>) -> bool {
-    match attrs.last() {
-        Some(last) => names.contains(last.as_str()),
-        None => matches!(root, Root::Global(name) if names.contains(name.as_str())),
-    }
 }
 
 fn context_var(project: &Project, binding: BindingRef<'_>) -> Option<ContextVarDef> {
@@ -173,7 +166,7 @@ impl Rule for ContextVarValueMutatedInPlace {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        let changes = context_var_changes(project);
+        let changes = context_var_changes(context);
         if changes.is_empty() {
             return Vec::new();
         }

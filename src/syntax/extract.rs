@@ -38,6 +38,8 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
     }
+    extractor.facts.untyped_method_calls.sort_unstable();
+    extractor.facts.untyped_method_calls.dedup();
     (extractor.facts, extractor.hit_depth_limit)
 }
 

@@ -299,6 +299,12 @@ impl Extractor {
                 });
                 Some(index)
             }
+            Some((CallReceiver::Local, callee)) => {
+                if let Some((_, method)) = callee.rsplit_once('.') {
+                    self.facts.untyped_method_calls.push(method.into());
+                }
+                None
+            }
             _ => None,
         };
         let takes_values = matches!(&callee, Some((CallReceiver::Name, c)) if VALUE_TAKING_BUILTINS.contains(&c.as_str()));

@@ -1,0 +1,242 @@
+//! Questions the rules ask of the model: the changes of objects created once, the binding that
+//! creates an object, and which classes' instances run a method, as the tree's call sites show.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation};
+use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
+
+use super::lookup::{find_method, typed_local};
+use super::{Change, ChangeSite, Lifetime, Model, ObjectId, Origin};
+
+/// The tree's method calls (`x.save()`, `Store().save()`, `self.save()`), by the called name:
+/// built once, then asked per method.
+pub struct MethodCalls<'a> {
+    project: &'a Project,
+    /// By the last name of the callee: the file and index in `FileFacts::calls`.
+    by_name: HashMap<&'a str, Vec<(FileId, u32)>>,
+    /// Names of methods called somewhere on a receiver of unknown class.
+    untyped: HashSet<&'a str>,
+}
+
+impl<'a> MethodCalls<'a> {
+    pub fn collect(project: &'a Project) -> Self {
+        let mut by_name: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+        for (file, source) in project.files.iter().enumerate() {
+            for (index, call) in source.facts.calls.iter().enumerate() {
+                let last = call.callee.rsplit('.').next().unwrap_or("");
+                let is_method_call = call.callee.contains('.')
+                    || matches!(
+                        call.receiver,
+                        CallReceiver::SelfParam | CallReceiver::Class | CallReceiver::Super
+                    );
+                if is_method_call && !last.is_empty() {
+                    by_name
+                        .entry(last)
+                        .or_default()
+                        .push((file as FileId, index as u32));
+                }
+            }
+        }
+        let untyped = project
+            .files
+            .iter()
+            .flat_map(|f| f.facts.untyped_method_calls.iter().map(|n| n.as_str()))
+            .collect();
+        MethodCalls {
+            project,
+            by_name,
+            untyped,
+        }
+    }
+
+    /// The classes whose instances the tree is seen to run instance method `method` on, when every
+    /// call in the tree of a method of that name shows its receiver's class and resolves there to
+    /// `method`: `Post().tag(x)`, `post = Post(); post.tag(x)`, `def view(post: Post):
+    /// post.tag(x)` (an annotated receiver stands for its subclasses too). `None` when there is
+    /// no such call, or some call's receiver is of unknown class (`self.tag()`, `super().tag()`,
+    /// `item.tag()` with `item` unannotated, a method handed on uncalled): then any instance
+    /// may run it.
+    pub fn receiver_classes(&self, method: FuncId) -> Option<Vec<ClassId>> {
+        let project = self.project;
+        let (_, facts) = project.function(method);
+        if facts.kind != FunctionKind::Instance
+            || project.call_graph().entry_kind(method).is_some()
+            || self.untyped.contains(facts.name.as_str())
+        {
+            return None;
+        }
+        let mut classes = Vec::new();
+        for &(file, index) in self.by_name.get(facts.name.as_str())? {
+            let call = &project.file(file).facts.calls[index as usize];
+            let (receiver, _) = call.callee.rsplit_once('.')?;
+            let (class, exact) = match call.receiver {
+                CallReceiver::NewInstance => match project.resolve(file, call.function, receiver) {
+                    Resolved::Class(class) => (class, true),
+                    _ => return None,
+                },
+                CallReceiver::Local if !receiver.contains('.') && !call.reference => {
+                    let local = typed_local(project, file, call.function?, receiver)?;
+                    match project.resolve(file, call.function, &local.class) {
+                        Resolved::Class(class) => (class, local.exact),
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
+            // A method of the same name that another class defines is another method.
+            if find_method(project, class, &facts.name) != Some(method) {
+                continue;
+            }
+            classes.push(class);
+            if !exact {
+                classes.extend(project.descendants(class));
+            }
+        }
+        classes.sort_unstable();
+        classes.dedup();
+        (!classes.is_empty()).then_some(classes)
+    }
+}
+
+/// One in-place change of an object created once: the change, the object, and the extractor's
+/// mutation event it is.
+pub struct OnceChange<'m> {
+    pub change: &'m Change,
+    pub object: ObjectId,
+    pub mutation: &'m Mutation,
+}
+
+impl Model {
+    /// The question the rules start from: every mutation event the model attaches to an object
+    /// created once (at import time, in a class body, as a default), one item per object it
+    /// may reach. Rules then tell the shape by how the object was created (its `origin` and
+    /// `creation`) and how the change reaches it (the change's `through` and `timing`).
+    pub fn once_object_mutations<'m>(
+        &'m self,
+        project: &'m Project,
+    ) -> impl Iterator<Item = OnceChange<'m>> + 'm {
+        self.changes.iter().flat_map(move |change| {
+            let mutation = match change.site {
+                ChangeSite::Mutation(index) => {
+                    Some(&project.file(change.file).facts.mutations[index as usize])
+                }
+                ChangeSite::CallResult(_) => None,
+            };
+            change
+                .objects
+                .iter()
+                .filter(|id| self.object(**id).lifetime == Lifetime::Once)
+                .filter_map(move |id| {
+                    Some(OnceChange {
+                        change,
+                        object: *id,
+                        mutation: mutation?,
+                    })
+                })
+        })
+    }
+
+    /// The module- or class-level binding that creates `object`, with the class for a
+    /// class-level one.
+    pub fn binding_of<'p>(
+        &self,
+        project: &'p Project,
+        object: ObjectId,
+    ) -> Option<(Option<ClassId>, &'p Binding)> {
+        let object = self.object(object);
+        let facts = &project.file(object.file).facts;
+        match object.origin {
+            Origin::ModuleGlobal => facts
+                .globals
+                .iter()
+                .find(|b| b.span == object.site)
+                .map(|b| (None, b)),
+            Origin::ClassAttribute(class) => project
+                .class(class)
+                .1
+                .bindings
+                .iter()
+                .find(|b| b.span == object.site)
+                .map(|b| (Some(class), b)),
+            Origin::Default(..) | Origin::KeywordDefault => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MethodCalls;
+    use crate::model::Model;
+    use crate::model::tests::link;
+    use crate::project::{ClassId, Project};
+
+    fn class_named(project: &Project, name: &str) -> ClassId {
+        project
+            .class_ids()
+            .find(|c| project.class(*c).1.name == name)
+            .unwrap()
+    }
+
+    fn method_named(project: &Project, name: &str) -> crate::project::FuncId {
+        (0..project.files.len() as u32)
+            .flat_map(|file| {
+                let count = project.file(file).facts.functions.len() as u32;
+                (0..count).map(move |i| (file, i))
+            })
+            .map(|(file, i)| project.function_id(file, i))
+            .find(|f| project.function(*f).1.name == name)
+            .unwrap()
+    }
+
+    const MODELS: &str = "class Base:\n    tags = []\n\n    def tag(self, t):\n        self.tags.append(t)\n\nclass Post(Base):\n    pass\n\nclass Note(Base):\n    pass\n";
+
+    #[test]
+    fn the_classes_a_method_runs_on_are_those_its_callers_show() {
+        let project = link(&[
+            ("app/models.py", MODELS),
+            (
+                "app/views.py",
+                "from app.models import Note, Post\n\ndef a(post: Post):\n    post.tag(1)\n\ndef b():\n    Note().tag(2)\n",
+            ),
+        ]);
+        let calls = MethodCalls::collect(&project);
+        let mut expected = vec![class_named(&project, "Post"), class_named(&project, "Note")];
+        expected.sort();
+        assert_eq!(
+            calls.receiver_classes(method_named(&project, "tag")),
+            Some(expected)
+        );
+    }
+
+    #[test]
+    fn a_caller_whose_receiver_is_unknown_leaves_every_class_possible() {
+        let project = link(&[
+            ("app/models.py", MODELS),
+            (
+                "app/views.py",
+                "from app.models import Post\n\ndef a(post: Post, other):\n    post.tag(1)\n    other.tag(2)\n",
+            ),
+        ]);
+        let calls = MethodCalls::collect(&project);
+        assert_eq!(calls.receiver_classes(method_named(&project, "tag")), None);
+    }
+
+    #[test]
+    fn once_object_mutations_name_the_object_and_its_binding() {
+        let project = link(&[(
+            "app/state.py",
+            "_seen = set()\n\nclass Box:\n    items = []\n\ndef handle(x):\n    _seen.add(x)\n\ndef per_call():\n    fresh = []\n    fresh.append(1)\n",
+        )]);
+        let model = Model::build(&project);
+        let names: Vec<&str> = model
+            .once_object_mutations(&project)
+            .map(|once| {
+                let (class, binding) = model.binding_of(&project, once.object).unwrap();
+                assert!(class.is_none());
+                binding.name.as_str()
+            })
+            .collect();
+        assert_eq!(names, ["_seen"]);
+    }
+}
