@@ -90,6 +90,12 @@ pub struct FileFacts {
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: Vec<u32>,
+    /// Objects a function creates that the functions defined inside it may keep (see
+    /// [`ClosureLocal`]).
+    pub closure_locals: Vec<ClosureLocal>,
+    /// Names a nested function changes, or assigns attributes of, that an enclosing function
+    /// binds: the closure's free variables that matter for sharing.
+    pub captured: Vec<(FuncIdx, Name)>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: Vec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
@@ -561,6 +567,19 @@ pub enum CallReceiver {
     /// What the call site at this index of [`FileFacts::calls`] returns: `make()()`; the callee
     /// is empty.
     CallResult(u32),
+}
+
+/// An object created in a function that defines other functions, which may keep it in their
+/// closure: `state = {}`, `holder = Holder()`, or the function's `**kwargs` dict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClosureLocal {
+    pub function: FuncIdx,
+    pub name: Name,
+    pub value: Value,
+    /// Index in [`FunctionFacts::params`] when it is the `**kwargs` parameter.
+    pub param: Option<u32>,
+    /// The binding statement or the parameter.
+    pub span: Span,
 }
 
 /// A store into a cache after a lookup of the same key: `if k not in C: C[k] = v`,

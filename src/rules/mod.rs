@@ -11,6 +11,7 @@ mod sl106;
 mod sl201;
 mod sl202;
 mod sl203;
+mod sl204;
 mod sl301;
 mod sl401;
 mod sl402;
@@ -98,6 +99,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,
+        &sl204::ClosureStateWrittenPerCall,
         &sl301::MutableDefaultMutated,
         &sl401::CachedMethod,
         &sl402::CacheKeyIncomplete,
