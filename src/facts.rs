@@ -96,6 +96,13 @@ pub struct FileFacts {
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
     pub captured: Vec<(FuncIdx, Name)>,
+    /// Functions decorated by a memoising decorator that builds its key itself: `@cached(c,
+    /// key=lambda a, b: hashkey(a))`, `@cache.memoize()`.
+    pub decorated_caches: Vec<DecoratedCache>,
+    /// The receiver's attributes that `__repr__`, `__str__`, `__eq__`, `__hash__` and
+    /// `__caching_id__` read (the parts of an object a key built from it can tell apart); `None`
+    /// when the method uses the receiver otherwise.
+    pub key_method_reads: Vec<(FuncIdx, Option<Vec<Name>>)>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: Vec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
@@ -579,6 +586,25 @@ pub struct ClosureLocal {
     /// Index in [`FunctionFacts::params`] when it is the `**kwargs` parameter.
     pub param: Option<u32>,
     /// The binding statement or the parameter.
+    pub span: Span,
+}
+
+/// A function decorated by a memoising decorator that builds its own key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecoratedCache {
+    pub function: FuncIdx,
+    /// The decorator as written: `cached`, `cachetools.cached`, `cache.memoize`.
+    pub decorator: Name,
+    /// The parameters a `key=lambda ...` uses (matched to the function's by position), sorted;
+    /// `None` when the decorator has no such key function.
+    pub key_params: Option<Vec<Name>>,
+    /// The parameters the body reads, sorted.
+    pub reads: Vec<Name>,
+    /// The receiver's attributes the body reads, sorted.
+    pub receiver_reads: Vec<Name>,
+    /// The body uses the receiver other than by reading its attributes.
+    pub uses_whole_receiver: bool,
+    /// The decorator.
     pub span: Span,
 }
 

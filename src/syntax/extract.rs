@@ -18,6 +18,7 @@ use crate::knowledge;
 
 use super::MAX_WALK_DEPTH;
 
+mod caches;
 mod calls;
 mod flows;
 mod uses;
@@ -68,6 +69,12 @@ struct FunctionScope {
     rebound_params: u64,
     /// In a function decorated like `lru_cache`: the value each local was last bound to.
     cached_locals: Option<HashMap<Name, Value>>,
+    /// What the function's closures may keep (boxed: most functions have none).
+    closure: Box<ClosureScope>,
+}
+
+#[derive(Default)]
+struct ClosureScope {
     /// Objects bound to locals (`state = {}`), kept as closure locals if the function turns out
     /// to define others.
     allocations: Vec<ClosureLocal>,
@@ -335,11 +342,13 @@ impl Extractor {
             constructed: HashMap::default(),
             rebound_params: 0,
             cached_locals: cached.then(HashMap::default),
-            allocations: Vec::new(),
-            first_change: (
-                self.facts.mutations.len(),
-                self.facts.attribute_assignments.len(),
-            ),
+            closure: Box::new(ClosureScope {
+                allocations: Vec::new(),
+                first_change: (
+                    self.facts.mutations.len(),
+                    self.facts.attribute_assignments.len(),
+                ),
+            }),
         }));
         self.reach_enter_function(idx, span(function.range));
         for stmt in &function.body {
@@ -350,6 +359,7 @@ impl Extractor {
             unreachable!("function scope pushed above")
         };
         self.record_closure(idx, kwargs, &mut scope);
+        self.record_key_reads(idx, function);
         let mut typed_locals = typed_params;
         let mut constructed: Vec<TypedLocal> = scope
             .constructed
@@ -384,9 +394,11 @@ impl Extractor {
                 };
                 self.facts.closure_locals.push(local);
             }
-            self.facts.closure_locals.append(&mut scope.allocations);
+            self.facts
+                .closure_locals
+                .append(&mut scope.closure.allocations);
         }
-        let (mutations, assignments) = scope.first_change;
+        let (mutations, assignments) = scope.closure.first_change;
         let roots = self.facts.mutations[mutations..]
             .iter()
             .filter(|m| m.function == idx)
@@ -821,7 +833,7 @@ impl Extractor {
             return;
         };
         if let (Some(value), Some(function), Some(expr)) = (allocation, function, value) {
-            scope.allocations.push(ClosureLocal {
+            scope.closure.allocations.push(ClosureLocal {
                 function,
                 name: name.into(),
                 value,
