@@ -624,6 +624,20 @@ pub struct MemoStore {
     pub receiver_reads: Vec<Name>,
     /// The value uses the receiver itself (passes it on, calls its methods), not only attributes.
     pub uses_whole_receiver: bool,
+    /// The key is `repr(p)` or `str(p)` of a parameter `p`, directly or through a local.
+    pub key_repr: Option<KeyRepr>,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
+}
+
+/// A cache key made from an object's text: `repr(user)`, `str(user)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRepr {
+    /// The parameter whose text the key is.
+    pub input: Name,
+    /// `str(...)` (the class's `__str__`, else its `__repr__`) rather than `repr(...)`.
+    pub through_str: bool,
+    /// The attributes of the parameter the stored value reads, sorted; `None` when the value uses
+    /// the parameter otherwise too.
+    pub value_reads: Option<Vec<Name>>,
 }

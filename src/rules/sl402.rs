@@ -114,10 +114,17 @@ impl Rule for CacheKeyIncomplete {
                     continue;
                 };
                 let missing = missing_inputs(project, file_id, store, &cache);
-                if missing.is_empty() {
-                    continue;
-                }
-                found.insert(key, report(project, file_id, store, &cache, &missing));
+                let finding = if missing.is_empty() {
+                    let Some((key_text, missing)) = text_key_missing(project, file_id, store)
+                    else {
+                        continue;
+                    };
+                    report(project, file_id, store, &cache, key_text, &missing)
+                } else {
+                    let key_text = format!("depends {}", key_clause(project, file_id, store));
+                    report(project, file_id, store, &cache, key_text, &quoted(&missing))
+                };
+                found.insert(key, finding);
             }
             for cache in &file.facts.decorated_caches {
                 if let Some(finding) = decorated_cache(project, file_id, cache) {
@@ -337,27 +344,77 @@ fn quoted(names: &[&Name]) -> String {
     }
 }
 
-fn report(
-    project: &Project,
-    file: FileId,
-    store: &MemoStore,
-    cache: &SharedCache,
-    missing: &[&Name],
-) -> Diagnostic {
-    let function = &project.file(file).facts.functions[store.function as usize];
+/// What the key depends on, for the message: `on none of its inputs`, ``only on `a` ``.
+fn key_clause(project: &Project, file: FileId, store: &MemoStore) -> String {
     let key_inputs: Vec<&Name> = store
         .key_inputs
         .iter()
         .filter(|name| is_input(project, file, store, name))
         .collect();
-    let key = if key_inputs.is_empty() {
+    if key_inputs.is_empty() {
         "on none of its inputs".to_string()
     } else {
         format!("only on {}", quoted(&key_inputs))
+    }
+}
+
+/// For a key that is the text of a parameter (`repr(user)`): how the key is made, and the
+/// attributes the value reads that the text leaves out, when the parameter's class is known and
+/// its `__repr__` (or `__str__`) reads only attributes.
+fn text_key_missing(
+    project: &Project,
+    file: FileId,
+    store: &MemoStore,
+) -> Option<(String, String)> {
+    let text = store.key_repr.as_ref()?;
+    let value_reads = text.value_reads.as_ref()?;
+    let local = crate::model::typed_local(project, file, store.function, &text.input)?;
+    let Resolved::Class(class) = project.resolve(file, Some(store.function), &local.class) else {
+        return None;
     };
-    let missing_text = quoted(missing);
+    let methods: &[&str] = if text.through_str {
+        &["__str__", "__repr__"]
+    } else {
+        &["__repr__"]
+    };
+    let (method, shown) = methods.iter().find_map(|name| {
+        let method = crate::model::find_method(project, class, name)?;
+        Some((*name, key_method_reads(project, method)?))
+    })?;
+    let input = &text.input;
+    let missing: Vec<String> = value_reads
+        .iter()
+        .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
+        .map(|attr| format!("`{input}.{attr}`"))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = shown.iter().map(|a| format!("`{input}.{a}`")).collect();
+    let function = if text.through_str { "str" } else { "repr" };
+    let key_text = format!(
+        "is `{function}({input})`, which `{}.{method}` makes from {}",
+        project.class(class).1.name,
+        if shown.is_empty() {
+            "no attribute".to_string()
+        } else {
+            join(&shown)
+        }
+    );
+    Some((key_text, join(&missing)))
+}
+
+fn report(
+    project: &Project,
+    file: FileId,
+    store: &MemoStore,
+    cache: &SharedCache,
+    key_text: String,
+    missing_text: &str,
+) -> Diagnostic {
+    let function = &project.file(file).facts.functions[store.function as usize];
     let message = format!(
-        "`{}` is {}, but in `{}` its key depends {key}; the value stored under it also depends on {missing_text}",
+        "`{}` is {}, but in `{}` its key {key_text}; the value stored under it also depends on {missing_text}",
         cache.name, cache.sharing, function.name
     );
     let mut related = Vec::new();
@@ -377,7 +434,7 @@ fn report(
     ))
     .with_help(format!(
         "make the key include what the value depends on ({missing_text}), or keep one cache per {}",
-        if missing.iter().any(|m| m.as_str() == "self") {
+        if missing_text.contains("`self`") {
             "instance"
         } else {
             "distinct input"
