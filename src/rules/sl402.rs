@@ -447,9 +447,10 @@ fn report(
 enum KeyMaker {
     /// `cachetools.cached(cache, key=lambda ...)`: what the key function uses.
     KeyFunction(Vec<Name>),
-    /// flask-caching's `Cache.memoize`: the arguments, and `self` by its `__caching_id__` or
-    /// `repr`.
-    Memoize,
+    /// The arguments, and `self` as the first of these methods the class defines sees it:
+    /// flask-caching's `Cache.memoize` (`__caching_id__`, else `__repr__`), `functools` caches
+    /// (`__eq__`, with `__hash__`).
+    Receiver(&'static [&'static str]),
 }
 
 /// A function memoised by `cachetools.cached` with a key function that leaves out a parameter
@@ -490,12 +491,18 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
             let missing = quoted(&missing);
             (key_text, missing.clone(), missing)
         }
-        KeyMaker::Memoize => {
+        KeyMaker::Receiver(methods) => {
             if function.kind != FunctionKind::Instance || cache.uses_whole_receiver {
                 return None;
             }
             let class = project.method_class(file, cache.function)?;
-            let (method, shown) = ["__caching_id__", "__repr__"].iter().find_map(|name| {
+            // Instances that define `__eq__` without `__hash__` cannot be keys at all.
+            if methods.contains(&"__eq__")
+                && crate::model::find_method(project, class, "__hash__").is_none()
+            {
+                return None;
+            }
+            let (method, shown) = methods.iter().find_map(|name| {
                 let method = crate::model::find_method(project, class, name)?;
                 Some((*name, key_method_reads(project, method)?))
             })?;
@@ -510,7 +517,7 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
             }
             let shown: Vec<String> = shown.iter().map(|a| format!("`self.{a}`")).collect();
             let key_text = format!(
-                "its key holds `self` only as `{}.{method}` shows it, which reads {}",
+                "its key tells instances apart only by what `{}.{method}` reads: {}",
                 project.class(class).1.name,
                 if shown.is_empty() {
                     "no attribute".to_string()
@@ -563,11 +570,13 @@ fn key_maker(
     parent: Option<u32>,
     cache: &DecoratedCache,
 ) -> Option<KeyMaker> {
-    if let Resolved::External(q) = project.resolve(file, parent, &cache.decorator)
-        && q.starts_with("cachetools.")
-        && q.ends_with(".cached")
-    {
-        return cache.key_params.clone().map(KeyMaker::KeyFunction);
+    if let Resolved::External(q) = project.resolve(file, parent, &cache.decorator) {
+        if q.starts_with("cachetools.") && q.ends_with(".cached") {
+            return cache.key_params.clone().map(KeyMaker::KeyFunction);
+        }
+        if knowledge::CACHE_DECORATORS.contains(&q.as_str()) {
+            return Some(KeyMaker::Receiver(&["__eq__"]));
+        }
     }
     let (owner, method) = cache.decorator.rsplit_once('.')?;
     if method != "memoize" {
@@ -581,7 +590,9 @@ fn key_maker(
         return None;
     };
     match project.resolve(global_file, None, callee) {
-        Resolved::External(q) if q == "flask_caching.Cache" => Some(KeyMaker::Memoize),
+        Resolved::External(q) if q == "flask_caching.Cache" => {
+            Some(KeyMaker::Receiver(&["__caching_id__", "__repr__"]))
+        }
         _ => None,
     }
 }

@@ -19,7 +19,7 @@ const KEY_METHODS: &[&str] = &[
 ];
 
 /// Decorators, by their last name, that memoise with a key of their own making.
-const KEYED_DECORATORS: &[&str] = &["cached", "memoize"];
+const KEYED_DECORATORS: &[&str] = &["cached", "memoize", "lru_cache", "cache"];
 
 /// Names read in a body, and the receiver's attributes read through `self_name`.
 struct Reads<'a> {
