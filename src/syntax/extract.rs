@@ -800,7 +800,8 @@ impl Extractor {
             (is_shared
                 && (!resolved.path.attrs.is_empty()
                     || resolved.nested
-                    || matches!(resolved.path.root, Root::Global(_))))
+                    || matches!(resolved.path.root, Root::Global(_))
+                    || self.is_captured(&resolved.path)))
             .then(|| LocalAlias {
                 path: resolved.path,
                 nested: resolved.nested,
