@@ -94,6 +94,19 @@ pub struct FileFacts {
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: Vec<u32>,
+    /// Objects a function creates that the functions defined inside it may keep (see
+    /// [`ClosureLocal`]).
+    pub closure_locals: Vec<ClosureLocal>,
+    /// Names a nested function changes, or assigns attributes of, that an enclosing function
+    /// binds: the closure's free variables that matter for sharing.
+    pub captured: Vec<(FuncIdx, Name)>,
+    /// Functions decorated by a memoising decorator that builds its key itself: `@cached(c,
+    /// key=lambda a, b: hashkey(a))`, `@cache.memoize()`.
+    pub decorated_caches: Vec<DecoratedCache>,
+    /// The receiver's attributes that `__repr__`, `__str__`, `__eq__`, `__hash__` and
+    /// `__caching_id__` read (the parts of an object a key built from it can tell apart); `None`
+    /// when the method uses the receiver otherwise.
+    pub key_method_reads: Vec<(FuncIdx, Option<Vec<Name>>)>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: Vec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
@@ -567,6 +580,38 @@ pub enum CallReceiver {
     CallResult(u32),
 }
 
+/// An object created in a function that defines other functions, which may keep it in their
+/// closure: `state = {}`, `holder = Holder()`, or the function's `**kwargs` dict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClosureLocal {
+    pub function: FuncIdx,
+    pub name: Name,
+    pub value: Value,
+    /// Index in [`FunctionFacts::params`] when it is the `**kwargs` parameter.
+    pub param: Option<u32>,
+    /// The binding statement or the parameter.
+    pub span: Span,
+}
+
+/// A function decorated by a memoising decorator that builds its own key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecoratedCache {
+    pub function: FuncIdx,
+    /// The decorator as written: `cached`, `cachetools.cached`, `cache.memoize`.
+    pub decorator: Name,
+    /// The parameters a `key=lambda ...` uses (matched to the function's by position), sorted;
+    /// `None` when the decorator has no such key function.
+    pub key_params: Option<Vec<Name>>,
+    /// The parameters the body reads, sorted.
+    pub reads: Vec<Name>,
+    /// The receiver's attributes the body reads, sorted.
+    pub receiver_reads: Vec<Name>,
+    /// The body uses the receiver other than by reading its attributes.
+    pub uses_whole_receiver: bool,
+    /// The decorator.
+    pub span: Span,
+}
+
 /// A store into a cache after a lookup of the same key: `if k not in C: C[k] = v`,
 /// `C.setdefault(k, v)`, `v = C.get(k)` ... `C[k] = v`, `try: C[k] except KeyError: C[k] = v`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -583,6 +628,20 @@ pub struct MemoStore {
     pub receiver_reads: Vec<Name>,
     /// The value uses the receiver itself (passes it on, calls its methods), not only attributes.
     pub uses_whole_receiver: bool,
+    /// The key is `repr(p)` or `str(p)` of a parameter `p`, directly or through a local.
+    pub key_repr: Option<KeyRepr>,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
+}
+
+/// A cache key made from an object's text: `repr(user)`, `str(user)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRepr {
+    /// The parameter whose text the key is.
+    pub input: Name,
+    /// `str(...)` (the class's `__str__`, else its `__repr__`) rather than `repr(...)`.
+    pub through_str: bool,
+    /// The attributes of the parameter the stored value reads, sorted; `None` when the value uses
+    /// the parameter otherwise too.
+    pub value_reads: Option<Vec<Name>>,
 }

@@ -52,6 +52,9 @@ pub enum Origin {
     Default(FuncId, u32),
     /// A `default=` keyword of a module- or class-level call (`ContextVar("v", default={})`).
     KeywordDefault,
+    /// A local (or the `**kwargs` dict) of a function that runs only at import time and defines
+    /// the functions that keep it: a decorator's `state = {}`, a factory's `**initkwargs`.
+    ClosureLocal(FuncId),
 }
 
 /// How often an allocation site creates an object.
@@ -107,6 +110,8 @@ pub enum Location {
     Param(FuncId, u32),
     /// What a function returns.
     Return(FuncId),
+    /// A local variable of a function that the functions defined inside it may keep.
+    Local(FuncId, Name),
 }
 
 /// One copy constraint: whatever `from` may hold, `to` may hold; `span` is where it happens.
@@ -170,6 +175,8 @@ pub enum Through {
     /// A local whose class is known: `r = Runner(); r.plugins.append(p)`.
     Instance,
     CallResult,
+    /// A free variable of a nested function: a local of the function around it.
+    Closure,
 }
 
 /// Which fact a change is.
@@ -320,6 +327,10 @@ impl Model {
             Location::Return(function) => {
                 format!("the result of `{}`", project.function(*function).1.qualname)
             }
+            Location::Local(function, name) => {
+                let qualname = &project.function(*function).1.qualname;
+                format!("the local `{name}` of `{qualname}`, kept by its closures")
+            }
         }
     }
 
@@ -424,6 +435,26 @@ impl Model {
                 let once = function.parent.is_none();
                 self.new_object(at(param.span, creation, origin, once, path, home));
             }
+        }
+        // What a function that runs only at import time creates is created once; the functions
+        // it defines (a decorator's wrapper, a factory's view) keep it in their closure.
+        for local in &facts.closure_locals {
+            if runs_per_call(project, file, local.function) {
+                continue;
+            }
+            let Some(creation) = creation(&local.value) else {
+                continue;
+            };
+            let function = project.function_id(file, local.function);
+            let qualname = &facts.functions[local.function as usize].qualname;
+            let member = format!("<local {}>", local.name);
+            let path = import_path(project, file, qualname, Some(&member));
+            let home = Some(match local.param {
+                Some(index) => Location::Param(function, index),
+                None => Location::Local(function, local.name.clone()),
+            });
+            let origin = Origin::ClosureLocal(function);
+            self.new_object(at(local.span, creation, origin, true, path, home));
         }
         for default in &facts.keyword_defaults {
             let Some(creation) = creation(&default.default) else {
@@ -615,6 +646,9 @@ impl Model {
                 Root::Local(_) if matches!(locations.first(), Some(Location::Param(..))) => {
                     Through::Parameter
                 }
+                Root::Local(_) if matches!(locations.first(), Some(Location::Local(..))) => {
+                    Through::Closure
+                }
                 Root::Local(_) => Through::Instance,
             };
             changes.push(Change {
@@ -728,13 +762,23 @@ impl Model {
                 (locations, 1)
             }
             (Root::Local(name), Some(function)) => {
-                let functions = &project.file(file).facts.functions;
+                let file_facts = &project.file(file).facts;
+                let functions = &file_facts.functions;
+                // A local of a function around this one counts only where this one uses it free.
+                let captured = file_facts
+                    .captured
+                    .iter()
+                    .any(|(f, n)| *f == function && n == name);
                 let mut current = Some(function);
                 while let Some(f) = current {
                     let facts = &functions[f as usize];
                     if let Some(index) = facts.params.iter().position(|p| p.name == *name) {
                         let param = Location::Param(project.function_id(file, f), index as u32);
                         return (vec![param], 0);
+                    }
+                    let local = Location::Local(project.function_id(file, f), name.clone());
+                    if (f == function || captured) && self.points_to.contains_key(&local) {
+                        return (vec![local], 0);
                     }
                     current = facts.parent;
                 }

@@ -223,3 +223,70 @@ fn a_returned_default_stored_on_a_thread_local_is_changed_by_a_third_module() {
     assert!(matches!(path[0].to, Location::Return(_)));
     assert!(matches!(&path[1].to, Location::Attribute(_, name) if name == "prefs"));
 }
+
+#[test]
+fn a_decorators_local_is_created_once_and_changed_per_call_through_the_closure() {
+    let project = link(&[
+        (
+            "app/deco.py",
+            "def remember(func):\n    calls = {}\n\n    def wrapper(user):\n        calls[user] = 1\n        return func(user)\n\n    return wrapper\n",
+        ),
+        (
+            "app/views.py",
+            "from app.deco import remember\n\n@remember\ndef page(user):\n    return user\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let object = model
+        .objects()
+        .iter()
+        .find(|o| o.path == "app.deco.remember.<local calls>")
+        .expect("the decorator's dict is an object");
+    assert_eq!(object.lifetime, Lifetime::Once);
+    assert!(matches!(object.origin, Origin::ClosureLocal(_)));
+    let change = model
+        .changes()
+        .iter()
+        .find(|c| c.through == Through::Closure)
+        .expect("the wrapper's store is a change through the closure");
+    assert_eq!(change.timing, Timing::PerCall);
+    assert!(matches!(change.locations.as_slice(), [Location::Local(_, name)] if name == "calls"));
+}
+
+#[test]
+fn a_local_of_a_function_called_per_request_is_not_an_object() {
+    let project = link(&[(
+        "app/deco.py",
+        "def remember(func):\n    calls = {}\n\n    def wrapper(user):\n        calls[user] = 1\n        return func(user)\n\n    return wrapper\n\ndef handler(user):\n    return remember(print)(user)\n",
+    )]);
+    let model = Model::build(&project);
+    assert!(model.objects().iter().all(|o| !o.path.contains("<local")));
+}
+
+#[test]
+fn a_factorys_kwargs_called_from_module_level_code_is_held_by_the_view() {
+    let project = link(&[
+        (
+            "shop/views.py",
+            "class View:\n    @classmethod\n    def as_view(cls, **initkwargs):\n        def view(request):\n            initkwargs[\"last\"] = request\n            return 1\n\n        return view\n",
+        ),
+        (
+            "shop/urls.py",
+            "from shop.views import View\n\nurls = [View.as_view(title=\"x\")]\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let changed = paths_changed(&model, Through::Parameter);
+    assert_eq!(changed, ["shop.views.View.as_view.<local initkwargs>"]);
+    assert!(model.changes().iter().all(|c| c.timing == Timing::PerCall));
+}
+
+#[test]
+fn a_nested_functions_own_local_is_not_the_enclosing_ones() {
+    let project = link(&[(
+        "app/deco.py",
+        "def remember(func):\n    calls = {}\n\n    def wrapper(user):\n        calls = {}\n        calls[user] = 1\n        return func(user)\n\n    return wrapper\n\n@remember\ndef page(user):\n    return user\n",
+    )]);
+    let model = Model::build(&project);
+    assert!(model.changes().is_empty());
+}

@@ -11,7 +11,8 @@ use crate::project::{FileId, Project};
 /// Import-time code that lives in functions: class-creation hooks (`__init_subclass__`,
 /// `__set_name__`, `__class_getitem__`), methods of metaclasses, decorators that store their
 /// argument and return it (registration decorators), the closures a decorator factory returns,
-/// and the factories themselves. A function nested in import-time code is import-time too.
+/// and the factories themselves. A function nested in import-time code is import-time too, unless
+/// that code returns it: a decorator's wrapper or a factory's view runs on each of its calls.
 ///
 /// So are functions that only module-level code (or other import-time functions) calls, uses as
 /// a decorator or registers, as the call graph sees them.
@@ -30,6 +31,15 @@ pub fn runs_per_call(project: &Project, file: FileId, function: FuncIdx) -> bool
         }
         if is_decorator_shaped(file_facts, idx) || is_decorator_factory(file_facts, idx) {
             return false;
+        }
+        // A function its parent returns (a decorator's wrapper, a factory's view) runs when it is
+        // called, whenever its parent ran.
+        if facts.parent.is_some_and(|p| {
+            file_facts.functions[p as usize]
+                .returned_names
+                .contains(&facts.name)
+        }) {
+            break;
         }
         current = facts.parent;
     }

@@ -12,6 +12,7 @@ mod sl107;
 mod sl201;
 mod sl202;
 mod sl203;
+mod sl204;
 mod sl301;
 mod sl401;
 mod sl402;
@@ -100,6 +101,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,
+        &sl204::ClosureStateWrittenPerCall,
         &sl301::MutableDefaultMutated,
         &sl401::CachedMethod,
         &sl402::CacheKeyIncomplete,

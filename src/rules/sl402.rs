@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FunctionKind, MemoStore, MutationKind, Name, Root, Span};
+use crate::facts::{DecoratedCache, FunctionKind, MemoStore, MutationKind, Name, Root, Span};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -53,7 +53,11 @@ impl Rule for CacheKeyIncomplete {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        if project.files.iter().all(|f| f.facts.memo_stores.is_empty()) {
+        if project
+            .files
+            .iter()
+            .all(|f| f.facts.memo_stores.is_empty() && f.facts.decorated_caches.is_empty())
+        {
             return Vec::new();
         }
         let instance_assignments = InstanceAssignments::collect(project);
@@ -110,10 +114,23 @@ impl Rule for CacheKeyIncomplete {
                     continue;
                 };
                 let missing = missing_inputs(project, file_id, store, &cache);
-                if missing.is_empty() {
-                    continue;
+                let finding = if missing.is_empty() {
+                    let Some((key_text, missing)) = text_key_missing(project, file_id, store)
+                    else {
+                        continue;
+                    };
+                    report(project, file_id, store, &cache, key_text, &missing)
+                } else {
+                    let key_text = format!("depends {}", key_clause(project, file_id, store));
+                    report(project, file_id, store, &cache, key_text, &quoted(&missing))
+                };
+                found.insert(key, finding);
+            }
+            for cache in &file.facts.decorated_caches {
+                if let Some(finding) = decorated_cache(project, file_id, cache) {
+                    let key = (file_id, cache.function, cache.decorator.to_string());
+                    found.insert(key, finding);
                 }
-                found.insert(key, report(project, file_id, store, &cache, &missing));
             }
         }
         found.into_values().collect()
@@ -257,6 +274,7 @@ fn missing_inputs<'s>(
         .filter(|name| !store.key_inputs.contains(name))
         .filter(|name| !(cache.receiver_fixed && receivers.contains(name)))
         .filter(|name| params.contains(name) || is_request(project, file, store, name))
+        .filter(|name| !is_stateless_module_default(project, file, store.function, name))
         .collect();
     // The receiver is an input only through attributes that can differ between two calls.
     if missing.iter().all(|name| receivers.contains(name))
@@ -326,27 +344,77 @@ fn quoted(names: &[&Name]) -> String {
     }
 }
 
-fn report(
-    project: &Project,
-    file: FileId,
-    store: &MemoStore,
-    cache: &SharedCache,
-    missing: &[&Name],
-) -> Diagnostic {
-    let function = &project.file(file).facts.functions[store.function as usize];
+/// What the key depends on, for the message: `on none of its inputs`, ``only on `a` ``.
+fn key_clause(project: &Project, file: FileId, store: &MemoStore) -> String {
     let key_inputs: Vec<&Name> = store
         .key_inputs
         .iter()
         .filter(|name| is_input(project, file, store, name))
         .collect();
-    let key = if key_inputs.is_empty() {
+    if key_inputs.is_empty() {
         "on none of its inputs".to_string()
     } else {
         format!("only on {}", quoted(&key_inputs))
+    }
+}
+
+/// For a key that is the text of a parameter (`repr(user)`): how the key is made, and the
+/// attributes the value reads that the text leaves out, when the parameter's class is known and
+/// its `__repr__` (or `__str__`) reads only attributes.
+fn text_key_missing(
+    project: &Project,
+    file: FileId,
+    store: &MemoStore,
+) -> Option<(String, String)> {
+    let text = store.key_repr.as_ref()?;
+    let value_reads = text.value_reads.as_ref()?;
+    let local = crate::model::typed_local(project, file, store.function, &text.input)?;
+    let Resolved::Class(class) = project.resolve(file, Some(store.function), &local.class) else {
+        return None;
     };
-    let missing_text = quoted(missing);
+    let methods: &[&str] = if text.through_str {
+        &["__str__", "__repr__"]
+    } else {
+        &["__repr__"]
+    };
+    let (method, shown) = methods.iter().find_map(|name| {
+        let method = crate::model::find_method(project, class, name)?;
+        Some((*name, key_method_reads(project, method)?))
+    })?;
+    let input = &text.input;
+    let missing: Vec<String> = value_reads
+        .iter()
+        .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
+        .map(|attr| format!("`{input}.{attr}`"))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = shown.iter().map(|a| format!("`{input}.{a}`")).collect();
+    let function = if text.through_str { "str" } else { "repr" };
+    let key_text = format!(
+        "is `{function}({input})`, which `{}.{method}` makes from {}",
+        project.class(class).1.name,
+        if shown.is_empty() {
+            "no attribute".to_string()
+        } else {
+            join(&shown)
+        }
+    );
+    Some((key_text, join(&missing)))
+}
+
+fn report(
+    project: &Project,
+    file: FileId,
+    store: &MemoStore,
+    cache: &SharedCache,
+    key_text: String,
+    missing_text: &str,
+) -> Diagnostic {
+    let function = &project.file(file).facts.functions[store.function as usize];
     let message = format!(
-        "`{}` is {}, but in `{}` its key depends {key}; the value stored under it also depends on {missing_text}",
+        "`{}` is {}, but in `{}` its key {key_text}; the value stored under it also depends on {missing_text}",
         cache.name, cache.sharing, function.name
     );
     let mut related = Vec::new();
@@ -366,11 +434,259 @@ fn report(
     ))
     .with_help(format!(
         "make the key include what the value depends on ({missing_text}), or keep one cache per {}",
-        if missing.iter().any(|m| m.as_str() == "self") {
+        if missing_text.contains("`self`") {
             "instance"
         } else {
             "distinct input"
         }
     ))
     .with_identity(vec![cache.name.clone(), function.qualname.to_string()])
+}
+
+/// How a memoising decorator of a known library builds its key.
+enum KeyMaker {
+    /// `cachetools.cached(cache, key=lambda ...)`: what the key function uses.
+    KeyFunction(Vec<Name>),
+    /// The arguments, and `self` as the first of these methods the class defines sees it:
+    /// flask-caching's `Cache.memoize` (`__caching_id__`, else `__repr__`), `functools` caches
+    /// (`__eq__`, with `__hash__`).
+    Receiver(&'static [&'static str]),
+}
+
+/// A function memoised by `cachetools.cached` with a key function that leaves out a parameter
+/// the body reads, or by flask-caching's `memoize` on a method whose class's `repr` leaves out a
+/// receiver attribute the body reads.
+fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> Option<Diagnostic> {
+    let facts = &project.file(file).facts;
+    let function = &facts.functions[cache.function as usize];
+    let maker = key_maker(project, file, function.parent, cache)?;
+    let (key_text, missing, helped) = match maker {
+        KeyMaker::KeyFunction(key) => {
+            let mut missing: Vec<&Name> = cache
+                .reads
+                .iter()
+                .filter(|name| !key.contains(name))
+                .filter(|name| !is_stateless_module_default(project, file, cache.function, name))
+                .collect();
+            let receiver = receiver_name(function);
+            // The receiver is an input only through attributes that can differ between calls.
+            if let Some(receiver) = receiver
+                && !cache.uses_whole_receiver
+                && cache
+                    .receiver_reads
+                    .iter()
+                    .all(|attr| fixed_after_setup(project, attr))
+            {
+                missing.retain(|name| **name != *receiver);
+            }
+            if missing.is_empty() {
+                return None;
+            }
+            let key: Vec<&Name> = key.iter().collect();
+            let key_text = if key.is_empty() {
+                "its key function uses none of its arguments".to_string()
+            } else {
+                format!("its key function uses only {}", quoted(&key))
+            };
+            let missing = quoted(&missing);
+            (key_text, missing.clone(), missing)
+        }
+        KeyMaker::Receiver(methods) => {
+            if function.kind != FunctionKind::Instance || cache.uses_whole_receiver {
+                return None;
+            }
+            let class = project.method_class(file, cache.function)?;
+            // Instances that define `__eq__` without `__hash__` cannot be keys at all.
+            if methods.contains(&"__eq__")
+                && crate::model::find_method(project, class, "__hash__").is_none()
+            {
+                return None;
+            }
+            let (method, shown) = methods.iter().find_map(|name| {
+                let method = crate::model::find_method(project, class, name)?;
+                Some((*name, key_method_reads(project, method)?))
+            })?;
+            let missing: Vec<String> = cache
+                .receiver_reads
+                .iter()
+                .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
+                .map(|attr| format!("`self.{attr}`"))
+                .collect();
+            if missing.is_empty() {
+                return None;
+            }
+            let shown: Vec<String> = shown.iter().map(|a| format!("`self.{a}`")).collect();
+            let key_text = format!(
+                "its key tells instances apart only by what `{}.{method}` reads: {}",
+                project.class(class).1.name,
+                if shown.is_empty() {
+                    "no attribute".to_string()
+                } else {
+                    join(&shown)
+                }
+            );
+            let missing = join(&missing);
+            (key_text, missing.clone(), missing)
+        }
+    };
+    let message = format!(
+        "`{}` is memoised by `{}` in a cache every call shares, and {key_text}; the value it returns also depends on {missing}",
+        function.name, cache.decorator
+    );
+    Some(
+        META.diagnostic(
+            message,
+            Label::new(file, cache.span, format!("the key leaves out {missing}")),
+        )
+        .with_note(format!(
+            "a later call with the same key but a different {missing} gets the value computed for the first call"
+        ))
+        .with_help(format!("make the key include what the value depends on ({helped})"))
+        .with_identity(vec![cache.decorator.to_string(), function.qualname.to_string()]),
+    )
+}
+
+fn join(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn receiver_name(function: &crate::facts::FunctionFacts) -> Option<&Name> {
+    match function.kind {
+        FunctionKind::Instance | FunctionKind::ClassMethod => {
+            function.params.first().map(|p| &p.name)
+        }
+        _ => None,
+    }
+}
+
+/// The key maker of a decorator of a known library, as written in `parent`'s scope.
+fn key_maker(
+    project: &Project,
+    file: FileId,
+    parent: Option<u32>,
+    cache: &DecoratedCache,
+) -> Option<KeyMaker> {
+    if let Resolved::External(q) = project.resolve(file, parent, &cache.decorator) {
+        if q.starts_with("cachetools.") && q.ends_with(".cached") {
+            return cache.key_params.clone().map(KeyMaker::KeyFunction);
+        }
+        if knowledge::CACHE_DECORATORS.contains(&q.as_str()) {
+            return Some(KeyMaker::Receiver(&["__eq__"]));
+        }
+    }
+    let (owner, method) = cache.decorator.rsplit_once('.')?;
+    if method != "memoize" {
+        return None;
+    }
+    let Resolved::Global(global_file, global) = project.resolve(file, parent, owner) else {
+        return None;
+    };
+    let binding = &project.file(global_file).facts.globals[global as usize];
+    let crate::facts::Value::Call { callee } = &binding.value else {
+        return None;
+    };
+    match project.resolve(global_file, None, callee) {
+        Resolved::External(q) if q == "flask_caching.Cache" => {
+            Some(KeyMaker::Receiver(&["__caching_id__", "__repr__"]))
+        }
+        _ => None,
+    }
+}
+
+/// The receiver attributes a key method (`__repr__`, ...) reads, when it reads only attributes.
+fn key_method_reads(project: &Project, method: crate::project::FuncId) -> Option<&[Name]> {
+    let (file, _) = project.function(method);
+    let index = method.0 - project.function_id(file, 0).0;
+    project
+        .file(file)
+        .facts
+        .key_method_reads
+        .iter()
+        .find(|(f, _)| *f == index)?
+        .1
+        .as_deref()
+}
+
+/// Whether some code assigns attribute `attr` on an object (so instances may differ in it),
+/// rather than only class bodies binding it.
+fn set_on_instances(project: &Project, attr: &str) -> bool {
+    project.files.iter().any(|file| {
+        file.facts
+            .attribute_assignments
+            .iter()
+            .any(|a| a.attr == attr)
+            || file
+                .facts
+                .setattr_calls
+                .iter()
+                .any(|c| c.name.as_deref().is_none_or(|n| n == attr))
+    })
+}
+
+/// Whether parameter `name` of `function` defaults to a module (`decoder=json`) that no call in
+/// the tree replaces, as far as the recorded argument flows (names and call results passed) show:
+/// then it is one module on every call, not an input that varies between them.
+fn is_stateless_module_default(project: &Project, file: FileId, function: u32, name: &str) -> bool {
+    let facts = &project.file(file).facts;
+    let Some((index, param)) = facts.functions[function as usize]
+        .params
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.name == name)
+    else {
+        return false;
+    };
+    let Some(crate::facts::Value::Alias(path)) = &param.default else {
+        return false;
+    };
+    let Root::Global(module) = &path.root else {
+        return false;
+    };
+    if !path.attrs.is_empty() || !imports_a_module(project, file, module) {
+        return false;
+    }
+    let function = &facts.functions[function as usize];
+    let binds = receiver_name(function).is_some();
+    !passed_anywhere(
+        project,
+        &function.name,
+        (index as u32).saturating_sub(u32::from(binds)),
+        name,
+    )
+}
+
+fn imports_a_module(project: &Project, file: FileId, name: &str) -> bool {
+    project.file(file).facts.imports.iter().any(|import| {
+        import.function.is_none()
+            && import.binding == name
+            && matches!(import.target, crate::facts::ImportTarget::Module(_))
+    })
+}
+
+/// Whether some call of a function named `function` anywhere in the tree passes an argument at
+/// position `index` (as written, after a bound receiver) or later, or by keyword `name`
+/// (counting unresolved calls too: this proves absence).
+fn passed_anywhere(project: &Project, function: &str, index: u32, name: &str) -> bool {
+    use crate::facts::{ArgPosition, FlowTarget};
+    project.files.iter().any(|file| {
+        let calls = &file.facts.calls;
+        file.facts.flows.iter().any(|flow| {
+            let FlowTarget::Argument { call, position } = &flow.target else {
+                return false;
+            };
+            let callee = calls
+                .get(*call as usize)
+                .map(|c| c.callee.as_str())
+                .unwrap_or("");
+            callee.rsplit('.').next() == Some(function)
+                && match position {
+                    ArgPosition::Index(i) => *i >= index,
+                    ArgPosition::Keyword(k) => k == name,
+                }
+        })
+    })
 }

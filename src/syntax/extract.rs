@@ -9,14 +9,16 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, AttributeAssignment, Binding, ClassArgument, ClassFacts, ClassIdx, ContainerKind,
-    Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy,
-    Mutation, MutationKind, Name, Param, Root, SetattrCall, Span, TypedLocal, Value,
+    AccessPath, AttributeAssignment, Binding, ClassArgument, ClassFacts, ClassIdx, ClosureLocal,
+    ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import,
+    ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root, SetattrCall, Span,
+    TypedLocal, Value,
 };
 use crate::knowledge;
 
 use super::MAX_WALK_DEPTH;
 
+mod caches;
 mod calls;
 mod flows;
 mod uses;
@@ -69,6 +71,17 @@ struct FunctionScope {
     rebound_params: u64,
     /// In a function decorated like `lru_cache`: the value each local was last bound to.
     cached_locals: Option<HashMap<Name, Value>>,
+    /// What the function's closures may keep (boxed: most functions have none).
+    closure: Box<ClosureScope>,
+}
+
+#[derive(Default)]
+struct ClosureScope {
+    /// Objects bound to locals (`state = {}`), kept as closure locals if the function turns out
+    /// to define others.
+    allocations: Vec<ClosureLocal>,
+    /// Lengths of `mutations` and `attribute_assignments` when the body started.
+    first_change: (usize, usize),
 }
 
 #[derive(Clone)]
@@ -253,9 +266,10 @@ impl Extractor {
         for p in parameters.kwonlyargs.iter() {
             params.push(self.param(&p.parameter, p.default.as_deref()));
         }
-        if let Some(p) = &parameters.kwarg {
+        let kwargs = parameters.kwarg.as_ref().map(|p| {
             params.push(self.param(p, None));
-        }
+            params.len() as u32 - 1
+        });
         // Defaults and annotations are evaluated once, where the function is defined.
         for p in parameters.iter_non_variadic_params() {
             if let Some(default) = &p.default {
@@ -330,15 +344,24 @@ impl Extractor {
             constructed: HashMap::default(),
             rebound_params: 0,
             cached_locals: cached.then(HashMap::default),
+            closure: Box::new(ClosureScope {
+                allocations: Vec::new(),
+                first_change: (
+                    self.facts.mutations.len(),
+                    self.facts.attribute_assignments.len(),
+                ),
+            }),
         }));
         self.reach_enter_function(idx, span(function.range));
         for stmt in &function.body {
             self.visit_stmt(stmt);
         }
         self.reach_leave_function();
-        let Some(Scope::Function(scope)) = self.scopes.pop() else {
+        let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")
         };
+        self.record_closure(idx, kwargs, &mut scope);
+        self.record_key_reads(idx, function);
         let mut typed_locals = typed_params;
         let mut constructed: Vec<TypedLocal> = scope
             .constructed
@@ -356,6 +379,60 @@ impl Extractor {
         constructed.sort();
         typed_locals.extend(constructed);
         self.facts.functions[idx as usize].typed_locals = typed_locals;
+    }
+
+    /// What a function's closures may keep: the objects it created, if it defines functions,
+    /// and the free variables of its own that it changes.
+    fn record_closure(&mut self, idx: FuncIdx, kwargs: Option<u32>, scope: &mut FunctionScope) {
+        if self.facts.functions.len() > idx as usize + 1 {
+            if let Some(index) = kwargs {
+                let param = &self.facts.functions[idx as usize].params[index as usize];
+                let local = ClosureLocal {
+                    function: idx,
+                    name: param.name.clone(),
+                    value: Value::Container(ContainerKind::Dict),
+                    param: Some(index),
+                    span: param.span,
+                };
+                self.facts.closure_locals.push(local);
+            }
+            self.facts
+                .closure_locals
+                .append(&mut scope.closure.allocations);
+        }
+        let (mutations, assignments) = scope.closure.first_change;
+        let roots = self.facts.mutations[mutations..]
+            .iter()
+            .filter(|m| m.function == idx)
+            .map(|m| &m.target.root)
+            .chain(
+                self.facts.attribute_assignments[assignments..]
+                    .iter()
+                    .filter(|a| a.function == idx)
+                    .map(|a| &a.object.root),
+            );
+        let mut captured: Vec<Name> = roots
+            .filter_map(|root| match root {
+                Root::Local(name) if !scope.locals.contains(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        captured.sort();
+        captured.dedup();
+        self.facts
+            .captured
+            .extend(captured.into_iter().map(|name| (idx, name)));
+    }
+
+    /// Whether `path` is a free variable of the current function that an enclosing function
+    /// binds (a closure's cell).
+    fn is_captured(&self, path: &AccessPath) -> bool {
+        match (&path.root, self.function_scope()) {
+            (Root::Local(name), Some(scope)) => {
+                path.attrs.is_empty() && !scope.locals.contains(name)
+            }
+            _ => false,
+        }
     }
 
     fn param(&self, parameter: &ast::Parameter, default: Option<&Expr>) -> Param {
@@ -659,6 +736,7 @@ impl Extractor {
                         || resolved.nested
                         || resolved.alias.is_some()
                         || self.is_defaulted_param(&resolved.path)
+                        || self.is_captured(&resolved.path)
                     {
                         let index = self.facts.mutations.len() as u32;
                         self.facts.mutations.push(Mutation {
@@ -724,7 +802,8 @@ impl Extractor {
             (is_shared
                 && (!resolved.path.attrs.is_empty()
                     || resolved.nested
-                    || matches!(resolved.path.root, Root::Global(_))))
+                    || matches!(resolved.path.root, Root::Global(_))
+                    || self.is_captured(&resolved.path)))
             .then(|| LocalAlias {
                 path: resolved.path,
                 nested: resolved.nested,
@@ -737,9 +816,34 @@ impl Extractor {
             Some(Expr::Call(call)) => dotted_name(&call.func),
             _ => None,
         };
+        let allocation = value
+            .filter(|v| {
+                matches!(
+                    v,
+                    Expr::List(_)
+                        | Expr::Dict(_)
+                        | Expr::Set(_)
+                        | Expr::ListComp(_)
+                        | Expr::DictComp(_)
+                        | Expr::SetComp(_)
+                        | Expr::Call(_)
+                )
+            })
+            .map(|v| self.classify(v))
+            .filter(|v| matches!(v, Value::Container(_) | Value::Call { .. }));
+        let function = self.current_function();
         let Some(scope) = self.function_scope_mut() else {
             return;
         };
+        if let (Some(value), Some(function), Some(expr)) = (allocation, function, value) {
+            scope.closure.allocations.push(ClosureLocal {
+                function,
+                name: name.into(),
+                value,
+                param: None,
+                span: span(expr.range()),
+            });
+        }
         match alias {
             Some(alias) => {
                 scope.aliases.insert(name.into(), alias);

@@ -11,7 +11,9 @@ use ruff_python_ast::visitor::Visitor as _;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::{AccessPath, CallReceiver, CallSite, FuncIdx, MemoStore, Name, Root, Span};
+use crate::facts::{
+    AccessPath, CallReceiver, CallSite, FuncIdx, KeyRepr, MemoStore, Name, Root, Span,
+};
 use crate::knowledge;
 
 use super::{Extractor, MAX_WALK_DEPTH, dotted_name, span};
@@ -79,6 +81,9 @@ struct Frame {
     nested_defs: Vec<Name>,
     /// Locals bound to a computed value (see `is_computed`).
     computed: Vec<Name>,
+    /// Locals bound to the text of a parameter (`key = repr(user)`): the parameter, and whether
+    /// through `str`.
+    texts: HashMap<Name, (Name, bool)>,
 }
 
 impl Extractor {
@@ -692,8 +697,13 @@ impl Extractor {
                     return;
                 }
                 let computed = value.is_some_and(|v| self.is_computed(v, 0));
+                let text = value.and_then(|v| self.text_of_parameter(v));
                 let Some(frame) = self.frame_mut() else {
                     return;
+                };
+                match text {
+                    Some(text) => frame.texts.insert(id.into(), text),
+                    None => frame.texts.remove(id),
                 };
                 if computed && !frame.computed.iter().any(|c| c == id) {
                     frame.computed.push(id.into());
@@ -849,6 +859,13 @@ impl Extractor {
         value_inputs.sort();
         receiver_reads.sort();
         receiver_reads.dedup();
+        let key_repr = self
+            .text_of_parameter(key)
+            .map(|(input, through_str)| KeyRepr {
+                value_reads: attributes_read(value, &input),
+                input,
+                through_str,
+            });
         if let Some(frame) = self.frame_mut() {
             frame.stores.push(MemoStore {
                 function,
@@ -857,8 +874,38 @@ impl Extractor {
                 value_inputs,
                 receiver_reads,
                 uses_whole_receiver,
+                key_repr,
                 span: span(range),
             });
+        }
+    }
+
+    /// The parameter whose text `expr` is (`repr(p)`, `str(p)`, or a local bound to one), and
+    /// whether through `str`.
+    fn text_of_parameter(&self, expr: &Expr) -> Option<(Name, bool)> {
+        match expr {
+            Expr::Name(name) => self.frame()?.texts.get(name.id.as_str()).cloned(),
+            Expr::Call(call) => {
+                let Expr::Name(function) = &*call.func else {
+                    return None;
+                };
+                let through_str = match function.id.as_str() {
+                    "repr" => false,
+                    "str" => true,
+                    _ => return None,
+                };
+                let [Expr::Name(arg)] = &call.arguments.args[..] else {
+                    return None;
+                };
+                let function = self.current_function()?;
+                let is_param = self.facts.functions[function as usize]
+                    .params
+                    .iter()
+                    .any(|p| p.name == arg.id.as_str());
+                (call.arguments.keywords.is_empty() && is_param)
+                    .then(|| (arg.id.as_str().into(), through_str))
+            }
+            _ => None,
         }
     }
 
@@ -1017,4 +1064,47 @@ fn is_literal(expr: &Expr) -> bool {
         Expr::Tuple(t) => t.elts.iter().all(is_literal),
         _ => false,
     }
+}
+
+/// The attributes of `name` that `expr` reads (`user.locale`), sorted; `None` when it uses `name`
+/// otherwise too (passes it on, calls its methods).
+fn attributes_read(expr: &Expr, name: &str) -> Option<Vec<Name>> {
+    struct Reads<'n> {
+        name: &'n str,
+        attrs: Vec<Name>,
+        whole: bool,
+        depth: u32,
+    }
+    impl<'a> ruff_python_ast::visitor::Visitor<'a> for Reads<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.depth > MAX_WALK_DEPTH {
+                return;
+            }
+            match expr {
+                Expr::Attribute(attribute) if matches!(&*attribute.value, Expr::Name(n) if n.id.as_str() == self.name) =>
+                {
+                    self.attrs.push(attribute.attr.as_str().into());
+                    return;
+                }
+                Expr::Name(n) if n.id.as_str() == self.name => self.whole = true,
+                _ => {}
+            }
+            self.depth += 1;
+            ruff_python_ast::visitor::walk_expr(self, expr);
+            self.depth -= 1;
+        }
+    }
+    let mut reads = Reads {
+        name,
+        attrs: Vec::new(),
+        whole: false,
+        depth: 0,
+    };
+    ruff_python_ast::visitor::Visitor::visit_expr(&mut reads, expr);
+    if reads.whole {
+        return None;
+    }
+    reads.attrs.sort();
+    reads.attrs.dedup();
+    Some(reads.attrs)
 }

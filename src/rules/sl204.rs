@@ -1,0 +1,208 @@
+//! SL204: an object a function creates while modules are imported, kept in the closure of a
+//! function defined inside it, and changed by that function per call.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::facts::{FuncIdx, MutationKind, Root, Value};
+use crate::model::{ChangeSite, Lifetime, Object, ObjectId, Origin, Timing};
+use crate::project::{FileId, Project};
+
+use super::common;
+use super::{Context, Rule, RuleMeta};
+
+pub struct ClosureStateWrittenPerCall;
+
+static META: RuleMeta = RuleMeta {
+    code: "SL204",
+    name: "closure-state-written-per-call",
+    summary: "An object a decorator or factory creates at import time is kept in a closure and changed by it per call",
+    severity: Severity::Error,
+    enabled_by_default: true,
+    document: include_str!("../../docs/rules/SL204.md"),
+};
+
+impl Rule for ClosureStateWrittenPerCall {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        let (project, model) = (context.project, context.model);
+        let mut found: BTreeMap<(FileId, u32), Diagnostic> = BTreeMap::new();
+        for change in model.changes() {
+            let ChangeSite::Mutation(index) = change.site else {
+                continue;
+            };
+            if change.timing == Timing::ImportTime
+                || found.contains_key(&(change.file, change.span.start))
+                || common::in_test_code(project, change.file, change.function)
+            {
+                continue;
+            }
+            let mutation = &project.file(change.file).facts.mutations[index as usize];
+            let first_value = match change.timing {
+                Timing::PerCall => None,
+                // A first-time store of per-call data (the first caller's `self`) keeps that
+                // call's object for every later one; other first-time stores are set-up.
+                _ => {
+                    match stored_parameter(project, change.file, change.function, change.span.start)
+                    {
+                        Some(param) => Some(param),
+                        None => continue,
+                    }
+                }
+            };
+            let Some((object, type_name)) = closure_object(
+                project,
+                model,
+                &change.objects,
+                change.file,
+                change.function,
+            ) else {
+                continue;
+            };
+            let changes = match &mutation.kind {
+                MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => {
+                    object.class.is_some()
+                }
+                _ => common::changes_container(project, change.file, mutation, &type_name),
+            };
+            if !changes {
+                continue;
+            }
+            let diagnostic = report(
+                project,
+                object,
+                &type_name,
+                change.file,
+                change.function,
+                mutation,
+                change.span,
+                first_value,
+            );
+            found.insert((change.file, change.span.start), diagnostic);
+        }
+        found.into_values().collect()
+    }
+}
+
+/// The once-created closure local among `objects` that the nested function `function` of `file`
+/// changes, with its type name.
+fn closure_object<'m>(
+    project: &Project,
+    model: &'m crate::model::Model,
+    objects: &[ObjectId],
+    file: FileId,
+    function: FuncIdx,
+) -> Option<(&'m Object, String)> {
+    objects.iter().find_map(|id| {
+        let object = model.object(*id);
+        let Origin::ClosureLocal(creator) = object.origin else {
+            return None;
+        };
+        let (creator_file, _) = project.function(creator);
+        let creator_idx = creator.0 - project.function_id(creator_file, 0).0;
+        if object.lifetime != Lifetime::Once
+            || creator_file != file
+            || creator_idx == function
+            || !is_nested_in(project, file, function, creator_idx)
+        {
+            return None;
+        }
+        let type_name = common::mutable_type(project, object.file, &object.value())
+            .or_else(|| object.class.map(|c| project.class(c).1.name.to_string()))?;
+        Some((object, type_name))
+    })
+}
+
+fn is_nested_in(project: &Project, file: FileId, function: FuncIdx, ancestor: FuncIdx) -> bool {
+    let functions = &project.file(file).facts.functions;
+    let mut current = functions[function as usize].parent;
+    while let Some(f) = current {
+        if f == ancestor {
+            return true;
+        }
+        current = functions[f as usize].parent;
+    }
+    false
+}
+
+/// The parameter of `function` that the attribute assignment starting at `start` stores.
+fn stored_parameter(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    start: u32,
+) -> Option<String> {
+    let facts = &project.file(file).facts;
+    let assignment = facts
+        .attribute_assignments
+        .iter()
+        .find(|a| a.function == function && a.span.start == start)?;
+    let Value::Alias(path) = &assignment.value else {
+        return None;
+    };
+    let Root::Local(name) = &path.root else {
+        return None;
+    };
+    let params = &facts.functions[function as usize].params;
+    (path.attrs.is_empty() && params.iter().any(|p| p.name == *name)).then(|| name.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    project: &Project,
+    object: &Object,
+    type_name: &str,
+    file: FileId,
+    function: FuncIdx,
+    mutation: &crate::facts::Mutation,
+    span: crate::facts::Span,
+    first_value: Option<String>,
+) -> Diagnostic {
+    let Origin::ClosureLocal(creator) = object.origin else {
+        unreachable!("closure_object keeps closure locals only")
+    };
+    let creator_name = &project.function(creator).1.name;
+    let changer = &project.file(file).facts.functions[function as usize].name;
+    let name = object
+        .path
+        .rsplit_once("<local ")
+        .map_or("", |(_, n)| n.trim_end_matches('>'));
+    let written = match &mutation.kind {
+        MutationKind::AttributeAssign(attr) => {
+            format!("sets `{}.{attr}`", mutation.target.display())
+        }
+        MutationKind::AttributeDelete(attr) => {
+            format!("deletes `{}.{attr}`", mutation.target.display())
+        }
+        _ if common::only_adds([mutation]) => format!("writes into `{name}`"),
+        _ => format!("changes `{name}`"),
+    };
+    let (when, note) = match &first_value {
+        None => (
+            format!("{written} on every call"),
+            "every call of the functions it returned, in every request, sees what earlier calls left there"
+                .to_string(),
+        ),
+        Some(param) => (
+            format!("{written} to its first call's `{param}`, once"),
+            format!("every later call, whatever its own `{param}`, finds the first call's there"),
+        ),
+    };
+    let message = format!(
+        "`{name}` is one {type_name} for the whole process: `{creator_name}` creates it while modules are imported, and `{changer}`, defined in `{creator_name}` and keeping it in its closure, {when}"
+    );
+    META.diagnostic(message, Label::new(file, span, format!("`{changer}` {when}")))
+        .with_related(vec![Label::new(
+            object.file,
+            object.site,
+            format!("created once, when `{creator_name}` runs at import time"),
+        )])
+        .with_note(note)
+        .with_help(format!(
+            "create the {type_name} inside `{changer}` for each call, or key what it keeps by the call's own inputs"
+        ))
+        .with_identity(vec![object.path.clone(), changer.to_string()])
+}
