@@ -159,7 +159,7 @@ impl Model {
                 .iter()
                 .find(|b| b.span == object.site)
                 .map(|b| (Some(class), b)),
-            Origin::Default(..) | Origin::KeywordDefault => None,
+            Origin::Default(..) | Origin::KeywordDefault | Origin::ClosureLocal(_) => None,
         }
     }
 }
