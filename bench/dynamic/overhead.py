@@ -1,11 +1,13 @@
 """Watch-mode overhead of `pytest --stateleak` on a real project's test suite.
 
     python3 bench/dynamic/overhead.py [--runs 3] [INTERPRETER ...]
+    python3 bench/dynamic/overhead.py --callgrind [INTERPRETER ...]
 
 Downloads the pinned sdist of more-itertools (it ships its tests), then runs its suite with and
 without `--stateleak` (no polluter search: the suite passes) on each interpreter, alternating, and
 prints the median CPU time (user + system) of each and the overhead. CPU time, not wall time: the
-suite sleeps in places and the machine may be shared.
+suite sleeps in places and the machine may be shared. On a busy machine even CPU time swings by
+tens of percent; `--callgrind` counts the instructions of one run of each under valgrind instead.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from common import WORK, median, timed, venv_python
+from common import WORK, environment, median, timed, venv_python
 
 PROJECT, VERSION = "more-itertools", "10.5.0"
 DEFAULT_INTERPRETERS = ["/root/.pyenv/versions/3.9.18/bin/python3", "/root/.pyenv/versions/3.13.0/bin/python3"]
@@ -47,21 +49,46 @@ def source_tree() -> Path:
     return tree
 
 
+def instructions(command: list[str], cwd: Path, label: str) -> int:
+    """Instructions executed by `command` under callgrind: steady where CPU time is not (a busy VM)."""
+    out = WORK / f"callgrind-{label}.out"
+    subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        check=False,
+    )
+    for line in out.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--callgrind", action="store_true", help="count instructions (one run each) instead")
     parser.add_argument("interpreters", nargs="*", default=DEFAULT_INTERPRETERS)
     options = parser.parse_args()
     tree = source_tree()
     base = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"]
+    watch = ["-p", "stateleak.plugin", "--stateleak", "--stateleak-no-search"]
     for interpreter in options.interpreters:
         python = str(venv_python(interpreter))
+        if options.callgrind:
+            name = Path(interpreter).resolve().parent.parent.name
+            plain_count = instructions([python, *base], tree, f"{name}-plain")
+            watched_count = instructions([python, *base, *watch], tree, f"{name}-watched")
+            print(
+                f"{interpreter}: {PROJECT} {VERSION} suite {plain_count / 1e9:.2f} G instructions, "
+                f"with --stateleak {watched_count / 1e9:.2f} G: +{(watched_count / plain_count - 1) * 100:.1f} %"
+            )
+            continue
         plain, watched = [], []
         for _ in range(options.runs):
             plain.append(timed([python, *base], tree)[1])
-            watched.append(
-                timed([python, *base, "-p", "stateleak.plugin", "--stateleak", "--stateleak-no-search"], tree)[1]
-            )
+            watched.append(timed([python, *base, *watch], tree)[1])
         p, w = median(plain), median(watched)
         print(
             f"{interpreter}: {PROJECT} {VERSION} suite {p:.2f} s CPU, "
