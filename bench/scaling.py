@@ -67,6 +67,12 @@ def large_file(folder: Path, n: int) -> None:
     write(folder, "big.py", "".join(line.format(i=i) for i in range(count)))
 
 
+def large_files(folder: Path, n: int) -> None:
+    """N files of 10 MiB each, checked with 2 threads: at most one of them is parsed at a time."""
+    for f in range(n):
+        large_file(folder / f"f{f}", 10240)
+
+
 @dataclass
 class Shape:
     name: str
@@ -74,6 +80,7 @@ class Shape:
     sizes: list[int]
     unit: str
     measure_memory: bool = False
+    threads: int | None = None
 
 
 SHAPES = [
@@ -81,14 +88,18 @@ SHAPES = [
     Shape("class-level-lists", class_level_lists, [6250, 12500, 25000, 50000], "lists"),
     Shape("per-file-ignores", per_file_ignores, [2500, 5000, 10000, 20000], "findings"),
     Shape("large-file", large_file, [1280, 2560, 5120, 10240], "KiB", measure_memory=True),
+    Shape("large-files-2-threads", large_files, [1, 2, 4], "files", measure_memory=True, threads=2),
 ]
 
 
-def run(stateleak: Path, folder: Path) -> tuple[float, float]:
+def run(stateleak: Path, folder: Path, threads: int | None) -> tuple[float, float]:
     """CPU seconds and peak RSS (MiB) of one `stateleak check` in `folder`."""
+    command = [str(stateleak), "check", "--no-cache", "--output-format", "concise", "."]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     with tempfile.TemporaryFile() as stderr_file:
         process = subprocess.Popen(
-            [str(stateleak), "check", "--no-cache", "--output-format", "concise", "."],
+            command,
             cwd=folder,
             stdout=subprocess.DEVNULL,
             stderr=stderr_file,
@@ -119,7 +130,7 @@ def measure(stateleak: Path, shape: Shape, scale: float) -> float:
         folder = Path(tempfile.mkdtemp(prefix=f"stateleak-{shape.name}-"))
         try:
             shape.generate(folder, size)
-            seconds, rss = run(stateleak, folder)
+            seconds, rss = run(stateleak, folder, shape.threads)
         finally:
             shutil.rmtree(folder)
         print(f"  {size:>7} {shape.unit:<8} {seconds:8.2f} s CPU {rss:9.1f} MiB peak")

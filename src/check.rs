@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
-use crate::config::PerFileIgnore;
+use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
 pub use crate::memory::FactsMemory;
@@ -35,7 +35,7 @@ pub struct CheckOptions {
     /// Decides which folders and files met while walking are skipped; `None` for the defaults.
     pub exclude: Option<discover::ExcludeFilter>,
     /// Rule codes switched off for files matching globs (the `per-file-ignores` setting).
-    pub per_file_ignores: Vec<PerFileIgnore>,
+    pub per_file_ignores: PerFileIgnores,
     /// Extra roots for module names (the `src` setting).
     pub src: Vec<PathBuf>,
     /// Collect the suppression comments that suppress nothing.
@@ -95,7 +95,7 @@ impl CheckOptions {
             rule_settings: RuleSettings::default(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             exclude: None,
-            per_file_ignores: Vec::new(),
+            per_file_ignores: PerFileIgnores::default(),
             src: Vec::new(),
             report_unused_suppressions: false,
             progress: false,
@@ -958,7 +958,7 @@ fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
     findings
 }
 
-fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -> Vec<Finding> {
+fn without_per_file_ignores(findings: Vec<Finding>, ignores: &PerFileIgnores) -> Vec<Finding> {
     if ignores.is_empty() {
         return findings;
     }
@@ -968,13 +968,9 @@ fn without_per_file_ignores(findings: Vec<Finding>, ignores: &[PerFileIgnore]) -
         .into_iter()
         .filter(|finding| {
             let path = &finding.primary.path;
-            let selectors = by_path.entry(path.clone()).or_insert_with(|| {
-                ignores
-                    .iter()
-                    .filter(|ignore| ignore.matcher.is_match(path))
-                    .flat_map(|ignore| &ignore.selectors)
-                    .collect()
-            });
+            let selectors = by_path
+                .entry(path.clone())
+                .or_insert_with(|| ignores.selectors_for(path));
             !selectors.iter().any(|s| s.matches(finding.code))
         })
         .collect()
@@ -1067,6 +1063,11 @@ fn analyse_file(
     (extracted, record)
 }
 
+/// Texts longer than this are parsed one at a time (see [`LARGE_PARSE`]).
+const LARGE_TEXT_BYTES: usize = 1 << 20;
+/// Held while a text longer than [`LARGE_TEXT_BYTES`] is parsed. Smaller files go on in parallel.
+static LARGE_PARSE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Takes a text's facts from the cache, or else parses and extracts them.
 fn extract_file(
     path: &Path,
@@ -1082,6 +1083,13 @@ fn extract_file(
     }
     let outcome = match catch_unwind(AssertUnwindSafe(|| {
         panic_if_test_hook_names(path);
+        // A syntax tree takes about thirty times its text: large files are parsed one at a time,
+        // so that several of them never multiply the peak by the number of threads.
+        let _one_large_parse = (text.len() > LARGE_TEXT_BYTES).then(|| {
+            LARGE_PARSE
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         syntax::extract(text)
     })) {
         Ok(Ok(mut facts)) => {

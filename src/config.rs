@@ -753,11 +753,6 @@ impl PathMatcher {
         }
     }
 
-    /// The base folder and the globs: what decides which paths match.
-    pub fn identity(&self) -> String {
-        format!("{}:{:?}", self.base.display(), self.globs)
-    }
-
     /// The indexes of the globs that match `path` (as [`PathMatcher::is_match`] matches), sorted.
     pub fn matching(&self, path: &Path) -> Vec<usize> {
         let mut found = Vec::new();
@@ -778,18 +773,71 @@ impl PathMatcher {
     }
 }
 
-/// Rule codes switched off for files matching a glob.
-#[derive(Debug, Clone)]
-pub struct PerFileIgnore {
-    pub matcher: PathMatcher,
-    pub selectors: Vec<Selector>,
+/// Rule codes switched off for files matching globs: the globs of one settings file, compiled into
+/// one set, so that a path is matched against thousands of entries in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct PerFileIgnores {
+    /// `None` when there are no entries.
+    matcher: Option<PathMatcher>,
+    /// The rules each glob of `matcher` switches off, by the glob's index.
+    selectors: Vec<Vec<Selector>>,
 }
 
-impl PerFileIgnore {
-    /// What decides which findings the entry turns off (for the run cache's key).
+impl PerFileIgnores {
+    /// The entries (glob and rule codes) of one settings file, whose globs are relative to `base`.
+    pub fn new(base: &Path, entries: Vec<(String, Vec<Selector>)>) -> Result<Self, String> {
+        if entries.is_empty() {
+            return Ok(PerFileIgnores::default());
+        }
+        let (globs, selectors): (Vec<String>, Vec<Vec<Selector>>) = entries.into_iter().unzip();
+        Ok(PerFileIgnores {
+            matcher: Some(PathMatcher::new(base, &globs)?),
+            selectors,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none()
+    }
+
+    /// The rules switched off for `path`.
+    pub fn selectors_for(&self, path: &Path) -> Vec<&Selector> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        matcher
+            .matching(path)
+            .into_iter()
+            .flat_map(|i| &self.selectors[i])
+            .collect()
+    }
+
+    /// Whether an entry switches rule `code` off for `path`.
+    pub fn ignores(&self, path: &Path, code: &str) -> bool {
+        self.selectors_for(path).iter().any(|s| s.matches(code))
+    }
+
+    /// What decides which findings the entries turn off (for the run cache's key): the folder the
+    /// globs are relative to, and each entry.
     pub fn identity(&self) -> String {
-        let selectors: Vec<String> = self.selectors.iter().map(|s| s.to_string()).collect();
-        format!("{} -> {selectors:?}", self.matcher.identity())
+        let base = self.matcher.as_ref().map(|m| m.base.display().to_string());
+        format!("{base:?} {:?}", self.describe())
+    }
+
+    /// Each entry as `glob = CODES`, for `--show-settings`.
+    fn describe(&self) -> Vec<String> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        matcher
+            .globs
+            .iter()
+            .zip(&self.selectors)
+            .map(|(glob, selectors)| {
+                let codes: Vec<String> = selectors.iter().map(Selector::to_string).collect();
+                format!("{glob} = {}", codes.join(","))
+            })
+            .collect()
     }
 }
 
@@ -820,7 +868,7 @@ pub struct Settings {
     pub file: Option<PathBuf>,
     pub rules: Vec<&'static dyn Rule>,
     pub exclude: Excludes,
-    pub per_file_ignores: Vec<PerFileIgnore>,
+    pub per_file_ignores: PerFileIgnores,
     /// Extra roots for module names.
     pub src: Vec<PathBuf>,
     pub rule_settings: RuleSettings,
@@ -875,7 +923,7 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
         .collect();
     let mut exclude = PathMatcher::new(&file.base(), &defaults).map_err(glob_error("exclude"))?;
     let mut extend_exclude = Vec::new();
-    let mut per_file_ignores = Vec::new();
+    let mut per_file_ignores = PerFileIgnores::default();
     let mut src = Vec::new();
     let mut entry_points = Vec::new();
     let mut safe_bases = Vec::new();
@@ -917,17 +965,18 @@ pub fn resolve(file: &ConfigFile, overrides: &Overrides) -> Result<Settings, Con
             note("extend-exclude", origin.clone(), true);
         }
         if let Some(map) = &options.per_file_ignores {
-            per_file_ignores.clear();
-            for (pattern, codes) in map {
-                per_file_ignores.push(PerFileIgnore {
-                    matcher: PathMatcher::new(&base, std::slice::from_ref(pattern.get_ref()))
-                        .map_err(glob_error("per-file-ignores"))?,
-                    selectors: codes
+            let entries = map
+                .iter()
+                .map(|(pattern, codes)| {
+                    let selectors = codes
                         .iter()
                         .filter_map(|c| Selector::parse(c.get_ref()).ok())
-                        .collect(),
-                });
-            }
+                        .collect();
+                    (pattern.get_ref().clone(), selectors)
+                })
+                .collect();
+            per_file_ignores =
+                PerFileIgnores::new(&base, entries).map_err(glob_error("per-file-ignores"))?;
             note("per-file-ignores", origin.clone(), false);
         }
         if let Some(roots) = &options.src {
@@ -1034,20 +1083,14 @@ impl Settings {
     /// `per-file-ignores` entry turns it off for the file.
     pub fn reports(&self, path: &Path, code: &str) -> bool {
         self.rules.iter().any(|r| r.meta().code == code)
-            && !self.per_file_ignores.iter().any(|ignore| {
-                ignore.selectors.iter().any(|s| s.matches(code)) && ignore.matcher.is_match(path)
-            })
+            && !self.per_file_ignores.ignores(path, code)
     }
 
     /// Everything in these settings that shapes a run's findings (for the run cache's key): not
     /// the exclusions (the checked files are in the key) nor the output format.
     fn identity(&self) -> String {
         let rules: Vec<&str> = self.rules.iter().map(|r| r.meta().code).collect();
-        let ignores: Vec<String> = self
-            .per_file_ignores
-            .iter()
-            .map(PerFileIgnore::identity)
-            .collect();
+        let ignores = self.per_file_ignores.identity();
         format!(
             "file {:?}|rules {rules:?}|ignores {ignores:?}|src {:?}|{:?}|max size {:?}|python {:?}",
             self.file, self.src, self.rule_settings, self.max_file_size, self.python_minor
@@ -1072,14 +1115,7 @@ impl Settings {
             .iter()
             .map(|r| r.meta().code.to_string())
             .collect();
-        let per_file: Vec<String> = self
-            .per_file_ignores
-            .iter()
-            .map(|p| {
-                let codes: Vec<String> = p.selectors.iter().map(Selector::to_string).collect();
-                format!("{} = {}", p.matcher.globs.join(","), codes.join(","))
-            })
-            .collect();
+        let per_file = self.per_file_ignores.describe();
         let rows: Vec<(&str, &[&str], String)> = vec![
             ("rules", &["select", "extend-select", "ignore"], list(codes)),
             (

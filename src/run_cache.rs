@@ -94,11 +94,7 @@ fn update_with_path(hasher: &mut Xxh3, path: &Path) {
 /// stored result is rendered afresh by each run.
 fn settings_identity(options: &CheckOptions, files: &[PathBuf]) -> String {
     let rules: Vec<&str> = options.rules.iter().map(|r| r.meta().code).collect();
-    let ignores: Vec<String> = options
-        .per_file_ignores
-        .iter()
-        .map(|ignore| ignore.identity())
-        .collect();
+    let ignores = options.per_file_ignores.identity();
     let folders = options
         .folder_settings
         .as_ref()

@@ -48,8 +48,11 @@ pub(super) struct Hierarchy {
 /// segment a search passed, so later searches through the same tail stop there.
 #[derive(Debug)]
 pub struct MroMemo<V> {
-    answers: Vec<Mutex<HashMap<Name, Option<(ClassId, V)>>>>,
+    answers: Vec<Mutex<Answers<V>>>,
 }
+
+/// One class's memoised answers, by name: the class found and its value, or `None`.
+type Answers<V> = HashMap<Name, Option<(ClassId, V)>>;
 
 impl<V: Copy> MroMemo<V> {
     pub fn new(classes: usize) -> MroMemo<V> {

@@ -6,6 +6,7 @@ use crate::diagnostic::Severity;
 use crate::suppression::UNUSED_SUPPRESSION_CODE;
 
 use super::PathDisplay;
+use super::printable::escape;
 
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let mut out = String::new();
@@ -18,7 +19,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             "##vso[task.logissue type={kind};sourcepath={};linenumber={line};{column}code={};]{}\n",
             property(path),
             property(code),
-            data(message)
+            data(&escape(message))
         ));
         };
     for finding in &result.findings {

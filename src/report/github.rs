@@ -8,6 +8,7 @@ use crate::check::CheckResult;
 use crate::diagnostic::Severity;
 
 use super::PathDisplay;
+use super::printable::escape;
 
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let mut out = String::new();
@@ -21,7 +22,11 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
         if let Some(reached) = super::request_path_line(finding, paths) {
             message.push_str(&format!("\nnote: {reached}"));
         }
-        message.push_str(&format!("\nnote: {}\nhelp: {}", finding.note, finding.help));
+        message.push_str(&format!(
+            "\nnote: {}\nhelp: {}",
+            escape(&finding.note),
+            escape(&finding.help)
+        ));
         out.push_str(&format!(
             "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
             property(&paths.show(&at.path)),
@@ -40,7 +45,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             unused.line,
             unused.column,
             property("stateleak unused suppression"),
-            data(&unused.message)
+            data(&escape(&unused.message))
         ));
     }
     for error in &result.errors {
@@ -49,7 +54,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             "::error file={}{line},title={}::{}\n",
             property(&paths.show(&error.path)),
             property("stateleak could not analyse this file"),
-            data(&error.message)
+            data(&escape(&error.message))
         ));
     }
     out

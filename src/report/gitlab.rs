@@ -8,6 +8,8 @@ use crate::check::CheckResult;
 use crate::diagnostic::Severity;
 use crate::suppression::UNUSED_SUPPRESSION_CODE;
 
+use super::printable::escape;
+
 use super::{PathDisplay, fingerprint};
 
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
@@ -16,7 +18,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
         let at = &finding.primary;
         issues.push(json!({
             "type": "issue",
-            "description": format!("{}: {}", finding.code, finding.message),
+            "description": format!("{}: {}", finding.code, escape(&finding.message)),
             "check_name": finding.code,
             "fingerprint": fingerprint(finding, paths),
             "severity": match finding.severity {
@@ -39,7 +41,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
         let path = paths.show(&unused.path);
         issues.push(json!({
             "type": "issue",
-            "description": format!("{UNUSED_SUPPRESSION_CODE}: {}", unused.message),
+            "description": format!("{UNUSED_SUPPRESSION_CODE}: {}", escape(&unused.message)),
             "check_name": UNUSED_SUPPRESSION_CODE,
             "fingerprint": other(UNUSED_SUPPRESSION_CODE, &path, unused.line, &unused.message),
             "severity": "info",
@@ -52,7 +54,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
         let line = error.line.unwrap_or(1);
         issues.push(json!({
             "type": "issue",
-            "description": format!("stateleak could not analyse this file: {}", error.message),
+            "description": format!("stateleak could not analyse this file: {}", escape(&error.message)),
             "check_name": "stateleak-error",
             "fingerprint": other("error", &path, line, &error.message),
             "severity": "critical",

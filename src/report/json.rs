@@ -4,6 +4,9 @@ use serde::Serialize;
 
 use crate::check::CheckResult;
 
+use std::borrow::Cow;
+
+use super::printable::escape;
 use super::{PathDisplay, fingerprint};
 
 #[derive(Serialize)]
@@ -29,7 +32,7 @@ struct JsonUnusedSuppression {
 struct JsonFinding<'a> {
     code: &'a str,
     severity: &'a str,
-    message: &'a str,
+    message: Cow<'a, str>,
     path: String,
     line: u32,
     column: u32,
@@ -101,7 +104,7 @@ struct Related<'a> {
     path: String,
     line: u32,
     column: u32,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -161,7 +164,7 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
         .map(|f| JsonFinding {
             code: f.code,
             severity: f.severity.as_str(),
-            message: &f.message,
+            message: escape(&f.message),
             path: paths.show(&f.primary.path),
             line: f.primary.line,
             column: f.primary.column,
@@ -174,7 +177,7 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
                     path: paths.show(&r.path),
                     line: r.line,
                     column: r.column,
-                    message: &r.message,
+                    message: escape(&r.message),
                 })
                 .collect(),
             fingerprint: fingerprint(f, paths),
@@ -222,7 +225,7 @@ fn errors(result: &CheckResult, paths: &PathDisplay) -> Vec<JsonError> {
         .map(|e| JsonError {
             path: paths.show(&e.path),
             line: e.line,
-            message: e.message.clone(),
+            message: escape(&e.message).into_owned(),
         })
         .collect()
 }
@@ -236,7 +239,7 @@ fn unused_suppressions(result: &CheckResult, paths: &PathDisplay) -> Vec<JsonUnu
             line: u.line,
             column: u.column,
             codes: u.codes.clone(),
-            message: u.message.clone(),
+            message: escape(&u.message).into_owned(),
         })
         .collect()
 }

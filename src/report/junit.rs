@@ -8,6 +8,7 @@ use crate::check::CheckResult;
 use crate::suppression::UNUSED_SUPPRESSION_CODE;
 
 use super::PathDisplay;
+use super::printable::escape as printable;
 
 /// One test case: its name, and its failure (`failure` or `error`, message, details).
 struct Case {
@@ -27,10 +28,14 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             finding.code,
             super::message_with_related(finding, paths)
         );
-        details.push_str(&format!("\nnote: {}\nhelp: {}", finding.note, finding.help));
+        details.push_str(&format!(
+            "\nnote: {}\nhelp: {}",
+            printable(&finding.note),
+            printable(&finding.help)
+        ));
         suites.entry(paths.show(&at.path)).or_default().push(Case {
             name: format!("{} {}:{}", finding.code, at.line, at.column),
-            outcome: Some(("failure", finding.message.clone(), details)),
+            outcome: Some(("failure", printable(&finding.message).into_owned(), details)),
         });
     }
     for unused in &result.unused_suppressions {
@@ -42,7 +47,11 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
                     "{UNUSED_SUPPRESSION_CODE} {}:{}",
                     unused.line, unused.column
                 ),
-                outcome: Some(("failure", unused.message.clone(), unused.message.clone())),
+                outcome: Some((
+                    "failure",
+                    printable(&unused.message).into_owned(),
+                    printable(&unused.message).into_owned(),
+                )),
             });
     }
     for error in &result.errors {
@@ -52,7 +61,11 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             .or_default()
             .push(Case {
                 name: format!("analysis{line}"),
-                outcome: Some(("error", error.message.clone(), error.message.clone())),
+                outcome: Some((
+                    "error",
+                    printable(&error.message).into_owned(),
+                    printable(&error.message).into_owned(),
+                )),
             });
     }
     if suites.is_empty() {

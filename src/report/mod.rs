@@ -203,14 +203,14 @@ pub fn render_statistics(result: &CheckResult, json: bool) -> String {
 /// The finding's message, then one `path:line:col: label` line per related place (for formats
 /// that hold one text per finding).
 pub fn message_with_related(finding: &Finding, paths: &PathDisplay) -> String {
-    let mut message = finding.message.clone();
+    let mut message = printable::escape(&finding.message).into_owned();
     for related in &finding.related {
         message.push_str(&format!(
             "\n{}:{}:{}: {}",
             paths.show(&related.path),
             related.line,
             related.column,
-            related.message
+            printable::escape(&related.message)
         ));
     }
     message
@@ -243,4 +243,226 @@ pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<Strin
     }
     line.push_str(&steps.join(" → "));
     Some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every format prints paths and messages from analysed files without their control
+    //! characters: an escape sequence cannot reach a terminal or CI log, and a line break in a
+    //! name or a message cannot start a new entry of a line format.
+
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::{FileError, Location};
+    use crate::diagnostic::Severity;
+    use crate::suppression::UnusedSuppression;
+
+    const ROOT: &str = "/project";
+    /// What a file name and a message hold: an escape sequence, a bell and a line break.
+    const HOSTILE: &str = "a\x1b[2J\x07b\nc";
+    /// How each format shows it (within JSON strings once decoded).
+    const ESCAPED: &str = "a\\x1b[2J\\x07b\\x0ac";
+
+    fn result() -> CheckResult {
+        let path = PathBuf::from(format!("{ROOT}/app/{HOSTILE}.py"));
+        let source = "class C:\n    items = []\n    def f(self):\n        self.items.append(1)\n";
+        let at = |line: u32, start: u32, message: &str| Location {
+            path: path.clone(),
+            line,
+            column: 9,
+            end_line: line,
+            end_column: 19,
+            start,
+            end: start + 10,
+            message: message.into(),
+        };
+        CheckResult {
+            files_checked: 2,
+            files_analysed: 1,
+            findings: vec![Finding {
+                code: "SL101",
+                severity: Severity::Error,
+                message: format!("finding {HOSTILE}"),
+                primary: at(4, 60, &format!("label {HOSTILE}")),
+                related: vec![at(2, 13, &format!("related {HOSTILE}"))],
+                note: format!("note {HOSTILE}"),
+                help: format!("help {HOSTILE}"),
+                identity: vec!["items".into()],
+                object: None,
+                flow: Vec::new(),
+                timing: None,
+                entry_path: Vec::new(),
+                fix: None,
+                entry_path_omitted: 0,
+            }],
+            errors: vec![FileError {
+                path: path.with_extension("pyi"),
+                line: Some(1),
+                message: format!("error {HOSTILE}"),
+                internal: false,
+            }],
+            sources: HashMap::from([(path.clone(), source.to_string())]),
+            elapsed: Duration::ZERO,
+            missing_paths: false,
+            unused_suppressions: vec![UnusedSuppression {
+                path,
+                line: 1,
+                column: 1,
+                codes: Vec::new(),
+                message: format!("unused {HOSTILE}"),
+            }],
+            suppressed: 0,
+            cache_hits: 0,
+            stage_times: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn render_hostile(format: OutputFormat) -> String {
+        let out = render(
+            format,
+            &result(),
+            &PathDisplay::relative_to(Path::new(ROOT)),
+        );
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "{format:?}: {out:?}"
+        );
+        out
+    }
+
+    /// A line format: one line per entry, the path and the message escaped in it.
+    fn assert_lines(format: OutputFormat, entries: usize) {
+        let out = render_hostile(format);
+        assert_eq!(out.lines().count(), entries, "{format:?}: {out}");
+        assert!(
+            out.contains(&format!("app/{ESCAPED}.py")),
+            "{format:?}: {out}"
+        );
+        assert!(
+            out.contains(&format!("finding {ESCAPED}")),
+            "{format:?}: {out}"
+        );
+        assert!(
+            out.contains(&format!("error {ESCAPED}")),
+            "{format:?}: {out}"
+        );
+    }
+
+    /// Every string of a JSON value.
+    fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+
+    /// A JSON format: no decoded string holds a control character other than the line breaks
+    /// the format itself puts between the parts of a message, and the path and message are there
+    /// escaped.
+    fn assert_json(format: OutputFormat) {
+        let out = render_hostile(format);
+        let mut all = Vec::new();
+        for document in if format == OutputFormat::JsonLines {
+            out.lines().collect()
+        } else {
+            vec![out.as_str()]
+        } {
+            strings(&serde_json::from_str(document).unwrap(), &mut all);
+        }
+        for text in &all {
+            assert!(
+                !text.contains(['\x1b', '\x07', '\r']),
+                "{format:?}: {text:?}"
+            );
+            assert!(!text.contains(HOSTILE), "{format:?}: {text:?}");
+        }
+        // SARIF holds paths as URIs, percent-encoded.
+        let path = if format == OutputFormat::Sarif {
+            "app/a%5Cx1b%5B2J%5Cx07b%5Cx0ac.py".to_string()
+        } else {
+            format!("app/{ESCAPED}.py")
+        };
+        assert!(all.iter().any(|s| s.contains(&path)), "{format:?}");
+        assert!(
+            all.iter()
+                .any(|s| s.contains(&format!("finding {ESCAPED}"))),
+            "{format:?}"
+        );
+        assert!(
+            all.iter().any(|s| s.contains(&format!("error {ESCAPED}"))),
+            "{format:?}"
+        );
+    }
+
+    #[test]
+    fn text_escapes_paths_and_messages() {
+        let out = render_hostile(OutputFormat::Text);
+        for part in [
+            "app/", "finding ", "label ", "related ", "note ", "help ", "error ",
+        ] {
+            assert!(out.contains(&format!("{part}{ESCAPED}")), "{part}: {out}");
+        }
+    }
+
+    #[test]
+    fn concise_escapes_paths_and_messages() {
+        assert_lines(OutputFormat::Concise, 3);
+    }
+
+    #[test]
+    fn pylint_escapes_paths_and_messages() {
+        assert_lines(OutputFormat::Pylint, 3);
+    }
+
+    #[test]
+    fn azure_escapes_paths_and_messages() {
+        assert_lines(OutputFormat::Azure, 3);
+    }
+
+    #[test]
+    fn github_escapes_paths_and_messages() {
+        assert_lines(OutputFormat::Github, 3);
+        let out = render_hostile(OutputFormat::Github);
+        assert!(out.contains(&format!("help {ESCAPED}")), "{out}");
+    }
+
+    #[test]
+    fn junit_escapes_paths_and_messages() {
+        let out = render_hostile(OutputFormat::Junit);
+        assert!(out.contains(&format!("app/{ESCAPED}.py")), "{out}");
+        assert!(out.contains(&format!("finding {ESCAPED}")), "{out}");
+        assert!(out.contains(&format!("note {ESCAPED}")), "{out}");
+        assert!(out.contains(&format!("error {ESCAPED}")), "{out}");
+    }
+
+    #[test]
+    fn json_escapes_paths_and_messages() {
+        assert_json(OutputFormat::Json);
+    }
+
+    #[test]
+    fn json_lines_escapes_paths_and_messages() {
+        assert_json(OutputFormat::JsonLines);
+        assert_eq!(render_hostile(OutputFormat::JsonLines).lines().count(), 3);
+    }
+
+    #[test]
+    fn gitlab_escapes_paths_and_messages() {
+        assert_json(OutputFormat::Gitlab);
+    }
+
+    #[test]
+    fn rdjson_escapes_paths_and_messages() {
+        assert_json(OutputFormat::Rdjson);
+    }
+
+    #[test]
+    fn sarif_escapes_paths_and_messages() {
+        assert_json(OutputFormat::Sarif);
+    }
 }

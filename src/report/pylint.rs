@@ -5,6 +5,7 @@ use crate::check::CheckResult;
 use crate::suppression::UNUSED_SUPPRESSION_CODE;
 
 use super::PathDisplay;
+use super::printable::escape;
 
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     let mut out = String::new();
@@ -14,7 +15,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             paths.show(&finding.primary.path),
             finding.primary.line,
             finding.code,
-            one_line(&finding.message)
+            escape(&finding.message)
         ));
     }
     for unused in &result.unused_suppressions {
@@ -22,7 +23,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             "{}:{}: [{UNUSED_SUPPRESSION_CODE}] {}\n",
             paths.show(&unused.path),
             unused.line,
-            one_line(&unused.message)
+            escape(&unused.message)
         ));
     }
     for error in &result.errors {
@@ -30,13 +31,8 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             "{}:{}: [E] {}\n",
             paths.show(&error.path),
             error.line.unwrap_or(1),
-            one_line(&error.message)
+            escape(&error.message)
         ));
     }
     out
-}
-
-/// Line-oriented formats keep each entry on one line.
-pub(super) fn one_line(text: &str) -> String {
-    text.replace(['\r', '\n'], " ")
 }

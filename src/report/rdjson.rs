@@ -8,6 +8,8 @@ use crate::diagnostic::Severity;
 use crate::rules;
 use crate::suppression::UNUSED_SUPPRESSION_CODE;
 
+use super::printable::escape;
+
 use super::PathDisplay;
 
 pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
@@ -37,7 +39,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
     }
     for unused in &result.unused_suppressions {
         diagnostics.push(json!({
-            "message": unused.message,
+            "message": escape(&unused.message),
             "location": {
                 "path": paths.show(&unused.path),
                 "range": {"start": {"line": unused.line}},
@@ -52,7 +54,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             location["range"] = json!({"start": {"line": line}});
         }
         diagnostics.push(json!({
-            "message": format!("stateleak could not analyse this file: {}", error.message),
+            "message": format!("stateleak could not analyse this file: {}", escape(&error.message)),
             "location": location,
             "severity": "ERROR",
         }));

@@ -239,6 +239,7 @@ fn percent_encode(path: &str) -> String {
 
 /// SARIF asks that messages be sentences.
 fn sentence(text: &str) -> String {
+    let text = super::printable::escape(text);
     let text = text.trim_end();
     if text.ends_with(['.', '!', '?']) {
         text.to_string()
