@@ -767,10 +767,10 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
         stage_times.push((name, stage_started.elapsed()));
         stage_started = Instant::now();
     };
-    let model = Model::build(&project);
+    let model = Model::build(project);
     end_stage("model");
     let context = Context {
-        project: &project,
+        project,
         model: &model,
         settings: &run.rule_settings,
     };
@@ -803,7 +803,7 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
     for diagnostic in &mut diagnostics {
         name_shared_object(&model, diagnostic);
     }
-    let (findings, sources) = resolve_locations(&project, &model, diagnostics, &texts, &mut errors);
+    let (findings, sources) = resolve_locations(project, &model, diagnostics, &texts, &mut errors);
     // After the rules: each folder's rule selection and per-file ignores, then suppression
     // comments.
     let before = findings.len();
