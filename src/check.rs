@@ -627,7 +627,8 @@ fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
 
 /// Analyses again when only the overlays changed since `kept`'s run (not the disk, not the
 /// settings), with the same result as [`check`]: only the files whose overlay changed are
-/// extracted (or found in `options.memory`), nothing is read from the disk, and the project is
+/// extracted (or found in `options.memory`), the workspace is neither walked nor read (only the
+/// files findings point into, for their positions), and the project is
 /// linked again only when the link reads something different of a changed file
 /// ([`crate::project::link_signature`]); otherwise the new facts replace the old ones in the
 /// linked project. The model and the rules run on the whole project. `None` when this cannot be
