@@ -193,7 +193,7 @@ pub struct CheckResult {
     pub unused_suppressions: Vec<UnusedSuppression>,
     /// Findings dropped by `per-file-ignores` or suppression comments.
     pub suppressed: usize,
-    /// Files whose facts came from the cache.
+    /// Files whose facts came from the cache (all of them when the result was replayed).
     pub cache_hits: usize,
     /// How long each stage took, in order.
     pub stage_times: Vec<(&'static str, Duration)>,
