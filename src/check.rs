@@ -713,8 +713,9 @@ fn recheck_in_pool(
             &mut loaded.project,
             Project::link_with_entry_points(Vec::new(), &[], &[]),
         );
-        let mut inputs: Vec<LinkInput> = previous
-            .files
+        // The rest of the old link is freed before the new one is built.
+        let files = { previous }.files;
+        let mut inputs: Vec<LinkInput> = files
             .into_iter()
             .map(|f| LinkInput {
                 path: f.path,
