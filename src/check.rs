@@ -193,7 +193,7 @@ pub struct CheckResult {
     pub unused_suppressions: Vec<UnusedSuppression>,
     /// Findings dropped by `per-file-ignores` or suppression comments.
     pub suppressed: usize,
-    /// Files whose facts came from the cache.
+    /// Files whose facts came from the cache (all of them when the result was replayed).
     pub cache_hits: usize,
     /// How long each stage took, in order.
     pub stage_times: Vec<(&'static str, Duration)>,
@@ -627,7 +627,8 @@ fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
 
 /// Analyses again when only the overlays changed since `kept`'s run (not the disk, not the
 /// settings), with the same result as [`check`]: only the files whose overlay changed are
-/// extracted (or found in `options.memory`), nothing is read from the disk, and the project is
+/// extracted (or found in `options.memory`), the workspace is neither walked nor read (only the
+/// files findings point into, for their positions), and the project is
 /// linked again only when the link reads something different of a changed file
 /// ([`crate::project::link_signature`]); otherwise the new facts replace the old ones in the
 /// linked project. The model and the rules run on the whole project. `None` when this cannot be
@@ -712,8 +713,9 @@ fn recheck_in_pool(
             &mut loaded.project,
             Project::link_with_entry_points(Vec::new(), &[], &[]),
         );
-        let mut inputs: Vec<LinkInput> = previous
-            .files
+        // The rest of the old link is freed before the new one is built.
+        let files = { previous }.files;
+        let mut inputs: Vec<LinkInput> = files
             .into_iter()
             .map(|f| LinkInput {
                 path: f.path,
@@ -767,10 +769,10 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
         stage_times.push((name, stage_started.elapsed()));
         stage_started = Instant::now();
     };
-    let model = Model::build(&project);
+    let model = Model::build(project);
     end_stage("model");
     let context = Context {
-        project: &project,
+        project,
         model: &model,
         settings: &run.rule_settings,
     };
@@ -803,7 +805,7 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
     for diagnostic in &mut diagnostics {
         name_shared_object(&model, diagnostic);
     }
-    let (findings, sources) = resolve_locations(&project, &model, diagnostics, &texts, &mut errors);
+    let (findings, sources) = resolve_locations(project, &model, diagnostics, &texts, &mut errors);
     // After the rules: each folder's rule selection and per-file ignores, then suppression
     // comments.
     let before = findings.len();

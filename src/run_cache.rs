@@ -164,7 +164,7 @@ pub fn load(
         missing_paths: stored.missing_paths,
         unused_suppressions: stored.unused_suppressions,
         suppressed: stored.suppressed,
-        cache_hits: 0,
+        cache_hits: stored.files_analysed,
         stage_times: Vec::new(),
         warnings: Vec::new(),
     })

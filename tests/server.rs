@@ -177,6 +177,25 @@ impl Client {
         }
     }
 
+    /// The code actions at a place (each an edit).
+    fn code_actions(&mut self, uri: &Url, at: Position) -> Vec<lsp_types::CodeAction> {
+        let actions = self.request::<CodeActionRequest>(CodeActionParams {
+            text_document: TextDocumentIdentifier::new(uri.clone()),
+            range: Range::new(at, at),
+            context: CodeActionContext::default(),
+            work_done_progress_params: WorkDoneProgressParams::default(),
+            partial_result_params: Default::default(),
+        });
+        actions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|action| match action {
+                CodeActionOrCommand::CodeAction(action) => action,
+                CodeActionOrCommand::Command(_) => panic!("an edit expected"),
+            })
+            .collect()
+    }
+
     fn codes(&self, uri: &Url) -> Vec<String> {
         self.diagnostics
             .get(uri)
@@ -353,21 +372,7 @@ fn each_code_action_suppresses_the_finding() {
     let mut client = Client::start(&root);
     // Not even open: the finding is published for the file anyway.
     client.wait_until("store.py has SL201", |c| c.codes(&store) == ["SL201"]);
-    let actions = client.request::<CodeActionRequest>(CodeActionParams {
-        text_document: TextDocumentIdentifier::new(store.clone()),
-        range: Range::new(Position::new(4, 6), Position::new(4, 6)),
-        context: CodeActionContext::default(),
-        work_done_progress_params: WorkDoneProgressParams::default(),
-        partial_result_params: Default::default(),
-    });
-    let actions: Vec<_> = actions
-        .unwrap_or_default()
-        .into_iter()
-        .map(|action| match action {
-            CodeActionOrCommand::CodeAction(action) => action,
-            CodeActionOrCommand::Command(_) => panic!("an edit expected"),
-        })
-        .collect();
+    let actions = client.code_actions(&store, Position::new(4, 6));
     assert_eq!(actions.len(), 2, "{actions:#?}");
     let expected = [
         (
@@ -410,21 +415,7 @@ fn the_fix_action_makes_the_fix_and_clears_the_finding() {
     let mut client = Client::start(&root);
     client.open(&cart, CART);
     client.wait_until("cart.py has SL101", |c| c.codes(&cart) == ["SL101"]);
-    let actions = client.request::<CodeActionRequest>(CodeActionParams {
-        text_document: TextDocumentIdentifier::new(cart.clone()),
-        range: Range::new(Position::new(9, 12), Position::new(9, 12)),
-        context: CodeActionContext::default(),
-        work_done_progress_params: WorkDoneProgressParams::default(),
-        partial_result_params: Default::default(),
-    });
-    let actions: Vec<_> = actions
-        .unwrap_or_default()
-        .into_iter()
-        .map(|action| match action {
-            CodeActionOrCommand::CodeAction(action) => action,
-            CodeActionOrCommand::Command(_) => panic!("an edit expected"),
-        })
-        .collect();
+    let actions = client.code_actions(&cart, Position::new(9, 12));
     let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
     assert_eq!(titles.len(), 3, "{titles:#?}");
     assert!(titles[0].starts_with("Fix SL101: "), "{titles:#?}");

@@ -320,6 +320,8 @@ impl<'a> Server<'a> {
                 .filter(|_| incremental)
                 .and_then(|kept| check::recheck(options, kept));
             rechecked.unwrap_or_else(|| {
+                // The old project is freed before the new one is built.
+                drop(kept.take());
                 let (result, fresh) = check::check_and_keep(options);
                 *kept = fresh;
                 result
