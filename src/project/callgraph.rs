@@ -869,7 +869,7 @@ fn held_targets(
             Held::Instance(c) if !site.reference => index.lookup(project, c, "__call__"),
             Held::External(name) if !site.reference => {
                 if let Some(others) = others {
-                    others.push(Node::External(name));
+                    others.push(Node::External(index.values.external_name(name)));
                 }
                 None
             }

@@ -2,7 +2,9 @@
 //! module or global it denotes, following imports (re-exports included) inside the analysed tree.
 //! Names that leave the tree stay known by their qualified name (`django.views.generic.View`).
 
-use rustc_hash::FxHashMap as HashMap;
+use std::sync::LazyLock;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FuncIdx, ImportTarget, Name};
 use crate::knowledge;
@@ -60,6 +62,14 @@ pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Sym
     scope
 }
 
+/// Whether `name` is bound in every module without an import; asked for most names a module
+/// does not bind.
+fn is_builtin(name: &str) -> bool {
+    static BUILTINS: LazyLock<HashSet<&str>> =
+        LazyLock::new(|| knowledge::BUILTINS.iter().copied().collect());
+    BUILTINS.contains(name)
+}
+
 pub(super) fn resolve_name(
     project: &Project,
     file: FileId,
@@ -99,7 +109,7 @@ fn resolve_in(
     }
 
     let Some(symbol) = project.scopes[file as usize].get(head).copied() else {
-        if rest.is_none() && knowledge::BUILTINS.contains(&head) {
+        if rest.is_none() && is_builtin(head) {
             return Resolved::External(format!("builtins.{head}").into());
         }
         return star_imported(project, file, dotted, hops);
@@ -124,16 +134,12 @@ fn resolve_in(
 
 /// A name that only a `from module import *` of a module of the tree can bind, looked up there.
 fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Resolved {
-    let facts = &project.files[file as usize].facts;
-    let absolute = &project.import_targets[file as usize].absolute;
-    for (import, base) in facts.imports.iter().zip(absolute).rev() {
-        if import.function.is_some() || !import.is_star() {
-            continue;
-        }
-        if !matches!(import.target, ImportTarget::Member { .. }) {
-            continue;
-        }
-        let Some(source) = base.as_deref().and_then(|base| project.module_file(base)) else {
+    let targets = &project.import_targets[file as usize];
+    for &import in targets.stars.iter().rev() {
+        let Some(source) = targets.absolute[import as usize]
+            .as_deref()
+            .and_then(|base| project.module_file(base))
+        else {
             continue;
         };
         match resolve_in(project, source, None, dotted, hops + 1) {
@@ -169,6 +175,8 @@ pub(super) struct ImportTargets {
     absolute: Vec<Option<Name>>,
     /// Whether any import is inside a function (otherwise a name means the same in every scope).
     in_functions: bool,
+    /// The module-level `from m import *` imports, in source order.
+    stars: Vec<u32>,
 }
 
 pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
@@ -193,9 +201,18 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
             }
         })
         .collect();
+    let stars = imports
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| {
+            i.function.is_none() && i.is_star() && matches!(i.target, ImportTarget::Member { .. })
+        })
+        .map(|(index, _)| index as u32)
+        .collect();
     ImportTargets {
         absolute,
         in_functions: imports.iter().any(|i| i.function.is_some()),
+        stars,
     }
 }
 

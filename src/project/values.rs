@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -36,7 +37,49 @@ pub enum Held {
     /// An object made by calling the class.
     Instance(ClassId),
     /// Something outside the tree by its qualified name (`ext.function`, `builtins.len`).
-    External(Name),
+    External(ExternalId),
+}
+
+/// A qualified name outside the tree, interned: values are copied and compared far more often
+/// than their names are read. The top bit tells whether the name is written like a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExternalId(u32);
+
+const NAMES_A_CLASS: u32 = 1 << 31;
+
+impl ExternalId {
+    /// Whether the last part of the name is written like a class (`ext.Client`, not `ext.get`).
+    fn names_a_class(self) -> bool {
+        self.0 & NAMES_A_CLASS != 0
+    }
+}
+
+/// The qualified names behind [`ExternalId`]s.
+#[derive(Debug, Default)]
+struct Externals {
+    ids: HashMap<Name, ExternalId>,
+    names: Vec<Name>,
+}
+
+impl Externals {
+    fn intern(&mut self, qualified: &str) -> ExternalId {
+        if let Some(id) = self.ids.get(qualified) {
+            return *id;
+        }
+        let class_bit = if names_a_class(qualified) {
+            NAMES_A_CLASS
+        } else {
+            0
+        };
+        let id = ExternalId(self.names.len() as u32 | class_bit);
+        self.names.push(qualified.into());
+        self.ids.insert(qualified.into(), id);
+        id
+    }
+
+    fn name(&self, id: ExternalId) -> &Name {
+        &self.names[(id.0 & !NAMES_A_CLASS) as usize]
+    }
 }
 
 /// Where values are held, as a dense id: what each function returns, what the decorators of the
@@ -129,6 +172,8 @@ pub(super) struct Values<'p> {
     held: HashMap<SlotId, Vec<Held>>,
     /// While building: the callees of calls that do not depend on what names hold.
     fixed_callables: HashMap<(FileId, u32), Vec<Held>>,
+    /// Shared by the threads that resolve calls through values.
+    externals: Mutex<Externals>,
 }
 
 /// The flows still to apply, and which flows read each slot.
@@ -281,6 +326,14 @@ impl<'p> Values<'p> {
             let mut callees = Vec::new();
             self.callables(project, index, file, site, &mut callees);
             if take_reads().is_empty() {
+                // Functions outside the tree that are not classes give nothing and take nothing
+                // to the tree: such a call is kept as one with no callee, without their names.
+                if callees
+                    .iter()
+                    .all(|c| matches!(c, Held::External(q) if !q.names_a_class()))
+                {
+                    callees = Vec::new();
+                }
                 fixed.push(((file, call), callees));
             }
         }
@@ -297,7 +350,7 @@ impl<'p> Values<'p> {
                 .get(&(file, call))
                 .is_some_and(|callees| {
                     callees.iter().all(|callee| match callee {
-                        Held::External(q) => !(class_gives && names_a_class(q)),
+                        Held::External(q) => !(class_gives && q.names_a_class()),
                         _ => false,
                     })
                 })
@@ -511,7 +564,7 @@ impl<'p> Values<'p> {
                         // An object of an external class is named like the class, as PyCG
                         // names methods of external objects (`ext.Cls.fun`); what external
                         // functions return is not known.
-                        Held::External(q) if names_a_class(&q) => out.push(Held::External(q)),
+                        Held::External(q) if q.names_a_class() => out.push(Held::External(q)),
                         Held::External(_) => {}
                     }
                 }
@@ -591,13 +644,13 @@ impl<'p> Values<'p> {
                 self.local(project, index, file, function, head, &mut heads);
                 match rest {
                     None => out.extend(heads),
-                    Some(rest) => attributes(project, index, &heads, rest, out),
+                    Some(rest) => self.attributes(project, index, &heads, rest, out),
                 }
             }
             CallReceiver::Name => match project.resolve(file, function, name) {
                 Resolved::Function(f) => self.function_value(f, out),
                 Resolved::Class(c) => out.push(Held::Class(c)),
-                Resolved::External(q) => out.push(Held::External(q)),
+                Resolved::External(q) => out.push(Held::External(self.externals().intern(&q))),
                 Resolved::Global(global_file, global) => {
                     let binding = &project.file(global_file).facts.globals[global as usize];
                     if let Some(slot) = self.slots.name(project, global_file, None, &binding.name) {
@@ -613,7 +666,7 @@ impl<'p> Values<'p> {
                     } else if let Some((prefix, attr)) = name.rsplit_once('.') {
                         let mut heads = Vec::new();
                         self.name(project, index, file, function, receiver, prefix, &mut heads);
-                        attributes(project, index, &heads, attr, out);
+                        self.attributes(project, index, &heads, attr, out);
                     }
                 }
             },
@@ -629,6 +682,48 @@ impl<'p> Values<'p> {
             }
             CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {}
         }
+    }
+
+    /// What `attr` of each of `objects` may be: methods of instances and classes, names outside
+    /// the tree.
+    fn attributes(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        objects: &[Held],
+        attr: &str,
+        out: &mut Vec<Held>,
+    ) {
+        for object in objects {
+            match object {
+                Held::Instance(c) | Held::Class(c) => {
+                    if !attr.contains('.')
+                        && let Some(method) = index.lookup(project, *c, attr)
+                    {
+                        out.push(Held::Function(method));
+                    }
+                }
+                Held::External(q) => {
+                    let mut externals = self.externals();
+                    let qualified = format!("{}.{attr}", externals.name(*q));
+                    out.push(Held::External(externals.intern(&qualified)));
+                }
+                Held::Function(_) => {}
+            }
+        }
+    }
+
+    /// The qualified name of an external value.
+    pub(super) fn external_name(&self, id: ExternalId) -> Name {
+        self.externals().name(id).clone()
+    }
+
+    /// The interned external names. A panic elsewhere while they were locked leaves them as
+    /// consistent as before (a name is added whole), so poisoning is ignored.
+    fn externals(&self) -> MutexGuard<'_, Externals> {
+        self.externals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A local of `function` or of a function around it, or a function nested in one of them.
@@ -661,28 +756,4 @@ impl<'p> Values<'p> {
 fn names_a_class(qualified: &str) -> bool {
     let last = qualified.rsplit('.').next().unwrap_or(qualified);
     last.starts_with(|c: char| c.is_ascii_uppercase())
-}
-
-/// What `attr` of each of `objects` may be: methods of instances and classes, names outside the
-/// tree.
-fn attributes(
-    project: &Project,
-    index: &Index<'_>,
-    objects: &[Held],
-    attr: &str,
-    out: &mut Vec<Held>,
-) {
-    for object in objects {
-        match object {
-            Held::Instance(c) | Held::Class(c) => {
-                if !attr.contains('.')
-                    && let Some(method) = index.lookup(project, *c, attr)
-                {
-                    out.push(Held::Function(method));
-                }
-            }
-            Held::External(q) => out.push(Held::External(format!("{q}.{attr}").into())),
-            Held::Function(_) => {}
-        }
-    }
 }
