@@ -152,6 +152,9 @@ pub struct Finding {
     pub entry_path: Vec<PathStep>,
     /// A mechanical repair, when there is one (computed only when `CheckOptions::fixes` asks).
     pub fix: Option<crate::fix::Fix>,
+    /// The codes of the findings told with this one (same line, same shared object): a
+    /// suppression written for this finding names them too, or they would surface in its place.
+    pub told_with: Vec<&'static str>,
     pub entry_path_omitted: usize,
 }
 
@@ -671,8 +674,10 @@ fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
         );
         // The repair of the finding not told still applies to the line.
         let fix = findings[index].fix.take();
+        let code = findings[index].code;
         let told = &mut findings[kept];
         told.note.push_str(&note);
+        told.told_with.push(code);
         if told.fix.is_none() {
             told.fix = fix;
         }
@@ -993,6 +998,7 @@ fn resolve_locations(
             timing: change.map(|c| c.timing.reason()),
             entry_path,
             fix: None,
+            told_with: Vec::new(),
             entry_path_omitted,
         });
     }
