@@ -339,11 +339,11 @@ fn two_rules_on_one_line_about_one_object_are_told_once() {
         .unwrap()
         .clone();
     assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0]["code"], "SL402");
+    assert_eq!(findings[0]["code"], "SL101");
     let text = stateleak(dir.path(), &["check", "--isolated", "--no-cache", "."]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
-        text.contains("the same change is also SL101's finding"),
+        text.contains("the same change is also SL402's finding"),
         "{text}"
     );
     // `--add-noqa` names both codes: the other finding does not surface in its place.
