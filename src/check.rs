@@ -159,6 +159,9 @@ pub struct Finding {
     pub entry_path: Vec<PathStep>,
     /// A mechanical repair, when there is one (computed only when `CheckOptions::fixes` asks).
     pub fix: Option<crate::fix::Fix>,
+    /// The codes of the findings told with this one (same line, same shared object): a
+    /// suppression written for this finding names them too, or they would surface in its place.
+    pub told_with: Vec<&'static str>,
     pub entry_path_omitted: usize,
 }
 
@@ -911,9 +914,9 @@ impl NamedFiles {
 }
 
 /// One finding per line and shared object: when several rules (or one rule twice) point at the
-/// same line about the same object, the finding of the highest code is kept (later codes describe
-/// narrower shapes: a cache whose key leaves out an input is also a shared dict written per call)
-/// and its note names the others (and it takes their repair when it has none). Runs after
+/// same line about the same object, the finding of the lowest code is kept (the root of the
+/// story: a dict shared by every instance, before the incomplete key of the cache it holds) and
+/// its note names the others (and it takes their repair when it has none). Runs after
 /// suppression comments, so that silencing one code does not silence the other.
 fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
     let place = |f: &Finding| {
@@ -921,13 +924,13 @@ fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
             .clone()
             .map(|object| (f.primary.path.clone(), f.primary.line, object))
     };
-    // The finding told at each place: the highest code, the first in report order among equals.
+    // The finding told at each place: the lowest code, the first in report order among equals.
     let mut told: HashMap<(PathBuf, u32, String), usize> = HashMap::new();
     for (index, finding) in findings.iter().enumerate() {
         if let Some(place) = place(finding) {
             told.entry(place)
                 .and_modify(|kept| {
-                    if findings[*kept].code < finding.code {
+                    if finding.code < findings[*kept].code {
                         *kept = index;
                     }
                 })
@@ -949,8 +952,10 @@ fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
         );
         // The repair of the finding not told still applies to the line.
         let fix = findings[index].fix.take();
+        let code = findings[index].code;
         let told = &mut findings[kept];
         told.note.push_str(&note);
+        told.told_with.push(code);
         if told.fix.is_none() {
             told.fix = fix;
         }
@@ -1291,6 +1296,7 @@ fn resolve_locations(
             timing: change.map(|c| c.timing.reason()),
             entry_path,
             fix: None,
+            told_with: Vec::new(),
             entry_path_omitted,
         });
     }

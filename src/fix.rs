@@ -208,7 +208,7 @@ pub fn add_noqa(options: &CheckOptions) -> Outcome {
             .or_default()
             .entry(finding.primary.line)
             .or_default()
-            .insert(finding.code);
+            .extend(std::iter::once(finding.code).chain(finding.told_with.iter().copied()));
     }
     for (path, lines) in by_file {
         let Some((text, bom)) = utf8_text(path) else {

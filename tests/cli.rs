@@ -339,13 +339,27 @@ fn two_rules_on_one_line_about_one_object_are_told_once() {
         .unwrap()
         .clone();
     assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0]["code"], "SL402");
+    assert_eq!(findings[0]["code"], "SL101");
     let text = stateleak(dir.path(), &["check", "--isolated", "--no-cache", "."]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
-        text.contains("the same change is also SL101's finding"),
+        text.contains("the same change is also SL402's finding"),
         "{text}"
     );
+    // `--add-noqa` names both codes: the other finding does not surface in its place.
+    stateleak(
+        dir.path(),
+        &["check", "--isolated", "--no-cache", "--add-noqa", "."],
+    );
+    let line = std::fs::read_to_string(dir.path().join("web/headers.py")).unwrap();
+    assert!(line.contains("# noqa: SL101, SL402"), "{line}");
+    let after = json(&stateleak(dir.path(), &args))["findings"].clone();
+    assert_eq!(after.as_array().unwrap().len(), 0, "{after:#?}");
+    std::fs::write(
+        dir.path().join("web/headers.py"),
+        line.replace("  # noqa: SL101, SL402", ""),
+    )
+    .unwrap();
     // Either rule alone still reports the line.
     for code in ["SL101", "SL402"] {
         let mut alone = args.to_vec();

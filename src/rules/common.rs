@@ -758,10 +758,12 @@ pub fn is_singleton(project: &Project, class: ClassId) -> bool {
     let (file, _) = project.function(new);
     let index = new.0 - project.function_id(file, 0).0;
     let facts = &project.file(file).facts;
+    // What is kept is the new instance: `super().__new__(cls)`, `object.__new__(cls)`.
     facts.attribute_assignments.iter().any(|a| {
         a.function == index
             && a.object.root == Root::Class
             && a.object.attrs.is_empty()
+            && matches!(&a.value, Value::Call { callee } if callee.ends_with(".__new__"))
             && facts.lazy_inits.contains(&a.span.start)
     })
 }
