@@ -401,8 +401,11 @@ fn unseen_attributes(
         let method = crate::model::find_method(project, class, method_name)?;
         Some((*method_name, key_method_reads(project, method)?))
     })?;
+    // Methods read through the receiver are code, not data an instance holds.
     let missing: Vec<String> = reads
         .iter()
+        .filter(|attr| !attr.starts_with("__"))
+        .filter(|attr| crate::model::find_method(project, class, attr).is_none())
         .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
         .map(|attr| format!("`{name}.{attr}`"))
         .collect();
@@ -506,7 +509,12 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
             (key_text, missing.clone(), missing)
         }
         KeyMaker::Receiver(methods) => {
-            if function.kind != FunctionKind::Instance || cache.uses_whole_receiver {
+            // Another decorator (`classproperty`, ...) may hand the function something other
+            // than an instance.
+            if function.kind != FunctionKind::Instance
+                || cache.uses_whole_receiver
+                || function.decorators.len() != 1
+            {
                 return None;
             }
             let class = project.method_class(file, cache.function)?;
