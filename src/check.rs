@@ -161,7 +161,8 @@ pub struct Finding {
     pub fix: Option<crate::fix::Fix>,
     /// The codes of the findings told with this one (same line, same shared object): a
     /// suppression written for this finding names them too, or they would surface in its place.
-    pub told_with: Vec<&'static str>,
+    #[serde(deserialize_with = "run_cache::rule_codes")]
+    pub told_with: Vec<KnownText>,
     pub entry_path_omitted: usize,
 }
 

@@ -100,6 +100,8 @@ pub struct FileFacts {
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
     pub captured: Vec<(FuncIdx, Name)>,
+    /// `name = value` in a nested function that declares `name` `nonlocal`.
+    pub closure_rebinds: Vec<ClosureRebind>,
     /// Functions decorated by a memoising decorator that builds its key itself: `@cached(c,
     /// key=lambda a, b: hashkey(a))`, `@cache.memoize()`.
     pub decorated_caches: Vec<DecoratedCache>,
@@ -609,6 +611,21 @@ pub struct DecoratedCache {
     /// The body uses the receiver other than by reading its attributes.
     pub uses_whole_receiver: bool,
     /// The decorator.
+    pub span: Span,
+}
+
+/// A nested function rebinding a variable of an enclosing function through `nonlocal`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClosureRebind {
+    pub function: FuncIdx,
+    /// The nearest enclosing function that binds the name.
+    pub owner: FuncIdx,
+    pub name: Name,
+    /// The parameter of `function` that is stored, when the value is one.
+    pub stored_param: Option<Name>,
+    /// Under a test that the variable is still unset (`if last is None: last = self`).
+    pub first_time: bool,
+    /// The assignment target.
     pub span: Span,
 }
 

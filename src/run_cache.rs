@@ -231,6 +231,21 @@ pub fn rule_code<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Kn
     )
 }
 
+/// Reads a list of rule codes back as the rules' own codes.
+pub fn rule_codes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<KnownText>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|code| {
+            known_text(
+                code,
+                crate::rules::all().iter().map(|rule| rule.meta().code),
+            )
+        })
+        .collect()
+}
+
 /// Reads a change's timing reason back as the model's own text.
 pub fn timing_reason<'de, D: serde::Deserializer<'de>>(
     deserializer: D,

@@ -295,6 +295,7 @@ mod tests {
                 timing: None,
                 entry_path: Vec::new(),
                 fix: None,
+                told_with: Vec::new(),
                 entry_path_omitted: 0,
             }],
             errors: vec![FileError {

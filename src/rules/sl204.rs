@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, MutationKind, Root, Value};
+use crate::facts::{ClosureRebind, FuncIdx, MutationKind, Root, Value};
 use crate::model::{ChangeSite, Lifetime, Object, ObjectId, Origin, Timing};
 use crate::project::{FileId, Project};
 
@@ -83,7 +83,77 @@ impl Rule for ClosureStateWrittenPerCall {
             );
             found.insert((change.file, change.span.start), diagnostic);
         }
+        for (file, source) in project.files.iter().enumerate() {
+            let file = file as FileId;
+            for rebind in &source.facts.closure_rebinds {
+                if let Some(diagnostic) = closure_rebind(project, file, rebind) {
+                    found.insert((file, rebind.span.start), diagnostic);
+                }
+            }
+        }
         found.into_values().collect()
+    }
+}
+
+/// A variable of a function that runs only at import time, rebound through `nonlocal` per call
+/// by a function defined in it.
+fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Option<Diagnostic> {
+    if common::runs_per_call(project, file, rebind.owner)
+        || !common::runs_per_call(project, file, rebind.function)
+        || common::in_test_code(project, file, rebind.function)
+        || (rebind.first_time && rebind.stored_param.is_none())
+    {
+        return None;
+    }
+    let functions = &project.file(file).facts.functions;
+    let owner = &functions[rebind.owner as usize];
+    let changer = &functions[rebind.function as usize].name;
+    let name = &rebind.name;
+    let (when, note) = timing_words(
+        &format!("rebinds `{name}` through `nonlocal`"),
+        rebind
+            .first_time
+            .then_some(rebind.stored_param.as_deref())
+            .flatten(),
+    );
+    let message = format!(
+        "`{name}` is one variable for the whole process: `{}` binds it while modules are imported, and `{changer}`, defined in `{}`, {when}",
+        owner.name, owner.name
+    );
+    Some(
+        META.diagnostic(
+            message,
+            Label::new(file, rebind.span, format!("`{changer}` {when}")),
+        )
+        .with_related(vec![Label::new(
+            file,
+            owner.span,
+            format!("`{}` runs only while modules are imported", owner.name),
+        )])
+        .with_note(note)
+        .with_help(format!(
+            "keep what `{changer}` needs per call in its own locals or in the call's objects"
+        ))
+        .with_identity(vec![
+            format!("{}.<local {name}>", owner.qualname),
+            changer.to_string(),
+        ]),
+    )
+}
+
+/// When a change happens, for the message, and what it means: on every call, or once to the
+/// first call's `param`.
+fn timing_words(written: &str, first_value: Option<&str>) -> (String, String) {
+    match first_value {
+        None => (
+            format!("{written} on every call"),
+            "every call of the functions it returned, in every request, sees what earlier calls left there"
+                .to_string(),
+        ),
+        Some(param) => (
+            format!("{written} to its first call's `{param}`, once"),
+            format!("every later call, whatever its own `{param}`, finds the first call's there"),
+        ),
     }
 }
 
@@ -180,17 +250,7 @@ fn report(
         _ if common::only_adds([mutation]) => format!("writes into `{name}`"),
         _ => format!("changes `{name}`"),
     };
-    let (when, note) = match &first_value {
-        None => (
-            format!("{written} on every call"),
-            "every call of the functions it returned, in every request, sees what earlier calls left there"
-                .to_string(),
-        ),
-        Some(param) => (
-            format!("{written} to its first call's `{param}`, once"),
-            format!("every later call, whatever its own `{param}`, finds the first call's there"),
-        ),
-    };
+    let (when, note) = timing_words(&written, first_value.as_deref());
     let message = format!(
         "`{name}` is one {type_name} for the whole process: `{creator_name}` creates it while modules are imported, and `{changer}`, defined in `{creator_name}` and keeping it in its closure, {when}"
     );

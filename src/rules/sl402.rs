@@ -377,31 +377,48 @@ fn text_key_missing(
     } else {
         &["__repr__"]
     };
-    let (method, shown) = methods.iter().find_map(|name| {
-        let method = crate::model::find_method(project, class, name)?;
-        Some((*name, key_method_reads(project, method)?))
-    })?;
     let input = &text.input;
-    let missing: Vec<String> = value_reads
+    let (method, shown, missing) = unseen_attributes(project, class, methods, value_reads, input)?;
+    let function = if text.through_str { "str" } else { "repr" };
+    let key_text = format!(
+        "is `{function}({input})`, which `{}.{method}` makes from {shown}",
+        project.class(class).1.name,
+    );
+    Some((key_text, missing))
+}
+
+/// The first of `methods` that `class` defines and that reads only attributes of its receiver,
+/// with what it reads and the attributes in `reads` (of an object written `name`) it leaves out,
+/// as message text; `None` when it leaves none out (or attributes only class bodies bind).
+fn unseen_attributes(
+    project: &Project,
+    class: ClassId,
+    methods: &[&'static str],
+    reads: &[Name],
+    name: &str,
+) -> Option<(&'static str, String, String)> {
+    let (method, shown) = methods.iter().find_map(|method_name| {
+        let method = crate::model::find_method(project, class, method_name)?;
+        Some((*method_name, key_method_reads(project, method)?))
+    })?;
+    // Methods read through the receiver are code, not data an instance holds.
+    let missing: Vec<String> = reads
         .iter()
+        .filter(|attr| !attr.starts_with("__"))
+        .filter(|attr| crate::model::find_method(project, class, attr).is_none())
         .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
-        .map(|attr| format!("`{input}.{attr}`"))
+        .map(|attr| format!("`{name}.{attr}`"))
         .collect();
     if missing.is_empty() {
         return None;
     }
-    let shown: Vec<String> = shown.iter().map(|a| format!("`{input}.{a}`")).collect();
-    let function = if text.through_str { "str" } else { "repr" };
-    let key_text = format!(
-        "is `{function}({input})`, which `{}.{method}` makes from {}",
-        project.class(class).1.name,
-        if shown.is_empty() {
-            "no attribute".to_string()
-        } else {
-            join(&shown)
-        }
-    );
-    Some((key_text, join(&missing)))
+    let shown: Vec<String> = shown.iter().map(|a| format!("`{name}.{a}`")).collect();
+    let shown = if shown.is_empty() {
+        "no attribute".to_string()
+    } else {
+        join(&shown)
+    };
+    Some((method, shown, join(&missing)))
 }
 
 fn report(
@@ -492,7 +509,12 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
             (key_text, missing.clone(), missing)
         }
         KeyMaker::Receiver(methods) => {
-            if function.kind != FunctionKind::Instance || cache.uses_whole_receiver {
+            // Another decorator (`classproperty`, ...) may hand the function something other
+            // than an instance.
+            if function.kind != FunctionKind::Instance
+                || cache.uses_whole_receiver
+                || function.decorators.len() != 1
+            {
                 return None;
             }
             let class = project.method_class(file, cache.function)?;
@@ -502,30 +524,12 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
             {
                 return None;
             }
-            let (method, shown) = methods.iter().find_map(|name| {
-                let method = crate::model::find_method(project, class, name)?;
-                Some((*name, key_method_reads(project, method)?))
-            })?;
-            let missing: Vec<String> = cache
-                .receiver_reads
-                .iter()
-                .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
-                .map(|attr| format!("`self.{attr}`"))
-                .collect();
-            if missing.is_empty() {
-                return None;
-            }
-            let shown: Vec<String> = shown.iter().map(|a| format!("`self.{a}`")).collect();
+            let (method, shown, missing) =
+                unseen_attributes(project, class, methods, &cache.receiver_reads, "self")?;
             let key_text = format!(
-                "its key tells instances apart only by what `{}.{method}` reads: {}",
+                "its key tells instances apart only by what `{}.{method}` reads: {shown}",
                 project.class(class).1.name,
-                if shown.is_empty() {
-                    "no attribute".to_string()
-                } else {
-                    join(&shown)
-                }
             );
-            let missing = join(&missing);
             (key_text, missing.clone(), missing)
         }
     };

@@ -424,6 +424,47 @@ impl Extractor {
             .extend(captured.into_iter().map(|name| (idx, name)));
     }
 
+    /// `name = value` where the current function declares `name` `nonlocal`.
+    fn record_closure_rebind(
+        &mut self,
+        function: FuncIdx,
+        name: &str,
+        value: Option<&Expr>,
+        target: TextRange,
+    ) {
+        let Some(scope) = self.function_scope() else {
+            return;
+        };
+        if scope.locals.contains(name) {
+            return;
+        }
+        let owner = self.scopes.iter().rev().skip(1).find_map(|s| match s {
+            Scope::Function(f) if f.locals.contains(name) => Some(f.idx),
+            _ => None,
+        });
+        let Some(owner) = owner else {
+            return;
+        };
+        let params = &self.facts.functions[function as usize].params;
+        let stored_param = match value {
+            Some(Expr::Name(stored)) if params.iter().any(|p| p.name == stored.id.as_str()) => {
+                Some(stored.id.as_str().into())
+            }
+            _ => None,
+        };
+        let first_time = self.once_blocks > 0 || value.is_some_and(|v| self.is_lazy_name(name, v));
+        self.facts
+            .closure_rebinds
+            .push(crate::facts::ClosureRebind {
+                function,
+                owner,
+                name: name.into(),
+                stored_param,
+                first_time,
+                span: span(target),
+            });
+    }
+
     /// Whether `path` is a free variable of the current function that an enclosing function
     /// binds (a closure's cell).
     fn is_captured(&self, path: &AccessPath) -> bool {
@@ -1574,7 +1615,9 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
             Stmt::Global(g) => g.names.iter().for_each(|n| {
                 declared.insert(n.as_str().into());
             }),
-            Stmt::Nonlocal(_) => {}
+            Stmt::Nonlocal(n) => n.names.iter().for_each(|n| {
+                declared.insert(n.as_str().into());
+            }),
             _ => {}
         }
     }

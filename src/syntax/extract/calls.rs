@@ -770,16 +770,20 @@ impl Extractor {
     /// `x = make()` under `if x is None:` (or `not x`, `not hasattr(self, "x")`), or
     /// `x = x or make()`.
     fn is_lazy(&self, target: &Expr, value: &Expr) -> bool {
-        let Some(written) = dotted_name(target) else {
-            return false;
-        };
+        dotted_name(target).is_some_and(|written| self.is_lazy_name(&written, value))
+    }
+
+    /// Whether storing `value` into what `written` names (`_x`, `self._x`) is a first-time
+    /// initialisation: under a test that it is unset, or `x = x or make()`.
+    pub(super) fn is_lazy_name(&self, written: &str, value: &Expr) -> bool {
         if let Expr::BoolOp(b) = value
             && b.op == ast::BoolOp::Or
-            && b.values.first().and_then(dotted_name).as_ref() == Some(&written)
+            && b.values.first().and_then(dotted_name).as_deref() == Some(written)
         {
             return true;
         }
-        self.frame().is_some_and(|f| f.guarded.contains(&written))
+        self.frame()
+            .is_some_and(|f| f.guarded.iter().any(|g| g == written))
     }
 
     fn record_memo(

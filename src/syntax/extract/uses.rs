@@ -154,6 +154,7 @@ impl Extractor {
             }
             return;
         }
+        self.record_closure_rebind(function, name, value, target);
         if let Some((owner, index, _)) = self.parameter_named(name)
             && owner == function
             && index < 64
