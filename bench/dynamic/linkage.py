@@ -3,7 +3,7 @@
     python3 bench/dynamic/linkage.py [--stateleak target/release/stateleak] [--interpreter PYTHON]
 
 Every case of docs/rules/*.md (its code blocks, not its `fixed` ones) is written to a folder of its
-own and analysed (`stateleak check --output-format json`). Then, in a new interpreter per case,
+own and analysed (`stateleak check --select ALL --output-format json`). Then, in a new interpreter per case,
 its modules are imported and driven: every function and class the case defines is called with
 generated arguments (for a class: an instance, then each of its own methods), all of it once per
 input, and `stateleak.replay` runs the inputs A, B, A, comparing each answer with a fresh
@@ -199,7 +199,8 @@ def run_case(case: Case, folder: Path, stateleak: str, python: str) -> dict:
                 break
             (parent / "__init__.py").touch(exist_ok=True)
     analysed = subprocess.run(
-        [stateleak, "check", "--no-cache", "--output-format", "json", "."],
+        # Every rule, as the rule tests enable the document's own (some are off by default).
+        [stateleak, "check", "--no-cache", "--select", "ALL", "--output-format", "json", "."],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -2,12 +2,16 @@
 
     python3 bench/dynamic/overhead.py [--runs 3] [INTERPRETER ...]
     python3 bench/dynamic/overhead.py --callgrind [INTERPRETER ...]
+    python3 bench/dynamic/overhead.py --attribute [--runs 3] [INTERPRETER ...]
 
 Downloads the pinned sdist of more-itertools (it ships its tests), then runs its suite with and
 without `--stateleak` (no polluter search: the suite passes) on each interpreter, alternating, and
 prints the median CPU time (user + system) of each and the overhead. CPU time, not wall time: the
 suite sleeps in places and the machine may be shared. On a busy machine even CPU time swings by
-tens of percent; `--callgrind` counts the instructions of one run of each under valgrind instead.
+tens of percent; `--callgrind` counts the instructions of one run of each under valgrind instead
+(slow: tens of minutes), and `--attribute` times stateleak's own code inside each watched run
+(bench/dynamic/stateleak_attribution.py), which lower-bounds the overhead: pytest's own cost of
+calling the hooks is not in it.
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--callgrind", action="store_true", help="count instructions (one run each) instead")
+    parser.add_argument(
+        "--attribute", action="store_true", help="time stateleak's own code inside watched runs instead"
+    )
     parser.add_argument("interpreters", nargs="*", default=DEFAULT_INTERPRETERS)
     options = parser.parse_args()
     tree = source_tree()
@@ -76,6 +83,26 @@ def main() -> None:
     watch = ["-p", "stateleak.plugin", "--stateleak", "--stateleak-no-search"]
     for interpreter in options.interpreters:
         python = str(venv_python(interpreter))
+        if options.attribute:
+            shares = []
+            for _ in range(options.runs):
+                done = subprocess.run(
+                    [python, *base, "-p", "stateleak_attribution", *watch],
+                    cwd=tree,
+                    env={**environment(), "PYTHONPATH": f"{environment()['PYTHONPATH']}:{Path(__file__).parent}"},
+                    capture_output=True,
+                    text=True,
+                )
+                line = next(x for x in done.stderr.splitlines() if x.startswith("STATELEAK-ATTRIBUTION"))
+                own, total = (float(part.split("=")[1]) for part in line.split()[1:3])
+                shares.append((own, total))
+                print(f"  {line}")
+            own, total = median([o for o, _ in shares]), median([t for _, t in shares])
+            print(
+                f"{interpreter}: stateleak's own code {own:.2f} s of {total:.2f} s CPU in the watched run: "
+                f"+{own / (total - own) * 100:.1f} % over the rest"
+            )
+            continue
         if options.callgrind:
             name = Path(interpreter).resolve().parent.parent.name
             plain_count = instructions([python, *base], tree, f"{name}-plain")
