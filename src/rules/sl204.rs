@@ -251,6 +251,11 @@ fn report(
         _ => format!("changes `{name}`"),
     };
     let (when, note) = timing_words(&written, first_value.as_deref());
+    // Classes are code names; builtin container kinds are plain words.
+    let type_name = match object.class {
+        Some(_) => format!("`{type_name}`"),
+        None => type_name.to_string(),
+    };
     let message = format!(
         "`{name}` is one {type_name} for the whole process: `{creator_name}` creates it while modules are imported, and `{changer}`, defined in `{creator_name}` and keeping it in its closure, {when}"
     );
