@@ -768,28 +768,19 @@ pub fn is_singleton(project: &Project, class: ClassId) -> bool {
     })
 }
 
-/// The identity and shared object of a finding about attribute `attr` of `class` (every
-/// attribute, for a `setattr` whose name is not a literal) set in the function named `function`.
-pub trait AboutClassAttribute {
-    fn about_class_attribute(
-        self,
-        project: &Project,
-        class: ClassId,
-        attr: Option<&str>,
-        function: &str,
-    ) -> Self;
-}
-
-impl AboutClassAttribute for crate::diagnostic::Diagnostic {
-    fn about_class_attribute(
-        self,
-        project: &Project,
-        class: ClassId,
-        attr: Option<&str>,
-        function: &str,
-    ) -> Self {
-        let (class_file, class_facts) = project.class(class);
-        self.with_identity(vec![
+/// `diagnostic` with the identity and shared object of a finding about attribute `attr` of
+/// `class` (every attribute, for a `setattr` whose name is not a literal) set in the function
+/// named `function`.
+pub fn about_class_attribute(
+    diagnostic: crate::diagnostic::Diagnostic,
+    project: &Project,
+    class: ClassId,
+    attr: Option<&str>,
+    function: &str,
+) -> crate::diagnostic::Diagnostic {
+    let (class_file, class_facts) = project.class(class);
+    diagnostic
+        .with_identity(vec![
             class_facts.qualname.to_string(),
             attr.unwrap_or("setattr").to_string(),
             function.to_string(),
@@ -800,7 +791,6 @@ impl AboutClassAttribute for crate::diagnostic::Diagnostic {
             &class_facts.qualname,
             attr,
         ))
-    }
 }
 
 #[cfg(test)]

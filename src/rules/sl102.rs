@@ -7,7 +7,6 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
-use super::common::AboutClassAttribute;
 use super::common::{self, SharedObject};
 
 use super::{Context, Rule, RuleMeta, sl107};
@@ -468,14 +467,14 @@ fn report_set(
                  process is meant",
             ),
     };
-    diagnostic
+    let diagnostic = diagnostic
         .with_severity(Severity::Warning)
         .with_related(vec![Label::new(
             class_file,
             class_facts.span,
             "every instance, in every request, reads it from this class",
-        )])
-        .about_class_attribute(project, class, attr, &function_facts.qualname)
+        )]);
+    common::about_class_attribute(diagnostic, project, class, attr, &function_facts.qualname)
 }
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes

@@ -6,7 +6,6 @@ use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common;
-use super::common::AboutClassAttribute;
 
 use super::{Context, Rule, RuleMeta};
 
@@ -175,7 +174,8 @@ fn report(
             "every instance reads it from this class",
         )),
     }
-    meta.diagnostic(message, Label::new(file, span, label))
+    let diagnostic = meta
+        .diagnostic(message, Label::new(file, span, label))
         .with_severity(severity)
         .with_related(related)
         .with_note(
@@ -187,8 +187,8 @@ fn report(
             "give each request its own object (create it in `__init__`, or pass it along); for \
              a cache, key it by everything its values depend on; set configuration once at \
              start-up",
-        )
-        .about_class_attribute(project, class, attr, &function_facts.qualname)
+        );
+    common::about_class_attribute(diagnostic, project, class, attr, &function_facts.qualname)
 }
 
 /// Whether `root` is data the call brings: a parameter of the function (or of a function around
