@@ -1364,4 +1364,29 @@ mod tests {
         assert!(matcher.is_match(Path::new("/p/app/migrations")));
         assert!(!matcher.is_match(Path::new("/p/app/a.py")));
     }
+
+    /// One compiled set for all entries still gives each matching path the codes of exactly the
+    /// entries whose globs match it.
+    #[test]
+    fn per_file_ignores_give_each_path_the_codes_of_its_matching_entries() {
+        let entry =
+            |glob: &str, code: &str| (glob.to_string(), vec![Selector::parse(code).unwrap()]);
+        let mut entries: Vec<(String, Vec<Selector>)> = (0..1000)
+            .map(|i| entry(&format!("other/x{i}_*.py"), "SL101"))
+            .collect();
+        entries.push(entry("tests/*", "SL2"));
+        entries.push(entry("conftest.py", "SL301"));
+        let ignores = PerFileIgnores::new(Path::new("/p"), entries).unwrap();
+        assert!(ignores.ignores(Path::new("/p/tests/a.py"), "SL201"));
+        assert!(!ignores.ignores(Path::new("/p/tests/a.py"), "SL101"));
+        assert!(ignores.ignores(Path::new("/p/app/conftest.py"), "SL301"));
+        assert!(!ignores.ignores(Path::new("/p/app/conftest.py"), "SL201"));
+        assert!(ignores.ignores(Path::new("/p/other/x999_a.py"), "SL101"));
+        assert!(!ignores.ignores(Path::new("/p/app/a.py"), "SL101"));
+        assert!(
+            PerFileIgnores::default()
+                .selectors_for(Path::new("/p/a.py"))
+                .is_empty()
+        );
+    }
 }
