@@ -48,10 +48,10 @@ TARGETS = [
 ]
 
 # Where the instructions of a 1-thread `stateleak check --no-cache` go: (stage, function whose
-# inclusive count is the stage's). The parse wrapper includes the nesting check over the tokens.
+# inclusive count is the stage's).
 STAGES = [
     ("Ruff's lexer and parser (`ruff_python_parser` 0.0.10)", "ruff_python_parser::parser::Parser::parse"),
-    ("nesting check from the tokens (`syntax::parse` − the parser)", None),
+    ("nesting pre-scan (`syntax::nesting::check`)", "stateleak::syntax::nesting::check"),
     ("fact extraction", "stateleak::syntax::extract::extract"),
     ("dropping syntax trees", "core::ptr::drop_in_place<ruff_python_parser::Parsed<ruff_python_ast::generated::ModModule>>"),
     ("link (modules, hierarchy, call graph)", "stateleak::project::Project::link_with_entry_points"),
@@ -248,8 +248,11 @@ def callgrind(argv: list[str], out: Path, env: dict[str, str] | None = None) -> 
 def stage_instructions(profile: Path) -> dict[str, int]:
     """Inclusive instructions of each stage's function in a callgrind profile (rules summed)."""
     annotated = subprocess.run(
-        ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(profile)],
+        ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(profile.resolve())],
         check=False,
+        # Run from the checkout, callgrind_annotate merges a function's entries under relative and
+        # absolute source paths and reports less than its inclusive count.
+        cwd="/",
         capture_output=True,
         text=True,
     ).stdout
@@ -262,12 +265,9 @@ def stage_instructions(profile: Path) -> dict[str, int]:
         function = parts[2].rsplit(" [", 1)[0].split(":", 1)[-1]
         count = int(parts[0].replace(",", ""))
         inclusive[function] = max(inclusive.get(function, 0), count)
-    parser = inclusive.get(STAGES[0][1], 0)
     stages: dict[str, int] = {}
     for label, function in STAGES:
-        if function is None:
-            stages[label] = max(inclusive.get("stateleak::syntax::parse", 0) - parser, 0)
-        elif function.startswith("as "):
+        if function.startswith("as "):
             stages[label] = sum(c for f, c in inclusive.items() if f.endswith(function))
         else:
             stages[label] = inclusive.get(function, 0)

@@ -87,6 +87,9 @@ impl Externals {
 /// Names no flow stores into have no slot: they never hold anything.
 type SlotId = u32;
 
+/// A file, and the function whose names are meant (`None`: the module's).
+type NameScope = (FileId, Option<FuncIdx>);
+
 #[derive(Debug, Default)]
 struct Slots<'p> {
     functions: u32,
@@ -115,7 +118,7 @@ impl<'p> Slots<'p> {
         for (file, flow) in flows {
             if let FlowTarget::Name { name, global } = &flow.target {
                 let scope = if *global { None } else { flow.function };
-                if slots.param(project, *file, scope, name).is_none() {
+                if slots.param(project, (*file, scope), name).is_none() {
                     slots
                         .names
                         .entry((*file, scope, name.as_str()))
@@ -137,30 +140,18 @@ impl<'p> Slots<'p> {
         self.functions + function.0
     }
 
-    /// The slot of a parameter of the function `scope` named `name`.
-    fn param(
-        &self,
-        project: &Project,
-        file: FileId,
-        scope: Option<FuncIdx>,
-        name: &str,
-    ) -> Option<SlotId> {
+    /// The slot of a parameter named `name` of the function `scope` of `file`.
+    fn param(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
         let function = scope?;
         let params = &project.file(file).facts.functions[function as usize].params;
         let position = params.iter().position(|p| p.name == name)?;
         Some(self.param_base[project.function_id(file, function).0 as usize] + position as u32)
     }
 
-    /// The slot of a name of `scope` (a function, or `None` for the module), if anything can be
+    /// The slot of a name of a function of `file` (or of the module, `None`), if anything can be
     /// stored into it.
-    fn name(
-        &self,
-        project: &Project,
-        file: FileId,
-        scope: Option<FuncIdx>,
-        name: &str,
-    ) -> Option<SlotId> {
-        self.param(project, file, scope, name)
+    fn name(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
+        self.param(project, (file, scope), name)
             .or_else(|| self.names.get(&(file, scope, name)).copied())
     }
 }
@@ -492,7 +483,7 @@ impl<'p> Values<'p> {
         match target {
             FlowTarget::Name { name, global } => {
                 let scope = if *global { None } else { function };
-                out.extend(self.slots.name(project, file, scope, name));
+                out.extend(self.slots.name(project, (file, scope), name));
             }
             FlowTarget::Return => {
                 if let Some(function) = function {
@@ -523,10 +514,11 @@ impl<'p> Values<'p> {
                     };
                     if let Some(param) = param {
                         let idx = project.functions[function.0 as usize].1;
-                        out.extend(
-                            self.slots
-                                .param(project, callee_file, Some(idx), &param.name),
-                        );
+                        out.extend(self.slots.param(
+                            project,
+                            (callee_file, Some(idx)),
+                            &param.name,
+                        ));
                     }
                 }
             }
@@ -653,7 +645,8 @@ impl<'p> Values<'p> {
                 Resolved::External(q) => out.push(Held::External(self.externals().intern(&q))),
                 Resolved::Global(global_file, global) => {
                     let binding = &project.file(global_file).facts.globals[global as usize];
-                    if let Some(slot) = self.slots.name(project, global_file, None, &binding.name) {
+                    if let Some(slot) = self.slots.name(project, (global_file, None), &binding.name)
+                    {
                         out.extend_from_slice(self.get(slot));
                     }
                 }
@@ -661,7 +654,7 @@ impl<'p> Values<'p> {
                 Resolved::Unknown => {
                     // Bound only by an unpacking (`a, b = f, g`), which the module's bindings
                     // do not list.
-                    if let Some(slot) = self.slots.name(project, file, None, name) {
+                    if let Some(slot) = self.slots.name(project, (file, None), name) {
                         out.extend_from_slice(self.get(slot));
                     } else if let Some((prefix, attr)) = name.rsplit_once('.') {
                         let mut heads = Vec::new();
@@ -739,7 +732,7 @@ impl<'p> Values<'p> {
         let functions = &project.file(file).facts.functions;
         let mut current = function;
         while let Some(f) = current {
-            if let Some(slot) = self.slots.name(project, file, Some(f), name) {
+            if let Some(slot) = self.slots.name(project, (file, Some(f)), name) {
                 out.extend_from_slice(self.get(slot));
                 return;
             }
