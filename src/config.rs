@@ -781,6 +781,8 @@ pub struct PerFileIgnores {
     matcher: Option<PathMatcher>,
     /// The rules each glob of `matcher` switches off, by the glob's index.
     selectors: Vec<Vec<Selector>>,
+    /// The globs matching each path asked about: findings come many to a file.
+    matched: Arc<Mutex<HashMap<PathBuf, Arc<[usize]>>>>,
 }
 
 impl PerFileIgnores {
@@ -793,6 +795,7 @@ impl PerFileIgnores {
         Ok(PerFileIgnores {
             matcher: Some(PathMatcher::new(base, &globs)?),
             selectors,
+            matched: Arc::default(),
         })
     }
 
@@ -805,11 +808,12 @@ impl PerFileIgnores {
         let Some(matcher) = &self.matcher else {
             return Vec::new();
         };
-        matcher
-            .matching(path)
-            .into_iter()
-            .flat_map(|i| &self.selectors[i])
-            .collect()
+        let matched = Arc::clone(
+            lock(&self.matched)
+                .entry(path.to_path_buf())
+                .or_insert_with(|| matcher.matching(path).into()),
+        );
+        matched.iter().flat_map(|&i| &self.selectors[i]).collect()
     }
 
     /// Whether an entry switches rule `code` off for `path`.

@@ -126,14 +126,14 @@ fn caret_under(text: &str, needle: &str) -> (usize, usize) {
     )
 }
 
+/// The leaky class, indented with tabs.
+const TAB_INDENTED: &str =
+    "class Cache:\n\titems = {}\n\n\tdef put(self, k, v):\n\t\tself.items[k] = v\n";
+
 #[test]
 fn carets_line_up_under_tabs() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "app/tabs.py",
-        "class Cache:\n\titems = {}\n\n\tdef put(self, k, v):\n\t\tself.items[k] = v\n",
-    );
+    write(dir.path(), "app/tabs.py", TAB_INDENTED);
     write(
         dir.path(),
         "app/mixed.py",
@@ -153,11 +153,7 @@ fn carets_line_up_under_tabs() {
 #[test]
 fn text_headers_give_the_columns_of_concise_and_json() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "app/tabs.py",
-        "class Cache:\n\titems = {}\n\n\tdef put(self, k, v):\n\t\tself.items[k] = v\n",
-    );
+    write(dir.path(), "app/tabs.py", TAB_INDENTED);
     write(
         dir.path(),
         "app/escapes.py",

@@ -278,13 +278,26 @@ impl Model {
     /// a default there names (`def f(d=_CACHE)`).
     pub fn object_defined_at(&self, file: FileId, span: Span) -> Option<&Object> {
         let contains = |site: Span| site.start <= span.start && span.end <= site.end;
-        let created = self
-            .by_file
-            .get(file as usize)?
-            .iter()
-            .map(|id| self.object(*id))
-            .filter(|o| contains(o.site))
-            .min_by_key(|o| o.site.end - o.site.start);
+        // Sites are syntax nodes, nested or apart, and sorted by start: going back from the last
+        // that starts by `span`, the first one around it is the innermost, unless another of the
+        // same start is shorter; one starting earlier would hold it. Equal sites: the first wins.
+        let objects = self.by_file.get(file as usize)?;
+        let end = objects.partition_point(|id| self.object(*id).site.start <= span.start);
+        let mut created: Option<&Object> = None;
+        for object in objects[..end].iter().rev().map(|id| self.object(*id)) {
+            if let Some(best) = created
+                && object.site.start < best.site.start
+            {
+                break;
+            }
+            if contains(object.site)
+                && created.is_none_or(|best| {
+                    object.site.end - object.site.start <= best.site.end - best.site.start
+                })
+            {
+                created = Some(object);
+            }
+        }
         created.or_else(|| {
             let (_, location) = self.alias_defaults[file as usize]
                 .iter()
