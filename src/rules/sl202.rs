@@ -232,8 +232,9 @@ fn report(project: &Project, (file, global): (FileId, u32), container: Container
             functions.push(name);
         }
     }
+    let adds = if functions.len() == 1 { "adds" } else { "add" };
     let message = format!(
-        "`{}` is a module-level {} that {} add to on every call and nothing ever removes from",
+        "`{}` is a module-level {} that {} {adds} to on every call and nothing ever removes from",
         binding.name,
         container.type_name,
         functions.join(", ")
