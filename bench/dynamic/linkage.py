@@ -3,11 +3,12 @@
     python3 bench/dynamic/linkage.py [--stateleak target/release/stateleak] [--interpreter PYTHON]
 
 Every case of docs/rules/*.md (its code blocks, not its `fixed` ones) is written to a folder of its
-own and analysed (`stateleak check --select ALL --output-format json`). Then, in a new interpreter per case,
-its modules are imported and driven: every function and class the case defines is called with
-generated arguments (for a class: an instance, then each of its own methods), all of it once per
-input, and `stateleak.replay` runs the inputs A, B, A, comparing each answer with a fresh
-process's. A watcher snapshot before and after the replay gives the objects the calls changed.
+own and analysed with every rule selected by its code (`--select ALL` leaves out the rules that are
+off by default). Then, in a new interpreter per case, its modules are imported and driven: every
+function and class the case defines is called with generated arguments (for a class: an instance,
+then each of its own methods), all of it once per input, and `stateleak.replay` runs the inputs A,
+B, A, comparing each answer with a fresh process's. A watcher snapshot before and after the replay
+gives the objects the calls changed.
 
 Printed: how many static findings name an object the calls changed (confirmed at run time), how
 many changed objects no finding names (dynamic reports with no static finding; in leak cases and
@@ -19,6 +20,7 @@ not confirmed is one this driver did not exercise, not one shown wrong.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import subprocess
@@ -199,8 +201,7 @@ def run_case(case: Case, folder: Path, stateleak: str, python: str) -> dict:
                 break
             (parent / "__init__.py").touch(exist_ok=True)
     analysed = subprocess.run(
-        # Every rule, as the rule tests enable the document's own (some are off by default).
-        [stateleak, "check", "--no-cache", "--select", "ALL", "--output-format", "json", "."],
+        [stateleak, "check", "--no-cache", "--select", every_rule(stateleak), "--output-format", "json", "."],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -224,6 +225,14 @@ def run_case(case: Case, folder: Path, stateleak: str, python: str) -> dict:
     except subprocess.TimeoutExpired:
         outcome["driver_error"] = "timed out"
     return outcome
+
+
+@functools.cache
+def every_rule(stateleak: str) -> str:
+    """Every rule's code, comma-separated: the rule tests enable each document's own rule, and
+    `ALL` leaves out the rules that are off by default (only a full code turns those on)."""
+    listed = subprocess.run([stateleak, "rule", "--list"], capture_output=True, text=True, check=True)
+    return ",".join(line.split()[0] for line in listed.stdout.splitlines() if line.strip())
 
 
 def main() -> None:
