@@ -1018,11 +1018,8 @@ fn analyse_file(
     texts: &Texts,
     stores: &FactStores,
 ) -> (Extracted, Option<cache::Record>) {
-    if let (Some(cache), Some(hash)) = (stores.cache, known_hash)
-        && let Some((outcome, record)) = cache.get(hash)
-    {
-        stores.cache_hits.fetch_add(1, Ordering::Relaxed);
-        return (outcome_result(outcome, path), Some(record));
+    if let Some(cached) = known_hash.and_then(|hash| from_cache(path, hash, stores)) {
+        return cached;
     }
     // In memory, a file unchanged on disk since the last run is not even read.
     let on_disk = stores
@@ -1071,6 +1068,17 @@ fn analyse_file(
     (extracted, record)
 }
 
+/// The facts the cache holds for a text of this hash, counted as a cache hit.
+fn from_cache(
+    path: &Path,
+    hash: TextHash,
+    stores: &FactStores,
+) -> Option<(Extracted, Option<cache::Record>)> {
+    let (outcome, record) = stores.cache?.get(hash)?;
+    stores.cache_hits.fetch_add(1, Ordering::Relaxed);
+    Some((outcome_result(outcome, path), Some(record)))
+}
+
 /// Texts longer than this are parsed one at a time (see [`LARGE_PARSE`]).
 const LARGE_TEXT_BYTES: usize = 1 << 20;
 /// Held while a text longer than [`LARGE_TEXT_BYTES`] is parsed. Smaller files go on in parallel.
@@ -1083,11 +1091,8 @@ fn extract_file(
     hash: Option<TextHash>,
     stores: &FactStores,
 ) -> (Extracted, Option<cache::Record>) {
-    if let (Some(cache), Some(hash)) = (stores.cache, hash)
-        && let Some((outcome, record)) = cache.get(hash)
-    {
-        stores.cache_hits.fetch_add(1, Ordering::Relaxed);
-        return (outcome_result(outcome, path), Some(record));
+    if let Some(cached) = hash.and_then(|hash| from_cache(path, hash, stores)) {
+        return cached;
     }
     let outcome = match catch_unwind(AssertUnwindSafe(|| {
         panic_if_test_hook_names(path);
