@@ -75,6 +75,8 @@ pub struct FileFacts {
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
     pub lazy_inits: Vec<u32>,
+    /// Calls made inside a first-time block: they run until the block's flag is set.
+    pub first_time_calls: Vec<FirstTimeCall>,
     /// Starts of item assignments whose key is a literal (`STATE["last"] = x`): they replace one
     /// entry rather than grow the container.
     pub constant_key_stores: Vec<u32>,
@@ -507,6 +509,19 @@ pub struct GlobalRebind {
     pub function: FuncIdx,
     pub name: Name,
     pub span: Span,
+}
+
+/// A call inside a first-time block (`if not self.discovered: self.discover_apps()`, `if _X is
+/// None: _X = load()`): once the block's flag is set, the block no longer runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstTimeCall {
+    /// Index in [`FileFacts::calls`].
+    pub call: u32,
+    /// What the block's test reads, dotted as written: `self.discovered`, `_X`, `cls._x`.
+    pub flag: Name,
+    /// Whether the block itself sets the flag to a value that ends the block; if not, the callee
+    /// must set it for the call to run once.
+    pub set_in_block: bool,
 }
 
 /// A call, or a function passed to a call as an argument (a callback), as written.

@@ -236,6 +236,41 @@ pub fn is_classvar_annotation(annotation: &str) -> bool {
     annotation.rsplit('.').next() == Some("ClassVar")
 }
 
+/// Start-up hooks: methods a framework documents to run once per process or application while
+/// it is configured, not per request. The methods of a class deriving from the base (outside
+/// the tree, or the base itself when the tree is the framework), found along the MRO:
+/// (qualified base, what it is, methods).
+pub const START_UP_HOOK_BASES: &[(&str, &str, &[&str])] = &[
+    // `Integration.setup_once` is called once per process, however many clients are made.
+    (
+        "sentry_sdk.integrations.Integration",
+        "Sentry integration set-up",
+        &["setup_once"],
+    ),
+    // `AppConfig.ready` runs once, when the app registry is populated.
+    (
+        "django.apps.AppConfig",
+        "Django app configuration",
+        &["ready"],
+    ),
+    (
+        "django.apps.config.AppConfig",
+        "Django app configuration",
+        &["ready"],
+    ),
+    // `Provider.register` runs when the application adds its providers; `boot` runs per request.
+    (
+        "masonite.providers.Provider",
+        "Masonite provider registration",
+        &["register"],
+    ),
+    (
+        "masonite.providers.Provider.Provider",
+        "Masonite provider registration",
+        &["register"],
+    ),
+];
+
 /// Metaclasses: methods of classes deriving from these run when classes are created.
 pub const METACLASS_BASES: &[&str] = &[
     "builtins.type",

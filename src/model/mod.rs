@@ -26,7 +26,7 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
 pub use query::MethodCalls;
-pub use timing::runs_per_call;
+pub use timing::{runs_after_import, runs_per_call};
 
 /// Index of an object in [`Model::objects`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -16,7 +16,23 @@ use crate::project::{FileId, Project};
 ///
 /// So are functions that only module-level code (or other import-time functions) calls, uses as
 /// a decorator or registers, as the call graph sees them.
+///
+/// Code that runs once after import is not per-call code either: a framework's start-up hook
+/// (`Integration.setup_once`, `AppConfig.ready`, see [`knowledge::START_UP_HOOK_BASES`]), a
+/// call made inside a first-time block whose flag the block or the callee sets (`if not
+/// self.discovered: self.discover_apps()`), and what only these call — unless a request reaches
+/// it. Functions nested in such code are not covered: a set-up hook defines the wrappers it
+/// installs, and they run on every call.
 pub fn runs_per_call(project: &Project, file: FileId, function: FuncIdx) -> bool {
+    !project
+        .call_graph()
+        .once_after_import(project.function_id(file, function))
+        && runs_after_import(project, file, function)
+}
+
+/// Whether the body of `function` runs after import: per call, or once at start-up or on the
+/// first call ([`runs_per_call`] without the code that runs once after import).
+pub fn runs_after_import(project: &Project, file: FileId, function: FuncIdx) -> bool {
     let file_facts = &project.file(file).facts;
     let graph = project.call_graph();
     let mut current = Some(function);

@@ -18,7 +18,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 
-use crate::facts::{CallReceiver, CallSite, FuncIdx, FunctionKind, Name, Root, Value};
+use crate::facts::{
+    CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, Root, Value,
+};
 use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
@@ -38,6 +40,10 @@ pub enum EdgeKind {
     Callback,
     /// `@decorator` runs the decorator when the definition executes.
     Decorator,
+    /// A call inside a first-time block whose flag the block or the callee sets
+    /// (`if not self.discovered: self.discover_apps()`): it runs once, not on every call of the
+    /// caller.
+    FirstTime,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -139,6 +145,12 @@ pub struct CallGraph {
     /// import-time code.)
     import_time: Vec<bool>,
     entries: Vec<EntryPoint>,
+    /// Framework hooks that run once while an application is configured (`setup_once`,
+    /// `AppConfig.ready`), in function order.
+    start_ups: Vec<EntryPoint>,
+    /// Functions that run once after import: start-up entry points, callees of first-time
+    /// blocks, and what only they (and module-level code) call — unless a request reaches it.
+    once_after_import: Vec<bool>,
     /// For every function reached from an entry point, the function it was reached from (itself
     /// for an entry point); [`UNREACHED`] otherwise.
     predecessor: Vec<u32>,
@@ -193,15 +205,26 @@ impl CallGraph {
             edges,
             import_time: Vec::new(),
             entries: Vec::new(),
+            start_ups: Vec::new(),
+            once_after_import: Vec::new(),
             predecessor: Vec::new(),
         };
         graph.entries = entry_points::find(project, &index, patterns);
+        graph.start_ups = entry_points::find_start_up(project, &index);
         graph.predecessor = graph.reach(count);
         graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
-        // What a request reaches runs per request, whatever else calls it at import time.
-        for (function, import_time) in graph.import_time.iter_mut().enumerate() {
+        graph.once_after_import = graph.once_after_import_functions(&function_callers);
+        // What a request reaches runs per request, whatever else calls it at import time or
+        // once.
+        for (function, (import_time, once)) in graph
+            .import_time
+            .iter_mut()
+            .zip(graph.once_after_import.iter_mut())
+            .enumerate()
+        {
             if graph.predecessor[function] != UNREACHED {
                 *import_time = false;
+                *once = false;
             }
         }
         graph
@@ -219,6 +242,20 @@ impl CallGraph {
     /// Every entry point, in function order.
     pub fn entry_points(&self) -> &[EntryPoint] {
         &self.entries
+    }
+
+    /// Every start-up entry point (a framework's configuration hook), in function order.
+    pub fn start_up_entry_points(&self) -> &[EntryPoint] {
+        &self.start_ups
+    }
+
+    /// Whether `function` runs once after import, never per call: it is a start-up entry point,
+    /// or every call of it is made by one or by a first-time block, and no request reaches it.
+    pub fn once_after_import(&self, function: FuncId) -> bool {
+        self.once_after_import
+            .get(function.0 as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// What kind of entry point `function` is, if it is one.
@@ -278,8 +315,9 @@ impl CallGraph {
         }
         while let Some(function) = queue.pop_front() {
             for edge in self.callees(function) {
-                // Applying a decorator runs when the decorated definition does, not per call.
-                if edge.kind == EdgeKind::Decorator {
+                // Applying a decorator runs when the decorated definition does, and a first-time
+                // call on the first request only: neither runs per call.
+                if matches!(edge.kind, EdgeKind::Decorator | EdgeKind::FirstTime) {
                     continue;
                 }
                 let i = edge.to.0 as usize;
@@ -332,6 +370,42 @@ impl CallGraph {
         }
         self.mark_class_creation_helpers(project, function_callers, &mut import_time);
         import_time
+    }
+
+    /// The start-up entry points, the callees of first-time calls (once each of their calls is
+    /// one), and the functions that only these call: each runs once, at start-up or on the first
+    /// call. Module-level calls do not count against a function (it is run once at import too).
+    fn once_after_import_functions(&self, function_callers: &[u32]) -> Vec<bool> {
+        let count = function_callers.len();
+        let mut pending = function_callers.to_vec();
+        let mut once = vec![false; count];
+        let mut queue: VecDeque<u32> = VecDeque::new();
+        let mut settle = |callee: usize, pending: &mut [u32], queue: &mut VecDeque<u32>| {
+            pending[callee] = pending[callee].saturating_sub(1);
+            if pending[callee] == 0 && !once[callee] {
+                once[callee] = true;
+                queue.push_back(callee as u32);
+            }
+        };
+        for entry in &self.start_ups {
+            let i = entry.function.0 as usize;
+            pending[i] = 0;
+            settle(i, &mut pending, &mut queue);
+        }
+        for edge in &self.edges {
+            if edge.kind == EdgeKind::FirstTime {
+                settle(edge.to.0 as usize, &mut pending, &mut queue);
+            }
+        }
+        while let Some(caller) = queue.pop_front() {
+            for edge in self.callees(FuncId(caller)) {
+                // Already counted, whoever makes it.
+                if edge.kind != EdgeKind::FirstTime {
+                    settle(edge.to.0 as usize, &mut pending, &mut queue);
+                }
+            }
+        }
+        once
     }
 
     /// Class-creation hooks (`__init_subclass__`, ..., and a metaclass's `__new__`, `__init__`
@@ -593,7 +667,12 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             .iter()
             .any(|b| b.start <= start && start < b.end)
     };
-    for site in &facts.calls {
+    let first_time: HashMap<u32, &FirstTimeCall> = facts
+        .first_time_calls
+        .iter()
+        .map(|call| (call.call, call))
+        .collect();
+    for (site_index, site) in facts.calls.iter().enumerate() {
         let from = match site.function {
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.
@@ -602,6 +681,19 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             None if site.reference && starts_concurrent_work(facts, site) => Caller::Script,
             None => Caller::Module,
         };
+        if let Some(call) = first_time.get(&(site_index as u32)) {
+            let mut resolved = Vec::new();
+            resolve_site(project, index, file, site, &mut targets, &mut resolved);
+            for (callee, kind) in &mut resolved {
+                if *kind != EdgeKind::Decorator
+                    && runs_once(project, (file, site.function), call, (*callee, *kind))
+                {
+                    *kind = EdgeKind::FirstTime;
+                }
+            }
+            push_edges(&mut out, from, &resolved, site.reference);
+            continue;
+        }
         let cached = cacheable && site.receiver == CallReceiver::Name;
         if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference)) {
             push_edges(&mut out, from, hit, site.reference);
@@ -650,6 +742,56 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
         ));
     }
     out
+}
+
+/// Whether the first-time block of `call` ends after one run of `callee`: the block sets its
+/// flag, or the callee does (`self.discovered = True` in the method `self.discover_apps()`
+/// runs, `global _X; _X = ...` for a module flag).
+fn runs_once(
+    project: &Project,
+    (file, caller): (FileId, Option<FuncIdx>),
+    call: &FirstTimeCall,
+    (callee, kind): (FuncId, EdgeKind),
+) -> bool {
+    if call.set_in_block {
+        return true;
+    }
+    let (callee_file, callee_facts) = project.function(callee);
+    let callee_idx = project.functions[callee.0 as usize].1;
+    let file_facts = &project.file(callee_file).facts;
+    match call.flag.split_once('.') {
+        // `self._x` set by a method called on the same receiver.
+        Some((receiver, attr)) if !attr.contains('.') => {
+            let Some(caller) = caller.map(|f| &project.file(file).facts.functions[f as usize])
+            else {
+                return false;
+            };
+            let through = match caller.kind {
+                FunctionKind::Instance => Root::SelfParam,
+                FunctionKind::ClassMethod => Root::Class,
+                _ => return false,
+            };
+            kind == EdgeKind::SelfCall
+                && caller.params.first().is_some_and(|p| p.name == receiver)
+                && callee_facts.kind == caller.kind
+                && file_facts.attribute_assignments.iter().any(|a| {
+                    a.function == callee_idx
+                        && a.object.root == through
+                        && a.object.attrs.is_empty()
+                        && a.attr == attr
+                        && !matches!(a.value, Value::None)
+                })
+        }
+        Some(_) => false,
+        // A module flag the callee rebinds through `global`.
+        None => {
+            callee_file == file
+                && file_facts
+                    .global_rebinds
+                    .iter()
+                    .any(|r| r.function == callee_idx && r.name == call.flag)
+        }
+    }
 }
 
 /// The functions of the tree applied as decorators (`@deco`, not `@deco(...)`) in `file`, with

@@ -182,6 +182,56 @@ fn framework_of(
     }
 }
 
+/// Start-up entry points: the methods of [`knowledge::START_UP_HOOK_BASES`] in subclasses of
+/// their framework's base, whether the base is outside the tree or in it (the tree is the
+/// framework), in function order.
+pub(super) fn find_start_up(project: &Project, index: &Index<'_>) -> Vec<EntryPoint> {
+    let bases_in_tree: Vec<(ClassId, usize)> = project
+        .class_ids()
+        .filter_map(|class| {
+            let (file, facts) = project.class(class);
+            let file = project.file(file);
+            knowledge::START_UP_HOOK_BASES
+                .iter()
+                .position(|(base, _, _)| {
+                    base.strip_suffix(facts.name.as_str())
+                        .and_then(|module| module.strip_suffix('.'))
+                        .is_some_and(|module| {
+                            file.module == module || file.aliases.iter().any(|a| a == module)
+                        })
+                })
+                .map(|hook| (class, hook))
+        })
+        .collect();
+    let mut found: BTreeMap<FuncId, &'static str> = BTreeMap::new();
+    for class in project.class_ids() {
+        let hooks =
+            knowledge::START_UP_HOOK_BASES
+                .iter()
+                .enumerate()
+                .filter(|(hook, (base, _, _))| {
+                    project.inherits_external(class, &[base])
+                        || bases_in_tree
+                            .iter()
+                            .any(|(b, h)| h == hook && project.in_mro(class, *b))
+                });
+        for (_, (_, kind, methods)) in hooks {
+            for method in *methods {
+                if let Some(function) = index.lookup(project, class, method) {
+                    found.entry(function).or_insert(kind);
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(function, kind)| EntryPoint {
+            function,
+            kind: kind.to_string(),
+        })
+        .collect()
+}
+
 /// WSGI and ASGI callables, by their parameters.
 fn callable_shape(function: &crate::facts::FunctionFacts) -> Option<&'static str> {
     let is_call_method = function.kind == FunctionKind::Instance && function.name == "__call__";

@@ -84,8 +84,9 @@ pub(super) fn class_rebinds(project: &Project, meta: &'static RuleMeta) -> Vec<D
     findings
 }
 
-/// The class of the analysed tree that `object` names (`C`, `module.C`), when per-call code in
-/// `function`, outside that class's hierarchy, sets an attribute on it.
+/// The class of the analysed tree that `object` names (`C`, `module.C`), when code that runs
+/// after import (per call, or once at start-up: SL106 tells that) in `function`, outside that
+/// class's hierarchy, sets an attribute on it.
 fn rebound_class(
     project: &Project,
     file: FileId,
@@ -107,7 +108,7 @@ fn rebound_class(
         return None;
     }
     if common::in_test_code(project, file, function)
-        || !common::runs_per_call(project, file, function)
+        || !crate::model::runs_after_import(project, file, function)
     {
         return None;
     }

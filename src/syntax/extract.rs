@@ -34,6 +34,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         hit_depth_limit: false,
         reach: calls::ReachState::default(),
         once_blocks: 0,
+        first_time_flags: Vec::new(),
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
     };
@@ -104,6 +105,9 @@ struct Extractor {
     /// hasattr(C, "x"):`, `if self._x is None:`, and an `except AttributeError:` after a `try`
     /// that returns the attribute. What they set, they set once.
     once_blocks: u32,
+    /// The flags of the enclosing first-time `if` blocks whose test names one (innermost last),
+    /// and whether the block sets it.
+    first_time_flags: Vec<(Name, bool)>,
     keyed: flows::KeyedStores,
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
@@ -229,8 +233,10 @@ impl Extractor {
     fn visit_function(&mut self, function: &ast::StmtFunctionDef) {
         // A function defined in a first-time block runs whenever it is called.
         let once_blocks = std::mem::take(&mut self.once_blocks);
+        let first_time_flags = std::mem::take(&mut self.first_time_flags);
         self.visit_function_definition(function);
         self.once_blocks = once_blocks;
+        self.first_time_flags = first_time_flags;
     }
 
     fn visit_function_definition(&mut self, function: &ast::StmtFunctionDef) {
@@ -1285,8 +1291,19 @@ impl Extractor {
                 .then(|| self.function_scope().map(|f| f.aliases.clone()))
                 .flatten();
             self.once_blocks += once;
+            let flag = test
+                .filter(|_| once > 0)
+                .and_then(|test| self.first_time_flag(test));
+            let flagged = flag.is_some();
+            if let Some(flag) = flag {
+                let set_in_block = sets_flag(body, &flag);
+                self.first_time_flags.push((flag, set_in_block));
+            }
             for inner in body {
                 self.visit_stmt(inner);
+            }
+            if flagged {
+                self.first_time_flags.pop();
             }
             self.once_blocks -= once;
             if let Some(aliases) = aliases_before
@@ -1339,6 +1356,60 @@ impl Extractor {
             _ => false,
         }
     }
+}
+
+impl Extractor {
+    /// The shared name a first-time test reads: `self._x` in `not self._x` and `self._x is None`,
+    /// `C.x` in `not hasattr(C, "x")`. `None` for tests of several names.
+    fn first_time_flag(&self, test: &Expr) -> Option<Name> {
+        let read = match test {
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => match &*unary.operand {
+                Expr::Call(call) => {
+                    let [object, Expr::StringLiteral(name)] = call.arguments.args.as_ref() else {
+                        return None;
+                    };
+                    let object = dotted_name(object)?;
+                    return Some(format!("{object}.{}", name.value.to_str()).into());
+                }
+                operand => operand,
+            },
+            Expr::Compare(compare) => &compare.left,
+            _ => return None,
+        };
+        let name = dotted_name(read)?;
+        match read {
+            Expr::Name(n) if !matches!(self.root_of(n.id.as_str()), Root::Global(_)) => None,
+            _ => Some(name),
+        }
+    }
+}
+
+/// Whether `body` (or a block nested in it) assigns `flag` a value other than `None` or
+/// `False`, so that the first-time test no longer holds afterwards.
+fn sets_flag(body: &[Stmt], flag: &str) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Assign(assign) => {
+            !matches!(
+                &*assign.value,
+                Expr::NoneLiteral(_)
+                    | Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })
+            ) && assign
+                .targets
+                .iter()
+                .any(|t| dotted_name(t).is_some_and(|n| n == flag))
+        }
+        Stmt::If(inner) => {
+            sets_flag(&inner.body, flag)
+                && inner.elif_else_clauses.iter().any(|c| c.test.is_none())
+                && inner
+                    .elif_else_clauses
+                    .iter()
+                    .all(|c| sets_flag(&c.body, flag))
+        }
+        Stmt::With(with) => sets_flag(&with.body, flag),
+        Stmt::Try(t) => sets_flag(&t.body, flag) || sets_flag(&t.finalbody, flag),
+        _ => false,
+    })
 }
 
 impl<'a> Visitor<'a> for Extractor {

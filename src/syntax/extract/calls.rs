@@ -12,7 +12,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, CallReceiver, CallSite, FuncIdx, KeyRepr, MemoStore, Name, Root, Span,
+    AccessPath, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MemoStore, Name, Root,
+    Span,
 };
 use crate::knowledge;
 
@@ -302,6 +303,15 @@ impl Extractor {
                     argument_of,
                     span: span(call.range()),
                 });
+                if function.is_some()
+                    && let Some((flag, set_in_block)) = self.first_time_flags.last()
+                {
+                    self.facts.first_time_calls.push(FirstTimeCall {
+                        call: index,
+                        flag: flag.clone(),
+                        set_in_block: *set_in_block,
+                    });
+                }
                 Some(index)
             }
             Some((CallReceiver::Local, callee)) => {
