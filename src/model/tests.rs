@@ -290,3 +290,61 @@ fn a_nested_functions_own_local_is_not_the_enclosing_ones() {
     let model = Model::build(&project);
     assert!(model.changes().is_empty());
 }
+
+/// The tree is the framework: the base class itself is in the tree, and its subclasses' hooks
+/// are start-up entry points; a method of the same name on an unrelated class is not.
+#[test]
+fn start_up_hooks_of_a_framework_in_the_tree_run_once() {
+    let project = link(&[
+        ("sentry_sdk/__init__.py", ""),
+        (
+            "sentry_sdk/integrations/__init__.py",
+            "class Integration:\n    @staticmethod\n    def setup_once():\n        raise NotImplementedError\n",
+        ),
+        (
+            "sentry_sdk/integrations/cloud.py",
+            "from sentry_sdk.integrations import Integration\n\n\nclass Cloud(Integration):\n    @staticmethod\n    def setup_once():\n        Cloud.detect()\n\n    @classmethod\n    def detect(cls):\n        cls.token = 1\n\n\nclass Other:\n    @staticmethod\n    def setup_once():\n        Other.token = 1\n",
+        ),
+    ]);
+    let graph = project.call_graph();
+    let kinds: Vec<(String, &str)> = graph
+        .start_up_entry_points()
+        .iter()
+        .map(|e| {
+            let (file, facts) = project.function(e.function);
+            (
+                format!("{}.{}", project.file(file).module, facts.qualname),
+                e.kind.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "sentry_sdk.integrations.Integration.setup_once".to_string(),
+                "Sentry integration set-up"
+            ),
+            (
+                "sentry_sdk.integrations.cloud.Cloud.setup_once".to_string(),
+                "Sentry integration set-up"
+            ),
+        ]
+    );
+    let runs_per_call = |qualname: &str| {
+        let (file, idx) = (0..project.function_count() as u32)
+            .map(crate::project::FuncId)
+            .find_map(|id| {
+                let (file, facts) = project.function(id);
+                (facts.qualname == qualname).then(|| {
+                    let first = project.function_id(file, 0).0;
+                    (file, id.0 - first)
+                })
+            })
+            .expect("the function is in the tree");
+        super::runs_per_call(&project, file, idx)
+    };
+    assert!(!runs_per_call("Cloud.setup_once"));
+    assert!(!runs_per_call("Cloud.detect"));
+    assert!(runs_per_call("Other.setup_once"));
+}

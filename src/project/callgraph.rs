@@ -160,9 +160,10 @@ impl CallGraph {
     /// Builds the graph and finds the frameworks' entry points plus those matching `patterns`.
     pub(super) fn build(project: &Project, patterns: &[String]) -> CallGraph {
         let index = Index::build(project);
+        let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
         let per_file: Vec<Vec<(Caller, Edge)>> = (0..project.files.len() as FileId)
             .into_par_iter()
-            .map(|file| file_edges(project, &index, file))
+            .map(|file| file_edges(project, &index, &single_instance, file))
             .collect();
 
         let count = project.functions.len();
@@ -651,7 +652,12 @@ enum Caller {
     Script,
 }
 
-fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller, Edge)> {
+fn file_edges(
+    project: &Project,
+    index: &Index<'_>,
+    single_instance: &[ClassId],
+    file: FileId,
+) -> Vec<(Caller, Edge)> {
     let facts = &project.file(file).facts;
     let mut out = Vec::new();
     let mut targets = Vec::new();
@@ -686,7 +692,13 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
             resolve_site(project, index, file, site, &mut targets, &mut resolved);
             for (callee, kind) in &mut resolved {
                 if *kind != EdgeKind::Decorator
-                    && runs_once(project, (file, site.function), call, (*callee, *kind))
+                    && runs_once(
+                        project,
+                        single_instance,
+                        (file, site.function),
+                        call,
+                        (*callee, *kind),
+                    )
                 {
                     *kind = EdgeKind::FirstTime;
                 }
@@ -744,36 +756,131 @@ fn file_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<(Caller
     out
 }
 
-/// Whether the first-time block of `call` ends after one run of `callee`: the block sets its
-/// flag, or the callee does (`self.discovered = True` in the method `self.discover_apps()`
-/// runs, `global _X; _X = ...` for a module flag).
+/// The receiver's name when `flag` is an attribute of the receiver of `caller` (`self._x` in a
+/// method, `cls._x` in a classmethod), with the attribute.
+fn receiver_flag<'f>(
+    caller: &crate::facts::FunctionFacts,
+    flag: &'f str,
+) -> Option<(Root, &'f str)> {
+    let (receiver, attr) = flag.split_once('.')?;
+    let through = match caller.kind {
+        FunctionKind::Instance => Root::SelfParam,
+        FunctionKind::ClassMethod => Root::Class,
+        _ => return None,
+    };
+    (!attr.contains('.') && caller.params.first().is_some_and(|p| p.name == receiver))
+        .then_some((through, attr))
+}
+
+/// The classes whose methods make first-time calls behind a flag of `self`: such a block runs
+/// once per instance, which is once per process only for a class with one instance.
+fn per_instance_flag_classes(project: &Project) -> Vec<ClassId> {
+    let mut classes: Vec<ClassId> = (0..project.files.len() as FileId)
+        .flat_map(|file| {
+            let facts = &project.file(file).facts;
+            facts.first_time_calls.iter().filter_map(move |call| {
+                let caller = facts.calls.get(call.call as usize)?.function?;
+                let function = &facts.functions[caller as usize];
+                let (through, _) = receiver_flag(function, &call.flag)?;
+                (through == Root::SelfParam)
+                    .then(|| project.method_class(file, caller))
+                    .flatten()
+            })
+        })
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    classes
+}
+
+/// Those of `candidates` the tree instantiates exactly once, in module-level code (`pool =
+/// HookPool()`), with no subclass and never passed around as a value: each has one instance
+/// for the whole process. Sorted.
+fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<ClassId> {
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let names: Vec<&str> = candidates
+        .iter()
+        .map(|c| project.class(*c).1.name.as_str())
+        .collect();
+    // (module-level constructions, any other use as a callee or value)
+    let mut uses = vec![(0u32, 0u32); candidates.len()];
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        for site in &source.facts.calls {
+            let written = match site.receiver {
+                CallReceiver::NewInstance => site.callee.rsplit_once('.').map_or("", |(c, _)| c),
+                CallReceiver::Name => site.callee.as_str(),
+                _ => continue,
+            };
+            let last = written.rsplit('.').next().unwrap_or(written);
+            if !names.contains(&last) {
+                continue;
+            }
+            let Resolved::Class(class) = project.resolve(file, site.function, written) else {
+                continue;
+            };
+            let Ok(i) = candidates.binary_search(&class) else {
+                continue;
+            };
+            let at_module_level = site.function.is_none()
+                && !site.reference
+                && site.receiver == CallReceiver::Name
+                && !source
+                    .facts
+                    .script_blocks
+                    .iter()
+                    .any(|b| b.start <= site.span.start && site.span.start < b.end);
+            if at_module_level {
+                uses[i].0 += 1;
+            } else {
+                uses[i].1 += 1;
+            }
+        }
+    }
+    candidates
+        .iter()
+        .zip(uses)
+        .filter(|(class, uses)| *uses == (1, 0) && project.descendants(**class).is_empty())
+        .map(|(class, _)| *class)
+        .collect()
+}
+
+/// Whether the first-time block of `call` ends after one run of `callee`, once per process: the
+/// block sets its flag, or the callee does (`self.discovered = True` in the method
+/// `self.discover_apps()` runs, `global _X; _X = ...` for a module flag). A flag of `self` ends
+/// the block once per instance, so it counts only for a class in `single_instance`.
 fn runs_once(
     project: &Project,
+    single_instance: &[ClassId],
     (file, caller): (FileId, Option<FuncIdx>),
     call: &FirstTimeCall,
     (callee, kind): (FuncId, EdgeKind),
 ) -> bool {
+    let Some(caller) = caller else {
+        return false;
+    };
+    let caller_facts = &project.file(file).facts.functions[caller as usize];
+    let on_receiver = receiver_flag(caller_facts, &call.flag);
+    if matches!(on_receiver, Some((Root::SelfParam, _)))
+        && !project
+            .method_class(file, caller)
+            .is_some_and(|class| single_instance.binary_search(&class).is_ok())
+    {
+        return false;
+    }
     if call.set_in_block {
         return true;
     }
     let (callee_file, callee_facts) = project.function(callee);
     let callee_idx = project.functions[callee.0 as usize].1;
     let file_facts = &project.file(callee_file).facts;
-    match call.flag.split_once('.') {
-        // `self._x` set by a method called on the same receiver.
-        Some((receiver, attr)) if !attr.contains('.') => {
-            let Some(caller) = caller.map(|f| &project.file(file).facts.functions[f as usize])
-            else {
-                return false;
-            };
-            let through = match caller.kind {
-                FunctionKind::Instance => Root::SelfParam,
-                FunctionKind::ClassMethod => Root::Class,
-                _ => return false,
-            };
+    match (on_receiver, call.flag.contains('.')) {
+        // Set by a method called on the same receiver.
+        (Some((through, attr)), _) => {
             kind == EdgeKind::SelfCall
-                && caller.params.first().is_some_and(|p| p.name == receiver)
-                && callee_facts.kind == caller.kind
+                && callee_facts.kind == caller_facts.kind
                 && file_facts.attribute_assignments.iter().any(|a| {
                     a.function == callee_idx
                         && a.object.root == through
@@ -782,9 +889,9 @@ fn runs_once(
                         && !matches!(a.value, Value::None)
                 })
         }
-        Some(_) => false,
+        (None, true) => false,
         // A module flag the callee rebinds through `global`.
-        None => {
+        (None, false) => {
             callee_file == file
                 && file_facts
                     .global_rebinds

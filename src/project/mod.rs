@@ -380,6 +380,7 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
         classes: &'a [ClassFacts],
         functions: &'a [FunctionFacts],
         calls: &'a [crate::facts::CallSite],
+        first_time_calls: &'a [crate::facts::FirstTimeCall],
         flows: &'a [crate::facts::ValueFlow],
         attribute_assignments: &'a [crate::facts::AttributeAssignment],
         calls_in_script_blocks: Vec<bool>,
@@ -390,6 +391,7 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
         classes: &facts.classes,
         functions: &facts.functions,
         calls: &facts.calls,
+        first_time_calls: &facts.first_time_calls,
         flows: &facts.flows,
         attribute_assignments: &facts.attribute_assignments,
         calls_in_script_blocks: facts
