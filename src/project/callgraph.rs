@@ -864,9 +864,9 @@ fn runs_once(
     let caller_facts = &project.file(file).facts.functions[caller as usize];
     let on_receiver = receiver_flag(caller_facts, &call.flag);
     if matches!(on_receiver, Some((Root::SelfParam, _)))
-        && !project
+        && project
             .method_class(file, caller)
-            .is_some_and(|class| single_instance.binary_search(&class).is_ok())
+            .is_none_or(|class| single_instance.binary_search(&class).is_err())
     {
         return false;
     }
