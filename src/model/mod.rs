@@ -9,6 +9,7 @@
 //! resolved through the same lookups the call graph uses; a call that cannot be resolved carries
 //! nothing (precision first).
 
+mod globals;
 mod lookup;
 mod query;
 mod timing;
@@ -18,12 +19,14 @@ mod tests;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 use crate::facts::{
     AccessPath, Argument, ContainerKind, FuncIdx, Name, ParamUseKind, Root, Span, Value,
 };
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
+pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
 pub use query::MethodCalls;
 pub use timing::runs_per_call;
@@ -215,6 +218,8 @@ pub struct Model {
     by_file: Vec<Vec<ObjectId>>,
     /// Per file, parameters whose default names an object created elsewhere (`d=_CACHE`).
     alias_defaults: Vec<Vec<(Span, Location)>>,
+    /// Writes that reach module globals, on first use (`Model::global_writes`).
+    global_writes: OnceLock<Vec<GlobalWrite>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer
