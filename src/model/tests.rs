@@ -290,3 +290,46 @@ fn a_nested_functions_own_local_is_not_the_enclosing_ones() {
     let model = Model::build(&project);
     assert!(model.changes().is_empty());
 }
+
+#[test]
+fn writes_reaching_module_globals_are_kept_by_the_global_they_reach() {
+    use super::GlobalWriteKind;
+    let project = link(&[
+        (
+            "app/state.py",
+            "counter = 0\nregistry = {}\n\ndef bump():\n    global counter, fresh\n    counter += 1\n    fresh = 1\n\ndef reset():\n    global counter\n    counter = 0\n",
+        ),
+        (
+            "app/views.py",
+            "from app import state\n\ndef view(k, v):\n    state.registry[k] = v\n    state.counter = 5\n    local = {}\n    local[k] = v\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let name = |global: Option<(u32, u32)>| {
+        global.map(|(file, index)| project.file(file).facts.globals[index as usize].name.clone())
+    };
+    let mut written: Vec<(String, Option<String>)> = model
+        .global_writes(&project)
+        .iter()
+        .map(|w| {
+            let kind = match w.kind {
+                GlobalWriteKind::Rebind { .. } => "rebind".to_string(),
+                GlobalWriteKind::Mutation { leading, .. } => format!("mutation after {leading}"),
+                GlobalWriteKind::AttributeStore { .. } => "attribute".to_string(),
+                GlobalWriteKind::ModuleAttributeRebind { .. } => "module attribute".to_string(),
+            };
+            (kind, name(w.global).map(|n| n.to_string()))
+        })
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            ("module attribute".to_string(), Some("counter".to_string())),
+            ("mutation after 0".to_string(), Some("counter".to_string())),
+            ("mutation after 1".to_string(), Some("registry".to_string())),
+            ("rebind".to_string(), None),
+            ("rebind".to_string(), Some("counter".to_string())),
+        ]
+    );
+}
