@@ -306,7 +306,11 @@ fn writes_reaching_module_globals_are_kept_by_the_global_they_reach() {
     ]);
     let model = Model::build(&project);
     let name = |global: Option<(u32, u32)>| {
-        global.map(|(file, index)| project.file(file).facts.globals[index as usize].name.clone())
+        global.map(|(file, index)| {
+            project.file(file).facts.globals[index as usize]
+                .name
+                .clone()
+        })
     };
     let mut written: Vec<(String, Option<String>)> = model
         .global_writes(&project)
@@ -332,4 +336,41 @@ fn writes_reaching_module_globals_are_kept_by_the_global_they_reach() {
             ("rebind".to_string(), Some("counter".to_string())),
         ]
     );
+}
+
+#[test]
+fn a_cached_functions_result_is_one_object_that_callers_change() {
+    let project = link(&[
+        (
+            "app/config.py",
+            "from functools import lru_cache\n\n@lru_cache\ndef settings():\n    return {}\n\ndef plain():\n    return {}\n",
+        ),
+        (
+            "app/views.py",
+            "from app.config import plain, settings\n\ndef view(v):\n    settings()['k'] = v\n    s = settings()\n    s.update(v=v)\n    plain()['k'] = v\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let results = model.cached_results(&project);
+    let paths: Vec<&str> = results.objects.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(paths, ["app.config.settings.<cached result>"]);
+    let mut changes: Vec<Through> = results.changes.iter().map(|c| c.through).collect();
+    changes.sort_by_key(|t| format!("{t:?}"));
+    assert_eq!(changes, [Through::CallResult, Through::Instance]);
+}
+
+#[test]
+fn changes_of_self_attributes_are_kept_by_attribute_and_the_changing_class() {
+    let project = link(&[(
+        "app/jobs.py",
+        "class Job:\n    def __init__(self, hooks):\n        self.hooks = hooks\n\n    def add(self, h):\n        self.hooks.append(h)\n        self.hooks[0].append(h)\n\nclass Batch(Job):\n    def reset(self):\n        self.hooks.clear()\n\ndef outside(job):\n    job.hooks.append(1)\n",
+    )]);
+    let model = Model::build(&project);
+    let classes: Vec<&str> = model
+        .self_field_changes(&project, "hooks")
+        .iter()
+        .map(|c| project.class(c.class).1.name.as_str())
+        .collect();
+    assert_eq!(classes, ["Job", "Batch"]);
+    assert!(model.self_field_changes(&project, "missing").is_empty());
 }
