@@ -11,8 +11,9 @@ use crate::project::{ClassId, FileId};
 use super::Model;
 use crate::project::Project;
 
-/// A change of `self.<attr>` itself (`self.items.append(x)`, `self.items[k] = v`; not something
-/// reached through it) in a method of `class`.
+/// A change of `self.<attr>` (`self.items.append(x)`, `self.items[k] = v`, an element's
+/// `self.items[k].append(x)`; not an attribute's, `self.items.inner.append(x)`) in a method of
+/// `class`.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldChange {
     pub file: FileId,

@@ -363,7 +363,7 @@ fn a_cached_functions_result_is_one_object_that_callers_change() {
 fn changes_of_self_attributes_are_kept_by_attribute_and_the_changing_class() {
     let project = link(&[(
         "app/jobs.py",
-        "class Job:\n    def __init__(self, hooks):\n        self.hooks = hooks\n\n    def add(self, h):\n        self.hooks.append(h)\n        self.hooks[0].append(h)\n\nclass Batch(Job):\n    def reset(self):\n        self.hooks.clear()\n\ndef outside(job):\n    job.hooks.append(1)\n",
+        "class Job:\n    def __init__(self, hooks):\n        self.hooks = hooks\n\n    def add(self, h):\n        self.hooks.append(h)\n        self.hooks.inner.append(h)\n\nclass Batch(Job):\n    def reset(self):\n        self.hooks.clear()\n\ndef outside(job):\n    job.hooks.append(1)\n",
     )]);
     let model = Model::build(&project);
     let classes: Vec<&str> = model
