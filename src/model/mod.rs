@@ -9,6 +9,9 @@
 //! resolved through the same lookups the call graph uses; a call that cannot be resolved carries
 //! nothing (precision first).
 
+mod cached;
+mod fields;
+mod globals;
 mod lookup;
 mod query;
 mod timing;
@@ -18,12 +21,16 @@ mod tests;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 use crate::facts::{
     AccessPath, Argument, ContainerKind, FuncIdx, Name, ParamUseKind, Root, Span, Value,
 };
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
+pub use cached::{CachedResultChange, CachedResults, cache_decorator};
+pub use fields::FieldChange;
+pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
 pub use query::MethodCalls;
 pub use timing::{runs_after_import, runs_per_call};
@@ -55,6 +62,9 @@ pub enum Origin {
     /// A local (or the `**kwargs` dict) of a function that runs only at import time and defines
     /// the functions that keep it: a decorator's `state = {}`, a factory's `**initkwargs`.
     ClosureLocal(FuncId),
+    /// What a cached function (`lru_cache`, `cache`) returns: one object per arguments, handed
+    /// to every caller (`Model::cached_results`).
+    CachedResult(FuncId),
 }
 
 /// How often an allocation site creates an object.
@@ -215,6 +225,12 @@ pub struct Model {
     by_file: Vec<Vec<ObjectId>>,
     /// Per file, parameters whose default names an object created elsewhere (`d=_CACHE`).
     alias_defaults: Vec<Vec<(Span, Location)>>,
+    /// Writes that reach module globals, on first use (`Model::global_writes`).
+    global_writes: OnceLock<Vec<GlobalWrite>>,
+    /// Cached functions' results and their callers' changes, on first use.
+    cached_results: OnceLock<CachedResults>,
+    /// Changes of `self.<attr>` by attribute, on first use.
+    field_changes: OnceLock<HashMap<Name, Vec<FieldChange>>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer

@@ -159,7 +159,10 @@ impl Model {
                 .iter()
                 .find(|b| b.span == object.site)
                 .map(|b| (Some(class), b)),
-            Origin::Default(..) | Origin::KeywordDefault | Origin::ClosureLocal(_) => None,
+            Origin::Default(..)
+            | Origin::KeywordDefault
+            | Origin::ClosureLocal(_)
+            | Origin::CachedResult(_) => None,
         }
     }
 }

@@ -348,3 +348,87 @@ fn start_up_hooks_of_a_framework_in_the_tree_run_once() {
     assert!(!runs_per_call("Cloud.detect"));
     assert!(runs_per_call("Other.setup_once"));
 }
+
+#[test]
+fn writes_reaching_module_globals_are_kept_by_the_global_they_reach() {
+    use super::GlobalWriteKind;
+    let project = link(&[
+        (
+            "app/state.py",
+            "counter = 0\nregistry = {}\n\ndef bump():\n    global counter, fresh\n    counter += 1\n    fresh = 1\n\ndef reset():\n    global counter\n    counter = 0\n",
+        ),
+        (
+            "app/views.py",
+            "from app import state\n\ndef view(k, v):\n    state.registry[k] = v\n    state.counter = 5\n    local = {}\n    local[k] = v\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let name = |global: Option<(u32, u32)>| {
+        global.map(|(file, index)| {
+            project.file(file).facts.globals[index as usize]
+                .name
+                .clone()
+        })
+    };
+    let mut written: Vec<(String, Option<String>)> = model
+        .global_writes(&project)
+        .iter()
+        .map(|w| {
+            let kind = match w.kind {
+                GlobalWriteKind::Rebind { .. } => "rebind".to_string(),
+                GlobalWriteKind::Mutation { leading, .. } => format!("mutation after {leading}"),
+                GlobalWriteKind::AttributeStore { .. } => "attribute".to_string(),
+                GlobalWriteKind::ModuleAttributeRebind { .. } => "module attribute".to_string(),
+            };
+            (kind, name(w.global).map(|n| n.to_string()))
+        })
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            ("module attribute".to_string(), Some("counter".to_string())),
+            ("mutation after 0".to_string(), Some("counter".to_string())),
+            ("mutation after 1".to_string(), Some("registry".to_string())),
+            ("rebind".to_string(), None),
+            ("rebind".to_string(), Some("counter".to_string())),
+        ]
+    );
+}
+
+#[test]
+fn a_cached_functions_result_is_one_object_that_callers_change() {
+    let project = link(&[
+        (
+            "app/config.py",
+            "from functools import lru_cache\n\n@lru_cache\ndef settings():\n    return {}\n\ndef plain():\n    return {}\n",
+        ),
+        (
+            "app/views.py",
+            "from app.config import plain, settings\n\ndef view(v):\n    settings()['k'] = v\n    s = settings()\n    s.update(v=v)\n    plain()['k'] = v\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let results = model.cached_results(&project);
+    let paths: Vec<&str> = results.objects.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(paths, ["app.config.settings.<cached result>"]);
+    let mut changes: Vec<Through> = results.changes.iter().map(|c| c.through).collect();
+    changes.sort_by_key(|t| format!("{t:?}"));
+    assert_eq!(changes, [Through::CallResult, Through::Instance]);
+}
+
+#[test]
+fn changes_of_self_attributes_are_kept_by_attribute_and_the_changing_class() {
+    let project = link(&[(
+        "app/jobs.py",
+        "class Job:\n    def __init__(self, hooks):\n        self.hooks = hooks\n\n    def add(self, h):\n        self.hooks.append(h)\n        self.hooks.inner.append(h)\n\nclass Batch(Job):\n    def reset(self):\n        self.hooks.clear()\n\ndef outside(job):\n    job.hooks.append(1)\n",
+    )]);
+    let model = Model::build(&project);
+    let classes: Vec<&str> = model
+        .self_field_changes(&project, "hooks")
+        .iter()
+        .map(|c| project.class(c.class).1.name.as_str())
+        .collect();
+    assert_eq!(classes, ["Job", "Batch"]);
+    assert!(model.self_field_changes(&project, "missing").is_empty());
+}

@@ -11,7 +11,9 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Context;
 
-pub use crate::model::{class_hierarchy, project_mro, resolve_callee, runs_per_call, typed_local};
+pub use crate::model::{
+    cache_decorator, class_hierarchy, project_mro, resolve_callee, runs_per_call, typed_local,
+};
 
 /// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
 pub fn mutable_type(project: &Project, file: FileId, value: &Value) -> Option<String> {
@@ -456,31 +458,6 @@ pub fn class_level_candidates(project: &Project) -> std::collections::HashSet<&s
         .filter(|b| matches!(b.value, Value::Container(_) | Value::Call { .. }))
         .map(|b| b.name.as_str())
         .collect()
-}
-
-/// Whether a decorator written `name` in `file` could be `lru_cache`/`cache`: its name is one, or
-/// it is imported under another name from one. A cheap filter before resolving.
-pub fn may_be_cache_decorator(project: &Project, file: FileId, name: &str) -> bool {
-    knowledge::is_cache_decorator_name(name)
-        || project.file(file).facts.imports.iter().any(|import| {
-            import.binding == name
-                && matches!(&import.target, crate::facts::ImportTarget::Member { name, .. }
-                    if knowledge::is_cache_decorator_name(name))
-        })
-}
-
-/// The `lru_cache`/`cache` decorator of `function` in `file`, if it has one.
-pub fn cache_decorator(
-    project: &Project,
-    file: FileId,
-    function: FuncIdx,
-) -> Option<&crate::facts::Decorator> {
-    let facts = &project.file(file).facts.functions[function as usize];
-    facts.decorators.iter().find(|d| {
-        may_be_cache_decorator(project, file, &d.name)
-            // Decorators are evaluated in the scope around the definition.
-            && project.resolves_to_any(file, facts.parent, &d.name, knowledge::CACHE_DECORATORS)
-    })
 }
 
 /// `+=` and friends change lists, sets and dicts (by type name) in place; on other types they

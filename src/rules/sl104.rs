@@ -1,7 +1,7 @@
 //! SL104: `self.x = <shared mutable object>` without a copy, and `self.x` is then changed: the
 //! shared object is what changes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
@@ -81,15 +81,16 @@ impl Rule for InstanceAttributeAliasesSharedObject {
         if aliasing.is_empty() {
             return found;
         }
-        let attrs: HashSet<&str> = aliasing.iter().map(|(_, a)| a.attr.as_str()).collect();
-        let mutations = self_mutations_by_attr(project, &attrs);
         let instance_assignments = InstanceAssignments::collect(project);
 
         let mut groups: BTreeMap<Key, Group<'_>> = BTreeMap::new();
         for (file, assignment) in aliasing {
-            let Some(candidates) = mutations.get(assignment.attr.as_str()) else {
+            let candidates = context
+                .model
+                .self_field_changes(project, assignment.attr.as_str());
+            if candidates.is_empty() {
                 continue;
-            };
+            }
             let Some(class) = project.method_class(file, assignment.function) else {
                 continue;
             };
@@ -100,12 +101,12 @@ impl Rule for InstanceAttributeAliasesSharedObject {
             let hierarchy: HashSet<ClassId> = common::class_hierarchy(project, class)
                 .into_iter()
                 .collect();
-            for &(mutation_file, mutation) in candidates {
-                let Some(mutating_class) = project.method_class(mutation_file, mutation.function)
-                else {
-                    continue;
-                };
-                if !hierarchy.contains(&mutating_class)
+            for candidate in candidates {
+                let mutation_file = candidate.file;
+                let mutation =
+                    &project.file(mutation_file).facts.mutations[candidate.mutation as usize];
+                if !hierarchy.contains(&candidate.class)
+                    || !common::runs_per_call(project, mutation_file, mutation.function)
                     || !changes(project, mutation_file, mutation, &source.type_name)
                     || rebound_before(project, file, assignment, mutation_file, mutation)
                 {
@@ -267,34 +268,6 @@ fn report_through_instance(
         mutating.qualname.to_string(),
     ])
     .with_object(object.path.clone())
-}
-
-/// Changes of `self.<attr>` (the attribute itself, not something reached through it) in methods,
-/// by attribute name.
-fn self_mutations_by_attr<'a>(
-    project: &'a Project,
-    attrs: &HashSet<&str>,
-) -> HashMap<&'a str, Vec<(FileId, &'a Mutation)>> {
-    let mut by_attr: HashMap<&str, Vec<(FileId, &Mutation)>> = HashMap::new();
-    for (file, f) in project.files.iter().enumerate() {
-        for mutation in &f.facts.mutations {
-            if mutation.target.root != Root::SelfParam {
-                continue;
-            }
-            let [attr] = mutation.target.attrs.as_slice() else {
-                continue;
-            };
-            if attrs.contains(attr.as_str())
-                && common::runs_per_call(project, file as FileId, mutation.function)
-            {
-                by_attr
-                    .entry(attr.as_str())
-                    .or_default()
-                    .push((file as FileId, mutation));
-            }
-        }
-    }
-    by_attr
 }
 
 fn changes(project: &Project, file: FileId, mutation: &Mutation, type_name: &str) -> bool {

@@ -1,11 +1,12 @@
 //! SL201: a module-level mutable object changed, or a module global rebound, by code that a
 //! request entry point reaches.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Binding, FuncIdx, Mutation, MutationKind, Root, Span, Value};
 use crate::knowledge;
+use crate::model::{GlobalWriteKind, Timing};
 use crate::project::{FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -52,108 +53,63 @@ impl Rule for ModuleStateWrittenPerRequest {
         }
         let mut per_request = PerRequest::default();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            let memo_spans: HashSet<u32> = facts.memo_stores.iter().map(|m| m.span.start).collect();
-            let lazy: HashSet<u32> = facts.lazy_inits.iter().copied().collect();
-            for mutation in &facts.mutations {
-                let Root::Global(head) = &mutation.target.root else {
-                    continue;
-                };
-                // `d.setdefault(k, []).append(v)` starts where its memoisation does, but adds to
-                // the element on every call: an accumulation, not a cache.
-                let memoised = memo_spans.contains(&mutation.span.start) && !mutation.nested;
-                if memoised
-                    || lazy.contains(&mutation.span.start)
-                    || !per_request.reached(project, file_id, mutation.function)
-                {
-                    continue;
+        for write in context.model.global_writes(project) {
+            if write.timing == Timing::OnceAtRunTime
+                || !per_request.reached(project, write.file, write.function)
+            {
+                continue;
+            }
+            let facts = &project.file(write.file).facts;
+            let (rebind, global_file, global) = match (write.kind, write.global) {
+                (GlobalWriteKind::Rebind { index }, Some((global_file, global))) => {
+                    (index, global_file, Some(global))
                 }
-                let dotted = dotted(head, &mutation.target.attrs);
-                let Some((global_file, global, binding)) =
-                    module_global(project, file_id, mutation.function, &dotted)
-                else {
-                    if let Some((global_file, global, type_name)) =
-                        process_wide_library_object(project, file_id, mutation)
+                // `global user` then `user = ...` with no module-level binding: the function
+                // creates the global.
+                (GlobalWriteKind::Rebind { index }, None) => (index, write.file, None),
+                (GlobalWriteKind::Mutation { index, leading }, Some((global_file, global))) => {
+                    let mutation = &facts.mutations[index as usize];
+                    // `d.setdefault(k, []).append(v)` starts where its memoisation does, but
+                    // adds to the element on every call: an accumulation, not a cache.
+                    if !mutation.nested
+                        && facts
+                            .memo_stores
+                            .iter()
+                            .any(|m| m.span.start == write.span.start)
                     {
-                        let name = head.to_string();
-                        let key = Key {
-                            file: file_id,
-                            function: mutation.function,
-                            global_file,
-                            global: Some(global),
-                            name,
-                        };
-                        add(&mut groups, key, Some(type_name), mutation.span);
+                        continue;
                     }
-                    continue;
-                };
-                let type_name = match common::shared_object(project, global_file, &binding.value) {
-                    Some(object @ SharedObject::Container(_))
-                    | Some(object @ SharedObject::Object { class: None, .. }) => {
-                        if !common::changes_shared_object(project, file_id, mutation, &object, None)
-                        {
-                            continue;
-                        }
-                        Some(object.type_name().to_string())
-                    }
-                    // An instance of a project class: SL203.
-                    Some(SharedObject::Object { .. }) => continue,
-                    // `counter += 1` on an immutable value rebinds the global.
-                    None if matches!(mutation.kind, MutationKind::InPlaceOperator(_))
-                        && mutation.target.attrs.is_empty() =>
-                    {
-                        None
-                    }
-                    None => continue,
-                };
-                add(
-                    &mut groups,
-                    Key {
-                        file: file_id,
-                        function: mutation.function,
+                    let binding = &project.file(global_file).facts.globals[global as usize];
+                    let Some((name, type_name)) = changed_global(
+                        project,
+                        write.file,
+                        mutation,
+                        global_file,
+                        binding,
+                        leading as usize,
+                    ) else {
+                        continue;
+                    };
+                    let key = Key {
+                        file: write.file,
+                        function: write.function,
                         global_file,
                         global: Some(global),
-                        name: binding.name.to_string(),
-                    },
-                    type_name,
-                    mutation.span,
-                );
-            }
-            for rebind in &facts.global_rebinds {
-                if lazy.contains(&rebind.span.start)
-                    || !per_request.reached(project, file_id, rebind.function)
-                {
+                        name,
+                    };
+                    add(&mut groups, key, type_name, write.span);
                     continue;
                 }
-                let (global_file, global) =
-                    match module_global(project, file_id, rebind.function, &rebind.name) {
-                        Some((global_file, global, _)) => (global_file, Some(global)),
-                        // `global user` then `user = ...` with no module-level binding: the
-                        // function creates the global.
-                        None if matches!(
-                            project.resolve(file_id, Some(rebind.function), &rebind.name),
-                            Resolved::Unknown
-                        ) =>
-                        {
-                            (file_id, None)
-                        }
-                        None => continue,
-                    };
-                add(
-                    &mut groups,
-                    Key {
-                        file: file_id,
-                        function: rebind.function,
-                        global_file,
-                        global,
-                        name: rebind.name.to_string(),
-                    },
-                    None,
-                    rebind.span,
-                );
-            }
+                _ => continue,
+            };
+            let key = Key {
+                file: write.file,
+                function: write.function,
+                global_file,
+                global,
+                name: facts.global_rebinds[rebind as usize].name.to_string(),
+            };
+            add(&mut groups, key, None, write.span);
         }
         groups
             .into_iter()
@@ -186,35 +142,60 @@ pub(super) fn dotted(head: &str, attrs: &[crate::facts::Name]) -> String {
     out
 }
 
-/// The module-level binding `dotted` denotes in `function` of `file`: `cache`, `store.cache`.
-/// The module-level object of a well-known library (`app = Flask(__name__)`, `session =
-/// requests.Session()`) whose attribute `mutation` changes: `app.config[k] = v`,
-/// `session.headers.update(h)`, `app.state.user = u`. Its file, global and how messages name it.
-fn process_wide_library_object(
+/// The name a finding gives the global `binding` (bound in `global_file`) that `mutation`
+/// (in `file`) reaches after `leading` attributes, and the type of object it changes (`None`
+/// when `+=` on an immutable value rebinds it): the global's own object when the whole target
+/// leads to it, else the attribute of a well-known library's process-wide object (`app =
+/// Flask(__name__)`, `session = requests.Session()`) that it changes: `app.config[k] = v`,
+/// `session.headers.update(h)`, `app.state.user = u`.
+fn changed_global(
     project: &Project,
     file: FileId,
     mutation: &Mutation,
-) -> Option<(FileId, u32, String)> {
-    let Root::Global(head) = &mutation.target.root else {
-        return None;
-    };
-    if mutation.target.attrs.len() != 1 {
-        return None;
+    global_file: FileId,
+    binding: &Binding,
+    leading: usize,
+) -> Option<(String, Option<String>)> {
+    let attrs = &mutation.target.attrs;
+    if leading < attrs.len() {
+        let Root::Global(head) = &mutation.target.root else {
+            return None;
+        };
+        if attrs.len() != 1 {
+            return None;
+        }
+        let Value::Call { callee } = &binding.value else {
+            return None;
+        };
+        let Resolved::External(qualified) = project.resolve(global_file, None, callee) else {
+            return None;
+        };
+        if !knowledge::PROCESS_WIDE_LIBRARY_TYPES.contains(&qualified.as_str()) {
+            return None;
+        }
+        let short = qualified.rsplit('.').next().unwrap_or(&qualified);
+        return Some((head.to_string(), Some(format!("`{short}` object"))));
     }
-    let (global_file, global, binding) = module_global(project, file, mutation.function, head)?;
-    let Value::Call { callee } = &binding.value else {
-        return None;
+    let type_name = match common::shared_object(project, global_file, &binding.value) {
+        Some(object @ SharedObject::Container(_))
+        | Some(object @ SharedObject::Object { class: None, .. }) => {
+            if !common::changes_shared_object(project, file, mutation, &object, None) {
+                return None;
+            }
+            Some(object.type_name().to_string())
+        }
+        // An instance of a project class: SL203.
+        Some(SharedObject::Object { .. }) => return None,
+        // `counter += 1` on an immutable value rebinds the global.
+        None if matches!(mutation.kind, MutationKind::InPlaceOperator(_)) && attrs.is_empty() => {
+            None
+        }
+        None => return None,
     };
-    let Resolved::External(qualified) = project.resolve(global_file, None, callee) else {
-        return None;
-    };
-    if !knowledge::PROCESS_WIDE_LIBRARY_TYPES.contains(&qualified.as_str()) {
-        return None;
-    }
-    let short = qualified.rsplit('.').next().unwrap_or(&qualified);
-    Some((global_file, global, format!("`{short}` object")))
+    Some((binding.name.to_string(), type_name))
 }
 
+/// The module-level binding `dotted` denotes in `function` of `file`: `cache`, `store.cache`.
 pub(super) fn module_global<'p>(
     project: &'p Project,
     file: FileId,

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, MutationKind, Root, Span};
+use crate::facts::{FileFacts, FuncIdx, MutationKind, Span};
 use crate::knowledge;
+use crate::model::{GlobalWriteKind, Timing};
 use crate::project::{FileId, Project};
 
 use super::common;
-use super::sl201::{PerRequest, dotted, module_global};
+use super::sl201::PerRequest;
 use super::{Context, Rule, RuleMeta};
 
 pub struct ModuleStateAccumulates;
@@ -62,81 +63,77 @@ impl Rule for ModuleStateAccumulates {
         let mut per_request = PerRequest::default();
         let mut containers: BTreeMap<(FileId, u32), Container> = BTreeMap::new();
         let mut not_containers: HashSet<(FileId, u32)> = HashSet::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            let constant_keys: HashSet<u32> = facts.constant_key_stores.iter().copied().collect();
-            let parameter_stores: HashSet<u32> = facts.parameter_stores.iter().copied().collect();
-            let memo: HashSet<u32> = facts.memo_stores.iter().map(|m| m.span.start).collect();
-            // Filling the entries of a cache (`C[k].append(v)` where `C[k]` was just memoised).
-            let memoised: HashSet<(u32, String)> = facts
-                .memo_stores
-                .iter()
-                .map(|m| (m.function, m.cache.display()))
-                .collect();
-            let lazy: HashSet<u32> = facts.lazy_inits.iter().copied().collect();
-            for mutation in &facts.mutations {
-                let Root::Global(head) = &mutation.target.root else {
-                    continue;
-                };
-                let written = dotted(head, &mutation.target.attrs);
-                let Some((global_file, global, binding)) =
-                    module_global(project, file_id, mutation.function, &written)
-                else {
-                    continue;
-                };
-                let id = (global_file, global);
-                if not_containers.contains(&id) {
+        // What each file's stores are, asked once per file that writes a global.
+        let mut file_stores: Option<(FileId, FileStores)> = None;
+        for write in context.model.global_writes(project) {
+            let Some((global_file, global)) = write.global else {
+                continue;
+            };
+            let id = (global_file, global);
+            let (index, leading) = match write.kind {
+                // `global CACHE; CACHE = []` starts it over.
+                GlobalWriteKind::Rebind { .. } => {
+                    containers.entry(id).or_default().bounded = true;
                     continue;
                 }
-                let container = match containers.entry(id) {
-                    std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
-                    std::collections::btree_map::Entry::Vacant(entry) => {
-                        match common::mutable_type(project, global_file, &binding.value) {
-                            Some(type_name) if GROWABLE.contains(&type_name.as_str()) => {
-                                let bounded = project
-                                    .file(global_file)
-                                    .facts
-                                    .bounded_globals
-                                    .contains(&global);
-                                entry.insert(Container {
-                                    type_name,
-                                    bounded,
-                                    growth: Vec::new(),
-                                })
-                            }
-                            _ => {
-                                not_containers.insert(id);
-                                continue;
-                            }
+                GlobalWriteKind::Mutation { index, leading } => (index, leading),
+                _ => continue,
+            };
+            let facts = &project.file(write.file).facts;
+            let mutation = &facts.mutations[index as usize];
+            if leading as usize != mutation.target.attrs.len() || not_containers.contains(&id) {
+                continue;
+            }
+            let container = match containers.entry(id) {
+                std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    let binding = &project.file(global_file).facts.globals[global as usize];
+                    match common::mutable_type(project, global_file, &binding.value) {
+                        Some(type_name) if GROWABLE.contains(&type_name.as_str()) => {
+                            let bounded = project
+                                .file(global_file)
+                                .facts
+                                .bounded_globals
+                                .contains(&global);
+                            entry.insert(Container {
+                                type_name,
+                                bounded,
+                                growth: Vec::new(),
+                            })
                         }
-                    }
-                };
-                match growth(project, file_id, mutation, &constant_keys) {
-                    Growth::Shrinks => container.bounded = true,
-                    Growth::Neutral => {}
-                    Growth::Grows => {
-                        let span = mutation.span;
-                        if (mutation.nested
-                            && memoised.contains(&(mutation.function, mutation.target.display())))
-                            || memo.contains(&span.start)
-                            || lazy.contains(&span.start)
-                            || parameter_stores.contains(&span.start)
-                            || !common::runs_per_call(project, file_id, mutation.function)
-                            || per_request.reached(project, file_id, mutation.function)
-                        {
+                        _ => {
+                            not_containers.insert(id);
                             continue;
                         }
-                        container.growth.push((file_id, mutation.function, span));
                     }
                 }
+            };
+            if file_stores
+                .as_ref()
+                .is_none_or(|(file, _)| *file != write.file)
+            {
+                file_stores = Some((write.file, FileStores::of(facts)));
             }
-            // `global CACHE; CACHE = []` starts it over.
-            for rebind in &facts.global_rebinds {
-                if let Some((global_file, global, _)) =
-                    module_global(project, file_id, rebind.function, &rebind.name)
-                {
-                    containers.entry((global_file, global)).or_default().bounded = true;
+            let Some((_, stores)) = &file_stores else {
+                continue;
+            };
+            match growth(project, write.file, mutation, &stores.constant_keys) {
+                Growth::Shrinks => container.bounded = true,
+                Growth::Neutral => {}
+                Growth::Grows => {
+                    let span = mutation.span;
+                    if (mutation.nested
+                        && stores
+                            .memoised
+                            .contains(&(mutation.function, mutation.target.display())))
+                        || stores.memo.contains(&span.start)
+                        || stores.parameter_stores.contains(&span.start)
+                        || write.timing != Timing::PerCall
+                        || per_request.reached(project, write.file, mutation.function)
+                    {
+                        continue;
+                    }
+                    container.growth.push((write.file, mutation.function, span));
                 }
             }
         }
@@ -146,6 +143,30 @@ impl Rule for ModuleStateAccumulates {
             .filter(|((file, global), _)| !named_as_cache(project, *file, *global))
             .map(|(id, c)| report(project, id, c))
             .collect()
+    }
+}
+
+/// The stores of one file that tell a container's growth apart from a cache's or a setting's.
+struct FileStores {
+    constant_keys: HashSet<u32>,
+    parameter_stores: HashSet<u32>,
+    memo: HashSet<u32>,
+    /// Filling the entries of a cache (`C[k].append(v)` where `C[k]` was just memoised).
+    memoised: HashSet<(u32, String)>,
+}
+
+impl FileStores {
+    fn of(facts: &FileFacts) -> Self {
+        FileStores {
+            constant_keys: facts.constant_key_stores.iter().copied().collect(),
+            parameter_stores: facts.parameter_stores.iter().copied().collect(),
+            memo: facts.memo_stores.iter().map(|m| m.span.start).collect(),
+            memoised: facts
+                .memo_stores
+                .iter()
+                .map(|m| (m.function, m.cache.display()))
+                .collect(),
+        }
     }
 }
 

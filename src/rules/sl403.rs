@@ -1,9 +1,9 @@
 //! SL403: a caller changes the object an `lru_cache`/`cache` function returned.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, MutationKind, Root, Span};
+use crate::facts::{FuncIdx, MutationKind, Span};
 use crate::knowledge;
 use crate::project::{FileId, FuncId, Project};
 
@@ -20,11 +20,6 @@ static META: RuleMeta = RuleMeta {
     enabled_by_default: true,
     document: include_str!("../../docs/rules/SL403.md"),
 };
-
-/// A cached function: its decorator and what its `return`s evaluate to.
-struct Cached {
-    decorator: Span,
-}
 
 /// The caller's function and the cached function it calls.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -46,88 +41,29 @@ impl Rule for CachedResultMutated {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        let cached = cached_functions(project);
-        if cached.is_empty() {
-            return Vec::new();
-        }
-        let names: HashSet<&str> = cached
-            .keys()
-            .map(|f| project.function(*f).1.name.as_str())
-            .collect();
-        let named = |callee: &str| names.contains(callee.rsplit('.').next().unwrap_or(callee));
-
-        let mut groups: BTreeMap<Key, Vec<Site>> = BTreeMap::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            // Locals bound once to a call of a cached function: (function, local) -> cached.
-            let mut results: HashMap<(FuncIdx, &str), FuncId> = HashMap::new();
-            for (index, function) in facts.functions.iter().enumerate() {
-                for local in function.typed_locals.iter().filter(|l| l.exact) {
-                    if named(&local.class)
-                        && let Some((callee, _)) =
-                            common::resolve_callee(project, file_id, index as u32, &local.class)
-                        && cached.contains_key(&callee)
-                    {
-                        results.insert((index as u32, local.name.as_str()), callee);
-                    }
-                }
-            }
-            let mut add = |function: FuncIdx, callee: FuncId, span: Span, kind: MutationKind| {
-                groups
-                    .entry(Key {
-                        file: file_id,
-                        function,
-                        cached: callee,
-                    })
-                    .or_default()
-                    .push(Site { span, kind });
+        let results = context.model.cached_results(project);
+        // The caller's function and the cached function whose result it changes -> where the
+        // result is created (the cache decorator) and the changes.
+        let mut groups: BTreeMap<Key, (Span, Vec<Site>)> = BTreeMap::new();
+        for change in &results.changes {
+            let key = Key {
+                file: change.file,
+                function: change.function,
+                cached: results.function(change.object),
             };
-            if !results.is_empty() {
-                for mutation in &facts.mutations {
-                    if let Root::Local(name) = &mutation.target.root
-                        && let Some(&callee) = results.get(&(mutation.function, name.as_str()))
-                    {
-                        add(
-                            mutation.function,
-                            callee,
-                            mutation.span,
-                            mutation.kind.clone(),
-                        );
-                    }
-                }
-                for assignment in &facts.attribute_assignments {
-                    if let Root::Local(name) = &assignment.object.root
-                        && assignment.object.attrs.is_empty()
-                        && let Some(&callee) = results.get(&(assignment.function, name.as_str()))
-                    {
-                        let kind = MutationKind::AttributeAssign(assignment.attr.clone());
-                        add(assignment.function, callee, assignment.span, kind);
-                    }
-                }
-            }
-            for mutation in &facts.call_result_mutations {
-                if named(&mutation.callee)
-                    && let Some((callee, _)) = common::resolve_callee(
-                        project,
-                        file_id,
-                        mutation.function,
-                        &mutation.callee,
-                    )
-                    && cached.contains_key(&callee)
-                {
-                    add(
-                        mutation.function,
-                        callee,
-                        mutation.span,
-                        mutation.kind.clone(),
-                    );
-                }
-            }
+            let decorator = results.objects[change.object as usize].site;
+            groups
+                .entry(key)
+                .or_insert_with(|| (decorator, Vec::new()))
+                .1
+                .push(Site {
+                    span: change.span,
+                    kind: change.kind.clone(),
+                });
         }
 
         let mut findings = Vec::new();
-        for (key, mut sites) in groups {
+        for (key, (decorator, mut sites)) in groups {
             sites.retain(|site| really_changes(project, key.file, key.function, key.cached, site));
             if sites.is_empty()
                 || !common::runs_per_call(project, key.file, key.function)
@@ -137,31 +73,10 @@ impl Rule for CachedResultMutated {
             }
             sites.sort_by_key(|s| s.span);
             sites.dedup_by_key(|s| s.span);
-            findings.push(report(project, &key, &cached[&key.cached], &sites));
+            findings.push(report(project, &key, decorator, &sites));
         }
         findings
     }
-}
-
-fn cached_functions(project: &Project) -> HashMap<FuncId, Cached> {
-    let mut cached = HashMap::new();
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        for (index, function) in file.facts.functions.iter().enumerate() {
-            if function.decorators.is_empty() {
-                continue;
-            }
-            if let Some(decorator) = common::cache_decorator(project, file_id, index as u32) {
-                cached.insert(
-                    project.function_id(file_id, index as u32),
-                    Cached {
-                        decorator: decorator.span,
-                    },
-                );
-            }
-        }
-    }
-    cached
 }
 
 /// Whether the change is in place: `+=` only when the cached function is seen returning a type
@@ -193,7 +108,7 @@ fn really_changes(
     }
 }
 
-fn report(project: &Project, key: &Key, cached: &Cached, sites: &[Site]) -> Diagnostic {
+fn report(project: &Project, key: &Key, decorator: Span, sites: &[Site]) -> Diagnostic {
     let (cached_file, cached_facts) = project.function(key.cached);
     let caller = &project.file(key.file).facts.functions[key.function as usize];
     let adds = sites.iter().all(|s| match &s.kind {
@@ -209,7 +124,7 @@ fn report(project: &Project, key: &Key, cached: &Cached, sites: &[Site]) -> Diag
     let mut related = vec![
         Label::new(
             cached_file,
-            cached.decorator,
+            decorator,
             "results are kept here and handed out again, not copied",
         ),
         Label::new(cached_file, cached_facts.span, "the cached function"),

@@ -3,8 +3,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{AccessPath, FuncIdx, MutationKind, Name, Root, Span};
+use crate::facts::{FuncIdx, MutationKind, Name, Span};
 use crate::knowledge;
+use crate::model::{GlobalId, GlobalWriteKind, Model};
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common;
@@ -20,9 +21,6 @@ static META: RuleMeta = RuleMeta {
     enabled_by_default: true,
     document: include_str!("../../docs/rules/SL404.md"),
 };
-
-/// A module global: its file and the index of its last binding.
-type GlobalId = (FileId, u32);
 
 struct Change {
     file: FileId,
@@ -90,15 +88,7 @@ impl Rule for CacheOverMutableGlobal {
             .values()
             .flat_map(|(_, g)| g.keys().copied())
             .collect();
-        let names: HashSet<&str> = wanted
-            .iter()
-            .map(|(file, index)| {
-                project.file(*file).facts.globals[*index as usize]
-                    .name
-                    .as_str()
-            })
-            .collect();
-        let changes = changes_of(project, &wanted, &names);
+        let changes = changes_of(project, context.model, &wanted);
 
         let mut findings = Vec::new();
         for (cached, (decorator, globals)) in &reads {
@@ -150,125 +140,75 @@ fn cleared_caches(project: &Project) -> HashSet<FuncId> {
 /// `G.attr = v`, `module.G = v`.
 fn changes_of(
     project: &Project,
+    model: &Model,
     wanted: &HashSet<GlobalId>,
-    names: &HashSet<&str>,
 ) -> HashMap<GlobalId, Vec<Change>> {
     let mut changes: HashMap<GlobalId, Vec<Change>> = HashMap::new();
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        let facts = &file.facts;
-        let mut add = |function: FuncIdx,
-                       path: &AccessPath,
-                       span: Span,
-                       rebinds: bool,
-                       attr: Option<&Name>| {
-            let Some((global, used)) = global_of(project, file_id, function, path, names) else {
-                return;
-            };
-            let attr = path.attrs.get(used).or(attr).cloned();
-            if wanted.contains(&global)
-                && common::runs_per_call(project, file_id, function)
-                && !common::in_test_code(project, file_id, function)
-            {
-                changes.entry(global).or_default().push(Change {
-                    file: file_id,
-                    function,
-                    span,
-                    rebinds,
-                    attr,
-                });
+    for write in model.global_writes(project) {
+        let Some(global) = write.global.filter(|g| wanted.contains(g)) else {
+            continue;
+        };
+        let facts = &project.file(write.file).facts;
+        let (rebinds, attr) = match write.kind {
+            GlobalWriteKind::Rebind { .. } | GlobalWriteKind::ModuleAttributeRebind { .. } => {
+                (true, None)
+            }
+            GlobalWriteKind::Mutation { index, leading } => {
+                let mutation = &facts.mutations[index as usize];
+                let kind_changes = match &mutation.kind {
+                    // Through a local alias, `+=` may rebind the local only.
+                    MutationKind::InPlaceOperator(_) => mutation.alias.is_none(),
+                    MutationKind::MutatingCall(callee) => project.resolves_to_any(
+                        write.file,
+                        Some(mutation.function),
+                        callee,
+                        knowledge::MUTATING_FUNCTIONS,
+                    ),
+                    _ => true,
+                };
+                if !kind_changes {
+                    continue;
+                }
+                // `global G; G += 1` rebinds G when G is immutable.
+                let rebinds = matches!(mutation.kind, MutationKind::InPlaceOperator(_))
+                    && mutation.target.attrs.is_empty();
+                let changed_attr = match &mutation.kind {
+                    MutationKind::AttributeAssign(a) | MutationKind::AttributeDelete(a)
+                        if !mutation.nested =>
+                    {
+                        Some(a)
+                    }
+                    _ => None,
+                };
+                let attr = mutation.target.attrs.get(leading as usize).or(changed_attr);
+                (rebinds, attr.cloned())
+            }
+            // `G.x = v` changes G (or `G.a.x = v` its attribute `a`).
+            GlobalWriteKind::AttributeStore { index, leading } => {
+                let assignment = &facts.attribute_assignments[index as usize];
+                let attrs = &assignment.object.attrs;
+                let attr = attrs
+                    .get(leading as usize)
+                    .or((leading as usize == attrs.len()).then_some(&assignment.attr));
+                (false, attr.cloned())
             }
         };
-        for rebind in &facts.global_rebinds {
-            let path = AccessPath::new(Root::Global(rebind.name.clone()));
-            add(rebind.function, &path, rebind.span, true, None);
-        }
-        for mutation in &facts.mutations {
-            let kind_changes = match &mutation.kind {
-                // Through a local alias, `+=` may rebind the local only.
-                MutationKind::InPlaceOperator(_) => mutation.alias.is_none(),
-                MutationKind::MutatingCall(callee) => project.resolves_to_any(
-                    file_id,
-                    Some(mutation.function),
-                    callee,
-                    knowledge::MUTATING_FUNCTIONS,
-                ),
-                _ => true,
-            };
-            if !kind_changes {
-                continue;
-            }
-            // `global G; G += 1` rebinds G when G is immutable.
-            let rebinds = matches!(mutation.kind, MutationKind::InPlaceOperator(_))
-                && mutation.target.attrs.is_empty();
-            let attr = match &mutation.kind {
-                MutationKind::AttributeAssign(a) | MutationKind::AttributeDelete(a)
-                    if !mutation.nested =>
-                {
-                    Some(a)
-                }
-                _ => None,
-            };
-            add(
-                mutation.function,
-                &mutation.target,
-                mutation.span,
+        if common::runs_per_call(project, write.file, write.function)
+            && !common::in_test_code(project, write.file, write.function)
+        {
+            changes.entry(global).or_default().push(Change {
+                file: write.file,
+                function: write.function,
+                span: write.span,
                 rebinds,
                 attr,
-            );
-        }
-        for assignment in &facts.attribute_assignments {
-            let function = assignment.function;
-            if let Some((_, used)) =
-                global_of(project, file_id, function, &assignment.object, names)
-            {
-                // `G.x = v` changes G (or `G.a.x = v` its attribute `a`).
-                let attr = (used == assignment.object.attrs.len()).then_some(&assignment.attr);
-                add(function, &assignment.object, assignment.span, false, attr);
-            } else {
-                // `module.G = v` rebinds G.
-                let mut path = assignment.object.clone();
-                path.attrs.push(assignment.attr.clone());
-                add(function, &path, assignment.span, true, None);
-            }
+            });
         }
     }
     for list in changes.values_mut() {
         list.sort_by_key(|c| (c.file, c.span));
     }
     changes
-}
-
-/// The module global at the start of `path` (`G`, `module.G`, `G.x[k]`), and how many of the
-/// path's attributes lead to it.
-fn global_of(
-    project: &Project,
-    file: FileId,
-    function: FuncIdx,
-    path: &AccessPath,
-    names: &HashSet<&str>,
-) -> Option<(GlobalId, usize)> {
-    let Root::Global(head) = &path.root else {
-        return None;
-    };
-    // A cheap filter before resolving.
-    if !names.contains(head.as_str()) && !path.attrs.iter().any(|a| names.contains(a.as_str())) {
-        return None;
-    }
-    let mut dotted = head.to_string();
-    let mut used = 0;
-    loop {
-        match project.resolve(file, Some(function), &dotted) {
-            Resolved::Global(f, i) => return Some(((f, i), used)),
-            // Only modules lead on to a global of another module.
-            Resolved::Module(_) => {
-                dotted.push('.');
-                dotted.push_str(path.attrs.get(used)?);
-                used += 1;
-            }
-            _ => return None,
-        }
-    }
 }
 
 fn report(

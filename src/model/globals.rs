@@ -1,0 +1,137 @@
+//! Writes that reach module globals: a module-level object changed in place (`G[k] = v`,
+//! `module.G.append(x)`, `G.attr = v`) and a global bound to another value (`global G; G = v`,
+//! `module.G = v`). A global is a location whether or not it holds an object the model created
+//! (a number, a string, an object of a library), so these writes are kept by the global they
+//! reach rather than by object; rules that ask about module state start here.
+
+use crate::facts::{AccessPath, FuncIdx, Name, Root, Span};
+use crate::project::{FileId, Project, Resolved};
+
+use super::{Model, Timing, timing};
+
+/// A module-level binding: its file and the index of its last binding in `FileFacts::globals`.
+pub type GlobalId = (FileId, u32);
+
+/// What a write to a global is, with the fact it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalWriteKind {
+    /// Mutation event `index` of the file's `mutations`, whose target reaches the global after
+    /// `leading` of its attributes (`module.G[k] = v`: 1); the target's attributes after those
+    /// are parts of the global's object (`G.items.append(x)`).
+    Mutation { index: u32, leading: u32 },
+    /// Rebind `index` of the file's `global_rebinds`: `global G` and then `G = v` in a function.
+    Rebind { index: u32 },
+    /// Attribute assignment `index` of the file's `attribute_assignments` on the global's object
+    /// (`G.x = v`, `G.a.x = v`), its object path reaching the global after `leading` attributes.
+    AttributeStore { index: u32, leading: u32 },
+    /// Attribute assignment `index` that binds the global of another module: `module.G = v`.
+    ModuleAttributeRebind { index: u32 },
+}
+
+/// One write that reaches a module global.
+#[derive(Debug, Clone)]
+pub struct GlobalWrite {
+    pub file: FileId,
+    pub function: FuncIdx,
+    pub span: Span,
+    /// The global written; `None` for a `global` name that only functions bind (no module-level
+    /// binding, nothing imported of that name).
+    pub global: Option<GlobalId>,
+    pub kind: GlobalWriteKind,
+    pub timing: Timing,
+}
+
+impl Model {
+    /// Every write in a function that reaches a module global, per file in the order rebinds,
+    /// mutations, attribute assignments. Worked out on the first question and kept.
+    pub fn global_writes(&self, project: &Project) -> &[GlobalWrite] {
+        self.global_writes
+            .get_or_init(|| collect_global_writes(project))
+    }
+}
+
+fn collect_global_writes(project: &Project) -> Vec<GlobalWrite> {
+    let mut writes = Vec::new();
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        let facts = &source.facts;
+        let mut write = |function: FuncIdx, span: Span, global, kind| {
+            writes.push(GlobalWrite {
+                file,
+                function,
+                span,
+                global,
+                kind,
+                timing: timing(project, file, function, span),
+            });
+        };
+        for (index, rebind) in facts.global_rebinds.iter().enumerate() {
+            let global = match project.resolve(file, Some(rebind.function), &rebind.name) {
+                Resolved::Global(global_file, index) => Some((global_file, index)),
+                Resolved::Unknown => None,
+                _ => continue,
+            };
+            let kind = GlobalWriteKind::Rebind {
+                index: index as u32,
+            };
+            write(rebind.function, rebind.span, global, kind);
+        }
+        for (index, mutation) in facts.mutations.iter().enumerate() {
+            if let Some((global, leading)) =
+                global_of(project, file, mutation.function, &mutation.target)
+            {
+                let kind = GlobalWriteKind::Mutation {
+                    index: index as u32,
+                    leading: leading as u32,
+                };
+                write(mutation.function, mutation.span, Some(global), kind);
+            }
+        }
+        for (index, assignment) in facts.attribute_assignments.iter().enumerate() {
+            let index = index as u32;
+            let function = assignment.function;
+            if let Some((global, leading)) = global_of(project, file, function, &assignment.object)
+            {
+                let leading = leading as u32;
+                let kind = GlobalWriteKind::AttributeStore { index, leading };
+                write(function, assignment.span, Some(global), kind);
+            } else {
+                let mut path = assignment.object.clone();
+                path.attrs.push(assignment.attr.clone());
+                if let Some((global, _)) = global_of(project, file, function, &path) {
+                    let kind = GlobalWriteKind::ModuleAttributeRebind { index };
+                    write(function, assignment.span, Some(global), kind);
+                }
+            }
+        }
+    }
+    writes
+}
+
+/// The module global at the start of `path` written in `function` of `file` (`G`, `module.G`,
+/// `G.x[k]`), and how many of the path's attributes (modules) lead to it.
+fn global_of(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &AccessPath,
+) -> Option<(GlobalId, usize)> {
+    let Root::Global(head) = &path.root else {
+        return None;
+    };
+    let mut dotted = head.to_string();
+    let mut leading = 0;
+    loop {
+        match project.resolve(file, Some(function), &dotted) {
+            Resolved::Global(global_file, index) => return Some(((global_file, index), leading)),
+            // Only modules lead on to a global of another module.
+            Resolved::Module(_) => {
+                let attr: &Name = path.attrs.get(leading)?;
+                dotted.push('.');
+                dotted.push_str(attr);
+                leading += 1;
+            }
+            _ => return None,
+        }
+    }
+}
