@@ -800,7 +800,7 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
     if candidates.is_empty() {
         return Vec::new();
     }
-    let names: Vec<&str> = candidates
+    let names: rustc_hash::FxHashSet<&str> = candidates
         .iter()
         .map(|c| project.class(*c).1.name.as_str())
         .collect();

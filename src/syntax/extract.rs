@@ -359,8 +359,14 @@ impl Extractor {
             }),
         }));
         self.reach_enter_function(idx, span(function.range));
-        for stmt in &function.body {
+        for (i, stmt) in function.body.iter().enumerate() {
             self.visit_stmt(stmt);
+            // `if _X is not None: return _X` at the top of the body: what follows runs until
+            // `_X` is set (the flags are dropped when the function's walk ends).
+            if let Some(flag) = self.early_return_flag(stmt) {
+                let set_in_block = sets_flag(&function.body[i + 1..], &flag);
+                self.first_time_flags.push((flag, set_in_block));
+            }
         }
         self.reach_leave_function();
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
@@ -1376,11 +1382,43 @@ impl Extractor {
             Expr::Compare(compare) => &compare.left,
             _ => return None,
         };
+        self.shared_name(read)
+    }
+
+    /// `read` written dotted, when it names state that outlives the call: an attribute, or a
+    /// module global.
+    fn shared_name(&self, read: &Expr) -> Option<Name> {
         let name = dotted_name(read)?;
         match read {
             Expr::Name(n) if !matches!(self.root_of(n.id.as_str()), Root::Global(_)) => None,
             _ => Some(name),
         }
+    }
+}
+
+impl Extractor {
+    /// The shared name an early return tests, in `if _X: return _X` and `if self._x is not None:
+    /// return ...` (no `else`): the code after it runs only while the name is unset.
+    fn early_return_flag(&self, stmt: &Stmt) -> Option<Name> {
+        let Stmt::If(if_stmt) = stmt else {
+            return None;
+        };
+        if !if_stmt.elif_else_clauses.is_empty()
+            || !matches!(if_stmt.body.last(), Some(Stmt::Return(_)))
+        {
+            return None;
+        }
+        let read = match &*if_stmt.test {
+            Expr::Compare(compare)
+                if matches!(compare.ops.as_ref(), [ast::CmpOp::IsNot])
+                    && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)]) =>
+            {
+                &compare.left
+            }
+            test @ (Expr::Name(_) | Expr::Attribute(_)) => test,
+            _ => return None,
+        };
+        self.shared_name(read)
     }
 }
 
