@@ -14,6 +14,7 @@ mod fields;
 mod globals;
 mod lookup;
 mod query;
+mod thread_locals;
 mod timing;
 
 #[cfg(test)]
@@ -31,8 +32,12 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use fields::FieldChange;
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
-pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
+pub use lookup::{
+    BindingRef, binding_of_path, class_hierarchy, find_method, project_mro, resolve_callee,
+    typed_local,
+};
 pub use query::MethodCalls;
+pub use thread_locals::{ThreadLocal, ThreadLocalWrite};
 pub use timing::runs_per_call;
 
 /// Index of an object in [`Model::objects`].
@@ -231,6 +236,8 @@ pub struct Model {
     cached_results: OnceLock<CachedResults>,
     /// Changes of `self.<attr>` by attribute, on first use.
     field_changes: OnceLock<HashMap<Name, Vec<FieldChange>>>,
+    /// Writes of `threading.local()` objects' attributes, on first use.
+    thread_local_writes: OnceLock<Vec<ThreadLocalWrite>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer

@@ -374,3 +374,25 @@ fn changes_of_self_attributes_are_kept_by_attribute_and_the_changing_class() {
     assert_eq!(classes, ["Job", "Batch"]);
     assert!(model.self_field_changes(&project, "missing").is_empty());
 }
+
+#[test]
+fn writes_of_thread_locals_name_the_object_they_reach() {
+    let project = link(&[(
+        "app/ctx.py",
+        "import threading\nfrom types import SimpleNamespace\n\n_local = threading.local()\n_plain = SimpleNamespace()\n\nclass Stack:\n    def __init__(self):\n        self._tls = threading.local()\n\n    def push(self, x):\n        self._tls.items.append(x)\n\nasync def view(u):\n    _local.user = u\n    _plain.user = u\n",
+    )]);
+    let model = Model::build(&project);
+    let mut writes: Vec<(String, String)> = model
+        .thread_local_writes(&project)
+        .iter()
+        .map(|w| (w.written.clone(), w.object.name.clone()))
+        .collect();
+    writes.sort();
+    assert_eq!(
+        writes,
+        [
+            ("_local.user".to_string(), "_local".to_string()),
+            ("self._tls.items".to_string(), "self._tls".to_string()),
+        ]
+    );
+}
