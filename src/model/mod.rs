@@ -12,6 +12,7 @@
 mod cached;
 mod fields;
 mod globals;
+mod instances;
 mod lookup;
 mod query;
 mod thread_locals;
@@ -32,6 +33,7 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use fields::FieldChange;
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
+pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
     BindingRef, binding_of_path, class_hierarchy, find_method, project_mro, resolve_callee,
     typed_local,
@@ -238,6 +240,8 @@ pub struct Model {
     field_changes: OnceLock<HashMap<Name, Vec<FieldChange>>>,
     /// Writes of `threading.local()` objects' attributes, on first use.
     thread_local_writes: OnceLock<Vec<ThreadLocalWrite>>,
+    /// Changes whose receiver is an instance of known classes, on first use.
+    instance_changes: OnceLock<Vec<InstanceChange>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer

@@ -396,3 +396,31 @@ fn writes_of_thread_locals_name_the_object_they_reach() {
         ]
     );
 }
+
+#[test]
+fn changes_through_instances_know_the_classes_the_instance_may_have() {
+    let project = link(&[(
+        "app/jobs.py",
+        "class Job:\n    hooks = []\n\n    def add(self, h):\n        self.hooks.append(h)\n\nclass Batch(Job):\n    pass\n\ndef view(h):\n    job = Job()\n    job.hooks.append(h)\n    other.hooks.append(h)\n\nJob().hooks.append(0)\n",
+    )]);
+    let model = Model::build(&project);
+    let changes: Vec<(String, Vec<&str>)> = model
+        .instance_changes(&project)
+        .iter()
+        .map(|c| {
+            let classes = c
+                .classes
+                .iter()
+                .map(|k| project.class(*k).1.name.as_str())
+                .collect();
+            (c.receiver.clone(), classes)
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("self".to_string(), vec!["Job", "Batch"]),
+            ("job".to_string(), vec!["Job"]),
+        ]
+    );
+}

@@ -3,17 +3,15 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::Label;
-use crate::facts::{
-    AccessPath, Binding, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Value,
-};
+use crate::facts::{AccessPath, Binding, FuncIdx, Mutation, MutationKind, Root, Value};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Context;
 
 pub use crate::model::{
-    BindingRef, cache_decorator, class_hierarchy, project_mro, resolve_callee, runs_per_call,
-    typed_local,
+    BindingRef, cache_decorator, class_hierarchy, instance_receiver_classes, project_mro,
+    resolve_callee, runs_per_call,
 };
 
 /// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
@@ -539,47 +537,6 @@ pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
             .iter()
             .any(|f| f.class == Some(index) && f.name == "__get__")
     })
-}
-
-/// The classes an instance reached by the mutation's receiver may have, and how the receiver is
-/// written, when the mutation is in per-call code. `self` in a method of `C` may be an instance
-/// of `C` or of any subclass.
-pub fn instance_receiver_classes(
-    project: &Project,
-    file: FileId,
-    mutation: &Mutation,
-) -> Option<(Vec<ClassId>, String)> {
-    let functions = &project.file(file).facts.functions;
-    let outer = project.outermost_function(file, mutation.function);
-    let method = &functions[outer as usize];
-    if !runs_per_call(project, file, mutation.function) {
-        return None;
-    }
-    match &mutation.target.root {
-        Root::SelfParam => {
-            if method.kind != FunctionKind::Instance {
-                return None;
-            }
-            let class = project.method_class(file, mutation.function)?;
-            let mut classes = vec![class];
-            classes.extend(project.descendants(class));
-            Some((classes, "self".to_string()))
-        }
-        Root::Local(name) => {
-            let local = typed_local(project, file, mutation.function, name)?;
-            let Resolved::Class(class) =
-                project.resolve(file, Some(mutation.function), &local.class)
-            else {
-                return None;
-            };
-            let mut classes = vec![class];
-            if !local.exact {
-                classes.extend(project.descendants(class));
-            }
-            Some((classes, name.to_string()))
-        }
-        _ => None,
-    }
 }
 
 /// Whether `function` of `file` is test code: in a test module, or a test function or fixture
