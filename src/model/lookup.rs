@@ -1,7 +1,7 @@
 //! Lookups the model and the rules share: classes along the hierarchy, methods, callees, locals
 //! of known class.
 
-use crate::facts::{FuncIdx, FunctionKind};
+use crate::facts::{AccessPath, Binding, FuncIdx, FunctionKind, Root};
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 /// The classes of the analysed tree in the MRO of `class`, itself first.
@@ -100,4 +100,74 @@ pub fn typed_local<'a>(
         current = facts.parent;
     }
     None
+}
+
+/// A module- or class-level binding an access path leads to.
+#[derive(Debug, Clone, Copy)]
+pub enum BindingRef<'a> {
+    /// A module global and its file.
+    Global(FileId, &'a Binding),
+    /// A class-level binding, found through the MRO: the class that defines it.
+    ClassLevel(ClassId, &'a Binding),
+}
+
+impl<'a> BindingRef<'a> {
+    pub fn binding(&self) -> &'a Binding {
+        match self {
+            BindingRef::Global(_, b) | BindingRef::ClassLevel(_, b) => b,
+        }
+    }
+
+    /// The file whose scope evaluates the binding's value.
+    pub fn file(&self, project: &Project) -> FileId {
+        match self {
+            BindingRef::Global(file, _) => *file,
+            BindingRef::ClassLevel(class, _) => project.class(*class).0,
+        }
+    }
+}
+
+/// The module- or class-level binding that the root and the first `len` attributes of `path`
+/// denote in `function` of `file`: `var`, `module.var`, `Class.var`, `self.var`, `cls.var`.
+pub fn binding_of_path<'p>(
+    project: &'p Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &AccessPath,
+    len: usize,
+) -> Option<BindingRef<'p>> {
+    if path.attrs.len() < len {
+        return None;
+    }
+    match &path.root {
+        Root::Global(head) => {
+            let mut dotted = head.to_string();
+            for attr in &path.attrs[..len] {
+                dotted.push('.');
+                dotted.push_str(attr);
+            }
+            match project.resolve(file, Some(function), &dotted) {
+                Resolved::Global(global_file, index) => Some(BindingRef::Global(
+                    global_file,
+                    &project.file(global_file).facts.globals[index as usize],
+                )),
+                _ if len > 0 => {
+                    let (owner, attr) = dotted.rsplit_once('.')?;
+                    let Resolved::Class(class) = project.resolve(file, Some(function), owner)
+                    else {
+                        return None;
+                    };
+                    let (defining, binding) = project.lookup_class_attribute(class, attr)?;
+                    Some(BindingRef::ClassLevel(defining, binding))
+                }
+                _ => None,
+            }
+        }
+        Root::SelfParam | Root::Class if len == 1 => {
+            let class = project.method_class(file, function)?;
+            let (defining, binding) = project.lookup_class_attribute(class, &path.attrs[0])?;
+            Some(BindingRef::ClassLevel(defining, binding))
+        }
+        _ => None,
+    }
 }

@@ -12,8 +12,10 @@
 mod cached;
 mod fields;
 mod globals;
+mod instances;
 mod lookup;
 mod query;
+mod thread_locals;
 mod timing;
 
 #[cfg(test)]
@@ -31,8 +33,13 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use fields::FieldChange;
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
-pub use lookup::{class_hierarchy, find_method, project_mro, resolve_callee, typed_local};
+pub use instances::{InstanceChange, instance_receiver_classes};
+pub use lookup::{
+    BindingRef, binding_of_path, class_hierarchy, find_method, project_mro, resolve_callee,
+    typed_local,
+};
 pub use query::MethodCalls;
+pub use thread_locals::{ThreadLocal, ThreadLocalWrite};
 pub use timing::{runs_after_import, runs_per_call};
 
 /// Index of an object in [`Model::objects`].
@@ -231,6 +238,10 @@ pub struct Model {
     cached_results: OnceLock<CachedResults>,
     /// Changes of `self.<attr>` by attribute, on first use.
     field_changes: OnceLock<HashMap<Name, Vec<FieldChange>>>,
+    /// Writes of `threading.local()` objects' attributes, on first use.
+    thread_local_writes: OnceLock<Vec<ThreadLocalWrite>>,
+    /// Changes whose receiver is an instance of known classes, on first use.
+    instance_changes: OnceLock<Vec<InstanceChange>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer

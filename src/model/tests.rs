@@ -432,3 +432,53 @@ fn changes_of_self_attributes_are_kept_by_attribute_and_the_changing_class() {
     assert_eq!(classes, ["Job", "Batch"]);
     assert!(model.self_field_changes(&project, "missing").is_empty());
 }
+
+#[test]
+fn writes_of_thread_locals_name_the_object_they_reach() {
+    let project = link(&[(
+        "app/ctx.py",
+        "import threading\nfrom types import SimpleNamespace\n\n_local = threading.local()\n_plain = SimpleNamespace()\n\nclass Stack:\n    def __init__(self):\n        self._tls = threading.local()\n\n    def push(self, x):\n        self._tls.items.append(x)\n\nasync def view(u):\n    _local.user = u\n    _plain.user = u\n",
+    )]);
+    let model = Model::build(&project);
+    let mut writes: Vec<(String, String)> = model
+        .thread_local_writes(&project)
+        .iter()
+        .map(|w| (w.written.clone(), w.object.name.clone()))
+        .collect();
+    writes.sort();
+    assert_eq!(
+        writes,
+        [
+            ("_local.user".to_string(), "_local".to_string()),
+            ("self._tls.items".to_string(), "self._tls".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn changes_through_instances_know_the_classes_the_instance_may_have() {
+    let project = link(&[(
+        "app/jobs.py",
+        "class Job:\n    hooks = []\n\n    def add(self, h):\n        self.hooks.append(h)\n\nclass Batch(Job):\n    pass\n\ndef view(h):\n    job = Job()\n    job.hooks.append(h)\n    other.hooks.append(h)\n\nJob().hooks.append(0)\n",
+    )]);
+    let model = Model::build(&project);
+    let changes: Vec<(String, Vec<&str>)> = model
+        .instance_changes(&project)
+        .iter()
+        .map(|c| {
+            let classes = c
+                .classes
+                .iter()
+                .map(|k| project.class(*k).1.name.as_str())
+                .collect();
+            (c.receiver.clone(), classes)
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("self".to_string(), vec!["Job", "Batch"]),
+            ("job".to_string(), vec!["Job"]),
+        ]
+    );
+}

@@ -3,16 +3,15 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::Label;
-use crate::facts::{
-    AccessPath, Binding, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Value,
-};
+use crate::facts::{AccessPath, Binding, FuncIdx, Mutation, MutationKind, Root, Value};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Context;
 
 pub use crate::model::{
-    cache_decorator, class_hierarchy, project_mro, resolve_callee, runs_per_call, typed_local,
+    BindingRef, cache_decorator, class_hierarchy, instance_receiver_classes, project_mro,
+    resolve_callee, runs_per_call,
 };
 
 /// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
@@ -493,76 +492,6 @@ pub fn is_test_function(name: &str) -> bool {
     name.starts_with("test_") || knowledge::TEST_FIXTURE_METHODS.contains(&name)
 }
 
-/// A module- or class-level binding an access path leads to.
-#[derive(Debug, Clone, Copy)]
-pub enum BindingRef<'a> {
-    /// A module global and its file.
-    Global(FileId, &'a Binding),
-    /// A class-level binding, found through the MRO: the class that defines it.
-    ClassLevel(ClassId, &'a Binding),
-}
-
-impl<'a> BindingRef<'a> {
-    pub fn binding(&self) -> &'a Binding {
-        match self {
-            BindingRef::Global(_, b) | BindingRef::ClassLevel(_, b) => b,
-        }
-    }
-
-    /// The file whose scope evaluates the binding's value.
-    pub fn file(&self, project: &Project) -> FileId {
-        match self {
-            BindingRef::Global(file, _) => *file,
-            BindingRef::ClassLevel(class, _) => project.class(*class).0,
-        }
-    }
-}
-
-/// The module- or class-level binding that the root and the first `len` attributes of `path`
-/// denote in `function` of `file`: `var`, `module.var`, `Class.var`, `self.var`, `cls.var`.
-pub fn binding_of_path<'p>(
-    project: &'p Project,
-    file: FileId,
-    function: FuncIdx,
-    path: &AccessPath,
-    len: usize,
-) -> Option<BindingRef<'p>> {
-    if path.attrs.len() < len {
-        return None;
-    }
-    match &path.root {
-        Root::Global(head) => {
-            let mut dotted = head.to_string();
-            for attr in &path.attrs[..len] {
-                dotted.push('.');
-                dotted.push_str(attr);
-            }
-            match project.resolve(file, Some(function), &dotted) {
-                Resolved::Global(global_file, index) => Some(BindingRef::Global(
-                    global_file,
-                    &project.file(global_file).facts.globals[index as usize],
-                )),
-                _ if len > 0 => {
-                    let (owner, attr) = dotted.rsplit_once('.')?;
-                    let Resolved::Class(class) = project.resolve(file, Some(function), owner)
-                    else {
-                        return None;
-                    };
-                    let (defining, binding) = project.lookup_class_attribute(class, attr)?;
-                    Some(BindingRef::ClassLevel(defining, binding))
-                }
-                _ => None,
-            }
-        }
-        Root::SelfParam | Root::Class if len == 1 => {
-            let class = project.method_class(file, function)?;
-            let (defining, binding) = project.lookup_class_attribute(class, &path.attrs[0])?;
-            Some(BindingRef::ClassLevel(defining, binding))
-        }
-        _ => None,
-    }
-}
-
 /// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),
 /// changes that object: a container's contents, an object's attributes, or a container an
 /// object's attribute holds.
@@ -608,47 +537,6 @@ pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
             .iter()
             .any(|f| f.class == Some(index) && f.name == "__get__")
     })
-}
-
-/// The classes an instance reached by the mutation's receiver may have, and how the receiver is
-/// written, when the mutation is in per-call code. `self` in a method of `C` may be an instance
-/// of `C` or of any subclass.
-pub fn instance_receiver_classes(
-    project: &Project,
-    file: FileId,
-    mutation: &Mutation,
-) -> Option<(Vec<ClassId>, String)> {
-    let functions = &project.file(file).facts.functions;
-    let outer = project.outermost_function(file, mutation.function);
-    let method = &functions[outer as usize];
-    if !runs_per_call(project, file, mutation.function) {
-        return None;
-    }
-    match &mutation.target.root {
-        Root::SelfParam => {
-            if method.kind != FunctionKind::Instance {
-                return None;
-            }
-            let class = project.method_class(file, mutation.function)?;
-            let mut classes = vec![class];
-            classes.extend(project.descendants(class));
-            Some((classes, "self".to_string()))
-        }
-        Root::Local(name) => {
-            let local = typed_local(project, file, mutation.function, name)?;
-            let Resolved::Class(class) =
-                project.resolve(file, Some(mutation.function), &local.class)
-            else {
-                return None;
-            };
-            let mut classes = vec![class];
-            if !local.exact {
-                classes.extend(project.descendants(class));
-            }
-            Some((classes, name.to_string()))
-        }
-        _ => None,
-    }
 }
 
 /// Whether `function` of `file` is test code: in a test module, or a test function or fixture

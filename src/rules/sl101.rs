@@ -59,91 +59,85 @@ impl Rule for SharedClassStateMutatedThroughInstance {
         let method_calls = OnceCell::new();
         let mut groups: BTreeMap<FindingKey, Group<'_>> = BTreeMap::new();
 
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            for mutation in &file.facts.mutations {
-                let (attr, inner) = match mutation.target.attrs.as_slice() {
-                    [attr] => (attr, None),
-                    [attr, inner] => (attr, Some(inner)),
-                    _ => continue,
-                };
-                if !candidate_names.contains(attr.as_str()) {
-                    continue;
+        for change in context.model.instance_changes(project) {
+            let file_id = change.file;
+            let mutation = &project.file(file_id).facts.mutations[change.mutation as usize];
+            let (attr, inner) = match mutation.target.attrs.as_slice() {
+                [attr] => (attr, None),
+                [attr, inner] => (attr, Some(inner)),
+                _ => continue,
+            };
+            if !candidate_names.contains(attr.as_str()) {
+                continue;
+            }
+            let mut classes = change.classes.clone();
+            let receiver = &change.receiver;
+            // Only the classes whose instances the tree runs the method on, when its calls
+            // show them all: a subclass that rebinds the attribute (an ORM `relationship`, a
+            // descriptor) is then the only one whose value the change reaches.
+            if mutation.target.root == Root::SelfParam {
+                let method = project.function_id(
+                    file_id,
+                    project.outermost_function(file_id, mutation.function),
+                );
+                let calls = method_calls.get_or_init(|| MethodCalls::collect(project));
+                if let Some(reaching) = calls.receiver_classes(method) {
+                    classes.retain(|c| reaching.contains(c));
                 }
-                let Some((mut classes, receiver)) =
-                    common::instance_receiver_classes(project, file_id, mutation)
+            }
+            for class in classes {
+                let Some((defining_class, binding)) = project.lookup_class_attribute(class, attr)
                 else {
                     continue;
                 };
-                // Only the classes whose instances the tree runs the method on, when its calls
-                // show them all: a subclass that rebinds the attribute (an ORM `relationship`, a
-                // descriptor) is then the only one whose value the change reaches.
-                if mutation.target.root == Root::SelfParam {
-                    let method = project.function_id(
-                        file_id,
-                        project.outermost_function(file_id, mutation.function),
-                    );
-                    let calls = method_calls.get_or_init(|| MethodCalls::collect(project));
-                    if let Some(reaching) = calls.receiver_classes(method) {
-                        classes.retain(|c| reaching.contains(c));
-                    }
-                }
-                for class in classes {
-                    let Some((defining_class, binding)) =
-                        project.lookup_class_attribute(class, attr)
-                    else {
-                        continue;
-                    };
-                    // A class defined in a function body is a new class, with new class-level
-                    // objects, on every call: nothing outlives the call.
-                    if project.class(defining_class).1.in_function
-                        || common::is_classvar(binding)
-                        || common::copies_or_has_no_instances(context, class)
-                        || common::is_singleton(project, class)
-                        || instance_assignments.shadows(
-                            project,
-                            class,
-                            attr,
-                            file_id,
-                            mutation.function,
-                            mutation.span.start,
-                        )
-                    {
-                        continue;
-                    }
-                    let defining_file = project.class(defining_class).0;
-                    let Some(object) =
-                        common::shared_object(project, defining_file, &binding.value)
-                    else {
-                        continue;
-                    };
-                    if !common::changes_shared_object(
+                // A class defined in a function body is a new class, with new class-level
+                // objects, on every call: nothing outlives the call.
+                if project.class(defining_class).1.in_function
+                    || common::is_classvar(binding)
+                    || common::copies_or_has_no_instances(context, class)
+                    || common::is_singleton(project, class)
+                    || instance_assignments.shadows(
                         project,
+                        class,
+                        attr,
                         file_id,
-                        mutation,
-                        &object,
-                        inner.map(|i| i.as_str()),
-                    ) {
-                        continue;
-                    }
-                    let key = FindingKey {
-                        file: file_id,
-                        function: mutation.function,
-                        defining_class,
-                        definition: binding.span,
-                        inner: inner.map(|i| i.to_string()),
-                    };
-                    let acting_class = acting_class(project, file_id, mutation, class, attr)
-                        .filter(|acting| *acting != defining_class);
-                    let group = groups.entry(key).or_insert_with(|| Group {
-                        attr: attr.to_string(),
-                        object,
-                        receiver: receiver.clone(),
-                        acting_class,
-                        sites: Vec::new(),
-                    });
-                    group.sites.push(mutation);
+                        mutation.function,
+                        mutation.span.start,
+                    )
+                {
+                    continue;
                 }
+                let defining_file = project.class(defining_class).0;
+                let Some(object) = common::shared_object(project, defining_file, &binding.value)
+                else {
+                    continue;
+                };
+                if !common::changes_shared_object(
+                    project,
+                    file_id,
+                    mutation,
+                    &object,
+                    inner.map(|i| i.as_str()),
+                ) {
+                    continue;
+                }
+                let key = FindingKey {
+                    file: file_id,
+                    function: mutation.function,
+                    defining_class,
+                    definition: binding.span,
+                    inner: inner.map(|i| i.to_string()),
+                };
+                let acting_class = acting_class(project, file_id, mutation, class, attr)
+                    .filter(|acting| *acting != defining_class);
+                let group = groups.entry(key).or_insert_with(|| Group {
+                    attr: attr.to_string(),
+                    object,
+                    receiver: receiver.clone(),
+                    acting_class,
+                    sites: Vec::new(),
+                });
+                group.sites.push(mutation);
             }
         }
 

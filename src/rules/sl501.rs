@@ -1,12 +1,12 @@
 //! SL501: a `threading.local()` object whose attributes are written by code that runs on an event
 //! loop.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
-use crate::knowledge;
-use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
+use crate::facts::{FuncIdx, Span};
+use crate::model::ThreadLocal;
+use crate::project::{EdgeKind, FileId, FuncId, Project};
 
 use super::common;
 use super::{Context, Rule, RuleMeta};
@@ -22,14 +22,6 @@ static META: RuleMeta = RuleMeta {
     document: include_str!("../../docs/rules/SL501.md"),
 };
 
-/// A thread-local object: its name and where it is created.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct LocalObject {
-    name: String,
-    file: FileId,
-    span: Span,
-}
-
 impl Rule for ThreadingLocalInAsync {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -37,65 +29,27 @@ impl Rule for ThreadingLocalInAsync {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        let finder = Finder::new(project);
-        if finder.names.is_empty() {
+        let writes = context.model.thread_local_writes(project);
+        if writes.is_empty() {
             return Vec::new();
         }
-        let mut groups: BTreeMap<(FileId, FuncIdx, LocalObject), Vec<(Span, String)>> =
+        let mut groups: BTreeMap<(FileId, FuncIdx, ThreadLocal), Vec<(Span, String)>> =
             BTreeMap::new();
         let mut coroutine_of: HashMap<(FileId, FuncIdx), FuncId> = HashMap::new();
         let runners = loop_functions(project);
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            let first = project.function_id(file_id, 0).0 as usize;
-            let mut in_async: Vec<Option<FuncId>> =
-                runners[first..first + facts.functions.len()].to_vec();
-            for (function, runner) in in_async.iter_mut().enumerate() {
-                if common::in_test_code(project, file_id, function as FuncIdx) {
-                    *runner = None;
-                }
-            }
-            if in_async.iter().all(Option::is_none) {
+        for write in writes {
+            let function = project.function_id(write.file, write.function);
+            let Some(coroutine) = runners[function.0 as usize] else {
+                continue;
+            };
+            if common::in_test_code(project, write.file, write.function) {
                 continue;
             }
-            for assignment in &facts.attribute_assignments {
-                if in_async[assignment.function as usize].is_none() {
-                    continue;
-                }
-                if let Some(object) =
-                    finder.object(file_id, assignment.function, &assignment.object)
-                {
-                    if let Some(coroutine) = in_async[assignment.function as usize] {
-                        coroutine_of.insert((file_id, assignment.function), coroutine);
-                    }
-                    let written = format!("{}.{}", assignment.object.display(), assignment.attr);
-                    groups
-                        .entry((file_id, assignment.function, object))
-                        .or_default()
-                        .push((assignment.span, written));
-                }
-            }
-            for mutation in &facts.mutations {
-                if in_async[mutation.function as usize].is_none()
-                    || mutation.target.attrs.is_empty()
-                {
-                    continue;
-                }
-                // The thread-local is a proper prefix of the changed object's path.
-                let mut prefix = mutation.target.clone();
-                prefix.attrs.pop();
-                if let Some(object) = finder.object(file_id, mutation.function, &prefix) {
-                    if let Some(coroutine) = in_async[mutation.function as usize] {
-                        coroutine_of.insert((file_id, mutation.function), coroutine);
-                    }
-                    let written = mutation.target.display();
-                    groups
-                        .entry((file_id, mutation.function, object))
-                        .or_default()
-                        .push((mutation.span, written));
-                }
-            }
+            coroutine_of.insert((write.file, write.function), coroutine);
+            groups
+                .entry((write.file, write.function, write.object.clone()))
+                .or_default()
+                .push((write.span, write.written.clone()));
         }
         groups
             .into_iter()
@@ -106,108 +60,6 @@ impl Rule for ThreadingLocalInAsync {
                 report(project, file, function, coroutine, &object, &sites)
             })
             .collect()
-    }
-}
-
-/// Finds the thread-local object an access path denotes.
-struct Finder<'p> {
-    project: &'p Project,
-    /// Names bound (module, class or instance level) to a call that may create a thread-local.
-    names: HashSet<&'p str>,
-    /// `self.attr = threading.local()` in a method of a class.
-    instance: HashMap<(ClassId, &'p str), LocalObject>,
-}
-
-impl<'p> Finder<'p> {
-    fn new(project: &'p Project) -> Self {
-        let local_classes: HashSet<&str> = project
-            .class_ids()
-            .filter(|c| {
-                !project.class(*c).1.bases.is_empty()
-                    && project.inherits_external(*c, knowledge::THREAD_LOCAL_TYPES)
-            })
-            .map(|c| project.class(c).1.name.as_str())
-            .collect();
-        let may_create = |value: &Value| match value {
-            Value::Call { callee } => {
-                let last = callee.rsplit('.').next().unwrap_or(callee);
-                last == "local" || local_classes.contains(last)
-            }
-            _ => false,
-        };
-        let mut names = HashSet::new();
-        let mut instance = HashMap::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            for binding in facts
-                .globals
-                .iter()
-                .chain(facts.classes.iter().flat_map(|c| c.bindings.iter()))
-            {
-                if may_create(&binding.value) {
-                    names.insert(binding.name.as_str());
-                }
-            }
-            for assignment in &facts.attribute_assignments {
-                if assignment.object == AccessPath::new(Root::SelfParam)
-                    && may_create(&assignment.value)
-                    && is_thread_local(
-                        project,
-                        file_id,
-                        Some(assignment.function),
-                        &assignment.value,
-                    )
-                    && let Some(class) = project.method_class(file_id, assignment.function)
-                {
-                    names.insert(assignment.attr.as_str());
-                    instance
-                        .entry((class, assignment.attr.as_str()))
-                        .or_insert(LocalObject {
-                            name: format!("self.{}", assignment.attr),
-                            file: file_id,
-                            span: assignment.span,
-                        });
-                }
-            }
-        }
-        Finder {
-            project,
-            names,
-            instance,
-        }
-    }
-
-    fn object(&self, file: FileId, function: FuncIdx, path: &AccessPath) -> Option<LocalObject> {
-        let last = match (path.attrs.last(), &path.root) {
-            (Some(last), _) => last.as_str(),
-            (None, Root::Global(name)) => name.as_str(),
-            _ => return None,
-        };
-        if !self.names.contains(last) {
-            return None;
-        }
-        let project = self.project;
-        if let Some(binding) =
-            common::binding_of_path(project, file, function, path, path.attrs.len())
-        {
-            let binding_file = binding.file(project);
-            let facts = binding.binding();
-            if is_thread_local(project, binding_file, None, &facts.value) {
-                return Some(LocalObject {
-                    name: path.display(),
-                    file: binding_file,
-                    span: facts.span,
-                });
-            }
-        }
-        if path.root == Root::SelfParam && path.attrs.len() == 1 {
-            let class = project.method_class(file, function)?;
-            return common::class_hierarchy(project, class)
-                .iter()
-                .find_map(|c| self.instance.get(&(*c, last)).cloned());
-        }
-        None
     }
 }
 
@@ -249,28 +101,12 @@ fn loop_functions(project: &Project) -> Vec<Option<FuncId>> {
     coroutine
 }
 
-fn is_thread_local(
-    project: &Project,
-    file: FileId,
-    function: Option<FuncIdx>,
-    value: &Value,
-) -> bool {
-    let Value::Call { callee } = value else {
-        return false;
-    };
-    match project.resolve(file, function, callee) {
-        Resolved::External(q) => knowledge::THREAD_LOCAL_TYPES.contains(&q.as_str()),
-        Resolved::Class(class) => project.inherits_external(class, knowledge::THREAD_LOCAL_TYPES),
-        _ => false,
-    }
-}
-
 fn report(
     project: &Project,
     file: FileId,
     function: FuncIdx,
     coroutine: FuncId,
-    object: &LocalObject,
+    object: &ThreadLocal,
     sites: &[(Span, String)],
 ) -> Diagnostic {
     let functions = &project.file(file).facts.functions;
