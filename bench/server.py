@@ -11,7 +11,9 @@ initialize, wait for the first analysis, open one file, then alternately add and
 whose attribute leaks (SL101) in that buffer (an edit that changes what the project link reads:
 the server links again). Then, with the class in place, it alternately adds and removes a
 `# noqa: SL101` on the leaking line (an edit that keeps what the link reads: the server swaps the
-file's facts into the linked project it kept). Each timed round is the wall time from sending the
+file's facts into the linked project it kept). Last, it alternately adds and removes a `print()`
+call above the class (an edit that changes what the link reads but not what the values of names
+are learnt from: the server links again with the values it kept). Each timed round is the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
 (`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc.
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EDITED = Path("django-5.1.4/django/db/models/base.py")
 LEAK = "\n\nclass _BenchLeak:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n"
 SUPPRESSED = LEAK.replace("= value\n", "= value  # noqa: SL101\n")
+# A call no value flows through; it moves the class's lines, so the diagnostics change.
+CALLED = "\n\nprint()" + LEAK
 BEGIN = "<!-- bench:server:begin -->"
 END = "<!-- bench:server:end -->"
 
@@ -197,6 +201,15 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         )
         client.wait_for_diagnostics(uri)
     kept_times, kept_cpu = timed_rounds((text + SUPPRESSED, text + LEAK), (False, True))
+    if (warmup + rounds) % 2 == 1:
+        # The last round suppressed the finding: it is taken back first (untimed).
+        version += 1
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text + LEAK}]},
+        )
+        client.wait_for_diagnostics(uri)
+    call_times, call_cpu = timed_rounds((text + CALLED, text + LEAK), (True, True))
     rss, peak = client.memory_mb()
     status = client.close()
     if status != 0:
@@ -207,6 +220,8 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         "cpu": cpu,
         "kept_times": kept_times,
         "kept_cpu": kept_cpu,
+        "call_times": call_times,
+        "call_cpu": call_cpu,
         "rss": rss,
         "peak": peak,
     }
@@ -218,6 +233,8 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
     worst = max(times) * 1000
     kept = figures["kept_times"]
     kept_median = statistics.median(kept) * 1000
+    called = figures["call_times"]
+    called_median = statistics.median(called) * 1000
     load = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
@@ -262,6 +279,16 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
             row(
                 "server CPU time per edit keeping the link",
                 f"{figures['kept_cpu'] * 1000:.0f} ms",
+            ),
+            row(
+                f"edit adding a call, values kept (a `print()`) to diagnostics: median of {len(called)}",
+                f"{called_median:.0f} ms",
+                300,
+                called_median,
+            ),
+            row(
+                "server CPU time per edit adding a call, values kept",
+                f"{figures['call_cpu'] * 1000:.0f} ms",
             ),
             row(
                 "resident memory after the edits",

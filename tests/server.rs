@@ -569,16 +569,14 @@ mod incremental {
         options
     }
 
-    /// Whether the run kept the link (`Some(true)`), linked again (`Some(false)`), or neither.
-    fn link_kept(result: &check::CheckResult) -> Option<bool> {
+    /// How the run linked: it kept the link (`link kept`), linked again keeping the values of
+    /// names (`link, values kept`) or linked again (`link`).
+    fn link_stage(result: &check::CheckResult) -> Option<&'static str> {
         result
             .stage_times
             .iter()
-            .find_map(|(stage, _)| match *stage {
-                "link kept" => Some(true),
-                "link" => Some(false),
-                _ => None,
-            })
+            .map(|(stage, _)| *stage)
+            .find(|stage| stage.starts_with("link"))
     }
 
     /// What the full check must report after an edit.
@@ -632,28 +630,41 @@ mod incremental {
             .replace("from shop.store import save", "from shop import store")
             .replace("    save(", "    store.save(");
         let without_save = "_prefs = {}\n\n\ndef load(user):\n    return _prefs.get(user)\n";
+        // The route calls `save` or not; the call takes no argument and gives nothing, so the
+        // values of names stay.
+        let route_calling_nothing = VIEWS_WITH_ROUTE.replace(
+            "    save(request.args[\"user\"], request.args[\"theme\"])\n",
+            "",
+        );
+        let route_calling_save = VIEWS_WITH_ROUTE.replace(
+            "    save(request.args[\"user\"], request.args[\"theme\"])\n",
+            "    print(request)\n    save()\n",
+        );
         use Expect::{Has, Lacks};
-        let edits: Vec<(&PathBuf, String, Option<bool>, Expect)> = vec![
+        const KEPT: &str = "link kept";
+        const LINKED: &str = "link";
+        const VALUES_KEPT: &str = "link, values kept";
+        let edits: Vec<(&PathBuf, String, Option<&str>, Expect)> = vec![
             // Lines move; what the link reads does not change.
             (
                 &store,
                 format!("# The preferences.\n\n{STORE}"),
-                Some(true),
+                Some(KEPT),
                 Has("SL201"),
             ),
             // A suppression comment.
             (
                 &store,
                 STORE.replace("= theme", "= theme  # noqa: SL201"),
-                Some(true),
+                Some(KEPT),
                 Lacks("SL201"),
             ),
-            (&store, STORE.to_string(), Some(true), Has("SL201")),
+            (&store, STORE.to_string(), Some(KEPT), Has("SL201")),
             // A new function: the link changes.
-            (&store, leak_in_new_function, Some(false), Has("SL201")),
+            (&store, leak_in_new_function, Some(LINKED), Has("SL201")),
             // The route goes: the finding in the other module goes too.
-            (&views, VIEWS_WITHOUT_ROUTE.to_string(), Some(false), Lacks("SL201")),
-            (&views, VIEWS_WITH_ROUTE.to_string(), Some(false), Has("SL201")),
+            (&views, VIEWS_WITHOUT_ROUTE.to_string(), Some(LINKED), Lacks("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
             // The cart's leak fixed in two ways, and back.
             (
                 &cart,
@@ -669,27 +680,32 @@ mod incremental {
                 Lacks("SL101"),
             ),
             // A new class whose attribute is shared, then a request that adds to it.
-            (&store, with_class.clone(), Some(false), Has("SL101")),
+            (&store, with_class.clone(), Some(LINKED), Has("SL101")),
             (
                 &cart,
                 CART.replace(
                     "    Cart().add(1)\n",
                     "    Cart().add(1)\n    from shop.store import Registry\n    Registry().add(1, 2)\n",
                 ),
-                Some(false),
+                Some(LINKED),
                 Has("SL101"),
             ),
-            (&cart, CART.to_string(), Some(false), Has("SL101")),
+            (&cart, CART.to_string(), Some(LINKED), Has("SL101")),
             // The call that makes the other module's finding goes, and comes back.
-            (&views, route_without_call, Some(false), Lacks("SL201")),
-            (&views, VIEWS_WITH_ROUTE.to_string(), Some(false), Has("SL201")),
+            (&views, route_without_call, Some(LINKED), Lacks("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
             // The import names another module's function, then the module itself.
-            (&views, save_from_elsewhere, Some(false), Lacks("SL201")),
-            (&views, save_through_module, Some(false), Has("SL201")),
-            (&views, VIEWS_WITH_ROUTE.to_string(), Some(false), Has("SL201")),
+            (&views, save_from_elsewhere, Some(LINKED), Lacks("SL201")),
+            (&views, save_through_module, Some(LINKED), Has("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
+            // A call that makes the other module's finding comes and goes, the values kept.
+            (&views, route_calling_nothing.clone(), Some(LINKED), Lacks("SL201")),
+            (&views, route_calling_save, Some(VALUES_KEPT), Has("SL201")),
+            (&views, route_calling_nothing, Some(VALUES_KEPT), Lacks("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
             // The called function is deleted, then restored.
-            (&store, without_save.to_string(), Some(false), Lacks("SL201")),
-            (&store, with_class, Some(false), Has("SL201")),
+            (&store, without_save.to_string(), Some(LINKED), Lacks("SL201")),
+            (&store, with_class, Some(LINKED), Has("SL201")),
         ];
         for (i, (path, text, expect_kept, expect)) in edits.into_iter().enumerate() {
             overlays.insert(path.clone(), text);
@@ -698,7 +714,7 @@ mod incremental {
             let full = check::check(&options(&root, &overlays));
             assert_eq!(json(&incremental), json(&full), "edit {i}");
             if let Some(expected) = expect_kept {
-                assert_eq!(link_kept(&incremental), Some(expected), "edit {i}");
+                assert_eq!(link_stage(&incremental), Some(expected), "edit {i}");
             }
             let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
             match expect {
