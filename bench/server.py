@@ -163,9 +163,18 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
     )
     version = 2
 
+    def change(new_text: str) -> list[Any]:
+        """Replaces the buffer's text; returns the file's diagnostics published after it."""
+        nonlocal version
+        version += 1
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": new_text}]},
+        )
+        return client.wait_for_diagnostics(uri)
+
     def timed_rounds(texts: tuple[str, str], leaks: tuple[bool, bool]) -> tuple[list[float], float]:
         """Alternates the buffer between two texts; returns the timed rounds and CPU per round."""
-        nonlocal version
         times: list[float] = []
         cpu_before = 0.0
         for round_number in range(warmup + rounds):
@@ -173,15 +182,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
                 cpu_before = client.cpu_seconds()
             which = round_number % 2
             sent = time.perf_counter()
-            version += 1
-            client.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [{"text": texts[which]}],
-                },
-            )
-            diagnostics = client.wait_for_diagnostics(uri)
+            diagnostics = change(texts[which])
             elapsed = time.perf_counter() - sent
             has_leak = any(d.get("code") == "SL101" for d in diagnostics)
             if has_leak != leaks[which]:
@@ -194,21 +195,11 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
     if (warmup + rounds) % 2 == 0:
         # The last round removed the class: it is put back first (untimed), so that each round
         # below changes the file's diagnostics.
-        version += 1
-        client.notify(
-            "textDocument/didChange",
-            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text + LEAK}]},
-        )
-        client.wait_for_diagnostics(uri)
+        change(text + LEAK)
     kept_times, kept_cpu = timed_rounds((text + SUPPRESSED, text + LEAK), (False, True))
     if (warmup + rounds) % 2 == 1:
         # The last round suppressed the finding: it is taken back first (untimed).
-        version += 1
-        client.notify(
-            "textDocument/didChange",
-            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text + LEAK}]},
-        )
-        client.wait_for_diagnostics(uri)
+        change(text + LEAK)
     call_times, call_cpu = timed_rounds((text + CALLED, text + LEAK), (True, True))
     rss, peak = client.memory_mb()
     status = client.close()
