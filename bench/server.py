@@ -11,7 +11,9 @@ initialize, wait for the first analysis, open one file, then alternately add and
 whose attribute leaks (SL101) in that buffer (an edit that changes what the project link reads:
 the server links again). Then, with the class in place, it alternately adds and removes a
 `# noqa: SL101` on the leaking line (an edit that keeps what the link reads: the server swaps the
-file's facts into the linked project it kept). Each timed round is the wall time from sending the
+file's facts into the linked project it kept). Last, it alternately adds and removes a `print()`
+call above the class (an edit that changes what the link reads but not what the values of names
+are learnt from: the server links again with the values it kept). Each timed round is the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
 (`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc.
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EDITED = Path("django-5.1.4/django/db/models/base.py")
 LEAK = "\n\nclass _BenchLeak:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n"
 SUPPRESSED = LEAK.replace("= value\n", "= value  # noqa: SL101\n")
+# A call no value flows through; it moves the class's lines, so the diagnostics change.
+CALLED = "\n\nprint()" + LEAK
 BEGIN = "<!-- bench:server:begin -->"
 END = "<!-- bench:server:end -->"
 
@@ -159,9 +163,18 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
     )
     version = 2
 
+    def change(new_text: str) -> list[Any]:
+        """Replaces the buffer's text; returns the file's diagnostics published after it."""
+        nonlocal version
+        version += 1
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": new_text}]},
+        )
+        return client.wait_for_diagnostics(uri)
+
     def timed_rounds(texts: tuple[str, str], leaks: tuple[bool, bool]) -> tuple[list[float], float]:
         """Alternates the buffer between two texts; returns the timed rounds and CPU per round."""
-        nonlocal version
         times: list[float] = []
         cpu_before = 0.0
         for round_number in range(warmup + rounds):
@@ -169,15 +182,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
                 cpu_before = client.cpu_seconds()
             which = round_number % 2
             sent = time.perf_counter()
-            version += 1
-            client.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [{"text": texts[which]}],
-                },
-            )
-            diagnostics = client.wait_for_diagnostics(uri)
+            diagnostics = change(texts[which])
             elapsed = time.perf_counter() - sent
             has_leak = any(d.get("code") == "SL101" for d in diagnostics)
             if has_leak != leaks[which]:
@@ -190,13 +195,12 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
     if (warmup + rounds) % 2 == 0:
         # The last round removed the class: it is put back first (untimed), so that each round
         # below changes the file's diagnostics.
-        version += 1
-        client.notify(
-            "textDocument/didChange",
-            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text + LEAK}]},
-        )
-        client.wait_for_diagnostics(uri)
+        change(text + LEAK)
     kept_times, kept_cpu = timed_rounds((text + SUPPRESSED, text + LEAK), (False, True))
+    if (warmup + rounds) % 2 == 1:
+        # The last round suppressed the finding: it is taken back first (untimed).
+        change(text + LEAK)
+    call_times, call_cpu = timed_rounds((text + CALLED, text + LEAK), (True, True))
     rss, peak = client.memory_mb()
     status = client.close()
     if status != 0:
@@ -207,6 +211,8 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         "cpu": cpu,
         "kept_times": kept_times,
         "kept_cpu": kept_cpu,
+        "call_times": call_times,
+        "call_cpu": call_cpu,
         "rss": rss,
         "peak": peak,
     }
@@ -218,6 +224,8 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
     worst = max(times) * 1000
     kept = figures["kept_times"]
     kept_median = statistics.median(kept) * 1000
+    called = figures["call_times"]
+    called_median = statistics.median(called) * 1000
     load = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
@@ -262,6 +270,16 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
             row(
                 "server CPU time per edit keeping the link",
                 f"{figures['kept_cpu'] * 1000:.0f} ms",
+            ),
+            row(
+                f"edit adding a call, values kept (a `print()`) to diagnostics: median of {len(called)}",
+                f"{called_median:.0f} ms",
+                300,
+                called_median,
+            ),
+            row(
+                "server CPU time per edit adding a call, values kept",
+                f"{figures['call_cpu'] * 1000:.0f} ms",
             ),
             row(
                 "resident memory after the edits",

@@ -18,7 +18,7 @@ pub use crate::memory::FactsMemory;
 use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
 use crate::progress::Progress;
-use crate::project::{LinkInput, Project};
+use crate::project::{KeptValues, LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
@@ -320,6 +320,8 @@ pub struct Loaded {
     /// A file's text differed from what it hashed to before the run read it: the result must not
     /// be stored under the earlier hashes.
     pub changed_while_read: bool,
+    /// What the link learnt of the values of names, when kept for the next link ([`recheck`]).
+    values: Option<KeptValues>,
 }
 
 /// Discovers, reads and links the files `options` name, without running the rules (`stateleak
@@ -327,8 +329,9 @@ pub struct Loaded {
 pub fn load(options: &CheckOptions) -> Loaded {
     let started = Instant::now();
     match thread_pool(options.threads) {
-        Ok((pool, _)) => pool.install(|| load_in_pool(options, started)),
+        Ok((pool, _)) => pool.install(|| load_in_pool(options, started, false)),
         Err(message) => Loaded {
+            values: None,
             project: Project::link_with_entry_points(Vec::new(), &[], &[]),
             errors: vec![FileError {
                 path: options.paths.first().cloned().unwrap_or_default(),
@@ -395,13 +398,15 @@ fn find_files(options: &CheckOptions) -> Found {
     }
 }
 
-fn load_in_pool(options: &CheckOptions, started: Instant) -> Loaded {
+/// Finds, reads and links the files; `keep_values` keeps what the link learnt of the values of
+/// names (for [`recheck`]).
+fn load_in_pool(options: &CheckOptions, started: Instant, keep_values: bool) -> Loaded {
     // The cache file is read while the tree is walked.
     let (found, cache) = rayon::join(
         || find_files(options),
         || options.cache_dir.as_deref().map(FactsCache::open),
     );
-    load_found(options, found, cache, None, started)
+    load_found(options, found, cache, None, started, keep_values)
 }
 
 /// Reads, extracts and links the files found. `known_hashes` are the hashes of the files' texts
@@ -413,6 +418,7 @@ fn load_found(
     cache: Option<FactsCache>,
     known_hashes: Option<Vec<TextHash>>,
     started: Instant,
+    keep_values: bool,
 ) -> Loaded {
     let Found {
         files,
@@ -491,7 +497,8 @@ fn load_found(
 
     end_stage("parse");
     let files_analysed = inputs.len();
-    let project = link(options, &run, inputs, &mut errors);
+    let values = keep_values.then_some(None);
+    let (project, values) = link(options, &run, inputs, &mut errors, values);
     end_stage("link");
     Loaded {
         project,
@@ -503,6 +510,7 @@ fn load_found(
         cache_hits: cache_hits.into_inner(),
         stage_times,
         changed_while_read: changed_while_read.into_inner(),
+        values,
     }
 }
 
@@ -513,7 +521,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .as_deref()
         .filter(|_| options.memory.is_none())
     else {
-        return check_loaded(options, &load_in_pool(options, started), started);
+        return check_loaded(options, &load_in_pool(options, started, false), started);
     };
     let found = find_files(options);
     let texts = Texts {
@@ -543,7 +551,14 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
             return replayed;
         }
     }
-    let loaded = load_found(options, found, Some(FactsCache::open(dir)), hashes, started);
+    let loaded = load_found(
+        options,
+        found,
+        Some(FactsCache::open(dir)),
+        hashes,
+        started,
+        false,
+    );
     let changed_while_read = loaded.changed_while_read;
     let result = check_loaded(options, &loaded, started);
     if let Some(key) = key
@@ -570,13 +585,15 @@ fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
 
 /// Links the files' facts. The link and the rules run on facts that may come from the cache: a
 /// panic there (a bug, or facts no extraction could produce) is an internal error of the run, not
-/// a crash.
+/// a crash. With `values` (`Some`), the link keeps what it learns of the values of names and
+/// returns it, starting from the values given, if any (see [`Project::link_keeping_values`]).
 fn link(
     options: &CheckOptions,
     run: &RunSettings,
     inputs: Vec<LinkInput>,
     errors: &mut Vec<FileError>,
-) -> Project {
+    values: Option<Option<KeptValues>>,
+) -> (Project, Option<KeptValues>) {
     let roots: Vec<PathBuf> = options
         .paths
         .iter()
@@ -585,12 +602,20 @@ fn link(
         .cloned()
         .collect();
     let entry_points = &run.rule_settings.entry_points;
-    catch_unwind(AssertUnwindSafe(|| {
-        Project::link_with_entry_points(inputs, &roots, entry_points)
+    catch_unwind(AssertUnwindSafe(|| match values {
+        Some(kept) => {
+            let (project, values) =
+                Project::link_keeping_values(inputs, &roots, entry_points, kept);
+            (project, Some(values))
+        }
+        None => (
+            Project::link_with_entry_points(inputs, &roots, entry_points),
+            None,
+        ),
     }))
     .unwrap_or_else(|panic| {
         errors.push(internal_error(options, "linking the project", &panic));
-        Project::link_with_entry_points(Vec::new(), &[], &[])
+        (Project::link_with_entry_points(Vec::new(), &[], &[]), None)
     })
 }
 
@@ -609,7 +634,7 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         return (check(options), None);
     };
     let (mut result, kept) = pool.install(|| {
-        let loaded = load_in_pool(options, started);
+        let loaded = load_in_pool(options, started, true);
         let result = check_loaded(options, &loaded, started);
         let kept = Kept {
             loaded,
@@ -686,10 +711,13 @@ fn recheck_in_pool(
         let (extracted, _) = analyse_file(path, None, &texts, &stores);
         replaced.push((file, extracted.ok()?));
     }
-    let relink = replaced.iter().any(|(file, facts)| {
-        crate::project::link_signature(&project.files[*file].facts)
-            != crate::project::link_signature(facts)
-    });
+    let same = |signature: fn(&FileFacts) -> u128| {
+        replaced
+            .iter()
+            .all(|(file, facts)| signature(&project.files[*file].facts) == signature(facts))
+    };
+    let relink = !same(crate::project::link_signature);
+    let values_kept = relink && same(crate::project::values_signature);
     let loaded = &mut kept.loaded;
     let mut errors: Vec<FileError> = loaded
         .errors
@@ -729,8 +757,20 @@ fn recheck_in_pool(
         for (file, facts) in replaced {
             inputs[file].facts = facts;
         }
-        loaded.project = link(options, &loaded.run, inputs, &mut errors);
-        loaded.stage_times.push(("link", stage_started.elapsed()));
+        let previous_values = loaded.values.take().filter(|_| values_kept);
+        let stage = if previous_values.is_some() {
+            "link, values kept"
+        } else {
+            "link"
+        };
+        (loaded.project, loaded.values) = link(
+            options,
+            &loaded.run,
+            inputs,
+            &mut errors,
+            Some(previous_values),
+        );
+        loaded.stage_times.push((stage, stage_started.elapsed()));
     } else {
         for (file, facts) in replaced {
             loaded.project.files[file].facts = facts;
@@ -758,6 +798,7 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
         cache_hits,
         stage_times,
         changed_while_read: _,
+        values: _,
     } = loaded;
     let (files_checked, files_analysed, missing_paths, cache_hits) =
         (*files_checked, *files_analysed, *missing_paths, *cache_hits);

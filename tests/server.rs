@@ -569,16 +569,20 @@ mod incremental {
         options
     }
 
-    /// Whether the run kept the link (`Some(true)`), linked again (`Some(false)`), or neither.
-    fn link_kept(result: &check::CheckResult) -> Option<bool> {
+    /// How the run linked: it kept the link (`link kept`), linked again keeping the values of
+    /// names (`link, values kept`) or linked again (`link`).
+    fn link_stage(result: &check::CheckResult) -> Option<&'static str> {
         result
             .stage_times
             .iter()
-            .find_map(|(stage, _)| match *stage {
-                "link kept" => Some(true),
-                "link" => Some(false),
-                _ => None,
-            })
+            .map(|(stage, _)| *stage)
+            .find(|stage| stage.starts_with("link"))
+    }
+
+    /// What the full check must report after an edit.
+    enum Expect {
+        Has(&'static str),
+        Lacks(&'static str),
     }
 
     #[test]
@@ -586,6 +590,12 @@ mod incremental {
         let (_dir, root) = workspace();
         shop(&root, VIEWS_WITH_ROUTE);
         write(&root, "shop/cart.py", CART);
+        // A harmless function of the same name, for an edit that changes where `save` comes from.
+        write(
+            &root,
+            "shop/safe.py",
+            "def save(user, theme):\n    return user\n",
+        );
         let store = root.join("shop/store.py");
         let views = root.join("shop/views.py");
         let cart = root.join("shop/cart.py");
@@ -607,57 +617,110 @@ mod incremental {
 
         let leak_in_new_function =
             format!("{STORE}\n\ndef forget(user):\n    _prefs.pop(\"current\")\n");
-        let edits: Vec<(&PathBuf, String, Option<bool>, &str)> = vec![
+        let with_class = format!(
+            "{STORE}\n\nclass Registry:\n    entries = {{}}\n\n    def add(self, key, value):\n        self.entries[key] = value\n"
+        );
+        let route_without_call = VIEWS_WITH_ROUTE.replace(
+            "    save(request.args[\"user\"], request.args[\"theme\"])\n",
+            "    request.args[\"user\"]\n",
+        );
+        let save_from_elsewhere =
+            VIEWS_WITH_ROUTE.replace("from shop.store import save", "from shop.safe import save");
+        let save_through_module = VIEWS_WITH_ROUTE
+            .replace("from shop.store import save", "from shop import store")
+            .replace("    save(", "    store.save(");
+        let without_save = "_prefs = {}\n\n\ndef load(user):\n    return _prefs.get(user)\n";
+        // The route calls `save` or not; the call takes no argument and gives nothing, so the
+        // values of names stay.
+        let route_calling_nothing = VIEWS_WITH_ROUTE.replace(
+            "    save(request.args[\"user\"], request.args[\"theme\"])\n",
+            "",
+        );
+        let route_calling_save = VIEWS_WITH_ROUTE.replace(
+            "    save(request.args[\"user\"], request.args[\"theme\"])\n",
+            "    print(request)\n    save()\n",
+        );
+        use Expect::{Has, Lacks};
+        const KEPT: &str = "link kept";
+        const LINKED: &str = "link";
+        const VALUES_KEPT: &str = "link, values kept";
+        let edits: Vec<(&PathBuf, String, Option<&str>, Expect)> = vec![
             // Lines move; what the link reads does not change.
             (
                 &store,
                 format!("# The preferences.\n\n{STORE}"),
-                Some(true),
-                "SL201",
+                Some(KEPT),
+                Has("SL201"),
             ),
             // A suppression comment.
             (
                 &store,
                 STORE.replace("= theme", "= theme  # noqa: SL201"),
-                Some(true),
-                "",
+                Some(KEPT),
+                Lacks("SL201"),
             ),
-            (&store, STORE.to_string(), Some(true), "SL201"),
+            (&store, STORE.to_string(), Some(KEPT), Has("SL201")),
             // A new function: the link changes.
-            (&store, leak_in_new_function, Some(false), "SL201"),
+            (&store, leak_in_new_function, Some(LINKED), Has("SL201")),
             // The route goes: the finding in the other module goes too.
-            (&views, VIEWS_WITHOUT_ROUTE.to_string(), Some(false), ""),
-            (&views, VIEWS_WITH_ROUTE.to_string(), Some(false), "SL201"),
+            (&views, VIEWS_WITHOUT_ROUTE.to_string(), Some(LINKED), Lacks("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
             // The cart's leak fixed in two ways, and back.
             (
                 &cart,
                 CART.replace("self.items.append(x)", "self.items = self.items + [x]"),
                 None,
-                "SL201",
+                Lacks("SL101"),
             ),
-            (&cart, CART.to_string(), None, "SL101"),
+            (&cart, CART.to_string(), None, Has("SL101")),
             (
                 &cart,
                 CART.replace("items = []", "items = ()"),
                 None,
-                "SL201",
+                Lacks("SL101"),
             ),
+            // A new class whose attribute is shared, then a request that adds to it.
+            (&store, with_class.clone(), Some(LINKED), Has("SL101")),
+            (
+                &cart,
+                CART.replace(
+                    "    Cart().add(1)\n",
+                    "    Cart().add(1)\n    from shop.store import Registry\n    Registry().add(1, 2)\n",
+                ),
+                Some(LINKED),
+                Has("SL101"),
+            ),
+            (&cart, CART.to_string(), Some(LINKED), Has("SL101")),
+            // The call that makes the other module's finding goes, and comes back.
+            (&views, route_without_call, Some(LINKED), Lacks("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
+            // The import names another module's function, then the module itself.
+            (&views, save_from_elsewhere, Some(LINKED), Lacks("SL201")),
+            (&views, save_through_module, Some(LINKED), Has("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
+            // A call that makes the other module's finding comes and goes, the values kept.
+            (&views, route_calling_nothing.clone(), Some(LINKED), Lacks("SL201")),
+            (&views, route_calling_save, Some(VALUES_KEPT), Has("SL201")),
+            (&views, route_calling_nothing, Some(VALUES_KEPT), Lacks("SL201")),
+            (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),
+            // The called function is deleted, then restored.
+            (&store, without_save.to_string(), Some(LINKED), Lacks("SL201")),
+            (&store, with_class, Some(LINKED), Has("SL201")),
         ];
-        for (i, (path, text, expect_kept, code)) in edits.into_iter().enumerate() {
+        for (i, (path, text, expect_kept, expect)) in edits.into_iter().enumerate() {
             overlays.insert(path.clone(), text);
             let incremental =
                 check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
             let full = check::check(&options(&root, &overlays));
             assert_eq!(json(&incremental), json(&full), "edit {i}");
             if let Some(expected) = expect_kept {
-                assert_eq!(link_kept(&incremental), Some(expected), "edit {i}");
+                assert_eq!(link_stage(&incremental), Some(expected), "edit {i}");
             }
             let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
-            assert_eq!(
-                codes.contains(&code),
-                !code.is_empty(),
-                "edit {i}: {codes:?}"
-            );
+            match expect {
+                Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
+                Lacks(code) => assert!(!codes.contains(&code), "edit {i}: {codes:?}"),
+            }
         }
 
         // A buffer that does not parse is not handled incrementally; a full run is.

@@ -24,7 +24,7 @@ use crate::facts::{
 use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
-use super::values::{Held, Values};
+use super::values::{Held, KeptValues, Values};
 use super::{ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved};
 
 /// How a function reaches another.
@@ -68,7 +68,7 @@ pub enum Node {
 /// where they are handed to something outside the tree, which then calls them), plus the calls
 /// of classes and of external names, with module-level code as a caller.
 pub fn export_edges(project: &Project) -> Vec<(Node, Node)> {
-    let index = Index::build(project);
+    let index = Index::build(project, None);
     let mut edges: Vec<(Node, Node)> = (0..project.files.len() as FileId)
         .into_par_iter()
         .flat_map_iter(|file| file_export_edges(project, &index, file))
@@ -158,8 +158,15 @@ pub struct CallGraph {
 
 impl CallGraph {
     /// Builds the graph and finds the frameworks' entry points plus those matching `patterns`.
-    pub(super) fn build(project: &Project, patterns: &[String]) -> CallGraph {
-        let index = Index::build(project);
+    /// The values of names are `kept` ones when given (see [`Values::from_kept`]), else learnt
+    /// from the flows; they are returned when `keep` asks.
+    pub(super) fn build(
+        project: &Project,
+        patterns: &[String],
+        kept: Option<KeptValues>,
+        keep: bool,
+    ) -> (CallGraph, Option<KeptValues>) {
+        let index = Index::build(project, kept);
         let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
         let per_file: Vec<Vec<(Caller, Edge)>> = (0..project.files.len() as FileId)
             .into_par_iter()
@@ -228,7 +235,7 @@ impl CallGraph {
                 *once = false;
             }
         }
-        graph
+        (graph, keep.then(|| index.values.into_kept()))
     }
 
     /// The edges that leave `function`.
@@ -482,7 +489,7 @@ pub(super) struct Index<'p> {
 }
 
 impl<'p> Index<'p> {
-    fn build(project: &'p Project) -> Index<'p> {
+    fn build(project: &'p Project, kept: Option<KeptValues>) -> Index<'p> {
         let mut methods = HashMap::default();
         let mut nested = HashMap::default();
         for (id, (file, idx)) in project.functions.iter().enumerate() {
@@ -538,7 +545,10 @@ impl<'p> Index<'p> {
             nested,
             values: Values::default(),
         };
-        index.values = Values::build(project, &index);
+        index.values = match kept {
+            Some(kept) => Values::from_kept(project, kept),
+            None => Values::build(project, &index),
+        };
         index
     }
 

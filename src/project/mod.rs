@@ -23,6 +23,7 @@ pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use resolve::Resolved;
+pub use values::KeptValues;
 
 /// Index of a file in [`Project::files`].
 pub type FileId = u32;
@@ -94,6 +95,30 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> Project {
+        Project::link_all(inputs, roots, entry_points, None, false).0
+    }
+
+    /// Links like [`Project::link_with_entry_points`], and returns what the values of names
+    /// were found to be, for the next link of the same files. With `kept` from the previous
+    /// link, the values are not learnt again: give it only when every file whose facts changed
+    /// since has the same [`values_signature`] and the paths, roots and entry points are the same.
+    pub fn link_keeping_values(
+        inputs: Vec<LinkInput>,
+        roots: &[PathBuf],
+        entry_points: &[String],
+        kept: Option<KeptValues>,
+    ) -> (Project, KeptValues) {
+        let (project, values) = Project::link_all(inputs, roots, entry_points, kept, true);
+        (project, values.unwrap_or_default())
+    }
+
+    fn link_all(
+        inputs: Vec<LinkInput>,
+        roots: &[PathBuf],
+        entry_points: &[String],
+        kept: Option<KeptValues>,
+        keep: bool,
+    ) -> (Project, Option<KeptValues>) {
         let mut files = Vec::with_capacity(inputs.len());
         let mut modules = HashMap::default();
         for (id, input) in inputs.into_iter().enumerate() {
@@ -150,8 +175,9 @@ impl Project {
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
-        project.calls = CallGraph::build(&project, entry_points);
-        project
+        let (calls, values) = CallGraph::build(&project, entry_points, kept, keep);
+        project.calls = calls;
+        (project, values)
     }
 
     /// The memo of [`resolve::resolve_qualified`]. A panic elsewhere while it was held leaves it
@@ -373,28 +399,11 @@ impl Project {
 /// positions only which call sites lie in a script block (`callgraph.rs`). A link stage that
 /// starts reading anything else of a file's facts must add it here.
 pub fn link_signature(facts: &FileFacts) -> u128 {
-    #[derive(serde::Serialize)]
-    struct Read<'a> {
-        imports: &'a [crate::facts::Import],
-        globals: &'a [Binding],
-        classes: &'a [ClassFacts],
-        functions: &'a [FunctionFacts],
-        calls: &'a [crate::facts::CallSite],
-        first_time_calls: &'a [crate::facts::FirstTimeCall],
-        flows: &'a [crate::facts::ValueFlow],
-        attribute_assignments: &'a [crate::facts::AttributeAssignment],
-        calls_in_script_blocks: Vec<bool>,
-    }
-    let read = Read {
-        imports: &facts.imports,
-        globals: &facts.globals,
-        classes: &facts.classes,
-        functions: &facts.functions,
-        calls: &facts.calls,
-        first_time_calls: &facts.first_time_calls,
-        flows: &facts.flows,
-        attribute_assignments: &facts.attribute_assignments,
-        calls_in_script_blocks: facts
+    signature(&Read::of(
+        facts,
+        &facts.calls,
+        &facts.flows,
+        facts
             .calls
             .iter()
             .map(|site| {
@@ -404,7 +413,57 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
                     .any(|block| block.start <= site.span.start && site.span.start < block.end)
             })
             .collect(),
-    };
+    ))
+}
+
+/// What the values stage of the link (`values.rs`) reads of one file: what [`link_signature`]
+/// covers except the call sites no value flow goes into or comes out of, and where call sites
+/// lie. Two texts with the same values signature give every name the same values, so a re-link
+/// after such an edit can keep them ([`Project::link_keeping_values`]). If the values stage
+/// starts reading anything else of a file's facts, it must be added here.
+pub fn values_signature(facts: &FileFacts) -> u128 {
+    let (calls, flows) = values::calls_and_flows_read(facts);
+    signature(&Read::of(facts, &calls, &flows, Vec::new()))
+}
+
+/// The parts of a file's facts a signature covers.
+#[derive(serde::Serialize)]
+struct Read<'a, Call> {
+    imports: &'a [crate::facts::Import],
+    globals: &'a [Binding],
+    classes: &'a [ClassFacts],
+    functions: &'a [FunctionFacts],
+    calls: &'a [Call],
+    first_time_calls: &'a [crate::facts::FirstTimeCall],
+    flows: &'a [crate::facts::ValueFlow],
+    attribute_assignments: &'a [crate::facts::AttributeAssignment],
+    calls_in_script_blocks: Vec<bool>,
+}
+
+impl<'a, Call> Read<'a, Call> {
+    /// The file's facts, with the call sites and flows as the signature sees them.
+    fn of(
+        facts: &'a FileFacts,
+        calls: &'a [Call],
+        flows: &'a [crate::facts::ValueFlow],
+        calls_in_script_blocks: Vec<bool>,
+    ) -> Self {
+        Read {
+            imports: &facts.imports,
+            globals: &facts.globals,
+            classes: &facts.classes,
+            functions: &facts.functions,
+            calls,
+            first_time_calls: &facts.first_time_calls,
+            flows,
+            attribute_assignments: &facts.attribute_assignments,
+            calls_in_script_blocks,
+        }
+    }
+}
+
+/// The hash of what `read` covers, positions left out.
+fn signature<Call: serde::Serialize>(read: &Read<'_, Call>) -> u128 {
     // Every span is a `{start, end}` object, and no other fact has that shape.
     fn forget_positions(value: &mut serde_json::Value) {
         match value {
@@ -420,7 +479,42 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
             _ => {}
         }
     }
-    let mut value = serde_json::to_value(&read).unwrap_or_default();
+    let mut value = serde_json::to_value(read).unwrap_or_default();
     forget_positions(&mut value);
     xxhash_rust::xxh3::xxh3_128(value.to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{link_signature, values_signature};
+
+    fn signatures(source: &str) -> (u128, u128) {
+        let facts = crate::syntax::extract(source).expect("parses");
+        (link_signature(&facts), values_signature(&facts))
+    }
+
+    #[test]
+    fn a_call_no_value_flows_through_changes_the_link_but_not_the_values() {
+        let before =
+            "def make():\n    return run\n\n\ndef view():\n    handler = make()\n    handler(1)\n";
+        // Before the calls the flows name: their numbers in the file change.
+        let with_call = before.replace(
+            "    handler = make()",
+            "    refresh()\n    handler = make()",
+        );
+        let with_flow = before.replace(
+            "    handler = make()",
+            "    submit(view)\n    handler = make()",
+        );
+        let (link, values) = signatures(before);
+        let (link_with_call, values_with_call) = signatures(&with_call);
+        let (link_with_flow, values_with_flow) = signatures(&with_flow);
+        assert_ne!(link, link_with_call);
+        assert_eq!(values, values_with_call);
+        assert_ne!(link, link_with_flow);
+        assert_ne!(values, values_with_flow);
+        // What a flow's call is matters, wherever it is.
+        let other_callee = before.replace("handler = make()", "handler = build()");
+        assert_ne!(values, signatures(&other_callee).1);
+    }
 }

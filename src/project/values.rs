@@ -16,7 +16,8 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{
-    ArgPosition, CallReceiver, CallSite, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow,
+    ArgPosition, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
+    ValueFlow,
 };
 
 use super::callgraph::{Index, has_receiver, resolve_site};
@@ -167,6 +168,24 @@ pub(super) struct Values<'p> {
     externals: Mutex<Externals>,
 }
 
+/// What the values stage learnt of a project, kept by a long-lived caller (the language server)
+/// for the next link of the same files (see [`Values::from_kept`]).
+#[derive(Debug, Default)]
+pub struct KeptValues {
+    held: HashMap<SlotId, Vec<Held>>,
+    externals: Externals,
+}
+
+/// Every value flow of the project, in file order.
+fn all_flows(project: &Project) -> Vec<(FileId, &ValueFlow)> {
+    project
+        .files
+        .iter()
+        .enumerate()
+        .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
+        .collect()
+}
+
 /// The flows still to apply, and which flows read each slot.
 struct Worklist {
     queue: VecDeque<u32>,
@@ -200,12 +219,7 @@ fn take_reads() -> Vec<SlotId> {
 impl<'p> Values<'p> {
     /// Applies every flow of the project until nothing changes.
     pub(super) fn build(project: &'p Project, index: &Index<'p>) -> Values<'p> {
-        let mut flows: Vec<(FileId, &ValueFlow)> = project
-            .files
-            .iter()
-            .enumerate()
-            .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
-            .collect();
+        let mut flows = all_flows(project);
         let mut values = Values {
             slots: Slots::new(project, &flows),
             ..Values::default()
@@ -289,6 +303,28 @@ impl<'p> Values<'p> {
         READS.with(|reads| *reads.borrow_mut() = None);
         values.fixed_callables = HashMap::default();
         values
+    }
+
+    /// The values of a previous link, for a project whose files read the same for this stage as
+    /// that link's ([`super::values_signature`]): applying the flows again would hold the same.
+    pub(super) fn from_kept(project: &'p Project, kept: KeptValues) -> Values<'p> {
+        Values {
+            slots: Slots::new(project, &all_flows(project)),
+            held: kept.held,
+            fixed_callables: HashMap::default(),
+            externals: Mutex::new(kept.externals),
+        }
+    }
+
+    /// What was learnt, without the borrows of the project.
+    pub(super) fn into_kept(self) -> KeptValues {
+        KeptValues {
+            held: self.held,
+            externals: self
+                .externals
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        }
     }
 
     /// The callees of the calls `flows` go into or come out of that do not depend on what names
@@ -749,4 +785,43 @@ impl<'p> Values<'p> {
 fn names_a_class(qualified: &str) -> bool {
     let last = qualified.rsplit('.').next().unwrap_or(qualified);
     last.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// What this stage reads of a file's call sites and flows: the flows, and the call sites they go
+/// into or come out of (and the calls those are made on, `make()()`), numbered in the order the
+/// flows first name them, so that calls no flow names, and where the others stand among them,
+/// do not count. A missing call is `None`.
+pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>, Vec<ValueFlow>) {
+    let mut numbers: HashMap<u32, u32> = HashMap::default();
+    let mut order: Vec<u32> = Vec::new();
+    let mut number = |call: u32, order: &mut Vec<u32>| {
+        *numbers.entry(call).or_insert_with(|| {
+            order.push(call);
+            order.len() as u32 - 1
+        })
+    };
+    let mut flows = facts.flows.clone();
+    for flow in &mut flows {
+        if let FlowSource::CallResult(call) = &mut flow.source {
+            *call = number(*call, &mut order);
+        }
+        if let FlowTarget::Argument { call, .. } = &mut flow.target {
+            *call = number(*call, &mut order);
+        }
+    }
+    let mut calls = Vec::with_capacity(order.len());
+    let mut next = 0;
+    while let Some(&call) = order.get(next) {
+        next += 1;
+        let site = facts.calls.get(call as usize).cloned().map(|mut site| {
+            if let CallReceiver::CallResult(on) = &mut site.receiver {
+                *on = number(*on, &mut order);
+            }
+            // Read by the call graph, not by this stage.
+            site.argument_of = None;
+            site
+        });
+        calls.push(site);
+    }
+    (calls, flows)
 }
