@@ -492,6 +492,20 @@ pub fn is_test_function(name: &str) -> bool {
     name.starts_with("test_") || knowledge::TEST_FIXTURE_METHODS.contains(&name)
 }
 
+/// The object the class-level `binding` of `defining_class` creates, when `mutation` (in
+/// `file`) changes it, or its attribute `inner`.
+pub fn changed_class_level_object(
+    project: &Project,
+    (defining_class, binding): (ClassId, &Binding),
+    file: FileId,
+    mutation: &Mutation,
+    inner: Option<&str>,
+) -> Option<SharedObject> {
+    let defining_file = project.class(defining_class).0;
+    let object = shared_object(project, defining_file, &binding.value)?;
+    changes_shared_object(project, file, mutation, &object, inner).then_some(object)
+}
+
 /// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),
 /// changes that object: a container's contents, an object's attributes, or a container an
 /// object's attribute holds.

@@ -97,20 +97,15 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
                 {
                     continue;
                 }
-                let defining_file = project.class(defining_class).0;
-                let Some(object) = common::shared_object(project, defining_file, &binding.value)
-                else {
-                    continue;
-                };
-                if !common::changes_shared_object(
+                let Some(object) = common::changed_class_level_object(
                     project,
+                    (defining_class, binding),
                     file_id,
                     mutation,
-                    &object,
                     inner.first().map(|i| i.as_str()),
-                ) {
+                ) else {
                     continue;
-                }
+                };
                 let key = MutationKey {
                     file: file_id,
                     function: mutation.function,
