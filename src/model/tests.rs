@@ -430,7 +430,7 @@ fn class_level_changes_come_through_instances_and_through_the_class() {
     let project = link(&[
         (
             "app/jobs.py",
-            "class Job:\n    hooks = []\n\n    def add(self, h):\n        self.hooks.append(h)\n\n    @classmethod\n    def register(cls, h):\n        cls.hooks.append(h)\n\nclass Batch(Job):\n    pass\n\nJob.hooks.append(0)\n",
+            "class Job:\n    hooks = []\n\n    def add(self, h):\n        self.hooks.append(h)\n\n    @classmethod\n    def register(cls, h):\n        cls.hooks.append(h)\n\nclass Batch(Job):\n    pass\n\ndef setup():\n    Job.hooks.append(0)\n\nsetup()\n",
         ),
         (
             "app/views.py",
