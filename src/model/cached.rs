@@ -146,14 +146,9 @@ fn collect_cached_results(project: &Project) -> CachedResults {
                 if let Root::Local(name) = &mutation.target.root
                     && let Some(&object) = bound.get(&(mutation.function, name.as_str()))
                 {
-                    let kind = mutation.kind.clone();
-                    change(
-                        mutation.function,
-                        mutation.span,
-                        object,
-                        kind,
-                        Through::Instance,
-                    );
+                    let (function, span, kind) =
+                        (mutation.function, mutation.span, mutation.kind.clone());
+                    change(function, span, object, kind, Through::Instance);
                 }
             }
             for assignment in &facts.attribute_assignments {
@@ -169,14 +164,9 @@ fn collect_cached_results(project: &Project) -> CachedResults {
         }
         for mutation in &facts.call_result_mutations {
             if let Some(object) = cached_object(file, mutation.function, &mutation.callee) {
-                let kind = mutation.kind.clone();
-                change(
-                    mutation.function,
-                    mutation.span,
-                    object,
-                    kind,
-                    Through::CallResult,
-                );
+                let (function, span, kind) =
+                    (mutation.function, mutation.span, mutation.kind.clone());
+                change(function, span, object, kind, Through::CallResult);
             }
         }
     }

@@ -10,6 +10,7 @@
 //! nothing (precision first).
 
 mod cached;
+mod class_changes;
 mod fields;
 mod globals;
 mod instances;
@@ -31,6 +32,7 @@ use crate::facts::{
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
+pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use fields::FieldChange;
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instances::{InstanceChange, instance_receiver_classes};
@@ -242,6 +244,8 @@ pub struct Model {
     thread_local_writes: OnceLock<Vec<ThreadLocalWrite>>,
     /// Changes whose receiver is an instance of known classes, on first use.
     instance_changes: OnceLock<Vec<InstanceChange>>,
+    /// Changes through instances or classes that may reach class-level attributes, on first use.
+    class_level_changes: OnceLock<Vec<ClassLevelChange>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer

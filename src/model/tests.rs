@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::project::{LinkInput, Project};
 use crate::syntax;
 
-use super::{Lifetime, Location, Model, Origin, Through, Timing};
+use super::{ClassReceiver, Lifetime, Location, Model, Origin, Through, Timing};
 
 /// Links `files` written into a temporary tree, each folder a package (module names come from
 /// the `__init__.py` files on disk).
@@ -479,6 +479,50 @@ fn changes_through_instances_know_the_classes_the_instance_may_have() {
         [
             ("self".to_string(), vec!["Job", "Batch"]),
             ("job".to_string(), vec!["Job"]),
+        ]
+    );
+}
+
+#[test]
+fn class_level_changes_come_through_instances_and_through_the_class() {
+    let project = link(&[
+        (
+            "app/jobs.py",
+            "class Job:\n    hooks = []\n\n    def add(self, h):\n        self.hooks.append(h)\n\n    @classmethod\n    def register(cls, h):\n        cls.hooks.append(h)\n\nclass Batch(Job):\n    pass\n\ndef setup():\n    Job.hooks.append(0)\n\nsetup()\n",
+        ),
+        (
+            "app/views.py",
+            "from app import jobs\nfrom app.jobs import Batch\n\ndef view(h):\n    jobs.Job.hooks.append(h)\n    Batch.hooks.clear()\n    type(h).hooks.append(h)\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let changes: Vec<(ClassReceiver, Vec<&str>, usize)> = model
+        .class_level_changes(&project)
+        .iter()
+        .map(|c| {
+            let classes = c
+                .classes
+                .iter()
+                .map(|k| project.class(*k).1.name.as_str())
+                .collect();
+            (c.receiver.clone(), classes, c.attr_index)
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                ClassReceiver::Instance("self".to_string()),
+                vec!["Job", "Batch"],
+                0
+            ),
+            (
+                ClassReceiver::Class { named: false },
+                vec!["Job", "Batch"],
+                0
+            ),
+            (ClassReceiver::Class { named: true }, vec!["Job"], 1),
+            (ClassReceiver::Class { named: true }, vec!["Batch"], 0),
         ]
     );
 }

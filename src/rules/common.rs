@@ -10,8 +10,8 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 use super::Context;
 
 pub use crate::model::{
-    BindingRef, cache_decorator, class_hierarchy, instance_receiver_classes, project_mro,
-    resolve_callee, runs_per_call,
+    BindingRef, ClassPath, cache_decorator, class_hierarchy, class_path, instance_receiver_classes,
+    project_mro, resolve_callee, runs_per_call,
 };
 
 /// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
@@ -165,69 +165,6 @@ impl InstanceAssignments {
                     }
                 })
         })
-    }
-}
-
-/// The class an access path written in `function` starts from when it goes through the class:
-/// `cls.x`, `type(self).x`, `self.__class__.x` (the method's class, or any subclass of it), or
-/// `C.x` / `module.C.x` for a class of the analysed tree (exactly that class). The path may end
-/// at the class itself (`cls`), then `attr_index` is the number of attributes.
-pub struct ClassPath {
-    /// The classes the path may start from.
-    pub classes: Vec<ClassId>,
-    /// Index in the path's attributes of the class attribute (after `module.C`).
-    pub attr_index: usize,
-    /// Written with the class's name (`C.x`) rather than `cls`, `type(self)` or
-    /// `self.__class__`.
-    pub named: bool,
-}
-
-pub fn class_path(
-    project: &Project,
-    file: FileId,
-    function: FuncIdx,
-    path: &AccessPath,
-) -> Option<ClassPath> {
-    match &path.root {
-        Root::Class => {
-            let class = project.method_class(file, function)?;
-            let mut classes = vec![class];
-            classes.extend(project.descendants(class));
-            Some(ClassPath {
-                classes,
-                attr_index: 0,
-                named: false,
-            })
-        }
-        Root::Global(head) => {
-            let mut dotted = head.to_string();
-            for (index, attr) in path.attrs.iter().enumerate() {
-                match project.resolve(file, Some(function), &dotted) {
-                    Resolved::Class(class) => {
-                        return Some(ClassPath {
-                            classes: vec![class],
-                            attr_index: index,
-                            named: true,
-                        });
-                    }
-                    // Only modules lead on to a class.
-                    Resolved::Module(_) => {
-                        dotted.push('.');
-                        dotted.push_str(attr);
-                    }
-                    _ => return None,
-                }
-            }
-            match project.resolve(file, Some(function), &dotted) {
-                Resolved::Class(class) => Some(ClassPath {
-                    classes: vec![class],
-                    attr_index: path.attrs.len(),
-                    named: true,
-                }),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }
 
@@ -490,6 +427,20 @@ pub fn is_test_module(module: &str) -> bool {
 /// A test function or a test framework's fixture method.
 pub fn is_test_function(name: &str) -> bool {
     name.starts_with("test_") || knowledge::TEST_FIXTURE_METHODS.contains(&name)
+}
+
+/// The object the class-level `binding` of `defining_class` creates, when `mutation` (in
+/// `file`) changes it, or its attribute `inner`.
+pub fn changed_class_level_object(
+    project: &Project,
+    (defining_class, binding): (ClassId, &Binding),
+    file: FileId,
+    mutation: &Mutation,
+    inner: Option<&str>,
+) -> Option<SharedObject> {
+    let defining_file = project.class(defining_class).0;
+    let object = shared_object(project, defining_file, &binding.value)?;
+    changes_shared_object(project, file, mutation, &object, inner).then_some(object)
 }
 
 /// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
-use crate::model::MethodCalls;
+use crate::model::{ClassReceiver, MethodCalls};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -59,7 +59,10 @@ impl Rule for SharedClassStateMutatedThroughInstance {
         let method_calls = OnceCell::new();
         let mut groups: BTreeMap<FindingKey, Group<'_>> = BTreeMap::new();
 
-        for change in context.model.instance_changes(project) {
+        for change in context.model.class_level_changes(project) {
+            let ClassReceiver::Instance(receiver) = &change.receiver else {
+                continue;
+            };
             let file_id = change.file;
             let mutation = &project.file(file_id).facts.mutations[change.mutation as usize];
             let (attr, inner) = match mutation.target.attrs.as_slice() {
@@ -71,7 +74,6 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                 continue;
             }
             let mut classes = change.classes.clone();
-            let receiver = &change.receiver;
             // Only the classes whose instances the tree runs the method on, when its calls
             // show them all: a subclass that rebinds the attribute (an ORM `relationship`, a
             // descriptor) is then the only one whose value the change reaches.
@@ -107,20 +109,15 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                 {
                     continue;
                 }
-                let defining_file = project.class(defining_class).0;
-                let Some(object) = common::shared_object(project, defining_file, &binding.value)
-                else {
-                    continue;
-                };
-                if !common::changes_shared_object(
+                let Some(object) = common::changed_class_level_object(
                     project,
+                    (defining_class, binding),
                     file_id,
                     mutation,
-                    &object,
                     inner.map(|i| i.as_str()),
-                ) {
+                ) else {
                     continue;
-                }
+                };
                 let key = FindingKey {
                     file: file_id,
                     function: mutation.function,

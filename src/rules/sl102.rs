@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span, Value};
+use crate::model::ClassReceiver;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -62,72 +63,64 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut groups: BTreeMap<MutationKey, MutationGroup<'_>> = BTreeMap::new();
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        for mutation in &file.facts.mutations {
-            let target = &mutation.target;
-            if !matches!(target.root, Root::Class | Root::Global(_))
-                || !target.attrs.iter().any(|a| candidates.contains(a.as_str()))
+    for change in context.model.class_level_changes(project) {
+        let ClassReceiver::Class { named } = change.receiver else {
+            continue;
+        };
+        let file_id = change.file;
+        let facts = &project.file(file_id).facts;
+        let mutation = &facts.mutations[change.mutation as usize];
+        let target = &mutation.target;
+        if !target.attrs.iter().any(|a| candidates.contains(a.as_str())) {
+            continue;
+        }
+        let Some(attr) = target.attrs.get(change.attr_index) else {
+            continue;
+        };
+        let inner = &target.attrs[change.attr_index + 1..];
+        if inner.len() > 1
+            || rebound_first(facts, mutation, change.attr_index)
+            || common::in_test_code(project, file_id, mutation.function)
+        {
+            continue;
+        }
+        for class in &change.classes {
+            let Some((defining_class, binding)) = project.lookup_class_attribute(*class, attr)
+            else {
+                continue;
+            };
+            // Declared sharing is SL105's question.
+            if project.class(defining_class).1.in_function
+                || common::is_classvar(binding)
+                || common::copies_or_has_no_instances(context, *class)
             {
                 continue;
             }
-            let Some(path) = common::class_path(project, file_id, mutation.function, target) else {
+            let Some(object) = common::changed_class_level_object(
+                project,
+                (defining_class, binding),
+                file_id,
+                mutation,
+                inner.first().map(|i| i.as_str()),
+            ) else {
                 continue;
             };
-            let Some(attr) = target.attrs.get(path.attr_index) else {
-                continue;
+            let key = MutationKey {
+                file: file_id,
+                function: mutation.function,
+                attr: attr.to_string(),
+                inner: inner.first().map(|a| a.to_string()),
             };
-            let inner = &target.attrs[path.attr_index + 1..];
-            if inner.len() > 1
-                || rebound_first(&file.facts, mutation, path.attr_index)
-                || !common::runs_per_call(project, file_id, mutation.function)
-                || common::in_test_code(project, file_id, mutation.function)
-            {
-                continue;
+            let group = groups.entry(key).or_insert_with(|| MutationGroup {
+                definitions: Vec::new(),
+                object,
+                named,
+                sites: Vec::new(),
+            });
+            if !group.definitions.contains(&(defining_class, binding.span)) {
+                group.definitions.push((defining_class, binding.span));
             }
-            for class in &path.classes {
-                let Some((defining_class, binding)) = project.lookup_class_attribute(*class, attr)
-                else {
-                    continue;
-                };
-                // Declared sharing is SL105's question.
-                if project.class(defining_class).1.in_function
-                    || common::is_classvar(binding)
-                    || common::copies_or_has_no_instances(context, *class)
-                {
-                    continue;
-                }
-                let defining_file = project.class(defining_class).0;
-                let Some(object) = common::shared_object(project, defining_file, &binding.value)
-                else {
-                    continue;
-                };
-                if !common::changes_shared_object(
-                    project,
-                    file_id,
-                    mutation,
-                    &object,
-                    inner.first().map(|i| i.as_str()),
-                ) {
-                    continue;
-                }
-                let key = MutationKey {
-                    file: file_id,
-                    function: mutation.function,
-                    attr: attr.to_string(),
-                    inner: inner.first().map(|a| a.to_string()),
-                };
-                let group = groups.entry(key).or_insert_with(|| MutationGroup {
-                    definitions: Vec::new(),
-                    object,
-                    named: path.named,
-                    sites: Vec::new(),
-                });
-                if !group.definitions.contains(&(defining_class, binding.span)) {
-                    group.definitions.push((defining_class, binding.span));
-                }
-                group.sites.push(mutation);
-            }
+            group.sites.push(mutation);
         }
     }
     groups

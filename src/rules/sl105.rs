@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, Mutation, Root, Span};
+use crate::facts::{FuncIdx, Mutation, Span};
+use crate::model::{ClassLevelChange, ClassReceiver};
 use crate::project::{ClassId, FileId, Project};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -56,67 +57,62 @@ impl Rule for DeclaredSharedStateWrittenPerCall {
         }
         let instance_assignments = InstanceAssignments::collect(project);
         let mut groups: BTreeMap<Key, Group<'_>> = BTreeMap::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            for mutation in &file.facts.mutations {
-                if !mutation
-                    .target
-                    .attrs
-                    .iter()
-                    .any(|a| declared.contains(a.as_str()))
+        for change in context.model.class_level_changes(project) {
+            let file_id = change.file;
+            let mutation = &project.file(file_id).facts.mutations[change.mutation as usize];
+            if !mutation
+                .target
+                .attrs
+                .iter()
+                .any(|a| declared.contains(a.as_str()))
+                || common::in_test_code(project, file_id, mutation.function)
+            {
+                continue;
+            }
+            let Some((attr, receiver)) = receiver(project, change, mutation) else {
+                continue;
+            };
+            for &class in &change.classes {
+                let Some((defining_class, binding)) = project.lookup_class_attribute(class, &attr)
+                else {
+                    continue;
+                };
+                if !common::is_classvar(binding)
+                    || project.class(defining_class).1.in_function
+                    || (matches!(change.receiver, ClassReceiver::Instance(_))
+                        && instance_assignments.shadows(
+                            project,
+                            class,
+                            &attr,
+                            file_id,
+                            mutation.function,
+                            mutation.span.start,
+                        ))
                 {
                     continue;
                 }
-                if common::in_test_code(project, file_id, mutation.function) {
-                    continue;
-                }
-                let Some((classes, attr, receiver)) = receiver(project, file_id, mutation) else {
+                let defining_file = project.class(defining_class).0;
+                let Some(SharedObject::Container(type_name)) =
+                    common::shared_object(project, defining_file, &binding.value)
+                else {
                     continue;
                 };
-                for class in classes {
-                    let Some((defining_class, binding)) =
-                        project.lookup_class_attribute(class, &attr)
-                    else {
-                        continue;
-                    };
-                    if !common::is_classvar(binding)
-                        || project.class(defining_class).1.in_function
-                        || (mutation.target.root != Root::Class
-                            && !matches!(mutation.target.root, Root::Global(_))
-                            && instance_assignments.shadows(
-                                project,
-                                class,
-                                &attr,
-                                file_id,
-                                mutation.function,
-                                mutation.span.start,
-                            ))
-                    {
-                        continue;
-                    }
-                    let defining_file = project.class(defining_class).0;
-                    let Some(SharedObject::Container(type_name)) =
-                        common::shared_object(project, defining_file, &binding.value)
-                    else {
-                        continue;
-                    };
-                    if !common::changes_container(project, file_id, mutation, &type_name) {
-                        continue;
-                    }
-                    let key = Key {
-                        file: file_id,
-                        function: mutation.function,
-                        defining_class,
-                        definition: binding.span,
-                    };
-                    let group = groups.entry(key).or_insert_with(|| Group {
-                        attr: attr.clone(),
-                        type_name,
-                        receiver: receiver.clone(),
-                        sites: Vec::new(),
-                    });
-                    group.sites.push(mutation);
+                if !common::changes_container(project, file_id, mutation, &type_name) {
+                    continue;
                 }
+                let key = Key {
+                    file: file_id,
+                    function: mutation.function,
+                    defining_class,
+                    definition: binding.span,
+                };
+                let group = groups.entry(key).or_insert_with(|| Group {
+                    attr: attr.clone(),
+                    type_name,
+                    receiver: receiver.clone(),
+                    sites: Vec::new(),
+                });
+                group.sites.push(mutation);
             }
         }
         groups
@@ -129,34 +125,26 @@ impl Rule for DeclaredSharedStateWrittenPerCall {
     }
 }
 
-/// The classes the mutation's object is an attribute of, the attribute, and how the receiver
-/// is written: through an instance (`self.x`, a typed local) or through the class (`cls.x`,
-/// `type(self).x`, `C.x`), in per-call code.
+/// The class attribute the change writes and how its receiver is written: through an instance
+/// (`self.x`, a typed local) or through the class (`cls.x`, `type(self).x`, `C.x`). Only the
+/// attribute's own object counts, not an attribute of it.
 fn receiver(
     project: &Project,
-    file: FileId,
+    change: &ClassLevelChange,
     mutation: &Mutation,
-) -> Option<(Vec<ClassId>, String, String)> {
-    let target = &mutation.target;
-    if let [attr] = target.attrs.as_slice()
-        && let Some((classes, receiver)) =
-            common::instance_receiver_classes(project, file, mutation)
-    {
-        return Some((classes, attr.to_string(), format!("`{receiver}`")));
-    }
-    let path = common::class_path(project, file, mutation.function, target)?;
-    if path.attr_index + 1 != target.attrs.len()
-        || !common::runs_per_call(project, file, mutation.function)
-    {
+) -> Option<(String, String)> {
+    let attrs = &mutation.target.attrs;
+    if change.attr_index + 1 != attrs.len() {
         return None;
     }
-    let attr = target.attrs[path.attr_index].to_string();
-    let receiver = if path.named {
-        format!("`{}`", project.class(path.classes[0]).1.name)
-    } else {
-        "the class".to_string()
+    let receiver = match &change.receiver {
+        ClassReceiver::Instance(name) => format!("`{name}`"),
+        ClassReceiver::Class { named: true } => {
+            format!("`{}`", project.class(change.classes[0]).1.name)
+        }
+        ClassReceiver::Class { named: false } => "the class".to_string(),
     };
-    Some((path.classes, attr, receiver))
+    Some((attrs[change.attr_index].to_string(), receiver))
 }
 
 fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
