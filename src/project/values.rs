@@ -613,21 +613,11 @@ impl<'p> Values<'p> {
         match self.fixed_callables.get(&(file, call)) {
             Some(Known::Callees(callees)) => out.extend_from_slice(callees),
             Some(Known::Named(target)) => self.named_value(target, out),
-            None => self.callables_of_site(project, index, file, call, out),
-        }
-    }
-
-    /// What the callee of the call site at index `call` of `file` may be, found from the site.
-    fn callables_of_site(
-        &self,
-        project: &Project,
-        index: &Index<'_>,
-        file: FileId,
-        call: u32,
-        out: &mut Vec<Held>,
-    ) {
-        if let Some(site) = project.file(file).facts.calls.get(call as usize) {
-            self.callables(project, index, file, site, out);
+            None => {
+                if let Some(site) = project.file(file).facts.calls.get(call as usize) {
+                    self.callables(project, index, file, site, out);
+                }
+            }
         }
     }
 
