@@ -163,7 +163,7 @@ pub(super) struct Values<'p> {
     /// What each slot that holds anything holds.
     held: HashMap<SlotId, Vec<Held>>,
     /// While building: the callees of calls that do not depend on what names hold.
-    fixed_callables: HashMap<(FileId, u32), Vec<Held>>,
+    fixed_callables: HashMap<(FileId, u32), Known>,
     /// Shared by the threads that resolve calls through values.
     externals: Mutex<Externals>,
 }
@@ -186,6 +186,29 @@ fn all_flows(project: &Project) -> Vec<(FileId, &ValueFlow)> {
         .collect()
 }
 
+/// What is known of a call's callee before any name holds anything.
+#[derive(Debug)]
+enum Known {
+    /// The callees, whatever names hold.
+    Callees(Vec<Held>),
+    /// The callee is a plain name and this is what it denotes; what that gives may still depend
+    /// on what names hold (a function's decorators, a module-level name).
+    Named(NameTarget),
+}
+
+/// What a plain name (`f`, `mod.f`) denotes, as far as that does not depend on what names hold.
+#[derive(Debug)]
+enum NameTarget {
+    /// A function of the tree, or what its decorators make of it.
+    Function(FuncId),
+    /// A class of the tree, or something outside the tree.
+    Value(Held),
+    /// What a name of the tree holds.
+    Slot(SlotId),
+    /// Nothing that can hold a value (a module, a module-level name nothing is stored into).
+    Nothing,
+}
+
 /// The flows still to apply, and which flows read each slot.
 struct Worklist {
     queue: VecDeque<u32>,
@@ -206,14 +229,16 @@ fn note_read(slot: SlotId) {
     });
 }
 
-fn take_reads() -> Vec<SlotId> {
-    READS.with(|reads| {
-        reads
-            .borrow_mut()
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
-    })
+/// Moves the slots read since the last call into `reads`, dropping what it held. The two buffers
+/// are swapped, not replaced: this runs once per flow applied, and a fresh buffer would grow again
+/// each time.
+fn take_reads(reads: &mut Vec<SlotId>) {
+    reads.clear();
+    READS.with(|noted| {
+        if let Some(noted) = noted.borrow_mut().as_mut() {
+            std::mem::swap(noted, reads);
+        }
+    });
 }
 
 impl<'p> Values<'p> {
@@ -250,6 +275,7 @@ impl<'p> Values<'p> {
         };
         let mut sources = Vec::new();
         let mut targets = Vec::new();
+        let mut reads = Vec::new();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
         for _ in 0..MAX_ROUNDS {
             while let Some(id) = work.queue.pop_front() {
@@ -277,7 +303,8 @@ impl<'p> Values<'p> {
                 }
                 // Evaluated again when anything it read changes (what no flow writes never
                 // does).
-                for slot in take_reads() {
+                take_reads(&mut reads);
+                for &slot in &reads {
                     if slot < values.slots.functions && !returning.contains(&slot) {
                         continue;
                     }
@@ -291,7 +318,7 @@ impl<'p> Values<'p> {
                 }
             }
             let stores = values.decorations(project, index);
-            take_reads();
+            take_reads(&mut reads);
             let mut changed = false;
             for (slot, held) in stores {
                 changed |= values.store(&mut work, slot, &held);
@@ -335,10 +362,11 @@ impl<'p> Values<'p> {
         index: &Index<'_>,
         file: FileId,
         flows: &[ValueFlow],
-    ) -> Vec<((FileId, u32), Vec<Held>)> {
+    ) -> Vec<((FileId, u32), Known)> {
         let previous = READS.with(|reads| reads.borrow_mut().replace(Vec::new()));
         let mut seen = HashSet::default();
         let mut fixed = Vec::new();
+        let mut reads = Vec::new();
         for flow in flows {
             let call = match (&flow.source, &flow.target) {
                 (FlowSource::CallResult(call), _) | (_, FlowTarget::Argument { call, .. }) => *call,
@@ -351,8 +379,20 @@ impl<'p> Values<'p> {
                 continue;
             };
             let mut callees = Vec::new();
-            self.callables(project, index, file, site, &mut callees);
-            if take_reads().is_empty() {
+            let target = (site.receiver == CallReceiver::Name)
+                .then(|| self.name_target(project, file, site.function, &site.callee))
+                .flatten();
+            match target {
+                Some(target @ (NameTarget::Function(_) | NameTarget::Slot(_))) => {
+                    // What it gives depends on what names hold; what it denotes is found once.
+                    fixed.push(((file, call), Known::Named(target)));
+                    continue;
+                }
+                Some(target) => self.named_value(&target, &mut callees),
+                None => self.callables(project, index, file, site, &mut callees),
+            }
+            take_reads(&mut reads);
+            if reads.is_empty() {
                 // Functions outside the tree that are not classes give nothing and take nothing
                 // to the tree: such a call is kept as one with no callee, without their names.
                 if callees
@@ -361,7 +401,7 @@ impl<'p> Values<'p> {
                 {
                     callees = Vec::new();
                 }
-                fixed.push(((file, call), callees));
+                fixed.push(((file, call), Known::Callees(callees)));
             }
         }
         READS.with(|reads| *reads.borrow_mut() = previous);
@@ -372,15 +412,12 @@ impl<'p> Values<'p> {
     /// call whose callees are fixed and none of them is of the tree (what an external function
     /// returns is not known, unless it names a class; nothing it is given reaches the tree).
     fn inert(&self, file: FileId, flow: &ValueFlow) -> bool {
-        let outside = |call: u32, class_gives: bool| {
-            self.fixed_callables
-                .get(&(file, call))
-                .is_some_and(|callees| {
-                    callees.iter().all(|callee| match callee {
-                        Held::External(q) => !(class_gives && q.names_a_class()),
-                        _ => false,
-                    })
-                })
+        let outside = |call: u32, class_gives: bool| match self.fixed_callables.get(&(file, call)) {
+            Some(Known::Callees(callees)) => callees.iter().all(|callee| match callee {
+                Held::External(q) => !(class_gives && q.names_a_class()),
+                _ => false,
+            }),
+            _ => false,
         };
         let source_empty = match &flow.source {
             FlowSource::CallResult(call) => outside(*call, true),
@@ -609,10 +646,14 @@ impl<'p> Values<'p> {
         call: u32,
         out: &mut Vec<Held>,
     ) {
-        if let Some(known) = self.fixed_callables.get(&(file, call)) {
-            out.extend_from_slice(known);
-        } else if let Some(site) = project.file(file).facts.calls.get(call as usize) {
-            self.callables(project, index, file, site, out);
+        match self.fixed_callables.get(&(file, call)) {
+            Some(Known::Callees(callees)) => out.extend_from_slice(callees),
+            Some(Known::Named(target)) => self.named_value(target, out),
+            None => {
+                if let Some(site) = project.file(file).facts.calls.get(call as usize) {
+                    self.callables(project, index, file, site, out);
+                }
+            }
         }
     }
 
@@ -675,24 +716,10 @@ impl<'p> Values<'p> {
                     Some(rest) => self.attributes(project, index, &heads, rest, out),
                 }
             }
-            CallReceiver::Name => match project.resolve(file, function, name) {
-                Resolved::Function(f) => self.function_value(f, out),
-                Resolved::Class(c) => out.push(Held::Class(c)),
-                Resolved::External(q) => out.push(Held::External(self.externals().intern(&q))),
-                Resolved::Global(global_file, global) => {
-                    let binding = &project.file(global_file).facts.globals[global as usize];
-                    if let Some(slot) = self.slots.name(project, (global_file, None), &binding.name)
-                    {
-                        out.extend_from_slice(self.get(slot));
-                    }
-                }
-                Resolved::Module(_) => {}
-                Resolved::Unknown => {
-                    // Bound only by an unpacking (`a, b = f, g`), which the module's bindings
-                    // do not list.
-                    if let Some(slot) = self.slots.name(project, (file, None), name) {
-                        out.extend_from_slice(self.get(slot));
-                    } else if let Some((prefix, attr)) = name.rsplit_once('.') {
+            CallReceiver::Name => match self.name_target(project, file, function, name) {
+                Some(target) => self.named_value(&target, out),
+                None => {
+                    if let Some((prefix, attr)) = name.rsplit_once('.') {
                         let mut heads = Vec::new();
                         self.name(project, index, file, function, receiver, prefix, &mut heads);
                         self.attributes(project, index, &heads, attr, out);
@@ -710,6 +737,47 @@ impl<'p> Values<'p> {
                 }
             }
             CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {}
+        }
+    }
+
+    /// What the plain name `name` of `function` of `file` denotes; `None` for a name that does
+    /// not resolve and that no flow stores into.
+    fn name_target(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: Option<FuncIdx>,
+        name: &str,
+    ) -> Option<NameTarget> {
+        let slot = |file: FileId, name: &str| {
+            self.slots
+                .name(project, (file, None), name)
+                .map_or(NameTarget::Nothing, NameTarget::Slot)
+        };
+        Some(match project.resolve(file, function, name) {
+            Resolved::Function(f) => NameTarget::Function(f),
+            Resolved::Class(c) => NameTarget::Value(Held::Class(c)),
+            Resolved::External(q) => NameTarget::Value(Held::External(self.externals().intern(&q))),
+            Resolved::Global(global_file, global) => slot(
+                global_file,
+                &project.file(global_file).facts.globals[global as usize].name,
+            ),
+            Resolved::Module(_) => NameTarget::Nothing,
+            // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
+            Resolved::Unknown => match slot(file, name) {
+                NameTarget::Nothing => return None,
+                found => found,
+            },
+        })
+    }
+
+    /// What a name that denotes `target` may hold.
+    fn named_value(&self, target: &NameTarget, out: &mut Vec<Held>) {
+        match target {
+            NameTarget::Function(f) => self.function_value(*f, out),
+            NameTarget::Value(held) => out.push(held.clone()),
+            NameTarget::Slot(slot) => out.extend_from_slice(self.get(*slot)),
+            NameTarget::Nothing => {}
         }
     }
 
