@@ -18,7 +18,7 @@ pub use crate::memory::FactsMemory;
 use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
 use crate::progress::Progress;
-use crate::project::{KeptValues, LinkInput, Project};
+use crate::project::{FileId, KeptValues, LinkInput, Previous, Project};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
@@ -586,13 +586,14 @@ fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
 /// Links the files' facts. The link and the rules run on facts that may come from the cache: a
 /// panic there (a bug, or facts no extraction could produce) is an internal error of the run, not
 /// a crash. With `values` (`Some`), the link keeps what it learns of the values of names and
-/// returns it, starting from the values given, if any (see [`Project::link_keeping_values`]).
+/// returns it, starting from the previous link given, if any (see
+/// [`Project::link_keeping_values`]).
 fn link(
     options: &CheckOptions,
     run: &RunSettings,
     inputs: Vec<LinkInput>,
     errors: &mut Vec<FileError>,
-    values: Option<Option<KeptValues>>,
+    values: Option<Option<Previous>>,
 ) -> (Project, Option<KeptValues>) {
     let roots: Vec<PathBuf> = options
         .paths
@@ -660,7 +661,8 @@ fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
 /// files findings point into, for their positions), and the project is
 /// linked again only when the link reads something different of a changed file
 /// ([`crate::project::link_signature`]); otherwise the new facts replace the old ones in the
-/// linked project. The model and the rules run on the whole project. `None` when this cannot be
+/// linked project. A link again starts from the values of names the last link learnt when the
+/// values stage reads the same of every changed file ([`crate::project::values_signature`]). The model and the rules run on the whole project. `None` when this cannot be
 /// done (an overlay was closed, a changed file is new or does not parse, the kept run had an
 /// internal error): then run [`check_and_keep`].
 pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
@@ -745,8 +747,18 @@ fn recheck_in_pool(
             &mut loaded.project,
             Project::link_with_entry_points(Vec::new(), &[], &[]),
         );
-        // The rest of the old link is freed before the new one is built.
-        let files = { previous }.files;
+        // The rest of the old link is freed before the new one is built; its call graph and
+        // values only when the new link can start from them.
+        let (files, call_graph) = previous.into_files_and_call_graph();
+        let previous = loaded
+            .values
+            .take()
+            .filter(|_| values_kept)
+            .map(|values| Previous {
+                values,
+                call_graph,
+                changed: replaced.iter().map(|(file, _)| *file as FileId).collect(),
+            });
         let mut inputs: Vec<LinkInput> = files
             .into_iter()
             .map(|f| LinkInput {
@@ -757,19 +769,13 @@ fn recheck_in_pool(
         for (file, facts) in replaced {
             inputs[file].facts = facts;
         }
-        let previous_values = loaded.values.take().filter(|_| values_kept);
-        let stage = if previous_values.is_some() {
+        let stage = if previous.is_some() {
             "link, values kept"
         } else {
             "link"
         };
-        (loaded.project, loaded.values) = link(
-            options,
-            &loaded.run,
-            inputs,
-            &mut errors,
-            Some(previous_values),
-        );
+        (loaded.project, loaded.values) =
+            link(options, &loaded.run, inputs, &mut errors, Some(previous));
         loaded.stage_times.push((stage, stage_started.elapsed()));
     } else {
         for (file, facts) in replaced {

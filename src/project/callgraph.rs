@@ -154,24 +154,74 @@ pub struct CallGraph {
     /// For every function reached from an entry point, the function it was reached from (itself
     /// for an entry point); [`UNREACHED`] otherwise.
     predecessor: Vec<u32>,
+    /// Per file, the edges from its module-level code and script blocks (the others are in
+    /// `edges`), when the graph is kept for the next build.
+    module_level_edges: Option<Vec<Vec<(Caller, Edge)>>>,
+    /// Classes made exactly once (see `single_instance_classes`): a file's edges depend on them,
+    /// so the next build keeps a file's edges only when they are the same.
+    single_instance: Vec<ClassId>,
+}
+
+/// What a build may start from: the values of names and the call graph of the previous link of
+/// the same files, where only the files `changed` have other facts, and read the same for the
+/// values stage (`super::values_signature`).
+pub struct Previous {
+    pub values: KeptValues,
+    pub call_graph: CallGraph,
+    pub changed: Vec<FileId>,
 }
 
 impl CallGraph {
     /// Builds the graph and finds the frameworks' entry points plus those matching `patterns`.
-    /// The values of names are `kept` ones when given (see [`Values::from_kept`]), else learnt
-    /// from the flows; they are returned when `keep` asks.
+    /// The values of names are `previous` ones when given (see [`Values::from_kept`]), and the
+    /// edges of the files that did not change since are taken from its graph; else the values
+    /// are learnt from the flows. With `keep`, the values are returned and the graph keeps what
+    /// it needs to give its edges to the next build.
     pub(super) fn build(
         project: &Project,
         patterns: &[String],
-        kept: Option<KeptValues>,
+        previous: Option<Previous>,
         keep: bool,
     ) -> (CallGraph, Option<KeptValues>) {
+        let (kept, unchanged) = match previous {
+            Some(Previous {
+                values,
+                call_graph,
+                changed,
+            }) => (Some(values), Some((call_graph, changed))),
+            None => (None, None),
+        };
         let index = Index::build(project, kept);
         let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
+        // The edges of a file depend on its facts, the names of the project, the values of names
+        // and the classes made once: with those kept and the file unchanged, they are the
+        // previous graph's.
         let per_file: Vec<Vec<(Caller, Edge)>> = (0..project.files.len() as FileId)
             .into_par_iter()
-            .map(|file| file_edges(project, &index, &single_instance, file))
+            .map(|file| match &unchanged {
+                Some((graph, changed))
+                    if graph.module_level_edges.is_some()
+                        && graph.single_instance == single_instance
+                        && !changed.contains(&file) =>
+                {
+                    graph.edges_of_file(project, file)
+                }
+                _ => file_edges(project, &index, &single_instance, file),
+            })
             .collect();
+        drop(unchanged);
+        let module_level_edges = keep.then(|| {
+            per_file
+                .iter()
+                .map(|edges| {
+                    edges
+                        .iter()
+                        .filter(|(from, _)| !matches!(from, Caller::Function(_)))
+                        .copied()
+                        .collect()
+                })
+                .collect()
+        });
 
         let count = project.functions.len();
         let mut out_degree = vec![0u32; count];
@@ -216,6 +266,8 @@ impl CallGraph {
             start_ups: Vec::new(),
             once_after_import: Vec::new(),
             predecessor: Vec::new(),
+            module_level_edges,
+            single_instance,
         };
         graph.entries = entry_points::find(project, &index, patterns);
         graph.start_ups = entry_points::find_start_up(project, &index);
@@ -236,6 +288,26 @@ impl CallGraph {
             }
         }
         (graph, keep.then(|| index.values.into_kept()))
+    }
+
+    /// The edges of `file`'s code, as `file_edges` found them when this graph was built (the
+    /// order of each function's edges kept); `module_level_edges` must be kept.
+    fn edges_of_file(&self, project: &Project, file: FileId) -> Vec<(Caller, Edge)> {
+        let mut out = self
+            .module_level_edges
+            .as_ref()
+            .map(|files| files[file as usize].clone())
+            .unwrap_or_default();
+        let first = project.function_base[file as usize];
+        let count = project.files[file as usize].facts.functions.len() as u32;
+        for function in (first..first + count).map(FuncId) {
+            out.extend(
+                self.callees(function)
+                    .iter()
+                    .map(|edge| (Caller::Function(function), *edge)),
+            );
+        }
+        out
     }
 
     /// The edges that leave `function`.

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
-pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
+pub use callgraph::{CallGraph, Edge, EdgeKind, Node, Previous, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use resolve::Resolved;
@@ -99,24 +99,31 @@ impl Project {
     }
 
     /// Links like [`Project::link_with_entry_points`], and returns what the values of names
-    /// were found to be, for the next link of the same files. With `kept` from the previous
-    /// link, the values are not learnt again: give it only when every file whose facts changed
-    /// since has the same [`values_signature`] and the paths, roots and entry points are the same.
+    /// were found to be, for the next link of the same files. From `previous` (the previous
+    /// link's values and call graph), the values are not learnt again and unchanged files'
+    /// edges are not resolved again: give it only when every file whose facts changed since
+    /// (`previous.changed`) has the same [`values_signature`] and the paths, roots and entry
+    /// points are the same.
     pub fn link_keeping_values(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
-        kept: Option<KeptValues>,
+        previous: Option<Previous>,
     ) -> (Project, KeptValues) {
-        let (project, values) = Project::link_all(inputs, roots, entry_points, kept, true);
+        let (project, values) = Project::link_all(inputs, roots, entry_points, previous, true);
         (project, values.unwrap_or_default())
+    }
+
+    /// The files and the call graph, the rest freed (for [`Project::link_keeping_values`]).
+    pub fn into_files_and_call_graph(self) -> (Vec<SourceFile>, CallGraph) {
+        (self.files, self.calls)
     }
 
     fn link_all(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
-        kept: Option<KeptValues>,
+        previous: Option<Previous>,
         keep: bool,
     ) -> (Project, Option<KeptValues>) {
         let mut files = Vec::with_capacity(inputs.len());
@@ -175,7 +182,7 @@ impl Project {
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
-        let (calls, values) = CallGraph::build(&project, entry_points, kept, keep);
+        let (calls, values) = CallGraph::build(&project, entry_points, previous, keep);
         project.calls = calls;
         (project, values)
     }
