@@ -160,10 +160,48 @@ fn follow_import(
     let Some(qualified) = &project.import_targets[file as usize].absolute[import as usize] else {
         return Resolved::Unknown;
     };
+    if let ImportTarget::Member { name, .. } =
+        &project.files[file as usize].facts.imports[import as usize].target
+        && let Some(found) = bound_by_package(project, qualified, name, rest, hops)
+    {
+        return found;
+    }
     match rest {
         Some(rest) => resolve_qualified(project, &format!("{qualified}.{rest}"), hops + 1),
         None => resolve_qualified(project, qualified, hops + 1),
     }
+}
+
+/// `from package import name` where `package.name` is also a submodule: Python takes the
+/// package's attribute first, and the package's `__init__.py` binding `name` (`from .Route import
+/// Route` rebinds it from the submodule to the class) wins; only a name the package leaves unbound
+/// falls back to the submodule. `None` when the submodule is meant.
+fn bound_by_package(
+    project: &Project,
+    qualified: &str,
+    name: &str,
+    rest: Option<&str>,
+    hops: u32,
+) -> Option<Resolved> {
+    project.module_file(qualified)?;
+    let package = qualified.strip_suffix(name)?.strip_suffix('.')?;
+    let package_file = project.module_file(package)?;
+    if !project.files[package_file as usize].is_package {
+        return None;
+    }
+    let symbol = *project.scopes[package_file as usize].get(name)?;
+    // `from . import name` in the package binds the submodule itself.
+    if let Symbol::Import(i) = symbol
+        && project.import_targets[package_file as usize].absolute[i as usize].as_deref()
+            == Some(qualified)
+    {
+        return None;
+    }
+    let dotted = match rest {
+        Some(rest) => format!("{name}.{rest}"),
+        None => name.to_string(),
+    };
+    Some(resolve_in(project, package_file, None, &dotted, hops + 1))
 }
 
 /// What the imports of one file name, made absolute once: every name resolved through an import
@@ -294,5 +332,81 @@ fn resolve_qualified_uncached(project: &Project, qualified: &str, hops: u32) -> 
             Some(dot) => split = dot,
             None => return Resolved::External(qualified.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::LinkInput;
+
+    fn link(files: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inputs = Vec::new();
+        for (path, source) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, source).unwrap();
+            let facts = crate::syntax::extract(source).unwrap().into();
+            inputs.push(LinkInput { path, facts });
+        }
+        let project = Project::link(inputs, &[]);
+        (dir, project)
+    }
+
+    /// `from pkg import X` is what `pkg/__init__.py` binds to `X` when it binds it, and the
+    /// submodule `pkg.X` only when it does not (or when it binds the submodule itself).
+    #[test]
+    fn a_package_binding_beats_its_submodule_of_the_same_name() {
+        let (_dir, project) = link(&[
+            (
+                "pkg/__init__.py",
+                "from .Route import Route\nfrom . import Own\n",
+            ),
+            ("pkg/Route.py", "class Route:\n    pass\n"),
+            ("pkg/Plain.py", "class Plain:\n    pass\n"),
+            ("pkg/Own.py", "class Own:\n    pass\n"),
+            (
+                "app.py",
+                "from pkg import Route, Plain, Own\nfrom pkg.Route import Route as Direct\n",
+            ),
+        ]);
+        let file = |module: &str| project.module_file(module).unwrap();
+        let app = file("app");
+        let class = |module: &str, name: &str| {
+            let (index, _) = project.files[file(module) as usize]
+                .facts
+                .classes
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.name == name)
+                .unwrap();
+            Resolved::Class(project.class_id(file(module), index as u32))
+        };
+        assert_eq!(
+            project.resolve(app, None, "Route"),
+            class("pkg.Route", "Route")
+        );
+        assert_eq!(
+            project.resolve(app, None, "Direct"),
+            class("pkg.Route", "Route")
+        );
+        assert_eq!(
+            project.resolve(app, None, "Plain"),
+            Resolved::Module(file("pkg.Plain"))
+        );
+        assert_eq!(
+            project.resolve(app, None, "Own"),
+            Resolved::Module(file("pkg.Own"))
+        );
+        let pkg = file("pkg");
+        assert_eq!(
+            project.resolve(pkg, None, "Route"),
+            class("pkg.Route", "Route")
+        );
+        assert_eq!(
+            project.resolve(pkg, None, "Own"),
+            Resolved::Module(file("pkg.Own"))
+        );
     }
 }
