@@ -734,4 +734,47 @@ mod incremental {
         assert!(check::recheck(&with_memory(&overlays), &mut kept).is_none());
         assert!(json(&full).contains("SL201"));
     }
+
+    const LOADER: &str = "from flask import Flask, request\n\napp = Flask(__name__)\n_seen = {}\n\n\nclass Loader:\n    def __init__(self):\n        self.ready = False\n\n    def fill(self, key, value):\n        self.ready = True\n        _seen[key] = value\n\n    def get(self, key, value):\n        if not self.ready:\n            self.fill(key, value)\n        return _seen.get(key)\n\n\nloader = Loader()\n\n\n@app.route(\"/\")\ndef index():\n    return loader.get(\"k\", request.args[\"v\"])\n";
+
+    /// A first-time call behind a flag of `self` runs once only while the tree makes one
+    /// instance; a second instance made in another module, by a call no value flows through
+    /// (so the values of names are kept), makes it per call in the unchanged module too.
+    #[test]
+    fn a_second_instance_made_elsewhere_makes_an_unchanged_modules_first_time_call_per_call() {
+        let (_dir, root) = workspace();
+        write(&root, "shop/__init__.py", "");
+        write(&root, "shop/loader.py", LOADER);
+        let other = root.join("shop/other.py");
+        write(&root, "shop/other.py", "from shop.loader import Loader\n");
+        let json =
+            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
+        let memory = Arc::new(FactsMemory::default());
+        let with_memory = |overlays: &HashMap<PathBuf, String>| {
+            let mut options = options(&root, overlays);
+            options.memory = Some(Arc::clone(&memory));
+            options
+        };
+        let mut overlays = HashMap::from([(
+            other.clone(),
+            "from shop.loader import Loader\n".to_string(),
+        )]);
+        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let mut kept = kept.expect("kept");
+        assert!(first.findings.is_empty(), "{}", json(&first));
+
+        overlays.insert(
+            other.clone(),
+            "from shop.loader import Loader\n\nLoader()\n".to_string(),
+        );
+        let incremental = check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+        assert_eq!(link_stage(&incremental), Some("link, values kept"));
+        let full = check::check(&options(&root, &overlays));
+        assert_eq!(json(&incremental), json(&full));
+        assert!(
+            full.findings.iter().any(|f| f.code == "SL201"),
+            "{}",
+            json(&full)
+        );
+    }
 }
