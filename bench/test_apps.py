@@ -159,6 +159,7 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         ("apps-main-findings.json", "apps-main.jsonl"),
         ("apps-round2-findings.json", "apps-round2.jsonl"),
         ("apps-round3-findings.json", "apps-round3.jsonl"),
+        ("apps-round4-findings.json", "apps-round4.jsonl"),
     ],
 )
 def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str, labels_file: str) -> None:
