@@ -54,7 +54,7 @@ STAGES = [
     ("nesting pre-scan (`syntax::nesting::check`)", "stateleak::syntax::nesting::check"),
     ("fact extraction", "stateleak::syntax::extract::extract"),
     ("dropping syntax trees", "core::ptr::drop_in_place<ruff_python_parser::Parsed<ruff_python_ast::generated::ModModule>>"),
-    ("link (modules, hierarchy, call graph)", "stateleak::project::Project::link_with_entry_points"),
+    ("link (modules, hierarchy, call graph)", "stateleak::project::Project::link_all"),
     ("of which the call graph", "stateleak::project::callgraph::CallGraph::build"),
     ("rules", "as stateleak::rules::Rule>::check"),
     ("discovery", "stateleak::discover::discover_excluding"),
@@ -314,7 +314,11 @@ def main() -> int:
     def check(name: str, path: Path, n: int = threads, cache: bool = False, prepare=None,
               cwd: Path = cache_cwd) -> Command:
         argv = [str(stateleak), "check", "--threads", str(n), str(path.resolve())]
-        if not cache:
+        if cache:
+            # Named, since a copy inside a repository would otherwise keep its cache at the
+            # repository's root, which `clear_cache` does not clear.
+            argv[2:2] = ["--cache-dir", str(cwd / ".stateleak_cache")]
+        else:
             argv.insert(2, "--no-cache")
         return Command(name, argv, cwd=cwd, prepare=prepare)
 
