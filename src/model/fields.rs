@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{Name, Root};
-use crate::project::{ClassId, FileId};
+use crate::project::{ClassId, FileId, FuncId};
 
 use super::Model;
 use crate::project::Project;
@@ -23,7 +23,26 @@ pub struct FieldChange {
     pub class: ClassId,
 }
 
+/// The writes of `self.<attr>` in one method and the functions nested in it: rebinds
+/// (`self.user = u`) and changes of what the attribute holds (`self.items.append(x)`), each as
+/// an index in the file's facts, in file order.
+#[derive(Debug, Default)]
+pub struct SelfWrites {
+    /// Indexes in `attribute_assignments`.
+    pub assignments: Vec<u32>,
+    /// Indexes in `mutations`.
+    pub mutations: Vec<u32>,
+}
+
 impl Model {
+    /// The writes of `self.<attr>` in `method` (a function not nested in another) and the
+    /// functions nested in it. Worked out on the first question and kept.
+    pub fn self_writes_in(&self, project: &Project, method: FuncId) -> Option<&SelfWrites> {
+        self.self_writes
+            .get_or_init(|| collect_self_writes(project))
+            .get(&method)
+    }
+
     /// The changes of `self.<attr>` in methods, in file order. Worked out on the first question
     /// and kept.
     pub fn self_field_changes(&self, project: &Project, attr: &str) -> &[FieldChange] {
@@ -55,4 +74,33 @@ fn collect_field_changes(project: &Project) -> HashMap<Name, Vec<FieldChange>> {
         }
     }
     by_attr
+}
+
+fn collect_self_writes(project: &Project) -> HashMap<FuncId, SelfWrites> {
+    let mut by_method: HashMap<FuncId, SelfWrites> = HashMap::default();
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        let facts = &source.facts;
+        let method_of =
+            |function| project.function_id(file, project.outermost_function(file, function));
+        for (index, assignment) in facts.attribute_assignments.iter().enumerate() {
+            if assignment.object.root == Root::SelfParam && assignment.object.attrs.is_empty() {
+                by_method
+                    .entry(method_of(assignment.function))
+                    .or_default()
+                    .assignments
+                    .push(index as u32);
+            }
+        }
+        for (index, mutation) in facts.mutations.iter().enumerate() {
+            if mutation.target.root == Root::SelfParam && mutation.target.attrs.len() == 1 {
+                by_method
+                    .entry(method_of(mutation.function))
+                    .or_default()
+                    .mutations
+                    .push(index as u32);
+            }
+        }
+    }
+    by_method
 }

@@ -1,7 +1,9 @@
 //! Lookups the model and the rules share: classes along the hierarchy, methods, callees, locals
 //! of known class.
 
+use crate::facts::Value;
 use crate::facts::{AccessPath, Binding, FuncIdx, FunctionKind, Root};
+use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 /// The classes of the analysed tree in the MRO of `class`, itself first.
@@ -168,6 +170,25 @@ pub fn binding_of_path<'p>(
             let (defining, binding) = project.lookup_class_attribute(class, &path.attrs[0])?;
             Some(BindingRef::ClassLevel(defining, binding))
         }
+        _ => None,
+    }
+}
+
+/// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
+pub fn mutable_type(project: &Project, file: FileId, value: &Value) -> Option<String> {
+    match value {
+        Value::Container(kind) => Some(kind.as_str().to_string()),
+        Value::Call { callee } => match project.resolve(file, None, callee) {
+            Resolved::External(q) if knowledge::MUTABLE_TYPES.contains(&q.as_str()) => {
+                Some(q.rsplit('.').next().unwrap_or(&q).to_string())
+            }
+            Resolved::Class(class)
+                if project.inherits_external(class, knowledge::MUTABLE_TYPES) =>
+            {
+                Some(project.class(class).1.name.to_string())
+            }
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -16,6 +16,7 @@ mod globals;
 mod instances;
 mod lookup;
 mod query;
+mod singletons;
 mod thread_locals;
 mod timing;
 
@@ -33,14 +34,17 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
-pub use fields::FieldChange;
+pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
-    BindingRef, binding_of_path, class_hierarchy, find_method, project_mro, resolve_callee,
-    typed_local,
+    BindingRef, binding_of_path, class_hierarchy, find_method, mutable_type, project_mro,
+    resolve_callee, typed_local,
 };
 pub use query::MethodCalls;
+pub use singletons::{
+    Singleton, SingletonWrite, SingletonWriteSite, mentions_singleton, module_instance_class,
+};
 pub use thread_locals::{ThreadLocal, ThreadLocalWrite};
 pub use timing::{runs_after_import, runs_per_call};
 
@@ -246,6 +250,12 @@ pub struct Model {
     instance_changes: OnceLock<Vec<InstanceChange>>,
     /// Changes through instances or classes that may reach class-level attributes, on first use.
     class_level_changes: OnceLock<Vec<ClassLevelChange>>,
+    /// Module-level instances of classes of the tree, on first use.
+    singletons: OnceLock<Vec<Singleton>>,
+    /// Writes through a module name that reach those instances, on first use.
+    singleton_writes: OnceLock<Vec<SingletonWrite>>,
+    /// Writes of `self.<attr>` by the method they are in, on first use.
+    self_writes: OnceLock<HashMap<FuncId, SelfWrites>>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer

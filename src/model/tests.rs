@@ -526,3 +526,88 @@ fn class_level_changes_come_through_instances_and_through_the_class() {
         ]
     );
 }
+
+#[test]
+fn module_level_instances_and_the_writes_that_name_them() {
+    let project = link(&[
+        (
+            "app/svc.py",
+            "class Service:\n    def __init__(self):\n        self.cache = []\n\nservice = Service()\nitems = dict()\n\nif __name__ == \"__main__\":\n    local_run = Service()\n",
+        ),
+        (
+            "app/views.py",
+            "from app.svc import service as s, items\n\ndef handle(x):\n    s.user = x\n    s.cache.append(x)\n    s.cache.inner.append(x)\n    items.update(x)\n    other = x\n    other.cache.append(x)\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let names: Vec<&str> = model
+        .singletons(&project)
+        .iter()
+        .map(|s| {
+            project.file(s.file).facts.globals[s.global as usize]
+                .name
+                .as_str()
+        })
+        .collect();
+    assert_eq!(names, ["service"]);
+    let views = project
+        .files
+        .iter()
+        .position(|f| f.module == "app.views")
+        .expect("the views module") as u32;
+    let facts = &project.file(views).facts;
+    let written: Vec<String> = model
+        .singleton_writes(&project)
+        .iter()
+        .map(|w| match w.site {
+            super::SingletonWriteSite::Assignment(i) => {
+                format!("{}=", facts.attribute_assignments[i as usize].attr)
+            }
+            super::SingletonWriteSite::Mutation(i) => {
+                facts.mutations[i as usize].target.attrs.join(".")
+            }
+        })
+        .collect();
+    assert_eq!(written, ["user=", "cache"]);
+}
+
+#[test]
+fn self_writes_are_kept_by_the_outermost_method() {
+    let project = link(&[(
+        "app/jobs.py",
+        "class Job:\n    def run(self, x):\n        self.last = x\n        self.items.append(x)\n        self.items.inner.append(x)\n        def later():\n            self.done.add(x)\n        return later\n\ndef outside(job, x):\n    job.items.append(x)\n",
+    )]);
+    let model = Model::build(&project);
+    let file = 0;
+    let facts = &project.file(file).facts;
+    let run = facts
+        .functions
+        .iter()
+        .position(|f| f.name == "run")
+        .expect("the method") as u32;
+    let writes = model
+        .self_writes_in(&project, project.function_id(file, run))
+        .expect("the method writes");
+    let assigned: Vec<&str> = writes
+        .assignments
+        .iter()
+        .map(|i| facts.attribute_assignments[*i as usize].attr.as_str())
+        .collect();
+    let changed: Vec<&str> = writes
+        .mutations
+        .iter()
+        .map(|i| facts.mutations[*i as usize].target.attrs[0].as_str())
+        .collect();
+    assert_eq!(assigned, ["last"]);
+    assert_eq!(changed, ["items", "done"]);
+    let outside = facts
+        .functions
+        .iter()
+        .position(|f| f.name == "outside")
+        .expect("the function") as u32;
+    assert!(
+        model
+            .self_writes_in(&project, project.function_id(file, outside))
+            .is_none()
+    );
+}

@@ -11,27 +11,8 @@ use super::Context;
 
 pub use crate::model::{
     BindingRef, ClassPath, cache_decorator, class_hierarchy, class_path, instance_receiver_classes,
-    project_mro, resolve_callee, runs_per_call,
+    mutable_type, project_mro, resolve_callee, runs_per_call,
 };
-
-/// The type name of the mutable object `value` creates when evaluated in `file`, if it does.
-pub fn mutable_type(project: &Project, file: FileId, value: &Value) -> Option<String> {
-    match value {
-        Value::Container(kind) => Some(kind.as_str().to_string()),
-        Value::Call { callee } => match project.resolve(file, None, callee) {
-            Resolved::External(q) if knowledge::MUTABLE_TYPES.contains(&q.as_str()) => {
-                Some(q.rsplit('.').next().unwrap_or(&q).to_string())
-            }
-            Resolved::Class(class)
-                if project.inherits_external(class, knowledge::MUTABLE_TYPES) =>
-            {
-                Some(project.class(class).1.name.to_string())
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 /// A class-level binding annotated `ClassVar`: sharing is declared.
 pub fn is_classvar(binding: &Binding) -> bool {

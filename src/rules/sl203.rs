@@ -1,11 +1,13 @@
 //! SL203: an instance created at module level whose state per-request code writes, through its
 //! methods or from outside.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, ImportTarget, Root, Span, Value};
+use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Span};
 use crate::knowledge;
+use crate::model::{Singleton, SingletonWriteSite, mentions_singleton};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
@@ -22,14 +24,6 @@ static META: RuleMeta = RuleMeta {
     enabled_by_default: true,
     document: include_str!("../../docs/rules/SL203.md"),
 };
-
-/// A module-level instance of a class of the analysed tree.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Singleton {
-    file: FileId,
-    global: u32,
-    class: ClassId,
-}
 
 /// The singleton a finding is about and the function that writes it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,13 +51,11 @@ impl Rule for SingletonStateWrittenPerCall {
         if project.call_graph().entry_points().is_empty() {
             return Vec::new();
         }
-        let singletons: Vec<Singleton> = module_level_instances(project)
-            .into_iter()
-            .map(|(class, (file, global))| Singleton {
-                file,
-                global,
-                class,
-            })
+        let singletons: Vec<Singleton> = context
+            .model
+            .singletons(project)
+            .iter()
+            .copied()
             .filter(|s| {
                 common::has_mutable_instances(project, s.class)
                     && !project.inherits_external(s.class, knowledge::THREAD_LOCAL_TYPES)
@@ -77,6 +69,7 @@ impl Rule for SingletonStateWrittenPerCall {
             .iter()
             .map(|s| binding_name(project, s))
             .collect();
+        let kept: HashSet<Singleton> = singletons.iter().copied().collect();
         let by_global: HashMap<(FileId, u32), Singleton> = singletons
             .iter()
             .map(|s| ((s.file, s.global), *s))
@@ -84,7 +77,7 @@ impl Rule for SingletonStateWrittenPerCall {
         let mut per_request = PerRequest::default();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
 
-        // Methods run on a singleton by per-request code, and what code outside writes into it.
+        // Methods run on a singleton by per-request code.
         let mut methods_run: BTreeMap<Singleton, Vec<FuncId>> = BTreeMap::new();
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
@@ -98,14 +91,13 @@ impl Rule for SingletonStateWrittenPerCall {
                 })
                 .map(|import| import.binding.as_str())
                 .collect();
-            let mentions = |dotted: &str| mentions_singleton(dotted, &names, &aliases);
             for site in &facts.calls {
                 let Some(function) = site.function else {
                     continue;
                 };
                 if site.reference
                     || site.receiver != crate::facts::CallReceiver::Name
-                    || !mentions(&site.callee)
+                    || !mentions_singleton(&site.callee, &names, &aliases)
                 {
                     continue;
                 }
@@ -130,73 +122,66 @@ impl Rule for SingletonStateWrittenPerCall {
                     }
                 }
             }
-            let lazy: HashSet<u32> = facts.lazy_inits.iter().copied().collect();
-            let memo: HashSet<u32> = facts.memo_stores.iter().map(|m| m.span.start).collect();
-            for assignment in &facts.attribute_assignments {
-                let Root::Global(head) = &assignment.object.root else {
-                    continue;
-                };
-                if !assignment.object.attrs.is_empty()
-                    || lazy.contains(&assignment.span.start)
-                    || !names.contains(head.as_str()) && !mentions(head)
-                {
-                    continue;
-                }
-                if let Some(singleton) =
-                    singleton_named(project, &by_global, file_id, assignment.function, head)
-                    && per_request.reached(project, file_id, assignment.function)
-                {
-                    add(
-                        &mut groups,
-                        Key {
-                            singleton,
-                            file: file_id,
-                            function: assignment.function,
-                        },
-                        format!("{head}.{}", assignment.attr),
-                        assignment.span,
-                        false,
-                    );
-                }
+        }
+        // What code outside writes into a singleton through its name.
+        for write in context.model.singleton_writes(project) {
+            let singleton = write.singleton;
+            if !kept.contains(&singleton) {
+                continue;
             }
-            for mutation in &facts.mutations {
-                let Root::Global(head) = &mutation.target.root else {
-                    continue;
-                };
-                let [attr] = mutation.target.attrs.as_slice() else {
-                    continue;
-                };
-                if memo.contains(&mutation.span.start)
-                    || lazy.contains(&mutation.span.start)
-                    || !names.contains(head.as_str()) && !mentions(head)
-                {
-                    continue;
+            let facts = &project.file(write.file).facts;
+            let (written, span) = match write.site {
+                SingletonWriteSite::Assignment(index) => {
+                    let assignment = &facts.attribute_assignments[index as usize];
+                    let Root::Global(head) = &assignment.object.root else {
+                        continue;
+                    };
+                    if facts.lazy_inits.contains(&assignment.span.start) {
+                        continue;
+                    }
+                    (format!("{head}.{}", assignment.attr), assignment.span)
                 }
-                if let Some(singleton) =
-                    singleton_named(project, &by_global, file_id, mutation.function, head)
-                    && let Some(type_name) =
+                SingletonWriteSite::Mutation(index) => {
+                    let mutation = &facts.mutations[index as usize];
+                    let (Root::Global(head), [attr]) =
+                        (&mutation.target.root, mutation.target.attrs.as_slice())
+                    else {
+                        continue;
+                    };
+                    if is_memo_store(facts, mutation.span)
+                        || facts.lazy_inits.contains(&mutation.span.start)
+                    {
+                        continue;
+                    }
+                    let changes =
                         common::instance_attribute_container(project, singleton.class, attr)
-                    && common::changes_container(project, file_id, mutation, &type_name)
-                    && per_request.reached(project, file_id, mutation.function)
-                {
-                    add(
-                        &mut groups,
-                        Key {
-                            singleton,
-                            file: file_id,
-                            function: mutation.function,
-                        },
-                        format!("{head}.{attr}"),
-                        mutation.span,
-                        false,
-                    );
+                            .is_some_and(|type_name| {
+                                common::changes_container(project, write.file, mutation, &type_name)
+                            });
+                    if !changes {
+                        continue;
+                    }
+                    (format!("{head}.{attr}"), mutation.span)
                 }
+            };
+            if per_request.reached(project, write.file, write.function) {
+                add(
+                    &mut groups,
+                    Key {
+                        singleton,
+                        file: write.file,
+                        function: write.function,
+                    },
+                    written,
+                    span,
+                    false,
+                );
             }
         }
 
         for (singleton, entry_methods) in methods_run {
             for method in methods_on(project, singleton.class, entry_methods) {
-                writes_in_method(project, singleton, method, &mut groups);
+                writes_in_method(context, singleton, method, &mut groups);
             }
         }
         groups
@@ -230,29 +215,6 @@ fn binding_name<'p>(project: &'p Project, singleton: &Singleton) -> &'p str {
     project.file(singleton.file).facts.globals[singleton.global as usize]
         .name
         .as_str()
-}
-
-/// A cheap test before resolving: whether a dotted name as written may reach a singleton (its
-/// head or a later part is a singleton's name, or its head is imported under another name).
-fn mentions_singleton(dotted: &str, names: &HashSet<&str>, aliases: &[&str]) -> bool {
-    let mut parts = dotted.split('.');
-    let Some(head) = parts.next() else {
-        return false;
-    };
-    names.contains(head) || aliases.contains(&head) || parts.any(|p| names.contains(p))
-}
-
-fn singleton_named(
-    project: &Project,
-    by_global: &HashMap<(FileId, u32), Singleton>,
-    file: FileId,
-    function: FuncIdx,
-    dotted: &str,
-) -> Option<Singleton> {
-    match project.resolve(file, Some(function), dotted) {
-        Resolved::Global(global_file, global) => by_global.get(&(global_file, global)).copied(),
-        _ => None,
-    }
 }
 
 /// A class that routes attribute access elsewhere (`__getattr__`, `__setattr__`): a proxy such
@@ -307,35 +269,30 @@ fn methods_on(project: &Project, class: ClassId, entry_methods: Vec<FuncId>) -> 
 
 /// `self.x = v` and changes of `self.x` containers in `method` (and the functions nested in it).
 fn writes_in_method(
-    project: &Project,
+    context: &Context<'_>,
     singleton: Singleton,
     method: FuncId,
     groups: &mut BTreeMap<Key, Group>,
 ) {
+    let project = context.project;
     let (file, facts) = project.function(method);
     if knowledge::INSTANCE_SETUP_METHODS.contains(&facts.name.as_str()) {
         return;
     }
+    let Some(writes) = context.model.self_writes_in(project, method) else {
+        return;
+    };
     let method_idx = method.0 - project.function_id(file, 0).0;
     let file_facts = &project.file(file).facts;
-    let inside = |function: FuncIdx| project.outermost_function(file, function) == method_idx;
-    let lazy: HashSet<u32> = file_facts.lazy_inits.iter().copied().collect();
-    let memo: HashSet<u32> = file_facts
-        .memo_stores
-        .iter()
-        .map(|m| m.span.start)
-        .collect();
+    let lazy = |span: Span| file_facts.lazy_inits.contains(&span.start);
     let key = Key {
         singleton,
         file,
         function: method_idx,
     };
-    for assignment in &file_facts.attribute_assignments {
-        if assignment.object.root == Root::SelfParam
-            && assignment.object.attrs.is_empty()
-            && inside(assignment.function)
-            && !lazy.contains(&assignment.span.start)
-        {
+    for &index in &writes.assignments {
+        let assignment = &file_facts.attribute_assignments[index as usize];
+        if !lazy(assignment.span) {
             add(
                 groups,
                 key,
@@ -345,14 +302,12 @@ fn writes_in_method(
             );
         }
     }
-    for mutation in &file_facts.mutations {
-        if mutation.target.root != Root::SelfParam || !inside(mutation.function) {
-            continue;
-        }
+    for &index in &writes.mutations {
+        let mutation = &file_facts.mutations[index as usize];
         let [attr] = mutation.target.attrs.as_slice() else {
             continue;
         };
-        if memo.contains(&mutation.span.start) || lazy.contains(&mutation.span.start) {
+        if is_memo_store(file_facts, mutation.span) || lazy(mutation.span) {
             continue;
         }
         if let Some(type_name) =
@@ -364,42 +319,9 @@ fn writes_in_method(
     }
 }
 
-/// Every module-level binding to an instance of a class of the analysed tree, with its class, in
-/// file and binding order.
-pub(super) fn module_level_instances(project: &Project) -> Vec<(ClassId, (FileId, u32))> {
-    let mut out = Vec::new();
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        let in_script = |span: Span| {
-            file.facts
-                .script_blocks
-                .iter()
-                .any(|block| block.start <= span.start && span.end <= block.end)
-        };
-        for (i, binding) in file.facts.globals.iter().enumerate() {
-            if matches!(binding.value, Value::Call { .. })
-                && !in_script(binding.span)
-                && let Some(class) = instance_class(project, file_id, i as u32)
-            {
-                out.push((class, (file_id, i as u32)));
-            }
-        }
-    }
-    out
-}
-
-/// The class of the object a module-level binding creates: `service = PriceService()`.
-pub(super) fn instance_class(project: &Project, file: FileId, global: u32) -> Option<ClassId> {
-    let binding = project.file(file).facts.globals.get(global as usize)?;
-    let Value::Call { callee } = &binding.value else {
-        return None;
-    };
-    match project.resolve(file, None, callee) {
-        Resolved::Class(class) if common::mutable_type(project, file, &binding.value).is_none() => {
-            Some(class)
-        }
-        _ => None,
-    }
+/// Whether the change at `span` stores a memoised value (SL402's question, not this rule's).
+fn is_memo_store(facts: &FileFacts, span: Span) -> bool {
+    facts.memo_stores.iter().any(|m| m.span.start == span.start)
 }
 
 fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {

@@ -10,7 +10,6 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments};
 use super::sl201::{dotted, module_global};
-use super::sl203::module_level_instances;
 use super::{Context, Rule, RuleMeta};
 
 pub struct CacheKeyIncomplete;
@@ -61,9 +60,11 @@ impl Rule for CacheKeyIncomplete {
             return Vec::new();
         }
         let instance_assignments = InstanceAssignments::collect(project);
-        let singletons: HashSet<ClassId> = module_level_instances(project)
-            .into_iter()
-            .map(|(class, _)| class)
+        let singletons: HashSet<ClassId> = context
+            .model
+            .singletons(project)
+            .iter()
+            .map(|s| s.class)
             .collect();
         // A cache something empties (`CACHE.clear()`) may live for one operation only.
         let cleared: HashSet<&str> = project
@@ -187,7 +188,7 @@ fn shared_cache(
             match project.resolve(file, Some(function), owner) {
                 Resolved::Class(class) => class_level(class, attr, false),
                 Resolved::Global(global_file, global) => {
-                    let class = super::sl203::instance_class(project, global_file, global)?;
+                    let class = crate::model::module_instance_class(project, global_file, global)?;
                     common::instance_attribute_container(project, class, attr)?;
                     Some(SharedCache {
                         name: written.clone(),

@@ -1,0 +1,186 @@
+//! Module-level instances of classes of the tree (`service = PriceService()`: one object for the
+//! whole process) and the writes that reach them through a module name: `service.user = u`,
+//! `service.cache.append(x)`, `from svc import service as s; s.items[k] = v`. Writes a method
+//! makes through `self` are `Model::self_writes_in` (`fields.rs`); which methods run on the
+//! instance is the rule's question (a call graph walk from the calls it sees).
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::facts::{FuncIdx, ImportTarget, Root, Span, Value};
+use crate::project::{ClassId, FileId, Project, Resolved};
+
+use super::Model;
+use super::lookup::mutable_type;
+
+/// A module-level binding to an instance of a class of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Singleton {
+    pub file: FileId,
+    /// Index in the file's `globals`.
+    pub global: u32,
+    pub class: ClassId,
+}
+
+/// Which fact a write through a module name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SingletonWriteSite {
+    /// `service.user = u`: index in the file's `attribute_assignments`.
+    Assignment(u32),
+    /// `service.cache.append(x)` (one attribute, then the change): index in the file's
+    /// `mutations`.
+    Mutation(u32),
+}
+
+/// A write, in a function, whose receiver names a module-level instance.
+#[derive(Debug, Clone, Copy)]
+pub struct SingletonWrite {
+    pub file: FileId,
+    pub function: FuncIdx,
+    pub singleton: Singleton,
+    pub site: SingletonWriteSite,
+}
+
+impl Model {
+    /// Every module-level binding (outside `if __name__ == "__main__":` blocks) to an instance
+    /// of a class of the tree, in file and binding order. Worked out on the first question and
+    /// kept.
+    pub fn singletons(&self, project: &Project) -> &[Singleton] {
+        self.singletons.get_or_init(|| collect_singletons(project))
+    }
+
+    /// Every write in a function whose receiver names a module-level instance, through its
+    /// attribute (`service.user = u`) or a container it holds (`service.cache.append(x)`); per
+    /// file, assignments first, then changes, each in file order. Worked out on the first
+    /// question and kept.
+    pub fn singleton_writes(&self, project: &Project) -> &[SingletonWrite] {
+        self.singleton_writes
+            .get_or_init(|| collect_writes(project, self.singletons(project)))
+    }
+}
+
+fn collect_singletons(project: &Project) -> Vec<Singleton> {
+    let mut out = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let in_script = |span: Span| {
+            file.facts
+                .script_blocks
+                .iter()
+                .any(|block| block.start <= span.start && span.end <= block.end)
+        };
+        for (i, binding) in file.facts.globals.iter().enumerate() {
+            if matches!(binding.value, Value::Call { .. })
+                && !in_script(binding.span)
+                && let Some(class) = module_instance_class(project, file_id, i as u32)
+            {
+                out.push(Singleton {
+                    file: file_id,
+                    global: i as u32,
+                    class,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The class of the object a module-level binding creates, when it is a class of the tree
+/// (and not a container type): `service = PriceService()`.
+pub fn module_instance_class(project: &Project, file: FileId, global: u32) -> Option<ClassId> {
+    let binding = project.file(file).facts.globals.get(global as usize)?;
+    let Value::Call { callee } = &binding.value else {
+        return None;
+    };
+    match project.resolve(file, None, callee) {
+        Resolved::Class(class) if mutable_type(project, file, &binding.value).is_none() => {
+            Some(class)
+        }
+        _ => None,
+    }
+}
+
+fn collect_writes(project: &Project, singletons: &[Singleton]) -> Vec<SingletonWrite> {
+    let mut writes = Vec::new();
+    if singletons.is_empty() {
+        return writes;
+    }
+    let names: HashSet<&str> = singletons
+        .iter()
+        .map(|s| {
+            project.file(s.file).facts.globals[s.global as usize]
+                .name
+                .as_str()
+        })
+        .collect();
+    let by_global: HashMap<(FileId, u32), Singleton> = singletons
+        .iter()
+        .map(|s| ((s.file, s.global), *s))
+        .collect();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let facts = &file.facts;
+        // Instances imported under another name: `from svc import service as svc`.
+        let aliases: Vec<&str> = facts
+            .imports
+            .iter()
+            .filter(|import| {
+                matches!(&import.target, ImportTarget::Member { name, .. } if names.contains(name.as_str()))
+            })
+            .map(|import| import.binding.as_str())
+            .collect();
+        // Resolving is the cost: only names that may reach an instance are resolved.
+        let named = |function: FuncIdx, head: &str| {
+            if !mentions_singleton(head, &names, &aliases) {
+                return None;
+            }
+            match project.resolve(file_id, Some(function), head) {
+                Resolved::Global(global_file, global) => by_global.get(&(global_file, global)),
+                _ => None,
+            }
+            .copied()
+        };
+        for (index, assignment) in facts.attribute_assignments.iter().enumerate() {
+            let Root::Global(head) = &assignment.object.root else {
+                continue;
+            };
+            if !assignment.object.attrs.is_empty() {
+                continue;
+            }
+            if let Some(singleton) = named(assignment.function, head) {
+                writes.push(SingletonWrite {
+                    file: file_id,
+                    function: assignment.function,
+                    singleton,
+                    site: SingletonWriteSite::Assignment(index as u32),
+                });
+            }
+        }
+        for (index, mutation) in facts.mutations.iter().enumerate() {
+            let Root::Global(head) = &mutation.target.root else {
+                continue;
+            };
+            if mutation.target.attrs.len() != 1 {
+                continue;
+            }
+            if let Some(singleton) = named(mutation.function, head) {
+                writes.push(SingletonWrite {
+                    file: file_id,
+                    function: mutation.function,
+                    singleton,
+                    site: SingletonWriteSite::Mutation(index as u32),
+                });
+            }
+        }
+    }
+    writes
+}
+
+/// A cheap test before resolving: whether a dotted name as written may reach an instance (its
+/// head or a later part is an instance's name, or its head is imported under another name).
+pub fn mentions_singleton(dotted: &str, names: &HashSet<&str>, aliases: &[&str]) -> bool {
+    let mut parts = dotted.split('.');
+    let Some(head) = parts.next() else {
+        return false;
+    };
+    names.contains(head) || aliases.contains(&head) || parts.any(|p| names.contains(p))
+}
