@@ -15,6 +15,7 @@ mod fields;
 mod globals;
 mod instances;
 mod lookup;
+mod parameters;
 mod query;
 mod singletons;
 mod thread_locals;
@@ -250,6 +251,8 @@ pub struct Model {
     instance_changes: OnceLock<Vec<InstanceChange>>,
     /// Changes through instances or classes that may reach class-level attributes, on first use.
     class_level_changes: OnceLock<Vec<ClassLevelChange>>,
+    /// Changes of parameters in their function's body, by function and position, on first use.
+    parameter_changes: OnceLock<HashMap<(FuncId, u32), Vec<u32>>>,
     /// Module-level instances of classes of the tree, on first use.
     singletons: OnceLock<Vec<Singleton>>,
     /// Writes through a module name that reach those instances, on first use.

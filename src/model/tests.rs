@@ -611,3 +611,27 @@ fn self_writes_are_kept_by_the_outermost_method() {
             .is_none()
     );
 }
+
+#[test]
+fn parameter_changes_are_kept_by_function_and_position() {
+    let project = link(&[(
+        "app/util.py",
+        "def add(self_like, items, x):\n    items.append(x)\n    other = []\n    other.append(x)\n    def inner(items):\n        items.clear()\n    x[0] = 1\n",
+    )]);
+    let model = Model::build(&project);
+    let file = 0;
+    let facts = &project.file(file).facts;
+    let add = project.function_id(file, 0);
+    let kinds = |param: u32| -> Vec<String> {
+        model
+            .parameter_changes(&project, add, param)
+            .iter()
+            .map(|i| format!("{:?}", facts.mutations[*i as usize].kind))
+            .collect()
+    };
+    assert_eq!(kinds(1).len(), 1, "only `items.append` of `add` itself");
+    assert_eq!(kinds(2).len(), 1, "`x[0] = 1`");
+    assert!(kinds(0).is_empty());
+    let inner = project.function_id(file, 1);
+    assert_eq!(model.parameter_changes(&project, inner, 0).len(), 1);
+}

@@ -10,8 +10,8 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 use super::Context;
 
 pub use crate::model::{
-    BindingRef, ClassPath, cache_decorator, class_hierarchy, class_path, instance_receiver_classes,
-    mutable_type, project_mro, resolve_callee, runs_per_call,
+    BindingRef, ClassPath, cache_decorator, class_hierarchy, class_path, mutable_type, project_mro,
+    resolve_callee, runs_per_call,
 };
 
 /// A class-level binding annotated `ClassVar`: sharing is declared.

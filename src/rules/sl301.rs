@@ -185,7 +185,7 @@ fn check_parameter(
                 })
             }
             ParamUseKind::Passed { callee, argument } => passed_to_mutator(
-                project, file, function, param_use, callee, argument, &default,
+                context, file, function, param_use, callee, argument, &default,
             ),
             ParamUseKind::Stored if default.is_container() => Some(Finding {
                 rank: 2,
@@ -329,7 +329,7 @@ fn change_verb(kind: &MutationKind) -> &'static str {
 /// A defaulted parameter passed to a function of the analysed tree that changes the matching
 /// parameter.
 fn passed_to_mutator(
-    project: &Project,
+    context: &Context<'_>,
     file: FileId,
     function: FuncIdx,
     param_use: &ParamUse,
@@ -337,6 +337,7 @@ fn passed_to_mutator(
     argument: &Argument,
     default: &DefaultObject,
 ) -> Option<Finding> {
+    let project = context.project;
     let (target, bound) = common::resolve_callee(project, file, function, callee)?;
     // A recursive call hands the default on to the same parameter: nothing new.
     if target == project.function_id(file, function) {
@@ -359,12 +360,15 @@ fn passed_to_mutator(
                 && matches!(u.kind, ParamUseKind::Rebound)
         })
         .map(|u| u.span.start);
-    let mutation = target_file_facts.mutations.iter().find(|m| {
-        m.function == target_index
-            && m.target.root == Root::Local(target_param.name.clone())
-            && rebound_at.is_none_or(|at| m.span.start < at)
-            && changes(project, target_file, m, &default.object, 0)
-    })?;
+    let mutation = context
+        .model
+        .parameter_changes(project, target, index as u32)
+        .iter()
+        .map(|&m| &target_file_facts.mutations[m as usize])
+        .find(|m| {
+            rebound_at.is_none_or(|at| m.span.start < at)
+                && changes(project, target_file, m, &default.object, 0)
+        })?;
     Some(Finding {
         rank: 1,
         span: param_use.span,
@@ -514,53 +518,47 @@ fn attrs_field_defaults(context: &Context<'_>) -> Vec<Diagnostic> {
         by_attr.entry(field.1).or_default().push(index);
     }
     let mut sites_of: Vec<Vec<(FileId, &Mutation)>> = vec![Vec::new(); fields.len()];
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        for mutation in &file.facts.mutations {
-            let Some(candidates) = mutation
-                .target
-                .attrs
-                .first()
-                .and_then(|a| by_attr.get(a.as_str()))
-            else {
+    // `self` in a method, or a local of known class; per-call code only.
+    for change in context.model.instance_changes(project) {
+        let (file_id, receivers) = (change.file, &change.classes);
+        let mutation = &project.file(file_id).facts.mutations[change.mutation as usize];
+        let Some(candidates) = mutation
+            .target
+            .attrs
+            .first()
+            .and_then(|a| by_attr.get(a.as_str()))
+        else {
+            continue;
+        };
+        if common::in_test_code(project, file_id, mutation.function) {
+            continue;
+        }
+        for &index in candidates {
+            let (class, attr, _, field_span, object) = &fields[index];
+            // The receiver's class sees this very field (no subclass overrides it).
+            let sees_field = |receiver: &ClassId| {
+                project.lookup_class_attribute(*receiver, attr).is_some_and(
+                    |(defining, binding)| {
+                        defining == *class
+                            && binding.span.start <= field_span.start
+                            && field_span.end <= binding.span.end
+                    },
+                )
+            };
+            let Some(receiver) = receivers.iter().find(|r| sees_field(r)) else {
                 continue;
             };
-            if common::in_test_code(project, file_id, mutation.function) {
-                continue;
-            }
-            // `self` in a method, or a local of known class; per-call code only.
-            let Some((receivers, _)) =
-                common::instance_receiver_classes(project, file_id, mutation)
-            else {
-                continue;
-            };
-            for &index in candidates {
-                let (class, attr, _, field_span, object) = &fields[index];
-                // The receiver's class sees this very field (no subclass overrides it).
-                let sees_field = |receiver: &ClassId| {
-                    project.lookup_class_attribute(*receiver, attr).is_some_and(
-                        |(defining, binding)| {
-                            defining == *class
-                                && binding.span.start <= field_span.start
-                                && field_span.end <= binding.span.end
-                        },
-                    )
-                };
-                let Some(receiver) = receivers.iter().find(|r| sees_field(r)) else {
-                    continue;
-                };
-                if changes(project, file_id, mutation, object, 1)
-                    && !instance_assignments.shadows(
-                        project,
-                        *receiver,
-                        attr,
-                        file_id,
-                        mutation.function,
-                        mutation.span.start,
-                    )
-                {
-                    sites_of[index].push((file_id, mutation));
-                }
+            if changes(project, file_id, mutation, object, 1)
+                && !instance_assignments.shadows(
+                    project,
+                    *receiver,
+                    attr,
+                    file_id,
+                    mutation.function,
+                    mutation.span.start,
+                )
+            {
+                sites_of[index].push((file_id, mutation));
             }
         }
     }
