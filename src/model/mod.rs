@@ -9,6 +9,7 @@
 //! resolved through the same lookups the call graph uses; a call that cannot be resolved carries
 //! nothing (precision first).
 
+mod attributes;
 mod cached;
 mod class_changes;
 mod fields;
@@ -33,6 +34,7 @@ use crate::facts::{
 };
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
+pub use attributes::AttributeWrites;
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use fields::{FieldChange, SelfWrites};
@@ -253,6 +255,8 @@ pub struct Model {
     class_level_changes: OnceLock<Vec<ClassLevelChange>>,
     /// Changes of parameters in their function's body, by function and position, on first use.
     parameter_changes: OnceLock<HashMap<(FuncId, u32), Vec<u32>>>,
+    /// Attribute names written, by kind of write, on first use.
+    attribute_writes: OnceLock<AttributeWrites>,
     /// Module-level instances of classes of the tree, on first use.
     singletons: OnceLock<Vec<Singleton>>,
     /// Writes through a module name that reach those instances, on first use.

@@ -635,3 +635,28 @@ fn parameter_changes_are_kept_by_function_and_position() {
     let inner = project.function_id(file, 1);
     assert_eq!(model.parameter_changes(&project, inner, 0).len(), 1);
 }
+
+#[test]
+fn attribute_writes_tell_set_up_from_later_changes() {
+    let project = link(&[(
+        "app/conf.py",
+        "class Conf:\n    def __init__(self, a):\n        self.fixed = a\n        self.items = []\n\n    def add(self, x):\n        self.items.append(x)\n        self.seen = x\n\n    def reset(self):\n        self.cache.clear()\n\nREGISTRY = {}\n\ndef wipe():\n    REGISTRY.clear()\n",
+    )]);
+    let model = Model::build(&project);
+    let writes = model.attribute_writes(&project);
+    assert!(!writes.changed_after_setup("fixed"), "set in `__init__` only");
+    assert!(writes.changed_after_setup("items"), "changed in `add`");
+    assert!(writes.changed_after_setup("seen"));
+    assert!(writes.assigned("fixed") && writes.assigned("seen"));
+    assert!(!writes.assigned("cache"), "only emptied, never assigned");
+    assert!(writes.emptied("cache") && writes.emptied("REGISTRY"));
+    assert!(!writes.emptied("items"));
+
+    let dynamic = link(&[(
+        "app/dyn.py",
+        "class Conf:\n    def __init__(self, name, a):\n        setattr(self, name, a)\n\n    def later(self, name, a):\n        setattr(self, name, a)\n",
+    )]);
+    let model = Model::build(&dynamic);
+    let writes = model.attribute_writes(&dynamic);
+    assert!(writes.changed_after_setup("anything") && writes.assigned("anything"));
+}

@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{DecoratedCache, FunctionKind, MemoStore, MutationKind, Name, Root, Span};
+use crate::facts::{DecoratedCache, FunctionKind, MemoStore, Name, Root, Span};
 use crate::knowledge;
+use crate::model::AttributeWrites;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments};
@@ -66,18 +67,7 @@ impl Rule for CacheKeyIncomplete {
             .iter()
             .map(|s| s.class)
             .collect();
-        // A cache something empties (`CACHE.clear()`) may live for one operation only.
-        let cleared: HashSet<&str> = project
-            .files
-            .iter()
-            .flat_map(|f| f.facts.mutations.iter())
-            .filter(|m| matches!(&m.kind, MutationKind::Method(name) if name == "clear"))
-            .filter_map(|m| match (&m.target.root, m.target.attrs.last()) {
-                (_, Some(attr)) => Some(attr.as_str()),
-                (Root::Global(name) | Root::Local(name), None) => Some(name.as_str()),
-                _ => None,
-            })
-            .collect();
+        let writes = context.model.attribute_writes(project);
         // One finding per function and cache.
         let mut found: BTreeMap<(FileId, u32, String), Diagnostic> = BTreeMap::new();
         for (file_id, file) in project.files.iter().enumerate() {
@@ -106,7 +96,8 @@ impl Rule for CacheKeyIncomplete {
                             Root::Global(name) => Some(name.as_str()),
                             _ => None,
                         });
-                if last.is_some_and(|name| cleared.contains(name)) {
+                // A cache something empties (`CACHE.clear()`) may live for one operation only.
+                if last.is_some_and(|name| writes.emptied(name)) {
                     continue;
                 }
                 let Some(cache) =
@@ -114,9 +105,10 @@ impl Rule for CacheKeyIncomplete {
                 else {
                     continue;
                 };
-                let missing = missing_inputs(project, file_id, store, &cache);
+                let missing = missing_inputs(project, writes, file_id, store, &cache);
                 let finding = if missing.is_empty() {
-                    let Some((key_text, missing)) = text_key_missing(project, file_id, store)
+                    let Some((key_text, missing)) =
+                        text_key_missing(project, writes, file_id, store)
                     else {
                         continue;
                     };
@@ -128,7 +120,7 @@ impl Rule for CacheKeyIncomplete {
                 found.insert(key, finding);
             }
             for cache in &file.facts.decorated_caches {
-                if let Some(finding) = decorated_cache(project, file_id, cache) {
+                if let Some(finding) = decorated_cache(project, writes, file_id, cache) {
                     let key = (file_id, cache.function, cache.decorator.to_string());
                     found.insert(key, finding);
                 }
@@ -247,6 +239,7 @@ fn shared_cache(
 /// functions around it) and the current request.
 fn missing_inputs<'s>(
     project: &Project,
+    writes: &AttributeWrites,
     file: FileId,
     store: &'s MemoStore,
     cache: &SharedCache,
@@ -283,36 +276,11 @@ fn missing_inputs<'s>(
         && store
             .receiver_reads
             .iter()
-            .all(|attr| fixed_after_setup(project, attr))
+            .all(|attr| !writes.changed_after_setup(attr))
     {
         return Vec::new();
     }
     missing
-}
-
-/// Whether no code other than an instance's set-up (`__init__`, ...) or module and class bodies
-/// rebinds or changes an attribute named `attr`, on any object: read through `self`, it holds
-/// what set-up left there for the instance's whole life.
-fn fixed_after_setup(project: &Project, attr: &str) -> bool {
-    project.files.iter().all(|file| {
-        let facts = &file.facts;
-        let after_setup = |function: u32| {
-            let method = &facts.functions[function as usize];
-            !knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str())
-        };
-        !facts
-            .attribute_assignments
-            .iter()
-            .any(|a| a.attr == attr && after_setup(a.function))
-            && !facts
-                .setattr_calls
-                .iter()
-                .any(|c| c.name.as_deref().is_none_or(|n| n == attr) && after_setup(c.function))
-            && !facts
-                .mutations
-                .iter()
-                .any(|m| m.target.attrs.iter().any(|a| a == attr) && after_setup(m.function))
-    })
 }
 
 /// A parameter of the function (or of one around it), or the current request.
@@ -364,6 +332,7 @@ fn key_clause(project: &Project, file: FileId, store: &MemoStore) -> String {
 /// its `__repr__` (or `__str__`) reads only attributes.
 fn text_key_missing(
     project: &Project,
+    writes: &AttributeWrites,
     file: FileId,
     store: &MemoStore,
 ) -> Option<(String, String)> {
@@ -379,7 +348,8 @@ fn text_key_missing(
         &["__repr__"]
     };
     let input = &text.input;
-    let (method, shown, missing) = unseen_attributes(project, class, methods, value_reads, input)?;
+    let (method, shown, missing) =
+        unseen_attributes(project, writes, class, methods, value_reads, input)?;
     let function = if text.through_str { "str" } else { "repr" };
     let key_text = format!(
         "is `{function}({input})`, which `{}.{method}` makes from {shown}",
@@ -393,6 +363,7 @@ fn text_key_missing(
 /// as message text; `None` when it leaves none out (or attributes only class bodies bind).
 fn unseen_attributes(
     project: &Project,
+    writes: &AttributeWrites,
     class: ClassId,
     methods: &[&'static str],
     reads: &[Name],
@@ -407,7 +378,7 @@ fn unseen_attributes(
         .iter()
         .filter(|attr| !attr.starts_with("__"))
         .filter(|attr| crate::model::find_method(project, class, attr).is_none())
-        .filter(|attr| !shown.contains(attr) && set_on_instances(project, attr))
+        .filter(|attr| !shown.contains(attr) && writes.assigned(attr))
         .map(|attr| format!("`{name}.{attr}`"))
         .collect();
     if missing.is_empty() {
@@ -474,7 +445,12 @@ enum KeyMaker {
 /// A function memoised by `cachetools.cached` with a key function that leaves out a parameter
 /// the body reads, or by flask-caching's `memoize` on a method whose class's `repr` leaves out a
 /// receiver attribute the body reads.
-fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> Option<Diagnostic> {
+fn decorated_cache(
+    project: &Project,
+    writes: &AttributeWrites,
+    file: FileId,
+    cache: &DecoratedCache,
+) -> Option<Diagnostic> {
     let facts = &project.file(file).facts;
     let function = &facts.functions[cache.function as usize];
     let maker = key_maker(project, file, function.parent, cache)?;
@@ -493,7 +469,7 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
                 && cache
                     .receiver_reads
                     .iter()
-                    .all(|attr| fixed_after_setup(project, attr))
+                    .all(|attr| !writes.changed_after_setup(attr))
             {
                 missing.retain(|name| **name != *receiver);
             }
@@ -525,8 +501,14 @@ fn decorated_cache(project: &Project, file: FileId, cache: &DecoratedCache) -> O
             {
                 return None;
             }
-            let (method, shown, missing) =
-                unseen_attributes(project, class, methods, &cache.receiver_reads, "self")?;
+            let (method, shown, missing) = unseen_attributes(
+                project,
+                writes,
+                class,
+                methods,
+                &cache.receiver_reads,
+                "self",
+            )?;
             let key_text = format!(
                 "its key tells instances apart only by what `{}.{method}` reads: {shown}",
                 project.class(class).1.name,
@@ -614,22 +596,6 @@ fn key_method_reads(project: &Project, method: crate::project::FuncId) -> Option
         .find(|(f, _)| *f == index)?
         .1
         .as_deref()
-}
-
-/// Whether some code assigns attribute `attr` on an object (so instances may differ in it),
-/// rather than only class bodies binding it.
-fn set_on_instances(project: &Project, attr: &str) -> bool {
-    project.files.iter().any(|file| {
-        file.facts
-            .attribute_assignments
-            .iter()
-            .any(|a| a.attr == attr)
-            || file
-                .facts
-                .setattr_calls
-                .iter()
-                .any(|c| c.name.as_deref().is_none_or(|n| n == attr))
-    })
 }
 
 /// Whether parameter `name` of `function` defaults to a module (`decoder=json`) that no call in
