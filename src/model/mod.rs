@@ -15,6 +15,7 @@ mod class_changes;
 mod fields;
 mod globals;
 mod instances;
+mod local_changes;
 mod lookup;
 mod parameters;
 mod query;
@@ -46,7 +47,8 @@ pub use lookup::{
 };
 pub use query::MethodCalls;
 pub use singletons::{
-    Singleton, SingletonWrite, SingletonWriteSite, mentions_singleton, module_instance_class,
+    Singleton, SingletonWrite, SingletonWriteSite, imported_names, mentions_singleton,
+    module_instance_class,
 };
 pub use thread_locals::{ThreadLocal, ThreadLocalWrite};
 pub use timing::{runs_after_import, runs_per_call};
@@ -257,6 +259,8 @@ pub struct Model {
     parameter_changes: OnceLock<HashMap<(FuncId, u32), Vec<u32>>>,
     /// Attribute names written, by kind of write, on first use.
     attribute_writes: OnceLock<AttributeWrites>,
+    /// The first in-place change of a local, by file and function, on first use.
+    first_local_changes: OnceLock<HashMap<(FileId, FuncIdx), u32>>,
     /// Module-level instances of classes of the tree, on first use.
     singletons: OnceLock<Vec<Singleton>>,
     /// Writes through a module name that reach those instances, on first use.

@@ -6,7 +6,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{FuncIdx, ImportTarget, Root, Span, Value};
+use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Span, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Model;
@@ -19,6 +19,15 @@ pub struct Singleton {
     /// Index in the file's `globals`.
     pub global: u32,
     pub class: ClassId,
+}
+
+impl Singleton {
+    /// The module-level name the instance is bound to.
+    pub fn name<'p>(&self, project: &'p Project) -> &'p str {
+        project.file(self.file).facts.globals[self.global as usize]
+            .name
+            .as_str()
+    }
 }
 
 /// Which fact a write through a module name is.
@@ -104,14 +113,7 @@ fn collect_writes(project: &Project, singletons: &[Singleton]) -> Vec<SingletonW
     if singletons.is_empty() {
         return writes;
     }
-    let names: HashSet<&str> = singletons
-        .iter()
-        .map(|s| {
-            project.file(s.file).facts.globals[s.global as usize]
-                .name
-                .as_str()
-        })
-        .collect();
+    let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
     let by_global: HashMap<(FileId, u32), Singleton> = singletons
         .iter()
         .map(|s| ((s.file, s.global), *s))
@@ -119,15 +121,7 @@ fn collect_writes(project: &Project, singletons: &[Singleton]) -> Vec<SingletonW
     for (file_id, file) in project.files.iter().enumerate() {
         let file_id = file_id as FileId;
         let facts = &file.facts;
-        // Instances imported under another name: `from svc import service as svc`.
-        let aliases: Vec<&str> = facts
-            .imports
-            .iter()
-            .filter(|import| {
-                matches!(&import.target, ImportTarget::Member { name, .. } if names.contains(name.as_str()))
-            })
-            .map(|import| import.binding.as_str())
-            .collect();
+        let aliases = imported_names(facts, &names);
         // Resolving is the cost: only names that may reach an instance are resolved.
         let named = |function: FuncIdx, head: &str| {
             if !mentions_singleton(head, &names, &aliases) {
@@ -173,6 +167,19 @@ fn collect_writes(project: &Project, singletons: &[Singleton]) -> Vec<SingletonW
         }
     }
     writes
+}
+
+/// The names under which a file imports one of `names` (`from svc import service as svc`), for
+/// [`mentions_singleton`].
+pub fn imported_names<'f>(facts: &'f FileFacts, names: &HashSet<&str>) -> Vec<&'f str> {
+    facts
+        .imports
+        .iter()
+        .filter(|import| {
+            matches!(&import.target, ImportTarget::Member { name, .. } if names.contains(name.as_str()))
+        })
+        .map(|import| import.binding.as_str())
+        .collect()
 }
 
 /// A cheap test before resolving: whether a dotted name as written may reach an instance (its

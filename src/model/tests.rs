@@ -543,11 +543,7 @@ fn module_level_instances_and_the_writes_that_name_them() {
     let names: Vec<&str> = model
         .singletons(&project)
         .iter()
-        .map(|s| {
-            project.file(s.file).facts.globals[s.global as usize]
-                .name
-                .as_str()
-        })
+        .map(|s| s.name(&project))
         .collect();
     assert_eq!(names, ["service"]);
     let views = project
@@ -644,7 +640,10 @@ fn attribute_writes_tell_set_up_from_later_changes() {
     )]);
     let model = Model::build(&project);
     let writes = model.attribute_writes(&project);
-    assert!(!writes.changed_after_setup("fixed"), "set in `__init__` only");
+    assert!(
+        !writes.changed_after_setup("fixed"),
+        "set in `__init__` only"
+    );
     assert!(writes.changed_after_setup("items"), "changed in `add`");
     assert!(writes.changed_after_setup("seen"));
     assert!(writes.assigned("fixed") && writes.assigned("seen"));
@@ -659,4 +658,31 @@ fn attribute_writes_tell_set_up_from_later_changes() {
     let model = Model::build(&dynamic);
     let writes = model.attribute_writes(&dynamic);
     assert!(writes.changed_after_setup("anything") && writes.assigned("anything"));
+}
+
+#[test]
+fn the_first_change_of_a_local_is_kept_by_function() {
+    let project = link(&[(
+        "app/memo.py",
+        "CACHE = {}\n\ndef fill(key, x):\n    CACHE[key] = x\n    objects = []\n    objects.append(x)\n    objects.extend(x)\n\ndef plain(key):\n    CACHE[key] = key\n",
+    )]);
+    let model = Model::build(&project);
+    let facts = &project.file(0).facts;
+    let index = |name: &str| {
+        facts
+            .functions
+            .iter()
+            .position(|f| f.name == name)
+            .expect("the function") as u32
+    };
+    let append = facts
+        .mutations
+        .iter()
+        .find(|m| matches!(&m.kind, crate::facts::MutationKind::Method(n) if n == "append"))
+        .expect("the append");
+    assert_eq!(
+        model.first_local_change(&project, 0, index("fill")),
+        Some(append.span.start)
+    );
+    assert_eq!(model.first_local_change(&project, 0, index("plain")), None);
 }

@@ -8,6 +8,7 @@ use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Context;
+use crate::model::Model;
 
 pub use crate::model::{
     BindingRef, ClassPath, cache_decorator, class_hierarchy, class_path, mutable_type, project_mro,
@@ -414,6 +415,7 @@ pub fn is_test_function(name: &str) -> bool {
 /// `file`) changes it, or its attribute `inner`.
 pub fn changed_class_level_object(
     project: &Project,
+    model: &Model,
     (defining_class, binding): (ClassId, &Binding),
     file: FileId,
     mutation: &Mutation,
@@ -421,7 +423,7 @@ pub fn changed_class_level_object(
 ) -> Option<SharedObject> {
     let defining_file = project.class(defining_class).0;
     let object = shared_object(project, defining_file, &binding.value)?;
-    changes_shared_object(project, file, mutation, &object, inner).then_some(object)
+    changes_shared_object(project, model, file, mutation, &object, inner).then_some(object)
 }
 
 /// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),
@@ -429,12 +431,13 @@ pub fn changed_class_level_object(
 /// object's attribute holds.
 pub fn changes_shared_object(
     project: &Project,
+    model: &Model,
     file: FileId,
     mutation: &Mutation,
     object: &SharedObject,
     inner: Option<&str>,
 ) -> bool {
-    if memo_of_key_alone(project, file, mutation) {
+    if memo_of_key_alone(project, model, file, mutation) {
         return false;
     }
     match (object, inner) {
@@ -505,16 +508,19 @@ pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
 /// builtins and modules imported whole from outside the tree. Anything read from the receiver or
 /// another input, or a local filled in place before the store, makes it more than a function of
 /// the key.
-pub fn memo_of_key_alone(project: &Project, file: FileId, mutation: &Mutation) -> bool {
+pub fn memo_of_key_alone(
+    project: &Project,
+    model: &Model,
+    file: FileId,
+    mutation: &Mutation,
+) -> bool {
     let facts = &project.file(file).facts;
     // The inputs of a value are followed through assignments, not through in-place changes: a
     // local filled before the store (`objects.append(argument)`) may hold more than they say.
     let fills_a_local = || {
-        facts.mutations.iter().any(|m| {
-            m.function == mutation.function
-                && matches!(m.target.root, Root::Local(_))
-                && m.span.start < mutation.span.start
-        })
+        model
+            .first_local_change(project, file, mutation.function)
+            .is_some_and(|start| start < mutation.span.start)
     };
     // `d.setdefault(k, []).append(v)` adds to the entry on every call: an accumulation.
     !mutation.nested

@@ -111,6 +111,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                 }
                 let Some(object) = common::changed_class_level_object(
                     project,
+                    context.model,
                     (defining_class, binding),
                     file_id,
                     mutation,

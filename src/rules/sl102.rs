@@ -98,6 +98,7 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
             }
             let Some(object) = common::changed_class_level_object(
                 project,
+                context.model,
                 (defining_class, binding),
                 file_id,
                 mutation,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Binding, FuncIdx, Mutation, MutationKind, Root, Span, Value};
 use crate::knowledge;
-use crate::model::{GlobalWriteKind, Timing};
+use crate::model::{GlobalWriteKind, Model, Timing};
 use crate::project::{FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -82,6 +82,7 @@ impl Rule for ModuleStateWrittenPerRequest {
                     let binding = &project.file(global_file).facts.globals[global as usize];
                     let Some((name, type_name)) = changed_global(
                         project,
+                        context.model,
                         write.file,
                         mutation,
                         global_file,
@@ -150,6 +151,7 @@ pub(super) fn dotted(head: &str, attrs: &[crate::facts::Name]) -> String {
 /// `session.headers.update(h)`, `app.state.user = u`.
 fn changed_global(
     project: &Project,
+    model: &Model,
     file: FileId,
     mutation: &Mutation,
     global_file: FileId,
@@ -179,7 +181,7 @@ fn changed_global(
     let type_name = match common::shared_object(project, global_file, &binding.value) {
         Some(object @ SharedObject::Container(_))
         | Some(object @ SharedObject::Object { class: None, .. }) => {
-            if !common::changes_shared_object(project, file, mutation, &object, None) {
+            if !common::changes_shared_object(project, model, file, mutation, &object, None) {
                 return None;
             }
             Some(object.type_name().to_string())

@@ -5,9 +5,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Span};
+use crate::facts::{FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
-use crate::model::{Singleton, SingletonWriteSite, mentions_singleton};
+use crate::model::{Singleton, SingletonWriteSite, imported_names, mentions_singleton};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
@@ -65,10 +65,7 @@ impl Rule for SingletonStateWrittenPerCall {
         if singletons.is_empty() {
             return Vec::new();
         }
-        let names: HashSet<&str> = singletons
-            .iter()
-            .map(|s| binding_name(project, s))
-            .collect();
+        let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
         let kept: HashSet<Singleton> = singletons.iter().copied().collect();
         let by_global: HashMap<(FileId, u32), Singleton> = singletons
             .iter()
@@ -82,15 +79,7 @@ impl Rule for SingletonStateWrittenPerCall {
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
             let facts = &file.facts;
-            // Singletons imported under another name: `from svc import service as svc`.
-            let aliases: Vec<&str> = facts
-                .imports
-                .iter()
-                .filter(|import| {
-                    matches!(&import.target, ImportTarget::Member { name, .. } if names.contains(name.as_str()))
-                })
-                .map(|import| import.binding.as_str())
-                .collect();
+            let aliases = imported_names(facts, &names);
             for site in &facts.calls {
                 let Some(function) = site.function else {
                     continue;
@@ -209,12 +198,6 @@ fn add(
     if !group.sites.contains(&site) {
         group.sites.push(site);
     }
-}
-
-fn binding_name<'p>(project: &'p Project, singleton: &Singleton) -> &'p str {
-    project.file(singleton.file).facts.globals[singleton.global as usize]
-        .name
-        .as_str()
 }
 
 /// A class that routes attribute access elsewhere (`__getattr__`, `__setattr__`): a proxy such

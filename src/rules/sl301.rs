@@ -170,7 +170,7 @@ fn check_parameter(
             ParamUseKind::Mutated(index) => {
                 let mutation = &facts.mutations[*index as usize];
                 (changes(project, file, mutation, &default.object, 0)
-                    && !common::memo_of_key_alone(project, file, mutation))
+                    && !common::memo_of_key_alone(project, context.model, file, mutation))
                 .then(|| Finding {
                     rank: 0,
                     span: param_use.span,
