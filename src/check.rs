@@ -477,9 +477,6 @@ fn load_found(
             (path, outcome)
         })
         .collect();
-    if let Some(cache) = cache {
-        cache.save(cache_records);
-    }
 
     let files_checked = outcomes.len();
     let mut inputs = Vec::with_capacity(outcomes.len());
@@ -498,7 +495,16 @@ fn load_found(
     end_stage("parse");
     let files_analysed = inputs.len();
     let values = keep_values.then_some(None);
-    let (project, values) = link(options, &run, inputs, &mut errors, values);
+    // The cache is written while the project is linked: the link leaves the second thread idle
+    // for long stretches, and the records share the facts with it instead of holding encodings.
+    let ((project, values), ()) = rayon::join(
+        || link(options, &run, inputs, &mut errors, values),
+        || {
+            if let Some(cache) = cache {
+                cache.save(cache_records);
+            }
+        },
+    );
     end_stage("link");
     Loaded {
         project,
@@ -1154,7 +1160,7 @@ fn extract_file(
     })) {
         Ok(Ok(mut facts)) => {
             facts.shrink_to_fit();
-            CachedOutcome::Facts(Box::new(facts))
+            CachedOutcome::Facts(Arc::new(facts))
         }
         Ok(Err(syntax_error)) => CachedOutcome::SyntaxError {
             line: LineIndex::new(text)
@@ -1176,7 +1182,7 @@ fn extract_file(
             return (Err(error), None);
         }
     };
-    let record = hash.and_then(|hash| FactsCache::record(hash, &outcome));
+    let record = hash.map(|hash| FactsCache::record(hash, &outcome));
     (outcome_result(outcome, path), record)
 }
 
@@ -1195,7 +1201,7 @@ fn panic_if_test_hook_names(path: &Path) {
 
 fn outcome_result(outcome: CachedOutcome, path: &Path) -> Extracted {
     match outcome {
-        CachedOutcome::Facts(facts) => Ok(Arc::from(facts)),
+        CachedOutcome::Facts(facts) => Ok(facts),
         CachedOutcome::SyntaxError { line, message } => Err(FileError {
             path: path.to_path_buf(),
             line: Some(line),
