@@ -1158,10 +1158,7 @@ fn extract_file(
         });
         syntax::extract(text)
     })) {
-        Ok(Ok(mut facts)) => {
-            facts.shrink_to_fit();
-            CachedOutcome::Facts(Arc::new(facts))
-        }
+        Ok(Ok(facts)) => CachedOutcome::Facts(Arc::new(compacted(facts))),
         Ok(Err(syntax_error)) => CachedOutcome::SyntaxError {
             line: LineIndex::new(text)
                 .line_column(text, syntax_error.offset)
@@ -1184,6 +1181,17 @@ fn extract_file(
     };
     let record = hash.map(|hash| FactsCache::record(hash, &outcome));
     (outcome_result(outcome, path), record)
+}
+
+/// A copy of facts made after their syntax tree was freed. The facts were built while the tree
+/// lived, so they lie scattered among its freed nodes and pin those pages for the whole run; the
+/// copy packs them together (each vector at its exact length), and the pages the tree left can be
+/// reused or returned. Peak RSS on the benchmark corpus -25 MB for about 1.4 % more instructions
+/// (BENCHMARKS.md, "Memory").
+fn compacted(facts: FileFacts) -> FileFacts {
+    let copy = facts.clone();
+    drop(facts);
+    copy
 }
 
 /// Test hook: while the environment variable `STATELEAK_TEST_PANIC_IN` holds a file name, analysing
