@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
@@ -50,11 +51,29 @@ pub fn text_hash(text: &str) -> TextHash {
     xxh3_128(text.as_bytes())
 }
 
-/// What extraction gave for one text: its facts, or the syntax error that stopped it.
+/// What extraction gave for one text: its facts, or the syntax error that stopped it. The facts
+/// are shared with the link, so that the record written at the end of the run holds no copy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum CachedOutcome {
-    Facts(Box<FileFacts>),
+    Facts(#[serde(with = "shared_facts")] Arc<FileFacts>),
     SyntaxError { line: u32, message: String },
+}
+
+/// Facts behind an `Arc`, encoded as the facts themselves (and decoded straight into the `Arc`).
+mod shared_facts {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::facts::FileFacts;
+
+    pub fn serialize<S: Serializer>(facts: &Arc<FileFacts>, out: S) -> Result<S::Ok, S::Error> {
+        facts.as_ref().serialize(out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Arc<FileFacts>, D::Error> {
+        FileFacts::deserialize(input).map(Arc::new)
+    }
 }
 
 /// One file's entry for the cache written at the end of a run.
@@ -66,8 +85,8 @@ pub struct Record {
 pub enum Payload {
     /// Found in the cache that was read: the entry's bytes are copied over unchanged.
     Hit(usize),
-    /// Extracted in this run and encoded.
-    New(Vec<u8>),
+    /// Extracted in this run: encoded only while the cache is written, straight into the file.
+    New(CachedOutcome),
 }
 
 /// The cache as read at the start of a run.
@@ -140,13 +159,12 @@ impl FactsCache {
         ))
     }
 
-    /// Encodes an outcome extracted in this run.
-    pub fn record(hash: TextHash, outcome: &CachedOutcome) -> Option<Record> {
-        let payload = postcard::to_stdvec(outcome).ok()?;
-        Some(Record {
+    /// The entry of an outcome extracted in this run (it shares the facts).
+    pub fn record(hash: TextHash, outcome: &CachedOutcome) -> Record {
+        Record {
             hash,
-            payload: Payload::New(payload),
-        })
+            payload: Payload::New(outcome.clone()),
+        }
     }
 
     /// Writes the cache for the next run: this run's records, plus the older entries that have
@@ -158,19 +176,29 @@ impl FactsCache {
             return;
         }
         let mut used = vec![false; self.index.len()];
-        let mut entries: Vec<(TextHash, u8, &[u8])> = Vec::with_capacity(records.len());
+        let mut entries: Vec<Entry> = Vec::with_capacity(records.len());
         let mut seen = std::collections::HashSet::with_capacity(records.len());
         for record in &records {
             if !seen.insert(record.hash) {
                 continue;
             }
-            match &record.payload {
+            let payload = match &record.payload {
                 Payload::Hit(i) => {
                     used[*i] = true;
-                    entries.push((record.hash, 0, &self.bytes[self.index[*i].payload.clone()]));
+                    EntryPayload::Bytes(&self.bytes[self.index[*i].payload.clone()])
                 }
-                Payload::New(bytes) => entries.push((record.hash, 0, bytes)),
-            }
+                // Encoded twice, once here for the index's length and checksum and once into the
+                // file, so that no run holds the encoded facts of every file at once.
+                Payload::New(outcome) => match EncodedSize::of(outcome) {
+                    Some(size) => EntryPayload::Outcome(outcome, size),
+                    None => continue,
+                },
+            };
+            entries.push(Entry {
+                hash: record.hash,
+                age: 0,
+                payload,
+            });
         }
         for (i, entry) in self.index.iter().enumerate() {
             // An unused entry is kept only if it is intact, so that damage does not linger.
@@ -180,12 +208,83 @@ impl FactsCache {
                 && !seen.contains(&entry.hash)
                 && xxh3_64(payload) == entry.checksum
             {
-                entries.push((entry.hash, entry.age + 1, payload));
+                entries.push(Entry {
+                    hash: entry.hash,
+                    age: entry.age + 1,
+                    payload: EntryPayload::Bytes(payload),
+                });
             }
         }
         let _ = self.dir.replace(FILE_NAME, |out| {
             write_entries(out, self.fingerprint, &entries)
         });
+    }
+}
+
+/// One entry of the cache file being written.
+struct Entry<'a> {
+    hash: TextHash,
+    age: u8,
+    payload: EntryPayload<'a>,
+}
+
+enum EntryPayload<'a> {
+    /// Bytes of the cache that was read.
+    Bytes(&'a [u8]),
+    /// An outcome of this run, with the length and checksum of its encoding.
+    Outcome(&'a CachedOutcome, EncodedSize),
+}
+
+impl EntryPayload<'_> {
+    fn len_and_checksum(&self) -> (usize, u64) {
+        match self {
+            EntryPayload::Bytes(bytes) => (bytes.len(), xxh3_64(bytes)),
+            EntryPayload::Outcome(_, size) => (size.len, size.checksum),
+        }
+    }
+
+    fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            EntryPayload::Bytes(bytes) => out.write_all(bytes),
+            EntryPayload::Outcome(outcome, _) => postcard::to_io(outcome, out)
+                .map(drop)
+                .map_err(std::io::Error::other),
+        }
+    }
+}
+
+/// The length and checksum of an outcome's encoding, measured without keeping the bytes.
+#[derive(Clone, Copy)]
+struct EncodedSize {
+    len: usize,
+    checksum: u64,
+}
+
+impl EncodedSize {
+    fn of(outcome: &CachedOutcome) -> Option<EncodedSize> {
+        struct Measure {
+            len: usize,
+            hasher: Xxh3,
+        }
+        impl std::io::Write for Measure {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.len += bytes.len();
+                self.hasher.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut measure = Measure {
+            len: 0,
+            hasher: Xxh3::new(),
+        };
+        postcard::to_io(outcome, &mut measure).ok()?;
+        Some(EncodedSize {
+            len: measure.len,
+            checksum: measure.hasher.digest(),
+        })
     }
 }
 
@@ -283,25 +382,25 @@ fn parse_index(bytes: &[u8], fingerprint: u64) -> Option<Vec<IndexEntry>> {
 fn write_entries(
     out: &mut dyn std::io::Write,
     fingerprint: u64,
-    entries: &[(TextHash, u8, &[u8])],
+    entries: &[Entry],
 ) -> std::io::Result<()> {
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&fingerprint.to_le_bytes());
     header.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     let mut index = Vec::with_capacity(entries.len() * INDEX_ENTRY_LEN);
-    for (hash, age, payload) in entries {
-        index.extend_from_slice(&hash.to_le_bytes());
-        index.push(*age);
-        index.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        index.extend_from_slice(&xxh3_64(payload).to_le_bytes());
+    for entry in entries {
+        let (len, checksum) = entry.payload.len_and_checksum();
+        index.extend_from_slice(&entry.hash.to_le_bytes());
+        index.push(entry.age);
+        index.extend_from_slice(&(len as u32).to_le_bytes());
+        index.extend_from_slice(&checksum.to_le_bytes());
     }
     header.extend_from_slice(&index_checksum(&header, &index).to_le_bytes());
     out.write_all(&header)?;
     out.write_all(&index)?;
-    // Streamed: the payloads are already encoded, so nothing is copied into one big buffer.
-    for (_, _, payload) in entries {
-        out.write_all(payload)?;
+    for entry in entries {
+        entry.payload.write(out)?;
     }
     Ok(())
 }
@@ -332,7 +431,7 @@ mod tests {
         facts
             .truncated
             .push((crate::facts::Span::new(1, 2), name.into()));
-        CachedOutcome::Facts(Box::new(facts))
+        CachedOutcome::Facts(Arc::new(facts))
     }
 
     fn truncated_name(outcome: &CachedOutcome) -> String {
@@ -354,8 +453,8 @@ mod tests {
             message: "bad".into(),
         };
         cache.save(vec![
-            FactsCache::record(a, &facts_with_import("first")).unwrap(),
-            FactsCache::record(b, &error).unwrap(),
+            FactsCache::record(a, &facts_with_import("first")),
+            FactsCache::record(b, &error),
         ]);
 
         let cache = FactsCache::open(dir.path());
@@ -374,7 +473,7 @@ mod tests {
             assert!(cache.get(b).is_some(), "round {round}");
             let (_, hit) = cache.get(a).unwrap();
             let new = text_hash(&format!("n = {round}\n"));
-            cache.save(vec![hit, FactsCache::record(new, &error).unwrap()]);
+            cache.save(vec![hit, FactsCache::record(new, &error)]);
         }
         let cache = FactsCache::open(dir.path());
         assert!(cache.get(b).is_none());
@@ -383,13 +482,25 @@ mod tests {
     }
 
     #[test]
+    fn a_new_entry_is_written_as_its_whole_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = facts_with_import("streamed");
+        let a = text_hash("a = 1\n");
+        FactsCache::open(dir.path()).save(vec![FactsCache::record(a, &outcome)]);
+        let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+        let encoded = postcard::to_allocvec(&outcome).unwrap();
+        assert!(bytes.ends_with(&encoded));
+        assert_eq!(bytes.len(), HEADER_LEN + INDEX_ENTRY_LEN + encoded.len());
+        let (read, _) = FactsCache::open(dir.path()).get(a).unwrap();
+        assert_eq!(truncated_name(&read), "streamed");
+    }
+
+    #[test]
     fn a_damaged_cache_reads_as_empty() {
         let dir = tempfile::tempdir().unwrap();
         let cache = FactsCache::open(dir.path());
         let a = text_hash("a = 1\n");
-        cache.save(vec![
-            FactsCache::record(a, &facts_with_import("x")).unwrap(),
-        ]);
+        cache.save(vec![FactsCache::record(a, &facts_with_import("x"))]);
         let path = dir.path().join(FILE_NAME);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 1);
@@ -404,7 +515,12 @@ mod tests {
     fn resealing_leaves_a_sound_image_alone_and_lets_damaged_payloads_reach_the_decoder() {
         let payload = postcard::to_allocvec(&facts_with_import("x")).unwrap();
         let mut image = Vec::new();
-        write_entries(&mut image, 7, &[(1, 0, &payload), (2, 1, &payload)]).unwrap();
+        let entry = |hash, age| Entry {
+            hash,
+            age,
+            payload: EntryPayload::Bytes(&payload),
+        };
+        write_entries(&mut image, 7, &[entry(1, 0), entry(2, 1)]).unwrap();
         let mut resealed = image.clone();
         reseal_image(&mut resealed);
         assert_eq!(resealed, image);

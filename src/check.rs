@@ -477,9 +477,6 @@ fn load_found(
             (path, outcome)
         })
         .collect();
-    if let Some(cache) = cache {
-        cache.save(cache_records);
-    }
 
     let files_checked = outcomes.len();
     let mut inputs = Vec::with_capacity(outcomes.len());
@@ -498,7 +495,16 @@ fn load_found(
     end_stage("parse");
     let files_analysed = inputs.len();
     let values = keep_values.then_some(None);
-    let (project, values) = link(options, &run, inputs, &mut errors, values);
+    // The cache is written while the project is linked: the link leaves the second thread idle
+    // for long stretches, and the records share the facts with it instead of holding encodings.
+    let ((project, values), ()) = rayon::join(
+        || link(options, &run, inputs, &mut errors, values),
+        || {
+            if let Some(cache) = cache {
+                cache.save(cache_records);
+            }
+        },
+    );
     end_stage("link");
     Loaded {
         project,
@@ -1152,10 +1158,7 @@ fn extract_file(
         });
         syntax::extract(text)
     })) {
-        Ok(Ok(mut facts)) => {
-            facts.shrink_to_fit();
-            CachedOutcome::Facts(Box::new(facts))
-        }
+        Ok(Ok(facts)) => CachedOutcome::Facts(Arc::new(compacted(facts))),
         Ok(Err(syntax_error)) => CachedOutcome::SyntaxError {
             line: LineIndex::new(text)
                 .line_column(text, syntax_error.offset)
@@ -1176,8 +1179,19 @@ fn extract_file(
             return (Err(error), None);
         }
     };
-    let record = hash.and_then(|hash| FactsCache::record(hash, &outcome));
+    let record = hash.map(|hash| FactsCache::record(hash, &outcome));
     (outcome_result(outcome, path), record)
+}
+
+/// A copy of facts made after their syntax tree was freed. The facts were built while the tree
+/// lived, so they lie scattered among its freed nodes and pin those pages for the whole run; the
+/// copy packs them together (each vector at its exact length), and the pages the tree left can be
+/// reused or returned. Peak RSS on the benchmark corpus -25 MB for about 1.4 % more instructions
+/// (BENCHMARKS.md, "Memory").
+fn compacted(facts: FileFacts) -> FileFacts {
+    let copy = facts.clone();
+    drop(facts);
+    copy
 }
 
 /// Test hook: while the environment variable `STATELEAK_TEST_PANIC_IN` holds a file name, analysing
@@ -1195,7 +1209,7 @@ fn panic_if_test_hook_names(path: &Path) {
 
 fn outcome_result(outcome: CachedOutcome, path: &Path) -> Extracted {
     match outcome {
-        CachedOutcome::Facts(facts) => Ok(Arc::from(facts)),
+        CachedOutcome::Facts(facts) => Ok(facts),
         CachedOutcome::SyntaxError { line, message } => Err(FileError {
             path: path.to_path_buf(),
             line: Some(line),
