@@ -11,6 +11,7 @@
 //! are linear in the number of call sites.
 
 use std::collections::VecDeque;
+use std::sync::Mutex;
 
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
@@ -547,10 +548,13 @@ fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
 pub(super) struct Index<'p> {
     /// Methods defined directly in each class, by name.
     methods: HashMap<(u32, &'p str), FuncId>,
-    /// [`Index::lookup`]'s answers.
-    method_lookups: MroMemo<FuncId>,
+    /// The same methods by name: the classes that define one directly, sorted, and the method.
+    definers: HashMap<&'p str, Vec<(ClassId, FuncId)>>,
     /// [`Index::attribute_class`]'s answers.
     attribute_class_lookups: MroMemo<ClassId>,
+    /// [`Index::dispatch`]'s answers, per class by name: the values worklist asks for a
+    /// `self.m()` on every visit, and a base class may have hundreds of subclasses to look in.
+    dispatches: Vec<Mutex<HashMap<Name, Box<[FuncId]>>>>,
     /// Attributes of instances whose class is known: `self.repo = Repo()` in a method of the
     /// class.
     attribute_classes: HashMap<(u32, &'p str), ClassId>,
@@ -575,6 +579,16 @@ impl<'p> Index<'p> {
             if let Some(parent) = facts.parent {
                 nested.insert((*file, parent, facts.name.as_str()), *idx);
             }
+        }
+        let mut definers: HashMap<&str, Vec<(ClassId, FuncId)>> = HashMap::default();
+        for (&(class, name), &method) in &methods {
+            definers
+                .entry(name)
+                .or_default()
+                .push((ClassId(class), method));
+        }
+        for classes in definers.values_mut() {
+            classes.sort_unstable();
         }
         let mut attribute_classes = HashMap::default();
         for (file_id, file) in project.files.iter().enumerate() {
@@ -611,8 +625,11 @@ impl<'p> Index<'p> {
         }
         let mut index = Index {
             methods,
-            method_lookups: project.mro_memo(),
+            definers,
             attribute_class_lookups: project.mro_memo(),
+            dispatches: (0..project.classes.len())
+                .map(|_| Mutex::default())
+                .collect(),
             attribute_classes,
             nested,
             values: Values::default(),
@@ -626,15 +643,16 @@ impl<'p> Index<'p> {
 
     /// The method `name` an instance of `class` finds, along its MRO.
     pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-        project
-            .find_in_mro(&self.method_lookups, class, name, |c| {
-                self.methods.get(&(c.0, name)).copied()
-            })
-            .map(|(_, method)| method)
+        first_definer(project, self.definers(name), class)
+    }
+
+    /// The classes that define a method `name` directly, sorted, with the method.
+    fn definers(&self, name: &str) -> &[(ClassId, FuncId)] {
+        self.definers.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// What `receiver.name()` may run when the receiver is an instance of `class` or of any
-    /// subclass: the method found along the MRO of each.
+    /// subclass: the method found along the MRO of each, added to `out` unless already there.
     pub(super) fn dispatch(
         &self,
         project: &Project,
@@ -642,18 +660,46 @@ impl<'p> Index<'p> {
         name: &str,
         out: &mut Vec<FuncId>,
     ) {
-        if let Some(found) = self.lookup(project, class, name) {
-            out.push(found);
+        // Found functions are inserted whole: a panic elsewhere leaves the map consistent.
+        let lock = || {
+            self.dispatches[class.0 as usize]
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        let add = |found: &[FuncId], out: &mut Vec<FuncId>| {
+            if out.is_empty() {
+                out.extend_from_slice(found);
+            } else {
+                for f in found {
+                    if !out.contains(f) {
+                        out.push(*f);
+                    }
+                }
+            }
+        };
+        if let Some(known) = lock().get(name) {
+            add(known, out);
+            return;
         }
+        let mut found = Vec::new();
+        // Most names are defined by few classes or none, and a base class may have hundreds of
+        // subclasses to look in: the name's definers are found once.
+        let definers = self.definers(name);
+        let lookup = |class: ClassId| first_definer(project, definers, class);
+        found.extend(lookup(class));
         // In a subclass the name may come from the subclass itself or from another of its bases
         // (a mixin calling what its sibling defines).
-        for sub in project.descendants(class) {
-            if let Some(f) = self.lookup(project, *sub, name)
-                && !out.contains(&f)
-            {
-                out.push(f);
+        if !definers.is_empty() {
+            for sub in project.descendants(class) {
+                if let Some(f) = lookup(*sub)
+                    && !found.contains(&f)
+                {
+                    found.push(f);
+                }
             }
         }
+        add(&found, out);
+        lock().insert(name.into(), found.into());
     }
 
     /// The class of instances stored in `self.attr` by methods of `class` or its bases.
@@ -664,6 +710,24 @@ impl<'p> Index<'p> {
             })
             .map(|(_, attribute_class)| attribute_class)
     }
+}
+
+/// The method of the first class of the MRO of `class` among `definers` (sorted by class).
+fn first_definer(
+    project: &Project,
+    definers: &[(ClassId, FuncId)],
+    class: ClassId,
+) -> Option<FuncId> {
+    if definers.is_empty() {
+        return None;
+    }
+    project.mro(class).find_map(|entry| match entry {
+        MroEntry::Class(c) => definers
+            .binary_search_by_key(c, |(definer, _)| *definer)
+            .ok()
+            .map(|i| definers[i].1),
+        MroEntry::External(_) => None,
+    })
 }
 
 /// The class of a local (constructed from it, or annotated with it) and whether it is exact.

@@ -71,6 +71,9 @@ pub struct Project {
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
     qualified_resolutions: Mutex<Vec<HashMap<Name, resolve::Resolved>>>,
+    /// Per file, what names resolve to at module level (see `resolve::resolve_name`); valid once
+    /// the scopes are built.
+    module_resolutions: Vec<Mutex<HashMap<Name, resolve::Resolved>>>,
     /// What each file's imports name, made absolute once.
     import_targets: Vec<resolve::ImportTargets>,
 }
@@ -171,6 +174,7 @@ impl Project {
             class_attribute_lookups: MroMemo::new(class_count),
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
+            module_resolutions: Vec::new(),
             import_targets: Vec::new(),
         };
         project.import_targets = (0..project.files.len() as FileId)
@@ -181,6 +185,7 @@ impl Project {
             .collect();
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
+        project.module_resolutions = (0..project.files.len()).map(|_| Mutex::default()).collect();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
         let (calls, values) = CallGraph::build(&project, entry_points, previous, keep);
         project.calls = calls;
@@ -193,6 +198,17 @@ impl Project {
         &self,
     ) -> std::sync::MutexGuard<'_, Vec<HashMap<Name, resolve::Resolved>>> {
         self.qualified_resolutions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The memo of [`resolve::resolve_name`] for `file`; poisoning is ignored as for
+    /// [`Project::qualified_resolutions`].
+    fn module_resolutions(
+        &self,
+        file: FileId,
+    ) -> std::sync::MutexGuard<'_, HashMap<Name, resolve::Resolved>> {
+        self.module_resolutions[file as usize]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }

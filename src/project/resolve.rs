@@ -76,16 +76,50 @@ pub(super) fn resolve_name(
     function: Option<FuncIdx>,
     dotted: &str,
 ) -> Resolved {
-    resolve_in(project, file, function, dotted, 0)
+    if let Some(found) = imported_in_function(project, file, function, dotted, 0) {
+        return found;
+    }
+    // Every flow and call site of a file asks for the names of that file again and again (the
+    // values worklist once per visit); what a name means at module level depends on nothing
+    // else, so it is kept per file.
+    if let Some(known) = project.module_resolutions(file).get(dotted) {
+        return known.clone();
+    }
+    let resolved = resolve_at_module_level(project, file, dotted, 0);
+    project
+        .module_resolutions(file)
+        .insert(dotted.into(), resolved.clone());
+    resolved
 }
 
-fn resolve_in(
+/// What `dotted` denotes through an import inside `function` (or the functions around it),
+/// which comes before the module's names; `None` when no such import binds its head.
+fn imported_in_function(
     project: &Project,
     file: FileId,
     function: Option<FuncIdx>,
     dotted: &str,
     hops: u32,
-) -> Resolved {
+) -> Option<Resolved> {
+    let mut current = function?;
+    let (head, rest) = match dotted.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (dotted, None),
+    };
+    let imports = project.import_targets[file as usize]
+        .in_functions
+        .get(head)?;
+    let functions = &project.files[file as usize].facts.functions;
+    loop {
+        if let Some((_, import)) = imports.iter().rev().find(|(f, _)| *f == current) {
+            return Some(follow_import(project, file, *import, rest, hops));
+        }
+        current = functions[current as usize].parent?;
+    }
+}
+
+/// What `dotted` denotes in the module-level scope of `file`.
+fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: u32) -> Resolved {
     if hops > MAX_HOPS {
         return Resolved::Unknown;
     }
@@ -94,19 +128,6 @@ fn resolve_in(
         None => (dotted, None),
     };
     let facts = &project.files[file as usize].facts;
-
-    // Imports inside the function (or the functions around it) come first.
-    let mut current = function.filter(|_| project.import_targets[file as usize].in_functions);
-    while let Some(f) = current {
-        if let Some(import) = facts
-            .imports
-            .iter()
-            .rposition(|i| i.function == Some(f) && i.binding == head)
-        {
-            return follow_import(project, file, import as u32, rest, hops);
-        }
-        current = facts.functions[f as usize].parent;
-    }
 
     let Some(symbol) = project.scopes[file as usize].get(head).copied() else {
         if rest.is_none() && is_builtin(head) {
@@ -142,7 +163,7 @@ fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Re
         else {
             continue;
         };
-        match resolve_in(project, source, None, dotted, hops + 1) {
+        match resolve_at_module_level(project, source, dotted, hops + 1) {
             Resolved::Unknown | Resolved::External(_) => {}
             found => return found,
         }
@@ -201,7 +222,12 @@ fn bound_by_package(
         Some(rest) => format!("{name}.{rest}"),
         None => name.to_string(),
     };
-    Some(resolve_in(project, package_file, None, &dotted, hops + 1))
+    Some(resolve_at_module_level(
+        project,
+        package_file,
+        &dotted,
+        hops + 1,
+    ))
 }
 
 /// What the imports of one file name, made absolute once: every name resolved through an import
@@ -211,8 +237,9 @@ pub(super) struct ImportTargets {
     /// Per import of the file: the module or member it binds, fully qualified (for `from m import
     /// *`, the module); `None` when a relative import climbs out of every package.
     absolute: Vec<Option<Name>>,
-    /// Whether any import is inside a function (otherwise a name means the same in every scope).
-    in_functions: bool,
+    /// The imports inside functions by the name they bind, in source order: the function and
+    /// the import's index (with none, a name means the same in every scope).
+    in_functions: HashMap<Name, Vec<(FuncIdx, u32)>>,
     /// The module-level `from m import *` imports, in source order.
     stars: Vec<u32>,
 }
@@ -247,9 +274,18 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
         })
         .map(|(index, _)| index as u32)
         .collect();
+    let mut in_functions: HashMap<Name, Vec<(FuncIdx, u32)>> = HashMap::default();
+    for (index, import) in imports.iter().enumerate() {
+        if let Some(function) = import.function {
+            in_functions
+                .entry(import.binding.clone())
+                .or_default()
+                .push((function, index as u32));
+        }
+    }
     ImportTargets {
         absolute,
-        in_functions: imports.iter().any(|i| i.function.is_some()),
+        in_functions,
         stars,
     }
 }
@@ -326,7 +362,7 @@ fn resolve_qualified_uncached(project: &Project, qualified: &str, hops: u32) -> 
                 return Resolved::Module(file);
             }
             let rest = &qualified[split + 1..];
-            return resolve_in(project, file, None, rest, hops + 1);
+            return resolve_at_module_level(project, file, rest, hops + 1);
         }
         match prefix.rfind('.') {
             Some(dot) => split = dot,

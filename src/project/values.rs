@@ -31,7 +31,7 @@ const MAX_ROUNDS: usize = 8;
 const MAX_HELD: usize = 32;
 
 /// What a name may hold.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Held {
     Function(FuncId),
     Class(ClassId),
@@ -531,7 +531,7 @@ impl<'p> Values<'p> {
         let mut changed = false;
         for value in values {
             if held.len() < MAX_HELD && !held.contains(value) {
-                held.push(value.clone());
+                held.push(*value);
                 changed = true;
             }
         }
@@ -775,7 +775,7 @@ impl<'p> Values<'p> {
     fn named_value(&self, target: &NameTarget, out: &mut Vec<Held>) {
         match target {
             NameTarget::Function(f) => self.function_value(*f, out),
-            NameTarget::Value(held) => out.push(held.clone()),
+            NameTarget::Value(held) => out.push(*held),
             NameTarget::Slot(slot) => out.extend_from_slice(self.get(*slot)),
             NameTarget::Nothing => {}
         }
