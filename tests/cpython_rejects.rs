@@ -36,6 +36,13 @@ fn code_cpython_refuses_is_a_syntax_error_at_cpythons_line() {
             "duplicate argument 'a' in function definition",
         ),
         (
+            // Deep inside other expressions of a function body: still found.
+            "nested_lambda_duplicate.py",
+            "def g(y):\n    return [x for x in map(lambda b, b: b, y)]\n",
+            2,
+            "duplicate argument 'b' in function definition",
+        ),
+        (
             "late_future.py",
             "import os\nfrom __future__ import annotations\n",
             2,

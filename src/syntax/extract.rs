@@ -9,10 +9,10 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, AttributeAssignment, Binding, ClassArgument, ClassFacts, ClassIdx, ClosureLocal,
-    ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind, Import,
-    ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root, SetattrCall, Span,
-    TypedLocal, Value,
+    AccessPath, AttributeAssignment, Binding, CallReceiver, ClassArgument, ClassFacts, ClassIdx,
+    ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind,
+    Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root, SetattrCall,
+    Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
@@ -224,7 +224,7 @@ impl Extractor {
             in_function = self.facts.classes[*c as usize].in_function;
         }
         let qualname = match prefix {
-            Some(p) => format!("{p}.{name}").into(),
+            Some(p) => join_dotted(&p, name),
             None => name.into(),
         };
         (qualname, in_function)
@@ -609,7 +609,7 @@ impl Extractor {
                         Expr::Attribute(method) => match &*method.value {
                             Expr::Call(inner) => match dotted_name(&inner.func) {
                                 Some(class) => Value::Call {
-                                    callee: format!("{class}.{}", method.attr.as_str()).into(),
+                                    callee: join_dotted(&class, method.attr.as_str()),
                                 },
                                 None => Value::Other,
                             },
@@ -642,12 +642,24 @@ impl Extractor {
     /// What a name refers to in the current function, looking through enclosing functions (class
     /// bodies do not enclose, as in Python).
     fn root_of(&self, name: &str) -> Root {
+        match self.receiver_named(name) {
+            CallReceiver::SelfParam => Root::SelfParam,
+            CallReceiver::Class => Root::Class,
+            CallReceiver::Local => Root::Local(name.into()),
+            _ => Root::Global(name.into()),
+        }
+    }
+
+    /// What kind of receiver a name is in the current function ([`Self::root_of`] without the
+    /// name): the instance, the class, a local (of this or an enclosing function), or a global
+    /// ([`CallReceiver::Name`]).
+    fn receiver_named(&self, name: &str) -> CallReceiver {
         if let Some(f) = self.function_scope() {
             if f.self_name.as_deref() == Some(name) {
-                return Root::SelfParam;
+                return CallReceiver::SelfParam;
             }
             if f.cls_name.as_deref() == Some(name) {
-                return Root::Class;
+                return CallReceiver::Class;
             }
         }
         let bound_in_a_function = self.scopes.iter().rev().any(|scope| match scope {
@@ -655,9 +667,9 @@ impl Extractor {
             _ => false,
         });
         if bound_in_a_function {
-            Root::Local(name.into())
+            CallReceiver::Local
         } else {
-            Root::Global(name.into())
+            CallReceiver::Name
         }
     }
 
@@ -1375,7 +1387,7 @@ impl Extractor {
                         return None;
                     };
                     let object = dotted_name(object)?;
-                    return Some(format!("{object}.{}", name.value.to_str()).into());
+                    return Some(join_dotted(&object, name.value.to_str()));
                 }
                 operand => operand,
             },
@@ -1582,6 +1594,15 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
             })
         })
         .collect()
+}
+
+/// `head.tail`, built without the formatting machinery: names are joined by the million.
+pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
+    let mut out = Name::with_capacity(head.len() + 1 + tail.len());
+    out.push_str(head);
+    out.push('.');
+    out.push_str(tail);
+    out
 }
 
 /// `a.b.c` for a name or a chain of attributes on a name.

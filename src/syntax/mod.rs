@@ -45,7 +45,7 @@ impl SyntaxError {
 pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
     nesting::check(source)?;
     let parsed = ruff_python_parser::parse_module(source).map_err(SyntaxError::from_parser)?;
-    rejected::check(&parsed)?;
+    rejected::check(source, &parsed)?;
     // Dropping the tree recurses once per level; `nesting::check` bounds its depth, so even a tree
     // the walker cut off is dropped safely (and not leaked).
     let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());

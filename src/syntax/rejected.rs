@@ -12,8 +12,14 @@ use ruff_text_size::{Ranged, TextSize};
 use super::SyntaxError;
 
 /// The first construct CPython would refuse, in source order.
-pub(super) fn check(parsed: &Parsed<ModModule>) -> Result<(), SyntaxError> {
-    let mut checker = Checker::default();
+pub(super) fn check(source: &str, parsed: &Parsed<ModModule>) -> Result<(), SyntaxError> {
+    let mut checker = Checker {
+        in_function: false,
+        first: None,
+        lambda_words: memchr::memmem::find_iter(source.as_bytes(), b"lambda")
+            .map(|offset| offset as u32)
+            .collect(),
+    };
     let module = parsed.syntax();
     checker.check_future_imports(&module.body);
     checker.visit_body(&module.body);
@@ -34,14 +40,27 @@ pub(super) fn check(parsed: &Parsed<ModModule>) -> Result<(), SyntaxError> {
     }
 }
 
-#[derive(Default)]
 struct Checker {
     /// Whether the innermost enclosing scope is a function (a class body is not).
     in_function: bool,
     first: Option<SyntaxError>,
+    /// Where the text `lambda` occurs in the source, in order: every lambda keyword among them.
+    /// Expressions are the bulk of a tree and only a lambda in one can be refused, so an
+    /// expression without the word in its text is not walked.
+    lambda_words: Vec<u32>,
 }
 
 impl Checker {
+    fn may_hold_lambda(&self, expr: &Expr) -> bool {
+        let range = expr.range();
+        let first_at_or_after = self
+            .lambda_words
+            .partition_point(|&offset| offset < range.start().to_u32());
+        self.lambda_words
+            .get(first_at_or_after)
+            .is_some_and(|&offset| offset < range.end().to_u32())
+    }
+
     fn report(&mut self, offset: TextSize, message: &str) {
         let offset = offset.to_u32();
         if self.first.as_ref().is_none_or(|e| offset < e.offset) {
@@ -110,6 +129,9 @@ impl<'a> Visitor<'a> for Checker {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        if !self.may_hold_lambda(expr) {
+            return;
+        }
         if let Expr::Lambda(lambda) = expr
             && let Some(parameters) = &lambda.parameters
         {

@@ -17,7 +17,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::{Extractor, MAX_WALK_DEPTH, dotted_name, span};
+use super::{Extractor, MAX_WALK_DEPTH, dotted_name, join_dotted, span};
 
 /// Calls whose arguments are values, never callbacks: references passed to them are not recorded.
 const VALUE_TAKING_BUILTINS: &[&str] = &[
@@ -135,21 +135,15 @@ impl Extractor {
 
     /// How a callee expression is written: its receiver and the dotted rest.
     pub(super) fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
-        let mut attrs: Vec<&str> = Vec::new();
         let mut base = func;
         while let Expr::Attribute(attribute) = base {
-            attrs.push(attribute.attr.as_str());
             base = &attribute.value;
         }
-        attrs.reverse();
-        let join = |head: Option<&str>, attrs: &[&str]| -> Name {
-            let mut out = Name::default();
-            for part in head.into_iter().chain(attrs.iter().copied()) {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(part);
-            }
+        let has_attrs = !std::ptr::eq(base, func);
+        // The attributes of `func` after its base, dotted, after `head` if given.
+        let join = |head: Option<&str>| -> Name {
+            let mut out = Name::from(head.unwrap_or_default());
+            push_attribute_chain(func, &mut out);
             out
         };
         match base {
@@ -158,23 +152,18 @@ impl Extractor {
                 let receiver = if self.function_scope().is_none() {
                     CallReceiver::Name
                 } else {
-                    match self.root_of(id) {
-                        Root::SelfParam => CallReceiver::SelfParam,
-                        Root::Class => CallReceiver::Class,
-                        Root::Local(_) => CallReceiver::Local,
-                        Root::Global(_) => CallReceiver::Name,
-                    }
+                    self.receiver_named(id)
                 };
                 match receiver {
                     CallReceiver::SelfParam | CallReceiver::Class => {
-                        (!attrs.is_empty()).then(|| (receiver, join(None, &attrs)))
+                        has_attrs.then(|| (receiver, join(None)))
                     }
-                    _ => Some((receiver, join(Some(id), &attrs))),
+                    _ => Some((receiver, join(Some(id)))),
                 }
             }
-            Expr::Call(inner) if !attrs.is_empty() => match &*inner.func {
+            Expr::Call(inner) if has_attrs => match &*inner.func {
                 Expr::Name(f) if f.id.as_str() == "super" => {
-                    Some((CallReceiver::Super, join(None, &attrs)))
+                    Some((CallReceiver::Super, join(None)))
                 }
                 Expr::Name(f)
                     if f.id.as_str() == "type"
@@ -185,16 +174,21 @@ impl Extractor {
                                 r.path == AccessPath::new(Root::SelfParam) && !r.nested
                             }) =>
                 {
-                    Some((CallReceiver::Class, join(None, &attrs)))
+                    Some((CallReceiver::Class, join(None)))
                 }
-                func => {
-                    let class = dotted_name(func)?;
-                    let [method] = attrs.as_slice() else {
+                func_of_inner => {
+                    let mut class = dotted_name(func_of_inner)?;
+                    let Expr::Attribute(method) = func else {
                         return None;
                     };
-                    let receiver = self.callee_of(func)?.0;
+                    if !std::ptr::eq(&*method.value, base) {
+                        return None;
+                    }
+                    let receiver = self.callee_of(func_of_inner)?.0;
+                    class.push('.');
+                    class.push_str(method.attr.as_str());
                     (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
-                        .then(|| (CallReceiver::NewInstance, join(Some(&class), &[method])))
+                        .then_some((CallReceiver::NewInstance, class))
                 }
             },
             _ => None,
@@ -532,7 +526,7 @@ impl Extractor {
                         if let (Some(object), Expr::StringLiteral(attr)) =
                             (dotted_name(&args[0]), &args[1])
                         {
-                            let guarded: Name = format!("{object}.{}", attr.value.to_str()).into();
+                            let guarded = join_dotted(&object, attr.value.to_str());
                             if let Some(frame) = self.frame_mut() {
                                 frame.guarded.push(guarded);
                             }
@@ -737,8 +731,7 @@ impl Extractor {
                     && !augmented
                     && let Some(frame) = self.frame_mut()
                 {
-                    let stored: Name =
-                        format!("{}.{}", receiver.id.as_str(), attribute.attr.as_str()).into();
+                    let stored = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
                     frame.inputs.insert(stored, inputs.to_vec());
                 }
             }
@@ -937,28 +930,26 @@ impl Extractor {
         if depth > MAX_WALK_DEPTH {
             return;
         }
-        let mut add = |name: &Name| {
-            if !out.contains(name) {
-                out.push(name.clone());
+        fn add(out: &mut Vec<Name>, name: &str) {
+            if !out.iter().any(|known| known == name) {
+                out.push(name.into());
             }
-        };
+        }
+        let self_name = self.function_scope().and_then(|f| f.self_name.as_deref());
         match expr {
             // `self.x`: what this function last stored there, or the receiver (and, written
             // `self.x`, which of its attributes was read).
-            Expr::Attribute(attribute)
-                if matches!(&*attribute.value, Expr::Name(n)
-                    if self.function_scope().and_then(|f| f.self_name.as_ref()) == Some(&Name::from(n.id.as_str()))) =>
+            Expr::Attribute(attribute) if matches!(&*attribute.value, Expr::Name(n) if self_name == Some(n.id.as_str())) =>
             {
                 let Expr::Name(receiver) = &*attribute.value else {
                     return;
                 };
-                let read: Name =
-                    format!("{}.{}", receiver.id.as_str(), attribute.attr.as_str()).into();
+                let read = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
                 match self.frame().and_then(|f| f.inputs.get(read.as_str())) {
-                    Some(inputs) => inputs.iter().for_each(add),
+                    Some(inputs) => inputs.iter().for_each(|input| add(out, input)),
                     None => {
-                        add(&Name::from(receiver.id.as_str()));
-                        add(&read);
+                        add(out, receiver.id.as_str());
+                        add(out, &read);
                     }
                 }
             }
@@ -967,14 +958,14 @@ impl Extractor {
                 let (Some(frame), Some(scope)) = (self.frame(), self.function_scope()) else {
                     return;
                 };
-                if scope.self_name.as_deref() == Some(id) {
+                if self_name == Some(id) {
                     // The receiver itself, not one attribute of it: an empty attribute read.
-                    add(&Name::from(id));
-                    add(&Name::from(format!("{id}.")));
+                    add(out, id);
+                    add(out, &join_dotted(id, ""));
                 } else if let Some(inputs) = frame.inputs.get(id) {
-                    inputs.iter().for_each(add);
+                    inputs.iter().for_each(|input| add(out, input));
                 } else if !scope.locals.contains(id) {
-                    add(&Name::from(id));
+                    add(out, id);
                 }
             }
             Expr::Call(call) => {
@@ -995,23 +986,40 @@ impl Extractor {
                 self.collect_inputs(&sub.slice, out, depth + 1);
             }
             Expr::Lambda(_) => {}
-            other => {
-                let mut children = Vec::new();
-                ruff_python_ast::visitor::walk_expr(&mut ChildCollector(&mut children), other);
-                for child in children {
-                    self.collect_inputs(child, out, depth + 1);
-                }
-            }
+            other => ruff_python_ast::visitor::walk_expr(
+                &mut ChildInputs {
+                    extractor: self,
+                    out,
+                    depth: depth + 1,
+                },
+                other,
+            ),
         }
     }
 }
 
-/// Collects the direct child expressions of an expression.
-struct ChildCollector<'a, 'b>(&'b mut Vec<&'a Expr>);
+/// Appends the attribute names of a chain of attributes (`a.b.c` gives `b.c`), dot-separated
+/// (after a dot if `out` is not empty).
+fn push_attribute_chain(expr: &Expr, out: &mut Name) {
+    if let Expr::Attribute(attribute) = expr {
+        push_attribute_chain(&attribute.value, out);
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(attribute.attr.as_str());
+    }
+}
 
-impl<'a> ruff_python_ast::visitor::Visitor<'a> for ChildCollector<'a, '_> {
+/// Collects the inputs of each direct child expression of an expression, in order.
+struct ChildInputs<'e, 'o> {
+    extractor: &'e Extractor,
+    out: &'o mut Vec<Name>,
+    depth: u32,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for ChildInputs<'_, '_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
-        self.0.push(expr);
+        self.extractor.collect_inputs(expr, self.out, self.depth);
     }
 }
 

@@ -364,7 +364,7 @@ impl Extractor {
             return;
         }
         let read: crate::facts::Name = match attr {
-            Some(attr) => format!("{id}.{attr}").into(),
+            Some(attr) => super::join_dotted(id, attr),
             None => id.into(),
         };
         let seen = self
