@@ -1186,7 +1186,7 @@ fn extract_file(
 /// A copy of facts made after their syntax tree was freed. The facts were built while the tree
 /// lived, so they lie scattered among its freed nodes and pin those pages for the whole run; the
 /// copy packs them together (each vector at its exact length), and the pages the tree left can be
-/// reused or returned. Peak RSS on the benchmark corpus -25 MB for about 1.4 % more instructions
+/// reused or returned. Peak RSS on the benchmark corpus -25 MB for about 1.1 % more instructions
 /// (BENCHMARKS.md, "Memory").
 fn compacted(facts: FileFacts) -> FileFacts {
     let copy = facts.clone();

@@ -117,33 +117,6 @@ pub struct FileFacts {
     pub suppressions: Vec<SuppressionComment>,
 }
 
-impl FileFacts {
-    /// Gives back the spare capacity of the larger vectors. The facts of every file stay in memory
-    /// for the whole run, and vectors grown by doubling are a quarter empty on average, which on a
-    /// large project is tens of megabytes (see BENCHMARKS.md). Only a matter of memory: a vector
-    /// left out here costs some, nothing else.
-    pub fn shrink_to_fit(&mut self) {
-        self.imports.shrink_to_fit();
-        self.globals.shrink_to_fit();
-        self.classes.shrink_to_fit();
-        for class in &mut self.classes {
-            class.bindings.shrink_to_fit();
-        }
-        self.functions.shrink_to_fit();
-        for function in &mut self.functions {
-            function.params.shrink_to_fit();
-            function.typed_locals.shrink_to_fit();
-        }
-        self.attribute_assignments.shrink_to_fit();
-        self.mutations.shrink_to_fit();
-        self.param_uses.shrink_to_fit();
-        self.calls.shrink_to_fit();
-        self.flows.shrink_to_fit();
-        self.function_ranges.shrink_to_fit();
-        self.memo_stores.shrink_to_fit();
-    }
-}
-
 /// A comment that suppresses findings on its line (see [`crate::suppression`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuppressionComment {

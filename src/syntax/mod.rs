@@ -50,7 +50,6 @@ pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
     // the walker cut off is dropped safely (and not leaked).
     let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
     facts.suppressions = suppression_comments(source, parsed.tokens());
-    facts.shrink_to_fit();
     Ok(facts)
 }
 
