@@ -43,6 +43,13 @@ fn code_cpython_refuses_is_a_syntax_error_at_cpythons_line() {
             "duplicate argument 'b' in function definition",
         ),
         (
+            // Past the parameters compared one by one: the repeat is still found.
+            "long_duplicate.py",
+            "def h(p0, p1, p2, p3, p4, p5, p6, p7, p8, p9,\n      p10, p11, p12, p13, p14, p15, p16, p17,\n      p18, p1):\n    pass\n",
+            3,
+            "duplicate argument 'p1' in function definition",
+        ),
+        (
             "late_future.py",
             "import os\nfrom __future__ import annotations\n",
             2,

@@ -142,11 +142,13 @@ impl Extractor {
     }
 
     /// Guards recursion: returns false (and records the skipped range once) past the depth limit.
-    fn enter(&mut self, range: TextRange) -> bool {
+    /// The node's range is asked for only past the limit: computing it is a match over every
+    /// kind of node, on every node.
+    fn enter(&mut self, node: &impl Ranged) -> bool {
         if self.depth >= MAX_WALK_DEPTH {
             if !self.hit_depth_limit {
                 self.facts.truncated.push((
-                    span(range),
+                    span(node.range()),
                     format!("code nests more than {MAX_WALK_DEPTH} levels deep; the part below was not analysed")
                         .into(),
                 ));
@@ -1464,7 +1466,7 @@ fn sets_flag(body: &[Stmt], flag: &str) -> bool {
 
 impl<'a> Visitor<'a> for Extractor {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if !self.enter(stmt.range()) {
+        if !self.enter(stmt) {
             return;
         }
         self.note_script_block(stmt);
@@ -1503,7 +1505,7 @@ impl<'a> Visitor<'a> for Extractor {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if !self.enter(expr.range()) {
+        if !self.enter(expr) {
             return;
         }
         self.reach_expr(expr);

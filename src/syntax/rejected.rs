@@ -91,10 +91,24 @@ impl Checker {
     }
 
     fn check_parameters(&mut self, parameters: &Parameters) {
+        // Most functions take a handful of parameters: comparing each with those before it is
+        // cheaper than a hash set, which long lists still get.
+        const SCAN_UP_TO: usize = 16;
         let mut seen = rustc_hash::FxHashSet::default();
-        for parameter in parameters.iter() {
+        for (i, parameter) in parameters.iter().enumerate() {
             let name = parameter.name();
-            if !seen.insert(name.as_str()) {
+            let repeated = if i < SCAN_UP_TO {
+                parameters
+                    .iter()
+                    .take(i)
+                    .any(|earlier| earlier.name().as_str() == name.as_str())
+            } else {
+                if seen.is_empty() {
+                    seen.extend(parameters.iter().take(i).map(|p| p.name().as_str()));
+                }
+                !seen.insert(name.as_str())
+            };
+            if repeated {
                 self.report(
                     name.start(),
                     &format!(
