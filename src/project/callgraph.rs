@@ -548,6 +548,9 @@ fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
 pub(super) struct Index<'p> {
     /// Methods defined directly in each class, by name.
     methods: HashMap<(u32, &'p str), FuncId>,
+    /// [`Index::lookup`]'s answers: the same names are looked up again and again (`__init__` of
+    /// every class called), along long MROs.
+    method_lookups: MroMemo<FuncId>,
     /// The same methods by name: the classes that define one directly, sorted, and the method.
     definers: HashMap<&'p str, Vec<(ClassId, FuncId)>>,
     /// [`Index::attribute_class`]'s answers.
@@ -626,6 +629,7 @@ impl<'p> Index<'p> {
         let mut index = Index {
             methods,
             definers,
+            method_lookups: project.mro_memo(),
             attribute_class_lookups: project.mro_memo(),
             dispatches: (0..project.classes.len())
                 .map(|_| Mutex::default())
@@ -643,7 +647,11 @@ impl<'p> Index<'p> {
 
     /// The method `name` an instance of `class` finds, along its MRO.
     pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-        first_definer(project, self.definers(name), class)
+        project
+            .find_in_mro(&self.method_lookups, class, name, |c| {
+                self.methods.get(&(c.0, name)).copied()
+            })
+            .map(|(_, method)| method)
     }
 
     /// The classes that define a method `name` directly, sorted, with the method.
@@ -960,8 +968,12 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
                 CallReceiver::Name => site.callee.as_str(),
                 _ => continue,
             };
-            let last = written.rsplit('.').next().unwrap_or(written);
-            if !names.contains(&last) {
+            // A byte loop: this runs for every call site, and names are short.
+            let last = match written.bytes().rposition(|b| b == b'.') {
+                Some(dot) => &written[dot + 1..],
+                None => written,
+            };
+            if !names.contains(last) {
                 continue;
             }
             let Resolved::Class(class) = project.resolve(file, site.function, written) else {

@@ -102,13 +102,15 @@ fn imported_in_function(
     hops: u32,
 ) -> Option<Resolved> {
     let mut current = function?;
+    let in_functions = &project.import_targets[file as usize].in_functions;
+    if in_functions.is_empty() {
+        return None;
+    }
     let (head, rest) = match dotted.split_once('.') {
         Some((head, rest)) => (head, Some(rest)),
         None => (dotted, None),
     };
-    let imports = project.import_targets[file as usize]
-        .in_functions
-        .get(head)?;
+    let imports = in_functions.get(head)?;
     let functions = &project.files[file as usize].facts.functions;
     loop {
         if let Some((_, import)) = imports.iter().rev().find(|(f, _)| *f == current) {
