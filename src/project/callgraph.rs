@@ -26,7 +26,9 @@ use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
 use super::values::{Held, KeptValues, Values};
-use super::{ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved};
+use super::{
+    ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved, split_first_dot, split_last_dot,
+};
 
 /// How a function reaches another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -916,7 +918,7 @@ fn receiver_flag<'f>(
     caller: &crate::facts::FunctionFacts,
     flag: &'f str,
 ) -> Option<(Root, &'f str)> {
-    let (receiver, attr) = flag.split_once('.')?;
+    let (receiver, attr) = split_first_dot(flag)?;
     let through = match caller.kind {
         FunctionKind::Instance => Root::SelfParam,
         FunctionKind::ClassMethod => Root::Class,
@@ -964,15 +966,11 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
         let file = file as FileId;
         for site in &source.facts.calls {
             let written = match site.receiver {
-                CallReceiver::NewInstance => site.callee.rsplit_once('.').map_or("", |(c, _)| c),
+                CallReceiver::NewInstance => split_last_dot(&site.callee).map_or("", |(c, _)| c),
                 CallReceiver::Name => site.callee.as_str(),
                 _ => continue,
             };
-            // A byte loop: this runs for every call site, and names are short.
-            let last = match written.bytes().rposition(|b| b == b'.') {
-                Some(dot) => &written[dot + 1..],
-                None => written,
-            };
+            let last = split_last_dot(written).map_or(written, |(_, last)| last);
             if !names.contains(last) {
                 continue;
             }
@@ -1148,7 +1146,7 @@ fn resolve_site_with_others(
             let Some(function) = function else { return };
             // A nested function, or a method of a local whose class is known; otherwise the name
             // resolves as written.
-            let local = match callee.split_once('.') {
+            let local = match split_first_dot(callee) {
                 None => nested_function(project, index, file, function, callee)
                     .map(|nested| scratch.push(nested))
                     .is_some(),
@@ -1187,7 +1185,7 @@ fn resolve_site_with_others(
                 return;
             };
             kind = EdgeKind::SelfCall;
-            match callee.split_once('.') {
+            match split_first_dot(callee) {
                 None => index.dispatch(project, class, callee, scratch),
                 Some((attr, method)) if !method.contains('.') => {
                     if let Some(held) = index.attribute_class(project, class, attr) {
@@ -1199,7 +1197,7 @@ fn resolve_site_with_others(
             }
         }
         CallReceiver::NewInstance => {
-            let Some((class, method)) = callee.rsplit_once('.') else {
+            let Some((class, method)) = split_last_dot(callee) else {
                 return;
             };
             match project.resolve(file, function, class) {
@@ -1327,7 +1325,7 @@ fn resolve_name(
         Resolved::External(name) => other(Node::External(name)),
         Resolved::Module(_) => {}
         _ => {
-            let Some((prefix, method)) = callee.rsplit_once('.') else {
+            let Some((prefix, method)) = split_last_dot(callee) else {
                 return false;
             };
             match project.resolve(file, function, prefix) {

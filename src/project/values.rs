@@ -21,7 +21,7 @@ use crate::facts::{
 };
 
 use super::callgraph::{Index, has_receiver, resolve_site};
-use super::{ClassId, FileId, FuncId, Project, Resolved};
+use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_last_dot};
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.
@@ -756,21 +756,23 @@ impl<'p> Values<'p> {
     ) {
         match receiver {
             CallReceiver::Local => {
-                let (head, rest) = match name.split_once('.') {
+                let (head, rest) = match split_first_dot(name) {
                     Some((head, rest)) => (head, Some(rest)),
                     None => (name, None),
                 };
-                let mut heads = Vec::new();
-                self.local(project, index, file, function, head, &mut heads);
                 match rest {
-                    None => out.extend(heads),
-                    Some(rest) => self.attributes(project, index, &heads, rest, out),
+                    None => self.local(project, index, file, function, head, out),
+                    Some(rest) => {
+                        let mut heads = Vec::new();
+                        self.local(project, index, file, function, head, &mut heads);
+                        self.attributes(project, index, &heads, rest, out);
+                    }
                 }
             }
             CallReceiver::Name => match self.name_target(project, file, function, name) {
                 Some(target) => self.named_value(&target, out),
                 None => {
-                    if let Some((prefix, attr)) = name.rsplit_once('.') {
+                    if let Some((prefix, attr)) = split_last_dot(name) {
                         let mut heads = Vec::new();
                         self.name(project, index, file, function, receiver, prefix, &mut heads);
                         self.attributes(project, index, &heads, attr, out);
