@@ -26,7 +26,9 @@ use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
 use super::values::{Held, KeptValues, Values};
-use super::{ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved};
+use super::{
+    ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved, split_first_dot, split_last_dot,
+};
 
 /// How a function reaches another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,6 +550,9 @@ fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
 pub(super) struct Index<'p> {
     /// Methods defined directly in each class, by name.
     methods: HashMap<(u32, &'p str), FuncId>,
+    /// [`Index::lookup`]'s answers: the same names are looked up again and again (`__init__` of
+    /// every class called), along long MROs.
+    method_lookups: MroMemo<FuncId>,
     /// The same methods by name: the classes that define one directly, sorted, and the method.
     definers: HashMap<&'p str, Vec<(ClassId, FuncId)>>,
     /// [`Index::attribute_class`]'s answers.
@@ -626,6 +631,7 @@ impl<'p> Index<'p> {
         let mut index = Index {
             methods,
             definers,
+            method_lookups: project.mro_memo(),
             attribute_class_lookups: project.mro_memo(),
             dispatches: (0..project.classes.len())
                 .map(|_| Mutex::default())
@@ -643,7 +649,11 @@ impl<'p> Index<'p> {
 
     /// The method `name` an instance of `class` finds, along its MRO.
     pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-        first_definer(project, self.definers(name), class)
+        project
+            .find_in_mro(&self.method_lookups, class, name, |c| {
+                self.methods.get(&(c.0, name)).copied()
+            })
+            .map(|(_, method)| method)
     }
 
     /// The classes that define a method `name` directly, sorted, with the method.
@@ -908,7 +918,7 @@ fn receiver_flag<'f>(
     caller: &crate::facts::FunctionFacts,
     flag: &'f str,
 ) -> Option<(Root, &'f str)> {
-    let (receiver, attr) = flag.split_once('.')?;
+    let (receiver, attr) = split_first_dot(flag)?;
     let through = match caller.kind {
         FunctionKind::Instance => Root::SelfParam,
         FunctionKind::ClassMethod => Root::Class,
@@ -956,12 +966,12 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
         let file = file as FileId;
         for site in &source.facts.calls {
             let written = match site.receiver {
-                CallReceiver::NewInstance => site.callee.rsplit_once('.').map_or("", |(c, _)| c),
+                CallReceiver::NewInstance => split_last_dot(&site.callee).map_or("", |(c, _)| c),
                 CallReceiver::Name => site.callee.as_str(),
                 _ => continue,
             };
-            let last = written.rsplit('.').next().unwrap_or(written);
-            if !names.contains(&last) {
+            let last = split_last_dot(written).map_or(written, |(_, last)| last);
+            if !names.contains(last) {
                 continue;
             }
             let Resolved::Class(class) = project.resolve(file, site.function, written) else {
@@ -1136,7 +1146,7 @@ fn resolve_site_with_others(
             let Some(function) = function else { return };
             // A nested function, or a method of a local whose class is known; otherwise the name
             // resolves as written.
-            let local = match callee.split_once('.') {
+            let local = match split_first_dot(callee) {
                 None => nested_function(project, index, file, function, callee)
                     .map(|nested| scratch.push(nested))
                     .is_some(),
@@ -1175,7 +1185,7 @@ fn resolve_site_with_others(
                 return;
             };
             kind = EdgeKind::SelfCall;
-            match callee.split_once('.') {
+            match split_first_dot(callee) {
                 None => index.dispatch(project, class, callee, scratch),
                 Some((attr, method)) if !method.contains('.') => {
                     if let Some(held) = index.attribute_class(project, class, attr) {
@@ -1187,7 +1197,7 @@ fn resolve_site_with_others(
             }
         }
         CallReceiver::NewInstance => {
-            let Some((class, method)) = callee.rsplit_once('.') else {
+            let Some((class, method)) = split_last_dot(callee) else {
                 return;
             };
             match project.resolve(file, function, class) {
@@ -1315,7 +1325,7 @@ fn resolve_name(
         Resolved::External(name) => other(Node::External(name)),
         Resolved::Module(_) => {}
         _ => {
-            let Some((prefix, method)) = callee.rsplit_once('.') else {
+            let Some((prefix, method)) = split_last_dot(callee) else {
                 return false;
             };
             match project.resolve(file, function, prefix) {

@@ -414,6 +414,20 @@ impl Project {
     }
 }
 
+/// `dotted` split at its first dot (`a.b.c`: `a`, `b.c`). Names as written are short and split
+/// for every flow and call site the link visits: a byte loop finds the dot in a fraction of the
+/// general pattern search's instructions.
+fn split_first_dot(dotted: &str) -> Option<(&str, &str)> {
+    let dot = dotted.bytes().position(|b| b == b'.')?;
+    Some((&dotted[..dot], &dotted[dot + 1..]))
+}
+
+/// `dotted` split at its last dot (`a.b.c`: `a.b`, `c`), like [`split_first_dot`].
+fn split_last_dot(dotted: &str) -> Option<(&str, &str)> {
+    let dot = dotted.bytes().rposition(|b| b == b'.')?;
+    Some((&dotted[..dot], &dotted[dot + 1..]))
+}
+
 /// What the link reads of one file, without the positions it does not depend on: two texts
 /// whose facts have the same signature link to the same project (the same ids, hierarchy, call
 /// graph and values), so an edit that keeps it can swap the file's facts into the linked project

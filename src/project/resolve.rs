@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::facts::{FuncIdx, ImportTarget, Name};
 use crate::knowledge;
 
-use super::{ClassId, FileId, FuncId, Project};
+use super::{ClassId, FileId, FuncId, Project, split_first_dot};
 
 /// What a name denotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,13 +102,15 @@ fn imported_in_function(
     hops: u32,
 ) -> Option<Resolved> {
     let mut current = function?;
-    let (head, rest) = match dotted.split_once('.') {
+    let in_functions = &project.import_targets[file as usize].in_functions;
+    if in_functions.is_empty() {
+        return None;
+    }
+    let (head, rest) = match split_first_dot(dotted) {
         Some((head, rest)) => (head, Some(rest)),
         None => (dotted, None),
     };
-    let imports = project.import_targets[file as usize]
-        .in_functions
-        .get(head)?;
+    let imports = in_functions.get(head)?;
     let functions = &project.files[file as usize].facts.functions;
     loop {
         if let Some((_, import)) = imports.iter().rev().find(|(f, _)| *f == current) {
@@ -123,7 +125,7 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
     if hops > MAX_HOPS {
         return Resolved::Unknown;
     }
-    let (head, rest) = match dotted.split_once('.') {
+    let (head, rest) = match split_first_dot(dotted) {
         Some((h, r)) => (h, Some(r)),
         None => (dotted, None),
     };

@@ -21,7 +21,7 @@ use crate::facts::{
 };
 
 use super::callgraph::{Index, has_receiver, resolve_site};
-use super::{ClassId, FileId, FuncId, Project, Resolved};
+use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_last_dot};
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.
@@ -60,6 +60,8 @@ impl ExternalId {
 struct Externals {
     ids: HashMap<Name, ExternalId>,
     names: Vec<Name>,
+    /// [`Externals::attribute`]'s answers.
+    attributes: HashMap<(ExternalId, Name), ExternalId>,
 }
 
 impl Externals {
@@ -76,6 +78,18 @@ impl Externals {
         self.names.push(qualified.into());
         self.ids.insert(qualified.into(), id);
         id
+    }
+
+    /// The id of `attr` of the external value `id` (`ext.Client` and `get`: `ext.Client.get`).
+    fn attribute(&mut self, id: ExternalId, attr: &str) -> ExternalId {
+        let key = (id, Name::from(attr));
+        if let Some(known) = self.attributes.get(&key) {
+            return *known;
+        }
+        let qualified = format!("{}.{attr}", self.name(id));
+        let found = self.intern(&qualified);
+        self.attributes.insert(key, found);
+        found
     }
 
     fn name(&self, id: ExternalId) -> &Name {
@@ -157,13 +171,46 @@ impl<'p> Slots<'p> {
     }
 }
 
+/// What one slot holds, in the order the values arrived, and a bit per value held (of 64, by a
+/// hash of the value): a value whose bit is clear is not held, which spares most scans of the
+/// values when a flow stores into a slot again.
+#[derive(Debug, Default)]
+struct HeldValues {
+    values: Vec<Held>,
+    bits: u64,
+}
+
+impl HeldValues {
+    fn bit(value: Held) -> u64 {
+        let (kind, id) = match value {
+            Held::Function(f) => (0, f.0),
+            Held::Class(c) => (1, c.0),
+            Held::Instance(c) => (2, c.0),
+            Held::External(q) => (3, q.0),
+        };
+        1 << ((id.wrapping_mul(0x9E37_79B9) >> 26) ^ kind)
+    }
+
+    /// Adds `value` unless it is held or the slot is full; whether it was added.
+    fn add(&mut self, value: Held) -> bool {
+        let bit = HeldValues::bit(value);
+        if self.values.len() >= MAX_HELD || (self.bits & bit != 0 && self.values.contains(&value)) {
+            return false;
+        }
+        self.bits |= bit;
+        self.values.push(value);
+        true
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Values<'p> {
     slots: Slots<'p>,
     /// What each slot that holds anything holds.
-    held: HashMap<SlotId, Vec<Held>>,
+    held: HashMap<SlotId, HeldValues>,
     /// While building: the callees of calls that do not depend on what names hold.
-    fixed_callables: HashMap<(FileId, u32), Known>,
+    /// Per file, by call site.
+    fixed_callables: Vec<HashMap<u32, Known>>,
     /// Shared by the threads that resolve calls through values.
     externals: Mutex<Externals>,
 }
@@ -172,7 +219,7 @@ pub(super) struct Values<'p> {
 /// for the next link of the same files (see [`Values::from_kept`]).
 #[derive(Debug, Default)]
 pub struct KeptValues {
-    held: HashMap<SlotId, Vec<Held>>,
+    held: HashMap<SlotId, HeldValues>,
     externals: Externals,
 }
 
@@ -255,7 +302,7 @@ impl<'p> Values<'p> {
             .files
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(file, facts)| {
+            .map(|(file, facts)| {
                 values.fixed_callables_of(project, index, file as FileId, &facts.facts.flows)
             })
             .collect();
@@ -328,7 +375,7 @@ impl<'p> Values<'p> {
             }
         }
         READS.with(|reads| *reads.borrow_mut() = None);
-        values.fixed_callables = HashMap::default();
+        values.fixed_callables = Vec::new();
         values
     }
 
@@ -338,7 +385,7 @@ impl<'p> Values<'p> {
         Values {
             slots: Slots::new(project, &all_flows(project)),
             held: kept.held,
-            fixed_callables: HashMap::default(),
+            fixed_callables: Vec::new(),
             externals: Mutex::new(kept.externals),
         }
     }
@@ -362,10 +409,10 @@ impl<'p> Values<'p> {
         index: &Index<'_>,
         file: FileId,
         flows: &[ValueFlow],
-    ) -> Vec<((FileId, u32), Known)> {
+    ) -> HashMap<u32, Known> {
         let previous = READS.with(|reads| reads.borrow_mut().replace(Vec::new()));
         let mut seen = HashSet::default();
-        let mut fixed = Vec::new();
+        let mut fixed = HashMap::default();
         let mut reads = Vec::new();
         for flow in flows {
             let call = match (&flow.source, &flow.target) {
@@ -385,7 +432,7 @@ impl<'p> Values<'p> {
             match target {
                 Some(target @ (NameTarget::Function(_) | NameTarget::Slot(_))) => {
                     // What it gives depends on what names hold; what it denotes is found once.
-                    fixed.push(((file, call), Known::Named(target)));
+                    fixed.insert(call, Known::Named(target));
                     continue;
                 }
                 Some(target) => self.named_value(&target, &mut callees),
@@ -401,18 +448,23 @@ impl<'p> Values<'p> {
                 {
                     callees = Vec::new();
                 }
-                fixed.push(((file, call), Known::Callees(callees)));
+                fixed.insert(call, Known::Callees(callees));
             }
         }
         READS.with(|reads| *reads.borrow_mut() = previous);
         fixed
     }
 
+    /// What is known of the callee of call site `call` of `file` before any name holds anything.
+    fn fixed_callable(&self, file: FileId, call: u32) -> Option<&Known> {
+        self.fixed_callables.get(file as usize)?.get(&call)
+    }
+
     /// Whether applying `flow` can never store anything: what it reads or where it stores is a
     /// call whose callees are fixed and none of them is of the tree (what an external function
     /// returns is not known, unless it names a class; nothing it is given reaches the tree).
     fn inert(&self, file: FileId, flow: &ValueFlow) -> bool {
-        let outside = |call: u32, class_gives: bool| match self.fixed_callables.get(&(file, call)) {
+        let outside = |call: u32, class_gives: bool| match self.fixed_callable(file, call) {
             Some(Known::Callees(callees)) => callees.iter().all(|callee| match callee {
                 Held::External(q) => !(class_gives && q.names_a_class()),
                 _ => false,
@@ -515,7 +567,7 @@ impl<'p> Values<'p> {
     pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
         let slot = self.slots.decorated(function);
         note_read(slot);
-        self.held.get(&slot).map(Vec::as_slice)
+        self.held.get(&slot).map(|held| held.values.as_slice())
     }
 
     /// The function itself, or what its decorators made of it.
@@ -530,17 +582,16 @@ impl<'p> Values<'p> {
         let held = self.held.entry(slot).or_default();
         let mut changed = false;
         for value in values {
-            if held.len() < MAX_HELD && !held.contains(value) {
-                held.push(*value);
-                changed = true;
-            }
+            changed |= held.add(*value);
         }
         changed
     }
 
     fn get(&self, slot: SlotId) -> &[Held] {
         note_read(slot);
-        self.held.get(&slot).map_or(&[], Vec::as_slice)
+        self.held
+            .get(&slot)
+            .map_or(&[], |held| held.values.as_slice())
     }
 
     /// The slots a flow stores into.
@@ -646,7 +697,7 @@ impl<'p> Values<'p> {
         call: u32,
         out: &mut Vec<Held>,
     ) {
-        match self.fixed_callables.get(&(file, call)) {
+        match self.fixed_callable(file, call) {
             Some(Known::Callees(callees)) => out.extend_from_slice(callees),
             Some(Known::Named(target)) => self.named_value(target, out),
             None => {
@@ -705,21 +756,23 @@ impl<'p> Values<'p> {
     ) {
         match receiver {
             CallReceiver::Local => {
-                let (head, rest) = match name.split_once('.') {
+                let (head, rest) = match split_first_dot(name) {
                     Some((head, rest)) => (head, Some(rest)),
                     None => (name, None),
                 };
-                let mut heads = Vec::new();
-                self.local(project, index, file, function, head, &mut heads);
                 match rest {
-                    None => out.extend(heads),
-                    Some(rest) => self.attributes(project, index, &heads, rest, out),
+                    None => self.local(project, index, file, function, head, out),
+                    Some(rest) => {
+                        let mut heads = Vec::new();
+                        self.local(project, index, file, function, head, &mut heads);
+                        self.attributes(project, index, &heads, rest, out);
+                    }
                 }
             }
             CallReceiver::Name => match self.name_target(project, file, function, name) {
                 Some(target) => self.named_value(&target, out),
                 None => {
-                    if let Some((prefix, attr)) = name.rsplit_once('.') {
+                    if let Some((prefix, attr)) = split_last_dot(name) {
                         let mut heads = Vec::new();
                         self.name(project, index, file, function, receiver, prefix, &mut heads);
                         self.attributes(project, index, &heads, attr, out);
@@ -800,11 +853,7 @@ impl<'p> Values<'p> {
                         out.push(Held::Function(method));
                     }
                 }
-                Held::External(q) => {
-                    let mut externals = self.externals();
-                    let qualified = format!("{}.{attr}", externals.name(*q));
-                    out.push(Held::External(externals.intern(&qualified)));
-                }
+                Held::External(q) => out.push(Held::External(self.externals().attribute(*q, attr))),
                 Held::Function(_) => {}
             }
         }
