@@ -251,7 +251,13 @@ pub fn timing_reason<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<KnownText>, D::Error> {
     use crate::model::Timing;
-    let reasons = [Timing::PerCall, Timing::ImportTime, Timing::OnceAtRunTime].map(Timing::reason);
+    let reasons = [
+        Timing::PerCall,
+        Timing::ImportTime,
+        Timing::OnceAfterImport,
+        Timing::OnceAtRunTime,
+    ]
+    .map(Timing::reason);
     Option::<String>::deserialize(deserializer)?
         .map(|text| known_text(&text, reasons))
         .transpose()

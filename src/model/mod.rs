@@ -173,6 +173,8 @@ pub enum Timing {
     PerCall,
     /// Only while modules are imported and classes created.
     ImportTime,
+    /// Once after import: only a start-up hook or a first-time block's call reaches it.
+    OnceAfterImport,
     /// Once at run time, behind a test that it has not happened yet.
     OnceAtRunTime,
 }
@@ -186,10 +188,19 @@ impl Timing {
                  classes are created"
             }
             Timing::ImportTime => "only at import time: only import-time code reaches it",
+            Timing::OnceAfterImport => {
+                "once after import: only a start-up hook or a call in a first-time block reaches it"
+            }
             Timing::OnceAtRunTime => {
                 "once at run time: it is guarded by a test that it has not happened yet"
             }
         }
+    }
+
+    /// Whether the change happens before any request is served: while importing, or once after
+    /// import (a start-up hook).
+    pub fn before_requests(self) -> bool {
+        matches!(self, Timing::ImportTime | Timing::OnceAfterImport)
     }
 }
 
@@ -956,6 +967,8 @@ fn timing(project: &Project, file: FileId, function: FuncIdx, span: Span) -> Tim
         Timing::OnceAtRunTime
     } else if runs_per_call(project, file, function) {
         Timing::PerCall
+    } else if runs_after_import(project, file, function) {
+        Timing::OnceAfterImport
     } else {
         Timing::ImportTime
     }

@@ -143,6 +143,38 @@ fn module_globals_aliases_and_class_attributes_are_followed() {
 }
 
 #[test]
+fn what_only_a_start_up_hook_reaches_changes_once_after_import() {
+    let project = link(&[
+        ("sentry_sdk/__init__.py", ""),
+        (
+            "sentry_sdk/integrations/__init__.py",
+            "class Integration:\n    @staticmethod\n    def setup_once():\n        raise NotImplementedError\n",
+        ),
+        (
+            "sentry_sdk/integrations/cloud.py",
+            "from sentry_sdk.integrations import Integration\n\n\nclass Cloud(Integration):\n    seen = []\n\n    @staticmethod\n    def setup_once():\n        Cloud.seen.append(1)\n\n\nclass Other:\n    seen = []\n\n    @staticmethod\n    def setup_once():\n        Other.seen.append(1)\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let mut timings: Vec<(String, Timing)> = model
+        .changes()
+        .iter()
+        .map(|c| {
+            let facts = &project.file(c.file).facts.functions[c.function as usize];
+            (facts.qualname.to_string(), c.timing)
+        })
+        .collect();
+    timings.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        timings,
+        [
+            ("Cloud.setup_once".to_string(), Timing::OnceAfterImport),
+            ("Other.setup_once".to_string(), Timing::PerCall),
+        ]
+    );
+}
+
+#[test]
 fn import_time_changes_are_told_apart() {
     let project = link(&[(
         "app/registry.py",

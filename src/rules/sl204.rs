@@ -34,7 +34,7 @@ impl Rule for ClosureStateWrittenPerCall {
             let ChangeSite::Mutation(index) = change.site else {
                 continue;
             };
-            if change.timing == Timing::ImportTime
+            if change.timing.before_requests()
                 || found.contains_key(&(change.file, change.span.start))
                 || common::in_test_code(project, change.file, change.function)
             {

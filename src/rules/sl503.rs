@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashSet};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FuncIdx, Mutation, MutationKind, Span, Value};
 use crate::knowledge;
-use crate::model::Timing;
 use crate::project::{FileId, Project, Resolved};
 
 use super::common::{self, BindingRef, SharedObject};
@@ -55,7 +54,7 @@ pub(super) fn context_var_changes<'a>(context: &Context<'a>) -> Vec<ContextVarCh
     for once in model.once_object_mutations(project) {
         let (change, mutation) = (once.change, once.mutation);
         // `.get()` makes the path nested; a context variable cannot be subscripted.
-        if !mutation.nested || change.timing == Timing::ImportTime {
+        if !mutation.nested || change.timing.before_requests() {
             continue;
         }
         if let MutationKind::MutatingCall(callee) = &mutation.kind
