@@ -117,6 +117,15 @@ pub struct FileFacts {
     pub suppressions: Vec<SuppressionComment>,
 }
 
+impl FileFacts {
+    /// Whether `offset` lies in a module-level `if __name__ == "__main__":` block.
+    pub fn in_script_block(&self, offset: u32) -> bool {
+        self.script_blocks
+            .iter()
+            .any(|block| block.start <= offset && offset < block.end)
+    }
+}
+
 /// A comment that suppresses findings on its line (see [`crate::suppression`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuppressionComment {

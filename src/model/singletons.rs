@@ -6,7 +6,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Span, Value};
+use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Model;
@@ -71,15 +71,9 @@ fn collect_singletons(project: &Project) -> Vec<Singleton> {
     let mut out = Vec::new();
     for (file_id, file) in project.files.iter().enumerate() {
         let file_id = file_id as FileId;
-        let in_script = |span: Span| {
-            file.facts
-                .script_blocks
-                .iter()
-                .any(|block| block.start <= span.start && span.end <= block.end)
-        };
         for (i, binding) in file.facts.globals.iter().enumerate() {
             if matches!(binding.value, Value::Call { .. })
-                && !in_script(binding.span)
+                && !file.facts.in_script_block(binding.span.start)
                 && let Some(class) = module_instance_class(project, file_id, i as u32)
             {
                 out.push(Singleton {

@@ -823,12 +823,6 @@ fn file_edges(
     // its `__init__`, a class called (`Job()`) is.
     let mut cache: HashMap<(&str, bool), Targets> = HashMap::default();
     let mut class_cache: HashMap<(ClassId, bool, &str, bool), Targets> = HashMap::default();
-    let in_script = |start: u32| {
-        facts
-            .script_blocks
-            .iter()
-            .any(|b| b.start <= start && start < b.end)
-    };
     let first_time: HashMap<u32, &FirstTimeCall> = facts
         .first_time_calls
         .iter()
@@ -838,7 +832,7 @@ fn file_edges(
         let from = match site.function {
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.
-            None if in_script(site.span.start) => Caller::Script,
+            None if facts.in_script_block(site.span.start) => Caller::Script,
             // A thread or task started at import time runs alongside the requests.
             None if site.reference && starts_concurrent_work(facts, site) => Caller::Script,
             None => Caller::Module,
@@ -983,11 +977,7 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
             let at_module_level = site.function.is_none()
                 && !site.reference
                 && site.receiver == CallReceiver::Name
-                && !source
-                    .facts
-                    .script_blocks
-                    .iter()
-                    .any(|b| b.start <= site.span.start && site.span.start < b.end);
+                && !source.facts.in_script_block(site.span.start);
             if at_module_level {
                 uses[i].0 += 1;
             } else {

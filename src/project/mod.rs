@@ -443,12 +443,7 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
         facts
             .calls
             .iter()
-            .map(|site| {
-                facts
-                    .script_blocks
-                    .iter()
-                    .any(|block| block.start <= site.span.start && site.span.start < block.end)
-            })
+            .map(|site| facts.in_script_block(site.span.start))
             .collect(),
     ))
 }
