@@ -110,13 +110,15 @@ struct Slots<'p> {
     functions: u32,
     /// The first parameter slot of each function, and one past the last.
     param_base: Vec<u32>,
-    /// Names some flow stores into that are not parameters of their function, by scope (a
-    /// function, or `None` for the module).
-    names: HashMap<(FileId, Option<FuncIdx>, &'p str), SlotId>,
+    /// Per file: names some flow stores into that are not parameters of their function, by scope
+    /// (a function, or `None` for the module).
+    names: Vec<HashMap<(Option<FuncIdx>, &'p str), SlotId>>,
 }
 
 impl<'p> Slots<'p> {
-    fn new(project: &'p Project, flows: &[(FileId, &'p ValueFlow)]) -> Slots<'p> {
+    /// Numbers the slots; a file's names are numbered after the previous file's, in the order
+    /// its flows first store into them, each file on its own thread.
+    fn new(project: &'p Project) -> Slots<'p> {
         let functions = project.function_count() as u32;
         let mut param_base = Vec::with_capacity(functions as usize + 1);
         let mut next = 2 * functions;
@@ -128,23 +130,41 @@ impl<'p> Slots<'p> {
         let mut slots = Slots {
             functions,
             param_base,
-            names: HashMap::default(),
+            names: Vec::new(),
         };
-        for (file, flow) in flows {
+        slots.names = project
+            .files
+            .par_iter()
+            .enumerate()
+            .map(|(file, f)| slots.names_of(project, file as FileId, &f.facts.flows))
+            .collect();
+        for names in &mut slots.names {
+            for slot in names.values_mut() {
+                *slot += next;
+            }
+            next += names.len() as u32;
+        }
+        slots
+    }
+
+    /// The names `flows` of `file` store into that are not parameters, numbered from 0.
+    fn names_of(
+        &self,
+        project: &Project,
+        file: FileId,
+        flows: &'p [ValueFlow],
+    ) -> HashMap<(Option<FuncIdx>, &'p str), SlotId> {
+        let mut names: HashMap<(Option<FuncIdx>, &'p str), SlotId> = HashMap::default();
+        for flow in flows {
             if let FlowTarget::Name { name, global } = &flow.target {
                 let scope = if *global { None } else { flow.function };
-                if slots.param(project, (*file, scope), name).is_none() {
-                    slots
-                        .names
-                        .entry((*file, scope, name.as_str()))
-                        .or_insert_with(|| {
-                            next += 1;
-                            next - 1
-                        });
+                if self.param(project, (file, scope), name).is_none() {
+                    let next = names.len() as SlotId;
+                    names.entry((scope, name.as_str())).or_insert(next);
                 }
             }
         }
-        slots
+        names
     }
 
     fn returned(&self, function: FuncId) -> SlotId {
@@ -167,7 +187,7 @@ impl<'p> Slots<'p> {
     /// stored into it.
     fn name(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
         self.param(project, (file, scope), name)
-            .or_else(|| self.names.get(&(file, scope, name)).copied())
+            .or_else(|| self.names.get(file as usize)?.get(&(scope, name)).copied())
     }
 }
 
@@ -208,9 +228,6 @@ pub(super) struct Values<'p> {
     slots: Slots<'p>,
     /// What each slot that holds anything holds.
     held: HashMap<SlotId, HeldValues>,
-    /// While building: the callees of calls that do not depend on what names hold.
-    /// Per file, by call site.
-    fixed_callables: Vec<HashMap<u32, Known>>,
     /// Shared by the threads that resolve calls through values.
     externals: Mutex<Externals>,
 }
@@ -223,38 +240,105 @@ pub struct KeptValues {
     externals: Externals,
 }
 
-/// Every value flow of the project, in file order.
-fn all_flows(project: &Project) -> Vec<(FileId, &ValueFlow)> {
-    project
-        .files
-        .iter()
-        .enumerate()
-        .flat_map(|(file, f)| f.facts.flows.iter().map(move |flow| (file as FileId, flow)))
-        .collect()
-}
-
-/// What is known of a call's callee before any name holds anything.
-#[derive(Debug)]
-enum Known {
-    /// The callees, whatever names hold.
-    Callees(Vec<Held>),
-    /// The callee is a plain name and this is what it denotes; what that gives may still depend
-    /// on what names hold (a function's decorators, a module-level name).
-    Named(NameTarget),
-}
-
-/// What a plain name (`f`, `mod.f`) denotes, as far as that does not depend on what names hold.
-#[derive(Debug)]
-enum NameTarget {
+/// One value, or where values are read from, once names are resolved to slots.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Value(Held),
+    /// What a slot holds.
+    Slot(SlotId),
     /// A function of the tree, or what its decorators make of it.
     Function(FuncId),
-    /// A class of the tree, or something outside the tree.
-    Value(Held),
-    /// What a name of the tree holds.
-    Slot(SlotId),
-    /// Nothing that can hold a value (a module, a module-level name nothing is stored into).
-    Nothing,
 }
+
+/// What a name, a callee or a flow's source may hold, resolved as far as that does not depend on
+/// what names hold: names are slots, and what is known whatever names hold is values. Applying a
+/// flow then reads slots and moves values only; names are resolved once, in parallel.
+#[derive(Debug)]
+enum Plan<'n> {
+    One(Part),
+    Parts(Box<[Part]>),
+    /// `attr` of what the plan may hold, where that depends on what names hold.
+    Attribute(Box<(Plan<'n>, &'n str)>),
+    /// What calling what the plan may hold gives, where that depends on what names hold.
+    Returns(Box<Plan<'n>>),
+}
+
+impl Plan<'_> {
+    fn nothing() -> Self {
+        Plan::Parts(Box::default())
+    }
+
+    fn of_values(values: Vec<Held>) -> Self {
+        match values.as_slice() {
+            [one] => Plan::One(Part::Value(*one)),
+            _ => Plan::Parts(values.into_iter().map(Part::Value).collect()),
+        }
+    }
+
+    fn of_parts(parts: Vec<Part>) -> Self {
+        match parts.as_slice() {
+            [one] => Plan::One(*one),
+            _ => Plan::Parts(parts.into_boxed_slice()),
+        }
+    }
+
+    fn parts(&self) -> Option<&[Part]> {
+        match self {
+            Plan::One(part) => Some(std::slice::from_ref(part)),
+            Plan::Parts(parts) => Some(parts),
+            Plan::Attribute(_) | Plan::Returns(_) => None,
+        }
+    }
+
+    /// The values held whatever names hold, when the plan reads no slot.
+    fn values(&self) -> Option<Vec<Held>> {
+        self.parts()?
+            .iter()
+            .map(|part| match part {
+                Part::Value(held) => Some(*held),
+                Part::Slot(_) | Part::Function(_) => None,
+            })
+            .collect()
+    }
+
+    /// Whether it holds nothing, whatever names hold.
+    fn is_nothing(&self) -> bool {
+        self.parts().is_some_and(<[Part]>::is_empty)
+    }
+}
+
+/// Where a flow stores, with names resolved.
+#[derive(Debug)]
+enum Target<'p> {
+    /// These slots, whatever names hold.
+    Slots(Box<[SlotId]>),
+    /// The parameters at `position` of what the callee of a call of the flow's file may be (by
+    /// its index in [`Plans::callees`]).
+    Argument {
+        callee: u32,
+        position: &'p ArgPosition,
+    },
+}
+
+/// A flow with its names resolved.
+#[derive(Debug)]
+struct FlowPlan<'p> {
+    file: FileId,
+    source: Plan<'p>,
+    target: Target<'p>,
+}
+
+/// The flows of a file with their names resolved, and what the callees of the calls they store
+/// into may be.
+#[derive(Debug, Default)]
+struct Plans<'p> {
+    flows: Vec<FlowPlan<'p>>,
+    callees: Vec<Plan<'p>>,
+}
+
+/// A decorated function and, per decorator from the innermost, what its name may hold: as a
+/// name of the enclosing function, and as a name of the module when that holds nothing.
+type DecoratorPlans<'p> = (FuncId, Vec<(Plan<'p>, Option<Plan<'p>>)>);
 
 /// The flows still to apply, and which flows read each slot.
 struct Worklist {
@@ -291,29 +375,32 @@ fn take_reads(reads: &mut Vec<SlotId>) {
 impl<'p> Values<'p> {
     /// Applies every flow of the project until nothing changes.
     pub(super) fn build(project: &'p Project, index: &Index<'p>) -> Values<'p> {
-        let mut flows = all_flows(project);
         let mut values = Values {
-            slots: Slots::new(project, &flows),
+            slots: Slots::new(project),
             ..Values::default()
         };
-        // Many flows go into or come out of one call: what its callee is, when that does not
-        // depend on what names hold, is found once, file by file in parallel.
-        values.fixed_callables = project
+        // Names are resolved file by file in parallel; what is left is the order-dependent part:
+        // the first values to arrive in a slot are the ones kept.
+        let plans: Vec<Plans<'p>> = project
             .files
             .par_iter()
             .enumerate()
-            .map(|(file, facts)| {
-                values.fixed_callables_of(project, index, file as FileId, &facts.facts.flows)
-            })
+            .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts.flows))
             .collect();
-        // A flow that can never give anything, or never store anywhere, is not applied: its
-        // source or target is a call whose callee is fixed and outside the tree.
-        flows.retain(|(file, flow)| !values.inert(*file, flow));
-        let returning: HashSet<SlotId> = flows
+        let decorated = values.decorator_plans(project, index);
+        let flows: Vec<&FlowPlan<'p>> = plans.iter().flat_map(|p| &p.flows).collect();
+        let returning: HashSet<SlotId> = project
+            .files
             .iter()
-            .filter(|(_, flow)| flow.target == FlowTarget::Return)
-            .filter_map(|(file, flow)| flow.function.map(|f| project.function_id(*file, f)))
-            .map(|f| values.slots.returned(f))
+            .enumerate()
+            .flat_map(|(file, f)| {
+                f.facts
+                    .flows
+                    .iter()
+                    .filter(|flow| flow.target == FlowTarget::Return)
+                    .filter_map(move |flow| flow.function.map(|f| (file as FileId, f)))
+            })
+            .map(|(file, f)| values.slots.returned(project.function_id(file, f)))
             .collect();
         let mut work = Worklist {
             queue: (0..flows.len() as u32).collect(),
@@ -327,26 +414,13 @@ impl<'p> Values<'p> {
         for _ in 0..MAX_ROUNDS {
             while let Some(id) = work.queue.pop_front() {
                 work.queued[id as usize] = false;
-                let (file, flow) = flows[id as usize];
+                let flow = flows[id as usize];
                 sources.clear();
                 targets.clear();
-                values.source(
-                    project,
-                    index,
-                    file,
-                    flow.function,
-                    &flow.source,
-                    &mut sources,
-                );
+                values.eval(project, index, &flow.source, &mut sources);
                 if !sources.is_empty() {
-                    values.targets(
-                        project,
-                        index,
-                        file,
-                        flow.function,
-                        &flow.target,
-                        &mut targets,
-                    );
+                    let callees = &plans[flow.file as usize].callees;
+                    values.targets(project, index, callees, &flow.target, &mut targets);
                 }
                 // Evaluated again when anything it read changes (what no flow writes never
                 // does).
@@ -364,7 +438,7 @@ impl<'p> Values<'p> {
                     values.store(&mut work, slot, &sources);
                 }
             }
-            let stores = values.decorations(project, index);
+            let stores = values.decorations(project, index, &decorated);
             take_reads(&mut reads);
             let mut changed = false;
             for (slot, held) in stores {
@@ -375,7 +449,6 @@ impl<'p> Values<'p> {
             }
         }
         READS.with(|reads| *reads.borrow_mut() = None);
-        values.fixed_callables = Vec::new();
         values
     }
 
@@ -383,9 +456,8 @@ impl<'p> Values<'p> {
     /// that link's ([`super::values_signature`]): applying the flows again would hold the same.
     pub(super) fn from_kept(project: &'p Project, kept: KeptValues) -> Values<'p> {
         Values {
-            slots: Slots::new(project, &all_flows(project)),
+            slots: Slots::new(project),
             held: kept.held,
-            fixed_callables: Vec::new(),
             externals: Mutex::new(kept.externals),
         }
     }
@@ -401,85 +473,118 @@ impl<'p> Values<'p> {
         }
     }
 
-    /// The callees of the calls `flows` go into or come out of that do not depend on what names
-    /// hold, found with nothing held yet.
-    fn fixed_callables_of(
+    /// The flows of `file` with their names resolved. A flow that can never store anything is
+    /// left out: what it reads holds nothing whatever names hold, or it stores nowhere (a call
+    /// whose callees are known and none of them is of the tree). Leaving it out changes no
+    /// result: applying it would store nothing, and the other flows keep their order.
+    fn plans_of(
         &self,
-        project: &Project,
+        project: &'p Project,
         index: &Index<'_>,
         file: FileId,
-        flows: &[ValueFlow],
-    ) -> HashMap<u32, Known> {
-        let previous = READS.with(|reads| reads.borrow_mut().replace(Vec::new()));
-        let mut seen = HashSet::default();
-        let mut fixed = HashMap::default();
-        let mut reads = Vec::new();
+        flows: &'p [ValueFlow],
+    ) -> Plans<'p> {
+        let mut plans = Plans::default();
+        // Calls by their index in the file, to their index in `plans.callees`; many flows go
+        // into one call.
+        let mut callees: HashMap<u32, u32> = HashMap::default();
         for flow in flows {
-            let call = match (&flow.source, &flow.target) {
-                (FlowSource::CallResult(call), _) | (_, FlowTarget::Argument { call, .. }) => *call,
-                _ => continue,
+            let target = match &flow.target {
+                FlowTarget::Name { name, global } => {
+                    let scope = if *global { None } else { flow.function };
+                    Target::Slots(
+                        self.slots
+                            .name(project, (file, scope), name)
+                            .into_iter()
+                            .collect(),
+                    )
+                }
+                FlowTarget::Return => Target::Slots(
+                    flow.function
+                        .map(|f| self.slots.returned(project.function_id(file, f)))
+                        .into_iter()
+                        .collect(),
+                ),
+                FlowTarget::Argument { call, position } => {
+                    let plan = self.call_plan(project, index, file, *call);
+                    match plan.values() {
+                        Some(fixed) => {
+                            let mut slots = Vec::new();
+                            for callee in fixed {
+                                self.parameter(project, index, callee, position, &mut slots);
+                            }
+                            Target::Slots(slots.into_boxed_slice())
+                        }
+                        None => {
+                            let next = plans.callees.len() as u32;
+                            let callee = *callees.entry(*call).or_insert(next);
+                            if callee == next {
+                                plans.callees.push(plan);
+                            }
+                            Target::Argument { callee, position }
+                        }
+                    }
+                }
             };
-            if !seen.insert(call) {
+            if matches!(&target, Target::Slots(slots) if slots.is_empty()) {
                 continue;
             }
-            let Some(site) = project.file(file).facts.calls.get(call as usize) else {
-                continue;
+            let source = match &flow.source {
+                FlowSource::Name { receiver, name } => {
+                    self.name_plan(project, index, file, flow.function, *receiver, name)
+                }
+                FlowSource::CallResult(call) => {
+                    let callees = self.call_plan(project, index, file, *call);
+                    self.returns_plan(project, index, callees)
+                }
             };
-            let mut callees = Vec::new();
-            let target = (site.receiver == CallReceiver::Name)
-                .then(|| self.name_target(project, file, site.function, &site.callee))
-                .flatten();
-            match target {
-                Some(target @ (NameTarget::Function(_) | NameTarget::Slot(_))) => {
-                    // What it gives depends on what names hold; what it denotes is found once.
-                    fixed.insert(call, Known::Named(target));
-                    continue;
-                }
-                Some(target) => self.named_value(&target, &mut callees),
-                None => self.callables(project, index, file, site, &mut callees),
+            if source.is_nothing() {
+                continue;
             }
-            take_reads(&mut reads);
-            if reads.is_empty() {
-                // Functions outside the tree that are not classes give nothing and take nothing
-                // to the tree: such a call is kept as one with no callee, without their names.
-                if callees
-                    .iter()
-                    .all(|c| matches!(c, Held::External(q) if !q.names_a_class()))
-                {
-                    callees = Vec::new();
-                }
-                fixed.insert(call, Known::Callees(callees));
-            }
+            plans.flows.push(FlowPlan {
+                file,
+                source,
+                target,
+            });
         }
-        READS.with(|reads| *reads.borrow_mut() = previous);
-        fixed
+        plans
     }
 
-    /// What is known of the callee of call site `call` of `file` before any name holds anything.
-    fn fixed_callable(&self, file: FileId, call: u32) -> Option<&Known> {
-        self.fixed_callables.get(file as usize)?.get(&call)
-    }
-
-    /// Whether applying `flow` can never store anything: what it reads or where it stores is a
-    /// call whose callees are fixed and none of them is of the tree (what an external function
-    /// returns is not known, unless it names a class; nothing it is given reaches the tree).
-    fn inert(&self, file: FileId, flow: &ValueFlow) -> bool {
-        let outside = |call: u32, class_gives: bool| match self.fixed_callable(file, call) {
-            Some(Known::Callees(callees)) => callees.iter().all(|callee| match callee {
-                Held::External(q) => !(class_gives && q.names_a_class()),
-                _ => false,
-            }),
-            _ => false,
-        };
-        let source_empty = match &flow.source {
-            FlowSource::CallResult(call) => outside(*call, true),
-            FlowSource::Name { .. } => false,
-        };
-        let target_empty = match &flow.target {
-            FlowTarget::Argument { call, .. } => outside(*call, false),
-            _ => false,
-        };
-        source_empty || target_empty
+    /// The decorators of each function whose decorators are all functions named as they are
+    /// (not called, `@route("/")`), resolved.
+    fn decorator_plans(&self, project: &'p Project, index: &Index<'_>) -> Vec<DecoratorPlans<'p>> {
+        (0..project.function_count() as u32)
+            .into_par_iter()
+            .filter_map(|id| {
+                let function = FuncId(id);
+                let (file, facts) = project.function(function);
+                if facts.decorators.is_empty() || facts.decorators.iter().any(|d| d.called) {
+                    return None;
+                }
+                let plans = facts
+                    .decorators
+                    .iter()
+                    .rev()
+                    .map(|decorator| {
+                        let plan = |receiver| {
+                            self.name_plan(
+                                project,
+                                index,
+                                file,
+                                facts.parent,
+                                receiver,
+                                &decorator.name,
+                            )
+                        };
+                        match facts.parent {
+                            Some(_) => (plan(CallReceiver::Local), Some(plan(CallReceiver::Name))),
+                            None => (plan(CallReceiver::Name), None),
+                        }
+                    })
+                    .collect();
+                Some((function, plans))
+            })
+            .collect()
     }
 
     /// Adds `values` to `slot`, and queues the flows that read it when it grew.
@@ -500,40 +605,22 @@ impl<'p> Values<'p> {
     /// parameter gets what is decorated, and the name gets what the decorator returns. A decorator
     /// that is called (`@route("/")`) or not a function of the tree leaves the name to the
     /// function itself.
-    fn decorations(&self, project: &Project, index: &Index<'_>) -> Vec<(SlotId, Vec<Held>)> {
+    fn decorations(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        decorated: &[DecoratorPlans<'_>],
+    ) -> Vec<(SlotId, Vec<Held>)> {
         let mut stores = Vec::new();
-        for id in 0..project.function_count() {
-            let function = FuncId(id as u32);
-            let (file, facts) = project.function(function);
-            if facts.decorators.is_empty() || facts.decorators.iter().any(|d| d.called) {
-                continue;
-            }
-            let mut current = vec![Held::Function(function)];
-            for decorator in facts.decorators.iter().rev() {
+        for (function, decorators) in decorated {
+            let mut current = vec![Held::Function(*function)];
+            for (plan, module_level) in decorators {
                 let mut callables = Vec::new();
-                let receiver = match facts.parent {
-                    Some(_) => CallReceiver::Local,
-                    None => CallReceiver::Name,
-                };
-                self.name(
-                    project,
-                    index,
-                    file,
-                    facts.parent,
-                    receiver,
-                    &decorator.name,
-                    &mut callables,
-                );
-                if callables.is_empty() && receiver == CallReceiver::Local {
-                    self.name(
-                        project,
-                        index,
-                        file,
-                        facts.parent,
-                        CallReceiver::Name,
-                        &decorator.name,
-                        &mut callables,
-                    );
+                self.eval(project, index, plan, &mut callables);
+                if callables.is_empty()
+                    && let Some(module_level) = module_level
+                {
+                    self.eval(project, index, module_level, &mut callables);
                 }
                 let decorators: Vec<FuncId> = callables
                     .iter()
@@ -557,7 +644,7 @@ impl<'p> Values<'p> {
                 current = next;
             }
             if !current.is_empty() {
-                stores.push((self.slots.decorated(function), current));
+                stores.push((self.slots.decorated(*function), current));
             }
         }
         stores
@@ -594,116 +681,176 @@ impl<'p> Values<'p> {
             .map_or(&[], |held| held.values.as_slice())
     }
 
+    /// What a plan may hold now.
+    fn eval(&self, project: &Project, index: &Index<'_>, plan: &Plan<'_>, out: &mut Vec<Held>) {
+        match plan {
+            Plan::One(part) => self.part(*part, out),
+            Plan::Parts(parts) => {
+                for part in parts {
+                    self.part(*part, out);
+                }
+            }
+            Plan::Attribute(attribute) => {
+                let (objects, attr) = &**attribute;
+                let mut heads = Vec::new();
+                self.eval(project, index, objects, &mut heads);
+                self.attributes(project, index, &heads, attr, out);
+            }
+            Plan::Returns(callees) => {
+                let mut called = Vec::new();
+                self.eval(project, index, callees, &mut called);
+                for callee in called {
+                    if let Some(part) = self.given(project, index, callee) {
+                        self.part(part, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn part(&self, part: Part, out: &mut Vec<Held>) {
+        match part {
+            Part::Value(held) => out.push(held),
+            Part::Slot(slot) => out.extend_from_slice(self.get(slot)),
+            Part::Function(function) => self.function_value(function, out),
+        }
+    }
+
+    /// What calling `callee` gives. An object of an external class is named like the class, as
+    /// PyCG names methods of external objects (`ext.Cls.fun`); what external functions return is
+    /// not known.
+    fn given(&self, project: &Project, index: &Index<'_>, callee: Held) -> Option<Part> {
+        match callee {
+            Held::Function(f) => Some(Part::Slot(self.slots.returned(f))),
+            Held::Class(c) => Some(Part::Value(Held::Instance(c))),
+            Held::Instance(c) => index
+                .lookup(project, c, "__call__")
+                .map(|call| Part::Slot(self.slots.returned(call))),
+            Held::External(q) if q.names_a_class() => Some(Part::Value(Held::External(q))),
+            Held::External(_) => None,
+        }
+    }
+
+    /// What calling what `callees` may hold gives.
+    fn returns_plan<'n>(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        callees: Plan<'n>,
+    ) -> Plan<'n> {
+        match callees.values() {
+            Some(fixed) => Plan::of_parts(
+                fixed
+                    .into_iter()
+                    .filter_map(|callee| self.given(project, index, callee))
+                    .collect(),
+            ),
+            None => Plan::Returns(Box::new(callees)),
+        }
+    }
+
     /// The slots a flow stores into.
     fn targets(
         &self,
         project: &Project,
         index: &Index<'_>,
-        file: FileId,
-        function: Option<FuncIdx>,
-        target: &FlowTarget,
+        callees: &[Plan<'_>],
+        target: &Target<'_>,
         out: &mut Vec<SlotId>,
     ) {
         match target {
-            FlowTarget::Name { name, global } => {
-                let scope = if *global { None } else { function };
-                out.extend(self.slots.name(project, (file, scope), name));
-            }
-            FlowTarget::Return => {
-                if let Some(function) = function {
-                    out.push(self.slots.returned(project.function_id(file, function)));
-                }
-            }
-            FlowTarget::Argument { call, position } => {
-                let mut callees = Vec::new();
-                self.callables_of_call(project, index, file, *call, &mut callees);
-                for callee in callees {
-                    let (function, bound) = match callee {
-                        Held::Function(f) => (f, false),
-                        Held::Class(c) => match index.lookup(project, c, "__init__") {
-                            Some(init) => (init, true),
-                            None => continue,
-                        },
-                        Held::Instance(c) => match index.lookup(project, c, "__call__") {
-                            Some(call) => (call, true),
-                            None => continue,
-                        },
-                        Held::External(_) => continue,
-                    };
-                    let (callee_file, facts) = project.function(function);
-                    let skip = usize::from(bound || has_receiver(facts.kind));
-                    let param = match position {
-                        ArgPosition::Index(i) => facts.params.get(*i as usize + skip),
-                        ArgPosition::Keyword(name) => facts.params.iter().find(|p| p.name == *name),
-                    };
-                    if let Some(param) = param {
-                        let idx = project.functions[function.0 as usize].1;
-                        out.extend(self.slots.param(
-                            project,
-                            (callee_file, Some(idx)),
-                            &param.name,
-                        ));
-                    }
+            Target::Slots(slots) => out.extend_from_slice(slots),
+            Target::Argument { callee, position } => {
+                let mut called = Vec::new();
+                self.eval(project, index, &callees[*callee as usize], &mut called);
+                for callee in called {
+                    self.parameter(project, index, callee, position, out);
                 }
             }
         }
     }
 
-    /// The values a flow's source may be.
-    fn source(
+    /// The slot of the parameter an argument at `position` of a call of `callee` goes to.
+    fn parameter(
         &self,
         project: &Project,
         index: &Index<'_>,
-        file: FileId,
-        function: Option<FuncIdx>,
-        source: &FlowSource,
-        out: &mut Vec<Held>,
+        callee: Held,
+        position: &ArgPosition,
+        out: &mut Vec<SlotId>,
     ) {
-        match source {
-            FlowSource::Name { receiver, name } => {
-                self.name(project, index, file, function, *receiver, name, out);
-            }
-            FlowSource::CallResult(call) => {
-                let mut callees = Vec::new();
-                self.callables_of_call(project, index, file, *call, &mut callees);
-                for callee in callees {
-                    match callee {
-                        Held::Function(f) => {
-                            out.extend_from_slice(self.get(self.slots.returned(f)));
-                        }
-                        Held::Class(c) => out.push(Held::Instance(c)),
-                        Held::Instance(c) => {
-                            if let Some(call) = index.lookup(project, c, "__call__") {
-                                out.extend_from_slice(self.get(self.slots.returned(call)));
-                            }
-                        }
-                        // An object of an external class is named like the class, as PyCG
-                        // names methods of external objects (`ext.Cls.fun`); what external
-                        // functions return is not known.
-                        Held::External(q) if q.names_a_class() => out.push(Held::External(q)),
-                        Held::External(_) => {}
-                    }
-                }
-            }
+        let (function, bound) = match callee {
+            Held::Function(f) => (f, false),
+            Held::Class(c) => match index.lookup(project, c, "__init__") {
+                Some(init) => (init, true),
+                None => return,
+            },
+            Held::Instance(c) => match index.lookup(project, c, "__call__") {
+                Some(call) => (call, true),
+                None => return,
+            },
+            Held::External(_) => return,
+        };
+        let (callee_file, facts) = project.function(function);
+        let skip = usize::from(bound || has_receiver(facts.kind));
+        let param = match position {
+            ArgPosition::Index(i) => facts.params.get(*i as usize + skip),
+            ArgPosition::Keyword(name) => facts.params.iter().find(|p| p.name == *name),
+        };
+        if let Some(param) = param {
+            let idx = project.functions[function.0 as usize].1;
+            out.extend(
+                self.slots
+                    .param(project, (callee_file, Some(idx)), &param.name),
+            );
         }
     }
 
     /// What the callee of the call site at index `call` of `file` may be.
-    fn callables_of_call(
+    fn call_plan<'n>(
         &self,
-        project: &Project,
+        project: &'n Project,
         index: &Index<'_>,
         file: FileId,
         call: u32,
-        out: &mut Vec<Held>,
-    ) {
-        match self.fixed_callable(file, call) {
-            Some(Known::Callees(callees)) => out.extend_from_slice(callees),
-            Some(Known::Named(target)) => self.named_value(target, out),
-            None => {
-                if let Some(site) = project.file(file).facts.calls.get(call as usize) {
-                    self.callables(project, index, file, site, out);
-                }
+    ) -> Plan<'n> {
+        match project.file(file).facts.calls.get(call as usize) {
+            Some(site) => self.callee_plan(project, index, file, site),
+            None => Plan::nothing(),
+        }
+    }
+
+    /// What the callee of `site` may be.
+    fn callee_plan<'n>(
+        &self,
+        project: &'n Project,
+        index: &Index<'_>,
+        file: FileId,
+        site: &'n CallSite,
+    ) -> Plan<'n> {
+        match site.receiver {
+            CallReceiver::Name | CallReceiver::Local => self.name_plan(
+                project,
+                index,
+                file,
+                site.function,
+                site.receiver,
+                &site.callee,
+            ),
+            CallReceiver::CallResult(call) => {
+                let callees = self.call_plan(project, index, file, call);
+                self.returns_plan(project, index, callees)
+            }
+            _ => {
+                let mut scratch = Vec::new();
+                let mut targets = Vec::new();
+                resolve_site(project, index, file, site, &mut scratch, &mut targets);
+                Plan::of_values(
+                    targets
+                        .into_iter()
+                        .map(|(f, _)| Held::Function(f))
+                        .collect(),
+                )
             }
         }
     }
@@ -717,120 +864,99 @@ impl<'p> Values<'p> {
         site: &CallSite,
         out: &mut Vec<Held>,
     ) {
-        match site.receiver {
-            CallReceiver::Name | CallReceiver::Local => {
-                self.name(
-                    project,
-                    index,
-                    file,
-                    site.function,
-                    site.receiver,
-                    &site.callee,
-                    out,
-                );
-            }
-            CallReceiver::CallResult(call) => {
-                let source = FlowSource::CallResult(call);
-                self.source(project, index, file, site.function, &source, out);
-            }
-            _ => {
-                let mut scratch = Vec::new();
-                let mut targets = Vec::new();
-                resolve_site(project, index, file, site, &mut scratch, &mut targets);
-                out.extend(targets.into_iter().map(|(f, _)| Held::Function(f)));
-            }
-        }
+        let plan = self.callee_plan(project, index, file, site);
+        self.eval(project, index, &plan, out);
     }
 
     /// What a name as written may hold: `f`, `mod.f`, `obj.method`, `self.method` (`method`).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn name(
+    fn name_plan<'n>(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
         function: Option<FuncIdx>,
         receiver: CallReceiver,
-        name: &str,
-        out: &mut Vec<Held>,
-    ) {
+        name: &'n str,
+    ) -> Plan<'n> {
         match receiver {
-            CallReceiver::Local => {
-                let (head, rest) = match split_first_dot(name) {
-                    Some((head, rest)) => (head, Some(rest)),
-                    None => (name, None),
-                };
-                match rest {
-                    None => self.local(project, index, file, function, head, out),
-                    Some(rest) => {
-                        let mut heads = Vec::new();
-                        self.local(project, index, file, function, head, &mut heads);
-                        self.attributes(project, index, &heads, rest, out);
-                    }
+            CallReceiver::Local => match split_first_dot(name) {
+                None => self.local(project, index, file, function, name),
+                Some((head, rest)) => {
+                    let heads = self.local(project, index, file, function, head);
+                    self.attribute_plan(project, index, heads, rest)
                 }
-            }
+            },
             CallReceiver::Name => match self.name_target(project, file, function, name) {
-                Some(target) => self.named_value(&target, out),
-                None => {
-                    if let Some((prefix, attr)) = split_last_dot(name) {
-                        let mut heads = Vec::new();
-                        self.name(project, index, file, function, receiver, prefix, &mut heads);
-                        self.attributes(project, index, &heads, attr, out);
+                Some(target) => target,
+                None => match split_last_dot(name) {
+                    Some((prefix, attr)) => {
+                        let heads =
+                            self.name_plan(project, index, file, function, receiver, prefix);
+                        self.attribute_plan(project, index, heads, attr)
                     }
-                }
+                    None => Plan::nothing(),
+                },
             },
             CallReceiver::SelfParam | CallReceiver::Class => {
                 let class = function.and_then(|f| project.method_class(file, f));
+                let mut found = Vec::new();
                 if let Some(class) = class
                     && !name.contains('.')
                 {
-                    let mut found = Vec::new();
                     index.dispatch(project, class, name, &mut found);
-                    out.extend(found.into_iter().map(Held::Function));
                 }
+                Plan::of_values(found.into_iter().map(Held::Function).collect())
             }
-            CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {}
+            CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {
+                Plan::nothing()
+            }
+        }
+    }
+
+    /// `attr` of what `objects` may hold.
+    fn attribute_plan<'n>(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        objects: Plan<'n>,
+        attr: &'n str,
+    ) -> Plan<'n> {
+        match objects.values() {
+            Some(fixed) => {
+                let mut found = Vec::new();
+                self.attributes(project, index, &fixed, attr, &mut found);
+                Plan::of_values(found)
+            }
+            None => Plan::Attribute(Box::new((objects, attr))),
         }
     }
 
     /// What the plain name `name` of `function` of `file` denotes; `None` for a name that does
     /// not resolve and that no flow stores into.
-    fn name_target(
+    fn name_target<'n>(
         &self,
         project: &Project,
         file: FileId,
         function: Option<FuncIdx>,
         name: &str,
-    ) -> Option<NameTarget> {
+    ) -> Option<Plan<'n>> {
         let slot = |file: FileId, name: &str| {
             self.slots
                 .name(project, (file, None), name)
-                .map_or(NameTarget::Nothing, NameTarget::Slot)
+                .map_or_else(Plan::nothing, |slot| Plan::One(Part::Slot(slot)))
         };
-        Some(match project.resolve(file, function, name) {
-            Resolved::Function(f) => NameTarget::Function(f),
-            Resolved::Class(c) => NameTarget::Value(Held::Class(c)),
-            Resolved::External(q) => NameTarget::Value(Held::External(self.externals().intern(&q))),
-            Resolved::Global(global_file, global) => slot(
+        let part = |part| Some(Plan::One(part));
+        match project.resolve(file, function, name) {
+            Resolved::Function(f) => part(Part::Function(f)),
+            Resolved::Class(c) => part(Part::Value(Held::Class(c))),
+            Resolved::External(q) => part(Part::Value(Held::External(self.externals().intern(&q)))),
+            Resolved::Global(global_file, global) => Some(slot(
                 global_file,
                 &project.file(global_file).facts.globals[global as usize].name,
-            ),
-            Resolved::Module(_) => NameTarget::Nothing,
+            )),
+            Resolved::Module(_) => Some(Plan::nothing()),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
-            Resolved::Unknown => match slot(file, name) {
-                NameTarget::Nothing => return None,
-                found => found,
-            },
-        })
-    }
-
-    /// What a name that denotes `target` may hold.
-    fn named_value(&self, target: &NameTarget, out: &mut Vec<Held>) {
-        match target {
-            NameTarget::Function(f) => self.function_value(*f, out),
-            NameTarget::Value(held) => out.push(*held),
-            NameTarget::Slot(slot) => out.extend_from_slice(self.get(*slot)),
-            NameTarget::Nothing => {}
+            Resolved::Unknown => Some(slot(file, name)).filter(|plan| !plan.is_nothing()),
         }
     }
 
@@ -873,28 +999,26 @@ impl<'p> Values<'p> {
     }
 
     /// A local of `function` or of a function around it, or a function nested in one of them.
-    fn local(
+    fn local<'n>(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
         function: Option<FuncIdx>,
         name: &str,
-        out: &mut Vec<Held>,
-    ) {
+    ) -> Plan<'n> {
         let functions = &project.file(file).facts.functions;
         let mut current = function;
         while let Some(f) = current {
             if let Some(slot) = self.slots.name(project, (file, Some(f)), name) {
-                out.extend_from_slice(self.get(slot));
-                return;
+                return Plan::One(Part::Slot(slot));
             }
             if let Some(nested) = index.nested.get(&(file, f, name)) {
-                self.function_value(project.function_id(file, *nested), out);
-                return;
+                return Plan::One(Part::Function(project.function_id(file, *nested)));
             }
             current = functions[f as usize].parent;
         }
+        Plan::nothing()
     }
 }
 
