@@ -255,8 +255,10 @@ enum Part {
 /// flow then reads slots and moves values only; names are resolved once, in parallel.
 #[derive(Debug)]
 enum Plan<'n> {
+    Nothing,
     One(Part),
-    Parts(Box<[Part]>),
+    /// Boxed twice so that a plan takes 16 bytes: most are one part.
+    Many(Box<Vec<Part>>),
     /// `attr` of what the plan may hold, where that depends on what names hold.
     Attribute(Box<(Plan<'n>, &'n str)>),
     /// What calling what the plan may hold gives, where that depends on what names hold.
@@ -264,28 +266,23 @@ enum Plan<'n> {
 }
 
 impl Plan<'_> {
-    fn nothing() -> Self {
-        Plan::Parts(Box::default())
-    }
-
     fn of_values(values: Vec<Held>) -> Self {
-        match values.as_slice() {
-            [one] => Plan::One(Part::Value(*one)),
-            _ => Plan::Parts(values.into_iter().map(Part::Value).collect()),
-        }
+        Plan::of_parts(values.into_iter().map(Part::Value).collect())
     }
 
     fn of_parts(parts: Vec<Part>) -> Self {
         match parts.as_slice() {
+            [] => Plan::Nothing,
             [one] => Plan::One(*one),
-            _ => Plan::Parts(parts.into_boxed_slice()),
+            _ => Plan::Many(Box::new(parts)),
         }
     }
 
     fn parts(&self) -> Option<&[Part]> {
         match self {
+            Plan::Nothing => Some(&[]),
             Plan::One(part) => Some(std::slice::from_ref(part)),
-            Plan::Parts(parts) => Some(parts),
+            Plan::Many(parts) => Some(parts),
             Plan::Attribute(_) | Plan::Returns(_) => None,
         }
     }
@@ -310,8 +307,10 @@ impl Plan<'_> {
 /// Where a flow stores, with names resolved.
 #[derive(Debug)]
 enum Target<'p> {
-    /// These slots, whatever names hold.
-    Slots(Box<[SlotId]>),
+    /// Nowhere, or these slots, whatever names hold.
+    Nowhere,
+    One(SlotId),
+    Many(Box<Vec<SlotId>>),
     /// The parameters at `position` of what the callee of a call of the flow's file may be (by
     /// its index in [`Plans::callees`]).
     Argument {
@@ -320,10 +319,19 @@ enum Target<'p> {
     },
 }
 
+impl Target<'_> {
+    fn of_slots(slots: Vec<SlotId>) -> Self {
+        match slots.as_slice() {
+            [] => Target::Nowhere,
+            [one] => Target::One(*one),
+            _ => Target::Many(Box::new(slots)),
+        }
+    }
+}
+
 /// A flow with its names resolved.
 #[derive(Debug)]
 struct FlowPlan<'p> {
-    file: FileId,
     source: Plan<'p>,
     target: Target<'p>,
 }
@@ -388,7 +396,12 @@ impl<'p> Values<'p> {
             .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts.flows))
             .collect();
         let decorated = values.decorator_plans(project, index);
-        let flows: Vec<&FlowPlan<'p>> = plans.iter().flat_map(|p| &p.flows).collect();
+        // Each flow by its file and its index among the file's plans, in file order.
+        let flows: Vec<(FileId, u32)> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(file, p)| (0..p.flows.len() as u32).map(move |i| (file as FileId, i)))
+            .collect();
         let returning: HashSet<SlotId> = project
             .files
             .iter()
@@ -414,12 +427,14 @@ impl<'p> Values<'p> {
         for _ in 0..MAX_ROUNDS {
             while let Some(id) = work.queue.pop_front() {
                 work.queued[id as usize] = false;
-                let flow = flows[id as usize];
+                let (file, flow) = flows[id as usize];
+                let file = &plans[file as usize];
+                let flow = &file.flows[flow as usize];
                 sources.clear();
                 targets.clear();
                 values.eval(project, index, &flow.source, &mut sources);
                 if !sources.is_empty() {
-                    let callees = &plans[flow.file as usize].callees;
+                    let callees = &file.callees;
                     values.targets(project, index, callees, &flow.target, &mut targets);
                 }
                 // Evaluated again when anything it read changes (what no flow writes never
@@ -492,14 +507,14 @@ impl<'p> Values<'p> {
             let target = match &flow.target {
                 FlowTarget::Name { name, global } => {
                     let scope = if *global { None } else { flow.function };
-                    Target::Slots(
+                    Target::of_slots(
                         self.slots
                             .name(project, (file, scope), name)
                             .into_iter()
                             .collect(),
                     )
                 }
-                FlowTarget::Return => Target::Slots(
+                FlowTarget::Return => Target::of_slots(
                     flow.function
                         .map(|f| self.slots.returned(project.function_id(file, f)))
                         .into_iter()
@@ -513,7 +528,7 @@ impl<'p> Values<'p> {
                             for callee in fixed {
                                 self.parameter(project, index, callee, position, &mut slots);
                             }
-                            Target::Slots(slots.into_boxed_slice())
+                            Target::of_slots(slots)
                         }
                         None => {
                             let next = plans.callees.len() as u32;
@@ -526,7 +541,7 @@ impl<'p> Values<'p> {
                     }
                 }
             };
-            if matches!(&target, Target::Slots(slots) if slots.is_empty()) {
+            if matches!(target, Target::Nowhere) {
                 continue;
             }
             let source = match &flow.source {
@@ -541,11 +556,7 @@ impl<'p> Values<'p> {
             if source.is_nothing() {
                 continue;
             }
-            plans.flows.push(FlowPlan {
-                file,
-                source,
-                target,
-            });
+            plans.flows.push(FlowPlan { source, target });
         }
         plans
     }
@@ -684,9 +695,10 @@ impl<'p> Values<'p> {
     /// What a plan may hold now.
     fn eval(&self, project: &Project, index: &Index<'_>, plan: &Plan<'_>, out: &mut Vec<Held>) {
         match plan {
+            Plan::Nothing => {}
             Plan::One(part) => self.part(*part, out),
-            Plan::Parts(parts) => {
-                for part in parts {
+            Plan::Many(parts) => {
+                for part in parts.iter() {
                     self.part(*part, out);
                 }
             }
@@ -759,7 +771,9 @@ impl<'p> Values<'p> {
         out: &mut Vec<SlotId>,
     ) {
         match target {
-            Target::Slots(slots) => out.extend_from_slice(slots),
+            Target::Nowhere => {}
+            Target::One(slot) => out.push(*slot),
+            Target::Many(slots) => out.extend_from_slice(slots),
             Target::Argument { callee, position } => {
                 let mut called = Vec::new();
                 self.eval(project, index, &callees[*callee as usize], &mut called);
@@ -816,7 +830,7 @@ impl<'p> Values<'p> {
     ) -> Plan<'n> {
         match project.file(file).facts.calls.get(call as usize) {
             Some(site) => self.callee_plan(project, index, file, site),
-            None => Plan::nothing(),
+            None => Plan::Nothing,
         }
     }
 
@@ -894,7 +908,7 @@ impl<'p> Values<'p> {
                             self.name_plan(project, index, file, function, receiver, prefix);
                         self.attribute_plan(project, index, heads, attr)
                     }
-                    None => Plan::nothing(),
+                    None => Plan::Nothing,
                 },
             },
             CallReceiver::SelfParam | CallReceiver::Class => {
@@ -908,7 +922,7 @@ impl<'p> Values<'p> {
                 Plan::of_values(found.into_iter().map(Held::Function).collect())
             }
             CallReceiver::Super | CallReceiver::NewInstance | CallReceiver::CallResult(_) => {
-                Plan::nothing()
+                Plan::Nothing
             }
         }
     }
@@ -943,7 +957,7 @@ impl<'p> Values<'p> {
         let slot = |file: FileId, name: &str| {
             self.slots
                 .name(project, (file, None), name)
-                .map_or_else(Plan::nothing, |slot| Plan::One(Part::Slot(slot)))
+                .map_or(Plan::Nothing, |slot| Plan::One(Part::Slot(slot)))
         };
         let part = |part| Some(Plan::One(part));
         match project.resolve(file, function, name) {
@@ -954,7 +968,7 @@ impl<'p> Values<'p> {
                 global_file,
                 &project.file(global_file).facts.globals[global as usize].name,
             )),
-            Resolved::Module(_) => Some(Plan::nothing()),
+            Resolved::Module(_) => Some(Plan::Nothing),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
             Resolved::Unknown => Some(slot(file, name)).filter(|plan| !plan.is_nothing()),
         }
@@ -1018,7 +1032,7 @@ impl<'p> Values<'p> {
             }
             current = functions[f as usize].parent;
         }
-        Plan::nothing()
+        Plan::Nothing
     }
 }
 
