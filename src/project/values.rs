@@ -258,6 +258,7 @@ enum Plan<'n> {
     Nothing,
     One(Part),
     /// Boxed twice so that a plan takes 16 bytes: most are one part.
+    #[allow(clippy::box_collection)]
     Many(Box<Vec<Part>>),
     /// `attr` of what the plan may hold, where that depends on what names hold.
     Attribute(Box<(Plan<'n>, &'n str)>),
@@ -310,6 +311,8 @@ enum Target<'p> {
     /// Nowhere, or these slots, whatever names hold.
     Nowhere,
     One(SlotId),
+    /// Boxed twice so that a target takes 16 bytes: most are one slot or a call.
+    #[allow(clippy::box_collection)]
     Many(Box<Vec<SlotId>>),
     /// The parameters at `position` of what the callee of a call of the flow's file may be (by
     /// its index in [`Plans::callees`]).
