@@ -19,9 +19,15 @@
 //! string. Where the scan and the parser could disagree on where a string ends, code could hide
 //! from the scan (an escaped `\r\n` once did: `tests/fuzz-regressions/`).
 //!
-//! The scan runs over every byte of every file, so it is kept cheap: a byte of code is told apart
-//! by one look-up in a table of byte classes, and the text of strings and comments is skipped with
-//! `memchr` (16 instructions a byte on the benchmark corpus, from 35).
+//! The scan runs over every byte of every file, so it is kept cheap. Only a logical line long
+//! enough to be refused (over 50,000 bytes, or over 4,096 with enough `=` signs that a chain of
+//! assignments could pass its bound) is counted token by token; every other line is skimmed: from one byte that can change the
+//! structure (a quote, `#`, a bracket, a backslash, a line break) to the next, found sixteen bytes
+//! at a time, with strings and comments skipped the same way or with `memchr`. A line found long
+//! at its end, or one the skim can't read alone (a bracket past the limit, letters before a quote
+//! that may end a number), is scanned again from its start, counting; the blocks open before it
+//! are all the state a line starts from. (8.3 instructions a byte on the benchmark corpus, from
+//! 16; tests compare the result with counting every line.)
 
 use super::SyntaxError;
 
@@ -941,9 +947,36 @@ mod tests {
         }
         // Pieces of code strung together at random, some repeated thousands of times.
         let pieces = [
-            "f'", "'''", "\"", "(", ")", "[", "]", "{", "}", ":", "\\\n", "\r\n", "\n", "# (",
-            "1.f'", "x+f'", "1e-f'", ".b", "-", "not ", "f = ", "x = 1; ", "1, ", "    ", "\t",
-            "a if b else ", "f'{x:{a", "}'", "é", "rb'",
+            "f'",
+            "'''",
+            "\"",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            ":",
+            "\\\n",
+            "\r\n",
+            "\n",
+            "# (",
+            "1.f'",
+            "x+f'",
+            "1e-f'",
+            ".b",
+            "-",
+            "not ",
+            "f = ",
+            "x = 1; ",
+            "1, ",
+            "    ",
+            "\t",
+            "a if b else ",
+            "f'{x:{a",
+            "}'",
+            "é",
+            "rb'",
         ];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut below = |n: usize| {
@@ -979,7 +1012,10 @@ mod tests {
             assert!(!structural || may_change_structure(b), "{b:#x}");
         }
         let text = format!("{}(x{}", " ".repeat(37), "a".repeat(40));
-        assert_eq!(find_first(text.as_bytes(), 0, may_change_structure), Some(37));
+        assert_eq!(
+            find_first(text.as_bytes(), 0, may_change_structure),
+            Some(37)
+        );
         assert_eq!(find_first(text.as_bytes(), 38, may_change_structure), None);
         assert_eq!(leading_spaces(text.as_bytes()), 37);
     }
