@@ -14,6 +14,7 @@ mod cached;
 mod class_changes;
 mod fields;
 mod globals;
+mod instance_assignments;
 mod instances;
 mod local_changes;
 mod lookup;
@@ -40,6 +41,7 @@ pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
+pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
     BindingRef, binding_of_path, class_hierarchy, find_method, mutable_type, project_mro,
@@ -278,6 +280,8 @@ pub struct Model {
     singleton_writes: OnceLock<Vec<SingletonWrite>>,
     /// Writes of `self.<attr>` by the method they are in, on first use.
     self_writes: OnceLock<HashMap<FuncId, SelfWrites>>,
+    /// Where classes give their instances their own attributes, on first use.
+    instance_assignments: OnceLock<InstanceAssignments>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer
