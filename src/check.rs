@@ -639,6 +639,10 @@ pub struct Kept {
     overlays: HashMap<PathBuf, TextHash>,
     /// The fixes of the last run's findings, for the next run to reuse.
     fixes: FixMemo,
+    /// The run's worker threads and the `threads` option they were started for: later runs with
+    /// that option reuse them rather than start (and probe for) threads again.
+    pool: Arc<rayon::ThreadPool>,
+    threads: Option<usize>,
 }
 
 /// Like [`check`], and keeps the linked project for [`recheck`] (`None` when the run could not
@@ -648,17 +652,19 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
     let Ok((pool, warning)) = thread_pool(options.threads) else {
         return (check(options), None);
     };
-    let (mut result, kept) = pool.install(|| {
+    let (mut result, loaded, fixes) = pool.install(|| {
         let loaded = load_in_pool(options, started, true);
         let mut fixes = FixMemo::default();
         let result = check_loaded(options, &loaded, started, Some(&mut fixes));
-        let kept = Kept {
-            loaded,
-            overlays: overlay_hashes(options),
-            fixes,
-        };
-        (result, kept)
+        (result, loaded, fixes)
     });
+    let kept = Kept {
+        loaded,
+        overlays: overlay_hashes(options),
+        fixes,
+        pool: Arc::new(pool),
+        threads: options.threads,
+    };
     result.warnings.extend(warning);
     (result, Some(kept))
 }
@@ -691,7 +697,11 @@ pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
     {
         return None;
     }
-    let (pool, _) = thread_pool(options.threads).ok()?;
+    if kept.threads != options.threads {
+        kept.pool = Arc::new(thread_pool(options.threads).ok()?.0);
+        kept.threads = options.threads;
+    }
+    let pool = Arc::clone(&kept.pool);
     pool.install(|| recheck_in_pool(options, kept, started))
 }
 

@@ -29,15 +29,18 @@ impl<'a> MethodCalls<'a> {
             .map(|source| {
                 let mut found = Vec::new();
                 for (index, call) in source.facts.calls.iter().enumerate() {
-                    let is_method_call = call.callee.contains('.')
-                        || matches!(
+                    // A dotted callee, or a plain name called on `self`, the class or `super()`.
+                    let last = match call.callee.rfind('.') {
+                        Some(dot) => &call.callee[dot + 1..],
+                        None if matches!(
                             call.receiver,
                             CallReceiver::SelfParam | CallReceiver::Class | CallReceiver::Super
-                        );
-                    if !is_method_call {
-                        continue;
-                    }
-                    let last = call.callee.rsplit('.').next().unwrap_or("");
+                        ) =>
+                        {
+                            call.callee.as_str()
+                        }
+                        None => continue,
+                    };
                     if !last.is_empty() && names.contains(last) {
                         found.push((last, index as u32));
                     }
