@@ -14,6 +14,7 @@ use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
 use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
+use crate::fix::Fix;
 pub use crate::memory::FactsMemory;
 use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
@@ -527,7 +528,12 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .as_deref()
         .filter(|_| options.memory.is_none())
     else {
-        return check_loaded(options, &load_in_pool(options, started, false), started);
+        return check_loaded(
+            options,
+            &load_in_pool(options, started, false),
+            started,
+            None,
+        );
     };
     let found = find_files(options);
     let texts = Texts {
@@ -566,7 +572,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         false,
     );
     let changed_while_read = loaded.changed_while_read;
-    let result = check_loaded(options, &loaded, started);
+    let result = check_loaded(options, &loaded, started, None);
     if let Some(key) = key
         && !changed_while_read
     {
@@ -631,6 +637,12 @@ pub struct Kept {
     loaded: Loaded,
     /// The hash of the text each overlaid file was analysed with.
     overlays: HashMap<PathBuf, TextHash>,
+    /// The fixes of the last run's findings, for the next run to reuse.
+    fixes: FixMemo,
+    /// The run's worker threads and the `threads` option they were started for: later runs with
+    /// that option reuse them rather than start (and probe for) threads again.
+    pool: Arc<rayon::ThreadPool>,
+    threads: Option<usize>,
 }
 
 /// Like [`check`], and keeps the linked project for [`recheck`] (`None` when the run could not
@@ -640,15 +652,19 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
     let Ok((pool, warning)) = thread_pool(options.threads) else {
         return (check(options), None);
     };
-    let (mut result, kept) = pool.install(|| {
+    let (mut result, loaded, fixes) = pool.install(|| {
         let loaded = load_in_pool(options, started, true);
-        let result = check_loaded(options, &loaded, started);
-        let kept = Kept {
-            loaded,
-            overlays: overlay_hashes(options),
-        };
-        (result, kept)
+        let mut fixes = FixMemo::default();
+        let result = check_loaded(options, &loaded, started, Some(&mut fixes));
+        (result, loaded, fixes)
     });
+    let kept = Kept {
+        loaded,
+        overlays: overlay_hashes(options),
+        fixes,
+        pool: Arc::new(pool),
+        threads: options.threads,
+    };
     result.warnings.extend(warning);
     (result, Some(kept))
 }
@@ -681,7 +697,11 @@ pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
     {
         return None;
     }
-    let (pool, _) = thread_pool(options.threads).ok()?;
+    if kept.threads != options.threads {
+        kept.pool = Arc::new(thread_pool(options.threads).ok()?.0);
+        kept.threads = options.threads;
+    }
+    let pool = Arc::clone(&kept.pool);
     pool.install(|| recheck_in_pool(options, kept, started))
 }
 
@@ -793,13 +813,19 @@ fn recheck_in_pool(
     }
     loaded.errors = errors;
     kept.overlays = overlays;
-    let mut result = check_loaded(options, loaded, started);
+    let mut result = check_loaded(options, loaded, started, Some(&mut kept.fixes));
     result.elapsed = started.elapsed();
     Some(result)
 }
 
-/// Runs the model and the rules on a loaded project and reports.
-fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> CheckResult {
+/// Runs the model and the rules on a loaded project and reports; fixes are reused from (and
+/// kept in) `fixes` when given.
+fn check_loaded(
+    options: &CheckOptions,
+    loaded: &Loaded,
+    started: Instant,
+    fixes: Option<&mut FixMemo>,
+) -> CheckResult {
     let Loaded {
         project,
         errors,
@@ -879,7 +905,7 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
     let mut findings = suppressions.filter(findings);
     let suppressed = before - findings.len();
     if let Some(target) = options.fixes {
-        attach_fixes(&mut findings, &sources, target);
+        attach_fixes(&mut findings, &sources, target, fixes);
     }
     let mut findings = told_once(findings);
     let mut unused_suppressions = if options.report_unused_suppressions {
@@ -916,42 +942,95 @@ fn check_loaded(options: &CheckOptions, loaded: &Loaded, started: Instant) -> Ch
     }
 }
 
-/// Computes each finding's fix from its places and their files' text (see `syntax::fix`).
+/// What a fix is computed from besides the target: the finding's code and its related places,
+/// each as its path, span and the hash of its file's text (`None`: the file could not be read).
+type FixInputs = (&'static str, Vec<(PathBuf, u32, u32, Option<TextHash>)>);
+
+/// The fixes a long-lived caller's last run computed, by what each was computed from. A fix is a
+/// function of its inputs and the target alone (`syntax::fix::compute` reads nothing else), so a
+/// finding whose inputs are those of a kept one gets its fix without parsing again; each run keeps
+/// only the fixes it used.
+#[derive(Default)]
+struct FixMemo {
+    union_syntax: bool,
+    fixes: HashMap<FixInputs, Option<(usize, Fix)>>,
+}
+
+/// Computes each finding's fix from its places and their files' text (see `syntax::fix`),
+/// taking from `memo` those computed from the same inputs before.
 fn attach_fixes(
     findings: &mut [Finding],
     sources: &HashMap<PathBuf, String>,
     target: syntax::fix::Target,
+    mut memo: Option<&mut FixMemo>,
 ) {
+    let mut kept = match memo.as_deref_mut() {
+        Some(memo) if memo.union_syntax == target.union_syntax => std::mem::take(&mut memo.fixes),
+        _ => HashMap::new(),
+    };
+    let mut used = HashMap::new();
+    let mut text_hashes: HashMap<&Path, Option<TextHash>> = HashMap::new();
     let mut modules = syntax::fix::Modules::default();
-    for finding in findings {
+    for finding in findings.iter_mut() {
         if syntax::fix::availability(finding.code) == "none" {
             continue;
         }
-        let place = |location: &Location| {
-            sources.get(&location.path).map(|text| syntax::fix::Place {
-                text,
-                span: crate::facts::Span::new(location.start, location.end),
-            })
-        };
-        // A related place whose file could not be read stands for nothing: an empty text.
-        let related: Vec<syntax::fix::Place> = finding
-            .related
-            .iter()
-            .map(|r| {
-                place(r).unwrap_or(syntax::fix::Place {
-                    text: "",
-                    span: crate::facts::Span::new(0, 0),
+        let inputs: FixInputs = (
+            finding.code,
+            finding
+                .related
+                .iter()
+                .map(|r| {
+                    let hash = *text_hashes
+                        .entry(r.path.as_path())
+                        .or_insert_with(|| sources.get(&r.path).map(|t| cache::text_hash(t)));
+                    (r.path.clone(), r.start, r.end, hash)
                 })
-            })
-            .collect();
-        let computed = catch_unwind(AssertUnwindSafe(|| {
-            syntax::fix::compute(finding.code, &related, target, &mut modules)
-        }));
-        if let Ok(Some((file, mut fix))) = computed {
-            fix.path = finding.related[file].path.clone();
-            finding.fix = Some(fix);
-        }
+                .collect(),
+        );
+        let fix = match kept.remove(&inputs).or_else(|| used.get(&inputs).cloned()) {
+            Some(fix) => fix,
+            None => compute_fix(finding, sources, target, &mut modules),
+        };
+        finding.fix = fix.as_ref().map(|(_, fix)| fix.clone());
+        used.insert(inputs, fix);
     }
+    if let Some(memo) = memo {
+        memo.union_syntax = target.union_syntax;
+        memo.fixes = used;
+    }
+}
+
+/// A finding's fix and which related place's file it edits, computed from the files' text.
+fn compute_fix(
+    finding: &Finding,
+    sources: &HashMap<PathBuf, String>,
+    target: syntax::fix::Target,
+    modules: &mut syntax::fix::Modules,
+) -> Option<(usize, Fix)> {
+    let place = |location: &Location| {
+        sources.get(&location.path).map(|text| syntax::fix::Place {
+            text,
+            span: crate::facts::Span::new(location.start, location.end),
+        })
+    };
+    // A related place whose file could not be read stands for nothing: an empty text.
+    let related: Vec<syntax::fix::Place> = finding
+        .related
+        .iter()
+        .map(|r| {
+            place(r).unwrap_or(syntax::fix::Place {
+                text: "",
+                span: crate::facts::Span::new(0, 0),
+            })
+        })
+        .collect();
+    let computed = catch_unwind(AssertUnwindSafe(|| {
+        syntax::fix::compute(finding.code, &related, target, modules)
+    }));
+    let (file, mut fix) = computed.ok()??;
+    fix.path = finding.related[file].path.clone();
+    Some((file, fix))
 }
 
 /// The files a run reports on (see [`CheckOptions::report_only`]).

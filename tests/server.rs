@@ -1,7 +1,7 @@
 //! End-to-end tests of `stateleak server`: a small LSP client on `lsp-server` and `lsp-types`
 //! drives the binary over standard input and output, as an editor does.
 
-#[allow(dead_code)] // Of the shared helpers, this test needs only `write`.
+#[allow(dead_code)] // Of the shared helpers, this test needs `stateleak` and `write`.
 mod common;
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::write;
+use common::{stateleak, write};
 use lsp_server::{Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidOpenTextDocument, Exit, Initialized,
@@ -435,6 +435,227 @@ fn the_fix_action_makes_the_fix_and_clears_the_finding() {
     );
     client.change(&cart, &fixed);
     client.wait_until("cart.py is clear", |c| c.codes(&cart).is_empty());
+    assert!(client.shut_down());
+}
+
+/// A finding as both the server and `stateleak check` show it: file, zero-based line and column
+/// of its start and end (the texts are ASCII, so UTF-16 columns are character columns), code and
+/// message, with the related places `stateleak check` lists (file, line, column, message).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Shown {
+    file: String,
+    start: (u32, u32),
+    end: (u32, u32),
+    code: String,
+    message: String,
+    related: Vec<(String, u32, u32, String)>,
+}
+
+impl Shown {
+    /// All but the related places.
+    fn place(&self) -> (&str, (u32, u32), (u32, u32), &str, &str) {
+        (&self.file, self.start, self.end, &self.code, &self.message)
+    }
+}
+
+/// What the server publishes now, with the related places of each.
+fn published(client: &Client, root: &Path) -> Vec<Shown> {
+    let relative = |uri: &Url| {
+        let path = uri.to_file_path().unwrap();
+        path.strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let mut shown: Vec<Shown> = client
+        .diagnostics
+        .iter()
+        .flat_map(|(uri, list)| list.iter().map(move |d| (uri, d)))
+        .map(|(uri, d)| {
+            let code = match &d.code {
+                Some(lsp_types::NumberOrString::String(code)) => code.clone(),
+                _ => "no code".to_string(),
+            };
+            let related = d
+                .related_information
+                .iter()
+                .flatten()
+                .map(|r| {
+                    let start = r.location.range.start;
+                    (
+                        relative(&r.location.uri),
+                        start.line,
+                        start.character,
+                        r.message.clone(),
+                    )
+                })
+                .collect();
+            Shown {
+                file: relative(uri),
+                start: (d.range.start.line, d.range.start.character),
+                end: (d.range.end.line, d.range.end.character),
+                code,
+                // The JSON output has no help, which the server adds after the message.
+                message: d.message.split("\nhelp: ").next().unwrap().to_string(),
+                related,
+            }
+        })
+        .collect();
+    shown.sort();
+    shown
+}
+
+/// What `stateleak check` reports on the texts in `dir`.
+fn checked(dir: &Path) -> Vec<Shown> {
+    let output = stateleak(
+        dir,
+        &["check", "--no-cache", "--output-format", "json", "."],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let number = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap() as u32;
+    let text = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap().to_string();
+    let mut shown: Vec<Shown> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let related = f["related"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let line = number(r, "line") - 1;
+                    (
+                        text(r, "path"),
+                        line,
+                        number(r, "column") - 1,
+                        text(r, "message"),
+                    )
+                })
+                .collect();
+            Shown {
+                file: text(f, "path"),
+                start: (number(f, "line") - 1, number(f, "column") - 1),
+                end: (number(f, "end_line") - 1, number(f, "end_column") - 1),
+                code: text(f, "code"),
+                message: text(f, "message"),
+                related,
+            }
+        })
+        .collect();
+    shown.sort();
+    shown
+}
+
+/// After each edit of the open buffers (edits that keep the link, link again keeping the values
+/// of names, or link again), the server shows exactly what `stateleak check` reports on the same
+/// texts: the same findings at the same places with the same messages, and the related places
+/// the command line lists among the server's. The fix offered after lines moved is computed from
+/// the moved text.
+#[test]
+fn after_each_edit_the_server_shows_what_a_full_check_of_the_same_texts_reports() {
+    let (_dir, root) = workspace();
+    let (_mirror_dir, mirror) = workspace();
+    let mut texts: HashMap<&str, String> = HashMap::from([
+        ("shop/__init__.py", String::new()),
+        ("shop/views.py", VIEWS_WITH_ROUTE.to_string()),
+        ("shop/store.py", STORE.to_string()),
+        ("shop/cart.py", CART.to_string()),
+    ]);
+    for (name, text) in &texts {
+        write(&root, name, text);
+    }
+    let mut client = Client::start(&root);
+    for name in ["shop/views.py", "shop/store.py", "shop/cart.py"] {
+        client.open(&uri(&root.join(name)), &texts[name]);
+    }
+    let with_class = format!(
+        "{STORE}\n\nclass Registry:\n    entries = {{}}\n\n    def add(self, key, value):\n        self.entries[key] = value\n"
+    );
+    let cart_moved = format!("# The cart.\n\n{CART}");
+    let edits: Vec<(&str, String)> = vec![
+        // Lines move; the link reads the same.
+        ("shop/store.py", format!("# The preferences.\n\n{STORE}")),
+        // Suppressions, at the end of a file and in its middle.
+        (
+            "shop/store.py",
+            STORE.replace("= theme", "= theme  # noqa: SL201"),
+        ),
+        (
+            "shop/cart.py",
+            CART.replace("append(x)", "append(x)  # noqa: SL101"),
+        ),
+        ("shop/cart.py", CART.to_string()),
+        ("shop/store.py", STORE.to_string()),
+        // A new class: the link runs again.
+        ("shop/store.py", with_class.clone()),
+        // A call no value flows through: linked again with the values kept.
+        (
+            "shop/views.py",
+            VIEWS_WITH_ROUTE.replace("    return \"ok\"\n", "    print()\n    return \"ok\"\n"),
+        ),
+        // The route goes and comes back: the finding in the other module goes and comes back.
+        ("shop/views.py", VIEWS_WITHOUT_ROUTE.to_string()),
+        ("shop/views.py", VIEWS_WITH_ROUTE.to_string()),
+        // The cart's leak fixed, back, then its lines moved.
+        ("shop/cart.py", CART.replace("items = []", "items = ()")),
+        ("shop/cart.py", CART.to_string()),
+        ("shop/cart.py", cart_moved.clone()),
+        (
+            "shop/store.py",
+            with_class.replace("entries = {}", "entries = {}  # noqa"),
+        ),
+    ];
+    let edit_count = edits.len();
+    let mut compared = 0;
+    for (i, (name, text)) in edits.into_iter().enumerate() {
+        let file = uri(&root.join(name));
+        client.change(&file, &text);
+        texts.insert(name, text);
+        // A request is answered once the pending analysis has been published.
+        client.hover(&file, Position::new(0, 0));
+        for (name, text) in &texts {
+            write(&mirror, name, text);
+        }
+        let expected = checked(&mirror);
+        let shown = published(&client, &root);
+        compared += expected.len();
+        assert_eq!(
+            shown.len(),
+            expected.len(),
+            "edit {i}: {shown:#?}\n{expected:#?}"
+        );
+        for (shown, expected) in shown.iter().zip(&expected) {
+            assert_eq!(shown.place(), expected.place(), "edit {i}");
+            for place in &expected.related {
+                assert!(
+                    shown.related.contains(place),
+                    "edit {i}: {place:?} not in {:#?}",
+                    shown.related
+                );
+            }
+        }
+    }
+    assert!(
+        compared > edit_count,
+        "too few findings compared: {compared}"
+    );
+    // The fix offered after the cart's lines moved is made from the moved text.
+    let cart = uri(&root.join("shop/cart.py"));
+    let at = client.diagnostics[&cart][0].range.start;
+    let actions = client.code_actions(&cart, at);
+    let fix = actions
+        .iter()
+        .find(|a| a.title.starts_with("Fix SL101: "))
+        .expect("the fix");
+    let changes = fix.edit.as_ref().unwrap().changes.as_ref().unwrap();
+    assert_eq!(
+        apply(&cart_moved, &changes[&cart]),
+        cart_moved.replace(
+            "    items = []\n",
+            "    def __init__(self):\n        self.items = []\n"
+        )
+    );
     assert!(client.shut_down());
 }
 

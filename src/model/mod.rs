@@ -14,6 +14,7 @@ mod cached;
 mod class_changes;
 mod fields;
 mod globals;
+mod instance_assignments;
 mod instances;
 mod local_changes;
 mod lookup;
@@ -26,6 +27,7 @@ mod timing;
 #[cfg(test)]
 mod tests;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::sync::OnceLock;
@@ -40,6 +42,7 @@ pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
+pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
     BindingRef, binding_of_path, class_hierarchy, find_method, mutable_type, project_mro,
@@ -278,6 +281,8 @@ pub struct Model {
     singleton_writes: OnceLock<Vec<SingletonWrite>>,
     /// Writes of `self.<attr>` by the method they are in, on first use.
     self_writes: OnceLock<HashMap<FuncId, SelfWrites>>,
+    /// Where classes give their instances their own attributes, on first use.
+    instance_assignments: OnceLock<InstanceAssignments>,
 }
 
 /// Passes over the flows before the fixpoint is given up (flows are copies, so a chain longer
@@ -294,13 +299,22 @@ impl Model {
         for file in 0..project.files.len() as FileId {
             model.add_objects(project, file);
         }
-        for file in 0..project.files.len() as FileId {
-            model.add_flows(project, file);
+        // Flows and changes read the model and write nothing into it until each stage ends, so
+        // files are done in parallel and their results added in file order.
+        let flows: Vec<FileFlows> = (0..project.files.len() as FileId)
+            .into_par_iter()
+            .map(|file| model.file_flows(project, file))
+            .collect();
+        for (file, flows) in flows.into_iter().enumerate() {
+            model.flows.extend(flows.flows);
+            model.alias_defaults[file] = flows.alias_defaults;
         }
         model.solve();
-        for file in 0..project.files.len() as FileId {
-            model.add_changes(project, file);
-        }
+        let changes: Vec<Vec<Change>> = (0..project.files.len() as FileId)
+            .into_par_iter()
+            .map(|file| model.file_changes(project, file))
+            .collect();
+        model.changes = changes.into_iter().flatten().collect();
         for (i, flow) in model.flows.iter().enumerate() {
             model
                 .flows_from
@@ -546,6 +560,23 @@ impl Model {
         }
     }
 
+    /// The flows of one file's facts, and its parameters whose default names an object created
+    /// elsewhere.
+    fn file_flows(&self, project: &Project, file: FileId) -> FileFlows {
+        let mut flows = FileFlows::default();
+        self.add_flows(project, file, &mut flows);
+        flows
+    }
+}
+
+/// What one file adds to the model's flows (see [`Model::file_flows`]).
+#[derive(Default)]
+struct FileFlows {
+    flows: Vec<Flow>,
+    alias_defaults: Vec<(Span, Location)>,
+}
+
+impl FileFlows {
     fn flow(&mut self, from: Vec<Location>, to: Vec<Location>, file: FileId, span: Span) {
         for source in &from {
             for target in &to {
@@ -560,20 +591,22 @@ impl Model {
             }
         }
     }
+}
 
-    fn add_flows(&mut self, project: &Project, file: FileId) {
+impl Model {
+    fn add_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
         let facts = &project.file(file).facts;
         for binding in &facts.globals {
             let target = vec![Location::Global(file, binding.name.clone())];
             match &binding.value {
                 Value::Alias(path) => {
                     let from = self.locations(project, file, None, path, false);
-                    self.flow(from, target, file, binding.span);
+                    out.flow(from, target, file, binding.span);
                 }
                 Value::Call { callee } => {
                     // A factory of the tree called at import time: what it returns is bound.
                     if let Resolved::Function(function) = project.resolve(file, None, callee) {
-                        self.flow(vec![Location::Return(function)], target, file, binding.span);
+                        out.flow(vec![Location::Return(function)], target, file, binding.span);
                     }
                 }
                 _ => {}
@@ -585,7 +618,7 @@ impl Model {
                 if let Value::Alias(path) = &binding.value {
                     let from = self.locations(project, file, None, path, false);
                     let target = vec![Location::ClassAttribute(id, binding.name.clone())];
-                    self.flow(from, target, file, binding.span);
+                    out.flow(from, target, file, binding.span);
                 }
             }
         }
@@ -593,10 +626,10 @@ impl Model {
             let id = project.function_id(file, index as u32);
             for (position, param) in function.params.iter().enumerate() {
                 if let Some(Value::Alias(path)) = &param.default {
-                    self.alias_defaults[file as usize]
+                    out.alias_defaults
                         .push((param.span, Location::Param(id, position as u32)));
                     let from = self.locations(project, file, function.parent, path, false);
-                    self.flow(
+                    out.flow(
                         from,
                         vec![Location::Param(id, position as u32)],
                         file,
@@ -614,7 +647,7 @@ impl Model {
                     let global = project.file(global_file).facts.globals[global as usize]
                         .name
                         .clone();
-                    self.flow(
+                    out.flow(
                         vec![Location::Global(global_file, global)],
                         vec![Location::Return(id)],
                         file,
@@ -639,7 +672,7 @@ impl Model {
             };
             let target_path = assignment.object.clone().with_attr(&assignment.attr);
             let to = self.locations(project, file, Some(assignment.function), &target_path, true);
-            self.flow(from, to, file, assignment.span);
+            out.flow(from, to, file, assignment.span);
         }
         for param_use in &facts.param_uses {
             let from = vec![Location::Param(
@@ -651,7 +684,7 @@ impl Model {
                     let to = vec![Location::Return(
                         project.function_id(file, param_use.function),
                     )];
-                    self.flow(from, to, file, param_use.span);
+                    out.flow(from, to, file, param_use.span);
                 }
                 ParamUseKind::Passed { callee, argument } => {
                     let Some((callee, binds)) =
@@ -666,7 +699,7 @@ impl Model {
                     };
                     if let Some(index) = index.filter(|i| *i < params.len()) {
                         let to = vec![Location::Param(callee, index as u32)];
-                        self.flow(from, to, file, param_use.span);
+                        out.flow(from, to, file, param_use.span);
                     }
                 }
                 _ => {}
@@ -700,7 +733,8 @@ impl Model {
         }
     }
 
-    fn add_changes(&mut self, project: &Project, file: FileId) {
+    /// The changes one file's facts make of objects of the model.
+    fn file_changes(&self, project: &Project, file: FileId) -> Vec<Change> {
         let facts = &project.file(file).facts;
         let mut changes = Vec::new();
         for (index, mutation) in facts.mutations.iter().enumerate() {
@@ -760,7 +794,7 @@ impl Model {
                 timing: timing(project, file, mutation.function, mutation.span),
             });
         }
-        self.changes.extend(changes);
+        changes
     }
 
     fn objects_of(&self, locations: &[Location]) -> Vec<ObjectId> {

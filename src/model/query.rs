@@ -1,6 +1,7 @@
 //! Questions the rules ask of the model: the changes of objects created once, the binding that
 //! creates an object, and which classes' instances run a method, as the tree's call sites show.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation};
@@ -9,39 +10,58 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 use super::lookup::{find_method, typed_local};
 use super::{Change, ChangeSite, Lifetime, Model, ObjectId, Origin};
 
-/// The tree's method calls (`x.save()`, `Store().save()`, `self.save()`), by the called name:
-/// built once, then asked per method.
+/// The tree's method calls (`x.save()`, `Store().save()`, `self.save()`) of the names asked,
+/// by the called name: built once, then asked per method of one of those names.
 pub struct MethodCalls<'a> {
     project: &'a Project,
-    /// By the last name of the callee: the file and index in `FileFacts::calls`.
+    /// By the last name of the callee: the file and index in `FileFacts::calls`, in file order.
     by_name: HashMap<&'a str, Vec<(FileId, u32)>>,
-    /// Names of methods called somewhere on a receiver of unknown class.
+    /// Of the names asked, those of methods called somewhere on a receiver of unknown class.
     untyped: HashSet<&'a str>,
 }
 
 impl<'a> MethodCalls<'a> {
-    pub fn collect(project: &'a Project) -> Self {
-        let mut by_name: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
-        for (file, source) in project.files.iter().enumerate() {
-            for (index, call) in source.facts.calls.iter().enumerate() {
-                let last = call.callee.rsplit('.').next().unwrap_or("");
-                let is_method_call = call.callee.contains('.')
-                    || matches!(
-                        call.receiver,
-                        CallReceiver::SelfParam | CallReceiver::Class | CallReceiver::Super
-                    );
-                if is_method_call && !last.is_empty() {
-                    by_name
-                        .entry(last)
-                        .or_default()
-                        .push((file as FileId, index as u32));
+    /// The calls of methods named in `names`; files are scanned in parallel.
+    pub fn collect(project: &'a Project, names: &HashSet<&str>) -> Self {
+        let per_file: Vec<Vec<(&'a str, u32)>> = project
+            .files
+            .par_iter()
+            .map(|source| {
+                let mut found = Vec::new();
+                for (index, call) in source.facts.calls.iter().enumerate() {
+                    // A dotted callee, or a plain name called on `self`, the class or `super()`.
+                    let last = match call.callee.rfind('.') {
+                        Some(dot) => &call.callee[dot + 1..],
+                        None if matches!(
+                            call.receiver,
+                            CallReceiver::SelfParam | CallReceiver::Class | CallReceiver::Super
+                        ) =>
+                        {
+                            call.callee.as_str()
+                        }
+                        None => continue,
+                    };
+                    if !last.is_empty() && names.contains(last) {
+                        found.push((last, index as u32));
+                    }
                 }
+                found
+            })
+            .collect();
+        let mut by_name: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+        for (file, found) in per_file.into_iter().enumerate() {
+            for (name, index) in found {
+                by_name
+                    .entry(name)
+                    .or_default()
+                    .push((file as FileId, index));
             }
         }
         let untyped = project
             .files
             .iter()
             .flat_map(|f| f.facts.untyped_method_calls.iter().map(|n| n.as_str()))
+            .filter(|name| names.contains(name))
             .collect();
         MethodCalls {
             project,
@@ -56,7 +76,7 @@ impl<'a> MethodCalls<'a> {
     /// post.tag(x)` (an annotated receiver stands for its subclasses too). `None` when there is
     /// no such call, or some call's receiver is of unknown class (`self.tag()`, `super().tag()`,
     /// `item.tag()` with `item` unannotated, a method handed on uncalled): then any instance
-    /// may run it.
+    /// may run it. `method`'s name must be one of the names the calls were collected for.
     pub fn receiver_classes(&self, method: FuncId) -> Option<Vec<ClassId>> {
         let project = self.project;
         let (_, facts) = project.function(method);
@@ -203,7 +223,7 @@ mod tests {
                 "from app.models import Note, Post\n\ndef a(post: Post):\n    post.tag(1)\n\ndef b():\n    Note().tag(2)\n",
             ),
         ]);
-        let calls = MethodCalls::collect(&project);
+        let calls = MethodCalls::collect(&project, &["tag"].into_iter().collect());
         let mut expected = vec![class_named(&project, "Post"), class_named(&project, "Note")];
         expected.sort();
         assert_eq!(
@@ -221,7 +241,7 @@ mod tests {
                 "from app.models import Post\n\ndef a(post: Post, other):\n    post.tag(1)\n    other.tag(2)\n",
             ),
         ]);
-        let calls = MethodCalls::collect(&project);
+        let calls = MethodCalls::collect(&project, &["tag"].into_iter().collect());
         assert_eq!(calls.receiver_classes(method_named(&project, "tag")), None);
     }
 

@@ -4,6 +4,7 @@
 //! makes through `self` are `Model::self_writes_in` (`fields.rs`); which methods run on the
 //! instance is the rule's question (a call graph walk from the calls it sees).
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Value};
@@ -103,64 +104,71 @@ pub fn module_instance_class(project: &Project, file: FileId, global: u32) -> Op
 }
 
 fn collect_writes(project: &Project, singletons: &[Singleton]) -> Vec<SingletonWrite> {
-    let mut writes = Vec::new();
     if singletons.is_empty() {
-        return writes;
+        return Vec::new();
     }
     let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
     let by_global: HashMap<(FileId, u32), Singleton> = singletons
         .iter()
         .map(|s| ((s.file, s.global), *s))
         .collect();
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        let facts = &file.facts;
-        let aliases = imported_names(facts, &names);
-        // Resolving is the cost: only names that may reach an instance are resolved.
-        let named = |function: FuncIdx, head: &str| {
-            if !mentions_singleton(head, &names, &aliases) {
-                return None;
-            }
-            match project.resolve(file_id, Some(function), head) {
-                Resolved::Global(global_file, global) => by_global.get(&(global_file, global)),
-                _ => None,
-            }
-            .copied()
-        };
-        for (index, assignment) in facts.attribute_assignments.iter().enumerate() {
-            let Root::Global(head) = &assignment.object.root else {
-                continue;
+    // File by file in parallel, in file order.
+    let per_file: Vec<Vec<SingletonWrite>> = project
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(file_id, file)| {
+            let mut writes = Vec::new();
+            let file_id = file_id as FileId;
+            let facts = &file.facts;
+            let aliases = imported_names(facts, &names);
+            // Resolving is the cost: only names that may reach an instance are resolved.
+            let named = |function: FuncIdx, head: &str| {
+                if !mentions_singleton(head, &names, &aliases) {
+                    return None;
+                }
+                match project.resolve(file_id, Some(function), head) {
+                    Resolved::Global(global_file, global) => by_global.get(&(global_file, global)),
+                    _ => None,
+                }
+                .copied()
             };
-            if !assignment.object.attrs.is_empty() {
-                continue;
+            for (index, assignment) in facts.attribute_assignments.iter().enumerate() {
+                let Root::Global(head) = &assignment.object.root else {
+                    continue;
+                };
+                if !assignment.object.attrs.is_empty() {
+                    continue;
+                }
+                if let Some(singleton) = named(assignment.function, head) {
+                    writes.push(SingletonWrite {
+                        file: file_id,
+                        function: assignment.function,
+                        singleton,
+                        site: SingletonWriteSite::Assignment(index as u32),
+                    });
+                }
             }
-            if let Some(singleton) = named(assignment.function, head) {
-                writes.push(SingletonWrite {
-                    file: file_id,
-                    function: assignment.function,
-                    singleton,
-                    site: SingletonWriteSite::Assignment(index as u32),
-                });
+            for (index, mutation) in facts.mutations.iter().enumerate() {
+                let Root::Global(head) = &mutation.target.root else {
+                    continue;
+                };
+                if mutation.target.attrs.len() != 1 {
+                    continue;
+                }
+                if let Some(singleton) = named(mutation.function, head) {
+                    writes.push(SingletonWrite {
+                        file: file_id,
+                        function: mutation.function,
+                        singleton,
+                        site: SingletonWriteSite::Mutation(index as u32),
+                    });
+                }
             }
-        }
-        for (index, mutation) in facts.mutations.iter().enumerate() {
-            let Root::Global(head) = &mutation.target.root else {
-                continue;
-            };
-            if mutation.target.attrs.len() != 1 {
-                continue;
-            }
-            if let Some(singleton) = named(mutation.function, head) {
-                writes.push(SingletonWrite {
-                    file: file_id,
-                    function: mutation.function,
-                    singleton,
-                    site: SingletonWriteSite::Mutation(index as u32),
-                });
-            }
-        }
-    }
-    writes
+            writes
+        })
+        .collect();
+    per_file.into_iter().flatten().collect()
 }
 
 /// The names under which a file imports one of `names` (`from svc import service as svc`), for

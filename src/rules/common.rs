@@ -1,7 +1,5 @@
 //! Questions several rules ask of the linked project.
 
-use std::collections::HashMap;
-
 use crate::diagnostic::Label;
 use crate::facts::{AccessPath, Binding, FuncIdx, Mutation, MutationKind, Root, Value};
 use crate::knowledge;
@@ -11,8 +9,8 @@ use super::Context;
 use crate::model::Model;
 
 pub use crate::model::{
-    BindingRef, ClassPath, cache_decorator, class_hierarchy, class_path, mutable_type, project_mro,
-    resolve_callee, runs_per_call,
+    BindingRef, ClassPath, InstanceAssignments, cache_decorator, class_hierarchy, class_path,
+    mutable_type, project_mro, resolve_callee, runs_per_call,
 };
 
 /// A class-level binding annotated `ClassVar`: sharing is declared.
@@ -41,113 +39,6 @@ pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool
                 let (file, facts) = project.class(c);
                 safe(&format!("{}.{}", project.file(file).module, facts.qualname))
             }))
-}
-
-/// An assignment `self.attr = <new object>` in a method of a class.
-#[derive(Debug, Clone, Copy)]
-pub struct InstanceAssignment {
-    pub file: FileId,
-    pub function: u32,
-    pub start: u32,
-    /// In a method that runs when the instance is created (`__init__`, `setUp`, ...).
-    pub in_setup: bool,
-}
-
-/// Where each class gives its instances their own value of each attribute.
-pub struct InstanceAssignments {
-    by_class: HashMap<(ClassId, String), Vec<InstanceAssignment>>,
-    /// The classes with assignments to each attribute, so that a query tests those few against
-    /// the receiver's MRO rather than walking an MRO that may be thousands of classes long.
-    classes_by_attr: HashMap<String, Vec<ClassId>>,
-}
-
-impl InstanceAssignments {
-    pub fn collect(project: &Project) -> Self {
-        let mut by_class: HashMap<(ClassId, String), Vec<InstanceAssignment>> = HashMap::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            for assignment in &file.facts.attribute_assignments {
-                if assignment.object.root != Root::SelfParam || !assignment.object.attrs.is_empty()
-                {
-                    continue;
-                }
-                // `self.x = self.DEFAULTS` gives the instance no object of its own.
-                if let Value::Alias(path) = &assignment.value
-                    && matches!(path.root, Root::SelfParam | Root::Class | Root::Global(_))
-                {
-                    continue;
-                }
-                let Some(class) = project.method_class(file_id, assignment.function) else {
-                    continue;
-                };
-                let outer = project.outermost_function(file_id, assignment.function);
-                let method = &file.facts.functions[outer as usize];
-                by_class
-                    .entry((class, assignment.attr.to_string()))
-                    .or_default()
-                    .push(InstanceAssignment {
-                        file: file_id,
-                        function: assignment.function,
-                        start: assignment.span.start,
-                        in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str()),
-                    });
-            }
-            // A framework that copies a list of class-level defaults into each instance does so
-            // before the instance's methods run (a build or set-up step).
-            for copy in &file.facts.instance_copies {
-                let Some(class) = project.method_class(file_id, copy.function) else {
-                    continue;
-                };
-                by_class
-                    .entry((class, copy.attr.to_string()))
-                    .or_default()
-                    .push(InstanceAssignment {
-                        file: file_id,
-                        function: copy.function,
-                        start: copy.span.start,
-                        in_setup: true,
-                    });
-            }
-        }
-        let mut classes_by_attr: HashMap<String, Vec<ClassId>> = HashMap::new();
-        for (class, attr) in by_class.keys() {
-            classes_by_attr
-                .entry(attr.clone())
-                .or_default()
-                .push(*class);
-        }
-        InstanceAssignments {
-            by_class,
-            classes_by_attr,
-        }
-    }
-
-    /// Whether an instance of `class` has its own `attr` by the time code at `start` in
-    /// `function` of `file` runs.
-    pub fn shadows(
-        &self,
-        project: &Project,
-        class: ClassId,
-        attr: &str,
-        file: FileId,
-        function: u32,
-        start: u32,
-    ) -> bool {
-        let Some(assigning) = self.classes_by_attr.get(attr) else {
-            return false;
-        };
-        assigning.iter().any(|&c| {
-            project.in_mro(class, c)
-                && self.by_class[&(c, attr.to_string())].iter().any(|a| {
-                    let same_function = a.file == file && a.function == function;
-                    if same_function {
-                        a.start < start
-                    } else {
-                        a.in_setup
-                    }
-                })
-        })
-    }
 }
 
 /// Whether instances of `class` can change: not a frozen dataclass or attrs class, not a named

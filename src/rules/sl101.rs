@@ -1,14 +1,15 @@
 //! SL101: a class-level mutable object changed through an instance by code that runs per call.
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
 use crate::model::{ClassReceiver, MethodCalls};
 use crate::project::{ClassId, FileId, Project};
 
-use super::common::{self, InstanceAssignments, SharedObject};
+use super::common::{self, SharedObject};
 use super::{Context, Rule, RuleMeta};
 
 pub struct SharedClassStateMutatedThroughInstance;
@@ -55,16 +56,17 @@ impl Rule for SharedClassStateMutatedThroughInstance {
         if candidate_names.is_empty() {
             return Vec::new();
         }
-        let instance_assignments = InstanceAssignments::collect(project);
-        let method_calls = OnceCell::new();
+        let instance_assignments = context.model.instance_assignments(project);
         let mut groups: BTreeMap<FindingKey, Group<'_>> = BTreeMap::new();
 
+        // The changes through an instance of a class-level candidate, with the method (not
+        // nested in another) a change through `self` is in.
+        let mut changes = Vec::new();
         for change in context.model.class_level_changes(project) {
             let ClassReceiver::Instance(receiver) = &change.receiver else {
                 continue;
             };
-            let file_id = change.file;
-            let mutation = &project.file(file_id).facts.mutations[change.mutation as usize];
+            let mutation = &project.file(change.file).facts.mutations[change.mutation as usize];
             let (attr, inner) = match mutation.target.attrs.as_slice() {
                 [attr] => (attr, None),
                 [attr, inner] => (attr, Some(inner)),
@@ -73,19 +75,30 @@ impl Rule for SharedClassStateMutatedThroughInstance {
             if !candidate_names.contains(attr.as_str()) {
                 continue;
             }
+            let method = (mutation.target.root == Root::SelfParam).then(|| {
+                project.function_id(
+                    change.file,
+                    project.outermost_function(change.file, mutation.function),
+                )
+            });
+            changes.push((change, receiver, mutation, attr, inner, method));
+        }
+        let asked: HashSet<&str> = changes
+            .iter()
+            .filter_map(|(.., method)| Some(project.function((*method)?).1.name.as_str()))
+            .collect();
+        let method_calls = (!asked.is_empty()).then(|| MethodCalls::collect(project, &asked));
+
+        for (change, receiver, mutation, attr, inner, method) in changes {
+            let file_id = change.file;
             let mut classes = change.classes.clone();
             // Only the classes whose instances the tree runs the method on, when its calls
             // show them all: a subclass that rebinds the attribute (an ORM `relationship`, a
             // descriptor) is then the only one whose value the change reaches.
-            if mutation.target.root == Root::SelfParam {
-                let method = project.function_id(
-                    file_id,
-                    project.outermost_function(file_id, mutation.function),
-                );
-                let calls = method_calls.get_or_init(|| MethodCalls::collect(project));
-                if let Some(reaching) = calls.receiver_classes(method) {
-                    classes.retain(|c| reaching.contains(c));
-                }
+            if let (Some(method), Some(calls)) = (method, &method_calls)
+                && let Some(reaching) = calls.receiver_classes(method)
+            {
+                classes.retain(|c| reaching.contains(c));
             }
             for class in classes {
                 let Some((defining_class, binding)) = project.lookup_class_attribute(class, attr)

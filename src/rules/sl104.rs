@@ -81,7 +81,7 @@ impl Rule for InstanceAttributeAliasesSharedObject {
         if aliasing.is_empty() {
             return found;
         }
-        let instance_assignments = InstanceAssignments::collect(project);
+        let instance_assignments = context.model.instance_assignments(project);
 
         let mut groups: BTreeMap<Key, Group<'_>> = BTreeMap::new();
         for (file, assignment) in aliasing {
@@ -94,7 +94,7 @@ impl Rule for InstanceAttributeAliasesSharedObject {
             let Some(class) = project.method_class(file, assignment.function) else {
                 continue;
             };
-            let Some(source) = shared_source(context, &instance_assignments, file, assignment)
+            let Some(source) = shared_source(context, instance_assignments, file, assignment)
             else {
                 continue;
             };

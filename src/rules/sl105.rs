@@ -8,7 +8,7 @@ use crate::facts::{FuncIdx, Mutation, Span};
 use crate::model::{ClassLevelChange, ClassReceiver};
 use crate::project::{ClassId, FileId, Project};
 
-use super::common::{self, InstanceAssignments, SharedObject};
+use super::common::{self, SharedObject};
 use super::{Context, Rule, RuleMeta};
 
 pub struct DeclaredSharedStateWrittenPerCall;
@@ -55,7 +55,7 @@ impl Rule for DeclaredSharedStateWrittenPerCall {
         if declared.is_empty() {
             return Vec::new();
         }
-        let instance_assignments = InstanceAssignments::collect(project);
+        let instance_assignments = context.model.instance_assignments(project);
         let mut groups: BTreeMap<Key, Group<'_>> = BTreeMap::new();
         for change in context.model.class_level_changes(project) {
             let file_id = change.file;

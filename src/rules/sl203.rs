@@ -1,6 +1,7 @@
 //! SL203: an instance created at module level whose state per-request code writes, through its
 //! methods or from outside.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
@@ -71,47 +72,59 @@ impl Rule for SingletonStateWrittenPerCall {
             .iter()
             .map(|s| ((s.file, s.global), *s))
             .collect();
-        let mut per_request = PerRequest::default();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
 
-        // Methods run on a singleton by per-request code.
-        let mut methods_run: BTreeMap<Singleton, Vec<FuncId>> = BTreeMap::new();
-        for (file_id, file) in project.files.iter().enumerate() {
-            let file_id = file_id as FileId;
-            let facts = &file.facts;
-            let aliases = imported_names(facts, &names);
-            for site in &facts.calls {
-                let Some(function) = site.function else {
-                    continue;
-                };
-                if site.reference
-                    || site.receiver != crate::facts::CallReceiver::Name
-                    || !mentions_singleton(&site.callee, &names, &aliases)
-                {
-                    continue;
-                }
-                let Some((object, method)) = site.callee.rsplit_once('.') else {
-                    continue;
-                };
-                let Resolved::Global(global_file, global) =
-                    project.resolve(file_id, Some(function), object)
-                else {
-                    continue;
-                };
-                let Some(singleton) = by_global.get(&(global_file, global)) else {
-                    continue;
-                };
-                if !per_request.reached(project, file_id, function) {
-                    continue;
-                }
-                if let Some(found) = lookup_method(project, singleton.class, method) {
-                    let list = methods_run.entry(*singleton).or_default();
-                    if !list.contains(&found) {
-                        list.push(found);
+        // Methods run on a singleton by per-request code, found file by file in parallel and
+        // merged in file order.
+        let per_file: Vec<Vec<(Singleton, FuncId)>> = project
+            .files
+            .par_iter()
+            .enumerate()
+            .map(|(file_id, file)| {
+                let file_id = file_id as FileId;
+                let facts = &file.facts;
+                let aliases = imported_names(facts, &names);
+                let mut per_request = PerRequest::default();
+                let mut found = Vec::new();
+                for site in &facts.calls {
+                    let Some(function) = site.function else {
+                        continue;
+                    };
+                    if site.reference
+                        || site.receiver != crate::facts::CallReceiver::Name
+                        || !mentions_singleton(&site.callee, &names, &aliases)
+                    {
+                        continue;
+                    }
+                    let Some((object, method)) = site.callee.rsplit_once('.') else {
+                        continue;
+                    };
+                    let Resolved::Global(global_file, global) =
+                        project.resolve(file_id, Some(function), object)
+                    else {
+                        continue;
+                    };
+                    let Some(singleton) = by_global.get(&(global_file, global)) else {
+                        continue;
+                    };
+                    if !per_request.reached(project, file_id, function) {
+                        continue;
+                    }
+                    if let Some(method) = lookup_method(project, singleton.class, method) {
+                        found.push((*singleton, method));
                     }
                 }
+                found
+            })
+            .collect();
+        let mut methods_run: BTreeMap<Singleton, Vec<FuncId>> = BTreeMap::new();
+        for (singleton, method) in per_file.into_iter().flatten() {
+            let list = methods_run.entry(singleton).or_default();
+            if !list.contains(&method) {
+                list.push(method);
             }
         }
+        let mut per_request = PerRequest::default();
         // What code outside writes into a singleton through its name.
         for write in context.model.singleton_writes(project) {
             let singleton = write.singleton;

@@ -11,7 +11,7 @@ use crate::facts::{
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
-use super::common::{self, InstanceAssignments, SharedObject};
+use super::common::{self, SharedObject};
 use crate::model::{Through, Timing};
 
 use super::{Context, Rule, RuleMeta};
@@ -512,7 +512,7 @@ fn attrs_field_defaults(context: &Context<'_>) -> Vec<Diagnostic> {
     if fields.is_empty() {
         return Vec::new();
     }
-    let instance_assignments = InstanceAssignments::collect(project);
+    let instance_assignments = context.model.instance_assignments(project);
     let mut by_attr: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, field) in fields.iter().enumerate() {
         by_attr.entry(field.1).or_default().push(index);

@@ -60,7 +60,7 @@ impl Rule for CacheKeyIncomplete {
         {
             return Vec::new();
         }
-        let instance_assignments = InstanceAssignments::collect(project);
+        let instance_assignments = context.model.instance_assignments(project);
         let singletons: HashSet<ClassId> = context
             .model
             .singletons(project)
@@ -101,7 +101,7 @@ impl Rule for CacheKeyIncomplete {
                     continue;
                 }
                 let Some(cache) =
-                    shared_cache(project, &instance_assignments, &singletons, file_id, store)
+                    shared_cache(project, instance_assignments, &singletons, file_id, store)
                 else {
                     continue;
                 };

@@ -1,0 +1,135 @@
+//! Where each class gives its instances their own value of an attribute (`self.x = []` in a
+//! method, or a framework's copy of class-level defaults into each instance): an instance whose
+//! `x` is its own no longer reaches the class's `x`. Several rules ask, so the model works it out
+//! once per run.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::facts::{Name, Root, Value};
+use crate::knowledge;
+use crate::project::{ClassId, FileId, Project};
+
+use super::Model;
+
+/// An assignment `self.attr = <new object>` in a method of a class.
+#[derive(Debug, Clone, Copy)]
+pub struct InstanceAssignment {
+    pub file: FileId,
+    pub function: u32,
+    pub start: u32,
+    /// In a method that runs when the instance is created (`__init__`, `setUp`, ...).
+    pub in_setup: bool,
+}
+
+/// Per attribute name, the classes whose methods give instances their own value of it, each
+/// with those assignments in file order; a query tests these few classes against the receiver's
+/// MRO rather than walking an MRO that may be thousands of classes long.
+#[derive(Debug, Default)]
+pub struct InstanceAssignments {
+    by_attr: HashMap<Name, Vec<(ClassId, Vec<InstanceAssignment>)>>,
+}
+
+impl Model {
+    /// Where classes give their instances their own attributes. Worked out on the first question
+    /// and kept.
+    pub fn instance_assignments(&self, project: &Project) -> &InstanceAssignments {
+        self.instance_assignments
+            .get_or_init(|| InstanceAssignments::collect(project))
+    }
+}
+
+impl InstanceAssignments {
+    fn collect(project: &Project) -> Self {
+        let mut by_class: HashMap<(ClassId, &Name), Vec<InstanceAssignment>> = HashMap::default();
+        // The order classes first assign each attribute in, so that the result does not depend
+        // on the hash map's order.
+        let mut order: Vec<(ClassId, &Name)> = Vec::new();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            for assignment in &file.facts.attribute_assignments {
+                if assignment.object.root != Root::SelfParam || !assignment.object.attrs.is_empty()
+                {
+                    continue;
+                }
+                // `self.x = self.DEFAULTS` gives the instance no object of its own.
+                if let Value::Alias(path) = &assignment.value
+                    && matches!(path.root, Root::SelfParam | Root::Class | Root::Global(_))
+                {
+                    continue;
+                }
+                let Some(class) = project.method_class(file_id, assignment.function) else {
+                    continue;
+                };
+                let outer = project.outermost_function(file_id, assignment.function);
+                let method = &file.facts.functions[outer as usize];
+                let entry = by_class
+                    .entry((class, &assignment.attr))
+                    .or_insert_with(|| {
+                        order.push((class, &assignment.attr));
+                        Vec::new()
+                    });
+                entry.push(InstanceAssignment {
+                    file: file_id,
+                    function: assignment.function,
+                    start: assignment.span.start,
+                    in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str()),
+                });
+            }
+            // A framework that copies a list of class-level defaults into each instance does so
+            // before the instance's methods run (a build or set-up step).
+            for copy in &file.facts.instance_copies {
+                let Some(class) = project.method_class(file_id, copy.function) else {
+                    continue;
+                };
+                let entry = by_class.entry((class, &copy.attr)).or_insert_with(|| {
+                    order.push((class, &copy.attr));
+                    Vec::new()
+                });
+                entry.push(InstanceAssignment {
+                    file: file_id,
+                    function: copy.function,
+                    start: copy.span.start,
+                    in_setup: true,
+                });
+            }
+        }
+        let mut by_attr: HashMap<Name, Vec<(ClassId, Vec<InstanceAssignment>)>> =
+            HashMap::default();
+        for key in order {
+            let assignments = by_class.remove(&key).unwrap_or_default();
+            let (class, attr) = key;
+            by_attr
+                .entry(attr.clone())
+                .or_default()
+                .push((class, assignments));
+        }
+        InstanceAssignments { by_attr }
+    }
+
+    /// Whether an instance of `class` has its own `attr` by the time code at `start` in
+    /// `function` of `file` runs.
+    pub fn shadows(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        file: FileId,
+        function: u32,
+        start: u32,
+    ) -> bool {
+        let Some(assigning) = self.by_attr.get(attr) else {
+            return false;
+        };
+        assigning.iter().any(|(c, assignments)| {
+            project.in_mro(class, *c)
+                && assignments.iter().any(|a| {
+                    let same_function = a.file == file && a.function == function;
+                    if same_function {
+                        a.start < start
+                    } else {
+                        a.in_setup
+                    }
+                })
+        })
+    }
+}
