@@ -297,12 +297,19 @@ impl Extractor {
             },
         };
 
-        let mut locals: HashSet<Name> = params.iter().map(|p| p.name.clone()).collect();
-        let mut declared_outside = HashSet::default();
-        collect_bindings(&function.body, &mut locals, &mut declared_outside);
-        for name in &declared_outside {
-            locals.remove(name);
-        }
+        // The names are gathered first and the set built at its size: growing it name by name
+        // rehashed it several times in every function with more than a few locals.
+        let mut bound: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        let mut declared_outside = Vec::new();
+        collect_bindings(&function.body, &mut bound, &mut declared_outside);
+        let mut locals: HashSet<Name> =
+            HashSet::with_capacity_and_hasher(bound.len(), Default::default());
+        locals.extend(
+            bound
+                .into_iter()
+                .filter(|name| !declared_outside.contains(name))
+                .map(Name::from),
+        );
         if kind == FunctionKind::Nested {
             // A nested function that rebinds `self` no longer sees the method's instance.
             if self_name.as_ref().is_some_and(|n| locals.contains(n)) {
@@ -328,6 +335,7 @@ impl Extractor {
             })
             .collect();
 
+        let local_count = locals.len();
         let idx = self.facts.functions.len() as FuncIdx;
         self.facts.functions.push(FunctionFacts {
             name: function.name.as_str().into(),
@@ -349,7 +357,8 @@ impl Extractor {
             cls_name,
             locals,
             aliases: HashMap::default(),
-            constructed: HashMap::default(),
+            // Each local assigned in the body gets an entry.
+            constructed: HashMap::with_capacity_and_hasher(local_count, Default::default()),
             rebound_params: 0,
             cached_locals: cached.then(HashMap::default),
             closure: Box::new(ClosureScope {
@@ -1543,7 +1552,7 @@ fn method_kind(name: &str, decorators: &[Decorator]) -> FunctionKind {
     let has = |wanted: &str| {
         decorators
             .iter()
-            .any(|d| d.name == wanted || d.name.rsplit('.').next() == Some(wanted))
+            .any(|d| knowledge::last_segment(&d.name) == wanted)
     };
     if has("staticmethod") {
         FunctionKind::StaticMethod
@@ -1644,7 +1653,7 @@ fn annotated_class(annotation: &Expr) -> Option<Name> {
         }
         Expr::Subscript(sub) => {
             let outer = dotted_name(&sub.value)?;
-            (outer.rsplit('.').next() == Some("Optional")).then(|| annotated_class(&sub.slice))?
+            (knowledge::last_segment(&outer) == "Optional").then(|| annotated_class(&sub.slice))?
         }
         Expr::BinOp(bin) if bin.op == ast::Operator::BitOr => match (&*bin.left, &*bin.right) {
             (Expr::NoneLiteral(_), other) | (other, Expr::NoneLiteral(_)) => annotated_class(other),
@@ -1665,12 +1674,10 @@ fn is_dotted_identifier(text: &str) -> bool {
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
-fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut HashSet<Name>) {
-    fn targets(expr: &Expr, locals: &mut HashSet<Name>) {
+fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
+    fn targets<'a>(expr: &'a Expr, locals: &mut Vec<&'a str>) {
         match expr {
-            Expr::Name(name) => {
-                locals.insert(name.id.as_str().into());
-            }
+            Expr::Name(name) => locals.push(name.id.as_str()),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| targets(e, locals)),
             Expr::List(l) => l.elts.iter().for_each(|e| targets(e, locals)),
             Expr::Starred(s) => targets(&s.value, locals),
@@ -1681,12 +1688,8 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
     let mut stack: Vec<&Stmt> = body.iter().collect();
     while let Some(stmt) = stack.pop() {
         match stmt {
-            Stmt::FunctionDef(f) => {
-                locals.insert(f.name.as_str().into());
-            }
-            Stmt::ClassDef(c) => {
-                locals.insert(c.name.as_str().into());
-            }
+            Stmt::FunctionDef(f) => locals.push(f.name.as_str()),
+            Stmt::ClassDef(c) => locals.push(c.name.as_str()),
             Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, locals)),
             Stmt::AnnAssign(a) => targets(&a.target, locals),
             Stmt::AugAssign(a) => targets(&a.target, locals),
@@ -1720,7 +1723,7 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
                 for handler in &t.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = handler;
                     if let Some(name) = &h.name {
-                        locals.insert(name.as_str().into());
+                        locals.push(name.as_str());
                     }
                     stack.extend(h.body.iter());
                 }
@@ -1736,20 +1739,16 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
                         || alias.name.as_str().split('.').next().unwrap_or_default(),
                         |a| a.as_str(),
                     );
-                    locals.insert(name.into());
+                    locals.push(name);
                 }
             }
             Stmt::ImportFrom(i) => {
                 for alias in &i.names {
-                    locals.insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str().into());
+                    locals.push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
                 }
             }
-            Stmt::Global(g) => g.names.iter().for_each(|n| {
-                declared.insert(n.as_str().into());
-            }),
-            Stmt::Nonlocal(n) => n.names.iter().for_each(|n| {
-                declared.insert(n.as_str().into());
-            }),
+            Stmt::Global(g) => declared.extend(g.names.iter().map(|n| n.as_str())),
+            Stmt::Nonlocal(n) => declared.extend(n.names.iter().map(|n| n.as_str())),
             _ => {}
         }
     }

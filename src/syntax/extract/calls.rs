@@ -103,11 +103,15 @@ impl Extractor {
         self.facts.function_ranges.push(whole);
         let facts = &self.facts.functions[function as usize];
         let name = facts.name.clone();
-        let inputs = facts
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), vec![p.name.clone()]))
-            .collect();
+        // Every local assigned in the body gets an entry: sized once rather than grown.
+        let local_count = self.function_scope().map_or(0, |scope| scope.locals.len());
+        let mut inputs = HashMap::with_capacity_and_hasher(local_count, Default::default());
+        inputs.extend(
+            facts
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), vec![p.name.clone()])),
+        );
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
         {
@@ -309,7 +313,8 @@ impl Extractor {
                 Some(index)
             }
             Some((CallReceiver::Local, callee)) => {
-                if let Some((_, method)) = callee.rsplit_once('.') {
+                let method = knowledge::last_segment(callee);
+                if method.len() < callee.len() {
                     self.facts.untyped_method_calls.push(method.into());
                 }
                 None
@@ -404,7 +409,7 @@ impl Extractor {
                 continue;
             };
             let annotated =
-                dotted_name(&sub.value).is_some_and(|n| n.rsplit('.').next() == Some("Annotated"));
+                dotted_name(&sub.value).is_some_and(|n| knowledge::last_segment(&n) == "Annotated");
             if !annotated {
                 continue;
             }
@@ -446,7 +451,7 @@ impl Extractor {
             .keywords
             .iter()
             .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxlen"))
-            || (dotted_name(&call.func).is_some_and(|c| c.rsplit('.').next() == Some("deque"))
+            || (dotted_name(&call.func).is_some_and(|c| knowledge::last_segment(&c) == "deque")
                 && call.arguments.args.len() >= 2);
         if !bounded || self.function_scope().is_some() {
             return;
@@ -621,9 +626,13 @@ impl Extractor {
     }
 
     fn is_probed(&self, container: &Expr) -> bool {
+        // Asked of every subscript an assigned value reads; most functions probe nothing, and
+        // resolving the container builds its path.
         self.frame().is_some_and(|frame| {
-            self.resolve(container, true)
-                .is_some_and(|r| !r.nested && frame.probed.contains(&r.path))
+            !frame.probed.is_empty()
+                && self
+                    .resolve(container, true)
+                    .is_some_and(|r| !r.nested && frame.probed.contains(&r.path))
         })
     }
 
@@ -847,7 +856,7 @@ impl Extractor {
         let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
             self.inputs_of(value).into_iter().partition(is_read);
         for read in &mut receiver_reads {
-            *read = read.rsplit('.').next().unwrap_or_default().into();
+            *read = knowledge::last_segment(read).into();
         }
         let uses_whole_receiver = receiver_reads.iter().any(|read| read.is_empty());
         receiver_reads.retain(|read| !read.is_empty());
@@ -1035,8 +1044,8 @@ fn catches_missing_key(handler: &ast::ExceptHandler) -> bool {
     names.iter().any(|n| {
         dotted_name(n).is_some_and(|d| {
             matches!(
-                d.rsplit('.').next(),
-                Some("KeyError" | "LookupError" | "Exception" | "BaseException")
+                knowledge::last_segment(&d),
+                "KeyError" | "LookupError" | "Exception" | "BaseException"
             )
         })
     })
