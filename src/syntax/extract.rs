@@ -70,6 +70,8 @@ struct FunctionScope {
     constructed: HashMap<Name, (u32, Option<Name>)>,
     /// Parameters (by index, below 64) already recorded as rebound.
     rebound_params: u64,
+    /// Whether a parameter of this function or of an enclosing one has a non-literal default.
+    defaulted_params: bool,
     /// In a function decorated like `lru_cache`: the value each local was last bound to.
     cached_locals: Option<HashMap<Name, Value>>,
     /// What the function's closures may keep (boxed: most functions have none).
@@ -336,6 +338,11 @@ impl Extractor {
             .collect();
 
         let local_count = locals.len();
+        let defaulted_params = params.iter().any(uses::has_shared_default)
+            || self.scopes.iter().rev().any(|scope| match scope {
+                Scope::Function(f) => f.defaulted_params,
+                _ => false,
+            });
         let idx = self.facts.functions.len() as FuncIdx;
         self.facts.functions.push(FunctionFacts {
             name: function.name.as_str().into(),
@@ -360,6 +367,7 @@ impl Extractor {
             // Each local assigned in the body gets an entry.
             constructed: HashMap::with_capacity_and_hasher(local_count, Default::default()),
             rebound_params: 0,
+            defaulted_params,
             cached_locals: cached.then(HashMap::default),
             closure: Box::new(ClosureScope {
                 allocations: Vec::new(),
@@ -659,6 +667,12 @@ impl Extractor {
             CallReceiver::Local => Root::Local(name.into()),
             _ => Root::Global(name.into()),
         }
+    }
+
+    /// Whether a name refers to a module global (or a builtin) here: [`Self::root_of`] is
+    /// `Root::Global`, without building the root.
+    fn is_global_name(&self, name: &str) -> bool {
+        self.receiver_named(name) == CallReceiver::Name
     }
 
     /// What kind of receiver a name is in the current function ([`Self::root_of`] without the
@@ -1093,12 +1107,19 @@ impl Extractor {
     }
 
     /// Whether a callee as written may be a function that mutates its first argument: its name is
-    /// one, or it is imported under another name from one. The link confirms it.
-    fn may_be_mutating_function(&self, callee: &str) -> bool {
-        if knowledge::is_mutating_function_name(callee) {
-            return true;
+    /// one, or it is imported under another name from one. The link confirms it. Asked of every
+    /// call, so it looks at the last name of the callee without building the dotted whole.
+    fn may_be_mutating_function(&self, func: &Expr) -> bool {
+        match func {
+            Expr::Name(name) => {
+                knowledge::is_mutating_function_name(name.id.as_str())
+                    || self.mutating_imports.contains(name.id.as_str())
+            }
+            Expr::Attribute(attribute) => {
+                knowledge::is_mutating_function_name(attribute.attr.as_str())
+            }
+            _ => false,
         }
-        !callee.contains('.') && self.mutating_imports.contains(callee)
     }
 
     /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`: each instance gets
@@ -1148,16 +1169,13 @@ impl Extractor {
     }
 
     /// `setattr(obj, name, value)`, and calls that hand the class to another function.
-    fn record_class_handling(&mut self, call: &ast::ExprCall, callee: Option<&Name>) {
+    fn record_class_handling(&mut self, call: &ast::ExprCall) {
         let Some(function) = self.current_function() else {
             return;
         };
-        let Some(callee) = callee else {
-            return;
-        };
         let args = &call.arguments.args;
-        if callee == "setattr"
-            && matches!(self.root_of("setattr"), Root::Global(_))
+        if matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "setattr")
+            && self.receiver_named("setattr") == CallReceiver::Name
             && args.len() == 3
         {
             if let Some(object) = self.resolve(&args[0], true)
@@ -1180,13 +1198,25 @@ impl Extractor {
             return;
         }
         for (position, arg) in args.iter().enumerate() {
-            if let Some(resolved) = self.resolve(arg, false)
+            // Only these can denote the class itself (see `resolve`); resolving every argument of
+            // every call built a path for each.
+            let may_be_class = match arg {
+                Expr::Name(_) | Expr::Call(_) => true,
+                Expr::Attribute(attribute) => attribute.attr.as_str() == "__class__",
+                _ => false,
+            };
+            if may_be_class
+                && let Some(resolved) = self.resolve(arg, false)
                 && !resolved.nested
                 && resolved.path == AccessPath::new(Root::Class)
             {
+                // The callee as written; a callee that is not a dotted name is not recorded.
+                let Some(callee) = dotted_name(&call.func) else {
+                    return;
+                };
                 self.facts.class_arguments.push(ClassArgument {
                     function,
-                    callee: callee.clone(),
+                    callee,
                     position: position as u32,
                     span: span(call.range()),
                 });
@@ -1210,11 +1240,11 @@ impl Extractor {
                 );
             }
             func => {
-                let callee = dotted_name(func);
-                self.record_class_handling(call, callee.as_ref());
+                self.record_class_handling(call);
                 if let Some(first) = call.arguments.args.first()
-                    && let Some(callee) = callee
-                    && self.may_be_mutating_function(&callee)
+                    && self.current_function().is_some()
+                    && self.may_be_mutating_function(func)
+                    && let Some(callee) = dotted_name(func)
                 {
                     self.record_mutation(
                         first,
@@ -1363,7 +1393,7 @@ impl Extractor {
         }
         let shared = |expr: &Expr| match expr {
             Expr::Attribute(_) => true,
-            Expr::Name(name) => matches!(self.root_of(name.id.as_str()), Root::Global(_)),
+            Expr::Name(name) => self.is_global_name(name.id.as_str()),
             _ => false,
         };
         match test {
@@ -1413,7 +1443,7 @@ impl Extractor {
     fn shared_name(&self, read: &Expr) -> Option<Name> {
         let name = dotted_name(read)?;
         match read {
-            Expr::Name(n) if !matches!(self.root_of(n.id.as_str()), Root::Global(_)) => None,
+            Expr::Name(n) if !self.is_global_name(n.id.as_str()) => None,
             _ => Some(name),
         }
     }

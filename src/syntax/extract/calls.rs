@@ -53,6 +53,11 @@ pub(super) struct ReachState {
     /// Calls of a call's result (`make()()`), by the range of the inner call, which is recorded
     /// after them: the index of the outer call, whose receiver is set then.
     pending_results: Vec<((u32, u32), u32)>,
+    /// How each name or attribute passed to a call being walked is written, by its range: worked
+    /// out when the call is recorded and used again for its flows, once its arguments are walked.
+    pub(super) argument_callees: Vec<(TextRange, Option<(CallReceiver, Name)>)>,
+    /// Where each call being walked starts in `argument_callees`, innermost last.
+    pub(super) argument_marks: Vec<usize>,
 }
 
 impl ReachState {
@@ -249,6 +254,9 @@ impl Extractor {
 
     /// Records a call and the functions passed to it as arguments.
     pub(super) fn record_call_site(&mut self, call: &ast::ExprCall) {
+        self.reach
+            .argument_marks
+            .push(self.reach.argument_callees.len());
         let function = self.current_function();
         let start = call.range().start().to_u32();
         let argument_of = self
@@ -341,7 +349,11 @@ impl Extractor {
                     }
                 }
                 Expr::Name(_) | Expr::Attribute(_) if !takes_values => {
-                    self.record_reference(argument, index);
+                    let written = self.callee_of(argument);
+                    self.record_reference(argument, written.clone(), index);
+                    self.reach
+                        .argument_callees
+                        .push((argument.range(), written));
                 }
                 _ => {}
             }
@@ -372,8 +384,13 @@ impl Extractor {
     }
 
     /// A name or attribute passed as an argument, when it may name a function.
-    fn record_reference(&mut self, argument: &Expr, argument_of: Option<u32>) {
-        let Some((receiver, callee)) = self.callee_of(argument) else {
+    fn record_reference(
+        &mut self,
+        argument: &Expr,
+        written: Option<(CallReceiver, Name)>,
+        argument_of: Option<u32>,
+    ) {
+        let Some((receiver, callee)) = written else {
             return;
         };
         let keep = match receiver {
@@ -701,7 +718,7 @@ impl Extractor {
         match target {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                if let Root::Global(_) = self.root_of(id) {
+                if self.is_global_name(id) {
                     if let Some(value) = value
                         && (self.once_blocks > 0 || self.is_lazy(target, value))
                     {
