@@ -130,7 +130,7 @@ impl Checker {
 }
 
 impl Checker {
-    fn visit_statement<'a>(&mut self, stmt: &'a Stmt) {
+    fn visit_statement(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::FunctionDef(function) => {
                 self.check_parameters(&function.parameters);

@@ -8,7 +8,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{ArgPosition, CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow};
 
