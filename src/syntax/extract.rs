@@ -70,6 +70,8 @@ struct FunctionScope {
     constructed: HashMap<Name, (u32, Option<Name>)>,
     /// Parameters (by index, below 64) already recorded as rebound.
     rebound_params: u64,
+    /// Whether a parameter of this function or of an enclosing one has a non-literal default.
+    defaulted_params: bool,
     /// In a function decorated like `lru_cache`: the value each local was last bound to.
     cached_locals: Option<HashMap<Name, Value>>,
     /// What the function's closures may keep (boxed: most functions have none).
@@ -297,12 +299,19 @@ impl Extractor {
             },
         };
 
-        let mut locals: HashSet<Name> = params.iter().map(|p| p.name.clone()).collect();
-        let mut declared_outside = HashSet::default();
-        collect_bindings(&function.body, &mut locals, &mut declared_outside);
-        for name in &declared_outside {
-            locals.remove(name);
-        }
+        // The names are gathered first and the set built at its size: growing it name by name
+        // rehashed it several times in every function with more than a few locals.
+        let mut bound: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        let mut declared_outside = Vec::new();
+        collect_bindings(&function.body, &mut bound, &mut declared_outside);
+        let mut locals: HashSet<Name> =
+            HashSet::with_capacity_and_hasher(bound.len(), Default::default());
+        locals.extend(
+            bound
+                .into_iter()
+                .filter(|name| !declared_outside.contains(name))
+                .map(Name::from),
+        );
         if kind == FunctionKind::Nested {
             // A nested function that rebinds `self` no longer sees the method's instance.
             if self_name.as_ref().is_some_and(|n| locals.contains(n)) {
@@ -328,6 +337,12 @@ impl Extractor {
             })
             .collect();
 
+        let local_count = locals.len();
+        let defaulted_params = params.iter().any(uses::has_shared_default)
+            || self.scopes.iter().rev().any(|scope| match scope {
+                Scope::Function(f) => f.defaulted_params,
+                _ => false,
+            });
         let idx = self.facts.functions.len() as FuncIdx;
         self.facts.functions.push(FunctionFacts {
             name: function.name.as_str().into(),
@@ -349,8 +364,10 @@ impl Extractor {
             cls_name,
             locals,
             aliases: HashMap::default(),
-            constructed: HashMap::default(),
+            // Each local assigned in the body gets an entry.
+            constructed: HashMap::with_capacity_and_hasher(local_count, Default::default()),
             rebound_params: 0,
+            defaulted_params,
             cached_locals: cached.then(HashMap::default),
             closure: Box::new(ClosureScope {
                 allocations: Vec::new(),
@@ -650,6 +667,12 @@ impl Extractor {
             CallReceiver::Local => Root::Local(name.into()),
             _ => Root::Global(name.into()),
         }
+    }
+
+    /// Whether a name refers to a module global (or a builtin) here: [`Self::root_of`] is
+    /// `Root::Global`, without building the root.
+    fn is_global_name(&self, name: &str) -> bool {
+        self.receiver_named(name) == CallReceiver::Name
     }
 
     /// What kind of receiver a name is in the current function ([`Self::root_of`] without the
@@ -1084,12 +1107,19 @@ impl Extractor {
     }
 
     /// Whether a callee as written may be a function that mutates its first argument: its name is
-    /// one, or it is imported under another name from one. The link confirms it.
-    fn may_be_mutating_function(&self, callee: &str) -> bool {
-        if knowledge::is_mutating_function_name(callee) {
-            return true;
+    /// one, or it is imported under another name from one. The link confirms it. Asked of every
+    /// call, so it looks at the last name of the callee without building the dotted whole.
+    fn may_be_mutating_function(&self, func: &Expr) -> bool {
+        match func {
+            Expr::Name(name) => {
+                knowledge::is_mutating_function_name(name.id.as_str())
+                    || self.mutating_imports.contains(name.id.as_str())
+            }
+            Expr::Attribute(attribute) => {
+                knowledge::is_mutating_function_name(attribute.attr.as_str())
+            }
+            _ => false,
         }
-        !callee.contains('.') && self.mutating_imports.contains(callee)
     }
 
     /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`: each instance gets
@@ -1139,16 +1169,13 @@ impl Extractor {
     }
 
     /// `setattr(obj, name, value)`, and calls that hand the class to another function.
-    fn record_class_handling(&mut self, call: &ast::ExprCall, callee: Option<&Name>) {
+    fn record_class_handling(&mut self, call: &ast::ExprCall) {
         let Some(function) = self.current_function() else {
             return;
         };
-        let Some(callee) = callee else {
-            return;
-        };
         let args = &call.arguments.args;
-        if callee == "setattr"
-            && matches!(self.root_of("setattr"), Root::Global(_))
+        if matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "setattr")
+            && self.receiver_named("setattr") == CallReceiver::Name
             && args.len() == 3
         {
             if let Some(object) = self.resolve(&args[0], true)
@@ -1171,13 +1198,25 @@ impl Extractor {
             return;
         }
         for (position, arg) in args.iter().enumerate() {
-            if let Some(resolved) = self.resolve(arg, false)
+            // Only these can denote the class itself (see `resolve`); resolving every argument of
+            // every call built a path for each.
+            let may_be_class = match arg {
+                Expr::Name(_) | Expr::Call(_) => true,
+                Expr::Attribute(attribute) => attribute.attr.as_str() == "__class__",
+                _ => false,
+            };
+            if may_be_class
+                && let Some(resolved) = self.resolve(arg, false)
                 && !resolved.nested
                 && resolved.path == AccessPath::new(Root::Class)
             {
+                // The callee as written; a callee that is not a dotted name is not recorded.
+                let Some(callee) = dotted_name(&call.func) else {
+                    return;
+                };
                 self.facts.class_arguments.push(ClassArgument {
                     function,
-                    callee: callee.clone(),
+                    callee,
                     position: position as u32,
                     span: span(call.range()),
                 });
@@ -1201,11 +1240,11 @@ impl Extractor {
                 );
             }
             func => {
-                let callee = dotted_name(func);
-                self.record_class_handling(call, callee.as_ref());
+                self.record_class_handling(call);
                 if let Some(first) = call.arguments.args.first()
-                    && let Some(callee) = callee
-                    && self.may_be_mutating_function(&callee)
+                    && self.current_function().is_some()
+                    && self.may_be_mutating_function(func)
+                    && let Some(callee) = dotted_name(func)
                 {
                     self.record_mutation(
                         first,
@@ -1354,7 +1393,7 @@ impl Extractor {
         }
         let shared = |expr: &Expr| match expr {
             Expr::Attribute(_) => true,
-            Expr::Name(name) => matches!(self.root_of(name.id.as_str()), Root::Global(_)),
+            Expr::Name(name) => self.is_global_name(name.id.as_str()),
             _ => false,
         };
         match test {
@@ -1404,7 +1443,7 @@ impl Extractor {
     fn shared_name(&self, read: &Expr) -> Option<Name> {
         let name = dotted_name(read)?;
         match read {
-            Expr::Name(n) if !matches!(self.root_of(n.id.as_str()), Root::Global(_)) => None,
+            Expr::Name(n) if !self.is_global_name(n.id.as_str()) => None,
             _ => Some(name),
         }
     }
@@ -1543,7 +1582,7 @@ fn method_kind(name: &str, decorators: &[Decorator]) -> FunctionKind {
     let has = |wanted: &str| {
         decorators
             .iter()
-            .any(|d| d.name == wanted || d.name.rsplit('.').next() == Some(wanted))
+            .any(|d| knowledge::last_segment(&d.name) == wanted)
     };
     if has("staticmethod") {
         FunctionKind::StaticMethod
@@ -1644,7 +1683,7 @@ fn annotated_class(annotation: &Expr) -> Option<Name> {
         }
         Expr::Subscript(sub) => {
             let outer = dotted_name(&sub.value)?;
-            (outer.rsplit('.').next() == Some("Optional")).then(|| annotated_class(&sub.slice))?
+            (knowledge::last_segment(&outer) == "Optional").then(|| annotated_class(&sub.slice))?
         }
         Expr::BinOp(bin) if bin.op == ast::Operator::BitOr => match (&*bin.left, &*bin.right) {
             (Expr::NoneLiteral(_), other) | (other, Expr::NoneLiteral(_)) => annotated_class(other),
@@ -1665,12 +1704,10 @@ fn is_dotted_identifier(text: &str) -> bool {
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
-fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut HashSet<Name>) {
-    fn targets(expr: &Expr, locals: &mut HashSet<Name>) {
+fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
+    fn targets<'a>(expr: &'a Expr, locals: &mut Vec<&'a str>) {
         match expr {
-            Expr::Name(name) => {
-                locals.insert(name.id.as_str().into());
-            }
+            Expr::Name(name) => locals.push(name.id.as_str()),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| targets(e, locals)),
             Expr::List(l) => l.elts.iter().for_each(|e| targets(e, locals)),
             Expr::Starred(s) => targets(&s.value, locals),
@@ -1681,12 +1718,8 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
     let mut stack: Vec<&Stmt> = body.iter().collect();
     while let Some(stmt) = stack.pop() {
         match stmt {
-            Stmt::FunctionDef(f) => {
-                locals.insert(f.name.as_str().into());
-            }
-            Stmt::ClassDef(c) => {
-                locals.insert(c.name.as_str().into());
-            }
+            Stmt::FunctionDef(f) => locals.push(f.name.as_str()),
+            Stmt::ClassDef(c) => locals.push(c.name.as_str()),
             Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, locals)),
             Stmt::AnnAssign(a) => targets(&a.target, locals),
             Stmt::AugAssign(a) => targets(&a.target, locals),
@@ -1720,7 +1753,7 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
                 for handler in &t.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = handler;
                     if let Some(name) = &h.name {
-                        locals.insert(name.as_str().into());
+                        locals.push(name.as_str());
                     }
                     stack.extend(h.body.iter());
                 }
@@ -1736,20 +1769,16 @@ fn collect_bindings(body: &[Stmt], locals: &mut HashSet<Name>, declared: &mut Ha
                         || alias.name.as_str().split('.').next().unwrap_or_default(),
                         |a| a.as_str(),
                     );
-                    locals.insert(name.into());
+                    locals.push(name);
                 }
             }
             Stmt::ImportFrom(i) => {
                 for alias in &i.names {
-                    locals.insert(alias.asname.as_ref().unwrap_or(&alias.name).as_str().into());
+                    locals.push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
                 }
             }
-            Stmt::Global(g) => g.names.iter().for_each(|n| {
-                declared.insert(n.as_str().into());
-            }),
-            Stmt::Nonlocal(n) => n.names.iter().for_each(|n| {
-                declared.insert(n.as_str().into());
-            }),
+            Stmt::Global(g) => declared.extend(g.names.iter().map(|n| n.as_str())),
+            Stmt::Nonlocal(n) => declared.extend(n.names.iter().map(|n| n.as_str())),
             _ => {}
         }
     }

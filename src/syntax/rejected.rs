@@ -15,6 +15,7 @@ use super::SyntaxError;
 pub(super) fn check(source: &str, parsed: &Parsed<ModModule>) -> Result<(), SyntaxError> {
     let mut checker = Checker {
         in_function: false,
+        lambda_in_statement: false,
         first: None,
         lambda_words: memchr::memmem::find_iter(source.as_bytes(), b"lambda")
             .map(|offset| offset as u32)
@@ -48,11 +49,18 @@ struct Checker {
     /// Expressions are the bulk of a tree and only a lambda in one can be refused, so an
     /// expression without the word in its text is not walked.
     lambda_words: Vec<u32>,
+    /// Whether the statement being walked has the word in its text. Its expressions are looked at
+    /// only then: most statements have none, and asking each expression for its range costs more
+    /// than asking the statement once.
+    lambda_in_statement: bool,
 }
 
 impl Checker {
-    fn may_hold_lambda(&self, expr: &Expr) -> bool {
-        let range = expr.range();
+    fn may_hold_lambda(&self, node: &impl Ranged) -> bool {
+        if self.lambda_words.is_empty() {
+            return false;
+        }
+        let range = node.range();
         let first_at_or_after = self
             .lambda_words
             .partition_point(|&offset| offset < range.start().to_u32());
@@ -121,8 +129,8 @@ impl Checker {
     }
 }
 
-impl<'a> Visitor<'a> for Checker {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+impl Checker {
+    fn visit_statement(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::FunctionDef(function) => {
                 self.check_parameters(&function.parameters);
@@ -141,9 +149,18 @@ impl<'a> Visitor<'a> for Checker {
             _ => visitor::walk_stmt(self, stmt),
         }
     }
+}
+
+impl<'a> Visitor<'a> for Checker {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        let has_lambda = self.may_hold_lambda(stmt);
+        let outer_statement = std::mem::replace(&mut self.lambda_in_statement, has_lambda);
+        self.visit_statement(stmt);
+        self.lambda_in_statement = outer_statement;
+    }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if !self.may_hold_lambda(expr) {
+        if !self.lambda_in_statement || !self.may_hold_lambda(expr) {
             return;
         }
         if let Expr::Lambda(lambda) = expr

@@ -6,6 +6,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::facts::{DecoratedCache, FuncIdx, Name};
+use crate::knowledge;
 
 use super::{Extractor, MAX_WALK_DEPTH, dotted_name, span};
 
@@ -104,7 +105,7 @@ impl Extractor {
                 other => (dotted_name(other), None),
             };
             let Some(callee) = callee else { continue };
-            let last = callee.rsplit('.').next().unwrap_or(&callee);
+            let last = knowledge::last_segment(&callee);
             if !KEYED_DECORATORS.contains(&last) {
                 continue;
             }

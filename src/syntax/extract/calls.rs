@@ -53,6 +53,11 @@ pub(super) struct ReachState {
     /// Calls of a call's result (`make()()`), by the range of the inner call, which is recorded
     /// after them: the index of the outer call, whose receiver is set then.
     pending_results: Vec<((u32, u32), u32)>,
+    /// How each name or attribute passed to a call being walked is written, by its range: worked
+    /// out when the call is recorded and used again for its flows, once its arguments are walked.
+    pub(super) argument_callees: Vec<(TextRange, Option<(CallReceiver, Name)>)>,
+    /// Where each call being walked starts in `argument_callees`, innermost last.
+    pub(super) argument_marks: Vec<usize>,
 }
 
 impl ReachState {
@@ -103,11 +108,15 @@ impl Extractor {
         self.facts.function_ranges.push(whole);
         let facts = &self.facts.functions[function as usize];
         let name = facts.name.clone();
-        let inputs = facts
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), vec![p.name.clone()]))
-            .collect();
+        // Every local assigned in the body gets an entry: sized once rather than grown.
+        let local_count = self.function_scope().map_or(0, |scope| scope.locals.len());
+        let mut inputs = HashMap::with_capacity_and_hasher(local_count, Default::default());
+        inputs.extend(
+            facts
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), vec![p.name.clone()])),
+        );
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
         {
@@ -245,6 +254,9 @@ impl Extractor {
 
     /// Records a call and the functions passed to it as arguments.
     pub(super) fn record_call_site(&mut self, call: &ast::ExprCall) {
+        self.reach
+            .argument_marks
+            .push(self.reach.argument_callees.len());
         let function = self.current_function();
         let start = call.range().start().to_u32();
         let argument_of = self
@@ -309,7 +321,8 @@ impl Extractor {
                 Some(index)
             }
             Some((CallReceiver::Local, callee)) => {
-                if let Some((_, method)) = callee.rsplit_once('.') {
+                let method = knowledge::last_segment(callee);
+                if method.len() < callee.len() {
                     self.facts.untyped_method_calls.push(method.into());
                 }
                 None
@@ -336,7 +349,11 @@ impl Extractor {
                     }
                 }
                 Expr::Name(_) | Expr::Attribute(_) if !takes_values => {
-                    self.record_reference(argument, index);
+                    let written = self.callee_of(argument);
+                    self.record_reference(argument, written.clone(), index);
+                    self.reach
+                        .argument_callees
+                        .push((argument.range(), written));
                 }
                 _ => {}
             }
@@ -367,8 +384,13 @@ impl Extractor {
     }
 
     /// A name or attribute passed as an argument, when it may name a function.
-    fn record_reference(&mut self, argument: &Expr, argument_of: Option<u32>) {
-        let Some((receiver, callee)) = self.callee_of(argument) else {
+    fn record_reference(
+        &mut self,
+        argument: &Expr,
+        written: Option<(CallReceiver, Name)>,
+        argument_of: Option<u32>,
+    ) {
+        let Some((receiver, callee)) = written else {
             return;
         };
         let keep = match receiver {
@@ -404,7 +426,7 @@ impl Extractor {
                 continue;
             };
             let annotated =
-                dotted_name(&sub.value).is_some_and(|n| n.rsplit('.').next() == Some("Annotated"));
+                dotted_name(&sub.value).is_some_and(|n| knowledge::last_segment(&n) == "Annotated");
             if !annotated {
                 continue;
             }
@@ -446,7 +468,7 @@ impl Extractor {
             .keywords
             .iter()
             .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxlen"))
-            || (dotted_name(&call.func).is_some_and(|c| c.rsplit('.').next() == Some("deque"))
+            || (dotted_name(&call.func).is_some_and(|c| knowledge::last_segment(&c) == "deque")
                 && call.arguments.args.len() >= 2);
         if !bounded || self.function_scope().is_some() {
             return;
@@ -621,9 +643,13 @@ impl Extractor {
     }
 
     fn is_probed(&self, container: &Expr) -> bool {
+        // Asked of every subscript an assigned value reads; most functions probe nothing, and
+        // resolving the container builds its path.
         self.frame().is_some_and(|frame| {
-            self.resolve(container, true)
-                .is_some_and(|r| !r.nested && frame.probed.contains(&r.path))
+            !frame.probed.is_empty()
+                && self
+                    .resolve(container, true)
+                    .is_some_and(|r| !r.nested && frame.probed.contains(&r.path))
         })
     }
 
@@ -692,7 +718,7 @@ impl Extractor {
         match target {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                if let Root::Global(_) = self.root_of(id) {
+                if self.is_global_name(id) {
                     if let Some(value) = value
                         && (self.once_blocks > 0 || self.is_lazy(target, value))
                     {
@@ -847,7 +873,7 @@ impl Extractor {
         let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
             self.inputs_of(value).into_iter().partition(is_read);
         for read in &mut receiver_reads {
-            *read = read.rsplit('.').next().unwrap_or_default().into();
+            *read = knowledge::last_segment(read).into();
         }
         let uses_whole_receiver = receiver_reads.iter().any(|read| read.is_empty());
         receiver_reads.retain(|read| !read.is_empty());
@@ -1035,8 +1061,8 @@ fn catches_missing_key(handler: &ast::ExceptHandler) -> bool {
     names.iter().any(|n| {
         dotted_name(n).is_some_and(|d| {
             matches!(
-                d.rsplit('.').next(),
-                Some("KeyError" | "LookupError" | "Exception" | "BaseException")
+                knowledge::last_segment(&d),
+                "KeyError" | "LookupError" | "Exception" | "BaseException"
             )
         })
     })

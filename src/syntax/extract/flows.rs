@@ -8,11 +8,9 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::{
-    ArgPosition, CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, Root, ValueFlow,
-};
+use crate::facts::{ArgPosition, CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow};
 
 use crate::knowledge;
 
@@ -73,7 +71,7 @@ impl Extractor {
         }
         match self.current_function() {
             None => Some(None),
-            Some(f) => matches!(self.root_of(name), Root::Local(_)).then_some(Some(f)),
+            Some(f) => (self.receiver_named(name) == CallReceiver::Local).then_some(Some(f)),
         }
     }
 
@@ -302,10 +300,10 @@ impl Extractor {
         let mut names = Vec::new();
         bound_names(target, 0, &mut names);
         for name in names {
-            let global = match self.root_of(name) {
-                Root::Global(_) => true,
-                Root::Local(_) => false,
-                Root::SelfParam | Root::Class => continue,
+            let global = match self.receiver_named(name) {
+                CallReceiver::Name => true,
+                CallReceiver::Local => false,
+                _ => continue,
             };
             for source in &sources {
                 let target = FlowTarget::Name {
@@ -359,6 +357,43 @@ impl Extractor {
     /// Flows of a call whose arguments have been walked: into its arguments, and into the
     /// container a storing method is called on (`handlers.append(f)`).
     pub(super) fn record_call_flows(&mut self, call: &ast::ExprCall) {
+        // This call's arguments as `record_call_site` wrote them; calls inside them are done.
+        let mark = self.reach.argument_marks.pop().unwrap_or(0);
+        let mut argument_callees = std::mem::take(&mut self.reach.argument_callees);
+        self.record_argument_flows(call, &argument_callees[mark.min(argument_callees.len())..]);
+        argument_callees.truncate(mark);
+        self.reach.argument_callees = argument_callees;
+    }
+
+    /// The sources of an argument: a name or attribute as already written for the call site.
+    fn argument_sources(
+        &self,
+        argument: &Expr,
+        written: &[(TextRange, Option<(CallReceiver, Name)>)],
+        out: &mut Vec<FlowSource>,
+    ) {
+        if matches!(argument, Expr::Name(_) | Expr::Attribute(_))
+            && let Some((_, callee)) = written.iter().find(|(range, _)| *range == argument.range())
+        {
+            if let Some((receiver, name)) = callee
+                && *receiver != CallReceiver::Super
+                && *receiver != CallReceiver::NewInstance
+            {
+                out.push(FlowSource::Name {
+                    receiver: *receiver,
+                    name: name.clone(),
+                });
+            }
+            return;
+        }
+        self.flow_sources(argument, 0, out);
+    }
+
+    fn record_argument_flows(
+        &mut self,
+        call: &ast::ExprCall,
+        written: &[(TextRange, Option<(CallReceiver, Name)>)],
+    ) {
         if !self.flows_tracked() {
             return;
         }
@@ -397,7 +432,7 @@ impl Extractor {
             .take_while(|a| !matches!(a, Expr::Starred(_)));
         for (index, argument) in positional.enumerate() {
             sources.clear();
-            self.flow_sources(argument, 0, &mut sources);
+            self.argument_sources(argument, written, &mut sources);
             for source in sources.drain(..) {
                 let position = ArgPosition::Index(index as u32);
                 self.push_flow(
@@ -412,7 +447,7 @@ impl Extractor {
         for keyword in &arguments.keywords {
             let Some(name) = &keyword.arg else { continue };
             sources.clear();
-            self.flow_sources(&keyword.value, 0, &mut sources);
+            self.argument_sources(&keyword.value, written, &mut sources);
             for source in sources.drain(..) {
                 let position = ArgPosition::Keyword(name.as_str().into());
                 self.push_flow(

@@ -11,7 +11,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, Argument, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind, ImportTarget,
-    KeywordDefault, MutationKind, ParamUse, ParamUseKind, Root, Span, Value,
+    KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
 
@@ -45,10 +45,7 @@ impl Extractor {
                 Scope::Function(f) if f.locals.contains(name) => {
                     let params = &self.facts.functions[f.idx as usize].params;
                     let index = params.iter().position(|p| p.name == name)?;
-                    let defaulted = matches!(
-                        params[index].default,
-                        Some(Value::Container(_) | Value::Call { .. } | Value::Alias(_))
-                    );
+                    let defaulted = has_shared_default(&params[index]);
                     return Some((f.idx, index as u32, defaulted));
                 }
                 Scope::Module => return None,
@@ -58,10 +55,19 @@ impl Extractor {
         None
     }
 
+    /// Whether a parameter of the current function or of an enclosing one has a default other
+    /// than a literal: asked first, because the question below is asked of every argument.
+    fn defaulted_params_in_scope(&self) -> bool {
+        self.function_scope().is_some_and(|f| f.defaulted_params)
+    }
+
     fn defaulted_param(&self, expr: &Expr) -> Option<DefaultedParam> {
         let Expr::Name(name) = expr else {
             return None;
         };
+        if !self.defaulted_params_in_scope() {
+            return None;
+        }
         let id = name.id.as_str();
         let (target, alias) = match self.function_scope().and_then(|f| f.aliases.get(id)) {
             Some(alias) if alias.path.attrs.is_empty() && !alias.nested => match &alias.path.root {
@@ -82,7 +88,7 @@ impl Extractor {
     /// Whether `path` is a parameter with a non-literal default itself (not a part of it).
     pub(super) fn is_defaulted_param(&self, path: &AccessPath) -> bool {
         match &path.root {
-            Root::Local(name) if path.attrs.is_empty() => {
+            Root::Local(name) if path.attrs.is_empty() && self.defaulted_params_in_scope() => {
                 self.parameter_named(name).is_some_and(|(_, _, d)| d)
             }
             _ => false,
@@ -141,7 +147,7 @@ impl Extractor {
         let Some(function) = self.current_function() else {
             return;
         };
-        if matches!(self.root_of(name), Root::Global(_)) {
+        if self.is_global_name(name) {
             self.facts.global_rebinds.push(GlobalRebind {
                 function,
                 name: name.into(),
@@ -360,7 +366,7 @@ impl Extractor {
             return;
         }
         let function = scope.idx;
-        if knowledge::BUILTINS.contains(&id) || !matches!(self.root_of(id), Root::Global(_)) {
+        if knowledge::BUILTINS.contains(&id) || !self.is_global_name(id) {
             return;
         }
         let read: crate::facts::Name = match attr {
@@ -411,4 +417,13 @@ impl Extractor {
             });
         }
     }
+}
+
+/// Whether a parameter's default is something other than a literal (a display, a call, a name):
+/// one object shared by every call that omits the argument.
+pub(super) fn has_shared_default(param: &Param) -> bool {
+    matches!(
+        param.default,
+        Some(Value::Container(_) | Value::Call { .. } | Value::Alias(_))
+    )
 }
