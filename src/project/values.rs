@@ -7,6 +7,10 @@
 //! grew (a worklist keyed by the slots each flow reads); slots hold at most [`MAX_HELD`] values, so
 //! this ends, and most flows, which read nothing that ever holds anything, are applied once. Only
 //! what a flow proves is held: a call that cannot be resolved gives nothing.
+//!
+//! The names a flow reads and stores into are resolved first, file by file in parallel, into a
+//! [`Plan`] of slots and values; the worklist, whose order decides which values a full slot kept,
+//! then only reads slots and moves values.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
