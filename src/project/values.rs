@@ -7,6 +7,10 @@
 //! grew (a worklist keyed by the slots each flow reads); slots hold at most [`MAX_HELD`] values, so
 //! this ends, and most flows, which read nothing that ever holds anything, are applied once. Only
 //! what a flow proves is held: a call that cannot be resolved gives nothing.
+//!
+//! The names a flow reads and stores into are resolved first, file by file in parallel, into a
+//! [`Plan`] of slots and values; the worklist, whose order decides which values a full slot kept,
+//! then only reads slots and moves values.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -108,6 +112,8 @@ type NameScope = (FileId, Option<FuncIdx>);
 #[derive(Debug, Default)]
 struct Slots<'p> {
     functions: u32,
+    /// How many slots there are.
+    count: u32,
     /// The first parameter slot of each function, and one past the last.
     param_base: Vec<u32>,
     /// Per file: names some flow stores into that are not parameters of their function, by scope
@@ -129,6 +135,7 @@ impl<'p> Slots<'p> {
         param_base.push(next);
         let mut slots = Slots {
             functions,
+            count: 0,
             param_base,
             names: Vec::new(),
         };
@@ -144,6 +151,7 @@ impl<'p> Slots<'p> {
             }
             next += names.len() as u32;
         }
+        slots.count = next;
         slots
     }
 
@@ -223,11 +231,48 @@ impl HeldValues {
     }
 }
 
+/// What the slots hold, by slot id.
+#[derive(Debug, Default)]
+struct HeldTable {
+    /// Each slot's place in `values`; [`UNSEEN`] until it is stored into or read while the values
+    /// are built.
+    places: Vec<u32>,
+    values: Vec<HeldValues>,
+}
+
+const UNSEEN: u32 = u32::MAX;
+
+impl HeldTable {
+    fn new(slots: u32) -> HeldTable {
+        HeldTable {
+            places: vec![UNSEEN; slots as usize],
+            values: Vec::new(),
+        }
+    }
+
+    fn get(&self, slot: SlotId) -> Option<&HeldValues> {
+        let place = *self.places.get(slot as usize)?;
+        self.values.get(place as usize)
+    }
+
+    /// The place of `slot`, made when it has none.
+    fn place(&mut self, slot: SlotId) -> u32 {
+        let slot = slot as usize;
+        if slot >= self.places.len() {
+            self.places.resize(slot + 1, UNSEEN);
+        }
+        if self.places[slot] == UNSEEN {
+            self.places[slot] = self.values.len() as u32;
+            self.values.push(HeldValues::default());
+        }
+        self.places[slot]
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Values<'p> {
     slots: Slots<'p>,
-    /// What each slot that holds anything holds.
-    held: HashMap<SlotId, HeldValues>,
+    held: HeldTable,
     /// Shared by the threads that resolve calls through values.
     externals: Mutex<Externals>,
 }
@@ -236,7 +281,7 @@ pub(super) struct Values<'p> {
 /// for the next link of the same files (see [`Values::from_kept`]).
 #[derive(Debug, Default)]
 pub struct KeptValues {
-    held: HashMap<SlotId, HeldValues>,
+    held: HeldTable,
     externals: Externals,
 }
 
@@ -351,11 +396,11 @@ struct Plans<'p> {
 /// name of the enclosing function, and as a name of the module when that holds nothing.
 type DecoratorPlans<'p> = (FuncId, Vec<(Plan<'p>, Option<Plan<'p>>)>);
 
-/// The flows still to apply, and which flows read each slot.
+/// The flows still to apply, and which flows read each slot (by its place in [`HeldTable`]).
 struct Worklist {
     queue: VecDeque<u32>,
     queued: Vec<bool>,
-    dependents: HashMap<SlotId, Vec<u32>>,
+    dependents: Vec<Vec<u32>>,
 }
 
 thread_local! {
@@ -386,8 +431,10 @@ fn take_reads(reads: &mut Vec<SlotId>) {
 impl<'p> Values<'p> {
     /// Applies every flow of the project until nothing changes.
     pub(super) fn build(project: &'p Project, index: &Index<'p>) -> Values<'p> {
+        let slots = Slots::new(project);
         let mut values = Values {
-            slots: Slots::new(project),
+            held: HeldTable::new(slots.count),
+            slots,
             ..Values::default()
         };
         // Names are resolved file by file in parallel; what is left is the order-dependent part:
@@ -421,7 +468,7 @@ impl<'p> Values<'p> {
         let mut work = Worklist {
             queue: (0..flows.len() as u32).collect(),
             queued: vec![true; flows.len()],
-            dependents: HashMap::default(),
+            dependents: Vec::new(),
         };
         let mut sources = Vec::new();
         let mut targets = Vec::new();
@@ -447,7 +494,11 @@ impl<'p> Values<'p> {
                     if slot < values.slots.functions && !returning.contains(&slot) {
                         continue;
                     }
-                    let dependents = work.dependents.entry(slot).or_default();
+                    let place = values.held.place(slot) as usize;
+                    if place >= work.dependents.len() {
+                        work.dependents.resize_with(place + 1, Vec::new);
+                    }
+                    let dependents = &mut work.dependents[place];
                     if dependents.last() != Some(&id) {
                         dependents.push(id);
                     }
@@ -603,8 +654,13 @@ impl<'p> Values<'p> {
 
     /// Adds `values` to `slot`, and queues the flows that read it when it grew.
     fn store(&mut self, work: &mut Worklist, slot: SlotId, values: &[Held]) -> bool {
-        let changed = self.add(slot, values);
-        if changed && let Some(dependents) = work.dependents.get(&slot) {
+        let place = self.held.place(slot);
+        let held = &mut self.held.values[place as usize];
+        let mut changed = false;
+        for value in values {
+            changed |= held.add(*value);
+        }
+        if changed && let Some(dependents) = work.dependents.get(place as usize) {
             for &id in dependents {
                 if !work.queued[id as usize] {
                     work.queued[id as usize] = true;
@@ -668,7 +724,11 @@ impl<'p> Values<'p> {
     pub(super) fn decorated(&self, function: FuncId) -> Option<&[Held]> {
         let slot = self.slots.decorated(function);
         note_read(slot);
-        self.held.get(&slot).map(|held| held.values.as_slice())
+        // A slot only read has a place and holds nothing: the function is not replaced.
+        self.held
+            .get(slot)
+            .map(|held| held.values.as_slice())
+            .filter(|held| !held.is_empty())
     }
 
     /// The function itself, or what its decorators made of it.
@@ -679,19 +739,10 @@ impl<'p> Values<'p> {
         }
     }
 
-    fn add(&mut self, slot: SlotId, values: &[Held]) -> bool {
-        let held = self.held.entry(slot).or_default();
-        let mut changed = false;
-        for value in values {
-            changed |= held.add(*value);
-        }
-        changed
-    }
-
     fn get(&self, slot: SlotId) -> &[Held] {
         note_read(slot);
         self.held
-            .get(&slot)
+            .get(slot)
             .map_or(&[], |held| held.values.as_slice())
     }
 
