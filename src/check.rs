@@ -953,7 +953,7 @@ type FixInputs = (&'static str, Vec<(PathBuf, u32, u32, Option<TextHash>)>);
 #[derive(Default)]
 struct FixMemo {
     union_syntax: bool,
-    fixes: HashMap<FixInputs, Option<(usize, Fix)>>,
+    fixes: HashMap<FixInputs, Option<Fix>>,
 }
 
 /// Computes each finding's fix from its places and their files' text (see `syntax::fix`),
@@ -992,7 +992,7 @@ fn attach_fixes(
             Some(fix) => fix,
             None => compute_fix(finding, sources, target, &mut modules),
         };
-        finding.fix = fix.as_ref().map(|(_, fix)| fix.clone());
+        finding.fix.clone_from(&fix);
         used.insert(inputs, fix);
     }
     if let Some(memo) = memo {
@@ -1001,13 +1001,13 @@ fn attach_fixes(
     }
 }
 
-/// A finding's fix and which related place's file it edits, computed from the files' text.
+/// A finding's fix, computed from the files' text.
 fn compute_fix(
     finding: &Finding,
     sources: &HashMap<PathBuf, String>,
     target: syntax::fix::Target,
     modules: &mut syntax::fix::Modules,
-) -> Option<(usize, Fix)> {
+) -> Option<Fix> {
     let place = |location: &Location| {
         sources.get(&location.path).map(|text| syntax::fix::Place {
             text,
@@ -1030,7 +1030,7 @@ fn compute_fix(
     }));
     let (file, mut fix) = computed.ok()??;
     fix.path = finding.related[file].path.clone();
-    Some((file, fix))
+    Some(fix)
 }
 
 /// The files a run reports on (see [`CheckOptions::report_only`]).
