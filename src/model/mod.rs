@@ -987,11 +987,16 @@ fn creation(value: &Value) -> Option<Creation> {
 
 fn instance_class(project: &Project, file: FileId, creation: &Creation) -> Option<ClassId> {
     match creation {
-        Creation::Call(callee) => match project.resolve(file, None, callee) {
-            Resolved::Class(class) => Some(class),
-            _ => None,
-        },
+        Creation::Call(callee) => class_called(project, file, callee),
         Creation::Container(_) => None,
+    }
+}
+
+/// The class of the tree that a module- or class-level call of `callee` in `file` instantiates.
+fn class_called(project: &Project, file: FileId, callee: &str) -> Option<ClassId> {
+    match project.resolve(file, None, callee) {
+        Resolved::Class(class) => Some(class),
+        _ => None,
     }
 }
 

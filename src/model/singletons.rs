@@ -11,7 +11,7 @@ use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Model;
-use super::lookup::mutable_type;
+use crate::knowledge;
 
 /// A module-level binding to an instance of a class of the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,12 +95,8 @@ pub fn module_instance_class(project: &Project, file: FileId, global: u32) -> Op
     let Value::Call { callee } = &binding.value else {
         return None;
     };
-    match project.resolve(file, None, callee) {
-        Resolved::Class(class) if mutable_type(project, file, &binding.value).is_none() => {
-            Some(class)
-        }
-        _ => None,
-    }
+    super::class_called(project, file, callee)
+        .filter(|&class| !project.inherits_external(class, knowledge::MUTABLE_TYPES))
 }
 
 fn collect_writes(project: &Project, singletons: &[Singleton]) -> Vec<SingletonWrite> {
