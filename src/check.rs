@@ -680,13 +680,13 @@ fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
 /// Analyses again when only the overlays changed since `kept`'s run (not the disk, not the
 /// settings), with the same result as [`check`]: only the files whose overlay changed are
 /// extracted (or found in `options.memory`), the workspace is neither walked nor read (only the
-/// files findings point into, for their positions), and the project is
-/// linked again only when the link reads something different of a changed file
-/// ([`crate::project::link_signature`]); otherwise the new facts replace the old ones in the
-/// linked project. A link again starts from the values of names the last link learnt when the
-/// values stage reads the same of every changed file ([`crate::project::values_signature`]). The model and the rules run on the whole project. `None` when this cannot be
-/// done (an overlay was closed, a changed file is new or does not parse, the kept run had an
-/// internal error): then run [`check_and_keep`].
+/// files findings point into, for their positions), and the project is linked again only when
+/// the link reads something different of a changed file ([`crate::project::link_signature`]);
+/// otherwise the new facts replace the old ones in the linked project. A link again starts from
+/// the values of names the last link learnt when the values stage reads the same of every changed
+/// file ([`crate::project::values_signature`]). The model and the rules run on the whole project.
+/// `None` when this cannot be done (an overlay was closed, a changed file is new or does not
+/// parse, the kept run had an internal error): then run [`check_and_keep`].
 pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
     let started = Instant::now();
     if kept.loaded.errors.iter().any(|e| e.internal)

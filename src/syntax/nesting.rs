@@ -21,9 +21,10 @@
 //!
 //! The scan runs over every byte of every file, so it is kept cheap. Only a logical line long
 //! enough to be refused (over 50,000 bytes, or over 4,096 with enough `=` signs that a chain of
-//! assignments could pass its bound) is counted token by token; every other line is skimmed: from one byte that can change the
-//! structure (a quote, `#`, a bracket, a backslash, a line break) to the next, found sixteen bytes
-//! at a time, with strings and comments skipped the same way or with `memchr`. A line found long
+//! assignments could pass its bound) is counted token by token; every other line is skimmed:
+//! from one byte that can change the structure (a quote, `#`, a bracket, a backslash, a line
+//! break) to the next, found sixteen bytes at a time, with strings and comments skipped the same
+//! way or with `memchr`. A line found long
 //! at its end, or one the skim can't read alone (a bracket past the limit, letters before a quote
 //! that may end a number), is scanned again from its start, counting; the blocks open before it
 //! are all the state a line starts from. (8.3 instructions a byte on the benchmark corpus, from
