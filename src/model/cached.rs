@@ -111,7 +111,7 @@ fn collect_cached_results(project: &Project) -> CachedResults {
         .keys()
         .map(|f| project.function(*f).1.name.as_str())
         .collect();
-    let named = |callee: &str| names.contains(callee.rsplit('.').next().unwrap_or(callee));
+    let named = |callee: &str| names.contains(knowledge::last_segment(callee));
     let cached_object = |file: FileId, function: FuncIdx, callee: &str| {
         if !named(callee) {
             return None;

@@ -180,7 +180,7 @@ pub fn mutable_type(project: &Project, file: FileId, value: &Value) -> Option<St
         Value::Container(kind) => Some(kind.as_str().to_string()),
         Value::Call { callee } => match project.resolve(file, None, callee) {
             Resolved::External(q) if knowledge::MUTABLE_TYPES.contains(&q.as_str()) => {
-                Some(q.rsplit('.').next().unwrap_or(&q).to_string())
+                Some(knowledge::last_segment(&q).to_string())
             }
             Resolved::Class(class)
                 if project.inherits_external(class, knowledge::MUTABLE_TYPES) =>

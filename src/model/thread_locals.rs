@@ -105,7 +105,7 @@ impl<'p> Finder<'p> {
             .collect();
         let may_create = |value: &Value| match value {
             Value::Call { callee } => {
-                let last = callee.rsplit('.').next().unwrap_or(callee);
+                let last = knowledge::last_segment(callee);
                 last == "local" || local_classes.contains(last)
             }
             _ => false,

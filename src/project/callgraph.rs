@@ -779,7 +779,7 @@ fn starts_concurrent_work(facts: &crate::facts::FileFacts, site: &CallSite) -> b
     site.argument_of
         .and_then(|parent| facts.calls.get(parent as usize))
         .is_some_and(|parent| {
-            let last = parent.callee.rsplit('.').next().unwrap_or(&parent.callee);
+            let last = knowledge::last_segment(&parent.callee);
             matches!(
                 last,
                 "Thread"

@@ -98,10 +98,9 @@ fn decorated_entry(
                     }
                     // A Celery app made by a factory (`celery = make_celery(app)`): the name says.
                     None if is_task
-                        && object
-                            .rsplit('.')
-                            .next()
-                            .is_some_and(|o| o.to_ascii_lowercase().contains("celery")) =>
+                        && knowledge::last_segment(object)
+                            .to_ascii_lowercase()
+                            .contains("celery") =>
                     {
                         return Some("Celery task".to_string());
                     }
@@ -264,7 +263,7 @@ fn registrations(
         if site.reference {
             continue;
         }
-        let last = site.callee.rsplit('.').next().unwrap_or(&site.callee);
+        let last = knowledge::last_segment(&site.callee);
         if site.callee.contains('.') && knowledge::REGISTRATION_METHODS.contains(&last) {
             registering.insert(i as u32, "registered route");
             continue;

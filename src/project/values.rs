@@ -23,6 +23,7 @@ use crate::facts::{
     ArgPosition, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
     ValueFlow,
 };
+use crate::knowledge;
 
 use super::callgraph::{Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_last_dot};
@@ -1092,7 +1093,7 @@ impl<'p> Values<'p> {
 
 /// Whether a qualified name's last part is written like a class (`ext.Client`, not `ext.get`).
 fn names_a_class(qualified: &str) -> bool {
-    let last = qualified.rsplit('.').next().unwrap_or(qualified);
+    let last = knowledge::last_segment(qualified);
     last.starts_with(|c: char| c.is_ascii_uppercase())
 }
 

@@ -180,7 +180,7 @@ pub fn shared_object(project: &Project, file: FileId, value: &Value) -> Option<S
         }
         Resolved::External(q) if knowledge::MUTABLE_OBJECT_TYPES.contains(&q.as_str()) => {
             Some(SharedObject::Object {
-                type_name: q.rsplit('.').next().unwrap_or(&q).to_string(),
+                type_name: knowledge::last_segment(&q).to_string(),
                 class: None,
             })
         }

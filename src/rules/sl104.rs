@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
     AttributeAssignment, FuncIdx, Mutation, MutationKind, ParamUseKind, Root, Span, Value,
 };
+use crate::knowledge;
 use crate::model::{Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -217,11 +218,11 @@ fn report_through_instance(
             )
         }
         Origin::ClassAttribute(_) => (
-            format!("`{}`", object.path.rsplit('.').next().unwrap_or(attr)),
+            format!("`{}`", knowledge::last_segment(&object.path)),
             "one object, created when the class is defined",
         ),
         _ => (
-            format!("`{}`", object.path.rsplit('.').next().unwrap_or(attr)),
+            format!("`{}`", knowledge::last_segment(&object.path)),
             "one object, created when the module is imported",
         ),
     };

@@ -175,7 +175,7 @@ fn changed_global(
         if !knowledge::PROCESS_WIDE_LIBRARY_TYPES.contains(&qualified.as_str()) {
             return None;
         }
-        let short = qualified.rsplit('.').next().unwrap_or(&qualified);
+        let short = knowledge::last_segment(&qualified);
         return Some((head.to_string(), Some(format!("`{short}` object"))));
     }
     let type_name = match common::shared_object(project, global_file, &binding.value) {

@@ -487,7 +487,7 @@ fn attrs_field_defaults(context: &Context<'_>) -> Vec<Diagnostic> {
             let Some(class) = default.class else {
                 continue;
             };
-            let last = default.callee.rsplit('.').next().unwrap_or(&default.callee);
+            let last = knowledge::last_segment(&default.callee);
             if !matches!(last, "ib" | "attrib" | "attr" | "field")
                 || !project.resolves_to_any(
                     file_id,

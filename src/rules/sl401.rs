@@ -98,7 +98,7 @@ fn instantiated_once_at_import(context: &Context<'_>, class: ClassId) -> bool {
             CallReceiver::NewInstance => call.callee.rsplit_once('.').map_or("", |(c, _)| c),
             _ => call.callee.as_str(),
         };
-        constructed.rsplit('.').next() == Some(name)
+        knowledge::last_segment(constructed) == name
             && matches!(project.resolve(*file, call.function, constructed), Resolved::Class(c) if c == class)
     });
     // The module-level binding itself is one call of the class.
@@ -119,7 +119,7 @@ fn report(
         .method_class(file, function)
         .map(|c| project.class(c).1.name.to_string())
         .unwrap_or_default();
-    let cache = decorator.name.rsplit('.').next().unwrap_or(&decorator.name);
+    let cache = knowledge::last_segment(&decorator.name);
     let bounded = cache == "lru_cache" && decorator.called;
     let kept = match decorator.maxsize {
         Some(1) => "the last instance it was called on".to_string(),

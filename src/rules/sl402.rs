@@ -653,7 +653,7 @@ fn passed_anywhere(project: &Project, function: &str, index: u32, name: &str) ->
                 .get(*call as usize)
                 .map(|c| c.callee.as_str())
                 .unwrap_or("");
-            callee.rsplit('.').next() == Some(function)
+            knowledge::last_segment(callee) == function
                 && match position {
                     ArgPosition::Index(i) => *i >= index,
                     ArgPosition::Keyword(k) => k == name,

@@ -105,7 +105,7 @@ pub(super) fn context_var_changes<'a>(context: &Context<'a>) -> Vec<ContextVarCh
 /// Names bound at module or class level to a call of something named `ContextVar`: a cheap
 /// filter before resolving.
 fn context_var_names(project: &Project) -> HashSet<&str> {
-    let is_candidate = |value: &Value| matches!(value, Value::Call { callee } if callee.rsplit('.').next() == Some("ContextVar"));
+    let is_candidate = |value: &Value| matches!(value, Value::Call { callee } if knowledge::last_segment(callee) == "ContextVar");
     project
         .files
         .iter()
