@@ -962,19 +962,27 @@ fn attach_fixes(
     findings: &mut [Finding],
     sources: &HashMap<PathBuf, String>,
     target: syntax::fix::Target,
-    mut memo: Option<&mut FixMemo>,
+    memo: Option<&mut FixMemo>,
 ) {
-    let mut kept = match memo.as_deref_mut() {
-        Some(memo) if memo.union_syntax == target.union_syntax => std::mem::take(&mut memo.fixes),
-        _ => HashMap::new(),
+    let mut modules = syntax::fix::Modules::default();
+    let fixable = findings
+        .iter_mut()
+        .filter(|finding| syntax::fix::availability(finding.code) != "none");
+    // A single run has nothing to reuse: no inputs are hashed or kept.
+    let Some(memo) = memo else {
+        for finding in fixable {
+            finding.fix = compute_fix(finding, sources, target, &mut modules);
+        }
+        return;
+    };
+    let mut kept = if memo.union_syntax == target.union_syntax {
+        std::mem::take(&mut memo.fixes)
+    } else {
+        HashMap::new()
     };
     let mut used = HashMap::new();
     let mut text_hashes: HashMap<&Path, Option<TextHash>> = HashMap::new();
-    let mut modules = syntax::fix::Modules::default();
-    for finding in findings.iter_mut() {
-        if syntax::fix::availability(finding.code) == "none" {
-            continue;
-        }
+    for finding in fixable {
         let inputs: FixInputs = (
             finding.code,
             finding
@@ -995,10 +1003,8 @@ fn attach_fixes(
         finding.fix.clone_from(&fix);
         used.insert(inputs, fix);
     }
-    if let Some(memo) = memo {
-        memo.union_syntax = target.union_syntax;
-        memo.fixes = used;
-    }
+    memo.union_syntax = target.union_syntax;
+    memo.fixes = used;
 }
 
 /// A finding's fix, computed from the files' text.

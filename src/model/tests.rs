@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::facts::{FileFacts, FuncIdx};
 use crate::project::{LinkInput, Project};
 use crate::syntax;
 
@@ -28,6 +29,15 @@ pub(super) fn link(files: &[(&str, &str)]) -> Project {
         })
         .collect();
     Project::link(inputs, &[])
+}
+
+/// The index in its file's facts of the function named `name`.
+fn function_named(facts: &FileFacts, name: &str) -> FuncIdx {
+    facts
+        .functions
+        .iter()
+        .position(|f| f.name == name)
+        .expect("a function of that name") as FuncIdx
 }
 
 fn paths_changed(model: &Model, through: Through) -> Vec<String> {
@@ -608,11 +618,7 @@ fn self_writes_are_kept_by_the_outermost_method() {
     let model = Model::build(&project);
     let file = 0;
     let facts = &project.file(file).facts;
-    let run = facts
-        .functions
-        .iter()
-        .position(|f| f.name == "run")
-        .expect("the method") as u32;
+    let run = function_named(facts, "run");
     let writes = model
         .self_writes_in(&project, project.function_id(file, run))
         .expect("the method writes");
@@ -628,11 +634,7 @@ fn self_writes_are_kept_by_the_outermost_method() {
         .collect();
     assert_eq!(assigned, ["last"]);
     assert_eq!(changed, ["items", "done"]);
-    let outside = facts
-        .functions
-        .iter()
-        .position(|f| f.name == "outside")
-        .expect("the function") as u32;
+    let outside = function_named(facts, "outside");
     assert!(
         model
             .self_writes_in(&project, project.function_id(file, outside))
@@ -700,13 +702,7 @@ fn the_first_change_of_a_local_is_kept_by_function() {
     )]);
     let model = Model::build(&project);
     let facts = &project.file(0).facts;
-    let index = |name: &str| {
-        facts
-            .functions
-            .iter()
-            .position(|f| f.name == name)
-            .expect("the function") as u32
-    };
+    let index = |name: &str| function_named(facts, name);
     let append = facts
         .mutations
         .iter()
