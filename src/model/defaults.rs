@@ -14,7 +14,8 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 /// construction must be seen: a class with subclasses or a classmethod (`cls(...)`), or used as a
 /// value (passed to a container or a factory, bound to another name) may be built anywhere, so
 /// the answer is then no. A construction whose arguments cannot be read (a literal, `*args`)
-/// counts as leaving the parameter to its default.
+/// counts as leaving the parameter to its default. Loops are not seen: a construction in a loop
+/// of module-level code or of a start-up hook counts once.
 pub fn default_held_by_one_instance(
     project: &Project,
     file: FileId,
