@@ -643,6 +643,31 @@ pub struct Kept {
     /// that option reuse them rather than start (and probe for) threads again.
     pool: Arc<rayon::ThreadPool>,
     threads: Option<usize>,
+    /// The link signatures of the files an edit replaced (the others are computed on their first
+    /// edit), so that the next edit of a file does not compute its old signatures again.
+    signatures: HashMap<FileId, Signatures>,
+}
+
+/// What the link, and its values stage, read of one file's facts ([`crate::project::link_signature`],
+/// [`crate::project::values_signature`]); the values one is computed when first asked for.
+struct Signatures {
+    link: u128,
+    values: Option<u128>,
+}
+
+impl Signatures {
+    fn of(facts: &FileFacts) -> Self {
+        Signatures {
+            link: crate::project::link_signature(facts),
+            values: None,
+        }
+    }
+
+    fn values(&mut self, facts: &FileFacts) -> u128 {
+        *self
+            .values
+            .get_or_insert_with(|| crate::project::values_signature(facts))
+    }
 }
 
 /// Like [`check`], and keeps the linked project for [`recheck`] (`None` when the run could not
@@ -664,6 +689,7 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         fixes,
         pool: Arc::new(pool),
         threads: options.threads,
+        signatures: HashMap::new(),
     };
     result.warnings.extend(warning);
     (result, Some(kept))
@@ -739,13 +765,31 @@ fn recheck_in_pool(
         let (extracted, _) = analyse_file(path, None, &texts, &stores);
         replaced.push((file, extracted.ok()?));
     }
-    let same = |signature: fn(&FileFacts) -> u128| {
+    // Each replaced file's signatures before and after the edit.
+    let mut signatures: Vec<(Signatures, Signatures)> = replaced
+        .iter()
+        .map(|(file, facts)| {
+            let old = kept
+                .signatures
+                .remove(&(*file as FileId))
+                .unwrap_or_else(|| Signatures::of(&project.files[*file].facts));
+            (old, Signatures::of(facts))
+        })
+        .collect();
+    let relink = signatures.iter().any(|(old, new)| old.link != new.link);
+    let values_kept = relink
+        && replaced
+            .iter()
+            .zip(&mut signatures)
+            .all(|((file, facts), (old, new))| {
+                old.values(&project.files[*file].facts) == new.values(facts)
+            });
+    kept.signatures.extend(
         replaced
             .iter()
-            .all(|(file, facts)| signature(&project.files[*file].facts) == signature(facts))
-    };
-    let relink = !same(crate::project::link_signature);
-    let values_kept = relink && same(crate::project::values_signature);
+            .zip(signatures)
+            .map(|((file, _), (_, new))| (*file as FileId, new)),
+    );
     let loaded = &mut kept.loaded;
     let mut errors: Vec<FileError> = loaded
         .errors
