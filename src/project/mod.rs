@@ -11,6 +11,9 @@ mod modules;
 mod resolve;
 mod values;
 
+#[cfg(test)]
+mod relink_tests;
+
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
 use rustc_hash::FxHashMap as HashMap;
@@ -19,7 +22,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
-pub use callgraph::{CallGraph, Edge, EdgeKind, Node, Previous, export_edges};
+use callgraph::Previous;
+pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use resolve::Resolved;
@@ -78,6 +82,65 @@ pub struct Project {
     import_targets: Vec<resolve::ImportTargets>,
 }
 
+/// A linked project taken apart ([`Project::into_relinkable`]) for the next link of the same
+/// files, in which only some files' facts differ ([`Relinkable::replace_facts`]): the same paths
+/// and roots, and nothing else changed on disk (the language server's edits of open buffers). It
+/// keeps what depends only on those: each file's module names, and each unchanged file's import
+/// targets (they depend on its own imports and names only); and the call graph, for a link that
+/// keeps the values of names.
+pub struct Relinkable {
+    files: Vec<SourceFile>,
+    import_targets: Vec<resolve::ImportTargets>,
+    call_graph: CallGraph,
+    changed: Vec<FileId>,
+}
+
+impl Relinkable {
+    /// Gives `file` other facts.
+    pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
+        self.files[file as usize].facts = facts;
+        if !self.changed.contains(&file) {
+            self.changed.push(file);
+        }
+    }
+
+    /// Links again, like [`Project::link_keeping_values`] with the same paths, roots and entry
+    /// points. With `values` (the previous link's), the values are not learnt again and unchanged
+    /// files' edges are not resolved again: give them only when every file whose facts were
+    /// replaced has the same [`values_signature`] as before.
+    pub fn link(
+        self,
+        entry_points: &[String],
+        values: Option<KeptValues>,
+    ) -> (Project, KeptValues) {
+        let Relinkable {
+            files,
+            import_targets,
+            call_graph,
+            changed,
+        } = self;
+        let previous = match values {
+            Some(values) => Some(Previous {
+                values,
+                call_graph,
+                changed: changed.clone(),
+            }),
+            None => {
+                drop(call_graph);
+                None
+            }
+        };
+        let (project, values) = Project::link_named(
+            files,
+            Some((import_targets, &changed)),
+            entry_points,
+            previous,
+            true,
+        );
+        (project, values.unwrap_or_default())
+    }
+}
+
 /// One file's input to the link.
 pub struct LinkInput {
     pub path: PathBuf,
@@ -98,53 +161,71 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> Project {
-        Project::link_all(inputs, roots, entry_points, None, false).0
+        Project::link_all(inputs, roots, entry_points, false).0
     }
 
     /// Links like [`Project::link_with_entry_points`], and returns what the values of names
-    /// were found to be, for the next link of the same files. From `previous` (the previous
-    /// link's values and call graph), the values are not learnt again and unchanged files'
-    /// edges are not resolved again: give it only when every file whose facts changed since
-    /// (`previous.changed`) has the same [`values_signature`] and the paths, roots and entry
-    /// points are the same.
+    /// were found to be, for the next link of the same files ([`Relinkable::link`]).
     pub fn link_keeping_values(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
-        previous: Option<Previous>,
     ) -> (Project, KeptValues) {
-        let (project, values) = Project::link_all(inputs, roots, entry_points, previous, true);
+        let (project, values) = Project::link_all(inputs, roots, entry_points, true);
         (project, values.unwrap_or_default())
     }
 
-    /// The files and the call graph, the rest freed (for [`Project::link_keeping_values`]).
-    pub fn into_files_and_call_graph(self) -> (Vec<SourceFile>, CallGraph) {
-        (self.files, self.calls)
+    /// The project taken apart for the next link of the same files (see [`Relinkable`]), the
+    /// rest freed.
+    pub fn into_relinkable(self) -> Relinkable {
+        Relinkable {
+            files: self.files,
+            import_targets: self.import_targets,
+            call_graph: self.calls,
+            changed: Vec::new(),
+        }
     }
 
     fn link_all(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
+        keep: bool,
+    ) -> (Project, Option<KeptValues>) {
+        use rayon::prelude::*;
+        let files = inputs
+            .into_par_iter()
+            .map(|input| {
+                let naming = modules::module_names(&input.path, roots);
+                SourceFile {
+                    path: input.path,
+                    module: naming.module,
+                    aliases: naming.aliases,
+                    is_package: naming.is_package,
+                    facts: input.facts,
+                }
+            })
+            .collect();
+        Project::link_named(files, None, entry_points, None, keep)
+    }
+
+    /// Links files already named. `kept_import_targets` are a previous link's, valid for every
+    /// file but the ones listed (see [`Relinkable`]).
+    fn link_named(
+        files: Vec<SourceFile>,
+        kept_import_targets: Option<(Vec<resolve::ImportTargets>, &[FileId])>,
+        entry_points: &[String],
         previous: Option<Previous>,
         keep: bool,
     ) -> (Project, Option<KeptValues>) {
-        let mut files = Vec::with_capacity(inputs.len());
+        use rayon::prelude::*;
         let mut modules = HashMap::default();
-        for (id, input) in inputs.into_iter().enumerate() {
-            let naming = modules::module_names(&input.path, roots);
-            for alias in &naming.aliases {
+        for (id, file) in files.iter().enumerate() {
+            for alias in &file.aliases {
                 modules.entry(alias.clone()).or_insert(id as FileId);
             }
             // The name from package structure wins over a root-relative alias of another file.
-            modules.insert(naming.module.clone(), id as FileId);
-            files.push(SourceFile {
-                path: input.path,
-                module: naming.module,
-                aliases: naming.aliases,
-                is_package: naming.is_package,
-                facts: input.facts,
-            });
+            modules.insert(file.module.clone(), id as FileId);
         }
 
         let mut classes = Vec::new();
@@ -177,9 +258,18 @@ impl Project {
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
         };
-        project.import_targets = (0..project.files.len() as FileId)
-            .map(|file| resolve::import_targets(&project, file))
-            .collect();
+        project.import_targets = match kept_import_targets {
+            Some((mut targets, changed)) => {
+                for &file in changed {
+                    targets[file as usize] = resolve::import_targets(&project, file);
+                }
+                targets
+            }
+            None => (0..project.files.len() as FileId)
+                .into_par_iter()
+                .map(|file| resolve::import_targets(&project, file))
+                .collect(),
+        };
         project.scopes = (0..project.files.len() as FileId)
             .map(|file| resolve::module_scope(&project, file))
             .collect();
@@ -451,7 +541,7 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
 /// What the values stage of the link (`values.rs`) reads of one file: what [`link_signature`]
 /// covers except the call sites no value flow goes into or comes out of, and where call sites
 /// lie. Two texts with the same values signature give every name the same values, so a re-link
-/// after such an edit can keep them ([`Project::link_keeping_values`]). If the values stage
+/// after such an edit can keep them ([`Relinkable::link`]). If the values stage
 /// starts reading anything else of a file's facts, it must be added here.
 pub fn values_signature(facts: &FileFacts) -> u128 {
     let (calls, flows) = values::calls_and_flows_read(facts);
