@@ -20,6 +20,8 @@ use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
+
 use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
 
 use callgraph::Previous;
@@ -85,14 +87,41 @@ pub struct Project {
 /// A linked project taken apart ([`Project::into_relinkable`]) for the next link of the same
 /// files, in which only some files' facts differ ([`Relinkable::replace_facts`]): the same paths
 /// and roots, and nothing else changed on disk (the language server's edits of open buffers). It
-/// keeps what depends only on those: each file's module names, and each unchanged file's import
-/// targets (they depend on its own imports and names only); and the call graph, for a link that
-/// keeps the values of names.
+/// keeps what depends only on those: each file's module names, and what is worked out of each
+/// unchanged file alone (its import targets and module scope: they read its own facts and names
+/// only); and the call graph, for a link that keeps the values of names.
 pub struct Relinkable {
     files: Vec<SourceFile>,
-    import_targets: Vec<resolve::ImportTargets>,
+    of_each_file: OfEachFile,
     call_graph: CallGraph,
     changed: Vec<FileId>,
+}
+
+/// What the link works out of each file's own facts and names alone.
+struct OfEachFile {
+    import_targets: Vec<resolve::ImportTargets>,
+    scopes: Vec<HashMap<Name, resolve::Symbol>>,
+}
+
+/// `of_file` for every file, in parallel; with `kept` (a previous link's, valid for every file
+/// but the ones listed), for the listed files only.
+fn per_file<T: Send>(
+    project: &Project,
+    kept: Option<(Vec<T>, &[FileId])>,
+    of_file: impl Fn(&Project, FileId) -> T + Sync,
+) -> Vec<T> {
+    match kept {
+        Some((mut kept, changed)) => {
+            for &file in changed {
+                kept[file as usize] = of_file(project, file);
+            }
+            kept
+        }
+        None => (0..project.files.len() as FileId)
+            .into_par_iter()
+            .map(|file| of_file(project, file))
+            .collect(),
+    }
 }
 
 impl Relinkable {
@@ -115,7 +144,7 @@ impl Relinkable {
     ) -> (Project, KeptValues) {
         let Relinkable {
             files,
-            import_targets,
+            of_each_file,
             call_graph,
             changed,
         } = self;
@@ -132,7 +161,7 @@ impl Relinkable {
         };
         let (project, values) = Project::link_named(
             files,
-            Some((import_targets, &changed)),
+            Some((of_each_file, &changed)),
             entry_points,
             previous,
             true,
@@ -180,7 +209,10 @@ impl Project {
     pub fn into_relinkable(self) -> Relinkable {
         Relinkable {
             files: self.files,
-            import_targets: self.import_targets,
+            of_each_file: OfEachFile {
+                import_targets: self.import_targets,
+                scopes: self.scopes,
+            },
             call_graph: self.calls,
             changed: Vec::new(),
         }
@@ -192,7 +224,6 @@ impl Project {
         entry_points: &[String],
         keep: bool,
     ) -> (Project, Option<KeptValues>) {
-        use rayon::prelude::*;
         let files = inputs
             .into_par_iter()
             .map(|input| {
@@ -209,16 +240,15 @@ impl Project {
         Project::link_named(files, None, entry_points, None, keep)
     }
 
-    /// Links files already named. `kept_import_targets` are a previous link's, valid for every
-    /// file but the ones listed (see [`Relinkable`]).
+    /// Links files already named. `kept` is what a previous link worked out of each file alone,
+    /// valid for every file but the ones listed (see [`Relinkable`]).
     fn link_named(
         files: Vec<SourceFile>,
-        kept_import_targets: Option<(Vec<resolve::ImportTargets>, &[FileId])>,
+        kept: Option<(OfEachFile, &[FileId])>,
         entry_points: &[String],
         previous: Option<Previous>,
         keep: bool,
     ) -> (Project, Option<KeptValues>) {
-        use rayon::prelude::*;
         let mut modules = HashMap::default();
         for (id, file) in files.iter().enumerate() {
             for alias in &file.aliases {
@@ -258,21 +288,15 @@ impl Project {
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
         };
-        project.import_targets = match kept_import_targets {
-            Some((mut targets, changed)) => {
-                for &file in changed {
-                    targets[file as usize] = resolve::import_targets(&project, file);
-                }
-                targets
-            }
-            None => (0..project.files.len() as FileId)
-                .into_par_iter()
-                .map(|file| resolve::import_targets(&project, file))
-                .collect(),
+        let (kept_import_targets, kept_scopes) = match kept {
+            Some((kept, changed)) => (
+                Some((kept.import_targets, changed)),
+                Some((kept.scopes, changed)),
+            ),
+            None => (None, None),
         };
-        project.scopes = (0..project.files.len() as FileId)
-            .map(|file| resolve::module_scope(&project, file))
-            .collect();
+        project.import_targets = per_file(&project, kept_import_targets, resolve::import_targets);
+        project.scopes = per_file(&project, kept_scopes, resolve::module_scope);
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
         project.module_resolutions = (0..project.files.len()).map(|_| Mutex::default()).collect();
