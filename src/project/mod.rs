@@ -610,29 +610,56 @@ impl<'a, Call> Read<'a, Call> {
 
 /// The hash of what `read` covers, positions left out.
 fn signature<Call: serde::Serialize>(read: &Read<'_, Call>) -> u128 {
-    // Every span is a `{start, end}` object, and no other fact has that shape.
-    fn forget_positions(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(fields)
-                if fields.len() == 2
-                    && fields.contains_key("start")
-                    && fields.contains_key("end") =>
-            {
-                *value = serde_json::Value::Null;
-            }
-            serde_json::Value::Object(fields) => fields.values_mut().for_each(forget_positions),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(forget_positions),
-            _ => {}
-        }
+    // Every span is written `{"start":N,"end":M}` (`facts::Span`), and no other fact is. The
+    // pattern never starts inside a string: a quote there is escaped.
+    const SPAN: &[u8] = b"{\"start\":";
+    let json = serde_json::to_vec(read).unwrap_or_default();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut rest = json.as_slice();
+    while let Some(at) = memchr::memmem::find(rest, SPAN) {
+        hasher.update(&rest[..at]);
+        let (skipped, hashed) = match span_length(&rest[at..]) {
+            Some(length) => (length, &b"null"[..]),
+            None => (SPAN.len(), SPAN),
+        };
+        hasher.update(hashed);
+        rest = &rest[at + skipped..];
     }
-    let mut value = serde_json::to_value(read).unwrap_or_default();
-    forget_positions(&mut value);
-    xxhash_rust::xxh3::xxh3_128(value.to_string().as_bytes())
+    hasher.update(rest);
+    hasher.digest128()
+}
+
+/// The length of the span `{"start":N,"end":M}` that `json` starts with, if it starts with one.
+fn span_length(json: &[u8]) -> Option<usize> {
+    let digits = |from: usize| {
+        let count = json
+            .get(from..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        (count > 0).then_some(from + count)
+    };
+    let start_end = digits(b"{\"start\":".len())?;
+    let end_field = start_end + b",\"end\":".len();
+    if json.get(start_end..end_field)? != b",\"end\":" {
+        return None;
+    }
+    let end_end = digits(end_field)?;
+    (json.get(end_end) == Some(&b'}')).then_some(end_end + 1)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{link_signature, values_signature};
+    use super::{link_signature, span_length, values_signature};
+
+    #[test]
+    fn only_a_whole_span_is_left_out() {
+        assert_eq!(span_length(br#"{"start":12,"end":345},1"#), Some(22));
+        assert_eq!(span_length(br#"{"start":12,"end":345"#), None);
+        assert_eq!(span_length(br#"{"start":12,"end":"a"}"#), None);
+        assert_eq!(span_length(br#"{"start":,"end":3}"#), None);
+        assert_eq!(span_length(br#"{"start":1,"stop":3}"#), None);
+    }
 
     fn signatures(source: &str) -> (u128, u128) {
         let facts = crate::syntax::extract(source).expect("parses");
@@ -659,6 +686,11 @@ mod tests {
         assert_eq!(values, values_with_call);
         assert_ne!(link, link_with_flow);
         assert_ne!(values, values_with_flow);
+        // Lines moved: the positions of everything change, the signatures do not.
+        assert_eq!(
+            signatures(&format!("\n\n# Moved.\n{before}")),
+            (link, values)
+        );
         // What a flow's call is matters, wherever it is.
         let other_callee = before.replace("handler = make()", "handler = build()");
         assert_ne!(values, signatures(&other_callee).1);
