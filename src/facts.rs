@@ -4,11 +4,41 @@
 //! tree. Names are written as they appear in the source; resolving them across modules is the job of
 //! [`crate::project`]. Everything here is plain data so that it can be cached on disk.
 
-use compact_str::CompactString;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
 use serde::{Deserialize, Serialize};
 
-/// An identifier or a dotted name (`collections.defaultdict`), as written.
-pub type Name = CompactString;
+/// An identifier or a dotted name (`collections.defaultdict`), as written, interned: an 8-byte
+/// `Copy` handle to one process-wide copy of the text, with its hash computed once, so that facts
+/// stay small and the link compares and hashes names without reading their text. Interned text is
+/// never freed: a long-lived server keeps the names of texts it no longer holds (they are few
+/// next to the facts themselves, and an edit mostly brings back the same names).
+pub type Name = ustr::Ustr;
+
+/// Tables keyed by names, asked by text: a text never interned is the key of no entry, so the
+/// question is answered without interning it (the text is hashed once, to find its name).
+pub trait ByText {
+    type Value;
+    fn get_text(&self, text: &str) -> Option<&Self::Value>;
+    fn contains_text(&self, text: &str) -> bool {
+        self.get_text(text).is_some()
+    }
+}
+
+impl<V, S: BuildHasher> ByText for HashMap<Name, V, S> {
+    type Value = V;
+    fn get_text(&self, text: &str) -> Option<&V> {
+        self.get(&Name::from_existing(text)?)
+    }
+}
+
+impl<S: BuildHasher> ByText for HashSet<Name, S> {
+    type Value = Name;
+    fn get_text(&self, text: &str) -> Option<&Name> {
+        self.get(&Name::from_existing(text)?)
+    }
+}
 
 /// Index of a class in [`FileFacts::classes`].
 pub type ClassIdx = u32;

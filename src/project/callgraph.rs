@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{
-    CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, Root, Value,
+    ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, Root, Value,
 };
 use crate::knowledge;
 
@@ -687,7 +687,7 @@ impl<'p> Index<'p> {
                 }
             }
         };
-        if let Some(known) = lock().get(name) {
+        if let Some(known) = lock().get_text(name) {
             add(known, out);
             return;
         }

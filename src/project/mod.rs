@@ -17,7 +17,9 @@ use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
+use crate::facts::{
+    Binding, ByText, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name,
+};
 
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, Previous, export_edges};
 pub use entry_points::EntryPoint;
@@ -134,10 +136,10 @@ impl Project {
         for (id, input) in inputs.into_iter().enumerate() {
             let naming = modules::module_names(&input.path, roots);
             for alias in &naming.aliases {
-                modules.entry(alias.clone()).or_insert(id as FileId);
+                modules.entry(*alias).or_insert(id as FileId);
             }
             // The name from package structure wins over a root-relative alias of another file.
-            modules.insert(naming.module.clone(), id as FileId);
+            modules.insert(naming.module, id as FileId);
             files.push(SourceFile {
                 path: input.path,
                 module: naming.module,
@@ -253,7 +255,7 @@ impl Project {
     }
 
     pub fn module_file(&self, module: &str) -> Option<FileId> {
-        self.modules.get(module).copied()
+        self.modules.get_text(module).copied()
     }
 
     pub fn class_id(&self, file: FileId, class: ClassIdx) -> ClassId {
@@ -392,11 +394,11 @@ impl Project {
         let index = self.class_attributes[class.0 as usize].get_or_init(|| {
             let mut index = HashMap::default();
             for (i, binding) in bindings.iter().enumerate() {
-                index.insert(binding.name.clone(), i as u32);
+                index.insert(binding.name, i as u32);
             }
             index
         });
-        index.get(name).copied()
+        index.get_text(name).copied()
     }
 
     /// Finds the class-level binding `name` that an instance of `class` sees: the last binding of
