@@ -16,27 +16,62 @@ use serde::{Deserialize, Serialize};
 /// next to the facts themselves, and an edit mostly brings back the same names).
 pub type Name = ustr::Ustr;
 
-/// Tables keyed by names, asked by text: a text never interned is the key of no entry, so the
-/// question is answered without interning it (the text is hashed once, to find its name).
+/// A name, or text that may spell one: what the tables keyed by names are asked with.
+pub trait NameText {
+    fn text(&self) -> &str;
+    /// The name spelled so, if one was ever interned, found without interning the text: a text
+    /// never interned is the key of no entry. A `Name` is its own answer; text is hashed to find
+    /// it, which is why code that holds a name passes the name.
+    fn interned(&self) -> Option<Name>;
+}
+
+impl NameText for str {
+    fn text(&self) -> &str {
+        self
+    }
+    fn interned(&self) -> Option<Name> {
+        Name::from_existing(self)
+    }
+}
+
+impl NameText for String {
+    fn text(&self) -> &str {
+        self
+    }
+    fn interned(&self) -> Option<Name> {
+        Name::from_existing(self)
+    }
+}
+
+impl NameText for Name {
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+    fn interned(&self) -> Option<Name> {
+        Some(*self)
+    }
+}
+
+/// Tables keyed by names, asked with a name or with text ([`NameText`]).
 pub trait ByText {
     type Value;
-    fn get_text(&self, text: &str) -> Option<&Self::Value>;
-    fn contains_text(&self, text: &str) -> bool {
-        self.get_text(text).is_some()
+    fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&Self::Value>;
+    fn contains_text<K: NameText + ?Sized>(&self, key: &K) -> bool {
+        self.get_text(key).is_some()
     }
 }
 
 impl<V, S: BuildHasher> ByText for HashMap<Name, V, S> {
     type Value = V;
-    fn get_text(&self, text: &str) -> Option<&V> {
-        self.get(&Name::from_existing(text)?)
+    fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&V> {
+        self.get(&key.interned()?)
     }
 }
 
 impl<S: BuildHasher> ByText for HashSet<Name, S> {
     type Value = Name;
-    fn get_text(&self, text: &str) -> Option<&Name> {
-        self.get(&Name::from_existing(text)?)
+    fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&Name> {
+        self.get(&key.interned()?)
     }
 }
 
@@ -688,4 +723,18 @@ pub struct KeyRepr {
     /// The attributes of the parameter the stored value reads, sorted; `None` when the value uses
     /// the parameter otherwise too.
     pub value_reads: Option<Vec<Name>>,
+}
+/// The facts of every file are held at once, so their size is most of the peak memory: a name is
+/// one 8-byte handle, and the two most numerous facts stay within these sizes.
+#[cfg(all(test, target_pointer_width = "64"))]
+mod sizes {
+    use super::*;
+
+    #[test]
+    fn the_most_numerous_facts_stay_small() {
+        assert_eq!(size_of::<Name>(), 8);
+        assert_eq!(size_of::<Option<Name>>(), 8);
+        assert_eq!(size_of::<ValueFlow>(), 48);
+        assert_eq!(size_of::<CallSite>(), 48);
+    }
 }

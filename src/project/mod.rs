@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::facts::{
-    Binding, ByText, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name,
+    Binding, ByText, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name, NameText,
 };
 
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, Previous, export_edges};
@@ -311,7 +311,12 @@ impl Project {
     }
 
     /// Resolves a dotted name as written in `file` (inside `function`, when given).
-    pub fn resolve(&self, file: FileId, function: Option<FuncIdx>, dotted: &str) -> Resolved {
+    pub fn resolve(
+        &self,
+        file: FileId,
+        function: Option<FuncIdx>,
+        dotted: &(impl NameText + ?Sized),
+    ) -> Resolved {
         resolve::resolve_name(self, file, function, dotted)
     }
 

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{ByText, FuncIdx, ImportTarget, Name};
+use crate::facts::{ByText, FuncIdx, ImportTarget, Name, NameText};
 use crate::knowledge;
 
 use super::{ClassId, FileId, FuncId, Project, split_first_dot};
@@ -74,9 +74,9 @@ pub(super) fn resolve_name(
     project: &Project,
     file: FileId,
     function: Option<FuncIdx>,
-    dotted: &str,
+    dotted: &(impl NameText + ?Sized),
 ) -> Resolved {
-    if let Some(found) = imported_in_function(project, file, function, dotted, 0) {
+    if let Some(found) = imported_in_function(project, file, function, dotted.text(), 0) {
         return found;
     }
     // Every flow and call site of a file asks for the names of that file again and again (the
@@ -85,10 +85,11 @@ pub(super) fn resolve_name(
     if let Some(known) = project.module_resolutions(file).get_text(dotted) {
         return known.clone();
     }
-    let resolved = resolve_at_module_level(project, file, dotted, 0);
+    let resolved = resolve_at_module_level(project, file, dotted.text(), 0);
+    let name = dotted.interned().unwrap_or_else(|| dotted.text().into());
     project
         .module_resolutions(file)
-        .insert(dotted.into(), resolved.clone());
+        .insert(name, resolved.clone());
     resolved
 }
 
