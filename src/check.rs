@@ -19,7 +19,7 @@ pub use crate::memory::FactsMemory;
 use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
 use crate::progress::Progress;
-use crate::project::{FileId, KeptValues, LinkInput, Previous, Project};
+use crate::project::{FileId, KeptValues, LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
@@ -495,11 +495,10 @@ fn load_found(
 
     end_stage("parse");
     let files_analysed = inputs.len();
-    let values = keep_values.then_some(None);
     // The cache is written while the project is linked: the link leaves the second thread idle
     // for long stretches, and the records share the facts with it instead of holding encodings.
     let ((project, values), ()) = rayon::join(
-        || link(options, &run, inputs, &mut errors, values),
+        || link(options, &run, inputs, &mut errors, keep_values),
         || {
             if let Some(cache) = cache {
                 cache.save(cache_records);
@@ -595,17 +594,14 @@ fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
         .collect()
 }
 
-/// Links the files' facts. The link and the rules run on facts that may come from the cache: a
-/// panic there (a bug, or facts no extraction could produce) is an internal error of the run, not
-/// a crash. With `values` (`Some`), the link keeps what it learns of the values of names and
-/// returns it, starting from the previous link given, if any (see
-/// [`Project::link_keeping_values`]).
+/// Links the files' facts; with `keep_values`, also returns what the link learnt of the values
+/// of names, for the next link of the same files ([`recheck`]).
 fn link(
     options: &CheckOptions,
     run: &RunSettings,
     inputs: Vec<LinkInput>,
     errors: &mut Vec<FileError>,
-    values: Option<Option<Previous>>,
+    keep_values: bool,
 ) -> (Project, Option<KeptValues>) {
     let roots: Vec<PathBuf> = options
         .paths
@@ -615,18 +611,28 @@ fn link(
         .cloned()
         .collect();
     let entry_points = &run.rule_settings.entry_points;
-    catch_unwind(AssertUnwindSafe(|| match values {
-        Some(kept) => {
-            let (project, values) =
-                Project::link_keeping_values(inputs, &roots, entry_points, kept);
+    link_guarded(options, errors, || {
+        if keep_values {
+            let (project, values) = Project::link_keeping_values(inputs, &roots, entry_points);
             (project, Some(values))
+        } else {
+            (
+                Project::link_with_entry_points(inputs, &roots, entry_points),
+                None,
+            )
         }
-        None => (
-            Project::link_with_entry_points(inputs, &roots, entry_points),
-            None,
-        ),
-    }))
-    .unwrap_or_else(|panic| {
+    })
+}
+
+/// Runs `linking`. The link and the rules run on facts that may come from the cache: a panic
+/// there (a bug, or facts no extraction could produce) is an internal error of the run, not a
+/// crash.
+fn link_guarded(
+    options: &CheckOptions,
+    errors: &mut Vec<FileError>,
+    linking: impl FnOnce() -> (Project, Option<KeptValues>),
+) -> (Project, Option<KeptValues>) {
+    catch_unwind(AssertUnwindSafe(linking)).unwrap_or_else(|panic| {
         errors.push(internal_error(options, "linking the project", &panic));
         (Project::link_with_entry_points(Vec::new(), &[], &[]), None)
     })
@@ -643,6 +649,31 @@ pub struct Kept {
     /// that option reuse them rather than start (and probe for) threads again.
     pool: Arc<rayon::ThreadPool>,
     threads: Option<usize>,
+    /// The link signatures of the files an edit replaced (the others are computed on their first
+    /// edit), so that the next edit of a file does not compute its old signatures again.
+    signatures: HashMap<FileId, Signatures>,
+}
+
+/// What the link, and its values stage, read of one file's facts ([`crate::project::link_signature`],
+/// [`crate::project::values_signature`]); the values one is computed when first asked for.
+struct Signatures {
+    link: u128,
+    values: Option<u128>,
+}
+
+impl Signatures {
+    fn of(facts: &FileFacts) -> Self {
+        Signatures {
+            link: crate::project::link_signature(facts),
+            values: None,
+        }
+    }
+
+    fn values(&mut self, facts: &FileFacts) -> u128 {
+        *self
+            .values
+            .get_or_insert_with(|| crate::project::values_signature(facts))
+    }
 }
 
 /// Like [`check`], and keeps the linked project for [`recheck`] (`None` when the run could not
@@ -664,6 +695,7 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         fixes,
         pool: Arc::new(pool),
         threads: options.threads,
+        signatures: HashMap::new(),
     };
     result.warnings.extend(warning);
     (result, Some(kept))
@@ -739,13 +771,31 @@ fn recheck_in_pool(
         let (extracted, _) = analyse_file(path, None, &texts, &stores);
         replaced.push((file, extracted.ok()?));
     }
-    let same = |signature: fn(&FileFacts) -> u128| {
+    // Each replaced file's signatures before and after the edit.
+    let mut signatures: Vec<(Signatures, Signatures)> = replaced
+        .iter()
+        .map(|(file, facts)| {
+            let old = kept
+                .signatures
+                .remove(&(*file as FileId))
+                .unwrap_or_else(|| Signatures::of(&project.files[*file].facts));
+            (old, Signatures::of(facts))
+        })
+        .collect();
+    let relink = signatures.iter().any(|(old, new)| old.link != new.link);
+    let values_kept = relink
+        && replaced
+            .iter()
+            .zip(&mut signatures)
+            .all(|((file, facts), (old, new))| {
+                old.values(&project.files[*file].facts) == new.values(facts)
+            });
+    kept.signatures.extend(
         replaced
             .iter()
-            .all(|(file, facts)| signature(&project.files[*file].facts) == signature(facts))
-    };
-    let relink = !same(crate::project::link_signature);
-    let values_kept = relink && same(crate::project::values_signature);
+            .zip(signatures)
+            .map(|((file, _), (_, new))| (*file as FileId, new)),
+    );
     let loaded = &mut kept.loaded;
     let mut errors: Vec<FileError> = loaded
         .errors
@@ -773,35 +823,23 @@ fn recheck_in_pool(
             &mut loaded.project,
             Project::link_with_entry_points(Vec::new(), &[], &[]),
         );
-        // The rest of the old link is freed before the new one is built; its call graph and
-        // values only when the new link can start from them.
-        let (files, call_graph) = previous.into_files_and_call_graph();
-        let previous = loaded
-            .values
-            .take()
-            .filter(|_| values_kept)
-            .map(|values| Previous {
-                values,
-                call_graph,
-                changed: replaced.iter().map(|(file, _)| *file as FileId).collect(),
-            });
-        let mut inputs: Vec<LinkInput> = files
-            .into_iter()
-            .map(|f| LinkInput {
-                path: f.path,
-                facts: f.facts,
-            })
-            .collect();
+        // The rest of the old link is freed before the new one is built (see `Relinkable`);
+        // its values only when the new link can start from them.
+        let mut relinkable = previous.into_relinkable();
         for (file, facts) in replaced {
-            inputs[file].facts = facts;
+            relinkable.replace_facts(file as FileId, facts);
         }
-        let stage = if previous.is_some() {
+        let values = loaded.values.take().filter(|_| values_kept);
+        let stage = if values.is_some() {
             "link, values kept"
         } else {
             "link"
         };
-        (loaded.project, loaded.values) =
-            link(options, &loaded.run, inputs, &mut errors, Some(previous));
+        let entry_points = &loaded.run.rule_settings.entry_points;
+        (loaded.project, loaded.values) = link_guarded(options, &mut errors, || {
+            let (project, values) = relinkable.link(entry_points, values);
+            (project, Some(values))
+        });
         loaded.stage_times.push((stage, stage_started.elapsed()));
     } else {
         for (file, facts) in replaced {

@@ -605,6 +605,24 @@ fn after_each_edit_the_server_shows_what_a_full_check_of_the_same_texts_reports(
             "shop/store.py",
             with_class.replace("entries = {}", "entries = {}  # noqa"),
         ),
+        // Imports change: the same function through its module, then a name no module binds.
+        (
+            "shop/views.py",
+            VIEWS_WITH_ROUTE
+                .replace("from shop.store import save", "from shop import store")
+                .replace("    save(", "    store.save("),
+        ),
+        (
+            "shop/views.py",
+            VIEWS_WITH_ROUTE.replace("from shop.store import save", "from shop.cart import save"),
+        ),
+        ("shop/views.py", VIEWS_WITH_ROUTE.to_string()),
+        // A class before the others (their ids and the functions' move), then every class gone.
+        (
+            "shop/store.py",
+            format!("class First:\n    pass\n\n\n{with_class}"),
+        ),
+        ("shop/store.py", STORE.to_string()),
     ];
     let edit_count = edits.len();
     let mut compared = 0;

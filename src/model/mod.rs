@@ -12,6 +12,7 @@
 mod attributes;
 mod cached;
 mod class_changes;
+mod defaults;
 mod fields;
 mod globals;
 mod instance_assignments;
@@ -40,6 +41,7 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 pub use attributes::AttributeWrites;
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
+pub use defaults::default_held_by_one_instance;
 pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};

@@ -714,3 +714,29 @@ fn the_first_change_of_a_local_is_kept_by_function() {
     );
     assert_eq!(model.first_local_change(&project, 0, index("plain")), None);
 }
+
+#[test]
+fn a_default_is_held_by_one_instance_only_when_one_construction_leaves_it_and_runs_once() {
+    let gate = "class Gate:\n    def __init__(self, app, permissions={}):\n        self.permissions = permissions\n\n    def for_user(self):\n        return Gate(self, self.permissions)\n";
+    let held = |other: &str| {
+        let project = link(&[("auth/gate.py", gate), ("auth/setup.py", other)]);
+        let init = function_named(&project.file(0).facts, "__init__");
+        super::default_held_by_one_instance(&project, 0, init, 2)
+    };
+    // The one construction leaving `permissions` out is module-level code.
+    assert!(held("from auth.gate import Gate\n\ngate = Gate(None)\n"));
+    // Two instances take the default.
+    assert!(!held(
+        "from auth.gate import Gate\n\na = Gate(None)\nb = Gate(None)\n"
+    ));
+    // A construction in a function with no known caller may run per call.
+    assert!(!held(
+        "from auth.gate import Gate\n\ndef make(app):\n    return Gate(app)\n"
+    ));
+    // Used as a value, the class may be built anywhere.
+    assert!(!held(
+        "from auth.gate import Gate\n\nFACTORIES = [Gate]\ngate = Gate(None)\n"
+    ));
+    // No construction leaves it out: callers outside the tree may.
+    assert!(!held("from auth.gate import Gate\n"));
+}

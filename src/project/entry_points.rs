@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rayon::prelude::*;
+
 use crate::facts::{CallReceiver, FuncIdx, FunctionKind};
 use crate::knowledge;
 
@@ -29,32 +31,51 @@ pub struct EntryPoint {
 }
 
 pub(super) fn find(project: &Project, index: &Index<'_>, patterns: &[String]) -> Vec<EntryPoint> {
-    let mut found: BTreeMap<FuncId, String> = BTreeMap::new();
-    let mut add = |function: FuncId, kind: &str| {
-        found.entry(function).or_insert_with(|| kind.to_string());
-    };
-    for (file_id, file) in project.files.iter().enumerate() {
-        let file_id = file_id as FileId;
-        let is_views_module = file.module == "views"
-            || file.module.ends_with(".views")
-            || file.module.contains(".views.");
-        for (idx, function) in file.facts.functions.iter().enumerate() {
-            let id = project.function_id(file_id, idx as FuncIdx);
-            if let Some(kind) = decorated_entry(project, file_id, function) {
-                add(id, &kind);
-            } else if let Some(kind) = callable_shape(function) {
-                add(id, kind);
-            } else if is_views_module
-                && function.kind == FunctionKind::Module
-                && function.params.first().is_some_and(|p| p.name == "request")
-            {
-                add(id, "Django view");
+    // Found file by file, then class by class, each on any thread, and merged in that order: the
+    // first reason found for a function is the one it keeps.
+    let of_files = (0..project.files.len() as FileId)
+        .into_par_iter()
+        .map(|file_id| {
+            let file = project.file(file_id);
+            let mut found = Vec::new();
+            let mut add = |function: FuncId, kind: &str| found.push((function, kind.to_string()));
+            let is_views_module = file.module == "views"
+                || file.module.ends_with(".views")
+                || file.module.contains(".views.");
+            for (idx, function) in file.facts.functions.iter().enumerate() {
+                let id = project.function_id(file_id, idx as FuncIdx);
+                if let Some(kind) = decorated_entry(project, file_id, function) {
+                    add(id, &kind);
+                } else if let Some(kind) = callable_shape(function) {
+                    add(id, kind);
+                } else if is_views_module
+                    && function.kind == FunctionKind::Module
+                    && function.params.first().is_some_and(|p| p.name == "request")
+                {
+                    add(id, "Django view");
+                }
             }
-        }
-        registrations(project, index, file_id, &mut add);
-    }
-    for class in project.class_ids() {
-        class_entries(project, index, class, &mut add);
+            registrations(project, index, file_id, &mut add);
+            found
+        });
+    let of_classes = (0..project.classes.len() as u32)
+        .into_par_iter()
+        .map(|class| {
+            let mut found = Vec::new();
+            class_entries(
+                project,
+                index,
+                ClassId(class),
+                &mut |function, kind: &str| {
+                    found.push((function, kind.to_string()));
+                },
+            );
+            found
+        });
+    let mut found: BTreeMap<FuncId, String> = BTreeMap::new();
+    let found_in_order: Vec<Vec<(FuncId, String)>> = of_files.chain(of_classes).collect();
+    for (function, kind) in found_in_order.into_iter().flatten() {
+        found.entry(function).or_insert(kind);
     }
     if !patterns.is_empty() {
         for (id, (file, idx)) in project.functions.iter().enumerate() {
@@ -64,7 +85,9 @@ pub(super) fn find(project: &Project, index: &Index<'_>, patterns: &[String]) ->
                 project.files[*file as usize].module, facts.qualname
             );
             if let Some(pattern) = patterns.iter().find(|p| glob_matches(p, &qualified)) {
-                add(FuncId(id as u32), &format!("entry point `{pattern}`"));
+                found
+                    .entry(FuncId(id as u32))
+                    .or_insert_with(|| format!("entry point `{pattern}`"));
             }
         }
     }

@@ -13,6 +13,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{ByText, Name};
@@ -105,8 +106,10 @@ impl<'a> Iterator for Mro<'a> {
 impl Hierarchy {
     pub(super) fn build(project: &Project) -> Hierarchy {
         let count = project.classes.len();
-        let bases: Vec<Vec<MroEntry>> = project
-            .class_ids()
+        // Bases are resolved on any thread (names resolve the same in any order).
+        let bases: Vec<Vec<MroEntry>> = (0..count as u32)
+            .into_par_iter()
+            .map(ClassId)
             .map(|id| {
                 let (file, class) = project.class(id);
                 class

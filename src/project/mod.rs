@@ -11,17 +11,23 @@ mod modules;
 mod resolve;
 mod values;
 
+#[cfg(test)]
+mod relink_tests;
+
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
+
 use crate::facts::{
     Binding, ByText, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name, NameText,
 };
 
-pub use callgraph::{CallGraph, Edge, EdgeKind, Node, Previous, export_edges};
+use callgraph::Previous;
+pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use resolve::Resolved;
@@ -80,6 +86,92 @@ pub struct Project {
     import_targets: Vec<resolve::ImportTargets>,
 }
 
+/// A linked project taken apart ([`Project::into_relinkable`]) for the next link of the same
+/// files, in which only some files' facts differ ([`Relinkable::replace_facts`]): the same paths
+/// and roots, and nothing else changed on disk (the language server's edits of open buffers). It
+/// keeps what depends only on those: each file's module names, and what is worked out of each
+/// unchanged file alone (its import targets and module scope: they read its own facts and names
+/// only); and the call graph, for a link that keeps the values of names.
+pub struct Relinkable {
+    files: Vec<SourceFile>,
+    of_each_file: OfEachFile,
+    call_graph: CallGraph,
+    changed: Vec<FileId>,
+}
+
+/// What the link works out of each file's own facts and names alone.
+struct OfEachFile {
+    import_targets: Vec<resolve::ImportTargets>,
+    scopes: Vec<HashMap<Name, resolve::Symbol>>,
+}
+
+/// `of_file` for every file, in parallel; with `kept` (a previous link's, valid for every file
+/// but the ones listed), for the listed files only.
+fn per_file<T: Send>(
+    project: &Project,
+    kept: Option<(Vec<T>, &[FileId])>,
+    of_file: impl Fn(&Project, FileId) -> T + Sync,
+) -> Vec<T> {
+    match kept {
+        Some((mut kept, changed)) => {
+            for &file in changed {
+                kept[file as usize] = of_file(project, file);
+            }
+            kept
+        }
+        None => (0..project.files.len() as FileId)
+            .into_par_iter()
+            .map(|file| of_file(project, file))
+            .collect(),
+    }
+}
+
+impl Relinkable {
+    /// Gives `file` other facts.
+    pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
+        self.files[file as usize].facts = facts;
+        if !self.changed.contains(&file) {
+            self.changed.push(file);
+        }
+    }
+
+    /// Links again, like [`Project::link_keeping_values`] with the same paths, roots and entry
+    /// points. With `values` (the previous link's), the values are not learnt again and unchanged
+    /// files' edges are not resolved again: give them only when every file whose facts were
+    /// replaced has the same [`values_signature`] as before.
+    pub fn link(
+        self,
+        entry_points: &[String],
+        values: Option<KeptValues>,
+    ) -> (Project, KeptValues) {
+        let Relinkable {
+            files,
+            of_each_file,
+            call_graph,
+            changed,
+        } = self;
+        let previous = match values {
+            Some(values) => Some(Previous {
+                values,
+                call_graph,
+                changed: changed.clone(),
+            }),
+            None => {
+                drop(call_graph);
+                None
+            }
+        };
+        let (project, values) = Project::link_named(
+            files,
+            Some((of_each_file, &changed)),
+            entry_points,
+            previous,
+            true,
+        );
+        (project, values.unwrap_or_default())
+    }
+}
+
 /// One file's input to the link.
 pub struct LinkInput {
     pub path: PathBuf,
@@ -100,53 +192,72 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> Project {
-        Project::link_all(inputs, roots, entry_points, None, false).0
+        Project::link_all(inputs, roots, entry_points, false).0
     }
 
     /// Links like [`Project::link_with_entry_points`], and returns what the values of names
-    /// were found to be, for the next link of the same files. From `previous` (the previous
-    /// link's values and call graph), the values are not learnt again and unchanged files'
-    /// edges are not resolved again: give it only when every file whose facts changed since
-    /// (`previous.changed`) has the same [`values_signature`] and the paths, roots and entry
-    /// points are the same.
+    /// were found to be, for the next link of the same files ([`Relinkable::link`]).
     pub fn link_keeping_values(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
-        previous: Option<Previous>,
     ) -> (Project, KeptValues) {
-        let (project, values) = Project::link_all(inputs, roots, entry_points, previous, true);
+        let (project, values) = Project::link_all(inputs, roots, entry_points, true);
         (project, values.unwrap_or_default())
     }
 
-    /// The files and the call graph, the rest freed (for [`Project::link_keeping_values`]).
-    pub fn into_files_and_call_graph(self) -> (Vec<SourceFile>, CallGraph) {
-        (self.files, self.calls)
+    /// The project taken apart for the next link of the same files (see [`Relinkable`]), the
+    /// rest freed.
+    pub fn into_relinkable(self) -> Relinkable {
+        Relinkable {
+            files: self.files,
+            of_each_file: OfEachFile {
+                import_targets: self.import_targets,
+                scopes: self.scopes,
+            },
+            call_graph: self.calls,
+            changed: Vec::new(),
+        }
     }
 
     fn link_all(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
+        keep: bool,
+    ) -> (Project, Option<KeptValues>) {
+        let files = inputs
+            .into_par_iter()
+            .map(|input| {
+                let naming = modules::module_names(&input.path, roots);
+                SourceFile {
+                    path: input.path,
+                    module: naming.module,
+                    aliases: naming.aliases,
+                    is_package: naming.is_package,
+                    facts: input.facts,
+                }
+            })
+            .collect();
+        Project::link_named(files, None, entry_points, None, keep)
+    }
+
+    /// Links files already named. `kept` is what a previous link worked out of each file alone,
+    /// valid for every file but the ones listed (see [`Relinkable`]).
+    fn link_named(
+        files: Vec<SourceFile>,
+        kept: Option<(OfEachFile, &[FileId])>,
+        entry_points: &[String],
         previous: Option<Previous>,
         keep: bool,
     ) -> (Project, Option<KeptValues>) {
-        let mut files = Vec::with_capacity(inputs.len());
         let mut modules = HashMap::default();
-        for (id, input) in inputs.into_iter().enumerate() {
-            let naming = modules::module_names(&input.path, roots);
-            for alias in &naming.aliases {
+        for (id, file) in files.iter().enumerate() {
+            for alias in &file.aliases {
                 modules.entry(*alias).or_insert(id as FileId);
             }
             // The name from package structure wins over a root-relative alias of another file.
-            modules.insert(naming.module, id as FileId);
-            files.push(SourceFile {
-                path: input.path,
-                module: naming.module,
-                aliases: naming.aliases,
-                is_package: naming.is_package,
-                facts: input.facts,
-            });
+            modules.insert(file.module, id as FileId);
         }
 
         let mut classes = Vec::new();
@@ -179,12 +290,15 @@ impl Project {
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
         };
-        project.import_targets = (0..project.files.len() as FileId)
-            .map(|file| resolve::import_targets(&project, file))
-            .collect();
-        project.scopes = (0..project.files.len() as FileId)
-            .map(|file| resolve::module_scope(&project, file))
-            .collect();
+        let (kept_import_targets, kept_scopes) = match kept {
+            Some((kept, changed)) => (
+                Some((kept.import_targets, changed)),
+                Some((kept.scopes, changed)),
+            ),
+            None => (None, None),
+        };
+        project.import_targets = per_file(&project, kept_import_targets, resolve::import_targets);
+        project.scopes = per_file(&project, kept_scopes, resolve::module_scope);
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
         project.module_resolutions = (0..project.files.len()).map(|_| Mutex::default()).collect();
@@ -458,7 +572,7 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
 /// What the values stage of the link (`values.rs`) reads of one file: what [`link_signature`]
 /// covers except the call sites no value flow goes into or comes out of, and where call sites
 /// lie. Two texts with the same values signature give every name the same values, so a re-link
-/// after such an edit can keep them ([`Project::link_keeping_values`]). If the values stage
+/// after such an edit can keep them ([`Relinkable::link`]). If the values stage
 /// starts reading anything else of a file's facts, it must be added here.
 pub fn values_signature(facts: &FileFacts) -> u128 {
     let (calls, flows) = values::calls_and_flows_read(facts);
@@ -503,29 +617,56 @@ impl<'a, Call> Read<'a, Call> {
 
 /// The hash of what `read` covers, positions left out.
 fn signature<Call: serde::Serialize>(read: &Read<'_, Call>) -> u128 {
-    // Every span is a `{start, end}` object, and no other fact has that shape.
-    fn forget_positions(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(fields)
-                if fields.len() == 2
-                    && fields.contains_key("start")
-                    && fields.contains_key("end") =>
-            {
-                *value = serde_json::Value::Null;
-            }
-            serde_json::Value::Object(fields) => fields.values_mut().for_each(forget_positions),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(forget_positions),
-            _ => {}
-        }
+    // Every span is written `{"start":N,"end":M}` (`facts::Span`), and no other fact is. The
+    // pattern never starts inside a string: a quote there is escaped.
+    const SPAN: &[u8] = b"{\"start\":";
+    let json = serde_json::to_vec(read).unwrap_or_default();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut rest = json.as_slice();
+    while let Some(at) = memchr::memmem::find(rest, SPAN) {
+        hasher.update(&rest[..at]);
+        let (skipped, hashed) = match span_length(&rest[at..]) {
+            Some(length) => (length, &b"null"[..]),
+            None => (SPAN.len(), SPAN),
+        };
+        hasher.update(hashed);
+        rest = &rest[at + skipped..];
     }
-    let mut value = serde_json::to_value(read).unwrap_or_default();
-    forget_positions(&mut value);
-    xxhash_rust::xxh3::xxh3_128(value.to_string().as_bytes())
+    hasher.update(rest);
+    hasher.digest128()
+}
+
+/// The length of the span `{"start":N,"end":M}` that `json` starts with, if it starts with one.
+fn span_length(json: &[u8]) -> Option<usize> {
+    let digits = |from: usize| {
+        let count = json
+            .get(from..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        (count > 0).then_some(from + count)
+    };
+    let start_end = digits(b"{\"start\":".len())?;
+    let end_field = start_end + b",\"end\":".len();
+    if json.get(start_end..end_field)? != b",\"end\":" {
+        return None;
+    }
+    let end_end = digits(end_field)?;
+    (json.get(end_end) == Some(&b'}')).then_some(end_end + 1)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{link_signature, values_signature};
+    use super::{link_signature, span_length, values_signature};
+
+    #[test]
+    fn only_a_whole_span_is_left_out() {
+        assert_eq!(span_length(br#"{"start":12,"end":345},1"#), Some(22));
+        assert_eq!(span_length(br#"{"start":12,"end":345"#), None);
+        assert_eq!(span_length(br#"{"start":12,"end":"a"}"#), None);
+        assert_eq!(span_length(br#"{"start":,"end":3}"#), None);
+        assert_eq!(span_length(br#"{"start":1,"stop":3}"#), None);
+    }
 
     fn signatures(source: &str) -> (u128, u128) {
         let facts = crate::syntax::extract(source).expect("parses");
@@ -552,6 +693,11 @@ mod tests {
         assert_eq!(values, values_with_call);
         assert_ne!(link, link_with_flow);
         assert_ne!(values, values_with_flow);
+        // Lines moved: the positions of everything change, the signatures do not.
+        assert_eq!(
+            signatures(&format!("\n\n# Moved.\n{before}")),
+            (link, values)
+        );
         // What a flow's call is matters, wherever it is.
         let other_callee = before.replace("handler = make()", "handler = build()");
         assert_ne!(values, signatures(&other_callee).1);

@@ -1,7 +1,9 @@
 //! Questions several rules ask of the linked project.
 
 use crate::diagnostic::Label;
-use crate::facts::{AccessPath, Binding, FuncIdx, Mutation, MutationKind, Root, Value};
+use crate::facts::{
+    AccessPath, Binding, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Root, Value,
+};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -396,9 +398,11 @@ pub fn same_hierarchy(project: &Project, a: ClassId, b: ClassId) -> bool {
 /// gets what it would have computed itself, so no call's data reaches another through it
 /// (interning tables, `fib` memos). The value's inputs are the names it reads, as the extractor
 /// records them (functions it calls are code, not inputs); besides the key's inputs it may read
-/// builtins and modules imported whole from outside the tree. Anything read from the receiver or
-/// another input, or a local filled in place before the store, makes it more than a function of
-/// the key.
+/// builtins, modules imported whole from outside the tree, and class constants through the
+/// receiver (`self._pattern`: attributes no code assigns and no subclass body binds again, so
+/// every instance reads the same object). Anything else read from the receiver, the receiver
+/// itself, another input, or a local filled in place before the store, makes it more than a
+/// function of the key.
 pub fn memo_of_key_alone(
     project: &Project,
     model: &Model,
@@ -420,14 +424,64 @@ pub fn memo_of_key_alone(
             store.span.start == mutation.span.start
                 && store.function == mutation.function
                 && !store.uses_whole_receiver
-                && store.receiver_reads.is_empty()
                 && !store.key_inputs.is_empty()
                 && !store.value_inputs.is_empty()
                 && store.value_inputs.iter().all(|input| {
                     store.key_inputs.contains(input)
                         || names_code(project, file, store.function, input)
+                        || is_receiver(project, file, store.function, input)
+                        || bound_in_the_value(project, file, store.function, input)
                 })
+                && reads_only_class_constants(project, model, file, store)
         })
+}
+
+/// Whether `name`, read by a value in `function`, names nothing of the module, its imports or
+/// the builtins and is no parameter, in a function not nested in another (so not a variable of
+/// an enclosing call): the variable of a comprehension in the value, whose inputs are its
+/// iterable's.
+fn bound_in_the_value(project: &Project, file: FileId, function: FuncIdx, name: &str) -> bool {
+    let function_facts = &project.file(file).facts.functions[function as usize];
+    function_facts.parent.is_none()
+        && function_facts.params.iter().all(|p| p.name != name)
+        && matches!(
+            project.resolve(file, Some(function), name),
+            Resolved::Unknown
+        )
+}
+
+fn is_receiver(project: &Project, file: FileId, function: FuncIdx, name: &str) -> bool {
+    let function = &project.file(file).facts.functions[function as usize];
+    matches!(
+        function.kind,
+        FunctionKind::Instance | FunctionKind::ClassMethod
+    ) && function.params.first().is_some_and(|p| p.name == name)
+}
+
+/// Whether every receiver attribute `store`'s value reads is a class constant: bound only by
+/// class bodies, never assigned by code (on any object, by name), and not bound again by a
+/// subclass of the method's class, so that every instance and every call reads the same object.
+fn reads_only_class_constants(
+    project: &Project,
+    model: &Model,
+    file: FileId,
+    store: &MemoStore,
+) -> bool {
+    if store.receiver_reads.is_empty() {
+        return true;
+    }
+    let Some(class) = project.method_class(file, store.function) else {
+        return false;
+    };
+    let writes = model.attribute_writes(project);
+    store.receiver_reads.iter().all(|attr| {
+        !writes.assigned(attr)
+            && project.lookup_class_attribute(class, attr).is_some()
+            && project
+                .descendants(class)
+                .iter()
+                .all(|d| project.class(*d).1.bindings.iter().all(|b| b.name != *attr))
+    })
 }
 
 /// Whether `name`, read in `function`, is a builtin or a module from outside the tree imported

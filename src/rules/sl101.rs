@@ -72,7 +72,9 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                 [attr, inner] => (attr, Some(inner)),
                 _ => continue,
             };
-            if !candidate_names.contains(attr.as_str()) {
+            if !candidate_names.contains(attr.as_str())
+                || common::in_test_code(project, change.file, mutation.function)
+            {
                 continue;
             }
             let method = (mutation.target.root == Root::SelfParam).then(|| {

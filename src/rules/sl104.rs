@@ -8,7 +8,10 @@ use crate::facts::{
     AttributeAssignment, FuncIdx, Mutation, MutationKind, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
-use crate::model::{Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing};
+use crate::model::{
+    Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing,
+    default_held_by_one_instance,
+};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments, SharedObject};
@@ -170,6 +173,19 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
             else {
                 continue;
             };
+            if let Origin::Default(function, index) = object.origin {
+                let (file, facts) = project.function(function);
+                if project
+                    .file(file)
+                    .facts
+                    .functions
+                    .iter()
+                    .position(|f| std::ptr::eq(f, facts))
+                    .is_some_and(|f| default_held_by_one_instance(project, file, f as u32, index))
+                {
+                    continue;
+                }
+            }
             if !changes(project, change.file, mutation, &type_name) {
                 continue;
             }
@@ -389,6 +405,9 @@ fn shared_source(
                 return None;
             }
             let type_name = common::mutable_type(project, file, param.default.as_ref()?)?;
+            if default_held_by_one_instance(project, file, function, index as u32) {
+                return None;
+            }
             Some(Source {
                 written: format!("the default of `{name}`"),
                 type_name,

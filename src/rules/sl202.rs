@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FileFacts, FuncIdx, MutationKind, Span};
+use crate::facts::{CallReceiver, FileFacts, FuncIdx, MutationKind, Span};
 use crate::knowledge;
 use crate::model::{GlobalWriteKind, Timing};
-use crate::project::{FileId, Project};
+use crate::project::{FileId, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
@@ -137,13 +137,46 @@ impl Rule for ModuleStateAccumulates {
                 }
             }
         }
+        containers.retain(|_, c| !c.bounded && !c.growth.is_empty() && !c.type_name.is_empty());
+        if !containers.is_empty() {
+            for id in removed_by_callback(project) {
+                containers.remove(&id);
+            }
+        }
         containers
             .into_iter()
-            .filter(|(_, c)| !c.bounded && !c.growth.is_empty() && !c.type_name.is_empty())
             .filter(|((file, global), _)| !named_as_cache(project, *file, *global))
             .map(|(id, c)| report(project, id, c))
             .collect()
     }
+}
+
+/// Methods that take entries out of a container.
+const REMOVING_METHODS: &[&str] = &["remove", "discard", "pop", "popitem", "popleft", "clear"];
+
+/// The module globals one of whose removing methods is handed on as a callback
+/// (`future.add_done_callback(_PENDING.discard)`): they shrink whenever it is called.
+fn removed_by_callback(project: &Project) -> Vec<(FileId, u32)> {
+    let mut removed = Vec::new();
+    for (file, source) in project.files.iter().enumerate() {
+        for site in &source.facts.calls {
+            if !site.reference || site.receiver != CallReceiver::Name {
+                continue;
+            }
+            let Some((owner, method)) = site.callee.rsplit_once('.') else {
+                continue;
+            };
+            if !REMOVING_METHODS.contains(&method) {
+                continue;
+            }
+            if let Resolved::Global(global_file, global) =
+                project.resolve(file as FileId, site.function, owner)
+            {
+                removed.push((global_file, global));
+            }
+        }
+    }
+    removed
 }
 
 /// The stores of one file that tell a container's growth apart from a cache's or a setting's.

@@ -1,0 +1,194 @@
+//! A link again from a kept one ([`Relinkable::link`]) gives what a full link of the same files
+//! gives, over random edits of a small project: edits that add and remove classes (ids of later
+//! files move), change imports, change flows that feed a slot past its cap, and change calls no
+//! value flows through (the values are kept).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{FuncId, KeptValues, LinkInput, Project, link_signature, values_signature};
+use crate::facts::FileFacts;
+
+const ENTRY_POINTS: &[&str] = &["pkg.views.*"];
+
+/// Per module of [`variants`], a call that every text of it can end with and that no value flows
+/// through.
+const NEUTRAL_CALLS: [&str; 5] = ["make()", "print()", "register()", "index()", "print()"];
+
+/// Enough functions handed to one parameter that it holds its cap of values: which are kept
+/// depends on the order the calls are made in.
+fn many(reversed: bool) -> String {
+    let mut text = String::from("def pick(handler):\n    return handler\n\n\n");
+    let mut calls: Vec<usize> = (0..40).collect();
+    if reversed {
+        calls.reverse();
+    }
+    for i in 0..40 {
+        text.push_str(&format!("def handler_{i}():\n    return {i}\n\n\n"));
+    }
+    text.push_str("def register():\n");
+    for i in calls {
+        text.push_str(&format!("    pick(handler_{i})\n"));
+    }
+    text
+}
+
+/// The texts each module may have; an edit gives one module another of its texts.
+fn variants() -> Vec<(&'static str, Vec<String>)> {
+    let store = "class Store:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n\n\n";
+    let extra = "class Extra(Store):\n    def put(self, key, value):\n        self.log = key\n\n\n";
+    let make = "def make():\n    return Store()\n\n\ndef build():\n    return Store\n";
+    vec![
+        (
+            "pkg/b.py",
+            vec![
+                format!("{store}{make}"),
+                format!("{store}{extra}{make}"),
+                format!("{extra}{store}{make}").replace("class Extra(Store)", "class Extra"),
+                format!("{store}def make():\n    return build()()\n\n\ndef build():\n    return Store\n"),
+                format!("{store}{extra}def make():\n    return Extra()\n\n\ndef build():\n    return Extra\n"),
+                format!("print()\n\n\n{store}{make}"),
+            ],
+        ),
+        (
+            "pkg/a.py",
+            vec![
+                "from .b import make\n\n\ndef helper(store):\n    store.put(1, 2)\n".into(),
+                "from .b import build as make\n\n\ndef helper(store):\n    store.put(1, 2)\n".into(),
+                "from . import b\n\nmake = b.make\n\n\ndef helper(store):\n    store.put(1, 2)\n    print(store)\n".into(),
+                "from .many import pick\n\n\ndef make():\n    return pick\n\n\ndef helper(store):\n    store.put(1, 2)\n".into(),
+            ],
+        ),
+        ("pkg/many.py", vec![many(false), many(true), many(false).replace("    pick(handler_3)\n", "")]),
+        (
+            "pkg/views.py",
+            vec![
+                "from .a import make, helper\nfrom .many import pick\n\n\ndef index():\n    store = make()\n    helper(store)\n    pick(None)()\n".into(),
+                "from .a import helper\nfrom .b import Extra\nfrom .many import pick\n\n\ndef index():\n    helper(Extra())\n    pick(index)()\n".into(),
+                "from .a import make, helper\n\n\ndef index():\n    helper(make())\n\n\ndef other():\n    make().put(3, 4)\n".into(),
+            ],
+        ),
+        ("pkg/__init__.py", vec![String::new(), "from .b import Store\n".into()]),
+    ]
+}
+
+/// What the model and the rules read of a link's call graph, for every function.
+fn observed(project: &Project) -> String {
+    let graph = project.call_graph();
+    let mut out = format!(
+        "{:?}\n{:?}\n{:?}\n",
+        super::export_edges(project),
+        graph.entry_points(),
+        graph.start_up_entry_points()
+    );
+    for id in (0..project.function_count() as u32).map(FuncId) {
+        out.push_str(&format!(
+            "{id:?} {:?} {:?} {} {} {}\n",
+            graph.callees(id),
+            graph.request_path(id),
+            graph.import_time_only(id),
+            graph.once_after_import(id),
+            project.function(id).1.name,
+        ));
+    }
+    out
+}
+
+fn full_link(inputs: Vec<LinkInput>) -> (Project, KeptValues) {
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    Project::link_keeping_values(inputs, &[], &patterns)
+}
+
+/// A small xorshift generator: the edits are random but the same on every run.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let variants = variants();
+    let paths: Vec<PathBuf> = variants.iter().map(|(p, _)| dir.path().join(p)).collect();
+    let mut chosen = vec![0usize; variants.len()];
+    let mut printed = vec![false; variants.len()];
+    let facts_of = |text: &str| -> Arc<FileFacts> { crate::syntax::extract(text).unwrap().into() };
+    let mut facts: Vec<Arc<FileFacts>> = Vec::new();
+    for (path, (_, texts)) in paths.iter().zip(&variants) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &texts[0]).unwrap();
+        facts.push(facts_of(&texts[0]));
+    }
+    let inputs = |facts: &[Arc<FileFacts>]| -> Vec<LinkInput> {
+        paths
+            .iter()
+            .zip(facts)
+            .map(|(path, facts)| LinkInput {
+                path: path.clone(),
+                facts: Arc::clone(facts),
+            })
+            .collect()
+    };
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let (mut project, mut values) = full_link(inputs(&facts));
+    let mut random = Random(0x9E37_79B9_7F4A_7C15);
+    let (mut relinked, mut values_kept) = (0, 0);
+    for step in 0..60 {
+        // One or two modules get another text at once.
+        let mut same_values = true;
+        let mut same_link = true;
+        let mut replaced = Vec::new();
+        for _ in 0..1 + random.below(2) {
+            let file = random.below(variants.len());
+            // Half the edits add or remove a call no value flows through, at the end: of a
+            // function of the file where all its texts have one (a module-level use of it).
+            if random.below(2) == 0 {
+                printed[file] = !printed[file];
+            } else {
+                chosen[file] = random.below(variants[file].1.len());
+            }
+            let mut text = variants[file].1[chosen[file]].clone();
+            if printed[file] {
+                text.push_str(&format!("\n\n{}\n", NEUTRAL_CALLS[file]));
+            }
+            replaced.push((file, facts_of(&text)));
+        }
+        for (file, new) in &replaced {
+            same_link &= link_signature(&facts[*file]) == link_signature(new);
+            same_values &= values_signature(&facts[*file]) == values_signature(new);
+            facts[*file] = Arc::clone(new);
+        }
+        if same_link {
+            // What the language server does: the facts are swapped into the linked project.
+            for (file, new) in replaced {
+                project.files[file].facts = new;
+            }
+            continue;
+        }
+        let mut relinkable = project.into_relinkable();
+        for (file, new) in replaced {
+            relinkable.replace_facts(file as u32, new);
+        }
+        relinked += 1;
+        values_kept += usize::from(same_values);
+        let (again, again_values) = relinkable.link(&patterns, same_values.then_some(values));
+        let (full, _) = full_link(inputs(&facts));
+        assert_eq!(
+            observed(&again),
+            observed(&full),
+            "step {step}: texts {chosen:?} {printed:?}, values kept: {same_values}"
+        );
+        (project, values) = (again, again_values);
+    }
+    // The edits took both paths, many times.
+    assert!(
+        relinked >= 25 && values_kept >= 8,
+        "{relinked} {values_kept}"
+    );
+}
