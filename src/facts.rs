@@ -4,11 +4,76 @@
 //! tree. Names are written as they appear in the source; resolving them across modules is the job of
 //! [`crate::project`]. Everything here is plain data so that it can be cached on disk.
 
-use compact_str::CompactString;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
 use serde::{Deserialize, Serialize};
 
-/// An identifier or a dotted name (`collections.defaultdict`), as written.
-pub type Name = CompactString;
+/// An identifier or a dotted name (`collections.defaultdict`), as written, interned: an 8-byte
+/// `Copy` handle to one process-wide copy of the text, with its hash computed once, so that facts
+/// stay small and the link compares and hashes names without reading their text. Interned text is
+/// never freed: a long-lived server keeps the names of texts it no longer holds (they are few
+/// next to the facts themselves, and an edit mostly brings back the same names).
+pub type Name = ustr::Ustr;
+
+/// A name, or text that may spell one: what the tables keyed by names are asked with.
+pub trait NameText {
+    fn text(&self) -> &str;
+    /// The name spelled so, if one was ever interned, found without interning the text: a text
+    /// never interned is the key of no entry. A `Name` is its own answer; text is hashed to find
+    /// it, which is why code that holds a name passes the name.
+    fn interned(&self) -> Option<Name>;
+}
+
+impl NameText for str {
+    fn text(&self) -> &str {
+        self
+    }
+    fn interned(&self) -> Option<Name> {
+        Name::from_existing(self)
+    }
+}
+
+impl NameText for String {
+    fn text(&self) -> &str {
+        self
+    }
+    fn interned(&self) -> Option<Name> {
+        Name::from_existing(self)
+    }
+}
+
+impl NameText for Name {
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+    fn interned(&self) -> Option<Name> {
+        Some(*self)
+    }
+}
+
+/// Tables keyed by names, asked with a name or with text ([`NameText`]).
+pub trait ByText {
+    type Value;
+    fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&Self::Value>;
+    fn contains_text<K: NameText + ?Sized>(&self, key: &K) -> bool {
+        self.get_text(key).is_some()
+    }
+}
+
+impl<V, S: BuildHasher> ByText for HashMap<Name, V, S> {
+    type Value = V;
+    fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&V> {
+        self.get(&key.interned()?)
+    }
+}
+
+impl<S: BuildHasher> ByText for HashSet<Name, S> {
+    type Value = Name;
+    fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&Name> {
+        self.get(&key.interned()?)
+    }
+}
 
 /// Index of a class in [`FileFacts::classes`].
 pub type ClassIdx = u32;
@@ -658,4 +723,18 @@ pub struct KeyRepr {
     /// The attributes of the parameter the stored value reads, sorted; `None` when the value uses
     /// the parameter otherwise too.
     pub value_reads: Option<Vec<Name>>,
+}
+/// The facts of every file are held at once, so their size is most of the peak memory: a name is
+/// one 8-byte handle, and the two most numerous facts stay within these sizes.
+#[cfg(all(test, target_pointer_width = "64"))]
+mod sizes {
+    use super::*;
+
+    #[test]
+    fn the_most_numerous_facts_stay_small() {
+        assert_eq!(size_of::<Name>(), 8);
+        assert_eq!(size_of::<Option<Name>>(), 8);
+        assert_eq!(size_of::<ValueFlow>(), 48);
+        assert_eq!(size_of::<CallSite>(), 48);
+    }
 }

@@ -104,7 +104,7 @@ fn code_list(text: &str) -> Vec<Name> {
         if !is_code {
             break;
         }
-        codes.push(Name::from(word.to_ascii_uppercase()));
+        codes.push(Name::from(word.to_ascii_uppercase().as_str()));
     }
     codes
 }

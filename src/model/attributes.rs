@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use crate::facts::{MutationKind, Name, Root};
+use crate::facts::{ByText, MutationKind, Name, Root};
 use crate::knowledge;
 use crate::project::Project;
 
@@ -33,18 +33,18 @@ impl AttributeWrites {
     /// Whether some code assigns attribute `attr` on an object (so instances may differ in it),
     /// rather than only class bodies binding it.
     pub fn assigned(&self, attr: &str) -> bool {
-        self.any_name_set || self.assigned.contains(attr)
+        self.any_name_set || self.assigned.contains_text(attr)
     }
 
     /// Whether code other than an instance's set-up or module and class bodies may rebind or
     /// change an attribute named `attr`, on any object.
     pub fn changed_after_setup(&self, attr: &str) -> bool {
-        self.any_name_set_after_setup || self.changed_after_setup.contains(attr)
+        self.any_name_set_after_setup || self.changed_after_setup.contains_text(attr)
     }
 
     /// Whether some code calls `.clear()` on an attribute or name `name`.
     pub fn emptied(&self, name: &str) -> bool {
-        self.emptied.contains(name)
+        self.emptied.contains_text(name)
     }
 }
 
@@ -65,18 +65,18 @@ fn collect_attribute_writes(project: &Project) -> AttributeWrites {
             !knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str())
         };
         for assignment in &facts.attribute_assignments {
-            writes.assigned.insert(assignment.attr.clone());
+            writes.assigned.insert(assignment.attr);
             if after_setup(assignment.function) {
-                writes.changed_after_setup.insert(assignment.attr.clone());
+                writes.changed_after_setup.insert(assignment.attr);
             }
         }
         for call in &facts.setattr_calls {
             let after = after_setup(call.function);
             match &call.name {
                 Some(name) => {
-                    writes.assigned.insert(name.clone());
+                    writes.assigned.insert(*name);
                     if after {
-                        writes.changed_after_setup.insert(name.clone());
+                        writes.changed_after_setup.insert(*name);
                     }
                 }
                 None => {

@@ -94,7 +94,7 @@ fn collect_cached_results(project: &Project) -> CachedResults {
             results.objects.push(Object {
                 file,
                 site: decorator.span,
-                creation: Creation::Call(function.name.clone()),
+                creation: Creation::Call(function.name),
                 origin: Origin::CachedResult(id),
                 lifetime: Lifetime::Once,
                 class: None,
@@ -156,7 +156,7 @@ fn collect_cached_results(project: &Project) -> CachedResults {
                     && assignment.object.attrs.is_empty()
                     && let Some(&object) = bound.get(&(assignment.function, name.as_str()))
                 {
-                    let kind = MutationKind::AttributeAssign(assignment.attr.clone());
+                    let kind = MutationKind::AttributeAssign(assignment.attr);
                     let function = assignment.function;
                     change(function, assignment.span, object, kind, Through::Instance);
                 }

@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::facts::{Name, Root};
+use crate::facts::{ByText, Name, Root};
 use crate::project::{ClassId, FileId, FuncId};
 
 use super::Model;
@@ -48,7 +48,7 @@ impl Model {
     pub fn self_field_changes(&self, project: &Project, attr: &str) -> &[FieldChange] {
         self.field_changes
             .get_or_init(|| collect_field_changes(project))
-            .get(attr)
+            .get_text(attr)
             .map_or(&[], Vec::as_slice)
     }
 }
@@ -65,7 +65,7 @@ fn collect_field_changes(project: &Project) -> HashMap<Name, Vec<FieldChange>> {
                 continue;
             };
             if let Some(class) = project.method_class(file, mutation.function) {
-                by_attr.entry(attr.clone()).or_default().push(FieldChange {
+                by_attr.entry(*attr).or_default().push(FieldChange {
                     file,
                     mutation: index as u32,
                     class,

@@ -97,7 +97,7 @@ fn collect_global_writes(project: &Project) -> Vec<GlobalWrite> {
                 write(function, assignment.span, Some(global), kind);
             } else {
                 let mut path = assignment.object.clone();
-                path.attrs.push(assignment.attr.clone());
+                path.attrs.push(assignment.attr);
                 if let Some((global, _)) = global_of(project, file, function, &path) {
                     let kind = GlobalWriteKind::ModuleAttributeRebind { index };
                     write(function, assignment.span, Some(global), kind);

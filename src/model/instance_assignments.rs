@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::facts::{Name, Root, Value};
+use crate::facts::{ByText, Name, Root, Value};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project};
 
@@ -98,10 +98,7 @@ impl InstanceAssignments {
         for key in order {
             let assignments = by_class.remove(&key).unwrap_or_default();
             let (class, attr) = key;
-            by_attr
-                .entry(attr.clone())
-                .or_default()
-                .push((class, assignments));
+            by_attr.entry(*attr).or_default().push((class, assignments));
         }
         InstanceAssignments { by_attr }
     }
@@ -117,7 +114,7 @@ impl InstanceAssignments {
         function: u32,
         start: u32,
     ) -> bool {
-        let Some(assigning) = self.by_attr.get(attr) else {
+        let Some(assigning) = self.by_attr.get_text(attr) else {
             return false;
         };
         assigning.iter().any(|(c, assignments)| {

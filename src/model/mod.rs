@@ -120,9 +120,7 @@ impl Object {
     pub fn value(&self) -> Value {
         match &self.creation {
             Creation::Container(kind) => Value::Container(*kind),
-            Creation::Call(callee) => Value::Call {
-                callee: callee.clone(),
-            },
+            Creation::Call(callee) => Value::Call { callee: *callee },
         }
     }
 }
@@ -497,7 +495,7 @@ impl Model {
         for binding in &facts.globals {
             if let Some(creation) = creation(&binding.value) {
                 let path = import_path(project, file, &binding.name, None);
-                let home = Some(Location::Global(file, binding.name.clone()));
+                let home = Some(Location::Global(file, binding.name));
                 let origin = Origin::ModuleGlobal;
                 self.new_object(at(binding.span, creation, origin, true, path, home));
             }
@@ -508,7 +506,7 @@ impl Model {
                 if let Some(creation) = creation(&binding.value) {
                     let path = import_path(project, file, &class.qualname, Some(&binding.name));
                     let origin = Origin::ClassAttribute(id);
-                    let home = Some(Location::ClassAttribute(id, binding.name.clone()));
+                    let home = Some(Location::ClassAttribute(id, binding.name));
                     let once = !class.in_function;
                     self.new_object(at(binding.span, creation, origin, once, path, home));
                 }
@@ -543,7 +541,7 @@ impl Model {
             let path = import_path(project, file, qualname, Some(&member));
             let home = Some(match local.param {
                 Some(index) => Location::Param(function, index),
-                None => Location::Local(function, local.name.clone()),
+                None => Location::Local(function, local.name),
             });
             let origin = Origin::ClosureLocal(function);
             self.new_object(at(local.span, creation, origin, true, path, home));
@@ -599,7 +597,7 @@ impl Model {
     fn add_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
         let facts = &project.file(file).facts;
         for binding in &facts.globals {
-            let target = vec![Location::Global(file, binding.name.clone())];
+            let target = vec![Location::Global(file, binding.name)];
             match &binding.value {
                 Value::Alias(path) => {
                     let from = self.locations(project, file, None, path, false);
@@ -619,7 +617,7 @@ impl Model {
             for binding in &class.bindings {
                 if let Value::Alias(path) = &binding.value {
                     let from = self.locations(project, file, None, path, false);
-                    let target = vec![Location::ClassAttribute(id, binding.name.clone())];
+                    let target = vec![Location::ClassAttribute(id, binding.name)];
                     out.flow(from, target, file, binding.span);
                 }
             }
@@ -646,9 +644,7 @@ impl Model {
                 if let Resolved::Global(global_file, global) =
                     project.resolve(file, Some(index as FuncIdx), name)
                 {
-                    let global = project.file(global_file).facts.globals[global as usize]
-                        .name
-                        .clone();
+                    let global = project.file(global_file).facts.globals[global as usize].name;
                     out.flow(
                         vec![Location::Global(global_file, global)],
                         vec![Location::Return(id)],
@@ -829,11 +825,11 @@ impl Model {
                     match self.object(*object).class {
                         Some(class) => {
                             for c in project_mro(project, class) {
-                                next.push(Location::Field(c, attr.clone()));
-                                next.push(Location::ClassAttribute(c, attr.clone()));
+                                next.push(Location::Field(c, *attr));
+                                next.push(Location::ClassAttribute(c, *attr));
                             }
                         }
-                        None => next.push(Location::Attribute(*object, attr.clone())),
+                        None => next.push(Location::Attribute(*object, *attr)),
                     }
                 }
             }
@@ -863,12 +859,12 @@ impl Model {
                 };
                 let through_self = path.root == Root::SelfParam;
                 let locations = match (through_self, store) {
-                    (true, true) => vec![Location::Field(class, attr.clone())],
+                    (true, true) => vec![Location::Field(class, *attr)],
                     (true, false) => instance_attribute(project, class, attr, false),
-                    (false, true) => vec![Location::ClassAttribute(class, attr.clone())],
+                    (false, true) => vec![Location::ClassAttribute(class, *attr)],
                     (false, false) => class_hierarchy(project, class)
                         .into_iter()
-                        .map(|c| Location::ClassAttribute(c, attr.clone()))
+                        .map(|c| Location::ClassAttribute(c, *attr))
                         .collect(),
                 };
                 (locations, 1)
@@ -888,7 +884,7 @@ impl Model {
                         let param = Location::Param(project.function_id(file, f), index as u32);
                         return (vec![param], 0);
                     }
-                    let local = Location::Local(project.function_id(file, f), name.clone());
+                    let local = Location::Local(project.function_id(file, f), *name);
                     if (f == function || captured) && self.points_to.contains_key(&local) {
                         return (vec![local], 0);
                     }
@@ -933,16 +929,13 @@ impl Model {
                 }
                 Resolved::Global(global_file, index) => {
                     let global = &project.file(global_file).facts.globals[index as usize];
-                    return (
-                        vec![Location::Global(global_file, global.name.clone())],
-                        consumed,
-                    );
+                    return (vec![Location::Global(global_file, global.name)], consumed);
                 }
                 Resolved::Class(class) if consumed < attrs.len() => {
                     let attr = &attrs[consumed];
                     let locations = project
                         .lookup_class_attribute(class, attr)
-                        .map(|(defining, _)| Location::ClassAttribute(defining, attr.clone()))
+                        .map(|(defining, _)| Location::ClassAttribute(defining, *attr))
                         .into_iter()
                         .collect();
                     return (locations, consumed + 1);
@@ -970,8 +963,8 @@ fn instance_attribute(
         .into_iter()
         .flat_map(|c| {
             [
-                Location::Field(c, attr.clone()),
-                Location::ClassAttribute(c, attr.clone()),
+                Location::Field(c, *attr),
+                Location::ClassAttribute(c, *attr),
             ]
         })
         .collect();
@@ -982,7 +975,7 @@ fn instance_attribute(
 fn creation(value: &Value) -> Option<Creation> {
     match value {
         Value::Container(kind) => Some(Creation::Container(*kind)),
-        Value::Call { callee } => Some(Creation::Call(callee.clone())),
+        Value::Call { callee } => Some(Creation::Call(*callee)),
         _ => None,
     }
 }

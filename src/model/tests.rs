@@ -406,11 +406,7 @@ fn writes_reaching_module_globals_are_kept_by_the_global_they_reach() {
     ]);
     let model = Model::build(&project);
     let name = |global: Option<(u32, u32)>| {
-        global.map(|(file, index)| {
-            project.file(file).facts.globals[index as usize]
-                .name
-                .clone()
-        })
+        global.map(|(file, index)| project.file(file).facts.globals[index as usize].name)
     };
     let mut written: Vec<(String, Option<String>)> = model
         .global_writes(&project)
@@ -601,9 +597,13 @@ fn module_level_instances_and_the_writes_that_name_them() {
             super::SingletonWriteSite::Assignment(i) => {
                 format!("{}=", facts.attribute_assignments[i as usize].attr)
             }
-            super::SingletonWriteSite::Mutation(i) => {
-                facts.mutations[i as usize].target.attrs.join(".")
-            }
+            super::SingletonWriteSite::Mutation(i) => facts.mutations[i as usize]
+                .target
+                .attrs
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
         })
         .collect();
     assert_eq!(written, ["user=", "cache"]);

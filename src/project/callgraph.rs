@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{
-    CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, Root, Value,
+    ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, Root, Value,
 };
 use crate::knowledge;
 
@@ -687,7 +687,7 @@ impl<'p> Index<'p> {
                 }
             }
         };
-        if let Some(known) = lock().get(name) {
+        if let Some(known) = lock().get_text(name) {
             add(known, out);
             return;
         }
@@ -1125,7 +1125,7 @@ fn resolve_site_with_others(
                 index,
                 file,
                 function,
-                callee,
+                &site.callee,
                 site.reference,
                 scratch,
                 &mut kind,
@@ -1161,7 +1161,7 @@ fn resolve_site_with_others(
                     index,
                     file,
                     Some(function),
-                    callee,
+                    &site.callee,
                     site.reference,
                     scratch,
                     &mut kind,
@@ -1284,7 +1284,7 @@ fn resolve_name(
     index: &Index<'_>,
     file: FileId,
     function: Option<FuncIdx>,
-    callee: &str,
+    callee: &Name,
     reference: bool,
     out: &mut Vec<FuncId>,
     kind: &mut EdgeKind,

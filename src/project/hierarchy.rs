@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::facts::Name;
+use crate::facts::{ByText, Name};
 
 use super::resolve::Resolved;
 use super::{ClassId, Project};
@@ -206,7 +206,7 @@ impl Hierarchy {
         let mut segment = Some(class);
         let answer = loop {
             let Some(current) = segment else { break None };
-            if let Some(known) = memo.answers(current).get(name) {
+            if let Some(known) = memo.answers(current).get_text(name) {
                 break *known;
             }
             passed.push(current);
@@ -243,7 +243,7 @@ fn externals(mro: &[StoredMro]) -> Vec<Arc<[Name]>> {
         for i in pending.into_iter().rev() {
             let tail = mro[i].rest.and_then(|r| done[r.0 as usize].clone());
             let own = mro[i].own.iter().filter_map(|entry| match entry {
-                MroEntry::External(q) => Some(q.clone()),
+                MroEntry::External(q) => Some(*q),
                 MroEntry::Class(_) => None,
             });
             let own: Vec<Name> = own.collect();

@@ -22,7 +22,9 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::facts::{Binding, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name};
+use crate::facts::{
+    Binding, ByText, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name, NameText,
+};
 
 use callgraph::Previous;
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
@@ -252,10 +254,10 @@ impl Project {
         let mut modules = HashMap::default();
         for (id, file) in files.iter().enumerate() {
             for alias in &file.aliases {
-                modules.entry(alias.clone()).or_insert(id as FileId);
+                modules.entry(*alias).or_insert(id as FileId);
             }
             // The name from package structure wins over a root-relative alias of another file.
-            modules.insert(file.module.clone(), id as FileId);
+            modules.insert(file.module, id as FileId);
         }
 
         let mut classes = Vec::new();
@@ -367,7 +369,7 @@ impl Project {
     }
 
     pub fn module_file(&self, module: &str) -> Option<FileId> {
-        self.modules.get(module).copied()
+        self.modules.get_text(module).copied()
     }
 
     pub fn class_id(&self, file: FileId, class: ClassIdx) -> ClassId {
@@ -423,7 +425,12 @@ impl Project {
     }
 
     /// Resolves a dotted name as written in `file` (inside `function`, when given).
-    pub fn resolve(&self, file: FileId, function: Option<FuncIdx>, dotted: &str) -> Resolved {
+    pub fn resolve(
+        &self,
+        file: FileId,
+        function: Option<FuncIdx>,
+        dotted: &(impl NameText + ?Sized),
+    ) -> Resolved {
         resolve::resolve_name(self, file, function, dotted)
     }
 
@@ -506,11 +513,11 @@ impl Project {
         let index = self.class_attributes[class.0 as usize].get_or_init(|| {
             let mut index = HashMap::default();
             for (i, binding) in bindings.iter().enumerate() {
-                index.insert(binding.name.clone(), i as u32);
+                index.insert(binding.name, i as u32);
             }
             index
         });
-        index.get(name).copied()
+        index.get_text(name).copied()
     }
 
     /// Finds the class-level binding `name` that an instance of `class` sees: the last binding of

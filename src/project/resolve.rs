@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{FuncIdx, ImportTarget, Name};
+use crate::facts::{ByText, FuncIdx, ImportTarget, Name, NameText};
 use crate::knowledge;
 
 use super::{ClassId, FileId, FuncId, Project, split_first_dot};
@@ -42,21 +42,21 @@ pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Sym
     let mut scope = HashMap::default();
     // Later kinds overwrite earlier ones: a definition beats an import beats an assignment.
     for (i, binding) in facts.globals.iter().enumerate() {
-        scope.insert(binding.name.clone(), Symbol::Global(i as u32));
+        scope.insert(binding.name, Symbol::Global(i as u32));
     }
     for (i, import) in facts.imports.iter().enumerate() {
         if import.function.is_none() && !import.is_star() {
-            scope.insert(import.binding.clone(), Symbol::Import(i as u32));
+            scope.insert(import.binding, Symbol::Import(i as u32));
         }
     }
     for (i, function) in facts.functions.iter().enumerate() {
         if function.class.is_none() && function.parent.is_none() {
-            scope.insert(function.name.clone(), Symbol::Function(i as u32));
+            scope.insert(function.name, Symbol::Function(i as u32));
         }
     }
     for (i, class) in facts.classes.iter().enumerate() {
         if !class.in_function && !class.qualname.contains('.') {
-            scope.insert(class.name.clone(), Symbol::Class(i as u32));
+            scope.insert(class.name, Symbol::Class(i as u32));
         }
     }
     scope
@@ -74,21 +74,22 @@ pub(super) fn resolve_name(
     project: &Project,
     file: FileId,
     function: Option<FuncIdx>,
-    dotted: &str,
+    dotted: &(impl NameText + ?Sized),
 ) -> Resolved {
-    if let Some(found) = imported_in_function(project, file, function, dotted, 0) {
+    if let Some(found) = imported_in_function(project, file, function, dotted.text(), 0) {
         return found;
     }
     // Every flow and call site of a file asks for the names of that file again and again (the
     // values worklist once per visit); what a name means at module level depends on nothing
     // else, so it is kept per file.
-    if let Some(known) = project.module_resolutions(file).get(dotted) {
+    if let Some(known) = project.module_resolutions(file).get_text(dotted) {
         return known.clone();
     }
-    let resolved = resolve_at_module_level(project, file, dotted, 0);
+    let resolved = resolve_at_module_level(project, file, dotted.text(), 0);
+    let name = dotted.interned().unwrap_or_else(|| dotted.text().into());
     project
         .module_resolutions(file)
-        .insert(dotted.into(), resolved.clone());
+        .insert(name, resolved.clone());
     resolved
 }
 
@@ -110,7 +111,7 @@ fn imported_in_function(
         Some((head, rest)) => (head, Some(rest)),
         None => (dotted, None),
     };
-    let imports = in_functions.get(head)?;
+    let imports = in_functions.get_text(head)?;
     let functions = &project.files[file as usize].facts.functions;
     loop {
         if let Some((_, import)) = imports.iter().rev().find(|(f, _)| *f == current) {
@@ -131,7 +132,7 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
     };
     let facts = &project.files[file as usize].facts;
 
-    let Some(symbol) = project.scopes[file as usize].get(head).copied() else {
+    let Some(symbol) = project.scopes[file as usize].get_text(head).copied() else {
         if rest.is_none() && is_builtin(head) {
             return Resolved::External(format!("builtins.{head}").into());
         }
@@ -212,7 +213,7 @@ fn bound_by_package(
     if !project.files[package_file as usize].is_package {
         return None;
     }
-    let symbol = *project.scopes[package_file as usize].get(name)?;
+    let symbol = *project.scopes[package_file as usize].get_text(name)?;
     // `from . import name` in the package binds the submodule itself.
     if let Symbol::Import(i) = symbol
         && project.import_targets[package_file as usize].absolute[i as usize].as_deref()
@@ -251,7 +252,7 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
     let absolute = imports
         .iter()
         .map(|import| match &import.target {
-            ImportTarget::Module(module) => Some(module.clone()),
+            ImportTarget::Module(module) => Some(*module),
             ImportTarget::Member {
                 level,
                 module,
@@ -261,7 +262,7 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
                 Some(if import.is_star() {
                     base.into()
                 } else if base.is_empty() {
-                    name.clone()
+                    *name
                 } else {
                     format!("{base}.{name}").into()
                 })
@@ -280,7 +281,7 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
     for (index, import) in imports.iter().enumerate() {
         if let Some(function) = import.function {
             in_functions
-                .entry(import.binding.clone())
+                .entry(import.binding)
                 .or_default()
                 .push((function, index as u32));
         }
@@ -342,7 +343,7 @@ pub(super) fn resolve_qualified(project: &Project, qualified: &str, hops: u32) -
     if let Some(known) = project
         .qualified_resolutions()
         .get(hops as usize)
-        .and_then(|by_name| by_name.get(qualified))
+        .and_then(|by_name| by_name.get_text(qualified))
     {
         return known.clone();
     }

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{
-    ArgPosition, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
+    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
     ValueFlow,
 };
 use crate::knowledge;
@@ -71,7 +71,7 @@ struct Externals {
 
 impl Externals {
     fn intern(&mut self, qualified: &str) -> ExternalId {
-        if let Some(id) = self.ids.get(qualified) {
+        if let Some(id) = self.ids.get_text(qualified) {
             return *id;
         }
         let class_bit = if names_a_class(qualified) {
@@ -1056,7 +1056,7 @@ impl<'p> Values<'p> {
 
     /// The qualified name of an external value.
     pub(super) fn external_name(&self, id: ExternalId) -> Name {
-        self.externals().name(id).clone()
+        *self.externals().name(id)
     }
 
     /// The interned external names. A panic elsewhere while they were locked leaves them as

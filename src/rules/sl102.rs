@@ -489,7 +489,7 @@ fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
                 continue;
             };
             let helper_idx = helper.0 - project.function_id(helper_file, 0).0;
-            let parameter = AccessPath::new(Root::Local(param.name.clone()));
+            let parameter = AccessPath::new(Root::Local(param.name));
             let helper_file_facts = &project.file(helper_file).facts;
             let Some(set_site) = helper_file_facts
                 .setattr_calls

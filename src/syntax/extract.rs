@@ -9,10 +9,10 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, AttributeAssignment, Binding, CallReceiver, ClassArgument, ClassFacts, ClassIdx,
-    ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts, FunctionKind,
-    Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root, SetattrCall,
-    Span, TypedLocal, Value,
+    AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
+    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
+    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root,
+    SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
@@ -217,10 +217,10 @@ impl Extractor {
     fn qualify(&self, name: &str) -> (Name, bool) {
         let mut in_function = false;
         let prefix = match self.scopes.last() {
-            Some(Scope::Class(c)) => Some(self.facts.classes[*c as usize].qualname.clone()),
+            Some(Scope::Class(c)) => Some(self.facts.classes[*c as usize].qualname),
             Some(Scope::Function(f)) => {
                 in_function = true;
-                Some(self.facts.functions[f.idx as usize].qualname.clone())
+                Some(self.facts.functions[f.idx as usize].qualname)
             }
             _ => None,
         };
@@ -288,13 +288,13 @@ impl Extractor {
         }
         self.visit_annotated_calls(parameters);
 
-        let first = params.first().map(|p| p.name.clone());
+        let first = params.first().map(|p| p.name);
         let (mut self_name, mut cls_name) = match kind {
             FunctionKind::Instance => (first, None),
             FunctionKind::ClassMethod => (None, first),
             FunctionKind::StaticMethod | FunctionKind::Module => (None, None),
             FunctionKind::Nested => match self.function_scope() {
-                Some(outer) => (outer.self_name.clone(), outer.cls_name.clone()),
+                Some(outer) => (outer.self_name, outer.cls_name),
                 None => (None, None),
             },
         };
@@ -330,8 +330,8 @@ impl Extractor {
             )))
             .filter_map(|p| {
                 Some(TypedLocal {
-                    name: p.name.clone(),
-                    class: p.annotation.clone()?,
+                    name: p.name,
+                    class: p.annotation?,
                     exact: false,
                 })
             })
@@ -420,7 +420,7 @@ impl Extractor {
                 let param = &self.facts.functions[idx as usize].params[index as usize];
                 let local = ClosureLocal {
                     function: idx,
-                    name: param.name.clone(),
+                    name: param.name,
                     value: Value::Container(ContainerKind::Dict),
                     param: Some(index),
                     span: param.span,
@@ -444,7 +444,7 @@ impl Extractor {
             );
         let mut captured: Vec<Name> = roots
             .filter_map(|root| match root {
-                Root::Local(name) if !scope.locals.contains(name) => Some(name.clone()),
+                Root::Local(name) if !scope.locals.contains(name) => Some(*name),
                 _ => None,
             })
             .collect();
@@ -466,11 +466,11 @@ impl Extractor {
         let Some(scope) = self.function_scope() else {
             return;
         };
-        if scope.locals.contains(name) {
+        if scope.locals.contains_text(name) {
             return;
         }
         let owner = self.scopes.iter().rev().skip(1).find_map(|s| match s {
-            Scope::Function(f) if f.locals.contains(name) => Some(f.idx),
+            Scope::Function(f) if f.locals.contains_text(name) => Some(f.idx),
             _ => None,
         });
         let Some(owner) = owner else {
@@ -688,7 +688,7 @@ impl Extractor {
             }
         }
         let bound_in_a_function = self.scopes.iter().rev().any(|scope| match scope {
-            Scope::Function(f) => f.locals.contains(name),
+            Scope::Function(f) => f.locals.contains_text(name),
             _ => false,
         });
         if bound_in_a_function {
@@ -705,7 +705,7 @@ impl Extractor {
             Expr::Name(name) => {
                 let id = name.id.as_str();
                 if through_aliases
-                    && let Some(alias) = self.function_scope().and_then(|f| f.aliases.get(id))
+                    && let Some(alias) = self.function_scope().and_then(|f| f.aliases.get_text(id))
                 {
                     return Some(Resolved {
                         path: alias.path.clone(),
@@ -939,7 +939,9 @@ impl Extractor {
                 scope.aliases.insert(name.into(), alias);
             }
             None => {
-                scope.aliases.remove(name);
+                if let Some(name) = Name::from_existing(name) {
+                    scope.aliases.remove(&name);
+                }
             }
         }
         let entry = scope
@@ -1113,7 +1115,7 @@ impl Extractor {
         match func {
             Expr::Name(name) => {
                 knowledge::is_mutating_function_name(name.id.as_str())
-                    || self.mutating_imports.contains(name.id.as_str())
+                    || self.mutating_imports.contains_text(name.id.as_str())
             }
             Expr::Attribute(attribute) => {
                 knowledge::is_mutating_function_name(attribute.attr.as_str())
@@ -1128,14 +1130,14 @@ impl Extractor {
     fn record_instance_copies(&mut self, for_stmt: &ast::StmtFor) {
         let (Some(function), Some(self_name), Expr::Name(variable)) = (
             self.current_function(),
-            self.function_scope().and_then(|f| f.self_name.clone()),
+            self.function_scope().and_then(|f| f.self_name),
             &*for_stmt.target,
         ) else {
             return;
         };
         let names = match &*for_stmt.iter {
-            Expr::Name(list) => self.string_lists.get(list.id.as_str()).cloned(),
-            Expr::Attribute(list) => self.string_lists.get(list.attr.as_str()).cloned(),
+            Expr::Name(list) => self.string_lists.get_text(list.id.as_str()).cloned(),
+            Expr::Attribute(list) => self.string_lists.get_text(list.attr.as_str()).cloned(),
             other => literal_strings(other),
         };
         let Some(names) = names else {
@@ -1373,9 +1375,7 @@ impl Extractor {
             if let Some((name, types)) = guard {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
                     .iter()
-                    .filter(|m| {
-                        m.target.root == Root::Local(name.clone()) && m.target.attrs.is_empty()
-                    })
+                    .filter(|m| m.target.root == Root::Local(name) && m.target.attrs.is_empty())
                     .map(|m| m.span.start)
                     .collect();
                 for start in guarded {
@@ -1637,27 +1637,51 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
         .collect()
 }
 
-/// `head.tail`, built without the formatting machinery: names are joined by the million.
+/// The name whose text `write` puts into an empty buffer, or `None` if it gives up. Names are
+/// built by the million: the buffer is kept per thread, so only a text never seen before costs an
+/// allocation (its interned copy). `write` must not build a name itself.
+pub(super) fn build_name(write: impl FnOnce(&mut String) -> Option<()>) -> Option<Name> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        write(buffer).map(|()| Name::from(buffer.as_str()))
+    })
+}
+
+/// `head.tail`.
 pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
-    let mut out = Name::with_capacity(head.len() + 1 + tail.len());
-    out.push_str(head);
-    out.push('.');
-    out.push_str(tail);
-    out
+    let joined = build_name(|out| {
+        out.push_str(head);
+        out.push('.');
+        out.push_str(tail);
+        Some(())
+    });
+    joined.unwrap_or_default()
 }
 
 /// `a.b.c` for a name or a chain of attributes on a name.
 pub(super) fn dotted_name(expr: &Expr) -> Option<Name> {
     match expr {
         Expr::Name(name) => Some(name.id.as_str().into()),
-        Expr::Attribute(attribute) => {
-            let mut out = dotted_name(&attribute.value)?;
-            out.push('.');
-            out.push_str(attribute.attr.as_str());
-            Some(out)
-        }
+        Expr::Attribute(_) => build_name(|out| push_dotted(expr, out)),
         _ => None,
     }
+}
+
+/// Appends `a.b.c` for a name or a chain of attributes on a name; `None` for anything else.
+fn push_dotted(expr: &Expr, out: &mut String) -> Option<()> {
+    match expr {
+        Expr::Name(name) => out.push_str(name.id.as_str()),
+        Expr::Attribute(attribute) => {
+            push_dotted(&attribute.value, out)?;
+            out.push('.');
+            out.push_str(attribute.attr.as_str());
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 /// The outermost name of an annotation: `ClassVar` for `ClassVar[dict[str, int]]`.

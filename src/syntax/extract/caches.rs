@@ -89,7 +89,7 @@ impl Extractor {
     pub(super) fn record_key_reads(&mut self, idx: FuncIdx, function: &ast::StmtFunctionDef) {
         let facts = &self.facts.functions[idx as usize];
         let self_name = match facts.kind {
-            crate::facts::FunctionKind::Instance => facts.params.first().map(|p| p.name.clone()),
+            crate::facts::FunctionKind::Instance => facts.params.first().map(|p| p.name),
             _ => None,
         };
         if facts.class.is_some() && KEY_METHODS.contains(&facts.name.as_str()) {
@@ -120,12 +120,12 @@ impl Extractor {
                 .cloned()
                 .collect();
             if !read.receiver_attrs.is_empty() || read.whole_receiver {
-                read_params.extend(self_name.clone());
+                read_params.extend(self_name);
                 read_params.sort();
             }
             self.facts.decorated_caches.push(DecoratedCache {
                 function: idx,
-                decorator: callee.clone(),
+                decorator: callee,
                 key_params,
                 reads: read_params,
                 receiver_reads: read.receiver_attrs,
@@ -169,7 +169,7 @@ impl Extractor {
             .iter()
             .enumerate()
             .filter(|(_, name)| used.names.iter().any(|n| n == *name))
-            .filter_map(|(i, _)| Some(params.get(i)?.name.clone()))
+            .filter_map(|(i, _)| Some(params.get(i)?.name))
             .collect();
         key.sort();
         Some(key)

@@ -12,12 +12,12 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MemoStore, Name, Root,
-    Span,
+    AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MemoStore, Name,
+    Root, Span,
 };
 use crate::knowledge;
 
-use super::{Extractor, MAX_WALK_DEPTH, dotted_name, join_dotted, span};
+use super::{Extractor, MAX_WALK_DEPTH, build_name, dotted_name, join_dotted, span};
 
 /// Calls whose arguments are values, never callbacks: references passed to them are not recorded.
 const VALUE_TAKING_BUILTINS: &[&str] = &[
@@ -107,16 +107,11 @@ impl Extractor {
     pub(super) fn reach_enter_function(&mut self, function: FuncIdx, whole: Span) {
         self.facts.function_ranges.push(whole);
         let facts = &self.facts.functions[function as usize];
-        let name = facts.name.clone();
+        let name = facts.name;
         // Every local assigned in the body gets an entry: sized once rather than grown.
         let local_count = self.function_scope().map_or(0, |scope| scope.locals.len());
         let mut inputs = HashMap::with_capacity_and_hasher(local_count, Default::default());
-        inputs.extend(
-            facts
-                .params
-                .iter()
-                .map(|p| (p.name.clone(), vec![p.name.clone()])),
-        );
+        inputs.extend(facts.params.iter().map(|p| (p.name, vec![p.name])));
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
         {
@@ -151,9 +146,12 @@ impl Extractor {
         let has_attrs = !std::ptr::eq(base, func);
         // The attributes of `func` after its base, dotted, after `head` if given.
         let join = |head: Option<&str>| -> Name {
-            let mut out = Name::from(head.unwrap_or_default());
-            push_attribute_chain(func, &mut out);
-            out
+            let joined = build_name(|out| {
+                out.push_str(head.unwrap_or_default());
+                push_attribute_chain(func, out);
+                Some(())
+            });
+            joined.unwrap_or_default()
         };
         match base {
             Expr::Name(name) => {
@@ -186,7 +184,7 @@ impl Extractor {
                     Some((CallReceiver::Class, join(None)))
                 }
                 func_of_inner => {
-                    let mut class = dotted_name(func_of_inner)?;
+                    let class = dotted_name(func_of_inner)?;
                     let Expr::Attribute(method) = func else {
                         return None;
                     };
@@ -194,8 +192,7 @@ impl Extractor {
                         return None;
                     }
                     let receiver = self.callee_of(func_of_inner)?.0;
-                    class.push('.');
-                    class.push_str(method.attr.as_str());
+                    let class = join_dotted(&class, method.attr.as_str());
                     (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
                         .then_some((CallReceiver::NewInstance, class))
                 }
@@ -240,7 +237,7 @@ impl Extractor {
         let constructed = self.scopes.iter().any(|scope| match scope {
             super::Scope::Function(f) => f
                 .constructed
-                .get(name)
+                .get_text(name)
                 .is_some_and(|(_, class)| class.is_some()),
             _ => false,
         });
@@ -304,7 +301,7 @@ impl Extractor {
                 self.facts.calls.push(CallSite {
                     function,
                     receiver: *receiver,
-                    callee: callee.clone(),
+                    callee: *callee,
                     reference: false,
                     argument_of,
                     span: span(call.range()),
@@ -314,7 +311,7 @@ impl Extractor {
                 {
                     self.facts.first_time_calls.push(FirstTimeCall {
                         call: index,
-                        flag: flag.clone(),
+                        flag: *flag,
                         set_in_block: *set_in_block,
                     });
                 }
@@ -350,7 +347,7 @@ impl Extractor {
                 }
                 Expr::Name(_) | Expr::Attribute(_) if !takes_values => {
                     let written = self.callee_of(argument);
-                    self.record_reference(argument, written.clone(), index);
+                    self.record_reference(argument, written, index);
                     self.reach
                         .argument_callees
                         .push((argument.range(), written));
@@ -733,7 +730,7 @@ impl Extractor {
                 };
                 match text {
                     Some(text) => frame.texts.insert(id.into(), text),
-                    None => frame.texts.remove(id),
+                    None => Name::from_existing(id).and_then(|id| frame.texts.remove(&id)),
                 };
                 if computed && !frame.computed.iter().any(|c| c == id) {
                     frame.computed.push(id.into());
@@ -741,7 +738,7 @@ impl Extractor {
                 let entry = frame.inputs.entry(id.into()).or_default();
                 for input in inputs {
                     if !entry.contains(input) {
-                        entry.push(input.clone());
+                        entry.push(*input);
                     }
                 }
             }
@@ -917,7 +914,7 @@ impl Extractor {
     /// whether through `str`.
     fn text_of_parameter(&self, expr: &Expr) -> Option<(Name, bool)> {
         match expr {
-            Expr::Name(name) => self.frame()?.texts.get(name.id.as_str()).cloned(),
+            Expr::Name(name) => self.frame()?.texts.get_text(name.id.as_str()).copied(),
             Expr::Call(call) => {
                 let Expr::Name(function) = &*call.func else {
                     return None;
@@ -971,7 +968,7 @@ impl Extractor {
                     return;
                 };
                 let read = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                match self.frame().and_then(|f| f.inputs.get(read.as_str())) {
+                match self.frame().and_then(|f| f.inputs.get(&read)) {
                     Some(inputs) => inputs.iter().for_each(|input| add(out, input)),
                     None => {
                         add(out, receiver.id.as_str());
@@ -988,9 +985,9 @@ impl Extractor {
                     // The receiver itself, not one attribute of it: an empty attribute read.
                     add(out, id);
                     add(out, &join_dotted(id, ""));
-                } else if let Some(inputs) = frame.inputs.get(id) {
+                } else if let Some(inputs) = frame.inputs.get_text(id) {
                     inputs.iter().for_each(|input| add(out, input));
-                } else if !scope.locals.contains(id) {
+                } else if !scope.locals.contains_text(id) {
                     add(out, id);
                 }
             }
@@ -1026,7 +1023,7 @@ impl Extractor {
 
 /// Appends the attribute names of a chain of attributes (`a.b.c` gives `b.c`), dot-separated
 /// (after a dot if `out` is not empty).
-fn push_attribute_chain(expr: &Expr, out: &mut Name) {
+fn push_attribute_chain(expr: &Expr, out: &mut String) {
     if let Expr::Attribute(attribute) = expr {
         push_attribute_chain(&attribute.value, out);
         if !out.is_empty() {

@@ -80,7 +80,7 @@ impl Extractor {
         let (name, keys) = keyed_path(func)?;
         let scope = self.keyed_scope(name)?;
         let stored = self.keyed.containers.get(&(scope, Name::from(name)))?;
-        stored.get(&keys)?.clone()
+        *stored.get(&keys)?
     }
 
     /// Records what `value` stores under `prefix` of the container: every leaf of nested
@@ -177,7 +177,7 @@ impl Extractor {
             let mut shifted = prefix.to_vec();
             shifted.push(format!("i:{}", position - lower).into());
             shifted.extend(path[1..].iter().cloned());
-            out.push((shifted, callee.clone()));
+            out.push((shifted, *callee));
         }
     }
 
@@ -381,7 +381,7 @@ impl Extractor {
             {
                 out.push(FlowSource::Name {
                     receiver: *receiver,
-                    name: name.clone(),
+                    name: *name,
                 });
             }
             return;

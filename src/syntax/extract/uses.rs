@@ -10,8 +10,8 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, Argument, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind, ImportTarget,
-    KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root, Span, Value,
+    AccessPath, Argument, ByText, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind,
+    ImportTarget, KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
 
@@ -42,7 +42,7 @@ impl Extractor {
     fn parameter_named(&self, name: &str) -> Option<(FuncIdx, u32, bool)> {
         for scope in self.scopes.iter().rev() {
             match scope {
-                Scope::Function(f) if f.locals.contains(name) => {
+                Scope::Function(f) if f.locals.contains_text(name) => {
                     let params = &self.facts.functions[f.idx as usize].params;
                     let index = params.iter().position(|p| p.name == name)?;
                     let defaulted = has_shared_default(&params[index]);
@@ -69,7 +69,7 @@ impl Extractor {
             return None;
         }
         let id = name.id.as_str();
-        let (target, alias) = match self.function_scope().and_then(|f| f.aliases.get(id)) {
+        let (target, alias) = match self.function_scope().and_then(|f| f.aliases.get_text(id)) {
             Some(alias) if alias.path.attrs.is_empty() && !alias.nested => match &alias.path.root {
                 Root::Local(param) => (param.as_str(), Some(alias.span)),
                 _ => return None,
@@ -135,7 +135,7 @@ impl Extractor {
         let used = self.defaulted_param(value)?;
         let param = &self.facts.functions[used.function as usize].params[used.param as usize];
         Some(LocalAlias {
-            path: AccessPath::new(Root::Local(param.name.clone())),
+            path: AccessPath::new(Root::Local(param.name)),
             nested: false,
             span: used.alias.unwrap_or(span(value.range())),
         })
@@ -222,8 +222,8 @@ impl Extractor {
             && let Some(locals) = &scope.cached_locals
         {
             let returned = match value {
-                Expr::Name(name) if locals.contains_key(name.id.as_str()) => {
-                    locals[name.id.as_str()].clone()
+                Expr::Name(name) if let Some(local) = locals.get_text(name.id.as_str()) => {
+                    local.clone()
                 }
                 other => self.classify(other),
             };
@@ -293,7 +293,7 @@ impl Extractor {
                 }
             } else if let Some(callee) = &callee {
                 let kind = ParamUseKind::Passed {
-                    callee: callee.clone(),
+                    callee: *callee,
                     argument,
                 };
                 self.push_param_use(used, kind, range);
