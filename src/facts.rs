@@ -23,6 +23,11 @@ pub trait NameText {
     /// never interned is the key of no entry. A `Name` is its own answer; text is hashed to find
     /// it, which is why code that holds a name passes the name.
     fn interned(&self) -> Option<Name>;
+    /// The name spelled so, interned if it was not: for tables about to be asked and then told
+    /// under the same name, so that text is hashed once.
+    fn to_name(&self) -> Name {
+        self.interned().unwrap_or_else(|| Name::from(self.text()))
+    }
 }
 
 impl NameText for str {
@@ -32,6 +37,21 @@ impl NameText for str {
     fn interned(&self) -> Option<Name> {
         Name::from_existing(self)
     }
+    fn to_name(&self) -> Name {
+        Name::from(self)
+    }
+}
+
+impl<T: NameText + ?Sized> NameText for &T {
+    fn text(&self) -> &str {
+        (**self).text()
+    }
+    fn interned(&self) -> Option<Name> {
+        (**self).interned()
+    }
+    fn to_name(&self) -> Name {
+        (**self).to_name()
+    }
 }
 
 impl NameText for String {
@@ -40,6 +60,9 @@ impl NameText for String {
     }
     fn interned(&self) -> Option<Name> {
         Name::from_existing(self)
+    }
+    fn to_name(&self) -> Name {
+        Name::from(self.as_str())
     }
 }
 

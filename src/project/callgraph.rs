@@ -11,7 +11,7 @@
 //! are linear in the number of call sites.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
@@ -20,7 +20,8 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{
-    ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, Root, Value,
+    ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, NameText, Root,
+    Value,
 };
 use crate::knowledge;
 
@@ -28,7 +29,13 @@ use super::entry_points::{self, EntryPoint};
 use super::values::{Held, KeptValues, Values};
 use super::{
     ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved, split_first_dot, split_last_dot,
+    split_name,
 };
+
+/// The methods constructing and calling an object, interned once: the link looks them up for
+/// every class and instance a call may run.
+pub(super) static INIT: LazyLock<Name> = LazyLock::new(|| Name::from("__init__"));
+pub(super) static CALL: LazyLock<Name> = LazyLock::new(|| Name::from("__call__"));
 
 /// How a function reaches another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -648,10 +655,15 @@ impl<'p> Index<'p> {
     }
 
     /// The method `name` an instance of `class` finds, along its MRO.
-    pub(super) fn lookup(&self, project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
+    pub(super) fn lookup(
+        &self,
+        project: &Project,
+        class: ClassId,
+        name: &(impl NameText + ?Sized),
+    ) -> Option<FuncId> {
         project
             .find_in_mro(&self.method_lookups, class, name, |c| {
-                self.methods.get(&(c.0, name)).copied()
+                self.methods.get(&(c.0, name.text())).copied()
             })
             .map(|(_, method)| method)
     }
@@ -667,7 +679,7 @@ impl<'p> Index<'p> {
         &self,
         project: &Project,
         class: ClassId,
-        name: &str,
+        name: &(impl NameText + ?Sized),
         out: &mut Vec<FuncId>,
     ) {
         // Found functions are inserted whole: a panic elsewhere leaves the map consistent.
@@ -694,7 +706,7 @@ impl<'p> Index<'p> {
         let mut found = Vec::new();
         // Most names are defined by few classes or none, and a base class may have hundreds of
         // subclasses to look in: the name's definers are found once.
-        let definers = self.definers(name);
+        let definers = self.definers(name.text());
         let lookup = |class: ClassId| first_definer(project, definers, class);
         found.extend(lookup(class));
         // In a subclass the name may come from the subclass itself or from another of its bases
@@ -709,14 +721,19 @@ impl<'p> Index<'p> {
             }
         }
         add(&found, out);
-        lock().insert(name.into(), found.into());
+        lock().insert(name.to_name(), found.into());
     }
 
     /// The class of instances stored in `self.attr` by methods of `class` or its bases.
-    fn attribute_class(&self, project: &Project, class: ClassId, attr: &str) -> Option<ClassId> {
+    fn attribute_class(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &(impl NameText + ?Sized),
+    ) -> Option<ClassId> {
         project
             .find_in_mro(&self.attribute_class_lookups, class, attr, |c| {
-                self.attribute_classes.get(&(c.0, attr)).copied()
+                self.attribute_classes.get(&(c.0, attr.text())).copied()
             })
             .map(|(_, attribute_class)| attribute_class)
     }
@@ -1259,9 +1276,9 @@ fn held_targets(
             Held::Function(f) => Some(f),
             Held::Class(c) if !site.reference => {
                 *kind = EdgeKind::Constructor;
-                index.lookup(project, c, "__init__")
+                index.lookup(project, c, &*INIT)
             }
-            Held::Instance(c) if !site.reference => index.lookup(project, c, "__call__"),
+            Held::Instance(c) if !site.reference => index.lookup(project, c, &*CALL),
             Held::External(name) if !site.reference => {
                 if let Some(others) = others {
                     others.push(Node::External(index.values.external_name(name)));
@@ -1307,7 +1324,7 @@ fn resolve_name(
             _ => out.push(f),
         },
         Resolved::Class(class) => {
-            if !reference && let Some(init) = index.lookup(project, class, "__init__") {
+            if !reference && let Some(init) = index.lookup(project, class, &*INIT) {
                 *kind = EdgeKind::Constructor;
                 out.push(init);
             }
@@ -1315,14 +1332,14 @@ fn resolve_name(
         Resolved::External(name) => other(Node::External(name)),
         Resolved::Module(_) => {}
         _ => {
-            let Some((prefix, method)) = split_last_dot(callee) else {
+            let Some((prefix, method)) = split_name(*callee, true) else {
                 return false;
             };
-            match project.resolve(file, function, prefix) {
-                Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
+            match project.resolve(file, function, &prefix) {
+                Resolved::Class(class) => out.extend(index.lookup(project, class, &method)),
                 Resolved::Global(global_file, global) => {
                     match instance_of(project, global_file, global) {
-                        Resolved::Class(class) => out.extend(index.lookup(project, class, method)),
+                        Resolved::Class(class) => out.extend(index.lookup(project, class, &method)),
                         Resolved::External(class) => {
                             other(Node::External(format!("{class}.{method}").into()));
                         }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::facts::{CallReceiver, FuncIdx, FunctionKind};
 use crate::knowledge;
 
-use super::callgraph::{Index, has_receiver, resolve_site};
+use super::callgraph::{INIT, Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved};
 
 /// A function a framework calls per request, and why stateleak thinks so.
@@ -384,7 +384,7 @@ fn class_entries(
         }
     }
     // Django's middleware protocol: `__init__(self, get_response)`.
-    if let Some(init) = index.lookup(project, class, "__init__") {
+    if let Some(init) = index.lookup(project, class, &*INIT) {
         let (_, facts) = project.function(init);
         let params: Vec<&str> = facts.params.iter().map(|p| p.name.as_str()).collect();
         if has_receiver(facts.kind) && params.get(1) == Some(&"get_response") {

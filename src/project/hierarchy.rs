@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::facts::{ByText, Name};
+use crate::facts::{Name, NameText};
 
 use super::resolve::Resolved;
 use super::{ClassId, Project};
@@ -199,14 +199,17 @@ impl Hierarchy {
         &self,
         memo: &MroMemo<V>,
         class: ClassId,
-        name: &str,
+        name: &(impl NameText + ?Sized),
         mut test: impl FnMut(ClassId) -> Option<V>,
     ) -> Option<(ClassId, V)> {
+        // Every class passed is asked under the name and then told the answer: text is hashed
+        // once, not once a class.
+        let name = name.to_name();
         let mut passed = Vec::new();
         let mut segment = Some(class);
         let answer = loop {
             let Some(current) = segment else { break None };
-            if let Some(known) = memo.answers(current).get_text(name) {
+            if let Some(known) = memo.answers(current).get(&name) {
                 break *known;
             }
             passed.push(current);
@@ -221,7 +224,7 @@ impl Hierarchy {
             segment = stored.rest;
         };
         for current in passed {
-            memo.answers(current).insert(name.into(), answer);
+            memo.answers(current).insert(name, answer);
         }
         answer
     }

@@ -17,6 +17,7 @@ mod relink_tests;
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -487,7 +488,7 @@ impl Project {
         &self,
         memo: &MroMemo<V>,
         class: ClassId,
-        name: &str,
+        name: &(impl NameText + ?Sized),
         test: impl FnMut(ClassId) -> Option<V>,
     ) -> Option<(ClassId, V)> {
         self.hierarchy.find(memo, class, name, test)
@@ -547,6 +548,31 @@ fn split_first_dot(dotted: &str) -> Option<(&str, &str)> {
 fn split_last_dot(dotted: &str) -> Option<(&str, &str)> {
     let dot = dotted.bytes().rposition(|b| b == b'.')?;
     Some((&dotted[..dot], &dotted[dot + 1..]))
+}
+
+thread_local! {
+    /// [`split_name`]'s answers on this thread, by dotted name and which dot.
+    static NAME_PIECES: RefCell<HashMap<(Name, bool), (Name, Name)>> = RefCell::default();
+}
+
+/// A dotted name split at its first dot (`last`: at its last), the pieces interned: the link
+/// looks them up in tables keyed by names, which is cheap for a name and costs hashing and
+/// comparing text (and the interner's lock) for a piece of text, again at every visit. The
+/// pieces of each dotted name are interned once per thread, and kept with the interned text for
+/// the life of the process (like it, they are few next to the facts).
+fn split_name(name: Name, last: bool) -> Option<(Name, Name)> {
+    let split = if last {
+        split_last_dot(&name)
+    } else {
+        split_first_dot(&name)
+    };
+    // Plain names, most of them, need no table.
+    let (before, after) = split?;
+    Some(NAME_PIECES.with_borrow_mut(|pieces| {
+        *pieces
+            .entry((name, last))
+            .or_insert_with(|| (Name::from(before), Name::from(after)))
+    }))
 }
 
 /// What the link reads of one file, without the positions it does not depend on: two texts

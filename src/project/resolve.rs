@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::facts::{ByText, FuncIdx, ImportTarget, Name, NameText};
 use crate::knowledge;
 
-use super::{ClassId, FileId, FuncId, Project, split_first_dot};
+use super::{ClassId, FileId, FuncId, Project, split_first_dot, split_name};
 
 /// What a name denotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,46 +76,56 @@ pub(super) fn resolve_name(
     function: Option<FuncIdx>,
     dotted: &(impl NameText + ?Sized),
 ) -> Resolved {
-    if let Some(found) = imported_in_function(project, file, function, dotted.text(), 0) {
+    // Text is looked up once, here; the tables below are asked with the name and its pieces. A
+    // text never interned is the key of no entry of theirs.
+    let name = dotted.interned();
+    if let Some(found) = imported_in_function(project, file, function, dotted.text(), name) {
         return found;
     }
     // Every flow and call site of a file asks for the names of that file again and again (the
     // values worklist once per visit); what a name means at module level depends on nothing
     // else, so it is kept per file.
-    if let Some(known) = project.module_resolutions(file).get_text(dotted) {
-        return known.clone();
+    if let Some(known) = name.and_then(|name| project.module_resolutions(file).get(&name).cloned())
+    {
+        return known;
     }
     let resolved = resolve_at_module_level(project, file, dotted.text(), 0);
-    let name = dotted.interned().unwrap_or_else(|| dotted.text().into());
+    let name = name.unwrap_or_else(|| dotted.text().into());
     project
         .module_resolutions(file)
         .insert(name, resolved.clone());
     resolved
 }
 
-/// What `dotted` denotes through an import inside `function` (or the functions around it),
-/// which comes before the module's names; `None` when no such import binds its head.
+/// What `dotted` (interned as `name`, when it is) denotes through an import inside `function`
+/// (or the functions around it), which comes before the module's names; `None` when no such
+/// import binds its head.
 fn imported_in_function(
     project: &Project,
     file: FileId,
     function: Option<FuncIdx>,
     dotted: &str,
-    hops: u32,
+    name: Option<Name>,
 ) -> Option<Resolved> {
     let mut current = function?;
     let in_functions = &project.import_targets[file as usize].in_functions;
     if in_functions.is_empty() {
         return None;
     }
-    let (head, rest) = match split_first_dot(dotted) {
-        Some((head, rest)) => (head, Some(rest)),
-        None => (dotted, None),
+    let (imports, rest) = match name {
+        Some(name) => match split_name(name, false) {
+            Some((head, rest)) => (in_functions.get(&head)?, Some(rest.as_str())),
+            None => (in_functions.get(&name)?, None),
+        },
+        None => match split_first_dot(dotted) {
+            Some((head, rest)) => (in_functions.get_text(head)?, Some(rest)),
+            None => (in_functions.get_text(dotted)?, None),
+        },
     };
-    let imports = in_functions.get_text(head)?;
     let functions = &project.files[file as usize].facts.functions;
     loop {
         if let Some((_, import)) = imports.iter().rev().find(|(f, _)| *f == current) {
-            return Some(follow_import(project, file, *import, rest, hops));
+            return Some(follow_import(project, file, *import, rest, 0));
         }
         current = functions[current as usize].parent?;
     }

@@ -25,8 +25,8 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::callgraph::{Index, has_receiver, resolve_site};
-use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_last_dot};
+use super::callgraph::{CALL, INIT, Index, has_receiver, resolve_site};
+use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_name};
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.
@@ -601,7 +601,7 @@ impl<'p> Values<'p> {
             }
             let source = match &flow.source {
                 FlowSource::Name { receiver, name } => {
-                    self.name_plan(project, index, file, flow.function, *receiver, name)
+                    self.name_plan(project, index, file, flow.function, *receiver, *name)
                 }
                 FlowSource::CallResult(call) => {
                     let callees = self.call_plan(project, index, file, *call);
@@ -639,7 +639,7 @@ impl<'p> Values<'p> {
                                 file,
                                 facts.parent,
                                 receiver,
-                                &decorator.name,
+                                decorator.name,
                             )
                         };
                         match facts.parent {
@@ -791,7 +791,7 @@ impl<'p> Values<'p> {
             Held::Function(f) => Some(Part::Slot(self.slots.returned(f))),
             Held::Class(c) => Some(Part::Value(Held::Instance(c))),
             Held::Instance(c) => index
-                .lookup(project, c, "__call__")
+                .lookup(project, c, &*CALL)
                 .map(|call| Part::Slot(self.slots.returned(call))),
             Held::External(q) if q.names_a_class() => Some(Part::Value(Held::External(q))),
             Held::External(_) => None,
@@ -850,11 +850,11 @@ impl<'p> Values<'p> {
     ) {
         let (function, bound) = match callee {
             Held::Function(f) => (f, false),
-            Held::Class(c) => match index.lookup(project, c, "__init__") {
+            Held::Class(c) => match index.lookup(project, c, &*INIT) {
                 Some(init) => (init, true),
                 None => return,
             },
-            Held::Instance(c) => match index.lookup(project, c, "__call__") {
+            Held::Instance(c) => match index.lookup(project, c, &*CALL) {
                 Some(call) => (call, true),
                 None => return,
             },
@@ -904,7 +904,7 @@ impl<'p> Values<'p> {
                 file,
                 site.function,
                 site.receiver,
-                &site.callee,
+                site.callee,
             ),
             CallReceiver::CallResult(call) => {
                 let callees = self.call_plan(project, index, file, call);
@@ -945,11 +945,11 @@ impl<'p> Values<'p> {
         file: FileId,
         function: Option<FuncIdx>,
         receiver: CallReceiver,
-        name: &'n str,
+        name: Name,
     ) -> Plan<'n> {
         match receiver {
-            CallReceiver::Local => match split_first_dot(name) {
-                None => self.local(project, index, file, function, name),
+            CallReceiver::Local => match split_first_dot(name.as_str()) {
+                None => self.local(project, index, file, function, &name),
                 Some((head, rest)) => {
                     let heads = self.local(project, index, file, function, head);
                     self.attribute_plan(project, index, heads, rest)
@@ -957,11 +957,11 @@ impl<'p> Values<'p> {
             },
             CallReceiver::Name => match self.name_target(project, file, function, name) {
                 Some(target) => target,
-                None => match split_last_dot(name) {
+                None => match split_name(name, true) {
                     Some((prefix, attr)) => {
                         let heads =
                             self.name_plan(project, index, file, function, receiver, prefix);
-                        self.attribute_plan(project, index, heads, attr)
+                        self.attribute_plan(project, index, heads, attr.as_str())
                     }
                     None => Plan::Nothing,
                 },
@@ -972,7 +972,7 @@ impl<'p> Values<'p> {
                 if let Some(class) = class
                     && !name.contains('.')
                 {
-                    index.dispatch(project, class, name, &mut found);
+                    index.dispatch(project, class, &name, &mut found);
                 }
                 Plan::of_values(found.into_iter().map(Held::Function).collect())
             }
@@ -1007,7 +1007,7 @@ impl<'p> Values<'p> {
         project: &Project,
         file: FileId,
         function: Option<FuncIdx>,
-        name: &str,
+        name: Name,
     ) -> Option<Plan<'n>> {
         let slot = |file: FileId, name: &str| {
             self.slots
@@ -1015,7 +1015,7 @@ impl<'p> Values<'p> {
                 .map_or(Plan::Nothing, |slot| Plan::One(Part::Slot(slot)))
         };
         let part = |part| Some(Plan::One(part));
-        match project.resolve(file, function, name) {
+        match project.resolve(file, function, &name) {
             Resolved::Function(f) => part(Part::Function(f)),
             Resolved::Class(c) => part(Part::Value(Held::Class(c))),
             Resolved::External(q) => part(Part::Value(Held::External(self.externals().intern(&q)))),
@@ -1025,7 +1025,7 @@ impl<'p> Values<'p> {
             )),
             Resolved::Module(_) => Some(Plan::Nothing),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
-            Resolved::Unknown => Some(slot(file, name)).filter(|plan| !plan.is_nothing()),
+            Resolved::Unknown => Some(slot(file, &name)).filter(|plan| !plan.is_nothing()),
         }
     }
 
