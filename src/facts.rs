@@ -628,11 +628,40 @@ pub enum FlowTarget {
     Name { name: Name, global: bool },
     /// What the function returns or yields.
     Return,
-    /// An argument of the call site at this index of [`FileFacts::calls`].
-    Argument { call: u32, position: ArgPosition },
+    /// A positional argument (`index`, 0-based among them) of the call site at index `call` of
+    /// [`FileFacts::calls`]. The two kinds of argument are two variants so that a flow takes 40
+    /// bytes, not 48.
+    PositionalArgument { call: u32, index: u32 },
+    /// The argument passed by `keyword` to the call site at index `call`.
+    KeywordArgument { call: u32, keyword: Name },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl FlowTarget {
+    /// The call site and the position of an argument target.
+    pub fn argument(&self) -> Option<(u32, ArgPosition)> {
+        match *self {
+            FlowTarget::PositionalArgument { call, index } => {
+                Some((call, ArgPosition::Index(index)))
+            }
+            FlowTarget::KeywordArgument { call, keyword } => {
+                Some((call, ArgPosition::Keyword(keyword)))
+            }
+            FlowTarget::Name { .. } | FlowTarget::Return => None,
+        }
+    }
+
+    /// The index of the call site of an argument target, to renumber.
+    pub fn argument_call_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            FlowTarget::PositionalArgument { call, .. }
+            | FlowTarget::KeywordArgument { call, .. } => Some(call),
+            FlowTarget::Name { .. } | FlowTarget::Return => None,
+        }
+    }
+}
+
+/// Where an argument is passed, as [`FlowTarget::argument`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgPosition {
     /// 0-based among the positional arguments.
     Index(u32),
@@ -757,7 +786,7 @@ mod sizes {
     fn the_most_numerous_facts_stay_small() {
         assert_eq!(size_of::<Name>(), 8);
         assert_eq!(size_of::<Option<Name>>(), 8);
-        assert_eq!(size_of::<ValueFlow>(), 48);
+        assert_eq!(size_of::<ValueFlow>(), 40);
         assert_eq!(size_of::<CallSite>(), 48);
     }
 }

@@ -4,7 +4,7 @@
 //! start-up hook or what only such hooks call), no other instance holds the default, so changing
 //! it through that instance leaks nothing between instances.
 
-use crate::facts::{ArgPosition, CallReceiver, FlowSource, FlowTarget, FuncIdx, FunctionKind};
+use crate::facts::{ArgPosition, CallReceiver, FlowSource, FuncIdx, FunctionKind};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -68,11 +68,11 @@ pub fn default_held_by_one_instance(
             if site.reference {
                 return false;
             }
-            let passed = facts.flows.iter().any(|flow| match &flow.target {
-                FlowTarget::Argument { call, position } if *call as usize == index => {
+            let passed = facts.flows.iter().any(|flow| match flow.target.argument() {
+                Some((call, position)) if call as usize == index => {
                     match position {
                         // Positions as written, after the bound receiver.
-                        ArgPosition::Index(i) => *i + 1 >= param,
+                        ArgPosition::Index(i) => i + 1 >= param,
                         ArgPosition::Keyword(k) => k == param_name,
                     }
                 }

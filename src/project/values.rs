@@ -360,11 +360,12 @@ enum Target<'p> {
     /// Boxed twice so that a target takes 16 bytes: most are one slot or a call.
     #[allow(clippy::box_collection)]
     Many(Box<Vec<SlotId>>),
-    /// The parameters at `position` of what the callee of a call of the flow's file may be (by
-    /// its index in [`Plans::callees`]).
+    /// The parameters at the position of the flow's argument target (`argument`, borrowed to
+    /// keep this at 16 bytes) of what the callee of a call of the flow's file may be (by its
+    /// index in [`Plans::callees`]).
     Argument {
         callee: u32,
-        position: &'p ArgPosition,
+        argument: &'p FlowTarget,
     },
 }
 
@@ -575,13 +576,14 @@ impl<'p> Values<'p> {
                         .into_iter()
                         .collect(),
                 ),
-                FlowTarget::Argument { call, position } => {
+                FlowTarget::PositionalArgument { call, .. }
+                | FlowTarget::KeywordArgument { call, .. } => {
                     let plan = self.call_plan(project, index, file, *call);
                     match plan.values() {
                         Some(fixed) => {
                             let mut slots = Vec::new();
                             for callee in fixed {
-                                self.parameter(project, index, callee, position, &mut slots);
+                                self.parameter(project, index, callee, &flow.target, &mut slots);
                             }
                             Target::of_slots(slots)
                         }
@@ -591,7 +593,10 @@ impl<'p> Values<'p> {
                             if callee == next {
                                 plans.callees.push(plan);
                             }
-                            Target::Argument { callee, position }
+                            Target::Argument {
+                                callee,
+                                argument: &flow.target,
+                            }
                         }
                     }
                 }
@@ -829,25 +834,29 @@ impl<'p> Values<'p> {
             Target::Nowhere => {}
             Target::One(slot) => out.push(*slot),
             Target::Many(slots) => out.extend_from_slice(slots),
-            Target::Argument { callee, position } => {
+            Target::Argument { callee, argument } => {
                 let mut called = Vec::new();
                 self.eval(project, index, &callees[*callee as usize], &mut called);
                 for callee in called {
-                    self.parameter(project, index, callee, position, out);
+                    self.parameter(project, index, callee, argument, out);
                 }
             }
         }
     }
 
-    /// The slot of the parameter an argument at `position` of a call of `callee` goes to.
+    /// The slot of the parameter the flow's argument target `argument` of a call of `callee`
+    /// goes to.
     fn parameter(
         &self,
         project: &Project,
         index: &Index<'_>,
         callee: Held,
-        position: &ArgPosition,
+        argument: &FlowTarget,
         out: &mut Vec<SlotId>,
     ) {
+        let Some((_, position)) = argument.argument() else {
+            return;
+        };
         let (function, bound) = match callee {
             Held::Function(f) => (f, false),
             Held::Class(c) => match index.lookup(project, c, &*INIT) {
@@ -863,8 +872,8 @@ impl<'p> Values<'p> {
         let (callee_file, facts) = project.function(function);
         let skip = usize::from(bound || has_receiver(facts.kind));
         let param = match position {
-            ArgPosition::Index(i) => facts.params.get(*i as usize + skip),
-            ArgPosition::Keyword(name) => facts.params.iter().find(|p| p.name == *name),
+            ArgPosition::Index(i) => facts.params.get(i as usize + skip),
+            ArgPosition::Keyword(name) => facts.params.iter().find(|p| p.name == name),
         };
         if let Some(param) = param {
             let idx = project.functions[function.0 as usize].1;
@@ -1115,7 +1124,7 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
         if let FlowSource::CallResult(call) = &mut flow.source {
             *call = number(*call, &mut order);
         }
-        if let FlowTarget::Argument { call, .. } = &mut flow.target {
+        if let Some(call) = flow.target.argument_call_mut() {
             *call = number(*call, &mut order);
         }
     }

@@ -642,20 +642,20 @@ fn imports_a_module(project: &Project, file: FileId, name: &str) -> bool {
 /// position `index` (as written, after a bound receiver) or later, or by keyword `name`
 /// (counting unresolved calls too: this proves absence).
 fn passed_anywhere(project: &Project, function: &str, index: u32, name: &str) -> bool {
-    use crate::facts::{ArgPosition, FlowTarget};
+    use crate::facts::ArgPosition;
     project.files.iter().any(|file| {
         let calls = &file.facts.calls;
         file.facts.flows.iter().any(|flow| {
-            let FlowTarget::Argument { call, position } = &flow.target else {
+            let Some((call, position)) = flow.target.argument() else {
                 return false;
             };
             let callee = calls
-                .get(*call as usize)
+                .get(call as usize)
                 .map(|c| c.callee.as_str())
                 .unwrap_or("");
             knowledge::last_segment(callee) == function
                 && match position {
-                    ArgPosition::Index(i) => *i >= index,
+                    ArgPosition::Index(i) => i >= index,
                     ArgPosition::Keyword(k) => k == name,
                 }
         })

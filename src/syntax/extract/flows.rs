@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::{ArgPosition, CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow};
+use crate::facts::{CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow};
 
 use crate::knowledge;
 
@@ -434,11 +434,10 @@ impl Extractor {
             sources.clear();
             self.argument_sources(argument, written, &mut sources);
             for source in sources.drain(..) {
-                let position = ArgPosition::Index(index as u32);
                 self.push_flow(
-                    FlowTarget::Argument {
+                    FlowTarget::PositionalArgument {
                         call: call_index,
-                        position,
+                        index: index as u32,
                     },
                     source,
                 );
@@ -449,11 +448,10 @@ impl Extractor {
             sources.clear();
             self.argument_sources(&keyword.value, written, &mut sources);
             for source in sources.drain(..) {
-                let position = ArgPosition::Keyword(name.as_str().into());
                 self.push_flow(
-                    FlowTarget::Argument {
+                    FlowTarget::KeywordArgument {
                         call: call_index,
-                        position,
+                        keyword: name.as_str().into(),
                     },
                     source,
                 );
