@@ -959,6 +959,13 @@ impl Extractor {
             }
         }
         let self_name = self.function_scope().and_then(|f| f.self_name.as_deref());
+        if let Some((item, rest)) = self.keyword_item(expr) {
+            add(out, &item);
+            for default in rest {
+                self.collect_inputs(default, out, depth + 1);
+            }
+            return;
+        }
         match expr {
             // `self.x`: what this function last stored there, or the receiver (and, written
             // `self.x`, which of its attributes was read).
@@ -992,6 +999,15 @@ impl Extractor {
                 }
             }
             Expr::Call(call) => {
+                // A callable the caller chose (`adapter = kwargs.pop("adapter", Default)`)
+                // decides what the call makes; a function of the program is code, not an input.
+                if let Expr::Name(callee) = &*call.func
+                    && let Some(inputs) = self
+                        .frame()
+                        .and_then(|f| f.inputs.get_text(callee.id.as_str()))
+                {
+                    inputs.iter().for_each(|input| add(out, input));
+                }
                 if let Expr::Attribute(method) = &*call.func {
                     let lookup = matches!(method.attr.as_str(), "get" | "__getitem__");
                     if !(lookup && self.is_probed(&method.value)) {
@@ -1018,6 +1034,46 @@ impl Extractor {
                 other,
             ),
         }
+    }
+}
+
+impl Extractor {
+    /// An item of the function's `**kwargs` read by a constant key (`kwargs["a"]`,
+    /// `kwargs.get("a", d)`, `kwargs.pop("a", d)`), while `kwargs` is still the parameter: the
+    /// input `kwargs['a']`, which a key that uses other items leaves out, and the defaults.
+    fn keyword_item<'e>(&self, expr: &'e Expr) -> Option<(Name, &'e [Expr])> {
+        let kwargs = self.function_scope()?.kwargs_name?;
+        let (mapping, key, rest): (&Expr, &Expr, &[Expr]) = match expr {
+            Expr::Subscript(sub) => (&sub.value, &sub.slice, &[]),
+            Expr::Call(call) => {
+                let Expr::Attribute(method) = &*call.func else {
+                    return None;
+                };
+                if !matches!(method.attr.as_str(), "get" | "pop")
+                    || !call.arguments.keywords.is_empty()
+                {
+                    return None;
+                }
+                let (key, rest) = call.arguments.args.split_first()?;
+                (&method.value, key, rest)
+            }
+            _ => return None,
+        };
+        let (Expr::Name(name), Expr::StringLiteral(key)) = (mapping, key) else {
+            return None;
+        };
+        let still_the_parameter = self.frame()?.inputs.get(&kwargs)? == &[kwargs];
+        if name.id.as_str() != kwargs.as_str() || !still_the_parameter {
+            return None;
+        }
+        let item = build_name(|out| {
+            out.push_str(kwargs.as_str());
+            out.push_str("['");
+            out.push_str(key.value.to_str());
+            out.push_str("']");
+            Some(())
+        })?;
+        Some((item, rest))
     }
 }
 
