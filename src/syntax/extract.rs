@@ -390,6 +390,7 @@ impl Extractor {
                 self.first_time_flags.push((flag, set_in_block));
             }
         }
+        self.record_memo_method_reads(idx, &function.body);
         self.reach_leave_function();
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")

@@ -58,6 +58,9 @@ pub(super) struct ReachState {
     pub(super) argument_callees: Vec<(TextRange, Option<(CallReceiver, Name)>)>,
     /// Where each call being walked starts in `argument_callees`, innermost last.
     pub(super) argument_marks: Vec<usize>,
+    /// Names of methods a memo's value calls on the receiver so far in the file: what their
+    /// bodies read is recorded when they are walked after it.
+    memo_methods: Vec<Name>,
 }
 
 impl ReachState {
@@ -872,7 +875,17 @@ impl Extractor {
         for read in &mut receiver_reads {
             *read = knowledge::last_segment(read).into();
         }
-        let uses_whole_receiver = receiver_reads.iter().any(|read| read.is_empty());
+        let mut receiver_methods: Vec<Name> = receiver_reads
+            .iter()
+            .filter_map(|read| read.strip_suffix("()").map(Name::from))
+            .collect();
+        receiver_methods.sort();
+        receiver_methods.dedup();
+        receiver_reads.retain(|read| !read.ends_with("()"));
+        let used_whole_otherwise = receiver_reads.iter().any(|read| read.is_empty());
+        let uses_whole_receiver = used_whole_otherwise || !receiver_methods.is_empty();
+        let receiver_methods =
+            (!used_whole_otherwise && !receiver_methods.is_empty()).then_some(receiver_methods);
         receiver_reads.retain(|read| !read.is_empty());
         // A value that nothing computes, made of the caller's arguments only, is what the caller
         // registers (`REG[code] = (module, name)`), not a memoised result.
@@ -889,6 +902,11 @@ impl Extractor {
         value_inputs.sort();
         receiver_reads.sort();
         receiver_reads.dedup();
+        for method in receiver_methods.iter().flatten() {
+            if !self.reach.memo_methods.contains(method) {
+                self.reach.memo_methods.push(*method);
+            }
+        }
         let key_repr = self
             .text_of_parameter(key)
             .map(|(input, through_str)| KeyRepr {
@@ -905,9 +923,38 @@ impl Extractor {
                 receiver_reads,
                 uses_whole_receiver,
                 key_repr,
+                receiver_methods,
                 span: span(range),
             });
         }
+    }
+
+    /// Records what a method's body reads, when a memo's value calls it on the receiver (see
+    /// [`crate::facts::FileFacts::memo_method_reads`]). Runs while the method's frame is the
+    /// innermost, after its body: the locals' inputs are then those of all their assignments.
+    pub(super) fn record_memo_method_reads(&mut self, function: FuncIdx, body: &[Stmt]) {
+        let facts = &self.facts.functions[function as usize];
+        if facts.kind != crate::facts::FunctionKind::Instance
+            || !self.reach.memo_methods.contains(&facts.name)
+        {
+            return;
+        }
+        let mut reads = BodyReads {
+            extractor: self,
+            inputs: Vec::new(),
+            opaque: false,
+            depth: 0,
+            inside: false,
+        };
+        for stmt in body {
+            reads.visit_stmt(stmt);
+        }
+        if reads.opaque {
+            return;
+        }
+        let mut inputs = reads.inputs;
+        inputs.sort();
+        self.facts.memo_method_reads.push((function, inputs));
     }
 
     /// The parameter whose text `expr` is (`repr(p)`, `str(p)`, or a local bound to one), and
@@ -1010,7 +1057,17 @@ impl Extractor {
                 }
                 if let Expr::Attribute(method) = &*call.func {
                     let lookup = matches!(method.attr.as_str(), "get" | "__getitem__");
-                    if !(lookup && self.is_probed(&method.value)) {
+                    if let Expr::Name(receiver) = &*method.value
+                        && self_name == Some(receiver.id.as_str())
+                    {
+                        // A method called on the receiver: the receiver, read through what the
+                        // method reads (`self.m()`), not attribute by attribute.
+                        let mut called = String::with_capacity(method.attr.len() + 2);
+                        called.push_str(method.attr.as_str());
+                        called.push_str("()");
+                        add(out, receiver.id.as_str());
+                        add(out, &join_dotted(receiver.id.as_str(), &called));
+                    } else if !(lookup && self.is_probed(&method.value)) {
                         self.collect_inputs(&method.value, out, depth + 1);
                     }
                 }
@@ -1086,6 +1143,63 @@ fn push_attribute_chain(expr: &Expr, out: &mut String) {
             out.push('.');
         }
         out.push_str(attribute.attr.as_str());
+    }
+}
+
+/// Everything a body reads, in inputs' terms: each statement's expressions whole (a called name
+/// is code; its receiver and arguments are read). Bodies that define functions or classes, or
+/// that yield or rebind names of other scopes, are opaque.
+struct BodyReads<'e> {
+    extractor: &'e Extractor,
+    inputs: Vec<Name>,
+    opaque: bool,
+    depth: u32,
+    /// Inside an expression already collected whole: its parts are only checked for opacity.
+    inside: bool,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for BodyReads<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.opaque {
+            return;
+        }
+        if self.depth > MAX_WALK_DEPTH
+            || matches!(
+                stmt,
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) | Stmt::Global(_) | Stmt::Nonlocal(_)
+            )
+        {
+            self.opaque = true;
+            return;
+        }
+        self.depth += 1;
+        ruff_python_ast::visitor::walk_stmt(self, stmt);
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if matches!(
+            expr,
+            Expr::Lambda(_) | Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Named(_)
+        ) {
+            self.opaque = true;
+            return;
+        }
+        if self.depth > MAX_WALK_DEPTH {
+            self.opaque = true;
+            return;
+        }
+        // Names bound by the body's own statements are followed to their inputs; a store target
+        // is not read.
+        let store = matches!(expr, Expr::Name(name) if name.ctx.is_store());
+        if !self.inside && !store {
+            self.extractor.collect_inputs(expr, &mut self.inputs, 0);
+        }
+        let inside = std::mem::replace(&mut self.inside, true);
+        self.depth += 1;
+        ruff_python_ast::visitor::walk_expr(self, expr);
+        self.depth -= 1;
+        self.inside = inside;
     }
 }
 
