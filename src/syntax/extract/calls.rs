@@ -1057,7 +1057,9 @@ impl Extractor {
                 }
                 if let Expr::Attribute(method) = &*call.func {
                     let lookup = matches!(method.attr.as_str(), "get" | "__getitem__");
-                    if let Expr::Name(receiver) = &*method.value
+                    if lookup && self.is_probed(&method.value) {
+                        // What the container holds under the key: read by the key.
+                    } else if let Expr::Name(receiver) = &*method.value
                         && self_name == Some(receiver.id.as_str())
                     {
                         // A method called on the receiver: the receiver, read through what the
@@ -1067,7 +1069,7 @@ impl Extractor {
                         called.push_str("()");
                         add(out, receiver.id.as_str());
                         add(out, &join_dotted(receiver.id.as_str(), &called));
-                    } else if !(lookup && self.is_probed(&method.value)) {
+                    } else {
                         self.collect_inputs(&method.value, out, depth + 1);
                     }
                 }
