@@ -1064,11 +1064,17 @@ impl Extractor {
                     {
                         // A method called on the receiver: the receiver, read through what the
                         // method reads (`self.m()`), not attribute by attribute.
-                        let mut called = String::with_capacity(method.attr.len() + 2);
-                        called.push_str(method.attr.as_str());
-                        called.push_str("()");
+                        let called = build_name(|text| {
+                            text.push_str(receiver.id.as_str());
+                            text.push('.');
+                            text.push_str(method.attr.as_str());
+                            text.push_str("()");
+                            Some(())
+                        });
                         add(out, receiver.id.as_str());
-                        add(out, &join_dotted(receiver.id.as_str(), &called));
+                        if let Some(called) = called {
+                            add(out, &called);
+                        }
                     } else {
                         self.collect_inputs(&method.value, out, depth + 1);
                     }
