@@ -179,8 +179,9 @@ pub struct FileFacts {
     /// What the return values of methods that a memo's value calls on the receiver
     /// (`C[k] = self.compile(k)`) may depend on, in [`MemoStore::value_inputs`]' terms: every
     /// name and receiver attribute (`self.x`; `self.m()` for a method called on it) the body
-    /// reads outside the names it calls, its parameters included. Recorded only for a method whose body has no nested function, class,
-    /// lambda, `yield`, `global` or `nonlocal`.
+    /// reads outside the names it calls, its parameters included. Recorded only for a method
+    /// whose body has no nested function, class, lambda, `yield`, `global`, `nonlocal` or
+    /// `super()` (what the base's method reads is not followed).
     pub memo_method_reads: Vec<(FuncIdx, Vec<Name>)>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: Vec<(Span, Name)>,

@@ -1155,8 +1155,9 @@ fn push_attribute_chain(expr: &Expr, out: &mut String) {
 }
 
 /// Everything a body reads, in inputs' terms: each statement's expressions whole (a called name
-/// is code; its receiver and arguments are read). Bodies that define functions or classes, or
-/// that yield or rebind names of other scopes, are opaque.
+/// is code; its receiver and arguments are read). Bodies that define functions or classes, that
+/// yield, rebind names of other scopes or call the base's methods through `super()` are
+/// opaque.
 struct BodyReads<'e> {
     extractor: &'e Extractor,
     inputs: Vec<Name>,
@@ -1186,10 +1187,13 @@ impl<'a> ruff_python_ast::visitor::Visitor<'a> for BodyReads<'_> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if matches!(
-            expr,
-            Expr::Lambda(_) | Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Named(_)
-        ) {
+        let calls_the_base = matches!(expr, Expr::Name(name) if name.id.as_str() == "super");
+        if calls_the_base
+            || matches!(
+                expr,
+                Expr::Lambda(_) | Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Named(_)
+            )
+        {
             self.opaque = true;
             return;
         }
