@@ -1107,6 +1107,9 @@ impl Extractor {
     /// `kwargs.get("a", d)`, `kwargs.pop("a", d)`), while `kwargs` is still the parameter: the
     /// input `kwargs['a']`, which a key that uses other items leaves out, and the defaults.
     fn keyword_item<'e>(&self, expr: &'e Expr) -> Option<(Name, &'e [Expr])> {
+        if !matches!(expr, Expr::Subscript(_) | Expr::Call(_)) {
+            return None;
+        }
         let kwargs = self.function_scope()?.kwargs_name?;
         let (mapping, key, rest): (&Expr, &Expr, &[Expr]) = match expr {
             Expr::Subscript(sub) => (&sub.value, &sub.slice, &[]),
@@ -1127,8 +1130,7 @@ impl Extractor {
         let (Expr::Name(name), Expr::StringLiteral(key)) = (mapping, key) else {
             return None;
         };
-        let still_the_parameter = self.frame()?.inputs.get(&kwargs)? == &[kwargs];
-        if name.id.as_str() != kwargs.as_str() || !still_the_parameter {
+        if name.id.as_str() != kwargs.as_str() || self.frame()?.inputs.get(&kwargs)? != &[kwargs] {
             return None;
         }
         let item = build_name(|out| {
