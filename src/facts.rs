@@ -199,6 +199,13 @@ pub struct FileFacts {
     /// `__caching_id__` read (the parts of an object a key built from it can tell apart); `None`
     /// when the method uses the receiver otherwise.
     pub key_method_reads: Vec<(FuncIdx, Option<Vec<Name>>)>,
+    /// What the return values of methods that a memo's value calls on the receiver
+    /// (`C[k] = self.compile(k)`) may depend on, in [`MemoStore::value_inputs`]' terms: every
+    /// name and receiver attribute (`self.x`; `self.m()` for a method called on it) the body
+    /// reads outside the names it calls, its parameters included. Recorded only for a method
+    /// whose body has no nested function, class, lambda, `yield`, `global`, `nonlocal` or
+    /// `super()` (what the base's method reads is not followed).
+    pub memo_method_reads: Vec<(FuncIdx, Vec<Name>)>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: Vec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
@@ -761,6 +768,9 @@ pub struct MemoStore {
     pub uses_whole_receiver: bool,
     /// The key is `repr(p)` or `str(p)` of a parameter `p`, directly or through a local.
     pub key_repr: Option<KeyRepr>,
+    /// The methods the value calls on the receiver (`self.compile(k)`, sorted), when those calls
+    /// are its only uses of the receiver whole (they count in `uses_whole_receiver` too).
+    pub receiver_methods: Option<Vec<Name>>,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
 }

@@ -2,7 +2,8 @@
 
 use crate::diagnostic::Label;
 use crate::facts::{
-    AccessPath, Binding, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Root, Value,
+    AccessPath, Binding, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Name, Root,
+    Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -423,17 +424,93 @@ pub fn memo_of_key_alone(
         && facts.memo_stores.iter().any(|store| {
             store.span.start == mutation.span.start
                 && store.function == mutation.function
-                && !store.uses_whole_receiver
                 && !store.key_inputs.is_empty()
                 && !store.value_inputs.is_empty()
-                && store.value_inputs.iter().all(|input| {
-                    store.key_inputs.contains(input)
-                        || names_code(project, file, store.function, input)
-                        || is_receiver(project, file, store.function, input)
-                        || bound_in_the_value(project, file, store.function, input)
-                })
-                && reads_only_class_constants(project, model, file, store)
+                && value_of_key_alone(project, model, file, store)
         })
+}
+
+/// Whether the value `store` stores reads only the key's inputs, code, and class constants
+/// through the receiver. A method the value calls on the receiver (`self.compile(k)`) reads what
+/// its body reads, when no subclass overrides it: its arguments are read by the value itself.
+fn value_of_key_alone(project: &Project, model: &Model, file: FileId, store: &MemoStore) -> bool {
+    let reads_the_key = store.value_inputs.iter().all(|input| {
+        store.key_inputs.contains(input)
+            || names_code(project, file, store.function, input)
+            || is_receiver(project, file, store.function, input)
+            || bound_in_the_value(project, file, store.function, input)
+    });
+    if !reads_the_key {
+        return false;
+    }
+    let methods = match &store.receiver_methods {
+        Some(methods) => methods.as_slice(),
+        None if store.uses_whole_receiver => return false,
+        None => &[],
+    };
+    let mut receiver_reads = store.receiver_reads.clone();
+    for method in methods {
+        match receiver_method_reads(project, file, store.function, method) {
+            Some(reads) => receiver_reads.extend(reads),
+            None => return false,
+        }
+    }
+    reads_only_class_constants(project, model, file, store, &receiver_reads)
+}
+
+/// The receiver attributes that `method`, called on the receiver of `function`, reads, when the
+/// class's method of that name is the one every subclass runs, and the rest it reads is its
+/// parameters (what the call passes) or code: builtins, modules imported whole, classes of the
+/// tree (as the functions a value calls, classes are code).
+fn receiver_method_reads(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    method: &str,
+) -> Option<Vec<Name>> {
+    let class = project.method_class(file, function)?;
+    let called = crate::model::find_method(project, class, method)?;
+    if project
+        .descendants(class)
+        .iter()
+        .any(|d| crate::model::find_method(project, *d, method) != Some(called))
+    {
+        return None;
+    }
+    let (method_file, facts) = project.function(called);
+    let index = called.0 - project.function_id(method_file, 0).0;
+    let (_, reads) = project
+        .file(method_file)
+        .facts
+        .memo_method_reads
+        .iter()
+        .find(|(f, _)| *f == index)?;
+    let receiver = facts.params.first()?.name;
+    let mut attributes = Vec::new();
+    for read in reads {
+        match read.split_once('.') {
+            // `self.x`; not the receiver whole (`self.`) nor a method of it (`self.m()`).
+            Some((head, attr)) => {
+                if head != receiver.as_str() || attr.is_empty() || attr.ends_with("()") {
+                    return None;
+                }
+                attributes.push(attr.into());
+            }
+            None => {
+                let code = facts.params.iter().any(|p| p.name == *read)
+                    || names_code(project, method_file, index, read)
+                    || bound_in_the_value(project, method_file, index, read)
+                    || matches!(
+                        project.resolve(method_file, Some(index), read),
+                        Resolved::Class(_)
+                    );
+                if !code {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(attributes)
 }
 
 /// Whether `name`, read by a value in `function`, names nothing of the module, its imports or
@@ -466,15 +543,16 @@ fn reads_only_class_constants(
     model: &Model,
     file: FileId,
     store: &MemoStore,
+    receiver_reads: &[Name],
 ) -> bool {
-    if store.receiver_reads.is_empty() {
+    if receiver_reads.is_empty() {
         return true;
     }
     let Some(class) = project.method_class(file, store.function) else {
         return false;
     };
     let writes = model.attribute_writes(project);
-    store.receiver_reads.iter().all(|attr| {
+    receiver_reads.iter().all(|attr| {
         !writes.assigned(attr)
             && project.lookup_class_attribute(class, attr).is_some()
             && project

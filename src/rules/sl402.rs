@@ -265,9 +265,12 @@ fn missing_inputs<'s>(
     let missing: Vec<&Name> = store
         .value_inputs
         .iter()
-        .filter(|name| !store.key_inputs.contains(name))
+        .filter(|name| !key_covers(&store.key_inputs, name))
         .filter(|name| !(cache.receiver_fixed && receivers.contains(name)))
-        .filter(|name| params.contains(name) || is_request(project, file, store, name))
+        .filter(|name| {
+            params.iter().any(|p| p.as_str() == parameter_of(name))
+                || is_request(project, file, store, name)
+        })
         .filter(|name| !is_stateless_module_default(project, file, store.function, name))
         .collect();
     // The receiver is an input only through attributes that can differ between two calls.
@@ -289,12 +292,33 @@ fn is_input(project: &Project, file: FileId, store: &MemoStore, name: &Name) -> 
     let mut current = Some(store.function);
     while let Some(f) = current {
         let facts = &functions[f as usize];
-        if facts.params.iter().any(|p| p.name == *name) {
+        if facts
+            .params
+            .iter()
+            .any(|p| p.name.as_str() == parameter_of(name))
+        {
             return true;
         }
         current = facts.parent;
     }
     is_request(project, file, store, name)
+}
+
+/// The parameter an input is or is an item of: `kwargs` for `kwargs['a']` (see the extractor's
+/// keyword items).
+fn parameter_of(input: &str) -> &str {
+    input
+        .split_once("['")
+        .map_or(input, |(parameter, _)| parameter)
+}
+
+/// Whether a key that depends on `key_inputs` depends on `input`: on it, or on the whole
+/// parameter it is an item of.
+fn key_covers(key_inputs: &[Name], input: &Name) -> bool {
+    key_inputs.contains(input)
+        || key_inputs
+            .iter()
+            .any(|key| key.as_str() == parameter_of(input))
 }
 
 fn is_request(project: &Project, file: FileId, store: &MemoStore, name: &Name) -> bool {

@@ -62,6 +62,8 @@ struct FunctionScope {
     self_name: Option<Name>,
     /// The name that refers to the class: a classmethod's first parameter.
     cls_name: Option<Name>,
+    /// The `**kwargs` parameter's name: its items read by constant keys are inputs of their own.
+    kwargs_name: Option<Name>,
     /// Names bound in the function (parameters included), minus `global`/`nonlocal` ones.
     locals: HashSet<Name>,
     /// Locals that currently refer to a part of a shared object: `c = self.x`.
@@ -362,6 +364,7 @@ impl Extractor {
             idx,
             self_name,
             cls_name,
+            kwargs_name: parameters.kwarg.as_ref().map(|p| p.name.as_str().into()),
             locals,
             aliases: HashMap::default(),
             // Each local assigned in the body gets an entry.
@@ -387,6 +390,7 @@ impl Extractor {
                 self.first_time_flags.push((flag, set_in_block));
             }
         }
+        self.record_memo_method_reads(idx, &function.body);
         self.reach_leave_function();
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")

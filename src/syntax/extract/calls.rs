@@ -58,6 +58,9 @@ pub(super) struct ReachState {
     pub(super) argument_callees: Vec<(TextRange, Option<(CallReceiver, Name)>)>,
     /// Where each call being walked starts in `argument_callees`, innermost last.
     pub(super) argument_marks: Vec<usize>,
+    /// Names of methods a memo's value calls on the receiver so far in the file: what their
+    /// bodies read is recorded when they are walked after it.
+    memo_methods: Vec<Name>,
 }
 
 impl ReachState {
@@ -872,7 +875,17 @@ impl Extractor {
         for read in &mut receiver_reads {
             *read = knowledge::last_segment(read).into();
         }
-        let uses_whole_receiver = receiver_reads.iter().any(|read| read.is_empty());
+        let mut receiver_methods: Vec<Name> = receiver_reads
+            .iter()
+            .filter_map(|read| read.strip_suffix("()").map(Name::from))
+            .collect();
+        receiver_methods.sort();
+        receiver_methods.dedup();
+        receiver_reads.retain(|read| !read.ends_with("()"));
+        let used_whole_otherwise = receiver_reads.iter().any(|read| read.is_empty());
+        let uses_whole_receiver = used_whole_otherwise || !receiver_methods.is_empty();
+        let receiver_methods =
+            (!used_whole_otherwise && !receiver_methods.is_empty()).then_some(receiver_methods);
         receiver_reads.retain(|read| !read.is_empty());
         // A value that nothing computes, made of the caller's arguments only, is what the caller
         // registers (`REG[code] = (module, name)`), not a memoised result.
@@ -889,6 +902,11 @@ impl Extractor {
         value_inputs.sort();
         receiver_reads.sort();
         receiver_reads.dedup();
+        for method in receiver_methods.iter().flatten() {
+            if !self.reach.memo_methods.contains(method) {
+                self.reach.memo_methods.push(*method);
+            }
+        }
         let key_repr = self
             .text_of_parameter(key)
             .map(|(input, through_str)| KeyRepr {
@@ -905,9 +923,38 @@ impl Extractor {
                 receiver_reads,
                 uses_whole_receiver,
                 key_repr,
+                receiver_methods,
                 span: span(range),
             });
         }
+    }
+
+    /// Records what a method's body reads, when a memo's value calls it on the receiver (see
+    /// [`crate::facts::FileFacts::memo_method_reads`]). Runs while the method's frame is the
+    /// innermost, after its body: the locals' inputs are then those of all their assignments.
+    pub(super) fn record_memo_method_reads(&mut self, function: FuncIdx, body: &[Stmt]) {
+        let facts = &self.facts.functions[function as usize];
+        if facts.kind != crate::facts::FunctionKind::Instance
+            || !self.reach.memo_methods.contains(&facts.name)
+        {
+            return;
+        }
+        let mut reads = BodyReads {
+            extractor: self,
+            inputs: Vec::new(),
+            opaque: false,
+            depth: 0,
+            inside: false,
+        };
+        for stmt in body {
+            reads.visit_stmt(stmt);
+        }
+        if reads.opaque {
+            return;
+        }
+        let mut inputs = reads.inputs;
+        inputs.sort();
+        self.facts.memo_method_reads.push((function, inputs));
     }
 
     /// The parameter whose text `expr` is (`repr(p)`, `str(p)`, or a local bound to one), and
@@ -959,6 +1006,13 @@ impl Extractor {
             }
         }
         let self_name = self.function_scope().and_then(|f| f.self_name.as_deref());
+        if let Some((item, rest)) = self.keyword_item(expr) {
+            add(out, &item);
+            for default in rest {
+                self.collect_inputs(default, out, depth + 1);
+            }
+            return;
+        }
         match expr {
             // `self.x`: what this function last stored there, or the receiver (and, written
             // `self.x`, which of its attributes was read).
@@ -992,9 +1046,36 @@ impl Extractor {
                 }
             }
             Expr::Call(call) => {
+                // A callable the caller chose (`adapter = kwargs.pop("adapter", Default)`)
+                // decides what the call makes; a function of the program is code, not an input.
+                if let Expr::Name(callee) = &*call.func
+                    && let Some(inputs) = self
+                        .frame()
+                        .and_then(|f| f.inputs.get_text(callee.id.as_str()))
+                {
+                    inputs.iter().for_each(|input| add(out, input));
+                }
                 if let Expr::Attribute(method) = &*call.func {
                     let lookup = matches!(method.attr.as_str(), "get" | "__getitem__");
-                    if !(lookup && self.is_probed(&method.value)) {
+                    if lookup && self.is_probed(&method.value) {
+                        // What the container holds under the key: read by the key.
+                    } else if let Expr::Name(receiver) = &*method.value
+                        && self_name == Some(receiver.id.as_str())
+                    {
+                        // A method called on the receiver: the receiver, read through what the
+                        // method reads (`self.m()`), not attribute by attribute.
+                        let called = build_name(|text| {
+                            text.push_str(receiver.id.as_str());
+                            text.push('.');
+                            text.push_str(method.attr.as_str());
+                            text.push_str("()");
+                            Some(())
+                        });
+                        add(out, receiver.id.as_str());
+                        if let Some(called) = called {
+                            add(out, &called);
+                        }
+                    } else {
                         self.collect_inputs(&method.value, out, depth + 1);
                     }
                 }
@@ -1021,6 +1102,48 @@ impl Extractor {
     }
 }
 
+impl Extractor {
+    /// An item of the function's `**kwargs` read by a constant key (`kwargs["a"]`,
+    /// `kwargs.get("a", d)`, `kwargs.pop("a", d)`), while `kwargs` is still the parameter: the
+    /// input `kwargs['a']`, which a key that uses other items leaves out, and the defaults.
+    fn keyword_item<'e>(&self, expr: &'e Expr) -> Option<(Name, &'e [Expr])> {
+        if !matches!(expr, Expr::Subscript(_) | Expr::Call(_)) {
+            return None;
+        }
+        let kwargs = self.function_scope()?.kwargs_name?;
+        let (mapping, key, rest): (&Expr, &Expr, &[Expr]) = match expr {
+            Expr::Subscript(sub) => (&sub.value, &sub.slice, &[]),
+            Expr::Call(call) => {
+                let Expr::Attribute(method) = &*call.func else {
+                    return None;
+                };
+                if !matches!(method.attr.as_str(), "get" | "pop")
+                    || !call.arguments.keywords.is_empty()
+                {
+                    return None;
+                }
+                let (key, rest) = call.arguments.args.split_first()?;
+                (&method.value, key, rest)
+            }
+            _ => return None,
+        };
+        let (Expr::Name(name), Expr::StringLiteral(key)) = (mapping, key) else {
+            return None;
+        };
+        if name.id.as_str() != kwargs.as_str() || self.frame()?.inputs.get(&kwargs)? != &[kwargs] {
+            return None;
+        }
+        let item = build_name(|out| {
+            out.push_str(kwargs.as_str());
+            out.push_str("['");
+            out.push_str(key.value.to_str());
+            out.push_str("']");
+            Some(())
+        })?;
+        Some((item, rest))
+    }
+}
+
 /// Appends the attribute names of a chain of attributes (`a.b.c` gives `b.c`), dot-separated
 /// (after a dot if `out` is not empty).
 fn push_attribute_chain(expr: &Expr, out: &mut String) {
@@ -1030,6 +1153,67 @@ fn push_attribute_chain(expr: &Expr, out: &mut String) {
             out.push('.');
         }
         out.push_str(attribute.attr.as_str());
+    }
+}
+
+/// Everything a body reads, in inputs' terms: each statement's expressions whole (a called name
+/// is code; its receiver and arguments are read). Bodies that define functions or classes, that
+/// yield, rebind names of other scopes or call the base's methods through `super()` are
+/// opaque.
+struct BodyReads<'e> {
+    extractor: &'e Extractor,
+    inputs: Vec<Name>,
+    opaque: bool,
+    depth: u32,
+    /// Inside an expression already collected whole: its parts are only checked for opacity.
+    inside: bool,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for BodyReads<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.opaque {
+            return;
+        }
+        if self.depth > MAX_WALK_DEPTH
+            || matches!(
+                stmt,
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) | Stmt::Global(_) | Stmt::Nonlocal(_)
+            )
+        {
+            self.opaque = true;
+            return;
+        }
+        self.depth += 1;
+        ruff_python_ast::visitor::walk_stmt(self, stmt);
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        let calls_the_base = matches!(expr, Expr::Name(name) if name.id.as_str() == "super");
+        if calls_the_base
+            || matches!(
+                expr,
+                Expr::Lambda(_) | Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Named(_)
+            )
+        {
+            self.opaque = true;
+            return;
+        }
+        if self.depth > MAX_WALK_DEPTH {
+            self.opaque = true;
+            return;
+        }
+        // Names bound by the body's own statements are followed to their inputs; a store target
+        // is not read.
+        let store = matches!(expr, Expr::Name(name) if name.ctx.is_store());
+        if !self.inside && !store {
+            self.extractor.collect_inputs(expr, &mut self.inputs, 0);
+        }
+        let inside = std::mem::replace(&mut self.inside, true);
+        self.depth += 1;
+        ruff_python_ast::visitor::walk_expr(self, expr);
+        self.depth -= 1;
+        self.inside = inside;
     }
 }
 
