@@ -54,8 +54,8 @@ STAGES = [
     ("nesting pre-scan (`syntax::nesting::check`)", "stateleak::syntax::nesting::check"),
     ("fact extraction", "stateleak::syntax::extract::extract"),
     ("dropping syntax trees", "core::ptr::drop_in_place<ruff_python_parser::Parsed<ruff_python_ast::generated::ModModule>>"),
-    ("link (modules, hierarchy, call graph)", "stateleak::project::Project::link_all"),
-    ("of which the call graph", "stateleak::project::callgraph::CallGraph::build"),
+    ("link (modules, hierarchy, call graph)", "stateleak::project::Project::link_named"),
+    ("of which the values stage", "stateleak::project::values::Values::build"),
     ("rules", "as stateleak::rules::Rule>::check"),
     ("discovery", "stateleak::discover::discover_excluding"),
 ]
