@@ -50,6 +50,17 @@ pub const ADDING_METHODS: &[&str] = &[
     "__ior__",
 ];
 
+/// Mutating methods that only reorder the object.
+pub const REORDERING_METHODS: &[&str] = &["sort", "reverse", "rotate", "move_to_end"];
+
+/// Whether mutating method `name` may take entries out of the object: neither adds to nor only
+/// reorders it.
+pub fn removes_entries(name: &str) -> bool {
+    MUTATING_METHODS.contains(&name)
+        && !ADDING_METHODS.contains(&name)
+        && !REORDERING_METHODS.contains(&name)
+}
+
 /// Methods whose result is an element of the receiver (mutating the result mutates the receiver's
 /// contents).
 pub const ELEMENT_GETTERS: &[&str] = &["get", "setdefault", "__getitem__"];

@@ -151,9 +151,6 @@ impl Rule for ModuleStateAccumulates {
     }
 }
 
-/// Methods that take entries out of a container.
-const REMOVING_METHODS: &[&str] = &["remove", "discard", "pop", "popitem", "popleft", "clear"];
-
 /// The module globals one of whose removing methods is handed on as a callback
 /// (`future.add_done_callback(_PENDING.discard)`): they shrink whenever it is called.
 fn removed_by_callback(project: &Project) -> Vec<(FileId, u32)> {
@@ -166,7 +163,7 @@ fn removed_by_callback(project: &Project) -> Vec<(FileId, u32)> {
             let Some((owner, method)) = site.callee.rsplit_once('.') else {
                 continue;
             };
-            if !REMOVING_METHODS.contains(&method) {
+            if !knowledge::removes_entries(method) {
                 continue;
             }
             if let Resolved::Global(global_file, global) =
@@ -235,12 +232,15 @@ fn growth(
         };
     }
     match &mutation.kind {
-        MutationKind::Method(name) => match name.as_str() {
-            "append" | "extend" | "insert" | "add" | "appendleft" | "extendleft" | "update"
-            | "setdefault" | "__setitem__" | "__iadd__" | "__ior__" => Growth::Grows,
-            "sort" | "reverse" | "rotate" | "move_to_end" => Growth::Neutral,
-            _ => Growth::Shrinks,
-        },
+        MutationKind::Method(name) => {
+            if knowledge::ADDING_METHODS.contains(&name.as_str()) {
+                Growth::Grows
+            } else if knowledge::REORDERING_METHODS.contains(&name.as_str()) {
+                Growth::Neutral
+            } else {
+                Growth::Shrinks
+            }
+        }
         MutationKind::ItemAssign | MutationKind::ItemAugAssign => {
             if constant_keys.contains(&mutation.span.start) {
                 Growth::Neutral
