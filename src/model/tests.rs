@@ -377,11 +377,8 @@ fn start_up_hooks_of_a_framework_in_the_tree_run_once() {
         let (file, idx) = (0..project.function_count() as u32)
             .map(crate::project::FuncId)
             .find_map(|id| {
-                let (file, facts) = project.function(id);
-                (facts.qualname == qualname).then(|| {
-                    let first = project.function_id(file, 0).0;
-                    (file, id.0 - first)
-                })
+                let (_, facts) = project.function(id);
+                (facts.qualname == qualname).then(|| project.function_in_file(id))
             })
             .expect("the function is in the tree");
         super::runs_per_call(&project, file, idx)

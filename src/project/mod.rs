@@ -391,6 +391,11 @@ impl Project {
         self.functions.len()
     }
 
+    /// The file of function `id` and its index among that file's functions.
+    pub fn function_in_file(&self, id: FuncId) -> (FileId, FuncIdx) {
+        self.functions[id.0 as usize]
+    }
+
     pub fn function(&self, id: FuncId) -> (FileId, &FunctionFacts) {
         let (file, idx) = self.functions[id.0 as usize];
         (

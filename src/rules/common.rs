@@ -478,7 +478,7 @@ fn receiver_method_reads(
         return None;
     }
     let (method_file, facts) = project.function(called);
-    let index = called.0 - project.function_id(method_file, 0).0;
+    let (_, index) = project.function_in_file(called);
     let (_, reads) = project
         .file(method_file)
         .facts
@@ -581,8 +581,7 @@ pub fn is_singleton(project: &Project, class: ClassId) -> bool {
     let Some(new) = crate::model::find_method(project, class, "__new__") else {
         return false;
     };
-    let (file, _) = project.function(new);
-    let index = new.0 - project.function_id(file, 0).0;
+    let (file, index) = project.function_in_file(new);
     let facts = &project.file(file).facts;
     // What is kept is the new instance: `super().__new__(cls)`, `object.__new__(cls)`.
     facts.attribute_assignments.iter().any(|a| {

@@ -488,7 +488,7 @@ fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
             let Some(param) = helper_facts.params.get(argument.position as usize) else {
                 continue;
             };
-            let helper_idx = helper.0 - project.function_id(helper_file, 0).0;
+            let (_, helper_idx) = project.function_in_file(helper);
             let parameter = AccessPath::new(Root::Local(param.name));
             let helper_file_facts = &project.file(helper_file).facts;
             let Some(set_site) = helper_file_facts

@@ -174,15 +174,8 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
                 continue;
             };
             if let Origin::Default(function, index) = object.origin {
-                let (file, facts) = project.function(function);
-                if project
-                    .file(file)
-                    .facts
-                    .functions
-                    .iter()
-                    .position(|f| std::ptr::eq(f, facts))
-                    .is_some_and(|f| default_held_by_one_instance(project, file, f as u32, index))
-                {
+                let (file, function) = project.function_in_file(function);
+                if default_held_by_one_instance(project, file, function, index) {
                     continue;
                 }
             }

@@ -278,7 +278,7 @@ fn writes_in_method(
     let Some(writes) = context.model.self_writes_in(project, method) else {
         return;
     };
-    let method_idx = method.0 - project.function_id(file, 0).0;
+    let (_, method_idx) = project.function_in_file(method);
     let file_facts = &project.file(file).facts;
     let lazy = |span: Span| file_facts.lazy_inits.contains(&span.start);
     let key = Key {

@@ -171,8 +171,7 @@ fn closure_object<'m>(
         let Origin::ClosureLocal(creator) = object.origin else {
             return None;
         };
-        let (creator_file, _) = project.function(creator);
-        let creator_idx = creator.0 - project.function_id(creator_file, 0).0;
+        let (creator_file, creator_idx) = project.function_in_file(creator);
         if object.lifetime != Lifetime::Once
             || creator_file != file
             || creator_idx == function

@@ -344,7 +344,7 @@ fn passed_to_mutator(
         return None;
     }
     let (target_file, target_facts) = project.function(target);
-    let target_index = target.0 - project.function_id(target_file, 0).0;
+    let (_, target_index) = project.function_in_file(target);
     let index = match argument {
         Argument::Position(position) => *position as usize + usize::from(bound),
         Argument::Keyword(name) => target_facts.params.iter().position(|p| p.name == *name)?,

@@ -610,8 +610,7 @@ fn key_maker(
 
 /// The receiver attributes a key method (`__repr__`, ...) reads, when it reads only attributes.
 fn key_method_reads(project: &Project, method: crate::project::FuncId) -> Option<&[Name]> {
-    let (file, _) = project.function(method);
-    let index = method.0 - project.function_id(file, 0).0;
+    let (file, index) = project.function_in_file(method);
     project
         .file(file)
         .facts

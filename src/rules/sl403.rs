@@ -90,8 +90,7 @@ fn really_changes(
 ) -> bool {
     match &site.kind {
         MutationKind::InPlaceOperator(op) => {
-            let (cached_file, _) = project.function(cached);
-            let cached_index = cached.0 - project.function_id(cached_file, 0).0;
+            let (cached_file, cached_index) = project.function_in_file(cached);
             project
                 .file(cached_file)
                 .facts

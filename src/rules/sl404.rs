@@ -92,8 +92,7 @@ impl Rule for CacheOverMutableGlobal {
 
         let mut findings = Vec::new();
         for (cached, (decorator, globals)) in &reads {
-            let (cached_file, _) = project.function(*cached);
-            let cached_index = cached.0 - project.function_id(cached_file, 0).0;
+            let (cached_file, cached_index) = project.function_in_file(*cached);
             for (global, read) in globals {
                 let Some(list) = changes.get(global) else {
                     continue;
