@@ -32,14 +32,9 @@ def validate_junit(report: Path, schema: Path) -> int:
     for suite in xml:
         for case in suite:
             cases += 1
-            problems += sum(
-                isinstance(r, (junitparser.Failure, junitparser.Error))
-                for r in case.result
-            )
+            problems += sum(isinstance(r, (junitparser.Failure, junitparser.Error)) for r in case.result)
     if problems != xml.failures + xml.errors:
-        raise ValueError(
-            f"{problems} failing cases, but the counts say {xml.failures + xml.errors}"
-        )
+        raise ValueError(f"{problems} failing cases, but the counts say {xml.failures + xml.errors}")
     return cases
 
 
@@ -57,12 +52,8 @@ def validate_lines(report: Path) -> int:
 def main() -> int:
     reports, schemas = Path(sys.argv[1]), Path(sys.argv[2])
     counts = {
-        "gitlab": validate_json(
-            reports / "gitlab.json", schemas / "gitlab-codequality.schema.json"
-        ),
-        "rdjson": validate_json(
-            reports / "rdjson.json", schemas / "rdjson.schema.json"
-        ),
+        "gitlab": validate_json(reports / "gitlab.json", schemas / "gitlab-codequality.schema.json"),
+        "rdjson": validate_json(reports / "rdjson.json", schemas / "rdjson.schema.json"),
         "junit": validate_junit(reports / "junit.xml", schemas / "junit.xsd"),
         "json-lines": validate_lines(reports / "lines.jsonl"),
     }

@@ -53,7 +53,10 @@ STAGES = [
     ("Ruff's lexer and parser (`ruff_python_parser` 0.0.10)", "ruff_python_parser::parser::Parser::parse"),
     ("nesting pre-scan (`syntax::nesting::check`)", "stateleak::syntax::nesting::check"),
     ("fact extraction", "stateleak::syntax::extract::extract"),
-    ("dropping syntax trees", "core::ptr::drop_in_place<ruff_python_parser::Parsed<ruff_python_ast::generated::ModModule>>"),
+    (
+        "dropping syntax trees",
+        "core::ptr::drop_in_place<ruff_python_parser::Parsed<ruff_python_ast::generated::ModModule>>",
+    ),
     ("link (modules, hierarchy, call graph)", "stateleak::project::Project::link_named"),
     ("of which the values stage", "stateleak::project::values::Values::build"),
     ("rules", "as stateleak::rules::Rule>::check"),
@@ -158,8 +161,15 @@ def install_ruff() -> Path | None:
         if not (venv / "bin" / "python").exists():
             subprocess.run([sys.executable, "-m", "venv", venv], check=True)
         subprocess.run(
-            [venv / "bin" / "python", "-m", "pip", "install", "--quiet",
-             "--disable-pip-version-check", f"ruff=={RUFF_VERSION}"],
+            [
+                venv / "bin" / "python",
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"ruff=={RUFF_VERSION}",
+            ],
             check=True,
         )
         return ruff
@@ -311,8 +321,9 @@ def main() -> int:
     def clear_cache() -> None:
         shutil.rmtree(cache_cwd / ".stateleak_cache", ignore_errors=True)
 
-    def check(name: str, path: Path, n: int = threads, cache: bool = False, prepare=None,
-              cwd: Path = cache_cwd) -> Command:
+    def check(
+        name: str, path: Path, n: int = threads, cache: bool = False, prepare=None, cwd: Path = cache_cwd
+    ) -> Command:
         argv = [str(stateleak), "check", "--threads", str(n), str(path.resolve())]
         if cache:
             # Named, since a copy inside a repository would otherwise keep its cache at the
@@ -322,27 +333,39 @@ def main() -> int:
             argv.insert(2, "--no-cache")
         return Command(name, argv, cwd=cwd, prepare=prepare)
 
-    parse_only = Command(
-        "parse-only", [str(stateleak), "parse-only", "--threads", str(threads), str(corpus.resolve())]
-    )
+    parse_only = Command("parse-only", [str(stateleak), "parse-only", "--threads", str(threads), str(corpus.resolve())])
     main_commands = [check("stateleak", corpus), parse_only]
     if ruff is not None:
-        main_commands.insert(1, Command(
-            "ruff",
-            [str(ruff), "check", "--no-cache", "--isolated", "--exit-zero", "--select", RUFF_SELECT,
-             str(corpus.resolve())],
-            env={"RAYON_NUM_THREADS": str(threads)},
-        ))
+        main_commands.insert(
+            1,
+            Command(
+                "ruff",
+                [
+                    str(ruff),
+                    "check",
+                    "--no-cache",
+                    "--isolated",
+                    "--exit-zero",
+                    "--select",
+                    RUFF_SELECT,
+                    str(corpus.resolve()),
+                ],
+                env={"RAYON_NUM_THREADS": str(threads)},
+            ),
+        )
 
     print("comparison (stateleak --no-cache, ruff --no-cache, parse-only)")
     results = measure(main_commands, rounds, "compare")
     print("threads (stateleak --no-cache)")
-    thread_results = measure([check("1 thread", corpus, 1), check(f"{max(threads, 2)} threads", corpus, max(threads, 2))], rounds, "threads")
+    thread_results = measure(
+        [check("1 thread", corpus, 1), check(f"{max(threads, 2)} threads", corpus, max(threads, 2))], rounds, "threads"
+    )
     print("size (stateleak with the cache, cold: memory as users run it)")
     x1, x2, x4 = copies(corpus, 1), copies(corpus, 2), copies(corpus, 4)
     size_results = measure(
         [check(name, path, cache=True, prepare=clear_cache) for name, path in [("×1", corpus), ("×2", x2), ("×4", x4)]],
-        rounds, "size",
+        rounds,
+        "size",
     )
     print("cache (cold run that writes the cache, warm re-run, one file changed; Ruff cold and warm)")
     edit_cwd = work / "cache-cwd-edit"
@@ -363,11 +386,24 @@ def main() -> int:
     ]
     if ruff is not None:
         ruff_cache = work / "ruff-cache"
-        ruff_cached = [str(ruff), "check", "--cache-dir", str(ruff_cache), "--isolated", "--exit-zero",
-                       "--select", RUFF_SELECT, str(corpus.resolve())]
+        ruff_cached = [
+            str(ruff),
+            "check",
+            "--cache-dir",
+            str(ruff_cache),
+            "--isolated",
+            "--exit-zero",
+            "--select",
+            RUFF_SELECT,
+            str(corpus.resolve()),
+        ]
         cache_commands += [
-            Command("ruff cold, writing its cache", ruff_cached, env={"RAYON_NUM_THREADS": str(threads)},
-                    prepare=lambda: shutil.rmtree(ruff_cache, ignore_errors=True)),
+            Command(
+                "ruff cold, writing its cache",
+                ruff_cached,
+                env={"RAYON_NUM_THREADS": str(threads)},
+                prepare=lambda: shutil.rmtree(ruff_cache, ignore_errors=True),
+            ),
             Command("ruff warm, nothing changed", ruff_cached, env={"RAYON_NUM_THREADS": str(threads)}),
         ]
     cache_results = measure(cache_commands, rounds, "cache")
@@ -379,15 +415,26 @@ def main() -> int:
         print("instructions (callgrind, 1 thread)")
         profile = work / "callgrind.stateleak.out"
         instructions["stateleak"] = callgrind(
-            [str(stateleak), "check", "--no-cache", "--threads", "1", str(corpus.resolve())], profile)
+            [str(stateleak), "check", "--no-cache", "--threads", "1", str(corpus.resolve())], profile
+        )
         instructions["parse-only"] = callgrind(
-            [str(stateleak), "parse-only", "--threads", "1", str(corpus.resolve())],
-            work / "callgrind.parse-only.out")
+            [str(stateleak), "parse-only", "--threads", "1", str(corpus.resolve())], work / "callgrind.parse-only.out"
+        )
         if ruff is not None:
             instructions["ruff"] = callgrind(
-                [str(ruff), "check", "--no-cache", "--isolated", "--exit-zero", "--select", RUFF_SELECT,
-                 str(corpus.resolve())],
-                work / "callgrind.ruff.out", env={"RAYON_NUM_THREADS": "1"})
+                [
+                    str(ruff),
+                    "check",
+                    "--no-cache",
+                    "--isolated",
+                    "--exit-zero",
+                    "--select",
+                    RUFF_SELECT,
+                    str(corpus.resolve()),
+                ],
+                work / "callgrind.ruff.out",
+                env={"RAYON_NUM_THREADS": "1"},
+            )
         if instructions["stateleak"] is not None and shutil.which("callgrind_annotate"):
             stages = stage_instructions(profile)
 
@@ -408,9 +455,11 @@ def main() -> int:
     figures = {
         "vs_ruff": s.wall / results["ruff"].wall if "ruff" in results else None,
         "instructions_vs_ruff": counted["stateleak"] / counted["ruff"]
-        if {"stateleak", "ruff"} <= counted.keys() else None,
+        if {"stateleak", "ruff"} <= counted.keys()
+        else None,
         "post_parse_g": (counted["stateleak"] - counted["parse-only"]) / 1e9
-        if {"stateleak", "parse-only"} <= counted.keys() else None,
+        if {"stateleak", "parse-only"} <= counted.keys()
+        else None,
         "warm_vs_ruff_warm": warm.wall / ruff_warm.wall if ruff_warm else None,
         "one_changed_s": cache_results["warm, one file changed"].wall,
         "rss_mb": size_results["×1"].rss_mb,
@@ -425,9 +474,24 @@ def main() -> int:
         "one_changed_s": cache_results["warm, one file changed"].cpu,
     }
     report = render(
-        args, rounds, threads, provenance, (files, lines, size), stateleak, ruff,
-        results, thread_results, size_results, cache_results, figures, cpu_figures,
-        (load_before, load_after), cold_report, same_output, counted, stages,
+        args,
+        rounds,
+        threads,
+        provenance,
+        (files, lines, size),
+        stateleak,
+        ruff,
+        results,
+        thread_results,
+        size_results,
+        cache_results,
+        figures,
+        cpu_figures,
+        (load_before, load_after),
+        cold_report,
+        same_output,
+        counted,
+        stages,
     )
     write_section(output, report)
     print(f"wrote {output}")
@@ -463,15 +527,35 @@ def table(
     return out
 
 
-def render(args, rounds, threads, provenance, size, stateleak, ruff, results, thread_results,
-           size_results, cache_results, figures, cpu_figures, loads, cold_report, same_output,
-           instructions, stages) -> str:
+def render(
+    args,
+    rounds,
+    threads,
+    provenance,
+    size,
+    stateleak,
+    ruff,
+    results,
+    thread_results,
+    size_results,
+    cache_results,
+    figures,
+    cpu_figures,
+    loads,
+    cold_report,
+    same_output,
+    instructions,
+    stages,
+) -> str:
     files, lines, nbytes = size
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                              capture_output=True, text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                           capture_output=True, text=True).stdout.strip()
+    revision = (
+        subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        or "unknown"
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     cpu_model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -525,12 +609,15 @@ def render(args, rounds, threads, provenance, size, stateleak, ruff, results, th
         "",
         "### Instructions (callgrind, 1 thread)",
         "",
-        *(instruction_lines(instructions, stages) if instructions else ["Not measured (no valgrind, or `--no-callgrind`)."]),
+        *(
+            instruction_lines(instructions, stages)
+            if instructions
+            else ["Not measured (no valgrind, or `--no-callgrind`)."]
+        ),
         "",
         "### Against the targets",
         "",
-        *(["The targets are set for the full corpus; on the smoke corpus they mean little.", ""]
-          if args.smoke else []),
+        *(["The targets are set for the full corpus; on the smoke corpus they mean little.", ""] if args.smoke else []),
         "| target | measured | met | same figure on CPU time |",
         "| --- | ---: | :---: | ---: |",
     ]

@@ -109,10 +109,7 @@ def main():
     for document in sorted((ROOT / "docs" / "rules").glob("*.md")):
         seeds.extend(seed(files) for files in cases(document.read_text()))
     for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
-        files = [
-            (str(p.relative_to(example)), p.read_text())
-            for p in sorted(example.rglob("*.py"))
-        ]
+        files = [(str(p.relative_to(example)), p.read_text()) for p in sorted(example.rglob("*.py"))]
         seeds.append(seed(files))
     seeds.extend(f"{MARKER}{name}\n{text}".encode() for name, text in NESTING_TEMPLATES)
     for data in seeds:
