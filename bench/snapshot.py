@@ -42,7 +42,7 @@ def findings(stateleak: Path, target: Path, select_all: bool, cwd: Path) -> list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stateleak", type=Path, default=Path("target/release/stateleak"))
-    parser.add_argument("--corpus", type=Path, default=BENCH / "corpus", help="default: bench/corpus")
+    parser.add_argument("--corpus", type=Path, default=BENCH / "corpus" / "full", help="default: bench/corpus/full")
     parser.add_argument("--apps", type=Path, default=BENCH / "apps", help="default: bench/apps")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
