@@ -1356,6 +1356,10 @@ impl Extractor {
                 .then(|| self.function_scope().map(|f| f.aliases.clone()))
                 .flatten();
             self.once_blocks += once;
+            let truth_tests = match test {
+                Some(test) => self.push_truth_tests(test),
+                _ => 0,
+            };
             let flag = test
                 .filter(|_| once > 0)
                 .and_then(|test| self.first_time_flag(test));
@@ -1370,6 +1374,7 @@ impl Extractor {
             if flagged {
                 self.first_time_flags.pop();
             }
+            self.pop_truth_tests(truth_tests);
             self.once_blocks -= once;
             if let Some(aliases) = aliases_before
                 && let Some(scope) = self.function_scope_mut()
