@@ -801,9 +801,26 @@ impl Extractor {
                 alias: resolved.alias,
             });
             self.note_param_mutation(index);
+            if self.runs_once_per_process() {
+                self.facts.lazy_inits.push(range.start().to_u32());
+            }
         } else {
             self.record_call_result_mutation(function, object, kind, range);
         }
+    }
+
+    /// Whether the statement being walked runs once per process: in a first-time block that sets
+    /// its own flag (`if not _loaded: _loaded = True; ...`), the flag being a module global or a
+    /// class attribute. A flag on the instance makes the block run once per instance.
+    fn runs_once_per_process(&self) -> bool {
+        let Some((flag, true)) = self.first_time_flags.last() else {
+            return false;
+        };
+        let self_name = self.function_scope().and_then(|f| f.self_name.as_ref());
+        !self_name.is_some_and(|receiver| {
+            flag.strip_prefix(receiver.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 
     /// An assignment target inside a function.
