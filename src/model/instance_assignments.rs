@@ -3,7 +3,7 @@
 //! `x` is its own no longer reaches the class's `x`. Several rules ask, so the model works it out
 //! once per run.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{ByText, CallReceiver, FunctionKind, Name, Root, Value};
 use crate::knowledge;
@@ -119,7 +119,22 @@ impl InstanceAssignments {
         attr: &str,
         method: FuncId,
     ) -> bool {
-        self.shadowed_in_callers_within(project, class, attr, method, MAX_CALLER_DEPTH)
+        // The proof needs a method that assigns the attribute after set-up and calls down to
+        // `method`; the call graph's edges say cheaply whether one can, before the tree's calls
+        // are scanned.
+        let Some(assigning) = self.by_attr.get_text(attr) else {
+            return false;
+        };
+        let callers: Vec<FuncId> = assigning
+            .iter()
+            .filter(|(c, _)| project.in_mro(class, *c))
+            .flat_map(|(_, assignments)| assignments.iter().filter(|a| !a.in_setup))
+            .map(|a| project.function_id(a.file, a.function))
+            .collect();
+        callers
+            .iter()
+            .any(|caller| calls_within(project, *caller, method, MAX_CALLER_DEPTH))
+            && self.shadowed_in_callers_within(project, class, attr, method, MAX_CALLER_DEPTH)
     }
 
     fn shadowed_in_callers_within(
@@ -212,4 +227,26 @@ impl InstanceAssignments {
                 })
         })
     }
+}
+
+/// Whether `from` calls `to` through at most `depth` edges of the call graph.
+fn calls_within(project: &Project, from: FuncId, to: FuncId, depth: u32) -> bool {
+    let graph = project.call_graph();
+    let mut frontier = vec![from];
+    let mut seen: HashSet<FuncId> = [from].into_iter().collect();
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for function in frontier {
+            for edge in graph.callees(function) {
+                if edge.to == to {
+                    return true;
+                }
+                if seen.insert(edge.to) {
+                    next.push(edge.to);
+                }
+            }
+        }
+        frontier = next;
+    }
+    false
 }

@@ -170,28 +170,25 @@ impl Extractor {
             })
     }
 
-    /// The names an `if` test requires to be true: `flag`, and each plain name of an `and`.
+    /// Notes the names an `if` test requires to be true (`flag`, and each plain name of an
+    /// `and`) for the branch about to be walked; returns how many, for `pop_truth_tests`.
     pub(super) fn push_truth_tests(&mut self, test: &Expr) -> usize {
-        let names: Vec<Name> = match test {
-            Expr::Name(name) => vec![name.id.as_str().into()],
-            Expr::BoolOp(b) if b.op == ast::BoolOp::And => b
-                .values
-                .iter()
-                .filter_map(|v| match v {
-                    Expr::Name(name) => Some(name.id.as_str().into()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
+        let Some(frame) = self.frame_mut() else {
+            return 0;
         };
-        let count = names.len();
-        match self.frame_mut() {
-            Some(frame) => {
-                frame.truth_tests.extend(names);
-                count
+        let before = frame.truth_tests.len();
+        match test {
+            Expr::Name(name) => frame.truth_tests.push(name.id.as_str().into()),
+            Expr::BoolOp(b) if b.op == ast::BoolOp::And => {
+                for value in &b.values {
+                    if let Expr::Name(name) = value {
+                        frame.truth_tests.push(name.id.as_str().into());
+                    }
+                }
             }
-            None => 0,
+            _ => {}
         }
+        frame.truth_tests.len() - before
     }
 
     /// Ends the tests [`Self::push_truth_tests`] pushed.
