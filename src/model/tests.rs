@@ -40,6 +40,21 @@ fn function_named(facts: &FileFacts, name: &str) -> FuncIdx {
         .expect("a function of that name") as FuncIdx
 }
 
+/// The timing of each change, by the qualified name of the function making it, sorted.
+fn timings_by_function(project: &Project) -> Vec<(String, Timing)> {
+    let model = Model::build(project);
+    let mut timings: Vec<(String, Timing)> = model
+        .changes()
+        .iter()
+        .map(|c| {
+            let facts = &project.file(c.file).facts.functions[c.function as usize];
+            (facts.qualname.to_string(), c.timing)
+        })
+        .collect();
+    timings.sort_by(|a, b| a.0.cmp(&b.0));
+    timings
+}
+
 fn paths_changed(model: &Model, through: Through) -> Vec<String> {
     let mut paths: Vec<String> = model
         .changes()
@@ -165,18 +180,8 @@ fn what_only_a_start_up_hook_reaches_changes_once_after_import() {
             "from sentry_sdk.integrations import Integration\n\n\nclass Cloud(Integration):\n    seen = []\n\n    @staticmethod\n    def setup_once():\n        Cloud.seen.append(1)\n\n\nclass Other:\n    seen = []\n\n    @staticmethod\n    def setup_once():\n        Other.seen.append(1)\n",
         ),
     ]);
-    let model = Model::build(&project);
-    let mut timings: Vec<(String, Timing)> = model
-        .changes()
-        .iter()
-        .map(|c| {
-            let facts = &project.file(c.file).facts.functions[c.function as usize];
-            (facts.qualname.to_string(), c.timing)
-        })
-        .collect();
-    timings.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
-        timings,
+        timings_by_function(&project),
         [
             ("Cloud.setup_once".to_string(), Timing::OnceAfterImport),
             ("Other.setup_once".to_string(), Timing::PerCall),
@@ -744,18 +749,8 @@ fn a_change_behind_a_module_flag_the_block_sets_happens_once_but_one_behind_self
         "site/wsgi.py",
         "CONFIG = {}\n_loaded = False\n\n\ndef application(environ):\n    global _loaded\n    if not _loaded:\n        _loaded = True\n        CONFIG.update({'a': 1})\n\n\nclass Handler:\n    def handle(self):\n        if not self.loaded:\n            self.loaded = True\n            CONFIG.update({'b': 2})\n",
     )]);
-    let model = Model::build(&project);
-    let mut timings: Vec<(String, Timing)> = model
-        .changes()
-        .iter()
-        .map(|c| {
-            let facts = &project.file(c.file).facts.functions[c.function as usize];
-            (facts.qualname.to_string(), c.timing)
-        })
-        .collect();
-    timings.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
-        timings,
+        timings_by_function(&project),
         [
             ("Handler.handle".to_string(), Timing::PerCall),
             ("application".to_string(), Timing::OnceAtRunTime),
