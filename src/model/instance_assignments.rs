@@ -3,13 +3,17 @@
 //! `x` is its own no longer reaches the class's `x`. Several rules ask, so the model works it out
 //! once per run.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{ByText, Name, Root, Value};
+use crate::facts::{ByText, CallReceiver, FunctionKind, Name, Root, Value};
 use crate::knowledge;
-use crate::project::{ClassId, FileId, Project};
+use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
-use super::Model;
+use super::{MethodCalls, Model};
+
+/// How many methods up the chain of `self.m()` calls [`InstanceAssignments::shadowed_in_callers`]
+/// looks for the assignment.
+const MAX_CALLER_DEPTH: u32 = 4;
 
 /// An assignment `self.attr = <new object>` in a method of a class.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +107,100 @@ impl InstanceAssignments {
         InstanceAssignments { by_attr }
     }
 
+    /// Whether an instance of `class` has its own `attr` whenever `method` runs on it, because
+    /// every call of `method` in the tree is `self.method()` in a method of `class`'s MRO, made
+    /// after that method gave the instance its own `attr` (`self.params = {}` in `run`, then
+    /// `self.respond()`), or from a method for which this holds in turn. Asked only for what
+    /// would otherwise be reported: each step scans the tree's calls of one name.
+    pub fn shadowed_in_callers(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        method: FuncId,
+    ) -> bool {
+        // The proof needs a method that assigns the attribute after set-up and calls down to
+        // `method`; the call graph's edges say cheaply whether one can, before the tree's calls
+        // are scanned.
+        let Some(assigning) = self.by_attr.get_text(attr) else {
+            return false;
+        };
+        let callers: Vec<FuncId> = assigning
+            .iter()
+            .filter(|(c, _)| project.in_mro(class, *c))
+            .flat_map(|(_, assignments)| assignments.iter().filter(|a| !a.in_setup))
+            .map(|a| project.function_id(a.file, a.function))
+            .collect();
+        callers
+            .iter()
+            .any(|caller| calls_within(project, *caller, method, MAX_CALLER_DEPTH))
+            && self.shadowed_in_callers_within(project, class, attr, method, MAX_CALLER_DEPTH)
+    }
+
+    fn shadowed_in_callers_within(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        method: FuncId,
+        depth: u32,
+    ) -> bool {
+        let (_, facts) = project.function(method);
+        if depth == 0
+            || facts.kind != FunctionKind::Instance
+            || facts.parent.is_some()
+            || project.call_graph().entry_kind(method).is_some()
+            || !self
+                .by_attr
+                .get_text(attr)
+                .is_some_and(|assigning| assigning.iter().any(|(c, _)| project.in_mro(class, *c)))
+        {
+            return false;
+        }
+        let name = facts.name.as_str();
+        let calls = MethodCalls::collect(project, &[name].into_iter().collect());
+        let Some(sites) = calls.sites(name) else {
+            return false;
+        };
+        !sites.is_empty()
+            && sites.iter().all(|&(file, index)| {
+                let call = &project.file(file).facts.calls[index as usize];
+                match call.receiver {
+                    // `module.respond()` is another function, not a call of the method.
+                    CallReceiver::Name if !call.reference => {
+                        match project.resolve(file, call.function, &call.callee) {
+                            Resolved::Function(other) => other != method,
+                            Resolved::External(_) => true,
+                            _ => false,
+                        }
+                    }
+                    CallReceiver::SelfParam if !call.reference && call.callee == name => {
+                        call.function.is_some_and(|caller| {
+                            project.outermost_function(file, caller) == caller
+                                && project
+                                    .method_class(file, caller)
+                                    .is_some_and(|c| project.in_mro(class, c))
+                                && (self.shadows(
+                                    project,
+                                    class,
+                                    attr,
+                                    file,
+                                    caller,
+                                    call.span.start,
+                                ) || self.shadowed_in_callers_within(
+                                    project,
+                                    class,
+                                    attr,
+                                    project.function_id(file, caller),
+                                    depth - 1,
+                                ))
+                        })
+                    }
+                    _ => false,
+                }
+            })
+    }
+
     /// Whether an instance of `class` has its own `attr` by the time code at `start` in
     /// `function` of `file` runs.
     pub fn shadows(
@@ -129,4 +227,26 @@ impl InstanceAssignments {
                 })
         })
     }
+}
+
+/// Whether `from` calls `to` through at most `depth` edges of the call graph.
+fn calls_within(project: &Project, from: FuncId, to: FuncId, depth: u32) -> bool {
+    let graph = project.call_graph();
+    let mut frontier = vec![from];
+    let mut seen: HashSet<FuncId> = [from].into_iter().collect();
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for function in frontier {
+            for edge in graph.callees(function) {
+                if edge.to == to {
+                    return true;
+                }
+                if seen.insert(edge.to) {
+                    next.push(edge.to);
+                }
+            }
+        }
+        frontier = next;
+    }
+    false
 }

@@ -70,6 +70,16 @@ impl<'a> MethodCalls<'a> {
         }
     }
 
+    /// Every call in the tree of a method named `name` (one of the names asked), as the file and
+    /// index in `FileFacts::calls`; `None` when a method of that name is also called on a receiver
+    /// of unknown class, which no call site records.
+    pub fn sites(&self, name: &str) -> Option<&[(FileId, u32)]> {
+        if self.untyped.contains(name) {
+            return None;
+        }
+        Some(self.by_name.get(name).map_or(&[], |sites| sites.as_slice()))
+    }
+
     /// The classes whose instances the tree is seen to run instance method `method` on, when every
     /// call in the tree of a method of that name shows its receiver's class and resolves there to
     /// `method`: `Post().tag(x)`, `post = Post(); post.tag(x)`, `def view(post: Post):

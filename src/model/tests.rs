@@ -40,6 +40,21 @@ fn function_named(facts: &FileFacts, name: &str) -> FuncIdx {
         .expect("a function of that name") as FuncIdx
 }
 
+/// The timing of each change, by the qualified name of the function making it, sorted.
+fn timings_by_function(project: &Project) -> Vec<(String, Timing)> {
+    let model = Model::build(project);
+    let mut timings: Vec<(String, Timing)> = model
+        .changes()
+        .iter()
+        .map(|c| {
+            let facts = &project.file(c.file).facts.functions[c.function as usize];
+            (facts.qualname.to_string(), c.timing)
+        })
+        .collect();
+    timings.sort_by(|a, b| a.0.cmp(&b.0));
+    timings
+}
+
 fn paths_changed(model: &Model, through: Through) -> Vec<String> {
     let mut paths: Vec<String> = model
         .changes()
@@ -165,18 +180,8 @@ fn what_only_a_start_up_hook_reaches_changes_once_after_import() {
             "from sentry_sdk.integrations import Integration\n\n\nclass Cloud(Integration):\n    seen = []\n\n    @staticmethod\n    def setup_once():\n        Cloud.seen.append(1)\n\n\nclass Other:\n    seen = []\n\n    @staticmethod\n    def setup_once():\n        Other.seen.append(1)\n",
         ),
     ]);
-    let model = Model::build(&project);
-    let mut timings: Vec<(String, Timing)> = model
-        .changes()
-        .iter()
-        .map(|c| {
-            let facts = &project.file(c.file).facts.functions[c.function as usize];
-            (facts.qualname.to_string(), c.timing)
-        })
-        .collect();
-    timings.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
-        timings,
+        timings_by_function(&project),
         [
             ("Cloud.setup_once".to_string(), Timing::OnceAfterImport),
             ("Other.setup_once".to_string(), Timing::PerCall),
@@ -736,4 +741,50 @@ fn a_default_is_held_by_one_instance_only_when_one_construction_leaves_it_and_ru
     ));
     // No construction leaves it out: callers outside the tree may.
     assert!(!held("from auth.gate import Gate\n"));
+}
+
+#[test]
+fn a_change_behind_a_module_flag_the_block_sets_happens_once_but_one_behind_self_per_call() {
+    let project = link(&[(
+        "site/wsgi.py",
+        "CONFIG = {}\n_loaded = False\n\n\ndef application(environ):\n    global _loaded\n    if not _loaded:\n        _loaded = True\n        CONFIG.update({'a': 1})\n\n\nclass Handler:\n    def handle(self):\n        if not self.loaded:\n            self.loaded = True\n            CONFIG.update({'b': 2})\n",
+    )]);
+    assert_eq!(
+        timings_by_function(&project),
+        [
+            ("Handler.handle".to_string(), Timing::PerCall),
+            ("application".to_string(), Timing::OnceAtRunTime),
+        ]
+    );
+}
+
+#[test]
+fn an_attribute_is_shadowed_when_every_caller_assigns_it_before_the_call() {
+    let source = |assign_first: bool| {
+        let run = if assign_first {
+            "        self.params = {}\n        self.respond()\n"
+        } else {
+            "        self.respond()\n        self.params = {}\n"
+        };
+        format!(
+            "class Request:\n    params = {{}}\n\n    def run(self):\n{run}\n    def respond(self):\n        self.parse()\n\n    def parse(self):\n        self.params.update(a=1)\n"
+        )
+    };
+    for (assign_first, shadowed) in [(true, true), (false, false)] {
+        let text = source(assign_first);
+        let project = link(&[("web/request.py", text.as_str())]);
+        let model = Model::build(&project);
+        let facts = &project.file(0).facts;
+        let class = project
+            .method_class(0, function_named(facts, "parse"))
+            .expect("a method");
+        let parse = project.function_id(0, function_named(facts, "parse"));
+        assert_eq!(
+            model
+                .instance_assignments(&project)
+                .shadowed_in_callers(&project, class, "params", parse),
+            shadowed,
+            "assignment first: {assign_first}"
+        );
+    }
 }

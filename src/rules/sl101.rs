@@ -134,6 +134,13 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                 ) else {
                     continue;
                 };
+                // Every way the tree runs the method may first give the instance its own value.
+                if method.is_some_and(|method| {
+                    project.function_in_file(method).1 == mutation.function
+                        && instance_assignments.shadowed_in_callers(project, class, attr, method)
+                }) {
+                    continue;
+                }
                 let key = FindingKey {
                     file: file_id,
                     function: mutation.function,

@@ -801,9 +801,26 @@ impl Extractor {
                 alias: resolved.alias,
             });
             self.note_param_mutation(index);
+            if self.runs_once_per_process() {
+                self.facts.lazy_inits.push(range.start().to_u32());
+            }
         } else {
             self.record_call_result_mutation(function, object, kind, range);
         }
+    }
+
+    /// Whether the statement being walked runs once per process: in a first-time block that sets
+    /// its own flag (`if not _loaded: _loaded = True; ...`), the flag being a module global or a
+    /// class attribute. A flag on the instance makes the block run once per instance.
+    fn runs_once_per_process(&self) -> bool {
+        let Some((flag, true)) = self.first_time_flags.last() else {
+            return false;
+        };
+        let self_name = self.function_scope().and_then(|f| f.self_name.as_ref());
+        !self_name.is_some_and(|receiver| {
+            flag.strip_prefix(receiver.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 
     /// An assignment target inside a function.
@@ -1356,6 +1373,10 @@ impl Extractor {
                 .then(|| self.function_scope().map(|f| f.aliases.clone()))
                 .flatten();
             self.once_blocks += once;
+            let truth_tests = match test {
+                Some(test) => self.push_truth_tests(test),
+                _ => 0,
+            };
             let flag = test
                 .filter(|_| once > 0)
                 .and_then(|test| self.first_time_flag(test));
@@ -1370,6 +1391,7 @@ impl Extractor {
             if flagged {
                 self.first_time_flags.pop();
             }
+            self.pop_truth_tests(truth_tests);
             self.once_blocks -= once;
             if let Some(aliases) = aliases_before
                 && let Some(scope) = self.function_scope_mut()

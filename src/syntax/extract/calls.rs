@@ -86,6 +86,13 @@ struct Frame {
     /// Item stores that are memoisations when their container is probed and served somewhere in
     /// the function.
     stores: Vec<MemoStore>,
+    /// The names the enclosing `if` tests require to be true (`if flag:`, `if flag and k in C:`),
+    /// innermost last.
+    truth_tests: Vec<Name>,
+    /// For each container served, the names every read of it is under a test of.
+    served_under: Vec<(AccessPath, Vec<Name>)>,
+    /// For each of `stores`, the names its store is under a test of.
+    store_tests: Vec<Vec<Name>>,
     /// Names of functions defined in this one.
     nested_defs: Vec<Name>,
     /// Locals bound to a computed value (see `is_computed`).
@@ -131,10 +138,64 @@ impl Extractor {
         let Some(frame) = self.reach.frames.pop() else {
             return;
         };
-        for store in frame.stores {
+        for (mut store, store_tests) in frame.stores.into_iter().zip(frame.store_tests) {
             if frame.probed.contains(&store.cache) && frame.served.contains(&store.cache) {
+                // A flag that every read and every store of the cache requires true is true for
+                // every value the cache holds: the value cannot differ by it.
+                if let Some((_, read_tests)) =
+                    frame.served_under.iter().find(|(c, _)| *c == store.cache)
+                {
+                    store.value_inputs.retain(|input| {
+                        !(store_tests.contains(input)
+                            && read_tests.contains(input)
+                            && self.is_unchanged_flag_parameter(store.function, input))
+                    });
+                }
                 self.facts.memo_stores.push(store);
             }
+        }
+    }
+
+    /// A parameter of `function` annotated `bool` that the body never rebinds: its truth is its
+    /// value.
+    fn is_unchanged_flag_parameter(&self, function: FuncIdx, name: &Name) -> bool {
+        let params = &self.facts.functions[function as usize].params;
+        let Some(index) = params.iter().position(|p| p.name == *name) else {
+            return false;
+        };
+        params[index].annotation.is_some_and(|a| a == "bool")
+            && index < 64
+            && self.function_scope().is_some_and(|scope| {
+                scope.idx == function && scope.rebound_params & (1 << index) == 0
+            })
+    }
+
+    /// Notes the names an `if` test requires to be true (`flag`, and each plain name of an
+    /// `and`) for the branch about to be walked; returns how many, for `pop_truth_tests`.
+    pub(super) fn push_truth_tests(&mut self, test: &Expr) -> usize {
+        let Some(frame) = self.frame_mut() else {
+            return 0;
+        };
+        let before = frame.truth_tests.len();
+        match test {
+            Expr::Name(name) => frame.truth_tests.push(name.id.as_str().into()),
+            Expr::BoolOp(b) if b.op == ast::BoolOp::And => {
+                for value in &b.values {
+                    if let Expr::Name(name) = value {
+                        frame.truth_tests.push(name.id.as_str().into());
+                    }
+                }
+            }
+            _ => {}
+        }
+        frame.truth_tests.len() - before
+    }
+
+    /// Ends the tests [`Self::push_truth_tests`] pushed.
+    pub(super) fn pop_truth_tests(&mut self, count: usize) {
+        if let Some(frame) = self.frame_mut() {
+            let kept = frame.truth_tests.len().saturating_sub(count);
+            frame.truth_tests.truncate(kept);
         }
     }
 
@@ -625,8 +686,25 @@ impl Extractor {
         self.note_container(container, |frame| &mut frame.probed);
     }
 
+    /// Also keeps, per container, the `if` tests every read of it is under.
     fn note_served(&mut self, container: &Expr) {
-        self.note_container(container, |frame| &mut frame.served);
+        if let Some(resolved) = self.resolve(container, true)
+            && !resolved.nested
+            && let Some(frame) = self.frame_mut()
+        {
+            if !frame.served.contains(&resolved.path) {
+                frame.served.push(resolved.path.clone());
+            }
+            let tests = &frame.truth_tests;
+            match frame
+                .served_under
+                .iter_mut()
+                .find(|(c, _)| *c == resolved.path)
+            {
+                Some((_, under)) => under.retain(|name| tests.contains(name)),
+                None => frame.served_under.push((resolved.path, tests.clone())),
+            }
+        }
     }
 
     /// Adds the container an expression denotes to one of the frame's lists, once.
@@ -915,6 +993,7 @@ impl Extractor {
                 through_str,
             });
         if let Some(frame) = self.frame_mut() {
+            frame.store_tests.push(frame.truth_tests.clone());
             frame.stores.push(MemoStore {
                 function,
                 cache: resolved.path,
