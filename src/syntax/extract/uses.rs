@@ -15,7 +15,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::{Extractor, LocalAlias, Scope, dotted_name, span};
+use super::{Extractor, LocalAlias, Scope, constructor_name, dotted_name, span};
 
 /// A parameter with a non-literal default that an expression names: its function, its index,
 /// and the local alias it was reached through.
@@ -392,7 +392,7 @@ impl Extractor {
             Some(Scope::Module) => None,
             _ => return,
         };
-        let Some(callee) = dotted_name(&call.func) else {
+        let Some(callee) = constructor_name(&call.func) else {
             return;
         };
         let Some(keyword) = call
