@@ -168,6 +168,9 @@ impl Extractor {
             && scope.rebound_params & (1 << index) == 0
         {
             scope.rebound_params |= 1 << index;
+            if self.was_tested(name) {
+                self.facts.tested_param_rebinds.push(span(target).start);
+            }
             self.facts.param_uses.push(ParamUse {
                 function,
                 param: index,
