@@ -570,6 +570,7 @@ impl Model {
     /// nothing of what that parameter holds on the calls requests make.
     fn add_argument_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
         let facts = &project.file(file).facts;
+        let mut resolved: HashMap<u32, Option<(FuncId, bool)>> = HashMap::default();
         for flow in &facts.flows {
             let (
                 Some(function),
@@ -586,6 +587,11 @@ impl Model {
             };
             let mut parts = name.split('.');
             let head: Name = parts.next().unwrap_or_default().into();
+            // Only a parameter is followed among the names a function binds (cheap to ask first:
+            // most arguments are locals handed to calls outside the tree).
+            if *receiver == CallReceiver::Local && !is_parameter_in_scope(facts, function, head) {
+                continue;
+            }
             let root = match receiver {
                 CallReceiver::Name => Root::Global(head),
                 _ => Root::Local(head),
@@ -595,17 +601,20 @@ impl Model {
                 path = path.with_attr(part);
             }
             let from = self.locations(project, file, Some(function), &path, false);
-            if !from.iter().any(|l| {
-                matches!(
-                    (receiver, l),
-                    (CallReceiver::Name, Location::Global(..))
-                        | (CallReceiver::Local, Location::Param(..))
-                )
+            // A global is followed when it holds an object of the model (objects are placed
+            // before the flows are made); a parameter, whatever it may come to hold.
+            if !from.iter().any(|l| match (receiver, l) {
+                (CallReceiver::Name, Location::Global(..)) => self.points_to.contains_key(l),
+                (CallReceiver::Local, Location::Param(..)) => true,
+                _ => false,
             }) {
                 continue;
             }
             let site = &facts.calls[call as usize];
-            let Some((callee, binds)) = self.argument_callee(project, file, function, site) else {
+            let callee = *resolved
+                .entry(call)
+                .or_insert_with(|| self.argument_callee(project, file, function, site));
+            let Some((callee, binds)) = callee else {
                 continue;
             };
             if timing(project, file, function, site.span) != Timing::PerCall {
@@ -1053,6 +1062,19 @@ impl Model {
             }
         }
     }
+}
+
+/// Whether `name` is a parameter of `function` or of a function around it.
+fn is_parameter_in_scope(facts: &crate::facts::FileFacts, function: FuncIdx, name: Name) -> bool {
+    let mut current = Some(function);
+    while let Some(f) = current {
+        let facts_of = &facts.functions[f as usize];
+        if facts_of.params.iter().any(|p| p.name == name) {
+            return true;
+        }
+        current = facts_of.parent;
+    }
+    false
 }
 
 /// What an instance of `class` (or of a subclass, unless `exact`) may hold in attribute `attr`:
