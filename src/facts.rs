@@ -138,6 +138,11 @@ pub struct FileFacts {
     /// What functions do with parameters whose default is not a literal (and where any
     /// parameter is first rebound): see [`ParamUse`].
     pub param_uses: Vec<ParamUse>,
+    /// Starts of the first rebinds of parameters (`ParamUseKind::Rebound`) made after the
+    /// function tested that parameter against `None` or for truth: `if not headers: headers =
+    /// {}` replaces only a missing or empty argument, so what the caller passed may still be
+    /// what later code changes.
+    pub tested_param_rebinds: Vec<u32>,
     /// In-place changes of a call's result: `f().append(x)`, `self.load()[k] = v`.
     pub call_result_mutations: Vec<CallResultMutation>,
     /// `default=` keywords of calls bound at module or class level whose value may be a mutable

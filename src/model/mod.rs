@@ -34,7 +34,8 @@ use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 use crate::facts::{
-    AccessPath, Argument, ContainerKind, FuncIdx, Name, ParamUseKind, Root, Span, Value,
+    AccessPath, ArgPosition, Argument, CallReceiver, CallSite, ContainerKind, FlowSource, FuncIdx,
+    FunctionKind, Name, ParamUseKind, Root, Span, Value,
 };
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
@@ -562,6 +563,122 @@ impl Model {
 
     /// The flows of one file's facts, and its parameters whose default names an object created
     /// elsewhere.
+    /// A module global or a parameter handed as an argument, by code that runs per call, to a
+    /// function of the tree: `client.call(headers=TRACE_HEADERS)` lets `call`'s `headers` hold the
+    /// global's object, and `self._prepare(headers)` in `call` hands it on. Calls at import time
+    /// are left out: one handing a registry to `register(...)` while the module loads says
+    /// nothing of what that parameter holds on the calls requests make.
+    fn add_argument_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
+        let facts = &project.file(file).facts;
+        let mut resolved: HashMap<u32, Option<(FuncId, bool)>> = HashMap::default();
+        for flow in &facts.flows {
+            let (
+                Some(function),
+                FlowSource::Name {
+                    receiver: receiver @ (CallReceiver::Name | CallReceiver::Local),
+                    name,
+                },
+            ) = (flow.function, &flow.source)
+            else {
+                continue;
+            };
+            let Some((call, position)) = flow.target.argument() else {
+                continue;
+            };
+            let mut parts = name.split('.');
+            let head: Name = parts.next().unwrap_or_default().into();
+            // Only a parameter is followed among the names a function binds (cheap to ask first:
+            // most arguments are locals handed to calls outside the tree).
+            if *receiver == CallReceiver::Local && !is_parameter_in_scope(facts, function, head) {
+                continue;
+            }
+            let root = match receiver {
+                CallReceiver::Name => Root::Global(head),
+                _ => Root::Local(head),
+            };
+            let mut path = AccessPath::new(root);
+            for part in parts {
+                path = path.with_attr(part);
+            }
+            let from = self.locations(project, file, Some(function), &path, false);
+            // A global is followed when it holds an object of the model (objects are placed
+            // before the flows are made); a parameter, whatever it may come to hold.
+            if !from.iter().any(|l| match (receiver, l) {
+                (CallReceiver::Name, Location::Global(..)) => self.points_to.contains_key(l),
+                (CallReceiver::Local, Location::Param(..)) => true,
+                _ => false,
+            }) {
+                continue;
+            }
+            let site = &facts.calls[call as usize];
+            let callee = *resolved
+                .entry(call)
+                .or_insert_with(|| self.argument_callee(project, file, function, site));
+            let Some((callee, binds)) = callee else {
+                continue;
+            };
+            if timing(project, file, function, site.span) != Timing::PerCall {
+                continue;
+            }
+            let params = &project.function(callee).1.params;
+            let index = match position {
+                ArgPosition::Index(i) => Some(i as usize + usize::from(binds)),
+                ArgPosition::Keyword(keyword) => params.iter().position(|p| p.name == keyword),
+            };
+            if let Some(index) = index.filter(|i| *i < params.len()) {
+                let to = vec![Location::Param(callee, index as u32)];
+                out.flow(from, to, file, site.span);
+            }
+        }
+    }
+
+    /// The function of the tree that call `site` runs, with whether it binds its first parameter:
+    /// a method found through `self` or the class, what `resolve_callee` finds for a name, else a
+    /// method of the tree's class whose module-level instance the receiver names (`client.call`
+    /// after `client = HttpClient()`).
+    fn argument_callee(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: FuncIdx,
+        site: &CallSite,
+    ) -> Option<(FuncId, bool)> {
+        if site.reference {
+            return None;
+        }
+        if matches!(site.receiver, CallReceiver::SelfParam | CallReceiver::Class) {
+            let class = project.method_class(file, function)?;
+            let found = find_method(project, class, &site.callee)?;
+            // `cls.m(x)` binds the class only to a classmethod.
+            let binds = match project.function(found).1.kind {
+                FunctionKind::ClassMethod => true,
+                FunctionKind::Instance => site.receiver == CallReceiver::SelfParam,
+                _ => false,
+            };
+            return Some((found, binds));
+        }
+        if site.receiver != CallReceiver::Name {
+            return None;
+        }
+        if let Some(found) = resolve_callee(project, file, function, &site.callee) {
+            return Some(found);
+        }
+        let (owner, method) = site.callee.rsplit_once('.')?;
+        let owner = AccessPath::new(Root::Global(owner.into()));
+        let locations = self.locations(project, file, Some(function), &owner, false);
+        let mut classes = self
+            .objects_of(&locations)
+            .into_iter()
+            .filter_map(|o| self.object(o).class);
+        let class = classes.next()?;
+        if classes.any(|other| other != class) {
+            return None;
+        }
+        let found = find_method(project, class, method)?;
+        let binds = project.function(found).1.kind == FunctionKind::Instance;
+        Some((found, binds))
+    }
+
     fn file_flows(&self, project: &Project, file: FileId) -> FileFlows {
         let mut flows = FileFlows::default();
         self.add_flows(project, file, &mut flows);
@@ -672,6 +789,7 @@ impl Model {
             let to = self.locations(project, file, Some(assignment.function), &target_path, true);
             out.flow(from, to, file, assignment.span);
         }
+        self.add_argument_flows(project, file, out);
         for param_use in &facts.param_uses {
             let from = vec![Location::Param(
                 project.function_id(file, param_use.function),
@@ -944,6 +1062,19 @@ impl Model {
             }
         }
     }
+}
+
+/// Whether `name` is a parameter of `function` or of a function around it.
+fn is_parameter_in_scope(facts: &crate::facts::FileFacts, function: FuncIdx, name: Name) -> bool {
+    let mut current = Some(function);
+    while let Some(f) = current {
+        let facts_of = &facts.functions[f as usize];
+        if facts_of.params.iter().any(|p| p.name == name) {
+            return true;
+        }
+        current = facts_of.parent;
+    }
+    false
 }
 
 /// What an instance of `class` (or of a subclass, unless `exact`) may hold in attribute `attr`:

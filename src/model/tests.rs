@@ -788,3 +788,23 @@ fn an_attribute_is_shadowed_when_every_caller_assigns_it_before_the_call() {
         );
     }
 }
+
+#[test]
+fn a_global_handed_to_a_method_of_a_module_level_instance_is_changed_where_it_is_passed_on() {
+    let project = link(&[
+        (
+            "lib/http.py",
+            "class Client:\n    def call(self, headers=None):\n        return self._prepare(headers)\n\n    def _prepare(self, headers):\n        headers['Content-Type'] = 'json'\n        return headers\n",
+        ),
+        (
+            "svc/runs.py",
+            "from lib.http import Client\n\nclient = Client()\nTRACE = {'X-Trace': '1'}\nREGISTRY = {}\n\n\ndef start():\n    return client.call(headers=TRACE)\n\n\nclient.call(headers=REGISTRY)\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    // The call made while the module loads hands `REGISTRY` to no per-call parameter.
+    assert_eq!(
+        paths_changed(&model, Through::Parameter),
+        ["svc.runs.TRACE"]
+    );
+}

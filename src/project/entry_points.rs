@@ -254,6 +254,10 @@ pub(super) fn find_start_up(project: &Project, index: &Index<'_>) -> Vec<EntryPo
         .collect()
 }
 
+/// The kinds of entry point that a server calls as the application itself, once per request.
+pub const WSGI_APPLICATION: &str = "WSGI application";
+pub const ASGI_APPLICATION: &str = "ASGI application";
+
 /// WSGI and ASGI callables, by their parameters.
 fn callable_shape(function: &crate::facts::FunctionFacts) -> Option<&'static str> {
     let is_call_method = function.kind == FunctionKind::Instance && function.name == "__call__";
@@ -267,8 +271,8 @@ fn callable_shape(function: &crate::facts::FunctionFacts) -> Option<&'static str
         .map(|p| p.name.as_str())
         .collect();
     match names.as_slice() {
-        ["environ", "start_response", ..] => Some("WSGI application"),
-        ["scope", "receive", "send"] if function.is_async => Some("ASGI application"),
+        ["environ", "start_response", ..] => Some(WSGI_APPLICATION),
+        ["scope", "receive", "send"] if function.is_async => Some(ASGI_APPLICATION),
         _ => None,
     }
 }

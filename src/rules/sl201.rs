@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{Binding, FuncIdx, Mutation, MutationKind, Root, Span, Value};
+use crate::facts::{
+    Binding, FuncIdx, Mutation, MutationKind, Name, ParamUseKind, Root, Span, Value,
+};
 use crate::knowledge;
-use crate::model::{GlobalWriteKind, Model, Timing};
-use crate::project::{FileId, Project, Resolved};
+use crate::model::{GlobalWriteKind, Location, Model, Origin, Through, Timing};
+use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 use super::{Context, Rule, RuleMeta};
@@ -38,6 +40,8 @@ struct Group {
     name: String,
     /// The container type, or `None` for a rebound global.
     type_name: Option<String>,
+    /// The parameter the global's object is changed through, when it is handed to the function.
+    parameter: Option<Name>,
     sites: Vec<Span>,
 }
 
@@ -98,7 +102,7 @@ impl Rule for ModuleStateWrittenPerRequest {
                         global: Some(global),
                         name,
                     };
-                    add(&mut groups, key, type_name, write.span);
+                    add(&mut groups, key, type_name, None, write.span);
                     continue;
                 }
                 _ => continue,
@@ -110,7 +114,12 @@ impl Rule for ModuleStateWrittenPerRequest {
                 global,
                 name: facts.global_rebinds[rebind as usize].name.to_string(),
             };
-            add(&mut groups, key, None, write.span);
+            add(&mut groups, key, None, None, write.span);
+        }
+        for (key, type_name, parameter, site) in
+            changes_through_parameters(context, &mut per_request)
+        {
+            add(&mut groups, key, Some(type_name), Some(parameter), site);
         }
         groups
             .into_iter()
@@ -119,19 +128,104 @@ impl Rule for ModuleStateWrittenPerRequest {
     }
 }
 
-fn add(groups: &mut BTreeMap<Key, Group>, key: Key, type_name: Option<String>, site: Span) {
+fn add(
+    groups: &mut BTreeMap<Key, Group>,
+    key: Key,
+    type_name: Option<String>,
+    parameter: Option<Name>,
+    site: Span,
+) {
     let name = key.name.clone();
     let group = groups.entry(key).or_insert_with(|| Group {
         name,
         type_name: None,
+        parameter: None,
         sites: Vec::new(),
     });
     if group.type_name.is_none() {
         group.type_name = type_name;
     }
+    if group.parameter.is_none() {
+        group.parameter = parameter;
+    }
     if !group.sites.contains(&site) {
         group.sites.push(site);
     }
+}
+
+/// Changes that reach a module-level container through a parameter of the function making them,
+/// the global having been handed to it (`_prepare(headers=TRACE_HEADERS)` then
+/// `headers["Content-Type"] = ...`), in functions requests reach: the key, the container's type,
+/// the parameter and the change.
+fn changes_through_parameters(
+    context: &Context<'_>,
+    per_request: &mut PerRequest,
+) -> Vec<(Key, String, Name, Span)> {
+    let project = context.project;
+    let model = context.model;
+    let mut found = Vec::new();
+    for once in model.once_object_mutations(project) {
+        let change = once.change;
+        let (Through::Parameter, Timing::PerCall, Some(Location::Param(function, index))) =
+            (change.through, change.timing, change.locations.first())
+        else {
+            continue;
+        };
+        let object = model.object(once.object);
+        if object.origin != Origin::ModuleGlobal
+            || !per_request.reached(project, change.file, change.function)
+        {
+            continue;
+        }
+        let Some((None, binding)) = model.binding_of(project, once.object) else {
+            continue;
+        };
+        let Some(global) = project
+            .file(object.file)
+            .facts
+            .globals
+            .iter()
+            .position(|b| b.span == binding.span)
+        else {
+            continue;
+        };
+        let shared = common::shared_object(project, object.file, &binding.value);
+        let Some(shared @ SharedObject::Container(_)) = shared else {
+            continue;
+        };
+        if !common::changes_shared_object(project, model, change.file, once.mutation, &shared, None)
+        {
+            continue;
+        }
+        if replaced_before(project, *function, *index, change.span) {
+            continue;
+        }
+        let parameter = project.function(*function).1.params[*index as usize].name;
+        let key = Key {
+            file: change.file,
+            function: change.function,
+            global_file: object.file,
+            global: Some(global as u32),
+            name: binding.name.to_string(),
+        };
+        found.push((key, shared.type_name().to_string(), parameter, change.span));
+    }
+    found
+}
+
+/// Whether parameter `index` of `function` is bound to another object before `span` other than
+/// under a test of it (`headers = dict(headers)` is a copy; `if not headers: headers = {}` keeps
+/// a non-empty argument).
+fn replaced_before(project: &Project, function: FuncId, index: u32, span: Span) -> bool {
+    let (file, function) = project.function_in_file(function);
+    let facts = &project.file(file).facts;
+    facts.param_uses.iter().any(|used| {
+        used.function == function
+            && used.param == index
+            && matches!(used.kind, ParamUseKind::Rebound)
+            && used.span.start < span.start
+            && !facts.tested_param_rebinds.contains(&used.span.start)
+    })
 }
 
 pub(super) fn dotted(head: &str, attrs: &[crate::facts::Name]) -> String {
@@ -241,10 +335,18 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
     sites.sort();
     let (message, label, note, help) = match &group.type_name {
         Some(type_name) => (
-            format!(
-                "`{}` is one {type_name} for the whole process; `{}`, which requests reach, changes it",
-                group.name, function.name
-            ),
+            match group.parameter {
+                Some(parameter) => format!(
+                    "`{}` is one {type_name} for the whole process; it is handed to `{}`, which \
+                     requests reach and which changes it through its parameter `{parameter}`",
+                    group.name, function.name
+                ),
+                None => format!(
+                    "`{}` is one {type_name} for the whole process; `{}`, which requests reach, \
+                     changes it",
+                    group.name, function.name
+                ),
+            },
             "changed here, on every request",
             "every request this process serves sees what earlier requests left in it",
             "keep per-request data in locals, the request or session, or a store keyed by user; \

@@ -9,6 +9,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
 use crate::model::{Singleton, SingletonWriteSite, imported_names, mentions_singleton};
+use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
@@ -118,6 +119,11 @@ impl Rule for SingletonStateWrittenPerCall {
             })
             .collect();
         let mut methods_run: BTreeMap<Singleton, Vec<FuncId>> = BTreeMap::new();
+        for singleton in &singletons {
+            if let Some(call) = application_call(project, singleton.class) {
+                methods_run.entry(*singleton).or_default().push(call);
+            }
+        }
         for (singleton, method) in per_file.into_iter().flatten() {
             let list = methods_run.entry(singleton).or_default();
             if !list.contains(&method) {
@@ -211,6 +217,22 @@ fn add(
     if !group.sites.contains(&site) {
         group.sites.push(site);
     }
+}
+
+/// The `__call__` that instances of `class` find, when it is a WSGI or ASGI application's: the
+/// server calls the application object it was given on every request, and that object is
+/// created once, at module level, where the server's `module:attribute` names it.
+fn application_call(project: &Project, class: ClassId) -> Option<FuncId> {
+    let call = lookup_method(project, class, "__call__")?;
+    project
+        .call_graph()
+        .entry_points()
+        .iter()
+        .any(|entry| {
+            entry.function == call
+                && [WSGI_APPLICATION, ASGI_APPLICATION].contains(&entry.kind.as_str())
+        })
+        .then_some(call)
 }
 
 /// A class that routes attribute access elsewhere (`__getattr__`, `__setattr__`): a proxy such

@@ -624,7 +624,7 @@ impl Extractor {
                 {
                     return Value::Copy;
                 }
-                match dotted_name(&call.func) {
+                match constructor_name(&call.func) {
                     Some(callee) => Value::Call { callee },
                     // `Prefs().defaults()`: a method of a new instance, written `Prefs.defaults`
                     // as call sites write it.
@@ -1693,6 +1693,16 @@ pub(super) fn dotted_name(expr: &Expr) -> Option<Name> {
         Expr::Name(name) => Some(name.id.as_str().into()),
         Expr::Attribute(_) => build_name(|out| push_dotted(expr, out)),
         _ => None,
+    }
+}
+
+/// What a call builds an instance of, as written: `a.b.C` for `a.b.C(...)`, and `ContextVar` for
+/// a generic alias called, `ContextVar[list[str]](...)` (subscribing a generic class only
+/// records its parameters; the call still constructs the class).
+pub(super) fn constructor_name(func: &Expr) -> Option<Name> {
+    match func {
+        Expr::Subscript(generic) => dotted_name(&generic.value),
+        other => dotted_name(other),
     }
 }
 

@@ -648,6 +648,13 @@ impl Extractor {
 
     /// A container tested for emptiness or `None` earlier in the function: what fills it runs
     /// once (`if not _table: _table.update(load())`).
+    /// Whether the function tested `name` against `None` or for truth before this point
+    /// (`if not headers:`), as the usual `headers = {}` under such a test does.
+    pub(super) fn was_tested(&self, name: &str) -> bool {
+        self.frame()
+            .is_some_and(|f| f.guarded.iter().any(|g| g == name))
+    }
+
     fn is_guarded(&self, container: &Expr) -> bool {
         dotted_name(container)
             .is_some_and(|name| self.frame().is_some_and(|f| f.guarded.contains(&name)))
@@ -840,7 +847,9 @@ impl Extractor {
                 }
             }
             Expr::Subscript(sub) if !augmented => {
-                if self.is_guarded(&sub.value) {
+                // `if not headers: headers = {}` then `headers[k] = v`: a parameter holds what
+                // each call passes, so a test of it marks no first time.
+                if self.is_guarded(&sub.value) && !self.is_parameter(&sub.value) {
                     self.facts.lazy_inits.push(sub.range().start().to_u32());
                 }
                 if let Some(value) = value

@@ -15,7 +15,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::{Extractor, LocalAlias, Scope, dotted_name, span};
+use super::{Extractor, LocalAlias, Scope, constructor_name, dotted_name, span};
 
 /// A parameter with a non-literal default that an expression names: its function, its index,
 /// and the local alias it was reached through.
@@ -168,6 +168,9 @@ impl Extractor {
             && scope.rebound_params & (1 << index) == 0
         {
             scope.rebound_params |= 1 << index;
+            if self.was_tested(name) {
+                self.facts.tested_param_rebinds.push(span(target).start);
+            }
             self.facts.param_uses.push(ParamUse {
                 function,
                 param: index,
@@ -392,7 +395,7 @@ impl Extractor {
             Some(Scope::Module) => None,
             _ => return,
         };
-        let Some(callee) = dotted_name(&call.func) else {
+        let Some(callee) = constructor_name(&call.func) else {
             return;
         };
         let Some(keyword) = call
