@@ -32,6 +32,22 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 RUFF_VERSION = "0.17.6"
 RUFF_SELECT = "RUF012,B006,B019,RUF008,RUF009,PLW0603,B039"
+
+
+def ruff_uncached(ruff: Path, corpus: Path) -> list[str]:
+    """Ruff's cold run over the corpus with the rule selection closest to stateleak's."""
+    return [
+        str(ruff),
+        "check",
+        "--no-cache",
+        "--isolated",
+        "--exit-zero",
+        "--select",
+        RUFF_SELECT,
+        str(corpus.resolve()),
+    ]
+
+
 BEGIN_MARK = "<!-- bench:results:begin -->"
 END_MARK = "<!-- bench:results:end -->"
 
@@ -338,20 +354,7 @@ def main() -> int:
     if ruff is not None:
         main_commands.insert(
             1,
-            Command(
-                "ruff",
-                [
-                    str(ruff),
-                    "check",
-                    "--no-cache",
-                    "--isolated",
-                    "--exit-zero",
-                    "--select",
-                    RUFF_SELECT,
-                    str(corpus.resolve()),
-                ],
-                env={"RAYON_NUM_THREADS": str(threads)},
-            ),
+            Command("ruff", ruff_uncached(ruff, corpus), env={"RAYON_NUM_THREADS": str(threads)}),
         )
 
     print("comparison (stateleak --no-cache, ruff --no-cache, parse-only)")
@@ -422,16 +425,7 @@ def main() -> int:
         )
         if ruff is not None:
             instructions["ruff"] = callgrind(
-                [
-                    str(ruff),
-                    "check",
-                    "--no-cache",
-                    "--isolated",
-                    "--exit-zero",
-                    "--select",
-                    RUFF_SELECT,
-                    str(corpus.resolve()),
-                ],
+                ruff_uncached(ruff, corpus),
                 work / "callgrind.ruff.out",
                 env={"RAYON_NUM_THREADS": "1"},
             )
