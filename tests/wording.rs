@@ -71,3 +71,26 @@ fn a_classmethod_setting_through_cls_reaches_each_subclass() {
         "{out}"
     );
 }
+
+#[test]
+fn a_global_changed_through_a_parameter_is_changed_on_the_requests_that_hand_it_over() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "lib/http.py",
+        "class Client:\n    def call(self, headers=None):\n        return self._prepare(headers)\n\n    def _prepare(self, headers):\n        headers['Content-Type'] = 'json'\n        return headers\n",
+    );
+    write(
+        dir.path(),
+        "svc/app.py",
+        "from flask import Flask\nfrom lib.http import Client\n\napp = Flask(__name__)\nclient = Client()\nTRACE = {'X-Trace': '1'}\n\n\n@app.route('/')\ndef start():\n    return client.call(headers=TRACE)\n",
+    );
+    let output = stateleak(dir.path(), &["check", "--no-cache", "--isolated", "."]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    // The function changes whatever its caller hands it, so not every call changes the global.
+    assert!(
+        out.contains("changed here through `headers`, on each request that hands it `TRACE`"),
+        "{out}"
+    );
+    assert!(!out.contains("on every request"), "{out}");
+}

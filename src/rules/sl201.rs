@@ -347,7 +347,15 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
                     group.name, function.name
                 ),
             },
-            "changed here, on every request",
+            // Through a parameter, the change reaches the global only on the calls that hand it
+            // over, not on every call of the function.
+            match group.parameter {
+                Some(parameter) => format!(
+                    "changed here through `{parameter}`, on each request that hands it `{}`",
+                    group.name
+                ),
+                None => "changed here, on every request".to_string(),
+            },
             "every request this process serves sees what earlier requests left in it",
             "keep per-request data in locals, the request or session, or a store keyed by user; \
              if one process-wide object is intended, bound it and guard it with a lock",
@@ -357,7 +365,7 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
                 "`{}` is a module global; `{}`, which requests reach, rebinds it",
                 group.name, function.name
             ),
-            "rebound here, on every request",
+            "rebound here, on every request".to_string(),
             "the new value is what every later request (and every concurrent one) sees",
             "pass the value along as an argument or keep it on the request; use a `ContextVar` \
              for per-request context",
