@@ -571,6 +571,11 @@ impl Model {
     fn add_argument_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
         let facts = &project.file(file).facts;
         let mut resolved: HashMap<u32, Option<(FuncId, bool)>> = HashMap::default();
+        // What a global handed on denotes depends on the function only through imports made in
+        // functions; in a file without any, each name is looked up once.
+        let per_function = project.imports_in_functions(file);
+        let mut globals: HashMap<(Option<FuncIdx>, Name), Option<Vec<Location>>> =
+            HashMap::default();
         for flow in &facts.flows {
             let (
                 Some(function),
@@ -585,31 +590,29 @@ impl Model {
             let Some((call, position)) = flow.target.argument() else {
                 continue;
             };
-            let mut parts = name.split('.');
-            let head: Name = parts.next().unwrap_or_default().into();
-            // Only a parameter is followed among the names a function binds (cheap to ask first:
-            // most arguments are locals handed to calls outside the tree).
-            if *receiver == CallReceiver::Local && !is_parameter_in_scope(facts, function, head) {
-                continue;
-            }
-            let root = match receiver {
-                CallReceiver::Name => Root::Global(head),
-                _ => Root::Local(head),
+            let from = if *receiver == CallReceiver::Name {
+                let scope = per_function.then_some(function);
+                let from = globals
+                    .entry((scope, *name))
+                    .or_insert_with(|| self.global_handed_on(project, file, function, name));
+                match from {
+                    Some(from) => from.clone(),
+                    None => continue,
+                }
+            } else {
+                // Only a parameter itself is followed among the names a function binds (an
+                // attribute of one is a field, never the parameter; cheap to ask first: most
+                // arguments are locals handed to calls outside the tree).
+                if name.contains('.') || !is_parameter_in_scope(facts, function, *name) {
+                    continue;
+                }
+                let path = AccessPath::new(Root::Local(*name));
+                let from = self.locations(project, file, Some(function), &path, false);
+                if !from.iter().any(|l| matches!(l, Location::Param(..))) {
+                    continue;
+                }
+                from
             };
-            let mut path = AccessPath::new(root);
-            for part in parts {
-                path = path.with_attr(part);
-            }
-            let from = self.locations(project, file, Some(function), &path, false);
-            // A global is followed when it holds an object of the model (objects are placed
-            // before the flows are made); a parameter, whatever it may come to hold.
-            if !from.iter().any(|l| match (receiver, l) {
-                (CallReceiver::Name, Location::Global(..)) => self.points_to.contains_key(l),
-                (CallReceiver::Local, Location::Param(..)) => true,
-                _ => false,
-            }) {
-                continue;
-            }
             let site = &facts.calls[call as usize];
             let callee = *resolved
                 .entry(call)
@@ -630,6 +633,28 @@ impl Model {
                 out.flow(from, to, file, site.span);
             }
         }
+    }
+
+    /// The locations of the module-level `name` (dotted) handed on as an argument in `function`,
+    /// when one is a global holding an object of the model (objects are placed before the flows
+    /// are made); `None` when none is.
+    fn global_handed_on(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: FuncIdx,
+        name: &Name,
+    ) -> Option<Vec<Location>> {
+        let mut parts = name.split('.');
+        let head: Name = parts.next().unwrap_or_default().into();
+        let mut path = AccessPath::new(Root::Global(head));
+        for part in parts {
+            path = path.with_attr(part);
+        }
+        let from = self.locations(project, file, Some(function), &path, false);
+        from.iter()
+            .any(|l| matches!(l, Location::Global(..)) && self.points_to.contains_key(l))
+            .then_some(from)
     }
 
     /// The function of the tree that call `site` runs, with whether it binds its first parameter:

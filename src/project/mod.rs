@@ -440,6 +440,12 @@ impl Project {
         resolve::resolve_name(self, file, function, dotted)
     }
 
+    /// Whether a function of `file` imports something: only then may a name written in a function
+    /// mean something else than at module level ([`Project::resolve`]).
+    pub fn imports_in_functions(&self, file: FileId) -> bool {
+        self.import_targets[file as usize].imports_in_functions()
+    }
+
     /// Whether `dotted`, written in `file`, names one of the fully qualified `names`.
     pub fn resolves_to_any(
         &self,
