@@ -576,6 +576,11 @@ impl Model {
         let per_function = project.imports_in_functions(file);
         let mut globals: HashMap<(Option<FuncIdx>, Name), Option<Vec<Location>>> =
             HashMap::default();
+        // A plain name called (`helper(x)`, `Service(x)`, `len(x)`) means the same in every
+        // function of such a file too.
+        let mut named_callees: HashMap<Name, Option<(FuncId, bool)>> = HashMap::default();
+        // Whether each function runs per call (a call in a lazy init never does).
+        let mut per_call: HashMap<FuncIdx, bool> = HashMap::default();
         for flow in &facts.flows {
             let (
                 Some(function),
@@ -614,13 +619,27 @@ impl Model {
                 from
             };
             let site = &facts.calls[call as usize];
-            let callee = *resolved
-                .entry(call)
-                .or_insert_with(|| self.argument_callee(project, file, function, site));
+            let callee = *resolved.entry(call).or_insert_with(|| {
+                let plain = !per_function
+                    && !site.reference
+                    && site.receiver == CallReceiver::Name
+                    && !site.callee.contains('.');
+                if plain {
+                    *named_callees
+                        .entry(site.callee)
+                        .or_insert_with(|| self.argument_callee(project, file, function, site))
+                } else {
+                    self.argument_callee(project, file, function, site)
+                }
+            });
             let Some((callee, binds)) = callee else {
                 continue;
             };
-            if timing(project, file, function, site.span) != Timing::PerCall {
+            if facts.lazy_inits.contains(&site.span.start)
+                || !*per_call.entry(function).or_insert_with(|| {
+                    timing(project, file, function, site.span) == Timing::PerCall
+                })
+            {
                 continue;
             }
             let params = &project.function(callee).1.params;
