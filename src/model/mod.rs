@@ -571,13 +571,11 @@ impl Model {
     fn add_argument_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
         let facts = &project.file(file).facts;
         let mut resolved: HashMap<u32, Option<(FuncId, bool)>> = HashMap::default();
-        // What a global handed on denotes depends on the function only through imports made in
-        // functions; in a file without any, each name is looked up once.
-        let per_function = project.imports_in_functions(file);
+        // What a name handed on or called denotes depends on the function only through imports
+        // made in functions; a name whose head no such import binds is looked up once per file.
         let mut globals: HashMap<(Option<FuncIdx>, Name), Option<Vec<Location>>> =
             HashMap::default();
-        // A plain name called (`helper(x)`, `Service(x)`, `len(x)`) means the same in every
-        // function of such a file too.
+        // So does what a plain name called runs (`helper(x)`, `Service(x)`, `len(x)`).
         let mut named_callees: HashMap<Name, Option<(FuncId, bool)>> = HashMap::default();
         // Whether each function runs per call (a call in a lazy init never does).
         let mut per_call: HashMap<FuncIdx, bool> = HashMap::default();
@@ -596,7 +594,10 @@ impl Model {
                 continue;
             };
             let from = if *receiver == CallReceiver::Name {
-                let scope = per_function.then_some(function);
+                let head = name.split('.').next().unwrap_or_default();
+                let scope = project
+                    .imported_in_a_function(file, head)
+                    .then_some(function);
                 let from = globals
                     .entry((scope, *name))
                     .or_insert_with(|| self.global_handed_on(project, file, function, name));
@@ -620,10 +621,10 @@ impl Model {
             };
             let site = &facts.calls[call as usize];
             let callee = *resolved.entry(call).or_insert_with(|| {
-                let plain = !per_function
-                    && !site.reference
+                let plain = !site.reference
                     && site.receiver == CallReceiver::Name
-                    && !site.callee.contains('.');
+                    && !site.callee.contains('.')
+                    && !project.imported_in_a_function(file, &site.callee);
                 if plain {
                     *named_callees
                         .entry(site.callee)

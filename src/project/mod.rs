@@ -440,10 +440,11 @@ impl Project {
         resolve::resolve_name(self, file, function, dotted)
     }
 
-    /// Whether a function of `file` imports something: only then may a name written in a function
-    /// mean something else than at module level ([`Project::resolve`]).
-    pub fn imports_in_functions(&self, file: FileId) -> bool {
-        self.import_targets[file as usize].imports_in_functions()
+    /// Whether an import inside some function of `file` binds `head`: only then may a name that
+    /// starts with `head` mean something else in a function than at module level
+    /// ([`Project::resolve`]).
+    pub fn imported_in_a_function(&self, file: FileId, head: &str) -> bool {
+        self.import_targets[file as usize].imported_in_a_function(head)
     }
 
     /// Whether `dotted`, written in `file`, names one of the fully qualified `names`.

@@ -258,8 +258,8 @@ pub(super) struct ImportTargets {
 }
 
 impl ImportTargets {
-    pub(super) fn imports_in_functions(&self) -> bool {
-        !self.in_functions.is_empty()
+    pub(super) fn imported_in_a_function(&self, head: &str) -> bool {
+        !self.in_functions.is_empty() && self.in_functions.contains_text(head)
     }
 }
 
