@@ -16,7 +16,9 @@ call above the class (an edit that changes what the link reads but not what the 
 are learnt from: the server links again with the values it kept). Each timed round is the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
-(`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc.
+(`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc. Where each kind of edit's time goes
+is printed below the table: the median of each stage's time as the server logs it after each
+analysis (`window/logMessage`; a server that does not log its stages gets no such table).
 """
 
 from __future__ import annotations
