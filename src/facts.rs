@@ -156,6 +156,10 @@ pub struct FileFacts {
     pub global_rebinds: Vec<GlobalRebind>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: Vec<(FuncIdx, Name)>,
+    /// `cache_clears` made after their function first yields (a context manager's exit), by
+    /// index there, with the start of that first `yield`: what the generator changed before it
+    /// yielded stays uncleared while the caller's block runs.
+    pub cache_clears_after_yield: Vec<(u32, u32)>,
     /// Calls, and functions passed as arguments, in source order (the call graph's input).
     pub calls: Vec<CallSite>,
     /// Where functions, classes and objects may flow: into names, out of functions, into

@@ -82,6 +82,8 @@ struct FunctionScope {
     /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
     /// the flag the test reads: `if first_time:` is that test.
     first_time_locals: Vec<(Name, Name)>,
+    /// The start of the function's first `yield`, once walked.
+    first_yield: Option<u32>,
 }
 
 #[derive(Default)]
@@ -387,6 +389,7 @@ impl Extractor {
                 ),
             }),
             first_time_locals: Vec::new(),
+            first_yield: None,
         }));
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
@@ -1684,10 +1687,16 @@ impl<'a> Visitor<'a> for Extractor {
                 self.visit_call(call)
             }
             Expr::Yield(ast::ExprYield {
+                value: None, range, ..
+            }) => self.note_yield(*range),
+            Expr::Yield(ast::ExprYield {
                 value: Some(value),
                 range,
                 ..
-            }) => self.record_returned(Some(value), *range, true),
+            }) => {
+                self.note_yield(*range);
+                self.record_returned(Some(value), *range, true)
+            }
             Expr::Name(name) if name.ctx == ast::ExprContext::Load => self.record_cached_read(name),
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
                 self.record_cached_attribute_read(attribute)
