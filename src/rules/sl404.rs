@@ -206,19 +206,28 @@ fn add_returned_global_reads(
     reads: &mut BTreeMap<FuncId, (Span, BTreeMap<GlobalId, Reads>)>,
 ) {
     let facts = &project.file(file).facts;
+    // The functions the extractor saw return under a cache-like decorator, each resolved once.
+    let mut candidates: Vec<FuncIdx> = facts.cached_returns.iter().map(|r| r.function).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let cached: Vec<(FuncIdx, Span)> = candidates
+        .into_iter()
+        .filter_map(|f| common::cache_decorator(project, file, f).map(|d| (f, d.span)))
+        .collect();
+    if cached.is_empty() {
+        return;
+    }
     for site in &facts.calls {
         let Some(function) = site.function else {
             continue;
         };
-        if site.reference
-            || site.receiver != CallReceiver::Name
-            || facts.functions[function as usize].decorators.is_empty()
-        {
+        if site.reference || site.receiver != CallReceiver::Name {
             continue;
         }
-        let Some(decorator) = common::cache_decorator(project, file, function) else {
+        let Ok(found) = cached.binary_search_by_key(&function, |(f, _)| *f) else {
             continue;
         };
+        let decorator = cached[found].1;
         let Some((callee, _)) = common::resolve_callee(project, file, function, &site.callee)
         else {
             continue;
@@ -231,7 +240,7 @@ fn add_returned_global_reads(
             {
                 reads
                     .entry(project.function_id(file, function))
-                    .or_insert_with(|| (decorator.span, BTreeMap::new()))
+                    .or_insert_with(|| (decorator, BTreeMap::new()))
                     .1
                     .entry((global_file, index))
                     .or_default()

@@ -35,6 +35,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         reach: calls::ReachState::default(),
         once_blocks: 0,
         first_time_flags: Vec::new(),
+        first_time_locals: Vec::new(),
         flag_set_after: None,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
@@ -79,9 +80,6 @@ struct FunctionScope {
     cached_locals: Option<HashMap<Name, Value>>,
     /// What the function's closures may keep (boxed: most functions have none).
     closure: Box<ClosureScope>,
-    /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
-    /// the flag the test reads: `if first_time:` is that test.
-    first_time_locals: Vec<(Name, Name)>,
     /// The start of the function's first `yield`, once walked.
     first_yield: Option<u32>,
 }
@@ -118,6 +116,10 @@ struct Extractor {
     /// The flags of the enclosing first-time `if` blocks whose test names one (innermost last),
     /// and whether the block sets it.
     first_time_flags: Vec<(Name, bool)>,
+    /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
+    /// the depth of their function's scope and the flag the test reads: `if first_time:` is that
+    /// test. Kept here rather than in the function's scope, which stays small.
+    first_time_locals: Vec<(usize, Name, Name)>,
     /// The flag that the function body's statements after the one being walked set on every
     /// path (`cherrypy.session = ...` after `if first_time:`): taken by that statement's `if`.
     flag_set_after: Option<Name>,
@@ -252,6 +254,9 @@ impl Extractor {
         self.visit_function_definition(function);
         self.once_blocks = once_blocks;
         self.first_time_flags = first_time_flags;
+        // The function's locals end with it.
+        let depth = self.scopes.len();
+        self.first_time_locals.retain(|(d, ..)| *d <= depth);
     }
 
     fn visit_function_definition(&mut self, function: &ast::StmtFunctionDef) {
@@ -388,7 +393,6 @@ impl Extractor {
                     self.facts.attribute_assignments.len(),
                 ),
             }),
-            first_time_locals: Vec::new(),
             first_yield: None,
         }));
         self.reach_enter_function(idx, span(function.range));
@@ -1493,12 +1497,12 @@ impl Extractor {
 
     /// The flag a local bound to a first-time test reads.
     fn first_time_local(&self, local: &str) -> Option<Name> {
-        let scope = self.function_scope()?;
-        scope
-            .first_time_locals
+        self.function_scope()?;
+        let depth = self.scopes.len();
+        self.first_time_locals
             .iter()
-            .find(|(name, _)| name == local)
-            .map(|(_, flag)| *flag)
+            .find(|(d, name, _)| *d == depth && name == local)
+            .map(|(_, _, flag)| *flag)
     }
 
     /// Binding a local forgets the first-time test it held; binding it to one records the test.
@@ -1510,16 +1514,15 @@ impl Extractor {
             && self.tests_first_time(&assign.value, 0))
         .then(|| self.first_time_flag(&assign.value))
         .flatten();
-        let Some(scope) = self.function_scope_mut() else {
+        if self.function_scope().is_none() {
             return;
-        };
-        scope
-            .first_time_locals
-            .retain(|(name, _)| name != local.id.as_str());
+        }
+        let depth = self.scopes.len();
+        self.first_time_locals
+            .retain(|(d, name, _)| *d < depth || name != local.id.as_str());
         if let Some(flag) = flag {
-            scope
-                .first_time_locals
-                .push((local.id.as_str().into(), flag));
+            self.first_time_locals
+                .push((depth, local.id.as_str().into(), flag));
         }
     }
 

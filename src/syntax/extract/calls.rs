@@ -676,8 +676,10 @@ impl Extractor {
     }
 
     /// A bare parameter of the current function.
-    /// `parts.append(x)` on a local (not a parameter): the local now depends on `x`'s inputs too,
-    /// as a key built piece by piece does (`key_parts.append(str(kwargs["user_id"]))`).
+    /// `parts.append(x)` on a local (not a parameter) that already depends on some input: the
+    /// local now depends on `x`'s inputs too, as a key built piece by piece does (`key_parts =
+    /// [prefix]`, then `key_parts.append(str(kwargs["user_id"]))`). A local started empty (`out =
+    /// []`, the common accumulator) is left as it is: asking each of its appends is the cost.
     fn note_local_fill(&mut self, call: &ast::ExprCall) {
         let Expr::Attribute(method) = &*call.func else {
             return;
@@ -693,7 +695,11 @@ impl Extractor {
         let Some(name) = Name::from_existing(local.id.as_str()) else {
             return;
         };
-        if !self.frame().is_some_and(|f| f.inputs.contains_key(&name)) {
+        if !self
+            .frame()
+            .and_then(|f| f.inputs.get(&name))
+            .is_some_and(|inputs| !inputs.is_empty())
+        {
             return;
         }
         let mut added = Vec::new();
