@@ -695,10 +695,10 @@ impl Extractor {
         let Some(name) = Name::from_existing(local.id.as_str()) else {
             return;
         };
-        if !self
+        if self
             .frame()
             .and_then(|f| f.inputs.get(&name))
-            .is_some_and(|inputs| !inputs.is_empty())
+            .is_none_or(|inputs| inputs.is_empty())
         {
             return;
         }
