@@ -414,16 +414,7 @@ pub fn method_changes_own_state(
 /// Whether instances of `class` are descriptors (`__get__`): reading them through an instance or
 /// the class gives what `__get__` returns, not the object itself.
 pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
-    project_mro(project, class).any(|c| {
-        let (file, _) = project.class(c);
-        let index = c.0 - project.class_id(file, 0).0;
-        project
-            .file(file)
-            .facts
-            .functions
-            .iter()
-            .any(|f| f.class == Some(index) && f.name == "__get__")
-    })
+    lookup_method(project, class, "__get__").is_some()
 }
 
 /// Whether `function` of `file` is test code: in a test module, or a test function or fixture
