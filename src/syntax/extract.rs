@@ -255,8 +255,10 @@ impl Extractor {
         self.once_blocks = once_blocks;
         self.first_time_flags = first_time_flags;
         // The function's locals end with it.
-        let depth = self.scopes.len();
-        self.first_time_locals.retain(|(d, ..)| *d <= depth);
+        if !self.first_time_locals.is_empty() {
+            let depth = self.scopes.len();
+            self.first_time_locals.retain(|(d, ..)| *d <= depth);
+        }
     }
 
     fn visit_function_definition(&mut self, function: &ast::StmtFunctionDef) {
@@ -1510,16 +1512,20 @@ impl Extractor {
         let [Expr::Name(local)] = assign.targets.as_slice() else {
             return;
         };
-        let flag = (!matches!(&*assign.value, Expr::Name(_))
-            && self.tests_first_time(&assign.value, 0))
+        let flag = (matches!(
+            &*assign.value,
+            Expr::UnaryOp(_) | Expr::Compare(_) | Expr::BoolOp(_)
+        ) && self.tests_first_time(&assign.value, 0))
         .then(|| self.first_time_flag(&assign.value))
         .flatten();
         if self.function_scope().is_none() {
             return;
         }
         let depth = self.scopes.len();
-        self.first_time_locals
-            .retain(|(d, name, _)| *d < depth || name != local.id.as_str());
+        if !self.first_time_locals.is_empty() {
+            self.first_time_locals
+                .retain(|(d, name, _)| *d < depth || name != local.id.as_str());
+        }
         if let Some(flag) = flag {
             self.first_time_locals
                 .push((depth, local.id.as_str().into(), flag));
