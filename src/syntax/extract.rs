@@ -1499,6 +1499,9 @@ impl Extractor {
 
     /// The flag a local bound to a first-time test reads.
     fn first_time_local(&self, local: &str) -> Option<Name> {
+        if self.first_time_locals.is_empty() {
+            return None;
+        }
         self.function_scope()?;
         let depth = self.scopes.len();
         self.first_time_locals

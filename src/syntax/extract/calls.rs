@@ -606,9 +606,14 @@ impl Extractor {
                     {
                         self.record_memo(&method.value, &args[0], &args[1], call.range(), true);
                     }
-                    // `cache.set(key, value)`: a store when the object's class stores what its
-                    // `set` is given under the key (`ParamKeyedStore`), which the rule asks.
-                    Expr::Attribute(method) if method.attr.as_str() == "set" && args.len() >= 2 => {
+                    // `cache.set(key, value)` after a look-up in the same cache: a store when
+                    // the object's class stores what its `set` is given under the key
+                    // (`ParamKeyedStore`), which the rule asks.
+                    Expr::Attribute(method)
+                        if method.attr.as_str() == "set"
+                            && args.len() >= 2
+                            && self.is_probed(&method.value) =>
+                    {
                         self.record_memo(&method.value, &args[0], &args[1], call.range(), false);
                     }
                     Expr::Name(f) if f.id.as_str() == "hasattr" && args.len() == 2 => {
