@@ -1515,10 +1515,9 @@ impl Extractor {
         let [Expr::Name(local)] = assign.targets.as_slice() else {
             return;
         };
-        let flag = (matches!(
-            &*assign.value,
-            Expr::UnaryOp(_) | Expr::Compare(_) | Expr::BoolOp(_)
-        ) && self.tests_first_time(&assign.value, 0))
+        // `first_time_flag` names no flag for a test of several names (`a or b`).
+        let flag = (matches!(&*assign.value, Expr::UnaryOp(_) | Expr::Compare(_))
+            && self.tests_first_time(&assign.value, 0))
         .then(|| self.first_time_flag(&assign.value))
         .flatten();
         if self.function_scope().is_none() {
