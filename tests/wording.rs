@@ -1,5 +1,6 @@
 //! The words of findings whose subject is easy to misname: the class that does a change, and
-//! the classes a `cls` write reaches.
+//! the classes a `cls` write reaches; and the fix a finding advises, which depends on how the
+//! class makes its instances.
 
 mod common;
 
@@ -93,4 +94,68 @@ fn a_global_changed_through_a_parameter_is_changed_on_the_requests_that_hand_it_
         "{out}"
     );
     assert!(!out.contains("on every request"), "{out}");
+}
+
+fn help_line(files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    let output = stateleak(dir.path(), &["check", "--no-cache", "--isolated", "."]);
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("= help: "))
+        .unwrap_or_else(|| panic!("no help line in:\n{text}"))
+        .to_string()
+}
+
+const HEADERS: &str = "class Headers:\n    def __init__(self):\n        self.items = {}\n\n    def add(self, name, value):\n        self.items[name] = value\n";
+const USE_CONFIG: &str = "from app.config import Config\n\n\ndef handle(name):\n    config = Config()\n    config.headers.add(name, 1)\n";
+
+#[test]
+fn a_dataclass_field_is_told_to_take_a_default_factory() {
+    let help = help_line(&[
+        ("app/headers.py", HEADERS),
+        (
+            "app/config.py",
+            "from dataclasses import dataclass\n\nfrom app.headers import Headers\n\n\n@dataclass\nclass Config:\n    headers: Headers = Headers()\n",
+        ),
+        ("app/views.py", USE_CONFIG),
+    ]);
+    assert!(
+        help.starts_with("give the field a factory, `field(default_factory=...)`"),
+        "{help}"
+    );
+}
+
+#[test]
+fn an_attrs_field_is_told_to_take_a_factory() {
+    let help = help_line(&[
+        ("app/headers.py", HEADERS),
+        (
+            "app/config.py",
+            "import attrs\n\nfrom app.headers import Headers\n\n\n@attrs.define\nclass Config:\n    headers: Headers = Headers()\n",
+        ),
+        ("app/views.py", USE_CONFIG),
+    ]);
+    assert!(
+        help.starts_with("give the field a factory, `attrs.field(factory=...)`"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_plain_class_attribute_is_told_to_move_into_init() {
+    let help = help_line(&[
+        ("app/headers.py", HEADERS),
+        (
+            "app/config.py",
+            "from app.headers import Headers\n\n\nclass Config:\n    headers: Headers = Headers()\n",
+        ),
+        ("app/views.py", USE_CONFIG),
+    ]);
+    assert!(
+        help.starts_with("create it per instance in `__init__`"),
+        "{help}"
+    );
 }

@@ -6,8 +6,9 @@ use rustc_hash::FxHashSet as HashSet;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
+use crate::knowledge;
 use crate::model::{ClassReceiver, MethodCalls};
-use crate::project::{ClassId, FileId, Project};
+use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 use super::{Context, Rule, RuleMeta};
@@ -222,6 +223,7 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
         &group.sites,
         &format!("`{}` is taken here, not copied", group.attr),
     );
+    let help = help(project, key.defining_class, &group.attr);
     let mut identity = vec![
         class.qualname.to_string(),
         group.attr,
@@ -231,8 +233,38 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
     META.diagnostic(message, Label::new(key.file, first.span, label))
         .with_related(related)
         .with_note("in a long-running process, what one request writes here is seen by the next")
-        .with_help(
-            "create it per instance in `__init__`, or annotate it `ClassVar` if sharing is intended",
-        )
+        .with_help(help)
         .with_identity(identity)
+}
+
+/// How to give each instance its own object. A field of a class whose `__init__` is generated
+/// (a dataclass or an attrs class) takes a factory there: an `__init__` written by hand would
+/// replace the generated one.
+fn help(project: &Project, class: ClassId, attr: &str) -> &'static str {
+    let (file, facts) = project.class(class);
+    let field = facts
+        .bindings
+        .iter()
+        .any(|b| b.name == attr && b.annotation.as_ref().is_some_and(|a| a != "ClassVar"));
+    let generator =
+        facts
+            .decorators
+            .iter()
+            .find_map(|d| match project.resolve(file, None, &d.name) {
+                Resolved::External(q) if knowledge::DATACLASS_DECORATORS.contains(&q.as_str()) => {
+                    Some(q)
+                }
+                _ => None,
+            });
+    match generator {
+        Some(q) if field && q.starts_with("attr") => {
+            "give the field a factory, `attrs.field(factory=...)`, so each instance makes its own, or annotate it `ClassVar` if sharing is intended"
+        }
+        Some(_) if field => {
+            "give the field a factory, `field(default_factory=...)`, so each instance makes its own, or annotate it `ClassVar` if sharing is intended"
+        }
+        _ => {
+            "create it per instance in `__init__`, or annotate it `ClassVar` if sharing is intended"
+        }
+    }
 }
