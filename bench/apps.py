@@ -30,7 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 has no tomllib; tomli is the same parser under its own name
+    import tomli as tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import COMPLETE_MARKER, pip_download, unpack_python_files

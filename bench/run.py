@@ -22,8 +22,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as corpus_module  # noqa: E402
@@ -115,7 +117,7 @@ class Command:
     cwd: Path = REPO
     env: dict[str, str] = field(default_factory=dict)
     # Run before every timed run (and not timed): resets state such as the cache.
-    prepare: object = None
+    prepare: Callable[[], None] | None = None
 
 
 def run_once(command: Command) -> Sample:
@@ -238,7 +240,7 @@ def corpus_size(folder: Path) -> tuple[int, int, int]:
     return files, lines, size
 
 
-def stateleak_json(stateleak: Path, corpus: Path, cwd: Path, extra: list[str]) -> dict:
+def stateleak_json(stateleak: Path, corpus: Path, cwd: Path, extra: list[str]) -> dict[str, Any]:
     result = subprocess.run(
         [stateleak, "check", "--output-format", "json", *extra, corpus],
         cwd=cwd,
@@ -247,7 +249,7 @@ def stateleak_json(stateleak: Path, corpus: Path, cwd: Path, extra: list[str]) -
     )
     if result.returncode not in (0, 1):
         raise RuntimeError(f"stateleak check failed ({result.returncode}): {result.stderr}")
-    report = json.loads(result.stdout)
+    report: dict[str, Any] = json.loads(result.stdout)
     report.pop("elapsed", None)
     report.get("summary", {}).pop("elapsed", None)
     return report
@@ -338,7 +340,12 @@ def main() -> int:
         shutil.rmtree(cache_cwd / ".stateleak_cache", ignore_errors=True)
 
     def check(
-        name: str, path: Path, n: int = threads, cache: bool = False, prepare=None, cwd: Path = cache_cwd
+        name: str,
+        path: Path,
+        n: int = threads,
+        cache: bool = False,
+        prepare: Callable[[], None] | None = None,
+        cwd: Path = cache_cwd,
     ) -> Command:
         argv = [str(stateleak), "check", "--threads", str(n), str(path.resolve())]
         if cache:
@@ -522,24 +529,24 @@ def table(
 
 
 def render(
-    args,
-    rounds,
-    threads,
-    provenance,
-    size,
-    stateleak,
-    ruff,
-    results,
-    thread_results,
-    size_results,
-    cache_results,
-    figures,
-    cpu_figures,
-    loads,
-    cold_report,
-    same_output,
-    instructions,
-    stages,
+    args: argparse.Namespace,
+    rounds: int,
+    threads: int,
+    provenance: str,
+    size: tuple[int, int, int],
+    stateleak: Path,
+    ruff: Path | None,
+    results: dict[str, Measured],
+    thread_results: dict[str, Measured],
+    size_results: dict[str, Measured],
+    cache_results: dict[str, Measured],
+    figures: dict[str, float | None],
+    cpu_figures: dict[str, float | None],
+    loads: tuple[tuple[float, float, float], tuple[float, float, float]],
+    cold_report: dict[str, Any],
+    same_output: bool,
+    instructions: dict[str, int],
+    stages: dict[str, int],
 ) -> str:
     files, lines, nbytes = size
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
