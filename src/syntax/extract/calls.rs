@@ -203,6 +203,22 @@ impl Extractor {
 
     /// How a callee expression is written: its receiver and the dotted rest.
     pub(super) fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
+        self.callee_or_local_method(func, false).ok().flatten()
+    }
+
+    /// [`Self::callee_of`] for the callee of a call, or `Err` with the method's name when the
+    /// call is a method of a local whose class cannot be known (`text.strip()`, which the call
+    /// graph cannot resolve): the dotted callee of those is never built nor interned, since only
+    /// the method's name is kept ([`FileFacts::untyped_method_calls`]).
+    fn call_callee<'e>(&self, func: &'e Expr) -> Result<Option<(CallReceiver, Name)>, &'e str> {
+        self.callee_or_local_method(func, true)
+    }
+
+    fn callee_or_local_method<'e>(
+        &self,
+        func: &'e Expr,
+        method_of_unknown_local: bool,
+    ) -> Result<Option<(CallReceiver, Name)>, &'e str> {
         let mut base = func;
         while let Expr::Attribute(attribute) = base {
             base = &attribute.value;
@@ -227,41 +243,59 @@ impl Extractor {
                 };
                 match receiver {
                     CallReceiver::SelfParam | CallReceiver::Class => {
-                        has_attrs.then(|| (receiver, join(None)))
+                        Ok(has_attrs.then(|| (receiver, join(None))))
                     }
-                    _ => Some((receiver, join(Some(id)))),
+                    CallReceiver::Local
+                        if method_of_unknown_local && !self.local_may_have_class(id) =>
+                    {
+                        match func {
+                            Expr::Attribute(method) => Err(method.attr.as_str()),
+                            _ => Ok(Some((receiver, join(Some(id))))),
+                        }
+                    }
+                    _ => Ok(Some((receiver, join(Some(id))))),
                 }
             }
-            Expr::Call(inner) if has_attrs => match &*inner.func {
-                Expr::Name(f) if f.id.as_str() == "super" => {
-                    Some((CallReceiver::Super, join(None)))
+            Expr::Call(inner) if has_attrs => Ok(self.callee_on_call(func, base, inner, join)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The callee of `func`, whose innermost receiver `base` is the call `inner`: a method of
+    /// `super()`, of `type(self)`, or of an instance constructed in place (`Tracker().record`).
+    fn callee_on_call(
+        &self,
+        func: &Expr,
+        base: &Expr,
+        inner: &ast::ExprCall,
+        join: impl Fn(Option<&str>) -> Name,
+    ) -> Option<(CallReceiver, Name)> {
+        match &*inner.func {
+            Expr::Name(f) if f.id.as_str() == "super" => Some((CallReceiver::Super, join(None))),
+            Expr::Name(f)
+                if f.id.as_str() == "type"
+                    && inner.arguments.args.len() == 1
+                    && self
+                        .resolve(&inner.arguments.args[0], false)
+                        .is_some_and(|r| {
+                            r.path == AccessPath::new(Root::SelfParam) && !r.nested
+                        }) =>
+            {
+                Some((CallReceiver::Class, join(None)))
+            }
+            func_of_inner => {
+                let class = dotted_name(func_of_inner)?;
+                let Expr::Attribute(method) = func else {
+                    return None;
+                };
+                if !std::ptr::eq(&*method.value, base) {
+                    return None;
                 }
-                Expr::Name(f)
-                    if f.id.as_str() == "type"
-                        && inner.arguments.args.len() == 1
-                        && self
-                            .resolve(&inner.arguments.args[0], false)
-                            .is_some_and(|r| {
-                                r.path == AccessPath::new(Root::SelfParam) && !r.nested
-                            }) =>
-                {
-                    Some((CallReceiver::Class, join(None)))
-                }
-                func_of_inner => {
-                    let class = dotted_name(func_of_inner)?;
-                    let Expr::Attribute(method) = func else {
-                        return None;
-                    };
-                    if !std::ptr::eq(&*method.value, base) {
-                        return None;
-                    }
-                    let receiver = self.callee_of(func_of_inner)?.0;
-                    let class = join_dotted(&class, method.attr.as_str());
-                    (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
-                        .then_some((CallReceiver::NewInstance, class))
-                }
-            },
-            _ => None,
+                let receiver = self.callee_of(func_of_inner)?.0;
+                let class = join_dotted(&class, method.attr.as_str());
+                (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
+                    .then_some((CallReceiver::NewInstance, class))
+            }
         }
     }
 
@@ -343,7 +377,13 @@ impl Extractor {
                     .push(((range.start().to_u32(), range.end().to_u32()), outer));
                 Some((CallReceiver::CallResult(u32::MAX), Name::default()))
             }
-            _ => self.callee_of(func),
+            _ => match self.call_callee(func) {
+                Ok(callee) => callee,
+                Err(method) => {
+                    self.facts.untyped_method_calls.push(method.into());
+                    None
+                }
+            },
         };
         let index = match &callee {
             Some((receiver, callee)) if self.may_resolve(*receiver, callee) => {
@@ -818,6 +858,7 @@ impl Extractor {
                 };
                 match text {
                     Some(text) => frame.texts.insert(id.into(), text),
+                    None if frame.texts.is_empty() => None,
                     None => Name::from_existing(id).and_then(|id| frame.texts.remove(&id)),
                 };
                 if computed && !frame.computed.iter().any(|c| c == id) {
@@ -837,8 +878,10 @@ impl Extractor {
                     self.facts.lazy_inits.push(target.range().start().to_u32());
                 }
                 if let Expr::Name(receiver) = &*attribute.value
-                    && self.function_scope().and_then(|f| f.self_name.as_ref())
-                        == Some(&Name::from(receiver.id.as_str()))
+                    && self
+                        .function_scope()
+                        .and_then(|f| f.self_name)
+                        .is_some_and(|self_name| self_name == receiver.id.as_str())
                     && !augmented
                     && let Some(frame) = self.frame_mut()
                 {
@@ -886,7 +929,11 @@ impl Extractor {
     /// `x = make()` under `if x is None:` (or `not x`, `not hasattr(self, "x")`), or
     /// `x = x or make()`.
     fn is_lazy(&self, target: &Expr, value: &Expr) -> bool {
-        dotted_name(target).is_some_and(|written| self.is_lazy_name(&written, value))
+        // Most stores are neither `x = x or ...` nor under a test: their target's name is not
+        // built (nor interned) just to be compared with nothing.
+        let may_match = matches!(value, Expr::BoolOp(b) if b.op == ast::BoolOp::Or)
+            || self.frame().is_some_and(|f| !f.guarded.is_empty());
+        may_match && dotted_name(target).is_some_and(|written| self.is_lazy_name(&written, value))
     }
 
     /// Whether storing `value` into what `written` names (`_x`, `self._x`) is a first-time
