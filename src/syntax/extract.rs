@@ -11,8 +11,8 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root,
-    SetattrCall, Span, TypedLocal, Value,
+    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, NameText,
+    Param, Root, SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
@@ -665,11 +665,13 @@ impl Extractor {
     /// What a name refers to in the current function, looking through enclosing functions (class
     /// bodies do not enclose, as in Python).
     fn root_of(&self, name: &str) -> Root {
-        match self.receiver_named(name) {
+        let (receiver, interned) = self.name_here(name);
+        let interned = || interned.unwrap_or_else(|| name.into());
+        match receiver {
             CallReceiver::SelfParam => Root::SelfParam,
             CallReceiver::Class => Root::Class,
-            CallReceiver::Local => Root::Local(name.into()),
-            _ => Root::Global(name.into()),
+            CallReceiver::Local => Root::Local(interned()),
+            _ => Root::Global(interned()),
         }
     }
 
@@ -683,23 +685,34 @@ impl Extractor {
     /// name): the instance, the class, a local (of this or an enclosing function), or a global
     /// ([`CallReceiver::Name`]).
     fn receiver_named(&self, name: &str) -> CallReceiver {
+        self.name_here(name).0
+    }
+
+    /// [`Self::receiver_named`], and the name as interned if it was looked up so (a local's
+    /// always is, since its function's locals hold it): the text is hashed once however many
+    /// functions enclose it, and the caller that needs the name does not intern it again.
+    fn name_here(&self, name: &str) -> (CallReceiver, Option<Name>) {
         if let Some(f) = self.function_scope() {
             if f.self_name.as_deref() == Some(name) {
-                return CallReceiver::SelfParam;
+                return (CallReceiver::SelfParam, f.self_name);
             }
             if f.cls_name.as_deref() == Some(name) {
-                return CallReceiver::Class;
+                return (CallReceiver::Class, f.cls_name);
             }
         }
-        let bound_in_a_function = self.scopes.iter().rev().any(|scope| match scope {
-            Scope::Function(f) => f.locals.contains_text(name),
-            _ => false,
-        });
-        if bound_in_a_function {
-            CallReceiver::Local
-        } else {
-            CallReceiver::Name
+        // Looked up only once a function encloses the name: module-level names are globals.
+        let mut interned: Option<Option<Name>> = None;
+        for scope in self.scopes.iter().rev() {
+            if let Scope::Function(f) = scope {
+                let Some(name) = *interned.get_or_insert_with(|| name.interned()) else {
+                    break;
+                };
+                if f.locals.contains(&name) {
+                    return (CallReceiver::Local, Some(name));
+                }
+            }
         }
+        (CallReceiver::Name, interned.flatten())
     }
 
     /// The object `expr` denotes, when it is reached from a name through attributes, subscripts and

@@ -236,10 +236,15 @@ impl Extractor {
         match base {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                let receiver = if self.function_scope().is_none() {
-                    CallReceiver::Name
+                let (receiver, interned) = if self.function_scope().is_none() {
+                    (CallReceiver::Name, None)
                 } else {
-                    self.receiver_named(id)
+                    self.name_here(id)
+                };
+                // A plain name already looked up as interned is not built again.
+                let written = || match interned {
+                    Some(interned) if !has_attrs => interned,
+                    _ => join(Some(id)),
                 };
                 match receiver {
                     CallReceiver::SelfParam | CallReceiver::Class => {
@@ -250,10 +255,10 @@ impl Extractor {
                     {
                         match func {
                             Expr::Attribute(method) => Err(method.attr.as_str()),
-                            _ => Ok(Some((receiver, join(Some(id))))),
+                            _ => Ok(Some((receiver, written()))),
                         }
                     }
-                    _ => Ok(Some((receiver, join(Some(id))))),
+                    _ => Ok(Some((receiver, written()))),
                 }
             }
             Expr::Call(inner) if has_attrs => Ok(self.callee_on_call(func, base, inner, join)),
