@@ -11,8 +11,8 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, NameText,
-    Param, Root, SetattrCall, Span, TypedLocal, Value,
+    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root,
+    SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
@@ -65,7 +65,7 @@ struct FunctionScope {
     /// The `**kwargs` parameter's name: its items read by constant keys are inputs of their own.
     kwargs_name: Option<Name>,
     /// Names bound in the function (parameters included), minus `global`/`nonlocal` ones.
-    locals: HashSet<Name>,
+    locals: Locals,
     /// Locals that currently refer to a part of a shared object: `c = self.x`.
     aliases: HashMap<Name, LocalAlias>,
     /// How often each local is assigned, and the class it was constructed from the first time.
@@ -78,6 +78,49 @@ struct FunctionScope {
     cached_locals: Option<HashMap<Name, Value>>,
     /// What the function's closures may keep (boxed: most functions have none).
     closure: Box<ClosureScope>,
+}
+
+/// A function's locals, asked with a name's text as written. They are kept by the hash of their
+/// text, so a question about a name costs one hash of its text and no look-up in the interner: a
+/// function's names are asked about at almost every name it reads.
+struct Locals(HashSet<TextKeyed>);
+
+/// A name hashed and borrowed as its text (two interned names are equal exactly when their texts
+/// are, so equality agrees with the text's).
+#[derive(PartialEq, Eq)]
+struct TextKeyed(Name);
+
+impl std::hash::Hash for TextKeyed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_str().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for TextKeyed {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Locals {
+    fn new<'n>(names: impl ExactSizeIterator<Item = &'n str>) -> Locals {
+        let mut set = HashSet::with_capacity_and_hasher(names.len(), Default::default());
+        set.extend(names.map(|name| TextKeyed(Name::from(name))));
+        Locals(set)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// The local spelled `name`, interned.
+    fn get(&self, name: &str) -> Option<Name> {
+        self.0.get(name).map(|local| local.0)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 #[derive(Default)]
@@ -306,14 +349,8 @@ impl Extractor {
         let mut bound: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         let mut declared_outside = Vec::new();
         collect_bindings(&function.body, &mut bound, &mut declared_outside);
-        let mut locals: HashSet<Name> =
-            HashSet::with_capacity_and_hasher(bound.len(), Default::default());
-        locals.extend(
-            bound
-                .into_iter()
-                .filter(|name| !declared_outside.contains(name))
-                .map(Name::from),
-        );
+        bound.retain(|name| !declared_outside.contains(name));
+        let locals = Locals::new(bound.into_iter());
         if kind == FunctionKind::Nested {
             // A nested function that rebinds `self` no longer sees the method's instance.
             if self_name.as_ref().is_some_and(|n| locals.contains(n)) {
@@ -470,11 +507,11 @@ impl Extractor {
         let Some(scope) = self.function_scope() else {
             return;
         };
-        if scope.locals.contains_text(name) {
+        if scope.locals.contains(name) {
             return;
         }
         let owner = self.scopes.iter().rev().skip(1).find_map(|s| match s {
-            Scope::Function(f) if f.locals.contains_text(name) => Some(f.idx),
+            Scope::Function(f) if f.locals.contains(name) => Some(f.idx),
             _ => None,
         });
         let Some(owner) = owner else {
@@ -688,9 +725,8 @@ impl Extractor {
         self.name_here(name).0
     }
 
-    /// [`Self::receiver_named`], and the name as interned if it was looked up so (a local's
-    /// always is, since its function's locals hold it): the text is hashed once however many
-    /// functions enclose it, and the caller that needs the name does not intern it again.
+    /// [`Self::receiver_named`], and for the instance, the class or a local the name as its
+    /// function holds it, interned: the caller that needs the name does not intern it again.
     fn name_here(&self, name: &str) -> (CallReceiver, Option<Name>) {
         if let Some(f) = self.function_scope() {
             if f.self_name.as_deref() == Some(name) {
@@ -700,19 +736,14 @@ impl Extractor {
                 return (CallReceiver::Class, f.cls_name);
             }
         }
-        // Looked up only once a function encloses the name: module-level names are globals.
-        let mut interned: Option<Option<Name>> = None;
-        for scope in self.scopes.iter().rev() {
-            if let Scope::Function(f) = scope {
-                let Some(name) = *interned.get_or_insert_with(|| name.interned()) else {
-                    break;
-                };
-                if f.locals.contains(&name) {
-                    return (CallReceiver::Local, Some(name));
-                }
-            }
+        let local = self.scopes.iter().rev().find_map(|scope| match scope {
+            Scope::Function(f) => f.locals.get(name),
+            _ => None,
+        });
+        match local {
+            Some(local) => (CallReceiver::Local, Some(local)),
+            None => (CallReceiver::Name, None),
         }
-        (CallReceiver::Name, interned.flatten())
     }
 
     /// The object `expr` denotes, when it is reached from a name through attributes, subscripts and

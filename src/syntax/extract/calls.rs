@@ -1181,7 +1181,7 @@ impl Extractor {
                     add(out, &join_dotted(id, ""));
                 } else if let Some(inputs) = frame.inputs.get_text(id) {
                     inputs.iter().for_each(|input| add(out, input));
-                } else if !scope.locals.contains_text(id) {
+                } else if !scope.locals.contains(id) {
                     add(out, id);
                 }
             }
