@@ -17,7 +17,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::{Extractor, MAX_WALK_DEPTH, build_name, dotted_name, join_dotted, span};
+use super::{Extractor, MAX_WALK_DEPTH, TextKeyed, build_name, dotted_name, join_dotted, span};
 
 /// Calls whose arguments are values, never callbacks: references passed to them are not recorded.
 const VALUE_TAKING_BUILTINS: &[&str] = &[
@@ -75,7 +75,7 @@ impl ReachState {
 #[derive(Default)]
 struct Frame {
     /// The inputs each local depends on, as far as seen: parameters stand for themselves.
-    inputs: HashMap<Name, Vec<Name>>,
+    inputs: HashMap<TextKeyed, Vec<Name>>,
     /// Dotted names tested against `None` or for truth (`x is None`, `not self._client`).
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
@@ -121,7 +121,12 @@ impl Extractor {
         // Every local assigned in the body gets an entry: sized once rather than grown.
         let local_count = self.function_scope().map_or(0, |scope| scope.locals.len());
         let mut inputs = HashMap::with_capacity_and_hasher(local_count, Default::default());
-        inputs.extend(facts.params.iter().map(|p| (p.name, vec![p.name])));
+        inputs.extend(
+            facts
+                .params
+                .iter()
+                .map(|p| (TextKeyed(p.name), vec![p.name])),
+        );
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
         {
@@ -869,7 +874,7 @@ impl Extractor {
                 if computed && !frame.computed.iter().any(|c| c == id) {
                     frame.computed.push(id.into());
                 }
-                let entry = frame.inputs.entry(id.into()).or_default();
+                let entry = frame.inputs.entry(TextKeyed(id.into())).or_default();
                 for input in inputs {
                     if !entry.contains(input) {
                         entry.push(*input);
@@ -891,7 +896,7 @@ impl Extractor {
                     && let Some(frame) = self.frame_mut()
                 {
                     let stored = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                    frame.inputs.insert(stored, inputs.to_vec());
+                    frame.inputs.insert(TextKeyed(stored), inputs.to_vec());
                 }
             }
             Expr::Subscript(sub) if !augmented => {
@@ -1162,7 +1167,7 @@ impl Extractor {
                     return;
                 };
                 let read = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                match self.frame().and_then(|f| f.inputs.get(&read)) {
+                match self.frame().and_then(|f| f.inputs.get(read.as_str())) {
                     Some(inputs) => inputs.iter().for_each(|input| add(out, input)),
                     None => {
                         add(out, receiver.id.as_str());
@@ -1179,7 +1184,7 @@ impl Extractor {
                     // The receiver itself, not one attribute of it: an empty attribute read.
                     add(out, id);
                     add(out, &join_dotted(id, ""));
-                } else if let Some(inputs) = frame.inputs.get_text(id) {
+                } else if let Some(inputs) = frame.inputs.get(id) {
                     inputs.iter().for_each(|input| add(out, input));
                 } else if !scope.locals.contains(id) {
                     add(out, id);
@@ -1189,9 +1194,8 @@ impl Extractor {
                 // A callable the caller chose (`adapter = kwargs.pop("adapter", Default)`)
                 // decides what the call makes; a function of the program is code, not an input.
                 if let Expr::Name(callee) = &*call.func
-                    && let Some(inputs) = self
-                        .frame()
-                        .and_then(|f| f.inputs.get_text(callee.id.as_str()))
+                    && let Some(inputs) =
+                        self.frame().and_then(|f| f.inputs.get(callee.id.as_str()))
                 {
                     inputs.iter().for_each(|input| add(out, input));
                 }
@@ -1270,7 +1274,9 @@ impl Extractor {
         let (Expr::Name(name), Expr::StringLiteral(key)) = (mapping, key) else {
             return None;
         };
-        if name.id.as_str() != kwargs.as_str() || self.frame()?.inputs.get(&kwargs)? != &[kwargs] {
+        if name.id.as_str() != kwargs.as_str()
+            || self.frame()?.inputs.get(kwargs.as_str())? != &[kwargs]
+        {
             return None;
         }
         let item = build_name(|out| {
