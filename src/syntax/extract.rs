@@ -990,10 +990,12 @@ impl Extractor {
         let Some(scope) = self.function_scope_mut() else {
             return;
         };
+        // The function's locals hold the name (unless it is declared `global` or `nonlocal`).
+        let name = scope.locals.get(name).unwrap_or_else(|| name.into());
         if let (Some(value), Some(function), Some(expr)) = (allocation, function, value) {
             scope.closure.allocations.push(ClosureLocal {
                 function,
-                name: name.into(),
+                name,
                 value,
                 param: None,
                 span: span(expr.range()),
@@ -1001,17 +1003,15 @@ impl Extractor {
         }
         match alias {
             Some(alias) => {
-                scope.aliases.insert(name.into(), alias);
+                scope.aliases.insert(name, alias);
             }
             None => {
-                if let Some(name) = Name::from_existing(name) {
-                    scope.aliases.remove(&name);
-                }
+                scope.aliases.remove(&name);
             }
         }
         let entry = scope
             .constructed
-            .entry(name.into())
+            .entry(name)
             .or_insert((0, constructed_class));
         entry.0 += 1;
     }

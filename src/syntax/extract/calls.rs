@@ -853,7 +853,8 @@ impl Extractor {
         match target {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                if self.is_global_name(id) {
+                let (receiver, interned) = self.name_here(id);
+                if receiver == CallReceiver::Name {
                     if let Some(value) = value
                         && (self.once_blocks > 0 || self.is_lazy(target, value))
                     {
@@ -866,15 +867,16 @@ impl Extractor {
                 let Some(frame) = self.frame_mut() else {
                     return;
                 };
+                // Not a global: the function (or an enclosing one) holds the name.
+                let id = interned.unwrap_or_else(|| id.into());
                 match text {
-                    Some(text) => frame.texts.insert(id.into(), text),
-                    None if frame.texts.is_empty() => None,
-                    None => Name::from_existing(id).and_then(|id| frame.texts.remove(&id)),
+                    Some(text) => frame.texts.insert(id, text),
+                    None => frame.texts.remove(&id),
                 };
-                if computed && !frame.computed.iter().any(|c| c == id) {
-                    frame.computed.push(id.into());
+                if computed && !frame.computed.contains(&id) {
+                    frame.computed.push(id);
                 }
-                let entry = frame.inputs.entry(TextKeyed(id.into())).or_default();
+                let entry = frame.inputs.entry(TextKeyed(id)).or_default();
                 for input in inputs {
                     if !entry.contains(input) {
                         entry.push(*input);
