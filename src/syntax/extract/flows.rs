@@ -308,16 +308,16 @@ impl Extractor {
         let mut names = Vec::new();
         bound_names(target, 0, &mut names);
         for name in names {
-            let global = match self.receiver_named(name) {
+            let (receiver, interned) = self.name_here(name);
+            let global = match receiver {
                 CallReceiver::Name => true,
                 CallReceiver::Local => false,
                 _ => continue,
             };
+            // A local comes back as its function holds it; a global is interned once.
+            let name = interned.unwrap_or_else(|| name.into());
             for source in &sources {
-                let target = FlowTarget::Name {
-                    name: name.into(),
-                    global,
-                };
+                let target = FlowTarget::Name { name, global };
                 self.push_flow(target, source.clone());
             }
         }
