@@ -16,7 +16,9 @@ call above the class (an edit that changes what the link reads but not what the 
 are learnt from: the server links again with the values it kept). Each timed round is the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
-(`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc.
+(`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc. Where each kind of edit's time goes
+is printed below the table: the median of each stage's time as the server logs it after each
+analysis (`window/logMessage`; a server that does not log its stages gets no such table).
 """
 
 from __future__ import annotations
@@ -44,12 +46,32 @@ BEGIN = "<!-- bench:server:begin -->"
 END = "<!-- bench:server:end -->"
 
 
+STAGES_LOGGED = "stateleak: analysed: "
+
+
+def parse_stages(text: str) -> dict[str, float]:
+    """`extract 1.0 ms; link 300.2 ms; ...` as milliseconds by stage."""
+    stages: dict[str, float] = {}
+    for part in text.split("; "):
+        name, _, value = part.rpartition(" ")[0].rpartition(" ")
+        stages[name] = stages.get(name, 0.0) + float(value)
+    return stages
+
+
+def median_stages(logs: list[dict[str, float]]) -> dict[str, float]:
+    """Each stage's median over the analyses that ran it."""
+    names = dict.fromkeys(name for log in logs for name in log)
+    return {name: statistics.median(log[name] for log in logs if name in log) for name in names}
+
+
 class Client:
     """The editor's side of a JSON-RPC connection over a child's pipes."""
 
     def __init__(self, command: list[str], cwd: Path) -> None:
         self.process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.next_id = 0
+        # The stage times of each analysis the server logged (`window/logMessage`), in order.
+        self.stage_logs: list[dict[str, float]] = []
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -72,6 +94,10 @@ class Client:
             if name.lower() == "content-length":
                 length = int(value)
         message: dict[str, Any] = json.loads(stdout.read(length))
+        if message.get("method") == "window/logMessage":
+            text = message["params"]["message"]
+            if text.startswith(STAGES_LOGGED):
+                self.stage_logs.append(parse_stages(text[len(STAGES_LOGGED) :]))
         if "id" in message and "method" in message:
             # The server's own requests (registrations) are accepted.
             self.send({"id": message["id"], "result": None})
@@ -173,9 +199,20 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         )
         return client.wait_for_diagnostics(uri)
 
-    def timed_rounds(texts: tuple[str, str], leaks: tuple[bool, bool]) -> tuple[list[float], float]:
+    def hover() -> None:
+        """A request, answered after every analysis before it (and its log) is done."""
+        client.request(
+            "textDocument/hover",
+            {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}},
+        )
+
+    stages: dict[str, dict[str, float]] = {}
+
+    def timed_rounds(kind: str, texts: tuple[str, str], leaks: tuple[bool, bool]) -> tuple[list[float], float]:
         """Alternates the buffer between two texts; returns the timed rounds and CPU per round."""
         times: list[float] = []
+        hover()
+        client.stage_logs.clear()
         cpu_before = 0.0
         for round_number in range(warmup + rounds):
             if round_number == warmup:
@@ -189,18 +226,21 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
                 raise RuntimeError(f"round {round_number}: unexpected diagnostics {diagnostics}")
             if round_number >= warmup:
                 times.append(elapsed)
-        return times, (client.cpu_seconds() - cpu_before) / rounds
+        cpu = (client.cpu_seconds() - cpu_before) / rounds
+        hover()
+        stages[kind] = median_stages(client.stage_logs[warmup:])
+        return times, cpu
 
-    times, cpu = timed_rounds((text + LEAK, text), (True, False))
+    times, cpu = timed_rounds("links again", (text + LEAK, text), (True, False))
     if (warmup + rounds) % 2 == 0:
         # The last round removed the class: it is put back first (untimed), so that each round
         # below changes the file's diagnostics.
         change(text + LEAK)
-    kept_times, kept_cpu = timed_rounds((text + SUPPRESSED, text + LEAK), (False, True))
+    kept_times, kept_cpu = timed_rounds("keeps the link", (text + SUPPRESSED, text + LEAK), (False, True))
     if (warmup + rounds) % 2 == 1:
         # The last round suppressed the finding: it is taken back first (untimed).
         change(text + LEAK)
-    call_times, call_cpu = timed_rounds((text + CALLED, text + LEAK), (True, True))
+    call_times, call_cpu = timed_rounds("keeps the values", (text + CALLED, text + LEAK), (True, True))
     rss, peak = client.memory_mb()
     status = client.close()
     if status != 0:
@@ -215,6 +255,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         "call_cpu": call_cpu,
         "rss": rss,
         "peak": peak,
+        "stages": stages,
     }
 
 
@@ -297,6 +338,25 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
     )
 
 
+def stage_table(stages: dict[str, dict[str, float]]) -> str:
+    """Where each kind of edit's time goes: median milliseconds by stage (none from a server
+    that does not log its stages)."""
+    kinds = [kind for kind, logged in stages.items() if logged]
+    if not kinds:
+        return ""
+    names = list(dict.fromkeys(name for kind in kinds for name in stages[kind]))
+    lines = [
+        "Where an edit's time goes (the server's own stage times, median ms; debounce and transport not included):",
+        "",
+        "| stage | " + " | ".join(f"edit that {kind}" for kind in kinds) + " |",
+        "| --- |" + " ---: |" * len(kinds),
+    ]
+    for name in names:
+        cells = [f"{stages[kind][name]:.1f}" if name in stages[kind] else "" for kind in kinds]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_section(text: str) -> None:
     page = ROOT / "BENCHMARKS.md"
     content = page.read_text()
@@ -330,6 +390,9 @@ def main() -> int:
         check=False,
     ).stdout.strip()
     text = report(figures, files, lines, commit)
+    stages = stage_table(figures["stages"])
+    if stages:
+        text += "\n\n" + stages
     print(text)
     if args.write:
         write_section(text)

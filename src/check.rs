@@ -771,6 +771,7 @@ fn recheck_in_pool(
         let (extracted, _) = analyse_file(path, None, &texts, &stores);
         replaced.push((file, extracted.ok()?));
     }
+    let extracted = started.elapsed();
     // Each replaced file's signatures before and after the edit.
     let mut signatures: Vec<(Signatures, Signatures)> = replaced
         .iter()
@@ -816,7 +817,10 @@ fn recheck_in_pool(
             ));
         }
     }
-    loaded.stage_times = vec![("extract", started.elapsed())];
+    loaded.stage_times = vec![
+        ("extract", extracted),
+        ("signatures", started.elapsed() - extracted),
+    ];
     let stage_started = Instant::now();
     if relink {
         let previous = std::mem::replace(

@@ -156,6 +156,13 @@ pub struct FileFacts {
     pub global_rebinds: Vec<GlobalRebind>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: Vec<(FuncIdx, Name)>,
+    /// `cache_clears` made after their function first yields (a context manager's exit), by
+    /// index there, with the start of that first `yield`: what the generator changed before it
+    /// yielded stays uncleared while the caller's block runs.
+    pub cache_clears_after_yield: Vec<(u32, u32)>,
+    /// `self.<attr>[key] = value` in a method where `key` and `value` are both parameters: a
+    /// method that stores what it is given under the key it is given (a cache's `set`).
+    pub param_keyed_stores: Vec<ParamKeyedStore>,
     /// Calls, and functions passed as arguments, in source order (the call graph's input).
     pub calls: Vec<CallSite>,
     /// Where functions, classes and objects may flow: into names, out of functions, into
@@ -753,6 +760,15 @@ pub struct ClosureRebind {
     pub first_time: bool,
     /// The assignment target.
     pub span: Span,
+}
+
+/// `self.<container>[key] = value`, `key` and `value` being parameters of `function`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParamKeyedStore {
+    pub function: FuncIdx,
+    pub container: Name,
+    pub key: Name,
+    pub value: Name,
 }
 
 /// A store into a cache after a lookup of the same key: `if k not in C: C[k] = v`,

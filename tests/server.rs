@@ -15,15 +15,15 @@ use common::{stateleak, write};
 use lsp_server::{Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidOpenTextDocument, Exit, Initialized,
-    Notification as _, PublishDiagnostics, ShowMessage,
+    LogMessage, Notification as _, PublishDiagnostics, ShowMessage,
 };
 use lsp_types::request::{CodeActionRequest, HoverRequest, Initialize, Shutdown};
 use lsp_types::{
     ClientCapabilities, CodeActionContext, CodeActionOrCommand, CodeActionParams, Diagnostic,
     DiagnosticSeverity, DidChangeTextDocumentParams, DidChangeWatchedFilesClientCapabilities,
     DidChangeWatchedFilesParams, DidOpenTextDocumentParams, FileChangeType, FileEvent, Hover,
-    HoverContents, HoverParams, InitializeParams, InitializedParams, MessageType, Position,
-    PublishDiagnosticsParams, Range, ShowMessageParams, TextDocumentContentChangeEvent,
+    HoverContents, HoverParams, InitializeParams, InitializedParams, LogMessageParams, MessageType,
+    Position, PublishDiagnosticsParams, Range, ShowMessageParams, TextDocumentContentChangeEvent,
     TextDocumentIdentifier, TextDocumentItem, TextDocumentPositionParams, TextEdit, Url,
     VersionedTextDocumentIdentifier, WorkDoneProgressParams, WorkspaceClientCapabilities,
     WorkspaceFolder,
@@ -52,6 +52,8 @@ struct Client {
     /// The last diagnostics published for each file.
     diagnostics: HashMap<Url, Vec<Diagnostic>>,
     messages: Vec<ShowMessageParams>,
+    /// What the server logged (`window/logMessage`).
+    logs: Vec<String>,
     versions: HashMap<Url, i32>,
 }
 
@@ -84,6 +86,7 @@ impl Client {
             next_id: 0,
             diagnostics: HashMap::new(),
             messages: Vec::new(),
+            logs: Vec::new(),
             versions: HashMap::new(),
         };
         let root_uri = Url::from_directory_path(root).unwrap();
@@ -153,6 +156,10 @@ impl Client {
                 let params: PublishDiagnosticsParams =
                     serde_json::from_value(n.params.clone()).unwrap();
                 self.diagnostics.insert(params.uri, params.diagnostics);
+            }
+            Message::Notification(n) if n.method == LogMessage::METHOD => {
+                let params: LogMessageParams = serde_json::from_value(n.params.clone()).unwrap();
+                self.logs.push(params.message);
             }
             Message::Notification(n) if n.method == ShowMessage::METHOD => {
                 self.messages
@@ -357,6 +364,16 @@ fn an_edit_in_one_module_shows_and_clears_the_finding_in_the_other() {
         markup.value
     );
     assert!(client.hover(&store, Position::new(3, 1)).is_none());
+    // Each analysis logs its stages' times (before the answers to the hovers that follow it); the
+    // edit's, the last, took the incremental path (it starts with the edited file's extraction).
+    let edit = client
+        .logs
+        .last()
+        .expect("the edit's stage times are logged");
+    assert!(edit.starts_with("stateleak: analysed: extract "), "{edit}");
+    for stage in ["; link", "; model ", "; rules ", "; report ", "; publish "] {
+        assert!(edit.contains(stage), "{stage} missing from {edit}");
+    }
 
     // The route removed again: the finding is cleared.
     client.change(&views, VIEWS_WITHOUT_ROUTE);

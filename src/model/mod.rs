@@ -571,6 +571,14 @@ impl Model {
     fn add_argument_flows(&self, project: &Project, file: FileId, out: &mut FileFlows) {
         let facts = &project.file(file).facts;
         let mut resolved: HashMap<u32, Option<(FuncId, bool)>> = HashMap::default();
+        // What a name handed on or called denotes depends on the function only through imports
+        // made in functions; a name whose head no such import binds is looked up once per file.
+        let mut globals: HashMap<(Option<FuncIdx>, Name), Option<Vec<Location>>> =
+            HashMap::default();
+        // So does what a plain name called runs (`helper(x)`, `Service(x)`, `len(x)`).
+        let mut named_callees: HashMap<Name, Option<(FuncId, bool)>> = HashMap::default();
+        // Whether each function runs per call (a call in a lazy init never does).
+        let mut per_call: HashMap<FuncIdx, bool> = HashMap::default();
         for flow in &facts.flows {
             let (
                 Some(function),
@@ -585,39 +593,54 @@ impl Model {
             let Some((call, position)) = flow.target.argument() else {
                 continue;
             };
-            let mut parts = name.split('.');
-            let head: Name = parts.next().unwrap_or_default().into();
-            // Only a parameter is followed among the names a function binds (cheap to ask first:
-            // most arguments are locals handed to calls outside the tree).
-            if *receiver == CallReceiver::Local && !is_parameter_in_scope(facts, function, head) {
-                continue;
-            }
-            let root = match receiver {
-                CallReceiver::Name => Root::Global(head),
-                _ => Root::Local(head),
+            let from = if *receiver == CallReceiver::Name {
+                let head = name.split('.').next().unwrap_or_default();
+                let scope = project
+                    .imported_in_a_function(file, head)
+                    .then_some(function);
+                let from = globals
+                    .entry((scope, *name))
+                    .or_insert_with(|| self.global_handed_on(project, file, function, name));
+                match from {
+                    Some(from) => from.clone(),
+                    None => continue,
+                }
+            } else {
+                // Only a parameter itself is followed among the names a function binds (an
+                // attribute of one is a field, never the parameter; cheap to ask first: most
+                // arguments are locals handed to calls outside the tree).
+                if name.contains('.') || !is_parameter_in_scope(facts, function, *name) {
+                    continue;
+                }
+                let path = AccessPath::new(Root::Local(*name));
+                let from = self.locations(project, file, Some(function), &path, false);
+                if !from.iter().any(|l| matches!(l, Location::Param(..))) {
+                    continue;
+                }
+                from
             };
-            let mut path = AccessPath::new(root);
-            for part in parts {
-                path = path.with_attr(part);
-            }
-            let from = self.locations(project, file, Some(function), &path, false);
-            // A global is followed when it holds an object of the model (objects are placed
-            // before the flows are made); a parameter, whatever it may come to hold.
-            if !from.iter().any(|l| match (receiver, l) {
-                (CallReceiver::Name, Location::Global(..)) => self.points_to.contains_key(l),
-                (CallReceiver::Local, Location::Param(..)) => true,
-                _ => false,
-            }) {
-                continue;
-            }
             let site = &facts.calls[call as usize];
-            let callee = *resolved
-                .entry(call)
-                .or_insert_with(|| self.argument_callee(project, file, function, site));
+            let callee = *resolved.entry(call).or_insert_with(|| {
+                let plain = !site.reference
+                    && site.receiver == CallReceiver::Name
+                    && !site.callee.contains('.')
+                    && !project.imported_in_a_function(file, &site.callee);
+                if plain {
+                    *named_callees
+                        .entry(site.callee)
+                        .or_insert_with(|| self.argument_callee(project, file, function, site))
+                } else {
+                    self.argument_callee(project, file, function, site)
+                }
+            });
             let Some((callee, binds)) = callee else {
                 continue;
             };
-            if timing(project, file, function, site.span) != Timing::PerCall {
+            if facts.lazy_inits.contains(&site.span.start)
+                || !*per_call.entry(function).or_insert_with(|| {
+                    timing(project, file, function, site.span) == Timing::PerCall
+                })
+            {
                 continue;
             }
             let params = &project.function(callee).1.params;
@@ -630,6 +653,28 @@ impl Model {
                 out.flow(from, to, file, site.span);
             }
         }
+    }
+
+    /// The locations of the module-level `name` (dotted) handed on as an argument in `function`,
+    /// when one is a global holding an object of the model (objects are placed before the flows
+    /// are made); `None` when none is.
+    fn global_handed_on(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: FuncIdx,
+        name: &Name,
+    ) -> Option<Vec<Location>> {
+        let mut parts = name.split('.');
+        let head: Name = parts.next().unwrap_or_default().into();
+        let mut path = AccessPath::new(Root::Global(head));
+        for part in parts {
+            path = path.with_attr(part);
+        }
+        let from = self.locations(project, file, Some(function), &path, false);
+        from.iter()
+            .any(|l| matches!(l, Location::Global(..)) && self.points_to.contains_key(l))
+            .then_some(from)
     }
 
     /// The function of the tree that call `site` runs, with whether it binds its first parameter:

@@ -500,9 +500,11 @@ impl CallGraph {
 
     /// Class-creation hooks (`__init_subclass__`, ..., and a metaclass's `__new__`, `__init__`
     /// and `__prepare__`) run while classes are defined, and so does
-    /// a function that only they, or functions only they call, use. Propagation starts from the
-    /// hooks alone: starting from every import-time function would make everything a module-level
-    /// `main()` calls import-time code.
+    /// a function that only they, or functions only they call, use. So do the helpers of an
+    /// `__init__` that only module-level code runs (`checker = Checker()`): the object is built
+    /// while its module is imported. Propagation starts from these alone: starting from every
+    /// import-time function would make everything a module-level `main()` calls import-time
+    /// code. A function handed over as a callback (`Thread(target=self._run)`) may run later.
     fn mark_class_creation_helpers(
         &self,
         project: &Project,
@@ -519,7 +521,9 @@ impl CallGraph {
                 let Some(class) = facts.class else {
                     return false;
                 };
-                knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
+                (facts.name == "__init__"
+                    && import_time[project.function_id(*file, *idx).0 as usize])
+                    || knowledge::CLASS_CREATION_METHODS.contains(&facts.name.as_str())
                     || (knowledge::METACLASS_CREATION_METHODS.contains(&facts.name.as_str())
                         && project.inherits_external(
                             project.class_id(*file, class),
@@ -534,6 +538,9 @@ impl CallGraph {
         }
         while let Some(caller) = queue.pop_front() {
             for edge in self.callees(FuncId(caller)) {
+                if edge.kind == EdgeKind::Callback {
+                    continue;
+                }
                 let callee = edge.to.0 as usize;
                 pending[callee] = pending[callee].saturating_sub(1);
                 if pending[callee] == 0 && !seen[callee] {

@@ -440,6 +440,13 @@ impl Project {
         resolve::resolve_name(self, file, function, dotted)
     }
 
+    /// Whether an import inside some function of `file` binds `head`: only then may a name that
+    /// starts with `head` mean something else in a function than at module level
+    /// ([`Project::resolve`]).
+    pub fn imported_in_a_function(&self, file: FileId, head: &str) -> bool {
+        self.import_targets[file as usize].imported_in_a_function(head)
+    }
+
     /// Whether `dotted`, written in `file`, names one of the fully qualified `names`.
     pub fn resolves_to_any(
         &self,

@@ -257,6 +257,12 @@ pub(super) struct ImportTargets {
     stars: Vec<u32>,
 }
 
+impl ImportTargets {
+    pub(super) fn imported_in_a_function(&self, head: &str) -> bool {
+        !self.in_functions.is_empty() && self.in_functions.contains_text(head)
+    }
+}
+
 pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
     let imports = &project.files[file as usize].facts.imports;
     let absolute = imports

@@ -6,7 +6,7 @@ use crate::facts::{
     Value,
 };
 use crate::knowledge;
-use crate::project::{ClassId, FileId, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 use super::Context;
 use crate::model::Model;
@@ -110,6 +110,10 @@ impl SharedObject {
             (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
                 format!("sets its attribute `{name}`"),
                 "set here, on every call",
+            ),
+            (SharedObject::Object { .. }, None, MutationKind::Method(name)) => (
+                format!("changes it with its method `{name}`"),
+                "changed here, on every call",
             ),
             (SharedObject::Object { .. }, None, _) => (
                 "changes its attributes".to_string(),
@@ -338,10 +342,13 @@ pub fn changes_shared_object(
         (SharedObject::Container(type_name), None) => {
             changes_container(project, file, mutation, type_name)
         }
-        (SharedObject::Object { .. }, None) => matches!(
-            mutation.kind,
-            MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_)
-        ),
+        (SharedObject::Object { class, .. }, None) => match &mutation.kind {
+            MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => true,
+            MutationKind::Method(name) => {
+                class.is_some_and(|class| method_changes_own_state(project, model, class, name))
+            }
+            _ => false,
+        },
         (
             SharedObject::Object {
                 class: Some(class), ..
@@ -353,19 +360,61 @@ pub fn changes_shared_object(
     }
 }
 
-/// Whether instances of `class` are descriptors (`__get__`): reading them through an instance or
-/// the class gives what `__get__` returns, not the object itself.
-pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
-    project_mro(project, class).any(|c| {
-        let (file, _) = project.class(c);
+/// The method `name` an instance of `class` finds along its MRO, among the classes of the tree.
+pub fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
+    project_mro(project, class).find_map(|c| {
+        let file = project.class(c).0;
         let index = c.0 - project.class_id(file, 0).0;
         project
             .file(file)
             .facts
             .functions
             .iter()
-            .any(|f| f.class == Some(index) && f.name == "__get__")
+            .rposition(|f| f.class == Some(index) && f.parent.is_none() && f.name == name)
+            .map(|i| project.function_id(file, i as FuncIdx))
     })
+}
+
+/// Whether method `name` of instances of `class` changes the instance it is called on, in its
+/// own body: it assigns one of its attributes, or changes a container one holds
+/// (`self._headers.setdefault(k, set())`). Set-up methods change a new instance only.
+pub fn method_changes_own_state(
+    project: &Project,
+    model: &Model,
+    class: ClassId,
+    name: &str,
+) -> bool {
+    if knowledge::INSTANCE_SETUP_METHODS.contains(&name) {
+        return false;
+    }
+    let Some(method) = lookup_method(project, class, name) else {
+        return false;
+    };
+    let Some(writes) = model.self_writes_in(project, method) else {
+        return false;
+    };
+    let (file, _) = project.function(method);
+    let facts = &project.file(file).facts;
+    let lazy = |span: crate::facts::Span| facts.lazy_inits.contains(&span.start);
+    writes
+        .assignments
+        .iter()
+        .any(|&i| !lazy(facts.attribute_assignments[i as usize].span))
+        || writes.mutations.iter().any(|&i| {
+            let mutation = &facts.mutations[i as usize];
+            let [attr] = mutation.target.attrs.as_slice() else {
+                return false;
+            };
+            !lazy(mutation.span)
+                && instance_attribute_container(project, class, attr)
+                    .is_some_and(|type_name| changes_container(project, file, mutation, &type_name))
+        })
+}
+
+/// Whether instances of `class` are descriptors (`__get__`): reading them through an instance or
+/// the class gives what `__get__` returns, not the object itself.
+pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
+    lookup_method(project, class, "__get__").is_some()
 }
 
 /// Whether `function` of `file` is test code: in a test module, or a test function or fixture

@@ -111,7 +111,7 @@ impl Rule for SingletonStateWrittenPerCall {
                     if !per_request.reached(project, file_id, function) {
                         continue;
                     }
-                    if let Some(method) = lookup_method(project, singleton.class, method) {
+                    if let Some(method) = common::lookup_method(project, singleton.class, method) {
                         found.push((*singleton, method));
                     }
                 }
@@ -223,7 +223,7 @@ fn add(
 /// server calls the application object it was given on every request, and that object is
 /// created once, at module level, where the server's `module:attribute` names it.
 fn application_call(project: &Project, class: ClassId) -> Option<FuncId> {
-    let call = lookup_method(project, class, "__call__")?;
+    let call = common::lookup_method(project, class, "__call__")?;
     project
         .call_graph()
         .entry_points()
@@ -240,22 +240,7 @@ fn application_call(project: &Project, class: ClassId) -> Option<FuncId> {
 fn is_proxy(project: &Project, class: ClassId) -> bool {
     ["__setattr__", "__getattr__", "__getattribute__"]
         .iter()
-        .any(|name| lookup_method(project, class, name).is_some())
-}
-
-/// The method `name` an instance of `class` finds along its MRO.
-fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    common::project_mro(project, class).find_map(|c| {
-        let file = project.class(c).0;
-        let index = c.0 - project.class_id(file, 0).0;
-        project
-            .file(file)
-            .facts
-            .functions
-            .iter()
-            .rposition(|f| f.class == Some(index) && f.parent.is_none() && f.name == name)
-            .map(|i| project.function_id(file, i as FuncIdx))
-    })
+        .any(|name| common::lookup_method(project, class, name).is_some())
 }
 
 /// The methods that run on an instance of exactly `class` once `entry_methods` are called on it:

@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{DecoratedCache, FunctionKind, MemoStore, Name, Root, Span};
 use crate::knowledge;
 use crate::model::AttributeWrites;
-use crate::project::{ClassId, FileId, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 use super::common::{self, InstanceAssignments};
 use super::sl201::{dotted, module_global};
@@ -161,10 +161,29 @@ fn shared_cache(
     match (&path.root, path.attrs.as_slice()) {
         (Root::Global(head), attrs) => {
             let written = dotted(head, attrs);
-            if let Some((global_file, _, binding)) =
+            if let Some((global_file, global, binding)) =
                 module_global(project, file, function, &written)
             {
-                let type_name = common::mutable_type(project, global_file, &binding.value)?;
+                let Some(type_name) = common::mutable_type(project, global_file, &binding.value)
+                else {
+                    let class = crate::model::module_instance_class(project, global_file, global)?;
+                    let store = keyed_store_method(project, class)?;
+                    return Some(SharedCache {
+                        name: written,
+                        sharing: format!(
+                            "one `{}` for the whole process, whose `{}` stores by key into `self.{}`",
+                            project.class(class).1.name,
+                            project.function(store.0).1.name,
+                            store.1
+                        ),
+                        definition: Some((
+                            global_file,
+                            binding.span,
+                            "created once, when the module is imported",
+                        )),
+                        receiver_fixed: false,
+                    });
+                };
                 return Some(SharedCache {
                     name: written,
                     sharing: format!("one {type_name} for the whole process"),
@@ -233,6 +252,25 @@ fn shared_cache(
         }
         _ => None,
     }
+}
+
+/// The `set` method of instances of `class` when it stores its second argument under its
+/// first in a container the instance holds (`self._cache[key] = value`), with that container.
+fn keyed_store_method(project: &Project, class: ClassId) -> Option<(FuncId, Name)> {
+    let method = common::lookup_method(project, class, "set")?;
+    let (file, facts) = project.function(method);
+    let (_, index) = project.function_in_file(method);
+    let [_, key, value, ..] = facts.params.as_slice() else {
+        return None;
+    };
+    let store = project
+        .file(file)
+        .facts
+        .param_keyed_stores
+        .iter()
+        .find(|s| s.function == index && s.key == key.name && s.value == value.name)?;
+    common::instance_attribute_container(project, class, &store.container)?;
+    Some((method, store.container))
 }
 
 /// The inputs the value depends on and the key does not: parameters (of the function or the

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, MutationKind, Name, Span};
+use crate::facts::{CallReceiver, FuncIdx, MutationKind, Name, Span};
 use crate::knowledge;
 use crate::model::{GlobalId, GlobalWriteKind, Model};
 use crate::project::{FileId, FuncId, Project, Resolved};
@@ -37,6 +37,28 @@ struct Change {
 #[derive(Default)]
 struct Reads {
     attrs: HashSet<Name>,
+    /// The function of the tree whose returned global it reads, when it reads none itself:
+    /// `get_current_config().level` reads the global `get_current_config` returns.
+    through: Option<FuncId>,
+    /// Whether the cached function reads the global by its name (or module) too.
+    direct: bool,
+}
+
+/// A `cache_clear()` of a cached function made by a generator after its first `yield` (a
+/// context manager's exit): changes the generator made before it yielded are not cleared while
+/// the caller's block runs.
+struct ClearOnExit {
+    file: FileId,
+    function: FuncIdx,
+    first_yield: u32,
+}
+
+/// How the tree clears a cached function's cache.
+enum Cleared {
+    /// Somewhere outside a generator's exit: the project manages the cache.
+    Managed,
+    /// Only on context managers' exits.
+    OnExit(Vec<ClearOnExit>),
 }
 
 impl Rule for CacheOverMutableGlobal {
@@ -74,16 +96,18 @@ impl Rule for CacheOverMutableGlobal {
                     .1
                     .entry((global_file, index))
                     .or_default();
+                entry.direct = true;
                 if let Some(attr) = attr {
                     entry.attrs.insert(attr.into());
                 }
             }
+            add_returned_global_reads(project, file_id, &mut reads);
         }
         if reads.is_empty() {
             return Vec::new();
         }
         let cleared = cleared_caches(project);
-        reads.retain(|f, _| !cleared.contains(f));
+        reads.retain(|f, _| !matches!(cleared.get(f), Some(Cleared::Managed)));
         let wanted: HashSet<GlobalId> = reads
             .values()
             .flat_map(|(_, g)| g.keys().copied())
@@ -99,9 +123,23 @@ impl Rule for CacheOverMutableGlobal {
                 };
                 let binding = &project.file(global.0).facts.globals[global.1 as usize];
                 let container = common::mutable_type(project, global.0, &binding.value);
+                let on_exit: &[ClearOnExit] = match cleared.get(cached) {
+                    Some(Cleared::OnExit(clears)) => clears,
+                    _ => &[],
+                };
                 let list: Vec<&Change> = list
                     .iter()
                     .filter(|c| !(c.file == cached_file && c.function == cached_index))
+                    // A generator that clears on exit leaves what it changed before yielding
+                    // uncleared; changes elsewhere count as managed.
+                    .filter(|c| {
+                        on_exit.is_empty()
+                            || on_exit.iter().any(|clear| {
+                                clear.file == c.file
+                                    && clear.function == c.function
+                                    && c.span.start < clear.first_yield
+                            })
+                    })
                     .filter(|c| match &c.attr {
                         // The global itself: rebound, or a container changed in place.
                         None => c.rebinds || container.is_some(),
@@ -113,26 +151,104 @@ impl Rule for CacheOverMutableGlobal {
                 if list.is_empty() {
                     continue;
                 }
-                findings.push(report(project, *cached, *decorator, *global, &list));
+                let through = read.through.filter(|_| !read.direct);
+                findings.push(report(
+                    project,
+                    *cached,
+                    *decorator,
+                    (*global, through),
+                    &list,
+                ));
             }
         }
         findings
     }
 }
 
-/// Cached functions whose `cache_clear()` some code calls: the project resets them itself.
-fn cleared_caches(project: &Project) -> HashSet<FuncId> {
-    let mut cleared = HashSet::new();
+/// Cached functions whose `cache_clear()` some code calls, and how: a clear outside a
+/// generator's exit means the project resets the cache itself.
+fn cleared_caches(project: &Project) -> HashMap<FuncId, Cleared> {
+    let mut cleared: HashMap<FuncId, Cleared> = HashMap::new();
     for (file_id, file) in project.files.iter().enumerate() {
-        for (function, callee) in &file.facts.cache_clears {
-            if let Some((f, _)) =
-                common::resolve_callee(project, file_id as FileId, *function, callee)
-            {
-                cleared.insert(f);
+        let file_id = file_id as FileId;
+        let facts = &file.facts;
+        for (index, (function, callee)) in facts.cache_clears.iter().enumerate() {
+            let Some((f, _)) = common::resolve_callee(project, file_id, *function, callee) else {
+                continue;
+            };
+            let on_exit = facts
+                .cache_clears_after_yield
+                .iter()
+                .find(|(i, _)| *i == index as u32)
+                .map(|&(_, first_yield)| ClearOnExit {
+                    file: file_id,
+                    function: *function,
+                    first_yield,
+                });
+            match (
+                cleared.entry(f).or_insert(Cleared::OnExit(Vec::new())),
+                on_exit,
+            ) {
+                (Cleared::OnExit(clears), Some(clear)) => clears.push(clear),
+                (entry, None) => *entry = Cleared::Managed,
+                (Cleared::Managed, Some(_)) => {}
             }
         }
     }
     cleared
+}
+
+/// Globals the cached functions of `file` read through a call: a function of the tree that
+/// returns a module global by name (`return _current_config`) hands the caller that global.
+fn add_returned_global_reads(
+    project: &Project,
+    file: FileId,
+    reads: &mut BTreeMap<FuncId, (Span, BTreeMap<GlobalId, Reads>)>,
+) {
+    let facts = &project.file(file).facts;
+    // The functions the extractor saw return under a cache-like decorator, each resolved once.
+    let mut candidates: Vec<FuncIdx> = facts.cached_returns.iter().map(|r| r.function).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let cached: Vec<(FuncIdx, Span)> = candidates
+        .into_iter()
+        .filter_map(|f| common::cache_decorator(project, file, f).map(|d| (f, d.span)))
+        .collect();
+    if cached.is_empty() {
+        return;
+    }
+    for site in &facts.calls {
+        let Some(function) = site.function else {
+            continue;
+        };
+        if site.reference || site.receiver != CallReceiver::Name {
+            continue;
+        }
+        let Ok(found) = cached.binary_search_by_key(&function, |(f, _)| *f) else {
+            continue;
+        };
+        let decorator = cached[found].1;
+        let Some((callee, _)) = common::resolve_callee(project, file, function, &site.callee)
+        else {
+            continue;
+        };
+        let (callee_file, callee_facts) = project.function(callee);
+        let (_, callee_index) = project.function_in_file(callee);
+        for name in &callee_facts.returned_names {
+            if let Resolved::Global(global_file, index) =
+                project.resolve(callee_file, Some(callee_index), name)
+            {
+                reads
+                    .entry(project.function_id(file, function))
+                    .or_insert_with(|| (decorator, BTreeMap::new()))
+                    .1
+                    .entry((global_file, index))
+                    .or_default()
+                    .through
+                    .get_or_insert(callee);
+            }
+        }
+    }
 }
 
 /// Per-call changes of the wanted globals: `global G; G = ...`, `G[k] = v`, `G.append(x)`,
@@ -214,7 +330,7 @@ fn report(
     project: &Project,
     cached: FuncId,
     decorator: Span,
-    global: GlobalId,
+    (global, through): (GlobalId, Option<FuncId>),
     changes: &[&Change],
 ) -> Diagnostic {
     let (cached_file, cached_facts) = project.function(cached);
@@ -223,13 +339,23 @@ fn report(
     let first = changes[0];
     let changer = &project.file(first.file).facts.functions[first.function as usize];
     let verb = if first.rebinds { "rebinds" } else { "changes" };
+    let how = through.map_or(String::new(), |f| {
+        format!("`{}` returns and ", project.function(f).1.name)
+    });
     let mut related = vec![
         Label::new(
             cached_file,
             decorator,
             format!("results cached by arguments only; `{name}` is not part of the key"),
         ),
-        Label::new(cached_file, cached_facts.span, format!("reads `{name}`")),
+        Label::new(
+            cached_file,
+            cached_facts.span,
+            match through {
+                Some(f) => format!("reads `{name}` through `{}`", project.function(f).1.name),
+                None => format!("reads `{name}`"),
+            },
+        ),
         Label::new(global.0, binding.span, "module-level state"),
     ];
     related.extend(
@@ -239,8 +365,8 @@ fn report(
     );
     META.diagnostic(
         format!(
-            "`{}` is cached but reads `{name}`, which `{}` {verb} at run time: the cache keeps \
-             serving results computed from the old value",
+            "`{}` is cached but reads `{name}`, which {how}`{}` {verb} at run time: the cache \
+             keeps serving results computed from the old value",
             cached_facts.name, changer.name
         ),
         Label::new(

@@ -26,9 +26,10 @@ use lsp_types::{
     DidChangeWatchedFilesParams, DidChangeWatchedFilesRegistrationOptions,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
     FileSystemWatcher, GlobPattern, HoverParams, HoverProviderCapability, InitializeParams,
-    InitializeResult, MessageType, PublishDiagnosticsParams, Registration, RegistrationParams,
-    SaveOptions, ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    InitializeResult, LogMessageParams, MessageType, PublishDiagnosticsParams, Registration,
+    RegistrationParams, SaveOptions, ServerCapabilities, ServerInfo, ShowMessageParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Url,
 };
 
 use crate::check::{self, CheckOptions, CheckResult, FactsMemory};
@@ -343,6 +344,7 @@ impl<'a> Server<'a> {
                 return;
             }
         };
+        let published_from = Instant::now();
         let mut diagnostics = convert::diagnostics(&result, &self.documentation);
         if let Some((uri, diagnostic)) = &self.settings_problem {
             diagnostics
@@ -351,7 +353,23 @@ impl<'a> Server<'a> {
                 .push(diagnostic.clone());
         }
         self.publish(diagnostics);
+        self.log_times(&result, published_from.elapsed());
         self.last = Some(result);
+    }
+
+    /// Logs how long each stage of the analysis took (`window/logMessage`, shown in the editor's
+    /// output panel; `bench/server.py` reads it to say where an edit's time goes).
+    fn log_times(&self, result: &CheckResult, publishing: Duration) {
+        let stages: Vec<String> = result
+            .stage_times
+            .iter()
+            .map(|(stage, time)| format!("{stage} {:.1} ms", time.as_secs_f64() * 1e3))
+            .chain([format!("publish {:.1} ms", publishing.as_secs_f64() * 1e3)])
+            .collect();
+        self.notify::<lsp_types::notification::LogMessage>(LogMessageParams {
+            typ: MessageType::LOG,
+            message: format!("stateleak: analysed: {}", stages.join("; ")),
+        });
     }
 
     /// Publishes the files whose diagnostics changed, and clears those that have none left.

@@ -35,6 +35,8 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         reach: calls::ReachState::default(),
         once_blocks: 0,
         first_time_flags: Vec::new(),
+        first_time_locals: Vec::new(),
+        flag_set_after: None,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
     };
@@ -78,6 +80,8 @@ struct FunctionScope {
     cached_locals: Option<HashMap<Name, Value>>,
     /// What the function's closures may keep (boxed: most functions have none).
     closure: Box<ClosureScope>,
+    /// The start of the function's first `yield`, once walked.
+    first_yield: Option<u32>,
 }
 
 /// A function's locals, asked with a name's text as written. They are kept by the hash of their
@@ -155,6 +159,13 @@ struct Extractor {
     /// The flags of the enclosing first-time `if` blocks whose test names one (innermost last),
     /// and whether the block sets it.
     first_time_flags: Vec<(Name, bool)>,
+    /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
+    /// the depth of their function's scope and the flag the test reads: `if first_time:` is that
+    /// test. Kept here rather than in the function's scope, which stays small.
+    first_time_locals: Vec<(usize, Name, Name)>,
+    /// The flag that the function body's statements after the one being walked set on every
+    /// path (`cherrypy.session = ...` after `if first_time:`): taken by that statement's `if`.
+    flag_set_after: Option<Name>,
     keyed: flows::KeyedStores,
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
@@ -286,6 +297,11 @@ impl Extractor {
         self.visit_function_definition(function);
         self.once_blocks = once_blocks;
         self.first_time_flags = first_time_flags;
+        // The function's locals end with it.
+        if !self.first_time_locals.is_empty() {
+            let depth = self.scopes.len();
+            self.first_time_locals.retain(|(d, ..)| *d <= depth);
+        }
     }
 
     fn visit_function_definition(&mut self, function: &ast::StmtFunctionDef) {
@@ -416,10 +432,13 @@ impl Extractor {
                     self.facts.attribute_assignments.len(),
                 ),
             }),
+            first_yield: None,
         }));
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
+            self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.visit_stmt(stmt);
+            self.flag_set_after = None;
             // `if _X is not None: return _X` at the top of the body: what follows runs until
             // `_X` is set (the flags are dropped when the function's walk ends).
             if let Some(flag) = self.early_return_flag(stmt) {
@@ -1058,6 +1077,7 @@ impl Extractor {
                     self.visit_target_parts(target);
                     self.assign_target(target, Some(&assign.value));
                 }
+                self.note_first_time_local(assign);
             }
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
@@ -1395,6 +1415,7 @@ impl Extractor {
     /// An `if` inside a function: the body of a first-time test is a once block, and what a
     /// branch under `isinstance(name, T)` changes in `name` is noted with the types.
     fn visit_if(&mut self, if_stmt: &ast::StmtIf) {
+        let set_after = self.flag_set_after.take();
         let first_time = self.tests_first_time(&if_stmt.test, 0);
         let branches = std::iter::once((Some(&*if_stmt.test), &if_stmt.body)).chain(
             if_stmt
@@ -1426,7 +1447,7 @@ impl Extractor {
                 .and_then(|test| self.first_time_flag(test));
             let flagged = flag.is_some();
             if let Some(flag) = flag {
-                let set_in_block = sets_flag(body, &flag);
+                let set_in_block = sets_flag(body, &flag) || set_after == Some(flag);
                 self.first_time_flags.push((flag, set_in_block));
             }
             for inner in body {
@@ -1467,6 +1488,7 @@ impl Extractor {
             _ => false,
         };
         match test {
+            Expr::Name(name) => self.first_time_local(name.id.as_str()).is_some(),
             Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => match &*unary.operand {
                 Expr::Call(call) => {
                     matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "hasattr")
@@ -1492,6 +1514,7 @@ impl Extractor {
     /// `C.x` in `not hasattr(C, "x")`. `None` for tests of several names.
     fn first_time_flag(&self, test: &Expr) -> Option<Name> {
         let read = match test {
+            Expr::Name(name) => return self.first_time_local(name.id.as_str()),
             Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => match &*unary.operand {
                 Expr::Call(call) => {
                     let [object, Expr::StringLiteral(name)] = call.arguments.args.as_ref() else {
@@ -1516,6 +1539,71 @@ impl Extractor {
             Expr::Name(n) if !self.is_global_name(n.id.as_str()) => None,
             _ => Some(name),
         }
+    }
+
+    /// The flag a local bound to a first-time test reads.
+    fn first_time_local(&self, local: &str) -> Option<Name> {
+        if self.first_time_locals.is_empty() {
+            return None;
+        }
+        self.function_scope()?;
+        let depth = self.scopes.len();
+        self.first_time_locals
+            .iter()
+            .find(|(d, name, _)| *d == depth && name == local)
+            .map(|(_, _, flag)| *flag)
+    }
+
+    /// Binding a local forgets the first-time test it held; binding it to one records the test.
+    fn note_first_time_local(&mut self, assign: &ast::StmtAssign) {
+        let [Expr::Name(local)] = assign.targets.as_slice() else {
+            return;
+        };
+        // `first_time_flag` names no flag for a test of several names (`a or b`).
+        let flag = (matches!(&*assign.value, Expr::UnaryOp(_) | Expr::Compare(_))
+            && self.tests_first_time(&assign.value, 0))
+        .then(|| self.first_time_flag(&assign.value))
+        .flatten();
+        if self.function_scope().is_none() {
+            return;
+        }
+        let depth = self.scopes.len();
+        if !self.first_time_locals.is_empty() {
+            self.first_time_locals
+                .retain(|(d, name, _)| *d < depth || name != local.id.as_str());
+        }
+        if let Some(flag) = flag {
+            self.first_time_locals
+                .push((depth, local.id.as_str().into(), flag));
+        }
+    }
+
+    /// The flag of `stmt`'s first-time test when the statements after it, at the function's top
+    /// level, set it before the function can return: the test then holds on one call only.
+    fn flag_set_after_block(&self, stmt: &Stmt, after: &[Stmt]) -> Option<Name> {
+        let Stmt::If(if_stmt) = stmt else {
+            return None;
+        };
+        if after.is_empty() || !self.tests_first_time(&if_stmt.test, 0) {
+            return None;
+        }
+        let flag = self.first_time_flag(&if_stmt.test)?;
+        for later in after {
+            let sets = match later {
+                // `if not hasattr(m, "x"): m.x = ...`: set afterwards whichever branch runs.
+                Stmt::If(guard) if guard.elif_else_clauses.is_empty() => {
+                    self.first_time_flag(&guard.test) == Some(flag) && sets_flag(&guard.body, &flag)
+                }
+                other => sets_flag(std::slice::from_ref(other), &flag),
+            };
+            if sets {
+                return Some(flag);
+            }
+            if may_return(later) {
+                return None;
+            }
+        }
+        None
     }
 }
 
@@ -1542,6 +1630,36 @@ impl Extractor {
             _ => return None,
         };
         self.shared_name(read)
+    }
+}
+
+/// Whether `stmt` may leave the function (`return`, or `yield` handing control back), not
+/// counting functions and classes it defines.
+fn may_return(stmt: &Stmt) -> bool {
+    match stmt {
+        Stmt::Return(_) => true,
+        Stmt::FunctionDef(_) | Stmt::ClassDef(_) => false,
+        Stmt::If(s) => {
+            s.body.iter().any(may_return)
+                || s.elif_else_clauses
+                    .iter()
+                    .any(|c| c.body.iter().any(may_return))
+        }
+        Stmt::For(s) => s.body.iter().chain(&s.orelse).any(may_return),
+        Stmt::While(s) => s.body.iter().chain(&s.orelse).any(may_return),
+        Stmt::With(s) => s.body.iter().any(may_return),
+        Stmt::Try(s) => s
+            .body
+            .iter()
+            .chain(&s.orelse)
+            .chain(&s.finalbody)
+            .chain(s.handlers.iter().flat_map(|h| {
+                let ast::ExceptHandler::ExceptHandler(h) = h;
+                h.body.iter()
+            }))
+            .any(may_return),
+        Stmt::Match(s) => s.cases.iter().any(|c| c.body.iter().any(may_return)),
+        _ => false,
     }
 }
 
@@ -1624,10 +1742,16 @@ impl<'a> Visitor<'a> for Extractor {
                 self.visit_call(call)
             }
             Expr::Yield(ast::ExprYield {
+                value: None, range, ..
+            }) => self.note_yield(*range),
+            Expr::Yield(ast::ExprYield {
                 value: Some(value),
                 range,
                 ..
-            }) => self.record_returned(Some(value), *range, true),
+            }) => {
+                self.note_yield(*range);
+                self.record_returned(Some(value), *range, true)
+            }
             Expr::Name(name) if name.ctx == ast::ExprContext::Load => self.record_cached_read(name),
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
                 self.record_cached_attribute_read(attribute)

@@ -628,6 +628,7 @@ impl Extractor {
             }
             Expr::Call(call) => {
                 let args = &call.arguments.args;
+                self.note_local_fill(call);
                 match &*call.func {
                     Expr::Attribute(method) if method.attr.as_str() == "get" => {
                         self.note_probe(&method.value);
@@ -654,6 +655,16 @@ impl Extractor {
                         if method.attr.as_str() == "setdefault" && args.len() == 2 =>
                     {
                         self.record_memo(&method.value, &args[0], &args[1], call.range(), true);
+                    }
+                    // `cache.set(key, value)` after a look-up in the same cache: a store when
+                    // the object's class stores what its `set` is given under the key
+                    // (`ParamKeyedStore`), which the rule asks.
+                    Expr::Attribute(method)
+                        if method.attr.as_str() == "set"
+                            && args.len() >= 2
+                            && self.is_probed(&method.value) =>
+                    {
+                        self.record_memo(&method.value, &args[0], &args[1], call.range(), false);
                     }
                     Expr::Name(f) if f.id.as_str() == "hasattr" && args.len() == 2 => {
                         if let (Some(object), Expr::StringLiteral(attr)) =
@@ -720,6 +731,73 @@ impl Extractor {
     }
 
     /// A bare parameter of the current function.
+    /// `parts.append(x)` on a local (not a parameter) that already depends on some input: the
+    /// local now depends on `x`'s inputs too, as a key built piece by piece does (`key_parts =
+    /// [prefix]`, then `key_parts.append(str(kwargs["user_id"]))`). A local started empty (`out =
+    /// []`, the common accumulator) is left as it is: asking each of its appends is the cost.
+    fn note_local_fill(&mut self, call: &ast::ExprCall) {
+        let Expr::Attribute(method) = &*call.func else {
+            return;
+        };
+        let Expr::Name(local) = &*method.value else {
+            return;
+        };
+        let fills = knowledge::STORING_METHODS.contains(&method.attr.as_str())
+            || method.attr.as_str() == "extend";
+        if !fills || self.is_parameter(&method.value) {
+            return;
+        }
+        let Some(name) = Name::from_existing(local.id.as_str()) else {
+            return;
+        };
+        if self
+            .frame()
+            .and_then(|f| f.inputs.get(&name))
+            .is_none_or(|inputs| inputs.is_empty())
+        {
+            return;
+        }
+        let mut added = Vec::new();
+        for arg in &call.arguments.args {
+            added.extend(self.inputs_of(arg));
+        }
+        if let Some(entry) = self.frame_mut().and_then(|f| f.inputs.get_mut(&name)) {
+            for input in added {
+                if !entry.contains(&input) {
+                    entry.push(input);
+                }
+            }
+        }
+    }
+
+    /// `self.<attr>[key] = value` with `key` and `value` parameters of the method.
+    fn note_param_keyed_store(&mut self, sub: &ast::ExprSubscript, value: &Expr) {
+        let (Expr::Attribute(container), Expr::Name(key), Expr::Name(stored)) =
+            (&*sub.value, &*sub.slice, value)
+        else {
+            return;
+        };
+        let Some(scope) = self.function_scope() else {
+            return;
+        };
+        if !matches!(&*container.value, Expr::Name(receiver)
+            if scope.self_name.as_ref().is_some_and(|s| s == receiver.id.as_str()))
+            || !self.is_parameter(&sub.slice)
+            || !self.is_parameter(value)
+        {
+            return;
+        }
+        let function = scope.idx;
+        self.facts
+            .param_keyed_stores
+            .push(crate::facts::ParamKeyedStore {
+                function,
+                container: container.attr.as_str().into(),
+                key: key.id.as_str().into(),
+                value: stored.id.as_str().into(),
+            });
+    }
+
     fn is_parameter(&self, expr: &Expr) -> bool {
         let (Expr::Name(name), Some(function)) = (expr, self.current_function()) else {
             return false;
@@ -902,6 +980,9 @@ impl Extractor {
                 }
             }
             Expr::Subscript(sub) if !augmented => {
+                if let Some(value) = value {
+                    self.note_param_keyed_store(sub, value);
+                }
                 // `if not headers: headers = {}` then `headers[k] = v`: a parameter holds what
                 // each call passes, so a test of it marks no first time.
                 if self.is_guarded(&sub.value) && !self.is_parameter(&sub.value) {

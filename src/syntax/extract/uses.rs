@@ -344,7 +344,23 @@ impl Extractor {
             && method.attr.as_str() == "cache_clear"
             && let Some(callee) = dotted_name(&method.value)
         {
+            if let Some(first_yield) = self.function_scope().and_then(|f| f.first_yield) {
+                let index = self.facts.cache_clears.len() as u32;
+                self.facts
+                    .cache_clears_after_yield
+                    .push((index, first_yield));
+            }
             self.facts.cache_clears.push((function, callee));
+        }
+    }
+
+    /// A `yield` of the function being walked: the first one is where a context manager hands
+    /// control to the caller's block.
+    pub(super) fn note_yield(&mut self, range: TextRange) {
+        if let Some(scope) = self.function_scope_mut()
+            && scope.first_yield.is_none()
+        {
+            scope.first_yield = Some(range.start().to_u32());
         }
     }
 
