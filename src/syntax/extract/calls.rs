@@ -752,7 +752,7 @@ impl Extractor {
         };
         if self
             .frame()
-            .and_then(|f| f.inputs.get(&name))
+            .and_then(|f| f.inputs.get(name.as_str()))
             .is_none_or(|inputs| inputs.is_empty())
         {
             return;
@@ -761,7 +761,10 @@ impl Extractor {
         for arg in &call.arguments.args {
             added.extend(self.inputs_of(arg));
         }
-        if let Some(entry) = self.frame_mut().and_then(|f| f.inputs.get_mut(&name)) {
+        if let Some(entry) = self
+            .frame_mut()
+            .and_then(|f| f.inputs.get_mut(name.as_str()))
+        {
             for input in added {
                 if !entry.contains(&input) {
                     entry.push(input);
