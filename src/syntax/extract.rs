@@ -67,7 +67,7 @@ struct FunctionScope {
     /// The `**kwargs` parameter's name: its items read by constant keys are inputs of their own.
     kwargs_name: Option<Name>,
     /// Names bound in the function (parameters included), minus `global`/`nonlocal` ones.
-    locals: HashSet<Name>,
+    locals: Locals,
     /// Locals that currently refer to a part of a shared object: `c = self.x`.
     aliases: HashMap<Name, LocalAlias>,
     /// How often each local is assigned, and the class it was constructed from the first time.
@@ -82,6 +82,49 @@ struct FunctionScope {
     closure: Box<ClosureScope>,
     /// The start of the function's first `yield`, once walked.
     first_yield: Option<u32>,
+}
+
+/// A function's locals, asked with a name's text as written. They are kept by the hash of their
+/// text, so a question about a name costs one hash of its text and no look-up in the interner: a
+/// function's names are asked about at almost every name it reads.
+struct Locals(HashSet<TextKeyed>);
+
+/// A name hashed and borrowed as its text (two interned names are equal exactly when their texts
+/// are, so equality agrees with the text's).
+#[derive(PartialEq, Eq)]
+struct TextKeyed(Name);
+
+impl std::hash::Hash for TextKeyed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_str().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for TextKeyed {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Locals {
+    fn new<'n>(names: impl ExactSizeIterator<Item = &'n str>) -> Locals {
+        let mut set = HashSet::with_capacity_and_hasher(names.len(), Default::default());
+        set.extend(names.map(|name| TextKeyed(Name::from(name))));
+        Locals(set)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// The local spelled `name`, interned.
+    fn get(&self, name: &str) -> Option<Name> {
+        self.0.get(name).map(|local| local.0)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 #[derive(Default)]
@@ -322,14 +365,8 @@ impl Extractor {
         let mut bound: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         let mut declared_outside = Vec::new();
         collect_bindings(&function.body, &mut bound, &mut declared_outside);
-        let mut locals: HashSet<Name> =
-            HashSet::with_capacity_and_hasher(bound.len(), Default::default());
-        locals.extend(
-            bound
-                .into_iter()
-                .filter(|name| !declared_outside.contains(name))
-                .map(Name::from),
-        );
+        bound.retain(|name| !declared_outside.contains(name));
+        let locals = Locals::new(bound.into_iter());
         if kind == FunctionKind::Nested {
             // A nested function that rebinds `self` no longer sees the method's instance.
             if self_name.as_ref().is_some_and(|n| locals.contains(n)) {
@@ -489,11 +526,11 @@ impl Extractor {
         let Some(scope) = self.function_scope() else {
             return;
         };
-        if scope.locals.contains_text(name) {
+        if scope.locals.contains(name) {
             return;
         }
         let owner = self.scopes.iter().rev().skip(1).find_map(|s| match s {
-            Scope::Function(f) if f.locals.contains_text(name) => Some(f.idx),
+            Scope::Function(f) if f.locals.contains(name) => Some(f.idx),
             _ => None,
         });
         let Some(owner) = owner else {
@@ -684,11 +721,13 @@ impl Extractor {
     /// What a name refers to in the current function, looking through enclosing functions (class
     /// bodies do not enclose, as in Python).
     fn root_of(&self, name: &str) -> Root {
-        match self.receiver_named(name) {
+        let (receiver, interned) = self.name_here(name);
+        let interned = || interned.unwrap_or_else(|| name.into());
+        match receiver {
             CallReceiver::SelfParam => Root::SelfParam,
             CallReceiver::Class => Root::Class,
-            CallReceiver::Local => Root::Local(name.into()),
-            _ => Root::Global(name.into()),
+            CallReceiver::Local => Root::Local(interned()),
+            _ => Root::Global(interned()),
         }
     }
 
@@ -702,22 +741,27 @@ impl Extractor {
     /// name): the instance, the class, a local (of this or an enclosing function), or a global
     /// ([`CallReceiver::Name`]).
     fn receiver_named(&self, name: &str) -> CallReceiver {
+        self.name_here(name).0
+    }
+
+    /// [`Self::receiver_named`], and for the instance, the class or a local the name as its
+    /// function holds it, interned: the caller that needs the name does not intern it again.
+    fn name_here(&self, name: &str) -> (CallReceiver, Option<Name>) {
         if let Some(f) = self.function_scope() {
             if f.self_name.as_deref() == Some(name) {
-                return CallReceiver::SelfParam;
+                return (CallReceiver::SelfParam, f.self_name);
             }
             if f.cls_name.as_deref() == Some(name) {
-                return CallReceiver::Class;
+                return (CallReceiver::Class, f.cls_name);
             }
         }
-        let bound_in_a_function = self.scopes.iter().rev().any(|scope| match scope {
-            Scope::Function(f) => f.locals.contains_text(name),
-            _ => false,
+        let local = self.scopes.iter().rev().find_map(|scope| match scope {
+            Scope::Function(f) => f.locals.get(name),
+            _ => None,
         });
-        if bound_in_a_function {
-            CallReceiver::Local
-        } else {
-            CallReceiver::Name
+        match local {
+            Some(local) => (CallReceiver::Local, Some(local)),
+            None => (CallReceiver::Name, None),
         }
     }
 
@@ -965,10 +1009,12 @@ impl Extractor {
         let Some(scope) = self.function_scope_mut() else {
             return;
         };
+        // The function's locals hold the name (unless it is declared `global` or `nonlocal`).
+        let name = scope.locals.get(name).unwrap_or_else(|| name.into());
         if let (Some(value), Some(function), Some(expr)) = (allocation, function, value) {
             scope.closure.allocations.push(ClosureLocal {
                 function,
-                name: name.into(),
+                name,
                 value,
                 param: None,
                 span: span(expr.range()),
@@ -976,17 +1022,15 @@ impl Extractor {
         }
         match alias {
             Some(alias) => {
-                scope.aliases.insert(name.into(), alias);
+                scope.aliases.insert(name, alias);
             }
             None => {
-                if let Some(name) = Name::from_existing(name) {
-                    scope.aliases.remove(&name);
-                }
+                scope.aliases.remove(&name);
             }
         }
         let entry = scope
             .constructed
-            .entry(name.into())
+            .entry(name)
             .or_insert((0, constructed_class));
         entry.0 += 1;
     }

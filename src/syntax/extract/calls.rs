@@ -17,7 +17,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::{Extractor, MAX_WALK_DEPTH, build_name, dotted_name, join_dotted, span};
+use super::{Extractor, MAX_WALK_DEPTH, TextKeyed, build_name, dotted_name, join_dotted, span};
 
 /// Calls whose arguments are values, never callbacks: references passed to them are not recorded.
 const VALUE_TAKING_BUILTINS: &[&str] = &[
@@ -75,7 +75,7 @@ impl ReachState {
 #[derive(Default)]
 struct Frame {
     /// The inputs each local depends on, as far as seen: parameters stand for themselves.
-    inputs: HashMap<Name, Vec<Name>>,
+    inputs: HashMap<TextKeyed, Vec<Name>>,
     /// Dotted names tested against `None` or for truth (`x is None`, `not self._client`).
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
@@ -121,7 +121,12 @@ impl Extractor {
         // Every local assigned in the body gets an entry: sized once rather than grown.
         let local_count = self.function_scope().map_or(0, |scope| scope.locals.len());
         let mut inputs = HashMap::with_capacity_and_hasher(local_count, Default::default());
-        inputs.extend(facts.params.iter().map(|p| (p.name, vec![p.name])));
+        inputs.extend(
+            facts
+                .params
+                .iter()
+                .map(|p| (TextKeyed(p.name), vec![p.name])),
+        );
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
         {
@@ -203,6 +208,22 @@ impl Extractor {
 
     /// How a callee expression is written: its receiver and the dotted rest.
     pub(super) fn callee_of(&self, func: &Expr) -> Option<(CallReceiver, Name)> {
+        self.callee_or_local_method(func, false).ok().flatten()
+    }
+
+    /// [`Self::callee_of`] for the callee of a call, or `Err` with the method's name when the
+    /// call is a method of a local whose class cannot be known (`text.strip()`, which the call
+    /// graph cannot resolve): the dotted callee of those is never built nor interned, since only
+    /// the method's name is kept ([`FileFacts::untyped_method_calls`]).
+    fn call_callee<'e>(&self, func: &'e Expr) -> Result<Option<(CallReceiver, Name)>, &'e str> {
+        self.callee_or_local_method(func, true)
+    }
+
+    fn callee_or_local_method<'e>(
+        &self,
+        func: &'e Expr,
+        method_of_unknown_local: bool,
+    ) -> Result<Option<(CallReceiver, Name)>, &'e str> {
         let mut base = func;
         while let Expr::Attribute(attribute) = base {
             base = &attribute.value;
@@ -220,48 +241,71 @@ impl Extractor {
         match base {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                let receiver = if self.function_scope().is_none() {
-                    CallReceiver::Name
+                let (receiver, interned) = if self.function_scope().is_none() {
+                    (CallReceiver::Name, None)
                 } else {
-                    self.receiver_named(id)
+                    self.name_here(id)
+                };
+                // A plain name already looked up as interned is not built again.
+                let written = || match interned {
+                    Some(interned) if !has_attrs => interned,
+                    _ => join(Some(id)),
                 };
                 match receiver {
                     CallReceiver::SelfParam | CallReceiver::Class => {
-                        has_attrs.then(|| (receiver, join(None)))
+                        Ok(has_attrs.then(|| (receiver, join(None))))
                     }
-                    _ => Some((receiver, join(Some(id)))),
+                    CallReceiver::Local
+                        if method_of_unknown_local && !self.local_may_have_class(id) =>
+                    {
+                        match func {
+                            Expr::Attribute(method) => Err(method.attr.as_str()),
+                            _ => Ok(Some((receiver, written()))),
+                        }
+                    }
+                    _ => Ok(Some((receiver, written()))),
                 }
             }
-            Expr::Call(inner) if has_attrs => match &*inner.func {
-                Expr::Name(f) if f.id.as_str() == "super" => {
-                    Some((CallReceiver::Super, join(None)))
+            Expr::Call(inner) if has_attrs => Ok(self.callee_on_call(func, base, inner, join)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The callee of `func`, whose innermost receiver `base` is the call `inner`: a method of
+    /// `super()`, of `type(self)`, or of an instance constructed in place (`Tracker().record`).
+    fn callee_on_call(
+        &self,
+        func: &Expr,
+        base: &Expr,
+        inner: &ast::ExprCall,
+        join: impl Fn(Option<&str>) -> Name,
+    ) -> Option<(CallReceiver, Name)> {
+        match &*inner.func {
+            Expr::Name(f) if f.id.as_str() == "super" => Some((CallReceiver::Super, join(None))),
+            Expr::Name(f)
+                if f.id.as_str() == "type"
+                    && inner.arguments.args.len() == 1
+                    && self
+                        .resolve(&inner.arguments.args[0], false)
+                        .is_some_and(|r| {
+                            r.path == AccessPath::new(Root::SelfParam) && !r.nested
+                        }) =>
+            {
+                Some((CallReceiver::Class, join(None)))
+            }
+            func_of_inner => {
+                let class = dotted_name(func_of_inner)?;
+                let Expr::Attribute(method) = func else {
+                    return None;
+                };
+                if !std::ptr::eq(&*method.value, base) {
+                    return None;
                 }
-                Expr::Name(f)
-                    if f.id.as_str() == "type"
-                        && inner.arguments.args.len() == 1
-                        && self
-                            .resolve(&inner.arguments.args[0], false)
-                            .is_some_and(|r| {
-                                r.path == AccessPath::new(Root::SelfParam) && !r.nested
-                            }) =>
-                {
-                    Some((CallReceiver::Class, join(None)))
-                }
-                func_of_inner => {
-                    let class = dotted_name(func_of_inner)?;
-                    let Expr::Attribute(method) = func else {
-                        return None;
-                    };
-                    if !std::ptr::eq(&*method.value, base) {
-                        return None;
-                    }
-                    let receiver = self.callee_of(func_of_inner)?.0;
-                    let class = join_dotted(&class, method.attr.as_str());
-                    (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
-                        .then_some((CallReceiver::NewInstance, class))
-                }
-            },
-            _ => None,
+                let receiver = self.callee_of(func_of_inner)?.0;
+                let class = join_dotted(&class, method.attr.as_str());
+                (receiver == CallReceiver::Name || receiver == CallReceiver::Local)
+                    .then_some((CallReceiver::NewInstance, class))
+            }
         }
     }
 
@@ -343,7 +387,13 @@ impl Extractor {
                     .push(((range.start().to_u32(), range.end().to_u32()), outer));
                 Some((CallReceiver::CallResult(u32::MAX), Name::default()))
             }
-            _ => self.callee_of(func),
+            _ => match self.call_callee(func) {
+                Ok(callee) => callee,
+                Err(method) => {
+                    self.facts.untyped_method_calls.push(method.into());
+                    None
+                }
+            },
         };
         let index = match &callee {
             Some((receiver, callee)) if self.may_resolve(*receiver, callee) => {
@@ -702,7 +752,7 @@ impl Extractor {
         };
         if self
             .frame()
-            .and_then(|f| f.inputs.get(&name))
+            .and_then(|f| f.inputs.get(name.as_str()))
             .is_none_or(|inputs| inputs.is_empty())
         {
             return;
@@ -711,7 +761,10 @@ impl Extractor {
         for arg in &call.arguments.args {
             added.extend(self.inputs_of(arg));
         }
-        if let Some(entry) = self.frame_mut().and_then(|f| f.inputs.get_mut(&name)) {
+        if let Some(entry) = self
+            .frame_mut()
+            .and_then(|f| f.inputs.get_mut(name.as_str()))
+        {
             for input in added {
                 if !entry.contains(&input) {
                     entry.push(input);
@@ -881,7 +934,8 @@ impl Extractor {
         match target {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                if self.is_global_name(id) {
+                let (receiver, interned) = self.name_here(id);
+                if receiver == CallReceiver::Name {
                     if let Some(value) = value
                         && (self.once_blocks > 0 || self.is_lazy(target, value))
                     {
@@ -894,14 +948,16 @@ impl Extractor {
                 let Some(frame) = self.frame_mut() else {
                     return;
                 };
+                // Not a global: the function (or an enclosing one) holds the name.
+                let id = interned.unwrap_or_else(|| id.into());
                 match text {
-                    Some(text) => frame.texts.insert(id.into(), text),
-                    None => Name::from_existing(id).and_then(|id| frame.texts.remove(&id)),
+                    Some(text) => frame.texts.insert(id, text),
+                    None => frame.texts.remove(&id),
                 };
-                if computed && !frame.computed.iter().any(|c| c == id) {
-                    frame.computed.push(id.into());
+                if computed && !frame.computed.contains(&id) {
+                    frame.computed.push(id);
                 }
-                let entry = frame.inputs.entry(id.into()).or_default();
+                let entry = frame.inputs.entry(TextKeyed(id)).or_default();
                 for input in inputs {
                     if !entry.contains(input) {
                         entry.push(*input);
@@ -915,13 +971,15 @@ impl Extractor {
                     self.facts.lazy_inits.push(target.range().start().to_u32());
                 }
                 if let Expr::Name(receiver) = &*attribute.value
-                    && self.function_scope().and_then(|f| f.self_name.as_ref())
-                        == Some(&Name::from(receiver.id.as_str()))
+                    && self
+                        .function_scope()
+                        .and_then(|f| f.self_name)
+                        .is_some_and(|self_name| self_name == receiver.id.as_str())
                     && !augmented
                     && let Some(frame) = self.frame_mut()
                 {
                     let stored = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                    frame.inputs.insert(stored, inputs.to_vec());
+                    frame.inputs.insert(TextKeyed(stored), inputs.to_vec());
                 }
             }
             Expr::Subscript(sub) if !augmented => {
@@ -967,7 +1025,11 @@ impl Extractor {
     /// `x = make()` under `if x is None:` (or `not x`, `not hasattr(self, "x")`), or
     /// `x = x or make()`.
     fn is_lazy(&self, target: &Expr, value: &Expr) -> bool {
-        dotted_name(target).is_some_and(|written| self.is_lazy_name(&written, value))
+        // Most stores are neither `x = x or ...` nor under a test: their target's name is not
+        // built (nor interned) just to be compared with nothing.
+        let may_match = matches!(value, Expr::BoolOp(b) if b.op == ast::BoolOp::Or)
+            || self.frame().is_some_and(|f| !f.guarded.is_empty());
+        may_match && dotted_name(target).is_some_and(|written| self.is_lazy_name(&written, value))
     }
 
     /// Whether storing `value` into what `written` names (`_x`, `self._x`) is a first-time
@@ -1191,7 +1253,7 @@ impl Extractor {
                     return;
                 };
                 let read = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                match self.frame().and_then(|f| f.inputs.get(&read)) {
+                match self.frame().and_then(|f| f.inputs.get(read.as_str())) {
                     Some(inputs) => inputs.iter().for_each(|input| add(out, input)),
                     None => {
                         add(out, receiver.id.as_str());
@@ -1208,9 +1270,9 @@ impl Extractor {
                     // The receiver itself, not one attribute of it: an empty attribute read.
                     add(out, id);
                     add(out, &join_dotted(id, ""));
-                } else if let Some(inputs) = frame.inputs.get_text(id) {
+                } else if let Some(inputs) = frame.inputs.get(id) {
                     inputs.iter().for_each(|input| add(out, input));
-                } else if !scope.locals.contains_text(id) {
+                } else if !scope.locals.contains(id) {
                     add(out, id);
                 }
             }
@@ -1218,9 +1280,8 @@ impl Extractor {
                 // A callable the caller chose (`adapter = kwargs.pop("adapter", Default)`)
                 // decides what the call makes; a function of the program is code, not an input.
                 if let Expr::Name(callee) = &*call.func
-                    && let Some(inputs) = self
-                        .frame()
-                        .and_then(|f| f.inputs.get_text(callee.id.as_str()))
+                    && let Some(inputs) =
+                        self.frame().and_then(|f| f.inputs.get(callee.id.as_str()))
                 {
                     inputs.iter().for_each(|input| add(out, input));
                 }
@@ -1299,7 +1360,9 @@ impl Extractor {
         let (Expr::Name(name), Expr::StringLiteral(key)) = (mapping, key) else {
             return None;
         };
-        if name.id.as_str() != kwargs.as_str() || self.frame()?.inputs.get(&kwargs)? != &[kwargs] {
+        if name.id.as_str() != kwargs.as_str()
+            || self.frame()?.inputs.get(kwargs.as_str())? != &[kwargs]
+        {
             return None;
         }
         let item = build_name(|out| {

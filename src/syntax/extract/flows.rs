@@ -196,12 +196,20 @@ impl Extractor {
         };
         let mut leaves = Vec::new();
         self.store_keyed(&mut keys, value, &mut leaves);
-        let key = (scope, Name::from(name));
-        if rebinding && matches!(target, Expr::Name(_)) {
-            self.keyed.containers.remove(&key);
-        }
+        let rebinds_name = rebinding && matches!(target, Expr::Name(_));
         if leaves.is_empty() {
+            // Nothing to store: the name is interned only if it may have keys to forget.
+            if rebinds_name
+                && !self.keyed.containers.is_empty()
+                && let Some(name) = Name::from_existing(name)
+            {
+                self.keyed.containers.remove(&(scope, name));
+            }
             return;
+        }
+        let key = (scope, Name::from(name));
+        if rebinds_name {
+            self.keyed.containers.remove(&key);
         }
         let stored = self.keyed.containers.entry(key).or_default();
         for (path, callee) in leaves {
@@ -300,16 +308,16 @@ impl Extractor {
         let mut names = Vec::new();
         bound_names(target, 0, &mut names);
         for name in names {
-            let global = match self.receiver_named(name) {
+            let (receiver, interned) = self.name_here(name);
+            let global = match receiver {
                 CallReceiver::Name => true,
                 CallReceiver::Local => false,
                 _ => continue,
             };
+            // A local comes back as its function holds it; a global is interned once.
+            let name = interned.unwrap_or_else(|| name.into());
             for source in &sources {
-                let target = FlowTarget::Name {
-                    name: name.into(),
-                    global,
-                };
+                let target = FlowTarget::Name { name, global };
                 self.push_flow(target, source.clone());
             }
         }

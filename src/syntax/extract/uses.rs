@@ -42,7 +42,7 @@ impl Extractor {
     fn parameter_named(&self, name: &str) -> Option<(FuncIdx, u32, bool)> {
         for scope in self.scopes.iter().rev() {
             match scope {
-                Scope::Function(f) if f.locals.contains_text(name) => {
+                Scope::Function(f) if f.locals.contains(name) => {
                     let params = &self.facts.functions[f.idx as usize].params;
                     let index = params.iter().position(|p| p.name == name)?;
                     let defaulted = has_shared_default(&params[index]);
