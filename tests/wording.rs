@@ -96,8 +96,21 @@ fn a_global_changed_through_a_parameter_is_changed_on_the_requests_that_hand_it_
     assert!(!out.contains("on every request"), "{out}");
 }
 
-fn help_line(files: &[(&str, &str)]) -> String {
+/// The help line of the one finding on a configuration class whose `headers` field holds a
+/// project object, which a view changes through an instance; `config` is the class's module.
+fn help_for_config(config: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "app/headers.py",
+            "class Headers:\n    def __init__(self):\n        self.items = {}\n\n    def add(self, name, value):\n        self.items[name] = value\n",
+        ),
+        ("app/config.py", config),
+        (
+            "app/views.py",
+            "from app.config import Config\n\n\ndef handle(name):\n    config = Config()\n    config.headers.add(name, 1)\n",
+        ),
+    ];
     for (path, text) in files {
         write(dir.path(), path, text);
     }
@@ -109,19 +122,11 @@ fn help_line(files: &[(&str, &str)]) -> String {
         .to_string()
 }
 
-const HEADERS: &str = "class Headers:\n    def __init__(self):\n        self.items = {}\n\n    def add(self, name, value):\n        self.items[name] = value\n";
-const USE_CONFIG: &str = "from app.config import Config\n\n\ndef handle(name):\n    config = Config()\n    config.headers.add(name, 1)\n";
-
 #[test]
 fn a_dataclass_field_is_told_to_take_a_default_factory() {
-    let help = help_line(&[
-        ("app/headers.py", HEADERS),
-        (
-            "app/config.py",
-            "from dataclasses import dataclass\n\nfrom app.headers import Headers\n\n\n@dataclass\nclass Config:\n    headers: Headers = Headers()\n",
-        ),
-        ("app/views.py", USE_CONFIG),
-    ]);
+    let help = help_for_config(
+        "from dataclasses import dataclass\n\nfrom app.headers import Headers\n\n\n@dataclass\nclass Config:\n    headers: Headers = Headers()\n",
+    );
     assert!(
         help.starts_with("give the field a factory, `field(default_factory=...)`"),
         "{help}"
@@ -130,14 +135,9 @@ fn a_dataclass_field_is_told_to_take_a_default_factory() {
 
 #[test]
 fn an_attrs_field_is_told_to_take_a_factory() {
-    let help = help_line(&[
-        ("app/headers.py", HEADERS),
-        (
-            "app/config.py",
-            "import attrs\n\nfrom app.headers import Headers\n\n\n@attrs.define\nclass Config:\n    headers: Headers = Headers()\n",
-        ),
-        ("app/views.py", USE_CONFIG),
-    ]);
+    let help = help_for_config(
+        "import attrs\n\nfrom app.headers import Headers\n\n\n@attrs.define\nclass Config:\n    headers: Headers = Headers()\n",
+    );
     assert!(
         help.starts_with("give the field a factory, `attrs.field(factory=...)`"),
         "{help}"
@@ -146,14 +146,9 @@ fn an_attrs_field_is_told_to_take_a_factory() {
 
 #[test]
 fn a_plain_class_attribute_is_told_to_move_into_init() {
-    let help = help_line(&[
-        ("app/headers.py", HEADERS),
-        (
-            "app/config.py",
-            "from app.headers import Headers\n\n\nclass Config:\n    headers: Headers = Headers()\n",
-        ),
-        ("app/views.py", USE_CONFIG),
-    ]);
+    let help = help_for_config(
+        "from app.headers import Headers\n\n\nclass Config:\n    headers: Headers = Headers()\n",
+    );
     assert!(
         help.starts_with("create it per instance in `__init__`"),
         "{help}"
