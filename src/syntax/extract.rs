@@ -1638,6 +1638,9 @@ impl Extractor {
 fn may_return(stmt: &Stmt) -> bool {
     match stmt {
         Stmt::Return(_) => true,
+        Stmt::Expr(ast::StmtExpr { value, .. }) | Stmt::Assign(ast::StmtAssign { value, .. }) => {
+            matches!(&**value, Expr::Yield(_) | Expr::YieldFrom(_))
+        }
         Stmt::FunctionDef(_) | Stmt::ClassDef(_) => false,
         Stmt::If(s) => {
             s.body.iter().any(may_return)

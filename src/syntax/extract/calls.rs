@@ -13,7 +13,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MemoStore, Name,
-    Root, Span,
+    ParamKeyedStore, Root, Span,
 };
 use crate::knowledge;
 
@@ -707,8 +707,6 @@ impl Extractor {
         }
     }
 
-    /// A container tested for emptiness or `None` earlier in the function: what fills it runs
-    /// once (`if not _table: _table.update(load())`).
     /// Whether the function tested `name` against `None` or for truth before this point
     /// (`if not headers:`), as the usual `headers = {}` under such a test does.
     pub(super) fn was_tested(&self, name: &str) -> bool {
@@ -716,6 +714,8 @@ impl Extractor {
             .is_some_and(|f| f.guarded.iter().any(|g| g == name))
     }
 
+    /// A container tested for emptiness or `None` earlier in the function: what fills it runs
+    /// once (`if not _table: _table.update(load())`).
     fn is_guarded(&self, container: &Expr) -> bool {
         dotted_name(container)
             .is_some_and(|name| self.frame().is_some_and(|f| f.guarded.contains(&name)))
@@ -730,7 +730,6 @@ impl Extractor {
         }
     }
 
-    /// A bare parameter of the current function.
     /// `parts.append(x)` on a local (not a parameter) that already depends on some input: the
     /// local now depends on `x`'s inputs too, as a key built piece by piece does (`key_parts =
     /// [prefix]`, then `key_parts.append(str(kwargs["user_id"]))`). A local started empty (`out =
@@ -791,16 +790,15 @@ impl Extractor {
             return;
         }
         let function = scope.idx;
-        self.facts
-            .param_keyed_stores
-            .push(crate::facts::ParamKeyedStore {
-                function,
-                container: container.attr.as_str().into(),
-                key: key.id.as_str().into(),
-                value: stored.id.as_str().into(),
-            });
+        self.facts.param_keyed_stores.push(ParamKeyedStore {
+            function,
+            container: container.attr.as_str().into(),
+            key: key.id.as_str().into(),
+            value: stored.id.as_str().into(),
+        });
     }
 
+    /// A bare parameter of the current function.
     fn is_parameter(&self, expr: &Expr) -> bool {
         let (Expr::Name(name), Some(function)) = (expr, self.current_function()) else {
             return false;
