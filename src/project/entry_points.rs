@@ -254,8 +254,11 @@ pub(super) fn find_start_up(project: &Project, index: &Index<'_>) -> Vec<EntryPo
         .collect()
 }
 
-/// The kinds of entry point that a server calls as the application itself, once per request.
+/// The kind of a WSGI callable, which a WSGI server calls as the application itself, once per
+/// request.
 pub const WSGI_APPLICATION: &str = "WSGI application";
+/// The kind of an ASGI callable, which an ASGI server calls as the application itself, once per
+/// connection or request.
 pub const ASGI_APPLICATION: &str = "ASGI application";
 
 /// WSGI and ASGI callables, by their parameters.
