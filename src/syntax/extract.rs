@@ -447,7 +447,7 @@ impl Extractor {
             }
         }
         self.record_memo_method_reads(idx, &function.body);
-        self.reach_leave_function();
+        self.reach_leave_function(&function.body);
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")
         };
