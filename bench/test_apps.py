@@ -163,6 +163,7 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         ("apps-round5-findings.json", "apps-round5.jsonl"),
         ("apps-round8-findings.json", "apps-round8.jsonl"),
         ("apps-round9-findings.json", "apps-round9.jsonl"),
+        ("apps-round10-findings.json", "apps-round10.jsonl"),
     ],
 )
 def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str, labels_file: str) -> None:

@@ -792,6 +792,11 @@ pub struct MemoStore {
     /// The methods the value calls on the receiver (`self.compile(k)`, sorted), when those calls
     /// are its only uses of the receiver whole (they count in `uses_whole_receiver` too).
     pub receiver_methods: Option<Vec<Name>>,
+    /// The function hands back what it reads from the cache by key: a `return` or `yield` holds
+    /// the read (`return C[k]`, `return C.setdefault(k, v)`), or a local bound to it (`v =
+    /// C.get(k)` ... `return v`). Without it a later call never gets an earlier call's value: the
+    /// read only refuses a second entry, or the entry is extended or replaced.
+    pub serves_read_value: bool,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
 }

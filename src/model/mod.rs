@@ -347,6 +347,15 @@ impl Model {
         &self.changes
     }
 
+    /// The flows that copy what `location` holds somewhere else.
+    pub fn flows_leaving(&self, location: &Location) -> impl Iterator<Item = &Flow> {
+        self.flows_from
+            .get(location)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.flows[i as usize])
+    }
+
     /// The objects `location` may hold.
     pub fn points_to(&self, location: &Location) -> &[ObjectId] {
         self.points_to.get(location).map_or(&[], Vec::as_slice)

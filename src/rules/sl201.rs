@@ -8,7 +8,7 @@ use crate::facts::{
     Binding, FuncIdx, Mutation, MutationKind, Name, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
-use crate::model::{GlobalWriteKind, Location, Model, Origin, Through, Timing};
+use crate::model::{GlobalWriteKind, Location, Model, Object, ObjectId, Origin, Through, Timing};
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -164,6 +164,7 @@ fn changes_through_parameters(
     let project = context.project;
     let model = context.model;
     let mut found = Vec::new();
+    let mut handed_in_requests: HashMap<ObjectId, bool> = HashMap::new();
     for once in model.once_object_mutations(project) {
         let change = once.change;
         let (Through::Parameter, Timing::PerCall, Some(Location::Param(function, index))) =
@@ -200,6 +201,12 @@ fn changes_through_parameters(
         if replaced_before(project, *function, *index, change.span) {
             continue;
         }
+        let handed_per_request = *handed_in_requests
+            .entry(once.object)
+            .or_insert_with(|| handed_on_in_requests(project, model, per_request, object));
+        if !handed_per_request {
+            continue;
+        }
         let parameter = project.function(*function).1.params[*index as usize].name;
         let key = Key {
             file: change.file,
@@ -211,6 +218,47 @@ fn changes_through_parameters(
         found.push((key, shared.type_name().to_string(), parameter, change.span));
     }
     found
+}
+
+/// Whether code that requests reach may hand the module global's `object` to a function: a
+/// call in such code passes it (or a module-level alias of it) as an argument, or it is copied
+/// anywhere but into a parameter (a field, a return value, ...), from where it is not followed.
+/// A global that only calls outside requests hand on (`clientside_callback(...)` that
+/// applications call at import) is not what a request-reached callee gets, even when requests
+/// reach that callee with other arguments.
+fn handed_on_in_requests(
+    project: &Project,
+    model: &Model,
+    per_request: &mut PerRequest,
+    object: &Object,
+) -> bool {
+    let Some(home) = &object.home else {
+        return true;
+    };
+    let mut aliases = vec![home];
+    let mut seen = 0;
+    while let Some(&location) = aliases.get(seen) {
+        seen += 1;
+        for flow in model.flows_leaving(location) {
+            match &flow.to {
+                Location::Global(..) => {
+                    if !aliases.contains(&&flow.to) {
+                        aliases.push(&flow.to);
+                    }
+                }
+                Location::Param(..) => {
+                    if project
+                        .function_at(flow.file, flow.span.start)
+                        .is_some_and(|caller| per_request.reached(project, flow.file, caller))
+                    {
+                        return true;
+                    }
+                }
+                _ => return true,
+            }
+        }
+    }
+    false
 }
 
 /// Whether parameter `index` of `function` is bound to another object before `span` other than

@@ -82,6 +82,11 @@ impl Rule for CacheKeyIncomplete {
                 {
                     continue;
                 }
+                // A later call gets the first call's value only from a function that hands
+                // back what it reads under the key.
+                if !store.serves_read_value {
+                    continue;
+                }
                 let key = (file_id, store.function, store.cache.display());
                 if found.contains_key(&key) {
                     continue;

@@ -447,7 +447,7 @@ impl Extractor {
             }
         }
         self.record_memo_method_reads(idx, &function.body);
-        self.reach_leave_function();
+        self.reach_leave_function(&function.body);
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")
         };
@@ -1416,7 +1416,8 @@ impl Extractor {
     /// branch under `isinstance(name, T)` changes in `name` is noted with the types.
     fn visit_if(&mut self, if_stmt: &ast::StmtIf) {
         let set_after = self.flag_set_after.take();
-        let first_time = self.tests_first_time(&if_stmt.test, 0);
+        let first_time = self.tests_first_time(&if_stmt.test, 0)
+            || marks_itself_done(&if_stmt.test, &if_stmt.body);
         let branches = std::iter::once((Some(&*if_stmt.test), &if_stmt.body)).chain(
             if_stmt
                 .elif_else_clauses
@@ -1664,6 +1665,37 @@ fn may_return(stmt: &Stmt) -> bool {
         Stmt::Match(s) => s.cases.iter().any(|c| c.body.iter().any(may_return)),
         _ => false,
     }
+}
+
+/// `if cls._checked is not cls: ...; cls._checked = cls`: the block stores in the attribute the
+/// very object the test compares it with, on that object, so it runs once per such object (a
+/// class: once per class).
+fn marks_itself_done(test: &Expr, body: &[Stmt]) -> bool {
+    let Expr::Compare(compare) = test else {
+        return false;
+    };
+    let ([ast::CmpOp::IsNot], [Expr::Name(compared)], Expr::Attribute(flag)) = (
+        compare.ops.as_ref(),
+        compare.comparators.as_ref(),
+        &*compare.left,
+    ) else {
+        return false;
+    };
+    let Expr::Name(owner) = &*flag.value else {
+        return false;
+    };
+    owner.id == compared.id
+        && body.iter().any(|stmt| {
+            let Stmt::Assign(assign) = stmt else {
+                return false;
+            };
+            matches!(&*assign.value, Expr::Name(value) if value.id == owner.id)
+                && assign.targets.iter().any(|target| {
+                    matches!(target, Expr::Attribute(set)
+                        if set.attr.as_str() == flag.attr.as_str()
+                            && matches!(&*set.value, Expr::Name(on) if on.id == owner.id))
+                })
+        })
 }
 
 /// Whether `body` (or a block nested in it) assigns `flag` a value other than `None` or

@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use ruff_python_ast::visitor::Visitor as _;
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
@@ -139,12 +139,27 @@ impl Extractor {
     }
 
     /// A function's body is done: its item stores into probed containers are memoisations.
-    pub(super) fn reach_leave_function(&mut self) {
+    pub(super) fn reach_leave_function(&mut self, body: &[Stmt]) {
+        // Asked while the function's scope is still the innermost, so that containers resolve
+        // through its aliases.
+        let mut served_back: Vec<(AccessPath, bool)> = Vec::new();
+        if let Some(frame) = self.reach.frames.last() {
+            for store in &frame.stores {
+                if frame.probed.contains(&store.cache)
+                    && frame.served.contains(&store.cache)
+                    && !served_back.iter().any(|(c, _)| *c == store.cache)
+                {
+                    let served = self.hands_back_read(body, &store.cache);
+                    served_back.push((store.cache.clone(), served));
+                }
+            }
+        }
         let Some(frame) = self.reach.frames.pop() else {
             return;
         };
         for (mut store, store_tests) in frame.stores.into_iter().zip(frame.store_tests) {
-            if frame.probed.contains(&store.cache) && frame.served.contains(&store.cache) {
+            if let Some((_, served)) = served_back.iter().find(|(c, _)| *c == store.cache) {
+                store.serves_read_value = *served;
                 // A flag that every read and every store of the cache requires true is true for
                 // every value the cache holds: the value cannot differ by it.
                 if let Some((_, read_tests)) =
@@ -159,6 +174,51 @@ impl Extractor {
                 self.facts.memo_stores.push(store);
             }
         }
+    }
+
+    /// Whether a `return` or `yield` of `body` (not of the functions it defines) holds a read of
+    /// `cache` by key, directly or through locals bound to such a read.
+    fn hands_back_read(&self, body: &[Stmt], cache: &AccessPath) -> bool {
+        let mut handed = HandedBack::default();
+        for stmt in body {
+            handed.visit_stmt(stmt);
+        }
+        let reads = |expr: &Expr| {
+            let mut found = false;
+            let mut reads = CacheReads {
+                found: &mut found,
+                is_cache: &|container: &Expr| {
+                    self.resolve(container, true)
+                        .is_some_and(|r| !r.nested && r.path == *cache)
+                },
+            };
+            reads.visit_expr(expr);
+            found
+        };
+        if handed.returned.iter().any(|value| reads(value)) {
+            return true;
+        }
+        let mut holders: Vec<&str> = handed
+            .bindings
+            .iter()
+            .filter(|(_, value)| reads(value))
+            .map(|(name, _)| *name)
+            .collect();
+        // Locals bound to such locals (`line = cached`), until none is added.
+        let mut grown = !holders.is_empty();
+        while grown {
+            grown = false;
+            for (name, value) in &handed.bindings {
+                if !holders.contains(name) && mentions_any(value, &holders) {
+                    holders.push(name);
+                    grown = true;
+                }
+            }
+        }
+        handed
+            .returned
+            .iter()
+            .any(|value| mentions_any(value, &holders))
     }
 
     /// A parameter of `function` annotated `bool` that the body never rebinds: its truth is its
@@ -1153,6 +1213,7 @@ impl Extractor {
                 uses_whole_receiver,
                 key_repr,
                 receiver_methods,
+                serves_read_value: false,
                 span: span(range),
             });
         }
@@ -1566,4 +1627,121 @@ fn attributes_read(expr: &Expr, name: &str) -> Option<Vec<Name>> {
     reads.attrs.sort();
     reads.attrs.dedup();
     Some(reads.attrs)
+}
+
+/// The values a function body returns or yields and the locals it binds, not counting the
+/// functions, lambdas and classes it defines.
+#[derive(Default)]
+struct HandedBack<'a> {
+    returned: Vec<&'a Expr>,
+    bindings: Vec<(&'a str, &'a Expr)>,
+}
+
+impl<'a> Visitor<'a> for HandedBack<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            Stmt::Return(ast::StmtReturn {
+                value: Some(value), ..
+            }) => self.returned.push(value),
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    if let Expr::Name(name) = target {
+                        self.bindings.push((name.id.as_str(), &assign.value));
+                    }
+                }
+            }
+            Stmt::AnnAssign(ast::StmtAnnAssign {
+                target,
+                value: Some(value),
+                ..
+            }) => {
+                if let Expr::Name(name) = &**target {
+                    self.bindings.push((name.id.as_str(), value));
+                }
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(_) => return,
+            Expr::Yield(ast::ExprYield {
+                value: Some(value), ..
+            })
+            | Expr::YieldFrom(ast::ExprYieldFrom { value, .. }) => self.returned.push(value),
+            Expr::Named(named) => {
+                if let Expr::Name(name) = &*named.target {
+                    self.bindings.push((name.id.as_str(), &named.value));
+                }
+            }
+            _ => {}
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// Finds a read of a cache by key in an expression: `C[k]`, `C.get(k)`, `C.setdefault(k, v)`,
+/// `C.pop(k)`.
+struct CacheReads<'f, 'c> {
+    found: &'f mut bool,
+    is_cache: &'c dyn Fn(&Expr) -> bool,
+}
+
+impl<'a> Visitor<'a> for CacheReads<'_, '_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if *self.found || matches!(expr, Expr::Lambda(_)) {
+            return;
+        }
+        let read = match expr {
+            Expr::Subscript(sub) if sub.ctx.is_load() => Some(&*sub.value),
+            Expr::Call(call) => match &*call.func {
+                Expr::Attribute(method)
+                    if matches!(method.attr.as_str(), "get" | "setdefault" | "pop") =>
+                {
+                    Some(&*method.value)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if read.is_some_and(|container| (self.is_cache)(container)) {
+            *self.found = true;
+            return;
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// Whether `expr` reads one of `names`.
+fn mentions_any(expr: &Expr, names: &[&str]) -> bool {
+    struct Mentions<'n> {
+        names: &'n [&'n str],
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Mentions<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.found {
+                return;
+            }
+            if let Expr::Name(name) = expr
+                && self.names.contains(&name.id.as_str())
+            {
+                self.found = true;
+                return;
+            }
+            walk_expr(self, expr);
+        }
+    }
+    if names.is_empty() {
+        return false;
+    }
+    let mut mentions = Mentions {
+        names,
+        found: false,
+    };
+    mentions.visit_expr(expr);
+    mentions.found
 }
