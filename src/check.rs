@@ -652,6 +652,9 @@ pub struct Kept {
     /// The link signatures of the files an edit replaced (the others are computed on their first
     /// edit), so that the next edit of a file does not compute its old signatures again.
     signatures: HashMap<FileId, Signatures>,
+    /// Which identifiers the link facts of how many files mention, once an edit that links again
+    /// without the same values signature asked (kept up to date with every edit after that).
+    mentions: Option<crate::project::Mentions>,
 }
 
 /// What the link, and its values stage, read of one file's facts ([`crate::project::link_signature`],
@@ -696,6 +699,7 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         pool: Arc::new(pool),
         threads: options.threads,
         signatures: HashMap::new(),
+        mentions: None,
     };
     result.warnings.extend(warning);
     (result, Some(kept))
@@ -784,13 +788,39 @@ fn recheck_in_pool(
         })
         .collect();
     let relink = signatures.iter().any(|(old, new)| old.link != new.link);
-    let values_kept = relink
-        && replaced
+    // Per replaced file, whether the values stage reads the same of it (asked only for a link).
+    let same: Vec<bool> = if relink {
+        replaced
             .iter()
             .zip(&mut signatures)
-            .all(|((file, facts), (old, new))| {
+            .map(|((file, facts), (old, new))| {
                 old.values(&project.files[*file].facts) == new.values(facts)
-            });
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut values_kept = relink && same.iter().all(|same| *same);
+    // Files that only gained definitions nothing resolves to keep the values too, renumbered.
+    let appended_only = relink && !values_kept;
+    if appended_only && kept.mentions.is_none() {
+        kept.mentions = Some(crate::project::Mentions::of(&project.files));
+    }
+    if let Some(mentions) = &mut kept.mentions {
+        for (file, facts) in &replaced {
+            mentions.replace(&project.files[*file].facts, facts);
+        }
+    }
+    if appended_only && let Some(mentions) = &kept.mentions {
+        values_kept = replaced.iter().zip(&same).all(|((file, facts), same)| {
+            *same
+                || crate::project::appends_unused_definitions(
+                    &project.files[*file].facts,
+                    facts,
+                    mentions,
+                )
+        });
+    }
     kept.signatures.extend(
         replaced
             .iter()
@@ -834,7 +864,9 @@ fn recheck_in_pool(
             relinkable.replace_facts(file as FileId, facts);
         }
         let values = loaded.values.take().filter(|_| values_kept);
-        let stage = if values.is_some() {
+        let stage = if values.is_some() && appended_only {
+            "link, values renumbered"
+        } else if values.is_some() {
             "link, values kept"
         } else {
             "link"

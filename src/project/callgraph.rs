@@ -32,6 +32,8 @@ use super::{
     split_name,
 };
 
+mod renumbered;
+
 /// The methods constructing and calling an object, interned once: the link looks them up for
 /// every class and instance a call may run.
 pub(super) static INIT: LazyLock<Name> = LazyLock::new(|| Name::from("__init__"));

@@ -8,6 +8,7 @@ pub mod callgraph;
 pub mod entry_points;
 mod hierarchy;
 mod modules;
+mod remap;
 mod resolve;
 mod values;
 
@@ -31,6 +32,7 @@ use callgraph::Previous;
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
+pub use remap::{Mentions, appends_unused_definitions};
 pub use resolve::Resolved;
 pub use values::KeptValues;
 
@@ -44,6 +46,9 @@ pub struct ClassId(pub u32);
 /// A function anywhere in the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncId(pub u32);
+
+/// A file of a previous link, and how many classes and functions it had then.
+type OldCounts = (FileId, u32, u32);
 
 /// One analysed Python file.
 #[derive(Debug)]
@@ -98,6 +103,8 @@ pub struct Relinkable {
     of_each_file: OfEachFile,
     call_graph: CallGraph,
     changed: Vec<FileId>,
+    /// Per file in `changed`: how many classes and functions it had in the kept link.
+    old_counts: Vec<OldCounts>,
 }
 
 /// What the link works out of each file's own facts and names alone.
@@ -130,16 +137,20 @@ fn per_file<T: Send>(
 impl Relinkable {
     /// Gives `file` other facts.
     pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
-        self.files[file as usize].facts = facts;
         if !self.changed.contains(&file) {
+            let old = &self.files[file as usize].facts;
+            self.old_counts
+                .push((file, old.classes.len() as u32, old.functions.len() as u32));
             self.changed.push(file);
         }
+        self.files[file as usize].facts = facts;
     }
 
     /// Links again, like [`Project::link_keeping_values`] with the same paths, roots and entry
     /// points. With `values` (the previous link's), the values are not learnt again and unchanged
-    /// files' edges are not resolved again: give them only when every file whose facts were
-    /// replaced has the same [`values_signature`] as before.
+    /// files' edges are not resolved again (both renumbered when files gained classes or
+    /// functions): give them only when every file whose facts were replaced has the same
+    /// [`values_signature`] as before, or only [`appends_unused_definitions`] to it.
     pub fn link(
         self,
         entry_points: &[String],
@@ -150,6 +161,7 @@ impl Relinkable {
             of_each_file,
             call_graph,
             changed,
+            old_counts,
         } = self;
         let previous = match values {
             Some(values) => Some(Previous {
@@ -164,7 +176,7 @@ impl Relinkable {
         };
         let (project, values) = Project::link_named(
             files,
-            Some((of_each_file, &changed)),
+            Some((of_each_file, &changed, &old_counts)),
             entry_points,
             previous,
             true,
@@ -218,6 +230,7 @@ impl Project {
             },
             call_graph: self.calls,
             changed: Vec::new(),
+            old_counts: Vec::new(),
         }
     }
 
@@ -244,10 +257,11 @@ impl Project {
     }
 
     /// Links files already named. `kept` is what a previous link worked out of each file alone,
-    /// valid for every file but the ones listed (see [`Relinkable`]).
+    /// valid for every file but the ones listed, and how many classes and functions those had
+    /// (see [`Relinkable`]).
     fn link_named(
         files: Vec<SourceFile>,
-        kept: Option<(OfEachFile, &[FileId])>,
+        kept: Option<(OfEachFile, &[FileId], &[OldCounts])>,
         entry_points: &[String],
         previous: Option<Previous>,
         keep: bool,
@@ -291,12 +305,24 @@ impl Project {
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
         };
-        let (kept_import_targets, kept_scopes) = match kept {
-            Some((kept, changed)) => (
+        let (kept_import_targets, kept_scopes, old_counts) = match kept {
+            Some((kept, changed, old_counts)) => (
                 Some((kept.import_targets, changed)),
                 Some((kept.scopes, changed)),
+                old_counts,
             ),
-            None => (None, None),
+            None => (None, None, &[][..]),
+        };
+        // The previous link's values and graph in this link's ids.
+        let previous = match (previous, remap::IdRemap::new(&project.files, old_counts)) {
+            (Some(previous), Some(ids)) => Some(Previous {
+                values: previous.values.renumbered(&project, &ids),
+                call_graph: previous
+                    .call_graph
+                    .renumbered(project.functions.len() as u32, &ids),
+                changed: previous.changed,
+            }),
+            (previous, _) => previous,
         };
         project.import_targets = per_file(&project, kept_import_targets, resolve::import_targets);
         project.scopes = per_file(&project, kept_scopes, resolve::module_scope);

@@ -1,0 +1,213 @@
+//! A link again that keeps the values of names although an edit added classes and functions.
+//!
+//! Ids are dense and in file order, so a class or function added to one file moves the ids of
+//! every later file, and with them the slots of the values stage. When an edit only appends
+//! definitions that nothing resolves to (see [`appends_unused_definitions`]), a full link applies
+//! the same flows, resolved to the same things, in the same order, as the previous link did: only
+//! the numbers differ. The previous link's values and call graph are then renumbered
+//! ([`IdRemap`]) instead of learnt again.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::facts::{ClassFacts, FileFacts, FunctionFacts};
+
+use super::{ClassId, FuncId, OldCounts, Read, SourceFile, signature, values};
+
+/// Old ids to new ones, for a link of the same files in which some files have more classes or
+/// functions at the end of their lists than before.
+pub struct IdRemap {
+    /// Per file: its first class id before and after.
+    class_bases: Vec<(u32, u32)>,
+    /// Per file: its first function id before and after.
+    function_bases: Vec<(u32, u32)>,
+    old_function_count: u32,
+}
+
+impl IdRemap {
+    /// The renumbering from a link of `files` where file `f` had `old_counts[f]` (classes,
+    /// functions) instead of what it has now (only files listed differ); `None` when no count
+    /// differs.
+    pub(super) fn new(files: &[SourceFile], old_counts: &[OldCounts]) -> Option<IdRemap> {
+        let old_of = |file: usize| old_counts.iter().find(|(f, _, _)| *f as usize == file);
+        if old_counts.iter().all(|&(file, classes, functions)| {
+            let facts = &files[file as usize].facts;
+            facts.classes.len() as u32 == classes && facts.functions.len() as u32 == functions
+        }) {
+            return None;
+        }
+        let (mut old_class, mut new_class, mut old_function, mut new_function) = (0, 0, 0, 0);
+        let mut class_bases = Vec::with_capacity(files.len());
+        let mut function_bases = Vec::with_capacity(files.len());
+        for (id, file) in files.iter().enumerate() {
+            class_bases.push((old_class, new_class));
+            function_bases.push((old_function, new_function));
+            let (classes, functions) = (
+                file.facts.classes.len() as u32,
+                file.facts.functions.len() as u32,
+            );
+            let (old_classes, old_functions) =
+                old_of(id).map_or((classes, functions), |&(_, c, f)| (c, f));
+            old_class += old_classes;
+            new_class += classes;
+            old_function += old_functions;
+            new_function += functions;
+        }
+        Some(IdRemap {
+            class_bases,
+            function_bases,
+            old_function_count: old_function,
+        })
+    }
+
+    pub fn class(&self, old: ClassId) -> ClassId {
+        ClassId(shifted(&self.class_bases, old.0))
+    }
+
+    pub fn function(&self, old: FuncId) -> FuncId {
+        FuncId(shifted(&self.function_bases, old.0))
+    }
+
+    /// How many functions the previous link had.
+    pub fn old_function_count(&self) -> u32 {
+        self.old_function_count
+    }
+}
+
+/// `old` moved by the shift of the file it falls in (`bases`: each file's first id, old and new).
+fn shifted(bases: &[(u32, u32)], old: u32) -> u32 {
+    // The last file that starts at or before `old`; files without ids start where the next does.
+    let file = bases.partition_point(|&(start, _)| start <= old) - 1;
+    let (old_start, new_start) = bases[file];
+    new_start + (old - old_start)
+}
+
+/// Whether `new` is `old` with classes and functions appended that nothing of the project can
+/// resolve to, so that a link of the project with `new` gives every name the values a link with
+/// `old` gave (in the new ids), and every other file the same call edges. `mentions` counts the
+/// files whose link facts mention each identifier, with `new` in place of `old` already.
+///
+/// What is proved, part by part:
+/// - what the values stage reads of the file other than its classes and functions is the same
+///   ([`super::values_signature`]), and so are the old classes and functions (they come first);
+/// - an added class has no bases, metaclass or decorators: it is in no MRO but its own, so no
+///   method look-up, dispatch or attribute look-up of another class changes;
+/// - an added function has no decorators (none of its slots is written), and is a method of an
+///   added class, nested in an added function, or a module-level function;
+/// - the name of every added class and of every added function that is not inside an added
+///   definition is mentioned by no link fact of any file but this one's new facts, and not by
+///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
+///   goes through module attributes and imports by their names).
+pub fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Mentions) -> bool {
+    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
+    if new.classes.len() < old_classes
+        || new.functions.len() < old_functions
+        || (new.classes.len() == old_classes && new.functions.len() == old_functions)
+    {
+        return false;
+    }
+    let read_without_added = |facts: &FileFacts, classes: usize, functions: usize| {
+        let (calls, flows) = values::calls_and_flows_read(facts);
+        let mut read = Read::of(facts, &calls, &flows, Vec::new());
+        read.classes = &facts.classes[..classes];
+        read.functions = &facts.functions[..functions];
+        signature(&read)
+    };
+    if read_without_added(new, old_classes, old_functions)
+        != read_without_added(old, old_classes, old_functions)
+    {
+        return false;
+    }
+    let added_classes = &new.classes[old_classes..];
+    let added_functions = &new.functions[old_functions..];
+    let is_added_class = |class: Option<u32>| class.is_some_and(|c| c as usize >= old_classes);
+    let is_added_function =
+        |function: Option<u32>| function.is_some_and(|f| f as usize >= old_functions);
+    let plain_class = |class: &ClassFacts| {
+        class.bases.is_empty() && class.metaclass.is_none() && class.decorators.is_empty()
+    };
+    let plain_function = |function: &FunctionFacts| {
+        function.decorators.is_empty()
+            && (function.class.is_none() || is_added_class(function.class))
+            && (function.parent.is_none() || is_added_function(function.parent))
+    };
+    if !added_classes.iter().all(plain_class) || !added_functions.iter().all(plain_function) {
+        return false;
+    }
+    let Some(old_mentions) = identifiers(old) else {
+        return false;
+    };
+    let unused = |name: &str| {
+        let hash = identifier_hash(name.as_bytes());
+        mentions.unknown == 0
+            && !old_mentions.contains(&hash)
+            && mentions.files_mentioning(hash) == 1
+    };
+    added_classes.iter().all(|class| unused(&class.name))
+        && added_functions
+            .iter()
+            .filter(|f| f.class.is_none() && f.parent.is_none())
+            .all(|f| unused(&f.name))
+}
+
+/// How many files' link facts mention each identifier (by hash: a collision only makes a name
+/// look used, which makes [`appends_unused_definitions`] refuse).
+#[derive(Debug, Default)]
+pub struct Mentions {
+    files: HashMap<u64, u32>,
+    /// Files whose identifiers could not be listed: while there are any, every name may be used.
+    unknown: u32,
+}
+
+impl Mentions {
+    /// The mentions of every file's facts.
+    pub fn of(files: &[SourceFile]) -> Mentions {
+        use rayon::prelude::*;
+        let per_file: Vec<Option<HashSet<u64>>> =
+            files.par_iter().map(|f| identifiers(&f.facts)).collect();
+        let mut mentions = Mentions::default();
+        for identifiers in &per_file {
+            mentions.add(identifiers.as_ref(), 1);
+        }
+        mentions
+    }
+
+    /// Counts `new` in place of `old` (one file's facts before and after an edit).
+    pub fn replace(&mut self, old: &FileFacts, new: &FileFacts) {
+        self.add(identifiers(old).as_ref(), -1);
+        self.add(identifiers(new).as_ref(), 1);
+    }
+
+    fn add(&mut self, identifiers: Option<&HashSet<u64>>, by: i32) {
+        let Some(identifiers) = identifiers else {
+            self.unknown = self.unknown.saturating_add_signed(by);
+            return;
+        };
+        for hash in identifiers {
+            let count = self.files.entry(*hash).or_default();
+            *count = count.saturating_add_signed(by);
+        }
+    }
+
+    fn files_mentioning(&self, hash: u64) -> u32 {
+        self.files.get(&hash).copied().unwrap_or(0)
+    }
+}
+
+/// Every identifier in what the link reads of `facts`: each run of letters, digits, underscores
+/// and non-ASCII characters in its JSON (so each part of a dotted name, and also the field names,
+/// which only make more names look used).
+fn identifiers(facts: &FileFacts) -> Option<HashSet<u64>> {
+    let read = Read::of(facts, &facts.calls, &facts.flows, Vec::new());
+    let json = serde_json::to_vec(&read).ok()?;
+    let is_part = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
+    Some(
+        json.split(|b| !is_part(b))
+            .filter(|run| !run.is_empty())
+            .map(identifier_hash)
+            .collect(),
+    )
+}
+
+fn identifier_hash(identifier: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(identifier)
+}
