@@ -877,6 +877,9 @@ fn recheck_in_pool(
             (project, Some(values))
         });
         loaded.stage_times.push((stage, stage_started.elapsed()));
+        // Its steps (their names start with `link/`).
+        let steps = loaded.project.link_times().to_vec();
+        loaded.stage_times.extend(steps);
     } else {
         for (file, facts) in replaced {
             loaded.project.files[file].facts = facts;

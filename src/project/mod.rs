@@ -90,6 +90,8 @@ pub struct Project {
     module_resolutions: Vec<Mutex<HashMap<Name, resolve::Resolved>>>,
     /// What each file's imports name, made absolute once.
     import_targets: Vec<resolve::ImportTargets>,
+    /// How long each step of the link took (see [`Project::link_times`]).
+    link_times: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// A linked project taken apart ([`Project::into_relinkable`]) for the next link of the same
@@ -304,6 +306,7 @@ impl Project {
             qualified_resolutions: Mutex::default(),
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
+            link_times: Vec::new(),
         };
         let (kept_import_targets, kept_scopes, old_counts) = match kept {
             Some((kept, changed, old_counts)) => (
@@ -313,6 +316,7 @@ impl Project {
             ),
             None => (None, None, &[][..]),
         };
+        let started = std::time::Instant::now();
         // The previous link's values and graph in this link's ids.
         let previous = match (previous, remap::IdRemap::new(&project.files, old_counts)) {
             (Some(previous), Some(ids)) => Some(Previous {
@@ -324,13 +328,23 @@ impl Project {
             }),
             (previous, _) => previous,
         };
+        project
+            .link_times
+            .push(("link/renumber", started.elapsed()));
+        let started = std::time::Instant::now();
         project.import_targets = per_file(&project, kept_import_targets, resolve::import_targets);
         project.scopes = per_file(&project, kept_scopes, resolve::module_scope);
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
         project.module_resolutions = (0..project.files.len()).map(|_| Mutex::default()).collect();
+        project.link_times.push(("link/scopes", started.elapsed()));
+        let started = std::time::Instant::now();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
-        let (calls, values) = CallGraph::build(&project, entry_points, previous, keep);
+        project
+            .link_times
+            .push(("link/hierarchy", started.elapsed()));
+        let (mut calls, values) = CallGraph::build(&project, entry_points, previous, keep);
+        project.link_times.append(&mut calls.build_times);
         project.calls = calls;
         (project, values)
     }
@@ -354,6 +368,13 @@ impl Project {
         self.module_resolutions[file as usize]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How long each step of the link took, in order: renumbering what a link again keeps, the
+    /// module scopes, the hierarchy, the values of names, the call edges, the entry points and
+    /// what they reach.
+    pub fn link_times(&self) -> &[(&'static str, std::time::Duration)] {
+        &self.link_times
     }
 
     /// The call graph, with the request entry points and what they reach.

@@ -242,3 +242,102 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
         "{relinked} {values_kept_count} {renumbered}"
     );
 }
+
+/// Each kind of edit, from the same project: a link again equals a full link, and keeps the
+/// values renumbered exactly when the edit only appends definitions nothing uses.
+#[test]
+fn each_kind_of_edit_links_again_as_a_full_link_does() {
+    let base = "class Store:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n\n\ndef make():\n    return Store()\n\n\ndef helper(store):\n    store.put(1, 2)\n";
+    let sub = "from .base import Store, helper\n\n\nclass Sub(Store):\n    pass\n\n\ndef run():\n    helper(Sub())\n";
+    let views =
+        "from .sub import run\nfrom .base import Later\n\n\ndef index():\n    run()\n    Later()\n";
+    let files = [
+        ("pkg/__init__.py", ""),
+        ("pkg/base.py", base),
+        ("pkg/sub.py", sub),
+        ("pkg/views.py", views),
+    ];
+    let appended_class = format!(
+        "{base}\n\nclass Unused:\n    def put(self, key, value):\n        self.key = key\n"
+    );
+    let edits: Vec<(&str, usize, String, bool)> = vec![
+        ("add a class nothing uses", 1, appended_class, true),
+        (
+            "add a function nothing calls",
+            0,
+            "def unused():\n    pass\n".into(),
+            true,
+        ),
+        (
+            "add a class another module imports",
+            1,
+            format!("{base}\n\nclass Later:\n    pass\n"),
+            false,
+        ),
+        (
+            "add a method to a class others use",
+            1,
+            base.replace(
+                "\n\n\ndef make",
+                "\n\n    def get(self, key):\n        return self.items[key]\n\n\ndef make",
+            ),
+            false,
+        ),
+        (
+            "rename a function another module imports",
+            1,
+            base.replace("def helper(", "def help_with("),
+            false,
+        ),
+        (
+            "add an import that now resolves",
+            3,
+            views.replace(
+                "from .sub import run\n",
+                "from .sub import run\nfrom .base import make\n",
+            ),
+            false,
+        ),
+        (
+            "delete a class another module subclasses",
+            1,
+            base.replace("class Store:", "class Kept:"),
+            false,
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| dir.path().join(p)).collect();
+    for (path, (_, text)) in paths.iter().zip(&files) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let facts_of = |text: &str| -> Arc<FileFacts> { crate::syntax::extract(text).unwrap().into() };
+    let inputs = |facts: &[Arc<FileFacts>]| -> Vec<LinkInput> {
+        paths
+            .iter()
+            .zip(facts)
+            .map(|(path, facts)| LinkInput {
+                path: path.clone(),
+                facts: Arc::clone(facts),
+            })
+            .collect()
+    };
+    for (kind, file, text, renumbers) in edits {
+        let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+        let (project, values) = full_link(inputs(&facts));
+        let mut mentions = Mentions::of(&project.files);
+        let new = facts_of(&text);
+        mentions.replace(&facts[file], &new);
+        let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
+        let (keep, appended) = values_kept(&replaced, &mentions);
+        assert_eq!(appended, renumbers, "{kind}");
+        facts[file] = Arc::clone(&new);
+        let mut relinkable = project.into_relinkable();
+        relinkable.replace_facts(file as u32, new);
+        let (again, again_values) = relinkable.link(&patterns, keep.then_some(values));
+        let (full, full_values) = full_link(inputs(&facts));
+        assert_eq!(observed(&again), observed(&full), "{kind}");
+        assert_eq!(again_values.described(), full_values.described(), "{kind}");
+    }
+}

@@ -92,7 +92,8 @@ fn shifted(bases: &[(u32, u32)], old: u32) -> u32 {
 /// - an added class has no bases, metaclass or decorators: it is in no MRO but its own, so no
 ///   method look-up, dispatch or attribute look-up of another class changes;
 /// - an added function has no decorators (none of its slots is written), and is a method of an
-///   added class, nested in an added function, or a module-level function;
+///   added class, nested in an added function, or a module-level function; its attribute
+///   assignments (`self.x = v`) are read only for its own class, or for a call into it;
 /// - the name of every added class and of every added function that is not inside an added
 ///   definition is mentioned by no link fact of any file but this one's new facts, and not by
 ///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
@@ -107,9 +108,16 @@ pub fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &M
     }
     let read_without_added = |facts: &FileFacts, classes: usize, functions: usize| {
         let (calls, flows) = values::calls_and_flows_read(facts);
+        let assignments: Vec<_> = facts
+            .attribute_assignments
+            .iter()
+            .filter(|a| (a.function as usize) < functions)
+            .cloned()
+            .collect();
         let mut read = Read::of(facts, &calls, &flows, Vec::new());
         read.classes = &facts.classes[..classes];
         read.functions = &facts.functions[..functions];
+        read.attribute_assignments = &assignments;
         signature(&read)
     };
     if read_without_added(new, old_classes, old_functions)
