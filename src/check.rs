@@ -801,25 +801,26 @@ fn recheck_in_pool(
         Vec::new()
     };
     let mut values_kept = relink && same.iter().all(|same| *same);
-    // Files that only gained definitions nothing resolves to keep the values too, renumbered.
-    let appended_only = relink && !values_kept;
-    if appended_only && kept.mentions.is_none() {
+    // Files that only gained definitions nothing resolves to, or lost such definitions, keep
+    // the values too, renumbered.
+    let renumbered = relink && !values_kept;
+    if renumbered && kept.mentions.is_none() {
         kept.mentions = Some(crate::project::Mentions::of(&project.files));
     }
     if let Some(mentions) = &mut kept.mentions {
-        for (file, facts) in &replaced {
-            mentions.replace(&project.files[*file].facts, facts);
+        if renumbered {
+            let edits: Vec<(&FileFacts, &FileFacts, bool)> = replaced
+                .iter()
+                .zip(&same)
+                .map(|((file, facts), same)| (&*project.files[*file].facts, &**facts, *same))
+                .collect();
+            values_kept = crate::project::values_stay(&edits, mentions);
+        } else {
+            // Kept true for the next edit.
+            for (file, facts) in &replaced {
+                mentions.replace(&project.files[*file].facts, facts);
+            }
         }
-    }
-    if appended_only && let Some(mentions) = &kept.mentions {
-        values_kept = replaced.iter().zip(&same).all(|((file, facts), same)| {
-            *same
-                || crate::project::appends_unused_definitions(
-                    &project.files[*file].facts,
-                    facts,
-                    mentions,
-                )
-        });
     }
     kept.signatures.extend(
         replaced
@@ -864,7 +865,7 @@ fn recheck_in_pool(
             relinkable.replace_facts(file as FileId, facts);
         }
         let values = loaded.values.take().filter(|_| values_kept);
-        let stage = if values.is_some() && appended_only {
+        let stage = if values.is_some() && renumbered {
             "link, values renumbered"
         } else if values.is_some() {
             "link, values kept"

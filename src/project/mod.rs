@@ -32,7 +32,7 @@ use callgraph::Previous;
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
-pub use remap::{Mentions, appends_unused_definitions};
+pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
 pub use values::KeptValues;
 
@@ -47,8 +47,8 @@ pub struct ClassId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncId(pub u32);
 
-/// A file of a previous link, and how many classes and functions it had then.
-type OldCounts = (FileId, u32, u32);
+/// A file of a previous link, and the facts it had then.
+type OldFacts = (FileId, Arc<FileFacts>);
 
 /// One analysed Python file.
 #[derive(Debug)]
@@ -105,8 +105,8 @@ pub struct Relinkable {
     of_each_file: OfEachFile,
     call_graph: CallGraph,
     changed: Vec<FileId>,
-    /// Per file in `changed`: how many classes and functions it had in the kept link.
-    old_counts: Vec<OldCounts>,
+    /// Per file in `changed`: its facts in the kept link.
+    old_facts: Vec<OldFacts>,
 }
 
 /// What the link works out of each file's own facts and names alone.
@@ -139,20 +139,19 @@ fn per_file<T: Send>(
 impl Relinkable {
     /// Gives `file` other facts.
     pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
+        let old = std::mem::replace(&mut self.files[file as usize].facts, facts);
         if !self.changed.contains(&file) {
-            let old = &self.files[file as usize].facts;
-            self.old_counts
-                .push((file, old.classes.len() as u32, old.functions.len() as u32));
+            self.old_facts.push((file, old));
             self.changed.push(file);
         }
-        self.files[file as usize].facts = facts;
     }
 
     /// Links again, like [`Project::link_keeping_values`] with the same paths, roots and entry
     /// points. With `values` (the previous link's), the values are not learnt again and unchanged
-    /// files' edges are not resolved again (both renumbered when files gained classes or
+    /// files' edges are not resolved again (both renumbered when files gained or lost classes or
     /// functions): give them only when every file whose facts were replaced has the same
-    /// [`values_signature`] as before, or only [`appends_unused_definitions`] to it.
+    /// [`values_signature`] as before, or only adds or takes away definitions nothing uses
+    /// ([`values_stay`]).
     pub fn link(
         self,
         entry_points: &[String],
@@ -163,7 +162,7 @@ impl Relinkable {
             of_each_file,
             call_graph,
             changed,
-            old_counts,
+            old_facts,
         } = self;
         let previous = match values {
             Some(values) => Some(Previous {
@@ -178,7 +177,7 @@ impl Relinkable {
         };
         let (project, values) = Project::link_named(
             files,
-            Some((of_each_file, &changed, &old_counts)),
+            Some((of_each_file, &changed, &old_facts)),
             entry_points,
             previous,
             true,
@@ -232,7 +231,7 @@ impl Project {
             },
             call_graph: self.calls,
             changed: Vec::new(),
-            old_counts: Vec::new(),
+            old_facts: Vec::new(),
         }
     }
 
@@ -263,7 +262,7 @@ impl Project {
     /// (see [`Relinkable`]).
     fn link_named(
         files: Vec<SourceFile>,
-        kept: Option<(OfEachFile, &[FileId], &[OldCounts])>,
+        kept: Option<(OfEachFile, &[FileId], &[OldFacts])>,
         entry_points: &[String],
         previous: Option<Previous>,
         keep: bool,
@@ -308,24 +307,31 @@ impl Project {
             import_targets: Vec::new(),
             link_times: Vec::new(),
         };
-        let (kept_import_targets, kept_scopes, old_counts) = match kept {
-            Some((kept, changed, old_counts)) => (
+        let (kept_import_targets, kept_scopes, old_facts) = match kept {
+            Some((kept, changed, old_facts)) => (
                 Some((kept.import_targets, changed)),
                 Some((kept.scopes, changed)),
-                old_counts,
+                old_facts,
             ),
             None => (None, None, &[][..]),
         };
         let started = std::time::Instant::now();
         // The previous link's values and graph in this link's ids.
-        let previous = match (previous, remap::IdRemap::new(&project.files, old_counts)) {
-            (Some(previous), Some(ids)) => Some(Previous {
-                values: previous.values.renumbered(&project, &ids),
-                call_graph: previous
-                    .call_graph
-                    .renumbered(project.functions.len() as u32, &ids),
-                changed: previous.changed,
-            }),
+        // The previous link's values and graph in this link's ids; none (the values learnt
+        // again) if a removed definition was held after all.
+        let previous = match (previous, remap::IdRemap::new(&project.files, old_facts)) {
+            (Some(previous), Some(ids)) => {
+                previous
+                    .values
+                    .renumbered(&project, &ids)
+                    .map(|values| Previous {
+                        values,
+                        call_graph: previous
+                            .call_graph
+                            .renumbered(project.functions.len() as u32, &ids),
+                        changed: previous.changed,
+                    })
+            }
             (previous, _) => previous,
         };
         project

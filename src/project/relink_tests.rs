@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{
-    FuncId, KeptValues, LinkInput, Mentions, Project, appends_unused_definitions, link_signature,
-    values_signature,
+    FuncId, KeptValues, LinkInput, Mentions, Project, link_signature, values_signature, values_stay,
 };
 use crate::facts::FileFacts;
 
@@ -110,23 +109,26 @@ fn observed(project: &Project) -> String {
     out
 }
 
-/// Whether a link again may start from the kept values, as the language server decides: every
-/// replaced file reads the same for the values stage, or only appends definitions nothing uses
-/// (`mentions` already counts the new facts); and whether any did the latter.
+/// Whether a link again may start from the kept values, as the language server decides (each
+/// replaced file: its index, its facts before and after; `mentions` brought up to date); and
+/// whether they are renumbered (not every file reads the same for the values stage).
 fn values_kept(
     replaced: &[(usize, Arc<FileFacts>, Arc<FileFacts>)],
-    mentions: &Mentions,
+    mentions: &mut Mentions,
 ) -> (bool, bool) {
-    let mut appended = false;
-    let kept = replaced.iter().all(|(_, old, new)| {
-        if values_signature(old) == values_signature(new) {
-            return true;
-        }
-        let appends = appends_unused_definitions(old, new, mentions);
-        appended |= appends;
-        appends
-    });
-    (kept, kept && appended)
+    let edits: Vec<(&FileFacts, &FileFacts, bool)> = replaced
+        .iter()
+        .map(|(_, old, new)| {
+            (
+                &**old,
+                &**new,
+                values_signature(old) == values_signature(new),
+            )
+        })
+        .collect();
+    let same = edits.iter().all(|(_, _, same)| *same);
+    let stay = values_stay(&edits, mentions);
+    (stay, stay && !same)
 }
 
 fn full_link(inputs: Vec<LinkInput>) -> (Project, KeptValues) {
@@ -202,12 +204,17 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
                 );
             }
             let new = facts_of(&text);
-            mentions.replace(&facts[file], &new);
-            same_link &= link_signature(&facts[file]) == link_signature(&new);
-            replaced.push((file, Arc::clone(&facts[file]), Arc::clone(&new)));
+            // A module edited twice at once: once, from its text before.
+            match replaced.iter_mut().find(|(f, _, _)| *f == file) {
+                Some((_, _, edited)) => *edited = Arc::clone(&new),
+                None => replaced.push((file, Arc::clone(&facts[file]), Arc::clone(&new))),
+            }
             facts[file] = new;
         }
-        let (same_values, appended) = values_kept(&replaced, &mentions);
+        for (_, old, new) in &replaced {
+            same_link &= link_signature(old) == link_signature(new);
+        }
+        let (same_values, appended) = values_kept(&replaced, &mut mentions);
         if same_link {
             // What the language server does: the facts are swapped into the linked project.
             for (file, _, new) in replaced {
@@ -260,23 +267,41 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
     let appended_class = format!(
         "{base}\n\nclass Unused:\n    def put(self, key, value):\n        self.key = key\n"
     );
-    let edits: Vec<(&str, usize, String, bool)> = vec![
-        ("add a class nothing uses", 1, appended_class, true),
+    // Each edit: what it is, the module it edits, the module's text before when not the one
+    // above, its text after, and whether the values are renumbered.
+    let edits: Vec<(&str, usize, Option<String>, String, bool)> = vec![
+        (
+            "add a class nothing uses",
+            1,
+            None,
+            appended_class.clone(),
+            true,
+        ),
+        (
+            "remove a class nothing uses",
+            1,
+            Some(appended_class),
+            base.into(),
+            true,
+        ),
         (
             "add a function nothing calls",
             0,
+            None,
             "def unused():\n    pass\n".into(),
             true,
         ),
         (
             "add a class another module imports",
             1,
+            None,
             format!("{base}\n\nclass Later:\n    pass\n"),
             false,
         ),
         (
             "add a method to a class others use",
             1,
+            None,
             base.replace(
                 "\n\n\ndef make",
                 "\n\n    def get(self, key):\n        return self.items[key]\n\n\ndef make",
@@ -286,12 +311,14 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
         (
             "rename a function another module imports",
             1,
+            None,
             base.replace("def helper(", "def help_with("),
             false,
         ),
         (
             "add an import that now resolves",
             3,
+            None,
             views.replace(
                 "from .sub import run\n",
                 "from .sub import run\nfrom .base import make\n",
@@ -301,6 +328,7 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
         (
             "delete a class another module subclasses",
             1,
+            None,
             base.replace("class Store:", "class Kept:"),
             false,
         ),
@@ -323,14 +351,16 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
             })
             .collect()
     };
-    for (kind, file, text, renumbers) in edits {
+    for (kind, file, before, text, renumbers) in edits {
         let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+        if let Some(before) = before {
+            facts[file] = facts_of(&before);
+        }
         let (project, values) = full_link(inputs(&facts));
         let mut mentions = Mentions::of(&project.files);
         let new = facts_of(&text);
-        mentions.replace(&facts[file], &new);
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
-        let (keep, appended) = values_kept(&replaced, &mentions);
+        let (keep, appended) = values_kept(&replaced, &mut mentions);
         assert_eq!(appended, renumbers, "{kind}");
         facts[file] = Arc::clone(&new);
         let mut relinkable = project.into_relinkable();

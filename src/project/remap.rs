@@ -2,83 +2,131 @@
 //!
 //! Ids are dense and in file order, so a class or function added to one file moves the ids of
 //! every later file, and with them the slots of the values stage. When an edit only appends
-//! definitions that nothing resolves to (see [`appends_unused_definitions`]), a full link applies
-//! the same flows, resolved to the same things, in the same order, as the previous link did: only
-//! the numbers differ. The previous link's values and call graph are then renumbered
+//! definitions that nothing resolves to (see [`appends_unused_definitions`]), or takes such
+//! definitions away again, a full link applies the same flows, resolved to the same things, in
+//! the same order, as the previous link did: only the numbers differ. The previous link's values and call graph are then renumbered
 //! ([`IdRemap`]) instead of learnt again.
+
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{ClassFacts, FileFacts, FunctionFacts};
 
-use super::{ClassId, FuncId, OldCounts, Read, SourceFile, signature, values};
+use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
 
-/// Old ids to new ones, for a link of the same files in which some files have more classes or
-/// functions at the end of their lists than before.
+/// Old ids to new ones, for a link of the same files in which some files have more or fewer
+/// classes or functions at the end of their lists than before.
 pub struct IdRemap {
-    /// Per file: its first class id before and after.
-    class_bases: Vec<(u32, u32)>,
-    /// Per file: its first function id before and after.
-    function_bases: Vec<(u32, u32)>,
-    old_function_count: u32,
+    /// Per file: its first class id before and after, and how many of its classes both links
+    /// have.
+    classes: Vec<(u32, u32, u32)>,
+    /// The same for functions.
+    functions: Vec<(u32, u32, u32)>,
+    /// The first parameter slot of each function of the previous link (`Slots::new`), and one
+    /// past the last.
+    old_param_base: Vec<u32>,
 }
 
 impl IdRemap {
-    /// The renumbering from a link of `files` where file `f` had `old_counts[f]` (classes,
-    /// functions) instead of what it has now (only files listed differ); `None` when no count
-    /// differs.
-    pub(super) fn new(files: &[SourceFile], old_counts: &[OldCounts]) -> Option<IdRemap> {
-        let old_of = |file: usize| old_counts.iter().find(|(f, _, _)| *f as usize == file);
-        if old_counts.iter().all(|&(file, classes, functions)| {
-            let facts = &files[file as usize].facts;
-            facts.classes.len() as u32 == classes && facts.functions.len() as u32 == functions
+    /// The renumbering from a link of `files` where the files listed in `old` had those facts
+    /// instead; `None` when they had as many classes and functions as now.
+    pub(super) fn new(files: &[SourceFile], old: &[(FileId, Arc<FileFacts>)]) -> Option<IdRemap> {
+        let old_of = |file: usize| {
+            old.iter()
+                .find(|(f, _)| *f as usize == file)
+                .map_or(&files[file].facts, |(_, facts)| facts)
+        };
+        if old.iter().all(|(file, facts)| {
+            let now = &files[*file as usize].facts;
+            now.classes.len() == facts.classes.len() && now.functions.len() == facts.functions.len()
         }) {
             return None;
         }
         let (mut old_class, mut new_class, mut old_function, mut new_function) = (0, 0, 0, 0);
-        let mut class_bases = Vec::with_capacity(files.len());
-        let mut function_bases = Vec::with_capacity(files.len());
+        let mut classes = Vec::with_capacity(files.len());
+        let mut functions = Vec::with_capacity(files.len());
+        let mut old_params = Vec::new();
         for (id, file) in files.iter().enumerate() {
-            class_bases.push((old_class, new_class));
-            function_bases.push((old_function, new_function));
-            let (classes, functions) = (
-                file.facts.classes.len() as u32,
-                file.facts.functions.len() as u32,
-            );
-            let (old_classes, old_functions) =
-                old_of(id).map_or((classes, functions), |&(_, c, f)| (c, f));
-            old_class += old_classes;
-            new_class += classes;
-            old_function += old_functions;
-            new_function += functions;
+            let (now, before) = (&file.facts, old_of(id));
+            let both = |new: usize, old: usize| new.min(old) as u32;
+            classes.push((
+                old_class,
+                new_class,
+                both(now.classes.len(), before.classes.len()),
+            ));
+            functions.push((
+                old_function,
+                new_function,
+                both(now.functions.len(), before.functions.len()),
+            ));
+            old_params.extend(before.functions.iter().map(|f| f.params.len() as u32));
+            old_class += before.classes.len() as u32;
+            new_class += now.classes.len() as u32;
+            old_function += before.functions.len() as u32;
+            new_function += now.functions.len() as u32;
         }
+        let mut old_param_base = Vec::with_capacity(old_params.len() + 1);
+        let mut next = 2 * old_function;
+        for params in old_params {
+            old_param_base.push(next);
+            next += params;
+        }
+        old_param_base.push(next);
         Some(IdRemap {
-            class_bases,
-            function_bases,
-            old_function_count: old_function,
+            classes,
+            functions,
+            old_param_base,
         })
     }
 
-    pub fn class(&self, old: ClassId) -> ClassId {
-        ClassId(shifted(&self.class_bases, old.0))
+    /// The new id of a class of the previous link; `None` for a removed one.
+    pub fn class(&self, old: ClassId) -> Option<ClassId> {
+        shifted(&self.classes, old.0).map(ClassId)
     }
 
-    pub fn function(&self, old: FuncId) -> FuncId {
-        FuncId(shifted(&self.function_bases, old.0))
+    /// The new id of a function of the previous link; `None` for a removed one.
+    pub fn function(&self, old: FuncId) -> Option<FuncId> {
+        shifted(&self.functions, old.0).map(FuncId)
     }
 
     /// How many functions the previous link had.
     pub fn old_function_count(&self) -> u32 {
-        self.old_function_count
+        self.old_param_base.len() as u32 - 1
+    }
+
+    /// The first parameter slot of each function of the previous link, and one past the last.
+    pub fn old_param_base(&self) -> &[u32] {
+        &self.old_param_base
     }
 }
 
-/// `old` moved by the shift of the file it falls in (`bases`: each file's first id, old and new).
-fn shifted(bases: &[(u32, u32)], old: u32) -> u32 {
+/// `old` moved by the shift of the file it falls in (`bases`: each file's first id, old and new,
+/// and how many ids it keeps); `None` when the file no longer has it.
+fn shifted(bases: &[(u32, u32, u32)], old: u32) -> Option<u32> {
     // The last file that starts at or before `old`; files without ids start where the next does.
-    let file = bases.partition_point(|&(start, _)| start <= old) - 1;
-    let (old_start, new_start) = bases[file];
-    new_start + (old - old_start)
+    let file = bases.partition_point(|&(start, _, _)| start <= old) - 1;
+    let (old_start, new_start, kept) = bases[file];
+    (old - old_start < kept).then_some(new_start + (old - old_start))
+}
+
+/// Whether a link again after `edits` (each file's facts before and after, and whether the
+/// values stage reads the same of both) gives every name the values the previous link gave (in
+/// the new ids): each edit reads the same, or only appends definitions nothing resolves to, or
+/// only takes such definitions away (asked with the mentions from before the edits, where they
+/// exist). `mentions` is brought up to date with the edits.
+pub fn values_stay(edits: &[(&FileFacts, &FileFacts, bool)], mentions: &mut Mentions) -> bool {
+    let mut stay: Vec<bool> = edits
+        .iter()
+        .map(|&(old, new, same)| same || appends_unused_definitions(new, old, mentions))
+        .collect();
+    for (old, new, _) in edits {
+        mentions.replace(old, new);
+    }
+    for (&(old, new, _), stay) in edits.iter().zip(&mut stay) {
+        *stay = *stay || appends_unused_definitions(old, new, mentions);
+    }
+    stay.iter().all(|stay| *stay)
 }
 
 /// Whether `new` is `old` with classes and functions appended that nothing of the project can
@@ -98,7 +146,7 @@ fn shifted(bases: &[(u32, u32)], old: u32) -> u32 {
 ///   definition is mentioned by no link fact of any file but this one's new facts, and not by
 ///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
 ///   goes through module attributes and imports by their names).
-pub fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Mentions) -> bool {
+fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Mentions) -> bool {
     let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
     if new.classes.len() < old_classes
         || new.functions.len() < old_functions

@@ -8,31 +8,36 @@ use super::{CallGraph, Caller, Edge};
 impl CallGraph {
     /// What the next build reads of this graph (each function's edges, the module-level edges
     /// and the classes made once; see `CallGraph::build`), with every id renumbered by `ids` for
-    /// a project of `functions` functions; the added functions have no edges, and the rest
-    /// (entry points, reach) is left empty: the build finds it again.
+    /// a project of `functions` functions; the rest (entry points, reach) is left empty: the
+    /// build finds it again. The added functions have no edges; the edges from and to removed
+    /// ones are dropped: only the changed files, whose edges are found again, had any.
     pub(in super::super) fn renumbered(self, functions: u32, ids: &IdRemap) -> CallGraph {
-        let edge = |edge: &Edge| Edge {
-            to: ids.function(edge.to),
-            kind: edge.kind,
+        let edge = |edge: &Edge| {
+            Some(Edge {
+                to: ids.function(edge.to)?,
+                kind: edge.kind,
+            })
         };
         let mut offsets = Vec::with_capacity(functions as usize + 1);
         let mut edges = Vec::with_capacity(self.edges.len());
         offsets.push(0);
         for old in (0..ids.old_function_count()).map(FuncId) {
-            // The added functions before this one's new id have no edges.
-            let new = ids.function(old).0 as usize;
-            while offsets.len() <= new {
+            let Some(new) = ids.function(old) else {
+                continue;
+            };
+            // The added functions before this one have no edges.
+            while offsets.len() <= new.0 as usize {
                 offsets.push(edges.len() as u32);
             }
-            edges.extend(self.callees(old).iter().map(edge));
+            edges.extend(self.callees(old).iter().filter_map(edge));
             offsets.push(edges.len() as u32);
         }
         while offsets.len() <= functions as usize {
             offsets.push(edges.len() as u32);
         }
         let caller = |caller: Caller| match caller {
-            Caller::Function(f) => Caller::Function(ids.function(f)),
-            other => other,
+            Caller::Function(f) => ids.function(f).map(Caller::Function),
+            other => Some(other),
         };
         CallGraph {
             offsets,
@@ -42,12 +47,16 @@ impl CallGraph {
                     .into_iter()
                     .map(|file| {
                         file.iter()
-                            .map(|(from, e)| (caller(*from), edge(e)))
+                            .filter_map(|(from, e)| Some((caller(*from)?, edge(e)?)))
                             .collect()
                     })
                     .collect()
             }),
-            single_instance: self.single_instance.iter().map(|c| ids.class(*c)).collect(),
+            single_instance: self
+                .single_instance
+                .iter()
+                .filter_map(|c| ids.class(*c))
+                .collect(),
             ..CallGraph::default()
         }
     }

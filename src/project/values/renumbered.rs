@@ -11,68 +11,66 @@ impl KeptValues {
     /// `Slots::new` numbers them: what each function returns, what its decorators make of it,
     /// its parameters in function order, then the other names file by file, which are the same
     /// names in the same order as before (the flows are the same). The added functions' slots are
-    /// unseen, as they are after a full link: no flow reads or writes them.
-    pub(in super::super) fn renumbered(self, project: &Project, ids: &IdRemap) -> KeptValues {
+    /// unseen, as they are after a full link: no flow reads or writes them. `None` if a slot of a
+    /// removed function was seen, or a removed class or function is held.
+    pub(in super::super) fn renumbered(
+        self,
+        project: &Project,
+        ids: &IdRemap,
+    ) -> Option<KeptValues> {
         let old_functions = ids.old_function_count();
         let new_functions = project.function_count() as u32;
-        let params = |function: FuncId| project.function(function).1.params.len() as u32;
         let mut new_param_base = Vec::with_capacity(new_functions as usize + 1);
         let mut next = 2 * new_functions;
         for function in (0..new_functions).map(FuncId) {
             new_param_base.push(next);
-            next += params(function);
+            next += project.function(function).1.params.len() as u32;
         }
         let new_names_start = next;
-        let mut old_param_base = Vec::with_capacity(old_functions as usize + 1);
-        let mut next = 2 * old_functions;
-        for function in (0..old_functions).map(FuncId) {
-            old_param_base.push(next);
-            next += params(ids.function(function));
-        }
-        let old_names_start = next;
-        let slot = |old: u32| -> u32 {
-            if old < old_functions {
-                ids.function(FuncId(old)).0
+        let old_param_base = ids.old_param_base();
+        let old_names_start = old_param_base[old_functions as usize];
+        let function = |old: u32| ids.function(FuncId(old)).map(|f| f.0);
+        let slot = |old: u32| -> Option<u32> {
+            Some(if old < old_functions {
+                function(old)?
             } else if old < 2 * old_functions {
-                new_functions + ids.function(FuncId(old - old_functions)).0
+                new_functions + function(old - old_functions)?
             } else if old < old_names_start {
-                let function = old_param_base.partition_point(|&base| base <= old) - 1;
-                let new = ids.function(FuncId(function as u32));
-                new_param_base[new.0 as usize] + (old - old_param_base[function])
+                let of = old_param_base.partition_point(|&base| base <= old) as u32 - 1;
+                new_param_base[function(of)? as usize] + (old - old_param_base[of as usize])
             } else {
                 old - old_names_start + new_names_start
-            }
+            })
         };
         let KeptValues { held, externals } = self;
-        let mut places =
-            vec![UNSEEN; held.places.len() + (new_names_start - old_names_start) as usize];
+        let names = held.places.len().saturating_sub(old_names_start as usize);
+        let mut places = vec![UNSEEN; new_names_start as usize + names];
         for (old, place) in held.places.iter().enumerate() {
             if *place != UNSEEN {
-                places[slot(old as u32) as usize] = *place;
+                places[slot(old as u32)? as usize] = *place;
             }
         }
-        let renumber = |value: Held| match value {
-            Held::Function(f) => Held::Function(ids.function(f)),
-            Held::Class(c) => Held::Class(ids.class(c)),
-            Held::Instance(c) => Held::Instance(ids.class(c)),
-            Held::External(q) => Held::External(q),
-        };
-        let values = held
-            .values
-            .into_iter()
-            .map(|held| {
-                let mut values = HeldValues::default();
-                for value in held.values {
-                    // The same values, at most as many as a slot holds: each is added.
-                    values.add(renumber(value));
-                }
-                values
+        let renumber = |value: Held| {
+            Some(match value {
+                Held::Function(f) => Held::Function(ids.function(f)?),
+                Held::Class(c) => Held::Class(ids.class(c)?),
+                Held::Instance(c) => Held::Instance(ids.class(c)?),
+                Held::External(q) => Held::External(q),
             })
-            .collect();
-        KeptValues {
+        };
+        let mut values = Vec::with_capacity(held.values.len());
+        for old in held.values {
+            let mut new = HeldValues::default();
+            for value in old.values {
+                // The same values, at most as many as a slot holds: each is added.
+                new.add(renumber(value)?);
+            }
+            values.push(new);
+        }
+        Some(KeptValues {
             held: HeldTable { places, values },
             externals,
-        }
+        })
     }
 }
 
