@@ -18,15 +18,16 @@ use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
 /// Old ids to new ones, for a link of the same files in which some files have more or fewer
 /// classes or functions at the end of their lists than before.
 pub struct IdRemap {
-    /// Per file: its first class id before and after, and how many of its classes both links
-    /// have.
-    classes: Vec<(u32, u32, u32)>,
+    /// Each class of the previous link's new id, [`REMOVED`] for a removed one.
+    classes: Vec<u32>,
     /// The same for functions.
-    functions: Vec<(u32, u32, u32)>,
+    functions: Vec<u32>,
     /// The first parameter slot of each function of the previous link (`Slots::new`), and one
     /// past the last.
     old_param_base: Vec<u32>,
 }
+
+const REMOVED: u32 = u32::MAX;
 
 impl IdRemap {
     /// The renumbering from a link of `files` where the files listed in `old` had those facts
@@ -43,71 +44,65 @@ impl IdRemap {
         }) {
             return None;
         }
-        let (mut old_class, mut new_class, mut old_function, mut new_function) = (0, 0, 0, 0);
-        let mut classes = Vec::with_capacity(files.len());
-        let mut functions = Vec::with_capacity(files.len());
+        let mut remap = IdRemap {
+            classes: Vec::new(),
+            functions: Vec::new(),
+            old_param_base: Vec::new(),
+        };
+        let (mut new_class, mut new_function) = (0, 0);
         let mut old_params = Vec::new();
+        // Each file's old ids in order: the first ones it still has get its next new ids.
+        let renumber = |ids: &mut Vec<u32>, next: &mut u32, old: usize, now: usize| {
+            ids.extend((0..old).map(|i| if i < now { *next + i as u32 } else { REMOVED }));
+            *next += now as u32;
+        };
         for (id, file) in files.iter().enumerate() {
             let (now, before) = (&file.facts, old_of(id));
-            let both = |new: usize, old: usize| new.min(old) as u32;
-            classes.push((
-                old_class,
-                new_class,
-                both(now.classes.len(), before.classes.len()),
-            ));
-            functions.push((
-                old_function,
-                new_function,
-                both(now.functions.len(), before.functions.len()),
-            ));
+            renumber(
+                &mut remap.classes,
+                &mut new_class,
+                before.classes.len(),
+                now.classes.len(),
+            );
+            renumber(
+                &mut remap.functions,
+                &mut new_function,
+                before.functions.len(),
+                now.functions.len(),
+            );
             old_params.extend(before.functions.iter().map(|f| f.params.len() as u32));
-            old_class += before.classes.len() as u32;
-            new_class += now.classes.len() as u32;
-            old_function += before.functions.len() as u32;
-            new_function += now.functions.len() as u32;
         }
-        let mut old_param_base = Vec::with_capacity(old_params.len() + 1);
-        let mut next = 2 * old_function;
+        let mut next = 2 * remap.functions.len() as u32;
+        remap.old_param_base.reserve(old_params.len() + 1);
         for params in old_params {
-            old_param_base.push(next);
+            remap.old_param_base.push(next);
             next += params;
         }
-        old_param_base.push(next);
-        Some(IdRemap {
-            classes,
-            functions,
-            old_param_base,
-        })
+        remap.old_param_base.push(next);
+        Some(remap)
     }
 
     /// The new id of a class of the previous link; `None` for a removed one.
     pub fn class(&self, old: ClassId) -> Option<ClassId> {
-        shifted(&self.classes, old.0).map(ClassId)
+        let new = self.classes[old.0 as usize];
+        (new != REMOVED).then_some(ClassId(new))
     }
 
     /// The new id of a function of the previous link; `None` for a removed one.
     pub fn function(&self, old: FuncId) -> Option<FuncId> {
-        shifted(&self.functions, old.0).map(FuncId)
+        let new = self.functions[old.0 as usize];
+        (new != REMOVED).then_some(FuncId(new))
     }
 
     /// How many functions the previous link had.
     pub fn old_function_count(&self) -> u32 {
-        self.old_param_base.len() as u32 - 1
+        self.functions.len() as u32
     }
 
     /// The first parameter slot of each function of the previous link, and one past the last.
     pub fn old_param_base(&self) -> &[u32] {
         &self.old_param_base
     }
-}
-
-/// `old` moved by the shift of the file it falls in (`bases`: each file's first id, old and new,
-/// and how many ids it keeps); `None` when the file no longer has it.
-fn shifted(bases: &[(u32, u32, u32)], old: u32) -> Option<u32> {
-    // The last file that starts at or before `old`; files without ids start where the next does.
-    let file = bases.partition_point(|&(start, _, _)| start <= old) - 1;
-    let (old_start, new_start, kept) = bases[file];
-    (old - old_start < kept).then_some(new_start + (old - old_start))
 }
 
 /// Whether a link again after `edits` (each file's facts before and after, and whether the

@@ -3,7 +3,7 @@
 
 use super::super::remap::IdRemap;
 use super::super::{FuncId, Project};
-use super::{Held, HeldTable, HeldValues, KeptValues, UNSEEN};
+use super::{Held, HeldValues, KeptValues, UNSEEN};
 
 impl KeptValues {
     /// These values (of the previous link) with every id and slot renumbered for `project`, whose
@@ -29,26 +29,35 @@ impl KeptValues {
         let new_names_start = next;
         let old_param_base = ids.old_param_base();
         let old_names_start = old_param_base[old_functions as usize];
-        let function = |old: u32| ids.function(FuncId(old)).map(|f| f.0);
-        let slot = |old: u32| -> Option<u32> {
-            Some(if old < old_functions {
-                function(old)?
-            } else if old < 2 * old_functions {
-                new_functions + function(old - old_functions)?
-            } else if old < old_names_start {
-                let of = old_param_base.partition_point(|&base| base <= old) as u32 - 1;
-                new_param_base[function(of)? as usize] + (old - old_param_base[of as usize])
-            } else {
-                old - old_names_start + new_names_start
-            })
-        };
-        let KeptValues { held, externals } = self;
+        let KeptValues {
+            mut held,
+            externals,
+        } = self;
         let names = held.places.len().saturating_sub(old_names_start as usize);
         let mut places = vec![UNSEEN; new_names_start as usize + names];
-        for (old, place) in held.places.iter().enumerate() {
-            if *place != UNSEEN {
-                places[slot(old as u32)? as usize] = *place;
+        // Slot by slot, in blocks: each function's return and decorated slots and parameters
+        // (none seen for a removed function), then every other name.
+        for old in 0..old_functions {
+            let params = old_param_base[old as usize]..old_param_base[old as usize + 1];
+            let Some(new) = ids.function(FuncId(old)) else {
+                let seen = |slot: u32| held.places.get(slot as usize).is_some_and(|p| *p != UNSEEN);
+                if seen(old) || seen(old_functions + old) || params.clone().any(seen) {
+                    return None;
+                }
+                continue;
+            };
+            let new = new.0;
+            let old_places = |slot: u32| held.places.get(slot as usize).copied().unwrap_or(UNSEEN);
+            places[new as usize] = old_places(old);
+            places[(new_functions + new) as usize] = old_places(old_functions + old);
+            let new_params = new_param_base[new as usize];
+            for (i, slot) in params.enumerate() {
+                places[new_params as usize + i] = old_places(slot);
             }
+        }
+        if names > 0 {
+            places[new_names_start as usize..]
+                .copy_from_slice(&held.places[old_names_start as usize..]);
         }
         let renumber = |value: Held| {
             Some(match value {
@@ -58,19 +67,16 @@ impl KeptValues {
                 Held::External(q) => Held::External(q),
             })
         };
-        let mut values = Vec::with_capacity(held.values.len());
-        for old in held.values {
-            let mut new = HeldValues::default();
-            for value in old.values {
-                // The same values, at most as many as a slot holds: each is added.
-                new.add(renumber(value)?);
+        // In place: the same values in the same order (their bits change with their ids).
+        for slot in &mut held.values {
+            slot.bits = 0;
+            for value in &mut slot.values {
+                *value = renumber(*value)?;
+                slot.bits |= HeldValues::bit(*value);
             }
-            values.push(new);
         }
-        Some(KeptValues {
-            held: HeldTable { places, values },
-            externals,
-        })
+        held.places = places;
+        Some(KeptValues { held, externals })
     }
 }
 
