@@ -131,6 +131,36 @@ fn values_kept(
     (stay, stay && !same)
 }
 
+fn facts_of(text: &str) -> Arc<FileFacts> {
+    crate::syntax::extract(text).unwrap().into()
+}
+
+/// The modules `texts` (path, text) written under `dir` (module names come from the disk), and
+/// their paths.
+fn write_modules(dir: &std::path::Path, texts: &[(&str, &str)]) -> Vec<PathBuf> {
+    texts
+        .iter()
+        .map(|(path, text)| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// The link's input: each path with its facts.
+fn inputs(paths: &[PathBuf], facts: &[Arc<FileFacts>]) -> Vec<LinkInput> {
+    paths
+        .iter()
+        .zip(facts)
+        .map(|(path, facts)| LinkInput {
+            path: path.clone(),
+            facts: Arc::clone(facts),
+        })
+        .collect()
+}
+
 fn full_link(inputs: Vec<LinkInput>) -> (Project, KeptValues) {
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
     Project::link_keeping_values(inputs, &[], &patterns)
@@ -152,29 +182,14 @@ impl Random {
 fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let dir = tempfile::tempdir().unwrap();
     let variants = variants();
-    let paths: Vec<PathBuf> = variants.iter().map(|(p, _)| dir.path().join(p)).collect();
+    let first: Vec<(&str, &str)> = variants.iter().map(|(p, t)| (*p, t[0].as_str())).collect();
+    let paths = write_modules(dir.path(), &first);
     let mut chosen = vec![0usize; variants.len()];
     let mut printed = vec![false; variants.len()];
     let mut unused = vec![false; variants.len()];
-    let facts_of = |text: &str| -> Arc<FileFacts> { crate::syntax::extract(text).unwrap().into() };
-    let mut facts: Vec<Arc<FileFacts>> = Vec::new();
-    for (path, (_, texts)) in paths.iter().zip(&variants) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &texts[0]).unwrap();
-        facts.push(facts_of(&texts[0]));
-    }
-    let inputs = |facts: &[Arc<FileFacts>]| -> Vec<LinkInput> {
-        paths
-            .iter()
-            .zip(facts)
-            .map(|(path, facts)| LinkInput {
-                path: path.clone(),
-                facts: Arc::clone(facts),
-            })
-            .collect()
-    };
+    let mut facts: Vec<Arc<FileFacts>> = first.iter().map(|(_, text)| facts_of(text)).collect();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
-    let (mut project, mut values) = full_link(inputs(&facts));
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
     let mut mentions = Mentions::of(&project.files);
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let (mut relinked, mut values_kept_count, mut renumbered) = (0, 0, 0);
@@ -230,7 +245,7 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
         values_kept_count += usize::from(same_values);
         renumbered += usize::from(appended);
         let (again, again_values) = relinkable.link(&patterns, same_values.then_some(values));
-        let (full, full_values) = full_link(inputs(&facts));
+        let (full, full_values) = full_link(inputs(&paths, &facts));
         let context = format!(
             "step {step}: texts {chosen:?} {printed:?} {unused:?}, values kept: {same_values}, \
              renumbered: {appended}"
@@ -335,28 +350,13 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
     ];
     let dir = tempfile::tempdir().unwrap();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
-    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| dir.path().join(p)).collect();
-    for (path, (_, text)) in paths.iter().zip(&files) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let facts_of = |text: &str| -> Arc<FileFacts> { crate::syntax::extract(text).unwrap().into() };
-    let inputs = |facts: &[Arc<FileFacts>]| -> Vec<LinkInput> {
-        paths
-            .iter()
-            .zip(facts)
-            .map(|(path, facts)| LinkInput {
-                path: path.clone(),
-                facts: Arc::clone(facts),
-            })
-            .collect()
-    };
+    let paths = write_modules(dir.path(), &files);
     for (kind, file, before, text, renumbers) in edits {
         let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
         if let Some(before) = before {
             facts[file] = facts_of(&before);
         }
-        let (project, values) = full_link(inputs(&facts));
+        let (project, values) = full_link(inputs(&paths, &facts));
         let mut mentions = Mentions::of(&project.files);
         let new = facts_of(&text);
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
@@ -366,7 +366,7 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
         let mut relinkable = project.into_relinkable();
         relinkable.replace_facts(file as u32, new);
         let (again, again_values) = relinkable.link(&patterns, keep.then_some(values));
-        let (full, full_values) = full_link(inputs(&facts));
+        let (full, full_values) = full_link(inputs(&paths, &facts));
         assert_eq!(observed(&again), observed(&full), "{kind}");
         assert_eq!(again_values.described(), full_values.described(), "{kind}");
     }
