@@ -9,11 +9,15 @@
 
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{ClassFacts, FileFacts, FunctionFacts};
 
 use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
+
+mod identifiers;
+
+use identifiers::{identifier_hash, identifier_hashes};
 
 /// Old ids to new ones, for a link of the same files in which some files have more or fewer
 /// classes or functions at the end of their lists than before.
@@ -190,7 +194,7 @@ fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Menti
     let unused = |name: &str| {
         let hash = identifier_hash(name.as_bytes());
         mentions.unknown == 0
-            && !old_mentions.contains(&hash)
+            && old_mentions.binary_search(&hash).is_err()
             && mentions.files_mentioning(hash) == 1
     };
     added_classes.iter().all(|class| unused(&class.name))
@@ -213,7 +217,7 @@ impl Mentions {
     /// The mentions of every file's facts.
     pub fn of(files: &[SourceFile]) -> Mentions {
         use rayon::prelude::*;
-        let per_file: Vec<Option<HashSet<u64>>> =
+        let per_file: Vec<Option<Vec<u64>>> =
             files.par_iter().map(|f| identifiers(&f.facts)).collect();
         let mut mentions = Mentions::default();
         for identifiers in &per_file {
@@ -228,7 +232,7 @@ impl Mentions {
         self.add(identifiers(new).as_ref(), 1);
     }
 
-    fn add(&mut self, identifiers: Option<&HashSet<u64>>, by: i32) {
+    fn add(&mut self, identifiers: Option<&Vec<u64>>, by: i32) {
         let Some(identifiers) = identifiers else {
             self.unknown = self.unknown.saturating_add_signed(by);
             return;
@@ -244,21 +248,8 @@ impl Mentions {
     }
 }
 
-/// Every identifier in what the link reads of `facts`: each run of letters, digits, underscores
-/// and non-ASCII characters in its JSON (so each part of a dotted name, and also the field names,
-/// which only make more names look used).
-fn identifiers(facts: &FileFacts) -> Option<HashSet<u64>> {
-    let read = Read::of(facts, &facts.calls, &facts.flows, Vec::new());
-    let json = serde_json::to_vec(&read).ok()?;
-    let is_part = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
-    Some(
-        json.split(|b| !is_part(b))
-            .filter(|run| !run.is_empty())
-            .map(identifier_hash)
-            .collect(),
-    )
-}
-
-fn identifier_hash(identifier: &[u8]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(identifier)
+/// Every identifier in what the link reads of `facts` (hashed, sorted, without repeats): each
+/// part of every name it holds. `None` if it could not be listed.
+fn identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
+    identifier_hashes(&Read::of(facts, &facts.calls, &facts.flows, Vec::new()))
 }
