@@ -182,49 +182,34 @@ impl Serializer for &mut Collector {
     }
 }
 
-impl ser::SerializeSeq for &mut Collector {
-    type Ok = ();
-    type Error = Failed;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Failed> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Failed> {
-        Ok(())
-    }
+/// The compound parts: each element, field, key and value is visited like a whole value.
+macro_rules! visit_each {
+    ($($trait:ident :: $method:ident $(($key:ty))?),* $(,)?) => {$(
+        impl ser::$trait for &mut Collector {
+            type Ok = ();
+            type Error = Failed;
+            fn $method<T: ?Sized + Serialize>(
+                &mut self,
+                $(_: $key,)?
+                value: &T,
+            ) -> Result<(), Failed> {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<(), Failed> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Collector {
-    type Ok = ();
-    type Error = Failed;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Failed> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Failed> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Collector {
-    type Ok = ();
-    type Error = Failed;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Failed> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Failed> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Collector {
-    type Ok = ();
-    type Error = Failed;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Failed> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Failed> {
-        Ok(())
-    }
-}
+visit_each!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+    SerializeStruct::serialize_field(&'static str),
+    SerializeStructVariant::serialize_field(&'static str),
+);
 
 impl ser::SerializeMap for &mut Collector {
     type Ok = ();
@@ -233,36 +218,6 @@ impl ser::SerializeMap for &mut Collector {
         key.serialize(&mut **self)
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Failed> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Failed> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStruct for &mut Collector {
-    type Ok = ();
-    type Error = Failed;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Failed> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Failed> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStructVariant for &mut Collector {
-    type Ok = ();
-    type Error = Failed;
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), Failed> {
         value.serialize(&mut **self)
     }
     fn end(self) -> Result<(), Failed> {
