@@ -652,6 +652,9 @@ pub struct Kept {
     /// The link signatures of the files an edit replaced (the others are computed on their first
     /// edit), so that the next edit of a file does not compute its old signatures again.
     signatures: HashMap<FileId, Signatures>,
+    /// Which identifiers the link facts of how many files mention, once an edit that links again
+    /// without the same values signature asked (kept up to date with every edit after that).
+    mentions: Option<crate::project::Mentions>,
 }
 
 /// What the link, and its values stage, read of one file's facts ([`crate::project::link_signature`],
@@ -696,6 +699,7 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         pool: Arc::new(pool),
         threads: options.threads,
         signatures: HashMap::new(),
+        mentions: None,
     };
     result.warnings.extend(warning);
     (result, Some(kept))
@@ -784,13 +788,40 @@ fn recheck_in_pool(
         })
         .collect();
     let relink = signatures.iter().any(|(old, new)| old.link != new.link);
-    let values_kept = relink
-        && replaced
+    // Per replaced file, whether the values stage reads the same of it (asked only for a link).
+    let same: Vec<bool> = if relink {
+        replaced
             .iter()
             .zip(&mut signatures)
-            .all(|((file, facts), (old, new))| {
+            .map(|((file, facts), (old, new))| {
                 old.values(&project.files[*file].facts) == new.values(facts)
-            });
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut values_kept = relink && same.iter().all(|same| *same);
+    // Files that only gained definitions nothing resolves to, or lost such definitions, keep
+    // the values too, renumbered.
+    let renumbered = relink && !values_kept;
+    if renumbered && kept.mentions.is_none() {
+        kept.mentions = Some(crate::project::Mentions::of(&project.files));
+    }
+    if let Some(mentions) = &mut kept.mentions {
+        if renumbered {
+            let edits: Vec<(&FileFacts, &FileFacts, bool)> = replaced
+                .iter()
+                .zip(&same)
+                .map(|((file, facts), same)| (&*project.files[*file].facts, &**facts, *same))
+                .collect();
+            values_kept = crate::project::values_stay(&edits, mentions);
+        } else {
+            // Kept true for the next edit.
+            for (file, facts) in &replaced {
+                mentions.replace(&project.files[*file].facts, facts);
+            }
+        }
+    }
     kept.signatures.extend(
         replaced
             .iter()
@@ -834,7 +865,9 @@ fn recheck_in_pool(
             relinkable.replace_facts(file as FileId, facts);
         }
         let values = loaded.values.take().filter(|_| values_kept);
-        let stage = if values.is_some() {
+        let stage = if values.is_some() && renumbered {
+            "link, values renumbered"
+        } else if values.is_some() {
             "link, values kept"
         } else {
             "link"
@@ -845,6 +878,9 @@ fn recheck_in_pool(
             (project, Some(values))
         });
         loaded.stage_times.push((stage, stage_started.elapsed()));
+        // Its steps (their names start with `link/`).
+        let steps = loaded.project.link_times().to_vec();
+        loaded.stage_times.extend(steps);
     } else {
         for (file, facts) in replaced {
             loaded.project.files[file].facts = facts;

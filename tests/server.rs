@@ -826,7 +826,8 @@ mod incremental {
     }
 
     /// How the run linked: it kept the link (`link kept`), linked again keeping the values of
-    /// names (`link, values kept`) or linked again (`link`).
+    /// names (`link, values kept`), keeping them renumbered after classes or functions nothing
+    /// uses were added (`link, values renumbered`), or linked again (`link`).
     fn link_stage(result: &check::CheckResult) -> Option<&'static str> {
         result
             .stage_times
@@ -873,6 +874,9 @@ mod incremental {
 
         let leak_in_new_function =
             format!("{STORE}\n\ndef forget(user):\n    _prefs.pop(\"current\")\n");
+        let with_unused_class = format!(
+            "{STORE}\n\nclass Unused:\n    entries = {{}}\n\n    def add(self, key, value):\n        self.entries[key] = value\n"
+        );
         let with_class = format!(
             "{STORE}\n\nclass Registry:\n    entries = {{}}\n\n    def add(self, key, value):\n        self.entries[key] = value\n"
         );
@@ -900,6 +904,7 @@ mod incremental {
         const KEPT: &str = "link kept";
         const LINKED: &str = "link";
         const VALUES_KEPT: &str = "link, values kept";
+        const RENUMBERED: &str = "link, values renumbered";
         let edits: Vec<(&PathBuf, String, Option<&str>, Expect)> = vec![
             // Lines move; what the link reads does not change.
             (
@@ -916,8 +921,11 @@ mod incremental {
                 Lacks("SL201"),
             ),
             (&store, STORE.to_string(), Some(KEPT), Has("SL201")),
-            // A new function: the link changes.
-            (&store, leak_in_new_function, Some(LINKED), Has("SL201")),
+            // A class nothing uses, added and taken away.
+            (&store, with_unused_class, Some(RENUMBERED), Has("SL201")),
+            (&store, STORE.to_string(), Some(RENUMBERED), Has("SL201")),
+            // A new function: the link changes; nothing calls it, so the values are renumbered.
+            (&store, leak_in_new_function, Some(RENUMBERED), Has("SL201")),
             // The route goes: the finding in the other module goes too.
             (&views, VIEWS_WITHOUT_ROUTE.to_string(), Some(LINKED), Lacks("SL201")),
             (&views, VIEWS_WITH_ROUTE.to_string(), Some(LINKED), Has("SL201")),

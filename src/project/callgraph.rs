@@ -32,6 +32,8 @@ use super::{
     split_name,
 };
 
+mod renumbered;
+
 /// The methods constructing and calling an object, interned once: the link looks them up for
 /// every class and instance a call may run.
 pub(super) static INIT: LazyLock<Name> = LazyLock::new(|| Name::from("__init__"));
@@ -170,6 +172,8 @@ pub struct CallGraph {
     /// Classes made exactly once (see `single_instance_classes`): a file's edges depend on them,
     /// so the next build keeps a file's edges only when they are the same.
     single_instance: Vec<ClassId>,
+    /// How long each step of the build took (see [`super::Project::link_times`]).
+    pub(super) build_times: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// What a build may start from: the values of names and the call graph of the previous link of
@@ -201,7 +205,15 @@ impl CallGraph {
             }) => (Some(values), Some((call_graph, changed))),
             None => (None, None),
         };
+        let started = std::time::Instant::now();
+        let values = if kept.is_some() {
+            "link/values kept"
+        } else {
+            "link/values"
+        };
         let index = Index::build(project, kept);
+        let mut build_times = vec![(values, started.elapsed())];
+        let started = std::time::Instant::now();
         let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
         // The edges of a file depend on its facts, the names of the project, the values of names
         // and the classes made once: with those kept and the file unchanged, they are the
@@ -233,6 +245,8 @@ impl CallGraph {
                 .collect()
         });
 
+        build_times.push(("link/edges", started.elapsed()));
+        let started = std::time::Instant::now();
         let count = project.functions.len();
         let mut out_degree = vec![0u32; count];
         let mut function_callers = vec![0u32; count];
@@ -278,6 +292,7 @@ impl CallGraph {
             predecessor: Vec::new(),
             module_level_edges,
             single_instance,
+            build_times: Vec::new(),
         };
         graph.entries = entry_points::find(project, &index, patterns);
         graph.start_ups = entry_points::find_start_up(project, &index);
@@ -297,6 +312,8 @@ impl CallGraph {
                 *once = false;
             }
         }
+        build_times.push(("link/entry points and reach", started.elapsed()));
+        graph.build_times = build_times;
         (graph, keep.then(|| index.values.into_kept()))
     }
 

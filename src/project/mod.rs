@@ -8,6 +8,7 @@ pub mod callgraph;
 pub mod entry_points;
 mod hierarchy;
 mod modules;
+mod remap;
 mod resolve;
 mod values;
 
@@ -31,6 +32,7 @@ use callgraph::Previous;
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
+pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
 pub use values::KeptValues;
 
@@ -44,6 +46,9 @@ pub struct ClassId(pub u32);
 /// A function anywhere in the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncId(pub u32);
+
+/// A file of a previous link, and the facts it had then.
+type OldFacts = (FileId, Arc<FileFacts>);
 
 /// One analysed Python file.
 #[derive(Debug)]
@@ -85,6 +90,8 @@ pub struct Project {
     module_resolutions: Vec<Mutex<HashMap<Name, resolve::Resolved>>>,
     /// What each file's imports name, made absolute once.
     import_targets: Vec<resolve::ImportTargets>,
+    /// How long each step of the link took (see [`Project::link_times`]).
+    link_times: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// A linked project taken apart ([`Project::into_relinkable`]) for the next link of the same
@@ -98,6 +105,8 @@ pub struct Relinkable {
     of_each_file: OfEachFile,
     call_graph: CallGraph,
     changed: Vec<FileId>,
+    /// Per file in `changed`: its facts in the kept link.
+    old_facts: Vec<OldFacts>,
 }
 
 /// What the link works out of each file's own facts and names alone.
@@ -130,16 +139,19 @@ fn per_file<T: Send>(
 impl Relinkable {
     /// Gives `file` other facts.
     pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
-        self.files[file as usize].facts = facts;
+        let old = std::mem::replace(&mut self.files[file as usize].facts, facts);
         if !self.changed.contains(&file) {
+            self.old_facts.push((file, old));
             self.changed.push(file);
         }
     }
 
     /// Links again, like [`Project::link_keeping_values`] with the same paths, roots and entry
     /// points. With `values` (the previous link's), the values are not learnt again and unchanged
-    /// files' edges are not resolved again: give them only when every file whose facts were
-    /// replaced has the same [`values_signature`] as before.
+    /// files' edges are not resolved again (both renumbered when files gained or lost classes or
+    /// functions): give them only when every file whose facts were replaced has the same
+    /// [`values_signature`] as before, or only adds or takes away definitions nothing uses
+    /// ([`values_stay`]).
     pub fn link(
         self,
         entry_points: &[String],
@@ -150,6 +162,7 @@ impl Relinkable {
             of_each_file,
             call_graph,
             changed,
+            old_facts,
         } = self;
         let previous = match values {
             Some(values) => Some(Previous {
@@ -164,7 +177,7 @@ impl Relinkable {
         };
         let (project, values) = Project::link_named(
             files,
-            Some((of_each_file, &changed)),
+            Some((of_each_file, &changed, &old_facts)),
             entry_points,
             previous,
             true,
@@ -218,6 +231,7 @@ impl Project {
             },
             call_graph: self.calls,
             changed: Vec::new(),
+            old_facts: Vec::new(),
         }
     }
 
@@ -244,10 +258,11 @@ impl Project {
     }
 
     /// Links files already named. `kept` is what a previous link worked out of each file alone,
-    /// valid for every file but the ones listed (see [`Relinkable`]).
+    /// valid for every file but the ones listed, and how many classes and functions those had
+    /// (see [`Relinkable`]).
     fn link_named(
         files: Vec<SourceFile>,
-        kept: Option<(OfEachFile, &[FileId])>,
+        kept: Option<(OfEachFile, &[FileId], &[OldFacts])>,
         entry_points: &[String],
         previous: Option<Previous>,
         keep: bool,
@@ -290,21 +305,52 @@ impl Project {
             qualified_resolutions: Mutex::default(),
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
+            link_times: Vec::new(),
         };
-        let (kept_import_targets, kept_scopes) = match kept {
-            Some((kept, changed)) => (
+        let (kept_import_targets, kept_scopes, old_facts) = match kept {
+            Some((kept, changed, old_facts)) => (
                 Some((kept.import_targets, changed)),
                 Some((kept.scopes, changed)),
+                old_facts,
             ),
-            None => (None, None),
+            None => (None, None, &[][..]),
         };
+        let started = std::time::Instant::now();
+        // The previous link's values and graph in this link's ids.
+        // The previous link's values and graph in this link's ids; none (the values learnt
+        // again) if a removed definition was held after all.
+        let previous = match (previous, remap::IdRemap::new(&project.files, old_facts)) {
+            (Some(previous), Some(ids)) => {
+                previous
+                    .values
+                    .renumbered(&project, &ids)
+                    .map(|values| Previous {
+                        values,
+                        call_graph: previous
+                            .call_graph
+                            .renumbered(project.functions.len() as u32, &ids),
+                        changed: previous.changed,
+                    })
+            }
+            (previous, _) => previous,
+        };
+        project
+            .link_times
+            .push(("link/renumber", started.elapsed()));
+        let started = std::time::Instant::now();
         project.import_targets = per_file(&project, kept_import_targets, resolve::import_targets);
         project.scopes = per_file(&project, kept_scopes, resolve::module_scope);
         // Anything resolved while the scopes were incomplete is forgotten.
         project.qualified_resolutions = Mutex::default();
         project.module_resolutions = (0..project.files.len()).map(|_| Mutex::default()).collect();
+        project.link_times.push(("link/scopes", started.elapsed()));
+        let started = std::time::Instant::now();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
-        let (calls, values) = CallGraph::build(&project, entry_points, previous, keep);
+        project
+            .link_times
+            .push(("link/hierarchy", started.elapsed()));
+        let (mut calls, values) = CallGraph::build(&project, entry_points, previous, keep);
+        project.link_times.append(&mut calls.build_times);
         project.calls = calls;
         (project, values)
     }
@@ -328,6 +374,13 @@ impl Project {
         self.module_resolutions[file as usize]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How long each step of the link took, in order: renumbering what a link again keeps, the
+    /// module scopes, the hierarchy, the values of names, the call edges, the entry points and
+    /// what they reach.
+    pub fn link_times(&self) -> &[(&'static str, std::time::Duration)] {
+        &self.link_times
     }
 
     /// The call graph, with the request entry points and what they reach.

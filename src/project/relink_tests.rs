@@ -1,19 +1,27 @@
 //! A link again from a kept one ([`Relinkable::link`]) gives what a full link of the same files
 //! gives, over random edits of a small project: edits that add and remove classes (ids of later
-//! files move), change imports, change flows that feed a slot past its cap, and change calls no
-//! value flows through (the values are kept).
+//! files move), change imports, change flows that feed a slot past its cap, change calls no
+//! value flows through (the values are kept), and append classes nothing uses (the values are
+//! kept, renumbered).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{FuncId, KeptValues, LinkInput, Project, link_signature, values_signature};
+use super::{
+    FuncId, KeptValues, LinkInput, Mentions, Project, link_signature, values_signature, values_stay,
+};
 use crate::facts::FileFacts;
 
 const ENTRY_POINTS: &[&str] = &["pkg.views.*"];
 
 /// Per module of [`variants`], a call that every text of it can end with and that no value flows
 /// through.
-const NEUTRAL_CALLS: [&str; 5] = ["make()", "print()", "register()", "index()", "print()"];
+const NEUTRAL_CALLS: [&str; 5] = ["print()", "make()", "print()", "register()", "index()"];
+
+/// A class each module's texts may end with (its name ends with the module's number), that
+/// nothing of the project uses: appending it keeps the values (renumbered, since the ids of later
+/// files move).
+const UNUSED_CLASS: &str = "\n\nclass _Unused{}:\n    items = {{}}\n\n    def put(self, key, value):\n        self.items[key] = value\n";
 
 /// Enough functions handed to one parameter that it holds its cap of values: which are kept
 /// depends on the order the calls are made in.
@@ -39,6 +47,8 @@ fn variants() -> Vec<(&'static str, Vec<String>)> {
     let extra = "class Extra(Store):\n    def put(self, key, value):\n        self.log = key\n\n\n";
     let make = "def make():\n    return Store()\n\n\ndef build():\n    return Store\n";
     vec![
+        // First: a class appended to it moves the ids of every class of the others.
+        ("pkg/__init__.py", vec![String::new(), "from .b import Store\n".into()]),
         (
             "pkg/b.py",
             vec![
@@ -48,6 +58,11 @@ fn variants() -> Vec<(&'static str, Vec<String>)> {
                 format!("{store}def make():\n    return build()()\n\n\ndef build():\n    return Store\n"),
                 format!("{store}{extra}def make():\n    return Extra()\n\n\ndef build():\n    return Extra\n"),
                 format!("print()\n\n\n{store}{make}"),
+                format!("{store}{make}\n\nclass Late:\n    pass\n"),
+                format!("{store}{make}").replace(
+                    "        self.items[key] = value\n",
+                    "        self.items[key] = value\n\n    def get(self, key):\n        return self.items[key]\n",
+                ),
             ],
         ),
         (
@@ -57,6 +72,7 @@ fn variants() -> Vec<(&'static str, Vec<String>)> {
                 "from .b import build as make\n\n\ndef helper(store):\n    store.put(1, 2)\n".into(),
                 "from . import b\n\nmake = b.make\n\n\ndef helper(store):\n    store.put(1, 2)\n    print(store)\n".into(),
                 "from .many import pick\n\n\ndef make():\n    return pick\n\n\ndef helper(store):\n    store.put(1, 2)\n".into(),
+                "from .b import Late as make\n\n\ndef helper(store):\n    store.put(1, 2)\n".into(),
             ],
         ),
         ("pkg/many.py", vec![many(false), many(true), many(false).replace("    pick(handler_3)\n", "")]),
@@ -68,7 +84,6 @@ fn variants() -> Vec<(&'static str, Vec<String>)> {
                 "from .a import make, helper\n\n\ndef index():\n    helper(make())\n\n\ndef other():\n    make().put(3, 4)\n".into(),
             ],
         ),
-        ("pkg/__init__.py", vec![String::new(), "from .b import Store\n".into()]),
     ]
 }
 
@@ -94,6 +109,58 @@ fn observed(project: &Project) -> String {
     out
 }
 
+/// Whether a link again may start from the kept values, as the language server decides (each
+/// replaced file: its index, its facts before and after; `mentions` brought up to date); and
+/// whether they are renumbered (not every file reads the same for the values stage).
+fn values_kept(
+    replaced: &[(usize, Arc<FileFacts>, Arc<FileFacts>)],
+    mentions: &mut Mentions,
+) -> (bool, bool) {
+    let edits: Vec<(&FileFacts, &FileFacts, bool)> = replaced
+        .iter()
+        .map(|(_, old, new)| {
+            (
+                &**old,
+                &**new,
+                values_signature(old) == values_signature(new),
+            )
+        })
+        .collect();
+    let same = edits.iter().all(|(_, _, same)| *same);
+    let stay = values_stay(&edits, mentions);
+    (stay, stay && !same)
+}
+
+fn facts_of(text: &str) -> Arc<FileFacts> {
+    crate::syntax::extract(text).unwrap().into()
+}
+
+/// The modules `texts` (path, text) written under `dir` (module names come from the disk), and
+/// their paths.
+fn write_modules(dir: &std::path::Path, texts: &[(&str, &str)]) -> Vec<PathBuf> {
+    texts
+        .iter()
+        .map(|(path, text)| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// The link's input: each path with its facts.
+fn inputs(paths: &[PathBuf], facts: &[Arc<FileFacts>]) -> Vec<LinkInput> {
+    paths
+        .iter()
+        .zip(facts)
+        .map(|(path, facts)| LinkInput {
+            path: path.clone(),
+            facts: Arc::clone(facts),
+        })
+        .collect()
+}
+
 fn full_link(inputs: Vec<LinkInput>) -> (Project, KeptValues) {
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
     Project::link_keeping_values(inputs, &[], &patterns)
@@ -115,80 +182,192 @@ impl Random {
 fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let dir = tempfile::tempdir().unwrap();
     let variants = variants();
-    let paths: Vec<PathBuf> = variants.iter().map(|(p, _)| dir.path().join(p)).collect();
+    let first: Vec<(&str, &str)> = variants.iter().map(|(p, t)| (*p, t[0].as_str())).collect();
+    let paths = write_modules(dir.path(), &first);
     let mut chosen = vec![0usize; variants.len()];
     let mut printed = vec![false; variants.len()];
-    let facts_of = |text: &str| -> Arc<FileFacts> { crate::syntax::extract(text).unwrap().into() };
-    let mut facts: Vec<Arc<FileFacts>> = Vec::new();
-    for (path, (_, texts)) in paths.iter().zip(&variants) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &texts[0]).unwrap();
-        facts.push(facts_of(&texts[0]));
-    }
-    let inputs = |facts: &[Arc<FileFacts>]| -> Vec<LinkInput> {
-        paths
-            .iter()
-            .zip(facts)
-            .map(|(path, facts)| LinkInput {
-                path: path.clone(),
-                facts: Arc::clone(facts),
-            })
-            .collect()
-    };
+    let mut unused = vec![false; variants.len()];
+    let mut facts: Vec<Arc<FileFacts>> = first.iter().map(|(_, text)| facts_of(text)).collect();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
-    let (mut project, mut values) = full_link(inputs(&facts));
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    let mut mentions = Mentions::of(&project.files);
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
-    let (mut relinked, mut values_kept) = (0, 0);
-    for step in 0..60 {
+    let (mut relinked, mut values_kept_count, mut renumbered) = (0, 0, 0);
+    for step in 0..120 {
         // One or two modules get another text at once.
-        let mut same_values = true;
         let mut same_link = true;
         let mut replaced = Vec::new();
         for _ in 0..1 + random.below(2) {
             let file = random.below(variants.len());
-            // Half the edits add or remove a call no value flows through, at the end: of a
-            // function of the file where all its texts have one (a module-level use of it).
-            if random.below(2) == 0 {
-                printed[file] = !printed[file];
-            } else {
-                chosen[file] = random.below(variants[file].1.len());
+            // A third of the edits add or remove a call no value flows through, at the end: of
+            // a function of the file where all its texts have one (a module-level use of it); a
+            // third add or remove a class nothing uses, after it.
+            match random.below(3) {
+                0 => printed[file] = !printed[file],
+                1 => unused[file] = !unused[file],
+                _ => chosen[file] = random.below(variants[file].1.len()),
             }
             let mut text = variants[file].1[chosen[file]].clone();
             if printed[file] {
                 text.push_str(&format!("\n\n{}\n", NEUTRAL_CALLS[file]));
             }
-            replaced.push((file, facts_of(&text)));
+            if unused[file] {
+                text.push_str(
+                    &UNUSED_CLASS
+                        .replace("{}", &file.to_string())
+                        .replace("{{}}", "{}"),
+                );
+            }
+            let new = facts_of(&text);
+            // A module edited twice at once: once, from its text before.
+            match replaced.iter_mut().find(|(f, _, _)| *f == file) {
+                Some((_, _, edited)) => *edited = Arc::clone(&new),
+                None => replaced.push((file, Arc::clone(&facts[file]), Arc::clone(&new))),
+            }
+            facts[file] = new;
         }
-        for (file, new) in &replaced {
-            same_link &= link_signature(&facts[*file]) == link_signature(new);
-            same_values &= values_signature(&facts[*file]) == values_signature(new);
-            facts[*file] = Arc::clone(new);
+        for (_, old, new) in &replaced {
+            same_link &= link_signature(old) == link_signature(new);
         }
+        let (same_values, appended) = values_kept(&replaced, &mut mentions);
         if same_link {
             // What the language server does: the facts are swapped into the linked project.
-            for (file, new) in replaced {
+            for (file, _, new) in replaced {
                 project.files[file].facts = new;
             }
             continue;
         }
         let mut relinkable = project.into_relinkable();
-        for (file, new) in replaced {
+        for (file, _, new) in replaced {
             relinkable.replace_facts(file as u32, new);
         }
         relinked += 1;
-        values_kept += usize::from(same_values);
+        values_kept_count += usize::from(same_values);
+        renumbered += usize::from(appended);
         let (again, again_values) = relinkable.link(&patterns, same_values.then_some(values));
-        let (full, _) = full_link(inputs(&facts));
+        let (full, full_values) = full_link(inputs(&paths, &facts));
+        let context = format!(
+            "step {step}: texts {chosen:?} {printed:?} {unused:?}, values kept: {same_values}, \
+             renumbered: {appended}"
+        );
+        assert_eq!(observed(&again), observed(&full), "{context}");
         assert_eq!(
-            observed(&again),
-            observed(&full),
-            "step {step}: texts {chosen:?} {printed:?}, values kept: {same_values}"
+            again_values.described(),
+            full_values.described(),
+            "{context}"
         );
         (project, values) = (again, again_values);
     }
-    // The edits took both paths, many times.
+    // The edits took every path, many times.
     assert!(
-        relinked >= 25 && values_kept >= 8,
-        "{relinked} {values_kept}"
+        relinked >= 50 && values_kept_count >= 20 && renumbered >= 8,
+        "{relinked} {values_kept_count} {renumbered}"
     );
+}
+
+/// Each kind of edit, from the same project: a link again equals a full link, and keeps the
+/// values renumbered exactly when the edit only appends definitions nothing uses.
+#[test]
+fn each_kind_of_edit_links_again_as_a_full_link_does() {
+    let base = "class Store:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n\n\ndef make():\n    return Store()\n\n\ndef helper(store):\n    store.put(1, 2)\n";
+    let sub = "from .base import Store, helper\n\n\nclass Sub(Store):\n    pass\n\n\ndef run():\n    helper(Sub())\n";
+    let views =
+        "from .sub import run\nfrom .base import Later\n\n\ndef index():\n    run()\n    Later()\n";
+    let files = [
+        ("pkg/__init__.py", ""),
+        ("pkg/base.py", base),
+        ("pkg/sub.py", sub),
+        ("pkg/views.py", views),
+    ];
+    let appended_class = format!(
+        "{base}\n\nclass Unused:\n    def put(self, key, value):\n        self.key = key\n"
+    );
+    // Each edit: what it is, the module it edits, the module's text before when not the one
+    // above, its text after, and whether the values are renumbered.
+    let edits: Vec<(&str, usize, Option<String>, String, bool)> = vec![
+        (
+            "add a class nothing uses",
+            1,
+            None,
+            appended_class.clone(),
+            true,
+        ),
+        (
+            "remove a class nothing uses",
+            1,
+            Some(appended_class),
+            base.into(),
+            true,
+        ),
+        (
+            "add a function nothing calls",
+            0,
+            None,
+            "def unused():\n    pass\n".into(),
+            true,
+        ),
+        (
+            "add a class another module imports",
+            1,
+            None,
+            format!("{base}\n\nclass Later:\n    pass\n"),
+            false,
+        ),
+        (
+            "add a method to a class others use",
+            1,
+            None,
+            base.replace(
+                "\n\n\ndef make",
+                "\n\n    def get(self, key):\n        return self.items[key]\n\n\ndef make",
+            ),
+            false,
+        ),
+        (
+            "rename a function another module imports",
+            1,
+            None,
+            base.replace("def helper(", "def help_with("),
+            false,
+        ),
+        (
+            "add an import that now resolves",
+            3,
+            None,
+            views.replace(
+                "from .sub import run\n",
+                "from .sub import run\nfrom .base import make\n",
+            ),
+            false,
+        ),
+        (
+            "delete a class another module subclasses",
+            1,
+            None,
+            base.replace("class Store:", "class Kept:"),
+            false,
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let paths = write_modules(dir.path(), &files);
+    for (kind, file, before, text, renumbers) in edits {
+        let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+        if let Some(before) = before {
+            facts[file] = facts_of(&before);
+        }
+        let (project, values) = full_link(inputs(&paths, &facts));
+        let mut mentions = Mentions::of(&project.files);
+        let new = facts_of(&text);
+        let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
+        let (keep, appended) = values_kept(&replaced, &mut mentions);
+        assert_eq!(appended, renumbers, "{kind}");
+        facts[file] = Arc::clone(&new);
+        let mut relinkable = project.into_relinkable();
+        relinkable.replace_facts(file as u32, new);
+        let (again, again_values) = relinkable.link(&patterns, keep.then_some(values));
+        let (full, full_values) = full_link(inputs(&paths, &facts));
+        assert_eq!(observed(&again), observed(&full), "{kind}");
+        assert_eq!(again_values.described(), full_values.described(), "{kind}");
+    }
 }

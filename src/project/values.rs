@@ -28,6 +28,8 @@ use crate::knowledge;
 use super::callgraph::{CALL, INIT, Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_name};
 
+mod renumbered;
+
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.
 const MAX_ROUNDS: usize = 8;

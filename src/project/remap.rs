@@ -1,0 +1,255 @@
+//! A link again that keeps the values of names although an edit added classes and functions.
+//!
+//! Ids are dense and in file order, so a class or function added to one file moves the ids of
+//! every later file, and with them the slots of the values stage. When an edit only appends
+//! definitions that nothing resolves to (see [`appends_unused_definitions`]), or takes such
+//! definitions away again, a full link applies the same flows, resolved to the same things, in
+//! the same order, as the previous link did: only the numbers differ. The previous link's values and call graph are then renumbered
+//! ([`IdRemap`]) instead of learnt again.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::facts::{ClassFacts, FileFacts, FunctionFacts};
+
+use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
+
+mod identifiers;
+
+use identifiers::{identifier_hash, identifier_hashes};
+
+/// Old ids to new ones, for a link of the same files in which some files have more or fewer
+/// classes or functions at the end of their lists than before.
+pub struct IdRemap {
+    /// Each class of the previous link's new id, [`REMOVED`] for a removed one.
+    classes: Vec<u32>,
+    /// The same for functions.
+    functions: Vec<u32>,
+    /// The first parameter slot of each function of the previous link (`Slots::new`), and one
+    /// past the last.
+    old_param_base: Vec<u32>,
+}
+
+const REMOVED: u32 = u32::MAX;
+
+impl IdRemap {
+    /// The renumbering from a link of `files` where the files listed in `old` had those facts
+    /// instead; `None` when they had as many classes and functions as now.
+    pub(super) fn new(files: &[SourceFile], old: &[(FileId, Arc<FileFacts>)]) -> Option<IdRemap> {
+        let old_of = |file: usize| {
+            old.iter()
+                .find(|(f, _)| *f as usize == file)
+                .map_or(&files[file].facts, |(_, facts)| facts)
+        };
+        if old.iter().all(|(file, facts)| {
+            let now = &files[*file as usize].facts;
+            now.classes.len() == facts.classes.len() && now.functions.len() == facts.functions.len()
+        }) {
+            return None;
+        }
+        let mut remap = IdRemap {
+            classes: Vec::new(),
+            functions: Vec::new(),
+            old_param_base: Vec::new(),
+        };
+        let (mut new_class, mut new_function) = (0, 0);
+        let mut old_params = Vec::new();
+        // Each file's old ids in order: the first ones it still has get its next new ids.
+        let renumber = |ids: &mut Vec<u32>, next: &mut u32, old: usize, now: usize| {
+            ids.extend((0..old).map(|i| if i < now { *next + i as u32 } else { REMOVED }));
+            *next += now as u32;
+        };
+        for (id, file) in files.iter().enumerate() {
+            let (now, before) = (&file.facts, old_of(id));
+            renumber(
+                &mut remap.classes,
+                &mut new_class,
+                before.classes.len(),
+                now.classes.len(),
+            );
+            renumber(
+                &mut remap.functions,
+                &mut new_function,
+                before.functions.len(),
+                now.functions.len(),
+            );
+            old_params.extend(before.functions.iter().map(|f| f.params.len() as u32));
+        }
+        let mut next = 2 * remap.functions.len() as u32;
+        remap.old_param_base.reserve(old_params.len() + 1);
+        for params in old_params {
+            remap.old_param_base.push(next);
+            next += params;
+        }
+        remap.old_param_base.push(next);
+        Some(remap)
+    }
+
+    /// The new id of a class of the previous link; `None` for a removed one.
+    pub fn class(&self, old: ClassId) -> Option<ClassId> {
+        let new = self.classes[old.0 as usize];
+        (new != REMOVED).then_some(ClassId(new))
+    }
+
+    /// The new id of a function of the previous link; `None` for a removed one.
+    pub fn function(&self, old: FuncId) -> Option<FuncId> {
+        let new = self.functions[old.0 as usize];
+        (new != REMOVED).then_some(FuncId(new))
+    }
+
+    /// How many functions the previous link had.
+    pub fn old_function_count(&self) -> u32 {
+        self.functions.len() as u32
+    }
+
+    /// The first parameter slot of each function of the previous link, and one past the last.
+    pub fn old_param_base(&self) -> &[u32] {
+        &self.old_param_base
+    }
+}
+
+/// Whether a link again after `edits` (each file's facts before and after, and whether the
+/// values stage reads the same of both) gives every name the values the previous link gave (in
+/// the new ids): each edit reads the same, or only appends definitions nothing resolves to, or
+/// only takes such definitions away (asked with the mentions from before the edits, where they
+/// exist). `mentions` is brought up to date with the edits.
+pub fn values_stay(edits: &[(&FileFacts, &FileFacts, bool)], mentions: &mut Mentions) -> bool {
+    let mut stay: Vec<bool> = edits
+        .iter()
+        .map(|&(old, new, same)| same || appends_unused_definitions(new, old, mentions))
+        .collect();
+    for (old, new, _) in edits {
+        mentions.replace(old, new);
+    }
+    for (&(old, new, _), stay) in edits.iter().zip(&mut stay) {
+        *stay = *stay || appends_unused_definitions(old, new, mentions);
+    }
+    stay.iter().all(|stay| *stay)
+}
+
+/// Whether `new` is `old` with classes and functions appended that nothing of the project can
+/// resolve to, so that a link of the project with `new` gives every name the values a link with
+/// `old` gave (in the new ids), and every other file the same call edges. `mentions` counts the
+/// files whose link facts mention each identifier, with `new` in place of `old` already.
+///
+/// What is proved, part by part:
+/// - what the values stage reads of the file other than its classes and functions is the same
+///   ([`super::values_signature`]), and so are the old classes and functions (they come first);
+/// - an added class has no bases, metaclass or decorators: it is in no MRO but its own, so no
+///   method look-up, dispatch or attribute look-up of another class changes;
+/// - an added function has no decorators (none of its slots is written), and is a method of an
+///   added class, nested in an added function, or a module-level function; its attribute
+///   assignments (`self.x = v`) are read only for its own class, or for a call into it;
+/// - the name of every added class and of every added function that is not inside an added
+///   definition is mentioned by no link fact of any file but this one's new facts, and not by
+///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
+///   goes through module attributes and imports by their names).
+fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Mentions) -> bool {
+    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
+    if new.classes.len() < old_classes
+        || new.functions.len() < old_functions
+        || (new.classes.len() == old_classes && new.functions.len() == old_functions)
+    {
+        return false;
+    }
+    let read_without_added = |facts: &FileFacts, classes: usize, functions: usize| {
+        let (calls, flows) = values::calls_and_flows_read(facts);
+        let assignments: Vec<_> = facts
+            .attribute_assignments
+            .iter()
+            .filter(|a| (a.function as usize) < functions)
+            .cloned()
+            .collect();
+        let mut read = Read::of(facts, &calls, &flows, Vec::new());
+        read.classes = &facts.classes[..classes];
+        read.functions = &facts.functions[..functions];
+        read.attribute_assignments = &assignments;
+        signature(&read)
+    };
+    if read_without_added(new, old_classes, old_functions)
+        != read_without_added(old, old_classes, old_functions)
+    {
+        return false;
+    }
+    let added_classes = &new.classes[old_classes..];
+    let added_functions = &new.functions[old_functions..];
+    let is_added_class = |class: Option<u32>| class.is_some_and(|c| c as usize >= old_classes);
+    let is_added_function =
+        |function: Option<u32>| function.is_some_and(|f| f as usize >= old_functions);
+    let plain_class = |class: &ClassFacts| {
+        class.bases.is_empty() && class.metaclass.is_none() && class.decorators.is_empty()
+    };
+    let plain_function = |function: &FunctionFacts| {
+        function.decorators.is_empty()
+            && (function.class.is_none() || is_added_class(function.class))
+            && (function.parent.is_none() || is_added_function(function.parent))
+    };
+    if !added_classes.iter().all(plain_class) || !added_functions.iter().all(plain_function) {
+        return false;
+    }
+    let Some(old_mentions) = identifiers(old) else {
+        return false;
+    };
+    let unused = |name: &str| {
+        let hash = identifier_hash(name.as_bytes());
+        mentions.unknown == 0
+            && old_mentions.binary_search(&hash).is_err()
+            && mentions.files_mentioning(hash) == 1
+    };
+    added_classes.iter().all(|class| unused(&class.name))
+        && added_functions
+            .iter()
+            .filter(|f| f.class.is_none() && f.parent.is_none())
+            .all(|f| unused(&f.name))
+}
+
+/// How many files' link facts mention each identifier (by hash: a collision only makes a name
+/// look used, which makes [`appends_unused_definitions`] refuse).
+#[derive(Debug, Default)]
+pub struct Mentions {
+    files: HashMap<u64, u32>,
+    /// Files whose identifiers could not be listed: while there are any, every name may be used.
+    unknown: u32,
+}
+
+impl Mentions {
+    /// The mentions of every file's facts.
+    pub fn of(files: &[SourceFile]) -> Mentions {
+        use rayon::prelude::*;
+        let per_file: Vec<Option<Vec<u64>>> =
+            files.par_iter().map(|f| identifiers(&f.facts)).collect();
+        let mut mentions = Mentions::default();
+        for identifiers in &per_file {
+            mentions.add(identifiers.as_ref(), 1);
+        }
+        mentions
+    }
+
+    /// Counts `new` in place of `old` (one file's facts before and after an edit).
+    pub fn replace(&mut self, old: &FileFacts, new: &FileFacts) {
+        self.add(identifiers(old).as_ref(), -1);
+        self.add(identifiers(new).as_ref(), 1);
+    }
+
+    fn add(&mut self, identifiers: Option<&Vec<u64>>, by: i32) {
+        let Some(identifiers) = identifiers else {
+            self.unknown = self.unknown.saturating_add_signed(by);
+            return;
+        };
+        for hash in identifiers {
+            let count = self.files.entry(*hash).or_default();
+            *count = count.saturating_add_signed(by);
+        }
+    }
+
+    fn files_mentioning(&self, hash: u64) -> u32 {
+        self.files.get(&hash).copied().unwrap_or(0)
+    }
+}
+
+/// Every identifier in what the link reads of `facts` (hashed, sorted, without repeats): each
+/// part of every name it holds. `None` if it could not be listed.
+fn identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
+    identifier_hashes(&Read::of(facts, &facts.calls, &facts.flows, Vec::new()))
+}
