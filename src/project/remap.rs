@@ -4,8 +4,8 @@
 //! every later file, and with them the slots of the values stage. When an edit only appends
 //! definitions that nothing resolves to (see [`appends_unused_definitions`]), or takes such
 //! definitions away again, a full link applies the same flows, resolved to the same things, in
-//! the same order, as the previous link did: only the numbers differ. The previous link's values and call graph are then renumbered
-//! ([`IdRemap`]) instead of learnt again.
+//! the same order, as the previous link did: only the numbers differ. The previous link's values
+//! and call graph are then renumbered ([`IdRemap`]) instead of learnt again.
 
 use std::sync::Arc;
 
