@@ -100,6 +100,7 @@ pub(super) fn resolve_name(
 /// What `dotted` (interned as `name`, when it is) denotes through an import inside `function`
 /// (or the functions around it), which comes before the module's names; `None` when no such
 /// import binds its head.
+#[inline]
 fn imported_in_function(
     project: &Project,
     file: FileId,
@@ -107,17 +108,28 @@ fn imported_in_function(
     dotted: &str,
     name: Option<Name>,
 ) -> Option<Resolved> {
-    let mut current = function?;
+    let function = function?;
     let targets = &project.import_targets[file as usize];
     if !targets
         .under_an_import
-        .get(current as usize)
+        .get(function as usize)
         .copied()
         .unwrap_or(true)
     {
         return None;
     }
-    let in_functions = &targets.in_functions;
+    imported_around(project, file, function, dotted, name)
+}
+
+/// [`imported_in_function`] for a function that has imports or is inside one that has.
+fn imported_around(
+    project: &Project,
+    file: FileId,
+    mut current: FuncIdx,
+    dotted: &str,
+    name: Option<Name>,
+) -> Option<Resolved> {
+    let in_functions = &project.import_targets[file as usize].in_functions;
     let (imports, rest) = match name {
         Some(name) => match split_name(name, false) {
             Some((head, rest)) => (in_functions.get(&head)?, Some(rest.as_str())),

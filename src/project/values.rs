@@ -469,7 +469,9 @@ impl<'p> Values<'p> {
                 if flow.target == FlowTarget::Return
                     && let Some(function) = flow.function
                 {
-                    let slot = values.slots.returned(project.function_id(file as FileId, function));
+                    let slot = values
+                        .slots
+                        .returned(project.function_id(file as FileId, function));
                     returning[slot as usize] = true;
                 }
             }
@@ -671,6 +673,9 @@ impl<'p> Values<'p> {
     fn store(&mut self, work: &mut Worklist, slot: SlotId, values: &[Held]) -> bool {
         let place = self.held.place(slot);
         let held = &mut self.held.values[place as usize];
+        if held.values.len() >= MAX_HELD {
+            return false;
+        }
         let mut changed = false;
         for value in values {
             changed |= held.add(*value);
@@ -889,13 +894,7 @@ impl<'p> Values<'p> {
     }
 
     /// What the callee of the call site at index `call` of `file` may be.
-    fn call_plan(
-        &self,
-        project: &Project,
-        index: &Index<'_>,
-        file: FileId,
-        call: u32,
-    ) -> Plan {
+    fn call_plan(&self, project: &Project, index: &Index<'_>, file: FileId, call: u32) -> Plan {
         match project.file(file).facts.calls.get(call as usize) {
             Some(site) => self.callee_plan(project, index, file, site),
             None => Plan::Nothing,
