@@ -14,6 +14,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard};
 
 use rayon::prelude::*;
@@ -119,7 +120,9 @@ struct Slots<'p> {
     param_base: Vec<u32>,
     /// Per file: names some flow stores into that are not parameters of their function, by scope
     /// (a function, or `None` for the module).
-    names: Vec<HashMap<(Option<FuncIdx>, &'p str), SlotId>>,
+    names: Vec<HashMap<(Option<FuncIdx>, Name), SlotId>>,
+    /// The slots are numbered from the flows of one project.
+    project: PhantomData<&'p Project>,
 }
 
 impl<'p> Slots<'p> {
@@ -139,6 +142,7 @@ impl<'p> Slots<'p> {
             count: 0,
             param_base,
             names: Vec::new(),
+            project: PhantomData,
         };
         slots.names = project
             .files
@@ -161,15 +165,15 @@ impl<'p> Slots<'p> {
         &self,
         project: &Project,
         file: FileId,
-        flows: &'p [ValueFlow],
-    ) -> HashMap<(Option<FuncIdx>, &'p str), SlotId> {
-        let mut names: HashMap<(Option<FuncIdx>, &'p str), SlotId> = HashMap::default();
+        flows: &[ValueFlow],
+    ) -> HashMap<(Option<FuncIdx>, Name), SlotId> {
+        let mut names: HashMap<(Option<FuncIdx>, Name), SlotId> = HashMap::default();
         for flow in flows {
             if let FlowTarget::Name { name, global } = &flow.target {
                 let scope = if *global { None } else { flow.function };
-                if self.param(project, (file, scope), name).is_none() {
+                if self.param(project, (file, scope), *name).is_none() {
                     let next = names.len() as SlotId;
-                    names.entry((scope, name.as_str())).or_insert(next);
+                    names.entry((scope, *name)).or_insert(next);
                 }
             }
         }
@@ -185,7 +189,7 @@ impl<'p> Slots<'p> {
     }
 
     /// The slot of a parameter named `name` of the function `scope` of `file`.
-    fn param(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
+    fn param(&self, project: &Project, (file, scope): NameScope, name: Name) -> Option<SlotId> {
         let function = scope?;
         let params = &project.file(file).facts.functions[function as usize].params;
         let position = params.iter().position(|p| p.name == name)?;
@@ -194,7 +198,7 @@ impl<'p> Slots<'p> {
 
     /// The slot of a name of a function of `file` (or of the module, `None`), if anything can be
     /// stored into it.
-    fn name(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
+    fn name(&self, project: &Project, (file, scope): NameScope, name: Name) -> Option<SlotId> {
         self.param(project, (file, scope), name)
             .or_else(|| self.names.get(file as usize)?.get(&(scope, name)).copied())
     }
@@ -574,7 +578,7 @@ impl<'p> Values<'p> {
                     let scope = if *global { None } else { flow.function };
                     Target::of_slots(
                         self.slots
-                            .name(project, (file, scope), name)
+                            .name(project, (file, scope), *name)
                             .into_iter()
                             .collect(),
                     )
@@ -888,7 +892,7 @@ impl<'p> Values<'p> {
             let idx = project.functions[function.0 as usize].1;
             out.extend(
                 self.slots
-                    .param(project, (callee_file, Some(idx)), &param.name),
+                    .param(project, (callee_file, Some(idx)), param.name),
             );
         }
     }
@@ -961,9 +965,9 @@ impl<'p> Values<'p> {
     ) -> Plan {
         match receiver {
             CallReceiver::Local => match split_name(name, false) {
-                None => self.local(project, index, file, function, &name),
+                None => self.local(project, index, file, function, name),
                 Some((head, rest)) => {
-                    let heads = self.local(project, index, file, function, &head);
+                    let heads = self.local(project, index, file, function, head);
                     self.attribute_plan(project, index, heads, rest)
                 }
             },
@@ -1021,7 +1025,7 @@ impl<'p> Values<'p> {
         function: Option<FuncIdx>,
         name: Name,
     ) -> Option<Plan> {
-        let slot = |file: FileId, name: &str| {
+        let slot = |file: FileId, name: Name| {
             self.slots
                 .name(project, (file, None), name)
                 .map_or(Plan::Nothing, |slot| Plan::One(Part::Slot(slot)))
@@ -1033,11 +1037,11 @@ impl<'p> Values<'p> {
             Resolved::External(q) => part(Part::Value(Held::External(self.externals().intern(&q)))),
             Resolved::Global(global_file, global) => Some(slot(
                 global_file,
-                &project.file(global_file).facts.globals[global as usize].name,
+                project.file(global_file).facts.globals[global as usize].name,
             )),
             Resolved::Module(_) => Some(Plan::Nothing),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
-            Resolved::Unknown => Some(slot(file, &name)).filter(|plan| !plan.is_nothing()),
+            Resolved::Unknown => Some(slot(file, name)).filter(|plan| !plan.is_nothing()),
         }
     }
 
@@ -1086,7 +1090,7 @@ impl<'p> Values<'p> {
         index: &Index<'_>,
         file: FileId,
         function: Option<FuncIdx>,
-        name: &str,
+        name: Name,
     ) -> Plan {
         let functions = &project.file(file).facts.functions;
         let mut current = function;
