@@ -595,7 +595,7 @@ pub(super) struct Index<'p> {
     /// class.
     attribute_classes: HashMap<(u32, &'p str), ClassId>,
     /// Functions defined inside functions: (file, parent, name).
-    pub(super) nested: HashMap<(FileId, FuncIdx, &'p str), FuncIdx>,
+    pub(super) nested: HashMap<(FileId, FuncIdx, Name), FuncIdx>,
     /// What names, parameters and returns may hold.
     values: Values<'p>,
 }
@@ -613,7 +613,7 @@ impl<'p> Index<'p> {
                 methods.insert((class.0, facts.name.as_str()), FuncId(id as u32));
             }
             if let Some(parent) = facts.parent {
-                nested.insert((*file, parent, facts.name.as_str()), *idx);
+                nested.insert((*file, parent, facts.name), *idx);
             }
         }
         let mut definers: HashMap<&str, Vec<(ClassId, FuncId)>> = HashMap::default();
@@ -1106,7 +1106,7 @@ fn decorator_uses(
         for decorator in decorators.iter().filter(|d| !d.called) {
             // A decorator defined in the function around the definition comes first.
             let nested =
-                scope.and_then(|f| nested_function(project, index, file, f, &decorator.name));
+                scope.and_then(|f| nested_function(project, index, file, f, decorator.name));
             if let Some(target) = nested {
                 out.push((target, scope));
             } else if let Resolved::Function(target) = project.resolve(file, scope, &decorator.name)
@@ -1178,7 +1178,7 @@ fn resolve_site_with_others(
             // A nested function, or a method of a local whose class is known; otherwise the name
             // resolves as written.
             let local = match split_first_dot(callee) {
-                None => nested_function(project, index, file, function, callee)
+                None => nested_function(project, index, file, function, site.callee)
                     .map(|nested| scratch.push(nested))
                     .is_some(),
                 Some((head, rest)) => match typed_local_class(project, file, function, head) {
@@ -1384,7 +1384,7 @@ fn nested_function(
     index: &Index<'_>,
     file: FileId,
     function: FuncIdx,
-    name: &str,
+    name: Name,
 ) -> Option<FuncId> {
     let functions = &project.file(file).facts.functions;
     let mut current = Some(function);

@@ -100,6 +100,7 @@ pub(super) fn resolve_name(
 /// What `dotted` (interned as `name`, when it is) denotes through an import inside `function`
 /// (or the functions around it), which comes before the module's names; `None` when no such
 /// import binds its head.
+#[inline]
 fn imported_in_function(
     project: &Project,
     file: FileId,
@@ -107,11 +108,28 @@ fn imported_in_function(
     dotted: &str,
     name: Option<Name>,
 ) -> Option<Resolved> {
-    let mut current = function?;
-    let in_functions = &project.import_targets[file as usize].in_functions;
-    if in_functions.is_empty() {
+    let function = function?;
+    let targets = &project.import_targets[file as usize];
+    if !targets
+        .under_an_import
+        .get(function as usize)
+        .copied()
+        .unwrap_or(true)
+    {
         return None;
     }
+    imported_around(project, file, function, dotted, name)
+}
+
+/// [`imported_in_function`] for a function that has imports or is inside one that has.
+fn imported_around(
+    project: &Project,
+    file: FileId,
+    mut current: FuncIdx,
+    dotted: &str,
+    name: Option<Name>,
+) -> Option<Resolved> {
+    let in_functions = &project.import_targets[file as usize].in_functions;
     let (imports, rest) = match name {
         Some(name) => match split_name(name, false) {
             Some((head, rest)) => (in_functions.get(&head)?, Some(rest.as_str())),
@@ -253,6 +271,9 @@ pub(super) struct ImportTargets {
     /// The imports inside functions by the name they bind, in source order: the function and
     /// the import's index (with none, a name means the same in every scope).
     in_functions: HashMap<Name, Vec<(FuncIdx, u32)>>,
+    /// By function: whether it or a function around it has an import. Most names are asked in
+    /// functions without one, which then need no look-up in `in_functions`.
+    under_an_import: Vec<bool>,
     /// The module-level `from m import *` imports, in source order.
     stars: Vec<u32>,
 }
@@ -293,18 +314,36 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
         })
         .map(|(index, _)| index as u32)
         .collect();
+    let functions = &project.files[file as usize].facts.functions;
     let mut in_functions: HashMap<Name, Vec<(FuncIdx, u32)>> = HashMap::default();
+    let mut importing = vec![false; functions.len()];
     for (index, import) in imports.iter().enumerate() {
         if let Some(function) = import.function {
             in_functions
                 .entry(import.binding)
                 .or_default()
                 .push((function, index as u32));
+            if let Some(importing) = importing.get_mut(function as usize) {
+                *importing = true;
+            }
         }
     }
+    let under_an_import = (0..functions.len())
+        .map(|f| {
+            let mut current = Some(f as FuncIdx);
+            while let Some(f) = current {
+                if importing[f as usize] {
+                    return true;
+                }
+                current = functions[f as usize].parent;
+            }
+            false
+        })
+        .collect();
     ImportTargets {
         absolute,
         in_functions,
+        under_an_import,
         stars,
     }
 }

@@ -14,10 +14,11 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard};
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{
     ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
@@ -26,7 +27,7 @@ use crate::facts::{
 use crate::knowledge;
 
 use super::callgraph::{CALL, INIT, Index, has_receiver, resolve_site};
-use super::{ClassId, FileId, FuncId, Project, Resolved, split_first_dot, split_name};
+use super::{ClassId, FileId, FuncId, Project, Resolved, split_name};
 
 mod renumbered;
 
@@ -88,8 +89,8 @@ impl Externals {
     }
 
     /// The id of `attr` of the external value `id` (`ext.Client` and `get`: `ext.Client.get`).
-    fn attribute(&mut self, id: ExternalId, attr: &str) -> ExternalId {
-        let key = (id, Name::from(attr));
+    fn attribute(&mut self, id: ExternalId, attr: Name) -> ExternalId {
+        let key = (id, attr);
         if let Some(known) = self.attributes.get(&key) {
             return *known;
         }
@@ -121,7 +122,9 @@ struct Slots<'p> {
     param_base: Vec<u32>,
     /// Per file: names some flow stores into that are not parameters of their function, by scope
     /// (a function, or `None` for the module).
-    names: Vec<HashMap<(Option<FuncIdx>, &'p str), SlotId>>,
+    names: Vec<HashMap<(Option<FuncIdx>, Name), SlotId>>,
+    /// The slots are numbered from the flows of one project.
+    project: PhantomData<&'p Project>,
 }
 
 impl<'p> Slots<'p> {
@@ -141,6 +144,7 @@ impl<'p> Slots<'p> {
             count: 0,
             param_base,
             names: Vec::new(),
+            project: PhantomData,
         };
         slots.names = project
             .files
@@ -163,15 +167,15 @@ impl<'p> Slots<'p> {
         &self,
         project: &Project,
         file: FileId,
-        flows: &'p [ValueFlow],
-    ) -> HashMap<(Option<FuncIdx>, &'p str), SlotId> {
-        let mut names: HashMap<(Option<FuncIdx>, &'p str), SlotId> = HashMap::default();
+        flows: &[ValueFlow],
+    ) -> HashMap<(Option<FuncIdx>, Name), SlotId> {
+        let mut names: HashMap<(Option<FuncIdx>, Name), SlotId> = HashMap::default();
         for flow in flows {
             if let FlowTarget::Name { name, global } = &flow.target {
                 let scope = if *global { None } else { flow.function };
-                if self.param(project, (file, scope), name).is_none() {
+                if self.param(project, (file, scope), *name).is_none() {
                     let next = names.len() as SlotId;
-                    names.entry((scope, name.as_str())).or_insert(next);
+                    names.entry((scope, *name)).or_insert(next);
                 }
             }
         }
@@ -187,7 +191,7 @@ impl<'p> Slots<'p> {
     }
 
     /// The slot of a parameter named `name` of the function `scope` of `file`.
-    fn param(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
+    fn param(&self, project: &Project, (file, scope): NameScope, name: Name) -> Option<SlotId> {
         let function = scope?;
         let params = &project.file(file).facts.functions[function as usize].params;
         let position = params.iter().position(|p| p.name == name)?;
@@ -196,7 +200,7 @@ impl<'p> Slots<'p> {
 
     /// The slot of a name of a function of `file` (or of the module, `None`), if anything can be
     /// stored into it.
-    fn name(&self, project: &Project, (file, scope): NameScope, name: &str) -> Option<SlotId> {
+    fn name(&self, project: &Project, (file, scope): NameScope, name: Name) -> Option<SlotId> {
         self.param(project, (file, scope), name)
             .or_else(|| self.names.get(file as usize)?.get(&(scope, name)).copied())
     }
@@ -302,19 +306,19 @@ enum Part {
 /// what names hold: names are slots, and what is known whatever names hold is values. Applying a
 /// flow then reads slots and moves values only; names are resolved once, in parallel.
 #[derive(Debug)]
-enum Plan<'n> {
+enum Plan {
     Nothing,
     One(Part),
     /// Boxed twice so that a plan takes 16 bytes: most are one part.
     #[allow(clippy::box_collection)]
     Many(Box<Vec<Part>>),
     /// `attr` of what the plan may hold, where that depends on what names hold.
-    Attribute(Box<(Plan<'n>, &'n str)>),
+    Attribute(Box<(Plan, Name)>),
     /// What calling what the plan may hold gives, where that depends on what names hold.
-    Returns(Box<Plan<'n>>),
+    Returns(Box<Plan>),
 }
 
-impl Plan<'_> {
+impl Plan {
     fn of_values(values: Vec<Held>) -> Self {
         Plan::of_parts(values.into_iter().map(Part::Value).collect())
     }
@@ -384,7 +388,7 @@ impl Target<'_> {
 /// A flow with its names resolved.
 #[derive(Debug)]
 struct FlowPlan<'p> {
-    source: Plan<'p>,
+    source: Plan,
     target: Target<'p>,
 }
 
@@ -393,12 +397,20 @@ struct FlowPlan<'p> {
 #[derive(Debug, Default)]
 struct Plans<'p> {
     flows: Vec<FlowPlan<'p>>,
-    callees: Vec<Plan<'p>>,
+    callees: Vec<Plan>,
+}
+
+/// What the callee of a call that flows go into may be, found once per call.
+enum CalleesOfCall {
+    /// These values, whatever names hold.
+    Fixed(Vec<Held>),
+    /// What a plan, by its index in [`Plans::callees`], holds when the flow is applied.
+    Planned(u32),
 }
 
 /// A decorated function and, per decorator from the innermost, what its name may hold: as a
 /// name of the enclosing function, and as a name of the module when that holds nothing.
-type DecoratorPlans<'p> = (FuncId, Vec<(Plan<'p>, Option<Plan<'p>>)>);
+type DecoratorPlans = (FuncId, Vec<(Plan, Option<Plan>)>);
 
 /// The flows still to apply, and which flows read each slot (by its place in [`HeldTable`]).
 struct Worklist {
@@ -456,19 +468,20 @@ impl<'p> Values<'p> {
             .enumerate()
             .flat_map(|(file, p)| (0..p.flows.len() as u32).map(move |i| (file as FileId, i)))
             .collect();
-        let returning: HashSet<SlotId> = project
-            .files
-            .iter()
-            .enumerate()
-            .flat_map(|(file, f)| {
-                f.facts
-                    .flows
-                    .iter()
-                    .filter(|flow| flow.target == FlowTarget::Return)
-                    .filter_map(move |flow| flow.function.map(|f| (file as FileId, f)))
-            })
-            .map(|(file, f)| values.slots.returned(project.function_id(file, f)))
-            .collect();
+        // By function: whether some flow stores into what it returns.
+        let mut returning = vec![false; values.slots.functions as usize];
+        for (file, f) in project.files.iter().enumerate() {
+            for flow in &f.facts.flows {
+                if flow.target == FlowTarget::Return
+                    && let Some(function) = flow.function
+                {
+                    let slot = values
+                        .slots
+                        .returned(project.function_id(file as FileId, function));
+                    returning[slot as usize] = true;
+                }
+            }
+        }
         let mut work = Worklist {
             queue: (0..flows.len() as u32).collect(),
             queued: vec![true; flows.len()],
@@ -495,7 +508,7 @@ impl<'p> Values<'p> {
                 // does).
                 take_reads(&mut reads);
                 for &slot in &reads {
-                    if slot < values.slots.functions && !returning.contains(&slot) {
+                    if slot < values.slots.functions && !returning[slot as usize] {
                         continue;
                     }
                     let place = values.held.place(slot) as usize;
@@ -558,16 +571,16 @@ impl<'p> Values<'p> {
         flows: &'p [ValueFlow],
     ) -> Plans<'p> {
         let mut plans = Plans::default();
-        // Calls by their index in the file, to their index in `plans.callees`; many flows go
-        // into one call.
-        let mut callees: HashMap<u32, u32> = HashMap::default();
+        // Calls by their index in the file, to what their callees are; many flows go into one
+        // call, whose callee is resolved once.
+        let mut callees: HashMap<u32, CalleesOfCall> = HashMap::default();
         for flow in flows {
             let target = match &flow.target {
                 FlowTarget::Name { name, global } => {
                     let scope = if *global { None } else { flow.function };
                     Target::of_slots(
                         self.slots
-                            .name(project, (file, scope), name)
+                            .name(project, (file, scope), *name)
                             .into_iter()
                             .collect(),
                     )
@@ -580,26 +593,28 @@ impl<'p> Values<'p> {
                 ),
                 FlowTarget::PositionalArgument { call, .. }
                 | FlowTarget::KeywordArgument { call, .. } => {
-                    let plan = self.call_plan(project, index, file, *call);
-                    match plan.values() {
-                        Some(fixed) => {
+                    let known = callees.entry(*call).or_insert_with(|| {
+                        let plan = self.call_plan(project, index, file, *call);
+                        match plan.values() {
+                            Some(fixed) => CalleesOfCall::Fixed(fixed),
+                            None => {
+                                plans.callees.push(plan);
+                                CalleesOfCall::Planned(plans.callees.len() as u32 - 1)
+                            }
+                        }
+                    });
+                    match known {
+                        CalleesOfCall::Fixed(fixed) => {
                             let mut slots = Vec::new();
-                            for callee in fixed {
-                                self.parameter(project, index, callee, &flow.target, &mut slots);
+                            for callee in fixed.iter() {
+                                self.parameter(project, index, *callee, &flow.target, &mut slots);
                             }
                             Target::of_slots(slots)
                         }
-                        None => {
-                            let next = plans.callees.len() as u32;
-                            let callee = *callees.entry(*call).or_insert(next);
-                            if callee == next {
-                                plans.callees.push(plan);
-                            }
-                            Target::Argument {
-                                callee,
-                                argument: &flow.target,
-                            }
-                        }
+                        CalleesOfCall::Planned(callee) => Target::Argument {
+                            callee: *callee,
+                            argument: &flow.target,
+                        },
                     }
                 }
             };
@@ -625,7 +640,7 @@ impl<'p> Values<'p> {
 
     /// The decorators of each function whose decorators are all functions named as they are
     /// (not called, `@route("/")`), resolved.
-    fn decorator_plans(&self, project: &'p Project, index: &Index<'_>) -> Vec<DecoratorPlans<'p>> {
+    fn decorator_plans(&self, project: &'p Project, index: &Index<'_>) -> Vec<DecoratorPlans> {
         (0..project.function_count() as u32)
             .into_par_iter()
             .filter_map(|id| {
@@ -664,6 +679,9 @@ impl<'p> Values<'p> {
     fn store(&mut self, work: &mut Worklist, slot: SlotId, values: &[Held]) -> bool {
         let place = self.held.place(slot);
         let held = &mut self.held.values[place as usize];
+        if held.values.len() >= MAX_HELD {
+            return false;
+        }
         let mut changed = false;
         for value in values {
             changed |= held.add(*value);
@@ -687,7 +705,7 @@ impl<'p> Values<'p> {
         &self,
         project: &Project,
         index: &Index<'_>,
-        decorated: &[DecoratorPlans<'_>],
+        decorated: &[DecoratorPlans],
     ) -> Vec<(SlotId, Vec<Held>)> {
         let mut stores = Vec::new();
         for (function, decorators) in decorated {
@@ -755,7 +773,7 @@ impl<'p> Values<'p> {
     }
 
     /// What a plan may hold now.
-    fn eval(&self, project: &Project, index: &Index<'_>, plan: &Plan<'_>, out: &mut Vec<Held>) {
+    fn eval(&self, project: &Project, index: &Index<'_>, plan: &Plan, out: &mut Vec<Held>) {
         match plan {
             Plan::Nothing => {}
             Plan::One(part) => self.part(*part, out),
@@ -768,7 +786,7 @@ impl<'p> Values<'p> {
                 let (objects, attr) = &**attribute;
                 let mut heads = Vec::new();
                 self.eval(project, index, objects, &mut heads);
-                self.attributes(project, index, &heads, attr, out);
+                self.attributes(project, index, &heads, *attr, out);
             }
             Plan::Returns(callees) => {
                 let mut called = Vec::new();
@@ -806,12 +824,7 @@ impl<'p> Values<'p> {
     }
 
     /// What calling what `callees` may hold gives.
-    fn returns_plan<'n>(
-        &self,
-        project: &Project,
-        index: &Index<'_>,
-        callees: Plan<'n>,
-    ) -> Plan<'n> {
+    fn returns_plan(&self, project: &Project, index: &Index<'_>, callees: Plan) -> Plan {
         match callees.values() {
             Some(fixed) => Plan::of_parts(
                 fixed
@@ -828,7 +841,7 @@ impl<'p> Values<'p> {
         &self,
         project: &Project,
         index: &Index<'_>,
-        callees: &[Plan<'_>],
+        callees: &[Plan],
         target: &Target<'_>,
         out: &mut Vec<SlotId>,
     ) {
@@ -881,19 +894,13 @@ impl<'p> Values<'p> {
             let idx = project.functions[function.0 as usize].1;
             out.extend(
                 self.slots
-                    .param(project, (callee_file, Some(idx)), &param.name),
+                    .param(project, (callee_file, Some(idx)), param.name),
             );
         }
     }
 
     /// What the callee of the call site at index `call` of `file` may be.
-    fn call_plan<'n>(
-        &self,
-        project: &'n Project,
-        index: &Index<'_>,
-        file: FileId,
-        call: u32,
-    ) -> Plan<'n> {
+    fn call_plan(&self, project: &Project, index: &Index<'_>, file: FileId, call: u32) -> Plan {
         match project.file(file).facts.calls.get(call as usize) {
             Some(site) => self.callee_plan(project, index, file, site),
             None => Plan::Nothing,
@@ -901,13 +908,13 @@ impl<'p> Values<'p> {
     }
 
     /// What the callee of `site` may be.
-    fn callee_plan<'n>(
+    fn callee_plan(
         &self,
-        project: &'n Project,
+        project: &Project,
         index: &Index<'_>,
         file: FileId,
-        site: &'n CallSite,
-    ) -> Plan<'n> {
+        site: &CallSite,
+    ) -> Plan {
         match site.receiver {
             CallReceiver::Name | CallReceiver::Local => self.name_plan(
                 project,
@@ -949,7 +956,7 @@ impl<'p> Values<'p> {
     }
 
     /// What a name as written may hold: `f`, `mod.f`, `obj.method`, `self.method` (`method`).
-    fn name_plan<'n>(
+    fn name_plan(
         &self,
         project: &Project,
         index: &Index<'_>,
@@ -957,10 +964,10 @@ impl<'p> Values<'p> {
         function: Option<FuncIdx>,
         receiver: CallReceiver,
         name: Name,
-    ) -> Plan<'n> {
+    ) -> Plan {
         match receiver {
-            CallReceiver::Local => match split_first_dot(name.as_str()) {
-                None => self.local(project, index, file, function, &name),
+            CallReceiver::Local => match split_name(name, false) {
+                None => self.local(project, index, file, function, name),
                 Some((head, rest)) => {
                     let heads = self.local(project, index, file, function, head);
                     self.attribute_plan(project, index, heads, rest)
@@ -972,7 +979,7 @@ impl<'p> Values<'p> {
                     Some((prefix, attr)) => {
                         let heads =
                             self.name_plan(project, index, file, function, receiver, prefix);
-                        self.attribute_plan(project, index, heads, attr.as_str())
+                        self.attribute_plan(project, index, heads, attr)
                     }
                     None => Plan::Nothing,
                 },
@@ -994,13 +1001,13 @@ impl<'p> Values<'p> {
     }
 
     /// `attr` of what `objects` may hold.
-    fn attribute_plan<'n>(
+    fn attribute_plan(
         &self,
         project: &Project,
         index: &Index<'_>,
-        objects: Plan<'n>,
-        attr: &'n str,
-    ) -> Plan<'n> {
+        objects: Plan,
+        attr: Name,
+    ) -> Plan {
         match objects.values() {
             Some(fixed) => {
                 let mut found = Vec::new();
@@ -1013,14 +1020,14 @@ impl<'p> Values<'p> {
 
     /// What the plain name `name` of `function` of `file` denotes; `None` for a name that does
     /// not resolve and that no flow stores into.
-    fn name_target<'n>(
+    fn name_target(
         &self,
         project: &Project,
         file: FileId,
         function: Option<FuncIdx>,
         name: Name,
-    ) -> Option<Plan<'n>> {
-        let slot = |file: FileId, name: &str| {
+    ) -> Option<Plan> {
+        let slot = |file: FileId, name: Name| {
             self.slots
                 .name(project, (file, None), name)
                 .map_or(Plan::Nothing, |slot| Plan::One(Part::Slot(slot)))
@@ -1032,11 +1039,11 @@ impl<'p> Values<'p> {
             Resolved::External(q) => part(Part::Value(Held::External(self.externals().intern(&q)))),
             Resolved::Global(global_file, global) => Some(slot(
                 global_file,
-                &project.file(global_file).facts.globals[global as usize].name,
+                project.file(global_file).facts.globals[global as usize].name,
             )),
             Resolved::Module(_) => Some(Plan::Nothing),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
-            Resolved::Unknown => Some(slot(file, &name)).filter(|plan| !plan.is_nothing()),
+            Resolved::Unknown => Some(slot(file, name)).filter(|plan| !plan.is_nothing()),
         }
     }
 
@@ -1047,14 +1054,14 @@ impl<'p> Values<'p> {
         project: &Project,
         index: &Index<'_>,
         objects: &[Held],
-        attr: &str,
+        attr: Name,
         out: &mut Vec<Held>,
     ) {
         for object in objects {
             match object {
                 Held::Instance(c) | Held::Class(c) => {
                     if !attr.contains('.')
-                        && let Some(method) = index.lookup(project, *c, attr)
+                        && let Some(method) = index.lookup(project, *c, &attr)
                     {
                         out.push(Held::Function(method));
                     }
@@ -1079,14 +1086,14 @@ impl<'p> Values<'p> {
     }
 
     /// A local of `function` or of a function around it, or a function nested in one of them.
-    fn local<'n>(
+    fn local(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
         function: Option<FuncIdx>,
-        name: &str,
-    ) -> Plan<'n> {
+        name: Name,
+    ) -> Plan {
         let functions = &project.file(file).facts.functions;
         let mut current = function;
         while let Some(f) = current {
