@@ -50,6 +50,7 @@ impl InstanceAssignments {
         let mut order: Vec<(ClassId, &Name)> = Vec::new();
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
+            let setup_callees = setup_callees(project, file_id);
             for assignment in &file.facts.attribute_assignments {
                 if assignment.object.root != Root::SelfParam || !assignment.object.attrs.is_empty()
                 {
@@ -76,7 +77,9 @@ impl InstanceAssignments {
                     file: file_id,
                     function: assignment.function,
                     start: assignment.span.start,
-                    in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str()),
+                    in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str())
+                        || (assignment.function == outer
+                            && setup_callees.contains(&(class, &method.name))),
                 });
             }
             // A framework that copies a list of class-level defaults into each instance does so
@@ -227,6 +230,29 @@ impl InstanceAssignments {
                 })
         })
     }
+}
+
+/// The methods that a set-up method of their own class calls on `self` in its body
+/// (`self.clear_filters()` in `__init__`), by class: they run on every new instance too, so what
+/// they assign the instance has from its creation on.
+fn setup_callees(project: &Project, file: FileId) -> HashSet<(ClassId, &Name)> {
+    let facts = &project.file(file).facts;
+    facts
+        .calls
+        .iter()
+        .filter_map(|call| {
+            let caller = call.function?;
+            if !matches!(call.receiver, CallReceiver::SelfParam)
+                || call.reference
+                || !knowledge::INSTANCE_SETUP_METHODS
+                    .contains(&facts.functions[caller as usize].name.as_str())
+                || project.outermost_function(file, caller) != caller
+            {
+                return None;
+            }
+            Some((project.method_class(file, caller)?, &call.callee))
+        })
+        .collect()
 }
 
 /// Whether `from` calls `to` through at most `depth` edges of the call graph.

@@ -342,6 +342,9 @@ pub fn changes_shared_object(
         (SharedObject::Container(type_name), None) => {
             changes_container(project, file, mutation, type_name)
         }
+        // An element of an object that is no container is whatever its class's own `get` or
+        // `__getitem__` returns (a database row, a new object), not a part of the object.
+        (SharedObject::Object { .. }, None) if mutation.nested => false,
         (SharedObject::Object { class, .. }, None) => match &mutation.kind {
             MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => true,
             MutationKind::Method(name) => {
