@@ -285,6 +285,78 @@ pub const START_UP_HOOK_BASES: &[(&str, &str, &[&str])] = &[
         "Masonite provider registration",
         &["register"],
     ),
+    // graphene's `SubclassWithMeta.__init_subclass__` calls `__init_subclass_with_meta__` once per
+    // subclass, while the subclass is created.
+    (
+        "graphene.ObjectType",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.types.objecttype.ObjectType",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.InputObjectType",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.types.inputobjecttype.InputObjectType",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.Interface",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.types.interface.Interface",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.Mutation",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.types.mutation.Mutation",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.relay.ClientIDMutation",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.relay.mutation.ClientIDMutation",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.relay.Connection",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.relay.connection.Connection",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.types.base.BaseType",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
+    (
+        "graphene.utils.subclass_with_meta.SubclassWithMeta",
+        "graphene type creation",
+        &["__init_subclass_with_meta__"],
+    ),
 ];
 
 /// Metaclasses: methods of classes deriving from these run when classes are created.
