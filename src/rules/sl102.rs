@@ -466,7 +466,7 @@ fn report_set(
         .with_related(vec![Label::new(
             class_file,
             class_facts.span,
-            "every instance, in every request, reads it from this class",
+            "every instance without a value of its own reads it from this class",
         )]);
     common::about_class_attribute(diagnostic, project, class, attr, &function_facts.qualname)
 }
@@ -542,7 +542,7 @@ fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
                     Label::new(
                         class_file,
                         class_facts.span,
-                        "every instance, in every request, reads it from this class",
+                        "every instance without a value of its own reads it from this class",
                     ),
                 ])
                 .with_note(
