@@ -166,6 +166,7 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         ("apps-round10-findings.json", "apps-round10.jsonl"),
         ("apps-round11-findings.json", "apps-round11.jsonl"),
         ("apps-round12-findings.json", "apps-round12.jsonl"),
+        ("apps-round13-findings.json", "apps-round13.jsonl"),
     ],
 )
 def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str, labels_file: str) -> None:

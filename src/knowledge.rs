@@ -357,6 +357,13 @@ pub const START_UP_HOOK_BASES: &[(&str, &str, &[&str])] = &[
         "graphene type creation",
         &["__init_subclass_with_meta__"],
     ),
+    // circus runs each plugin in a process of its own, whose `main` makes the one plugin instance
+    // and starts it: the plugin's `__init__` runs once, as that process starts.
+    (
+        "circus.plugins.CircusPlugin",
+        "circus plugin start-up",
+        &["__init__"],
+    ),
 ];
 
 /// Metaclasses: methods of classes deriving from these run when classes are created.
