@@ -12,7 +12,8 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 use super::{MethodCalls, Model};
 
 /// How many methods up the chain of `self.m()` calls [`InstanceAssignments::shadowed_in_callers`]
-/// looks for the assignment.
+/// looks for the assignment, and how many calls down from a set-up method [`setup_callees`]
+/// follows.
 const MAX_CALLER_DEPTH: u32 = 4;
 
 /// An assignment `self.attr = <new object>` in a method of a class.
@@ -48,9 +49,9 @@ impl InstanceAssignments {
         // The order classes first assign each attribute in, so that the result does not depend
         // on the hash map's order.
         let mut order: Vec<(ClassId, &Name)> = Vec::new();
+        let setup_callees = setup_callees(project);
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
-            let setup_callees = setup_callees(project, file_id);
             for assignment in &file.facts.attribute_assignments {
                 if assignment.object.root != Root::SelfParam || !assignment.object.attrs.is_empty()
                 {
@@ -232,27 +233,78 @@ impl InstanceAssignments {
     }
 }
 
-/// The methods that a set-up method of their own class calls on `self` in its body
-/// (`self.clear_filters()` in `__init__`), by class: they run on every new instance too, so what
-/// they assign the instance has from its creation on.
-fn setup_callees(project: &Project, file: FileId) -> HashSet<(ClassId, &Name)> {
-    let facts = &project.file(file).facts;
-    facts
-        .calls
-        .iter()
-        .filter_map(|call| {
-            let caller = call.function?;
-            if !matches!(call.receiver, CallReceiver::SelfParam)
-                || call.reference
-                || !knowledge::INSTANCE_SETUP_METHODS
-                    .contains(&facts.functions[caller as usize].name.as_str())
-                || project.outermost_function(file, caller) != caller
+/// The methods that run on every new instance, by class: those a set-up method (`__init__`,
+/// `setUp`, ...) calls on `self` in its body (`self.clear_filters()` in `__init__`), and, down to
+/// [`MAX_CALLER_DEPTH`] calls, those that such a method calls on `self` in its body in turn, as
+/// its own class or a subclass that overrides it defines it (`__init__` calls `self._init_db()`,
+/// which calls `self.database_init()`, which a subclass overrides to call `self._load_csv()`).
+/// What they assign the instance it has from its creation on.
+fn setup_callees(project: &Project) -> HashSet<(ClassId, &Name)> {
+    // Each method's calls on `self` made in its own body, and the methods of classes by name.
+    let mut self_calls: HashMap<(FileId, u32), Vec<&Name>> = HashMap::default();
+    let mut methods: HashMap<&Name, Vec<(ClassId, FileId, u32)>> = HashMap::default();
+    for (file, data) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        let facts = &data.facts;
+        for call in &facts.calls {
+            if let Some(caller) = call.function
+                && matches!(call.receiver, CallReceiver::SelfParam)
+                && !call.reference
+                && facts.functions[caller as usize].parent.is_none()
+                && facts.functions[caller as usize].class.is_some()
             {
-                return None;
+                self_calls
+                    .entry((file, caller))
+                    .or_default()
+                    .push(&call.callee);
             }
-            Some((project.method_class(file, caller)?, &call.callee))
-        })
-        .collect()
+        }
+        for (index, function) in facts.functions.iter().enumerate() {
+            if function.parent.is_none()
+                && let Some(class) = project.method_class(file, index as u32)
+            {
+                methods
+                    .entry(&function.name)
+                    .or_default()
+                    .push((class, file, index as u32));
+            }
+        }
+    }
+    let mut callees: HashSet<(ClassId, &Name)> = HashSet::default();
+    let mut frontier: Vec<(ClassId, &Name)> = Vec::new();
+    for (&(file, caller), names) in &self_calls {
+        let facts = &project.file(file).facts;
+        if !knowledge::INSTANCE_SETUP_METHODS
+            .contains(&facts.functions[caller as usize].name.as_str())
+        {
+            continue;
+        }
+        let Some(class) = project.method_class(file, caller) else {
+            continue;
+        };
+        for &name in names {
+            if callees.insert((class, name)) {
+                frontier.push((class, name));
+            }
+        }
+    }
+    for _ in 1..MAX_CALLER_DEPTH {
+        let mut next = Vec::new();
+        for (class, name) in frontier {
+            for &(owner, file, method) in methods.get(name).into_iter().flatten() {
+                if !project.in_mro(owner, class) {
+                    continue;
+                }
+                for &callee in self_calls.get(&(file, method)).into_iter().flatten() {
+                    if callees.insert((owner, callee)) {
+                        next.push((owner, callee));
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    callees
 }
 
 /// Whether `from` calls `to` through at most `depth` edges of the call graph.
