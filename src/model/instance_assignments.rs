@@ -20,7 +20,9 @@ const MAX_CALLER_DEPTH: u32 = 4;
 #[derive(Debug, Clone, Copy)]
 pub struct InstanceAssignment {
     pub file: FileId,
-    pub function: u32,
+    /// The function it is in; `None` when a library's own set-up makes it, before any method of
+    /// the tree runs on the instance.
+    pub function: Option<u32>,
     pub start: u32,
     /// In a method that runs when the instance is created (`__init__`, `setUp`, ...).
     pub in_setup: bool,
@@ -76,7 +78,7 @@ impl InstanceAssignments {
                     });
                 entry.push(InstanceAssignment {
                     file: file_id,
-                    function: assignment.function,
+                    function: Some(assignment.function),
                     start: assignment.span.start,
                     in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str())
                         || (assignment.function == outer
@@ -95,10 +97,40 @@ impl InstanceAssignments {
                 });
                 entry.push(InstanceAssignment {
                     file: file_id,
-                    function: copy.function,
+                    function: Some(copy.function),
                     start: copy.span.start,
                     in_setup: true,
                 });
+            }
+            // A WTForms form's `Form.__init__` binds each field the class declares and sets it
+            // on the instance.
+            for (index, class) in file.facts.classes.iter().enumerate() {
+                let class_id = project.class_id(file_id, index as u32);
+                if !project.inherits_external(class_id, knowledge::FIELD_BINDING_FORMS) {
+                    continue;
+                }
+                let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
+                    continue;
+                };
+                for binding in &class.bindings {
+                    if let Value::Call { callee } = &binding.value
+                        && is_form_field(project, file_id, callee)
+                    {
+                        let entry =
+                            by_class
+                                .entry((class_id, &binding.name))
+                                .or_insert_with(|| {
+                                    order.push((class_id, &binding.name));
+                                    Vec::new()
+                                });
+                        entry.push(InstanceAssignment {
+                            file: file_id,
+                            function: bound.map(|(function, _)| function),
+                            start: bound.map_or(0, |(_, start)| start),
+                            in_setup: true,
+                        });
+                    }
+                }
             }
         }
         let mut by_attr: HashMap<Name, Vec<(ClassId, Vec<InstanceAssignment>)>> =
@@ -133,7 +165,7 @@ impl InstanceAssignments {
             .iter()
             .filter(|(c, _)| project.in_mro(class, *c))
             .flat_map(|(_, assignments)| assignments.iter().filter(|a| !a.in_setup))
-            .map(|a| project.function_id(a.file, a.function))
+            .filter_map(|a| Some(project.function_id(a.file, a.function?)))
             .collect();
         callers
             .iter()
@@ -222,7 +254,7 @@ impl InstanceAssignments {
         assigning.iter().any(|(c, assignments)| {
             project.in_mro(class, *c)
                 && assignments.iter().any(|a| {
-                    let same_function = a.file == file && a.function == function;
+                    let same_function = a.file == file && a.function == Some(function);
                     if same_function {
                         a.start < start
                     } else {
@@ -230,6 +262,44 @@ impl InstanceAssignments {
                     }
                 })
         })
+    }
+}
+
+/// Where a form class's fields become the instance's own: `Some(None)` when the class has no
+/// `__init__` (the library's runs first), `Some(Some((init, start)))` at its `__init__`'s
+/// `super().__init__(...)` call, and `None` when its `__init__` makes no such call.
+fn form_fields_bound(project: &Project, file: FileId, class: u32) -> Option<Option<(u32, u32)>> {
+    let facts = &project.file(file).facts;
+    let Some(init) = facts
+        .functions
+        .iter()
+        .position(|f| f.class == Some(class) && f.parent.is_none() && f.name == "__init__")
+    else {
+        return Some(None);
+    };
+    let init = init as u32;
+    facts
+        .calls
+        .iter()
+        .find(|call| {
+            call.function == Some(init)
+                && matches!(call.receiver, CallReceiver::Super)
+                && !call.reference
+                && call.callee == "__init__"
+        })
+        .map(|call| Some((init, call.span.start)))
+}
+
+/// Whether `callee`, called in a class body of `file`, makes a form field: a field class of
+/// WTForms or Flask-WTF, or a class of the tree deriving from one.
+fn is_form_field(project: &Project, file: FileId, callee: &Name) -> bool {
+    match project.resolve(file, None, callee) {
+        Resolved::External(name) => knowledge::is_form_field(name.as_str()),
+        Resolved::Class(class) => project
+            .external_bases(class)
+            .iter()
+            .any(|name| knowledge::is_form_field(name.as_str())),
+        _ => false,
     }
 }
 

@@ -817,6 +817,56 @@ fn what_init_reaches_through_self_calls_and_an_override_is_set_up() {
 }
 
 #[test]
+fn a_wtforms_forms_fields_are_its_own_once_form_init_ran() {
+    // (the form's `__init__`, the function the write is in, whether the field is its own there)
+    let cases = [
+        ("", "refresh", true),
+        (
+            "super().__init__()\n        self.title.hint = 1",
+            "__init__",
+            true,
+        ),
+        (
+            "self.title.hint = 1\n        super().__init__()",
+            "__init__",
+            false,
+        ),
+        ("self.title.hint = 1", "__init__", false),
+    ];
+    for (init, function, own) in cases {
+        let init = if init.is_empty() {
+            String::new()
+        } else {
+            format!("    def __init__(self):\n        {init}\n\n")
+        };
+        let text = format!(
+            "from wtforms import Form, StringField\n\n\nclass TitleField(StringField):\n    pass\n\n\nclass PageForm(Form):\n{init}    def refresh(self):\n        self.title.hint = 2\n\n    title = TitleField()\n"
+        );
+        let project = link(&[("web/forms.py", text.as_str())]);
+        let model = Model::build(&project);
+        let facts = &project.file(0).facts;
+        let write = facts
+            .attribute_assignments
+            .iter()
+            .find(|a| a.attr == "hint" && a.function == function_named(facts, function))
+            .expect("the write");
+        let class = project.method_class(0, write.function).expect("a method");
+        assert_eq!(
+            model.instance_assignments(&project).shadows(
+                &project,
+                class,
+                "title",
+                0,
+                write.function,
+                write.span.start
+            ),
+            own,
+            "{init} / {function}"
+        );
+    }
+}
+
+#[test]
 fn a_global_handed_to_a_method_of_a_module_level_instance_is_changed_where_it_is_passed_on() {
     let project = link(&[
         (
