@@ -191,6 +191,73 @@ pub const METACLASS_CREATION_METHODS: &[&str] = &["__new__", "__init__", "__prep
 /// Methods that give an instance its own attributes before other methods run.
 pub const INSTANCE_SETUP_METHODS: &[&str] = &["__init__", "__new__", "__post_init__", "setUp"];
 
+/// Form classes of WTForms (and Flask-WTF's subclass of it) whose `__init__` binds every field
+/// the class declares and sets the bound field on the instance: a field's class attribute holds
+/// an `UnboundField`, and from `Form.__init__` on each form has field objects of its own.
+pub const FIELD_BINDING_FORMS: &[&str] = &[
+    "wtforms.Form",
+    "wtforms.form.Form",
+    "flask_wtf.FlaskForm",
+    "flask_wtf.form.FlaskForm",
+];
+
+/// The field classes of WTForms, by class name: calling one (or a subclass) in a form's class
+/// body makes an `UnboundField` that [`FIELD_BINDING_FORMS`] bind per form.
+const WTFORMS_FIELDS: &[&str] = &[
+    "Field",
+    "BooleanField",
+    "ColorField",
+    "DateField",
+    "DateTimeField",
+    "DateTimeLocalField",
+    "DecimalField",
+    "DecimalRangeField",
+    "EmailField",
+    "FieldList",
+    "FileField",
+    "FloatField",
+    "FormField",
+    "HiddenField",
+    "IntegerField",
+    "IntegerRangeField",
+    "MonthField",
+    "MultipleFileField",
+    "PasswordField",
+    "RadioField",
+    "SearchField",
+    "SelectField",
+    "SelectFieldBase",
+    "SelectMultipleField",
+    "StringField",
+    "SubmitField",
+    "TelField",
+    "TextAreaField",
+    "TimeField",
+    "URLField",
+    "WeekField",
+];
+
+/// Field classes of Flask-WTF, fully qualified.
+const FLASK_WTF_FIELDS: &[&str] = &[
+    "flask_wtf.RecaptchaField",
+    "flask_wtf.recaptcha.RecaptchaField",
+    "flask_wtf.file.FileField",
+    "flask_wtf.file.MultipleFileField",
+];
+
+/// Whether the fully qualified `name` is a form field class of WTForms or Flask-WTF: one of
+/// WTForms' field classes where `wtforms` or its `wtforms.fields` package exports it.
+pub fn is_form_field(name: &str) -> bool {
+    if FLASK_WTF_FIELDS.contains(&name) {
+        return true;
+    }
+    let Some((module, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    (module == "wtforms" || module == "wtforms.fields" || module.starts_with("wtforms.fields."))
+        && WTFORMS_FIELDS.contains(&class)
+}
+
 /// Names Python binds in every module without an import.
 pub const BUILTINS: &[&str] = &[
     "object",
@@ -758,5 +825,17 @@ mod last_segment_tests {
         assert!(is_mutating_function_name("insort"));
         assert!(!is_mutating_function_name("sort"));
         assert!(!is_mutating_function_name(""));
+    }
+
+    #[test]
+    fn form_fields_are_wtforms_field_classes_where_wtforms_exports_them() {
+        assert!(is_form_field("wtforms.StringField"));
+        assert!(is_form_field("wtforms.fields.StringField"));
+        assert!(is_form_field("wtforms.fields.simple.TextAreaField"));
+        assert!(is_form_field("flask_wtf.file.FileField"));
+        assert!(!is_form_field("wtforms.Form"));
+        assert!(!is_form_field("wtforms.widgets.TextArea"));
+        assert!(!is_form_field("myforms.StringField"));
+        assert!(!is_form_field("StringField"));
     }
 }

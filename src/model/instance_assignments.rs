@@ -12,14 +12,17 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 use super::{MethodCalls, Model};
 
 /// How many methods up the chain of `self.m()` calls [`InstanceAssignments::shadowed_in_callers`]
-/// looks for the assignment.
+/// looks for the assignment, and how many calls down from a set-up method [`setup_callees`]
+/// follows.
 const MAX_CALLER_DEPTH: u32 = 4;
 
 /// An assignment `self.attr = <new object>` in a method of a class.
 #[derive(Debug, Clone, Copy)]
 pub struct InstanceAssignment {
     pub file: FileId,
-    pub function: u32,
+    /// The function it is in; `None` when a library's own set-up makes it, before any method of
+    /// the tree runs on the instance.
+    pub function: Option<u32>,
     pub start: u32,
     /// In a method that runs when the instance is created (`__init__`, `setUp`, ...).
     pub in_setup: bool,
@@ -48,9 +51,9 @@ impl InstanceAssignments {
         // The order classes first assign each attribute in, so that the result does not depend
         // on the hash map's order.
         let mut order: Vec<(ClassId, &Name)> = Vec::new();
+        let setup_callees = setup_callees(project);
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
-            let setup_callees = setup_callees(project, file_id);
             for assignment in &file.facts.attribute_assignments {
                 if assignment.object.root != Root::SelfParam || !assignment.object.attrs.is_empty()
                 {
@@ -75,7 +78,7 @@ impl InstanceAssignments {
                     });
                 entry.push(InstanceAssignment {
                     file: file_id,
-                    function: assignment.function,
+                    function: Some(assignment.function),
                     start: assignment.span.start,
                     in_setup: knowledge::INSTANCE_SETUP_METHODS.contains(&method.name.as_str())
                         || (assignment.function == outer
@@ -94,10 +97,40 @@ impl InstanceAssignments {
                 });
                 entry.push(InstanceAssignment {
                     file: file_id,
-                    function: copy.function,
+                    function: Some(copy.function),
                     start: copy.span.start,
                     in_setup: true,
                 });
+            }
+            // A WTForms form's `Form.__init__` binds each field the class declares and sets it
+            // on the instance.
+            for (index, class) in file.facts.classes.iter().enumerate() {
+                let class_id = project.class_id(file_id, index as u32);
+                if !project.inherits_external(class_id, knowledge::FIELD_BINDING_FORMS) {
+                    continue;
+                }
+                let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
+                    continue;
+                };
+                for binding in &class.bindings {
+                    if let Value::Call { callee } = &binding.value
+                        && is_form_field(project, file_id, callee)
+                    {
+                        let entry =
+                            by_class
+                                .entry((class_id, &binding.name))
+                                .or_insert_with(|| {
+                                    order.push((class_id, &binding.name));
+                                    Vec::new()
+                                });
+                        entry.push(InstanceAssignment {
+                            file: file_id,
+                            function: bound.map(|(function, _)| function),
+                            start: bound.map_or(0, |(_, start)| start),
+                            in_setup: true,
+                        });
+                    }
+                }
             }
         }
         let mut by_attr: HashMap<Name, Vec<(ClassId, Vec<InstanceAssignment>)>> =
@@ -132,7 +165,7 @@ impl InstanceAssignments {
             .iter()
             .filter(|(c, _)| project.in_mro(class, *c))
             .flat_map(|(_, assignments)| assignments.iter().filter(|a| !a.in_setup))
-            .map(|a| project.function_id(a.file, a.function))
+            .filter_map(|a| Some(project.function_id(a.file, a.function?)))
             .collect();
         callers
             .iter()
@@ -221,7 +254,7 @@ impl InstanceAssignments {
         assigning.iter().any(|(c, assignments)| {
             project.in_mro(class, *c)
                 && assignments.iter().any(|a| {
-                    let same_function = a.file == file && a.function == function;
+                    let same_function = a.file == file && a.function == Some(function);
                     if same_function {
                         a.start < start
                     } else {
@@ -232,27 +265,116 @@ impl InstanceAssignments {
     }
 }
 
-/// The methods that a set-up method of their own class calls on `self` in its body
-/// (`self.clear_filters()` in `__init__`), by class: they run on every new instance too, so what
-/// they assign the instance has from its creation on.
-fn setup_callees(project: &Project, file: FileId) -> HashSet<(ClassId, &Name)> {
+/// Where a form class's fields become the instance's own: `Some(None)` when the class has no
+/// `__init__` (the library's runs first), `Some(Some((init, start)))` at its `__init__`'s
+/// `super().__init__(...)` call, and `None` when its `__init__` makes no such call.
+fn form_fields_bound(project: &Project, file: FileId, class: u32) -> Option<Option<(u32, u32)>> {
     let facts = &project.file(file).facts;
+    let Some(init) = facts
+        .functions
+        .iter()
+        .position(|f| f.class == Some(class) && f.parent.is_none() && f.name == "__init__")
+    else {
+        return Some(None);
+    };
+    let init = init as u32;
     facts
         .calls
         .iter()
-        .filter_map(|call| {
-            let caller = call.function?;
-            if !matches!(call.receiver, CallReceiver::SelfParam)
-                || call.reference
-                || !knowledge::INSTANCE_SETUP_METHODS
-                    .contains(&facts.functions[caller as usize].name.as_str())
-                || project.outermost_function(file, caller) != caller
-            {
-                return None;
-            }
-            Some((project.method_class(file, caller)?, &call.callee))
+        .find(|call| {
+            call.function == Some(init)
+                && matches!(call.receiver, CallReceiver::Super)
+                && !call.reference
+                && call.callee == "__init__"
         })
-        .collect()
+        .map(|call| Some((init, call.span.start)))
+}
+
+/// Whether `callee`, called in a class body of `file`, makes a form field: a field class of
+/// WTForms or Flask-WTF, or a class of the tree deriving from one.
+fn is_form_field(project: &Project, file: FileId, callee: &Name) -> bool {
+    match project.resolve(file, None, callee) {
+        Resolved::External(name) => knowledge::is_form_field(name.as_str()),
+        Resolved::Class(class) => project
+            .external_bases(class)
+            .iter()
+            .any(|name| knowledge::is_form_field(name.as_str())),
+        _ => false,
+    }
+}
+
+/// The methods that run on every new instance, by class: those a set-up method (`__init__`,
+/// `setUp`, ...) calls on `self` in its body (`self.clear_filters()` in `__init__`), and, down to
+/// [`MAX_CALLER_DEPTH`] calls, those that such a method calls on `self` in its body in turn, as
+/// its own class or a subclass that overrides it defines it (`__init__` calls `self._init_db()`,
+/// which calls `self.database_init()`, which a subclass overrides to call `self._load_csv()`).
+/// What they assign the instance it has from its creation on.
+fn setup_callees(project: &Project) -> HashSet<(ClassId, &Name)> {
+    // Each method's calls on `self` made in its own body, and the methods of classes by name.
+    let mut self_calls: HashMap<(FileId, u32), Vec<&Name>> = HashMap::default();
+    let mut methods: HashMap<&Name, Vec<(ClassId, FileId, u32)>> = HashMap::default();
+    for (file, data) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        let facts = &data.facts;
+        for call in &facts.calls {
+            if let Some(caller) = call.function
+                && matches!(call.receiver, CallReceiver::SelfParam)
+                && !call.reference
+                && facts.functions[caller as usize].parent.is_none()
+                && facts.functions[caller as usize].class.is_some()
+            {
+                self_calls
+                    .entry((file, caller))
+                    .or_default()
+                    .push(&call.callee);
+            }
+        }
+        for (index, function) in facts.functions.iter().enumerate() {
+            if function.parent.is_none()
+                && let Some(class) = project.method_class(file, index as u32)
+            {
+                methods
+                    .entry(&function.name)
+                    .or_default()
+                    .push((class, file, index as u32));
+            }
+        }
+    }
+    let mut callees: HashSet<(ClassId, &Name)> = HashSet::default();
+    let mut frontier: Vec<(ClassId, &Name)> = Vec::new();
+    for (&(file, caller), names) in &self_calls {
+        let facts = &project.file(file).facts;
+        if !knowledge::INSTANCE_SETUP_METHODS
+            .contains(&facts.functions[caller as usize].name.as_str())
+        {
+            continue;
+        }
+        let Some(class) = project.method_class(file, caller) else {
+            continue;
+        };
+        for &name in names {
+            if callees.insert((class, name)) {
+                frontier.push((class, name));
+            }
+        }
+    }
+    for _ in 1..MAX_CALLER_DEPTH {
+        let mut next = Vec::new();
+        for (class, name) in frontier {
+            for &(owner, file, method) in methods.get(name).into_iter().flatten() {
+                if !project.in_mro(owner, class) {
+                    continue;
+                }
+                for &callee in self_calls.get(&(file, method)).into_iter().flatten() {
+                    if callees.insert((owner, callee)) {
+                        next.push((owner, callee));
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    callees
 }
 
 /// Whether `from` calls `to` through at most `depth` edges of the call graph.

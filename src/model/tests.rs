@@ -790,6 +790,83 @@ fn an_attribute_is_shadowed_when_every_caller_assigns_it_before_the_call() {
 }
 
 #[test]
+fn what_init_reaches_through_self_calls_and_an_override_is_set_up() {
+    // `__init__` -> `_init_db` -> `database_init` (overridden in the subclass) -> `_load`, which
+    // binds `self.rows`; `reload` reaches the same `_load`, but only when called.
+    let source = |init_calls: &str| {
+        format!(
+            "class Base:\n    def __init__(self):\n        {init_calls}\n\n    def reload(self):\n        self._init_db()\n\n    def _init_db(self):\n        self.database_init()\n\n    def database_init(self):\n        return False\n\n\nclass Csv(Base):\n    rows = []\n\n    def database_init(self):\n        self._load()\n\n    def _load(self):\n        self.rows = []\n\n    def create(self, row):\n        self.rows.append(row)\n"
+        )
+    };
+    for (init_calls, shadowed) in [("self._init_db()", true), ("pass", false)] {
+        let text = source(init_calls);
+        let project = link(&[("db/sharing.py", text.as_str())]);
+        let model = Model::build(&project);
+        let facts = &project.file(0).facts;
+        let create = function_named(facts, "create");
+        let class = project.method_class(0, create).expect("a method");
+        let start = facts.functions[create as usize].span.start;
+        assert_eq!(
+            model
+                .instance_assignments(&project)
+                .shadows(&project, class, "rows", 0, create, start),
+            shadowed,
+            "__init__ does: {init_calls}"
+        );
+    }
+}
+
+#[test]
+fn a_wtforms_forms_fields_are_its_own_once_form_init_ran() {
+    // (the form's `__init__`, the function the write is in, whether the field is its own there)
+    let cases = [
+        ("", "refresh", true),
+        (
+            "super().__init__()\n        self.title.hint = 1",
+            "__init__",
+            true,
+        ),
+        (
+            "self.title.hint = 1\n        super().__init__()",
+            "__init__",
+            false,
+        ),
+        ("self.title.hint = 1", "__init__", false),
+    ];
+    for (init, function, own) in cases {
+        let init = if init.is_empty() {
+            String::new()
+        } else {
+            format!("    def __init__(self):\n        {init}\n\n")
+        };
+        let text = format!(
+            "from wtforms import Form, StringField\n\n\nclass TitleField(StringField):\n    pass\n\n\nclass PageForm(Form):\n{init}    def refresh(self):\n        self.title.hint = 2\n\n    title = TitleField()\n"
+        );
+        let project = link(&[("web/forms.py", text.as_str())]);
+        let model = Model::build(&project);
+        let facts = &project.file(0).facts;
+        let write = facts
+            .attribute_assignments
+            .iter()
+            .find(|a| a.attr == "hint" && a.function == function_named(facts, function))
+            .expect("the write");
+        let class = project.method_class(0, write.function).expect("a method");
+        assert_eq!(
+            model.instance_assignments(&project).shadows(
+                &project,
+                class,
+                "title",
+                0,
+                write.function,
+                write.span.start
+            ),
+            own,
+            "{init} / {function}"
+        );
+    }
+}
+
+#[test]
 fn a_global_handed_to_a_method_of_a_module_level_instance_is_changed_where_it_is_passed_on() {
     let project = link(&[
         (
