@@ -199,6 +199,12 @@ pub struct FileFacts {
     /// Objects a function creates that the functions defined inside it may keep (see
     /// [`ClosureLocal`]).
     pub closure_locals: Vec<ClosureLocal>,
+    /// Items of a dict display handed to a call as an argument, under a string key, whose value
+    /// is a name or attribute: `HTTPClient({"headers": self._headers})`.
+    pub item_arguments: Vec<ItemArgument>,
+    /// Attribute assignments (by index in `attribute_assignments`) whose value is an item, under
+    /// a string key, of a name or attribute: `self._headers = config["headers"]`.
+    pub item_reads: Vec<ItemRead>,
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
     pub captured: Vec<(FuncIdx, Name)>,
@@ -726,6 +732,28 @@ pub struct ClosureLocal {
     pub param: Option<u32>,
     /// The binding statement or the parameter.
     pub span: Span,
+}
+
+/// An item of a dict display passed as an argument (see [`FileFacts::item_arguments`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemArgument {
+    pub function: FuncIdx,
+    /// The called function as written: `HTTPClient`, `self._build`.
+    pub callee: Name,
+    pub argument: Argument,
+    pub key: Name,
+    pub value: AccessPath,
+    /// The item's value.
+    pub span: Span,
+}
+
+/// `self.x = source["key"]` (see [`FileFacts::item_reads`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemRead {
+    /// Index in [`FileFacts::attribute_assignments`].
+    pub assignment: u32,
+    pub source: AccessPath,
+    pub key: Name,
 }
 
 /// A function decorated by a memoising decorator that builds its own key.

@@ -11,7 +11,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root,
+    FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Mutation, MutationKind, Name, Param, Root,
     SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
@@ -905,6 +905,7 @@ impl Extractor {
             }
             Expr::Attribute(attribute) => {
                 if let Some(resolved) = self.resolve(&attribute.value, true) {
+                    let value_expr = value;
                     let value = value.map_or(Value::Other, |v| self.classify(v));
                     if !resolved.path.attrs.is_empty()
                         || resolved.nested
@@ -924,6 +925,18 @@ impl Extractor {
                         self.note_param_mutation(index);
                     }
                     if !resolved.nested {
+                        if let Some(Expr::Subscript(item)) = value_expr
+                            && let Expr::StringLiteral(key) = &*item.slice
+                            && matches!(&*item.value, Expr::Name(_) | Expr::Attribute(_))
+                            && let Some(source) = self.resolve(&item.value, true)
+                            && !source.nested
+                        {
+                            self.facts.item_reads.push(ItemRead {
+                                assignment: self.facts.attribute_assignments.len() as u32,
+                                source: source.path,
+                                key: key.value.to_str().into(),
+                            });
+                        }
                         self.facts.attribute_assignments.push(AttributeAssignment {
                             function,
                             object: resolved.path,
@@ -1314,6 +1327,7 @@ impl Extractor {
     /// A call inside a function: a mutating method or a function that mutates its argument.
     fn visit_call(&mut self, call: &ast::ExprCall) {
         self.record_argument_uses(call);
+        self.record_item_arguments(call);
         self.record_cache_clear(call);
         match &*call.func {
             Expr::Attribute(method)
