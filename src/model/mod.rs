@@ -444,7 +444,10 @@ impl Model {
                     .params
                     .get(*index as usize)
                     .map_or("?", |p| p.name.as_str());
-                format!("the item `{key}` of the parameter `{param}` of `{}`", facts.qualname)
+                format!(
+                    "the item `{key}` of the parameter `{param}` of `{}`",
+                    facts.qualname
+                )
             }
         }
     }
@@ -584,7 +587,9 @@ impl Model {
                 continue;
             };
             if runs_per_call(project, file, assignment.function)
-                || facts.functions[assignment.function as usize].parent.is_some()
+                || facts.functions[assignment.function as usize]
+                    .parent
+                    .is_some()
             {
                 continue;
             }
@@ -887,8 +892,7 @@ impl Model {
         // Items of dict displays into the parameters they are handed to, and out again where
         // `self.x = param["key"]` reads one.
         for item in &facts.item_arguments {
-            let Some((callee, binds)) =
-                resolve_callee(project, file, item.function, &item.callee)
+            let Some((callee, binds)) = resolve_callee(project, file, item.function, &item.callee)
             else {
                 continue;
             };

@@ -400,12 +400,17 @@ fn built_only_at_import(project: &Project, class: ClassId, attr: &str) -> bool {
     init_once
         && classes.iter().all(|c| {
             let file = project.class(*c).0;
-            project.file(file).facts.attribute_assignments.iter().all(|a| {
-                a.attr != attr
-                    || a.object != AccessPath::new(Root::SelfParam)
-                    || project.method_class(file, a.function) != Some(*c)
-                    || !crate::model::runs_per_call(project, file, a.function)
-            })
+            project
+                .file(file)
+                .facts
+                .attribute_assignments
+                .iter()
+                .all(|a| {
+                    a.attr != attr
+                        || a.object != AccessPath::new(Root::SelfParam)
+                        || project.method_class(file, a.function) != Some(*c)
+                        || !crate::model::runs_per_call(project, file, a.function)
+                })
         })
 }
 
@@ -455,10 +460,7 @@ fn report_import_time_field(
         "build a new object per call (`{**self.defaults, **extra}`) instead of changing the \
          shared one",
     )
-    .with_identity(vec![
-        object.path.clone(),
-        changing.qualname.to_string(),
-    ])
+    .with_identity(vec![object.path.clone(), changing.qualname.to_string()])
 }
 
 /// Whether the change at `span` stores a memoised value (SL402's question, not this rule's).

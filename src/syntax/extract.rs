@@ -11,8 +11,8 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Mutation, MutationKind, Name, Param, Root,
-    SetattrCall, Span, TypedLocal, Value,
+    FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Mutation, MutationKind, Name,
+    Param, Root, SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 

@@ -272,11 +272,10 @@ impl Extractor {
             .take_while(|a| !matches!(a, Expr::Starred(_)))
             .enumerate()
             .map(|(i, a)| (Argument::Position(i as u32), a));
-        let keywords = call
-            .arguments
-            .keywords
-            .iter()
-            .filter_map(|k| Some((Argument::Keyword(k.arg.as_ref()?.as_str().into()), &k.value)));
+        let keywords =
+            call.arguments.keywords.iter().filter_map(|k| {
+                Some((Argument::Keyword(k.arg.as_ref()?.as_str().into()), &k.value))
+            });
         let mut found = Vec::new();
         for (argument, value) in positional.chain(keywords) {
             let Expr::Dict(dict) = value else {
