@@ -199,6 +199,21 @@ pub struct FileFacts {
     /// Objects a function creates that the functions defined inside it may keep (see
     /// [`ClosureLocal`]).
     pub closure_locals: Vec<ClosureLocal>,
+    /// Items of a dict display handed to a call as an argument, under a string key, whose value
+    /// is a name or attribute: `HTTPClient({"headers": self._headers})`.
+    pub item_arguments: Vec<ItemArgument>,
+    /// Attribute assignments (by index in `attribute_assignments`) whose value is an item, under
+    /// a string key, of a name or attribute: `self._headers = config["headers"]`.
+    pub item_reads: Vec<ItemRead>,
+    /// `if self.m(...):` in a method: its body runs only when `m` returns a true value.
+    pub self_call_guards: Vec<SelfCallGuard>,
+    /// The `return` statements of instance methods (not of functions nested in them), in
+    /// source order, with what they hand back.
+    pub method_returns: Vec<MethodReturn>,
+    /// `self.x = v` statements of the body of an instance method itself (not nested in an
+    /// `if`, a loop or a `try`), which run on every call that gets past them: method, attribute,
+    /// start.
+    pub top_level_self_stores: Vec<(FuncIdx, Name, u32)>,
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
     pub captured: Vec<(FuncIdx, Name)>,
@@ -726,6 +741,55 @@ pub struct ClosureLocal {
     pub param: Option<u32>,
     /// The binding statement or the parameter.
     pub span: Span,
+}
+
+/// An item of a dict display passed as an argument (see [`FileFacts::item_arguments`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemArgument {
+    pub function: FuncIdx,
+    /// The called function as written: `HTTPClient`, `self._build`.
+    pub callee: Name,
+    pub argument: Argument,
+    pub key: Name,
+    pub value: AccessPath,
+    /// The item's value.
+    pub span: Span,
+}
+
+/// See [`FileFacts::self_call_guards`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelfCallGuard {
+    pub function: FuncIdx,
+    pub method: Name,
+    /// From the first statement of the `if` body to the end of its last.
+    pub body: Span,
+}
+
+/// See [`FileFacts::method_returns`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MethodReturn {
+    pub function: FuncIdx,
+    pub start: u32,
+    pub value: Returned,
+}
+
+/// What a `return` hands back, as far as truth tests care.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Returned {
+    /// Nothing, `None` or `False`: never a true value.
+    Falsy,
+    /// `self.<attr>` of the method's instance.
+    SelfAttribute(Name),
+    Other,
+}
+
+/// `self.x = source["key"]` (see [`FileFacts::item_reads`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemRead {
+    /// Index in [`FileFacts::attribute_assignments`].
+    pub assignment: u32,
+    pub source: AccessPath,
+    pub key: Name,
 }
 
 /// A function decorated by a memoising decorator that builds its own key.

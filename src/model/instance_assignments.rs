@@ -5,7 +5,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{ByText, CallReceiver, FunctionKind, Name, Root, Value};
+use crate::facts::{AccessPath, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
@@ -260,6 +260,132 @@ impl InstanceAssignments {
                     } else {
                         a.in_setup
                     }
+                })
+        }) || self.guarded_by_own_value(project, class, attr, file, function, start)
+    }
+
+    /// Whether code at `start` in `function` of `file` runs only in the body of `if
+    /// self.g(...):` where `g`, as an instance of `class` finds it, hands back a true value only
+    /// once the instance has its own `attr`: each of its `return`s hands back nothing, `None` or
+    /// `False`, or comes after a statement of its body itself that gives the instance its own
+    /// `attr`, or hands back `self.b` where `b` holds a true value only on instances that have
+    /// their own `attr` ([`Self::true_only_with_own`]). flask-restx's `Wildcard.output` adds to
+    /// `self._cache` under `if self._flatten(obj):`, and `_flatten` returns `None`, `self._flat`,
+    /// or `self._flat` after `self._cache = set()`.
+    fn guarded_by_own_value(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        file: FileId,
+        function: u32,
+        start: u32,
+    ) -> bool {
+        let facts = &project.file(file).facts;
+        facts
+            .self_call_guards
+            .iter()
+            .filter(|g| g.function == function && g.body.start <= start && start < g.body.end)
+            .any(|guard| {
+                let Some(method) = super::find_method(project, class, &guard.method) else {
+                    return false;
+                };
+                let (method_file, index) = project.function_in_file(method);
+                let method_facts = &project.file(method_file).facts;
+                if method_facts.functions[index as usize].is_async {
+                    return false;
+                }
+                method_facts
+                    .method_returns
+                    .iter()
+                    .filter(|r| r.function == index)
+                    .all(|r| match &r.value {
+                        Returned::Falsy => true,
+                        _ if self.own_before(project, attr, method_file, index, r.start) => true,
+                        Returned::SelfAttribute(b) => {
+                            self.true_only_with_own(project, class, b, attr)
+                        }
+                        Returned::Other => false,
+                    })
+            })
+    }
+
+    /// Whether a statement of the body of `function` itself (not nested in an `if`, a loop or a
+    /// `try`) before `at` gives the instance its own `attr`.
+    fn own_before(
+        &self,
+        project: &Project,
+        attr: &str,
+        file: FileId,
+        function: u32,
+        at: u32,
+    ) -> bool {
+        let facts = &project.file(file).facts;
+        let Some(assigning) = self.by_attr.get_text(attr) else {
+            return false;
+        };
+        facts.top_level_self_stores.iter().any(|(f, a, start)| {
+            *f == function
+                && a == attr
+                && *start < at
+                && assigning.iter().any(|(_, assignments)| {
+                    assignments
+                        .iter()
+                        .any(|x| x.file == file && x.function == function && x.start == *start)
+                })
+        })
+    }
+
+    /// Whether `self.b` holds a true value only on instances of `class` that have their own
+    /// `attr`: the class-level `b` along the MRO, if any, is `None`; every assignment of an
+    /// attribute `b` in the tree is `self.b = ...` in a method of `class`'s MRO, and assigns
+    /// `None` or is followed, in the body of its method itself and with no `return` between,
+    /// by a statement that gives the instance its own `attr` (or comes after one).
+    fn true_only_with_own(&self, project: &Project, class: ClassId, b: &Name, attr: &str) -> bool {
+        if let Some((_, binding)) = project.lookup_class_attribute(class, b)
+            && binding.value != Value::None
+        {
+            return false;
+        }
+        let mro: HashSet<ClassId> = super::project_mro(project, class).collect();
+        project.files.iter().enumerate().all(|(file, facts)| {
+            let file = file as FileId;
+            let facts = &facts.facts;
+            // `setattr(x, "b", v)`, or `setattr(self, name, v)` in a method of the MRO.
+            let by_setattr = facts.setattr_calls.iter().any(|s| match &s.name {
+                Some(name) => name == b,
+                None => {
+                    s.object == AccessPath::new(Root::SelfParam)
+                        && project
+                            .method_class(file, s.function)
+                            .is_some_and(|c| mro.contains(&c))
+                }
+            });
+            !by_setattr
+                && facts.attribute_assignments.iter().all(|a| {
+                    if a.attr != *b {
+                        return true;
+                    }
+                    if a.object != AccessPath::new(Root::SelfParam)
+                        || !project
+                            .method_class(file, a.function)
+                            .is_some_and(|c| mro.contains(&c))
+                    {
+                        return false;
+                    }
+                    if a.value == Value::None {
+                        return true;
+                    }
+                    let store = a.span.start;
+                    facts.top_level_self_stores.iter().any(|(f, x, own)| {
+                        *f == a.function
+                            && x == attr
+                            && (*own < store
+                                || !facts.method_returns.iter().any(|r| {
+                                    r.function == a.function && store < r.start && r.start < *own
+                                }))
+                            && self.own_before(project, attr, file, a.function, own + 1)
+                    })
                 })
         })
     }

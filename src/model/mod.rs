@@ -89,6 +89,10 @@ pub enum Origin {
     /// What a cached function (`lru_cache`, `cache`) returns: one object per arguments, handed
     /// to every caller (`Model::cached_results`).
     CachedResult(FuncId),
+    /// A display or call stored on `self` by a method that never runs per call: the `__init__`
+    /// of a class that only import-time code constructs (`self._headers = {...}` in the
+    /// `__init__` of what a module-level `Client(...)` builds), or a start-up hook.
+    ImportTimeField(FuncId),
 }
 
 /// How often an allocation site creates an object.
@@ -144,6 +148,9 @@ pub enum Location {
     Return(FuncId),
     /// A local variable of a function that the functions defined inside it may keep.
     Local(FuncId, Name),
+    /// The item under a string key of a dict display handed as parameter `index` of a function:
+    /// `HTTPClient({"headers": h})` puts `h` there, `config["headers"]` in `__init__` reads it.
+    Item(FuncId, u32, Name),
 }
 
 /// One copy constraint: whatever `from` may hold, `to` may hold; `span` is where it happens.
@@ -431,6 +438,17 @@ impl Model {
                 let qualname = &project.function(*function).1.qualname;
                 format!("the local `{name}` of `{qualname}`, kept by its closures")
             }
+            Location::Item(function, index, key) => {
+                let facts = project.function(*function).1;
+                let param = facts
+                    .params
+                    .get(*index as usize)
+                    .map_or("?", |p| p.name.as_str());
+                format!(
+                    "the item `{key}` of the parameter `{param}` of `{}`",
+                    facts.qualname
+                )
+            }
         }
     }
 
@@ -555,6 +573,33 @@ impl Model {
             });
             let origin = Origin::ClosureLocal(function);
             self.new_object(at(local.span, creation, origin, true, path, home));
+        }
+        // What a method that never runs per call stores on `self` is created once: every
+        // instance whose attribute holds it is built while importing (or at start-up).
+        for assignment in &facts.attribute_assignments {
+            if assignment.object != AccessPath::new(Root::SelfParam) {
+                continue;
+            }
+            let Some(creation) = creation(&assignment.value) else {
+                continue;
+            };
+            let Some(class) = project.method_class(file, assignment.function) else {
+                continue;
+            };
+            if runs_per_call(project, file, assignment.function)
+                || facts.functions[assignment.function as usize]
+                    .parent
+                    .is_some()
+            {
+                continue;
+            }
+            let function = project.function_id(file, assignment.function);
+            let qualname = &facts.functions[assignment.function as usize].qualname;
+            let member = format!("<self.{}>", assignment.attr);
+            let path = import_path(project, file, qualname, Some(&member));
+            let home = Some(Location::Field(class, assignment.attr));
+            let origin = Origin::ImportTimeField(function);
+            self.new_object(at(assignment.span, creation, origin, true, path, home));
         }
         for default in &facts.keyword_defaults {
             let Some(creation) = creation(&default.default) else {
@@ -844,6 +889,40 @@ impl Model {
             out.flow(from, to, file, assignment.span);
         }
         self.add_argument_flows(project, file, out);
+        // Items of dict displays into the parameters they are handed to, and out again where
+        // `self.x = param["key"]` reads one.
+        for item in &facts.item_arguments {
+            let Some((callee, binds)) = resolve_callee(project, file, item.function, &item.callee)
+            else {
+                continue;
+            };
+            let params = &project.function(callee).1.params;
+            let index = match &item.argument {
+                Argument::Position(i) => Some(*i as usize + usize::from(binds)),
+                Argument::Keyword(name) => params.iter().position(|p| p.name == *name),
+            };
+            let Some(index) = index.filter(|i| *i < params.len()) else {
+                continue;
+            };
+            let from = self.locations(project, file, Some(item.function), &item.value, false);
+            let to = vec![Location::Item(callee, index as u32, item.key)];
+            out.flow(from, to, file, item.span);
+        }
+        for read in &facts.item_reads {
+            let assignment = &facts.attribute_assignments[read.assignment as usize];
+            let function = Some(assignment.function);
+            let from: Vec<Location> = self
+                .locations(project, file, function, &read.source, false)
+                .into_iter()
+                .filter_map(|l| match l {
+                    Location::Param(f, i) => Some(Location::Item(f, i, read.key)),
+                    _ => None,
+                })
+                .collect();
+            let target_path = assignment.object.clone().with_attr(&assignment.attr);
+            let to = self.locations(project, file, function, &target_path, true);
+            out.flow(from, to, file, assignment.span);
+        }
         for param_use in &facts.param_uses {
             let from = vec![Location::Param(
                 project.function_id(file, param_use.function),

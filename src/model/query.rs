@@ -192,7 +192,8 @@ impl Model {
             Origin::Default(..)
             | Origin::KeywordDefault
             | Origin::ClosureLocal(_)
-            | Origin::CachedResult(_) => None,
+            | Origin::CachedResult(_)
+            | Origin::ImportTimeField(_) => None,
         }
     }
 }

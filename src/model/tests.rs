@@ -885,3 +885,64 @@ fn a_global_handed_to_a_method_of_a_module_level_instance_is_changed_where_it_is
         ["svc.runs.TRACE"]
     );
 }
+
+#[test]
+fn set_up_code_that_runs_at_import_creates_once_and_dict_items_reach_parameters() {
+    let project = link(&[
+        (
+            "app/net.py",
+            "class Http:\n    def __init__(self, config):\n        self.headers = config[\"headers\"]\n        self.other = config[\"other\"]\n\n    def send(self, extra):\n        self.headers.update(extra)\n        self.other.update(extra)\n\n\nclass Executor:\n    def __init__(self):\n        self.headers = {}\n        self.http = Http({\"headers\": self.headers})\n\n\nclass Fresh:\n    def __init__(self):\n        self.items = []\n",
+        ),
+        (
+            "app/main.py",
+            "from app.net import Executor, Fresh\n\nexecutor = Executor()\n\n\ndef view():\n    return Fresh()\n",
+        ),
+    ]);
+    let model = Model::build(&project);
+    let object = model
+        .objects()
+        .iter()
+        .find(|o| o.path == "app.net.Executor.__init__.<self.headers>")
+        .expect("the dict the import-time `__init__` stores is an object");
+    assert_eq!(object.lifetime, Lifetime::Once);
+    assert!(matches!(object.origin, Origin::ImportTimeField(_)));
+    // `Fresh.__init__` runs per call: what it stores is no object of the model.
+    assert!(!model.objects().iter().any(|o| o.path.contains("Fresh")));
+    // The item under `headers` reaches `Http.headers`; the one under `other` holds nothing.
+    let changes: Vec<String> = model
+        .changes()
+        .iter()
+        .filter(|c| {
+            c.objects.contains(
+                &model
+                    .objects()
+                    .iter()
+                    .position(|o| o.path == object.path)
+                    .map(|i| super::ObjectId(i as u32))
+                    .expect("its id"),
+            )
+        })
+        .map(|c| {
+            let facts = &project.file(c.file).facts;
+            facts.mutations[match c.site {
+                super::ChangeSite::Mutation(i) => i as usize,
+                super::ChangeSite::CallResult(_) => unreachable!("no call results here"),
+            }]
+            .target
+            .display()
+        })
+        .collect();
+    assert_eq!(changes, vec!["self.headers".to_string()]);
+    let held = model.points_to(&Location::Field(
+        project.class_id(
+            project
+                .files
+                .iter()
+                .position(|f| f.module == "app.net")
+                .expect("net") as u32,
+            0,
+        ),
+        "headers".into(),
+    ));
+    assert_eq!(held.len(), 1);
+}

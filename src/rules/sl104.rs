@@ -166,7 +166,10 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
         }
         for &object_id in &change.objects {
             let object = model.object(object_id);
-            if object.lifetime != Lifetime::Once {
+            // What import-time set-up stores on `self` is SL203's (an object built once).
+            if object.lifetime != Lifetime::Once
+                || matches!(object.origin, Origin::ImportTimeField(_))
+            {
                 continue;
             }
             let Some(type_name) = common::mutable_type(project, object.file, &object.value())

@@ -6,9 +6,12 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FileFacts, FuncIdx, Root, Span};
+use crate::facts::{AccessPath, FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
-use crate::model::{Singleton, SingletonWriteSite, imported_names, mentions_singleton};
+use crate::model::{
+    Model, ObjectId, Origin, Singleton, SingletonWriteSite, Through, Timing, imported_names,
+    mentions_singleton,
+};
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
@@ -192,10 +195,16 @@ impl Rule for SingletonStateWrittenPerCall {
                 writes_in_method(context, singleton, method, &mut groups);
             }
         }
-        groups
+        let told: HashSet<(FileId, u32)> = groups
+            .iter()
+            .flat_map(|(key, group)| group.sites.iter().map(|s| (key.file, s.start)))
+            .collect();
+        let mut found: Vec<Diagnostic> = groups
             .into_iter()
             .map(|(key, group)| report(project, &key, group))
-            .collect()
+            .collect();
+        found.extend(import_time_fields(context, &told, &mut per_request));
+        found
     }
 }
 
@@ -320,6 +329,138 @@ fn writes_in_method(
             add(groups, key, format!("self.{attr}"), mutation.span, true);
         }
     }
+}
+
+/// Changes, in code requests reach, of a container or object that a method which never runs
+/// per call stored on `self` (`self._headers = {...}` in the `__init__` of what a module-level
+/// `Client(...)` builds), reached through `self.<attr>` of an instance whose class only
+/// import-time code constructs, and whose attribute no per-call code assigns: every such instance
+/// is built once, so the change reaches state every request shares.
+fn import_time_fields(
+    context: &Context<'_>,
+    told: &HashSet<(FileId, u32)>,
+    per_request: &mut PerRequest,
+) -> Vec<Diagnostic> {
+    let (project, model) = (context.project, context.model);
+    let mut groups: BTreeMap<(FileId, FuncIdx, ObjectId), Vec<Span>> = BTreeMap::new();
+    for once in model.once_object_mutations(project) {
+        let (change, mutation) = (once.change, once.mutation);
+        let object = model.object(once.object);
+        let Origin::ImportTimeField(_) = object.origin else {
+            continue;
+        };
+        if change.through != Through::SelfAttribute
+            || change.timing != Timing::PerCall
+            || mutation.target.attrs.len() != 1
+            || told.contains(&(change.file, change.span.start))
+            || is_memo_store(&project.file(change.file).facts, change.span)
+            || common::in_test_code(project, change.file, change.function)
+            || !per_request.reached(project, change.file, change.function)
+        {
+            continue;
+        }
+        let Some(class) = project.method_class(change.file, change.function) else {
+            continue;
+        };
+        if !built_only_at_import(project, class, mutation.target.attrs[0].as_str()) {
+            continue;
+        }
+        let Some(shared) = common::shared_object(project, object.file, &object.value()) else {
+            continue;
+        };
+        if !common::changes_shared_object(project, model, change.file, mutation, &shared, None) {
+            continue;
+        }
+        groups
+            .entry((change.file, change.function, once.object))
+            .or_default()
+            .push(change.span);
+    }
+    groups
+        .into_iter()
+        .map(|((file, function, object), sites)| {
+            report_import_time_field(project, model, file, function, object, sites)
+        })
+        .collect()
+}
+
+/// Whether every instance of `class` (and of its subclasses) is built while modules are
+/// imported (or at start-up), and `attr` is assigned on `self` only by code that never runs per
+/// call: the `__init__` its instances run does not run per call, and no method of the hierarchy
+/// that runs per call assigns `self.<attr>`.
+fn built_only_at_import(project: &Project, class: ClassId, attr: &str) -> bool {
+    let mut classes = common::project_mro(project, class).collect::<Vec<_>>();
+    classes.extend(project.descendants(class).iter().copied());
+    let init_once = classes.iter().all(|c| {
+        common::lookup_method(project, *c, "__init__").is_some_and(|init| {
+            let (file, idx) = project.function_in_file(init);
+            !crate::model::runs_per_call(project, file, idx)
+        })
+    });
+    init_once
+        && classes.iter().all(|c| {
+            let file = project.class(*c).0;
+            project
+                .file(file)
+                .facts
+                .attribute_assignments
+                .iter()
+                .all(|a| {
+                    a.attr != attr
+                        || a.object != AccessPath::new(Root::SelfParam)
+                        || project.method_class(file, a.function) != Some(*c)
+                        || !crate::model::runs_per_call(project, file, a.function)
+                })
+        })
+}
+
+fn report_import_time_field(
+    project: &Project,
+    model: &Model,
+    file: FileId,
+    function: FuncIdx,
+    object: ObjectId,
+    mut sites: Vec<Span>,
+) -> Diagnostic {
+    sites.sort();
+    sites.dedup();
+    let object = model.object(object);
+    let Origin::ImportTimeField(creator) = object.origin else {
+        unreachable!("only objects stored by import-time set-up are grouped");
+    };
+    let creator = project.function(creator).1;
+    let changing = &project.file(file).facts.functions[function as usize];
+    let attr = knowledge::last_segment(&object.path)
+        .trim_start_matches("<self.")
+        .trim_end_matches('>')
+        .to_string();
+    let type_name = common::shared_object(project, object.file, &object.value())
+        .map_or_else(|| "object".to_string(), |s| s.type_name().to_string());
+    let message = format!(
+        "the {type_name} `{}` stores in `self.{attr}` is created once (that method runs only \
+         while modules are imported or at start-up); `{}`, which requests reach, changes it",
+        creator.qualname, changing.name
+    );
+    let mut related = vec![Label::new(
+        object.file,
+        object.site,
+        "created once, by set-up code that runs only at import time or start-up",
+    )];
+    related.extend(sites[1..].iter().map(|site| Label::and_here(file, *site)));
+    META.diagnostic(
+        message,
+        Label::new(file, sites[0], "changed here, on every request"),
+    )
+    .with_related(related)
+    .with_note(
+        "every instance holding it is built once, so one object serves every request: what \
+         one request puts in it is seen by the next, and by concurrent ones",
+    )
+    .with_help(
+        "build a new object per call (`{**self.defaults, **extra}`) instead of changing the \
+         shared one",
+    )
+    .with_identity(vec![object.path.clone(), changing.qualname.to_string()])
 }
 
 /// Whether the change at `span` stores a memoised value (SL402's question, not this rule's).

@@ -11,8 +11,8 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, Mutation, MutationKind, Name, Param, Root,
-    SetattrCall, Span, TypedLocal, Value,
+    FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn, Mutation,
+    MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span, TypedLocal, Value,
 };
 use crate::knowledge;
 
@@ -413,6 +413,11 @@ impl Extractor {
             returns_other: false,
             span: span(function.name.range),
         });
+        if kind == FunctionKind::Instance
+            && let Some(receiver) = self_name
+        {
+            self.record_method_returns(idx, receiver.as_str(), &function.body);
+        }
         self.scopes.push(Scope::Function(FunctionScope {
             idx,
             self_name,
@@ -451,6 +456,17 @@ impl Extractor {
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")
         };
+        // Calling a generator gives a generator object, a true value whatever it returns.
+        if kind == FunctionKind::Instance
+            && scope.self_name.is_some()
+            && let Some(first_yield) = scope.first_yield
+        {
+            self.facts.method_returns.push(MethodReturn {
+                function: idx,
+                start: first_yield,
+                value: Returned::Other,
+            });
+        }
         self.record_closure(idx, kwargs, &mut scope);
         self.record_key_reads(idx, function);
         let mut typed_locals = typed_params;
@@ -905,6 +921,7 @@ impl Extractor {
             }
             Expr::Attribute(attribute) => {
                 if let Some(resolved) = self.resolve(&attribute.value, true) {
+                    let value_expr = value;
                     let value = value.map_or(Value::Other, |v| self.classify(v));
                     if !resolved.path.attrs.is_empty()
                         || resolved.nested
@@ -924,6 +941,18 @@ impl Extractor {
                         self.note_param_mutation(index);
                     }
                     if !resolved.nested {
+                        if let Some(Expr::Subscript(item)) = value_expr
+                            && let Expr::StringLiteral(key) = &*item.slice
+                            && matches!(&*item.value, Expr::Name(_) | Expr::Attribute(_))
+                            && let Some(source) = self.resolve(&item.value, true)
+                            && !source.nested
+                        {
+                            self.facts.item_reads.push(ItemRead {
+                                assignment: self.facts.attribute_assignments.len() as u32,
+                                source: source.path,
+                                key: key.value.to_str().into(),
+                            });
+                        }
                         self.facts.attribute_assignments.push(AttributeAssignment {
                             function,
                             object: resolved.path,
@@ -1033,6 +1062,47 @@ impl Extractor {
             .entry(name)
             .or_insert((0, constructed_class));
         entry.0 += 1;
+    }
+
+    /// The `return` statements of an instance method and the `self.x = v` statements of its
+    /// body itself (see [`FileFacts::method_returns`], [`FileFacts::top_level_self_stores`]).
+    fn record_method_returns(&mut self, function: FuncIdx, receiver: &str, body: &[Stmt]) {
+        let is_receiver = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == receiver);
+        for stmt in body {
+            let (targets, value): (&[Expr], bool) = match stmt {
+                Stmt::Assign(a) => (&a.targets, true),
+                Stmt::AnnAssign(a) => (std::slice::from_ref(&*a.target), a.value.is_some()),
+                _ => continue,
+            };
+            for target in targets.iter().filter(|_| value) {
+                if let Expr::Attribute(attribute) = target
+                    && is_receiver(&attribute.value)
+                {
+                    self.facts.top_level_self_stores.push((
+                        function,
+                        attribute.attr.as_str().into(),
+                        stmt.range().start().to_u32(),
+                    ));
+                }
+            }
+        }
+        let mut returns = Vec::new();
+        returns_in(body, &mut returns);
+        for ret in returns {
+            let value = match ret.value.as_deref() {
+                None | Some(Expr::NoneLiteral(_)) => Returned::Falsy,
+                Some(Expr::BooleanLiteral(b)) if !b.value => Returned::Falsy,
+                Some(Expr::Attribute(attribute)) if is_receiver(&attribute.value) => {
+                    Returned::SelfAttribute(attribute.attr.as_str().into())
+                }
+                Some(_) => Returned::Other,
+            };
+            self.facts.method_returns.push(MethodReturn {
+                function,
+                start: ret.range.start().to_u32(),
+                value,
+            });
+        }
     }
 
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
@@ -1314,6 +1384,7 @@ impl Extractor {
     /// A call inside a function: a mutating method or a function that mutates its argument.
     fn visit_call(&mut self, call: &ast::ExprCall) {
         self.record_argument_uses(call);
+        self.record_item_arguments(call);
         self.record_cache_clear(call);
         match &*call.func {
             Expr::Attribute(method)
@@ -1427,6 +1498,24 @@ impl Extractor {
         for (index, (test, body)) in branches.enumerate() {
             if let Some(test) = test {
                 self.visit_expr(test);
+            }
+            if index == 0
+                && let Some(Expr::Call(call)) = test
+                && let Expr::Attribute(method) = &*call.func
+                && let Expr::Name(receiver) = &*method.value
+                && let (Some(first), Some(last)) = (body.first(), body.last())
+                && let Some(function) = self.current_function()
+                && self.function_scope().and_then(|f| f.self_name.as_deref())
+                    == Some(receiver.id.as_str())
+            {
+                self.facts.self_call_guards.push(SelfCallGuard {
+                    function,
+                    method: method.attr.as_str().into(),
+                    body: Span {
+                        start: first.range().start().to_u32(),
+                        end: last.range().end().to_u32(),
+                    },
+                });
             }
             let once = u32::from(index == 0 && first_time);
             let guard = test.and_then(isinstance_guard);
@@ -2042,6 +2131,46 @@ fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &
             }
             Stmt::Global(g) => declared.extend(g.names.iter().map(|n| n.as_str())),
             Stmt::Nonlocal(n) => declared.extend(n.names.iter().map(|n| n.as_str())),
+            _ => {}
+        }
+    }
+}
+
+/// The `return` statements of a function body, in source order, leaving out those of functions
+/// and classes defined in it.
+fn returns_in<'b>(body: &'b [Stmt], out: &mut Vec<&'b ast::StmtReturn>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Return(ret) => out.push(ret),
+            Stmt::If(s) => {
+                returns_in(&s.body, out);
+                for clause in &s.elif_else_clauses {
+                    returns_in(&clause.body, out);
+                }
+            }
+            Stmt::For(s) => {
+                returns_in(&s.body, out);
+                returns_in(&s.orelse, out);
+            }
+            Stmt::While(s) => {
+                returns_in(&s.body, out);
+                returns_in(&s.orelse, out);
+            }
+            Stmt::With(s) => returns_in(&s.body, out),
+            Stmt::Try(s) => {
+                returns_in(&s.body, out);
+                for handler in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    returns_in(&h.body, out);
+                }
+                returns_in(&s.orelse, out);
+                returns_in(&s.finalbody, out);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    returns_in(&case.body, out);
+                }
+            }
             _ => {}
         }
     }

@@ -255,6 +255,55 @@ impl Extractor {
         }
     }
 
+    /// Items of dict displays handed to a call, under a string key, whose value is a name or an
+    /// attribute: `HTTPClient({"headers": self._headers})` hands `self._headers` to the item
+    /// `headers` of the callee's first parameter.
+    pub(super) fn record_item_arguments(&mut self, call: &ast::ExprCall) {
+        let Some(function) = self.current_function() else {
+            return;
+        };
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
+        let positional = call
+            .arguments
+            .args
+            .iter()
+            .take_while(|a| !matches!(a, Expr::Starred(_)))
+            .enumerate()
+            .map(|(i, a)| (Argument::Position(i as u32), a));
+        let keywords =
+            call.arguments.keywords.iter().filter_map(|k| {
+                Some((Argument::Keyword(k.arg.as_ref()?.as_str().into()), &k.value))
+            });
+        let mut found = Vec::new();
+        for (argument, value) in positional.chain(keywords) {
+            let Expr::Dict(dict) = value else {
+                continue;
+            };
+            for item in &dict.items {
+                let Some(Expr::StringLiteral(key)) = &item.key else {
+                    continue;
+                };
+                let Some(resolved) = self.resolve(&item.value, true) else {
+                    continue;
+                };
+                if resolved.nested || !matches!(item.value, Expr::Name(_) | Expr::Attribute(_)) {
+                    continue;
+                }
+                found.push(crate::facts::ItemArgument {
+                    function,
+                    callee,
+                    argument: argument.clone(),
+                    key: key.value.to_str().into(),
+                    value: resolved.path,
+                    span: span(item.value.range()),
+                });
+            }
+        }
+        self.facts.item_arguments.extend(found);
+    }
+
     /// Defaulted parameters handed to a call: stored by a method like `append`, or passed on.
     pub(super) fn record_argument_uses(&mut self, call: &ast::ExprCall) {
         if self.current_function().is_none() {
