@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::call_names::{NameFilter, name_hash};
 use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -178,6 +179,22 @@ pub fn imported_names<'f>(facts: &'f FileFacts, names: &HashSet<&str>) -> Vec<&'
         })
         .map(|import| import.binding.as_str())
         .collect()
+}
+
+/// [`mentions_singleton`] of the callee of call `index` of `facts`, tested first through the hashes
+/// of its pieces ([`crate::call_names`]; `filter` holds `names`), which is all a call of a file
+/// that imports no instance under another name usually needs.
+pub fn call_mentions_singleton(
+    facts: &FileFacts,
+    index: usize,
+    names: &HashSet<&str>,
+    filter: &NameFilter,
+    aliases: &[&str],
+) -> bool {
+    let pieces = facts.call_names().pieces(index);
+    (filter.may_hold_any(pieces)
+        || !aliases.is_empty() && aliases.iter().any(|alias| name_hash(alias) == pieces[0]))
+        && mentions_singleton(&facts.calls[index].callee, names, aliases)
 }
 
 /// A cheap test before resolving: whether a dotted name as written may reach an instance (its

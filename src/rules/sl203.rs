@@ -5,10 +5,11 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
+use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
-use crate::model::{Singleton, SingletonWriteSite, imported_names, mentions_singleton};
+use crate::model::{Singleton, SingletonWriteSite, call_mentions_singleton, imported_names};
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
@@ -68,6 +69,7 @@ impl Rule for SingletonStateWrittenPerCall {
             return Vec::new();
         }
         let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
+        let filter = NameFilter::of(names.iter().copied());
         let kept: HashSet<Singleton> = singletons.iter().copied().collect();
         let by_global: HashMap<(FileId, u32), Singleton> = singletons
             .iter()
@@ -87,13 +89,13 @@ impl Rule for SingletonStateWrittenPerCall {
                 let aliases = imported_names(facts, &names);
                 let mut per_request = PerRequest::default();
                 let mut found = Vec::new();
-                for site in &facts.calls {
+                for (index, site) in facts.calls.iter().enumerate() {
                     let Some(function) = site.function else {
                         continue;
                     };
                     if site.reference
                         || site.receiver != crate::facts::CallReceiver::Name
-                        || !mentions_singleton(&site.callee, &names, &aliases)
+                        || !call_mentions_singleton(facts, index, &names, &filter, &aliases)
                     {
                         continue;
                     }
