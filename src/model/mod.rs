@@ -53,7 +53,7 @@ pub use lookup::{
 };
 pub use query::MethodCalls;
 pub use singletons::{
-    Singleton, SingletonWrite, SingletonWriteSite, call_mentions_singleton, imported_names,
+    Singleton, SingletonNames, SingletonWrite, SingletonWriteSite, imported_names,
     mentions_singleton, module_instance_class,
 };
 pub use thread_locals::{ThreadLocal, ThreadLocalWrite};

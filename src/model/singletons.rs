@@ -181,20 +181,40 @@ pub fn imported_names<'f>(facts: &'f FileFacts, names: &HashSet<&str>) -> Vec<&'
         .collect()
 }
 
-/// [`mentions_singleton`] of the callee of call `index` of `facts`, tested first through the hashes
-/// of its pieces ([`crate::call_names`]; `filter` holds `names`), which is all a call of a file
-/// that imports no instance under another name usually needs.
-pub fn call_mentions_singleton(
-    facts: &FileFacts,
-    index: usize,
-    names: &HashSet<&str>,
-    filter: &NameFilter,
-    aliases: &[&str],
-) -> bool {
-    let pieces = facts.call_names().pieces(index);
-    (filter.may_hold_any(pieces)
-        || !aliases.is_empty() && aliases.iter().any(|alias| name_hash(alias) == pieces[0]))
-        && mentions_singleton(&facts.calls[index].callee, names, aliases)
+/// The instances' names as SL203 asks every call of one file about them: `names` and a
+/// [`NameFilter`] of them, and the names the file imports them under ([`imported_names`]) with
+/// those names' hashes.
+pub struct SingletonNames<'a> {
+    pub names: &'a HashSet<&'a str>,
+    pub filter: &'a NameFilter,
+    pub aliases: Vec<&'a str>,
+    alias_hashes: Vec<u32>,
+}
+
+impl<'a> SingletonNames<'a> {
+    pub fn of_file(
+        facts: &'a FileFacts,
+        names: &'a HashSet<&'a str>,
+        filter: &'a NameFilter,
+    ) -> Self {
+        let aliases = imported_names(facts, names);
+        let alias_hashes = aliases.iter().map(|alias| name_hash(alias)).collect();
+        SingletonNames {
+            names,
+            filter,
+            aliases,
+            alias_hashes,
+        }
+    }
+
+    /// [`mentions_singleton`] of the callee of call `index` of `facts` (the file these are of),
+    /// tested first through the hashes of its pieces ([`crate::call_names`]), which is all most
+    /// calls need.
+    pub fn mentioned_by_call(&self, facts: &FileFacts, index: usize) -> bool {
+        let pieces = facts.call_names().pieces(index);
+        (self.filter.may_hold_any(pieces) || self.alias_hashes.contains(&pieces[0]))
+            && mentions_singleton(&facts.calls[index].callee, self.names, &self.aliases)
+    }
 }
 
 /// A cheap test before resolving: whether a dotted name as written may reach an instance (its

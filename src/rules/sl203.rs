@@ -9,7 +9,7 @@ use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
-use crate::model::{Singleton, SingletonWriteSite, call_mentions_singleton, imported_names};
+use crate::model::{Singleton, SingletonNames, SingletonWriteSite};
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
@@ -86,7 +86,7 @@ impl Rule for SingletonStateWrittenPerCall {
             .map(|(file_id, file)| {
                 let file_id = file_id as FileId;
                 let facts = &file.facts;
-                let aliases = imported_names(facts, &names);
+                let mentioned = SingletonNames::of_file(facts, &names, &filter);
                 let mut per_request = PerRequest::default();
                 let mut found = Vec::new();
                 for (index, site) in facts.calls.iter().enumerate() {
@@ -95,7 +95,7 @@ impl Rule for SingletonStateWrittenPerCall {
                     };
                     if site.reference
                         || site.receiver != crate::facts::CallReceiver::Name
-                        || !call_mentions_singleton(facts, index, &names, &filter, &aliases)
+                        || !mentioned.mentioned_by_call(facts, index)
                     {
                         continue;
                     }
