@@ -237,9 +237,19 @@ pub struct FileFacts {
     pub truncated: Vec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
     pub suppressions: Vec<SuppressionComment>,
+    /// The hashes of the names the calls are written with, worked out on first use
+    /// ([`FileFacts::call_names`]); not stored in the cache.
+    #[serde(skip)]
+    pub kept_call_names: crate::call_names::KeptCallNames,
 }
 
 impl FileFacts {
+    /// The hashes of the names each call of [`FileFacts::calls`] is written with, worked out on
+    /// the first use and kept with these facts (which must not change after it).
+    pub fn call_names(&self) -> &crate::call_names::CallNames {
+        self.kept_call_names.get_or_init(self)
+    }
+
     /// Whether `offset` lies in a module-level `if __name__ == "__main__":` block.
     pub fn in_script_block(&self, offset: u32) -> bool {
         self.script_blocks

@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod cache;
 pub mod cache_dir;
+pub mod call_names;
 pub mod check;
 pub mod cli;
 mod codec_tables;

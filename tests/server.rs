@@ -999,6 +999,74 @@ mod incremental {
         assert!(json(&full).contains("SL201"));
     }
 
+    const PRICING: &str = "class PriceService:\n    def __init__(self):\n        self.rates = {\"EUR\": 1.0}\n\n    def total(self, sku):\n        return self.rates[\"EUR\"]\n\n    def quote(self, sku, user):\n        self.user = user\n        return self.rates[\"EUR\"] * 10\n\n\nservice = PriceService()\n";
+
+    const API: &str = "from fastapi import APIRouter\n\nfrom svc.pricing import service\n\nrouter = APIRouter()\n\n\n@router.get(\"/quote/{sku}\")\ndef quote(sku: str, user: str):\n    return service.total(sku)\n";
+
+    /// The names of each file's calls are kept with its facts (`FileFacts::call_names`), and
+    /// SL101 and SL203 filter every call of the project through them: after an edit that adds,
+    /// moves and removes calls in one module, what they find equals a full check (names kept for
+    /// the old text, or by the file rather than its facts, would miss the new call or ask past
+    /// the end of the old ones).
+    #[test]
+    fn calls_filtered_by_kept_names_follow_each_edit() {
+        let (_dir, root) = workspace();
+        write(&root, "svc/__init__.py", "");
+        write(&root, "svc/pricing.py", PRICING);
+        write(&root, "shop/__init__.py", "");
+        write(&root, "shop/cart.py", CART);
+        let api = root.join("svc/api.py");
+        let cart = root.join("shop/cart.py");
+        write(&root, "svc/api.py", API);
+        let json =
+            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
+        let memory = Arc::new(FactsMemory::default());
+        let with_memory = |overlays: &HashMap<PathBuf, String>| {
+            let mut options = options(&root, overlays);
+            options.memory = Some(Arc::clone(&memory));
+            options
+        };
+        let mut overlays = HashMap::from([(api.clone(), API.to_string())]);
+        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let mut kept = kept.expect("kept");
+        assert_eq!(
+            json(&first),
+            json(&check::check(&options(&root, &overlays)))
+        );
+        let quoting = API.replace(
+            "    return service.total(sku)\n",
+            "    print(sku)\n    return service.quote(sku, user)\n",
+        );
+        let quoting_later = API.replace(
+            "    return service.total(sku)\n",
+            "    service.total(sku)\n    print(sku)\n    return service.quote(sku, user)\n",
+        );
+        let cart_without_call = CART.replace("    Cart().add(1)\n", "    Cart()\n");
+        use Expect::{Has, Lacks};
+        let edits: Vec<(&PathBuf, String, Expect)> = vec![
+            (&api, quoting.clone(), Has("SL203")),
+            (&api, API.to_string(), Lacks("SL203")),
+            (&api, quoting_later, Has("SL203")),
+            (&api, quoting, Has("SL203")),
+            (&api, API.to_string(), Lacks("SL203")),
+            // SL101 asks which classes' instances run `add` from the calls of `add`.
+            (&cart, cart_without_call, Has("SL101")),
+            (&cart, CART.to_string(), Has("SL101")),
+        ];
+        for (i, (path, text, expect)) in edits.into_iter().enumerate() {
+            overlays.insert(path.clone(), text);
+            let incremental =
+                check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(json(&incremental), json(&full), "edit {i}");
+            let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
+            match expect {
+                Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
+                Lacks(code) => assert!(!codes.contains(&code), "edit {i}: {codes:?}"),
+            }
+        }
+    }
+
     const LOADER: &str = "from flask import Flask, request\n\napp = Flask(__name__)\n_seen = {}\n\n\nclass Loader:\n    def __init__(self):\n        self.ready = False\n\n    def fill(self, key, value):\n        self.ready = True\n        _seen[key] = value\n\n    def get(self, key, value):\n        if not self.ready:\n            self.fill(key, value)\n        return _seen.get(key)\n\n\nloader = Loader()\n\n\n@app.route(\"/\")\ndef index():\n    return loader.get(\"k\", request.args[\"v\"])\n";
 
     /// A first-time call behind a flag of `self` runs once only while the tree makes one

@@ -53,8 +53,8 @@ pub use lookup::{
 };
 pub use query::MethodCalls;
 pub use singletons::{
-    Singleton, SingletonWrite, SingletonWriteSite, imported_names, mentions_singleton,
-    module_instance_class,
+    Singleton, SingletonNames, SingletonWrite, SingletonWriteSite, imported_names,
+    mentions_singleton, module_instance_class,
 };
 pub use thread_locals::{ThreadLocal, ThreadLocalWrite};
 pub use timing::{runs_after_import, runs_per_call};

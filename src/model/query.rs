@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::call_names::NameFilter;
 use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation};
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
@@ -21,14 +22,20 @@ pub struct MethodCalls<'a> {
 }
 
 impl<'a> MethodCalls<'a> {
-    /// The calls of methods named in `names`; files are scanned in parallel.
+    /// The calls of methods named in `names`; files are scanned in parallel, each call first
+    /// through the hash of its last name ([`crate::call_names`]).
     pub fn collect(project: &'a Project, names: &HashSet<&str>) -> Self {
+        let filter = NameFilter::of(names.iter().copied());
         let per_file: Vec<Vec<(&'a str, u32)>> = project
             .files
             .par_iter()
             .map(|source| {
                 let mut found = Vec::new();
+                let call_names = source.facts.call_names();
                 for (index, call) in source.facts.calls.iter().enumerate() {
+                    if !filter.may_hold(call_names.last(index)) {
+                        continue;
+                    }
                     // A dotted callee, or a plain name called on `self`, the class or `super()`.
                     let last = match call.callee.rfind('.') {
                         Some(dot) => &call.callee[dot + 1..],

@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::call_names::{NameFilter, name_hash};
 use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Value};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -178,6 +179,42 @@ pub fn imported_names<'f>(facts: &'f FileFacts, names: &HashSet<&str>) -> Vec<&'
         })
         .map(|import| import.binding.as_str())
         .collect()
+}
+
+/// The instances' names as SL203 asks every call of one file about them: `names` and a
+/// [`NameFilter`] of them, and the names the file imports them under ([`imported_names`]) with
+/// those names' hashes.
+pub struct SingletonNames<'a> {
+    pub names: &'a HashSet<&'a str>,
+    pub filter: &'a NameFilter,
+    pub aliases: Vec<&'a str>,
+    alias_hashes: Vec<u32>,
+}
+
+impl<'a> SingletonNames<'a> {
+    pub fn of_file(
+        facts: &'a FileFacts,
+        names: &'a HashSet<&'a str>,
+        filter: &'a NameFilter,
+    ) -> Self {
+        let aliases = imported_names(facts, names);
+        let alias_hashes = aliases.iter().map(|alias| name_hash(alias)).collect();
+        SingletonNames {
+            names,
+            filter,
+            aliases,
+            alias_hashes,
+        }
+    }
+
+    /// [`mentions_singleton`] of the callee of call `index` of `facts` (the file these are of),
+    /// tested first through the hashes of its pieces ([`crate::call_names`]), which is all most
+    /// calls need.
+    pub fn mentioned_by_call(&self, facts: &FileFacts, index: usize) -> bool {
+        let pieces = facts.call_names().pieces(index);
+        (self.filter.may_hold_any(pieces) || self.alias_hashes.contains(&pieces[0]))
+            && mentions_singleton(&facts.calls[index].callee, self.names, &self.aliases)
+    }
 }
 
 /// A cheap test before resolving: whether a dotted name as written may reach an instance (its

@@ -5,12 +5,12 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
+use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
 use crate::model::{
-    Model, ObjectId, Origin, Singleton, SingletonWriteSite, Through, Timing, imported_names,
-    mentions_singleton,
+    Model, ObjectId, Origin, Singleton, SingletonNames, SingletonWriteSite, Through, Timing,
 };
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
@@ -71,6 +71,7 @@ impl Rule for SingletonStateWrittenPerCall {
             return Vec::new();
         }
         let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
+        let filter = NameFilter::of(names.iter().copied());
         let kept: HashSet<Singleton> = singletons.iter().copied().collect();
         let by_global: HashMap<(FileId, u32), Singleton> = singletons
             .iter()
@@ -87,16 +88,16 @@ impl Rule for SingletonStateWrittenPerCall {
             .map(|(file_id, file)| {
                 let file_id = file_id as FileId;
                 let facts = &file.facts;
-                let aliases = imported_names(facts, &names);
+                let mentioned = SingletonNames::of_file(facts, &names, &filter);
                 let mut per_request = PerRequest::default();
                 let mut found = Vec::new();
-                for site in &facts.calls {
+                for (index, site) in facts.calls.iter().enumerate() {
                     let Some(function) = site.function else {
                         continue;
                     };
                     if site.reference
                         || site.receiver != crate::facts::CallReceiver::Name
-                        || !mentions_singleton(&site.callee, &names, &aliases)
+                        || !mentioned.mentioned_by_call(facts, index)
                     {
                         continue;
                     }
