@@ -331,7 +331,7 @@ impl InstanceAssignments {
                 && assigning.iter().any(|(_, assignments)| {
                     assignments
                         .iter()
-                        .any(|x| x.file == file && x.function == function && x.start == *start)
+                        .any(|x| x.file == file && x.function == Some(function) && x.start == *start)
                 })
         })
     }
