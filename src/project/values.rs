@@ -21,8 +21,8 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{
-    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
-    ValueFlow,
+    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx,
+    MaybeIndex, Name, ValueFlow,
 };
 use crate::knowledge;
 
@@ -1163,7 +1163,7 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
                 *on = number(*on, &mut order);
             }
             // Read by the call graph, not by this stage.
-            site.argument_of = None;
+            site.argument_of = MaybeIndex::NONE;
             site
         });
         calls.push(site);
