@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::allocator;
 use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
 use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -456,6 +457,7 @@ fn load_found(
         cache_hits: &cache_hits,
         changed_while_read: &changed_while_read,
     };
+    allocator::keep_freed_pages();
     let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = files
         .into_par_iter()
         .enumerate()
@@ -494,6 +496,7 @@ fn load_found(
     }
 
     end_stage("parse");
+    allocator::return_freed_pages();
     let files_analysed = inputs.len();
     // The cache is written while the project is linked: the link leaves the second thread idle
     // for long stretches, and the records share the facts with it instead of holding encodings.

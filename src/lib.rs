@@ -3,6 +3,7 @@
 //! The pipeline is described in `ARCHITECTURE.md`: [`discover`] → [`syntax`] (parse and extract
 //! [`facts`], in parallel) → [`project`] (link) → [`model`] (shared objects, flows, changes) → [`rules`] → [`report`], driven by [`check`].
 
+mod allocator;
 pub mod baseline;
 pub mod cache;
 pub mod cache_dir;

@@ -118,7 +118,7 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
         // the caller; handed to a function of the tree, it is called there if at all (an edge of
         // that function when it calls its parameter); handed to a value that cannot be resolved,
         // nothing is known.
-        if site.reference && !site.argument_of.is_some_and(handed_outside) {
+        if site.reference && !site.argument_of.get().is_some_and(handed_outside) {
             continue;
         }
         functions.clear();
@@ -818,6 +818,7 @@ fn instance_of(project: &Project, file: FileId, global: u32) -> Resolved {
 /// `Timer(1, f)`, `executor.submit(f)`, `loop.create_task(...)`.
 fn starts_concurrent_work(facts: &crate::facts::FileFacts, site: &CallSite) -> bool {
     site.argument_of
+        .get()
         .and_then(|parent| facts.calls.get(parent as usize))
         .is_some_and(|parent| {
             let last = knowledge::last_segment(&parent.callee);

@@ -315,7 +315,7 @@ fn registrations(
     let mut scratch = Vec::new();
     let mut targets = Vec::new();
     for site in calls {
-        let Some(kind) = site.argument_of.and_then(|p| registering.get(&p)) else {
+        let Some(kind) = site.argument_of.get().and_then(|p| registering.get(&p)) else {
             continue;
         };
         if site.reference {

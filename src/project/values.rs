@@ -21,8 +21,8 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{
-    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx, Name,
-    ValueFlow,
+    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FlowSource, FlowTarget, FuncIdx,
+    MaybeIndex, Name, ValueFlow,
 };
 use crate::knowledge;
 
@@ -392,12 +392,36 @@ struct FlowPlan<'p> {
     target: Target<'p>,
 }
 
-/// The flows of a file with their names resolved, and what the callees of the calls they store
-/// into may be.
+/// The flows of a file (or, joined, of every file in file order) with their names resolved, and
+/// what the callees of the calls they store into may be. The plans of every file are held through
+/// the worklist, at the link's peak of memory: joined, they take their exact length.
 #[derive(Debug, Default)]
 struct Plans<'p> {
     flows: Vec<FlowPlan<'p>>,
     callees: Vec<Plan>,
+}
+
+impl<'p> Plans<'p> {
+    /// The plans of every file in one list, in file order, each flow by its place there; a
+    /// flow's callee becomes its index among every file's callees. Each file's plans are freed
+    /// as they are moved.
+    fn joined(files: Vec<Plans<'p>>) -> Plans<'p> {
+        let mut joined = Plans {
+            flows: Vec::with_capacity(files.iter().map(|p| p.flows.len()).sum()),
+            callees: Vec::with_capacity(files.iter().map(|p| p.callees.len()).sum()),
+        };
+        for file in files {
+            let base = joined.callees.len() as u32;
+            joined.flows.extend(file.flows.into_iter().map(|mut flow| {
+                if let Target::Argument { callee, .. } = &mut flow.target {
+                    *callee += base;
+                }
+                flow
+            }));
+            joined.callees.extend(file.callees);
+        }
+        joined
+    }
 }
 
 /// What the callee of a call that flows go into may be, found once per call.
@@ -455,19 +479,15 @@ impl<'p> Values<'p> {
         };
         // Names are resolved file by file in parallel; what is left is the order-dependent part:
         // the first values to arrive in a slot are the ones kept.
-        let plans: Vec<Plans<'p>> = project
-            .files
-            .par_iter()
-            .enumerate()
-            .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts.flows))
-            .collect();
+        let plans = Plans::joined(
+            project
+                .files
+                .par_iter()
+                .enumerate()
+                .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts.flows))
+                .collect(),
+        );
         let decorated = values.decorator_plans(project, index);
-        // Each flow by its file and its index among the file's plans, in file order.
-        let flows: Vec<(FileId, u32)> = plans
-            .iter()
-            .enumerate()
-            .flat_map(|(file, p)| (0..p.flows.len() as u32).map(move |i| (file as FileId, i)))
-            .collect();
         // By function: whether some flow stores into what it returns.
         let mut returning = vec![false; values.slots.functions as usize];
         for (file, f) in project.files.iter().enumerate() {
@@ -483,8 +503,8 @@ impl<'p> Values<'p> {
             }
         }
         let mut work = Worklist {
-            queue: (0..flows.len() as u32).collect(),
-            queued: vec![true; flows.len()],
+            queue: (0..plans.flows.len() as u32).collect(),
+            queued: vec![true; plans.flows.len()],
             dependents: Vec::new(),
         };
         let mut sources = Vec::new();
@@ -494,15 +514,12 @@ impl<'p> Values<'p> {
         for _ in 0..MAX_ROUNDS {
             while let Some(id) = work.queue.pop_front() {
                 work.queued[id as usize] = false;
-                let (file, flow) = flows[id as usize];
-                let file = &plans[file as usize];
-                let flow = &file.flows[flow as usize];
+                let flow = &plans.flows[id as usize];
                 sources.clear();
                 targets.clear();
                 values.eval(project, index, &flow.source, &mut sources);
                 if !sources.is_empty() {
-                    let callees = &file.callees;
-                    values.targets(project, index, callees, &flow.target, &mut targets);
+                    values.targets(project, index, &plans.callees, &flow.target, &mut targets);
                 }
                 // Evaluated again when anything it read changes (what no flow writes never
                 // does).
@@ -1146,7 +1163,7 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
                 *on = number(*on, &mut order);
             }
             // Read by the call graph, not by this stage.
-            site.argument_of = None;
+            site.argument_of = MaybeIndex::NONE;
             site
         });
         calls.push(site);

@@ -720,14 +720,14 @@ impl Extractor {
             Expr::BoolOp(bool_op) if bool_op.op == ast::BoolOp::Or => {
                 match bool_op.values.first() {
                     Some(first) => match self.resolve(first, false) {
-                        Some(r) if !r.nested => Value::Alias(r.path),
+                        Some(r) if !r.nested => Value::Alias(Box::new(r.path)),
                         _ => Value::Other,
                     },
                     None => Value::Other,
                 }
             }
             Expr::Name(_) | Expr::Attribute(_) => match self.resolve(expr, false) {
-                Some(r) if !r.nested => Value::Alias(r.path),
+                Some(r) if !r.nested => Value::Alias(Box::new(r.path)),
                 _ => Value::Other,
             },
             _ => Value::Other,

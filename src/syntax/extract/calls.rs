@@ -12,8 +12,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MemoStore, Name,
-    ParamKeyedStore, Root, Span,
+    AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MaybeIndex,
+    MemoStore, Name, ParamKeyedStore, Root, Span,
 };
 use crate::knowledge;
 
@@ -477,7 +477,7 @@ impl Extractor {
                     receiver: *receiver,
                     callee: *callee,
                     reference: false,
-                    argument_of,
+                    argument_of: MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
                     span: span(call.range()),
                 });
                 if function.is_some()
@@ -548,7 +548,7 @@ impl Extractor {
                 receiver,
                 callee,
                 reference: false,
-                argument_of: None,
+                argument_of: MaybeIndex::NONE,
                 span: span(exc.range()),
             });
         }
@@ -584,7 +584,7 @@ impl Extractor {
             receiver,
             callee,
             reference: true,
-            argument_of,
+            argument_of: MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
             span: span(argument.range()),
         });
     }
