@@ -37,6 +37,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         first_time_flags: Vec::new(),
         first_time_locals: Vec::new(),
         flag_set_after: None,
+        fills_read_attribute: false,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
     };
@@ -166,6 +167,9 @@ struct Extractor {
     /// The flag that the function body's statements after the one being walked set on every
     /// path (`cherrypy.session = ...` after `if first_time:`): taken by that statement's `if`.
     flag_set_after: Option<Name>,
+    /// Whether the statement being walked is an `if` that fills, once, the class attribute the
+    /// statement before it read into a local (`fills_own_attribute_once`): taken by its `if`.
+    fills_read_attribute: bool,
     keyed: flows::KeyedStores,
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
@@ -442,8 +446,11 @@ impl Extractor {
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
+            self.fills_read_attribute =
+                i > 0 && fills_own_attribute_once(&function.body[i - 1], stmt);
             self.visit_stmt(stmt);
             self.flag_set_after = None;
+            self.fills_read_attribute = false;
             // `if _X is not None: return _X` at the top of the body: what follows runs until
             // `_X` is set (the flags are dropped when the function's walk ends).
             if let Some(flag) = self.early_return_flag(stmt) {
@@ -1487,8 +1494,10 @@ impl Extractor {
     /// branch under `isinstance(name, T)` changes in `name` is noted with the types.
     fn visit_if(&mut self, if_stmt: &ast::StmtIf) {
         let set_after = self.flag_set_after.take();
+        let fills_read = std::mem::take(&mut self.fills_read_attribute);
         let first_time = self.tests_first_time(&if_stmt.test, 0)
-            || marks_itself_done(&if_stmt.test, &if_stmt.body);
+            || marks_itself_done(&if_stmt.test, &if_stmt.body)
+            || fills_read;
         let branches = std::iter::once((Some(&*if_stmt.test), &if_stmt.body)).chain(
             if_stmt
                 .elif_else_clauses
@@ -1785,6 +1794,116 @@ fn marks_itself_done(test: &Expr, body: &[Stmt]) -> bool {
                             && matches!(&*set.value, Expr::Name(on) if on.id == owner.id))
                 })
         })
+}
+
+/// `L = X.__dict__.get(N)` (or `vars(X).get(N)`, `getattr(X, N, None)`) as `previous`, then
+/// `if L is None:` as `stmt`, whose body sets `X`'s attribute `N` (`setattr(X, N, V)`, or `X.n =
+/// V` for a literal name) at its top level to something other than `None`, with no statement
+/// before that which may return or binds `N` or `X`'s root: the block runs until `X` has its own
+/// `N`, that is once per object and name.
+fn fills_own_attribute_once(previous: &Stmt, stmt: &Stmt) -> bool {
+    let (Stmt::Assign(read), Stmt::If(if_stmt)) = (previous, stmt) else {
+        return false;
+    };
+    let ([Expr::Name(local)], Some((object, name))) =
+        (read.targets.as_slice(), own_attribute_read(&read.value))
+    else {
+        return false;
+    };
+    let Expr::Compare(test) = &*if_stmt.test else {
+        return false;
+    };
+    let tests_local = matches!(&*test.left, Expr::Name(l) if l.id == local.id)
+        && matches!(test.ops.as_ref(), [ast::CmpOp::Is])
+        && matches!(test.comparators.as_ref(), [Expr::NoneLiteral(_)]);
+    let Some(object_name) = dotted_name(object).filter(|_| tests_local) else {
+        return false;
+    };
+    let root = object_name.split('.').next().unwrap_or_default();
+    for (index, inner) in if_stmt.body.iter().enumerate() {
+        if sets_own_attribute(inner, &object_name, name) {
+            let mut bound = Vec::new();
+            let mut declared = Vec::new();
+            collect_bindings(&if_stmt.body[..index], &mut bound, &mut declared);
+            let name_bound = matches!(name, Expr::Name(n) if bound.contains(&n.id.as_str()));
+            return !name_bound && !bound.contains(&root);
+        }
+        if may_return(inner) {
+            return false;
+        }
+    }
+    false
+}
+
+/// The object and the name of a read of an object's attribute that gives `None` while the object
+/// has no such attribute of its own: `X.__dict__.get(N)`, `vars(X).get(N)`, `getattr(X, N, None)`,
+/// where `N` is a local or a string literal.
+fn own_attribute_read(value: &Expr) -> Option<(&Expr, &Expr)> {
+    let Expr::Call(call) = value else {
+        return None;
+    };
+    let args = call.arguments.args.as_ref();
+    if !call.arguments.keywords.is_empty() {
+        return None;
+    }
+    let (object, name) = match (&*call.func, args) {
+        (Expr::Attribute(get), [name]) if get.attr.as_str() == "get" => match &*get.value {
+            Expr::Attribute(namespace) if namespace.attr.as_str() == "__dict__" => {
+                (&*namespace.value, name)
+            }
+            Expr::Call(vars)
+                if matches!(&*vars.func, Expr::Name(f) if f.id.as_str() == "vars")
+                    && vars.arguments.keywords.is_empty() =>
+            {
+                let [object] = vars.arguments.args.as_ref() else {
+                    return None;
+                };
+                (object, name)
+            }
+            _ => return None,
+        },
+        (Expr::Name(f), [object, name, Expr::NoneLiteral(_)]) if f.id.as_str() == "getattr" => {
+            (object, name)
+        }
+        _ => return None,
+    };
+    matches!(name, Expr::Name(_) | Expr::StringLiteral(_)).then_some((object, name))
+}
+
+/// Whether `stmt` sets the attribute `name` (a local or a string literal) of the object written
+/// `object` to something other than `None`: `setattr(object, name, V)`, or `object.n = V` when
+/// `name` is the literal `"n"`.
+fn sets_own_attribute(stmt: &Stmt, object: &str, name: &Expr) -> bool {
+    let same_name = |other: &Expr| match (name, other) {
+        (Expr::Name(a), Expr::Name(b)) => a.id == b.id,
+        (Expr::StringLiteral(a), Expr::StringLiteral(b)) => a.value.to_str() == b.value.to_str(),
+        _ => false,
+    };
+    match stmt {
+        Stmt::Expr(expr) => {
+            let Expr::Call(call) = &*expr.value else {
+                return false;
+            };
+            matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "setattr")
+                && call.arguments.keywords.is_empty()
+                && matches!(call.arguments.args.as_ref(), [target, set, value]
+                    if dotted_name(target).is_some_and(|t| t == object)
+                        && same_name(set)
+                        && !matches!(value, Expr::NoneLiteral(_)))
+        }
+        Stmt::Assign(assign) => {
+            let Expr::StringLiteral(literal) = name else {
+                return false;
+            };
+            !matches!(&*assign.value, Expr::NoneLiteral(_))
+                && assign.targets.iter().any(|target| {
+                    matches!(target, Expr::Attribute(set)
+                        if set.attr.as_str() == literal.value.to_str()
+                            && dotted_name(&set.value).is_some_and(|t| t == object))
+                })
+        }
+        _ => false,
+    }
 }
 
 /// Whether `body` (or a block nested in it) assigns `flag` a value other than `None` or

@@ -10,7 +10,9 @@
 //!   shared object's type, else `copy.copy(...)`. Safe.
 //! - SL101 (class-level container changed through `self`): the class-level binding moves into
 //!   `__init__` (`__post_init__` for dataclasses), which is added when missing. Unsafe: code that
-//!   reads the attribute through the class no longer sees it (so no fix when the file does).
+//!   reads the attribute through the class no longer sees it (so no fix when the file does),
+//!   and none when `__init__` uses the instance before the `super().__init__()` call the new
+//!   attribute would follow.
 
 use ruff_python_ast::helpers::is_docstring_stmt;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -585,8 +587,17 @@ fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> 
             let (mut at, body_indent) = body_insertion(text, method.range, &method.body)?;
             // After a `super().__init__(...)` among the first statements, so the base class
             // cannot overwrite the new attribute.
-            if let Some(call) = method.body.iter().find(|stmt| calls_super_init(stmt)) {
-                at = next_line_start(text, call.end().to_usize());
+            if let Some(index) = method.body.iter().position(calls_super_init) {
+                // The attribute exists only after that call: code before it that uses the
+                // instance may use the attribute before it is made (a WTForms field changed
+                // before `super().__init__()` binds the form's own), so no fix is offered.
+                if method.body[..index]
+                    .iter()
+                    .any(|stmt| uses_instance(stmt, receiver))
+                {
+                    return None;
+                }
+                at = next_line_start(text, method.body[index].end().to_usize());
             }
             edits.push(Edit {
                 start: at as u32,
@@ -647,6 +658,32 @@ fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> 
         message: format!("create `{name}` per instance in `{method_name}`"),
         edits,
     })
+}
+
+/// Whether `stmt` names the instance (`receiver`) or calls `super()`, which reaches it too.
+fn uses_instance(stmt: &Stmt, receiver: &str) -> bool {
+    struct Uses<'r> {
+        receiver: &'r str,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Uses<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(name) = expr
+                && (name.id.as_str() == self.receiver || name.id.as_str() == "super")
+            {
+                self.found = true;
+            }
+            if !self.found {
+                visitor::walk_expr(self, expr);
+            }
+        }
+    }
+    let mut uses = Uses {
+        receiver,
+        found: false,
+    };
+    uses.visit_stmt(stmt);
+    uses.found
 }
 
 fn calls_super_init(stmt: &Stmt) -> bool {
