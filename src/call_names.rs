@@ -141,7 +141,7 @@ impl std::fmt::Debug for KeptCallNames {
 #[cfg(test)]
 mod tests {
     use super::{CallNames, NameFilter, name_hash};
-    use crate::facts::{CallReceiver, CallSite, FileFacts, Name, Span};
+    use crate::facts::{CallReceiver, CallSite, FileFacts, MaybeIndex, Name, Span};
 
     fn call(callee: &str) -> CallSite {
         CallSite {
@@ -149,7 +149,7 @@ mod tests {
             receiver: CallReceiver::Name,
             callee: Name::from(callee),
             reference: false,
-            argument_of: None,
+            argument_of: MaybeIndex::NONE,
             span: Span::new(0, 1),
         }
     }

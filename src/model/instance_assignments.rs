@@ -329,9 +329,9 @@ impl InstanceAssignments {
                 && a == attr
                 && *start < at
                 && assigning.iter().any(|(_, assignments)| {
-                    assignments
-                        .iter()
-                        .any(|x| x.file == file && x.function == Some(function) && x.start == *start)
+                    assignments.iter().any(|x| {
+                        x.file == file && x.function == Some(function) && x.start == *start
+                    })
                 })
         })
     }
