@@ -13,7 +13,10 @@ the server links again). Then, with the class in place, it alternately adds and 
 `# noqa: SL101` on the leaking line (an edit that keeps what the link reads: the server swaps the
 file's facts into the linked project it kept). Last, it alternately adds and removes a `print()`
 call above the class (an edit that changes what the link reads but not what the values of names
-are learnt from: the server links again with the values it kept). Each timed round is the wall time from sending the
+are learnt from: the server links again with the values it kept). Then it alternately reads the
+class's dict through a local before the store and back (an edit that adds a value flow: the server
+learns the values of names again, as it does for most edits of assignments, arguments and imports).
+Each timed round is the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
 (`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc. Where each kind of edit's time goes
@@ -42,6 +45,9 @@ LEAK = "\n\nclass _BenchLeak:\n    items = {}\n\n    def put(self, key, value):\
 SUPPRESSED = LEAK.replace("= value\n", "= value  # noqa: SL101\n")
 # A call no value flows through; it moves the class's lines, so the diagnostics change.
 CALLED = "\n\nprint()" + LEAK
+# A new local bound to the class's dict: a value flow, so the values are learnt again; the store
+# moves one line down, so the diagnostics change.
+FLOWS = LEAK.replace("self.items[key] = value", "items = self.items\n        items[key] = value")
 BEGIN = "<!-- bench:server:begin -->"
 END = "<!-- bench:server:end -->"
 
@@ -241,6 +247,9 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         # The last round suppressed the finding: it is taken back first (untimed).
         change(text + LEAK)
     call_times, call_cpu = timed_rounds("keeps the values", (text + CALLED, text + LEAK), (True, True))
+    if (warmup + rounds) % 2 == 1:
+        change(text + LEAK)
+    flow_times, flow_cpu = timed_rounds("learns the values again", (text + FLOWS, text + LEAK), (True, True))
     rss, peak = client.memory_mb()
     status = client.close()
     if status != 0:
@@ -253,6 +262,8 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         "kept_cpu": kept_cpu,
         "call_times": call_times,
         "call_cpu": call_cpu,
+        "flow_times": flow_times,
+        "flow_cpu": flow_cpu,
         "rss": rss,
         "peak": peak,
         "stages": stages,
@@ -267,6 +278,8 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
     kept_median = statistics.median(kept) * 1000
     called = figures["call_times"]
     called_median = statistics.median(called) * 1000
+    flowed = figures["flow_times"]
+    flowed_median = statistics.median(flowed) * 1000
     load = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
@@ -321,6 +334,16 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
             row(
                 "server CPU time per edit adding a call, values kept",
                 f"{figures['call_cpu'] * 1000:.0f} ms",
+            ),
+            row(
+                f"edit adding a value flow, values learnt again (an alias) to diagnostics: median of {len(flowed)}",
+                f"{flowed_median:.0f} ms",
+                300,
+                flowed_median,
+            ),
+            row(
+                "server CPU time per edit adding a value flow",
+                f"{figures['flow_cpu'] * 1000:.0f} ms",
             ),
             row(
                 "resident memory after the edits",
