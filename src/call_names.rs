@@ -12,18 +12,14 @@
 
 use std::sync::OnceLock;
 
+use xxhash_rust::xxh3::xxh3_64;
+
 use crate::facts::FileFacts;
 
-/// The hash of a name's text that [`CallNames`] and [`NameFilter`] agree on (32-bit FNV-1a: one
-/// step per byte, so that the pieces of a dotted name are hashed in one pass over it).
+/// The hash of a name's text that [`CallNames`] and [`NameFilter`] agree on (xxh3, as the facts
+/// cache hashes texts, cut to 32 bits).
 pub fn name_hash(text: &str) -> u32 {
-    text.bytes().fold(HASH_START, hash_step)
-}
-
-const HASH_START: u32 = 0x811c_9dc5;
-
-fn hash_step(hash: u32, byte: u8) -> u32 {
-    (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    xxh3_64(text.as_bytes()) as u32
 }
 
 /// For each call of [`FileFacts::calls`], the hashes of the pieces of its callee as written,
@@ -43,16 +39,9 @@ impl CallNames {
             ends: Vec::with_capacity(facts.calls.len()),
         };
         for call in &facts.calls {
-            let mut hash = HASH_START;
-            for byte in call.callee.as_str().bytes() {
-                if byte == b'.' {
-                    names.pieces.push(hash);
-                    hash = HASH_START;
-                } else {
-                    hash = hash_step(hash, byte);
-                }
-            }
-            names.pieces.push(hash);
+            names
+                .pieces
+                .extend(call.callee.as_str().split('.').map(name_hash));
             names.ends.push(names.pieces.len() as u32);
         }
         names
@@ -83,7 +72,7 @@ pub struct NameFilter {
 /// Bits in a filter (8 KiB): with the few hundred names rules ask for, few false hits.
 const FILTER_BITS: usize = 1 << 16;
 
-/// The bit of a hash in a filter: its two halves folded (FNV's low bits alone mix less).
+/// The bit of a hash in a filter: its two halves folded.
 fn filter_bit(hash: u32) -> usize {
     (hash ^ (hash >> 16)) as usize % FILTER_BITS
 }
