@@ -168,6 +168,8 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         ("apps-round12-findings.json", "apps-round12.jsonl"),
         ("apps-round13-findings.json", "apps-round13.jsonl"),
         ("apps-round14-findings.json", "apps-round14.jsonl"),
+        ("apps-round15-findings.json", "apps-round15.jsonl"),
+        ("apps-round16-findings.json", "apps-round16.jsonl"),
     ],
 )
 def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str, labels_file: str) -> None:
