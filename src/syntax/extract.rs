@@ -456,6 +456,9 @@ impl Extractor {
             if let Some(flag) = self.early_return_flag(stmt) {
                 let set_in_block = sets_flag(&function.body[i + 1..], &flag);
                 self.first_time_flags.push((flag, set_in_block));
+                // The stores that make the test hold run while it does not: on the first call
+                // only, when the function never stores a value that could make it fail again.
+                self.note_first_time_sets(stmt, &function.body[i + 1..], &flag);
             }
         }
         self.record_memo_method_reads(idx, &function.body);
@@ -1707,6 +1710,31 @@ impl Extractor {
 }
 
 impl Extractor {
+    /// Records as lazy initialisations the stores of `flag` in `after` that make the early
+    /// return of `stmt` hold from then on (`if cls._configured: return` then `cls._configured =
+    /// True`): `True` for a truth test, anything but `None` for `is not None`. Any other store of
+    /// the flag there (`False`, `0`, a computed value) may make the test fail again on a later
+    /// call, and then none is recorded.
+    fn note_first_time_sets(&mut self, stmt: &Stmt, after: &[Stmt], flag: &str) {
+        let Stmt::If(if_stmt) = stmt else {
+            return;
+        };
+        let truth_test = !matches!(&*if_stmt.test, Expr::Compare(_));
+        let mut stores = Vec::new();
+        flag_stores(after, flag, &mut stores);
+        let sure = |value: Option<&Expr>| match value {
+            Some(Expr::BooleanLiteral(b)) => b.value,
+            Some(Expr::NoneLiteral(_)) | None => false,
+            Some(_) => !truth_test,
+        };
+        if stores.is_empty() || !stores.iter().all(|(_, value)| sure(*value)) {
+            return;
+        }
+        for (start, _) in stores {
+            self.facts.lazy_inits.push(start);
+        }
+    }
+
     /// The shared name an early return tests, in `if _X: return _X` and `if self._x is not None:
     /// return ...` (no `else`): the code after it runs only while the name is unset.
     fn early_return_flag(&self, stmt: &Stmt) -> Option<Name> {
@@ -1903,6 +1931,63 @@ fn sets_own_attribute(stmt: &Stmt, object: &str, name: &Expr) -> bool {
                 })
         }
         _ => false,
+    }
+}
+
+/// Every store of `flag` in `body` and the blocks nested in it (not in the functions and classes
+/// it defines): where the target starts and the value stored (`None` for `+=` and the like).
+fn flag_stores<'a>(body: &'a [Stmt], flag: &str, out: &mut Vec<(u32, Option<&'a Expr>)>) {
+    let is_flag = |target: &Expr| dotted_name(target).is_some_and(|n| n == flag);
+    for stmt in body {
+        match stmt {
+            Stmt::Assign(assign) => {
+                for target in assign.targets.iter().filter(|t| is_flag(t)) {
+                    out.push((target.range().start().to_u32(), Some(&*assign.value)));
+                }
+            }
+            Stmt::AnnAssign(assign) if is_flag(&assign.target) => {
+                out.push((
+                    assign.target.range().start().to_u32(),
+                    assign.value.as_deref(),
+                ));
+            }
+            Stmt::AugAssign(assign) if is_flag(&assign.target) => {
+                out.push((assign.target.range().start().to_u32(), None));
+            }
+            Stmt::Delete(delete) if delete.targets.iter().any(is_flag) => {
+                out.push((delete.range.start().to_u32(), None));
+            }
+            Stmt::If(s) => {
+                flag_stores(&s.body, flag, out);
+                for clause in &s.elif_else_clauses {
+                    flag_stores(&clause.body, flag, out);
+                }
+            }
+            Stmt::For(s) => {
+                flag_stores(&s.body, flag, out);
+                flag_stores(&s.orelse, flag, out);
+            }
+            Stmt::While(s) => {
+                flag_stores(&s.body, flag, out);
+                flag_stores(&s.orelse, flag, out);
+            }
+            Stmt::With(s) => flag_stores(&s.body, flag, out),
+            Stmt::Try(s) => {
+                flag_stores(&s.body, flag, out);
+                for handler in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    flag_stores(&h.body, flag, out);
+                }
+                flag_stores(&s.orelse, flag, out);
+                flag_stores(&s.finalbody, flag, out);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    flag_stores(&case.body, flag, out);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
