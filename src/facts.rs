@@ -175,6 +175,10 @@ pub struct FileFacts {
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
     pub lazy_inits: Vec<u32>,
+    /// Starts of the module- and class-level bindings and of the parameters whose value or
+    /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
+    /// arguments.
+    pub empty_values: Vec<u32>,
     /// Calls made inside a first-time block: they run until the block's flag is set.
     pub first_time_calls: Vec<FirstTimeCall>,
     /// Starts of item assignments whose key is a literal (`STATE["last"] = x`): they replace one

@@ -53,6 +53,24 @@ pub const ADDING_METHODS: &[&str] = &[
 /// Mutating methods that only reorder the object.
 pub const REORDERING_METHODS: &[&str] = &["sort", "reverse", "rotate", "move_to_end"];
 
+/// Mutating methods that leave an empty container empty: they remove entries or reorder them
+/// (`symmetric_difference_update` and `Counter.subtract` are not here: they may add).
+pub const KEEPING_EMPTY_METHODS: &[&str] = &[
+    "pop",
+    "popitem",
+    "popleft",
+    "clear",
+    "remove",
+    "discard",
+    "difference_update",
+    "intersection_update",
+    "sort",
+    "reverse",
+    "rotate",
+    "move_to_end",
+    "__delitem__",
+];
+
 /// Whether mutating method `name` may take entries out of the object: neither adds to nor only
 /// reorders it.
 pub fn removes_entries(name: &str) -> bool {

@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet as HashSet;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
 use crate::knowledge;
-use crate::model::{ClassReceiver, MethodCalls};
+use crate::model::{ClassReceiver, MethodCalls, keeps_empty};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -162,8 +162,24 @@ impl Rule for SharedClassStateMutatedThroughInstance {
             }
         }
 
+        // A class-level container created empty that nothing adds to: its `pop`s change nothing
+        // (every fill first gives the instance its own). What this rule reports of it must keep
+        // it empty too, as must every change the model attaches to it.
+        let mut filled: HashSet<(ClassId, Span)> = HashSet::default();
+        for (key, group) in &groups {
+            if !group.sites.iter().all(|m| keeps_empty(m)) {
+                filled.insert((key.defining_class, key.definition));
+            }
+        }
         groups
             .into_iter()
+            .filter(|(key, _)| {
+                let defining_file = project.class(key.defining_class).0;
+                filled.contains(&(key.defining_class, key.definition))
+                    || !context
+                        .model
+                        .stays_empty(project, defining_file, key.definition)
+            })
             .map(|(key, mut group)| {
                 common::sort_sites(&mut group.sites);
                 report(project, &key, group)

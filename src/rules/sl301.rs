@@ -12,7 +12,7 @@ use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use crate::model::{Through, Timing};
+use crate::model::{Through, Timing, keeps_empty};
 
 use super::{Context, Rule, RuleMeta};
 
@@ -156,6 +156,21 @@ fn check_parameter(
     }
     let param_facts = function_facts.params.get(param as usize)?;
     let default = default_object(project, file, function_facts, param_facts.default.as_ref()?)?;
+    // Created empty and only ever emptied (`existing.pop(k)`), here and wherever the model
+    // sees it go: it never changes.
+    let only_emptied = uses.iter().all(|u| match u.kind {
+        ParamUseKind::Mutated(index) => keeps_empty(&facts.mutations[index as usize]),
+        _ => false,
+    });
+    if only_emptied {
+        let (home_file, site) = match &default.global {
+            Some((_, global_file, binding)) => (*global_file, *binding),
+            None => (file, param_facts.span),
+        };
+        if context.model.stays_empty(project, home_file, site) {
+            return None;
+        }
+    }
     let rebound_at = uses
         .iter()
         .find(|u| matches!(u.kind, ParamUseKind::Rebound))

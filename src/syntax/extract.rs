@@ -341,6 +341,11 @@ impl Extractor {
         for p in parameters.kwonlyargs.iter() {
             params.push(self.param(&p.parameter, p.default.as_deref()));
         }
+        for p in parameters.iter_non_variadic_params() {
+            if p.default.as_deref().is_some_and(is_empty_container) {
+                self.facts.empty_values.push(span(p.parameter.range).start);
+            }
+        }
         let kwargs = parameters.kwarg.as_ref().map(|p| {
             params.push(self.param(p, None));
             params.len() as u32 - 1
@@ -659,6 +664,11 @@ impl Extractor {
         }
         if let Some(strings) = value.and_then(literal_strings) {
             self.string_lists.insert(name.id.as_str().into(), strings);
+        }
+        if value.is_some_and(is_empty_container)
+            && matches!(self.scopes.last(), Some(Scope::Class(_) | Scope::Module))
+        {
+            self.facts.empty_values.push(span(stmt).start);
         }
         let binding = Binding {
             name: name.id.as_str().into(),
@@ -1929,6 +1939,20 @@ fn sets_own_attribute(stmt: &Stmt, object: &str, name: &Expr) -> bool {
                         if set.attr.as_str() == literal.value.to_str()
                             && dotted_name(&set.value).is_some_and(|t| t == object))
                 })
+        }
+        _ => false,
+    }
+}
+
+/// An empty container display, or `dict()`, `list()`, `set()` called without arguments.
+fn is_empty_container(expr: &Expr) -> bool {
+    match expr {
+        Expr::Dict(d) => d.items.is_empty(),
+        Expr::List(l) => l.elts.is_empty(),
+        Expr::Set(l) => l.elts.is_empty(),
+        Expr::Call(call) => {
+            call.arguments.is_empty()
+                && matches!(&*call.func, Expr::Name(f) if matches!(f.id.as_str(), "dict" | "list" | "set"))
         }
         _ => false,
     }

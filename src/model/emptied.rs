@@ -1,0 +1,64 @@
+//! Objects created empty that nothing adds to: taking entries out of them changes nothing.
+
+use crate::facts::{Mutation, MutationKind, Span};
+use crate::knowledge;
+use crate::project::{FileId, Project};
+
+use super::{ChangeSite, Model, Through};
+
+impl Model {
+    /// Whether the object created at `site` of `file` is created empty (`{}`, `[]`, `dict()`,
+    /// `list()`, `set()`) and stays so: every change the model attaches to it leaves an empty
+    /// container empty (`pop`, `remove`, `discard`, `clear`, `del x[k]`, a sort), or goes
+    /// through `self` of an instance that has its own attribute by then (`self.cache = {}` earlier
+    /// in the same method). Its `pop`s and `clear`s then change nothing. A change the model does
+    /// not attach (a receiver of unknown class) is not seen here: the rule that asks must check
+    /// the changes it reports itself with [`keeps_empty`].
+    pub fn stays_empty(&self, project: &Project, file: FileId, site: Span) -> bool {
+        let facts = &project.file(file).facts;
+        if !facts.empty_values.contains(&site.start) {
+            return false;
+        }
+        let Some(object) = self.by_file[file as usize]
+            .iter()
+            .copied()
+            .find(|id| self.object(*id).site == site)
+        else {
+            return false;
+        };
+        let instance_assignments = self.instance_assignments(project);
+        self.changes
+            .iter()
+            .filter(|change| change.objects.contains(&object))
+            .all(|change| {
+                let ChangeSite::Mutation(index) = change.site else {
+                    return false;
+                };
+                let mutation = &project.file(change.file).facts.mutations[index as usize];
+                keeps_empty(mutation)
+                    || change.through == Through::SelfAttribute
+                        && matches!(mutation.target.attrs.as_slice(), [attr]
+                            if project.method_class(change.file, mutation.function).is_some_and(|class| {
+                                instance_assignments.shadows(
+                                    project,
+                                    class,
+                                    attr,
+                                    change.file,
+                                    mutation.function,
+                                    mutation.span.start,
+                                )
+                            }))
+            })
+    }
+}
+
+/// Whether `mutation` leaves an empty container empty: it removes entries or reorders them, on
+/// the object itself (not on an element of it).
+pub fn keeps_empty(mutation: &Mutation) -> bool {
+    !mutation.nested
+        && match &mutation.kind {
+            MutationKind::ItemDelete => true,
+            MutationKind::Method(name) => knowledge::KEEPING_EMPTY_METHODS.contains(&name.as_str()),
+            _ => false,
+        }
+}
