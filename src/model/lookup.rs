@@ -192,3 +192,20 @@ pub fn mutable_type(project: &Project, file: FileId, value: &Value) -> Option<St
         _ => None,
     }
 }
+
+/// The `__set__` a store of `attr` on an instance of `class` calls instead of setting an
+/// attribute of the instance: the class body of `class` (or of a base) binds `attr` to an
+/// instance of a class of the tree that defines `__set__`, a data descriptor (`content_type =
+/// HeaderProperty("Content-Type")`). Python finds data descriptors on the type before it looks
+/// at the instance, so `obj.content_type = v` runs `HeaderProperty.__set__(descriptor, obj, v)`.
+pub fn data_descriptor_setter(project: &Project, class: ClassId, attr: &str) -> Option<FuncId> {
+    let (defining, binding) = project.lookup_class_attribute(class, attr)?;
+    let Value::Call { callee } = &binding.value else {
+        return None;
+    };
+    let file = project.class(defining).0;
+    let Resolved::Class(descriptor) = project.resolve(file, None, callee) else {
+        return None;
+    };
+    find_method(project, descriptor, "__set__")
+}

@@ -50,8 +50,8 @@ pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
-    BindingRef, binding_of_path, class_hierarchy, find_method, mutable_type, project_mro,
-    resolve_callee, typed_local,
+    BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, find_method,
+    mutable_type, project_mro, resolve_callee, typed_local,
 };
 pub use query::MethodCalls;
 pub use singletons::{

@@ -11,6 +11,7 @@ use crate::facts::{AccessPath, FileFacts, FuncIdx, Root, Span};
 use crate::knowledge;
 use crate::model::{
     Model, ObjectId, Origin, Singleton, SingletonNames, SingletonWriteSite, Through, Timing,
+    data_descriptor_setter,
 };
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
@@ -148,7 +149,11 @@ impl Rule for SingletonStateWrittenPerCall {
                     let Root::Global(head) = &assignment.object.root else {
                         continue;
                     };
-                    if facts.lazy_inits.contains(&assignment.span.start) {
+                    // A data descriptor's `__set__` runs instead: the object gets no attribute.
+                    if facts.lazy_inits.contains(&assignment.span.start)
+                        || data_descriptor_setter(project, singleton.class, &assignment.attr)
+                            .is_some()
+                    {
                         continue;
                     }
                     (format!("{head}.{}", assignment.attr), assignment.span)
@@ -305,7 +310,9 @@ fn writes_in_method(
     };
     for &index in &writes.assignments {
         let assignment = &file_facts.attribute_assignments[index as usize];
-        if !lazy(assignment.span) {
+        if !lazy(assignment.span)
+            && data_descriptor_setter(project, singleton.class, &assignment.attr).is_none()
+        {
             add(
                 groups,
                 key,
