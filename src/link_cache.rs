@@ -181,6 +181,15 @@ impl Encoder {
         self.0.extend_from_slice(&value.to_le_bytes());
     }
 
+    /// A count, then that many numbers.
+    pub(crate) fn u32s(&mut self, values: &[u32]) {
+        self.len(values.len());
+        self.0.reserve(4 * values.len());
+        for value in values {
+            self.0.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+
     /// A count of items (or bytes) that follow.
     pub(crate) fn len(&mut self, len: usize) {
         self.u32(len as u32);
@@ -225,6 +234,19 @@ impl<'a> Decoder<'a> {
     pub(crate) fn len(&mut self, item_bytes: usize) -> Option<usize> {
         let len = self.u32()? as usize;
         (len.checked_mul(item_bytes)? <= self.bytes.len()).then_some(len)
+    }
+
+    /// What [`Encoder::u32s`] wrote.
+    pub(crate) fn u32s(&mut self) -> Option<Vec<u32>> {
+        let len = self.len(4)?;
+        let (numbers, rest) = self.bytes.split_at(4 * len);
+        self.bytes = rest;
+        Some(
+            numbers
+                .chunks_exact(4)
+                .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
+                .collect(),
+        )
     }
 
     pub(crate) fn str(&mut self) -> Option<&'a str> {

@@ -327,10 +327,7 @@ impl CallGraph {
             out.u32(edge.to.0);
             out.u8(edge.kind as u8);
         };
-        out.len(self.offsets.len());
-        for offset in &self.offsets {
-            out.u32(*offset);
-        }
+        out.u32s(&self.offsets);
         out.len(self.edges.len());
         for e in &self.edges {
             edge(out, e);
@@ -382,13 +379,9 @@ impl CallGraph {
                 kind,
             })
         };
-        let count = input.len(4)?;
-        if count != functions as usize + 1 {
+        let offsets = input.u32s()?;
+        if offsets.len() != functions as usize + 1 {
             return None;
-        }
-        let mut offsets = Vec::with_capacity(count);
-        for _ in 0..count {
-            offsets.push(input.u32()?);
         }
         let count = input.len(5)?;
         if offsets.first() != Some(&0)

@@ -14,13 +14,15 @@ use super::{
 };
 
 impl KeptValues {
-    /// Appends these values to `out`.
+    /// Appends these values to `out`: the external names, each slot's place, then each place's
+    /// values.
     pub(crate) fn encode(&self, out: &mut Encoder) {
-        let HeldTable { places, values } = &self.held;
-        out.len(places.len());
-        for place in places {
-            out.u32(*place);
+        out.len(self.externals.names.len());
+        for name in &self.externals.names {
+            out.str(name.as_str());
         }
+        let HeldTable { places, values } = &self.held;
+        out.u32s(places);
         out.len(values.len());
         for held in values {
             out.len(held.values.len());
@@ -35,10 +37,6 @@ impl KeptValues {
                 out.u32(id);
             }
         }
-        out.len(self.externals.names.len());
-        for name in &self.externals.names {
-            out.str(name.as_str());
-        }
     }
 
     /// Values [`KeptValues::encode`] wrote, for a project of `functions` functions and `classes`
@@ -46,22 +44,8 @@ impl KeptValues {
     /// keeps (a place of no values, a value held twice, more than `MAX_HELD` values).
     pub(crate) fn decode(input: &mut Decoder, functions: u32, classes: u32) -> Option<KeptValues> {
         let count = input.len(4)?;
-        let mut places = Vec::with_capacity(count);
-        for _ in 0..count {
-            places.push(input.u32()?);
-        }
-        let count = input.len(4)?;
-        let mut raw = Vec::with_capacity(count);
-        for _ in 0..count {
-            let held = input.len(5)?;
-            let mut values = Vec::with_capacity(held);
-            for _ in 0..held {
-                values.push((input.u8()?, input.u32()?));
-            }
-            raw.push(values);
-        }
-        let count = input.len(4)?;
         let mut externals = Externals::default();
+        externals.names.reserve(count);
         for i in 0..count {
             let name = input.str()?;
             let class_bit = if names_a_class(name) {
@@ -73,35 +57,42 @@ impl KeptValues {
                 return None;
             }
             let name = Name::from(name);
-            let id = ExternalId(i as u32 | class_bit);
-            if externals.ids.insert(name, id).is_some() {
+            if externals
+                .ids
+                .insert(name, ExternalId(i as u32 | class_bit))
+                .is_some()
+            {
                 return None;
             }
             externals.names.push(name);
         }
+        let places = input.u32s()?;
+        let count = input.len(4)?;
         if places
             .iter()
-            .any(|place| *place != UNSEEN && *place as usize >= raw.len())
+            .any(|place| *place != UNSEEN && *place as usize >= count)
         {
             return None;
         }
-        let mut values = Vec::with_capacity(raw.len());
-        for held in raw {
-            let mut slot = HeldValues::default();
-            for (kind, id) in held {
-                let value = match kind {
-                    0 if id < functions => Held::Function(FuncId(id)),
-                    1 if id < classes => Held::Class(ClassId(id)),
-                    2 if id < classes => Held::Instance(ClassId(id)),
-                    3 if externals
-                        .names
-                        .get((id & !NAMES_A_CLASS) as usize)
-                        .is_some_and(|name| {
-                            names_a_class(name.as_str()) == (id & NAMES_A_CLASS != 0)
-                        }) =>
-                    {
-                        Held::External(ExternalId(id))
-                    }
+        let external = |id: u32| {
+            externals
+                .names
+                .get((id & !NAMES_A_CLASS) as usize)
+                .is_some_and(|name| names_a_class(name.as_str()) == (id & NAMES_A_CLASS != 0))
+        };
+        let mut values = Vec::with_capacity(count);
+        for _ in 0..count {
+            let held = input.len(5)?;
+            let mut slot = HeldValues {
+                values: Vec::with_capacity(held),
+                bits: 0,
+            };
+            for _ in 0..held {
+                let value = match (input.u8()?, input.u32()?) {
+                    (0, id) if id < functions => Held::Function(FuncId(id)),
+                    (1, id) if id < classes => Held::Class(ClassId(id)),
+                    (2, id) if id < classes => Held::Instance(ClassId(id)),
+                    (3, id) if external(id) => Held::External(ExternalId(id)),
                     _ => return None,
                 };
                 if !slot.add(value) {
