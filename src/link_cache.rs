@@ -256,3 +256,56 @@ impl<'a> Decoder<'a> {
         std::str::from_utf8(text).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::project::LinkInput;
+
+    const SOURCE: &str = "class A:\n    def m(self):\n        return B\n\n\nclass B:\n    pass\n\n\ndef make():\n    return A\n\n\nx = make()\nx().m()\n";
+
+    #[test]
+    fn values_and_graph_survive_a_round_trip_and_other_counts_are_refused() {
+        let facts = crate::syntax::extract(SOURCE).expect("parses");
+        let inputs = vec![LinkInput {
+            path: "app/a.py".into(),
+            facts: Arc::new(facts),
+        }];
+        let (project, values) = Project::link_keeping_values(inputs, &[], &[]);
+        let functions = project.function_count() as u32;
+        let mut out = Encoder(Vec::new());
+        values.encode(&mut out);
+        assert!(project.call_graph().encode_kept(&mut out));
+
+        let mut input = Decoder::new(&out.0);
+        let values = KeptValues::decode(&mut input, functions, 2).expect("values");
+        let graph = CallGraph::decode_kept(&mut input, 1, functions, 2).expect("graph");
+        assert!(input.bytes.is_empty());
+        let mut again = Encoder(Vec::new());
+        values.encode(&mut again);
+        assert!(graph.encode_kept(&mut again));
+        assert_eq!(again.0, out.0);
+
+        // `make` returns the class `A`: a project without classes cannot hold it; nor can a
+        // graph of another number of functions or files be this one.
+        assert!(KeptValues::decode(&mut Decoder::new(&out.0), functions, 0).is_none());
+        let mut input = Decoder::new(&out.0);
+        KeptValues::decode(&mut input, functions, 2).expect("values");
+        let rest = input.bytes;
+        assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 1, functions + 1, 2).is_none());
+        assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 2, functions, 2).is_none());
+    }
+
+    #[test]
+    fn a_count_the_bytes_cannot_hold_is_refused() {
+        let bytes = [0xff, 0xff, 0xff, 0x7f, 1, 2, 3];
+        assert_eq!(Decoder::new(&bytes).len(1), None);
+        assert_eq!(Decoder::new(&bytes).u32s(), None);
+        assert_eq!(
+            Decoder::new(&[3, 0, 0, 0, b'a', b'b', b'c']).str(),
+            Some("abc")
+        );
+    }
+}

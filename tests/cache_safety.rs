@@ -288,7 +288,10 @@ mod planted_links {
         }
         let mut names = names_in(&cache);
         names.retain(|name| !name.starts_with("run-"));
-        assert_eq!(names, [".gitignore", "CACHEDIR.TAG", "facts.bin", "link.bin"]);
+        assert_eq!(
+            names,
+            [".gitignore", "CACHEDIR.TAG", "facts.bin", "link.bin"]
+        );
         run_cache_file(&cache);
         assert_checked(&stateleak(dir.path(), &["check", "app"]));
     }

@@ -41,7 +41,8 @@ impl KeptValues {
 
     /// Values [`KeptValues::encode`] wrote, for a project of `functions` functions and `classes`
     /// classes; `None` when the bytes name anything outside those, or break the rules a link
-    /// keeps (a place of no values, a value held twice, more than `MAX_HELD` values).
+    /// keeps (a place past the last, a value held twice, more than `MAX_HELD` values, an external
+    /// name twice or with the wrong class bit).
     pub(crate) fn decode(input: &mut Decoder, functions: u32, classes: u32) -> Option<KeptValues> {
         let count = input.len(4)?;
         let mut externals = Externals::default();
