@@ -5,7 +5,7 @@
 //! the cache is part of the file's header: a different version or build starts from empty. Should
 //! extraction ever depend on a setting, that setting must join the fingerprint
 //! (`build_fingerprint`); settings of the link and the rules need not, since those stages run on
-//! every invocation.
+//! every invocation (the link kept between runs, `crate::link_cache`, has its own key).
 //!
 //! Layout of `<dir>/facts.bin` (little-endian):
 //!

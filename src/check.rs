@@ -16,10 +16,12 @@ use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
 use crate::fix::Fix;
+use crate::link_cache::{self, LinkKey};
 pub use crate::memory::FactsMemory;
 use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
 use crate::progress::Progress;
+use crate::project::callgraph::Previous;
 use crate::project::{FileId, KeptValues, LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
@@ -322,8 +324,11 @@ pub struct Loaded {
     /// A file's text differed from what it hashed to before the run read it: the result must not
     /// be stored under the earlier hashes.
     pub changed_while_read: bool,
-    /// What the link learnt of the values of names, when kept for the next link ([`recheck`]).
+    /// What the link learnt of the values of names, when kept for the next link ([`recheck`], or
+    /// the next run through the cache).
     values: Option<KeptValues>,
+    /// The key to store the link under in the cache ([`link_cache`]), when the run should.
+    link_to_store: Option<LinkKey>,
 }
 
 /// Discovers, reads and links the files `options` name, without running the rules (`stateleak
@@ -334,6 +339,7 @@ pub fn load(options: &CheckOptions) -> Loaded {
         Ok((pool, _)) => pool.install(|| load_in_pool(options, started, false)),
         Err(message) => Loaded {
             values: None,
+            link_to_store: None,
             project: Project::link_with_entry_points(Vec::new(), &[], &[]),
             errors: vec![FileError {
                 path: options.paths.first().cloned().unwrap_or_default(),
@@ -408,17 +414,19 @@ fn load_in_pool(options: &CheckOptions, started: Instant, keep_values: bool) -> 
         || find_files(options),
         || options.cache_dir.as_deref().map(FactsCache::open),
     );
-    load_found(options, found, cache, None, started, keep_values)
+    load_found(options, found, cache, None, None, started, keep_values)
 }
 
 /// Reads, extracts and links the files found. `known_hashes` are the hashes of the files' texts
 /// (in order) when they were hashed already: a file whose facts the cache holds under its hash is
-/// not read again.
+/// not read again. With `link_dir` and those hashes, the link starts from the one stored there
+/// when that is valid for these files ([`link_cache`]), and is stored for the next run.
 fn load_found(
     options: &CheckOptions,
     found: Found,
     cache: Option<FactsCache>,
     known_hashes: Option<Vec<TextHash>>,
+    link_dir: Option<&Path>,
     started: Instant,
     keep_values: bool,
 ) -> Loaded {
@@ -483,13 +491,15 @@ fn load_found(
 
     let files_checked = outcomes.len();
     let mut inputs = Vec::with_capacity(outcomes.len());
-    for (path, outcome) in outcomes {
+    let mut input_hashes = Vec::with_capacity(outcomes.len());
+    for (i, (path, outcome)) in outcomes.into_iter().enumerate() {
         match outcome {
             Ok(facts) => {
                 if !facts.truncated.is_empty() {
                     errors.extend(truncation_errors(&path, &facts, &texts));
                 }
                 inputs.push(LinkInput { path, facts });
+                input_hashes.extend(known_hashes.as_ref().map(|hashes| hashes[i]));
             }
             Err(error) => errors.push(error),
         }
@@ -498,17 +508,55 @@ fn load_found(
     end_stage("parse");
     allocator::return_freed_pages();
     let files_analysed = inputs.len();
+    let roots = link_roots(options, &run);
+    let entry_points = &run.rule_settings.entry_points;
+    // The stored link is for the files' texts when their hashes were taken.
+    let link_key = link_dir
+        .filter(|_| known_hashes.is_some() && !changed_while_read.load(Ordering::Relaxed))
+        .map(|dir| {
+            let paths = inputs.iter().map(|input| input.path.as_path());
+            (
+                dir,
+                LinkKey::new(paths.zip(input_hashes), &roots, entry_points),
+            )
+        });
+    let stored = link_key.as_ref().and_then(|(dir, key)| {
+        let stored = link_cache::read(dir, key)?;
+        let unchanged = stored.changed.is_empty();
+        Some((previous_link(stored, &inputs, cache.as_ref())?, unchanged))
+    });
+    let (previous, unchanged) = match stored {
+        Some((previous, unchanged)) => (Some(previous), unchanged),
+        None => (None, false),
+    };
+    let link_stage = if previous.is_some() {
+        "link, values kept"
+    } else {
+        "link"
+    };
+    let keep_values = keep_values || link_key.is_some();
+    let link_to_store = link_key.filter(|_| !unchanged).map(|(_, key)| key);
     // The cache is written while the project is linked: the link leaves the second thread idle
     // for long stretches, and the records share the facts with it instead of holding encodings.
     let ((project, values), ()) = rayon::join(
-        || link(options, &run, inputs, &mut errors, keep_values),
+        || {
+            link(
+                options,
+                &roots,
+                entry_points,
+                inputs,
+                &mut errors,
+                keep_values,
+                previous,
+            )
+        },
         || {
             if let Some(cache) = cache {
                 cache.save(cache_records);
             }
         },
     );
-    end_stage("link");
+    end_stage(link_stage);
     Loaded {
         project,
         errors,
@@ -520,7 +568,31 @@ fn load_found(
         stage_times,
         changed_while_read: changed_while_read.into_inner(),
         values,
+        link_to_store,
     }
+}
+
+/// What a link of `inputs` may start from, of the `stored` link: `None` unless every file
+/// whose text changed since reads the same for the values stage as then (its facts then are
+/// found in the facts `cache`, under its text hash then), as [`Previous`] asks.
+fn previous_link(
+    stored: link_cache::StoredLink,
+    inputs: &[LinkInput],
+    cache: Option<&FactsCache>,
+) -> Option<Previous> {
+    let cache = cache?;
+    for (file, then) in &stored.changed {
+        let (CachedOutcome::Facts(old), _) = cache.get(*then)? else {
+            return None;
+        };
+        let now = &inputs.get(*file as usize)?.facts;
+        if crate::project::values_signature(&old) != crate::project::values_signature(now) {
+            return None;
+        }
+    }
+    let functions: usize = inputs.iter().map(|i| i.facts.functions.len()).sum();
+    let classes: usize = inputs.iter().map(|i| i.facts.classes.len()).sum();
+    stored.previous(inputs.len() as u32, functions as u32, classes as u32)
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
@@ -570,11 +642,20 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         found,
         Some(FactsCache::open(dir)),
         hashes,
+        Some(dir),
         started,
         false,
     );
     let changed_while_read = loaded.changed_while_read;
-    let result = check_loaded(options, &loaded, started, None);
+    // The link is stored while the rules run.
+    let (result, ()) = rayon::join(
+        || check_loaded(options, &loaded, started, None),
+        || {
+            if let (Some(key), Some(values)) = (&loaded.link_to_store, &loaded.values) {
+                link_cache::save(dir, key, &loaded.project, values);
+            }
+        },
+    );
     if let Some(key) = key
         && !changed_while_read
     {
@@ -599,32 +680,39 @@ fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
 
 /// Links the files' facts; with `keep_values`, also returns what the link learnt of the values
 /// of names, for the next link of the same files ([`recheck`]).
+/// `previous` is what the link may start from ([`Project::link_from`]).
 fn link(
     options: &CheckOptions,
-    run: &RunSettings,
+    roots: &[PathBuf],
+    entry_points: &[String],
     inputs: Vec<LinkInput>,
     errors: &mut Vec<FileError>,
     keep_values: bool,
+    previous: Option<Previous>,
 ) -> (Project, Option<KeptValues>) {
-    let roots: Vec<PathBuf> = options
+    link_guarded(options, errors, || {
+        if keep_values {
+            let (project, values) = Project::link_from(inputs, roots, entry_points, previous);
+            (project, Some(values))
+        } else {
+            (
+                Project::link_with_entry_points(inputs, roots, entry_points),
+                None,
+            )
+        }
+    })
+}
+
+/// The roots for module names: the folders given on the command line and the configured source
+/// roots.
+fn link_roots(options: &CheckOptions, run: &RunSettings) -> Vec<PathBuf> {
+    options
         .paths
         .iter()
         .filter(|p| p.is_dir())
         .chain(&run.src)
         .cloned()
-        .collect();
-    let entry_points = &run.rule_settings.entry_points;
-    link_guarded(options, errors, || {
-        if keep_values {
-            let (project, values) = Project::link_keeping_values(inputs, &roots, entry_points);
-            (project, Some(values))
-        } else {
-            (
-                Project::link_with_entry_points(inputs, &roots, entry_points),
-                None,
-            )
-        }
-    })
+        .collect()
 }
 
 /// Runs `linking`. The link and the rules run on facts that may come from the cache: a panic
@@ -918,6 +1006,7 @@ fn check_loaded(
         stage_times,
         changed_while_read: _,
         values: _,
+        link_to_store: _,
     } = loaded;
     let (files_checked, files_analysed, missing_paths, cache_hits) =
         (*files_checked, *files_analysed, *missing_paths, *cache_hits);

@@ -18,6 +18,7 @@ pub mod facts;
 pub mod fix;
 pub mod graph;
 pub mod knowledge;
+pub mod link_cache;
 pub mod memory;
 pub mod model;
 pub mod progress;

@@ -278,14 +278,20 @@ mod planted_links {
             .unwrap();
         }
         symlink(outside.path().join("precious.txt"), cache.join("facts.bin")).unwrap();
+        symlink(outside.path().join("precious.txt"), cache.join("link.bin")).unwrap();
         assert_checked(&stateleak(dir.path(), &["check", "app"]));
         assert_outside_untouched(outside.path());
-        // The run wrote its cache, replacing the link, and removed the stale temporary links.
-        assert!(!cache.join("facts.bin").is_symlink());
-        assert!(cache.join("facts.bin").is_file());
+        // The run wrote its caches, replacing the links, and removed the stale temporary links.
+        for name in ["facts.bin", "link.bin"] {
+            assert!(!cache.join(name).is_symlink(), "{name}");
+            assert!(cache.join(name).is_file(), "{name}");
+        }
         let mut names = names_in(&cache);
         names.retain(|name| !name.starts_with("run-"));
-        assert_eq!(names, [".gitignore", "CACHEDIR.TAG", "facts.bin"]);
+        assert_eq!(
+            names,
+            [".gitignore", "CACHEDIR.TAG", "facts.bin", "link.bin"]
+        );
         run_cache_file(&cache);
         assert_checked(&stateleak(dir.path(), &["check", "app"]));
     }

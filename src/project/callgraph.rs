@@ -317,6 +317,121 @@ impl CallGraph {
         (graph, keep.then(|| index.values.into_kept()))
     }
 
+    /// Appends to `out` what the next build needs of this graph to keep the edges of unchanged
+    /// files (see [`Previous`]); `false`, writing nothing, when the graph did not keep them.
+    pub(crate) fn encode_kept(&self, out: &mut crate::link_cache::Encoder) -> bool {
+        let Some(module_level_edges) = &self.module_level_edges else {
+            return false;
+        };
+        let edge = |out: &mut crate::link_cache::Encoder, edge: &Edge| {
+            out.u32(edge.to.0);
+            out.u8(edge.kind as u8);
+        };
+        out.u32s(&self.offsets);
+        out.len(self.edges.len());
+        for e in &self.edges {
+            edge(out, e);
+        }
+        out.len(module_level_edges.len());
+        for file in module_level_edges {
+            out.len(file.len());
+            for (from, e) in file {
+                match from {
+                    Caller::Function(f) => {
+                        out.u8(0);
+                        out.u32(f.0);
+                    }
+                    Caller::Module => out.u8(1),
+                    Caller::Script => out.u8(2),
+                }
+                edge(out, e);
+            }
+        }
+        out.len(self.single_instance.len());
+        for class in &self.single_instance {
+            out.u32(class.0);
+        }
+        true
+    }
+
+    /// A graph [`CallGraph::encode_kept`] wrote, of a project of `files` files, `functions`
+    /// functions and `classes` classes: enough for [`Previous`], nothing else. `None` when the
+    /// bytes are not such a graph of such a project.
+    pub(crate) fn decode_kept(
+        input: &mut crate::link_cache::Decoder,
+        files: u32,
+        functions: u32,
+        classes: u32,
+    ) -> Option<CallGraph> {
+        let edge = |input: &mut crate::link_cache::Decoder| -> Option<Edge> {
+            let to = input.u32()?;
+            let kind = match input.u8()? {
+                0 => EdgeKind::Call,
+                1 => EdgeKind::SelfCall,
+                2 => EdgeKind::Constructor,
+                3 => EdgeKind::Callback,
+                4 => EdgeKind::Decorator,
+                5 => EdgeKind::FirstTime,
+                _ => return None,
+            };
+            (to < functions).then_some(Edge {
+                to: FuncId(to),
+                kind,
+            })
+        };
+        let offsets = input.u32s()?;
+        if offsets.len() != functions as usize + 1 {
+            return None;
+        }
+        let count = input.len(5)?;
+        if offsets.first() != Some(&0)
+            || offsets.last() != Some(&(count as u32))
+            || offsets.windows(2).any(|pair| pair[0] > pair[1])
+        {
+            return None;
+        }
+        let mut edges = Vec::with_capacity(count);
+        for _ in 0..count {
+            edges.push(edge(input)?);
+        }
+        if input.len(4)? != files as usize {
+            return None;
+        }
+        let mut module_level_edges = Vec::with_capacity(files as usize);
+        for _ in 0..files {
+            let count = input.len(6)?;
+            let mut file = Vec::with_capacity(count);
+            for _ in 0..count {
+                let from = match input.u8()? {
+                    0 => match input.u32()? {
+                        f if f < functions => Caller::Function(FuncId(f)),
+                        _ => return None,
+                    },
+                    1 => Caller::Module,
+                    2 => Caller::Script,
+                    _ => return None,
+                };
+                file.push((from, edge(input)?));
+            }
+            module_level_edges.push(file);
+        }
+        let count = input.len(4)?;
+        let mut single_instance = Vec::with_capacity(count);
+        for _ in 0..count {
+            match input.u32()? {
+                class if class < classes => single_instance.push(ClassId(class)),
+                _ => return None,
+            }
+        }
+        Some(CallGraph {
+            offsets,
+            edges,
+            module_level_edges: Some(module_level_edges),
+            single_instance,
+            ..CallGraph::default()
+        })
+    }
+
     /// The edges of `file`'s code, as `file_edges` found them when this graph was built (the
     /// order of each function's edges kept); `module_level_edges` must be kept.
     fn edges_of_file(&self, project: &Project, file: FileId) -> Vec<(Caller, Edge)> {

@@ -206,7 +206,7 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> Project {
-        Project::link_all(inputs, roots, entry_points, false).0
+        Project::link_all(inputs, roots, entry_points, None, false).0
     }
 
     /// Links like [`Project::link_with_entry_points`], and returns what the values of names
@@ -216,7 +216,20 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> (Project, KeptValues) {
-        let (project, values) = Project::link_all(inputs, roots, entry_points, true);
+        Project::link_from(inputs, roots, entry_points, None)
+    }
+
+    /// Links like [`Project::link_keeping_values`], starting from `previous` when given: the
+    /// values and graph of a link of the same paths, roots and entry points in which only the
+    /// files `previous.changed` had other facts, each with the same [`values_signature`] then as
+    /// now (as [`Relinkable::link`] asks; the link the cache keeps, `crate::link_cache`).
+    pub fn link_from(
+        inputs: Vec<LinkInput>,
+        roots: &[PathBuf],
+        entry_points: &[String],
+        previous: Option<Previous>,
+    ) -> (Project, KeptValues) {
+        let (project, values) = Project::link_all(inputs, roots, entry_points, previous, true);
         (project, values.unwrap_or_default())
     }
 
@@ -239,6 +252,7 @@ impl Project {
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
+        previous: Option<Previous>,
         keep: bool,
     ) -> (Project, Option<KeptValues>) {
         let files = inputs
@@ -254,7 +268,7 @@ impl Project {
                 }
             })
             .collect();
-        Project::link_named(files, None, entry_points, None, keep)
+        Project::link_named(files, None, entry_points, previous, keep)
     }
 
     /// Links files already named. `kept` is what a previous link worked out of each file alone,

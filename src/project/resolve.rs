@@ -295,13 +295,16 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
                 module,
                 name,
             } => {
-                let base = absolute_module(project, file, *level, module.as_deref())?;
+                let base = match level {
+                    0 => (*module)?,
+                    _ => absolute_module(project, file, *level, module.as_deref())?.into(),
+                };
                 Some(if import.is_star() {
-                    base.into()
+                    base
                 } else if base.is_empty() {
                     *name
                 } else {
-                    format!("{base}.{name}").into()
+                    joined(base, *name)
                 })
             }
         })
@@ -346,6 +349,22 @@ pub(super) fn import_targets(project: &Project, file: FileId) -> ImportTargets {
         under_an_import,
         stars,
     }
+}
+
+thread_local! {
+    /// [`joined`]'s answers on this thread.
+    static JOINED: std::cell::RefCell<HashMap<(Name, Name), Name>> = std::cell::RefCell::default();
+}
+
+/// `module.member`, interned once per thread: every file of a project imports the same few
+/// members of the same modules, and building and interning the text costs far more than asking a
+/// table keyed by the two names.
+fn joined(module: Name, member: Name) -> Name {
+    JOINED.with_borrow_mut(|joined| {
+        *joined
+            .entry((module, member))
+            .or_insert_with(|| format!("{module}.{member}").into())
+    })
 }
 
 /// The absolute module a `from` import with `level` dots names. A file known by several names

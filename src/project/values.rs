@@ -30,6 +30,7 @@ use super::callgraph::{CALL, INIT, Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved, split_name};
 
 mod renumbered;
+mod stored;
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.

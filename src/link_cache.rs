@@ -1,0 +1,311 @@
+//! The last run's link, kept in the cache folder so that a run in which a few files changed links
+//! as the language server links after an edit ([`crate::project::Relinkable::link`]): the values
+//! of names are not learnt again and the call edges of unchanged files are not resolved again.
+//!
+//! What is kept is what [`crate::project::callgraph::Previous`] holds: the values of names
+//! (`KeptValues`) and the call graph's edges by file. It is valid for a later link only under the
+//! same conditions as the server's: the same build, the same files (paths, in order), roots and
+//! entry-point patterns, and every file whose text changed reads the same for the values stage
+//! ([`crate::project::values_signature`] of its facts then and now; its facts then are found in
+//! the facts cache under its text hash then, and without them nothing is kept). So the key is the
+//! build fingerprint, a hash of the paths, roots and patterns, and each file's text hash.
+//!
+//! Layout of `<dir>/link.bin` (little-endian):
+//!
+//! ```text
+//! magic "SLLINK01" | build fingerprint u64 | checksum u64 (of everything after it)
+//! key u128 | file count u32 | file count × text hash u128
+//! function count u32 | class count u32 | values | call graph
+//! ```
+//!
+//! Like every cache, it is never trusted: a file whose checksum fails, whose key differs, or whose
+//! values or graph name anything the project does not have, is ignored (a full link), and it is
+//! replaced atomically through [`CacheDir`].
+
+use std::path::{Path, PathBuf};
+
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+
+use crate::cache::TextHash;
+use crate::cache_dir::CacheDir;
+use crate::project::callgraph::{CallGraph, Previous};
+use crate::project::{FileId, KeptValues, Project};
+
+const FILE_NAME: &str = "link.bin";
+const MAGIC: &[u8; 8] = b"SLLINK01";
+const HEADER_LEN: usize = 8 + 8 + 8;
+
+/// What a link depends on besides the files' facts: the build, the paths in order, the roots
+/// and the entry-point patterns, and each file's text.
+pub struct LinkKey {
+    key: u128,
+    texts: Vec<TextHash>,
+}
+
+impl LinkKey {
+    /// The key of a link of `files` (path and text hash, in link order) with these roots and
+    /// entry-point patterns.
+    pub fn new<'a>(
+        files: impl Iterator<Item = (&'a Path, TextHash)>,
+        roots: &[PathBuf],
+        entry_points: &[String],
+    ) -> LinkKey {
+        let mut hasher = Xxh3::new();
+        let mut field = |bytes: &[u8]| {
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(&crate::cache::build_fingerprint().to_le_bytes());
+        field(&(roots.len() as u64).to_le_bytes());
+        for root in roots {
+            field(root.as_os_str().as_encoded_bytes());
+        }
+        field(&(entry_points.len() as u64).to_le_bytes());
+        for pattern in entry_points {
+            field(pattern.as_bytes());
+        }
+        let mut texts = Vec::new();
+        for (path, text) in files {
+            field(path.as_os_str().as_encoded_bytes());
+            texts.push(text);
+        }
+        LinkKey {
+            key: hasher.digest128(),
+            texts,
+        }
+    }
+}
+
+/// A stored link whose key matched but for the texts of some files.
+pub struct StoredLink {
+    bytes: Vec<u8>,
+    /// Where the values start in `bytes`.
+    rest: usize,
+    /// The files whose text changed since, with their text hash then.
+    pub changed: Vec<(FileId, TextHash)>,
+}
+
+/// The link stored in `dir` for the files of `key`, if its checksum, build, files, roots and
+/// patterns match; only the texts may differ ([`StoredLink::changed`]).
+pub fn read(dir: &Path, key: &LinkKey) -> Option<StoredLink> {
+    let bytes = CacheDir::new(dir).read(FILE_NAME).ok()?;
+    let header = bytes.get(..HEADER_LEN)?;
+    if &header[..8] != MAGIC
+        || header[8..16] != crate::cache::build_fingerprint().to_le_bytes()
+        || header[16..24] != xxh3_64(&bytes[HEADER_LEN..]).to_le_bytes()
+    {
+        return None;
+    }
+    let mut input = Decoder::new(&bytes[HEADER_LEN..]);
+    if input.u128()? != key.key || input.len(16)? != key.texts.len() {
+        return None;
+    }
+    let mut changed = Vec::new();
+    for (file, now) in key.texts.iter().enumerate() {
+        let then = input.u128()?;
+        if then != *now {
+            changed.push((file as FileId, then));
+        }
+    }
+    let rest = bytes.len() - input.bytes.len();
+    Some(StoredLink {
+        bytes,
+        rest,
+        changed,
+    })
+}
+
+impl StoredLink {
+    /// What the next link may start from, for `files` files whose facts have
+    /// `functions` functions and `classes` classes in all; `None` when the stored values and
+    /// graph are not of such a project.
+    pub fn previous(self, files: u32, functions: u32, classes: u32) -> Option<Previous> {
+        let mut input = Decoder::new(&self.bytes[self.rest..]);
+        if input.u32()? != functions || input.u32()? != classes {
+            return None;
+        }
+        let values = KeptValues::decode(&mut input, functions, classes)?;
+        let call_graph = CallGraph::decode_kept(&mut input, files, functions, classes)?;
+        if !input.bytes.is_empty() {
+            return None;
+        }
+        Some(Previous {
+            values,
+            call_graph,
+            changed: self.changed.iter().map(|(file, _)| *file).collect(),
+        })
+    }
+}
+
+/// Stores the link of `project` (whose values are `values`) under `key`, replacing the stored
+/// one. Nothing is written when the graph kept no edges by file; failing to write is ignored.
+pub fn save(dir: &Path, key: &LinkKey, project: &Project, values: &KeptValues) {
+    let mut out = Encoder(Vec::with_capacity(1 << 20));
+    out.0.extend_from_slice(MAGIC);
+    out.u64(crate::cache::build_fingerprint());
+    out.u64(0);
+    out.u128(key.key);
+    out.len(key.texts.len());
+    for text in &key.texts {
+        out.u128(*text);
+    }
+    out.u32(project.function_count() as u32);
+    let classes: usize = project.files.iter().map(|f| f.facts.classes.len()).sum();
+    out.u32(classes as u32);
+    values.encode(&mut out);
+    if !project.call_graph().encode_kept(&mut out) {
+        return;
+    }
+    let checksum = xxh3_64(&out.0[HEADER_LEN..]);
+    out.0[16..24].copy_from_slice(&checksum.to_le_bytes());
+    let _ = CacheDir::new(dir).replace(FILE_NAME, |file| file.write_all(&out.0));
+}
+
+/// Little-endian bytes of the stored link, written by the parts that own what they store.
+pub(crate) struct Encoder(Vec<u8>);
+
+impl Encoder {
+    pub(crate) fn u8(&mut self, value: u8) {
+        self.0.push(value);
+    }
+
+    pub(crate) fn u32(&mut self, value: u32) {
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, value: u64) {
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+
+    pub(crate) fn u128(&mut self, value: u128) {
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// A count, then that many numbers.
+    pub(crate) fn u32s(&mut self, values: &[u32]) {
+        self.len(values.len());
+        self.0.reserve(4 * values.len());
+        for value in values {
+            self.0.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    /// A count of items (or bytes) that follow.
+    pub(crate) fn len(&mut self, len: usize) {
+        self.u32(len as u32);
+    }
+
+    pub(crate) fn str(&mut self, text: &str) {
+        self.len(text.len());
+        self.0.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// Reads what [`Encoder`] wrote; every read past the end is `None`.
+pub(crate) struct Decoder<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Decoder<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Decoder { bytes }
+    }
+
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.bytes.split_first_chunk::<N>()?;
+        self.bytes = rest;
+        Some(*head)
+    }
+
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        self.take::<1>().map(|[b]| b)
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    pub(crate) fn u128(&mut self) -> Option<u128> {
+        self.take().map(u128::from_le_bytes)
+    }
+
+    /// A count of items that take at least `item_bytes` each: one the rest of the bytes cannot
+    /// hold is `None`, so that no damaged count makes a large allocation.
+    pub(crate) fn len(&mut self, item_bytes: usize) -> Option<usize> {
+        let len = self.u32()? as usize;
+        (len.checked_mul(item_bytes)? <= self.bytes.len()).then_some(len)
+    }
+
+    /// What [`Encoder::u32s`] wrote.
+    pub(crate) fn u32s(&mut self) -> Option<Vec<u32>> {
+        let len = self.len(4)?;
+        let (numbers, rest) = self.bytes.split_at(4 * len);
+        self.bytes = rest;
+        Some(
+            numbers
+                .chunks_exact(4)
+                .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn str(&mut self) -> Option<&'a str> {
+        let len = self.len(1)?;
+        let (text, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        std::str::from_utf8(text).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::project::LinkInput;
+
+    const SOURCE: &str = "class A:\n    def m(self):\n        return B\n\n\nclass B:\n    pass\n\n\ndef make():\n    return A\n\n\nx = make()\nx().m()\n";
+
+    #[test]
+    fn values_and_graph_survive_a_round_trip_and_other_counts_are_refused() {
+        let facts = crate::syntax::extract(SOURCE).expect("parses");
+        let inputs = vec![LinkInput {
+            path: "app/a.py".into(),
+            facts: Arc::new(facts),
+        }];
+        let (project, values) = Project::link_keeping_values(inputs, &[], &[]);
+        let functions = project.function_count() as u32;
+        let mut out = Encoder(Vec::new());
+        values.encode(&mut out);
+        assert!(project.call_graph().encode_kept(&mut out));
+
+        let mut input = Decoder::new(&out.0);
+        let values = KeptValues::decode(&mut input, functions, 2).expect("values");
+        let graph = CallGraph::decode_kept(&mut input, 1, functions, 2).expect("graph");
+        assert!(input.bytes.is_empty());
+        let mut again = Encoder(Vec::new());
+        values.encode(&mut again);
+        assert!(graph.encode_kept(&mut again));
+        assert_eq!(again.0, out.0);
+
+        // `make` returns the class `A`: a project without classes cannot hold it; nor can a
+        // graph of another number of functions or files be this one.
+        assert!(KeptValues::decode(&mut Decoder::new(&out.0), functions, 0).is_none());
+        let mut input = Decoder::new(&out.0);
+        KeptValues::decode(&mut input, functions, 2).expect("values");
+        let rest = input.bytes;
+        assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 1, functions + 1, 2).is_none());
+        assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 2, functions, 2).is_none());
+    }
+
+    #[test]
+    fn a_count_the_bytes_cannot_hold_is_refused() {
+        let bytes = [0xff, 0xff, 0xff, 0x7f, 1, 2, 3];
+        assert_eq!(Decoder::new(&bytes).len(1), None);
+        assert_eq!(Decoder::new(&bytes).u32s(), None);
+        assert_eq!(
+            Decoder::new(&[3, 0, 0, 0, b'a', b'b', b'c']).str(),
+            Some("abc")
+        );
+    }
+}
