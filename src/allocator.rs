@@ -10,6 +10,17 @@
 //!
 //! The options are process-wide and apply only when mimalloc is the global allocator; under
 //! another allocator (a library caller's) they change nothing.
+//!
+//! Built with the `heap-stats` feature, the binary's allocator ([`Allocator`]) also counts the
+//! bytes live, and each stage of a run prints what is live, the most that was live during it and
+//! the resident size ([`note_stage`]): where a run's memory peaks and what holds it, without a heap
+//! profiler. Without the feature [`Allocator`] is mimalloc itself and nothing is counted.
+
+#[cfg(not(feature = "heap-stats"))]
+pub use mimalloc::MiMalloc as Allocator;
+#[cfg(feature = "heap-stats")]
+pub use stats::Counting as Allocator;
+pub use stats::note_stage;
 
 use std::os::raw::c_long;
 use std::sync::OnceLock;
@@ -44,6 +55,83 @@ pub(crate) fn return_freed_pages() {
     if initial_delay().is_some() {
         // SAFETY: as in `keep_freed_pages`.
         unsafe { mi_option_set(PURGE_DELAY, 0) };
+    }
+}
+
+#[cfg(not(feature = "heap-stats"))]
+mod stats {
+    /// Prints nothing: bytes are counted only with the `heap-stats` feature.
+    #[inline(always)]
+    pub fn note_stage(_stage: &str) {}
+}
+
+#[cfg(feature = "heap-stats")]
+mod stats {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    /// mimalloc, counting the bytes live and the most that were live since the last stage.
+    pub struct Counting;
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    fn grew(bytes: usize) {
+        let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
+        PEAK.fetch_max(live, Relaxed);
+    }
+
+    fn shrank(bytes: usize) {
+        LIVE.fetch_sub(bytes, Relaxed);
+    }
+
+    // SAFETY: every call is mimalloc's; the counters only watch.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            grew(layout.size());
+            // SAFETY: the caller's contract, passed on.
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            grew(layout.size());
+            // SAFETY: as in `alloc`.
+            unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            shrank(layout.size());
+            // SAFETY: as in `alloc`.
+            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            grew(new_size);
+            shrank(layout.size());
+            // SAFETY: as in `alloc`.
+            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Prints, as a stage of the run ends, the bytes live, the most that were live since the
+    /// last stage ended (then starts counting that again) and the resident size. Memory the
+    /// binary's allocator does not give (another global allocator's; the interner's text, which
+    /// `ustr` takes from the system allocator) is not counted as live, but is resident.
+    pub fn note_stage(stage: &str) {
+        let live = LIVE.load(Relaxed);
+        let peak = PEAK.swap(live, Relaxed);
+        let resident = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or_else(
+                || "unknown".to_string(),
+                |pages| format!("{:.1} MB", (pages * 4096) as f64 / 1e6),
+            );
+        eprintln!(
+            "stateleak: heap after {stage:>8}: live {:.1} MB, at most {:.1} MB during it, resident {resident}",
+            live as f64 / 1e6,
+            peak as f64 / 1e6,
+        );
     }
 }
 

@@ -436,9 +436,11 @@ fn load_found(
         missing_paths,
     } = found;
     let mut stage_times = vec![("discover", started.elapsed())];
+    allocator::note_stage("discover");
     let mut stage_started = Instant::now();
     let mut end_stage = |name: &'static str| {
         stage_times.push((name, stage_started.elapsed()));
+        allocator::note_stage(name);
         stage_started = Instant::now();
     };
     let run = match &options.folder_settings {
@@ -1020,6 +1022,7 @@ fn check_loaded(
     let mut stage_started = Instant::now();
     let mut end_stage = |name: &'static str| {
         stage_times.push((name, stage_started.elapsed()));
+        allocator::note_stage(name);
         stage_started = Instant::now();
     };
     let model = Model::build(project);

@@ -4,6 +4,7 @@
 //! [`facts`], in parallel) → [`project`] (link) → [`model`] (shared objects, flows, changes) → [`rules`] → [`report`], driven by [`check`].
 
 mod allocator;
+pub use allocator::Allocator;
 pub mod baseline;
 pub mod cache;
 pub mod cache_dir;
