@@ -20,8 +20,8 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{
-    ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, FunctionKind, Name, NameText, Root,
-    Value,
+    ByText, CallReceiver, CallSite, FileFacts, FirstTimeCall, FuncIdx, FunctionKind, Name,
+    NameText, Root, Value,
 };
 use crate::knowledge;
 
@@ -1166,6 +1166,20 @@ fn runs_once(
     };
     let caller_facts = &project.file(file).facts.functions[caller as usize];
     let on_receiver = receiver_flag(caller_facts, &call.flag);
+    let (callee_file, callee_facts) = project.function(callee);
+    let callee_idx = project.functions[callee.0 as usize].1;
+    let file_facts = &project.file(callee_file).facts;
+    if let Some((Root::SelfParam, attr)) = on_receiver
+        && !call.set_in_block
+        && kind == EdgeKind::SelfCall
+        && callee_facts.kind == FunctionKind::ClassMethod
+        && sets_attribute(file_facts, callee_idx, &Root::Class, attr)
+        && project
+            .method_class(file, caller)
+            .is_some_and(|class| !instances_set(project, class, attr))
+    {
+        return true;
+    }
     if matches!(on_receiver, Some((Root::SelfParam, _)))
         && project
             .method_class(file, caller)
@@ -1176,21 +1190,12 @@ fn runs_once(
     if call.set_in_block {
         return true;
     }
-    let (callee_file, callee_facts) = project.function(callee);
-    let callee_idx = project.functions[callee.0 as usize].1;
-    let file_facts = &project.file(callee_file).facts;
     match (on_receiver, call.flag.contains('.')) {
         // Set by a method called on the same receiver.
         (Some((through, attr)), _) => {
             kind == EdgeKind::SelfCall
                 && callee_facts.kind == caller_facts.kind
-                && file_facts.attribute_assignments.iter().any(|a| {
-                    a.function == callee_idx
-                        && a.object.root == through
-                        && a.object.attrs.is_empty()
-                        && a.attr == attr
-                        && !matches!(a.value, Value::None)
-                })
+                && sets_attribute(file_facts, callee_idx, &through, attr)
         }
         (None, true) => false,
         // A module flag the callee rebinds through `global`.
@@ -1202,6 +1207,46 @@ fn runs_once(
                     .any(|r| r.function == callee_idx && r.name == call.flag)
         }
     }
+}
+
+/// Whether `function` assigns `attr` of its receiver (`self.attr = v` for `Root::SelfParam`,
+/// `cls.attr = v` for `Root::Class`) a value other than `None`: a value that ends a first-time
+/// block testing it.
+fn sets_attribute(facts: &FileFacts, function: FuncIdx, through: &Root, attr: &str) -> bool {
+    facts.attribute_assignments.iter().any(|a| {
+        a.function == function
+            && a.object.root == *through
+            && a.object.attrs.is_empty()
+            && a.attr == attr
+            && !matches!(a.value, Value::None)
+    })
+}
+
+/// Whether a method of `class`, of a class it inherits from or of a subclass assigns `attr`
+/// of an instance (`self.attr = v`, `setattr(self, "attr", v)`): then an instance may hold its
+/// own value of `attr`, and what the class holds does not answer a test of `self.attr`.
+/// A first-time block on a class-level flag read through `self` runs once per class only when
+/// no instance has the flag of its own.
+fn instances_set(project: &Project, class: ClassId, attr: &str) -> bool {
+    let related = |file: FileId, function: FuncIdx| {
+        project.method_class(file, function).is_none_or(|other| {
+            other == class || project.in_mro(class, other) || project.in_mro(other, class)
+        })
+    };
+    (0..project.files.len() as FileId).any(|file| {
+        let facts = &project.file(file).facts;
+        facts.attribute_assignments.iter().any(|a| {
+            a.object.root == Root::SelfParam
+                && a.object.attrs.is_empty()
+                && a.attr == attr
+                && related(file, a.function)
+        }) || facts.setattr_calls.iter().any(|s| {
+            s.object.root == Root::SelfParam
+                && s.object.attrs.is_empty()
+                && s.name.as_deref().is_none_or(|name| name == attr)
+                && related(file, s.function)
+        })
+    })
 }
 
 /// The functions of the tree applied as decorators (`@deco`, not `@deco(...)`) in `file`, with
