@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{AccessPath, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span, Value};
+use crate::facts::{
+    AccessPath, AttributeAssignment, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span,
+    Value,
+};
 use crate::model::ClassReceiver;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -255,6 +258,7 @@ pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> V
             // `if cls._engine is None: cls._engine = connect()` sets up shared state once.
             if is_augmented(facts, assignment.function, assignment.span)
                 || facts.lazy_inits.contains(&assignment.span.start)
+                || stores_what_it_reads(assignment)
             {
                 continue;
             }
@@ -366,6 +370,18 @@ fn may_carry_call_state(project: &Project, file: FileId, function: FuncIdx, valu
         }
         _ => true,
     }
+}
+
+/// `cls.x = cls.x`: the class is given the object it already shows (its own, or the one it
+/// inherits, which the first call copies onto a subclass); no call stores anything of its own.
+fn stores_what_it_reads(assignment: &AttributeAssignment) -> bool {
+    let Value::Alias(read) = &assignment.value else {
+        return false;
+    };
+    read.root == assignment.object.root
+        && read.attrs.len() == assignment.object.attrs.len() + 1
+        && read.attrs[..assignment.object.attrs.len()] == assignment.object.attrs[..]
+        && read.attrs.last() == Some(&assignment.attr)
 }
 
 /// Whether `value`, set on a class in `function`, is an argument of the constructor `function`
