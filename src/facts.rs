@@ -197,6 +197,10 @@ pub struct FileFacts {
     /// Changes of a local or parameter made only under `isinstance(name, T)` (an `if` or `elif`
     /// branch): the change's start and the types as written.
     pub type_guarded: Vec<(u32, Vec<Name>)>,
+    /// Changes of a local or parameter made only under `name is not X` (an `if` or `elif`
+    /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
+    /// A parameter whose default is `X` is never the object changed there.
+    pub identity_guarded: Vec<(u32, Name)>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: Vec<u32>,

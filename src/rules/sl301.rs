@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
-    Argument, FuncIdx, FunctionFacts, Mutation, MutationKind, ParamUse, ParamUseKind, Root, Span,
-    Value,
+    Argument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, ParamUse, ParamUseKind,
+    Root, Span, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -185,6 +185,7 @@ fn check_parameter(
             ParamUseKind::Mutated(index) => {
                 let mutation = &facts.mutations[*index as usize];
                 (changes(project, file, mutation, &default.object, 0)
+                    && !excluded_by_identity_test(facts, mutation, param_facts.default.as_ref())
                     && !common::memo_of_key_alone(project, context.model, file, mutation))
                 .then(|| Finding {
                     rank: 0,
@@ -294,6 +295,30 @@ fn changes(
         }
         _ => true,
     }
+}
+
+/// Whether the change happens only under `param is not X` where the default is written `X`
+/// (`if flags is not MISSING: flags.x = v` with `flags=MISSING`): never on the default.
+fn excluded_by_identity_test(
+    facts: &FileFacts,
+    mutation: &Mutation,
+    default: Option<&Value>,
+) -> bool {
+    let Some(Value::Alias(path)) = default else {
+        return false;
+    };
+    let Root::Global(head) = &path.root else {
+        return false;
+    };
+    facts
+        .identity_guarded
+        .iter()
+        .filter(|(start, _)| *start == mutation.span.start)
+        .any(|(_, other)| {
+            other
+                .split('.')
+                .eq(std::iter::once(head.as_str()).chain(path.attrs.iter().map(|a| a.as_str())))
+        })
 }
 
 /// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of

@@ -1488,6 +1488,27 @@ fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
     Some((name.id.as_str().into(), types))
 }
 
+/// `name is not X`, alone or as an operand of an `and`: each name with `X` as written (a
+/// dotted name), which the branch's body knows `name` is not.
+fn identity_exclusions(test: &Expr) -> Vec<(Name, Name)> {
+    match test {
+        Expr::BoolOp(op) if op.op == ast::BoolOp::And => {
+            op.values.iter().flat_map(identity_exclusions).collect()
+        }
+        Expr::Compare(compare) => match (
+            &*compare.left,
+            compare.ops.as_ref(),
+            compare.comparators.as_ref(),
+        ) {
+            (Expr::Name(name), [ast::CmpOp::IsNot], [other]) => dotted_name(other)
+                .map(|other| vec![(name.id.as_str().into(), other)])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// `except AttributeError:` (alone or in a tuple).
 fn catches_missing_attribute(handler: &ast::ExceptHandlerExceptHandler) -> bool {
     let Some(kind) = &handler.type_ else {
@@ -1541,6 +1562,7 @@ impl Extractor {
             }
             let once = u32::from(index == 0 && first_time);
             let guard = test.and_then(isinstance_guard);
+            let identity = test.map(identity_exclusions).unwrap_or_default();
             let before = self.facts.mutations.len();
             // A branch that leaves the block at its end (`return`, `raise`, ...) hands none of
             // the aliases it takes to the code after the `if`.
@@ -1574,6 +1596,16 @@ impl Extractor {
                 && let Some(scope) = self.function_scope_mut()
             {
                 scope.aliases = aliases;
+            }
+            for (name, other) in identity {
+                let guarded: Vec<u32> = self.facts.mutations[before..]
+                    .iter()
+                    .filter(|m| m.target.root == Root::Local(name))
+                    .map(|m| m.span.start)
+                    .collect();
+                for start in guarded {
+                    self.facts.identity_guarded.push((start, other));
+                }
             }
             if let Some((name, types)) = guard {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
