@@ -201,6 +201,11 @@ pub struct FileFacts {
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.
     pub identity_guarded: Vec<(u32, Name)>,
+    /// Starts of the changes (mutations, attribute assignments and `setattr` calls) that some
+    /// calls of their function do not reach: inside a branch of an `if`, the body of a loop, an
+    /// `except` handler or a `match` case, or after a `return` or `raise` inside one. Sorted.
+    /// A change not listed runs on every call that does not end early with an exception.
+    pub conditional_changes: Vec<u32>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: Vec<u32>,
@@ -252,6 +257,12 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// Whether the change starting at `start` runs on every call of its function (see
+    /// [`FileFacts::conditional_changes`]): only then may a finding say "on every call".
+    pub fn runs_on_every_call(&self, start: u32) -> bool {
+        self.conditional_changes.binary_search(&start).is_err()
+    }
+
     /// The hashes of the names each call of [`FileFacts::calls`] is written with, worked out on
     /// the first use and kept with these facts (which must not change after it).
     pub fn call_names(&self) -> &crate::call_names::CallNames {

@@ -74,6 +74,45 @@ fn a_classmethod_setting_through_cls_reaches_each_subclass() {
 }
 
 #[test]
+fn a_set_under_a_test_is_not_told_as_made_on_every_call() {
+    // kombu's `if self._n_channels.inc() == 1: Channel._extender = ...` runs on the calls that
+    // find no other channel open, not on every call.
+    let out = concise(&[(
+        "app/channel.py",
+        "class Channel:\n    _extender = None\n\n    def open(self, count):\n        if count == 1:\n            Channel._extender = object()\n",
+    )]);
+    assert!(
+        out.ends_with("`open` sets `_extender` on class `Channel` on the calls that reach it"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_set_after_an_early_return_is_not_told_as_made_on_every_call() {
+    let out = concise(&[(
+        "app/busy.py",
+        "class Busy:\n    _owner = None\n\n    @classmethod\n    def run(cls, job):\n        if job is None:\n            return False\n        cls._owner = job\n        return True\n",
+    )]);
+    assert!(out.ends_with("on the calls that reach it"), "{out}");
+    assert!(!out.contains("on every call"), "{out}");
+}
+
+#[test]
+fn a_change_in_a_loop_is_labelled_without_every_call() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app/remix.py",
+        "class Remixer:\n    _cache = {}\n\n    def remix(self, song):\n        for key in song:\n            self._cache[key] = len(song)\n\n    def put(self, key):\n        self._cache[key] = 1\n",
+    );
+    let output = stateleak(dir.path(), &["check", "--no-cache", "--isolated", "."]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    // Line 6 (in the loop) is labelled "written here"; line 9 (the whole body) "on every call".
+    assert!(out.contains("^^^ written here\n"), "{out}");
+    assert!(out.contains("^^^ written here, on every call\n"), "{out}");
+}
+
+#[test]
 fn a_global_changed_through_a_parameter_is_changed_on_the_requests_that_hand_it_over() {
     let dir = tempfile::tempdir().unwrap();
     write(

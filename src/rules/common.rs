@@ -2,8 +2,8 @@
 
 use crate::diagnostic::Label;
 use crate::facts::{
-    AccessPath, Binding, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Name, Root,
-    Value,
+    AccessPath, Binding, FileFacts, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Name,
+    Root, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
@@ -97,46 +97,66 @@ impl SharedObject {
         }
     }
 
-    /// How a finding words the change `sites` (sorted, not empty) make to this object, bound
-    /// to `attr`, or to its attribute `inner` when that is the container that changes: the verb
-    /// phrase for the message and the primary label.
+    /// How a finding words the change `sites` (sorted, not empty, all in the file of `facts`)
+    /// make to this object, bound to `attr`, or to its attribute `inner` when that is the
+    /// container that changes: the verb phrase for the message and the primary label.
     pub fn describe_change(
         &self,
         attr: &str,
         inner: Option<&str>,
         sites: &[&Mutation],
+        facts: &FileFacts,
     ) -> (String, &'static str) {
+        let every_call = facts.runs_on_every_call(sites[0].span.start);
         match (self, inner, &sites[0].kind) {
             (SharedObject::Object { .. }, None, MutationKind::AttributeAssign(name)) => (
                 format!("sets its attribute `{name}`"),
-                "set here, on every call",
+                when(every_call, "set here, on every call", "set here"),
             ),
             (SharedObject::Object { .. }, None, MutationKind::Method(name)) => (
                 format!("changes it with its method `{name}`"),
-                "changed here, on every call",
+                when(every_call, "changed here, on every call", "changed here"),
             ),
             (SharedObject::Object { .. }, None, _) => (
                 "changes its attributes".to_string(),
-                "changed here, on every call",
+                when(every_call, "changed here, on every call", "changed here"),
             ),
             (_, inner, _) => {
                 let object = inner.map_or("it".to_string(), |i| format!("`{attr}.{i}`"));
-                describe_container_change(&object, sites)
+                describe_container_change(&object, sites, facts)
             }
         }
     }
 }
 
+/// `on_every_call` where the change runs on every call of its function, else `otherwise`: a
+/// change under a test, in a loop or after an early `return` is not made on every call.
+pub fn when(
+    every_call: bool,
+    on_every_call: &'static str,
+    otherwise: &'static str,
+) -> &'static str {
+    if every_call { on_every_call } else { otherwise }
+}
+
 /// The verb phrase (`writes into {object}` or `changes {object}`) and primary label for
-/// `sites` changing a container.
-pub fn describe_container_change(object: &str, sites: &[&Mutation]) -> (String, &'static str) {
+/// `sites` (in the file of `facts`) changing a container.
+pub fn describe_container_change(
+    object: &str,
+    sites: &[&Mutation],
+    facts: &FileFacts,
+) -> (String, &'static str) {
+    let every_call = facts.runs_on_every_call(sites[0].span.start);
     if only_adds(sites.iter().copied()) {
         (
             format!("writes into {object}"),
-            "written here, on every call",
+            when(every_call, "written here, on every call", "written here"),
         )
     } else {
-        (format!("changes {object}"), "changed here, on every call")
+        (
+            format!("changes {object}"),
+            when(every_call, "changed here, on every call", "changed here"),
+        )
     }
 }
 

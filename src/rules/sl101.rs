@@ -215,10 +215,12 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
     let (defining_file, class) = project.class(key.defining_class);
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
-    let (verb, label) =
-        group
-            .object
-            .describe_change(&group.attr, key.inner.as_deref(), &group.sites);
+    let (verb, label) = group.object.describe_change(
+        &group.attr,
+        key.inner.as_deref(),
+        &group.sites,
+        &project.file(key.file).facts,
+    );
     let kind = group.object.kind();
     let changer = match group.acting_class {
         Some(acting) => format!("{}.{}", project.class(acting).1.name, function.name),

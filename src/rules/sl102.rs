@@ -161,9 +161,12 @@ fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_
     } else {
         "the class".to_string()
     };
-    let (what, label) = group
-        .object
-        .describe_change(&key.attr, key.inner.as_deref(), &group.sites);
+    let (what, label) = group.object.describe_change(
+        &key.attr,
+        key.inner.as_deref(),
+        &group.sites,
+        &project.file(key.file).facts,
+    );
     let kind = group.object.kind();
     let holders = match group.definitions.as_slice() {
         [_] => format!("one {kind} held by class `{}`", class.name),
@@ -438,14 +441,24 @@ fn report_set(
     } else {
         ""
     };
+    let every_call = project.file(file).facts.runs_on_every_call(span.start);
     let diagnostic = match how.setting {
         Setting::PerCall => META
             .diagnostic(
                 format!(
-                    "`{}` sets {what} {on}{with} on every call",
-                    function_facts.name
+                    "`{}` sets {what} {on}{with}{}",
+                    function_facts.name,
+                    common::when(every_call, " on every call", " on the calls that reach it"),
                 ),
-                Label::new(file, span, "set on the class here, on every call"),
+                Label::new(
+                    file,
+                    span,
+                    common::when(
+                        every_call,
+                        "set on the class here, on every call",
+                        "set on the class here",
+                    ),
+                ),
             )
             .with_note(
                 "an attribute set on the class is seen by every instance and every later \

@@ -151,7 +151,13 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
     let (defining_file, class) = project.class(key.defining_class);
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
-    let (verb, _) = common::describe_container_change("it", &group.sites);
+    let facts = &project.file(key.file).facts;
+    let (verb, label) = common::describe_container_change("it", &group.sites, facts);
+    let when = common::when(
+        facts.runs_on_every_call(first.span.start),
+        " on every call",
+        "",
+    );
     let mut related = vec![Label::new(
         defining_file,
         key.definition,
@@ -164,10 +170,10 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
     );
     META.diagnostic(
         format!(
-            "`{}` is a `ClassVar` {} shared by every `{}`; `{}` {verb} through {} on every call",
+            "`{}` is a `ClassVar` {} shared by every `{}`; `{}` {verb} through {}{when}",
             group.attr, group.type_name, class.name, function.name, group.receiver
         ),
-        Label::new(key.file, first.span, "written here, on every call"),
+        Label::new(key.file, first.span, label),
     )
     .with_related(related)
     .with_note(

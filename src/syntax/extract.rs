@@ -34,6 +34,8 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         hit_depth_limit: false,
         reach: calls::ReachState::default(),
         once_blocks: 0,
+        conditional_blocks: 0,
+        after_early_exit: false,
         first_time_flags: Vec::new(),
         first_time_locals: Vec::new(),
         flag_set_after: None,
@@ -46,6 +48,8 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     }
     extractor.facts.untyped_method_calls.sort_unstable();
     extractor.facts.untyped_method_calls.dedup();
+    extractor.facts.conditional_changes.sort_unstable();
+    extractor.facts.conditional_changes.dedup();
     (extractor.facts, extractor.hit_depth_limit)
 }
 
@@ -157,6 +161,12 @@ struct Extractor {
     /// hasattr(C, "x"):`, `if self._x is None:`, and an `except AttributeError:` after a `try`
     /// that returns the attribute. What they set, they set once.
     once_blocks: u32,
+    /// How many blocks of the function being walked enclose the statement that some calls do
+    /// not run: a branch of an `if`, the body of a loop, an `except` handler, a `match` case.
+    conditional_blocks: u32,
+    /// Whether a `return` or `raise` inside such a block comes before the statement in its
+    /// function: the calls that take it never reach the statement.
+    after_early_exit: bool,
     /// The flags of the enclosing first-time `if` blocks whose test names one (innermost last),
     /// and whether the block sets it.
     first_time_flags: Vec<(Name, bool)>,
@@ -201,6 +211,13 @@ impl Extractor {
 
     fn current_function(&self) -> Option<FuncIdx> {
         self.function_scope().map(|f| f.idx)
+    }
+
+    /// Notes the change starting at `start` as one that some calls of its function do not reach.
+    fn note_if_conditional(&mut self, start: u32) {
+        if self.conditional_blocks > 0 || self.after_early_exit {
+            self.facts.conditional_changes.push(start);
+        }
     }
 
     /// Guards recursion: returns false (and records the skipped range once) past the depth limit.
@@ -297,9 +314,13 @@ impl Extractor {
     fn visit_function(&mut self, function: &ast::StmtFunctionDef) {
         // A function defined in a first-time block runs whenever it is called.
         let once_blocks = std::mem::take(&mut self.once_blocks);
+        let conditional_blocks = std::mem::take(&mut self.conditional_blocks);
+        let after_early_exit = std::mem::take(&mut self.after_early_exit);
         let first_time_flags = std::mem::take(&mut self.first_time_flags);
         self.visit_function_definition(function);
         self.once_blocks = once_blocks;
+        self.conditional_blocks = conditional_blocks;
+        self.after_early_exit = after_early_exit;
         self.first_time_flags = first_time_flags;
         // The function's locals end with it.
         if !self.first_time_locals.is_empty() {
@@ -891,6 +912,7 @@ impl Extractor {
         };
         if let Some(resolved) = self.resolve(object, true) {
             let index = self.facts.mutations.len() as u32;
+            self.note_if_conditional(range.start().to_u32());
             self.facts.mutations.push(Mutation {
                 function,
                 target: resolved.path,
@@ -950,6 +972,7 @@ impl Extractor {
                         || self.is_captured(&resolved.path)
                     {
                         let index = self.facts.mutations.len() as u32;
+                        self.note_if_conditional(attribute.range.start().to_u32());
                         self.facts.mutations.push(Mutation {
                             function,
                             target: resolved.path.clone(),
@@ -973,6 +996,7 @@ impl Extractor {
                                 key: key.value.to_str().into(),
                             });
                         }
+                        self.note_if_conditional(attribute.range.start().to_u32());
                         self.facts.attribute_assignments.push(AttributeAssignment {
                             function,
                             object: resolved.path,
@@ -1127,6 +1151,9 @@ impl Extractor {
 
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
         self.reach_stmt(stmt);
+        if matches!(stmt, Stmt::Return(_) | Stmt::Raise(_)) && self.conditional_blocks > 0 {
+            self.after_early_exit = true;
+        }
         match stmt {
             Stmt::If(if_stmt) => self.visit_if(if_stmt),
             Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
@@ -1137,9 +1164,11 @@ impl Extractor {
                     let ast::ExceptHandler::ExceptHandler(h) = handler;
                     let once = catches_missing_attribute(h);
                     self.once_blocks += u32::from(once);
+                    self.conditional_blocks += 1;
                     for inner in &h.body {
                         self.visit_stmt(inner);
                     }
+                    self.conditional_blocks -= 1;
                     self.once_blocks -= u32::from(once);
                 }
                 for inner in try_stmt.orelse.iter().chain(try_stmt.finalbody.iter()) {
@@ -1201,6 +1230,7 @@ impl Extractor {
                             && let Some(resolved) = self.resolve(&attribute.value, true)
                             && !resolved.nested
                         {
+                            self.note_if_conditional(attribute.range.start().to_u32());
                             self.facts.attribute_assignments.push(AttributeAssignment {
                                 function,
                                 object: resolved.path,
@@ -1245,12 +1275,23 @@ impl Extractor {
                 self.record_instance_copies(for_stmt);
                 self.visit_expr(&for_stmt.iter);
                 self.assign_target(&for_stmt.target, None);
+                // The `else` too: a `break` skips it.
+                self.conditional_blocks += 1;
                 for s in &for_stmt.body {
                     self.visit_stmt(s);
                 }
                 for s in &for_stmt.orelse {
                     self.visit_stmt(s);
                 }
+                self.conditional_blocks -= 1;
+            }
+            Stmt::While(while_stmt) => {
+                self.visit_expr(&while_stmt.test);
+                self.conditional_blocks += 1;
+                for s in while_stmt.body.iter().chain(&while_stmt.orelse) {
+                    self.visit_stmt(s);
+                }
+                self.conditional_blocks -= 1;
             }
             Stmt::With(with) => {
                 for item in &with.items {
@@ -1365,6 +1406,7 @@ impl Extractor {
                 if self.once_blocks > 0 {
                     self.facts.lazy_inits.push(call.range().start().to_u32());
                 }
+                self.note_if_conditional(call.range().start().to_u32());
                 self.facts.setattr_calls.push(SetattrCall {
                     function,
                     object: object.path,
@@ -1584,9 +1626,11 @@ impl Extractor {
                 let set_in_block = sets_flag(body, &flag) || set_after == Some(flag);
                 self.first_time_flags.push((flag, set_in_block));
             }
+            self.conditional_blocks += 1;
             for inner in body {
                 self.visit_stmt(inner);
             }
+            self.conditional_blocks -= 1;
             if flagged {
                 self.first_time_flags.pop();
             }
@@ -2113,6 +2157,18 @@ impl<'a> Visitor<'a> for Extractor {
         }
         self.record_stmt_flows(stmt);
         self.leave();
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        self.conditional_blocks += 1;
+        visitor::walk_except_handler(self, handler);
+        self.conditional_blocks -= 1;
+    }
+
+    fn visit_match_case(&mut self, case: &'a ast::MatchCase) {
+        self.conditional_blocks += 1;
+        visitor::walk_match_case(self, case);
+        self.conditional_blocks -= 1;
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
