@@ -216,7 +216,7 @@ impl<'p> Values<'p> {
         }
         let slots = Slots::new(project);
         let new_base = name_base(&slots);
-        if new_base[0] != state.name_base[0] {
+        if new_base[0] != state.name_base[0] || held.places.len() < new_base[0] as usize {
             return None;
         }
         let is_edited = |file: usize| edited.iter().any(|(f, _)| *f as usize == file);
