@@ -957,13 +957,17 @@ fn recheck_in_pool(
         for (file, facts) in replaced {
             relinkable.replace_facts(file as FileId, facts);
         }
-        let values = loaded.values.take().filter(|_| values_kept);
-        let stage = if values.is_some() && renumbered {
-            "link, values renumbered"
-        } else if values.is_some() {
-            "link, values kept"
-        } else {
-            "link"
+        // Values that do not stay are updated for the edit where they can be
+        // (`PreviousValues::Update`), else learnt again.
+        let values = match loaded.values.take() {
+            Some(values) if values_kept => crate::project::PreviousValues::Same(values),
+            Some(values) => crate::project::PreviousValues::Update(values),
+            None => crate::project::PreviousValues::None,
+        };
+        let stage = match &values {
+            crate::project::PreviousValues::Same(_) if renumbered => "link, values renumbered",
+            crate::project::PreviousValues::Same(_) => "link, values kept",
+            _ => "link",
         };
         let entry_points = &loaded.run.rule_settings.entry_points;
         (loaded.project, loaded.values) = link_guarded(options, &mut errors, || {

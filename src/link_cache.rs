@@ -32,7 +32,7 @@ use crate::project::callgraph::{CallGraph, Previous};
 use crate::project::{FileId, KeptValues, Project};
 
 const FILE_NAME: &str = "link.bin";
-const MAGIC: &[u8; 8] = b"SLLINK01";
+const MAGIC: &[u8; 8] = b"SLLINK02";
 const HEADER_LEN: usize = 8 + 8 + 8;
 
 /// What a link depends on besides the files' facts: the build, the paths in order, the roots
@@ -133,6 +133,7 @@ impl StoredLink {
             values,
             call_graph,
             changed: self.changed.iter().map(|(file, _)| *file).collect(),
+            edited: None,
         })
     }
 }

@@ -26,7 +26,7 @@ use crate::facts::{
 use crate::knowledge;
 
 use super::entry_points::{self, EntryPoint};
-use super::values::{Held, KeptValues, Values};
+use super::values::{Edited, Held, KeptValues, Values};
 use super::{
     ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved, split_first_dot, split_last_dot,
     split_name,
@@ -183,6 +183,10 @@ pub struct Previous {
     pub values: KeptValues,
     pub call_graph: CallGraph,
     pub changed: Vec<FileId>,
+    /// When the changed files' value flows changed (and nothing else the values stage reads of
+    /// them across files, [`super::values_outline`]): their facts before, and the values are
+    /// updated for the edit rather than kept.
+    pub edited: Option<Vec<Edited>>,
 }
 
 impl CallGraph {
@@ -197,22 +201,22 @@ impl CallGraph {
         previous: Option<Previous>,
         keep: bool,
     ) -> (CallGraph, Option<KeptValues>) {
-        let (kept, unchanged) = match previous {
+        let (kept, mut unchanged) = match previous {
             Some(Previous {
                 values,
                 call_graph,
                 changed,
-            }) => (Some(values), Some((call_graph, changed))),
+                edited,
+            }) => (Some((values, edited)), Some((call_graph, changed))),
             None => (None, None),
         };
         let started = std::time::Instant::now();
-        let values = if kept.is_some() {
-            "link/values kept"
-        } else {
-            "link/values"
-        };
         let index = Index::build(project, kept);
-        let mut build_times = vec![(values, started.elapsed())];
+        let mut build_times = vec![(index.values.step, started.elapsed())];
+        // A file's edges read the values of names: kept only where those are as before.
+        if !index.values.as_before {
+            unchanged = None;
+        }
         let started = std::time::Instant::now();
         let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
         // The edges of a file depend on its facts, the names of the project, the values of names
@@ -716,7 +720,7 @@ pub(super) struct Index<'p> {
 }
 
 impl<'p> Index<'p> {
-    fn build(project: &'p Project, kept: Option<KeptValues>) -> Index<'p> {
+    fn build(project: &'p Project, kept: Option<(KeptValues, Option<Vec<Edited>>)>) -> Index<'p> {
         let mut methods = HashMap::default();
         let mut nested = HashMap::default();
         for (id, (file, idx)) in project.functions.iter().enumerate() {
@@ -787,7 +791,9 @@ impl<'p> Index<'p> {
             values: Values::default(),
         };
         index.values = match kept {
-            Some(kept) => Values::from_kept(project, kept),
+            Some((kept, None)) => Values::from_kept(project, kept),
+            Some((kept, Some(edited))) => Values::update(project, &index, kept, &edited)
+                .unwrap_or_else(|| Values::build(project, &index)),
             None => Values::build(project, &index),
         };
         index

@@ -36,6 +36,20 @@ pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
 pub use values::KeptValues;
 
+/// What a link again may start from of the previous link's values of names
+/// ([`Relinkable::link`]).
+pub enum PreviousValues {
+    /// Nothing: they are learnt from the flows.
+    None,
+    /// They stay: every changed file reads the same for the values stage as before
+    /// ([`values_signature`]), or only adds or takes away definitions nothing uses
+    /// ([`values_stay`]).
+    Same(KeptValues),
+    /// The changed files' value flows changed: the values are updated where the edit reaches, if
+    /// every changed file has the same [`values_outline`] as before (else learnt from the flows).
+    Update(KeptValues),
+}
+
 /// Index of a file in [`Project::files`].
 pub type FileId = u32;
 
@@ -152,11 +166,7 @@ impl Relinkable {
     /// functions): give them only when every file whose facts were replaced has the same
     /// [`values_signature`] as before, or only adds or takes away definitions nothing uses
     /// ([`values_stay`]).
-    pub fn link(
-        self,
-        entry_points: &[String],
-        values: Option<KeptValues>,
-    ) -> (Project, KeptValues) {
+    pub fn link(self, entry_points: &[String], values: PreviousValues) -> (Project, KeptValues) {
         let Relinkable {
             files,
             of_each_file,
@@ -164,11 +174,23 @@ impl Relinkable {
             changed,
             old_facts,
         } = self;
+        let (values, edited) = match values {
+            PreviousValues::Same(values) => (Some(values), None),
+            PreviousValues::Update(values)
+                if old_facts.iter().all(|(file, old)| {
+                    values_outline(old) == values_outline(&files[*file as usize].facts)
+                }) =>
+            {
+                (Some(values), Some(old_facts.clone()))
+            }
+            PreviousValues::Update(_) | PreviousValues::None => (None, None),
+        };
         let previous = match values {
             Some(values) => Some(Previous {
                 values,
                 call_graph,
                 changed: changed.clone(),
+                edited,
             }),
             None => {
                 drop(call_graph);
@@ -334,6 +356,8 @@ impl Project {
         // The previous link's values and graph in this link's ids; none (the values learnt
         // again) if a removed definition was held after all.
         let previous = match (previous, remap::IdRemap::new(&project.files, old_facts)) {
+            // An update keeps the ids: the changed files' definitions are the same.
+            (Some(previous), Some(_)) if previous.edited.is_some() => None,
             (Some(previous), Some(ids)) => {
                 previous
                     .values
@@ -344,6 +368,7 @@ impl Project {
                             .call_graph
                             .renumbered(project.functions.len() as u32, &ids),
                         changed: previous.changed,
+                        edited: None,
                     })
             }
             (previous, _) => previous,
@@ -682,6 +707,37 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
 pub fn values_signature(facts: &FileFacts) -> u128 {
     let (calls, flows) = values::calls_and_flows_read(facts);
     signature(&Read::of(facts, &calls, &flows, Vec::new()))
+}
+
+/// What the values stage reads of one file when it resolves the flows of other files: its
+/// imports, module bindings, classes, functions and attribute assignments (definitions and how
+/// names resolve), and the module-level names its flows store into (which of its names hold
+/// anything), without positions. An edit that keeps it changes only the file's own flows, which
+/// the values stage can update for ([`PreviousValues::Update`]).
+pub fn values_outline(facts: &FileFacts) -> u128 {
+    let mut stored: Vec<Name> = facts
+        .flows
+        .iter()
+        .filter_map(|flow| match &flow.target {
+            crate::facts::FlowTarget::Name { name, global }
+                if *global || flow.function.is_none() =>
+            {
+                Some(*name)
+            }
+            _ => None,
+        })
+        .collect();
+    stored.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    stored.dedup();
+    let mut read = Read::of(facts, &[] as &[crate::facts::CallSite], &[], Vec::new());
+    read.first_time_calls = &[];
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&signature(&read).to_le_bytes());
+    for name in stored {
+        hasher.update(name.as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.digest128()
 }
 
 /// The parts of a file's facts a signature covers.

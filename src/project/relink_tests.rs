@@ -8,8 +8,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{
-    FuncId, KeptValues, LinkInput, Mentions, Project, link_signature, values_signature, values_stay,
+    FuncId, KeptValues, LinkInput, Mentions, PreviousValues, Project, link_signature,
+    values_signature, values_stay,
 };
+
+/// Whether the link updated the values of the one before it for an edit of value flows.
+fn values_updated(project: &Project) -> bool {
+    project
+        .link_times()
+        .iter()
+        .any(|(step, _)| *step == "link/values updated")
+}
 use crate::facts::FileFacts;
 
 const ENTRY_POINTS: &[&str] = &["pkg.views.*"];
@@ -192,7 +201,7 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
     let mut mentions = Mentions::of(&project.files);
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
-    let (mut relinked, mut values_kept_count, mut renumbered) = (0, 0, 0);
+    let (mut relinked, mut values_kept_count, mut renumbered, mut updated) = (0, 0, 0, 0);
     for step in 0..120 {
         // One or two modules get another text at once.
         let mut same_link = true;
@@ -244,7 +253,13 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
         relinked += 1;
         values_kept_count += usize::from(same_values);
         renumbered += usize::from(appended);
-        let (again, again_values) = relinkable.link(&patterns, same_values.then_some(values));
+        let previous = if same_values {
+            PreviousValues::Same(values)
+        } else {
+            PreviousValues::Update(values)
+        };
+        let (again, again_values) = relinkable.link(&patterns, previous);
+        updated += usize::from(values_updated(&again));
         let (full, full_values) = full_link(inputs(&paths, &facts));
         let context = format!(
             "step {step}: texts {chosen:?} {printed:?} {unused:?}, values kept: {same_values}, \
@@ -261,7 +276,7 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     // The edits took every path, many times.
     assert!(
         relinked >= 50 && values_kept_count >= 20 && renumbered >= 8,
-        "{relinked} {values_kept_count} {renumbered}"
+        "{relinked} {values_kept_count} {renumbered} {updated}"
     );
 }
 
@@ -365,9 +380,137 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
         facts[file] = Arc::clone(&new);
         let mut relinkable = project.into_relinkable();
         relinkable.replace_facts(file as u32, new);
-        let (again, again_values) = relinkable.link(&patterns, keep.then_some(values));
+        let previous = if keep {
+            PreviousValues::Same(values)
+        } else {
+            PreviousValues::Update(values)
+        };
+        let (again, again_values) = relinkable.link(&patterns, previous);
         let (full, full_values) = full_link(inputs(&paths, &facts));
         assert_eq!(observed(&again), observed(&full), "{kind}");
         assert_eq!(again_values.described(), full_values.described(), "{kind}");
+    }
+}
+
+/// `count` functions, each handed once to `pick`'s parameter, which holds its cap of values
+/// from 32 of them on.
+fn handed(count: usize) -> String {
+    let mut text = String::from("def pick(handler):\n    return handler\n\n\n");
+    for i in 0..40 {
+        text.push_str(&format!("def handler_{i}():\n    return {i}\n\n\n"));
+    }
+    text.push_str("def register():\n");
+    for i in 0..count {
+        text.push_str(&format!("    pick(handler_{i})\n"));
+    }
+    text
+}
+
+/// Edits of value flows one after the other, each from the project the one before left: the
+/// values updated for the edit (`PreviousValues::Update`) equal those a full link learns, and so
+/// do the call graphs; the update is made where the edit's reach holds no full slot and the
+/// changed files define and import the same as before, and the values are learnt again otherwise.
+#[test]
+fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
+    let base = "class Store:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n\n\ndef make():\n    return Store()\n\n\ndef helper(store):\n    store.put(1, 2)\n\n\ndef call_it(fn):\n    return fn()\n\n\ndef deco(f):\n    return f\n";
+    let views = "from .base import make, helper, call_it, deco\nfrom .near import pick\n\n\n@deco\ndef index():\n    store = make()\n    helper(store)\n    pick(index)()\n\n\ndef other():\n    return call_it(other)\n";
+    let files = [
+        ("pkg/__init__.py", String::new()),
+        ("pkg/base.py", base.to_string()),
+        ("pkg/near.py", handed(31)),
+        ("pkg/views.py", views.to_string()),
+    ];
+    let aliased = views.replace(
+        "    helper(store)\n",
+        "    alias = store\n    helper(alias)\n",
+    );
+    let handed_on = views.replace(
+        "    return call_it(other)\n",
+        "    helper(make)\n    return call_it(make)\n",
+    );
+    // Each edit: what it is, the module, its text after, and whether the values are updated.
+    let edits: Vec<(&str, usize, String, bool)> = vec![
+        ("add a flow through a local alias", 3, aliased.clone(), true),
+        ("remove that flow", 3, views.into(), true),
+        (
+            "add flows into another module's parameters",
+            3,
+            handed_on.clone(),
+            true,
+        ),
+        ("remove them", 3, views.into(), true),
+        ("add them again", 3, handed_on.clone(), true),
+        ("fill a slot to its cap", 2, handed(32), false),
+        (
+            "a call that changes nothing the values read",
+            3,
+            format!("{handed_on}\nprint()\n"),
+            false,
+        ),
+        (
+            "remove the argument that made the slot full",
+            2,
+            handed(31),
+            false,
+        ),
+        ("add past the cap", 2, handed(40), false),
+        ("remove below it again", 2, handed(30), false),
+        (
+            "a flow through a decorator's body",
+            1,
+            base.replace("    return f\n", "    wrapped = f\n    return wrapped\n"),
+            false,
+        ),
+        (
+            "a decorator taken away",
+            3,
+            views.replace("@deco\n", ""),
+            false,
+        ),
+        (
+            "a flow in a function no decorator reads",
+            3,
+            aliased.replace("@deco\n", ""),
+            true,
+        ),
+        (
+            "an import changed",
+            3,
+            aliased.replace("from .near import pick", "from .base import make as pick"),
+            false,
+        ),
+        ("the import back", 3, aliased.replace("@deco\n", ""), false),
+        (
+            "a flow removed again",
+            3,
+            views.replace("@deco\n", ""),
+            true,
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let texts: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let paths = write_modules(dir.path(), &texts);
+    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    let mut mentions = Mentions::of(&project.files);
+    for (kind, file, text, updates) in edits {
+        let new = facts_of(&text);
+        let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
+        let (keep, _) = values_kept(&replaced, &mut mentions);
+        facts[file] = Arc::clone(&new);
+        let mut relinkable = project.into_relinkable();
+        relinkable.replace_facts(file as u32, new);
+        let previous = if keep {
+            PreviousValues::Same(values)
+        } else {
+            PreviousValues::Update(values)
+        };
+        let (again, again_values) = relinkable.link(&patterns, previous);
+        let (full, full_values) = full_link(inputs(&paths, &facts));
+        assert_eq!(observed(&again), observed(&full), "{kind}");
+        assert_eq!(again_values.described(), full_values.described(), "{kind}");
+        assert_eq!(values_updated(&again), updates, "{kind}");
+        (project, values) = (again, again_values);
     }
 }

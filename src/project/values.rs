@@ -29,8 +29,11 @@ use crate::knowledge;
 use super::callgraph::{CALL, INIT, Index, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved, split_name};
 
+mod incremental;
 mod renumbered;
 mod stored;
+
+pub(super) use incremental::Edited;
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.
@@ -283,6 +286,13 @@ pub(super) struct Values<'p> {
     held: HeldTable,
     /// Shared by the threads that resolve calls through values.
     externals: Mutex<Externals>,
+    /// Which flows read and wrote each slot, for an update after an edit (`incremental.rs`).
+    flows: Option<incremental::FlowState>,
+    /// Whether every name holds what it held in the link these values were kept from.
+    pub(super) as_before: bool,
+    /// How they were found: the name of the link's step (`link/values`, `link/values kept`,
+    /// `link/values updated`).
+    pub(super) step: &'static str,
 }
 
 /// What the values stage learnt of a project, kept by a long-lived caller (the language server)
@@ -291,10 +301,13 @@ pub(super) struct Values<'p> {
 pub struct KeptValues {
     held: HeldTable,
     externals: Externals,
+    /// Not kept by the link cache: a link from those values learns them again after an edit of
+    /// a value flow.
+    flows: Option<incremental::FlowState>,
 }
 
 /// One value, or where values are read from, once names are resolved to slots.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Part {
     Value(Held),
     /// What a slot holds.
@@ -306,7 +319,7 @@ enum Part {
 /// What a name, a callee or a flow's source may hold, resolved as far as that does not depend on
 /// what names hold: names are slots, and what is known whatever names hold is values. Applying a
 /// flow then reads slots and moves values only; names are resolved once, in parallel.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 enum Plan {
     Nothing,
     One(Part),
@@ -442,6 +455,40 @@ struct Worklist {
     queue: VecDeque<u32>,
     queued: Vec<bool>,
     dependents: Vec<Vec<u32>>,
+    /// Which flows stored into each slot (by its place), to undo them after an edit.
+    writers: Vec<Vec<u32>>,
+}
+
+impl Worklist {
+    fn push(&mut self, id: u32) {
+        let id = id as usize;
+        if id >= self.queued.len() {
+            self.queued.resize(id + 1, false);
+        }
+        if !self.queued[id] {
+            self.queued[id] = true;
+            self.queue.push_back(id as u32);
+        }
+    }
+
+    /// Notes that flow `id` read `place` (and is applied again when it grows).
+    fn read_by(&mut self, place: usize, id: u32) {
+        note_flow(&mut self.dependents, place, id);
+    }
+
+    fn written_by(&mut self, place: usize, id: u32) {
+        note_flow(&mut self.writers, place, id);
+    }
+}
+
+fn note_flow(lists: &mut Vec<Vec<u32>>, place: usize, id: u32) {
+    if place >= lists.len() {
+        lists.resize_with(place + 1, Vec::new);
+    }
+    let list = &mut lists[place];
+    if list.last() != Some(&id) {
+        list.push(id);
+    }
 }
 
 thread_local! {
@@ -469,6 +516,30 @@ fn take_reads(reads: &mut Vec<SlotId>) {
     });
 }
 
+/// The buffers [`Values::apply`] reuses from one flow to the next.
+#[derive(Default)]
+struct Applied {
+    sources: Vec<Held>,
+    targets: Vec<SlotId>,
+    reads: Vec<SlotId>,
+}
+
+/// By function: whether some flow stores into what it returns. What a function no flow returns
+/// through returns never grows, so reading it makes no flow depend on it.
+fn returning(project: &Project) -> Vec<bool> {
+    let mut returning = vec![false; project.function_count()];
+    for (file, f) in project.files.iter().enumerate() {
+        for flow in &f.facts.flows {
+            if flow.target == FlowTarget::Return
+                && let Some(function) = flow.function
+            {
+                returning[project.function_id(file as FileId, function).0 as usize] = true;
+            }
+        }
+    }
+    returning
+}
+
 impl<'p> Values<'p> {
     /// Applies every flow of the project until nothing changes.
     pub(super) fn build(project: &'p Project, index: &Index<'p>) -> Values<'p> {
@@ -476,84 +547,138 @@ impl<'p> Values<'p> {
         let mut values = Values {
             held: HeldTable::new(slots.count),
             slots,
+            step: "link/values",
             ..Values::default()
         };
         // Names are resolved file by file in parallel; what is left is the order-dependent part:
         // the first values to arrive in a slot are the ones kept.
-        let plans = Plans::joined(
-            project
-                .files
-                .par_iter()
-                .enumerate()
-                .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts.flows))
-                .collect(),
-        );
+        let files: Vec<Plans<'p>> = project
+            .files
+            .par_iter()
+            .enumerate()
+            .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts))
+            .collect();
+        let counts: Vec<u32> = files.iter().map(|p| p.flows.len() as u32).collect();
+        let plans = Plans::joined(files);
         let decorated = values.decorator_plans(project, index);
         // By function: whether some flow stores into what it returns.
-        let mut returning = vec![false; values.slots.functions as usize];
-        for (file, f) in project.files.iter().enumerate() {
-            for flow in &f.facts.flows {
-                if flow.target == FlowTarget::Return
-                    && let Some(function) = flow.function
-                {
-                    let slot = values
-                        .slots
-                        .returned(project.function_id(file as FileId, function));
-                    returning[slot as usize] = true;
-                }
-            }
-        }
+        let returning = returning(project);
         let mut work = Worklist {
             queue: (0..plans.flows.len() as u32).collect(),
             queued: vec![true; plans.flows.len()],
             dependents: Vec::new(),
+            writers: Vec::new(),
         };
-        let mut sources = Vec::new();
-        let mut targets = Vec::new();
-        let mut reads = Vec::new();
+        let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
+        let mut converged = false;
         for _ in 0..MAX_ROUNDS {
             while let Some(id) = work.queue.pop_front() {
                 work.queued[id as usize] = false;
                 let flow = &plans.flows[id as usize];
-                sources.clear();
-                targets.clear();
-                values.eval(project, index, &flow.source, &mut sources);
-                if !sources.is_empty() {
-                    values.targets(project, index, &plans.callees, &flow.target, &mut targets);
-                }
-                // Evaluated again when anything it read changes (what no flow writes never
-                // does).
-                take_reads(&mut reads);
-                for &slot in &reads {
-                    if slot < values.slots.functions && !returning[slot as usize] {
-                        continue;
-                    }
-                    let place = values.held.place(slot) as usize;
-                    if place >= work.dependents.len() {
-                        work.dependents.resize_with(place + 1, Vec::new);
-                    }
-                    let dependents = &mut work.dependents[place];
-                    if dependents.last() != Some(&id) {
-                        dependents.push(id);
-                    }
-                }
-                for slot in targets.drain(..) {
-                    values.store(&mut work, slot, &sources);
-                }
+                values.apply(
+                    project,
+                    index,
+                    (flow, &plans.callees),
+                    id,
+                    &returning,
+                    &mut work,
+                    &mut applied,
+                    None,
+                );
             }
             let stores = values.decorations(project, index, &decorated);
-            take_reads(&mut reads);
+            take_reads(&mut applied.reads);
             let mut changed = false;
             for (slot, held) in stores {
                 changed |= values.store(&mut work, slot, &held);
             }
             if !changed {
+                converged = true;
                 break;
             }
         }
         READS.with(|reads| *reads.borrow_mut() = None);
+        let mut offset = 0;
+        let of_file = counts
+            .iter()
+            .map(|count| {
+                let ids = (offset..offset + count).collect();
+                offset += count;
+                ids
+            })
+            .collect();
+        values.flows = Some(incremental::FlowState::new(
+            &values.slots,
+            of_file,
+            work,
+            converged,
+        ));
+        values.canonical(0..values.held.values.len());
         values
+    }
+
+    /// Applies one flow (`id`): stores what its source holds into its targets, and notes what it
+    /// read and wrote. With `region`, every slot it stores into joins it (`incremental.rs`).
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        project: &Project,
+        index: &Index<'_>,
+        (flow, callees): (&FlowPlan<'_>, &[Plan]),
+        id: u32,
+        returning: &[bool],
+        work: &mut Worklist,
+        applied: &mut Applied,
+        region: Option<&mut incremental::Region>,
+    ) {
+        applied.sources.clear();
+        applied.targets.clear();
+        self.eval(project, index, &flow.source, &mut applied.sources);
+        if !applied.sources.is_empty() {
+            self.targets(project, index, callees, &flow.target, &mut applied.targets);
+        }
+        // Evaluated again when anything it read changes (what no flow writes never does).
+        take_reads(&mut applied.reads);
+        for &slot in &applied.reads {
+            if slot < self.slots.functions && !returning[slot as usize] {
+                continue;
+            }
+            let place = self.held.place(slot) as usize;
+            work.read_by(place, id);
+        }
+        let mut region = region;
+        for slot in applied.targets.drain(..) {
+            let place = self.held.place(slot) as usize;
+            work.written_by(place, id);
+            if let Some(region) = region.as_deref_mut() {
+                self.enter(region, place, work);
+            }
+            self.store(work, slot, &applied.sources);
+        }
+    }
+
+    /// Puts each slot's values (of the places `places`) in one order, whatever order they
+    /// arrived in: values of the tree by kind and id, then external names by name (their ids
+    /// depend on the order threads interned them in).
+    fn canonical(&mut self, places: impl Iterator<Item = usize>) {
+        let externals = self
+            .externals
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for place in places {
+            let Some(held) = self.held.values.get_mut(place) else {
+                continue;
+            };
+            if held.values.len() > 1 {
+                held.values.sort_unstable_by(|a, b| match (a, b) {
+                    (Held::External(a), Held::External(b)) => {
+                        externals.name(*a).as_str().cmp(externals.name(*b).as_str())
+                    }
+                    _ => a.cmp(b),
+                });
+            }
+        }
     }
 
     /// The values of a previous link, for a project whose files read the same for this stage as
@@ -563,6 +688,9 @@ impl<'p> Values<'p> {
             slots: Slots::new(project),
             held: kept.held,
             externals: Mutex::new(kept.externals),
+            flows: kept.flows,
+            as_before: true,
+            step: "link/values kept",
         }
     }
 
@@ -570,6 +698,7 @@ impl<'p> Values<'p> {
     pub(super) fn into_kept(self) -> KeptValues {
         KeptValues {
             held: self.held,
+            flows: self.flows,
             externals: self
                 .externals
                 .into_inner()
@@ -581,18 +710,19 @@ impl<'p> Values<'p> {
     /// left out: what it reads holds nothing whatever names hold, or it stores nowhere (a call
     /// whose callees are known and none of them is of the tree). Leaving it out changes no
     /// result: applying it would store nothing, and the other flows keep their order.
-    fn plans_of(
+    fn plans_of<'f>(
         &self,
-        project: &'p Project,
+        project: &Project,
         index: &Index<'_>,
         file: FileId,
-        flows: &'p [ValueFlow],
-    ) -> Plans<'p> {
+        facts: &'f FileFacts,
+    ) -> Plans<'f> {
+        let calls = &facts.calls;
         let mut plans = Plans::default();
         // Calls by their index in the file, to what their callees are; many flows go into one
         // call, whose callee is resolved once.
         let mut callees: HashMap<u32, CalleesOfCall> = HashMap::default();
-        for flow in flows {
+        for flow in &facts.flows {
             let target = match &flow.target {
                 FlowTarget::Name { name, global } => {
                     let scope = if *global { None } else { flow.function };
@@ -612,7 +742,7 @@ impl<'p> Values<'p> {
                 FlowTarget::PositionalArgument { call, .. }
                 | FlowTarget::KeywordArgument { call, .. } => {
                     let known = callees.entry(*call).or_insert_with(|| {
-                        let plan = self.call_plan(project, index, file, *call);
+                        let plan = self.call_plan(project, index, file, calls, *call);
                         match plan.values() {
                             Some(fixed) => CalleesOfCall::Fixed(fixed),
                             None => {
@@ -644,7 +774,7 @@ impl<'p> Values<'p> {
                     self.name_plan(project, index, file, flow.function, *receiver, *name)
                 }
                 FlowSource::CallResult(call) => {
-                    let callees = self.call_plan(project, index, file, *call);
+                    let callees = self.call_plan(project, index, file, calls, *call);
                     self.returns_plan(project, index, callees)
                 }
             };
@@ -704,12 +834,11 @@ impl<'p> Values<'p> {
         for value in values {
             changed |= held.add(*value);
         }
-        if changed && let Some(dependents) = work.dependents.get(place as usize) {
-            for &id in dependents {
-                if !work.queued[id as usize] {
-                    work.queued[id as usize] = true;
-                    work.queue.push_back(id);
-                }
+        let readers = work.dependents.get(place as usize).map_or(0, Vec::len);
+        if changed {
+            for i in 0..readers {
+                let id = work.dependents[place as usize][i];
+                work.push(id);
             }
         }
         changed
@@ -918,9 +1047,16 @@ impl<'p> Values<'p> {
     }
 
     /// What the callee of the call site at index `call` of `file` may be.
-    fn call_plan(&self, project: &Project, index: &Index<'_>, file: FileId, call: u32) -> Plan {
-        match project.file(file).facts.calls.get(call as usize) {
-            Some(site) => self.callee_plan(project, index, file, site),
+    fn call_plan(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        calls: &[CallSite],
+        call: u32,
+    ) -> Plan {
+        match calls.get(call as usize) {
+            Some(site) => self.callee_plan(project, index, file, calls, site),
             None => Plan::Nothing,
         }
     }
@@ -931,6 +1067,7 @@ impl<'p> Values<'p> {
         project: &Project,
         index: &Index<'_>,
         file: FileId,
+        calls: &[CallSite],
         site: &CallSite,
     ) -> Plan {
         match site.receiver {
@@ -943,7 +1080,7 @@ impl<'p> Values<'p> {
                 site.callee,
             ),
             CallReceiver::CallResult(call) => {
-                let callees = self.call_plan(project, index, file, call);
+                let callees = self.call_plan(project, index, file, calls, call);
                 self.returns_plan(project, index, callees)
             }
             _ => {
@@ -969,7 +1106,8 @@ impl<'p> Values<'p> {
         site: &CallSite,
         out: &mut Vec<Held>,
     ) {
-        let plan = self.callee_plan(project, index, file, site);
+        let calls = &project.file(file).facts.calls;
+        let plan = self.callee_plan(project, index, file, calls, site);
         self.eval(project, index, &plan, out);
     }
 

@@ -29,9 +29,12 @@ impl KeptValues {
         let new_names_start = next;
         let old_param_base = ids.old_param_base();
         let old_names_start = old_param_base[old_functions as usize];
+        // Which flows read and wrote each slot is not renumbered: the next edit of a value flow
+        // learns the values again.
         let KeptValues {
             mut held,
             externals,
+            flows: _,
         } = self;
         let names = held.places.len().saturating_sub(old_names_start as usize);
         let mut places = vec![UNSEEN; new_names_start as usize + names];
@@ -76,20 +79,29 @@ impl KeptValues {
             }
         }
         held.places = places;
-        Some(KeptValues { held, externals })
+        Some(KeptValues {
+            held,
+            externals,
+            flows: None,
+        })
     }
 }
 
 #[cfg(test)]
 impl KeptValues {
-    /// What each slot holds, in order, with external values by name (their ids depend on the
-    /// order threads interned them in): equal for two links whose values are the same.
+    /// What each slot that holds anything holds, in order, with external values by name (their
+    /// ids depend on the order threads interned them in): equal for two links whose values are
+    /// the same. A slot that holds nothing is left out: whether it has a place (it was read) does
+    /// not change what it holds, and an update keeps the places of the link before it.
     pub(in super::super) fn described(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (slot, place) in self.held.places.iter().enumerate() {
             let Some(held) = self.held.values.get(*place as usize) else {
                 continue;
             };
+            if held.values.is_empty() {
+                continue;
+            }
             let values: Vec<String> = held
                 .values
                 .iter()

@@ -1,6 +1,6 @@
 //! The kept values of a link as bytes, for the link the cache keeps between runs
 //! (`crate::link_cache`). Only what a later link reads is stored: each slot's place, the values of
-//! each place in arrival order, and the external names by id (the memo of their attributes is
+//! each place in their one order (`Values::canonical`), and the external names by id (the memo of their attributes is
 //! found again as asked). Decoding checks every id against the counts of the project it is for,
 //! so that bytes no link wrote are refused rather than followed.
 
@@ -105,6 +105,7 @@ impl KeptValues {
         Some(KeptValues {
             held: HeldTable { places, values },
             externals,
+            flows: None,
         })
     }
 }

@@ -1,0 +1,470 @@
+//! The values of names after an edit of value flows, from those of the link before it, equal to
+//! what [`Values::build`] learns from nothing (delete and derive again).
+//!
+//! The edited files must read the same as before for everything else the values stage reads of
+//! them across files ([`super::super::values_outline`]): their definitions, imports and the
+//! module names their flows store into. Then every other file's flows resolve to the same plans
+//! as before, with the same ids; only slot numbers move (the edited files' names), and the edited
+//! files' flows differ. Of those, the flows before the first that differs and after the last that
+//! differs are the same flows as before; the ones between are removed (`D`) and added (`N`).
+//!
+//! A slot holds at most `MAX_HELD` values, the first ones to arrive, so what a full slot holds
+//! depends on the order in which [`Values::build`]'s worklist applied the flows; an update cannot
+//! reproduce that order. It is exact nonetheless when no full slot is in the *region*: the slots
+//! `D` stored into, every slot a flow that reads the region stores into (before and after the
+//! edit), and every slot the update stores into. Outside the region, the flows read and write
+//! only slots outside it, so a build from nothing applies them in the same order as the build
+//! before the edit did (the worklist is first in, first out, and the flows of the region never
+//! queue them), and they hold the same values; inside, no slot is full, so each holds exactly
+//! what the flows into it prove, whatever their order. The update gives up (the caller builds
+//! from nothing) as soon as the region meets a full slot, or the decorators read or write it.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
+
+use super::super::FileId;
+use super::{
+    Applied, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
+    Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
+};
+
+/// A file an edit gave other facts, and its facts before.
+pub(in super::super) type Edited = (FileId, Arc<FileFacts>);
+
+/// What a build learnt of which flows read and wrote each slot, kept with the values for the
+/// next update.
+#[derive(Debug)]
+pub(super) struct FlowState {
+    /// Per flow id: its file and its index among the file's plans; `None` once an edit removed
+    /// it. Ids are not reused: the flows of the region keep theirs across updates.
+    flows: Vec<Option<(FileId, u32)>>,
+    /// Per file: the ids of its flows, in plan order.
+    of_file: Vec<Vec<u32>>,
+    /// By place: the flows that read the slot.
+    dependents: Vec<Vec<u32>>,
+    /// By place: the flows that stored into the slot.
+    writers: Vec<Vec<u32>>,
+    /// Per file: the first slot of its names; then the number of slots.
+    name_base: Vec<u32>,
+    /// Whether the decorators changed nothing in the build's last round (else the values are
+    /// not a fixed point, and only a build from nothing gives them again).
+    converged: bool,
+}
+
+impl FlowState {
+    pub(super) fn new(
+        slots: &Slots<'_>,
+        of_file: Vec<Vec<u32>>,
+        work: Worklist,
+        converged: bool,
+    ) -> FlowState {
+        let mut flows = Vec::new();
+        for (file, ids) in of_file.iter().enumerate() {
+            for (at, id) in ids.iter().enumerate() {
+                let id = *id as usize;
+                if id >= flows.len() {
+                    flows.resize(id + 1, None);
+                }
+                flows[id] = Some((file as FileId, at as u32));
+            }
+        }
+        FlowState {
+            flows,
+            of_file,
+            dependents: work.dependents,
+            writers: work.writers,
+            name_base: name_base(slots),
+            converged,
+        }
+    }
+
+    fn alive(&self, id: u32) -> bool {
+        self.flows.get(id as usize).is_some_and(Option::is_some)
+    }
+}
+
+/// Per file, the first slot of its names, then the number of slots.
+fn name_base(slots: &Slots<'_>) -> Vec<u32> {
+    let mut next = slots.param_base[slots.functions as usize];
+    let mut base = Vec::with_capacity(slots.names.len() + 1);
+    for names in &slots.names {
+        base.push(next);
+        next += names.len() as u32;
+    }
+    base.push(next);
+    base
+}
+
+/// The slots (by place) an update may change.
+pub(super) struct Region {
+    inside: Vec<bool>,
+    places: Vec<usize>,
+    /// Each place's values when it joined the region.
+    before: Vec<Vec<Held>>,
+    /// A full slot joined.
+    pub(super) failed: bool,
+}
+
+impl Region {
+    fn contains(&self, place: usize) -> bool {
+        self.inside.get(place).copied().unwrap_or(false)
+    }
+
+    /// Adds `place`, holding `held`; the flows that read it are applied again, so that the slots
+    /// they store into join too.
+    fn join(&mut self, place: usize, held: &[Held], work: &mut Worklist) {
+        if self.contains(place) {
+            return;
+        }
+        if place >= self.inside.len() {
+            self.inside.resize(place + 1, false);
+        }
+        self.inside[place] = true;
+        self.places.push(place);
+        self.before.push(held.to_vec());
+        if held.len() >= MAX_HELD {
+            self.failed = true;
+        }
+        if let Some(dependents) = work.dependents.get(place) {
+            for i in 0..dependents.len() {
+                let id = work.dependents[place][i];
+                work.push(id);
+            }
+        }
+    }
+}
+
+impl Values<'_> {
+    /// Adds `place` to `region` (see [`Region::join`]).
+    pub(super) fn enter(&self, region: &mut Region, place: usize, work: &mut Worklist) {
+        if region.contains(place) {
+            return;
+        }
+        let held = self.held.values.get(place).map_or(&[][..], |h| &h.values);
+        region.join(place, held, work);
+    }
+}
+
+/// Whether flow `i` of `a` and flow `j` of `b` are the same flow: the same source, and the same
+/// targets (an argument by what the call's callee may be and where the argument goes).
+fn same_flow(a: &Plans<'_>, i: usize, b: &Plans<'_>, j: usize) -> bool {
+    let (
+        FlowPlan {
+            source: sa,
+            target: ta,
+        },
+        FlowPlan {
+            source: sb,
+            target: tb,
+        },
+    ) = (&a.flows[i], &b.flows[j]);
+    sa == sb
+        && match (ta, tb) {
+            (Target::Nowhere, Target::Nowhere) => true,
+            (Target::One(x), Target::One(y)) => x == y,
+            (Target::Many(x), Target::Many(y)) => x == y,
+            (
+                Target::Argument {
+                    callee: ca,
+                    argument: aa,
+                },
+                Target::Argument {
+                    callee: cb,
+                    argument: ab,
+                },
+            ) => {
+                a.callees[*ca as usize] == b.callees[*cb as usize]
+                    && aa.argument().map(|(_, p)| p) == ab.argument().map(|(_, p)| p)
+            }
+            _ => false,
+        }
+}
+
+/// The functions of `facts` (by index) some flow returns through.
+fn returning_of(facts: &FileFacts) -> Vec<FuncIdx> {
+    let mut out: Vec<FuncIdx> = facts
+        .flows
+        .iter()
+        .filter(|flow| flow.target == FlowTarget::Return)
+        .filter_map(|flow| flow.function)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+impl<'p> Values<'p> {
+    /// The values of `project` from `kept`, those of the link before an edit of the files
+    /// `edited`; `None` when they cannot be updated exactly, and must be learnt from nothing.
+    pub(in super::super) fn update(
+        project: &'p Project,
+        index: &Index<'p>,
+        kept: KeptValues,
+        edited: &[Edited],
+    ) -> Option<Values<'p>> {
+        let KeptValues {
+            held,
+            externals,
+            flows,
+        } = kept;
+        let mut state = flows?;
+        if !state.converged || state.of_file.len() != project.files.len() {
+            return None;
+        }
+        let slots = Slots::new(project);
+        let new_base = name_base(&slots);
+        if new_base[0] != state.name_base[0] || held.places.len() < new_base[0] as usize {
+            return None;
+        }
+        let is_edited = |file: usize| edited.iter().any(|(f, _)| *f as usize == file);
+        // Old slots to new ones: the same for returns, decorations and parameters, shifted for
+        // the names of files not edited, by name for the names of the edited ones (a name no
+        // longer stored into gets a number past the last slot, for its old flows' plans only).
+        let mut places = vec![UNSEEN; slots.count as usize];
+        let old_place = |slot: u32| held.places.get(slot as usize).copied().unwrap_or(UNSEEN);
+        let names_start = new_base[0] as usize;
+        places[..names_start].copy_from_slice(&held.places[..names_start]);
+        let mut old_names: HashMap<FileId, HashMap<(Option<FuncIdx>, Name), SlotId>> =
+            HashMap::default();
+        let mut phantom = slots.count;
+        for file in 0..project.files.len() {
+            let (old_start, old_end) = (state.name_base[file], state.name_base[file + 1]);
+            let new_start = new_base[file];
+            if !is_edited(file) {
+                if old_end - old_start != new_base[file + 1] - new_start {
+                    return None;
+                }
+                for i in 0..old_end - old_start {
+                    places[(new_start + i) as usize] = old_place(old_start + i);
+                }
+                continue;
+            }
+            let (_, old_facts) = edited.iter().find(|(f, _)| *f as usize == file)?;
+            let numbered = slots.names_of(project, file as FileId, &old_facts.flows);
+            if numbered.len() as u32 != old_end - old_start {
+                return None;
+            }
+            let mut map = HashMap::default();
+            for (key, i) in numbered {
+                let new = match slots.names[file].get(&key) {
+                    Some(new) => {
+                        places[*new as usize] = old_place(old_start + i);
+                        *new
+                    }
+                    None => {
+                        phantom += 1;
+                        phantom - 1
+                    }
+                };
+                map.insert(key, new);
+            }
+            old_names.insert(file as FileId, map);
+        }
+        let mut values = Values {
+            slots,
+            held: HeldTable {
+                places,
+                values: held.values,
+            },
+            externals: std::sync::Mutex::new(externals),
+            flows: None,
+            as_before: false,
+            step: "link/values updated",
+        };
+        let returning = returning(project);
+        // The edited files' flows: the same ones keep their ids, the others are removed or added.
+        let mut plans: HashMap<FileId, Plans<'p>> = HashMap::default();
+        let mut dead = vec![false; state.flows.len()];
+        let mut added = Vec::new();
+        for (file, old_facts) in edited {
+            let file = *file;
+            let facts = &project.file(file).facts;
+            if returning_of(facts) != returning_of(old_facts) {
+                return None;
+            }
+            let now = values.plans_of(project, index, file, facts);
+            let old_map = old_names.remove(&file)?;
+            let new_map = std::mem::replace(&mut values.slots.names[file as usize], old_map);
+            let before = values.plans_of(project, index, file, old_facts);
+            values.slots.names[file as usize] = new_map;
+            let old_ids = std::mem::take(&mut state.of_file[file as usize]);
+            if before.flows.len() != old_ids.len() {
+                return None;
+            }
+            let (old_len, new_len) = (before.flows.len(), now.flows.len());
+            let mut prefix = 0;
+            while prefix < old_len.min(new_len) && same_flow(&before, prefix, &now, prefix) {
+                prefix += 1;
+            }
+            let mut suffix = 0;
+            while suffix < old_len.min(new_len) - prefix
+                && same_flow(&before, old_len - 1 - suffix, &now, new_len - 1 - suffix)
+            {
+                suffix += 1;
+            }
+            let mut ids = Vec::with_capacity(new_len);
+            ids.extend_from_slice(&old_ids[..prefix]);
+            for &id in &old_ids[prefix..old_len - suffix] {
+                dead[id as usize] = true;
+                state.flows[id as usize] = None;
+            }
+            for _ in prefix..new_len - suffix {
+                let id = state.flows.len() as u32;
+                state.flows.push(None);
+                added.push(id);
+                ids.push(id);
+            }
+            ids.extend_from_slice(&old_ids[old_len - suffix..]);
+            for (at, id) in ids.iter().enumerate() {
+                state.flows[*id as usize] = Some((file, at as u32));
+            }
+            state.of_file[file as usize] = ids;
+            plans.insert(file, now);
+        }
+        // The slots the removed flows stored into, and every slot a flow reading one of them
+        // stored into, transitively: emptied, then derived again.
+        let mut reset = vec![false; values.held.values.len()];
+        let mut reset_places = Vec::new();
+        for (place, writers) in state.writers.iter().enumerate() {
+            if writers.iter().any(|w| dead.get(*w as usize) == Some(&true)) {
+                reset[place] = true;
+                reset_places.push(place);
+            }
+        }
+        if !reset_places.is_empty() {
+            // What each flow wrote, by flow id.
+            let mut wrote: Vec<Vec<u32>> = vec![Vec::new(); state.flows.len()];
+            for (place, writers) in state.writers.iter().enumerate() {
+                for &w in writers {
+                    wrote[w as usize].push(place as u32);
+                }
+            }
+            let mut next = 0;
+            while let Some(&place) = reset_places.get(next) {
+                next += 1;
+                if values.held.values[place].values.len() >= MAX_HELD {
+                    return None;
+                }
+                let Some(dependents) = state.dependents.get(place) else {
+                    continue;
+                };
+                for &flow in dependents {
+                    if !state.alive(flow) {
+                        continue;
+                    }
+                    for &q in &wrote[flow as usize] {
+                        if !reset[q as usize] {
+                            reset[q as usize] = true;
+                            reset_places.push(q as usize);
+                        }
+                    }
+                }
+            }
+        }
+        let mut work = Worklist {
+            queue: Default::default(),
+            queued: vec![false; state.flows.len()],
+            dependents: std::mem::take(&mut state.dependents),
+            writers: std::mem::take(&mut state.writers),
+        };
+        let mut region = Region {
+            inside: Vec::new(),
+            places: Vec::new(),
+            before: Vec::new(),
+            failed: false,
+        };
+        for &place in &reset_places {
+            values.enter(&mut region, place, &mut work);
+            let held = &mut values.held.values[place];
+            held.values.clear();
+            held.bits = 0;
+            if let Some(writers) = work.writers.get(place) {
+                for i in 0..writers.len() {
+                    let id = work.writers[place][i];
+                    work.push(id);
+                }
+            }
+        }
+        for id in added {
+            work.push(id);
+        }
+        let mut applied = Applied::default();
+        READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
+        let failed = 'run: {
+            while let Some(id) = work.queue.pop_front() {
+                work.queued[id as usize] = false;
+                let Some(Some((file, at))) = state.flows.get(id as usize).copied() else {
+                    continue;
+                };
+                // A file's flows are resolved when one of them is first applied: the same plans,
+                // in the same order, as the build before the edit made (checked by their count).
+                let file_plans = match plans.entry(file) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(vacant) => {
+                        let of_file =
+                            values.plans_of(project, index, file, &project.file(file).facts);
+                        if of_file.flows.len() != state.of_file[file as usize].len() {
+                            break 'run true;
+                        }
+                        vacant.insert(of_file)
+                    }
+                };
+                let file_plans = &*file_plans;
+                values.apply(
+                    project,
+                    index,
+                    (&file_plans.flows[at as usize], &file_plans.callees),
+                    id,
+                    &returning,
+                    &mut work,
+                    &mut applied,
+                    Some(&mut region),
+                );
+                if region.failed {
+                    break 'run true;
+                }
+            }
+            // The decorators, applied to what the rest holds, may neither read nor write the
+            // region, nor change anything: then they give what they gave before.
+            let decorated = values.decorator_plans(project, index);
+            let stores = values.decorations(project, index, &decorated);
+            take_reads(&mut applied.reads);
+            let read = applied.reads.iter().any(|slot| {
+                let place = values.held.places.get(*slot as usize).copied();
+                place.is_some_and(|p| p != UNSEEN && region.contains(p as usize))
+            });
+            if read {
+                break 'run true;
+            }
+            for (slot, held) in stores {
+                let place = values.held.place(slot) as usize;
+                if region.contains(place) || values.store(&mut work, slot, &held) {
+                    break 'run true;
+                }
+            }
+            false
+        };
+        READS.with(|reads| *reads.borrow_mut() = None);
+        if failed
+            || region
+                .places
+                .iter()
+                .any(|p| values.held.values[*p].values.len() >= MAX_HELD)
+        {
+            return None;
+        }
+        values.canonical(region.places.iter().copied());
+        values.as_before = region.places.iter().zip(&region.before).all(|(p, before)| {
+            let now = &values.held.values[*p].values;
+            now.len() == before.len() && before.iter().all(|v| now.contains(v))
+        });
+        state.dependents = work.dependents;
+        state.writers = work.writers;
+        state.name_base = new_base;
+        values.flows = Some(state);
+        Some(values)
+    }
+}
