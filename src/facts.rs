@@ -16,6 +16,50 @@ use serde::{Deserialize, Serialize};
 /// next to the facts themselves, and an edit mostly brings back the same names).
 pub type Name = ustr::Ustr;
 
+/// The name spelled `text`, interned. The interner hashes with a strong hash and takes a lock per
+/// call; extraction interns names by the million, most of them (`self`, `get`, `os.path`) seen
+/// moments before. A small table per thread, one name a slot by an Fx hash of the text, answers
+/// those without the interner; a name is never freed, so a slot can never hold a stale one.
+pub fn intern(text: &str) -> Name {
+    recent_slot(text, |slot| match slot.get() {
+        Some(name) if name.as_str() == text => name,
+        _ => {
+            let name = Name::from(text);
+            slot.set(Some(name));
+            name
+        }
+    })
+}
+
+/// The name spelled `text` if it was ever interned, without interning it ([`intern`]'s table
+/// first).
+pub fn interned(text: &str) -> Option<Name> {
+    recent_slot(text, |slot| match slot.get() {
+        Some(name) if name.as_str() == text => Some(name),
+        _ => {
+            let name = Name::from_existing(text);
+            if name.is_some() {
+                slot.set(name);
+            }
+            name
+        }
+    })
+}
+
+/// Calls `f` with the slot of [`intern`]'s table that `text` maps to.
+fn recent_slot<R>(text: &str, f: impl FnOnce(&std::cell::Cell<Option<Name>>) -> R) -> R {
+    // 16 k slots of 8 bytes: 128 KiB a thread, and most of the names of a file and the next.
+    const SLOTS: usize = 1 << 14;
+    thread_local! {
+        static RECENT: Box<[std::cell::Cell<Option<Name>>]> =
+            (0..SLOTS).map(|_| std::cell::Cell::new(None)).collect();
+    }
+    let mut hasher = rustc_hash::FxHasher::default();
+    std::hash::Hasher::write(&mut hasher, text.as_bytes());
+    let slot = std::hash::Hasher::finish(&hasher) as usize & (SLOTS - 1);
+    RECENT.with(|recent| f(&recent[slot]))
+}
+
 /// A name, or text that may spell one: what the tables keyed by names are asked with.
 pub trait NameText {
     fn text(&self) -> &str;
@@ -35,10 +79,10 @@ impl NameText for str {
         self
     }
     fn interned(&self) -> Option<Name> {
-        Name::from_existing(self)
+        interned(self)
     }
     fn to_name(&self) -> Name {
-        Name::from(self)
+        intern(self)
     }
 }
 
@@ -59,10 +103,10 @@ impl NameText for String {
         self
     }
     fn interned(&self) -> Option<Name> {
-        Name::from_existing(self)
+        interned(self)
     }
     fn to_name(&self) -> Name {
-        Name::from(self.as_str())
+        intern(self)
     }
 }
 

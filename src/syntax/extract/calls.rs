@@ -13,7 +13,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MaybeIndex,
-    MemoStore, Name, ParamKeyedStore, Root, Span,
+    MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
 };
 use crate::knowledge;
 
@@ -243,11 +243,11 @@ impl Extractor {
         };
         let before = frame.truth_tests.len();
         match test {
-            Expr::Name(name) => frame.truth_tests.push(name.id.as_str().into()),
+            Expr::Name(name) => frame.truth_tests.push(intern(name.id.as_str())),
             Expr::BoolOp(b) if b.op == ast::BoolOp::And => {
                 for value in &b.values {
                     if let Expr::Name(name) = value {
-                        frame.truth_tests.push(name.id.as_str().into());
+                        frame.truth_tests.push(intern(name.id.as_str()));
                     }
                 }
             }
@@ -450,7 +450,7 @@ impl Extractor {
             _ => match self.call_callee(func) {
                 Ok(callee) => callee,
                 Err(method) => {
-                    self.facts.untyped_method_calls.push(method.into());
+                    self.facts.untyped_method_calls.push(intern(method));
                     None
                 }
             },
@@ -494,7 +494,7 @@ impl Extractor {
             Some((CallReceiver::Local, callee)) => {
                 let method = knowledge::last_segment(callee);
                 if method.len() < callee.len() {
-                    self.facts.untyped_method_calls.push(method.into());
+                    self.facts.untyped_method_calls.push(intern(method));
                 }
                 None
             }
@@ -806,7 +806,7 @@ impl Extractor {
         if !fills || self.is_parameter(&method.value) {
             return;
         }
-        let Some(name) = Name::from_existing(local.id.as_str()) else {
+        let Some(name) = interned(local.id.as_str()) else {
             return;
         };
         if self
@@ -852,9 +852,9 @@ impl Extractor {
         let function = scope.idx;
         self.facts.param_keyed_stores.push(ParamKeyedStore {
             function,
-            container: container.attr.as_str().into(),
-            key: key.id.as_str().into(),
-            value: stored.id.as_str().into(),
+            container: intern(container.attr.as_str()),
+            key: intern(key.id.as_str()),
+            value: intern(stored.id.as_str()),
         });
     }
 
@@ -1007,7 +1007,7 @@ impl Extractor {
                     return;
                 };
                 // Not a global: the function (or an enclosing one) holds the name.
-                let id = interned.unwrap_or_else(|| id.into());
+                let id = interned.unwrap_or_else(|| intern(id));
                 match text {
                     Some(text) => frame.texts.insert(id, text),
                     None => frame.texts.remove(&id),
@@ -1161,11 +1161,11 @@ impl Extractor {
         let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
             self.inputs_of(value).into_iter().partition(is_read);
         for read in &mut receiver_reads {
-            *read = knowledge::last_segment(read).into();
+            *read = intern(knowledge::last_segment(read));
         }
         let mut receiver_methods: Vec<Name> = receiver_reads
             .iter()
-            .filter_map(|read| read.strip_suffix("()").map(Name::from))
+            .filter_map(|read| read.strip_suffix("()").map(intern))
             .collect();
         receiver_methods.sort();
         receiver_methods.dedup();
@@ -1270,7 +1270,7 @@ impl Extractor {
                     .iter()
                     .any(|p| p.name == arg.id.as_str());
                 (call.arguments.keywords.is_empty() && is_param)
-                    .then(|| (arg.id.as_str().into(), through_str))
+                    .then(|| (intern(arg.id.as_str()), through_str))
             }
             _ => None,
         }
@@ -1292,7 +1292,7 @@ impl Extractor {
         }
         fn add(out: &mut Vec<Name>, name: &str) {
             if !out.iter().any(|known| known == name) {
-                out.push(name.into());
+                out.push(intern(name));
             }
         }
         let self_name = self.function_scope().and_then(|f| f.self_name.as_deref());
@@ -1603,7 +1603,7 @@ fn attributes_read(expr: &Expr, name: &str) -> Option<Vec<Name>> {
             match expr {
                 Expr::Attribute(attribute) if matches!(&*attribute.value, Expr::Name(n) if n.id.as_str() == self.name) =>
                 {
-                    self.attrs.push(attribute.attr.as_str().into());
+                    self.attrs.push(intern(attribute.attr.as_str()));
                     return;
                 }
                 Expr::Name(n) if n.id.as_str() == self.name => self.whole = true,

@@ -10,7 +10,9 @@ use rustc_hash::FxHashMap as HashMap;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::{CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow};
+use crate::facts::{
+    CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow, intern, interned,
+};
 
 use crate::knowledge;
 
@@ -79,7 +81,7 @@ impl Extractor {
     pub(super) fn keyed_callee(&self, func: &Expr) -> Option<Callee> {
         let (name, keys) = keyed_path(func)?;
         let scope = self.keyed_scope(name)?;
-        let stored = self.keyed.containers.get(&(scope, Name::from(name)))?;
+        let stored = self.keyed.containers.get(&(scope, intern(name)))?;
         *stored.get(&keys)?
     }
 
@@ -159,7 +161,11 @@ impl Extractor {
         let Some(scope) = self.keyed_scope(name.id.as_str()) else {
             return;
         };
-        let Some(stored) = self.keyed.containers.get(&(scope, name.id.as_str().into())) else {
+        let Some(stored) = self
+            .keyed
+            .containers
+            .get(&(scope, intern(name.id.as_str())))
+        else {
             return;
         };
         let lower = lower.unwrap_or(0);
@@ -201,13 +207,13 @@ impl Extractor {
             // Nothing to store: the name is interned only if it may have keys to forget.
             if rebinds_name
                 && !self.keyed.containers.is_empty()
-                && let Some(name) = Name::from_existing(name)
+                && let Some(name) = interned(name)
             {
                 self.keyed.containers.remove(&(scope, name));
             }
             return;
         }
-        let key = (scope, Name::from(name));
+        let key = (scope, intern(name));
         if rebinds_name {
             self.keyed.containers.remove(&key);
         }
@@ -315,7 +321,7 @@ impl Extractor {
                 _ => continue,
             };
             // A local comes back as its function holds it; a global is interned once.
-            let name = interned.unwrap_or_else(|| name.into());
+            let name = interned.unwrap_or_else(|| intern(name));
             for source in &sources {
                 let target = FlowTarget::Name { name, global };
                 self.push_flow(target, source.clone());
@@ -459,7 +465,7 @@ impl Extractor {
                 self.push_flow(
                     FlowTarget::KeywordArgument {
                         call: call_index,
-                        keyword: name.as_str().into(),
+                        keyword: intern(name.as_str()),
                     },
                     source,
                 );

@@ -12,6 +12,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, Argument, ByText, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind,
     ImportTarget, KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root, Span, Value,
+    intern,
 };
 use crate::knowledge;
 
@@ -150,7 +151,7 @@ impl Extractor {
         if self.is_global_name(name) {
             self.facts.global_rebinds.push(GlobalRebind {
                 function,
-                name: name.into(),
+                name: intern(name),
                 span: span(target),
             });
             if let Some(value) = value
@@ -183,7 +184,7 @@ impl Extractor {
         if let Some(scope) = self.function_scope_mut()
             && let Some(locals) = &mut scope.cached_locals
         {
-            locals.insert(name.into(), bound);
+            locals.insert(intern(name), bound);
         }
     }
 
@@ -272,10 +273,12 @@ impl Extractor {
             .take_while(|a| !matches!(a, Expr::Starred(_)))
             .enumerate()
             .map(|(i, a)| (Argument::Position(i as u32), a));
-        let keywords =
-            call.arguments.keywords.iter().filter_map(|k| {
-                Some((Argument::Keyword(k.arg.as_ref()?.as_str().into()), &k.value))
-            });
+        let keywords = call.arguments.keywords.iter().filter_map(|k| {
+            Some((
+                Argument::Keyword(intern(k.arg.as_ref()?.as_str())),
+                &k.value,
+            ))
+        });
         let mut found = Vec::new();
         for (argument, value) in positional.chain(keywords) {
             let Expr::Dict(dict) = value else {
@@ -295,7 +298,7 @@ impl Extractor {
                     function,
                     callee,
                     argument: argument.clone(),
-                    key: key.value.to_str().into(),
+                    key: intern(key.value.to_str()),
                     value: resolved.path,
                     span: span(item.value.range()),
                 });
@@ -331,7 +334,11 @@ impl Extractor {
             if let Some(name) = &keyword.arg
                 && let Some(used) = self.defaulted_param(&keyword.value)
             {
-                uses.push((used, Argument::Keyword(name.as_str().into()), keyword.range));
+                uses.push((
+                    used,
+                    Argument::Keyword(intern(name.as_str())),
+                    keyword.range,
+                ));
             }
         }
         if uses.is_empty() {
@@ -439,7 +446,7 @@ impl Extractor {
         }
         let read: crate::facts::Name = match attr {
             Some(attr) => super::join_dotted(id, attr),
-            None => id.into(),
+            None => intern(id),
         };
         let seen = self
             .facts
@@ -478,7 +485,7 @@ impl Extractor {
         ) {
             self.facts.keyword_defaults.push(KeywordDefault {
                 class,
-                name: name.into(),
+                name: intern(name),
                 callee,
                 default,
                 span: span(keyword.value.range()),
