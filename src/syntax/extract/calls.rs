@@ -291,6 +291,15 @@ impl Extractor {
         let has_attrs = !std::ptr::eq(base, func);
         // The attributes of `func` after its base, dotted, after `head` if given.
         let join = |head: Option<&str>| -> Name {
+            // A plain name, or one attribute with nothing before it (`self.m`): a name of the
+            // tree interned as it is, with no text built.
+            match (head, func) {
+                (Some(head), _) if !has_attrs => return intern(head),
+                (None, Expr::Attribute(attribute)) if std::ptr::eq(&*attribute.value, base) => {
+                    return intern(attribute.attr.as_str());
+                }
+                _ => {}
+            }
             let joined = build_name(|out| {
                 out.push_str(head.unwrap_or_default());
                 push_attribute_chain(func, out);
