@@ -71,6 +71,21 @@ pub const KEEPING_EMPTY_METHODS: &[&str] = &[
     "__delitem__",
 ];
 
+/// Whether `name` is one of [`MUTATING_METHODS`]: asked for every method call, so one hash
+/// look-up rather than a scan of the list.
+pub fn is_mutating_method(name: &str) -> bool {
+    static SET: LazyLock<LastSegments> =
+        LazyLock::new(|| MUTATING_METHODS.iter().copied().collect());
+    SET.contains(name)
+}
+
+/// Whether `name` is one of [`BUILTINS`]: asked for most calls and names passed to them, so one
+/// hash look-up rather than a scan of the list.
+pub fn is_builtin(name: &str) -> bool {
+    static SET: LazyLock<LastSegments> = LazyLock::new(|| BUILTINS.iter().copied().collect());
+    SET.contains(name)
+}
+
 /// Whether mutating method `name` may take entries out of the object: neither adds to nor only
 /// reorders it.
 pub fn removes_entries(name: &str) -> bool {

@@ -1408,9 +1408,7 @@ impl Extractor {
         self.record_item_arguments(call);
         self.record_cache_clear(call);
         match &*call.func {
-            Expr::Attribute(method)
-                if knowledge::MUTATING_METHODS.contains(&method.attr.as_str()) =>
-            {
+            Expr::Attribute(method) if knowledge::is_mutating_method(method.attr.as_str()) => {
                 self.record_mutation(
                     &method.value,
                     MutationKind::Method(intern(method.attr.as_str())),

@@ -575,8 +575,7 @@ impl Extractor {
         };
         let keep = match receiver {
             CallReceiver::Name => {
-                !(knowledge::BUILTINS.contains(&callee.as_str())
-                    || callee.bytes().all(|b| !b.is_ascii_lowercase()))
+                !(knowledge::is_builtin(&callee) || callee.bytes().all(|b| !b.is_ascii_lowercase()))
             }
             CallReceiver::Local => self
                 .frame()

@@ -441,7 +441,7 @@ impl Extractor {
             return;
         }
         let function = scope.idx;
-        if knowledge::BUILTINS.contains(&id) || !self.is_global_name(id) {
+        if knowledge::is_builtin(id) || !self.is_global_name(id) {
             return;
         }
         let read: crate::facts::Name = match attr {
