@@ -10,10 +10,10 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
-    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn, Mutation,
-    MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span, TypedLocal, Value,
-    intern,
+    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
+    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
+    Mutation, MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span,
+    TypedLocal, Value, intern,
 };
 use crate::knowledge;
 
@@ -41,6 +41,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         fills_read_attribute: false,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
+        scratch_sources: Vec::new(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -175,6 +176,9 @@ struct Extractor {
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
     string_lists: HashMap<Name, Vec<Name>>,
+    /// The buffer the sources of a flow are gathered in, kept between statements: most
+    /// assignments have one source, and a vector per statement cost an allocation each.
+    scratch_sources: Vec<FlowSource>,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the

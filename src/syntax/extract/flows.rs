@@ -306,26 +306,36 @@ impl Extractor {
             }
             _ => {}
         }
-        let mut sources = Vec::new();
+        let mut sources = std::mem::take(&mut self.scratch_sources);
+        sources.clear();
         self.flow_sources(value, 0, &mut sources);
-        if sources.is_empty() {
-            return;
-        }
-        let mut names = Vec::new();
-        bound_names(target, 0, &mut names);
-        for name in names {
-            let (receiver, interned) = self.name_here(name);
-            let global = match receiver {
-                CallReceiver::Name => true,
-                CallReceiver::Local => false,
-                _ => continue,
-            };
-            // A local comes back as its function holds it; a global is interned once.
-            let name = interned.unwrap_or_else(|| intern(name));
-            for source in &sources {
-                let target = FlowTarget::Name { name, global };
-                self.push_flow(target, source.clone());
+        if !sources.is_empty() {
+            if let Expr::Name(name) = target {
+                self.flow_into_name(name.id.as_str(), &sources);
+            } else {
+                let mut names = Vec::new();
+                bound_names(target, 0, &mut names);
+                for name in names {
+                    self.flow_into_name(name, &sources);
+                }
             }
+        }
+        self.scratch_sources = sources;
+    }
+
+    /// Flows from each of `sources` into the local or global `name`.
+    fn flow_into_name(&mut self, name: &str, sources: &[FlowSource]) {
+        let (receiver, interned) = self.name_here(name);
+        let global = match receiver {
+            CallReceiver::Name => true,
+            CallReceiver::Local => false,
+            _ => return,
+        };
+        // A local comes back as its function holds it; a global is interned once.
+        let name = interned.unwrap_or_else(|| intern(name));
+        for source in sources {
+            let target = FlowTarget::Name { name, global };
+            self.push_flow(target, source.clone());
         }
     }
 
@@ -361,11 +371,13 @@ impl Extractor {
         if self.current_function().is_none() || !self.flows_tracked() {
             return;
         }
-        let mut sources = Vec::new();
+        let mut sources = std::mem::take(&mut self.scratch_sources);
+        sources.clear();
         self.flow_sources(value, 0, &mut sources);
-        for source in sources {
+        for source in sources.drain(..) {
             self.push_flow(FlowTarget::Return, source);
         }
+        self.scratch_sources = sources;
     }
 
     /// Flows of a call whose arguments have been walked: into its arguments, and into the
@@ -437,7 +449,7 @@ impl Extractor {
         if site.receiver == CallReceiver::Name && knowledge::is_builtin(&site.callee) {
             return;
         }
-        let mut sources = Vec::new();
+        let mut sources = std::mem::take(&mut self.scratch_sources);
         let positional = arguments
             .args
             .iter()
@@ -469,6 +481,7 @@ impl Extractor {
                 );
             }
         }
+        self.scratch_sources = sources;
     }
 }
 
