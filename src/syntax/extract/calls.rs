@@ -61,6 +61,8 @@ pub(super) struct ReachState {
     /// Names of methods a memo's value calls on the receiver so far in the file: what their
     /// bodies read is recorded when they are walked after it.
     memo_methods: Vec<Name>,
+    /// The buffer a statement's inputs are gathered in ([`Extractor::with_inputs`]).
+    scratch_inputs: Vec<Name>,
 }
 
 impl ReachState {
@@ -943,31 +945,36 @@ impl Extractor {
         match stmt {
             Stmt::Assign(assign) => {
                 self.note_get_probes(&assign.value);
-                let inputs = self.inputs_of(&assign.value);
-                for target in &assign.targets {
-                    self.assigned(target, Some(&assign.value), &inputs, false);
-                }
+                self.with_inputs(&assign.value, |this, inputs| {
+                    for target in &assign.targets {
+                        this.assigned(target, Some(&assign.value), inputs, false);
+                    }
+                });
             }
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.note_get_probes(value);
-                    let inputs = self.inputs_of(value);
-                    self.assigned(&assign.target, Some(value), &inputs, false);
+                    self.with_inputs(value, |this, inputs| {
+                        this.assigned(&assign.target, Some(value), inputs, false);
+                    });
                 }
             }
             Stmt::AugAssign(assign) => {
-                let inputs = self.inputs_of(&assign.value);
-                self.assigned(&assign.target, None, &inputs, true);
+                self.with_inputs(&assign.value, |this, inputs| {
+                    this.assigned(&assign.target, None, inputs, true);
+                });
             }
             Stmt::For(for_stmt) => {
-                let inputs = self.inputs_of(&for_stmt.iter);
-                self.assigned(&for_stmt.target, None, &inputs, false);
+                self.with_inputs(&for_stmt.iter, |this, inputs| {
+                    this.assigned(&for_stmt.target, None, inputs, false);
+                });
             }
             Stmt::With(with) => {
                 for item in &with.items {
                     if let Some(vars) = &item.optional_vars {
-                        let inputs = self.inputs_of(&item.context_expr);
-                        self.assigned(vars, None, &inputs, false);
+                        self.with_inputs(&item.context_expr, |this, inputs| {
+                            this.assigned(vars, None, inputs, false);
+                        });
                     }
                 }
             }
@@ -1292,6 +1299,16 @@ impl Extractor {
         let mut out = Vec::new();
         self.collect_inputs(expr, &mut out, 0);
         out
+    }
+
+    /// Calls `then` with [`Self::inputs_of`] `expr`, gathered in a buffer kept between
+    /// statements: every assignment of every function asks, and most have an input or two.
+    fn with_inputs(&mut self, expr: &Expr, then: impl FnOnce(&mut Self, &[Name])) {
+        let mut inputs = std::mem::take(&mut self.reach.scratch_inputs);
+        inputs.clear();
+        self.collect_inputs(expr, &mut inputs, 0);
+        then(self, &inputs);
+        self.reach.scratch_inputs = inputs;
     }
 
     fn collect_inputs(&self, expr: &Expr, out: &mut Vec<Name>, depth: u32) {
