@@ -137,8 +137,38 @@ pub fn may_be_registration_function(last: &str) -> bool {
 
 /// The last segments of a list of qualified names. Questions like "could this callee be one of
 /// these functions?" are asked for every call of every file, so they are one hash lookup each
-/// rather than a scan of the list.
-type LastSegments = HashSet<&'static str, rustc_hash::FxBuildHasher>;
+/// rather than a scan of the list, and most are answered before that by one bit of `shapes`.
+struct LastSegments {
+    /// A bit per shape (length and end bytes, folded) of the names in `names`: a name whose bit
+    /// is clear is not in the set, found without hashing it.
+    shapes: u64,
+    names: HashSet<&'static str, rustc_hash::FxBuildHasher>,
+}
+
+impl LastSegments {
+    fn contains(&self, name: &str) -> bool {
+        self.shapes & shape_bit(name) != 0 && self.names.contains(name)
+    }
+}
+
+impl FromIterator<&'static str> for LastSegments {
+    fn from_iter<I: IntoIterator<Item = &'static str>>(names: I) -> LastSegments {
+        let names: HashSet<&'static str, rustc_hash::FxBuildHasher> = names.into_iter().collect();
+        let shapes = names.iter().fold(0, |bits, name| bits | shape_bit(name));
+        LastSegments { shapes, names }
+    }
+}
+
+fn shape_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let (first, last) = match bytes {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    let folded = bytes.len() as u32 * 7 + u32::from(first) * 3 + u32::from(last);
+    1 << (folded % 64)
+}
 
 fn last_segments(names: impl Iterator<Item = &'static str>) -> LastSegments {
     names.map(last_segment).collect()
