@@ -128,9 +128,15 @@ pub trait ByText {
     }
 }
 
+// An empty table answers without looking the text up in the interner: many tables asked at
+// every call or name (a file's imports of mutating functions, a function's constructed locals)
+// are empty in most files.
 impl<V, S: BuildHasher> ByText for HashMap<Name, V, S> {
     type Value = V;
     fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&V> {
+        if self.is_empty() {
+            return None;
+        }
         self.get(&key.interned()?)
     }
 }
@@ -138,6 +144,9 @@ impl<V, S: BuildHasher> ByText for HashMap<Name, V, S> {
 impl<S: BuildHasher> ByText for HashSet<Name, S> {
     type Value = Name;
     fn get_text<K: NameText + ?Sized>(&self, key: &K) -> Option<&Name> {
+        if self.is_empty() {
+            return None;
+        }
         self.get(&key.interned()?)
     }
 }
