@@ -50,9 +50,10 @@ pub fn interned(text: &str) -> Option<Name> {
 fn recent_slot<R>(text: &str, f: impl FnOnce(&std::cell::Cell<Option<Name>>) -> R) -> R {
     // 16 k slots of 8 bytes: 128 KiB a thread, and most of the names of a file and the next.
     const SLOTS: usize = 1 << 14;
+    // Initialised as a constant, so an access checks no lazy state.
     thread_local! {
-        static RECENT: Box<[std::cell::Cell<Option<Name>>]> =
-            (0..SLOTS).map(|_| std::cell::Cell::new(None)).collect();
+        static RECENT: [std::cell::Cell<Option<Name>>; SLOTS] =
+            const { [const { std::cell::Cell::new(None) }; SLOTS] };
     }
     let mut hasher = rustc_hash::FxHasher::default();
     std::hash::Hasher::write(&mut hasher, text.as_bytes());
