@@ -30,6 +30,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     let mut extractor = Extractor {
         facts: FileFacts::default(),
         mutating_imports: HashSet::default(),
+        first_function_import: None,
         scopes: vec![Scope::Module],
         depth: 0,
         hit_depth_limit: false,
@@ -151,6 +152,9 @@ struct Extractor {
     /// Names bound so far by `from m import f` where `f` is named like a function that mutates its
     /// argument: asked about at every call, so a set rather than a scan of the imports.
     mutating_imports: HashSet<Name>,
+    /// Where the imports made inside functions start in the file's imports, once one is seen:
+    /// asked at every method call on a local, and most files import at module level only.
+    first_function_import: Option<usize>,
     scopes: Vec<Scope>,
     depth: u32,
     hit_depth_limit: bool,
@@ -614,6 +618,9 @@ impl Extractor {
 
     fn visit_import(&mut self, stmt: &Stmt) {
         let function = self.current_function();
+        if function.is_some() && self.first_function_import.is_none() {
+            self.first_function_import = Some(self.facts.imports.len());
+        }
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {

@@ -421,11 +421,11 @@ impl Extractor {
             _ => false,
         });
         constructed
-            || self
-                .facts
-                .imports
-                .iter()
-                .any(|i| i.function.is_some() && i.binding == name)
+            || self.first_function_import.is_some_and(|first| {
+                self.facts.imports[first..]
+                    .iter()
+                    .any(|i| i.function.is_some() && i.binding == name)
+            })
     }
 
     /// Records a call and the functions passed to it as arguments.
