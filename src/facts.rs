@@ -1018,3 +1018,27 @@ mod sizes {
         assert!(postcard::from_bytes::<MaybeIndex>(&bytes).is_err());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_of_recent_names_gives_the_interners_names() {
+        // More texts than slots: slots are taken over, and every answer is still the name the
+        // interner gives.
+        let texts: Vec<String> = (0..40_000).map(|i| format!("name_{i}.attr")).collect();
+        for _ in 0..2 {
+            for text in &texts {
+                let name = intern(text);
+                assert_eq!(name, Name::from(text.as_str()));
+                assert_eq!(name.as_str(), text);
+                assert_eq!(interned(text), Some(name));
+            }
+        }
+        assert_eq!(
+            interned("a text the table and the interner never saw 7f3a"),
+            None
+        );
+    }
+}
