@@ -123,9 +123,15 @@ pub const MUTATING_FUNCTIONS: &[&str] = &[
 
 /// Whether a callee as written could be one of [`MUTATING_FUNCTIONS`]; the link confirms it.
 pub fn is_mutating_function_name(callee: &str) -> bool {
+    is_mutating_function_last(last_segment(callee))
+}
+
+/// [`is_mutating_function_name`] for a callee's last segment (a name or an attribute of the
+/// tree, which has no dot to look for).
+pub fn is_mutating_function_last(last: &str) -> bool {
     static LAST: LazyLock<LastSegments> =
         LazyLock::new(|| last_segments(MUTATING_FUNCTIONS.iter().copied()));
-    LAST.contains(last_segment(callee))
+    LAST.contains(last)
 }
 
 /// Whether a callee whose last segment is `last` could be one of [`REGISTRATION_FUNCTIONS`].

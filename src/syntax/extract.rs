@@ -1301,11 +1301,11 @@ impl Extractor {
     fn may_be_mutating_function(&self, func: &Expr) -> bool {
         match func {
             Expr::Name(name) => {
-                knowledge::is_mutating_function_name(name.id.as_str())
+                knowledge::is_mutating_function_last(name.id.as_str())
                     || self.mutating_imports.contains_text(name.id.as_str())
             }
             Expr::Attribute(attribute) => {
-                knowledge::is_mutating_function_name(attribute.attr.as_str())
+                knowledge::is_mutating_function_last(attribute.attr.as_str())
             }
             _ => false,
         }
