@@ -421,14 +421,27 @@ impl Extractor {
     }
 
     /// A module global read by a function decorated like `lru_cache`.
+    #[inline]
     pub(super) fn record_cached_read(&mut self, name: &ast::ExprName) {
-        self.push_cached_read(name.id.as_str(), None);
+        if self.in_cached_function() {
+            self.push_cached_read(name.id.as_str(), None);
+        }
+    }
+
+    /// Whether the innermost scope is a function decorated like `lru_cache`: asked at every name
+    /// and attribute read, inline, since it is false for almost all of them.
+    #[inline]
+    fn in_cached_function(&self) -> bool {
+        matches!(self.scopes.last(), Some(super::Scope::Function(f)) if f.cached_locals.is_some())
     }
 
     /// `GLOBAL.attr` read by a function decorated like `lru_cache`: recorded as `GLOBAL.attr`
     /// (as well as `GLOBAL`), so that a change of another attribute is not taken for one it reads.
+    #[inline]
     pub(super) fn record_cached_attribute_read(&mut self, attribute: &ast::ExprAttribute) {
-        if let Expr::Name(name) = &*attribute.value {
+        if self.in_cached_function()
+            && let Expr::Name(name) = &*attribute.value
+        {
             self.push_cached_read(name.id.as_str(), Some(attribute.attr.as_str()));
         }
     }
