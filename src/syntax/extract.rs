@@ -2097,7 +2097,14 @@ impl<'a> Visitor<'a> for Extractor {
         if !self.enter(expr) {
             return;
         }
-        self.reach_expr(expr);
+        // The only kinds reachability looks at: asked inline, since most expressions are names,
+        // attributes and constants.
+        if matches!(
+            expr,
+            Expr::Call(_) | Expr::Subscript(_) | Expr::Compare(_) | Expr::UnaryOp(_)
+        ) {
+            self.reach_expr(expr);
+        }
         match expr {
             Expr::Call(call) => {
                 self.record_call_site(call);
