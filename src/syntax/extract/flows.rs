@@ -79,6 +79,10 @@ impl Extractor {
 
     /// What `d["a"]()` calls, when `d["a"]` was last given a name in this scope.
     pub(super) fn keyed_callee(&self, func: &Expr) -> Option<Callee> {
+        // Asked at every call; most files store no callee under a key.
+        if self.keyed.containers.is_empty() {
+            return None;
+        }
         let (name, keys) = keyed_path(func)?;
         let scope = self.keyed_scope(name)?;
         let stored = self.keyed.containers.get(&(scope, intern(name)))?;

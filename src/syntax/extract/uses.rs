@@ -263,22 +263,34 @@ impl Extractor {
         let Some(function) = self.current_function() else {
             return;
         };
-        let Some(callee) = dotted_name(&call.func) else {
-            return;
-        };
+        // Only a dict display passed is looked into: the callee's name is built, and keywords
+        // interned, for the few calls given one.
         let positional = call
             .arguments
             .args
             .iter()
             .take_while(|a| !matches!(a, Expr::Starred(_)))
             .enumerate()
+            .filter(|(_, a)| matches!(a, Expr::Dict(_)))
             .map(|(i, a)| (Argument::Position(i as u32), a));
         let keywords = call.arguments.keywords.iter().filter_map(|k| {
+            let Expr::Dict(_) = &k.value else {
+                return None;
+            };
             Some((
                 Argument::Keyword(intern(k.arg.as_ref()?.as_str())),
                 &k.value,
             ))
         });
+        let given_dict = |a: &Expr| matches!(a, Expr::Dict(_));
+        if !(call.arguments.args.iter().any(given_dict)
+            || call.arguments.keywords.iter().any(|k| given_dict(&k.value)))
+        {
+            return;
+        }
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
         let mut found = Vec::new();
         for (argument, value) in positional.chain(keywords) {
             let Expr::Dict(dict) = value else {
