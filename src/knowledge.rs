@@ -71,6 +71,21 @@ pub const KEEPING_EMPTY_METHODS: &[&str] = &[
     "__delitem__",
 ];
 
+/// Whether `name` is one of [`MUTATING_METHODS`]: asked for every method call, so one hash
+/// look-up rather than a scan of the list.
+pub fn is_mutating_method(name: &str) -> bool {
+    static SET: LazyLock<LastSegments> =
+        LazyLock::new(|| MUTATING_METHODS.iter().copied().collect());
+    SET.contains(name)
+}
+
+/// Whether `name` is one of [`BUILTINS`]: asked for most calls and names passed to them, so one
+/// hash look-up rather than a scan of the list.
+pub fn is_builtin(name: &str) -> bool {
+    static SET: LazyLock<LastSegments> = LazyLock::new(|| BUILTINS.iter().copied().collect());
+    SET.contains(name)
+}
+
 /// Whether mutating method `name` may take entries out of the object: neither adds to nor only
 /// reorders it.
 pub fn removes_entries(name: &str) -> bool {
@@ -108,9 +123,15 @@ pub const MUTATING_FUNCTIONS: &[&str] = &[
 
 /// Whether a callee as written could be one of [`MUTATING_FUNCTIONS`]; the link confirms it.
 pub fn is_mutating_function_name(callee: &str) -> bool {
+    is_mutating_function_last(last_segment(callee))
+}
+
+/// [`is_mutating_function_name`] for a callee's last segment (a name or an attribute of the
+/// tree, which has no dot to look for).
+pub fn is_mutating_function_last(last: &str) -> bool {
     static LAST: LazyLock<LastSegments> =
         LazyLock::new(|| last_segments(MUTATING_FUNCTIONS.iter().copied()));
-    LAST.contains(last_segment(callee))
+    LAST.contains(last)
 }
 
 /// Whether a callee whose last segment is `last` could be one of [`REGISTRATION_FUNCTIONS`].
@@ -122,8 +143,38 @@ pub fn may_be_registration_function(last: &str) -> bool {
 
 /// The last segments of a list of qualified names. Questions like "could this callee be one of
 /// these functions?" are asked for every call of every file, so they are one hash lookup each
-/// rather than a scan of the list.
-type LastSegments = HashSet<&'static str, rustc_hash::FxBuildHasher>;
+/// rather than a scan of the list, and most are answered before that by one bit of `shapes`.
+struct LastSegments {
+    /// A bit per shape (length and end bytes, folded) of the names in `names`: a name whose bit
+    /// is clear is not in the set, found without hashing it.
+    shapes: u64,
+    names: HashSet<&'static str, rustc_hash::FxBuildHasher>,
+}
+
+impl LastSegments {
+    fn contains(&self, name: &str) -> bool {
+        self.shapes & shape_bit(name) != 0 && self.names.contains(name)
+    }
+}
+
+impl FromIterator<&'static str> for LastSegments {
+    fn from_iter<I: IntoIterator<Item = &'static str>>(names: I) -> LastSegments {
+        let names: HashSet<&'static str, rustc_hash::FxBuildHasher> = names.into_iter().collect();
+        let shapes = names.iter().fold(0, |bits, name| bits | shape_bit(name));
+        LastSegments { shapes, names }
+    }
+}
+
+fn shape_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let (first, last) = match bytes {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    let folded = bytes.len() as u32 * 7 + u32::from(first) * 3 + u32::from(last);
+    1 << (folded % 64)
+}
 
 fn last_segments(names: impl Iterator<Item = &'static str>) -> LastSegments {
     names.map(last_segment).collect()

@@ -2,9 +2,7 @@
 //! module or global it denotes, following imports (re-exports included) inside the analysed tree.
 //! Names that leave the tree stay known by their qualified name (`django.views.generic.View`).
 
-use std::sync::LazyLock;
-
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::{ByText, FuncIdx, ImportTarget, Name, NameText};
 use crate::knowledge;
@@ -60,14 +58,6 @@ pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Sym
         }
     }
     scope
-}
-
-/// Whether `name` is bound in every module without an import; asked for most names a module
-/// does not bind.
-fn is_builtin(name: &str) -> bool {
-    static BUILTINS: LazyLock<HashSet<&str>> =
-        LazyLock::new(|| knowledge::BUILTINS.iter().copied().collect());
-    BUILTINS.contains(name)
 }
 
 pub(super) fn resolve_name(
@@ -161,7 +151,7 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
     let facts = &project.files[file as usize].facts;
 
     let Some(symbol) = project.scopes[file as usize].get_text(head).copied() else {
-        if rest.is_none() && is_builtin(head) {
+        if rest.is_none() && knowledge::is_builtin(head) {
             return Resolved::External(format!("builtins.{head}").into());
         }
         return star_imported(project, file, dotted, hops);

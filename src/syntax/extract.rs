@@ -10,9 +10,10 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
-    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FuncIdx, FunctionFacts,
-    FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn, Mutation,
-    MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span, TypedLocal, Value,
+    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
+    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
+    Mutation, MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span,
+    TypedLocal, Value, intern,
 };
 use crate::knowledge;
 
@@ -29,6 +30,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     let mut extractor = Extractor {
         facts: FileFacts::default(),
         mutating_imports: HashSet::default(),
+        first_function_import: None,
         scopes: vec![Scope::Module],
         depth: 0,
         hit_depth_limit: false,
@@ -42,6 +44,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         fills_read_attribute: false,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
+        scratch_sources: Vec::new(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -114,7 +117,7 @@ impl std::borrow::Borrow<str> for TextKeyed {
 impl Locals {
     fn new<'n>(names: impl ExactSizeIterator<Item = &'n str>) -> Locals {
         let mut set = HashSet::with_capacity_and_hasher(names.len(), Default::default());
-        set.extend(names.map(|name| TextKeyed(Name::from(name))));
+        set.extend(names.map(|name| TextKeyed(intern(name))));
         Locals(set)
     }
 
@@ -153,6 +156,9 @@ struct Extractor {
     /// Names bound so far by `from m import f` where `f` is named like a function that mutates its
     /// argument: asked about at every call, so a set rather than a scan of the imports.
     mutating_imports: HashSet<Name>,
+    /// Where the imports made inside functions start in the file's imports, once one is seen:
+    /// asked at every method call on a local, and most files import at module level only.
+    first_function_import: Option<usize>,
     scopes: Vec<Scope>,
     depth: u32,
     hit_depth_limit: bool,
@@ -184,6 +190,9 @@ struct Extractor {
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
     string_lists: HashMap<Name, Vec<Name>>,
+    /// The buffer the sources of a flow are gathered in, kept between statements: most
+    /// assignments have one source, and a vector per statement cost an allocation each.
+    scratch_sources: Vec<FlowSource>,
 }
 
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
@@ -269,7 +278,7 @@ impl Extractor {
         }
         let idx = self.facts.classes.len() as ClassIdx;
         self.facts.classes.push(ClassFacts {
-            name: class.name.as_str().into(),
+            name: intern(class.name.as_str()),
             qualname,
             bases,
             metaclass,
@@ -306,7 +315,7 @@ impl Extractor {
         }
         let qualname = match prefix {
             Some(p) => join_dotted(&p, name),
-            None => name.into(),
+            None => intern(name),
         };
         (qualname, in_function)
     }
@@ -430,7 +439,7 @@ impl Extractor {
             });
         let idx = self.facts.functions.len() as FuncIdx;
         self.facts.functions.push(FunctionFacts {
-            name: function.name.as_str().into(),
+            name: intern(function.name.as_str()),
             qualname,
             kind,
             class: enclosing_class,
@@ -452,7 +461,7 @@ impl Extractor {
             idx,
             self_name,
             cls_name,
-            kwargs_name: parameters.kwarg.as_ref().map(|p| p.name.as_str().into()),
+            kwargs_name: parameters.kwarg.as_ref().map(|p| intern(p.name.as_str())),
             locals,
             aliases: HashMap::default(),
             // Each local assigned in the body gets an entry.
@@ -591,7 +600,7 @@ impl Extractor {
         let params = &self.facts.functions[function as usize].params;
         let stored_param = match value {
             Some(Expr::Name(stored)) if params.iter().any(|p| p.name == stored.id.as_str()) => {
-                Some(stored.id.as_str().into())
+                Some(intern(stored.id.as_str()))
             }
             _ => None,
         };
@@ -601,7 +610,7 @@ impl Extractor {
             .push(crate::facts::ClosureRebind {
                 function,
                 owner,
-                name: name.into(),
+                name: intern(name),
                 stored_param,
                 first_time,
                 span: span(target),
@@ -621,7 +630,7 @@ impl Extractor {
 
     fn param(&self, parameter: &ast::Parameter, default: Option<&Expr>) -> Param {
         Param {
-            name: parameter.name.as_str().into(),
+            name: intern(parameter.name.as_str()),
             annotation: parameter.annotation.as_deref().and_then(annotated_class),
             default: default.map(|d| self.classify(d)),
             span: span(parameter.range),
@@ -630,6 +639,9 @@ impl Extractor {
 
     fn visit_import(&mut self, stmt: &Stmt) {
         let function = self.current_function();
+        if function.is_some() && self.first_function_import.is_none() {
+            self.first_function_import = Some(self.facts.imports.len());
+        }
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
@@ -642,8 +654,8 @@ impl Extractor {
                         }
                     };
                     self.facts.imports.push(Import {
-                        binding: binding.into(),
-                        target: ImportTarget::Module(module.into()),
+                        binding: intern(binding),
+                        target: ImportTarget::Module(intern(module)),
                         function,
                         span: span(alias.range),
                     });
@@ -653,14 +665,14 @@ impl Extractor {
                 for alias in &import.names {
                     let binding = alias.asname.as_ref().unwrap_or(&alias.name);
                     if knowledge::is_mutating_function_name(alias.name.as_str()) {
-                        self.mutating_imports.insert(binding.as_str().into());
+                        self.mutating_imports.insert(intern(binding.as_str()));
                     }
                     self.facts.imports.push(Import {
-                        binding: binding.as_str().into(),
+                        binding: intern(binding.as_str()),
                         target: ImportTarget::Member {
                             level: import.level,
-                            module: import.module.as_ref().map(|m| m.as_str().into()),
-                            name: alias.name.as_str().into(),
+                            module: import.module.as_ref().map(|m| intern(m.as_str())),
+                            name: intern(alias.name.as_str()),
                         },
                         function,
                         span: span(alias.range),
@@ -684,7 +696,7 @@ impl Extractor {
             self.record_keyword_default(name.id.as_str(), call);
         }
         if let Some(strings) = value.and_then(literal_strings) {
-            self.string_lists.insert(name.id.as_str().into(), strings);
+            self.string_lists.insert(intern(name.id.as_str()), strings);
         }
         if value.is_some_and(is_empty_container)
             && matches!(self.scopes.last(), Some(Scope::Class(_) | Scope::Module))
@@ -692,7 +704,7 @@ impl Extractor {
             self.facts.empty_values.push(span(stmt).start);
         }
         let binding = Binding {
-            name: name.id.as_str().into(),
+            name: intern(name.id.as_str()),
             value: value.map_or(Value::Other, |v| self.classify(v)),
             annotation: annotation.and_then(outer_annotation_name),
             span: span(stmt),
@@ -779,7 +791,7 @@ impl Extractor {
     /// bodies do not enclose, as in Python).
     fn root_of(&self, name: &str) -> Root {
         let (receiver, interned) = self.name_here(name);
-        let interned = || interned.unwrap_or_else(|| name.into());
+        let interned = || interned.unwrap_or_else(|| intern(name));
         match receiver {
             CallReceiver::SelfParam => Root::SelfParam,
             CallReceiver::Class => Root::Class,
@@ -850,7 +862,7 @@ impl Extractor {
                 {
                     inner.path = AccessPath::new(Root::Class);
                 } else if !inner.nested {
-                    inner.path.attrs.push(attribute.attr.as_str().into());
+                    inner.path.attrs.push(intern(attribute.attr.as_str()));
                 }
                 Some(inner)
             }
@@ -880,7 +892,7 @@ impl Extractor {
                         };
                         let mut inner = self.resolve(&args[0], through_aliases)?;
                         if !inner.nested {
-                            inner.path.attrs.push(attr.value.to_str().into());
+                            inner.path.attrs.push(intern(attr.value.to_str()));
                         }
                         Some(inner)
                     }
@@ -976,7 +988,7 @@ impl Extractor {
                         self.facts.mutations.push(Mutation {
                             function,
                             target: resolved.path.clone(),
-                            kind: MutationKind::AttributeAssign(attribute.attr.as_str().into()),
+                            kind: MutationKind::AttributeAssign(intern(attribute.attr.as_str())),
                             span: span(attribute.range),
                             nested: resolved.nested,
                             alias: resolved.alias,
@@ -993,20 +1005,20 @@ impl Extractor {
                             self.facts.item_reads.push(ItemRead {
                                 assignment: self.facts.attribute_assignments.len() as u32,
                                 source: source.path,
-                                key: key.value.to_str().into(),
+                                key: intern(key.value.to_str()),
                             });
                         }
                         self.note_if_conditional(attribute.range.start().to_u32());
                         self.facts.attribute_assignments.push(AttributeAssignment {
                             function,
                             object: resolved.path,
-                            attr: attribute.attr.as_str().into(),
+                            attr: intern(attribute.attr.as_str()),
                             value,
                             span: span(attribute.range),
                         });
                     }
                 } else {
-                    let kind = MutationKind::AttributeAssign(attribute.attr.as_str().into());
+                    let kind = MutationKind::AttributeAssign(intern(attribute.attr.as_str()));
                     self.record_call_result_mutation(
                         function,
                         &attribute.value,
@@ -1083,7 +1095,7 @@ impl Extractor {
             return;
         };
         // The function's locals hold the name (unless it is declared `global` or `nonlocal`).
-        let name = scope.locals.get(name).unwrap_or_else(|| name.into());
+        let name = scope.locals.get(name).unwrap_or_else(|| intern(name));
         if let (Some(value), Some(function), Some(expr)) = (allocation, function, value) {
             scope.closure.allocations.push(ClosureLocal {
                 function,
@@ -1124,7 +1136,7 @@ impl Extractor {
                 {
                     self.facts.top_level_self_stores.push((
                         function,
-                        attribute.attr.as_str().into(),
+                        intern(attribute.attr.as_str()),
                         stmt.range().start().to_u32(),
                     ));
                 }
@@ -1137,7 +1149,7 @@ impl Extractor {
                 None | Some(Expr::NoneLiteral(_)) => Returned::Falsy,
                 Some(Expr::BooleanLiteral(b)) if !b.value => Returned::Falsy,
                 Some(Expr::Attribute(attribute)) if is_receiver(&attribute.value) => {
-                    Returned::SelfAttribute(attribute.attr.as_str().into())
+                    Returned::SelfAttribute(intern(attribute.attr.as_str()))
                 }
                 Some(_) => Returned::Other,
             };
@@ -1181,7 +1193,7 @@ impl Extractor {
                     match ret.value.as_deref() {
                         Some(Expr::Name(name)) => {
                             if !facts.returned_names.iter().any(|n| n == name.id.as_str()) {
-                                facts.returned_names.push(name.id.as_str().into());
+                                facts.returned_names.push(intern(name.id.as_str()));
                             }
                         }
                         _ => facts.returns_other = true,
@@ -1234,7 +1246,7 @@ impl Extractor {
                             self.facts.attribute_assignments.push(AttributeAssignment {
                                 function,
                                 object: resolved.path,
-                                attr: attribute.attr.as_str().into(),
+                                attr: intern(attribute.attr.as_str()),
                                 value: Value::Other,
                                 span: span(attribute.range),
                             });
@@ -1255,7 +1267,7 @@ impl Extractor {
                         ),
                         Expr::Attribute(attribute) => {
                             let kind =
-                                MutationKind::AttributeDelete(attribute.attr.as_str().into());
+                                MutationKind::AttributeDelete(intern(attribute.attr.as_str()));
                             if let Some(resolved) = self.resolve(&attribute.value, true)
                                 && (!resolved.path.attrs.is_empty() || resolved.nested)
                             {
@@ -1330,11 +1342,11 @@ impl Extractor {
     fn may_be_mutating_function(&self, func: &Expr) -> bool {
         match func {
             Expr::Name(name) => {
-                knowledge::is_mutating_function_name(name.id.as_str())
+                knowledge::is_mutating_function_last(name.id.as_str())
                     || self.mutating_imports.contains_text(name.id.as_str())
             }
             Expr::Attribute(attribute) => {
-                knowledge::is_mutating_function_name(attribute.attr.as_str())
+                knowledge::is_mutating_function_last(attribute.attr.as_str())
             }
             _ => false,
         }
@@ -1400,7 +1412,7 @@ impl Extractor {
                 && !object.nested
             {
                 let name = match &args[1] {
-                    Expr::StringLiteral(s) => Some(s.value.to_str().into()),
+                    Expr::StringLiteral(s) => Some(intern(s.value.to_str())),
                     _ => None,
                 };
                 if self.once_blocks > 0 {
@@ -1449,12 +1461,10 @@ impl Extractor {
         self.record_item_arguments(call);
         self.record_cache_clear(call);
         match &*call.func {
-            Expr::Attribute(method)
-                if knowledge::MUTATING_METHODS.contains(&method.attr.as_str()) =>
-            {
+            Expr::Attribute(method) if knowledge::is_mutating_method(method.attr.as_str()) => {
                 self.record_mutation(
                     &method.value,
-                    MutationKind::Method(method.attr.as_str().into()),
+                    MutationKind::Method(intern(method.attr.as_str())),
                     call.range(),
                     false,
                 );
@@ -1488,7 +1498,7 @@ fn literal_strings(expr: &Expr) -> Option<Vec<Name>> {
     elements
         .iter()
         .map(|e| match e {
-            Expr::StringLiteral(s) => Some(s.value.to_str().into()),
+            Expr::StringLiteral(s) => Some(intern(s.value.to_str())),
             _ => None,
         })
         .collect()
@@ -1527,7 +1537,7 @@ fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
         Expr::Tuple(t) => t.elts.iter().map(dotted_name).collect::<Option<Vec<_>>>()?,
         other => vec![dotted_name(other)?],
     };
-    Some((name.id.as_str().into(), types))
+    Some((intern(name.id.as_str()), types))
 }
 
 /// `name is not X`, alone or as an operand of an `and`: each name with `X` as written (a
@@ -1595,7 +1605,7 @@ impl Extractor {
             {
                 self.facts.self_call_guards.push(SelfCallGuard {
                     function,
-                    method: method.attr.as_str().into(),
+                    method: intern(method.attr.as_str()),
                     body: Span {
                         start: first.range().start().to_u32(),
                         end: last.range().end().to_u32(),
@@ -1762,7 +1772,7 @@ impl Extractor {
         }
         if let Some(flag) = flag {
             self.first_time_locals
-                .push((depth, local.id.as_str().into(), flag));
+                .push((depth, intern(local.id.as_str()), flag));
         }
     }
 
@@ -2175,7 +2185,14 @@ impl<'a> Visitor<'a> for Extractor {
         if !self.enter(expr) {
             return;
         }
-        self.reach_expr(expr);
+        // The only kinds reachability looks at: asked inline, since most expressions are names,
+        // attributes and constants.
+        if matches!(
+            expr,
+            Expr::Call(_) | Expr::Subscript(_) | Expr::Compare(_) | Expr::UnaryOp(_)
+        ) {
+            self.reach_expr(expr);
+        }
         match expr {
             Expr::Call(call) => {
                 self.record_call_site(call);
@@ -2242,7 +2259,7 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
                     .keywords
                     .iter()
                     .filter(|k| matches!(&k.value, Expr::BooleanLiteral(b) if b.value))
-                    .filter_map(|k| Some(k.arg.as_ref()?.as_str().into()))
+                    .filter_map(|k| Some(intern(k.arg.as_ref()?.as_str())))
                     .collect(),
                 _ => Vec::new(),
             };
@@ -2280,7 +2297,7 @@ pub(super) fn build_name(write: impl FnOnce(&mut String) -> Option<()>) -> Optio
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        write(buffer).map(|()| Name::from(buffer.as_str()))
+        write(buffer).map(|()| intern(buffer))
     })
 }
 
@@ -2298,7 +2315,7 @@ pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
 /// `a.b.c` for a name or a chain of attributes on a name.
 pub(super) fn dotted_name(expr: &Expr) -> Option<Name> {
     match expr {
-        Expr::Name(name) => Some(name.id.as_str().into()),
+        Expr::Name(name) => Some(intern(name.id.as_str())),
         Expr::Attribute(_) => build_name(|out| push_dotted(expr, out)),
         _ => None,
     }
@@ -2335,7 +2352,7 @@ fn outer_annotation_name(annotation: &Expr) -> Option<Name> {
         Expr::StringLiteral(s) => {
             let text = s.value.to_str();
             let head = text.split('[').next().unwrap_or(text).trim();
-            is_dotted_identifier(head).then(|| head.into())
+            is_dotted_identifier(head).then(|| intern(head))
         }
         other => dotted_name(other),
     }
@@ -2347,7 +2364,7 @@ fn annotated_class(annotation: &Expr) -> Option<Name> {
         Expr::Name(_) | Expr::Attribute(_) => dotted_name(annotation),
         Expr::StringLiteral(s) => {
             let text = s.value.to_str().trim();
-            is_dotted_identifier(text).then(|| text.into())
+            is_dotted_identifier(text).then(|| intern(text))
         }
         Expr::Subscript(sub) => {
             let outer = dotted_name(&sub.value)?;

@@ -5,7 +5,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::facts::{DecoratedCache, FuncIdx, Name};
+use crate::facts::{DecoratedCache, FuncIdx, Name, intern};
 use crate::knowledge;
 
 use super::{Extractor, MAX_WALK_DEPTH, dotted_name, span};
@@ -48,14 +48,14 @@ impl<'a> Visitor<'a> for Reads<'a> {
         match expr {
             Expr::Attribute(attribute) if matches!(&*attribute.value, Expr::Name(n) if Some(n.id.as_str()) == self.self_name) =>
             {
-                self.receiver_attrs.push(attribute.attr.as_str().into());
+                self.receiver_attrs.push(intern(attribute.attr.as_str()));
                 return;
             }
             Expr::Name(name) => {
                 if Some(name.id.as_str()) == self.self_name {
                     self.whole_receiver = true;
                 }
-                self.names.push(name.id.as_str().into());
+                self.names.push(intern(name.id.as_str()));
             }
             _ => {}
         }

@@ -13,7 +13,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MaybeIndex,
-    MemoStore, Name, ParamKeyedStore, Root, Span,
+    MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
 };
 use crate::knowledge;
 
@@ -61,6 +61,8 @@ pub(super) struct ReachState {
     /// Names of methods a memo's value calls on the receiver so far in the file: what their
     /// bodies read is recorded when they are walked after it.
     memo_methods: Vec<Name>,
+    /// The buffer a statement's inputs are gathered in ([`Extractor::with_inputs`]).
+    scratch_inputs: Vec<Name>,
 }
 
 impl ReachState {
@@ -243,11 +245,11 @@ impl Extractor {
         };
         let before = frame.truth_tests.len();
         match test {
-            Expr::Name(name) => frame.truth_tests.push(name.id.as_str().into()),
+            Expr::Name(name) => frame.truth_tests.push(intern(name.id.as_str())),
             Expr::BoolOp(b) if b.op == ast::BoolOp::And => {
                 for value in &b.values {
                     if let Expr::Name(name) = value {
-                        frame.truth_tests.push(name.id.as_str().into());
+                        frame.truth_tests.push(intern(name.id.as_str()));
                     }
                 }
             }
@@ -291,6 +293,15 @@ impl Extractor {
         let has_attrs = !std::ptr::eq(base, func);
         // The attributes of `func` after its base, dotted, after `head` if given.
         let join = |head: Option<&str>| -> Name {
+            // A plain name, or one attribute with nothing before it (`self.m`): a name of the
+            // tree interned as it is, with no text built.
+            match (head, func) {
+                (Some(head), _) if !has_attrs => return intern(head),
+                (None, Expr::Attribute(attribute)) if std::ptr::eq(&*attribute.value, base) => {
+                    return intern(attribute.attr.as_str());
+                }
+                _ => {}
+            }
             let joined = build_name(|out| {
                 out.push_str(head.unwrap_or_default());
                 push_attribute_chain(func, out);
@@ -410,11 +421,11 @@ impl Extractor {
             _ => false,
         });
         constructed
-            || self
-                .facts
-                .imports
-                .iter()
-                .any(|i| i.function.is_some() && i.binding == name)
+            || self.first_function_import.is_some_and(|first| {
+                self.facts.imports[first..]
+                    .iter()
+                    .any(|i| i.function.is_some() && i.binding == name)
+            })
     }
 
     /// Records a call and the functions passed to it as arguments.
@@ -450,7 +461,7 @@ impl Extractor {
             _ => match self.call_callee(func) {
                 Ok(callee) => callee,
                 Err(method) => {
-                    self.facts.untyped_method_calls.push(method.into());
+                    self.facts.untyped_method_calls.push(intern(method));
                     None
                 }
             },
@@ -494,7 +505,7 @@ impl Extractor {
             Some((CallReceiver::Local, callee)) => {
                 let method = knowledge::last_segment(callee);
                 if method.len() < callee.len() {
-                    self.facts.untyped_method_calls.push(method.into());
+                    self.facts.untyped_method_calls.push(intern(method));
                 }
                 None
             }
@@ -566,8 +577,7 @@ impl Extractor {
         };
         let keep = match receiver {
             CallReceiver::Name => {
-                !(knowledge::BUILTINS.contains(&callee.as_str())
-                    || callee.bytes().all(|b| !b.is_ascii_lowercase()))
+                !(knowledge::is_builtin(&callee) || callee.bytes().all(|b| !b.is_ascii_lowercase()))
             }
             CallReceiver::Local => self
                 .frame()
@@ -806,7 +816,7 @@ impl Extractor {
         if !fills || self.is_parameter(&method.value) {
             return;
         }
-        let Some(name) = Name::from_existing(local.id.as_str()) else {
+        let Some(name) = interned(local.id.as_str()) else {
             return;
         };
         if self
@@ -852,9 +862,9 @@ impl Extractor {
         let function = scope.idx;
         self.facts.param_keyed_stores.push(ParamKeyedStore {
             function,
-            container: container.attr.as_str().into(),
-            key: key.id.as_str().into(),
-            value: stored.id.as_str().into(),
+            container: intern(container.attr.as_str()),
+            key: intern(key.id.as_str()),
+            value: intern(stored.id.as_str()),
         });
     }
 
@@ -935,31 +945,36 @@ impl Extractor {
         match stmt {
             Stmt::Assign(assign) => {
                 self.note_get_probes(&assign.value);
-                let inputs = self.inputs_of(&assign.value);
-                for target in &assign.targets {
-                    self.assigned(target, Some(&assign.value), &inputs, false);
-                }
+                self.with_inputs(&assign.value, |this, inputs| {
+                    for target in &assign.targets {
+                        this.assigned(target, Some(&assign.value), inputs, false);
+                    }
+                });
             }
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.note_get_probes(value);
-                    let inputs = self.inputs_of(value);
-                    self.assigned(&assign.target, Some(value), &inputs, false);
+                    self.with_inputs(value, |this, inputs| {
+                        this.assigned(&assign.target, Some(value), inputs, false);
+                    });
                 }
             }
             Stmt::AugAssign(assign) => {
-                let inputs = self.inputs_of(&assign.value);
-                self.assigned(&assign.target, None, &inputs, true);
+                self.with_inputs(&assign.value, |this, inputs| {
+                    this.assigned(&assign.target, None, inputs, true);
+                });
             }
             Stmt::For(for_stmt) => {
-                let inputs = self.inputs_of(&for_stmt.iter);
-                self.assigned(&for_stmt.target, None, &inputs, false);
+                self.with_inputs(&for_stmt.iter, |this, inputs| {
+                    this.assigned(&for_stmt.target, None, inputs, false);
+                });
             }
             Stmt::With(with) => {
                 for item in &with.items {
                     if let Some(vars) = &item.optional_vars {
-                        let inputs = self.inputs_of(&item.context_expr);
-                        self.assigned(vars, None, &inputs, false);
+                        self.with_inputs(&item.context_expr, |this, inputs| {
+                            this.assigned(vars, None, inputs, false);
+                        });
                     }
                 }
             }
@@ -1007,7 +1022,7 @@ impl Extractor {
                     return;
                 };
                 // Not a global: the function (or an enclosing one) holds the name.
-                let id = interned.unwrap_or_else(|| id.into());
+                let id = interned.unwrap_or_else(|| intern(id));
                 match text {
                     Some(text) => frame.texts.insert(id, text),
                     None => frame.texts.remove(&id),
@@ -1161,11 +1176,11 @@ impl Extractor {
         let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
             self.inputs_of(value).into_iter().partition(is_read);
         for read in &mut receiver_reads {
-            *read = knowledge::last_segment(read).into();
+            *read = intern(knowledge::last_segment(read));
         }
         let mut receiver_methods: Vec<Name> = receiver_reads
             .iter()
-            .filter_map(|read| read.strip_suffix("()").map(Name::from))
+            .filter_map(|read| read.strip_suffix("()").map(intern))
             .collect();
         receiver_methods.sort();
         receiver_methods.dedup();
@@ -1270,7 +1285,7 @@ impl Extractor {
                     .iter()
                     .any(|p| p.name == arg.id.as_str());
                 (call.arguments.keywords.is_empty() && is_param)
-                    .then(|| (arg.id.as_str().into(), through_str))
+                    .then(|| (intern(arg.id.as_str()), through_str))
             }
             _ => None,
         }
@@ -1286,13 +1301,23 @@ impl Extractor {
         out
     }
 
+    /// Calls `then` with [`Self::inputs_of`] `expr`, gathered in a buffer kept between
+    /// statements: every assignment of every function asks, and most have an input or two.
+    fn with_inputs(&mut self, expr: &Expr, then: impl FnOnce(&mut Self, &[Name])) {
+        let mut inputs = std::mem::take(&mut self.reach.scratch_inputs);
+        inputs.clear();
+        self.collect_inputs(expr, &mut inputs, 0);
+        then(self, &inputs);
+        self.reach.scratch_inputs = inputs;
+    }
+
     fn collect_inputs(&self, expr: &Expr, out: &mut Vec<Name>, depth: u32) {
         if depth > MAX_WALK_DEPTH {
             return;
         }
         fn add(out: &mut Vec<Name>, name: &str) {
             if !out.iter().any(|known| known == name) {
-                out.push(name.into());
+                out.push(intern(name));
             }
         }
         let self_name = self.function_scope().and_then(|f| f.self_name.as_deref());
@@ -1603,7 +1628,7 @@ fn attributes_read(expr: &Expr, name: &str) -> Option<Vec<Name>> {
             match expr {
                 Expr::Attribute(attribute) if matches!(&*attribute.value, Expr::Name(n) if n.id.as_str() == self.name) =>
                 {
-                    self.attrs.push(attribute.attr.as_str().into());
+                    self.attrs.push(intern(attribute.attr.as_str()));
                     return;
                 }
                 Expr::Name(n) if n.id.as_str() == self.name => self.whole = true,

@@ -10,7 +10,9 @@ use rustc_hash::FxHashMap as HashMap;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::facts::{CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow};
+use crate::facts::{
+    CallReceiver, FlowSource, FlowTarget, FuncIdx, Name, ValueFlow, intern, interned,
+};
 
 use crate::knowledge;
 
@@ -77,9 +79,13 @@ impl Extractor {
 
     /// What `d["a"]()` calls, when `d["a"]` was last given a name in this scope.
     pub(super) fn keyed_callee(&self, func: &Expr) -> Option<Callee> {
+        // Asked at every call; most files store no callee under a key.
+        if self.keyed.containers.is_empty() {
+            return None;
+        }
         let (name, keys) = keyed_path(func)?;
         let scope = self.keyed_scope(name)?;
-        let stored = self.keyed.containers.get(&(scope, Name::from(name)))?;
+        let stored = self.keyed.containers.get(&(scope, intern(name)))?;
         *stored.get(&keys)?
     }
 
@@ -159,7 +165,11 @@ impl Extractor {
         let Some(scope) = self.keyed_scope(name.id.as_str()) else {
             return;
         };
-        let Some(stored) = self.keyed.containers.get(&(scope, name.id.as_str().into())) else {
+        let Some(stored) = self
+            .keyed
+            .containers
+            .get(&(scope, intern(name.id.as_str())))
+        else {
             return;
         };
         let lower = lower.unwrap_or(0);
@@ -201,13 +211,13 @@ impl Extractor {
             // Nothing to store: the name is interned only if it may have keys to forget.
             if rebinds_name
                 && !self.keyed.containers.is_empty()
-                && let Some(name) = Name::from_existing(name)
+                && let Some(name) = interned(name)
             {
                 self.keyed.containers.remove(&(scope, name));
             }
             return;
         }
-        let key = (scope, Name::from(name));
+        let key = (scope, intern(name));
         if rebinds_name {
             self.keyed.containers.remove(&key);
         }
@@ -300,26 +310,36 @@ impl Extractor {
             }
             _ => {}
         }
-        let mut sources = Vec::new();
+        let mut sources = std::mem::take(&mut self.scratch_sources);
+        sources.clear();
         self.flow_sources(value, 0, &mut sources);
-        if sources.is_empty() {
-            return;
-        }
-        let mut names = Vec::new();
-        bound_names(target, 0, &mut names);
-        for name in names {
-            let (receiver, interned) = self.name_here(name);
-            let global = match receiver {
-                CallReceiver::Name => true,
-                CallReceiver::Local => false,
-                _ => continue,
-            };
-            // A local comes back as its function holds it; a global is interned once.
-            let name = interned.unwrap_or_else(|| name.into());
-            for source in &sources {
-                let target = FlowTarget::Name { name, global };
-                self.push_flow(target, source.clone());
+        if !sources.is_empty() {
+            if let Expr::Name(name) = target {
+                self.flow_into_name(name.id.as_str(), &sources);
+            } else {
+                let mut names = Vec::new();
+                bound_names(target, 0, &mut names);
+                for name in names {
+                    self.flow_into_name(name, &sources);
+                }
             }
+        }
+        self.scratch_sources = sources;
+    }
+
+    /// Flows from each of `sources` into the local or global `name`.
+    fn flow_into_name(&mut self, name: &str, sources: &[FlowSource]) {
+        let (receiver, interned) = self.name_here(name);
+        let global = match receiver {
+            CallReceiver::Name => true,
+            CallReceiver::Local => false,
+            _ => return,
+        };
+        // A local comes back as its function holds it; a global is interned once.
+        let name = interned.unwrap_or_else(|| intern(name));
+        for source in sources {
+            let target = FlowTarget::Name { name, global };
+            self.push_flow(target, source.clone());
         }
     }
 
@@ -355,11 +375,13 @@ impl Extractor {
         if self.current_function().is_none() || !self.flows_tracked() {
             return;
         }
-        let mut sources = Vec::new();
+        let mut sources = std::mem::take(&mut self.scratch_sources);
+        sources.clear();
         self.flow_sources(value, 0, &mut sources);
-        for source in sources {
+        for source in sources.drain(..) {
             self.push_flow(FlowTarget::Return, source);
         }
+        self.scratch_sources = sources;
     }
 
     /// Flows of a call whose arguments have been walked: into its arguments, and into the
@@ -428,12 +450,10 @@ impl Extractor {
         };
         // What a builtin is given goes to no parameter of the tree.
         let site = &self.facts.calls[call_index as usize];
-        if site.receiver == CallReceiver::Name
-            && knowledge::BUILTINS.contains(&site.callee.as_str())
-        {
+        if site.receiver == CallReceiver::Name && knowledge::is_builtin(&site.callee) {
             return;
         }
-        let mut sources = Vec::new();
+        let mut sources = std::mem::take(&mut self.scratch_sources);
         let positional = arguments
             .args
             .iter()
@@ -459,12 +479,13 @@ impl Extractor {
                 self.push_flow(
                     FlowTarget::KeywordArgument {
                         call: call_index,
-                        keyword: name.as_str().into(),
+                        keyword: intern(name.as_str()),
                     },
                     source,
                 );
             }
         }
+        self.scratch_sources = sources;
     }
 }
 

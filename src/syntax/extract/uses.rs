@@ -12,6 +12,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, Argument, ByText, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind,
     ImportTarget, KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root, Span, Value,
+    intern,
 };
 use crate::knowledge;
 
@@ -150,7 +151,7 @@ impl Extractor {
         if self.is_global_name(name) {
             self.facts.global_rebinds.push(GlobalRebind {
                 function,
-                name: name.into(),
+                name: intern(name),
                 span: span(target),
             });
             if let Some(value) = value
@@ -183,7 +184,7 @@ impl Extractor {
         if let Some(scope) = self.function_scope_mut()
             && let Some(locals) = &mut scope.cached_locals
         {
-            locals.insert(name.into(), bound);
+            locals.insert(intern(name), bound);
         }
     }
 
@@ -262,20 +263,34 @@ impl Extractor {
         let Some(function) = self.current_function() else {
             return;
         };
-        let Some(callee) = dotted_name(&call.func) else {
-            return;
-        };
+        // Only a dict display passed is looked into: the callee's name is built, and keywords
+        // interned, for the few calls given one.
         let positional = call
             .arguments
             .args
             .iter()
             .take_while(|a| !matches!(a, Expr::Starred(_)))
             .enumerate()
+            .filter(|(_, a)| matches!(a, Expr::Dict(_)))
             .map(|(i, a)| (Argument::Position(i as u32), a));
-        let keywords =
-            call.arguments.keywords.iter().filter_map(|k| {
-                Some((Argument::Keyword(k.arg.as_ref()?.as_str().into()), &k.value))
-            });
+        let keywords = call.arguments.keywords.iter().filter_map(|k| {
+            let Expr::Dict(_) = &k.value else {
+                return None;
+            };
+            Some((
+                Argument::Keyword(intern(k.arg.as_ref()?.as_str())),
+                &k.value,
+            ))
+        });
+        let given_dict = |a: &Expr| matches!(a, Expr::Dict(_));
+        if !(call.arguments.args.iter().any(given_dict)
+            || call.arguments.keywords.iter().any(|k| given_dict(&k.value)))
+        {
+            return;
+        }
+        let Some(callee) = dotted_name(&call.func) else {
+            return;
+        };
         let mut found = Vec::new();
         for (argument, value) in positional.chain(keywords) {
             let Expr::Dict(dict) = value else {
@@ -295,7 +310,7 @@ impl Extractor {
                     function,
                     callee,
                     argument: argument.clone(),
-                    key: key.value.to_str().into(),
+                    key: intern(key.value.to_str()),
                     value: resolved.path,
                     span: span(item.value.range()),
                 });
@@ -331,7 +346,11 @@ impl Extractor {
             if let Some(name) = &keyword.arg
                 && let Some(used) = self.defaulted_param(&keyword.value)
             {
-                uses.push((used, Argument::Keyword(name.as_str().into()), keyword.range));
+                uses.push((
+                    used,
+                    Argument::Keyword(intern(name.as_str())),
+                    keyword.range,
+                ));
             }
         }
         if uses.is_empty() {
@@ -414,14 +433,27 @@ impl Extractor {
     }
 
     /// A module global read by a function decorated like `lru_cache`.
+    #[inline]
     pub(super) fn record_cached_read(&mut self, name: &ast::ExprName) {
-        self.push_cached_read(name.id.as_str(), None);
+        if self.in_cached_function() {
+            self.push_cached_read(name.id.as_str(), None);
+        }
+    }
+
+    /// Whether the innermost scope is a function decorated like `lru_cache`: asked at every name
+    /// and attribute read, inline, since it is false for almost all of them.
+    #[inline]
+    fn in_cached_function(&self) -> bool {
+        matches!(self.scopes.last(), Some(super::Scope::Function(f)) if f.cached_locals.is_some())
     }
 
     /// `GLOBAL.attr` read by a function decorated like `lru_cache`: recorded as `GLOBAL.attr`
     /// (as well as `GLOBAL`), so that a change of another attribute is not taken for one it reads.
+    #[inline]
     pub(super) fn record_cached_attribute_read(&mut self, attribute: &ast::ExprAttribute) {
-        if let Expr::Name(name) = &*attribute.value {
+        if self.in_cached_function()
+            && let Expr::Name(name) = &*attribute.value
+        {
             self.push_cached_read(name.id.as_str(), Some(attribute.attr.as_str()));
         }
     }
@@ -434,12 +466,12 @@ impl Extractor {
             return;
         }
         let function = scope.idx;
-        if knowledge::BUILTINS.contains(&id) || !self.is_global_name(id) {
+        if knowledge::is_builtin(id) || !self.is_global_name(id) {
             return;
         }
         let read: crate::facts::Name = match attr {
             Some(attr) => super::join_dotted(id, attr),
-            None => id.into(),
+            None => intern(id),
         };
         let seen = self
             .facts
@@ -478,7 +510,7 @@ impl Extractor {
         ) {
             self.facts.keyword_defaults.push(KeywordDefault {
                 class,
-                name: name.into(),
+                name: intern(name),
                 callee,
                 default,
                 span: span(keyword.value.range()),
