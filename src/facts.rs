@@ -257,8 +257,10 @@ pub struct FileFacts {
     pub identity_guarded: Vec<(u32, Name)>,
     /// Starts of the changes (mutations, attribute assignments and `setattr` calls) that some
     /// calls of their function do not reach: inside a branch of an `if`, the body of a loop, an
-    /// `except` handler or a `match` case, or after a `return` or `raise` inside one. Sorted.
-    /// A change not listed runs on every call that does not end early with an exception.
+    /// `except` handler or a `match` case, or after a `return` or `raise` inside one; inside an
+    /// operand of `and`/`or`, a conditional expression, a comprehension or a lambda. Sorted.
+    /// A change not listed runs on every call that neither ends early with an exception nor, in
+    /// a generator, is left suspended at a `yield` before it.
     pub conditional_changes: Vec<u32>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.

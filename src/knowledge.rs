@@ -89,7 +89,7 @@ pub fn is_builtin(name: &str) -> bool {
 /// Whether mutating method `name` may take entries out of the object: neither adds to nor only
 /// reorders it.
 pub fn removes_entries(name: &str) -> bool {
-    MUTATING_METHODS.contains(&name)
+    is_mutating_method(name)
         && !ADDING_METHODS.contains(&name)
         && !REORDERING_METHODS.contains(&name)
 }

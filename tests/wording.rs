@@ -98,6 +98,23 @@ fn a_set_after_an_early_return_is_not_told_as_made_on_every_call() {
 }
 
 #[test]
+fn a_set_inside_a_short_circuit_or_a_comprehension_is_not_told_as_made_on_every_call() {
+    for body in [
+        "        flag and setattr(Registry, 'last', key)\n",
+        "        [setattr(Registry, 'last', k) for k in keys]\n",
+        "        setattr(Registry, 'last', key) if flag else None\n",
+    ] {
+        let out = concise(&[(
+            "app/registry.py",
+            &format!(
+                "class Registry:\n    last = None\n\n    def put(self, key, keys, flag):\n{body}"
+            ),
+        )]);
+        assert!(out.ends_with("on the calls that reach it"), "{body}: {out}");
+    }
+}
+
+#[test]
 fn a_change_in_a_loop_is_labelled_without_every_call() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -2216,8 +2216,22 @@ impl<'a> Visitor<'a> for Extractor {
             _ => {}
         }
         // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or
-        // globals still counts, so they are walked like the enclosing code.
+        // globals still counts, so they are walked like the enclosing code. What they, the
+        // operands of `and`/`or` and the branches of `a if c else b` change, some calls do not
+        // change (the first operand and the test too: that only weakens the words).
+        let conditional = matches!(
+            expr,
+            Expr::BoolOp(_)
+                | Expr::If(_)
+                | Expr::Lambda(_)
+                | Expr::ListComp(_)
+                | Expr::SetComp(_)
+                | Expr::DictComp(_)
+                | Expr::Generator(_)
+        );
+        self.conditional_blocks += u32::from(conditional);
         visitor::walk_expr(self, expr);
+        self.conditional_blocks -= u32::from(conditional);
         match expr {
             Expr::Call(call) => self.record_call_flows(call),
             Expr::Yield(ast::ExprYield {
