@@ -559,6 +559,8 @@ fn load_found(
         },
     );
     end_stage(link_stage);
+    // Its steps (their names start with `link/`), as after an edit.
+    stage_times.extend(project.link_times().iter().copied());
     Loaded {
         project,
         errors,
