@@ -988,7 +988,9 @@ pub struct MemoStore {
     /// The function hands back what it reads from the cache by key: a `return` or `yield` holds
     /// the read (`return C[k]`, `return C.setdefault(k, v)`), or a local bound to it (`v =
     /// C.get(k)` ... `return v`). Without it a later call never gets an earlier call's value: the
-    /// read only refuses a second entry, or the entry is extended or replaced.
+    /// read only refuses a second entry, or the entry is extended or replaced. False too for a
+    /// store under a key the function first raises on when present (`if k in C: raise`): a
+    /// later call with the key raises, and the value read back is another key's.
     pub serves_read_value: bool,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,

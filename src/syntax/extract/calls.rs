@@ -95,6 +95,8 @@ struct Frame {
     served_under: Vec<(AccessPath, Vec<Name>)>,
     /// For each of `stores`, the names its store is under a test of.
     store_tests: Vec<Vec<Name>>,
+    /// For each of `stores`, its key when a plain local (`C[k] = v`), and where the store is.
+    store_keys: Vec<(Option<Name>, TextRange)>,
     /// Names of functions defined in this one.
     nested_defs: Vec<Name>,
     /// Locals bound to a computed value (see `is_computed`).
@@ -156,12 +158,26 @@ impl Extractor {
                 }
             }
         }
+        // Stores under a key the function raises on when it is already there: no call that
+        // reaches one can be handed an entry an earlier call stored under the same key.
+        let refused: Vec<bool> = self.reach.frames.last().map_or_else(Vec::new, |frame| {
+            frame
+                .stores
+                .iter()
+                .zip(&frame.store_keys)
+                .map(|(store, (key, range))| {
+                    key.is_some_and(|key| self.refuses_present_key(body, &store.cache, key, *range))
+                })
+                .collect()
+        });
         let Some(frame) = self.reach.frames.pop() else {
             return;
         };
-        for (mut store, store_tests) in frame.stores.into_iter().zip(frame.store_tests) {
+        for (index, (mut store, store_tests)) in
+            frame.stores.into_iter().zip(frame.store_tests).enumerate()
+        {
             if let Some((_, served)) = served_back.iter().find(|(c, _)| *c == store.cache) {
-                store.serves_read_value = *served;
+                store.serves_read_value = *served && !refused.get(index).copied().unwrap_or(false);
                 // A flag that every read and every store of the cache requires true is true for
                 // every value the cache holds: the value cannot differ by it.
                 if let Some((_, read_tests)) =
@@ -221,6 +237,45 @@ impl Extractor {
             .returned
             .iter()
             .any(|value| mentions_any(value, &holders))
+    }
+
+    /// Whether a statement of `body` itself (not nested in another) before the store at
+    /// `store` is `if key in cache: ... raise ...` whose block ends in the `raise`, and no later
+    /// statement of the body binds `key` again: every call that reaches the store found no entry
+    /// under its key, and a later call with the key raises instead of reading the entry.
+    fn refuses_present_key(
+        &self,
+        body: &[Stmt],
+        cache: &AccessPath,
+        key: Name,
+        store: TextRange,
+    ) -> bool {
+        let Some(guard) = body.iter().position(|stmt| {
+            let Stmt::If(branch) = stmt else {
+                return false;
+            };
+            let Expr::Compare(compare) = &*branch.test else {
+                return false;
+            };
+            stmt.range().end() <= store.start()
+                && matches!(&*compare.left, Expr::Name(name) if name.id.as_str() == key.as_str())
+                && matches!(&*compare.ops, [ast::CmpOp::In])
+                && compare.comparators.first().is_some_and(|container| {
+                    self.resolve(container, true)
+                        .is_some_and(|r| !r.nested && r.path == *cache)
+                })
+                && matches!(branch.body.last(), Some(Stmt::Raise(_)))
+        }) else {
+            return false;
+        };
+        let mut binds = BindsName {
+            name: key.as_str(),
+            found: false,
+        };
+        for stmt in &body[guard + 1..] {
+            binds.visit_stmt(stmt);
+        }
+        !binds.found
     }
 
     /// A parameter of `function` annotated `bool` that the body never rebinds: its truth is its
@@ -1219,6 +1274,11 @@ impl Extractor {
             });
         if let Some(frame) = self.frame_mut() {
             frame.store_tests.push(frame.truth_tests.clone());
+            let plain_key = match key {
+                Expr::Name(name) => Some(intern(name.id.as_str())),
+                _ => None,
+            };
+            frame.store_keys.push((plain_key, range));
             frame.stores.push(MemoStore {
                 function,
                 cache: resolved.path,
@@ -1703,6 +1763,60 @@ impl<'a> Visitor<'a> for HandedBack<'a> {
                 }
             }
             _ => {}
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// Finds a binding of one name in statements (an assignment, a `for`, `with` or `except`
+/// target, a walrus, an import, `del`, or a `global`/`nonlocal` that lets other code bind it).
+struct BindsName<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl<'a> Visitor<'a> for BindsName<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.found {
+            return;
+        }
+        let named = |names: &[ast::Identifier]| names.iter().any(|n| n.as_str() == self.name);
+        match stmt {
+            Stmt::Global(g) if named(&g.names) => self.found = true,
+            Stmt::Nonlocal(n) if named(&n.names) => self.found = true,
+            Stmt::Import(import) => {
+                self.found |= import.names.iter().any(|alias| {
+                    alias.asname.as_ref().unwrap_or(&alias.name).as_str() == self.name
+                });
+            }
+            Stmt::ImportFrom(import) => {
+                self.found |= import.names.iter().any(|alias| {
+                    alias.asname.as_ref().unwrap_or(&alias.name).as_str() == self.name
+                });
+            }
+            Stmt::Try(t) => {
+                self.found |= t
+                    .handlers
+                    .iter()
+                    .any(|ast::ExceptHandler::ExceptHandler(h)| {
+                        h.name.as_ref().is_some_and(|n| n.as_str() == self.name)
+                    });
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.found {
+            return;
+        }
+        if let Expr::Name(name) = expr
+            && !name.ctx.is_load()
+            && name.id.as_str() == self.name
+        {
+            self.found = true;
+            return;
         }
         walk_expr(self, expr);
     }
