@@ -32,10 +32,10 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
 
 use crate::cache_dir::CacheDir;
-use crate::facts::FileFacts;
+use crate::facts::{FileFacts, with_name_table};
 
 const FILE_NAME: &str = "facts.bin";
-const MAGIC: &[u8; 8] = b"SLFACTS2";
+const MAGIC: &[u8; 8] = b"SLFACTS3";
 /// Magic, fingerprint and entry count: what the index checksum covers besides the index.
 const CHECKED_HEADER_LEN: usize = 8 + 8 + 4;
 const HEADER_LEN: usize = CHECKED_HEADER_LEN + 8;
@@ -149,7 +149,7 @@ impl FactsCache {
         if xxh3_64(payload) != *checksum {
             return None;
         }
-        let outcome = postcard::from_bytes(payload).ok()?;
+        let outcome = with_name_table(|| postcard::from_bytes(payload)).ok()?;
         Some((
             outcome,
             Record {
@@ -246,7 +246,7 @@ impl EntryPayload<'_> {
     fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             EntryPayload::Bytes(bytes) => out.write_all(bytes),
-            EntryPayload::Outcome(outcome, _) => postcard::to_io(outcome, out)
+            EntryPayload::Outcome(outcome, _) => with_name_table(|| postcard::to_io(outcome, out))
                 .map(drop)
                 .map_err(std::io::Error::other),
         }
@@ -280,7 +280,7 @@ impl EncodedSize {
             len: 0,
             hasher: Xxh3::new(),
         };
-        postcard::to_io(outcome, &mut measure).ok()?;
+        with_name_table(|| postcard::to_io(outcome, &mut measure)).ok()?;
         Some(EncodedSize {
             len: measure.len,
             checksum: measure.hasher.digest(),
@@ -306,7 +306,7 @@ pub fn decode_image(bytes: &[u8]) -> usize {
         .filter(|entry| {
             let payload = &bytes[entry.payload.clone()];
             xxh3_64(payload) == entry.checksum
-                && postcard::from_bytes::<CachedOutcome>(payload).is_ok()
+                && with_name_table(|| postcard::from_bytes::<CachedOutcome>(payload)).is_ok()
         })
         .count()
 }
@@ -488,7 +488,7 @@ mod tests {
         let a = text_hash("a = 1\n");
         FactsCache::open(dir.path()).save(vec![FactsCache::record(a, &outcome)]);
         let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
-        let encoded = postcard::to_allocvec(&outcome).unwrap();
+        let encoded = with_name_table(|| postcard::to_allocvec(&outcome)).unwrap();
         assert!(bytes.ends_with(&encoded));
         assert_eq!(bytes.len(), HEADER_LEN + INDEX_ENTRY_LEN + encoded.len());
         let (read, _) = FactsCache::open(dir.path()).get(a).unwrap();
@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn resealing_leaves_a_sound_image_alone_and_lets_damaged_payloads_reach_the_decoder() {
-        let payload = postcard::to_allocvec(&facts_with_import("x")).unwrap();
+        let payload = with_name_table(|| postcard::to_allocvec(&facts_with_import("x"))).unwrap();
         let mut image = Vec::new();
         let entry = |hash, age| Entry {
             hash,
