@@ -246,9 +246,10 @@ impl EntryPayload<'_> {
     fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             EntryPayload::Bytes(bytes) => out.write_all(bytes),
-            EntryPayload::Outcome(outcome, _) => with_name_table(|| postcard::to_io(outcome, out))
-                .map(drop)
-                .map_err(std::io::Error::other),
+            EntryPayload::Outcome(outcome, _) => encoded(outcome, |bytes| out.write_all(bytes))
+                .unwrap_or_else(|| {
+                    Err(std::io::Error::other("an entry that encoded once did not"))
+                }),
         }
     }
 }
@@ -262,30 +263,34 @@ struct EncodedSize {
 
 impl EncodedSize {
     fn of(outcome: &CachedOutcome) -> Option<EncodedSize> {
-        struct Measure {
-            len: usize,
-            hasher: Xxh3,
-        }
-        impl std::io::Write for Measure {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.len += bytes.len();
-                self.hasher.update(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut measure = Measure {
-            len: 0,
-            hasher: Xxh3::new(),
-        };
-        with_name_table(|| postcard::to_io(outcome, &mut measure)).ok()?;
-        Some(EncodedSize {
-            len: measure.len,
-            checksum: measure.hasher.digest(),
+        encoded(outcome, |bytes| EncodedSize {
+            len: bytes.len(),
+            checksum: xxh3_64(bytes),
         })
     }
+}
+
+/// Calls `f` with the encoding of `outcome`, made in a buffer this thread reuses: an entry is
+/// encoded once to measure it and once to write it, and a buffer the size of one entry is all
+/// either holds (the postcard writer to an `io::Write` hands over each varint on its own).
+fn encoded<R>(outcome: &CachedOutcome, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        let mut bytes = std::mem::take(&mut *buffer);
+        bytes.clear();
+        let result = with_name_table(|| postcard::to_extend(outcome, bytes));
+        match result {
+            Ok(bytes) => {
+                let answer = f(&bytes);
+                *buffer = bytes;
+                Some(answer)
+            }
+            Err(_) => None,
+        }
+    })
 }
 
 /// Reads a cache image as a run reads it, whatever build wrote it, and decodes every entry that
