@@ -32,10 +32,10 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
 
 use crate::cache_dir::CacheDir;
-use crate::facts::FileFacts;
+use crate::facts::{FileFacts, with_name_table};
 
 const FILE_NAME: &str = "facts.bin";
-const MAGIC: &[u8; 8] = b"SLFACTS2";
+const MAGIC: &[u8; 8] = b"SLFACTS3";
 /// Magic, fingerprint and entry count: what the index checksum covers besides the index.
 const CHECKED_HEADER_LEN: usize = 8 + 8 + 4;
 const HEADER_LEN: usize = CHECKED_HEADER_LEN + 8;
@@ -149,7 +149,7 @@ impl FactsCache {
         if xxh3_64(payload) != *checksum {
             return None;
         }
-        let outcome = postcard::from_bytes(payload).ok()?;
+        let outcome = with_name_table(|| postcard::from_bytes(payload)).ok()?;
         Some((
             outcome,
             Record {
@@ -246,9 +246,10 @@ impl EntryPayload<'_> {
     fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
             EntryPayload::Bytes(bytes) => out.write_all(bytes),
-            EntryPayload::Outcome(outcome, _) => postcard::to_io(outcome, out)
-                .map(drop)
-                .map_err(std::io::Error::other),
+            EntryPayload::Outcome(outcome, _) => encoded(outcome, |bytes| out.write_all(bytes))
+                .unwrap_or_else(|| {
+                    Err(std::io::Error::other("an entry that encoded once did not"))
+                }),
         }
     }
 }
@@ -262,30 +263,34 @@ struct EncodedSize {
 
 impl EncodedSize {
     fn of(outcome: &CachedOutcome) -> Option<EncodedSize> {
-        struct Measure {
-            len: usize,
-            hasher: Xxh3,
-        }
-        impl std::io::Write for Measure {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.len += bytes.len();
-                self.hasher.update(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut measure = Measure {
-            len: 0,
-            hasher: Xxh3::new(),
-        };
-        postcard::to_io(outcome, &mut measure).ok()?;
-        Some(EncodedSize {
-            len: measure.len,
-            checksum: measure.hasher.digest(),
+        encoded(outcome, |bytes| EncodedSize {
+            len: bytes.len(),
+            checksum: xxh3_64(bytes),
         })
     }
+}
+
+/// Calls `f` with the encoding of `outcome`, made in a buffer this thread reuses: an entry is
+/// encoded once to measure it and once to write it, and a buffer the size of one entry is all
+/// either holds (the postcard writer to an `io::Write` hands over each varint on its own).
+fn encoded<R>(outcome: &CachedOutcome, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        let mut bytes = std::mem::take(&mut *buffer);
+        bytes.clear();
+        let result = with_name_table(|| postcard::to_extend(outcome, bytes));
+        match result {
+            Ok(bytes) => {
+                let answer = f(&bytes);
+                *buffer = bytes;
+                Some(answer)
+            }
+            Err(_) => None,
+        }
+    })
 }
 
 /// Reads a cache image as a run reads it, whatever build wrote it, and decodes every entry that
@@ -306,7 +311,7 @@ pub fn decode_image(bytes: &[u8]) -> usize {
         .filter(|entry| {
             let payload = &bytes[entry.payload.clone()];
             xxh3_64(payload) == entry.checksum
-                && postcard::from_bytes::<CachedOutcome>(payload).is_ok()
+                && with_name_table(|| postcard::from_bytes::<CachedOutcome>(payload)).is_ok()
         })
         .count()
 }
@@ -488,7 +493,7 @@ mod tests {
         let a = text_hash("a = 1\n");
         FactsCache::open(dir.path()).save(vec![FactsCache::record(a, &outcome)]);
         let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
-        let encoded = postcard::to_allocvec(&outcome).unwrap();
+        let encoded = with_name_table(|| postcard::to_allocvec(&outcome)).unwrap();
         assert!(bytes.ends_with(&encoded));
         assert_eq!(bytes.len(), HEADER_LEN + INDEX_ENTRY_LEN + encoded.len());
         let (read, _) = FactsCache::open(dir.path()).get(a).unwrap();
@@ -513,7 +518,7 @@ mod tests {
 
     #[test]
     fn resealing_leaves_a_sound_image_alone_and_lets_damaged_payloads_reach_the_decoder() {
-        let payload = postcard::to_allocvec(&facts_with_import("x")).unwrap();
+        let payload = with_name_table(|| postcard::to_allocvec(&facts_with_import("x"))).unwrap();
         let mut image = Vec::new();
         let entry = |hash, age| Entry {
             hash,

@@ -14,7 +14,184 @@ use serde::{Deserialize, Serialize};
 /// stay small and the link compares and hashes names without reading their text. Interned text is
 /// never freed: a long-lived server keeps the names of texts it no longer holds (they are few
 /// next to the facts themselves, and an edit mostly brings back the same names).
-pub type Name = ustr::Ustr;
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(ustr::Ustr);
+
+impl Name {
+    pub fn from(text: &str) -> Name {
+        Name(ustr::Ustr::from(text))
+    }
+
+    pub fn from_existing(text: &str) -> Option<Name> {
+        ustr::Ustr::from_existing(text).map(Name)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0.as_str()
+    }
+
+    pub fn precomputed_hash(&self) -> u64 {
+        self.0.precomputed_hash()
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.0.as_str(), f)
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0.as_str(), f)
+    }
+}
+
+impl From<&str> for Name {
+    fn from(text: &str) -> Name {
+        Name::from(text)
+    }
+}
+
+impl From<String> for Name {
+    fn from(text: String) -> Name {
+        Name::from(&text)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.0.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        self.0.as_str() == other
+    }
+}
+
+impl PartialEq<Name> for str {
+    fn eq(&self, other: &Name) -> bool {
+        self == other.0.as_str()
+    }
+}
+
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        *self == other.0.as_str()
+    }
+}
+
+/// A name as [`with_name_table`] encodes it: its text the first time a record holds it, then
+/// the index of that first time.
+#[derive(Serialize, Deserialize)]
+enum CodedName<'a> {
+    New(#[serde(borrow)] std::borrow::Cow<'a, str>),
+    Seen(u32),
+}
+
+/// The names one record has encoded or decoded so far, by order of first appearance.
+#[derive(Default)]
+struct NameTable {
+    indices: rustc_hash::FxHashMap<Name, u32>,
+    names: Vec<Name>,
+}
+
+thread_local! {
+    static NAME_TABLE: std::cell::RefCell<Option<NameTable>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (one record's encoding or decoding) with names written once per record: a file's
+/// facts name `self`, its imports and its attributes over and over, and decoding each copy
+/// again would validate and intern the same text each time. Outside `f` (reports, tests) a name
+/// is its text. The table is this thread's and `f`'s alone, so what one record wrote never
+/// decides how another is read.
+pub fn with_name_table<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<NameTable>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            NAME_TABLE.with(|table| *table.borrow_mut() = outer);
+        }
+    }
+    let outer = NAME_TABLE.with(|table| table.borrow_mut().replace(NameTable::default()));
+    let _reset = Reset(outer);
+    f()
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let coded = NAME_TABLE.with(|table| {
+            let mut table = table.borrow_mut();
+            let table = table.as_mut()?;
+            let next = table.names.len() as u32;
+            Some(match table.indices.entry(*self) {
+                std::collections::hash_map::Entry::Occupied(seen) => CodedName::Seen(*seen.get()),
+                std::collections::hash_map::Entry::Vacant(new) => {
+                    new.insert(next);
+                    table.names.push(*self);
+                    CodedName::New(std::borrow::Cow::Borrowed(self.0.as_str()))
+                }
+            })
+        });
+        match coded {
+            Some(coded) => coded.serialize(out),
+            None => out.serialize_str(self.0.as_str()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Name, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Name;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a name")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Name, E> {
+                Ok(intern(text))
+            }
+        }
+        if !NAME_TABLE.with(|table| table.borrow().is_some()) {
+            return input.deserialize_str(Text);
+        }
+        let name = match CodedName::deserialize(input)? {
+            CodedName::New(text) => {
+                let name = intern(&text);
+                NAME_TABLE.with(|table| {
+                    if let Some(table) = table.borrow_mut().as_mut() {
+                        table.names.push(name);
+                    }
+                });
+                name
+            }
+            CodedName::Seen(index) => NAME_TABLE
+                .with(|table| {
+                    table
+                        .borrow()
+                        .as_ref()
+                        .and_then(|table| table.names.get(index as usize).copied())
+                })
+                .ok_or_else(|| serde::de::Error::custom("a name seen before that was not"))?,
+        };
+        Ok(name)
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
 
 /// The name spelled `text`, interned. The interner hashes with a strong hash and takes a lock per
 /// call; extraction interns names by the million, most of them (`self`, `get`, `os.path`) seen
@@ -1041,6 +1218,55 @@ mod sizes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn facts_naming(names: &[&str]) -> FileFacts {
+        FileFacts {
+            untyped_method_calls: names.iter().map(|n| Name::from(n)).collect(),
+            ..FileFacts::default()
+        }
+    }
+
+    #[test]
+    fn a_record_names_each_name_once_and_reads_back_the_same() {
+        let facts = facts_naming(&["self", "get", "self", "os.path", "get", "self"]);
+        let coded = with_name_table(|| postcard::to_allocvec(&facts)).unwrap();
+        let plain = postcard::to_allocvec(&facts).unwrap();
+        assert!(
+            coded.len() < plain.len(),
+            "{} >= {}",
+            coded.len(),
+            plain.len()
+        );
+        let read: FileFacts = with_name_table(|| postcard::from_bytes(&coded)).unwrap();
+        assert_eq!(read.untyped_method_calls, facts.untyped_method_calls);
+        // Outside a table a name is its text, as reports and other encodings expect.
+        let read: FileFacts = postcard::from_bytes(&plain).unwrap();
+        assert_eq!(read.untyped_method_calls, facts.untyped_method_calls);
+    }
+
+    #[test]
+    fn each_record_starts_a_table_of_its_own() {
+        let first = facts_naming(&["alpha", "beta"]);
+        let second = facts_naming(&["beta", "alpha", "beta"]);
+        let _first_bytes = with_name_table(|| postcard::to_allocvec(&first)).unwrap();
+        let second_bytes = with_name_table(|| postcard::to_allocvec(&second)).unwrap();
+        // Read alone, in a fresh table: it refers to nothing the first record wrote.
+        let read: FileFacts = with_name_table(|| postcard::from_bytes(&second_bytes)).unwrap();
+        assert_eq!(read.untyped_method_calls, second.untyped_method_calls);
+        // The table ends with its record: what follows is plain again.
+        assert_eq!(
+            postcard::to_allocvec(&Name::from("beta")).unwrap(),
+            postcard::to_allocvec("beta").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_reference_to_a_name_not_yet_written_is_an_error() {
+        // One name, coded as the second name of the record, which has none before it.
+        let bytes = with_name_table(|| postcard::to_allocvec(&vec![CodedName::Seen(1)])).unwrap();
+        let read = with_name_table(|| postcard::from_bytes::<Vec<Name>>(&bytes));
+        assert!(read.is_err());
+    }
 
     #[test]
     fn the_table_of_recent_names_gives_the_interners_names() {
