@@ -210,3 +210,91 @@ fn a_plain_class_attribute_is_told_to_move_into_init() {
         "{help}"
     );
 }
+
+/// The whole text output of `check` on `files`, with `extra` arguments.
+fn full(files: &[(&str, &str)], extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    let mut args = vec!["check", "--no-cache", "--isolated"];
+    args.extend_from_slice(extra);
+    args.push(".");
+    let output = stateleak(dir.path(), &args);
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn growth_under_a_test_is_not_told_as_growth_on_every_call() {
+    let grows = |body: &str| {
+        full(
+            &[(
+                "app/track.py",
+                &format!("_seen = []\n\n\ndef track(event):\n{body}    return len(_seen)\n"),
+            )],
+            &["--select", "SL202"],
+        )
+    };
+    let under_a_test = grows("    if event:\n        _seen.append(event.upper())\n");
+    assert!(
+        under_a_test.contains("that `track` adds to and nothing ever removes from"),
+        "{under_a_test}"
+    );
+    assert!(under_a_test.contains("grows here\n"), "{under_a_test}");
+    assert!(!under_a_test.contains("every call"), "{under_a_test}");
+    let always = grows("    _seen.append(event.upper())\n");
+    assert!(
+        always.contains("that `track` adds to on every call and nothing ever removes from"),
+        "{always}"
+    );
+    assert!(always.contains("grows here, on every call"), "{always}");
+}
+
+#[test]
+fn a_closure_written_under_a_test_is_written_on_the_calls_that_reach_it() {
+    let written = |body: &str| {
+        full(
+            &[(
+                "app/deco.py",
+                &format!(
+                    "def remember_calls(func):\n    calls = {{}}\n\n    def wrapper(user, *args):\n{body}        return func(user, *args)\n\n    return wrapper\n\n\n@remember_calls\ndef handle(user):\n    return user\n"
+                ),
+            )],
+            &[],
+        )
+    };
+    let under_a_test = written("        if user:\n            calls[user] = args\n");
+    assert!(
+        under_a_test.contains("writes into `calls` on the calls that reach it"),
+        "{under_a_test}"
+    );
+    assert!(!under_a_test.contains("on every call"), "{under_a_test}");
+    let always = written("        calls[user] = args\n");
+    assert!(
+        always.contains("writes into `calls` on every call"),
+        "{always}"
+    );
+}
+
+#[test]
+fn a_change_that_requests_reach_is_not_said_to_happen_on_every_request() {
+    // Only the requests of one route reach `save`; others never change `_prefs`.
+    let out = full(
+        &[
+            (
+                "store.py",
+                "_prefs = {}\n\n\ndef save(user, theme):\n    _prefs[\"current\"] = theme\n",
+            ),
+            (
+                "app.py",
+                "from flask import Flask\n\nfrom store import save\n\napp = Flask(__name__)\n\n\n@app.route(\"/prefs\")\ndef set_prefs():\n    save(\"u\", \"dark\")\n    return \"ok\"\n\n\n@app.route(\"/\")\ndef index():\n    return \"hi\"\n",
+            ),
+        ],
+        &[],
+    );
+    assert!(
+        out.contains("changed here, on the requests that reach it"),
+        "{out}"
+    );
+    assert!(!out.contains("on every request"), "{out}");
+}

@@ -261,7 +261,14 @@ fn report_through_instance(
         Label::new(
             change.file,
             change.span,
-            "the shared object changes here, on every call",
+            common::when(
+                project
+                    .file(change.file)
+                    .facts
+                    .runs_on_every_call(change.span.start),
+                "the shared object changes here, on every call",
+                "the shared object changes here",
+            ),
         ),
     )
     .with_related(vec![
@@ -499,7 +506,14 @@ fn report(project: &Project, key: &Key, group: Group<'_>) -> Diagnostic {
         Label::new(
             key.mutation_file,
             first.span,
-            "the shared object changes here, on every call",
+            common::when(
+                project
+                    .file(key.mutation_file)
+                    .facts
+                    .runs_on_every_call(first.span.start),
+                "the shared object changes here, on every call",
+                "the shared object changes here",
+            ),
         ),
     )
     .with_related(related)

@@ -402,7 +402,7 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
                     "changed here through `{parameter}`, on each request that hands it `{}`",
                     group.name
                 ),
-                None => "changed here, on every request".to_string(),
+                None => "changed here, on the requests that reach it".to_string(),
             },
             "every request this process serves sees what earlier requests left in it",
             "keep per-request data in locals, the request or session, or a store keyed by user; \
@@ -413,7 +413,7 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
                 "`{}` is a module global; `{}`, which requests reach, rebinds it",
                 group.name, function.name
             ),
-            "rebound here, on every request".to_string(),
+            "rebound here, on the requests that reach it".to_string(),
             "the new value is what every later request (and every concurrent one) sees",
             "pass the value along as an argument or keep it on the request; use a `ContextVar` \
              for per-request context",

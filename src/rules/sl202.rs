@@ -287,11 +287,18 @@ fn report(project: &Project, (file, global): (FileId, u32), container: Container
         }
     }
     let adds = if functions.len() == 1 { "adds" } else { "add" };
+    // "On every call" only when each function named adds at a place all its calls reach.
+    let every_call = growth.iter().all(|(f, function, _)| {
+        growth.iter().any(|(g, other, span)| {
+            g == f && other == function && project.file(*g).facts.runs_on_every_call(span.start)
+        })
+    });
     let message = format!(
-        "`{}` is a module-level {} that {} {adds} to on every call and nothing ever removes from",
+        "`{}` is a module-level {} that {} {adds} to{} and nothing ever removes from",
         binding.name,
         container.type_name,
-        functions.join(", ")
+        functions.join(", "),
+        common::when(every_call, " on every call", "")
     );
     let mut related = vec![Label::new(
         file,
@@ -306,7 +313,18 @@ fn report(project: &Project, (file, global): (FileId, u32), container: Container
     let first_function = &project.file(first_file).facts.functions[first_function as usize];
     META.diagnostic(
         message,
-        Label::new(first_file, first_span, "grows here, on every call"),
+        Label::new(
+            first_file,
+            first_span,
+            common::when(
+                project
+                    .file(first_file)
+                    .facts
+                    .runs_on_every_call(first_span.start),
+                "grows here, on every call",
+                "grows here",
+            ),
+        ),
     )
     .with_related(related)
     .with_note(

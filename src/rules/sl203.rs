@@ -457,7 +457,11 @@ fn report_import_time_field(
     related.extend(sites[1..].iter().map(|site| Label::and_here(file, *site)));
     META.diagnostic(
         message,
-        Label::new(file, sites[0], "changed here, on every request"),
+        Label::new(
+            file,
+            sites[0],
+            "changed here, on the requests that reach it",
+        ),
     )
     .with_related(related)
     .with_note(
@@ -507,7 +511,11 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
     );
     META.diagnostic(
         message,
-        Label::new(key.file, sites[0], "written here, on every request"),
+        Label::new(
+            key.file,
+            sites[0],
+            "written here, on the requests that reach it",
+        ),
     )
     .with_related(related)
     .with_note(

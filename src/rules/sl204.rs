@@ -115,6 +115,10 @@ fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Op
             .first_time
             .then_some(rebind.stored_param.as_deref())
             .flatten(),
+        project
+            .file(file)
+            .facts
+            .runs_on_every_call(rebind.span.start),
     );
     let message = format!(
         "`{name}` is one variable for the whole process: `{}` binds it while modules are imported, and `{changer}`, defined in `{}`, {when}",
@@ -143,10 +147,13 @@ fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Op
 
 /// When a change happens, for the message, and what it means: on every call, or once to the
 /// first call's `param`.
-fn timing_words(written: &str, first_value: Option<&str>) -> (String, String) {
+fn timing_words(written: &str, first_value: Option<&str>, every_call: bool) -> (String, String) {
     match first_value {
         None => (
-            format!("{written} on every call"),
+            format!(
+                "{written}{}",
+                common::when(every_call, " on every call", " on the calls that reach it")
+            ),
             "every call of the functions it returned, in every request, sees what earlier calls left there"
                 .to_string(),
         ),
@@ -249,7 +256,8 @@ fn report(
         _ if common::only_adds([mutation]) => format!("writes into `{name}`"),
         _ => format!("changes `{name}`"),
     };
-    let (when, note) = timing_words(&written, first_value.as_deref());
+    let every_call = project.file(file).facts.runs_on_every_call(span.start);
+    let (when, note) = timing_words(&written, first_value.as_deref(), every_call);
     // Classes are code names; builtin container kinds are plain words.
     let type_name = match object.class {
         Some(_) => format!("`{type_name}`"),

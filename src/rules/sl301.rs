@@ -127,10 +127,17 @@ fn changed_by_a_caller(
     let name = project.file(change.file).facts.functions[change.function as usize]
         .name
         .to_string();
+    let every_call = project
+        .file(change.file)
+        .facts
+        .runs_on_every_call(change.span.start);
     let label = Label::new(
         change.file,
         change.span,
-        format!("changed here, by `{name}`, on every call"),
+        format!(
+            "changed here, by `{name}`{}",
+            common::when(every_call, ", on every call", "")
+        ),
     );
     Some((name, label))
 }

@@ -605,6 +605,7 @@ impl Extractor {
             _ => None,
         };
         let first_time = self.once_blocks > 0 || value.is_some_and(|v| self.is_lazy_name(name, v));
+        self.note_if_conditional(span(target).start);
         self.facts
             .closure_rebinds
             .push(crate::facts::ClosureRebind {
