@@ -7,22 +7,7 @@ mod common;
 use common::{stateleak, write};
 
 fn concise(files: &[(&str, &str)]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        write(dir.path(), path, text);
-    }
-    let output = stateleak(
-        dir.path(),
-        &[
-            "check",
-            "--no-cache",
-            "--isolated",
-            "--output-format",
-            "concise",
-            ".",
-        ],
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    full(files, &["--output-format", "concise"]).trim().to_string()
 }
 
 #[test]
