@@ -369,6 +369,7 @@ impl<'p> Values<'p> {
             queued: vec![false; state.flows.len()],
             dependents: std::mem::take(&mut state.dependents),
             writers: std::mem::take(&mut state.writers),
+            record_writers: true,
         };
         let mut region = Region {
             inside: Vec::new(),
