@@ -22,7 +22,7 @@ use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::project::callgraph::Previous;
-use crate::project::{FileId, KeptValues, LinkInput, Project};
+use crate::project::{FileId, Keep, KeptValues, LinkInput, Project};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
@@ -407,7 +407,7 @@ fn find_files(options: &CheckOptions) -> Found {
 }
 
 /// Finds, reads and links the files; `keep_values` keeps what the link learnt of the values of
-/// names (for [`recheck`]).
+/// names, with what updating them after an edit needs (for [`recheck`]).
 fn load_in_pool(options: &CheckOptions, started: Instant, keep_values: bool) -> Loaded {
     // The cache file is read while the tree is walked.
     let (found, cache) = rayon::join(
@@ -536,7 +536,15 @@ fn load_found(
     } else {
         "link"
     };
-    let keep_values = keep_values || link_key.is_some();
+    // The server updates its values after an edit of value flows, which needs the flow records;
+    // the link cache only takes the values as they are (`PreviousValues::Same`).
+    let keep = if keep_values {
+        Keep::ValuesAndFlows
+    } else if link_key.is_some() {
+        Keep::Values
+    } else {
+        Keep::Nothing
+    };
     let link_to_store = link_key.filter(|_| !unchanged).map(|(_, key)| key);
     // The cache is written while the project is linked: the link leaves the second thread idle
     // for long stretches, and the records share the facts with it instead of holding encodings.
@@ -548,7 +556,7 @@ fn load_found(
                 entry_points,
                 inputs,
                 &mut errors,
-                keep_values,
+                keep,
                 previous,
             )
         },
@@ -682,8 +690,8 @@ fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
         .collect()
 }
 
-/// Links the files' facts; with `keep_values`, also returns what the link learnt of the values
-/// of names, for the next link of the same files ([`recheck`]).
+/// Links the files' facts; unless `keep` is [`Keep::Nothing`], also returns what the link learnt
+/// of the values of names, for the next link of the same files ([`recheck`], the link cache).
 /// `previous` is what the link may start from ([`Project::link_from`]).
 fn link(
     options: &CheckOptions,
@@ -691,12 +699,12 @@ fn link(
     entry_points: &[String],
     inputs: Vec<LinkInput>,
     errors: &mut Vec<FileError>,
-    keep_values: bool,
+    keep: Keep,
     previous: Option<Previous>,
 ) -> (Project, Option<KeptValues>) {
     link_guarded(options, errors, || {
-        if keep_values {
-            let (project, values) = Project::link_from(inputs, roots, entry_points, previous);
+        if keep != Keep::Nothing {
+            let (project, values) = Project::link_from(inputs, roots, entry_points, previous, keep);
             (project, Some(values))
         } else {
             (
@@ -1709,4 +1717,56 @@ pub fn parse_only(paths: &[PathBuf], threads: Option<usize>) -> (usize, usize) {
             .count();
         (files.len(), failed)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which flows read and wrote each slot is recorded only where a later link updates the
+    /// values from it (the language server): a run with the link cache stores the values
+    /// without them, and a run without a cache keeps no values at all.
+    #[test]
+    fn only_a_kept_run_records_which_flows_read_and_wrote_each_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app");
+        std::fs::create_dir_all(&app).unwrap();
+        std::fs::write(app.join("__init__.py"), "").unwrap();
+        std::fs::write(
+            app.join("store.py"),
+            "ITEMS = {}\n\n\ndef put(key, value):\n    items = ITEMS\n    items[key] = value\n",
+        )
+        .unwrap();
+        let mut options = CheckOptions::new(vec![app]);
+        options.threads = Some(1);
+        let started = Instant::now();
+
+        let single = load_in_pool(&options, started, false);
+        assert!(single.values.is_none());
+
+        let kept = load_in_pool(&options, started, true);
+        assert!(kept.values.as_ref().is_some_and(KeptValues::updatable));
+
+        let cache = dir.path().join("cache");
+        options.cache_dir = Some(cache.clone());
+        let found = find_files(&options);
+        let texts = Texts {
+            overlays: &options.overlays,
+            max_file_size: options.max_file_size,
+        };
+        let hashes = hash_files(&found.files, &texts);
+        assert!(hashes.is_some());
+        let cached = load_found(
+            &options,
+            found,
+            Some(FactsCache::open(&cache)),
+            hashes,
+            Some(&cache),
+            started,
+            false,
+        );
+        assert!(cached.link_to_store.is_some());
+        let values = cached.values.as_ref().expect("values for the link cache");
+        assert!(!values.updatable());
+    }
 }

@@ -28,8 +28,8 @@ use crate::knowledge;
 use super::entry_points::{self, EntryPoint};
 use super::values::{Edited, Held, KeptValues, Values};
 use super::{
-    ClassId, FileId, FuncId, MroEntry, MroMemo, Project, Resolved, split_first_dot, split_last_dot,
-    split_name,
+    ClassId, FileId, FuncId, Keep, MroEntry, MroMemo, Project, Resolved, split_first_dot,
+    split_last_dot, split_name,
 };
 
 mod renumbered;
@@ -80,7 +80,7 @@ pub enum Node {
 /// where they are handed to something outside the tree, which then calls them), plus the calls
 /// of classes and of external names, with module-level code as a caller.
 pub fn export_edges(project: &Project) -> Vec<(Node, Node)> {
-    let index = Index::build(project, None);
+    let index = Index::build(project, None, false);
     let mut edges: Vec<(Node, Node)> = (0..project.files.len() as FileId)
         .into_par_iter()
         .flat_map_iter(|file| file_export_edges(project, &index, file))
@@ -193,14 +193,17 @@ impl CallGraph {
     /// Builds the graph and finds the frameworks' entry points plus those matching `patterns`.
     /// The values of names are `previous` ones when given (see [`Values::from_kept`]), and the
     /// edges of the files that did not change since are taken from its graph; else the values
-    /// are learnt from the flows. With `keep`, the values are returned and the graph keeps what
-    /// it needs to give its edges to the next build.
+    /// are learnt from the flows. Unless `keep` is [`Keep::Nothing`], the values are returned
+    /// (with which flows read and wrote each slot for [`Keep::ValuesAndFlows`]) and the graph
+    /// keeps what it needs to give its edges to the next build.
     pub(super) fn build(
         project: &Project,
         patterns: &[String],
         previous: Option<Previous>,
-        keep: bool,
+        keep: Keep,
     ) -> (CallGraph, Option<KeptValues>) {
+        let flows = keep == Keep::ValuesAndFlows;
+        let keep = keep != Keep::Nothing;
         let (kept, mut unchanged) = match previous {
             Some(Previous {
                 values,
@@ -211,7 +214,7 @@ impl CallGraph {
             None => (None, None),
         };
         let started = std::time::Instant::now();
-        let index = Index::build(project, kept);
+        let index = Index::build(project, kept, flows);
         let mut build_times = vec![(index.values.step, started.elapsed())];
         // A file's edges read the values of names: kept only where those are as before.
         if !index.values.as_before {
@@ -318,7 +321,7 @@ impl CallGraph {
         }
         build_times.push(("link/entry points and reach", started.elapsed()));
         graph.build_times = build_times;
-        (graph, keep.then(|| index.values.into_kept()))
+        (graph, keep.then(|| index.values.into_kept(flows)))
     }
 
     /// Appends to `out` what the next build needs of this graph to keep the edges of unchanged
@@ -720,7 +723,14 @@ pub(super) struct Index<'p> {
 }
 
 impl<'p> Index<'p> {
-    fn build(project: &'p Project, kept: Option<(KeptValues, Option<Vec<Edited>>)>) -> Index<'p> {
+    /// The index of `project`, its values of names from `kept` (as they are, or updated for the
+    /// edited files) or learnt from nothing; with `flows`, what an update needs is recorded
+    /// ([`Keep::ValuesAndFlows`]).
+    fn build(
+        project: &'p Project,
+        kept: Option<(KeptValues, Option<Vec<Edited>>)>,
+        flows: bool,
+    ) -> Index<'p> {
         let mut methods = HashMap::default();
         let mut nested = HashMap::default();
         for (id, (file, idx)) in project.functions.iter().enumerate() {
@@ -793,8 +803,8 @@ impl<'p> Index<'p> {
         index.values = match kept {
             Some((kept, None)) => Values::from_kept(project, kept),
             Some((kept, Some(edited))) => Values::update(project, &index, kept, &edited)
-                .unwrap_or_else(|| Values::build(project, &index)),
-            None => Values::build(project, &index),
+                .unwrap_or_else(|| Values::build(project, &index, flows)),
+            None => Values::build(project, &index, flows),
         };
         index
     }

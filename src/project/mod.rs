@@ -50,6 +50,21 @@ pub enum PreviousValues {
     Update(KeptValues),
 }
 
+/// What a link keeps of its values stage for the next link of the same files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing: a single run.
+    Nothing,
+    /// The values of names, for a next link that takes them as they are
+    /// ([`PreviousValues::Same`]): the link cache, which stores no more.
+    Values,
+    /// The values and which flows read and wrote each slot (`values::incremental::FlowState`),
+    /// for a next link that updates them for an edit of value flows
+    /// ([`PreviousValues::Update`]): a long-lived caller (the language server). Only an update
+    /// repays what recording them costs a build from nothing (BENCHMARKS.md, round 19).
+    ValuesAndFlows,
+}
+
 /// Index of a file in [`Project::files`].
 pub type FileId = u32;
 
@@ -202,7 +217,7 @@ impl Relinkable {
             Some((of_each_file, &changed, &old_facts)),
             entry_points,
             previous,
-            true,
+            Keep::ValuesAndFlows,
         );
         (project, values.unwrap_or_default())
     }
@@ -228,30 +243,33 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> Project {
-        Project::link_all(inputs, roots, entry_points, None, false).0
+        Project::link_all(inputs, roots, entry_points, None, Keep::Nothing).0
     }
 
     /// Links like [`Project::link_with_entry_points`], and returns what the values of names
-    /// were found to be, for the next link of the same files ([`Relinkable::link`]).
+    /// were found to be, for the next link of the same files ([`Relinkable::link`]), with what
+    /// an update of them needs ([`Keep::ValuesAndFlows`]).
     pub fn link_keeping_values(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
     ) -> (Project, KeptValues) {
-        Project::link_from(inputs, roots, entry_points, None)
+        Project::link_from(inputs, roots, entry_points, None, Keep::ValuesAndFlows)
     }
 
     /// Links like [`Project::link_keeping_values`], starting from `previous` when given: the
     /// values and graph of a link of the same paths, roots and entry points in which only the
     /// files `previous.changed` had other facts, each with the same [`values_signature`] then as
-    /// now (as [`Relinkable::link`] asks; the link the cache keeps, `crate::link_cache`).
+    /// now (as [`Relinkable::link`] asks; the link the cache keeps, `crate::link_cache`). `keep`
+    /// says what the values returned hold (nothing with [`Keep::Nothing`]).
     pub fn link_from(
         inputs: Vec<LinkInput>,
         roots: &[PathBuf],
         entry_points: &[String],
         previous: Option<Previous>,
+        keep: Keep,
     ) -> (Project, KeptValues) {
-        let (project, values) = Project::link_all(inputs, roots, entry_points, previous, true);
+        let (project, values) = Project::link_all(inputs, roots, entry_points, previous, keep);
         (project, values.unwrap_or_default())
     }
 
@@ -275,7 +293,7 @@ impl Project {
         roots: &[PathBuf],
         entry_points: &[String],
         previous: Option<Previous>,
-        keep: bool,
+        keep: Keep,
     ) -> (Project, Option<KeptValues>) {
         let files = inputs
             .into_par_iter()
@@ -301,7 +319,7 @@ impl Project {
         kept: Option<(OfEachFile, &[FileId], &[OldFacts])>,
         entry_points: &[String],
         previous: Option<Previous>,
-        keep: bool,
+        keep: Keep,
     ) -> (Project, Option<KeptValues>) {
         let mut modules = HashMap::default();
         for (id, file) in files.iter().enumerate() {

@@ -428,6 +428,9 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
         "    return call_it(other)\n",
         "    helper(make)\n    return call_it(make)\n",
     );
+    let wrapping = base.replace("    return f\n", "    wrapped = f\n    return wrapped\n");
+    let unused_class =
+        "\n\nclass Unused:\n    def put(self, key, value):\n        self.key = key\n";
     // Each edit: what it is, the module, its text after, and whether the values are updated.
     let edits: Vec<(&str, usize, String, bool)> = vec![
         ("add a flow through a local alias", 3, aliased.clone(), true),
@@ -458,7 +461,7 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
         (
             "a flow through a decorator's body",
             1,
-            base.replace("    return f\n", "    wrapped = f\n    return wrapped\n"),
+            wrapping.clone(),
             false,
         ),
         (
@@ -486,6 +489,27 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
             views.replace("@deco\n", ""),
             true,
         ),
+        // Values renumbered (every later function's id moves) keep which flows read and wrote
+        // each slot: the next edit of a value flow updates them.
+        (
+            "an unused class appended",
+            1,
+            format!("{wrapping}{unused_class}"),
+            false,
+        ),
+        (
+            "a flow after the ids moved",
+            3,
+            aliased.replace("@deco\n", ""),
+            true,
+        ),
+        ("the unused class taken away", 1, wrapping.clone(), false),
+        (
+            "a flow after the ids moved back",
+            3,
+            views.replace("@deco\n", ""),
+            true,
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
@@ -497,7 +521,8 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
     for (kind, file, text, updates) in edits {
         let new = facts_of(&text);
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
-        let (keep, _) = values_kept(&replaced, &mut mentions);
+        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
+        assert_eq!(renumbered, kind.contains("unused class"), "{kind}");
         facts[file] = Arc::clone(&new);
         let mut relinkable = project.into_relinkable();
         relinkable.replace_facts(file as u32, new);

@@ -306,6 +306,14 @@ pub struct KeptValues {
     flows: Option<incremental::FlowState>,
 }
 
+impl KeptValues {
+    /// Whether these values can be updated for an edit of value flows: they hold which flows
+    /// read and wrote each slot ([`super::Keep::ValuesAndFlows`]).
+    pub fn updatable(&self) -> bool {
+        self.flows.is_some()
+    }
+}
+
 /// One value, or where values are read from, once names are resolved to slots.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Part {
@@ -455,8 +463,10 @@ struct Worklist {
     queue: VecDeque<u32>,
     queued: Vec<bool>,
     dependents: Vec<Vec<u32>>,
-    /// Which flows stored into each slot (by its place), to undo them after an edit.
+    /// Which flows stored into each slot (by its place), to undo them after an edit; recorded
+    /// only when `record_writers` (for an update, [`super::Keep::ValuesAndFlows`]).
     writers: Vec<Vec<u32>>,
+    record_writers: bool,
 }
 
 impl Worklist {
@@ -477,7 +487,9 @@ impl Worklist {
     }
 
     fn written_by(&mut self, place: usize, id: u32) {
-        note_flow(&mut self.writers, place, id);
+        if self.record_writers {
+            note_flow(&mut self.writers, place, id);
+        }
     }
 }
 
@@ -541,8 +553,10 @@ fn returning(project: &Project) -> Vec<bool> {
 }
 
 impl<'p> Values<'p> {
-    /// Applies every flow of the project until nothing changes.
-    pub(super) fn build(project: &'p Project, index: &Index<'p>) -> Values<'p> {
+    /// Applies every flow of the project until nothing changes. With `flows`, which flows read
+    /// and wrote each slot is kept with the values, for an update after an edit
+    /// ([`Values::update`]); nothing else reads it.
+    pub(super) fn build(project: &'p Project, index: &Index<'p>, flows: bool) -> Values<'p> {
         let slots = Slots::new(project);
         let mut values = Values {
             held: HeldTable::new(slots.count),
@@ -568,6 +582,7 @@ impl<'p> Values<'p> {
             queued: vec![true; plans.flows.len()],
             dependents: Vec::new(),
             writers: Vec::new(),
+            record_writers: flows,
         };
         let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
@@ -599,21 +614,27 @@ impl<'p> Values<'p> {
             }
         }
         READS.with(|reads| *reads.borrow_mut() = None);
-        let mut offset = 0;
-        let of_file = counts
-            .iter()
-            .map(|count| {
-                let ids = (offset..offset + count).collect();
-                offset += count;
-                ids
-            })
-            .collect();
-        values.flows = Some(incremental::FlowState::new(
-            &values.slots,
-            of_file,
-            work,
-            converged,
-        ));
+        if flows {
+            let mut offset = 0;
+            let of_file = counts
+                .iter()
+                .map(|count| {
+                    let ids = (offset..offset + count).collect();
+                    offset += count;
+                    ids
+                })
+                .collect();
+            values.flows = Some(incremental::FlowState::new(
+                &values.slots,
+                of_file,
+                work,
+                converged,
+            ));
+        } else {
+            // Freed before the sort, which is where the link's memory peaks.
+            drop(work);
+        }
+        drop(plans);
         values.canonical(0..values.held.values.len());
         values
     }
@@ -694,11 +715,12 @@ impl<'p> Values<'p> {
         }
     }
 
-    /// What was learnt, without the borrows of the project.
-    pub(super) fn into_kept(self) -> KeptValues {
+    /// What was learnt, without the borrows of the project; with which flows read and wrote each
+    /// slot only when `flows` (as [`super::Keep::ValuesAndFlows`] asks).
+    pub(super) fn into_kept(self, flows: bool) -> KeptValues {
         KeptValues {
             held: self.held,
-            flows: self.flows,
+            flows: if flows { self.flows } else { None },
             externals: self
                 .externals
                 .into_inner()

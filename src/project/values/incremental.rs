@@ -81,6 +81,16 @@ impl FlowState {
         }
     }
 
+    /// These records for a link whose names' slots start at `start` (after functions were
+    /// added or removed; see `KeptValues::renumbered`), the same names in the same order.
+    pub(super) fn names_moved_to(mut self, start: u32) -> FlowState {
+        let old = self.name_base.first().copied().unwrap_or(start);
+        for base in &mut self.name_base {
+            *base = *base - old + start;
+        }
+        self
+    }
+
     fn alive(&self, id: u32) -> bool {
         self.flows.get(id as usize).is_some_and(Option::is_some)
     }
@@ -369,6 +379,7 @@ impl<'p> Values<'p> {
             queued: vec![false; state.flows.len()],
             dependents: std::mem::take(&mut state.dependents),
             writers: std::mem::take(&mut state.writers),
+            record_writers: true,
         };
         let mut region = Region {
             inside: Vec::new(),

@@ -29,12 +29,10 @@ impl KeptValues {
         let new_names_start = next;
         let old_param_base = ids.old_param_base();
         let old_names_start = old_param_base[old_functions as usize];
-        // Which flows read and wrote each slot is not renumbered: the next edit of a value flow
-        // learns the values again.
         let KeptValues {
             mut held,
             externals,
-            flows: _,
+            flows,
         } = self;
         let names = held.places.len().saturating_sub(old_names_start as usize);
         let mut places = vec![UNSEEN; new_names_start as usize + names];
@@ -79,10 +77,15 @@ impl KeptValues {
             }
         }
         held.places = places;
+        // Which flows read and wrote each slot stays true: it is kept by place, and the places
+        // are the same; the flows are the same flows in the same order (the edited files' flows
+        // read the same, and no name of them resolves to an added or removed definition), so
+        // each keeps its id. Only the first slot of each file's names moves.
+        let flows = flows.map(|flows| flows.names_moved_to(new_names_start));
         Some(KeptValues {
             held,
             externals,
-            flows: None,
+            flows,
         })
     }
 }
