@@ -37,6 +37,8 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         reach: calls::ReachState::default(),
         once_blocks: 0,
         conditional_blocks: 0,
+        returned_lambda: None,
+        in_returned_lambda: 0,
         after_early_exit: false,
         first_time_flags: Vec::new(),
         first_time_locals: Vec::new(),
@@ -170,6 +172,11 @@ struct Extractor {
     /// How many blocks of the function being walked enclose the statement that some calls do
     /// not run: a branch of an `if`, the body of a loop, an `except` handler, a `match` case.
     conditional_blocks: u32,
+    /// The start of the lambda a `return` statement being walked hands back (`return lambda
+    /// *a: table[s](*a)`), and how many such lambdas enclose the expression being walked: the
+    /// calls in their bodies run when a caller calls the lambda, not when its function runs.
+    returned_lambda: Option<u32>,
+    in_returned_lambda: u32,
     /// Whether a `return` or `raise` inside such a block comes before the statement in its
     /// function: the calls that take it never reach the statement.
     after_early_exit: bool,
@@ -1200,7 +1207,12 @@ impl Extractor {
                     }
                 }
                 self.record_returned(ret.value.as_deref(), ret.range, false);
+                let before = self.returned_lambda.take();
+                if let Some(Expr::Lambda(lambda)) = ret.value.as_deref() {
+                    self.returned_lambda = Some(lambda.range.start().to_u32());
+                }
                 visitor::walk_stmt(self, stmt);
+                self.returned_lambda = before;
             }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value);
@@ -2229,9 +2241,13 @@ impl<'a> Visitor<'a> for Extractor {
                 | Expr::DictComp(_)
                 | Expr::Generator(_)
         );
+        let returned = matches!(expr, Expr::Lambda(lambda)
+            if self.returned_lambda == Some(lambda.range.start().to_u32()));
         self.conditional_blocks += u32::from(conditional);
+        self.in_returned_lambda += u32::from(returned);
         visitor::walk_expr(self, expr);
         self.conditional_blocks -= u32::from(conditional);
+        self.in_returned_lambda -= u32::from(returned);
         match expr {
             Expr::Call(call) => self.record_call_flows(call),
             Expr::Yield(ast::ExprYield {
