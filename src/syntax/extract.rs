@@ -92,6 +92,8 @@ struct FunctionScope {
     closure: Box<ClosureScope>,
     /// The start of the function's first `yield`, once walked.
     first_yield: Option<u32>,
+    /// Whether a `yield` or `yield from` of the function has been walked.
+    yielded: bool,
 }
 
 /// A function's locals, asked with a name's text as written. They are kept by the hash of their
@@ -231,7 +233,9 @@ impl Extractor {
 
     /// Notes the change starting at `start` as one that some calls of its function do not reach.
     fn note_if_conditional(&mut self, start: u32) {
-        if self.conditional_blocks > 0 || self.after_early_exit {
+        // After a generator's first `yield` (or `yield from`), a consumer may stop before it.
+        let after_yield = self.function_scope().is_some_and(|f| f.yielded);
+        if self.conditional_blocks > 0 || self.after_early_exit || after_yield {
             self.facts.conditional_changes.push(start);
         }
     }
@@ -484,6 +488,7 @@ impl Extractor {
                 ),
             }),
             first_yield: None,
+            yielded: false,
         }));
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
@@ -1457,6 +1462,8 @@ impl Extractor {
                 let Some(callee) = dotted_name(&call.func) else {
                     return;
                 };
+                // Handing the class over is told "on every call" only where it is.
+                self.note_if_conditional(call.range().start().to_u32());
                 self.facts.class_arguments.push(ClassArgument {
                     function,
                     callee,
@@ -2254,6 +2261,11 @@ impl<'a> Visitor<'a> for Extractor {
                 value: Some(value), ..
             }) => self.record_returned_flows(value),
             _ => {}
+        }
+        if matches!(expr, Expr::Yield(_) | Expr::YieldFrom(_))
+            && let Some(scope) = self.function_scope_mut()
+        {
+            scope.yielded = true;
         }
         self.leave();
     }
