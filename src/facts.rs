@@ -396,6 +396,11 @@ pub struct FileFacts {
     pub param_keyed_stores: Vec<ParamKeyedStore>,
     /// Calls, and functions passed as arguments, in source order (the call graph's input).
     pub calls: Vec<CallSite>,
+    /// Calls in the body of a lambda that its function returns (`return lambda *a:
+    /// table[s](*a)`), by index in `calls`, ascending: they run when a caller calls the lambda,
+    /// which the analysis does not follow, so its graph takes them as no call of the function.
+    /// (The graph export keeps them as the function's, as it does every lambda's calls.)
+    pub returned_lambda_calls: Vec<u32>,
     /// Where functions, classes and objects may flow: into names, out of functions, into
     /// arguments (the call graph follows calls through them).
     pub flows: Vec<ValueFlow>,

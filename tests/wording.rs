@@ -100,6 +100,53 @@ fn a_set_inside_a_short_circuit_or_a_comprehension_is_not_told_as_made_on_every_
 }
 
 #[test]
+fn a_set_after_a_generators_first_yield_is_not_told_as_made_on_every_call() {
+    // The consumer of a generator may stop before it asks for the next item.
+    for (body, every_call) in [
+        ("        Feed.last = key\n        yield key\n", true),
+        ("        yield key\n        Feed.last = key\n", false),
+        ("        yield from keys\n        Feed.last = key\n", false),
+    ] {
+        let out = concise(&[(
+            "app/feed.py",
+            &format!("class Feed:\n    last = None\n\n    def items(self, key, keys):\n{body}"),
+        )]);
+        let words = if every_call {
+            "`items` sets `last` on class `Feed` on every call"
+        } else {
+            "`items` sets `last` on class `Feed` on the calls that reach it"
+        };
+        assert!(out.ends_with(words), "{body}: {out}");
+    }
+}
+
+#[test]
+fn a_class_handed_over_under_a_test_is_not_told_as_handed_on_every_call() {
+    let helper = "def configure(klass, value):\n    setattr(klass, \"value\", value)\n";
+    for (body, every_call) in [
+        ("        configure(cls, value)\n", true),
+        (
+            "        if flag:\n            configure(cls, value)\n",
+            false,
+        ),
+    ] {
+        let out = concise(&[(
+            "app/widget.py",
+            &format!(
+                "{helper}\n\nclass Widget:\n    @classmethod\n    def use(cls, value, flag):\n{body}"
+            ),
+        )]);
+        let words = if every_call {
+            "`use` hands class `Widget` to `configure`, which sets attributes on it, on every call"
+        } else {
+            "`use` hands class `Widget` to `configure`, which sets attributes on it, on the calls that reach it"
+        };
+        assert!(out.contains(words), "{body}: {out}");
+        assert_eq!(out.contains("on every call"), every_call, "{body}: {out}");
+    }
+}
+
+#[test]
 fn a_change_in_a_loop_is_labelled_without_every_call() {
     let dir = tempfile::tempdir().unwrap();
     write(

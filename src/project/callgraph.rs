@@ -1001,7 +1001,15 @@ fn file_edges(
         .iter()
         .map(|call| (call.call, call))
         .collect();
+    let mut returned_lambda_calls = facts.returned_lambda_calls.iter().copied().peekable();
     for (site_index, site) in facts.calls.iter().enumerate() {
+        // Who calls a returned lambda is not known: precision first, nobody does.
+        if returned_lambda_calls
+            .next_if_eq(&(site_index as u32))
+            .is_some()
+        {
+            continue;
+        }
         let from = match site.function {
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.

@@ -546,16 +546,24 @@ fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
             }
             let (class_file, class_facts) = project.class(class);
             let function = &file.facts.functions[argument.function as usize];
+            let every_call = file.facts.runs_on_every_call(argument.span.start);
             findings.push(
                 META.diagnostic(
                     format!(
-                        "`{}` hands class `{}` to `{}`, which sets attributes on it, on every call",
-                        function.name, class_facts.name, helper_facts.name
+                        "`{}` hands class `{}` to `{}`, which sets attributes on it,{}",
+                        function.name,
+                        class_facts.name,
+                        helper_facts.name,
+                        common::when(every_call, " on every call", " on the calls that reach it"),
                     ),
                     Label::new(
                         file_id,
                         argument.span,
-                        "the class is handed over here, on every call",
+                        common::when(
+                            every_call,
+                            "the class is handed over here, on every call",
+                            "the class is handed over here",
+                        ),
                     ),
                 )
                 .with_severity(Severity::Warning)

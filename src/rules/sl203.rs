@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{AccessPath, FileFacts, FuncIdx, Root, Span};
+use crate::facts::{AccessPath, FileFacts, FuncIdx, Mutation, Root, Span};
 use crate::knowledge;
 use crate::model::{
     Model, ObjectId, Origin, Singleton, SingletonNames, SingletonWriteSite, Through, Timing,
@@ -165,7 +165,7 @@ impl Rule for SingletonStateWrittenPerCall {
                     else {
                         continue;
                     };
-                    if is_memo_store(facts, mutation.span)
+                    if is_memo_store(facts, mutation)
                         || facts.lazy_inits.contains(&mutation.span.start)
                     {
                         continue;
@@ -327,7 +327,7 @@ fn writes_in_method(
         let [attr] = mutation.target.attrs.as_slice() else {
             continue;
         };
-        if is_memo_store(file_facts, mutation.span) || lazy(mutation.span) {
+        if is_memo_store(file_facts, mutation) || lazy(mutation.span) {
             continue;
         }
         if let Some(type_name) =
@@ -361,7 +361,7 @@ fn import_time_fields(
             || change.timing != Timing::PerCall
             || mutation.target.attrs.len() != 1
             || told.contains(&(change.file, change.span.start))
-            || is_memo_store(&project.file(change.file).facts, change.span)
+            || is_memo_store(&project.file(change.file).facts, mutation)
             || common::in_test_code(project, change.file, change.function)
             || !per_request.reached(project, change.file, change.function)
         {
@@ -476,8 +476,15 @@ fn report_import_time_field(
 }
 
 /// Whether the change at `span` stores a memoised value (SL402's question, not this rule's).
-fn is_memo_store(facts: &FileFacts, span: Span) -> bool {
-    facts.memo_stores.iter().any(|m| m.span.start == span.start)
+/// Whether `mutation` is a memoisation's store. A change of an element starts where the
+/// memoisation that made the element does (`self._d.setdefault(k, {})[d] = v`,
+/// `self._d.setdefault(k, []).append(v)`) but writes into the element on every call.
+fn is_memo_store(facts: &FileFacts, mutation: &Mutation) -> bool {
+    !mutation.nested
+        && facts
+            .memo_stores
+            .iter()
+            .any(|m| m.span.start == mutation.span.start)
 }
 
 fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {

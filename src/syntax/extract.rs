@@ -37,6 +37,8 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         reach: calls::ReachState::default(),
         once_blocks: 0,
         conditional_blocks: 0,
+        returned_lambda: None,
+        in_returned_lambda: 0,
         after_early_exit: false,
         first_time_flags: Vec::new(),
         first_time_locals: Vec::new(),
@@ -90,6 +92,8 @@ struct FunctionScope {
     closure: Box<ClosureScope>,
     /// The start of the function's first `yield`, once walked.
     first_yield: Option<u32>,
+    /// Whether a `yield` or `yield from` of the function has been walked.
+    yielded: bool,
 }
 
 /// A function's locals, asked with a name's text as written. They are kept by the hash of their
@@ -170,6 +174,11 @@ struct Extractor {
     /// How many blocks of the function being walked enclose the statement that some calls do
     /// not run: a branch of an `if`, the body of a loop, an `except` handler, a `match` case.
     conditional_blocks: u32,
+    /// The start of the lambda a `return` statement being walked hands back (`return lambda
+    /// *a: table[s](*a)`), and how many such lambdas enclose the expression being walked: the
+    /// calls in their bodies run when a caller calls the lambda, not when its function runs.
+    returned_lambda: Option<u32>,
+    in_returned_lambda: u32,
     /// Whether a `return` or `raise` inside such a block comes before the statement in its
     /// function: the calls that take it never reach the statement.
     after_early_exit: bool,
@@ -224,7 +233,9 @@ impl Extractor {
 
     /// Notes the change starting at `start` as one that some calls of its function do not reach.
     fn note_if_conditional(&mut self, start: u32) {
-        if self.conditional_blocks > 0 || self.after_early_exit {
+        // After a generator's first `yield` (or `yield from`), a consumer may stop before it.
+        let after_yield = self.function_scope().is_some_and(|f| f.yielded);
+        if self.conditional_blocks > 0 || self.after_early_exit || after_yield {
             self.facts.conditional_changes.push(start);
         }
     }
@@ -477,6 +488,7 @@ impl Extractor {
                 ),
             }),
             first_yield: None,
+            yielded: false,
         }));
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
@@ -1201,7 +1213,12 @@ impl Extractor {
                     }
                 }
                 self.record_returned(ret.value.as_deref(), ret.range, false);
+                let before = self.returned_lambda.take();
+                if let Some(Expr::Lambda(lambda)) = ret.value.as_deref() {
+                    self.returned_lambda = Some(lambda.range.start().to_u32());
+                }
                 visitor::walk_stmt(self, stmt);
+                self.returned_lambda = before;
             }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value);
@@ -1446,6 +1463,8 @@ impl Extractor {
                 let Some(callee) = dotted_name(&call.func) else {
                     return;
                 };
+                // Handing the class over is told "on every call" only where it is.
+                self.note_if_conditional(call.range().start().to_u32());
                 self.facts.class_arguments.push(ClassArgument {
                     function,
                     callee,
@@ -2230,15 +2249,24 @@ impl<'a> Visitor<'a> for Extractor {
                 | Expr::DictComp(_)
                 | Expr::Generator(_)
         );
+        let returned = matches!(expr, Expr::Lambda(lambda)
+            if self.returned_lambda == Some(lambda.range.start().to_u32()));
         self.conditional_blocks += u32::from(conditional);
+        self.in_returned_lambda += u32::from(returned);
         visitor::walk_expr(self, expr);
         self.conditional_blocks -= u32::from(conditional);
+        self.in_returned_lambda -= u32::from(returned);
         match expr {
             Expr::Call(call) => self.record_call_flows(call),
             Expr::Yield(ast::ExprYield {
                 value: Some(value), ..
             }) => self.record_returned_flows(value),
             _ => {}
+        }
+        if matches!(expr, Expr::Yield(_) | Expr::YieldFrom(_))
+            && let Some(scope) = self.function_scope_mut()
+        {
+            scope.yielded = true;
         }
         self.leave();
     }

@@ -546,6 +546,9 @@ impl Extractor {
                     argument_of: MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
                     span: span(call.range()),
                 });
+                if self.in_returned_lambda > 0 {
+                    self.facts.returned_lambda_calls.push(index);
+                }
                 if function.is_some()
                     && let Some((flag, set_in_block)) = self.first_time_flags.last()
                 {
