@@ -7,7 +7,9 @@ mod common;
 use common::{stateleak, write};
 
 fn concise(files: &[(&str, &str)]) -> String {
-    full(files, &["--output-format", "concise"]).trim().to_string()
+    full(files, &["--output-format", "concise"])
+        .trim()
+        .to_string()
 }
 
 #[test]
