@@ -240,9 +240,10 @@ impl Extractor {
     }
 
     /// Whether a statement of `body` itself (not nested in another) before the store at
-    /// `store` is `if key in cache: ... raise ...` whose block ends in the `raise`, and no later
-    /// statement of the body binds `key` again: every call that reaches the store found no entry
-    /// under its key, and a later call with the key raises instead of reading the entry.
+    /// `store` is `if key in cache: ... raise ...` whose block ends in the `raise` and has no
+    /// `return`, and no later statement of the body binds `key` again: every call that reaches
+    /// the store found no entry under its key, and a later call with the key raises instead of
+    /// reading the entry.
     fn refuses_present_key(
         &self,
         body: &[Stmt],
@@ -265,6 +266,12 @@ impl Extractor {
                         .is_some_and(|r| !r.nested && r.path == *cache)
                 })
                 && matches!(branch.body.last(), Some(Stmt::Raise(_)))
+                && {
+                    // A block that returns before its `raise` may hand the entry back.
+                    let mut returns = Vec::new();
+                    super::returns_in(&branch.body, &mut returns);
+                    returns.is_empty()
+                }
         }) else {
             return false;
         };
