@@ -701,11 +701,12 @@ fn split_name(name: Name, last: bool) -> Option<(Name, Name)> {
 /// whose facts have the same signature link to the same project (the same ids, hierarchy, call
 /// graph and values), so an edit that keeps it can swap the file's facts into the linked project
 /// instead of linking again (the language server does). The link reads a file's imports, module
-/// bindings, classes, functions, call sites, value flows and attribute assignments, and of the
-/// positions only which call sites lie in a script block (`callgraph.rs`). A link stage that
-/// starts reading anything else of a file's facts must add it here.
+/// bindings, classes, functions, call sites, value flows and attribute assignments, which call
+/// sites are in a lambda their function returns, and of the positions only which call sites lie
+/// in a script block (`callgraph.rs`). A link stage that starts reading anything else of a
+/// file's facts must add it here.
 pub fn link_signature(facts: &FileFacts) -> u128 {
-    signature(&Read::of(
+    let mut read = Read::of(
         facts,
         &facts.calls,
         &facts.flows,
@@ -714,7 +715,9 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
             .iter()
             .map(|site| facts.in_script_block(site.span.start))
             .collect(),
-    ))
+    );
+    read.returned_lambda_calls = &facts.returned_lambda_calls;
+    signature(&read)
 }
 
 /// What the values stage of the link (`values.rs`) reads of one file: what [`link_signature`]
@@ -770,6 +773,8 @@ struct Read<'a, Call> {
     flows: &'a [crate::facts::ValueFlow],
     attribute_assignments: &'a [crate::facts::AttributeAssignment],
     calls_in_script_blocks: Vec<bool>,
+    /// By index in `calls`: only the link reads them (the call edges), not the values stage.
+    returned_lambda_calls: &'a [u32],
 }
 
 impl<'a, Call> Read<'a, Call> {
@@ -790,6 +795,7 @@ impl<'a, Call> Read<'a, Call> {
             flows,
             attribute_assignments: &facts.attribute_assignments,
             calls_in_script_blocks,
+            returned_lambda_calls: &[],
         }
     }
 }
@@ -850,6 +856,17 @@ mod tests {
     fn signatures(source: &str) -> (u128, u128) {
         let facts = crate::syntax::extract(source).expect("parses");
         (link_signature(&facts), values_signature(&facts))
+    }
+
+    #[test]
+    fn a_call_moved_into_a_returned_lambda_changes_the_link() {
+        // The same call site, made by the function or only by the lambda it returns
+        // (`FileFacts::returned_lambda_calls`), gives the function other call edges.
+        let direct = "def f():\n    lambda: g()\n    return\n";
+        let returned = "def f():\n    return lambda: g()\n";
+        let facts = crate::syntax::extract(returned).expect("parses");
+        assert_eq!(facts.returned_lambda_calls, vec![0]);
+        assert_ne!(signatures(direct).0, signatures(returned).0);
     }
 
     #[test]
