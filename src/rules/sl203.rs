@@ -475,10 +475,10 @@ fn report_import_time_field(
     .with_identity(vec![object.path.clone(), changing.qualname.to_string()])
 }
 
-/// Whether the change at `span` stores a memoised value (SL402's question, not this rule's).
-/// Whether `mutation` is a memoisation's store. A change of an element starts where the
-/// memoisation that made the element does (`self._d.setdefault(k, {})[d] = v`,
-/// `self._d.setdefault(k, []).append(v)`) but writes into the element on every call.
+/// Whether `mutation` stores a memoised value (SL402's question, not this rule's). A change of
+/// an element starts where the memoisation that made the element does
+/// (`self._d.setdefault(k, {})[d] = v`, `self._d.setdefault(k, []).append(v)`), but it writes
+/// into the element and is no store (`nested`).
 fn is_memo_store(facts: &FileFacts, mutation: &Mutation) -> bool {
     !mutation.nested
         && facts

@@ -92,7 +92,9 @@ struct FunctionScope {
     closure: Box<ClosureScope>,
     /// The start of the function's first `yield`, once walked.
     first_yield: Option<u32>,
-    /// Whether a `yield` or `yield from` of the function has been walked.
+    /// Whether a `yield` or `yield from` of the function has been walked to its end (its value
+    /// too, unlike `first_yield`, which is noted as the `yield` is entered): what is walked
+    /// after it runs only if the consumer resumes the generator.
     yielded: bool,
 }
 
