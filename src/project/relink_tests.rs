@@ -282,6 +282,33 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
 
 /// Each kind of edit, from the same project: a link again equals a full link, and keeps the
 /// values renumbered exactly when the edit only appends definitions nothing uses.
+/// Links `project` again with the facts of `file` replaced by `new`, its values taken as they
+/// are (`keep`) or updated, and checks the result against a full link of the files' facts
+/// (`facts`, which then hold `new`): the same project and the same values. Returns the link
+/// again, for the next edit.
+fn link_again_as_a_full_link(
+    (project, values): (Project, KeptValues),
+    (file, new): (usize, Arc<FileFacts>),
+    keep: bool,
+    facts: &mut [Arc<FileFacts>],
+    (paths, patterns): (&[PathBuf], &[String]),
+    kind: &str,
+) -> (Project, KeptValues) {
+    facts[file] = Arc::clone(&new);
+    let mut relinkable = project.into_relinkable();
+    relinkable.replace_facts(file as u32, new);
+    let previous = if keep {
+        PreviousValues::Same(values)
+    } else {
+        PreviousValues::Update(values)
+    };
+    let (again, again_values) = relinkable.link(patterns, previous);
+    let (full, full_values) = full_link(inputs(paths, facts));
+    assert_eq!(observed(&again), observed(&full), "{kind}");
+    assert_eq!(again_values.described(), full_values.described(), "{kind}");
+    (again, again_values)
+}
+
 #[test]
 fn each_kind_of_edit_links_again_as_a_full_link_does() {
     let base = "class Store:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n\n\ndef make():\n    return Store()\n\n\ndef helper(store):\n    store.put(1, 2)\n";
@@ -377,18 +404,15 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
         let (keep, appended) = values_kept(&replaced, &mut mentions);
         assert_eq!(appended, renumbers, "{kind}");
-        facts[file] = Arc::clone(&new);
-        let mut relinkable = project.into_relinkable();
-        relinkable.replace_facts(file as u32, new);
-        let previous = if keep {
-            PreviousValues::Same(values)
-        } else {
-            PreviousValues::Update(values)
-        };
-        let (again, again_values) = relinkable.link(&patterns, previous);
-        let (full, full_values) = full_link(inputs(&paths, &facts));
-        assert_eq!(observed(&again), observed(&full), "{kind}");
-        assert_eq!(again_values.described(), full_values.described(), "{kind}");
+        let setup = (paths.as_slice(), patterns.as_slice());
+        link_again_as_a_full_link(
+            (project, values),
+            (file, new),
+            keep,
+            &mut facts,
+            setup,
+            kind,
+        );
     }
 }
 
@@ -523,19 +547,15 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
         let (keep, renumbered) = values_kept(&replaced, &mut mentions);
         assert_eq!(renumbered, kind.contains("unused class"), "{kind}");
-        facts[file] = Arc::clone(&new);
-        let mut relinkable = project.into_relinkable();
-        relinkable.replace_facts(file as u32, new);
-        let previous = if keep {
-            PreviousValues::Same(values)
-        } else {
-            PreviousValues::Update(values)
-        };
-        let (again, again_values) = relinkable.link(&patterns, previous);
-        let (full, full_values) = full_link(inputs(&paths, &facts));
-        assert_eq!(observed(&again), observed(&full), "{kind}");
-        assert_eq!(again_values.described(), full_values.described(), "{kind}");
-        assert_eq!(values_updated(&again), updates, "{kind}");
-        (project, values) = (again, again_values);
+        let setup = (paths.as_slice(), patterns.as_slice());
+        (project, values) = link_again_as_a_full_link(
+            (project, values),
+            (file, new),
+            keep,
+            &mut facts,
+            setup,
+            kind,
+        );
+        assert_eq!(values_updated(&project), updates, "{kind}");
     }
 }
