@@ -349,7 +349,10 @@ fn a_default_changed_only_under_a_test_is_not_changed_on_every_call_that_leaves_
         )
     };
     let under_a_test = changed("    if engine == \"mysql\":\n        keys.append(\"id\")\n");
-    assert!(under_a_test.contains("`table_sql` adds to it"), "{under_a_test}");
+    assert!(
+        under_a_test.contains("`table_sql` adds to it"),
+        "{under_a_test}"
+    );
     assert!(
         under_a_test.contains("changed here, on the calls that leave it out and reach it\n"),
         "{under_a_test}"
