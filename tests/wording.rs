@@ -332,3 +332,35 @@ fn a_change_that_requests_reach_is_not_said_to_happen_on_every_request() {
     );
     assert!(!out.contains("on every request"), "{out}");
 }
+
+#[test]
+fn a_default_changed_only_under_a_test_is_not_changed_on_every_call_that_leaves_it_out() {
+    // emmett's `_new_table_sql` (round 20): `primary_keys=[]` gets `append` only on MySQL when it
+    // is empty and `clear()` only on other engines; no call that leaves it out makes both.
+    let changed = |body: &str| {
+        full(
+            &[(
+                "app/tables.py",
+                &format!(
+                    "def table_sql(name, keys=[], engine=\"sqlite\"):\n{body}    return name + \",\".join(keys)\n"
+                ),
+            )],
+            &["--select", "SL301"],
+        )
+    };
+    let under_a_test = changed("    if engine == \"mysql\":\n        keys.append(\"id\")\n");
+    assert!(
+        under_a_test.contains("`table_sql` adds to it"),
+        "{under_a_test}"
+    );
+    assert!(
+        under_a_test.contains("changed here, on the calls that leave it out and reach it\n"),
+        "{under_a_test}"
+    );
+    assert!(!under_a_test.contains("on every call"), "{under_a_test}");
+    let always = changed("    keys.append(\"id\")\n");
+    assert!(
+        always.contains("changed here, on every call that leaves it out\n"),
+        "{always}"
+    );
+}

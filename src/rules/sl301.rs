@@ -197,7 +197,14 @@ fn check_parameter(
                 .then(|| Finding {
                     rank: 0,
                     span: param_use.span,
-                    label: "changed here, on every call that leaves it out".to_string(),
+                    // A change under a test, in a loop or after an early return is not made
+                    // by every call that leaves the argument out (emmett's `_new_table_sql`).
+                    label: common::when(
+                        facts.runs_on_every_call(mutation.span.start),
+                        "changed here, on every call that leaves it out",
+                        "changed here, on the calls that leave it out and reach it",
+                    )
+                    .to_string(),
                     verb: if mutation.nested || !mutation.target.attrs.is_empty() {
                         "changes an object inside it".to_string()
                     } else {
