@@ -39,7 +39,8 @@ mod renumbered;
 pub(super) static INIT: LazyLock<Name> = LazyLock::new(|| Name::from("__init__"));
 pub(super) static CALL: LazyLock<Name> = LazyLock::new(|| Name::from("__call__"));
 
-/// How a function reaches another.
+/// How a function reaches another. The link cache stores a kind as its discriminant
+/// ([`CallGraph::decode_kept`]): a new kind goes last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeKind {
     /// A call by name or through a module, class or instance of known class.
@@ -50,17 +51,17 @@ pub enum EdgeKind {
     Constructor,
     /// A function passed as an argument: `executor.submit(job)`.
     Callback,
-    /// A function passed as an argument to functions of the tree (`on_startup(job)`), or put
-    /// into a container (`handlers.append(job)`): it runs where what received it is called,
-    /// which the values follow (that function's own edges, a loop over the container), not
-    /// where it is handed over.
-    HandedOver,
     /// `@decorator` runs the decorator when the definition executes.
     Decorator,
     /// A call inside a first-time block whose flag the block or the callee sets
     /// (`if not self.discovered: self.discover_apps()`): it runs once, not on every call of the
     /// caller.
     FirstTime,
+    /// A function passed as an argument to functions of its file (`on_startup(job)`), or put
+    /// into a container (`handlers.append(job)`): it runs where what received it is called,
+    /// which the values follow (that function's own edges, a loop over the container), not
+    /// where it is handed over.
+    HandedOver,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1336,10 +1337,12 @@ fn push_edges(
 
 /// Whether the call a function is passed to keeps it rather than runs it: it puts its
 /// arguments into a container named in the caller ([`knowledge::FILLING_METHODS`]), or it runs
-/// functions of the tree only, each of which only calls, aliases, returns or puts into a named
-/// container the parameter the function goes to. The values follow each of those to where the
-/// function is called (edges of their own). Anything else (a function outside the tree, a call
-/// that cannot be resolved, a parameter stored on an object or passed on) may run it.
+/// functions of the same file only, each of which only calls, aliases, returns or puts into a
+/// named container the parameter the function goes to. The values follow each of those to where
+/// the function is called (edges of their own). Anything else (a function outside the tree, a
+/// call that cannot be resolved, a parameter stored on an object or passed on) may run it.
+/// Functions of other files are not looked into: a file's edges are kept across a link while
+/// the file is unchanged, so they must not depend on other files' flows.
 fn keeps_its_argument(
     project: &Project,
     index: &Index<'_>,
@@ -1375,6 +1378,9 @@ fn keeps_its_argument(
     !positions.is_empty()
         && targets.iter().all(|(target, kind)| {
             let (target_file, function) = project.function(*target);
+            if target_file != file {
+                return false;
+            }
             let bound = *kind == EdgeKind::Constructor || has_receiver(function.kind);
             positions.iter().all(|position| {
                 let param = match *position {
@@ -1419,7 +1425,7 @@ fn only_followed_uses(project: &Project, file: FileId, function: FuncId, param: 
     }) && !facts.attribute_assignments.iter().any(|a| {
         a.function == idx
             && matches!(&a.value, Value::Alias(path) if path.root == Root::Local(param))
-    }) && !facts.setattr_calls.iter().any(|s| s.function == idx)
+    })
 }
 
 /// The functions a call site may run.
