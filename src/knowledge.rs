@@ -586,6 +586,11 @@ pub const STORING_METHODS: &[&str] = &[
     "__setitem__",
 ];
 
+/// Methods that put their arguments, or what their arguments hold, into the container they are
+/// called on: the values stage follows what goes in (`handlers.append(f)`) to where the
+/// container is read or iterated.
+pub const FILLING_METHODS: &[&str] = &["append", "add", "insert", "extend", "update", "setdefault"];
+
 /// Methods test frameworks call around each test.
 pub const TEST_FIXTURE_METHODS: &[&str] = &[
     "setUp",

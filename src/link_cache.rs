@@ -268,6 +268,46 @@ mod tests {
     const SOURCE: &str = "class A:\n    def m(self):\n        return B\n\n\nclass B:\n    pass\n\n\ndef make():\n    return A\n\n\nx = make()\nx().m()\n";
 
     #[test]
+    fn every_kind_of_edge_survives_a_round_trip() {
+        const KINDS: &str = "import threading\n\n_hooks = []\n\n\ndef deco(f):\n    return f\n\n\ndef keep(h):\n    _hooks.append(h)\n\n\n@deco\ndef run():\n    def job():\n        pass\n\n    keep(job)\n    threading.Thread(target=job)\n    keep(job)\n";
+        let facts = crate::syntax::extract(KINDS).expect("parses");
+        let inputs = vec![LinkInput {
+            path: "app/a.py".into(),
+            facts: Arc::new(facts),
+        }];
+        let (project, values) = Project::link_keeping_values(inputs, &[], &[]);
+        let functions = project.function_count() as u32;
+        let mut out = Encoder(Vec::new());
+        values.encode(&mut out);
+        assert!(project.call_graph().encode_kept(&mut out));
+        let mut input = Decoder::new(&out.0);
+        KeptValues::decode(&mut input, functions, 0).expect("values");
+        let graph = CallGraph::decode_kept(&mut input, 1, functions, 0).expect("graph");
+        let kinds = |graph: &CallGraph| -> Vec<(u32, u32, crate::project::EdgeKind)> {
+            (0..functions)
+                .flat_map(|f| {
+                    graph
+                        .callees(crate::project::FuncId(f))
+                        .iter()
+                        .map(move |e| (f, e.to.0, e.kind))
+                })
+                .collect()
+        };
+        let before = kinds(project.call_graph());
+        assert!(
+            before
+                .iter()
+                .any(|e| e.2 == crate::project::EdgeKind::HandedOver)
+        );
+        assert!(
+            before
+                .iter()
+                .any(|e| e.2 == crate::project::EdgeKind::Callback)
+        );
+        assert_eq!(kinds(&graph), before);
+    }
+
+    #[test]
     fn values_and_graph_survive_a_round_trip_and_other_counts_are_refused() {
         let facts = crate::syntax::extract(SOURCE).expect("parses");
         let inputs = vec![LinkInput {

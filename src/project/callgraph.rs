@@ -20,8 +20,8 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{
-    ByText, CallReceiver, CallSite, FileFacts, FirstTimeCall, FuncIdx, FunctionKind, Name,
-    NameText, Root, Value,
+    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FirstTimeCall, FlowSource, FuncIdx,
+    FunctionKind, Name, NameText, Root, Value,
 };
 use crate::knowledge;
 
@@ -39,7 +39,8 @@ mod renumbered;
 pub(super) static INIT: LazyLock<Name> = LazyLock::new(|| Name::from("__init__"));
 pub(super) static CALL: LazyLock<Name> = LazyLock::new(|| Name::from("__call__"));
 
-/// How a function reaches another.
+/// How a function reaches another. The link cache stores a kind as its discriminant
+/// ([`CallGraph::decode_kept`]): a new kind goes last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeKind {
     /// A call by name or through a module, class or instance of known class.
@@ -56,6 +57,11 @@ pub enum EdgeKind {
     /// (`if not self.discovered: self.discover_apps()`): it runs once, not on every call of the
     /// caller.
     FirstTime,
+    /// A function passed as an argument to functions of its file (`on_startup(job)`), or put
+    /// into a container (`handlers.append(job)`): it runs where what received it is called,
+    /// which the values follow (that function's own edges, a loop over the container), not
+    /// where it is handed over.
+    HandedOver,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -379,6 +385,7 @@ impl CallGraph {
                 3 => EdgeKind::Callback,
                 4 => EdgeKind::Decorator,
                 5 => EdgeKind::FirstTime,
+                6 => EdgeKind::HandedOver,
                 _ => return None,
             };
             (to < functions).then_some(Edge {
@@ -544,9 +551,13 @@ impl CallGraph {
         }
         while let Some(function) = queue.pop_front() {
             for edge in self.callees(function) {
-                // Applying a decorator runs when the decorated definition does, and a first-time
-                // call on the first request only: neither runs per call.
-                if matches!(edge.kind, EdgeKind::Decorator | EdgeKind::FirstTime) {
+                // Applying a decorator runs when the decorated definition does, a first-time
+                // call on the first request only, and a function handed over where it is called:
+                // none runs per call here.
+                if matches!(
+                    edge.kind,
+                    EdgeKind::Decorator | EdgeKind::FirstTime | EdgeKind::HandedOver
+                ) {
                     continue;
                 }
                 let i = edge.to.0 as usize;
@@ -677,7 +688,7 @@ impl CallGraph {
         }
         while let Some(caller) = queue.pop_front() {
             for edge in self.callees(FuncId(caller)) {
-                if edge.kind == EdgeKind::Callback {
+                if matches!(edge.kind, EdgeKind::Callback | EdgeKind::HandedOver) {
                     continue;
                 }
                 let callee = edge.to.0 as usize;
@@ -1010,6 +1021,7 @@ fn file_edges(
         {
             continue;
         }
+        let handed_over = || keeps_its_argument(project, index, file, site, &mut Vec::new());
         let from = match site.function {
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.
@@ -1034,12 +1046,12 @@ fn file_edges(
                     *kind = EdgeKind::FirstTime;
                 }
             }
-            push_edges(&mut out, from, &resolved, site.reference);
+            push_edges(&mut out, from, &resolved, site.reference, handed_over);
             continue;
         }
         let cached = cacheable && site.receiver == CallReceiver::Name;
         if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference)) {
-            push_edges(&mut out, from, hit, site.reference);
+            push_edges(&mut out, from, hit, site.reference, handed_over);
             continue;
         }
         // `self.m()` means the same in every method of a class: dispatch once per class.
@@ -1059,12 +1071,12 @@ fn file_edges(
         if let Some(key) = &class_key
             && let Some(hit) = class_cache.get(key)
         {
-            push_edges(&mut out, from, hit, site.reference);
+            push_edges(&mut out, from, hit, site.reference, handed_over);
             continue;
         }
         let mut resolved = Vec::new();
         resolve_site(project, index, file, site, &mut targets, &mut resolved);
-        push_edges(&mut out, from, &resolved, site.reference);
+        push_edges(&mut out, from, &resolved, site.reference, handed_over);
         if let Some(key) = class_key {
             class_cache.insert(key, resolved);
         } else if cached {
@@ -1303,16 +1315,117 @@ fn decorator_uses(
     out
 }
 
+/// Pushes an edge to each function a call site resolved to; for a function passed as an
+/// argument, of the kind `handed_over` tells, asked only when there is one.
 fn push_edges(
     out: &mut Vec<(Caller, Edge)>,
     from: Caller,
     resolved: &[(FuncId, EdgeKind)],
     reference: bool,
+    handed_over: impl FnOnce() -> bool,
 ) {
+    let reference_kind = match (reference, resolved.is_empty()) {
+        (true, false) if handed_over() => Some(EdgeKind::HandedOver),
+        (true, _) => Some(EdgeKind::Callback),
+        (false, _) => None,
+    };
     for (to, kind) in resolved {
-        let kind = if reference { EdgeKind::Callback } else { *kind };
+        let kind = reference_kind.unwrap_or(*kind);
         out.push((from, Edge { to: *to, kind }));
     }
+}
+
+/// Whether the call a function is passed to keeps it rather than runs it: it puts its
+/// arguments into a container named in the caller ([`knowledge::FILLING_METHODS`]), or it runs
+/// functions of the same file only, each of which only calls, aliases, returns or puts into a
+/// named container the parameter the function goes to. The values follow each of those to where
+/// the function is called (edges of their own). Anything else (a function outside the tree, a
+/// call that cannot be resolved, a parameter stored on an object or passed on) may run it.
+/// Functions of other files are not looked into: a file's edges are kept across a link while
+/// the file is unchanged, so they must not depend on other files' flows.
+fn keeps_its_argument(
+    project: &Project,
+    index: &Index<'_>,
+    file: FileId,
+    argument: &CallSite,
+    scratch: &mut Vec<FuncId>,
+) -> bool {
+    let facts = &project.file(file).facts;
+    let Some(parent_index) = argument.argument_of.get() else {
+        return false;
+    };
+    let Some(parent) = facts.calls.get(parent_index as usize) else {
+        return false;
+    };
+    let mut targets = Vec::new();
+    resolve_site(project, index, file, parent, scratch, &mut targets);
+    if targets.is_empty() {
+        return fills_a_named_container(parent);
+    }
+    // Where the argument is passed, from the flow the extractor noted for it.
+    let positions: Vec<ArgPosition> = facts
+        .flows
+        .iter()
+        .filter(|flow| {
+            flow.function == argument.function
+                && matches!(&flow.source, FlowSource::Name { receiver, name }
+                    if *receiver == argument.receiver && *name == argument.callee)
+        })
+        .filter_map(|flow| flow.target.argument())
+        .filter(|(call, _)| *call == parent_index)
+        .map(|(_, position)| position)
+        .collect();
+    !positions.is_empty()
+        && targets.iter().all(|(target, kind)| {
+            let (target_file, function) = project.function(*target);
+            if target_file != file {
+                return false;
+            }
+            let bound = *kind == EdgeKind::Constructor || has_receiver(function.kind);
+            positions.iter().all(|position| {
+                let param = match *position {
+                    ArgPosition::Index(i) => function.params.get(i as usize + usize::from(bound)),
+                    ArgPosition::Keyword(name) => function.params.iter().find(|p| p.name == name),
+                };
+                param.is_some_and(|param| {
+                    only_followed_uses(project, target_file, *target, param.name)
+                })
+            })
+        })
+}
+
+/// `container.append(f)` and the like, on a name of the caller.
+fn fills_a_named_container(call: &CallSite) -> bool {
+    matches!(call.receiver, CallReceiver::Name | CallReceiver::Local)
+        && !call.reference
+        && split_first_dot(&call.callee).is_some_and(|(container, method)| {
+            !container.is_empty()
+                && !method.contains('.')
+                && knowledge::FILLING_METHODS.contains(&method)
+        })
+}
+
+/// Whether `function` only calls, aliases, returns or puts into a named container its parameter
+/// `param`: uses the values follow to where it is called.
+fn only_followed_uses(project: &Project, file: FileId, function: FuncId, param: Name) -> bool {
+    let facts = &project.file(file).facts;
+    let idx = project.functions[function.0 as usize].1;
+    facts.flows.iter().all(|flow| {
+        let reads_param = flow.function == Some(idx)
+            && matches!(&flow.source, FlowSource::Name { receiver: CallReceiver::Local, name }
+                if *name == param);
+        !reads_param
+            || match flow.target.argument() {
+                None => true,
+                Some((call, _)) => facts
+                    .calls
+                    .get(call as usize)
+                    .is_some_and(fills_a_named_container),
+            }
+    }) && !facts.attribute_assignments.iter().any(|a| {
+        a.function == idx
+            && matches!(&a.value, Value::Alias(path) if path.root == Root::Local(param))
+    })
 }
 
 /// The functions a call site may run.

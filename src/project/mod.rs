@@ -25,7 +25,8 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::facts::{
-    Binding, ByText, ClassFacts, ClassIdx, FileFacts, FuncIdx, FunctionFacts, Name, NameText,
+    Binding, ByText, CallReceiver, ClassFacts, ClassIdx, FileFacts, FlowSource, FuncIdx,
+    FunctionFacts, Name, NameText, Root, Value,
 };
 
 use callgraph::Previous;
@@ -458,7 +459,10 @@ impl Project {
     }
 
     /// A shortest chain of calls from a request entry point to code in `function` of `file`: to
-    /// the function itself or, when it is not called by name, to the nearest function around it.
+    /// the function itself or, when it is not called by name, to the nearest function around it
+    /// (a closure may be called by whoever the function around it hands it to). A nested
+    /// function that is only handed over ([`Project::only_handed_over`]) runs where what
+    /// received it calls it, so its own edges decide.
     pub fn request_path(&self, file: FileId, function: FuncIdx) -> Option<Vec<FuncId>> {
         let functions = &self.files[file as usize].facts.functions;
         let mut current = Some(function);
@@ -466,9 +470,58 @@ impl Project {
             if let Some(path) = self.calls.request_path(self.function_id(file, f)) {
                 return Some(path);
             }
+            if self.only_handed_over(file, f) {
+                return None;
+            }
             current = functions.get(f as usize)?.parent;
         }
         None
+    }
+
+    /// Whether the nested `function` of `file` is used only as an argument, and the function
+    /// around it hands it over ([`callgraph::EdgeKind::HandedOver`]) rather than to something
+    /// that may run it: it is not decorated, not returned, not bound to another name, stored in
+    /// an attribute or passed anywhere else (each of those may get it called on behalf of the
+    /// function around it). Uses are matched by name, so a like-named local elsewhere in the
+    /// file only makes this answer no.
+    fn only_handed_over(&self, file: FileId, function: FuncIdx) -> bool {
+        let facts = &self.files[file as usize].facts;
+        let Some(nested) = facts.functions.get(function as usize) else {
+            return false;
+        };
+        let Some(parent) = nested.parent else {
+            return false;
+        };
+        let id = self.function_id(file, function);
+        let handed_over = self
+            .calls
+            .callees(self.function_id(file, parent))
+            .iter()
+            .any(|edge| edge.to == id && edge.kind == callgraph::EdgeKind::HandedOver);
+        let names_it = |root: &Root| *root == Root::Local(nested.name);
+        handed_over
+            && nested.decorators.is_empty()
+            && !facts
+                .functions
+                .iter()
+                .any(|f| f.returned_names.contains(&nested.name))
+            && facts.flows.iter().all(|flow| match &flow.source {
+                FlowSource::Name { receiver, name } => {
+                    *receiver != CallReceiver::Local
+                        || *name != nested.name
+                        || flow.target.argument().is_some()
+                }
+                FlowSource::CallResult(_) => true,
+            })
+            && !facts
+                .attribute_assignments
+                .iter()
+                .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
+            && !facts.calls.iter().any(|call| {
+                call.receiver == CallReceiver::Local
+                    && !call.reference
+                    && call.callee == nested.name
+            })
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {

@@ -18,9 +18,6 @@ use crate::knowledge;
 
 use super::{Extractor, Scope};
 
-/// Methods that put their arguments into the container they are called on.
-const STORING_METHODS: &[&str] = &["append", "add", "insert", "extend", "update", "setdefault"];
-
 /// Expressions nest at most this deep for a flow to be followed into them.
 const MAX_SOURCE_DEPTH: u32 = 16;
 
@@ -429,7 +426,7 @@ impl Extractor {
         }
         let arguments = &call.arguments;
         if let Expr::Attribute(method) = &*call.func
-            && STORING_METHODS.contains(&method.attr.as_str())
+            && knowledge::FILLING_METHODS.contains(&method.attr.as_str())
             && let Expr::Name(_) = &*method.value
         {
             for value in arguments
