@@ -47,7 +47,9 @@ pub enum PreviousValues {
     /// ([`values_stay`]).
     Same(KeptValues),
     /// The changed files' value flows changed: the values are updated where the edit reaches, if
-    /// every changed file has the same [`values_outline`] as before (else learnt from the flows).
+    /// every changed file has the same [`values_outline`] as before, or changed only import
+    /// bindings that nothing but its own flows resolves through (`remap::rebound_names`); else
+    /// they are learnt from the flows.
     Update(KeptValues),
 }
 
