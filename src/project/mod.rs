@@ -29,12 +29,12 @@ use crate::facts::{
 };
 
 use callgraph::Previous;
-pub use values::Edited;
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
+pub use values::Edited;
 pub use values::KeptValues;
 
 /// What a link again may start from of the previous link's values of names

@@ -47,8 +47,8 @@ pub struct Edited {
 /// of, and the calls those are made on or are arguments of), names one of `names` (identifier
 /// hashes, sorted). A flow whose identifiers cannot be listed names them all.
 fn naming(facts: &FileFacts, names: &[u64]) -> Vec<bool> {
-    use crate::facts::{CallReceiver, FlowSource};
     use super::super::remap::identifier_hashes;
+    use crate::facts::{CallReceiver, FlowSource};
     let names_one = |value: &dyn Fn() -> Option<Vec<u64>>| {
         value().is_none_or(|found| found.iter().any(|h| names.binary_search(h).is_ok()))
     };
@@ -375,11 +375,14 @@ impl<'p> Values<'p> {
             let last = named.iter().rposition(|n| *n);
             let kept_before = of_flow.iter().take_while(|f| **f < first).count();
             let kept_after = match last {
-                Some(last) => of_flow.iter().rev().take_while(|f| **f > last as u32).count(),
+                Some(last) => of_flow
+                    .iter()
+                    .rev()
+                    .take_while(|f| **f > last as u32)
+                    .count(),
                 None => of_flow.len(),
             };
-            let (old_len, new_len, planned) =
-                (old_ids.len(), now.flows.len(), before.flows.len());
+            let (old_len, new_len, planned) = (old_ids.len(), now.flows.len(), before.flows.len());
             if (last.is_none() && planned != old_len)
                 || (last.is_some() && kept_before + kept_after > old_len)
             {
