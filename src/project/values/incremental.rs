@@ -7,6 +7,9 @@
 //! as before, with the same ids; only slot numbers move (the edited files' names), and the edited
 //! files' flows differ. Of those, the flows before the first that differs and after the last that
 //! differs are the same flows as before; the ones between are removed (`D`) and added (`N`).
+//! An edited file may also bind names by its imports otherwise than before, when nothing outside
+//! its own flows resolves through them (`remap::rebound_names`): then its old flows that name one
+//! of them count as differing, since their old plans cannot be made again (see [`naming`]).
 //!
 //! A slot holds at most `MAX_HELD` values, the first ones to arrive, so what a full slot holds
 //! depends on the order in which [`Values::build`]'s worklist applied the flows; an update cannot
