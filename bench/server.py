@@ -19,7 +19,9 @@ updates the values of names where the edit reaches, as it does for edits of assi
 arguments that keep the file's definitions and imports, unless that reaches a name holding its cap
 of values). Last, each round first adds or removes (untimed) a class nothing uses, which
 renumbers the values, and then edits the value flow as before (timed): the values renumbered keep
-what an update needs.
+what an update needs. Last, it alternately adds an `import json` among the file's imports and
+takes it away (an edit of what the module binds: the server updates the values, since nothing
+outside the file looks the name up in it).
 Each timed round is the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (so it includes the server's
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
@@ -54,6 +56,10 @@ CALLED = "\n\nprint()" + LEAK
 FLOWS = LEAK.replace("self.items[key] = value", "items = self.items\n        items[key] = value")
 # A class nothing uses, with no value flows: adding or removing it renumbers the values.
 UNUSED = "\n\nclass _BenchUnused:\n    pass\n"
+# An import the file did not have, among its imports; the class's lines move, so the
+# diagnostics change.
+IMPORT_AFTER = "import inspect\n"
+IMPORT = "import json\n"
 BEGIN = "<!-- bench:server:begin -->"
 END = "<!-- bench:server:end -->"
 
@@ -290,6 +296,10 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         (True, True),
         first=(text + LEAK + UNUSED, text + FLOWS),
     )
+    if (warmup + rounds) % 2 == 1:
+        change(text + LEAK)
+    imported = text.replace(IMPORT_AFTER, IMPORT_AFTER + IMPORT, 1)
+    import_times, import_cpu = timed_rounds("adds an import", (imported + LEAK, text + LEAK), (True, True))
     rss, peak = client.memory_mb()
     status = client.close()
     if status != 0:
@@ -306,6 +316,8 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         "flow_cpu": flow_cpu,
         "renumbered_times": renumbered_times,
         "renumbered_cpu": renumbered_cpu,
+        "import_times": import_times,
+        "import_cpu": import_cpu,
         "rss": rss,
         "peak": peak,
         "stages": stages,
@@ -324,6 +336,8 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
     flowed_median = statistics.median(flowed) * 1000
     renumbered = figures["renumbered_times"]
     renumbered_median = statistics.median(renumbered) * 1000
+    imported = figures["import_times"]
+    imported_median = statistics.median(imported) * 1000
     load = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
@@ -399,6 +413,16 @@ def report(figures: dict[str, Any], files: int, lines: int, commit: str) -> str:
             row(
                 "server CPU time per such pair of edits (the class's untimed)",
                 f"{figures['renumbered_cpu'] * 1000:.0f} ms",
+            ),
+            row(
+                f"edit adding or removing an import (`import json`) to diagnostics: median of {len(imported)}",
+                f"{imported_median:.0f} ms",
+                300,
+                imported_median,
+            ),
+            row(
+                "server CPU time per edit adding or removing an import",
+                f"{figures['import_cpu'] * 1000:.0f} ms",
             ),
             row(
                 "resident memory after the edits",

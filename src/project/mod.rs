@@ -35,6 +35,7 @@ pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
+pub use values::Edited;
 pub use values::KeptValues;
 
 /// What a link again may start from of the previous link's values of names
@@ -47,7 +48,9 @@ pub enum PreviousValues {
     /// ([`values_stay`]).
     Same(KeptValues),
     /// The changed files' value flows changed: the values are updated where the edit reaches, if
-    /// every changed file has the same [`values_outline`] as before (else learnt from the flows).
+    /// every changed file has the same [`values_outline`] as before, or changed only import
+    /// bindings that nothing but its own flows resolves through (`remap::rebound_names`); else
+    /// they are learnt from the flows.
     Update(KeptValues),
 }
 
@@ -120,6 +123,9 @@ pub struct Project {
     module_resolutions: Vec<Mutex<HashMap<Name, resolve::Resolved>>>,
     /// What each file's imports name, made absolute once.
     import_targets: Vec<resolve::ImportTargets>,
+    /// Which names of each module lookups from outside it asked for, recorded only for a link
+    /// that will be updated ([`Keep::ValuesAndFlows`]).
+    scope_reads: Option<resolve::ScopeReads>,
     /// How long each step of the link took (see [`Project::link_times`]).
     link_times: Vec<(&'static str, std::time::Duration)>,
 }
@@ -143,6 +149,9 @@ pub struct Relinkable {
 struct OfEachFile {
     import_targets: Vec<resolve::ImportTargets>,
     scopes: Vec<HashMap<Name, resolve::Symbol>>,
+    /// Not of each file alone: what the links so far looked up across modules, for the next
+    /// (see [`resolve::ScopeReads`]).
+    scope_reads: Option<resolve::ScopeReads>,
 }
 
 /// `of_file` for every file, in parallel; with `kept` (a previous link's, valid for every file
@@ -192,14 +201,34 @@ impl Relinkable {
         } = self;
         let (values, edited) = match values {
             PreviousValues::Same(values) => (Some(values), None),
-            PreviousValues::Update(values)
-                if old_facts.iter().all(|(file, old)| {
-                    values_outline(old) == values_outline(&files[*file as usize].facts)
-                }) =>
-            {
-                (Some(values), Some(old_facts.clone()))
+            // Each changed file keeps its outline, or changed only import bindings that nothing
+            // but its own flows can resolve through (`remap::rebound_names`).
+            PreviousValues::Update(values) => {
+                let edited: Option<Vec<Edited>> = old_facts
+                    .iter()
+                    .map(|(file, old)| {
+                        let new = &files[*file as usize].facts;
+                        let rebound = if values_outline(old) == values_outline(new) {
+                            Vec::new()
+                        } else {
+                            remap::rebound_names(
+                                (*file, old, new),
+                                of_each_file.scope_reads.as_ref(),
+                            )?
+                        };
+                        Some(Edited {
+                            file: *file,
+                            old: Arc::clone(old),
+                            rebound,
+                        })
+                    })
+                    .collect();
+                match edited {
+                    Some(edited) => (Some(values), Some(edited)),
+                    None => (None, None),
+                }
             }
-            PreviousValues::Update(_) | PreviousValues::None => (None, None),
+            PreviousValues::None => (None, None),
         };
         let previous = match values {
             Some(values) => Some(Previous {
@@ -282,6 +311,7 @@ impl Project {
             of_each_file: OfEachFile {
                 import_targets: self.import_targets,
                 scopes: self.scopes,
+                scope_reads: self.scope_reads,
             },
             call_graph: self.calls,
             changed: Vec::new(),
@@ -360,15 +390,17 @@ impl Project {
             qualified_resolutions: Mutex::default(),
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
+            scope_reads: None,
             link_times: Vec::new(),
         };
-        let (kept_import_targets, kept_scopes, old_facts) = match kept {
+        let (kept_import_targets, kept_scopes, kept_reads, old_facts) = match kept {
             Some((kept, changed, old_facts)) => (
                 Some((kept.import_targets, changed)),
                 Some((kept.scopes, changed)),
+                kept.scope_reads,
                 old_facts,
             ),
-            None => (None, None, &[][..]),
+            None => (None, None, None, &[][..]),
         };
         let started = std::time::Instant::now();
         // The previous link's values and graph in this link's ids.
@@ -392,6 +424,15 @@ impl Project {
             }
             (previous, _) => previous,
         };
+        // A link that learns the values from nothing resolves every file's flows and edges, and
+        // records every lookup across modules they make; a link that keeps or updates values
+        // adds to the records of the links before it, or knows them incomplete.
+        if keep == Keep::ValuesAndFlows {
+            project.scope_reads = Some(match kept_reads {
+                Some(reads) if previous.is_some() => reads,
+                _ => resolve::ScopeReads::new(project.files.len(), previous.is_none()),
+            });
+        }
         project
             .link_times
             .push(("link/renumber", started.elapsed()));
@@ -789,6 +830,11 @@ pub fn values_signature(facts: &FileFacts) -> u128 {
 /// anything), without positions. An edit that keeps it changes only the file's own flows, which
 /// the values stage can update for ([`PreviousValues::Update`]).
 pub fn values_outline(facts: &FileFacts) -> u128 {
+    outline(facts, true)
+}
+
+/// [`values_outline`], the imports left out unless `imports`.
+fn outline(facts: &FileFacts, imports: bool) -> u128 {
     let mut stored: Vec<Name> = facts
         .flows
         .iter()
@@ -805,6 +851,9 @@ pub fn values_outline(facts: &FileFacts) -> u128 {
     stored.dedup();
     let mut read = Read::of(facts, &[] as &[crate::facts::CallSite], &[], Vec::new());
     read.first_time_calls = &[];
+    if !imports {
+        read.imports = &[];
+    }
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(&signature(&read).to_le_bytes());
     for name in stored {

@@ -17,7 +17,7 @@ use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
 
 mod identifiers;
 
-use identifiers::{identifier_hash, identifier_hashes};
+pub(super) use identifiers::{identifier_hash, identifier_hashes};
 
 /// Old ids to new ones, for a link of the same files in which some files have more or fewer
 /// classes or functions at the end of their lists than before.
@@ -252,4 +252,69 @@ impl Mentions {
 /// part of every name it holds. `None` if it could not be listed.
 fn identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
     identifier_hashes(&Read::of(facts, &facts.calls, &facts.flows, Vec::new()))
+}
+
+/// The names whose import bindings an edit of `file` from `old` to `new` changed (by identifier
+/// hash: added, removed, or bound to another target or in another order), when the values of
+/// names can be updated for it as for an edit of value flows ([`super::PreviousValues::Update`]):
+/// only the file's own flows can resolve differently. `None` when that is not proved:
+/// - everything else the values stage reads of the file across files is the same
+///   ([`super::values_outline`] without the imports): the same definitions, module bindings,
+///   attribute assignments and stored module names, so the same ids and slots;
+/// - no changed binding is a star import (it would bind every name the module leaves unbound);
+/// - no lookup from outside the file's own module-level resolution ever asked the file's scope
+///   for a changed name, found or not (`reads`, recorded since the values were last learnt from
+///   nothing, [`super::resolve::ScopeReads`]): a name of another module, a re-export, a star
+///   import of the file or a package's binding reaches the file's names only by such a lookup,
+///   so every other file resolves every name as before;
+/// - nothing the link reads of the file but its flows and call sites names a changed binding
+///   (its class bases, decorators, typed locals, module bindings and attribute assignments are
+///   resolved in the file itself, and feed the hierarchy and what other files' calls find), so
+///   those resolve as before too. The file's flows that name one are taken as changed by the
+///   update; the others resolve as before.
+pub(super) fn rebound_names(
+    (file, old, new): (FileId, &FileFacts, &FileFacts),
+    reads: Option<&super::resolve::ScopeReads>,
+) -> Option<Vec<u64>> {
+    let reads = reads.filter(|reads| reads.complete)?;
+    if super::outline(old, false) != super::outline(new, false) {
+        return None;
+    }
+    let bindings = |facts: &FileFacts| {
+        let mut by_name: HashMap<crate::facts::Name, Vec<(Option<u32>, String)>> =
+            HashMap::default();
+        for import in &facts.imports {
+            by_name
+                .entry(import.binding)
+                .or_default()
+                .push((import.function, format!("{:?}", import.target)));
+        }
+        by_name
+    };
+    let (before, after) = (bindings(old), bindings(new));
+    let changed: Vec<crate::facts::Name> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|name| before.get(*name) != after.get(*name))
+        .copied()
+        .collect();
+    if changed.iter().any(|name| *name == "*") {
+        return None;
+    }
+    let mut hashes: Vec<u64> = changed
+        .iter()
+        .map(|name| identifier_hash(name.as_bytes()))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    if hashes.iter().any(|hash| reads.read(file, *hash)) {
+        return None;
+    }
+    let mut read = Read::of(new, &[] as &[crate::facts::CallSite], &[], Vec::new());
+    read.imports = &[];
+    let named = identifier_hashes(&read)?;
+    if hashes.iter().any(|hash| named.binary_search(hash).is_ok()) {
+        return None;
+    }
+    Some(hashes)
 }

@@ -35,6 +35,59 @@ pub(super) enum Symbol {
 /// Re-export chains longer than this are cut (they are cycles in practice).
 const MAX_HOPS: u32 = 16;
 
+/// Which names of each module's scope were looked up, found or not, by a resolution that did not
+/// start there at module level: from another module, through a re-export, a star import or a
+/// package's binding (a lookup with hops taken). Kept across the links of a long-lived caller
+/// (the language server, [`super::Keep::ValuesAndFlows`]), so that an edit that binds a name of a
+/// module to something else can tell whether anything outside the module's own flows could
+/// resolve differently ([`super::Relinkable::link`]). Names are kept by their identifier hash
+/// (a collision only makes a name look read).
+#[derive(Debug, Default)]
+pub(super) struct ScopeReads {
+    by_file: Vec<std::sync::Mutex<rustc_hash::FxHashSet<u64>>>,
+    /// Every resolution the kept values and edges of the files depend on was made by some link
+    /// these reads were recorded in: the first link learnt the values from nothing and resolved
+    /// every file's edges, and each link after it kept them (a link from stored values did not).
+    pub(super) complete: bool,
+}
+
+impl ScopeReads {
+    pub(super) fn new(files: usize, complete: bool) -> ScopeReads {
+        ScopeReads {
+            by_file: (0..files).map(|_| Default::default()).collect(),
+            complete,
+        }
+    }
+
+    /// Whether a lookup from outside asked `file`'s scope for a name of hash `name`.
+    pub(super) fn read(&self, file: FileId, name: u64) -> bool {
+        self.by_file.get(file as usize).is_none_or(|names| {
+            names
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .contains(&name)
+        })
+    }
+
+    fn note(&self, file: FileId, name: &str) {
+        if let Some(names) = self.by_file.get(file as usize) {
+            names
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(super::remap::identifier_hash(name.as_bytes()));
+        }
+    }
+}
+
+/// `head` looked up in `file`'s scope by a resolution with `hops` taken (see [`ScopeReads`]).
+fn note_scope_read(project: &Project, file: FileId, head: &str, hops: u32) {
+    if hops > 0
+        && let Some(reads) = &project.scope_reads
+    {
+        reads.note(file, head);
+    }
+}
+
 pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Symbol> {
     let facts = &project.files[file as usize].facts;
     let mut scope = HashMap::default();
@@ -149,7 +202,7 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
         None => (dotted, None),
     };
     let facts = &project.files[file as usize].facts;
-
+    note_scope_read(project, file, head, hops);
     let Some(symbol) = project.scopes[file as usize].get_text(head).copied() else {
         if rest.is_none() && knowledge::is_builtin(head) {
             return Resolved::External(format!("builtins.{head}").into());
@@ -231,6 +284,7 @@ fn bound_by_package(
     if !project.files[package_file as usize].is_package {
         return None;
     }
+    note_scope_read(project, package_file, name, hops + 1);
     let symbol = *project.scopes[package_file as usize].get_text(name)?;
     // `from . import name` in the package binds the submodule itself.
     if let Symbol::Import(i) = symbol

@@ -33,7 +33,7 @@ mod incremental;
 mod renumbered;
 mod stored;
 
-pub(super) use incremental::Edited;
+pub use incremental::Edited;
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
 /// changed, at most this many times: each round follows one more decorator of a decorator.
@@ -739,12 +739,25 @@ impl<'p> Values<'p> {
         file: FileId,
         facts: &'f FileFacts,
     ) -> Plans<'f> {
+        self.plans_of_numbered(project, index, file, facts, None)
+    }
+
+    /// [`Values::plans_of`], and with `of_flow`, the index among the file's flows of each
+    /// plan's flow.
+    fn plans_of_numbered<'f>(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        facts: &'f FileFacts,
+        mut of_flow: Option<&mut Vec<u32>>,
+    ) -> Plans<'f> {
         let calls = &facts.calls;
         let mut plans = Plans::default();
         // Calls by their index in the file, to what their callees are; many flows go into one
         // call, whose callee is resolved once.
         let mut callees: HashMap<u32, CalleesOfCall> = HashMap::default();
-        for flow in &facts.flows {
+        for (at, flow) in facts.flows.iter().enumerate() {
             let target = match &flow.target {
                 FlowTarget::Name { name, global } => {
                     let scope = if *global { None } else { flow.function };
@@ -802,6 +815,9 @@ impl<'p> Values<'p> {
             };
             if source.is_nothing() {
                 continue;
+            }
+            if let Some(of_flow) = of_flow.as_deref_mut() {
+                of_flow.push(at as u32);
             }
             plans.flows.push(FlowPlan { source, target });
         }

@@ -9,7 +9,7 @@ use serde::ser::{self, Serializer};
 /// The hash of each run of identifier characters (letters, digits, underscores and non-ASCII
 /// characters) in the strings `value` serializes, so each part of a dotted name; sorted, without
 /// repeats. `None` if serializing fails.
-pub(super) fn identifier_hashes(value: &impl Serialize) -> Option<Vec<u64>> {
+pub(in crate::project) fn identifier_hashes(value: &impl Serialize) -> Option<Vec<u64>> {
     let mut collector = Collector(Vec::new());
     value.serialize(&mut collector).ok()?;
     let mut hashes = collector.0;
@@ -18,7 +18,7 @@ pub(super) fn identifier_hashes(value: &impl Serialize) -> Option<Vec<u64>> {
     Some(hashes)
 }
 
-pub(super) fn identifier_hash(identifier: &[u8]) -> u64 {
+pub(in crate::project) fn identifier_hash(identifier: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(identifier)
 }
 

@@ -7,6 +7,9 @@
 //! as before, with the same ids; only slot numbers move (the edited files' names), and the edited
 //! files' flows differ. Of those, the flows before the first that differs and after the last that
 //! differs are the same flows as before; the ones between are removed (`D`) and added (`N`).
+//! An edited file may also bind names by its imports otherwise than before, when nothing outside
+//! its own flows resolves through them (`remap::rebound_names`): then its old flows that name one
+//! of them count as differing, since their old plans cannot be made again (see [`naming`]).
 //!
 //! A slot holds at most `MAX_HELD` values, the first ones to arrive, so what a full slot holds
 //! depends on the order in which [`Values::build`]'s worklist applied the flows; an update cannot
@@ -31,8 +34,66 @@ use super::{
     Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
 };
 
-/// A file an edit gave other facts, and its facts before.
-pub(in super::super) type Edited = (FileId, Arc<FileFacts>);
+/// A file an edit gave other facts.
+pub struct Edited {
+    pub(in super::super) file: FileId,
+    /// Its facts before.
+    pub(in super::super) old: Arc<FileFacts>,
+    /// The names (identifier hashes) its imports bind otherwise than before, which nothing but
+    /// the file's own flows resolves through (`remap::rebound_names`); empty when it has the
+    /// same `values_outline` as before. Its old flows that name one of them may have resolved
+    /// otherwise in the link before, and are taken as changed.
+    pub(in super::super) rebound: Vec<u64>,
+}
+
+/// Per flow of `facts`: whether it, or a call site it reads (the call it goes into or comes out
+/// of, and the calls those are made on or are arguments of), names one of `names` (identifier
+/// hashes, sorted). A flow whose identifiers cannot be listed names them all.
+fn naming(facts: &FileFacts, names: &[u64]) -> Vec<bool> {
+    use super::super::remap::identifier_hashes;
+    use crate::facts::{CallReceiver, FlowSource};
+    let names_one = |value: &dyn Fn() -> Option<Vec<u64>>| {
+        value().is_none_or(|found| found.iter().any(|h| names.binary_search(h).is_ok()))
+    };
+    facts
+        .flows
+        .iter()
+        .map(|flow| {
+            if names_one(&|| identifier_hashes(flow)) {
+                return true;
+            }
+            let mut calls: Vec<u32> = Vec::new();
+            if let Some((call, _)) = flow.target.argument() {
+                calls.push(call);
+            }
+            match flow.source {
+                FlowSource::CallResult(call)
+                | FlowSource::Name {
+                    receiver: CallReceiver::CallResult(call),
+                    ..
+                } => calls.push(call),
+                FlowSource::Name { .. } => {}
+            }
+            let mut seen = vec![false; facts.calls.len()];
+            while let Some(call) = calls.pop() {
+                let Some(site) = facts.calls.get(call as usize) else {
+                    continue;
+                };
+                if std::mem::replace(&mut seen[call as usize], true) {
+                    continue;
+                }
+                if names_one(&|| identifier_hashes(site)) {
+                    return true;
+                }
+                if let CallReceiver::CallResult(on) = site.receiver {
+                    calls.push(on);
+                }
+                calls.extend(site.argument_of.get());
+            }
+            false
+        })
+        .collect()
+}
 
 /// What a build learnt of which flows read and wrote each slot, kept with the values for the
 /// next update.
@@ -229,7 +290,7 @@ impl<'p> Values<'p> {
         if new_base[0] != state.name_base[0] || held.places.len() < new_base[0] as usize {
             return None;
         }
-        let is_edited = |file: usize| edited.iter().any(|(f, _)| *f as usize == file);
+        let is_edited = |file: usize| edited.iter().any(|e| e.file as usize == file);
         // Old slots to new ones: the same for returns, decorations and parameters, shifted for
         // the names of files not edited, by name for the names of the edited ones (a name no
         // longer stored into gets a number past the last slot, for its old flows' plans only).
@@ -252,7 +313,7 @@ impl<'p> Values<'p> {
                 }
                 continue;
             }
-            let (_, old_facts) = edited.iter().find(|(f, _)| *f as usize == file)?;
+            let old_facts = &edited.iter().find(|e| e.file as usize == file)?.old;
             let numbered = slots.names_of(project, file as FileId, &old_facts.flows);
             if numbered.len() as u32 != old_end - old_start {
                 return None;
@@ -289,7 +350,12 @@ impl<'p> Values<'p> {
         let mut plans: HashMap<FileId, Plans<'p>> = HashMap::default();
         let mut dead = vec![false; state.flows.len()];
         let mut added = Vec::new();
-        for (file, old_facts) in edited {
+        for Edited {
+            file,
+            old: old_facts,
+            rebound,
+        } in edited
+        {
             let file = *file;
             let facts = &project.file(file).facts;
             if returning_of(facts) != returning_of(old_facts) {
@@ -298,20 +364,40 @@ impl<'p> Values<'p> {
             let now = values.plans_of(project, index, file, facts);
             let old_map = old_names.remove(&file)?;
             let new_map = std::mem::replace(&mut values.slots.names[file as usize], old_map);
-            let before = values.plans_of(project, index, file, old_facts);
+            let mut of_flow = Vec::new();
+            let before =
+                values.plans_of_numbered(project, index, file, old_facts, Some(&mut of_flow));
             values.slots.names[file as usize] = new_map;
             let old_ids = std::mem::take(&mut state.of_file[file as usize]);
-            if before.flows.len() != old_ids.len() {
+            // The old flows that name a rebound name resolve otherwise now than in the link
+            // before (even whether they have a plan at all): only the plans of the flows before
+            // the first of them and after the last are as the link before made them, and may be
+            // kept. With none, every plan is.
+            let named = naming(old_facts, rebound);
+            let first = named.iter().position(|n| *n).unwrap_or(named.len()) as u32;
+            let last = named.iter().rposition(|n| *n);
+            let kept_before = of_flow.iter().take_while(|f| **f < first).count();
+            let kept_after = match last {
+                Some(last) => of_flow
+                    .iter()
+                    .rev()
+                    .take_while(|f| **f > last as u32)
+                    .count(),
+                None => of_flow.len(),
+            };
+            let (old_len, new_len, planned) = (old_ids.len(), now.flows.len(), before.flows.len());
+            if (last.is_none() && planned != old_len)
+                || (last.is_some() && kept_before + kept_after > old_len)
+            {
                 return None;
             }
-            let (old_len, new_len) = (before.flows.len(), now.flows.len());
             let mut prefix = 0;
-            while prefix < old_len.min(new_len) && same_flow(&before, prefix, &now, prefix) {
+            while prefix < kept_before.min(new_len) && same_flow(&before, prefix, &now, prefix) {
                 prefix += 1;
             }
             let mut suffix = 0;
-            while suffix < old_len.min(new_len) - prefix
-                && same_flow(&before, old_len - 1 - suffix, &now, new_len - 1 - suffix)
+            while suffix < kept_after.min(old_len.min(new_len) - prefix)
+                && same_flow(&before, planned - 1 - suffix, &now, new_len - 1 - suffix)
             {
                 suffix += 1;
             }
