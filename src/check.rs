@@ -638,7 +638,6 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     let key = hashes
         .as_deref()
         .map(|hashes| RunKey::new(options, &found.files, hashes, found.missing_paths));
-    let cache = FactsCache::open(dir);
     if let (Some(key), Some(hashes)) = (key, &hashes) {
         let by_path: HashMap<&Path, TextHash> = found
             .files
@@ -653,7 +652,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
             return replayed;
         }
         if let Some((mut replayed, same_facts)) =
-            replay_same_facts(options, dir, key, &found, hashes, &by_path, &cache, &texts)
+            replay_same_facts(options, dir, key, &found, hashes, &by_path, &texts)
         {
             // The next run with these texts replays it at once. The facts cache is not rewritten
             // for the few files extracted: the next run extracts them again (at most
@@ -668,7 +667,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     let loaded = load_found(
         options,
         found,
-        Some(cache),
+        Some(FactsCache::open(dir)),
         hashes.clone(),
         Some(dir),
         started,
@@ -700,15 +699,14 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     result
 }
 
-/// Files whose text changed since the stored run that a run compares the facts of, extracting
-/// those not in the facts cache, to see whether it can replay that run ([`replay_same_facts`]);
-/// with more, it takes the long way at once.
+/// Files whose text changed since the stored run that a run extracts to compare their facts, to
+/// see whether it can replay that run ([`replay_same_facts`]); with more, it takes the long way
+/// at once.
 const SAME_FACTS_EXTRACTIONS: usize = 16;
 
 /// The result of the run stored in `key`'s slot, when it was of the same files and every file
 /// whose text changed since reads the same as then (`run_cache::load_same_facts`): its facts,
-/// from the facts `cache` or extracted, have the digest they had. Returns with it what to store
-/// it under again.
+/// extracted again, have the digest they had. Returns with it what to store it under again.
 #[allow(clippy::too_many_arguments)]
 fn replay_same_facts(
     options: &CheckOptions,
@@ -717,33 +715,21 @@ fn replay_same_facts(
     found: &Found,
     hashes: &[TextHash],
     by_path: &HashMap<&Path, TextHash>,
-    cache: &FactsCache,
     texts: &Texts,
 ) -> Option<(CheckResult, run_cache::SameFacts)> {
     // A fix is computed from the text, not the facts.
     if options.fixes.is_some() {
         return None;
     }
-    let cache_hits = AtomicUsize::new(0);
-    let changed_while_read = AtomicBool::new(false);
-    let stores = FactStores {
-        cache: Some(cache),
-        memory: None,
-        cache_hits: &cache_hits,
-        changed_while_read: &changed_while_read,
-    };
+    // Extracted again rather than looked up: the facts cache is not even read unless the long
+    // way is taken (an outcome encodes the same whether extracted now or read from it).
     let facts_now = |i: usize| {
-        if let Some(digest) = cache.digest(hashes[i]) {
-            return Some(digest);
-        }
-        let (_, record) = analyse_file(&found.files[i], Some(hashes[i]), texts, &stores);
-        let cache::Payload::New(outcome) = &record?.payload else {
-            return None;
-        };
-        if changed_while_read.load(Ordering::Relaxed) {
+        let path = &found.files[i];
+        let text = texts.read(path, texts.max_file_size).ok()?;
+        if cache::text_hash(&text) != hashes[i] {
             return None;
         }
-        cache::outcome_digest(outcome)
+        cache::outcome_digest(&extracted_outcome(path, &text).ok()?)
     };
     run_cache::load_same_facts(
         dir,
@@ -1586,6 +1572,16 @@ fn extract_file(
     if let Some(cached) = hash.and_then(|hash| from_cache(path, hash, stores)) {
         return cached;
     }
+    let outcome = match extracted_outcome(path, text) {
+        Ok(outcome) => outcome,
+        Err(error) => return (Err(error), None),
+    };
+    let record = hash.map(|hash| FactsCache::record(hash, &outcome));
+    (outcome_result(outcome, path), record)
+}
+
+/// Parses and extracts a text: its facts or its syntax error; a panic is an internal error.
+fn extracted_outcome(path: &Path, text: &str) -> Result<CachedOutcome, FileError> {
     let outcome = match catch_unwind(AssertUnwindSafe(|| {
         panic_if_test_hook_names(path);
         // A syntax tree takes about thirty times its text: large files are parsed one at a time,
@@ -1609,17 +1605,15 @@ fn extract_file(
                 "internal error while analysing this file: {}",
                 panic_message(&panic)
             );
-            let error = FileError {
+            return Err(FileError {
                 path: path.to_path_buf(),
                 line: None,
                 message,
                 internal: true,
-            };
-            return (Err(error), None);
+            });
         }
     };
-    let record = hash.map(|hash| FactsCache::record(hash, &outcome));
-    (outcome_result(outcome, path), record)
+    Ok(outcome)
 }
 
 /// A copy of facts made after their syntax tree was freed. The facts were built while the tree
