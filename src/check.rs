@@ -799,14 +799,15 @@ impl SameFactsInputs<'_> {
             if cache::text_hash(text) != self.hashes[file] {
                 return None;
             }
-            let (prefix_len, layout) = run_cache::text_layout(text, furthest);
             reached.push(run_cache::ReachedText {
                 file: file as u32,
                 path,
-                prefix_len,
-                layout,
+                reach: furthest,
+                layout: run_cache::text_layout(text, furthest),
             });
         }
+        // In the files' order, so that the same run stores the same bytes.
+        reached.sort_by_key(|r| r.file);
         Some(run_cache::SameFacts {
             files: self.key.files(options, self.files, self.missing_paths),
             texts: self.hashes.to_vec(),

@@ -178,39 +178,44 @@ pub struct ReachedText {
     /// The file's place in the run's files, and its path.
     pub file: u32,
     pub path: PathBuf,
-    /// How much of the text the layout covers: through the last offset turned, or all of it.
-    pub prefix_len: u32,
-    pub layout: u128,
+    /// The furthest offset turned into a line and column in it.
+    pub reach: u32,
+    /// [`text_layout`] of the text up to `reach`.
+    pub layout: (u32, u128),
 }
 
-/// The layout of the first bytes of `text`, through byte `reach` (or all of it when shorter), as
-/// turning offsets up to `reach` into lines and columns reads it (`source::LineIndex`): where
-/// lines end (`\n`, `\r`) and which bytes continue a character. Returns the length covered and
-/// the hash.
+/// What turning byte offsets up to `reach` into lines and columns reads of `text`
+/// (`source::LineIndex::line_column`): the lines that start at or before `reach`, which bytes up
+/// to and including `reach` continue a character, and the length when it is short of `reach`
+/// (offsets past the end are turned as the end). Two texts with the same layout turn every offset
+/// up to `reach` into the same line and column. Returns the length (or `reach`) and the hash.
 pub fn text_layout(text: &str, reach: u32) -> (u32, u128) {
     let bytes = text.as_bytes();
     let len = bytes.len().min(reach as usize + 1);
-    let prefix = &bytes[..len];
-    // Each mark as its offset and what is there, hashed at once.
+    let short_of_reach = (bytes.len() as u64).min(u64::from(reach)) as u32;
+    // Each mark as its offset and what it marks, hashed at once.
     let mut marks: Vec<u8> = Vec::with_capacity(len / 8);
-    let mut mark = |i: usize, what: u8| {
-        marks.extend_from_slice(&(i as u32).to_le_bytes());
+    let mut mark = |i: u32, what: u8| {
+        marks.extend_from_slice(&i.to_le_bytes());
         marks.push(what);
     };
-    for i in memchr::memchr2_iter(b'\n', b'\r', prefix) {
-        mark(i, prefix[i]);
+    for &start in crate::source::LineIndex::new(text).starts() {
+        if start > reach {
+            break;
+        }
+        mark(start, b'l');
     }
-    if !prefix.is_ascii() {
-        for (i, &byte) in prefix.iter().enumerate() {
+    if !bytes[..len].is_ascii() {
+        for (i, &byte) in bytes[..len].iter().enumerate() {
             if (0x80..=0xBF).contains(&byte) {
-                mark(i, b'c');
+                mark(i as u32, b'c');
             }
         }
     }
     let mut hasher = Xxh3::new();
-    hasher.update(&(len as u64).to_le_bytes());
+    hasher.update(&short_of_reach.to_le_bytes());
     hasher.update(&marks);
-    (len as u32, hasher.digest128())
+    (short_of_reach, hasher.digest128())
 }
 
 /// The result stored in `dir` for `key`, if there is one and it is intact. `read` gives the text
@@ -274,8 +279,7 @@ pub fn load_same_facts(
         }
         let text = read(&reached.path)?;
         if crate::cache::text_hash(&text) != now
-            || text_layout(&text, reached.prefix_len.saturating_sub(1))
-                != (reached.prefix_len, reached.layout)
+            || text_layout(&text, reached.reach) != reached.layout
         {
             return None;
         }
@@ -429,4 +433,49 @@ pub fn timing_reason<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(deserializer)?
         .map(|text| known_text(&text, reasons))
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_layout;
+    use crate::source::LineIndex;
+
+    /// Every offset up to `reach` turns into the same line and column in both texts.
+    fn turned_alike(a: &str, b: &str, reach: u32) -> bool {
+        let (ia, ib) = (LineIndex::new(a), LineIndex::new(b));
+        (0..=reach).all(|offset| ia.line_column(a, offset) == ib.line_column(b, offset))
+    }
+
+    #[test]
+    fn the_layout_is_the_same_exactly_when_offsets_up_to_the_reach_turn_alike() {
+        let text = "ab\ncd\n";
+        let cases = [
+            // Appended after the reach, and a comment after the last place of its line.
+            ("ab\ncd\n# x\n", 5, true),
+            ("ab\ncd  # x\n", 5, true),
+            // A line break moved before the reach; one at the reach starts a line there.
+            ("a\nbcd\n", 5, false),
+            ("ab\ncdx", 6, false),
+            ("ab\ncd\nx", 6, true),
+            // A character of two bytes for two of one.
+            ("é\ncd\n", 5, false),
+            // Shorter than the reach: the end is where later offsets turn.
+            ("ab\ncd", 5, true),
+            ("ab\ncd", 6, false),
+        ];
+        for (other, reach, alike) in cases {
+            assert_eq!(
+                text_layout(text, reach) == text_layout(other, reach),
+                alike,
+                "{other:?} up to {reach}"
+            );
+            assert_eq!(turned_alike(text, other, reach), alike, "{other:?}");
+        }
+        // A `\r` before the reach is a line break of its own unless a `\n` follows, even at the
+        // reach itself.
+        let crlf = "ab\r\ncd";
+        assert_eq!(text_layout(crlf, 3), text_layout("ab\r\nxy", 3));
+        assert_ne!(text_layout(crlf, 3), text_layout("ab\r xy", 3));
+        assert!(!turned_alike(crlf, "ab\r xy", 3));
+    }
 }
