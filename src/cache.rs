@@ -51,6 +51,15 @@ pub fn text_hash(text: &str) -> TextHash {
     xxh3_128(text.as_bytes())
 }
 
+/// The hash of an entry's encoded outcome: equal digests are equal encodings, which decode to
+/// equal facts (`crate::run_cache`'s replay of a run whose files read the same).
+pub type FactsDigest = u128;
+
+/// The digest of an outcome extracted in this run, as its entry would be written.
+pub fn outcome_digest(outcome: &CachedOutcome) -> Option<FactsDigest> {
+    encoded(outcome, xxh3_128)
+}
+
 /// What extraction gave for one text: its facts, or the syntax error that stopped it. The facts
 /// are shared with the link, so that the record written at the end of the run holds no copy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,6 +168,17 @@ impl FactsCache {
         ))
     }
 
+    /// The digest of the entry held for a text, without decoding it; `None` when there is none
+    /// or it fails its checksum.
+    pub fn digest(&self, hash: TextHash) -> Option<FactsDigest> {
+        let &entry = self.by_hash.get(&hash)?;
+        let IndexEntry {
+            payload, checksum, ..
+        } = &self.index[entry];
+        let payload = &self.bytes[payload.clone()];
+        (xxh3_64(payload) == *checksum).then(|| xxh3_128(payload))
+    }
+
     /// The entry of an outcome extracted in this run (it shares the facts).
     pub fn record(hash: TextHash, outcome: &CachedOutcome) -> Record {
         Record {
@@ -170,11 +190,22 @@ impl FactsCache {
     /// Writes the cache for the next run: this run's records, plus the older entries that have
     /// not yet aged out. Nothing is written when every record was a hit, since the file on disk
     /// already holds them. Failing to write is not an error of the analysis and is ignored.
-    pub fn save(self, records: Vec<Record>) {
+    /// Returns the digest of each record's entry (none for an outcome that did not encode).
+    pub fn save(self, records: Vec<Record>) -> HashMap<TextHash, FactsDigest> {
         let all_hits = records.iter().all(|r| matches!(r.payload, Payload::Hit(_)));
         if all_hits && !self.index.is_empty() {
-            return;
+            return records
+                .iter()
+                .filter_map(|record| match record.payload {
+                    Payload::Hit(i) => Some((
+                        record.hash,
+                        xxh3_128(&self.bytes[self.index[i].payload.clone()]),
+                    )),
+                    Payload::New(_) => None,
+                })
+                .collect();
         }
+        let mut digests = HashMap::with_capacity(records.len());
         let mut used = vec![false; self.index.len()];
         let mut entries: Vec<Entry> = Vec::with_capacity(records.len());
         let mut seen = std::collections::HashSet::with_capacity(records.len());
@@ -185,12 +216,19 @@ impl FactsCache {
             let payload = match &record.payload {
                 Payload::Hit(i) => {
                     used[*i] = true;
-                    EntryPayload::Bytes(&self.bytes[self.index[*i].payload.clone()])
+                    let entry = &self.index[*i];
+                    let bytes = &self.bytes[entry.payload.clone()];
+                    digests.insert(record.hash, xxh3_128(bytes));
+                    // A hit was verified against its checksum when it was read.
+                    EntryPayload::Bytes(bytes, entry.checksum)
                 }
                 // Encoded twice, once here for the index's length and checksum and once into the
                 // file, so that no run holds the encoded facts of every file at once.
                 Payload::New(outcome) => match EncodedSize::of(outcome) {
-                    Some(size) => EntryPayload::Outcome(outcome, size),
+                    Some(size) => {
+                        digests.insert(record.hash, size.digest);
+                        EntryPayload::Outcome(outcome, size)
+                    }
                     None => continue,
                 },
             };
@@ -211,13 +249,14 @@ impl FactsCache {
                 entries.push(Entry {
                     hash: entry.hash,
                     age: entry.age + 1,
-                    payload: EntryPayload::Bytes(payload),
+                    payload: EntryPayload::Bytes(payload, entry.checksum),
                 });
             }
         }
         let _ = self.dir.replace(FILE_NAME, |out| {
             write_entries(out, self.fingerprint, &entries)
         });
+        digests
     }
 }
 
@@ -229,8 +268,8 @@ struct Entry<'a> {
 }
 
 enum EntryPayload<'a> {
-    /// Bytes of the cache that was read.
-    Bytes(&'a [u8]),
+    /// Bytes of the cache that was read, verified against their checksum.
+    Bytes(&'a [u8], u64),
     /// An outcome of this run, with the length and checksum of its encoding.
     Outcome(&'a CachedOutcome, EncodedSize),
 }
@@ -238,14 +277,14 @@ enum EntryPayload<'a> {
 impl EntryPayload<'_> {
     fn len_and_checksum(&self) -> (usize, u64) {
         match self {
-            EntryPayload::Bytes(bytes) => (bytes.len(), xxh3_64(bytes)),
+            EntryPayload::Bytes(bytes, checksum) => (bytes.len(), *checksum),
             EntryPayload::Outcome(_, size) => (size.len, size.checksum),
         }
     }
 
     fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         match self {
-            EntryPayload::Bytes(bytes) => out.write_all(bytes),
+            EntryPayload::Bytes(bytes, _) => out.write_all(bytes),
             EntryPayload::Outcome(outcome, _) => encoded(outcome, |bytes| out.write_all(bytes))
                 .unwrap_or_else(|| {
                     Err(std::io::Error::other("an entry that encoded once did not"))
@@ -259,6 +298,7 @@ impl EntryPayload<'_> {
 struct EncodedSize {
     len: usize,
     checksum: u64,
+    digest: FactsDigest,
 }
 
 impl EncodedSize {
@@ -266,6 +306,7 @@ impl EncodedSize {
         encoded(outcome, |bytes| EncodedSize {
             len: bytes.len(),
             checksum: xxh3_64(bytes),
+            digest: xxh3_128(bytes),
         })
     }
 }
@@ -523,7 +564,7 @@ mod tests {
         let entry = |hash, age| Entry {
             hash,
             age,
-            payload: EntryPayload::Bytes(&payload),
+            payload: EntryPayload::Bytes(&payload, xxh3_64(&payload)),
         };
         write_entries(&mut image, 7, &[entry(1, 0), entry(2, 1)]).unwrap();
         let mut resealed = image.clone();

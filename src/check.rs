@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::allocator;
-use crate::cache::{self, CachedOutcome, FactsCache, TextHash};
+use crate::cache::{self, CachedOutcome, FactsCache, FactsDigest, TextHash};
 use crate::config::PerFileIgnores;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::FileFacts;
@@ -329,6 +329,8 @@ pub struct Loaded {
     values: Option<KeptValues>,
     /// The key to store the link under in the cache ([`link_cache`]), when the run should.
     link_to_store: Option<LinkKey>,
+    /// The digest of each text's entry in the facts cache, when the run wrote or kept one.
+    facts_digests: HashMap<TextHash, FactsDigest>,
 }
 
 /// Discovers, reads and links the files `options` name, without running the rules (`stateleak
@@ -340,6 +342,7 @@ pub fn load(options: &CheckOptions) -> Loaded {
         Err(message) => Loaded {
             values: None,
             link_to_store: None,
+            facts_digests: HashMap::new(),
             project: Project::link_with_entry_points(Vec::new(), &[], &[]),
             errors: vec![FileError {
                 path: options.paths.first().cloned().unwrap_or_default(),
@@ -548,7 +551,7 @@ fn load_found(
     let link_to_store = link_key.filter(|_| !unchanged).map(|(_, key)| key);
     // The cache is written while the project is linked: the link leaves the second thread idle
     // for long stretches, and the records share the facts with it instead of holding encodings.
-    let ((project, values), ()) = rayon::join(
+    let ((project, values), facts_digests) = rayon::join(
         || {
             link(
                 options,
@@ -561,9 +564,9 @@ fn load_found(
             )
         },
         || {
-            if let Some(cache) = cache {
-                cache.save(cache_records);
-            }
+            cache
+                .map(|cache| cache.save(cache_records))
+                .unwrap_or_default()
         },
     );
     end_stage(link_stage);
@@ -581,6 +584,7 @@ fn load_found(
         changed_while_read: changed_while_read.into_inner(),
         values,
         link_to_store,
+        facts_digests,
     }
 }
 
@@ -641,39 +645,176 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
             .map(PathBuf::as_path)
             .zip(hashes.iter().copied())
             .collect();
-        if let Some(mut replayed) =
-            run_cache::load(dir, key, &by_path, |path| texts.read(path, u64::MAX).ok())
-        {
+        let read = |path: &Path| texts.read(path, u64::MAX).ok();
+        if let Some(mut replayed) = run_cache::load(dir, key, &by_path, read) {
             replayed.elapsed = started.elapsed();
             replayed.stage_times = vec![("replay", replayed.elapsed)];
             return replayed;
         }
+        if let Some((mut replayed, same_facts)) =
+            replay_same_facts(options, dir, key, &found, hashes, &by_path, &texts)
+        {
+            // The next run with these texts replays it at once. The facts cache is not rewritten
+            // for the few files extracted: the next run extracts them again (at most
+            // `SAME_FACTS_EXTRACTIONS`), which costs less than writing every entry.
+            run_cache::save(dir, key, &replayed, Some(same_facts));
+            replayed.elapsed = started.elapsed();
+            replayed.stage_times = vec![("replay, facts unchanged", replayed.elapsed)];
+            return replayed;
+        }
     }
+    let same_facts_inputs = key.map(|_| (found.files.clone(), found.missing_paths));
     let loaded = load_found(
         options,
         found,
         Some(FactsCache::open(dir)),
-        hashes,
+        hashes.clone(),
         Some(dir),
         started,
         false,
     );
     let changed_while_read = loaded.changed_while_read;
     // The link is stored while the rules run.
-    let (result, ()) = rayon::join(
-        || check_loaded(options, &loaded, started, None),
+    let ((result, reach), ()) = rayon::join(
+        || check_loaded_reaching(options, &loaded, started, None),
         || {
             if let (Some(key), Some(values)) = (&loaded.link_to_store, &loaded.values) {
                 link_cache::save(dir, key, &loaded.project, values);
             }
         },
     );
-    if let Some(key) = key
+    if let (Some(key), Some(hashes), Some((files, missing_paths))) =
+        (key, &hashes, same_facts_inputs)
         && !changed_while_read
     {
-        run_cache::save(dir, key, &result);
+        let same_facts = SameFactsInputs {
+            key,
+            files: &files,
+            hashes,
+            missing_paths,
+        }
+        .stored(options, &loaded, &result, reach, &texts);
+        run_cache::save(dir, key, &result, same_facts);
     }
     result
+}
+
+/// Files whose text changed since the stored run that a run extracts to compare their facts, to
+/// see whether it can replay that run ([`replay_same_facts`]); with more, it takes the long way
+/// at once.
+const SAME_FACTS_EXTRACTIONS: usize = 16;
+
+/// The result of the run stored in `key`'s slot, when it was of the same files and every file
+/// whose text changed since reads the same as then (`run_cache::load_same_facts`): its facts,
+/// extracted again, have the digest they had. Returns with it what to store it under again.
+#[allow(clippy::too_many_arguments)]
+fn replay_same_facts(
+    options: &CheckOptions,
+    dir: &Path,
+    key: RunKey,
+    found: &Found,
+    hashes: &[TextHash],
+    by_path: &HashMap<&Path, TextHash>,
+    texts: &Texts,
+) -> Option<(CheckResult, run_cache::SameFacts)> {
+    // A fix is computed from the text, not the facts.
+    if options.fixes.is_some() {
+        return None;
+    }
+    // Extracted again rather than looked up: the facts cache is not even read unless the long
+    // way is taken (an outcome encodes the same whether extracted now or read from it).
+    let facts_now = |i: usize| {
+        let path = &found.files[i];
+        let text = texts.read(path, texts.max_file_size).ok()?;
+        if cache::text_hash(&text) != hashes[i] {
+            return None;
+        }
+        cache::outcome_digest(&extracted_outcome(path, &text).ok()?)
+    };
+    run_cache::load_same_facts(
+        dir,
+        key,
+        key.files(options, &found.files, found.missing_paths),
+        hashes,
+        SAME_FACTS_EXTRACTIONS,
+        facts_now,
+        by_path,
+        |path: &Path| texts.read(path, u64::MAX).ok(),
+    )
+}
+
+/// What a run's result is stored with for a later run whose texts differ (`run_cache::SameFacts`).
+struct SameFactsInputs<'a> {
+    key: RunKey,
+    files: &'a [PathBuf],
+    hashes: &'a [TextHash],
+    missing_paths: bool,
+}
+
+impl SameFactsInputs<'_> {
+    /// `None` when some file has no entry in the facts cache, a text the result reached into no
+    /// longer hashes as it did, or fixes were asked for (they read the text).
+    fn stored(
+        &self,
+        options: &CheckOptions,
+        loaded: &Loaded,
+        result: &CheckResult,
+        mut reach: TextReach,
+        texts: &Texts,
+    ) -> Option<run_cache::SameFacts> {
+        if options.fixes.is_some() {
+            return None;
+        }
+        let digests: Vec<FactsDigest> = self
+            .hashes
+            .iter()
+            .map(|hash| loaded.facts_digests.get(hash).copied())
+            .collect::<Option<_>>()?;
+        // Truncation errors turn an offset of the facts into a line too.
+        for file in &loaded.project.files {
+            for (span, _) in &file.facts.truncated {
+                reach
+                    .entry(file.path.clone())
+                    .and_modify(|r| *r = (*r).max(span.start))
+                    .or_insert(span.start);
+            }
+        }
+        let index_of: HashMap<&Path, usize> = self
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, path)| (path.as_path(), i))
+            .collect();
+        let mut reached = Vec::with_capacity(reach.len());
+        for (path, furthest) in reach {
+            let file = *index_of.get(path.as_path())?;
+            let read;
+            let text = match result.sources.get(&path) {
+                Some(text) => text,
+                None => {
+                    read = texts.read(&path, u64::MAX).ok()?;
+                    &read
+                }
+            };
+            if cache::text_hash(text) != self.hashes[file] {
+                return None;
+            }
+            reached.push(run_cache::ReachedText {
+                file: file as u32,
+                path,
+                reach: furthest,
+                layout: run_cache::text_layout(text, furthest),
+            });
+        }
+        // In the files' order, so that the same run stores the same bytes.
+        reached.sort_by_key(|r| r.file);
+        Some(run_cache::SameFacts {
+            files: self.key.files(options, self.files, self.missing_paths),
+            texts: self.hashes.to_vec(),
+            digests,
+            reached,
+        })
+    }
 }
 
 /// The hash of each file's text, in order; `None` when a file cannot be read (the run then takes
@@ -1011,6 +1152,16 @@ fn check_loaded(
     started: Instant,
     fixes: Option<&mut FixMemo>,
 ) -> CheckResult {
+    check_loaded_reaching(options, loaded, started, fixes).0
+}
+
+/// [`check_loaded`], with how far into each file's text the result reads.
+fn check_loaded_reaching(
+    options: &CheckOptions,
+    loaded: &Loaded,
+    started: Instant,
+    fixes: Option<&mut FixMemo>,
+) -> (CheckResult, TextReach) {
     let Loaded {
         project,
         errors,
@@ -1023,6 +1174,7 @@ fn check_loaded(
         changed_while_read: _,
         values: _,
         link_to_store: _,
+        facts_digests: _,
     } = loaded;
     let (files_checked, files_analysed, missing_paths, cache_hits) =
         (*files_checked, *files_analysed, *missing_paths, *cache_hits);
@@ -1075,7 +1227,8 @@ fn check_loaded(
     for diagnostic in &mut diagnostics {
         name_shared_object(&model, diagnostic);
     }
-    let (findings, sources) = resolve_locations(project, &model, diagnostics, &texts, &mut errors);
+    let (findings, sources, reach) =
+        resolve_locations(project, &model, diagnostics, &texts, &mut errors);
     // After the rules: each folder's rule selection and per-file ignores, then suppression
     // comments.
     let before = findings.len();
@@ -1113,7 +1266,7 @@ fn check_loaded(
     errors.sort();
     errors.dedup();
     end_stage("report");
-    CheckResult {
+    let result = CheckResult {
         files_checked,
         files_analysed,
         findings,
@@ -1126,7 +1279,8 @@ fn check_loaded(
         cache_hits,
         stage_times,
         warnings: Vec::new(),
-    }
+    };
+    (result, reach)
 }
 
 /// What a fix is computed from besides the target: the finding's code and its related places,
@@ -1419,6 +1573,16 @@ fn extract_file(
     if let Some(cached) = hash.and_then(|hash| from_cache(path, hash, stores)) {
         return cached;
     }
+    let outcome = match extracted_outcome(path, text) {
+        Ok(outcome) => outcome,
+        Err(error) => return (Err(error), None),
+    };
+    let record = hash.map(|hash| FactsCache::record(hash, &outcome));
+    (outcome_result(outcome, path), record)
+}
+
+/// Parses and extracts a text: its facts or its syntax error; a panic is an internal error.
+fn extracted_outcome(path: &Path, text: &str) -> Result<CachedOutcome, FileError> {
     let outcome = match catch_unwind(AssertUnwindSafe(|| {
         panic_if_test_hook_names(path);
         // A syntax tree takes about thirty times its text: large files are parsed one at a time,
@@ -1442,17 +1606,15 @@ fn extract_file(
                 "internal error while analysing this file: {}",
                 panic_message(&panic)
             );
-            let error = FileError {
+            return Err(FileError {
                 path: path.to_path_buf(),
                 line: None,
                 message,
                 internal: true,
-            };
-            return (Err(error), None);
+            });
         }
     };
-    let record = hash.map(|hash| FactsCache::record(hash, &outcome));
-    (outcome_result(outcome, path), record)
+    Ok(outcome)
 }
 
 /// A copy of facts made after their syntax tree was freed. The facts were built while the tree
@@ -1553,13 +1715,19 @@ fn resolve_locations(
     diagnostics: Vec<Diagnostic>,
     texts: &Texts,
     errors: &mut Vec<FileError>,
-) -> (Vec<Finding>, HashMap<PathBuf, String>) {
+) -> (Vec<Finding>, HashMap<PathBuf, String>, TextReach) {
     let mut sources: HashMap<PathBuf, String> = HashMap::new();
     let mut indexes: HashMap<PathBuf, LineIndex> = HashMap::new();
+    let mut reach = TextReach::new();
     let mut findings = Vec::with_capacity(diagnostics.len());
     for diagnostic in diagnostics {
         let mut locate = |label: &Label| -> Option<Location> {
             let path = project.path(label.file).to_path_buf();
+            let furthest = label.span.start.max(label.span.end);
+            reach
+                .entry(path.clone())
+                .and_modify(|r| *r = (*r).max(furthest))
+                .or_insert(furthest);
             if !sources.contains_key(&path) {
                 match texts.read(&path, u64::MAX) {
                     Ok(text) => {
@@ -1655,8 +1823,12 @@ fn resolve_locations(
                 &b.message,
             ))
     });
-    (findings, sources)
+    (findings, sources, reach)
 }
+
+/// By file, the furthest byte offset a run turned into a line and column: what of the text its
+/// result depends on besides the facts (`run_cache::SameFacts`).
+type TextReach = HashMap<PathBuf, u32>;
 
 /// The chain of calls from a request entry point to the function that contains `primary` (its
 /// ends when long), and how many steps were left out of its middle.

@@ -1210,6 +1210,11 @@ pub fn absolute(path: &Path) -> PathBuf {
 }
 
 fn normalize(path: &Path) -> PathBuf {
+    // Most paths (every path the walk yields under an absolute root) are normal already; seeing
+    // that costs one scan of the bytes instead of a path rebuilt component by component.
+    if is_normal(path) {
+        return path.to_path_buf();
+    }
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -1225,9 +1230,71 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Whether rebuilding `path` from its components, as [`normalize`] does, gives it back unchanged:
+/// no `.` or `..` component, no empty one (a doubled or trailing `/`) but the root's.
+fn is_normal(path: &Path) -> bool {
+    if !cfg!(unix) {
+        return false;
+    }
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if bytes == b"/" {
+        return true;
+    }
+    let relative = bytes.strip_prefix(b"/").unwrap_or(bytes);
+    relative
+        .split(|&b| b == b'/')
+        .all(|part| !part.is_empty() && part != b"." && part != b"..")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_seen_as_normal_is_what_normalizing_it_gives() {
+        for text in [
+            "",
+            "/",
+            "//",
+            "/a",
+            "a",
+            "a/b",
+            "/a/b",
+            "a/",
+            "/a/",
+            "a//b",
+            "./a",
+            "a/.",
+            "a/./b",
+            "../a",
+            "a/..",
+            "a/../b",
+            "/..",
+            "/.",
+            ".",
+            "..",
+            "a.b/.c/..d",
+            "/a/b.py",
+        ] {
+            let path = Path::new(text);
+            if is_normal(path) {
+                let mut slow = PathBuf::new();
+                for component in path.components() {
+                    match component {
+                        Component::CurDir | Component::ParentDir => panic!("{text:?}"),
+                        other => slow.push(other),
+                    }
+                }
+                assert_eq!(
+                    slow.as_os_str().as_encoded_bytes(),
+                    path.as_os_str().as_encoded_bytes(),
+                    "{text:?}"
+                );
+            }
+        }
+        assert!(is_normal(Path::new("/work/a.b/c.py")));
+        assert!(!is_normal(Path::new("/work//c.py")));
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);

@@ -338,6 +338,11 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// The byte offset where each line starts, in order.
+    pub fn starts(&self) -> &[u32] {
+        &self.starts
+    }
+
     /// 1-based line and 1-based column in characters.
     pub fn line_column(&self, text: &str, offset: u32) -> (u32, u32) {
         let offset = offset.min(text.len() as u32);
