@@ -267,10 +267,10 @@ mod tests {
 
     const SOURCE: &str = "class A:\n    def m(self):\n        return B\n\n\nclass B:\n    pass\n\n\ndef make():\n    return A\n\n\nx = make()\nx().m()\n";
 
-    #[test]
-    fn every_kind_of_edge_survives_a_round_trip() {
-        const KINDS: &str = "import threading\n\n_hooks = []\n\n\ndef deco(f):\n    return f\n\n\ndef keep(h):\n    _hooks.append(h)\n\n\n@deco\ndef run():\n    def job():\n        pass\n\n    keep(job)\n    threading.Thread(target=job)\n    keep(job)\n";
-        let facts = crate::syntax::extract(KINDS).expect("parses");
+    /// `source` as the file `app/a.py`, linked keeping its values, and the values and the call
+    /// graph encoded as the link cache stores them, with the project's number of functions.
+    fn linked_and_encoded(source: &str) -> (Project, Encoder, u32) {
+        let facts = crate::syntax::extract(source).expect("parses");
         let inputs = vec![LinkInput {
             path: "app/a.py".into(),
             facts: Arc::new(facts),
@@ -280,6 +280,13 @@ mod tests {
         let mut out = Encoder(Vec::new());
         values.encode(&mut out);
         assert!(project.call_graph().encode_kept(&mut out));
+        (project, out, functions)
+    }
+
+    #[test]
+    fn every_kind_of_edge_survives_a_round_trip() {
+        const KINDS: &str = "import threading\n\n_hooks = []\n\n\ndef deco(f):\n    return f\n\n\ndef keep(h):\n    _hooks.append(h)\n\n\n@deco\ndef run():\n    def job():\n        pass\n\n    keep(job)\n    threading.Thread(target=job)\n    keep(job)\n";
+        let (project, out, functions) = linked_and_encoded(KINDS);
         let mut input = Decoder::new(&out.0);
         KeptValues::decode(&mut input, functions, 0).expect("values");
         let graph = CallGraph::decode_kept(&mut input, 1, functions, 0).expect("graph");
@@ -309,16 +316,7 @@ mod tests {
 
     #[test]
     fn values_and_graph_survive_a_round_trip_and_other_counts_are_refused() {
-        let facts = crate::syntax::extract(SOURCE).expect("parses");
-        let inputs = vec![LinkInput {
-            path: "app/a.py".into(),
-            facts: Arc::new(facts),
-        }];
-        let (project, values) = Project::link_keeping_values(inputs, &[], &[]);
-        let functions = project.function_count() as u32;
-        let mut out = Encoder(Vec::new());
-        values.encode(&mut out);
-        assert!(project.call_graph().encode_kept(&mut out));
+        let (_, out, functions) = linked_and_encoded(SOURCE);
 
         let mut input = Decoder::new(&out.0);
         let values = KeptValues::decode(&mut input, functions, 2).expect("values");
