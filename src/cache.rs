@@ -168,17 +168,6 @@ impl FactsCache {
         ))
     }
 
-    /// The digest of the entry held for a text, without decoding it; `None` when there is none
-    /// or it fails its checksum.
-    pub fn digest(&self, hash: TextHash) -> Option<FactsDigest> {
-        let &entry = self.by_hash.get(&hash)?;
-        let IndexEntry {
-            payload, checksum, ..
-        } = &self.index[entry];
-        let payload = &self.bytes[payload.clone()];
-        (xxh3_64(payload) == *checksum).then(|| xxh3_128(payload))
-    }
-
     /// The entry of an outcome extracted in this run (it shares the facts).
     pub fn record(hash: TextHash, outcome: &CachedOutcome) -> Record {
         Record {

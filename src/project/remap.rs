@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::facts::{ClassFacts, FileFacts, FunctionFacts};
+use crate::facts::{ClassFacts, FileFacts, FunctionFacts, ImportTarget, Name};
 
 use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
 
@@ -280,24 +280,25 @@ pub(super) fn rebound_names(
     if super::outline(old, false) != super::outline(new, false) {
         return None;
     }
-    let bindings = |facts: &FileFacts| {
-        let mut by_name: HashMap<crate::facts::Name, Vec<(Option<u32>, String)>> =
-            HashMap::default();
+    /// Each name's import bindings: where each is and what it binds, in order.
+    fn bindings(facts: &FileFacts) -> HashMap<Name, Vec<(Option<u32>, &ImportTarget)>> {
+        let mut by_name: HashMap<Name, Vec<(Option<u32>, &ImportTarget)>> = HashMap::default();
         for import in &facts.imports {
             by_name
                 .entry(import.binding)
                 .or_default()
-                .push((import.function, format!("{:?}", import.target)));
+                .push((import.function, &import.target));
         }
         by_name
-    };
+    }
     let (before, after) = (bindings(old), bindings(new));
-    let changed: Vec<crate::facts::Name> = before
+    let changed: Vec<Name> = before
         .keys()
         .chain(after.keys())
         .filter(|name| before.get(*name) != after.get(*name))
         .copied()
         .collect();
+    // The binding of `from m import *` (`Import::is_star`).
     if changed.iter().any(|name| *name == "*") {
         return None;
     }
