@@ -554,6 +554,19 @@ pub const DATACLASS_DECORATORS: &[&str] = &[
 /// Decorators that memoise a function's results in one process-wide cache, fully qualified.
 pub const CACHE_DECORATORS: &[&str] = &["functools.lru_cache", "functools.cache"];
 
+/// Decorators that, written over a cached method, still have it called with the instance first:
+/// `property` calls it with the instance; the others return the function as it is. Under any
+/// other decorator nothing proves what the cached function is called with (a `classproperty`
+/// calls it with the class).
+pub const INSTANCE_PRESERVING_DECORATORS: &[&str] = &[
+    "builtins.property",
+    "abc.abstractmethod",
+    "typing.override",
+    "typing.final",
+    "typing_extensions.override",
+    "typing_extensions.final",
+];
+
 /// Whether a decorator as written could be one of [`CACHE_DECORATORS`]; the link confirms it.
 pub fn is_cache_decorator_name(name: &str) -> bool {
     let last = last_segment(name);

@@ -40,7 +40,8 @@ impl Rule for CachedMethod {
                 else {
                     continue;
                 };
-                if !has_many_instances(context, file_id, index as u32)
+                if !called_with_the_instance(project, file_id, index as u32, decorator)
+                    || !has_many_instances(context, file_id, index as u32)
                     || common::in_test_code(project, file_id, index as u32)
                 {
                     continue;
@@ -53,6 +54,30 @@ impl Rule for CachedMethod {
         }
         findings
     }
+}
+
+/// Whether every decorator written above the cache (applied after it, to what it returns) is one
+/// known to have the cached function called with the instance first. Decorators below it wrap
+/// the function before the cache does and do not change what the cache is called with.
+fn called_with_the_instance(
+    project: &Project,
+    file: FileId,
+    function: u32,
+    cache: &crate::facts::Decorator,
+) -> bool {
+    let facts = &project.file(file).facts.functions[function as usize];
+    facts
+        .decorators
+        .iter()
+        .take_while(|d| !std::ptr::eq(*d, cache))
+        .all(|d| {
+            project.resolves_to_any(
+                file,
+                facts.parent,
+                &d.name,
+                knowledge::INSTANCE_PRESERVING_DECORATORS,
+            )
+        })
 }
 
 /// Enum members and classes (the instances of a metaclass) are created once per process, and so
