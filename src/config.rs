@@ -746,7 +746,7 @@ impl PathMatcher {
         if path.file_name().is_some_and(|name| self.set.is_match(name)) {
             return true;
         }
-        let full = normalize(&self.cwd.join(path));
+        let full = normalize(&self.cwd.join(without_leading_dot(path)));
         match full.strip_prefix(&self.base) {
             Ok(relative) => self.set.is_match(relative),
             Err(_) => self.set.is_match(&full),
@@ -762,7 +762,7 @@ impl PathMatcher {
         if let Some(name) = path.file_name() {
             found.extend(self.set.matches(name));
         }
-        let full = normalize(&self.cwd.join(path));
+        let full = normalize(&self.cwd.join(without_leading_dot(path)));
         found.extend(match full.strip_prefix(&self.base) {
             Ok(relative) => self.set.matches(relative),
             Err(_) => self.set.matches(&full),
@@ -1203,10 +1203,16 @@ pub fn absolute(path: &Path) -> PathBuf {
         path.to_path_buf()
     } else {
         std::env::current_dir()
-            .map(|cwd| cwd.join(path))
+            .map(|cwd| cwd.join(without_leading_dot(path)))
             .unwrap_or_else(|_| path.to_path_buf())
     };
     normalize(&joined)
+}
+
+/// `path` without its leading `./`: the walk of `.` yields `./`-prefixed paths, and joined with
+/// that prefix off they are normal already, so [`normalize`] returns them as they are.
+fn without_leading_dot(path: &Path) -> &Path {
+    path.strip_prefix(".").unwrap_or(path)
 }
 
 fn normalize(path: &Path) -> PathBuf {
@@ -1249,6 +1255,18 @@ fn is_normal(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_under_dot_is_made_absolute_as_without_the_dot() {
+        for text in ["./a/b.py", "././a", ".", "./", "./../a", "a/./b"] {
+            let path = Path::new(text);
+            assert_eq!(
+                absolute(path),
+                normalize(&std::env::current_dir().unwrap().join(path)),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_path_seen_as_normal_is_what_normalizing_it_gives() {

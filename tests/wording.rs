@@ -103,11 +103,34 @@ fn a_set_inside_a_short_circuit_or_a_comprehension_is_not_told_as_made_on_every_
 
 #[test]
 fn a_set_after_a_generators_first_yield_is_not_told_as_made_on_every_call() {
-    // The consumer of a generator may stop before it asks for the next item.
+    // The consumer of a generator may stop before it asks for the next item; a `finally` around
+    // the `yield` still runs then.
     for (body, every_call) in [
         ("        Feed.last = key\n        yield key\n", true),
         ("        yield key\n        Feed.last = key\n", false),
         ("        yield from keys\n        Feed.last = key\n", false),
+        // Closing the generator at the `yield` runs the `finally` (a `@contextmanager`'s exit).
+        (
+            "        try:\n            yield key\n        finally:\n            Feed.last = key\n",
+            true,
+        ),
+        (
+            "        try:\n            if key:\n                return\n            yield key\n        finally:\n            Feed.last = key\n",
+            true,
+        ),
+        // A `try` entered only after a `yield` is not entered on every call.
+        (
+            "        yield key\n        try:\n            pass\n        finally:\n            Feed.last = key\n",
+            false,
+        ),
+        (
+            "        try:\n            yield key\n        finally:\n            if key:\n                return\n        Feed.last = key\n",
+            false,
+        ),
+        (
+            "        try:\n            yield key\n        finally:\n            pass\n        Feed.last = key\n",
+            false,
+        ),
     ] {
         let out = concise(&[(
             "app/feed.py",

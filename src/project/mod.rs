@@ -10,6 +10,7 @@ mod hierarchy;
 mod modules;
 mod remap;
 mod resolve;
+mod test_code;
 mod values;
 
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
+pub use test_code::{in_test_code, is_test_module};
 pub use values::Edited;
 pub use values::KeptValues;
 

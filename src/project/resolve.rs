@@ -204,10 +204,12 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
     let facts = &project.files[file as usize].facts;
     note_scope_read(project, file, head, hops);
     let Some(symbol) = project.scopes[file as usize].get_text(head).copied() else {
-        if rest.is_none() && knowledge::is_builtin(head) {
+        // A name that a `from module import *` binds hides the builtin of that name.
+        let found = star_imported(project, file, dotted, hops);
+        if matches!(found, Resolved::Unknown) && rest.is_none() && knowledge::is_builtin(head) {
             return Resolved::External(format!("builtins.{head}").into());
         }
-        return star_imported(project, file, dotted, hops);
+        return found;
     };
     match symbol {
         Symbol::Import(i) => follow_import(project, file, i, rest, hops),
@@ -564,6 +566,26 @@ mod tests {
         assert_eq!(
             project.resolve(pkg, None, "Own"),
             Resolved::Module(file("pkg.Own"))
+        );
+    }
+
+    /// `from helpers import *` binds every public name of `helpers`, so a name it defines hides the
+    /// builtin of that name; a builtin it does not define stays the builtin.
+    #[test]
+    fn a_star_imported_name_hides_the_builtin() {
+        let (_dir, project) = link(&[
+            ("helpers.py", "def open(path):\n    return path\n"),
+            ("app.py", "from helpers import *\n"),
+        ]);
+        let app = project.module_file("app").unwrap();
+        let helpers = project.module_file("helpers").unwrap();
+        let Resolved::Function(function) = project.resolve(app, None, "open") else {
+            panic!("`open` should be the function of helpers.py");
+        };
+        assert_eq!(function, project.function_id(helpers, 0));
+        assert_eq!(
+            project.resolve(app, None, "len"),
+            Resolved::External("builtins.len".into())
         );
     }
 }

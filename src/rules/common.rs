@@ -6,6 +6,7 @@ use crate::facts::{
     Root, Value,
 };
 use crate::knowledge;
+pub use crate::project::in_test_code;
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
 use super::Context;
@@ -309,26 +310,6 @@ pub fn operator_in_place(type_name: &str, op: &str) -> bool {
     }
 }
 
-/// A module of tests: `test_x`, `x_test`, `conftest`, or anything in a `test`, `tests` or
-/// `testing` package. Its functions run once per test, not per request.
-pub fn is_test_module(module: &str) -> bool {
-    let parts: Vec<&str> = module.split('.').collect();
-    let Some((last, packages)) = parts.split_last() else {
-        return false;
-    };
-    last.starts_with("test_")
-        || last.ends_with("_test")
-        || matches!(*last, "tests" | "conftest")
-        || packages
-            .iter()
-            .any(|p| matches!(*p, "test" | "tests" | "testing"))
-}
-
-/// A test function or a test framework's fixture method.
-pub fn is_test_function(name: &str) -> bool {
-    name.starts_with("test_") || knowledge::TEST_FIXTURE_METHODS.contains(&name)
-}
-
 /// The object the class-level `binding` of `defining_class` creates, when `mutation` (in
 /// `file`) changes it, or its attribute `inner`.
 pub fn changed_class_level_object(
@@ -438,27 +419,6 @@ pub fn method_changes_own_state(
 /// the class gives what `__get__` returns, not the object itself.
 pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
     lookup_method(project, class, "__get__").is_some()
-}
-
-/// Whether `function` of `file` is test code: in a test module, or a test function or fixture
-/// method (or nested in one).
-pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool {
-    let source = project.file(file);
-    if std::iter::once(&source.module)
-        .chain(source.aliases.iter())
-        .any(|m| is_test_module(m))
-    {
-        return true;
-    }
-    let functions = &project.file(file).facts.functions;
-    let mut current = Some(function);
-    while let Some(f) = current {
-        if is_test_function(&functions[f as usize].name) {
-            return true;
-        }
-        current = functions[f as usize].parent;
-    }
-    false
 }
 
 /// Whether one of the two classes derives from the other (or they are the same class).
@@ -688,35 +648,4 @@ pub fn about_class_attribute(
             &class_facts.qualname,
             attr,
         ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_test_module;
-
-    #[test]
-    fn test_modules_are_told_by_their_names_and_packages() {
-        for module in [
-            "test_views",
-            "views_test",
-            "conftest",
-            "app.tests",
-            "app.tests.views",
-            "django.test.utils",
-            "sqlalchemy.testing.fixtures",
-        ] {
-            assert!(is_test_module(module), "{module}");
-        }
-        // A lone `test.py` is as often a script as a test, and `testcases` is not a package of
-        // tests by its name alone.
-        for module in [
-            "test",
-            "app.views",
-            "app.testcases",
-            "contest",
-            "latest_news",
-        ] {
-            assert!(!is_test_module(module), "{module}");
-        }
-    }
 }

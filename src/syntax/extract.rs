@@ -1176,6 +1176,37 @@ impl Extractor {
         }
     }
 
+    /// What [`Extractor::visit_finally`] needs of the state on entering a `try`: whether its
+    /// function had yielded, and whether an early exit had been seen.
+    fn on_entering_try(&self) -> (bool, bool) {
+        let yielded = self.function_scope().is_some_and(|f| f.yielded);
+        (yielded, self.after_early_exit)
+    }
+
+    /// A `finally` block runs whenever its `try` was entered: after a `return` or an exception
+    /// in the `try`, and when the consumer of a generator stops at a `yield` inside it (closing
+    /// the generator runs it). So its changes are conditional only as the `try` itself was.
+    fn visit_finally(&mut self, finalbody: &[Stmt], (yielded, early_exit): (bool, bool)) {
+        if finalbody.is_empty() {
+            return;
+        }
+        let yielded_in_try = self.set_yielded(yielded);
+        let exited_in_try = std::mem::replace(&mut self.after_early_exit, early_exit);
+        for inner in finalbody {
+            self.visit_stmt(inner);
+        }
+        self.after_early_exit |= exited_in_try;
+        let yielded_in_finally = self.set_yielded(yielded_in_try);
+        self.set_yielded(yielded_in_try || yielded_in_finally);
+    }
+
+    /// Sets whether the current function has yielded; returns what it was.
+    fn set_yielded(&mut self, yielded: bool) -> bool {
+        self.function_scope_mut()
+            .map(|f| std::mem::replace(&mut f.yielded, yielded))
+            .unwrap_or(false)
+    }
+
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
         self.reach_stmt(stmt);
         if matches!(stmt, Stmt::Return(_) | Stmt::Raise(_)) && self.conditional_blocks > 0 {
@@ -1184,6 +1215,7 @@ impl Extractor {
         match stmt {
             Stmt::If(if_stmt) => self.visit_if(if_stmt),
             Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
+                let entered = self.on_entering_try();
                 for inner in try_stmt.body.iter() {
                     self.visit_stmt(inner);
                 }
@@ -1198,9 +1230,23 @@ impl Extractor {
                     self.conditional_blocks -= 1;
                     self.once_blocks -= u32::from(once);
                 }
-                for inner in try_stmt.orelse.iter().chain(try_stmt.finalbody.iter()) {
+                for inner in &try_stmt.orelse {
                     self.visit_stmt(inner);
                 }
+                self.visit_finally(&try_stmt.finalbody, entered);
+            }
+            Stmt::Try(try_stmt) => {
+                let entered = self.on_entering_try();
+                for inner in &try_stmt.body {
+                    self.visit_stmt(inner);
+                }
+                for handler in &try_stmt.handlers {
+                    self.visit_except_handler(handler);
+                }
+                for inner in &try_stmt.orelse {
+                    self.visit_stmt(inner);
+                }
+                self.visit_finally(&try_stmt.finalbody, entered);
             }
             Stmt::Return(ret) => {
                 if let Some(function) = self.current_function() {
