@@ -635,7 +635,7 @@ impl<'p> Values<'p> {
             drop(work);
         }
         drop(plans);
-        values.canonical(0..values.held.values.len());
+        values.canonical(None);
         values
     }
 
@@ -679,25 +679,80 @@ impl<'p> Values<'p> {
         }
     }
 
-    /// Puts each slot's values (of the places `places`) in one order, whatever order they
-    /// arrived in: values of the tree by kind and id, then external names by name (their ids
-    /// depend on the order threads interned them in).
-    fn canonical(&mut self, places: impl Iterator<Item = usize>) {
+    /// Puts each slot's values (of the places `places`, or of every place) in one order, whatever
+    /// order they arrived in: values of the tree by kind and id, then external names by name
+    /// (their ids depend on the order threads interned them in). Each value is compared by one
+    /// integer: an external name by its rank among the names, found once for all slots.
+    fn canonical(&mut self, places: Option<&[usize]>) {
         let externals = self
             .externals
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for place in places {
-            let Some(held) = self.held.values.get_mut(place) else {
-                continue;
+        let mut by_name: Vec<u32> = (0..externals.names.len() as u32).collect();
+        by_name.sort_unstable_by(|a, b| {
+            let name = |i: &u32| externals.names[*i as usize].as_str();
+            name(a).cmp(name(b))
+        });
+        let mut rank = vec![0; by_name.len()];
+        for (at, id) in by_name.iter().enumerate() {
+            rank[*id as usize] = at as u32;
+        }
+        // The id of the external name of each rank, with its class bit.
+        let by_rank: Vec<ExternalId> = by_name
+            .iter()
+            .map(|id| {
+                let class_bit = if names_a_class(externals.names[*id as usize].as_str()) {
+                    NAMES_A_CLASS
+                } else {
+                    0
+                };
+                ExternalId(id | class_bit)
+            })
+            .collect();
+        let key = |value: &Held| -> u64 {
+            let (kind, id) = match *value {
+                Held::Function(f) => (0, f.0),
+                Held::Class(c) => (1, c.0),
+                Held::Instance(c) => (2, c.0),
+                Held::External(q) => (3, rank[(q.0 & !NAMES_A_CLASS) as usize]),
             };
-            if held.values.len() > 1 {
-                held.values.sort_unstable_by(|a, b| match (a, b) {
-                    (Held::External(a), Held::External(b)) => {
-                        externals.name(*a).as_str().cmp(externals.name(*b).as_str())
+            (kind << 32) | u64::from(id)
+        };
+        // The keys are sorted, not the values: a slot holds at most `MAX_HELD` of them, and a
+        // key gives its value back.
+        let sort = |held: &mut HeldValues| {
+            let values = &mut held.values;
+            if values.len() < 2 {
+                return;
+            }
+            if values.len() > MAX_HELD {
+                values.sort_unstable_by_key(key);
+                return;
+            }
+            let mut keys = [0u64; MAX_HELD];
+            let keys = &mut keys[..values.len()];
+            for (k, value) in keys.iter_mut().zip(values.iter()) {
+                *k = key(value);
+            }
+            keys.sort_unstable();
+            for (value, k) in values.iter_mut().zip(keys.iter()) {
+                let id = *k as u32;
+                *value = match k >> 32 {
+                    0 => Held::Function(FuncId(id)),
+                    1 => Held::Class(ClassId(id)),
+                    2 => Held::Instance(ClassId(id)),
+                    _ => Held::External(by_rank[id as usize]),
+                };
+            }
+        };
+        match places {
+            None => self.held.values.par_iter_mut().for_each(sort),
+            Some(places) => {
+                for place in places {
+                    if let Some(held) = self.held.values.get_mut(*place) {
+                        sort(held);
                     }
-                    _ => a.cmp(b),
-                });
+                }
             }
         }
     }
