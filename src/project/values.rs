@@ -534,6 +534,8 @@ struct Applied {
     sources: Vec<Held>,
     targets: Vec<SlotId>,
     reads: Vec<SlotId>,
+    /// What the callee of a call the flow's argument goes into may be.
+    callees: Vec<Held>,
 }
 
 /// By function: whether some flow stores into what it returns. What a function no flow returns
@@ -657,7 +659,13 @@ impl<'p> Values<'p> {
         applied.targets.clear();
         self.eval(project, index, &flow.source, &mut applied.sources);
         if !applied.sources.is_empty() {
-            self.targets(project, index, callees, &flow.target, &mut applied.targets);
+            self.targets(
+                project,
+                index,
+                callees,
+                &flow.target,
+                (&mut applied.targets, &mut applied.callees),
+            );
         }
         // Evaluated again when anything it read changes (what no flow writes never does).
         take_reads(&mut applied.reads);
@@ -1022,20 +1030,28 @@ impl<'p> Values<'p> {
                     self.part(*part, out);
                 }
             }
+            // The objects or callees are found at the end of `out`, what they give is added
+            // after them, then they are taken out: no buffer of their own each time.
             Plan::Attribute(attribute) => {
                 let (objects, attr) = &**attribute;
-                let mut heads = Vec::new();
-                self.eval(project, index, objects, &mut heads);
-                self.attributes(project, index, &heads, *attr, out);
+                let start = out.len();
+                self.eval(project, index, objects, out);
+                let end = out.len();
+                for at in start..end {
+                    self.attribute(project, index, out[at], *attr, out);
+                }
+                out.drain(start..end);
             }
             Plan::Returns(callees) => {
-                let mut called = Vec::new();
-                self.eval(project, index, callees, &mut called);
-                for callee in called {
-                    if let Some(part) = self.given(project, index, callee) {
+                let start = out.len();
+                self.eval(project, index, callees, out);
+                let end = out.len();
+                for at in start..end {
+                    if let Some(part) = self.given(project, index, out[at]) {
                         self.part(part, out);
                     }
                 }
+                out.drain(start..end);
             }
         }
     }
@@ -1083,17 +1099,17 @@ impl<'p> Values<'p> {
         index: &Index<'_>,
         callees: &[Plan],
         target: &Target<'_>,
-        out: &mut Vec<SlotId>,
+        (out, called): (&mut Vec<SlotId>, &mut Vec<Held>),
     ) {
         match target {
             Target::Nowhere => {}
             Target::One(slot) => out.push(*slot),
             Target::Many(slots) => out.extend_from_slice(slots),
             Target::Argument { callee, argument } => {
-                let mut called = Vec::new();
-                self.eval(project, index, &callees[*callee as usize], &mut called);
-                for callee in called {
-                    self.parameter(project, index, callee, argument, out);
+                called.clear();
+                self.eval(project, index, &callees[*callee as usize], called);
+                for callee in called.iter() {
+                    self.parameter(project, index, *callee, argument, out);
                 }
             }
         }
@@ -1307,17 +1323,29 @@ impl<'p> Values<'p> {
         out: &mut Vec<Held>,
     ) {
         for object in objects {
-            match object {
-                Held::Instance(c) | Held::Class(c) => {
-                    if !attr.contains('.')
-                        && let Some(method) = index.lookup(project, *c, &attr)
-                    {
-                        out.push(Held::Function(method));
-                    }
+            self.attribute(project, index, *object, attr, out);
+        }
+    }
+
+    /// What `attr` of `object` may be (see [`Values::attributes`]).
+    fn attribute(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        object: Held,
+        attr: Name,
+        out: &mut Vec<Held>,
+    ) {
+        match object {
+            Held::Instance(c) | Held::Class(c) => {
+                if !attr.contains('.')
+                    && let Some(method) = index.lookup(project, c, &attr)
+                {
+                    out.push(Held::Function(method));
                 }
-                Held::External(q) => out.push(Held::External(self.externals().attribute(*q, attr))),
-                Held::Function(_) => {}
             }
+            Held::External(q) => out.push(Held::External(self.externals().attribute(q, attr))),
+            Held::Function(_) => {}
         }
     }
 
