@@ -580,7 +580,9 @@ impl<'p> Values<'p> {
         // By function: whether some flow stores into what it returns.
         let returning = returning(project);
         let mut work = Worklist {
-            queue: (0..plans.flows.len() as u32).collect(),
+            // Every flow is queued, in order, before the flows queued again: the first round
+            // walks them without a queue.
+            queue: VecDeque::new(),
             queued: vec![true; plans.flows.len()],
             dependents: Vec::new(),
             writers: Vec::new(),
@@ -589,8 +591,10 @@ impl<'p> Values<'p> {
         let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
         let mut converged = false;
-        for _ in 0..MAX_ROUNDS {
-            while let Some(id) = work.queue.pop_front() {
+        for round in 0..MAX_ROUNDS {
+            let first = if round == 0 { plans.flows.len() } else { 0 };
+            let mut next = 0..first as u32;
+            while let Some(id) = next.next().or_else(|| work.queue.pop_front()) {
                 work.queued[id as usize] = false;
                 let flow = &plans.flows[id as usize];
                 values.apply(
