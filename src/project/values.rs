@@ -534,6 +534,8 @@ struct Applied {
     sources: Vec<Held>,
     targets: Vec<SlotId>,
     reads: Vec<SlotId>,
+    /// What the callee of a call the flow's argument goes into may be.
+    callees: Vec<Held>,
 }
 
 /// By function: whether some flow stores into what it returns. What a function no flow returns
@@ -578,7 +580,9 @@ impl<'p> Values<'p> {
         // By function: whether some flow stores into what it returns.
         let returning = returning(project);
         let mut work = Worklist {
-            queue: (0..plans.flows.len() as u32).collect(),
+            // Every flow is queued, in order, before the flows queued again: the first round
+            // walks them without a queue.
+            queue: VecDeque::new(),
             queued: vec![true; plans.flows.len()],
             dependents: Vec::new(),
             writers: Vec::new(),
@@ -587,8 +591,10 @@ impl<'p> Values<'p> {
         let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
         let mut converged = false;
-        for _ in 0..MAX_ROUNDS {
-            while let Some(id) = work.queue.pop_front() {
+        for round in 0..MAX_ROUNDS {
+            let first = if round == 0 { plans.flows.len() } else { 0 };
+            let mut next = 0..first as u32;
+            while let Some(id) = next.next().or_else(|| work.queue.pop_front()) {
                 work.queued[id as usize] = false;
                 let flow = &plans.flows[id as usize];
                 values.apply(
@@ -635,7 +641,7 @@ impl<'p> Values<'p> {
             drop(work);
         }
         drop(plans);
-        values.canonical(0..values.held.values.len());
+        values.canonical(None);
         values
     }
 
@@ -657,7 +663,13 @@ impl<'p> Values<'p> {
         applied.targets.clear();
         self.eval(project, index, &flow.source, &mut applied.sources);
         if !applied.sources.is_empty() {
-            self.targets(project, index, callees, &flow.target, &mut applied.targets);
+            self.targets(
+                project,
+                index,
+                callees,
+                &flow.target,
+                (&mut applied.targets, &mut applied.callees),
+            );
         }
         // Evaluated again when anything it read changes (what no flow writes never does).
         take_reads(&mut applied.reads);
@@ -679,25 +691,80 @@ impl<'p> Values<'p> {
         }
     }
 
-    /// Puts each slot's values (of the places `places`) in one order, whatever order they
-    /// arrived in: values of the tree by kind and id, then external names by name (their ids
-    /// depend on the order threads interned them in).
-    fn canonical(&mut self, places: impl Iterator<Item = usize>) {
+    /// Puts each slot's values (of the places `places`, or of every place) in one order, whatever
+    /// order they arrived in: values of the tree by kind and id, then external names by name
+    /// (their ids depend on the order threads interned them in). Each value is compared by one
+    /// integer: an external name by its rank among the names, found once for all slots.
+    fn canonical(&mut self, places: Option<&[usize]>) {
         let externals = self
             .externals
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for place in places {
-            let Some(held) = self.held.values.get_mut(place) else {
-                continue;
+        let mut by_name: Vec<u32> = (0..externals.names.len() as u32).collect();
+        by_name.sort_unstable_by(|a, b| {
+            let name = |i: &u32| externals.names[*i as usize].as_str();
+            name(a).cmp(name(b))
+        });
+        let mut rank = vec![0; by_name.len()];
+        for (at, id) in by_name.iter().enumerate() {
+            rank[*id as usize] = at as u32;
+        }
+        // The id of the external name of each rank, with its class bit.
+        let by_rank: Vec<ExternalId> = by_name
+            .iter()
+            .map(|id| {
+                let class_bit = if names_a_class(externals.names[*id as usize].as_str()) {
+                    NAMES_A_CLASS
+                } else {
+                    0
+                };
+                ExternalId(id | class_bit)
+            })
+            .collect();
+        let key = |value: &Held| -> u64 {
+            let (kind, id) = match *value {
+                Held::Function(f) => (0, f.0),
+                Held::Class(c) => (1, c.0),
+                Held::Instance(c) => (2, c.0),
+                Held::External(q) => (3, rank[(q.0 & !NAMES_A_CLASS) as usize]),
             };
-            if held.values.len() > 1 {
-                held.values.sort_unstable_by(|a, b| match (a, b) {
-                    (Held::External(a), Held::External(b)) => {
-                        externals.name(*a).as_str().cmp(externals.name(*b).as_str())
+            (kind << 32) | u64::from(id)
+        };
+        // The keys are sorted, not the values: a slot holds at most `MAX_HELD` of them, and a
+        // key gives its value back.
+        let sort = |held: &mut HeldValues| {
+            let values = &mut held.values;
+            if values.len() < 2 {
+                return;
+            }
+            if values.len() > MAX_HELD {
+                values.sort_unstable_by_key(key);
+                return;
+            }
+            let mut keys = [0u64; MAX_HELD];
+            let keys = &mut keys[..values.len()];
+            for (k, value) in keys.iter_mut().zip(values.iter()) {
+                *k = key(value);
+            }
+            keys.sort_unstable();
+            for (value, k) in values.iter_mut().zip(keys.iter()) {
+                let id = *k as u32;
+                *value = match k >> 32 {
+                    0 => Held::Function(FuncId(id)),
+                    1 => Held::Class(ClassId(id)),
+                    2 => Held::Instance(ClassId(id)),
+                    _ => Held::External(by_rank[id as usize]),
+                };
+            }
+        };
+        match places {
+            None => self.held.values.par_iter_mut().for_each(sort),
+            Some(places) => {
+                for place in places {
+                    if let Some(held) = self.held.values.get_mut(*place) {
+                        sort(held);
                     }
-                    _ => a.cmp(b),
-                });
+                }
             }
         }
     }
@@ -967,20 +1034,28 @@ impl<'p> Values<'p> {
                     self.part(*part, out);
                 }
             }
+            // The objects or callees are found at the end of `out`, what they give is added
+            // after them, then they are taken out: no buffer of their own each time.
             Plan::Attribute(attribute) => {
                 let (objects, attr) = &**attribute;
-                let mut heads = Vec::new();
-                self.eval(project, index, objects, &mut heads);
-                self.attributes(project, index, &heads, *attr, out);
+                let start = out.len();
+                self.eval(project, index, objects, out);
+                let end = out.len();
+                for at in start..end {
+                    self.attribute(project, index, out[at], *attr, out);
+                }
+                out.drain(start..end);
             }
             Plan::Returns(callees) => {
-                let mut called = Vec::new();
-                self.eval(project, index, callees, &mut called);
-                for callee in called {
-                    if let Some(part) = self.given(project, index, callee) {
+                let start = out.len();
+                self.eval(project, index, callees, out);
+                let end = out.len();
+                for at in start..end {
+                    if let Some(part) = self.given(project, index, out[at]) {
                         self.part(part, out);
                     }
                 }
+                out.drain(start..end);
             }
         }
     }
@@ -1028,17 +1103,17 @@ impl<'p> Values<'p> {
         index: &Index<'_>,
         callees: &[Plan],
         target: &Target<'_>,
-        out: &mut Vec<SlotId>,
+        (out, called): (&mut Vec<SlotId>, &mut Vec<Held>),
     ) {
         match target {
             Target::Nowhere => {}
             Target::One(slot) => out.push(*slot),
             Target::Many(slots) => out.extend_from_slice(slots),
             Target::Argument { callee, argument } => {
-                let mut called = Vec::new();
-                self.eval(project, index, &callees[*callee as usize], &mut called);
-                for callee in called {
-                    self.parameter(project, index, callee, argument, out);
+                called.clear();
+                self.eval(project, index, &callees[*callee as usize], called);
+                for callee in called.iter() {
+                    self.parameter(project, index, *callee, argument, out);
                 }
             }
         }
@@ -1252,17 +1327,29 @@ impl<'p> Values<'p> {
         out: &mut Vec<Held>,
     ) {
         for object in objects {
-            match object {
-                Held::Instance(c) | Held::Class(c) => {
-                    if !attr.contains('.')
-                        && let Some(method) = index.lookup(project, *c, &attr)
-                    {
-                        out.push(Held::Function(method));
-                    }
+            self.attribute(project, index, *object, attr, out);
+        }
+    }
+
+    /// What `attr` of `object` may be (see [`Values::attributes`]).
+    fn attribute(
+        &self,
+        project: &Project,
+        index: &Index<'_>,
+        object: Held,
+        attr: Name,
+        out: &mut Vec<Held>,
+    ) {
+        match object {
+            Held::Instance(c) | Held::Class(c) => {
+                if !attr.contains('.')
+                    && let Some(method) = index.lookup(project, c, &attr)
+                {
+                    out.push(Held::Function(method));
                 }
-                Held::External(q) => out.push(Held::External(self.externals().attribute(*q, attr))),
-                Held::Function(_) => {}
             }
+            Held::External(q) => out.push(Held::External(self.externals().attribute(q, attr))),
+            Held::Function(_) => {}
         }
     }
 

@@ -553,7 +553,7 @@ impl<'p> Values<'p> {
         {
             return None;
         }
-        values.canonical(region.places.iter().copied());
+        values.canonical(Some(&region.places));
         values.as_before = region.places.iter().zip(&region.before).all(|(p, before)| {
             let now = &values.held.values[*p].values;
             now.len() == before.len() && before.iter().all(|v| now.contains(v))
