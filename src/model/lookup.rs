@@ -26,17 +26,15 @@ pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
 pub fn find_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
     project_mro(project, class).find_map(|c| {
         let (file, _) = project.class(c);
-        project
-            .file(file)
-            .facts
-            .functions
+        let facts = &project.file(file).facts;
+        let index = c.0 - project.class_id(file, 0).0;
+        facts
+            .class_methods()
+            .of_class(index)
             .iter()
-            .enumerate()
             .rev()
-            .find(|(_, f)| {
-                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == c)
-            })
-            .map(|(i, _)| project.function_id(file, i as u32))
+            .find(|&&f| facts.functions[f as usize].name == name)
+            .map(|&f| project.function_id(file, f))
     })
 }
 

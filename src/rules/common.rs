@@ -388,13 +388,17 @@ pub fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<Fu
     project_mro(project, class).find_map(|c| {
         let file = project.class(c).0;
         let index = c.0 - project.class_id(file, 0).0;
-        project
-            .file(file)
-            .facts
-            .functions
+        let facts = &project.file(file).facts;
+        facts
+            .class_methods()
+            .of_class(index)
             .iter()
-            .rposition(|f| f.class == Some(index) && f.parent.is_none() && f.name == name)
-            .map(|i| project.function_id(file, i as FuncIdx))
+            .rev()
+            .find(|&&f| {
+                let function = &facts.functions[f as usize];
+                function.parent.is_none() && function.name == name
+            })
+            .map(|&f| project.function_id(file, f))
     })
 }
 
