@@ -24,18 +24,7 @@ pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
 
 /// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
 pub fn find_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project_mro(project, class).find_map(|c| {
-        let (file, _) = project.class(c);
-        let facts = &project.file(file).facts;
-        let index = c.0 - project.class_id(file, 0).0;
-        facts
-            .class_methods()
-            .of_class(index)
-            .iter()
-            .rev()
-            .find(|&&f| facts.functions[f as usize].name == name)
-            .map(|&f| project.function_id(file, f))
-    })
+    project.lookup_method(class, name, false)
 }
 
 /// The function of the analysed tree a callee written in `function` of `file` calls: a plain or
