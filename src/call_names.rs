@@ -19,7 +19,11 @@ use crate::facts::FileFacts;
 /// The hash of a name's text that [`CallNames`] and [`NameFilter`] agree on (xxh3, as the facts
 /// cache hashes texts, cut to 32 bits).
 pub fn name_hash(text: &str) -> u32 {
-    xxh3_64(text.as_bytes()) as u32
+    bytes_hash(text.as_bytes())
+}
+
+fn bytes_hash(bytes: &[u8]) -> u32 {
+    xxh3_64(bytes) as u32
 }
 
 /// For each call of [`FileFacts::calls`], the hashes of the pieces of its callee as written,
@@ -39,9 +43,18 @@ impl CallNames {
             ends: Vec::with_capacity(facts.calls.len()),
         };
         for call in &facts.calls {
-            names
-                .pieces
-                .extend(call.callee.as_str().split('.').map(name_hash));
+            // The pieces as `split('.')` gives them (empty ones included), found by a byte loop:
+            // names are short, and the general pattern search costs several times more per piece
+            // (a fifth of a cold run's model and rules went there).
+            let callee = call.callee.as_str().as_bytes();
+            let mut start = 0;
+            for (at, &byte) in callee.iter().enumerate() {
+                if byte == b'.' {
+                    names.pieces.push(bytes_hash(&callee[start..at]));
+                    start = at + 1;
+                }
+            }
+            names.pieces.push(bytes_hash(&callee[start..]));
             names.ends.push(names.pieces.len() as u32);
         }
         names
@@ -160,6 +173,16 @@ mod tests {
             names.pieces(2),
             &[name_hash("a"), name_hash(""), name_hash("b")]
         );
+        // The same pieces as `split('.')`, empty ones at either end included.
+        let callees = ["", ".", "a.", ".a", "a..b", "save", "x.y.z"];
+        let split = CallNames::of(&FileFacts {
+            calls: callees.iter().map(|c| call(c)).collect(),
+            ..FileFacts::default()
+        });
+        for (index, callee) in callees.iter().enumerate() {
+            let expected: Vec<u32> = callee.split('.').map(name_hash).collect();
+            assert_eq!(split.pieces(index), expected.as_slice(), "{callee:?}");
+        }
         let filter = NameFilter::of(["items", "other"]);
         assert!(filter.may_hold_any(names.pieces(1)));
         assert!(filter.may_hold(name_hash("other")));

@@ -492,6 +492,10 @@ pub struct FileFacts {
     /// ([`FileFacts::call_names`]); not stored in the cache.
     #[serde(skip)]
     pub kept_call_names: crate::call_names::KeptCallNames,
+    /// The functions of each class, worked out on first use ([`FileFacts::class_methods`]); not
+    /// stored in the cache.
+    #[serde(skip)]
+    pub kept_class_methods: crate::class_methods::KeptClassMethods,
 }
 
 impl FileFacts {
@@ -505,6 +509,12 @@ impl FileFacts {
     /// the first use and kept with these facts (which must not change after it).
     pub fn call_names(&self) -> &crate::call_names::CallNames {
         self.kept_call_names.get_or_init(self)
+    }
+
+    /// The functions of each class ([`crate::class_methods`]), worked out on the first use and
+    /// kept with these facts (which must not change after it).
+    pub fn class_methods(&self) -> &crate::class_methods::ClassMethods {
+        self.kept_class_methods.get_or_init(self)
     }
 
     /// Whether `offset` lies in a module-level `if __name__ == "__main__":` block.

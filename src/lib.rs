@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cache_dir;
 pub mod call_names;
 pub mod check;
+pub mod class_methods;
 pub mod cli;
 mod codec_tables;
 pub mod config;

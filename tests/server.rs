@@ -1067,6 +1067,71 @@ mod incremental {
         }
     }
 
+    /// Each file's functions by class are kept with its facts (`FileFacts::class_methods`), and
+    /// method lookups along an MRO read them (SL101's singleton test asks for `__new__`, SL203
+    /// for `__call__`): after edits that add a method, move it to a base class defined before
+    /// (so every class of the file gets another index), rename it and take it away, what they
+    /// find equals a full check.
+    #[test]
+    fn methods_looked_up_through_kept_class_methods_follow_each_edit() {
+        let (_dir, root) = workspace();
+        write(&root, "shop/__init__.py", "");
+        let cart = root.join("shop/cart.py");
+        write(&root, "shop/cart.py", CART);
+        let json =
+            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
+        let memory = Arc::new(FactsMemory::default());
+        let with_memory = |overlays: &HashMap<PathBuf, String>| {
+            let mut options = options(&root, overlays);
+            options.memory = Some(Arc::clone(&memory));
+            options
+        };
+        let mut overlays = HashMap::from([(cart.clone(), CART.to_string())]);
+        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let mut kept = kept.expect("kept");
+        assert!(json(&first).contains("SL101"));
+        let new = "    def __new__(cls):\n        if not hasattr(cls, \"instance\"):\n            cls.instance = super().__new__(cls)\n        return cls.instance\n\n";
+        let own_new = CART.replace(
+            "    def add(self, x):\n",
+            &format!("{new}    def add(self, x):\n"),
+        );
+        let base_new = CART.replace(
+            "class Cart:\n",
+            &format!("class Once:\n{new}\nclass Cart(Once):\n"),
+        );
+        let renamed = base_new.replace("def __new__(cls)", "def __neu__(cls)");
+        let after_add = own_new.replace(
+            "        self.items.append(x)\n",
+            &format!(
+                "        self.items.append(x)\n\n{}",
+                new.replace("__new__(cls)", "__new__(cls, *a)")
+            ),
+        );
+        use Expect::{Has, Lacks};
+        let edits: Vec<(String, Expect)> = vec![
+            (own_new.clone(), Lacks("SL101")),
+            (CART.to_string(), Has("SL101")),
+            (base_new.clone(), Lacks("SL101")),
+            (renamed, Has("SL101")),
+            (base_new, Lacks("SL101")),
+            (after_add, Lacks("SL101")),
+            (own_new, Lacks("SL101")),
+            (CART.to_string(), Has("SL101")),
+        ];
+        for (i, (text, expect)) in edits.into_iter().enumerate() {
+            overlays.insert(cart.clone(), text);
+            let incremental =
+                check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(json(&incremental), json(&full), "edit {i}");
+            let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
+            match expect {
+                Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
+                Lacks(code) => assert!(!codes.contains(&code), "edit {i}: {codes:?}"),
+            }
+        }
+    }
+
     const LOADER: &str = "from flask import Flask, request\n\napp = Flask(__name__)\n_seen = {}\n\n\nclass Loader:\n    def __init__(self):\n        self.ready = False\n\n    def fill(self, key, value):\n        self.ready = True\n        _seen[key] = value\n\n    def get(self, key, value):\n        if not self.ready:\n            self.fill(key, value)\n        return _seen.get(key)\n\n\nloader = Loader()\n\n\n@app.route(\"/\")\ndef index():\n    return loader.get(\"k\", request.args[\"v\"])\n";
 
     /// A first-time call behind a flag of `self` runs once only while the tree makes one

@@ -24,20 +24,7 @@ pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
 
 /// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
 pub fn find_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project_mro(project, class).find_map(|c| {
-        let (file, _) = project.class(c);
-        project
-            .file(file)
-            .facts
-            .functions
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, f)| {
-                f.name == name && f.class.is_some_and(|k| project.class_id(file, k) == c)
-            })
-            .map(|(i, _)| project.function_id(file, i as u32))
-    })
+    project.lookup_method(class, name, false)
 }
 
 /// The function of the analysed tree a callee written in `function` of `file` calls: a plain or

@@ -116,6 +116,11 @@ pub struct Project {
     class_attributes: Vec<std::sync::OnceLock<HashMap<Name, u32>>>,
     /// [`Project::lookup_class_attribute`]'s answers: the class and the binding's index.
     class_attribute_lookups: MroMemo<u32>,
+    /// [`Project::lookup_method`]'s answers: of any function a class body defines, and of those
+    /// not nested in another function. Like the other memos they live as long as the link: an
+    /// edit that keeps the link keeps every function's name, class and parent (all in
+    /// [`link_signature`]) and so every answer.
+    method_lookups: [MroMemo<FuncId>; 2],
     calls: CallGraph,
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
@@ -388,6 +393,7 @@ impl Project {
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
             class_attribute_lookups: MroMemo::new(class_count),
+            method_lookups: [MroMemo::new(class_count), MroMemo::new(class_count)],
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
             module_resolutions: Vec::new(),
@@ -751,6 +757,29 @@ impl Project {
                 self.class_attribute_index(c, name)
             })?;
         Some((defining, &self.class(defining).1.bindings[index as usize]))
+    }
+
+    /// The function `name` that an instance of `class` finds: the last function of that name
+    /// that the body of the first class of the MRO defining one defines; with `outer_only`, only
+    /// functions not nested in another function count.
+    pub fn lookup_method(&self, class: ClassId, name: &str, outer_only: bool) -> Option<FuncId> {
+        let memo = &self.method_lookups[usize::from(outer_only)];
+        let (_, function) = self.find_in_mro(memo, class, name, |c| {
+            let file = self.classes[c.0 as usize].0;
+            let index = c.0 - self.class_base[file as usize];
+            let facts = &self.files[file as usize].facts;
+            facts
+                .class_methods()
+                .of_class(index)
+                .iter()
+                .rev()
+                .find(|&&f| {
+                    let function = &facts.functions[f as usize];
+                    (!outer_only || function.parent.is_none()) && function.name == name
+                })
+                .map(|&f| self.function_id(file, f))
+        })?;
+        Some(function)
     }
 }
 

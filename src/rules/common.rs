@@ -366,17 +366,7 @@ pub fn changes_shared_object(
 
 /// The method `name` an instance of `class` finds along its MRO, among the classes of the tree.
 pub fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project_mro(project, class).find_map(|c| {
-        let file = project.class(c).0;
-        let index = c.0 - project.class_id(file, 0).0;
-        project
-            .file(file)
-            .facts
-            .functions
-            .iter()
-            .rposition(|f| f.class == Some(index) && f.parent.is_none() && f.name == name)
-            .map(|i| project.function_id(file, i as FuncIdx))
-    })
+    project.lookup_method(class, name, true)
 }
 
 /// Whether method `name` of instances of `class` changes the instance it is called on, in its
