@@ -204,12 +204,15 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
     let facts = &project.files[file as usize].facts;
     note_scope_read(project, file, head, hops);
     let Some(symbol) = project.scopes[file as usize].get_text(head).copied() else {
-        // A name that a `from module import *` binds hides the builtin of that name.
-        let found = star_imported(project, file, dotted, hops);
-        if matches!(found, Resolved::Unknown) && rest.is_none() && knowledge::is_builtin(head) {
-            return Resolved::External(format!("builtins.{head}").into());
+        if rest.is_none() && knowledge::is_builtin(head) {
+            // A star import hides the builtin only where it is known to bring the name: the
+            // extracted facts do not hold what an `__all__` lists, and builtins are public names.
+            return match star_imported(project, file, dotted, hops, StarSources::WithoutAll) {
+                Resolved::Unknown => Resolved::External(format!("builtins.{head}").into()),
+                found => found,
+            };
         }
-        return found;
+        return star_imported(project, file, dotted, hops, StarSources::All);
     };
     match symbol {
         Symbol::Import(i) => follow_import(project, file, i, rest, hops),
@@ -229,8 +232,22 @@ fn resolve_at_module_level(project: &Project, file: FileId, dotted: &str, hops: 
     }
 }
 
+/// Which modules a name is looked up in by [`star_imported`].
+#[derive(Clone, Copy, PartialEq)]
+enum StarSources {
+    All,
+    /// Only modules that bind no `__all__` (whose star import brings every public name).
+    WithoutAll,
+}
+
 /// A name that only a `from module import *` of a module of the tree can bind, looked up there.
-fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Resolved {
+fn star_imported(
+    project: &Project,
+    file: FileId,
+    dotted: &str,
+    hops: u32,
+    sources: StarSources,
+) -> Resolved {
     let targets = &project.import_targets[file as usize];
     for &import in targets.stars.iter().rev() {
         let Some(source) = targets.absolute[import as usize]
@@ -239,6 +256,12 @@ fn star_imported(project: &Project, file: FileId, dotted: &str, hops: u32) -> Re
         else {
             continue;
         };
+        if sources == StarSources::WithoutAll {
+            note_scope_read(project, source, "__all__", hops + 1);
+            if project.scopes[source as usize].contains_text("__all__") {
+                continue;
+            }
+        }
         match resolve_at_module_level(project, source, dotted, hops + 1) {
             Resolved::Unknown | Resolved::External(_) => {}
             found => return found,
@@ -570,13 +593,24 @@ mod tests {
     }
 
     /// `from helpers import *` binds every public name of `helpers`, so a name it defines hides the
-    /// builtin of that name; a builtin it does not define stays the builtin.
+    /// builtin of that name; a builtin it does not define stays the builtin, and so does one that
+    /// a module with an `__all__` defines (what the list holds is not known here).
     #[test]
     fn a_star_imported_name_hides_the_builtin() {
         let (_dir, project) = link(&[
             ("helpers.py", "def open(path):\n    return path\n"),
             ("app.py", "from helpers import *\n"),
+            (
+                "listed.py",
+                "__all__ = [\"render\"]\n\n\ndef open(path):\n    return path\n",
+            ),
+            ("other.py", "from listed import *\n"),
         ]);
+        let other = project.module_file("other").unwrap();
+        assert_eq!(
+            project.resolve(other, None, "open"),
+            Resolved::External("builtins.open".into())
+        );
         let app = project.module_file("app").unwrap();
         let helpers = project.module_file("helpers").unwrap();
         let Resolved::Function(function) = project.resolve(app, None, "open") else {
