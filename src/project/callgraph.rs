@@ -309,7 +309,7 @@ impl CallGraph {
         };
         graph.entries = entry_points::find(project, &index, patterns);
         graph.start_ups = entry_points::find_start_up(project, &index);
-        graph.predecessor = graph.reach(&super::test_code::test_functions(project));
+        graph.predecessor = graph.reach(&super::test_code::functions_in_modules_of_tests(project));
         graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
         graph.once_after_import = graph.once_after_import_functions(&function_callers);
         // What a request reaches runs per request, whatever else calls it at import time or
@@ -538,15 +538,15 @@ impl CallGraph {
             .unwrap_or(false)
     }
 
-    /// Multi-source breadth-first search from the entry points. Test code (`test_code`, one flag
-    /// a function) is neither a start nor a step: it runs under a test runner, not in a request,
-    /// and a callback a test hands to the code under test must not make that code look reached.
-    fn reach(&self, test_code: &[bool]) -> Vec<u32> {
-        let mut predecessor = vec![UNREACHED; test_code.len()];
+    /// Multi-source breadth-first search from the entry points. A function of a module of tests
+    /// (`of_tests`, one flag a function) is neither a start nor a step: it runs under a test
+    /// runner, not in a request.
+    fn reach(&self, of_tests: &[bool]) -> Vec<u32> {
+        let mut predecessor = vec![UNREACHED; of_tests.len()];
         let mut queue = VecDeque::new();
         for entry in &self.entries {
             let i = entry.function.0 as usize;
-            if predecessor[i] == UNREACHED && !test_code[i] {
+            if predecessor[i] == UNREACHED && !of_tests[i] {
                 predecessor[i] = entry.function.0;
                 queue.push_back(entry.function);
             }
@@ -563,7 +563,7 @@ impl CallGraph {
                     continue;
                 }
                 let i = edge.to.0 as usize;
-                if predecessor[i] == UNREACHED && !test_code[i] {
+                if predecessor[i] == UNREACHED && !of_tests[i] {
                     predecessor[i] = function.0;
                     queue.push_back(edge.to);
                 }

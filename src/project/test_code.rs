@@ -1,5 +1,6 @@
 //! Test code: modules and functions that run under a test runner, never in a request. The rules
-//! drop changes made there, and the request search does not pass through it.
+//! drop changes made in test code, and the request search does not pass through a module of
+//! tests.
 
 use crate::facts::FuncIdx;
 use crate::knowledge;
@@ -52,15 +53,15 @@ fn in_test_function(project: &Project, file: FileId, function: FuncIdx) -> bool 
     false
 }
 
-/// For every function of the project, in id order, whether it is test code ([`in_test_code`]).
-pub(super) fn test_functions(project: &Project) -> Vec<bool> {
-    let test_modules: Vec<bool> = project.files.iter().map(module_of_tests).collect();
+/// For every function of the project, in id order, whether it is in a module of tests. Only the
+/// module counts here, not a function's name: a function of the application may well be called
+/// `test_connection`.
+pub(super) fn functions_in_modules_of_tests(project: &Project) -> Vec<bool> {
+    let of_tests: Vec<bool> = project.files.iter().map(module_of_tests).collect();
     project
         .functions
         .iter()
-        .map(|&(file, function)| {
-            test_modules[file as usize] || in_test_function(project, file, function)
-        })
+        .map(|&(file, _)| of_tests[file as usize])
         .collect()
 }
 
