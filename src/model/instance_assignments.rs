@@ -396,10 +396,14 @@ impl InstanceAssignments {
 /// `super().__init__(...)` call, and `None` when its `__init__` makes no such call.
 fn form_fields_bound(project: &Project, file: FileId, class: u32) -> Option<Option<(u32, u32)>> {
     let facts = &project.file(file).facts;
-    let Some(&init) = facts.class_methods().of_class(class).iter().find(|&&f| {
-        let function = &facts.functions[f as usize];
-        function.parent.is_none() && function.name == "__init__"
-    }) else {
+    // The last definition is the one the class body leaves bound.
+    let Some(&init) = facts
+        .class_methods()
+        .of_class(class)
+        .iter()
+        .rev()
+        .find(|&&f| facts.functions[f as usize].name == "__init__")
+    else {
         return Some(None);
     };
     facts

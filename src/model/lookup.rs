@@ -24,7 +24,7 @@ pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
 
 /// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
 pub fn find_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project.lookup_method(class, name, false)
+    project.lookup_method(class, name)
 }
 
 /// The function of the analysed tree a callee written in `function` of `file` calls: a plain or

@@ -36,7 +36,7 @@ pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use remap::{Mentions, values_stay};
 pub use resolve::Resolved;
-pub use test_code::{in_test_code, is_test_module};
+pub use test_code::in_test_code;
 pub use values::Edited;
 pub use values::KeptValues;
 
@@ -120,7 +120,7 @@ pub struct Project {
     /// not nested in another function. Like the other memos they live as long as the link: an
     /// edit that keeps the link keeps every function's name, class and parent (all in
     /// [`link_signature`]) and so every answer.
-    method_lookups: [MroMemo<FuncId>; 2],
+    method_lookups: MroMemo<FuncId>,
     calls: CallGraph,
     /// Resolutions of qualified names by hops taken (see `resolve::resolve_qualified`); valid once
     /// the scopes are built, and shared by the threads that build the call graph.
@@ -393,7 +393,7 @@ impl Project {
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
             class_attribute_lookups: MroMemo::new(class_count),
-            method_lookups: [MroMemo::new(class_count), MroMemo::new(class_count)],
+            method_lookups: MroMemo::new(class_count),
             calls: CallGraph::default(),
             qualified_resolutions: Mutex::default(),
             module_resolutions: Vec::new(),
@@ -760,11 +760,9 @@ impl Project {
     }
 
     /// The function `name` that an instance of `class` finds: the last function of that name
-    /// that the body of the first class of the MRO defining one defines; with `outer_only`, only
-    /// functions not nested in another function count.
-    pub fn lookup_method(&self, class: ClassId, name: &str, outer_only: bool) -> Option<FuncId> {
-        let memo = &self.method_lookups[usize::from(outer_only)];
-        let (_, function) = self.find_in_mro(memo, class, name, |c| {
+    /// that the body of the first class of the MRO defining one defines.
+    pub fn lookup_method(&self, class: ClassId, name: &str) -> Option<FuncId> {
+        let (_, function) = self.find_in_mro(&self.method_lookups, class, name, |c| {
             let file = self.classes[c.0 as usize].0;
             let index = c.0 - self.class_base[file as usize];
             let facts = &self.files[file as usize].facts;
@@ -773,10 +771,7 @@ impl Project {
                 .of_class(index)
                 .iter()
                 .rev()
-                .find(|&&f| {
-                    let function = &facts.functions[f as usize];
-                    (!outer_only || function.parent.is_none()) && function.name == name
-                })
+                .find(|&&f| facts.functions[f as usize].name == name)
                 .map(|&f| self.function_id(file, f))
         })?;
         Some(function)

@@ -709,17 +709,10 @@ impl<'p> Values<'p> {
         for (at, id) in by_name.iter().enumerate() {
             rank[*id as usize] = at as u32;
         }
-        // The id of the external name of each rank, with its class bit.
+        // The id of the external name of each rank, with its class bit, as interned.
         let by_rank: Vec<ExternalId> = by_name
             .iter()
-            .map(|id| {
-                let class_bit = if names_a_class(externals.names[*id as usize].as_str()) {
-                    NAMES_A_CLASS
-                } else {
-                    0
-                };
-                ExternalId(id | class_bit)
-            })
+            .map(|id| externals.ids[&externals.names[*id as usize]])
             .collect();
         let key = |value: &Held| -> u64 {
             let (kind, id) = match *value {

@@ -366,7 +366,7 @@ pub fn changes_shared_object(
 
 /// The method `name` an instance of `class` finds along its MRO, among the classes of the tree.
 pub fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project.lookup_method(class, name, true)
+    project.lookup_method(class, name)
 }
 
 /// Whether method `name` of instances of `class` changes the instance it is called on, in its

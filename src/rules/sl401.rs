@@ -65,15 +65,16 @@ fn called_with_the_instance(
     function: u32,
     cache: &crate::facts::Decorator,
 ) -> bool {
-    let facts = &project.file(file).facts.functions[function as usize];
-    facts
+    let function = &project.file(file).facts.functions[function as usize];
+    // Each decorator has a span of its own: the ones before the cache's are written above it.
+    function
         .decorators
         .iter()
-        .take_while(|d| !std::ptr::eq(*d, cache))
+        .take_while(|d| d.span != cache.span)
         .all(|d| {
             project.resolves_to_any(
                 file,
-                facts.parent,
+                function.parent,
                 &d.name,
                 knowledge::INSTANCE_PRESERVING_DECORATORS,
             )

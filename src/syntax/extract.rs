@@ -206,6 +206,15 @@ struct Extractor {
     scratch_sources: Vec<FlowSource>,
 }
 
+/// The state a `try` statement was entered in, which its `finally` block runs in again.
+#[derive(Clone, Copy)]
+struct EnteredTry {
+    /// The function had yielded before the `try`.
+    yielded: bool,
+    /// An early `return` or `raise` (under a condition) came before the `try`.
+    exited_early: bool,
+}
+
 /// Where an expression leads: the object it denotes, whether that is an element inside it, and the
 /// local alias it went through.
 struct Resolved {
@@ -1176,27 +1185,28 @@ impl Extractor {
         }
     }
 
-    /// What [`Extractor::visit_finally`] needs of the state on entering a `try`: whether its
-    /// function had yielded, and whether an early exit had been seen.
-    fn on_entering_try(&self) -> (bool, bool) {
-        let yielded = self.function_scope().is_some_and(|f| f.yielded);
-        (yielded, self.after_early_exit)
+    /// What [`Extractor::visit_finally`] needs of the state on entering a `try`.
+    fn on_entering_try(&self) -> EnteredTry {
+        EnteredTry {
+            yielded: self.function_scope().is_some_and(|f| f.yielded),
+            exited_early: self.after_early_exit,
+        }
     }
 
     /// A `finally` block runs whenever its `try` was entered: after a `return` or an exception
     /// in the `try`, and when the consumer of a generator stops at a `yield` inside it (closing
     /// the generator runs it). So its changes are conditional only as the `try` itself was.
-    fn visit_finally(&mut self, finalbody: &[Stmt], (yielded, early_exit): (bool, bool)) {
+    fn visit_finally(&mut self, finalbody: &[Stmt], entered: EnteredTry) {
         if finalbody.is_empty() {
             return;
         }
-        let yielded_in_try = self.set_yielded(yielded);
-        let exited_in_try = std::mem::replace(&mut self.after_early_exit, early_exit);
+        let yielded_in_try = self.set_yielded(entered.yielded);
+        let exited_in_try = std::mem::replace(&mut self.after_early_exit, entered.exited_early);
         for inner in finalbody {
             self.visit_stmt(inner);
         }
         self.after_early_exit |= exited_in_try;
-        let yielded_in_finally = self.set_yielded(yielded_in_try);
+        let yielded_in_finally = self.function_scope().is_some_and(|f| f.yielded);
         self.set_yielded(yielded_in_try || yielded_in_finally);
     }
 
