@@ -308,7 +308,7 @@ impl CallGraph {
             build_times: Vec::new(),
         };
         graph.entries = entry_points::find(project, &index, patterns);
-        graph.start_ups = entry_points::find_start_up(project, &index);
+        graph.start_ups = entry_points::find_start_up(project);
         graph.predecessor = graph.reach(&super::test_code::functions_in_modules_of_tests(project));
         graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
         graph.once_after_import = graph.once_after_import_functions(&function_callers);
@@ -716,9 +716,6 @@ fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
 pub(super) struct Index<'p> {
     /// Methods defined directly in each class, by name.
     methods: HashMap<(u32, &'p str), FuncId>,
-    /// [`Index::lookup`]'s answers: the same names are looked up again and again (`__init__` of
-    /// every class called), along long MROs.
-    method_lookups: MroMemo<FuncId>,
     /// The same methods by name: the classes that define one directly, sorted, and the method.
     definers: HashMap<&'p str, Vec<(ClassId, FuncId)>>,
     /// [`Index::attribute_class`]'s answers.
@@ -804,7 +801,6 @@ impl<'p> Index<'p> {
         let mut index = Index {
             methods,
             definers,
-            method_lookups: project.mro_memo(),
             attribute_class_lookups: project.mro_memo(),
             dispatches: (0..project.classes.len())
                 .map(|_| Mutex::default())
@@ -820,20 +816,6 @@ impl<'p> Index<'p> {
             None => Values::build(project, &index, flows),
         };
         index
-    }
-
-    /// The method `name` an instance of `class` finds, along its MRO.
-    pub(super) fn lookup(
-        &self,
-        project: &Project,
-        class: ClassId,
-        name: &(impl NameText + ?Sized),
-    ) -> Option<FuncId> {
-        project
-            .find_in_mro(&self.method_lookups, class, name, |c| {
-                self.methods.get(&(c.0, name.text())).copied()
-            })
-            .map(|(_, method)| method)
     }
 
     /// The classes that define a method `name` directly, sorted, with the method.
@@ -1485,7 +1467,7 @@ fn resolve_site_with_others(
                     Some((class, exact)) => {
                         if !rest.contains('.') {
                             if exact {
-                                scratch.extend(index.lookup(project, class, rest));
+                                scratch.extend(project.lookup_method(class, rest));
                             } else {
                                 index.dispatch(project, class, rest, scratch);
                             }
@@ -1532,7 +1514,7 @@ fn resolve_site_with_others(
                 return;
             };
             match project.resolve(file, function, class) {
-                Resolved::Class(class) => scratch.extend(index.lookup(project, class, method)),
+                Resolved::Class(class) => scratch.extend(project.lookup_method(class, method)),
                 Resolved::External(class) => {
                     if let Some(others) = others {
                         others.push(Node::External(format!("{class}.{method}").into()));
@@ -1600,9 +1582,9 @@ fn held_targets(
             Held::Function(f) => Some(f),
             Held::Class(c) if !site.reference => {
                 *kind = EdgeKind::Constructor;
-                index.lookup(project, c, &*INIT)
+                project.lookup_method(c, &*INIT)
             }
-            Held::Instance(c) if !site.reference => index.lookup(project, c, &*CALL),
+            Held::Instance(c) if !site.reference => project.lookup_method(c, &*CALL),
             Held::External(name) if !site.reference => {
                 if let Some(others) = others {
                     others.push(Node::External(index.values.external_name(name)));
@@ -1648,7 +1630,7 @@ fn resolve_name(
             _ => out.push(f),
         },
         Resolved::Class(class) => {
-            if !reference && let Some(init) = index.lookup(project, class, &*INIT) {
+            if !reference && let Some(init) = project.lookup_method(class, &*INIT) {
                 *kind = EdgeKind::Constructor;
                 out.push(init);
             }
@@ -1660,10 +1642,10 @@ fn resolve_name(
                 return false;
             };
             match project.resolve(file, function, &prefix) {
-                Resolved::Class(class) => out.extend(index.lookup(project, class, &method)),
+                Resolved::Class(class) => out.extend(project.lookup_method(class, &method)),
                 Resolved::Global(global_file, global) => {
                     match instance_of(project, global_file, global) {
-                        Resolved::Class(class) => out.extend(index.lookup(project, class, &method)),
+                        Resolved::Class(class) => out.extend(project.lookup_method(class, &method)),
                         Resolved::External(class) => {
                             other(Node::External(format!("{class}.{method}").into()));
                         }

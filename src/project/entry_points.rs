@@ -62,14 +62,9 @@ pub(super) fn find(project: &Project, index: &Index<'_>, patterns: &[String]) ->
         .into_par_iter()
         .map(|class| {
             let mut found = Vec::new();
-            class_entries(
-                project,
-                index,
-                ClassId(class),
-                &mut |function, kind: &str| {
-                    found.push((function, kind.to_string()));
-                },
-            );
+            class_entries(project, ClassId(class), &mut |function, kind: &str| {
+                found.push((function, kind.to_string()));
+            });
             found
         });
     let mut found: BTreeMap<FuncId, String> = BTreeMap::new();
@@ -207,7 +202,7 @@ fn framework_of(
 /// Start-up entry points: the methods of [`knowledge::START_UP_HOOK_BASES`] in subclasses of
 /// their framework's base, whether the base is outside the tree or in it (the tree is the
 /// framework), in function order.
-pub(super) fn find_start_up(project: &Project, index: &Index<'_>) -> Vec<EntryPoint> {
+pub(super) fn find_start_up(project: &Project) -> Vec<EntryPoint> {
     let bases_in_tree: Vec<(ClassId, usize)> = project
         .class_ids()
         .filter_map(|class| {
@@ -239,7 +234,7 @@ pub(super) fn find_start_up(project: &Project, index: &Index<'_>) -> Vec<EntryPo
                 });
         for (_, (_, kind, methods)) in hooks {
             for method in *methods {
-                if let Some(function) = index.lookup(project, class, method) {
+                if let Some(function) = project.lookup_method(class, method) {
                     found.entry(function).or_insert(kind);
                 }
             }
@@ -322,7 +317,7 @@ fn registrations(
             if site.receiver == CallReceiver::Name
                 && let Resolved::Class(class) = project.resolve(file, site.function, &site.callee)
             {
-                view_class_entries(project, index, class, kind, add);
+                view_class_entries(project, class, kind, add);
                 continue;
             }
             targets.clear();
@@ -334,7 +329,7 @@ fn registrations(
             && site.receiver == CallReceiver::Name
             && let Resolved::Class(class) = project.resolve(file, site.function, view)
         {
-            view_class_entries(project, index, class, kind, add);
+            view_class_entries(project, class, kind, add);
         }
     }
 }
@@ -342,7 +337,6 @@ fn registrations(
 /// The request methods of a view class registered by name: HTTP handlers and known hooks.
 fn view_class_entries(
     project: &Project,
-    index: &Index<'_>,
     class: ClassId,
     kind: &str,
     add: &mut impl FnMut(FuncId, &str),
@@ -352,19 +346,14 @@ fn view_class_entries(
         .chain(knowledge::DJANGO_VIEW_HOOKS)
         .chain(["dispatch_request", "__call__"].iter())
     {
-        if let Some(found) = index.lookup(project, class, method) {
+        if let Some(found) = project.lookup_method(class, method) {
             add(found, kind);
         }
     }
 }
 
 /// Methods of subclasses of the frameworks' request-handling classes, and middleware.
-fn class_entries(
-    project: &Project,
-    index: &Index<'_>,
-    class: ClassId,
-    add: &mut impl FnMut(FuncId, &str),
-) {
+fn class_entries(project: &Project, class: ClassId, add: &mut impl FnMut(FuncId, &str)) {
     let mut seen = HashSet::new();
     for q in project.external_bases(class) {
         for (base, kind, http, hooks) in knowledge::REQUEST_HANDLER_BASES {
@@ -382,7 +371,7 @@ fn class_entries(
                 &[]
             };
             for method in http_methods.iter().chain(hooks.iter()) {
-                if let Some(found) = index.lookup(project, class, method)
+                if let Some(found) = project.lookup_method(class, method)
                     && seen.insert(found)
                 {
                     add(found, kind);
@@ -391,12 +380,12 @@ fn class_entries(
         }
     }
     // Django's middleware protocol: `__init__(self, get_response)`.
-    if let Some(init) = index.lookup(project, class, &*INIT) {
+    if let Some(init) = project.lookup_method(class, &*INIT) {
         let (_, facts) = project.function(init);
         let params: Vec<&str> = facts.params.iter().map(|p| p.name.as_str()).collect();
         if has_receiver(facts.kind) && params.get(1) == Some(&"get_response") {
             for method in knowledge::MIDDLEWARE_HOOKS {
-                if let Some(found) = index.lookup(project, class, method) {
+                if let Some(found) = project.lookup_method(class, method) {
                     add(found, "Django middleware");
                 }
             }

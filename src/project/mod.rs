@@ -761,7 +761,8 @@ impl Project {
 
     /// The function `name` that an instance of `class` finds: the last function of that name
     /// that the body of the first class of the MRO defining one defines.
-    pub fn lookup_method(&self, class: ClassId, name: &str) -> Option<FuncId> {
+    pub fn lookup_method(&self, class: ClassId, name: &(impl NameText + ?Sized)) -> Option<FuncId> {
+        let text = name.text();
         let (_, function) = self.find_in_mro(&self.method_lookups, class, name, |c| {
             let file = self.classes[c.0 as usize].0;
             let index = c.0 - self.class_base[file as usize];
@@ -771,7 +772,7 @@ impl Project {
                 .of_class(index)
                 .iter()
                 .rev()
-                .find(|&&f| facts.functions[f as usize].name == name)
+                .find(|&&f| facts.functions[f as usize].name == text)
                 .map(|&f| self.function_id(file, f))
         })?;
         Some(function)

@@ -599,7 +599,6 @@ impl<'p> Values<'p> {
                 let flow = &plans.flows[id as usize];
                 values.apply(
                     project,
-                    index,
                     (flow, &plans.callees),
                     id,
                     &returning,
@@ -608,7 +607,7 @@ impl<'p> Values<'p> {
                     None,
                 );
             }
-            let stores = values.decorations(project, index, &decorated);
+            let stores = values.decorations(project, &decorated);
             take_reads(&mut applied.reads);
             let mut changed = false;
             for (slot, held) in stores {
@@ -651,7 +650,6 @@ impl<'p> Values<'p> {
     fn apply(
         &mut self,
         project: &Project,
-        index: &Index<'_>,
         (flow, callees): (&FlowPlan<'_>, &[Plan]),
         id: u32,
         returning: &[bool],
@@ -661,11 +659,10 @@ impl<'p> Values<'p> {
     ) {
         applied.sources.clear();
         applied.targets.clear();
-        self.eval(project, index, &flow.source, &mut applied.sources);
+        self.eval(project, &flow.source, &mut applied.sources);
         if !applied.sources.is_empty() {
             self.targets(
                 project,
-                index,
                 callees,
                 &flow.target,
                 (&mut applied.targets, &mut applied.callees),
@@ -850,7 +847,7 @@ impl<'p> Values<'p> {
                         CalleesOfCall::Fixed(fixed) => {
                             let mut slots = Vec::new();
                             for callee in fixed.iter() {
-                                self.parameter(project, index, *callee, &flow.target, &mut slots);
+                                self.parameter(project, *callee, &flow.target, &mut slots);
                             }
                             Target::of_slots(slots)
                         }
@@ -870,7 +867,7 @@ impl<'p> Values<'p> {
                 }
                 FlowSource::CallResult(call) => {
                     let callees = self.call_plan(project, index, file, calls, *call);
-                    self.returns_plan(project, index, callees)
+                    self.returns_plan(project, callees)
                 }
             };
             if source.is_nothing() {
@@ -949,7 +946,6 @@ impl<'p> Values<'p> {
     fn decorations(
         &self,
         project: &Project,
-        index: &Index<'_>,
         decorated: &[DecoratorPlans],
     ) -> Vec<(SlotId, Vec<Held>)> {
         let mut stores = Vec::new();
@@ -957,11 +953,11 @@ impl<'p> Values<'p> {
             let mut current = vec![Held::Function(*function)];
             for (plan, module_level) in decorators {
                 let mut callables = Vec::new();
-                self.eval(project, index, plan, &mut callables);
+                self.eval(project, plan, &mut callables);
                 if callables.is_empty()
                     && let Some(module_level) = module_level
                 {
-                    self.eval(project, index, module_level, &mut callables);
+                    self.eval(project, module_level, &mut callables);
                 }
                 let decorators: Vec<FuncId> = callables
                     .iter()
@@ -1018,7 +1014,7 @@ impl<'p> Values<'p> {
     }
 
     /// What a plan may hold now.
-    fn eval(&self, project: &Project, index: &Index<'_>, plan: &Plan, out: &mut Vec<Held>) {
+    fn eval(&self, project: &Project, plan: &Plan, out: &mut Vec<Held>) {
         match plan {
             Plan::Nothing => {}
             Plan::One(part) => self.part(*part, out),
@@ -1032,19 +1028,19 @@ impl<'p> Values<'p> {
             Plan::Attribute(attribute) => {
                 let (objects, attr) = &**attribute;
                 let start = out.len();
-                self.eval(project, index, objects, out);
+                self.eval(project, objects, out);
                 let end = out.len();
                 for at in start..end {
-                    self.attribute(project, index, out[at], *attr, out);
+                    self.attribute(project, out[at], *attr, out);
                 }
                 out.drain(start..end);
             }
             Plan::Returns(callees) => {
                 let start = out.len();
-                self.eval(project, index, callees, out);
+                self.eval(project, callees, out);
                 let end = out.len();
                 for at in start..end {
-                    if let Some(part) = self.given(project, index, out[at]) {
+                    if let Some(part) = self.given(project, out[at]) {
                         self.part(part, out);
                     }
                 }
@@ -1064,12 +1060,12 @@ impl<'p> Values<'p> {
     /// What calling `callee` gives. An object of an external class is named like the class, as
     /// PyCG names methods of external objects (`ext.Cls.fun`); what external functions return is
     /// not known.
-    fn given(&self, project: &Project, index: &Index<'_>, callee: Held) -> Option<Part> {
+    fn given(&self, project: &Project, callee: Held) -> Option<Part> {
         match callee {
             Held::Function(f) => Some(Part::Slot(self.slots.returned(f))),
             Held::Class(c) => Some(Part::Value(Held::Instance(c))),
-            Held::Instance(c) => index
-                .lookup(project, c, &*CALL)
+            Held::Instance(c) => project
+                .lookup_method(c, &*CALL)
                 .map(|call| Part::Slot(self.slots.returned(call))),
             Held::External(q) if q.names_a_class() => Some(Part::Value(Held::External(q))),
             Held::External(_) => None,
@@ -1077,12 +1073,12 @@ impl<'p> Values<'p> {
     }
 
     /// What calling what `callees` may hold gives.
-    fn returns_plan(&self, project: &Project, index: &Index<'_>, callees: Plan) -> Plan {
+    fn returns_plan(&self, project: &Project, callees: Plan) -> Plan {
         match callees.values() {
             Some(fixed) => Plan::of_parts(
                 fixed
                     .into_iter()
-                    .filter_map(|callee| self.given(project, index, callee))
+                    .filter_map(|callee| self.given(project, callee))
                     .collect(),
             ),
             None => Plan::Returns(Box::new(callees)),
@@ -1093,7 +1089,6 @@ impl<'p> Values<'p> {
     fn targets(
         &self,
         project: &Project,
-        index: &Index<'_>,
         callees: &[Plan],
         target: &Target<'_>,
         (out, called): (&mut Vec<SlotId>, &mut Vec<Held>),
@@ -1104,9 +1099,9 @@ impl<'p> Values<'p> {
             Target::Many(slots) => out.extend_from_slice(slots),
             Target::Argument { callee, argument } => {
                 called.clear();
-                self.eval(project, index, &callees[*callee as usize], called);
+                self.eval(project, &callees[*callee as usize], called);
                 for callee in called.iter() {
-                    self.parameter(project, index, *callee, argument, out);
+                    self.parameter(project, *callee, argument, out);
                 }
             }
         }
@@ -1117,7 +1112,6 @@ impl<'p> Values<'p> {
     fn parameter(
         &self,
         project: &Project,
-        index: &Index<'_>,
         callee: Held,
         argument: &FlowTarget,
         out: &mut Vec<SlotId>,
@@ -1127,11 +1121,11 @@ impl<'p> Values<'p> {
         };
         let (function, bound) = match callee {
             Held::Function(f) => (f, false),
-            Held::Class(c) => match index.lookup(project, c, &*INIT) {
+            Held::Class(c) => match project.lookup_method(c, &*INIT) {
                 Some(init) => (init, true),
                 None => return,
             },
-            Held::Instance(c) => match index.lookup(project, c, &*CALL) {
+            Held::Instance(c) => match project.lookup_method(c, &*CALL) {
                 Some(call) => (call, true),
                 None => return,
             },
@@ -1187,7 +1181,7 @@ impl<'p> Values<'p> {
             ),
             CallReceiver::CallResult(call) => {
                 let callees = self.call_plan(project, index, file, calls, call);
-                self.returns_plan(project, index, callees)
+                self.returns_plan(project, callees)
             }
             _ => {
                 let mut scratch = Vec::new();
@@ -1214,7 +1208,7 @@ impl<'p> Values<'p> {
     ) {
         let calls = &project.file(file).facts.calls;
         let plan = self.callee_plan(project, index, file, calls, site);
-        self.eval(project, index, &plan, out);
+        self.eval(project, &plan, out);
     }
 
     /// What a name as written may hold: `f`, `mod.f`, `obj.method`, `self.method` (`method`).
@@ -1232,7 +1226,7 @@ impl<'p> Values<'p> {
                 None => self.local(project, index, file, function, name),
                 Some((head, rest)) => {
                     let heads = self.local(project, index, file, function, head);
-                    self.attribute_plan(project, index, heads, rest)
+                    self.attribute_plan(project, heads, rest)
                 }
             },
             CallReceiver::Name => match self.name_target(project, file, function, name) {
@@ -1241,7 +1235,7 @@ impl<'p> Values<'p> {
                     Some((prefix, attr)) => {
                         let heads =
                             self.name_plan(project, index, file, function, receiver, prefix);
-                        self.attribute_plan(project, index, heads, attr)
+                        self.attribute_plan(project, heads, attr)
                     }
                     None => Plan::Nothing,
                 },
@@ -1263,17 +1257,11 @@ impl<'p> Values<'p> {
     }
 
     /// `attr` of what `objects` may hold.
-    fn attribute_plan(
-        &self,
-        project: &Project,
-        index: &Index<'_>,
-        objects: Plan,
-        attr: Name,
-    ) -> Plan {
+    fn attribute_plan(&self, project: &Project, objects: Plan, attr: Name) -> Plan {
         match objects.values() {
             Some(fixed) => {
                 let mut found = Vec::new();
-                self.attributes(project, index, &fixed, attr, &mut found);
+                self.attributes(project, &fixed, attr, &mut found);
                 Plan::of_values(found)
             }
             None => Plan::Attribute(Box::new((objects, attr))),
@@ -1311,32 +1299,18 @@ impl<'p> Values<'p> {
 
     /// What `attr` of each of `objects` may be: methods of instances and classes, names outside
     /// the tree.
-    fn attributes(
-        &self,
-        project: &Project,
-        index: &Index<'_>,
-        objects: &[Held],
-        attr: Name,
-        out: &mut Vec<Held>,
-    ) {
+    fn attributes(&self, project: &Project, objects: &[Held], attr: Name, out: &mut Vec<Held>) {
         for object in objects {
-            self.attribute(project, index, *object, attr, out);
+            self.attribute(project, *object, attr, out);
         }
     }
 
     /// What `attr` of `object` may be (see [`Values::attributes`]).
-    fn attribute(
-        &self,
-        project: &Project,
-        index: &Index<'_>,
-        object: Held,
-        attr: Name,
-        out: &mut Vec<Held>,
-    ) {
+    fn attribute(&self, project: &Project, object: Held, attr: Name, out: &mut Vec<Held>) {
         match object {
             Held::Instance(c) | Held::Class(c) => {
                 if !attr.contains('.')
-                    && let Some(method) = index.lookup(project, c, &attr)
+                    && let Some(method) = project.lookup_method(c, &attr)
                 {
                     out.push(Held::Function(method));
                 }

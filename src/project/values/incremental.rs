@@ -512,7 +512,6 @@ impl<'p> Values<'p> {
                 let file_plans = &*file_plans;
                 values.apply(
                     project,
-                    index,
                     (&file_plans.flows[at as usize], &file_plans.callees),
                     id,
                     &returning,
@@ -527,7 +526,7 @@ impl<'p> Values<'p> {
             // The decorators, applied to what the rest holds, may neither read nor write the
             // region, nor change anything: then they give what they gave before.
             let decorated = values.decorator_plans(project, index);
-            let stores = values.decorations(project, index, &decorated);
+            let stores = values.decorations(project, &decorated);
             take_reads(&mut applied.reads);
             let read = applied.reads.iter().any(|slot| {
                 let place = values.held.places.get(*slot as usize).copied();
