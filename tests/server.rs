@@ -825,6 +825,33 @@ mod incremental {
         options
     }
 
+    /// Checks of one workspace whose facts stay in memory between runs, as the server keeps
+    /// them, and their findings as JSON with paths relative to the workspace.
+    struct Session {
+        root: PathBuf,
+        memory: Arc<FactsMemory>,
+    }
+
+    impl Session {
+        fn new(root: &Path) -> Session {
+            Session {
+                root: root.to_path_buf(),
+                memory: Arc::new(FactsMemory::default()),
+            }
+        }
+
+        /// [`options`], with the facts kept in this session's memory.
+        fn options(&self, overlays: &HashMap<PathBuf, String>) -> CheckOptions {
+            let mut options = options(&self.root, overlays);
+            options.memory = Some(Arc::clone(&self.memory));
+            options
+        }
+
+        fn json(&self, result: &check::CheckResult) -> String {
+            render_json(result, &PathDisplay::relative_to(&self.root))
+        }
+    }
+
     /// How the run linked: it kept the link (`link kept`), linked again keeping the values of
     /// names (`link, values kept`), keeping them renumbered after classes or functions nothing
     /// uses were added (`link, values renumbered`), or linked again (`link`).
@@ -856,20 +883,13 @@ mod incremental {
         let store = root.join("shop/store.py");
         let views = root.join("shop/views.py");
         let cart = root.join("shop/cart.py");
-        let json =
-            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
-        let memory = Arc::new(FactsMemory::default());
+        let session = Session::new(&root);
         let mut overlays = HashMap::from([(store.clone(), STORE.to_string())]);
-        let with_memory = |overlays: &HashMap<PathBuf, String>| {
-            let mut options = options(&root, overlays);
-            options.memory = Some(Arc::clone(&memory));
-            options
-        };
-        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
         let mut kept = kept.expect("kept");
         assert_eq!(
-            json(&first),
-            json(&check::check(&options(&root, &overlays)))
+            session.json(&first),
+            session.json(&check::check(&options(&root, &overlays)))
         );
 
         let leak_in_new_function =
@@ -974,9 +994,9 @@ mod incremental {
         for (i, (path, text, expect_kept, expect)) in edits.into_iter().enumerate() {
             overlays.insert(path.clone(), text);
             let incremental =
-                check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
             let full = check::check(&options(&root, &overlays));
-            assert_eq!(json(&incremental), json(&full), "edit {i}");
+            assert_eq!(session.json(&incremental), session.json(&full), "edit {i}");
             if let Some(expected) = expect_kept {
                 assert_eq!(link_stage(&incremental), Some(expected), "edit {i}");
             }
@@ -989,14 +1009,14 @@ mod incremental {
 
         // A buffer that does not parse is not handled incrementally; a full run is.
         overlays.insert(store.clone(), "def broken(:\n".to_string());
-        assert!(check::recheck(&with_memory(&overlays), &mut kept).is_none());
+        assert!(check::recheck(&session.options(&overlays), &mut kept).is_none());
         // Nor is a closed buffer (its text comes from the disk again).
         overlays.remove(&store);
-        let (full, kept) = check::check_and_keep(&with_memory(&overlays));
+        let (full, kept) = check::check_and_keep(&session.options(&overlays));
         let mut kept = kept.expect("kept");
         overlays.remove(&cart);
-        assert!(check::recheck(&with_memory(&overlays), &mut kept).is_none());
-        assert!(json(&full).contains("SL201"));
+        assert!(check::recheck(&session.options(&overlays), &mut kept).is_none());
+        assert!(session.json(&full).contains("SL201"));
     }
 
     const PRICING: &str = "class PriceService:\n    def __init__(self):\n        self.rates = {\"EUR\": 1.0}\n\n    def total(self, sku):\n        return self.rates[\"EUR\"]\n\n    def quote(self, sku, user):\n        self.user = user\n        return self.rates[\"EUR\"] * 10\n\n\nservice = PriceService()\n";
@@ -1018,20 +1038,13 @@ mod incremental {
         let api = root.join("svc/api.py");
         let cart = root.join("shop/cart.py");
         write(&root, "svc/api.py", API);
-        let json =
-            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
-        let memory = Arc::new(FactsMemory::default());
-        let with_memory = |overlays: &HashMap<PathBuf, String>| {
-            let mut options = options(&root, overlays);
-            options.memory = Some(Arc::clone(&memory));
-            options
-        };
+        let session = Session::new(&root);
         let mut overlays = HashMap::from([(api.clone(), API.to_string())]);
-        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
         let mut kept = kept.expect("kept");
         assert_eq!(
-            json(&first),
-            json(&check::check(&options(&root, &overlays)))
+            session.json(&first),
+            session.json(&check::check(&options(&root, &overlays)))
         );
         let quoting = API.replace(
             "    return service.total(sku)\n",
@@ -1056,9 +1069,9 @@ mod incremental {
         for (i, (path, text, expect)) in edits.into_iter().enumerate() {
             overlays.insert(path.clone(), text);
             let incremental =
-                check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
             let full = check::check(&options(&root, &overlays));
-            assert_eq!(json(&incremental), json(&full), "edit {i}");
+            assert_eq!(session.json(&incremental), session.json(&full), "edit {i}");
             let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
             match expect {
                 Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
@@ -1078,18 +1091,11 @@ mod incremental {
         write(&root, "shop/__init__.py", "");
         let cart = root.join("shop/cart.py");
         write(&root, "shop/cart.py", CART);
-        let json =
-            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
-        let memory = Arc::new(FactsMemory::default());
-        let with_memory = |overlays: &HashMap<PathBuf, String>| {
-            let mut options = options(&root, overlays);
-            options.memory = Some(Arc::clone(&memory));
-            options
-        };
+        let session = Session::new(&root);
         let mut overlays = HashMap::from([(cart.clone(), CART.to_string())]);
-        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
         let mut kept = kept.expect("kept");
-        assert!(json(&first).contains("SL101"));
+        assert!(session.json(&first).contains("SL101"));
         let new = "    def __new__(cls):\n        if not hasattr(cls, \"instance\"):\n            cls.instance = super().__new__(cls)\n        return cls.instance\n\n";
         let own_new = CART.replace(
             "    def add(self, x):\n",
@@ -1121,9 +1127,9 @@ mod incremental {
         for (i, (text, expect)) in edits.into_iter().enumerate() {
             overlays.insert(cart.clone(), text);
             let incremental =
-                check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
             let full = check::check(&options(&root, &overlays));
-            assert_eq!(json(&incremental), json(&full), "edit {i}");
+            assert_eq!(session.json(&incremental), session.json(&full), "edit {i}");
             let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
             match expect {
                 Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
@@ -1144,34 +1150,28 @@ mod incremental {
         write(&root, "shop/loader.py", LOADER);
         let other = root.join("shop/other.py");
         write(&root, "shop/other.py", "from shop.loader import Loader\n");
-        let json =
-            |result: &check::CheckResult| render_json(result, &PathDisplay::relative_to(&root));
-        let memory = Arc::new(FactsMemory::default());
-        let with_memory = |overlays: &HashMap<PathBuf, String>| {
-            let mut options = options(&root, overlays);
-            options.memory = Some(Arc::clone(&memory));
-            options
-        };
+        let session = Session::new(&root);
         let mut overlays = HashMap::from([(
             other.clone(),
             "from shop.loader import Loader\n".to_string(),
         )]);
-        let (first, kept) = check::check_and_keep(&with_memory(&overlays));
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
         let mut kept = kept.expect("kept");
-        assert!(first.findings.is_empty(), "{}", json(&first));
+        assert!(first.findings.is_empty(), "{}", session.json(&first));
 
         overlays.insert(
             other.clone(),
             "from shop.loader import Loader\n\nLoader()\n".to_string(),
         );
-        let incremental = check::recheck(&with_memory(&overlays), &mut kept).expect("incremental");
+        let incremental =
+            check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
         assert_eq!(link_stage(&incremental), Some("link, values kept"));
         let full = check::check(&options(&root, &overlays));
-        assert_eq!(json(&incremental), json(&full));
+        assert_eq!(session.json(&incremental), session.json(&full));
         assert!(
             full.findings.iter().any(|f| f.code == "SL201"),
             "{}",
-            json(&full)
+            session.json(&full)
         );
     }
 }
