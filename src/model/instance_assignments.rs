@@ -287,7 +287,7 @@ impl InstanceAssignments {
             .iter()
             .filter(|g| g.function == function && g.body.start <= start && start < g.body.end)
             .any(|guard| {
-                let Some(method) = super::find_method(project, class, &guard.method) else {
+                let Some(method) = project.lookup_method(class, &guard.method) else {
                     return false;
                 };
                 let (method_file, index) = project.function_in_file(method);

@@ -22,11 +22,6 @@ pub fn class_hierarchy(project: &Project, class: ClassId) -> Vec<ClassId> {
     classes
 }
 
-/// The method `name` (any kind) that `class` or the first base of its MRO defining it provides.
-pub fn find_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project.lookup_method(class, name)
-}
-
 /// The function of the analysed tree a callee written in `function` of `file` calls: a plain or
 /// dotted name (`helper`, `utils.helper`, `Service.build`), a method through the instance or
 /// class parameter (`self.helper`, `cls.build`), or a class (its `__init__`). The flag says whether the call binds the
@@ -54,19 +49,19 @@ pub fn resolve_callee(
         && outer.params.first().is_some_and(|p| p.name == receiver)
     {
         let class = project.method_class(file, function)?;
-        let found = find_method(project, class, method)?;
+        let found = project.lookup_method(class, method)?;
         return Some((found, binds(found)));
     }
     match project.resolve(file, Some(function), callee) {
         Resolved::Function(f) => Some((f, false)),
         // `C(...)` runs `C.__init__` with the new instance as `self`.
-        Resolved::Class(class) => find_method(project, class, "__init__").map(|f| (f, true)),
+        Resolved::Class(class) => project.lookup_method(class, "__init__").map(|f| (f, true)),
         _ => {
             let (owner, method) = callee.rsplit_once('.')?;
             let Resolved::Class(class) = project.resolve(file, Some(function), owner) else {
                 return None;
             };
-            let found = find_method(project, class, method)?;
+            let found = project.lookup_method(class, method)?;
             let kind = project.function(found).1.kind;
             Some((found, kind == FunctionKind::ClassMethod))
         }
@@ -194,5 +189,5 @@ pub fn data_descriptor_setter(project: &Project, class: ClassId, attr: &str) -> 
     let Resolved::Class(descriptor) = project.resolve(file, None, callee) else {
         return None;
     };
-    find_method(project, descriptor, "__set__")
+    project.lookup_method(descriptor, "__set__")
 }

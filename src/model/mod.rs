@@ -50,8 +50,8 @@ pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
-    BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, find_method,
-    mutable_type, project_mro, resolve_callee, typed_local,
+    BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, mutable_type,
+    project_mro, resolve_callee, typed_local,
 };
 pub use query::MethodCalls;
 pub use singletons::{
@@ -749,7 +749,7 @@ impl Model {
         }
         if matches!(site.receiver, CallReceiver::SelfParam | CallReceiver::Class) {
             let class = project.method_class(file, function)?;
-            let found = find_method(project, class, &site.callee)?;
+            let found = project.lookup_method(class, &site.callee)?;
             // `cls.m(x)` binds the class only to a classmethod.
             let binds = match project.function(found).1.kind {
                 FunctionKind::ClassMethod => true,
@@ -775,7 +775,7 @@ impl Model {
         if classes.any(|other| other != class) {
             return None;
         }
-        let found = find_method(project, class, method)?;
+        let found = project.lookup_method(class, method)?;
         let binds = project.function(found).1.kind == FunctionKind::Instance;
         Some((found, binds))
     }

@@ -8,7 +8,7 @@ use crate::call_names::NameFilter;
 use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation};
 use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 
-use super::lookup::{find_method, typed_local};
+use super::lookup::typed_local;
 use super::{Change, ChangeSite, Lifetime, Model, ObjectId, Origin};
 
 /// The tree's method calls (`x.save()`, `Store().save()`, `self.save()`) of the names asked,
@@ -122,7 +122,7 @@ impl<'a> MethodCalls<'a> {
                 _ => return None,
             };
             // A method of the same name that another class defines is another method.
-            if find_method(project, class, &facts.name) != Some(method) {
+            if project.lookup_method(class, &facts.name) != Some(method) {
                 continue;
             }
             classes.push(class);

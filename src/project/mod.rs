@@ -116,9 +116,8 @@ pub struct Project {
     class_attributes: Vec<std::sync::OnceLock<HashMap<Name, u32>>>,
     /// [`Project::lookup_class_attribute`]'s answers: the class and the binding's index.
     class_attribute_lookups: MroMemo<u32>,
-    /// [`Project::lookup_method`]'s answers: of any function a class body defines, and of those
-    /// not nested in another function. Like the other memos they live as long as the link: an
-    /// edit that keeps the link keeps every function's name, class and parent (all in
+    /// [`Project::lookup_method`]'s answers. Like the other memos they live as long as the link:
+    /// an edit that keeps the link keeps every function's name and class (both in
     /// [`link_signature`]) and so every answer.
     method_lookups: MroMemo<FuncId>,
     calls: CallGraph,
@@ -759,8 +758,10 @@ impl Project {
         Some((defining, &self.class(defining).1.bindings[index as usize]))
     }
 
-    /// The function `name` that an instance of `class` finds: the last function of that name
-    /// that the body of the first class of the MRO defining one defines.
+    /// The method `name` (any kind) that an instance of `class` finds: the last function of that
+    /// name that the body of the first class of its MRO, among the classes of the tree, defining
+    /// one defines. The one place methods are looked up (the call graph, the model and the
+    /// rules ask it).
     pub fn lookup_method(&self, class: ClassId, name: &(impl NameText + ?Sized)) -> Option<FuncId> {
         let text = name.text();
         let (_, function) = self.find_in_mro(&self.method_lookups, class, name, |c| {

@@ -9,7 +9,7 @@ use super::{FileId, Project, SourceFile};
 
 /// A module of tests: `test_x`, `x_test`, `conftest`, or anything in a `test`, `tests` or
 /// `testing` package. Its functions run once per test, not per request.
-pub fn is_test_module(module: &str) -> bool {
+fn is_test_module(module: &str) -> bool {
     let parts: Vec<&str> = module.split('.').collect();
     let Some((last, packages)) = parts.split_last() else {
         return false;

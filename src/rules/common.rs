@@ -7,7 +7,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 pub use crate::project::in_test_code;
-use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
+use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::Context;
 use crate::model::Model;
@@ -364,11 +364,6 @@ pub fn changes_shared_object(
     }
 }
 
-/// The method `name` an instance of `class` finds along its MRO, among the classes of the tree.
-pub fn lookup_method(project: &Project, class: ClassId, name: &str) -> Option<FuncId> {
-    project.lookup_method(class, name)
-}
-
 /// Whether method `name` of instances of `class` changes the instance it is called on, in its
 /// own body: it assigns one of its attributes, or changes a container one holds
 /// (`self._headers.setdefault(k, set())`). Set-up methods change a new instance only.
@@ -381,7 +376,7 @@ pub fn method_changes_own_state(
     if knowledge::INSTANCE_SETUP_METHODS.contains(&name) {
         return false;
     }
-    let Some(method) = lookup_method(project, class, name) else {
+    let Some(method) = project.lookup_method(class, name) else {
         return false;
     };
     let Some(writes) = model.self_writes_in(project, method) else {
@@ -408,7 +403,7 @@ pub fn method_changes_own_state(
 /// Whether instances of `class` are descriptors (`__get__`): reading them through an instance or
 /// the class gives what `__get__` returns, not the object itself.
 pub fn is_descriptor(project: &Project, class: ClassId) -> bool {
-    lookup_method(project, class, "__get__").is_some()
+    project.lookup_method(class, "__get__").is_some()
 }
 
 /// Whether one of the two classes derives from the other (or they are the same class).
@@ -491,11 +486,11 @@ fn receiver_method_reads(
     method: &str,
 ) -> Option<Vec<Name>> {
     let class = project.method_class(file, function)?;
-    let called = crate::model::find_method(project, class, method)?;
+    let called = project.lookup_method(class, method)?;
     if project
         .descendants(class)
         .iter()
-        .any(|d| crate::model::find_method(project, *d, method) != Some(called))
+        .any(|d| project.lookup_method(*d, method) != Some(called))
     {
         return None;
     }
@@ -600,7 +595,7 @@ fn names_code(project: &Project, file: FileId, function: FuncIdx, name: &str) ->
 /// "instance"): cls.instance = super().__new__(cls)`). Sharing a class-level object among "every
 /// instance" then means nothing more than the one instance's own state.
 pub fn is_singleton(project: &Project, class: ClassId) -> bool {
-    let Some(new) = crate::model::find_method(project, class, "__new__") else {
+    let Some(new) = project.lookup_method(class, "__new__") else {
         return false;
     };
     let (file, index) = project.function_in_file(new);

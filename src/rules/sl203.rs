@@ -116,7 +116,7 @@ impl Rule for SingletonStateWrittenPerCall {
                     if !per_request.reached(project, file_id, function) {
                         continue;
                     }
-                    if let Some(method) = common::lookup_method(project, singleton.class, method) {
+                    if let Some(method) = project.lookup_method(singleton.class, method) {
                         found.push((*singleton, method));
                     }
                 }
@@ -238,7 +238,7 @@ fn add(
 /// server calls the application object it was given on every request, and that object is
 /// created once, at module level, where the server's `module:attribute` names it.
 fn application_call(project: &Project, class: ClassId) -> Option<FuncId> {
-    let call = common::lookup_method(project, class, "__call__")?;
+    let call = project.lookup_method(class, "__call__")?;
     project
         .call_graph()
         .entry_points()
@@ -255,7 +255,7 @@ fn application_call(project: &Project, class: ClassId) -> Option<FuncId> {
 fn is_proxy(project: &Project, class: ClassId) -> bool {
     ["__setattr__", "__getattr__", "__getattribute__"]
         .iter()
-        .any(|name| common::lookup_method(project, class, name).is_some())
+        .any(|name| project.lookup_method(class, name).is_some())
 }
 
 /// The methods that run on an instance of exactly `class` once `entry_methods` are called on it:
@@ -400,7 +400,7 @@ fn built_only_at_import(project: &Project, class: ClassId, attr: &str) -> bool {
     let mut classes = common::project_mro(project, class).collect::<Vec<_>>();
     classes.extend(project.descendants(class).iter().copied());
     let init_once = classes.iter().all(|c| {
-        common::lookup_method(project, *c, "__init__").is_some_and(|init| {
+        project.lookup_method(*c, "__init__").is_some_and(|init| {
             let (file, idx) = project.function_in_file(init);
             !crate::model::runs_per_call(project, file, idx)
         })

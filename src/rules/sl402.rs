@@ -262,7 +262,7 @@ fn shared_cache(
 /// The `set` method of instances of `class` when it stores its second argument under its
 /// first in a container the instance holds (`self._cache[key] = value`), with that container.
 fn keyed_store_method(project: &Project, class: ClassId) -> Option<(FuncId, Name)> {
-    let method = common::lookup_method(project, class, "set")?;
+    let method = project.lookup_method(class, "set")?;
     let (file, facts) = project.function(method);
     let (_, index) = project.function_in_file(method);
     let [_, key, value, ..] = facts.params.as_slice() else {
@@ -437,14 +437,14 @@ fn unseen_attributes(
     name: &str,
 ) -> Option<(&'static str, String, String)> {
     let (method, shown) = methods.iter().find_map(|method_name| {
-        let method = crate::model::find_method(project, class, method_name)?;
+        let method = project.lookup_method(class, method_name)?;
         Some((*method_name, key_method_reads(project, method)?))
     })?;
     // Methods read through the receiver are code, not data an instance holds.
     let missing: Vec<String> = reads
         .iter()
         .filter(|attr| !attr.starts_with("__"))
-        .filter(|attr| crate::model::find_method(project, class, attr).is_none())
+        .filter(|attr| project.lookup_method(class, attr).is_none())
         .filter(|attr| !shown.contains(attr) && writes.assigned(attr))
         .map(|attr| format!("`{name}.{attr}`"))
         .collect();
@@ -563,9 +563,7 @@ fn decorated_cache(
             }
             let class = project.method_class(file, cache.function)?;
             // Instances that define `__eq__` without `__hash__` cannot be keys at all.
-            if methods.contains(&"__eq__")
-                && crate::model::find_method(project, class, "__hash__").is_none()
-            {
+            if methods.contains(&"__eq__") && project.lookup_method(class, "__hash__").is_none() {
                 return None;
             }
             let (method, shown, missing) = unseen_attributes(
