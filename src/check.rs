@@ -1764,8 +1764,7 @@ fn resolve_locations(
             continue;
         };
         let related = diagnostic.related.iter().filter_map(&mut locate).collect();
-        let (entry_path, entry_path_omitted) =
-            entry_path(project, &diagnostic.primary, &mut locate);
+        let (entry_path, entry_path_omitted) = entry_path(project, &diagnostic, &mut locate);
         let change = model.change_at(diagnostic.primary.file, diagnostic.primary.span);
         let flow = match (change, diagnostic.related.first()) {
             (Some(change), Some(definition)) => model
@@ -1830,17 +1829,30 @@ fn resolve_locations(
 /// result depends on besides the facts (`run_cache::SameFacts`).
 type TextReach = HashMap<PathBuf, u32>;
 
-/// The chain of calls from a request entry point to the function that contains `primary` (its
-/// ends when long), and how many steps were left out of its middle.
+/// The chain of calls from a request entry point to the function that contains the primary
+/// label, through the diagnostic's `via` when it has one (its ends when long), and how many
+/// steps were left out of its middle.
 fn entry_path(
     project: &Project,
-    primary: &Label,
+    diagnostic: &Diagnostic,
     locate: &mut impl FnMut(&Label) -> Option<Location>,
 ) -> (Vec<PathStep>, usize) {
-    let Some(function) = project.function_at(primary.file, primary.span.start) else {
-        return (Vec::new(), 0);
+    let chain = match diagnostic.via.split_first() {
+        Some((first, rest)) => {
+            let (file, function) = project.function_in_file(*first);
+            project.request_path(file, function).map(|mut chain| {
+                chain.extend_from_slice(rest);
+                chain
+            })
+        }
+        None => {
+            let primary = &diagnostic.primary;
+            project
+                .function_at(primary.file, primary.span.start)
+                .and_then(|function| project.request_path(primary.file, function))
+        }
     };
-    let Some(chain) = project.request_path(primary.file, function) else {
+    let Some(chain) = chain else {
         return (Vec::new(), 0);
     };
     let omitted = chain.len().saturating_sub(2 * KEPT_PATH_STEPS);

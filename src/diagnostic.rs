@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::facts::Span;
-use crate::project::FileId;
+use crate::project::{FileId, FuncId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,6 +52,11 @@ pub struct Diagnostic {
     /// The import path of the shared object (`jobs.Runner.__init__.<default plugins>`); filled
     /// from the model after the rules when a rule leaves it empty.
     pub object: Option<String>,
+    /// The calls a request path must end with when the function that contains the primary
+    /// label is reached on several objects and the finding is about one (SL203): the function
+    /// that calls a method on that object, then the methods called through `self` down to the
+    /// primary's. Empty when any shortest chain to that function will do.
+    pub via: Vec<FuncId>,
 }
 
 impl Label {
@@ -98,6 +103,11 @@ impl Diagnostic {
 
     pub fn with_identity(mut self, identity: Vec<String>) -> Self {
         self.identity = identity;
+        self
+    }
+
+    pub fn with_via(mut self, via: Vec<FuncId>) -> Self {
+        self.via = via;
         self
     }
 }

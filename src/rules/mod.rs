@@ -62,6 +62,7 @@ impl RuleMeta {
             help: String::new(),
             identity: Vec::new(),
             object: None,
+            via: Vec::new(),
         }
     }
 }

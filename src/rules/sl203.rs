@@ -45,6 +45,9 @@ struct Group {
     sites: Vec<Span>,
     /// Whether the writes are in a method of the object (rather than code using it from outside).
     through_method: bool,
+    /// For writes in a method: a function requests reach that calls a method on this object,
+    /// then the methods called through `self` down to the writing one (`Diagnostic::via`).
+    via: Vec<FuncId>,
 }
 
 impl Rule for SingletonStateWrittenPerCall {
@@ -80,9 +83,9 @@ impl Rule for SingletonStateWrittenPerCall {
             .collect();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
 
-        // Methods run on a singleton by per-request code, found file by file in parallel and
-        // merged in file order.
-        let per_file: Vec<Vec<(Singleton, FuncId)>> = project
+        // Methods run on a singleton by per-request code, with the function that calls each,
+        // found file by file in parallel and merged in file order.
+        let per_file: Vec<Vec<(Singleton, FuncId, FuncId)>> = project
             .files
             .par_iter()
             .enumerate()
@@ -117,22 +120,45 @@ impl Rule for SingletonStateWrittenPerCall {
                         continue;
                     }
                     if let Some(method) = project.lookup_method(singleton.class, method) {
-                        found.push((*singleton, method));
+                        found.push((*singleton, method, project.function_id(file_id, function)));
                     }
                 }
                 found
             })
             .collect();
-        let mut methods_run: BTreeMap<Singleton, Vec<FuncId>> = BTreeMap::new();
+        // Each method with the function requests reach soonest of those that call it on the
+        // singleton (the first in file order of the nearest), and how many calls it takes to get
+        // there; the application's `__call__` is called by the server itself.
+        let mut methods_run: BTreeMap<Singleton, Vec<EntryMethod>> = BTreeMap::new();
         for singleton in &singletons {
             if let Some(call) = application_call(project, singleton.class) {
-                methods_run.entry(*singleton).or_default().push(call);
+                methods_run
+                    .entry(*singleton)
+                    .or_default()
+                    .push(EntryMethod {
+                        method: call,
+                        caller: None,
+                        depth: 0,
+                    });
             }
         }
-        for (singleton, method) in per_file.into_iter().flatten() {
+        for (singleton, method, caller) in per_file.into_iter().flatten() {
+            let (file, function) = project.function_in_file(caller);
+            let depth = project
+                .request_path(file, function)
+                .map_or(usize::MAX, |path| path.len());
             let list = methods_run.entry(singleton).or_default();
-            if !list.contains(&method) {
-                list.push(method);
+            match list.iter_mut().find(|e| e.method == method) {
+                Some(known) if known.depth > depth => {
+                    known.caller = Some(caller);
+                    known.depth = depth;
+                }
+                Some(_) => {}
+                None => list.push(EntryMethod {
+                    method,
+                    caller: Some(caller),
+                    depth,
+                }),
             }
         }
         let mut per_request = PerRequest::default();
@@ -191,14 +217,14 @@ impl Rule for SingletonStateWrittenPerCall {
                     },
                     written,
                     span,
-                    false,
+                    None,
                 );
             }
         }
 
         for (singleton, entry_methods) in methods_run {
-            for method in methods_on(project, singleton.class, entry_methods) {
-                writes_in_method(context, singleton, method, &mut groups);
+            for (method, via) in methods_on(project, singleton.class, &entry_methods) {
+                writes_in_method(context, singleton, method, &via, &mut groups);
             }
         }
         let told: HashSet<(FileId, u32)> = groups
@@ -214,17 +240,19 @@ impl Rule for SingletonStateWrittenPerCall {
     }
 }
 
+/// `via`: for a write in a method of the object, how requests come to run it (`Group::via`).
 fn add(
     groups: &mut BTreeMap<Key, Group>,
     key: Key,
     written: String,
     site: Span,
-    through_method: bool,
+    via: Option<&[FuncId]>,
 ) {
     let group = groups.entry(key).or_insert_with(|| Group {
         written: Vec::new(),
         sites: Vec::new(),
-        through_method,
+        through_method: via.is_some(),
+        via: via.map(<[FuncId]>::to_vec).unwrap_or_default(),
     });
     if !group.written.contains(&written) {
         group.written.push(written);
@@ -258,29 +286,66 @@ fn is_proxy(project: &Project, class: ClassId) -> bool {
         .any(|name| project.lookup_method(class, name).is_some())
 }
 
+/// A method per-request code calls on a singleton.
+struct EntryMethod {
+    method: FuncId,
+    /// The function that calls it on the singleton; `None` for the application's `__call__`.
+    caller: Option<FuncId>,
+    /// How many calls from an entry point to `caller` (0 without one).
+    depth: usize,
+}
+
 /// The methods that run on an instance of exactly `class` once `entry_methods` are called on it:
-/// the methods they call through `self`, transitively.
-fn methods_on(project: &Project, class: ClassId, entry_methods: Vec<FuncId>) -> Vec<FuncId> {
+/// the methods they call through `self`, transitively. Each comes with a shortest chain that
+/// runs it on the instance (`Diagnostic::via`): a caller, the method it calls, then the methods
+/// called through `self`, the caller's distance from an entry point counted.
+fn methods_on(
+    project: &Project,
+    class: ClassId,
+    entry_methods: &[EntryMethod],
+) -> Vec<(FuncId, Vec<FuncId>)> {
     let in_mro: HashSet<ClassId> = common::project_mro(project, class).collect();
-    let mut seen: HashSet<FuncId> = entry_methods.iter().copied().collect();
-    let mut stack = entry_methods;
-    let mut out = Vec::new();
-    while let Some(method) = stack.pop() {
-        out.push(method);
+    let mut chains: HashMap<FuncId, (usize, Vec<FuncId>)> = HashMap::default();
+    let mut queue = std::collections::BinaryHeap::new();
+    for entry in entry_methods {
+        let chain: Vec<FuncId> = entry.caller.into_iter().chain([entry.method]).collect();
+        let shorter = chains
+            .get(&entry.method)
+            .is_none_or(|(depth, _)| *depth > entry.depth);
+        if shorter {
+            chains.insert(entry.method, (entry.depth, chain));
+            queue.push(std::cmp::Reverse((entry.depth, entry.method)));
+        }
+    }
+    // Dijkstra's order with unit steps: each method is expanded once, from its shortest chain.
+    let mut done: HashSet<FuncId> = HashSet::default();
+    while let Some(std::cmp::Reverse((depth, method))) = queue.pop() {
+        if !done.insert(method) {
+            continue;
+        }
         for edge in project.call_graph().callees(method) {
-            if edge.kind != EdgeKind::SelfCall || seen.contains(&edge.to) {
+            if edge.kind != EdgeKind::SelfCall || done.contains(&edge.to) {
                 continue;
             }
             let (file, facts) = project.function(edge.to);
             let Some(owner) = facts.class.map(|c| project.class_id(file, c)) else {
                 continue;
             };
-            if in_mro.contains(&owner) {
-                seen.insert(edge.to);
-                stack.push(edge.to);
+            let next = depth.saturating_add(1);
+            if in_mro.contains(&owner)
+                && chains.get(&edge.to).is_none_or(|(known, _)| *known > next)
+            {
+                let mut chain = chains[&method].1.clone();
+                chain.push(edge.to);
+                chains.insert(edge.to, (next, chain));
+                queue.push(std::cmp::Reverse((next, edge.to)));
             }
         }
     }
+    let mut out: Vec<(FuncId, Vec<FuncId>)> = chains
+        .into_iter()
+        .map(|(method, (_, chain))| (method, chain))
+        .collect();
     out.sort();
     out
 }
@@ -290,6 +355,7 @@ fn writes_in_method(
     context: &Context<'_>,
     singleton: Singleton,
     method: FuncId,
+    via: &[FuncId],
     groups: &mut BTreeMap<Key, Group>,
 ) {
     let project = context.project;
@@ -318,7 +384,7 @@ fn writes_in_method(
                 key,
                 format!("self.{}", assignment.attr),
                 assignment.span,
-                true,
+                Some(via),
             );
         }
     }
@@ -334,7 +400,13 @@ fn writes_in_method(
             common::instance_attribute_container(project, singleton.class, attr)
             && common::changes_container(project, file, mutation, &type_name)
         {
-            add(groups, key, format!("self.{attr}"), mutation.span, true);
+            add(
+                groups,
+                key,
+                format!("self.{attr}"),
+                mutation.span,
+                Some(via),
+            );
         }
     }
 }
@@ -538,4 +610,5 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
         class.qualname.to_string(),
         function.qualname.to_string(),
     ])
+    .with_via(group.via)
 }
