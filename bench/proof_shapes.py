@@ -103,11 +103,22 @@ def restored(stmt: ast.stmt, function: ast.AST | None) -> bool:
                     for t in sub.targets:
                         if isinstance(t, ast.Subscript):
                             undone_keys.add((text(t.value), text(t.slice)))
+    added: set[tuple[str, str]] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            if node.func.attr in ("add", "append"):
+                added.add((text(node.func.value), text(node.args[0])))
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Subscript):
+                    added.add((text(t.value), text(t.slice)))
+    # A key taken out in a `finally` undoes a change only if the function put it in.
+    undone_keys &= added
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0]
-        if text(target) in undone:
+        assigned = stmt.targets[0]
+        if text(assigned) in undone:
             return True
-        if isinstance(target, ast.Subscript) and (text(target.value), text(target.slice)) in undone_keys:
+        if isinstance(assigned, ast.Subscript) and ((text(assigned.value), text(assigned.slice)) in undone_keys):
             return True
     for sub in ast.walk(stmt):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.args:
@@ -163,7 +174,7 @@ def main() -> None:
 
     def package(name: str) -> list[ast.AST]:
         if name not in package_trees:
-            out = []
+            out: list[ast.AST] = []
             for file in sorted((APPS / name).rglob("*.py")):
                 try:
                     out.append(ast.parse(file.read_text(errors="replace")))
