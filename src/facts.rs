@@ -411,6 +411,10 @@ pub struct FileFacts {
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
     pub lazy_inits: Vec<u32>,
+    /// Starts of the attribute assignment targets whose change is undone before the function
+    /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
+    /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
+    pub restored_stores: Vec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.

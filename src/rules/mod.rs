@@ -9,6 +9,7 @@ mod sl104;
 mod sl105;
 mod sl106;
 mod sl107;
+mod sl108;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -99,6 +100,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl105::DeclaredSharedStateWrittenPerCall,
         &sl106::ClassAttributeResetOutsideRequests,
         &sl107::ClassOptionSetByConstructor,
+        &sl108::ClassAttributeSetAndRestored,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

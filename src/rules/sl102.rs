@@ -13,7 +13,7 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 
-use super::{Context, Rule, RuleMeta, sl107};
+use super::{Context, Rule, RuleMeta, sl107, sl108};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -233,10 +233,14 @@ pub enum Setting {
     /// A constructor sets its own class's attribute to one of its arguments: a class-wide option
     /// that each new instance replaces (SL107).
     ConstructorOption,
+    /// Per-call code sets the attribute after saving its value, and puts that value back in a
+    /// `finally`: nothing of the call outlives it (SL108).
+    Restored,
 }
 
 /// `cls.x = v`, `type(self).x = v`, `setattr(cls, name, v)`, and `C.x = v` inside `C`'s own
-/// hierarchy, in per-call code; `setting` says whether constructors' options or the others.
+/// hierarchy, in per-call code; `setting` says which of them: constructors' options, changes
+/// undone in a `finally`, or the others.
 pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> Vec<Diagnostic> {
     let project = context.project;
     let mut findings = Vec::new();
@@ -249,9 +253,14 @@ pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> V
             {
                 continue;
             }
-            let option =
-                constructor_option(project, file_id, assignment.function, &assignment.value);
-            if option != (setting == Setting::ConstructorOption) {
+            let this = if facts.restored_stores.contains(&assignment.span.start) {
+                Setting::Restored
+            } else if constructor_option(project, file_id, assignment.function, &assignment.value) {
+                Setting::ConstructorOption
+            } else {
+                Setting::PerCall
+            };
+            if this != setting {
                 continue;
             }
             let Some(class) = set_class(context, file_id, assignment.function, &assignment.object)
@@ -279,7 +288,7 @@ pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> V
                 },
             ));
         }
-        if setting == Setting::ConstructorOption {
+        if setting != Setting::PerCall {
             continue;
         }
         for call in &facts.setattr_calls {
@@ -488,6 +497,27 @@ fn report_set(
             .with_help(
                 "keep the option on the instance (`self.<name> = ...`) unless one value per \
                  process is meant",
+            ),
+        Setting::Restored => sl108::META
+            .diagnostic(
+                format!(
+                    "`{}` sets {what} {on} only until it returns: a `finally` puts the saved \
+                     value back, so only code running at the same time sees it",
+                    function_facts.name
+                ),
+                Label::new(
+                    file,
+                    span,
+                    "set on the class here; the `finally` restores the value read before",
+                ),
+            )
+            .with_note(
+                "no later request sees the value; a request handled at the same time (another \
+                 thread, or a coroutine while this one awaits) sees it until the `finally` runs",
+            )
+            .with_help(
+                "if calls can run at the same time, pass the value along or keep it in a \
+                 `contextvars.ContextVar` instead of on the class",
             ),
     };
     let diagnostic = diagnostic

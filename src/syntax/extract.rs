@@ -22,6 +22,7 @@ use super::MAX_WALK_DEPTH;
 mod caches;
 mod calls;
 mod flows;
+mod restores;
 mod uses;
 
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
@@ -409,6 +410,7 @@ impl Extractor {
             }
         }
         self.visit_annotated_calls(parameters);
+        restores::restored_stores(&function.body, &mut self.facts.restored_stores);
 
         let first = params.first().map(|p| p.name);
         let (mut self_name, mut cls_name) = match kind {
