@@ -24,11 +24,12 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 
 use super::super::FileId;
+use super::super::resolve::Symbol;
 use super::{
     Applied, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
     Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
@@ -216,6 +217,33 @@ impl Values<'_> {
         }
         let held = self.held.values.get(place).map_or(&[][..], |h| &h.values);
         region.join(place, held, work);
+    }
+}
+
+impl Values<'_> {
+    /// The places of the edited files' names that no other file reads: the names of their
+    /// functions (read only by the file's own flows and calls, and by the functions nested in
+    /// them), and the module names their scopes do not bind to a module binding. Another file
+    /// reads a module name's slot only through a lookup that finds the module's binding of that
+    /// name (`Resolved::Global`); one that finds a class, a function or an import gives that,
+    /// and one that finds nothing leaves the name to the reading file's own slot. So another
+    /// file's call edges, which read the values only through what its names resolve to, do not
+    /// change when only these places do.
+    fn private_places(&self, project: &Project, edited: &[Edited]) -> HashSet<usize> {
+        let mut private = HashSet::default();
+        for Edited { file, .. } in edited {
+            let scope = &project.scopes[*file as usize];
+            for ((function, name), slot) in &self.slots.names[*file as usize] {
+                let global = matches!(scope.get(name), Some(Symbol::Global(_)));
+                if function.is_some() || !global {
+                    match self.held.places.get(*slot as usize) {
+                        Some(&place) if place != UNSEEN => private.insert(place as usize),
+                        _ => false,
+                    };
+                }
+            }
+        }
+        private
     }
 }
 
@@ -553,10 +581,20 @@ impl<'p> Values<'p> {
             return None;
         }
         values.canonical(Some(&region.places));
-        values.as_before = region.places.iter().zip(&region.before).all(|(p, before)| {
-            let now = &values.held.values[*p].values;
-            now.len() == before.len() && before.iter().all(|v| now.contains(v))
-        });
+        let changed: Vec<usize> = region
+            .places
+            .iter()
+            .zip(&region.before)
+            .filter(|(p, before)| {
+                let now = &values.held.values[**p].values;
+                now.len() != before.len() || !before.iter().all(|v| now.contains(v))
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        values.as_before = changed.is_empty() || {
+            let private = values.private_places(project, edited);
+            changed.iter().all(|p| private.contains(p))
+        };
         state.dependents = work.dependents;
         state.writers = work.writers;
         state.name_base = new_base;
