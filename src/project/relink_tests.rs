@@ -724,11 +724,7 @@ fn each_edit_of_a_module_binding_updates_the_values_as_a_full_link_learns_them()
             with("runner = make"),
             true,
         ),
-        (
-            "and another value",
-            with("runner = Store()"),
-            true,
-        ),
+        ("and another value", with("runner = Store()"), true),
         ("the binding removed", views.to_string(), true),
         (
             "a module binding another module imports",

@@ -221,16 +221,33 @@ impl Values<'_> {
 }
 
 impl Values<'_> {
-    /// The places of the edited files' names that no other file reads: the names of their
+    /// The places that no file but an edited one reads: the names of the edited files'
     /// functions (read only by the file's own flows and calls, and by the functions nested in
     /// them), and the module names their scopes do not bind to a module binding. Another file
     /// reads a module name's slot only through a lookup that finds the module's binding of that
     /// name (`Resolved::Global`); one that finds a class, a function or an import gives that,
-    /// and one that finds nothing leaves the name to the reading file's own slot. So another
-    /// file's call edges, which read the values only through what its names resolve to, do not
-    /// change when only these places do.
+    /// and one that finds nothing leaves the name to the reading file's own slot. A place no
+    /// slot has any more (a name the edit left nothing storing into) is read by nothing now,
+    /// and was read by no other file before: a module name whose slot comes or goes and whose
+    /// scope entry is a module binding is a rebound name, which nothing outside looked up
+    /// (`remap::rebound_names`), and a value-flow edit keeps the module names stored into. So
+    /// another file's call edges, which read the values only through what its names resolve
+    /// to, do not change when only these places do.
     fn private_places(&self, project: &Project, edited: &[Edited]) -> HashSet<usize> {
-        let mut private = HashSet::default();
+        let mut private: HashSet<usize> = HashSet::default();
+        let mut slotted = vec![false; self.held.values.len()];
+        for &place in &self.held.places[..(self.slots.count as usize).min(self.held.places.len())] {
+            if let Some(slotted) = slotted.get_mut(place as usize) {
+                *slotted = true;
+            }
+        }
+        private.extend(
+            slotted
+                .iter()
+                .enumerate()
+                .filter(|(_, slotted)| !**slotted)
+                .map(|(place, _)| place),
+        );
         for Edited { file, .. } in edited {
             let scope = &project.scopes[*file as usize];
             for ((function, name), slot) in &self.slots.names[*file as usize] {
