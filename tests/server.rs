@@ -1019,6 +1019,113 @@ mod incremental {
         assert!(session.json(&full).contains("SL201"));
     }
 
+    /// How the values of names were found: learnt from the flows (`link/values`), kept,
+    /// renumbered or updated for the edit (`link/values updated`).
+    fn values_step(result: &check::CheckResult) -> Option<&'static str> {
+        result
+            .stage_times
+            .iter()
+            .map(|(stage, _)| *stage)
+            .find(|stage| stage.starts_with("link/values"))
+    }
+
+    const HANDLERS: &str = "from shop.store import save, keep\n\nhandler = keep\n\n\ndef setup():\n    global handler\n    print(handler)\n";
+
+    const ROUTES: &str = "from flask import Flask, request\n\nfrom shop.handlers import handler\nfrom shop.store import save, keep\n\napp = Flask(__name__)\n\nrun = keep\n\n\n@app.post(\"/prefs\")\ndef set_prefs():\n    run(request.args[\"user\"], request.args[\"theme\"])\n    handler(request.args[\"user\"], request.args[\"theme\"])\n    return \"ok\"\n";
+
+    /// Edits that change what names hold, and so whether a request reaches the change of
+    /// `_prefs` (SL201), through a local, a module binding of the edited module, a module
+    /// binding another module imports, and a function that rebinds a global another module
+    /// calls through: after each, the server's result equals a full check, whether the values
+    /// were updated for the edit or learnt again. A kept solution that missed a flow added, kept
+    /// a value whose flow was removed, or kept the other modules' call edges while a name they
+    /// read changed, would show the finding where the full check has none or the reverse.
+    #[test]
+    fn values_updated_for_each_edit_equal_a_full_check() {
+        let (_dir, root) = workspace();
+        write(&root, "shop/__init__.py", "");
+        write(
+            &root,
+            "shop/store.py",
+            &format!("{STORE}\n\ndef keep(user, theme):\n    return user\n"),
+        );
+        write(&root, "shop/handlers.py", HANDLERS);
+        write(&root, "shop/routes.py", ROUTES);
+        let store = root.join("shop/store.py");
+        let routes = root.join("shop/routes.py");
+        let handlers = root.join("shop/handlers.py");
+        let session = Session::new(&root);
+        let mut overlays = HashMap::new();
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
+        let mut kept = kept.expect("kept");
+        assert_eq!(
+            session.json(&first),
+            session.json(&check::check(&options(&root, &overlays)))
+        );
+        assert!(!session.json(&first).contains("SL201"));
+        let through_local = ROUTES.replace(
+            "    run(request",
+            "    act = save\n    act(request.args[\"user\"], request.args[\"theme\"])\n    run(request",
+        );
+        let store_text = format!("{STORE}\n\ndef keep(user, theme):\n    return user\n");
+        use Expect::{Has, Lacks};
+        const UPDATED: &str = "link/values updated";
+        const LEARNT: &str = "link/values";
+        let edits: Vec<(&PathBuf, String, &str, Expect)> = vec![
+            // A flow added into a local the route calls through, then removed.
+            (&routes, through_local, UPDATED, Has("SL201")),
+            (&routes, ROUTES.to_string(), UPDATED, Lacks("SL201")),
+            // A module binding only the module's own route reads, given another object.
+            (
+                &routes,
+                ROUTES.replace("run = keep", "run = save"),
+                UPDATED,
+                Has("SL201"),
+            ),
+            (&routes, ROUTES.to_string(), UPDATED, Lacks("SL201")),
+            // A function imported by another module rebound to itself: its scope still binds
+            // the function.
+            (
+                &store,
+                format!("{store_text}\n\nsave = save\n"),
+                UPDATED,
+                Lacks("SL201"),
+            ),
+            (&store, store_text.clone(), UPDATED, Lacks("SL201")),
+            // A name another module imports, bound to another object: learnt again.
+            (
+                &handlers,
+                HANDLERS.replace("handler = keep", "handler = save"),
+                LEARNT,
+                Has("SL201"),
+            ),
+            (&handlers, HANDLERS.to_string(), LEARNT, Lacks("SL201")),
+            // A function of that module rebinds the global the route calls through: only a
+            // value flow changed, but into a slot another module reads, so every module's call
+            // edges are resolved again.
+            (
+                &handlers,
+                HANDLERS.replace("    print(handler)\n", "    handler = save\n"),
+                UPDATED,
+                Has("SL201"),
+            ),
+            (&handlers, HANDLERS.to_string(), UPDATED, Lacks("SL201")),
+        ];
+        for (i, (path, text, step, expect)) in edits.into_iter().enumerate() {
+            overlays.insert(path.clone(), text);
+            let incremental =
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(session.json(&incremental), session.json(&full), "edit {i}");
+            assert_eq!(values_step(&incremental), Some(step), "edit {i}");
+            let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
+            match expect {
+                Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
+                Lacks(code) => assert!(!codes.contains(&code), "edit {i}: {codes:?}"),
+            }
+        }
+    }
+
     const PRICING: &str = "class PriceService:\n    def __init__(self):\n        self.rates = {\"EUR\": 1.0}\n\n    def total(self, sku):\n        return self.rates[\"EUR\"]\n\n    def quote(self, sku, user):\n        self.user = user\n        return self.rates[\"EUR\"] * 10\n\n\nservice = PriceService()\n";
 
     const API: &str = "from fastapi import APIRouter\n\nfrom svc.pricing import service\n\nrouter = APIRouter()\n\n\n@router.get(\"/quote/{sku}\")\ndef quote(sku: str, user: str):\n    return service.total(sku)\n";

@@ -858,11 +858,6 @@ pub fn values_signature(facts: &FileFacts) -> u128 {
 /// anything), without positions. An edit that keeps it changes only the file's own flows, which
 /// the values stage can update for ([`PreviousValues::Update`]).
 pub fn values_outline(facts: &FileFacts) -> u128 {
-    outline(facts, true)
-}
-
-/// [`values_outline`], the imports left out unless `imports`.
-fn outline(facts: &FileFacts, imports: bool) -> u128 {
     let mut stored: Vec<Name> = facts
         .flows
         .iter()
@@ -879,9 +874,6 @@ fn outline(facts: &FileFacts, imports: bool) -> u128 {
     stored.dedup();
     let mut read = Read::of(facts, &[] as &[crate::facts::CallSite], &[], Vec::new());
     read.first_time_calls = &[];
-    if !imports {
-        read.imports = &[];
-    }
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(&signature(&read).to_le_bytes());
     for name in stored {
@@ -889,6 +881,17 @@ fn outline(facts: &FileFacts, imports: bool) -> u128 {
         hasher.update(b"\0");
     }
     hasher.digest128()
+}
+
+/// What the values stage reads of a file's definitions when it resolves the flows of other
+/// files: [`values_outline`] without the imports, the module bindings and the module names its
+/// flows store into, which `remap::rebound_names` compares name by name.
+fn definitions_outline(facts: &FileFacts) -> u128 {
+    let mut read = Read::of(facts, &[] as &[crate::facts::CallSite], &[], Vec::new());
+    read.first_time_calls = &[];
+    read.imports = &[];
+    read.globals = &[];
+    signature(&read)
 }
 
 /// The parts of a file's facts a signature covers.

@@ -681,3 +681,99 @@ fn each_edit_of_an_import_updates_the_values_as_a_full_link_learns_them() {
         assert_eq!(values_updated(&project), updates, "{kind}");
     }
 }
+
+/// Edits of module bindings one after the other, each from the project the one before left: the
+/// values are updated (`PreviousValues::Update`) when the names the edited module binds
+/// otherwise are looked up by nothing outside its own flows (`remap::rebound_names`), and equal
+/// those a full link learns, call graphs included; they are learnt again when another module
+/// imports the name from it or a class base of the module names it. A class rebound to itself
+/// (`Page = Page`, which another module imports) is updated: the scope still binds the class,
+/// and the new slot of the module name is read by nothing outside the module, so the other
+/// modules' call edges are kept.
+#[test]
+fn each_edit_of_a_module_binding_updates_the_values_as_a_full_link_learns_them() {
+    let base = "class Store:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n\n\ndef make():\n    return Store()\n\n\ndef helper(store):\n    store.put(1, 2)\n    return store\n";
+    let views = "from .base import make, helper, Store\n\n\nclass Page(Widget):\n    def put(self, key, value):\n        self.key = key\n\n\ndef index():\n    store = make()\n    helper(store)\n    return runner()\n\n\ndef other():\n    return Page().put\n";
+    let files = [
+        ("pkg/__init__.py", String::new()),
+        ("pkg/base.py", base.to_string()),
+        (
+            "pkg/other.py",
+            "from .views import Page, exported\n\n\ndef run():\n    return exported()\n\n\ndef build():\n    page = Page()\n    return page.put\n".to_string(),
+        ),
+        ("pkg/views.py", views.to_string()),
+    ];
+    let views_file = files.len() - 1;
+    let with = |bindings: &str| format!("{views}\n\n{bindings}\n");
+    // Each edit of `pkg/views.py`: what it is, its text after, and whether the values are
+    // updated.
+    let edits: Vec<(&str, String, bool)> = vec![
+        (
+            "a class another module imports rebound to itself",
+            with("Page = Page"),
+            true,
+        ),
+        ("that binding taken away", views.to_string(), true),
+        (
+            "a module binding a flow of the module calls through",
+            with("runner = helper"),
+            true,
+        ),
+        (
+            "that binding given another object",
+            with("runner = make"),
+            true,
+        ),
+        ("and another value", with("runner = Store()"), true),
+        ("the binding removed", views.to_string(), true),
+        (
+            "a module binding another module imports",
+            with("exported = make"),
+            false,
+        ),
+        (
+            "that binding given another object",
+            with("exported = helper"),
+            false,
+        ),
+        ("that binding removed", views.to_string(), false),
+        (
+            "a module binding a class base names",
+            with("Widget = Store"),
+            false,
+        ),
+        ("the base's binding removed", views.to_string(), false),
+        (
+            "a binding and a flow in one edit",
+            with("runner = helper").replace(
+                "    helper(store)\n",
+                "    alias = store\n    helper(alias)\n",
+            ),
+            true,
+        ),
+        ("both taken back", views.to_string(), true),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let texts: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let paths = write_modules(dir.path(), &texts);
+    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    let mut mentions = Mentions::of(&project.files);
+    for (kind, text, updates) in edits {
+        let new = facts_of(&text);
+        let replaced = [(views_file, Arc::clone(&facts[views_file]), Arc::clone(&new))];
+        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
+        assert!(!keep && !renumbered, "{kind}");
+        let setup = (paths.as_slice(), patterns.as_slice());
+        (project, values) = link_again_as_a_full_link(
+            (project, values),
+            (views_file, new),
+            keep,
+            &mut facts,
+            setup,
+            kind,
+        );
+        assert_eq!(values_updated(&project), updates, "{kind}");
+    }
+}

@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{ClassFacts, FileFacts, FunctionFacts, ImportTarget, Name};
+use crate::facts::{ClassFacts, FileFacts, FlowTarget, FunctionFacts, ImportTarget, Name, Value};
 
 use super::{ClassId, FileId, FuncId, Read, SourceFile, signature, values};
 
@@ -254,30 +254,39 @@ fn identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
     identifier_hashes(&Read::of(facts, &facts.calls, &facts.flows, Vec::new()))
 }
 
-/// The names whose import bindings an edit of `file` from `old` to `new` changed (by identifier
-/// hash: added, removed, or bound to another target or in another order), when the values of
-/// names can be updated for it as for an edit of value flows ([`super::PreviousValues::Update`]):
-/// only the file's own flows can resolve differently. `None` when that is not proved:
+/// The names of `file`'s module an edit from `old` to `new` binds otherwise (by identifier hash:
+/// names whose imports changed, anywhere in the file; names the module's scope binds to
+/// something else, or no longer or newly; and names bound to a module binding whose slot of
+/// the values stage comes or goes), when the values of names can be updated for it as for an
+/// edit of value flows ([`super::PreviousValues::Update`]): only the file's own flows can
+/// resolve differently. `None` when that is not proved:
 /// - everything else the values stage reads of the file across files is the same
-///   ([`super::values_outline`] without the imports): the same definitions, module bindings,
-///   attribute assignments and stored module names, so the same ids and slots;
+///   (`super::definitions_outline`): the same classes, functions and attribute assignments, so
+///   the same ids, and the same slots but those of the file's names;
 /// - no changed binding is a star import (it would bind every name the module leaves unbound);
 /// - no lookup from outside the file's own module-level resolution ever asked the file's scope
 ///   for a changed name, found or not (`reads`, recorded since the values were last learnt from
 ///   nothing, [`super::resolve::ScopeReads`]): a name of another module, a re-export, a star
 ///   import of the file or a package's binding reaches the file's names only by such a lookup,
-///   so every other file resolves every name as before;
-/// - nothing the link reads of the file but its flows and call sites names a changed binding
-///   (its class bases, decorators, typed locals, module bindings and attribute assignments are
-///   resolved in the file itself, and feed the hierarchy and what other files' calls find), so
-///   those resolve as before too. The file's flows that name one are taken as changed by the
+///   so every other file resolves every name as before. A name whose scope entry means what it
+///   meant (the same class, function or import target, or a binding of the same value) is not
+///   changed: a lookup of it finds the same thing; and the slot of a module name is read from
+///   outside only through a lookup that finds a module binding of that name
+///   (`Resolved::Global`), so a slot that comes or goes for a name the scope binds to a class,
+///   function or import (`Model = Model` after `class Model`) changes nothing another file
+///   reads;
+/// - nothing the link reads of the file but its imports, flows and call sites names a changed
+///   name (its class bases, decorators, typed locals, module bindings and attribute assignments
+///   are resolved in the file itself, and feed the hierarchy and what other files' calls find),
+///   so those resolve as before too. The file's flows that name one are taken as changed by the
 ///   update; the others resolve as before.
 pub(super) fn rebound_names(
     (file, old, new): (FileId, &FileFacts, &FileFacts),
     reads: Option<&super::resolve::ScopeReads>,
 ) -> Option<Vec<u64>> {
+    use super::resolve::{Symbol, scope_of};
     let reads = reads.filter(|reads| reads.complete)?;
-    if super::outline(old, false) != super::outline(new, false) {
+    if super::definitions_outline(old) != super::definitions_outline(new) {
         return None;
     }
     /// Each name's import bindings: where each is and what it binds, in order.
@@ -291,8 +300,40 @@ pub(super) fn rebound_names(
         }
         by_name
     }
+    /// What a scope entry means, positions and indices left out.
+    #[derive(PartialEq)]
+    enum Meaning<'f> {
+        Class(u32),
+        Function(u32),
+        Import(&'f ImportTarget),
+        Global(&'f Value, Option<Name>),
+    }
+    fn meaning<'f>(facts: &'f FileFacts, symbol: Option<&Symbol>) -> Option<Meaning<'f>> {
+        Some(match *symbol? {
+            Symbol::Class(c) => Meaning::Class(c),
+            Symbol::Function(f) => Meaning::Function(f),
+            Symbol::Import(i) => Meaning::Import(&facts.imports[i as usize].target),
+            Symbol::Global(g) => {
+                let binding = &facts.globals[g as usize];
+                Meaning::Global(&binding.value, binding.annotation)
+            }
+        })
+    }
+    /// The module names the file's flows store into.
+    fn stored(facts: &FileFacts) -> HashSet<Name> {
+        facts
+            .flows
+            .iter()
+            .filter_map(|flow| match &flow.target {
+                FlowTarget::Name { name, global } if *global || flow.function.is_none() => {
+                    Some(*name)
+                }
+                _ => None,
+            })
+            .collect()
+    }
     let (before, after) = (bindings(old), bindings(new));
-    let changed: Vec<Name> = before
+    let mut changed: Vec<Name> = before
         .keys()
         .chain(after.keys())
         .filter(|name| before.get(*name) != after.get(*name))
@@ -302,6 +343,24 @@ pub(super) fn rebound_names(
     if changed.iter().any(|name| *name == "*") {
         return None;
     }
+    let (scope_before, scope_after) = (scope_of(old), scope_of(new));
+    changed.extend(
+        scope_before
+            .keys()
+            .chain(scope_after.keys())
+            .filter(|name| {
+                meaning(old, scope_before.get(*name)) != meaning(new, scope_after.get(*name))
+            })
+            .copied(),
+    );
+    let (stored_before, stored_after) = (stored(old), stored(new));
+    let global = |symbol: Option<&Symbol>| matches!(symbol, Some(Symbol::Global(_)));
+    changed.extend(
+        stored_before
+            .symmetric_difference(&stored_after)
+            .filter(|name| global(scope_before.get(*name)) || global(scope_after.get(*name)))
+            .copied(),
+    );
     let mut hashes: Vec<u64> = changed
         .iter()
         .map(|name| identifier_hash(name.as_bytes()))
@@ -311,11 +370,20 @@ pub(super) fn rebound_names(
     if hashes.iter().any(|hash| reads.read(file, *hash)) {
         return None;
     }
+    // A module binding's own name is what it binds, not a name it resolves: only its value and
+    // annotation are read.
     let mut read = Read::of(new, &[] as &[crate::facts::CallSite], &[], Vec::new());
     read.imports = &[];
-    let named = identifier_hashes(&read)?;
-    if hashes.iter().any(|hash| named.binary_search(hash).is_ok()) {
-        return None;
+    read.globals = &[];
+    let values: Vec<(&Value, Option<Name>)> = new
+        .globals
+        .iter()
+        .map(|binding| (&binding.value, binding.annotation))
+        .collect();
+    for named in [identifier_hashes(&read)?, identifier_hashes(&values)?] {
+        if hashes.iter().any(|hash| named.binary_search(hash).is_ok()) {
+            return None;
+        }
     }
     Some(hashes)
 }

@@ -89,7 +89,11 @@ fn note_scope_read(project: &Project, file: FileId, head: &str, hops: u32) {
 }
 
 pub(super) fn module_scope(project: &Project, file: FileId) -> HashMap<Name, Symbol> {
-    let facts = &project.files[file as usize].facts;
+    scope_of(&project.files[file as usize].facts)
+}
+
+/// The top-level names of a module whose facts are `facts` (read from them alone).
+pub(super) fn scope_of(facts: &crate::facts::FileFacts) -> HashMap<Name, Symbol> {
     let mut scope = HashMap::default();
     // Later kinds overwrite earlier ones: a definition beats an import beats an assignment.
     for (i, binding) in facts.globals.iter().enumerate() {

@@ -24,11 +24,12 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 
 use super::super::FileId;
+use super::super::resolve::Symbol;
 use super::{
     Applied, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
     Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
@@ -216,6 +217,50 @@ impl Values<'_> {
         }
         let held = self.held.values.get(place).map_or(&[][..], |h| &h.values);
         region.join(place, held, work);
+    }
+}
+
+impl Values<'_> {
+    /// The places that no file but an edited one reads: the names of the edited files'
+    /// functions (read only by the file's own flows and calls, and by the functions nested in
+    /// them), and the module names their scopes do not bind to a module binding. Another file
+    /// reads a module name's slot only through a lookup that finds the module's binding of that
+    /// name (`Resolved::Global`); one that finds a class, a function or an import gives that,
+    /// and one that finds nothing leaves the name to the reading file's own slot. A place no
+    /// slot has any more (a name the edit left nothing storing into) is read by nothing now,
+    /// and was read by no other file before: a module name whose slot comes or goes and whose
+    /// scope entry is a module binding is a rebound name, which nothing outside looked up
+    /// (`remap::rebound_names`), and a value-flow edit keeps the module names stored into. So
+    /// another file's call edges, which read the values only through what its names resolve
+    /// to, do not change when only these places do.
+    fn private_places(&self, project: &Project, edited: &[Edited]) -> HashSet<usize> {
+        let mut private: HashSet<usize> = HashSet::default();
+        let mut slotted = vec![false; self.held.values.len()];
+        for &place in &self.held.places[..(self.slots.count as usize).min(self.held.places.len())] {
+            if let Some(slotted) = slotted.get_mut(place as usize) {
+                *slotted = true;
+            }
+        }
+        private.extend(
+            slotted
+                .iter()
+                .enumerate()
+                .filter(|(_, slotted)| !**slotted)
+                .map(|(place, _)| place),
+        );
+        for Edited { file, .. } in edited {
+            let scope = &project.scopes[*file as usize];
+            for ((function, name), slot) in &self.slots.names[*file as usize] {
+                let global = matches!(scope.get(name), Some(Symbol::Global(_)));
+                if function.is_some() || !global {
+                    match self.held.places.get(*slot as usize) {
+                        Some(&place) if place != UNSEEN => private.insert(place as usize),
+                        _ => false,
+                    };
+                }
+            }
+        }
+        private
     }
 }
 
@@ -553,10 +598,20 @@ impl<'p> Values<'p> {
             return None;
         }
         values.canonical(Some(&region.places));
-        values.as_before = region.places.iter().zip(&region.before).all(|(p, before)| {
-            let now = &values.held.values[*p].values;
-            now.len() == before.len() && before.iter().all(|v| now.contains(v))
-        });
+        let changed: Vec<usize> = region
+            .places
+            .iter()
+            .zip(&region.before)
+            .filter(|(p, before)| {
+                let now = &values.held.values[**p].values;
+                now.len() != before.len() || !before.iter().all(|v| now.contains(v))
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        values.as_before = changed.is_empty() || {
+            let private = values.private_places(project, edited);
+            changed.iter().all(|p| private.contains(p))
+        };
         state.dependents = work.dependents;
         state.writers = work.writers;
         state.name_base = new_base;
