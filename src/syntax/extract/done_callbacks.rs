@@ -54,8 +54,7 @@ fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
 /// `C.remove` (only `C.remove` after an `append`: a list has no `discard`), bound or in a lambda
 /// that does nothing else (`lambda f: C.discard(f)`).
 fn kept_add(add: &Stmt, next: &Stmt) -> Option<u32> {
-    let (call, container, method, [Expr::Name(future)]) = method_call(add)?
-    else {
+    let (call, container, method, [Expr::Name(future)]) = method_call(add)? else {
         return None;
     };
     let removals: &[&str] = match method {
@@ -79,17 +78,18 @@ fn kept_add(add: &Stmt, next: &Stmt) -> Option<u32> {
         // A lambda that hands its one parameter to the removal: the bound method written out.
         Expr::Lambda(lambda) => {
             let parameters = lambda.parameters.as_deref();
-            let parameter = parameters.and_then(|p| match (&p.args[..], p.posonlyargs.is_empty()) {
-                ([only], true)
-                    if only.default.is_none()
-                        && p.vararg.is_none()
-                        && p.kwarg.is_none()
-                        && p.kwonlyargs.is_empty() =>
-                {
-                    Some(only.parameter.name.as_str())
-                }
-                _ => None,
-            });
+            let parameter =
+                parameters.and_then(|p| match (&p.args[..], p.posonlyargs.is_empty()) {
+                    ([only], true)
+                        if only.default.is_none()
+                            && p.vararg.is_none()
+                            && p.kwarg.is_none()
+                            && p.kwonlyargs.is_empty() =>
+                    {
+                        Some(only.parameter.name.as_str())
+                    }
+                    _ => None,
+                });
             let Expr::Call(inner) = &*lambda.body else {
                 return None;
             };
@@ -117,7 +117,11 @@ fn method_call(stmt: &Stmt) -> Option<(&ast::ExprCall, &Expr, &str, &[Expr])> {
         return None;
     };
     if !call.arguments.keywords.is_empty()
-        || call.arguments.args.iter().any(|a| matches!(a, Expr::Starred(_)))
+        || call
+            .arguments
+            .args
+            .iter()
+            .any(|a| matches!(a, Expr::Starred(_)))
     {
         return None;
     }
