@@ -10,6 +10,9 @@ from the packages' sources (Python's `ast`, not stateleak's facts):
   assignment to that name (or attribute name) inside a function of the package stores the same
   literal: after the first such call the state no longer changes.
 - `constant-here`: the same literal rebinding without the package-wide condition.
+- `kept-until-done`: `C.add(t)` (or `C.append(t)`) whose next statement is
+  `t.add_done_callback(R)`, `R` the same container's `discard`/`remove` or a lambda handing its
+  parameter to it: the container holds the future only until it is done (SL109's shape).
 
 Usage: python3 bench/proof_shapes.py FINDINGS.json LABELS.jsonl
 """
@@ -132,6 +135,48 @@ def restored(stmt: ast.stmt, function: ast.AST | None) -> bool:
     return False
 
 
+def kept_until_done(stmt: ast.stmt, parents: list[ast.AST]) -> bool:
+    """`C.add(t)` right followed by `t.add_done_callback(C.discard)` in the same block."""
+    if not parents:
+        return False
+    following: ast.stmt | None = None
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        block = getattr(parents[-1], field, None)
+        if isinstance(block, list) and stmt in block:
+            index = block.index(stmt)
+            following = block[index + 1] if index + 1 < len(block) else None
+    if following is None:
+        return False
+
+    def method_call(node: ast.stmt) -> tuple[str, str, list[ast.expr]] | None:
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            return None
+        call = node.value
+        if not isinstance(call.func, ast.Attribute) or call.keywords:
+            return None
+        return text(call.func.value), call.func.attr, call.args
+
+    added, callback = method_call(stmt), method_call(following)
+    if added is None or callback is None:
+        return False
+    container, method, args = added
+    removals = {"add": ("discard", "remove"), "append": ("remove",)}.get(method)
+    if removals is None or len(args) != 1 or not isinstance(args[0], ast.Name):
+        return False
+    future = args[0].id
+    if callback[:2] != (future, "add_done_callback") or len(callback[2]) != 1:
+        return False
+    given = callback[2][0]
+    if isinstance(given, ast.Lambda) and len(given.args.args) == 1 and isinstance(given.body, ast.Call):
+        body = given.body
+        if not (len(body.args) == 1 and isinstance(body.args[0], ast.Name)):
+            return False
+        if body.args[0].id != given.args.args[0].arg:
+            return False
+        given = body.func
+    return isinstance(given, ast.Attribute) and given.attr in removals and text(given.value) == container
+
+
 def run_time_values(tree: ast.AST, name: str) -> set[str]:
     """The values every assignment to `name` (plain or attribute) inside functions stores."""
     values: set[str] = set()
@@ -194,6 +239,8 @@ def main() -> None:
         shapes = []
         if restored(stmt, function):
             shapes.append("restored")
+        if kept_until_done(stmt, parents):
+            shapes.append("kept-until-done")
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and literal(stmt.value):
             name = plain_target(stmt.targets[0])
             if name is not None:

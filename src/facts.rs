@@ -415,6 +415,10 @@ pub struct FileFacts {
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
     pub restored_stores: Vec<u32>,
+    /// Starts of the calls that add a future to a container (`tasks.add(t)`) whose next statement
+    /// hands the container's removal to the future as its done-callback
+    /// (`t.add_done_callback(tasks.discard)`): the container holds it only until it is done.
+    pub kept_until_done: Vec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.

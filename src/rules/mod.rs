@@ -10,6 +10,7 @@ mod sl105;
 mod sl106;
 mod sl107;
 mod sl108;
+mod sl109;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -101,6 +102,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl106::ClassAttributeResetOutsideRequests,
         &sl107::ClassOptionSetByConstructor,
         &sl108::ClassAttributeSetAndRestored,
+        &sl109::TaskKeptUntilDone,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

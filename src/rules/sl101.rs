@@ -11,7 +11,7 @@ use crate::model::{ClassReceiver, MethodCalls, keeps_empty};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Rule, RuleMeta};
+use super::{Context, Rule, RuleMeta, sl109};
 
 pub struct SharedClassStateMutatedThroughInstance;
 
@@ -52,6 +52,14 @@ impl Rule for SharedClassStateMutatedThroughInstance {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        changes_through_instances(context, false)
+    }
+}
+
+/// The changes of class-level objects through instances, in code that runs per call: the adds of
+/// futures kept only until they are done (SL109) when `kept`, the others otherwise.
+pub(super) fn changes_through_instances(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+    {
         let project = context.project;
         let candidate_names = common::class_level_candidates(project);
         if candidate_names.is_empty() {
@@ -180,9 +188,16 @@ impl Rule for SharedClassStateMutatedThroughInstance {
                         .model
                         .stays_empty(project, defining_file, key.definition)
             })
-            .map(|(key, mut group)| {
+            .filter_map(|(key, mut group)| {
+                let facts = &project.file(key.file).facts;
+                group
+                    .sites
+                    .retain(|m| facts.kept_until_done.contains(&m.span.start) == kept);
+                if group.sites.is_empty() {
+                    return None;
+                }
                 common::sort_sites(&mut group.sites);
-                report(project, &key, group)
+                Some(report(project, &key, group, kept))
             })
             .collect()
     }
@@ -211,7 +226,7 @@ fn acting_class(
     )
 }
 
-fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
+fn report(project: &Project, key: &FindingKey, group: Group<'_>, kept: bool) -> Diagnostic {
     let (defining_file, class) = project.class(key.defining_class);
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
@@ -248,6 +263,11 @@ fn report(project: &Project, key: &FindingKey, group: Group<'_>) -> Diagnostic {
         function.qualname.to_string(),
     ];
     identity.extend(key.inner.clone());
+    if kept {
+        return sl109::kept_until_done(message, Label::new(key.file, first.span, label))
+            .with_related(related)
+            .with_identity(identity);
+    }
     META.diagnostic(message, Label::new(key.file, first.span, label))
         .with_related(related)
         .with_note("in a long-running process, what one request writes here is seen by the next")

@@ -12,7 +12,7 @@ use crate::model::{GlobalWriteKind, Location, Model, Object, ObjectId, Origin, T
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Rule, RuleMeta};
+use super::{Context, Rule, RuleMeta, sl109};
 
 pub struct ModuleStateWrittenPerRequest;
 
@@ -51,6 +51,14 @@ impl Rule for ModuleStateWrittenPerRequest {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
+        changes_per_request(context, false)
+    }
+}
+
+/// The changes of module-level state in code requests reach: the adds of futures kept only until
+/// they are done (SL109) when `kept`, the others otherwise.
+pub(super) fn changes_per_request(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+    {
         let project = context.project;
         if project.call_graph().entry_points().is_empty() {
             return Vec::new();
@@ -123,7 +131,13 @@ impl Rule for ModuleStateWrittenPerRequest {
         }
         groups
             .into_iter()
-            .map(|(key, group)| report(project, &key, group))
+            .filter_map(|(key, mut group)| {
+                let facts = &project.file(key.file).facts;
+                group
+                    .sites
+                    .retain(|site| facts.kept_until_done.contains(&site.start) == kept);
+                (!group.sites.is_empty()).then(|| report(project, &key, group, kept))
+            })
             .collect()
     }
 }
@@ -374,7 +388,7 @@ impl PerRequest {
     }
 }
 
-fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
+fn report(project: &Project, key: &Key, group: Group, kept: bool) -> Diagnostic {
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let binding = key
         .global
@@ -434,6 +448,11 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
             .iter()
             .map(|site| Label::and_here(key.file, *site)),
     );
+    if kept {
+        return sl109::kept_until_done(message, Label::new(key.file, sites[0], label))
+            .with_related(related)
+            .with_identity(vec![group.name, function.qualname.to_string()]);
+    }
     META.diagnostic(message, Label::new(key.file, sites[0], label))
         .with_related(related)
         .with_note(note)

@@ -21,6 +21,7 @@ use super::MAX_WALK_DEPTH;
 
 mod caches;
 mod calls;
+mod done_callbacks;
 mod flows;
 mod restores;
 mod uses;
@@ -411,6 +412,7 @@ impl Extractor {
         }
         self.visit_annotated_calls(parameters);
         restores::restored_stores(&function.body, &mut self.facts.restored_stores);
+        done_callbacks::kept_until_done(&function.body, &mut self.facts.kept_until_done);
 
         let first = params.first().map(|p| p.name);
         let (mut self_name, mut cls_name) = match kind {
