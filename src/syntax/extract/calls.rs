@@ -6,6 +6,7 @@
 //! statement of a function, and for each expression; everything else lives here.
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -73,11 +74,15 @@ impl ReachState {
     }
 }
 
+/// The inputs of one local. Inline up to two: every parameter and most locals have one or
+/// two, and a vector each cost an allocation for every parameter and assigned local.
+type Inputs = SmallVec<[Name; 2]>;
+
 /// What is tracked while one function body is walked.
 #[derive(Default)]
 struct Frame {
     /// The inputs each local depends on, as far as seen: parameters stand for themselves.
-    inputs: HashMap<TextKeyed, Vec<Name>>,
+    inputs: HashMap<TextKeyed, Inputs>,
     /// Dotted names tested against `None` or for truth (`x is None`, `not self._client`).
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
@@ -129,7 +134,7 @@ impl Extractor {
             facts
                 .params
                 .iter()
-                .map(|p| (TextKeyed(p.name), vec![p.name])),
+                .map(|p| (TextKeyed(p.name), Inputs::from_slice(&[p.name]))),
         );
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
@@ -1117,7 +1122,7 @@ impl Extractor {
                     && let Some(frame) = self.frame_mut()
                 {
                     let stored = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                    frame.inputs.insert(TextKeyed(stored), inputs.to_vec());
+                    frame.inputs.insert(TextKeyed(stored), Inputs::from_slice(inputs));
                 }
             }
             Expr::Subscript(sub) if !augmented => {
@@ -1515,7 +1520,7 @@ impl Extractor {
             return None;
         };
         if name.id.as_str() != kwargs.as_str()
-            || self.frame()?.inputs.get(kwargs.as_str())? != &[kwargs]
+            || self.frame()?.inputs.get(kwargs.as_str())?.as_slice() != [kwargs]
         {
             return None;
         }
