@@ -1306,7 +1306,12 @@ impl Extractor {
                         );
                     }
                     target @ (Expr::Attribute(_) | Expr::Name(_)) => {
-                        let operator: Name = format!("{}=", assign.op.as_str()).into();
+                        let operator = build_name(|out| {
+                            out.push_str(assign.op.as_str());
+                            out.push('=');
+                            Some(())
+                        })
+                        .unwrap_or_default();
                         self.record_mutation(
                             target,
                             MutationKind::InPlaceOperator(operator),
