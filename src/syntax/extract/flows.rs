@@ -231,18 +231,20 @@ impl Extractor {
                 None => return,
             },
         };
-        let Some(scope) = self.keyed_scope(name) else {
-            return;
-        };
+        // The leaves first: most values stored are no display, and then the scope (a look-up
+        // of the name in the function's locals) is asked only when there are keys to forget.
         let mut leaves = Vec::new();
         self.store_keyed(&mut keys, value, &mut leaves);
         let rebinds_name = rebinding && matches!(target, Expr::Name(_));
+        if leaves.is_empty() && !(rebinds_name && !self.keyed.containers.is_empty()) {
+            return;
+        }
+        let Some(scope) = self.keyed_scope(name) else {
+            return;
+        };
         if leaves.is_empty() {
             // Nothing to store: the name is interned only if it may have keys to forget.
-            if rebinds_name
-                && !self.keyed.containers.is_empty()
-                && let Some(name) = interned(name)
-            {
+            if let Some(name) = interned(name) {
                 self.keyed.containers.remove(&(scope, name));
             }
             return;
