@@ -1127,7 +1127,9 @@ impl Extractor {
                     && let Some(frame) = self.frame_mut()
                 {
                     let stored = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                    frame.inputs.insert(TextKeyed(stored), Inputs::from_slice(inputs));
+                    frame
+                        .inputs
+                        .insert(TextKeyed(stored), Inputs::from_slice(inputs));
                 }
             }
             Expr::Subscript(sub) if !augmented => {
