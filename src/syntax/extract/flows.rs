@@ -236,7 +236,7 @@ impl Extractor {
         let mut leaves = Vec::new();
         self.store_keyed(&mut keys, value, &mut leaves);
         let rebinds_name = rebinding && matches!(target, Expr::Name(_));
-        if leaves.is_empty() && !(rebinds_name && !self.keyed.containers.is_empty()) {
+        if leaves.is_empty() && (!rebinds_name || self.keyed.containers.is_empty()) {
             return;
         }
         let Some(scope) = self.keyed_scope(name) else {
