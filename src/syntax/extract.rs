@@ -385,7 +385,9 @@ impl Extractor {
         };
 
         let parameters = &function.parameters;
-        let mut params = Vec::new();
+        // Sized at once: the first push into an empty vector allocates through its growth path,
+        // in every function with a parameter.
+        let mut params = Vec::with_capacity(parameters.len());
         for p in parameters.posonlyargs.iter().chain(parameters.args.iter()) {
             params.push(self.param(&p.parameter, p.default.as_deref()));
         }
@@ -427,7 +429,10 @@ impl Extractor {
 
         // The names are gathered first and the set built at its size: growing it name by name
         // rehashed it several times in every function with more than a few locals.
-        let mut bound: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        // Room for the parameters and a few more: sized to the parameters alone, it grew
+        // again with the body's first bindings.
+        let mut bound: Vec<&str> = Vec::with_capacity(params.len() + 8);
+        bound.extend(params.iter().map(|p| p.name.as_str()));
         let mut declared_outside = Vec::new();
         collect_bindings(&function.body, &mut bound, &mut declared_outside);
         bound.retain(|name| !declared_outside.contains(name));
@@ -1310,7 +1315,12 @@ impl Extractor {
                         );
                     }
                     target @ (Expr::Attribute(_) | Expr::Name(_)) => {
-                        let operator: Name = format!("{}=", assign.op.as_str()).into();
+                        let operator = build_name(|out| {
+                            out.push_str(assign.op.as_str());
+                            out.push('=');
+                            Some(())
+                        })
+                        .unwrap_or_default();
                         self.record_mutation(
                             target,
                             MutationKind::InPlaceOperator(operator),

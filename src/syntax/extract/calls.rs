@@ -6,6 +6,7 @@
 //! statement of a function, and for each expression; everything else lives here.
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -73,11 +74,15 @@ impl ReachState {
     }
 }
 
+/// The inputs of one local. Inline up to two: every parameter and most locals have one or
+/// two, and a vector each cost an allocation for every parameter and assigned local.
+type Inputs = SmallVec<[Name; 2]>;
+
 /// What is tracked while one function body is walked.
 #[derive(Default)]
 struct Frame {
     /// The inputs each local depends on, as far as seen: parameters stand for themselves.
-    inputs: HashMap<TextKeyed, Vec<Name>>,
+    inputs: HashMap<TextKeyed, Inputs>,
     /// Dotted names tested against `None` or for truth (`x is None`, `not self._client`).
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
@@ -129,7 +134,7 @@ impl Extractor {
             facts
                 .params
                 .iter()
-                .map(|p| (TextKeyed(p.name), vec![p.name])),
+                .map(|p| (TextKeyed(p.name), Inputs::from_slice(&[p.name]))),
         );
         if facts.parent.is_some()
             && let Some(parent) = self.reach.frames.last_mut()
@@ -1010,7 +1015,8 @@ impl Extractor {
         match stmt {
             Stmt::Assign(assign) => {
                 self.note_get_probes(&assign.value);
-                self.with_inputs(&assign.value, |this, inputs| {
+                let needed = assign.targets.iter().any(|t| self.takes_inputs(t, false));
+                self.with_inputs(&assign.value, needed, |this, inputs| {
                     for target in &assign.targets {
                         this.assigned(target, Some(&assign.value), inputs, false);
                     }
@@ -1019,25 +1025,29 @@ impl Extractor {
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.note_get_probes(value);
-                    self.with_inputs(value, |this, inputs| {
+                    let needed = self.takes_inputs(&assign.target, false);
+                    self.with_inputs(value, needed, |this, inputs| {
                         this.assigned(&assign.target, Some(value), inputs, false);
                     });
                 }
             }
             Stmt::AugAssign(assign) => {
-                self.with_inputs(&assign.value, |this, inputs| {
+                let needed = self.takes_inputs(&assign.target, true);
+                self.with_inputs(&assign.value, needed, |this, inputs| {
                     this.assigned(&assign.target, None, inputs, true);
                 });
             }
             Stmt::For(for_stmt) => {
-                self.with_inputs(&for_stmt.iter, |this, inputs| {
+                let needed = self.takes_inputs(&for_stmt.target, false);
+                self.with_inputs(&for_stmt.iter, needed, |this, inputs| {
                     this.assigned(&for_stmt.target, None, inputs, false);
                 });
             }
             Stmt::With(with) => {
                 for item in &with.items {
                     if let Some(vars) = &item.optional_vars {
-                        self.with_inputs(&item.context_expr, |this, inputs| {
+                        let needed = self.takes_inputs(vars, false);
+                        self.with_inputs(&item.context_expr, needed, |this, inputs| {
                             this.assigned(vars, None, inputs, false);
                         });
                     }
@@ -1117,7 +1127,9 @@ impl Extractor {
                     && let Some(frame) = self.frame_mut()
                 {
                     let stored = join_dotted(receiver.id.as_str(), attribute.attr.as_str());
-                    frame.inputs.insert(TextKeyed(stored), inputs.to_vec());
+                    frame
+                        .inputs
+                        .insert(TextKeyed(stored), Inputs::from_slice(inputs));
                 }
             }
             Expr::Subscript(sub) if !augmented => {
@@ -1157,6 +1169,28 @@ impl Extractor {
                 .for_each(|e| self.assigned(e, None, inputs, augmented)),
             Expr::Starred(s) => self.assigned(&s.value, None, inputs, augmented),
             _ => {}
+        }
+    }
+
+    /// Whether [`Self::assigned`] reads the inputs it is given for `target`: a name's inputs
+    /// are kept, and those of `self.x` when stored, not augmented; an item store or the
+    /// attribute of another object keeps none, and walking the value for them was a second
+    /// walk of it for nothing.
+    fn takes_inputs(&self, target: &Expr, augmented: bool) -> bool {
+        match target {
+            Expr::Name(_) => true,
+            Expr::Attribute(attribute) => {
+                !augmented
+                    && matches!(&*attribute.value, Expr::Name(receiver)
+                        if self
+                            .function_scope()
+                            .and_then(|f| f.self_name)
+                            .is_some_and(|self_name| self_name == receiver.id.as_str()))
+            }
+            Expr::Tuple(t) => t.elts.iter().any(|e| self.takes_inputs(e, augmented)),
+            Expr::List(l) => l.elts.iter().any(|e| self.takes_inputs(e, augmented)),
+            Expr::Starred(s) => self.takes_inputs(&s.value, augmented),
+            _ => false,
         }
     }
 
@@ -1373,10 +1407,13 @@ impl Extractor {
 
     /// Calls `then` with [`Self::inputs_of`] `expr`, gathered in a buffer kept between
     /// statements: every assignment of every function asks, and most have an input or two.
-    fn with_inputs(&mut self, expr: &Expr, then: impl FnOnce(&mut Self, &[Name])) {
+    /// Unless `needed` ([`Self::takes_inputs`]), `then` is given none and `expr` is not walked.
+    fn with_inputs(&mut self, expr: &Expr, needed: bool, then: impl FnOnce(&mut Self, &[Name])) {
         let mut inputs = std::mem::take(&mut self.reach.scratch_inputs);
         inputs.clear();
-        self.collect_inputs(expr, &mut inputs, 0);
+        if needed {
+            self.collect_inputs(expr, &mut inputs, 0);
+        }
         then(self, &inputs);
         self.reach.scratch_inputs = inputs;
     }
@@ -1515,7 +1552,7 @@ impl Extractor {
             return None;
         };
         if name.id.as_str() != kwargs.as_str()
-            || self.frame()?.inputs.get(kwargs.as_str())? != &[kwargs]
+            || self.frame()?.inputs.get(kwargs.as_str())?.as_slice() != [kwargs]
         {
             return None;
         }

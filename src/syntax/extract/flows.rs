@@ -16,7 +16,7 @@ use crate::facts::{
 
 use crate::knowledge;
 
-use super::{Extractor, Scope};
+use super::{Extractor, Scope, build_name};
 
 /// Expressions nest at most this deep for a flow to be followed into them.
 const MAX_SOURCE_DEPTH: u32 = 16;
@@ -34,16 +34,49 @@ type KeyPath = Vec<Name>;
 /// A name as written, the way call sites record it.
 type Callee = (CallReceiver, Name);
 
-/// A literal key: `"a"` and `1` are different keys.
+/// A literal key: `"a"` and `1` are different keys. Built in the shared name buffer, not with
+/// `format!`: every literal key of every keyed store and read is one (a `String` each).
 fn literal_key(expr: &Expr) -> Option<Name> {
     match expr {
-        Expr::StringLiteral(s) => Some(format!("s:{}", s.value.to_str()).into()),
+        Expr::StringLiteral(s) => build_name(|out| {
+            out.push_str("s:");
+            out.push_str(s.value.to_str());
+            Some(())
+        }),
         Expr::NumberLiteral(n) => match &n.value {
-            ast::Number::Int(i) => Some(format!("i:{i}").into()),
+            ast::Number::Int(i) => match i.as_u64() {
+                Some(small) => Some(index_key(small)),
+                None => build_name(|out| {
+                    use std::fmt::Write;
+                    write!(out, "i:{i}").ok()
+                }),
+            },
             _ => None,
         },
         _ => None,
     }
+}
+
+/// The key of position `index`: `i:3`, as [`literal_key`] writes the literal `3`.
+fn index_key(index: u64) -> Name {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = index;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let key = build_name(|out| {
+        out.push_str("i:");
+        // Only ASCII digits were written.
+        out.push_str(std::str::from_utf8(&digits[start..]).ok()?);
+        Some(())
+    });
+    key.unwrap_or_default()
 }
 
 /// The container name and key path of `d["a"][0]`, when every key is a literal.
@@ -113,7 +146,7 @@ impl Extractor {
                     if matches!(element, Expr::Starred(_)) {
                         break;
                     }
-                    prefix.push(format!("i:{i}").into());
+                    prefix.push(index_key(i as u64));
                     self.store_keyed(prefix, element, out);
                     prefix.pop();
                 }
@@ -182,7 +215,7 @@ impl Extractor {
                 continue;
             }
             let mut shifted = prefix.to_vec();
-            shifted.push(format!("i:{}", position - lower).into());
+            shifted.push(index_key((position - lower) as u64));
             shifted.extend(path[1..].iter().cloned());
             out.push((shifted, *callee));
         }
@@ -198,18 +231,20 @@ impl Extractor {
                 None => return,
             },
         };
-        let Some(scope) = self.keyed_scope(name) else {
-            return;
-        };
+        // The leaves first: most values stored are no display, and then the scope (a look-up
+        // of the name in the function's locals) is asked only when there are keys to forget.
         let mut leaves = Vec::new();
         self.store_keyed(&mut keys, value, &mut leaves);
         let rebinds_name = rebinding && matches!(target, Expr::Name(_));
+        if leaves.is_empty() && (!rebinds_name || self.keyed.containers.is_empty()) {
+            return;
+        }
+        let Some(scope) = self.keyed_scope(name) else {
+            return;
+        };
         if leaves.is_empty() {
             // Nothing to store: the name is interned only if it may have keys to forget.
-            if rebinds_name
-                && !self.keyed.containers.is_empty()
-                && let Some(name) = interned(name)
-            {
+            if let Some(name) = interned(name) {
                 self.keyed.containers.remove(&(scope, name));
             }
             return;

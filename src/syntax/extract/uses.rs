@@ -161,9 +161,20 @@ impl Extractor {
             }
             return;
         }
-        self.record_closure_rebind(function, name, value, target);
-        if let Some((owner, index, _)) = self.parameter_named(name)
-            && owner == function
+        // A name of this function's own (its locals are asked once here, not again by each
+        // question below): only then can it be one of its parameters, and only otherwise a
+        // closure's cell.
+        let own = self
+            .function_scope()
+            .is_some_and(|scope| scope.locals.contains(name));
+        if !own {
+            self.record_closure_rebind(function, name, value, target);
+        }
+        if own
+            && let Some(index) = self.facts.functions[function as usize]
+                .params
+                .iter()
+                .position(|p| p.name == name)
             && index < 64
             && let Some(scope) = self.function_scope_mut()
             && scope.rebound_params & (1 << index) == 0
@@ -174,7 +185,7 @@ impl Extractor {
             }
             self.facts.param_uses.push(ParamUse {
                 function,
-                param: index,
+                param: index as u32,
                 kind: ParamUseKind::Rebound,
                 span: span(target),
                 alias: None,
