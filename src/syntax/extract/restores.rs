@@ -1,7 +1,7 @@
 //! Attribute changes undone before the function returns: the value is saved in a local, the
 //! attribute set, and the saved value put back in a `finally` (`old = C.f; C.f = v; try: ...
 //! finally: C.f = old`). Once the function has returned nothing of the call is left there; only
-//! code running at the same time (another thread, or a coroutine while this one awaits) can see
+//! code running at the same time in another thread can see
 //! the value.
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -14,8 +14,8 @@ use super::dotted_name;
 
 /// Appends to `out` the starts of the assignment targets in `body` (a function's body, nested
 /// functions left out) that set an attribute after its value was saved, and of the assignments in
-/// a `finally` that put the saved value back; only when every assignment to that attribute in the
-/// function is one of them.
+/// a `finally` that put the saved value back; only when every change of that attribute in the
+/// function (a store of any kind, `del`, a `setattr` that may name it) is one of them.
 pub(super) fn restored_stores(body: &[Stmt], out: &mut Vec<u32>) {
     scan_block(body, body, out);
 }
@@ -56,29 +56,37 @@ fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
 /// before the `try` in its block) took, and the sets they undo.
 fn restores_of(before: &[Stmt], try_stmt: &ast::StmtTry, function: &[Stmt], out: &mut Vec<u32>) {
     // A `yield` in the `try` hands the changed value to the consumer's code for as long as it
-    // keeps the generator suspended.
-    if try_stmt.body.iter().any(has_yield) {
+    // keeps the generator suspended; an `await` hands it to every coroutine the event loop runs
+    // meanwhile, which in an async server are the other requests.
+    let handlers = try_stmt.handlers.iter().flat_map(|handler| {
+        let ast::ExceptHandler::ExceptHandler(h) = handler;
+        &h.body
+    });
+    if try_stmt
+        .body
+        .iter()
+        .chain(handlers)
+        .chain(&try_stmt.orelse)
+        .any(suspends)
+    {
         return;
     }
     // Only the restores before anything else in the `finally`: a statement ahead of one could
     // raise and skip it.
     for stmt in &try_stmt.finalbody {
-        let Some((target, saved)) = restore(stmt) else {
+        let Some((restored, target, saved)) = restore(stmt) else {
             break;
         };
-        // The sets just before the `try` (nothing between them and it could raise and skip the
-        // `finally`), possibly under an `if`; the value must have been saved before them.
-        let run = before
-            .iter()
-            .rev()
-            .take_while(|s| sets_only(s, &target))
-            .count();
+        // The one set just before the `try`, possibly under an `if`: nothing between it and the
+        // `try` could raise and skip the `finally` (after two sets, the second's value could);
+        // the value must have been saved before it.
+        let run = usize::from(before.last().is_some_and(|s| sets_only(s, &target)));
         let head = &before[..before.len() - run];
         let saved_here = head.iter().any(|s| saves(s, &saved, &target));
         if !saved_here || bindings_of(function, &saved) != 1 {
             continue;
         }
-        let mut covered = vec![assignment_target(stmt).range().start().to_u32()];
+        let mut covered = vec![restored.range().start().to_u32()];
         for set in &before[head.len()..] {
             sets_in(std::slice::from_ref(set), &target, &mut covered);
         }
@@ -98,8 +106,8 @@ fn restores_of(before: &[Stmt], try_stmt: &ast::StmtTry, function: &[Stmt], out:
     }
 }
 
-/// `T = name` with `T` an attribute of a name: the target `T`, dotted, and `name`.
-fn restore(stmt: &Stmt) -> Option<(Name, Name)> {
+/// `T = name` with `T` an attribute of a name: the target expression, `T` dotted, and `name`.
+fn restore(stmt: &Stmt) -> Option<(&Expr, Name, Name)> {
     let Stmt::Assign(assign) = stmt else {
         return None;
     };
@@ -110,16 +118,10 @@ fn restore(stmt: &Stmt) -> Option<(Name, Name)> {
         return None;
     };
     Some((
+        target,
         dotted_name(target)?,
         crate::facts::intern(saved.id.as_str()),
     ))
-}
-
-fn assignment_target(stmt: &Stmt) -> &Expr {
-    match stmt {
-        Stmt::Assign(assign) => &assign.targets[0],
-        _ => unreachable!("only restores are asked for their target"),
-    }
 }
 
 /// `saved = T`.
@@ -131,7 +133,7 @@ fn saves(stmt: &Stmt, saved: &Name, target: &Name) -> bool {
         && dotted_name(&assign.value).as_ref() == Some(target)
 }
 
-/// `T = v`, or an `if` (without `else`) whose body only does that.
+/// `T = v`, or an `if` (without `else`) whose body is only that.
 fn sets_only(stmt: &Stmt, target: &Name) -> bool {
     match stmt {
         Stmt::Assign(assign) => matches!(
@@ -139,13 +141,15 @@ fn sets_only(stmt: &Stmt, target: &Name) -> bool {
             [t @ Expr::Attribute(_)] if dotted_name(t).as_ref() == Some(target)
         ),
         Stmt::If(s) => {
-            s.elif_else_clauses.is_empty() && s.body.iter().all(|b| sets_only(b, target))
+            s.elif_else_clauses.is_empty() && matches!(&s.body[..], [b] if sets_only(b, target))
         }
         _ => false,
     }
 }
 
-/// The starts of the assignments to `target` in `body`, nested functions left out.
+/// The starts of the changes of `target` in `body`, nested functions left out: every store
+/// into it or deletion of it, whatever the statement (`=`, `+=`, a tuple, `for`, `with ... as`,
+/// `del`), and each `setattr` that may name it.
 fn sets_in(body: &[Stmt], target: &Name, out: &mut Vec<u32>) {
     struct Sets<'a> {
         target: &'a Name,
@@ -153,19 +157,45 @@ fn sets_in(body: &[Stmt], target: &Name, out: &mut Vec<u32>) {
     }
     impl<'b> Visitor<'b> for Sets<'_> {
         fn visit_stmt(&mut self, stmt: &'b Stmt) {
-            match stmt {
-                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
-                Stmt::Assign(assign) => {
-                    for t in &assign.targets {
-                        if matches!(t, Expr::Attribute(_))
-                            && dotted_name(t).as_ref() == Some(self.target)
-                        {
-                            self.out.push(t.range().start().to_u32());
-                        }
-                    }
-                }
-                _ => visitor::walk_stmt(self, stmt),
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                visitor::walk_stmt(self, stmt);
             }
+        }
+        fn visit_expr(&mut self, expr: &'b Expr) {
+            match expr {
+                Expr::Attribute(attribute)
+                    if !attribute.ctx.is_load()
+                        && dotted_name(expr).as_ref() == Some(self.target) =>
+                {
+                    self.out.push(expr.range().start().to_u32());
+                }
+                Expr::Call(call) if self.may_set(call) => {
+                    self.out.push(expr.range().start().to_u32());
+                }
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    impl Sets<'_> {
+        /// `setattr(O, name, v)` where `O.name` may be the target: the object is the target's
+        /// own object and the name is not a different constant.
+        fn may_set(&self, call: &ast::ExprCall) -> bool {
+            let Expr::Name(function) = &*call.func else {
+                return false;
+            };
+            let [object, name, ..] = &call.arguments.args[..] else {
+                return false;
+            };
+            let Some((owner, attr)) = self.target.as_str().rsplit_once('.') else {
+                return false;
+            };
+            function.id.as_str() == "setattr"
+                && dotted_name(object).is_some_and(|o| o.as_str() == owner)
+                && match name {
+                    Expr::StringLiteral(literal) => literal.value.to_str() == attr,
+                    _ => true,
+                }
         }
     }
     let mut sets = Sets { target, out };
@@ -182,7 +212,11 @@ fn bindings_of(function: &[Stmt], name: &Name) -> usize {
     impl<'b> Visitor<'b> for Bindings<'_> {
         fn visit_stmt(&mut self, stmt: &'b Stmt) {
             match stmt {
-                Stmt::FunctionDef(f) => self.count += usize::from(f.name.as_str() == self.name),
+                // A nested function does not bind the name unless it declares it `nonlocal`.
+                Stmt::FunctionDef(f) => {
+                    self.count += usize::from(f.name.as_str() == self.name);
+                    self.count += 2 * usize::from(declares_nonlocal(&f.body, self.name));
+                }
                 Stmt::ClassDef(c) => self.count += usize::from(c.name.as_str() == self.name),
                 // `global` or `nonlocal` make it something else than one local.
                 Stmt::Global(ast::StmtGlobal { names, .. })
@@ -211,6 +245,18 @@ fn bindings_of(function: &[Stmt], name: &Name) -> usize {
                 _ => visitor::walk_expr(self, expr),
             }
         }
+        fn visit_pattern(&mut self, pattern: &'b ast::Pattern) {
+            let bound = match pattern {
+                ast::Pattern::MatchAs(p) => p.name.as_ref(),
+                ast::Pattern::MatchStar(p) => p.name.as_ref(),
+                ast::Pattern::MatchMapping(p) => p.rest.as_ref(),
+                _ => None,
+            };
+            if bound.is_some_and(|n| n.as_str() == self.name) {
+                self.count += 1;
+            }
+            visitor::walk_pattern(self, pattern);
+        }
         fn visit_except_handler(&mut self, handler: &'b ast::ExceptHandler) {
             let ast::ExceptHandler::ExceptHandler(h) = handler;
             if h.name.as_ref().is_some_and(|n| n.as_str() == self.name) {
@@ -227,24 +273,53 @@ fn bindings_of(function: &[Stmt], name: &Name) -> usize {
     bindings.count
 }
 
-/// Whether `stmt` yields (nested functions, classes and lambdas left out).
-fn has_yield(stmt: &Stmt) -> bool {
-    struct Yields(bool);
-    impl<'b> Visitor<'b> for Yields {
+/// Whether `stmt` may suspend the function and let other code run before it goes on: a `yield`,
+/// an `await`, `async for` or `async with` (nested functions, classes and lambdas left out).
+fn suspends(stmt: &Stmt) -> bool {
+    struct Suspends(bool);
+    impl<'b> Visitor<'b> for Suspends {
         fn visit_stmt(&mut self, stmt: &'b Stmt) {
-            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
-                visitor::walk_stmt(self, stmt);
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                Stmt::For(ast::StmtFor { is_async: true, .. })
+                | Stmt::With(ast::StmtWith { is_async: true, .. }) => self.0 = true,
+                _ => visitor::walk_stmt(self, stmt),
             }
         }
         fn visit_expr(&mut self, expr: &'b Expr) {
             match expr {
-                Expr::Yield(_) | Expr::YieldFrom(_) => self.0 = true,
+                Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => self.0 = true,
                 Expr::Lambda(_) => {}
                 _ => visitor::walk_expr(self, expr),
             }
         }
     }
-    let mut yields = Yields(false);
-    yields.visit_stmt(stmt);
-    yields.0
+    let mut suspends = Suspends(false);
+    suspends.visit_stmt(stmt);
+    suspends.0
+}
+
+/// Whether a function nested in the one the name belongs to, at any depth, declares it
+/// `nonlocal` and so may rebind it.
+fn declares_nonlocal(body: &[Stmt], name: &str) -> bool {
+    struct Declares<'a> {
+        name: &'a str,
+        found: bool,
+    }
+    impl<'b> Visitor<'b> for Declares<'_> {
+        fn visit_stmt(&mut self, stmt: &'b Stmt) {
+            match stmt {
+                Stmt::Nonlocal(ast::StmtNonlocal { names, .. })
+                    if names.iter().any(|n| n.as_str() == self.name) =>
+                {
+                    self.found = true;
+                }
+                Stmt::ClassDef(_) => {}
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+    }
+    let mut declares = Declares { name, found: false };
+    declares.visit_body(body);
+    declares.found
 }
