@@ -57,10 +57,11 @@ pub enum EdgeKind {
     /// (`if not self.discovered: self.discover_apps()`): it runs once, not on every call of the
     /// caller.
     FirstTime,
-    /// A function passed as an argument to functions of its file (`on_startup(job)`), or put
-    /// into a container (`handlers.append(job)`): it runs where what received it is called,
-    /// which the values follow (that function's own edges, a loop over the container), not
-    /// where it is handed over.
+    /// A function passed as an argument to functions of the tree that only keep it
+    /// (`on_startup(job)`, see `keeps_its_argument`), or put into a container
+    /// (`handlers.append(job)`): it runs where what received it is called, which the values
+    /// follow (that function's own edges, a loop over the container), not where it is handed
+    /// over.
     HandedOver,
 }
 
