@@ -248,8 +248,7 @@ impl CallGraph {
             })
             .collect();
         drop(unchanged);
-        let (per_file, looked_into): (Vec<Vec<(Caller, Edge)>>, Vec<Vec<FileId>>) =
-            per_file.into_iter().unzip();
+        let (per_file, looked_into): (Vec<_>, Vec<_>) = per_file.into_iter().unzip();
         let looked_into = keep.then_some(looked_into);
         let module_level_edges = keep.then(|| {
             per_file
