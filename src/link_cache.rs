@@ -13,7 +13,7 @@
 //! Layout of `<dir>/link.bin` (little-endian):
 //!
 //! ```text
-//! magic "SLLINK01" | build fingerprint u64 | checksum u64 (of everything after it)
+//! magic "SLLINK03" | build fingerprint u64 | checksum u64 (of everything after it)
 //! key u128 | file count u32 | file count × text hash u128
 //! function count u32 | class count u32 | values | call graph
 //! ```
@@ -32,7 +32,7 @@ use crate::project::callgraph::{CallGraph, Previous};
 use crate::project::{FileId, KeptValues, Project};
 
 const FILE_NAME: &str = "link.bin";
-const MAGIC: &[u8; 8] = b"SLLINK02";
+const MAGIC: &[u8; 8] = b"SLLINK03";
 const HEADER_LEN: usize = 8 + 8 + 8;
 
 /// What a link depends on besides the files' facts: the build, the paths in order, the roots

@@ -1281,4 +1281,45 @@ mod incremental {
             session.json(&full)
         );
     }
+
+    const STARTUP: &str = "import threading\n\n_startup = []\n\n\nclass App:\n    def on_startup(self, handler):\n        _startup.append(handler)\n\n\napp = App()\n";
+
+    const TASKS: &str = "from fastapi import FastAPI\n\nfrom shop import lifecycle\n\napi = FastAPI()\n_deferred = []\n\n\ndef defer(job):\n    def start():\n        _deferred.remove(job)\n\n    lifecycle.app.on_startup(start)\n\n\n@api.get(\"/\")\ndef index():\n    defer(object())\n";
+
+    /// A nested function handed to a method of another module that only stores it is not run
+    /// by the request; once that method hands it to a thread (an edit of the other module only,
+    /// after which the values of names are updated to what they were), the unchanged module's
+    /// change in it is reported, and no longer once that is taken away again.
+    #[test]
+    fn an_edit_of_the_method_a_function_is_handed_to_decides_whether_it_runs() {
+        let (_dir, root) = workspace();
+        write(&root, "shop/__init__.py", "");
+        write(&root, "shop/tasks.py", TASKS);
+        let lifecycle = root.join("shop/lifecycle.py");
+        write(&root, "shop/lifecycle.py", STARTUP);
+        let session = Session::new(&root);
+        let mut overlays = HashMap::from([(lifecycle.clone(), STARTUP.to_string())]);
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
+        let mut kept = kept.expect("kept");
+        let in_tasks = |result: &check::CheckResult| {
+            result
+                .findings
+                .iter()
+                .any(|f| f.primary.path.ends_with("tasks.py"))
+        };
+        assert!(!in_tasks(&first), "{}", session.json(&first));
+        let calling = STARTUP.replace(
+            "        _startup.append(handler)\n",
+            "        _startup.append(handler)\n        threading.Thread(target=handler).start()\n",
+        );
+        for (text, reported) in [(calling, true), (STARTUP.to_string(), false)] {
+            overlays.insert(lifecycle.clone(), text);
+            let incremental =
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
+            assert_eq!(link_stage(&incremental), Some("link"));
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(session.json(&incremental), session.json(&full));
+            assert_eq!(in_tasks(&full), reported, "{}", session.json(&full));
+        }
+    }
 }

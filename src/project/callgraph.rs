@@ -57,10 +57,11 @@ pub enum EdgeKind {
     /// (`if not self.discovered: self.discover_apps()`): it runs once, not on every call of the
     /// caller.
     FirstTime,
-    /// A function passed as an argument to functions of its file (`on_startup(job)`), or put
-    /// into a container (`handlers.append(job)`): it runs where what received it is called,
-    /// which the values follow (that function's own edges, a loop over the container), not
-    /// where it is handed over.
+    /// A function passed as an argument to functions of the tree that only keep it
+    /// (`on_startup(job)`, see `keeps_its_argument`), or put into a container
+    /// (`handlers.append(job)`): it runs where what received it is called, which the values
+    /// follow (that function's own edges, a loop over the container), not where it is handed
+    /// over.
     HandedOver,
 }
 
@@ -175,6 +176,9 @@ pub struct CallGraph {
     /// Per file, the edges from its module-level code and script blocks (the others are in
     /// `edges`), when the graph is kept for the next build.
     module_level_edges: Option<Vec<Vec<(Caller, Edge)>>>,
+    /// Per file, the other files its edges depend on (see [`file_edges`]), kept with
+    /// `module_level_edges`.
+    looked_into: Option<Vec<Vec<FileId>>>,
     /// Classes made exactly once (see `single_instance_classes`): a file's edges depend on them,
     /// so the next build keeps a file's edges only when they are the same.
     single_instance: Vec<ClassId>,
@@ -228,23 +232,24 @@ impl CallGraph {
         }
         let started = std::time::Instant::now();
         let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
-        // The edges of a file depend on its facts, the names of the project, the values of names
-        // and the classes made once: with those kept and the file unchanged, they are the
-        // previous graph's.
-        let per_file: Vec<Vec<(Caller, Edge)>> = (0..project.files.len() as FileId)
+        // The edges of a file depend on its facts, the facts of the files it looked into, the
+        // names of the project, the values of names and the classes made once: with those kept
+        // and those files unchanged, they are the previous graph's.
+        let per_file: Vec<FileEdges> = (0..project.files.len() as FileId)
             .into_par_iter()
             .map(|file| match &unchanged {
                 Some((graph, changed))
-                    if graph.module_level_edges.is_some()
-                        && graph.single_instance == single_instance
-                        && !changed.contains(&file) =>
+                    if graph.single_instance == single_instance
+                        && let Some(kept) = graph.kept_edges_of_file(project, file, changed) =>
                 {
-                    graph.edges_of_file(project, file)
+                    kept
                 }
                 _ => file_edges(project, &index, &single_instance, file),
             })
             .collect();
         drop(unchanged);
+        let (per_file, looked_into): (Vec<_>, Vec<_>) = per_file.into_iter().unzip();
+        let looked_into = keep.then_some(looked_into);
         let module_level_edges = keep.then(|| {
             per_file
                 .iter()
@@ -304,6 +309,7 @@ impl CallGraph {
             once_after_import: Vec::new(),
             predecessor: Vec::new(),
             module_level_edges,
+            looked_into,
             single_instance,
             build_times: Vec::new(),
         };
@@ -333,7 +339,8 @@ impl CallGraph {
     /// Appends to `out` what the next build needs of this graph to keep the edges of unchanged
     /// files (see [`Previous`]); `false`, writing nothing, when the graph did not keep them.
     pub(crate) fn encode_kept(&self, out: &mut crate::link_cache::Encoder) -> bool {
-        let Some(module_level_edges) = &self.module_level_edges else {
+        let (Some(module_level_edges), Some(_)) = (&self.module_level_edges, &self.looked_into)
+        else {
             return false;
         };
         let edge = |out: &mut crate::link_cache::Encoder, edge: &Edge| {
@@ -363,6 +370,12 @@ impl CallGraph {
         out.len(self.single_instance.len());
         for class in &self.single_instance {
             out.u32(class.0);
+        }
+        let Some(looked_into) = &self.looked_into else {
+            return false;
+        };
+        for files in looked_into {
+            out.u32s(files);
         }
         true
     }
@@ -437,23 +450,38 @@ impl CallGraph {
                 _ => return None,
             }
         }
+        let mut looked_into = Vec::with_capacity(files as usize);
+        for _ in 0..files {
+            let others = input.u32s()?;
+            if others.iter().any(|other| *other >= files) {
+                return None;
+            }
+            looked_into.push(others);
+        }
         Some(CallGraph {
             offsets,
             edges,
             module_level_edges: Some(module_level_edges),
+            looked_into: Some(looked_into),
             single_instance,
             ..CallGraph::default()
         })
     }
 
     /// The edges of `file`'s code, as `file_edges` found them when this graph was built (the
-    /// order of each function's edges kept); `module_level_edges` must be kept.
-    fn edges_of_file(&self, project: &Project, file: FileId) -> Vec<(Caller, Edge)> {
-        let mut out = self
-            .module_level_edges
-            .as_ref()
-            .map(|files| files[file as usize].clone())
-            .unwrap_or_default();
+    /// order of each function's edges kept), with the files they depend on; `None` when the
+    /// graph did not keep them, or `file` or one of those is among the `changed` files.
+    fn kept_edges_of_file(
+        &self,
+        project: &Project,
+        file: FileId,
+        changed: &[FileId],
+    ) -> Option<FileEdges> {
+        let looked_into = &self.looked_into.as_ref()?[file as usize];
+        if changed.contains(&file) || looked_into.iter().any(|other| changed.contains(other)) {
+            return None;
+        }
+        let mut out = self.module_level_edges.as_ref()?[file as usize].clone();
         let first = project.function_base[file as usize];
         let count = project.files[file as usize].facts.functions.len() as u32;
         for function in (first..first + count).map(FuncId) {
@@ -463,7 +491,7 @@ impl CallGraph {
                     .map(|edge| (Caller::Function(function), *edge)),
             );
         }
-        out
+        Some((out, looked_into.clone()))
     }
 
     /// The edges that leave `function`.
@@ -976,14 +1004,18 @@ enum Caller {
     Script,
 }
 
+/// The edges of `file`'s code, and the other files whose facts deciding them read (the proofs
+/// that a function is only handed over, [`keeps_its_argument`]), sorted: the edges stay valid in
+/// a later link only while those files are unchanged too.
 fn file_edges(
     project: &Project,
     index: &Index<'_>,
     single_instance: &[ClassId],
     file: FileId,
-) -> Vec<(Caller, Edge)> {
+) -> FileEdges {
     let facts = &project.file(file).facts;
     let mut out = Vec::new();
+    let mut looked_into = Vec::new();
     let mut targets = Vec::new();
     // Without imports inside functions, a name means the same everywhere in the file.
     let cacheable = !facts.imports.iter().any(|i| i.function.is_some());
@@ -1005,7 +1037,7 @@ fn file_edges(
         {
             continue;
         }
-        let handed_over = || keeps_its_argument(project, index, file, site, &mut Vec::new());
+        let handed_over = || keeps_its_argument(project, index, file, site, &mut looked_into);
         let from = match site.function {
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.
@@ -1080,8 +1112,14 @@ fn file_edges(
             },
         ));
     }
-    out
+    looked_into.sort_unstable();
+    looked_into.dedup();
+    looked_into.retain(|other| *other != file);
+    (out, looked_into)
 }
+
+/// A file's edges and the other files they depend on (see [`file_edges`]).
+type FileEdges = (Vec<(Caller, Edge)>, Vec<FileId>);
 
 /// The receiver's name when `flag` is an attribute of the receiver of `caller` (`self._x` in a
 /// method, `cls._x` in a classmethod), with the attribute.
@@ -1321,18 +1359,19 @@ fn push_edges(
 
 /// Whether the call a function is passed to keeps it rather than runs it: it puts its
 /// arguments into a container named in the caller ([`knowledge::FILLING_METHODS`]), or it runs
-/// functions of the same file only, each of which only calls, aliases, returns or puts into a
-/// named container the parameter the function goes to. The values follow each of those to where
-/// the function is called (edges of their own). Anything else (a function outside the tree, a
-/// call that cannot be resolved, a parameter stored on an object or passed on) may run it.
-/// Functions of other files are not looked into: a file's edges are kept across a link while
-/// the file is unchanged, so they must not depend on other files' flows.
+/// functions of the tree only, each of which only calls, aliases, returns, puts into a named
+/// container or hands on in the same way the parameter the function goes to
+/// ([`HandOver::only_followed_uses`]). The values follow each of those to where the function is called
+/// (edges of their own). Anything else (a function outside the tree, a call that cannot be
+/// resolved, a parameter stored on an object or passed to anything else) may run it. The files
+/// of the functions looked into are added to `looked_into`: a file's edges are kept across a
+/// link while the file is unchanged, so they must be found again when one of those changes.
 fn keeps_its_argument(
     project: &Project,
     index: &Index<'_>,
     file: FileId,
     argument: &CallSite,
-    scratch: &mut Vec<FuncId>,
+    looked_into: &mut Vec<FileId>,
 ) -> bool {
     let facts = &project.file(file).facts;
     let Some(parent_index) = argument.argument_of.get() else {
@@ -1342,7 +1381,7 @@ fn keeps_its_argument(
         return false;
     };
     let mut targets = Vec::new();
-    resolve_site(project, index, file, parent, scratch, &mut targets);
+    resolve_site(project, index, file, parent, &mut Vec::new(), &mut targets);
     if targets.is_empty() {
         return fills_a_named_container(parent);
     }
@@ -1359,12 +1398,37 @@ fn keeps_its_argument(
         .filter(|(call, _)| *call == parent_index)
         .map(|(_, position)| position)
         .collect();
-    !positions.is_empty()
-        && targets.iter().all(|(target, kind)| {
+    let mut proof = HandOver {
+        looked_into,
+        open: Vec::new(),
+    };
+    !positions.is_empty() && proof.only_kept_by(project, index, &targets, &positions)
+}
+
+/// How deep [`HandOver`] follows a parameter handed on: deeper chains keep the callback edge.
+const MAX_HAND_ON_DEPTH: usize = 6;
+
+/// A proof that functions given an argument only keep it (see [`keeps_its_argument`]).
+struct HandOver<'l> {
+    /// The files of every function looked into.
+    looked_into: &'l mut Vec<FileId>,
+    /// The parameters being proved, innermost last: one met again is handed round a cycle,
+    /// which by itself runs nothing.
+    open: Vec<(FuncId, Name)>,
+}
+
+impl HandOver<'_> {
+    /// Whether each of `targets` (a call's callees) only keeps the arguments at `positions`.
+    fn only_kept_by(
+        &mut self,
+        project: &Project,
+        index: &Index<'_>,
+        targets: &[(FuncId, EdgeKind)],
+        positions: &[ArgPosition],
+    ) -> bool {
+        targets.iter().all(|(target, kind)| {
             let (target_file, function) = project.function(*target);
-            if target_file != file {
-                return false;
-            }
+            self.looked_into.push(target_file);
             let bound = *kind == EdgeKind::Constructor || has_receiver(function.kind);
             positions.iter().all(|position| {
                 let param = match *position {
@@ -1372,10 +1436,66 @@ fn keeps_its_argument(
                     ArgPosition::Keyword(name) => function.params.iter().find(|p| p.name == name),
                 };
                 param.is_some_and(|param| {
-                    only_followed_uses(project, target_file, *target, param.name)
+                    self.only_followed_uses(project, index, target_file, *target, param.name)
                 })
             })
         })
+    }
+
+    /// Whether `function` only calls, aliases, returns, puts into a named container or hands on
+    /// to functions of the tree that do the same its parameter `param`: uses the values follow
+    /// to where it is called.
+    fn only_followed_uses(
+        &mut self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        function: FuncId,
+        param: Name,
+    ) -> bool {
+        if self.open.contains(&(function, param)) {
+            return true;
+        }
+        if self.open.len() >= MAX_HAND_ON_DEPTH {
+            return false;
+        }
+        self.open.push((function, param));
+        let facts = &project.file(file).facts;
+        let idx = project.functions[function.0 as usize].1;
+        let followed = facts.flows.iter().all(|flow| {
+            let reads_param = flow.function == Some(idx)
+                && matches!(&flow.source, FlowSource::Name { receiver: CallReceiver::Local, name }
+                    if *name == param);
+            !reads_param
+                || match flow.target.argument() {
+                    None => true,
+                    Some((call, position)) => facts.calls.get(call as usize).is_some_and(|call| {
+                        fills_a_named_container(call)
+                            || self.handed_on(project, index, file, call, position)
+                    }),
+                }
+        }) && !facts.attribute_assignments.iter().any(|a| {
+            a.function == idx
+                && matches!(&a.value, Value::Alias(path) if path.root == Root::Local(param))
+        });
+        self.open.pop();
+        followed
+    }
+
+    /// Whether `call` of `file`, given a parameter at `position`, runs functions of the tree
+    /// only, each of which only keeps it.
+    fn handed_on(
+        &mut self,
+        project: &Project,
+        index: &Index<'_>,
+        file: FileId,
+        call: &CallSite,
+        position: ArgPosition,
+    ) -> bool {
+        let mut targets = Vec::new();
+        resolve_site(project, index, file, call, &mut Vec::new(), &mut targets);
+        !targets.is_empty() && self.only_kept_by(project, index, &targets, &[position])
+    }
 }
 
 /// `container.append(f)` and the like, on a name of the caller.
@@ -1387,29 +1507,6 @@ fn fills_a_named_container(call: &CallSite) -> bool {
                 && !method.contains('.')
                 && knowledge::FILLING_METHODS.contains(&method)
         })
-}
-
-/// Whether `function` only calls, aliases, returns or puts into a named container its parameter
-/// `param`: uses the values follow to where it is called.
-fn only_followed_uses(project: &Project, file: FileId, function: FuncId, param: Name) -> bool {
-    let facts = &project.file(file).facts;
-    let idx = project.functions[function.0 as usize].1;
-    facts.flows.iter().all(|flow| {
-        let reads_param = flow.function == Some(idx)
-            && matches!(&flow.source, FlowSource::Name { receiver: CallReceiver::Local, name }
-                if *name == param);
-        !reads_param
-            || match flow.target.argument() {
-                None => true,
-                Some((call, _)) => facts
-                    .calls
-                    .get(call as usize)
-                    .is_some_and(fills_a_named_container),
-            }
-    }) && !facts.attribute_assignments.iter().any(|a| {
-        a.function == idx
-            && matches!(&a.value, Value::Alias(path) if path.root == Root::Local(param))
-    })
 }
 
 /// The functions a call site may run.

@@ -777,3 +777,61 @@ fn each_edit_of_a_module_binding_updates_the_values_as_a_full_link_learns_them()
         assert_eq!(values_updated(&project), updates, "{kind}");
     }
 }
+
+/// A function handed to a function of another module is only handed over while that function
+/// keeps it; the edge is decided in the module that hands it, from the other module's facts. An
+/// edit of the other module that makes it hand its parameter to a thread, after which the values
+/// of names are updated to what they were, must not leave the unchanged module's edge as it was
+/// (and back).
+#[test]
+fn an_edit_of_the_module_a_function_is_handed_to_decides_the_edge_again() {
+    let keep = "import threading\n\n_startup = []\n\n\ndef on_startup(handler):\n    _startup.append(handler)\n";
+    let runs = keep.replace(
+        "    _startup.append(handler)\n",
+        "    _startup.append(handler)\n    threading.Thread(target=handler).start()\n",
+    );
+    let views = "from .keep import on_startup\n\n\ndef index():\n    def start():\n        pass\n\n    on_startup(start)\n";
+    let files = [
+        ("pkg/__init__.py", ""),
+        ("pkg/keep.py", keep),
+        ("pkg/views.py", views),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let paths = write_modules(dir.path(), &files);
+    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    let mut mentions = Mentions::of(&project.files);
+    let kinds = |project: &Project| -> Vec<super::EdgeKind> {
+        (0..project.function_count() as u32)
+            .map(FuncId)
+            .filter(|id| project.function(*id).1.name == "index")
+            .flat_map(|id| project.call_graph().callees(id).iter().map(|e| e.kind))
+            .collect()
+    };
+    use super::EdgeKind::{Callback, HandedOver};
+    assert!(kinds(&project).contains(&HandedOver));
+    for (text, expected, not) in [
+        (runs.as_str(), Callback, HandedOver),
+        (keep, HandedOver, Callback),
+    ] {
+        let new = facts_of(text);
+        let replaced = [(1, Arc::clone(&facts[1]), Arc::clone(&new))];
+        let (same_values, _) = values_kept(&replaced, &mut mentions);
+        let setup = (paths.as_slice(), patterns.as_slice());
+        (project, values) = link_again_as_a_full_link(
+            (project, values),
+            (1, new),
+            same_values,
+            &mut facts,
+            setup,
+            text,
+        );
+        assert!(values_updated(&project), "{text}");
+        let kinds = kinds(&project);
+        assert!(
+            kinds.contains(&expected) && !kinds.contains(&not),
+            "{text}: {kinds:?}"
+        );
+    }
+}

@@ -52,6 +52,8 @@ impl CallGraph {
                     })
                     .collect()
             }),
+            // File ids stay: only classes and functions are renumbered.
+            looked_into: self.looked_into,
             single_instance: self
                 .single_instance
                 .iter()
