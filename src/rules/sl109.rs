@@ -12,7 +12,7 @@ pub struct TaskKeptUntilDone;
 static META: RuleMeta = RuleMeta {
     code: "SL109",
     name: "task-kept-until-done",
-    summary: "A shared container holds a future only until it is done: per-call code adds it and hands the container's `discard` to its `add_done_callback`",
+    summary: "A shared container holds a future only until it is done: per-call code adds it and hands the container's bound `discard` or `remove` to its `add_done_callback`",
     severity: Severity::Warning,
     enabled_by_default: false,
     document: include_str!("../../docs/rules/SL109.md"),

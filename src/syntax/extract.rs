@@ -616,10 +616,8 @@ impl Extractor {
         value: Option<&Expr>,
         target: TextRange,
     ) {
-        let Some(scope) = self.function_scope() else {
-            return;
-        };
-        if scope.locals.contains(name) {
+        // The caller has asked the function's own locals; a class body has no cells to rebind.
+        if self.function_scope().is_none() {
             return;
         }
         let owner = self.scopes.iter().rev().skip(1).find_map(|s| match s {
@@ -2425,6 +2423,27 @@ pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
         Some(())
     });
     joined.unwrap_or_default()
+}
+
+/// The blocks of statements directly inside `stmt` that run in the same function.
+pub(super) fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
+    match stmt {
+        Stmt::If(s) => std::iter::once(&s.body[..])
+            .chain(s.elif_else_clauses.iter().map(|c| &c.body[..]))
+            .collect(),
+        Stmt::For(s) => vec![&s.body, &s.orelse],
+        Stmt::While(s) => vec![&s.body, &s.orelse],
+        Stmt::With(s) => vec![&s.body],
+        Stmt::Try(s) => std::iter::once(&s.body[..])
+            .chain(s.handlers.iter().map(|handler| {
+                let ast::ExceptHandler::ExceptHandler(h) = handler;
+                &h.body[..]
+            }))
+            .chain([&s.orelse[..], &s.finalbody[..]])
+            .collect(),
+        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `a.b.c` for a name or a chain of attributes on a name.

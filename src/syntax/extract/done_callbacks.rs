@@ -7,7 +7,7 @@
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::dotted_name;
+use super::{dotted_name, nested_blocks};
 
 /// Appends to `out` the starts of the calls in `body` (a function's body, nested functions left
 /// to their own visit) that add a future to a container whose removal the next statement hands to
@@ -28,31 +28,11 @@ pub(super) fn kept_until_done(body: &[Stmt], out: &mut Vec<u32>) {
     }
 }
 
-/// The blocks of statements directly inside `stmt` that run in the same function.
-fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
-    match stmt {
-        Stmt::If(s) => std::iter::once(&s.body[..])
-            .chain(s.elif_else_clauses.iter().map(|c| &c.body[..]))
-            .collect(),
-        Stmt::For(s) => vec![&s.body, &s.orelse],
-        Stmt::While(s) => vec![&s.body, &s.orelse],
-        Stmt::With(s) => vec![&s.body],
-        Stmt::Try(s) => std::iter::once(&s.body[..])
-            .chain(s.handlers.iter().map(|handler| {
-                let ast::ExceptHandler::ExceptHandler(h) = handler;
-                &h.body[..]
-            }))
-            .chain([&s.orelse[..], &s.finalbody[..]])
-            .collect(),
-        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// The start of `add` when it is `C.add(t)` (or `C.append(t)`), `t` a name, and `next` is
-/// `t.add_done_callback(R)` with `R` the same container's removal of its argument: `C.discard` or
-/// `C.remove` (only `C.remove` after an `append`: a list has no `discard`), bound or in a lambda
-/// that does nothing else (`lambda f: C.discard(f)`).
+/// `t.add_done_callback(R)` with `R` the same container's bound removal: `C.discard` or
+/// `C.remove` (only `C.remove` after an `append`: a list has no `discard`). Bound, `R` holds the
+/// container the add went to; a lambda (`lambda f: C.discard(f)`) would look `C` up again when it
+/// runs, after the call may have bound `C` to another container.
 fn kept_add(add: &Stmt, next: &Stmt) -> Option<u32> {
     let (call, container, method, [Expr::Name(future)]) = method_call(add)? else {
         return None;
@@ -73,35 +53,7 @@ fn kept_add(add: &Stmt, next: &Stmt) -> Option<u32> {
         matches!(removal, Expr::Attribute(a) if removals.contains(&a.attr.as_str())
             && dotted_name(&a.value).as_ref() == Some(&container))
     };
-    let taken_out = match callback {
-        Expr::Attribute(_) => removes(callback),
-        // A lambda that hands its one parameter to the removal: the bound method written out.
-        Expr::Lambda(lambda) => {
-            let parameters = lambda.parameters.as_deref();
-            let parameter =
-                parameters.and_then(|p| match (&p.args[..], p.posonlyargs.is_empty()) {
-                    ([only], true)
-                        if only.default.is_none()
-                            && p.vararg.is_none()
-                            && p.kwarg.is_none()
-                            && p.kwonlyargs.is_empty() =>
-                    {
-                        Some(only.parameter.name.as_str())
-                    }
-                    _ => None,
-                });
-            let Expr::Call(inner) = &*lambda.body else {
-                return None;
-            };
-            parameter.is_some_and(|parameter| {
-                removes(&inner.func)
-                    && inner.arguments.keywords.is_empty()
-                    && matches!(&inner.arguments.args[..], [Expr::Name(a)] if a.id.as_str() == parameter)
-            })
-        }
-        _ => false,
-    };
-    taken_out.then(|| call.range().start().to_u32())
+    removes(callback).then(|| call.range().start().to_u32())
 }
 
 /// `receiver.method(args...)` as a statement of its own, without keywords or starred arguments:

@@ -10,7 +10,7 @@ use ruff_text_size::Ranged;
 
 use crate::facts::Name;
 
-use super::dotted_name;
+use super::{dotted_name, nested_blocks};
 
 /// Appends to `out` the starts of the assignment targets in `body` (a function's body, nested
 /// functions left out) that set an attribute after its value was saved, and of the assignments in
@@ -28,27 +28,6 @@ fn scan_block(block: &[Stmt], function: &[Stmt], out: &mut Vec<u32>) {
         for inner in nested_blocks(stmt) {
             scan_block(inner, function, out);
         }
-    }
-}
-
-/// The blocks of statements directly inside `stmt` that run in the same function.
-fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
-    match stmt {
-        Stmt::If(s) => std::iter::once(&s.body[..])
-            .chain(s.elif_else_clauses.iter().map(|c| &c.body[..]))
-            .collect(),
-        Stmt::For(s) => vec![&s.body, &s.orelse],
-        Stmt::While(s) => vec![&s.body, &s.orelse],
-        Stmt::With(s) => vec![&s.body],
-        Stmt::Try(s) => std::iter::once(&s.body[..])
-            .chain(s.handlers.iter().map(|handler| {
-                let ast::ExceptHandler::ExceptHandler(h) = handler;
-                &h.body[..]
-            }))
-            .chain([&s.orelse[..], &s.finalbody[..]])
-            .collect(),
-        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
     }
 }
 
