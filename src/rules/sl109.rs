@@ -1,11 +1,11 @@
 //! SL109: a shared container that per-call code adds a future to, the future's done-callback
-//! taking it out again (`tasks.add(t); t.add_done_callback(tasks.discard)`): what SL101 and SL201
-//! would tell, kept apart and off by default because the container holds only futures still
-//! running; nothing of a request stays in it once its task is done.
+//! taking it out again (`tasks.add(t); t.add_done_callback(tasks.discard)`): what SL101, SL201,
+//! SL203 and SL204 would tell, kept apart and off by default because the container holds only
+//! futures still running; nothing of a request stays in it once its task is done.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 
-use super::{Context, Rule, RuleMeta, sl101, sl201};
+use super::{Context, Rule, RuleMeta, sl101, sl201, sl203, sl204};
 
 pub struct TaskKeptUntilDone;
 
@@ -26,6 +26,8 @@ impl Rule for TaskKeptUntilDone {
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let mut findings = sl101::changes_through_instances(context, true);
         findings.extend(sl201::changes_per_request(context, true));
+        findings.extend(sl203::singleton_writes(context, true));
+        findings.extend(sl204::closure_writes(context, true));
         findings
     }
 }

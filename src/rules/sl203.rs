@@ -18,7 +18,7 @@ use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
-use super::{Context, Rule, RuleMeta};
+use super::{Context, Rule, RuleMeta, sl109};
 
 pub struct SingletonStateWrittenPerCall;
 
@@ -40,9 +40,9 @@ struct Key {
 }
 
 struct Group {
-    /// `self.user_id`, `service.cache`: what is written, as written.
-    written: Vec<String>,
-    sites: Vec<Span>,
+    /// What is written, as written (`self.user_id`, `service.cache`), and where, in the order
+    /// found; a site is split off (SL109) with what it writes.
+    writes: Vec<(String, Span)>,
     /// Whether the writes are in a method of the object (rather than code using it from outside).
     through_method: bool,
     /// For writes in a method: a function requests reach that calls a method on this object,
@@ -56,188 +56,198 @@ impl Rule for SingletonStateWrittenPerCall {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        let project = context.project;
-        if project.call_graph().entry_points().is_empty() {
-            return Vec::new();
-        }
-        let singletons: Vec<Singleton> = context
-            .model
-            .singletons(project)
-            .iter()
-            .copied()
-            .filter(|s| {
-                common::has_mutable_instances(project, s.class)
-                    && !project.inherits_external(s.class, knowledge::THREAD_LOCAL_TYPES)
-                    && !is_proxy(project, s.class)
-            })
-            .collect();
-        if singletons.is_empty() {
-            return Vec::new();
-        }
-        let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
-        let filter = NameFilter::of(names.iter().copied());
-        let kept: HashSet<Singleton> = singletons.iter().copied().collect();
-        let by_global: HashMap<(FileId, u32), Singleton> = singletons
-            .iter()
-            .map(|s| ((s.file, s.global), *s))
-            .collect();
-        let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
-
-        // Methods run on a singleton by per-request code, with the function that calls each,
-        // found file by file in parallel and merged in file order.
-        let per_file: Vec<Vec<(Singleton, FuncId, FuncId)>> = project
-            .files
-            .par_iter()
-            .enumerate()
-            .map(|(file_id, file)| {
-                let file_id = file_id as FileId;
-                let facts = &file.facts;
-                let mentioned = SingletonNames::of_file(facts, &names, &filter);
-                let mut per_request = PerRequest::default();
-                let mut found = Vec::new();
-                for (index, site) in facts.calls.iter().enumerate() {
-                    let Some(function) = site.function else {
-                        continue;
-                    };
-                    if site.reference
-                        || site.receiver != crate::facts::CallReceiver::Name
-                        || !mentioned.mentioned_by_call(facts, index)
-                    {
-                        continue;
-                    }
-                    let Some((object, method)) = site.callee.rsplit_once('.') else {
-                        continue;
-                    };
-                    let Resolved::Global(global_file, global) =
-                        project.resolve(file_id, Some(function), object)
-                    else {
-                        continue;
-                    };
-                    let Some(singleton) = by_global.get(&(global_file, global)) else {
-                        continue;
-                    };
-                    if !per_request.reached(project, file_id, function) {
-                        continue;
-                    }
-                    if let Some(method) = project.lookup_method(singleton.class, method) {
-                        found.push((*singleton, method, project.function_id(file_id, function)));
-                    }
-                }
-                found
-            })
-            .collect();
-        // Each method with the function requests reach soonest of those that call it on the
-        // singleton (the first in file order of the nearest), and how many calls it takes to get
-        // there; the application's `__call__` is called by the server itself.
-        let mut methods_run: BTreeMap<Singleton, Vec<EntryMethod>> = BTreeMap::new();
-        for singleton in &singletons {
-            if let Some(call) = application_call(project, singleton.class) {
-                methods_run
-                    .entry(*singleton)
-                    .or_default()
-                    .push(EntryMethod {
-                        method: call,
-                        caller: None,
-                        depth: 0,
-                    });
-            }
-        }
-        for (singleton, method, caller) in per_file.into_iter().flatten() {
-            let (file, function) = project.function_in_file(caller);
-            let depth = project
-                .request_path(file, function)
-                .map_or(usize::MAX, |path| path.len());
-            let list = methods_run.entry(singleton).or_default();
-            match list.iter_mut().find(|e| e.method == method) {
-                Some(known) if known.depth > depth => {
-                    known.caller = Some(caller);
-                    known.depth = depth;
-                }
-                Some(_) => {}
-                None => list.push(EntryMethod {
-                    method,
-                    caller: Some(caller),
-                    depth,
-                }),
-            }
-        }
-        let mut per_request = PerRequest::default();
-        // What code outside writes into a singleton through its name.
-        for write in context.model.singleton_writes(project) {
-            let singleton = write.singleton;
-            if !kept.contains(&singleton) {
-                continue;
-            }
-            let facts = &project.file(write.file).facts;
-            let (written, span) = match write.site {
-                SingletonWriteSite::Assignment(index) => {
-                    let assignment = &facts.attribute_assignments[index as usize];
-                    let Root::Global(head) = &assignment.object.root else {
-                        continue;
-                    };
-                    // A data descriptor's `__set__` runs instead: the object gets no attribute.
-                    if facts.lazy_inits.contains(&assignment.span.start)
-                        || data_descriptor_setter(project, singleton.class, &assignment.attr)
-                            .is_some()
-                    {
-                        continue;
-                    }
-                    (format!("{head}.{}", assignment.attr), assignment.span)
-                }
-                SingletonWriteSite::Mutation(index) => {
-                    let mutation = &facts.mutations[index as usize];
-                    let (Root::Global(head), [attr]) =
-                        (&mutation.target.root, mutation.target.attrs.as_slice())
-                    else {
-                        continue;
-                    };
-                    if is_memo_store(facts, mutation)
-                        || facts.lazy_inits.contains(&mutation.span.start)
-                    {
-                        continue;
-                    }
-                    let changes =
-                        common::instance_attribute_container(project, singleton.class, attr)
-                            .is_some_and(|type_name| {
-                                common::changes_container(project, write.file, mutation, &type_name)
-                            });
-                    if !changes {
-                        continue;
-                    }
-                    (format!("{head}.{attr}"), mutation.span)
-                }
-            };
-            if per_request.reached(project, write.file, write.function) {
-                add(
-                    &mut groups,
-                    Key {
-                        singleton,
-                        file: write.file,
-                        function: write.function,
-                    },
-                    written,
-                    span,
-                    None,
-                );
-            }
-        }
-
-        for (singleton, entry_methods) in methods_run {
-            for (method, via) in methods_on(project, singleton.class, &entry_methods) {
-                writes_in_method(context, singleton, method, &via, &mut groups);
-            }
-        }
-        let told: HashSet<(FileId, u32)> = groups
-            .iter()
-            .flat_map(|(key, group)| group.sites.iter().map(|s| (key.file, s.start)))
-            .collect();
-        let mut found: Vec<Diagnostic> = groups
-            .into_iter()
-            .map(|(key, group)| report(project, &key, group))
-            .collect();
-        found.extend(import_time_fields(context, &told, &mut per_request));
-        found
+        singleton_writes(context, false)
     }
+}
+
+/// The writes of module-level objects' state in code requests reach: the adds of futures kept
+/// only until they are done (SL109) when `kept`, the others otherwise.
+pub(super) fn singleton_writes(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+    let project = context.project;
+    if project.call_graph().entry_points().is_empty() {
+        return Vec::new();
+    }
+    let singletons: Vec<Singleton> = context
+        .model
+        .singletons(project)
+        .iter()
+        .copied()
+        .filter(|s| {
+            common::has_mutable_instances(project, s.class)
+                && !project.inherits_external(s.class, knowledge::THREAD_LOCAL_TYPES)
+                && !is_proxy(project, s.class)
+        })
+        .collect();
+    if singletons.is_empty() {
+        return Vec::new();
+    }
+    let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
+    let filter = NameFilter::of(names.iter().copied());
+    let candidates: HashSet<Singleton> = singletons.iter().copied().collect();
+    let by_global: HashMap<(FileId, u32), Singleton> = singletons
+        .iter()
+        .map(|s| ((s.file, s.global), *s))
+        .collect();
+    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+
+    // Methods run on a singleton by per-request code, with the function that calls each,
+    // found file by file in parallel and merged in file order.
+    let per_file: Vec<Vec<(Singleton, FuncId, FuncId)>> = project
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(file_id, file)| {
+            let file_id = file_id as FileId;
+            let facts = &file.facts;
+            let mentioned = SingletonNames::of_file(facts, &names, &filter);
+            let mut per_request = PerRequest::default();
+            let mut found = Vec::new();
+            for (index, site) in facts.calls.iter().enumerate() {
+                let Some(function) = site.function else {
+                    continue;
+                };
+                if site.reference
+                    || site.receiver != crate::facts::CallReceiver::Name
+                    || !mentioned.mentioned_by_call(facts, index)
+                {
+                    continue;
+                }
+                let Some((object, method)) = site.callee.rsplit_once('.') else {
+                    continue;
+                };
+                let Resolved::Global(global_file, global) =
+                    project.resolve(file_id, Some(function), object)
+                else {
+                    continue;
+                };
+                let Some(singleton) = by_global.get(&(global_file, global)) else {
+                    continue;
+                };
+                if !per_request.reached(project, file_id, function) {
+                    continue;
+                }
+                if let Some(method) = project.lookup_method(singleton.class, method) {
+                    found.push((*singleton, method, project.function_id(file_id, function)));
+                }
+            }
+            found
+        })
+        .collect();
+    // Each method with the function requests reach soonest of those that call it on the
+    // singleton (the first in file order of the nearest), and how many calls it takes to get
+    // there; the application's `__call__` is called by the server itself.
+    let mut methods_run: BTreeMap<Singleton, Vec<EntryMethod>> = BTreeMap::new();
+    for singleton in &singletons {
+        if let Some(call) = application_call(project, singleton.class) {
+            methods_run
+                .entry(*singleton)
+                .or_default()
+                .push(EntryMethod {
+                    method: call,
+                    caller: None,
+                    depth: 0,
+                });
+        }
+    }
+    for (singleton, method, caller) in per_file.into_iter().flatten() {
+        let (file, function) = project.function_in_file(caller);
+        let depth = project
+            .request_path(file, function)
+            .map_or(usize::MAX, |path| path.len());
+        let list = methods_run.entry(singleton).or_default();
+        match list.iter_mut().find(|e| e.method == method) {
+            Some(known) if known.depth > depth => {
+                known.caller = Some(caller);
+                known.depth = depth;
+            }
+            Some(_) => {}
+            None => list.push(EntryMethod {
+                method,
+                caller: Some(caller),
+                depth,
+            }),
+        }
+    }
+    let mut per_request = PerRequest::default();
+    // What code outside writes into a singleton through its name.
+    for write in context.model.singleton_writes(project) {
+        let singleton = write.singleton;
+        if !candidates.contains(&singleton) {
+            continue;
+        }
+        let facts = &project.file(write.file).facts;
+        let (written, span) = match write.site {
+            SingletonWriteSite::Assignment(index) => {
+                let assignment = &facts.attribute_assignments[index as usize];
+                let Root::Global(head) = &assignment.object.root else {
+                    continue;
+                };
+                // A data descriptor's `__set__` runs instead: the object gets no attribute.
+                if facts.lazy_inits.contains(&assignment.span.start)
+                    || data_descriptor_setter(project, singleton.class, &assignment.attr).is_some()
+                {
+                    continue;
+                }
+                (format!("{head}.{}", assignment.attr), assignment.span)
+            }
+            SingletonWriteSite::Mutation(index) => {
+                let mutation = &facts.mutations[index as usize];
+                let (Root::Global(head), [attr]) =
+                    (&mutation.target.root, mutation.target.attrs.as_slice())
+                else {
+                    continue;
+                };
+                if is_memo_store(facts, mutation) || facts.lazy_inits.contains(&mutation.span.start)
+                {
+                    continue;
+                }
+                let changes = common::instance_attribute_container(project, singleton.class, attr)
+                    .is_some_and(|type_name| {
+                        common::changes_container(project, write.file, mutation, &type_name)
+                    });
+                if !changes {
+                    continue;
+                }
+                (format!("{head}.{attr}"), mutation.span)
+            }
+        };
+        if per_request.reached(project, write.file, write.function) {
+            add(
+                &mut groups,
+                Key {
+                    singleton,
+                    file: write.file,
+                    function: write.function,
+                },
+                written,
+                span,
+                None,
+            );
+        }
+    }
+
+    for (singleton, entry_methods) in methods_run {
+        for (method, via) in methods_on(project, singleton.class, &entry_methods) {
+            writes_in_method(context, singleton, method, &via, &mut groups);
+        }
+    }
+    // Every site, split off or not: a site SL109 tells is not an import-time field's either.
+    let told: HashSet<(FileId, u32)> = groups
+        .iter()
+        .flat_map(|(key, group)| group.writes.iter().map(|(_, s)| (key.file, s.start)))
+        .collect();
+    let mut found: Vec<Diagnostic> = groups
+        .into_iter()
+        .filter_map(|(key, mut group)| {
+            let facts = &project.file(key.file).facts;
+            group
+                .writes
+                .retain(|(_, site)| facts.kept_until_done.contains(&site.start) == kept);
+            (!group.writes.is_empty()).then(|| report(project, &key, group, kept))
+        })
+        .collect();
+    found.extend(import_time_fields(context, &told, &mut per_request, kept));
+    found
 }
 
 /// `via`: for a write in a method of the object, how requests come to run it (`Group::via`).
@@ -249,16 +259,13 @@ fn add(
     via: Option<&[FuncId]>,
 ) {
     let group = groups.entry(key).or_insert_with(|| Group {
-        written: Vec::new(),
-        sites: Vec::new(),
+        writes: Vec::new(),
         through_method: via.is_some(),
         via: via.map(<[FuncId]>::to_vec).unwrap_or_default(),
     });
-    if !group.written.contains(&written) {
-        group.written.push(written);
-    }
-    if !group.sites.contains(&site) {
-        group.sites.push(site);
+    let write = (written, site);
+    if !group.writes.contains(&write) {
+        group.writes.push(write);
     }
 }
 
@@ -416,10 +423,12 @@ fn writes_in_method(
 /// `Client(...)` builds), reached through `self.<attr>` of an instance whose class only
 /// import-time code constructs, and whose attribute no per-call code assigns: every such instance
 /// is built once, so the change reaches state every request shares.
+/// `kept` as for `singleton_writes`.
 fn import_time_fields(
     context: &Context<'_>,
     told: &HashSet<(FileId, u32)>,
     per_request: &mut PerRequest,
+    kept: bool,
 ) -> Vec<Diagnostic> {
     let (project, model) = (context.project, context.model);
     let mut groups: BTreeMap<(FileId, FuncIdx, ObjectId), Vec<Span>> = BTreeMap::new();
@@ -433,6 +442,12 @@ fn import_time_fields(
             || change.timing != Timing::PerCall
             || mutation.target.attrs.len() != 1
             || told.contains(&(change.file, change.span.start))
+            || project
+                .file(change.file)
+                .facts
+                .kept_until_done
+                .contains(&change.span.start)
+                != kept
             || is_memo_store(&project.file(change.file).facts, mutation)
             || common::in_test_code(project, change.file, change.function)
             || !per_request.reached(project, change.file, change.function)
@@ -459,7 +474,7 @@ fn import_time_fields(
     groups
         .into_iter()
         .map(|((file, function, object), sites)| {
-            report_import_time_field(project, model, file, function, object, sites)
+            report_import_time_field(project, model, file, function, object, sites, kept)
         })
         .collect()
 }
@@ -501,6 +516,7 @@ fn report_import_time_field(
     function: FuncIdx,
     object: ObjectId,
     mut sites: Vec<Span>,
+    kept: bool,
 ) -> Diagnostic {
     sites.sort();
     sites.dedup();
@@ -527,6 +543,12 @@ fn report_import_time_field(
         "created once, by set-up code that runs only at import time or start-up",
     )];
     related.extend(sites[1..].iter().map(|site| Label::and_here(file, *site)));
+    let identity = vec![object.path.clone(), changing.qualname.to_string()];
+    if kept {
+        return sl109::kept_until_done(message, Label::new(file, sites[0], ""))
+            .with_related(related)
+            .with_identity(identity);
+    }
     META.diagnostic(
         message,
         Label::new(
@@ -544,7 +566,7 @@ fn report_import_time_field(
         "build a new object per call (`{**self.defaults, **extra}`) instead of changing the \
          shared one",
     )
-    .with_identity(vec![object.path.clone(), changing.qualname.to_string()])
+    .with_identity(identity)
 }
 
 /// Whether `mutation` stores a memoised value (SL402's question, not this rule's). A change of
@@ -559,13 +581,20 @@ fn is_memo_store(facts: &FileFacts, mutation: &Mutation) -> bool {
             .any(|m| m.span.start == mutation.span.start)
 }
 
-fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
+fn report(project: &Project, key: &Key, group: Group, kept: bool) -> Diagnostic {
     let binding = &project.file(key.singleton.file).facts.globals[key.singleton.global as usize];
     let class = project.class(key.singleton.class).1;
     let function = &project.file(key.file).facts.functions[key.function as usize];
-    let mut sites = group.sites;
+    let mut sites: Vec<Span> = group.writes.iter().map(|(_, site)| *site).collect();
     sites.sort();
-    let written: Vec<String> = group.written.iter().map(|w| format!("`{w}`")).collect();
+    sites.dedup();
+    let mut written: Vec<String> = Vec::new();
+    for (name, _) in &group.writes {
+        let name = format!("`{name}`");
+        if !written.contains(&name) {
+            written.push(name);
+        }
+    }
     let how = if group.through_method {
         "which requests call on it"
     } else {
@@ -588,6 +617,17 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
             .iter()
             .map(|site| Label::and_here(key.file, *site)),
     );
+    let identity = vec![
+        binding.name.to_string(),
+        class.qualname.to_string(),
+        function.qualname.to_string(),
+    ];
+    if kept {
+        return sl109::kept_until_done(message, Label::new(key.file, sites[0], ""))
+            .with_related(related)
+            .with_identity(identity)
+            .with_via(group.via);
+    }
     META.diagnostic(
         message,
         Label::new(
@@ -605,10 +645,6 @@ fn report(project: &Project, key: &Key, group: Group) -> Diagnostic {
         "keep per-request data in locals and return it, or create the object per request; \
          state set once in `__init__` is fine",
     )
-    .with_identity(vec![
-        binding.name.to_string(),
-        class.qualname.to_string(),
-        function.qualname.to_string(),
-    ])
+    .with_identity(identity)
     .with_via(group.via)
 }

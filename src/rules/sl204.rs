@@ -9,7 +9,7 @@ use crate::model::{ChangeSite, Lifetime, Object, ObjectId, Origin, Timing};
 use crate::project::{FileId, Project};
 
 use super::common;
-use super::{Context, Rule, RuleMeta};
+use super::{Context, Rule, RuleMeta, sl109};
 
 pub struct ClosureStateWrittenPerCall;
 
@@ -28,71 +28,78 @@ impl Rule for ClosureStateWrittenPerCall {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        let (project, model) = (context.project, context.model);
-        let mut found: BTreeMap<(FileId, u32), Diagnostic> = BTreeMap::new();
-        for change in model.changes() {
-            let ChangeSite::Mutation(index) = change.site else {
-                continue;
-            };
-            if change.timing.before_requests()
-                || found.contains_key(&(change.file, change.span.start))
-                || common::in_test_code(project, change.file, change.function)
-            {
-                continue;
-            }
-            let mutation = &project.file(change.file).facts.mutations[index as usize];
-            let first_value = match change.timing {
-                Timing::PerCall => None,
-                // A first-time store of per-call data (the first caller's `self`) keeps that
-                // call's object for every later one; other first-time stores are set-up.
-                _ => {
-                    match stored_parameter(project, change.file, change.function, change.span.start)
-                    {
-                        Some(param) => Some(param),
-                        None => continue,
-                    }
-                }
-            };
-            let Some((object, type_name)) = closure_object(
-                project,
-                model,
-                &change.objects,
-                change.file,
-                change.function,
-            ) else {
-                continue;
-            };
-            let changes = match &mutation.kind {
-                MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => {
-                    object.class.is_some()
-                }
-                _ => common::changes_container(project, change.file, mutation, &type_name),
-            };
-            if !changes {
-                continue;
-            }
-            let diagnostic = report(
-                project,
-                object,
-                &type_name,
-                change.file,
-                change.function,
-                mutation,
-                change.span,
-                first_value,
-            );
-            found.insert((change.file, change.span.start), diagnostic);
-        }
-        for (file, source) in project.files.iter().enumerate() {
-            let file = file as FileId;
-            for rebind in &source.facts.closure_rebinds {
-                if let Some(diagnostic) = closure_rebind(project, file, rebind) {
-                    found.insert((file, rebind.span.start), diagnostic);
-                }
-            }
-        }
-        found.into_values().collect()
+        closure_writes(context, false)
     }
+}
+
+/// The per-call changes of objects kept in closures: the adds of futures kept only until they are
+/// done (SL109) when `kept`, the others otherwise (rebinds through `nonlocal` among them).
+pub(super) fn closure_writes(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+    let (project, model) = (context.project, context.model);
+    let mut found: BTreeMap<(FileId, u32), Diagnostic> = BTreeMap::new();
+    for change in model.changes() {
+        let ChangeSite::Mutation(index) = change.site else {
+            continue;
+        };
+        let facts = &project.file(change.file).facts;
+        if change.timing.before_requests()
+            || facts.kept_until_done.contains(&change.span.start) != kept
+            || found.contains_key(&(change.file, change.span.start))
+            || common::in_test_code(project, change.file, change.function)
+        {
+            continue;
+        }
+        let mutation = &project.file(change.file).facts.mutations[index as usize];
+        let first_value = match change.timing {
+            Timing::PerCall => None,
+            // A first-time store of per-call data (the first caller's `self`) keeps that
+            // call's object for every later one; other first-time stores are set-up.
+            _ => match stored_parameter(project, change.file, change.function, change.span.start) {
+                Some(param) => Some(param),
+                None => continue,
+            },
+        };
+        let Some((object, type_name)) = closure_object(
+            project,
+            model,
+            &change.objects,
+            change.file,
+            change.function,
+        ) else {
+            continue;
+        };
+        let changes = match &mutation.kind {
+            MutationKind::AttributeAssign(_) | MutationKind::AttributeDelete(_) => {
+                object.class.is_some()
+            }
+            _ => common::changes_container(project, change.file, mutation, &type_name),
+        };
+        if !changes {
+            continue;
+        }
+        let diagnostic = report(
+            project,
+            object,
+            &type_name,
+            change.file,
+            change.function,
+            mutation,
+            change.span,
+            first_value,
+            kept,
+        );
+        found.insert((change.file, change.span.start), diagnostic);
+    }
+    // A rebind is no add of a future.
+    for (file, source) in project.files.iter().enumerate().filter(|_| !kept) {
+        let file = file as FileId;
+        for rebind in &source.facts.closure_rebinds {
+            if let Some(diagnostic) = closure_rebind(project, file, rebind) {
+                found.insert((file, rebind.span.start), diagnostic);
+            }
+        }
+    }
+    found.into_values().collect()
 }
 
 /// A variable of a function that runs only at import time, rebound through `nonlocal` per call
@@ -236,6 +243,7 @@ fn report(
     mutation: &crate::facts::Mutation,
     span: crate::facts::Span,
     first_value: Option<String>,
+    kept: bool,
 ) -> Diagnostic {
     let Origin::ClosureLocal(creator) = object.origin else {
         unreachable!("closure_object keeps closure locals only")
@@ -266,15 +274,22 @@ fn report(
     let message = format!(
         "`{name}` is one {type_name} for the whole process: `{creator_name}` creates it while modules are imported, and `{changer}`, defined in `{creator_name}` and keeping it in its closure, {when}"
     );
+    let related = vec![Label::new(
+        object.file,
+        object.site,
+        format!("created once, when `{creator_name}` runs at import time"),
+    )];
+    let identity = vec![object.path.clone(), changer.to_string()];
+    if kept {
+        return sl109::kept_until_done(message, Label::new(file, span, ""))
+            .with_related(related)
+            .with_identity(identity);
+    }
     META.diagnostic(message, Label::new(file, span, format!("`{changer}` {when}")))
-        .with_related(vec![Label::new(
-            object.file,
-            object.site,
-            format!("created once, when `{creator_name}` runs at import time"),
-        )])
+        .with_related(related)
         .with_note(note)
         .with_help(format!(
             "create the {type_name} inside `{changer}` for each call, or key what it keeps by the call's own inputs"
         ))
-        .with_identity(vec![object.path.clone(), changer.to_string()])
+        .with_identity(identity)
 }
