@@ -570,6 +570,39 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
     }
 }
 
+/// Edits `file` of `files` with each of `edits` in turn (a name, the new text, and whether the
+/// values are updated rather than learnt again), each from the project the one before left,
+/// checking every link again against a full link; none of the edits keeps the values as they are.
+fn edit_one_file_as_full_links(
+    files: &[(&str, String)],
+    file: usize,
+    edits: Vec<(&str, String, bool)>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let texts: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let paths = write_modules(dir.path(), &texts);
+    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    let mut mentions = Mentions::of(&project.files);
+    for (kind, text, updates) in edits {
+        let new = facts_of(&text);
+        let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
+        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
+        assert!(!keep && !renumbered, "{kind}");
+        let setup = (paths.as_slice(), patterns.as_slice());
+        (project, values) = link_again_as_a_full_link(
+            (project, values),
+            (file, new),
+            keep,
+            &mut facts,
+            setup,
+            kind,
+        );
+        assert_eq!(values_updated(&project), updates, "{kind}");
+    }
+}
+
 /// Edits of imports one after the other, each from the project the one before left: the values
 /// are updated (`PreviousValues::Update`) when the edited module's changed bindings are looked
 /// up by nothing outside its own flows (`remap::rebound_names`), and equal those a full link
@@ -657,29 +690,7 @@ fn each_edit_of_an_import_updates_the_values_as_a_full_link_learns_them() {
         ),
         ("both taken back", json.clone(), true),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
-    let texts: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
-    let paths = write_modules(dir.path(), &texts);
-    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
-    let (mut project, mut values) = full_link(inputs(&paths, &facts));
-    let mut mentions = Mentions::of(&project.files);
-    for (kind, text, updates) in edits {
-        let new = facts_of(&text);
-        let replaced = [(views_file, Arc::clone(&facts[views_file]), Arc::clone(&new))];
-        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
-        assert!(!keep && !renumbered, "{kind}");
-        let setup = (paths.as_slice(), patterns.as_slice());
-        (project, values) = link_again_as_a_full_link(
-            (project, values),
-            (views_file, new),
-            keep,
-            &mut facts,
-            setup,
-            kind,
-        );
-        assert_eq!(values_updated(&project), updates, "{kind}");
-    }
+    edit_one_file_as_full_links(&files, views_file, edits);
 }
 
 /// Edits of module bindings one after the other, each from the project the one before left: the
@@ -753,29 +764,7 @@ fn each_edit_of_a_module_binding_updates_the_values_as_a_full_link_learns_them()
         ),
         ("both taken back", views.to_string(), true),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
-    let texts: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
-    let paths = write_modules(dir.path(), &texts);
-    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
-    let (mut project, mut values) = full_link(inputs(&paths, &facts));
-    let mut mentions = Mentions::of(&project.files);
-    for (kind, text, updates) in edits {
-        let new = facts_of(&text);
-        let replaced = [(views_file, Arc::clone(&facts[views_file]), Arc::clone(&new))];
-        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
-        assert!(!keep && !renumbered, "{kind}");
-        let setup = (paths.as_slice(), patterns.as_slice());
-        (project, values) = link_again_as_a_full_link(
-            (project, values),
-            (views_file, new),
-            keep,
-            &mut facts,
-            setup,
-            kind,
-        );
-        assert_eq!(values_updated(&project), updates, "{kind}");
-    }
+    edit_one_file_as_full_links(&files, views_file, edits);
 }
 
 /// A function handed to a function of another module is only handed over while that function
