@@ -957,15 +957,52 @@ pub(super) fn typed_local_class(
     None
 }
 
-/// What a module-level binding calls to create its object: a class of the tree or an external
-/// name (`session = requests.Session()`); [`Resolved::Unknown`] when it is not bound to a call.
-fn instance_of(project: &Project, file: FileId, global: u32) -> Resolved {
-    let binding = project.file(file).facts.globals.get(global as usize);
-    let Some(Value::Call { callee }) = binding.map(|b| &b.value) else {
-        return Resolved::Unknown;
-    };
-    project.resolve(file, None, callee)
+/// What a module-level binding holds, for the methods called on it.
+enum GlobalObject {
+    /// Made by calling this class of the tree or external name (`session = requests.Session()`).
+    Made(Resolved),
+    /// Only annotated (see [`annotated_global_classes`]): an instance of one of these classes.
+    Annotated(Vec<ClassId>),
+    Unknown,
 }
+
+fn global_object(project: &Project, file: FileId, global: u32) -> GlobalObject {
+    let binding = project.file(file).facts.globals.get(global as usize);
+    if let Some(Value::Call { callee }) = binding.map(|b| &b.value) {
+        return GlobalObject::Made(project.resolve(file, None, callee));
+    }
+    match annotated_global_classes(project, file, global) {
+        Some(classes) => GlobalObject::Annotated(classes),
+        None => GlobalObject::Unknown,
+    }
+}
+
+/// A module global whose binding tells no class by its value (none at all, `None`, an expression
+/// the extractor does not classify) but is annotated with a class of the tree (`app: App`, bound
+/// by another module): the classes whose instances it may hold, the annotated one and its
+/// subclasses. `None` when there are more than [`MAX_ANNOTATED_CLASSES`]: the call graph and the
+/// values both read this, so that a method called on the global receives its arguments in
+/// every class it may run in, and neither guesses a part of them.
+pub(super) fn annotated_global_classes(
+    project: &Project,
+    file: FileId,
+    global: u32,
+) -> Option<Vec<ClassId>> {
+    let binding = project.file(file).facts.globals.get(global as usize)?;
+    if !matches!(binding.value, Value::Other | Value::None) {
+        return None;
+    }
+    let Resolved::Class(class) = project.resolve(file, None, &binding.annotation?) else {
+        return None;
+    };
+    let descendants = project.descendants(class);
+    (descendants.len() < MAX_ANNOTATED_CLASSES)
+        .then(|| std::iter::once(class).chain(descendants.iter().copied()).collect())
+}
+
+/// At most this many classes are taken for an annotated global (see
+/// [`annotated_global_classes`]).
+const MAX_ANNOTATED_CLASSES: usize = 16;
 
 /// Resolves every call site of one file (and its decorators) to edges.
 /// Whether a callback is handed to something that runs it concurrently: `Thread(target=f)`,
@@ -1741,10 +1778,21 @@ fn resolve_name(
             match project.resolve(file, function, &prefix) {
                 Resolved::Class(class) => out.extend(project.lookup_method(class, &method)),
                 Resolved::Global(global_file, global) => {
-                    match instance_of(project, global_file, global) {
-                        Resolved::Class(class) => out.extend(project.lookup_method(class, &method)),
-                        Resolved::External(class) => {
+                    match global_object(project, global_file, global) {
+                        GlobalObject::Made(Resolved::Class(class)) => {
+                            out.extend(project.lookup_method(class, &method))
+                        }
+                        GlobalObject::Made(Resolved::External(class)) => {
                             other(Node::External(format!("{class}.{method}").into()));
+                        }
+                        GlobalObject::Annotated(classes) => {
+                            for class in classes {
+                                if let Some(found) = project.lookup_method(class, &method)
+                                    && !out.contains(&found)
+                                {
+                                    out.push(found);
+                                }
+                            }
                         }
                         _ => {}
                     }

@@ -26,7 +26,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::callgraph::{CALL, INIT, Index, has_receiver, resolve_site};
+use super::callgraph::{CALL, INIT, Index, annotated_global_classes, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved, split_name};
 
 mod incremental;
@@ -1287,10 +1287,25 @@ impl<'p> Values<'p> {
             Resolved::Function(f) => part(Part::Function(f)),
             Resolved::Class(c) => part(Part::Value(Held::Class(c))),
             Resolved::External(q) => part(Part::Value(Held::External(self.externals().intern(&q)))),
-            Resolved::Global(global_file, global) => Some(slot(
-                global_file,
-                project.file(global_file).facts.globals[global as usize].name,
-            )),
+            Resolved::Global(global_file, global) => {
+                let stored = slot(
+                    global_file,
+                    project.file(global_file).facts.globals[global as usize].name,
+                );
+                Some(match annotated_global_classes(project, global_file, global) {
+                    // Bound elsewhere, by whatever means: its annotation tells what it holds.
+                    Some(classes) => Plan::of_parts(
+                        stored
+                            .parts()
+                            .unwrap_or_default()
+                            .iter()
+                            .copied()
+                            .chain(classes.into_iter().map(|c| Part::Value(Held::Instance(c))))
+                            .collect(),
+                    ),
+                    None => stored,
+                })
+            }
             Resolved::Module(_) => Some(Plan::Nothing),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
             Resolved::Unknown => Some(slot(file, name)).filter(|plan| !plan.is_nothing()),
