@@ -260,6 +260,10 @@ pub const METACLASS_CREATION_METHODS: &[&str] = &["__new__", "__init__", "__prep
 /// Methods that give an instance its own attributes before other methods run.
 pub const INSTANCE_SETUP_METHODS: &[&str] = &["__init__", "__new__", "__post_init__", "setUp"];
 
+/// Bases that make a class a protocol: matched by shape, so an object that conforms to one need
+/// not be an instance of it or of a subclass of it.
+pub const PROTOCOL_BASES: &[&str] = &["typing.Protocol", "typing_extensions.Protocol"];
+
 /// Form classes of WTForms (and Flask-WTF's subclass of it) whose `__init__` binds every field
 /// the class declares and sets the bound field on the instance: a field's class attribute holds
 /// an `UnboundField`, and from `Form.__init__` on each form has field objects of its own.

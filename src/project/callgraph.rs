@@ -980,7 +980,7 @@ fn global_object(project: &Project, file: FileId, global: u32) -> GlobalObject {
 /// A module global whose binding tells no class by its value (none at all, `None`, an expression
 /// the extractor does not classify) but is annotated with a class of the tree (`app: App`, bound
 /// by another module): the classes whose instances it may hold, the annotated one and its
-/// subclasses. `None` when there are more than [`MAX_ANNOTATED_CLASSES`]: the call graph and the
+/// subclasses. `None` for a protocol, and when there are more than [`MAX_ANNOTATED_CLASSES`]: the call graph and the
 /// values both read this, so that a method called on the global receives its arguments in
 /// every class it may run in, and neither guesses a part of them.
 pub(super) fn annotated_global_classes(
@@ -995,9 +995,16 @@ pub(super) fn annotated_global_classes(
     let Resolved::Class(class) = project.resolve(file, None, &binding.annotation?) else {
         return None;
     };
+    // What conforms to a protocol need not derive from it.
+    if project.inherits_external(class, knowledge::PROTOCOL_BASES) {
+        return None;
+    }
     let descendants = project.descendants(class);
-    (descendants.len() < MAX_ANNOTATED_CLASSES)
-        .then(|| std::iter::once(class).chain(descendants.iter().copied()).collect())
+    (descendants.len() < MAX_ANNOTATED_CLASSES).then(|| {
+        std::iter::once(class)
+            .chain(descendants.iter().copied())
+            .collect()
+    })
 }
 
 /// At most this many classes are taken for an annotated global (see

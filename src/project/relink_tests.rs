@@ -824,3 +824,52 @@ fn an_edit_of_the_module_a_function_is_handed_to_decides_the_edge_again() {
         );
     }
 }
+
+/// A module global only annotated with a class of the tree (`app: Keeper`, bound elsewhere)
+/// holds an instance of that class: a function handed to its method is kept or run as that
+/// class's method does. An edit of the annotation alone, in the module of the global, must decide
+/// the edge of the module that hands the function over again (and back).
+#[test]
+fn an_edit_of_the_annotation_of_a_global_decides_the_edge_of_a_call_on_it_again() {
+    let lifecycle = "import threading\n\n_startup = []\n\n\nclass Keeper:\n    def on_startup(self, handler):\n        _startup.append(handler)\n\n\nclass Runner:\n    def on_startup(self, handler):\n        threading.Thread(target=handler).start()\n";
+    let keeper = "from .lifecycle import Keeper, Runner\n\napp: Keeper\n";
+    let runner = keeper.replace("app: Keeper", "app: Runner");
+    let views = "from . import core\n\n\ndef index():\n    def start():\n        pass\n\n    core.app.on_startup(start)\n";
+    let files = [
+        ("pkg/__init__.py", ""),
+        ("pkg/core.py", keeper),
+        ("pkg/lifecycle.py", lifecycle),
+        ("pkg/views.py", views),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
+    let paths = write_modules(dir.path(), &files);
+    let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
+    let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    let mut mentions = Mentions::of(&project.files);
+    let kinds = |project: &Project| -> Vec<super::EdgeKind> {
+        (0..project.function_count() as u32)
+            .map(FuncId)
+            .filter(|id| project.function(*id).1.name == "index")
+            .flat_map(|id| project.call_graph().callees(id).iter().map(|e| e.kind))
+            .collect()
+    };
+    use super::EdgeKind::{Callback, HandedOver};
+    assert!(kinds(&project).contains(&HandedOver));
+    for (text, expected, not) in [
+        (runner.as_str(), Callback, HandedOver),
+        (keeper, HandedOver, Callback),
+    ] {
+        let new = facts_of(text);
+        let replaced = [(1, Arc::clone(&facts[1]), Arc::clone(&new))];
+        let (keep, _) = values_kept(&replaced, &mut mentions);
+        let setup = (paths.as_slice(), patterns.as_slice());
+        (project, values) =
+            link_again_as_a_full_link((project, values), (1, new), keep, &mut facts, setup, text);
+        let kinds = kinds(&project);
+        assert!(
+            kinds.contains(&expected) && !kinds.contains(&not),
+            "{text}: {kinds:?}"
+        );
+    }
+}

@@ -1292,19 +1292,21 @@ impl<'p> Values<'p> {
                     global_file,
                     project.file(global_file).facts.globals[global as usize].name,
                 );
-                Some(match annotated_global_classes(project, global_file, global) {
-                    // Bound elsewhere, by whatever means: its annotation tells what it holds.
-                    Some(classes) => Plan::of_parts(
-                        stored
-                            .parts()
-                            .unwrap_or_default()
-                            .iter()
-                            .copied()
-                            .chain(classes.into_iter().map(|c| Part::Value(Held::Instance(c))))
-                            .collect(),
-                    ),
-                    None => stored,
-                })
+                Some(
+                    match annotated_global_classes(project, global_file, global) {
+                        // Bound elsewhere, by whatever means: its annotation tells what it holds.
+                        Some(classes) => Plan::of_parts(
+                            stored
+                                .parts()
+                                .unwrap_or_default()
+                                .iter()
+                                .copied()
+                                .chain(classes.into_iter().map(|c| Part::Value(Held::Instance(c))))
+                                .collect(),
+                        ),
+                        None => stored,
+                    },
+                )
             }
             Resolved::Module(_) => Some(Plan::Nothing),
             // Bound only by an unpacking (`a, b = f, g`), which the module's bindings do not list.
