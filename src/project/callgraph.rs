@@ -935,7 +935,8 @@ fn first_definer(
     })
 }
 
-/// The class of a local (constructed from it, or annotated with it) and whether it is exact.
+/// The class of a local (constructed from it, or annotated with it, unless a protocol) and
+/// whether it is exact.
 pub(super) fn typed_local_class(
     project: &Project,
     file: FileId,
@@ -948,7 +949,13 @@ pub(super) fn typed_local_class(
         let facts = &functions[f as usize];
         if let Some(local) = facts.typed_locals.iter().find(|t| t.name == name) {
             return match project.resolve(file, Some(f), &local.class) {
-                Resolved::Class(c) => Some((c, local.exact)),
+                // What is passed for a parameter annotated with a protocol need not derive from
+                // it: the values tell what it holds.
+                Resolved::Class(c)
+                    if local.exact || !project.inherits_external(c, knowledge::PROTOCOL_BASES) =>
+                {
+                    Some((c, local.exact))
+                }
                 _ => None,
             };
         }
