@@ -36,7 +36,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         scopes: vec![Scope::Module],
         depth: 0,
         hit_depth_limit: false,
-        reach: calls::ReachState::default(),
+        reach: calls::ReachState::for_module_of_length(module.range.len().to_usize()),
         once_blocks: 0,
         conditional_blocks: 0,
         returned_lambda: None,
@@ -2425,24 +2425,41 @@ pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
     joined.unwrap_or_default()
 }
 
-/// The blocks of statements directly inside `stmt` that run in the same function.
-pub(super) fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
+/// Hands `visit` each block of statements directly inside `stmt` that runs in the same function,
+/// in order. A callback rather than a list: it is asked of every statement of every function
+/// body, twice, and a vector per compound statement cost an allocation each.
+pub(super) fn for_each_nested_block<'s>(stmt: &'s Stmt, mut visit: impl FnMut(&'s [Stmt])) {
     match stmt {
-        Stmt::If(s) => std::iter::once(&s.body[..])
-            .chain(s.elif_else_clauses.iter().map(|c| &c.body[..]))
-            .collect(),
-        Stmt::For(s) => vec![&s.body, &s.orelse],
-        Stmt::While(s) => vec![&s.body, &s.orelse],
-        Stmt::With(s) => vec![&s.body],
-        Stmt::Try(s) => std::iter::once(&s.body[..])
-            .chain(s.handlers.iter().map(|handler| {
+        Stmt::If(s) => {
+            visit(&s.body);
+            for clause in &s.elif_else_clauses {
+                visit(&clause.body);
+            }
+        }
+        Stmt::For(s) => {
+            visit(&s.body);
+            visit(&s.orelse);
+        }
+        Stmt::While(s) => {
+            visit(&s.body);
+            visit(&s.orelse);
+        }
+        Stmt::With(s) => visit(&s.body),
+        Stmt::Try(s) => {
+            visit(&s.body);
+            for handler in &s.handlers {
                 let ast::ExceptHandler::ExceptHandler(h) = handler;
-                &h.body[..]
-            }))
-            .chain([&s.orelse[..], &s.finalbody[..]])
-            .collect(),
-        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
+                visit(&h.body);
+            }
+            visit(&s.orelse);
+            visit(&s.finalbody);
+        }
+        Stmt::Match(s) => {
+            for case in &s.cases {
+                visit(&case.body);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -7,7 +7,7 @@
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::{dotted_name, nested_blocks};
+use super::{dotted_name, for_each_nested_block};
 
 /// Appends to `out` the starts of the calls in `body` (a function's body, nested functions left
 /// to their own visit) that add a future to a container whose removal the next statement hands to
@@ -22,9 +22,7 @@ pub(super) fn kept_until_done(body: &[Stmt], out: &mut Vec<u32>) {
         {
             out.push(start);
         }
-        for inner in nested_blocks(stmt) {
-            kept_until_done(inner, out);
-        }
+        for_each_nested_block(stmt, |inner| kept_until_done(inner, out));
     }
 }
 

@@ -10,7 +10,7 @@ use ruff_text_size::Ranged;
 
 use crate::facts::Name;
 
-use super::{dotted_name, nested_blocks};
+use super::{dotted_name, for_each_nested_block};
 
 /// Appends to `out` the starts of the assignment targets in `body` (a function's body, nested
 /// functions left out) that set an attribute after its value was saved, and of the assignments in
@@ -25,9 +25,7 @@ fn scan_block(block: &[Stmt], function: &[Stmt], out: &mut Vec<u32>) {
         if let Stmt::Try(try_stmt) = stmt {
             restores_of(&block[..index], try_stmt, function, out);
         }
-        for inner in nested_blocks(stmt) {
-            scan_block(inner, function, out);
-        }
+        for_each_nested_block(stmt, |inner| scan_block(inner, function, out));
     }
 }
 
