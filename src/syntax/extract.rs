@@ -145,6 +145,9 @@ impl Locals {
 
 #[derive(Default)]
 struct ClosureScope {
+    /// Whether the body defines functions or classes: without one, `allocations` would be
+    /// dropped unread, so none are gathered.
+    keeps_allocations: bool,
     /// Objects bound to locals (`state = {}`), kept as closure locals if the function turns out
     /// to define others.
     allocations: Vec<ClosureLocal>,
@@ -434,7 +437,7 @@ impl Extractor {
         let mut bound: Vec<&str> = Vec::with_capacity(params.len() + 8);
         bound.extend(params.iter().map(|p| p.name.as_str()));
         let mut declared_outside = Vec::new();
-        collect_bindings(&function.body, &mut bound, &mut declared_outside);
+        let defines = collect_bindings(&function.body, &mut bound, &mut declared_outside);
         bound.retain(|name| !declared_outside.contains(name));
         let locals = Locals::new(bound.into_iter());
         if kind == FunctionKind::Nested {
@@ -501,6 +504,7 @@ impl Extractor {
             defaulted_params,
             cached_locals: cached.then(HashMap::default),
             closure: Box::new(ClosureScope {
+                keeps_allocations: defines,
                 allocations: Vec::new(),
                 first_change: (
                     self.facts.mutations.len(),
@@ -1102,11 +1106,11 @@ impl Extractor {
             })
         });
         let alias = alias.or_else(|| self.param_alias(name, value?));
-        let constructed_class = match value {
-            Some(Expr::Call(call)) => dotted_name(&call.func),
-            _ => None,
-        };
+        let keeps_allocations = self
+            .function_scope()
+            .is_some_and(|f| f.closure.keeps_allocations);
         let allocation = value
+            .filter(|_| keeps_allocations)
             .filter(|v| {
                 matches!(
                     v,
@@ -1144,10 +1148,14 @@ impl Extractor {
                 scope.aliases.remove(&name);
             }
         }
-        let entry = scope
-            .constructed
-            .entry(name)
-            .or_insert((0, constructed_class));
+        // The class is kept only from the first binding: a rebinding builds no name.
+        let entry = scope.constructed.entry(name).or_insert_with(|| {
+            let constructed_class = match value {
+                Some(Expr::Call(call)) => dotted_name(&call.func),
+                _ => None,
+            };
+            (0, constructed_class)
+        });
         entry.0 += 1;
     }
 
@@ -2275,6 +2283,28 @@ impl<'a> Visitor<'a> for Extractor {
         if !self.enter(expr) {
             return;
         }
+        // Names and literals, about half of all expressions, have nothing below them to walk and
+        // none of the hooks below but the cached read: they leave before the general path's
+        // tests and its call into the walk.
+        match expr {
+            Expr::Name(name) => {
+                if name.ctx == ast::ExprContext::Load {
+                    self.record_cached_read(name);
+                }
+                self.leave();
+                return;
+            }
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_) => {
+                self.leave();
+                return;
+            }
+            _ => {}
+        }
         // The only kinds reachability looks at: asked inline, since most expressions are names,
         // attributes and constants.
         if matches!(
@@ -2299,7 +2329,6 @@ impl<'a> Visitor<'a> for Extractor {
                 self.note_yield(*range);
                 self.record_returned(Some(value), *range, true)
             }
-            Expr::Name(name) if name.ctx == ast::ExprContext::Load => self.record_cached_read(name),
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
                 self.record_cached_attribute_read(attribute)
             }
@@ -2540,7 +2569,14 @@ fn is_dotted_identifier(text: &str) -> bool {
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
-fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
+/// Gathers the names `body` binds (into `locals`) and declares `global` or `nonlocal` (into
+/// `declared`), and returns whether it defines a function or a class: only then can walking it
+/// add functions after its own, which is when its closure locals are kept.
+fn collect_bindings<'a>(
+    body: &'a [Stmt],
+    locals: &mut Vec<&'a str>,
+    declared: &mut Vec<&'a str>,
+) -> bool {
     fn targets<'a>(expr: &'a Expr, locals: &mut Vec<&'a str>) {
         match expr {
             Expr::Name(name) => locals.push(name.id.as_str()),
@@ -2552,10 +2588,18 @@ fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &
     }
     // An explicit stack: statement nesting is bounded by the parser, but not by us.
     let mut stack: Vec<&Stmt> = body.iter().collect();
+    let mut defines = false;
     while let Some(stmt) = stack.pop() {
         match stmt {
-            Stmt::FunctionDef(f) => locals.push(f.name.as_str()),
-            Stmt::ClassDef(c) => locals.push(c.name.as_str()),
+            Stmt::FunctionDef(f) => {
+                defines = true;
+                locals.push(f.name.as_str());
+            }
+            // Its methods are functions too.
+            Stmt::ClassDef(c) => {
+                defines = true;
+                locals.push(c.name.as_str());
+            }
             Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, locals)),
             Stmt::AnnAssign(a) => targets(&a.target, locals),
             Stmt::AugAssign(a) => targets(&a.target, locals),
@@ -2618,6 +2662,7 @@ fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &
             _ => {}
         }
     }
+    defines
 }
 
 /// The `return` statements of a function body, in source order, leaving out those of functions
