@@ -416,8 +416,12 @@ impl Extractor {
             }
         }
         self.visit_annotated_calls(parameters);
-        restores::restored_stores(&function.body, &mut self.facts.restored_stores);
-        done_callbacks::kept_until_done(&function.body, &mut self.facts.kept_until_done);
+        scan_function_blocks(
+            &function.body,
+            &function.body,
+            &mut self.facts.restored_stores,
+            &mut self.facts.kept_until_done,
+        );
 
         let first = params.first().map(|p| p.name);
         let (mut self_name, mut cls_name) = match kind {
@@ -2452,6 +2456,29 @@ pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
         Some(())
     });
     joined.unwrap_or_default()
+}
+
+/// The walk over the blocks of statements of the function body `function` (`block` one of them)
+/// that finds the attribute changes undone before it returns (`restored`,
+/// [`restores::restored_stores`]) and the futures kept only until they are done (`kept`,
+/// [`done_callbacks::kept_until_done`]): one walk for both, each block in order.
+fn scan_function_blocks(
+    block: &[Stmt],
+    function: &[Stmt],
+    restored: &mut Vec<u32>,
+    kept: &mut Vec<u32>,
+) {
+    for (index, stmt) in block.iter().enumerate() {
+        if let Some(next) = block.get(index + 1) {
+            done_callbacks::kept_until_done(stmt, next, kept);
+        }
+        if let Stmt::Try(try_stmt) = stmt {
+            restores::restored_stores(&block[..index], try_stmt, function, restored);
+        }
+        for_each_nested_block(stmt, |inner| {
+            scan_function_blocks(inner, function, restored, kept)
+        });
+    }
 }
 
 /// Hands `visit` each block of statements directly inside `stmt` that runs in the same function,
