@@ -36,7 +36,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         scopes: vec![Scope::Module],
         depth: 0,
         hit_depth_limit: false,
-        reach: calls::ReachState::default(),
+        reach: calls::ReachState::for_module_of_length(module.range.len().to_usize()),
         once_blocks: 0,
         conditional_blocks: 0,
         returned_lambda: None,
@@ -145,6 +145,9 @@ impl Locals {
 
 #[derive(Default)]
 struct ClosureScope {
+    /// Whether the body defines functions or classes: without one, `allocations` would be
+    /// dropped unread, so none are gathered.
+    keeps_allocations: bool,
     /// Objects bound to locals (`state = {}`), kept as closure locals if the function turns out
     /// to define others.
     allocations: Vec<ClosureLocal>,
@@ -413,8 +416,12 @@ impl Extractor {
             }
         }
         self.visit_annotated_calls(parameters);
-        restores::restored_stores(&function.body, &mut self.facts.restored_stores);
-        done_callbacks::kept_until_done(&function.body, &mut self.facts.kept_until_done);
+        scan_function_blocks(
+            &function.body,
+            &function.body,
+            &mut self.facts.restored_stores,
+            &mut self.facts.kept_until_done,
+        );
 
         let first = params.first().map(|p| p.name);
         let (mut self_name, mut cls_name) = match kind {
@@ -434,7 +441,7 @@ impl Extractor {
         let mut bound: Vec<&str> = Vec::with_capacity(params.len() + 8);
         bound.extend(params.iter().map(|p| p.name.as_str()));
         let mut declared_outside = Vec::new();
-        collect_bindings(&function.body, &mut bound, &mut declared_outside);
+        let defines = collect_bindings(&function.body, &mut bound, &mut declared_outside);
         bound.retain(|name| !declared_outside.contains(name));
         let locals = Locals::new(bound.into_iter());
         if kind == FunctionKind::Nested {
@@ -501,6 +508,7 @@ impl Extractor {
             defaulted_params,
             cached_locals: cached.then(HashMap::default),
             closure: Box::new(ClosureScope {
+                keeps_allocations: defines,
                 allocations: Vec::new(),
                 first_change: (
                     self.facts.mutations.len(),
@@ -1102,11 +1110,11 @@ impl Extractor {
             })
         });
         let alias = alias.or_else(|| self.param_alias(name, value?));
-        let constructed_class = match value {
-            Some(Expr::Call(call)) => dotted_name(&call.func),
-            _ => None,
-        };
+        let keeps_allocations = self
+            .function_scope()
+            .is_some_and(|f| f.closure.keeps_allocations);
         let allocation = value
+            .filter(|_| keeps_allocations)
             .filter(|v| {
                 matches!(
                     v,
@@ -1144,10 +1152,14 @@ impl Extractor {
                 scope.aliases.remove(&name);
             }
         }
-        let entry = scope
-            .constructed
-            .entry(name)
-            .or_insert((0, constructed_class));
+        // The class is kept only from the first binding: a rebinding builds no name.
+        let entry = scope.constructed.entry(name).or_insert_with(|| {
+            let constructed_class = match value {
+                Some(Expr::Call(call)) => dotted_name(&call.func),
+                _ => None,
+            };
+            (0, constructed_class)
+        });
         entry.0 += 1;
     }
 
@@ -2275,6 +2287,28 @@ impl<'a> Visitor<'a> for Extractor {
         if !self.enter(expr) {
             return;
         }
+        // Names and literals, about half of all expressions, have nothing below them to walk and
+        // none of the hooks below but the cached read: they leave before the general path's
+        // tests and its call into the walk.
+        match expr {
+            Expr::Name(name) => {
+                if name.ctx == ast::ExprContext::Load {
+                    self.record_cached_read(name);
+                }
+                self.leave();
+                return;
+            }
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_) => {
+                self.leave();
+                return;
+            }
+            _ => {}
+        }
         // The only kinds reachability looks at: asked inline, since most expressions are names,
         // attributes and constants.
         if matches!(
@@ -2299,7 +2333,6 @@ impl<'a> Visitor<'a> for Extractor {
                 self.note_yield(*range);
                 self.record_returned(Some(value), *range, true)
             }
-            Expr::Name(name) if name.ctx == ast::ExprContext::Load => self.record_cached_read(name),
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
                 self.record_cached_attribute_read(attribute)
             }
@@ -2425,24 +2458,64 @@ pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
     joined.unwrap_or_default()
 }
 
-/// The blocks of statements directly inside `stmt` that run in the same function.
-pub(super) fn nested_blocks(stmt: &Stmt) -> Vec<&[Stmt]> {
+/// The walk over the blocks of statements of the function body `function` (`block` one of them)
+/// that finds the attribute changes undone before it returns (`restored`,
+/// [`restores::restored_stores`]) and the futures kept only until they are done (`kept`,
+/// [`done_callbacks::kept_until_done`]): one walk for both, each block in order.
+fn scan_function_blocks(
+    block: &[Stmt],
+    function: &[Stmt],
+    restored: &mut Vec<u32>,
+    kept: &mut Vec<u32>,
+) {
+    for (index, stmt) in block.iter().enumerate() {
+        if let Some(next) = block.get(index + 1) {
+            done_callbacks::kept_until_done(stmt, next, kept);
+        }
+        if let Stmt::Try(try_stmt) = stmt {
+            restores::restored_stores(&block[..index], try_stmt, function, restored);
+        }
+        for_each_nested_block(stmt, |inner| {
+            scan_function_blocks(inner, function, restored, kept)
+        });
+    }
+}
+
+/// Hands `visit` each block of statements directly inside `stmt` that runs in the same function,
+/// in order. A callback rather than a list: it is asked of every statement of every function
+/// body, twice, and a vector per compound statement cost an allocation each.
+pub(super) fn for_each_nested_block<'s>(stmt: &'s Stmt, mut visit: impl FnMut(&'s [Stmt])) {
     match stmt {
-        Stmt::If(s) => std::iter::once(&s.body[..])
-            .chain(s.elif_else_clauses.iter().map(|c| &c.body[..]))
-            .collect(),
-        Stmt::For(s) => vec![&s.body, &s.orelse],
-        Stmt::While(s) => vec![&s.body, &s.orelse],
-        Stmt::With(s) => vec![&s.body],
-        Stmt::Try(s) => std::iter::once(&s.body[..])
-            .chain(s.handlers.iter().map(|handler| {
+        Stmt::If(s) => {
+            visit(&s.body);
+            for clause in &s.elif_else_clauses {
+                visit(&clause.body);
+            }
+        }
+        Stmt::For(s) => {
+            visit(&s.body);
+            visit(&s.orelse);
+        }
+        Stmt::While(s) => {
+            visit(&s.body);
+            visit(&s.orelse);
+        }
+        Stmt::With(s) => visit(&s.body),
+        Stmt::Try(s) => {
+            visit(&s.body);
+            for handler in &s.handlers {
                 let ast::ExceptHandler::ExceptHandler(h) = handler;
-                &h.body[..]
-            }))
-            .chain([&s.orelse[..], &s.finalbody[..]])
-            .collect(),
-        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
+                visit(&h.body);
+            }
+            visit(&s.orelse);
+            visit(&s.finalbody);
+        }
+        Stmt::Match(s) => {
+            for case in &s.cases {
+                visit(&case.body);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -2523,7 +2596,14 @@ fn is_dotted_identifier(text: &str) -> bool {
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
-fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
+/// Gathers the names `body` binds (into `locals`) and declares `global` or `nonlocal` (into
+/// `declared`), and returns whether it defines a function or a class: only then can walking it
+/// add functions after its own, which is when its closure locals are kept.
+fn collect_bindings<'a>(
+    body: &'a [Stmt],
+    locals: &mut Vec<&'a str>,
+    declared: &mut Vec<&'a str>,
+) -> bool {
     fn targets<'a>(expr: &'a Expr, locals: &mut Vec<&'a str>) {
         match expr {
             Expr::Name(name) => locals.push(name.id.as_str()),
@@ -2535,10 +2615,18 @@ fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &
     }
     // An explicit stack: statement nesting is bounded by the parser, but not by us.
     let mut stack: Vec<&Stmt> = body.iter().collect();
+    let mut defines = false;
     while let Some(stmt) = stack.pop() {
         match stmt {
-            Stmt::FunctionDef(f) => locals.push(f.name.as_str()),
-            Stmt::ClassDef(c) => locals.push(c.name.as_str()),
+            Stmt::FunctionDef(f) => {
+                defines = true;
+                locals.push(f.name.as_str());
+            }
+            // Its methods are functions too.
+            Stmt::ClassDef(c) => {
+                defines = true;
+                locals.push(c.name.as_str());
+            }
             Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, locals)),
             Stmt::AnnAssign(a) => targets(&a.target, locals),
             Stmt::AugAssign(a) => targets(&a.target, locals),
@@ -2601,6 +2689,7 @@ fn collect_bindings<'a>(body: &'a [Stmt], locals: &mut Vec<&'a str>, declared: &
             _ => {}
         }
     }
+    defines
 }
 
 /// The `return` statements of a function body, in source order, leaving out those of functions

@@ -7,24 +7,19 @@
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use super::{dotted_name, nested_blocks};
+use super::dotted_name;
 
-/// Appends to `out` the starts of the calls in `body` (a function's body, nested functions left
-/// to their own visit) that add a future to a container whose removal the next statement hands to
-/// the future as its done-callback.
-pub(super) fn kept_until_done(body: &[Stmt], out: &mut Vec<u32>) {
-    for (index, stmt) in body.iter().enumerate() {
-        // The callback must be registered by the very next statement: one in between could raise
-        // and leave the future in the container for good. Registered before the add, a callback
-        // of a future done already (`concurrent.futures` calls it at once) would run first.
-        if let Some(next) = body.get(index + 1)
-            && let Some(start) = kept_add(stmt, next)
-        {
-            out.push(start);
-        }
-        for inner in nested_blocks(stmt) {
-            kept_until_done(inner, out);
-        }
+/// Appends to `out` the start of the call in `stmt` when it adds a future to a container whose
+/// removal `next`, the statement after it in its block, hands to the future as its
+/// done-callback. Asked of each statement of a function's body (nested functions left to their
+/// own visit) that has a statement after it (the walk over the body's blocks is shared:
+/// `super::scan_function_blocks`).
+pub(super) fn kept_until_done(stmt: &Stmt, next: &Stmt, out: &mut Vec<u32>) {
+    // The callback must be registered by the very next statement: one in between could raise
+    // and leave the future in the container for good. Registered before the add, a callback
+    // of a future done already (`concurrent.futures` calls it at once) would run first.
+    if let Some(start) = kept_add(stmt, next) {
+        out.push(start);
     }
 }
 

@@ -10,30 +10,23 @@ use ruff_text_size::Ranged;
 
 use crate::facts::Name;
 
-use super::{dotted_name, nested_blocks};
-
-/// Appends to `out` the starts of the assignment targets in `body` (a function's body, nested
-/// functions left out) that set an attribute after its value was saved, and of the assignments in
-/// a `finally` that put the saved value back; only when every change of that attribute in the
-/// function (a store of any kind, `del`, a `setattr` that may name it) is one of them.
-pub(super) fn restored_stores(body: &[Stmt], out: &mut Vec<u32>) {
-    scan_block(body, body, out);
-}
-
-fn scan_block(block: &[Stmt], function: &[Stmt], out: &mut Vec<u32>) {
-    for (index, stmt) in block.iter().enumerate() {
-        if let Stmt::Try(try_stmt) = stmt {
-            restores_of(&block[..index], try_stmt, function, out);
-        }
-        for inner in nested_blocks(stmt) {
-            scan_block(inner, function, out);
-        }
-    }
-}
+use super::dotted_name;
 
 /// The restores at the head of `try_stmt`'s `finally` whose saved value `before` (the statements
 /// before the `try` in its block) took, and the sets they undo.
-fn restores_of(before: &[Stmt], try_stmt: &ast::StmtTry, function: &[Stmt], out: &mut Vec<u32>) {
+///
+/// What is appended to `out`: the starts of the assignment targets of the function body
+/// `function` (nested functions left out) that set an attribute after its value was saved, and of
+/// the assignments in a `finally` that put the saved value back; only when every change of that
+/// attribute in the function (a store of any kind, `del`, a `setattr` that may name it) is one of
+/// them. Asked of each `try` statement of the body (the walk over the body's blocks is shared:
+/// `super::scan_function_blocks`).
+pub(super) fn restored_stores(
+    before: &[Stmt],
+    try_stmt: &ast::StmtTry,
+    function: &[Stmt],
+    out: &mut Vec<u32>,
+) {
     // A `yield` in the `try` hands the changed value to the consumer's code for as long as it
     // keeps the generator suspended; an `await` hands it to every coroutine the event loop runs
     // meanwhile, which in an async server are the other requests.

@@ -503,15 +503,16 @@ impl Extractor {
             Some(Scope::Module) => None,
             _ => return,
         };
-        let Some(callee) = constructor_name(&call.func) else {
-            return;
-        };
+        // The keyword first: most calls have none, and the callee's name is built as text.
         let Some(keyword) = call
             .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
         else {
+            return;
+        };
+        let Some(callee) = constructor_name(&call.func) else {
             return;
         };
         let default = self.classify(&keyword.value);
