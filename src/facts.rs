@@ -445,6 +445,11 @@ pub struct FileFacts {
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.
     pub identity_guarded: Vec<(u32, Name)>,
+    /// `if name is X:` statements of a function's own body (no `elif`, no `else`) whose branch
+    /// ends in `return` or `raise`: the rest of the body runs only when `name` is not `X`. Each
+    /// as the start of the function's name, `name`, `X` as written (dotted) and the offset where
+    /// that rest starts. A parameter whose default is `X` is never the object used there.
+    pub identity_exits: Vec<(u32, Name, Name, u32)>,
     /// Starts of the changes (mutations, attribute assignments and `setattr` calls) that some
     /// calls of their function do not reach: inside a branch of an `if`, the body of a loop, an
     /// `except` handler or a `match` case, or after a `return` or `raise` inside one; inside an

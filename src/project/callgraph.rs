@@ -648,6 +648,20 @@ impl CallGraph {
     fn once_after_import_functions(&self, function_callers: &[u32]) -> Vec<bool> {
         let count = function_callers.len();
         let mut pending = function_callers.to_vec();
+        // A function's direct calls to itself run only inside the calls its other callers make
+        // (a recursive folder scan nested in a method run on first use). Handing itself over is
+        // no such call: a signal receiver that disconnects itself runs whenever the signal does.
+        for (function, waiting) in pending.iter_mut().enumerate() {
+            let own_calls = self
+                .callees(FuncId(function as u32))
+                .iter()
+                .filter(|edge| {
+                    edge.to.0 as usize == function
+                        && matches!(edge.kind, EdgeKind::Call | EdgeKind::SelfCall)
+                })
+                .count() as u32;
+            *waiting = waiting.saturating_sub(own_calls);
+        }
         let mut once = vec![false; count];
         let mut queue: VecDeque<u32> = VecDeque::new();
         let mut settle = |callee: usize, pending: &mut [u32], queue: &mut VecDeque<u32>| {

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
-    Argument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, ParamUse, ParamUseKind,
-    Root, Span, Value,
+    Argument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, Param, ParamUse,
+    ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -184,7 +184,9 @@ fn check_parameter(
         .map(|u| u.span.start);
     let mut found = Vec::new();
     for param_use in uses {
-        if rebound_at.is_some_and(|at| param_use.span.start > at) {
+        if rebound_at.is_some_and(|at| param_use.span.start > at)
+            || past_identity_exit(facts, function_facts, param_facts, param_use)
+        {
             continue;
         }
         let finding = match &param_use.kind {
@@ -311,6 +313,45 @@ fn changes(
     }
 }
 
+/// Whether the use comes after `if param is X: raise` (or `return`) in the function's own body,
+/// where the default is written `X` (Zope's `_getOb(self, id, default=_marker)`): the default
+/// never gets there.
+fn past_identity_exit(
+    facts: &FileFacts,
+    function_facts: &FunctionFacts,
+    param_facts: &Param,
+    param_use: &ParamUse,
+) -> bool {
+    let Some(written) = default_written(param_facts.default.as_ref()) else {
+        return false;
+    };
+    facts
+        .identity_exits
+        .iter()
+        .any(|(function_start, name, other, after)| {
+            *function_start == function_facts.span.start
+                && *name == param_facts.name
+                && *after <= param_use.span.start
+                && other.split('.').eq(written.iter().copied())
+        })
+}
+
+/// The default as written, when it is a module-level name or a dotted name under one (`MISSING`,
+/// `sentinels.UNSET`): its parts.
+fn default_written(default: Option<&Value>) -> Option<Vec<&str>> {
+    let Some(Value::Alias(path)) = default else {
+        return None;
+    };
+    let Root::Global(head) = &path.root else {
+        return None;
+    };
+    Some(
+        std::iter::once(head.as_str())
+            .chain(path.attrs.iter().map(|a| a.as_str()))
+            .collect(),
+    )
+}
+
 /// Whether the change happens only under `param is not X` where the default is written `X`
 /// (`if flags is not MISSING: flags.x = v` with `flags=MISSING`): never on the default.
 fn excluded_by_identity_test(
@@ -318,21 +359,14 @@ fn excluded_by_identity_test(
     mutation: &Mutation,
     default: Option<&Value>,
 ) -> bool {
-    let Some(Value::Alias(path)) = default else {
-        return false;
-    };
-    let Root::Global(head) = &path.root else {
+    let Some(written) = default_written(default) else {
         return false;
     };
     facts
         .identity_guarded
         .iter()
         .filter(|(start, _)| *start == mutation.span.start)
-        .any(|(_, other)| {
-            other
-                .split('.')
-                .eq(std::iter::once(head.as_str()).chain(path.attrs.iter().map(|a| a.as_str())))
-        })
+        .any(|(_, other)| other.split('.').eq(written.iter().copied()))
 }
 
 /// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of

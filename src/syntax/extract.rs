@@ -422,6 +422,11 @@ impl Extractor {
             &mut self.facts.restored_stores,
             &mut self.facts.kept_until_done,
         );
+        let function_start = span(function.name.range).start;
+        self.facts.identity_exits.extend(
+            identity_exits(&function.body)
+                .map(|(name, other, after)| (function_start, name, other, after)),
+        );
 
         let first = params.first().map(|p| p.name);
         let (mut self_name, mut cls_name) = match kind {
@@ -1661,6 +1666,38 @@ fn identity_exclusions(test: &Expr) -> Vec<(Name, Name)> {
         },
         _ => Vec::new(),
     }
+}
+
+/// The `if name is X:` statements among `body`'s own (not inside another block, where code
+/// after the block could be reached without the test), with no `elif` or `else`, whose branch
+/// ends in `return` or `raise`: `name`, `X` as written and where the code after the `if` starts.
+fn identity_exits(body: &[Stmt]) -> impl Iterator<Item = (Name, Name, u32)> + '_ {
+    body.iter().filter_map(|stmt| {
+        let Stmt::If(if_stmt) = stmt else {
+            return None;
+        };
+        if !if_stmt.elif_else_clauses.is_empty()
+            || !matches!(if_stmt.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+        {
+            return None;
+        }
+        let Expr::Compare(compare) = &*if_stmt.test else {
+            return None;
+        };
+        let (Expr::Name(name), [ast::CmpOp::Is], [other]) = (
+            &*compare.left,
+            compare.ops.as_ref(),
+            compare.comparators.as_ref(),
+        ) else {
+            return None;
+        };
+        let other = dotted_name(other)?;
+        Some((
+            intern(name.id.as_str()),
+            other,
+            if_stmt.range.end().to_u32(),
+        ))
+    })
 }
 
 /// `except AttributeError:` (alone or in a tuple).
