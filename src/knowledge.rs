@@ -392,6 +392,15 @@ pub fn is_classvar_annotation(annotation: &str) -> bool {
     last_segment(annotation) == "ClassVar"
 }
 
+/// Start-up functions: module-level functions a framework calls by their name while the
+/// application is configured, in a module that imports the framework (the tree's own modules
+/// count when the tree is the framework): (framework's top-level package, what it is, function).
+pub const START_UP_MODULE_FUNCTIONS: &[(&str, &str, &str)] = &[
+    // `Configurator.include("pkg.mod")` calls `pkg.mod.includeme(config)` while the application
+    // is configured.
+    ("pyramid", "Pyramid configuration include", "includeme"),
+];
+
 /// Start-up hooks: methods a framework documents to run once per process or application while
 /// it is configured, not per request. The methods of a class deriving from the base (outside
 /// the tree, or the base itself when the tree is the framework), found along the MRO:

@@ -1247,28 +1247,28 @@ mod incremental {
 
     const LOADER: &str = "from flask import Flask, request\n\napp = Flask(__name__)\n_seen = {}\n\n\nclass Loader:\n    def __init__(self):\n        self.ready = False\n\n    def fill(self, key, value):\n        self.ready = True\n        _seen[key] = value\n\n    def get(self, key, value):\n        if not self.ready:\n            self.fill(key, value)\n        return _seen.get(key)\n\n\nloader = Loader()\n\n\n@app.route(\"/\")\ndef index():\n    return loader.get(\"k\", request.args[\"v\"])\n";
 
-    /// A first-time call behind a flag of `self` runs once only while the tree makes one
-    /// instance; a second instance made in another module, by a call no value flows through
-    /// (so the values of names are kept), makes it per call in the unchanged module too.
+    const MAKES_NOTHING: &str = "from shop.loader import Loader\n\n\ndef make():\n    pass\n";
+
+    /// A first-time call behind a flag of `self` runs once only while module-level code makes
+    /// every instance; a second instance made by a function of another module, by a call no
+    /// value flows through (so the values of names are kept), makes it per call in the
+    /// unchanged module too.
     #[test]
     fn a_second_instance_made_elsewhere_makes_an_unchanged_modules_first_time_call_per_call() {
         let (_dir, root) = workspace();
         write(&root, "shop/__init__.py", "");
         write(&root, "shop/loader.py", LOADER);
         let other = root.join("shop/other.py");
-        write(&root, "shop/other.py", "from shop.loader import Loader\n");
+        write(&root, "shop/other.py", MAKES_NOTHING);
         let session = Session::new(&root);
-        let mut overlays = HashMap::from([(
-            other.clone(),
-            "from shop.loader import Loader\n".to_string(),
-        )]);
+        let mut overlays = HashMap::from([(other.clone(), MAKES_NOTHING.to_string())]);
         let (first, kept) = check::check_and_keep(&session.options(&overlays));
         let mut kept = kept.expect("kept");
         assert!(first.findings.is_empty(), "{}", session.json(&first));
 
         overlays.insert(
             other.clone(),
-            "from shop.loader import Loader\n\nLoader()\n".to_string(),
+            "from shop.loader import Loader\n\n\ndef make():\n    Loader()\n".to_string(),
         );
         let incremental =
             check::recheck(&session.options(&overlays), &mut kept).expect("incremental");

@@ -179,9 +179,10 @@ pub struct CallGraph {
     /// Per file, the other files its edges depend on (see [`file_edges`]), kept with
     /// `module_level_edges`.
     looked_into: Option<Vec<Vec<FileId>>>,
-    /// Classes made exactly once (see `single_instance_classes`): a file's edges depend on them,
+    /// Classes whose every instance module-level code makes (see `made_only_at_import_classes`):
+    /// a file's edges depend on them,
     /// so the next build keeps a file's edges only when they are the same.
-    single_instance: Vec<ClassId>,
+    made_at_import: Vec<ClassId>,
     /// How long each step of the build took (see [`super::Project::link_times`]).
     pub(super) build_times: Vec<(&'static str, std::time::Duration)>,
 }
@@ -231,7 +232,8 @@ impl CallGraph {
             unchanged = None;
         }
         let started = std::time::Instant::now();
-        let single_instance = single_instance_classes(project, &per_instance_flag_classes(project));
+        let made_at_import =
+            made_only_at_import_classes(project, &per_instance_flag_classes(project));
         // The edges of a file depend on its facts, the facts of the files it looked into, the
         // names of the project, the values of names and the classes made once: with those kept
         // and those files unchanged, they are the previous graph's.
@@ -239,12 +241,12 @@ impl CallGraph {
             .into_par_iter()
             .map(|file| match &unchanged {
                 Some((graph, changed))
-                    if graph.single_instance == single_instance
+                    if graph.made_at_import == made_at_import
                         && let Some(kept) = graph.kept_edges_of_file(project, file, changed) =>
                 {
                     kept
                 }
-                _ => file_edges(project, &index, &single_instance, file),
+                _ => file_edges(project, &index, &made_at_import, file),
             })
             .collect();
         drop(unchanged);
@@ -310,7 +312,7 @@ impl CallGraph {
             predecessor: Vec::new(),
             module_level_edges,
             looked_into,
-            single_instance,
+            made_at_import,
             build_times: Vec::new(),
         };
         graph.entries = entry_points::find(project, &index, patterns);
@@ -367,8 +369,8 @@ impl CallGraph {
                 edge(out, e);
             }
         }
-        out.len(self.single_instance.len());
-        for class in &self.single_instance {
+        out.len(self.made_at_import.len());
+        for class in &self.made_at_import {
             out.u32(class.0);
         }
         let Some(looked_into) = &self.looked_into else {
@@ -443,10 +445,10 @@ impl CallGraph {
             module_level_edges.push(file);
         }
         let count = input.len(4)?;
-        let mut single_instance = Vec::with_capacity(count);
+        let mut made_at_import = Vec::with_capacity(count);
         for _ in 0..count {
             match input.u32()? {
-                class if class < classes => single_instance.push(ClassId(class)),
+                class if class < classes => made_at_import.push(ClassId(class)),
                 _ => return None,
             }
         }
@@ -463,7 +465,7 @@ impl CallGraph {
             edges,
             module_level_edges: Some(module_level_edges),
             looked_into: Some(looked_into),
-            single_instance,
+            made_at_import,
             ..CallGraph::default()
         })
     }
@@ -1075,7 +1077,7 @@ enum Caller {
 fn file_edges(
     project: &Project,
     index: &Index<'_>,
-    single_instance: &[ClassId],
+    made_at_import: &[ClassId],
     file: FileId,
 ) -> FileEdges {
     let facts = &project.file(file).facts;
@@ -1118,7 +1120,7 @@ fn file_edges(
                 if *kind != EdgeKind::Decorator
                     && runs_once(
                         project,
-                        single_instance,
+                        made_at_import,
                         (file, site.function),
                         call,
                         (*callee, *kind),
@@ -1203,7 +1205,8 @@ fn receiver_flag<'f>(
 }
 
 /// The classes whose methods make first-time calls behind a flag of `self`: such a block runs
-/// once per instance, which is once per process only for a class with one instance.
+/// once per instance, which is once per process for each instance only when the instances are a
+/// fixed few, made while modules are imported.
 fn per_instance_flag_classes(project: &Project) -> Vec<ClassId> {
     let mut classes: Vec<ClassId> = (0..project.files.len() as FileId)
         .flat_map(|file| {
@@ -1223,10 +1226,11 @@ fn per_instance_flag_classes(project: &Project) -> Vec<ClassId> {
     classes
 }
 
-/// Those of `candidates` the tree instantiates exactly once, in module-level code (`pool =
-/// HookPool()`), with no subclass and never passed around as a value: each has one instance
-/// for the whole process. Sorted.
-fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<ClassId> {
+/// Those of `candidates` the tree instantiates only in module-level code (`pool = HookPool()`,
+/// `usercp = Page("usercp")`), at least once, with no subclass and never passed around as a
+/// value: the process has those few instances and no other. A module of tests does not count: it
+/// runs under a test runner, never in the server (see `test_code`). Sorted.
+fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec<ClassId> {
     if candidates.is_empty() {
         return Vec::new();
     }
@@ -1238,10 +1242,15 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
     let mut uses = vec![(0u32, 0u32); candidates.len()];
     for (file, source) in project.files.iter().enumerate() {
         let file = file as FileId;
+        if super::test_code::module_of_tests(source) {
+            continue;
+        }
         for site in &source.facts.calls {
             let written = match site.receiver {
                 CallReceiver::NewInstance => split_last_dot(&site.callee).map_or("", |(c, _)| c),
-                CallReceiver::Name => site.callee.as_str(),
+                // A module imported inside the function is a local name: `import app` then
+                // `app.AppScript(...)` in a set-up function makes another instance.
+                CallReceiver::Name | CallReceiver::Local => site.callee.as_str(),
                 _ => continue,
             };
             let last = split_last_dot(written).map_or(written, |(_, last)| last);
@@ -1268,7 +1277,9 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
     candidates
         .iter()
         .zip(uses)
-        .filter(|(class, uses)| *uses == (1, 0) && project.descendants(**class).is_empty())
+        .filter(|(class, (at_module_level, other))| {
+            *at_module_level > 0 && *other == 0 && project.descendants(**class).is_empty()
+        })
         .map(|(class, _)| *class)
         .collect()
 }
@@ -1276,10 +1287,11 @@ fn single_instance_classes(project: &Project, candidates: &[ClassId]) -> Vec<Cla
 /// Whether the first-time block of `call` ends after one run of `callee`, once per process: the
 /// block sets its flag, or the callee does (`self.discovered = True` in the method
 /// `self.discover_apps()` runs, `global _X; _X = ...` for a module flag). A flag of `self` ends
-/// the block once per instance, so it counts only for a class in `single_instance`.
+/// the block once per instance, so it counts only for a class in `made_at_import`: once for
+/// each of the few instances module-level code makes.
 fn runs_once(
     project: &Project,
-    single_instance: &[ClassId],
+    made_at_import: &[ClassId],
     (file, caller): (FileId, Option<FuncIdx>),
     call: &FirstTimeCall,
     (callee, kind): (FuncId, EdgeKind),
@@ -1306,7 +1318,7 @@ fn runs_once(
     if matches!(on_receiver, Some((Root::SelfParam, _)))
         && project
             .method_class(file, caller)
-            .is_none_or(|class| single_instance.binary_search(&class).is_err())
+            .is_none_or(|class| made_at_import.binary_search(&class).is_err())
     {
         return false;
     }

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
 
-use crate::facts::{CallReceiver, FuncIdx, FunctionKind};
+use crate::facts::{CallReceiver, FuncIdx, FunctionKind, ImportTarget};
 use crate::knowledge;
 
 use super::callgraph::{INIT, Index, has_receiver, resolve_site};
@@ -201,7 +201,8 @@ fn framework_of(
 
 /// Start-up entry points: the methods of [`knowledge::START_UP_HOOK_BASES`] in subclasses of
 /// their framework's base, whether the base is outside the tree or in it (the tree is the
-/// framework), in function order.
+/// framework), and the module-level functions of [`knowledge::START_UP_MODULE_FUNCTIONS`] in
+/// modules of the framework or that import it, in function order.
 pub(super) fn find_start_up(project: &Project) -> Vec<EntryPoint> {
     let bases_in_tree: Vec<(ClassId, usize)> = project
         .class_ids()
@@ -240,6 +241,23 @@ pub(super) fn find_start_up(project: &Project) -> Vec<EntryPoint> {
             }
         }
     }
+    for (file_id, file) in project.files.iter().enumerate() {
+        for (framework, kind, name) in knowledge::START_UP_MODULE_FUNCTIONS {
+            if !of_framework(project, file_id as FileId, framework) {
+                continue;
+            }
+            for (idx, function) in file.facts.functions.iter().enumerate() {
+                if function.kind == FunctionKind::Module
+                    && function.parent.is_none()
+                    && function.name == *name
+                {
+                    found
+                        .entry(project.function_id(file_id as FileId, idx as FuncIdx))
+                        .or_insert(*kind);
+                }
+            }
+        }
+    }
     found
         .into_iter()
         .map(|(function, kind)| EntryPoint {
@@ -247,6 +265,30 @@ pub(super) fn find_start_up(project: &Project) -> Vec<EntryPoint> {
             kind: kind.to_string(),
         })
         .collect()
+}
+
+/// Whether `file` is a module of the `framework` package, or imports it (or one of its
+/// submodules) at module level.
+fn of_framework(project: &Project, file: FileId, framework: &str) -> bool {
+    let in_framework = |module: &str| {
+        module
+            .strip_prefix(framework)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    let source = project.file(file);
+    in_framework(&source.module)
+        || source.facts.imports.iter().any(|import| {
+            import.function.is_none()
+                && match &import.target {
+                    ImportTarget::Module(module) => in_framework(module),
+                    ImportTarget::Member {
+                        level: 0,
+                        module: Some(module),
+                        ..
+                    } => in_framework(module),
+                    ImportTarget::Member { .. } => false,
+                }
+        })
 }
 
 /// The kind of a WSGI callable, which a WSGI server calls as the application itself, once per

@@ -34,7 +34,7 @@ pub fn in_test_code(project: &Project, file: FileId, function: FuncIdx) -> bool 
 }
 
 /// Whether the file is a module of tests under any of its names.
-fn module_of_tests(source: &SourceFile) -> bool {
+pub(super) fn module_of_tests(source: &SourceFile) -> bool {
     std::iter::once(&source.module)
         .chain(source.aliases.iter())
         .any(|m| is_test_module(m))

@@ -1971,7 +1971,9 @@ impl Extractor {
     }
 
     /// The shared name an early return tests, in `if _X: return _X` and `if self._x is not None:
-    /// return ...` (no `else`): the code after it runs only while the name is unset.
+    /// return ...` (no `else`), or in one operand of an `or` there (`if not enabled or _X:
+    /// return`, which holds whenever `_X` is set): the code after it runs only while the name
+    /// is unset.
     fn early_return_flag(&self, stmt: &Stmt) -> Option<Name> {
         let Stmt::If(if_stmt) = stmt else {
             return None;
@@ -1981,7 +1983,22 @@ impl Extractor {
         {
             return None;
         }
-        let read = match &*if_stmt.test {
+        match &*if_stmt.test {
+            Expr::BoolOp(any) if any.op == ast::BoolOp::Or => {
+                let mut flags = any.values.iter().filter_map(|v| self.set_flag_read(v));
+                // With two flags, setting one does not say which the later stores must keep set.
+                match (flags.next(), flags.next()) {
+                    (Some(flag), None) => Some(flag),
+                    _ => None,
+                }
+            }
+            test => self.set_flag_read(test),
+        }
+    }
+
+    /// The shared name `test` holds true while it is set: `_X`, `self._x`, `_X is not None`.
+    fn set_flag_read(&self, test: &Expr) -> Option<Name> {
+        let read = match test {
             Expr::Compare(compare)
                 if matches!(compare.ops.as_ref(), [ast::CmpOp::IsNot])
                     && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)]) =>

@@ -7,7 +7,7 @@ use super::{CallGraph, Caller, Edge};
 
 impl CallGraph {
     /// What the next build reads of this graph (each function's edges, the module-level edges
-    /// and the classes made once; see `CallGraph::build`), with every id renumbered by `ids` for
+    /// and the classes made only at import; see `CallGraph::build`), with every id renumbered by `ids` for
     /// a project of `functions` functions; the rest (entry points, reach) is left empty: the
     /// build finds it again. The added functions have no edges; the edges from and to removed
     /// ones are dropped: only the changed files, whose edges are found again, had any.
@@ -54,8 +54,8 @@ impl CallGraph {
             }),
             // File ids stay: only classes and functions are renumbered.
             looked_into: self.looked_into,
-            single_instance: self
-                .single_instance
+            made_at_import: self
+                .made_at_import
                 .iter()
                 .filter_map(|c| ids.class(*c))
                 .collect(),
