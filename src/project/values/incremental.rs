@@ -40,10 +40,12 @@ pub struct Edited {
     pub(in super::super) file: FileId,
     /// Its facts before.
     pub(in super::super) old: Arc<FileFacts>,
-    /// The names (identifier hashes) its imports bind otherwise than before, which nothing but
-    /// the file's own flows resolves through (`remap::rebound_names`); empty when it has the
-    /// same `values_outline` as before. Its old flows that name one of them may have resolved
-    /// otherwise in the link before, and are taken as changed.
+    /// The names (identifier hashes) through which its flows may resolve otherwise than in the
+    /// link before: those its imports and module scope bind otherwise (`remap::rebound_names`),
+    /// and for a file that may resolve a name another file rebinds (`remap::readers`, listed
+    /// with its facts unchanged), those names; empty when it has the same `values_outline` as
+    /// before and reads no rebound name. Its old flows that name one of them are taken as
+    /// changed.
     pub(in super::super) rebound: Vec<u64>,
 }
 
@@ -229,10 +231,11 @@ impl Values<'_> {
     /// and one that finds nothing leaves the name to the reading file's own slot. A place no
     /// slot has any more (a name the edit left nothing storing into) is read by nothing now,
     /// and was read by no other file before: a module name whose slot comes or goes and whose
-    /// scope entry is a module binding is a rebound name, which nothing outside looked up
-    /// (`remap::rebound_names`), and a value-flow edit keeps the module names stored into. So
-    /// another file's call edges, which read the values only through what its names resolve
-    /// to, do not change when only these places do.
+    /// scope entry is a module binding is a rebound name, which only the files listed as edited
+    /// for it look up (`remap::rebound_names`, `remap::readers`), and a value-flow edit keeps
+    /// the module names stored into. So another file's call edges, which read the values only
+    /// through what its names resolve to, do not change when only these places do (the edited
+    /// files' edges are resolved again).
     fn private_places(&self, project: &Project, edited: &[Edited]) -> HashSet<usize> {
         let mut private: HashSet<usize> = HashSet::default();
         let mut slotted = vec![false; self.held.values.len()];
