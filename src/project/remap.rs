@@ -367,7 +367,10 @@ pub(super) fn rebound_names(
     hashes.sort_unstable();
     hashes.dedup();
     let resolved = resolved_identifiers(new)?;
-    if hashes.iter().any(|hash| resolved.binary_search(hash).is_ok()) {
+    if hashes
+        .iter()
+        .any(|hash| resolved.binary_search(hash).is_ok())
+    {
         return None;
     }
     let read = hashes
@@ -561,7 +564,10 @@ pub(super) fn readers(
     names.dedup();
     for &file in &readers {
         let resolved = resolved_identifiers(&files[file as usize].facts)?;
-        if names.iter().any(|name| resolved.binary_search(name).is_ok()) {
+        if names
+            .iter()
+            .any(|name| resolved.binary_search(name).is_ok())
+        {
             return None;
         }
     }
