@@ -132,6 +132,9 @@ pub struct Project {
     /// Which names of each module lookups from outside it asked for, recorded only for a link
     /// that will be updated ([`Keep::ValuesAndFlows`]).
     scope_reads: Option<resolve::ScopeReads>,
+    /// Which files mention each identifier, once an update needed to find the files that may
+    /// resolve a rebound name otherwise (`remap::readers`); kept across links again.
+    identifier_files: Option<remap::IdentifierFiles>,
     /// How long each step of the link took (see [`Project::link_times`]).
     link_times: Vec<(&'static str, std::time::Duration)>,
 }
@@ -158,6 +161,9 @@ struct OfEachFile {
     /// Not of each file alone: what the links so far looked up across modules, for the next
     /// (see [`resolve::ScopeReads`]).
     scope_reads: Option<resolve::ScopeReads>,
+    /// Not of each file alone either: which files mention each identifier, when a link built it
+    /// (see `remap::IdentifierFiles`).
+    identifier_files: Option<remap::IdentifierFiles>,
 }
 
 /// `of_file` for every file, in parallel; with `kept` (a previous link's, valid for every file
@@ -185,6 +191,9 @@ impl Relinkable {
     /// Gives `file` other facts.
     pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
         let old = std::mem::replace(&mut self.files[file as usize].facts, facts);
+        if let Some(index) = &mut self.of_each_file.identifier_files {
+            index.replace(file, &old, &self.files[file as usize].facts);
+        }
         if !self.changed.contains(&file) {
             self.old_facts.push((file, old));
             self.changed.push(file);
@@ -200,37 +209,20 @@ impl Relinkable {
     pub fn link(self, entry_points: &[String], values: PreviousValues) -> (Project, KeptValues) {
         let Relinkable {
             files,
-            of_each_file,
+            mut of_each_file,
             call_graph,
             changed,
             old_facts,
         } = self;
+        let mut changed_or_read = changed.clone();
         let (values, edited) = match values {
             PreviousValues::Same(values) => (Some(values), None),
-            // Each changed file keeps its outline, or changed only import bindings that nothing
-            // but its own flows can resolve through (`remap::rebound_names`).
             PreviousValues::Update(values) => {
-                let edited: Option<Vec<Edited>> = old_facts
-                    .iter()
-                    .map(|(file, old)| {
-                        let new = &files[*file as usize].facts;
-                        let rebound = if values_outline(old) == values_outline(new) {
-                            Vec::new()
-                        } else {
-                            remap::rebound_names(
-                                (*file, old, new),
-                                of_each_file.scope_reads.as_ref(),
-                            )?
-                        };
-                        Some(Edited {
-                            file: *file,
-                            old: Arc::clone(old),
-                            rebound,
-                        })
-                    })
-                    .collect();
-                match edited {
-                    Some(edited) => (Some(values), Some(edited)),
+                match edited_files(&files, &mut of_each_file, &old_facts) {
+                    Some((edited, readers)) => {
+                        changed_or_read.extend(readers);
+                        (Some(values), Some(edited))
+                    }
                     None => (None, None),
                 }
             }
@@ -240,7 +232,7 @@ impl Relinkable {
             Some(values) => Some(Previous {
                 values,
                 call_graph,
-                changed: changed.clone(),
+                changed: changed_or_read,
                 edited,
             }),
             None => {
@@ -257,6 +249,63 @@ impl Relinkable {
         );
         (project, values.unwrap_or_default())
     }
+}
+
+/// What an update of the values for the edit of the files `old_facts` names (see [`Edited`]):
+/// each changed file keeps its outline, or binds otherwise only names that nothing but its own
+/// flows resolves through, or that some other files may resolve otherwise (`remap::rebound_names`).
+/// Those files (`remap::readers`) are listed as edited too, with their facts unchanged and their
+/// flows that name such a name taken as changed, and returned apart: their call edges are
+/// resolved again. `None` when the values must be learnt from the flows.
+fn edited_files(
+    files: &[SourceFile],
+    of_each_file: &mut OfEachFile,
+    old_facts: &[OldFacts],
+) -> Option<(Vec<Edited>, Vec<FileId>)> {
+    let mut read = Vec::new();
+    let mut edited: Vec<Edited> = old_facts
+        .iter()
+        .map(|(file, old)| {
+            let new = &files[*file as usize].facts;
+            let rebound = if values_outline(old) == values_outline(new) {
+                Vec::new()
+            } else {
+                let rebound =
+                    remap::rebound_names((*file, old, new), of_each_file.scope_reads.as_ref())?;
+                read.extend(rebound.read);
+                rebound.names
+            };
+            Some(Edited {
+                file: *file,
+                old: Arc::clone(old),
+                rebound,
+            })
+        })
+        .collect::<Option<_>>()?;
+    if read.is_empty() {
+        return Some((edited, Vec::new()));
+    }
+    let index = of_each_file
+        .identifier_files
+        .get_or_insert_with(|| remap::IdentifierFiles::of(files));
+    let (readers, names) = remap::readers(files, index, &read)?;
+    let mut others = Vec::new();
+    for &file in &readers {
+        match edited.iter_mut().find(|e| e.file == file) {
+            Some(e) => {
+                e.rebound.extend_from_slice(&names);
+                e.rebound.sort_unstable();
+                e.rebound.dedup();
+            }
+            None => others.push(file),
+        }
+    }
+    edited.extend(others.iter().map(|&file| Edited {
+        file,
+        old: Arc::clone(&files[file as usize].facts),
+        rebound: names.clone(),
+    }));
+    Some((edited, others))
 }
 
 /// One file's input to the link.
@@ -318,6 +367,7 @@ impl Project {
                 import_targets: self.import_targets,
                 scopes: self.scopes,
                 scope_reads: self.scope_reads,
+                identifier_files: self.identifier_files,
             },
             call_graph: self.calls,
             changed: Vec::new(),
@@ -398,15 +448,19 @@ impl Project {
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
             scope_reads: None,
+            identifier_files: None,
             link_times: Vec::new(),
         };
         let (kept_import_targets, kept_scopes, kept_reads, old_facts) = match kept {
-            Some((kept, changed, old_facts)) => (
-                Some((kept.import_targets, changed)),
-                Some((kept.scopes, changed)),
-                kept.scope_reads,
-                old_facts,
-            ),
+            Some((kept, changed, old_facts)) => {
+                project.identifier_files = kept.identifier_files;
+                (
+                    Some((kept.import_targets, changed)),
+                    Some((kept.scopes, changed)),
+                    kept.scope_reads,
+                    old_facts,
+                )
+            }
             None => (None, None, None, &[][..]),
         };
         let started = std::time::Instant::now();

@@ -264,26 +264,25 @@ fn identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
 ///   (`super::definitions_outline`): the same classes, functions and attribute assignments, so
 ///   the same ids, and the same slots but those of the file's names;
 /// - no changed binding is a star import (it would bind every name the module leaves unbound);
-/// - no lookup from outside the file's own module-level resolution ever asked the file's scope
-///   for a changed name, found or not (`reads`, recorded since the values were last learnt from
-///   nothing, [`super::resolve::ScopeReads`]): a name of another module, a re-export, a star
-///   import of the file or a package's binding reaches the file's names only by such a lookup,
-///   so every other file resolves every name as before. A name whose scope entry means what it
+/// - the changed names some lookup from outside the file's own module-level resolution asked the
+///   file's scope for, found or not (`reads`, recorded since the values were last learnt from
+///   nothing, [`super::resolve::ScopeReads`]), are returned apart ([`Rebound::read`]): a name of
+///   another module, a re-export, a star import of the file or a package's binding reaches the
+///   file's names only by such a lookup, so every other file resolves every other name as
+///   before, and [`readers`] finds the files that may resolve these otherwise. A name whose scope entry means what it
 ///   meant (the same class, function or import target, or a binding of the same value) is not
 ///   changed: a lookup of it finds the same thing; and the slot of a module name is read from
 ///   outside only through a lookup that finds a module binding of that name
 ///   (`Resolved::Global`), so a slot that comes or goes for a name the scope binds to a class,
 ///   function or import (`Model = Model` after `class Model`) changes nothing another file
 ///   reads;
-/// - nothing the link reads of the file but its imports, flows and call sites names a changed
-///   name (its class bases, decorators, typed locals, module bindings and attribute assignments
-///   are resolved in the file itself, and feed the hierarchy and what other files' calls find),
-///   so those resolve as before too. The file's flows that name one are taken as changed by the
-///   update; the others resolve as before.
+/// - nothing the link resolves in the file but its imports, flows and call sites names a changed
+///   name ([`resolved_identifiers`]), so those resolve as before too. The file's flows that name
+///   one are taken as changed by the update; the others resolve as before.
 pub(super) fn rebound_names(
     (file, old, new): (FileId, &FileFacts, &FileFacts),
     reads: Option<&super::resolve::ScopeReads>,
-) -> Option<Vec<u64>> {
+) -> Option<Rebound> {
     use super::resolve::{Symbol, scope_of};
     let reads = reads.filter(|reads| reads.complete)?;
     if super::definitions_outline(old) != super::definitions_outline(new) {
@@ -367,23 +366,210 @@ pub(super) fn rebound_names(
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
-    if hashes.iter().any(|hash| reads.read(file, *hash)) {
+    let resolved = resolved_identifiers(new)?;
+    if hashes
+        .iter()
+        .any(|hash| resolved.binary_search(hash).is_ok())
+    {
         return None;
     }
-    // A module binding's own name is what it binds, not a name it resolves: only its value and
-    // annotation are read.
-    let mut read = Read::of(new, &[] as &[crate::facts::CallSite], &[], Vec::new());
-    read.imports = &[];
-    read.globals = &[];
-    let values: Vec<(&Value, Option<Name>)> = new
-        .globals
+    let read = hashes
         .iter()
-        .map(|binding| (&binding.value, binding.annotation))
+        .copied()
+        .filter(|hash| reads.read(file, *hash))
         .collect();
-    for named in [identifier_hashes(&read)?, identifier_hashes(&values)?] {
-        if hashes.iter().any(|hash| named.binary_search(hash).is_ok()) {
+    Some(Rebound {
+        names: hashes,
+        read,
+    })
+}
+
+/// The names an edit of one file binds otherwise ([`rebound_names`]).
+pub(super) struct Rebound {
+    /// Every one (identifier hashes, sorted).
+    pub(super) names: Vec<u64>,
+    /// Those a lookup from outside the file's own module-level resolution asked for: another
+    /// file may resolve them otherwise ([`readers`]).
+    pub(super) read: Vec<u64>,
+}
+
+/// The identifiers (hashed, sorted) of what the link resolves in `facts` besides its imports,
+/// flows and call sites: class bases, metaclasses and decorators, the values and annotations
+/// of class and module bindings, function decorators, parameter annotations and defaults,
+/// typed locals, returned names, attribute assignments' objects and values, and the first-time
+/// calls. These feed the hierarchy and what every file's calls and flows find, so a name they
+/// hold that resolves otherwise after an edit may change anything; the names of what the file
+/// defines (its classes, functions, parameters and bindings) are not resolved and are left
+/// out. `None` if they could not be listed.
+pub(super) fn resolved_identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
+    fn bound(bindings: &[crate::facts::Binding]) -> Vec<(&Value, Option<Name>)> {
+        bindings
+            .iter()
+            .map(|binding| (&binding.value, binding.annotation))
+            .collect()
+    }
+    let classes: Vec<_> = facts
+        .classes
+        .iter()
+        .map(|class| {
+            (
+                &class.bases,
+                class.metaclass,
+                &class.decorators,
+                bound(&class.bindings),
+            )
+        })
+        .collect();
+    let functions: Vec<_> = facts
+        .functions
+        .iter()
+        .map(|function| {
+            let params: Vec<_> = function
+                .params
+                .iter()
+                .map(|param| (param.annotation, &param.default))
+                .collect();
+            (
+                &function.decorators,
+                params,
+                &function.typed_locals,
+                &function.returned_names,
+            )
+        })
+        .collect();
+    let assignments: Vec<_> = facts
+        .attribute_assignments
+        .iter()
+        .map(|assignment| (&assignment.object, &assignment.value))
+        .collect();
+    identifier_hashes(&(
+        classes,
+        functions,
+        bound(&facts.globals),
+        assignments,
+        &facts.first_time_calls,
+    ))
+}
+
+/// Which files' link facts mention each identifier (by hash), for [`readers`]: kept across the
+/// links of a long-lived caller, and brought up to date with each file whose facts an edit
+/// replaces ([`super::Relinkable::replace_facts`]).
+#[derive(Debug, Default)]
+pub(super) struct IdentifierFiles {
+    /// Per identifier hash: the files mentioning it, sorted.
+    files: HashMap<u64, Vec<FileId>>,
+    /// Files whose identifiers could not be listed: while there are any, any file may mention
+    /// any name.
+    unknown: Vec<FileId>,
+}
+
+impl IdentifierFiles {
+    /// The identifiers of every file's facts.
+    pub(super) fn of(files: &[SourceFile]) -> IdentifierFiles {
+        use rayon::prelude::*;
+        let per_file: Vec<Option<Vec<u64>>> =
+            files.par_iter().map(|f| identifiers(&f.facts)).collect();
+        let mut index = IdentifierFiles::default();
+        for (file, identifiers) in per_file.into_iter().enumerate() {
+            index.add(file as FileId, identifiers);
+        }
+        index
+    }
+
+    /// `file`'s facts `new` in place of `old`.
+    pub(super) fn replace(&mut self, file: FileId, old: &FileFacts, new: &FileFacts) {
+        match identifiers(old) {
+            Some(old) => {
+                for hash in old {
+                    if let Some(files) = self.files.get_mut(&hash) {
+                        files.retain(|f| *f != file);
+                        if files.is_empty() {
+                            self.files.remove(&hash);
+                        }
+                    }
+                }
+            }
+            None => self.unknown.retain(|f| *f != file),
+        }
+        self.add(file, identifiers(new));
+    }
+
+    fn add(&mut self, file: FileId, identifiers: Option<Vec<u64>>) {
+        let Some(identifiers) = identifiers else {
+            self.unknown.push(file);
+            return;
+        };
+        for hash in identifiers {
+            let files = self.files.entry(hash).or_default();
+            if let Err(at) = files.binary_search(&file) {
+                files.insert(at, file);
+            }
+        }
+    }
+
+    fn mentioning(&self, hash: u64) -> &[FileId] {
+        self.files.get(&hash).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The files that may resolve a name otherwise after an edit that rebinds the names `read`
+/// (identifier hashes) of a module which lookups from outside it asked for
+/// ([`Rebound::read`]), and the names (sorted) through which they may: `read`, and every name an
+/// import of any file binds to a target that names one of them, transitively (`from m import X
+/// as Y`, a re-export of `X` and its importers). A lookup from another file starts from a name as
+/// written in that file (its flows, call sites, imports and what [`resolved_identifiers`]
+/// lists), and reaches the module's scope through imports by their names, or through an
+/// attribute named in the text (`m.X`, a star import's `X`); so a file that mentions none of
+/// these names resolves every name as before. A reader's flows and call sites that name one are
+/// planned and resolved again by the update. `None` when that is not proved: some file's
+/// identifiers could not be listed, or a reader resolves one of the names outside its imports,
+/// flows and call sites (a class base, a module binding's value: they feed what every file
+/// finds).
+pub(super) fn readers(
+    files: &[SourceFile],
+    index: &IdentifierFiles,
+    read: &[u64],
+) -> Option<(Vec<FileId>, Vec<u64>)> {
+    if !index.unknown.is_empty() {
+        return None;
+    }
+    let mut names: Vec<u64> = read.to_vec();
+    let mut known: HashSet<u64> = names.iter().copied().collect();
+    let mut readers: Vec<FileId> = Vec::new();
+    let mut next = 0;
+    while let Some(&name) = names.get(next) {
+        next += 1;
+        for &file in index.mentioning(name) {
+            readers.push(file);
+            for import in &files[file as usize].facts.imports {
+                // A star import binds the names it finds under the same names.
+                if import.is_star() {
+                    continue;
+                }
+                let binding = identifier_hash(import.binding.as_bytes());
+                if !known.contains(&binding)
+                    && identifier_hashes(&import.target)?
+                        .binary_search(&name)
+                        .is_ok()
+                {
+                    known.insert(binding);
+                    names.push(binding);
+                }
+            }
+        }
+    }
+    readers.sort_unstable();
+    readers.dedup();
+    names.sort_unstable();
+    names.dedup();
+    for &file in &readers {
+        let resolved = resolved_identifiers(&files[file as usize].facts)?;
+        if names
+            .iter()
+            .any(|name| resolved.binary_search(name).is_ok())
+        {
             return None;
         }
     }
-    Some(hashes)
+    Some((readers, names))
 }

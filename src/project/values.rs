@@ -568,12 +568,19 @@ impl<'p> Values<'p> {
         };
         // Names are resolved file by file in parallel; what is left is the order-dependent part:
         // the first values to arrive in a slot are the ones kept.
-        let files: Vec<Plans<'p>> = project
+        // With `flows`, also each plan's index among its file's flows, for an update.
+        let (files, flow_of): (Vec<Plans<'p>>, Vec<Vec<u32>>) = project
             .files
             .par_iter()
             .enumerate()
-            .map(|(file, f)| values.plans_of(project, index, file as FileId, &f.facts))
-            .collect();
+            .map(|(file, f)| {
+                let mut of_flow = Vec::new();
+                let numbered = if flows { Some(&mut of_flow) } else { None };
+                let plans =
+                    values.plans_of_numbered(project, index, file as FileId, &f.facts, numbered);
+                (plans, of_flow)
+            })
+            .unzip();
         let counts: Vec<u32> = files.iter().map(|p| p.flows.len() as u32).collect();
         let plans = Plans::joined(files);
         let decorated = values.decorator_plans(project, index);
@@ -632,6 +639,7 @@ impl<'p> Values<'p> {
             values.flows = Some(incremental::FlowState::new(
                 &values.slots,
                 of_file,
+                flow_of,
                 work,
                 converged,
             ));

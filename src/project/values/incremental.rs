@@ -40,10 +40,12 @@ pub struct Edited {
     pub(in super::super) file: FileId,
     /// Its facts before.
     pub(in super::super) old: Arc<FileFacts>,
-    /// The names (identifier hashes) its imports bind otherwise than before, which nothing but
-    /// the file's own flows resolves through (`remap::rebound_names`); empty when it has the
-    /// same `values_outline` as before. Its old flows that name one of them may have resolved
-    /// otherwise in the link before, and are taken as changed.
+    /// The names (identifier hashes) through which its flows may resolve otherwise than in the
+    /// link before: those its imports and module scope bind otherwise (`remap::rebound_names`),
+    /// and for a file that may resolve a name another file rebinds (`remap::readers`, listed
+    /// with its facts unchanged), those names; empty when it has the same `values_outline` as
+    /// before and reads no rebound name. Its old flows that name one of them are taken as
+    /// changed.
     pub(in super::super) rebound: Vec<u64>,
 }
 
@@ -105,6 +107,8 @@ pub(super) struct FlowState {
     flows: Vec<Option<(FileId, u32)>>,
     /// Per file: the ids of its flows, in plan order.
     of_file: Vec<Vec<u32>>,
+    /// Per file, parallel to `of_file`: the index among the file's flows of each plan's flow.
+    flow_of: Vec<Vec<u32>>,
     /// By place: the flows that read the slot.
     dependents: Vec<Vec<u32>>,
     /// By place: the flows that stored into the slot.
@@ -120,6 +124,7 @@ impl FlowState {
     pub(super) fn new(
         slots: &Slots<'_>,
         of_file: Vec<Vec<u32>>,
+        flow_of: Vec<Vec<u32>>,
         work: Worklist,
         converged: bool,
     ) -> FlowState {
@@ -136,6 +141,7 @@ impl FlowState {
         FlowState {
             flows,
             of_file,
+            flow_of,
             dependents: work.dependents,
             writers: work.writers,
             name_base: name_base(slots),
@@ -229,10 +235,11 @@ impl Values<'_> {
     /// and one that finds nothing leaves the name to the reading file's own slot. A place no
     /// slot has any more (a name the edit left nothing storing into) is read by nothing now,
     /// and was read by no other file before: a module name whose slot comes or goes and whose
-    /// scope entry is a module binding is a rebound name, which nothing outside looked up
-    /// (`remap::rebound_names`), and a value-flow edit keeps the module names stored into. So
-    /// another file's call edges, which read the values only through what its names resolve
-    /// to, do not change when only these places do.
+    /// scope entry is a module binding is a rebound name, which only the files listed as edited
+    /// for it look up (`remap::rebound_names`, `remap::readers`), and a value-flow edit keeps
+    /// the module names stored into. So another file's call edges, which read the values only
+    /// through what its names resolve to, do not change when only these places do (the edited
+    /// files' edges are resolved again).
     fn private_places(&self, project: &Project, edited: &[Edited]) -> HashSet<usize> {
         let mut private: HashSet<usize> = HashSet::default();
         let mut slotted = vec![false; self.held.values.len()];
@@ -310,6 +317,114 @@ fn returning_of(facts: &FileFacts) -> Vec<FuncIdx> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// Per plan of `now` (an edited file's plans after the edit), the index among `old` plans'
+/// ids (`old_count` of them) of the one it keeps, when the file binds no name otherwise: the
+/// plans before the first that differs and after the last that differs are the same flows as
+/// before (`before`: the old facts' plans, which resolve as in the link before); the ones between
+/// are removed and added. `None` when the plans before are not as many as the ids.
+fn kept_at_the_ends(
+    before: &Plans<'_>,
+    now: &Plans<'_>,
+    old_count: usize,
+) -> Option<Vec<Option<u32>>> {
+    let (planned, new_len) = (before.flows.len(), now.flows.len());
+    if planned != old_count {
+        return None;
+    }
+    let mut prefix = 0;
+    while prefix < planned.min(new_len) && same_flow(before, prefix, now, prefix) {
+        prefix += 1;
+    }
+    let mut suffix = 0;
+    while suffix < planned.min(new_len) - prefix
+        && same_flow(before, planned - 1 - suffix, now, new_len - 1 - suffix)
+    {
+        suffix += 1;
+    }
+    let mut kept: Vec<Option<u32>> = (0..prefix as u32).map(Some).collect();
+    kept.extend((prefix..new_len - suffix).map(|_| None));
+    kept.extend((planned - suffix..planned).map(|at| Some(at as u32)));
+    Some(kept)
+}
+
+/// How many flows at the start, and at the end, `old` and `new` have alike (equal as facts):
+/// those flows are the same flows before and after the edit, the others are not paired.
+fn aligned_flows(old: &FileFacts, new: &FileFacts) -> (usize, usize) {
+    let (a, b) = (&old.flows, &new.flows);
+    let start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let most = a.len().min(b.len()) - start;
+    let end = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(most)
+        .take_while(|(x, y)| x == y)
+        .count();
+    (start, end)
+}
+
+/// Per plan of `now`, the index among the old ids of the one it keeps, when the file's flows may
+/// resolve names otherwise than in the link before (`rebound`, see [`Edited`]): a flow that
+/// names none of them (`named_before`, `named_now`), and is paired with itself across the edit
+/// (`alike`: as many flows at the start and at the end, equal as facts, see [`aligned_flows`]),
+/// keeps its id when its plan is the same flow as before; every other flow's plans are removed
+/// and added. A flow that names none resolves as in the link before, so it has a plan now
+/// (`before`, with each plan's flow in `before_flow`) exactly when it had one then (the old ids'
+/// flows, `old_flow`); `None` when they disagree.
+fn kept_flow_by_flow(
+    (before, before_flow, old_flow): (&Plans<'_>, &[u32], &[u32]),
+    (now, now_flow): (&Plans<'_>, &[u32]),
+    named_before: &[bool],
+    named_now: &[bool],
+    (start, end): (usize, usize),
+) -> Option<Vec<Option<u32>>> {
+    let (old_count, new_count) = (named_before.len(), named_now.len());
+    // Per old flow: the new flow paired with it.
+    let paired = |flow: usize| -> Option<usize> {
+        if flow < start {
+            Some(flow)
+        } else if flow >= old_count - end {
+            Some(flow + new_count - old_count)
+        } else {
+            None
+        }
+    };
+    // Per old flow: its old id's index and its plan before, when it has them.
+    let mut old_at: Vec<Option<u32>> = vec![None; old_count];
+    for (at, flow) in old_flow.iter().enumerate() {
+        *old_at.get_mut(*flow as usize)? = Some(at as u32);
+    }
+    let mut before_at: Vec<Option<usize>> = vec![None; old_count];
+    for (at, flow) in before_flow.iter().enumerate() {
+        *before_at.get_mut(*flow as usize)? = Some(at);
+    }
+    let mut now_at: Vec<Option<usize>> = vec![None; new_count];
+    for (at, flow) in now_flow.iter().enumerate() {
+        *now_at.get_mut(*flow as usize)? = Some(at);
+    }
+    let mut kept = vec![None; now.flows.len()];
+    for flow in 0..old_count {
+        if named_before[flow] {
+            continue;
+        }
+        if old_at[flow].is_some() != before_at[flow].is_some() {
+            return None;
+        }
+        let Some(new_flow) = paired(flow) else {
+            continue;
+        };
+        if named_now[new_flow] {
+            continue;
+        }
+        if let (Some(old), Some(b), Some(n)) = (old_at[flow], before_at[flow], now_at[new_flow])
+            && same_flow(before, b, now, n)
+        {
+            kept[n] = Some(old);
+        }
+    }
+    Some(kept)
 }
 
 impl<'p> Values<'p> {
@@ -406,7 +521,8 @@ impl<'p> Values<'p> {
             if returning_of(facts) != returning_of(old_facts) {
                 return None;
             }
-            let now = values.plans_of(project, index, file, facts);
+            let mut now_of_flow = Vec::new();
+            let now = values.plans_of_numbered(project, index, file, facts, Some(&mut now_of_flow));
             let old_map = old_names.remove(&file)?;
             let new_map = std::mem::replace(&mut values.slots.names[file as usize], old_map);
             let mut of_flow = Vec::new();
@@ -414,55 +530,50 @@ impl<'p> Values<'p> {
                 values.plans_of_numbered(project, index, file, old_facts, Some(&mut of_flow));
             values.slots.names[file as usize] = new_map;
             let old_ids = std::mem::take(&mut state.of_file[file as usize]);
-            // The old flows that name a rebound name resolve otherwise now than in the link
-            // before (even whether they have a plan at all): only the plans of the flows before
-            // the first of them and after the last are as the link before made them, and may be
-            // kept. With none, every plan is.
-            let named = naming(old_facts, rebound);
-            let first = named.iter().position(|n| *n).unwrap_or(named.len()) as u32;
-            let last = named.iter().rposition(|n| *n);
-            let kept_before = of_flow.iter().take_while(|f| **f < first).count();
-            let kept_after = match last {
-                Some(last) => of_flow
-                    .iter()
-                    .rev()
-                    .take_while(|f| **f > last as u32)
-                    .count(),
-                None => of_flow.len(),
-            };
-            let (old_len, new_len, planned) = (old_ids.len(), now.flows.len(), before.flows.len());
-            if (last.is_none() && planned != old_len)
-                || (last.is_some() && kept_before + kept_after > old_len)
-            {
+            let old_flow_of = std::mem::take(&mut state.flow_of[file as usize]);
+            if old_flow_of.len() != old_ids.len() {
                 return None;
             }
-            let mut prefix = 0;
-            while prefix < kept_before.min(new_len) && same_flow(&before, prefix, &now, prefix) {
-                prefix += 1;
+            // Per plan of `now`: the old id it keeps, if any; every old id not kept is removed.
+            let kept = if rebound.is_empty() {
+                kept_at_the_ends(&before, &now, old_ids.len())?
+            } else {
+                let facts_alike = aligned_flows(old_facts, facts);
+                kept_flow_by_flow(
+                    (&before, &of_flow, &old_flow_of),
+                    (&now, &now_of_flow),
+                    &naming(old_facts, rebound),
+                    &naming(facts, rebound),
+                    facts_alike,
+                )?
+            };
+            let mut is_kept = vec![false; old_ids.len()];
+            for old in kept.iter().flatten() {
+                is_kept[*old as usize] = true;
             }
-            let mut suffix = 0;
-            while suffix < kept_after.min(old_len.min(new_len) - prefix)
-                && same_flow(&before, planned - 1 - suffix, &now, new_len - 1 - suffix)
-            {
-                suffix += 1;
+            for (at, &id) in old_ids.iter().enumerate() {
+                if !is_kept[at] {
+                    dead[id as usize] = true;
+                    state.flows[id as usize] = None;
+                }
             }
-            let mut ids = Vec::with_capacity(new_len);
-            ids.extend_from_slice(&old_ids[..prefix]);
-            for &id in &old_ids[prefix..old_len - suffix] {
-                dead[id as usize] = true;
-                state.flows[id as usize] = None;
+            let mut ids = Vec::with_capacity(now.flows.len());
+            for old in &kept {
+                match old {
+                    Some(old) => ids.push(old_ids[*old as usize]),
+                    None => {
+                        let id = state.flows.len() as u32;
+                        state.flows.push(None);
+                        added.push(id);
+                        ids.push(id);
+                    }
+                }
             }
-            for _ in prefix..new_len - suffix {
-                let id = state.flows.len() as u32;
-                state.flows.push(None);
-                added.push(id);
-                ids.push(id);
-            }
-            ids.extend_from_slice(&old_ids[old_len - suffix..]);
             for (at, id) in ids.iter().enumerate() {
                 state.flows[*id as usize] = Some((file, at as u32));
             }
             state.of_file[file as usize] = ids;
+            state.flow_of[file as usize] = now_of_flow;
             plans.insert(file, now);
         }
         // The slots the removed flows stored into, and every slot a flow reading one of them
