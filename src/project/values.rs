@@ -327,7 +327,7 @@ enum Part {
 /// What a name, a callee or a flow's source may hold, resolved as far as that does not depend on
 /// what names hold: names are slots, and what is known whatever names hold is values. Applying a
 /// flow then reads slots and moves values only; names are resolved once, in parallel.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Plan {
     Nothing,
     One(Part),
@@ -873,8 +873,16 @@ impl<'p> Values<'p> {
                 FlowSource::Name { receiver, name } => {
                     self.name_plan(project, index, file, flow.function, *receiver, *name)
                 }
+                // A call arguments flow into was resolved already: what calling it gives is
+                // planned from what its callee may be.
                 FlowSource::CallResult(call) => {
-                    let callees = self.call_plan(project, index, file, calls, *call);
+                    let callees = match callees.get(call) {
+                        Some(CalleesOfCall::Fixed(fixed)) => Plan::of_values(fixed.clone()),
+                        Some(CalleesOfCall::Planned(planned)) => {
+                            plans.callees[*planned as usize].clone()
+                        }
+                        None => self.call_plan(project, index, file, calls, *call),
+                    };
                     self.returns_plan(project, callees)
                 }
             };
