@@ -401,6 +401,11 @@ pub struct FileFacts {
     /// which the analysis does not follow, so its graph takes them as no call of the function.
     /// (The graph export keeps them as the function's, as it does every lambda's calls.)
     pub returned_lambda_calls: Vec<u32>,
+    /// Module-level and class-body calls in a lambda or a generator expression (`make = lambda
+    /// n: Page(n)`, `defaultdict(lambda: Page("x"))`), by index in `calls`, ascending: written
+    /// at module level, they run when the lambda is called or the generator is consumed, which
+    /// may be on any request, not while the module is imported.
+    pub deferred_module_calls: Vec<u32>,
     /// Where functions, classes and objects may flow: into names, out of functions, into
     /// arguments (the call graph follows calls through them).
     pub flows: Vec<ValueFlow>,

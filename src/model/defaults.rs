@@ -6,7 +6,7 @@
 
 use crate::facts::{ArgPosition, CallReceiver, FlowSource, FuncIdx, FunctionKind};
 use crate::knowledge;
-use crate::project::{ClassId, FileId, Project, Resolved};
+use crate::project::{FileId, Project, Resolved};
 
 /// Whether the default of parameter `param` (by position, the receiver included) of `function`,
 /// an `__init__`, is held by one instance at most: exactly one construction in the tree leaves
@@ -35,7 +35,7 @@ pub fn default_held_by_one_instance(
     if !project.descendants(class).is_empty() {
         return false;
     }
-    if has_class_method(project, file, class) {
+    if project.has_class_method(class) {
         return false;
     }
     let class_name = project.class(class).1.name.as_str();
@@ -92,14 +92,4 @@ pub fn default_held_by_one_instance(
         }
     }
     left_to_default == 1
-}
-
-/// Whether `class` has a classmethod, where `cls(...)` may build an instance (the extractor
-/// records no call of a bare `cls`).
-fn has_class_method(project: &Project, file: FileId, class: ClassId) -> bool {
-    let functions = &project.file(file).facts.functions;
-    (0..functions.len() as FuncIdx).any(|f| {
-        functions[f as usize].kind == FunctionKind::ClassMethod
-            && project.method_class(file, f) == Some(class)
-    })
 }

@@ -20,8 +20,8 @@ use rustc_hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 
 use crate::facts::{
-    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FirstTimeCall, FlowSource, FuncIdx,
-    FunctionKind, Name, NameText, Root, Value,
+    ArgPosition, ByText, CallReceiver, CallSite, FileFacts, FirstTimeCall, FlowSource, FlowTarget,
+    FuncIdx, FunctionKind, Name, NameText, Root, Value,
 };
 use crate::knowledge;
 
@@ -685,8 +685,14 @@ impl CallGraph {
         }
         while let Some(caller) = queue.pop_front() {
             for edge in self.callees(FuncId(caller)) {
-                // Already counted, whoever makes it.
-                if edge.kind != EdgeKind::FirstTime {
+                // A first-time edge is already counted, whoever makes it. A function registered
+                // or handed over (`config.add_subscriber(on_new_request, NewRequest)` in a
+                // Pyramid `includeme`, `request_started.connect(h)` in `AppConfig.ready`) is not
+                // run by the registering: it runs whenever its caller calls it, maybe per request.
+                if !matches!(
+                    edge.kind,
+                    EdgeKind::FirstTime | EdgeKind::Callback | EdgeKind::HandedOver
+                ) {
                     settle(edge.to.0 as usize, &mut pending, &mut queue);
                 }
             }
@@ -1229,7 +1235,11 @@ fn per_instance_flag_classes(project: &Project) -> Vec<ClassId> {
 /// Those of `candidates` the tree instantiates only in module-level code (`pool = HookPool()`,
 /// `usercp = Page("usercp")`), at least once, with no subclass and never passed around as a
 /// value: the process has those few instances and no other. A module of tests does not count: it
-/// runs under a test runner, never in the server (see `test_code`). Sorted.
+/// runs under a test runner, never in the server (see `test_code`). Instances made elsewhere
+/// may hide from the call sites, so a class is left out when some may be: a call in a
+/// module-level lambda or generator (it runs later), the class bound to another name
+/// (`PageClass = Page`), a classmethod (`cls(name)`) or a module-level instance copied
+/// (`copy.copy(usercp)`). Sorted.
 fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec<ClassId> {
     if candidates.is_empty() {
         return Vec::new();
@@ -1240,12 +1250,27 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
         .collect();
     // (module-level constructions, any other use as a callee or value)
     let mut uses = vec![(0u32, 0u32); candidates.len()];
+    // The module-level names bound to a construction, for the copies of them.
+    let mut instances: Vec<(FileId, Name, usize)> = Vec::new();
     for (file, source) in project.files.iter().enumerate() {
         let file = file as FileId;
         if super::test_code::module_of_tests(source) {
             continue;
         }
-        for site in &source.facts.calls {
+        // Bound to another name: `PageClass = Page`, `factories = [Page]`.
+        for flow in &source.facts.flows {
+            if let FlowSource::Name {
+                receiver: CallReceiver::Name,
+                name,
+            } = &flow.source
+                && names.contains(split_last_dot(name).map_or(name.as_str(), |(_, last)| last))
+                && let Resolved::Class(class) = project.resolve(file, flow.function, name)
+                && let Ok(i) = candidates.binary_search(&class)
+            {
+                uses[i].1 += 1;
+            }
+        }
+        for (index, site) in source.facts.calls.iter().enumerate() {
             let written = match site.receiver {
                 CallReceiver::NewInstance => split_last_dot(&site.callee).map_or("", |(c, _)| c),
                 // A module imported inside the function is a local name: `import app` then
@@ -1266,22 +1291,94 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
             let at_module_level = site.function.is_none()
                 && !site.reference
                 && site.receiver == CallReceiver::Name
-                && !source.facts.in_script_block(site.span.start);
+                && !source.facts.in_script_block(site.span.start)
+                && source
+                    .facts
+                    .deferred_module_calls
+                    .binary_search(&(index as u32))
+                    .is_err();
             if at_module_level {
                 uses[i].0 += 1;
+                instances.extend(source.facts.flows.iter().filter_map(|flow| {
+                    match (&flow.source, &flow.target) {
+                        (FlowSource::CallResult(call), FlowTarget::Name { name, .. })
+                            if *call as usize == index && flow.function.is_none() =>
+                        {
+                            Some((file, *name, i))
+                        }
+                        _ => None,
+                    }
+                }));
             } else {
                 uses[i].1 += 1;
             }
+        }
+    }
+    if !instances.is_empty() {
+        for i in copied_instances(project, &instances) {
+            uses[i].1 += 1;
         }
     }
     candidates
         .iter()
         .zip(uses)
         .filter(|(class, (at_module_level, other))| {
-            *at_module_level > 0 && *other == 0 && project.descendants(**class).is_empty()
+            *at_module_level > 0
+                && *other == 0
+                && project.descendants(**class).is_empty()
+                && !project.has_class_method(**class)
         })
         .map(|(class, _)| *class)
         .collect()
+}
+
+/// Of `instances` (a module-level name, in its file, bound to an instance of the candidate at
+/// the index given), the candidates some of whose instances the tree copies with `copy.copy` or
+/// `copy.deepcopy` (the copy is one more instance).
+fn copied_instances(project: &Project, instances: &[(FileId, Name, usize)]) -> Vec<usize> {
+    let mut copied = Vec::new();
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        if super::test_code::module_of_tests(source) {
+            continue;
+        }
+        let facts = &source.facts;
+        for flow in &facts.flows {
+            let (Some((call, _)), FlowSource::Name { name, .. }) =
+                (flow.target.argument(), &flow.source)
+            else {
+                continue;
+            };
+            let Some(site) = facts.calls.get(call as usize) else {
+                continue;
+            };
+            if !matches!(
+                site.callee.as_str(),
+                "copy" | "deepcopy" | "copy.copy" | "copy.deepcopy"
+            ) {
+                continue;
+            }
+            let Resolved::External(callee) = project.resolve(file, site.function, &site.callee)
+            else {
+                continue;
+            };
+            if !matches!(callee.as_str(), "copy.copy" | "copy.deepcopy") {
+                continue;
+            }
+            let Resolved::Global(global_file, binding) = project.resolve(file, flow.function, name)
+            else {
+                continue;
+            };
+            let bound = &project.file(global_file).facts.globals[binding as usize].name;
+            copied.extend(
+                instances
+                    .iter()
+                    .filter(|(f, n, _)| *f == global_file && n == bound)
+                    .map(|(_, _, i)| *i),
+            );
+        }
+    }
+    copied
 }
 
 /// Whether the first-time block of `call` ends after one run of `callee`, once per process: the

@@ -685,6 +685,17 @@ impl Project {
         }
     }
 
+    /// Whether `class` has a classmethod, where `cls(...)` may build an instance (the extractor
+    /// records no call of a bare `cls`).
+    pub fn has_class_method(&self, class: ClassId) -> bool {
+        let (file, _) = self.class(class);
+        let functions = &self.files[file as usize].facts.functions;
+        (0..functions.len() as FuncIdx).any(|f| {
+            functions[f as usize].kind == crate::facts::FunctionKind::ClassMethod
+                && self.method_class(file, f) == Some(class)
+        })
+    }
+
     /// The outermost method or function enclosing `function` (itself when not nested).
     pub fn outermost_function(&self, file: FileId, function: FuncIdx) -> FuncIdx {
         let functions = &self.files[file as usize].facts.functions;
@@ -878,8 +889,8 @@ fn split_name(name: Name, last: bool) -> Option<(Name, Name)> {
 /// graph and values), so an edit that keeps it can swap the file's facts into the linked project
 /// instead of linking again (the language server does). The link reads a file's imports, module
 /// bindings, classes, functions, call sites, value flows and attribute assignments, which call
-/// sites are in a lambda their function returns, and of the positions only which call sites lie
-/// in a script block (`callgraph.rs`). A link stage that starts reading anything else of a
+/// sites are in a lambda their function returns or in a module-level lambda or generator, and of
+/// the positions only which call sites lie in a script block (`callgraph.rs`). A link stage that starts reading anything else of a
 /// file's facts must add it here.
 pub fn link_signature(facts: &FileFacts) -> u128 {
     let mut read = Read::of(
@@ -893,6 +904,7 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
             .collect(),
     );
     read.returned_lambda_calls = &facts.returned_lambda_calls;
+    read.deferred_module_calls = &facts.deferred_module_calls;
     signature(&read)
 }
 
@@ -962,6 +974,8 @@ struct Read<'a, Call> {
     calls_in_script_blocks: Vec<bool>,
     /// By index in `calls`: only the link reads them (the call edges), not the values stage.
     returned_lambda_calls: &'a [u32],
+    /// By index in `calls`: read by the link only (which classes are made at import).
+    deferred_module_calls: &'a [u32],
 }
 
 impl<'a, Call> Read<'a, Call> {
@@ -983,6 +997,7 @@ impl<'a, Call> Read<'a, Call> {
             attribute_assignments: &facts.attribute_assignments,
             calls_in_script_blocks,
             returned_lambda_calls: &[],
+            deferred_module_calls: &[],
         }
     }
 }

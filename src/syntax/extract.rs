@@ -41,6 +41,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         conditional_blocks: 0,
         returned_lambda: None,
         in_returned_lambda: 0,
+        in_deferred: 0,
         after_early_exit: false,
         first_time_flags: Vec::new(),
         first_time_locals: Vec::new(),
@@ -186,6 +187,9 @@ struct Extractor {
     /// calls in their bodies run when a caller calls the lambda, not when its function runs.
     returned_lambda: Option<u32>,
     in_returned_lambda: u32,
+    /// How many lambdas and generator expressions enclose the expression being walked: their
+    /// calls run later than the code around them.
+    in_deferred: u32,
     /// Whether a `return` or `raise` inside such a block comes before the statement in its
     /// function: the calls that take it never reach the statement.
     after_early_exit: bool,
@@ -2408,11 +2412,14 @@ impl<'a> Visitor<'a> for Extractor {
         );
         let returned = matches!(expr, Expr::Lambda(lambda)
             if self.returned_lambda == Some(lambda.range.start().to_u32()));
+        let deferred = matches!(expr, Expr::Lambda(_) | Expr::Generator(_));
         self.conditional_blocks += u32::from(conditional);
         self.in_returned_lambda += u32::from(returned);
+        self.in_deferred += u32::from(deferred);
         visitor::walk_expr(self, expr);
         self.conditional_blocks -= u32::from(conditional);
         self.in_returned_lambda -= u32::from(returned);
+        self.in_deferred -= u32::from(deferred);
         match expr {
             Expr::Call(call) => self.record_call_flows(call),
             Expr::Yield(ast::ExprYield {

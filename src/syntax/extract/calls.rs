@@ -577,6 +577,9 @@ impl Extractor {
                 if self.in_returned_lambda > 0 {
                     self.facts.returned_lambda_calls.push(index);
                 }
+                if function.is_none() && self.in_deferred > 0 {
+                    self.facts.deferred_module_calls.push(index);
+                }
                 if function.is_some()
                     && let Some((flag, set_in_block)) = self.first_time_flags.last()
                 {
