@@ -177,6 +177,7 @@ def test_a_finding_labelled_twice_is_refused(tmp_path: Path) -> None:
         ("apps-round21-findings.json", "apps-round21.jsonl"),
         ("apps-round22-findings.json", "apps-round22.jsonl"),
         ("apps-round23-findings.json", "apps-round23.jsonl"),
+        ("apps-round24-findings.json", "apps-round24.jsonl"),
     ],
 )
 def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str, labels_file: str) -> None:
