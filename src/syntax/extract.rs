@@ -1573,6 +1573,13 @@ impl Extractor {
         self.record_cache_clear(call);
         match &*call.func {
             Expr::Attribute(method) if knowledge::is_mutating_method(method.attr.as_str()) => {
+                let given_nothing =
+                    call.arguments.args.is_empty() && call.arguments.keywords.is_empty();
+                if given_nothing
+                    && knowledge::NO_CHANGE_WITHOUT_ARGUMENTS.contains(&method.attr.as_str())
+                {
+                    return;
+                }
                 self.record_mutation(
                     &method.value,
                     MutationKind::Method(intern(method.attr.as_str())),
