@@ -63,9 +63,9 @@ pub const NO_CHANGE_WITHOUT_ARGUMENTS: &[&str] = &[
 /// Mutating methods that only reorder the object.
 pub const REORDERING_METHODS: &[&str] = &["sort", "reverse", "rotate", "move_to_end"];
 
-/// Mutating methods that leave an empty container empty: they remove entries or reorder them
-/// (`symmetric_difference_update` and `Counter.subtract` are not here: they may add).
-pub const KEEPING_EMPTY_METHODS: &[&str] = &[
+/// Mutating methods that only take entries out of a container (`symmetric_difference_update`
+/// and `Counter.subtract` are not here: they may add).
+pub const REMOVING_METHODS: &[&str] = &[
     "pop",
     "popitem",
     "popleft",
@@ -74,10 +74,6 @@ pub const KEEPING_EMPTY_METHODS: &[&str] = &[
     "discard",
     "difference_update",
     "intersection_update",
-    "sort",
-    "reverse",
-    "rotate",
-    "move_to_end",
     "__delitem__",
 ];
 

@@ -1284,7 +1284,7 @@ mod incremental {
 
     const STARTUP: &str = "import threading\n\n_startup = []\n\n\nclass App:\n    def on_startup(self, handler):\n        _startup.append(handler)\n\n\napp = App()\n";
 
-    const TASKS: &str = "from fastapi import FastAPI\n\nfrom shop import lifecycle\n\napi = FastAPI()\n_deferred = []\n\n\ndef defer(job):\n    def start():\n        _deferred.remove(job)\n\n    lifecycle.app.on_startup(start)\n\n\n@api.get(\"/\")\ndef index():\n    defer(object())\n";
+    const TASKS: &str = "from fastapi import FastAPI\n\nfrom shop import lifecycle\n\napi = FastAPI()\n_deferred = []\n\n\ndef defer(job):\n    def start():\n        _deferred.append(job)\n\n    lifecycle.app.on_startup(start)\n\n\n@api.get(\"/\")\ndef index():\n    defer(object())\n";
 
     /// A nested function handed to a method of another module that only stores it is not run
     /// by the request; once that method hands it to a thread (an edit of the other module only,

@@ -55,10 +55,19 @@ impl Model {
 /// Whether `mutation` leaves an empty container empty: it removes entries or reorders them, on
 /// the object itself (not on an element of it).
 pub fn keeps_empty(mutation: &Mutation) -> bool {
+    takes_entries_out(mutation)
+        || !mutation.nested
+            && matches!(&mutation.kind, MutationKind::Method(name)
+                if knowledge::REORDERING_METHODS.contains(&name.as_str()))
+}
+
+/// Whether `mutation` only takes entries out of the object itself (not out of an element of it):
+/// `del c[k]` or one of [`knowledge::REMOVING_METHODS`]. It puts nothing in.
+pub fn takes_entries_out(mutation: &Mutation) -> bool {
     !mutation.nested
         && match &mutation.kind {
             MutationKind::ItemDelete => true,
-            MutationKind::Method(name) => knowledge::KEEPING_EMPTY_METHODS.contains(&name.as_str()),
+            MutationKind::Method(name) => knowledge::REMOVING_METHODS.contains(&name.as_str()),
             _ => false,
         }
 }

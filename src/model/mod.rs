@@ -44,7 +44,7 @@ pub use attributes::AttributeWrites;
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use defaults::default_held_by_one_instance;
-pub use emptied::keeps_empty;
+pub use emptied::{keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};

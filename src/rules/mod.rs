@@ -11,6 +11,7 @@ mod sl106;
 mod sl107;
 mod sl108;
 mod sl109;
+mod sl110;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -27,6 +28,17 @@ mod sl503;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::Model;
 use crate::project::Project;
+
+/// Which of the changes a rule's search is asked for: those the rule tells itself, or those it
+/// leaves to an off-by-default rule for what more was proved of them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Told,
+    /// Adds of futures whose done-callback takes them out again (SL109).
+    KeptUntilDone,
+    /// Functions whose every change of the object takes entries out of it (SL110).
+    TakenOut,
+}
 
 /// What a rule is, independent of running it.
 #[derive(Debug)]
@@ -103,6 +115,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl107::ClassOptionSetByConstructor,
         &sl108::ClassAttributeSetAndRestored,
         &sl109::TaskKeptUntilDone,
+        &sl110::EntriesTakenOutPerCall,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

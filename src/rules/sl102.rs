@@ -8,12 +8,12 @@ use crate::facts::{
     AccessPath, AttributeAssignment, FuncIdx, FunctionKind, Mutation, MutationKind, Root, Span,
     Value,
 };
-use crate::model::ClassReceiver;
+use crate::model::{ClassReceiver, takes_entries_out};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 
-use super::{Context, Rule, RuleMeta, sl107, sl108};
+use super::{Context, Part, Rule, RuleMeta, sl107, sl108, sl110};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -32,7 +32,7 @@ impl Rule for ClassStateWrittenAtRunTime {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        let mut findings = mutations_through_the_class(context);
+        let mut findings = mutations_through_the_class(context, Part::Told);
         findings.extend(attributes_set_on_the_class(context, Setting::PerCall));
         findings.extend(classes_handed_to_setters(context));
         findings
@@ -58,8 +58,10 @@ struct MutationGroup<'a> {
     sites: Vec<&'a Mutation>,
 }
 
-/// `cls.x.append(v)`, `type(self).x[k] = v`, `C.x.update(...)`, `cls.state.owner = v`.
-fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
+/// `cls.x.append(v)`, `type(self).x[k] = v`, `C.x.update(...)`, `cls.state.owner = v`: of the
+/// functions that only take entries out (`cls.x.pop(k)`), only when `part` is SL110's, of the
+/// others only when it is this rule's.
+pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> Vec<Diagnostic> {
     let project = context.project;
     let candidates = common::class_level_candidates(project);
     if candidates.is_empty() {
@@ -129,10 +131,13 @@ fn mutations_through_the_class(context: &Context<'_>) -> Vec<Diagnostic> {
     }
     groups
         .into_iter()
+        .filter(|(_, group)| {
+            group.sites.iter().all(|m| takes_entries_out(m)) == (part == Part::TakenOut)
+        })
         .map(|(key, mut group)| {
             common::sort_sites(&mut group.sites);
             group.definitions.sort();
-            report_mutation(project, &key, group)
+            report_mutation(project, &key, group, part)
         })
         .collect()
 }
@@ -152,7 +157,12 @@ fn rebound_first(facts: &crate::facts::FileFacts, mutation: &Mutation, attr_inde
     })
 }
 
-fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_>) -> Diagnostic {
+fn report_mutation(
+    project: &Project,
+    key: &MutationKey,
+    group: MutationGroup<'_>,
+    part: Part,
+) -> Diagnostic {
     let (_, class) = project.class(group.definitions[0].0);
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
@@ -211,6 +221,11 @@ fn report_mutation(project: &Project, key: &MutationKey, group: MutationGroup<'_
         function.qualname.to_string(),
     ];
     identity.extend(key.inner.clone());
+    if part == Part::TakenOut {
+        return sl110::entries_taken_out(message, Label::new(key.file, first.span, label))
+            .with_related(related)
+            .with_identity(identity);
+    }
     META.diagnostic(message, Label::new(key.file, first.span, label))
         .with_related(related)
         .with_note(

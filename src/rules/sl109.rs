@@ -5,7 +5,7 @@
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 
-use super::{Context, Rule, RuleMeta, sl101, sl201, sl203, sl204};
+use super::{Context, Part, Rule, RuleMeta, sl101, sl201, sl203, sl204};
 
 pub struct TaskKeptUntilDone;
 
@@ -25,8 +25,8 @@ impl Rule for TaskKeptUntilDone {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let mut findings = sl101::changes_through_instances(context, true);
-        findings.extend(sl201::changes_per_request(context, true));
-        findings.extend(sl203::singleton_writes(context, true));
+        findings.extend(sl201::changes_per_request(context, Part::KeptUntilDone));
+        findings.extend(sl203::singleton_writes(context, Part::KeptUntilDone));
         findings.extend(sl204::closure_writes(context, true));
         findings
     }

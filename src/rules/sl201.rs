@@ -12,7 +12,7 @@ use crate::model::{GlobalWriteKind, Location, Model, Object, ObjectId, Origin, T
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Rule, RuleMeta, sl109};
+use super::{Context, Part, Rule, RuleMeta, sl109, sl110};
 
 pub struct ModuleStateWrittenPerRequest;
 
@@ -51,13 +51,14 @@ impl Rule for ModuleStateWrittenPerRequest {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        changes_per_request(context, false)
+        changes_per_request(context, Part::Told)
     }
 }
 
-/// The changes of module-level state in code requests reach: the adds of futures kept only until
-/// they are done (SL109) when `kept`, the others otherwise.
-pub(super) fn changes_per_request(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+/// The changes of module-level state in code requests reach: those of `part` (the adds of futures
+/// kept only until they are done, for SL109; the functions that only take entries out, for SL110;
+/// the others).
+pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diagnostic> {
     {
         let project = context.project;
         if project.call_graph().entry_points().is_empty() {
@@ -133,10 +134,15 @@ pub(super) fn changes_per_request(context: &Context<'_>, kept: bool) -> Vec<Diag
             .into_iter()
             .filter_map(|(key, mut group)| {
                 let facts = &project.file(key.file).facts;
+                let kept = part == Part::KeptUntilDone;
                 group
                     .sites
                     .retain(|site| facts.kept_until_done.contains(&site.start) == kept);
-                (!group.sites.is_empty()).then(|| report(project, &key, group, kept))
+                let taken_out = !kept
+                    && !group.sites.is_empty()
+                    && sl110::only_take_entries_out(facts, group.sites.iter().copied());
+                (!group.sites.is_empty() && taken_out == (part == Part::TakenOut))
+                    .then(|| report(project, &key, group, part))
             })
             .collect()
     }
@@ -388,7 +394,7 @@ impl PerRequest {
     }
 }
 
-fn report(project: &Project, key: &Key, group: Group, kept: bool) -> Diagnostic {
+fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic {
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let binding = key
         .global
@@ -448,14 +454,23 @@ fn report(project: &Project, key: &Key, group: Group, kept: bool) -> Diagnostic 
             .iter()
             .map(|site| Label::and_here(key.file, *site)),
     );
-    if kept {
-        return sl109::kept_until_done(message, Label::new(key.file, sites[0], label))
-            .with_related(related)
-            .with_identity(vec![group.name, function.qualname.to_string()]);
+    let identity = vec![group.name, function.qualname.to_string()];
+    match part {
+        Part::KeptUntilDone => {
+            return sl109::kept_until_done(message, Label::new(key.file, sites[0], label))
+                .with_related(related)
+                .with_identity(identity);
+        }
+        Part::TakenOut => {
+            return sl110::entries_taken_out(message, Label::new(key.file, sites[0], label))
+                .with_related(related)
+                .with_identity(identity);
+        }
+        Part::Told => {}
     }
     META.diagnostic(message, Label::new(key.file, sites[0], label))
         .with_related(related)
         .with_note(note)
         .with_help(help)
-        .with_identity(vec![group.name, function.qualname.to_string()])
+        .with_identity(identity)
 }

@@ -18,7 +18,7 @@ use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
-use super::{Context, Rule, RuleMeta, sl109};
+use super::{Context, Part, Rule, RuleMeta, sl109, sl110};
 
 pub struct SingletonStateWrittenPerCall;
 
@@ -56,13 +56,15 @@ impl Rule for SingletonStateWrittenPerCall {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        singleton_writes(context, false)
+        singleton_writes(context, Part::Told)
     }
 }
 
-/// The writes of module-level objects' state in code requests reach: the adds of futures kept
-/// only until they are done (SL109) when `kept`, the others otherwise.
-pub(super) fn singleton_writes(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+/// The writes of module-level objects' state in code requests reach: those of `part` (the adds of
+/// futures kept only until they are done, for SL109; the functions that only take entries out,
+/// for SL110; the others).
+pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnostic> {
+    let kept = part == Part::KeptUntilDone;
     let project = context.project;
     if project.call_graph().entry_points().is_empty() {
         return Vec::new();
@@ -243,10 +245,13 @@ pub(super) fn singleton_writes(context: &Context<'_>, kept: bool) -> Vec<Diagnos
             group
                 .writes
                 .retain(|(_, site)| facts.kept_until_done.contains(&site.start) == kept);
-            (!group.writes.is_empty()).then(|| report(project, &key, group, kept))
+            (!group.writes.is_empty()
+                && taken_out(facts, part, group.writes.iter().map(|(_, site)| *site))
+                    == (part == Part::TakenOut))
+                .then(|| report(project, &key, group, part))
         })
         .collect();
-    found.extend(import_time_fields(context, &told, &mut per_request, kept));
+    found.extend(import_time_fields(context, &told, &mut per_request, part));
     found
 }
 
@@ -423,13 +428,14 @@ fn writes_in_method(
 /// `Client(...)` builds), reached through `self.<attr>` of an instance whose class only
 /// import-time code constructs, and whose attribute no per-call code assigns: every such instance
 /// is built once, so the change reaches state every request shares.
-/// `kept` as for `singleton_writes`.
+/// `part` as for `singleton_writes`.
 fn import_time_fields(
     context: &Context<'_>,
     told: &HashSet<(FileId, u32)>,
     per_request: &mut PerRequest,
-    kept: bool,
+    part: Part,
 ) -> Vec<Diagnostic> {
+    let kept = part == Part::KeptUntilDone;
     let (project, model) = (context.project, context.model);
     let mut groups: BTreeMap<(FileId, FuncIdx, ObjectId), Vec<Span>> = BTreeMap::new();
     for once in model.once_object_mutations(project) {
@@ -473,8 +479,12 @@ fn import_time_fields(
     }
     groups
         .into_iter()
+        .filter(|((file, _, _), sites)| {
+            taken_out(&project.file(*file).facts, part, sites.iter().copied())
+                == (part == Part::TakenOut)
+        })
         .map(|((file, function, object), sites)| {
-            report_import_time_field(project, model, file, function, object, sites, kept)
+            report_import_time_field(project, model, file, function, object, sites, part)
         })
         .collect()
 }
@@ -516,7 +526,7 @@ fn report_import_time_field(
     function: FuncIdx,
     object: ObjectId,
     mut sites: Vec<Span>,
-    kept: bool,
+    part: Part,
 ) -> Diagnostic {
     sites.sort();
     sites.dedup();
@@ -544,10 +554,18 @@ fn report_import_time_field(
     )];
     related.extend(sites[1..].iter().map(|site| Label::and_here(file, *site)));
     let identity = vec![object.path.clone(), changing.qualname.to_string()];
-    if kept {
-        return sl109::kept_until_done(message, Label::new(file, sites[0], ""))
-            .with_related(related)
-            .with_identity(identity);
+    match part {
+        Part::KeptUntilDone => {
+            return sl109::kept_until_done(message, Label::new(file, sites[0], ""))
+                .with_related(related)
+                .with_identity(identity);
+        }
+        Part::TakenOut => {
+            return sl110::entries_taken_out(message, Label::new(file, sites[0], ""))
+                .with_related(related)
+                .with_identity(identity);
+        }
+        Part::Told => {}
     }
     META.diagnostic(
         message,
@@ -569,6 +587,12 @@ fn report_import_time_field(
     .with_identity(identity)
 }
 
+/// Whether a function's `sites` (in the file of `facts`) are SL110's: all take entries out, and
+/// `part` is not SL109's (adds of futures are not removals).
+fn taken_out(facts: &FileFacts, part: Part, sites: impl IntoIterator<Item = Span>) -> bool {
+    part != Part::KeptUntilDone && sl110::only_take_entries_out(facts, sites)
+}
+
 /// Whether `mutation` stores a memoised value (SL402's question, not this rule's). A change of
 /// an element starts where the memoisation that made the element does
 /// (`self._d.setdefault(k, {})[d] = v`, `self._d.setdefault(k, []).append(v)`), but it writes
@@ -581,7 +605,7 @@ fn is_memo_store(facts: &FileFacts, mutation: &Mutation) -> bool {
             .any(|m| m.span.start == mutation.span.start)
 }
 
-fn report(project: &Project, key: &Key, group: Group, kept: bool) -> Diagnostic {
+fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic {
     let binding = &project.file(key.singleton.file).facts.globals[key.singleton.global as usize];
     let class = project.class(key.singleton.class).1;
     let function = &project.file(key.file).facts.functions[key.function as usize];
@@ -622,11 +646,20 @@ fn report(project: &Project, key: &Key, group: Group, kept: bool) -> Diagnostic 
         class.qualname.to_string(),
         function.qualname.to_string(),
     ];
-    if kept {
-        return sl109::kept_until_done(message, Label::new(key.file, sites[0], ""))
-            .with_related(related)
-            .with_identity(identity)
-            .with_via(group.via);
+    match part {
+        Part::KeptUntilDone => {
+            return sl109::kept_until_done(message, Label::new(key.file, sites[0], ""))
+                .with_related(related)
+                .with_identity(identity)
+                .with_via(group.via);
+        }
+        Part::TakenOut => {
+            return sl110::entries_taken_out(message, Label::new(key.file, sites[0], ""))
+                .with_related(related)
+                .with_identity(identity)
+                .with_via(group.via);
+        }
+        Part::Told => {}
     }
     META.diagnostic(
         message,
