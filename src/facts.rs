@@ -461,9 +461,9 @@ pub struct FileFacts {
     /// Metaclass `__new__` methods that rewrite the class body's namespace before they make the
     /// class from it (see [`NamespaceRewrite`]).
     pub namespace_rewrites: Vec<NamespaceRewrite>,
-    /// `__init__` methods that apply a decorator to their first parameter (the class, in a
-    /// metaclass) in a statement of their own body before any that may return or rebind it:
-    /// the method and the decorator as written (`dataclasses.dataclass`).
+    /// Calls `D(cls)` or `D(...)(cls)` of an `__init__` method's first parameter (the class, in
+    /// a metaclass), made in statements of the method's own body before any that may return or
+    /// rebind it: the method and `D` as written (`dataclasses.dataclass`, but also `vars`).
     pub decorating_inits: Vec<(FuncIdx, Name)>,
     /// `__init__` methods that call `super().__init__(...)` in a statement of their own body
     /// before any that may return or rebind their first parameter.

@@ -86,16 +86,16 @@ fn scan_init(
     dataclass_inits: &mut Vec<(FuncIdx, Name)>,
     super_inits: &mut Vec<FuncIdx>,
 ) {
-    let mut applied = false;
     let mut supered = false;
     for stmt in &function.body {
         if Scan::of_stmt(stmt, Some(class)).rebinds {
             break;
         }
         if let Some(call) = statement_call(stmt) {
-            if !applied && let Some(decorator) = decorator_applied_to(call, class) {
+            // Every call of that shape: `vars(cls)` is one too, and only the link tells which
+            // name is a decorator.
+            if let Some(decorator) = decorator_applied_to(call, class) {
                 dataclass_inits.push((idx, decorator));
-                applied = true;
             }
             if !supered && is_super_init(call) {
                 super_inits.push(idx);
