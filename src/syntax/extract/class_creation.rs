@@ -372,12 +372,11 @@ impl<'a> Visitor<'a> for Scan<'_> {
         match expr {
             Expr::Yield(_) | Expr::YieldFrom(_) => self.yields = true,
             Expr::Lambda(_) => return,
-            Expr::Name(name) => {
+            Expr::Name(name)
                 if !matches!(name.ctx, ast::ExprContext::Load)
-                    && self.watched == Some(name.id.as_str())
-                {
-                    self.rebinds = true;
-                }
+                    && self.watched == Some(name.id.as_str()) =>
+            {
+                self.rebinds = true;
             }
             _ => {}
         }
