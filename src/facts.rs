@@ -455,6 +455,19 @@ pub struct FileFacts {
     /// as the start of the function's name, `name`, `X` as written (dotted) and the offset where
     /// that rest starts. A parameter whose default is `X` is never the object used there.
     pub identity_exits: Vec<(u32, Name, Name, u32)>,
+    /// Module-level functions that take values out of a dict they are given on every call that
+    /// does not raise (see [`NamespaceRemoval`]).
+    pub namespace_removals: Vec<NamespaceRemoval>,
+    /// Metaclass `__new__` methods that rewrite the class body's namespace before they make the
+    /// class from it (see [`NamespaceRewrite`]).
+    pub namespace_rewrites: Vec<NamespaceRewrite>,
+    /// Calls `D(cls)` or `D(...)(cls)` of an `__init__` method's first parameter (the class, in
+    /// a metaclass), made in statements of the method's own body before any that may return or
+    /// rebind it: the method and `D` as written (`dataclasses.dataclass`, but also `vars`).
+    pub decorating_inits: Vec<(FuncIdx, Name)>,
+    /// `__init__` methods that call `super().__init__(...)` in a statement of their own body
+    /// before any that may return or rebind their first parameter.
+    pub super_calling_inits: Vec<FuncIdx>,
     /// Starts of the changes (mutations, attribute assignments and `setattr` calls) that some
     /// calls of their function do not reach: inside a branch of an `if`, the body of a loop, an
     /// `except` handler or a `match` case, or after a `return` or `raise` inside one; inside an
@@ -596,6 +609,29 @@ pub struct Binding {
     pub annotation: Option<Name>,
     /// The whole binding statement.
     pub span: Span,
+}
+
+/// A module-level function whose body, on every call that does not raise, loops over
+/// `param.items()` (`param` its positional parameter at that index) and deletes `param[name]`
+/// for every value that is an instance of one of `classes` (as written in the function's file):
+/// `for name, value in tuple(d.items()): if isinstance(value, Override): del d[name]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NamespaceRemoval {
+    pub function: FuncIdx,
+    pub param: u32,
+    pub classes: Vec<Name>,
+}
+
+/// A metaclass's `__new__(mcs, name, bases, namespace)` that, on every call that does not raise,
+/// before the statement that makes the class from `namespace` (`X.__new__(mcs, name, bases,
+/// namespace)`), deletes from it the values that are instances of `removed` (its own loop, as
+/// in [`NamespaceRemoval`]) and hands it to each function of `handed_to` (as written, and the
+/// positional argument it is passed as).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NamespaceRewrite {
+    pub function: FuncIdx,
+    pub removed: Vec<Name>,
+    pub handed_to: Vec<(Name, u32)>,
 }
 
 /// What an expression evaluates to, as far as sharing is concerned.

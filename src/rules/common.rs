@@ -7,7 +7,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 pub use crate::project::in_test_code;
-use crate::project::{ClassId, FileId, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 use super::Context;
 use crate::model::Model;
@@ -633,4 +633,161 @@ pub fn about_class_attribute(
             &class_facts.qualname,
             attr,
         ))
+}
+
+/// Whether the class-level `binding` in the body of `class` is provably never the attribute
+/// instances find, because the class's metaclass does away with it while it makes the class:
+///
+/// - its `__new__` deletes the value from the class body's namespace before it makes the class
+///   (the value is an instance of a class it tests for, `NamespaceRewrite`);
+/// - its `__init__` applies `dataclasses.dataclass` to the class, and the binding is a field (an
+///   annotation other than `ClassVar` or `InitVar`) whose default is a list, dict or set:
+///   `dataclass` refuses such a default, so either the class is never made or by then something
+///   has replaced the value.
+pub fn replaced_at_class_creation(project: &Project, class: ClassId, binding: &Binding) -> bool {
+    let Some(metaclass) = metaclass(project, class) else {
+        return false;
+    };
+    let (file, _) = project.class(class);
+    match &binding.value {
+        Value::Call { callee } => match project.resolve(file, None, callee) {
+            Resolved::Class(made) => namespace_removes(project, metaclass, made),
+            Resolved::External(q) => {
+                matches!(
+                    q.as_str(),
+                    "builtins.list" | "builtins.dict" | "builtins.set"
+                ) && dataclass_field(binding)
+                    && makes_dataclasses(project, metaclass)
+            }
+            _ => false,
+        },
+        Value::Container(_) => dataclass_field(binding) && makes_dataclasses(project, metaclass),
+        _ => false,
+    }
+}
+
+/// The metaclass that makes `class`: the one the classes of its MRO declare (`metaclass=M`)
+/// that derives from all the others (Python refuses a class whose metaclasses conflict, and no
+/// class outside the tree derives from one of the tree's). `None` when one is not a class of the
+/// tree, or none is declared.
+fn metaclass(project: &Project, class: ClassId) -> Option<ClassId> {
+    let mut declared: Vec<ClassId> = Vec::new();
+    for c in project_mro(project, class) {
+        let (file, facts) = project.class(c);
+        let Some(written) = &facts.metaclass else {
+            continue;
+        };
+        match project.resolve(file, None, written) {
+            Resolved::Class(m) if !declared.contains(&m) => declared.push(m),
+            Resolved::Class(_) => {}
+            _ => return None,
+        }
+    }
+    declared
+        .iter()
+        .copied()
+        .find(|m| declared.iter().all(|other| project.in_mro(*m, *other)))
+}
+
+/// The method `name` the class `metaclass` has: the first class of its MRO that defines one,
+/// when that is a class of the tree (a base outside it may define its own).
+fn metaclass_method(project: &Project, metaclass: ClassId, name: &str) -> Option<FuncId> {
+    for entry in project.mro(metaclass) {
+        let MroEntry::Class(c) = entry else {
+            return None;
+        };
+        if let Some((file, f)) = own_method(project, *c, name) {
+            return Some(project.function_id(file, f));
+        }
+    }
+    None
+}
+
+/// The method `name` the body of `class` itself defines (the last one, as Python keeps).
+fn own_method(project: &Project, class: ClassId, name: &str) -> Option<(FileId, FuncIdx)> {
+    let (file, _) = project.class(class);
+    let facts = &project.file(file).facts;
+    let index = class.0 - project.class_id(file, 0).0;
+    facts
+        .class_methods()
+        .of_class(index)
+        .iter()
+        .rev()
+        .find(|&&f| facts.functions[f as usize].name == name)
+        .map(|&f| (file, f))
+}
+
+/// Whether the `__new__` of `metaclass` deletes instances of `made` from the class body's
+/// namespace before it makes the class.
+fn namespace_removes(project: &Project, metaclass: ClassId, made: ClassId) -> bool {
+    let Some(new) = metaclass_method(project, metaclass, "__new__") else {
+        return false;
+    };
+    let (file, index) = project.function_in_file(new);
+    let facts = &project.file(file).facts;
+    let is_made = |written: &Name, in_file: FileId, function: FuncIdx| {
+        matches!(project.resolve(in_file, Some(function), written),
+            Resolved::Class(tested) if project.in_mro(made, tested))
+    };
+    facts
+        .namespace_rewrites
+        .iter()
+        .filter(|rewrite| rewrite.function == index)
+        .any(|rewrite| {
+            rewrite.removed.iter().any(|c| is_made(c, file, index))
+                || rewrite.handed_to.iter().any(|(callee, position)| {
+                    let Resolved::Function(helper) = project.resolve(file, Some(index), callee)
+                    else {
+                        return false;
+                    };
+                    let (helper_file, helper_index) = project.function_in_file(helper);
+                    project
+                        .file(helper_file)
+                        .facts
+                        .namespace_removals
+                        .iter()
+                        .any(|removal| {
+                            removal.function == helper_index
+                                && removal.param == *position
+                                && removal
+                                    .classes
+                                    .iter()
+                                    .any(|c| is_made(c, helper_file, helper_index))
+                        })
+                })
+        })
+}
+
+/// A dataclass field: annotated, but neither `ClassVar` (shared by declaration) nor `InitVar`
+/// (no field, and its default is not checked).
+fn dataclass_field(binding: &Binding) -> bool {
+    binding.annotation.as_deref().is_some_and(|a| {
+        !knowledge::is_classvar_annotation(a) && knowledge::last_segment(a) != "InitVar"
+    })
+}
+
+/// Whether the `__init__` of `metaclass` applies `dataclasses.dataclass` to every class it
+/// makes: itself, or an `__init__` later in the metaclass's MRO that it reaches through
+/// `super().__init__(...)`, each before anything that may return.
+fn makes_dataclasses(project: &Project, metaclass: ClassId) -> bool {
+    for entry in project.mro(metaclass) {
+        let MroEntry::Class(c) = entry else {
+            return false;
+        };
+        let Some((file, init)) = own_method(project, *c, "__init__") else {
+            continue;
+        };
+        let facts = &project.file(file).facts;
+        if facts.decorating_inits.iter().any(|(f, decorator)| {
+            *f == init
+                && matches!(project.resolve(file, Some(init), decorator),
+                    Resolved::External(q) if q == "dataclasses.dataclass")
+        }) {
+            return true;
+        }
+        if !facts.super_calling_inits.contains(&init) {
+            return false;
+        }
+    }
+    false
 }

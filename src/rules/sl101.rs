@@ -121,6 +121,7 @@ pub(super) fn changes_through_instances(context: &Context<'_>, kept: bool) -> Ve
                 if project.class(defining_class).1.in_function
                     || common::is_classvar(binding)
                     || common::copies_or_has_no_instances(context, class)
+                    || common::replaced_at_class_creation(project, defining_class, binding)
                     || common::is_singleton(project, class)
                     || instance_assignments.shadows(
                         project,

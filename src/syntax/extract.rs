@@ -21,6 +21,7 @@ use super::MAX_WALK_DEPTH;
 
 mod caches;
 mod calls;
+mod class_creation;
 mod done_callbacks;
 mod flows;
 mod restores;
@@ -504,6 +505,15 @@ impl Extractor {
         {
             self.record_method_returns(idx, receiver.as_str(), &function.body);
         }
+        class_creation::scan(
+            function,
+            kind,
+            idx,
+            &mut self.facts.namespace_removals,
+            &mut self.facts.namespace_rewrites,
+            &mut self.facts.decorating_inits,
+            &mut self.facts.super_calling_inits,
+        );
         self.scopes.push(Scope::Function(FunctionScope {
             idx,
             self_name,
