@@ -863,6 +863,14 @@ mod incremental {
             .find(|stage| stage.starts_with("link"))
     }
 
+    /// Whether the run kept the last run's model and rules' findings.
+    fn analysis_kept(result: &check::CheckResult) -> bool {
+        result
+            .stage_times
+            .iter()
+            .any(|(stage, _)| *stage == "model and rules kept")
+    }
+
     /// What the full check must report after an edit.
     enum Expect {
         Has(&'static str),
@@ -941,6 +949,20 @@ mod incremental {
                 Lacks("SL201"),
             ),
             (&store, STORE.to_string(), Some(KEPT), Has("SL201")),
+            // The same suppression again, and a comment at the end: every fact but the
+            // suppressions stays where it was, so the model and the rules' findings are kept.
+            (
+                &store,
+                STORE.replace("= theme", "= theme  # noqa: SL201"),
+                Some(KEPT),
+                Lacks("SL201"),
+            ),
+            (
+                &store,
+                format!("{STORE}# The end.\n"),
+                Some(KEPT),
+                Has("SL201"),
+            ),
             // A class nothing uses, added and taken away.
             (&store, with_unused_class, Some(RENUMBERED), Has("SL201")),
             (&store, STORE.to_string(), Some(RENUMBERED), Has("SL201")),
@@ -1000,6 +1022,12 @@ mod incremental {
             if let Some(expected) = expect_kept {
                 assert_eq!(link_stage(&incremental), Some(expected), "edit {i}");
             }
+            // Only the edits that keep every fact but the suppressions where it was.
+            assert_eq!(
+                analysis_kept(&incremental),
+                (2..=4).contains(&i),
+                "edit {i}"
+            );
             let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
             match expect {
                 Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
