@@ -1192,7 +1192,9 @@ struct Analysis {
 }
 
 impl Analysis {
-    /// Builds the model of `loaded`'s project and runs its rules.
+    /// Builds the model of `loaded`'s project and runs its rules (never inlined: profiles of an
+    /// edit collect in it, see BENCHMARKS.md).
+    #[inline(never)]
     fn of(loaded: &Loaded) -> Analysis {
         let mut stage_times = Vec::new();
         let mut stage_started = Instant::now();

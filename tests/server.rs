@@ -1273,6 +1273,46 @@ mod incremental {
         }
     }
 
+    const AUTH_CLASS: &str = "class Auth:\n    def login(self, user):\n        self._remember(user)\n        return True\n\n    def _remember(self, user):\n        self.current_user = user\n\n\n";
+
+    /// SL203 keeps, with each file's facts, the calls that may name a module-level instance, for
+    /// the instances' names they were found for: when another module makes a different name an
+    /// instance, the unchanged module that calls through that name is looked at again.
+    #[test]
+    fn calls_kept_for_the_instances_names_follow_each_edit_of_another_module() {
+        let (_dir, root) = workspace();
+        write(&root, "shop/__init__.py", "");
+        let views = "from flask import Flask\n\nfrom shop.auth import auth, guard\n\napp = Flask(__name__)\n\n\n@app.post(\"/login\")\ndef login():\n    return str(guard.login(\"me\"))\n";
+        write(&root, "shop/views.py", views);
+        let auth = root.join("shop/auth.py");
+        let auth_an_instance = format!("{AUTH_CLASS}auth = Auth()\nguard = None\n");
+        let guard_an_instance = format!("{AUTH_CLASS}auth = None\nguard = Auth()\n");
+        write(&root, "shop/auth.py", &auth_an_instance);
+        let session = Session::new(&root);
+        let mut overlays = HashMap::from([(auth.clone(), auth_an_instance.clone())]);
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
+        let mut kept = kept.expect("kept");
+        assert!(
+            !session.json(&first).contains("SL203"),
+            "{}",
+            session.json(&first)
+        );
+        let edits = [
+            (guard_an_instance.clone(), true),
+            (auth_an_instance, false),
+            (guard_an_instance, true),
+        ];
+        for (i, (text, leaks)) in edits.into_iter().enumerate() {
+            overlays.insert(auth.clone(), text);
+            let incremental =
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(session.json(&incremental), session.json(&full), "edit {i}");
+            let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
+            assert_eq!(codes.contains(&"SL203"), leaks, "edit {i}: {codes:?}");
+        }
+    }
+
     const LOADER: &str = "from flask import Flask, request\n\napp = Flask(__name__)\n_seen = {}\n\n\nclass Loader:\n    def __init__(self):\n        self.ready = False\n\n    def fill(self, key, value):\n        self.ready = True\n        _seen[key] = value\n\n    def get(self, key, value):\n        if not self.ready:\n            self.fill(key, value)\n        return _seen.get(key)\n\n\nloader = Loader()\n\n\n@app.route(\"/\")\ndef index():\n    return loader.get(\"k\", request.args[\"v\"])\n";
 
     const MAKES_NOTHING: &str = "from shop.loader import Loader\n\n\ndef make():\n    pass\n";
