@@ -969,7 +969,9 @@ fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
 /// the link reads something different of a changed file ([`crate::project::link_signature`]);
 /// otherwise the new facts replace the old ones in the linked project. A link again starts from
 /// the values of names the last link learnt when the values stage reads the same of every changed
-/// file ([`crate::project::values_signature`]). The model and the rules run on the whole project.
+/// file ([`crate::project::values_signature`]). The model and the rules run on the whole project,
+/// unless the link is kept and the changed files' facts read the same for them
+/// ([`same_for_the_rules`]): then the last run's model and findings are reused.
 /// `None` when this cannot be done (an overlay was closed, a changed file is new or does not
 /// parse, the kept run had an internal error): then run [`check_and_keep`].
 pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
