@@ -676,7 +676,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     let changed_while_read = loaded.changed_while_read;
     // The link is stored while the rules run.
     let ((result, reach), ()) = rayon::join(
-        || check_loaded_reaching(options, &loaded, started, None),
+        || check_loaded_reaching(options, &loaded, &Analysis::of(&loaded), started, None),
         || {
             if let (Some(key), Some(values)) = (&loaded.link_to_store, &loaded.values) {
                 link_cache::save(dir, key, &loaded.project, values);
@@ -899,6 +899,8 @@ pub struct Kept {
     /// Which identifiers the link facts of how many files mention, once an edit that links again
     /// without the same values signature asked (kept up to date with every edit after that).
     mentions: Option<crate::project::Mentions>,
+    /// The last run's model and rules' findings (`None` while a recheck runs).
+    analysis: Option<Analysis>,
 }
 
 /// What the link, and its values stage, read of one file's facts ([`crate::project::link_signature`],
@@ -930,11 +932,13 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
     let Ok((pool, warning)) = thread_pool(options.threads) else {
         return (check(options), None);
     };
-    let (mut result, loaded, fixes) = pool.install(|| {
+    let (mut result, loaded, fixes, analysis) = pool.install(|| {
         let loaded = load_in_pool(options, started, true);
         let mut fixes = FixMemo::default();
-        let result = check_loaded(options, &loaded, started, Some(&mut fixes));
-        (result, loaded, fixes)
+        let analysis = Analysis::of(&loaded);
+        let (result, _) =
+            check_loaded_reaching(options, &loaded, &analysis, started, Some(&mut fixes));
+        (result, loaded, fixes, analysis)
     });
     let kept = Kept {
         loaded,
@@ -944,6 +948,7 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         threads: options.threads,
         signatures: HashMap::new(),
         mentions: None,
+        analysis: Some(analysis),
     };
     result.warnings.extend(warning);
     (result, Some(kept))
@@ -964,7 +969,9 @@ fn overlay_hashes(options: &CheckOptions) -> HashMap<PathBuf, TextHash> {
 /// the link reads something different of a changed file ([`crate::project::link_signature`]);
 /// otherwise the new facts replace the old ones in the linked project. A link again starts from
 /// the values of names the last link learnt when the values stage reads the same of every changed
-/// file ([`crate::project::values_signature`]). The model and the rules run on the whole project.
+/// file ([`crate::project::values_signature`]). The model and the rules run on the whole project,
+/// unless the link is kept and the changed files' facts read the same for them
+/// ([`same_for_the_rules`]): then the last run's model and findings are reused.
 /// `None` when this cannot be done (an overlay was closed, a changed file is new or does not
 /// parse, the kept run had an internal error): then run [`check_and_keep`].
 pub fn recheck(options: &CheckOptions, kept: &mut Kept) -> Option<CheckResult> {
@@ -1097,7 +1104,10 @@ fn recheck_in_pool(
         ("signatures", started.elapsed() - extracted),
     ];
     let stage_started = Instant::now();
+    let mut kept_analysis = None;
     if relink {
+        // The last analysis is freed before the new link is built.
+        kept.analysis = None;
         let previous = std::mem::replace(
             &mut loaded.project,
             Project::link_with_entry_points(Vec::new(), &[], &[]),
@@ -1130,16 +1140,34 @@ fn recheck_in_pool(
         let steps = loaded.project.link_times().to_vec();
         loaded.stage_times.extend(steps);
     } else {
+        // The model and the rules read nothing of a file's facts but the facts, and the link
+        // is the same: when the new facts read the same for them, so do their results.
+        let same = replaced
+            .iter()
+            .all(|(file, facts)| same_for_the_rules(&loaded.project.files[*file].facts, facts));
         for (file, facts) in replaced {
             loaded.project.files[file].facts = facts;
         }
         loaded
             .stage_times
             .push(("link kept", stage_started.elapsed()));
+        if same {
+            kept_analysis = kept.analysis.take();
+        }
     }
     loaded.errors = errors;
     kept.overlays = overlays;
-    let mut result = check_loaded(options, loaded, started, Some(&mut kept.fixes));
+    let analysis = match kept_analysis {
+        Some(analysis) => analysis.kept(),
+        None => {
+            // Freed before the new one is built.
+            kept.analysis = None;
+            Analysis::of(loaded)
+        }
+    };
+    let (mut result, _) =
+        check_loaded_reaching(options, loaded, &analysis, started, Some(&mut kept.fixes));
+    kept.analysis = Some(analysis);
     result.elapsed = started.elapsed();
     Some(result)
 }
@@ -1152,13 +1180,92 @@ fn check_loaded(
     started: Instant,
     fixes: Option<&mut FixMemo>,
 ) -> CheckResult {
-    check_loaded_reaching(options, loaded, started, fixes).0
+    let analysis = Analysis::of(loaded);
+    check_loaded_reaching(options, loaded, &analysis, started, fixes).0
 }
 
-/// [`check_loaded`], with how far into each file's text the result reads.
+/// The model and what each rule found on a linked project, before the report: a long-lived
+/// caller keeps it ([`Kept`]) for the next analysis that reads the same of the project.
+struct Analysis {
+    model: Model,
+    /// Each rule's findings, or the message of its panic, in the rules' order.
+    per_rule: Vec<Result<Vec<Diagnostic>, String>>,
+    stage_times: Vec<(&'static str, Duration)>,
+}
+
+impl Analysis {
+    /// Builds the model of `loaded`'s project and runs its rules (never inlined: profiles of an
+    /// edit collect in it, see BENCHMARKS.md).
+    #[inline(never)]
+    fn of(loaded: &Loaded) -> Analysis {
+        let mut stage_times = Vec::new();
+        let mut stage_started = Instant::now();
+        let mut end_stage = |name: &'static str| {
+            stage_times.push((name, stage_started.elapsed()));
+            allocator::note_stage(name);
+            stage_started = Instant::now();
+        };
+        let project = &loaded.project;
+        let model = Model::build(project);
+        end_stage("model");
+        let context = Context {
+            project,
+            model: &model,
+            settings: &loaded.run.rule_settings,
+        };
+        let per_rule: Vec<Result<Vec<Diagnostic>, String>> = loaded
+            .run
+            .rules
+            .par_iter()
+            .map(|rule| {
+                catch_unwind(AssertUnwindSafe(|| rule.check(&context))).map_err(|panic| {
+                    format!(
+                        "internal error in rule {}: {}",
+                        rule.meta().code,
+                        panic_message(&panic)
+                    )
+                })
+            })
+            .collect();
+        end_stage("rules");
+        Analysis {
+            model,
+            per_rule,
+            stage_times,
+        }
+    }
+
+    /// The analysis kept from the last run, for a project that reads the same for the model and
+    /// the rules as that run's did ([`same_for_the_rules`]).
+    fn kept(self) -> Analysis {
+        Analysis {
+            stage_times: vec![("model and rules kept", Duration::ZERO)],
+            ..self
+        }
+    }
+}
+
+/// Whether the model and the rules read the same of `new` as of `old`: everything but the
+/// suppression comments, which only the report reads, positions included (the findings point
+/// at them). Compared as encoded, so a field added to the facts is compared too.
+fn same_for_the_rules(old: &FileFacts, new: &FileFacts) -> bool {
+    let without_suppressions = |facts: &FileFacts| {
+        postcard::to_allocvec(&FileFacts {
+            suppressions: Vec::new(),
+            ..facts.clone()
+        })
+        .ok()
+    };
+    let old = without_suppressions(old);
+    old.is_some() && old == without_suppressions(new)
+}
+
+/// [`check_loaded`] with the analysis of `loaded` given, and how far into each file's text the
+/// result reads.
 fn check_loaded_reaching(
     options: &CheckOptions,
     loaded: &Loaded,
+    analysis: &Analysis,
     started: Instant,
     fixes: Option<&mut FixMemo>,
 ) -> (CheckResult, TextReach) {
@@ -1180,6 +1287,7 @@ fn check_loaded_reaching(
         (*files_checked, *files_analysed, *missing_paths, *cache_hits);
     let mut errors = errors.clone();
     let mut stage_times = stage_times.clone();
+    stage_times.extend(analysis.stage_times.iter().copied());
     let rules = &run.rules;
     let texts = Texts {
         overlays: &options.overlays,
@@ -1191,44 +1299,24 @@ fn check_loaded_reaching(
         allocator::note_stage(name);
         stage_started = Instant::now();
     };
-    let model = Model::build(project);
-    end_stage("model");
-    let context = Context {
-        project,
-        model: &model,
-        settings: &run.rule_settings,
-    };
-    let per_rule: Vec<Result<Vec<Diagnostic>, String>> = rules
-        .par_iter()
-        .map(|rule| {
-            catch_unwind(AssertUnwindSafe(|| rule.check(&context))).map_err(|panic| {
-                format!(
-                    "internal error in rule {}: {}",
-                    rule.meta().code,
-                    panic_message(&panic)
-                )
-            })
-        })
-        .collect();
+    let model = &analysis.model;
     let mut diagnostics = Vec::new();
-    for result in per_rule {
+    for result in &analysis.per_rule {
         match result {
-            Ok(found) => diagnostics.extend(found),
+            Ok(found) => diagnostics.extend(found.iter().cloned()),
             Err(message) => errors.push(FileError {
                 path: options.paths.first().cloned().unwrap_or_default(),
                 line: None,
-                message,
+                message: message.clone(),
                 internal: true,
             }),
         }
     }
-
-    end_stage("rules");
     for diagnostic in &mut diagnostics {
-        name_shared_object(&model, diagnostic);
+        name_shared_object(model, diagnostic);
     }
     let (findings, sources, reach) =
-        resolve_locations(project, &model, diagnostics, &texts, &mut errors);
+        resolve_locations(project, model, diagnostics, &texts, &mut errors);
     // After the rules: each folder's rule selection and per-file ignores, then suppression
     // comments.
     let before = findings.len();

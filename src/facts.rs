@@ -527,6 +527,10 @@ pub struct FileFacts {
     /// stored in the cache.
     #[serde(skip)]
     pub kept_class_methods: crate::class_methods::KeptClassMethods,
+    /// The calls SL203 follows to module-level instances, for the instances' names they were
+    /// found for ([`crate::model::KeptSingletonCalls`]); not stored in the cache.
+    #[serde(skip)]
+    pub kept_singleton_calls: crate::model::KeptSingletonCalls,
 }
 
 impl FileFacts {

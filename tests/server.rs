@@ -863,6 +863,14 @@ mod incremental {
             .find(|stage| stage.starts_with("link"))
     }
 
+    /// Whether the run kept the last run's model and rules' findings.
+    fn analysis_kept(result: &check::CheckResult) -> bool {
+        result
+            .stage_times
+            .iter()
+            .any(|(stage, _)| *stage == "model and rules kept")
+    }
+
     /// What the full check must report after an edit.
     enum Expect {
         Has(&'static str),
@@ -941,6 +949,20 @@ mod incremental {
                 Lacks("SL201"),
             ),
             (&store, STORE.to_string(), Some(KEPT), Has("SL201")),
+            // The same suppression again, and a comment at the end: every fact but the
+            // suppressions stays where it was, so the model and the rules' findings are kept.
+            (
+                &store,
+                STORE.replace("= theme", "= theme  # noqa: SL201"),
+                Some(KEPT),
+                Lacks("SL201"),
+            ),
+            (
+                &store,
+                format!("{STORE}# The end.\n"),
+                Some(KEPT),
+                Has("SL201"),
+            ),
             // A class nothing uses, added and taken away.
             (&store, with_unused_class, Some(RENUMBERED), Has("SL201")),
             (&store, STORE.to_string(), Some(RENUMBERED), Has("SL201")),
@@ -1000,6 +1022,12 @@ mod incremental {
             if let Some(expected) = expect_kept {
                 assert_eq!(link_stage(&incremental), Some(expected), "edit {i}");
             }
+            // Only the edits that keep every fact but the suppressions where it was.
+            assert_eq!(
+                analysis_kept(&incremental),
+                (2..=4).contains(&i),
+                "edit {i}"
+            );
             let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
             match expect {
                 Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
@@ -1242,6 +1270,46 @@ mod incremental {
                 Has(code) => assert!(codes.contains(&code), "edit {i}: {codes:?}"),
                 Lacks(code) => assert!(!codes.contains(&code), "edit {i}: {codes:?}"),
             }
+        }
+    }
+
+    const AUTH_CLASS: &str = "class Auth:\n    def login(self, user):\n        self._remember(user)\n        return True\n\n    def _remember(self, user):\n        self.current_user = user\n\n\n";
+
+    /// SL203 keeps, with each file's facts, the calls that may name a module-level instance, for
+    /// the instances' names they were found for: when another module makes a different name an
+    /// instance, the unchanged module that calls through that name is looked at again.
+    #[test]
+    fn calls_kept_for_the_instances_names_follow_each_edit_of_another_module() {
+        let (_dir, root) = workspace();
+        write(&root, "shop/__init__.py", "");
+        let views = "from flask import Flask\n\nfrom shop.auth import auth, guard\n\napp = Flask(__name__)\n\n\n@app.post(\"/login\")\ndef login():\n    return str(guard.login(\"me\"))\n";
+        write(&root, "shop/views.py", views);
+        let auth = root.join("shop/auth.py");
+        let auth_an_instance = format!("{AUTH_CLASS}auth = Auth()\nguard = None\n");
+        let guard_an_instance = format!("{AUTH_CLASS}auth = None\nguard = Auth()\n");
+        write(&root, "shop/auth.py", &auth_an_instance);
+        let session = Session::new(&root);
+        let mut overlays = HashMap::from([(auth.clone(), auth_an_instance.clone())]);
+        let (first, kept) = check::check_and_keep(&session.options(&overlays));
+        let mut kept = kept.expect("kept");
+        assert!(
+            !session.json(&first).contains("SL203"),
+            "{}",
+            session.json(&first)
+        );
+        let edits = [
+            (guard_an_instance.clone(), true),
+            (auth_an_instance, false),
+            (guard_an_instance, true),
+        ];
+        for (i, (text, leaks)) in edits.into_iter().enumerate() {
+            overlays.insert(auth.clone(), text);
+            let incremental =
+                check::recheck(&session.options(&overlays), &mut kept).expect("incremental");
+            let full = check::check(&options(&root, &overlays));
+            assert_eq!(session.json(&incremental), session.json(&full), "edit {i}");
+            let codes: Vec<&str> = full.findings.iter().map(|f| f.code).collect();
+            assert_eq!(codes.contains(&"SL203"), leaks, "edit {i}: {codes:?}");
         }
     }
 

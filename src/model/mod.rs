@@ -55,8 +55,8 @@ pub use lookup::{
 };
 pub use query::MethodCalls;
 pub use singletons::{
-    Singleton, SingletonNames, SingletonWrite, SingletonWriteSite, imported_names,
-    mentions_singleton, module_instance_class,
+    KeptSingletonCalls, Singleton, SingletonNames, SingletonWrite, SingletonWriteSite,
+    imported_names, mentions_singleton, module_instance_class, singleton_names_key,
 };
 pub use thread_locals::{ThreadLocal, ThreadLocalWrite};
 pub use timing::{runs_after_import, runs_per_call};

@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::call_names::{NameFilter, name_hash};
 use crate::facts::{FileFacts, FuncIdx, ImportTarget, Root, Value};
@@ -215,6 +216,55 @@ impl<'a> SingletonNames<'a> {
         (self.filter.may_hold_any(pieces) || self.alias_hashes.contains(&pieces[0]))
             && mentions_singleton(&facts.calls[index].callee, self.names, &self.aliases)
     }
+}
+
+/// The calls of one file that SL203 follows to the instances (those whose callee as written
+/// may name one, [`SingletonNames::mentioned_by_call`]), by index, kept with the file's facts
+/// for the names they were found for ([`singleton_names_key`]): another analysis of the same
+/// facts with the same instances' names takes them from here instead of going over every call of
+/// the file again (the language server's next edit, for every file but the edited ones).
+#[derive(Default)]
+pub struct KeptSingletonCalls(Mutex<Option<(u128, Arc<[u32]>)>>);
+
+impl KeptSingletonCalls {
+    /// The calls kept for `names_key`, else those `find` finds (then kept for it).
+    pub fn get_or_find(&self, names_key: u128, find: impl FnOnce() -> Vec<u32>) -> Arc<[u32]> {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((key, calls)) = &*kept
+            && *key == names_key
+        {
+            return Arc::clone(calls);
+        }
+        let calls: Arc<[u32]> = find().into();
+        *kept = Some((names_key, Arc::clone(&calls)));
+        calls
+    }
+}
+
+impl Clone for KeptSingletonCalls {
+    /// A copy of facts may be changed before it is shared: it finds its calls again.
+    fn clone(&self) -> Self {
+        KeptSingletonCalls::default()
+    }
+}
+
+impl std::fmt::Debug for KeptSingletonCalls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeptSingletonCalls")
+    }
+}
+
+/// What the calls [`KeptSingletonCalls`] keeps depend on besides the file's facts: the set of
+/// the instances' names (a 128-bit hash of them sorted, as the link's signatures are hashes).
+pub fn singleton_names_key(names: &HashSet<&str>) -> u128 {
+    let mut sorted: Vec<&str> = names.iter().copied().collect();
+    sorted.sort_unstable();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for name in sorted {
+        hasher.update(name.as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.digest128()
 }
 
 /// A cheap test before resolving: whether a dotted name as written may reach an instance (its

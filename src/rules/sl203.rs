@@ -11,7 +11,7 @@ use crate::facts::{AccessPath, FileFacts, FuncIdx, Mutation, Root, Span};
 use crate::knowledge;
 use crate::model::{
     Model, ObjectId, Origin, Singleton, SingletonNames, SingletonWriteSite, Through, Timing,
-    data_descriptor_setter,
+    data_descriptor_setter, singleton_names_key,
 };
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
 use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
@@ -85,6 +85,7 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
     }
     let names: HashSet<&str> = singletons.iter().map(|s| s.name(project)).collect();
     let filter = NameFilter::of(names.iter().copied());
+    let names_key = singleton_names_key(&names);
     let candidates: HashSet<Singleton> = singletons.iter().copied().collect();
     let by_global: HashMap<(FileId, u32), Singleton> = singletons
         .iter()
@@ -101,19 +102,26 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
         .map(|(file_id, file)| {
             let file_id = file_id as FileId;
             let facts = &file.facts;
-            let mentioned = SingletonNames::of_file(facts, &names, &filter);
+            let calls = facts.kept_singleton_calls.get_or_find(names_key, || {
+                let mentioned = SingletonNames::of_file(facts, &names, &filter);
+                (0..facts.calls.len())
+                    .filter(|&index| {
+                        let site = &facts.calls[index];
+                        site.function.is_some()
+                            && !site.reference
+                            && site.receiver == crate::facts::CallReceiver::Name
+                            && mentioned.mentioned_by_call(facts, index)
+                    })
+                    .map(|index| index as u32)
+                    .collect()
+            });
             let mut per_request = PerRequest::default();
             let mut found = Vec::new();
-            for (index, site) in facts.calls.iter().enumerate() {
+            for &index in calls.iter() {
+                let site = &facts.calls[index as usize];
                 let Some(function) = site.function else {
                     continue;
                 };
-                if site.reference
-                    || site.receiver != crate::facts::CallReceiver::Name
-                    || !mentioned.mentioned_by_call(facts, index)
-                {
-                    continue;
-                }
                 let Some((object, method)) = site.callee.rsplit_once('.') else {
                     continue;
                 };
