@@ -2864,3 +2864,74 @@ fn returns_in<'b>(body: &'b [Stmt], out: &mut Vec<&'b ast::StmtReturn>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Locals, TextKey};
+
+    /// Every text over a few letters, up to `max` bytes long.
+    fn texts(max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|t| ['a', 'b', '_'].map(|c| format!("{t}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn text_keys_are_equal_exactly_when_short_texts_are() {
+        // Lengths 0 to 9 cover every branch of the key (one to three bytes, four to seven,
+        // eight and more with the halves overlapping).
+        let all = texts(9);
+        let mut by_key = std::collections::HashMap::new();
+        for text in &all {
+            let key = TextKey::of(text);
+            let k = (key.len, key.head, key.tail);
+            assert!(
+                by_key.insert(k, text.clone()).is_none(),
+                "{text:?} shares a key"
+            );
+        }
+    }
+
+    #[test]
+    fn locals_find_their_names_and_only_them() {
+        let long_a = "a_rather_long_local_name_one";
+        let long_b = "a_rather_long_local_name_two";
+        let few = ["x", "ab", "self", "request", "response_headers", long_a];
+        let many: Vec<String> = (0..40).map(|i| format!("local_{i}")).collect();
+        for locals in [
+            Locals::new(few.iter().copied()),
+            Locals::new(many.iter().map(String::as_str)),
+        ] {
+            let names: Vec<&str> = match &locals {
+                Locals::Few(_) => few.to_vec(),
+                Locals::Many(_) => many.iter().map(String::as_str).collect(),
+            };
+            for name in &names {
+                assert_eq!(locals.get(name).as_deref(), Some(*name));
+            }
+            for absent in [
+                "",
+                "y",
+                "sel",
+                "selF",
+                "response_header",
+                long_b,
+                "local_40",
+            ] {
+                assert!(!locals.contains(absent), "{absent:?}");
+            }
+        }
+        assert!(matches!(Locals::new(few.iter().copied()), Locals::Few(_)));
+        assert!(matches!(
+            Locals::new(many.iter().map(String::as_str)),
+            Locals::Many(_)
+        ));
+    }
+}
