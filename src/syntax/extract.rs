@@ -102,10 +102,58 @@ struct FunctionScope {
     yielded: bool,
 }
 
-/// A function's locals, asked with a name's text as written. They are kept by the hash of their
-/// text, so a question about a name costs one hash of its text and no look-up in the interner: a
-/// function's names are asked about at almost every name it reads.
-struct Locals(HashSet<TextKeyed>);
+/// A function's locals, asked with a name's text as written, with no look-up in the interner: a
+/// function's names are asked about at almost every name it reads. Most functions bind a few
+/// names; those are compared one by one by a key read from the text's bytes
+/// ([`TextKey`]), which costs less than hashing the text and comparing it on a hit. A function
+/// with more locals keeps them by the hash of their text.
+enum Locals {
+    Few(Vec<(TextKey, Name)>),
+    Many(HashSet<TextKeyed>),
+}
+
+/// Above this many locals a function's locals are hashed: a scan of the keys costs a few
+/// instructions a local, a hash of the text a few dozen.
+const FEW_LOCALS: usize = 16;
+
+/// A text's length and its first and last eight bytes (fewer, for shorter texts): equal keys mean
+/// equal texts up to 16 bytes, which most names are; longer texts are compared after their keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TextKey {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl TextKey {
+    fn of(text: &str) -> TextKey {
+        let bytes = text.as_bytes();
+        let len = bytes.len();
+        let (head, tail) = if let (Some(head), Some(tail)) =
+            (bytes.first_chunk::<8>(), bytes.last_chunk::<8>())
+        {
+            (u64::from_le_bytes(*head), u64::from_le_bytes(*tail))
+        } else if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>())
+        {
+            (
+                u64::from(u32::from_le_bytes(*head)),
+                u64::from(u32::from_le_bytes(*tail)),
+            )
+        } else if len > 0 {
+            // One to three bytes: the first, middle and last are all of them.
+            let byte = |i: usize| u64::from(bytes[i]);
+            (byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16, 0)
+        } else {
+            (0, 0)
+        };
+        TextKey { len, head, tail }
+    }
+
+    /// Whether a text with this key is `text` itself, given that `text`'s key is equal.
+    fn names(self, local: Name, text: &str) -> bool {
+        self.len <= 16 || local.as_str() == text
+    }
+}
 
 /// A name hashed and borrowed as its text (two interned names are equal exactly when their texts
 /// are, so equality agrees with the text's).
@@ -126,22 +174,46 @@ impl std::borrow::Borrow<str> for TextKeyed {
 
 impl Locals {
     fn new<'n>(names: impl ExactSizeIterator<Item = &'n str>) -> Locals {
-        let mut set = HashSet::with_capacity_and_hasher(names.len(), Default::default());
-        set.extend(names.map(|name| TextKeyed(intern(name))));
-        Locals(set)
+        if names.len() > FEW_LOCALS {
+            let mut set = HashSet::with_capacity_and_hasher(names.len(), Default::default());
+            set.extend(names.map(|name| TextKeyed(intern(name))));
+            return Locals::Many(set);
+        }
+        let mut few: Vec<(TextKey, Name)> = Vec::with_capacity(names.len());
+        for name in names {
+            let key = TextKey::of(name);
+            if !few
+                .iter()
+                .any(|(known, local)| *known == key && known.names(*local, name))
+            {
+                few.push((key, intern(name)));
+            }
+        }
+        Locals::Few(few)
     }
 
     fn contains(&self, name: &str) -> bool {
-        self.0.contains(name)
+        self.get(name).is_some()
     }
 
     /// The local spelled `name`, interned.
     fn get(&self, name: &str) -> Option<Name> {
-        self.0.get(name).map(|local| local.0)
+        match self {
+            Locals::Few(few) => {
+                let key = TextKey::of(name);
+                few.iter()
+                    .find(|(known, local)| *known == key && known.names(*local, name))
+                    .map(|(_, local)| *local)
+            }
+            Locals::Many(set) => set.get(name).map(|local| local.0),
+        }
     }
 
     fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            Locals::Few(few) => few.len(),
+            Locals::Many(set) => set.len(),
+        }
     }
 }
 
@@ -2807,5 +2879,76 @@ fn returns_in<'b>(body: &'b [Stmt], out: &mut Vec<&'b ast::StmtReturn>) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Locals, TextKey};
+
+    /// Every text over a few letters, up to `max` bytes long.
+    fn texts(max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|t| ['a', 'b', '_'].map(|c| format!("{t}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn text_keys_are_equal_exactly_when_short_texts_are() {
+        // Lengths 0 to 9 cover every branch of the key (one to three bytes, four to seven,
+        // eight and more with the halves overlapping).
+        let all = texts(9);
+        let mut by_key = std::collections::HashMap::new();
+        for text in &all {
+            let key = TextKey::of(text);
+            let k = (key.len, key.head, key.tail);
+            assert!(
+                by_key.insert(k, text.clone()).is_none(),
+                "{text:?} shares a key"
+            );
+        }
+    }
+
+    #[test]
+    fn locals_find_their_names_and_only_them() {
+        let long_a = "a_rather_long_local_name_one";
+        let long_b = "a_rather_long_local_name_two";
+        let few = ["x", "ab", "self", "request", "response_headers", long_a];
+        let many: Vec<String> = (0..40).map(|i| format!("local_{i}")).collect();
+        for locals in [
+            Locals::new(few.iter().copied()),
+            Locals::new(many.iter().map(String::as_str)),
+        ] {
+            let names: Vec<&str> = match &locals {
+                Locals::Few(_) => few.to_vec(),
+                Locals::Many(_) => many.iter().map(String::as_str).collect(),
+            };
+            for name in &names {
+                assert_eq!(locals.get(name).as_deref(), Some(*name));
+            }
+            for absent in [
+                "",
+                "y",
+                "sel",
+                "selF",
+                "response_header",
+                long_b,
+                "local_40",
+            ] {
+                assert!(!locals.contains(absent), "{absent:?}");
+            }
+        }
+        assert!(matches!(Locals::new(few.iter().copied()), Locals::Few(_)));
+        assert!(matches!(
+            Locals::new(many.iter().map(String::as_str)),
+            Locals::Many(_)
+        ));
     }
 }
