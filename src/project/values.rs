@@ -818,10 +818,14 @@ impl<'p> Values<'p> {
         mut of_flow: Option<&mut Vec<u32>>,
     ) -> Plans<'f> {
         let calls = &facts.calls;
-        let mut plans = Plans::default();
-        // Calls by their index in the file, to what their callees are; many flows go into one
-        // call, whose callee is resolved once.
-        let mut callees: HashMap<u32, CalleesOfCall> = HashMap::default();
+        let mut plans = Plans {
+            flows: Vec::with_capacity(facts.flows.len()),
+            callees: Vec::new(),
+        };
+        // By the index of a call in the file, what its callee is; many flows go into one call,
+        // whose callee is resolved once. Indexed, not hashed: the file's calls are numbered
+        // densely.
+        let mut callees: Vec<Option<CalleesOfCall>> = Vec::new();
         for (at, flow) in facts.flows.iter().enumerate() {
             let target = match &flow.target {
                 FlowTarget::Name { name, global } => {
@@ -841,7 +845,18 @@ impl<'p> Values<'p> {
                 ),
                 FlowTarget::PositionalArgument { call, .. }
                 | FlowTarget::KeywordArgument { call, .. } => {
-                    let known = callees.entry(*call).or_insert_with(|| {
+                    // A call missing from the file has no callee (and no place among them).
+                    let mut missing = None;
+                    let at_call = *call as usize;
+                    let entry = if at_call < calls.len() {
+                        if callees.is_empty() {
+                            callees.resize_with(calls.len(), || None);
+                        }
+                        &mut callees[at_call]
+                    } else {
+                        &mut missing
+                    };
+                    let known = entry.get_or_insert_with(|| {
                         let plan = self.call_plan(project, index, file, calls, *call);
                         match plan.values() {
                             Some(fixed) => CalleesOfCall::Fixed(fixed),
@@ -876,7 +891,7 @@ impl<'p> Values<'p> {
                 // A call arguments flow into was resolved already: what calling it gives is
                 // planned from what its callee may be.
                 FlowSource::CallResult(call) => {
-                    let callees = match callees.get(call) {
+                    let callees = match callees.get(*call as usize).and_then(Option::as_ref) {
                         Some(CalleesOfCall::Fixed(fixed)) => Plan::of_values(fixed.clone()),
                         Some(CalleesOfCall::Planned(planned)) => {
                             plans.callees[*planned as usize].clone()
