@@ -31,7 +31,7 @@ use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
+    Applied, CallMethods, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
     Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
 };
 
@@ -501,6 +501,7 @@ impl<'p> Values<'p> {
                 values: held.values,
             },
             externals: std::sync::Mutex::new(externals),
+            called: CallMethods::new(project),
             flows: None,
             as_before: false,
             step: "link/values updated",
