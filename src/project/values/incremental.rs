@@ -31,8 +31,8 @@ use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, CallMethods, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
-    Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
+    Applied, CallMethods, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project,
+    READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
 };
 
 /// A file an edit gave other facts.
