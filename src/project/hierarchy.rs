@@ -205,7 +205,12 @@ impl Hierarchy {
         // Every class passed is asked under the name and then told the answer: text is hashed
         // once, not once a class.
         let name = name.to_name();
-        let mut passed = Vec::new();
+        // Most look-ups are answered by the class's own memo, asked before anything is set up.
+        if let Some(known) = memo.answers(class).get(&name) {
+            return *known;
+        }
+        // Most of the others pass a few classes: no allocation for them.
+        let mut passed: smallvec::SmallVec<[ClassId; 8]> = smallvec::SmallVec::new();
         let mut segment = Some(class);
         let answer = loop {
             let Some(current) = segment else { break None };

@@ -828,8 +828,10 @@ impl Project {
     /// one defines. The one place methods are looked up (the call graph, the model and the
     /// rules ask it).
     pub fn lookup_method(&self, class: ClassId, name: &(impl NameText + ?Sized)) -> Option<FuncId> {
-        let text = name.text();
-        let (_, function) = self.find_in_mro(&self.method_lookups, class, name, |c| {
+        // Methods' names are interned: a text never interned names none of them, and the
+        // methods of each class passed are compared by name, not by text.
+        let name = name.interned()?;
+        let (_, function) = self.find_in_mro(&self.method_lookups, class, &name, |c| {
             let file = self.classes[c.0 as usize].0;
             let index = c.0 - self.class_base[file as usize];
             let facts = &self.files[file as usize].facts;
@@ -838,7 +840,7 @@ impl Project {
                 .of_class(index)
                 .iter()
                 .rev()
-                .find(|&&f| facts.functions[f as usize].name == text)
+                .find(|&&f| facts.functions[f as usize].name == name)
                 .map(|&f| self.function_id(file, f))
         })?;
         Some(function)

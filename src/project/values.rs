@@ -15,6 +15,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rayon::prelude::*;
@@ -232,12 +233,33 @@ impl HeldValues {
 
     /// Adds `value` unless it is held or the slot is full; whether it was added.
     fn add(&mut self, value: Held) -> bool {
-        let bit = HeldValues::bit(value);
-        if self.values.len() >= MAX_HELD || (self.bits & bit != 0 && self.values.contains(&value)) {
+        self.add_near(value, &mut 0)
+    }
+
+    /// [`HeldValues::add`], looking for `value` among those held from `near` on (then before
+    /// it), and leaving `near` just after where it was found or added. A flow applied again
+    /// offers a slot what it offered before, mostly in the order the slot took it: each value is
+    /// then found at the first place looked at, not after a scan.
+    fn add_near(&mut self, value: Held, near: &mut usize) -> bool {
+        if self.values.len() >= MAX_HELD {
             return false;
+        }
+        let bit = HeldValues::bit(value);
+        if self.bits & bit != 0 {
+            let start = (*near).min(self.values.len());
+            let (before, after) = self.values.split_at(start);
+            let found = match after.iter().position(|held| *held == value) {
+                Some(at) => Some(start + at),
+                None => before.iter().position(|held| *held == value),
+            };
+            if let Some(at) = found {
+                *near = at + 1;
+                return false;
+            }
         }
         self.bits |= bit;
         self.values.push(value);
+        *near = self.values.len();
         true
     }
 }
@@ -280,10 +302,61 @@ impl HeldTable {
     }
 }
 
+/// What constructing each class and calling each of its instances runs (`__init__`,
+/// `__call__`), looked up on first use: the worklist asks at every application of a flow into a
+/// call of a class or instance, and this spares the memoised look-up's lock and hashing. Filled
+/// by whichever thread asks first (every thread finds the same method).
+#[derive(Debug, Default)]
+struct CallMethods {
+    /// Per class, `[__init__, __call__]`: a function id, [`CallMethods::NONE`], or
+    /// [`CallMethods::UNKNOWN`] until looked up.
+    by_class: Vec<[AtomicU32; 2]>,
+}
+
+impl CallMethods {
+    const UNKNOWN: u32 = u32::MAX;
+    const NONE: u32 = u32::MAX - 1;
+
+    fn new(project: &Project) -> CallMethods {
+        CallMethods {
+            by_class: (0..project.classes.len())
+                .map(|_| [AtomicU32::new(Self::UNKNOWN), AtomicU32::new(Self::UNKNOWN)])
+                .collect(),
+        }
+    }
+
+    /// `__init__` of `class`, as [`Project::lookup_method`] finds it.
+    fn init(&self, project: &Project, class: ClassId) -> Option<FuncId> {
+        self.find(project, class, 0)
+    }
+
+    /// `__call__` of `class`, as [`Project::lookup_method`] finds it.
+    fn call(&self, project: &Project, class: ClassId) -> Option<FuncId> {
+        self.find(project, class, 1)
+    }
+
+    fn find(&self, project: &Project, class: ClassId, which: usize) -> Option<FuncId> {
+        let name = if which == 0 { &*INIT } else { &*CALL };
+        let Some(cells) = self.by_class.get(class.0 as usize) else {
+            return project.lookup_method(class, name);
+        };
+        match cells[which].load(Ordering::Relaxed) {
+            Self::UNKNOWN => {
+                let found = project.lookup_method(class, name);
+                cells[which].store(found.map_or(Self::NONE, |f| f.0), Ordering::Relaxed);
+                found
+            }
+            Self::NONE => None,
+            id => Some(FuncId(id)),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Values<'p> {
     slots: Slots<'p>,
     held: HeldTable,
+    called: CallMethods,
     /// Shared by the threads that resolve calls through values.
     externals: Mutex<Externals>,
     /// Which flows read and wrote each slot, for an update after an edit (`incremental.rs`).
@@ -563,6 +636,7 @@ impl<'p> Values<'p> {
         let mut values = Values {
             held: HeldTable::new(slots.count),
             slots,
+            called: CallMethods::new(project),
             step: "link/values",
             ..Values::default()
         };
@@ -773,6 +847,7 @@ impl<'p> Values<'p> {
         Values {
             slots: Slots::new(project),
             held: kept.held,
+            called: CallMethods::new(project),
             externals: Mutex::new(kept.externals),
             flows: kept.flows,
             as_before: true,
@@ -818,10 +893,13 @@ impl<'p> Values<'p> {
         mut of_flow: Option<&mut Vec<u32>>,
     ) -> Plans<'f> {
         let calls = &facts.calls;
+        // Not reserved at the file's flow count: many flows plan to nothing, and every file's
+        // plans live at once until they are joined (reserved, the cold run's peak grew 3-4 MB).
         let mut plans = Plans::default();
-        // Calls by their index in the file, to what their callees are; many flows go into one
-        // call, whose callee is resolved once.
-        let mut callees: HashMap<u32, CalleesOfCall> = HashMap::default();
+        // By the index of a call in the file, what its callee is; many flows go into one call,
+        // whose callee is resolved once. Indexed, not hashed: the file's calls are numbered
+        // densely.
+        let mut callees: Vec<Option<CalleesOfCall>> = Vec::new();
         for (at, flow) in facts.flows.iter().enumerate() {
             let target = match &flow.target {
                 FlowTarget::Name { name, global } => {
@@ -841,7 +919,18 @@ impl<'p> Values<'p> {
                 ),
                 FlowTarget::PositionalArgument { call, .. }
                 | FlowTarget::KeywordArgument { call, .. } => {
-                    let known = callees.entry(*call).or_insert_with(|| {
+                    // A call missing from the file has no callee (and no place among them).
+                    let mut missing = None;
+                    let at_call = *call as usize;
+                    let entry = if at_call < calls.len() {
+                        if callees.is_empty() {
+                            callees.resize_with(calls.len(), || None);
+                        }
+                        &mut callees[at_call]
+                    } else {
+                        &mut missing
+                    };
+                    let known = entry.get_or_insert_with(|| {
                         let plan = self.call_plan(project, index, file, calls, *call);
                         match plan.values() {
                             Some(fixed) => CalleesOfCall::Fixed(fixed),
@@ -876,7 +965,7 @@ impl<'p> Values<'p> {
                 // A call arguments flow into was resolved already: what calling it gives is
                 // planned from what its callee may be.
                 FlowSource::CallResult(call) => {
-                    let callees = match callees.get(call) {
+                    let callees = match callees.get(*call as usize).and_then(Option::as_ref) {
                         Some(CalleesOfCall::Fixed(fixed)) => Plan::of_values(fixed.clone()),
                         Some(CalleesOfCall::Planned(planned)) => {
                             plans.callees[*planned as usize].clone()
@@ -942,8 +1031,9 @@ impl<'p> Values<'p> {
             return false;
         }
         let mut changed = false;
+        let mut near = 0;
         for value in values {
-            changed |= held.add(*value);
+            changed |= held.add_near(*value, &mut near);
         }
         let readers = work.dependents.get(place as usize).map_or(0, Vec::len);
         if changed {
@@ -1080,8 +1170,9 @@ impl<'p> Values<'p> {
         match callee {
             Held::Function(f) => Some(Part::Slot(self.slots.returned(f))),
             Held::Class(c) => Some(Part::Value(Held::Instance(c))),
-            Held::Instance(c) => project
-                .lookup_method(c, &*CALL)
+            Held::Instance(c) => self
+                .called
+                .call(project, c)
                 .map(|call| Part::Slot(self.slots.returned(call))),
             Held::External(q) if q.names_a_class() => Some(Part::Value(Held::External(q))),
             Held::External(_) => None,
@@ -1137,11 +1228,11 @@ impl<'p> Values<'p> {
         };
         let (function, bound) = match callee {
             Held::Function(f) => (f, false),
-            Held::Class(c) => match project.lookup_method(c, &*INIT) {
+            Held::Class(c) => match self.called.init(project, c) {
                 Some(init) => (init, true),
                 None => return,
             },
-            Held::Instance(c) => match project.lookup_method(c, &*CALL) {
+            Held::Instance(c) => match self.called.call(project, c) {
                 Some(call) => (call, true),
                 None => return,
             },

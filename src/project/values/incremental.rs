@@ -31,8 +31,8 @@ use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project, READS, SlotId,
-    Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
+    Applied, CallMethods, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project,
+    READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
 };
 
 /// A file an edit gave other facts.
@@ -501,6 +501,7 @@ impl<'p> Values<'p> {
                 values: held.values,
             },
             externals: std::sync::Mutex::new(externals),
+            called: CallMethods::new(project),
             flows: None,
             as_before: false,
             step: "link/values updated",
