@@ -656,12 +656,14 @@ pub fn replaced_at_class_creation(project: &Project, class: ClassId, binding: &B
                 matches!(
                     q.as_str(),
                     "builtins.list" | "builtins.dict" | "builtins.set"
-                ) && dataclass_field(binding)
+                ) && dataclass_field(project, file, binding)
                     && makes_dataclasses(project, metaclass)
             }
             _ => false,
         },
-        Value::Container(_) => dataclass_field(binding) && makes_dataclasses(project, metaclass),
+        Value::Container(_) => {
+            dataclass_field(project, file, binding) && makes_dataclasses(project, metaclass)
+        }
         _ => false,
     }
 }
@@ -758,12 +760,26 @@ fn namespace_removes(project: &Project, metaclass: ClassId, made: ClassId) -> bo
         })
 }
 
-/// A dataclass field: annotated, but neither `ClassVar` (shared by declaration) nor `InitVar`
-/// (no field, and its default is not checked).
-fn dataclass_field(binding: &Binding) -> bool {
-    binding.annotation.as_deref().is_some_and(|a| {
-        !knowledge::is_classvar_annotation(a) && knowledge::last_segment(a) != "InitVar"
-    })
+/// A dataclass field of a class in `file`: annotated with a name that resolves (through the
+/// file's imports, so `from typing import ClassVar as CV` is seen) to something other than
+/// `ClassVar` (shared by declaration), `InitVar` (no field, and its default is not checked) or
+/// `Annotated` (which may wrap either). A name that resolves to nothing known gives up.
+fn dataclass_field(project: &Project, file: FileId, binding: &Binding) -> bool {
+    let Some(annotation) = binding.annotation.as_ref() else {
+        return false;
+    };
+    match project.resolve(file, None, annotation) {
+        Resolved::External(q) => !matches!(
+            q.as_str(),
+            "typing.ClassVar"
+                | "typing_extensions.ClassVar"
+                | "dataclasses.InitVar"
+                | "typing.Annotated"
+                | "typing_extensions.Annotated"
+        ),
+        Resolved::Class(_) => true,
+        _ => false,
+    }
 }
 
 /// Whether the `__init__` of `metaclass` applies `dataclasses.dataclass` to every class it

@@ -149,24 +149,36 @@ fn is_super_init(call: &ast::ExprCall) -> bool {
 /// makes the class from it (`super().__new__(mcs, name, bases, namespace)`, or any
 /// `X.__new__(...)` given the namespace fourth): the classes its own loop takes out, and the
 /// functions it hands the namespace to. `None` when no such statement comes before one that may
-/// return or that rebinds the parameter, or when nothing is done to the namespace.
+/// return or that rebinds the parameter, when nothing is done to the namespace, or when what was
+/// taken out may go back: the namespace is written (other than under a `__dunder__` key) or
+/// handed on again between the first removal and the creation, or the created class is handed,
+/// after its creation, to `setattr` or to a call that is also handed a value that may come from
+/// the namespace (`setattr(cls, key, value)`, `cls.add_to_class(key, value)`).
 fn rewrite_before_creation(body: &[Stmt], namespace: &str) -> Option<NamespaceRewrite> {
     let mut rewrite = NamespaceRewrite {
         function: 0,
         removed: Vec::new(),
         handed_to: Vec::new(),
     };
-    for stmt in body {
+    for (index, stmt) in body.iter().enumerate() {
+        let started = !rewrite.removed.is_empty() || !rewrite.handed_to.is_empty();
         if creates_class_from(stmt, namespace) {
-            return (!rewrite.removed.is_empty() || !rewrite.handed_to.is_empty())
-                .then_some(rewrite);
+            if !started || !class_kept_apart(stmt, &body[index + 1..], body, namespace) {
+                return None;
+            }
+            return Some(rewrite);
         }
         if may_return(stmt) || Scan::of_stmt(stmt, Some(namespace)).rebinds {
             return None;
         }
         if let Some(classes) = removed_by_loop(stmt, namespace) {
             rewrite.removed.extend(classes);
-        } else if let Some(call) = statement_call(stmt)
+            continue;
+        }
+        if started && NamespaceWrites::in_body(std::slice::from_ref(stmt), namespace) {
+            return None;
+        }
+        if let Some(call) = statement_call(stmt)
             && let Some(callee) = dotted_name(&call.func)
         {
             let args = &call.arguments.args;
@@ -183,6 +195,384 @@ fn rewrite_before_creation(body: &[Stmt], namespace: &str) -> Option<NamespaceRe
         }
     }
     None
+}
+
+/// Whether the class `creation` makes stays without the values taken out of `namespace`: it is
+/// returned at once, or bound to a name that no statement of `after` hands to `setattr`, or to a
+/// call (or an assignment) that also gets a value that may come from the namespace (a name
+/// anything in `body` derives from it).
+fn class_kept_apart(creation: &Stmt, after: &[Stmt], body: &[Stmt], namespace: &str) -> bool {
+    let class = match creation {
+        Stmt::Return(_) => return true,
+        Stmt::Assign(assign) => match &*assign.targets {
+            [Expr::Name(n)] => n.id.as_str(),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let from_namespace = derived_names(body, &[namespace]);
+    let class_names = derived_names(after, &[class]);
+    let mut check = ReaddCheck {
+        class_names: &class_names,
+        from_namespace: &from_namespace,
+        readds: false,
+        depth: 0,
+    };
+    check.visit_body(after);
+    !check.readds
+}
+
+/// The names that may hold (or hold something made from) what `seeds` hold: `seeds`, and every
+/// name bound, or changed through a method call or item assignment, by a statement whose value
+/// mentions one of them, to a fixed point. Order-blind, so a later binding counts too.
+fn derived_names<'b>(body: &'b [Stmt], seeds: &[&'b str]) -> Vec<&'b str> {
+    let mut flows = Flows::default();
+    flows.visit_body(body);
+    let mut derived: Vec<&str> = seeds.to_vec();
+    loop {
+        let before = derived.len();
+        for (sources, targets) in &flows.edges {
+            if flows.overflow || sources.iter().any(|s| derived.contains(s)) {
+                for target in targets {
+                    if !derived.contains(target) {
+                        derived.push(target);
+                    }
+                }
+            }
+        }
+        if derived.len() == before {
+            return derived;
+        }
+    }
+}
+
+/// Each statement's (and each method call's) flow: the names its value mentions, and the names
+/// it binds or changes.
+#[derive(Default)]
+struct Flows<'b> {
+    edges: Vec<(Vec<&'b str>, Vec<&'b str>)>,
+    overflow: bool,
+    depth: u32,
+}
+
+impl<'b> Visitor<'b> for Flows<'b> {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        let edge = match stmt {
+            Stmt::Assign(s) => Some((
+                names_in(&s.value),
+                s.targets.iter().flat_map(names_in).collect(),
+            )),
+            Stmt::AnnAssign(ast::StmtAnnAssign {
+                target,
+                value: Some(value),
+                ..
+            }) => Some((names_in(value), names_in(target))),
+            Stmt::AugAssign(s) => Some((names_in(&s.value), names_in(&s.target))),
+            Stmt::For(s) => Some((names_in(&s.iter), names_in(&s.target))),
+            Stmt::With(s) => Some((
+                s.items
+                    .iter()
+                    .flat_map(|i| names_in(&i.context_expr))
+                    .collect(),
+                s.items
+                    .iter()
+                    .filter_map(|i| i.optional_vars.as_deref())
+                    .flat_map(names_in)
+                    .collect(),
+            )),
+            _ => None,
+        };
+        self.edges.extend(edge);
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.overflow = true;
+        } else {
+            visitor::walk_stmt(self, stmt);
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        match expr {
+            // `fields.append(value)`, `fields.update(namespace)`: the receiver takes the values.
+            Expr::Call(call) => {
+                if let Expr::Attribute(attribute) = &*call.func {
+                    let sources: Vec<&str> = call
+                        .arguments
+                        .args
+                        .iter()
+                        .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                        .flat_map(names_in)
+                        .collect();
+                    self.edges.push((sources, names_in(&attribute.value)));
+                }
+            }
+            Expr::Named(named) => self
+                .edges
+                .push((names_in(&named.value), names_in(&named.target))),
+            _ => {}
+        }
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.overflow = true;
+        } else {
+            visitor::walk_expr(self, expr);
+        }
+        self.depth -= 1;
+    }
+}
+
+/// Every name `expr` mentions, lambdas and comprehensions included (one the walk cuts short
+/// mentions `*`, which no flow matches but every check treats as unknown).
+fn names_in(expr: &Expr) -> Vec<&str> {
+    let mut names = NameCollector::default();
+    names.visit_expr(expr);
+    if names.overflow {
+        names.names.push("*");
+    }
+    names.names
+}
+
+#[derive(Default)]
+struct NameCollector<'b> {
+    names: Vec<&'b str>,
+    overflow: bool,
+    depth: u32,
+}
+
+impl<'b> Visitor<'b> for NameCollector<'b> {
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if let Expr::Name(name) = expr {
+            self.names.push(name.id.as_str());
+        }
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.overflow = true;
+        } else {
+            visitor::walk_expr(self, expr);
+        }
+        self.depth -= 1;
+    }
+}
+
+/// After the class is made: whether a call or assignment may put a value from the namespace on
+/// it (`setattr(cls, ...)`, a call handed both the class and such a value, `cls.x = value`).
+struct ReaddCheck<'c, 'b> {
+    class_names: &'c [&'b str],
+    from_namespace: &'c [&'b str],
+    readds: bool,
+    depth: u32,
+}
+
+impl ReaddCheck<'_, '_> {
+    fn mentions(names: &[&str], of: &[&str]) -> bool {
+        names.iter().any(|n| *n == "*" || of.contains(n))
+    }
+}
+
+impl<'b> Visitor<'b> for ReaddCheck<'_, 'b> {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        let (targets, value): (Vec<&str>, Vec<&str>) = match stmt {
+            Stmt::Assign(s) => (
+                s.targets.iter().flat_map(names_in).collect(),
+                names_in(&s.value),
+            ),
+            Stmt::AnnAssign(ast::StmtAnnAssign {
+                target,
+                value: Some(value),
+                ..
+            }) => (names_in(target), names_in(value)),
+            Stmt::AugAssign(s) => (names_in(&s.target), names_in(&s.value)),
+            _ => (Vec::new(), Vec::new()),
+        };
+        if Self::mentions(&targets, self.class_names) && Self::mentions(&value, self.from_namespace)
+        {
+            self.readds = true;
+        }
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.readds = true;
+        } else {
+            visitor::walk_stmt(self, stmt);
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if let Expr::Call(call) = expr {
+            let handed: Vec<&str> = std::iter::once(&*call.func)
+                .chain(&call.arguments.args)
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .flat_map(names_in)
+                .collect();
+            let is_setattr = match &*call.func {
+                Expr::Name(n) => n.id.as_str() == "setattr",
+                Expr::Attribute(a) => a.attr.as_str() == "__setattr__",
+                _ => false,
+            };
+            if Self::mentions(&handed, self.class_names)
+                && (is_setattr || Self::mentions(&handed, self.from_namespace))
+            {
+                self.readds = true;
+            }
+        }
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.readds = true;
+        } else {
+            visitor::walk_expr(self, expr);
+        }
+        self.depth -= 1;
+    }
+}
+
+/// Whether code writes to the dict `namespace` other than by deleting items or setting a
+/// `__dunder__` key, or lets it escape (hands it to a call, aliases it): reads are `ns[k]`,
+/// `k in ns`, `for k in ns`, `ns.get/items/keys/values/copy(...)`, `dict/list/tuple/len(ns)`.
+/// Nested functions count as code here.
+struct NamespaceWrites<'n> {
+    namespace: &'n str,
+    writes: bool,
+    depth: u32,
+}
+
+impl NamespaceWrites<'_> {
+    fn in_body(body: &[Stmt], namespace: &str) -> bool {
+        let mut scan = NamespaceWrites {
+            namespace,
+            writes: false,
+            depth: 0,
+        };
+        scan.visit_body(body);
+        scan.writes
+    }
+
+    fn is_namespace(&self, expr: &Expr) -> bool {
+        matches!(expr, Expr::Name(n) if n.id.as_str() == self.namespace)
+    }
+
+    /// `ns[...]`: its key, visited on its own.
+    fn item_of_namespace<'e>(&self, expr: &'e Expr) -> Option<&'e Expr> {
+        match expr {
+            Expr::Subscript(s) if self.is_namespace(&s.value) => Some(&s.slice),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for NamespaceWrites<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.writes = true;
+            self.depth -= 1;
+            return;
+        }
+        match stmt {
+            Stmt::Delete(delete) => {
+                for target in &delete.targets {
+                    match self.item_of_namespace(target) {
+                        Some(key) => self.visit_expr(key),
+                        None => self.visit_expr(target),
+                    }
+                }
+            }
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    match self.item_of_namespace(target) {
+                        Some(Expr::StringLiteral(key))
+                            if {
+                                let key = key.value.to_str();
+                                key.len() > 4 && key.starts_with("__") && key.ends_with("__")
+                            } => {}
+                        _ => self.visit_expr(target),
+                    }
+                }
+                self.visit_expr(&assign.value);
+            }
+            Stmt::For(for_stmt) if self.is_namespace(&for_stmt.iter) => {
+                self.visit_expr(&for_stmt.target);
+                self.visit_body(&for_stmt.body);
+                self.visit_body(&for_stmt.orelse);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        self.depth += 1;
+        if self.depth > MAX_WALK_DEPTH {
+            self.writes = true;
+            self.depth -= 1;
+            return;
+        }
+        match expr {
+            Expr::Name(name) if name.id.as_str() == self.namespace => self.writes = true,
+            Expr::Subscript(s) if self.is_namespace(&s.value) && s.ctx.is_load() => {
+                self.visit_expr(&s.slice);
+            }
+            Expr::Call(call)
+                if matches!(&*call.func, Expr::Attribute(a)
+                    if self.is_namespace(&a.value)
+                        && matches!(a.attr.as_str(), "get" | "items" | "keys" | "values" | "copy")) =>
+            {
+                self.visit_arguments(&call.arguments);
+            }
+            Expr::Call(call)
+                if matches!(&*call.func, Expr::Name(n)
+                    if matches!(n.id.as_str(), "dict" | "list" | "tuple" | "len")) =>
+            {
+                for argument in &call.arguments.args {
+                    if !self.is_namespace(argument) {
+                        self.visit_expr(argument);
+                    }
+                }
+                for keyword in &call.arguments.keywords {
+                    self.visit_expr(&keyword.value);
+                }
+            }
+            Expr::Compare(compare)
+                if compare
+                    .ops
+                    .iter()
+                    .all(|op| matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn)) =>
+            {
+                self.visit_expr(&compare.left);
+                for comparator in &compare.comparators {
+                    if !self.is_namespace(comparator) {
+                        self.visit_expr(comparator);
+                    }
+                }
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+        self.depth -= 1;
+    }
+}
+
+/// Whether code (not counting the functions, classes and lambdas it defines) may leave a loop
+/// early or skip the rest of an iteration: `break`, `continue`, `return`.
+fn jumps(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Break(_) | Stmt::Continue(_) | Stmt::Return(_) => true,
+        Stmt::FunctionDef(_) | Stmt::ClassDef(_) => false,
+        Stmt::If(s) => jumps(&s.body) || s.elif_else_clauses.iter().any(|c| jumps(&c.body)),
+        Stmt::For(s) => jumps(&s.body) || jumps(&s.orelse),
+        Stmt::While(s) => jumps(&s.body) || jumps(&s.orelse),
+        Stmt::With(s) => jumps(&s.body),
+        Stmt::Try(s) => {
+            jumps(&s.body)
+                || jumps(&s.orelse)
+                || jumps(&s.finalbody)
+                || s.handlers.iter().any(|h| {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    jumps(&h.body)
+                })
+        }
+        Stmt::Match(s) => s.cases.iter().any(|c| jumps(&c.body)),
+        _ => false,
+    })
 }
 
 /// Whether `stmt` is (or assigns, or returns) `X.__new__(a, b, c, namespace, ...)`.
@@ -212,9 +602,10 @@ fn creates_class_from(stmt: &Stmt, namespace: &str) -> bool {
 /// the loop is a statement of the function's own body that no statement before it may skip
 /// (return, yield) and none rebinds `param` before.
 fn removed_on_every_call(body: &[Stmt], param: &str) -> Option<Vec<Name>> {
-    for stmt in body {
+    for (index, stmt) in body.iter().enumerate() {
         if let Some(classes) = removed_by_loop(stmt, param) {
-            return Some(classes);
+            // What the loop took out may be put back before the caller makes the class.
+            return (!NamespaceWrites::in_body(&body[index + 1..], param)).then_some(classes);
         }
         if may_return(stmt) || Scan::of_stmt(stmt, Some(param)).rebinds {
             return None;
@@ -223,8 +614,9 @@ fn removed_on_every_call(body: &[Stmt], param: &str) -> Option<Vec<Name>> {
     None
 }
 
-/// `for name, value in namespace.items():` (or over `tuple(...)`/`list(...)` of it) whose first
-/// statement is an `if`/`elif` chain of `isinstance(value, C)` tests, each branch starting with
+/// `for name, value in namespace.items():` (or over `tuple(...)`/`list(...)` of it), with no
+/// `break`, `continue` or `return` in it and no write to the namespace but the deletions, whose
+/// first statement is an `if`/`elif` chain of `isinstance(value, C)` tests, each branch starting with
 /// `del namespace[name]`: the classes `C` of the branches up to the first that is not of that
 /// shape (a value an earlier branch picks is taken out too; one an earlier branch of another
 /// shape picks might not be).
@@ -241,6 +633,13 @@ fn removed_by_loop(stmt: &Stmt, namespace: &str) -> Option<Vec<Name>> {
     let [Expr::Name(key), Expr::Name(value)] = &*target.elts else {
         return None;
     };
+    // Every item must be seen, and nothing in the loop may put back what it deleted.
+    if jumps(&for_stmt.body)
+        || NamespaceWrites::in_body(&for_stmt.body, namespace)
+        || NamespaceWrites::in_body(&for_stmt.orelse, namespace)
+    {
+        return None;
+    }
     let Some(Stmt::If(chain)) = for_stmt.body.first() else {
         return None;
     };
