@@ -29,7 +29,7 @@ pub(super) fn scan(
     dataclass_inits: &mut Vec<(FuncIdx, Name)>,
     super_inits: &mut Vec<FuncIdx>,
 ) {
-    if function.is_async || Scan::of_body(&function.body, None).yields {
+    if function.is_async {
         return;
     }
     let params: Vec<&str> = function
@@ -39,9 +39,32 @@ pub(super) fn scan(
         .chain(&function.parameters.args)
         .map(|p| p.parameter.name.as_str())
         .collect();
+    // Every function of every file comes here: the shapes are told apart by the top-level
+    // statements first, so that only the few candidates pay for the walks below.
+    let candidate = match kind {
+        FunctionKind::Module => params
+            .iter()
+            .any(|param| loops_over_items_of(&function.body, param)),
+        FunctionKind::Instance | FunctionKind::ClassMethod | FunctionKind::StaticMethod => {
+            match function.name.as_str() {
+                "__new__" => params.len() > 3,
+                "__init__" if kind == FunctionKind::Instance => params
+                    .first()
+                    .is_some_and(|class| last_init_hook(&function.body, class).is_some()),
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    if !candidate || Scan::of_body(&function.body, None).yields {
+        return;
+    }
     match kind {
         FunctionKind::Module => {
             for (index, param) in params.iter().enumerate() {
+                if !loops_over_items_of(&function.body, param) {
+                    continue;
+                }
                 if let Some(classes) = removed_on_every_call(&function.body, param) {
                     removals.push(NamespaceRemoval {
                         function: idx,
@@ -86,8 +109,12 @@ fn scan_init(
     dataclass_inits: &mut Vec<(FuncIdx, Name)>,
     super_inits: &mut Vec<FuncIdx>,
 ) {
+    let Some(last) = last_init_hook(&function.body, class) else {
+        return;
+    };
     let mut supered = false;
-    for stmt in &function.body {
+    // Statements after the last hook can add nothing.
+    for stmt in &function.body[..=last] {
         if Scan::of_stmt(stmt, Some(class)).rebinds {
             break;
         }
@@ -106,6 +133,23 @@ fn scan_init(
             break;
         }
     }
+}
+
+/// The position of the last statement of a metaclass `__init__`'s own body that applies a
+/// decorator to `class` or calls `super().__init__(...)`.
+fn last_init_hook(body: &[Stmt], class: &str) -> Option<usize> {
+    body.iter().rposition(|stmt| {
+        statement_call(stmt)
+            .is_some_and(|call| decorator_applied_to(call, class).is_some() || is_super_init(call))
+    })
+}
+
+/// Whether a statement of `body` itself is a loop over `namespace.items()`: what every removal
+/// of a module-level function needs.
+fn loops_over_items_of(body: &[Stmt], namespace: &str) -> bool {
+    body.iter().any(
+        |stmt| matches!(stmt, Stmt::For(for_stmt) if iterates_items_of(&for_stmt.iter, namespace)),
+    )
 }
 
 /// The call a statement of its own is: `f(...)`, `x = f(...)`.
