@@ -17,7 +17,7 @@ pub struct EntriesTakenOutPerCall;
 static META: RuleMeta = RuleMeta {
     code: "SL110",
     name: "entries-taken-out-per-call",
-    summary: "Per-call code only takes entries out of a shared container (`pop`, `remove`, `discard`, `clear`, `del c[k]`): it puts nothing of its call in it",
+    summary: "Per-call code only takes entries out of a shared container (`pop`, `remove`, `discard`, `clear`, `del c[k]`) that other per-call code, reported by the same rule, puts entries in",
     severity: Severity::Warning,
     enabled_by_default: false,
     document: include_str!("../../docs/rules/SL110.md"),
