@@ -50,16 +50,6 @@ pub const ADDING_METHODS: &[&str] = &[
     "__ior__",
 ];
 
-/// Mutating methods that change nothing when given no argument: `d.update()`,
-/// `s.intersection_update()`, `counter.subtract()`. A call of one of these names with no argument
-/// is no change to any dict, set or Counter (it is usually another class's own method).
-pub const NO_CHANGE_WITHOUT_ARGUMENTS: &[&str] = &[
-    "update",
-    "difference_update",
-    "intersection_update",
-    "subtract",
-];
-
 /// Mutating methods that only reorder the object.
 pub const REORDERING_METHODS: &[&str] = &["sort", "reverse", "rotate", "move_to_end"];
 

@@ -129,11 +129,36 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
             group.sites.push(mutation);
         }
     }
+    // The class-level bindings (with the attribute inside them) some function changes through
+    // the class other than by taking entries out, a change this rule reports: only for those does
+    // a function that only takes entries out go to SL110, the leak being told where the entries
+    // are put in.
+    let told_elsewhere: Vec<(&(ClassId, Span), Option<&str>)> = groups
+        .iter()
+        .filter(|(_, group)| !group.sites.iter().all(|m| takes_entries_out(m)))
+        .flat_map(|(key, group)| {
+            group
+                .definitions
+                .iter()
+                .map(|definition| (definition, key.inner.as_deref()))
+        })
+        .collect();
+    let taken_out = |key: &MutationKey, group: &MutationGroup<'_>| {
+        group.sites.iter().all(|m| takes_entries_out(m))
+            && group
+                .definitions
+                .iter()
+                .any(|definition| told_elsewhere.contains(&(definition, key.inner.as_deref())))
+    };
+    let taken_out: Vec<bool> = groups
+        .iter()
+        .map(|(key, group)| taken_out(key, group))
+        .collect();
     groups
         .into_iter()
-        .filter(|(_, group)| {
-            group.sites.iter().all(|m| takes_entries_out(m)) == (part == Part::TakenOut)
-        })
+        .zip(taken_out)
+        .filter(|(_, taken_out)| *taken_out == (part == Part::TakenOut))
+        .map(|(group, _)| group)
         .map(|(key, mut group)| {
             common::sort_sites(&mut group.sites);
             group.definitions.sort();

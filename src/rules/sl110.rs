@@ -1,8 +1,10 @@
 //! SL110: per-call code whose every change of a class-level container, a module-level container
 //! or a container of a module-level object takes entries out of it (`pop`, `discard`, `clear`,
 //! `del c[k]`): what SL102, SL201 and SL203 would tell, kept apart and off by default because the
-//! function puts nothing of its call in the container; what it takes out was put in elsewhere,
-//! and those places are reported where they run per call.
+//! function puts nothing of its call in the container, and only when another function requests
+//! reach changes the same container other than by taking entries out (puts entries in) and that
+//! rule reports it there. A container only filled at import and emptied per call stays with its
+//! rule: nothing else tells that leak.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FileFacts, Span};
@@ -15,7 +17,7 @@ pub struct EntriesTakenOutPerCall;
 static META: RuleMeta = RuleMeta {
     code: "SL110",
     name: "entries-taken-out-per-call",
-    summary: "Per-call code only takes entries out of a shared container (`pop`, `remove`, `discard`, `clear`, `del c[k]`): it puts nothing of its call in it",
+    summary: "Per-call code only takes entries out of a shared container (`pop`, `remove`, `discard`, `clear`, `del c[k]`) that other per-call code, reported by the same rule, puts entries in",
     severity: Severity::Warning,
     enabled_by_default: false,
     document: include_str!("../../docs/rules/SL110.md"),
@@ -55,8 +57,9 @@ pub(super) fn entries_taken_out(message: String, primary: Label) -> Diagnostic {
     };
     META.diagnostic(format!("{message}, only taking entries out"), primary)
         .with_note(
-            "nothing of the call stays in it for later requests; what it takes out was put in \
-             elsewhere, and a place that puts entries in per call is reported there",
+            "nothing of the call stays in it for later requests; another function requests \
+             reach changes the same container other than by taking entries out, and is reported \
+             there by the same rule",
         )
         .with_help(
             "nothing to change if the container is meant to be shared (a registry, a session or \

@@ -1,7 +1,7 @@
 //! SL201: a module-level mutable object changed, or a module global rebound, by code that a
 //! request entry point reaches.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
@@ -130,6 +130,23 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
         {
             add(&mut groups, key, Some(type_name), Some(parameter), site);
         }
+        // The globals some function changes per request other than by taking entries out, a
+        // change this rule reports: only for those does a function that only takes entries out
+        // go to SL110, the leak being told where the entries are put in.
+        let told_elsewhere: BTreeSet<(FileId, Option<u32>, String)> = groups
+            .iter()
+            .filter(|(key, group)| {
+                let facts = &project.file(key.file).facts;
+                let told: Vec<Span> = group
+                    .sites
+                    .iter()
+                    .copied()
+                    .filter(|site| !facts.kept_until_done.contains(&site.start))
+                    .collect();
+                !told.is_empty() && !sl110::only_take_entries_out(facts, told)
+            })
+            .map(|(key, _)| (key.global_file, key.global, key.name.clone()))
+            .collect();
         groups
             .into_iter()
             .filter_map(|(key, mut group)| {
@@ -140,7 +157,8 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
                     .retain(|site| facts.kept_until_done.contains(&site.start) == kept);
                 let taken_out = !kept
                     && !group.sites.is_empty()
-                    && sl110::only_take_entries_out(facts, group.sites.iter().copied());
+                    && sl110::only_take_entries_out(facts, group.sites.iter().copied())
+                    && told_elsewhere.contains(&(key.global_file, key.global, key.name.clone()));
                 (!group.sites.is_empty() && taken_out == (part == Part::TakenOut))
                     .then(|| report(project, &key, group, part))
             })

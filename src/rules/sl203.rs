@@ -246,15 +246,47 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
         .iter()
         .flat_map(|(key, group)| group.writes.iter().map(|(_, s)| (key.file, s.start)))
         .collect();
+    // What of each object some function changes per call other than by taking entries out, a
+    // change this rule reports: only for those does a function that only takes entries out go
+    // to SL110, the leak being told where the entries are put in.
+    let told_elsewhere: HashSet<(Singleton, &str)> = groups
+        .iter()
+        .filter(|(key, group)| {
+            let facts = &project.file(key.file).facts;
+            let sites: Vec<Span> = group
+                .writes
+                .iter()
+                .map(|(_, site)| *site)
+                .filter(|site| !facts.kept_until_done.contains(&site.start))
+                .collect();
+            !sites.is_empty() && !sl110::only_take_entries_out(facts, sites)
+        })
+        .flat_map(|(key, group)| {
+            group
+                .writes
+                .iter()
+                .map(|(written, _)| (key.singleton, attribute_written(written)))
+        })
+        .collect();
+    let put_in_elsewhere: Vec<bool> = groups
+        .iter()
+        .map(|(key, group)| {
+            group.writes.iter().all(|(written, _)| {
+                told_elsewhere.contains(&(key.singleton, attribute_written(written)))
+            })
+        })
+        .collect();
     let mut found: Vec<Diagnostic> = groups
         .into_iter()
-        .filter_map(|(key, mut group)| {
+        .zip(put_in_elsewhere)
+        .filter_map(|((key, mut group), put_in_elsewhere)| {
             let facts = &project.file(key.file).facts;
             group
                 .writes
                 .retain(|(_, site)| facts.kept_until_done.contains(&site.start) == kept);
             (!group.writes.is_empty()
-                && taken_out(facts, part, group.writes.iter().map(|(_, site)| *site))
+                && (put_in_elsewhere
+                    && taken_out(facts, part, group.writes.iter().map(|(_, site)| *site)))
                     == (part == Part::TakenOut))
                 .then(|| report(project, &key, group, part))
         })
@@ -485,10 +517,20 @@ fn import_time_fields(
             .or_default()
             .push(change.span);
     }
+    // The objects some function changes per call other than by taking entries out: only a
+    // function that only takes entries out of one of those goes to SL110.
+    let told_elsewhere: HashSet<ObjectId> = groups
+        .iter()
+        .filter(|((file, _, _), sites)| {
+            !sl110::only_take_entries_out(&project.file(*file).facts, sites.iter().copied())
+        })
+        .map(|((_, _, object), _)| *object)
+        .collect();
     groups
         .into_iter()
-        .filter(|((file, _, _), sites)| {
-            taken_out(&project.file(*file).facts, part, sites.iter().copied())
+        .filter(|((file, _, object), sites)| {
+            (told_elsewhere.contains(object)
+                && taken_out(&project.file(*file).facts, part, sites.iter().copied()))
                 == (part == Part::TakenOut)
         })
         .map(|((file, function, object), sites)| {
@@ -593,6 +635,14 @@ fn report_import_time_field(
          shared one",
     )
     .with_identity(identity)
+}
+
+/// The attribute a write changes, whatever names the object (`self.cache` and `service.cache`
+/// both change `cache`).
+fn attribute_written(written: &str) -> &str {
+    written
+        .split_once('.')
+        .map_or(written, |(_, attribute)| attribute)
 }
 
 /// Whether a function's `sites` (in the file of `facts`) are SL110's: all take entries out, and

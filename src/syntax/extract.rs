@@ -1654,14 +1654,10 @@ impl Extractor {
         self.record_item_arguments(call);
         self.record_cache_clear(call);
         match &*call.func {
+            // `x.update()` given nothing is recorded too: it changes no builtin dict, set or
+            // Counter, but `x` may be a subclass of one whose own `update` writes, which only
+            // the model, knowing what `x` may be, could rule out.
             Expr::Attribute(method) if knowledge::is_mutating_method(method.attr.as_str()) => {
-                let given_nothing =
-                    call.arguments.args.is_empty() && call.arguments.keywords.is_empty();
-                if given_nothing
-                    && knowledge::NO_CHANGE_WITHOUT_ARGUMENTS.contains(&method.attr.as_str())
-                {
-                    return;
-                }
                 self.record_mutation(
                     &method.value,
                     MutationKind::Method(intern(method.attr.as_str())),
