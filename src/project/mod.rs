@@ -832,18 +832,24 @@ impl Project {
         // methods of each class passed are compared by name, not by text.
         let name = name.interned()?;
         let (_, function) = self.find_in_mro(&self.method_lookups, class, &name, |c| {
-            let file = self.classes[c.0 as usize].0;
-            let index = c.0 - self.class_base[file as usize];
-            let facts = &self.files[file as usize].facts;
-            facts
-                .class_methods()
-                .of_class(index)
-                .iter()
-                .rev()
-                .find(|&&f| facts.functions[f as usize].name == name)
-                .map(|&f| self.function_id(file, f))
+            self.own_method(c, &name)
         })?;
         Some(function)
+    }
+
+    /// The method `name` that the body of `class` itself defines, not one of its bases: the
+    /// last function of that name there, as Python keeps the last.
+    pub fn own_method(&self, class: ClassId, name: &Name) -> Option<FuncId> {
+        let file = self.classes[class.0 as usize].0;
+        let index = class.0 - self.class_base[file as usize];
+        let facts = &self.files[file as usize].facts;
+        facts
+            .class_methods()
+            .of_class(index)
+            .iter()
+            .rev()
+            .find(|&&f| facts.functions[f as usize].name == *name)
+            .map(|&f| self.function_id(file, f))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Questions several rules ask of the linked project.
 
 use crate::diagnostic::Label;
+use crate::facts::NameText;
 use crate::facts::{
     AccessPath, Binding, FileFacts, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Name,
     Root, Value,
@@ -698,25 +699,14 @@ fn metaclass_method(project: &Project, metaclass: ClassId, name: &str) -> Option
         let MroEntry::Class(c) = entry else {
             return None;
         };
-        if let Some((file, f)) = own_method(project, *c, name) {
-            return Some(project.function_id(file, f));
+        if let Some(method) = name
+            .interned()
+            .and_then(|name| project.own_method(*c, &name))
+        {
+            return Some(method);
         }
     }
     None
-}
-
-/// The method `name` the body of `class` itself defines (the last one, as Python keeps).
-fn own_method(project: &Project, class: ClassId, name: &str) -> Option<(FileId, FuncIdx)> {
-    let (file, _) = project.class(class);
-    let facts = &project.file(file).facts;
-    let index = class.0 - project.class_id(file, 0).0;
-    facts
-        .class_methods()
-        .of_class(index)
-        .iter()
-        .rev()
-        .find(|&&f| facts.functions[f as usize].name == name)
-        .map(|&f| (file, f))
 }
 
 /// Whether the `__new__` of `metaclass` deletes instances of `made` from the class body's
@@ -790,9 +780,13 @@ fn makes_dataclasses(project: &Project, metaclass: ClassId) -> bool {
         let MroEntry::Class(c) = entry else {
             return false;
         };
-        let Some((file, init)) = own_method(project, *c, "__init__") else {
+        let Some(init) = "__init__"
+            .interned()
+            .and_then(|name| project.own_method(*c, &name))
+        else {
             continue;
         };
+        let (file, init) = project.function_in_file(init);
         let facts = &project.file(file).facts;
         if facts.decorating_inits.iter().any(|(f, decorator)| {
             *f == init
