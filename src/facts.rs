@@ -416,6 +416,10 @@ pub struct FileFacts {
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
     pub lazy_inits: Vec<u32>,
+    /// Starts of the mutating-method calls whose receiver is exactly one element of the
+    /// mutation's target (`C.x[k].update()`, `C.x.get(k).update()`, a local bound to one), not an
+    /// attribute of an element nor an element of one.
+    pub element_receivers: Vec<u32>,
     /// Starts of the attribute assignment targets whose change is undone before the function
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
@@ -611,6 +615,9 @@ pub struct Binding {
     pub value: Value,
     /// The annotation's outermost name (`ClassVar` for `ClassVar[dict]`), when annotated.
     pub annotation: Option<Name>,
+    /// The class the annotation declares every element of the container to be, as written
+    /// (`WebPage` for `Dict[int, "WebPage"]`; a mapping's keys must be `int`, `str`, ...).
+    pub element_class: Option<Name>,
     /// The whole binding statement.
     pub span: Span,
 }
