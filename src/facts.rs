@@ -472,8 +472,9 @@ pub struct FileFacts {
     /// `__init__` methods that call `super().__init__(...)` in a statement of their own body
     /// before any that may return or rebind their first parameter.
     pub super_calling_inits: Vec<FuncIdx>,
-    /// Starts of the changes (mutations, attribute assignments and `setattr` calls) that some
-    /// calls of their function do not reach: inside a branch of an `if`, the body of a loop, an
+    /// Starts of the changes (mutations, attribute assignments and `setattr` calls), and of the
+    /// calls in functions the call graph may resolve, that some calls of their function do not
+    /// reach: inside a branch of an `if`, the body of a loop, an
     /// `except` handler or a `match` case, or after a `return` or `raise` inside one; inside an
     /// operand of `and`/`or`, a conditional expression, a comprehension or a lambda. Sorted.
     /// A change not listed runs on every call that neither ends early with an exception nor, in
