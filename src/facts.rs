@@ -416,10 +416,11 @@ pub struct FileFacts {
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
     pub lazy_inits: Vec<u32>,
-    /// Starts of the mutating-method calls whose receiver is exactly one element of the
-    /// mutation's target (`C.x[k].update()`, `C.x.get(k).update()`, a local bound to one), not an
-    /// attribute of an element nor an element of one.
-    pub element_receivers: Vec<u32>,
+    /// The mutating-method calls whose receiver is exactly one element of the mutation's target
+    /// (`C.x[k].update()`, `C.x.get(k).update()`, a local bound to one), not an attribute of an
+    /// element nor an element of one. A call's span names its one mutation: chained calls
+    /// (`C.x.setdefault(k, v).update()`) start at the same offset.
+    pub element_receivers: Vec<Span>,
     /// Starts of the attribute assignment targets whose change is undone before the function
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.

@@ -356,7 +356,7 @@ fn calls_declared_elements_method(
             .file(file)
             .facts
             .element_receivers
-            .contains(&mutation.span.start)
+            .contains(&mutation.span)
     {
         return false;
     }

@@ -1069,7 +1069,7 @@ impl Extractor {
             let index = self.facts.mutations.len() as u32;
             self.note_if_conditional(range.start().to_u32());
             if resolved.element && !nested && matches!(kind, MutationKind::Method(_)) {
-                self.facts.element_receivers.push(range.start().to_u32());
+                self.facts.element_receivers.push(span(range));
             }
             self.facts.mutations.push(Mutation {
                 function,
