@@ -416,6 +416,11 @@ pub struct FileFacts {
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
     pub lazy_inits: Vec<u32>,
+    /// The mutating-method calls whose receiver is exactly one element of the mutation's target
+    /// (`C.x[k].update()`, `C.x.get(k).update()`, a local bound to one), not an attribute of an
+    /// element nor an element of one. A call's span names its one mutation: chained calls
+    /// (`C.x.setdefault(k, v).update()`) start at the same offset.
+    pub element_receivers: Vec<Span>,
     /// Starts of the attribute assignment targets whose change is undone before the function
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
@@ -468,8 +473,9 @@ pub struct FileFacts {
     /// `__init__` methods that call `super().__init__(...)` in a statement of their own body
     /// before any that may return or rebind their first parameter.
     pub super_calling_inits: Vec<FuncIdx>,
-    /// Starts of the changes (mutations, attribute assignments and `setattr` calls) that some
-    /// calls of their function do not reach: inside a branch of an `if`, the body of a loop, an
+    /// Starts of the changes (mutations, attribute assignments and `setattr` calls), and of the
+    /// calls in functions the call graph may resolve, that some calls of their function do not
+    /// reach: inside a branch of an `if`, the body of a loop, an
     /// `except` handler or a `match` case, or after a `return` or `raise` inside one; inside an
     /// operand of `and`/`or`, a conditional expression, a comprehension or a lambda. Sorted.
     /// A change not listed runs on every call that neither ends early with an exception nor, in
@@ -611,6 +617,9 @@ pub struct Binding {
     pub value: Value,
     /// The annotation's outermost name (`ClassVar` for `ClassVar[dict]`), when annotated.
     pub annotation: Option<Name>,
+    /// The class the annotation declares every element of the container to be, as written
+    /// (`WebPage` for `Dict[int, "WebPage"]`; a mapping's keys must be `int`, `str`, ...).
+    pub element_class: Option<Name>,
     /// The whole binding statement.
     pub span: Span,
 }

@@ -322,8 +322,83 @@ pub fn changed_class_level_object(
     inner: Option<&str>,
 ) -> Option<SharedObject> {
     let defining_file = project.class(defining_class).0;
+    if inner.is_none()
+        && calls_declared_elements_method(project, model, (defining_class, binding), file, mutation)
+    {
+        return None;
+    }
     let object = shared_object(project, defining_file, &binding.value)?;
     changes_shared_object(project, model, file, mutation, &object, inner).then_some(object)
+}
+
+/// Whether `mutation`, a mutating method's name called on exactly one element of the container
+/// the class-level `binding` creates (`page.update()` after `page = WebPage.instances[k]`), calls
+/// the element's own method rather than changing a container: the annotation declares every
+/// element an instance of a class of the tree (or of a subclass), and for each of those classes
+/// the method is found in a body of the tree before any base outside it (`object` aside) and
+/// before any class-level binding of the name, the class derives from no builtin container (whose
+/// method the override may call to write), and the method assigns no attribute of the element
+/// and changes no container it holds (a change of the element the dict holds stays one).
+fn calls_declared_elements_method(
+    project: &Project,
+    model: &Model,
+    (defining_class, binding): (ClassId, &Binding),
+    file: FileId,
+    mutation: &Mutation,
+) -> bool {
+    let MutationKind::Method(name) = &mutation.kind else {
+        return false;
+    };
+    let Some(written) = binding.element_class.as_ref() else {
+        return false;
+    };
+    if !mutation.nested
+        || !project
+            .file(file)
+            .facts
+            .element_receivers
+            .contains(&mutation.span)
+    {
+        return false;
+    }
+    let defining_file = project.class(defining_class).0;
+    let Resolved::Class(element) = project.resolve(defining_file, None, written) else {
+        return false;
+    };
+    std::iter::once(element)
+        .chain(project.descendants(element).iter().copied())
+        .all(|class| {
+            !project.inherits_external(class, knowledge::MUTABLE_TYPES)
+                && own_method_comes_first(project, class, name)
+                && !method_changes_own_state(project, model, class, name)
+        })
+}
+
+/// Whether an instance of `class` finds `name` as a method a body of the tree defines, before any
+/// base outside the tree but `object` and before any class-level binding of the name.
+fn own_method_comes_first(project: &Project, class: ClassId, name: &str) -> bool {
+    let Some(method) = project.lookup_method(class, name) else {
+        return false;
+    };
+    let (file, index) = project.function_in_file(method);
+    let Some(definer) = project.method_class(file, index) else {
+        return false;
+    };
+    for entry in project.mro(class) {
+        match entry {
+            MroEntry::External(base) if base.as_str() != "builtins.object" => return false,
+            MroEntry::External(_) => {}
+            MroEntry::Class(c) => {
+                if project.class_attribute(*c, name).is_some() {
+                    return false;
+                }
+                if *c == definer {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),

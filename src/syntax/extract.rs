@@ -233,6 +233,8 @@ struct ClosureScope {
 struct LocalAlias {
     path: AccessPath,
     nested: bool,
+    /// The alias is exactly one element of `path` (see [`Resolved::element`]).
+    element: bool,
     span: Span,
 }
 
@@ -302,6 +304,9 @@ struct EnteredTry {
 struct Resolved {
     path: AccessPath,
     nested: bool,
+    /// The expression is exactly one element of `path` (`C.x[k]`, `C.x.get(k)`), not an attribute
+    /// or an element of one: what a container annotation declares its elements to be.
+    element: bool,
     alias: Option<Span>,
 }
 
@@ -837,6 +842,7 @@ impl Extractor {
             name: intern(name.id.as_str()),
             value: value.map_or(Value::Other, |v| self.classify(v)),
             annotation: annotation.and_then(outer_annotation_name),
+            element_class: annotation.and_then(declared_element_class),
             span: span(stmt),
         };
         match self.scopes.last() {
@@ -976,17 +982,20 @@ impl Extractor {
                     return Some(Resolved {
                         path: alias.path.clone(),
                         nested: alias.nested,
+                        element: alias.element,
                         alias: Some(alias.span),
                     });
                 }
                 Some(Resolved {
                     path: AccessPath::new(self.root_of(id)),
                     nested: false,
+                    element: false,
                     alias: None,
                 })
             }
             Expr::Attribute(attribute) => {
                 let mut inner = self.resolve(&attribute.value, through_aliases)?;
+                inner.element = false;
                 if attribute.attr.as_str() == "__class__"
                     && inner.path == AccessPath::new(Root::SelfParam)
                 {
@@ -1000,6 +1009,7 @@ impl Extractor {
             Expr::Subscript(sub) if matches!(&*sub.slice, Expr::Slice(_)) => None,
             Expr::Subscript(sub) => {
                 let mut inner = self.resolve(&sub.value, through_aliases)?;
+                inner.element = !inner.nested;
                 inner.nested = true;
                 Some(inner)
             }
@@ -1011,6 +1021,7 @@ impl Extractor {
                         (inner.path == AccessPath::new(Root::SelfParam)).then(|| Resolved {
                             path: AccessPath::new(Root::Class),
                             nested: false,
+                            element: false,
                             alias: None,
                         })
                     }
@@ -1021,6 +1032,7 @@ impl Extractor {
                             return None;
                         };
                         let mut inner = self.resolve(&args[0], through_aliases)?;
+                        inner.element = false;
                         if !inner.nested {
                             inner.path.attrs.push(intern(attr.value.to_str()));
                         }
@@ -1030,6 +1042,7 @@ impl Extractor {
                         if knowledge::ELEMENT_GETTERS.contains(&method.attr.as_str()) =>
                     {
                         let mut inner = self.resolve(&method.value, through_aliases)?;
+                        inner.element = !inner.nested;
                         inner.nested = true;
                         Some(inner)
                     }
@@ -1055,6 +1068,9 @@ impl Extractor {
         if let Some(resolved) = self.resolve(object, true) {
             let index = self.facts.mutations.len() as u32;
             self.note_if_conditional(range.start().to_u32());
+            if resolved.element && !nested && matches!(kind, MutationKind::Method(_)) {
+                self.facts.element_receivers.push(span(range));
+            }
             self.facts.mutations.push(Mutation {
                 function,
                 target: resolved.path,
@@ -1196,6 +1212,7 @@ impl Extractor {
             .then(|| LocalAlias {
                 path: resolved.path,
                 nested: resolved.nested,
+                element: resolved.element,
                 // Point at what was taken (`self.x`), which is what the reader must check.
                 span: resolved.alias.unwrap_or(span(value.range())),
             })
@@ -2708,6 +2725,65 @@ fn outer_annotation_name(annotation: &Expr) -> Option<Name> {
             is_dotted_identifier(head).then(|| intern(head))
         }
         other => dotted_name(other),
+    }
+}
+
+/// The class a container annotation declares every element to be, as written: `WebPage` for
+/// `Dict[int, "WebPage"]`, `Job` for `list[Job]`. A mapping's iteration gives its keys, so only
+/// keys declared a builtin without mutating methods (`int`, `str`, ...) leave its values alone.
+fn declared_element_class(annotation: &Expr) -> Option<Name> {
+    const SEQUENCES: &[&str] = &[
+        "List",
+        "list",
+        "Set",
+        "set",
+        "Sequence",
+        "MutableSequence",
+        "Deque",
+        "deque",
+        "MutableSet",
+        "WeakSet",
+    ];
+    const MAPPINGS: &[&str] = &[
+        "Dict",
+        "dict",
+        "DefaultDict",
+        "defaultdict",
+        "OrderedDict",
+        "Mapping",
+        "MutableMapping",
+        "WeakValueDictionary",
+    ];
+    const PLAIN_KEYS: &[&str] = &["int", "str", "bytes", "float", "bool"];
+    let Expr::Subscript(sub) = annotation else {
+        return None;
+    };
+    let outer = dotted_name(&sub.value)?;
+    let container = knowledge::last_segment(&outer);
+    let element = if SEQUENCES.contains(&container) {
+        &*sub.slice
+    } else if MAPPINGS.contains(&container) {
+        let Expr::Tuple(pair) = &*sub.slice else {
+            return None;
+        };
+        let [key, value] = pair.elts.as_slice() else {
+            return None;
+        };
+        let Expr::Name(key) = key else { return None };
+        if !PLAIN_KEYS.contains(&key.id.as_str()) {
+            return None;
+        }
+        value
+    } else {
+        return None;
+    };
+    match element {
+        Expr::Name(_) | Expr::Attribute(_) => dotted_name(element),
+        Expr::StringLiteral(s) => {
+            let text = s.value.to_str().trim();
+            is_dotted_identifier(text).then(|| intern(text))
+        }
+        _ => None,
     }
 }
 

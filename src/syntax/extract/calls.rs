@@ -580,6 +580,9 @@ impl Extractor {
                 if function.is_none() && self.in_deferred > 0 {
                     self.facts.deferred_module_calls.push(index);
                 }
+                if function.is_some() {
+                    self.note_if_conditional(start);
+                }
                 if function.is_some()
                     && let Some((flag, set_in_block)) = self.first_time_flags.last()
                 {

@@ -138,6 +138,7 @@ impl Extractor {
         Some(LocalAlias {
             path: AccessPath::new(Root::Local(param.name)),
             nested: false,
+            element: false,
             span: used.alias.unwrap_or(span(value.range())),
         })
     }
