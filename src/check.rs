@@ -664,7 +664,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         }
     }
     let same_facts_inputs = key.map(|_| (found.files.clone(), found.missing_paths));
-    let loaded = load_found(
+    let mut loaded = load_found(
         options,
         found,
         Some(FactsCache::open(dir)),
@@ -674,14 +674,18 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         false,
     );
     let changed_while_read = loaded.changed_while_read;
-    // The link is stored while the rules run.
-    let ((result, reach), ()) = rayon::join(
-        || check_loaded_reaching(options, &loaded, &Analysis::of(&loaded), started, None),
+    // The values are kept only to store the link, which nothing after reads: they are freed as
+    // soon as it is written, so that they are not live beside the model and the rules (where the
+    // run's resident memory peaks). The link is stored first, so that one thread frees them before
+    // the model is built, and two store it while the rules run.
+    let kept_values = loaded.values.take();
+    let ((), (result, reach)) = rayon::join(
         || {
-            if let (Some(key), Some(values)) = (&loaded.link_to_store, &loaded.values) {
-                link_cache::save(dir, key, &loaded.project, values);
+            if let (Some(key), Some(values)) = (&loaded.link_to_store, kept_values) {
+                link_cache::save(dir, key, &loaded.project, &values);
             }
         },
+        || check_loaded_reaching(options, &loaded, &Analysis::of(&loaded), started, None),
     );
     if let (Some(key), Some(hashes), Some((files, missing_paths))) =
         (key, &hashes, same_facts_inputs)
