@@ -199,8 +199,12 @@ pub fn shared_object(project: &Project, file: FileId, value: &Value) -> Option<S
         return None;
     };
     match project.resolve(file, None, callee) {
+        // A `threading.local` subclass holds other attributes in every thread, as
+        // `threading.local()` itself does: no one object of the process is shared.
         Resolved::Class(class)
-            if has_mutable_instances(project, class) && !is_descriptor(project, class) =>
+            if has_mutable_instances(project, class)
+                && !is_descriptor(project, class)
+                && !project.inherits_external(class, knowledge::THREAD_LOCAL_TYPES) =>
         {
             Some(SharedObject::Object {
                 type_name: project.class(class).1.name.to_string(),

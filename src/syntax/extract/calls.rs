@@ -8,6 +8,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
+use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -191,6 +192,16 @@ impl Extractor {
                 })
                 .collect()
         });
+        // Stores of the entry read under the same key with the call's own item added: the
+        // entry grows by each call and no call is handed an earlier call's value for its own.
+        let extended: Vec<bool> = self.reach.frames.last().map_or_else(Vec::new, |frame| {
+            frame
+                .stores
+                .iter()
+                .zip(&frame.store_keys)
+                .map(|(store, (_, range))| self.extends_read_entry(body, &store.cache, *range))
+                .collect()
+        });
         let Some(frame) = self.reach.frames.pop() else {
             return;
         };
@@ -198,7 +209,9 @@ impl Extractor {
             frame.stores.into_iter().zip(frame.store_tests).enumerate()
         {
             if let Some((_, served)) = served_back.iter().find(|(c, _)| *c == store.cache) {
-                store.serves_read_value = *served && !refused.get(index).copied().unwrap_or(false);
+                store.serves_read_value = *served
+                    && !refused.get(index).copied().unwrap_or(false)
+                    && !extended.get(index).copied().unwrap_or(false);
                 // A flag that every read and every store of the cache requires true is true for
                 // every value the cache holds: the value cannot differ by it.
                 if let Some((_, read_tests)) =
@@ -258,6 +271,61 @@ impl Extractor {
             .returned
             .iter()
             .any(|value| mentions_any(value, &holders))
+    }
+
+    /// Whether the store at `store` (`C[k] = v`) puts back the entry read under the same key
+    /// with more added: `v` is a binary operation one of whose operands (through nested
+    /// operations) is `C[k]` or `C.get(k, ...)`, itself or as every binding of the local `v`
+    /// (`done = C.get(k, set()) | {item}`). An alternative (`C.get(k) or make()`) is no
+    /// operation and stays a memo.
+    fn extends_read_entry(&self, body: &[Stmt], cache: &AccessPath, store: TextRange) -> bool {
+        let mut stores = SubscriptStores::default();
+        for stmt in body {
+            stores.visit_stmt(stmt);
+        }
+        let Some(&(key, value)) = stores.found.iter().find(|(key, _)| {
+            key.range().start() >= store.start() && key.range().end() <= store.end()
+        }) else {
+            return false;
+        };
+        let key = ComparableExpr::from(key);
+        let reads_entry = |operand: &Expr| match operand {
+            Expr::Subscript(sub) => {
+                ComparableExpr::from(&*sub.slice) == key && self.is_cache(&sub.value, cache)
+            }
+            Expr::Call(call) => match &*call.func {
+                Expr::Attribute(method) if method.attr.as_str() == "get" => {
+                    call.arguments
+                        .args
+                        .first()
+                        .is_some_and(|first| ComparableExpr::from(first) == key)
+                        && self.is_cache(&method.value, cache)
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        let extends = |expr: &Expr| operation_over(expr, &reads_entry);
+        match value {
+            Expr::Name(name) => {
+                let mut handed = HandedBack::default();
+                for stmt in body {
+                    handed.visit_stmt(stmt);
+                }
+                let mut bindings = handed
+                    .bindings
+                    .iter()
+                    .filter(|(bound, _)| *bound == name.id.as_str())
+                    .peekable();
+                bindings.peek().is_some() && bindings.all(|(_, bound)| extends(bound))
+            }
+            _ => extends(value),
+        }
+    }
+
+    fn is_cache(&self, container: &Expr, cache: &AccessPath) -> bool {
+        self.resolve(container, true)
+            .is_some_and(|r| !r.nested && r.path == *cache)
     }
 
     /// Whether a statement of `body` itself (not nested in another) before the store at
@@ -1921,6 +1989,44 @@ impl<'a> Visitor<'a> for CacheReads<'_, '_> {
         }
         walk_expr(self, expr);
     }
+}
+
+/// The key and value of each `C[k] = v` in a body (nested functions and classes left out).
+#[derive(Default)]
+struct SubscriptStores<'a> {
+    found: Vec<(&'a Expr, &'a Expr)>,
+}
+
+impl<'a> Visitor<'a> for SubscriptStores<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    if let Expr::Subscript(sub) = target {
+                        self.found.push((&sub.slice, &assign.value));
+                    }
+                }
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+}
+
+/// Whether `expr` is a binary operation one of whose operands, through nested binary
+/// operations, is `operand`.
+fn operation_over(expr: &Expr, operand: &dyn Fn(&Expr) -> bool) -> bool {
+    fn walk(expr: &Expr, operand: &dyn Fn(&Expr) -> bool, depth: u32) -> bool {
+        let Expr::BinOp(operation) = expr else {
+            return false;
+        };
+        depth < MAX_WALK_DEPTH
+            && [&*operation.left, &*operation.right]
+                .into_iter()
+                .any(|side| operand(side) || walk(side, operand, depth + 1))
+    }
+    walk(expr, operand, 0)
 }
 
 /// Whether `expr` reads one of `names`.
