@@ -121,17 +121,28 @@ pub fn values_stay(edits: &[(FileId, &FileFacts, &FileFacts, bool)], mentions: &
     }
     let before = mentions.with_replaced(&[], Vec::new());
     let edited: Vec<FileId> = edits.iter().map(|&(file, ..)| file).collect();
-    let after = mentions.with_replaced(
-        &edited,
-        edits
-            .iter()
-            .map(|(_, _, new, _)| identifiers(new))
-            .collect(),
-    );
+    // Listing the edited files' identifiers costs a pass over their facts: only an edit that
+    // may append definitions asks for the index after the edits.
+    let after = std::cell::OnceCell::new();
+    let after = || {
+        after.get_or_init(|| {
+            let identifiers = edits.iter().map(|(_, _, new, _)| identifiers(new));
+            mentions.with_replaced(&edited, identifiers.collect())
+        })
+    };
     edits.iter().all(|&(_, old, new, same)| {
         same || appends_unused_definitions(new, old, &before)
-            || appends_unused_definitions(old, new, &after)
+            || (adds_definitions(old, new) && appends_unused_definitions(old, new, after()))
     })
+}
+
+/// Whether `new` has more classes or functions than `old`, and no fewer of either: the first
+/// condition of [`appends_unused_definitions`].
+fn adds_definitions(old: &FileFacts, new: &FileFacts) -> bool {
+    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
+    new.classes.len() >= old_classes
+        && new.functions.len() >= old_functions
+        && (new.classes.len() > old_classes || new.functions.len() > old_functions)
 }
 
 /// Whether `new` is `old` with classes and functions appended that nothing of the project can
@@ -152,13 +163,10 @@ pub fn values_stay(edits: &[(FileId, &FileFacts, &FileFacts, bool)], mentions: &
 ///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
 ///   goes through module attributes and imports by their names).
 fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Replaced) -> bool {
-    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
-    if new.classes.len() < old_classes
-        || new.functions.len() < old_functions
-        || (new.classes.len() == old_classes && new.functions.len() == old_functions)
-    {
+    if !adds_definitions(old, new) {
         return false;
     }
+    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
     let read_without_added = |facts: &FileFacts, classes: usize, functions: usize| {
         let (calls, flows) = values::calls_and_flows_read(facts);
         let assignments: Vec<_> = facts
