@@ -900,9 +900,6 @@ pub struct Kept {
     /// The link signatures of the files an edit replaced (the others are computed on their first
     /// edit), so that the next edit of a file does not compute its old signatures again.
     signatures: HashMap<FileId, Signatures>,
-    /// Which identifiers the link facts of how many files mention, once an edit that links again
-    /// without the same values signature asked (kept up to date with every edit after that).
-    mentions: Option<crate::project::Mentions>,
     /// The last run's model and rules' findings (`None` while a recheck runs).
     analysis: Option<Analysis>,
 }
@@ -951,7 +948,6 @@ pub fn check_and_keep(options: &CheckOptions) -> (CheckResult, Option<Kept>) {
         pool: Arc::new(pool),
         threads: options.threads,
         signatures: HashMap::new(),
-        mentions: None,
         analysis: Some(analysis),
     };
     result.warnings.extend(warning);
@@ -1059,23 +1055,18 @@ fn recheck_in_pool(
     // Files that only gained definitions nothing resolves to, or lost such definitions, keep
     // the values too, renumbered.
     let renumbered = relink && !values_kept;
-    if renumbered && kept.mentions.is_none() {
-        kept.mentions = Some(crate::project::Mentions::of(&project.files));
-    }
-    if let Some(mentions) = &mut kept.mentions {
-        if renumbered {
-            let edits: Vec<(&FileFacts, &FileFacts, bool)> = replaced
-                .iter()
-                .zip(&same)
-                .map(|((file, facts), same)| (&*project.files[*file].facts, &**facts, *same))
-                .collect();
-            values_kept = crate::project::values_stay(&edits, mentions);
-        } else {
-            // Kept true for the next edit.
-            for (file, facts) in &replaced {
-                mentions.replace(&project.files[*file].facts, facts);
-            }
-        }
+    if renumbered {
+        let old: Vec<Arc<FileFacts>> = replaced
+            .iter()
+            .map(|(file, _)| Arc::clone(&project.files[*file].facts))
+            .collect();
+        let edits: Vec<(FileId, &FileFacts, &FileFacts, bool)> = replaced
+            .iter()
+            .zip(&old)
+            .zip(&same)
+            .map(|(((file, new), old), same)| (*file as FileId, &**old, &**new, *same))
+            .collect();
+        values_kept = crate::project::values_stay(&edits, kept.loaded.project.mentions());
     }
     kept.signatures.extend(
         replaced

@@ -132,9 +132,9 @@ pub struct Project {
     /// Which names of each module lookups from outside it asked for, recorded only for a link
     /// that will be updated ([`Keep::ValuesAndFlows`]).
     scope_reads: Option<resolve::ScopeReads>,
-    /// Which files mention each identifier, once an update needed to find the files that may
-    /// resolve a rebound name otherwise (`remap::readers`); kept across links again.
-    identifier_files: Option<remap::IdentifierFiles>,
+    /// Which files mention each identifier, once an edit asked ([`Project::mentions`]); kept
+    /// across links again.
+    mentions: Option<remap::Mentions>,
     /// How long each step of the link took (see [`Project::link_times`]).
     link_times: Vec<(&'static str, std::time::Duration)>,
 }
@@ -161,9 +161,9 @@ struct OfEachFile {
     /// Not of each file alone: what the links so far looked up across modules, for the next
     /// (see [`resolve::ScopeReads`]).
     scope_reads: Option<resolve::ScopeReads>,
-    /// Not of each file alone either: which files mention each identifier, when a link built it
-    /// (see `remap::IdentifierFiles`).
-    identifier_files: Option<remap::IdentifierFiles>,
+    /// Not of each file alone either: which files mention each identifier, once built (see
+    /// [`Mentions`]).
+    mentions: Option<Mentions>,
 }
 
 /// `of_file` for every file, in parallel; with `kept` (a previous link's, valid for every file
@@ -191,7 +191,7 @@ impl Relinkable {
     /// Gives `file` other facts.
     pub fn replace_facts(&mut self, file: FileId, facts: Arc<FileFacts>) {
         let old = std::mem::replace(&mut self.files[file as usize].facts, facts);
-        if let Some(index) = &mut self.of_each_file.identifier_files {
+        if let Some(index) = &mut self.of_each_file.mentions {
             index.replace(file, &old, &self.files[file as usize].facts);
         }
         if !self.changed.contains(&file) {
@@ -286,8 +286,8 @@ fn edited_files(
         return Some((edited, Vec::new()));
     }
     let index = of_each_file
-        .identifier_files
-        .get_or_insert_with(|| remap::IdentifierFiles::of(files));
+        .mentions
+        .get_or_insert_with(|| Mentions::of(files));
     let (readers, names) = remap::readers(files, index, &read)?;
     let mut others = Vec::new();
     for &file in &readers {
@@ -358,6 +358,13 @@ impl Project {
         (project, values.unwrap_or_default())
     }
 
+    /// Which files' link facts mention each identifier ([`Mentions`]), as of the current facts:
+    /// built on the first call, then kept across links again.
+    pub fn mentions(&mut self) -> &Mentions {
+        self.mentions
+            .get_or_insert_with(|| Mentions::of(&self.files))
+    }
+
     /// The project taken apart for the next link of the same files (see [`Relinkable`]), the
     /// rest freed.
     pub fn into_relinkable(self) -> Relinkable {
@@ -367,7 +374,7 @@ impl Project {
                 import_targets: self.import_targets,
                 scopes: self.scopes,
                 scope_reads: self.scope_reads,
-                identifier_files: self.identifier_files,
+                mentions: self.mentions,
             },
             call_graph: self.calls,
             changed: Vec::new(),
@@ -448,12 +455,12 @@ impl Project {
             module_resolutions: Vec::new(),
             import_targets: Vec::new(),
             scope_reads: None,
-            identifier_files: None,
+            mentions: None,
             link_times: Vec::new(),
         };
         let (kept_import_targets, kept_scopes, kept_reads, old_facts) = match kept {
             Some((kept, changed, old_facts)) => {
-                project.identifier_files = kept.identifier_files;
+                project.mentions = kept.mentions;
                 (
                     Some((kept.import_targets, changed)),
                     Some((kept.scopes, changed)),

@@ -127,23 +127,25 @@ fn observed(project: &Project) -> String {
 }
 
 /// Whether a link again may start from the kept values, as the language server decides (each
-/// replaced file: its index, its facts before and after; `mentions` brought up to date); and
-/// whether they are renumbered (not every file reads the same for the values stage).
+/// replaced file: its index, its facts before and after; `mentions`: the project's index before
+/// the edits); and whether they are renumbered (not every file reads the same for the values
+/// stage).
 fn values_kept(
     replaced: &[(usize, Arc<FileFacts>, Arc<FileFacts>)],
-    mentions: &mut Mentions,
+    mentions: &Mentions,
 ) -> (bool, bool) {
-    let edits: Vec<(&FileFacts, &FileFacts, bool)> = replaced
+    let edits: Vec<(u32, &FileFacts, &FileFacts, bool)> = replaced
         .iter()
-        .map(|(_, old, new)| {
+        .map(|(file, old, new)| {
             (
+                *file as u32,
                 &**old,
                 &**new,
                 values_signature(old) == values_signature(new),
             )
         })
         .collect();
-    let same = edits.iter().all(|(_, _, same)| *same);
+    let same = edits.iter().all(|(_, _, _, same)| *same);
     let stay = values_stay(&edits, mentions);
     (stay, stay && !same)
 }
@@ -207,7 +209,6 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let mut facts: Vec<Arc<FileFacts>> = first.iter().map(|(_, text)| facts_of(text)).collect();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
-    let mut mentions = Mentions::of(&project.files);
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let (mut relinked, mut values_kept_count, mut renumbered, mut updated) = (0, 0, 0, 0);
     for step in 0..120 {
@@ -246,7 +247,7 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
         for (_, old, new) in &replaced {
             same_link &= link_signature(old) == link_signature(new);
         }
-        let (same_values, appended) = values_kept(&replaced, &mut mentions);
+        let (same_values, appended) = values_kept(&replaced, project.mentions());
         if same_link {
             // What the language server does: the facts are swapped into the linked project.
             for (file, _, new) in replaced {
@@ -277,6 +278,13 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
         assert_eq!(
             again_values.described(),
             full_values.described(),
+            "{context}"
+        );
+        // The index of mentions, kept and brought up to date per edited file, is the one the
+        // files' facts give.
+        assert_eq!(
+            again.mentions.as_ref(),
+            Some(&Mentions::of(&again.files)),
             "{context}"
         );
         (project, values) = (again, again_values);
@@ -406,11 +414,10 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
         if let Some(before) = before {
             facts[file] = facts_of(&before);
         }
-        let (project, values) = full_link(inputs(&paths, &facts));
-        let mut mentions = Mentions::of(&project.files);
+        let (mut project, values) = full_link(inputs(&paths, &facts));
         let new = facts_of(&text);
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
-        let (keep, appended) = values_kept(&replaced, &mut mentions);
+        let (keep, appended) = values_kept(&replaced, project.mentions());
         assert_eq!(appended, renumbers, "{kind}");
         let setup = (paths.as_slice(), patterns.as_slice());
         link_again_as_a_full_link(
@@ -551,11 +558,10 @@ fn each_edit_of_a_value_flow_updates_the_values_as_a_full_link_learns_them() {
     let paths = write_modules(dir.path(), &texts);
     let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
-    let mut mentions = Mentions::of(&project.files);
     for (kind, file, text, updates) in edits {
         let new = facts_of(&text);
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
-        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
+        let (keep, renumbered) = values_kept(&replaced, project.mentions());
         assert_eq!(renumbered, kind.contains("unused class"), "{kind}");
         let setup = (paths.as_slice(), patterns.as_slice());
         (project, values) = link_again_as_a_full_link(
@@ -584,11 +590,10 @@ fn edit_one_file_as_full_links(
     let paths = write_modules(dir.path(), &texts);
     let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
-    let mut mentions = Mentions::of(&project.files);
     for (kind, text, updates) in edits {
         let new = facts_of(&text);
         let replaced = [(file, Arc::clone(&facts[file]), Arc::clone(&new))];
-        let (keep, renumbered) = values_kept(&replaced, &mut mentions);
+        let (keep, renumbered) = values_kept(&replaced, project.mentions());
         assert!(!keep && !renumbered, "{kind}");
         let setup = (paths.as_slice(), patterns.as_slice());
         (project, values) = link_again_as_a_full_link(
@@ -806,7 +811,6 @@ fn edit_one_file_as_the_edge_of_index_says(
     let paths = write_modules(dir.path(), files);
     let mut facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, text)| facts_of(text)).collect();
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
-    let mut mentions = Mentions::of(&project.files);
     let kinds = |project: &Project| -> Vec<EdgeKind> {
         (0..project.function_count() as u32)
             .map(FuncId)
@@ -818,7 +822,7 @@ fn edit_one_file_as_the_edge_of_index_says(
     for &(text, expected, not) in edits {
         let new = facts_of(text);
         let replaced = [(1, Arc::clone(&facts[1]), Arc::clone(&new))];
-        let (same_values, _) = values_kept(&replaced, &mut mentions);
+        let (same_values, _) = values_kept(&replaced, project.mentions());
         let setup = (paths.as_slice(), patterns.as_slice());
         (project, values) = link_again_as_a_full_link(
             (project, values),

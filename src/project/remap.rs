@@ -109,29 +109,46 @@ impl IdRemap {
     }
 }
 
-/// Whether a link again after `edits` (each file's facts before and after, and whether the
+/// Whether a link again after `edits` (each file, its facts before and after, and whether the
 /// values stage reads the same of both) gives every name the values the previous link gave (in
 /// the new ids): each edit reads the same, or only appends definitions nothing resolves to, or
-/// only takes such definitions away (asked with the mentions from before the edits, where they
-/// exist). `mentions` is brought up to date with the edits.
-pub fn values_stay(edits: &[(&FileFacts, &FileFacts, bool)], mentions: &mut Mentions) -> bool {
-    let mut stay: Vec<bool> = edits
-        .iter()
-        .map(|&(old, new, same)| same || appends_unused_definitions(new, old, mentions))
-        .collect();
-    for (old, new, _) in edits {
-        mentions.replace(old, new);
+/// only takes such definitions away. `mentions` is the index of the project before the edits;
+/// the edits' mentions are asked of it as it is (for definitions taken away, which exist there)
+/// and as it will be once the edited files' facts are replaced (for definitions appended).
+pub fn values_stay(edits: &[(FileId, &FileFacts, &FileFacts, bool)], mentions: &Mentions) -> bool {
+    if edits.iter().all(|&(_, _, _, same)| same) {
+        return true;
     }
-    for (&(old, new, _), stay) in edits.iter().zip(&mut stay) {
-        *stay = *stay || appends_unused_definitions(old, new, mentions);
-    }
-    stay.iter().all(|stay| *stay)
+    let before = mentions.with_replaced(&[], Vec::new());
+    let edited: Vec<FileId> = edits.iter().map(|&(file, ..)| file).collect();
+    // Listing the edited files' identifiers costs a pass over their facts: only an edit that
+    // may append definitions asks for the index after the edits.
+    let after = std::cell::OnceCell::new();
+    let after = || {
+        after.get_or_init(|| {
+            let identifiers = edits.iter().map(|(_, _, new, _)| identifiers(new));
+            mentions.with_replaced(&edited, identifiers.collect())
+        })
+    };
+    edits.iter().all(|&(_, old, new, same)| {
+        same || appends_unused_definitions(new, old, &before)
+            || (adds_definitions(old, new) && appends_unused_definitions(old, new, after()))
+    })
+}
+
+/// Whether `new` has more classes or functions than `old`, and no fewer of either: the first
+/// condition of [`appends_unused_definitions`].
+fn adds_definitions(old: &FileFacts, new: &FileFacts) -> bool {
+    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
+    new.classes.len() >= old_classes
+        && new.functions.len() >= old_functions
+        && (new.classes.len() > old_classes || new.functions.len() > old_functions)
 }
 
 /// Whether `new` is `old` with classes and functions appended that nothing of the project can
 /// resolve to, so that a link of the project with `new` gives every name the values a link with
-/// `old` gave (in the new ids), and every other file the same call edges. `mentions` counts the
-/// files whose link facts mention each identifier, with `new` in place of `old` already.
+/// `old` gave (in the new ids), and every other file the same call edges. `mentions` tells the
+/// files whose link facts mention each identifier, with `new` in place of `old`.
 ///
 /// What is proved, part by part:
 /// - what the values stage reads of the file other than its classes and functions is the same
@@ -145,14 +162,11 @@ pub fn values_stay(edits: &[(&FileFacts, &FileFacts, bool)], mentions: &mut Ment
 ///   definition is mentioned by no link fact of any file but this one's new facts, and not by
 ///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
 ///   goes through module attributes and imports by their names).
-fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Mentions) -> bool {
-    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
-    if new.classes.len() < old_classes
-        || new.functions.len() < old_functions
-        || (new.classes.len() == old_classes && new.functions.len() == old_functions)
-    {
+fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Replaced) -> bool {
+    if !adds_definitions(old, new) {
         return false;
     }
+    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
     let read_without_added = |facts: &FileFacts, classes: usize, functions: usize| {
         let (calls, flows) = values::calls_and_flows_read(facts);
         let assignments: Vec<_> = facts
@@ -193,7 +207,7 @@ fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Menti
     };
     let unused = |name: &str| {
         let hash = identifier_hash(name.as_bytes());
-        mentions.unknown == 0
+        mentions.unknown() == 0
             && old_mentions.binary_search(&hash).is_err()
             && mentions.files_mentioning(hash) == 1
     };
@@ -202,50 +216,6 @@ fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Menti
             .iter()
             .filter(|f| f.class.is_none() && f.parent.is_none())
             .all(|f| unused(&f.name))
-}
-
-/// How many files' link facts mention each identifier (by hash: a collision only makes a name
-/// look used, which makes [`appends_unused_definitions`] refuse).
-#[derive(Debug, Default)]
-pub struct Mentions {
-    files: HashMap<u64, u32>,
-    /// Files whose identifiers could not be listed: while there are any, every name may be used.
-    unknown: u32,
-}
-
-impl Mentions {
-    /// The mentions of every file's facts.
-    pub fn of(files: &[SourceFile]) -> Mentions {
-        use rayon::prelude::*;
-        let per_file: Vec<Option<Vec<u64>>> =
-            files.par_iter().map(|f| identifiers(&f.facts)).collect();
-        let mut mentions = Mentions::default();
-        for identifiers in &per_file {
-            mentions.add(identifiers.as_ref(), 1);
-        }
-        mentions
-    }
-
-    /// Counts `new` in place of `old` (one file's facts before and after an edit).
-    pub fn replace(&mut self, old: &FileFacts, new: &FileFacts) {
-        self.add(identifiers(old).as_ref(), -1);
-        self.add(identifiers(new).as_ref(), 1);
-    }
-
-    fn add(&mut self, identifiers: Option<&Vec<u64>>, by: i32) {
-        let Some(identifiers) = identifiers else {
-            self.unknown = self.unknown.saturating_add_signed(by);
-            return;
-        };
-        for hash in identifiers {
-            let count = self.files.entry(*hash).or_default();
-            *count = count.saturating_add_signed(by);
-        }
-    }
-
-    fn files_mentioning(&self, hash: u64) -> u32 {
-        self.files.get(&hash).copied().unwrap_or(0)
-    }
 }
 
 /// Every identifier in what the link reads of `facts` (hashed, sorted, without repeats): each
@@ -451,25 +421,30 @@ pub(super) fn resolved_identifiers(facts: &FileFacts) -> Option<Vec<u64>> {
     ))
 }
 
-/// Which files' link facts mention each identifier (by hash), for [`readers`]: kept across the
-/// links of a long-lived caller, and brought up to date with each file whose facts an edit
-/// replaces ([`super::Relinkable::replace_facts`]).
-#[derive(Debug, Default)]
-pub(super) struct IdentifierFiles {
+/// Which files' link facts mention each identifier (by hash: a collision only makes a name look
+/// used), for [`values_stay`] (is an added or removed definition's name used elsewhere?) and
+/// [`readers`] (which files may resolve a rebound name?). Built once some edit asks
+/// ([`super::Project::mentions`]), then kept with the project across the links of a long-lived
+/// caller and brought up to date with each file whose facts an edit replaces
+/// ([`super::Relinkable::replace_facts`]). An edit that keeps the link keeps every file's
+/// [`super::link_signature`], which hashes everything the identifiers are listed from, so it
+/// needs no update.
+#[derive(Debug, Default, PartialEq)]
+pub struct Mentions {
     /// Per identifier hash: the files mentioning it, sorted.
     files: HashMap<u64, Vec<FileId>>,
-    /// Files whose identifiers could not be listed: while there are any, any file may mention
-    /// any name.
+    /// Files whose identifiers could not be listed, sorted: while there are any, any file may
+    /// mention any name.
     unknown: Vec<FileId>,
 }
 
-impl IdentifierFiles {
+impl Mentions {
     /// The identifiers of every file's facts.
-    pub(super) fn of(files: &[SourceFile]) -> IdentifierFiles {
+    pub(super) fn of(files: &[SourceFile]) -> Mentions {
         use rayon::prelude::*;
         let per_file: Vec<Option<Vec<u64>>> =
             files.par_iter().map(|f| identifiers(&f.facts)).collect();
-        let mut index = IdentifierFiles::default();
+        let mut index = Mentions::default();
         for (file, identifiers) in per_file.into_iter().enumerate() {
             index.add(file as FileId, identifiers);
         }
@@ -496,7 +471,9 @@ impl IdentifierFiles {
 
     fn add(&mut self, file: FileId, identifiers: Option<Vec<u64>>) {
         let Some(identifiers) = identifiers else {
-            self.unknown.push(file);
+            if let Err(at) = self.unknown.binary_search(&file) {
+                self.unknown.insert(at, file);
+            }
             return;
         };
         for hash in identifiers {
@@ -509,6 +486,48 @@ impl IdentifierFiles {
 
     fn mentioning(&self, hash: u64) -> &[FileId] {
         self.files.get(&hash).map_or(&[], Vec::as_slice)
+    }
+
+    /// The index as it would be with the files `edited` mentioning `identifiers` (one each, in
+    /// the same order; `None`: could not be listed) instead.
+    fn with_replaced<'a>(
+        &'a self,
+        edited: &'a [FileId],
+        identifiers: Vec<Option<Vec<u64>>>,
+    ) -> Replaced<'a> {
+        Replaced {
+            index: self,
+            edited,
+            identifiers,
+        }
+    }
+}
+
+/// [`Mentions`] with some files' identifiers replaced, without changing the index.
+struct Replaced<'a> {
+    index: &'a Mentions,
+    edited: &'a [FileId],
+    identifiers: Vec<Option<Vec<u64>>>,
+}
+
+impl Replaced<'_> {
+    /// How many files' identifiers could not be listed.
+    fn unknown(&self) -> usize {
+        let kept = self.index.unknown.iter();
+        kept.filter(|file| !self.edited.contains(file)).count()
+            + self.identifiers.iter().filter(|ids| ids.is_none()).count()
+    }
+
+    /// How many files mention `hash`.
+    fn files_mentioning(&self, hash: u64) -> usize {
+        let kept = self.index.mentioning(hash).iter();
+        kept.filter(|file| !self.edited.contains(file)).count()
+            + self
+                .identifiers
+                .iter()
+                .flatten()
+                .filter(|ids| ids.binary_search(&hash).is_ok())
+                .count()
     }
 }
 
@@ -527,7 +546,7 @@ impl IdentifierFiles {
 /// finds).
 pub(super) fn readers(
     files: &[SourceFile],
-    index: &IdentifierFiles,
+    index: &Mentions,
     read: &[u64],
 ) -> Option<(Vec<FileId>, Vec<u64>)> {
     if !index.unknown.is_empty() {
