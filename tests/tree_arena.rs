@@ -13,9 +13,11 @@ fn sources() -> Vec<String> {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
     for entry in std::fs::read_dir(&rules).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        sources.extend(text.split("```python").skip(1).map(|block| {
-            block.split("```").next().unwrap_or_default().to_string()
-        }));
+        sources.extend(
+            text.split("```python")
+                .skip(1)
+                .map(|block| block.split("```").next().unwrap_or_default().to_string()),
+        );
     }
     sources.push(CONCATENATED.to_string());
     sources.push(format!("x = {}1{}\n", "(".repeat(90), ")".repeat(90)));
