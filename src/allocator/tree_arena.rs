@@ -36,10 +36,11 @@ const SLOTS: usize = 16;
 /// thread, not once per file); what a larger tree touched past them is returned after it.
 const KEPT_BYTES: usize = 8 << 20;
 
-/// Start of the reserved range (0 when it is not reserved: then no address is in it).
-static RANGE_START: AtomicUsize = AtomicUsize::new(0);
-/// Length of the reserved range (0 when it is not reserved).
-static RANGE_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Length of the reserved range.
+const RANGE_LEN: usize = SLOTS * SLOT_BYTES;
+/// Start of the reserved range. Until it is reserved, the last `RANGE_LEN` bytes of the address
+/// space, where no block lies: every free asks [`owns`], which then reads this one word only.
+static RANGE_START: AtomicUsize = AtomicUsize::new(0usize.wrapping_sub(RANGE_LEN));
 /// Which slots a thread holds (bit per slot).
 static CLAIMED: AtomicUsize = AtomicUsize::new(0);
 /// Whether a slot is building or reading a tree, or being returned to the system.
@@ -77,8 +78,7 @@ thread_local! {
 /// Whether `ptr` lies in the reserved range (then it was given by a slot and is never freed).
 #[inline(always)]
 pub(super) fn owns(ptr: *mut u8) -> bool {
-    (ptr as usize).wrapping_sub(RANGE_START.load(Ordering::Acquire))
-        < RANGE_LEN.load(Ordering::Relaxed)
+    (ptr as usize).wrapping_sub(RANGE_START.load(Ordering::Acquire)) < RANGE_LEN
 }
 
 /// A block from this thread's slot, or null when the slot is not in use (or full, or the thread
@@ -233,12 +233,11 @@ fn release_pages(slot: usize, keep: usize) {
 fn reserved() -> bool {
     static RESERVED: OnceLock<bool> = OnceLock::new();
     *RESERVED.get_or_init(|| {
-        let len = SLOTS * SLOT_BYTES;
         // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
         let start = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                len,
+                RANGE_LEN,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -248,7 +247,6 @@ fn reserved() -> bool {
         if start == libc::MAP_FAILED {
             return false;
         }
-        RANGE_LEN.store(len, Ordering::Relaxed);
         RANGE_START.store(start as usize, Ordering::Release);
         true
     })
