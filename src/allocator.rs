@@ -14,13 +14,71 @@
 //! Built with the `heap-stats` feature, the binary's allocator ([`Allocator`]) also counts the
 //! bytes live, and each stage of a run prints what is live, the most that was live during it and
 //! the resident size ([`note_stage`]): where a run's memory peaks and what holds it, without a heap
-//! profiler. Without the feature [`Allocator`] is mimalloc itself and nothing is counted.
+//! profiler. Without the feature the heap is mimalloc itself and nothing is counted.
+//!
+//! While a syntax tree is built, [`Allocator`] takes its blocks from a per-thread arena instead of
+//! the heap, and the tree is discarded whole ([`tree_arena`]).
+
+mod tree_arena;
+
+pub use stats::note_stage;
+pub(crate) use tree_arena::{in_tree_of, with_tree};
 
 #[cfg(not(feature = "heap-stats"))]
-pub use mimalloc::MiMalloc as Allocator;
+use mimalloc::MiMalloc as Heap;
 #[cfg(feature = "heap-stats")]
-pub use stats::Counting as Allocator;
-pub use stats::note_stage;
+use stats::Counting as Heap;
+
+use std::alloc::{GlobalAlloc, Layout};
+
+/// The binary's allocator: mimalloc (counting with `heap-stats`), or a syntax tree's arena while
+/// one is built ([`with_tree`]).
+pub struct Allocator;
+
+// SAFETY: a block comes from the arena or the heap and goes back to where it came from (the
+// arena's blocks are recognised by their address and never freed one by one).
+unsafe impl GlobalAlloc for Allocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let block = tree_arena::alloc(layout);
+        if !block.is_null() {
+            return block;
+        }
+        // SAFETY: the caller's contract, passed on.
+        unsafe { Heap.alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let block = tree_arena::alloc(layout);
+        if !block.is_null() {
+            // SAFETY: the block was just given, `layout.size()` bytes long; a slot is reused.
+            unsafe { block.write_bytes(0, layout.size()) };
+            return block;
+        }
+        // SAFETY: the caller's contract, passed on.
+        unsafe { Heap.alloc_zeroed(layout) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !tree_arena::owns(ptr) {
+            // SAFETY: the caller's contract; the block is the heap's.
+            unsafe { Heap.dealloc(ptr, layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if tree_arena::owns(ptr) {
+            // SAFETY: the caller's contract; the block is the arena's, and `alloc` is asked for a
+            // layout the caller's contract makes valid.
+            return unsafe { tree_arena::realloc(ptr, layout, new_size, |new| self.alloc(new)) };
+        }
+        // SAFETY: the caller's contract; the block is the heap's.
+        unsafe { Heap.realloc(ptr, layout, new_size) }
+    }
+}
 
 use std::os::raw::c_long;
 use std::sync::OnceLock;
@@ -52,6 +110,7 @@ pub(crate) fn keep_freed_pages() {
 
 /// After files are parsed: freed pages go back to the system at once.
 pub(crate) fn return_freed_pages() {
+    tree_arena::return_idle_pages();
     if initial_delay().is_some() {
         // SAFETY: as in `keep_freed_pages`.
         unsafe { mi_option_set(PURGE_DELAY, 0) };

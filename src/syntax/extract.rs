@@ -17,7 +17,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 
-use super::MAX_WALK_DEPTH;
+use super::{MAX_WALK_DEPTH, literal_text};
 
 mod caches;
 mod calls;
@@ -1034,7 +1034,7 @@ impl Extractor {
                         let mut inner = self.resolve(&args[0], through_aliases)?;
                         inner.element = false;
                         if !inner.nested {
-                            inner.path.attrs.push(intern(attr.value.to_str()));
+                            inner.path.attrs.push(intern(literal_text(&attr.value)));
                         }
                         Some(inner)
                     }
@@ -1151,7 +1151,7 @@ impl Extractor {
                             self.facts.item_reads.push(ItemRead {
                                 assignment: self.facts.attribute_assignments.len() as u32,
                                 source: source.path,
-                                key: intern(key.value.to_str()),
+                                key: intern(literal_text(&key.value)),
                             });
                         }
                         self.note_if_conditional(attribute.range.start().to_u32());
@@ -1620,7 +1620,7 @@ impl Extractor {
                 && !object.nested
             {
                 let name = match &args[1] {
-                    Expr::StringLiteral(s) => Some(intern(s.value.to_str())),
+                    Expr::StringLiteral(s) => Some(intern(literal_text(&s.value))),
                     _ => None,
                 };
                 if self.once_blocks > 0 {
@@ -1711,7 +1711,7 @@ fn literal_strings(expr: &Expr) -> Option<Vec<Name>> {
     elements
         .iter()
         .map(|e| match e {
-            Expr::StringLiteral(s) => Some(intern(s.value.to_str())),
+            Expr::StringLiteral(s) => Some(intern(literal_text(&s.value))),
             _ => None,
         })
         .collect()
@@ -1964,7 +1964,7 @@ impl Extractor {
                         return None;
                     };
                     let object = dotted_name(object)?;
-                    return Some(join_dotted(&object, name.value.to_str()));
+                    return Some(join_dotted(&object, literal_text(&name.value)));
                 }
                 operand => operand,
             },
@@ -2262,7 +2262,9 @@ fn own_attribute_read(value: &Expr) -> Option<(&Expr, &Expr)> {
 fn sets_own_attribute(stmt: &Stmt, object: &str, name: &Expr) -> bool {
     let same_name = |other: &Expr| match (name, other) {
         (Expr::Name(a), Expr::Name(b)) => a.id == b.id,
-        (Expr::StringLiteral(a), Expr::StringLiteral(b)) => a.value.to_str() == b.value.to_str(),
+        (Expr::StringLiteral(a), Expr::StringLiteral(b)) => {
+            literal_text(&a.value) == literal_text(&b.value)
+        }
         _ => false,
     };
     match stmt {
@@ -2284,7 +2286,7 @@ fn sets_own_attribute(stmt: &Stmt, object: &str, name: &Expr) -> bool {
             !matches!(&*assign.value, Expr::NoneLiteral(_))
                 && assign.targets.iter().any(|target| {
                     matches!(target, Expr::Attribute(set)
-                        if set.attr.as_str() == literal.value.to_str()
+                        if set.attr.as_str() == literal_text(&literal.value)
                             && dotted_name(&set.value).is_some_and(|t| t == object))
                 })
         }
@@ -2720,7 +2722,7 @@ fn outer_annotation_name(annotation: &Expr) -> Option<Name> {
     match annotation {
         Expr::Subscript(sub) => dotted_name(&sub.value),
         Expr::StringLiteral(s) => {
-            let text = s.value.to_str();
+            let text = literal_text(&s.value);
             let head = text.split('[').next().unwrap_or(text).trim();
             is_dotted_identifier(head).then(|| intern(head))
         }
@@ -2792,7 +2794,7 @@ fn annotated_class(annotation: &Expr) -> Option<Name> {
     match annotation {
         Expr::Name(_) | Expr::Attribute(_) => dotted_name(annotation),
         Expr::StringLiteral(s) => {
-            let text = s.value.to_str().trim();
+            let text = literal_text(&s.value).trim();
             is_dotted_identifier(text).then(|| intern(text))
         }
         Expr::Subscript(sub) => {

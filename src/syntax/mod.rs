@@ -8,6 +8,9 @@ pub mod fix;
 mod nesting;
 mod rejected;
 
+use ruff_python_ast::{self as ast, PySourceType};
+use ruff_python_parser::Parsed;
+
 use crate::facts::{FileFacts, SuppressionComment};
 
 /// Deep nesting is refused before parsing (see `nesting.rs`) so that no input can exhaust the stack.
@@ -32,7 +35,7 @@ pub struct SyntaxError {
 }
 
 impl SyntaxError {
-    fn from_parser(error: ruff_python_parser::ParseError) -> Self {
+    fn from_parser(error: &ruff_python_parser::ParseError) -> Self {
         SyntaxError {
             offset: error.location.start().to_u32(),
             message: format!("syntax error: {}", error.error),
@@ -44,13 +47,28 @@ impl SyntaxError {
 /// would not import it, so nothing in it runs.
 pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
     nesting::check(source)?;
-    let parsed = ruff_python_parser::parse_module(source).map_err(SyntaxError::from_parser)?;
-    rejected::check(source, &parsed)?;
-    // Dropping the tree recurses once per level; `nesting::check` bounds its depth, so even a tree
-    // the walker cut off is dropped safely (and not leaked).
-    let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
-    facts.suppressions = suppression_comments(source, parsed.tokens());
-    Ok(facts)
+    let parse = || ruff_python_parser::parse_unchecked_source(source, PySourceType::Python);
+    let read = |parsed: &Parsed<ast::ModModule>| {
+        if let Some(error) = parsed.errors().first() {
+            return Err(SyntaxError::from_parser(error));
+        }
+        rejected::check(source, parsed)?;
+        let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
+        facts.suppressions = suppression_comments(source, parsed.tokens());
+        Ok(facts)
+    };
+    // SAFETY: what the parser allocates is owned by the tree it returns (it fills no static or
+    // thread-local). A tree that is dropped, not discarded whole, recurses once per level;
+    // `nesting::check` bounds its depth, so even a tree the walker cut off is dropped safely.
+    unsafe { crate::allocator::with_tree(parse, read) }
+}
+
+/// The text of a string literal. Implicitly concatenated parts are joined on first read and kept
+/// in the tree: the join is allocated where the tree is (so that a tree discarded whole takes it).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn literal_text(value: &ast::StringLiteralValue) -> &str {
+    // SAFETY: `to_str` allocates only the joined text, kept in `value`'s tree.
+    unsafe { crate::allocator::in_tree_of(value, || value.to_str()) }
 }
 
 /// The comments that suppress findings, with their lines and columns. Only those are kept: most
@@ -93,5 +111,5 @@ pub fn parse_only(source: &str) -> Result<(), SyntaxError> {
     nesting::check(source)?;
     ruff_python_parser::parse_module(source)
         .map(drop)
-        .map_err(SyntaxError::from_parser)
+        .map_err(|error| SyntaxError::from_parser(&error))
 }

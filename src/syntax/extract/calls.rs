@@ -18,6 +18,7 @@ use crate::facts::{
     MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
 };
 use crate::knowledge;
+use crate::syntax::literal_text;
 
 use super::{Extractor, MAX_WALK_DEPTH, TextKeyed, build_name, dotted_name, join_dotted, span};
 
@@ -792,7 +793,7 @@ impl Extractor {
         };
         let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
         let is_main =
-            |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+            |e: &Expr| matches!(e, Expr::StringLiteral(s) if literal_text(&s.value) == "__main__");
         if let ([ast::CmpOp::Eq], [right]) = (&*compare.ops, &*compare.comparators)
             && ((is_name(&compare.left) && is_main(right))
                 || (is_main(&compare.left) && is_name(right)))
@@ -900,7 +901,7 @@ impl Extractor {
                         if let (Some(object), Expr::StringLiteral(attr)) =
                             (dotted_name(&args[0]), &args[1])
                         {
-                            let guarded = join_dotted(&object, attr.value.to_str());
+                            let guarded = join_dotted(&object, literal_text(&attr.value));
                             if let Some(frame) = self.frame_mut() {
                                 frame.guarded.push(guarded);
                             }
@@ -1649,7 +1650,7 @@ impl Extractor {
         let item = build_name(|out| {
             out.push_str(kwargs.as_str());
             out.push_str("['");
-            out.push_str(key.value.to_str());
+            out.push_str(literal_text(&key.value));
             out.push_str("']");
             Some(())
         })?;

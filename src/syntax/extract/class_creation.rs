@@ -15,6 +15,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use crate::facts::{FuncIdx, FunctionKind, Name, NamespaceRemoval, NamespaceRewrite};
+use crate::syntax::literal_text;
 
 use super::{MAX_WALK_DEPTH, dotted_name, may_return};
 
@@ -526,7 +527,7 @@ impl<'a> Visitor<'a> for NamespaceWrites<'_> {
                     match self.item_of_namespace(target) {
                         Some(Expr::StringLiteral(key))
                             if {
-                                let key = key.value.to_str();
+                                let key = literal_text(&key.value);
                                 key.len() > 4 && key.starts_with("__") && key.ends_with("__")
                             } => {}
                         _ => self.visit_expr(target),

@@ -15,6 +15,7 @@ use crate::facts::{
 };
 
 use crate::knowledge;
+use crate::syntax::literal_text;
 
 use super::{Extractor, Scope, build_name};
 
@@ -40,7 +41,7 @@ fn literal_key(expr: &Expr) -> Option<Name> {
     match expr {
         Expr::StringLiteral(s) => build_name(|out| {
             out.push_str("s:");
-            out.push_str(s.value.to_str());
+            out.push_str(literal_text(&s.value));
             Some(())
         }),
         Expr::NumberLiteral(n) => match &n.value {

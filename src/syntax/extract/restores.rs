@@ -9,6 +9,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::facts::Name;
+use crate::syntax::literal_text;
 
 use super::dotted_name;
 
@@ -165,7 +166,7 @@ fn sets_in(body: &[Stmt], target: &Name, out: &mut Vec<u32>) {
             function.id.as_str() == "setattr"
                 && dotted_name(object).is_some_and(|o| o.as_str() == owner)
                 && match name {
-                    Expr::StringLiteral(literal) => literal.value.to_str() == attr,
+                    Expr::StringLiteral(literal) => literal_text(&literal.value) == attr,
                     _ => true,
                 }
         }

@@ -15,6 +15,7 @@ use crate::facts::{
     intern,
 };
 use crate::knowledge;
+use crate::syntax::literal_text;
 
 use super::{Extractor, LocalAlias, Scope, constructor_name, dotted_name, span};
 
@@ -322,7 +323,7 @@ impl Extractor {
                     function,
                     callee,
                     argument: argument.clone(),
-                    key: intern(key.value.to_str()),
+                    key: intern(literal_text(&key.value)),
                     value: resolved.path,
                     span: span(item.value.range()),
                 });
