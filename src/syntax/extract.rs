@@ -2782,7 +2782,7 @@ fn declared_element_class(annotation: &Expr) -> Option<Name> {
     match element {
         Expr::Name(_) | Expr::Attribute(_) => dotted_name(element),
         Expr::StringLiteral(s) => {
-            let text = s.value.to_str().trim();
+            let text = literal_text(&s.value).trim();
             is_dotted_identifier(text).then(|| intern(text))
         }
         _ => None,
