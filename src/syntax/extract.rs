@@ -86,7 +86,7 @@ struct FunctionScope {
     aliases: HashMap<Name, LocalAlias>,
     /// Locals the body binds more than once (a parameter counting as one binding): an alias of
     /// one of them may reach a use from another binding, so it is never one element.
-    bound_twice: Vec<Name>,
+    bound_twice: Box<[Name]>,
     /// How often each local is assigned, and the class it was constructed from the first time.
     constructed: HashMap<Name, (u32, Option<Name>)>,
     /// Parameters (by index, below 64) already recorded as rebound.
@@ -2827,7 +2827,7 @@ fn is_dotted_identifier(text: &str) -> bool {
 }
 
 /// The names `bound` (a function's bindings, one entry per binding) holds more than once.
-fn names_bound_twice(bound: &[&str]) -> Vec<Name> {
+fn names_bound_twice(bound: &[&str]) -> Box<[Name]> {
     let mut sorted = bound.to_vec();
     sorted.sort_unstable();
     let mut twice: Vec<Name> = sorted
@@ -2836,7 +2836,7 @@ fn names_bound_twice(bound: &[&str]) -> Vec<Name> {
         .map(|pair| intern(pair[0]))
         .collect();
     twice.dedup();
-    twice
+    twice.into_boxed_slice()
 }
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
