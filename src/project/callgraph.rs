@@ -1430,52 +1430,18 @@ fn runs_once(
                 && sets_attribute(file_facts, callee_idx, &through, attr)
         }
         (None, true) => false,
-        // A module flag the callee rebinds through `global`, or a function of the module it
-        // calls on every call does.
+        // A module flag the callee rebinds through `global`. A helper of the callee that
+        // rebinds it is not followed: proving the rebind ends the block needs its value (not
+        // `None`), that it runs on every call of the helper, and that no handler of a `try`
+        // around the call lets the set-up return before it.
         (None, false) => {
-            callee_file == file && rebinds_global_always(project, file, callee_idx, &call.flag, 0)
+            callee_file == file
+                && file_facts
+                    .global_rebinds
+                    .iter()
+                    .any(|r| r.function == callee_idx && r.name == call.flag)
         }
     }
-}
-
-/// Calls of set-up helpers followed to find who rebinds a first-time block's module flag.
-const MAX_FLAG_HELPER_DEPTH: u32 = 3;
-
-/// Whether `function` of `file` rebinds the module global `flag` through `global`, or calls on
-/// every one of its calls (not under a condition, after a `return` that may skip it, or in a
-/// nested function) a function of the same module that does, down to
-/// [`MAX_FLAG_HELPER_DEPTH`] calls.
-fn rebinds_global_always(
-    project: &Project,
-    file: FileId,
-    function: FuncIdx,
-    flag: &Name,
-    depth: u32,
-) -> bool {
-    let facts = &project.file(file).facts;
-    if facts
-        .global_rebinds
-        .iter()
-        .any(|r| r.function == function && r.name == *flag)
-    {
-        return true;
-    }
-    depth < MAX_FLAG_HELPER_DEPTH
-        && facts.calls.iter().any(|site| {
-            site.function == Some(function)
-                && site.receiver == CallReceiver::Name
-                && !site.reference
-                && facts.runs_on_every_call(site.span.start)
-                && match project.resolve(file, Some(function), &site.callee) {
-                    Resolved::Function(helper) => {
-                        let (helper_file, helper_idx) = project.function_in_file(helper);
-                        helper_file == file
-                            && helper_idx != function
-                            && rebinds_global_always(project, file, helper_idx, flag, depth + 1)
-                    }
-                    _ => false,
-                }
-        })
 }
 
 /// Whether `function` assigns `attr` of its receiver (`self.attr = v` for `Root::SelfParam`,

@@ -3,8 +3,8 @@
 use crate::diagnostic::Label;
 use crate::facts::NameText;
 use crate::facts::{
-    AccessPath, Binding, FileFacts, FuncIdx, FunctionKind, MemoStore, Mutation, MutationKind, Name,
-    Root, Value,
+    AccessPath, Binding, CallReceiver, FileFacts, FuncIdx, FunctionKind, MemoStore, Mutation,
+    MutationKind, Name, Root, Value,
 };
 use crate::knowledge;
 pub use crate::project::in_test_code;
@@ -372,10 +372,54 @@ fn calls_declared_elements_method(
     std::iter::once(element)
         .chain(project.descendants(element).iter().copied())
         .all(|class| {
-            !project.inherits_external(class, knowledge::MUTABLE_TYPES)
+            derives_from_object_alone(project, class)
                 && own_method_comes_first(project, class, name)
                 && !method_changes_own_state(project, model, class, name)
+                && !method_may_change_receiver(project, class, name)
         })
+}
+
+/// Whether every base of `class` outside the tree is `object`: a base of the standard library
+/// (`collections.UserDict`) or of a package has methods an override may reach to write.
+fn derives_from_object_alone(project: &Project, class: ClassId) -> bool {
+    project.mro(class).into_iter().all(|entry| match entry {
+        MroEntry::External(base) => base.as_str() == "builtins.object",
+        MroEntry::Class(_) => true,
+    })
+}
+
+/// Whether method `name` of `class` may change the instance it is called on in ways
+/// [`method_changes_own_state`] does not follow: it calls anything through the receiver,
+/// `super()` or the class (a helper or a base may write), calls `setattr`, `vars` or
+/// `object.__setattr__`, changes anything it reaches from the receiver (an attribute of unknown
+/// type, `self.__dict__`), assigns an attribute of the receiver, or defines a function (which
+/// may do any of these).
+fn method_may_change_receiver(project: &Project, class: ClassId, name: &str) -> bool {
+    let Some(method) = project.lookup_method(class, name) else {
+        return true;
+    };
+    let (file, index) = project.function_in_file(method);
+    let facts = &project.file(file).facts;
+    let through_receiver = |root: &Root| matches!(root, Root::SelfParam | Root::Class);
+    facts.calls.iter().any(|call| {
+        call.function == Some(index)
+            && match call.receiver {
+                CallReceiver::SelfParam | CallReceiver::Super | CallReceiver::Class => true,
+                CallReceiver::Name => {
+                    let callee = call.callee.as_str();
+                    matches!(callee, "setattr" | "vars") || callee.starts_with("object.")
+                }
+                _ => false,
+            }
+    }) || facts
+        .mutations
+        .iter()
+        .any(|m| m.function == index && through_receiver(&m.target.root))
+        || facts
+            .attribute_assignments
+            .iter()
+            .any(|a| a.function == index && through_receiver(&a.object.root))
+        || facts.functions.iter().any(|f| f.parent == Some(index))
 }
 
 /// Whether an instance of `class` finds `name` as a method a body of the tree defines, before any

@@ -84,6 +84,9 @@ struct FunctionScope {
     locals: Locals,
     /// Locals that currently refer to a part of a shared object: `c = self.x`.
     aliases: HashMap<Name, LocalAlias>,
+    /// Locals the body binds more than once (a parameter counting as one binding): an alias of
+    /// one of them may reach a use from another binding, so it is never one element.
+    bound_twice: Box<[Name]>,
     /// How often each local is assigned, and the class it was constructed from the first time.
     constructed: HashMap<Name, (u32, Option<Name>)>,
     /// Parameters (by index, below 64) already recorded as rebound.
@@ -530,6 +533,7 @@ impl Extractor {
         let mut declared_outside = Vec::new();
         let defines = collect_bindings(&function.body, &mut bound, &mut declared_outside);
         bound.retain(|name| !declared_outside.contains(name));
+        let bound_twice = names_bound_twice(&bound);
         let locals = Locals::new(bound.into_iter());
         if kind == FunctionKind::Nested {
             // A nested function that rebinds `self` no longer sees the method's instance.
@@ -598,6 +602,7 @@ impl Extractor {
             kwargs_name: parameters.kwarg.as_ref().map(|p| intern(p.name.as_str())),
             locals,
             aliases: HashMap::default(),
+            bound_twice,
             // Each local assigned in the body gets an entry.
             constructed: HashMap::with_capacity_and_hasher(local_count, Default::default()),
             rebound_params: 0,
@@ -1212,7 +1217,10 @@ impl Extractor {
             .then(|| LocalAlias {
                 path: resolved.path,
                 nested: resolved.nested,
-                element: resolved.element,
+                element: resolved.element
+                    && self
+                        .function_scope()
+                        .is_some_and(|f| !f.bound_twice.iter().any(|n| n.as_str() == name)),
                 // Point at what was taken (`self.x`), which is what the reader must check.
                 span: resolved.alias.unwrap_or(span(value.range())),
             })
@@ -2816,6 +2824,19 @@ fn is_dotted_identifier(text: &str) -> bool {
             chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
                 && chars.all(|c| c.is_alphanumeric() || c == '_')
         })
+}
+
+/// The names `bound` (a function's bindings, one entry per binding) holds more than once.
+fn names_bound_twice(bound: &[&str]) -> Box<[Name]> {
+    let mut sorted = bound.to_vec();
+    sorted.sort_unstable();
+    let mut twice: Vec<Name> = sorted
+        .windows(2)
+        .filter(|pair| pair[0] == pair[1])
+        .map(|pair| intern(pair[0]))
+        .collect();
+    twice.dedup();
+    twice.into_boxed_slice()
 }
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
