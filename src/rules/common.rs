@@ -199,12 +199,10 @@ pub fn shared_object(project: &Project, file: FileId, value: &Value) -> Option<S
         return None;
     };
     match project.resolve(file, None, callee) {
-        // A `threading.local` subclass holds other attributes in every thread, as
-        // `threading.local()` itself does: no one object of the process is shared.
         Resolved::Class(class)
             if has_mutable_instances(project, class)
                 && !is_descriptor(project, class)
-                && !project.inherits_external(class, knowledge::THREAD_LOCAL_TYPES) =>
+                && !holds_only_per_thread_attributes(project, class) =>
         {
             Some(SharedObject::Object {
                 type_name: project.class(class).1.name.to_string(),
@@ -219,6 +217,25 @@ pub fn shared_object(project: &Project, file: FileId, value: &Value) -> Option<S
         }
         _ => None,
     }
+}
+
+/// Whether every attribute an instance of `class` holds is one per thread: the class derives
+/// from `threading.local` and from no other external class, and no class body of its tree
+/// binds anything but functions. An instance's own attributes are per thread; a class
+/// attribute (`registry = {}`) is one object every thread reads through its instance.
+fn holds_only_per_thread_attributes(project: &Project, class: ClassId) -> bool {
+    let externals = project.external_bases(class);
+    externals
+        .iter()
+        .any(|q| knowledge::THREAD_LOCAL_TYPES.contains(&q.as_str()))
+        && externals.iter().all(|q| {
+            knowledge::THREAD_LOCAL_TYPES.contains(&q.as_str())
+                || matches!(q.as_str(), "object" | "builtins.object")
+        })
+        && project_mro(project, class).all(|c| {
+            let facts = project.class(c).1;
+            facts.bindings.is_empty() && facts.bases.iter().all(Option::is_some)
+        })
 }
 
 /// The container type of attribute `attr` of instances of `class`: a class-level binding, or an

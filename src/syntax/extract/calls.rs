@@ -176,7 +176,7 @@ impl Extractor {
                     && frame.served.contains(&store.cache)
                     && !served_back.iter().any(|(c, _)| *c == store.cache)
                 {
-                    let served = self.hands_back_read(body, &store.cache);
+                    let served = self.hands_back_read(body, &store.cache, Through::Anything);
                     served_back.push((store.cache.clone(), served));
                 }
             }
@@ -193,14 +193,18 @@ impl Extractor {
                 })
                 .collect()
         });
-        // Stores of the entry read under the same key with the call's own item added: the
-        // entry grows by each call and no call is handed an earlier call's value for its own.
+        // Stores of the entry read under the same key with the call's own item added, when
+        // the function hands back no read of the cache but through its size: the entry grows
+        // by each call and no call is handed an earlier call's value for its own.
         let extended: Vec<bool> = self.reach.frames.last().map_or_else(Vec::new, |frame| {
             frame
                 .stores
                 .iter()
                 .zip(&frame.store_keys)
-                .map(|(store, (_, range))| self.extends_read_entry(body, &store.cache, *range))
+                .map(|(store, (_, range))| {
+                    self.extends_read_entry(body, &store.cache, *range)
+                        && !self.hands_back_read(body, &store.cache, Through::AnythingButSize)
+                })
                 .collect()
         });
         let Some(frame) = self.reach.frames.pop() else {
@@ -230,12 +234,14 @@ impl Extractor {
     }
 
     /// Whether a `return` or `yield` of `body` (not of the functions it defines) holds a read of
-    /// `cache` by key, directly or through locals bound to such a read.
-    fn hands_back_read(&self, body: &[Stmt], cache: &AccessPath) -> bool {
+    /// `cache` by key, directly or through locals bound to such a read; with
+    /// [`Through::AnythingButSize`], a read or local met only inside `len(...)` is not held.
+    fn hands_back_read(&self, body: &[Stmt], cache: &AccessPath, through: Through) -> bool {
         let mut handed = HandedBack::default();
         for stmt in body {
             handed.visit_stmt(stmt);
         }
+        let skips_size = through == Through::AnythingButSize && self.is_global_name("len");
         let reads = |expr: &Expr| {
             let mut found = false;
             let mut reads = CacheReads {
@@ -244,10 +250,12 @@ impl Extractor {
                     self.resolve(container, true)
                         .is_some_and(|r| !r.nested && r.path == *cache)
                 },
+                skips_size,
             };
             reads.visit_expr(expr);
             found
         };
+        let mentions_any = |expr: &Expr, names: &[&str]| mentions_any(expr, names, skips_size);
         if handed.returned.iter().any(|value| reads(value)) {
             return true;
         }
@@ -1852,6 +1860,14 @@ fn attributes_read(expr: &Expr, name: &str) -> Option<Vec<Name>> {
     Some(reads.attrs)
 }
 
+/// What a value handed back may hold a cache's read through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Through {
+    Anything,
+    /// Anything but `len(...)`, whose count is no value a call stored.
+    AnythingButSize,
+}
+
 /// The values a function body returns or yields and the locals it binds, not counting the
 /// functions, lambdas and classes it defines.
 #[derive(Default)]
@@ -1965,11 +1981,14 @@ impl<'a> Visitor<'a> for BindsName<'_> {
 struct CacheReads<'f, 'c> {
     found: &'f mut bool,
     is_cache: &'c dyn Fn(&Expr) -> bool,
+    /// Reads inside `len(...)` are left out.
+    skips_size: bool,
 }
 
 impl<'a> Visitor<'a> for CacheReads<'_, '_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if *self.found || matches!(expr, Expr::Lambda(_)) {
+        if *self.found || matches!(expr, Expr::Lambda(_)) || (self.skips_size && is_size_call(expr))
+        {
             return;
         }
         let read = match expr {
@@ -2030,15 +2049,22 @@ fn operation_over(expr: &Expr, operand: &dyn Fn(&Expr) -> bool) -> bool {
     walk(expr, operand, 0)
 }
 
-/// Whether `expr` reads one of `names`.
-fn mentions_any(expr: &Expr, names: &[&str]) -> bool {
+/// Whether `len(...)` is the whole of `expr`: the builtin hands back a count, none of the values
+/// it is given.
+fn is_size_call(expr: &Expr) -> bool {
+    matches!(expr, Expr::Call(call) if matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "len"))
+}
+
+/// Whether `expr` reads one of `names` (with `skips_size`, not counting reads inside `len(...)`).
+fn mentions_any(expr: &Expr, names: &[&str], skips_size: bool) -> bool {
     struct Mentions<'n> {
         names: &'n [&'n str],
+        skips_size: bool,
         found: bool,
     }
     impl<'a> Visitor<'a> for Mentions<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
-            if self.found {
+            if self.found || (self.skips_size && is_size_call(expr)) {
                 return;
             }
             if let Expr::Name(name) = expr
@@ -2055,6 +2081,7 @@ fn mentions_any(expr: &Expr, names: &[&str]) -> bool {
     }
     let mut mentions = Mentions {
         names,
+        skips_size,
         found: false,
     };
     mentions.visit_expr(expr);
