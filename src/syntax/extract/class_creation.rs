@@ -291,6 +291,57 @@ fn derived_names<'b>(body: &'b [Stmt], seeds: &[&'b str]) -> Vec<&'b str> {
     }
 }
 
+/// A walk that stops at [`MAX_WALK_DEPTH`]: code nested deeper is refused before extraction, and
+/// the cut keeps a hand-made tree from exhausting the stack. Past it, a walker assumes whatever
+/// claims nothing (a flow it cannot see, a write, a yield).
+trait BoundedWalk: Sized {
+    fn depth(&mut self) -> &mut u32;
+    /// What the code below the cut may have done, assumed.
+    fn assume_worst_below(&mut self);
+
+    /// `walk` one level deeper, unless that passes the bound.
+    fn deeper(&mut self, walk: impl FnOnce(&mut Self)) {
+        *self.depth() += 1;
+        if *self.depth() > MAX_WALK_DEPTH {
+            self.assume_worst_below();
+        } else {
+            walk(self);
+        }
+        *self.depth() -= 1;
+    }
+}
+
+macro_rules! bounded_walk {
+    ($walker:ident, |$this:ident| $worst:expr) => {
+        impl BoundedWalk for $walker<'_> {
+            fn depth(&mut self) -> &mut u32 {
+                &mut self.depth
+            }
+            fn assume_worst_below(&mut self) {
+                let $this = self;
+                $worst;
+            }
+        }
+    };
+}
+
+bounded_walk!(Flows, |walker| walker.overflow = true);
+bounded_walk!(NameCollector, |walker| walker.overflow = true);
+bounded_walk!(NamespaceWrites, |walker| walker.writes = true);
+bounded_walk!(Scan, |walker| {
+    walker.rebinds = true;
+    walker.yields = true;
+});
+
+impl BoundedWalk for ReaddCheck<'_, '_> {
+    fn depth(&mut self) -> &mut u32 {
+        &mut self.depth
+    }
+    fn assume_worst_below(&mut self) {
+        self.readds = true;
+    }
+}
+
 /// Each statement's (and each method call's) flow: the names its value mentions, and the names
 /// it binds or changes.
 #[derive(Default)]
@@ -328,13 +379,7 @@ impl<'b> Visitor<'b> for Flows<'b> {
             _ => None,
         };
         self.edges.extend(edge);
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.overflow = true;
-        } else {
-            visitor::walk_stmt(self, stmt);
-        }
-        self.depth -= 1;
+        self.deeper(|walker| visitor::walk_stmt(walker, stmt));
     }
 
     fn visit_expr(&mut self, expr: &'b Expr) {
@@ -357,13 +402,7 @@ impl<'b> Visitor<'b> for Flows<'b> {
                 .push((names_in(&named.value), names_in(&named.target))),
             _ => {}
         }
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.overflow = true;
-        } else {
-            visitor::walk_expr(self, expr);
-        }
-        self.depth -= 1;
+        self.deeper(|walker| visitor::walk_expr(walker, expr));
     }
 }
 
@@ -390,13 +429,7 @@ impl<'b> Visitor<'b> for NameCollector<'b> {
         if let Expr::Name(name) = expr {
             self.names.push(name.id.as_str());
         }
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.overflow = true;
-        } else {
-            visitor::walk_expr(self, expr);
-        }
-        self.depth -= 1;
+        self.deeper(|walker| visitor::walk_expr(walker, expr));
     }
 }
 
@@ -434,13 +467,7 @@ impl<'b> Visitor<'b> for ReaddCheck<'_, 'b> {
         {
             self.readds = true;
         }
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.readds = true;
-        } else {
-            visitor::walk_stmt(self, stmt);
-        }
-        self.depth -= 1;
+        self.deeper(|walker| visitor::walk_stmt(walker, stmt));
     }
 
     fn visit_expr(&mut self, expr: &'b Expr) {
@@ -461,13 +488,7 @@ impl<'b> Visitor<'b> for ReaddCheck<'_, 'b> {
                 self.readds = true;
             }
         }
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.readds = true;
-        } else {
-            visitor::walk_expr(self, expr);
-        }
-        self.depth -= 1;
+        self.deeper(|walker| visitor::walk_expr(walker, expr));
     }
 }
 
@@ -507,12 +528,16 @@ impl NamespaceWrites<'_> {
 
 impl<'a> Visitor<'a> for NamespaceWrites<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.writes = true;
-            self.depth -= 1;
-            return;
-        }
+        self.deeper(|walker| walker.scan_stmt(stmt));
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        self.deeper(|walker| walker.scan_expr(expr));
+    }
+}
+
+impl NamespaceWrites<'_> {
+    fn scan_stmt(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::Delete(delete) => {
                 for target in &delete.targets {
@@ -542,16 +567,9 @@ impl<'a> Visitor<'a> for NamespaceWrites<'_> {
             }
             _ => visitor::walk_stmt(self, stmt),
         }
-        self.depth -= 1;
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.writes = true;
-            self.depth -= 1;
-            return;
-        }
+    fn scan_expr(&mut self, expr: &Expr) {
         match expr {
             Expr::Name(name) if name.id.as_str() == self.namespace => self.writes = true,
             Expr::Subscript(s) if self.is_namespace(&s.value) && s.ctx.is_load() => {
@@ -592,7 +610,6 @@ impl<'a> Visitor<'a> for NamespaceWrites<'_> {
             }
             _ => visitor::walk_expr(self, expr),
         }
-        self.depth -= 1;
     }
 }
 
@@ -798,16 +815,7 @@ impl<'a> Visitor<'a> for Scan<'_> {
                 self.rebinds |= self.watched == Some(name);
             }
             _ => {
-                self.depth += 1;
-                // Code nested deeper than this is refused before it gets here; the cut keeps a
-                // hand-made tree from exhausting the stack.
-                if self.depth > MAX_WALK_DEPTH {
-                    self.rebinds = true;
-                    self.yields = true;
-                } else {
-                    visitor::walk_stmt(self, stmt);
-                }
-                self.depth -= 1;
+                self.deeper(|walker| visitor::walk_stmt(walker, stmt));
             }
         }
     }
@@ -824,13 +832,6 @@ impl<'a> Visitor<'a> for Scan<'_> {
             }
             _ => {}
         }
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.rebinds = true;
-            self.yields = true;
-        } else {
-            visitor::walk_expr(self, expr);
-        }
-        self.depth -= 1;
+        self.deeper(|walker| visitor::walk_expr(walker, expr));
     }
 }
