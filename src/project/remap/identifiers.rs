@@ -10,6 +10,14 @@ use serde::ser::{self, Serializer};
 /// characters) in the strings `value` serializes, so each part of a dotted name; sorted, without
 /// repeats. `None` if serializing fails.
 pub(in crate::project) fn identifier_hashes(value: &impl Serialize) -> Option<Vec<u64>> {
+    // With a name table, each interned name gives its text the first time only and its index
+    // (a number, no identifier) after that: a file's facts repeat `self`, its imports and its
+    // attributes many times, and the result has no repeats anyway.
+    crate::facts::with_name_table(|| every_identifier(value))
+}
+
+/// [`identifier_hashes`] of every string `value` serializes, as it serializes them.
+fn every_identifier(value: &impl Serialize) -> Option<Vec<u64>> {
     let mut collector = Collector(Vec::new());
     value.serialize(&mut collector).ok()?;
     let mut hashes = collector.0;
@@ -227,7 +235,7 @@ impl ser::SerializeMap for &mut Collector {
 
 #[cfg(test)]
 mod tests {
-    use super::{identifier_hash, identifier_hashes};
+    use super::{every_identifier, identifier_hash, identifier_hashes};
 
     #[test]
     fn every_part_of_every_string_and_nothing_else() {
@@ -256,5 +264,17 @@ mod tests {
             .collect();
         expected.sort_unstable();
         assert_eq!(identifier_hashes(&fact), Some(expected));
+    }
+
+    /// The name table only skips repeated names: the identifiers are those of the same facts
+    /// with every copy of every name written out as text (no table is in use on a test's
+    /// thread).
+    #[test]
+    fn a_name_written_once_gives_the_identifiers_of_every_copy() {
+        let source = "import os.path\nfrom .b import Store as S\n\n\nclass Cache(S):\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = os.path.join(key, value)\n        self.other.items.append(self)\n\n\ndef helper(store):\n    store.put(1, 2)\n    return helper\n";
+        let facts = crate::syntax::extract(source).unwrap();
+        let listed = identifier_hashes(&facts).unwrap();
+        assert!(listed.len() > 10);
+        assert_eq!(listed, every_identifier(&facts).unwrap());
     }
 }
