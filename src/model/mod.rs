@@ -958,30 +958,59 @@ impl Model {
         }
     }
 
-    /// Propagates objects along the flows until nothing changes.
+    /// Propagates objects along the flows until nothing changes, or for `MAX_PASSES` passes over
+    /// the flows in order, each flow copying what its source holds at that moment. A flow whose
+    /// source has not grown since it last copied it is passed over: its target only grows, so it
+    /// already holds all of it, and the copy would add nothing. Locations are numbered for the
+    /// passes, so a copy is an index and a merge rather than a lookup and a clone of the set.
+    #[inline(never)]
     fn solve(&mut self) {
+        let mut ids: HashMap<&Location, u32> = HashMap::default();
+        let mut locations: Vec<&Location> = Vec::new();
+        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(self.flows.len());
+        for flow in &self.flows {
+            let [from, to] = [&flow.from, &flow.to].map(|location| {
+                *ids.entry(location).or_insert_with(|| {
+                    locations.push(location);
+                    locations.len() as u32 - 1
+                })
+            });
+            edges.push((from, to));
+        }
+        let mut sets: Vec<Vec<ObjectId>> = locations
+            .iter()
+            .map(|l| self.points_to.get(*l).cloned().unwrap_or_default())
+            .collect();
+        // How many times each set has grown, and what its count was when each flow last copied it.
+        let mut grown: Vec<u32> = vec![0; sets.len()];
+        let mut copied: Vec<Option<u32>> = vec![None; edges.len()];
         for _ in 0..MAX_PASSES {
             let mut changed = false;
-            for flow in &self.flows {
-                let Some(from) = self.points_to.get(&flow.from) else {
-                    continue;
-                };
-                if from.is_empty() {
+            for (flow, &(from, to)) in edges.iter().enumerate() {
+                let (from, to) = (from as usize, to as usize);
+                if sets[from].is_empty() || copied[flow] == Some(grown[from]) {
                     continue;
                 }
-                let from = from.clone();
-                let to = self.points_to.entry(flow.to.clone()).or_default();
-                for object in from {
-                    if let Err(at) = to.binary_search(&object) {
-                        to.insert(at, object);
-                        changed = true;
-                    }
+                copied[flow] = Some(grown[from]);
+                if from == to {
+                    continue;
+                }
+                if merge_into(&mut sets, from, to) {
+                    grown[to] += 1;
+                    changed = true;
                 }
             }
             if !changed {
                 break;
             }
         }
+        let solved: Vec<(Location, Vec<ObjectId>)> = locations
+            .into_iter()
+            .zip(sets)
+            .filter(|(_, set)| !set.is_empty())
+            .map(|(location, set)| (location.clone(), set))
+            .collect();
+        self.points_to.extend(solved);
     }
 
     /// The changes one file's facts make of objects of the model.
@@ -1272,4 +1301,24 @@ fn timing(project: &Project, file: FileId, function: FuncIdx, span: Span) -> Tim
     } else {
         Timing::ImportTime
     }
+}
+
+/// Adds the objects of `sets[from]` to `sets[to]` (both sorted, without repeats; `from` is not
+/// `to`); whether any was new.
+fn merge_into(sets: &mut [Vec<ObjectId>], from: usize, to: usize) -> bool {
+    let (source, target) = if from < to {
+        let (low, high) = sets.split_at_mut(to);
+        (&low[from], &mut high[0])
+    } else {
+        let (low, high) = sets.split_at_mut(from);
+        (&high[0], &mut low[to])
+    };
+    let mut added = false;
+    for object in source {
+        if let Err(at) = target.binary_search(object) {
+            target.insert(at, *object);
+            added = true;
+        }
+    }
+    added
 }
