@@ -438,26 +438,12 @@ fn is_form_field(project: &Project, file: FileId, callee: &Name) -> bool {
 /// which calls `self.database_init()`, which a subclass overrides to call `self._load_csv()`).
 /// What they assign the instance it has from its creation on.
 fn setup_callees(project: &Project) -> HashSet<(ClassId, &Name)> {
-    // Each method's calls on `self` made in its own body, and the methods of classes by name.
-    let mut self_calls: HashMap<(FileId, u32), Vec<&Name>> = HashMap::default();
+    // The methods of classes by name, and the set-up methods, each with its class.
     let mut methods: HashMap<&Name, Vec<(ClassId, FileId, u32)>> = HashMap::default();
+    let mut asked: Vec<(FileId, u32, ClassId)> = Vec::new();
     for (file, data) in project.files.iter().enumerate() {
         let file = file as FileId;
-        let facts = &data.facts;
-        for call in &facts.calls {
-            if let Some(caller) = call.function
-                && matches!(call.receiver, CallReceiver::SelfParam)
-                && !call.reference
-                && facts.functions[caller as usize].parent.is_none()
-                && facts.functions[caller as usize].class.is_some()
-            {
-                self_calls
-                    .entry((file, caller))
-                    .or_default()
-                    .push(&call.callee);
-            }
-        }
-        for (index, function) in facts.functions.iter().enumerate() {
+        for (index, function) in data.facts.functions.iter().enumerate() {
             if function.parent.is_none()
                 && let Some(class) = project.method_class(file, index as u32)
             {
@@ -465,44 +451,67 @@ fn setup_callees(project: &Project) -> HashSet<(ClassId, &Name)> {
                     .entry(&function.name)
                     .or_default()
                     .push((class, file, index as u32));
+                if knowledge::INSTANCE_SETUP_METHODS.contains(&function.name.as_str()) {
+                    asked.push((file, index as u32, class));
+                }
             }
         }
     }
     let mut callees: HashSet<(ClassId, &Name)> = HashSet::default();
-    let mut frontier: Vec<(ClassId, &Name)> = Vec::new();
-    for (&(file, caller), names) in &self_calls {
-        let facts = &project.file(file).facts;
-        if !knowledge::INSTANCE_SETUP_METHODS
-            .contains(&facts.functions[caller as usize].name.as_str())
-        {
-            continue;
-        }
-        let Some(class) = project.method_class(file, caller) else {
-            continue;
-        };
-        for &name in names {
+    for depth in 0..MAX_CALLER_DEPTH {
+        let mut frontier: Vec<(ClassId, &Name)> = Vec::new();
+        for (class, name) in self_calls(project, asked) {
             if callees.insert((class, name)) {
                 frontier.push((class, name));
             }
         }
-    }
-    for _ in 1..MAX_CALLER_DEPTH {
-        let mut next = Vec::new();
-        for (class, name) in frontier {
-            for &(owner, file, method) in methods.get(name).into_iter().flatten() {
-                if !project.in_mro(owner, class) {
-                    continue;
-                }
-                for &callee in self_calls.get(&(file, method)).into_iter().flatten() {
-                    if callees.insert((owner, callee)) {
-                        next.push((owner, callee));
-                    }
-                }
-            }
+        if depth + 1 == MAX_CALLER_DEPTH {
+            break;
         }
-        frontier = next;
+        asked = frontier
+            .into_iter()
+            .flat_map(|(class, name)| {
+                methods
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .filter(move |(owner, ..)| project.in_mro(*owner, class))
+                    .map(|&(owner, file, method)| (file, method, owner))
+            })
+            .collect();
     }
     callees
+}
+
+/// What each of `methods` (file, index, and its class) calls on `self` in its own body (a call
+/// in a function nested in it is that function's), with the method's class: the calls of each
+/// file with methods asked are read once.
+fn self_calls(
+    project: &Project,
+    mut methods: Vec<(FileId, u32, ClassId)>,
+) -> Vec<(ClassId, &Name)> {
+    methods.sort_unstable();
+    methods.dedup();
+    let mut found = Vec::new();
+    for of_file in methods.chunk_by(|a, b| a.0 == b.0) {
+        let facts = &project.file(of_file[0].0).facts;
+        for call in &facts.calls {
+            let Some(caller) = call.function else {
+                continue;
+            };
+            if call.receiver != CallReceiver::SelfParam
+                || call.reference
+                || facts.functions[caller as usize].class.is_none()
+            {
+                continue;
+            }
+            let at = of_file.partition_point(|(_, method, _)| *method < caller);
+            for &(_, _, class) in of_file[at..].iter().take_while(|(_, m, _)| *m == caller) {
+                found.push((class, &call.callee));
+            }
+        }
+    }
+    found
 }
 
 /// Whether `from` calls `to` through at most `depth` edges of the call graph.
