@@ -41,6 +41,12 @@ unsafe impl Send for Interned {}
 // SAFETY: as above.
 unsafe impl Sync for Interned {}
 
+impl std::fmt::Debug for Interned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 impl Interned {
     fn header(&self) -> &'static Header {
         // SAFETY: every handle points just past the header written for it (`Shard::insert`),
@@ -171,7 +177,7 @@ mod tests {
         for text in ["", "self", "os.path", long.as_str()] {
             let first = Interned::new(text);
             assert_eq!(first.as_str(), text);
-            assert_eq!(Interned::new(&text.to_string()), first);
+            assert_eq!(Interned::new(text), first);
             assert_eq!(Interned::existing(text), Some(first));
             assert_eq!(first.hash(), super::hash(text));
         }
