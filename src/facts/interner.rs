@@ -13,10 +13,12 @@ use std::sync::{Mutex, PoisonError};
 
 use hashbrown::HashTable;
 
-/// Shards, each behind its own lock, by the top bits of the hash: threads interning different
-/// names rarely wait for each other.
+/// Shards, each behind its own lock: threads interning different names rarely wait for each
+/// other. A shard is chosen by bits of the hash that its table reads for neither a bucket (the
+/// low bits) nor a bucket's tag (the top seven): with either, a shard's names would share them.
 const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
+const SHARD_SHIFT: u32 = 40;
 
 /// The text of one shard is taken in blocks of this many bytes: a block's unused tail is the
 /// only space lost, and never more than one a shard is partly filled.
@@ -109,7 +111,7 @@ static TABLE: [Mutex<Shard>; SHARDS] = [const {
 fn shard(hash: u64) -> std::sync::MutexGuard<'static, Shard> {
     // Nothing panics while a shard is locked but the allocator's out-of-memory abort: a poisoned
     // shard still holds whole entries.
-    TABLE[(hash >> (u64::BITS - SHARD_BITS)) as usize]
+    TABLE[(hash >> SHARD_SHIFT) as usize & (SHARDS - 1)]
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
 }
