@@ -174,8 +174,8 @@ mod stats {
 
     /// Prints, as a stage of the run ends, the bytes live, the most that were live since the
     /// last stage ended (then starts counting that again) and the resident size. Memory the
-    /// binary's allocator does not give (another global allocator's; the interner's text, which
-    /// `ustr` takes from the system allocator) is not counted as live, but is resident.
+    /// binary's allocator does not give (another global allocator's) is not counted as live, but is
+    /// resident.
     pub fn note_stage(stage: &str) {
         let live = LIVE.load(Relaxed);
         let peak = PEAK.swap(live, Relaxed);

@@ -9,21 +9,23 @@ use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
 
+mod interner;
+
 /// An identifier or a dotted name (`collections.defaultdict`), as written, interned: an 8-byte
 /// `Copy` handle to one process-wide copy of the text, with its hash computed once, so that facts
 /// stay small and the link compares and hashes names without reading their text. Interned text is
 /// never freed: a long-lived server keeps the names of texts it no longer holds (they are few
 /// next to the facts themselves, and an edit mostly brings back the same names).
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(ustr::Ustr);
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Name(interner::Interned);
 
 impl Name {
     pub fn from(text: &str) -> Name {
-        Name(ustr::Ustr::from(text))
+        Name(interner::Interned::new(text))
     }
 
     pub fn from_existing(text: &str) -> Option<Name> {
-        ustr::Ustr::from_existing(text).map(Name)
+        interner::Interned::existing(text).map(Name)
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -31,7 +33,33 @@ impl Name {
     }
 
     pub fn precomputed_hash(&self) -> u64 {
-        self.0.precomputed_hash()
+        self.0.hash()
+    }
+}
+
+impl Default for Name {
+    fn default() -> Name {
+        Name::from("")
+    }
+}
+
+/// Names hash as their precomputed hash: hash maps keyed by names never read the text.
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.precomputed_hash());
+    }
+}
+
+/// By text, not by where it was interned, so that sorted names read the same in every run.
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
