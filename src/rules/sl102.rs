@@ -153,11 +153,14 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
     };
     // Entries put in through an instance (`self.cache[k] = v`) are SL101's to tell; asked only
     // when some function that only takes entries out is not told here.
-    let filled_through_instances = groups
+    let asks_sl101 = groups
         .iter()
-        .any(|(key, group)| only_takes_out(group) && !told_here(key, group))
-        .then(|| sl101::containers_filled_through_instances(context))
-        .unwrap_or_default();
+        .any(|(key, group)| only_takes_out(group) && !told_here(key, group));
+    let filled_through_instances = if asks_sl101 {
+        sl101::containers_filled_through_instances(context)
+    } else {
+        Vec::new()
+    };
     let told_by_sl101 = |key: &MutationKey, group: &MutationGroup<'_>| {
         group.definitions.iter().any(|(class, span)| {
             filled_through_instances.iter().any(|(c, s, inner)| {
