@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet as HashSet;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
 use crate::knowledge;
-use crate::model::{ClassReceiver, MethodCalls, keeps_empty};
+use crate::model::{ClassReceiver, MethodCalls, keeps_empty, takes_entries_out};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -59,11 +59,53 @@ impl Rule for SharedClassStateMutatedThroughInstance {
 /// The changes of class-level objects through instances, in code that runs per call: the adds of
 /// futures kept only until they are done (SL109) when `kept`, the others otherwise.
 pub(super) fn changes_through_instances(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
+    let project = context.project;
+    instance_change_groups(context)
+        .into_iter()
+        .filter_map(|(key, mut group)| {
+            let facts = &project.file(key.file).facts;
+            group
+                .sites
+                .retain(|m| facts.kept_until_done.contains(&m.span.start) == kept);
+            if group.sites.is_empty() {
+                return None;
+            }
+            common::sort_sites(&mut group.sites);
+            Some(report(project, &key, group, kept))
+        })
+        .collect()
+}
+
+/// The class-level bindings (the defining class and the binding, with the attribute inside the
+/// object whose container changes) that this rule reports a change of other than by taking
+/// entries out: entries that code running per call puts in through an instance. SL102 leaves a
+/// function that only takes entries out of such a container through the class to SL110, the
+/// leak being told here.
+pub(super) fn containers_filled_through_instances(
+    context: &Context<'_>,
+) -> Vec<(ClassId, Span, Option<String>)> {
+    let project = context.project;
+    instance_change_groups(context)
+        .into_iter()
+        .filter(|(key, group)| {
+            let facts = &project.file(key.file).facts;
+            group
+                .sites
+                .iter()
+                .any(|m| !facts.kept_until_done.contains(&m.span.start) && !takes_entries_out(m))
+        })
+        .map(|(key, _)| (key.defining_class, key.definition, key.inner))
+        .collect()
+}
+
+/// The changes through instances this rule tells, grouped by function and shared object, before
+/// SL109 takes the adds of futures kept until done.
+fn instance_change_groups<'a>(context: &Context<'a>) -> BTreeMap<FindingKey, Group<'a>> {
     {
         let project = context.project;
         let candidate_names = common::class_level_candidates(project);
         if candidate_names.is_empty() {
-            return Vec::new();
+            return BTreeMap::new();
         }
         let instance_assignments = context.model.instance_assignments(project);
         let mut groups: BTreeMap<FindingKey, Group<'_>> = BTreeMap::new();
@@ -180,27 +222,14 @@ pub(super) fn changes_through_instances(context: &Context<'_>, kept: bool) -> Ve
                 filled.insert((key.defining_class, key.definition));
             }
         }
+        groups.retain(|key, _| {
+            let defining_file = project.class(key.defining_class).0;
+            filled.contains(&(key.defining_class, key.definition))
+                || !context
+                    .model
+                    .stays_empty(project, defining_file, key.definition)
+        });
         groups
-            .into_iter()
-            .filter(|(key, _)| {
-                let defining_file = project.class(key.defining_class).0;
-                filled.contains(&(key.defining_class, key.definition))
-                    || !context
-                        .model
-                        .stays_empty(project, defining_file, key.definition)
-            })
-            .filter_map(|(key, mut group)| {
-                let facts = &project.file(key.file).facts;
-                group
-                    .sites
-                    .retain(|m| facts.kept_until_done.contains(&m.span.start) == kept);
-                if group.sites.is_empty() {
-                    return None;
-                }
-                common::sort_sites(&mut group.sites);
-                Some(report(project, &key, group, kept))
-            })
-            .collect()
     }
 }
 

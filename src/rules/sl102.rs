@@ -13,7 +13,7 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 
-use super::{Context, Part, Rule, RuleMeta, sl107, sl108, sl110};
+use super::{Context, Part, Rule, RuleMeta, sl101, sl107, sl108, sl110};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -130,9 +130,9 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
         }
     }
     // The class-level bindings (with the attribute inside them) some function changes through
-    // the class other than by taking entries out, a change this rule reports: only for those does
-    // a function that only takes entries out go to SL110, the leak being told where the entries
-    // are put in.
+    // the class other than by taking entries out, a change this rule reports, or through an
+    // instance, which SL101 reports: only for those does a function that only takes entries out
+    // go to SL110, the leak being told where the entries are put in.
     let told_elsewhere: Vec<(&(ClassId, Span), Option<&str>)> = groups
         .iter()
         .filter(|(_, group)| !group.sites.iter().all(|m| takes_entries_out(m)))
@@ -143,16 +143,36 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
                 .map(|definition| (definition, key.inner.as_deref()))
         })
         .collect();
-    let taken_out = |key: &MutationKey, group: &MutationGroup<'_>| {
-        group.sites.iter().all(|m| takes_entries_out(m))
-            && group
-                .definitions
-                .iter()
-                .any(|definition| told_elsewhere.contains(&(definition, key.inner.as_deref())))
+    let only_takes_out =
+        |group: &MutationGroup<'_>| group.sites.iter().all(|m| takes_entries_out(m));
+    let told_here = |key: &MutationKey, group: &MutationGroup<'_>| {
+        group
+            .definitions
+            .iter()
+            .any(|definition| told_elsewhere.contains(&(definition, key.inner.as_deref())))
+    };
+    // Entries put in through an instance (`self.cache[k] = v`) are SL101's to tell; asked only
+    // when some function that only takes entries out is not told here.
+    let asks_sl101 = groups
+        .iter()
+        .any(|(key, group)| only_takes_out(group) && !told_here(key, group));
+    let filled_through_instances = if asks_sl101 {
+        sl101::containers_filled_through_instances(context)
+    } else {
+        Vec::new()
+    };
+    let told_by_sl101 = |key: &MutationKey, group: &MutationGroup<'_>| {
+        group.definitions.iter().any(|(class, span)| {
+            filled_through_instances.iter().any(|(c, s, inner)| {
+                c == class && s == span && inner.as_deref() == key.inner.as_deref()
+            })
+        })
     };
     let taken_out: Vec<bool> = groups
         .iter()
-        .map(|(key, group)| taken_out(key, group))
+        .map(|(key, group)| {
+            only_takes_out(group) && (told_here(key, group) || told_by_sl101(key, group))
+        })
         .collect();
     groups
         .into_iter()

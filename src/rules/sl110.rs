@@ -3,7 +3,7 @@
 //! `del c[k]`): what SL102, SL201 and SL203 would tell, kept apart and off by default because the
 //! function puts nothing of its call in the container, and only when another function requests
 //! reach changes the same container other than by taking entries out (puts entries in) and that
-//! rule reports it there. A container only filled at import and emptied per call stays with its
+//! rule reports it there (for SL102's, SL101 reporting a put-in through an instance counts too). A container only filled at import and emptied per call stays with its
 //! rule: nothing else tells that leak.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -17,7 +17,7 @@ pub struct EntriesTakenOutPerCall;
 static META: RuleMeta = RuleMeta {
     code: "SL110",
     name: "entries-taken-out-per-call",
-    summary: "Per-call code only takes entries out of a shared container (`pop`, `remove`, `discard`, `clear`, `del c[k]`) that other per-call code, reported by the same rule, puts entries in",
+    summary: "Per-call code only takes entries out of a shared container (`pop`, `remove`, `discard`, `clear`, `del c[k]`) that other per-call code, reported by the same rule (or by SL101, through an instance), puts entries in",
     severity: Severity::Warning,
     enabled_by_default: false,
     document: include_str!("../../docs/rules/SL110.md"),
@@ -59,7 +59,7 @@ pub(super) fn entries_taken_out(message: String, primary: Label) -> Diagnostic {
         .with_note(
             "nothing of the call stays in it for later requests; another function requests \
              reach changes the same container other than by taking entries out, and is reported \
-             there by the same rule",
+             there by the same rule, or by SL101 when it puts entries in through an instance",
         )
         .with_help(
             "nothing to change if the container is meant to be shared (a registry, a session or \
