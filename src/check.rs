@@ -440,10 +440,12 @@ fn load_found(
     } = found;
     let mut stage_times = vec![("discover", started.elapsed())];
     allocator::note_stage("discover");
+    crate::stage_marks::end_of_stage("discover");
     let mut stage_started = Instant::now();
     let mut end_stage = |name: &'static str| {
         stage_times.push((name, stage_started.elapsed()));
         allocator::note_stage(name);
+        crate::stage_marks::end_of_stage(name);
         stage_started = Instant::now();
     };
     let run = match &options.folder_settings {
@@ -471,24 +473,21 @@ fn load_found(
         changed_while_read: &changed_while_read,
     };
     allocator::keep_freed_pages();
-    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = files
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
-            let (outcome, record) = analyse_file(&path, known_hash, &texts, &stores);
-            progress.tick();
-            (path, outcome, record)
-        })
-        .collect();
+    let analysed = largest_first_on_every_thread(&files, &texts, |i| {
+        let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+        let (outcome, record) = analyse_file(&files[i], known_hash, &texts, &stores);
+        progress.tick();
+        (outcome, record)
+    });
     progress.finish();
     if let Some((memory, run)) = stores.memory {
         memory.end_run(run);
     }
     let mut cache_records = Vec::with_capacity(analysed.len());
-    let outcomes: Vec<(PathBuf, Extracted)> = analysed
+    let outcomes: Vec<(PathBuf, Extracted)> = files
         .into_iter()
-        .map(|(path, outcome, record)| {
+        .zip(analysed)
+        .map(|(path, (outcome, record))| {
             cache_records.extend(record);
             (path, outcome)
         })
@@ -1198,6 +1197,7 @@ impl Analysis {
         let mut end_stage = |name: &'static str| {
             stage_times.push((name, stage_started.elapsed()));
             allocator::note_stage(name);
+            crate::stage_marks::end_of_stage(name);
             stage_started = Instant::now();
         };
         let project = &loaded.project;
@@ -1292,6 +1292,7 @@ fn check_loaded_reaching(
     let mut end_stage = |name: &'static str| {
         stage_times.push((name, stage_started.elapsed()));
         allocator::note_stage(name);
+        crate::stage_marks::end_of_stage(name);
         stage_started = Instant::now();
     };
     let model = &analysis.model;
@@ -1570,6 +1571,44 @@ struct FactStores<'a> {
     cache_hits: &'a AtomicUsize,
     /// Set when a file's text no longer has the hash it had when the run was keyed.
     changed_while_read: &'a AtomicBool,
+}
+
+/// `analyse(i)` for the index of every file, on every thread of the pool, each thread taking the
+/// next file, largest first, as it finishes one: the threads end within a small file of each
+/// other (rayon's splitting of a list can leave one thread alone with a run of files while the
+/// other sleeps). The results are in the files' order.
+fn largest_first_on_every_thread<T: Send>(
+    files: &[PathBuf],
+    texts: &Texts,
+    analyse: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    let order = largest_first(files, texts);
+    let next = AtomicUsize::new(0);
+    let per_thread: Vec<Vec<(usize, T)>> = rayon::broadcast(|_| {
+        let mut done = Vec::new();
+        while let Some(&file) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((file, analyse(file)));
+        }
+        done
+    });
+    let mut all: Vec<(usize, T)> = per_thread.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|(file, _)| *file);
+    all.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The indexes of `files`, largest text first (a file that cannot be measured last; equal
+/// sizes in the files' order).
+fn largest_first(files: &[PathBuf], texts: &Texts) -> Vec<usize> {
+    let sizes: Vec<u64> = files
+        .par_iter()
+        .map(|path| match texts.overlays.get(path) {
+            Some(text) => text.len() as u64,
+            None => std::fs::metadata(path).map_or(0, |metadata| metadata.len()),
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    order
 }
 
 /// Reads one file and takes its facts from memory or the cache, or else parses and extracts them

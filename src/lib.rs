@@ -30,6 +30,7 @@ pub mod rules;
 pub mod run_cache;
 pub mod server;
 pub mod source;
+pub mod stage_marks;
 pub mod suppression;
 pub mod syntax;
 pub mod terminal;

@@ -504,6 +504,7 @@ impl Project {
         project
             .link_times
             .push(("link/renumber", started.elapsed()));
+        crate::stage_marks::end_of_stage("link/renumber");
         let started = std::time::Instant::now();
         project.import_targets = per_file(&project, kept_import_targets, resolve::import_targets);
         project.scopes = per_file(&project, kept_scopes, resolve::module_scope);
@@ -511,11 +512,13 @@ impl Project {
         project.qualified_resolutions = Mutex::default();
         project.module_resolutions = (0..project.files.len()).map(|_| Mutex::default()).collect();
         project.link_times.push(("link/scopes", started.elapsed()));
+        crate::stage_marks::end_of_stage("link/scopes");
         let started = std::time::Instant::now();
         project.hierarchy = hierarchy::Hierarchy::build(&project);
         project
             .link_times
             .push(("link/hierarchy", started.elapsed()));
+        crate::stage_marks::end_of_stage("link/hierarchy");
         let (mut calls, values) = CallGraph::build(&project, entry_points, previous, keep);
         project.link_times.append(&mut calls.build_times);
         project.calls = calls;
