@@ -920,6 +920,8 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
     );
     read.returned_lambda_calls = &facts.returned_lambda_calls;
     read.deferred_module_calls = &facts.deferred_module_calls;
+    read.global_rebinds = &facts.global_rebinds;
+    read.calls_on_every_return = &facts.calls_on_every_return;
     signature(&read)
 }
 
@@ -991,6 +993,9 @@ struct Read<'a, Call> {
     returned_lambda_calls: &'a [u32],
     /// By index in `calls`: read by the link only (which classes are made at import).
     deferred_module_calls: &'a [u32],
+    /// Read by the link only (the first-time calls whose flag a helper of the set-up sets).
+    global_rebinds: &'a [crate::facts::GlobalRebind],
+    calls_on_every_return: &'a [u32],
 }
 
 impl<'a, Call> Read<'a, Call> {
@@ -1013,6 +1018,8 @@ impl<'a, Call> Read<'a, Call> {
             calls_in_script_blocks,
             returned_lambda_calls: &[],
             deferred_module_calls: &[],
+            global_rebinds: &[],
+            calls_on_every_return: &[],
         }
     }
 }
