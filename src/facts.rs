@@ -810,6 +810,9 @@ pub struct SetattrCall {
     pub object: AccessPath,
     /// The attribute name when it is a string literal.
     pub name: Option<Name>,
+    /// The literal start of a name computed by adding to a string literal (`"on_" + event`):
+    /// the attribute set is one whose name starts with it.
+    pub name_prefix: Option<Name>,
     /// The whole call.
     pub span: Span,
 }

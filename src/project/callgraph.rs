@@ -1409,7 +1409,7 @@ fn runs_once(
         && sets_attribute(file_facts, callee_idx, &Root::Class, attr)
         && project
             .method_class(file, caller)
-            .is_some_and(|class| !instances_set(project, class, attr))
+            .is_some_and(|class| !project.instances_may_set(class, attr))
     {
         return true;
     }
@@ -1563,33 +1563,6 @@ fn sets_attribute(facts: &FileFacts, function: FuncIdx, through: &Root, attr: &s
             && a.object.attrs.is_empty()
             && a.attr == attr
             && !matches!(a.value, Value::None)
-    })
-}
-
-/// Whether a method of `class`, of a class it inherits from or of a subclass assigns `attr`
-/// of an instance (`self.attr = v`, `setattr(self, "attr", v)`): then an instance may hold its
-/// own value of `attr`, and what the class holds does not answer a test of `self.attr`.
-/// A first-time block on a class-level flag read through `self` runs once per class only when
-/// no instance has the flag of its own.
-fn instances_set(project: &Project, class: ClassId, attr: &str) -> bool {
-    let related = |file: FileId, function: FuncIdx| {
-        project.method_class(file, function).is_none_or(|other| {
-            other == class || project.in_mro(class, other) || project.in_mro(other, class)
-        })
-    };
-    (0..project.files.len() as FileId).any(|file| {
-        let facts = &project.file(file).facts;
-        facts.attribute_assignments.iter().any(|a| {
-            a.object.root == Root::SelfParam
-                && a.object.attrs.is_empty()
-                && a.attr == attr
-                && related(file, a.function)
-        }) || facts.setattr_calls.iter().any(|s| {
-            s.object.root == Root::SelfParam
-                && s.object.attrs.is_empty()
-                && s.name.as_deref().is_none_or(|name| name == attr)
-                && related(file, s.function)
-        })
     })
 }
 

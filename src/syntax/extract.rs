@@ -1683,6 +1683,13 @@ impl Extractor {
                     Expr::StringLiteral(s) => Some(intern(literal_text(&s.value))),
                     _ => None,
                 };
+                let name_prefix = match &args[1] {
+                    Expr::BinOp(sum) if sum.op == ast::Operator::Add => match &*sum.left {
+                        Expr::StringLiteral(s) => Some(intern(literal_text(&s.value))),
+                        _ => None,
+                    },
+                    _ => None,
+                };
                 if self.once_blocks > 0 {
                     self.facts.lazy_inits.push(call.range().start().to_u32());
                 }
@@ -1691,6 +1698,7 @@ impl Extractor {
                     function,
                     object: object.path,
                     name,
+                    name_prefix,
                     span: span(call.range()),
                 });
             }
