@@ -22,7 +22,7 @@
 mod tree_arena;
 
 pub use stats::note_stage;
-pub(crate) use tree_arena::{in_tree_of, with_tree};
+pub(crate) use tree_arena::{building_tree, in_tree_of, with_tree};
 
 #[cfg(not(feature = "heap-stats"))]
 use mimalloc::MiMalloc as Heap;

@@ -75,6 +75,13 @@ thread_local! {
     static CLAIM: Claim = Claim::take();
 }
 
+/// Whether this thread is building or filling a tree, so that what it allocates now comes from
+/// its slot and is overwritten by the next file's tree: code that keeps what it allocates past
+/// the tree (the interner) asserts that it is not.
+pub(crate) fn building_tree() -> bool {
+    BUMP.with(|bump| bump.next.get() != 0)
+}
+
 /// Whether `ptr` lies in the reserved range (then it was given by a slot and is never freed).
 #[inline(always)]
 pub(super) fn owns(ptr: *mut u8) -> bool {

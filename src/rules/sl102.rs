@@ -145,33 +145,38 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
         .collect();
     let only_takes_out =
         |group: &MutationGroup<'_>| group.sites.iter().all(|m| takes_entries_out(m));
-    let told_here = |key: &MutationKey, group: &MutationGroup<'_>| {
-        group
-            .definitions
-            .iter()
-            .any(|definition| told_elsewhere.contains(&(definition, key.inner.as_deref())))
+    let told_here = |definition: &(ClassId, Span), inner: Option<&str>| {
+        told_elsewhere.contains(&(definition, inner))
     };
     // Entries put in through an instance (`self.cache[k] = v`) are SL101's to tell; asked only
-    // when some function that only takes entries out is not told here.
-    let asks_sl101 = groups
-        .iter()
-        .any(|(key, group)| only_takes_out(group) && !told_here(key, group));
+    // when some function that only takes entries out changes a binding not told here.
+    let asks_sl101 = groups.iter().any(|(key, group)| {
+        only_takes_out(group)
+            && group
+                .definitions
+                .iter()
+                .any(|definition| !told_here(definition, key.inner.as_deref()))
+    });
     let filled_through_instances = if asks_sl101 {
         sl101::containers_filled_through_instances(context)
     } else {
         Vec::new()
     };
-    let told_by_sl101 = |key: &MutationKey, group: &MutationGroup<'_>| {
-        group.definitions.iter().any(|(class, span)| {
-            filled_through_instances.iter().any(|(c, s, inner)| {
-                c == class && s == span && inner.as_deref() == key.inner.as_deref()
-            })
-        })
+    let told_by_sl101 = |(class, span): &(ClassId, Span), inner: Option<&str>| {
+        filled_through_instances
+            .iter()
+            .any(|(c, s, i)| c == class && s == span && i.as_deref() == inner)
     };
+    // Every binding the function may change must be filled where another finding tells it: one
+    // filled only at import (a base class's own dict) is emptied here and told nowhere else.
     let taken_out: Vec<bool> = groups
         .iter()
         .map(|(key, group)| {
-            only_takes_out(group) && (told_here(key, group) || told_by_sl101(key, group))
+            let inner = key.inner.as_deref();
+            only_takes_out(group)
+                && group.definitions.iter().all(|definition| {
+                    told_here(definition, inner) || told_by_sl101(definition, inner)
+                })
         })
         .collect();
     groups
