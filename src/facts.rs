@@ -413,11 +413,6 @@ pub struct FileFacts {
     pub cached_global_reads: Vec<(FuncIdx, Name)>,
     /// `NAME = value` inside a function that declares `global NAME`.
     pub global_rebinds: Vec<GlobalRebind>,
-    /// Calls of a plain name inside functions (`_index_names(docs)`), by index in `calls`,
-    /// ascending, that run on every call of their function that returns normally (see
-    /// [`GlobalRebind::on_every_return`]): the helpers a set-up always runs. Kept only in a
-    /// file with a global rebind, the only file where a first-time proof asks for them.
-    pub calls_on_every_return: Vec<u32>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: Vec<(FuncIdx, Name)>,
     /// `cache_clears` made after their function first yields (a context manager's exit), by
@@ -838,9 +833,6 @@ pub struct SetattrCall {
     pub object: AccessPath,
     /// The attribute name when it is a string literal.
     pub name: Option<Name>,
-    /// The literal start of a name computed by adding to a string literal (`"on_" + event`):
-    /// the attribute set is one whose name starts with it.
-    pub name_prefix: Option<Name>,
     /// The whole call.
     pub span: Span,
 }
@@ -994,15 +986,6 @@ pub struct CachedReturn {
 pub struct GlobalRebind {
     pub function: FuncIdx,
     pub name: Name,
-    /// The value bound; a local the function binds once (and no nested function may rebind)
-    /// stands for the value of that binding when it is a call (`index = defaultdict(list)`).
-    pub value: Value,
-    /// Whether the rebind runs on every call of its function that returns normally: not in a
-    /// branch, loop, handler or after an early exit ([`FileFacts::conditional_changes`]), not
-    /// in the body or `else` of a `try` with a handler nor in a `with` body (an exception
-    /// before it may be caught there, and the function go on without it), and not in a
-    /// generator (calling one runs none of its body).
-    pub on_every_return: bool,
     pub span: Span,
 }
 
@@ -1017,9 +1000,6 @@ pub struct FirstTimeCall {
     /// Whether the block itself sets the flag to a value that ends the block; if not, the callee
     /// must set it for the call to run once.
     pub set_in_block: bool,
-    /// Whether the block's test is `flag is None`: any value but `None` then ends the block,
-    /// where a test of the flag's truth goes on for an empty container too.
-    pub none_test: bool,
 }
 
 /// A call, or a function passed to a call as an argument (a callback), as written.

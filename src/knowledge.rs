@@ -327,22 +327,6 @@ pub fn is_form_field(name: &str) -> bool {
         && WTFORMS_FIELDS.contains(&class)
 }
 
-/// Builtins that only read the arguments they are given (iterating a container reads it).
-pub const READ_ONLY_BUILTINS: &[&str] = &[
-    "enumerate",
-    "len",
-    "isinstance",
-    "sorted",
-    "reversed",
-    "list",
-    "tuple",
-    "iter",
-    "zip",
-    "str",
-    "repr",
-    "bool",
-];
-
 /// Names Python binds in every module without an import.
 pub const BUILTINS: &[&str] = &[
     "object",

@@ -1108,7 +1108,6 @@ fn file_edges(
     // its `__init__`, a class called (`Job()`) is.
     let mut cache: HashMap<(&str, bool), Targets> = HashMap::default();
     let mut class_cache: HashMap<(ClassId, bool, &str, bool), Targets> = HashMap::default();
-    let mut set_up_helpers = SetUpHelpers::default();
     let first_time: HashMap<u32, &FirstTimeCall> = facts
         .first_time_calls
         .iter()
@@ -1139,7 +1138,7 @@ fn file_edges(
                 if *kind != EdgeKind::Decorator
                     && runs_once(
                         project,
-                        (index, made_at_import, &mut set_up_helpers),
+                        made_at_import,
                         (file, site.function),
                         call,
                         (*callee, *kind),
@@ -1401,7 +1400,7 @@ fn copied_instances(project: &Project, instances: &[(FileId, Name, usize)]) -> V
 /// each of the few instances module-level code makes.
 fn runs_once(
     project: &Project,
-    (index, made_at_import, helpers): (&Index<'_>, &[ClassId], &mut SetUpHelpers),
+    made_at_import: &[ClassId],
     (file, caller): (FileId, Option<FuncIdx>),
     call: &FirstTimeCall,
     (callee, kind): (FuncId, EdgeKind),
@@ -1421,7 +1420,7 @@ fn runs_once(
         && sets_attribute(file_facts, callee_idx, &Root::Class, attr)
         && project
             .method_class(file, caller)
-            .is_some_and(|class| !project.instances_may_set(class, attr))
+            .is_some_and(|class| !instances_set(project, class, attr))
     {
         return true;
     }
@@ -1443,125 +1442,17 @@ fn runs_once(
                 && sets_attribute(file_facts, callee_idx, &through, attr)
         }
         (None, true) => false,
-        // A module flag the callee rebinds through `global`, or a helper it always runs does.
+        // A module flag the callee rebinds through `global`. A helper of the callee that
+        // rebinds it is not followed: proving the rebind ends the block needs its value (not
+        // `None`), that it runs on every call of the helper, and that no handler of a `try`
+        // around the call lets the set-up return before it.
         (None, false) => {
             callee_file == file
-                && (file_facts
+                && file_facts
                     .global_rebinds
                     .iter()
                     .any(|r| r.function == callee_idx && r.name == call.flag)
-                    || helper_rebinds_flag(project, index, file, callee_idx, call, helpers))
         }
-    }
-}
-
-/// What [`helper_rebinds_flag`] learns of one file: the calls each function always makes,
-/// grouped on the first question, and the answers by set-up and flag.
-#[derive(Default)]
-struct SetUpHelpers {
-    calls_by_function: Option<HashMap<FuncIdx, Vec<u32>>>,
-    answers: HashMap<(FuncIdx, Name), bool>,
-}
-
-/// At most this many functions are visited from one set-up: past it the proof gives up, so
-/// the work for a file stays linear in its calls for each set-up and flag.
-const MAX_SET_UP_HELPERS: usize = 32;
-
-/// Whether `set_up` (a function of `file`) leaves the module flag of `call` set whenever it
-/// returns normally, through a helper: a chain of calls from `set_up` to a function of the same
-/// file that rebinds the flag, where each call and the rebind run on every call of their
-/// function that returns normally ([`crate::facts::FileFacts::calls_on_every_return`],
-/// [`crate::facts::GlobalRebind::on_every_return`]), to a value that ends the block; and every
-/// rebind of the flag in the file binds such a value, so no helper that runs later brings the
-/// block back. A value ends a test `flag is None` when it is never `None` ([`never_none`]); a
-/// test of the flag's truth is not proved (an empty container keeps it true). The helpers are
-/// module-level functions resolved by name, neither `async` (calling one runs none of its
-/// body) nor decorated (a decorator may call something else).
-fn helper_rebinds_flag(
-    project: &Project,
-    index: &Index<'_>,
-    file: FileId,
-    set_up: FuncIdx,
-    call: &FirstTimeCall,
-    helpers: &mut SetUpHelpers,
-) -> bool {
-    if !call.none_test {
-        return false;
-    }
-    if let Some(answer) = helpers.answers.get(&(set_up, call.flag)) {
-        return *answer;
-    }
-    let facts = &project.file(file).facts;
-    let answer = (|| {
-        let mut setters = Vec::new();
-        for rebind in facts.global_rebinds.iter().filter(|r| r.name == call.flag) {
-            if !never_none(project, file, &rebind.value) {
-                return false;
-            }
-            if rebind.on_every_return {
-                setters.push(rebind.function);
-            }
-        }
-        if setters.is_empty() {
-            return false;
-        }
-        let calls_by_function = helpers.calls_by_function.get_or_insert_with(|| {
-            let mut grouped: HashMap<FuncIdx, Vec<u32>> = HashMap::default();
-            for &site in &facts.calls_on_every_return {
-                if let Some(function) = facts.calls[site as usize].function {
-                    grouped.entry(function).or_default().push(site);
-                }
-            }
-            grouped
-        });
-        let (mut scratch, mut resolved) = (Vec::new(), Vec::new());
-        let mut seen = vec![set_up];
-        let mut pending = vec![set_up];
-        while let Some(function) = pending.pop() {
-            if setters.contains(&function) {
-                return true;
-            }
-            for &site in calls_by_function.get(&function).into_iter().flatten() {
-                resolved.clear();
-                let site = &facts.calls[site as usize];
-                resolve_site(project, index, file, site, &mut scratch, &mut resolved);
-                let [(helper, EdgeKind::Call)] = resolved.as_slice() else {
-                    continue;
-                };
-                let (helper_file, helper_facts) = project.function(*helper);
-                let helper_idx = project.functions[helper.0 as usize].1;
-                if helper_file != file
-                    || helper_facts.kind != FunctionKind::Module
-                    || helper_facts.is_async
-                    || !helper_facts.decorators.is_empty()
-                    || seen.contains(&helper_idx)
-                {
-                    continue;
-                }
-                if seen.len() >= MAX_SET_UP_HELPERS {
-                    return false;
-                }
-                seen.push(helper_idx);
-                pending.push(helper_idx);
-            }
-        }
-        false
-    })();
-    helpers.answers.insert((set_up, call.flag), answer);
-    answer
-}
-
-/// Whether `value`, bound in `file`, is never `None`: a literal other than `None`, a new
-/// container from a display or comprehension, or a call of a builtin or standard container
-/// class (`collections.defaultdict(list)`).
-fn never_none(project: &Project, file: FileId, value: &Value) -> bool {
-    match value {
-        Value::Container(_) | Value::Immutable => true,
-        Value::Call { callee } => matches!(
-            project.resolve(file, None, callee),
-            Resolved::External(name) if knowledge::MUTABLE_TYPES.contains(&name.as_str())
-        ),
-        _ => false,
     }
 }
 
@@ -1575,6 +1466,33 @@ fn sets_attribute(facts: &FileFacts, function: FuncIdx, through: &Root, attr: &s
             && a.object.attrs.is_empty()
             && a.attr == attr
             && !matches!(a.value, Value::None)
+    })
+}
+
+/// Whether a method of `class`, of a class it inherits from or of a subclass assigns `attr`
+/// of an instance (`self.attr = v`, `setattr(self, "attr", v)`): then an instance may hold its
+/// own value of `attr`, and what the class holds does not answer a test of `self.attr`.
+/// A first-time block on a class-level flag read through `self` runs once per class only when
+/// no instance has the flag of its own.
+fn instances_set(project: &Project, class: ClassId, attr: &str) -> bool {
+    let related = |file: FileId, function: FuncIdx| {
+        project.method_class(file, function).is_none_or(|other| {
+            other == class || project.in_mro(class, other) || project.in_mro(other, class)
+        })
+    };
+    (0..project.files.len() as FileId).any(|file| {
+        let facts = &project.file(file).facts;
+        facts.attribute_assignments.iter().any(|a| {
+            a.object.root == Root::SelfParam
+                && a.object.attrs.is_empty()
+                && a.attr == attr
+                && related(file, a.function)
+        }) || facts.setattr_calls.iter().any(|s| {
+            s.object.root == Root::SelfParam
+                && s.object.attrs.is_empty()
+                && s.name.as_deref().is_none_or(|name| name == attr)
+                && related(file, s.function)
+        })
     })
 }
 

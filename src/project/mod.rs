@@ -833,44 +833,6 @@ impl Project {
         Some((defining, &self.class(defining).1.bindings[index as usize]))
     }
 
-    /// Whether a method of `class`, of a class it inherits from or of a subclass (or a function
-    /// outside any class) may give an instance its own attribute `attr`: `self.attr = v`,
-    /// `setattr(self, "attr", v)`, `setattr(self, name, v)` with a name that may be `attr`
-    /// (computed, or `"on_" + event` when `attr` starts with `on_`), or a change of
-    /// `self.__dict__`. Then an instance may hold its own value of `attr`: what the class holds
-    /// does not answer a test of `self.attr`, and `self.attr()` may not call the method.
-    pub fn instances_may_set(&self, class: ClassId, attr: &str) -> bool {
-        let related = |file: FileId, function: FuncIdx| {
-            self.method_class(file, function).is_none_or(|other| {
-                other == class || self.in_mro(class, other) || self.in_mro(other, class)
-            })
-        };
-        let on_instance = |object: &crate::facts::AccessPath| {
-            object.root == Root::SelfParam && object.attrs.is_empty()
-        };
-        (0..self.files.len() as FileId).any(|file| {
-            let facts = &self.file(file).facts;
-            facts
-                .attribute_assignments
-                .iter()
-                .any(|a| on_instance(&a.object) && a.attr == attr && related(file, a.function))
-                || facts.setattr_calls.iter().any(|s| {
-                    on_instance(&s.object)
-                        && match (&s.name, &s.name_prefix) {
-                            (Some(name), _) => name == attr,
-                            (None, Some(prefix)) => attr.starts_with(prefix.as_str()),
-                            (None, None) => true,
-                        }
-                        && related(file, s.function)
-                })
-                || facts.mutations.iter().any(|m| {
-                    m.target.root == Root::SelfParam
-                        && m.target.attrs.first().is_some_and(|a| a == "__dict__")
-                        && related(file, m.function)
-                })
-        })
-    }
-
     /// The method `name` (any kind) that an instance of `class` finds: the last function of that
     /// name that the body of the first class of its MRO, among the classes of the tree, defining
     /// one defines. The one place methods are looked up (the call graph, the model and the
@@ -961,8 +923,6 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
     );
     read.returned_lambda_calls = &facts.returned_lambda_calls;
     read.deferred_module_calls = &facts.deferred_module_calls;
-    read.global_rebinds = &facts.global_rebinds;
-    read.calls_on_every_return = &facts.calls_on_every_return;
     signature(&read)
 }
 
@@ -1034,9 +994,6 @@ struct Read<'a, Call> {
     returned_lambda_calls: &'a [u32],
     /// By index in `calls`: read by the link only (which classes are made at import).
     deferred_module_calls: &'a [u32],
-    /// Read by the link only (the first-time calls whose flag a helper of the set-up sets).
-    global_rebinds: &'a [crate::facts::GlobalRebind],
-    calls_on_every_return: &'a [u32],
 }
 
 impl<'a, Call> Read<'a, Call> {
@@ -1059,8 +1016,6 @@ impl<'a, Call> Read<'a, Call> {
             calls_in_script_blocks,
             returned_lambda_calls: &[],
             deferred_module_calls: &[],
-            global_rebinds: &[],
-            calls_on_every_return: &[],
         }
     }
 }

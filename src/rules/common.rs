@@ -392,7 +392,7 @@ fn calls_declared_elements_method(
             derives_from_object_alone(project, class)
                 && own_method_comes_first(project, class, name)
                 && !method_changes_own_state(project, model, class, name)
-                && !method_may_change_receiver(project, model, class, name)
+                && !method_may_change_receiver(project, class, name)
         })
 }
 
@@ -405,116 +405,38 @@ fn derives_from_object_alone(project: &Project, class: ClassId) -> bool {
     })
 }
 
-/// At most this many methods are followed through the receiver from one method, for each class:
-/// past it the method is taken to change the receiver, so the work stays bounded.
-const MAX_RECEIVER_HELPERS: usize = 16;
-
 /// Whether method `name` of `class` may change the instance it is called on in ways
-/// [`method_changes_own_state`] does not follow, it or a method it reaches through the receiver
-/// (`self.build_list()`, or handed on: `map(self.store, rows)`), each looked up for `class` as
-/// an instance of it finds it: it calls anything through `super()` or the class, or through an
-/// attribute of the receiver (a helper or a base may write), calls `setattr`, `vars` or
+/// [`method_changes_own_state`] does not follow: it calls anything through the receiver,
+/// `super()` or the class (a helper or a base may write), calls `setattr`, `vars` or
 /// `object.__setattr__`, changes anything it reaches from the receiver (an attribute of unknown
 /// type, `self.__dict__`), assigns an attribute of the receiver, or defines a function (which
-/// may do any of these); or a method reached is not one of the tree found before any base
-/// outside it, or an instance may hold an attribute of its name instead
-/// ([`Project::instances_may_set`]).
-fn method_may_change_receiver(
-    project: &Project,
-    model: &Model,
-    class: ClassId,
-    name: &str,
-) -> bool {
-    let mut followed: Vec<&str> = vec![name];
-    let mut next = 0;
-    while let Some(&method_name) = followed.get(next) {
-        next += 1;
-        if project.instances_may_set(class, method_name) {
-            return true;
-        }
-        if next > 1
-            && (!own_method_comes_first(project, class, method_name)
-                || method_changes_own_state(project, model, class, method_name))
-        {
-            return true;
-        }
-        let Some(method) = project.lookup_method(class, method_name) else {
-            return true;
-        };
-        let (file, index) = project.function_in_file(method);
-        let facts = &project.file(file).facts;
-        let through_receiver = |root: &Root| matches!(root, Root::SelfParam | Root::Class);
-        for call in facts
-            .calls
-            .iter()
-            .filter(|call| call.function == Some(index))
-        {
-            let changes = match call.receiver {
-                // An attribute of the receiver handed to a builtin that only reads it
-                // (`enumerate(self.components)`), not a method handed on.
-                CallReceiver::SelfParam
-                    if call.reference
-                        && project.lookup_method(class, call.callee.as_str()).is_none()
-                        && read_only_builtin_argument(project, file, facts, call) =>
-                {
-                    false
-                }
-                CallReceiver::SelfParam if !call.callee.contains('.') => {
-                    if !followed.contains(&call.callee.as_str()) {
-                        if followed.len() >= MAX_RECEIVER_HELPERS {
-                            return true;
-                        }
-                        followed.push(call.callee.as_str());
-                    }
-                    false
-                }
+/// may do any of these).
+fn method_may_change_receiver(project: &Project, class: ClassId, name: &str) -> bool {
+    let Some(method) = project.lookup_method(class, name) else {
+        return true;
+    };
+    let (file, index) = project.function_in_file(method);
+    let facts = &project.file(file).facts;
+    let through_receiver = |root: &Root| matches!(root, Root::SelfParam | Root::Class);
+    facts.calls.iter().any(|call| {
+        call.function == Some(index)
+            && match call.receiver {
                 CallReceiver::SelfParam | CallReceiver::Super | CallReceiver::Class => true,
                 CallReceiver::Name => {
                     let callee = call.callee.as_str();
                     matches!(callee, "setattr" | "vars") || callee.starts_with("object.")
                 }
                 _ => false,
-            };
-            if changes {
-                return true;
             }
-        }
-        if facts
-            .mutations
+    }) || facts
+        .mutations
+        .iter()
+        .any(|m| m.function == index && through_receiver(&m.target.root))
+        || facts
+            .attribute_assignments
             .iter()
-            .any(|m| m.function == index && through_receiver(&m.target.root))
-            || facts
-                .attribute_assignments
-                .iter()
-                .any(|a| a.function == index && through_receiver(&a.object.root))
-            || facts.functions.iter().any(|f| f.parent == Some(index))
-        {
-            return true;
-        }
-    }
-    false
-}
-
-/// Whether `site`, a value handed to a call as an argument, is handed to a builtin of
-/// [`knowledge::READ_ONLY_BUILTINS`] (not a name the module binds to something else).
-fn read_only_builtin_argument(
-    project: &Project,
-    file: FileId,
-    facts: &crate::facts::FileFacts,
-    site: &crate::facts::CallSite,
-) -> bool {
-    let Some(outer) = site.argument_of.get() else {
-        return false;
-    };
-    let Some(outer) = facts.calls.get(outer as usize) else {
-        return false;
-    };
-    outer.receiver == CallReceiver::Name
-        && knowledge::READ_ONLY_BUILTINS.contains(&outer.callee.as_str())
-        && matches!(
-            project.resolve(file, outer.function, &outer.callee),
-            Resolved::External(name) if name.strip_prefix("builtins.") == Some(outer.callee.as_str())
-        )
+            .any(|a| a.function == index && through_receiver(&a.object.root))
+        || facts.functions.iter().any(|f| f.parent == Some(index))
 }
 
 /// Whether an instance of `class` finds `name` as a method a body of the tree defines, before any

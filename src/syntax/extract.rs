@@ -44,7 +44,6 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         in_returned_lambda: 0,
         in_deferred: 0,
         after_early_exit: false,
-        exception_guards: 0,
         first_time_flags: Vec::new(),
         first_time_locals: Vec::new(),
         flag_set_after: None,
@@ -60,10 +59,6 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();
     extractor.facts.conditional_changes.dedup();
-    // Only a first-time proof about a global rebound in this file asks for them.
-    if extractor.facts.global_rebinds.is_empty() {
-        extractor.facts.calls_on_every_return = Vec::new();
-    }
     (extractor.facts, extractor.hit_depth_limit)
 }
 
@@ -276,13 +271,9 @@ struct Extractor {
     /// Whether a `return` or `raise` inside such a block comes before the statement in its
     /// function: the calls that take it never reach the statement.
     after_early_exit: bool,
-    /// How many blocks of the function being walked enclose the statement in which an exception
-    /// raised before it may be caught and the function go on: the body and `else` of a `try`
-    /// with a handler, the body of a `with` (its manager may suppress the exception).
-    exception_guards: u32,
     /// The flags of the enclosing first-time `if` blocks whose test names one (innermost last),
-    /// whether the block sets it, and whether the test is `flag is None`.
-    first_time_flags: Vec<(Name, bool, bool)>,
+    /// and whether the block sets it.
+    first_time_flags: Vec<(Name, bool)>,
     /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
     /// the depth of their function's scope and the flag the test reads: `if first_time:` is that
     /// test. Kept here rather than in the function's scope, which stays small.
@@ -343,26 +334,11 @@ impl Extractor {
 
     /// Notes the change starting at `start` as one that some calls of its function do not reach.
     fn note_if_conditional(&mut self, start: u32) {
-        if !self.runs_on_every_call() {
-            self.facts.conditional_changes.push(start);
-        }
-    }
-
-    /// Whether the statement being walked runs on every call of its function that neither ends
-    /// with an exception nor, in a generator, is left suspended at a `yield` before it (see
-    /// [`crate::facts::FileFacts::conditional_changes`]).
-    fn runs_on_every_call(&self) -> bool {
         // After a generator's first `yield` (or `yield from`), a consumer may stop before it.
         let after_yield = self.function_scope().is_some_and(|f| f.yielded);
-        self.conditional_blocks == 0 && !self.after_early_exit && !after_yield
-    }
-
-    /// Whether the statement being walked runs on every call of its function that returns
-    /// normally: on every call, and where no exception raised before it can be caught inside the
-    /// function (see [`crate::facts::GlobalRebind::on_every_return`]; whether the function is a
-    /// generator is known only at its end).
-    pub(super) fn runs_on_every_return(&self) -> bool {
-        self.exception_guards == 0 && self.runs_on_every_call()
+        if self.conditional_blocks > 0 || self.after_early_exit || after_yield {
+            self.facts.conditional_changes.push(start);
+        }
     }
 
     /// Guards recursion: returns false (and records the skipped range once) past the depth limit.
@@ -461,13 +437,11 @@ impl Extractor {
         let once_blocks = std::mem::take(&mut self.once_blocks);
         let conditional_blocks = std::mem::take(&mut self.conditional_blocks);
         let after_early_exit = std::mem::take(&mut self.after_early_exit);
-        let exception_guards = std::mem::take(&mut self.exception_guards);
         let first_time_flags = std::mem::take(&mut self.first_time_flags);
         self.visit_function_definition(function);
         self.once_blocks = once_blocks;
         self.conditional_blocks = conditional_blocks;
         self.after_early_exit = after_early_exit;
-        self.exception_guards = exception_guards;
         self.first_time_flags = first_time_flags;
         // The function's locals end with it.
         if !self.first_time_locals.is_empty() {
@@ -646,8 +620,6 @@ impl Extractor {
             yielded: false,
         }));
         self.reach_enter_function(idx, span(function.range));
-        let rebinds_before = self.facts.global_rebinds.len();
-        let calls_before = self.facts.calls_on_every_return.len();
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.fills_read_attribute =
@@ -659,7 +631,7 @@ impl Extractor {
             // `_X` is set (the flags are dropped when the function's walk ends).
             if let Some(flag) = self.early_return_flag(stmt) {
                 let set_in_block = sets_flag(&function.body[i + 1..], &flag);
-                self.first_time_flags.push((flag, set_in_block, false));
+                self.first_time_flags.push((flag, set_in_block));
                 // The stores that make the test hold run while it does not: on the first call
                 // only, when the function never stores a value that could make it fail again.
                 self.note_first_time_sets(stmt, &function.body[i + 1..], &flag);
@@ -670,18 +642,6 @@ impl Extractor {
         let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
             unreachable!("function scope pushed above")
         };
-        // Calling a generator runs none of its body.
-        if scope.first_yield.is_some() {
-            for rebind in &mut self.facts.global_rebinds[rebinds_before..] {
-                if rebind.function == idx {
-                    rebind.on_every_return = false;
-                }
-            }
-            let calls = &self.facts.calls;
-            let mut own = self.facts.calls_on_every_return.split_off(calls_before);
-            own.retain(|call| calls[*call as usize].function != Some(idx));
-            self.facts.calls_on_every_return.extend(own);
-        }
         // Calling a generator gives a generator object, a true value whatever it returns.
         if kind == FunctionKind::Instance
             && scope.self_name.is_some()
@@ -1137,7 +1097,7 @@ impl Extractor {
     /// its own flag (`if not _loaded: _loaded = True; ...`), the flag being a module global or a
     /// class attribute. A flag on the instance makes the block run once per instance.
     fn runs_once_per_process(&self) -> bool {
-        let Some((flag, true, _)) = self.first_time_flags.last() else {
+        let Some((flag, true)) = self.first_time_flags.last() else {
             return false;
         };
         let self_name = self.function_scope().and_then(|f| f.self_name.as_ref());
@@ -1401,12 +1361,9 @@ impl Extractor {
             Stmt::If(if_stmt) => self.visit_if(if_stmt),
             Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
                 let entered = self.on_entering_try();
-                let guards = u32::from(!try_stmt.handlers.is_empty());
-                self.exception_guards += guards;
                 for inner in try_stmt.body.iter() {
                     self.visit_stmt(inner);
                 }
-                self.exception_guards -= guards;
                 for handler in &try_stmt.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = handler;
                     let once = catches_missing_attribute(h);
@@ -1418,29 +1375,22 @@ impl Extractor {
                     self.conditional_blocks -= 1;
                     self.once_blocks -= u32::from(once);
                 }
-                self.exception_guards += guards;
                 for inner in &try_stmt.orelse {
                     self.visit_stmt(inner);
                 }
-                self.exception_guards -= guards;
                 self.visit_finally(&try_stmt.finalbody, entered);
             }
             Stmt::Try(try_stmt) => {
                 let entered = self.on_entering_try();
-                let guards = u32::from(!try_stmt.handlers.is_empty());
-                self.exception_guards += guards;
                 for inner in &try_stmt.body {
                     self.visit_stmt(inner);
                 }
-                self.exception_guards -= guards;
                 for handler in &try_stmt.handlers {
                     self.visit_except_handler(handler);
                 }
-                self.exception_guards += guards;
                 for inner in &try_stmt.orelse {
                     self.visit_stmt(inner);
                 }
-                self.exception_guards -= guards;
                 self.visit_finally(&try_stmt.finalbody, entered);
             }
             Stmt::Return(ret) => {
@@ -1578,11 +1528,9 @@ impl Extractor {
                         self.assign_target(vars, None);
                     }
                 }
-                self.exception_guards += 1;
                 for s in &with.body {
                     self.visit_stmt(s);
                 }
-                self.exception_guards -= 1;
             }
             _ => visitor::walk_stmt(self, stmt),
         }
@@ -1683,13 +1631,6 @@ impl Extractor {
                     Expr::StringLiteral(s) => Some(intern(literal_text(&s.value))),
                     _ => None,
                 };
-                let name_prefix = match &args[1] {
-                    Expr::BinOp(sum) if sum.op == ast::Operator::Add => match &*sum.left {
-                        Expr::StringLiteral(s) => Some(intern(literal_text(&s.value))),
-                        _ => None,
-                    },
-                    _ => None,
-                };
                 if self.once_blocks > 0 {
                     self.facts.lazy_inits.push(call.range().start().to_u32());
                 }
@@ -1698,7 +1639,6 @@ impl Extractor {
                     function,
                     object: object.path,
                     name,
-                    name_prefix,
                     span: span(call.range()),
                 });
             }
@@ -1783,13 +1723,6 @@ fn literal_strings(expr: &Expr) -> Option<Vec<Name>> {
             _ => None,
         })
         .collect()
-}
-
-/// Whether `test` is `x is None`: a test that any value but `None` makes fail.
-fn is_none_test(test: &Expr) -> bool {
-    matches!(test, Expr::Compare(compare)
-        if matches!(compare.ops.as_ref(), [ast::CmpOp::Is])
-            && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)]))
 }
 
 /// Whether control never runs past this statement to the next one: a jump, or a `try` whose body
@@ -1954,8 +1887,7 @@ impl Extractor {
             let flagged = flag.is_some();
             if let Some(flag) = flag {
                 let set_in_block = sets_flag(body, &flag) || set_after == Some(flag);
-                let none_test = test.is_some_and(is_none_test);
-                self.first_time_flags.push((flag, set_in_block, none_test));
+                self.first_time_flags.push((flag, set_in_block));
             }
             self.conditional_blocks += 1;
             for inner in body {

@@ -659,18 +659,14 @@ impl Extractor {
                 }
                 if function.is_some() {
                     self.note_if_conditional(start);
-                    if *receiver == CallReceiver::Name && self.runs_on_every_return() {
-                        self.facts.calls_on_every_return.push(index);
-                    }
                 }
                 if function.is_some()
-                    && let Some((flag, set_in_block, none_test)) = self.first_time_flags.last()
+                    && let Some((flag, set_in_block)) = self.first_time_flags.last()
                 {
                     self.facts.first_time_calls.push(FirstTimeCall {
                         call: index,
                         flag: *flag,
                         set_in_block: *set_in_block,
-                        none_test: *none_test,
                     });
                 }
                 Some(index)

@@ -144,28 +144,6 @@ impl Extractor {
         })
     }
 
-    /// What a global rebound to `value` holds: a local the function binds once, in a function
-    /// that defines no other function (which could rebind it through `nonlocal`), stands for the
-    /// call it was bound to (`index = defaultdict(list)`; a local read before its binding raises,
-    /// so a rebind that runs saw that binding).
-    fn rebound_value(&self, value: &Expr) -> Value {
-        if let Expr::Name(local) = value
-            && let Some(scope) = self.function_scope()
-            && !scope.closure.keeps_allocations
-            && let Some(local) = scope.locals.get(local.id.as_str())
-        {
-            if scope.bound_twice.contains(&local) {
-                return Value::Other;
-            }
-            return scope
-                .constructed
-                .get(&local)
-                .and_then(|(_, class)| *class)
-                .map_or(Value::Other, |callee| Value::Call { callee });
-        }
-        self.classify(value)
-    }
-
     /// `name = value` (or a `for`/`with` target) inside a function: a parameter rebound, a global
     /// rebound, a cached function's local.
     pub(super) fn record_rebind(&mut self, name: &str, value: Option<&Expr>, target: TextRange) {
@@ -173,12 +151,9 @@ impl Extractor {
             return;
         };
         if self.is_global_name(name) {
-            let bound = value.map_or(Value::Other, |value| self.rebound_value(value));
             self.facts.global_rebinds.push(GlobalRebind {
                 function,
                 name: intern(name),
-                value: bound,
-                on_every_return: self.runs_on_every_return(),
                 span: span(target),
             });
             if let Some(value) = value
