@@ -80,16 +80,15 @@ struct Tool {
     stateleak: Option<Options>,
 }
 
-/// `[tool]` read only to check that `stateleak` in it is a table: serde would otherwise take an
-/// array as the settings' fields in order.
-#[derive(Deserialize)]
-struct PyProjectShape {
-    tool: Option<ToolShape>,
-}
-
-#[derive(Deserialize)]
-struct ToolShape {
-    stateleak: Option<Spanned<toml::Value>>,
+/// Where the value of `outer.inner` starts in a TOML text that parses (0 if it has no span).
+/// `tool.stateleak` is checked to be a table this way, because serde would otherwise take an
+/// array as the settings' fields in order, and `toml::Spanned` cannot read a table made only by
+/// dotted headers (`[tool.stateleak.per-file-ignores]` alone).
+fn section_start(text: &str, outer: &str, inner: &str) -> usize {
+    toml_edit::ImDocument::parse(text)
+        .ok()
+        .and_then(|document| document.get(outer)?.get(inner)?.span())
+        .map_or(0, |span| span.start)
 }
 
 /// A problem with the configuration: always fatal (exit status 2), always names the place.
@@ -260,16 +259,16 @@ fn load_extending(path: &Path, seen: &mut Vec<PathBuf>) -> Result<ConfigFile, Co
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let mut requires_python = None;
     let options = if is_pyproject {
-        let shape =
-            toml::from_str::<PyProjectShape>(&text).map_err(|e| toml_error(path, &text, &e))?;
-        if let Some(section) = shape.tool.and_then(|t| t.stateleak)
-            && !section.get_ref().is_table()
+        let document: toml::Table =
+            toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+        if let Some(section) = document.get("tool").and_then(|tool| tool.get("stateleak"))
+            && !section.is_table()
         {
             return Err(ConfigError {
-                place: place_in(path, &text, section.span().start),
+                place: place_in(path, &text, section_start(&text, "tool", "stateleak")),
                 message: format!(
                     "`tool.stateleak` must be a table (`[tool.stateleak]`), not {}",
-                    section.get_ref().type_str()
+                    section.type_str()
                 ),
             });
         }
@@ -1364,6 +1363,18 @@ mod tests {
         let error = load(&path).unwrap_err();
         assert!(error.place.ends_with("pyproject.toml:6:1"), "{error}");
         assert!(error.message.contains("did you mean `select`?"), "{error}");
+    }
+
+    #[test]
+    fn pyproject_settings_made_only_by_dotted_headers_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "pyproject.toml",
+            "[tool.stateleak.per-file-ignores]\n\"tests/*\" = [\"SL101\"]\n",
+        );
+        let file = load(&path).unwrap();
+        assert_eq!(file.options.per_file_ignores.map(|m| m.len()), Some(1));
     }
 
     #[test]
