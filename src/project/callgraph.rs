@@ -225,25 +225,15 @@ impl CallGraph {
             None => (None, None),
         };
         let started = std::time::Instant::now();
-        // What reads neither the values nor the edges is worked out on another thread while the
-        // values are learnt, most of which runs on one thread.
-        let (index, (made_at_import, start_ups, in_modules_of_tests)) = rayon::join(
-            || Index::build(project, kept, flows),
-            || {
-                (
-                    made_only_at_import_classes(project, &per_instance_flag_classes(project)),
-                    entry_points::find_start_up(project),
-                    super::test_code::functions_in_modules_of_tests(project),
-                )
-            },
-        );
+        let index = Index::build(project, kept, flows);
         let mut build_times = vec![(index.values.step, started.elapsed())];
-        crate::stage_marks::end_of_stage(index.values.step);
         // A file's edges read the values of names: kept only where those are as before.
         if !index.values.as_before {
             unchanged = None;
         }
         let started = std::time::Instant::now();
+        let made_at_import =
+            made_only_at_import_classes(project, &per_instance_flag_classes(project));
         // The edges of a file depend on its facts, the facts of the files it looked into, the
         // names of the project, the values of names and the classes made once: with those kept
         // and those files unchanged, they are the previous graph's.
@@ -276,7 +266,6 @@ impl CallGraph {
         });
 
         build_times.push(("link/edges", started.elapsed()));
-        crate::stage_marks::end_of_stage("link/edges");
         let started = std::time::Instant::now();
         let count = project.functions.len();
         let mut out_degree = vec![0u32; count];
@@ -327,8 +316,8 @@ impl CallGraph {
             build_times: Vec::new(),
         };
         graph.entries = entry_points::find(project, &index, patterns);
-        graph.start_ups = start_ups;
-        graph.predecessor = graph.reach(&in_modules_of_tests);
+        graph.start_ups = entry_points::find_start_up(project);
+        graph.predecessor = graph.reach(&super::test_code::functions_in_modules_of_tests(project));
         graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
         graph.once_after_import = graph.once_after_import_functions(&function_callers);
         // What a request reaches runs per request, whatever else calls it at import time or
@@ -345,7 +334,6 @@ impl CallGraph {
             }
         }
         build_times.push(("link/entry points and reach", started.elapsed()));
-        crate::stage_marks::end_of_stage("link/entry points and reach");
         graph.build_times = build_times;
         (graph, keep.then(|| index.values.into_kept(flows)))
     }
