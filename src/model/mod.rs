@@ -306,13 +306,8 @@ impl Model {
             alias_defaults: vec![Vec::new(); project.files.len()],
             ..Model::default()
         };
-        // Each file's objects are made on its own thread and numbered in file order.
-        let objects: Vec<Vec<Object>> = (0..project.files.len() as FileId)
-            .into_par_iter()
-            .map(|file| Model::file_objects(project, file))
-            .collect();
-        for object in objects.into_iter().flatten() {
-            model.new_object(object);
+        for file in 0..project.files.len() as FileId {
+            model.add_objects(project, file);
         }
         // Flows and changes read the model and write nothing into it until each stage ends, so
         // files are done in parallel and their results added in file order.
@@ -325,27 +320,18 @@ impl Model {
             model.alias_defaults[file] = flows.alias_defaults;
         }
         model.solve();
-        // The index of the flows is built while the changes are found (which do not read it).
-        let (changes, flows_from) = rayon::join(
-            || {
-                (0..project.files.len() as FileId)
-                    .into_par_iter()
-                    .map(|file| model.file_changes(project, file))
-                    .collect::<Vec<Vec<Change>>>()
-            },
-            || {
-                let mut flows_from: HashMap<Location, Vec<u32>> = HashMap::default();
-                for (i, flow) in model.flows.iter().enumerate() {
-                    flows_from
-                        .entry(flow.from.clone())
-                        .or_default()
-                        .push(i as u32);
-                }
-                flows_from
-            },
-        );
+        let changes: Vec<Vec<Change>> = (0..project.files.len() as FileId)
+            .into_par_iter()
+            .map(|file| model.file_changes(project, file))
+            .collect();
         model.changes = changes.into_iter().flatten().collect();
-        model.flows_from = flows_from;
+        for (i, flow) in model.flows.iter().enumerate() {
+            model
+                .flows_from
+                .entry(flow.from.clone())
+                .or_default()
+                .push(i as u32);
+        }
         for (i, change) in model.changes.iter().enumerate() {
             model
                 .change_index
@@ -513,10 +499,8 @@ impl Model {
         self.objects.push(object);
     }
 
-    /// The objects created in `file`, in the order they are numbered.
-    fn file_objects(project: &Project, file: FileId) -> Vec<Object> {
+    fn add_objects(&mut self, project: &Project, file: FileId) {
         let facts = &project.file(file).facts;
-        let mut objects = Vec::new();
         // What every allocation site shares: where it is, what it creates, and the class of the
         // tree the object is an instance of.
         let at = |site: Span,
@@ -543,7 +527,7 @@ impl Model {
                 let path = import_path(project, file, &binding.name, None);
                 let home = Some(Location::Global(file, binding.name));
                 let origin = Origin::ModuleGlobal;
-                objects.push(at(binding.span, creation, origin, true, path, home));
+                self.new_object(at(binding.span, creation, origin, true, path, home));
             }
         }
         for (index, class) in facts.classes.iter().enumerate() {
@@ -554,7 +538,7 @@ impl Model {
                     let origin = Origin::ClassAttribute(id);
                     let home = Some(Location::ClassAttribute(id, binding.name));
                     let once = !class.in_function;
-                    objects.push(at(binding.span, creation, origin, once, path, home));
+                    self.new_object(at(binding.span, creation, origin, once, path, home));
                 }
             }
         }
@@ -569,7 +553,7 @@ impl Model {
                 let origin = Origin::Default(id, position as u32);
                 let home = Some(Location::Param(id, position as u32));
                 let once = function.parent.is_none();
-                objects.push(at(param.span, creation, origin, once, path, home));
+                self.new_object(at(param.span, creation, origin, once, path, home));
             }
         }
         // What a function that runs only at import time creates is created once; the functions
@@ -590,7 +574,7 @@ impl Model {
                 None => Location::Local(function, local.name),
             });
             let origin = Origin::ClosureLocal(function);
-            objects.push(at(local.span, creation, origin, true, path, home));
+            self.new_object(at(local.span, creation, origin, true, path, home));
         }
         // What a method that never runs per call stores on `self` is created once: every
         // instance whose attribute holds it is built while importing (or at start-up).
@@ -617,7 +601,7 @@ impl Model {
             let path = import_path(project, file, qualname, Some(&member));
             let home = Some(Location::Field(class, assignment.attr));
             let origin = Origin::ImportTimeField(function);
-            objects.push(at(assignment.span, creation, origin, true, path, home));
+            self.new_object(at(assignment.span, creation, origin, true, path, home));
         }
         for default in &facts.keyword_defaults {
             let Some(creation) = creation(&default.default) else {
@@ -629,9 +613,8 @@ impl Model {
             };
             let path = import_path(project, file, &owner, Some("<default>"));
             let origin = Origin::KeywordDefault;
-            objects.push(at(default.span, creation, origin, true, path, None));
+            self.new_object(at(default.span, creation, origin, true, path, None));
         }
-        objects
     }
 
     /// The flows of one file's facts, and its parameters whose default names an object created
