@@ -473,12 +473,21 @@ fn load_found(
         changed_while_read: &changed_while_read,
     };
     allocator::keep_freed_pages();
-    let analysed = largest_first_on_every_thread(&files, &texts, |i| {
-        let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
-        let (outcome, record) = analyse_file(&files[i], known_hash, &texts, &stores);
-        progress.tick();
-        (outcome, record)
-    });
+    // Largest files first, one file per task: the last files to finish are small ones, so no
+    // thread is left alone with a large file at the end. The results are put back in the
+    // files' order.
+    let mut analysed: Vec<(usize, Extracted, Option<cache::Record>)> =
+        largest_first(&files, &texts)
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|i| {
+                let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+                let (outcome, record) = analyse_file(&files[i], known_hash, &texts, &stores);
+                progress.tick();
+                (i, outcome, record)
+            })
+            .collect();
+    analysed.sort_unstable_by_key(|(i, _, _)| *i);
     progress.finish();
     if let Some((memory, run)) = stores.memory {
         memory.end_run(run);
@@ -487,7 +496,7 @@ fn load_found(
     let outcomes: Vec<(PathBuf, Extracted)> = files
         .into_iter()
         .zip(analysed)
-        .map(|(path, (outcome, record))| {
+        .map(|(path, (_, outcome, record))| {
             cache_records.extend(record);
             (path, outcome)
         })
@@ -1571,29 +1580,6 @@ struct FactStores<'a> {
     cache_hits: &'a AtomicUsize,
     /// Set when a file's text no longer has the hash it had when the run was keyed.
     changed_while_read: &'a AtomicBool,
-}
-
-/// `analyse(i)` for the index of every file, on every thread of the pool, each thread taking the
-/// next file, largest first, as it finishes one: the threads end within a small file of each
-/// other (rayon's splitting of a list can leave one thread alone with a run of files while the
-/// other sleeps). The results are in the files' order.
-fn largest_first_on_every_thread<T: Send>(
-    files: &[PathBuf],
-    texts: &Texts,
-    analyse: impl Fn(usize) -> T + Sync,
-) -> Vec<T> {
-    let order = largest_first(files, texts);
-    let next = AtomicUsize::new(0);
-    let per_thread: Vec<Vec<(usize, T)>> = rayon::broadcast(|_| {
-        let mut done = Vec::new();
-        while let Some(&file) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push((file, analyse(file)));
-        }
-        done
-    });
-    let mut all: Vec<(usize, T)> = per_thread.into_iter().flatten().collect();
-    all.sort_unstable_by_key(|(file, _)| *file);
-    all.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The indexes of `files`, largest text first (a file that cannot be measured last; equal
