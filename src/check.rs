@@ -473,30 +473,24 @@ fn load_found(
         changed_while_read: &changed_while_read,
     };
     allocator::keep_freed_pages();
-    // Largest files first, one file per task: the last files to finish are small ones, so no
-    // thread is left alone with a large file at the end. The results are put back in the
-    // files' order.
-    let mut analysed: Vec<(usize, Extracted, Option<cache::Record>)> =
-        largest_first(&files, &texts)
-            .into_par_iter()
-            .with_max_len(1)
-            .map(|i| {
-                let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
-                let (outcome, record) = analyse_file(&files[i], known_hash, &texts, &stores);
-                progress.tick();
-                (i, outcome, record)
-            })
-            .collect();
-    analysed.sort_unstable_by_key(|(i, _, _)| *i);
+    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = files
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+            let (outcome, record) = analyse_file(&path, known_hash, &texts, &stores);
+            progress.tick();
+            (path, outcome, record)
+        })
+        .collect();
     progress.finish();
     if let Some((memory, run)) = stores.memory {
         memory.end_run(run);
     }
     let mut cache_records = Vec::with_capacity(analysed.len());
-    let outcomes: Vec<(PathBuf, Extracted)> = files
+    let outcomes: Vec<(PathBuf, Extracted)> = analysed
         .into_iter()
-        .zip(analysed)
-        .map(|(path, (_, outcome, record))| {
+        .map(|(path, outcome, record)| {
             cache_records.extend(record);
             (path, outcome)
         })
@@ -1580,21 +1574,6 @@ struct FactStores<'a> {
     cache_hits: &'a AtomicUsize,
     /// Set when a file's text no longer has the hash it had when the run was keyed.
     changed_while_read: &'a AtomicBool,
-}
-
-/// The indexes of `files`, largest text first (a file that cannot be measured last; equal
-/// sizes in the files' order).
-fn largest_first(files: &[PathBuf], texts: &Texts) -> Vec<usize> {
-    let sizes: Vec<u64> = files
-        .par_iter()
-        .map(|path| match texts.overlays.get(path) {
-            Some(text) => text.len() as u64,
-            None => std::fs::metadata(path).map_or(0, |metadata| metadata.len()),
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
-    order
 }
 
 /// Reads one file and takes its facts from memory or the cache, or else parses and extracts them
