@@ -3,8 +3,9 @@
 //! `del c[k]`): what SL102, SL201 and SL203 would tell, kept apart and off by default because the
 //! function puts nothing of its call in the container, and only when another function requests
 //! reach changes the same container other than by taking entries out (puts entries in) and that
-//! rule reports it there (for SL102's, SL101 reporting a put-in through an instance counts too). A container only filled at import and emptied per call stays with its
-//! rule: nothing else tells that leak.
+//! rule reports it there (for SL102's, SL101 reporting a put-in through an instance counts too).
+//! A container only filled at import and emptied per call stays with its rule: nothing else tells
+//! that leak.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FileFacts, Span};
