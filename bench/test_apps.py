@@ -189,6 +189,21 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
     assert all(lab["where"] == apps.where(f) for f, lab in pairs)
 
 
+def test_round_27_labels_every_finding_and_the_unseen_ones_exactly() -> None:
+    """The cumulative labels cover the whole run; the unseen labels are the new packages' findings."""
+    document = json.loads((LABELS / "apps-round27-findings.json").read_text())
+    findings = apps.sorted_findings(document["findings"])
+    _, unlabelled = apps.match_labels(findings, apps.load_labels(LABELS / "apps-round27-after.jsonl"))
+    assert unlabelled == []
+    unseen = apps.load_labels(LABELS / "apps-round27-unseen.jsonl")
+    packages = {label["where"].split("/", 1)[0] for label in unseen}
+    of_unseen = [f for f in findings if f["package"] in packages]
+    pairs, unlabelled = apps.match_labels(of_unseen, unseen)
+    assert unlabelled == []
+    assert len(pairs) == len(unseen) == len(of_unseen)
+    assert all(lab["where"] == apps.where(f) for f, lab in pairs)
+
+
 def test_the_pins_name_pure_python_wheels_outside_the_benchmark_corpus() -> None:
     packages = apps.load_pins()
     assert len(packages) >= 10
