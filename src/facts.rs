@@ -449,6 +449,10 @@ pub struct FileFacts {
     /// element nor an element of one. A call's span names its one mutation: chained calls
     /// (`C.x.setdefault(k, v).update()`) start at the same offset.
     pub element_receivers: Vec<Span>,
+    /// Instance methods named like a container's mutating method (`update`, `append`) whose body
+    /// uses the receiver at most in `return self`, deletes nothing, binds no walrus and calls
+    /// nothing that reads the locals (`locals()`, `vars()`, `eval`, frames), in order.
+    pub receiver_left_alone: Vec<FuncIdx>,
     /// Starts of the attribute assignment targets whose change is undone before the function
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.

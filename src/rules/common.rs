@@ -410,13 +410,21 @@ fn derives_from_object_alone(project: &Project, class: ClassId) -> bool {
 /// `super()` or the class (a helper or a base may write), calls `setattr`, `vars` or
 /// `object.__setattr__`, changes anything it reaches from the receiver (an attribute of unknown
 /// type, `self.__dict__`), assigns an attribute of the receiver, or defines a function (which
-/// may do any of these).
+/// may do any of these). A decorated method may be replaced by a wrapper that does any of these:
+/// its body is not what runs. Whatever the facts above do not follow (the receiver handed to a
+/// call or aliased, an attribute of it handed on or iterated, `del`, a walrus) is refused
+/// through `FileFacts::receiver_left_alone`: the body may use the receiver only in `return self`.
 fn method_may_change_receiver(project: &Project, class: ClassId, name: &str) -> bool {
     let Some(method) = project.lookup_method(class, name) else {
         return true;
     };
     let (file, index) = project.function_in_file(method);
     let facts = &project.file(file).facts;
+    if !facts.functions[index as usize].decorators.is_empty()
+        || facts.receiver_left_alone.binary_search(&index).is_err()
+    {
+        return true;
+    }
     let through_receiver = |root: &Root| matches!(root, Root::SelfParam | Root::Class);
     facts.calls.iter().any(|call| {
         call.function == Some(index)

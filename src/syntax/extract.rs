@@ -24,6 +24,7 @@ mod calls;
 mod class_creation;
 mod done_callbacks;
 mod flows;
+mod receiver_use;
 mod restores;
 mod uses;
 
@@ -655,6 +656,7 @@ impl Extractor {
         }
         self.record_closure(idx, kwargs, &mut scope);
         self.record_key_reads(idx, function);
+        self.record_receiver_left_alone(idx, function);
         let mut typed_locals = typed_params;
         let mut constructed: Vec<TypedLocal> = scope
             .constructed
