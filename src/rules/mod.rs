@@ -126,7 +126,7 @@ struct Shared<'a> {
 
 impl Shared<'_> {
     /// The table in `cell`, made by `make` when no rule has made it yet.
-    fn get_or_make<'t, T>(cell: &'t OnceLock<T>, make: impl FnOnce() -> T) -> &'t T {
+    fn get_or_make<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> &T {
         if let Some(table) = cell.get() {
             return table;
         }
