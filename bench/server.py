@@ -30,7 +30,10 @@ Each timed round is the wall time from sending the
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
 (`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc. Where each kind of edit's time goes
 is printed below the table: the median of each stage's time as the server logs it after each
-analysis (`window/logMessage`; a server that does not log its stages gets no such table).
+analysis (`window/logMessage`; a server that does not log its stages gets no such table). Last,
+per kind, the wall against the time the server's threads ran on a core and were ready but waited
+for one (`/proc/PID/task/*/schedstat`): on a shared machine the wait, not the work, may be most
+of the wall.
 """
 
 from __future__ import annotations
