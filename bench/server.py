@@ -30,7 +30,10 @@ Each timed round is the wall time from sending the
 debounce). The first rounds of each kind are untimed warm-up. Memory is the server's resident set
 (`VmRSS`) after the rounds and its peak (`VmHWM`), from /proc. Where each kind of edit's time goes
 is printed below the table: the median of each stage's time as the server logs it after each
-analysis (`window/logMessage`; a server that does not log its stages gets no such table).
+analysis (`window/logMessage`; a server that does not log its stages gets no such table). Last,
+per kind, the wall against the time the server's threads ran on a core and were ready but waited
+for one (`/proc/PID/task/*/schedstat`): on a shared machine the wait, not the work, may be most
+of the wall.
 """
 
 from __future__ import annotations
@@ -170,6 +173,20 @@ class Client:
         ticks = int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
+    def scheduled_ms(self) -> tuple[float, float]:
+        """Time the server's threads have run on a core, and have waited for one while ready to
+        run (the kernel's run queue), so far, in ms (`/proc/PID/task/*/schedstat`; zeros where
+        the kernel does not keep it). Threads that ended are not counted (the pool's do not end)."""
+        ran = waited = 0
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            ran += int(fields[0])
+            waited += int(fields[1])
+        return ran / 1e6, waited / 1e6
+
     def close(self) -> int:
         self.request("shutdown", None)
         self.notify("exit", None)
@@ -238,6 +255,9 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         )
 
     stages: dict[str, dict[str, float]] = {}
+    # Per kind of edit: the median of each timed round's wall, and of its server time on a
+    # core and waiting for one (ms), to tell work from a busy machine.
+    schedule: dict[str, tuple[float, float, float]] = {}
 
     def timed_rounds(
         kind: str,
@@ -249,6 +269,8 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         With `first`, each round first sends its text from there, untimed (its CPU counts)."""
         nonlocal version
         times: list[float] = []
+        ran: list[float] = []
+        waited: list[float] = []
         hover()
         client.stage_logs.clear()
         cpu_before = 0.0
@@ -272,17 +294,26 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
                 logged = len(client.stage_logs)
                 hover()
                 del client.stage_logs[logged:]
+            scheduled = client.scheduled_ms()
             sent = time.perf_counter()
             diagnostics = change(texts[which])
             elapsed = time.perf_counter() - sent
+            now_scheduled = client.scheduled_ms()
             has_leak = any(d.get("code") == "SL101" for d in diagnostics)
             if has_leak != leaks[which]:
                 raise RuntimeError(f"round {round_number}: unexpected diagnostics {diagnostics}")
             if round_number >= warmup:
                 times.append(elapsed)
+                ran.append(now_scheduled[0] - scheduled[0])
+                waited.append(now_scheduled[1] - scheduled[1])
         cpu = (client.cpu_seconds() - cpu_before) / rounds
         hover()
         stages[kind] = median_stages(client.stage_logs[warmup:])
+        schedule[kind] = (
+            statistics.median(times) * 1000,
+            statistics.median(ran),
+            statistics.median(waited),
+        )
         return times, cpu
 
     times, cpu = timed_rounds("links again", (text + LEAK, text), (True, False))
@@ -313,9 +344,15 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         change(text + LEAK)
     imported = text.replace(IMPORT_AFTER, IMPORT_AFTER + IMPORT, 1)
     import_times, import_cpu = timed_rounds("adds an import", (imported + LEAK, text + LEAK), (True, True))
+    if (warmup + rounds) % 2 == 1:
+        change(text + LEAK)
     rebind_times, rebind_cpu = timed_rounds(
         "rebinds an imported name", (text + REBIND + LEAK, text + LEAK), (True, True)
     )
+    if (warmup + rounds) % 2 == 1:
+        # `REBIND` and `REBIND_OTHER` are as long: going from one to the other moves no
+        # diagnostic, so none would be published and the round below would wait forever.
+        change(text + LEAK)
     other_times, other_cpu = timed_rounds(
         "rebinds an imported name to another object",
         (text + REBIND_OTHER + LEAK, text + LEAK),
@@ -346,6 +383,7 @@ def measure(binary: Path, workspace: Path, rounds: int, warmup: int) -> dict[str
         "rss": rss,
         "peak": peak,
         "stages": stages,
+        "schedule": schedule,
     }
 
 
@@ -510,6 +548,24 @@ def stage_table(stages: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def schedule_table(schedule: dict[str, tuple[float, float, float]]) -> str:
+    """Per kind of edit, the wall from the edit to its diagnostics against the server's time on
+    a core and waiting for one (the kernel's figures; none where it keeps none)."""
+    if not schedule or all(ran == 0 and waited == 0 for _, ran, waited in schedule.values()):
+        return ""
+    lines = [
+        "The wall against the server's threads' time on a core and ready but waiting for one "
+        "(`/proc/PID/task/*/schedstat`, summed over threads, median per round, ms; two threads "
+        "running at once count twice):",
+        "",
+        "| edit that | wall | on a core | waiting for a core |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for kind, (wall, ran, waited) in schedule.items():
+        lines.append(f"| {kind} | {wall:.0f} | {ran:.0f} | {waited:.0f} |")
+    return "\n".join(lines)
+
+
 def write_section(text: str) -> None:
     page = ROOT / "BENCHMARKS.md"
     content = page.read_text()
@@ -546,6 +602,9 @@ def main() -> int:
     stages = stage_table(figures["stages"])
     if stages:
         text += "\n\n" + stages
+    scheduled = schedule_table(figures["schedule"])
+    if scheduled:
+        text += "\n\n" + scheduled
     print(text)
     if args.write:
         write_section(text)

@@ -1206,11 +1206,7 @@ impl Analysis {
         let project = &loaded.project;
         let model = Model::build(project);
         end_stage("model");
-        let context = Context {
-            project,
-            model: &model,
-            settings: &loaded.run.rule_settings,
-        };
+        let context = Context::new(project, &model, &loaded.run.rule_settings);
         let per_rule: Vec<Result<Vec<Diagnostic>, String>> = loaded
             .run
             .rules

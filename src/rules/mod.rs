@@ -25,6 +25,8 @@ mod sl501;
 mod sl502;
 mod sl503;
 
+use std::sync::OnceLock;
+
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::Model;
 use crate::project::Project;
@@ -96,6 +98,43 @@ pub struct Context<'a> {
     /// The shared objects, their flows and the changes that reach them.
     pub model: &'a Model,
     pub settings: &'a RuleSettings,
+    /// What more than one rule reads, made by the first rule that asks.
+    shared: Shared<'a>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(project: &'a Project, model: &'a Model, settings: &'a RuleSettings) -> Self {
+        Context {
+            project,
+            model,
+            settings,
+            shared: Shared::default(),
+        }
+    }
+}
+
+/// Tables of the rules that more than one rule reads: each is a function of the context alone,
+/// so whichever rule makes it first makes the same table. A rule that finds a table not made
+/// yet makes it itself and does not wait for another thread's (a rule runs on the pool, and may
+/// itself be asked to run another rule while the pool works for it: waiting could be forever);
+/// two rules that ask at once both make it and the first kept is used.
+#[derive(Default)]
+struct Shared<'a> {
+    /// SL101's changes through instances (read by SL101, SL102 and SL109).
+    instance_change_groups: OnceLock<sl101::InstanceChangeGroups<'a>>,
+}
+
+impl Shared<'_> {
+    /// The table in `cell`, made by `make` when no rule has made it yet.
+    fn get_or_make<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> &T {
+        if let Some(table) = cell.get() {
+            return table;
+        }
+        let made = make();
+        // Another rule may have made it meanwhile: the same table, the first is kept.
+        let _ = cell.set(made);
+        cell.get().expect("set above or by another rule")
+    }
 }
 
 pub trait Rule: Sync {

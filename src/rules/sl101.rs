@@ -11,7 +11,7 @@ use crate::model::{ClassReceiver, MethodCalls, keeps_empty, takes_entries_out};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Rule, RuleMeta, sl109};
+use super::{Context, Rule, RuleMeta, Shared, sl109};
 
 pub struct SharedClassStateMutatedThroughInstance;
 
@@ -26,7 +26,7 @@ static META: RuleMeta = RuleMeta {
 
 /// The shared object a finding is about, and the function that changes it.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct FindingKey {
+pub(super) struct FindingKey {
     file: FileId,
     function: u32,
     defining_class: ClassId,
@@ -36,7 +36,8 @@ struct FindingKey {
     inner: Option<String>,
 }
 
-struct Group<'a> {
+#[derive(Clone)]
+pub(super) struct Group<'a> {
     attr: String,
     object: SharedObject,
     receiver: String,
@@ -61,17 +62,24 @@ impl Rule for SharedClassStateMutatedThroughInstance {
 pub(super) fn changes_through_instances(context: &Context<'_>, kept: bool) -> Vec<Diagnostic> {
     let project = context.project;
     instance_change_groups(context)
-        .into_iter()
-        .filter_map(|(key, mut group)| {
+        .iter()
+        .filter_map(|(key, group)| {
             let facts = &project.file(key.file).facts;
-            group
+            let sites: Vec<&Mutation> = group
                 .sites
-                .retain(|m| facts.kept_until_done.contains(&m.span.start) == kept);
-            if group.sites.is_empty() {
+                .iter()
+                .copied()
+                .filter(|m| facts.kept_until_done.contains(&m.span.start) == kept)
+                .collect();
+            if sites.is_empty() {
                 return None;
             }
+            let mut group = Group {
+                sites,
+                ..group.clone()
+            };
             common::sort_sites(&mut group.sites);
-            Some(report(project, &key, group, kept))
+            Some(report(project, key, group, kept))
         })
         .collect()
 }
@@ -86,7 +94,7 @@ pub(super) fn containers_filled_through_instances(
 ) -> Vec<(ClassId, Span, Option<String>)> {
     let project = context.project;
     instance_change_groups(context)
-        .into_iter()
+        .iter()
         .filter(|(key, group)| {
             let facts = &project.file(key.file).facts;
             group
@@ -94,13 +102,22 @@ pub(super) fn containers_filled_through_instances(
                 .iter()
                 .any(|m| !facts.kept_until_done.contains(&m.span.start) && !takes_entries_out(m))
         })
-        .map(|(key, _)| (key.defining_class, key.definition, key.inner))
+        .map(|(key, _)| (key.defining_class, key.definition, key.inner.clone()))
         .collect()
 }
 
-/// The changes through instances this rule tells, grouped by function and shared object, before
-/// SL109 takes the adds of futures kept until done.
-fn instance_change_groups<'a>(context: &Context<'a>) -> BTreeMap<FindingKey, Group<'a>> {
+/// The changes through instances this rule tells, grouped by function and shared object.
+pub(super) type InstanceChangeGroups<'a> = BTreeMap<FindingKey, Group<'a>>;
+
+/// The changes through instances this rule tells, before SL109 takes the adds of futures kept
+/// until done: made once per analysis, by the first of SL101, SL102 and SL109 to ask.
+fn instance_change_groups<'c, 'a>(context: &'c Context<'a>) -> &'c InstanceChangeGroups<'a> {
+    Shared::get_or_make(&context.shared.instance_change_groups, || {
+        make_instance_change_groups(context)
+    })
+}
+
+fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroups<'a> {
     {
         let project = context.project;
         let candidate_names = common::class_level_candidates(project);

@@ -35,7 +35,9 @@ use lsp_types::{
 use crate::check::{self, CheckOptions, CheckResult, FactsMemory};
 use crate::config::{self, Overrides, Resolver};
 
-/// How long edits must pause before the workspace is analysed again.
+/// How long edits must pause before the workspace is analysed again, when they come in a burst
+/// (an edit within this long of the one before); the first edit after a pause is analysed at once,
+/// after the messages already waiting are read.
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Runs the server until the client says `exit`; returns the exit status.
@@ -160,6 +162,8 @@ struct Server<'a> {
     documentation: HashMap<&'static str, Url>,
     /// When edits are waiting to be analysed: since when.
     pending: Option<Instant>,
+    /// When the last edit of a buffer came in.
+    last_edit: Option<Instant>,
     next_request: i32,
 }
 
@@ -181,6 +185,7 @@ impl<'a> Server<'a> {
             full_needed: true,
             documentation,
             pending: None,
+            last_edit: None,
             next_request: 0,
         }
     }
@@ -450,7 +455,15 @@ impl<'a> Server<'a> {
                     && let Some(change) = params.content_changes.into_iter().last()
                 {
                     self.documents.insert(path, change.text);
-                    self.schedule(true);
+                    // An edit in a burst waits for the burst to pause; the first after a pause
+                    // is analysed once the messages already received are read (the loop reads
+                    // every waiting message before a deadline that has passed).
+                    let now = Instant::now();
+                    let in_burst = self
+                        .last_edit
+                        .is_some_and(|last| now.duration_since(last) < DEBOUNCE);
+                    self.last_edit = Some(now);
+                    self.schedule(in_burst);
                 }
             }
             DidSaveTextDocument::METHOD => {
