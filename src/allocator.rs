@@ -24,10 +24,12 @@ mod tree_arena;
 pub use stats::note_stage;
 pub(crate) use tree_arena::{building_tree, in_tree_of, with_tree};
 
-#[cfg(not(feature = "heap-stats"))]
+#[cfg(not(any(feature = "heap-stats", feature = "system-heap")))]
 use mimalloc::MiMalloc as Heap;
 #[cfg(feature = "heap-stats")]
 use stats::Counting as Heap;
+#[cfg(all(feature = "system-heap", not(feature = "heap-stats")))]
+use std::alloc::System as Heap;
 
 use std::alloc::{GlobalAlloc, Layout};
 

@@ -30,10 +30,12 @@ use crate::knowledge;
 use super::callgraph::{CALL, INIT, Index, annotated_global_classes, has_receiver, resolve_site};
 use super::{ClassId, FileId, FuncId, Project, Resolved, split_name};
 
+mod flow_lists;
 mod incremental;
 mod renumbered;
 mod stored;
 
+use flow_lists::FlowLists;
 pub use incremental::Edited;
 
 /// Decorators are applied again (and the flows that depend on what they gave) while something
@@ -535,44 +537,52 @@ type DecoratorPlans = (FuncId, Vec<(Plan, Option<Plan>)>);
 struct Worklist {
     queue: VecDeque<u32>,
     queued: Vec<bool>,
-    dependents: Vec<Vec<u32>>,
+    dependents: FlowLists,
     /// Which flows stored into each slot (by its place), to undo them after an edit; recorded
     /// only when `record_writers` (for an update, [`super::Keep::ValuesAndFlows`]).
-    writers: Vec<Vec<u32>>,
+    writers: FlowLists,
     record_writers: bool,
 }
 
 impl Worklist {
     fn push(&mut self, id: u32) {
-        let id = id as usize;
-        if id >= self.queued.len() {
-            self.queued.resize(id + 1, false);
-        }
-        if !self.queued[id] {
-            self.queued[id] = true;
-            self.queue.push_back(id as u32);
-        }
+        queue_flow(&mut self.queue, &mut self.queued, id);
+    }
+
+    /// Queues every flow that read `place` (that is not queued already).
+    fn push_readers(&mut self, place: usize) {
+        let (queue, queued) = (&mut self.queue, &mut self.queued);
+        self.dependents
+            .for_each(place, |id| queue_flow(queue, queued, id));
+    }
+
+    /// Queues every flow that stored into `place` (that is not queued already).
+    fn push_writers(&mut self, place: usize) {
+        let (queue, queued) = (&mut self.queue, &mut self.queued);
+        self.writers
+            .for_each(place, |id| queue_flow(queue, queued, id));
     }
 
     /// Notes that flow `id` read `place` (and is applied again when it grows).
     fn read_by(&mut self, place: usize, id: u32) {
-        note_flow(&mut self.dependents, place, id);
+        self.dependents.note(place, id);
     }
 
     fn written_by(&mut self, place: usize, id: u32) {
         if self.record_writers {
-            note_flow(&mut self.writers, place, id);
+            self.writers.note(place, id);
         }
     }
 }
 
-fn note_flow(lists: &mut Vec<Vec<u32>>, place: usize, id: u32) {
-    if place >= lists.len() {
-        lists.resize_with(place + 1, Vec::new);
+fn queue_flow(queue: &mut VecDeque<u32>, queued: &mut Vec<bool>, id: u32) {
+    let id = id as usize;
+    if id >= queued.len() {
+        queued.resize(id + 1, false);
     }
-    let list = &mut lists[place];
-    if list.last() != Some(&id) {
-        list.push(id);
+    if !queued[id] {
+        queued[id] = true;
+        queue.push_back(id as u32);
     }
 }
 
@@ -665,8 +675,8 @@ impl<'p> Values<'p> {
             // walks them without a queue.
             queue: VecDeque::new(),
             queued: vec![true; plans.flows.len()],
-            dependents: Vec::new(),
-            writers: Vec::new(),
+            dependents: FlowLists::default(),
+            writers: FlowLists::default(),
             record_writers: flows,
         };
         let mut applied = Applied::default();
@@ -761,12 +771,12 @@ impl<'p> Values<'p> {
         }
         let mut region = region;
         for slot in applied.targets.drain(..) {
-            let place = self.held.place(slot) as usize;
-            work.written_by(place, id);
+            let place = self.held.place(slot);
+            work.written_by(place as usize, id);
             if let Some(region) = region.as_deref_mut() {
-                self.enter(region, place, work);
+                self.enter(region, place as usize, work);
             }
-            self.store(work, slot, &applied.sources);
+            self.store_at(work, place, &applied.sources);
         }
     }
 
@@ -1026,6 +1036,11 @@ impl<'p> Values<'p> {
     /// Adds `values` to `slot`, and queues the flows that read it when it grew.
     fn store(&mut self, work: &mut Worklist, slot: SlotId, values: &[Held]) -> bool {
         let place = self.held.place(slot);
+        self.store_at(work, place, values)
+    }
+
+    /// [`Values::store`] into the slot whose place is `place`.
+    fn store_at(&mut self, work: &mut Worklist, place: u32, values: &[Held]) -> bool {
         let held = &mut self.held.values[place as usize];
         if held.values.len() >= MAX_HELD {
             return false;
@@ -1035,12 +1050,8 @@ impl<'p> Values<'p> {
         for value in values {
             changed |= held.add_near(*value, &mut near);
         }
-        let readers = work.dependents.get(place as usize).map_or(0, Vec::len);
         if changed {
-            for i in 0..readers {
-                let id = work.dependents[place as usize][i];
-                work.push(id);
-            }
+            work.push_readers(place as usize);
         }
         changed
     }

@@ -31,8 +31,8 @@ use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, CallMethods, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans, Project,
-    READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
+    Applied, CallMethods, FlowLists, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans,
+    Project, READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
 };
 
 /// A file an edit gave other facts.
@@ -110,9 +110,9 @@ pub(super) struct FlowState {
     /// Per file, parallel to `of_file`: the index among the file's flows of each plan's flow.
     flow_of: Vec<Vec<u32>>,
     /// By place: the flows that read the slot.
-    dependents: Vec<Vec<u32>>,
+    dependents: FlowLists,
     /// By place: the flows that stored into the slot.
-    writers: Vec<Vec<u32>>,
+    writers: FlowLists,
     /// Per file: the first slot of its names; then the number of slots.
     name_base: Vec<u32>,
     /// Whether the decorators changed nothing in the build's last round (else the values are
@@ -206,12 +206,7 @@ impl Region {
         if held.len() >= MAX_HELD {
             self.failed = true;
         }
-        if let Some(dependents) = work.dependents.get(place) {
-            for i in 0..dependents.len() {
-                let id = work.dependents[place][i];
-                work.push(id);
-            }
-        }
+        work.push_readers(place);
     }
 }
 
@@ -581,17 +576,21 @@ impl<'p> Values<'p> {
         // stored into, transitively: emptied, then derived again.
         let mut reset = vec![false; values.held.values.len()];
         let mut reset_places = Vec::new();
-        for (place, writers) in state.writers.iter().enumerate() {
-            if writers.iter().any(|w| dead.get(*w as usize) == Some(&true)) {
-                reset[place] = true;
+        for (place, reset) in reset.iter_mut().enumerate().take(state.writers.places()) {
+            if state
+                .writers
+                .get(place)
+                .any(|w| dead.get(w as usize) == Some(&true))
+            {
+                *reset = true;
                 reset_places.push(place);
             }
         }
         if !reset_places.is_empty() {
             // What each flow wrote, by flow id.
             let mut wrote: Vec<Vec<u32>> = vec![Vec::new(); state.flows.len()];
-            for (place, writers) in state.writers.iter().enumerate() {
-                for &w in writers {
+            for place in 0..state.writers.places() {
+                for w in state.writers.get(place) {
                     wrote[w as usize].push(place as u32);
                 }
             }
@@ -601,10 +600,7 @@ impl<'p> Values<'p> {
                 if values.held.values[place].values.len() >= MAX_HELD {
                     return None;
                 }
-                let Some(dependents) = state.dependents.get(place) else {
-                    continue;
-                };
-                for &flow in dependents {
+                for flow in state.dependents.get(place) {
                     if !state.alive(flow) {
                         continue;
                     }
@@ -635,12 +631,7 @@ impl<'p> Values<'p> {
             let held = &mut values.held.values[place];
             held.values.clear();
             held.bits = 0;
-            if let Some(writers) = work.writers.get(place) {
-                for i in 0..writers.len() {
-                    let id = work.writers[place][i];
-                    work.push(id);
-                }
-            }
+            work.push_writers(place);
         }
         for id in added {
             work.push(id);
