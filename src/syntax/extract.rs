@@ -31,14 +31,22 @@ mod uses;
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
 /// nests deeper than [`MAX_WALK_DEPTH`].
 pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
+    let length = module.range.len().to_usize();
+    // The calls, the largest of the facts, sized once to what a module of this length records:
+    // grown call by call they were copied at each doubling. The caller keeps a copy sized to the
+    // facts (`check::compacted`), so what is reserved and not filled lives only during the walk.
+    let mut facts = FileFacts::default();
+    facts.calls.reserve(length / calls::BYTES_PER_RECORDED_CALL);
     let mut extractor = Extractor {
-        facts: FileFacts::default(),
+        facts,
         mutating_imports: HashSet::default(),
         first_function_import: None,
         scopes: vec![Scope::Module],
+        scope_generation: 1,
+        name_memo: vec![std::cell::Cell::new(NameMemo::default()); NAME_MEMO_SLOTS].into(),
         depth: 0,
         hit_depth_limit: false,
-        reach: calls::ReachState::for_module_of_length(module.range.len().to_usize()),
+        reach: calls::ReachState::for_module_of_length(length),
         once_blocks: 0,
         conditional_blocks: 0,
         returned_lambda: None,
@@ -251,6 +259,14 @@ struct Extractor {
     /// asked at every method call on a local, and most files import at module level only.
     first_function_import: Option<usize>,
     scopes: Vec<Scope>,
+    /// Changes whenever a scope is pushed or popped: what a name denotes ([`Self::name_here`])
+    /// depends only on its text and the scopes, so an answer kept under one generation holds
+    /// until the next.
+    scope_generation: u32,
+    /// What name nodes denote, kept by the node's address ([`Self::name_node_here`]): a name
+    /// read is asked about by several hooks (the call site, the flows, the mutations), each
+    /// asking the function's locals again.
+    name_memo: Box<[std::cell::Cell<NameMemo>]>,
     depth: u32,
     hit_depth_limit: bool,
     reach: calls::ReachState,
@@ -294,6 +310,18 @@ struct Extractor {
     scratch_sources: Vec<FlowSource>,
 }
 
+/// Slots of [`Extractor::name_memo`]: a power of two, enough for the names of a few statements.
+const NAME_MEMO_SLOTS: usize = 256;
+
+/// One slot of [`Extractor::name_memo`]: the address of a name node, the scope generation the
+/// answer was found under, and the answer. Address 0 (the empty slot) is no node's.
+#[derive(Clone, Copy, Default)]
+struct NameMemo {
+    node: usize,
+    generation: u32,
+    answer: Option<(CallReceiver, Option<Name>)>,
+}
+
 /// The state a `try` statement was entered in, which its `finally` block runs in again.
 #[derive(Clone, Copy)]
 struct EnteredTry {
@@ -327,6 +355,16 @@ impl Extractor {
             Some(Scope::Function(f)) => Some(f),
             _ => None,
         }
+    }
+
+    fn push_scope(&mut self, scope: Scope) {
+        self.scopes.push(scope);
+        self.scope_generation += 1;
+    }
+
+    fn pop_scope(&mut self) -> Option<Scope> {
+        self.scope_generation += 1;
+        self.scopes.pop()
     }
 
     fn current_function(&self) -> Option<FuncIdx> {
@@ -404,11 +442,11 @@ impl Extractor {
             // Base expressions run in the enclosing scope.
             self.visit_arguments(arguments);
         }
-        self.scopes.push(Scope::Class(idx));
+        self.push_scope(Scope::Class(idx));
         for stmt in &class.body {
             self.visit_stmt(stmt);
         }
-        self.scopes.pop();
+        self.pop_scope();
     }
 
     /// The qualified name of a definition named `name` in the current scope, and whether it is
@@ -596,7 +634,7 @@ impl Extractor {
             &mut self.facts.decorating_inits,
             &mut self.facts.super_calling_inits,
         );
-        self.scopes.push(Scope::Function(FunctionScope {
+        self.push_scope(Scope::Function(FunctionScope {
             idx,
             self_name,
             cls_name,
@@ -640,7 +678,7 @@ impl Extractor {
         }
         self.record_memo_method_reads(idx, &function.body);
         self.reach_leave_function(&function.body);
-        let Some(Scope::Function(mut scope)) = self.scopes.pop() else {
+        let Some(Scope::Function(mut scope)) = self.pop_scope() else {
             unreachable!("function scope pushed above")
         };
         // Calling a generator gives a generator object, a true value whatever it returns.
@@ -932,9 +970,9 @@ impl Extractor {
 
     /// What a name refers to in the current function, looking through enclosing functions (class
     /// bodies do not enclose, as in Python).
-    fn root_of(&self, name: &str) -> Root {
-        let (receiver, interned) = self.name_here(name);
-        let interned = || interned.unwrap_or_else(|| intern(name));
+    fn root_of(&self, node: &ast::ExprName) -> Root {
+        let (receiver, interned) = self.name_node_here(node);
+        let interned = || interned.unwrap_or_else(|| intern(node.id.as_str()));
         match receiver {
             CallReceiver::SelfParam => Root::SelfParam,
             CallReceiver::Class => Root::Class,
@@ -977,6 +1015,27 @@ impl Extractor {
         }
     }
 
+    /// [`Self::name_here`] for the name read or written by `node`, asked of the walk's memo
+    /// first: the tree does not change while it is walked, so a node's address names one text.
+    pub(super) fn name_node_here(&self, node: &ast::ExprName) -> (CallReceiver, Option<Name>) {
+        let address = std::ptr::from_ref(node) as usize;
+        let slot = &self.name_memo[(address >> 4 ^ address >> 12) & (NAME_MEMO_SLOTS - 1)];
+        let held = slot.get();
+        if held.node == address
+            && held.generation == self.scope_generation
+            && let Some(answer) = held.answer
+        {
+            return answer;
+        }
+        let answer = self.name_here(node.id.as_str());
+        slot.set(NameMemo {
+            node: address,
+            generation: self.scope_generation,
+            answer: Some(answer),
+        });
+        answer
+    }
+
     /// The object `expr` denotes, when it is reached from a name through attributes, subscripts and
     /// element getters. With `through_aliases`, a local alias stands for what it aliases.
     fn resolve(&self, expr: &Expr, through_aliases: bool) -> Option<Resolved> {
@@ -994,7 +1053,7 @@ impl Extractor {
                     });
                 }
                 Some(Resolved {
-                    path: AccessPath::new(self.root_of(id)),
+                    path: AccessPath::new(self.root_of(name)),
                     nested: false,
                     element: false,
                     alias: None,
@@ -1181,8 +1240,8 @@ impl Extractor {
                 }
             }
             Expr::Name(name) => {
-                self.record_rebind(name.id.as_str(), value, name.range);
-                self.bind_local(name.id.as_str(), value);
+                self.record_rebind(name, value);
+                self.bind_local(name, value);
             }
             Expr::Tuple(tuple) => {
                 for element in &tuple.elts {
@@ -1200,7 +1259,8 @@ impl Extractor {
     }
 
     /// `name = value` inside a function: tracks aliases of shared objects and constructed locals.
-    fn bind_local(&mut self, name: &str, value: Option<&Expr>) {
+    fn bind_local(&mut self, node: &ast::ExprName, value: Option<&Expr>) {
+        let name = node.id.as_str();
         let alias = value.and_then(|value| {
             let aliased = match value {
                 Expr::BoolOp(b) if b.op == ast::BoolOp::Or => b.values.first()?,
@@ -1248,11 +1308,13 @@ impl Extractor {
             .map(|v| self.classify(v))
             .filter(|v| matches!(v, Value::Container(_) | Value::Call { .. }));
         let function = self.current_function();
+        // The name interned: as the function's locals hold it (unless it is declared `global`
+        // or `nonlocal`), found when the target was first asked about.
+        let interned = self.name_node_here(node).1;
         let Some(scope) = self.function_scope_mut() else {
             return;
         };
-        // The function's locals hold the name (unless it is declared `global` or `nonlocal`).
-        let name = scope.locals.get(name).unwrap_or_else(|| intern(name));
+        let name = interned.unwrap_or_else(|| intern(name));
         if let (Some(value), Some(function), Some(expr)) = (allocation, function, value) {
             scope.closure.allocations.push(ClosureLocal {
                 function,

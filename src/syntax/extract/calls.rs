@@ -59,8 +59,10 @@ pub(super) struct ReachState {
     /// How each name or attribute passed to a call being walked is written, by its range: worked
     /// out when the call is recorded and used again for its flows, once its arguments are walked.
     pub(super) argument_callees: Vec<(TextRange, Option<(CallReceiver, Name)>)>,
-    /// Where each call being walked starts in `argument_callees`, innermost last.
-    pub(super) argument_marks: Vec<usize>,
+    /// Where each call being walked starts in `argument_callees`, and its index in the file's
+    /// calls if it was recorded, innermost last: its flows are recorded when its walk ends,
+    /// without looking the call up by its range.
+    pub(super) argument_marks: Vec<(usize, Option<u32>)>,
     /// Names of methods a memo's value calls on the receiver so far in the file: what their
     /// bodies read is recorded when they are walked after it.
     memo_methods: Vec<Name>,
@@ -69,7 +71,7 @@ pub(super) struct ReachState {
 }
 
 /// Source bytes per recorded call, about: the corpus records one call in every 105 bytes.
-const BYTES_PER_RECORDED_CALL: usize = 100;
+pub(super) const BYTES_PER_RECORDED_CALL: usize = 100;
 
 impl ReachState {
     /// The state for a module `length` bytes long, its table of calls by range sized once to
@@ -475,7 +477,7 @@ impl Extractor {
                 let (receiver, interned) = if self.function_scope().is_none() {
                     (CallReceiver::Name, None)
                 } else {
-                    self.name_here(id)
+                    self.name_node_here(name)
                 };
                 // A plain name already looked up as interned is not built again.
                 let written = || match interned {
@@ -592,7 +594,7 @@ impl Extractor {
     pub(super) fn record_call_site(&mut self, call: &ast::ExprCall) {
         self.reach
             .argument_marks
-            .push(self.reach.argument_callees.len());
+            .push((self.reach.argument_callees.len(), None));
         let function = self.current_function();
         let start = call.range().start().to_u32();
         let argument_of = self
@@ -680,6 +682,9 @@ impl Extractor {
             }
             _ => None,
         };
+        if let Some(mark) = self.reach.argument_marks.last_mut() {
+            mark.1 = index;
+        }
         let takes_values = matches!(&callee, Some((CallReceiver::Name, c)) if VALUE_TAKING_BUILTINS.contains(&c.as_str()));
         let arguments = call
             .arguments
@@ -1181,7 +1186,7 @@ impl Extractor {
         match target {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                let (receiver, interned) = self.name_here(id);
+                let (receiver, interned) = self.name_node_here(name);
                 if receiver == CallReceiver::Name {
                     if let Some(value) = value
                         && (self.once_blocks > 0 || self.is_lazy(target, value))

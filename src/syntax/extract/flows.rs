@@ -58,8 +58,30 @@ fn literal_key(expr: &Expr) -> Option<Name> {
     }
 }
 
-/// The key of position `index`: `i:3`, as [`literal_key`] writes the literal `3`.
+/// The key of position `index`: `i:3`, as [`literal_key`] writes the literal `3`. The keys of
+/// the first positions, which almost every tuple target and literal stores under, are kept per
+/// thread once built: each was built and interned again at every element.
 fn index_key(index: u64) -> Name {
+    const KEPT: usize = 16;
+    thread_local! {
+        static KEYS: [std::cell::Cell<Option<Name>>; KEPT] =
+            const { [const { std::cell::Cell::new(None) }; KEPT] };
+    }
+    let Some(slot) = usize::try_from(index).ok().filter(|i| *i < KEPT) else {
+        return spelled_index_key(index);
+    };
+    KEYS.with(|keys| {
+        let kept = &keys[slot];
+        kept.get().unwrap_or_else(|| {
+            let key = spelled_index_key(index);
+            kept.set(Some(key));
+            key
+        })
+    })
+}
+
+/// [`index_key`], built and interned.
+fn spelled_index_key(index: u64) -> Name {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = index;
@@ -348,7 +370,7 @@ impl Extractor {
         self.flow_sources(value, 0, &mut sources);
         if !sources.is_empty() {
             if let Expr::Name(name) = target {
-                self.flow_into_name(name.id.as_str(), &sources);
+                self.flow_into_name(name, &sources);
             } else {
                 let mut names = Vec::new();
                 bound_names(target, 0, &mut names);
@@ -361,15 +383,15 @@ impl Extractor {
     }
 
     /// Flows from each of `sources` into the local or global `name`.
-    fn flow_into_name(&mut self, name: &str, sources: &[FlowSource]) {
-        let (receiver, interned) = self.name_here(name);
+    fn flow_into_name(&mut self, name: &ast::ExprName, sources: &[FlowSource]) {
+        let (receiver, interned) = self.name_node_here(name);
         let global = match receiver {
             CallReceiver::Name => true,
             CallReceiver::Local => false,
             _ => return,
         };
         // A local comes back as its function holds it; a global is interned once.
-        let name = interned.unwrap_or_else(|| intern(name));
+        let name = interned.unwrap_or_else(|| intern(name.id.as_str()));
         for source in sources {
             let target = FlowTarget::Name { name, global };
             self.push_flow(target, source.clone());
@@ -421,9 +443,13 @@ impl Extractor {
     /// container a storing method is called on (`handlers.append(f)`).
     pub(super) fn record_call_flows(&mut self, call: &ast::ExprCall) {
         // This call's arguments as `record_call_site` wrote them; calls inside them are done.
-        let mark = self.reach.argument_marks.pop().unwrap_or(0);
+        let (mark, index) = self.reach.argument_marks.pop().unwrap_or((0, None));
         let mut argument_callees = std::mem::take(&mut self.reach.argument_callees);
-        self.record_argument_flows(call, &argument_callees[mark.min(argument_callees.len())..]);
+        self.record_argument_flows(
+            call,
+            index,
+            &argument_callees[mark.min(argument_callees.len())..],
+        );
         argument_callees.truncate(mark);
         self.reach.argument_callees = argument_callees;
     }
@@ -455,6 +481,7 @@ impl Extractor {
     fn record_argument_flows(
         &mut self,
         call: &ast::ExprCall,
+        call_index: Option<u32>,
         written: &[(TextRange, Option<(CallReceiver, Name)>)],
     ) {
         if !self.flows_tracked() {
@@ -478,7 +505,7 @@ impl Extractor {
                 self.note_keyed_store(&method.value, value, false);
             }
         }
-        let Some(call_index) = self.reach.call_at(call.range()) else {
+        let Some(call_index) = call_index else {
             return;
         };
         // What a builtin is given goes to no parameter of the tree.
@@ -523,12 +550,12 @@ impl Extractor {
 }
 
 /// The names an assignment target binds; `d[k] = v` stores into `d`.
-fn bound_names<'e>(target: &'e Expr, depth: u32, out: &mut Vec<&'e str>) {
+fn bound_names<'e>(target: &'e Expr, depth: u32, out: &mut Vec<&'e ast::ExprName>) {
     if depth > MAX_SOURCE_DEPTH {
         return;
     }
     match target {
-        Expr::Name(name) => out.push(name.id.as_str()),
+        Expr::Name(name) => out.push(name),
         Expr::Tuple(t) => t.elts.iter().for_each(|e| bound_names(e, depth + 1, out)),
         Expr::List(l) => l.elts.iter().for_each(|e| bound_names(e, depth + 1, out)),
         Expr::Starred(s) => bound_names(&s.value, depth + 1, out),

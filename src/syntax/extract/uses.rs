@@ -10,9 +10,9 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, Argument, ByText, CachedReturn, CallResultMutation, FuncIdx, GlobalRebind,
-    ImportTarget, KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root, Span, Value,
-    intern,
+    AccessPath, Argument, ByText, CachedReturn, CallReceiver, CallResultMutation, FuncIdx,
+    GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root,
+    Span, Value, intern,
 };
 use crate::knowledge;
 use crate::syntax::literal_text;
@@ -146,11 +146,12 @@ impl Extractor {
 
     /// `name = value` (or a `for`/`with` target) inside a function: a parameter rebound, a global
     /// rebound, a cached function's local.
-    pub(super) fn record_rebind(&mut self, name: &str, value: Option<&Expr>, target: TextRange) {
+    pub(super) fn record_rebind(&mut self, node: &ast::ExprName, value: Option<&Expr>) {
         let Some(function) = self.current_function() else {
             return;
         };
-        if self.is_global_name(name) {
+        let (name, target) = (node.id.as_str(), node.range);
+        if self.name_node_here(node).0 == CallReceiver::Name {
             self.facts.global_rebinds.push(GlobalRebind {
                 function,
                 name: intern(name),
