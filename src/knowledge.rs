@@ -905,6 +905,19 @@ pub const REQUEST_GLOBALS: &[&str] = &[
     "bottle.request",
 ];
 
+/// Builtin types whose instances cannot change: an augmented assignment on one (`x |= {v}`, `x
+/// += (v,)`) binds a new object to its target.
+pub const IMMUTABLE_BUILTIN_TYPES: &[&str] = &[
+    "builtins.frozenset",
+    "builtins.tuple",
+    "builtins.str",
+    "builtins.bytes",
+    "builtins.int",
+    "builtins.float",
+    "builtins.complex",
+    "builtins.bool",
+];
+
 #[cfg(test)]
 mod last_segment_tests {
     use super::*;

@@ -387,3 +387,76 @@ fn a_default_changed_only_under_a_test_is_not_changed_on_every_call_that_leaves_
         "{always}"
     );
 }
+
+#[test]
+fn each_method_that_binds_the_shared_object_itself_is_told_with_its_own_binding() {
+    let out = full(
+        &[
+            ("app/__init__.py", ""),
+            ("app/fixtures.py", "MAPPING = {\"rules\": []}\n"),
+            (
+                "app/test_conflicts.py",
+                "import unittest\n\nfrom app import fixtures\n\n\nclass ConflictTests(unittest.TestCase):\n    def test_a(self):\n        self.mapping = fixtures.MAPPING\n        self.mapping[\"id\"] = \"a\"\n\n    def test_b(self):\n        self.mapping = fixtures.MAPPING\n        self.mapping[\"id\"] = \"b\"\n",
+            ),
+        ],
+        &["--select", "SL104", "--output-format", "json"],
+    );
+    let document: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = document["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{out}");
+    for finding in findings {
+        let line = finding["line"].as_u64().unwrap();
+        let binding = finding["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("`self.mapping` is bound to it here")
+            })
+            .unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(binding["line"].as_u64().unwrap(), line - 1, "{out}");
+    }
+}
+
+#[test]
+fn a_change_written_through_a_subclass_name_names_the_subclass() {
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/transport.py",
+            "class TransportBase:\n    supported = [\"none\"]\n\n\nclass ClientTransport(TransportBase):\n    pass\n",
+        ),
+        (
+            "app/views.py",
+            "from app.transport import ClientTransport\n\n\ndef compress(request):\n    ClientTransport.supported[0:1] = [request.args[\"method\"]]\n",
+        ),
+    ]);
+    assert!(
+        out.contains(
+            "`supported` is one list held by class `TransportBase`; `compress` writes into it through `ClientTransport`"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_class_attribute_set_through_self_class_is_read_from_each_instances_own_class() {
+    let out = full(
+        &[(
+            "app/client.py",
+            "class Protocol:\n    pass\n\n\nclass ClientMixin:\n    _protoBase = None\n\n    def __init__(self, account):\n        for base in self.__class__.__bases__:\n            if issubclass(base, Protocol):\n                self.__class__._protoBase = base\n                break\n        self.account = account\n",
+        )],
+        &["--select", "SL102"],
+    );
+    assert!(
+        out.contains("set on this class or on the subclass the code runs for"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("every instance without a value of its own reads it from this class"),
+        "{out}"
+    );
+}

@@ -55,6 +55,9 @@ struct MutationGroup<'a> {
     definitions: Vec<(ClassId, Span)>,
     object: SharedObject,
     named: bool,
+    /// The classes the code names (`C.x` with `C` a subclass of the defining class), in the
+    /// order met: the changes go through them.
+    written: Vec<ClassId>,
     sites: Vec<&'a Mutation>,
 }
 
@@ -121,8 +124,12 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
                 definitions: Vec::new(),
                 object,
                 named,
+                written: Vec::new(),
                 sites: Vec::new(),
             });
+            if named && !group.written.contains(class) {
+                group.written.push(*class);
+            }
             if !group.definitions.contains(&(defining_class, binding.span)) {
                 group.definitions.push((defining_class, binding.span));
             }
@@ -217,7 +224,17 @@ fn report_mutation(
     let function = &project.file(key.file).facts.functions[key.function as usize];
     let first = group.sites[0];
     let through = if group.named {
-        format!("`{}`", class.name)
+        // The class as the code names it: a subclass's name when the change goes through one.
+        let names: Vec<String> = group
+            .written
+            .iter()
+            .map(|c| format!("`{}`", project.class(*c).1.name))
+            .collect();
+        if names.is_empty() {
+            format!("`{}`", class.name)
+        } else {
+            names.join(" and ")
+        }
     } else {
         "the class".to_string()
     };
@@ -590,10 +607,22 @@ fn report_set(
         .with_related(vec![Label::new(
             class_file,
             class_facts.span,
-            "every instance without a value of its own reads it from this class",
+            if how.through_cls {
+                // `self.__class__.x = v` sets it on the class of the instance: an instance of a
+                // subclass reads the value set on its own class, not this one's.
+                THROUGH_CLS_READERS
+            } else {
+                "every instance without a value of its own reads it from this class"
+            },
         )]);
     common::about_class_attribute(diagnostic, project, class, attr, &function_facts.qualname)
 }
+
+/// The label at a class whose attribute code sets through `cls`, `type(self)` or
+/// `self.__class__`: the class the code runs for, which may be a subclass.
+const THROUGH_CLS_READERS: &str = "set on this class or on the subclass the code runs for; an \
+     instance without a value of its own reads it from its own class or the nearest base that \
+     has it";
 
 /// `configure(cls, ...)` where `configure`, a function of the analysed tree, sets attributes
 /// (`setattr(klass, ...)`, `klass.x = v`) on the parameter it receives the class in.
@@ -671,11 +700,7 @@ fn classes_handed_to_setters(context: &Context<'_>) -> Vec<Diagnostic> {
                             helper_facts.name
                         ),
                     ),
-                    Label::new(
-                        class_file,
-                        class_facts.span,
-                        "every instance without a value of its own reads it from this class",
-                    ),
+                    Label::new(class_file, class_facts.span, THROUGH_CLS_READERS),
                 ])
                 .with_note(
                     "an attribute set on the class is seen by every instance and every later \

@@ -24,6 +24,7 @@ mod calls;
 mod class_creation;
 mod done_callbacks;
 mod flows;
+mod global_bindings;
 mod receiver_use;
 mod restores;
 mod uses;
@@ -60,6 +61,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
         scratch_sources: Vec::new(),
+        alias_ops: Vec::new(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -68,6 +70,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();
     extractor.facts.conditional_changes.dedup();
+    global_bindings::finish(&mut extractor.facts.unlisted_bindings);
     (extractor.facts, extractor.hit_depth_limit)
 }
 
@@ -248,6 +251,8 @@ struct LocalAlias {
     /// The alias is exactly one element of `path` (see [`Resolved::element`]).
     element: bool,
     span: Span,
+    /// Bound by `x = NAME` or `x = NAME.attr`, not through another local nor by `or`.
+    plain: bool,
 }
 
 struct Extractor {
@@ -308,6 +313,9 @@ struct Extractor {
     /// The buffer the sources of a flow are gathered in, kept between statements: most
     /// assignments have one source, and a vector per statement cost an allocation each.
     scratch_sources: Vec<FlowSource>,
+    /// Augmented assignments on a local bound to exactly a global by `x = NAME` (the function,
+    /// the local and the statement's start), to check once the function's body is walked.
+    alias_ops: Vec<(FuncIdx, Name, u32)>,
 }
 
 /// Slots of [`Extractor::name_memo`]: a power of two, enough for the names of a few statements.
@@ -692,6 +700,16 @@ impl Extractor {
                 value: Returned::Other,
             });
         }
+        if self.alias_ops.last().is_some_and(|(f, _, _)| *f == idx) {
+            let at = self.alias_ops.partition_point(|(f, _, _)| *f < idx);
+            let candidates: Vec<(Name, u32)> = self
+                .alias_ops
+                .drain(at..)
+                .map(|(_, name, start)| (name, start))
+                .collect();
+            let defines = scope.closure.keeps_allocations;
+            self.record_exact_alias_ops(function, idx, defines, candidates);
+        }
         self.record_closure(idx, kwargs, &mut scope);
         self.record_key_reads(idx, function);
         self.record_receiver_left_alone(idx, function);
@@ -882,6 +900,11 @@ impl Extractor {
             && matches!(self.scopes.last(), Some(Scope::Class(_) | Scope::Module))
         {
             self.facts.empty_values.push(span(stmt).start);
+        }
+        if matches!(value, Some(Expr::Tuple(_)))
+            && matches!(self.scopes.last(), Some(Scope::Module))
+        {
+            self.facts.unlisted_bindings.tuples.push(span(stmt).start);
         }
         let binding = Binding {
             name: intern(name.id.as_str()),
@@ -1258,6 +1281,26 @@ impl Extractor {
         }
     }
 
+    /// `x op= v` on a local `x` bound by `x = NAME` to a global (not one of its attributes nor
+    /// elements): kept to check, once the body is walked, that `x` holds exactly the global.
+    fn note_alias_op(&mut self, local: &str, start: u32) {
+        let Some(scope) = self.function_scope() else {
+            return;
+        };
+        let Some(name) = scope.locals.get(local) else {
+            return;
+        };
+        if let Some(alias) = scope.aliases.get(&name)
+            && alias.plain
+            && !alias.nested
+            && alias.path.attrs.is_empty()
+            && matches!(alias.path.root, Root::Global(_))
+        {
+            let function = scope.idx;
+            self.alias_ops.push((function, name, start));
+        }
+    }
+
     /// `name = value` inside a function: tracks aliases of shared objects and constructed locals.
     fn bind_local(&mut self, node: &ast::ExprName, value: Option<&Expr>) {
         let name = node.id.as_str();
@@ -1285,6 +1328,8 @@ impl Extractor {
                         .is_some_and(|f| !f.bound_twice.iter().any(|n| n.as_str() == name)),
                 // Point at what was taken (`self.x`), which is what the reader must check.
                 span: resolved.alias.unwrap_or(span(value.range())),
+                plain: resolved.alias.is_none()
+                    && matches!(value, Expr::Name(_) | Expr::Attribute(_)),
             })
         });
         let alias = alias.or_else(|| self.param_alias(name, value?));
@@ -1517,6 +1562,9 @@ impl Extractor {
                             assign.range,
                             false,
                         );
+                        if let Expr::Name(local) = target {
+                            self.note_alias_op(local.id.as_str(), assign.range.start().to_u32());
+                        }
                         if let Expr::Attribute(attribute) = target
                             && let Some(function) = self.current_function()
                             && let Some(resolved) = self.resolve(&attribute.value, true)
@@ -2473,6 +2521,7 @@ impl<'a> Visitor<'a> for Extractor {
         }
         self.note_script_block(stmt);
         self.record_raised_class(stmt);
+        self.note_unlisted_bindings(stmt);
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),
@@ -2551,6 +2600,9 @@ impl<'a> Visitor<'a> for Extractor {
             Expr::Call(_) | Expr::Subscript(_) | Expr::Compare(_) | Expr::UnaryOp(_)
         ) {
             self.reach_expr(expr);
+        }
+        if matches!(expr, Expr::Named(_) | Expr::Attribute(_) | Expr::Call(_)) {
+            self.note_unlisted_expr(expr);
         }
         match expr {
             Expr::Call(call) => {
