@@ -419,12 +419,6 @@ pub struct FileFacts {
     /// index there, with the start of that first `yield`: what the generator changed before it
     /// yielded stays uncleared while the caller's block runs.
     pub cache_clears_after_yield: Vec<(u32, u32)>,
-    /// Every read of an attribute that clears a `functools` cache or runs the function under it
-    /// (`f.cache_clear`, `f.__wrapped__`, called or not, at any level), and of
-    /// `getattr(f, "cache_clear")`, `getattr(f, "__wrapped__")` and `unwrap(f)`: the code may run
-    /// a cached function's body again. The link reads them: a function cached without parameters
-    /// runs once per process only when none of them may be it.
-    pub cache_bypasses: Vec<CacheBypass>,
     /// `self.<attr>[key] = value` in a method where `key` and `value` are both parameters: a
     /// method that stores what it is given under the key it is given (a cache's `set`).
     pub param_keyed_stores: Vec<ParamKeyedStore>,
@@ -784,22 +778,7 @@ pub struct Decorator {
     pub true_keywords: Vec<Name>,
     /// A literal bound given as `maxsize=N` (or first positional argument): `@lru_cache(maxsize=1)`.
     pub maxsize: Option<u32>,
-    /// Not called, or called with nothing but `maxsize=None`, a positive literal `maxsize`
-    /// (by keyword or first) and `typed=`: as a `functools` cache, it keeps what it computed
-    /// (`maxsize=0`, or a bound not written as a literal, may keep nothing).
-    pub keeps_results: bool,
     pub span: Span,
-}
-
-/// See [`FileFacts::cache_bypasses`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CacheBypass {
-    /// The function the read is in; `None` at module level and in class bodies.
-    pub function: Option<FuncIdx>,
-    /// The object whose attribute is read, as a dotted name not bound in the function (`f`,
-    /// `module.f`, `C.f`); `None` when it is anything else (a local, a parameter, `self.f`, a
-    /// call's result): that may be any function.
-    pub receiver: Option<Name>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

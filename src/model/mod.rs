@@ -186,8 +186,7 @@ pub enum Timing {
     PerCall,
     /// Only while modules are imported and classes created.
     ImportTime,
-    /// Once after import: only a start-up hook, a first-time block's call or a function that runs
-    /// once per process (cached without parameters, a new process's set-up) reaches it.
+    /// Once after import: only a start-up hook or a first-time block's call reaches it.
     OnceAfterImport,
     /// Once at run time, behind a test that it has not happened yet.
     OnceAtRunTime,
@@ -203,8 +202,7 @@ impl Timing {
             }
             Timing::ImportTime => "only at import time: only import-time code reaches it",
             Timing::OnceAfterImport => {
-                "once after import: only a start-up hook, a call in a first-time block or a \
-                 function that runs once per process reaches it"
+                "once after import: only a start-up hook or a call in a first-time block reaches it"
             }
             Timing::OnceAtRunTime => {
                 "once at run time: it is guarded by a test that it has not happened yet"

@@ -190,21 +190,6 @@ fn what_only_a_start_up_hook_reaches_changes_once_after_import() {
 }
 
 #[test]
-fn what_only_a_function_cached_without_parameters_reaches_changes_once_after_import() {
-    let project = link(&[(
-        "app/paths.py",
-        "import functools\n\nPATHS = []\nNAMES = []\n\n\ndef _add(p):\n    PATHS.append(p)\n\n\n@functools.cache\ndef paths():\n    _add(1)\n    return PATHS\n\n\n@functools.cache\ndef names(n):\n    NAMES.append(n)\n    return NAMES\n",
-    )]);
-    assert_eq!(
-        timings_by_function(&project),
-        [
-            ("_add".to_string(), Timing::OnceAfterImport),
-            ("names".to_string(), Timing::PerCall),
-        ]
-    );
-}
-
-#[test]
 fn import_time_changes_are_told_apart() {
     let project = link(&[(
         "app/registry.py",

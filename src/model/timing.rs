@@ -20,10 +20,8 @@ use crate::project::{FileId, Project};
 /// Code that runs once after import is not per-call code either: a framework's start-up hook
 /// (`Integration.setup_once`, `AppConfig.ready`, see [`knowledge::START_UP_HOOK_BASES`]), a
 /// call made inside a first-time block whose flag the block or the callee sets (`if not
-/// self.discovered: self.discover_apps()`), a function whose body runs once per process
-/// whoever calls it (cached without parameters, a fork's child hook, a process pool's
-/// initializer), and what only these call — unless a request reaches it other than through a
-/// function that runs once per process. Functions nested in such code are not covered: a set-up hook defines the wrappers it
+/// self.discovered: self.discover_apps()`), and what only these call — unless a request reaches
+/// it. Functions nested in such code are not covered: a set-up hook defines the wrappers it
 /// installs, and they run on every call.
 pub fn runs_per_call(project: &Project, file: FileId, function: FuncIdx) -> bool {
     !project

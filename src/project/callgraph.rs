@@ -32,7 +32,6 @@ use super::{
     split_last_dot, split_name,
 };
 
-mod once_per_process;
 mod renumbered;
 
 /// The methods constructing and calling an object, interned once: the link looks them up for
@@ -171,9 +170,6 @@ pub struct CallGraph {
     /// Functions that run once after import: start-up entry points, callees of first-time
     /// blocks, and what only they (and module-level code) call — unless a request reaches it.
     once_after_import: Vec<bool>,
-    /// Functions whose body runs at most once per process whoever calls them (see
-    /// `once_per_process::functions`): a request that calls one does not run it per call.
-    once_per_process: Vec<bool>,
     /// For every function reached from an entry point, the function it was reached from (itself
     /// for an entry point); [`UNREACHED`] otherwise.
     predecessor: Vec<u32>,
@@ -286,7 +282,6 @@ impl CallGraph {
                 Caller::Module => module_uses[edge.to.0 as usize] += 1,
             }
         }
-        let once_per_process = once_per_process::functions(project, &per_file);
         let mut offsets = Vec::with_capacity(count + 1);
         let mut total = 0u32;
         offsets.push(0);
@@ -314,7 +309,6 @@ impl CallGraph {
             entries: Vec::new(),
             start_ups: Vec::new(),
             once_after_import: Vec::new(),
-            once_per_process,
             predecessor: Vec::new(),
             module_level_edges,
             looked_into,
@@ -521,22 +515,10 @@ impl CallGraph {
         &self.start_ups
     }
 
-    /// Whether `function` runs once after import, never per call: it is a start-up entry point
-    /// or runs once per process, or every call of it is made by one or by a first-time block,
-    /// and no request reaches it (a request's call of a function that runs once per process
-    /// does not run its body per call).
+    /// Whether `function` runs once after import, never per call: it is a start-up entry point,
+    /// or every call of it is made by one or by a first-time block, and no request reaches it.
     pub fn once_after_import(&self, function: FuncId) -> bool {
         self.once_after_import
-            .get(function.0 as usize)
-            .copied()
-            .unwrap_or(false)
-    }
-
-    /// Whether the body of `function` runs at most once per process whoever calls it: it is
-    /// cached without parameters (and nothing may clear the cache), or it only runs as a new
-    /// process's set-up (a fork's child hook, a process pool's initializer).
-    pub fn once_per_process(&self, function: FuncId) -> bool {
-        self.once_per_process
             .get(function.0 as usize)
             .copied()
             .unwrap_or(false)
@@ -604,13 +586,10 @@ impl CallGraph {
                 // Applying a decorator runs when the decorated definition does, a first-time
                 // call on the first request only, and a function handed over where it is called:
                 // none runs per call here.
-                // Nor does a function that runs once per process: the call finds its result
-                // cached, or it runs in a new process.
                 if matches!(
                     edge.kind,
                     EdgeKind::Decorator | EdgeKind::FirstTime | EdgeKind::HandedOver
-                ) || self.once_per_process(edge.to)
-                {
+                ) {
                     continue;
                 }
                 let i = edge.to.0 as usize;
@@ -665,11 +644,9 @@ impl CallGraph {
         import_time
     }
 
-    /// The start-up entry points, the functions that run once per process whoever calls them
-    /// (`once_per_process`), the callees of first-time calls (once each of their calls is one),
-    /// and the functions that only these call: each runs once, at start-up, on the first call or
-    /// as a new process starts. Module-level calls do not count against a function (it is run
-    /// once at import too).
+    /// The start-up entry points, the callees of first-time calls (once each of their calls is
+    /// one), and the functions that only these call: each runs once, at start-up or on the first
+    /// call. Module-level calls do not count against a function (it is run once at import too).
     fn once_after_import_functions(&self, function_callers: &[u32]) -> Vec<bool> {
         let count = function_callers.len();
         let mut pending = function_callers.to_vec();
@@ -696,18 +673,8 @@ impl CallGraph {
                 queue.push_back(callee as u32);
             }
         };
-        let once_per_process = self
-            .once_per_process
-            .iter()
-            .enumerate()
-            .filter(|(_, once)| **once)
-            .map(|(i, _)| i);
-        for i in self
-            .start_ups
-            .iter()
-            .map(|entry| entry.function.0 as usize)
-            .chain(once_per_process)
-        {
+        for entry in &self.start_ups {
+            let i = entry.function.0 as usize;
             pending[i] = 0;
             settle(i, &mut pending, &mut queue);
         }

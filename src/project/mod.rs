@@ -923,7 +923,6 @@ pub fn link_signature(facts: &FileFacts) -> u128 {
     );
     read.returned_lambda_calls = &facts.returned_lambda_calls;
     read.deferred_module_calls = &facts.deferred_module_calls;
-    read.cache_bypasses = &facts.cache_bypasses;
     signature(&read)
 }
 
@@ -995,8 +994,6 @@ struct Read<'a, Call> {
     returned_lambda_calls: &'a [u32],
     /// By index in `calls`: read by the link only (which classes are made at import).
     deferred_module_calls: &'a [u32],
-    /// Read by the link only (which cached functions run once per process).
-    cache_bypasses: &'a [crate::facts::CacheBypass],
 }
 
 impl<'a, Call> Read<'a, Call> {
@@ -1019,7 +1016,6 @@ impl<'a, Call> Read<'a, Call> {
             calls_in_script_blocks,
             returned_lambda_calls: &[],
             deferred_module_calls: &[],
-            cache_bypasses: &[],
         }
     }
 }

@@ -1790,7 +1790,6 @@ impl Extractor {
         self.record_argument_uses(call);
         self.record_item_arguments(call);
         self.record_cache_clear(call);
-        self.record_cache_bypass_call(call);
         match &*call.func {
             // `x.update()` given nothing is recorded too: it changes no builtin dict, set or
             // Counter, but `x` may be a subclass of one whose own `update` writes, which only
@@ -2621,7 +2620,6 @@ impl<'a> Visitor<'a> for Extractor {
                 self.record_returned(Some(value), *range, true)
             }
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
-                self.record_cache_bypass_attribute(attribute);
                 self.record_cached_attribute_read(attribute)
             }
             _ => {}
@@ -2714,49 +2712,15 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
                     }),
                 _ => None,
             };
-            let keeps_results = match &d.expression {
-                Expr::Call(call) => keeps_results(&call.arguments),
-                _ => true,
-            };
             Some(Decorator {
                 name: dotted_name(expr)?,
                 called,
                 true_keywords,
                 maxsize,
-                keeps_results,
                 span: span(d.range),
             })
         })
         .collect()
-}
-
-/// Whether a `functools` cache called with `arguments` keeps what it computes: nothing but
-/// `maxsize` (by keyword, or first) given `None` or a positive literal, and `typed=`. A bound of
-/// `0` keeps nothing, and a bound not written as a literal may be `0`.
-fn keeps_results(arguments: &ast::Arguments) -> bool {
-    let keeps = |value: &Expr| match value {
-        Expr::NoneLiteral(_) => true,
-        Expr::NumberLiteral(n) => n
-            .value
-            .as_int()
-            .and_then(|i| i.as_u64())
-            .is_some_and(|i| i > 0),
-        _ => false,
-    };
-    let positional_ok = match &*arguments.args {
-        [] => true,
-        [bound] => keeps(bound),
-        _ => false,
-    };
-    positional_ok
-        && arguments
-            .keywords
-            .iter()
-            .all(|k| match k.arg.as_ref().map(|a| a.as_str()) {
-                Some("maxsize") => arguments.args.is_empty() && keeps(&k.value),
-                Some("typed") => true,
-                _ => false,
-            })
 }
 
 /// The name whose text `write` puts into an empty buffer, or `None` if it gives up. Names are

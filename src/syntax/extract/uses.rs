@@ -437,58 +437,6 @@ impl Extractor {
         }
     }
 
-    /// `f.cache_clear`, `f.__wrapped__` read (see [`crate::facts::FileFacts::cache_bypasses`]).
-    pub(super) fn record_cache_bypass_attribute(&mut self, attribute: &ast::ExprAttribute) {
-        if matches!(attribute.attr.as_str(), "cache_clear" | "__wrapped__") {
-            self.record_cache_bypass(&attribute.value);
-        }
-    }
-
-    /// `getattr(f, "cache_clear")`, `getattr(f, "__wrapped__")` (the name written out),
-    /// `unwrap(f)` and `inspect.unwrap(f)` (see [`crate::facts::FileFacts::cache_bypasses`]).
-    pub(super) fn record_cache_bypass_call(&mut self, call: &ast::ExprCall) {
-        let args = &call.arguments.args;
-        let Some(first) = args.first() else {
-            return;
-        };
-        let callee = match &*call.func {
-            Expr::Name(name) => name.id.as_str(),
-            Expr::Attribute(attribute) => attribute.attr.as_str(),
-            _ => return,
-        };
-        let bypass = match callee {
-            // Only a name written out, as for every `getattr` the analysis follows.
-            "getattr" => args.get(1).is_some_and(|name| {
-                matches!(name, Expr::StringLiteral(text)
-                    if matches!(literal_text(&text.value), "cache_clear" | "__wrapped__"))
-            }),
-            "unwrap" => true,
-            _ => false,
-        };
-        if bypass {
-            self.record_cache_bypass(first);
-        }
-    }
-
-    fn record_cache_bypass(&mut self, receiver: &Expr) {
-        let function = self.current_function();
-        let mut base = receiver;
-        while let Expr::Attribute(attribute) = base {
-            base = &attribute.value;
-        }
-        let global = match base {
-            Expr::Name(name) => {
-                self.function_scope().is_none()
-                    || self.name_here(name.id.as_str()).0 == crate::facts::CallReceiver::Name
-            }
-            _ => false,
-        };
-        let receiver = if global { dotted_name(receiver) } else { None };
-        self.facts
-            .cache_bypasses
-            .push(crate::facts::CacheBypass { function, receiver });
-    }
-
     /// A `yield` of the function being walked: the first one is where a context manager hands
     /// control to the caller's block.
     pub(super) fn note_yield(&mut self, range: TextRange) {
