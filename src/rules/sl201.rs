@@ -373,8 +373,6 @@ fn changed_global(
         None if matches!(mutation.kind, MutationKind::InPlaceOperator(_))
             && attrs.is_empty()
             && mutation.alias.is_some()
-            // In the global's own module: a module that imports the name may bind its own.
-            && file == global_file
             && project
                 .file(file)
                 .facts

@@ -61,7 +61,6 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
         scratch_sources: Vec::new(),
-        alias_ops: Vec::new(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -115,6 +114,9 @@ struct FunctionScope {
     /// too, unlike `first_yield`, which is noted as the `yield` is entered): what is walked
     /// after it runs only if the consumer resumes the generator.
     yielded: bool,
+    /// Augmented assignments on a local bound to exactly a global by `x = NAME` (the local and
+    /// the statement's start), to check once the body is walked.
+    alias_ops: Vec<(Name, u32)>,
 }
 
 /// A function's locals, asked with a name's text as written, with no look-up in the interner: a
@@ -313,9 +315,6 @@ struct Extractor {
     /// The buffer the sources of a flow are gathered in, kept between statements: most
     /// assignments have one source, and a vector per statement cost an allocation each.
     scratch_sources: Vec<FlowSource>,
-    /// Augmented assignments on a local bound to exactly a global by `x = NAME` (the function,
-    /// the local and the statement's start), to check once the function's body is walked.
-    alias_ops: Vec<(FuncIdx, Name, u32)>,
 }
 
 /// Slots of [`Extractor::name_memo`]: a power of two, enough for the names of a few statements.
@@ -665,6 +664,7 @@ impl Extractor {
             }),
             first_yield: None,
             yielded: false,
+            alias_ops: Vec::new(),
         }));
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
@@ -700,13 +700,8 @@ impl Extractor {
                 value: Returned::Other,
             });
         }
-        if self.alias_ops.last().is_some_and(|(f, _, _)| *f == idx) {
-            let at = self.alias_ops.partition_point(|(f, _, _)| *f < idx);
-            let candidates: Vec<(Name, u32)> = self
-                .alias_ops
-                .drain(at..)
-                .map(|(_, name, start)| (name, start))
-                .collect();
+        if !scope.alias_ops.is_empty() {
+            let candidates = std::mem::take(&mut scope.alias_ops);
             let defines = scope.closure.keeps_allocations;
             self.record_exact_alias_ops(function, idx, defines, candidates);
         }
@@ -1284,7 +1279,7 @@ impl Extractor {
     /// `x op= v` on a local `x` bound by `x = NAME` to a global (not one of its attributes nor
     /// elements): kept to check, once the body is walked, that `x` holds exactly the global.
     fn note_alias_op(&mut self, local: &str, start: u32) {
-        let Some(scope) = self.function_scope() else {
+        let Some(scope) = self.function_scope_mut() else {
             return;
         };
         let Some(name) = scope.locals.get(local) else {
@@ -1296,8 +1291,7 @@ impl Extractor {
             && alias.path.attrs.is_empty()
             && matches!(alias.path.root, Root::Global(_))
         {
-            let function = scope.idx;
-            self.alias_ops.push((function, name, start));
+            scope.alias_ops.push((name, start));
         }
     }
 

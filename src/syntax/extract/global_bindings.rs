@@ -110,11 +110,10 @@ impl Extractor {
                         .push(intern(name.id.as_str()));
                 }
             }
-            Expr::Attribute(attribute)
-                if attribute.attr.as_str() == "__dict__"
-                    && !self.is_function_local(&attribute.value) =>
-            {
-                self.facts.unlisted_bindings.any_by_name = true;
+            Expr::Attribute(attribute) if attribute.attr.as_str() == "__dict__" => {
+                if !self.is_function_local(&attribute.value) {
+                    self.facts.unlisted_bindings.any_by_name = true;
+                }
             }
             Expr::Call(call) => {
                 let Expr::Name(callee) = &*call.func else {
@@ -345,29 +344,30 @@ impl<'a> Visitor<'a> for Bindings<'_> {
             {
                 self.augmented += 1;
             }
-            Stmt::Import(import)
+            Stmt::Import(import) => {
                 if import.names.iter().any(|a| {
                     a.asname.as_ref().map_or_else(
                         || a.name.as_str().split('.').next() == Some(self.name),
                         |n| n.as_str() == self.name,
                     )
-                }) =>
-            {
-                self.unknown = true;
+                }) {
+                    self.unknown = true;
+                }
             }
-            Stmt::ImportFrom(import)
+            Stmt::ImportFrom(import) => {
                 if import
                     .names
                     .iter()
-                    .any(|a| a.asname.as_ref().unwrap_or(&a.name).as_str() == self.name) =>
-            {
-                self.unknown = true;
+                    .any(|a| a.asname.as_ref().unwrap_or(&a.name).as_str() == self.name)
+                {
+                    self.unknown = true;
+                }
             }
             Stmt::Global(ast::StmtGlobal { names, .. })
-            | Stmt::Nonlocal(ast::StmtNonlocal { names, .. })
-                if names.iter().any(|n| n.as_str() == self.name) =>
-            {
-                self.unknown = true;
+            | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
+                if names.iter().any(|n| n.as_str() == self.name) {
+                    self.unknown = true;
+                }
             }
             Stmt::Match(_) => self.unknown = true,
             _ => {}
