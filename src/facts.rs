@@ -453,9 +453,6 @@ pub struct FileFacts {
     /// uses the receiver at most in `return self`, deletes nothing, binds no walrus and calls
     /// nothing that reads the locals (`locals()`, `vars()`, `eval`, frames), in order.
     pub receiver_left_alone: Vec<FuncIdx>,
-    /// What the proof that a module global only ever holds immutable values needs beyond the
-    /// module-level `name = value` bindings in `globals` (see [`UnlistedBindings`]).
-    pub unlisted_bindings: UnlistedBindings,
     /// Starts of the attribute assignment targets whose change is undone before the function
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
@@ -599,36 +596,6 @@ impl FileFacts {
             .iter()
             .any(|block| block.start <= offset && offset < block.end)
     }
-}
-
-/// Ways a file may bind a module global, or set an attribute of a module, that the other facts
-/// do not list: what SL201 must rule out before it takes `x = G; x += v` (a local bound to the
-/// global `G`) as binding a new object to the local only, `G` holding an immutable value.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct UnlistedBindings {
-    /// Names the module binds other than by a module-level `name = value` (or `name: T = value`)
-    /// statement: unpacking, loop and `with` targets, augmented assignments, walrus, `del`,
-    /// `except ... as`, `match` captures, imports (`*` for a star import), `def`, `class` and
-    /// `type` at module level; and every name declared `global` anywhere in the file. Sorted,
-    /// without repeats.
-    pub names: Vec<Name>,
-    /// Attribute names set or deleted outside functions (`mod.NAME = v` at module level or in a
-    /// class body) and anywhere by `setattr(obj, "NAME", v)`. Sorted, without repeats.
-    pub attributes: Vec<Name>,
-    /// The file calls `globals`, `exec` or `eval`: it may bind its own module's globals by a
-    /// computed name.
-    pub own_by_name: bool,
-    /// The file may set attributes of a module by a computed name: `setattr` with a name that is
-    /// not a literal, `vars(...)` with an argument, or a `__dict__` attribute, on anything other
-    /// than a parameter or local of a function (`self` included).
-    pub any_by_name: bool,
-    /// Starts of the module-level bindings whose value is a tuple display (whatever it holds).
-    pub tuples: Vec<u32>,
-    /// Starts of the augmented assignments `x op= v` whose target is a local that holds exactly
-    /// the module global it was bound to: the function binds `x` once, by `x = NAME` (a name or
-    /// dotted name of a global, not through another local), and otherwise only by augmented
-    /// assignments; the function defines no nested function or class, `x` is not a parameter.
-    pub exact_alias_ops: Vec<u32>,
 }
 
 /// A comment that suppresses findings on its line (see [`crate::suppression`]).

@@ -935,16 +935,3 @@ mod last_segment_tests {
         assert!(!is_form_field("StringField"));
     }
 }
-
-/// Builtin types whose instances cannot change: an augmented assignment on one (`x |= {v}`, `x
-/// += (v,)`) binds a new object to its target.
-pub const IMMUTABLE_BUILTIN_TYPES: &[&str] = &[
-    "builtins.frozenset",
-    "builtins.tuple",
-    "builtins.str",
-    "builtins.bytes",
-    "builtins.int",
-    "builtins.float",
-    "builtins.complex",
-    "builtins.bool",
-];

@@ -58,6 +58,9 @@ struct MutationGroup<'a> {
     /// The classes the code names (`C.x` with `C` a subclass of the defining class), in the
     /// order met: the changes go through them.
     written: Vec<ClassId>,
+    /// Every change of the group names its class: when one goes through `cls` (whatever class
+    /// the code runs for), the names in `written` are not the only classes written through.
+    all_named: bool,
     sites: Vec<&'a Mutation>,
 }
 
@@ -125,8 +128,10 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
                 object,
                 named,
                 written: Vec::new(),
+                all_named: true,
                 sites: Vec::new(),
             });
+            group.all_named &= named;
             if named && !group.written.contains(class) {
                 group.written.push(*class);
             }
@@ -230,7 +235,7 @@ fn report_mutation(
             .iter()
             .map(|c| format!("`{}`", project.class(*c).1.name))
             .collect();
-        if names.is_empty() {
+        if names.is_empty() || !group.all_named {
             format!("`{}`", class.name)
         } else {
             names.join(" and ")

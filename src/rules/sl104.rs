@@ -135,45 +135,6 @@ impl Rule for InstanceAttributeAliasesSharedObject {
                     .push(mutation);
             }
         }
-        // A method that binds `self.x` to the shared object itself before it changes it is told
-        // with that binding: another method's binding of the same object (another test's
-        // `self.mapping = FIXTURE`) is not the one its change goes through.
-        let is_own = |key: &Key, group: &Group<'_>| {
-            key.file == key.mutation_file && group.assignment_function == key.mutation_function
-        };
-        let own: HashSet<(FileId, FuncIdx, String, String, Span)> = groups
-            .iter()
-            .filter(|(key, group)| is_own(key, group))
-            .flat_map(|(key, group)| {
-                group.sites.iter().map(|site| {
-                    (
-                        key.mutation_file,
-                        key.mutation_function,
-                        group.attr.clone(),
-                        group.source.identity.clone(),
-                        site.span,
-                    )
-                })
-            })
-            .collect();
-        if !own.is_empty() {
-            for (key, group) in groups.iter_mut() {
-                if is_own(key, group) {
-                    continue;
-                }
-                let (attr, identity) = (group.attr.clone(), group.source.identity.clone());
-                group.sites.retain(|site| {
-                    !own.contains(&(
-                        key.mutation_file,
-                        key.mutation_function,
-                        attr.clone(),
-                        identity.clone(),
-                        site.span,
-                    ))
-                });
-            }
-            groups.retain(|_, group| !group.sites.is_empty());
-        }
         found.extend(groups.into_iter().map(|(key, mut group)| {
             common::sort_sites(&mut group.sites);
             report(project, &key, group)

@@ -368,22 +368,6 @@ fn changed_global(
         }
         // An instance of a project class: SL203.
         Some(SharedObject::Object { .. }) => return None,
-        // `x = G; x |= v` on a local that holds exactly `G`, whose every binding is an
-        // immutable value: the operator makes a new object, bound to the local only.
-        None if matches!(mutation.kind, MutationKind::InPlaceOperator(_))
-            && attrs.is_empty()
-            && mutation.alias.is_some()
-            && project
-                .file(file)
-                .facts
-                .unlisted_bindings
-                .exact_alias_ops
-                .binary_search(&mutation.span.start)
-                .is_ok()
-            && holds_only_immutable_values(project, global_file, &binding.name) =>
-        {
-            return None;
-        }
         // `counter += 1` on an immutable value rebinds the global.
         None if matches!(mutation.kind, MutationKind::InPlaceOperator(_)) && attrs.is_empty() => {
             None
@@ -391,48 +375,6 @@ fn changed_global(
         None => return None,
     };
     Some((binding.name.to_string(), type_name))
-}
-
-/// Whether the module global `name` of `file` only ever holds an immutable value: every
-/// module-level `name = value` binds a literal of an immutable type, a tuple display, or a call of
-/// the builtin `frozenset`, `tuple`, `str`, ... (not shadowed there); the module binds the name
-/// no other way (`FileFacts::unlisted_bindings`: unpacking, loops, imports, `global` statements,
-/// `globals()`, ...); and no file of the project may set an attribute of that name on a module
-/// (`mod.NAME = v`, `setattr(mod, "NAME", v)`, a computed `setattr`, `vars(mod)`, `__dict__`).
-fn holds_only_immutable_values(project: &Project, file: FileId, name: &str) -> bool {
-    let facts = &project.file(file).facts;
-    let unlisted = &facts.unlisted_bindings;
-    let immutable = |binding: &Binding| match &binding.value {
-        Value::Immutable | Value::None => true,
-        Value::Call { callee } => matches!(
-            project.resolve(file, None, callee),
-            Resolved::External(q) if knowledge::IMMUTABLE_BUILTIN_TYPES.contains(&q.as_str())
-        ),
-        _ => unlisted.tuples.binary_search(&binding.span.start).is_ok(),
-    };
-    let mut bindings = facts.globals.iter().filter(|b| b.name == name).peekable();
-    if bindings.peek().is_none()
-        || !bindings.all(immutable)
-        || unlisted.own_by_name
-        || unlisted
-            .names
-            .iter()
-            .any(|n| n.as_str() == name || n.as_str() == "*")
-    {
-        return false;
-    }
-    project.files.iter().all(|other| {
-        let facts = &other.facts;
-        let sets = |kind: &MutationKind| {
-            matches!(kind, MutationKind::AttributeAssign(a) | MutationKind::AttributeDelete(a) if a == name)
-        };
-        !facts.unlisted_bindings.any_by_name
-            && !facts.unlisted_bindings.attributes.iter().any(|a| a == name)
-            && !facts.attribute_assignments.iter().any(|a| a.attr == name)
-            && !facts.setattr_calls.iter().any(|c| c.name.as_ref().is_some_and(|n| n == name))
-            && !facts.mutations.iter().any(|m| sets(&m.kind))
-            && !facts.call_result_mutations.iter().any(|m| sets(&m.kind))
-    })
 }
 
 /// The module-level binding `dotted` denotes in `function` of `file`: `cache`, `store.cache`.

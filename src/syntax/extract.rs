@@ -24,7 +24,6 @@ mod calls;
 mod class_creation;
 mod done_callbacks;
 mod flows;
-mod global_bindings;
 mod receiver_use;
 mod restores;
 mod uses;
@@ -69,7 +68,6 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();
     extractor.facts.conditional_changes.dedup();
-    global_bindings::finish(&mut extractor.facts.unlisted_bindings);
     (extractor.facts, extractor.hit_depth_limit)
 }
 
@@ -114,9 +112,6 @@ struct FunctionScope {
     /// too, unlike `first_yield`, which is noted as the `yield` is entered): what is walked
     /// after it runs only if the consumer resumes the generator.
     yielded: bool,
-    /// Augmented assignments on a local bound to exactly a global by `x = NAME` (the local and
-    /// the statement's start), to check once the body is walked.
-    alias_ops: Vec<(Name, u32)>,
 }
 
 /// A function's locals, asked with a name's text as written, with no look-up in the interner: a
@@ -253,8 +248,6 @@ struct LocalAlias {
     /// The alias is exactly one element of `path` (see [`Resolved::element`]).
     element: bool,
     span: Span,
-    /// Bound by `x = NAME` or `x = NAME.attr`, not through another local nor by `or`.
-    plain: bool,
 }
 
 struct Extractor {
@@ -664,7 +657,6 @@ impl Extractor {
             }),
             first_yield: None,
             yielded: false,
-            alias_ops: Vec::new(),
         }));
         self.reach_enter_function(idx, span(function.range));
         for (i, stmt) in function.body.iter().enumerate() {
@@ -699,11 +691,6 @@ impl Extractor {
                 start: first_yield,
                 value: Returned::Other,
             });
-        }
-        if !scope.alias_ops.is_empty() {
-            let candidates = std::mem::take(&mut scope.alias_ops);
-            let defines = scope.closure.keeps_allocations;
-            self.record_exact_alias_ops(function, idx, defines, candidates);
         }
         self.record_closure(idx, kwargs, &mut scope);
         self.record_key_reads(idx, function);
@@ -895,11 +882,6 @@ impl Extractor {
             && matches!(self.scopes.last(), Some(Scope::Class(_) | Scope::Module))
         {
             self.facts.empty_values.push(span(stmt).start);
-        }
-        if matches!(value, Some(Expr::Tuple(_)))
-            && matches!(self.scopes.last(), Some(Scope::Module))
-        {
-            self.facts.unlisted_bindings.tuples.push(span(stmt).start);
         }
         let binding = Binding {
             name: intern(name.id.as_str()),
@@ -1276,25 +1258,6 @@ impl Extractor {
         }
     }
 
-    /// `x op= v` on a local `x` bound by `x = NAME` to a global (not one of its attributes nor
-    /// elements): kept to check, once the body is walked, that `x` holds exactly the global.
-    fn note_alias_op(&mut self, local: &str, start: u32) {
-        let Some(scope) = self.function_scope_mut() else {
-            return;
-        };
-        let Some(name) = scope.locals.get(local) else {
-            return;
-        };
-        if let Some(alias) = scope.aliases.get(&name)
-            && alias.plain
-            && !alias.nested
-            && alias.path.attrs.is_empty()
-            && matches!(alias.path.root, Root::Global(_))
-        {
-            scope.alias_ops.push((name, start));
-        }
-    }
-
     /// `name = value` inside a function: tracks aliases of shared objects and constructed locals.
     fn bind_local(&mut self, node: &ast::ExprName, value: Option<&Expr>) {
         let name = node.id.as_str();
@@ -1322,8 +1285,6 @@ impl Extractor {
                         .is_some_and(|f| !f.bound_twice.iter().any(|n| n.as_str() == name)),
                 // Point at what was taken (`self.x`), which is what the reader must check.
                 span: resolved.alias.unwrap_or(span(value.range())),
-                plain: resolved.alias.is_none()
-                    && matches!(value, Expr::Name(_) | Expr::Attribute(_)),
             })
         });
         let alias = alias.or_else(|| self.param_alias(name, value?));
@@ -1556,9 +1517,6 @@ impl Extractor {
                             assign.range,
                             false,
                         );
-                        if let Expr::Name(local) = target {
-                            self.note_alias_op(local.id.as_str(), assign.range.start().to_u32());
-                        }
                         if let Expr::Attribute(attribute) = target
                             && let Some(function) = self.current_function()
                             && let Some(resolved) = self.resolve(&attribute.value, true)
@@ -2514,7 +2472,6 @@ impl<'a> Visitor<'a> for Extractor {
         }
         self.note_script_block(stmt);
         self.record_raised_class(stmt);
-        self.note_unlisted_bindings(stmt);
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),
@@ -2593,9 +2550,6 @@ impl<'a> Visitor<'a> for Extractor {
             Expr::Call(_) | Expr::Subscript(_) | Expr::Compare(_) | Expr::UnaryOp(_)
         ) {
             self.reach_expr(expr);
-        }
-        if matches!(expr, Expr::Named(_) | Expr::Attribute(_) | Expr::Call(_)) {
-            self.note_unlisted_expr(expr);
         }
         match expr {
             Expr::Call(call) => {

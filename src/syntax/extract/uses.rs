@@ -141,7 +141,6 @@ impl Extractor {
             nested: false,
             element: false,
             span: used.alias.unwrap_or(span(value.range())),
-            plain: false,
         })
     }
 
