@@ -435,6 +435,9 @@ fn a_change_group_with_a_write_through_cls_does_not_name_only_the_subclass_writt
         "app/m.py",
         "class Base:\n    items = []\n\n    @classmethod\n    def add(cls, request):\n        Sub.items.append(request.args[\"b\"])\n        cls.items.append(request.args[\"a\"])\n\n\nclass Sub(Base):\n    pass\n\n\nclass Other(Base):\n    pass\n\n\ndef handler(request):\n    Other.add(request)\n",
     )]);
-    assert!(out.contains("`items` is one list held by class `Base`"), "{out}");
+    assert!(
+        out.contains("`items` is one list held by class `Base`"),
+        "{out}"
+    );
     assert!(!out.contains("through `Sub`"), "{out}");
 }
