@@ -247,7 +247,17 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// source and are refused, as CPython refuses them.
 fn source_encoding(label: &str) -> Option<SourceEncoding> {
     let name = label.to_ascii_lowercase().replace('_', "-");
-    if name == "utf-8" || name == "utf8" || name.starts_with("utf-8-") {
+    // CPython's aliases of its `utf_8` codec (`encodings.aliases`): flaskbb declares `utf`.
+    const UTF_8_ALIASES: &[&str] = &[
+        "utf-8",
+        "utf8",
+        "u8",
+        "utf",
+        "utf8-ucs2",
+        "utf8-ucs4",
+        "cp65001",
+    ];
+    if UTF_8_ALIASES.contains(&name.as_str()) || name.starts_with("utf-8-") {
         return Some(SourceEncoding::Utf8);
     }
     const LATIN_1: &[&str] = &[
@@ -419,5 +429,15 @@ mod tests {
         let text = decode(b"\xef\xbb\xbf# coding: utf-8\ns = '\xc3\xa9'\n".to_vec()).unwrap();
         assert!(text.starts_with("# coding") && text.contains('\u{e9}'));
         assert!(decode(b"# coding: utf-8\ns = '\xe9'\n".to_vec()).is_err());
+    }
+
+    #[test]
+    fn cpython_aliases_of_utf8_are_utf8() {
+        for alias in ["utf", "UTF", "u8", "utf8_ucs4", "cp65001"] {
+            let source = format!("# -*- coding: {alias} -*-\ns = '\u{e9}'\n");
+            let text = decode(source.into_bytes()).unwrap();
+            assert!(text.contains('\u{e9}'), "{alias}: {text:?}");
+        }
+        assert!(decode(b"# coding: utf-9\n".to_vec()).is_err());
     }
 }
