@@ -1181,6 +1181,11 @@ fn check_loaded(
     check_loaded_reaching(options, loaded, &analysis, started, fixes).0
 }
 
+/// The rules that read [`crate::model::ProjectTables`] (`Model::instance_assignments`,
+/// `Model::instance_changes` and `Model::class_level_changes`, which reads the latter) on every
+/// analysis of a project with classes.
+const READS_PROJECT_TABLES: &[&str] = &["SL101", "SL102", "SL104", "SL105", "SL301", "SL402"];
+
 /// The model and what each rule found on a linked project, before the report: a long-lived
 /// caller keeps it ([`Kept`]) for the next analysis that reads the same of the project.
 struct Analysis {
@@ -1204,7 +1209,24 @@ impl Analysis {
             stage_started = Instant::now();
         };
         let project = &loaded.project;
-        let model = Model::build(project);
+        // The model's tables that read the project alone are made beside the model (on the
+        // other core while the model's build runs on one thread) when a rule that reads them
+        // will run; a rule that asks for one all the same makes it, so this only moves work.
+        let model = if loaded
+            .run
+            .rules
+            .iter()
+            .any(|rule| READS_PROJECT_TABLES.contains(&rule.meta().code))
+        {
+            let (model, tables) = rayon::join(
+                || Model::build(project),
+                || crate::model::ProjectTables::collect(project),
+            );
+            model.keep_project_tables(tables);
+            model
+        } else {
+            Model::build(project)
+        };
         end_stage("model");
         let context = Context::new(project, &model, &loaded.run.rule_settings);
         let per_rule: Vec<Result<Vec<Diagnostic>, String>> = loaded

@@ -46,7 +46,7 @@ impl Model {
 }
 
 impl InstanceAssignments {
-    fn collect(project: &Project) -> Self {
+    pub(super) fn collect(project: &Project) -> Self {
         let mut by_class: HashMap<(ClassId, &Name), Vec<InstanceAssignment>> = HashMap::default();
         // The order classes first assign each attribute in, so that the result does not depend
         // on the hash map's order.

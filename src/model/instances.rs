@@ -32,7 +32,7 @@ impl Model {
     }
 }
 
-fn collect_instance_changes(project: &Project) -> Vec<InstanceChange> {
+pub(super) fn collect_instance_changes(project: &Project) -> Vec<InstanceChange> {
     let mut changes = Vec::new();
     for (file, source) in project.files.iter().enumerate() {
         let file = file as FileId;

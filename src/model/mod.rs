@@ -21,6 +21,7 @@ mod instances;
 mod local_changes;
 mod lookup;
 mod parameters;
+mod project_tables;
 mod query;
 mod singletons;
 mod thread_locals;
@@ -53,6 +54,7 @@ pub use lookup::{
     BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, mutable_type,
     project_mro, resolve_callee, typed_local,
 };
+pub use project_tables::ProjectTables;
 pub use query::MethodCalls;
 pub use singletons::{
     KeptSingletonCalls, Singleton, SingletonNames, SingletonWrite, SingletonWriteSite,

@@ -315,9 +315,20 @@ impl CallGraph {
             made_at_import,
             build_times: Vec::new(),
         };
-        graph.entries = entry_points::find(project, &index, patterns);
-        graph.start_ups = entry_points::find_start_up(project);
-        graph.predecessor = graph.reach(&super::test_code::functions_in_modules_of_tests(project));
+        // The start-up functions and the modules of tests (one thread each) are found while the
+        // entry points are (files and classes on any thread).
+        let (entries, (start_ups, of_tests)) = rayon::join(
+            || entry_points::find(project, &index, patterns),
+            || {
+                (
+                    entry_points::find_start_up(project),
+                    super::test_code::functions_in_modules_of_tests(project),
+                )
+            },
+        );
+        graph.entries = entries;
+        graph.start_ups = start_ups;
+        graph.predecessor = graph.reach(&of_tests);
         graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
         graph.once_after_import = graph.once_after_import_functions(&function_callers);
         // What a request reaches runs per request, whatever else calls it at import time or
@@ -791,6 +802,27 @@ impl<'p> Index<'p> {
         kept: Option<(KeptValues, Option<Vec<Edited>>)>,
         flows: bool,
     ) -> Index<'p> {
+        // Values kept as they are do not read the index: they are taken apart on the other
+        // core while the index's maps are made.
+        if let Some((kept, None)) = kept {
+            let (mut index, values) = rayon::join(
+                || Index::without_values(project),
+                || Values::from_kept(project, kept),
+            );
+            index.values = values;
+            return index;
+        }
+        let mut index = Index::without_values(project);
+        index.values = match kept {
+            Some((kept, Some(edited))) => Values::update(project, &index, kept, &edited)
+                .unwrap_or_else(|| Values::build(project, &index, flows)),
+            _ => Values::build(project, &index, flows),
+        };
+        index
+    }
+
+    /// The index of `project` with no values of names yet.
+    fn without_values(project: &'p Project) -> Index<'p> {
         let mut methods = HashMap::default();
         let mut nested = HashMap::default();
         for (id, (file, idx)) in project.functions.iter().enumerate() {
@@ -848,7 +880,7 @@ impl<'p> Index<'p> {
                 }
             }
         }
-        let mut index = Index {
+        Index {
             methods,
             definers,
             attribute_class_lookups: project.mro_memo(),
@@ -858,14 +890,7 @@ impl<'p> Index<'p> {
             attribute_classes,
             nested,
             values: Values::default(),
-        };
-        index.values = match kept {
-            Some((kept, None)) => Values::from_kept(project, kept),
-            Some((kept, Some(edited))) => Values::update(project, &index, kept, &edited)
-                .unwrap_or_else(|| Values::build(project, &index, flows)),
-            None => Values::build(project, &index, flows),
-        };
-        index
+        }
     }
 
     /// The classes that define a method `name` directly, sorted, with the method.

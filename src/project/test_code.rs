@@ -9,17 +9,20 @@ use super::{FileId, Project, SourceFile};
 
 /// A module of tests: `test_x`, `x_test`, `conftest`, or anything in a `test`, `tests` or
 /// `testing` package. Its functions run once per test, not per request.
+/// Read in place, without collecting the parts: the link asks it of every file on every link.
 fn is_test_module(module: &str) -> bool {
-    let parts: Vec<&str> = module.split('.').collect();
-    let Some((last, packages)) = parts.split_last() else {
-        return false;
+    let (packages, last) = match module.rsplit_once('.') {
+        Some((packages, last)) => (Some(packages), last),
+        None => (None, module),
     };
     last.starts_with("test_")
         || last.ends_with("_test")
-        || matches!(*last, "tests" | "conftest")
-        || packages
-            .iter()
-            .any(|p| matches!(*p, "test" | "tests" | "testing"))
+        || matches!(last, "tests" | "conftest")
+        || packages.is_some_and(|packages| {
+            packages
+                .split('.')
+                .any(|p| matches!(p, "test" | "tests" | "testing"))
+        })
 }
 
 /// A test function or a test framework's fixture method.
