@@ -146,14 +146,14 @@ mod tests {
     use crate::facts::{CallReceiver, CallSite, FileFacts, MaybeIndex, Name, Span};
 
     fn call(callee: &str) -> CallSite {
-        CallSite {
-            function: None,
-            receiver: CallReceiver::Name,
-            callee: Name::from(callee),
-            reference: false,
-            argument_of: MaybeIndex::NONE,
-            span: Span::new(0, 1),
-        }
+        CallSite::new(
+            None,
+            CallReceiver::Name,
+            Name::from(callee),
+            false,
+            MaybeIndex::NONE,
+            Span::new(0, 1),
+        )
     }
 
     #[test]

@@ -1007,23 +1007,132 @@ pub struct FirstTimeCall {
 }
 
 /// A call, or a function passed to a call as an argument (a callback), as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// 32 bytes: the function the call is in and whether it is a reference share one word
+/// ([`CallSite::function`], [`CallSite::reference`]). It prints and is encoded field by field as
+/// [`CallSiteParts`] (the cache's encoding is that of the 40-byte layout it replaced).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "CallSiteParts", into = "CallSiteParts")]
 pub struct CallSite {
-    /// The function the call is in; `None` at module level and in class bodies.
-    pub function: Option<FuncIdx>,
+    /// The function the call is in (the low 31 bits; [`NO_FUNCTION`] for none) and whether it is
+    /// a reference (the top bit).
+    origin: u32,
     pub receiver: CallReceiver,
     /// The callee after the receiver, dotted: `save` and `store.save` (for
     /// [`CallReceiver::Name`]), `repo.save` for `self.repo.save()`, `m` for `super().m()`.
     pub callee: Name,
-    /// Passed as an argument (`submit(fn)`, `path("", views.index)`), not called here.
-    pub reference: bool,
     /// Index in [`FileFacts::calls`] of the call this one is a direct argument of.
     pub argument_of: MaybeIndex,
     pub span: Span,
 }
 
+/// [`CallSite::origin`]'s function bits when the call is at module level or in a class body.
+/// No function index reaches it: a function takes at least four bytes of source (`lambda`), and
+/// a file's offsets are `u32`, so a file holds fewer than 2^30 functions.
+const NO_FUNCTION: u32 = u32::MAX >> 1;
+const REFERENCE_BIT: u32 = 1 << 31;
+
+impl CallSite {
+    /// A call site in `function` (`None` at module level and in class bodies); `reference` when
+    /// the callee is passed as an argument, not called.
+    pub fn new(
+        function: Option<FuncIdx>,
+        receiver: CallReceiver,
+        callee: Name,
+        reference: bool,
+        argument_of: MaybeIndex,
+        span: Span,
+    ) -> CallSite {
+        let index = function.unwrap_or(NO_FUNCTION);
+        assert!(
+            index <= NO_FUNCTION,
+            "a function index of 2^31 - 1 or more (see NO_FUNCTION)"
+        );
+        CallSite {
+            origin: index | if reference { REFERENCE_BIT } else { 0 },
+            receiver,
+            callee,
+            argument_of,
+            span,
+        }
+    }
+
+    /// The function the call is in; `None` at module level and in class bodies.
+    #[inline]
+    pub fn function(&self) -> Option<FuncIdx> {
+        let index = self.origin & !REFERENCE_BIT;
+        (index != NO_FUNCTION).then_some(index)
+    }
+
+    /// Passed as an argument (`submit(fn)`, `path("", views.index)`), not called here.
+    #[inline]
+    pub fn reference(&self) -> bool {
+        self.origin & REFERENCE_BIT != 0
+    }
+
+    fn parts(&self) -> CallSiteParts {
+        CallSiteParts {
+            function: self.function(),
+            receiver: self.receiver,
+            callee: self.callee,
+            reference: self.reference(),
+            argument_of: self.argument_of,
+            span: self.span,
+        }
+    }
+}
+
+/// A [`CallSite`] field by field, as it is printed and encoded.
+#[derive(Debug, Serialize, Deserialize)]
+struct CallSiteParts {
+    function: Option<FuncIdx>,
+    receiver: CallReceiver,
+    callee: Name,
+    reference: bool,
+    argument_of: MaybeIndex,
+    span: Span,
+}
+
+impl TryFrom<CallSiteParts> for CallSite {
+    type Error = &'static str;
+
+    fn try_from(parts: CallSiteParts) -> Result<CallSite, &'static str> {
+        if parts.function.is_some_and(|index| index >= NO_FUNCTION) {
+            return Err("a call site's function index of 2^31 - 1 or more");
+        }
+        Ok(CallSite::new(
+            parts.function,
+            parts.receiver,
+            parts.callee,
+            parts.reference,
+            parts.argument_of,
+            parts.span,
+        ))
+    }
+}
+
+impl From<CallSite> for CallSiteParts {
+    fn from(site: CallSite) -> CallSiteParts {
+        site.parts()
+    }
+}
+
+impl std::fmt::Debug for CallSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = self.parts();
+        f.debug_struct("CallSite")
+            .field("function", &parts.function)
+            .field("receiver", &parts.receiver)
+            .field("callee", &parts.callee)
+            .field("reference", &parts.reference)
+            .field("argument_of", &parts.argument_of)
+            .field("span", &parts.span)
+            .finish()
+    }
+}
+
 /// An index that may be missing, in 4 bytes where `Option<u32>` takes 8 (so that a call site
-/// takes 40 bytes, not 48): `u32::MAX` stands for none. It reads, prints and is encoded as an
+/// takes 32 bytes, not 40): `u32::MAX` stands for none. It reads, prints and is encoded as an
 /// `Option<u32>`; an encoding of `Some(u32::MAX)` is refused.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MaybeIndex(u32);
@@ -1309,7 +1418,7 @@ mod sizes {
         assert_eq!(size_of::<Name>(), 8);
         assert_eq!(size_of::<Option<Name>>(), 8);
         assert_eq!(size_of::<ValueFlow>(), 40);
-        assert_eq!(size_of::<CallSite>(), 40);
+        assert_eq!(size_of::<CallSite>(), 32);
         assert_eq!(size_of::<Value>(), 16);
         assert_eq!(size_of::<Param>(), 40);
     }

@@ -1293,7 +1293,7 @@ impl<'p> Values<'p> {
                 project,
                 index,
                 file,
-                site.function,
+                site.function(),
                 site.receiver,
                 site.callee,
             ),
