@@ -1495,8 +1495,8 @@ fn decorator_uses(
     let decorated = facts
         .functions
         .iter()
-        .map(|f| (&f.decorators, f.parent))
-        .chain(facts.classes.iter().map(|c| (&c.decorators, None)));
+        .map(|f| (&f.decorators[..], f.parent))
+        .chain(facts.classes.iter().map(|c| (&c.decorators[..], None)));
     let mut out = Vec::new();
     for (decorators, scope) in decorated {
         for decorator in decorators.iter().filter(|d| !d.called) {
