@@ -146,20 +146,20 @@ mod tests {
     use crate::facts::{CallReceiver, CallSite, FileFacts, MaybeIndex, Name, Span};
 
     fn call(callee: &str) -> CallSite {
-        CallSite {
-            function: None,
-            receiver: CallReceiver::Name,
-            callee: Name::from(callee),
-            reference: false,
-            argument_of: MaybeIndex::NONE,
-            span: Span::new(0, 1),
-        }
+        CallSite::new(
+            None,
+            CallReceiver::Name,
+            Name::from(callee),
+            false,
+            MaybeIndex::NONE,
+            Span::new(0, 1),
+        )
     }
 
     #[test]
     fn pieces_follow_the_callee_as_written() {
         let facts = FileFacts {
-            calls: vec![call("save"), call("store.items.save"), call("a..b")],
+            calls: vec![call("save"), call("store.items.save"), call("a..b")].into(),
             ..FileFacts::default()
         };
         let names = CallNames::of(&facts);
@@ -191,14 +191,14 @@ mod tests {
     #[test]
     fn a_copy_of_facts_works_its_names_out_again() {
         let facts = FileFacts {
-            calls: vec![call("store.save")],
+            calls: vec![call("store.save")].into(),
             ..FileFacts::default()
         };
         assert_eq!(facts.call_names().last(0), name_hash("save"));
         assert!(facts.kept_call_names.is_set());
         let mut copy = facts.clone();
         assert!(!copy.kept_call_names.is_set());
-        copy.calls = vec![call("store.load")];
+        copy.calls = vec![call("store.load")].into();
         assert_eq!(copy.call_names().last(0), name_hash("load"));
     }
 }

@@ -1267,7 +1267,7 @@ impl Analysis {
 fn same_for_the_rules(old: &FileFacts, new: &FileFacts) -> bool {
     let without_suppressions = |facts: &FileFacts| {
         postcard::to_allocvec(&FileFacts {
-            suppressions: Vec::new(),
+            suppressions: crate::facts::ThinVec::new(),
             ..facts.clone()
         })
         .ok()

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
+pub use thin_vec::ThinVec;
 
 mod interner;
 
@@ -375,136 +376,140 @@ impl Span {
     }
 }
 
+/// Each list is a `ThinVec`: one pointer, its length and capacity kept with its items, and no
+/// allocation while empty. A file's facts have about sixty lists, most of them empty, held for
+/// every file at once: as `Vec`s (24 bytes each) they were 1.5 KB a file. They read, print and
+/// are encoded as `Vec`s do.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
-    pub imports: Vec<Import>,
+    pub imports: ThinVec<Import>,
     /// Module-level name bindings, in source order.
-    pub globals: Vec<Binding>,
-    pub classes: Vec<ClassFacts>,
-    pub functions: Vec<FunctionFacts>,
+    pub globals: ThinVec<Binding>,
+    pub classes: ThinVec<ClassFacts>,
+    pub functions: ThinVec<FunctionFacts>,
     /// Assignments of an attribute (`self.x = v`, `C.x = v`, `self.a.b = v`) inside functions.
-    pub attribute_assignments: Vec<AttributeAssignment>,
+    pub attribute_assignments: ThinVec<AttributeAssignment>,
     /// In-place changes of objects reached from `self`, the class, typed locals or globals.
-    pub mutations: Vec<Mutation>,
+    pub mutations: ThinVec<Mutation>,
     /// `setattr(obj, name, value)` calls inside functions.
-    pub setattr_calls: Vec<SetattrCall>,
+    pub setattr_calls: ThinVec<SetattrCall>,
     /// Attributes a loop gives each instance its own copy of:
     /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`.
-    pub instance_copies: Vec<InstanceCopy>,
+    pub instance_copies: ThinVec<InstanceCopy>,
     /// Calls inside functions that hand the class (`cls`, `type(self)`, `self.__class__`) to
     /// another function as a positional argument: that function may change the class.
-    pub class_arguments: Vec<ClassArgument>,
+    pub class_arguments: ThinVec<ClassArgument>,
     /// What functions do with parameters whose default is not a literal (and where any
     /// parameter is first rebound): see [`ParamUse`].
-    pub param_uses: Vec<ParamUse>,
+    pub param_uses: ThinVec<ParamUse>,
     /// Starts of the first rebinds of parameters (`ParamUseKind::Rebound`) made after the
     /// function tested that parameter against `None` or for truth: `if not headers: headers =
     /// {}` replaces only a missing or empty argument, so what the caller passed may still be
     /// what later code changes.
-    pub tested_param_rebinds: Vec<u32>,
+    pub tested_param_rebinds: ThinVec<u32>,
     /// In-place changes of a call's result: `f().append(x)`, `self.load()[k] = v`.
-    pub call_result_mutations: Vec<CallResultMutation>,
+    pub call_result_mutations: ThinVec<CallResultMutation>,
     /// `default=` keywords of calls bound at module or class level whose value may be a mutable
     /// object: `ContextVar("v", default={})`, `attr.ib(default=[])`.
-    pub keyword_defaults: Vec<KeywordDefault>,
+    pub keyword_defaults: ThinVec<KeywordDefault>,
     /// What functions decorated `lru_cache`/`cache` return, and which module globals they read
     /// (`G`, and `G.attr` for attributes read from one).
-    pub cached_returns: Vec<CachedReturn>,
-    pub cached_global_reads: Vec<(FuncIdx, Name)>,
+    pub cached_returns: ThinVec<CachedReturn>,
+    pub cached_global_reads: ThinVec<(FuncIdx, Name)>,
     /// `NAME = value` inside a function that declares `global NAME`.
-    pub global_rebinds: Vec<GlobalRebind>,
+    pub global_rebinds: ThinVec<GlobalRebind>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
-    pub cache_clears: Vec<(FuncIdx, Name)>,
+    pub cache_clears: ThinVec<(FuncIdx, Name)>,
     /// `cache_clears` made after their function first yields (a context manager's exit), by
     /// index there, with the start of that first `yield`: what the generator changed before it
     /// yielded stays uncleared while the caller's block runs.
-    pub cache_clears_after_yield: Vec<(u32, u32)>,
+    pub cache_clears_after_yield: ThinVec<(u32, u32)>,
     /// `self.<attr>[key] = value` in a method where `key` and `value` are both parameters: a
     /// method that stores what it is given under the key it is given (a cache's `set`).
-    pub param_keyed_stores: Vec<ParamKeyedStore>,
+    pub param_keyed_stores: ThinVec<ParamKeyedStore>,
     /// Calls, and functions passed as arguments, in source order (the call graph's input).
-    pub calls: Vec<CallSite>,
+    pub calls: ThinVec<CallSite>,
     /// Calls in the body of a lambda that its function returns (`return lambda *a:
     /// table[s](*a)`), by index in `calls`, ascending: they run when a caller calls the lambda,
     /// which the analysis does not follow, so its graph takes them as no call of the function.
     /// (The graph export keeps them as the function's, as it does every lambda's calls.)
-    pub returned_lambda_calls: Vec<u32>,
+    pub returned_lambda_calls: ThinVec<u32>,
     /// Module-level and class-body calls in a lambda or a generator expression (`make = lambda
     /// n: Page(n)`, `defaultdict(lambda: Page("x"))`), by index in `calls`, ascending: written
     /// at module level, they run when the lambda is called or the generator is consumed, which
     /// may be on any request, not while the module is imported.
-    pub deferred_module_calls: Vec<u32>,
+    pub deferred_module_calls: ThinVec<u32>,
     /// Where functions, classes and objects may flow: into names, out of functions, into
     /// arguments (the call graph follows calls through them).
-    pub flows: Vec<ValueFlow>,
+    pub flows: ThinVec<ValueFlow>,
     /// The whole `def` statement of each function, parallel to `functions`.
-    pub function_ranges: Vec<Span>,
+    pub function_ranges: ThinVec<Span>,
     /// Memoisations into a cache: `if k not in C: C[k] = v`, `C.setdefault(k, v)`, ...
-    pub memo_stores: Vec<MemoStore>,
+    pub memo_stores: ThinVec<MemoStore>,
     /// Starts of assignments that initialise something lazily, under a test that it is still
     /// unset: `if _engine is None: _engine = make()`, `self._client = self._client or connect()`.
-    pub lazy_inits: Vec<u32>,
+    pub lazy_inits: ThinVec<u32>,
     /// The mutating-method calls whose receiver is exactly one element of the mutation's target
     /// (`C.x[k].update()`, `C.x.get(k).update()`, a local bound to one), not an attribute of an
     /// element nor an element of one. A call's span names its one mutation: chained calls
     /// (`C.x.setdefault(k, v).update()`) start at the same offset.
-    pub element_receivers: Vec<Span>,
+    pub element_receivers: ThinVec<Span>,
     /// Instance methods named like a container's mutating method (`update`, `append`) whose body
     /// uses the receiver at most in `return self`, deletes nothing, binds no walrus and calls
     /// nothing that reads the locals (`locals()`, `vars()`, `eval`, frames), in order.
-    pub receiver_left_alone: Vec<FuncIdx>,
+    pub receiver_left_alone: ThinVec<FuncIdx>,
     /// Starts of the attribute assignment targets whose change is undone before the function
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
-    pub restored_stores: Vec<u32>,
+    pub restored_stores: ThinVec<u32>,
     /// Starts of the calls that add a future to a container (`tasks.add(t)`) whose next statement
     /// hands the container's removal to the future as its done-callback
     /// (`t.add_done_callback(tasks.discard)`): the container holds it only until it is done.
-    pub kept_until_done: Vec<u32>,
+    pub kept_until_done: ThinVec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.
-    pub empty_values: Vec<u32>,
+    pub empty_values: ThinVec<u32>,
     /// Calls made inside a first-time block: they run until the block's flag is set.
-    pub first_time_calls: Vec<FirstTimeCall>,
+    pub first_time_calls: ThinVec<FirstTimeCall>,
     /// Starts of item assignments whose key is a literal (`STATE["last"] = x`): they replace one
     /// entry rather than grow the container.
-    pub constant_key_stores: Vec<u32>,
+    pub constant_key_stores: ThinVec<u32>,
     /// Names of methods called on a local whose class cannot be known (`item.save()` with `item`
     /// unannotated), sorted and without repeats: such calls are not in `calls`, and any instance
     /// may run a method of that name.
-    pub untyped_method_calls: Vec<Name>,
+    pub untyped_method_calls: ThinVec<Name>,
     /// Starts of stores of a parameter itself into a container (`REGISTRY.append(func)`,
     /// `HANDLERS[name] = handler`): the shape of a registration function.
-    pub parameter_stores: Vec<u32>,
+    pub parameter_stores: ThinVec<u32>,
     /// Bodies of module-level `if __name__ == "__main__":` blocks: they run when the file is a
     /// script, not when it is imported.
-    pub script_blocks: Vec<Span>,
+    pub script_blocks: ThinVec<Span>,
     /// Changes of a local or parameter made only under `isinstance(name, T)` (an `if` or `elif`
     /// branch): the change's start and the types as written.
-    pub type_guarded: Vec<(u32, Vec<Name>)>,
+    pub type_guarded: ThinVec<(u32, Vec<Name>)>,
     /// Changes of a local or parameter made only under `name is not X` (an `if` or `elif`
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.
-    pub identity_guarded: Vec<(u32, Name)>,
+    pub identity_guarded: ThinVec<(u32, Name)>,
     /// `if name is X:` statements of a function's own body (no `elif`, no `else`) whose branch
     /// ends in `return` or `raise`: the rest of the body runs only when `name` is not `X`. Each
     /// as the start of the function's name, `name`, `X` as written (dotted) and the offset where
     /// that rest starts. A parameter whose default is `X` is never the object used there.
-    pub identity_exits: Vec<(u32, Name, Name, u32)>,
+    pub identity_exits: ThinVec<(u32, Name, Name, u32)>,
     /// Module-level functions that take values out of a dict they are given on every call that
     /// does not raise (see [`NamespaceRemoval`]).
-    pub namespace_removals: Vec<NamespaceRemoval>,
+    pub namespace_removals: ThinVec<NamespaceRemoval>,
     /// Metaclass `__new__` methods that rewrite the class body's namespace before they make the
     /// class from it (see [`NamespaceRewrite`]).
-    pub namespace_rewrites: Vec<NamespaceRewrite>,
+    pub namespace_rewrites: ThinVec<NamespaceRewrite>,
     /// Calls `D(cls)` or `D(...)(cls)` of an `__init__` method's first parameter (the class, in
     /// a metaclass), made in statements of the method's own body before any that may return or
     /// rebind it: the method and `D` as written (`dataclasses.dataclass`, but also `vars`).
-    pub decorating_inits: Vec<(FuncIdx, Name)>,
+    pub decorating_inits: ThinVec<(FuncIdx, Name)>,
     /// `__init__` methods that call `super().__init__(...)` in a statement of their own body
     /// before any that may return or rebind their first parameter.
-    pub super_calling_inits: Vec<FuncIdx>,
+    pub super_calling_inits: ThinVec<FuncIdx>,
     /// Starts of the changes (mutations, attribute assignments and `setattr` calls), and of the
     /// calls in functions the call graph may resolve, that some calls of their function do not
     /// reach: inside a branch of an `if`, the body of a loop, an
@@ -512,51 +517,51 @@ pub struct FileFacts {
     /// operand of `and`/`or`, a conditional expression, a comprehension or a lambda. Sorted.
     /// A change not listed runs on every call that neither ends early with an exception nor, in
     /// a generator, is left suspended at a `yield` before it.
-    pub conditional_changes: Vec<u32>,
+    pub conditional_changes: ThinVec<u32>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
-    pub bounded_globals: Vec<u32>,
+    pub bounded_globals: ThinVec<u32>,
     /// Objects a function creates that the functions defined inside it may keep (see
     /// [`ClosureLocal`]).
-    pub closure_locals: Vec<ClosureLocal>,
+    pub closure_locals: ThinVec<ClosureLocal>,
     /// Items of a dict display handed to a call as an argument, under a string key, whose value
     /// is a name or attribute: `HTTPClient({"headers": self._headers})`.
-    pub item_arguments: Vec<ItemArgument>,
+    pub item_arguments: ThinVec<ItemArgument>,
     /// Attribute assignments (by index in `attribute_assignments`) whose value is an item, under
     /// a string key, of a name or attribute: `self._headers = config["headers"]`.
-    pub item_reads: Vec<ItemRead>,
+    pub item_reads: ThinVec<ItemRead>,
     /// `if self.m(...):` in a method: its body runs only when `m` returns a true value.
-    pub self_call_guards: Vec<SelfCallGuard>,
+    pub self_call_guards: ThinVec<SelfCallGuard>,
     /// The `return` statements of instance methods (not of functions nested in them), in
     /// source order, with what they hand back.
-    pub method_returns: Vec<MethodReturn>,
+    pub method_returns: ThinVec<MethodReturn>,
     /// `self.x = v` statements of the body of an instance method itself (not nested in an
     /// `if`, a loop or a `try`), which run on every call that gets past them: method, attribute,
     /// start.
-    pub top_level_self_stores: Vec<(FuncIdx, Name, u32)>,
+    pub top_level_self_stores: ThinVec<(FuncIdx, Name, u32)>,
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
-    pub captured: Vec<(FuncIdx, Name)>,
+    pub captured: ThinVec<(FuncIdx, Name)>,
     /// `name = value` in a nested function that declares `name` `nonlocal`.
-    pub closure_rebinds: Vec<ClosureRebind>,
+    pub closure_rebinds: ThinVec<ClosureRebind>,
     /// Functions decorated by a memoising decorator that builds its key itself: `@cached(c,
     /// key=lambda a, b: hashkey(a))`, `@cache.memoize()`.
-    pub decorated_caches: Vec<DecoratedCache>,
+    pub decorated_caches: ThinVec<DecoratedCache>,
     /// The receiver's attributes that `__repr__`, `__str__`, `__eq__`, `__hash__` and
     /// `__caching_id__` read (the parts of an object a key built from it can tell apart); `None`
     /// when the method uses the receiver otherwise.
-    pub key_method_reads: Vec<(FuncIdx, Option<Vec<Name>>)>,
+    pub key_method_reads: ThinVec<(FuncIdx, Option<Vec<Name>>)>,
     /// What the return values of methods that a memo's value calls on the receiver
     /// (`C[k] = self.compile(k)`) may depend on, in [`MemoStore::value_inputs`]' terms: every
     /// name and receiver attribute (`self.x`; `self.m()` for a method called on it) the body
     /// reads outside the names it calls, its parameters included. Recorded only for a method
     /// whose body has no nested function, class, lambda, `yield`, `global`, `nonlocal` or
     /// `super()` (what the base's method reads is not followed).
-    pub memo_method_reads: Vec<(FuncIdx, Vec<Name>)>,
+    pub memo_method_reads: ThinVec<(FuncIdx, Vec<Name>)>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
-    pub truncated: Vec<(Span, Name)>,
+    pub truncated: ThinVec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
-    pub suppressions: Vec<SuppressionComment>,
+    pub suppressions: ThinVec<SuppressionComment>,
     /// The hashes of the names the calls are written with, worked out on first use
     /// ([`FileFacts::call_names`]); not stored in the cache.
     #[serde(skip)]
@@ -760,6 +765,7 @@ pub enum FunctionKind {
     Nested,
 }
 
+/// Its lists are `ThinVec`s, as [`FileFacts`]' are: one is held for every function of a project.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunctionFacts {
     pub name: Name,
@@ -771,12 +777,12 @@ pub struct FunctionFacts {
     /// The function whose body defines this one.
     pub parent: Option<FuncIdx>,
     pub is_async: bool,
-    pub decorators: Vec<Decorator>,
-    pub params: Vec<Param>,
+    pub decorators: ThinVec<Decorator>,
+    pub params: ThinVec<Param>,
     /// Locals whose class is known: bound once to `C(...)`, or parameters annotated `C`.
-    pub typed_locals: Vec<TypedLocal>,
+    pub typed_locals: ThinVec<TypedLocal>,
     /// Names the function returns with `return NAME`, in first-seen order.
-    pub returned_names: Vec<Name>,
+    pub returned_names: ThinVec<Name>,
     /// Some `return` gives something other than a plain name (or nothing).
     pub returns_other: bool,
     /// The function name.
@@ -1007,23 +1013,132 @@ pub struct FirstTimeCall {
 }
 
 /// A call, or a function passed to a call as an argument (a callback), as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// 32 bytes: the function the call is in and whether it is a reference share one word
+/// ([`CallSite::function`], [`CallSite::reference`]). It prints and is encoded field by field as
+/// [`CallSiteParts`] (the cache's encoding is that of the 40-byte layout it replaced).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "CallSiteParts", into = "CallSiteParts")]
 pub struct CallSite {
-    /// The function the call is in; `None` at module level and in class bodies.
-    pub function: Option<FuncIdx>,
+    /// The function the call is in (the low 31 bits; [`NO_FUNCTION`] for none) and whether it is
+    /// a reference (the top bit).
+    origin: u32,
     pub receiver: CallReceiver,
     /// The callee after the receiver, dotted: `save` and `store.save` (for
     /// [`CallReceiver::Name`]), `repo.save` for `self.repo.save()`, `m` for `super().m()`.
     pub callee: Name,
-    /// Passed as an argument (`submit(fn)`, `path("", views.index)`), not called here.
-    pub reference: bool,
     /// Index in [`FileFacts::calls`] of the call this one is a direct argument of.
     pub argument_of: MaybeIndex,
     pub span: Span,
 }
 
+/// [`CallSite::origin`]'s function bits when the call is at module level or in a class body.
+/// No function index reaches it: a function takes at least four bytes of source (`lambda`), and
+/// a file's offsets are `u32`, so a file holds fewer than 2^30 functions.
+const NO_FUNCTION: u32 = u32::MAX >> 1;
+const REFERENCE_BIT: u32 = 1 << 31;
+
+impl CallSite {
+    /// A call site in `function` (`None` at module level and in class bodies); `reference` when
+    /// the callee is passed as an argument, not called.
+    pub fn new(
+        function: Option<FuncIdx>,
+        receiver: CallReceiver,
+        callee: Name,
+        reference: bool,
+        argument_of: MaybeIndex,
+        span: Span,
+    ) -> CallSite {
+        let index = function.unwrap_or(NO_FUNCTION);
+        assert!(
+            index <= NO_FUNCTION,
+            "a function index of 2^31 - 1 or more (see NO_FUNCTION)"
+        );
+        CallSite {
+            origin: index | if reference { REFERENCE_BIT } else { 0 },
+            receiver,
+            callee,
+            argument_of,
+            span,
+        }
+    }
+
+    /// The function the call is in; `None` at module level and in class bodies.
+    #[inline]
+    pub fn function(&self) -> Option<FuncIdx> {
+        let index = self.origin & !REFERENCE_BIT;
+        (index != NO_FUNCTION).then_some(index)
+    }
+
+    /// Passed as an argument (`submit(fn)`, `path("", views.index)`), not called here.
+    #[inline]
+    pub fn reference(&self) -> bool {
+        self.origin & REFERENCE_BIT != 0
+    }
+
+    fn parts(&self) -> CallSiteParts {
+        CallSiteParts {
+            function: self.function(),
+            receiver: self.receiver,
+            callee: self.callee,
+            reference: self.reference(),
+            argument_of: self.argument_of,
+            span: self.span,
+        }
+    }
+}
+
+/// A [`CallSite`] field by field, as it is printed and encoded.
+#[derive(Debug, Serialize, Deserialize)]
+struct CallSiteParts {
+    function: Option<FuncIdx>,
+    receiver: CallReceiver,
+    callee: Name,
+    reference: bool,
+    argument_of: MaybeIndex,
+    span: Span,
+}
+
+impl TryFrom<CallSiteParts> for CallSite {
+    type Error = &'static str;
+
+    fn try_from(parts: CallSiteParts) -> Result<CallSite, &'static str> {
+        if parts.function.is_some_and(|index| index >= NO_FUNCTION) {
+            return Err("a call site's function index of 2^31 - 1 or more");
+        }
+        Ok(CallSite::new(
+            parts.function,
+            parts.receiver,
+            parts.callee,
+            parts.reference,
+            parts.argument_of,
+            parts.span,
+        ))
+    }
+}
+
+impl From<CallSite> for CallSiteParts {
+    fn from(site: CallSite) -> CallSiteParts {
+        site.parts()
+    }
+}
+
+impl std::fmt::Debug for CallSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = self.parts();
+        f.debug_struct("CallSite")
+            .field("function", &parts.function)
+            .field("receiver", &parts.receiver)
+            .field("callee", &parts.callee)
+            .field("reference", &parts.reference)
+            .field("argument_of", &parts.argument_of)
+            .field("span", &parts.span)
+            .finish()
+    }
+}
+
 /// An index that may be missing, in 4 bytes where `Option<u32>` takes 8 (so that a call site
-/// takes 40 bytes, not 48): `u32::MAX` stands for none. It reads, prints and is encoded as an
+/// takes 32 bytes, not 40): `u32::MAX` stands for none. It reads, prints and is encoded as an
 /// `Option<u32>`; an encoding of `Some(u32::MAX)` is refused.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MaybeIndex(u32);
@@ -1309,9 +1424,11 @@ mod sizes {
         assert_eq!(size_of::<Name>(), 8);
         assert_eq!(size_of::<Option<Name>>(), 8);
         assert_eq!(size_of::<ValueFlow>(), 40);
-        assert_eq!(size_of::<CallSite>(), 40);
+        assert_eq!(size_of::<CallSite>(), 32);
         assert_eq!(size_of::<Value>(), 16);
         assert_eq!(size_of::<Param>(), 40);
+        assert_eq!(size_of::<ThinVec<Param>>(), 8);
+        assert_eq!(size_of::<FunctionFacts>(), 80);
     }
 
     #[test]

@@ -62,10 +62,10 @@ pub fn default_held_by_one_instance(
                 CallReceiver::Name => site.callee.as_str(),
                 _ => continue,
             };
-            if !names_class(written, site.function) {
+            if !names_class(written, site.function()) {
                 continue;
             }
-            if site.reference {
+            if site.reference() {
                 return false;
             }
             let passed = facts.flows.iter().any(|flow| match flow.target.argument() {
@@ -82,7 +82,7 @@ pub fn default_held_by_one_instance(
                 continue;
             }
             left_to_default += 1;
-            let once = match site.function {
+            let once = match site.function() {
                 None => true,
                 Some(f) => graph.once_after_import(project.function_id(site_file, f)),
             };

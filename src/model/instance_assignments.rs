@@ -203,15 +203,15 @@ impl InstanceAssignments {
                 let call = &project.file(file).facts.calls[index as usize];
                 match call.receiver {
                     // `module.respond()` is another function, not a call of the method.
-                    CallReceiver::Name if !call.reference => {
-                        match project.resolve(file, call.function, &call.callee) {
+                    CallReceiver::Name if !call.reference() => {
+                        match project.resolve(file, call.function(), &call.callee) {
                             Resolved::Function(other) => other != method,
                             Resolved::External(_) => true,
                             _ => false,
                         }
                     }
-                    CallReceiver::SelfParam if !call.reference && call.callee == name => {
-                        call.function.is_some_and(|caller| {
+                    CallReceiver::SelfParam if !call.reference() && call.callee == name => {
+                        call.function().is_some_and(|caller| {
                             project.outermost_function(file, caller) == caller
                                 && project
                                     .method_class(file, caller)
@@ -410,9 +410,9 @@ fn form_fields_bound(project: &Project, file: FileId, class: u32) -> Option<Opti
         .calls
         .iter()
         .find(|call| {
-            call.function == Some(init)
+            call.function() == Some(init)
                 && matches!(call.receiver, CallReceiver::Super)
-                && !call.reference
+                && !call.reference()
                 && call.callee == "__init__"
         })
         .map(|call| Some((init, call.span.start)))
@@ -496,11 +496,11 @@ fn self_calls(
     for of_file in methods.chunk_by(|a, b| a.0 == b.0) {
         let facts = &project.file(of_file[0].0).facts;
         for call in &facts.calls {
-            let Some(caller) = call.function else {
+            let Some(caller) = call.function() else {
                 continue;
             };
             if call.receiver != CallReceiver::SelfParam
-                || call.reference
+                || call.reference()
                 || facts.functions[caller as usize].class.is_none()
             {
                 continue;

@@ -679,7 +679,7 @@ impl Model {
             };
             let site = &facts.calls[call as usize];
             let callee = *resolved.entry(call).or_insert_with(|| {
-                let plain = !site.reference
+                let plain = !site.reference()
                     && site.receiver == CallReceiver::Name
                     && !site.callee.contains('.')
                     && !project.imported_in_a_function(file, &site.callee);
@@ -746,7 +746,7 @@ impl Model {
         function: FuncIdx,
         site: &CallSite,
     ) -> Option<(FuncId, bool)> {
-        if site.reference {
+        if site.reference() {
             return None;
         }
         if matches!(site.receiver, CallReceiver::SelfParam | CallReceiver::Class) {

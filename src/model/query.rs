@@ -108,13 +108,14 @@ impl<'a> MethodCalls<'a> {
             let call = &project.file(file).facts.calls[index as usize];
             let (receiver, _) = call.callee.rsplit_once('.')?;
             let (class, exact) = match call.receiver {
-                CallReceiver::NewInstance => match project.resolve(file, call.function, receiver) {
+                CallReceiver::NewInstance => match project.resolve(file, call.function(), receiver)
+                {
                     Resolved::Class(class) => (class, true),
                     _ => return None,
                 },
-                CallReceiver::Local if !receiver.contains('.') && !call.reference => {
-                    let local = typed_local(project, file, call.function?, receiver)?;
-                    match project.resolve(file, call.function, &local.class) {
+                CallReceiver::Local if !receiver.contains('.') && !call.reference() => {
+                    let local = typed_local(project, file, call.function()?, receiver)?;
+                    match project.resolve(file, call.function(), &local.class) {
                         Resolved::Class(class) => (class, local.exact),
                         _ => return None,
                     }

@@ -115,7 +115,7 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
             targets.is_empty()
                 && parent.receiver == CallReceiver::Name
                 && matches!(
-                    project.resolve(file, parent.function, &parent.callee),
+                    project.resolve(file, parent.function(), &parent.callee),
                     Resolved::External(_)
                 )
         })
@@ -125,7 +125,7 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
         // the caller; handed to a function of the tree, it is called there if at all (an edge of
         // that function when it calls its parameter); handed to a value that cannot be resolved,
         // nothing is known.
-        if site.reference && !site.argument_of.get().is_some_and(handed_outside) {
+        if site.reference() && !site.argument_of.get().is_some_and(handed_outside) {
             continue;
         }
         functions.clear();
@@ -139,7 +139,7 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
             &mut functions,
             &mut Some(&mut others),
         );
-        let from = caller(site.function);
+        let from = caller(site.function());
         out.extend(
             functions
                 .iter()
@@ -1136,12 +1136,12 @@ fn file_edges(
             continue;
         }
         let handed_over = || keeps_its_argument(project, index, file, site, &mut looked_into);
-        let from = match site.function {
+        let from = match site.function() {
             Some(f) => Caller::Function(project.function_id(file, f)),
             // `if __name__ == "__main__":` runs the program, not its import.
             None if facts.in_script_block(site.span.start) => Caller::Script,
             // A thread or task started at import time runs alongside the requests.
-            None if site.reference && starts_concurrent_work(facts, site) => Caller::Script,
+            None if site.reference() && starts_concurrent_work(facts, site) => Caller::Script,
             None => Caller::Module,
         };
         if let Some(call) = first_time.get(&(site_index as u32)) {
@@ -1152,7 +1152,7 @@ fn file_edges(
                     && runs_once(
                         project,
                         made_at_import,
-                        (file, site.function),
+                        (file, site.function()),
                         call,
                         (*callee, *kind),
                     )
@@ -1160,23 +1160,23 @@ fn file_edges(
                     *kind = EdgeKind::FirstTime;
                 }
             }
-            push_edges(&mut out, from, &resolved, site.reference, handed_over);
+            push_edges(&mut out, from, &resolved, site.reference(), handed_over);
             continue;
         }
         let cached = cacheable && site.receiver == CallReceiver::Name;
-        if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference)) {
-            push_edges(&mut out, from, hit, site.reference, handed_over);
+        if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference())) {
+            push_edges(&mut out, from, hit, site.reference(), handed_over);
             continue;
         }
         // `self.m()` means the same in every method of a class: dispatch once per class.
-        let class_key = match (site.receiver, site.function) {
+        let class_key = match (site.receiver, site.function()) {
             (CallReceiver::SelfParam | CallReceiver::Class, Some(function)) => {
                 project.method_class(file, function).map(|class| {
                     (
                         class,
                         site.receiver == CallReceiver::SelfParam,
                         site.callee.as_str(),
-                        site.reference,
+                        site.reference(),
                     )
                 })
             }
@@ -1185,16 +1185,16 @@ fn file_edges(
         if let Some(key) = &class_key
             && let Some(hit) = class_cache.get(key)
         {
-            push_edges(&mut out, from, hit, site.reference, handed_over);
+            push_edges(&mut out, from, hit, site.reference(), handed_over);
             continue;
         }
         let mut resolved = Vec::new();
         resolve_site(project, index, file, site, &mut targets, &mut resolved);
-        push_edges(&mut out, from, &resolved, site.reference, handed_over);
+        push_edges(&mut out, from, &resolved, site.reference(), handed_over);
         if let Some(key) = class_key {
             class_cache.insert(key, resolved);
         } else if cached {
-            cache.insert((site.callee.as_str(), site.reference), resolved);
+            cache.insert((site.callee.as_str(), site.reference()), resolved);
         }
     }
     for (to, scope) in decorator_uses(project, index, file) {
@@ -1243,7 +1243,7 @@ fn per_instance_flag_classes(project: &Project) -> Vec<ClassId> {
         .flat_map(|file| {
             let facts = &project.file(file).facts;
             facts.first_time_calls.iter().filter_map(move |call| {
-                let caller = facts.calls.get(call.call as usize)?.function?;
+                let caller = facts.calls.get(call.call as usize)?.function()?;
                 let function = &facts.functions[caller as usize];
                 let (through, _) = receiver_flag(function, &call.flag)?;
                 (through == Root::SelfParam)
@@ -1307,14 +1307,14 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
             if !names.contains(last) {
                 continue;
             }
-            let Resolved::Class(class) = project.resolve(file, site.function, written) else {
+            let Resolved::Class(class) = project.resolve(file, site.function(), written) else {
                 continue;
             };
             let Ok(i) = candidates.binary_search(&class) else {
                 continue;
             };
-            let at_module_level = site.function.is_none()
-                && !site.reference
+            let at_module_level = site.function().is_none()
+                && !site.reference()
                 && site.receiver == CallReceiver::Name
                 && !source.facts.in_script_block(site.span.start)
                 && source
@@ -1383,7 +1383,7 @@ fn copied_instances(project: &Project, instances: &[(FileId, Name, usize)]) -> V
             ) {
                 continue;
             }
-            let Resolved::External(callee) = project.resolve(file, site.function, &site.callee)
+            let Resolved::External(callee) = project.resolve(file, site.function(), &site.callee)
             else {
                 continue;
             };
@@ -1520,8 +1520,8 @@ fn decorator_uses(
     let decorated = facts
         .functions
         .iter()
-        .map(|f| (&f.decorators, f.parent))
-        .chain(facts.classes.iter().map(|c| (&c.decorators, None)));
+        .map(|f| (&f.decorators[..], f.parent))
+        .chain(facts.classes.iter().map(|c| (&c.decorators[..], None)));
     let mut out = Vec::new();
     for (decorators, scope) in decorated {
         for decorator in decorators.iter().filter(|d| !d.called) {
@@ -1592,7 +1592,7 @@ fn keeps_its_argument(
         .flows
         .iter()
         .filter(|flow| {
-            flow.function == argument.function
+            flow.function == argument.function()
                 && matches!(&flow.source, FlowSource::Name { receiver, name }
                     if *receiver == argument.receiver && *name == argument.callee)
         })
@@ -1703,7 +1703,7 @@ impl HandOver<'_> {
 /// `container.append(f)` and the like, on a name of the caller.
 fn fills_a_named_container(call: &CallSite) -> bool {
     matches!(call.receiver, CallReceiver::Name | CallReceiver::Local)
-        && !call.reference
+        && !call.reference()
         && split_first_dot(&call.callee).is_some_and(|(container, method)| {
             !container.is_empty()
                 && !method.contains('.')
@@ -1736,7 +1736,7 @@ fn resolve_site_with_others(
 ) {
     scratch.clear();
     let callee = site.callee.as_str();
-    let function = site.function;
+    let function = site.function();
     let mut kind = EdgeKind::Call;
     // Resolved by name to a function, class, module or external name: values are not asked.
     let mut settled = false;
@@ -1748,7 +1748,7 @@ fn resolve_site_with_others(
                 file,
                 function,
                 &site.callee,
-                site.reference,
+                site.reference(),
                 scratch,
                 &mut kind,
                 others,
@@ -1784,7 +1784,7 @@ fn resolve_site_with_others(
                     file,
                     Some(function),
                     &site.callee,
-                    site.reference,
+                    site.reference(),
                     scratch,
                     &mut kind,
                     others,
@@ -1879,12 +1879,12 @@ fn held_targets(
     for value in held {
         let function = match value {
             Held::Function(f) => Some(f),
-            Held::Class(c) if !site.reference => {
+            Held::Class(c) if !site.reference() => {
                 *kind = EdgeKind::Constructor;
                 project.lookup_method(c, &*INIT)
             }
-            Held::Instance(c) if !site.reference => project.lookup_method(c, &*CALL),
-            Held::External(name) if !site.reference => {
+            Held::Instance(c) if !site.reference() => project.lookup_method(c, &*CALL),
+            Held::External(name) if !site.reference() => {
                 if let Some(others) = others {
                     others.push(Node::External(index.values.external_name(name)));
                 }

@@ -327,7 +327,7 @@ fn registrations(
     let calls = &project.file(file).facts.calls;
     let mut registering: BTreeMap<u32, &'static str> = BTreeMap::new();
     for (i, site) in calls.iter().enumerate() {
-        if site.reference {
+        if site.reference() {
             continue;
         }
         let last = knowledge::last_segment(&site.callee);
@@ -338,7 +338,7 @@ fn registrations(
         let maybe_function = knowledge::may_be_registration_function(last);
         if maybe_function
             && site.receiver == CallReceiver::Name
-            && let Resolved::External(q) = project.resolve(file, site.function, &site.callee)
+            && let Resolved::External(q) = project.resolve(file, site.function(), &site.callee)
             && let Some((_, kind)) = knowledge::REGISTRATION_FUNCTIONS
                 .iter()
                 .find(|(name, _)| *name == q)
@@ -355,9 +355,9 @@ fn registrations(
         let Some(kind) = site.argument_of.get().and_then(|p| registering.get(&p)) else {
             continue;
         };
-        if site.reference {
+        if site.reference() {
             if site.receiver == CallReceiver::Name
-                && let Resolved::Class(class) = project.resolve(file, site.function, &site.callee)
+                && let Resolved::Class(class) = project.resolve(file, site.function(), &site.callee)
             {
                 view_class_entries(project, class, kind, add);
                 continue;
@@ -369,7 +369,7 @@ fn registrations(
             }
         } else if let Some(view) = site.callee.strip_suffix(".as_view")
             && site.receiver == CallReceiver::Name
-            && let Resolved::Class(class) = project.resolve(file, site.function, view)
+            && let Resolved::Class(class) = project.resolve(file, site.function(), view)
         {
             view_class_entries(project, class, kind, add);
         }

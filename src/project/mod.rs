@@ -631,7 +631,7 @@ impl Project {
                 .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
             && !facts.calls.iter().any(|call| {
                 call.receiver == CallReceiver::Local
-                    && !call.reference
+                    && !call.reference()
                     && call.callee == nested.name
             })
     }

@@ -1293,7 +1293,7 @@ impl<'p> Values<'p> {
                 project,
                 index,
                 file,
-                site.function,
+                site.function(),
                 site.receiver,
                 site.callee,
             ),
@@ -1511,7 +1511,7 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
             order.len() as u32 - 1
         })
     };
-    let mut flows = facts.flows.clone();
+    let mut flows = facts.flows.to_vec();
     for flow in &mut flows {
         if let FlowSource::CallResult(call) = &mut flow.source {
             *call = number(*call, &mut order);

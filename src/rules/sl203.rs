@@ -107,8 +107,8 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
                 (0..facts.calls.len())
                     .filter(|&index| {
                         let site = &facts.calls[index];
-                        site.function.is_some()
-                            && !site.reference
+                        site.function().is_some()
+                            && !site.reference()
                             && site.receiver == crate::facts::CallReceiver::Name
                             && mentioned.mentioned_by_call(facts, index)
                     })
@@ -119,7 +119,7 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
             let mut found = Vec::new();
             for &index in calls.iter() {
                 let site = &facts.calls[index as usize];
-                let Some(function) = site.function else {
+                let Some(function) = site.function() else {
                     continue;
                 };
                 let Some((object, method)) = site.callee.rsplit_once('.') else {

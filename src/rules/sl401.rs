@@ -125,12 +125,12 @@ fn instantiated_once_at_import(context: &Context<'_>, class: ClassId) -> bool {
             _ => call.callee.as_str(),
         };
         knowledge::last_segment(constructed) == name
-            && matches!(project.resolve(*file, call.function, constructed), Resolved::Class(c) if c == class)
+            && matches!(project.resolve(*file, call.function(), constructed), Resolved::Class(c) if c == class)
     });
     // The module-level binding itself is one call of the class.
     constructions
         .next()
-        .is_some_and(|(_, call)| call.function.is_none())
+        .is_some_and(|(_, call)| call.function().is_none())
         && constructions.next().is_none()
 }
 

@@ -218,10 +218,10 @@ fn add_returned_global_reads(
         return;
     }
     for site in &facts.calls {
-        let Some(function) = site.function else {
+        let Some(function) = site.function() else {
             continue;
         };
-        if site.reference || site.receiver != CallReceiver::Name {
+        if site.reference() || site.receiver != CallReceiver::Name {
             continue;
         }
         let Ok(found) = cached.binary_search_by_key(&function, |(f, _)| *f) else {

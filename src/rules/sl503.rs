@@ -193,15 +193,15 @@ fn import_time_sets(project: &Project) -> BTreeMap<(FileId, Span), (FileId, Span
             let Some(var) = call.callee.strip_suffix(".set") else {
                 continue;
             };
-            if call.reference
+            if call.reference()
                 || call.receiver != crate::facts::CallReceiver::Name
                 || call
-                    .function
+                    .function()
                     .is_some_and(|f| common::runs_per_call(project, file, f))
             {
                 continue;
             }
-            let Resolved::Global(var_file, index) = project.resolve(file, call.function, var)
+            let Resolved::Global(var_file, index) = project.resolve(file, call.function(), var)
             else {
                 continue;
             };

@@ -12,7 +12,7 @@ use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
-    Mutation, MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span,
+    Mutation, MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span, ThinVec,
     TypedLocal, Value, intern,
 };
 use crate::knowledge;
@@ -514,7 +514,7 @@ impl Extractor {
         let parameters = &function.parameters;
         // Sized at once: the first push into an empty vector allocates through its growth path,
         // in every function with a parameter.
-        let mut params = Vec::with_capacity(parameters.len());
+        let mut params = ThinVec::with_capacity(parameters.len());
         for p in parameters.posonlyargs.iter().chain(parameters.args.iter()) {
             params.push(self.param(&p.parameter, p.default.as_deref()));
         }
@@ -540,12 +540,10 @@ impl Extractor {
             }
         }
         self.visit_annotated_calls(parameters);
-        scan_function_blocks(
-            &function.body,
-            &function.body,
-            &mut self.facts.restored_stores,
-            &mut self.facts.kept_until_done,
-        );
+        let (mut restored, mut kept) = (Vec::new(), Vec::new());
+        scan_function_blocks(&function.body, &function.body, &mut restored, &mut kept);
+        self.facts.restored_stores.extend(restored);
+        self.facts.kept_until_done.extend(kept);
         let function_start = span(function.name.range).start;
         self.facts.identity_exits.extend(
             identity_exits(&function.body)
@@ -613,10 +611,10 @@ impl Extractor {
             class: enclosing_class,
             parent,
             is_async: function.is_async,
-            decorators,
+            decorators: decorators.into(),
             params,
-            typed_locals: Vec::new(),
-            returned_names: Vec::new(),
+            typed_locals: ThinVec::new(),
+            returned_names: ThinVec::new(),
             returns_other: false,
             span: span(function.name.range),
         });
@@ -625,15 +623,21 @@ impl Extractor {
         {
             self.record_method_returns(idx, receiver.as_str(), &function.body);
         }
+        let (mut removals, mut rewrites, mut decorating, mut super_calling) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         class_creation::scan(
             function,
             kind,
             idx,
-            &mut self.facts.namespace_removals,
-            &mut self.facts.namespace_rewrites,
-            &mut self.facts.decorating_inits,
-            &mut self.facts.super_calling_inits,
+            &mut removals,
+            &mut rewrites,
+            &mut decorating,
+            &mut super_calling,
         );
+        self.facts.namespace_removals.extend(removals);
+        self.facts.namespace_rewrites.extend(rewrites);
+        self.facts.decorating_inits.extend(decorating);
+        self.facts.super_calling_inits.extend(super_calling);
         self.push_scope(Scope::Function(FunctionScope {
             idx,
             self_name,
@@ -711,7 +715,7 @@ impl Extractor {
             .collect();
         constructed.sort();
         typed_locals.extend(constructed);
-        self.facts.functions[idx as usize].typed_locals = typed_locals;
+        self.facts.functions[idx as usize].typed_locals = typed_locals.into();
     }
 
     /// What a function's closures may keep: the objects it created, if it defines functions,
@@ -731,7 +735,7 @@ impl Extractor {
             }
             self.facts
                 .closure_locals
-                .append(&mut scope.closure.allocations);
+                .extend(scope.closure.allocations.drain(..));
         }
         let (mutations, assignments) = scope.closure.first_change;
         let roots = self.facts.mutations[mutations..]

@@ -54,7 +54,7 @@ pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
         }
         rejected::check(source, parsed)?;
         let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
-        facts.suppressions = suppression_comments(source, parsed.tokens());
+        facts.suppressions = suppression_comments(source, parsed.tokens()).into();
         Ok(facts)
     };
     // SAFETY: what the parser allocates is owned by the tree it returns (it fills no static or

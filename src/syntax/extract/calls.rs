@@ -645,14 +645,14 @@ impl Extractor {
                         site.receiver = CallReceiver::CallResult(index);
                     }
                 }
-                self.facts.calls.push(CallSite {
+                self.facts.calls.push(CallSite::new(
                     function,
-                    receiver: *receiver,
-                    callee: *callee,
-                    reference: false,
-                    argument_of: MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
-                    span: span(call.range()),
-                });
+                    *receiver,
+                    *callee,
+                    false,
+                    MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
+                    span(call.range()),
+                ));
                 if self.in_returned_lambda > 0 {
                     self.facts.returned_lambda_calls.push(index);
                 }
@@ -728,14 +728,14 @@ impl Extractor {
             return;
         };
         if matches!(receiver, CallReceiver::Name | CallReceiver::Local) {
-            self.facts.calls.push(CallSite {
-                function: self.current_function(),
+            self.facts.calls.push(CallSite::new(
+                self.current_function(),
                 receiver,
                 callee,
-                reference: false,
-                argument_of: MaybeIndex::NONE,
-                span: span(exc.range()),
-            });
+                false,
+                MaybeIndex::NONE,
+                span(exc.range()),
+            ));
         }
     }
 
@@ -763,14 +763,14 @@ impl Extractor {
         if !keep {
             return;
         }
-        self.facts.calls.push(CallSite {
-            function: self.current_function(),
+        self.facts.calls.push(CallSite::new(
+            self.current_function(),
             receiver,
             callee,
-            reference: true,
-            argument_of: MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
-            span: span(argument.range()),
-        });
+            true,
+            MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
+            span(argument.range()),
+        ));
     }
 
     /// Calls in `Annotated[...]` parameter annotations (`Annotated[User, Depends(current_user)]`):
