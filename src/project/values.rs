@@ -542,23 +542,9 @@ struct Worklist {
     /// only when `record_writers` (for an update, [`super::Keep::ValuesAndFlows`]).
     writers: FlowLists,
     record_writers: bool,
-    /// While flows are evaluated ahead ([`Values::build`] on more than one thread): by place,
-    /// the batch in which the slot last grew, and the batch being applied (`0`: none).
-    grown_at: Vec<u32>,
-    batch: u32,
 }
 
 impl Worklist {
-    /// Notes that the slot at `place` grew, for the flows evaluated ahead in this batch.
-    fn grew(&mut self, place: usize) {
-        if self.batch != 0 {
-            if place >= self.grown_at.len() {
-                self.grown_at.resize(place + 1, 0);
-            }
-            self.grown_at[place] = self.batch;
-        }
-    }
-
     fn push(&mut self, id: u32) {
         queue_flow(&mut self.queue, &mut self.queued, id);
     }
@@ -635,20 +621,6 @@ struct Applied {
     callees: Vec<Held>,
 }
 
-/// How many flows [`Values::apply_ahead`] evaluates ahead at once, and per task.
-const AHEAD: usize = 1024;
-const AHEAD_CHUNK: usize = 64;
-
-/// What flows evaluated ahead gave, one after the other: per flow, where its sources, targets
-/// and read slots end in the three lists.
-#[derive(Default)]
-struct Evaluated {
-    ends: Vec<(u32, u32, u32)>,
-    sources: Vec<Held>,
-    targets: Vec<SlotId>,
-    reads: Vec<SlotId>,
-}
-
 /// By function: whether some flow stores into what it returns. What a function no flow returns
 /// through returns never grows, so reading it makes no flow depend on it.
 fn returning(project: &Project) -> Vec<bool> {
@@ -706,28 +678,13 @@ impl<'p> Values<'p> {
             dependents: FlowLists::default(),
             writers: FlowLists::default(),
             record_writers: flows,
-            grown_at: Vec::new(),
-            batch: 0,
         };
         let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
         let mut converged = false;
-        // With more than one thread, the flows are evaluated ahead in batches, in parallel,
-        // and applied in the same order as on one thread (see [`Values::apply_ahead`]).
-        let ahead = rayon::current_num_threads() > 1;
         for round in 0..MAX_ROUNDS {
             let first = if round == 0 { plans.flows.len() } else { 0 };
             let mut next = 0..first as u32;
-            if ahead {
-                values.apply_ahead(
-                    project,
-                    &plans,
-                    &mut next,
-                    &returning,
-                    &mut work,
-                    &mut applied,
-                );
-            }
             while let Some(id) = next.next().or_else(|| work.queue.pop_front()) {
                 work.queued[id as usize] = false;
                 let flow = &plans.flows[id as usize];
@@ -792,31 +749,6 @@ impl<'p> Values<'p> {
         applied: &mut Applied,
         region: Option<&mut incremental::Region>,
     ) {
-        self.evaluate(project, (flow, callees), applied);
-        let Applied {
-            sources,
-            targets,
-            reads,
-            ..
-        } = applied;
-        self.commit(
-            id,
-            (&sources[..], &targets[..], &reads[..]),
-            returning,
-            work,
-            region,
-        );
-        targets.clear();
-    }
-
-    /// What one flow's source holds now, the slots it stores into, and the slots it read for
-    /// them (into `applied`); reads the values only.
-    fn evaluate(
-        &self,
-        project: &Project,
-        (flow, callees): (&FlowPlan<'_>, &[Plan]),
-        applied: &mut Applied,
-    ) {
         applied.sources.clear();
         applied.targets.clear();
         self.eval(project, &flow.source, &mut applied.sources);
@@ -828,21 +760,9 @@ impl<'p> Values<'p> {
                 (&mut applied.targets, &mut applied.callees),
             );
         }
-        take_reads(&mut applied.reads);
-    }
-
-    /// Stores what flow `id` evaluated to ([`Values::evaluate`]) and notes what it read and
-    /// wrote.
-    fn commit(
-        &mut self,
-        id: u32,
-        (sources, targets, reads): (&[Held], &[SlotId], &[SlotId]),
-        returning: &[bool],
-        work: &mut Worklist,
-        region: Option<&mut incremental::Region>,
-    ) {
         // Evaluated again when anything it read changes (what no flow writes never does).
-        for &slot in reads {
+        take_reads(&mut applied.reads);
+        for &slot in &applied.reads {
             if slot < self.slots.functions && !returning[slot as usize] {
                 continue;
             }
@@ -850,138 +770,14 @@ impl<'p> Values<'p> {
             work.read_by(place, id);
         }
         let mut region = region;
-        for &slot in targets {
+        for slot in applied.targets.drain(..) {
             let place = self.held.place(slot);
             work.written_by(place as usize, id);
             if let Some(region) = region.as_deref_mut() {
                 self.enter(region, place as usize, work);
             }
-            self.store_at(work, place, sources);
+            self.store_at(work, place, &applied.sources);
         }
-    }
-
-    /// Applies the flows the worklist would take next (from `next`, then from the queue), in
-    /// batches of at most [`AHEAD`]: each batch is first evaluated in parallel against the
-    /// values as they are before it, then applied in order. A flow whose read slots all stayed
-    /// the same while the flows before it in its batch were applied evaluates to the same
-    /// again (what a flow gives depends only on what the slots it read hold, in their order),
-    /// so its result is used as it is; any other flow is evaluated again when its turn comes.
-    /// The values, the queue and every note are then the same as one flow at a time gives.
-    /// Returns when `next` and the queue are empty.
-    fn apply_ahead(
-        &mut self,
-        project: &Project,
-        plans: &Plans<'_>,
-        next: &mut std::ops::Range<u32>,
-        returning: &[bool],
-        work: &mut Worklist,
-        applied: &mut Applied,
-    ) {
-        let mut batch: Vec<u32> = Vec::with_capacity(AHEAD);
-        loop {
-            batch.clear();
-            let from_range = next.start < next.end;
-            if from_range {
-                batch.extend(next.by_ref().take(AHEAD));
-            } else {
-                // The queue's first ids are taken first: what is queued meanwhile goes after.
-                batch.extend(work.queue.iter().take(AHEAD).copied());
-            }
-            if batch.is_empty() {
-                break;
-            }
-            // Batches are numbered from 1 across rounds; a slot stamped with an earlier number
-            // did not grow in this batch.
-            work.batch = work.batch.wrapping_add(1).max(1);
-            let evaluated: Vec<Evaluated> = {
-                let values = &*self;
-                batch
-                    .par_chunks(AHEAD_CHUNK)
-                    .map(|ids| values.evaluate_chunk(project, plans, ids))
-                    .collect()
-            };
-            let mut ids = batch.iter();
-            for chunk in &evaluated {
-                let mut start = (0, 0, 0);
-                for &(sources, targets, reads) in &chunk.ends {
-                    let Some(&id) = ids.next() else { break };
-                    if !from_range {
-                        let taken = work.queue.pop_front();
-                        debug_assert_eq!(taken, Some(id));
-                    }
-                    work.queued[id as usize] = false;
-                    let read = &chunk.reads[start.2 as usize..reads as usize];
-                    let same = read.iter().all(|&slot| {
-                        let place = self.held.places.get(slot as usize).copied();
-                        match place {
-                            Some(place) if place != UNSEEN => {
-                                work.grown_at.get(place as usize).copied() != Some(work.batch)
-                            }
-                            _ => true,
-                        }
-                    });
-                    if same {
-                        self.commit(
-                            id,
-                            (
-                                &chunk.sources[start.0 as usize..sources as usize],
-                                &chunk.targets[start.1 as usize..targets as usize],
-                                read,
-                            ),
-                            returning,
-                            work,
-                            None,
-                        );
-                    } else {
-                        let flow = &plans.flows[id as usize];
-                        self.apply(
-                            project,
-                            (flow, &plans.callees),
-                            id,
-                            returning,
-                            work,
-                            applied,
-                            None,
-                        );
-                    }
-                    start = (sources, targets, reads);
-                }
-            }
-        }
-    }
-
-    /// [`Values::evaluate`] for each of the flows `ids`, on whatever thread runs it.
-    fn evaluate_chunk(&self, project: &Project, plans: &Plans<'_>, ids: &[u32]) -> Evaluated {
-        // The slots read are noted per thread: this thread notes them while the chunk runs.
-        let installed = READS.with(|reads| {
-            let mut reads = reads.borrow_mut();
-            let none = reads.is_none();
-            if none {
-                *reads = Some(Vec::new());
-            }
-            none
-        });
-        let mut applied = Applied::default();
-        let mut out = Evaluated {
-            ends: Vec::with_capacity(ids.len()),
-            ..Evaluated::default()
-        };
-        for &id in ids {
-            let flow = &plans.flows[id as usize];
-            self.evaluate(project, (flow, &plans.callees), &mut applied);
-            out.sources.extend_from_slice(&applied.sources);
-            out.targets.extend_from_slice(&applied.targets);
-            out.reads.extend_from_slice(&applied.reads);
-            out.ends.push((
-                out.sources.len() as u32,
-                out.targets.len() as u32,
-                out.reads.len() as u32,
-            ));
-        }
-        if installed {
-            READS.with(|reads| *reads.borrow_mut() = None);
-        }
-        out
     }
 
     /// Puts each slot's values (of the places `places`, or of every place) in one order, whatever
@@ -1255,7 +1051,6 @@ impl<'p> Values<'p> {
             changed |= held.add_near(*value, &mut near);
         }
         if changed {
-            work.grew(place as usize);
             work.push_readers(place as usize);
         }
         changed

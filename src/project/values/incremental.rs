@@ -619,8 +619,6 @@ impl<'p> Values<'p> {
             dependents: std::mem::take(&mut state.dependents),
             writers: std::mem::take(&mut state.writers),
             record_writers: true,
-            grown_at: Vec::new(),
-            batch: 0,
         };
         let mut region = Region {
             inside: Vec::new(),
