@@ -227,6 +227,7 @@ impl CallGraph {
         let started = std::time::Instant::now();
         let index = Index::build(project, kept, flows);
         let mut build_times = vec![(index.values.step, started.elapsed())];
+        crate::stage_marks::end_of_stage("link/values");
         // A file's edges read the values of names: kept only where those are as before.
         if !index.values.as_before {
             unchanged = None;
@@ -266,6 +267,7 @@ impl CallGraph {
         });
 
         build_times.push(("link/edges", started.elapsed()));
+        crate::stage_marks::end_of_stage("link/edges");
         let started = std::time::Instant::now();
         let count = project.functions.len();
         let mut out_degree = vec![0u32; count];
