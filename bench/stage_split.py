@@ -40,15 +40,15 @@ def main() -> None:
     path, whole = 0, sum(rest.values())
     for k, name in enumerate(names):
         counts = [sorted(dumps[t])[k][1] if k < len(dumps[t]) else 0 for t in threads]
-        print(f"| {name} | " + " / ".join(f"{c / 1e6:,.0f}" for c in counts)
-              + f" | {max(counts) / 1e6:,.0f} |")
+        print(f"| {name} | " + " / ".join(f"{c / 1e6:,.0f}" for c in counts) + f" | {max(counts) / 1e6:,.0f} |")
         path += max(counts)
         whole += sum(counts)
     path += max(rest.values(), default=0)
-    print("remainders after the last mark (M): "
-          + ", ".join(f"thread {t}: {c / 1e6:,.0f}" for t, c in sorted(rest.items())))
-    print(f"sum {whole / 1e6:,.0f} M, critical path {path / 1e6:,.0f} M, "
-          f"bound {whole / path:.3f}x")
+    print(
+        "remainders after the last mark (M): "
+        + ", ".join(f"thread {t}: {c / 1e6:,.0f}" for t, c in sorted(rest.items()))
+    )
+    print(f"sum {whole / 1e6:,.0f} M, critical path {path / 1e6:,.0f} M, bound {whole / path:.3f}x")
 
 
 if __name__ == "__main__":
