@@ -26,14 +26,14 @@ def main() -> None:
     folder, names = sys.argv[1], sys.argv[2].split(",")
     dumps: dict[int, list[tuple[int, int]]] = {}
     rest: dict[int, int] = {}
-    for path in glob.glob(folder + "/cg.out*"):
-        cut = re.search(r"cg\.out\.(\d+)-(\d+)$", path)
+    for dump in glob.glob(folder + "/cg.out*"):
+        cut = re.search(r"cg\.out\.(\d+)-(\d+)$", dump)
         if cut:
-            dumps.setdefault(int(cut.group(2)), []).append((int(cut.group(1)), total(path)))
+            dumps.setdefault(int(cut.group(2)), []).append((int(cut.group(1)), total(dump)))
             continue
-        end = re.search(r"cg\.out-(\d+)$", path)
+        end = re.search(r"cg\.out-(\d+)$", dump)
         if end:
-            rest[int(end.group(1))] = total(path)
+            rest[int(end.group(1))] = total(dump)
     threads = sorted(t for t in dumps if t != 1)
     print("| stage | " + " / ".join(f"thread {t}" for t in threads) + " | longest |")
     print("| --- | ---: | ---: |")
