@@ -178,6 +178,18 @@ fn check_parameter(
             return None;
         }
     }
+    // Created empty here, and every use of the parameter (none a rebinding) made only under
+    // `if param:`: an empty container is false, so no use ever gets the default, and nothing
+    // else can reach it to fill it. (`if default_layout: return default_layout`.)
+    if default.global.is_none()
+        && facts.empty_values.contains(&param_facts.span.start)
+        && uses.iter().all(|u| {
+            !matches!(u.kind, ParamUseKind::Rebound)
+                && facts.truth_guarded_param_uses.contains(&u.span.start)
+        })
+    {
+        return None;
+    }
     let rebound_at = uses
         .iter()
         .find(|u| matches!(u.kind, ParamUseKind::Rebound))
