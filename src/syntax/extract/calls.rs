@@ -420,13 +420,6 @@ impl Extractor {
         frame.truth_tests.len() - before
     }
 
-    /// Whether the innermost enclosing `if` tests of the function being walked require `name`
-    /// to be true ([`Self::push_truth_tests`]).
-    pub(super) fn truth_tested(&self, name: &str) -> bool {
-        self.frame()
-            .is_some_and(|frame| frame.truth_tests.iter().any(|t| t.as_str() == name))
-    }
-
     /// Ends the tests [`Self::push_truth_tests`] pushed.
     pub(super) fn pop_truth_tests(&mut self, count: usize) {
         if let Some(frame) = self.frame_mut() {

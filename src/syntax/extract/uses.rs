@@ -98,7 +98,6 @@ impl Extractor {
     }
 
     fn push_param_use(&mut self, used: DefaultedParam, kind: ParamUseKind, range: TextRange) {
-        self.note_truth_guarded(used.function, used.param, range.start().to_u32());
         self.facts.param_uses.push(ParamUse {
             function: used.function,
             param: used.param,
@@ -106,21 +105,6 @@ impl Extractor {
             span: span(range),
             alias: used.alias,
         });
-    }
-
-    /// Notes a use of parameter `param` of `function` starting at `start` as made only under a
-    /// truth test of the parameter's name ([`FileFacts::truth_guarded_param_uses`]).
-    fn note_truth_guarded(&mut self, function: FuncIdx, param: u32, start: u32) {
-        let Some(name) = self.facts.functions[function as usize]
-            .params
-            .get(param as usize)
-            .map(|p| p.name.clone())
-        else {
-            return;
-        };
-        if self.truth_tested(name.as_str()) {
-            self.facts.truth_guarded_param_uses.push(start);
-        }
     }
 
     /// Called after `mutations[index]` was recorded: notes it as a change of a defaulted
@@ -132,7 +116,6 @@ impl Extractor {
         };
         if let Some((function, param, true)) = self.parameter_named(name) {
             let (span, alias) = (mutation.span, mutation.alias);
-            self.note_truth_guarded(function, param, span.start);
             self.facts.param_uses.push(ParamUse {
                 function,
                 param,
