@@ -402,6 +402,11 @@ pub struct FileFacts {
     /// What functions do with parameters whose default is not a literal (and where any
     /// parameter is first rebound): see [`ParamUse`].
     pub param_uses: ThinVec<ParamUse>,
+    /// Starts of the parameters whose default is an empty container and every read of which
+    /// (nested functions included) is inside the branch of an `if` whose test requires the
+    /// parameter's own name to be true (`if layout:`, `if layout and ok:`), with nothing binding
+    /// the name: no read ever gives the default, so it is never handed out nor changed.
+    pub truth_guarded_params: ThinVec<u32>,
     /// Starts of the first rebinds of parameters (`ParamUseKind::Rebound`) made after the
     /// function tested that parameter against `None` or for truth: `if not headers: headers =
     /// {}` replaces only a missing or empty argument, so what the caller passed may still be

@@ -178,6 +178,24 @@ fn check_parameter(
             return None;
         }
     }
+    // Created empty here, and every read of the parameter made only under `if param:`
+    // (`if default_layout: return default_layout`): an empty container is false, so no read
+    // ever gives the default, and nothing else can reach it to fill it.
+    let builtin_empty = match param_facts.default.as_ref() {
+        Some(Value::Container(_)) => true,
+        // `dict()`, `list()`, `set()`: the builtins, not a module's own function of that name.
+        Some(Value::Call { callee }) => matches!(
+            project.resolve(file, None, callee),
+            Resolved::External(q) if q.starts_with("builtins.")
+        ),
+        _ => false,
+    };
+    if default.global.is_none()
+        && builtin_empty
+        && facts.truth_guarded_params.contains(&param_facts.span.start)
+    {
+        return None;
+    }
     let rebound_at = uses
         .iter()
         .find(|u| matches!(u.kind, ParamUseKind::Rebound))

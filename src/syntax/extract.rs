@@ -26,6 +26,7 @@ mod done_callbacks;
 mod flows;
 mod receiver_use;
 mod restores;
+mod truth_guards;
 mod uses;
 
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
@@ -527,6 +528,11 @@ impl Extractor {
         for p in parameters.iter_non_variadic_params() {
             if p.default.as_deref().is_some_and(is_empty_container) {
                 self.facts.empty_values.push(span(p.parameter.range).start);
+                if truth_guards::read_only_when_true(&function.body, p.parameter.name.as_str()) {
+                    self.facts
+                        .truth_guarded_params
+                        .push(span(p.parameter.range).start);
+                }
             }
         }
         let kwargs = parameters.kwarg.as_ref().map(|p| {
@@ -1021,6 +1027,7 @@ impl Extractor {
 
     /// [`Self::name_here`] for the name read or written by `node`, asked of the walk's memo
     /// first: the tree does not change while it is walked, so a node's address names one text.
+    #[inline]
     pub(super) fn name_node_here(&self, node: &ast::ExprName) -> (CallReceiver, Option<Name>) {
         let address = std::ptr::from_ref(node) as usize;
         let slot = &self.name_memo[(address >> 4 ^ address >> 12) & (NAME_MEMO_SLOTS - 1)];
