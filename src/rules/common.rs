@@ -38,65 +38,12 @@ pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool
             || q == "builtins.type"
             || safe(q)
     })
-        || project_mro(project, class).any(|c| copying_base_alias(project, c))
         // Most runs configure no safe bases: no project class's name to build then.
         || (!context.settings.safe_bases.is_empty()
             && project_mro(project, class).any(|c| {
                 let (file, facts) = project.class(c);
                 safe(&format!("{}.{}", project.file(file).module, facts.qualname))
             }))
-}
-
-/// Whether a base of `class`, written as a module-level name the hierarchy does not follow
-/// (`Base = custom.ConfigModel` in `try`, `Base = BaseModel` in its `except`), names a class
-/// whose framework copies class-level defaults per instance, whichever binding ran: every
-/// module-level binding of that name is such a class, as written (an alias of an external
-/// copying base, or of a project class that derives from one), and nothing else binds it in its
-/// module (no import, class, function or star import, no `global` rebind in a function).
-fn copying_base_alias(project: &Project, class: ClassId) -> bool {
-    let (file, facts) = project.class(class);
-    facts.bases.iter().flatten().any(|base| {
-        let Resolved::Global(alias_file, global) = project.resolve(file, None, base) else {
-            return false;
-        };
-        let alias_facts = &project.file(alias_file).facts;
-        let Some(name) = alias_facts.globals.get(global as usize).map(|b| &b.name) else {
-            return false;
-        };
-        let bound_otherwise = alias_facts
-            .imports
-            .iter()
-            .any(|i| i.is_star() || i.binding == *name)
-            || alias_facts.classes.iter().any(|c| c.name == *name)
-            || alias_facts.functions.iter().any(|f| f.name == *name)
-            || alias_facts.global_rebinds.iter().any(|r| r.name == *name);
-        if bound_otherwise {
-            return false;
-        }
-        let copying = |binding: &Binding| {
-            let Value::Alias(path) = &binding.value else {
-                return false;
-            };
-            let Root::Global(head) = &path.root else {
-                return false;
-            };
-            let mut dotted = head.to_string();
-            for attr in &path.attrs {
-                dotted.push('.');
-                dotted.push_str(attr);
-            }
-            match project.resolve(alias_file, None, &dotted) {
-                Resolved::External(q) => knowledge::COPYING_BASES.contains(&q.as_str()),
-                Resolved::Class(c) => project
-                    .external_bases(c)
-                    .iter()
-                    .any(|q| knowledge::COPYING_BASES.contains(&q.as_str())),
-                _ => false,
-            }
-        };
-        let mut bindings = alias_facts.globals.iter().filter(|b| b.name == *name);
-        bindings.clone().next().is_some() && bindings.all(copying)
-    })
 }
 
 /// Whether instances of `class` can change: not a frozen dataclass or attrs class, not a named
