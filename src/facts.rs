@@ -1054,11 +1054,11 @@ impl CallSite {
         argument_of: MaybeIndex,
         span: Span,
     ) -> CallSite {
-        let index = function.unwrap_or(NO_FUNCTION);
         assert!(
-            index <= NO_FUNCTION,
+            function.is_none_or(|index| index < NO_FUNCTION),
             "a function index of 2^31 - 1 or more (see NO_FUNCTION)"
         );
+        let index = function.unwrap_or(NO_FUNCTION);
         CallSite {
             origin: index | if reference { REFERENCE_BIT } else { 0 },
             receiver,
