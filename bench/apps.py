@@ -228,27 +228,90 @@ def label_problem(label: dict[str, Any]) -> str | None:
     return None
 
 
+def take_label(finding: dict[str, Any], unused: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Removes from `unused` and returns a label of the finding's rule and fingerprint (the one at
+    the same path:line first, since one fingerprint may stand for several findings)."""
+    candidates = [
+        label for label in unused if label["fingerprint"] == finding["fingerprint"] and label["code"] == finding["code"]
+    ]
+    candidates.sort(key=lambda label: label["where"] != where(finding))
+    if not candidates:
+        return None
+    unused.remove(candidates[0])
+    return candidates[0]
+
+
 def match_labels(
     findings: list[dict[str, Any]], labels: list[dict[str, Any]]
 ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]]]:
-    """Pairs each finding with a label of the same rule and fingerprint (the same path:line first,
-    since one fingerprint may stand for several findings); returns the pairs and the unlabelled."""
+    """Pairs each finding with a label of the same rule and fingerprint; returns the pairs and the
+    unlabelled."""
     unused = list(labels)
     pairs = []
     unlabelled = []
     for finding in findings:
-        candidates = [
-            label
-            for label in unused
-            if label["fingerprint"] == finding["fingerprint"] and label["code"] == finding["code"]
-        ]
-        candidates.sort(key=lambda label: label["where"] != where(finding))
-        if candidates:
-            unused.remove(candidates[0])
-            pairs.append((finding, candidates[0]))
-        else:
+        label = take_label(finding, unused)
+        if label is None:
             unlabelled.append(finding)
+        else:
+            pairs.append((finding, label))
     return pairs, unlabelled
+
+
+def members_of(finding: dict[str, Any]) -> list[dict[str, Any]]:
+    """The one-object findings a reported finding stands for: its members (a finding that names
+    several shared objects changed at one place), or itself."""
+    members: list[dict[str, Any]] = finding.get("members") or []
+    if not members:
+        return [finding]
+    return [
+        {**finding, "fingerprint": m["fingerprint"], "message": m["message"], "object": m["object"], "members": []}
+        for m in members
+    ]
+
+
+def per_object(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every one-object finding, as stateleak reported them before it grouped them by place."""
+    return [member for finding in findings for member in members_of(finding)]
+
+
+def match_places(
+    findings: list[dict[str, Any]], labels: list[dict[str, Any]]
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Pairs each reported finding with a label: its own (by fingerprint), or, for a finding that
+    names several objects, the label every member has when all members are labelled and agree on
+    claim and kind. Returns the pairs, the unlabelled and, among them, the groups whose members'
+    labels disagree (or are partly missing)."""
+    unused = list(labels)
+    pairs = []
+    unlabelled = []
+    mixed = []
+    for finding in findings:
+        label = take_label(finding, unused)
+        if label is not None:
+            pairs.append((finding, label))
+            continue
+        members = members_of(finding)
+        if len(members) == 1:
+            unlabelled.append(finding)
+            continue
+        member_labels = [take_label(member, unused) for member in members]
+        known = [label for label in member_labels if label is not None]
+        verdicts = {(label["claim"], label["kind"]) for label in known}
+        if len(known) == len(members) and len(verdicts) == 1:
+            agreed = {
+                **known[0],
+                "fingerprint": finding["fingerprint"],
+                "related_claim": all(label.get("related_claim", True) is True for label in known),
+                "message": finding["message"],
+            }
+            pairs.append((finding, agreed))
+        else:
+            unused.extend(known)
+            unlabelled.append(finding)
+            if known:
+                mixed.append(finding)
+    return pairs, unlabelled, mixed
 
 
 def percent(part: int, whole: int) -> str:
@@ -300,8 +363,10 @@ def label_stub(finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def gone(findings: list[dict[str, Any]], labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The labels whose finding is no longer reported (by rule and fingerprint)."""
-    reported = Counter((f["code"], f["fingerprint"]) for f in findings)
+    """The labels whose finding is no longer reported (by rule and fingerprint): neither as a
+    finding of its own, nor as a group, nor as a member of one."""
+    reported = Counter((f["code"], f["fingerprint"]) for f in per_object(findings))
+    reported.update((f["code"], f["fingerprint"]) for f in findings if f.get("members"))
     left = []
     for label in labels:
         key = (label["code"], label["fingerprint"])
@@ -324,15 +389,38 @@ def reworded(
 def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -> int:
     findings = document["findings"]
     chosen = sorted_findings(findings) if every else sample(findings)
-    pairs, unlabelled = match_labels(chosen, labels)
+    pairs, unlabelled, mixed = match_places(chosen, labels)
     looked_at = "all" if len(chosen) == len(findings) else f"a sample of {len(chosen)} (seed {SAMPLE_SEED})"
+    objects = per_object(chosen)
     print(
         f"{len(findings)} findings ({document.get('stateleak', 'stateleak ?')}); {looked_at} "
         f"looked at; {len(pairs)} labelled, {len(unlabelled)} not yet."
     )
     print()
+    print("Per place (what is reported: one finding per rule and change expression):")
+    print()
     print("\n".join(figures(pairs)))
-    changed = reworded(pairs)
+    object_pairs, unlabelled_objects = match_labels(objects, labels)
+    print()
+    print(
+        f"Per object (every shared object of a finding counted, as before grouping): {len(objects)} "
+        f"findings; {len(object_pairs)} labelled, {len(unlabelled_objects)} not yet."
+    )
+    print()
+    print("\n".join(figures(object_pairs)))
+    grouped = [f for f in chosen if f.get("members")]
+    if grouped:
+        labelled_places = {id(finding): label for finding, label in pairs}
+        print()
+        print(f"{len(grouped)} findings name several shared objects:")
+        for finding in grouped:
+            label = labelled_places.get(id(finding))
+            if label is not None:
+                verdict = f"[{label['kind']}]"
+            else:
+                verdict = "[mixed labels]" if finding in mixed else "[unlabelled]"
+            print(f"  {finding['code']} {where(finding)}: {len(finding['members'])} objects {verdict}")
+    changed = reworded(object_pairs)
     if changed:
         print()
         print(f"{len(changed)} carried-over labels are of reworded findings (re-read them):")
@@ -351,7 +439,7 @@ def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -
         print("Unlabelled (add these lines to the labels with claim, kind and reason):")
         for finding in unlabelled:
             print(json.dumps(label_stub(finding), ensure_ascii=False))
-    return 1 if unlabelled else 0
+    return 1 if unlabelled or unlabelled_objects else 0
 
 
 def main() -> int:

@@ -10,7 +10,9 @@ with the binary before and after it and comparing the two files with `diff`:
 Each line is one finding's whole JSON (keys sorted), after the run it came from: `corpus` (the
 default codes on the benchmark corpus), `corpus-all` (every code on it, those off by default too),
 `app-NAME` (every code on one app package of `bench/apps.toml`, as `bench/apps.py run` unpacks it).
-Lines are sorted, so the file does not depend on the order findings are printed in.
+Lines are sorted, so the file does not depend on the order findings are printed in. A finding that
+names several shared objects changed at one place is one line without its `members`, followed by
+one line per member: the finding's line, ` member `, and the member's JSON.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ EVERY_CODE = ",".join(sorted(path.stem for path in (BENCH.parent / "docs" / "rul
 
 
 def findings(stateleak: Path, target: Path, select_all: bool, cwd: Path) -> list[str]:
-    """Every finding of one `check` run, each as its JSON text with sorted keys."""
+    """Every finding of one `check` run, each as its JSON text with sorted keys (and its members'
+    lines after it)."""
     command = [str(stateleak), "check", "--isolated", "--no-cache", "--output-format", "json"]
     if select_all:
         command += ["--select", EVERY_CODE]
@@ -36,7 +39,13 @@ def findings(stateleak: Path, target: Path, select_all: bool, cwd: Path) -> list
     run = subprocess.run([*command, str(target)], cwd=cwd, capture_output=True, text=True, check=False)
     if run.returncode not in (0, 1):
         sys.exit(f"{' '.join(command)} {target}: exit status {run.returncode}\n{run.stderr}")
-    return [json.dumps(finding, sort_keys=True) for finding in json.loads(run.stdout)["findings"]]
+    lines = []
+    for finding in json.loads(run.stdout)["findings"]:
+        members = finding.pop("members", [])
+        text = json.dumps(finding, sort_keys=True)
+        lines.append(text)
+        lines += [f"{text} member {json.dumps(member, sort_keys=True)}" for member in members]
+    return lines
 
 
 def main() -> None:
@@ -59,7 +68,7 @@ def main() -> None:
         lines += [f"app-{app.name} {text}" for text in findings(stateleak, Path(app.name), True, args.apps)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(f"{line}\n" for line in sorted(lines)))
-    print(f"{len(lines)} findings -> {args.out}")
+    print(f"{len(lines)} lines -> {args.out}")
 
 
 if __name__ == "__main__":

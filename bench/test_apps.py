@@ -110,6 +110,69 @@ def test_labels_of_findings_no_longer_reported_are_listed() -> None:
     assert [item["where"] for item in vanished] == ["a.py:2"]
 
 
+def group(*members: dict[str, Any], fingerprint: str = "fp-group") -> dict[str, Any]:
+    """The finding reported for `members` (one rule, one place, several shared objects)."""
+    return {
+        **members[0],
+        "fingerprint": fingerprint,
+        "message": members[0]["message"] + "; the same change is also reported for ...",
+        "members": [
+            {"object": f"m.C{i}.x", "message": m["message"], "fingerprint": m["fingerprint"], "definition": None}
+            for i, m in enumerate(members)
+        ],
+    }
+
+
+def test_a_group_whose_members_agree_takes_their_label() -> None:
+    one, two = finding("a.py", 4, fingerprint="m1"), finding("a.py", 4, fingerprint="m2")
+    reported = group(one, two)
+    labels = [label(one, kind="intentional"), {**label(two, kind="intentional"), "related_claim": False}]
+    pairs, unlabelled, mixed = apps.match_places([reported], labels)
+    assert unlabelled == [] and mixed == []
+    [(found, agreed)] = pairs
+    assert found is reported
+    assert (agreed["kind"], agreed["claim"], agreed["related_claim"]) == ("intentional", True, False)
+
+
+def test_a_label_of_the_group_wins_over_its_members() -> None:
+    one, two = finding("a.py", 4, fingerprint="m1"), finding("a.py", 4, fingerprint="m2")
+    reported = group(one, two)
+    labels = [label(one), label(two), label(reported, kind="startup-only")]
+    pairs, unlabelled, _ = apps.match_places([reported], labels)
+    assert unlabelled == []
+    assert [lab["kind"] for _, lab in pairs] == ["startup-only"]
+
+
+def test_a_group_with_disagreeing_or_missing_member_labels_is_unlabelled() -> None:
+    one, two = finding("a.py", 4, fingerprint="m1"), finding("a.py", 4, fingerprint="m2")
+    disagreeing = [label(one, kind="intentional"), label(two, kind="real-bug")]
+    pairs, unlabelled, mixed = apps.match_places([group(one, two)], disagreeing)
+    assert pairs == [] and len(unlabelled) == 1 and len(mixed) == 1
+    pairs, unlabelled, mixed = apps.match_places([group(one, two)], [label(one)])
+    assert pairs == [] and len(unlabelled) == 1 and len(mixed) == 1
+    pairs, unlabelled, mixed = apps.match_places([group(one, two)], [])
+    assert pairs == [] and len(unlabelled) == 1 and mixed == []
+
+
+def test_per_object_figures_count_every_member() -> None:
+    one, two, alone = (
+        finding("a.py", 4, fingerprint="m1"),
+        finding("a.py", 4, fingerprint="m2"),
+        finding("b.py", 1),
+    )
+    objects = apps.per_object([group(one, two), alone])
+    assert [f["fingerprint"] for f in objects] == ["m1", "m2", alone["fingerprint"]]
+    assert all(f["members"] == [] for f in objects[:2])
+    assert objects[2] is alone
+
+
+def test_a_member_or_a_group_still_reported_keeps_its_label() -> None:
+    one, two = finding("a.py", 4, fingerprint="m1"), finding("a.py", 4, fingerprint="m2")
+    reported = group(one, two)
+    labels = [label(one), label(two), label(reported), label(finding("c.py", 1))]
+    assert [item["where"] for item in apps.gone([reported], labels)] == ["c.py:1"]
+
+
 def test_figures_count_true_claims_and_real_bugs_per_rule() -> None:
     a, b, c = finding("a.py", 1), finding("a.py", 2), finding("a.py", 3, code="SL402")
     pairs = [

@@ -168,6 +168,11 @@ pub struct Finding {
     #[serde(deserialize_with = "run_cache::rule_codes")]
     pub told_with: Vec<KnownText>,
     pub entry_path_omitted: usize,
+    /// When this finding stands for several findings of its rule at the same change expression
+    /// (see [`crate::report::group`]): those findings, in report order; empty otherwise. Made at
+    /// the report boundary, never stored.
+    #[serde(skip)]
+    pub members: Vec<Finding>,
 }
 
 /// Steps kept at each end of a long request path: a chain through thousands of modules would
@@ -1909,6 +1914,7 @@ fn resolve_locations(
             fix: None,
             told_with: Vec::new(),
             entry_path_omitted,
+            members: Vec::new(),
         });
     }
     findings.sort_by(|a, b| {

@@ -447,6 +447,7 @@ fn run_check(args: CheckArgs) -> u8 {
         result.findings = filtered.new;
         baseline_note = Some((filtered.known, filtered.stale));
     }
+    result.findings = report::group::by_place(std::mem::take(&mut result.findings));
 
     let paths = PathDisplay::from_env();
     if let Some(wanted) = &args.explain {
@@ -589,12 +590,20 @@ fn project_options(args: &CheckArgs) -> Result<CheckOptions, String> {
 }
 
 /// Prints the explanation of the finding whose fingerprint is `wanted` (`--explain`).
+/// A reported finding's fingerprint explains it; a group member's explains that member, and says
+/// which group reports it.
 fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8 {
-    let Some(finding) = result
-        .findings
-        .iter()
-        .find(|f| report::fingerprint(f, paths) == wanted)
-    else {
+    let found = result.findings.iter().find_map(|reported| {
+        if report::fingerprint(reported, paths) == wanted {
+            return Some((reported, None));
+        }
+        reported
+            .members
+            .iter()
+            .find(|member| report::fingerprint(member, paths) == wanted)
+            .map(|member| (member, Some(reported)))
+    });
+    let Some((finding, group)) = found else {
         say!("stateleak: error: no finding has the fingerprint `{wanted}`");
         return FAILURE;
     };
@@ -644,6 +653,30 @@ fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8
                 step.function,
                 paths.show(&step.path),
                 step.line
+            ));
+        }
+    }
+    if let Some(group) = group {
+        out.push_str(&format!(
+            "\nreported as one of {} shared objects changed at this place (fingerprint {})\n",
+            group.members.len(),
+            report::fingerprint(group, paths)
+        ));
+    } else if !finding.members.is_empty() {
+        out.push_str(&format!(
+            "\nthe same change is reported for {} shared objects (the first is explained above):\n",
+            finding.members.len()
+        ));
+        for member in &finding.members {
+            let defined = member
+                .related
+                .first()
+                .map(|definition| format!(" (created {})", place(definition)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {} {}{defined}\n",
+                report::fingerprint(member, paths),
+                report::group::object_name(member)
             ));
         }
     }

@@ -421,6 +421,69 @@ fn each_code_action_suppresses_the_finding() {
     assert!(client.shut_down());
 }
 
+/// One line of a base class writes the `_help` dict of the base and of a subclass.
+const COMMANDS: &str = "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\nclass Add(Command):\n    _help = {}\n";
+
+/// The two objects changed at one place are one diagnostic with both definitions; its actions
+/// suppress the line once, or one object at its definition (which leaves the other reported).
+#[test]
+fn one_diagnostic_per_place_with_a_suppression_per_definition() {
+    let (_dir, root) = workspace();
+    write(&root, "commands.py", COMMANDS);
+    let commands = uri(&root.join("commands.py"));
+    let mut client = Client::start(&root);
+    client.wait_until("commands.py has SL101", |c| c.codes(&commands) == ["SL101"]);
+    let diagnostic = client.diagnostics[&commands][0].clone();
+    assert!(
+        diagnostic.message.contains(
+            "the same change is also reported for 1 other shared object: `commands.Command._help`"
+        ),
+        "{diagnostic:#?}"
+    );
+    let mut definitions: Vec<u32> = diagnostic
+        .related_information
+        .iter()
+        .flatten()
+        .filter(|r| r.message.contains("created once"))
+        .map(|r| r.location.range.start.line)
+        .collect();
+    definitions.sort();
+    assert_eq!(definitions, [1, 8], "{diagnostic:#?}");
+    let actions = client.code_actions(&commands, Position::new(4, 10));
+    let suppressions: Vec<&str> = actions
+        .iter()
+        .map(|a| a.title.as_str())
+        .filter(|t| t.starts_with("Suppress"))
+        .collect();
+    assert_eq!(
+        suppressions,
+        [
+            "Suppress SL101 on this line",
+            "Suppress SL101 for every use of the shared object, at its definition (commands.py:9)",
+            "Suppress SL101 for every use of the shared object, at its definition (commands.py:2)",
+        ],
+        "{actions:#?}"
+    );
+    let at_add = actions
+        .iter()
+        .find(|a| a.title.ends_with("(commands.py:9)"))
+        .unwrap();
+    let changes = at_add.edit.as_ref().unwrap().changes.as_ref().unwrap();
+    let edited = apply(COMMANDS, &changes[&commands]);
+    assert_eq!(
+        edited.lines().nth(8).unwrap(),
+        "    _help = {}  # noqa: SL101"
+    );
+    client.open(&commands, COMMANDS);
+    client.change(&commands, &edited);
+    client.wait_until("only Command._help is left", |c| {
+        c.diagnostics
+            .get(&commands)
+            .is_some_and(|list| list.len() == 1 && !list[0].message.contains("also reported"))
+    });
+    assert!(client.shut_down());
+}
+
 const CART: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\nclass Cart:\n    items = []\n\n    def add(self, x):\n        self.items.append(x)\n\n\n@app.route(\"/\")\ndef index():\n    Cart().add(1)\n    return \"ok\"\n";
 
 #[test]

@@ -31,6 +31,23 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
                 "lines": {"begin": at.line, "end": at.end_line},
             },
         }));
+        if !finding.members.is_empty() {
+            // Code Climate's place for the other objects' definitions.
+            let definitions: Vec<Value> = finding
+                .members
+                .iter()
+                .filter_map(|member| member.related.first())
+                .map(|definition| {
+                    json!({
+                        "path": paths.show(&definition.path),
+                        "lines": {"begin": definition.line, "end": definition.end_line},
+                    })
+                })
+                .collect();
+            if let Some(issue) = issues.last_mut() {
+                issue["other_locations"] = json!(definitions);
+            }
+        }
     }
     // Entries that are not findings get fingerprints of their own kind and place.
     let other = |kind: &str, path: &str, line: u32, message: &str| {

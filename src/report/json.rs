@@ -54,6 +54,22 @@ struct JsonFinding<'a> {
     /// Steps of a long chain left out between its first and last steps in `entry_points`.
     #[serde(skip_serializing_if = "is_zero")]
     entry_points_omitted: usize,
+    /// When the finding stands for the findings of its rule at this change expression about
+    /// several shared objects: each of them, in report order (the first is the one the finding
+    /// tells); absent for a finding about one object.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    members: Vec<JsonMember<'a>>,
+}
+
+/// One shared object of a finding that names several.
+#[derive(Serialize)]
+struct JsonMember<'a> {
+    object: Option<&'a str>,
+    message: Cow<'a, str>,
+    /// The fingerprint the finding has alone (what baselines record and `--explain` accepts).
+    fingerprint: String,
+    /// Where the shared object is created, when known.
+    definition: Option<Related<'a>>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -170,16 +186,7 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
             column: f.primary.column,
             end_line: f.primary.end_line,
             end_column: f.primary.end_column,
-            related: f
-                .related
-                .iter()
-                .map(|r| Related {
-                    path: paths.show(&r.path),
-                    line: r.line,
-                    column: r.column,
-                    message: escape(&r.message),
-                })
-                .collect(),
+            related: f.related.iter().map(|r| related(r, paths)).collect(),
             fingerprint: fingerprint(f, paths),
             object: f.object.as_deref(),
             url: crate::rules::documentation_url(f.code),
@@ -214,8 +221,27 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
                 })
                 .collect(),
             entry_points_omitted: f.entry_path_omitted,
+            members: f
+                .members
+                .iter()
+                .map(|member| JsonMember {
+                    object: member.object.as_deref(),
+                    message: escape(&member.message),
+                    fingerprint: fingerprint(member, paths),
+                    definition: member.related.first().map(|r| related(r, paths)),
+                })
+                .collect(),
         })
         .collect()
+}
+
+fn related<'a>(location: &'a crate::check::Location, paths: &PathDisplay) -> Related<'a> {
+    Related {
+        path: paths.show(&location.path),
+        line: location.line,
+        column: location.column,
+        message: escape(&location.message),
+    }
 }
 
 fn errors(result: &CheckResult, paths: &PathDisplay) -> Vec<JsonError> {

@@ -4,6 +4,7 @@ mod azure;
 mod concise;
 mod github;
 mod gitlab;
+pub mod group;
 mod json;
 mod junit;
 pub mod printable;
@@ -129,7 +130,20 @@ impl PathDisplay {
 
 /// Identifies a finding across unrelated edits: the rule, the path and the names involved, never
 /// line numbers.
+///
+/// A group of findings at one place (see [`group`]) has its own fingerprint, made of its
+/// members' fingerprints in sorted order: it changes when an object joins or leaves the group.
 pub fn fingerprint(finding: &Finding, paths: &PathDisplay) -> String {
+    if !finding.members.is_empty() {
+        let mut members: Vec<String> = finding
+            .members
+            .iter()
+            .map(|member| fingerprint(member, paths))
+            .collect();
+        members.sort();
+        let key = format!("group\0{}", members.join("\0"));
+        return format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()));
+    }
     let mut key = format!("{}\0{}", finding.code, paths.show(&finding.primary.path));
     for part in &finding.identity {
         key.push('\0');
@@ -297,6 +311,7 @@ mod tests {
                 fix: None,
                 told_with: Vec::new(),
                 entry_path_omitted: 0,
+                members: Vec::new(),
             }],
             errors: vec![FileError {
                 path: path.with_extension("pyi"),

@@ -90,6 +90,22 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             if !finding.entry_path.is_empty() {
                 value["codeFlows"] = code_flow(finding, paths);
             }
+            if !finding.members.is_empty() {
+                // The shared objects of a finding that names several, with the fingerprints
+                // they have alone (what baselines record).
+                let members: Vec<Value> = finding
+                    .members
+                    .iter()
+                    .map(|member| {
+                        json!({
+                            "object": member.object.as_deref().map(super::printable::escape),
+                            "message": sentence(&member.message),
+                            "fingerprint": fingerprint(member, paths),
+                        })
+                    })
+                    .collect();
+                value["properties"] = json!({"members": members});
+            }
             value
         })
         .collect();

@@ -68,8 +68,9 @@ fn render_finding(
     renderer: &Renderer,
 ) -> String {
     let mut groups: Vec<FileGroup<'_>> = Vec::new();
-    let all =
-        std::iter::once((&finding.primary, true)).chain(finding.related.iter().map(|r| (r, false)));
+    let (shown, hidden) = shown_related(finding);
+    let all = std::iter::once((&finding.primary, true))
+        .chain(finding.related[..shown].iter().map(|r| (r, false)));
     for (location, primary) in all {
         let path = paths.show(&location.path);
         let near = |g: &FileGroup<'_>| {
@@ -152,6 +153,17 @@ fn render_finding(
     if let Some(reached) = &reached {
         message = message.footer(Level::Note.title(reached));
     }
+    let hidden_note = (hidden > 0).then(|| {
+        let definitions = if hidden == 1 {
+            "shared object's definition is"
+        } else {
+            "shared objects' definitions are"
+        };
+        format!("{hidden} more {definitions} not shown (`--output-format json` lists every object)")
+    });
+    if let Some(hidden_note) = &hidden_note {
+        message = message.footer(Level::Note.title(hidden_note));
+    }
     let (note, help) = (escape(&finding.note), escape(&finding.help));
     message = message
         .footer(Level::Note.title(&note))
@@ -163,6 +175,22 @@ fn render_finding(
         .filter(|(_, excerpt)| excerpt.is_some())
         .map(|(group, _)| (group.path.as_str(), group.labels[0].0));
     with_true_columns(&rendered, headers)
+}
+
+/// Definitions of a grouped finding's other objects shown with its own places: a line that
+/// changes fifty objects would otherwise print fifty snippets.
+const SHOWN_MEMBER_DEFINITIONS: usize = 3;
+
+/// How many of the finding's related places are shown, and how many are left out.
+fn shown_related(finding: &Finding) -> (usize, usize) {
+    let Some(first) = finding.members.first() else {
+        return (finding.related.len(), 0);
+    };
+    let shown = finding
+        .related
+        .len()
+        .min(first.related.len() + SHOWN_MEMBER_DEFINITIONS);
+    (shown, finding.related.len() - shown)
 }
 
 /// `rendered` with the column of each snippet's `--> path:line:column` header replaced by the

@@ -12,7 +12,7 @@ use super::convert::{self, uri};
 use crate::check::{CheckResult, Finding, Location};
 use crate::config;
 use crate::fix::Applicability;
-use crate::report::PathDisplay;
+use crate::report::{PathDisplay, group};
 use crate::suppression;
 
 /// What the actions of one finding may read: the last run and the open buffers.
@@ -25,9 +25,13 @@ struct Context<'a> {
 
 type ActionProvider = fn(&Finding, &Context) -> Option<CodeAction>;
 
-/// The actions offered on each finding, in this order: its fix first (when it has one), then the
-/// suppressions.
-const PROVIDERS: &[ActionProvider] = &[apply_fix, suppress_on_line, suppress_at_definition];
+/// The actions offered on each reported finding, in this order: the fixes of its objects first
+/// (when they have one), then the suppression on its line, then the suppression at each object's
+/// definition. A finding that names several objects (see [`crate::report::group`]) offers the
+/// per-object actions once per object: each fixes or silences that object only.
+const PER_OBJECT_FIRST: &[ActionProvider] = &[apply_fix];
+const PER_PLACE: &[ActionProvider] = &[suppress_on_line];
+const PER_OBJECT_LAST: &[ActionProvider] = &[suppress_at_definition];
 
 /// The actions for the findings whose primary place meets the requested range.
 pub fn code_actions(
@@ -49,9 +53,17 @@ pub fn code_actions(
         .iter()
         .filter(|f| same_file(&f.primary.path, &path) && meets(f, &params.range, result))
         .flat_map(|finding| {
-            PROVIDERS
-                .iter()
-                .filter_map(|provide| provide(finding, &context))
+            let members = group::members(finding);
+            let per_object = |providers: &'static [ActionProvider]| {
+                providers
+                    .iter()
+                    .flat_map(move |provide| members.iter().map(move |member| (provide, member)))
+            };
+            per_object(PER_OBJECT_FIRST)
+                .chain(PER_PLACE.iter().map(|provide| (provide, finding)))
+                .chain(per_object(PER_OBJECT_LAST))
+                .filter_map(|(provide, finding)| provide(finding, &context))
+                .collect::<Vec<_>>()
         })
         .map(CodeActionOrCommand::CodeAction)
         .collect()
@@ -161,6 +173,7 @@ pub fn hover(result: Option<&CheckResult>, root: &Path, params: &HoverParams) ->
     let about: Vec<&Finding> = result
         .findings
         .iter()
+        .flat_map(group::members)
         .filter(|f| {
             f.related.first().is_some_and(|definition| {
                 same_file(&definition.path, &path) && {

@@ -334,7 +334,7 @@ impl<'a> Server<'a> {
             })
         }));
         self.options.overlays.clear();
-        let result = match outcome {
+        let mut result = match outcome {
             Ok(result) => result,
             Err(panic) => {
                 self.kept = None;
@@ -350,6 +350,8 @@ impl<'a> Server<'a> {
             }
         };
         let published_from = Instant::now();
+        // One diagnostic per rule and change expression, as on the command line.
+        result.findings = crate::report::group::by_place(std::mem::take(&mut result.findings));
         let mut diagnostics = convert::diagnostics(&result, &self.documentation);
         if let Some((uri, diagnostic)) = &self.settings_problem {
             diagnostics
