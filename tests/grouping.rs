@@ -319,3 +319,46 @@ fn grouped_output_is_the_same_on_every_run_and_thread_count() {
     }
     assert_eq!(findings(&first).len(), 2);
 }
+
+/// The repair of a subclass's attribute edits the subclass's file, not the file of the change:
+/// JSON names that file and counts positions in it; rdjson, whose suggestions edit the
+/// diagnostic's own file, leaves it out.
+#[test]
+fn a_repair_in_another_file_is_placed_in_that_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "base.py",
+        "class Command:\n    def describe(self, text):\n        self._help[\"text\"] = text\n",
+    );
+    write(
+        dir.path(),
+        "commands.py",
+        "from base import Command\n\n\nclass Add(Command):\n    _help = {}\n",
+    );
+    let found = findings(&json(dir.path(), &[]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["path"], "base.py");
+    let fix = &found[0]["fix"];
+    assert_eq!(fix["path"], "commands.py", "{fix:#?}");
+    assert_eq!(fix["edits"][0]["location"]["line"], 5, "{fix:#?}");
+    let rdjson: serde_json::Value = serde_json::from_slice(
+        &stateleak(
+            dir.path(),
+            &[
+                "check",
+                "--isolated",
+                "--no-cache",
+                "--output-format",
+                "rdjson",
+                ".",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        rdjson["diagnostics"][0].get("suggestions").is_none(),
+        "{rdjson:#?}"
+    );
+}

@@ -78,6 +78,8 @@ fn is_zero(n: &usize) -> bool {
 
 #[derive(Serialize)]
 struct JsonFix<'a> {
+    /// The file the edits apply to (not always the finding's).
+    path: String,
     applicability: crate::fix::Applicability,
     message: &'a str,
     edits: Vec<JsonEdit<'a>>,
@@ -101,7 +103,7 @@ struct JsonPosition {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Line<'a> {
-    Finding(JsonFinding<'a>),
+    Finding(Box<JsonFinding<'a>>),
     UnusedSuppression(JsonUnusedSuppression),
     Error(JsonError),
 }
@@ -158,7 +160,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
 pub fn render_lines(result: &CheckResult, paths: &PathDisplay) -> String {
     let lines = findings(result, paths)
         .into_iter()
-        .map(Line::Finding)
+        .map(|finding| Line::Finding(Box::new(finding)))
         .chain(
             unused_suppressions(result, paths)
                 .into_iter()
@@ -191,12 +193,14 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
             object: f.object.as_deref(),
             url: crate::rules::documentation_url(f.code),
             fix: f.fix.as_ref().and_then(|fix| {
-                let text = result.sources.get(&f.primary.path)?;
+                // The repair may edit another file than the change's (a subclass's attribute).
+                let text = result.sources.get(&fix.path)?;
                 let at = |offset: u32| {
                     let (line, column, _) = super::position(text, offset);
                     JsonPosition { line, column }
                 };
                 Some(JsonFix {
+                    path: paths.show(&fix.path),
                     applicability: fix.applicability,
                     message: &fix.message,
                     edits: fix

@@ -28,7 +28,13 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             },
             "code": {"value": finding.code, "url": rules::documentation_url(finding.code)},
         });
-        if let Some(fix) = &finding.fix {
+        // reviewdog applies suggestions to the diagnostic's own file: a repair of another file
+        // is left to `stateleak check --fix`.
+        if let Some(fix) = finding
+            .fix
+            .as_ref()
+            .filter(|fix| fix.path == finding.primary.path)
+        {
             diagnostic["suggestions"] = fix
                 .edits
                 .iter()
