@@ -70,21 +70,33 @@ def _same_place(one: str, other: str) -> bool:
     return one == other or one.endswith("/" + other) or other.endswith("/" + one)
 
 
+def _per_object(findings: Any) -> list[tuple[dict[str, Any], Any, Any]]:
+    """Each finding with its object and message; a finding that names several shared objects
+    changed at one place (its `members`) once per object, with that object's own message."""
+    out: list[tuple[dict[str, Any], Any, Any]] = []
+    for finding in findings if isinstance(findings, list) else []:
+        if not isinstance(finding, dict):
+            continue
+        members = finding.get("members")
+        if isinstance(members, list) and members:
+            out += [(finding, m.get("object"), m.get("message", "")) for m in members if isinstance(m, dict)]
+        else:
+            out.append((finding, finding.get("object"), finding.get("message", "")))
+    return out
+
+
 def parse(document: Any) -> Findings:
     """Findings from the analysis's JSON output; a finding without `object` cannot be linked."""
     by_object: dict[str, list[StaticFinding]] = {}
     without_object: list[StaticFinding] = []
     findings = document.get("findings", []) if isinstance(document, dict) else []
-    for finding in findings:
-        if not isinstance(finding, dict):
-            continue
+    for finding, obj, message in _per_object(findings):
         static = StaticFinding(
             code=str(finding.get("code", "")),
             path=str(finding.get("path", "")),
             line=int(finding.get("line", 0) or 0),
-            message=str(finding.get("message", "")),
+            message=str(message),
         )
-        obj = finding.get("object")
         if isinstance(obj, str) and obj:
             by_object.setdefault(obj, []).append(static)
         else:

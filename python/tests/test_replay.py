@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stateleak import replay
-from stateleak.findings import Findings, StaticFinding
+from stateleak.findings import Findings, StaticFinding, parse
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "remix"
 SONGS = ["('Song A', ['kick'])", "('Song B', ['kick', 'hat'])", "('Song A', ['kick'])"]
@@ -180,6 +180,26 @@ def test_the_python_api_on_a_plain_callable(fresh):
     assert (second.here.value, second.fresh.value) == ("hello ann", "hello bob")
     assert [(leak.path, leak.restored_gives_fresh) for leak in second.leaks] == [("test_replay._memo", True)]
     assert second.leaks[0].finding == finding
+
+
+def test_a_finding_that_names_several_objects_is_linked_to_each():
+    member = {"object": "app.B._help", "message": "`_help` of `B`", "fingerprint": "f2", "definition": None}
+    grouped = {
+        "code": "SL101",
+        "path": "app.py",
+        "line": 5,
+        "object": "app.A._help",
+        "message": "`_help` of `A`; the same change is also reported for 1 other shared object: `app.B._help`",
+        "members": [
+            {"object": "app.A._help", "message": "`_help` of `A`", "fingerprint": "f1", "definition": None},
+            member,
+        ],
+    }
+    alone = {"code": "SL102", "path": "app.py", "line": 9, "object": "app.CACHE", "message": "one dict"}
+    findings = parse({"findings": [grouped, alone]})
+    assert findings.objects() == ["app.A._help", "app.B._help", "app.CACHE"]
+    assert findings.for_object("app.B._help") == StaticFinding("SL101", "app.py", 5, "`_help` of `B`")
+    assert findings.for_object("app.CACHE") == StaticFinding("SL102", "app.py", 9, "one dict")
 
 
 REUSED = "same answer as a fork after import that answered earlier inputs and left every watched object unchanged"
