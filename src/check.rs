@@ -478,24 +478,21 @@ fn load_found(
         changed_while_read: &changed_while_read,
     };
     allocator::keep_freed_pages();
-    let analysed: Vec<(PathBuf, Extracted, Option<cache::Record>)> = files
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
-            let (outcome, record) = analyse_file(&path, known_hash, &texts, &stores);
-            progress.tick();
-            (path, outcome, record)
-        })
-        .collect();
+    let analysed = next_file_on_every_thread(files.len(), |i| {
+        let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+        let analysed = analyse_file(&files[i], known_hash, &texts, &stores);
+        progress.tick();
+        analysed
+    });
     progress.finish();
     if let Some((memory, run)) = stores.memory {
         memory.end_run(run);
     }
     let mut cache_records = Vec::with_capacity(analysed.len());
-    let outcomes: Vec<(PathBuf, Extracted)> = analysed
+    let outcomes: Vec<(PathBuf, Extracted)> = files
         .into_iter()
-        .map(|(path, outcome, record)| {
+        .zip(analysed)
+        .map(|(path, (outcome, record))| {
             cache_records.extend(record);
             (path, outcome)
         })
@@ -1601,6 +1598,29 @@ struct FactStores<'a> {
 
 /// Reads one file and takes its facts from memory or the cache, or else parses and extracts them
 /// (and returns the cache record to write). A panic is caught and reported against the file.
+/// `analyse(i)` for every `i` below `count`, on every thread of the pool, each thread taking the
+/// next index in order from one shared counter as it finishes one, so the threads end within one
+/// file of each other: rayon's adaptive split of a list hands a thread a run of files that the
+/// other cannot take part of, which left one core idle for part of the stage. The order is the
+/// files' own, not largest first, so no more large trees are alive at once than before (round 26's
+/// largest-first order raised the language server's peak memory). The results are in index order.
+fn next_file_on_every_thread<T: Send>(count: usize, analyse: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let per_thread: Vec<Vec<(usize, T)>> = rayon::broadcast(|_| {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= count {
+                return done;
+            }
+            done.push((i, analyse(i)));
+        }
+    });
+    let mut all: Vec<(usize, T)> = per_thread.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, result)| result).collect()
+}
+
 fn analyse_file(
     path: &Path,
     known_hash: Option<TextHash>,

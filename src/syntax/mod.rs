@@ -83,9 +83,27 @@ fn suppression_comments(
     let mut comments = Vec::new();
     // Lines are counted incrementally: comments come in source order.
     let (mut line, mut line_start, mut counted_to) = (1u32, 0usize, 0usize);
-    for token in tokens.iter().filter(|t| t.kind() == TokenKind::Comment) {
+    // A comment starts at a `#`, and a file has far fewer of those than tokens: each `#` not
+    // inside a comment already seen is looked up among the tokens (sorted by start) from where
+    // the last one was found. A `#` in a string has no token starting at it.
+    let (mut tokens_from, mut seen_to) = (0usize, 0usize);
+    for hash in memchr::memchr_iter(b'#', source.as_bytes()) {
+        if hash < seen_to {
+            continue;
+        }
+        let later = &tokens[tokens_from..];
+        tokens_from += later.partition_point(|t| t.start().to_usize() < hash);
+        // Tokens of no width (a dedent) may start where a comment does.
+        let Some(token) = tokens[tokens_from..]
+            .iter()
+            .take_while(|t| t.start().to_usize() == hash)
+            .find(|t| t.kind() == TokenKind::Comment)
+        else {
+            continue;
+        };
         let range = token.range();
         let (start, end) = (range.start().to_usize(), range.end().to_usize());
+        seen_to = end;
         let text = &source[start..end];
         let Some((codes, explicit)) = crate::suppression::parse_comment(text) else {
             continue;
@@ -112,4 +130,63 @@ pub fn parse_only(source: &str) -> Result<(), SyntaxError> {
     ruff_python_parser::parse_module(source)
         .map(drop)
         .map_err(|error| SyntaxError::from_parser(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_python_ast::token::TokenKind;
+    use ruff_text_size::Ranged;
+
+    /// Where each comment token starts, read from every token: what the search from each `#`
+    /// must find.
+    fn comment_starts(source: &str) -> Vec<usize> {
+        let parsed = ruff_python_parser::parse_module(source).expect("the source parses");
+        parsed
+            .tokens()
+            .iter()
+            .filter(|t| t.kind() == TokenKind::Comment)
+            .map(|t| t.start().to_usize())
+            .collect()
+    }
+
+    #[test]
+    fn suppression_comments_are_found_from_their_hash_and_not_in_strings() {
+        let source = "x = '# noqa'  # noqa: SL101\n\
+                      def f():\n\
+                      \x20   if x:\n\
+                      \x20       y = f\"{'#'}\"  # stateleak: ignore[SL102]\n\
+                      # noqa ## noqa\n\
+                      \x20   return \"\"\"\n\
+                      # noqa\n\
+                      \"\"\"\n\
+                      z = 1 # NOQA:SL103 # noqa\n\
+                      ########\n\
+                      w = b'#' #noqa\n";
+        let parsed = ruff_python_parser::parse_module(source).expect("the source parses");
+        let found: Vec<(u32, u32, usize)> = suppression_comments(source, parsed.tokens())
+            .iter()
+            .map(|c| (c.line, c.column, c.span.start as usize))
+            .collect();
+        let starts = comment_starts(source);
+        let expected: Vec<(u32, u32, usize)> = starts
+            .iter()
+            .filter(|&&start| {
+                let end = source[start..]
+                    .find('\n')
+                    .map_or(source.len(), |n| start + n);
+                crate::suppression::parse_comment(&source[start..end]).is_some()
+            })
+            .map(|&start| {
+                let line_start = source[..start].rfind('\n').map_or(0, |n| n + 1);
+                let line = source[..start].matches('\n').count() as u32 + 1;
+                (line, (start - line_start) as u32 + 1, start)
+            })
+            .collect();
+        assert_eq!(found, expected);
+        assert_eq!(
+            found.iter().map(|f| f.0).collect::<Vec<_>>(),
+            [1, 4, 5, 9, 11]
+        );
+    }
 }
