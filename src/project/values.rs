@@ -213,16 +213,78 @@ impl<'p> Slots<'p> {
     }
 }
 
-/// What one slot holds, in the order the values arrived, and a bit per value held (of 64, by a
-/// hash of the value): a value whose bit is clear is not held, which spares most scans of the
-/// values when a flow stores into a slot again.
+/// What one slot holds, in the order the values arrived. Most slots hold nothing (they are only
+/// read) or one value, so those two take no allocation and a slot takes 16 bytes; a slot of
+/// more values keeps them boxed with a bit per value held (see [`ManyHeld`]).
 #[derive(Debug, Default)]
-struct HeldValues {
+enum HeldValues {
+    #[default]
+    Empty,
+    One(Held),
+    Many(Box<ManyHeld>),
+}
+
+/// The values of a slot that holds two or more, and a bit per value held (of 64, by a hash of
+/// the value): a value whose bit is clear is not held, which spares most scans of the values
+/// when a flow stores into a slot again.
+#[derive(Debug)]
+struct ManyHeld {
     values: Vec<Held>,
     bits: u64,
 }
 
 impl HeldValues {
+    /// A slot with room for `count` values, holding none yet.
+    fn with_capacity(count: usize) -> Self {
+        if count < 2 {
+            return HeldValues::Empty;
+        }
+        HeldValues::Many(Box::new(ManyHeld {
+            values: Vec::with_capacity(count),
+            bits: 0,
+        }))
+    }
+
+    fn as_slice(&self) -> &[Held] {
+        match self {
+            HeldValues::Empty => &[],
+            HeldValues::One(value) => std::slice::from_ref(value),
+            HeldValues::Many(many) => &many.values,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn clear(&mut self) {
+        *self = HeldValues::Empty;
+    }
+
+    /// Puts the values in another order: which values are held does not change.
+    fn reorder(&mut self, order: impl FnOnce(&mut [Held])) {
+        if let HeldValues::Many(many) = self {
+            order(&mut many.values);
+        }
+    }
+
+    /// Replaces each value by what `map` makes of it, in place; `None` when `map` gives `None`
+    /// for some value (the slot is then left part mapped).
+    fn map_each(&mut self, mut map: impl FnMut(Held) -> Option<Held>) -> Option<()> {
+        match self {
+            HeldValues::Empty => {}
+            HeldValues::One(value) => *value = map(*value)?,
+            HeldValues::Many(many) => {
+                many.bits = 0;
+                for value in &mut many.values {
+                    *value = map(*value)?;
+                    many.bits |= HeldValues::bit(*value);
+                }
+            }
+        }
+        Some(())
+    }
+
     fn bit(value: Held) -> u64 {
         let (kind, id) = match value {
             Held::Function(f) => (0, f.0),
@@ -243,13 +305,34 @@ impl HeldValues {
     /// offers a slot what it offered before, mostly in the order the slot took it: each value is
     /// then found at the first place looked at, not after a scan.
     fn add_near(&mut self, value: Held, near: &mut usize) -> bool {
-        if self.values.len() >= MAX_HELD {
+        let many = match self {
+            HeldValues::Empty => {
+                *self = HeldValues::One(value);
+                *near = 1;
+                return true;
+            }
+            HeldValues::One(first) => {
+                if *first == value {
+                    *near = 1;
+                    return false;
+                }
+                // Room for four, as a vector that grew from one value would have.
+                let mut values = Vec::with_capacity(4);
+                values.extend([*first, value]);
+                let bits = HeldValues::bit(*first) | HeldValues::bit(value);
+                *self = HeldValues::Many(Box::new(ManyHeld { values, bits }));
+                *near = 2;
+                return true;
+            }
+            HeldValues::Many(many) => many,
+        };
+        if many.values.len() >= MAX_HELD {
             return false;
         }
         let bit = HeldValues::bit(value);
-        if self.bits & bit != 0 {
-            let start = (*near).min(self.values.len());
-            let (before, after) = self.values.split_at(start);
+        if many.bits & bit != 0 {
+            let start = (*near).min(many.values.len());
+            let (before, after) = many.values.split_at(start);
             let found = match after.iter().position(|held| *held == value) {
                 Some(at) => Some(start + at),
                 None => before.iter().position(|held| *held == value),
@@ -259,9 +342,9 @@ impl HeldValues {
                 return false;
             }
         }
-        self.bits |= bit;
-        self.values.push(value);
-        *near = self.values.len();
+        many.bits |= bit;
+        many.values.push(value);
+        *near = many.values.len();
         true
     }
 }
@@ -815,29 +898,27 @@ impl<'p> Values<'p> {
         // The keys are sorted, not the values: a slot holds at most `MAX_HELD` of them, and a
         // key gives its value back.
         let sort = |held: &mut HeldValues| {
-            let values = &mut held.values;
-            if values.len() < 2 {
-                return;
-            }
-            if values.len() > MAX_HELD {
-                values.sort_unstable_by_key(key);
-                return;
-            }
-            let mut keys = [0u64; MAX_HELD];
-            let keys = &mut keys[..values.len()];
-            for (k, value) in keys.iter_mut().zip(values.iter()) {
-                *k = key(value);
-            }
-            keys.sort_unstable();
-            for (value, k) in values.iter_mut().zip(keys.iter()) {
-                let id = *k as u32;
-                *value = match k >> 32 {
-                    0 => Held::Function(FuncId(id)),
-                    1 => Held::Class(ClassId(id)),
-                    2 => Held::Instance(ClassId(id)),
-                    _ => Held::External(by_rank[id as usize]),
-                };
-            }
+            held.reorder(|values| {
+                if values.len() > MAX_HELD {
+                    values.sort_unstable_by_key(key);
+                    return;
+                }
+                let mut keys = [0u64; MAX_HELD];
+                let keys = &mut keys[..values.len()];
+                for (k, value) in keys.iter_mut().zip(values.iter()) {
+                    *k = key(value);
+                }
+                keys.sort_unstable();
+                for (value, k) in values.iter_mut().zip(keys.iter()) {
+                    let id = *k as u32;
+                    *value = match k >> 32 {
+                        0 => Held::Function(FuncId(id)),
+                        1 => Held::Class(ClassId(id)),
+                        2 => Held::Instance(ClassId(id)),
+                        _ => Held::External(by_rank[id as usize]),
+                    };
+                }
+            });
         };
         match places {
             None => self.held.values.par_iter_mut().for_each(sort),
@@ -1042,7 +1123,7 @@ impl<'p> Values<'p> {
     /// [`Values::store`] into the slot whose place is `place`.
     fn store_at(&mut self, work: &mut Worklist, place: u32, values: &[Held]) -> bool {
         let held = &mut self.held.values[place as usize];
-        if held.values.len() >= MAX_HELD {
+        if held.len() >= MAX_HELD {
             return false;
         }
         let mut changed = false;
@@ -1111,7 +1192,7 @@ impl<'p> Values<'p> {
         // A slot only read has a place and holds nothing: the function is not replaced.
         self.held
             .get(slot)
-            .map(|held| held.values.as_slice())
+            .map(HeldValues::as_slice)
             .filter(|held| !held.is_empty())
     }
 
@@ -1125,9 +1206,7 @@ impl<'p> Values<'p> {
 
     fn get(&self, slot: SlotId) -> &[Held] {
         note_read(slot);
-        self.held
-            .get(slot)
-            .map_or(&[], |held| held.values.as_slice())
+        self.held.get(slot).map_or(&[], HeldValues::as_slice)
     }
 
     /// What a plan may hold now.

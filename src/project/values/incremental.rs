@@ -31,8 +31,9 @@ use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, CallMethods, FlowLists, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans,
-    Project, READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
+    Applied, CallMethods, FlowLists, FlowPlan, Held, HeldTable, HeldValues, Index, KeptValues,
+    MAX_HELD, Plans, Project, READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning,
+    take_reads,
 };
 
 /// A file an edit gave other facts.
@@ -216,7 +217,11 @@ impl Values<'_> {
         if region.contains(place) {
             return;
         }
-        let held = self.held.values.get(place).map_or(&[][..], |h| &h.values);
+        let held = self
+            .held
+            .values
+            .get(place)
+            .map_or(&[][..], HeldValues::as_slice);
         region.join(place, held, work);
     }
 }
@@ -597,7 +602,7 @@ impl<'p> Values<'p> {
             let mut next = 0;
             while let Some(&place) = reset_places.get(next) {
                 next += 1;
-                if values.held.values[place].values.len() >= MAX_HELD {
+                if values.held.values[place].len() >= MAX_HELD {
                     return None;
                 }
                 for flow in state.dependents.get(place) {
@@ -628,9 +633,7 @@ impl<'p> Values<'p> {
         };
         for &place in &reset_places {
             values.enter(&mut region, place, &mut work);
-            let held = &mut values.held.values[place];
-            held.values.clear();
-            held.bits = 0;
+            values.held.values[place].clear();
             work.push_writers(place);
         }
         for id in added {
@@ -696,7 +699,7 @@ impl<'p> Values<'p> {
             || region
                 .places
                 .iter()
-                .any(|p| values.held.values[*p].values.len() >= MAX_HELD)
+                .any(|p| values.held.values[*p].len() >= MAX_HELD)
         {
             return None;
         }
@@ -706,7 +709,7 @@ impl<'p> Values<'p> {
             .iter()
             .zip(&region.before)
             .filter(|(p, before)| {
-                let now = &values.held.values[**p].values;
+                let now = values.held.values[**p].as_slice();
                 now.len() != before.len() || !before.iter().all(|v| now.contains(v))
             })
             .map(|(p, _)| *p)
