@@ -178,8 +178,8 @@ impl<'p> Slots<'p> {
     ) -> HashMap<(Option<FuncIdx>, Name), SlotId> {
         let mut names: HashMap<(Option<FuncIdx>, Name), SlotId> = HashMap::default();
         for flow in flows {
-            if let FlowTarget::Name { name, global } = &flow.target {
-                let scope = if *global { None } else { flow.function };
+            if let FlowTarget::Name { name, global } = &flow.target() {
+                let scope = if *global { None } else { flow.function() };
                 if self.param(project, (file, scope), *name).is_none() {
                     let next = names.len() as SlotId;
                     names.entry((scope, *name)).or_insert(next);
@@ -539,23 +539,57 @@ impl Plan {
 
 /// Where a flow stores, with names resolved.
 #[derive(Debug)]
-enum Target<'p> {
+enum Target {
     /// Nowhere, or these slots, whatever names hold.
     Nowhere,
     One(SlotId),
     /// Boxed twice so that a target takes 16 bytes: most are one slot or a call.
     #[allow(clippy::box_collection)]
     Many(Box<Vec<SlotId>>),
-    /// The parameters at the position of the flow's argument target (`argument`, borrowed to
-    /// keep this at 16 bytes) of what the callee of a call of the flow's file may be (by its
-    /// index in [`Plans::callees`]).
-    Argument {
+    /// The parameters at the position of the flow's argument target of what the callee of a
+    /// call of the flow's file may be (by its index in [`Plans::callees`]). The two kinds of
+    /// position are two variants so that a target takes 16 bytes.
+    PositionalArgument {
         callee: u32,
-        argument: &'p FlowTarget,
+        index: u32,
+    },
+    KeywordArgument {
+        callee: u32,
+        keyword: Name,
     },
 }
 
-impl Target<'_> {
+impl Target {
+    fn argument(callee: u32, position: ArgPosition) -> Self {
+        match position {
+            ArgPosition::Index(index) => Target::PositionalArgument { callee, index },
+            ArgPosition::Keyword(keyword) => Target::KeywordArgument { callee, keyword },
+        }
+    }
+
+    /// The callee's index in [`Plans::callees`] and the argument's position, of an argument
+    /// target.
+    fn callee_and_position(&self) -> Option<(u32, ArgPosition)> {
+        match *self {
+            Target::PositionalArgument { callee, index } => {
+                Some((callee, ArgPosition::Index(index)))
+            }
+            Target::KeywordArgument { callee, keyword } => {
+                Some((callee, ArgPosition::Keyword(keyword)))
+            }
+            Target::Nowhere | Target::One(_) | Target::Many(_) => None,
+        }
+    }
+
+    fn callee_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Target::PositionalArgument { callee, .. } | Target::KeywordArgument { callee, .. } => {
+                Some(callee)
+            }
+            Target::Nowhere | Target::One(_) | Target::Many(_) => None,
+        }
+    }
+
     fn of_slots(slots: Vec<SlotId>) -> Self {
         match slots.as_slice() {
             [] => Target::Nowhere,
@@ -567,25 +601,25 @@ impl Target<'_> {
 
 /// A flow with its names resolved.
 #[derive(Debug)]
-struct FlowPlan<'p> {
+struct FlowPlan {
     source: Plan,
-    target: Target<'p>,
+    target: Target,
 }
 
 /// The flows of a file (or, joined, of every file in file order) with their names resolved, and
 /// what the callees of the calls they store into may be. The plans of every file are held through
 /// the worklist, at the link's peak of memory: joined, they take their exact length.
 #[derive(Debug, Default)]
-struct Plans<'p> {
-    flows: Vec<FlowPlan<'p>>,
+struct Plans {
+    flows: Vec<FlowPlan>,
     callees: Vec<Plan>,
 }
 
-impl<'p> Plans<'p> {
+impl Plans {
     /// The plans of every file in one list, in file order, each flow by its place there; a
     /// flow's callee becomes its index among every file's callees. Each file's plans are freed
     /// as they are moved.
-    fn joined(files: Vec<Plans<'p>>) -> Plans<'p> {
+    fn joined(files: Vec<Plans>) -> Plans {
         let mut joined = Plans {
             flows: Vec::with_capacity(files.iter().map(|p| p.flows.len()).sum()),
             callees: Vec::with_capacity(files.iter().map(|p| p.callees.len()).sum()),
@@ -593,7 +627,7 @@ impl<'p> Plans<'p> {
         for file in files {
             let base = joined.callees.len() as u32;
             joined.flows.extend(file.flows.into_iter().map(|mut flow| {
-                if let Target::Argument { callee, .. } = &mut flow.target {
+                if let Some(callee) = flow.target.callee_mut() {
                     *callee += base;
                 }
                 flow
@@ -710,8 +744,8 @@ fn returning(project: &Project) -> Vec<bool> {
     let mut returning = vec![false; project.function_count()];
     for (file, f) in project.files.iter().enumerate() {
         for flow in &f.facts.flows {
-            if flow.target == FlowTarget::Return
-                && let Some(function) = flow.function
+            if flow.target() == FlowTarget::Return
+                && let Some(function) = flow.function()
             {
                 returning[project.function_id(file as FileId, function).0 as usize] = true;
             }
@@ -736,7 +770,7 @@ impl<'p> Values<'p> {
         // Names are resolved file by file in parallel; what is left is the order-dependent part:
         // the first values to arrive in a slot are the ones kept.
         // With `flows`, also each plan's index among its file's flows, for an update.
-        let (files, flow_of): (Vec<Plans<'p>>, Vec<Vec<u32>>) = project
+        let (files, flow_of): (Vec<Plans>, Vec<Vec<u32>>) = project
             .files
             .par_iter()
             .enumerate()
@@ -825,7 +859,7 @@ impl<'p> Values<'p> {
     fn apply(
         &mut self,
         project: &Project,
-        (flow, callees): (&FlowPlan<'_>, &[Plan]),
+        (flow, callees): (&FlowPlan, &[Plan]),
         id: u32,
         returning: &[bool],
         work: &mut Worklist,
@@ -963,26 +997,26 @@ impl<'p> Values<'p> {
     /// left out: what it reads holds nothing whatever names hold, or it stores nowhere (a call
     /// whose callees are known and none of them is of the tree). Leaving it out changes no
     /// result: applying it would store nothing, and the other flows keep their order.
-    fn plans_of<'f>(
+    fn plans_of(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
-        facts: &'f FileFacts,
-    ) -> Plans<'f> {
+        facts: &FileFacts,
+    ) -> Plans {
         self.plans_of_numbered(project, index, file, facts, None)
     }
 
     /// [`Values::plans_of`], and with `of_flow`, the index among the file's flows of each
     /// plan's flow.
-    fn plans_of_numbered<'f>(
+    fn plans_of_numbered(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
-        facts: &'f FileFacts,
+        facts: &FileFacts,
         mut of_flow: Option<&mut Vec<u32>>,
-    ) -> Plans<'f> {
+    ) -> Plans {
         let calls = &facts.calls;
         // Not reserved at the file's flow count: many flows plan to nothing, and every file's
         // plans live at once until they are joined (reserved, the cold run's peak grew 3-4 MB).
@@ -992,9 +1026,9 @@ impl<'p> Values<'p> {
         // densely.
         let mut callees: Vec<Option<CalleesOfCall>> = Vec::new();
         for (at, flow) in facts.flows.iter().enumerate() {
-            let target = match &flow.target {
+            let target = match &flow.target() {
                 FlowTarget::Name { name, global } => {
-                    let scope = if *global { None } else { flow.function };
+                    let scope = if *global { None } else { flow.function() };
                     Target::of_slots(
                         self.slots
                             .name(project, (file, scope), *name)
@@ -1003,13 +1037,16 @@ impl<'p> Values<'p> {
                     )
                 }
                 FlowTarget::Return => Target::of_slots(
-                    flow.function
+                    flow.function()
                         .map(|f| self.slots.returned(project.function_id(file, f)))
                         .into_iter()
                         .collect(),
                 ),
-                FlowTarget::PositionalArgument { call, .. }
-                | FlowTarget::KeywordArgument { call, .. } => {
+                argument @ (FlowTarget::PositionalArgument { call, .. }
+                | FlowTarget::KeywordArgument { call, .. }) => {
+                    let Some((_, position)) = argument.argument() else {
+                        unreachable!("an argument target has a position")
+                    };
                     // A call missing from the file has no callee (and no place among them).
                     let mut missing = None;
                     let at_call = *call as usize;
@@ -1035,23 +1072,20 @@ impl<'p> Values<'p> {
                         CalleesOfCall::Fixed(fixed) => {
                             let mut slots = Vec::new();
                             for callee in fixed.iter() {
-                                self.parameter(project, *callee, &flow.target, &mut slots);
+                                self.parameter(project, *callee, position, &mut slots);
                             }
                             Target::of_slots(slots)
                         }
-                        CalleesOfCall::Planned(callee) => Target::Argument {
-                            callee: *callee,
-                            argument: &flow.target,
-                        },
+                        CalleesOfCall::Planned(callee) => Target::argument(*callee, position),
                     }
                 }
             };
             if matches!(target, Target::Nowhere) {
                 continue;
             }
-            let source = match &flow.source {
+            let source = match &flow.source() {
                 FlowSource::Name { receiver, name } => {
-                    self.name_plan(project, index, file, flow.function, *receiver, *name)
+                    self.name_plan(project, index, file, flow.function(), *receiver, *name)
                 }
                 // A call arguments flow into was resolved already: what calling it gives is
                 // planned from what its callee may be.
@@ -1287,35 +1321,34 @@ impl<'p> Values<'p> {
         &self,
         project: &Project,
         callees: &[Plan],
-        target: &Target<'_>,
+        target: &Target,
         (out, called): (&mut Vec<SlotId>, &mut Vec<Held>),
     ) {
         match target {
             Target::Nowhere => {}
             Target::One(slot) => out.push(*slot),
             Target::Many(slots) => out.extend_from_slice(slots),
-            Target::Argument { callee, argument } => {
+            Target::PositionalArgument { .. } | Target::KeywordArgument { .. } => {
+                let Some((callee, position)) = target.callee_and_position() else {
+                    return;
+                };
                 called.clear();
-                self.eval(project, &callees[*callee as usize], called);
+                self.eval(project, &callees[callee as usize], called);
                 for callee in called.iter() {
-                    self.parameter(project, *callee, argument, out);
+                    self.parameter(project, *callee, position, out);
                 }
             }
         }
     }
 
-    /// The slot of the parameter the flow's argument target `argument` of a call of `callee`
-    /// goes to.
+    /// The slot of the parameter an argument at `position` of a call of `callee` goes to.
     fn parameter(
         &self,
         project: &Project,
         callee: Held,
-        argument: &FlowTarget,
+        position: ArgPosition,
         out: &mut Vec<SlotId>,
     ) {
-        let Some((_, position)) = argument.argument() else {
-            return;
-        };
         let (function, bound) = match callee {
             Held::Function(f) => (f, false),
             Held::Class(c) => match self.called.init(project, c) {
@@ -1592,12 +1625,18 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
     };
     let mut flows = facts.flows.to_vec();
     for flow in &mut flows {
-        if let FlowSource::CallResult(call) = &mut flow.source {
+        let mut source = flow.source();
+        if let FlowSource::CallResult(call) = &mut source {
             *call = number(*call, &mut order);
         }
-        if let Some(call) = flow.target.argument_call_mut() {
-            *call = number(*call, &mut order);
+        let mut target = flow.target();
+        match &mut target {
+            FlowTarget::PositionalArgument { call, .. }
+            | FlowTarget::KeywordArgument { call, .. } => *call = number(*call, &mut order),
+            FlowTarget::Name { .. } | FlowTarget::Return => {}
         }
+        // Numbered from 0 in the order first met, a call keeps an index the flow held.
+        *flow = ValueFlow::new(flow.function(), target, source);
     }
     let mut calls = Vec::with_capacity(order.len());
     let mut next = 0;

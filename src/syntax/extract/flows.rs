@@ -288,11 +288,7 @@ impl Extractor {
     }
 
     fn push_flow(&mut self, target: FlowTarget, source: FlowSource) {
-        let flow = ValueFlow {
-            function: self.current_function(),
-            target,
-            source,
-        };
+        let flow = ValueFlow::new(self.current_function(), target, source);
         self.facts.flows.push(flow);
     }
 
