@@ -245,6 +245,7 @@ impl HeldValues {
         }))
     }
 
+    #[inline]
     fn as_slice(&self) -> &[Held] {
         match self {
             HeldValues::Empty => &[],
@@ -253,6 +254,7 @@ impl HeldValues {
         }
     }
 
+    #[inline]
     fn len(&self) -> usize {
         self.as_slice().len()
     }
@@ -304,6 +306,7 @@ impl HeldValues {
     /// it), and leaving `near` just after where it was found or added. A flow applied again
     /// offers a slot what it offered before, mostly in the order the slot took it: each value is
     /// then found at the first place looked at, not after a scan.
+    #[inline]
     fn add_near(&mut self, value: Held, near: &mut usize) -> bool {
         let many = match self {
             HeldValues::Empty => {

@@ -390,7 +390,7 @@ impl Extractor {
         let name = interned.unwrap_or_else(|| intern(name.id.as_str()));
         for source in sources {
             let target = FlowTarget::Name { name, global };
-            self.push_flow(target, source.clone());
+            self.push_flow(target, *source);
         }
     }
 
