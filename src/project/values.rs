@@ -299,43 +299,63 @@ impl HeldValues {
 
     /// Adds `value` unless it is held or the slot is full; whether it was added.
     fn add(&mut self, value: Held) -> bool {
-        self.add_near(value, &mut 0)
+        self.add_all(std::slice::from_ref(&value))
     }
 
-    /// [`HeldValues::add`], looking for `value` among those held from `near` on (then before
-    /// it), and leaving `near` just after where it was found or added. A flow applied again
-    /// offers a slot what it offered before, mostly in the order the slot took it: each value is
-    /// then found at the first place looked at, not after a scan.
+    /// Adds each of `values` in turn unless it is held or the slot is full; whether any was
+    /// added. Each is looked for among those held from just after where the previous one was
+    /// found or added (then before it): a flow applied again offers a slot what it offered
+    /// before, mostly in the order the slot took it, so each value is then found at the first
+    /// place looked at, not after a scan.
+    fn add_all(&mut self, values: &[Held]) -> bool {
+        let mut changed = false;
+        let mut near = 0;
+        for (at, value) in values.iter().enumerate() {
+            match self {
+                HeldValues::Empty => {
+                    *self = HeldValues::One(*value);
+                    near = 1;
+                    changed = true;
+                }
+                HeldValues::One(first) => {
+                    if first == value {
+                        near = 1;
+                        continue;
+                    }
+                    // Room for four, as a vector that grew from one value would have.
+                    let mut held = Vec::with_capacity(4);
+                    held.extend([*first, *value]);
+                    let bits = HeldValues::bit(*first) | HeldValues::bit(*value);
+                    *self = HeldValues::Many(Box::new(ManyHeld { values: held, bits }));
+                    near = 2;
+                    changed = true;
+                }
+                // The rest in one loop over the boxed values, without matching the kind again.
+                HeldValues::Many(many) => {
+                    for value in &values[at..] {
+                        changed |= many.add_near(*value, &mut near);
+                    }
+                    return changed;
+                }
+            }
+        }
+        changed
+    }
+}
+
+impl ManyHeld {
+    /// Adds `value` unless it is held or the slot is full, looking for it from `near` on (then
+    /// before it), and leaves `near` just after where it was found or added; whether it was
+    /// added.
     #[inline]
     fn add_near(&mut self, value: Held, near: &mut usize) -> bool {
-        let many = match self {
-            HeldValues::Empty => {
-                *self = HeldValues::One(value);
-                *near = 1;
-                return true;
-            }
-            HeldValues::One(first) => {
-                if *first == value {
-                    *near = 1;
-                    return false;
-                }
-                // Room for four, as a vector that grew from one value would have.
-                let mut values = Vec::with_capacity(4);
-                values.extend([*first, value]);
-                let bits = HeldValues::bit(*first) | HeldValues::bit(value);
-                *self = HeldValues::Many(Box::new(ManyHeld { values, bits }));
-                *near = 2;
-                return true;
-            }
-            HeldValues::Many(many) => many,
-        };
-        if many.values.len() >= MAX_HELD {
+        if self.values.len() >= MAX_HELD {
             return false;
         }
         let bit = HeldValues::bit(value);
-        if many.bits & bit != 0 {
-            let start = (*near).min(many.values.len());
-            let (before, after) = many.values.split_at(start);
+        if self.bits & bit != 0 {
+            let start = (*near).min(self.values.len());
+            let (before, after) = self.values.split_at(start);
             let found = match after.iter().position(|held| *held == value) {
                 Some(at) => Some(start + at),
                 None => before.iter().position(|held| *held == value),
@@ -345,9 +365,9 @@ impl HeldValues {
                 return false;
             }
         }
-        many.bits |= bit;
-        many.values.push(value);
-        *near = many.values.len();
+        self.bits |= bit;
+        self.values.push(value);
+        *near = self.values.len();
         true
     }
 }
@@ -1163,11 +1183,7 @@ impl<'p> Values<'p> {
         if held.len() >= MAX_HELD {
             return false;
         }
-        let mut changed = false;
-        let mut near = 0;
-        for value in values {
-            changed |= held.add_near(*value, &mut near);
-        }
+        let changed = held.add_all(values);
         if changed {
             work.push_readers(place as usize);
         }
