@@ -1187,15 +1187,179 @@ impl<'de> Deserialize<'de> for MaybeIndex {
 /// A value that may flow somewhere: `handler = views.index`, `return inner`, `x = make()`,
 /// `run(job)`. A container holds what is put in it and gives it back when read or iterated
 /// (`d = {"a": f}`, `d["a"]`, `for g in d`): containers are not told apart from their elements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// 32 bytes: the target and the source are kept as their names and numbers, which tell their
+/// kinds apart (read them whole through [`ValueFlow::target`] and [`ValueFlow::source`]). It
+/// prints and is encoded field by field as [`ValueFlowParts`] (the cache's encoding is that of
+/// the 40-byte layout it replaced).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ValueFlowParts", into = "ValueFlowParts")]
 pub struct ValueFlow {
-    /// The function the flow is in; `None` at module level.
-    pub function: Option<FuncIdx>,
-    pub target: FlowTarget,
-    pub source: FlowSource,
+    /// The function the flow is in; none at module level.
+    function: MaybeIndex,
+    /// The target's name ([`FlowTarget::Name`]) or keyword ([`FlowTarget::KeywordArgument`]).
+    target_name: Option<Name>,
+    /// The call of an argument target; [`NO_CALL`] for a name or what is returned.
+    target_call: u32,
+    /// The index of a positional argument target; 1 for a name target declared `global`; else 0.
+    target_detail: u32,
+    /// The name a [`FlowSource::Name`] reads; none for a call's result.
+    source_name: Option<Name>,
+    /// The call of a [`FlowSource::CallResult`]; with a name, its receiver (see
+    /// [`receiver_number`]).
+    source_number: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// [`ValueFlow::target_call`] of a target that is not an argument. No call index reaches it: a
+/// call takes at least three bytes of source (`f()`), and a file's offsets are `u32`.
+const NO_CALL: u32 = u32::MAX;
+
+/// The receivers other than a call's result, as [`ValueFlow::source_number`] keeps them: the
+/// numbers from [`FIRST_RECEIVER_KIND`] up, which no call index reaches (see [`NO_CALL`]).
+const RECEIVER_KINDS: [CallReceiver; 6] = [
+    CallReceiver::Name,
+    CallReceiver::Local,
+    CallReceiver::SelfParam,
+    CallReceiver::Class,
+    CallReceiver::Super,
+    CallReceiver::NewInstance,
+];
+const FIRST_RECEIVER_KIND: u32 = u32::MAX - RECEIVER_KINDS.len() as u32 + 1;
+
+/// A receiver as one number: the call of [`CallReceiver::CallResult`], or its place among
+/// [`RECEIVER_KINDS`] from [`FIRST_RECEIVER_KIND`]. `None` for a call index that reaches them.
+fn receiver_number(receiver: CallReceiver) -> Option<u32> {
+    match receiver {
+        CallReceiver::CallResult(call) => (call < FIRST_RECEIVER_KIND).then_some(call),
+        kind => {
+            let at = RECEIVER_KINDS.iter().position(|k| *k == kind)?;
+            Some(FIRST_RECEIVER_KIND + at as u32)
+        }
+    }
+}
+
+impl ValueFlow {
+    /// A flow in `function` (`None` at module level) from `source` into `target`; `None` when a
+    /// call index is one no file reaches (see [`NO_CALL`] and [`FIRST_RECEIVER_KIND`]), or the
+    /// function's index is `u32::MAX` (see [`MaybeIndex`]).
+    pub fn try_new(
+        function: Option<FuncIdx>,
+        target: FlowTarget,
+        source: FlowSource,
+    ) -> Option<ValueFlow> {
+        let (target_name, target_call, target_detail) = match target {
+            FlowTarget::Name { name, global } => (Some(name), NO_CALL, u32::from(global)),
+            FlowTarget::Return => (None, NO_CALL, 0),
+            FlowTarget::PositionalArgument { call, index } => (None, call, index),
+            FlowTarget::KeywordArgument { call, keyword } => (Some(keyword), call, 0),
+        };
+        if matches!(
+            target,
+            FlowTarget::PositionalArgument { .. } | FlowTarget::KeywordArgument { .. }
+        ) && target_call == NO_CALL
+        {
+            return None;
+        }
+        let (source_name, source_number) = match source {
+            FlowSource::Name { receiver, name } => (Some(name), receiver_number(receiver)?),
+            FlowSource::CallResult(call) => (None, call),
+        };
+        Some(ValueFlow {
+            function: MaybeIndex::new(function)?,
+            target_name,
+            target_call,
+            target_detail,
+            source_name,
+            source_number,
+        })
+    }
+
+    /// [`ValueFlow::try_new`] for a flow extracted from a file, whose indexes are in range.
+    pub fn new(function: Option<FuncIdx>, target: FlowTarget, source: FlowSource) -> ValueFlow {
+        ValueFlow::try_new(function, target, source)
+            .expect("a call or function index no file reaches (see NO_CALL)")
+    }
+
+    /// The function the flow is in; `None` at module level.
+    #[inline]
+    pub fn function(&self) -> Option<FuncIdx> {
+        self.function.get()
+    }
+
+    #[inline]
+    pub fn target(&self) -> FlowTarget {
+        match (self.target_name, self.target_call) {
+            (Some(name), NO_CALL) => FlowTarget::Name {
+                name,
+                global: self.target_detail != 0,
+            },
+            (None, NO_CALL) => FlowTarget::Return,
+            (None, call) => FlowTarget::PositionalArgument {
+                call,
+                index: self.target_detail,
+            },
+            (Some(keyword), call) => FlowTarget::KeywordArgument { call, keyword },
+        }
+    }
+
+    #[inline]
+    pub fn source(&self) -> FlowSource {
+        match self.source_name {
+            None => FlowSource::CallResult(self.source_number),
+            Some(name) => {
+                let receiver = match self.source_number.checked_sub(FIRST_RECEIVER_KIND) {
+                    Some(at) => RECEIVER_KINDS[at as usize],
+                    None => CallReceiver::CallResult(self.source_number),
+                };
+                FlowSource::Name { receiver, name }
+            }
+        }
+    }
+
+    fn parts(&self) -> ValueFlowParts {
+        ValueFlowParts {
+            function: self.function(),
+            target: self.target(),
+            source: self.source(),
+        }
+    }
+}
+
+/// A [`ValueFlow`] field by field, as it is printed and encoded.
+#[derive(Debug, Serialize, Deserialize)]
+struct ValueFlowParts {
+    function: Option<FuncIdx>,
+    target: FlowTarget,
+    source: FlowSource,
+}
+
+impl TryFrom<ValueFlowParts> for ValueFlow {
+    type Error = &'static str;
+
+    fn try_from(parts: ValueFlowParts) -> Result<ValueFlow, &'static str> {
+        ValueFlow::try_new(parts.function, parts.target, parts.source)
+            .ok_or("a value flow's call or function index no file reaches")
+    }
+}
+
+impl From<ValueFlow> for ValueFlowParts {
+    fn from(flow: ValueFlow) -> ValueFlowParts {
+        flow.parts()
+    }
+}
+
+impl std::fmt::Debug for ValueFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = self.parts();
+        f.debug_struct("ValueFlow")
+            .field("function", &parts.function)
+            .field("target", &parts.target)
+            .field("source", &parts.source)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FlowTarget {
     /// A name of the function (a local or parameter), or of the module when the flow is at module
     /// level or the function declares the name `global`.
@@ -1203,8 +1367,7 @@ pub enum FlowTarget {
     /// What the function returns or yields.
     Return,
     /// A positional argument (`index`, 0-based among them) of the call site at index `call` of
-    /// [`FileFacts::calls`]. The two kinds of argument are two variants so that a flow takes 40
-    /// bytes, not 48.
+    /// [`FileFacts::calls`].
     PositionalArgument { call: u32, index: u32 },
     /// The argument passed by `keyword` to the call site at index `call`.
     KeywordArgument { call: u32, keyword: Name },
@@ -1223,15 +1386,6 @@ impl FlowTarget {
             FlowTarget::Name { .. } | FlowTarget::Return => None,
         }
     }
-
-    /// The index of the call site of an argument target, to renumber.
-    pub fn argument_call_mut(&mut self) -> Option<&mut u32> {
-        match self {
-            FlowTarget::PositionalArgument { call, .. }
-            | FlowTarget::KeywordArgument { call, .. } => Some(call),
-            FlowTarget::Name { .. } | FlowTarget::Return => None,
-        }
-    }
 }
 
 /// Where an argument is passed, as [`FlowTarget::argument`] reads it.
@@ -1242,7 +1396,7 @@ pub enum ArgPosition {
     Keyword(Name),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FlowSource {
     /// A name read, written like a callee: `f`, `mod.f`, `obj.m`, `self.m` (`m`).
     Name { receiver: CallReceiver, name: Name },
@@ -1428,7 +1582,7 @@ mod sizes {
     fn the_most_numerous_facts_stay_small() {
         assert_eq!(size_of::<Name>(), 8);
         assert_eq!(size_of::<Option<Name>>(), 8);
-        assert_eq!(size_of::<ValueFlow>(), 40);
+        assert_eq!(size_of::<ValueFlow>(), 32);
         assert_eq!(size_of::<CallSite>(), 32);
         assert_eq!(size_of::<Value>(), 16);
         assert_eq!(size_of::<Param>(), 40);

@@ -51,8 +51,8 @@ pub fn default_held_by_one_instance(
         };
         // Used as a value: `factories = [Gate]`, `make = Gate`.
         if facts.flows.iter().any(|flow| {
-            matches!(&flow.source, FlowSource::Name { receiver: CallReceiver::Name, name }
-                if names_class(name, flow.function))
+            matches!(&flow.source(), FlowSource::Name { receiver: CallReceiver::Name, name }
+                if names_class(name, flow.function()))
         }) {
             return false;
         }
@@ -68,16 +68,19 @@ pub fn default_held_by_one_instance(
             if site.reference() {
                 return false;
             }
-            let passed = facts.flows.iter().any(|flow| match flow.target.argument() {
-                Some((call, position)) if call as usize == index => {
-                    match position {
-                        // Positions as written, after the bound receiver.
-                        ArgPosition::Index(i) => i + 1 >= param,
-                        ArgPosition::Keyword(k) => k == param_name,
+            let passed = facts
+                .flows
+                .iter()
+                .any(|flow| match flow.target().argument() {
+                    Some((call, position)) if call as usize == index => {
+                        match position {
+                            // Positions as written, after the bound receiver.
+                            ArgPosition::Index(i) => i + 1 >= param,
+                            ArgPosition::Keyword(k) => k == param_name,
+                        }
                     }
-                }
-                _ => false,
-            });
+                    _ => false,
+                });
             if passed {
                 continue;
             }

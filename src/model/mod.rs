@@ -644,11 +644,11 @@ impl Model {
                     receiver: receiver @ (CallReceiver::Name | CallReceiver::Local),
                     name,
                 },
-            ) = (flow.function, &flow.source)
+            ) = (flow.function(), &flow.source())
             else {
                 continue;
             };
-            let Some((call, position)) = flow.target.argument() else {
+            let Some((call, position)) = flow.target().argument() else {
                 continue;
             };
             let from = if *receiver == CallReceiver::Name {

@@ -1289,9 +1289,9 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
             if let FlowSource::Name {
                 receiver: CallReceiver::Name,
                 name,
-            } = &flow.source
+            } = &flow.source()
                 && names.contains(split_last_dot(name).map_or(name.as_str(), |(_, last)| last))
-                && let Resolved::Class(class) = project.resolve(file, flow.function, name)
+                && let Resolved::Class(class) = project.resolve(file, flow.function(), name)
                 && let Ok(i) = candidates.binary_search(&class)
             {
                 uses[i].1 += 1;
@@ -1327,9 +1327,9 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
             if at_module_level {
                 uses[i].0 += 1;
                 instances.extend(source.facts.flows.iter().filter_map(|flow| {
-                    match (&flow.source, &flow.target) {
+                    match (&flow.source(), &flow.target()) {
                         (FlowSource::CallResult(call), FlowTarget::Name { name, .. })
-                            if *call as usize == index && flow.function.is_none() =>
+                            if *call as usize == index && flow.function().is_none() =>
                         {
                             Some((file, *name, i))
                         }
@@ -1372,7 +1372,7 @@ fn copied_instances(project: &Project, instances: &[(FileId, Name, usize)]) -> V
         let facts = &source.facts;
         for flow in &facts.flows {
             let (Some((call, _)), FlowSource::Name { name, .. }) =
-                (flow.target.argument(), &flow.source)
+                (flow.target().argument(), &flow.source())
             else {
                 continue;
             };
@@ -1392,7 +1392,8 @@ fn copied_instances(project: &Project, instances: &[(FileId, Name, usize)]) -> V
             if !matches!(callee.as_str(), "copy.copy" | "copy.deepcopy") {
                 continue;
             }
-            let Resolved::Global(global_file, binding) = project.resolve(file, flow.function, name)
+            let Resolved::Global(global_file, binding) =
+                project.resolve(file, flow.function(), name)
             else {
                 continue;
             };
@@ -1594,11 +1595,11 @@ fn keeps_its_argument(
         .flows
         .iter()
         .filter(|flow| {
-            flow.function == argument.function()
-                && matches!(&flow.source, FlowSource::Name { receiver, name }
+            flow.function() == argument.function()
+                && matches!(&flow.source(), FlowSource::Name { receiver, name }
                     if *receiver == argument.receiver && *name == argument.callee)
         })
-        .filter_map(|flow| flow.target.argument())
+        .filter_map(|flow| flow.target().argument())
         .filter(|(call, _)| *call == parent_index)
         .map(|(_, position)| position)
         .collect();
@@ -1667,11 +1668,11 @@ impl HandOver<'_> {
         let facts = &project.file(file).facts;
         let idx = project.functions[function.0 as usize].1;
         let followed = facts.flows.iter().all(|flow| {
-            let reads_param = flow.function == Some(idx)
-                && matches!(&flow.source, FlowSource::Name { receiver: CallReceiver::Local, name }
+            let reads_param = flow.function() == Some(idx)
+                && matches!(&flow.source(), FlowSource::Name { receiver: CallReceiver::Local, name }
                     if *name == param);
             !reads_param
-                || match flow.target.argument() {
+                || match flow.target().argument() {
                     None => true,
                     Some((call, position)) => facts.calls.get(call as usize).is_some_and(|call| {
                         fills_a_named_container(call)

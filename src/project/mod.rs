@@ -617,11 +617,11 @@ impl Project {
                 .functions
                 .iter()
                 .any(|f| f.returned_names.contains(&nested.name))
-            && facts.flows.iter().all(|flow| match &flow.source {
+            && facts.flows.iter().all(|flow| match &flow.source() {
                 FlowSource::Name { receiver, name } => {
                     *receiver != CallReceiver::Local
                         || *name != nested.name
-                        || flow.target.argument().is_some()
+                        || flow.target().argument().is_some()
                 }
                 FlowSource::CallResult(_) => true,
             })
@@ -945,9 +945,9 @@ pub fn values_outline(facts: &FileFacts) -> u128 {
     let mut stored: Vec<Name> = facts
         .flows
         .iter()
-        .filter_map(|flow| match &flow.target {
+        .filter_map(|flow| match &flow.target() {
             crate::facts::FlowTarget::Name { name, global }
-                if *global || flow.function.is_none() =>
+                if *global || flow.function().is_none() =>
             {
                 Some(*name)
             }

@@ -293,8 +293,8 @@ pub(super) fn rebound_names(
         facts
             .flows
             .iter()
-            .filter_map(|flow| match &flow.target {
-                FlowTarget::Name { name, global } if *global || flow.function.is_none() => {
+            .filter_map(|flow| match &flow.target() {
+                FlowTarget::Name { name, global } if *global || flow.function().is_none() => {
                     Some(*name)
                 }
                 _ => None,

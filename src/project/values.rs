@@ -178,8 +178,8 @@ impl<'p> Slots<'p> {
     ) -> HashMap<(Option<FuncIdx>, Name), SlotId> {
         let mut names: HashMap<(Option<FuncIdx>, Name), SlotId> = HashMap::default();
         for flow in flows {
-            if let FlowTarget::Name { name, global } = &flow.target {
-                let scope = if *global { None } else { flow.function };
+            if let FlowTarget::Name { name, global } = &flow.target() {
+                let scope = if *global { None } else { flow.function() };
                 if self.param(project, (file, scope), *name).is_none() {
                     let next = names.len() as SlotId;
                     names.entry((scope, *name)).or_insert(next);
@@ -213,16 +213,80 @@ impl<'p> Slots<'p> {
     }
 }
 
-/// What one slot holds, in the order the values arrived, and a bit per value held (of 64, by a
-/// hash of the value): a value whose bit is clear is not held, which spares most scans of the
-/// values when a flow stores into a slot again.
+/// What one slot holds, in the order the values arrived. Most slots hold nothing (they are only
+/// read) or one value, so those two take no allocation and a slot takes 16 bytes; a slot of
+/// more values keeps them boxed with a bit per value held (see [`ManyHeld`]).
 #[derive(Debug, Default)]
-struct HeldValues {
+enum HeldValues {
+    #[default]
+    Empty,
+    One(Held),
+    Many(Box<ManyHeld>),
+}
+
+/// The values of a slot that holds two or more, and a bit per value held (of 64, by a hash of
+/// the value): a value whose bit is clear is not held, which spares most scans of the values
+/// when a flow stores into a slot again.
+#[derive(Debug)]
+struct ManyHeld {
     values: Vec<Held>,
     bits: u64,
 }
 
 impl HeldValues {
+    /// A slot with room for `count` values, holding none yet.
+    fn with_capacity(count: usize) -> Self {
+        if count < 2 {
+            return HeldValues::Empty;
+        }
+        HeldValues::Many(Box::new(ManyHeld {
+            values: Vec::with_capacity(count),
+            bits: 0,
+        }))
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[Held] {
+        match self {
+            HeldValues::Empty => &[],
+            HeldValues::One(value) => std::slice::from_ref(value),
+            HeldValues::Many(many) => &many.values,
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn clear(&mut self) {
+        *self = HeldValues::Empty;
+    }
+
+    /// Puts the values in another order: which values are held does not change.
+    fn reorder(&mut self, order: impl FnOnce(&mut [Held])) {
+        if let HeldValues::Many(many) = self {
+            order(&mut many.values);
+        }
+    }
+
+    /// Replaces each value by what `map` makes of it, in place; `None` when `map` gives `None`
+    /// for some value (the slot is then left part mapped).
+    fn map_each(&mut self, mut map: impl FnMut(Held) -> Option<Held>) -> Option<()> {
+        match self {
+            HeldValues::Empty => {}
+            HeldValues::One(value) => *value = map(*value)?,
+            HeldValues::Many(many) => {
+                many.bits = 0;
+                for value in &mut many.values {
+                    *value = map(*value)?;
+                    many.bits |= HeldValues::bit(*value);
+                }
+            }
+        }
+        Some(())
+    }
+
     fn bit(value: Held) -> u64 {
         let (kind, id) = match value {
             Held::Function(f) => (0, f.0),
@@ -235,13 +299,55 @@ impl HeldValues {
 
     /// Adds `value` unless it is held or the slot is full; whether it was added.
     fn add(&mut self, value: Held) -> bool {
-        self.add_near(value, &mut 0)
+        self.add_all(std::slice::from_ref(&value))
     }
 
-    /// [`HeldValues::add`], looking for `value` among those held from `near` on (then before
-    /// it), and leaving `near` just after where it was found or added. A flow applied again
-    /// offers a slot what it offered before, mostly in the order the slot took it: each value is
-    /// then found at the first place looked at, not after a scan.
+    /// Adds each of `values` in turn unless it is held or the slot is full; whether any was
+    /// added. Each is looked for among those held from just after where the previous one was
+    /// found or added (then before it): a flow applied again offers a slot what it offered
+    /// before, mostly in the order the slot took it, so each value is then found at the first
+    /// place looked at, not after a scan.
+    fn add_all(&mut self, values: &[Held]) -> bool {
+        let mut changed = false;
+        let mut near = 0;
+        for (at, value) in values.iter().enumerate() {
+            match self {
+                HeldValues::Empty => {
+                    *self = HeldValues::One(*value);
+                    near = 1;
+                    changed = true;
+                }
+                HeldValues::One(first) => {
+                    if first == value {
+                        near = 1;
+                        continue;
+                    }
+                    // Room for four, as a vector that grew from one value would have.
+                    let mut held = Vec::with_capacity(4);
+                    held.extend([*first, *value]);
+                    let bits = HeldValues::bit(*first) | HeldValues::bit(*value);
+                    *self = HeldValues::Many(Box::new(ManyHeld { values: held, bits }));
+                    near = 2;
+                    changed = true;
+                }
+                // The rest in one loop over the boxed values, without matching the kind again.
+                HeldValues::Many(many) => {
+                    for value in &values[at..] {
+                        changed |= many.add_near(*value, &mut near);
+                    }
+                    return changed;
+                }
+            }
+        }
+        changed
+    }
+}
+
+impl ManyHeld {
+    /// Adds `value` unless it is held or the slot is full, looking for it from `near` on (then
+    /// before it), and leaves `near` just after where it was found or added; whether it was
+    /// added.
+    #[inline]
     fn add_near(&mut self, value: Held, near: &mut usize) -> bool {
         if self.values.len() >= MAX_HELD {
             return false;
@@ -456,23 +562,57 @@ impl Plan {
 
 /// Where a flow stores, with names resolved.
 #[derive(Debug)]
-enum Target<'p> {
+enum Target {
     /// Nowhere, or these slots, whatever names hold.
     Nowhere,
     One(SlotId),
     /// Boxed twice so that a target takes 16 bytes: most are one slot or a call.
     #[allow(clippy::box_collection)]
     Many(Box<Vec<SlotId>>),
-    /// The parameters at the position of the flow's argument target (`argument`, borrowed to
-    /// keep this at 16 bytes) of what the callee of a call of the flow's file may be (by its
-    /// index in [`Plans::callees`]).
-    Argument {
+    /// The parameters at the position of the flow's argument target of what the callee of a
+    /// call of the flow's file may be (by its index in [`Plans::callees`]). The two kinds of
+    /// position are two variants so that a target takes 16 bytes.
+    PositionalArgument {
         callee: u32,
-        argument: &'p FlowTarget,
+        index: u32,
+    },
+    KeywordArgument {
+        callee: u32,
+        keyword: Name,
     },
 }
 
-impl Target<'_> {
+impl Target {
+    fn argument(callee: u32, position: ArgPosition) -> Self {
+        match position {
+            ArgPosition::Index(index) => Target::PositionalArgument { callee, index },
+            ArgPosition::Keyword(keyword) => Target::KeywordArgument { callee, keyword },
+        }
+    }
+
+    /// The callee's index in [`Plans::callees`] and the argument's position, of an argument
+    /// target.
+    fn callee_and_position(&self) -> Option<(u32, ArgPosition)> {
+        match *self {
+            Target::PositionalArgument { callee, index } => {
+                Some((callee, ArgPosition::Index(index)))
+            }
+            Target::KeywordArgument { callee, keyword } => {
+                Some((callee, ArgPosition::Keyword(keyword)))
+            }
+            Target::Nowhere | Target::One(_) | Target::Many(_) => None,
+        }
+    }
+
+    fn callee_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Target::PositionalArgument { callee, .. } | Target::KeywordArgument { callee, .. } => {
+                Some(callee)
+            }
+            Target::Nowhere | Target::One(_) | Target::Many(_) => None,
+        }
+    }
+
     fn of_slots(slots: Vec<SlotId>) -> Self {
         match slots.as_slice() {
             [] => Target::Nowhere,
@@ -484,25 +624,25 @@ impl Target<'_> {
 
 /// A flow with its names resolved.
 #[derive(Debug)]
-struct FlowPlan<'p> {
+struct FlowPlan {
     source: Plan,
-    target: Target<'p>,
+    target: Target,
 }
 
 /// The flows of a file (or, joined, of every file in file order) with their names resolved, and
 /// what the callees of the calls they store into may be. The plans of every file are held through
 /// the worklist, at the link's peak of memory: joined, they take their exact length.
 #[derive(Debug, Default)]
-struct Plans<'p> {
-    flows: Vec<FlowPlan<'p>>,
+struct Plans {
+    flows: Vec<FlowPlan>,
     callees: Vec<Plan>,
 }
 
-impl<'p> Plans<'p> {
+impl Plans {
     /// The plans of every file in one list, in file order, each flow by its place there; a
     /// flow's callee becomes its index among every file's callees. Each file's plans are freed
     /// as they are moved.
-    fn joined(files: Vec<Plans<'p>>) -> Plans<'p> {
+    fn joined(files: Vec<Plans>) -> Plans {
         let mut joined = Plans {
             flows: Vec::with_capacity(files.iter().map(|p| p.flows.len()).sum()),
             callees: Vec::with_capacity(files.iter().map(|p| p.callees.len()).sum()),
@@ -510,7 +650,7 @@ impl<'p> Plans<'p> {
         for file in files {
             let base = joined.callees.len() as u32;
             joined.flows.extend(file.flows.into_iter().map(|mut flow| {
-                if let Target::Argument { callee, .. } = &mut flow.target {
+                if let Some(callee) = flow.target.callee_mut() {
                     *callee += base;
                 }
                 flow
@@ -627,8 +767,8 @@ fn returning(project: &Project) -> Vec<bool> {
     let mut returning = vec![false; project.function_count()];
     for (file, f) in project.files.iter().enumerate() {
         for flow in &f.facts.flows {
-            if flow.target == FlowTarget::Return
-                && let Some(function) = flow.function
+            if flow.target() == FlowTarget::Return
+                && let Some(function) = flow.function()
             {
                 returning[project.function_id(file as FileId, function).0 as usize] = true;
             }
@@ -653,7 +793,7 @@ impl<'p> Values<'p> {
         // Names are resolved file by file in parallel; what is left is the order-dependent part:
         // the first values to arrive in a slot are the ones kept.
         // With `flows`, also each plan's index among its file's flows, for an update.
-        let (files, flow_of): (Vec<Plans<'p>>, Vec<Vec<u32>>) = project
+        let (files, flow_of): (Vec<Plans>, Vec<Vec<u32>>) = project
             .files
             .par_iter()
             .enumerate()
@@ -742,7 +882,7 @@ impl<'p> Values<'p> {
     fn apply(
         &mut self,
         project: &Project,
-        (flow, callees): (&FlowPlan<'_>, &[Plan]),
+        (flow, callees): (&FlowPlan, &[Plan]),
         id: u32,
         returning: &[bool],
         work: &mut Worklist,
@@ -815,29 +955,27 @@ impl<'p> Values<'p> {
         // The keys are sorted, not the values: a slot holds at most `MAX_HELD` of them, and a
         // key gives its value back.
         let sort = |held: &mut HeldValues| {
-            let values = &mut held.values;
-            if values.len() < 2 {
-                return;
-            }
-            if values.len() > MAX_HELD {
-                values.sort_unstable_by_key(key);
-                return;
-            }
-            let mut keys = [0u64; MAX_HELD];
-            let keys = &mut keys[..values.len()];
-            for (k, value) in keys.iter_mut().zip(values.iter()) {
-                *k = key(value);
-            }
-            keys.sort_unstable();
-            for (value, k) in values.iter_mut().zip(keys.iter()) {
-                let id = *k as u32;
-                *value = match k >> 32 {
-                    0 => Held::Function(FuncId(id)),
-                    1 => Held::Class(ClassId(id)),
-                    2 => Held::Instance(ClassId(id)),
-                    _ => Held::External(by_rank[id as usize]),
-                };
-            }
+            held.reorder(|values| {
+                if values.len() > MAX_HELD {
+                    values.sort_unstable_by_key(key);
+                    return;
+                }
+                let mut keys = [0u64; MAX_HELD];
+                let keys = &mut keys[..values.len()];
+                for (k, value) in keys.iter_mut().zip(values.iter()) {
+                    *k = key(value);
+                }
+                keys.sort_unstable();
+                for (value, k) in values.iter_mut().zip(keys.iter()) {
+                    let id = *k as u32;
+                    *value = match k >> 32 {
+                        0 => Held::Function(FuncId(id)),
+                        1 => Held::Class(ClassId(id)),
+                        2 => Held::Instance(ClassId(id)),
+                        _ => Held::External(by_rank[id as usize]),
+                    };
+                }
+            });
         };
         match places {
             None => self.held.values.par_iter_mut().for_each(sort),
@@ -882,26 +1020,26 @@ impl<'p> Values<'p> {
     /// left out: what it reads holds nothing whatever names hold, or it stores nowhere (a call
     /// whose callees are known and none of them is of the tree). Leaving it out changes no
     /// result: applying it would store nothing, and the other flows keep their order.
-    fn plans_of<'f>(
+    fn plans_of(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
-        facts: &'f FileFacts,
-    ) -> Plans<'f> {
+        facts: &FileFacts,
+    ) -> Plans {
         self.plans_of_numbered(project, index, file, facts, None)
     }
 
     /// [`Values::plans_of`], and with `of_flow`, the index among the file's flows of each
     /// plan's flow.
-    fn plans_of_numbered<'f>(
+    fn plans_of_numbered(
         &self,
         project: &Project,
         index: &Index<'_>,
         file: FileId,
-        facts: &'f FileFacts,
+        facts: &FileFacts,
         mut of_flow: Option<&mut Vec<u32>>,
-    ) -> Plans<'f> {
+    ) -> Plans {
         let calls = &facts.calls;
         // Not reserved at the file's flow count: many flows plan to nothing, and every file's
         // plans live at once until they are joined (reserved, the cold run's peak grew 3-4 MB).
@@ -911,9 +1049,9 @@ impl<'p> Values<'p> {
         // densely.
         let mut callees: Vec<Option<CalleesOfCall>> = Vec::new();
         for (at, flow) in facts.flows.iter().enumerate() {
-            let target = match &flow.target {
+            let target = match &flow.target() {
                 FlowTarget::Name { name, global } => {
-                    let scope = if *global { None } else { flow.function };
+                    let scope = if *global { None } else { flow.function() };
                     Target::of_slots(
                         self.slots
                             .name(project, (file, scope), *name)
@@ -922,13 +1060,16 @@ impl<'p> Values<'p> {
                     )
                 }
                 FlowTarget::Return => Target::of_slots(
-                    flow.function
+                    flow.function()
                         .map(|f| self.slots.returned(project.function_id(file, f)))
                         .into_iter()
                         .collect(),
                 ),
-                FlowTarget::PositionalArgument { call, .. }
-                | FlowTarget::KeywordArgument { call, .. } => {
+                argument @ (FlowTarget::PositionalArgument { call, .. }
+                | FlowTarget::KeywordArgument { call, .. }) => {
+                    let Some((_, position)) = argument.argument() else {
+                        unreachable!("an argument target has a position")
+                    };
                     // A call missing from the file has no callee (and no place among them).
                     let mut missing = None;
                     let at_call = *call as usize;
@@ -954,23 +1095,20 @@ impl<'p> Values<'p> {
                         CalleesOfCall::Fixed(fixed) => {
                             let mut slots = Vec::new();
                             for callee in fixed.iter() {
-                                self.parameter(project, *callee, &flow.target, &mut slots);
+                                self.parameter(project, *callee, position, &mut slots);
                             }
                             Target::of_slots(slots)
                         }
-                        CalleesOfCall::Planned(callee) => Target::Argument {
-                            callee: *callee,
-                            argument: &flow.target,
-                        },
+                        CalleesOfCall::Planned(callee) => Target::argument(*callee, position),
                     }
                 }
             };
             if matches!(target, Target::Nowhere) {
                 continue;
             }
-            let source = match &flow.source {
+            let source = match &flow.source() {
                 FlowSource::Name { receiver, name } => {
-                    self.name_plan(project, index, file, flow.function, *receiver, *name)
+                    self.name_plan(project, index, file, flow.function(), *receiver, *name)
                 }
                 // A call arguments flow into was resolved already: what calling it gives is
                 // planned from what its callee may be.
@@ -1042,14 +1180,10 @@ impl<'p> Values<'p> {
     /// [`Values::store`] into the slot whose place is `place`.
     fn store_at(&mut self, work: &mut Worklist, place: u32, values: &[Held]) -> bool {
         let held = &mut self.held.values[place as usize];
-        if held.values.len() >= MAX_HELD {
+        if held.len() >= MAX_HELD {
             return false;
         }
-        let mut changed = false;
-        let mut near = 0;
-        for value in values {
-            changed |= held.add_near(*value, &mut near);
-        }
+        let changed = held.add_all(values);
         if changed {
             work.push_readers(place as usize);
         }
@@ -1111,7 +1245,7 @@ impl<'p> Values<'p> {
         // A slot only read has a place and holds nothing: the function is not replaced.
         self.held
             .get(slot)
-            .map(|held| held.values.as_slice())
+            .map(HeldValues::as_slice)
             .filter(|held| !held.is_empty())
     }
 
@@ -1125,9 +1259,7 @@ impl<'p> Values<'p> {
 
     fn get(&self, slot: SlotId) -> &[Held] {
         note_read(slot);
-        self.held
-            .get(slot)
-            .map_or(&[], |held| held.values.as_slice())
+        self.held.get(slot).map_or(&[], HeldValues::as_slice)
     }
 
     /// What a plan may hold now.
@@ -1208,35 +1340,34 @@ impl<'p> Values<'p> {
         &self,
         project: &Project,
         callees: &[Plan],
-        target: &Target<'_>,
+        target: &Target,
         (out, called): (&mut Vec<SlotId>, &mut Vec<Held>),
     ) {
         match target {
             Target::Nowhere => {}
             Target::One(slot) => out.push(*slot),
             Target::Many(slots) => out.extend_from_slice(slots),
-            Target::Argument { callee, argument } => {
+            Target::PositionalArgument { .. } | Target::KeywordArgument { .. } => {
+                let Some((callee, position)) = target.callee_and_position() else {
+                    return;
+                };
                 called.clear();
-                self.eval(project, &callees[*callee as usize], called);
+                self.eval(project, &callees[callee as usize], called);
                 for callee in called.iter() {
-                    self.parameter(project, *callee, argument, out);
+                    self.parameter(project, *callee, position, out);
                 }
             }
         }
     }
 
-    /// The slot of the parameter the flow's argument target `argument` of a call of `callee`
-    /// goes to.
+    /// The slot of the parameter an argument at `position` of a call of `callee` goes to.
     fn parameter(
         &self,
         project: &Project,
         callee: Held,
-        argument: &FlowTarget,
+        position: ArgPosition,
         out: &mut Vec<SlotId>,
     ) {
-        let Some((_, position)) = argument.argument() else {
-            return;
-        };
         let (function, bound) = match callee {
             Held::Function(f) => (f, false),
             Held::Class(c) => match self.called.init(project, c) {
@@ -1513,12 +1644,18 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
     };
     let mut flows = facts.flows.to_vec();
     for flow in &mut flows {
-        if let FlowSource::CallResult(call) = &mut flow.source {
+        let mut source = flow.source();
+        if let FlowSource::CallResult(call) = &mut source {
             *call = number(*call, &mut order);
         }
-        if let Some(call) = flow.target.argument_call_mut() {
-            *call = number(*call, &mut order);
+        let mut target = flow.target();
+        match &mut target {
+            FlowTarget::PositionalArgument { call, .. }
+            | FlowTarget::KeywordArgument { call, .. } => *call = number(*call, &mut order),
+            FlowTarget::Name { .. } | FlowTarget::Return => {}
         }
+        // Numbered from 0 in the order first met, a call keeps an index the flow held.
+        *flow = ValueFlow::new(flow.function(), target, source);
     }
     let mut calls = Vec::with_capacity(order.len());
     let mut next = 0;

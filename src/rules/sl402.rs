@@ -710,7 +710,7 @@ fn passed_anywhere(project: &Project, function: &str, index: u32, name: &str) ->
     project.files.iter().any(|file| {
         let calls = &file.facts.calls;
         file.facts.flows.iter().any(|flow| {
-            let Some((call, position)) = flow.target.argument() else {
+            let Some((call, position)) = flow.target().argument() else {
                 return false;
             };
             let callee = calls

@@ -31,8 +31,9 @@ use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, CallMethods, FlowLists, FlowPlan, Held, HeldTable, Index, KeptValues, MAX_HELD, Plans,
-    Project, READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning, take_reads,
+    Applied, CallMethods, FlowLists, FlowPlan, Held, HeldTable, HeldValues, Index, KeptValues,
+    MAX_HELD, Plans, Project, READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning,
+    take_reads,
 };
 
 /// A file an edit gave other facts.
@@ -66,10 +67,10 @@ fn naming(facts: &FileFacts, names: &[u64]) -> Vec<bool> {
                 return true;
             }
             let mut calls: Vec<u32> = Vec::new();
-            if let Some((call, _)) = flow.target.argument() {
+            if let Some((call, _)) = flow.target().argument() {
                 calls.push(call);
             }
-            match flow.source {
+            match flow.source() {
                 FlowSource::CallResult(call)
                 | FlowSource::Name {
                     receiver: CallReceiver::CallResult(call),
@@ -216,7 +217,11 @@ impl Values<'_> {
         if region.contains(place) {
             return;
         }
-        let held = self.held.values.get(place).map_or(&[][..], |h| &h.values);
+        let held = self
+            .held
+            .values
+            .get(place)
+            .map_or(&[][..], HeldValues::as_slice);
         region.join(place, held, work);
     }
 }
@@ -268,7 +273,7 @@ impl Values<'_> {
 
 /// Whether flow `i` of `a` and flow `j` of `b` are the same flow: the same source, and the same
 /// targets (an argument by what the call's callee may be and where the argument goes).
-fn same_flow(a: &Plans<'_>, i: usize, b: &Plans<'_>, j: usize) -> bool {
+fn same_flow(a: &Plans, i: usize, b: &Plans, j: usize) -> bool {
     let (
         FlowPlan {
             source: sa,
@@ -284,20 +289,12 @@ fn same_flow(a: &Plans<'_>, i: usize, b: &Plans<'_>, j: usize) -> bool {
             (Target::Nowhere, Target::Nowhere) => true,
             (Target::One(x), Target::One(y)) => x == y,
             (Target::Many(x), Target::Many(y)) => x == y,
-            (
-                Target::Argument {
-                    callee: ca,
-                    argument: aa,
-                },
-                Target::Argument {
-                    callee: cb,
-                    argument: ab,
-                },
-            ) => {
-                a.callees[*ca as usize] == b.callees[*cb as usize]
-                    && aa.argument().map(|(_, p)| p) == ab.argument().map(|(_, p)| p)
-            }
-            _ => false,
+            _ => match (ta.callee_and_position(), tb.callee_and_position()) {
+                (Some((ca, pa)), Some((cb, pb))) => {
+                    a.callees[ca as usize] == b.callees[cb as usize] && pa == pb
+                }
+                _ => false,
+            },
         }
 }
 
@@ -306,8 +303,8 @@ fn returning_of(facts: &FileFacts) -> Vec<FuncIdx> {
     let mut out: Vec<FuncIdx> = facts
         .flows
         .iter()
-        .filter(|flow| flow.target == FlowTarget::Return)
-        .filter_map(|flow| flow.function)
+        .filter(|flow| flow.target() == FlowTarget::Return)
+        .filter_map(|flow| flow.function())
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -319,11 +316,7 @@ fn returning_of(facts: &FileFacts) -> Vec<FuncIdx> {
 /// plans before the first that differs and after the last that differs are the same flows as
 /// before (`before`: the old facts' plans, which resolve as in the link before); the ones between
 /// are removed and added. `None` when the plans before are not as many as the ids.
-fn kept_at_the_ends(
-    before: &Plans<'_>,
-    now: &Plans<'_>,
-    old_count: usize,
-) -> Option<Vec<Option<u32>>> {
+fn kept_at_the_ends(before: &Plans, now: &Plans, old_count: usize) -> Option<Vec<Option<u32>>> {
     let (planned, new_len) = (before.flows.len(), now.flows.len());
     if planned != old_count {
         return None;
@@ -369,8 +362,8 @@ fn aligned_flows(old: &FileFacts, new: &FileFacts) -> (usize, usize) {
 /// (`before`, with each plan's flow in `before_flow`) exactly when it had one then (the old ids'
 /// flows, `old_flow`); `None` when they disagree.
 fn kept_flow_by_flow(
-    (before, before_flow, old_flow): (&Plans<'_>, &[u32], &[u32]),
-    (now, now_flow): (&Plans<'_>, &[u32]),
+    (before, before_flow, old_flow): (&Plans, &[u32], &[u32]),
+    (now, now_flow): (&Plans, &[u32]),
     named_before: &[bool],
     named_now: &[bool],
     (start, end): (usize, usize),
@@ -503,7 +496,7 @@ impl<'p> Values<'p> {
         };
         let returning = returning(project);
         // The edited files' flows: the same ones keep their ids, the others are removed or added.
-        let mut plans: HashMap<FileId, Plans<'p>> = HashMap::default();
+        let mut plans: HashMap<FileId, Plans> = HashMap::default();
         let mut dead = vec![false; state.flows.len()];
         let mut added = Vec::new();
         for Edited {
@@ -597,7 +590,7 @@ impl<'p> Values<'p> {
             let mut next = 0;
             while let Some(&place) = reset_places.get(next) {
                 next += 1;
-                if values.held.values[place].values.len() >= MAX_HELD {
+                if values.held.values[place].len() >= MAX_HELD {
                     return None;
                 }
                 for flow in state.dependents.get(place) {
@@ -628,9 +621,7 @@ impl<'p> Values<'p> {
         };
         for &place in &reset_places {
             values.enter(&mut region, place, &mut work);
-            let held = &mut values.held.values[place];
-            held.values.clear();
-            held.bits = 0;
+            values.held.values[place].clear();
             work.push_writers(place);
         }
         for id in added {
@@ -696,7 +687,7 @@ impl<'p> Values<'p> {
             || region
                 .places
                 .iter()
-                .any(|p| values.held.values[*p].values.len() >= MAX_HELD)
+                .any(|p| values.held.values[*p].len() >= MAX_HELD)
         {
             return None;
         }
@@ -706,7 +697,7 @@ impl<'p> Values<'p> {
             .iter()
             .zip(&region.before)
             .filter(|(p, before)| {
-                let now = &values.held.values[**p].values;
+                let now = values.held.values[**p].as_slice();
                 now.len() != before.len() || !before.iter().all(|v| now.contains(v))
             })
             .map(|(p, _)| *p)

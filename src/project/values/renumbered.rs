@@ -3,7 +3,7 @@
 
 use super::super::remap::IdRemap;
 use super::super::{FuncId, Project};
-use super::{Held, HeldValues, KeptValues, UNSEEN};
+use super::{Held, KeptValues, UNSEEN};
 
 impl KeptValues {
     /// These values (of the previous link) with every id and slot renumbered for `project`, whose
@@ -70,11 +70,7 @@ impl KeptValues {
         };
         // In place: the same values in the same order (their bits change with their ids).
         for slot in &mut held.values {
-            slot.bits = 0;
-            for value in &mut slot.values {
-                *value = renumber(*value)?;
-                slot.bits |= HeldValues::bit(*value);
-            }
+            slot.map_each(renumber)?;
         }
         held.places = places;
         // Which flows read and wrote each slot stays true: it is kept by place, and the places
@@ -102,11 +98,11 @@ impl KeptValues {
             let Some(held) = self.held.values.get(*place as usize) else {
                 continue;
             };
-            if held.values.is_empty() {
+            if held.as_slice().is_empty() {
                 continue;
             }
             let values: Vec<String> = held
-                .values
+                .as_slice()
                 .iter()
                 .map(|value| match value {
                     Held::External(q) => format!("External({})", self.externals.name(*q)),

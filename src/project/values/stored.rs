@@ -25,8 +25,8 @@ impl KeptValues {
         out.u32s(places);
         out.len(values.len());
         for held in values {
-            out.len(held.values.len());
-            for value in &held.values {
+            out.len(held.len());
+            for value in held.as_slice() {
                 let (kind, id) = match value {
                     Held::Function(f) => (0, f.0),
                     Held::Class(c) => (1, c.0),
@@ -84,10 +84,7 @@ impl KeptValues {
         let mut values = Vec::with_capacity(count);
         for _ in 0..count {
             let held = input.len(5)?;
-            let mut slot = HeldValues {
-                values: Vec::with_capacity(held),
-                bits: 0,
-            };
+            let mut slot = HeldValues::with_capacity(held);
             for _ in 0..held {
                 let value = match (input.u8()?, input.u32()?) {
                     (0, id) if id < functions => Held::Function(FuncId(id)),

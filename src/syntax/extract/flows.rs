@@ -288,11 +288,7 @@ impl Extractor {
     }
 
     fn push_flow(&mut self, target: FlowTarget, source: FlowSource) {
-        let flow = ValueFlow {
-            function: self.current_function(),
-            target,
-            source,
-        };
+        let flow = ValueFlow::new(self.current_function(), target, source);
         self.facts.flows.push(flow);
     }
 
@@ -394,7 +390,7 @@ impl Extractor {
         let name = interned.unwrap_or_else(|| intern(name.id.as_str()));
         for source in sources {
             let target = FlowTarget::Name { name, global };
-            self.push_flow(target, source.clone());
+            self.push_flow(target, *source);
         }
     }
 
