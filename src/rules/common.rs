@@ -129,8 +129,10 @@ fn default_hashable(project: &Project, file: FileId, value: &Value) -> Option<bo
 fn instances_hashable(project: &Project, class: ClassId) -> Option<bool> {
     for c in project_mro(project, class) {
         // A class decorator (a dataclass, attrs) may write `__eq__` and `__hash__`; an
-        // assignment may bind either to anything.
-        if !project.class(c).1.decorators.is_empty()
+        // assignment may bind either to anything; a base that is not a name (a call) is unknown.
+        let facts = project.class(c).1;
+        if !facts.decorators.is_empty()
+            || facts.bases.iter().any(Option::is_none)
             || project.class_attribute(c, "__eq__").is_some()
         {
             return None;
