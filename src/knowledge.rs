@@ -193,7 +193,8 @@ pub fn has_last_segment(name: &str, last: &str) -> bool {
         && (name.len() == last.len() || name.as_bytes()[name.len() - last.len() - 1] == b'.')
 }
 
-/// Types whose instances are mutable containers, fully qualified.
+/// Types whose instances are mutable containers, fully qualified. None of them can be hashed, so
+/// pydantic 2 copies a default of each ([`DefaultCopying::CopiesUnhashable`]).
 pub const MUTABLE_TYPES: &[&str] = &[
     "builtins.list",
     "builtins.dict",
@@ -221,15 +222,54 @@ pub fn is_copy_function(written: &str) -> bool {
         || matches!(written, "list" | "dict" | "set")
 }
 
-/// Base classes whose framework copies class-level defaults into every instance.
-pub const COPYING_BASES: &[&str] = &[
-    "pydantic.BaseModel",
-    "pydantic.main.BaseModel",
-    "pydantic.v1.BaseModel",
-    "pydantic.BaseSettings",
-    "pydantic_settings.BaseSettings",
-    "msgspec.Struct",
-    "sqlmodel.SQLModel",
+/// Which class-level defaults a model library gives each instance its own copy of (checked by
+/// running pydantic 2.14 with pydantic-core 2.50, pydantic 1.10 and its `pydantic.v1`,
+/// pydantic-settings 2.16, msgspec 0.23 and sqlmodel 0.0.50; BENCHMARKS.md, round 30). A
+/// `ClassVar` is a class attribute under every one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultCopying {
+    /// pydantic 2: pydantic-core deep-copies a field's default only when it cannot be hashed
+    /// (lists, dicts, sets, instances of classes with `__eq__` and no `__hash__`); a hashable
+    /// default (an instance of a plain class) is the one object every instance holds. A private
+    /// attribute's default (`_x: T = d`, annotated or not) is always deep-copied. A public name
+    /// without an annotation is no field: the class is refused, or keeps it as a class attribute
+    /// when pydantic ignores its type.
+    CopiesUnhashable,
+    /// pydantic 1: every field default, annotated or not, is deep-copied. A name with a leading
+    /// underscore is shared by default, but a `Config` the facts do not read
+    /// (`underscore_attrs_are_private`) copies it: not proved shared.
+    CopiesEvery,
+    /// msgspec: an empty builtin `list`, `dict`, `set` or `bytearray` default is copied (a
+    /// non-empty one is refused when the class is created); any other default, and a name
+    /// without an annotation, is one object every struct holds.
+    CopiesEmptyBuiltins,
+    /// sqlmodel: a `table=True` model deep-copies every default, a plain one behaves as pydantic
+    /// 2; the facts do not record class keywords, so no default is proved shared.
+    CopiesAny,
+}
+
+/// Model bases and how each treats a class-level default.
+pub const DEFAULT_COPYING_BASES: &[(&str, DefaultCopying)] = &[
+    ("pydantic.BaseModel", DefaultCopying::CopiesUnhashable),
+    ("pydantic.main.BaseModel", DefaultCopying::CopiesUnhashable),
+    (
+        "pydantic_settings.BaseSettings",
+        DefaultCopying::CopiesUnhashable,
+    ),
+    ("pydantic.v1.BaseModel", DefaultCopying::CopiesEvery),
+    ("pydantic.v1.BaseSettings", DefaultCopying::CopiesEvery),
+    // Only pydantic 1 has `pydantic.BaseSettings`; pydantic 2 raises on the import.
+    ("pydantic.BaseSettings", DefaultCopying::CopiesEvery),
+    ("msgspec.Struct", DefaultCopying::CopiesEmptyBuiltins),
+    ("sqlmodel.SQLModel", DefaultCopying::CopiesAny),
+];
+
+/// The builtin containers msgspec copies when a default is one of them, empty.
+pub const MSGSPEC_COPIED_TYPES: &[&str] = &[
+    "builtins.list",
+    "builtins.dict",
+    "builtins.set",
+    "builtins.bytearray",
 ];
 
 /// Enum bases: their class-level names are members, not shared containers.
@@ -520,7 +560,8 @@ pub const METACLASS_BASES: &[&str] = &[
 ];
 
 /// Types outside the analysed tree whose instances are plain mutable objects (attributes can be
-/// set on them), fully qualified.
+/// set on them), fully qualified. Both define `__eq__` without `__hash__`: pydantic 2 copies a
+/// default of each ([`DefaultCopying::CopiesUnhashable`]).
 pub const MUTABLE_OBJECT_TYPES: &[&str] = &["types.SimpleNamespace", "argparse.Namespace"];
 
 /// Objects of well-known libraries that a program creates once and every request uses (the

@@ -26,17 +26,13 @@ pub fn is_classvar(binding: &Binding) -> bool {
         .is_some_and(knowledge::is_classvar_annotation)
 }
 
-/// Classes whose instances get their own copies of class-level defaults (pydantic models and
-/// similar, configured `safe-bases`), Enums, and metaclasses: their class-level containers are
-/// not shared through instances.
-pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool {
+/// Classes whose instances share no class-level container through an instance: Enums (members,
+/// not instances), metaclasses (their instances are classes), and the configured `safe-bases`.
+fn has_no_shared_instances(context: &Context<'_>, class: ClassId) -> bool {
     let project = context.project;
     let safe = |q: &str| context.settings.safe_bases.iter().any(|s| s == q);
     project.external_bases(class).iter().any(|q| {
-        knowledge::COPYING_BASES.contains(&q.as_str())
-            || knowledge::ENUM_BASES.contains(&q.as_str())
-            || q == "builtins.type"
-            || safe(q)
+        knowledge::ENUM_BASES.contains(&q.as_str()) || q == "builtins.type" || safe(q)
     })
         // Most runs configure no safe bases: no project class's name to build then.
         || (!context.settings.safe_bases.is_empty()
@@ -44,6 +40,123 @@ pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool
                 let (file, facts) = project.class(c);
                 safe(&format!("{}.{}", project.file(file).module, facts.qualname))
             }))
+}
+
+/// How the model library `class` derives from treats its class-level defaults, if it derives
+/// from one.
+pub fn default_copying(project: &Project, class: ClassId) -> Option<knowledge::DefaultCopying> {
+    project.external_bases(class).iter().find_map(|q| {
+        knowledge::DEFAULT_COPYING_BASES
+            .iter()
+            .find(|(base, _)| *base == q.as_str())
+            .map(|(_, copying)| *copying)
+    })
+}
+
+/// Classes whose instances share no class-level object: model classes (whatever their
+/// defaults), Enums, metaclasses and the configured `safe-bases`. For what is set on the class
+/// itself; a change through an instance asks [`instance_gets_own_default`].
+pub fn copies_or_has_no_instances(context: &Context<'_>, class: ClassId) -> bool {
+    default_copying(context.project, class).is_some() || has_no_shared_instances(context, class)
+}
+
+/// Whether an instance of `class` holds its own copy of the class-level `binding` of `defining`
+/// (a class of its MRO), rather than the one object the class body made: the model library
+/// `class` derives from copies that default (see [`knowledge::DefaultCopying`]), or `class` is
+/// an Enum, a metaclass or a configured safe base.
+pub fn instance_gets_own_default(
+    context: &Context<'_>,
+    class: ClassId,
+    defining: ClassId,
+    binding: &Binding,
+) -> bool {
+    use knowledge::DefaultCopying;
+    if has_no_shared_instances(context, class) {
+        return true;
+    }
+    let Some(copying) = default_copying(context.project, class) else {
+        return false;
+    };
+    if is_classvar(binding) {
+        return false;
+    }
+    let project = context.project;
+    let file = project.class(defining).0;
+    let name = binding.name.as_str();
+    let private = name.starts_with('_') && !(name.starts_with("__") && name.ends_with("__"));
+    let field = binding.annotation.is_some();
+    match copying {
+        DefaultCopying::CopiesAny | DefaultCopying::CopiesEvery => true,
+        DefaultCopying::CopiesUnhashable => {
+            private || (field && default_hashable(project, file, &binding.value) != Some(true))
+        }
+        DefaultCopying::CopiesEmptyBuiltins => {
+            field
+                && match &binding.value {
+                    Value::Container(_) => true,
+                    Value::Call { callee } => matches!(
+                        project.resolve(file, None, callee),
+                        Resolved::External(q) if knowledge::MSGSPEC_COPIED_TYPES.contains(&q.as_str())
+                    ),
+                    _ => false,
+                }
+        }
+    }
+}
+
+/// Whether the object a class-level `value` creates can be hashed, when the tree shows it: a
+/// display or a known container or namespace type cannot; an instance of a class of the tree can
+/// when the first class of its MRO that defines `__hash__` or `__eq__` defines `__hash__` (one
+/// that defines `__eq__` alone gets `__hash__ = None`), or none does and it derives from
+/// `object` alone.
+fn default_hashable(project: &Project, file: FileId, value: &Value) -> Option<bool> {
+    match value {
+        Value::Container(_) => Some(false),
+        Value::Call { callee } => match project.resolve(file, None, callee) {
+            Resolved::External(q)
+                if knowledge::MUTABLE_TYPES.contains(&q.as_str())
+                    || knowledge::MUTABLE_OBJECT_TYPES.contains(&q.as_str()) =>
+            {
+                Some(false)
+            }
+            Resolved::Class(class) => instances_hashable(project, class),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn instances_hashable(project: &Project, class: ClassId) -> Option<bool> {
+    for c in project_mro(project, class) {
+        // A class decorator (a dataclass, attrs) may write `__eq__` and `__hash__`; an
+        // assignment may bind either to anything; a base that is not a name (a call) is unknown.
+        let facts = project.class(c).1;
+        if !facts.decorators.is_empty()
+            || facts.bases.iter().any(Option::is_none)
+            || project.class_attribute(c, "__eq__").is_some()
+        {
+            return None;
+        }
+        if let Some(hash) = project.class_attribute(c, "__hash__") {
+            // `__hash__ = None` makes instances unhashable; any other value is not followed.
+            return matches!(hash.value, Value::None).then_some(false);
+        }
+        let defines = |name: &str| {
+            name.interned()
+                .is_some_and(|name| project.own_method(c, &name).is_some())
+        };
+        if defines("__hash__") {
+            return Some(true);
+        }
+        if defines("__eq__") {
+            return Some(false);
+        }
+    }
+    project
+        .external_bases(class)
+        .iter()
+        .all(|q| matches!(q.as_str(), "object" | "builtins.object"))
+        .then_some(true)
 }
 
 /// Whether instances of `class` can change: not a frozen dataclass or attrs class, not a named

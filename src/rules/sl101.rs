@@ -179,7 +179,7 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
                 // objects, on every call: nothing outlives the call.
                 if project.class(defining_class).1.in_function
                     || common::is_classvar(binding)
-                    || common::copies_or_has_no_instances(context, class)
+                    || common::instance_gets_own_default(context, class, defining_class, binding)
                     || common::replaced_at_class_creation(project, defining_class, binding)
                     || common::is_singleton(project, class)
                     || instance_assignments.shadows(
@@ -341,11 +341,17 @@ fn help(project: &Project, class: ClassId, attr: &str) -> &'static str {
                 }
                 _ => None,
             });
-    match generator {
-        Some(q) if field && q.starts_with("attr") => {
+    match (common::default_copying(project, class), generator) {
+        (Some(knowledge::DefaultCopying::CopiesEmptyBuiltins), _) => {
+            "make it a field with a factory, `name: T = msgspec.field(default_factory=...)`, so each struct makes its own, or annotate it `ClassVar` if sharing is intended"
+        }
+        (Some(_), _) => {
+            "give the field a factory, `Field(default_factory=...)`, so each instance makes its own, or annotate it `ClassVar` if sharing is intended"
+        }
+        (None, Some(q)) if field && q.starts_with("attr") => {
             "give the field a factory, `attrs.field(factory=...)`, so each instance makes its own, or annotate it `ClassVar` if sharing is intended"
         }
-        Some(_) if field => {
+        (None, Some(_)) if field => {
             "give the field a factory, `field(default_factory=...)`, so each instance makes its own, or annotate it `ClassVar` if sharing is intended"
         }
         _ => {

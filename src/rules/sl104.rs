@@ -337,10 +337,18 @@ fn shared_source(
                 {
                     return None;
                 }
-                if common::copies_or_has_no_instances(context, class) {
+                let (defining, binding) = project.lookup_class_attribute(class, attr)?;
+                // Through the class a model's field default is not reached (pydantic and
+                // msgspec keep field defaults off the class); its other class attributes are
+                // not followed.
+                let not_shared = if path.root == Root::SelfParam {
+                    common::instance_gets_own_default(context, class, defining, binding)
+                } else {
+                    common::copies_or_has_no_instances(context, class)
+                };
+                if not_shared {
                     return None;
                 }
-                let (defining, binding) = project.lookup_class_attribute(class, attr)?;
                 // A class defined in a function is new on every call, and so are its objects.
                 if project.class(defining).1.in_function {
                     return None;

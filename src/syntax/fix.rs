@@ -12,7 +12,8 @@
 //!   `__init__` (`__post_init__` for dataclasses), which is added when missing. Unsafe: code that
 //!   reads the attribute through the class no longer sees it (so no fix when the file does),
 //!   and none when `__init__` uses the instance before the `super().__init__()` call the new
-//!   attribute would follow.
+//!   attribute would follow, nor for a class of a model library (pydantic, msgspec, ...), nor
+//!   for a public annotated default in a class with bases (it may be such a model's field).
 
 use ruff_python_ast::helpers::is_docstring_stmt;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -21,6 +22,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::Span;
 use crate::fix::{Applicability, Edit, Fix};
+use crate::knowledge;
 
 /// A place of a finding in its file: the file's decoded text and a byte span in it.
 #[derive(Clone, Copy)]
@@ -544,8 +546,19 @@ fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> 
     // `__post_init__`'s parameters.
     let unsupported =
         dataclass && (annotation.is_some() || slice(text, class.range).contains("InitVar"));
+    // A model library's class (pydantic, msgspec, ...) generates `__init__` or refuses one, and
+    // keeps no attribute that is not a field. Its base may be a class of another file: a public
+    // annotated default in a class with bases may be such a field.
+    let bases: &[Expr] = class.arguments.as_ref().map_or(&[], |a| &a.args);
+    let model = bases.iter().any(|base| {
+        let written = slice(text, base.range());
+        knowledge::DEFAULT_COPYING_BASES
+            .iter()
+            .any(|(q, _)| knowledge::has_last_segment(written, knowledge::last_segment(q)))
+    }) || (annotation.is_some() && !name.starts_with('_') && !bases.is_empty());
     if read_through_class
         || unsupported
+        || model
         || !constructs(value)
         || value_text.contains('\n')
         || !alone_on_its_lines(text, statement.range())
