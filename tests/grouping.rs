@@ -524,7 +524,9 @@ fn writing_a_baseline_says_what_it_counts() {
     );
     let said = String::from_utf8_lossy(&written.stderr);
     assert!(
-        said.contains("recorded 3 findings (one per shared object) in base.json"),
+        said.contains(
+            "recorded 3 findings in base.json (reported as 1, one per rule and change expression)"
+        ),
         "{said}"
     );
     assert!(said.contains(": 1 finding,"), "{said}");
