@@ -280,8 +280,10 @@ def match_places(
 ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Pairs each reported finding with a label: its own (by fingerprint), or, for a finding that
     names several objects, the label every member has when all members are labelled and agree on
-    claim and kind. Returns the pairs, the unlabelled and, among them, the groups whose members'
-    labels disagree (or are partly missing)."""
+    claim and kind. Returns the pairs, the unlabelled and the mixed: the groups with some member
+    labelled whose members' labels disagree or are partly missing. A mixed group is scored per
+    object only; its unlabelled members are listed among the unlabelled with the fingerprints they
+    have alone, which stay when objects join or leave the group."""
     unused = list(labels)
     pairs = []
     unlabelled = []
@@ -306,11 +308,12 @@ def match_places(
                 "message": finding["message"],
             }
             pairs.append((finding, agreed))
-        else:
+        elif known:
             unused.extend(known)
+            mixed.append(finding)
+            unlabelled.extend(member for member, label in zip(members, member_labels) if label is None)
+        else:
             unlabelled.append(finding)
-            if known:
-                mixed.append(finding)
     return pairs, unlabelled, mixed
 
 
@@ -394,7 +397,8 @@ def score(document: dict[str, Any], labels: list[dict[str, Any]], every: bool) -
     objects = per_object(chosen)
     print(
         f"{len(findings)} findings ({document.get('stateleak', 'stateleak ?')}); {looked_at} "
-        f"looked at; {len(pairs)} labelled, {len(unlabelled)} not yet."
+        f"looked at; {len(pairs)} labelled, {len(mixed)} mixed (members' labels disagree or are partly "
+        f"missing: scored per object only), {len(unlabelled)} not yet (findings, or members of mixed ones)."
     )
     print()
     print("Per place (what is reported: one finding per rule and change expression):")

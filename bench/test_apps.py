@@ -143,15 +143,21 @@ def test_a_label_of_the_group_wins_over_its_members() -> None:
     assert [lab["kind"] for _, lab in pairs] == ["startup-only"]
 
 
-def test_a_group_with_disagreeing_or_missing_member_labels_is_unlabelled() -> None:
+def test_a_group_with_disagreeing_member_labels_is_mixed_not_unlabelled() -> None:
     one, two = finding("a.py", 4, fingerprint="m1"), finding("a.py", 4, fingerprint="m2")
     disagreeing = [label(one, kind="intentional"), label(two, kind="real-bug")]
     pairs, unlabelled, mixed = apps.match_places([group(one, two)], disagreeing)
-    assert pairs == [] and len(unlabelled) == 1 and len(mixed) == 1
+    assert pairs == [] and unlabelled == [] and len(mixed) == 1
+
+
+def test_a_partly_labelled_group_asks_for_its_unlabelled_members() -> None:
+    one, two = finding("a.py", 4, fingerprint="m1"), finding("a.py", 4, fingerprint="m2")
     pairs, unlabelled, mixed = apps.match_places([group(one, two)], [label(one)])
-    assert pairs == [] and len(unlabelled) == 1 and len(mixed) == 1
+    assert pairs == [] and len(mixed) == 1
+    # The member's own fingerprint stays when objects join or leave the group.
+    assert [f["fingerprint"] for f in unlabelled] == ["m2"]
     pairs, unlabelled, mixed = apps.match_places([group(one, two)], [])
-    assert pairs == [] and len(unlabelled) == 1 and mixed == []
+    assert pairs == [] and [f["fingerprint"] for f in unlabelled] == ["fp-group"] and mixed == []
 
 
 def test_per_object_figures_count_every_member() -> None:

@@ -167,6 +167,9 @@ pub struct Finding {
     /// suppression written for this finding names them too, or they would surface in its place.
     #[serde(deserialize_with = "run_cache::rule_codes")]
     pub told_with: Vec<KnownText>,
+    /// What `note` says of each finding told with this one (`the same change is also SL402's
+    /// finding: ...`), in `told_with`'s order: a group repeats them for this member.
+    pub told_clauses: Vec<String>,
     pub entry_path_omitted: usize,
     /// When this finding stands for several findings of its rule at the same change expression
     /// (see [`crate::report::group`]): those findings, in report order; empty otherwise. Made at
@@ -1533,16 +1536,18 @@ fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
             continue;
         }
         keep[index] = false;
-        let note = format!(
-            "; the same change is also {}'s finding: {}",
+        let clause = format!(
+            "the same change is also {}'s finding: {}",
             findings[index].code, findings[index].message
         );
         // The repair of the finding not told still applies to the line.
         let fix = findings[index].fix.take();
         let code = findings[index].code;
         let told = &mut findings[kept];
-        told.note.push_str(&note);
+        told.note.push_str("; ");
+        told.note.push_str(&clause);
         told.told_with.push(code);
+        told.told_clauses.push(clause);
         if told.fix.is_none() {
             told.fix = fix;
         }
@@ -1933,6 +1938,7 @@ fn resolve_locations(
             entry_path,
             fix: None,
             told_with: Vec::new(),
+            told_clauses: Vec::new(),
             entry_path_omitted,
             members: Vec::new(),
         });

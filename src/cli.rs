@@ -427,9 +427,20 @@ fn run_check(args: CheckArgs) -> u8 {
             return fatal(&error);
         }
         if args.chatty() {
+            // The baseline records each shared object's finding; a run reports the findings of
+            // one rule at one change expression as one, and so does the summary below.
+            let recorded = result.findings.len();
+            result.findings = report::group::by_place(std::mem::take(&mut result.findings));
+            let reported = if result.findings.len() == recorded {
+                String::new()
+            } else {
+                format!(
+                    " (reported as {}, one per rule and change expression)",
+                    result.findings.len()
+                )
+            };
             say!(
-                "stateleak: recorded {} findings in {}",
-                result.findings.len(),
+                "stateleak: recorded {recorded} findings in {}{reported}",
                 file.display()
             );
             say!("{}", report::summary_line(&result));
@@ -617,7 +628,7 @@ fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8
     if let Some(object) = &finding.object {
         out.push_str(&format!("\nshared object: {object}\n"));
     }
-    if let Some(definition) = finding.related.first() {
+    if let Some(definition) = report::group::definition(finding) {
         out.push_str(&format!(
             "created: {} ({})\n",
             place(definition),
@@ -668,15 +679,13 @@ fn explain(result: &check::CheckResult, paths: &PathDisplay, wanted: &str) -> u8
             finding.members.len()
         ));
         for member in &finding.members {
-            let defined = member
-                .related
-                .first()
+            let defined = report::group::definition(member)
                 .map(|definition| format!(" (created {})", place(definition)))
                 .unwrap_or_default();
             out.push_str(&format!(
                 "  {} {}{defined}\n",
                 report::fingerprint(member, paths),
-                report::group::object_name(member)
+                member.object.as_deref().unwrap_or_default()
             ));
         }
     }

@@ -362,3 +362,172 @@ fn a_repair_in_another_file_is_placed_in_that_file() {
         "{rdjson:#?}"
     );
 }
+
+/// Two cached functions read one module global that a third function changes: SL404 reports
+/// each cache at the change, and neither finding is about a shared object the model names, so
+/// they stay two findings and nothing is presented as a shared object.
+#[test]
+fn findings_about_no_named_shared_object_are_not_grouped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pricing/convert.py",
+        "from functools import lru_cache\n\nfrom pricing.rates import RATES\n\n\n@lru_cache(maxsize=None)\ndef convert(amount, currency):\n    return amount * RATES[currency]\n\n\n@lru_cache(maxsize=None)\ndef spread(currency):\n    return RATES[currency] * 0.01\n",
+    );
+    write(
+        dir.path(),
+        "pricing/rates.py",
+        "RATES = {\"EUR\": 1.0}\n\n\ndef update_rate(currency, rate):\n    RATES[currency] = rate\n",
+    );
+    write(dir.path(), "pricing/__init__.py", "");
+    let found = findings(&json(dir.path(), &["--select", "SL404"]));
+    assert_eq!(found.len(), 2, "{found:#?}");
+    for finding in &found {
+        assert!(finding.get("members").is_none(), "{finding:#?}");
+        assert!(!text(&finding["message"]).contains("also reported"));
+    }
+}
+
+/// `Request._names` is also SL402's finding on the same line, told once with its SL101 finding;
+/// `Alpha._names` is first in the group. The group keeps the SL402 clause, naming its object.
+const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n";
+
+#[test]
+fn a_members_finding_told_with_it_stays_told() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "headers.py", HEADERS);
+    let found = findings(&json(dir.path(), &[]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["members"].as_array().unwrap().len(), 2);
+    assert_eq!(found[0]["object"], "headers.Alpha._names");
+    let output = stateleak(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("for `headers.Request._names`, the same change is also SL402's finding"),
+        "{out}"
+    );
+}
+
+/// A class made by `attrs` is repaired with a field factory, a plain class in `__init__`: the
+/// two findings at the change have different helps and are not grouped; each says its own.
+#[test]
+fn members_with_different_help_are_not_grouped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "commands.py",
+        "import attr\n\n\nclass Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\n@attr.s(auto_attribs=True)\nclass Add(Command):\n    _help: dict = {}\n",
+    );
+    let found = findings(&json(dir.path(), &[]));
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let output = stateleak(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("help: give the field a factory"), "{out}");
+    assert!(
+        out.contains("help: create it per instance in `__init__`"),
+        "{out}"
+    );
+    // Grouped members carry their help.
+    write(dir.path(), "commands.py", COMMANDS);
+    let found = findings(&json(dir.path(), &[]));
+    for member in found[0]["members"].as_array().unwrap() {
+        assert!(
+            text(&member["help"]).starts_with("create it per instance"),
+            "{member:#?}"
+        );
+    }
+}
+
+/// Each member keeps its repair: JSON gives every member's fix, and rdjson suggests each one
+/// that edits the diagnostic's file.
+#[test]
+fn every_members_repair_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "base.py",
+        "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n",
+    );
+    write(
+        dir.path(),
+        "sub.py",
+        "from base import Command\n\n\nclass Add(Command):\n    _help = {}\n",
+    );
+    let found = findings(&json(dir.path(), &[]));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let members = found[0]["members"].as_array().unwrap();
+    let mut fixed: Vec<&str> = members.iter().map(|m| text(&m["fix"]["path"])).collect();
+    fixed.sort();
+    assert_eq!(fixed, ["base.py", "sub.py"], "{members:#?}");
+    let rdjson: serde_json::Value = serde_json::from_slice(
+        &stateleak(
+            dir.path(),
+            &[
+                "check",
+                "--isolated",
+                "--no-cache",
+                "--output-format",
+                "rdjson",
+                ".",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let suggestions = rdjson["diagnostics"][0]["suggestions"].as_array();
+    assert!(suggestions.is_some_and(|s| !s.is_empty()), "{rdjson:#?}");
+}
+
+/// Each member's request path is in JSON; the text output says whose path it tells.
+#[test]
+fn each_members_request_path_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "commands.py", COMMANDS);
+    write(
+        dir.path(),
+        "app.py",
+        "from flask import Flask\n\nfrom commands import Add, Remove\n\napp = Flask(__name__)\n\n\n@app.route(\"/\")\ndef index():\n    Add().describe(\"x\")\n    Remove().describe(\"y\")\n    return \"ok\"\n",
+    );
+    let found = findings(&json(dir.path(), &[]));
+    let group = found
+        .iter()
+        .find(|f| f.get("members").is_some())
+        .expect("a group");
+    for member in group["members"].as_array().unwrap() {
+        assert!(member["entry_points"].is_array(), "{member:#?}");
+    }
+    let output = stateleak(dir.path(), &["check", "--isolated", "--no-cache", "."]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    let object = text(&group["object"]);
+    assert!(
+        out.contains(&format!("for `{object}`: reached from")),
+        "{out}"
+    );
+}
+
+/// The baseline records one entry per object; the message says so, and the summary counts
+/// what a run reports.
+#[test]
+fn writing_a_baseline_says_what_it_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "commands.py", COMMANDS);
+    let written = stateleak(
+        dir.path(),
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--write-baseline",
+            "base.json",
+            ".",
+        ],
+    );
+    let said = String::from_utf8_lossy(&written.stderr);
+    assert!(
+        said.contains(
+            "recorded 3 findings in base.json (reported as 1, one per rule and change expression)"
+        ),
+        "{said}"
+    );
+    assert!(said.contains(": 1 finding,"), "{said}");
+}

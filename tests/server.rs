@@ -1454,3 +1454,46 @@ mod incremental {
         }
     }
 }
+
+/// `Request._names` is also SL402's finding on the changing line, told with its SL101 finding;
+/// `Alpha._names` comes first in the group.
+const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n";
+
+/// Suppressing the group's line names every code told there, or the finding told with a member
+/// would surface in its place; each member's repair names its object.
+#[test]
+fn a_groups_actions_name_its_told_codes_and_objects() {
+    let (_dir, root) = workspace();
+    write(&root, "headers.py", HEADERS);
+    let headers = uri(&root.join("headers.py"));
+    let mut client = Client::start(&root);
+    client.wait_until("headers.py has SL101", |c| c.codes(&headers) == ["SL101"]);
+    let actions = client.code_actions(&headers, Position::new(5, 14));
+    let on_line = actions
+        .iter()
+        .find(|a| a.title.contains("on this line"))
+        .unwrap_or_else(|| panic!("{actions:#?}"));
+    assert_eq!(
+        on_line.title,
+        "Suppress SL101 on this line (and SL402, told with it)"
+    );
+    let changes = on_line.edit.as_ref().unwrap().changes.as_ref().unwrap();
+    let edited = apply(HEADERS, &changes[&headers]);
+    assert!(
+        edited
+            .lines()
+            .nth(5)
+            .unwrap()
+            .ends_with("# noqa: SL101, SL402"),
+        "{edited}"
+    );
+    let fixes: Vec<&str> = actions
+        .iter()
+        .map(|a| a.title.as_str())
+        .filter(|t| t.starts_with("Fix"))
+        .collect();
+    assert_eq!(fixes.len(), 2, "{actions:#?}");
+    assert!(fixes[0].contains("`headers.Alpha._names`"), "{fixes:?}");
+    assert!(fixes[1].contains("`headers.Request._names`"), "{fixes:?}");
+    assert!(client.shut_down());
+}

@@ -36,7 +36,7 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             let definitions: Vec<Value> = finding
                 .members
                 .iter()
-                .filter_map(|member| member.related.first())
+                .filter_map(super::group::definition)
                 .map(|definition| {
                     json!({
                         "path": paths.show(&definition.path),

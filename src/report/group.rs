@@ -19,23 +19,30 @@ use crate::check::{Finding, Location};
 pub const NAMED_IN_MESSAGE: usize = 3;
 
 /// The findings with those of one rule at one change expression grouped into one, in report
-/// order (a group stands where its first member stood). A finding alone at its place is
-/// returned unchanged.
+/// order (a group stands where its first member stood). Only findings about a shared object the
+/// model names are grouped, and only with findings of the same severity and help (the grouped
+/// finding prints one of each); a finding alone at its place is returned unchanged.
 pub fn by_place(findings: Vec<Finding>) -> Vec<Finding> {
-    type Place = (&'static str, PathBuf, u32, u32);
+    type Place = (&'static str, PathBuf, u32, u32, &'static str, String);
     let mut index_of: HashMap<Place, usize> = HashMap::new();
     let mut groups: Vec<Vec<Finding>> = Vec::new();
     for finding in findings {
-        let place = (
-            finding.code,
-            finding.primary.path.clone(),
-            finding.primary.start,
-            finding.primary.end,
-        );
-        match index_of.get(&place) {
+        let place = finding.object.is_some().then(|| {
+            (
+                finding.code,
+                finding.primary.path.clone(),
+                finding.primary.start,
+                finding.primary.end,
+                finding.severity.as_str(),
+                finding.help.clone(),
+            )
+        });
+        match place.as_ref().and_then(|place| index_of.get(place)) {
             Some(&index) => groups[index].push(finding),
             None => {
-                index_of.insert(place, groups.len());
+                if let Some(place) = place {
+                    index_of.insert(place, groups.len());
+                }
                 groups.push(vec![finding]);
             }
         }
@@ -61,25 +68,23 @@ pub fn members(finding: &Finding) -> &[Finding] {
     }
 }
 
-/// How a member is named in its group's message and related places: the import path of its
-/// shared object, or its identity when the model knows no import path.
-pub fn object_name(finding: &Finding) -> String {
-    finding
-        .object
-        .clone()
-        .unwrap_or_else(|| finding.identity.join("."))
+/// Where the finding's shared object is created: its first related place, when the finding is
+/// about a shared object the model names (a finding about none, such as SL404's cache reading a
+/// global, puts another place first).
+pub fn definition(finding: &Finding) -> Option<&Location> {
+    finding.object.as_ref().and(finding.related.first())
 }
 
-/// The finding reported for `members` (two or more, in report order): the first member's story,
-/// its message saying which other objects the same change is reported for, and every member's
-/// definition among the related places.
+/// The finding reported for `members` (two or more, in report order, each about a named shared
+/// object): the first member's story, its message saying which other objects the same change is
+/// reported for, every member's definition among the related places, and every member's
+/// findings told with it (tagged with its object), so that a suppression of the line names them.
 fn grouped(members: Vec<Finding>) -> Finding {
     let mut representative = members[0].clone();
-    let first_name = object_name(&members[0]);
-    let mut others: Vec<String> = Vec::new();
-    for member in &members[1..] {
-        let name = object_name(member);
-        if name != first_name && !others.contains(&name) {
+    let first_name = members[0].object.as_deref();
+    let mut others: Vec<&str> = Vec::new();
+    for name in members[1..].iter().filter_map(|m| m.object.as_deref()) {
+        if Some(name) != first_name && !others.contains(&name) {
             others.push(name);
         }
     }
@@ -87,11 +92,22 @@ fn grouped(members: Vec<Finding>) -> Finding {
         .message
         .push_str(&others_clause(&others, members.len()));
     for member in &members[1..] {
-        if let Some(definition) = member.related.first() {
+        let Some(name) = member.object.as_deref() else {
+            continue;
+        };
+        if let Some(definition) = definition(member) {
             representative.related.push(Location {
-                message: format!("`{}`: {}", object_name(member), definition.message),
+                message: format!("`{name}`: {}", definition.message),
                 ..definition.clone()
             });
+        }
+        for (code, clause) in member.told_with.iter().zip(&member.told_clauses) {
+            if !representative.told_with.contains(code) {
+                representative.told_with.push(*code);
+            }
+            representative
+                .note
+                .push_str(&format!("; for `{name}`, {clause}"));
         }
     }
     if representative.fix.is_none() {
@@ -102,7 +118,7 @@ fn grouped(members: Vec<Finding>) -> Finding {
 }
 
 /// `; the same change is also reported for 2 other shared objects: `a.B.x` and `a.C.x``.
-fn others_clause(others: &[String], members: usize) -> String {
+fn others_clause(others: &[&str], members: usize) -> String {
     if others.is_empty() {
         // Every member is about the same object (by different ways to it).
         return format!("; the same change is reported {members} times for this shared object");
@@ -138,17 +154,18 @@ mod tests {
 
     #[test]
     fn names_a_few_others_and_counts_the_rest() {
-        let names = |n: usize| (0..n).map(|i| format!("m.C{i}.x")).collect::<Vec<_>>();
+        let owned: Vec<String> = (0..5).map(|i| format!("m.C{i}.x")).collect();
+        let all: Vec<&str> = owned.iter().map(String::as_str).collect();
         assert_eq!(
-            others_clause(&names(1), 2),
+            others_clause(&all[..1], 2),
             "; the same change is also reported for 1 other shared object: `m.C0.x`"
         );
         assert_eq!(
-            others_clause(&names(3), 4),
+            others_clause(&all[..3], 4),
             "; the same change is also reported for 3 other shared objects: `m.C0.x`, `m.C1.x` and `m.C2.x`"
         );
         assert_eq!(
-            others_clause(&names(5), 6),
+            others_clause(&all, 6),
             "; the same change is also reported for 5 other shared objects: `m.C0.x`, `m.C1.x`, `m.C2.x` and 2 more"
         );
         assert_eq!(

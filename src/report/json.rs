@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::check::CheckResult;
+use crate::check::{CheckResult, Finding};
 
 use std::borrow::Cow;
 
@@ -70,6 +70,14 @@ struct JsonMember<'a> {
     fingerprint: String,
     /// Where the shared object is created, when known.
     definition: Option<Related<'a>>,
+    /// How to repair this object's leak (members of one finding share its severity and help).
+    help: Cow<'a, str>,
+    /// This object's mechanical repair, when there is one.
+    fix: Option<JsonFix<'a>>,
+    /// The request path to the change that this object's finding tells.
+    entry_points: Vec<JsonPathStep<'a>>,
+    #[serde(skip_serializing_if = "is_zero")]
+    entry_points_omitted: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -192,38 +200,8 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
             fingerprint: fingerprint(f, paths),
             object: f.object.as_deref(),
             url: crate::rules::documentation_url(f.code),
-            fix: f.fix.as_ref().and_then(|fix| {
-                // The repair may edit another file than the change's (a subclass's attribute).
-                let text = result.sources.get(&fix.path)?;
-                let at = |offset: u32| {
-                    let (line, column, _) = super::position(text, offset);
-                    JsonPosition { line, column }
-                };
-                Some(JsonFix {
-                    path: paths.show(&fix.path),
-                    applicability: fix.applicability,
-                    message: &fix.message,
-                    edits: fix
-                        .edits
-                        .iter()
-                        .map(|edit| JsonEdit {
-                            content: &edit.content,
-                            location: at(edit.start),
-                            end_location: at(edit.end),
-                        })
-                        .collect(),
-                })
-            }),
-            entry_points: f
-                .entry_path
-                .iter()
-                .map(|step| JsonPathStep {
-                    function: &step.function,
-                    path: paths.show(&step.path),
-                    line: step.line,
-                    entry: step.entry_kind.as_deref(),
-                })
-                .collect(),
+            fix: json_fix(f, result, paths),
+            entry_points: entry_points(f, paths),
             entry_points_omitted: f.entry_path_omitted,
             members: f
                 .members
@@ -232,9 +210,54 @@ fn findings<'a>(result: &'a CheckResult, paths: &PathDisplay) -> Vec<JsonFinding
                     object: member.object.as_deref(),
                     message: escape(&member.message),
                     fingerprint: fingerprint(member, paths),
-                    definition: member.related.first().map(|r| related(r, paths)),
+                    definition: super::group::definition(member).map(|r| related(r, paths)),
+                    help: escape(&member.help),
+                    fix: json_fix(member, result, paths),
+                    entry_points: entry_points(member, paths),
+                    entry_points_omitted: member.entry_path_omitted,
                 })
                 .collect(),
+        })
+        .collect()
+}
+
+fn json_fix<'a>(
+    finding: &'a Finding,
+    result: &CheckResult,
+    paths: &PathDisplay,
+) -> Option<JsonFix<'a>> {
+    let fix = finding.fix.as_ref()?;
+    // The repair may edit another file than the change's (a subclass's attribute).
+    let text = result.sources.get(&fix.path)?;
+    let at = |offset: u32| {
+        let (line, column, _) = super::position(text, offset);
+        JsonPosition { line, column }
+    };
+    Some(JsonFix {
+        path: paths.show(&fix.path),
+        applicability: fix.applicability,
+        message: &fix.message,
+        edits: fix
+            .edits
+            .iter()
+            .map(|edit| JsonEdit {
+                content: &edit.content,
+                location: at(edit.start),
+                end_location: at(edit.end),
+            })
+            .collect(),
+    })
+}
+
+fn entry_points<'a>(finding: &'a Finding, paths: &PathDisplay) -> Vec<JsonPathStep<'a>> {
+    finding
+        .entry_path
+        .iter()
+        .map(|step| JsonPathStep {
+            function: &step.function,
+            path: paths.show(&step.path),
+            line: step.line,
+            entry: step.entry_kind.as_deref(),
         })
         .collect()
 }

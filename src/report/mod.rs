@@ -231,10 +231,14 @@ pub fn message_with_related(finding: &Finding, paths: &PathDisplay) -> String {
 }
 
 /// `reached from Flask route set_prefs (app.py:12) → save (store.py:30)`: how a request gets to
-/// a finding, when one does.
+/// a finding, when one does. A finding that names several objects tells its first object's path
+/// (`for `app.A.x`: reached from ...`): another object's finding may be reached another way.
 pub fn request_path_line(finding: &Finding, paths: &PathDisplay) -> Option<String> {
     let first = finding.entry_path.first()?;
-    let mut line = String::from("reached from ");
+    let mut line = match finding.members.first().and_then(|m| m.object.as_deref()) {
+        Some(object) => format!("for `{object}`: reached from "),
+        None => String::from("reached from "),
+    };
     if let Some(kind) = &first.entry_kind {
         line.push_str(kind);
         line.push(' ');
@@ -310,6 +314,7 @@ mod tests {
                 entry_path: Vec::new(),
                 fix: None,
                 told_with: Vec::new(),
+                told_clauses: Vec::new(),
                 entry_path_omitted: 0,
                 members: Vec::new(),
             }],

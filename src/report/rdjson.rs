@@ -29,17 +29,17 @@ pub fn render(result: &CheckResult, paths: &PathDisplay) -> String {
             "code": {"value": finding.code, "url": rules::documentation_url(finding.code)},
         });
         // reviewdog applies suggestions to the diagnostic's own file: a repair of another file
-        // is left to `stateleak check --fix`.
-        if let Some(fix) = finding
-            .fix
-            .as_ref()
+        // is left to `stateleak check --fix`. A finding that names several objects suggests the
+        // repair of each.
+        let suggestions: Vec<Value> = super::group::members(finding)
+            .iter()
+            .filter_map(|member| member.fix.as_ref())
             .filter(|fix| fix.path == finding.primary.path)
-        {
-            diagnostic["suggestions"] = fix
-                .edits
-                .iter()
-                .map(|edit| json!({"range": edit_range(result, &finding.primary, edit), "text": edit.content}))
-                .collect();
+            .flat_map(|fix| &fix.edits)
+            .map(|edit| json!({"range": edit_range(result, &finding.primary, edit), "text": edit.content}))
+            .collect();
+        if !suggestions.is_empty() {
+            diagnostic["suggestions"] = json!(suggestions);
         }
         diagnostics.push(diagnostic);
     }

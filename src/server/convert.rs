@@ -84,6 +84,11 @@ fn finding_diagnostic(
             },
         })
     });
+    // A finding that names several objects tells its first object's request path.
+    let whose = match finding.members.first().and_then(|m| m.object.as_deref()) {
+        Some(object) => format!("request path of `{object}`"),
+        None => "request path".to_string(),
+    };
     let steps = finding
         .entry_path
         .iter()
@@ -91,9 +96,9 @@ fn finding_diagnostic(
         .filter_map(|(i, step)| {
             let at = Position::new(step.line.saturating_sub(1), 0);
             let message = match (&step.entry_kind, i) {
-                (Some(kind), _) => format!("request path: enters at `{}` ({kind})", step.function),
-                (None, 0) => format!("request path: enters at `{}`", step.function),
-                (None, _) => format!("request path: calls `{}`", step.function),
+                (Some(kind), _) => format!("{whose}: enters at `{}` ({kind})", step.function),
+                (None, 0) => format!("{whose}: enters at `{}`", step.function),
+                (None, _) => format!("{whose}: calls `{}`", step.function),
             };
             Some(DiagnosticRelatedInformation {
                 location: Location::new(uri(&step.path)?, Range::new(at, at)),

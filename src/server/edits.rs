@@ -23,7 +23,9 @@ struct Context<'a> {
     paths: PathDisplay,
 }
 
-type ActionProvider = fn(&Finding, &Context) -> Option<CodeAction>;
+/// Makes an action for a finding; `one_of` names the finding's object when the finding is one
+/// member of a reported finding that names several, so that each member's action says whose it is.
+type ActionProvider = fn(&Finding, &Context, one_of: Option<&str>) -> Option<CodeAction>;
 
 /// The actions offered on each reported finding, in this order: the fixes of its objects first
 /// (when they have one), then the suppression on its line, then the suppression at each object's
@@ -54,15 +56,19 @@ pub fn code_actions(
         .filter(|f| same_file(&f.primary.path, &path) && meets(f, &params.range, result))
         .flat_map(|finding| {
             let members = group::members(finding);
+            let grouped = members.len() > 1;
             let per_object = |providers: &'static [ActionProvider]| {
-                providers
-                    .iter()
-                    .flat_map(move |provide| members.iter().map(move |member| (provide, member)))
+                providers.iter().flat_map(move |provide| {
+                    members.iter().map(move |member| {
+                        let one_of = member.object.as_deref().filter(|_| grouped);
+                        (provide, member, one_of)
+                    })
+                })
             };
             per_object(PER_OBJECT_FIRST)
-                .chain(PER_PLACE.iter().map(|provide| (provide, finding)))
+                .chain(PER_PLACE.iter().map(|provide| (provide, finding, None)))
                 .chain(per_object(PER_OBJECT_LAST))
-                .filter_map(|(provide, finding)| provide(finding, &context))
+                .filter_map(|(provide, finding, one_of)| provide(finding, &context, one_of))
                 .collect::<Vec<_>>()
         })
         .map(CodeActionOrCommand::CodeAction)
@@ -71,7 +77,7 @@ pub fn code_actions(
 
 /// The finding's fix (`stateleak check --fix`'s edits), on the text the finding was found in. A
 /// safe fix is the preferred action; an unsafe one says that it changes more than the leak.
-fn apply_fix(finding: &Finding, context: &Context) -> Option<CodeAction> {
+fn apply_fix(finding: &Finding, context: &Context, one_of: Option<&str>) -> Option<CodeAction> {
     let fix = finding.fix.as_ref()?;
     let text = context.result.sources.get(&fix.path)?;
     let edits = fix
@@ -88,8 +94,9 @@ fn apply_fix(finding: &Finding, context: &Context) -> Option<CodeAction> {
     let safe = fix.applicability == Applicability::Safe;
     let mut action = quick_fix(
         format!(
-            "Fix {}: {}{}",
+            "Fix {}{}: {}{}",
             finding.code,
+            one_of.map_or(String::new(), |object| format!(" for `{object}`")),
             fix.message,
             if safe {
                 ""
@@ -103,16 +110,31 @@ fn apply_fix(finding: &Finding, context: &Context) -> Option<CodeAction> {
     Some(action)
 }
 
-fn suppress_on_line(finding: &Finding, context: &Context) -> Option<CodeAction> {
-    let edit = suppression_edit(&finding.primary, finding.code, context)?;
-    Some(quick_fix(
-        format!("Suppress {} on this line", finding.code),
-        edit,
-    ))
+/// Suppresses the finding on its line, with the codes of the findings told with it: they would
+/// surface in its place otherwise.
+fn suppress_on_line(finding: &Finding, context: &Context, _: Option<&str>) -> Option<CodeAction> {
+    let codes: Vec<&str> = std::iter::once(finding.code)
+        .chain(finding.told_with.iter().copied())
+        .collect();
+    let edit = suppression_edit(&finding.primary, &codes.join(", "), context)?;
+    let title = if finding.told_with.is_empty() {
+        format!("Suppress {} on this line", finding.code)
+    } else {
+        format!(
+            "Suppress {} on this line (and {}, told with it)",
+            finding.code,
+            codes[1..].join(", ")
+        )
+    };
+    Some(quick_fix(title, edit))
 }
 
-fn suppress_at_definition(finding: &Finding, context: &Context) -> Option<CodeAction> {
-    let definition = finding.related.first()?;
+fn suppress_at_definition(
+    finding: &Finding,
+    context: &Context,
+    _: Option<&str>,
+) -> Option<CodeAction> {
+    let definition = group::definition(finding)?;
     let edit = suppression_edit(definition, finding.code, context)?;
     let shown = context.paths.show(&definition.path);
     Some(quick_fix(
@@ -175,7 +197,7 @@ pub fn hover(result: Option<&CheckResult>, root: &Path, params: &HoverParams) ->
         .iter()
         .flat_map(group::members)
         .filter(|f| {
-            f.related.first().is_some_and(|definition| {
+            group::definition(f).is_some_and(|definition| {
                 same_file(&definition.path, &path) && {
                     let range = convert::range(result, definition);
                     range.start <= at.position && at.position <= range.end
