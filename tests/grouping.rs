@@ -31,6 +31,26 @@ fn json(dir: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
 }
 
+/// One `check` run over `dir` in `format` (no settings, no cache).
+fn in_format(dir: &Path, format: &str) -> std::process::Output {
+    stateleak(
+        dir,
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--output-format",
+            format,
+            ".",
+        ],
+    )
+}
+
+/// The report of a JSON-shaped format (`sarif`, `gitlab`, `rdjson`, ...), parsed.
+fn parsed_in(dir: &Path, format: &str) -> serde_json::Value {
+    serde_json::from_slice(&in_format(dir, format).stdout).expect("one JSON document")
+}
+
 fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
     report["findings"].as_array().unwrap().clone()
 }
@@ -199,17 +219,7 @@ fn every_format_shows_the_members() {
         "pylint",
         "azure",
     ] {
-        let output = stateleak(
-            dir.path(),
-            &[
-                "check",
-                "--isolated",
-                "--no-cache",
-                "--output-format",
-                format,
-                ".",
-            ],
-        );
+        let output = in_format(dir.path(), format);
         assert_eq!(output.status.code(), Some(1), "{format}");
         let out = String::from_utf8_lossy(&output.stdout);
         // The message names the other objects in every format.
@@ -217,52 +227,14 @@ fn every_format_shows_the_members() {
             assert!(out.contains(object), "{format}: {out}");
         }
     }
-    let sarif: serde_json::Value = serde_json::from_slice(
-        &stateleak(
-            dir.path(),
-            &[
-                "check",
-                "--isolated",
-                "--no-cache",
-                "--output-format",
-                "sarif",
-                ".",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
+    let sarif = parsed_in(dir.path(), "sarif");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["properties"]["members"].as_array().unwrap().len(), 3);
     assert_eq!(result["relatedLocations"].as_array().unwrap().len(), 3);
-    let gitlab: serde_json::Value = serde_json::from_slice(
-        &stateleak(
-            dir.path(),
-            &[
-                "check",
-                "--isolated",
-                "--no-cache",
-                "--output-format",
-                "gitlab",
-                ".",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
+    let gitlab = parsed_in(dir.path(), "gitlab");
     assert_eq!(gitlab.as_array().unwrap().len(), 1);
     assert_eq!(gitlab[0]["other_locations"].as_array().unwrap().len(), 3);
-    let lines = stateleak(
-        dir.path(),
-        &[
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--output-format",
-            "concise",
-            ".",
-        ],
-    );
+    let lines = in_format(dir.path(), "concise");
     assert_eq!(String::from_utf8_lossy(&lines.stdout).lines().count(), 1);
 }
 
@@ -342,21 +314,7 @@ fn a_repair_in_another_file_is_placed_in_that_file() {
     let fix = &found[0]["fix"];
     assert_eq!(fix["path"], "commands.py", "{fix:#?}");
     assert_eq!(fix["edits"][0]["location"]["line"], 5, "{fix:#?}");
-    let rdjson: serde_json::Value = serde_json::from_slice(
-        &stateleak(
-            dir.path(),
-            &[
-                "check",
-                "--isolated",
-                "--no-cache",
-                "--output-format",
-                "rdjson",
-                ".",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
+    let rdjson = parsed_in(dir.path(), "rdjson");
     assert!(
         rdjson["diagnostics"][0].get("suggestions").is_none(),
         "{rdjson:#?}"
@@ -459,21 +417,7 @@ fn every_members_repair_is_kept() {
     let mut fixed: Vec<&str> = members.iter().map(|m| text(&m["fix"]["path"])).collect();
     fixed.sort();
     assert_eq!(fixed, ["base.py", "sub.py"], "{members:#?}");
-    let rdjson: serde_json::Value = serde_json::from_slice(
-        &stateleak(
-            dir.path(),
-            &[
-                "check",
-                "--isolated",
-                "--no-cache",
-                "--output-format",
-                "rdjson",
-                ".",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
+    let rdjson = parsed_in(dir.path(), "rdjson");
     let suggestions = rdjson["diagnostics"][0]["suggestions"].as_array();
     assert!(suggestions.is_some_and(|s| !s.is_empty()), "{rdjson:#?}");
 }
