@@ -2,7 +2,9 @@
 //!
 //! Each heading starts a case; the fenced code blocks under it (```` ```py title="pkg/a.py" ````,
 //! default `test.py`) are written to a fresh folder and analysed with that document's rule only.
-//! A finding must stand on every line that ends in `# expect: CODE` and nowhere else.
+//! A finding must stand on every line that ends in `# expect: CODE` and nowhere else. A line that
+//! ends in `# expect: CODE reached from f → g → h` also wants that finding's request path to be
+//! exactly those functions (qualified names, the entry point first).
 //!
 //! A block ```` ```py fixed ```` (with the same `title=` as the file it shows, default `test.py`)
 //! is the text that file must have after `--fix --unsafe-fixes`; a case whose findings have a fix
@@ -88,11 +90,32 @@ fn expectations(files: &[(String, String)]) -> BTreeMap<(String, u32, String), u
     for (name, body) in files {
         for (i, line) in body.lines().enumerate() {
             if let Some((_, codes)) = line.split_once("# expect: ") {
+                let codes = codes.split_once(REACHED_FROM).map_or(codes, |(codes, _)| codes);
                 for code in codes.split(',') {
                     *expected
                         .entry((name.clone(), i as u32 + 1, code.trim().to_string()))
                         .or_insert(0) += 1;
                 }
+            }
+        }
+    }
+    expected
+}
+
+const REACHED_FROM: &str = " reached from ";
+
+/// (file, line, code) and the functions of the request path, for every
+/// `# expect: CODE reached from f → g` comment.
+fn expected_paths(files: &[(String, String)]) -> BTreeMap<(String, u32, String), Vec<String>> {
+    let mut expected = BTreeMap::new();
+    for (name, body) in files {
+        for (i, line) in body.lines().enumerate() {
+            let Some((_, wanted)) = line.split_once("# expect: ") else {
+                continue;
+            };
+            if let Some((code, path)) = wanted.split_once(REACHED_FROM) {
+                let steps = path.split('→').map(|s| s.trim().to_string()).collect();
+                expected.insert((name.clone(), i as u32 + 1, code.trim().to_string()), steps);
             }
         }
     }
@@ -127,8 +150,10 @@ fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<u
     let result = check(&options);
 
     let expected = expectations(&case.files);
+    let paths = expected_paths(&case.files);
     let mut actual: BTreeMap<(String, u32, String), usize> = BTreeMap::new();
     let mut messages = BTreeMap::new();
+    let mut actual_paths: BTreeMap<(String, u32, String), Vec<Vec<String>>> = BTreeMap::new();
     for finding in &result.findings {
         let relative = finding
             .primary
@@ -141,6 +166,13 @@ fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<u
             finding.code.to_string(),
         );
         messages.insert(key.clone(), finding.message.clone());
+        actual_paths.entry(key.clone()).or_default().push(
+            finding
+                .entry_path
+                .iter()
+                .map(|step| step.function.clone())
+                .collect(),
+        );
         *actual.entry(key).or_insert(0) += 1;
     }
     let mut report = String::new();
@@ -157,6 +189,16 @@ fn run_case(rule: &'static dyn rules::Rule, case: &Case, dir: &Path) -> Result<u
                 report,
                 "    unexpected: {}:{} {}  ({})",
                 key.0, key.1, key.2, messages[key]
+            );
+        }
+    }
+    for (key, wanted) in &paths {
+        let found = actual_paths.get(key).map_or(&[][..], Vec::as_slice);
+        if !found.is_empty() && !found.contains(wanted) {
+            let _ = writeln!(
+                report,
+                "    path:       {}:{} {} reached from {:?}, not {:?}",
+                key.0, key.1, key.2, found, wanted
             );
         }
     }
@@ -303,5 +345,15 @@ fn the_parser_of_documents_finds_cases_and_expectations() {
     assert_eq!(
         expected.keys().next().unwrap(),
         &("a/b.py".to_string(), 1, "SL101".to_string())
+    );
+    let with_path = vec![(
+        "a.py".to_string(),
+        "x = 1  # expect: SL201 reached from view → Store.put\n".to_string(),
+    )];
+    let key = ("a.py".to_string(), 1, "SL201".to_string());
+    assert_eq!(expectations(&with_path).get(&key), Some(&1));
+    assert_eq!(
+        expected_paths(&with_path).get(&key),
+        Some(&vec!["view".to_string(), "Store.put".to_string()])
     );
 }
