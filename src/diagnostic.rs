@@ -53,9 +53,11 @@ pub struct Diagnostic {
     /// from the model after the rules when a rule leaves it empty.
     pub object: Option<String>,
     /// The calls a request path must end with when the function that contains the primary
-    /// label is reached on several objects and the finding is about one (SL203): the function
-    /// that calls a method on that object, then the methods called through `self` down to the
-    /// primary's. Empty when any shortest chain to that function will do.
+    /// label is reached on several objects and the finding is about one: the function that
+    /// calls a method on that object, then the methods called through `self` down to the
+    /// primary's (SL203); the function that hands a module global over, then the functions it
+    /// is passed on to down to the one that changes it through its parameter (SL201). Empty
+    /// when any shortest chain to that function will do.
     pub via: Vec<FuncId>,
 }
 

@@ -90,7 +90,9 @@ fn expectations(files: &[(String, String)]) -> BTreeMap<(String, u32, String), u
     for (name, body) in files {
         for (i, line) in body.lines().enumerate() {
             if let Some((_, codes)) = line.split_once("# expect: ") {
-                let codes = codes.split_once(REACHED_FROM).map_or(codes, |(codes, _)| codes);
+                let codes = codes
+                    .split_once(REACHED_FROM)
+                    .map_or(codes, |(codes, _)| codes);
                 for code in codes.split(',') {
                     *expected
                         .entry((name.clone(), i as u32 + 1, code.trim().to_string()))

@@ -1,7 +1,8 @@
 //! SL201: a module-level mutable object changed, or a module global rebound, by code that a
 //! request entry point reaches.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
@@ -42,6 +43,11 @@ struct Group {
     type_name: Option<String>,
     /// The parameter the global's object is changed through, when it is handed to the function.
     parameter: Option<Name>,
+    /// For a change through a parameter: a function requests reach that hands the global over,
+    /// then the functions it is passed on to down to the changing one (`Diagnostic::via`).
+    via: Vec<FuncId>,
+    /// Whether the function also changes the global by its name: then any path to it will do.
+    by_name: bool,
     sites: Vec<Span>,
 }
 
@@ -125,10 +131,9 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
             };
             add(&mut groups, key, None, None, write.span);
         }
-        for (key, type_name, parameter, site) in
-            changes_through_parameters(context, &mut per_request)
+        for (key, type_name, handed, site) in changes_through_parameters(context, &mut per_request)
         {
-            add(&mut groups, key, Some(type_name), Some(parameter), site);
+            add(&mut groups, key, Some(type_name), Some(handed), site);
         }
         // The globals some function changes per request other than by taking entries out, a
         // change this rule reports: only for those does a function that only takes entries out
@@ -166,11 +171,13 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
     }
 }
 
+/// `handed`: for a change through a parameter, the parameter and how requests hand the global
+/// to it (`Group::via`).
 fn add(
     groups: &mut BTreeMap<Key, Group>,
     key: Key,
     type_name: Option<String>,
-    parameter: Option<Name>,
+    handed: Option<(Name, Vec<FuncId>)>,
     site: Span,
 ) {
     let name = key.name.clone();
@@ -178,13 +185,21 @@ fn add(
         name,
         type_name: None,
         parameter: None,
+        via: Vec::new(),
+        by_name: false,
         sites: Vec::new(),
     });
     if group.type_name.is_none() {
         group.type_name = type_name;
     }
-    if group.parameter.is_none() {
-        group.parameter = parameter;
+    match handed {
+        Some((parameter, via)) => {
+            if group.parameter.is_none() {
+                group.parameter = Some(parameter);
+                group.via = via;
+            }
+        }
+        None => group.by_name = true,
     }
     if !group.sites.contains(&site) {
         group.sites.push(site);
@@ -194,15 +209,16 @@ fn add(
 /// Changes that reach a module-level container through a parameter of the function making them,
 /// the global having been handed to it (`_prepare(headers=TRACE_HEADERS)` then
 /// `headers["Content-Type"] = ...`), in functions requests reach: the key, the container's type,
-/// the parameter and the change.
+/// the parameter with the calls that hand the global to it on a request, and the change.
 fn changes_through_parameters(
     context: &Context<'_>,
     per_request: &mut PerRequest,
-) -> Vec<(Key, String, Name, Span)> {
+) -> Vec<(Key, String, (Name, Vec<FuncId>), Span)> {
     let project = context.project;
     let model = context.model;
     let mut found = Vec::new();
-    let mut handed_in_requests: HashMap<ObjectId, bool> = HashMap::new();
+    let mut handed_in_requests: HashMap<ObjectId, HashMap<(FuncId, u32), Vec<FuncId>>> =
+        HashMap::new();
     for once in model.once_object_mutations(project) {
         let change = once.change;
         let (Through::Parameter, Timing::PerCall, Some(Location::Param(function, index))) =
@@ -239,12 +255,13 @@ fn changes_through_parameters(
         if replaced_before(project, *function, *index, change.span) {
             continue;
         }
-        let handed_per_request = *handed_in_requests
+        let chains = handed_in_requests
             .entry(once.object)
-            .or_insert_with(|| handed_on_in_requests(project, model, per_request, object));
-        if !handed_per_request {
+            .or_insert_with(|| calls_handing_on_in_requests(project, model, per_request, object));
+        // No request hands the global to this parameter: the change never reaches it on one.
+        let Some(via) = chains.get(&(*function, *index)) else {
             continue;
-        }
+        };
         let parameter = project.function(*function).1.params[*index as usize].name;
         let key = Key {
             file: change.file,
@@ -253,50 +270,97 @@ fn changes_through_parameters(
             global: Some(global as u32),
             name: binding.name.to_string(),
         };
-        found.push((key, shared.type_name().to_string(), parameter, change.span));
+        found.push((
+            key,
+            shared.type_name().to_string(),
+            (parameter, via.clone()),
+            change.span,
+        ));
     }
     found
 }
 
-/// Whether code that requests reach may hand the module global's `object` to a function: a
-/// call in such code passes it (or a module-level alias of it) as an argument, or it is copied
-/// anywhere but into a parameter (a field, a return value, ...), from where it is not followed.
-/// A global that only calls outside requests hand on (`clientside_callback(...)` that
-/// applications call at import) is not what a request-reached callee gets, even when requests
-/// reach that callee with other arguments.
-fn handed_on_in_requests(
+/// By parameter, the shortest chain of calls along which a request hands the module global's
+/// `object` to it: a function requests reach that passes the global (or where it is kept: a
+/// module-level alias, a field, ...) as an argument, or the parameter's own default, then the
+/// functions that pass it on from parameter to parameter. A parameter that gets the global only
+/// from calls no request makes is left out: a global that only calls outside requests hand on
+/// (`clientside_callback(...)` that applications call at import) is not what a request-reached
+/// callee gets, even when requests reach that callee with other arguments. The chains are the
+/// calls of `Diagnostic::via`: the request path shown ends with them.
+fn calls_handing_on_in_requests(
     project: &Project,
     model: &Model,
     per_request: &mut PerRequest,
     object: &Object,
-) -> bool {
+) -> HashMap<(FuncId, u32), Vec<FuncId>> {
+    let mut chains = HashMap::new();
     let Some(home) = &object.home else {
-        return true;
+        return chains;
     };
-    let mut aliases = vec![home];
+    // Every place the object may get to, by any flow.
+    let mut places = vec![home];
+    let mut known: HashSet<&Location> = HashSet::from([home]);
     let mut seen = 0;
-    while let Some(&location) = aliases.get(seen) {
+    while let Some(&place) = places.get(seen) {
         seen += 1;
-        for flow in model.flows_leaving(location) {
-            match &flow.to {
-                Location::Global(..) => {
-                    if !aliases.contains(&&flow.to) {
-                        aliases.push(&flow.to);
-                    }
-                }
-                Location::Param(..) => {
-                    if project
-                        .function_at(flow.file, flow.span.start)
-                        .is_some_and(|caller| per_request.reached(project, flow.file, caller))
-                    {
-                        return true;
-                    }
-                }
-                _ => return true,
+        for flow in model.flows_leaving(place) {
+            if known.insert(&flow.to) {
+                places.push(&flow.to);
             }
         }
     }
-    false
+    // Where a request picks the object up and hands it to a parameter, and from which function;
+    // a parameter passed on by its own function continues a chain instead.
+    let mut starts: Vec<(usize, (FuncId, u32), Vec<FuncId>)> = Vec::new();
+    for place in &places {
+        for flow in model.flows_leaving(place) {
+            let Location::Param(callee, position) = flow.to else {
+                continue;
+            };
+            // `def fill(target=DEFAULTS)`: every call that leaves the argument out hands it over.
+            if project.function(callee).1.params[position as usize].span == flow.span {
+                let (file, function) = project.function_in_file(callee);
+                if let Some(depth) = per_request.depth(project, file, function) {
+                    starts.push((depth, (callee, position), vec![callee]));
+                }
+                continue;
+            }
+            let Some(caller) = project.function_at(flow.file, flow.span.start) else {
+                continue;
+            };
+            let caller_id = project.function_id(flow.file, caller);
+            if matches!(place, Location::Param(owner, _) if *owner == caller_id) {
+                continue;
+            }
+            if let Some(depth) = per_request.depth(project, flow.file, caller) {
+                starts.push((depth + 1, (callee, position), vec![caller_id, callee]));
+            }
+        }
+    }
+    // Shortest first: a start or a chain continued one call further.
+    let mut queue: BinaryHeap<Reverse<(usize, (FuncId, u32), Vec<FuncId>)>> =
+        starts.into_iter().map(Reverse).collect();
+    while let Some(Reverse((length, (function, position), chain))) = queue.pop() {
+        if chains.contains_key(&(function, position)) {
+            continue;
+        }
+        for flow in model.flows_leaving(&Location::Param(function, position)) {
+            let Location::Param(callee, to) = flow.to else {
+                continue;
+            };
+            let passed_by_owner = project
+                .function_at(flow.file, flow.span.start)
+                .is_some_and(|caller| project.function_id(flow.file, caller) == function);
+            if passed_by_owner && !chains.contains_key(&(callee, to)) {
+                let mut longer = chain.clone();
+                longer.push(callee);
+                queue.push(Reverse((length + 1, (callee, to), longer)));
+            }
+        }
+        chains.insert((function, position), chain);
+    }
+    chains
 }
 
 /// Whether parameter `index` of `function` is bound to another object before `span` other than
@@ -397,18 +461,28 @@ pub(super) fn module_global<'p>(
     }
 }
 
-/// Remembers which functions requests reach.
+/// Remembers which functions requests reach, and in how many calls.
 #[derive(Default)]
 pub(super) struct PerRequest {
-    known: HashMap<(FileId, FuncIdx), bool>,
+    known: HashMap<(FileId, FuncIdx), Option<usize>>,
 }
 
 impl PerRequest {
     pub(super) fn reached(&mut self, project: &Project, file: FileId, function: FuncIdx) -> bool {
+        self.depth(project, file, function).is_some()
+    }
+
+    /// How many functions the shortest request path to `function` has, when one reaches it.
+    pub(super) fn depth(
+        &mut self,
+        project: &Project,
+        file: FileId,
+        function: FuncIdx,
+    ) -> Option<usize> {
         *self
             .known
             .entry((file, function))
-            .or_insert_with(|| project.request_path(file, function).is_some())
+            .or_insert_with(|| project.request_path(file, function).map(|path| path.len()))
     }
 }
 
@@ -419,6 +493,8 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
         .and_then(|g| project.file(key.global_file).facts.globals.get(g as usize));
     let mut sites = group.sites;
     sites.sort();
+    // A function that also changes the global by its name does so on every path to it.
+    let via = if group.by_name { Vec::new() } else { group.via };
     let (message, label, note, help) = match &group.type_name {
         Some(type_name) => (
             match group.parameter {
@@ -477,12 +553,14 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
         Part::KeptUntilDone => {
             return sl109::kept_until_done(message, Label::new(key.file, sites[0], label))
                 .with_related(related)
-                .with_identity(identity);
+                .with_identity(identity)
+                .with_via(via);
         }
         Part::TakenOut => {
             return sl110::entries_taken_out(message, Label::new(key.file, sites[0], label))
                 .with_related(related)
-                .with_identity(identity);
+                .with_identity(identity)
+                .with_via(via);
         }
         Part::Told => {}
     }
@@ -491,4 +569,5 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
         .with_note(note)
         .with_help(help)
         .with_identity(identity)
+        .with_via(via)
 }
