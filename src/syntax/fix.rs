@@ -13,7 +13,9 @@
 //!   reads the attribute through the class no longer sees it (so no fix when the file does),
 //!   and none when `__init__` uses the instance before the `super().__init__()` call the new
 //!   attribute would follow, nor for a class of a model library (pydantic, msgspec, ...), nor
-//!   for a public annotated default in a class with bases (it may be such a model's field).
+//!   for a public annotated default in a class with bases (it may be such a model's field), nor
+//!   for a class whose `__init__` attrs writes (it would replace the added one) or that is
+//!   slotted or frozen (`dataclass(slots=True)`, `frozen=True`), which refuses the attribute.
 
 use ruff_python_ast::helpers::is_docstring_stmt;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -525,16 +527,35 @@ fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> 
         },
         _ => return None,
     };
-    let dataclass = class.decorator_list.iter().any(|d| {
-        let expr = match &d.expression {
-            Expr::Call(call) => call.func.as_ref(),
-            other => other,
-        };
-        match expr {
-            Expr::Name(n) => n.id.as_str() == "dataclass",
-            Expr::Attribute(a) => a.attr.as_str() == "dataclass",
-            _ => false,
-        }
+    let decorators: Vec<(&str, Option<&ast::Arguments>)> = class
+        .decorator_list
+        .iter()
+        .map(|d| match &d.expression {
+            Expr::Call(call) => (slice(text, call.func.range()), Some(&call.arguments)),
+            other => (slice(text, other.range()), None),
+        })
+        .collect();
+    let dataclass = decorators
+        .iter()
+        .any(|(written, _)| knowledge::has_last_segment(written, "dataclass"));
+    // attrs writes `__init__` over the class's own (the attribute then exists nowhere), and its
+    // `__attrs_post_init__` cannot set an attribute on a slotted (`define`) or frozen class; a
+    // slotted or frozen dataclass refuses the new attribute in `__post_init__` too.
+    let generated_init = decorators.iter().any(|(written, arguments)| {
+        let from_attrs = written.starts_with("attr.") || written.starts_with("attrs.");
+        let attrs_decorator = GENERATED_INIT_DECORATORS
+            .iter()
+            .any(|last| knowledge::has_last_segment(written, last));
+        let refuses_attributes = arguments.is_some_and(|arguments| {
+            arguments.keywords.iter().any(|keyword| {
+                keyword
+                    .arg
+                    .as_ref()
+                    .is_some_and(|arg| ["slots", "frozen"].contains(&arg.as_str()))
+                    && !matches!(keyword.value, Expr::BooleanLiteral(ref b) if !b.value)
+            })
+        });
+        from_attrs || attrs_decorator || refuses_attributes
     });
     let class_name = class.name.as_str();
     let read_through_class = found
@@ -558,6 +579,7 @@ fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> 
     }) || (annotation.is_some() && !name.starts_with('_') && !bases.is_empty());
     if read_through_class
         || unsupported
+        || generated_init
         || model
         || !constructs(value)
         || value_text.contains('\n')
@@ -672,6 +694,11 @@ fn per_instance(text: &str, module: &ast::ModModule, span: Span) -> Option<Fix> 
         edits,
     })
 }
+
+/// The last segments of attrs' class decorators as imported by name (`from attrs import define`),
+/// whose classes get an `__init__` attrs writes: `attr.s`, `attr.attrs`, `define`, `mutable`,
+/// `frozen`.
+const GENERATED_INIT_DECORATORS: &[&str] = &["s", "attrs", "define", "mutable", "frozen"];
 
 /// Whether `stmt` names the instance (`receiver`) or calls `super()`, which reaches it too.
 fn uses_instance(stmt: &Stmt, receiver: &str) -> bool {
