@@ -177,7 +177,7 @@ fn add(
     groups: &mut BTreeMap<Key, Group>,
     key: Key,
     type_name: Option<String>,
-    handed: Option<(Name, Vec<FuncId>)>,
+    handed: Option<Handed>,
     site: Span,
 ) {
     let name = key.name.clone();
@@ -206,6 +206,13 @@ fn add(
     }
 }
 
+/// A parameter a module global is handed to, and the calls that hand it over on a request.
+type Handed = (Name, Vec<FuncId>);
+
+/// A parameter with the length of the request path that hands the global to it and the calls
+/// at its end.
+type Chain = (usize, (FuncId, u32), Vec<FuncId>);
+
 /// Changes that reach a module-level container through a parameter of the function making them,
 /// the global having been handed to it (`_prepare(headers=TRACE_HEADERS)` then
 /// `headers["Content-Type"] = ...`), in functions requests reach: the key, the container's type,
@@ -213,7 +220,7 @@ fn add(
 fn changes_through_parameters(
     context: &Context<'_>,
     per_request: &mut PerRequest,
-) -> Vec<(Key, String, (Name, Vec<FuncId>), Span)> {
+) -> Vec<(Key, String, Handed, Span)> {
     let project = context.project;
     let model = context.model;
     let mut found = Vec::new();
@@ -312,7 +319,7 @@ fn calls_handing_on_in_requests(
     }
     // Where a request picks the object up and hands it to a parameter, and from which function;
     // a parameter passed on by its own function continues a chain instead.
-    let mut starts: Vec<(usize, (FuncId, u32), Vec<FuncId>)> = Vec::new();
+    let mut starts: Vec<Chain> = Vec::new();
     for place in &places {
         for flow in model.flows_leaving(place) {
             let Location::Param(callee, position) = flow.to else {
@@ -339,8 +346,7 @@ fn calls_handing_on_in_requests(
         }
     }
     // Shortest first: a start or a chain continued one call further.
-    let mut queue: BinaryHeap<Reverse<(usize, (FuncId, u32), Vec<FuncId>)>> =
-        starts.into_iter().map(Reverse).collect();
+    let mut queue: BinaryHeap<Reverse<Chain>> = starts.into_iter().map(Reverse).collect();
     while let Some(Reverse((length, (function, position), chain))) = queue.pop() {
         if chains.contains_key(&(function, position)) {
             continue;
