@@ -50,6 +50,26 @@ fn code_cpython_refuses_is_a_syntax_error_at_cpythons_line() {
             "duplicate argument 'p1' in function definition",
         ),
         (
+            // In the bodies of compound statements at module level, which are walked without
+            // their expressions when the text has no lambda.
+            "handler_return.py",
+            "for x in y:\n    pass\nelse:\n    while x:\n        try:\n            pass\n        except E:\n            with m:\n                return 1\n",
+            9,
+            "'return' outside function",
+        ),
+        (
+            "case_return.py",
+            "match x:\n    case 1:\n        if y:\n            pass\n        elif z:\n            return 2\n",
+            6,
+            "'return' outside function",
+        ),
+        (
+            "method_duplicate.py",
+            "class C:\n    if x:\n        def m(self, self):\n            pass\n",
+            3,
+            "duplicate argument 'self' in function definition",
+        ),
+        (
             "late_future.py",
             "import os\nfrom __future__ import annotations\n",
             2,
@@ -74,6 +94,10 @@ fn code_cpython_refuses_is_a_syntax_error_at_cpythons_line() {
         (
             "nested_return.py",
             "class C:\n    def f(self):\n        return 1\n\n\ndef g(a, *, b, **c):\n    return lambda a: a\n",
+        ),
+        (
+            "function_in_class_in_function.py",
+            "def f():\n    class C:\n        def m(self):\n            try:\n                return 1\n            finally:\n                pass\n    return C\n",
         ),
         (
             "except_parenthesized.py",

@@ -31,7 +31,7 @@ mod uses;
 
 /// Returns the facts of `module` and whether the walk stopped early somewhere because the tree
 /// nests deeper than [`MAX_WALK_DEPTH`].
-pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
+pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool) {
     let length = module.range.len().to_usize();
     // The calls, the largest of the facts, sized once to what a module of this length records:
     // grown call by call they were copied at each doubling. The caller keeps a copy sized to the
@@ -48,6 +48,7 @@ pub(super) fn extract(module: &ast::ModModule) -> (FileFacts, bool) {
         depth: 0,
         hit_depth_limit: false,
         reach: calls::ReachState::for_module_of_length(length),
+        memo_call_words: calls::memo_call_words(source),
         once_blocks: 0,
         conditional_blocks: 0,
         returned_lambda: None,
@@ -271,6 +272,9 @@ struct Extractor {
     depth: u32,
     hit_depth_limit: bool,
     reach: calls::ReachState,
+    /// Where the text may call `add`, `set` or `setdefault` as a method (sorted), or `None` when
+    /// the text is not ASCII (see [`calls::memo_call_words`]).
+    memo_call_words: Option<Vec<u32>>,
     /// How many first-time blocks enclose the statement being walked: the body of `if not
     /// hasattr(C, "x"):`, `if self._x is None:`, and an `except AttributeError:` after a `try`
     /// that returns the attribute. What they set, they set once.
@@ -574,7 +578,10 @@ impl Extractor {
         let mut bound: Vec<&str> = Vec::with_capacity(params.len() + 8);
         bound.extend(params.iter().map(|p| p.name.as_str()));
         let mut declared_outside = Vec::new();
-        let defines = collect_bindings(&function.body, &mut bound, &mut declared_outside);
+        let BodyBindings {
+            defines,
+            stores_items,
+        } = collect_bindings(&function.body, &mut bound, &mut declared_outside);
         bound.retain(|name| !declared_outside.contains(name));
         let bound_twice = names_bound_twice(&bound);
         let locals = Locals::new(bound.into_iter());
@@ -668,7 +675,21 @@ impl Extractor {
             first_yield: None,
             yielded: false,
         }));
-        self.reach_enter_function(idx, span(function.range));
+        // What could record a memoisation with this function's frame innermost, or name it as a
+        // method a memo's value calls: an item store among its statements, a nested scope, or
+        // a call of `add`, `set` or `setdefault` in its text. Without any, the inputs of its
+        // locals are never read.
+        let may_memoise = defines
+            || stores_items
+            || self.memo_call_words.as_ref().is_none_or(|words| {
+                let (start, end) = (
+                    function.range.start().to_u32(),
+                    function.range.end().to_u32(),
+                );
+                let from = words.partition_point(|&word| word < start);
+                words.get(from).is_some_and(|&word| word < end)
+            });
+        self.reach_enter_function(idx, span(function.range), may_memoise);
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.fills_read_attribute =
@@ -2919,11 +2940,19 @@ fn names_bound_twice(bound: &[&str]) -> Box<[Name]> {
 /// Gathers the names `body` binds (into `locals`) and declares `global` or `nonlocal` (into
 /// `declared`), and returns whether it defines a function or a class: only then can walking it
 /// add functions after its own, which is when its closure locals are kept.
+/// What [`collect_bindings`] saw besides the names.
+struct BodyBindings {
+    /// The body defines a function or a class.
+    defines: bool,
+    /// An assignment of the body stores an item (`C[k] = v`, `C[k]: T = v`).
+    stores_items: bool,
+}
+
 fn collect_bindings<'a>(
     body: &'a [Stmt],
     locals: &mut Vec<&'a str>,
     declared: &mut Vec<&'a str>,
-) -> bool {
+) -> BodyBindings {
     fn targets<'a>(expr: &'a Expr, locals: &mut Vec<&'a str>) {
         match expr {
             Expr::Name(name) => locals.push(name.id.as_str()),
@@ -2936,6 +2965,7 @@ fn collect_bindings<'a>(
     // An explicit stack: statement nesting is bounded by the parser, but not by us.
     let mut stack: Vec<&Stmt> = body.iter().collect();
     let mut defines = false;
+    let mut stores_items = false;
     while let Some(stmt) = stack.pop() {
         match stmt {
             Stmt::FunctionDef(f) => {
@@ -2947,8 +2977,14 @@ fn collect_bindings<'a>(
                 defines = true;
                 locals.push(c.name.as_str());
             }
-            Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, locals)),
-            Stmt::AnnAssign(a) => targets(&a.target, locals),
+            Stmt::Assign(a) => {
+                stores_items |= a.targets.iter().any(Expr::is_subscript_expr);
+                a.targets.iter().for_each(|t| targets(t, locals));
+            }
+            Stmt::AnnAssign(a) => {
+                stores_items |= a.value.is_some() && a.target.is_subscript_expr();
+                targets(&a.target, locals);
+            }
             Stmt::AugAssign(a) => targets(&a.target, locals),
             Stmt::Delete(d) => d.targets.iter().for_each(|t| targets(t, locals)),
             Stmt::For(f) => {
@@ -3009,7 +3045,10 @@ fn collect_bindings<'a>(
             _ => {}
         }
     }
-    defines
+    BodyBindings {
+        defines,
+        stores_items,
+    }
 }
 
 /// The `return` statements of a function body, in source order, leaving out those of functions

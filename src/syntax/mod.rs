@@ -53,7 +53,7 @@ pub fn extract(source: &str) -> Result<FileFacts, SyntaxError> {
             return Err(SyntaxError::from_parser(error));
         }
         rejected::check(source, parsed)?;
-        let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax());
+        let (mut facts, _hit_depth_limit) = extract::extract(parsed.syntax(), source);
         facts.suppressions = suppression_comments(source, parsed.tokens()).into();
         Ok(facts)
     };

@@ -5,7 +5,7 @@
 //! other statements, and `except A, B:` (refused by CPython before 3.14).
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, ModModule, Parameters, Stmt};
+use ruff_python_ast::{self as ast, Expr, ModModule, Parameters, Stmt};
 use ruff_python_parser::{Parsed, UnsupportedSyntaxErrorKind};
 use ruff_text_size::{Ranged, TextSize};
 
@@ -151,9 +151,72 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// A statement with no `lambda` in its text: only the statements in its bodies can be
+    /// refused, so its expressions are not walked (walking them was most of this check's cost).
+    fn visit_bodies(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                self.check_parameters(&function.parameters);
+                let outer = std::mem::replace(&mut self.in_function, true);
+                self.visit_statements(&function.body);
+                self.in_function = outer;
+            }
+            Stmt::ClassDef(class) => {
+                let outer = std::mem::replace(&mut self.in_function, false);
+                self.visit_statements(&class.body);
+                self.in_function = outer;
+            }
+            Stmt::Return(_) if !self.in_function => {
+                self.report(stmt.start(), "'return' outside function");
+            }
+            Stmt::For(for_stmt) => {
+                self.visit_statements(&for_stmt.body);
+                self.visit_statements(&for_stmt.orelse);
+            }
+            Stmt::While(while_stmt) => {
+                self.visit_statements(&while_stmt.body);
+                self.visit_statements(&while_stmt.orelse);
+            }
+            Stmt::If(if_stmt) => {
+                self.visit_statements(&if_stmt.body);
+                for clause in &if_stmt.elif_else_clauses {
+                    self.visit_statements(&clause.body);
+                }
+            }
+            Stmt::With(with) => self.visit_statements(&with.body),
+            Stmt::Try(try_stmt) => {
+                self.visit_statements(&try_stmt.body);
+                for handler in &try_stmt.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    self.visit_statements(&handler.body);
+                }
+                self.visit_statements(&try_stmt.orelse);
+                self.visit_statements(&try_stmt.finalbody);
+            }
+            Stmt::Match(match_stmt) => {
+                for case in &match_stmt.cases {
+                    self.visit_statements(&case.body);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit_statements(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+    }
+}
+
 impl<'a> Visitor<'a> for Checker {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         let has_lambda = self.may_hold_lambda(stmt);
+        if !has_lambda {
+            self.visit_bodies(stmt);
+            return;
+        }
         let outer_statement = std::mem::replace(&mut self.lambda_in_statement, has_lambda);
         self.visit_statement(stmt);
         self.lambda_in_statement = outer_statement;

@@ -70,6 +70,46 @@ pub(super) struct ReachState {
     scratch_inputs: Vec<Name>,
 }
 
+/// Where `source` may call a method named `add`, `set` or `setdefault` (the calls that record
+/// a memoisation), sorted: each such word after a `.`, or after a line break (a comment may
+/// stand between the dot and the name). `None` for a text that is not ASCII: a name written in
+/// other characters may normalise to one of these.
+pub(super) fn memo_call_words(source: &str) -> Option<Vec<u32>> {
+    if !source.is_ascii() {
+        return None;
+    }
+    let bytes = source.as_bytes();
+    let is_name_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut words = Vec::new();
+    for word in [&b"add"[..], &b"set"[..]] {
+        for at in memchr::memmem::find_iter(bytes, word) {
+            let mut end = at + word.len();
+            if word == b"set" && bytes[end..].starts_with(b"default") {
+                end += "default".len();
+            }
+            if bytes.get(end).copied().is_some_and(is_name_byte) {
+                continue;
+            }
+            let mut before = at;
+            let mut crossed_line = false;
+            while before > 0
+                && matches!(
+                    bytes[before - 1],
+                    b' ' | b'\t' | b'\x0c' | b'\r' | b'\n' | b'\\'
+                )
+            {
+                crossed_line |= bytes[before - 1] == b'\n';
+                before -= 1;
+            }
+            if crossed_line || (before > 0 && bytes[before - 1] == b'.') {
+                words.push(at as u32);
+            }
+        }
+    }
+    words.sort_unstable();
+    Some(words)
+}
+
 /// Source bytes per recorded call, about: the corpus records one call in every 105 bytes.
 pub(super) const BYTES_PER_RECORDED_CALL: usize = 100;
 
@@ -103,6 +143,9 @@ type Inputs = SmallVec<[Name; 2]>;
 struct Frame {
     /// The inputs each local depends on, as far as seen: parameters stand for themselves.
     inputs: HashMap<TextKeyed, Inputs>,
+    /// Whether assignments gather their values' inputs: only a memoisation recorded in this
+    /// frame, or what a memo's method reads, asks for them.
+    gathers_inputs: bool,
     /// Dotted names tested against `None` or for truth (`x is None`, `not self._client`).
     guarded: Vec<Name>,
     /// Containers looked up by key: `k in C`, `C.get(k)`, `C[k]` under `try`.
@@ -142,11 +185,21 @@ impl Extractor {
         self.reach.frames.last_mut()
     }
 
-    /// A function's scope was just pushed: its parameters are its inputs.
-    pub(super) fn reach_enter_function(&mut self, function: FuncIdx, whole: Span) {
+    /// A function's scope was just pushed: its parameters are its inputs. Unless `may_memoise`
+    /// (it may record a memoisation, see `visit_function_definition`) or a memo's value already
+    /// calls a method of its name, nothing reads its locals' inputs and they are not gathered.
+    pub(super) fn reach_enter_function(
+        &mut self,
+        function: FuncIdx,
+        whole: Span,
+        may_memoise: bool,
+    ) {
         self.facts.function_ranges.push(whole);
         let facts = &self.facts.functions[function as usize];
         let name = facts.name;
+        let gathers_inputs = may_memoise
+            || (facts.kind == crate::facts::FunctionKind::Instance
+                && self.reach.memo_methods.contains(&name));
         // Every local assigned in the body gets an entry: sized once rather than grown.
         let local_count = self.function_scope().map_or(0, |scope| scope.locals.len());
         let mut inputs = HashMap::with_capacity_and_hasher(local_count, Default::default());
@@ -163,6 +216,7 @@ impl Extractor {
         }
         self.reach.frames.push(Frame {
             inputs,
+            gathers_inputs,
             ..Frame::default()
         });
     }
@@ -1515,7 +1569,7 @@ impl Extractor {
     fn with_inputs(&mut self, expr: &Expr, needed: bool, then: impl FnOnce(&mut Self, &[Name])) {
         let mut inputs = std::mem::take(&mut self.reach.scratch_inputs);
         inputs.clear();
-        if needed {
+        if needed && self.frame().is_some_and(|frame| frame.gathers_inputs) {
             self.collect_inputs(expr, &mut inputs, 0);
         }
         then(self, &inputs);
@@ -2091,4 +2145,33 @@ fn mentions_any(expr: &Expr, names: &[&str], skips_size: bool) -> bool {
     };
     mentions.visit_expr(expr);
     mentions.found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memo_call_words;
+
+    #[test]
+    fn memo_call_words_are_the_method_names_after_a_dot_or_a_line_break() {
+        let source = "seen.add(k)\n\
+                      c . setdefault(k, [])\n\
+                      cache.set(k, v)\n\
+                      (x.\n    add)(k)\n\
+                      address = padd(settings.setter, reset, set_up)\n\
+                      y = set()\n\
+                      z.addition(1)\n";
+        let found: Vec<&str> = memo_call_words(source)
+            .expect("an ASCII text")
+            .iter()
+            .map(|&at| {
+                let rest = &source[at as usize..];
+                let end = rest
+                    .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect();
+        assert_eq!(found, ["add", "setdefault", "set", "add"]);
+        assert_eq!(memo_call_words("x = 'é'\nseen.add(k)\n"), None);
+    }
 }
