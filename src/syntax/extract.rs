@@ -2937,17 +2937,18 @@ fn names_bound_twice(bound: &[&str]) -> Box<[Name]> {
 
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
-/// Gathers the names `body` binds (into `locals`) and declares `global` or `nonlocal` (into
-/// `declared`), and returns whether it defines a function or a class: only then can walking it
-/// add functions after its own, which is when its closure locals are kept.
 /// What [`collect_bindings`] saw besides the names.
 struct BodyBindings {
-    /// The body defines a function or a class.
+    /// The body defines a function or a class: only then can walking it add functions after its
+    /// own, which is when its closure locals are kept.
     defines: bool,
-    /// An assignment of the body stores an item (`C[k] = v`, `C[k]: T = v`).
+    /// An assignment of the body stores an item (`C[k] = v`, `C[k]: T = v`): it may record a
+    /// memoisation.
     stores_items: bool,
 }
 
+/// Gathers the names `body` binds (into `locals`) and declares `global` or `nonlocal` (into
+/// `declared`), and tells what else it saw ([`BodyBindings`]).
 fn collect_bindings<'a>(
     body: &'a [Stmt],
     locals: &mut Vec<&'a str>,
