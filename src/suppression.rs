@@ -16,6 +16,14 @@ use crate::check::Finding;
 use crate::facts::{Name, SuppressionComment};
 use crate::rules;
 
+/// Whether a comment that starts `line` and runs at most to its end could suppress anything:
+/// every directive [`parse_comment`] reads has a `q` (`noqa`, in any case) or a `k`
+/// (`stateleak:`). Most comments have neither, and are passed over before their token is looked
+/// for.
+pub fn may_suppress(line: &[u8]) -> bool {
+    memchr::memchr3(b'q', b'Q', b'k', line).is_some()
+}
+
 /// The codes a comment suppresses (`Some(vec![])` for all codes), and whether it is written in
 /// stateleak's own form; `None` when the comment suppresses nothing of ours.
 pub fn parse_comment(comment: &str) -> Option<(Vec<Name>, bool)> {

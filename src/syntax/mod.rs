@@ -91,6 +91,15 @@ fn suppression_comments(
         if hash < seen_to {
             continue;
         }
+        // A comment ends at the end of its line: one whose line has no word of a directive is
+        // passed over, and so is every `#` after it on the line (in the comment, or in a string
+        // on a line with no directive either).
+        let line_end = memchr::memchr2(b'\n', b'\r', &source.as_bytes()[hash..])
+            .map_or(source.len(), |offset| hash + offset);
+        if !crate::suppression::may_suppress(&source.as_bytes()[hash..line_end]) {
+            seen_to = line_end;
+            continue;
+        }
         let later = &tokens[tokens_from..];
         tokens_from += later.partition_point(|t| t.start().to_usize() < hash);
         // Tokens of no width (a dedent) may start where a comment does.
@@ -162,7 +171,11 @@ mod tests {
                       \"\"\"\n\
                       z = 1 # NOQA:SL103 # noqa\n\
                       ########\n\
-                      w = b'#' #noqa\n";
+                      w = b'#' #noqa\n\
+                      # a comment # and a second hash\n\
+                      v = '#' + '#' # NoQa\n\
+                      k = '# k'  # Stateleak: ignore\n\
+                      q = 1  # stateleak: ignore # NOQA: SL104\n";
         let parsed = ruff_python_parser::parse_module(source).expect("the source parses");
         let found: Vec<(u32, u32, usize)> = suppression_comments(source, parsed.tokens())
             .iter()
@@ -186,7 +199,7 @@ mod tests {
         assert_eq!(found, expected);
         assert_eq!(
             found.iter().map(|f| f.0).collect::<Vec<_>>(),
-            [1, 4, 5, 9, 11]
+            [1, 4, 5, 9, 11, 13, 15]
         );
     }
 }
