@@ -397,6 +397,7 @@ impl HeldTable {
     }
 
     /// The place of `slot`, made when it has none.
+    #[inline]
     fn place(&mut self, slot: SlotId) -> u32 {
         let slot = slot as usize;
         if slot >= self.places.len() {
@@ -715,6 +716,7 @@ impl Worklist {
     }
 }
 
+#[inline]
 fn queue_flow(queue: &mut VecDeque<u32>, queued: &mut Vec<bool>, id: u32) {
     let id = id as usize;
     if id >= queued.len() {

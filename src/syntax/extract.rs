@@ -1048,7 +1048,7 @@ impl Extractor {
 
     /// [`Self::name_here`] for the name read or written by `node`, asked of the walk's memo
     /// first: the tree does not change while it is walked, so a node's address names one text.
-    #[inline]
+    #[inline(always)]
     pub(super) fn name_node_here(&self, node: &ast::ExprName) -> (CallReceiver, Option<Name>) {
         let address = std::ptr::from_ref(node) as usize;
         let slot = &self.name_memo[(address >> 4 ^ address >> 12) & (NAME_MEMO_SLOTS - 1)];
