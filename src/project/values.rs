@@ -396,8 +396,9 @@ impl HeldTable {
         self.values.get(place as usize)
     }
 
-    /// The place of `slot`, made when it has none.
-    #[inline]
+    /// The place of `slot`, made when it has none. Asked for every slot a flow reads or writes
+    /// at every application; the `#[inline]` hint alone was not taken.
+    #[inline(always)]
     fn place(&mut self, slot: SlotId) -> u32 {
         let slot = slot as usize;
         if slot >= self.places.len() {
