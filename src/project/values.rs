@@ -207,9 +207,10 @@ impl<'p> Slots<'p> {
 }
 
 /// A file's names that some flow stores into and are not parameters, by scope, with their slots:
-/// sorted by scope and by the name's hash, and searched by halves. They are held through the
-/// link (the call graph reads them after the worklist); as hash maps they took half again as
-/// much.
+/// sorted by scope and by where the name is interned, and searched by halves (a look-up reads no
+/// name's text). That order is not the same from one run to the next: nothing reads the table in
+/// it. They are held through the link (the call graph reads them after the worklist); as hash
+/// maps they took half again as much.
 #[derive(Debug, Default)]
 pub(super) struct NameSlots(Box<[NameSlot]>);
 
@@ -223,10 +224,9 @@ struct NameSlot {
 }
 
 impl NameSlot {
-    /// The order of the table: by scope, then by the name's hash (the same in every run); names
-    /// of one scope and hash, by slot.
-    fn key(&self) -> (Option<FuncIdx>, u64) {
-        (self.scope.get(), self.name.precomputed_hash())
+    /// The order of the table: by scope, then by where the name is interned.
+    fn key(&self) -> (Option<FuncIdx>, usize) {
+        (self.scope.get(), self.name.interned_at())
     }
 }
 
@@ -244,7 +244,7 @@ impl NameSlots {
                 })
             })
             .collect();
-        table.sort_unstable_by_key(|entry| (entry.key(), entry.slot));
+        table.sort_unstable_by_key(NameSlot::key);
         NameSlots(table.into_boxed_slice())
     }
 
@@ -254,16 +254,15 @@ impl NameSlots {
 
     /// The slot of `name` in `scope`.
     fn get(&self, scope: Option<FuncIdx>, name: Name) -> Option<SlotId> {
-        let key = (scope, name.precomputed_hash());
-        let start = self.0.partition_point(|entry| entry.key() < key);
-        self.0[start..]
-            .iter()
-            .take_while(|entry| entry.key() == key)
-            .find(|entry| entry.name == name)
+        let key = (scope, name.interned_at());
+        let at = self.0.partition_point(|entry| entry.key() < key);
+        self.0
+            .get(at)
+            .filter(|entry| entry.key() == key)
             .map(|entry| entry.slot)
     }
 
-    /// Each name's scope and slot.
+    /// Each name's scope and slot, in no order that is the same from one run to the next.
     fn iter(&self) -> impl Iterator<Item = ((Option<FuncIdx>, Name), SlotId)> + '_ {
         self.0
             .iter()

@@ -459,7 +459,11 @@ impl<'p> Values<'p> {
                 return None;
             }
             let mut map = Vec::with_capacity(numbered.len());
-            for ((scope, name), i) in numbered.iter() {
+            // In the order the old flows first stored into them, so that the phantom slots are
+            // numbered alike in every run.
+            let mut numbered: Vec<_> = numbered.iter().collect();
+            numbered.sort_unstable_by_key(|(_, i)| *i);
+            for ((scope, name), i) in numbered {
                 let new = match slots.names[file].get(scope, name) {
                     Some(new) => {
                         places[new as usize] = old_place(old_start + i);
