@@ -60,6 +60,10 @@ impl Interned {
         self.header().hash
     }
 
+    pub(super) fn address(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
     pub(super) fn as_str(&self) -> &'static str {
         let len = self.header().len;
         // SAFETY: the `len` bytes after the header were copied from a `str` and never change.

@@ -129,7 +129,7 @@ struct Slots<'p> {
     param_base: Vec<u32>,
     /// Per file: names some flow stores into that are not parameters of their function, by scope
     /// (a function, or `None` for the module).
-    names: Vec<HashMap<(Option<FuncIdx>, Name), SlotId>>,
+    names: Vec<NameSlots>,
     /// The slots are numbered from the flows of one project.
     project: PhantomData<&'p Project>,
 }
@@ -160,9 +160,7 @@ impl<'p> Slots<'p> {
             .map(|(file, f)| slots.names_of(project, file as FileId, &f.facts.flows))
             .collect();
         for names in &mut slots.names {
-            for slot in names.values_mut() {
-                *slot += next;
-            }
+            names.shift(next);
             next += names.len() as u32;
         }
         slots.count = next;
@@ -170,12 +168,7 @@ impl<'p> Slots<'p> {
     }
 
     /// The names `flows` of `file` store into that are not parameters, numbered from 0.
-    fn names_of(
-        &self,
-        project: &Project,
-        file: FileId,
-        flows: &[ValueFlow],
-    ) -> HashMap<(Option<FuncIdx>, Name), SlotId> {
+    fn names_of(&self, project: &Project, file: FileId, flows: &[ValueFlow]) -> NameSlots {
         let mut names: HashMap<(Option<FuncIdx>, Name), SlotId> = HashMap::default();
         for flow in flows {
             if let FlowTarget::Name { name, global } = &flow.target() {
@@ -186,7 +179,7 @@ impl<'p> Slots<'p> {
                 }
             }
         }
-        names
+        NameSlots::new(names)
     }
 
     fn returned(&self, function: FuncId) -> SlotId {
@@ -209,7 +202,78 @@ impl<'p> Slots<'p> {
     /// stored into it.
     fn name(&self, project: &Project, (file, scope): NameScope, name: Name) -> Option<SlotId> {
         self.param(project, (file, scope), name)
-            .or_else(|| self.names.get(file as usize)?.get(&(scope, name)).copied())
+            .or_else(|| self.names.get(file as usize)?.get(scope, name))
+    }
+}
+
+/// A file's names that some flow stores into and are not parameters, by scope, with their slots:
+/// sorted by scope and by where the name is interned, and searched by halves (a look-up reads no
+/// name's text). That order is not the same from one run to the next: nothing reads the table in
+/// it. They are held through the link (the call graph reads them after the worklist); as hash
+/// maps they took half again as much.
+#[derive(Debug, Default)]
+pub(super) struct NameSlots(Box<[NameSlot]>);
+
+/// 16 bytes: `(Option<FuncIdx>, Name)` alone takes as much.
+#[derive(Debug, Clone, Copy)]
+struct NameSlot {
+    name: Name,
+    /// The function, or none for the module.
+    scope: MaybeIndex,
+    slot: SlotId,
+}
+
+impl NameSlot {
+    /// The order of the table: by scope, then by where the name is interned.
+    fn key(&self) -> (Option<FuncIdx>, usize) {
+        (self.scope.get(), self.name.interned_at())
+    }
+}
+
+impl NameSlots {
+    /// The table of these names and slots; a scope no flow reaches (`Some(u32::MAX)`) is left
+    /// out.
+    fn new(names: impl IntoIterator<Item = ((Option<FuncIdx>, Name), SlotId)>) -> NameSlots {
+        let mut table: Vec<NameSlot> = names
+            .into_iter()
+            .filter_map(|((scope, name), slot)| {
+                Some(NameSlot {
+                    name,
+                    scope: MaybeIndex::new(scope)?,
+                    slot,
+                })
+            })
+            .collect();
+        table.sort_unstable_by_key(NameSlot::key);
+        NameSlots(table.into_boxed_slice())
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The slot of `name` in `scope`.
+    fn get(&self, scope: Option<FuncIdx>, name: Name) -> Option<SlotId> {
+        let key = (scope, name.interned_at());
+        let at = self.0.partition_point(|entry| entry.key() < key);
+        self.0
+            .get(at)
+            .filter(|entry| entry.key() == key)
+            .map(|entry| entry.slot)
+    }
+
+    /// Each name's scope and slot, in no order that is the same from one run to the next.
+    fn iter(&self) -> impl Iterator<Item = ((Option<FuncIdx>, Name), SlotId)> + '_ {
+        self.0
+            .iter()
+            .map(|entry| ((entry.scope.get(), entry.name), entry.slot))
+    }
+
+    /// Adds `base` to every slot.
+    fn shift(&mut self, base: SlotId) {
+        for entry in &mut self.0 {
+            entry.slot += base;
+        }
     }
 }
 
@@ -562,18 +626,16 @@ impl Plan {
     }
 }
 
-/// Where a flow stores, with names resolved.
+/// Where a flow stores, with names resolved, as [`Values::plans_of`] finds it; the plans keep it
+/// as a [`PlannedTarget`].
 #[derive(Debug)]
 enum Target {
     /// Nowhere, or these slots, whatever names hold.
     Nowhere,
     One(SlotId),
-    /// Boxed twice so that a target takes 16 bytes: most are one slot or a call.
-    #[allow(clippy::box_collection)]
-    Many(Box<Vec<SlotId>>),
+    Many(Vec<SlotId>),
     /// The parameters at the position of the flow's argument target of what the callee of a
-    /// call of the flow's file may be (by its index in [`Plans::callees`]). The two kinds of
-    /// position are two variants so that a target takes 16 bytes.
+    /// call of the flow's file may be (by its index in [`Plans::callees`]).
     PositionalArgument {
         callee: u32,
         index: u32,
@@ -592,43 +654,115 @@ impl Target {
         }
     }
 
-    /// The callee's index in [`Plans::callees`] and the argument's position, of an argument
-    /// target.
-    fn callee_and_position(&self) -> Option<(u32, ArgPosition)> {
-        match *self {
-            Target::PositionalArgument { callee, index } => {
-                Some((callee, ArgPosition::Index(index)))
-            }
-            Target::KeywordArgument { callee, keyword } => {
-                Some((callee, ArgPosition::Keyword(keyword)))
-            }
-            Target::Nowhere | Target::One(_) | Target::Many(_) => None,
-        }
-    }
-
-    fn callee_mut(&mut self) -> Option<&mut u32> {
-        match self {
-            Target::PositionalArgument { callee, .. } | Target::KeywordArgument { callee, .. } => {
-                Some(callee)
-            }
-            Target::Nowhere | Target::One(_) | Target::Many(_) => None,
-        }
-    }
-
     fn of_slots(slots: Vec<SlotId>) -> Self {
         match slots.as_slice() {
             [] => Target::Nowhere,
             [one] => Target::One(*one),
-            _ => Target::Many(Box::new(slots)),
+            _ => Target::Many(slots),
         }
     }
 }
 
-/// A flow with its names resolved.
-#[derive(Debug)]
+/// A flow's source as the plans keep it: one part in place, the rest by its index in a table of
+/// [`Plans`] (its parts, its attribute, or the callees whose returns it is). Every plan of the
+/// project is held through the worklist, at the link's peak of memory: this takes 8 bytes, where a
+/// [`Plan`] takes 16 and a box of its own beside.
+#[derive(Debug, Clone, Copy)]
+enum PlannedSource {
+    One(Part),
+    Many(u32),
+    Attribute(u32),
+    Returns(u32),
+}
+
+/// A flow's target as the plans keep it (12 bytes, see [`PlannedSource`]): more slots and a
+/// keyword by their index in a table of [`Plans`], a callee by its index in [`Plans::callees`].
+#[derive(Debug, Clone, Copy)]
+enum PlannedTarget {
+    One(SlotId),
+    Many(u32),
+    PositionalArgument { callee: u32, index: u32 },
+    KeywordArgument { callee: u32, keyword: u32 },
+}
+
+/// A flow with its names resolved: 20 bytes.
+#[derive(Debug, Clone, Copy)]
 struct FlowPlan {
-    source: Plan,
-    target: Target,
+    source: PlannedSource,
+    target: PlannedTarget,
+}
+
+/// What a flow's source may hold, read from its plans.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SourceView<'a> {
+    Parts(&'a [Part]),
+    /// `attr` of what the plan may hold.
+    Attribute(&'a Plan, Name),
+    /// What calling what the plan may hold gives.
+    Returns(&'a Plan),
+}
+
+/// Where a flow stores, read from its plans.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TargetView<'a> {
+    Slots(&'a [SlotId]),
+    /// The parameters at `position` of what the callee (by its index in [`Plans::callees`]) may
+    /// be.
+    Argument {
+        callee: u32,
+        position: ArgPosition,
+    },
+}
+
+/// Lists kept end to end in one vector, each by its index: no allocation of its own per list.
+#[derive(Debug)]
+struct Lists<T> {
+    items: Vec<T>,
+    /// Where each list ends in `items`.
+    ends: Vec<u32>,
+}
+
+impl<T> Default for Lists<T> {
+    fn default() -> Self {
+        Lists {
+            items: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> Lists<T> {
+    fn with_capacity(lists: usize, items: usize) -> Self {
+        Lists {
+            items: Vec::with_capacity(items),
+            ends: Vec::with_capacity(lists),
+        }
+    }
+
+    /// Adds a list; its index.
+    fn push(&mut self, list: &[T]) -> u32 {
+        self.items.extend_from_slice(list);
+        self.ends.push(self.items.len() as u32);
+        self.ends.len() as u32 - 1
+    }
+
+    fn get(&self, at: u32) -> &[T] {
+        let at = at as usize;
+        let start = if at == 0 { 0 } else { self.ends[at - 1] };
+        &self.items[start as usize..self.ends[at] as usize]
+    }
+
+    fn len(&self) -> u32 {
+        self.ends.len() as u32
+    }
+
+    /// Adds the lists of `other` after these, numbered on from them.
+    fn append(&mut self, other: Lists<T>) {
+        let base = self.items.len() as u32;
+        self.items.extend(other.items);
+        self.ends
+            .extend(other.ends.into_iter().map(|end| end + base));
+    }
 }
 
 /// The flows of a file (or, joined, of every file in file order) with their names resolved, and
@@ -638,26 +772,132 @@ struct FlowPlan {
 struct Plans {
     flows: Vec<FlowPlan>,
     callees: Vec<Plan>,
+    /// The parts of sources of more than one part.
+    parts: Lists<Part>,
+    /// The slots of targets of more than one slot.
+    slots: Lists<SlotId>,
+    attributes: Vec<(Plan, Name)>,
+    returns: Vec<Plan>,
+    keywords: Vec<Name>,
 }
 
 impl Plans {
+    /// Adds a flow's plan.
+    fn push(&mut self, source: Plan, target: Target) {
+        let source = match source {
+            Plan::Nothing => PlannedSource::Many(self.parts.push(&[])),
+            Plan::One(part) => PlannedSource::One(part),
+            Plan::Many(parts) => PlannedSource::Many(self.parts.push(&parts)),
+            Plan::Attribute(attribute) => {
+                self.attributes.push(*attribute);
+                PlannedSource::Attribute(self.attributes.len() as u32 - 1)
+            }
+            Plan::Returns(callees) => {
+                self.returns.push(*callees);
+                PlannedSource::Returns(self.returns.len() as u32 - 1)
+            }
+        };
+        let target = match target {
+            Target::Nowhere => PlannedTarget::Many(self.slots.push(&[])),
+            Target::One(slot) => PlannedTarget::One(slot),
+            Target::Many(slots) => PlannedTarget::Many(self.slots.push(&slots)),
+            Target::PositionalArgument { callee, index } => {
+                PlannedTarget::PositionalArgument { callee, index }
+            }
+            Target::KeywordArgument { callee, keyword } => {
+                self.keywords.push(keyword);
+                PlannedTarget::KeywordArgument {
+                    callee,
+                    keyword: self.keywords.len() as u32 - 1,
+                }
+            }
+        };
+        self.flows.push(FlowPlan { source, target });
+    }
+
+    /// What the source of the flow planned at `at` reads.
+    fn source(&self, at: usize) -> SourceView<'_> {
+        match &self.flows[at].source {
+            PlannedSource::One(part) => SourceView::Parts(std::slice::from_ref(part)),
+            PlannedSource::Many(parts) => SourceView::Parts(self.parts.get(*parts)),
+            PlannedSource::Attribute(attribute) => {
+                let (objects, attr) = &self.attributes[*attribute as usize];
+                SourceView::Attribute(objects, *attr)
+            }
+            PlannedSource::Returns(callees) => {
+                SourceView::Returns(&self.returns[*callees as usize])
+            }
+        }
+    }
+
+    /// Where the flow planned at `at` stores.
+    fn target(&self, at: usize) -> TargetView<'_> {
+        match &self.flows[at].target {
+            PlannedTarget::One(slot) => TargetView::Slots(std::slice::from_ref(slot)),
+            PlannedTarget::Many(slots) => TargetView::Slots(self.slots.get(*slots)),
+            PlannedTarget::PositionalArgument { callee, index } => TargetView::Argument {
+                callee: *callee,
+                position: ArgPosition::Index(*index),
+            },
+            PlannedTarget::KeywordArgument { callee, keyword } => TargetView::Argument {
+                callee: *callee,
+                position: ArgPosition::Keyword(self.keywords[*keyword as usize]),
+            },
+        }
+    }
+
     /// The plans of every file in one list, in file order, each flow by its place there; a
-    /// flow's callee becomes its index among every file's callees. Each file's plans are freed
-    /// as they are moved.
+    /// flow's callee, parts, slots, attribute, returns and keyword become their indexes among
+    /// every file's. Each file's plans are freed as they are moved.
     fn joined(files: Vec<Plans>) -> Plans {
+        let sum = |count: fn(&Plans) -> usize| files.iter().map(count).sum::<usize>();
         let mut joined = Plans {
-            flows: Vec::with_capacity(files.iter().map(|p| p.flows.len()).sum()),
-            callees: Vec::with_capacity(files.iter().map(|p| p.callees.len()).sum()),
+            flows: Vec::with_capacity(sum(|p| p.flows.len())),
+            callees: Vec::with_capacity(sum(|p| p.callees.len())),
+            parts: Lists::with_capacity(sum(|p| p.parts.ends.len()), sum(|p| p.parts.items.len())),
+            slots: Lists::with_capacity(sum(|p| p.slots.ends.len()), sum(|p| p.slots.items.len())),
+            attributes: Vec::with_capacity(sum(|p| p.attributes.len())),
+            returns: Vec::with_capacity(sum(|p| p.returns.len())),
+            keywords: Vec::with_capacity(sum(|p| p.keywords.len())),
         };
         for file in files {
-            let base = joined.callees.len() as u32;
-            joined.flows.extend(file.flows.into_iter().map(|mut flow| {
-                if let Some(callee) = flow.target.callee_mut() {
-                    *callee += base;
-                }
-                flow
-            }));
+            let callees = joined.callees.len() as u32;
+            let (parts, slots) = (joined.parts.len(), joined.slots.len());
+            let attributes = joined.attributes.len() as u32;
+            let returns = joined.returns.len() as u32;
+            let keywords = joined.keywords.len() as u32;
+            joined
+                .flows
+                .extend(file.flows.into_iter().map(|flow| FlowPlan {
+                    source: match flow.source {
+                        PlannedSource::One(part) => PlannedSource::One(part),
+                        PlannedSource::Many(at) => PlannedSource::Many(at + parts),
+                        PlannedSource::Attribute(at) => PlannedSource::Attribute(at + attributes),
+                        PlannedSource::Returns(at) => PlannedSource::Returns(at + returns),
+                    },
+                    target: match flow.target {
+                        PlannedTarget::One(slot) => PlannedTarget::One(slot),
+                        PlannedTarget::Many(at) => PlannedTarget::Many(at + slots),
+                        PlannedTarget::PositionalArgument { callee, index } => {
+                            PlannedTarget::PositionalArgument {
+                                callee: callee + callees,
+                                index,
+                            }
+                        }
+                        PlannedTarget::KeywordArgument { callee, keyword } => {
+                            PlannedTarget::KeywordArgument {
+                                callee: callee + callees,
+                                keyword: keyword + keywords,
+                            }
+                        }
+                    },
+                }));
             joined.callees.extend(file.callees);
+            joined.parts.append(file.parts);
+            joined.slots.append(file.slots);
+            joined.attributes.extend(file.attributes);
+            joined.returns.extend(file.returns);
+            joined.keywords.extend(file.keywords);
         }
         joined
     }
@@ -684,6 +924,10 @@ struct Worklist {
     /// only when `record_writers` (for an update, [`super::Keep::ValuesAndFlows`]).
     writers: FlowLists,
     record_writers: bool,
+    /// Whether the flow being applied is applied for the first time: it is then in no list of
+    /// dependents yet (each flow is first applied in order, before any is applied again), and
+    /// only a repeat of its last note there needs leaving out.
+    first_application: bool,
 }
 
 impl Worklist {
@@ -707,12 +951,21 @@ impl Worklist {
 
     /// Notes that flow `id` read `place` (and is applied again when it grows).
     fn read_by(&mut self, place: usize, id: u32) {
-        self.dependents.note(place, id);
+        if self.first_application {
+            self.dependents.note(place, id);
+        } else {
+            self.dependents.note_once(place, id);
+        }
     }
 
     fn written_by(&mut self, place: usize, id: u32) {
-        if self.record_writers {
+        if !self.record_writers {
+            return;
+        }
+        if self.first_application {
             self.writers.note(place, id);
+        } else {
+            self.writers.note_once(place, id);
         }
     }
 }
@@ -821,6 +1074,7 @@ impl<'p> Values<'p> {
             dependents: FlowLists::default(),
             writers: FlowLists::default(),
             record_writers: flows,
+            first_application: false,
         };
         let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
@@ -828,12 +1082,24 @@ impl<'p> Values<'p> {
         for round in 0..MAX_ROUNDS {
             let first = if round == 0 { plans.flows.len() } else { 0 };
             let mut next = 0..first as u32;
-            while let Some(id) = next.next().or_else(|| work.queue.pop_front()) {
+            loop {
+                let id = match next.next() {
+                    Some(id) => {
+                        work.first_application = true;
+                        id
+                    }
+                    None => match work.queue.pop_front() {
+                        Some(id) => {
+                            work.first_application = false;
+                            id
+                        }
+                        None => break,
+                    },
+                };
                 work.queued[id as usize] = false;
-                let flow = &plans.flows[id as usize];
                 values.apply(
                     project,
-                    (flow, &plans.callees),
+                    (&plans, id as usize),
                     id,
                     &returning,
                     &mut work,
@@ -885,7 +1151,7 @@ impl<'p> Values<'p> {
     fn apply(
         &mut self,
         project: &Project,
-        (flow, callees): (&FlowPlan, &[Plan]),
+        (plans, at): (&Plans, usize),
         id: u32,
         returning: &[bool],
         work: &mut Worklist,
@@ -894,12 +1160,12 @@ impl<'p> Values<'p> {
     ) {
         applied.sources.clear();
         applied.targets.clear();
-        self.eval(project, &flow.source, &mut applied.sources);
+        self.eval_source(project, plans.source(at), &mut applied.sources);
         if !applied.sources.is_empty() {
             self.targets(
                 project,
-                callees,
-                &flow.target,
+                &plans.callees,
+                plans.target(at),
                 (&mut applied.targets, &mut applied.callees),
             );
         }
@@ -1132,7 +1398,7 @@ impl<'p> Values<'p> {
             if let Some(of_flow) = of_flow.as_deref_mut() {
                 of_flow.push(at as u32);
             }
-            plans.flows.push(FlowPlan { source, target });
+            plans.push(source, target);
         }
         plans
     }
@@ -1275,30 +1541,54 @@ impl<'p> Values<'p> {
                     self.part(*part, out);
                 }
             }
-            // The objects or callees are found at the end of `out`, what they give is added
-            // after them, then they are taken out: no buffer of their own each time.
             Plan::Attribute(attribute) => {
                 let (objects, attr) = &**attribute;
-                let start = out.len();
-                self.eval(project, objects, out);
-                let end = out.len();
-                for at in start..end {
-                    self.attribute(project, out[at], *attr, out);
-                }
-                out.drain(start..end);
+                self.eval_attribute(project, objects, *attr, out);
             }
-            Plan::Returns(callees) => {
-                let start = out.len();
-                self.eval(project, callees, out);
-                let end = out.len();
-                for at in start..end {
-                    if let Some(part) = self.given(project, out[at]) {
-                        self.part(part, out);
-                    }
+            Plan::Returns(callees) => self.eval_returns(project, callees, out),
+        }
+    }
+
+    /// What a flow's source may hold now.
+    fn eval_source(&self, project: &Project, source: SourceView<'_>, out: &mut Vec<Held>) {
+        match source {
+            SourceView::Parts(parts) => {
+                for part in parts {
+                    self.part(*part, out);
                 }
-                out.drain(start..end);
+            }
+            SourceView::Attribute(objects, attr) => {
+                self.eval_attribute(project, objects, attr, out);
+            }
+            SourceView::Returns(callees) => self.eval_returns(project, callees, out),
+        }
+    }
+
+    // The objects or callees are found at the end of `out`, what they give is added after them,
+    // then they are taken out: no buffer of their own each time.
+
+    /// `attr` of what `objects` may hold now.
+    fn eval_attribute(&self, project: &Project, objects: &Plan, attr: Name, out: &mut Vec<Held>) {
+        let start = out.len();
+        self.eval(project, objects, out);
+        let end = out.len();
+        for at in start..end {
+            self.attribute(project, out[at], attr, out);
+        }
+        out.drain(start..end);
+    }
+
+    /// What calling what `callees` may hold now gives.
+    fn eval_returns(&self, project: &Project, callees: &Plan, out: &mut Vec<Held>) {
+        let start = out.len();
+        self.eval(project, callees, out);
+        let end = out.len();
+        for at in start..end {
+            if let Some(part) = self.given(project, out[at]) {
+                self.part(part, out);
             }
         }
+        out.drain(start..end);
     }
 
     fn part(&self, part: Part, out: &mut Vec<Held>) {
@@ -1343,17 +1633,12 @@ impl<'p> Values<'p> {
         &self,
         project: &Project,
         callees: &[Plan],
-        target: &Target,
+        target: TargetView<'_>,
         (out, called): (&mut Vec<SlotId>, &mut Vec<Held>),
     ) {
         match target {
-            Target::Nowhere => {}
-            Target::One(slot) => out.push(*slot),
-            Target::Many(slots) => out.extend_from_slice(slots),
-            Target::PositionalArgument { .. } | Target::KeywordArgument { .. } => {
-                let Some((callee, position)) = target.callee_and_position() else {
-                    return;
-                };
+            TargetView::Slots(slots) => out.extend_from_slice(slots),
+            TargetView::Argument { callee, position } => {
                 called.clear();
                 self.eval(project, &callees[callee as usize], called);
                 for callee in called.iter() {
@@ -1675,4 +1960,46 @@ pub(super) fn calls_and_flows_read(facts: &FileFacts) -> (Vec<Option<CallSite>>,
         calls.push(site);
     }
     (calls, flows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FlowPlan, NameSlot, NameSlots, Part};
+    use crate::facts::Name;
+
+    #[test]
+    fn what_the_link_holds_at_its_peak_keeps_its_size() {
+        assert_eq!(size_of::<Part>(), 8);
+        assert_eq!(size_of::<FlowPlan>(), 20);
+        assert_eq!(size_of::<NameSlot>(), 16);
+    }
+
+    #[test]
+    fn name_slots_find_each_name_in_its_scope_only() {
+        let names = ["a", "b", "self", "x.y", "zz"];
+        let entries = names.iter().enumerate().flat_map(|(at, text)| {
+            let name = Name::from(text);
+            let at = at as u32;
+            [((None, name), 10 * at), ((Some(at), name), 10 * at + 1)]
+        });
+        let mut table = NameSlots::new(entries);
+        assert_eq!(table.len(), 10);
+        table.shift(1000);
+        for (at, text) in names.iter().enumerate() {
+            let name = Name::from(text);
+            let at = at as u32;
+            assert_eq!(table.get(None, name), Some(1000 + 10 * at));
+            assert_eq!(table.get(Some(at), name), Some(1000 + 10 * at + 1));
+            assert_eq!(table.get(Some(at + 1), name), None);
+        }
+        assert_eq!(table.get(None, Name::from("missing")), None);
+        // No flow reaches the scope `u32::MAX`: it is no scope of the table.
+        let unreachable = NameSlots::new([((Some(u32::MAX), Name::from("a")), 7)]);
+        assert_eq!(unreachable.len(), 0);
+        assert_eq!(unreachable.get(Some(u32::MAX), Name::from("a")), None);
+        let mut listed: Vec<_> = table.iter().map(|(_, slot)| slot).collect();
+        listed.sort_unstable();
+        assert_eq!(listed.len(), 10);
+        assert_eq!(listed[0], 1000);
+    }
 }

@@ -3,7 +3,8 @@
 //! as one vector per place they took 8.4 MB at the link's peak of memory (24 bytes of header
 //! each, and each vector's doubling). Here a place's first id is kept beside it and the rest in
 //! chunks of seven taken from one pool, in fixed-size segments that never move (no list grows
-//! by copying).
+//! by copying). A flow applied again reads mostly what it read before: [`FlowLists::note_once`]
+//! looks for it first.
 
 /// No chunk, and an unused place in a chunk (flow ids never reach it).
 const NONE: u32 = u32::MAX;
@@ -16,6 +17,11 @@ const CHUNK: usize = IDS + 1;
 
 /// Words per segment of the pool (32 KiB), a whole number of chunks.
 const SEGMENT: usize = 1024 * CHUNK;
+
+/// How many chunks from its start [`FlowLists::note_once`] looks through: a place read by many
+/// flows would otherwise be scanned whole at each note, and a repeat only queues a flow that is
+/// queued already.
+const SCANNED_CHUNKS: usize = 2;
 
 /// What a place holds: its first id, its first chunk, and the word of the pool where its next
 /// id goes ([`NONE`] until it has a chunk).
@@ -81,6 +87,51 @@ impl FlowLists {
         self.ends[place].tail = chunk * CHUNK as u32 + 1;
     }
 
+    /// Notes `id` at the end of the list of `place` unless the list holds it: looked for among
+    /// its first id, its first [`SCANNED_CHUNKS`] chunks and its last chunk, which is the whole
+    /// of a list of up to 22 ids.
+    pub(super) fn note_once(&mut self, place: usize, id: u32) {
+        // Most often a repeat of the last id, which `note` leaves out without a scan.
+        if !self.is_last(place, id) && !self.holds(place, id) {
+            self.note(place, id);
+        }
+    }
+
+    fn is_last(&self, place: usize, id: u32) -> bool {
+        match self.ends.get(place) {
+            None => false,
+            Some(ends) if ends.tail == NONE => ends.first == id,
+            Some(ends) => {
+                let at = (ends.tail - 1) as usize;
+                self.segments[at / SEGMENT][at % SEGMENT] == id
+            }
+        }
+    }
+
+    /// Whether `id` is the first id of `place`, in one of its first [`SCANNED_CHUNKS`] chunks or
+    /// in its last.
+    fn holds(&self, place: usize, id: u32) -> bool {
+        let Some(ends) = self.ends.get(place) else {
+            return false;
+        };
+        if ends.first == id {
+            return true;
+        }
+        let mut chunk = ends.head;
+        for _ in 0..SCANNED_CHUNKS {
+            if chunk == NONE {
+                return false;
+            }
+            let words = self.chunk(chunk);
+            if words[..IDS].contains(&id) {
+                return true;
+            }
+            chunk = words[IDS];
+        }
+        // Past the chunks scanned: the last chunk, where the tail is (never a chunk's first word).
+        chunk != NONE && self.chunk((ends.tail - 1) / CHUNK as u32)[..IDS].contains(&id)
+    }
+
     fn new_chunk(&mut self, id: u32) -> u32 {
         let chunk = self.chunks;
         if (chunk as usize * CHUNK) / SEGMENT == self.segments.len() {
@@ -142,6 +193,39 @@ impl FlowLists {
 #[cfg(test)]
 mod tests {
     use super::FlowLists;
+
+    #[test]
+    fn noted_once_a_list_keeps_each_id_where_it_was_first_noted() {
+        let mut lists = FlowLists::default();
+        let mut expected: Vec<Vec<u32>> = vec![Vec::new(); 40];
+        // Short lists (up to 15 ids of 1,000 notes each) are looked through whole.
+        for step in 0..40_000u32 {
+            let place = (step.wrapping_mul(2_654_435_761) >> 7) as usize % 40;
+            let id = step.wrapping_mul(7_919) % 15;
+            lists.note_once(place, id);
+            if !expected[place].contains(&id) {
+                expected[place].push(id);
+            }
+        }
+        for (place, ids) in expected.iter().enumerate() {
+            assert_eq!(&lists.get(place).collect::<Vec<_>>(), ids, "place {place}");
+        }
+        // A long list: an id among its first chunks or in its last is not noted again, one
+        // between them may be.
+        let mut long = FlowLists::default();
+        for id in 0..200 {
+            long.note_once(0, id);
+        }
+        for id in [0, 3, 14, 197, 199] {
+            long.note_once(0, id);
+        }
+        assert_eq!(
+            long.get(0).collect::<Vec<_>>(),
+            (0..200).collect::<Vec<_>>()
+        );
+        long.note_once(0, 100);
+        assert_eq!(long.get(0).count(), 201);
+    }
 
     #[test]
     fn lists_keep_the_order_noted_and_drop_only_a_repeat_of_the_last() {

@@ -26,13 +26,13 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{FileFacts, FlowTarget, FuncIdx, Name};
+use crate::facts::{FileFacts, FlowTarget, FuncIdx};
 
 use super::super::FileId;
 use super::super::resolve::Symbol;
 use super::{
-    Applied, CallMethods, FlowLists, FlowPlan, Held, HeldTable, HeldValues, Index, KeptValues,
-    MAX_HELD, Plans, Project, READS, SlotId, Slots, Target, UNSEEN, Values, Worklist, returning,
+    Applied, CallMethods, FlowLists, Held, HeldTable, HeldValues, Index, KeptValues, MAX_HELD,
+    NameSlots, Plans, Project, READS, Slots, TargetView, UNSEEN, Values, Worklist, returning,
     take_reads,
 };
 
@@ -257,10 +257,10 @@ impl Values<'_> {
         );
         for Edited { file, .. } in edited {
             let scope = &project.scopes[*file as usize];
-            for ((function, name), slot) in &self.slots.names[*file as usize] {
-                let global = matches!(scope.get(name), Some(Symbol::Global(_)));
+            for ((function, name), slot) in self.slots.names[*file as usize].iter() {
+                let global = matches!(scope.get(&name), Some(Symbol::Global(_)));
                 if function.is_some() || !global {
-                    match self.held.places.get(*slot as usize) {
+                    match self.held.places.get(slot as usize) {
                         Some(&place) if place != UNSEEN => private.insert(place as usize),
                         _ => false,
                     };
@@ -274,27 +274,20 @@ impl Values<'_> {
 /// Whether flow `i` of `a` and flow `j` of `b` are the same flow: the same source, and the same
 /// targets (an argument by what the call's callee may be and where the argument goes).
 fn same_flow(a: &Plans, i: usize, b: &Plans, j: usize) -> bool {
-    let (
-        FlowPlan {
-            source: sa,
-            target: ta,
-        },
-        FlowPlan {
-            source: sb,
-            target: tb,
-        },
-    ) = (&a.flows[i], &b.flows[j]);
-    sa == sb
-        && match (ta, tb) {
-            (Target::Nowhere, Target::Nowhere) => true,
-            (Target::One(x), Target::One(y)) => x == y,
-            (Target::Many(x), Target::Many(y)) => x == y,
-            _ => match (ta.callee_and_position(), tb.callee_and_position()) {
-                (Some((ca, pa)), Some((cb, pb))) => {
-                    a.callees[ca as usize] == b.callees[cb as usize] && pa == pb
-                }
-                _ => false,
-            },
+    a.source(i) == b.source(j)
+        && match (a.target(i), b.target(j)) {
+            (TargetView::Slots(x), TargetView::Slots(y)) => x == y,
+            (
+                TargetView::Argument {
+                    callee: ca,
+                    position: pa,
+                },
+                TargetView::Argument {
+                    callee: cb,
+                    position: pb,
+                },
+            ) => a.callees[ca as usize] == b.callees[cb as usize] && pa == pb,
+            _ => false,
         }
 }
 
@@ -446,8 +439,7 @@ impl<'p> Values<'p> {
         let old_place = |slot: u32| held.places.get(slot as usize).copied().unwrap_or(UNSEEN);
         let names_start = new_base[0] as usize;
         places[..names_start].copy_from_slice(&held.places[..names_start]);
-        let mut old_names: HashMap<FileId, HashMap<(Option<FuncIdx>, Name), SlotId>> =
-            HashMap::default();
+        let mut old_names: HashMap<FileId, NameSlots> = HashMap::default();
         let mut phantom = slots.count;
         for file in 0..project.files.len() {
             let (old_start, old_end) = (state.name_base[file], state.name_base[file + 1]);
@@ -466,21 +458,25 @@ impl<'p> Values<'p> {
             if numbered.len() as u32 != old_end - old_start {
                 return None;
             }
-            let mut map = HashMap::default();
-            for (key, i) in numbered {
-                let new = match slots.names[file].get(&key) {
+            let mut map = Vec::with_capacity(numbered.len());
+            // In the order the old flows first stored into them, so that the phantom slots are
+            // numbered alike in every run.
+            let mut numbered: Vec<_> = numbered.iter().collect();
+            numbered.sort_unstable_by_key(|(_, i)| *i);
+            for ((scope, name), i) in numbered {
+                let new = match slots.names[file].get(scope, name) {
                     Some(new) => {
-                        places[*new as usize] = old_place(old_start + i);
-                        *new
+                        places[new as usize] = old_place(old_start + i);
+                        new
                     }
                     None => {
                         phantom += 1;
                         phantom - 1
                     }
                 };
-                map.insert(key, new);
+                map.push(((scope, name), new));
             }
-            old_names.insert(file as FileId, map);
+            old_names.insert(file as FileId, NameSlots::new(map));
         }
         let mut values = Values {
             slots,
@@ -612,6 +608,7 @@ impl<'p> Values<'p> {
             dependents: std::mem::take(&mut state.dependents),
             writers: std::mem::take(&mut state.writers),
             record_writers: true,
+            first_application: false,
         };
         let mut region = Region {
             inside: Vec::new(),
@@ -651,7 +648,7 @@ impl<'p> Values<'p> {
                 let file_plans = &*file_plans;
                 values.apply(
                     project,
-                    (&file_plans.flows[at as usize], &file_plans.callees),
+                    (file_plans, at as usize),
                     id,
                     &returning,
                     &mut work,
