@@ -441,3 +441,52 @@ fn a_change_group_with_a_write_through_cls_does_not_name_only_the_subclass_writt
     );
     assert!(!out.contains("through `Sub`"), "{out}");
 }
+
+#[test]
+fn a_change_of_an_object_a_class_level_dict_holds_is_not_told_as_a_write_into_the_dict() {
+    let out = concise(&[(
+        "app/registry.py",
+        "class Registry:\n    groups = {}\n\n    @classmethod\n    def join(cls, name, member):\n        cls.groups[name].append(member)\n",
+    )]);
+    assert_eq!(
+        out,
+        "app/registry.py:6:9: SL102 `groups` is one dict held by class `Registry`; `join` writes into an object it holds through the class"
+    );
+}
+
+#[test]
+fn a_declared_value_own_method_is_told_as_a_call_on_that_value_not_a_write_into_the_dict() {
+    // justpy 0.14.0 `jpcore/justpy_app.py:184`: `page.update()` is `WebPage.update`, which the
+    // proof does not show to leave the page alone (it calls `self.build_list()`), but it is no
+    // dict's `update`: the dict itself is not written.
+    let out = concise(&[(
+        "jpcore/webpage.py",
+        "import typing\n\n\nclass WebPage:\n    instances: typing.Dict[int, \"WebPage\"] = {}\n\n    def build_list(self):\n        return [self]\n\n    async def update(self, websocket=None):\n        return self.build_list()\n\n\nasync def handle_event(page_id):\n    page = WebPage.instances[page_id]\n    await page.update()\n",
+    )]);
+    assert_eq!(
+        out,
+        "jpcore/webpage.py:16:11: SL102 `instances` is one dict held by class `WebPage`; `handle_event` calls `update` on a `WebPage` it holds (that class's own method, which may change that object) through `WebPage`"
+    );
+}
+
+#[test]
+fn an_augmented_assignment_through_a_local_name_of_a_global_is_not_told_as_a_rebind() {
+    // weblate 2026.10.1 `weblate/formats/source_edit.py:64`: `source_formats |= {format_id}`
+    // rebinds the local only; on a set it would change the global's set in place. Either way the
+    // global is not rebound.
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/formats.py",
+            "SOURCE_FORMATS = frozenset({\"po\"})\n\n\ndef editable_fields(format_id, plain):\n    source_formats = SOURCE_FORMATS\n    if plain:\n        source_formats |= {format_id}\n    return format_id in source_formats\n\n\ndef direct(format_id):\n    global SOURCE_FORMATS\n    SOURCE_FORMATS |= {format_id}\n",
+        ),
+        (
+            "app/server.py",
+            "from flask import Flask\n\nfrom app.formats import direct, editable_fields\n\napp = Flask(__name__)\n\n\n@app.route(\"/edit/<format_id>\")\ndef edit(format_id):\n    direct(format_id)\n    return str(editable_fields(format_id, True))\n",
+        ),
+    ]);
+    assert_eq!(
+        out,
+        "app/formats.py:7:9: SL201 `SOURCE_FORMATS` is a module global; `editable_fields`, which requests reach, applies `|=` to its value through a local name, which changes that value in place if it is a mutable container\napp/formats.py:13:5: SL201 `SOURCE_FORMATS` is a module global; `direct`, which requests reach, rebinds it"
+    );
+}

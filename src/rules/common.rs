@@ -255,13 +255,20 @@ pub fn when(
 }
 
 /// The verb phrase (`writes into {object}` or `changes {object}`) and primary label for
-/// `sites` (in the file of `facts`) changing a container.
+/// `sites` (in the file of `facts`) changing a container. When every site reaches one element of
+/// the container (`cls.groups[k].append(v)`), what changes is an object the container holds, not
+/// the container: the phrase says so.
 pub fn describe_container_change(
     object: &str,
     sites: &[&Mutation],
     facts: &FileFacts,
 ) -> (String, &'static str) {
     let every_call = facts.runs_on_every_call(sites[0].span.start);
+    let object = if sites.iter().all(|site| site.nested) {
+        format!("an object {object} holds")
+    } else {
+        object.to_string()
+    };
     if only_adds(sites.iter().copied()) {
         (
             format!("writes into {object}"),
@@ -466,13 +473,10 @@ pub fn changed_class_level_object(
 }
 
 /// Whether `mutation`, a mutating method's name called on exactly one element of the container
-/// the class-level `binding` creates (`page.update()` after `page = WebPage.instances[k]`), calls
-/// the element's own method rather than changing a container: the annotation declares every
-/// element an instance of a class of the tree (or of a subclass), and for each of those classes
-/// the method is found in a body of the tree before any base outside it (`object` aside) and
-/// before any class-level binding of the name, the class derives from no builtin container (whose
-/// method the override may call to write), and the method assigns no attribute of the element
-/// and changes no container it holds (a change of the element the dict holds stays one).
+/// the class-level `binding` creates, calls the element's own method
+/// ([`declared_element_own_method`]) and that method, in the element's class and in each
+/// subclass, assigns no attribute of the element and changes no container it holds (a change of
+/// the element the dict holds stays one).
 fn calls_declared_elements_method(
     project: &Project,
     model: &Model,
@@ -483,9 +487,34 @@ fn calls_declared_elements_method(
     let MutationKind::Method(name) = &mutation.kind else {
         return false;
     };
-    let Some(written) = binding.element_class.as_ref() else {
-        return false;
+    declared_element_own_method(project, (defining_class, binding), file, mutation).is_some_and(
+        |element| {
+            std::iter::once(element)
+                .chain(project.descendants(element).iter().copied())
+                .all(|class| {
+                    !method_changes_own_state(project, model, class, name)
+                        && !method_may_change_receiver(project, class, name)
+                })
+        },
+    )
+}
+
+/// The class the annotation of the class-level `binding` declares its elements to be, when
+/// `mutation`, a method called on exactly one element of that container (`page.update()` after
+/// `page = WebPage.instances[k]`), runs that class's own method and no container's: for the
+/// class and each subclass the method is found in a body of the tree before any base outside it
+/// (`object` aside) and before any class-level binding of the name, and the class derives from no
+/// builtin container. What the method does to the element is not looked at.
+pub fn declared_element_own_method(
+    project: &Project,
+    (defining_class, binding): (ClassId, &Binding),
+    file: FileId,
+    mutation: &Mutation,
+) -> Option<ClassId> {
+    let MutationKind::Method(name) = &mutation.kind else {
+        return None;
     };
+    let written = binding.element_class.as_ref()?;
     if !mutation.nested
         || !project
             .file(file)
@@ -493,20 +522,19 @@ fn calls_declared_elements_method(
             .element_receivers
             .contains(&mutation.span)
     {
-        return false;
+        return None;
     }
     let defining_file = project.class(defining_class).0;
     let Resolved::Class(element) = project.resolve(defining_file, None, written) else {
-        return false;
+        return None;
     };
     std::iter::once(element)
         .chain(project.descendants(element).iter().copied())
         .all(|class| {
             derives_from_object_alone(project, class)
                 && own_method_comes_first(project, class, name)
-                && !method_changes_own_state(project, model, class, name)
-                && !method_may_change_receiver(project, class, name)
         })
+        .then_some(element)
 }
 
 /// Whether every base of `class` outside the tree is `object`: a base of the standard library

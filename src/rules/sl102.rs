@@ -61,6 +61,10 @@ struct MutationGroup<'a> {
     /// Every change of the group names its class: when one goes through `cls` (whatever class
     /// the code runs for), the names in `written` are not the only classes written through.
     all_named: bool,
+    /// The class whose own method every change of the group calls on one element of the
+    /// container, when they all do (`page.update()` after `page = WebPage.instances[k]`, the
+    /// annotation declaring `WebPage`s): the container is not written, the element may be.
+    element_methods_of: Option<ClassId>,
     sites: Vec<&'a Mutation>,
 }
 
@@ -117,20 +121,35 @@ pub(super) fn mutations_through_the_class(context: &Context<'_>, part: Part) -> 
             ) else {
                 continue;
             };
+            let element_method = if inner.is_empty() {
+                common::declared_element_own_method(
+                    project,
+                    (defining_class, binding),
+                    file_id,
+                    mutation,
+                )
+            } else {
+                None
+            };
             let key = MutationKey {
                 file: file_id,
                 function: mutation.function,
                 attr: attr.to_string(),
                 inner: inner.first().map(|a| a.to_string()),
             };
+            let first_site = !groups.contains_key(&key);
             let group = groups.entry(key).or_insert_with(|| MutationGroup {
                 definitions: Vec::new(),
                 object,
                 named,
                 written: Vec::new(),
                 all_named: true,
+                element_methods_of: element_method,
                 sites: Vec::new(),
             });
+            if !first_site && group.element_methods_of != element_method {
+                group.element_methods_of = None;
+            }
             group.all_named &= named;
             if named && !group.written.contains(class) {
                 group.written.push(*class);
@@ -243,12 +262,15 @@ fn report_mutation(
     } else {
         "the class".to_string()
     };
-    let (what, label) = group.object.describe_change(
-        &key.attr,
-        key.inner.as_deref(),
-        &group.sites,
-        &project.file(key.file).facts,
-    );
+    let (what, label) = match group.element_methods_of {
+        Some(element) => describe_element_method_calls(project, element, &group.sites, key.file),
+        None => group.object.describe_change(
+            &key.attr,
+            key.inner.as_deref(),
+            &group.sites,
+            &project.file(key.file).facts,
+        ),
+    };
     let kind = group.object.kind();
     let holders = match group.definitions.as_slice() {
         [_] => format!("one {kind} held by class `{}`", class.name),
@@ -310,6 +332,43 @@ fn report_mutation(
              bound its size",
         )
         .with_identity(identity)
+}
+
+/// The verb phrase and primary label for `sites` (in `file`), each calling a method of class
+/// `element` on one element of a class-level container: the element's own method, which the
+/// analysis does not show to leave the element unchanged, and no write into the container.
+fn describe_element_method_calls(
+    project: &Project,
+    element: ClassId,
+    sites: &[&Mutation],
+    file: FileId,
+) -> (String, &'static str) {
+    let mut methods: Vec<String> = Vec::new();
+    for site in sites {
+        if let MutationKind::Method(name) = &site.kind {
+            let name = format!("`{name}`");
+            if !methods.contains(&name) {
+                methods.push(name);
+            }
+        }
+    }
+    let whose = if methods.len() == 1 {
+        "that class's own method"
+    } else {
+        "that class's own methods"
+    };
+    let every_call = project
+        .file(file)
+        .facts
+        .runs_on_every_call(sites[0].span.start);
+    (
+        format!(
+            "calls {} on a `{}` it holds ({whose}, which may change that object)",
+            methods.join(" and "),
+            project.class(element).1.name
+        ),
+        common::when(every_call, "called here, on every call", "called here"),
+    )
 }
 
 /// Which class-attribute settings a rule reports.

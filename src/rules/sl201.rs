@@ -49,6 +49,11 @@ struct Group {
     /// Whether the function also changes the global by its name: then any path to it will do.
     by_name: bool,
     sites: Vec<Span>,
+    /// The sites that apply an augmented assignment to a local name bound to the global
+    /// (`names = NAMES; names |= {x}`), with where the local was bound and the operator: on a
+    /// value not known to be a container, that rebinds the local, or changes the value in place
+    /// if it is a mutable container; it never rebinds the global.
+    through_local: Vec<(Span, Span, Name)>,
 }
 
 impl Rule for ModuleStateWrittenPerRequest {
@@ -117,7 +122,13 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
                         global: Some(global),
                         name,
                     };
-                    add(&mut groups, key, type_name, None, write.span);
+                    let through_local = match (&type_name, mutation.alias, &mutation.kind) {
+                        (None, Some(alias), MutationKind::InPlaceOperator(op)) => {
+                            Some((alias, *op))
+                        }
+                        _ => None,
+                    };
+                    add(&mut groups, key, type_name, None, write.span, through_local);
                     continue;
                 }
                 _ => continue,
@@ -129,11 +140,11 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
                 global,
                 name: facts.global_rebinds[rebind as usize].name.to_string(),
             };
-            add(&mut groups, key, None, None, write.span);
+            add(&mut groups, key, None, None, write.span, None);
         }
         for (key, type_name, handed, site) in changes_through_parameters(context, &mut per_request)
         {
-            add(&mut groups, key, Some(type_name), Some(handed), site);
+            add(&mut groups, key, Some(type_name), Some(handed), site, None);
         }
         // The globals some function changes per request other than by taking entries out, a
         // change this rule reports: only for those does a function that only takes entries out
@@ -172,13 +183,15 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
 }
 
 /// `handed`: for a change through a parameter, the parameter and how requests hand the global
-/// to it (`Group::via`).
+/// to it (`Group::via`). `through_local`: for an augmented assignment to a local name bound to
+/// the global, where it was bound and the operator (`Group::through_local`).
 fn add(
     groups: &mut BTreeMap<Key, Group>,
     key: Key,
     type_name: Option<String>,
     handed: Option<Handed>,
     site: Span,
+    through_local: Option<(Span, Name)>,
 ) {
     let name = key.name.clone();
     let group = groups.entry(key).or_insert_with(|| Group {
@@ -188,6 +201,7 @@ fn add(
         via: Vec::new(),
         by_name: false,
         sites: Vec::new(),
+        through_local: Vec::new(),
     });
     if group.type_name.is_none() {
         group.type_name = type_name;
@@ -203,6 +217,9 @@ fn add(
     }
     if !group.sites.contains(&site) {
         group.sites.push(site);
+        if let Some((alias, op)) = through_local {
+            group.through_local.push((site, alias, op));
+        }
     }
 }
 
@@ -528,6 +545,31 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
             "keep per-request data in locals, the request or session, or a store keyed by user; \
              if one process-wide object is intended, bound it and guard it with a lock",
         ),
+        // Only through a local name: the global itself is never rebound.
+        None if group.through_local.len() == sites.len() => {
+            let mut operators: Vec<String> = Vec::new();
+            for (_, _, op) in &group.through_local {
+                let op = format!("`{op}`");
+                if !operators.contains(&op) {
+                    operators.push(op);
+                }
+            }
+            (
+                format!(
+                    "`{}` is a module global; `{}`, which requests reach, applies {} to its value \
+                     through a local name, which changes that value in place if it is a mutable \
+                     container",
+                    group.name,
+                    function.name,
+                    operators.join(" and ")
+                ),
+                "applied here to the local name, on the requests that reach it".to_string(),
+                "on a list, set or dict this changes the global's one object, which every later \
+                 request sees; on an immutable value only the local name is rebound",
+                "build a new value (`local = local | extra`) instead of changing the global's in \
+                 place",
+            )
+        }
         None => (
             format!(
                 "`{}` is a module global; `{}`, which requests reach, rebinds it",
@@ -549,6 +591,18 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
         })
         .into_iter()
         .collect();
+    for (_, alias, _) in &group.through_local {
+        if !related
+            .iter()
+            .any(|l| l.file == key.file && l.span == *alias)
+        {
+            related.push(Label::new(
+                key.file,
+                *alias,
+                "the local name is bound to the global's value here",
+            ));
+        }
+    }
     related.extend(
         sites[1..]
             .iter()
