@@ -399,6 +399,11 @@ pub struct FileFacts {
     pub mutations: ThinVec<Mutation>,
     /// `setattr(obj, name, value)` calls inside functions.
     pub setattr_calls: ThinVec<SetattrCall>,
+    /// Starts of the `setattr(self, name, value)` calls whose `name` is bound by an enclosing
+    /// loop of the same function over something read from the instance itself (`for name,
+    /// state in self.states.items()`, `for name in dir(self)`), not over a literal list of
+    /// names: they may set any attribute the instance's own state names.
+    pub instance_named_setattrs: ThinVec<u32>,
     /// Attributes a loop gives each instance its own copy of:
     /// `for name in NAMES: setattr(self, name, copy(getattr(self, name)))`.
     pub instance_copies: ThinVec<InstanceCopy>,

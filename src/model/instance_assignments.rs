@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{AccessPath, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value};
 use crate::knowledge;
-use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 use super::{MethodCalls, Model};
 
@@ -34,6 +34,11 @@ pub struct InstanceAssignment {
 #[derive(Debug, Default)]
 pub struct InstanceAssignments {
     by_attr: HashMap<Name, Vec<(ClassId, Vec<InstanceAssignment>)>>,
+    /// `setattr(self, name, value)` in the `__init__` of a class itself (not a function nested
+    /// in it) with `name` taken from the instance's own state (`FileFacts::instance_named_setattrs`):
+    /// the class, the file, the `__init__` and the call's start. It may give the instance its
+    /// own value of any attribute, so no change through `self` is proved to reach the class's.
+    computed_in_init: Vec<(ClassId, FileId, u32, u32)>,
 }
 
 impl Model {
@@ -51,9 +56,23 @@ impl InstanceAssignments {
         // The order classes first assign each attribute in, so that the result does not depend
         // on the hash map's order.
         let mut order: Vec<(ClassId, &Name)> = Vec::new();
+        let mut computed_in_init = Vec::new();
         let setup_callees = setup_callees(project);
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
+            for call in &file.facts.setattr_calls {
+                let function = &file.facts.functions[call.function as usize];
+                if function.name == "__init__"
+                    && function.class.is_some()
+                    && file
+                        .facts
+                        .instance_named_setattrs
+                        .contains(&call.span.start)
+                    && let Some(class) = project.method_class(file_id, call.function)
+                {
+                    computed_in_init.push((class, file_id, call.function, call.span.start));
+                }
+            }
             for assignment in &file.facts.attribute_assignments {
                 if assignment.object.root != Root::SelfParam || !assignment.object.attrs.is_empty()
                 {
@@ -140,7 +159,10 @@ impl InstanceAssignments {
             let (class, attr) = key;
             by_attr.entry(*attr).or_default().push((class, assignments));
         }
-        InstanceAssignments { by_attr }
+        InstanceAssignments {
+            by_attr,
+            computed_in_init,
+        }
     }
 
     /// Whether an instance of `class` has its own `attr` whenever `method` runs on it, because
@@ -248,6 +270,9 @@ impl InstanceAssignments {
         function: u32,
         start: u32,
     ) -> bool {
+        if self.computed_in_init(project, class, file, function, start) {
+            return true;
+        }
         let Some(assigning) = self.by_attr.get_text(attr) else {
             return false;
         };
@@ -262,6 +287,35 @@ impl InstanceAssignments {
                     }
                 })
         }) || self.guarded_by_own_value(project, class, attr, file, function, start)
+    }
+
+    /// Whether an instance of `class` may have its own value of any attribute by the time code
+    /// at `start` in `function` of `file` runs: an `__init__` that every construction runs sets
+    /// attributes under names from the instance's own state, and the code is not in a set-up
+    /// method (which may run before that `__init__` does), or is in that `__init__` after it.
+    fn computed_in_init(
+        &self,
+        project: &Project,
+        class: ClassId,
+        file: FileId,
+        function: u32,
+        start: u32,
+    ) -> bool {
+        if self.computed_in_init.is_empty() {
+            return false;
+        }
+        let facts = &project.file(file).facts;
+        let outer = project.outermost_function(file, function);
+        let in_setup = knowledge::INSTANCE_SETUP_METHODS
+            .contains(&facts.functions[outer as usize].name.as_str());
+        self.computed_in_init.iter().any(|&(c, f, init, at)| {
+            project.in_mro(class, c)
+                && if f == file && init == function {
+                    at < start
+                } else {
+                    !in_setup && every_construction_runs_init(project, class, c)
+                }
+        })
     }
 
     /// Whether code at `start` in `function` of `file` runs only in the body of `if
@@ -416,6 +470,35 @@ fn form_fields_bound(project: &Project, file: FileId, class: u32) -> Option<Opti
                 && call.callee == "__init__"
         })
         .map(|call| Some((init, call.span.start)))
+}
+
+/// Whether every construction of an instance of `class` runs the `__init__` of `base` (a class
+/// of its MRO): each class before `base` in the MRO either defines no `__init__` or calls
+/// `super().__init__(...)` in its own, and no base outside the tree comes before it (its
+/// `__init__` is unknown).
+fn every_construction_runs_init(project: &Project, class: ClassId, base: ClassId) -> bool {
+    let init: Name = "__init__".into();
+    for entry in project.mro(class) {
+        let MroEntry::Class(c) = entry else {
+            return false;
+        };
+        if *c == base {
+            return true;
+        }
+        if let Some(own) = project.own_method(*c, &init) {
+            let (file, index) = project.function_in_file(own);
+            let calls_super = project.file(file).facts.calls.iter().any(|call| {
+                call.function() == Some(index)
+                    && matches!(call.receiver, CallReceiver::Super)
+                    && !call.reference()
+                    && call.callee == "__init__"
+            });
+            if !calls_super {
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// Whether `callee`, called in a class body of `file`, makes a form field: a field class of

@@ -61,6 +61,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         fills_read_attribute: false,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
+        instance_name_loops: Vec::new(),
         scratch_sources: Vec::new(),
     };
     for stmt in &module.body {
@@ -310,6 +311,10 @@ struct Extractor {
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
     string_lists: HashMap<Name, Vec<Name>>,
+    /// The enclosing `for` loops, innermost last, that iterate over something read from the
+    /// instance itself (see [`Extractor::iterates_instance_names`]): their function and the
+    /// names their target binds.
+    instance_name_loops: Vec<(FuncIdx, Vec<Name>)>,
     /// The buffer the sources of a flow are gathered in, kept between statements: most
     /// assignments have one source, and a vector per statement cost an allocation each.
     scratch_sources: Vec<FlowSource>,
@@ -1599,10 +1604,22 @@ impl Extractor {
                 self.record_instance_copies(for_stmt);
                 self.visit_expr(&for_stmt.iter);
                 self.assign_target(&for_stmt.target, None);
+                let instance_names = match self.current_function() {
+                    Some(function) if self.iterates_instance_names(&for_stmt.iter) => {
+                        let mut names = Vec::new();
+                        target_names(&for_stmt.target, &mut names);
+                        self.instance_name_loops.push((function, names));
+                        true
+                    }
+                    _ => false,
+                };
                 // The `else` too: a `break` skips it.
                 self.conditional_blocks += 1;
                 for s in &for_stmt.body {
                     self.visit_stmt(s);
+                }
+                if instance_names {
+                    self.instance_name_loops.pop();
                 }
                 for s in &for_stmt.orelse {
                     self.visit_stmt(s);
@@ -1710,6 +1727,56 @@ impl Extractor {
         }
     }
 
+    /// Whether a loop over `iterable` takes names from the instance's own state: `iterable` is
+    /// read from the instance (`self.states.items()`, `dir(self)`, `vars(type(self))`,
+    /// `sorted(self.__dict__)`), and is not an attribute named like a literal list of strings
+    /// bound at module or class level in this file (`self.from_options`, whose names are
+    /// spelled out: not any name).
+    fn iterates_instance_names(&self, iterable: &Expr) -> bool {
+        let Some(self_name) = self.function_scope().and_then(|f| f.self_name) else {
+            return false;
+        };
+        let mut current = iterable;
+        loop {
+            match current {
+                Expr::Name(name) => return name.id.as_str() == self_name.as_str(),
+                Expr::Attribute(attribute) => {
+                    if self.string_lists.contains_text(attribute.attr.as_str()) {
+                        return false;
+                    }
+                    current = &attribute.value;
+                }
+                Expr::Call(call) => {
+                    let [argument] = &call.arguments.args[..] else {
+                        // `self.states.items()`: the receiver's keys, values or items.
+                        match &*call.func {
+                            Expr::Attribute(method)
+                                if call.arguments.is_empty()
+                                    && matches!(
+                                        method.attr.as_str(),
+                                        "items" | "keys" | "values" | "copy"
+                                    ) =>
+                            {
+                                current = &method.value;
+                                continue;
+                            }
+                            _ => return false,
+                        }
+                    };
+                    let wraps = matches!(&*call.func, Expr::Name(f) if matches!(
+                        f.id.as_str(),
+                        "dir" | "vars" | "type" | "sorted" | "list" | "tuple" | "reversed" | "iter"
+                    ));
+                    if !wraps || !call.arguments.keywords.is_empty() {
+                        return false;
+                    }
+                    current = argument;
+                }
+                _ => return false,
+            }
+        }
+    }
+
     /// `setattr(obj, name, value)`, and calls that hand the class to another function.
     fn record_class_handling(&mut self, call: &ast::ExprCall) {
         let Some(function) = self.current_function() else {
@@ -1731,6 +1798,16 @@ impl Extractor {
                     self.facts.lazy_inits.push(call.range().start().to_u32());
                 }
                 self.note_if_conditional(call.range().start().to_u32());
+                if let Expr::Name(variable) = &args[1]
+                    && object.path == AccessPath::new(Root::SelfParam)
+                    && self.instance_name_loops.iter().any(|(f, names)| {
+                        *f == function && names.iter().any(|n| n == variable.id.as_str())
+                    })
+                {
+                    self.facts
+                        .instance_named_setattrs
+                        .push(call.range().start().to_u32());
+                }
                 self.facts.setattr_calls.push(SetattrCall {
                     function,
                     object: object.path,
@@ -3049,6 +3126,17 @@ fn collect_bindings<'a>(
     BodyBindings {
         defines,
         stores_items,
+    }
+}
+
+/// The names an assignment target binds (`name`, `key, value`, `(a, *rest)`).
+fn target_names(target: &Expr, out: &mut Vec<Name>) {
+    match target {
+        Expr::Name(name) => out.push(intern(name.id.as_str())),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, out)),
+        Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, out)),
+        Expr::Starred(s) => target_names(&s.value, out),
+        _ => {}
     }
 }
 
