@@ -508,6 +508,15 @@ pub struct FileFacts {
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.
     pub identity_guarded: ThinVec<(u32, Name)>,
+    /// Changes and first rebinds of a function's parameters made only under a test of another
+    /// of its parameters that the function never binds again: `tid is not None`, or `tid`'s
+    /// truth (an `if` or `elif` test, or one of the operands of its `and`). A call that passes
+    /// `None` (or, to a truth test, a false literal) for that parameter never gets there.
+    pub param_guarded: ThinVec<ParamGuard>,
+    /// The literal `None` and other false literals (`False`, `0`, `""`) a call passes beside a
+    /// defaulted parameter it hands on ([`ParamUseKind::Passed`]): what tests of the callee's
+    /// parameters ([`FileFacts::param_guarded`]) they fail.
+    pub false_arguments: ThinVec<FalseArgument>,
     /// `if name is X:` statements of a function's own body (no `elif`, no `else`) whose branch
     /// ends in `return` or `raise`: the rest of the body runs only when `name` is not `X`. Each
     /// as the start of the function's name, `name`, `X` as written (dotted) and the offset where
@@ -971,6 +980,29 @@ pub enum ParamUseKind {
         callee: Name,
         argument: Argument,
     },
+}
+
+/// A change or rebind that runs only while the parameter `param` (an index in
+/// [`FunctionFacts::params`]) is not `None`, or only while it is true (`truth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamGuard {
+    /// The start of the guarded change or rebind.
+    pub start: u32,
+    pub param: u32,
+    pub truth: bool,
+    /// Whether a positional argument may give the parameter its value (not a keyword-only one).
+    pub positional: bool,
+    /// Whether a keyword argument may give it its value (not a positional-only one).
+    pub keyword: bool,
+}
+
+/// A literal false argument of a call that hands on a defaulted parameter: the start of that
+/// parameter's [`ParamUse`], where the literal is passed, and whether it is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FalseArgument {
+    pub use_start: u32,
+    pub argument: Argument,
+    pub none: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
-    Argument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, Param, ParamUse,
-    ParamUseKind, Root, Span, Value,
+    Argument, FalseArgument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, Param,
+    ParamGuard, ParamUse, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -457,6 +457,17 @@ fn passed_to_mutator(
     };
     let target_param = target_facts.params.get(index)?;
     let target_file_facts = &project.file(target_file).facts;
+    let excluded = |start: u32| {
+        excluded_by_false_argument(
+            project.file(file).facts.false_arguments.as_slice(),
+            param_use.span.start,
+            bound,
+            target_facts,
+            target_file_facts.param_guarded.as_slice(),
+            start,
+        )
+    };
+    // A rebind on a path this call never takes leaves the default in place after it.
     let rebound_at = target_file_facts
         .param_uses
         .iter()
@@ -465,7 +476,8 @@ fn passed_to_mutator(
                 && u.param == index as u32
                 && matches!(u.kind, ParamUseKind::Rebound)
         })
-        .map(|u| u.span.start);
+        .map(|u| u.span.start)
+        .filter(|&at| !excluded(at));
     let mutation = context
         .model
         .parameter_changes(project, target, index as u32)
@@ -473,6 +485,7 @@ fn passed_to_mutator(
         .map(|&m| &target_file_facts.mutations[m as usize])
         .find(|m| {
             rebound_at.is_none_or(|at| m.span.start < at)
+                && !excluded(m.span.start)
                 && changes(project, target_file, m, &default.object, 0)
         })?;
     Some(Finding {
@@ -489,6 +502,40 @@ fn passed_to_mutator(
                 target_facts.name, target_param.name
             ),
         )),
+    })
+}
+
+/// Whether the callee's change (or rebind) starting at `start` runs only under a test of one of
+/// its parameters that the call's literal argument fails: `if tid is not None:` with `None`
+/// passed as `tid`, `if fill:` with `False`, `0`, `""` or `None`. The callee never binds that
+/// parameter again, so it keeps the literal for the whole call. `use_start` is where the call
+/// hands on the default; `bound` whether a positional argument's index skips the callee's
+/// `self` or `cls`.
+fn excluded_by_false_argument(
+    false_arguments: &[FalseArgument],
+    use_start: u32,
+    bound: bool,
+    callee: &FunctionFacts,
+    guards: &[ParamGuard],
+    start: u32,
+) -> bool {
+    let passed = false_arguments.iter().filter(|a| a.use_start == use_start);
+    guards.iter().filter(|g| g.start == start).any(|guard| {
+        passed.clone().any(|literal| {
+            let reaches = match &literal.argument {
+                Argument::Position(position) => {
+                    guard.positional && position + u32::from(bound) == guard.param
+                }
+                Argument::Keyword(name) => {
+                    guard.keyword
+                        && callee
+                            .params
+                            .get(guard.param as usize)
+                            .is_some_and(|p| p.name == *name)
+                }
+            };
+            reaches && (literal.none || guard.truth)
+        })
     })
 }
 

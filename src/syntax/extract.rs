@@ -12,8 +12,8 @@ use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
-    Mutation, MutationKind, Name, Param, Returned, Root, SelfCallGuard, SetattrCall, Span, ThinVec,
-    TypedLocal, Value, intern,
+    Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root, SelfCallGuard,
+    SetattrCall, Span, ThinVec, TypedLocal, Value, intern,
 };
 use crate::knowledge;
 
@@ -56,6 +56,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         in_deferred: 0,
         after_early_exit: false,
         first_time_flags: Vec::new(),
+        pending_param_guards: Vec::new(),
         first_time_locals: Vec::new(),
         flag_set_after: None,
         fills_read_attribute: false,
@@ -115,6 +116,30 @@ struct FunctionScope {
     /// too, unlike `first_yield`, which is noted as the `yield` is entered): what is walked
     /// after it runs only if the consumer resumes the generator.
     yielded: bool,
+}
+
+/// Where the kinds of a function's parameters end in [`FunctionFacts::params`]: positional-only,
+/// then positional-or-keyword, then `*args`, then keyword-only, then `**kwargs`.
+#[derive(Clone, Copy)]
+struct ParamKinds {
+    positional_only: u32,
+    positional: u32,
+    keyword_only_start: u32,
+    keyword_only_end: u32,
+}
+
+impl ParamKinds {
+    /// Whether a positional argument, and whether a keyword argument, can give the parameter at
+    /// `index` its value; `None` for `*args` and `**kwargs`, which collect what is left over.
+    fn of(&self, index: u32) -> Option<(bool, bool)> {
+        if index < self.positional {
+            Some((true, index >= self.positional_only))
+        } else if (self.keyword_only_start..self.keyword_only_end).contains(&index) {
+            Some((false, true))
+        } else {
+            None
+        }
+    }
 }
 
 /// A function's locals, asked with a name's text as written, with no look-up in the interner: a
@@ -297,6 +322,11 @@ struct Extractor {
     /// The flags of the enclosing first-time `if` blocks whose test names one (innermost last),
     /// and whether the block sets it.
     first_time_flags: Vec<(Name, bool)>,
+    /// Changes under a test of a parameter of the function being walked (and of the functions
+    /// around it), kept until its whole body is seen to bind that parameter nowhere else (no
+    /// walrus, `match` capture or `nonlocal` of a nested function); their `positional` and
+    /// `keyword` are set then.
+    pending_param_guards: Vec<ParamGuard>,
     /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
     /// the depth of their function's scope and the flag the test reads: `if first_time:` is that
     /// test. Kept here rather than in the function's scope, which stays small.
@@ -528,12 +558,20 @@ impl Extractor {
         for p in parameters.posonlyargs.iter().chain(parameters.args.iter()) {
             params.push(self.param(&p.parameter, p.default.as_deref()));
         }
+        let positional = params.len() as u32;
         if let Some(p) = &parameters.vararg {
             params.push(self.param(p, None));
         }
+        let keyword_only_start = params.len() as u32;
         for p in parameters.kwonlyargs.iter() {
             params.push(self.param(&p.parameter, p.default.as_deref()));
         }
+        let param_kinds = ParamKinds {
+            positional_only: parameters.posonlyargs.len() as u32,
+            positional,
+            keyword_only_start,
+            keyword_only_end: params.len() as u32,
+        };
         for p in parameters.iter_non_variadic_params() {
             if p.default.as_deref().is_some_and(is_empty_container) {
                 self.facts.empty_values.push(span(p.parameter.range).start);
@@ -695,6 +733,7 @@ impl Extractor {
                 words.get(from).is_some_and(|&word| word < end)
             });
         self.reach_enter_function(idx, span(function.range), may_memoise);
+        let guards_from = self.pending_param_guards.len();
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.fills_read_attribute =
@@ -729,6 +768,25 @@ impl Extractor {
             });
         }
         self.record_closure(idx, kwargs, &mut scope);
+        // Nested functions took theirs out as their walks ended: what is left is this one's.
+        if self.pending_param_guards.len() > guards_from {
+            let rebound = names_bound_by_expressions(&function.body);
+            let params = &self.facts.functions[idx as usize].params;
+            let guards: Vec<ParamGuard> = self
+                .pending_param_guards
+                .drain(guards_from..)
+                .filter(|g| !rebound.contains(&params[g.param as usize].name.as_str()))
+                .filter_map(|g| {
+                    let (positional, keyword) = param_kinds.of(g.param)?;
+                    Some(ParamGuard {
+                        positional,
+                        keyword,
+                        ..g
+                    })
+                })
+                .collect();
+            self.facts.param_guarded.extend(guards);
+        }
         self.record_key_reads(idx, function);
         self.record_receiver_left_alone(idx, function);
         let mut typed_locals = typed_params;
@@ -1955,6 +2013,69 @@ fn identity_exclusions(test: &Expr) -> Vec<(Name, Name)> {
     }
 }
 
+/// The names an `if` test requires not to be `None` (`name is not None`) or to be true (`name`),
+/// alone or as operands of an `and`: each with whether the test is of truth.
+fn param_exclusions(test: &Expr) -> Vec<(Name, bool)> {
+    match test {
+        Expr::BoolOp(op) if op.op == ast::BoolOp::And => {
+            op.values.iter().flat_map(param_exclusions).collect()
+        }
+        Expr::Name(name) => vec![(intern(name.id.as_str()), true)],
+        Expr::Compare(compare) => match (
+            &*compare.left,
+            compare.ops.as_ref(),
+            compare.comparators.as_ref(),
+        ) {
+            (Expr::Name(name), [ast::CmpOp::IsNot], [Expr::NoneLiteral(_)]) => {
+                vec![(intern(name.id.as_str()), false)]
+            }
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// The names `body` binds other than by the statements [`collect_bindings`] reads, its nested
+/// scopes included: walrus targets, `match` captures, `type` aliases and `nonlocal` names.
+fn names_bound_by_expressions(body: &[Stmt]) -> Vec<&str> {
+    struct Bound<'a>(Vec<&'a str>);
+    impl<'a> Visitor<'a> for Bound<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Nonlocal(n) => self.0.extend(n.names.iter().map(|n| n.as_str())),
+                Stmt::TypeAlias(alias) => {
+                    if let Expr::Name(name) = &*alias.name {
+                        self.0.push(name.id.as_str());
+                    }
+                }
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Named(named) = expr
+                && let Expr::Name(name) = &*named.target
+            {
+                self.0.push(name.id.as_str());
+            }
+            visitor::walk_expr(self, expr);
+        }
+        fn visit_pattern(&mut self, pattern: &'a ast::Pattern) {
+            let name = match pattern {
+                ast::Pattern::MatchAs(p) => p.name.as_ref(),
+                ast::Pattern::MatchStar(p) => p.name.as_ref(),
+                ast::Pattern::MatchMapping(p) => p.rest.as_ref(),
+                _ => None,
+            };
+            self.0.extend(name.map(|n| n.as_str()));
+            visitor::walk_pattern(self, pattern);
+        }
+    }
+    let mut bound = Bound(Vec::new());
+    bound.visit_body(body);
+    bound.0
+}
+
 /// The `if name is X:` statements among `body`'s own (not inside another block, where code
 /// after the block could be reached without the test), with no `elif` or `else`, whose branch
 /// ends in `return` or `raise`: `name`, `X` as written and where the code after the `if` starts.
@@ -2041,7 +2162,9 @@ impl Extractor {
             let once = u32::from(index == 0 && first_time);
             let guard = test.and_then(isinstance_guard);
             let identity = test.map(identity_exclusions).unwrap_or_default();
+            let param_tests = test.map(param_exclusions).unwrap_or_default();
             let before = self.facts.mutations.len();
+            let uses_before = self.facts.param_uses.len();
             // A branch that leaves the block at its end (`return`, `raise`, ...) hands none of
             // the aliases it takes to the code after the `if`.
             let aliases_before = body
@@ -2077,6 +2200,9 @@ impl Extractor {
             {
                 scope.aliases = aliases;
             }
+            for (name, truth) in param_tests {
+                self.note_param_guard(name, truth, before, uses_before);
+            }
             for (name, other) in identity {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
                     .iter()
@@ -2098,6 +2224,54 @@ impl Extractor {
                 }
             }
         }
+    }
+
+    /// The changes of the current function's parameters (from `mutations_from` in the
+    /// mutations) and their first rebinds (from `uses_from` in the parameter uses) just walked
+    /// in a branch whose test requires the parameter `name` not to be `None` (or to be true):
+    /// kept for [`FileFacts::param_guarded`] when `name` is a parameter bound nowhere else.
+    fn note_param_guard(
+        &mut self,
+        name: Name,
+        truth: bool,
+        mutations_from: usize,
+        uses_from: usize,
+    ) {
+        let Some(scope) = self.function_scope() else {
+            return;
+        };
+        let function = scope.idx;
+        if scope.bound_twice.contains(&name) {
+            return;
+        }
+        let params = &self.facts.functions[function as usize].params;
+        let Some(index) = params.iter().position(|p| p.name == name) else {
+            return;
+        };
+        let is_other_param =
+            |local: &Name| *local != name && params.iter().any(|p| p.name == *local);
+        let changes = self.facts.mutations[mutations_from..]
+            .iter()
+            .filter(|m| {
+                m.function == function
+                    && matches!(&m.target.root, Root::Local(local) if is_other_param(local))
+            })
+            .map(|m| m.span.start);
+        let rebinds = self.facts.param_uses[uses_from..]
+            .iter()
+            .filter(|u| u.function == function && matches!(u.kind, ParamUseKind::Rebound))
+            .map(|u| u.span.start);
+        let guards: Vec<ParamGuard> = changes
+            .chain(rebinds)
+            .map(|start| ParamGuard {
+                start,
+                param: index as u32,
+                truth,
+                positional: false,
+                keyword: false,
+            })
+            .collect();
+        self.pending_param_guards.extend(guards);
     }
 
     /// Whether an `if` test holds only until shared state is first set: `not hasattr(C, "x")`,

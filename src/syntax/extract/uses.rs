@@ -10,9 +10,9 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, Argument, ByText, CachedReturn, CallReceiver, CallResultMutation, FuncIdx,
-    GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param, ParamUse, ParamUseKind, Root,
-    Span, Value, intern,
+    AccessPath, Argument, ByText, CachedReturn, CallReceiver, CallResultMutation, FalseArgument,
+    FuncIdx, GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param, ParamUse,
+    ParamUseKind, Root, Span, Value, intern,
 };
 use crate::knowledge;
 use crate::syntax::literal_text;
@@ -371,6 +371,11 @@ impl Extractor {
             return;
         }
         let callee = dotted_name(&call.func);
+        let false_literals = if storing_receiver.is_none() && callee.is_some() {
+            false_literal_arguments(call)
+        } else {
+            Vec::new()
+        };
         for (used, argument, range) in uses {
             if let Some(receiver) = storing_receiver {
                 if self.outlives_call(receiver) {
@@ -382,6 +387,14 @@ impl Extractor {
                     argument,
                 };
                 self.push_param_use(used, kind, range);
+                let use_start = range.start().to_u32();
+                self.facts
+                    .false_arguments
+                    .extend(false_literals.iter().map(|(argument, none)| FalseArgument {
+                        use_start,
+                        argument: argument.clone(),
+                        none: *none,
+                    }));
             }
         }
     }
@@ -541,4 +554,33 @@ pub(super) fn has_shared_default(param: &Param) -> bool {
         param.default,
         Some(Value::Container(_) | Value::Call { .. } | Value::Alias(_))
     )
+}
+
+/// The arguments of `call` written as `None`, `False`, `0` or `""`, each with whether it is
+/// `None`. Positions after `*args` are unknown and left out.
+fn false_literal_arguments(call: &ast::ExprCall) -> Vec<(Argument, bool)> {
+    let falsity = |value: &Expr| match value {
+        Expr::NoneLiteral(_) => Some(true),
+        Expr::BooleanLiteral(b) if !b.value => Some(false),
+        Expr::NumberLiteral(n) if matches!(&n.value, ast::Number::Int(i) if *i == ast::Int::ZERO) => {
+            Some(false)
+        }
+        Expr::StringLiteral(s) if s.value.is_empty() => Some(false),
+        _ => None,
+    };
+    let positional = call
+        .arguments
+        .args
+        .iter()
+        .take_while(|arg| !matches!(arg, Expr::Starred(_)))
+        .enumerate()
+        .filter_map(|(position, arg)| Some((Argument::Position(position as u32), falsity(arg)?)));
+    let keywords = call.arguments.keywords.iter().filter_map(|keyword| {
+        let name = keyword.arg.as_ref()?;
+        Some((
+            Argument::Keyword(intern(name.as_str())),
+            falsity(&keyword.value)?,
+        ))
+    });
+    positional.chain(keywords).collect()
 }
