@@ -43,14 +43,91 @@ fn has_no_shared_instances(context: &Context<'_>, class: ClassId) -> bool {
 }
 
 /// How the model library `class` derives from treats its class-level defaults, if it derives
-/// from one.
+/// from one: a model base of its MRO, or one a base of its tree names through a module-level
+/// alias (see [`aliased_base_copying`]).
 pub fn default_copying(project: &Project, class: ClassId) -> Option<knowledge::DefaultCopying> {
-    project.external_bases(class).iter().find_map(|q| {
-        knowledge::DEFAULT_COPYING_BASES
+    default_copying_within(project, class, MAX_BASE_ALIAS_HOPS)
+}
+
+/// How many aliased bases [`default_copying`] follows, one within another.
+const MAX_BASE_ALIAS_HOPS: u32 = 4;
+
+fn default_copying_within(
+    project: &Project,
+    class: ClassId,
+    hops: u32,
+) -> Option<knowledge::DefaultCopying> {
+    let external = project
+        .external_bases(class)
+        .iter()
+        .find_map(|q| model_base_copying(q));
+    if external.is_some() || hops == 0 {
+        return external;
+    }
+    project_mro(project, class).find_map(|c| {
+        let (file, facts) = project.class(c);
+        facts
+            .bases
             .iter()
-            .find(|(base, _)| *base == q.as_str())
-            .map(|(_, copying)| *copying)
+            .flatten()
+            .find_map(|base| aliased_base_copying(project, file, base, hops - 1))
     })
+}
+
+fn model_base_copying(qualified: &str) -> Option<knowledge::DefaultCopying> {
+    knowledge::DEFAULT_COPYING_BASES
+        .iter()
+        .find(|(base, _)| *base == qualified)
+        .map(|(_, copying)| *copying)
+}
+
+/// How the model base that `base`, written as a base of a class of `file`, stands for treats
+/// class-level defaults, when `base` is a module-level variable every binding of which names a
+/// model base that treats them alike: `ConfigBase = custom_types.ConfigModel` in a `try` and
+/// `ConfigBase = BaseModel` in its `except ImportError`. The class hierarchy leaves such a base
+/// out (a variable is no class), so [`default_copying`] asks here. Not proved, and `None`, when a
+/// binding of the name is anything else (a call, a class of no model library, a name that does
+/// not resolve), when a function rebinds it (`global`), or when an import, a definition or a
+/// class of the module binds it (then the name does not resolve to the variable). The facts
+/// record `A or B` as an alias of `A`; such a base is not written in practice.
+fn aliased_base_copying(
+    project: &Project,
+    file: FileId,
+    base: &Name,
+    hops: u32,
+) -> Option<knowledge::DefaultCopying> {
+    let Resolved::Global(global_file, last) = project.resolve(file, None, base) else {
+        return None;
+    };
+    let facts = &project.file(global_file).facts;
+    let name = facts.globals.get(last as usize)?.name;
+    if facts.global_rebinds.iter().any(|r| r.name == name) {
+        return None;
+    }
+    let mut agreed = None;
+    for binding in facts.globals.iter().filter(|b| b.name == name) {
+        let Value::Alias(path) = &binding.value else {
+            return None;
+        };
+        let Root::Global(head) = &path.root else {
+            return None;
+        };
+        let mut dotted = head.to_string();
+        for attr in &path.attrs {
+            dotted.push('.');
+            dotted.push_str(attr.as_str());
+        }
+        let copying = match project.resolve(global_file, None, dotted.as_str()) {
+            Resolved::External(q) => model_base_copying(&q)?,
+            Resolved::Class(class) => default_copying_within(project, class, hops)?,
+            _ => return None,
+        };
+        if agreed.is_some_and(|kind| kind != copying) {
+            return None;
+        }
+        agreed = Some(copying);
+    }
+    agreed
 }
 
 /// Classes whose instances share no class-level object: model classes (whatever their
@@ -129,10 +206,18 @@ fn default_hashable(project: &Project, file: FileId, value: &Value) -> Option<bo
 fn instances_hashable(project: &Project, class: ClassId) -> Option<bool> {
     for c in project_mro(project, class) {
         // A class decorator (a dataclass, attrs) may write `__eq__` and `__hash__`; an
-        // assignment may bind either to anything; a base that is not a name (a call) is unknown.
-        let facts = project.class(c).1;
+        // assignment may bind either to anything; a base that is not a name (a call), or a name
+        // that is no class (a variable, an unresolved name), is unknown.
+        let (file, facts) = project.class(c);
         if !facts.decorators.is_empty()
-            || facts.bases.iter().any(Option::is_none)
+            || facts.bases.iter().any(|base| {
+                base.as_ref().is_none_or(|base| {
+                    !matches!(
+                        project.resolve(file, None, base),
+                        Resolved::Class(_) | Resolved::External(_)
+                    )
+                })
+            })
             || project.class_attribute(c, "__eq__").is_some()
         {
             return None;
