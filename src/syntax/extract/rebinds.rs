@@ -17,7 +17,7 @@ use thin_vec::ThinVec;
 
 use crate::facts::{Name, intern};
 
-use super::MAX_WALK_DEPTH;
+use super::{MAX_WALK_DEPTH, literal_text};
 
 /// The names `body` may rebind other than by a module-level `name = value`, and the attributes
 /// it sets on objects it names, each sorted, without repeats; `*` alone when it may rebind any
@@ -111,7 +111,7 @@ impl<'a> Visitor<'a> for Walk<'a> {
                         && call.arguments.args.first().is_some_and(names_an_object) =>
                 {
                     if let Some(Expr::StringLiteral(literal)) = call.arguments.args.get(1) {
-                        self.attributes.push(literal.value.to_str());
+                        self.attributes.push(literal_text(&literal.value));
                     }
                     visitor::walk_expr(self, expr);
                 }
@@ -151,5 +151,57 @@ impl<'a> Visitor<'a> for Walk<'a> {
             _ => {}
         }
         visitor::walk_pattern(self, pattern);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn rebinds(source: &str) -> (Vec<String>, Vec<String>) {
+        let facts = crate::syntax::extract(source).expect("parses");
+        let text = |names: &[crate::facts::Name]| names.iter().map(|n| n.to_string()).collect();
+        (text(&facts.other_rebinds), text(&facts.attribute_rebinds))
+    }
+
+    #[test]
+    fn every_other_form_of_binding_is_recorded() {
+        let source = "\
+Base = object
+a, b = 1, 2
+for c in (): pass
+with open('f') as d: pass
+try: pass
+except Exception as e: pass
+match 1:
+    case [f, *g]: pass
+    case {**h}: pass
+if (i := 1): pass
+del Base
+j = 0
+j += 1
+def k():
+    global m
+    n = 1
+class C:
+    o = 1
+    def p(self):
+        self.q = 1
+        mod.r = 2
+        setattr(mod, 's', 3)
+        del mod.t
+";
+        let (names, attributes) = rebinds(source);
+        assert_eq!(
+            names,
+            [
+                "Base", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "m"
+            ]
+        );
+        assert_eq!(attributes, ["r", "s", "t"]);
+    }
+
+    #[test]
+    fn reading_the_namespace_may_bind_any_name() {
+        let (names, _) = rebinds("Base = object\nglobals()['Base'] = int\n");
+        assert_eq!(names, ["*"]);
     }
 }
