@@ -434,6 +434,14 @@ pub struct FileFacts {
     pub cached_global_reads: ThinVec<(FuncIdx, Name)>,
     /// `NAME = value` inside a function that declares `global NAME`.
     pub global_rebinds: ThinVec<GlobalRebind>,
+    /// The names the module may rebind other than by a module-level `name = value` (what
+    /// [`FileFacts::globals`] records): unpacking, `for`, `with`, `except`, `match`, `:=`, `del`,
+    /// `+=` and `type` targets, in any scope, and names declared `global`; sorted. `*` alone when
+    /// it may rebind any (it reads `globals`, `vars`, `locals`, `eval` or `exec`).
+    pub other_rebinds: ThinVec<Name>,
+    /// The attributes the module sets or deletes on an object it names other than `self` and
+    /// `cls` (`config.Base = X`, `setattr(mod, "Base", X)`), in any scope; sorted.
+    pub attribute_rebinds: ThinVec<Name>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: ThinVec<(FuncIdx, Name)>,
     /// `cache_clears` made after their function first yields (a context manager's exit), by

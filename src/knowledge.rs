@@ -300,14 +300,21 @@ pub const INSTANCE_SETUP_METHODS: &[&str] = &["__init__", "__new__", "__post_ini
 /// not be an instance of it or of a subclass of it.
 pub const PROTOCOL_BASES: &[&str] = &["typing.Protocol", "typing_extensions.Protocol"];
 
-/// Form classes of WTForms (and Flask-WTF's subclass of it) whose `__init__` binds every field
-/// the class declares and sets the bound field on the instance: a field's class attribute holds
-/// an `UnboundField`, and from `Form.__init__` on each form has field objects of its own.
+/// Form classes of WTForms (and subclasses of it in other packages) whose `__init__` binds every
+/// field the class declares and sets the bound field on the instance: a field's class attribute
+/// holds an `UnboundField`, and from `Form.__init__` on each form has field objects of its own.
+/// Only classes read to be such a subclass are listed, each with an `__init__` that reaches
+/// `Form.__init__` on every path that returns: an unknown base is no proof (WTForms' own
+/// `BaseForm` binds only the fields handed to it, and leaves the class's `UnboundField` the
+/// attribute every instance reads). Flask-WTF's `FlaskForm`; cherrypy-foundation 1.19's
+/// `CherryForm` (`class CherryForm(Form)`, `from wtforms.form import Form`, whose `__init__`
+/// ends in `super().__init__(formdata=..., meta=..., **kwargs)`).
 pub const FIELD_BINDING_FORMS: &[&str] = &[
     "wtforms.Form",
     "wtforms.form.Form",
     "flask_wtf.FlaskForm",
     "flask_wtf.form.FlaskForm",
+    "cherrypy_foundation.form.CherryForm",
 ];
 
 /// The field classes of WTForms, by class name: calling one (or a subclass) in a form's class

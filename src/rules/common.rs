@@ -43,14 +43,150 @@ fn has_no_shared_instances(context: &Context<'_>, class: ClassId) -> bool {
 }
 
 /// How the model library `class` derives from treats its class-level defaults, if it derives
-/// from one.
+/// from one: a model base of its MRO, or one a base of its tree names through a module-level
+/// alias (see [`aliased_base_copying`]).
 pub fn default_copying(project: &Project, class: ClassId) -> Option<knowledge::DefaultCopying> {
-    project.external_bases(class).iter().find_map(|q| {
-        knowledge::DEFAULT_COPYING_BASES
+    default_copying_within(project, class, MAX_BASE_ALIAS_HOPS)
+}
+
+/// How many aliased bases [`default_copying`] follows, one within another.
+const MAX_BASE_ALIAS_HOPS: u32 = 4;
+
+fn default_copying_within(
+    project: &Project,
+    class: ClassId,
+    hops: u32,
+) -> Option<knowledge::DefaultCopying> {
+    let external = project
+        .external_bases(class)
+        .iter()
+        .find_map(|q| model_base_copying(q));
+    if external.is_some() || hops == 0 {
+        return external;
+    }
+    project_mro(project, class).find_map(|c| {
+        let (file, facts) = project.class(c);
+        facts
+            .bases
             .iter()
-            .find(|(base, _)| *base == q.as_str())
-            .map(|(_, copying)| *copying)
+            .flatten()
+            .find_map(|base| aliased_base_copying(project, file, base, hops - 1))
     })
+}
+
+fn model_base_copying(qualified: &str) -> Option<knowledge::DefaultCopying> {
+    knowledge::DEFAULT_COPYING_BASES
+        .iter()
+        .find(|(base, _)| *base == qualified)
+        .map(|(_, copying)| *copying)
+}
+
+/// How the model base that `base`, written as a base of a class of `file`, stands for treats
+/// class-level defaults, when `base` is a module-level variable every binding of which names a
+/// model base that treats them alike: `ConfigBase = custom_types.ConfigModel` in a `try` and
+/// `ConfigBase = BaseModel` in its `except ImportError`. The class hierarchy leaves such a base
+/// out (a variable is no class), so [`default_copying`] asks here.
+///
+/// A class reads its bases once, when its `class` statement runs, so what matters is what the
+/// name holds then; the proof asks that nothing but those `name = value` bindings ever binds it
+/// (see [`bound_only_by_globals`]), and that each binding's value is a name bound once: an import
+/// of a model base, or a module (or an import of one) whose top-level class, bound once too, is a
+/// model (`custom_types.ConfigModel`). Not proved, and `None`, for any other binding (a call, a
+/// class of no model library, a name that does not resolve). The facts record `A or B` as an
+/// alias of `A`; such a base is not written in practice.
+fn aliased_base_copying(
+    project: &Project,
+    file: FileId,
+    base: &Name,
+    hops: u32,
+) -> Option<knowledge::DefaultCopying> {
+    let Resolved::Global(global_file, last) = project.resolve(file, None, base) else {
+        return None;
+    };
+    let facts = &project.file(global_file).facts;
+    let name = facts.globals.get(last as usize)?.name;
+    let mut agreed = None;
+    for binding in facts.globals.iter().filter(|b| b.name == name) {
+        let Value::Alias(path) = &binding.value else {
+            return None;
+        };
+        let Root::Global(head) = &path.root else {
+            return None;
+        };
+        if !bound_once(project, global_file, head) {
+            return None;
+        }
+        let mut dotted = head.to_string();
+        for attr in &path.attrs {
+            dotted.push('.');
+            dotted.push_str(attr.as_str());
+        }
+        let copying = match project.resolve(global_file, None, dotted.as_str()) {
+            Resolved::External(q) => model_base_copying(&q)?,
+            Resolved::Class(class) => {
+                let (class_file, class_facts) = project.class(class);
+                if class_facts.qualname.contains('.')
+                    || (class_file != global_file
+                        && !bound_once(project, class_file, &class_facts.name))
+                {
+                    return None;
+                }
+                default_copying_within(project, class, hops)?
+            }
+            _ => return None,
+        };
+        if agreed.is_some_and(|kind| kind != copying) {
+            return None;
+        }
+        agreed = Some(copying);
+    }
+    (agreed.is_some() && bound_only_by_globals(project, global_file, &name))
+        .then_some(agreed)
+        .flatten()
+}
+
+/// Whether the module `file` binds `name` only by module-level `name = value` statements (what
+/// its `globals` record): no other form of binding in the file (see
+/// [`crate::facts::FileFacts::other_rebinds`]), no star import that may bring the name, and no
+/// file of the tree that sets or deletes an attribute of that name on an object it names
+/// (`config.Base = Plain`, `setattr(config, "Base", Plain)`). Code that reaches the module
+/// through `sys.modules`, or calls `setattr` with a name it computes, is not seen.
+fn bound_only_by_globals(project: &Project, file: FileId, name: &Name) -> bool {
+    let facts = &project.file(file).facts;
+    let rebound = |names: &[Name]| {
+        names.first().is_some_and(|first| first == "*") || names.binary_search(name).is_ok()
+    };
+    !rebound(&facts.other_rebinds)
+        && !facts.imports.iter().any(|import| import.is_star())
+        && !project
+            .files
+            .iter()
+            .any(|other| other.facts.attribute_rebinds.binary_search(name).is_ok())
+}
+
+/// Whether the module `file` binds `name` exactly once, by an import, a class or a function
+/// definition at module level, and in no other way.
+fn bound_once(project: &Project, file: FileId, name: &Name) -> bool {
+    let facts = &project.file(file).facts;
+    let imports = facts
+        .imports
+        .iter()
+        .filter(|import| import.function.is_none() && import.binding == *name)
+        .count();
+    let classes = facts
+        .classes
+        .iter()
+        .filter(|class| !class.in_function && class.qualname == *name)
+        .count();
+    let functions = facts
+        .functions
+        .iter()
+        .filter(|function| function.parent.is_none() && function.class.is_none())
+        .filter(|function| function.name == *name)
+        .count();
+    imports + classes + functions == 1
+        && !facts.globals.iter().any(|binding| binding.name == *name)
+        && bound_only_by_globals(project, file, name)
 }
 
 /// Classes whose instances share no class-level object: model classes (whatever their
@@ -129,10 +265,18 @@ fn default_hashable(project: &Project, file: FileId, value: &Value) -> Option<bo
 fn instances_hashable(project: &Project, class: ClassId) -> Option<bool> {
     for c in project_mro(project, class) {
         // A class decorator (a dataclass, attrs) may write `__eq__` and `__hash__`; an
-        // assignment may bind either to anything; a base that is not a name (a call) is unknown.
-        let facts = project.class(c).1;
+        // assignment may bind either to anything; a base that is not a name (a call), or a name
+        // that is no class (a variable, an unresolved name), is unknown.
+        let (file, facts) = project.class(c);
         if !facts.decorators.is_empty()
-            || facts.bases.iter().any(Option::is_none)
+            || facts.bases.iter().any(|base| {
+                base.as_ref().is_none_or(|base| {
+                    !matches!(
+                        project.resolve(file, None, base),
+                        Resolved::Class(_) | Resolved::External(_)
+                    )
+                })
+            })
             || project.class_attribute(c, "__eq__").is_some()
         {
             return None;

@@ -24,6 +24,7 @@ mod calls;
 mod class_creation;
 mod done_callbacks;
 mod flows;
+mod rebinds;
 mod receiver_use;
 mod restores;
 mod truth_guards;
@@ -68,6 +69,10 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
     }
+    (
+        extractor.facts.other_rebinds,
+        extractor.facts.attribute_rebinds,
+    ) = rebinds::other_rebinds(&module.body);
     extractor.facts.untyped_method_calls.sort_unstable();
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();
