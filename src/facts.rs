@@ -1027,6 +1027,9 @@ pub struct CallResultMutation {
     pub callee: Name,
     pub kind: MutationKind,
     pub span: Span,
+    /// The change is made to the result itself (`f().clear()`), not to an attribute or item of
+    /// it (`f().items.clear()`, `f()[k].clear()`).
+    pub direct: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

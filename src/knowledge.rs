@@ -374,6 +374,28 @@ pub fn is_form_field(name: &str) -> bool {
         && WTFORMS_FIELDS.contains(&class)
 }
 
+/// Django's model base classes, fully qualified. `ModelBase` hands every field a model's class
+/// body binds (an instance of a Django field class, [`is_django_field`]) to the field's
+/// `contribute_to_class`, which puts a descriptor (`DeferredAttribute`, a related-object
+/// descriptor) under the field's name: `self.name` is the instance's own value, never the field.
+pub const DJANGO_MODEL_BASES: &[&str] = &["django.db.models.Model", "django.db.models.base.Model"];
+
+/// Whether the fully qualified `name` is a model field class of Django: `Field` and the field
+/// classes of `django.db.models` (`CharField`, `ForeignKey`, ...), of its `fields` package, and
+/// of the model field packages of `django.contrib` (postgres, gis).
+pub fn is_django_field(name: &str) -> bool {
+    let Some((module, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let module_of_fields = module == "django.db.models"
+        || module.starts_with("django.db.models.fields")
+        || module.starts_with("django.contrib.postgres.fields")
+        || module == "django.contrib.gis.db.models"
+        || module.starts_with("django.contrib.gis.db.models.fields");
+    module_of_fields
+        && (class.ends_with("Field") || matches!(class, "ForeignKey" | "ForeignObject"))
+}
+
 /// Names Python binds in every module without an import.
 pub const BUILTINS: &[&str] = &[
     "object",
@@ -973,6 +995,11 @@ mod last_segment_tests {
 
     #[test]
     fn form_fields_are_wtforms_field_classes_where_wtforms_exports_them() {
+        assert!(is_django_field("django.db.models.Field"));
+        assert!(is_django_field("django.db.models.fields.CharField"));
+        assert!(is_django_field("django.db.models.ForeignKey"));
+        assert!(!is_django_field("django.db.models.Model"));
+        assert!(!is_django_field("django.forms.CharField"));
         assert!(is_form_field("wtforms.StringField"));
         assert!(is_form_field("wtforms.fields.StringField"));
         assert!(is_form_field("wtforms.fields.simple.TextAreaField"));

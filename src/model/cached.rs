@@ -34,6 +34,9 @@ pub struct CachedResultChange {
     /// [`Through::CallResult`] for a change of the call itself, [`Through::Instance`] for one
     /// through a local bound to the call.
     pub through: Through,
+    /// The change is made to the result itself (`f().clear()`, `x.clear()`), not to an
+    /// attribute or item of it (`x.items.clear()`, `x[k].clear()`).
+    pub direct: bool,
 }
 
 impl CachedResults {
@@ -131,7 +134,7 @@ fn collect_cached_results(project: &Project) -> CachedResults {
                 }
             }
         }
-        let mut change = |function, span, object, kind, through| {
+        let mut change = |function, span, object, kind, through, direct| {
             results.changes.push(CachedResultChange {
                 file,
                 function,
@@ -139,6 +142,7 @@ fn collect_cached_results(project: &Project) -> CachedResults {
                 object,
                 kind,
                 through,
+                direct,
             });
         };
         if !bound.is_empty() {
@@ -148,7 +152,8 @@ fn collect_cached_results(project: &Project) -> CachedResults {
                 {
                     let (function, span, kind) =
                         (mutation.function, mutation.span, mutation.kind.clone());
-                    change(function, span, object, kind, Through::Instance);
+                    let direct = mutation.target.attrs.is_empty() && !mutation.nested;
+                    change(function, span, object, kind, Through::Instance, direct);
                 }
             }
             for assignment in &facts.attribute_assignments {
@@ -158,7 +163,14 @@ fn collect_cached_results(project: &Project) -> CachedResults {
                 {
                     let kind = MutationKind::AttributeAssign(assignment.attr);
                     let function = assignment.function;
-                    change(function, assignment.span, object, kind, Through::Instance);
+                    change(
+                        function,
+                        assignment.span,
+                        object,
+                        kind,
+                        Through::Instance,
+                        true,
+                    );
                 }
             }
         }
@@ -166,7 +178,8 @@ fn collect_cached_results(project: &Project) -> CachedResults {
             if let Some(object) = cached_object(file, mutation.function, &mutation.callee) {
                 let (function, span, kind) =
                     (mutation.function, mutation.span, mutation.kind.clone());
-                change(function, span, object, kind, Through::CallResult);
+                let direct = mutation.direct;
+                change(function, span, object, kind, Through::CallResult, direct);
             }
         }
     }

@@ -122,18 +122,25 @@ impl InstanceAssignments {
                 });
             }
             // A WTForms form's `Form.__init__` binds each field the class declares and sets it
-            // on the instance.
+            // on the instance. A Django model's fields are replaced by descriptors when the
+            // class is created: through an instance, from the start, each is the instance's own
+            // value.
             for (index, class) in file.facts.classes.iter().enumerate() {
                 let class_id = project.class_id(file_id, index as u32);
-                if !project.inherits_external(class_id, knowledge::FIELD_BINDING_FORMS) {
-                    continue;
-                }
-                let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
-                    continue;
-                };
+                let (bound, known): (_, fn(&str) -> bool) =
+                    if project.inherits_external(class_id, knowledge::FIELD_BINDING_FORMS) {
+                        let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
+                            continue;
+                        };
+                        (bound, knowledge::is_form_field)
+                    } else if project.inherits_external(class_id, knowledge::DJANGO_MODEL_BASES) {
+                        (None, knowledge::is_django_field)
+                    } else {
+                        continue;
+                    };
                 for binding in &class.bindings {
                     if let Value::Call { callee } = &binding.value
-                        && is_form_field(project, file_id, callee)
+                        && makes_field(project, file_id, callee, known)
                     {
                         let entry =
                             by_class
@@ -501,15 +508,16 @@ fn every_construction_runs_init(project: &Project, class: ClassId, base: ClassId
     false
 }
 
-/// Whether `callee`, called in a class body of `file`, makes a form field: a field class of
-/// WTForms or Flask-WTF, or a class of the tree deriving from one.
-fn is_form_field(project: &Project, file: FileId, callee: &Name) -> bool {
+/// Whether `callee`, called in a class body of `file`, makes a field of the framework whose field
+/// classes `known` tells by fully qualified name (WTForms' and Flask-WTF's form fields, Django's
+/// model fields): one of them, or a class of the tree deriving from one.
+fn makes_field(project: &Project, file: FileId, callee: &Name, known: fn(&str) -> bool) -> bool {
     match project.resolve(file, None, callee) {
-        Resolved::External(name) => knowledge::is_form_field(name.as_str()),
+        Resolved::External(name) => known(name.as_str()),
         Resolved::Class(class) => project
             .external_bases(class)
             .iter()
-            .any(|name| knowledge::is_form_field(name.as_str())),
+            .any(|name| known(name.as_str())),
         _ => false,
     }
 }

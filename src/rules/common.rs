@@ -681,6 +681,49 @@ pub fn declared_element_own_method(
         .then_some(element)
 }
 
+/// What a call of method `name` does to an instance of exactly `class`, a class of the tree,
+/// when the tree rather than the method's name decides it (`get_backend().clear(scope)` on a
+/// `Backend` whose own `clear` deletes rows elsewhere): `Some(false)` when no body of the tree
+/// binds the name and nothing outside the tree could supply it (every base outside the tree is
+/// `object` and no `__getattr__` is defined: the call raises); otherwise, when the instance finds
+/// the tree's own method first ([`own_method_comes_first`] up to the defining class, a base
+/// outside the tree after it) and that method does not reach a base through `super()`, whether
+/// it changes the instance's own state ([`method_changes_own_state`]). `None` when the class
+/// derives from a builtin container (its method is the container's, or may reach it) or a base
+/// outside the tree may be the method that runs: the name decides.
+pub fn tree_method_changes_instance(
+    project: &Project,
+    model: &Model,
+    class: ClassId,
+    name: &str,
+) -> Option<bool> {
+    if project.inherits_external(class, knowledge::MUTABLE_TYPES) {
+        return None;
+    }
+    let Some(method) = project.lookup_method(class, name) else {
+        let undefined = project.lookup_class_attribute(class, name).is_none()
+            && derives_from_object_alone(project, class)
+            && ["__getattr__", "__getattribute__"]
+                .iter()
+                .all(|hook| project.lookup_method(class, *hook).is_none());
+        return undefined.then_some(false);
+    };
+    if !own_method_comes_first(project, class, name) {
+        return None;
+    }
+    let (file, index) = project.function_in_file(method);
+    let reaches_base = project
+        .file(file)
+        .facts
+        .calls
+        .iter()
+        .any(|call| call.function() == Some(index) && call.receiver == CallReceiver::Super);
+    if reaches_base {
+        return None;
+    }
+    Some(method_changes_own_state(project, model, class, name))
+}
+
 /// Whether every base of `class` outside the tree is `object`: a base of the standard library
 /// (`collections.UserDict`) or of a package has methods an override may reach to write.
 fn derives_from_object_alone(project: &Project, class: ClassId) -> bool {

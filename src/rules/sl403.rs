@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, MutationKind, Span};
+use crate::facts::{FuncIdx, MutationKind, Span, Value};
 use crate::knowledge;
-use crate::project::{FileId, FuncId, Project};
+use crate::model::Model;
+use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::{Context, Rule, RuleMeta};
@@ -32,6 +33,8 @@ struct Key {
 struct Site {
     span: Span,
     kind: MutationKind,
+    /// Made to the result itself, not to an attribute or item of it.
+    direct: bool,
 }
 
 impl Rule for CachedResultMutated {
@@ -59,12 +62,22 @@ impl Rule for CachedResultMutated {
                 .push(Site {
                     span: change.span,
                     kind: change.kind.clone(),
+                    direct: change.direct,
                 });
         }
 
         let mut findings = Vec::new();
         for (key, (decorator, mut sites)) in groups {
-            sites.retain(|site| really_changes(project, key.file, key.function, key.cached, site));
+            sites.retain(|site| {
+                really_changes(
+                    project,
+                    context.model,
+                    key.file,
+                    key.function,
+                    key.cached,
+                    site,
+                )
+            });
             if sites.is_empty()
                 || !common::runs_per_call(project, key.file, key.function)
                 || common::in_test_code(project, key.file, key.function)
@@ -80,9 +93,13 @@ impl Rule for CachedResultMutated {
 }
 
 /// Whether the change is in place: `+=` only when the cached function is seen returning a type
-/// whose operator changes it in place; calls of functions only when they are known mutators.
+/// whose operator changes it in place; calls of functions only when they are known mutators; a
+/// method named like a container's mutator called on the result itself unless every object the
+/// cached function is seen returning is a new instance of a class of the tree whose own method
+/// of that name changes nothing of it ([`common::tree_method_changes_instance`]).
 fn really_changes(
     project: &Project,
+    model: &Model,
     file: FileId,
     function: FuncIdx,
     cached: FuncId,
@@ -103,8 +120,38 @@ fn really_changes(
         MutationKind::MutatingCall(callee) => {
             project.resolves_to_any(file, Some(function), callee, knowledge::MUTATING_FUNCTIONS)
         }
+        MutationKind::Method(name) if site.direct => {
+            method_may_change_result(project, model, cached, name)
+        }
         _ => true,
     }
+}
+
+/// Whether calling method `name` on what `cached` returns may change it: false only when the
+/// cached function is seen returning, and each `return` gives a new instance of a class of the
+/// tree (`return Backend()`) on which the tree decides that the call changes nothing.
+fn method_may_change_result(project: &Project, model: &Model, cached: FuncId, name: &str) -> bool {
+    let (cached_file, cached_index) = project.function_in_file(cached);
+    let mut returns = project
+        .file(cached_file)
+        .facts
+        .cached_returns
+        .iter()
+        .filter(|r| r.function == cached_index)
+        .peekable();
+    if returns.peek().is_none() {
+        return true;
+    }
+    returns.any(|r| {
+        let Value::Call { callee } = &r.value else {
+            return true;
+        };
+        let Resolved::Class(class) = project.resolve(cached_file, Some(cached_index), callee)
+        else {
+            return true;
+        };
+        common::tree_method_changes_instance(project, model, class, name) != Some(false)
+    })
 }
 
 fn report(project: &Project, key: &Key, decorator: Span, sites: &[Site]) -> Diagnostic {

@@ -408,6 +408,7 @@ impl Extractor {
         range: TextRange,
     ) {
         let mut inner = object;
+        let direct = matches!(object, Expr::Call(_));
         loop {
             inner = match inner {
                 Expr::Subscript(sub) => &sub.value,
@@ -429,6 +430,7 @@ impl Extractor {
             callee,
             kind,
             span: span(range),
+            direct,
         });
     }
 
