@@ -12,8 +12,8 @@ pub use thin_vec::ThinVec;
 
 mod interner;
 
-/// An identifier or a dotted name (`collections.defaultdict`), as written, interned: an 8-byte
-/// `Copy` handle to one process-wide copy of the text, with its hash computed once, so that facts
+/// An identifier or a dotted name (`collections.defaultdict`), as written, interned: a 4-byte
+/// `Copy` handle (the text's number) to one process-wide copy of the text, with its hash computed once, so that facts
 /// stay small and the link compares and hashes names without reading their text. Interned text is
 /// never freed: a long-lived server keeps the names of texts it no longer holds (they are few
 /// next to the facts themselves, and an edit mostly brings back the same names).
@@ -40,7 +40,7 @@ impl Name {
     /// Where the text is interned: one number per text, compared without reading the text, but
     /// not the same from one run to the next, so only for tables whose order nothing reads.
     pub fn interned_at(&self) -> usize {
-        self.0.address()
+        self.0.number() as usize
     }
 }
 
@@ -1623,14 +1623,14 @@ mod sizes {
 
     #[test]
     fn the_most_numerous_facts_stay_small() {
-        assert_eq!(size_of::<Name>(), 8);
-        assert_eq!(size_of::<Option<Name>>(), 8);
-        assert_eq!(size_of::<ValueFlow>(), 32);
-        assert_eq!(size_of::<CallSite>(), 32);
+        assert_eq!(size_of::<Name>(), 4);
+        assert_eq!(size_of::<Option<Name>>(), 4);
+        assert_eq!(size_of::<ValueFlow>(), 24);
+        assert_eq!(size_of::<CallSite>(), 28);
         assert_eq!(size_of::<Value>(), 16);
-        assert_eq!(size_of::<Param>(), 40);
+        assert_eq!(size_of::<Param>(), 32);
         assert_eq!(size_of::<ThinVec<Param>>(), 8);
-        assert_eq!(size_of::<FunctionFacts>(), 80);
+        assert_eq!(size_of::<FunctionFacts>(), 72);
     }
 
     #[test]

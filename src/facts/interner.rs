@@ -1,14 +1,20 @@
 //! The process-wide interner behind [`super::Name`]: each text once, never freed, behind a
-//! pointer that compares by address and carries the text's hash.
+//! 4-byte number that compares as the text does and leads to the text and its hash.
 //!
 //! Its tables grow with the names a project has (185 k on the 1.2 M-line corpus, 2.4 MB of
 //! table) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
 //! whatever the project. The hash is the one `ustr` computed (`ahash` with its fixed keys), so
 //! every hash map keyed by names iterates as it did.
+//!
+//! A handle is the text's number, not its address, so that a name takes 4 bytes in the facts
+//! (half of a pointer; BENCHMARKS.md, "Round 34: memory"): the numbers are given in the order
+//! texts are first interned, from 1, and [`TEXTS`] maps each to its text's address.
 
 use std::alloc::Layout;
 use std::hash::Hasher;
+use std::num::NonZeroU32;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use hashbrown::HashTable;
@@ -33,15 +39,48 @@ struct Header {
 
 const HEADER: usize = size_of::<Header>();
 
-/// An interned text: the address of its bytes, just after its [`Header`].
+/// An interned text: its number, which [`TEXTS`] maps to the address of its bytes, just after
+/// its [`Header`].
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) struct Interned(NonNull<u8>);
+pub(super) struct Interned(NonZeroU32);
 
-// SAFETY: an interned text is never written after it is interned nor ever freed; the handle only
-// reads it.
-unsafe impl Send for Interned {}
-// SAFETY: as above.
-unsafe impl Sync for Interned {}
+/// The texts' addresses by number, in chunks of [`CHUNK`] allocated as the numbers reach them
+/// and never freed: a number's chunk is `number >> CHUNK_BITS`. Every number below 2^32 has its
+/// place; the array itself is zeroed static memory, of which only the pages of chunks in use
+/// are ever touched.
+const CHUNK_BITS: u32 = 14;
+const CHUNK: usize = 1 << CHUNK_BITS;
+static TEXTS: [AtomicPtr<AtomicPtr<u8>>; 1 << (32 - CHUNK_BITS)] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; 1 << (32 - CHUNK_BITS)];
+
+/// The next number to give (0 is never given, so that `Option<Interned>` takes 4 bytes).
+static NEXT_NUMBER: AtomicU32 = AtomicU32::new(1);
+
+/// Taken while a chunk of [`TEXTS`] is allocated, so that only one is made for each.
+static GROWING: Mutex<()> = Mutex::new(());
+
+/// Notes `address` as the text of a new number, and gives that number.
+fn number(address: NonNull<u8>) -> NonZeroU32 {
+    let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed);
+    // A text takes at least a header (16 bytes), so 2^32 texts would need 64 GiB of memory.
+    assert!(number != u32::MAX, "more than 2^32 - 2 names interned");
+    let slot = &TEXTS[(number >> CHUNK_BITS) as usize];
+    let mut chunk = slot.load(Ordering::Acquire);
+    if chunk.is_null() {
+        let _growing = GROWING.lock().unwrap_or_else(PoisonError::into_inner);
+        chunk = slot.load(Ordering::Acquire);
+        if chunk.is_null() {
+            let made: Box<[AtomicPtr<u8>]> = (0..CHUNK)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect();
+            chunk = Box::leak(made).as_mut_ptr();
+            slot.store(chunk, Ordering::Release);
+        }
+    }
+    // SAFETY: a chunk holds `CHUNK` entries and is never freed; the index is below `CHUNK`.
+    unsafe { &*chunk.add(number as usize & (CHUNK - 1)) }.store(address.as_ptr(), Ordering::Release);
+    NonZeroU32::new(number).expect("numbers start at 1")
+}
 
 impl std::fmt::Debug for Interned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,24 +89,40 @@ impl std::fmt::Debug for Interned {
 }
 
 impl Interned {
+    /// The address of the text's bytes.
+    #[inline]
+    fn bytes(&self) -> *const u8 {
+        let number = self.0.get() as usize;
+        // SAFETY: a handle is made only after its number's chunk and entry were written
+        // (`number`), by a thread that handed it on here through some synchronisation (or by
+        // this one); chunks are never freed.
+        unsafe {
+            let chunk = TEXTS[number >> CHUNK_BITS].load(Ordering::Acquire);
+            (*chunk.add(number & (CHUNK - 1))).load(Ordering::Acquire)
+        }
+    }
+
     fn header(&self) -> &'static Header {
-        // SAFETY: every handle points just past the header written for it (`Shard::insert`),
-        // in a block that is never freed.
-        unsafe { &*self.0.as_ptr().sub(HEADER).cast::<Header>() }
+        // SAFETY: every text's address is just past the header written for it
+        // (`Shard::insert`), in a block that is never freed.
+        unsafe { &*self.bytes().sub(HEADER).cast::<Header>() }
     }
 
     pub(super) fn hash(&self) -> u64 {
         self.header().hash
     }
 
-    pub(super) fn address(&self) -> usize {
-        self.0.as_ptr() as usize
+    /// The text's number: given in the order texts are first interned.
+    pub(super) fn number(&self) -> u32 {
+        self.0.get()
     }
 
     pub(super) fn as_str(&self) -> &'static str {
-        let len = self.header().len;
+        let bytes = self.bytes();
+        // SAFETY: the header precedes the text's bytes (see `header`).
+        let len = unsafe { (*bytes.sub(HEADER).cast::<Header>()).len };
         // SAFETY: the `len` bytes after the header were copied from a `str` and never change.
-        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.0.as_ptr(), len)) }
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(bytes, len)) }
     }
 
     /// The text spelled `text`, interned.
@@ -146,7 +201,7 @@ impl Shard {
             });
             let bytes = at.as_ptr().add(HEADER);
             std::ptr::copy_nonoverlapping(text.as_ptr(), bytes, text.len());
-            Interned(NonNull::new_unchecked(bytes))
+            Interned(number(NonNull::new_unchecked(bytes)))
         };
         self.table.insert_unique(hash, interned, |held| held.hash());
         interned

@@ -1971,7 +1971,7 @@ mod tests {
     fn what_the_link_holds_at_its_peak_keeps_its_size() {
         assert_eq!(size_of::<Part>(), 8);
         assert_eq!(size_of::<FlowPlan>(), 20);
-        assert_eq!(size_of::<NameSlot>(), 16);
+        assert_eq!(size_of::<NameSlot>(), 12);
     }
 
     #[test]
