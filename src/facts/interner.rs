@@ -1,8 +1,8 @@
 //! The process-wide interner behind [`super::Name`]: each text once, never freed, behind a
-//! 4-byte number that compares as the text does and leads to the text and its hash.
+//! 4-byte number (equal exactly when the texts are) that leads to the text and its hash.
 //!
-//! Its tables grow with the names a project has (185 k on the 1.2 M-line corpus, 2.4 MB of
-//! table) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
+//! Its tables grow with the names a project has (185 k on the 1.2 M-line corpus: 1.2 MB of hash
+//! table, 1.5 MB of the numbers' addresses) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
 //! whatever the project. The hash is the one `ustr` computed (`ahash` with its fixed keys), so
 //! every hash map keyed by names iterates as it did.
 //!
@@ -44,48 +44,59 @@ const HEADER: usize = size_of::<Header>();
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Interned(NonZeroU32);
 
-/// The texts' addresses by number, in chunks of [`CHUNK`] allocated as the numbers reach them
-/// and never freed: a number's chunk is `number >> CHUNK_BITS`. Every number below 2^32 has its
-/// place; the array itself is zeroed static memory, of which only the pages of chunks in use
-/// are ever touched.
-const CHUNK_BITS: u32 = 14;
-const CHUNK: usize = 1 << CHUNK_BITS;
-static TEXTS: [AtomicPtr<AtomicPtr<u8>>; 1 << (32 - CHUNK_BITS)] =
-    [const { AtomicPtr::new(std::ptr::null_mut()) }; 1 << (32 - CHUNK_BITS)];
+/// The texts' addresses by number: one range of address space reserved at the first name
+/// (room for [`ENTRIES`] numbers, 1 GiB; less if that much cannot be reserved), whose pages are
+/// mapped as they are first written, so that a name's address is one load away from its number.
+const ENTRIES: usize = 1 << 27;
+static TEXTS: AtomicPtr<AtomicPtr<u8>> = AtomicPtr::new(std::ptr::null_mut());
+
+/// How many numbers [`TEXTS`] has room for, once reserved.
+static RESERVED: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 /// The next number to give (0 is never given, so that `Option<Interned>` takes 4 bytes).
 static NEXT_NUMBER: AtomicU32 = AtomicU32::new(1);
 
-/// Taken while a chunk of [`TEXTS`] is allocated, so that only one is made for each.
-static GROWING: Mutex<()> = Mutex::new(());
-
-/// Notes `address` as the text of a new number, and gives that number.
-fn number(address: NonNull<u8>) -> NonZeroU32 {
-    let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed);
-    // A text takes at least a header (16 bytes), so 2^32 texts would need 64 GiB of memory.
-    assert!(number != u32::MAX, "more than 2^32 - 2 names interned");
-    let slot = &TEXTS[(number >> CHUNK_BITS) as usize];
-    let mut chunk = slot.load(Ordering::Acquire);
-    if chunk.is_null() {
-        let _growing = GROWING.lock().unwrap_or_else(PoisonError::into_inner);
-        chunk = slot.load(Ordering::Acquire);
-        if chunk.is_null() {
-            let made: Box<[AtomicPtr<u8>]> = (0..CHUNK)
-                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
-                .collect();
-            chunk = Box::leak(made).as_mut_ptr();
-            slot.store(chunk, Ordering::Release);
+/// Reserves [`TEXTS`] once, halving the room asked for while the system refuses it; how many
+/// numbers it has room for.
+fn reserved() -> usize {
+    *RESERVED.get_or_init(|| {
+        let mut entries = ENTRIES;
+        loop {
+            // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+            let start = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    entries * size_of::<AtomicPtr<u8>>(),
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if start != libc::MAP_FAILED {
+                TEXTS.store(start.cast(), Ordering::Release);
+                return entries;
+            }
+            assert!(entries > 1 << 16, "no address space left for the names");
+            entries /= 2;
         }
-    }
-    // SAFETY: a chunk holds `CHUNK` entries and is never freed; the index is below `CHUNK`.
-    unsafe { &*chunk.add(number as usize & (CHUNK - 1)) }.store(address.as_ptr(), Ordering::Release);
-    NonZeroU32::new(number).expect("numbers start at 1")
+    })
 }
 
-impl std::fmt::Debug for Interned {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
+/// Notes `address` as the text of a new number, and gives that number. A project of more names
+/// than [`TEXTS`] has room for (134 M, whose text alone would take 2 GiB) fails the file being
+/// read, as any panic does, and nothing else.
+fn number(address: NonNull<u8>) -> NonZeroU32 {
+    let room = reserved();
+    let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed);
+    assert!(
+        number != 0 && (number as usize) < room,
+        "more names than the interner has room for"
+    );
+    // SAFETY: the range holds `room` entries, and the number is below it.
+    let entry = unsafe { &*TEXTS.load(Ordering::Acquire).add(number as usize) };
+    entry.store(address.as_ptr(), Ordering::Release);
+    NonZeroU32::new(number).expect("numbers start at 1")
 }
 
 impl Interned {
@@ -93,13 +104,10 @@ impl Interned {
     #[inline]
     fn bytes(&self) -> *const u8 {
         let number = self.0.get() as usize;
-        // SAFETY: a handle is made only after its number's chunk and entry were written
-        // (`number`), by a thread that handed it on here through some synchronisation (or by
-        // this one); chunks are never freed.
-        unsafe {
-            let chunk = TEXTS[number >> CHUNK_BITS].load(Ordering::Acquire);
-            (*chunk.add(number & (CHUNK - 1))).load(Ordering::Acquire)
-        }
+        // SAFETY: a handle is made only after its number's entry was written (`number`), by a
+        // thread that handed it on here through some synchronisation (or by this one); the
+        // range is never unmapped.
+        unsafe { (*TEXTS.load(Ordering::Acquire).add(number)).load(Ordering::Acquire) }
     }
 
     fn header(&self) -> &'static Header {

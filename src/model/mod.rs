@@ -749,7 +749,10 @@ impl Model {
         if site.reference() {
             return None;
         }
-        if matches!(site.receiver(), CallReceiver::SelfParam | CallReceiver::Class) {
+        if matches!(
+            site.receiver(),
+            CallReceiver::SelfParam | CallReceiver::Class
+        ) {
             let class = project.method_class(file, function)?;
             let found = project.lookup_method(class, &site.callee)?;
             // `cls.m(x)` binds the class only to a classmethod.
