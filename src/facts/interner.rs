@@ -99,6 +99,12 @@ fn number(address: NonNull<u8>) -> NonZeroU32 {
     NonZeroU32::new(number).expect("numbers start at 1")
 }
 
+impl std::fmt::Debug for Interned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 impl Interned {
     /// The address of the text's bytes.
     #[inline]
