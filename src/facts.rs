@@ -12,8 +12,8 @@ pub use thin_vec::ThinVec;
 
 mod interner;
 
-/// An identifier or a dotted name (`collections.defaultdict`), as written, interned: an 8-byte
-/// `Copy` handle to one process-wide copy of the text, with its hash computed once, so that facts
+/// An identifier or a dotted name (`collections.defaultdict`), as written, interned: a 4-byte
+/// `Copy` handle (the text's number) to one process-wide copy of the text, with its hash computed once, so that facts
 /// stay small and the link compares and hashes names without reading their text. Interned text is
 /// never freed: a long-lived server keeps the names of texts it no longer holds (they are few
 /// next to the facts themselves, and an edit mostly brings back the same names).
@@ -40,7 +40,7 @@ impl Name {
     /// Where the text is interned: one number per text, compared without reading the text, but
     /// not the same from one run to the next, so only for tables whose order nothing reads.
     pub fn interned_at(&self) -> usize {
-        self.0.address()
+        self.0.number() as usize
     }
 }
 
@@ -1073,16 +1073,18 @@ pub struct FirstTimeCall {
 
 /// A call, or a function passed to a call as an argument (a callback), as written.
 ///
-/// 32 bytes: the function the call is in and whether it is a reference share one word
-/// ([`CallSite::function`], [`CallSite::reference`]). It prints and is encoded field by field as
-/// [`CallSiteParts`] (the cache's encoding is that of the 40-byte layout it replaced).
+/// 24 bytes: the function the call is in and whether it is a reference share one word
+/// ([`CallSite::function`], [`CallSite::reference`]), and the receiver is kept as one number
+/// ([`receiver_number`], read through [`CallSite::receiver`]). It prints and is encoded field by
+/// field as [`CallSiteParts`] (the cache's encoding is that of the 40-byte layout it replaced).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "CallSiteParts", into = "CallSiteParts")]
 pub struct CallSite {
     /// The function the call is in (the low 31 bits; [`NO_FUNCTION`] for none) and whether it is
     /// a reference (the top bit).
     origin: u32,
-    pub receiver: CallReceiver,
+    /// The receiver, as [`receiver_number`] gives it.
+    receiver: u32,
     /// The callee after the receiver, dotted: `save` and `store.save` (for
     /// [`CallReceiver::Name`]), `repo.save` for `self.repo.save()`, `m` for `super().m()`.
     pub callee: Name,
@@ -1099,7 +1101,31 @@ const REFERENCE_BIT: u32 = 1 << 31;
 
 impl CallSite {
     /// A call site in `function` (`None` at module level and in class bodies); `reference` when
-    /// the callee is passed as an argument, not called.
+    /// the callee is passed as an argument, not called. `None` when the function's index or the
+    /// receiver's call index is one no file reaches (see [`NO_FUNCTION`] and
+    /// [`FIRST_RECEIVER_KIND`]).
+    pub fn try_new(
+        function: Option<FuncIdx>,
+        receiver: CallReceiver,
+        callee: Name,
+        reference: bool,
+        argument_of: MaybeIndex,
+        span: Span,
+    ) -> Option<CallSite> {
+        if function.is_some_and(|index| index >= NO_FUNCTION) {
+            return None;
+        }
+        let index = function.unwrap_or(NO_FUNCTION);
+        Some(CallSite {
+            origin: index | if reference { REFERENCE_BIT } else { 0 },
+            receiver: receiver_number(receiver)?,
+            callee,
+            argument_of,
+            span,
+        })
+    }
+
+    /// [`CallSite::try_new`] for a call extracted from a file, whose indexes are in range.
     pub fn new(
         function: Option<FuncIdx>,
         receiver: CallReceiver,
@@ -1108,18 +1134,8 @@ impl CallSite {
         argument_of: MaybeIndex,
         span: Span,
     ) -> CallSite {
-        assert!(
-            function.is_none_or(|index| index < NO_FUNCTION),
-            "a function index of 2^31 - 1 or more (see NO_FUNCTION)"
-        );
-        let index = function.unwrap_or(NO_FUNCTION);
-        CallSite {
-            origin: index | if reference { REFERENCE_BIT } else { 0 },
-            receiver,
-            callee,
-            argument_of,
-            span,
-        }
+        CallSite::try_new(function, receiver, callee, reference, argument_of, span)
+            .expect("a function index of 2^31 - 1 or more, or a call index no file reaches")
     }
 
     /// The function the call is in; `None` at module level and in class bodies.
@@ -1135,10 +1151,22 @@ impl CallSite {
         self.origin & REFERENCE_BIT != 0
     }
 
+    /// What the callee is looked up on.
+    #[inline]
+    pub fn receiver(&self) -> CallReceiver {
+        receiver_of_number(self.receiver)
+    }
+
+    /// Sets the receiver, a call's result at an index a file reaches (see [`CallSite::new`]).
+    pub fn set_receiver(&mut self, receiver: CallReceiver) {
+        self.receiver =
+            receiver_number(receiver).expect("a call index no file reaches (see NO_CALL)");
+    }
+
     fn parts(&self) -> CallSiteParts {
         CallSiteParts {
             function: self.function(),
-            receiver: self.receiver,
+            receiver: self.receiver(),
             callee: self.callee,
             reference: self.reference(),
             argument_of: self.argument_of,
@@ -1162,17 +1190,15 @@ impl TryFrom<CallSiteParts> for CallSite {
     type Error = &'static str;
 
     fn try_from(parts: CallSiteParts) -> Result<CallSite, &'static str> {
-        if parts.function.is_some_and(|index| index >= NO_FUNCTION) {
-            return Err("a call site's function index of 2^31 - 1 or more");
-        }
-        Ok(CallSite::new(
+        CallSite::try_new(
             parts.function,
             parts.receiver,
             parts.callee,
             parts.reference,
             parts.argument_of,
             parts.span,
-        ))
+        )
+        .ok_or("a call site's function or call index no file reaches")
     }
 }
 
@@ -1268,8 +1294,10 @@ pub struct ValueFlow {
 /// call takes at least three bytes of source (`f()`), and a file's offsets are `u32`.
 const NO_CALL: u32 = u32::MAX;
 
-/// The receivers other than a call's result, as [`ValueFlow::source_number`] keeps them: the
-/// numbers from [`FIRST_RECEIVER_KIND`] up, which no call index reaches (see [`NO_CALL`]).
+/// The receivers other than a call's result, as [`ValueFlow::source_number`] and
+/// [`CallSite::receiver`] keep them: the numbers from [`FIRST_RECEIVER_KIND`] up to
+/// `u32::MAX - 1`, which no call index reaches (see [`NO_CALL`]). `u32::MAX` stays the result of
+/// call `u32::MAX`, which the extractor writes for a call's result whose call is not noted.
 const RECEIVER_KINDS: [CallReceiver; 6] = [
     CallReceiver::Name,
     CallReceiver::Local,
@@ -1278,17 +1306,28 @@ const RECEIVER_KINDS: [CallReceiver; 6] = [
     CallReceiver::Super,
     CallReceiver::NewInstance,
 ];
-const FIRST_RECEIVER_KIND: u32 = u32::MAX - RECEIVER_KINDS.len() as u32 + 1;
+const FIRST_RECEIVER_KIND: u32 = u32::MAX - RECEIVER_KINDS.len() as u32;
 
 /// A receiver as one number: the call of [`CallReceiver::CallResult`], or its place among
 /// [`RECEIVER_KINDS`] from [`FIRST_RECEIVER_KIND`]. `None` for a call index that reaches them.
 fn receiver_number(receiver: CallReceiver) -> Option<u32> {
     match receiver {
-        CallReceiver::CallResult(call) => (call < FIRST_RECEIVER_KIND).then_some(call),
+        CallReceiver::CallResult(call) => {
+            (call < FIRST_RECEIVER_KIND || call == u32::MAX).then_some(call)
+        }
         kind => {
             let at = RECEIVER_KINDS.iter().position(|k| *k == kind)?;
             Some(FIRST_RECEIVER_KIND + at as u32)
         }
+    }
+}
+
+/// The receiver [`receiver_number`] gave `number` for.
+#[inline]
+fn receiver_of_number(number: u32) -> CallReceiver {
+    match number.checked_sub(FIRST_RECEIVER_KIND) {
+        Some(at) if number != u32::MAX => RECEIVER_KINDS[at as usize],
+        _ => CallReceiver::CallResult(number),
     }
 }
 
@@ -1360,13 +1399,10 @@ impl ValueFlow {
     pub fn source(&self) -> FlowSource {
         match self.source_name {
             None => FlowSource::CallResult(self.source_number),
-            Some(name) => {
-                let receiver = match self.source_number.checked_sub(FIRST_RECEIVER_KIND) {
-                    Some(at) => RECEIVER_KINDS[at as usize],
-                    None => CallReceiver::CallResult(self.source_number),
-                };
-                FlowSource::Name { receiver, name }
-            }
+            Some(name) => FlowSource::Name {
+                receiver: receiver_of_number(self.source_number),
+                name,
+            },
         }
     }
 
@@ -1634,14 +1670,14 @@ mod sizes {
 
     #[test]
     fn the_most_numerous_facts_stay_small() {
-        assert_eq!(size_of::<Name>(), 8);
-        assert_eq!(size_of::<Option<Name>>(), 8);
-        assert_eq!(size_of::<ValueFlow>(), 32);
-        assert_eq!(size_of::<CallSite>(), 32);
+        assert_eq!(size_of::<Name>(), 4);
+        assert_eq!(size_of::<Option<Name>>(), 4);
+        assert_eq!(size_of::<ValueFlow>(), 24);
+        assert_eq!(size_of::<CallSite>(), 24);
         assert_eq!(size_of::<Value>(), 16);
-        assert_eq!(size_of::<Param>(), 40);
+        assert_eq!(size_of::<Param>(), 32);
         assert_eq!(size_of::<ThinVec<Param>>(), 8);
-        assert_eq!(size_of::<FunctionFacts>(), 80);
+        assert_eq!(size_of::<FunctionFacts>(), 72);
     }
 
     #[test]
@@ -1656,6 +1692,36 @@ mod sizes {
         assert_eq!(MaybeIndex::new(Some(u32::MAX)), None);
         let bytes = postcard::to_allocvec(&Some(u32::MAX)).unwrap();
         assert!(postcard::from_bytes::<MaybeIndex>(&bytes).is_err());
+    }
+
+    /// A call site keeps its receiver as one number: every kind reads back, and so does the
+    /// result of call `u32::MAX` (the extractor's placeholder for a call not noted); a call
+    /// index among the kinds' numbers is refused, not misread.
+    #[test]
+    fn a_call_sites_receiver_reads_back() {
+        let site = |receiver| {
+            CallSite::try_new(
+                Some(3),
+                receiver,
+                Name::from("f"),
+                true,
+                MaybeIndex::NONE,
+                Span { start: 1, end: 4 },
+            )
+        };
+        let mut receivers = RECEIVER_KINDS.to_vec();
+        receivers.extend([0, 7, FIRST_RECEIVER_KIND - 1, u32::MAX].map(CallReceiver::CallResult));
+        for receiver in receivers {
+            let made = site(receiver).unwrap();
+            assert_eq!(made.receiver(), receiver);
+            assert_eq!((made.function(), made.reference()), (Some(3), true));
+            let bytes = postcard::to_allocvec(&made).unwrap();
+            let read: CallSite = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(read.receiver(), receiver);
+        }
+        for call in FIRST_RECEIVER_KIND..u32::MAX {
+            assert!(site(CallReceiver::CallResult(call)).is_none());
+        }
     }
 }
 

@@ -1,14 +1,20 @@
 //! The process-wide interner behind [`super::Name`]: each text once, never freed, behind a
-//! pointer that compares by address and carries the text's hash.
+//! 4-byte number (equal exactly when the texts are) that leads to the text and its hash.
 //!
-//! Its tables grow with the names a project has (185 k on the 1.2 M-line corpus, 2.4 MB of
-//! table) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
+//! Its tables grow with the names a project has (185 k on the 1.2 M-line corpus: 1.2 MB of hash
+//! table, 1.5 MB of the numbers' addresses) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
 //! whatever the project. The hash is the one `ustr` computed (`ahash` with its fixed keys), so
 //! every hash map keyed by names iterates as it did.
+//!
+//! A handle is the text's number, not its address, so that a name takes 4 bytes in the facts
+//! (half of a pointer; BENCHMARKS.md, "Round 34: memory"): the numbers are given in the order
+//! texts are first interned, from 1, and [`TEXTS`] maps each to its text's address.
 
 use std::alloc::Layout;
 use std::hash::Hasher;
+use std::num::NonZeroU32;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use hashbrown::HashTable;
@@ -33,15 +39,65 @@ struct Header {
 
 const HEADER: usize = size_of::<Header>();
 
-/// An interned text: the address of its bytes, just after its [`Header`].
+/// An interned text: its number, which [`TEXTS`] maps to the address of its bytes, just after
+/// its [`Header`].
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) struct Interned(NonNull<u8>);
+pub(super) struct Interned(NonZeroU32);
 
-// SAFETY: an interned text is never written after it is interned nor ever freed; the handle only
-// reads it.
-unsafe impl Send for Interned {}
-// SAFETY: as above.
-unsafe impl Sync for Interned {}
+/// The texts' addresses by number: one range of address space reserved at the first name
+/// (room for [`ENTRIES`] numbers, 1 GiB; less if that much cannot be reserved), whose pages are
+/// mapped as they are first written, so that a name's address is one load away from its number.
+const ENTRIES: usize = 1 << 27;
+static TEXTS: AtomicPtr<AtomicPtr<u8>> = AtomicPtr::new(std::ptr::null_mut());
+
+/// How many numbers [`TEXTS`] has room for, once reserved.
+static RESERVED: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// The next number to give (0 is never given, so that `Option<Interned>` takes 4 bytes).
+static NEXT_NUMBER: AtomicU32 = AtomicU32::new(1);
+
+/// Reserves [`TEXTS`] once, halving the room asked for while the system refuses it; how many
+/// numbers it has room for.
+fn reserved() -> usize {
+    *RESERVED.get_or_init(|| {
+        let mut entries = ENTRIES;
+        loop {
+            // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+            let start = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    entries * size_of::<AtomicPtr<u8>>(),
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if start != libc::MAP_FAILED {
+                TEXTS.store(start.cast(), Ordering::Release);
+                return entries;
+            }
+            assert!(entries > 1 << 16, "no address space left for the names");
+            entries /= 2;
+        }
+    })
+}
+
+/// Notes `address` as the text of a new number, and gives that number. A project of more names
+/// than [`TEXTS`] has room for (134 M, whose text alone would take 2 GiB) fails the file being
+/// read, as any panic does, and nothing else.
+fn number(address: NonNull<u8>) -> NonZeroU32 {
+    let room = reserved();
+    let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed);
+    assert!(
+        number != 0 && (number as usize) < room,
+        "more names than the interner has room for"
+    );
+    // SAFETY: the range holds `room` entries, and the number is below it.
+    let entry = unsafe { &*TEXTS.load(Ordering::Acquire).add(number as usize) };
+    entry.store(address.as_ptr(), Ordering::Release);
+    NonZeroU32::new(number).expect("numbers start at 1")
+}
 
 impl std::fmt::Debug for Interned {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,24 +106,37 @@ impl std::fmt::Debug for Interned {
 }
 
 impl Interned {
+    /// The address of the text's bytes.
+    #[inline]
+    fn bytes(&self) -> *const u8 {
+        let number = self.0.get() as usize;
+        // SAFETY: a handle is made only after its number's entry was written (`number`), by a
+        // thread that handed it on here through some synchronisation (or by this one); the
+        // range is never unmapped.
+        unsafe { (*TEXTS.load(Ordering::Acquire).add(number)).load(Ordering::Acquire) }
+    }
+
     fn header(&self) -> &'static Header {
-        // SAFETY: every handle points just past the header written for it (`Shard::insert`),
-        // in a block that is never freed.
-        unsafe { &*self.0.as_ptr().sub(HEADER).cast::<Header>() }
+        // SAFETY: every text's address is just past the header written for it
+        // (`Shard::insert`), in a block that is never freed.
+        unsafe { &*self.bytes().sub(HEADER).cast::<Header>() }
     }
 
     pub(super) fn hash(&self) -> u64 {
         self.header().hash
     }
 
-    pub(super) fn address(&self) -> usize {
-        self.0.as_ptr() as usize
+    /// The text's number: given in the order texts are first interned.
+    pub(super) fn number(&self) -> u32 {
+        self.0.get()
     }
 
     pub(super) fn as_str(&self) -> &'static str {
-        let len = self.header().len;
+        let bytes = self.bytes();
+        // SAFETY: the header precedes the text's bytes (see `header`).
+        let len = unsafe { (*bytes.sub(HEADER).cast::<Header>()).len };
         // SAFETY: the `len` bytes after the header were copied from a `str` and never change.
-        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.0.as_ptr(), len)) }
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(bytes, len)) }
     }
 
     /// The text spelled `text`, interned.
@@ -146,7 +215,7 @@ impl Shard {
             });
             let bytes = at.as_ptr().add(HEADER);
             std::ptr::copy_nonoverlapping(text.as_ptr(), bytes, text.len());
-            Interned(NonNull::new_unchecked(bytes))
+            Interned(number(NonNull::new_unchecked(bytes)))
         };
         self.table.insert_unique(hash, interned, |held| held.hash());
         interned

@@ -57,7 +57,7 @@ pub fn default_held_by_one_instance(
             return false;
         }
         for (index, site) in facts.calls.iter().enumerate() {
-            let written = match site.receiver {
+            let written = match site.receiver() {
                 CallReceiver::NewInstance => site.callee.rsplit_once('.').map_or("", |(c, _)| c),
                 CallReceiver::Name => site.callee.as_str(),
                 _ => continue,

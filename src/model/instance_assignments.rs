@@ -230,7 +230,7 @@ impl InstanceAssignments {
         !sites.is_empty()
             && sites.iter().all(|&(file, index)| {
                 let call = &project.file(file).facts.calls[index as usize];
-                match call.receiver {
+                match call.receiver() {
                     // `module.respond()` is another function, not a call of the method.
                     CallReceiver::Name if !call.reference() => {
                         match project.resolve(file, call.function(), &call.callee) {
@@ -472,7 +472,7 @@ fn form_fields_bound(project: &Project, file: FileId, class: u32) -> Option<Opti
         .iter()
         .find(|call| {
             call.function() == Some(init)
-                && matches!(call.receiver, CallReceiver::Super)
+                && matches!(call.receiver(), CallReceiver::Super)
                 && !call.reference()
                 && call.callee == "__init__"
         })
@@ -496,7 +496,7 @@ fn every_construction_runs_init(project: &Project, class: ClassId, base: ClassId
             let (file, index) = project.function_in_file(own);
             let calls_super = project.file(file).facts.calls.iter().any(|call| {
                 call.function() == Some(index)
-                    && matches!(call.receiver, CallReceiver::Super)
+                    && matches!(call.receiver(), CallReceiver::Super)
                     && !call.reference()
                     && call.callee == "__init__"
             });
@@ -590,7 +590,7 @@ fn self_calls(
             let Some(caller) = call.function() else {
                 continue;
             };
-            if call.receiver != CallReceiver::SelfParam
+            if call.receiver() != CallReceiver::SelfParam
                 || call.reference()
                 || facts.functions[caller as usize].class.is_none()
             {

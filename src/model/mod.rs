@@ -680,7 +680,7 @@ impl Model {
             let site = &facts.calls[call as usize];
             let callee = *resolved.entry(call).or_insert_with(|| {
                 let plain = !site.reference()
-                    && site.receiver == CallReceiver::Name
+                    && site.receiver() == CallReceiver::Name
                     && !site.callee.contains('.')
                     && !project.imported_in_a_function(file, &site.callee);
                 if plain {
@@ -749,18 +749,21 @@ impl Model {
         if site.reference() {
             return None;
         }
-        if matches!(site.receiver, CallReceiver::SelfParam | CallReceiver::Class) {
+        if matches!(
+            site.receiver(),
+            CallReceiver::SelfParam | CallReceiver::Class
+        ) {
             let class = project.method_class(file, function)?;
             let found = project.lookup_method(class, &site.callee)?;
             // `cls.m(x)` binds the class only to a classmethod.
             let binds = match project.function(found).1.kind {
                 FunctionKind::ClassMethod => true,
-                FunctionKind::Instance => site.receiver == CallReceiver::SelfParam,
+                FunctionKind::Instance => site.receiver() == CallReceiver::SelfParam,
                 _ => false,
             };
             return Some((found, binds));
         }
-        if site.receiver != CallReceiver::Name {
+        if site.receiver() != CallReceiver::Name {
             return None;
         }
         if let Some(found) = resolve_callee(project, file, function, &site.callee) {

@@ -40,7 +40,7 @@ impl<'a> MethodCalls<'a> {
                     let last = match call.callee.rfind('.') {
                         Some(dot) => &call.callee[dot + 1..],
                         None if matches!(
-                            call.receiver,
+                            call.receiver(),
                             CallReceiver::SelfParam | CallReceiver::Class | CallReceiver::Super
                         ) =>
                         {
@@ -107,7 +107,7 @@ impl<'a> MethodCalls<'a> {
         for &(file, index) in self.by_name.get(facts.name.as_str())? {
             let call = &project.file(file).facts.calls[index as usize];
             let (receiver, _) = call.callee.rsplit_once('.')?;
-            let (class, exact) = match call.receiver {
+            let (class, exact) = match call.receiver() {
                 CallReceiver::NewInstance => match project.resolve(file, call.function(), receiver)
                 {
                     Resolved::Class(class) => (class, true),

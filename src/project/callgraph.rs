@@ -113,7 +113,7 @@ fn file_export_edges(project: &Project, index: &Index<'_>, file: FileId) -> Vec<
             let mut targets = Vec::new();
             resolve_site(project, index, file, parent, &mut scratch, &mut targets);
             targets.is_empty()
-                && parent.receiver == CallReceiver::Name
+                && parent.receiver() == CallReceiver::Name
                 && matches!(
                     project.resolve(file, parent.function(), &parent.callee),
                     Resolved::External(_)
@@ -1165,18 +1165,18 @@ fn file_edges(
             push_edges(&mut out, from, &resolved, site.reference(), handed_over);
             continue;
         }
-        let cached = cacheable && site.receiver == CallReceiver::Name;
+        let cached = cacheable && site.receiver() == CallReceiver::Name;
         if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference())) {
             push_edges(&mut out, from, hit, site.reference(), handed_over);
             continue;
         }
         // `self.m()` means the same in every method of a class: dispatch once per class.
-        let class_key = match (site.receiver, site.function()) {
+        let class_key = match (site.receiver(), site.function()) {
             (CallReceiver::SelfParam | CallReceiver::Class, Some(function)) => {
                 project.method_class(file, function).map(|class| {
                     (
                         class,
-                        site.receiver == CallReceiver::SelfParam,
+                        site.receiver() == CallReceiver::SelfParam,
                         site.callee.as_str(),
                         site.reference(),
                     )
@@ -1298,7 +1298,7 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
             }
         }
         for (index, site) in source.facts.calls.iter().enumerate() {
-            let written = match site.receiver {
+            let written = match site.receiver() {
                 CallReceiver::NewInstance => split_last_dot(&site.callee).map_or("", |(c, _)| c),
                 // A module imported inside the function is a local name: `import app` then
                 // `app.AppScript(...)` in a set-up function makes another instance.
@@ -1317,7 +1317,7 @@ fn made_only_at_import_classes(project: &Project, candidates: &[ClassId]) -> Vec
             };
             let at_module_level = site.function().is_none()
                 && !site.reference()
-                && site.receiver == CallReceiver::Name
+                && site.receiver() == CallReceiver::Name
                 && !source.facts.in_script_block(site.span.start)
                 && source
                     .facts
@@ -1597,7 +1597,7 @@ fn keeps_its_argument(
         .filter(|flow| {
             flow.function() == argument.function()
                 && matches!(&flow.source(), FlowSource::Name { receiver, name }
-                    if *receiver == argument.receiver && *name == argument.callee)
+                    if *receiver == argument.receiver() && *name == argument.callee)
         })
         .filter_map(|flow| flow.target().argument())
         .filter(|(call, _)| *call == parent_index)
@@ -1705,7 +1705,7 @@ impl HandOver<'_> {
 
 /// `container.append(f)` and the like, on a name of the caller.
 fn fills_a_named_container(call: &CallSite) -> bool {
-    matches!(call.receiver, CallReceiver::Name | CallReceiver::Local)
+    matches!(call.receiver(), CallReceiver::Name | CallReceiver::Local)
         && !call.reference()
         && split_first_dot(&call.callee).is_some_and(|(container, method)| {
             !container.is_empty()
@@ -1743,7 +1743,7 @@ fn resolve_site_with_others(
     let mut kind = EdgeKind::Call;
     // Resolved by name to a function, class, module or external name: values are not asked.
     let mut settled = false;
-    match site.receiver {
+    match site.receiver() {
         CallReceiver::Name => {
             settled = resolve_name(
                 project,
@@ -1855,7 +1855,7 @@ fn resolve_site_with_others(
         }
     }
     let through_values = matches!(
-        site.receiver,
+        site.receiver(),
         CallReceiver::Name | CallReceiver::Local | CallReceiver::CallResult(_)
     );
     if scratch.is_empty() && through_values && !settled {

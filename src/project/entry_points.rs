@@ -337,7 +337,7 @@ fn registrations(
         }
         let maybe_function = knowledge::may_be_registration_function(last);
         if maybe_function
-            && site.receiver == CallReceiver::Name
+            && site.receiver() == CallReceiver::Name
             && let Resolved::External(q) = project.resolve(file, site.function(), &site.callee)
             && let Some((_, kind)) = knowledge::REGISTRATION_FUNCTIONS
                 .iter()
@@ -356,7 +356,7 @@ fn registrations(
             continue;
         };
         if site.reference() {
-            if site.receiver == CallReceiver::Name
+            if site.receiver() == CallReceiver::Name
                 && let Resolved::Class(class) = project.resolve(file, site.function(), &site.callee)
             {
                 view_class_entries(project, class, kind, add);
@@ -368,7 +368,7 @@ fn registrations(
                 add(*function, kind);
             }
         } else if let Some(view) = site.callee.strip_suffix(".as_view")
-            && site.receiver == CallReceiver::Name
+            && site.receiver() == CallReceiver::Name
             && let Resolved::Class(class) = project.resolve(file, site.function(), view)
         {
             view_class_entries(project, class, kind, add);

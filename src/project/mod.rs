@@ -630,7 +630,7 @@ impl Project {
                 .iter()
                 .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
             && !facts.calls.iter().any(|call| {
-                call.receiver == CallReceiver::Local
+                call.receiver() == CallReceiver::Local
                     && !call.reference()
                     && call.callee == nested.name
             })

@@ -756,7 +756,7 @@ fn method_may_change_receiver(project: &Project, class: ClassId, name: &str) -> 
     let through_receiver = |root: &Root| matches!(root, Root::SelfParam | Root::Class);
     facts.calls.iter().any(|call| {
         call.function() == Some(index)
-            && match call.receiver {
+            && match call.receiver() {
                 CallReceiver::SelfParam | CallReceiver::Super | CallReceiver::Class => true,
                 CallReceiver::Name => {
                     let callee = call.callee.as_str();

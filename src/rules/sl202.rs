@@ -157,7 +157,7 @@ fn removed_by_callback(project: &Project) -> Vec<(FileId, u32)> {
     let mut removed = Vec::new();
     for (file, source) in project.files.iter().enumerate() {
         for site in &source.facts.calls {
-            if !site.reference() || site.receiver != CallReceiver::Name {
+            if !site.reference() || site.receiver() != CallReceiver::Name {
                 continue;
             }
             let Some((owner, method)) = site.callee.rsplit_once('.') else {

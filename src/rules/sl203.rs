@@ -109,7 +109,7 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
                         let site = &facts.calls[index];
                         site.function().is_some()
                             && !site.reference()
-                            && site.receiver == crate::facts::CallReceiver::Name
+                            && site.receiver() == crate::facts::CallReceiver::Name
                             && mentioned.mentioned_by_call(facts, index)
                     })
                     .map(|index| index as u32)

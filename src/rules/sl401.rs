@@ -120,7 +120,7 @@ fn instantiated_once_at_import(context: &Context<'_>, class: ClassId) -> bool {
     });
     let mut constructions = calls.filter(|(file, call)| {
         // `PluginPool().expand()` is written `PluginPool.expand`.
-        let constructed = match call.receiver {
+        let constructed = match call.receiver() {
             CallReceiver::NewInstance => call.callee.rsplit_once('.').map_or("", |(c, _)| c),
             _ => call.callee.as_str(),
         };

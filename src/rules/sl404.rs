@@ -221,7 +221,7 @@ fn add_returned_global_reads(
         let Some(function) = site.function() else {
             continue;
         };
-        if site.reference() || site.receiver != CallReceiver::Name {
+        if site.reference() || site.receiver() != CallReceiver::Name {
             continue;
         }
         let Ok(found) = cached.binary_search_by_key(&function, |(f, _)| *f) else {

@@ -194,7 +194,7 @@ fn import_time_sets(project: &Project) -> BTreeMap<(FileId, Span), (FileId, Span
                 continue;
             };
             if call.reference()
-                || call.receiver != crate::facts::CallReceiver::Name
+                || call.receiver() != crate::facts::CallReceiver::Name
                 || call
                     .function()
                     .is_some_and(|f| common::runs_per_call(project, file, f))

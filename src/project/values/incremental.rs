@@ -89,7 +89,7 @@ fn naming(facts: &FileFacts, names: &[u64]) -> Vec<bool> {
                 if names_one(&|| identifier_hashes(site)) {
                     return true;
                 }
-                if let CallReceiver::CallResult(on) = site.receiver {
+                if let CallReceiver::CallResult(on) = site.receiver() {
                     calls.push(on);
                 }
                 calls.extend(site.argument_of.get());

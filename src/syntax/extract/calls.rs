@@ -696,7 +696,7 @@ impl Extractor {
                 {
                     let (_, outer) = self.reach.pending_results.swap_remove(i);
                     if let Some(site) = self.facts.calls.get_mut(outer as usize) {
-                        site.receiver = CallReceiver::CallResult(index);
+                        site.set_receiver(CallReceiver::CallResult(index));
                     }
                 }
                 self.facts.calls.push(CallSite::new(

@@ -506,7 +506,7 @@ impl Extractor {
         };
         // What a builtin is given goes to no parameter of the tree.
         let site = &self.facts.calls[call_index as usize];
-        if site.receiver == CallReceiver::Name && knowledge::is_builtin(&site.callee) {
+        if site.receiver() == CallReceiver::Name && knowledge::is_builtin(&site.callee) {
             return;
         }
         let mut sources = std::mem::take(&mut self.scratch_sources);
