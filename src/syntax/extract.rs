@@ -779,7 +779,10 @@ impl Extractor {
             let mut kept = attributes_from;
             for i in attributes_from..self.facts.param_attributes.len() {
                 let stored = self.facts.param_attributes[i];
-                if !rebound.contains(&params[stored.param as usize].name.as_str()) {
+                // Nested functions' stores were looked at as their walks ended.
+                let own = self.facts.attribute_assignments[stored.assignment as usize].function
+                    == idx;
+                if !own || !rebound.contains(&params[stored.param as usize].name.as_str()) {
                     self.facts.param_attributes[kept] = stored;
                     kept += 1;
                 }
