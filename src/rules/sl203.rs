@@ -501,8 +501,7 @@ fn guard_fails(
             let Tested::SelfAttribute(attr) = guard.tested else {
                 return false;
             };
-            let Some((file, assignment, param)) =
-                stored_from_default(project, singleton, attr)
+            let Some((file, assignment, param)) = stored_from_default(project, singleton, attr)
             else {
                 return false;
             };

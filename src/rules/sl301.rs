@@ -531,9 +531,7 @@ fn excluded_by_false_argument(
         };
         passed.clone().any(|literal| {
             let reaches = match &literal.argument {
-                Argument::Position(position) => {
-                    positional && position + u32::from(bound) == index
-                }
+                Argument::Position(position) => positional && position + u32::from(bound) == index,
                 Argument::Keyword(name) => {
                     keyword
                         && callee

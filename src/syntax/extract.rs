@@ -13,8 +13,7 @@ use crate::facts::{
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
     Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root, SelfCallGuard,
-    Tested,
-    SetattrCall, Span, ThinVec, TypedLocal, Value, intern,
+    SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern,
 };
 use crate::knowledge;
 
@@ -780,8 +779,8 @@ impl Extractor {
             for i in attributes_from..self.facts.param_attributes.len() {
                 let stored = self.facts.param_attributes[i];
                 // Nested functions' stores were looked at as their walks ended.
-                let own = self.facts.attribute_assignments[stored.assignment as usize].function
-                    == idx;
+                let own =
+                    self.facts.attribute_assignments[stored.assignment as usize].function == idx;
                 if !own || !rebound.contains(&params[stored.param as usize].name.as_str()) {
                     self.facts.param_attributes[kept] = stored;
                     kept += 1;
@@ -1300,20 +1299,40 @@ impl Extractor {
             .function_scope()
             .is_none_or(|scope| scope.bound_twice.iter().any(|n| n.as_str() == name));
         if !bound_twice {
-            self.facts.param_attributes.push(crate::facts::ParamAttribute {
-                assignment: self.facts.attribute_assignments.len() as u32,
-                param: param as u32,
-            });
+            self.facts
+                .param_attributes
+                .push(crate::facts::ParamAttribute {
+                    assignment: self.facts.attribute_assignments.len() as u32,
+                    param: param as u32,
+                });
         }
     }
 
-    /// `X.<attr> = v` (or augmented) outside functions: kept for
+    /// The attributes a statement outside functions stores (`X.a = v`, `X.a += v`, `for X.a in
+    /// ...`, `with ... as X.a`, inside tuple targets too): kept for
     /// [`FileFacts::outer_attribute_stores`].
-    fn note_outer_attribute_store(&mut self, target: &Expr) {
-        if let Expr::Attribute(attribute) = target {
-            self.facts
-                .outer_attribute_stores
-                .push(intern(attribute.attr.as_str()));
+    fn note_outer_attribute_stores(&mut self, stmt: &Stmt) {
+        fn stored(target: &Expr, out: &mut ThinVec<Name>) {
+            match target {
+                Expr::Attribute(attribute) => out.push(intern(attribute.attr.as_str())),
+                Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| stored(e, out)),
+                Expr::List(list) => list.elts.iter().for_each(|e| stored(e, out)),
+                Expr::Starred(starred) => stored(&starred.value, out),
+                _ => {}
+            }
+        }
+        let out = &mut self.facts.outer_attribute_stores;
+        match stmt {
+            Stmt::Assign(assign) => assign.targets.iter().for_each(|t| stored(t, out)),
+            Stmt::AnnAssign(assign) => stored(&assign.target, out),
+            Stmt::AugAssign(assign) => stored(&assign.target, out),
+            Stmt::For(for_stmt) => stored(&for_stmt.target, out),
+            Stmt::With(with) => with
+                .items
+                .iter()
+                .filter_map(|item| item.optional_vars.as_deref())
+                .for_each(|t| stored(t, out)),
+            _ => {}
         }
     }
 
@@ -1331,10 +1350,9 @@ impl Extractor {
         })
     }
 
-    /// An assignment target inside a function (outside one, only the attribute it stores).
+    /// An assignment target inside a function.
     fn assign_target(&mut self, target: &Expr, value: Option<&Expr>) {
         let Some(function) = self.current_function() else {
-            self.note_outer_attribute_store(target);
             return;
         };
         match target {
@@ -1674,9 +1692,6 @@ impl Extractor {
                         );
                     }
                     target @ (Expr::Attribute(_) | Expr::Name(_)) => {
-                        if self.current_function().is_none() {
-                            self.note_outer_attribute_store(target);
-                        }
                         let operator = build_name(|out| {
                             out.push_str(assign.op.as_str());
                             out.push('=');
@@ -2297,12 +2312,9 @@ impl Extractor {
                     Expr::Name(name) => {
                         self.note_param_guard(intern(name.id.as_str()), truth, before, uses_before);
                     }
-                    Expr::Attribute(attribute) => self.note_self_attribute_guard(
-                        attribute,
-                        truth,
-                        before,
-                        assignments_before,
-                    ),
+                    Expr::Attribute(attribute) => {
+                        self.note_self_attribute_guard(attribute, truth, before, assignments_before)
+                    }
                     _ => {}
                 }
             }
@@ -2906,6 +2918,9 @@ impl<'a> Visitor<'a> for Extractor {
         }
         self.note_script_block(stmt);
         self.record_raised_class(stmt);
+        if self.function_scope().is_none() {
+            self.note_outer_attribute_stores(stmt);
+        }
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),

@@ -10,9 +10,9 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, Argument, BindingCall, ByText, CachedReturn, CallReceiver, CallResultMutation, FalseArgument,
-    FuncIdx, GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param, ParamUse,
-    ParamUseKind, Root, Span, Value, intern,
+    AccessPath, Argument, BindingCall, ByText, CachedReturn, CallReceiver, CallResultMutation,
+    FalseArgument, FuncIdx, GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param,
+    ParamUse, ParamUseKind, Root, Span, Value, intern,
 };
 use crate::knowledge;
 use crate::syntax::literal_text;
@@ -562,8 +562,14 @@ pub(super) fn has_shared_default(param: &Param) -> bool {
 /// [`crate::facts::FileFacts::binding_calls`].
 pub(super) fn binding_call(global: u32, call: &ast::ExprCall) -> BindingCall {
     let arguments = &call.arguments;
-    let splat = arguments.args.iter().any(|arg| matches!(arg, Expr::Starred(_)))
-        || arguments.keywords.iter().any(|keyword| keyword.arg.is_none());
+    let splat = arguments
+        .args
+        .iter()
+        .any(|arg| matches!(arg, Expr::Starred(_)))
+        || arguments
+            .keywords
+            .iter()
+            .any(|keyword| keyword.arg.is_none());
     let positional = arguments
         .args
         .iter()
