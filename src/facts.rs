@@ -519,12 +519,21 @@ pub struct FileFacts {
     /// Changes and first rebinds of a function's parameters made only under a test of another
     /// of its parameters that the function never binds again: `tid is not None`, or `tid`'s
     /// truth (an `if` or `elif` test, or one of the operands of its `and`). A call that passes
-    /// `None` (or, to a truth test, a false literal) for that parameter never gets there.
+    /// `None` (or, to a truth test, a false literal) for that parameter never gets there. And,
+    /// in instance methods, the changes of the instance's attributes made only under such a
+    /// test of `self.<attr>` ([`Tested::SelfAttribute`]).
     pub param_guarded: ThinVec<ParamGuard>,
     /// The literal `None` and other false literals (`False`, `0`, `""`) a call passes beside a
     /// defaulted parameter it hands on ([`ParamUseKind::Passed`]): what tests of the callee's
     /// parameters ([`FileFacts::param_guarded`]) they fail.
     pub false_arguments: ThinVec<FalseArgument>,
+    /// `self.<attr> = <param>` stores of `__init__` methods (see [`ParamAttribute`]), in order.
+    pub param_attributes: ThinVec<ParamAttribute>,
+    /// The arguments of the calls module-level bindings are bound to, in binding order.
+    pub binding_calls: ThinVec<BindingCall>,
+    /// Attributes stored outside functions (at module level and in class bodies): `X.a = v`,
+    /// `X.a += v`, `setattr(X, "a", v)`; sorted, without repeats.
+    pub outer_attribute_stores: ThinVec<Name>,
     /// `if name is X:` statements of a function's own body (no `elif`, no `else`) whose branch
     /// ends in `return` or `raise`: the rest of the body runs only when `name` is not `X`. Each
     /// as the start of the function's name, `name`, `X` as written (dotted) and the offset where
@@ -990,18 +999,58 @@ pub enum ParamUseKind {
     },
 }
 
-/// A change or rebind that runs only while the parameter `param` (an index in
-/// [`FunctionFacts::params`]) is not `None`, or only while it is true (`truth`).
+/// A change or rebind that runs only while what `tested` names is not `None`, or only while it
+/// is true (`truth`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamGuard {
     /// The start of the guarded change or rebind.
     pub start: u32,
-    pub param: u32,
+    pub tested: Tested,
     pub truth: bool,
-    /// Whether a positional argument may give the parameter its value (not a keyword-only one).
-    pub positional: bool,
-    /// Whether a keyword argument may give it its value (not a positional-only one).
-    pub keyword: bool,
+}
+
+/// What a [`ParamGuard`]'s test reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tested {
+    /// A parameter of the function (an index in [`FunctionFacts::params`]) that it never binds
+    /// again; the guarded changes and rebinds are of its other parameters.
+    Param {
+        index: u32,
+        /// Whether a positional argument may give the parameter its value (not a keyword-only
+        /// one).
+        positional: bool,
+        /// Whether a keyword argument may give it its value (not a positional-only one).
+        keyword: bool,
+    },
+    /// `self.<attr>` in an instance method; the guarded changes are assignments of attributes of
+    /// `self` and changes of what they hold, in the method's own body.
+    SelfAttribute(Name),
+}
+
+/// `self.<attr> = <param>` in the body of an `__init__` (not in a function nested in it), the
+/// parameter never bound again in the method: what the instance holds there unless something
+/// else stores the attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamAttribute {
+    /// Index in [`FileFacts::attribute_assignments`].
+    pub assignment: u32,
+    /// Index in the `__init__`'s [`FunctionFacts::params`].
+    pub param: u32,
+}
+
+/// The arguments of the call a module-level binding is bound to (`link = Link(text="x")`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingCall {
+    /// Index in [`FileFacts::globals`].
+    pub global: u32,
+    /// How many positional arguments are written before any `*` splat.
+    pub positional: u32,
+    /// Whether the call has a `*` or `**` splat: then any parameter may get a value.
+    pub splat: bool,
+    /// The keyword arguments' names, in order.
+    pub keywords: Vec<Name>,
+    /// The keyword arguments given a false literal, and whether it is `None`.
+    pub false_keywords: Vec<(Name, bool)>,
 }
 
 /// A literal false argument of a call that hands on a defaulted parameter: the start of that

@@ -7,14 +7,16 @@ use std::collections::BTreeMap;
 
 use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{AccessPath, FileFacts, FuncIdx, Mutation, Root, Span};
+use crate::facts::{
+    AccessPath, FileFacts, FuncIdx, Mutation, MutationKind, Name, Root, Span, Tested, Value,
+};
 use crate::knowledge;
 use crate::model::{
     Model, ObjectId, Origin, Singleton, SingletonNames, SingletonWriteSite, Through, Timing,
     data_descriptor_setter, singleton_names_key,
 };
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
-use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
+use crate::project::{ClassId, EdgeKind, FileId, FuncId, MroEntry, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
@@ -236,9 +238,17 @@ pub(super) fn singleton_writes(context: &Context<'_>, part: Part) -> Vec<Diagnos
         }
     }
 
+    let mut stored_once: HashMap<(ClassId, Name), bool> = HashMap::default();
     for (singleton, entry_methods) in methods_run {
         for (method, via) in methods_on(project, singleton.class, &entry_methods) {
-            writes_in_method(context, singleton, method, &via, &mut groups);
+            writes_in_method(
+                context,
+                singleton,
+                method,
+                &via,
+                &mut stored_once,
+                &mut groups,
+            );
         }
     }
     // Every site, split off or not: a site SL109 tells is not an import-time field's either.
@@ -402,12 +412,15 @@ fn methods_on(
     out
 }
 
-/// `self.x = v` and changes of `self.x` containers in `method` (and the functions nested in it).
+/// `self.x = v` and changes of `self.x` containers in `method` (and the functions nested in it),
+/// but for those that never run on `singleton` ([`guard_fails`]; `stored_once` keeps the
+/// answers of [`stored_only_there`]).
 fn writes_in_method(
     context: &Context<'_>,
     singleton: Singleton,
     method: FuncId,
     via: &[FuncId],
+    stored_once: &mut HashMap<(ClassId, Name), bool>,
     groups: &mut BTreeMap<Key, Group>,
 ) {
     let project = context.project;
@@ -420,7 +433,10 @@ fn writes_in_method(
     };
     let (_, method_idx) = project.function_in_file(method);
     let file_facts = &project.file(file).facts;
-    let lazy = |span: Span| file_facts.lazy_inits.contains(&span.start);
+    let mut skipped = |span: Span| {
+        file_facts.lazy_inits.contains(&span.start)
+            || guard_fails(project, singleton, file_facts, span.start, stored_once)
+    };
     let key = Key {
         singleton,
         file,
@@ -428,7 +444,7 @@ fn writes_in_method(
     };
     for &index in &writes.assignments {
         let assignment = &file_facts.attribute_assignments[index as usize];
-        if !lazy(assignment.span)
+        if !skipped(assignment.span)
             && data_descriptor_setter(project, singleton.class, &assignment.attr).is_none()
         {
             add(
@@ -445,7 +461,7 @@ fn writes_in_method(
         let [attr] = mutation.target.attrs.as_slice() else {
             continue;
         };
-        if is_memo_store(file_facts, mutation) || lazy(mutation.span) {
+        if is_memo_store(file_facts, mutation) || skipped(mutation.span) {
             continue;
         }
         if let Some(type_name) =
@@ -461,6 +477,134 @@ fn writes_in_method(
             );
         }
     }
+}
+
+/// Whether the write starting at `start` (in `facts`, the file of a method of `singleton`'s
+/// class) never runs on `singleton`: it runs only under a test of `self.<attr>`
+/// ([`Tested::SelfAttribute`]) that the object's attribute fails for good. Its `__init__` stores
+/// there, on every call, a parameter whose default is `None`; the module-level call that built
+/// the object gives that parameter no value (no keyword of its name, too few positional
+/// arguments to reach it, no splat) or a literal that fails the test; and nothing else in the
+/// tree stores an attribute of that name ([`stored_only_there`]).
+fn guard_fails(
+    project: &Project,
+    singleton: Singleton,
+    facts: &FileFacts,
+    start: u32,
+    stored_once: &mut HashMap<(ClassId, Name), bool>,
+) -> bool {
+    facts
+        .param_guarded
+        .iter()
+        .filter(|guard| guard.start == start)
+        .any(|guard| {
+            let Tested::SelfAttribute(attr) = guard.tested else {
+                return false;
+            };
+            let Some((file, assignment, param)) = stored_from_default(project, singleton, attr)
+            else {
+                return false;
+            };
+
+            *stored_once
+                .entry((singleton.class, attr))
+                .or_insert_with(|| stored_only_there(project, singleton.class, file, assignment))
+                && !set_by_call(project, singleton, param, guard.truth)
+        })
+}
+
+/// For `self.<attr>` on instances of exactly `singleton`'s class, built only by their class's
+/// `__init__` (no metaclass, no `__new__`, no base outside the tree): the `__init__`'s store of a
+/// parameter whose default is `None` there, on every call (its file, its index in
+/// `attribute_assignments`), and that parameter's name and index.
+fn stored_from_default(
+    project: &Project,
+    singleton: Singleton,
+    attr: Name,
+) -> Option<(FileId, u32, (Name, u32))> {
+    let class = singleton.class;
+    let plain = project.mro(class).all(|entry| match entry {
+        MroEntry::Class(c) => {
+            let facts = project.class(*c).1;
+            facts.metaclass.is_none() && facts.bases.iter().all(Option::is_some)
+        }
+        MroEntry::External(name) => name.as_str() == "object",
+    });
+    if !plain
+        || project.lookup_method(class, "__new__").is_some()
+        || data_descriptor_setter(project, class, &attr).is_some()
+    {
+        return None;
+    }
+    let init = project.lookup_method(class, "__init__")?;
+    let (file, init_facts) = project.function(init);
+    let (_, init_index) = project.function_in_file(init);
+    let facts = &project.file(file).facts;
+    let stored = facts.param_attributes.iter().find(|stored| {
+        let assignment = &facts.attribute_assignments[stored.assignment as usize];
+        assignment.function == init_index && assignment.attr == attr
+    })?;
+    let assignment = &facts.attribute_assignments[stored.assignment as usize];
+    let param = init_facts.params.get(stored.param as usize)?;
+    (facts.runs_on_every_call(assignment.span.start) && param.default == Some(Value::None))
+        .then_some((file, stored.assignment, (param.name, stored.param)))
+}
+
+/// Whether the module-level call that built `singleton` may give the `__init__` parameter
+/// `param` (its name and index, `self` at 0) a value that passes a test of its truth (`truth`)
+/// or that it is not `None`: a keyword of its name other than a literal failing the test, enough
+/// positional arguments to reach it, a splat, or a call not known.
+fn set_by_call(
+    project: &Project,
+    singleton: Singleton,
+    (name, index): (Name, u32),
+    truth: bool,
+) -> bool {
+    let facts = &project.file(singleton.file).facts;
+    let Some(call) = facts
+        .binding_calls
+        .iter()
+        .find(|call| call.global == singleton.global)
+    else {
+        return true;
+    };
+    let failing = |(keyword, none): &(Name, bool)| *keyword == name && (*none || truth);
+    call.splat
+        || index <= call.positional
+        || (call.keywords.contains(&name) && !call.false_keywords.iter().any(failing))
+}
+
+/// Whether the attribute assignment `assignment` of `file` (in the `__init__` instances of
+/// `class` run) is the only store, in the whole tree, of an attribute of its name: no other
+/// assignment or augmented assignment of `<anything>.<attr>`, in functions or outside them, no
+/// `setattr` with that name, and no `setattr` with a computed name on `self` in a method of
+/// `class`'s MRO.
+fn stored_only_there(project: &Project, class: ClassId, file: FileId, assignment: u32) -> bool {
+    let attr = project.file(file).facts.attribute_assignments[assignment as usize].attr;
+    let mro: HashSet<ClassId> = common::project_mro(project, class).collect();
+    project.files.iter().enumerate().all(|(file_id, each)| {
+        let facts = &each.facts;
+        let file_id = file_id as FileId;
+        facts.outer_attribute_stores.binary_search(&attr).is_err()
+            && facts
+                .attribute_assignments
+                .iter()
+                .enumerate()
+                .all(|(i, a)| a.attr != attr || (file_id == file && i as u32 == assignment))
+            && facts.mutations.iter().all(|m| {
+                !matches!(&m.kind, MutationKind::AttributeAssign(a) if *a == attr)
+                    && m.target.attrs.last() != Some(&attr)
+            })
+            && facts.setattr_calls.iter().all(|call| match call.name {
+                Some(name) => name != attr,
+                None => {
+                    call.object != AccessPath::new(Root::SelfParam)
+                        || project
+                            .method_class(file_id, call.function)
+                            .is_none_or(|owner| !mro.contains(&owner))
+                }
+            })
+    })
 }
 
 /// Changes, in code requests reach, of a container or object that a method which never runs

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
     Argument, FalseArgument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, Param,
-    ParamGuard, ParamUse, ParamUseKind, Root, Span, Value,
+    ParamGuard, ParamUse, ParamUseKind, Root, Span, Tested, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -521,16 +521,22 @@ fn excluded_by_false_argument(
 ) -> bool {
     let passed = false_arguments.iter().filter(|a| a.use_start == use_start);
     guards.iter().filter(|g| g.start == start).any(|guard| {
+        let Tested::Param {
+            index,
+            positional,
+            keyword,
+        } = guard.tested
+        else {
+            return false;
+        };
         passed.clone().any(|literal| {
             let reaches = match &literal.argument {
-                Argument::Position(position) => {
-                    guard.positional && position + u32::from(bound) == guard.param
-                }
+                Argument::Position(position) => positional && position + u32::from(bound) == index,
                 Argument::Keyword(name) => {
-                    guard.keyword
+                    keyword
                         && callee
                             .params
-                            .get(guard.param as usize)
+                            .get(index as usize)
                             .is_some_and(|p| p.name == *name)
                 }
             };

@@ -13,7 +13,7 @@ use crate::facts::{
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
     Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root, SelfCallGuard,
-    SetattrCall, Span, ThinVec, TypedLocal, Value, intern,
+    SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern,
 };
 use crate::knowledge;
 
@@ -76,6 +76,8 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     extractor.facts.untyped_method_calls.sort_unstable();
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();
+    extractor.facts.outer_attribute_stores.sort_unstable();
+    extractor.facts.outer_attribute_stores.dedup();
     extractor.facts.conditional_changes.dedup();
     (extractor.facts, extractor.hit_depth_limit)
 }
@@ -739,6 +741,7 @@ impl Extractor {
             });
         self.reach_enter_function(idx, span(function.range), may_memoise);
         let guards_from = self.pending_param_guards.len();
+        let attributes_from = self.facts.param_attributes.len();
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.fills_read_attribute =
@@ -773,6 +776,23 @@ impl Extractor {
             });
         }
         self.record_closure(idx, kwargs, &mut scope);
+        // A parameter a walrus or a `nonlocal` binds again may not be what was stored.
+        if self.facts.param_attributes.len() > attributes_from {
+            let rebound = names_bound_by_expressions(&function.body);
+            let params = &self.facts.functions[idx as usize].params;
+            let mut kept = attributes_from;
+            for i in attributes_from..self.facts.param_attributes.len() {
+                let stored = self.facts.param_attributes[i];
+                // Nested functions' stores were looked at as their walks ended.
+                let own =
+                    self.facts.attribute_assignments[stored.assignment as usize].function == idx;
+                if !own || !rebound.contains(&params[stored.param as usize].name.as_str()) {
+                    self.facts.param_attributes[kept] = stored;
+                    kept += 1;
+                }
+            }
+            self.facts.param_attributes.truncate(kept);
+        }
         // Nested functions took theirs out as their walks ended: what is left is this one's.
         if self.pending_param_guards.len() > guards_from {
             let rebound = names_bound_by_expressions(&function.body);
@@ -780,12 +800,20 @@ impl Extractor {
             let guards: Vec<ParamGuard> = self
                 .pending_param_guards
                 .drain(guards_from..)
-                .filter(|g| !rebound.contains(&params[g.param as usize].name.as_str()))
                 .filter_map(|g| {
-                    let (positional, keyword) = param_kinds.of(g.param)?;
+                    let Tested::Param { index, .. } = g.tested else {
+                        return Some(g);
+                    };
+                    if rebound.contains(&params[index as usize].name.as_str()) {
+                        return None;
+                    }
+                    let (positional, keyword) = param_kinds.of(index)?;
                     Some(ParamGuard {
-                        positional,
-                        keyword,
+                        tested: Tested::Param {
+                            index,
+                            positional,
+                            keyword,
+                        },
                         ..g
                     })
                 })
@@ -991,7 +1019,14 @@ impl Extractor {
         };
         match self.scopes.last() {
             Some(Scope::Class(c)) => self.facts.classes[*c as usize].bindings.push(binding),
-            Some(Scope::Module) => self.facts.globals.push(binding),
+            Some(Scope::Module) => {
+                if let Some(Expr::Call(call)) = value {
+                    self.facts
+                        .binding_calls
+                        .push(uses::binding_call(self.facts.globals.len() as u32, call));
+                }
+                self.facts.globals.push(binding);
+            }
             _ => {}
         }
     }
@@ -1254,6 +1289,58 @@ impl Extractor {
         }
     }
 
+    /// `self.<attr> = <name>` about to be pushed as the next attribute assignment in `function`:
+    /// kept for [`FileFacts::param_attributes`] when `function` is an `__init__` method and
+    /// `name` one of its parameters that it binds nowhere else.
+    fn note_param_attribute(&mut self, function: FuncIdx, name: &str) {
+        let facts = &self.facts.functions[function as usize];
+        if facts.name.as_str() != "__init__" || facts.kind != FunctionKind::Instance {
+            return;
+        }
+        let Some(param) = facts.params.iter().position(|p| p.name.as_str() == name) else {
+            return;
+        };
+        let bound_twice = self
+            .function_scope()
+            .is_none_or(|scope| scope.bound_twice.iter().any(|n| n.as_str() == name));
+        if !bound_twice {
+            self.facts
+                .param_attributes
+                .push(crate::facts::ParamAttribute {
+                    assignment: self.facts.attribute_assignments.len() as u32,
+                    param: param as u32,
+                });
+        }
+    }
+
+    /// The attributes a statement outside functions stores (`X.a = v`, `X.a += v`, `for X.a in
+    /// ...`, `with ... as X.a`, inside tuple targets too): kept for
+    /// [`FileFacts::outer_attribute_stores`].
+    fn note_outer_attribute_stores(&mut self, stmt: &Stmt) {
+        fn stored(target: &Expr, out: &mut ThinVec<Name>) {
+            match target {
+                Expr::Attribute(attribute) => out.push(intern(attribute.attr.as_str())),
+                Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| stored(e, out)),
+                Expr::List(list) => list.elts.iter().for_each(|e| stored(e, out)),
+                Expr::Starred(starred) => stored(&starred.value, out),
+                _ => {}
+            }
+        }
+        let out = &mut self.facts.outer_attribute_stores;
+        match stmt {
+            Stmt::Assign(assign) => assign.targets.iter().for_each(|t| stored(t, out)),
+            Stmt::AnnAssign(assign) => stored(&assign.target, out),
+            Stmt::AugAssign(assign) => stored(&assign.target, out),
+            Stmt::For(for_stmt) => stored(&for_stmt.target, out),
+            Stmt::With(with) => with
+                .items
+                .iter()
+                .filter_map(|item| item.optional_vars.as_deref())
+                .for_each(|t| stored(t, out)),
+            _ => {}
+        }
+    }
+
     /// Whether the statement being walked runs once per process: in a first-time block that sets
     /// its own flag (`if not _loaded: _loaded = True; ...`), the flag being a module global or a
     /// class attribute. A flag on the instance makes the block run once per instance.
@@ -1321,6 +1408,11 @@ impl Extractor {
                             });
                         }
                         self.note_if_conditional(attribute.range.start().to_u32());
+                        if resolved.path == AccessPath::new(Root::SelfParam)
+                            && let Some(Expr::Name(stored)) = value_expr
+                        {
+                            self.note_param_attribute(function, stored.id.as_str());
+                        }
                         self.facts.attribute_assignments.push(AttributeAssignment {
                             function,
                             object: resolved.path,
@@ -1842,10 +1934,18 @@ impl Extractor {
 
     /// `setattr(obj, name, value)`, and calls that hand the class to another function.
     fn record_class_handling(&mut self, call: &ast::ExprCall) {
+        let args = &call.arguments.args;
         let Some(function) = self.current_function() else {
+            // Outside functions only the attribute a `setattr` stores is kept.
+            if matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "setattr")
+                && let Some(Expr::StringLiteral(name)) = args.get(1)
+            {
+                self.facts
+                    .outer_attribute_stores
+                    .push(intern(literal_text(&name.value)));
+            }
             return;
         };
-        let args = &call.arguments.args;
         if matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "setattr")
             && self.receiver_named("setattr") == CallReceiver::Name
             && args.len() == 3
@@ -2018,21 +2118,27 @@ fn identity_exclusions(test: &Expr) -> Vec<(Name, Name)> {
     }
 }
 
-/// The names an `if` test requires not to be `None` (`name is not None`) or to be true (`name`),
-/// alone or as operands of an `and`: each with whether the test is of truth.
-fn param_exclusions(test: &Expr) -> Vec<(Name, bool)> {
+/// The names and attributes of names (`self.x`) an `if` test requires not to be `None` (`name is
+/// not None`) or to be true (`name`), alone or as operands of an `and`: each with whether the
+/// test is of truth.
+fn param_exclusions(test: &Expr) -> Vec<(&Expr, bool)> {
+    let read = |expr: &Expr| match expr {
+        Expr::Name(_) => true,
+        Expr::Attribute(attribute) => matches!(&*attribute.value, Expr::Name(_)),
+        _ => false,
+    };
     match test {
         Expr::BoolOp(op) if op.op == ast::BoolOp::And => {
             op.values.iter().flat_map(param_exclusions).collect()
         }
-        Expr::Name(name) => vec![(intern(name.id.as_str()), true)],
+        tested if read(tested) => vec![(tested, true)],
         Expr::Compare(compare) => match (
             &*compare.left,
             compare.ops.as_ref(),
             compare.comparators.as_ref(),
         ) {
-            (Expr::Name(name), [ast::CmpOp::IsNot], [Expr::NoneLiteral(_)]) => {
-                vec![(intern(name.id.as_str()), false)]
+            (tested, [ast::CmpOp::IsNot], [Expr::NoneLiteral(_)]) if read(tested) => {
+                vec![(tested, false)]
             }
             _ => Vec::new(),
         },
@@ -2170,6 +2276,7 @@ impl Extractor {
             let param_tests = test.map(param_exclusions).unwrap_or_default();
             let before = self.facts.mutations.len();
             let uses_before = self.facts.param_uses.len();
+            let assignments_before = self.facts.attribute_assignments.len();
             // A branch that leaves the block at its end (`return`, `raise`, ...) hands none of
             // the aliases it takes to the code after the `if`.
             let aliases_before = body
@@ -2205,8 +2312,16 @@ impl Extractor {
             {
                 scope.aliases = aliases;
             }
-            for (name, truth) in param_tests {
-                self.note_param_guard(name, truth, before, uses_before);
+            for (tested, truth) in param_tests {
+                match tested {
+                    Expr::Name(name) => {
+                        self.note_param_guard(intern(name.id.as_str()), truth, before, uses_before);
+                    }
+                    Expr::Attribute(attribute) => {
+                        self.note_self_attribute_guard(attribute, truth, before, assignments_before)
+                    }
+                    _ => {}
+                }
             }
             for (name, other) in identity {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
@@ -2270,13 +2385,61 @@ impl Extractor {
             .chain(rebinds)
             .map(|start| ParamGuard {
                 start,
-                param: index as u32,
+                tested: Tested::Param {
+                    index: index as u32,
+                    positional: false,
+                    keyword: false,
+                },
                 truth,
-                positional: false,
-                keyword: false,
             })
             .collect();
         self.pending_param_guards.extend(guards);
+    }
+
+    /// The changes of attributes of `self` (assignments from `assignments_from` in the
+    /// attribute assignments, changes of what they hold from `mutations_from` in the mutations)
+    /// just walked, in the current method's own body, in a branch whose test requires
+    /// `self.<attr>` (`tested`) not to be `None` (or to be true): kept for
+    /// [`FileFacts::param_guarded`].
+    fn note_self_attribute_guard(
+        &mut self,
+        tested: &ast::ExprAttribute,
+        truth: bool,
+        mutations_from: usize,
+        assignments_from: usize,
+    ) {
+        let Some(scope) = self.function_scope() else {
+            return;
+        };
+        let function = scope.idx;
+        let Expr::Name(receiver) = &*tested.value else {
+            return;
+        };
+        if scope
+            .self_name
+            .is_none_or(|name| name.as_str() != receiver.id.as_str())
+        {
+            return;
+        }
+        let on_self = |root: &Root| *root == Root::SelfParam;
+        let assignments = self.facts.attribute_assignments[assignments_from..]
+            .iter()
+            .filter(|a| a.function == function && on_self(&a.object.root))
+            .map(|a| a.span.start);
+        let changes = self.facts.mutations[mutations_from..]
+            .iter()
+            .filter(|m| m.function == function && on_self(&m.target.root))
+            .map(|m| m.span.start);
+        let attr = intern(tested.attr.as_str());
+        let guards: Vec<ParamGuard> = assignments
+            .chain(changes)
+            .map(|start| ParamGuard {
+                start,
+                tested: Tested::SelfAttribute(attr),
+                truth,
+            })
+            .collect();
+        self.facts.param_guarded.extend(guards);
     }
 
     /// Whether an `if` test holds only until shared state is first set: `not hasattr(C, "x")`,
@@ -2760,6 +2923,9 @@ impl<'a> Visitor<'a> for Extractor {
         }
         self.note_script_block(stmt);
         self.record_raised_class(stmt);
+        if self.function_scope().is_none() {
+            self.note_outer_attribute_stores(stmt);
+        }
         match stmt {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),

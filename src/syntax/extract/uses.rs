@@ -10,9 +10,9 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, Argument, ByText, CachedReturn, CallReceiver, CallResultMutation, FalseArgument,
-    FuncIdx, GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param, ParamUse,
-    ParamUseKind, Root, Span, Value, intern,
+    AccessPath, Argument, BindingCall, ByText, CachedReturn, CallReceiver, CallResultMutation,
+    FalseArgument, FuncIdx, GlobalRebind, ImportTarget, KeywordDefault, MutationKind, Param,
+    ParamUse, ParamUseKind, Root, Span, Value, intern,
 };
 use crate::knowledge;
 use crate::syntax::literal_text;
@@ -560,6 +560,44 @@ pub(super) fn has_shared_default(param: &Param) -> bool {
 
 /// The arguments of `call` written as `None`, `False`, `0` or `""`, each with whether it is
 /// `None`. Positions after `*args` are unknown and left out.
+/// The arguments of a call a module-level binding (by index `global`) is bound to, for
+/// [`crate::facts::FileFacts::binding_calls`].
+pub(super) fn binding_call(global: u32, call: &ast::ExprCall) -> BindingCall {
+    let arguments = &call.arguments;
+    let splat = arguments
+        .args
+        .iter()
+        .any(|arg| matches!(arg, Expr::Starred(_)))
+        || arguments
+            .keywords
+            .iter()
+            .any(|keyword| keyword.arg.is_none());
+    let positional = arguments
+        .args
+        .iter()
+        .take_while(|arg| !matches!(arg, Expr::Starred(_)))
+        .count() as u32;
+    let keywords = arguments
+        .keywords
+        .iter()
+        .filter_map(|keyword| Some(intern(keyword.arg.as_ref()?.as_str())))
+        .collect();
+    let false_keywords = false_literal_arguments(call)
+        .into_iter()
+        .filter_map(|(argument, none)| match argument {
+            Argument::Keyword(name) => Some((name, none)),
+            Argument::Position(_) => None,
+        })
+        .collect();
+    BindingCall {
+        global,
+        positional,
+        splat,
+        keywords,
+        false_keywords,
+    }
+}
+
 fn false_literal_arguments(call: &ast::ExprCall) -> Vec<(Argument, bool)> {
     let falsity = |value: &Expr| match value {
         Expr::NoneLiteral(_) => Some(true),
