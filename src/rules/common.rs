@@ -717,7 +717,7 @@ pub fn tree_method_changes_instance(
         .facts
         .calls
         .iter()
-        .any(|call| call.function() == Some(index) && call.receiver == CallReceiver::Super);
+        .any(|call| call.function() == Some(index) && call.receiver() == CallReceiver::Super);
     if reaches_base {
         return None;
     }
