@@ -490,3 +490,15 @@ fn an_augmented_assignment_through_a_local_name_of_a_global_is_not_told_as_a_reb
         "app/formats.py:7:9: SL201 `SOURCE_FORMATS` is a module global; `editable_fields`, which requests reach, applies `|=` to its value through a local name, which changes that value in place if it is a mutable container\napp/formats.py:13:5: SL201 `SOURCE_FORMATS` is a module global; `direct`, which requests reach, rebinds it"
     );
 }
+
+#[test]
+fn a_key_function_reading_kwargs_by_name_is_told_as_using_that_argument() {
+    let out = concise(&[(
+        "app/traces.py",
+        "from cachetools import cached\n\n\n@cached(cache={}, key=lambda **kwargs: kwargs[\"tracking_uri\"])\ndef supports_linking(*, tracking_uri, trace, run_id):\n    return (tracking_uri, trace, run_id)\n",
+    )]);
+    assert_eq!(
+        out,
+        "app/traces.py:4:1: SL402 `supports_linking` is memoised by `cached` in a cache every call shares, and its key function uses only `tracking_uri`; the value it returns also depends on `run_id` and `trace`"
+    );
+}

@@ -556,6 +556,21 @@ fn setup_callees(project: &Project) -> HashSet<(ClassId, &Name)> {
                 frontier.push((class, name));
             }
         }
+        // The override a subclass's instances run for such a call is set-up too (a base's
+        // `__init__` calls `self.setup()`, which the subclass overrides to bind its own set):
+        // when every class that inherits the override finds that same method, and every
+        // construction of the subclass runs the `__init__` of the calling method's class.
+        for &(class, name) in &frontier {
+            for &(owner, file, method) in methods.get(name).into_iter().flatten() {
+                if owner != class
+                    && project.in_mro(owner, class)
+                    && overrides_for_every_instance(project, owner, name, file, method)
+                    && every_construction_runs_init(project, owner, class)
+                {
+                    callees.insert((owner, name));
+                }
+            }
+        }
         if depth + 1 == MAX_CALLER_DEPTH {
             break;
         }
@@ -572,6 +587,21 @@ fn setup_callees(project: &Project) -> HashSet<(ClassId, &Name)> {
             .collect();
     }
     callees
+}
+
+/// Whether an instance of `owner` or of any class deriving from it finds `owner`'s own method
+/// `name` (`file`, `method`).
+fn overrides_for_every_instance(
+    project: &Project,
+    owner: ClassId,
+    name: &Name,
+    file: FileId,
+    method: u32,
+) -> bool {
+    let own = project.function_id(file, method);
+    std::iter::once(&owner)
+        .chain(project.descendants(owner))
+        .all(|&class| project.lookup_method(class, name) == Some(own))
 }
 
 /// What each of `methods` (file, index, and its class) calls on `self` in its own body (a call

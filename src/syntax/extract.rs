@@ -24,6 +24,7 @@ mod calls;
 mod class_creation;
 mod done_callbacks;
 mod flows;
+mod locals_loops;
 mod rebinds;
 mod receiver_use;
 mod restores;
@@ -64,6 +65,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
         instance_name_loops: Vec::new(),
+        unreached_setattrs: Vec::new(),
         scratch_sources: Vec::new(),
     };
     for stmt in &module.body {
@@ -352,6 +354,9 @@ struct Extractor {
     /// instance itself (see [`Extractor::iterates_instance_names`]): their function and the
     /// names their target binds.
     instance_name_loops: Vec<(FuncIdx, Vec<Name>)>,
+    /// Where the `setattr` calls start that no run of their function reaches (see
+    /// [`locals_loops::unreached_setattrs`]): not recorded as setting anything.
+    unreached_setattrs: Vec<u32>,
     /// The buffer the sources of a flow are gathered in, kept between statements: most
     /// assignments have one source, and a vector per statement cost an allocation each.
     scratch_sources: Vec<FlowSource>,
@@ -685,6 +690,13 @@ impl Extractor {
             && let Some(receiver) = self_name
         {
             self.record_method_returns(idx, receiver.as_str(), &function.body);
+            let at_module_level = !self.scopes.iter().any(|s| matches!(s, Scope::Function(_)));
+            self.unreached_setattrs
+                .extend(locals_loops::unreached_setattrs(
+                    function,
+                    receiver.as_str(),
+                    at_module_level,
+                ));
         }
         let (mut removals, mut rewrites, mut decorating, mut super_calling) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -1950,6 +1962,12 @@ impl Extractor {
             && self.receiver_named("setattr") == CallReceiver::Name
             && args.len() == 3
         {
+            if self
+                .unreached_setattrs
+                .contains(&call.range().start().to_u32())
+            {
+                return;
+            }
             if let Some(object) = self.resolve(&args[0], true)
                 && !object.nested
             {

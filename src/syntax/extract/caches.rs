@@ -83,6 +83,73 @@ fn reads<'a>(body: &'a [Stmt], self_name: Option<&'a str>) -> Reads<'a> {
     reads
 }
 
+/// What a key function's body uses: names, and the items it takes from its own `*args` (by an
+/// integer literal) and `**kwargs` (by a string literal, subscript or `get`).
+struct KeyUses<'a> {
+    args: Option<&'a str>,
+    kwargs: Option<&'a str>,
+    names: Vec<Name>,
+    arg_items: Vec<usize>,
+    kwarg_items: Vec<Name>,
+    /// `*args` or `**kwargs` used other than by taking a literal item.
+    whole_variadic: bool,
+    depth: u32,
+}
+
+impl KeyUses<'_> {
+    fn is_name(expr: &Expr, name: Option<&str>) -> bool {
+        matches!(expr, Expr::Name(n) if Some(n.id.as_str()) == name)
+    }
+}
+
+impl<'a> Visitor<'a> for KeyUses<'a> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.depth > MAX_WALK_DEPTH {
+            self.whole_variadic = true;
+            return;
+        }
+        match expr {
+            Expr::Subscript(item) if Self::is_name(&item.value, self.kwargs) => {
+                if let Expr::StringLiteral(s) = &*item.slice {
+                    self.kwarg_items.push(intern(super::literal_text(&s.value)));
+                    return;
+                }
+            }
+            Expr::Subscript(item) if Self::is_name(&item.value, self.args) => {
+                if let Expr::NumberLiteral(n) = &*item.slice
+                    && let Some(i) = n.value.as_int().and_then(|i| i.as_usize())
+                {
+                    self.arg_items.push(i);
+                    return;
+                }
+            }
+            Expr::Call(call)
+                if call.arguments.keywords.is_empty()
+                    && matches!(&*call.func, Expr::Attribute(get)
+                        if get.attr.as_str() == "get" && Self::is_name(&get.value, self.kwargs)) =>
+            {
+                if let Some(Expr::StringLiteral(s)) = call.arguments.args.first() {
+                    self.kwarg_items.push(intern(super::literal_text(&s.value)));
+                    for arg in &call.arguments.args[1..] {
+                        self.visit_expr(arg);
+                    }
+                    return;
+                }
+            }
+            Expr::Name(name) => {
+                if Self::is_name(expr, self.args) || Self::is_name(expr, self.kwargs) {
+                    self.whole_variadic = true;
+                }
+                self.names.push(intern(name.id.as_str()));
+            }
+            _ => {}
+        }
+        self.depth += 1;
+        visitor::walk_expr(self, expr);
+        self.depth -= 1;
+    }
+}
+
 impl Extractor {
     /// Records what a finished function's body reads, when it is a key method or memoised by a
     /// decorator that builds its own key.
@@ -136,8 +203,12 @@ impl Extractor {
         }
     }
 
-    /// The function's parameters a `key=lambda ...` of the decorator call uses, matched by
-    /// position.
+    /// The function's parameters a `key=lambda ...` of the decorator call uses: a positional
+    /// parameter of the lambda stands for the function's parameter at the same position, a
+    /// keyword-only one for the function's parameter of its name, `kwargs["name"]` (or
+    /// `kwargs.get("name")`) of the lambda's `**kwargs` for the parameter `name`, and `args[i]`
+    /// of its `*args` for the parameter after the lambda's positional ones. `None` when the
+    /// lambda uses its `*args` or `**kwargs` otherwise (the key may then hold any argument).
     fn key_params(&self, idx: FuncIdx, call: &ast::ExprCall) -> Option<Vec<Name>> {
         let keyword = call
             .arguments
@@ -147,31 +218,64 @@ impl Extractor {
         let Expr::Lambda(lambda) = &keyword.value else {
             return None;
         };
-        let lambda_params: Vec<&str> = lambda
-            .parameters
-            .as_ref()
+        let lambda_params = lambda.parameters.as_deref();
+        let positional: Vec<&str> = lambda_params
             .map(|p| {
-                p.iter_non_variadic_params()
+                p.posonlyargs
+                    .iter()
+                    .chain(&p.args)
                     .map(|p| p.parameter.name.as_str())
                     .collect()
             })
             .unwrap_or_default();
-        let mut used = Reads {
-            self_name: None,
+        let keyword_only: Vec<&str> = lambda_params
+            .map(|p| {
+                p.kwonlyargs
+                    .iter()
+                    .map(|p| p.parameter.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut used = KeyUses {
+            args: lambda_params
+                .and_then(|p| p.vararg.as_ref())
+                .map(|p| p.name.as_str()),
+            kwargs: lambda_params
+                .and_then(|p| p.kwarg.as_ref())
+                .map(|p| p.name.as_str()),
             names: Vec::new(),
-            receiver_attrs: Vec::new(),
-            whole_receiver: false,
+            arg_items: Vec::new(),
+            kwarg_items: Vec::new(),
+            whole_variadic: false,
             depth: 0,
         };
         used.visit_expr(&lambda.body);
+        if used.whole_variadic {
+            return None;
+        }
         let params = &self.facts.functions[idx as usize].params;
-        let mut key: Vec<Name> = lambda_params
+        let by_position = |i: usize| params.get(i).map(|p| p.name);
+        let by_name = |name: &str| params.iter().find(|p| p.name == name).map(|p| p.name);
+        let mut key: Vec<Name> = positional
             .iter()
             .enumerate()
             .filter(|(_, name)| used.names.iter().any(|n| n == *name))
-            .filter_map(|(i, _)| Some(params.get(i)?.name))
+            .filter_map(|(i, _)| by_position(i))
             .collect();
+        key.extend(
+            keyword_only
+                .iter()
+                .filter(|name| used.names.iter().any(|n| n == *name))
+                .filter_map(|name| by_name(name)),
+        );
+        key.extend(
+            used.arg_items
+                .iter()
+                .filter_map(|&i| by_position(positional.len().checked_add(i)?)),
+        );
+        key.extend(used.kwarg_items.iter().filter_map(|name| by_name(name)));
         key.sort();
+        key.dedup();
         Some(key)
     }
 }
