@@ -203,7 +203,9 @@ def load_labels(path: Path) -> list[dict[str, Any]]:
             continue
         label = json.loads(line)
         problem = label_problem(label)
-        key = (label.get("fingerprint"), label.get("code"), label.get("where"))
+        # Two objects of one short name changed at one place share a fingerprint: their labels
+        # name the `object` too.
+        key = (label.get("fingerprint"), label.get("code"), label.get("where"), label.get("object"))
         if problem is None and key in seen:
             problem = "a second label for the same finding"
         if problem is not None:

@@ -258,9 +258,12 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
     assert all(lab["where"] == apps.where(f) for f, lab in pairs)
 
 
-@pytest.mark.parametrize("round_name", ["round27", "round29", "round34"])
-def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(round_name: str) -> None:
-    """The cumulative labels cover the whole run; the unseen labels are the new packages' findings."""
+@pytest.mark.parametrize(
+    ("round_name", "every_object"), [("round27", False), ("round29", False), ("round34", False), ("round35", True)]
+)
+def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(round_name: str, every_object: bool) -> None:
+    """The cumulative labels cover the whole run; the unseen labels are the new packages' findings
+    (from round 35 on, every member of a grouped finding too)."""
     document = json.loads((LABELS / f"apps-{round_name}-findings.json").read_text())
     findings = apps.sorted_findings(document["findings"])
     _, unlabelled, mixed = apps.match_places(findings, apps.load_labels(LABELS / f"apps-{round_name}-after.jsonl"))
@@ -270,8 +273,19 @@ def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(round_nam
     of_unseen = [f for f in findings if f["package"] in packages]
     pairs, unlabelled, mixed = apps.match_places(of_unseen, unseen)
     assert unlabelled == mixed == []
-    assert len(pairs) == len(unseen) == len(of_unseen)
+    assert len(pairs) == len(of_unseen)
     assert all(lab["where"] == apps.where(f) for f, lab in pairs)
+    if not every_object:
+        assert len(pairs) == len(unseen)
+        return
+    object_pairs, objects_unlabelled = apps.match_labels(apps.per_object(of_unseen), unseen)
+    assert objects_unlabelled == []
+
+    def key(label: dict[str, object]) -> tuple[object, ...]:
+        return (label["fingerprint"], label["code"], label["where"], label.get("object"))
+
+    used = {key(lab) for _, lab in pairs} | {key(lab) for _, lab in object_pairs}
+    assert [key(lab) for lab in unseen if key(lab) not in used] == []
 
 
 def test_the_pins_name_pure_python_wheels_outside_the_benchmark_corpus() -> None:
