@@ -207,8 +207,11 @@ fn encode_link(
 /// in memory, or handed to a sink a chunk at a time ([`Encoder::streaming`]).
 pub(crate) struct Encoder<'a> {
     bytes: Vec<u8>,
-    sink: Option<&'a mut dyn FnMut(&[u8])>,
+    sink: Option<Sink<'a>>,
 }
+
+/// What a streaming [`Encoder`] hands its bytes to.
+type Sink<'a> = &'a mut dyn FnMut(&[u8]);
 
 /// The bytes a streaming [`Encoder`] gathers before it hands them on.
 const CHUNK: usize = 64 << 10;
@@ -225,7 +228,7 @@ impl<'a> Encoder<'a> {
 
     /// An encoder that hands its bytes to `sink`, in order, in chunks; the last at
     /// [`Encoder::finish`].
-    pub(crate) fn streaming(sink: &'a mut dyn FnMut(&[u8])) -> Encoder<'a> {
+    pub(crate) fn streaming(sink: Sink<'a>) -> Encoder<'a> {
         Encoder {
             bytes: Vec::with_capacity(CHUNK + 64),
             sink: Some(sink),
