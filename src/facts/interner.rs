@@ -30,13 +30,11 @@ const SHARD_SHIFT: u32 = 40;
 /// only space lost, and never more than one a shard is partly filled.
 const BLOCK: usize = 32 << 10;
 
-/// What precedes each text in its block: 12 bytes, aligned to 4, so that a text takes its
-/// length rounded up to 4 bytes past them (with a `usize` length and the hash's own alignment,
-/// 16 bytes and a multiple of 8: 1.1 MB more on the benchmark corpus).
-#[repr(C, packed(4))]
+/// What precedes each text in its block.
+#[repr(C)]
 struct Header {
     hash: u64,
-    len: u32,
+    len: usize,
 }
 
 const HEADER: usize = size_of::<Header>();
@@ -136,7 +134,7 @@ impl Interned {
     pub(super) fn as_str(&self) -> &'static str {
         let bytes = self.bytes();
         // SAFETY: the header precedes the text's bytes (see `header`).
-        let len = unsafe { (*bytes.sub(HEADER).cast::<Header>()).len } as usize;
+        let len = unsafe { (*bytes.sub(HEADER).cast::<Header>()).len };
         // SAFETY: the `len` bytes after the header were copied from a `str` and never change.
         unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(bytes, len)) }
     }
@@ -206,14 +204,15 @@ impl Shard {
             !crate::allocator::building_tree(),
             "a name interned while a syntax tree is built would live in the tree arena"
         );
-        // A name is part of one file's text, whose offsets are `u32`.
-        let len = u32::try_from(text.len()).expect("a name shorter than 4 GiB");
         let size = (HEADER + text.len()).next_multiple_of(align_of::<Header>());
         let at = self.take(size);
         // SAFETY: `take` gave `size` writable bytes aligned for a header, which hold the header
         // and the text.
         let interned = unsafe {
-            at.cast::<Header>().as_ptr().write(Header { hash, len });
+            at.cast::<Header>().as_ptr().write(Header {
+                hash,
+                len: text.len(),
+            });
             let bytes = at.as_ptr().add(HEADER);
             std::ptr::copy_nonoverlapping(text.as_ptr(), bytes, text.len());
             Interned(number(NonNull::new_unchecked(bytes)))
