@@ -140,53 +140,11 @@ impl StoredLink {
 
 /// Stores the link of `project` (whose values are `values`) under `key`, replacing the stored
 /// one. Nothing is written when the graph kept no edges by file; failing to write is ignored.
-///
-/// The link is encoded twice, streamed both times: once for the checksum the header holds, once
-/// into the file. Its encoding whole (7 MB on the benchmark corpus, in a buffer grown to 8) would
-/// otherwise be live beside the model and the rules, which run meanwhile on the other thread.
 pub fn save(dir: &Path, key: &LinkKey, project: &Project, values: &KeptValues) {
-    let mut hasher = Xxh3::new();
-    {
-        let mut hash = |bytes: &[u8]| hasher.update(bytes);
-        if !encode_link(&mut Encoder::streaming(&mut hash), key, project, values) {
-            return;
-        }
-    }
-    let checksum = hasher.digest();
-    let _ = CacheDir::new(dir).replace(FILE_NAME, |file| {
-        let mut header = [0; HEADER_LEN];
-        header[..8].copy_from_slice(MAGIC);
-        header[8..16].copy_from_slice(&crate::cache::build_fingerprint().to_le_bytes());
-        header[16..24].copy_from_slice(&checksum.to_le_bytes());
-        file.write_all(&header)?;
-        let mut failed = None;
-        let encoded = {
-            let mut write = |bytes: &[u8]| {
-                if failed.is_none()
-                    && let Err(error) = file.write_all(bytes)
-                {
-                    failed = Some(error);
-                }
-            };
-            encode_link(&mut Encoder::streaming(&mut write), key, project, values)
-        };
-        match failed {
-            Some(error) => Err(error),
-            // The same link encodes the same way: not again only if something changed under it.
-            None if !encoded => Err(std::io::Error::other("the link no longer encodes")),
-            None => Ok(()),
-        }
-    });
-}
-
-/// Everything [`save`] stores after the header (what its checksum covers), into `out`; `false`
-/// when the graph kept no edges by file.
-fn encode_link(
-    out: &mut Encoder<'_>,
-    key: &LinkKey,
-    project: &Project,
-    values: &KeptValues,
-) -> bool {
+    let mut out = Encoder(Vec::with_capacity(1 << 20));
+    out.0.extend_from_slice(MAGIC);
+    out.u64(crate::cache::build_fingerprint());
+    out.u64(0);
     out.u128(key.key);
     out.len(key.texts.len());
     for text in &key.texts {
@@ -195,88 +153,41 @@ fn encode_link(
     out.u32(project.function_count() as u32);
     let classes: usize = project.files.iter().map(|f| f.facts.classes.len()).sum();
     out.u32(classes as u32);
-    values.encode(out);
-    if !project.call_graph().encode_kept(out) {
-        return false;
+    values.encode(&mut out);
+    if !project.call_graph().encode_kept(&mut out) {
+        return;
     }
-    out.finish();
-    true
+    let checksum = xxh3_64(&out.0[HEADER_LEN..]);
+    out.0[16..24].copy_from_slice(&checksum.to_le_bytes());
+    let _ = CacheDir::new(dir).replace(FILE_NAME, |file| file.write_all(&out.0));
 }
 
-/// Little-endian bytes of the stored link, written by the parts that own what they store: kept
-/// in memory, or handed to a sink a chunk at a time ([`Encoder::streaming`]).
-pub(crate) struct Encoder<'a> {
-    bytes: Vec<u8>,
-    sink: Option<Sink<'a>>,
-}
+/// Little-endian bytes of the stored link, written by the parts that own what they store.
+pub(crate) struct Encoder(Vec<u8>);
 
-/// What a streaming [`Encoder`] hands its bytes to.
-type Sink<'a> = &'a mut dyn FnMut(&[u8]);
-
-/// The bytes a streaming [`Encoder`] gathers before it hands them on.
-const CHUNK: usize = 64 << 10;
-
-impl<'a> Encoder<'a> {
-    /// An encoder that keeps every byte ([`Encoder::bytes`]).
-    #[cfg(test)]
-    pub(crate) fn in_memory() -> Encoder<'static> {
-        Encoder {
-            bytes: Vec::new(),
-            sink: None,
-        }
-    }
-
-    /// An encoder that hands its bytes to `sink`, in order, in chunks; the last at
-    /// [`Encoder::finish`].
-    pub(crate) fn streaming(sink: Sink<'a>) -> Encoder<'a> {
-        Encoder {
-            bytes: Vec::with_capacity(CHUNK + 64),
-            sink: Some(sink),
-        }
-    }
-
-    /// The bytes kept (all of them, unless streaming).
-    #[cfg(test)]
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Hands what is gathered on, once it fills a chunk.
-    #[inline]
-    fn spill(&mut self) {
-        if self.bytes.len() >= CHUNK {
-            self.finish();
-        }
-    }
-
-    /// Hands everything gathered on (with a sink).
-    fn finish(&mut self) {
-        if let Some(sink) = self.sink.as_mut() {
-            sink(&self.bytes);
-            self.bytes.clear();
-        }
-    }
-
+impl Encoder {
     pub(crate) fn u8(&mut self, value: u8) {
-        self.bytes.push(value);
-        self.spill();
+        self.0.push(value);
     }
 
     pub(crate) fn u32(&mut self, value: u32) {
-        self.bytes.extend_from_slice(&value.to_le_bytes());
-        self.spill();
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, value: u64) {
+        self.0.extend_from_slice(&value.to_le_bytes());
     }
 
     pub(crate) fn u128(&mut self, value: u128) {
-        self.bytes.extend_from_slice(&value.to_le_bytes());
-        self.spill();
+        self.0.extend_from_slice(&value.to_le_bytes());
     }
 
     /// A count, then that many numbers.
     pub(crate) fn u32s(&mut self, values: &[u32]) {
         self.len(values.len());
+        self.0.reserve(4 * values.len());
         for value in values {
-            self.u32(*value);
+            self.0.extend_from_slice(&value.to_le_bytes());
         }
     }
 
@@ -287,8 +198,7 @@ impl<'a> Encoder<'a> {
 
     pub(crate) fn str(&mut self, text: &str) {
         self.len(text.len());
-        self.bytes.extend_from_slice(text.as_bytes());
-        self.spill();
+        self.0.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -359,7 +269,7 @@ mod tests {
 
     /// `source` as the file `app/a.py`, linked keeping its values, and the values and the call
     /// graph encoded as the link cache stores them, with the project's number of functions.
-    fn linked_and_encoded(source: &str) -> (Project, Encoder<'static>, u32) {
+    fn linked_and_encoded(source: &str) -> (Project, Encoder, u32) {
         let facts = crate::syntax::extract(source).expect("parses");
         let inputs = vec![LinkInput {
             path: "app/a.py".into(),
@@ -367,7 +277,7 @@ mod tests {
         }];
         let (project, values) = Project::link_keeping_values(inputs, &[], &[]);
         let functions = project.function_count() as u32;
-        let mut out = Encoder::in_memory();
+        let mut out = Encoder(Vec::new());
         values.encode(&mut out);
         assert!(project.call_graph().encode_kept(&mut out));
         (project, out, functions)
@@ -377,7 +287,7 @@ mod tests {
     fn every_kind_of_edge_survives_a_round_trip() {
         const KINDS: &str = "import threading\n\n_hooks = []\n\n\ndef deco(f):\n    return f\n\n\ndef keep(h):\n    _hooks.append(h)\n\n\n@deco\ndef run():\n    def job():\n        pass\n\n    keep(job)\n    threading.Thread(target=job)\n    keep(job)\n";
         let (project, out, functions) = linked_and_encoded(KINDS);
-        let mut input = Decoder::new(out.bytes());
+        let mut input = Decoder::new(&out.0);
         KeptValues::decode(&mut input, functions, 0).expect("values");
         let graph = CallGraph::decode_kept(&mut input, 1, functions, 0).expect("graph");
         let kinds = |graph: &CallGraph| -> Vec<(u32, u32, crate::project::EdgeKind)> {
@@ -408,19 +318,19 @@ mod tests {
     fn values_and_graph_survive_a_round_trip_and_other_counts_are_refused() {
         let (_, out, functions) = linked_and_encoded(SOURCE);
 
-        let mut input = Decoder::new(out.bytes());
+        let mut input = Decoder::new(&out.0);
         let values = KeptValues::decode(&mut input, functions, 2).expect("values");
         let graph = CallGraph::decode_kept(&mut input, 1, functions, 2).expect("graph");
         assert!(input.bytes.is_empty());
-        let mut again = Encoder::in_memory();
+        let mut again = Encoder(Vec::new());
         values.encode(&mut again);
         assert!(graph.encode_kept(&mut again));
-        assert_eq!(again.bytes(), out.bytes());
+        assert_eq!(again.0, out.0);
 
         // `make` returns the class `A`: a project without classes cannot hold it; nor can a
         // graph of another number of functions or files be this one.
-        assert!(KeptValues::decode(&mut Decoder::new(out.bytes()), functions, 0).is_none());
-        let mut input = Decoder::new(out.bytes());
+        assert!(KeptValues::decode(&mut Decoder::new(&out.0), functions, 0).is_none());
+        let mut input = Decoder::new(&out.0);
         KeptValues::decode(&mut input, functions, 2).expect("values");
         let rest = input.bytes;
         assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 1, functions + 1, 2).is_none());
