@@ -1117,11 +1117,7 @@ fn file_edges(
     let mut out = Vec::new();
     let mut looked_into = Vec::new();
     let mut targets = Vec::new();
-    // Without imports inside functions, a name means the same everywhere in the file.
-    let cacheable = !facts.imports.iter().any(|i| i.function.is_some());
-    // Keys include `site.reference`: a class passed as a value (`submit(Job)`) is not a call of
-    // its `__init__`, a class called (`Job()`) is.
-    let mut cache: HashMap<(&str, bool), Targets> = HashMap::default();
+    let mut name_cache: HashMap<NameKey, Targets> = HashMap::default();
     let mut class_cache: HashMap<(ClassId, bool, &str, bool), Targets> = HashMap::default();
     let first_time: HashMap<u32, &FirstTimeCall> = facts
         .first_time_calls
@@ -1165,8 +1161,10 @@ fn file_edges(
             push_edges(&mut out, from, &resolved, site.reference(), handed_over);
             continue;
         }
-        let cached = cacheable && site.receiver() == CallReceiver::Name;
-        if cached && let Some(hit) = cache.get(&(site.callee.as_str(), site.reference())) {
+        let name_key = NameKey::of(project, file, site);
+        if let Some(key) = &name_key
+            && let Some(hit) = name_cache.get(key)
+        {
             push_edges(&mut out, from, hit, site.reference(), handed_over);
             continue;
         }
@@ -1195,8 +1193,8 @@ fn file_edges(
         push_edges(&mut out, from, &resolved, site.reference(), handed_over);
         if let Some(key) = class_key {
             class_cache.insert(key, resolved);
-        } else if cached {
-            cache.insert((site.callee.as_str(), site.reference()), resolved);
+        } else if let Some(key) = name_key {
+            name_cache.insert(key, resolved);
         }
     }
     for (to, scope) in decorator_uses(project, index, file) {
@@ -1216,6 +1214,45 @@ fn file_edges(
     looked_into.dedup();
     looked_into.retain(|other| *other != file);
     (out, looked_into)
+}
+
+/// The scope and name under which a call through a bare name or a local is resolved once per
+/// file ([`file_edges`]): what [`resolve_site`] finds for such a call depends on nothing of the
+/// site but these (the values are not told one site of a scope from another), so every site
+/// with the same key shares the answer. A bare name that resolves as at module level
+/// ([`Project::resolves_at_module_level`]) is one key for all the file's scopes; otherwise, and
+/// for a local, the key is the function the call is in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct NameKey {
+    scope: Option<FuncIdx>,
+    local: bool,
+    callee: Name,
+    /// A class passed as a value (`submit(Job)`) is not a call of its `__init__`, a class
+    /// called (`Job()`) is.
+    reference: bool,
+}
+
+impl NameKey {
+    /// `None` for a call of another receiver, or of a local outside any function (which
+    /// resolves to nothing).
+    fn of(project: &Project, file: FileId, site: &CallSite) -> Option<NameKey> {
+        let function = site.function();
+        let (scope, local) = match site.receiver() {
+            CallReceiver::Name => (
+                function
+                    .filter(|_| !project.resolves_at_module_level(file, function, &site.callee)),
+                false,
+            ),
+            CallReceiver::Local => (Some(function?), true),
+            _ => return None,
+        };
+        Some(NameKey {
+            scope,
+            local,
+            callee: site.callee,
+            reference: site.reference(),
+        })
+    }
 }
 
 /// A file's edges and the other files they depend on (see [`file_edges`]).

@@ -733,6 +733,18 @@ impl Project {
         self.import_targets[file as usize].imported_in_a_function(head)
     }
 
+    /// Whether `dotted`, written in `function` of `file`, resolves as it does at module level
+    /// (no import inside the function or a function around it binds its head): then
+    /// [`Project::resolve`] gives the same answer for it in every such scope of the file.
+    pub fn resolves_at_module_level(
+        &self,
+        file: FileId,
+        function: Option<FuncIdx>,
+        dotted: &(impl NameText + ?Sized),
+    ) -> bool {
+        resolve::resolves_at_module_level(self, file, function, dotted)
+    }
+
     /// Whether `dotted`, written in `file`, names one of the fully qualified `names`.
     pub fn resolves_to_any(
         &self,

@@ -155,6 +155,33 @@ fn imported_in_function(
     dotted: &str,
     name: Option<Name>,
 ) -> Option<Resolved> {
+    let (import, rest) = import_in_function(project, file, function, dotted, name)?;
+    Some(follow_import(project, file, import, rest, 0))
+}
+
+/// Whether `dotted`, written in `function` of `file` (`None`: at module level), means what it
+/// means at module level: no import inside the function or a function around it binds its head.
+/// [`resolve_name`] looks there first, so a caller may then share one answer for the name among
+/// all the scopes of the file where this holds.
+pub(super) fn resolves_at_module_level(
+    project: &Project,
+    file: FileId,
+    function: Option<FuncIdx>,
+    dotted: &(impl NameText + ?Sized),
+) -> bool {
+    import_in_function(project, file, function, dotted.text(), dotted.interned()).is_none()
+}
+
+/// The import inside `function` (or the functions around it) that binds the head of `dotted`,
+/// and what follows the head; `None` when there is none.
+#[inline]
+fn import_in_function<'d>(
+    project: &Project,
+    file: FileId,
+    function: Option<FuncIdx>,
+    dotted: &'d str,
+    name: Option<Name>,
+) -> Option<(u32, Option<&'d str>)> {
     let function = function?;
     let targets = &project.import_targets[file as usize];
     if !targets
@@ -165,17 +192,17 @@ fn imported_in_function(
     {
         return None;
     }
-    imported_around(project, file, function, dotted, name)
+    import_around(project, file, function, dotted, name)
 }
 
-/// [`imported_in_function`] for a function that has imports or is inside one that has.
-fn imported_around(
+/// [`import_in_function`] for a function that has imports or is inside one that has.
+fn import_around<'d>(
     project: &Project,
     file: FileId,
     mut current: FuncIdx,
-    dotted: &str,
+    dotted: &'d str,
     name: Option<Name>,
-) -> Option<Resolved> {
+) -> Option<(u32, Option<&'d str>)> {
     let in_functions = &project.import_targets[file as usize].in_functions;
     let (imports, rest) = match name {
         Some(name) => match split_name(name, false) {
@@ -190,7 +217,7 @@ fn imported_around(
     let functions = &project.files[file as usize].facts.functions;
     loop {
         if let Some((_, import)) = imports.iter().rev().find(|(f, _)| *f == current) {
-            return Some(follow_import(project, file, *import, rest, 0));
+            return Some((*import, rest));
         }
         current = functions[current as usize].parent?;
     }
@@ -593,6 +620,53 @@ mod tests {
         assert_eq!(
             project.resolve(pkg, None, "Own"),
             Resolved::Module(file("pkg.Own"))
+        );
+    }
+
+    /// A name means in a function what it means at module level unless an import inside the
+    /// function, or a function around it, binds its head; an import in another function does
+    /// not count.
+    #[test]
+    fn a_name_resolves_at_module_level_where_no_function_import_binds_its_head() {
+        let (_dir, project) = link(&[
+            ("helpers.py", "def dumps(value):\n    return value\n"),
+            (
+                "app.py",
+                "import json\n\n\ndef outer():\n    from helpers import dumps as json\n\n    \
+                 def inner():\n        return json()\n\n    return inner\n\n\n\
+                 def other():\n    return json.dumps(1)\n",
+            ),
+        ]);
+        let app = project.module_file("app").unwrap();
+        let function = |name: &str| {
+            project.files[app as usize]
+                .facts
+                .functions
+                .iter()
+                .position(|f| f.name == name)
+                .map(|index| index as FuncIdx)
+        };
+        let (outer, inner, other) = (function("outer"), function("inner"), function("other"));
+        assert!(project.resolves_at_module_level(app, None, "json"));
+        assert!(project.resolves_at_module_level(app, other, "json"));
+        assert!(project.resolves_at_module_level(app, other, "json.dumps"));
+        assert!(project.resolves_at_module_level(app, outer, "os.path"));
+        assert!(!project.resolves_at_module_level(app, outer, "json"));
+        assert!(!project.resolves_at_module_level(app, inner, "json"));
+        assert!(!project.resolves_at_module_level(app, inner, "json.dumps"));
+        // Where it holds, the answer is the module level's; where it does not, it may differ.
+        assert_eq!(
+            project.resolve(app, other, "json.dumps"),
+            project.resolve(app, None, "json.dumps")
+        );
+        assert_eq!(
+            project.resolve(app, None, "json"),
+            Resolved::External("json".into())
+        );
+        let helpers = project.module_file("helpers").unwrap();
+        assert_eq!(
+            project.resolve(app, inner, "json"),
+            Resolved::Function(project.function_id(helpers, 0))
         );
     }
 
