@@ -25,10 +25,10 @@ mod class_creation;
 mod done_callbacks;
 mod flows;
 mod locals_loops;
+mod raise_switches;
 mod rebinds;
 mod receiver_use;
 mod restores;
-mod raise_switches;
 mod truth_guards;
 mod uses;
 

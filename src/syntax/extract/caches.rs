@@ -156,7 +156,12 @@ fn returned_receiver_attribute(function: &ast::StmtFunctionDef, self_name: &str)
         [first, rest @ ..] if ruff_python_ast::helpers::is_docstring_stmt(first) => rest,
         body => body,
     };
-    let [Stmt::Return(ast::StmtReturn { value: Some(value), .. })] = body else {
+    let [
+        Stmt::Return(ast::StmtReturn {
+            value: Some(value), ..
+        }),
+    ] = body
+    else {
         return None;
     };
     let Expr::Attribute(attribute) = &**value else {

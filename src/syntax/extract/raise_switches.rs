@@ -19,8 +19,7 @@ impl Extractor {
     /// decorators (a decorator may stand between the name and the body a recursive call runs).
     pub(super) fn record_raise_switches(&mut self, idx: FuncIdx, function: &ast::StmtFunctionDef) {
         let facts = &self.facts.functions[idx as usize];
-        if facts.kind != crate::facts::FunctionKind::Module || !function.decorator_list.is_empty()
-        {
+        if facts.kind != crate::facts::FunctionKind::Module || !function.decorator_list.is_empty() {
             return;
         }
         let parameters = &function.parameters;
@@ -103,13 +102,14 @@ fn tested_name(test: &Expr) -> Option<(&str, bool)> {
 ///   `if m is not None:` without `elif` or `else`;
 ///
 /// none of these inside a `try` body, a `try` with a `finally` or a `with` body (where the
-/// raise may be caught), and nothing binds `param`, yields, or reads the local namespace.
+/// raise may be caught) nor in a nested function or class (whose `return` is not the
+/// function's), and nothing binds `param`, yields, or reads the local namespace.
 fn only_switches(function: &ast::StmtFunctionDef, param: &str, passed: Passed) -> bool {
     let mut walk = Walk {
         param,
         function: function.name.as_str(),
         passed,
-        caught: false,
+        refused: false,
         rest: &[],
         ok: true,
     };
@@ -121,8 +121,9 @@ struct Walk<'a> {
     param: &'a str,
     function: &'a str,
     passed: Passed,
-    /// Inside a `try` body, any part of a `try` with a `finally`, or a `with` body.
-    caught: bool,
+    /// The shapes above are not accepted here: inside a `try` body, any part of a `try` with a
+    /// `finally`, a `with` body, or a nested function or class.
+    refused: bool,
     /// The statements after the one being walked, in its block.
     rest: &'a [Stmt],
     ok: bool,
@@ -169,7 +170,10 @@ impl<'a> Walk<'a> {
             }
         }
         for keyword in &call.arguments.keywords {
-            let handed_on = keyword.arg.as_ref().is_some_and(|a| a.as_str() == self.param)
+            let handed_on = keyword
+                .arg
+                .as_ref()
+                .is_some_and(|a| a.as_str() == self.param)
                 && self.is_param(&keyword.value);
             if !handed_on {
                 self.visit_expr(&keyword.value);
@@ -199,9 +203,11 @@ impl<'a> Visitor<'a> for Walk<'a> {
         }
         let rest = self.rest;
         match stmt {
-            Stmt::If(if_stmt) if tested_name(&if_stmt.test).is_some_and(|(n, _)| n == self.param) => {
+            Stmt::If(if_stmt)
+                if tested_name(&if_stmt.test).is_some_and(|(n, _)| n == self.param) =>
+            {
                 let negated = tested_name(&if_stmt.test).is_some_and(|(_, negated)| negated);
-                if self.caught || !switch_is_exact(if_stmt, negated, rest) {
+                if self.refused || !switch_is_exact(if_stmt, negated, rest) {
                     self.ok = false;
                     return;
                 }
@@ -210,8 +216,10 @@ impl<'a> Visitor<'a> for Walk<'a> {
                     self.visit_body(&clause.body);
                 }
             }
-            Stmt::Return(ret) if let Some(call) = ret.value.as_deref().and_then(|v| self.recursive_call(v)) => {
-                if self.caught {
+            Stmt::Return(ret)
+                if let Some(call) = ret.value.as_deref().and_then(|v| self.recursive_call(v)) =>
+            {
+                if self.refused {
                     self.ok = false;
                     return;
                 }
@@ -223,21 +231,25 @@ impl<'a> Visitor<'a> for Walk<'a> {
                     return;
                 };
                 let result = target.id.as_str();
-                if self.caught || self.binds_param(result) || !result_is_guarded(result, rest) {
+                if self.refused || self.binds_param(result) || !result_is_guarded(result, rest) {
                     self.ok = false;
                     return;
                 }
                 self.visit_other_arguments(call);
             }
             Stmt::Try(try_stmt) => {
-                let outer = self.caught;
-                self.caught = true;
+                let outer = self.refused;
+                self.refused = true;
                 self.visit_body(&try_stmt.body);
                 let finally = !try_stmt.finalbody.is_empty();
-                self.caught = outer || finally;
+                self.refused = outer || finally;
                 for handler in &try_stmt.handlers {
                     let ast::ExceptHandler::ExceptHandler(handler) = handler;
-                    if handler.name.as_ref().is_some_and(|n| self.binds_param(n.as_str())) {
+                    if handler
+                        .name
+                        .as_ref()
+                        .is_some_and(|n| self.binds_param(n.as_str()))
+                    {
                         self.ok = false;
                         return;
                     }
@@ -248,24 +260,29 @@ impl<'a> Visitor<'a> for Walk<'a> {
                 }
                 self.visit_body(&try_stmt.orelse);
                 self.visit_body(&try_stmt.finalbody);
-                self.caught = outer;
+                self.refused = outer;
             }
             Stmt::With(with) => {
                 for item in &with.items {
                     self.visit_with_item(item);
                 }
-                let outer = self.caught;
-                self.caught = true;
+                let outer = self.refused;
+                self.refused = true;
                 self.visit_body(&with.body);
-                self.caught = outer;
+                self.refused = outer;
             }
             // Capture patterns bind names the walk does not see.
             Stmt::Match(_) => self.ok = false,
             Stmt::FunctionDef(ast::StmtFunctionDef { name, .. })
-            | Stmt::ClassDef(ast::StmtClassDef { name, .. })
-                if self.binds_param(name.as_str()) =>
-            {
-                self.ok = false;
+            | Stmt::ClassDef(ast::StmtClassDef { name, .. }) => {
+                if self.binds_param(name.as_str()) {
+                    self.ok = false;
+                    return;
+                }
+                let outer = self.refused;
+                self.refused = true;
+                visitor::walk_stmt(self, stmt);
+                self.refused = outer;
             }
             Stmt::Global(ast::StmtGlobal { names, .. })
             | Stmt::Nonlocal(ast::StmtNonlocal { names, .. })
@@ -316,10 +333,7 @@ fn switch_is_exact(if_stmt: &ast::StmtIf, negated: bool, rest: &[Stmt]) -> bool 
     } else {
         (if_stmt.body.as_slice(), else_body)
     };
-    let raises = matches!(
-        when_true.first().or(rest.first()),
-        Some(Stmt::Raise(_))
-    );
+    let raises = matches!(when_true.first().or(rest.first()), Some(Stmt::Raise(_)));
     raises && returns_none_quietly(when_false.iter().chain(rest))
 }
 
@@ -341,7 +355,8 @@ fn result_is_guarded(result: &str, rest: &[Stmt]) -> bool {
                     || matches!(ret.value.as_deref(), Some(Expr::Name(n)) if n.id.as_str() == result);
             }
             Stmt::If(if_stmt)
-                if if_stmt.elif_else_clauses.is_empty() && is_not_none_test(&if_stmt.test, result) => {}
+                if if_stmt.elif_else_clauses.is_empty()
+                    && is_not_none_test(&if_stmt.test, result) => {}
             _ if is_quiet(stmt, Some(result)) => {}
             _ => return false,
         }
