@@ -418,6 +418,12 @@ pub struct FileFacts {
     /// parameter's own name to be true (`if layout:`, `if layout and ok:`), with nothing binding
     /// the name: no read ever gives the default, so it is never handed out nor changed.
     pub truth_guarded_params: ThinVec<u32>,
+    /// Parameters of module-level functions that only choose between raising and returning
+    /// `None` having stored nothing (`if exception: raise` ... `return None`), handed on only to
+    /// the function's own recursive calls whose results are stored only when not `None`: with
+    /// them, a call returns what it would with them false, or raises
+    /// (`extract/raise_switches.rs`).
+    pub raise_switches: ThinVec<(FuncIdx, Name)>,
     /// Starts of the first rebinds of parameters (`ParamUseKind::Rebound`) made after the
     /// function tested that parameter against `None` or for truth: `if not headers: headers =
     /// {}` replaces only a missing or empty argument, so what the caller passed may still be
@@ -593,6 +599,9 @@ pub struct FileFacts {
     /// `__caching_id__` read (the parts of an object a key built from it can tell apart); `None`
     /// when the method uses the receiver otherwise.
     pub key_method_reads: ThinVec<(FuncIdx, Option<Vec<Name>>)>,
+    /// Instance methods decorated `@property` alone whose body (a docstring aside) is only
+    /// `return self.X`, with `X`: reading the property reads that attribute.
+    pub attribute_properties: ThinVec<(FuncIdx, Name)>,
     /// What the return values of methods that a memo's value calls on the receiver
     /// (`C[k] = self.compile(k)`) may depend on, in [`MemoStore::value_inputs`]' terms: every
     /// name and receiver attribute (`self.x`; `self.m()` for a method called on it) the body

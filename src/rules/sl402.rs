@@ -315,6 +315,7 @@ fn missing_inputs<'s>(
                 || is_request(project, file, store, name)
         })
         .filter(|name| !is_stateless_module_default(project, file, store.function, name))
+        .filter(|name| !is_raise_switch(project, file, store.function, name))
         .collect();
     // The receiver is an input only through attributes that can differ between two calls.
     if missing.iter().all(|name| receivers.contains(name))
@@ -327,6 +328,18 @@ fn missing_inputs<'s>(
         return Vec::new();
     }
     missing
+}
+
+/// Whether `name` is a parameter of `function` that only chooses between raising and returning
+/// `None` with nothing stored, handed on only to the function's own recursive calls whose
+/// results are stored only when not `None`: every value stored is the same whatever it is.
+fn is_raise_switch(project: &Project, file: FileId, function: u32, name: &str) -> bool {
+    project
+        .file(file)
+        .facts
+        .raise_switches
+        .iter()
+        .any(|(f, param)| *f == function && param.as_str() == name)
 }
 
 /// A parameter of the function (or of one around it), or the current request.
@@ -440,12 +453,18 @@ fn unseen_attributes(
         let method = project.lookup_method(class, method_name)?;
         Some((*method_name, key_method_reads(project, method)?))
     })?;
+    // A property that returns an attribute shows that attribute.
+    let shown_through_properties: Vec<&Name> = shown
+        .iter()
+        .filter_map(|attr| returned_attribute(project, project.lookup_method(class, attr)?))
+        .collect();
     // Methods read through the receiver are code, not data an instance holds.
     let missing: Vec<String> = reads
         .iter()
         .filter(|attr| !attr.starts_with("__"))
         .filter(|attr| project.lookup_method(class, attr).is_none())
-        .filter(|attr| !shown.contains(attr) && writes.assigned(attr))
+        .filter(|attr| !shown.contains(attr) && !shown_through_properties.contains(attr))
+        .filter(|attr| writes.assigned(attr))
         .map(|attr| format!("`{name}.{attr}`"))
         .collect();
     if missing.is_empty() {
@@ -647,6 +666,18 @@ fn key_maker(
         }
         _ => None,
     }
+}
+
+/// The attribute `method` returns when it is a property whose body is `return self.X`.
+fn returned_attribute(project: &Project, method: FuncId) -> Option<&Name> {
+    let (file, index) = project.function_in_file(method);
+    project
+        .file(file)
+        .facts
+        .attribute_properties
+        .iter()
+        .find(|(f, _)| *f == index)
+        .map(|(_, attr)| attr)
 }
 
 /// The receiver attributes a key method (`__repr__`, ...) reads, when it reads only attributes.

@@ -25,6 +25,7 @@ mod class_creation;
 mod done_callbacks;
 mod flows;
 mod locals_loops;
+mod raise_switches;
 mod rebinds;
 mod receiver_use;
 mod restores;
@@ -833,6 +834,7 @@ impl Extractor {
             self.facts.param_guarded.extend(guards);
         }
         self.record_key_reads(idx, function);
+        self.record_raise_switches(idx, function);
         self.record_receiver_left_alone(idx, function);
         let mut typed_locals = typed_params;
         let mut constructed: Vec<TypedLocal> = scope

@@ -150,6 +150,27 @@ impl<'a> Visitor<'a> for KeyUses<'a> {
     }
 }
 
+/// `X` when the body (after a docstring) is only `return self.X`, `self` being `self_name`.
+fn returned_receiver_attribute(function: &ast::StmtFunctionDef, self_name: &str) -> Option<Name> {
+    let body = match function.body.as_slice() {
+        [first, rest @ ..] if ruff_python_ast::helpers::is_docstring_stmt(first) => rest,
+        body => body,
+    };
+    let [
+        Stmt::Return(ast::StmtReturn {
+            value: Some(value), ..
+        }),
+    ] = body
+    else {
+        return None;
+    };
+    let Expr::Attribute(attribute) = &**value else {
+        return None;
+    };
+    matches!(&*attribute.value, Expr::Name(n) if n.id.as_str() == self_name)
+        .then(|| intern(attribute.attr.as_str()))
+}
+
 impl Extractor {
     /// Records what a finished function's body reads, when it is a key method or memoised by a
     /// decorator that builds its own key.
@@ -159,6 +180,15 @@ impl Extractor {
             crate::facts::FunctionKind::Instance => facts.params.first().map(|p| p.name),
             _ => None,
         };
+        if let Some(self_name) = &self_name
+            && let Some(attr) = returned_receiver_attribute(function, self_name)
+            && facts.decorators.len() == 1
+            && facts.decorators[0].name == "property"
+            && !facts.decorators[0].called
+        {
+            self.facts.attribute_properties.push((idx, attr));
+            return;
+        }
         if facts.class.is_some() && KEY_METHODS.contains(&facts.name.as_str()) {
             let Some(self_name) = &self_name else { return };
             let read = reads(&function.body, Some(self_name));
