@@ -616,9 +616,17 @@ impl Extractor {
         self.facts.restored_stores.extend(restored);
         self.facts.kept_until_done.extend(kept);
         let function_start = span(function.name.range).start;
+        let function_end = function.range.end().to_u32();
         self.facts.identity_exits.extend(
             identity_exits(&function.body)
-                .map(|(name, other, after)| (function_start, name, other, after)),
+                .map(|(name, other, after)| (function_start, name, other, after, function_end)),
+        );
+        let mut clauses = Vec::new();
+        identity_else_clauses(&function.body, &mut clauses);
+        self.facts.identity_exits.extend(
+            clauses
+                .into_iter()
+                .map(|(name, other, start, end)| (function_start, name, other, start, end)),
         );
 
         let first = params.first().map(|p| p.name);
@@ -2259,23 +2267,78 @@ fn identity_exits(body: &[Stmt]) -> impl Iterator<Item = (Name, Name, u32)> + '_
         {
             return None;
         }
-        let Expr::Compare(compare) = &*if_stmt.test else {
-            return None;
-        };
-        let (Expr::Name(name), [ast::CmpOp::Is], [other]) = (
-            &*compare.left,
-            compare.ops.as_ref(),
-            compare.comparators.as_ref(),
-        ) else {
-            return None;
-        };
-        let other = dotted_name(other)?;
-        Some((
-            intern(name.id.as_str()),
-            other,
-            if_stmt.range.end().to_u32(),
-        ))
+        let (name, other) = identity_test(&if_stmt.test)?;
+        Some((name, other, if_stmt.range.end().to_u32()))
     })
+}
+
+/// `name is X`: `name` and `X` as written.
+fn identity_test(test: &Expr) -> Option<(Name, Name)> {
+    let Expr::Compare(compare) = test else {
+        return None;
+    };
+    let (Expr::Name(name), [ast::CmpOp::Is], [other]) = (
+        &*compare.left,
+        compare.ops.as_ref(),
+        compare.comparators.as_ref(),
+    ) else {
+        return None;
+    };
+    Some((intern(name.id.as_str()), dotted_name(other)?))
+}
+
+/// The `if name is X:` statements anywhere in `body` (not in nested functions or classes) whose
+/// branch ends in `return` or `raise` and that go on with `elif` or `else` clauses: those run
+/// only when `name` is not `X` (supervisor's `if default is _marker: raise` / `else: optval =
+/// default`). Each as `name`, `X` as written, and where the clauses start and end.
+fn identity_else_clauses(body: &[Stmt], out: &mut Vec<(Name, Name, u32, u32)>) {
+    for stmt in body {
+        match stmt {
+            Stmt::If(if_stmt) => {
+                if let (Some(first), Some(last)) = (
+                    if_stmt.elif_else_clauses.first(),
+                    if_stmt.elif_else_clauses.last(),
+                ) && matches!(if_stmt.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+                    && let Some((name, other)) = identity_test(&if_stmt.test)
+                {
+                    out.push((
+                        name,
+                        other,
+                        first.range.start().to_u32(),
+                        last.range.end().to_u32(),
+                    ));
+                }
+                identity_else_clauses(&if_stmt.body, out);
+                for clause in &if_stmt.elif_else_clauses {
+                    identity_else_clauses(&clause.body, out);
+                }
+            }
+            Stmt::For(s) => {
+                identity_else_clauses(&s.body, out);
+                identity_else_clauses(&s.orelse, out);
+            }
+            Stmt::While(s) => {
+                identity_else_clauses(&s.body, out);
+                identity_else_clauses(&s.orelse, out);
+            }
+            Stmt::With(s) => identity_else_clauses(&s.body, out),
+            Stmt::Try(s) => {
+                identity_else_clauses(&s.body, out);
+                for handler in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    identity_else_clauses(&handler.body, out);
+                }
+                identity_else_clauses(&s.orelse, out);
+                identity_else_clauses(&s.finalbody, out);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    identity_else_clauses(&case.body, out);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `except AttributeError:` (alone or in a tuple).
