@@ -540,11 +540,13 @@ pub struct FileFacts {
     /// Attributes stored outside functions (at module level and in class bodies): `X.a = v`,
     /// `X.a += v`, `setattr(X, "a", v)`; sorted, without repeats.
     pub outer_attribute_stores: ThinVec<Name>,
-    /// `if name is X:` statements of a function's own body (no `elif`, no `else`) whose branch
-    /// ends in `return` or `raise`: the rest of the body runs only when `name` is not `X`. Each
-    /// as the start of the function's name, `name`, `X` as written (dotted) and the offset where
-    /// that rest starts. A parameter whose default is `X` is never the object used there.
-    pub identity_exits: ThinVec<(u32, Name, Name, u32)>,
+    /// Code that runs only when `name` is not `X`, after an `if name is X:` whose branch ends in
+    /// `return` or `raise`: the rest of the body, for such an `if` among a function's own
+    /// statements with no `elif` or `else`; its `elif` and `else` clauses, for one anywhere in
+    /// the function. Each as the start of the function's name, `name`, `X` as written (dotted)
+    /// and the offsets where that code starts and ends. A parameter whose default is `X` is never
+    /// the object read there.
+    pub identity_exits: ThinVec<(u32, Name, Name, u32, u32)>,
     /// Module-level functions that take values out of a dict they are given on every call that
     /// does not raise (see [`NamespaceRemoval`]).
     pub namespace_removals: ThinVec<NamespaceRemoval>,

@@ -331,9 +331,10 @@ fn changes(
     }
 }
 
-/// Whether the use comes after `if param is X: raise` (or `return`) in the function's own body,
-/// where the default is written `X` (Zope's `_getOb(self, id, default=_marker)`): the default
-/// never gets there.
+/// Whether the use, or the read of the parameter a local alias took it from, comes after `if
+/// param is X: raise` (or `return`) in the function's own body, or in an `elif`/`else` of such an
+/// `if` anywhere in it, where the default is written `X` (Zope's `_getOb(self, id,
+/// default=_marker)`, supervisor's `saneget`): the default never gets there.
 fn past_identity_exit(
     facts: &FileFacts,
     function_facts: &FunctionFacts,
@@ -346,10 +347,11 @@ fn past_identity_exit(
     facts
         .identity_exits
         .iter()
-        .any(|(function_start, name, other, after)| {
+        .any(|(function_start, name, other, from, to)| {
+            let within = |at: Span| (*from..*to).contains(&at.start);
             *function_start == function_facts.span.start
                 && *name == param_facts.name
-                && *after <= param_use.span.start
+                && (within(param_use.span) || param_use.alias.is_some_and(within))
                 && other.split('.').eq(written.iter().copied())
         })
 }

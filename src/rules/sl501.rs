@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{FuncIdx, Span};
+use crate::facts::{CallReceiver, FlowSource, FuncIdx, Root, Span, Value};
+use crate::knowledge;
 use crate::model::ThreadLocal;
-use crate::project::{EdgeKind, FileId, FuncId, Project};
+use crate::project::{EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::{Context, Rule, RuleMeta};
@@ -64,10 +65,12 @@ impl Rule for ThreadingLocalInAsync {
 }
 
 /// For each function of the project, the coroutine whose event loop runs it: itself when it is
-/// `async def`, the coroutine around it when nested in one, or a coroutine that calls it,
-/// directly or through other functions, in any module (a `@contextmanager` helper, a classmethod,
-/// a method of a helper object).
+/// `async def`, the coroutine around it when nested in one (unless it is only handed to a
+/// thread, [`only_handed_to_threads`]), or a coroutine that calls it, directly or through other
+/// functions, in any module (a `@contextmanager` helper, a classmethod, a method of a helper
+/// object).
 fn loop_functions(project: &Project) -> Vec<Option<FuncId>> {
+    let executor_methods = ExecutorMethods::of(project);
     let mut coroutine: Vec<Option<FuncId>> = Vec::new();
     for (file, source) in project.files.iter().enumerate() {
         let file = file as FileId;
@@ -75,7 +78,10 @@ fn loop_functions(project: &Project) -> Vec<Option<FuncId>> {
             let id = project.function_id(file, index as FuncIdx);
             let around = function
                 .parent
-                .and_then(|p| coroutine[project.function_id(file, p).0 as usize]);
+                .and_then(|p| coroutine[project.function_id(file, p).0 as usize])
+                .filter(|_| {
+                    !only_handed_to_threads(project, file, index as FuncIdx, &executor_methods)
+                });
             coroutine.push(if function.is_async { Some(id) } else { around });
         }
     }
@@ -99,6 +105,120 @@ fn loop_functions(project: &Project) -> Vec<Option<FuncId>> {
         }
     }
     coroutine
+}
+
+/// Calls that run the functions given to them on another thread, named as the tree resolves
+/// them: a new thread, or the pool of threads `asyncio` runs blocking calls on.
+const THREAD_STARTERS: &[&str] = &["threading.Thread", "threading.Timer", "asyncio.to_thread"];
+
+/// Methods of executors that run the function given to them on a thread (or process) of their
+/// own: `loop.run_in_executor(None, f)` (asyncio's default pool of threads) and
+/// `executor.submit(f)` (`concurrent.futures`).
+const EXECUTOR_METHODS: &[&str] = &["run_in_executor", "submit"];
+
+/// Which of [`EXECUTOR_METHODS`] no function of the tree defines: a call of one of these on any
+/// receiver is then the executor's, not code of the tree that might call its argument at once.
+struct ExecutorMethods(Vec<&'static str>);
+
+impl ExecutorMethods {
+    fn of(project: &Project) -> ExecutorMethods {
+        let defined = |method: &str| {
+            project.files.iter().any(|source| {
+                source
+                    .facts
+                    .functions
+                    .iter()
+                    .any(|f| f.name.as_str() == method)
+            })
+        };
+        ExecutorMethods(
+            EXECUTOR_METHODS
+                .iter()
+                .copied()
+                .filter(|m| !defined(m))
+                .collect(),
+        )
+    }
+}
+
+/// Whether the call at `call` of `file` runs what it is given on another thread:
+/// `threading.Thread(target=f)`, `asyncio.to_thread(f)`, `loop.run_in_executor(None, f)`,
+/// `executor.submit(f)` ([`THREAD_STARTERS`], [`EXECUTOR_METHODS`]).
+fn starts_a_thread(
+    project: &Project,
+    file: FileId,
+    call: u32,
+    executor_methods: &ExecutorMethods,
+) -> bool {
+    let Some(site) = project.file(file).facts.calls.get(call as usize) else {
+        return false;
+    };
+    if site.reference() {
+        return false;
+    }
+    if site.receiver() == CallReceiver::Name
+        && let Resolved::External(name) = project.resolve(file, site.function(), &site.callee)
+        && THREAD_STARTERS.contains(&name.as_str())
+    {
+        return true;
+    }
+    let method = knowledge::last_segment(&site.callee);
+    let on_a_receiver = method.len() < site.callee.len() || site.receiver() != CallReceiver::Name;
+    on_a_receiver && executor_methods.0.contains(&method)
+}
+
+/// Whether the nested `function` of `file` is used only as an argument of calls that run it on
+/// another thread ([`starts_a_thread`]): the function around it then does not run it, whatever
+/// loop that one runs on (marimo's `start_kernel` hands `launch_kernel_with_cleanup` to
+/// `threading.Thread(target=...)`). Not if it is decorated, returned, bound to another name,
+/// stored in an attribute, called, or passed anywhere else. Uses are matched by name, so a
+/// like-named local elsewhere in the file only makes this answer no.
+fn only_handed_to_threads(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    executor_methods: &ExecutorMethods,
+) -> bool {
+    let facts = &project.file(file).facts;
+    let nested = &facts.functions[function as usize];
+    if nested.parent.is_none() || !nested.decorators.is_empty() {
+        return false;
+    }
+    let names_it = |root: &Root| *root == Root::Local(nested.name);
+    let mut handed = false;
+    for site in facts.calls.iter() {
+        if site.receiver() != CallReceiver::Local || site.callee != nested.name {
+            continue;
+        }
+        let to_thread = site.reference()
+            && site
+                .argument_of
+                .get()
+                .is_some_and(|call| starts_a_thread(project, file, call, executor_methods));
+        if !to_thread {
+            return false;
+        }
+        handed = true;
+    }
+    handed
+        && !facts
+            .functions
+            .iter()
+            .any(|f| f.returned_names.contains(&nested.name))
+        && facts.flows.iter().all(|flow| match &flow.source() {
+            FlowSource::Name { receiver, name } => {
+                *receiver != CallReceiver::Local
+                    || *name != nested.name
+                    || flow.target().argument().is_some_and(|(call, _)| {
+                        starts_a_thread(project, file, call, executor_methods)
+                    })
+            }
+            FlowSource::CallResult(_) => true,
+        })
+        && !facts
+            .attribute_assignments
+            .iter()
+            .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
 }
 
 fn report(

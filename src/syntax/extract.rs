@@ -105,8 +105,11 @@ struct FunctionScope {
     kwargs_name: Option<Name>,
     /// Names bound in the function (parameters included), minus `global`/`nonlocal` ones.
     locals: Locals,
-    /// Locals that currently refer to a part of a shared object: `c = self.x`.
+    /// Locals that may currently refer to a part of a shared object: `c = self.x`.
     aliases: HashMap<Name, LocalAlias>,
+    /// How many `for`/`while` bodies of this function the walk is in: there a later iteration
+    /// may bring an alias taken in one branch of an `if` into another.
+    loops: u32,
     /// Locals the body binds more than once (a parameter counting as one binding): an alias of
     /// one of them may reach a use from another binding, so it is never one element.
     bound_twice: Box<[Name]>,
@@ -286,6 +289,9 @@ struct LocalAlias {
     /// The alias is exactly one element of `path` (see [`Resolved::element`]).
     element: bool,
     span: Span,
+    /// Where the value it was bound to starts: of two aliases a name may hold after an `if`,
+    /// the one bound later in the text is kept (see [`merge_branch_aliases`]).
+    bound_at: u32,
 }
 
 struct Extractor {
@@ -611,9 +617,17 @@ impl Extractor {
         self.facts.restored_stores.extend(restored);
         self.facts.kept_until_done.extend(kept);
         let function_start = span(function.name.range).start;
+        let function_end = function.range.end().to_u32();
         self.facts.identity_exits.extend(
             identity_exits(&function.body)
-                .map(|(name, other, after)| (function_start, name, other, after)),
+                .map(|(name, other, after)| (function_start, name, other, after, function_end)),
+        );
+        let mut clauses = Vec::new();
+        identity_else_clauses(&function.body, &mut clauses);
+        self.facts.identity_exits.extend(
+            clauses
+                .into_iter()
+                .map(|(name, other, start, end)| (function_start, name, other, start, end)),
         );
 
         let first = params.first().map(|p| p.name);
@@ -721,6 +735,7 @@ impl Extractor {
             kwargs_name: parameters.kwarg.as_ref().map(|p| intern(p.name.as_str())),
             locals,
             aliases: HashMap::default(),
+            loops: 0,
             bound_twice,
             // Each local assigned in the body gets an entry.
             constructed: HashMap::with_capacity_and_hasher(local_count, Default::default()),
@@ -1491,6 +1506,7 @@ impl Extractor {
                         .is_some_and(|f| !f.bound_twice.iter().any(|n| n.as_str() == name)),
                 // Point at what was taken (`self.x`), which is what the reader must check.
                 span: resolved.alias.unwrap_or(span(value.range())),
+                bound_at: value.range().start().to_u32(),
             })
         });
         let alias = alias.or_else(|| self.param_alias(name, value?));
@@ -1784,9 +1800,11 @@ impl Extractor {
                 };
                 // The `else` too: a `break` skips it.
                 self.conditional_blocks += 1;
+                self.enter_loop_body(true);
                 for s in &for_stmt.body {
                     self.visit_stmt(s);
                 }
+                self.enter_loop_body(false);
                 if instance_names {
                     self.instance_name_loops.pop();
                 }
@@ -1798,7 +1816,12 @@ impl Extractor {
             Stmt::While(while_stmt) => {
                 self.visit_expr(&while_stmt.test);
                 self.conditional_blocks += 1;
-                for s in while_stmt.body.iter().chain(&while_stmt.orelse) {
+                self.enter_loop_body(true);
+                for s in &while_stmt.body {
+                    self.visit_stmt(s);
+                }
+                self.enter_loop_body(false);
+                for s in &while_stmt.orelse {
                     self.visit_stmt(s);
                 }
                 self.conditional_blocks -= 1;
@@ -2081,6 +2104,32 @@ fn literal_strings(expr: &Expr) -> Option<Vec<Name>> {
         .collect()
 }
 
+/// The aliases after an `if` whose branches that fall through end with `states`: a local may
+/// hold what any of them took. A local takes one alias at a time, so of two different ones the
+/// one bound later in the text is kept, as a walk in order would keep it. `None` without states
+/// (no branch falls through: nothing runs after the `if`).
+fn merge_branch_aliases(
+    states: impl IntoIterator<Item = HashMap<Name, LocalAlias>>,
+) -> Option<HashMap<Name, LocalAlias>> {
+    let mut states = states.into_iter();
+    let mut merged = states.next()?;
+    for state in states {
+        for (name, alias) in state {
+            match merged.entry(name) {
+                std::collections::hash_map::Entry::Occupied(mut kept) => {
+                    if alias.bound_at > kept.get().bound_at {
+                        kept.insert(alias);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(alias);
+                }
+            }
+        }
+    }
+    Some(merged)
+}
+
 /// Whether control never runs past this statement to the next one: a jump, or a `try` whose body
 /// and every handler end in one (`try: return f() / except E: raise Other`).
 fn leaves_block(stmt: &Stmt) -> bool {
@@ -2220,23 +2269,78 @@ fn identity_exits(body: &[Stmt]) -> impl Iterator<Item = (Name, Name, u32)> + '_
         {
             return None;
         }
-        let Expr::Compare(compare) = &*if_stmt.test else {
-            return None;
-        };
-        let (Expr::Name(name), [ast::CmpOp::Is], [other]) = (
-            &*compare.left,
-            compare.ops.as_ref(),
-            compare.comparators.as_ref(),
-        ) else {
-            return None;
-        };
-        let other = dotted_name(other)?;
-        Some((
-            intern(name.id.as_str()),
-            other,
-            if_stmt.range.end().to_u32(),
-        ))
+        let (name, other) = identity_test(&if_stmt.test)?;
+        Some((name, other, if_stmt.range.end().to_u32()))
     })
+}
+
+/// `name is X`: `name` and `X` as written.
+fn identity_test(test: &Expr) -> Option<(Name, Name)> {
+    let Expr::Compare(compare) = test else {
+        return None;
+    };
+    let (Expr::Name(name), [ast::CmpOp::Is], [other]) = (
+        &*compare.left,
+        compare.ops.as_ref(),
+        compare.comparators.as_ref(),
+    ) else {
+        return None;
+    };
+    Some((intern(name.id.as_str()), dotted_name(other)?))
+}
+
+/// The `if name is X:` statements anywhere in `body` (not in nested functions or classes) whose
+/// branch ends in `return` or `raise` and that go on with `elif` or `else` clauses: those run
+/// only when `name` is not `X` (supervisor's `if default is _marker: raise` / `else: optval =
+/// default`). Each as `name`, `X` as written, and where the clauses start and end.
+fn identity_else_clauses(body: &[Stmt], out: &mut Vec<(Name, Name, u32, u32)>) {
+    for stmt in body {
+        match stmt {
+            Stmt::If(if_stmt) => {
+                if let (Some(first), Some(last)) = (
+                    if_stmt.elif_else_clauses.first(),
+                    if_stmt.elif_else_clauses.last(),
+                ) && matches!(if_stmt.body.last(), Some(Stmt::Return(_) | Stmt::Raise(_)))
+                    && let Some((name, other)) = identity_test(&if_stmt.test)
+                {
+                    out.push((
+                        name,
+                        other,
+                        first.range.start().to_u32(),
+                        last.range.end().to_u32(),
+                    ));
+                }
+                identity_else_clauses(&if_stmt.body, out);
+                for clause in &if_stmt.elif_else_clauses {
+                    identity_else_clauses(&clause.body, out);
+                }
+            }
+            Stmt::For(s) => {
+                identity_else_clauses(&s.body, out);
+                identity_else_clauses(&s.orelse, out);
+            }
+            Stmt::While(s) => {
+                identity_else_clauses(&s.body, out);
+                identity_else_clauses(&s.orelse, out);
+            }
+            Stmt::With(s) => identity_else_clauses(&s.body, out),
+            Stmt::Try(s) => {
+                identity_else_clauses(&s.body, out);
+                for handler in &s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    identity_else_clauses(&handler.body, out);
+                }
+                identity_else_clauses(&s.orelse, out);
+                identity_else_clauses(&s.finalbody, out);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    identity_else_clauses(&case.body, out);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `except AttributeError:` (alone or in a tuple).
@@ -2254,6 +2358,17 @@ fn catches_missing_attribute(handler: &ast::ExceptHandlerExceptHandler) -> bool 
 }
 
 impl Extractor {
+    /// Notes entering (`true`) or leaving a loop's body in the current function.
+    fn enter_loop_body(&mut self, entering: bool) {
+        if let Some(scope) = self.function_scope_mut() {
+            if entering {
+                scope.loops += 1;
+            } else {
+                scope.loops -= 1;
+            }
+        }
+    }
+
     /// An `if` inside a function: the body of a first-time test is a once block, and what a
     /// branch under `isinstance(name, T)` changes in `name` is noted with the types.
     fn visit_if(&mut self, if_stmt: &ast::StmtIf) {
@@ -2268,10 +2383,19 @@ impl Extractor {
                 .iter()
                 .map(|c| (c.test.as_ref(), &c.body)),
         );
+        let in_loop = self.function_scope().is_some_and(|f| f.loops > 0);
+        let has_else = if_stmt
+            .elif_else_clauses
+            .last()
+            .is_some_and(|clause| clause.test.is_none());
+        let mut falling_through = Vec::new();
         for (index, (test, body)) in branches.enumerate() {
             if let Some(test) = test {
                 self.visit_expr(test);
             }
+            // Each branch starts from the aliases the tests before it leave: the branches
+            // exclude each other, so what one takes does not reach another's statements.
+            let at_test = self.function_scope().map(|f| f.aliases.clone());
             if index == 0
                 && let Some(Expr::Call(call)) = test
                 && let Expr::Attribute(method) = &*call.func
@@ -2297,13 +2421,6 @@ impl Extractor {
             let before = self.facts.mutations.len();
             let uses_before = self.facts.param_uses.len();
             let assignments_before = self.facts.attribute_assignments.len();
-            // A branch that leaves the block at its end (`return`, `raise`, ...) hands none of
-            // the aliases it takes to the code after the `if`.
-            let aliases_before = body
-                .last()
-                .is_some_and(leaves_block)
-                .then(|| self.function_scope().map(|f| f.aliases.clone()))
-                .flatten();
             self.once_blocks += once;
             let truth_tests = match test {
                 Some(test) => self.push_truth_tests(test),
@@ -2327,10 +2444,21 @@ impl Extractor {
             }
             self.pop_truth_tests(truth_tests);
             self.once_blocks -= once;
-            if let Some(aliases) = aliases_before
+            if let Some(at_test) = at_test
                 && let Some(scope) = self.function_scope_mut()
             {
-                scope.aliases = aliases;
+                let exit = std::mem::replace(&mut scope.aliases, at_test);
+                // A branch that leaves the block at its end (`return`, `raise`, ...) hands none
+                // of the aliases it takes to the code after the `if`.
+                if !body.last().is_some_and(leaves_block) {
+                    if in_loop {
+                        // A later iteration may run another branch with what this one took.
+                        let at_test = std::mem::take(&mut scope.aliases);
+                        scope.aliases =
+                            merge_branch_aliases([at_test, exit.clone()]).unwrap_or_default();
+                    }
+                    falling_through.push(exit);
+                }
             }
             for (tested, truth) in param_tests {
                 match tested {
@@ -2362,6 +2490,15 @@ impl Extractor {
                 for start in guarded {
                     self.facts.type_guarded.push((start, types.clone()));
                 }
+            }
+        }
+        if let Some(scope) = self.function_scope_mut() {
+            // Without an `else`, no branch may run at all.
+            if !has_else {
+                falling_through.push(std::mem::take(&mut scope.aliases));
+            }
+            if let Some(merged) = merge_branch_aliases(falling_through) {
+                scope.aliases = merged;
             }
         }
     }

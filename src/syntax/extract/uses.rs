@@ -141,6 +141,7 @@ impl Extractor {
             nested: false,
             element: false,
             span: used.alias.unwrap_or(span(value.range())),
+            bound_at: value.range().start().to_u32(),
         })
     }
 
