@@ -175,3 +175,118 @@ impl<'a> Visitor<'a> for Uses<'a> {
         self.depth -= 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::{KwargsForward, StarArgs};
+
+    /// The forwards of `source`, each with its function's qualified name.
+    fn forwards(source: &str) -> Vec<(String, KwargsForward)> {
+        let facts = crate::syntax::extract(source).expect("parses");
+        facts
+            .kwargs_forwards
+            .iter()
+            .map(|f| {
+                let name = facts.functions[f.function as usize].qualname.to_string();
+                (name, f.clone())
+            })
+            .collect()
+    }
+
+    fn names(forward: &KwargsForward) -> (Vec<String>, Vec<String>) {
+        let text = |names: &[crate::facts::Name]| names.iter().map(|n| n.to_string()).collect();
+        (text(&forward.taken_keywords), text(&forward.keywords))
+    }
+
+    #[test]
+    fn the_forward_and_what_stays_in_the_method_are_recorded() {
+        let found = forwards(
+            "\
+class A(Base):
+    def __init__(self, action, /, layer=None, *args, multi=False, **kwargs):
+        '''Doc.'''
+        if not action:
+            raise ValueError(action)
+        super().__init__(*args, icon=None, **kwargs)
+        self.action = action
+
+class B(Base):
+    def __init__(self, action, **options):
+        super().__init__(**options)
+",
+        );
+        assert_eq!(found.len(), 2);
+        let (name, a) = &found[0];
+        assert_eq!(name, "A.__init__");
+        assert_eq!((a.positional, a.star_args), (2, StarArgs::HandedOn));
+        assert_eq!(
+            names(a),
+            (vec!["layer".into(), "multi".into()], vec!["icon".into()])
+        );
+        let (name, b) = &found[1];
+        assert_eq!(name, "B.__init__");
+        assert_eq!((b.positional, b.star_args), (1, StarArgs::Absent));
+        assert_eq!(names(b), (vec!["action".into()], vec![]));
+    }
+
+    #[test]
+    fn forwards_whose_keywords_may_change_or_be_skipped_are_not_recorded() {
+        let source = "\
+class Changed(Base):
+    def __init__(self, **kwargs):
+        kwargs.setdefault('html_data', {})
+        super().__init__(**kwargs)
+
+class ReadLater(Base):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra = kwargs
+
+class Skipped(Base):
+    def __init__(self, **kwargs):
+        if kwargs_ready():
+            return
+        super().__init__(**kwargs)
+
+class Nested(Base):
+    def __init__(self, **kwargs):
+        if ready():
+            super().__init__(**kwargs)
+
+class Twice(Base):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        Base.__init__(self, html_data={})
+
+class Other(Base):
+    def __init__(self, **kwargs):
+        super().__init__(**other)
+
+class Positional(Base):
+    def __init__(self, text, **kwargs):
+        super().__init__(text, **kwargs)
+
+class Frame(Base):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        locals()
+
+class Decorated(Base):
+    @wraps(Base.__init__)
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+class Explicit(Base):
+    def __init__(self, **kwargs):
+        super(Explicit, self).__init__(**kwargs)
+
+class Closure(Base):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        def later():
+            kwargs['html_data'] = {}
+        self.later = later
+";
+        assert_eq!(forwards(source), []);
+    }
+}
