@@ -560,6 +560,10 @@ pub struct FileFacts {
     /// `__init__` methods that call `super().__init__(...)` in a statement of their own body
     /// before any that may return or rebind their first parameter.
     pub super_calling_inits: ThinVec<FuncIdx>,
+    /// `__init__` methods that hand the keywords they do not take to the base's `__init__`
+    /// (`super().__init__(**kwargs)`) on every call, in the shape [`KwargsForward`] describes,
+    /// in order.
+    pub kwargs_forwards: ThinVec<KwargsForward>,
     /// Starts of the changes (mutations, attribute assignments and `setattr` calls), and of the
     /// calls in functions the call graph may resolve, that some calls of their function do not
     /// reach: inside a branch of an `if`, the body of a loop, an
@@ -1047,6 +1051,36 @@ pub struct ParamAttribute {
     pub assignment: u32,
     /// Index in the `__init__`'s [`FunctionFacts::params`].
     pub param: u32,
+}
+
+/// An `__init__` whose own body calls `super().__init__(**kwargs)` (`kwargs` its `**`
+/// parameter; optionally also `*args`, its `*` parameter, and keywords written out) in a statement
+/// no earlier one may skip, uses those parameters nowhere else, calls no other `__init__`, reads
+/// no frame's locals and has no decorator: the base's `__init__` gets, on every call, the
+/// construction call's keywords that this method does not name, unchanged, and nothing else by
+/// keyword but `keywords`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KwargsForward {
+    pub function: FuncIdx,
+    /// How many parameters after `self` a positional argument may fill.
+    pub positional: u32,
+    pub star_args: StarArgs,
+    /// The parameters a keyword argument gives a value to (all but `self` and the
+    /// positional-only ones): a keyword of one of these names stays in this method.
+    pub taken_keywords: Vec<Name>,
+    /// The keywords the forward writes out besides `**kwargs`, in order.
+    pub keywords: Vec<Name>,
+}
+
+/// What a [`KwargsForward`]'s method does with positional arguments beyond its own parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StarArgs {
+    /// No `*` parameter: such a call raises `TypeError`.
+    Absent,
+    /// A `*` parameter the method keeps to itself.
+    Kept,
+    /// A `*` parameter the forward hands on, first and alone among its positional arguments.
+    HandedOn,
 }
 
 /// The arguments of the call a module-level binding is bound to (`link = Link(text="x")`).

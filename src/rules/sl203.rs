@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
-    AccessPath, FileFacts, FuncIdx, Mutation, MutationKind, Name, Root, Span, Tested, Value,
+    AccessPath, FileFacts, FuncIdx, KwargsForward, Mutation, MutationKind, Name, Root, Span,
+    StarArgs, Tested, Value,
 };
 use crate::knowledge;
 use crate::model::{
@@ -481,11 +482,13 @@ fn writes_in_method(
 
 /// Whether the write starting at `start` (in `facts`, the file of a method of `singleton`'s
 /// class) never runs on `singleton`: it runs only under a test of `self.<attr>`
-/// ([`Tested::SelfAttribute`]) that the object's attribute fails for good. Its `__init__` stores
-/// there, on every call, a parameter whose default is `None`; the module-level call that built
-/// the object gives that parameter no value (no keyword of its name, too few positional
-/// arguments to reach it, no splat) or a literal that fails the test; and nothing else in the
-/// tree stores an attribute of that name ([`stored_only_there`]).
+/// ([`Tested::SelfAttribute`]) that the object's attribute fails for good. An `__init__` stores
+/// there, on every call, a parameter whose default is `None` (the class's own, or a base's that
+/// the class's reaches through `super().__init__(**kwargs)`, [`KwargsForward`]); the
+/// module-level call that built the object gives that parameter no value (no keyword of its name
+/// that reaches it, too few positional arguments to reach it, no splat) or a literal that fails
+/// the test; and nothing else in the tree stores an attribute of that name
+/// ([`stored_only_there`]).
 fn guard_fails(
     project: &Project,
     singleton: Singleton,
@@ -501,27 +504,41 @@ fn guard_fails(
             let Tested::SelfAttribute(attr) = guard.tested else {
                 return false;
             };
-            let Some((file, assignment, param)) = stored_from_default(project, singleton, attr)
-            else {
+            let Some(stored) = stored_from_default(project, singleton, attr) else {
                 return false;
             };
 
             *stored_once
                 .entry((singleton.class, attr))
-                .or_insert_with(|| stored_only_there(project, singleton.class, file, assignment))
-                && !set_by_call(project, singleton, param, guard.truth)
+                .or_insert_with(|| {
+                    stored_only_there(project, singleton.class, stored.file, stored.assignment)
+                })
+                && !set_by_call(project, singleton, &stored, guard.truth)
         })
 }
 
-/// For `self.<attr>` on instances of exactly `singleton`'s class, built only by their class's
-/// `__init__` (no metaclass, no `__new__`, no base outside the tree): the `__init__`'s store of a
-/// parameter whose default is `None` there, on every call (its file, its index in
-/// `attribute_assignments`), and that parameter's name and index.
+/// Where the `__init__` that instances of a class run stores `self.<attr>` from a parameter
+/// whose default is `None` ([`stored_from_default`]).
+struct StoredFromDefault<'p> {
+    /// The storing `__init__`'s file, and the store's index in its `attribute_assignments`.
+    file: FileId,
+    assignment: u32,
+    /// The parameter's name and index (`self` at 0).
+    param: (Name, u32),
+    /// The `__init__` methods, from the class's own, that hand their `**kwargs` on to the next
+    /// base's on the way to the storing one.
+    forwards: Vec<&'p KwargsForward>,
+}
+
+/// For `self.<attr>` on instances of exactly `singleton`'s class, built only by `__init__`
+/// methods of the tree (no metaclass, no `__new__`, no base outside the tree): the store, by the
+/// class's `__init__` or by a base's that it reaches through [`KwargsForward`]s, of a parameter
+/// whose default is `None` there, on every call.
 fn stored_from_default(
     project: &Project,
     singleton: Singleton,
     attr: Name,
-) -> Option<(FileId, u32, (Name, u32))> {
+) -> Option<StoredFromDefault<'_>> {
     let class = singleton.class;
     let plain = project.mro(class).all(|entry| match entry {
         MroEntry::Class(c) => {
@@ -536,30 +553,65 @@ fn stored_from_default(
     {
         return None;
     }
-    let init = project.lookup_method(class, "__init__")?;
-    let (file, init_facts) = project.function(init);
-    let (_, init_index) = project.function_in_file(init);
-    let facts = &project.file(file).facts;
-    let stored = facts.param_attributes.iter().find(|stored| {
-        let assignment = &facts.attribute_assignments[stored.assignment as usize];
-        assignment.function == init_index && assignment.attr == attr
-    })?;
-    let assignment = &facts.attribute_assignments[stored.assignment as usize];
-    let param = init_facts.params.get(stored.param as usize)?;
-    (facts.runs_on_every_call(assignment.span.start) && param.default == Some(Value::None))
-        .then_some((file, stored.assignment, (param.name, stored.param)))
+    let mut init = project.lookup_method(class, "__init__")?;
+    let mut forwards = Vec::new();
+    loop {
+        let (file, init_facts) = project.function(init);
+        let (_, init_index) = project.function_in_file(init);
+        let facts = &project.file(file).facts;
+        let stored = facts.param_attributes.iter().find(|stored| {
+            let assignment = &facts.attribute_assignments[stored.assignment as usize];
+            assignment.function == init_index && assignment.attr == attr
+        });
+        if let Some(stored) = stored {
+            let assignment = &facts.attribute_assignments[stored.assignment as usize];
+            let param = init_facts.params.get(stored.param as usize)?;
+            return (facts.runs_on_every_call(assignment.span.start)
+                && param.default == Some(Value::None))
+            .then_some(StoredFromDefault {
+                file,
+                assignment: stored.assignment,
+                param: (param.name, stored.param),
+                forwards,
+            });
+        }
+        forwards.push(
+            facts
+                .kwargs_forwards
+                .iter()
+                .find(|forward| forward.function == init_index)?,
+        );
+        init = next_init(project, class, project.method_class(file, init_index)?)?;
+    }
 }
 
-/// Whether the module-level call that built `singleton` may give the `__init__` parameter
-/// `param` (its name and index, `self` at 0) a value that passes a test of its truth (`truth`)
-/// or that it is not `None`: a keyword of its name other than a literal failing the test, enough
-/// positional arguments to reach it, a splat, or a call not known.
+/// The `__init__` that `super().__init__` in a method of `owner` finds on an instance of
+/// `class`: the first that a class after `owner` in `class`'s MRO defines itself.
+fn next_init(project: &Project, class: ClassId, owner: ClassId) -> Option<FuncId> {
+    let name = crate::facts::interned("__init__")?;
+    project
+        .mro(class)
+        .skip_while(|entry| **entry != MroEntry::Class(owner))
+        .skip(1)
+        .map_while(|entry| match entry {
+            MroEntry::Class(c) => Some(*c),
+            MroEntry::External(_) => None,
+        })
+        .find_map(|c| project.own_method(c, &name))
+}
+
+/// Whether the module-level call that built `singleton` may give the storing `__init__`'s
+/// parameter (`stored.param`, through `stored.forwards`) a value that passes a test of its truth
+/// (`truth`) or that it is not `None`: a keyword of its name that reaches it other than a literal
+/// failing the test, enough positional arguments to reach it, a splat, a call not known, or a
+/// forward that writes that keyword out or that cannot take the positional arguments it gets.
 fn set_by_call(
     project: &Project,
     singleton: Singleton,
-    (name, index): (Name, u32),
+    stored: &StoredFromDefault<'_>,
     truth: bool,
 ) -> bool {
+    let (name, index) = stored.param;
     let facts = &project.file(singleton.file).facts;
     let Some(call) = facts
         .binding_calls
@@ -568,10 +620,28 @@ fn set_by_call(
     else {
         return true;
     };
+    if call.splat {
+        return true;
+    }
+    // What each `__init__` on the way gets: positional arguments, and whether the keyword of
+    // the parameter's name is among its keywords, as written in the call.
+    let mut positional = call.positional;
+    let mut keyword_reaches = call.keywords.contains(&name);
+    for forward in &stored.forwards {
+        if forward.keywords.contains(&name) {
+            return true;
+        }
+        let beyond = positional.saturating_sub(forward.positional);
+        positional = match forward.star_args {
+            StarArgs::HandedOn => beyond,
+            StarArgs::Kept => 0,
+            StarArgs::Absent if beyond == 0 => 0,
+            StarArgs::Absent => return true,
+        };
+        keyword_reaches &= !forward.taken_keywords.contains(&name);
+    }
     let failing = |(keyword, none): &(Name, bool)| *keyword == name && (*none || truth);
-    call.splat
-        || index <= call.positional
-        || (call.keywords.contains(&name) && !call.false_keywords.iter().any(failing))
+    index <= positional || (keyword_reaches && !call.false_keywords.iter().any(failing))
 }
 
 /// Whether the attribute assignment `assignment` of `file` (in the `__init__` instances of

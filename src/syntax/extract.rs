@@ -24,6 +24,7 @@ mod calls;
 mod class_creation;
 mod done_callbacks;
 mod flows;
+mod kwargs_forward;
 mod locals_loops;
 mod raise_switches;
 mod rebinds;
@@ -728,6 +729,9 @@ impl Extractor {
         self.facts.namespace_rewrites.extend(rewrites);
         self.facts.decorating_inits.extend(decorating);
         self.facts.super_calling_inits.extend(super_calling);
+        self.facts
+            .kwargs_forwards
+            .extend(kwargs_forward::scan(function, kind, idx));
         self.push_scope(Scope::Function(FunctionScope {
             idx,
             self_name,
