@@ -610,8 +610,32 @@ impl Project {
             .callees(self.function_id(file, parent))
             .iter()
             .any(|edge| edge.to == id && edge.kind == callgraph::EdgeKind::HandedOver);
-        let names_it = |root: &Root| *root == Root::Local(nested.name);
         handed_over
+            && self.nested_function_only_passed(file, function, |_| true)
+            && !facts.calls.iter().any(|call| {
+                call.receiver() == CallReceiver::Local
+                    && !call.reference()
+                    && call.callee == nested.name
+            })
+    }
+
+    /// Whether the nested `function` of `file` leaves its scope, if at all, only as an argument
+    /// of calls (given by index in the file's call sites) that `passed_to` accepts: it is not
+    /// decorated, not returned, not bound to another name and not stored in an attribute. Calls
+    /// of it are the caller's to judge. Uses are matched by name, so a like-named local elsewhere
+    /// in the file only makes this answer no.
+    pub fn nested_function_only_passed(
+        &self,
+        file: FileId,
+        function: FuncIdx,
+        passed_to: impl Fn(u32) -> bool,
+    ) -> bool {
+        let facts = &self.files[file as usize].facts;
+        let Some(nested) = facts.functions.get(function as usize) else {
+            return false;
+        };
+        let names_it = |root: &Root| *root == Root::Local(nested.name);
+        nested.parent.is_some()
             && nested.decorators.is_empty()
             && !facts
                 .functions
@@ -621,7 +645,10 @@ impl Project {
                 FlowSource::Name { receiver, name } => {
                     *receiver != CallReceiver::Local
                         || *name != nested.name
-                        || flow.target().argument().is_some()
+                        || flow
+                            .target()
+                            .argument()
+                            .is_some_and(|(call, _)| passed_to(call))
                 }
                 FlowSource::CallResult(_) => true,
             })
@@ -629,11 +656,6 @@ impl Project {
                 .attribute_assignments
                 .iter()
                 .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
-            && !facts.calls.iter().any(|call| {
-                call.receiver() == CallReceiver::Local
-                    && !call.reference()
-                    && call.callee == nested.name
-            })
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {

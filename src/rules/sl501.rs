@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{CallReceiver, FlowSource, FuncIdx, Root, Span, Value};
+use crate::facts::{CallReceiver, FuncIdx, Span};
 use crate::knowledge;
 use crate::model::ThreadLocal;
 use crate::project::{EdgeKind, FileId, FuncId, Project, Resolved};
@@ -181,10 +181,6 @@ fn only_handed_to_threads(
 ) -> bool {
     let facts = &project.file(file).facts;
     let nested = &facts.functions[function as usize];
-    if nested.parent.is_none() || !nested.decorators.is_empty() {
-        return false;
-    }
-    let names_it = |root: &Root| *root == Root::Local(nested.name);
     let mut handed = false;
     for site in facts.calls.iter() {
         if site.receiver() != CallReceiver::Local || site.callee != nested.name {
@@ -201,24 +197,9 @@ fn only_handed_to_threads(
         handed = true;
     }
     handed
-        && !facts
-            .functions
-            .iter()
-            .any(|f| f.returned_names.contains(&nested.name))
-        && facts.flows.iter().all(|flow| match &flow.source() {
-            FlowSource::Name { receiver, name } => {
-                *receiver != CallReceiver::Local
-                    || *name != nested.name
-                    || flow.target().argument().is_some_and(|(call, _)| {
-                        starts_a_thread(project, file, call, executor_methods)
-                    })
-            }
-            FlowSource::CallResult(_) => true,
+        && project.nested_function_only_passed(file, function, |call| {
+            starts_a_thread(project, file, call, executor_methods)
         })
-        && !facts
-            .attribute_assignments
-            .iter()
-            .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
 }
 
 fn report(
