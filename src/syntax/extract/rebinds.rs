@@ -498,6 +498,34 @@ global G3
     }
 
     #[test]
+    fn a_target_too_deep_to_walk_may_bind_any_name() {
+        // The extractor's walk passes over the chain of attributes of a target, which is walked
+        // here, counting its depth from the statement, as the walk of its own did: the function
+        // is at depth 1, the assignment at 2, and the name `x` below a chain of n attributes at
+        // n + 3.
+        let deep = std::thread::Builder::new()
+            .stack_size(crate::syntax::STACK_SIZE)
+            .spawn(|| {
+                let chain = ".b".repeat(super::MAX_WALK_DEPTH as usize - 2);
+                let too_deep = format!("def f():\n    x{chain} = 1\n");
+                let shallow = format!("def f():\n    x{} = 1\n", &chain[2..]);
+                (
+                    rebinds(&too_deep),
+                    walked_whole(&too_deep),
+                    rebinds(&shallow),
+                    walked_whole(&shallow),
+                )
+            })
+            .expect("spawns")
+            .join()
+            .expect("walks");
+        assert_eq!(deep.0, (vec!["*".to_string()], vec![]));
+        assert_eq!(deep.0, deep.1);
+        assert_eq!(deep.2, (vec![], vec![]));
+        assert_eq!(deep.2, deep.3);
+    }
+
+    #[test]
     fn reading_the_namespace_may_bind_any_name() {
         let (names, _) = rebinds("Base = object\nglobals()['Base'] = int\n");
         assert_eq!(names, ["*"]);
