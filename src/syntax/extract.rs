@@ -69,6 +69,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         instance_name_loops: Vec::new(),
         unreached_setattrs: Vec::new(),
         scratch_sources: Vec::new(),
+        rebinds: rebinds::Rebinds::default(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
@@ -76,7 +77,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     (
         extractor.facts.other_rebinds,
         extractor.facts.attribute_rebinds,
-    ) = rebinds::other_rebinds(&module.body);
+    ) = std::mem::take(&mut extractor.rebinds).finish(&module.body, extractor.hit_depth_limit);
     extractor.facts.untyped_method_calls.sort_unstable();
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();
@@ -368,6 +369,9 @@ struct Extractor {
     /// The buffer the sources of a flow are gathered in, kept between statements: most
     /// assignments have one source, and a vector per statement cost an allocation each.
     scratch_sources: Vec<FlowSource>,
+    /// The names the module may rebind other than by a module-level `name = value`, and the
+    /// attributes it sets on objects it names, as the walk finds them (`extract/rebinds.rs`).
+    rebinds: rebinds::Rebinds,
 }
 
 /// Slots of [`Extractor::name_memo`]: a power of two, enough for the names of a few statements.
@@ -502,6 +506,7 @@ impl Extractor {
             // Base expressions run in the enclosing scope.
             self.visit_arguments(arguments);
         }
+        self.rebinds.class_header(class, self.depth);
         self.push_scope(Scope::Class(idx));
         for stmt in &class.body {
             self.visit_stmt(stmt);
@@ -613,6 +618,7 @@ impl Extractor {
             }
         }
         self.visit_annotated_calls(parameters);
+        self.rebinds.function_header(function, self.depth);
         let (mut restored, mut kept) = (Vec::new(), Vec::new());
         scan_function_blocks(&function.body, &function.body, &mut restored, &mut kept);
         self.facts.restored_stores.extend(restored);
@@ -1656,6 +1662,10 @@ impl Extractor {
                 }
                 for handler in &try_stmt.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = handler;
+                    self.rebinds.except_handler(handler);
+                    if let Some(type_) = &h.type_ {
+                        self.rebinds.walk_expr(type_, self.depth);
+                    }
                     let once = catches_missing_attribute(h);
                     self.once_blocks += u32::from(once);
                     self.conditional_blocks += 1;
@@ -1709,9 +1719,11 @@ impl Extractor {
                     self.visit_target_parts(target);
                     self.assign_target(target, Some(&assign.value));
                 }
+                self.rebinds.assign_targets(&assign.targets, self.depth);
                 self.note_first_time_local(assign);
             }
             Stmt::AnnAssign(assign) => {
+                self.rebinds.annotated_target(assign, self.depth);
                 if let Some(value) = &assign.value {
                     self.visit_expr(value);
                     self.visit_target_parts(&assign.target);
@@ -1721,6 +1733,7 @@ impl Extractor {
             Stmt::AugAssign(assign) => {
                 self.visit_expr(&assign.value);
                 self.visit_target_parts(&assign.target);
+                self.rebinds.walk_expr(&assign.target, self.depth);
                 match &*assign.target {
                     Expr::Subscript(sub) => {
                         self.record_mutation(
@@ -1764,6 +1777,7 @@ impl Extractor {
             Stmt::Delete(delete) => {
                 for target in &delete.targets {
                     self.visit_target_parts(target);
+                    self.rebinds.walk_expr(target, self.depth);
                     match target {
                         Expr::Subscript(sub) => self.record_mutation(
                             &sub.value,
@@ -1793,6 +1807,7 @@ impl Extractor {
                 self.record_instance_copies(for_stmt);
                 self.visit_expr(&for_stmt.iter);
                 self.assign_target(&for_stmt.target, None);
+                self.rebinds.walk_expr(&for_stmt.target, self.depth);
                 let instance_names = match self.current_function() {
                     Some(function) if self.iterates_instance_names(&for_stmt.iter) => {
                         let mut names = Vec::new();
@@ -1835,6 +1850,7 @@ impl Extractor {
                     self.visit_expr(&item.context_expr);
                     if let Some(vars) = &item.optional_vars {
                         self.assign_target(vars, None);
+                        self.rebinds.walk_expr(vars, self.depth);
                     }
                 }
                 for s in &with.body {
@@ -3084,6 +3100,9 @@ impl<'a> Visitor<'a> for Extractor {
         }
         self.note_script_block(stmt);
         self.record_raised_class(stmt);
+        if let Stmt::Global(global) = stmt {
+            self.rebinds.global(global);
+        }
         if self.function_scope().is_none() {
             self.note_outer_attribute_stores(stmt);
         }
@@ -3094,6 +3113,7 @@ impl<'a> Visitor<'a> for Extractor {
             _ if self.function_scope().is_some() => self.visit_function_stmt(stmt),
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value);
+                self.rebinds.assign_targets(&assign.targets, self.depth);
                 if let [target] = assign.targets.as_slice() {
                     self.record_binding(target, None, Some(&assign.value), assign.range);
                 } else {
@@ -3107,6 +3127,7 @@ impl<'a> Visitor<'a> for Extractor {
                 if let Some(value) = &assign.value {
                     self.visit_expr(value);
                 }
+                self.rebinds.annotated_target(assign, self.depth);
                 self.record_binding(
                     &assign.target,
                     Some(&assign.annotation),
@@ -3121,6 +3142,7 @@ impl<'a> Visitor<'a> for Extractor {
     }
 
     fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        self.rebinds.except_handler(handler);
         self.conditional_blocks += 1;
         visitor::walk_except_handler(self, handler);
         self.conditional_blocks -= 1;
@@ -3130,6 +3152,11 @@ impl<'a> Visitor<'a> for Extractor {
         self.conditional_blocks += 1;
         visitor::walk_match_case(self, case);
         self.conditional_blocks -= 1;
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a ast::Pattern) {
+        self.rebinds.pattern(pattern);
+        visitor::walk_pattern(self, pattern);
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
@@ -3144,6 +3171,7 @@ impl<'a> Visitor<'a> for Extractor {
                 if name.ctx == ast::ExprContext::Load {
                     self.record_cached_read(name);
                 }
+                self.rebinds.name(name);
                 self.leave();
                 return;
             }
@@ -3168,6 +3196,7 @@ impl<'a> Visitor<'a> for Extractor {
         }
         match expr {
             Expr::Call(call) => {
+                self.rebinds.call(call);
                 self.record_call_site(call);
                 self.visit_call(call)
             }
@@ -3185,6 +3214,7 @@ impl<'a> Visitor<'a> for Extractor {
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
                 self.record_cached_attribute_read(attribute)
             }
+            Expr::Attribute(attribute) => self.rebinds.attribute(attribute),
             _ => {}
         }
         // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or

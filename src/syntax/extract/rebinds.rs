@@ -10,6 +10,13 @@
 //! With them, the attributes the file sets or deletes on an object it names (not `self` or
 //! `cls`): `config.Base = X`, `del mod.Base`, `setattr(mod, "Base", X)`, in any scope. What
 //! another module rebinds this way is only known from the file that does it.
+//!
+//! Both are gathered during the extractor's one walk of the module: it calls the recording
+//! functions of [`Rebinds`] on the nodes it visits, and has the parts it passes over (most
+//! assignment targets, annotations, the decorators of classes) walked here. A file that reads
+//! the namespace or nests too deep is walked a second time here, in the order of the separate
+//! walk these facts came from until round 36, up to where that walk stopped: its attributes are
+//! only those set before that point.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, ExceptHandler, Expr, ExprContext, Pattern, Stmt};
@@ -19,36 +26,16 @@ use crate::facts::{Name, intern};
 
 use super::{MAX_WALK_DEPTH, literal_text};
 
-/// The names `body` may rebind other than by a module-level `name = value`, and the attributes
-/// it sets on objects it names, each sorted, without repeats; `*` alone when it may rebind any
-/// name.
-pub(super) fn other_rebinds(body: &[Stmt]) -> (ThinVec<Name>, ThinVec<Name>) {
-    let mut walk = Walk {
-        names: Vec::new(),
-        attributes: Vec::new(),
-        any: false,
-        depth: 0,
-    };
-    walk.visit_body(body);
-    let names = if walk.any {
-        std::iter::once(intern("*")).collect()
-    } else {
-        sorted(walk.names)
-    };
-    (names, sorted(walk.attributes))
-}
-
-fn sorted(mut names: Vec<&str>) -> ThinVec<Name> {
-    names.sort_unstable();
-    names.dedup();
-    names.into_iter().map(intern).collect()
-}
-
-struct Walk<'a> {
-    names: Vec<&'a str>,
-    attributes: Vec<&'a str>,
+/// What the extractor's walk has found of the rebinds so far. The walk calls the recording
+/// functions below on the nodes it visits, and [`Rebinds::walk_expr`] (and the functions built on
+/// it) on the parts of the tree it passes over (most assignment targets, annotations, the
+/// decorators of classes), so that every statement and expression is looked at.
+#[derive(Default)]
+pub(super) struct Rebinds {
+    names: Vec<Name>,
+    attributes: Vec<Name>,
+    /// The file may rebind any name: it reads the namespace, or nests too deep to walk.
     any: bool,
-    depth: u32,
 }
 
 /// Whether `object` is a name other than `self` and `cls`.
@@ -56,18 +43,201 @@ fn names_an_object(object: &Expr) -> bool {
     matches!(object, Expr::Name(n) if !matches!(n.id.as_str(), "self" | "cls"))
 }
 
-impl<'a> Visitor<'a> for Walk<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+impl Rebinds {
+    /// A name node: a target of unpacking, `for`, `with`, `:=`, `del`, `+=`, a comprehension or
+    /// a `type` alias, or a read of the namespace (`globals`, `vars`, `locals`, `eval`, `exec`).
+    #[inline]
+    pub(super) fn name(&mut self, name: &ast::ExprName) {
         if self.any {
+            return;
+        }
+        let id = name.id.as_str();
+        if name.ctx != ExprContext::Load {
+            self.names.push(intern(id));
+        } else if matches!(id, "globals" | "vars" | "locals" | "eval" | "exec") {
+            self.any = true;
+        }
+    }
+
+    /// An attribute node: one stored or deleted on an object the file names.
+    #[inline]
+    pub(super) fn attribute(&mut self, attribute: &ast::ExprAttribute) {
+        if !self.any && attribute.ctx != ExprContext::Load && names_an_object(&attribute.value) {
+            self.attributes.push(intern(attribute.attr.as_str()));
+        }
+    }
+
+    /// A call: `setattr(mod, "name", value)` or `delattr(mod, "name")` on an object the file
+    /// names.
+    #[inline]
+    pub(super) fn call(&mut self, call: &ast::ExprCall) {
+        if !self.any
+            && matches!(&*call.func, Expr::Name(f) if matches!(f.id.as_str(), "setattr" | "delattr"))
+            && call.arguments.args.first().is_some_and(names_an_object)
+            && let Some(Expr::StringLiteral(literal)) = call.arguments.args.get(1)
+        {
+            self.attributes.push(intern(literal_text(&literal.value)));
+        }
+    }
+
+    /// The names a `global` statement declares.
+    pub(super) fn global(&mut self, global: &ast::StmtGlobal) {
+        if !self.any {
+            self.names
+                .extend(global.names.iter().map(|n| intern(n.as_str())));
+        }
+    }
+
+    /// The name an `except ... as name` binds (its type is an expression, walked as the others).
+    pub(super) fn except_handler(&mut self, handler: &ExceptHandler) {
+        let ExceptHandler::ExceptHandler(inner) = handler;
+        if !self.any
+            && let Some(name) = &inner.name
+        {
+            self.names.push(intern(name.as_str()));
+        }
+    }
+
+    /// The name a `match` pattern captures (`x`, `*rest`, `**rest`; its sub-patterns are visited
+    /// on their own).
+    pub(super) fn pattern(&mut self, pattern: &Pattern) {
+        match pattern {
+            Pattern::MatchAs(ast::PatternMatchAs {
+                name: Some(name), ..
+            })
+            | Pattern::MatchStar(ast::PatternMatchStar {
+                name: Some(name), ..
+            })
+            | Pattern::MatchMapping(ast::PatternMatchMapping {
+                rest: Some(name), ..
+            }) if !self.any => self.names.push(intern(name.as_str())),
+            _ => {}
+        }
+    }
+
+    /// Looks at all of `expr`, a part of the tree the extractor's walk does not visit, whose
+    /// parent statement or expression is `depth` levels deep.
+    pub(super) fn walk_expr(&mut self, expr: &Expr, depth: u32) {
+        Walk {
+            rebinds: self,
+            depth,
+        }
+        .visit_expr(expr);
+    }
+
+    /// The targets of `targets = value` (the statement `depth` levels deep) but a bare name: the
+    /// one form [`crate::facts::FileFacts::globals`] records at module level (elsewhere a local
+    /// or a class attribute, or a `global` name, which counts on its own).
+    pub(super) fn assign_targets(&mut self, targets: &[Expr], depth: u32) {
+        for target in targets {
+            if !matches!(target, Expr::Name(_)) {
+                self.walk_expr(target, depth);
+            }
+        }
+    }
+
+    /// The annotation of `target: annotation = value`, and the target unless it is a bare name
+    /// (see [`Rebinds::assign_targets`]).
+    pub(super) fn annotated_target(&mut self, assign: &ast::StmtAnnAssign, depth: u32) {
+        self.walk_expr(&assign.annotation, depth);
+        self.assign_targets(std::slice::from_ref(&assign.target), depth);
+    }
+
+    /// The decorators and type parameters of a class.
+    pub(super) fn class_header(&mut self, class: &ast::StmtClassDef, depth: u32) {
+        let mut walk = Walk {
+            rebinds: self,
+            depth,
+        };
+        for decorator in &class.decorator_list {
+            walk.visit_decorator(decorator);
+        }
+        if let Some(type_params) = &class.type_params {
+            walk.visit_type_params(type_params);
+        }
+    }
+
+    /// The type parameters, the parameters' annotations and the return annotation of a
+    /// function (its decorators and defaults are visited by the extractor's walk).
+    pub(super) fn function_header(&mut self, function: &ast::StmtFunctionDef, depth: u32) {
+        let mut walk = Walk {
+            rebinds: self,
+            depth,
+        };
+        if let Some(type_params) = &function.type_params {
+            walk.visit_type_params(type_params);
+        }
+        for parameter in function.parameters.iter() {
+            walk.visit_parameter(parameter.as_parameter());
+        }
+        if let Some(returns) = &function.returns {
+            walk.visit_annotation(returns);
+        }
+    }
+
+    /// The names `body` may rebind other than by a module-level `name = value`, and the attributes
+    /// it sets on objects it names, each sorted, without repeats; `*` alone when it may rebind
+    /// any name. `body` is the module the extractor walked, and `hit_depth_limit` whether that
+    /// walk stopped somewhere because the tree nests too deep.
+    pub(super) fn finish(
+        self,
+        body: &[Stmt],
+        hit_depth_limit: bool,
+    ) -> (ThinVec<Name>, ThinVec<Name>) {
+        if self.any || hit_depth_limit {
+            // The list of names is `*`. The attributes are those set before the first read of
+            // the namespace (or the part too deep) in the order of a walk that stops there: the
+            // file is walked again in that order, up to that point.
+            return Rebinds::walk_whole(body);
+        }
+        self.sorted()
+    }
+
+    /// What [`Rebinds::finish`] gives, found by a walk of its own over `body`, in the order of
+    /// the statements and expressions, that stops once the file may rebind any name.
+    pub(super) fn walk_whole(body: &[Stmt]) -> (ThinVec<Name>, ThinVec<Name>) {
+        let mut whole = Rebinds::default();
+        Walk {
+            rebinds: &mut whole,
+            depth: 0,
+        }
+        .visit_body(body);
+        whole.sorted()
+    }
+
+    fn sorted(self) -> (ThinVec<Name>, ThinVec<Name>) {
+        let names = if self.any {
+            std::iter::once(intern("*")).collect()
+        } else {
+            sorted(self.names)
+        };
+        (names, sorted(self.attributes))
+    }
+}
+
+fn sorted(mut names: Vec<Name>) -> ThinVec<Name> {
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().collect()
+}
+
+/// A walk that records the rebinds of every node below the one it starts from, and stops once
+/// the file may rebind any name.
+struct Walk<'r> {
+    rebinds: &'r mut Rebinds,
+    depth: u32,
+}
+
+impl<'a> Visitor<'a> for Walk<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.rebinds.any {
             return;
         }
         self.depth += 1;
         if self.depth > MAX_WALK_DEPTH {
-            self.any = true;
+            self.rebinds.any = true;
         } else {
             match stmt {
-                // The form `globals` records (at module level; elsewhere a local or a class
-                // attribute, or a `global` name, which counts below).
                 Stmt::Assign(assign) => {
                     for target in &assign.targets {
                         if !matches!(target, Expr::Name(_)) {
@@ -82,9 +252,7 @@ impl<'a> Visitor<'a> for Walk<'a> {
                         self.visit_expr(value);
                     }
                 }
-                Stmt::Global(ast::StmtGlobal { names, .. }) => {
-                    self.names.extend(names.iter().map(|n| n.as_str()));
-                }
+                Stmt::Global(global) => self.rebinds.global(global),
                 _ => visitor::walk_stmt(self, stmt),
             }
         }
@@ -92,37 +260,23 @@ impl<'a> Visitor<'a> for Walk<'a> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if self.any {
+        if self.rebinds.any {
             return;
         }
         self.depth += 1;
         if self.depth > MAX_WALK_DEPTH {
-            self.any = true;
+            self.rebinds.any = true;
         } else {
             match expr {
-                Expr::Attribute(attribute)
-                    if attribute.ctx != ExprContext::Load && names_an_object(&attribute.value) =>
-                {
-                    self.attributes.push(attribute.attr.as_str());
+                Expr::Attribute(attribute) => {
+                    self.rebinds.attribute(attribute);
                     visitor::walk_expr(self, expr);
                 }
-                Expr::Call(call)
-                    if matches!(&*call.func, Expr::Name(f) if matches!(f.id.as_str(), "setattr" | "delattr"))
-                        && call.arguments.args.first().is_some_and(names_an_object) =>
-                {
-                    if let Some(Expr::StringLiteral(literal)) = call.arguments.args.get(1) {
-                        self.attributes.push(literal_text(&literal.value));
-                    }
+                Expr::Call(call) => {
+                    self.rebinds.call(call);
                     visitor::walk_expr(self, expr);
                 }
-                Expr::Name(name) => {
-                    let id = name.id.as_str();
-                    if name.ctx != ExprContext::Load {
-                        self.names.push(id);
-                    } else if matches!(id, "globals" | "vars" | "locals" | "eval" | "exec") {
-                        self.any = true;
-                    }
-                }
+                Expr::Name(name) => self.rebinds.name(name),
                 _ => visitor::walk_expr(self, expr),
             }
         }
@@ -130,26 +284,12 @@ impl<'a> Visitor<'a> for Walk<'a> {
     }
 
     fn visit_except_handler(&mut self, handler: &'a ExceptHandler) {
-        let ExceptHandler::ExceptHandler(inner) = handler;
-        if let Some(name) = &inner.name {
-            self.names.push(name.as_str());
-        }
+        self.rebinds.except_handler(handler);
         visitor::walk_except_handler(self, handler);
     }
 
     fn visit_pattern(&mut self, pattern: &'a Pattern) {
-        match pattern {
-            Pattern::MatchAs(ast::PatternMatchAs {
-                name: Some(name), ..
-            })
-            | Pattern::MatchStar(ast::PatternMatchStar {
-                name: Some(name), ..
-            })
-            | Pattern::MatchMapping(ast::PatternMatchMapping {
-                rest: Some(name), ..
-            }) => self.names.push(name.as_str()),
-            _ => {}
-        }
+        self.rebinds.pattern(pattern);
         visitor::walk_pattern(self, pattern);
     }
 }
@@ -197,6 +337,192 @@ class C:
             ]
         );
         assert_eq!(attributes, ["r", "s", "t"]);
+    }
+
+    /// What a walk of its own over the whole file gives (the way these facts were found before
+    /// the extractor's walk gathered them).
+    fn walked_whole(source: &str) -> (Vec<String>, Vec<String>) {
+        let parsed = ruff_python_parser::parse_module(source).expect("parses");
+        let (names, attributes) = super::Rebinds::walk_whole(&parsed.syntax().body);
+        let text = |names: &[crate::facts::Name]| names.iter().map(|n| n.to_string()).collect();
+        (text(&names), text(&attributes))
+    }
+
+    /// Every form of binding in every scope, and in each place the extractor's walk passes over.
+    const EVERY_PLACE: &str = "\
+import os as o1
+from m import n1
+@deco(kd := 1)
+class C[T: Bound](Base, metaclass=(km := M)):
+    a1, b1 = 1, 2
+    c1: int
+    mod.c2: int = 1
+    mod.c3 = 1
+    for c4, mod.c5 in (): pass
+    def m(self, p: (ka := int) = (kb := 1), *args: (kc := 1), **kw: (kd2 := 1)) -> (kr := 1):
+        a, b = 1, 2
+        [c, *d] = x[(ki := 1)] = mod.e = self.ne = 1
+        mod.f: int = 2
+        mod.g: (kg := int)
+        h: int
+        i += 1
+        mod.j += 1
+        x[(kx := 1)] += 1
+        del mod.k, l, x[(kl := 1)]
+        for m1, mod.m2 in []: pass
+        with open() as (w1, mod.w2), other() as w3: pass
+        try:
+            return 1
+        except (E, (ke := F)) as err1:
+            pass
+        try:
+            pass
+        except E as err2:
+            pass
+        match x:
+            case {'a': aa, **rest}: pass
+            case [1, *st]: pass
+            case C(k=kk) as whole: pass
+        [mod.c6 for mod.c7 in y if (kif := 1)]  # c6 is read
+        (walrus := 3)
+        f = lambda q=(kq := 1): q
+        setattr(mod, 'sa', 1)
+        delattr(mod, 'da')
+        setattr(self, 'ns', 1)
+        setattr(cls, 'nc', 1)
+        global G
+        nonlocal_name = 1
+        type TA = int
+        def inner():
+            nonlocal nonlocal_name
+            global G2
+            mod.inner_attr = 1
+            async with a as aw: pass
+            async for af in b: pass
+a2, b2 = 1, 2
+x2: int
+mod.mx: int = 1
+mod.my: (ky := int)
+mod.mz = 1
+mod.maug += 1
+vv += 1
+del mod.mdel, vdel
+for f1, mod.f2 in (): pass
+with open() as (w4, mod.w5): pass
+try:
+    pass
+except E as err3:
+    pass
+match y:
+    case [*st2]: pass
+type TB[U] = list[U]
+def fn[V: Bound](x: int) -> int:
+    return x
+setattr(mod, 'sb', 1)
+global G3
+";
+
+    #[test]
+    fn the_walk_finds_what_a_walk_of_its_own_finds() {
+        let (names, attributes) = rebinds(EVERY_PLACE);
+        assert_eq!(
+            (names.clone(), attributes.clone()),
+            walked_whole(EVERY_PLACE)
+        );
+        let holds = |list: &[String], words: &str| -> Vec<bool> {
+            words
+                .split_whitespace()
+                .map(|word| list.iter().any(|n| n == word))
+                .collect()
+        };
+        let names_found = "G G2 G3 TA TB a a1 a2 aa af aw b b1 b2 c c4 d err1 err2 err3 f1 i ka \
+            kb kc kd kd2 ke kg ki kif kk kl km kq kr kx ky l m1 rest st st2 vdel vv w1 w3 w4 \
+            walrus whole";
+        assert_eq!(
+            names.join(" "),
+            names_found.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        let attributes_found = "c2 c3 c5 c7 da e f f2 g inner_attr j k m2 maug mdel mx my mz \
+            sa sb w2 w5";
+        assert_eq!(
+            attributes.join(" "),
+            attributes_found
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let not_rebound = "x2 h f nonlocal_name o1 n1 C m fn";
+        assert!(holds(&names, not_rebound).iter().all(|held| !held));
+    }
+
+    #[test]
+    fn a_read_of_the_namespace_is_found_wherever_it_is() {
+        let places = [
+            "@vars\nclass C: pass\n",
+            "class C[T: vars]: pass\n",
+            "def f(x: vars): pass\n",
+            "def f(*x: vars): pass\n",
+            "def f() -> vars: pass\n",
+            "def f[T: vars](): pass\n",
+            "x: vars = 1\n",
+            "mod.x: vars\n",
+            "globals()['x'] = 1\n",
+            "def f():\n    x: vars\n",
+            "def f():\n    vars[0] = 1\n",
+            "def f():\n    a, eval.x = 1, 2\n",
+            "def f():\n    vars[0] += 1\n",
+            "def f():\n    del vars[0]\n",
+            "def f():\n    for exec[0] in (): pass\n",
+            "def f():\n    with a as locals[0]: pass\n",
+            "def f():\n    try:\n        return 1\n    except vars:\n        pass\n",
+            "def f():\n    match x:\n        case vars.X: pass\n",
+            "def f():\n    return [1 for x in globals()]\n",
+        ];
+        for source in places {
+            assert_eq!(rebinds(source).0, ["*"], "{source}");
+            assert_eq!(rebinds(source), walked_whole(source), "{source}");
+        }
+    }
+
+    #[test]
+    fn the_attributes_are_those_set_before_the_namespace_is_read() {
+        let source = "mod.a = 1\ndef f():\n    mod.b = locals()\n    mod.c = 3\n";
+        assert_eq!(
+            rebinds(source),
+            (
+                vec!["*".to_string()],
+                vec!["a".to_string(), "b".to_string()]
+            )
+        );
+        assert_eq!(rebinds(source), walked_whole(source));
+    }
+
+    #[test]
+    fn a_target_too_deep_to_walk_may_bind_any_name() {
+        // The extractor's walk passes over the chain of attributes of a target, which is walked
+        // here, counting its depth from the statement, as the walk of its own did: the function
+        // is at depth 1, the assignment at 2, and the name `x` below a chain of n attributes at
+        // n + 3.
+        let deep = std::thread::Builder::new()
+            .stack_size(crate::syntax::STACK_SIZE)
+            .spawn(|| {
+                let chain = ".b".repeat(super::MAX_WALK_DEPTH as usize - 2);
+                let too_deep = format!("def f():\n    x{chain} = 1\n");
+                let shallow = format!("def f():\n    x{} = 1\n", &chain[2..]);
+                (
+                    rebinds(&too_deep),
+                    walked_whole(&too_deep),
+                    rebinds(&shallow),
+                    walked_whole(&shallow),
+                )
+            })
+            .expect("spawns")
+            .join()
+            .expect("walks");
+        assert_eq!(deep.0, (vec!["*".to_string()], vec![]));
+        assert_eq!(deep.0, deep.1);
+        assert_eq!(deep.2, (vec![], vec![]));
+        assert_eq!(deep.2, deep.3);
     }
 
     #[test]
