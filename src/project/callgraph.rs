@@ -1067,7 +1067,6 @@ pub(super) fn annotated_global_classes(
 /// [`annotated_global_classes`]).
 const MAX_ANNOTATED_CLASSES: usize = 16;
 
-/// Resolves every call site of one file (and its decorators) to edges.
 /// Whether a callback is handed to something that runs it concurrently: `Thread(target=f)`,
 /// `Timer(1, f)`, `executor.submit(f)`, `loop.create_task(...)`.
 fn starts_concurrent_work(facts: &crate::facts::FileFacts, site: &CallSite) -> bool {

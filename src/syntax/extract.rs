@@ -77,7 +77,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     (
         extractor.facts.other_rebinds,
         extractor.facts.attribute_rebinds,
-    ) = std::mem::take(&mut extractor.rebinds).finish(&module.body, extractor.hit_depth_limit);
+    ) = std::mem::take(&mut extractor.rebinds).finish(extractor.hit_depth_limit);
     extractor.facts.untyped_method_calls.sort_unstable();
     extractor.facts.untyped_method_calls.dedup();
     extractor.facts.conditional_changes.sort_unstable();

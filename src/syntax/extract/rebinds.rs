@@ -13,13 +13,12 @@
 //!
 //! Both are gathered during the extractor's one walk of the module: it calls the recording
 //! functions of [`Rebinds`] on the nodes it visits, and has the parts it passes over (most
-//! assignment targets, annotations, the decorators of classes) walked here. A file that reads
-//! the namespace or nests too deep is walked a second time here, in the order of the separate
-//! walk these facts came from until round 36, up to where that walk stopped: its attributes are
-//! only those set before that point.
+//! assignment targets, annotations, the decorators of classes) walked here. A read of the
+//! namespace makes the names `*` but stops nothing: the attributes are those of the whole file
+//! (of all of it but a part too deep to walk).
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{self as ast, ExceptHandler, Expr, ExprContext, Pattern, Stmt};
+use ruff_python_ast::{self as ast, ExceptHandler, Expr, ExprContext, Pattern};
 use thin_vec::ThinVec;
 
 use crate::facts::{Name, intern};
@@ -34,7 +33,8 @@ use super::{MAX_WALK_DEPTH, literal_text};
 pub(super) struct Rebinds {
     names: Vec<Name>,
     attributes: Vec<Name>,
-    /// The file may rebind any name: it reads the namespace, or nests too deep to walk.
+    /// The file may rebind any name: it reads the namespace, or nests too deep to walk. Names
+    /// are no longer gathered then; attributes still are.
     any: bool,
 }
 
@@ -62,7 +62,7 @@ impl Rebinds {
     /// An attribute node: one stored or deleted on an object the file names.
     #[inline]
     pub(super) fn attribute(&mut self, attribute: &ast::ExprAttribute) {
-        if !self.any && attribute.ctx != ExprContext::Load && names_an_object(&attribute.value) {
+        if attribute.ctx != ExprContext::Load && names_an_object(&attribute.value) {
             self.attributes.push(intern(attribute.attr.as_str()));
         }
     }
@@ -71,8 +71,7 @@ impl Rebinds {
     /// names.
     #[inline]
     pub(super) fn call(&mut self, call: &ast::ExprCall) {
-        if !self.any
-            && matches!(&*call.func, Expr::Name(f) if matches!(f.id.as_str(), "setattr" | "delattr"))
+        if matches!(&*call.func, Expr::Name(f) if matches!(f.id.as_str(), "setattr" | "delattr"))
             && call.arguments.args.first().is_some_and(names_an_object)
             && let Some(Expr::StringLiteral(literal)) = call.arguments.args.get(1)
         {
@@ -175,38 +174,12 @@ impl Rebinds {
         }
     }
 
-    /// The names `body` may rebind other than by a module-level `name = value`, and the attributes
-    /// it sets on objects it names, each sorted, without repeats; `*` alone when it may rebind
-    /// any name. `body` is the module the extractor walked, and `hit_depth_limit` whether that
-    /// walk stopped somewhere because the tree nests too deep.
-    pub(super) fn finish(
-        self,
-        body: &[Stmt],
-        hit_depth_limit: bool,
-    ) -> (ThinVec<Name>, ThinVec<Name>) {
-        if self.any || hit_depth_limit {
-            // The list of names is `*`. The attributes are those set before the first read of
-            // the namespace (or the part too deep) in the order of a walk that stops there: the
-            // file is walked again in that order, up to that point.
-            return Rebinds::walk_whole(body);
-        }
-        self.sorted()
-    }
-
-    /// What [`Rebinds::finish`] gives, found by a walk of its own over `body`, in the order of
-    /// the statements and expressions, that stops once the file may rebind any name.
-    pub(super) fn walk_whole(body: &[Stmt]) -> (ThinVec<Name>, ThinVec<Name>) {
-        let mut whole = Rebinds::default();
-        Walk {
-            rebinds: &mut whole,
-            depth: 0,
-        }
-        .visit_body(body);
-        whole.sorted()
-    }
-
-    fn sorted(self) -> (ThinVec<Name>, ThinVec<Name>) {
-        let names = if self.any {
+    /// The names the module may rebind other than by a module-level `name = value`, and the
+    /// attributes it sets on objects it names, each sorted, without repeats; the names are `*`
+    /// alone when it may rebind any name. `hit_depth_limit`: whether the extractor's walk passed
+    /// over a part of the module because it nests too deep.
+    pub(super) fn finish(self, hit_depth_limit: bool) -> (ThinVec<Name>, ThinVec<Name>) {
+        let names = if self.any || hit_depth_limit {
             std::iter::once(intern("*")).collect()
         } else {
             sorted(self.names)
@@ -221,48 +194,15 @@ fn sorted(mut names: Vec<Name>) -> ThinVec<Name> {
     names.into_iter().collect()
 }
 
-/// A walk that records the rebinds of every node below the one it starts from, and stops once
-/// the file may rebind any name.
+/// A walk that records the rebinds of every node below the one it starts from, down to the
+/// depth the extractor's walk goes to.
 struct Walk<'r> {
     rebinds: &'r mut Rebinds,
     depth: u32,
 }
 
 impl<'a> Visitor<'a> for Walk<'_> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if self.rebinds.any {
-            return;
-        }
-        self.depth += 1;
-        if self.depth > MAX_WALK_DEPTH {
-            self.rebinds.any = true;
-        } else {
-            match stmt {
-                Stmt::Assign(assign) => {
-                    for target in &assign.targets {
-                        if !matches!(target, Expr::Name(_)) {
-                            self.visit_expr(target);
-                        }
-                    }
-                    self.visit_expr(&assign.value);
-                }
-                Stmt::AnnAssign(assign) if matches!(&*assign.target, Expr::Name(_)) => {
-                    self.visit_annotation(&assign.annotation);
-                    if let Some(value) = &assign.value {
-                        self.visit_expr(value);
-                    }
-                }
-                Stmt::Global(global) => self.rebinds.global(global),
-                _ => visitor::walk_stmt(self, stmt),
-            }
-        }
-        self.depth -= 1;
-    }
-
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if self.rebinds.any {
-            return;
-        }
         self.depth += 1;
         if self.depth > MAX_WALK_DEPTH {
             self.rebinds.any = true;
@@ -337,15 +277,6 @@ class C:
             ]
         );
         assert_eq!(attributes, ["r", "s", "t"]);
-    }
-
-    /// What a walk of its own over the whole file gives (the way these facts were found before
-    /// the extractor's walk gathered them).
-    fn walked_whole(source: &str) -> (Vec<String>, Vec<String>) {
-        let parsed = ruff_python_parser::parse_module(source).expect("parses");
-        let (names, attributes) = super::Rebinds::walk_whole(&parsed.syntax().body);
-        let text = |names: &[crate::facts::Name]| names.iter().map(|n| n.to_string()).collect();
-        (text(&names), text(&attributes))
     }
 
     /// Every form of binding in every scope, and in each place the extractor's walk passes over.
@@ -423,12 +354,8 @@ global G3
 ";
 
     #[test]
-    fn the_walk_finds_what_a_walk_of_its_own_finds() {
+    fn every_place_the_walk_passes_over_is_looked_at() {
         let (names, attributes) = rebinds(EVERY_PLACE);
-        assert_eq!(
-            (names.clone(), attributes.clone()),
-            walked_whole(EVERY_PLACE)
-        );
         let holds = |list: &[String], words: &str| -> Vec<bool> {
             words
                 .split_whitespace()
@@ -480,27 +407,22 @@ global G3
         ];
         for source in places {
             assert_eq!(rebinds(source).0, ["*"], "{source}");
-            assert_eq!(rebinds(source), walked_whole(source), "{source}");
         }
     }
 
     #[test]
-    fn the_attributes_are_those_set_before_the_namespace_is_read() {
-        let source = "mod.a = 1\ndef f():\n    mod.b = locals()\n    mod.c = 3\n";
-        assert_eq!(
-            rebinds(source),
-            (
-                vec!["*".to_string()],
-                vec!["a".to_string(), "b".to_string()]
-            )
-        );
-        assert_eq!(rebinds(source), walked_whole(source));
+    fn a_read_of_the_namespace_leaves_every_attribute_recorded() {
+        let source = "mod.a = 1\ndef f():\n    mod.b = locals()\n    mod.c = 3\n    \
+                      setattr(mod, 'd', 4)\n    x, mod.e = 5, 6\n";
+        let (names, attributes) = rebinds(source);
+        assert_eq!(names, ["*"]);
+        assert_eq!(attributes, ["a", "b", "c", "d", "e"]);
     }
 
     #[test]
     fn a_target_too_deep_to_walk_may_bind_any_name() {
         // The extractor's walk passes over the chain of attributes of a target, which is walked
-        // here, counting its depth from the statement, as the walk of its own did: the function
+        // here, counting its depth from the statement, as the extractor counts it: the function
         // is at depth 1, the assignment at 2, and the name `x` below a chain of n attributes at
         // n + 3.
         let deep = std::thread::Builder::new()
@@ -509,20 +431,13 @@ global G3
                 let chain = ".b".repeat(super::MAX_WALK_DEPTH as usize - 2);
                 let too_deep = format!("def f():\n    x{chain} = 1\n");
                 let shallow = format!("def f():\n    x{} = 1\n", &chain[2..]);
-                (
-                    rebinds(&too_deep),
-                    walked_whole(&too_deep),
-                    rebinds(&shallow),
-                    walked_whole(&shallow),
-                )
+                (rebinds(&too_deep), rebinds(&shallow))
             })
             .expect("spawns")
             .join()
             .expect("walks");
         assert_eq!(deep.0, (vec!["*".to_string()], vec![]));
-        assert_eq!(deep.0, deep.1);
-        assert_eq!(deep.2, (vec![], vec![]));
-        assert_eq!(deep.2, deep.3);
+        assert_eq!(deep.1, (vec![], vec![]));
     }
 
     #[test]
