@@ -10,7 +10,7 @@ use crate::facts::{
 use crate::knowledge;
 use crate::model::{
     Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing,
-    default_held_by_one_instance,
+    default_held_by_one_instance, keeps_empty,
 };
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -135,6 +135,18 @@ impl Rule for InstanceAttributeAliasesSharedObject {
                     .push(mutation);
             }
         }
+        // An object created empty that nothing adds to: taking entries out of it changes
+        // nothing. What this rule reports of it must keep it empty too, as must every change the
+        // model attaches to it.
+        let filled: HashSet<(FileId, Span)> = groups
+            .values()
+            .filter(|group| !group.sites.iter().all(|m| keeps_empty(m)))
+            .map(|group| (group.source.file, group.source.span))
+            .collect();
+        groups.retain(|_, group| {
+            let object = (group.source.file, group.source.span);
+            filled.contains(&object) || !context.model.stays_empty(project, object.0, object.1)
+        });
         found.extend(groups.into_iter().map(|(key, mut group)| {
             common::sort_sites(&mut group.sites);
             report(project, &key, group)
@@ -182,7 +194,9 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
                     continue;
                 }
             }
-            if !changes(project, change.file, mutation, &type_name) {
+            if !changes(project, change.file, mutation, &type_name)
+                || keeps_empty(mutation) && model.stays_empty(project, object.file, object.site)
+            {
                 continue;
             }
             // Only objects an instance field got by assignment: a class-level container read
