@@ -34,6 +34,35 @@ fn a_finding_a_request_reaches_carries_the_shortest_path() {
     assert_eq!(path[1].entry_kind, None);
 }
 
+const LISTENERS: &str = "listeners = {}\n";
+const DJANGO_VIEWS: &str = "from django.http import HttpResponse\n\nfrom app.state import listeners\n\n\ndef subscribe(request, key):\n    listeners[key] = request\n    return HttpResponse()\n";
+const FASTAPI_VIEWS: &str = "from fastapi import Request\n\nfrom app.state import listeners\n\n\nasync def subscribe(request: Request, key: str):\n    listeners[key] = request\n";
+
+/// Seen in lnbits (round 37): a module of `views` whose functions take `request` first is taken
+/// for request code whatever the framework, but it is told a Django view only when it imports
+/// from Django; lnbits' FastAPI handlers were told "Django view".
+#[test]
+fn a_function_taking_request_in_a_views_module_is_a_django_view_only_when_it_imports_django() {
+    for (views, kind) in [(DJANGO_VIEWS, "Django view"), (FASTAPI_VIEWS, "view")] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("app/__init__.py", ""),
+                ("app/state.py", LISTENERS),
+                ("app/views.py", views),
+            ],
+        );
+        let mut options = CheckOptions::new(vec![dir.path().to_path_buf()]);
+        options.rules = vec![rules::by_code("SL201").unwrap()];
+        let result = check(&options);
+        assert_eq!(result.findings.len(), 1, "{:?}", result.findings);
+        let path = &result.findings[0].entry_path;
+        assert_eq!(path[0].function, "subscribe");
+        assert_eq!(path[0].entry_kind.as_deref(), Some(kind));
+    }
+}
+
 const PAGES: &str = "class Page:\n    def __init__(self, name):\n        self.name = name\n        self._sections = []\n        self._sorted = None\n\n    def sections(self):\n        self._finalize()\n        return self._sorted\n\n    def _finalize(self):\n        self._sorted = sorted(self._sections)\n\n\nprofile = Page(\"profile\")\nusers = Page(\"users\")\n";
 const PAGE_VIEWS: &str = "from flask import Flask\n\nfrom pages import profile, users\n\napp = Flask(__name__)\n\n\n@app.get(\"/users\")\ndef list_users():\n    return users.sections()\n\n\n@app.get(\"/profile\")\ndef show_profile():\n    return profile.sections()\n";
 
