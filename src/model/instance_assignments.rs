@@ -227,8 +227,23 @@ impl InstanceAssignments {
         let Some(sites) = calls.sites(name) else {
             return false;
         };
-        !sites.is_empty()
+        let (method_file, method_index) = project.function_in_file(method);
+        // `self.method()` in `method` itself runs while an outer call of it runs, on the same
+        // instance, which therefore still has its own `attr` (`del self.attr` is not recorded,
+        // here as in `shadows`).
+        let recursive = |file: FileId, index: u32| {
+            let call = &project.file(file).facts.calls[index as usize];
+            file == method_file
+                && call.function() == Some(method_index)
+                && call.receiver() == CallReceiver::SelfParam
+                && !call.reference()
+                && call.callee == name
+        };
+        sites.iter().any(|&(file, index)| !recursive(file, index))
             && sites.iter().all(|&(file, index)| {
+                if recursive(file, index) {
+                    return true;
+                }
                 let call = &project.file(file).facts.calls[index as usize];
                 match call.receiver() {
                     // `module.respond()` is another function, not a call of the method.
