@@ -805,9 +805,27 @@ pub struct Decorator {
     /// Keyword arguments of the call given the literal `True`: `frozen` in
     /// `@dataclass(frozen=True)`.
     pub true_keywords: Vec<Name>,
-    /// A literal bound given as `maxsize=N` (or first positional argument): `@lru_cache(maxsize=1)`.
-    pub maxsize: Option<u32>,
+    /// The bound given as `maxsize=...` (or as the first positional argument), as written.
+    pub maxsize: MaxSize,
     pub span: Span,
+}
+
+/// What a decorator's call gives as `maxsize`: `@lru_cache(maxsize=1)`, `@lru_cache(None)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MaxSize {
+    /// No argument, or no call (`@lru_cache`).
+    NotGiven,
+    /// The literal `None`.
+    NoneLiteral,
+    Literal(u32),
+    /// A module-level name (`maxsize=CACHE_SIZE`), with the whole number a module-level
+    /// `CACHE_SIZE = 7` bound it to before the decorator ran, if one did.
+    Named {
+        name: Name,
+        value: Option<u32>,
+    },
+    /// Anything else.
+    Other,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -502,3 +502,28 @@ fn a_key_function_reading_kwargs_by_name_is_told_as_using_that_argument() {
         "app/traces.py:4:1: SL402 `supports_linking` is memoised by `cached` in a cache every call shares, and its key function uses only `tracking_uri`; the value it returns also depends on `run_id` and `trace`"
     );
 }
+
+/// Seen in homeassistant (round 37): `@lru_cache(maxsize=N)` with `N = 7` at module level was
+/// told as keeping each instance alive. The bound is told as the module binds it, as
+/// `lru_cache`'s default when none is given, and as unknown when the name is bound more than once.
+#[test]
+fn a_cached_method_is_told_with_the_bound_its_cache_has() {
+    let out = concise(&[
+        (
+            "app/locks.py",
+            "from functools import lru_cache\n\nfrom app.conf import SIZE\n\nN = 7\n\n\nclass Lock:\n    @lru_cache(maxsize=N)\n    def named(self):\n        return 1\n\n    @lru_cache()\n    def default(self):\n        return 1\n\n    @lru_cache(maxsize=None)\n    def unbounded(self):\n        return 1\n\n    @lru_cache(maxsize=SIZE)\n    def imported(self):\n        return 1\n",
+        ),
+        ("app/conf.py", "SIZE = 3\n"),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "app/locks.py:9:5: SL401 `lru_cache(maxsize=N)` on method `Lock.named` makes one cache for every `Lock`: it keeps the last 7 instances it was called on alive",
+            "app/locks.py:13:5: SL401 `lru_cache` on method `Lock.default` makes one cache for every `Lock`: it keeps the last 128 instances it was called on alive (`lru_cache`'s default `maxsize`)",
+            "app/locks.py:17:5: SL401 `lru_cache` on method `Lock.unbounded` makes one cache for every `Lock`: it keeps each instance it was called on alive",
+            "app/locks.py:21:5: SL401 `lru_cache(maxsize=SIZE)` on method `Lock.imported` makes one cache for every `Lock`: it keeps the instances of its latest calls alive, as many as its `maxsize`",
+        ],
+        "{out}"
+    );
+}

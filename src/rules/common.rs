@@ -164,6 +164,20 @@ fn bound_only_by_globals(project: &Project, file: FileId, name: &Name) -> bool {
             .any(|other| other.facts.attribute_rebinds.binary_search(name).is_ok())
 }
 
+/// Whether the module `file` binds `name` by exactly one module-level `name = value` and in no
+/// other way ([`bound_only_by_globals`]).
+pub(super) fn module_binds_once(project: &Project, file: FileId, name: &Name) -> bool {
+    let facts = &project.file(file).facts;
+    facts
+        .globals
+        .iter()
+        .filter(|binding| binding.name == *name)
+        .count()
+        == 1
+        && !facts.imports.iter().any(|import| import.binding == *name)
+        && bound_only_by_globals(project, file, name)
+}
+
 /// Whether the module `file` binds `name` exactly once, by an import, a class or a function
 /// definition at module level, and in no other way.
 fn bound_once(project: &Project, file: FileId, name: &Name) -> bool {

@@ -1,7 +1,7 @@
 //! SL401: `functools.lru_cache` / `functools.cache` on an instance method.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{CallReceiver, FunctionKind};
+use crate::facts::{CallReceiver, Decorator, FunctionKind, MaxSize};
 use crate::knowledge;
 use crate::model::Origin;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -16,7 +16,7 @@ pub struct CachedMethod;
 static META: RuleMeta = RuleMeta {
     code: "SL401",
     name: "cached-method",
-    summary: "`lru_cache`/`cache` on an instance method: one cache for all instances keeps every instance alive",
+    summary: "`lru_cache`/`cache` on an instance method: one cache for all instances keeps the instances alive",
     severity: Severity::Warning,
     enabled_by_default: true,
     document: include_str!("../../docs/rules/SL401.md"),
@@ -46,9 +46,10 @@ impl Rule for CachedMethod {
                 {
                     continue;
                 }
+                let bound = bound(project, file_id, index as u32, decorator);
                 // `maxsize=0` caches nothing.
-                if decorator.maxsize != Some(0) {
-                    findings.push(report(project, file_id, index as u32, decorator));
+                if bound != Bound::Last(0) {
+                    findings.push(report(project, file_id, index as u32, decorator, bound));
                 }
             }
         }
@@ -63,7 +64,7 @@ fn called_with_the_instance(
     project: &Project,
     file: FileId,
     function: u32,
-    cache: &crate::facts::Decorator,
+    cache: &Decorator,
 ) -> bool {
     let function = &project.file(file).facts.functions[function as usize];
     // Each decorator has a span of its own: the ones before the cache's are written above it.
@@ -134,11 +135,44 @@ fn instantiated_once_at_import(context: &Context<'_>, class: ClassId) -> bool {
         && constructions.next().is_none()
 }
 
+/// How many entries the cache keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Unbounded,
+    Last(u32),
+    /// Bounded, by a number the analysis does not know.
+    Unknown,
+}
+
+/// `functools.cache` and `lru_cache(maxsize=None)` keep every entry; `lru_cache` keeps the last
+/// 128 unless told otherwise; `maxsize=N` is known when `N` is a literal or a name the module
+/// binds, once and in no other way, to a whole number before the decorator runs.
+fn bound(project: &Project, file: FileId, function: u32, decorator: &Decorator) -> Bound {
+    let scope = project.file(file).facts.functions[function as usize].parent;
+    if !project.resolves_to_any(file, scope, &decorator.name, &["functools.lru_cache"]) {
+        return Bound::Unbounded;
+    }
+    match &decorator.maxsize {
+        MaxSize::NotGiven => Bound::Last(LRU_CACHE_DEFAULT_MAXSIZE),
+        MaxSize::NoneLiteral => Bound::Unbounded,
+        MaxSize::Literal(n) => Bound::Last(*n),
+        MaxSize::Named {
+            name,
+            value: Some(n),
+        } if scope.is_none() && common::module_binds_once(project, file, name) => Bound::Last(*n),
+        MaxSize::Named { .. } | MaxSize::Other => Bound::Unknown,
+    }
+}
+
+/// `functools.lru_cache`'s `maxsize` when none is given.
+const LRU_CACHE_DEFAULT_MAXSIZE: u32 = 128;
+
 fn report(
     project: &Project,
     file: FileId,
     function: u32,
-    decorator: &crate::facts::Decorator,
+    decorator: &Decorator,
+    bound: Bound,
 ) -> Diagnostic {
     let facts = &project.file(file).facts.functions[function as usize];
     let class = project
@@ -146,28 +180,37 @@ fn report(
         .map(|c| project.class(c).1.name.to_string())
         .unwrap_or_default();
     let cache = knowledge::last_segment(&decorator.name);
-    let bounded = cache == "lru_cache" && decorator.called;
-    let kept = match decorator.maxsize {
-        Some(1) => "the last instance it was called on".to_string(),
-        Some(n) => format!("the last {n} instances it was called on"),
-        None => "each instance it was called on".to_string(),
+    let keeps = match bound {
+        Bound::Last(1) => "keeps the last instance it was called on alive".to_string(),
+        Bound::Last(n) => format!("keeps the last {n} instances it was called on alive"),
+        Bound::Unbounded => "keeps each instance it was called on alive".to_string(),
+        Bound::Unknown => {
+            "keeps the instances of its latest calls alive, as many as its `maxsize`".to_string()
+        }
     };
-    let written = match decorator.maxsize {
-        Some(n) => format!("{cache}(maxsize={n})"),
-        None => cache.to_string(),
+    let written = match &decorator.maxsize {
+        MaxSize::Literal(n) => format!("{cache}(maxsize={n})"),
+        MaxSize::Named { name, .. } => format!("{cache}(maxsize={name})"),
+        _ => cache.to_string(),
+    };
+    let default_bound = if decorator.maxsize == MaxSize::NotGiven && matches!(bound, Bound::Last(_))
+    {
+        " (`lru_cache`'s default `maxsize`)"
+    } else {
+        ""
     };
     let message = format!(
-        "`{written}` on method `{}` makes one cache for every `{class}`: it keeps {kept} alive",
+        "`{written}` on method `{}` makes one cache for every `{class}`: it {keeps}{default_bound}",
         facts.qualname
     );
-    let note = if let Some(n) = decorator.maxsize {
+    let note = if let Bound::Last(n) = bound {
         format!(
             "the cache belongs to the function, not to the instance: `self` is part of every key, \
              so the last {n} call(s) keep their instance (and everything it references) in memory \
              until other calls push them out, and instances that compare equal are served each \
              other's results"
         )
-    } else if bounded {
+    } else if bound == Bound::Unknown {
         "the cache belongs to the function, not to the instance: `self` is part of every key, so \
          instances (and everything they reference) stay in memory until enough other calls push \
          them out, and one caller's instance can decide what others are served"

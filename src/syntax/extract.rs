@@ -11,9 +11,9 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
-    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
-    Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root, SelfCallGuard,
-    SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern,
+    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MaxSize,
+    MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root,
+    SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern,
 };
 use crate::knowledge;
 
@@ -66,6 +66,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         fills_read_attribute: false,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
+        module_numbers: HashMap::default(),
         instance_name_loops: Vec::new(),
         unreached_setattrs: Vec::new(),
         scratch_sources: Vec::new(),
@@ -359,6 +360,9 @@ struct Extractor {
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
     string_lists: HashMap<Name, Vec<Name>>,
+    /// Module-level names bound by `NAME = <whole number>` so far, with the number: what a
+    /// decorator's `maxsize=NAME` reads.
+    module_numbers: HashMap<Name, u32>,
     /// The enclosing `for` loops, innermost last, that iterate over something read from the
     /// instance itself (see [`Extractor::iterates_instance_names`]): their function and the
     /// names their target binds.
@@ -497,7 +501,7 @@ impl Extractor {
             qualname,
             bases,
             metaclass,
-            decorators: decorators(&class.decorator_list),
+            decorators: decorators(&class.decorator_list, &self.module_numbers),
             bindings: Vec::new(),
             in_function,
             span: span(class.name.range),
@@ -558,7 +562,7 @@ impl Extractor {
         for decorator in &function.decorator_list {
             self.visit_expr(&decorator.expression);
         }
-        let decorators = decorators(&function.decorator_list);
+        let decorators = decorators(&function.decorator_list, &self.module_numbers);
         let cached = decorators
             .iter()
             .any(|d| self.may_be_cache_decorator(&d.name));
@@ -1043,6 +1047,20 @@ impl Extractor {
         }
         if let Some(strings) = value.and_then(literal_strings) {
             self.string_lists.insert(intern(name.id.as_str()), strings);
+        }
+        if matches!(self.scopes.last(), Some(Scope::Module)) {
+            let number = match value {
+                Some(Expr::NumberLiteral(n)) => n
+                    .value
+                    .as_int()
+                    .and_then(|i| u32::try_from(i.as_u64()?).ok()),
+                _ => None,
+            };
+            let bound = intern(name.id.as_str());
+            match number {
+                Some(number) => self.module_numbers.insert(bound, number),
+                None => self.module_numbers.remove(&bound),
+            };
         }
         if value.is_some_and(is_empty_container)
             && matches!(self.scopes.last(), Some(Scope::Class(_) | Scope::Module))
@@ -3274,7 +3292,7 @@ fn method_kind(name: &str, decorators: &[Decorator]) -> FunctionKind {
     }
 }
 
-fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
+fn decorators(list: &[ast::Decorator], module_numbers: &HashMap<Name, u32>) -> Vec<Decorator> {
     list.iter()
         .filter_map(|d| {
             let (expr, called) = match &d.expression {
@@ -3299,11 +3317,23 @@ fn decorators(list: &[ast::Decorator]) -> Vec<Decorator> {
                     .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "maxsize"))
                     .map(|k| &k.value)
                     .or(call.arguments.args.first())
-                    .and_then(|value| match value {
-                        Expr::NumberLiteral(n) => u32::try_from(n.value.as_int()?.as_usize()?).ok(),
-                        _ => None,
+                    .map_or(MaxSize::NotGiven, |value| match value {
+                        Expr::NoneLiteral(_) => MaxSize::NoneLiteral,
+                        Expr::NumberLiteral(n) => n
+                            .value
+                            .as_int()
+                            .and_then(|i| u32::try_from(i.as_u64()?).ok())
+                            .map_or(MaxSize::Other, MaxSize::Literal),
+                        Expr::Name(name) => {
+                            let name = intern(name.id.as_str());
+                            MaxSize::Named {
+                                name,
+                                value: module_numbers.get(&name).copied(),
+                            }
+                        }
+                        _ => MaxSize::Other,
                     }),
-                _ => None,
+                _ => MaxSize::NotGiven,
             };
             Some(Decorator {
                 name: dotted_name(expr)?,
