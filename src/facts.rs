@@ -496,6 +496,10 @@ pub struct FileFacts {
     /// hands the container's removal to the future as its done-callback
     /// (`t.add_done_callback(tasks.discard)`): the container holds it only until it is done.
     pub kept_until_done: ThinVec<u32>,
+    /// Starts of changes of a local or parameter made in the body of a `for` loop over that same
+    /// object (`for k, v in options.items(): options[k] = ...`), the name bound only once in its
+    /// function: on an empty container they never run.
+    pub changed_while_iterated: ThinVec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.

@@ -1,6 +1,6 @@
 //! Objects created empty that nothing adds to: taking entries out of them changes nothing.
 
-use crate::facts::{Mutation, MutationKind, Span};
+use crate::facts::{FileFacts, Mutation, MutationKind, Span};
 use crate::knowledge;
 use crate::project::{FileId, Project};
 
@@ -9,7 +9,8 @@ use super::{ChangeSite, Model, Through};
 impl Model {
     /// Whether the object created at `site` of `file` is created empty (`{}`, `[]`, `dict()`,
     /// `list()`, `set()`) and stays so: every change the model attaches to it leaves an empty
-    /// container empty (`pop`, `remove`, `discard`, `clear`, `del x[k]`, a sort), or goes
+    /// container empty (`pop`, `remove`, `discard`, `clear`, `del x[k]`, a sort, a change in a
+    /// loop over the object itself), or goes
     /// through `self` of an instance that has its own attribute by then (`self.cache = {}` earlier
     /// in the same method). Its `pop`s and `clear`s then change nothing. A change the model does
     /// not attach (a receiver of unknown class) is not seen here: the rule that asks must check
@@ -34,8 +35,9 @@ impl Model {
                 let ChangeSite::Mutation(index) = change.site else {
                     return false;
                 };
-                let mutation = &project.file(change.file).facts.mutations[index as usize];
-                keeps_empty(mutation)
+                let change_facts = &project.file(change.file).facts;
+                let mutation = &change_facts.mutations[index as usize];
+                keeps_empty(change_facts, mutation)
                     || change.through == Through::SelfAttribute
                         && matches!(mutation.target.attrs.as_slice(), [attr]
                             if project.method_class(change.file, mutation.function).is_some_and(|class| {
@@ -52,10 +54,12 @@ impl Model {
     }
 }
 
-/// Whether `mutation` leaves an empty container empty: it removes entries or reorders them, on
-/// the object itself (not on an element of it).
-pub fn keeps_empty(mutation: &Mutation) -> bool {
+/// Whether `mutation` (of `facts`) leaves an empty container empty: it removes entries or
+/// reorders them, on the object itself (not on an element of it), or it runs only in a loop over
+/// the object itself ([`FileFacts::changed_while_iterated`]), which an empty one never enters.
+pub fn keeps_empty(facts: &FileFacts, mutation: &Mutation) -> bool {
     takes_entries_out(mutation)
+        || facts.changed_while_iterated.contains(&mutation.span.start)
         || !mutation.nested
             && matches!(&mutation.kind, MutationKind::Method(name)
                 if knowledge::REORDERING_METHODS.contains(&name.as_str()))

@@ -235,7 +235,8 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
         // it empty too, as must every change the model attaches to it.
         let mut filled: HashSet<(ClassId, Span)> = HashSet::default();
         for (key, group) in &groups {
-            if !group.sites.iter().all(|m| keeps_empty(m)) {
+            let facts = &project.file(key.file).facts;
+            if !group.sites.iter().all(|m| keeps_empty(facts, m)) {
                 filled.insert((key.defining_class, key.definition));
             }
         }

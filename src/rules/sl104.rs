@@ -139,9 +139,12 @@ impl Rule for InstanceAttributeAliasesSharedObject {
         // nothing. What this rule reports of it must keep it empty too, as must every change the
         // model attaches to it.
         let filled: HashSet<(FileId, Span)> = groups
-            .values()
-            .filter(|group| !group.sites.iter().all(|m| keeps_empty(m)))
-            .map(|group| (group.source.file, group.source.span))
+            .iter()
+            .filter(|(key, group)| {
+                let facts = &project.file(key.mutation_file).facts;
+                !group.sites.iter().all(|m| keeps_empty(facts, m))
+            })
+            .map(|(_, group)| (group.source.file, group.source.span))
             .collect();
         groups.retain(|_, group| {
             let object = (group.source.file, group.source.span);
@@ -195,7 +198,8 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
                 }
             }
             if !changes(project, change.file, mutation, &type_name)
-                || keeps_empty(mutation) && model.stays_empty(project, object.file, object.site)
+                || keeps_empty(project.file(change.file).facts.as_ref(), mutation)
+                    && model.stays_empty(project, object.file, object.site)
             {
                 continue;
             }

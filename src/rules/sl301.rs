@@ -66,6 +66,15 @@ impl DefaultObject {
     fn is_container(&self) -> bool {
         matches!(self.object, SharedObject::Container(_))
     }
+
+    /// Where the model finds the object: the module-level binding the default names, or the
+    /// parameter `param` of a function of `file` whose default it is.
+    fn home(&self, file: FileId, param: &Param) -> (FileId, Span) {
+        match &self.global {
+            Some((_, global_file, binding)) => (*global_file, *binding),
+            None => (file, param.span),
+        }
+    }
 }
 
 fn default_object(
@@ -166,14 +175,11 @@ fn check_parameter(
     // Created empty and only ever emptied (`existing.pop(k)`), here and wherever the model
     // sees it go: it never changes.
     let only_emptied = uses.iter().all(|u| match u.kind {
-        ParamUseKind::Mutated(index) => keeps_empty(&facts.mutations[index as usize]),
+        ParamUseKind::Mutated(index) => keeps_empty(facts, &facts.mutations[index as usize]),
         _ => false,
     });
     if only_emptied {
-        let (home_file, site) = match &default.global {
-            Some((_, global_file, binding)) => (*global_file, *binding),
-            None => (file, param_facts.span),
-        };
+        let (home_file, site) = default.home(file, param_facts);
         if context.model.stays_empty(project, home_file, site) {
             return None;
         }
@@ -480,16 +486,25 @@ fn passed_to_mutator(
         })
         .map(|u| u.span.start)
         .filter(|&at| !excluded(at));
+    // A change that leaves an empty container empty (one made only in a loop over it, say)
+    // changes nothing of a default that stays empty wherever the model sees it go.
+    let stays_empty = || {
+        let param =
+            &project.file(file).facts.functions[function as usize].params[param_use.param as usize];
+        let (home_file, site) = default.home(file, param);
+        context.model.stays_empty(project, home_file, site)
+    };
     let mutation = context
         .model
         .parameter_changes(project, target, index as u32)
         .iter()
         .map(|&m| &target_file_facts.mutations[m as usize])
-        .find(|m| {
+        .filter(|m| {
             rebound_at.is_none_or(|at| m.span.start < at)
                 && !excluded(m.span.start)
                 && changes(project, target_file, m, &default.object, 0)
-        })?;
+        })
+        .find(|m| !keeps_empty(target_file_facts, m) || !stays_empty())?;
     Some(Finding {
         rank: 1,
         span: param_use.span,

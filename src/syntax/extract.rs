@@ -1398,6 +1398,37 @@ impl Extractor {
         }
     }
 
+    /// The local or parameter a `for` loop iterates over, bound only once in the current
+    /// function: `options`, `options.items()` (or `.keys()`, `.values()`), or one of those in
+    /// `list(...)`, `tuple(...)`, `sorted(...)` or `enumerate(...)`.
+    fn iterated_local(&self, iter: &Expr) -> Option<Name> {
+        let scope = self.function_scope()?;
+        let mut iter = iter;
+        if let Expr::Call(call) = iter
+            && let Expr::Name(wrapper) = &*call.func
+            && matches!(
+                wrapper.id.as_str(),
+                "list" | "tuple" | "sorted" | "enumerate"
+            )
+            && let [argument] = call.arguments.args.as_ref()
+            && call.arguments.keywords.is_empty()
+        {
+            iter = argument;
+        }
+        if let Expr::Call(call) = iter
+            && let Expr::Attribute(method) = &*call.func
+            && matches!(method.attr.as_str(), "items" | "keys" | "values")
+            && call.arguments.is_empty()
+        {
+            iter = &method.value;
+        }
+        let Expr::Name(name) = iter else {
+            return None;
+        };
+        let name = intern(name.id.as_str());
+        (!scope.bound_twice.contains(&name)).then_some(name)
+    }
+
     /// Whether the statement being walked runs once per process: in a first-time block that sets
     /// its own flag (`if not _loaded: _loaded = True; ...`), the flag being a module global or a
     /// class attribute. A flag on the instance makes the block run once per instance.
@@ -1837,11 +1868,21 @@ impl Extractor {
                 };
                 // The `else` too: a `break` skips it.
                 self.conditional_blocks += 1;
+                let iterated = self.iterated_local(&for_stmt.iter);
+                let mutations_before = self.facts.mutations.len();
                 self.enter_loop_body(true);
                 for s in &for_stmt.body {
                     self.visit_stmt(s);
                 }
                 self.enter_loop_body(false);
+                if let (Some(name), Some(function)) = (iterated, self.current_function()) {
+                    let changed: Vec<u32> = self.facts.mutations[mutations_before..]
+                        .iter()
+                        .filter(|m| m.function == function && m.target.root == Root::Local(name))
+                        .map(|m| m.span.start)
+                        .collect();
+                    self.facts.changed_while_iterated.extend(changed);
+                }
                 if instance_names {
                     self.instance_name_loops.pop();
                 }
