@@ -13,7 +13,7 @@ use crate::facts::{
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MethodReturn,
     Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root, SelfCallGuard,
-    SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern,
+    SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
 };
 use crate::knowledge;
 
@@ -78,8 +78,8 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         extractor.facts.other_rebinds,
         extractor.facts.attribute_rebinds,
     ) = std::mem::take(&mut extractor.rebinds).finish(extractor.hit_depth_limit);
-    extractor.facts.untyped_method_calls.sort_unstable();
-    extractor.facts.untyped_method_calls.dedup();
+    extractor.facts.untyped_method_calls =
+        sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
     extractor.facts.conditional_changes.sort_unstable();
     extractor.facts.outer_attribute_stores.sort_unstable();
     extractor.facts.outer_attribute_stores.dedup();
