@@ -243,6 +243,18 @@ pub fn intern(text: &str) -> Name {
     })
 }
 
+/// `names` sorted by text, each once. The repeats go first, found by where each name is
+/// interned (an integer, no text read), so that texts are compared among the distinct names
+/// only: the lists sorted so (a module's stored names, its methods of untyped locals) name a few
+/// things many times.
+pub fn sorted_distinct(names: impl IntoIterator<Item = Name>) -> ThinVec<Name> {
+    let mut names: Vec<Name> = names.into_iter().collect();
+    names.sort_unstable_by_key(Name::interned_at);
+    names.dedup();
+    names.sort_unstable();
+    names.into_iter().collect()
+}
+
 /// The name spelled `text` if it was ever interned, without interning it ([`intern`]'s table
 /// first).
 pub fn interned(text: &str) -> Option<Name> {
@@ -1808,6 +1820,29 @@ mod sizes {
         assert_eq!(MaybeIndex::new(Some(u32::MAX)), None);
         let bytes = postcard::to_allocvec(&Some(u32::MAX)).unwrap();
         assert!(postcard::from_bytes::<MaybeIndex>(&bytes).is_err());
+    }
+
+    /// Names interned in an order unlike their texts', with repeats, come out sorted by text,
+    /// each once.
+    #[test]
+    fn sorted_distinct_sorts_by_text_and_drops_repeats() {
+        let names = [
+            "zeta_sorted_distinct",
+            "alpha_sorted_distinct",
+            "mid_sorted_distinct",
+        ]
+        .map(intern);
+        let listed = [names[0], names[2], names[0], names[1], names[2], names[0]];
+        let sorted = sorted_distinct(listed);
+        let texts: Vec<&str> = sorted.iter().map(|name| name.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "alpha_sorted_distinct",
+                "mid_sorted_distinct",
+                "zeta_sorted_distinct"
+            ]
+        );
     }
 
     /// A call site keeps its receiver as one number: every kind reads back, and so does the

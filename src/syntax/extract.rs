@@ -13,7 +13,7 @@ use crate::facts::{
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MaxSize,
     MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root,
-    SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern,
+    SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
 };
 use crate::knowledge;
 
@@ -79,8 +79,8 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         extractor.facts.other_rebinds,
         extractor.facts.attribute_rebinds,
     ) = std::mem::take(&mut extractor.rebinds).finish(extractor.hit_depth_limit);
-    extractor.facts.untyped_method_calls.sort_unstable();
-    extractor.facts.untyped_method_calls.dedup();
+    extractor.facts.untyped_method_calls =
+        sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
     extractor.facts.conditional_changes.sort_unstable();
     extractor.facts.outer_attribute_stores.sort_unstable();
     extractor.facts.outer_attribute_stores.dedup();
@@ -229,23 +229,38 @@ impl std::borrow::Borrow<str> for TextKeyed {
 }
 
 impl Locals {
-    fn new<'n>(names: impl ExactSizeIterator<Item = &'n str>) -> Locals {
+    /// The locals of `names` (a function's bindings, one entry per binding), and the names among
+    /// them bound more than once, in no particular order: a binding already among the locals is
+    /// found as the set is built, so the repeats need no sort of their own.
+    fn with_repeats<'n>(names: impl ExactSizeIterator<Item = &'n str>) -> (Locals, Box<[Name]>) {
+        let mut repeated = Vec::new();
+        let mut note_repeat = |name: Name| {
+            if !repeated.contains(&name) {
+                repeated.push(name);
+            }
+        };
         if names.len() > FEW_LOCALS {
             let mut set = HashSet::with_capacity_and_hasher(names.len(), Default::default());
-            set.extend(names.map(|name| TextKeyed(intern(name))));
-            return Locals::Many(set);
+            for name in names {
+                let name = intern(name);
+                if !set.insert(TextKeyed(name)) {
+                    note_repeat(name);
+                }
+            }
+            return (Locals::Many(set), repeated.into_boxed_slice());
         }
         let mut few: Vec<(TextKey, Name)> = Vec::with_capacity(names.len());
         for name in names {
             let key = TextKey::of(name);
-            if !few
+            match few
                 .iter()
-                .any(|(known, local)| *known == key && known.names(*local, name))
+                .find(|(known, local)| *known == key && known.names(*local, name))
             {
-                few.push((key, intern(name)));
+                Some((_, local)) => note_repeat(*local),
+                None => few.push((key, intern(name))),
             }
         }
-        Locals::Few(few)
+        (Locals::Few(few), repeated.into_boxed_slice())
     }
 
     fn contains(&self, name: &str) -> bool {
@@ -664,8 +679,7 @@ impl Extractor {
             stores_items,
         } = collect_bindings(&function.body, &mut bound, &mut declared_outside);
         bound.retain(|name| !declared_outside.contains(name));
-        let bound_twice = names_bound_twice(&bound);
-        let locals = Locals::new(bound.into_iter());
+        let (locals, bound_twice) = Locals::with_repeats(bound.into_iter());
         if kind == FunctionKind::Nested {
             // A nested function that rebinds `self` no longer sees the method's instance.
             if self_name.as_ref().is_some_and(|n| locals.contains(n)) {
@@ -3606,19 +3620,6 @@ fn is_dotted_identifier(text: &str) -> bool {
         })
 }
 
-/// The names `bound` (a function's bindings, one entry per binding) holds more than once.
-fn names_bound_twice(bound: &[&str]) -> Box<[Name]> {
-    let mut sorted = bound.to_vec();
-    sorted.sort_unstable();
-    let mut twice: Vec<Name> = sorted
-        .windows(2)
-        .filter(|pair| pair[0] == pair[1])
-        .map(|pair| intern(pair[0]))
-        .collect();
-    twice.dedup();
-    twice.into_boxed_slice()
-}
-
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
 /// What [`collect_bindings`] saw besides the names.
@@ -3827,10 +3828,11 @@ mod tests {
         let long_b = "a_rather_long_local_name_two";
         let few = ["x", "ab", "self", "request", "response_headers", long_a];
         let many: Vec<String> = (0..40).map(|i| format!("local_{i}")).collect();
-        for locals in [
-            Locals::new(few.iter().copied()),
-            Locals::new(many.iter().map(String::as_str)),
+        for (locals, repeated) in [
+            Locals::with_repeats(few.iter().copied()),
+            Locals::with_repeats(many.iter().map(String::as_str)),
         ] {
+            assert!(repeated.is_empty());
             let names: Vec<&str> = match &locals {
                 Locals::Few(_) => few.to_vec(),
                 Locals::Many(_) => many.iter().map(String::as_str).collect(),
@@ -3850,10 +3852,34 @@ mod tests {
                 assert!(!locals.contains(absent), "{absent:?}");
             }
         }
-        assert!(matches!(Locals::new(few.iter().copied()), Locals::Few(_)));
         assert!(matches!(
-            Locals::new(many.iter().map(String::as_str)),
+            Locals::with_repeats(few.iter().copied()).0,
+            Locals::Few(_)
+        ));
+        assert!(matches!(
+            Locals::with_repeats(many.iter().map(String::as_str)).0,
             Locals::Many(_)
         ));
+    }
+
+    #[test]
+    fn locals_tell_the_names_bound_more_than_once() {
+        let long_a = "a_rather_long_local_name_one";
+        let long_b = "a_rather_long_local_name_two";
+        // Each list binds `x` three times, the long name twice, and its near twin once.
+        let few = ["x", long_a, "x", "y", long_b, long_a, "x"];
+        let many: Vec<String> = (0..20)
+            .map(|i| format!("local_{i}"))
+            .chain(few.iter().map(|name| name.to_string()))
+            .collect();
+        for (locals, repeated) in [
+            Locals::with_repeats(few.iter().copied()),
+            Locals::with_repeats(many.iter().map(String::as_str)),
+        ] {
+            let mut repeated: Vec<&str> = repeated.iter().map(|name| name.as_str()).collect();
+            repeated.sort_unstable();
+            assert_eq!(repeated, [long_a, "x"]);
+            assert_eq!(locals.get(long_b).as_deref(), Some(long_b));
+        }
     }
 }

@@ -543,7 +543,10 @@ impl Extractor {
                         Ok(has_attrs.then(|| (receiver, join(None))))
                     }
                     CallReceiver::Local
-                        if method_of_unknown_local && !self.local_may_have_class(id) =>
+                        if method_of_unknown_local
+                            && !self.local_may_have_class(
+                                interned.or_else(|| crate::facts::interned(id)),
+                            ) =>
                     {
                         match func {
                             Expr::Attribute(method) => Err(method.attr.as_str()),
@@ -607,15 +610,20 @@ impl Extractor {
                 let Some((head, _)) = callee.split_once('.') else {
                     return true;
                 };
-                self.local_may_have_class(head)
+                self.local_may_have_class(interned(head))
             }
             _ => true,
         }
     }
 
     /// A local that the link may give a class or module: a parameter with an annotation, a local
-    /// bound to a call, or a name imported inside a function (checked here and around).
-    fn local_may_have_class(&self, name: &str) -> bool {
+    /// bound to a call, or a name imported inside a function (checked here and around). The local
+    /// is asked by its name, compared and hashed without reading its text; `None`, a text never
+    /// interned, names none of them.
+    fn local_may_have_class(&self, name: Option<Name>) -> bool {
+        let Some(name) = name else {
+            return false;
+        };
         let functions = &self.facts.functions;
         let mut current = self.current_function();
         while let Some(f) = current {
@@ -632,7 +640,7 @@ impl Extractor {
         let constructed = self.scopes.iter().any(|scope| match scope {
             super::Scope::Function(f) => f
                 .constructed
-                .get_text(name)
+                .get(&name)
                 .is_some_and(|(_, class)| class.is_some()),
             _ => false,
         });

@@ -21,7 +21,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, ExceptHandler, Expr, ExprContext, Pattern};
 use thin_vec::ThinVec;
 
-use crate::facts::{Name, intern};
+use crate::facts::{Name, intern, sorted_distinct};
 
 use super::{MAX_WALK_DEPTH, literal_text};
 
@@ -182,16 +182,10 @@ impl Rebinds {
         let names = if self.any || hit_depth_limit {
             std::iter::once(intern("*")).collect()
         } else {
-            sorted(self.names)
+            sorted_distinct(self.names)
         };
-        (names, sorted(self.attributes))
+        (names, sorted_distinct(self.attributes))
     }
-}
-
-fn sorted(mut names: Vec<Name>) -> ThinVec<Name> {
-    names.sort_unstable();
-    names.dedup();
-    names.into_iter().collect()
 }
 
 /// A walk that records the rebinds of every node below the one it starts from, down to the
