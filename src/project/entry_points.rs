@@ -52,16 +52,10 @@ pub(super) fn find(project: &Project, index: &Index<'_>, patterns: &[String]) ->
                     && function.kind == FunctionKind::Module
                     && function.params.first().is_some_and(|p| p.name == "request")
                 {
-                    // Only the file's imports tell the framework: FastAPI and Starlette
+                    // Only the module's imports tell the framework: FastAPI and Starlette
                     // handlers also take `request` first.
-                    add(
-                        id,
-                        if imports_django(&file.facts) {
-                            "Django view"
-                        } else {
-                            "view"
-                        },
-                    );
+                    let django = of_framework(project, file_id, "django");
+                    add(id, if django { "Django view" } else { "view" });
                 }
             }
             registrations(project, index, file_id, &mut add);
@@ -99,20 +93,6 @@ pub(super) fn find(project: &Project, index: &Index<'_>, patterns: &[String]) ->
         .into_iter()
         .map(|(function, kind)| EntryPoint { function, kind })
         .collect()
-}
-
-/// Whether the module imports from Django (`import django...`, `from django... import ...`).
-fn imports_django(facts: &crate::facts::FileFacts) -> bool {
-    let from_django = |module: &str| module == "django" || module.starts_with("django.");
-    facts.imports.iter().any(|import| match &import.target {
-        ImportTarget::Module(module) => from_django(module),
-        ImportTarget::Member {
-            level: 0,
-            module: Some(module),
-            ..
-        } => from_django(module),
-        ImportTarget::Member { .. } => false,
-    })
 }
 
 /// `@app.route(...)`, `@router.get(...)`, `@celery_app.task`, `@shared_task`, ...
