@@ -505,7 +505,8 @@ fn a_key_function_reading_kwargs_by_name_is_told_as_using_that_argument() {
 
 /// Seen in homeassistant (round 37): `@lru_cache(maxsize=N)` with `N = 7` at module level was
 /// told as keeping each instance alive. The bound is told as the module binds it, as
-/// `lru_cache`'s default when none is given, and as unknown when the name is bound more than once.
+/// `lru_cache`'s default when none is given, and as unknown when the name is bound more than once
+/// or the class body binds it too.
 #[test]
 fn a_cached_method_is_told_with_the_bound_its_cache_has() {
     let out = concise(&[
@@ -514,6 +515,10 @@ fn a_cached_method_is_told_with_the_bound_its_cache_has() {
             "from functools import lru_cache\n\nfrom app.conf import SIZE\n\nN = 7\n\n\nclass Lock:\n    @lru_cache(maxsize=N)\n    def named(self):\n        return 1\n\n    @lru_cache()\n    def default(self):\n        return 1\n\n    @lru_cache(maxsize=None)\n    def unbounded(self):\n        return 1\n\n    @lru_cache(maxsize=SIZE)\n    def imported(self):\n        return 1\n",
         ),
         ("app/conf.py", "SIZE = 3\n"),
+        (
+            "app/shadowed.py",
+            "from functools import lru_cache\n\nN = 7\n\n\nclass Pool:\n    N = 2\n\n    @lru_cache(maxsize=N)\n    def get(self):\n        return 1\n",
+        ),
     ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
@@ -523,6 +528,7 @@ fn a_cached_method_is_told_with_the_bound_its_cache_has() {
             "app/locks.py:13:5: SL401 `lru_cache` on method `Lock.default` makes one cache for every `Lock`: it keeps the last 128 instances it was called on alive (`lru_cache`'s default `maxsize`)",
             "app/locks.py:17:5: SL401 `lru_cache` on method `Lock.unbounded` makes one cache for every `Lock`: it keeps each instance it was called on alive",
             "app/locks.py:21:5: SL401 `lru_cache(maxsize=SIZE)` on method `Lock.imported` makes one cache for every `Lock`: it keeps the instances of its latest calls alive, as many as its `maxsize`",
+            "app/shadowed.py:9:5: SL401 `lru_cache(maxsize=N)` on method `Pool.get` makes one cache for every `Pool`: it keeps the instances of its latest calls alive, as many as its `maxsize`",
         ],
         "{out}"
     );

@@ -1,7 +1,7 @@
 //! SL401: `functools.lru_cache` / `functools.cache` on an instance method.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{CallReceiver, Decorator, FunctionKind, MaxSize};
+use crate::facts::{CallReceiver, Decorator, FunctionKind, MaxSize, Name};
 use crate::knowledge;
 use crate::model::Origin;
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -159,9 +159,28 @@ fn bound(project: &Project, file: FileId, function: u32, decorator: &Decorator) 
         MaxSize::Named {
             name,
             value: Some(n),
-        } if scope.is_none() && common::module_binds_once(project, file, name) => Bound::Last(*n),
+        } if scope.is_none()
+            && !class_body_binds(project, file, function, name)
+            && common::module_binds_once(project, file, name) =>
+        {
+            Bound::Last(*n)
+        }
         MaxSize::Named { .. } | MaxSize::Other => Bound::Unknown,
     }
+}
+
+/// Whether the body of the class of method `function` binds `name` (a class attribute or a
+/// method): the decorator's `maxsize=name` reads that, not the module's.
+fn class_body_binds(project: &Project, file: FileId, function: u32, name: &Name) -> bool {
+    project.method_class(file, function).is_some_and(|class| {
+        project
+            .class(class)
+            .1
+            .bindings
+            .iter()
+            .any(|b| b.name == *name)
+            || project.own_method(class, name).is_some()
+    })
 }
 
 /// `functools.lru_cache`'s `maxsize` when none is given.

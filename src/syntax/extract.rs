@@ -1059,8 +1059,9 @@ impl Extractor {
         if let Some(Expr::Call(call)) = value {
             self.record_keyword_default(name.id.as_str(), call);
         }
+        let bound = intern(name.id.as_str());
         if let Some(strings) = value.and_then(literal_strings) {
-            self.string_lists.insert(intern(name.id.as_str()), strings);
+            self.string_lists.insert(bound, strings);
         }
         if matches!(self.scopes.last(), Some(Scope::Module)) {
             let number = match value {
@@ -1070,7 +1071,6 @@ impl Extractor {
                     .and_then(|i| u32::try_from(i.as_u64()?).ok()),
                 _ => None,
             };
-            let bound = intern(name.id.as_str());
             match number {
                 Some(number) => self.module_numbers.insert(bound, number),
                 None => self.module_numbers.remove(&bound),
@@ -1082,7 +1082,7 @@ impl Extractor {
             self.facts.empty_values.push(span(stmt).start);
         }
         let binding = Binding {
-            name: intern(name.id.as_str()),
+            name: bound,
             value: value.map_or(Value::Other, |v| self.classify(v)),
             annotation: annotation.and_then(outer_annotation_name),
             element_class: annotation.and_then(declared_element_class),
@@ -1439,7 +1439,9 @@ impl Extractor {
         let Expr::Name(name) = iter else {
             return None;
         };
-        let name = intern(name.id.as_str());
+        // The function's locals are interned when its scope is gathered: a name never interned
+        // is none of them (and, were it one, the loop would only go unrecorded).
+        let name = crate::facts::interned(name.id.as_str())?;
         (!scope.bound_twice.contains(&name)).then_some(name)
     }
 
