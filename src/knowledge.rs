@@ -361,10 +361,25 @@ const FLASK_WTF_FIELDS: &[&str] = &[
     "flask_wtf.file.MultipleFileField",
 ];
 
+/// Field classes of WTForms' companion modules, fully qualified: WTForms 2's `wtforms.ext`
+/// (removed in WTForms 3) and the `wtforms_sqlalchemy` package that took over its SQLAlchemy
+/// fields. Each derives from WTForms' `Field`, so a form binds it like the others.
+const WTFORMS_EXTENSION_FIELDS: &[&str] = &[
+    "wtforms.ext.sqlalchemy.fields.QuerySelectField",
+    "wtforms.ext.sqlalchemy.fields.QuerySelectMultipleField",
+    "wtforms.ext.sqlalchemy.fields.ModelSelectField",
+    "wtforms.ext.dateutil.fields.DateTimeField",
+    "wtforms.ext.dateutil.fields.DateField",
+    "wtforms_sqlalchemy.fields.QuerySelectField",
+    "wtforms_sqlalchemy.fields.QuerySelectMultipleField",
+    "wtforms_sqlalchemy.fields.ModelSelectField",
+];
+
 /// Whether the fully qualified `name` is a form field class of WTForms or Flask-WTF: one of
-/// WTForms' field classes where `wtforms` or its `wtforms.fields` package exports it.
+/// WTForms' field classes where `wtforms` or its `wtforms.fields` package exports it, or a field
+/// of its companion modules.
 pub fn is_form_field(name: &str) -> bool {
-    if FLASK_WTF_FIELDS.contains(&name) {
+    if FLASK_WTF_FIELDS.contains(&name) || WTFORMS_EXTENSION_FIELDS.contains(&name) {
         return true;
     }
     let Some((module, class)) = name.rsplit_once('.') else {
@@ -379,6 +394,34 @@ pub fn is_form_field(name: &str) -> bool {
 /// `contribute_to_class`, which puts a descriptor (`DeferredAttribute`, a related-object
 /// descriptor) under the field's name: `self.name` is the instance's own value, never the field.
 pub const DJANGO_MODEL_BASES: &[&str] = &["django.db.models.Model", "django.db.models.base.Model"];
+
+/// MongoEngine's document base classes, fully qualified. The document metaclass collects the
+/// fields a class body binds (instances of MongoEngine field classes, [`is_mongoengine_field`])
+/// into `_fields`, and a field is a descriptor whose `__get__` through an instance returns that
+/// document's own value: `self.name` is never the field.
+pub const MONGOENGINE_DOCUMENT_BASES: &[&str] = &[
+    "mongoengine.Document",
+    "mongoengine.document.Document",
+    "mongoengine.DynamicDocument",
+    "mongoengine.document.DynamicDocument",
+    "mongoengine.EmbeddedDocument",
+    "mongoengine.document.EmbeddedDocument",
+    "mongoengine.DynamicEmbeddedDocument",
+    "mongoengine.document.DynamicEmbeddedDocument",
+];
+
+/// Whether the fully qualified `name` is a field class of MongoEngine: a class named `...Field`
+/// that `mongoengine`, its `fields` module or its `base` package exports (`StringField`,
+/// `EmbeddedDocumentField`, `BaseField`, ...).
+pub fn is_mongoengine_field(name: &str) -> bool {
+    let Some((module, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(
+        module,
+        "mongoengine" | "mongoengine.fields" | "mongoengine.base" | "mongoengine.base.fields"
+    ) && class.ends_with("Field")
+}
 
 /// Whether the fully qualified `name` is a model field class of Django: `Field` and the field
 /// classes of `django.db.models` (`CharField`, `ForeignKey`, ...), of its `fields` package, and

@@ -123,21 +123,25 @@ impl InstanceAssignments {
             }
             // A WTForms form's `Form.__init__` binds each field the class declares and sets it
             // on the instance. A Django model's fields are replaced by descriptors when the
-            // class is created: through an instance, from the start, each is the instance's own
-            // value.
+            // class is created, and a MongoEngine document's fields are descriptors: through an
+            // instance, from the start, each is the instance's own value.
             for (index, class) in file.facts.classes.iter().enumerate() {
                 let class_id = project.class_id(file_id, index as u32);
-                let (bound, known): (_, fn(&str) -> bool) =
-                    if project.inherits_external(class_id, knowledge::FIELD_BINDING_FORMS) {
-                        let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
-                            continue;
-                        };
-                        (bound, knowledge::is_form_field)
-                    } else if project.inherits_external(class_id, knowledge::DJANGO_MODEL_BASES) {
-                        (None, knowledge::is_django_field)
-                    } else {
+                let (bound, known): (_, fn(&str) -> bool) = if project
+                    .inherits_external(class_id, knowledge::FIELD_BINDING_FORMS)
+                {
+                    let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
                         continue;
                     };
+                    (bound, knowledge::is_form_field)
+                } else if project.inherits_external(class_id, knowledge::DJANGO_MODEL_BASES) {
+                    (None, knowledge::is_django_field)
+                } else if project.inherits_external(class_id, knowledge::MONGOENGINE_DOCUMENT_BASES)
+                {
+                    (None, knowledge::is_mongoengine_field)
+                } else {
+                    continue;
+                };
                 for binding in &class.bindings {
                     if let Value::Call { callee } = &binding.value
                         && makes_field(project, file_id, callee, known)

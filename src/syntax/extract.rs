@@ -19,6 +19,7 @@ use crate::knowledge;
 
 use super::{MAX_WALK_DEPTH, literal_text};
 
+mod blocks;
 mod caches;
 mod calls;
 mod class_creation;
@@ -55,6 +56,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         memo_call_words: calls::memo_call_words(source),
         once_blocks: 0,
         conditional_blocks: 0,
+        blocks: blocks::Blocks::default(),
         returned_lambda: None,
         in_returned_lambda: 0,
         in_deferred: 0,
@@ -342,6 +344,9 @@ struct Extractor {
     /// How many blocks of the function being walked enclose the statement that some calls do
     /// not run: a branch of an `if`, the body of a loop, an `except` handler, a `match` case.
     conditional_blocks: u32,
+    /// The blocks that enclose the statement being walked, for which earlier statements ran on
+    /// every path to it.
+    blocks: blocks::Blocks,
     /// The start of the lambda a `return` statement being walked hands back (`return lambda
     /// *a: table[s](*a)`), and how many such lambdas enclose the expression being walked: the
     /// calls in their bodies run when a caller calls the lambda, not when its function runs.
@@ -561,7 +566,9 @@ impl Extractor {
         let conditional_blocks = std::mem::take(&mut self.conditional_blocks);
         let after_early_exit = std::mem::take(&mut self.after_early_exit);
         let first_time_flags = std::mem::take(&mut self.first_time_flags);
+        let open_blocks = self.blocks.enter_function();
         self.visit_function_definition(function);
+        self.blocks.leave_function(open_blocks);
         self.once_blocks = once_blocks;
         self.conditional_blocks = conditional_blocks;
         self.after_early_exit = after_early_exit;
@@ -1698,9 +1705,7 @@ impl Extractor {
         }
         let yielded_in_try = self.set_yielded(entered.yielded);
         let exited_in_try = std::mem::replace(&mut self.after_early_exit, entered.exited_early);
-        for inner in finalbody {
-            self.visit_stmt(inner);
-        }
+        self.visit_block(finalbody);
         self.after_early_exit |= exited_in_try;
         let yielded_in_finally = self.function_scope().is_some_and(|f| f.yielded);
         self.set_yielded(yielded_in_try || yielded_in_finally);
@@ -1713,6 +1718,15 @@ impl Extractor {
             .unwrap_or(false)
     }
 
+    /// Walks a body that some runs skip or leave early (see [`blocks`]).
+    fn visit_block(&mut self, body: &[Stmt]) {
+        self.blocks.open();
+        for inner in body {
+            self.visit_stmt(inner);
+        }
+        self.blocks.close();
+    }
+
     fn visit_function_stmt(&mut self, stmt: &Stmt) {
         self.reach_stmt(stmt);
         if matches!(stmt, Stmt::Return(_) | Stmt::Raise(_)) && self.conditional_blocks > 0 {
@@ -1722,9 +1736,7 @@ impl Extractor {
             Stmt::If(if_stmt) => self.visit_if(if_stmt),
             Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| matches!(s, Stmt::Return(_))) => {
                 let entered = self.on_entering_try();
-                for inner in try_stmt.body.iter() {
-                    self.visit_stmt(inner);
-                }
+                self.visit_block(&try_stmt.body);
                 for handler in &try_stmt.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = handler;
                     self.rebinds.except_handler(handler);
@@ -1734,28 +1746,20 @@ impl Extractor {
                     let once = catches_missing_attribute(h);
                     self.once_blocks += u32::from(once);
                     self.conditional_blocks += 1;
-                    for inner in &h.body {
-                        self.visit_stmt(inner);
-                    }
+                    self.visit_block(&h.body);
                     self.conditional_blocks -= 1;
                     self.once_blocks -= u32::from(once);
                 }
-                for inner in &try_stmt.orelse {
-                    self.visit_stmt(inner);
-                }
+                self.visit_block(&try_stmt.orelse);
                 self.visit_finally(&try_stmt.finalbody, entered);
             }
             Stmt::Try(try_stmt) => {
                 let entered = self.on_entering_try();
-                for inner in &try_stmt.body {
-                    self.visit_stmt(inner);
-                }
+                self.visit_block(&try_stmt.body);
                 for handler in &try_stmt.handlers {
                     self.visit_except_handler(handler);
                 }
-                for inner in &try_stmt.orelse {
-                    self.visit_stmt(inner);
-                }
+                self.visit_block(&try_stmt.orelse);
                 self.visit_finally(&try_stmt.finalbody, entered);
             }
             Stmt::Return(ret) => {
@@ -1887,9 +1891,7 @@ impl Extractor {
                 let iterated = self.iterated_local(&for_stmt.iter);
                 let mutations_before = self.facts.mutations.len();
                 self.enter_loop_body(true);
-                for s in &for_stmt.body {
-                    self.visit_stmt(s);
-                }
+                self.visit_block(&for_stmt.body);
                 self.enter_loop_body(false);
                 if let (Some(name), Some(function)) = (iterated, self.current_function()) {
                     let changed: Vec<u32> = self.facts.mutations[mutations_before..]
@@ -1902,22 +1904,16 @@ impl Extractor {
                 if instance_names {
                     self.instance_name_loops.pop();
                 }
-                for s in &for_stmt.orelse {
-                    self.visit_stmt(s);
-                }
+                self.visit_block(&for_stmt.orelse);
                 self.conditional_blocks -= 1;
             }
             Stmt::While(while_stmt) => {
                 self.visit_expr(&while_stmt.test);
                 self.conditional_blocks += 1;
                 self.enter_loop_body(true);
-                for s in &while_stmt.body {
-                    self.visit_stmt(s);
-                }
+                self.visit_block(&while_stmt.body);
                 self.enter_loop_body(false);
-                for s in &while_stmt.orelse {
-                    self.visit_stmt(s);
-                }
+                self.visit_block(&while_stmt.orelse);
                 self.conditional_blocks -= 1;
             }
             Stmt::With(with) => {
@@ -2530,9 +2526,7 @@ impl Extractor {
                 self.first_time_flags.push((flag, set_in_block));
             }
             self.conditional_blocks += 1;
-            for inner in body {
-                self.visit_stmt(inner);
-            }
+            self.visit_block(body);
             self.conditional_blocks -= 1;
             if flagged {
                 self.first_time_flags.pop();
@@ -3219,13 +3213,17 @@ impl<'a> Visitor<'a> for Extractor {
     fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
         self.rebinds.except_handler(handler);
         self.conditional_blocks += 1;
+        self.blocks.open();
         visitor::walk_except_handler(self, handler);
+        self.blocks.close();
         self.conditional_blocks -= 1;
     }
 
     fn visit_match_case(&mut self, case: &'a ast::MatchCase) {
         self.conditional_blocks += 1;
+        self.blocks.open();
         visitor::walk_match_case(self, case);
+        self.blocks.close();
         self.conditional_blocks -= 1;
     }
 

@@ -20,6 +20,7 @@ use crate::facts::{
 use crate::knowledge;
 use crate::syntax::literal_text;
 
+use super::blocks::{BlockPosition, Blocks};
 use super::{Extractor, MAX_WALK_DEPTH, TextKeyed, build_name, dotted_name, join_dotted, span};
 
 /// Calls whose arguments are values, never callbacks: references passed to them are not recorded.
@@ -143,6 +144,10 @@ type Inputs = SmallVec<[Name; 2]>;
 struct Frame {
     /// The inputs each local depends on, as far as seen: parameters stand for themselves.
     inputs: HashMap<TextKeyed, Inputs>,
+    /// For each local, its last assignment seen (where it was walked) and that value's inputs:
+    /// while the assignment's block is still open, the local holds that value, whatever other
+    /// assignments `inputs` has gathered.
+    last_assigned: HashMap<TextKeyed, (BlockPosition, Inputs)>,
     /// Whether assignments gather their values' inputs: only a memoisation recorded in this
     /// frame, or what a memo's method reads, asks for them.
     gathers_inputs: bool,
@@ -174,7 +179,34 @@ struct Frame {
     texts: HashMap<Name, (Name, bool)>,
 }
 
+impl Frame {
+    /// The inputs of the value the local `id` holds here: those of its last assignment while
+    /// that assignment's block is still open (`blocks`), else those of all its assignments seen.
+    fn reaching_inputs(&self, id: &str, blocks: &Blocks) -> Option<&Inputs> {
+        match self.last_assigned.get(id) {
+            Some((at, inputs)) if blocks.still_open(*at) => Some(inputs),
+            _ => self.inputs.get(id),
+        }
+    }
+}
+
 impl Extractor {
+    /// The names `target` binds no longer hold their last assignment on every path (a loop's
+    /// target, which a loop that runs no time leaves as it was).
+    fn forget_last_assignments(&mut self, target: &Expr) {
+        let Some(frame) = self.frame_mut() else {
+            return;
+        };
+        if frame.last_assigned.is_empty() {
+            return;
+        }
+        let mut names = Vec::new();
+        super::target_names(target, &mut names);
+        for name in names {
+            frame.last_assigned.remove(name.as_str());
+        }
+    }
+
     fn frame(&self) -> Option<&Frame> {
         self.function_scope()?;
         self.reach.frames.last()
@@ -1208,6 +1240,8 @@ impl Extractor {
                 self.with_inputs(&for_stmt.iter, needed, |this, inputs| {
                     this.assigned(&for_stmt.target, None, inputs, false);
                 });
+                // A loop that runs no time leaves its target as it was.
+                self.forget_last_assignments(&for_stmt.target);
             }
             Stmt::With(with) => {
                 for item in &with.items {
@@ -1259,6 +1293,7 @@ impl Extractor {
                 }
                 let computed = value.is_some_and(|v| self.is_computed(v, 0));
                 let text = value.and_then(|v| self.text_of_parameter(v));
+                let here = self.blocks.here();
                 let Some(frame) = self.frame_mut() else {
                     return;
                 };
@@ -1270,6 +1305,14 @@ impl Extractor {
                 };
                 if computed && !frame.computed.contains(&id) {
                     frame.computed.push(id);
+                }
+                if frame.gathers_inputs {
+                    if augmented {
+                        frame.last_assigned.remove(id.as_str());
+                    } else {
+                        let value = (here, Inputs::from_slice(inputs));
+                        frame.last_assigned.insert(TextKeyed(id), value);
+                    }
                 }
                 let entry = frame.inputs.entry(TextKeyed(id)).or_default();
                 for input in inputs {
@@ -1627,7 +1670,7 @@ impl Extractor {
                     // The receiver itself, not one attribute of it: an empty attribute read.
                     add(out, id);
                     add(out, &join_dotted(id, ""));
-                } else if let Some(inputs) = frame.inputs.get(id) {
+                } else if let Some(inputs) = frame.reaching_inputs(id, &self.blocks) {
                     inputs.iter().for_each(|input| add(out, input));
                 } else if !scope.locals.contains(id) {
                     add(out, id);
