@@ -534,6 +534,13 @@ pub struct FileFacts {
     /// Changes of a local or parameter made only under `isinstance(name, T)` (an `if` or `elif`
     /// branch): the change's start and the types as written.
     pub type_guarded: ThinVec<(u32, Vec<Name>)>,
+    /// Rebinds of a module global `G` (declared `global`) made directly in the body of an `if`
+    /// or `elif` whose test is `not isinstance(G, T)`, `T` one name, to a new `T` made from `G`
+    /// and constants alone (a `list`, `dict` or `set` display for those types, or a call of
+    /// `T`; builtins such as `str` may be called on the parts): the rebind's start and `T` as
+    /// written. The rebind runs only while `G` is not a `T`, leaves it one, and keeps nothing of
+    /// the call (swift's `VALID_API_VERSIONS = [str(VALID_API_VERSIONS)]`).
+    pub type_normalisations: ThinVec<(u32, Name)>,
     /// Changes of a local or parameter made only under `name is not X` (an `if` or `elif`
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.

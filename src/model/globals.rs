@@ -4,7 +4,7 @@
 //! (a number, a string, an object of a library), so these writes are kept by the global they
 //! reach rather than by object; rules that ask about module state start here.
 
-use crate::facts::{AccessPath, FuncIdx, Name, Root, Span};
+use crate::facts::{AccessPath, FuncIdx, Name, Root, Span, Value};
 use crate::project::{FileId, Project, Resolved};
 
 use super::{Model, Timing, timing};
@@ -47,6 +47,52 @@ impl Model {
     pub fn global_writes(&self, project: &Project) -> &[GlobalWrite] {
         self.global_writes
             .get_or_init(|| collect_global_writes(project))
+    }
+}
+
+impl Model {
+    /// Whether every binding of the module global `global` that the analysis sees gives it a
+    /// new `type_name`: each module-level binding is a display of that builtin kind or a call of
+    /// the type, nothing is imported under its name, each rebind in a function is a type
+    /// normalisation to it ([`crate::facts::FileFacts::type_normalisations`], which reads only
+    /// the global) and each `module.G = v` of another module makes one too. Then
+    /// `isinstance(G, T)` holds wherever the global is read. Not seen: bindings through
+    /// `globals()`, `setattr` on the module, or by unpacking and `for` at module level.
+    pub fn global_always_new(&self, project: &Project, global: GlobalId, type_name: &Name) -> bool {
+        let (global_file, index) = global;
+        let facts = &project.file(global_file).facts;
+        let Some(name) = facts.globals.get(index as usize).map(|b| b.name) else {
+            return false;
+        };
+        let made = |value: &Value| match value {
+            Value::Container(kind) => kind.as_str() == type_name.as_str(),
+            Value::Call { callee } => callee == type_name,
+            _ => false,
+        };
+        facts
+            .globals
+            .iter()
+            .filter(|binding| binding.name == name)
+            .all(|binding| made(&binding.value))
+            && !facts.imports.iter().any(|import| import.binding == name)
+            && self
+                .global_writes(project)
+                .iter()
+                .filter(|write| write.global == Some(global))
+                .all(|write| {
+                    let facts = &project.file(write.file).facts;
+                    match write.kind {
+                        GlobalWriteKind::Rebind { .. } => facts
+                            .type_normalisations
+                            .iter()
+                            .any(|(start, t)| *start == write.span.start && t == type_name),
+                        GlobalWriteKind::ModuleAttributeRebind { index } => {
+                            made(&facts.attribute_assignments[index as usize].value)
+                        }
+                        GlobalWriteKind::Mutation { .. }
+                        | GlobalWriteKind::AttributeStore { .. } => true,
+                    }
+                })
     }
 }
 

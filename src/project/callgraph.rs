@@ -69,7 +69,13 @@ pub enum EdgeKind {
 pub struct Edge {
     pub to: FuncId,
     pub kind: EdgeKind,
+    /// The call's result is itself called right there and kept nowhere: `factory(...)(f)`, or
+    /// `@factory(...)` on a definition ([`CallGraph::results_called_at_once`]).
+    pub result_called_at_once: bool,
 }
+
+/// The link cache's byte for an edge's kind, with [`Edge::result_called_at_once`] as its top bit.
+const CALLED_AT_ONCE_BIT: u8 = 0x80;
 
 const UNREACHED: u32 = u32::MAX;
 
@@ -170,6 +176,9 @@ pub struct CallGraph {
     /// Functions that run once after import: start-up entry points, callees of first-time
     /// blocks, and what only they (and module-level code) call — unless a request reaches it.
     once_after_import: Vec<bool>,
+    /// Functions that are called and whose every use is a call whose result is called at once
+    /// ([`Edge::result_called_at_once`]): nothing keeps what they return.
+    results_called_at_once: Vec<bool>,
     /// For every function reached from an entry point, the function it was reached from (itself
     /// for an entry point); [`UNREACHED`] otherwise.
     predecessor: Vec<u32>,
@@ -273,7 +282,19 @@ impl CallGraph {
         let mut out_degree = vec![0u32; count];
         let mut function_callers = vec![0u32; count];
         let mut module_uses = vec![0u32; count];
+        // Called, and kept by no use (see `results_called_at_once`).
+        let mut called = vec![false; count];
+        let mut result_kept = vec![false; count];
         for (from, edge) in per_file.iter().flatten() {
+            let to = edge.to.0 as usize;
+            match edge.kind {
+                EdgeKind::Call | EdgeKind::SelfCall | EdgeKind::FirstTime
+                    if edge.result_called_at_once =>
+                {
+                    called[to] = true;
+                }
+                _ => result_kept[to] = true,
+            }
             match from {
                 Caller::Function(from) => {
                     out_degree[from.0 as usize] += 1;
@@ -295,6 +316,7 @@ impl CallGraph {
         let placeholder = Edge {
             to: FuncId(0),
             kind: EdgeKind::Call,
+            result_called_at_once: false,
         };
         let mut edges = vec![placeholder; total as usize];
         for (from, edge) in per_file.into_iter().flatten() {
@@ -311,6 +333,11 @@ impl CallGraph {
             entries: Vec::new(),
             start_ups: Vec::new(),
             once_after_import: Vec::new(),
+            results_called_at_once: called
+                .iter()
+                .zip(&result_kept)
+                .map(|(called, kept)| *called && !kept)
+                .collect(),
             predecessor: Vec::new(),
             module_level_edges,
             looked_into,
@@ -360,7 +387,12 @@ impl CallGraph {
         };
         let edge = |out: &mut crate::link_cache::Encoder, edge: &Edge| {
             out.u32(edge.to.0);
-            out.u8(edge.kind as u8);
+            let at_once = if edge.result_called_at_once {
+                CALLED_AT_ONCE_BIT
+            } else {
+                0
+            };
+            out.u8(edge.kind as u8 | at_once);
         };
         out.u32s(&self.offsets);
         out.len(self.edges.len());
@@ -406,7 +438,8 @@ impl CallGraph {
     ) -> Option<CallGraph> {
         let edge = |input: &mut crate::link_cache::Decoder| -> Option<Edge> {
             let to = input.u32()?;
-            let kind = match input.u8()? {
+            let byte = input.u8()?;
+            let kind = match byte & !CALLED_AT_ONCE_BIT {
                 0 => EdgeKind::Call,
                 1 => EdgeKind::SelfCall,
                 2 => EdgeKind::Constructor,
@@ -419,6 +452,7 @@ impl CallGraph {
             (to < functions).then_some(Edge {
                 to: FuncId(to),
                 kind,
+                result_called_at_once: byte & CALLED_AT_ONCE_BIT != 0,
             })
         };
         let offsets = input.u32s()?;
@@ -569,6 +603,18 @@ impl CallGraph {
         }
         path.reverse();
         Some(path)
+    }
+
+    /// Whether every use of `function` the graph sees calls it and calls its result at once,
+    /// `factory(...)(f)` or `@factory(...)` on a definition, so that what it returns is called
+    /// once per call of it and kept nowhere (there is at least one such call, and no other use:
+    /// not bound to a name, passed, stored, returned, nor the function itself passed or used as
+    /// a plain decorator).
+    pub fn results_called_at_once(&self, function: FuncId) -> bool {
+        self.results_called_at_once
+            .get(function.0 as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Whether `function` is used only while modules are imported: every use is in module-level
@@ -1124,6 +1170,8 @@ fn file_edges(
         .map(|call| (call.call, call))
         .collect();
     let mut returned_lambda_calls = facts.returned_lambda_calls.iter().copied().peekable();
+    let at_once = results_called_at_once(facts);
+    let called_at_once = |site: usize| at_once.get(site).copied().unwrap_or(false);
     for (site_index, site) in facts.calls.iter().enumerate() {
         // Who calls a returned lambda is not known: precision first, nobody does.
         if returned_lambda_calls
@@ -1157,14 +1205,26 @@ fn file_edges(
                     *kind = EdgeKind::FirstTime;
                 }
             }
-            push_edges(&mut out, from, &resolved, site.reference(), handed_over);
+            push_edges(
+                &mut out,
+                from,
+                &resolved,
+                (site.reference(), called_at_once(site_index)),
+                handed_over,
+            );
             continue;
         }
         let name_key = NameKey::of(project, file, site);
         if let Some(key) = &name_key
             && let Some(hit) = name_cache.get(key)
         {
-            push_edges(&mut out, from, hit, site.reference(), handed_over);
+            push_edges(
+                &mut out,
+                from,
+                hit,
+                (site.reference(), called_at_once(site_index)),
+                handed_over,
+            );
             continue;
         }
         // `self.m()` means the same in every method of a class: dispatch once per class.
@@ -1184,12 +1244,24 @@ fn file_edges(
         if let Some(key) = &class_key
             && let Some(hit) = class_cache.get(key)
         {
-            push_edges(&mut out, from, hit, site.reference(), handed_over);
+            push_edges(
+                &mut out,
+                from,
+                hit,
+                (site.reference(), called_at_once(site_index)),
+                handed_over,
+            );
             continue;
         }
         let mut resolved = Vec::new();
         resolve_site(project, index, file, site, &mut targets, &mut resolved);
-        push_edges(&mut out, from, &resolved, site.reference(), handed_over);
+        push_edges(
+            &mut out,
+            from,
+            &resolved,
+            (site.reference(), called_at_once(site_index)),
+            handed_over,
+        );
         if let Some(key) = class_key {
             class_cache.insert(key, resolved);
         } else if let Some(key) = name_key {
@@ -1206,6 +1278,7 @@ fn file_edges(
             Edge {
                 to,
                 kind: EdgeKind::Decorator,
+                result_called_at_once: false,
             },
         ));
     }
@@ -1578,13 +1651,53 @@ fn decorator_uses(
     out
 }
 
+/// For each call site of `facts`, whether its result is called right where it is made and used
+/// nowhere else: it is the callee of another call (`factory(...)(f)`), or it is a decorator
+/// (`@factory(...)` on a `def` or `class`, applied once to the definition). A result bound to a
+/// name, passed, stored or returned is not.
+fn results_called_at_once(facts: &FileFacts) -> Vec<bool> {
+    let mut at_once = vec![false; facts.calls.len()];
+    for site in &facts.calls {
+        if let CallReceiver::CallResult(inner) = site.receiver()
+            && site.callee.is_empty()
+            && !site.reference()
+            && let Some(flag) = at_once.get_mut(inner as usize)
+        {
+            *flag = true;
+        }
+    }
+    // The call of a decorator is its whole expression, after the `@`: it ends where the
+    // decorator does. By end, the start of each called decorator.
+    let decorators: HashMap<u32, u32> = facts
+        .functions
+        .iter()
+        .map(|f| &f.decorators[..])
+        .chain(facts.classes.iter().map(|c| &c.decorators[..]))
+        .flatten()
+        .filter(|d| d.called)
+        .map(|d| (d.span.end, d.span.start))
+        .collect();
+    if !decorators.is_empty() {
+        for (site, flag) in facts.calls.iter().zip(at_once.iter_mut()) {
+            if !site.reference()
+                && decorators
+                    .get(&site.span.end)
+                    .is_some_and(|start| *start < site.span.start)
+            {
+                *flag = true;
+            }
+        }
+    }
+    at_once
+}
+
 /// Pushes an edge to each function a call site resolved to; for a function passed as an
 /// argument, of the kind `handed_over` tells, asked only when there is one.
 fn push_edges(
     out: &mut Vec<(Caller, Edge)>,
     from: Caller,
     resolved: &[(FuncId, EdgeKind)],
-    reference: bool,
+    (reference, result_called_at_once): (bool, bool),
     handed_over: impl FnOnce() -> bool,
 ) {
     let reference_kind = match (reference, resolved.is_empty()) {
@@ -1594,7 +1707,14 @@ fn push_edges(
     };
     for (to, kind) in resolved {
         let kind = reference_kind.unwrap_or(*kind);
-        out.push((from, Edge { to: *to, kind }));
+        out.push((
+            from,
+            Edge {
+                to: *to,
+                kind,
+                result_called_at_once: result_called_at_once && !reference,
+            },
+        ));
     }
 }
 

@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::facts::{
-    Binding, ByText, CallReceiver, ClassFacts, ClassIdx, FileFacts, FlowSource, FuncIdx,
-    FunctionFacts, Name, NameText, Root, Value,
+    Binding, ByText, CallReceiver, ClassFacts, ClassIdx, FileFacts, FlowSource, FlowTarget,
+    FuncIdx, FunctionFacts, Name, NameText, Root, Value,
 };
 
 use callgraph::Previous;
@@ -617,6 +617,49 @@ impl Project {
                     && !call.reference()
                     && call.callee == nested.name
             })
+    }
+
+    /// Whether the nested `function` of `file` runs at most once for each call of the function
+    /// around it: that function returns it and it leaves its scope in no other way (it is not
+    /// decorated, called, bound to another name, passed or stored there), and every use of that
+    /// function calls the result at once ([`CallGraph::results_called_at_once`]:
+    /// `@factory(...)` on a definition, `factory(...)(f)`). So what one call of the function
+    /// around it creates meets one call of this one, and nothing carries from one call to the
+    /// next. Uses are matched by name, so a like-named local elsewhere in the file only makes
+    /// this answer no.
+    pub fn called_once_per_parent_call(&self, file: FileId, function: FuncIdx) -> bool {
+        let facts = &self.files[file as usize].facts;
+        let Some(nested) = facts.functions.get(function as usize) else {
+            return false;
+        };
+        let Some(parent) = nested.parent else {
+            return false;
+        };
+        let names_it = |root: &Root| *root == Root::Local(nested.name);
+        nested.decorators.is_empty()
+            && facts.functions.iter().enumerate().all(|(index, f)| {
+                f.returned_names.contains(&nested.name) == (index == parent as usize)
+            })
+            && facts.flows.iter().all(|flow| match &flow.source() {
+                FlowSource::Name { receiver, name } => {
+                    *receiver != CallReceiver::Local
+                        || *name != nested.name
+                        || (matches!(flow.target(), FlowTarget::Return)
+                            && flow.function() == Some(parent))
+                }
+                FlowSource::CallResult(_) => true,
+            })
+            && !facts
+                .attribute_assignments
+                .iter()
+                .any(|a| matches!(&a.value, Value::Alias(path) if names_it(&path.root)))
+            && !facts
+                .calls
+                .iter()
+                .any(|call| call.receiver() == CallReceiver::Local && call.callee == nested.name)
+            && self
+                .calls
+                .results_called_at_once(self.function_id(file, parent))
     }
 
     /// Whether the nested `function` of `file` leaves its scope, if at all, only as an argument

@@ -9,7 +9,10 @@ use crate::facts::{
     Binding, FuncIdx, Mutation, MutationKind, Name, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
-use crate::model::{GlobalWriteKind, Location, Model, Object, ObjectId, Origin, Through, Timing};
+use crate::model::{
+    GlobalId, GlobalWrite, GlobalWriteKind, Location, Model, Object, ObjectId, Origin, Through,
+    Timing,
+};
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -85,6 +88,11 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
             }
             let facts = &project.file(write.file).facts;
             let (rebind, global_file, global) = match (write.kind, write.global) {
+                (GlobalWriteKind::Rebind { .. }, Some(global))
+                    if never_runs(project, context.model, write, global) =>
+                {
+                    continue;
+                }
                 (GlobalWriteKind::Rebind { index }, Some((global_file, global))) => {
                     (index, global_file, Some(global))
                 }
@@ -180,6 +188,20 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
             })
             .collect()
     }
+}
+
+/// A rebind under `if not isinstance(G, T):` that makes a new `T` from `G` alone, where every
+/// binding of `G` the analysis sees is a new `T` (the rebind's own included): the test never
+/// holds, so no request runs it. (After a binding not seen, it would run once and leave `G` a
+/// `T`, keeping nothing of the request.)
+fn never_runs(project: &Project, model: &Model, write: &GlobalWrite, global: GlobalId) -> bool {
+    project
+        .file(write.file)
+        .facts
+        .type_normalisations
+        .iter()
+        .find(|(start, _)| *start == write.span.start)
+        .is_some_and(|(_, type_name)| model.global_always_new(project, global, type_name))
 }
 
 /// `handed`: for a change through a parameter, the parameter and how requests hand the global

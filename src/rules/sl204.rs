@@ -109,6 +109,7 @@ fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Op
         || !common::runs_per_call(project, file, rebind.function)
         || common::in_test_code(project, file, rebind.function)
         || (rebind.first_time && rebind.stored_param.is_none())
+        || meets_one_call(project, file, rebind.function, rebind.owner)
     {
         return None;
     }
@@ -190,6 +191,7 @@ fn closure_object<'m>(
             || creator_file != file
             || creator_idx == function
             || !is_nested_in(project, file, function, creator_idx)
+            || meets_one_call(project, file, function, creator_idx)
         {
             return None;
         }
@@ -197,6 +199,14 @@ fn closure_object<'m>(
             .or_else(|| object.class.map(|c| project.class(c).1.name.to_string()))?;
         Some((object, type_name))
     })
+}
+
+/// Whether each object a call of `creator` makes meets one call of `function`: `function` is
+/// what `creator` returns, and every use of `creator` calls that at once (`@factory(...)`), so
+/// nothing it changes is seen by a later call (indico's `periodic_task`).
+fn meets_one_call(project: &Project, file: FileId, function: FuncIdx, creator: FuncIdx) -> bool {
+    project.file(file).facts.functions[function as usize].parent == Some(creator)
+        && project.called_once_per_parent_call(file, function)
 }
 
 fn is_nested_in(project: &Project, file: FileId, function: FuncIdx, ancestor: FuncIdx) -> bool {

@@ -2238,6 +2238,122 @@ fn leaves_block(stmt: &Stmt) -> bool {
 }
 
 /// `isinstance(name, T)` or `isinstance(name, (T1, T2))`: the name and the types as written.
+impl Extractor {
+    /// `if not isinstance(G, T): G = [str(G)]` for a module global `G`: the rebinds directly in
+    /// `body` that make a new `T` from `G` and constants ([`FileFacts::type_normalisations`]).
+    fn note_type_normalisations(&mut self, test: &Expr, body: &[Stmt]) {
+        let Expr::UnaryOp(negated) = test else {
+            return;
+        };
+        if negated.op != ast::UnaryOp::Not || self.current_function().is_none() {
+            return;
+        }
+        let Some((global, types)) = isinstance_guard(&negated.operand) else {
+            return;
+        };
+        let [type_name] = types.as_slice() else {
+            return;
+        };
+        for stmt in body {
+            let Stmt::Assign(assign) = stmt else {
+                continue;
+            };
+            let [Expr::Name(target)] = assign.targets.as_slice() else {
+                continue;
+            };
+            if target.id.as_str() == global.as_str()
+                && self.name_node_here(target).0 == CallReceiver::Name
+                && makes_new(&assign.value, type_name, &global)
+            {
+                self.facts
+                    .type_normalisations
+                    .push((target.range().start().to_u32(), *type_name));
+            }
+        }
+    }
+}
+
+/// Whether `value` makes a new `type_name` (a display of that builtin kind, or a call of the
+/// type) that reads nothing but `global` and constants.
+fn makes_new(value: &Expr, type_name: &str, global: &str) -> bool {
+    let made = match value {
+        Expr::List(_) => type_name == "list",
+        Expr::Dict(_) => type_name == "dict",
+        Expr::Set(_) => type_name == "set",
+        Expr::Call(call) => dotted_name(&call.func).is_some_and(|c| c == type_name),
+        _ => false,
+    };
+    made && reads_only(value, global, type_name, 0)
+}
+
+/// Builtins that make a value from their arguments alone, which a new value may call on the
+/// global's parts (`[str(G)]`).
+const CONVERTING_BUILTINS: &[&str] = &[
+    "str",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "frozenset",
+    "sorted",
+    "repr",
+];
+
+/// Whether `expr` reads no name but `global` (and `type_name` or a converting builtin, called):
+/// what it gives depends on the global and constants alone, nothing of a call.
+fn reads_only(expr: &Expr, global: &str, type_name: &str, depth: u32) -> bool {
+    if depth > MAX_WALK_DEPTH {
+        return false;
+    }
+    let depth = depth + 1;
+    let all = |exprs: &mut dyn Iterator<Item = &Expr>| {
+        for e in exprs {
+            if !reads_only(e, global, type_name, depth) {
+                return false;
+            }
+        }
+        true
+    };
+    match expr {
+        Expr::Name(name) => name.id.as_str() == global,
+        Expr::StringLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::EllipsisLiteral(_) => true,
+        Expr::List(l) => all(&mut l.elts.iter()),
+        Expr::Tuple(t) => all(&mut t.elts.iter()),
+        Expr::Set(s) => all(&mut s.elts.iter()),
+        Expr::Dict(d) => all(&mut d
+            .items
+            .iter()
+            .flat_map(|item| item.key.iter().chain([&item.value]))),
+        Expr::Starred(s) => reads_only(&s.value, global, type_name, depth),
+        Expr::Attribute(a) => reads_only(&a.value, global, type_name, depth),
+        Expr::Subscript(s) => all(&mut [&*s.value, &*s.slice].into_iter()),
+        Expr::BinOp(b) => all(&mut [&*b.left, &*b.right].into_iter()),
+        Expr::Call(call) => {
+            let callee = match &*call.func {
+                Expr::Name(f) => {
+                    f.id.as_str() == type_name || CONVERTING_BUILTINS.contains(&f.id.as_str())
+                }
+                // A method of the global's value: `G.split(",")`.
+                Expr::Attribute(method) => reads_only(&method.value, global, type_name, depth),
+                _ => false,
+            };
+            callee
+                && all(&mut call.arguments.args.iter())
+                && all(&mut call.arguments.keywords.iter().map(|k| &k.value))
+        }
+        _ => false,
+    }
+}
+
 fn isinstance_guard(test: &Expr) -> Option<(Name, Vec<Name>)> {
     let Expr::Call(call) = test else {
         return None;
@@ -2507,6 +2623,9 @@ impl Extractor {
             }
             let once = u32::from(index == 0 && first_time);
             let guard = test.and_then(isinstance_guard);
+            if let Some(test) = test {
+                self.note_type_normalisations(test, body);
+            }
             let identity = test.map(identity_exclusions).unwrap_or_default();
             let param_tests = test.map(param_exclusions).unwrap_or_default();
             let before = self.facts.mutations.len();

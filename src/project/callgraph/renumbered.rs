@@ -15,7 +15,7 @@ impl CallGraph {
         let edge = |edge: &Edge| {
             Some(Edge {
                 to: ids.function(edge.to)?,
-                kind: edge.kind,
+                ..*edge
             })
         };
         let mut offsets = Vec::with_capacity(functions as usize + 1);
