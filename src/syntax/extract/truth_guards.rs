@@ -8,8 +8,9 @@ use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 
 /// Whether every read of `name` in `body` (nested functions, classes, lambdas and comprehensions
 /// included) is inside the branch of an `if` (or `elif`) whose test is `name` itself or an `and`
-/// with `name` as one operand, and nothing binds `name` (no assignment, loop or `with` target,
-/// `del`, `global` or `nonlocal`) nor reads the local namespace (`locals`, `vars`, `eval`, `exec`).
+/// with `name` as one operand, or is `not name`, and nothing binds `name` (no assignment, loop or
+/// `with` target, `del`, `global` or `nonlocal`) nor reads the local namespace (`locals`, `vars`,
+/// `eval`, `exec`).
 pub(super) fn read_only_when_true(body: &[Stmt], name: &str) -> bool {
     let mut walk = Walk {
         name,
@@ -93,6 +94,13 @@ impl<'a> Visitor<'a> for Walk<'_> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         if !self.ok {
+            return;
+        }
+        // `not name` makes a `bool`: it hands nothing of the value on.
+        if let Expr::UnaryOp(unary) = expr
+            && unary.op == ast::UnaryOp::Not
+            && matches!(&*unary.operand, Expr::Name(n) if n.id.as_str() == self.name)
+        {
             return;
         }
         if let Expr::Name(n) = expr {
