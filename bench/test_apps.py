@@ -267,6 +267,8 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         ("round35", "round35", True),
         # Round 37 labelled its packages in two batches; the second run holds both.
         ("round37b", "round37", True),
+        # Round 38 labelled three batches; the third run holds all of them.
+        ("round38c", "round38", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
