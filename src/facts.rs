@@ -541,6 +541,11 @@ pub struct FileFacts {
     /// written. The rebind runs only while `G` is not a `T`, leaves it one, and keeps nothing of
     /// the call (swift's `VALID_API_VERSIONS = [str(VALID_API_VERSIONS)]`).
     pub type_normalisations: ThinVec<(u32, Name)>,
+    /// First-time bindings of a module global (starts among [`FileFacts::lazy_inits`]: `global
+    /// G` then `if G is None: G = v`, the `if` testing `G` alone) whose value reads a parameter of
+    /// the function that has no default: the start and the first such parameter. The first call that finds `G` unset fixes it with that
+    /// call's data; every later call keeps it.
+    pub first_call_data_inits: ThinVec<(u32, Name)>,
     /// Changes of a local or parameter made only under `name is not X` (an `if` or `elif`
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.

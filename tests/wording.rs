@@ -533,3 +533,30 @@ fn a_cached_method_is_told_with_the_bound_its_cache_has() {
         "{out}"
     );
 }
+
+#[test]
+fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value() {
+    let middleware = "from app.versions import known_versions\n\n\nclass VersionMiddleware:\n    def __init__(self, app):\n        self.app = app\n\n    def __call__(self, environ, start_response):\n        version = environ[\"PATH_INFO\"]\n        known_versions(version)\n        return self.app(environ, start_response)\n";
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/versions.py",
+            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
+        ),
+        ("app/middleware.py", middleware),
+    ]);
+    assert_eq!(
+        out,
+        "app/versions.py:7:9: SL201 `VERSIONS` is a module global; `known_versions`, which requests reach, binds it on the first call that finds it unset, to a value made from that call's `version`: every later call keeps the first caller's value"
+    );
+    // A parameter with a default, which a call may leave out, brings no data of the first call.
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/versions.py",
+            "VERSIONS = None\n\n\ndef known_versions(version=None):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
+        ),
+        ("app/middleware.py", middleware),
+    ]);
+    assert_eq!(out, "");
+}

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
-    Binding, FuncIdx, Mutation, MutationKind, Name, ParamUseKind, Root, Span, Value,
+    Binding, FileFacts, FuncIdx, Mutation, MutationKind, Name, ParamUseKind, Root, Span, Value,
 };
 use crate::knowledge;
 use crate::model::{
@@ -81,12 +81,15 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
         let mut per_request = PerRequest::default();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
         for write in context.model.global_writes(project) {
-            if write.timing == Timing::OnceAtRunTime
+            let facts = &project.file(write.file).facts;
+            // A first-time binding runs once, unless it fixes the global with the data of the
+            // call that happens to come first.
+            if (write.timing == Timing::OnceAtRunTime
+                && first_call_parameter(facts, write.span).is_none())
                 || !per_request.reached(project, write.file, write.function)
             {
                 continue;
             }
-            let facts = &project.file(write.file).facts;
             let (rebind, global_file, global) = match (write.kind, write.global) {
                 (GlobalWriteKind::Rebind { .. }, Some(global))
                     if never_runs(project, context.model, write, global) =>
@@ -531,8 +534,19 @@ impl PerRequest {
     }
 }
 
+/// The parameter whose data the first-time binding at `site` fixes the global with
+/// ([`crate::facts::FileFacts::first_call_data_inits`]).
+fn first_call_parameter(facts: &FileFacts, site: Span) -> Option<Name> {
+    facts
+        .first_call_data_inits
+        .iter()
+        .find(|(start, _)| *start == site.start)
+        .map(|(_, parameter)| *parameter)
+}
+
 fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic {
-    let function = &project.file(key.file).facts.functions[key.function as usize];
+    let facts = &project.file(key.file).facts;
+    let function = &facts.functions[key.function as usize];
     let binding = key
         .global
         .and_then(|g| project.file(key.global_file).facts.globals.get(g as usize));
@@ -590,6 +604,26 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
                  request sees; on an immutable value only the local name is rebound",
                 "build a new value (`local = local | extra`) instead of changing the global's in \
                  place",
+            )
+        }
+        // Every site a first-time binding from the call's data.
+        None if let Some(parameter) = sites
+            .iter()
+            .map(|site| first_call_parameter(facts, *site))
+            .collect::<Option<Vec<Name>>>()
+            .and_then(|parameters| parameters.first().copied()) =>
+        {
+            (
+                format!(
+                    "`{}` is a module global; `{}`, which requests reach, binds it on the first \
+                     call that finds it unset, to a value made from that call's `{parameter}`: \
+                     every later call keeps the first caller's value",
+                    group.name, function.name
+                ),
+                format!("bound here once, from the first request's `{parameter}`"),
+                "later requests skip this binding and use what the first request left",
+                "compute the value per call, or keep one value per input (a cache keyed by \
+                 everything the value is made from)",
             )
         }
         None => (

@@ -57,6 +57,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         once_blocks: 0,
         conditional_blocks: 0,
         blocks: blocks::Blocks::default(),
+        unset_tests: Vec::new(),
         returned_lambda: None,
         in_returned_lambda: 0,
         in_deferred: 0,
@@ -347,6 +348,9 @@ struct Extractor {
     /// The blocks that enclose the statement being walked, for which earlier statements ran on
     /// every path to it.
     blocks: blocks::Blocks,
+    /// The names the `if`s of the function being walked around the statement test as their
+    /// whole test for being unset (`if x is None:`, `if not x:`), innermost last.
+    unset_tests: Vec<Name>,
     /// The start of the lambda a `return` statement being walked hands back (`return lambda
     /// *a: table[s](*a)`), and how many such lambdas enclose the expression being walked: the
     /// calls in their bodies run when a caller calls the lambda, not when its function runs.
@@ -567,7 +571,9 @@ impl Extractor {
         let after_early_exit = std::mem::take(&mut self.after_early_exit);
         let first_time_flags = std::mem::take(&mut self.first_time_flags);
         let open_blocks = self.blocks.enter_function();
+        let unset_tests = std::mem::take(&mut self.unset_tests);
         self.visit_function_definition(function);
+        self.unset_tests = unset_tests;
         self.blocks.leave_function(open_blocks);
         self.once_blocks = once_blocks;
         self.conditional_blocks = conditional_blocks;
@@ -2644,9 +2650,18 @@ impl Extractor {
                 let set_in_block = sets_flag(body, &flag) || set_after == Some(flag);
                 self.first_time_flags.push((flag, set_in_block));
             }
+            let unset_test = test
+                .filter(|_| index == 0)
+                .and_then(whole_unset_test)
+                .map(intern);
+            let tests_unset = unset_test.is_some();
+            self.unset_tests.extend(unset_test);
             self.conditional_blocks += 1;
             self.visit_block(body);
             self.conditional_blocks -= 1;
+            if tests_unset {
+                self.unset_tests.pop();
+            }
             if flagged {
                 self.first_time_flags.pop();
             }
@@ -3857,6 +3872,26 @@ fn collect_bindings<'a>(
 }
 
 /// The names an assignment target binds (`name`, `key, value`, `(a, *rest)`).
+/// The name `test` tests, as its whole test, for being unset: `x is None`, `not x`.
+fn whole_unset_test(test: &Expr) -> Option<&str> {
+    match test {
+        Expr::Compare(compare)
+            if matches!(compare.ops.as_ref(), [ast::CmpOp::Is])
+                && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)]) =>
+        {
+            match &*compare.left {
+                Expr::Name(name) => Some(name.id.as_str()),
+                _ => None,
+            }
+        }
+        Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => match &*unary.operand {
+            Expr::Name(name) => Some(name.id.as_str()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn target_names(target: &Expr, out: &mut Vec<Name>) {
     match target {
         Expr::Name(name) => out.push(intern(name.id.as_str())),

@@ -1287,7 +1287,15 @@ impl Extractor {
                     if let Some(value) = value
                         && (self.once_blocks > 0 || self.is_lazy(target, value))
                     {
-                        self.facts.lazy_inits.push(target.range().start().to_u32());
+                        let start = target.range().start().to_u32();
+                        self.facts.lazy_inits.push(start);
+                        // Only under a test of this name alone: a binding under `if x is
+                        // None or stale:` runs again whenever the value is stale.
+                        if self.unset_tests.iter().any(|name| name == id)
+                            && let Some(parameter) = self.parameter_read(value)
+                        {
+                            self.facts.first_call_data_inits.push((start, parameter));
+                        }
                     }
                     return;
                 }
@@ -1401,6 +1409,22 @@ impl Extractor {
             Expr::Starred(s) => self.takes_inputs(&s.value, augmented),
             _ => false,
         }
+    }
+
+    /// The first parameter of the current function that `value` reads (directly, or through a
+    /// local whose inputs were gathered), among those every call passes: not the receiver
+    /// (`self`, `cls`), and with no default (a call that leaves it out brings no data of its own).
+    fn parameter_read(&self, value: &Expr) -> Option<Name> {
+        let function = self.current_function()?;
+        let scope = self.function_scope()?;
+        let receivers = [scope.self_name.as_deref(), scope.cls_name.as_deref()];
+        let params = &self.facts.functions[function as usize].params;
+        self.inputs_of(value).into_iter().find(|input| {
+            !receivers.contains(&Some(input.as_str()))
+                && params
+                    .iter()
+                    .any(|p| p.name == *input && p.default.is_none())
+        })
     }
 
     /// `x = make()` under `if x is None:` (or `not x`, `not hasattr(self, "x")`), or
