@@ -390,10 +390,11 @@ impl Project {
         previous: Option<Previous>,
         keep: Keep,
     ) -> (Project, Option<KeptValues>) {
+        let packages = modules::Packages::of(inputs.iter().map(|input| input.path.as_path()));
         let files = inputs
             .into_par_iter()
             .map(|input| {
-                let naming = modules::module_names(&input.path, roots);
+                let naming = modules::module_names(&input.path, roots, &packages);
                 SourceFile {
                     path: input.path,
                     module: naming.module,
