@@ -540,13 +540,16 @@ fn load_found(
     let stored = link_key
         .as_ref()
         .and_then(|(dir, key)| link_cache::read(dir, key));
-    let unchanged = stored
+    let nothing_changed = stored
         .as_ref()
         .is_some_and(|stored| stored.changed.is_empty());
     let (previous, mentions) = match stored {
         Some(stored) => previous_link(stored, &inputs, cache.as_ref()),
         None => (None, None),
     };
+    // A stored link taken with nothing changed is not stored again; one that could not be taken
+    // is replaced.
+    let unchanged = nothing_changed && previous.is_some();
     let link_stage = match &previous {
         Some((_, true)) => "link, values renumbered",
         Some((_, false)) => "link, values kept",
