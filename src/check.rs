@@ -22,7 +22,9 @@ use crate::memory::{Extracted, FileStamp};
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::project::callgraph::Previous;
-use crate::project::{FileId, Keep, KeptValues, LinkInput, Project};
+use crate::project::{
+    FileId, Keep, KeptValues, LinkInput, MentionCounts, Project, values_signature, values_stay,
+};
 use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
@@ -337,6 +339,8 @@ pub struct Loaded {
     values: Option<KeptValues>,
     /// The key to store the link under in the cache ([`link_cache`]), when the run should.
     link_to_store: Option<LinkKey>,
+    /// How many files mention each identifier, to store with the link.
+    mentions: Option<MentionCounts>,
     /// The digest of each text's entry in the facts cache, when the run wrote or kept one.
     facts_digests: HashMap<TextHash, FactsDigest>,
 }
@@ -350,6 +354,7 @@ pub fn load(options: &CheckOptions) -> Loaded {
         Err(message) => Loaded {
             values: None,
             link_to_store: None,
+            mentions: None,
             facts_digests: HashMap::new(),
             project: Project::link_with_entry_points(Vec::new(), &[], &[]),
             errors: vec![FileError {
@@ -532,20 +537,25 @@ fn load_found(
                 LinkKey::new(paths.zip(input_hashes), &roots, entry_points),
             )
         });
-    let stored = link_key.as_ref().and_then(|(dir, key)| {
-        let stored = link_cache::read(dir, key)?;
-        let unchanged = stored.changed.is_empty();
-        Some((previous_link(stored, &inputs, cache.as_ref())?, unchanged))
-    });
-    let (previous, unchanged) = match stored {
-        Some((previous, unchanged)) => (Some(previous), unchanged),
-        None => (None, false),
+    let stored = link_key
+        .as_ref()
+        .and_then(|(dir, key)| link_cache::read(dir, key));
+    let nothing_changed = stored
+        .as_ref()
+        .is_some_and(|stored| stored.changed.is_empty());
+    let (previous, mentions) = match stored {
+        Some(stored) => previous_link(stored, &inputs, cache.as_ref()),
+        None => (None, None),
     };
-    let link_stage = if previous.is_some() {
-        "link, values kept"
-    } else {
-        "link"
+    // A stored link taken with nothing changed is not stored again; one that could not be taken
+    // is replaced.
+    let unchanged = nothing_changed && previous.is_some();
+    let link_stage = match &previous {
+        Some((_, true)) => "link, values renumbered",
+        Some((_, false)) => "link, values kept",
+        None => "link",
     };
+    let previous = previous.map(|(previous, _)| previous);
     // The server updates its values after an edit of value flows, which needs the flow records;
     // the link cache only takes the values as they are (`PreviousValues::Same`).
     let keep = if keep_values {
@@ -556,9 +566,18 @@ fn load_found(
         Keep::Nothing
     };
     let link_to_store = link_key.filter(|_| !unchanged).map(|(_, key)| key);
+    // What the stored link's counts of mentions could not give is counted from every file's
+    // facts while the project is linked.
+    let to_count: Option<Vec<Arc<FileFacts>>> = (link_to_store.is_some() && mentions.is_none())
+        .then(|| {
+            inputs
+                .iter()
+                .map(|input| Arc::clone(&input.facts))
+                .collect()
+        });
     // The cache is written while the project is linked: the link leaves the second thread idle
     // for long stretches, and the records share the facts with it instead of holding encodings.
-    let ((project, values), facts_digests) = rayon::join(
+    let ((project, values), (facts_digests, mentions)) = rayon::join(
         || {
             link(
                 options,
@@ -571,9 +590,13 @@ fn load_found(
             )
         },
         || {
-            cache
+            let digests = cache
                 .map(|cache| cache.save(cache_records))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let mentions = mentions.or_else(|| {
+                to_count.map(|facts| MentionCounts::of(facts.par_iter().map(|facts| &**facts)))
+            });
+            (digests, mentions)
         },
     );
     end_stage(link_stage);
@@ -591,31 +614,76 @@ fn load_found(
         changed_while_read: changed_while_read.into_inner(),
         values,
         link_to_store,
+        mentions,
         facts_digests,
     }
 }
 
-/// What a link of `inputs` may start from, of the `stored` link: `None` unless every file
-/// whose text changed since reads the same for the values stage as then (its facts then are
-/// found in the facts `cache`, under its text hash then), as [`Previous`] asks.
+/// What a link of `inputs` may start from, of the `stored` link, and whether it renumbers it:
+/// `None` unless every file whose text changed since reads the same for the values stage as
+/// then, or only gained or lost definitions that nothing resolves to ([`values_stay`], asked of
+/// the stored counts of mentions), as [`Previous`] asks. A changed file's facts then are found in
+/// the facts `cache`, under its text hash then. Returned with it: how many files mention each
+/// identifier now, when the stored counts and those facts give it.
 fn previous_link(
     stored: link_cache::StoredLink,
     inputs: &[LinkInput],
     cache: Option<&FactsCache>,
-) -> Option<Previous> {
-    let cache = cache?;
-    for (file, then) in &stored.changed {
-        let (CachedOutcome::Facts(old), _) = cache.get(*then)? else {
-            return None;
+) -> (Option<(Previous, bool)>, Option<MentionCounts>) {
+    let Some(cache) = cache else {
+        return (None, None);
+    };
+    let mut then: Vec<(FileId, Arc<FileFacts>, &FileFacts)> = Vec::new();
+    for (file, hash) in &stored.changed {
+        let (Some((CachedOutcome::Facts(old), _)), Some(now)) =
+            (cache.get(*hash), inputs.get(*file as usize))
+        else {
+            return (None, None);
         };
-        let now = &inputs.get(*file as usize)?.facts;
-        if crate::project::values_signature(&old) != crate::project::values_signature(now) {
-            return None;
+        then.push((*file, old, &now.facts));
+    }
+    let files = inputs.len() as u32;
+    let mentions_then = stored.mentions(files);
+    let mentions_now = mentions_then.as_ref().map(|counts| {
+        let replaced: Vec<(&FileFacts, &FileFacts)> =
+            then.iter().map(|(_, old, now)| (&**old, *now)).collect();
+        counts.replaced(&replaced)
+    });
+    let edits: Vec<(FileId, &FileFacts, &FileFacts, bool)> = then
+        .iter()
+        .map(|(file, old, now)| {
+            (
+                *file,
+                &**old,
+                *now,
+                values_signature(old) == values_signature(now),
+            )
+        })
+        .collect();
+    let same = edits.iter().all(|&(.., same)| same);
+    if !same
+        && !mentions_then
+            .as_ref()
+            .is_some_and(|counts| values_stay(&edits, counts))
+    {
+        return (None, mentions_now);
+    }
+    // The stored values and graph are in the ids of the facts then.
+    let count = |facts: &FileFacts| (facts.functions.len(), facts.classes.len());
+    let (mut functions, mut classes) = inputs.iter().fold((0, 0), |(f, c), input| {
+        let (functions, classes) = count(&input.facts);
+        (f + functions, c + classes)
+    });
+    let mut old_facts = Vec::new();
+    for (file, old, now) in &then {
+        if count(old) != count(now) {
+            functions = functions + count(old).0 - count(now).0;
+            classes = classes + count(old).1 - count(now).1;
+            old_facts.push((*file, Arc::clone(old)));
         }
     }
-    let functions: usize = inputs.iter().map(|i| i.facts.functions.len()).sum();
-    let classes: usize = inputs.iter().map(|i| i.facts.classes.len()).sum();
-    stored.previous(inputs.len() as u32, functions as u32, classes as u32)
+    let previous = stored.previous(files, functions as u32, classes as u32, old_facts);
+    (previous.map(|previous| (previous, !same)), mentions_now)
 }
 
 fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
@@ -688,8 +756,10 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     let kept_values = loaded.values.take();
     let ((), (result, reach)) = rayon::join(
         || {
-            if let (Some(key), Some(values)) = (&loaded.link_to_store, kept_values) {
-                link_cache::save(dir, key, &loaded.project, &values);
+            if let (Some(key), Some(values), Some(mentions)) =
+                (&loaded.link_to_store, kept_values, &loaded.mentions)
+            {
+                link_cache::save(dir, key, &loaded.project, &values, mentions);
             }
         },
         || check_loaded_reaching(options, &loaded, &Analysis::of(&loaded), started, None),
@@ -1302,6 +1372,7 @@ fn check_loaded_reaching(
         changed_while_read: _,
         values: _,
         link_to_store: _,
+        mentions: _,
         facts_digests: _,
     } = loaded;
     let (files_checked, files_analysed, missing_paths, cache_hits) =

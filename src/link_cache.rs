@@ -3,18 +3,23 @@
 //! of names are not learnt again and the call edges of unchanged files are not resolved again.
 //!
 //! What is kept is what [`crate::project::callgraph::Previous`] holds: the values of names
-//! (`KeptValues`) and the call graph's edges by file. It is valid for a later link only under the
-//! same conditions as the server's: the same build, the same files (paths, in order), roots and
-//! entry-point patterns, and every file whose text changed reads the same for the values stage
-//! ([`crate::project::values_signature`] of its facts then and now; its facts then are found in
-//! the facts cache under its text hash then, and without them nothing is kept). So the key is the
-//! build fingerprint, a hash of the paths, roots and patterns, and each file's text hash.
+//! (`KeptValues`) and the call graph's edges by file, and how many files mention each identifier
+//! ([`MentionCounts`]). It is valid for a later link only under the same conditions as the
+//! server's: the same build, the same files (paths, in order), roots and entry-point patterns,
+//! and every file whose text changed reads the same for the values stage
+//! ([`crate::project::values_signature`] of its facts then and now), or only appends definitions
+//! that nothing resolves to or takes such definitions away ([`crate::project::values_stay`],
+//! asked of the stored counts; the values and graph are then renumbered). A changed file's facts
+//! then are found in the facts cache under its text hash then, and without them nothing is kept.
+//! So the key is the build fingerprint, a hash of the paths, roots and patterns, and each file's
+//! text hash.
 //!
 //! Layout of `<dir>/link.bin` (little-endian):
 //!
 //! ```text
-//! magic "SLLINK03" | build fingerprint u64 | checksum u64 (of everything after it)
+//! magic "SLLINK04" | build fingerprint u64 | checksum u64 (of everything after it)
 //! key u128 | file count u32 | file count × text hash u128
+//! files with unlisted identifiers u32 | count u32 | count × (identifier hash u64, files u32)
 //! function count u32 | class count u32 | values | call graph
 //! ```
 //!
@@ -29,10 +34,10 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::cache::TextHash;
 use crate::cache_dir::CacheDir;
 use crate::project::callgraph::{CallGraph, Previous};
-use crate::project::{FileId, KeptValues, Project};
+use crate::project::{FileId, KeptValues, MentionCounts, OldFacts, Project};
 
 const FILE_NAME: &str = "link.bin";
-const MAGIC: &[u8; 8] = b"SLLINK03";
+const MAGIC: &[u8; 8] = b"SLLINK04";
 const HEADER_LEN: usize = 8 + 8 + 8;
 
 /// What a link depends on besides the files' facts: the build, the paths in order, the roots
@@ -79,6 +84,8 @@ impl LinkKey {
 /// A stored link whose key matched but for the texts of some files.
 pub struct StoredLink {
     bytes: Vec<u8>,
+    /// Where the counts of mentions start in `bytes`.
+    mentions: usize,
     /// Where the values start in `bytes`.
     rest: usize,
     /// The files whose text changed since, with their text hash then.
@@ -107,19 +114,42 @@ pub fn read(dir: &Path, key: &LinkKey) -> Option<StoredLink> {
             changed.push((file as FileId, then));
         }
     }
+    // The counts of mentions are read only when asked for.
+    let mentions = bytes.len() - input.bytes.len();
+    input.u32()?;
+    let counts = input.len(12)?;
+    input.bytes = &input.bytes[12 * counts..];
     let rest = bytes.len() - input.bytes.len();
     Some(StoredLink {
         bytes,
+        mentions,
         rest,
         changed,
     })
 }
 
 impl StoredLink {
-    /// What the next link may start from, for `files` files whose facts have
-    /// `functions` functions and `classes` classes in all; `None` when the stored values and
-    /// graph are not of such a project.
-    pub fn previous(self, files: u32, functions: u32, classes: u32) -> Option<Previous> {
+    /// How many files mentioned each identifier in the stored link; `None` when the stored
+    /// counts are not of a project of `files` files.
+    pub fn mentions(&self, files: u32) -> Option<MentionCounts> {
+        MentionCounts::decode(
+            &mut Decoder::new(&self.bytes[self.mentions..self.rest]),
+            files,
+        )
+    }
+
+    /// What the next link may start from, for `files` files whose facts had `functions`
+    /// functions and `classes` classes in all when the link was stored; `old_facts` are the
+    /// facts then of the changed files whose numbers of classes or functions changed since (see
+    /// [`Previous::old_facts`]). `None` when the stored values and graph are not of such a
+    /// project.
+    pub fn previous(
+        self,
+        files: u32,
+        functions: u32,
+        classes: u32,
+        old_facts: Vec<OldFacts>,
+    ) -> Option<Previous> {
         let mut input = Decoder::new(&self.bytes[self.rest..]);
         if input.u32()? != functions || input.u32()? != classes {
             return None;
@@ -134,13 +164,21 @@ impl StoredLink {
             call_graph,
             changed: self.changed.iter().map(|(file, _)| *file).collect(),
             edited: None,
+            old_facts,
         })
     }
 }
 
-/// Stores the link of `project` (whose values are `values`) under `key`, replacing the stored
-/// one. Nothing is written when the graph kept no edges by file; failing to write is ignored.
-pub fn save(dir: &Path, key: &LinkKey, project: &Project, values: &KeptValues) {
+/// Stores the link of `project` (whose values are `values`, and whose files' mentions are
+/// `mentions`) under `key`, replacing the stored one. Nothing is written when the graph kept no
+/// edges by file; failing to write is ignored.
+pub fn save(
+    dir: &Path,
+    key: &LinkKey,
+    project: &Project,
+    values: &KeptValues,
+    mentions: &MentionCounts,
+) {
     let mut out = Encoder(Vec::with_capacity(1 << 20));
     out.0.extend_from_slice(MAGIC);
     out.u64(crate::cache::build_fingerprint());
@@ -150,6 +188,7 @@ pub fn save(dir: &Path, key: &LinkKey, project: &Project, values: &KeptValues) {
     for text in &key.texts {
         out.u128(*text);
     }
+    mentions.encode(&mut out);
     out.u32(project.function_count() as u32);
     let classes: usize = project.files.iter().map(|f| f.facts.classes.len()).sum();
     out.u32(classes as u32);
@@ -224,6 +263,10 @@ impl<'a> Decoder<'a> {
 
     pub(crate) fn u32(&mut self) -> Option<u32> {
         self.take().map(u32::from_le_bytes)
+    }
+
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        self.take().map(u64::from_le_bytes)
     }
 
     pub(crate) fn u128(&mut self) -> Option<u128> {

@@ -1,6 +1,7 @@
 //! The link the cache keeps between runs (`src/link_cache.rs`): after every kind of edit a run
 //! with the cache reports what a run without it reports, the stored link is taken only when the
-//! edited files read the same for the values stage, and damaged bytes of it are never trusted.
+//! edited files read the same for the values stage or only gained or lost definitions that
+//! nothing uses (renumbered), and damaged bytes of it are never trusted.
 
 #[allow(dead_code)]
 mod common;
@@ -48,9 +49,25 @@ fn link_kept(result: &CheckResult) -> bool {
         .any(|(stage, _)| *stage == "link, values kept")
 }
 
+/// The run's link stage: `link`, `link, values kept` or `link, values renumbered`.
+fn link_stage(result: &CheckResult) -> &'static str {
+    result
+        .stage_times
+        .iter()
+        .map(|(stage, _)| *stage)
+        .find(|stage| stage.starts_with("link") && !stage.starts_with("link/"))
+        .expect("a link stage")
+}
+
 /// Runs with the cache (its run results removed first, so that nothing is replayed) and
 /// without; asserts both report the same, and returns whether the stored link was taken.
 fn same_with_and_without_cache(dir: &Path, cache: &Path, entry_points: &[&str]) -> bool {
+    link_kept(&same_output(dir, cache, entry_points))
+}
+
+/// Runs with the cache (its run results removed first) and without; asserts both report the
+/// same, and returns the run with the cache.
+fn same_output(dir: &Path, cache: &Path, entry_points: &[&str]) -> CheckResult {
     for entry in std::fs::read_dir(cache).into_iter().flatten().flatten() {
         if entry.file_name().to_string_lossy().starts_with("run-") {
             std::fs::remove_file(entry.path()).unwrap();
@@ -59,7 +76,14 @@ fn same_with_and_without_cache(dir: &Path, cache: &Path, entry_points: &[&str]) 
     let (cached, result) = run(dir, Some(cache), entry_points);
     let (uncached, _) = run(dir, None, entry_points);
     assert_eq!(cached, uncached);
-    link_kept(&result)
+    result
+}
+
+fn append(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    let mut old = std::fs::read_to_string(&path).unwrap();
+    old.push_str(text);
+    std::fs::write(path, old).unwrap();
 }
 
 fn edit(dir: &Path, name: &str, from: &str, to: &str) {
@@ -168,4 +192,93 @@ fn every_flipped_byte_of_the_stored_link_gives_the_uncached_output() {
     // Damage is replaced by the next run's link.
     std::fs::write(&link_file, &good).unwrap();
     assert!(same_with_and_without_cache(dir, &cache, &[]));
+}
+
+#[test]
+fn definitions_nothing_uses_appended_or_taken_away_renumber_the_stored_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    project(dir);
+    let cache = dir.join("cache");
+    run(dir, Some(&cache), &[]);
+    let stage = |dir: &Path| link_stage(&same_output(dir, &cache, &[]));
+
+    // A function nothing calls, appended to a file before others (every later id moves).
+    let unused = "\n\ndef _edited_1():\n    return 1\n";
+    append(dir, "app/base.py", unused);
+    assert_eq!(stage(dir), "link, values renumbered");
+    // A class with a method, appended to another file; then to two files at once.
+    let class = "\n\nclass _Edited:\n    items = {}\n\n    def put(self, key, value):\n        self.items[key] = value\n";
+    append(dir, "app/factory.py", class);
+    assert_eq!(stage(dir), "link, values renumbered");
+    let second = "\n\ndef _edited_2():\n    return []\n";
+    append(dir, "app/base.py", second);
+    append(dir, "app/views.py", "\n\ndef _edited_3():\n    return 3\n");
+    assert_eq!(stage(dir), "link, values renumbered");
+    // Taken away again (from the end of the file).
+    edit(dir, "app/base.py", second, "");
+    assert_eq!(stage(dir), "link, values renumbered");
+    edit(dir, "app/factory.py", class, "");
+    assert_eq!(stage(dir), "link, values renumbered");
+
+    // A function appended that another file already calls: its name resolves now, so the
+    // values are learnt again, and the value it returns reaches the finding.
+    edit(
+        dir,
+        "app/views.py",
+        "from app.factory import make\n",
+        "from app.factory import make, helper\n",
+    );
+    edit(dir, "app/views.py", "Child().add(1)", "helper()().add(1)");
+    assert_eq!(stage(dir), "link");
+    append(
+        dir,
+        "app/factory.py",
+        "\n\ndef helper():\n    return Base\n",
+    );
+    let (with_helper, result) = run(dir, Some(&cache), &[]);
+    assert_eq!(link_stage(&result), "link");
+    assert_eq!(with_helper, run(dir, None, &[]).0);
+    assert!(with_helper.contains("SL101"), "{with_helper}");
+    // Taken away while it is called: learnt again too.
+    edit(
+        dir,
+        "app/factory.py",
+        "\n\ndef helper():\n    return Base\n",
+        "",
+    );
+    assert_eq!(stage(dir), "link");
+}
+
+#[test]
+fn a_damaged_stored_link_is_not_renumbered() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    project(dir);
+    let cache = dir.join("cache");
+    run(dir, Some(&cache), &[]);
+    let link_file = cache.join("link.bin");
+    let good = std::fs::read(&link_file).unwrap();
+    let base = std::fs::read_to_string(dir.join("app/base.py")).unwrap();
+    let appended = format!("{base}\n\ndef _edited_1():\n    return 1\n");
+    let stage = |dir: &Path| link_stage(&same_output(dir, &cache, &[]));
+    std::fs::write(dir.join("app/base.py"), &appended).unwrap();
+    assert_eq!(stage(dir), "link, values renumbered");
+    // Every flipped byte, and every cut, of the link stored before the edit: a full link.
+    let mut damaged_links = Vec::new();
+    for i in 0..good.len() {
+        let mut damaged = good.clone();
+        damaged[i] ^= 1 << (i % 8);
+        damaged_links.push(damaged);
+    }
+    for len in [0, 10, 24, good.len() / 2, good.len() - 1] {
+        damaged_links.push(good[..len].to_vec());
+    }
+    for damaged in &damaged_links {
+        std::fs::write(&link_file, damaged).unwrap();
+        assert_eq!(stage(dir), "link");
+    }
+    // The link a full link stores is renumbered again after the next edit: taken away.
+    std::fs::write(dir.join("app/base.py"), &base).unwrap();
+    assert_eq!(stage(dir), "link, values renumbered");
 }

@@ -207,6 +207,11 @@ pub struct Previous {
     /// them across files, [`super::values_outline`]): their facts before, and the values are
     /// updated for the edit rather than kept.
     pub edited: Option<Vec<Edited>>,
+    /// The facts then of changed files (some or all of them): when some had other numbers of
+    /// classes or functions (definitions appended or taken away that nothing uses,
+    /// [`super::values_stay`]), the values and graph are in the previous link's ids and are
+    /// renumbered (`super::remap::IdRemap`).
+    pub old_facts: Vec<super::OldFacts>,
 }
 
 impl CallGraph {
@@ -230,6 +235,7 @@ impl CallGraph {
                 call_graph,
                 changed,
                 edited,
+                old_facts: _,
             }) => (Some((values, edited)), Some((call_graph, changed))),
             None => (None, None),
         };

@@ -34,7 +34,7 @@ use callgraph::Previous;
 pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
-pub use remap::{Mentions, values_stay};
+pub use remap::{CountsMentions, MentionCounts, Mentions, values_stay};
 pub use resolve::Resolved;
 pub use test_code::in_test_code;
 pub use values::Edited;
@@ -83,7 +83,7 @@ pub struct ClassId(pub u32);
 pub struct FuncId(pub u32);
 
 /// A file of a previous link, and the facts it had then.
-type OldFacts = (FileId, Arc<FileFacts>);
+pub type OldFacts = (FileId, Arc<FileFacts>);
 
 /// One analysed Python file.
 #[derive(Debug)]
@@ -234,6 +234,7 @@ impl Relinkable {
                 call_graph,
                 changed: changed_or_read,
                 edited,
+                old_facts: old_facts.clone(),
             }),
             None => {
                 drop(call_graph);
@@ -242,7 +243,7 @@ impl Relinkable {
         };
         let (project, values) = Project::link_named(
             files,
-            Some((of_each_file, &changed, &old_facts)),
+            Some((of_each_file, &changed)),
             entry_points,
             previous,
             Keep::ValuesAndFlows,
@@ -389,10 +390,11 @@ impl Project {
         previous: Option<Previous>,
         keep: Keep,
     ) -> (Project, Option<KeptValues>) {
+        let packages = modules::Packages::of(inputs.iter().map(|input| input.path.as_path()));
         let files = inputs
             .into_par_iter()
             .map(|input| {
-                let naming = modules::module_names(&input.path, roots);
+                let naming = modules::module_names(&input.path, roots, &packages);
                 SourceFile {
                     path: input.path,
                     module: naming.module,
@@ -410,7 +412,7 @@ impl Project {
     /// (see [`Relinkable`]).
     fn link_named(
         files: Vec<SourceFile>,
-        kept: Option<(OfEachFile, &[FileId], &[OldFacts])>,
+        kept: Option<(OfEachFile, &[FileId])>,
         entry_points: &[String],
         previous: Option<Previous>,
         keep: Keep,
@@ -458,23 +460,24 @@ impl Project {
             mentions: None,
             link_times: Vec::new(),
         };
-        let (kept_import_targets, kept_scopes, kept_reads, old_facts) = match kept {
-            Some((kept, changed, old_facts)) => {
+        let (kept_import_targets, kept_scopes, kept_reads) = match kept {
+            Some((kept, changed)) => {
                 project.mentions = kept.mentions;
                 (
                     Some((kept.import_targets, changed)),
                     Some((kept.scopes, changed)),
                     kept.scope_reads,
-                    old_facts,
                 )
             }
-            None => (None, None, None, &[][..]),
+            None => (None, None, None),
         };
         let started = std::time::Instant::now();
-        // The previous link's values and graph in this link's ids.
         // The previous link's values and graph in this link's ids; none (the values learnt
         // again) if a removed definition was held after all.
-        let previous = match (previous, remap::IdRemap::new(&project.files, old_facts)) {
+        let ids = previous
+            .as_ref()
+            .and_then(|previous| remap::IdRemap::new(&project.files, &previous.old_facts));
+        let previous = match (previous, ids) {
             // An update keeps the ids: the changed files' definitions are the same.
             (Some(previous), Some(_)) if previous.edited.is_some() => None,
             (Some(previous), Some(ids)) => {
@@ -488,6 +491,7 @@ impl Project {
                             .renumbered(project.functions.len() as u32, &ids),
                         changed: previous.changed,
                         edited: None,
+                        old_facts: Vec::new(),
                     })
             }
             (previous, _) => previous,

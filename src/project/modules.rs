@@ -7,7 +7,46 @@
 
 use std::path::{Path, PathBuf};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::facts::Name;
+
+/// Which folders are packages (hold an `__init__.py` file), each asked of the file system once:
+/// files of one folder, and of the folders below it, ask about the same folders.
+pub struct Packages(HashMap<PathBuf, bool>);
+
+impl Packages {
+    /// The answers [`module_names`] asks for, of the files `paths`.
+    pub fn of<'a>(paths: impl Iterator<Item = &'a Path>) -> Packages {
+        let mut known: HashMap<PathBuf, bool> = HashMap::default();
+        for path in paths {
+            let mut dir = path.parent();
+            while let Some(d) = dir {
+                let is_package = match known.get(d) {
+                    Some(is_package) => *is_package,
+                    None => {
+                        let is_package = is_package(d);
+                        known.insert(d.to_path_buf(), is_package);
+                        is_package
+                    }
+                };
+                if !is_package {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        Packages(known)
+    }
+
+    fn is_package(&self, dir: &Path) -> bool {
+        self.0.get(dir).copied().unwrap_or_else(|| is_package(dir))
+    }
+}
+
+fn is_package(dir: &Path) -> bool {
+    dir.join("__init__.py").is_file()
+}
 
 pub struct ModuleNaming {
     pub module: Name,
@@ -16,7 +55,7 @@ pub struct ModuleNaming {
     pub aliases: Vec<Name>,
 }
 
-pub fn module_names(path: &Path, roots: &[PathBuf]) -> ModuleNaming {
+pub fn module_names(path: &Path, roots: &[PathBuf], packages: &Packages) -> ModuleNaming {
     let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
     let stem = path
         .file_stem()
@@ -29,7 +68,7 @@ pub fn module_names(path: &Path, roots: &[PathBuf]) -> ModuleNaming {
     }
     let mut dir = path.parent();
     while let Some(d) = dir {
-        if !d.join("__init__.py").is_file() {
+        if !packages.is_package(d) {
             break;
         }
         match d.file_name() {

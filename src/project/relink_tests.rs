@@ -7,9 +7,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::{
-    EdgeKind, FuncId, KeptValues, LinkInput, Mentions, PreviousValues, Project, link_signature,
-    values_signature, values_stay,
+    CountsMentions, EdgeKind, FuncId, KeptValues, LinkInput, MentionCounts, Mentions,
+    PreviousValues, Project, link_signature, values_signature, values_stay,
 };
 
 /// Whether the link updated the values of the one before it for an edit of value flows.
@@ -132,7 +134,7 @@ fn observed(project: &Project) -> String {
 /// stage).
 fn values_kept(
     replaced: &[(usize, Arc<FileFacts>, Arc<FileFacts>)],
-    mentions: &Mentions,
+    mentions: &impl CountsMentions,
 ) -> (bool, bool) {
     let edits: Vec<(u32, &FileFacts, &FileFacts, bool)> = replaced
         .iter()
@@ -209,6 +211,8 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let mut facts: Vec<Arc<FileFacts>> = first.iter().map(|(_, text)| facts_of(text)).collect();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
+    // What the link cache keeps instead of the index: counts, brought up to date per edit.
+    let mut counts = MentionCounts::of(facts.par_iter().map(|facts| &**facts));
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let (mut relinked, mut values_kept_count, mut renumbered, mut updated) = (0, 0, 0, 0);
     for step in 0..120 {
@@ -248,6 +252,22 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
             same_link &= link_signature(old) == link_signature(new);
         }
         let (same_values, appended) = values_kept(&replaced, project.mentions());
+        // The counts answer as the index does, and are brought up to date as it is.
+        assert_eq!(
+            values_kept(&replaced, &counts),
+            (same_values, appended),
+            "step {step}"
+        );
+        let pairs: Vec<(&FileFacts, &FileFacts)> = replaced
+            .iter()
+            .map(|(_, old, new)| (&**old, &**new))
+            .collect();
+        counts = counts.replaced(&pairs);
+        assert_eq!(
+            counts,
+            MentionCounts::of(facts.par_iter().map(|facts| &**facts)),
+            "step {step}"
+        );
         if same_link {
             // What the language server does: the facts are swapped into the linked project.
             for (file, _, new) in replaced {

@@ -112,22 +112,27 @@ impl IdRemap {
 /// Whether a link again after `edits` (each file, its facts before and after, and whether the
 /// values stage reads the same of both) gives every name the values the previous link gave (in
 /// the new ids): each edit reads the same, or only appends definitions nothing resolves to, or
-/// only takes such definitions away. `mentions` is the index of the project before the edits;
+/// only takes such definitions away. `mentions` counts the mentions in the project before the
+/// edits (the server's [`Mentions`], or the counts the link cache stores, [`MentionCounts`]);
 /// the edits' mentions are asked of it as it is (for definitions taken away, which exist there)
 /// and as it will be once the edited files' facts are replaced (for definitions appended).
-pub fn values_stay(edits: &[(FileId, &FileFacts, &FileFacts, bool)], mentions: &Mentions) -> bool {
+pub fn values_stay(
+    edits: &[(FileId, &FileFacts, &FileFacts, bool)],
+    mentions: &impl CountsMentions,
+) -> bool {
     if edits.iter().all(|&(_, _, _, same)| same) {
         return true;
     }
-    let before = mentions.with_replaced(&[], Vec::new());
-    let edited: Vec<FileId> = edits.iter().map(|&(file, ..)| file).collect();
+    let before = Replaced::new(mentions, Vec::new());
     // Listing the edited files' identifiers costs a pass over their facts: only an edit that
     // may append definitions asks for the index after the edits.
     let after = std::cell::OnceCell::new();
     let after = || {
         after.get_or_init(|| {
-            let identifiers = edits.iter().map(|(_, _, new, _)| identifiers(new));
-            mentions.with_replaced(&edited, identifiers.collect())
+            let identifiers = edits
+                .iter()
+                .map(|(_, old, new, _)| (identifiers(old), identifiers(new)));
+            Replaced::new(mentions, identifiers.collect())
         })
     };
     edits.iter().all(|&(_, old, new, same)| {
@@ -162,7 +167,11 @@ fn adds_definitions(old: &FileFacts, new: &FileFacts) -> bool {
 ///   definition is mentioned by no link fact of any file but this one's new facts, and not by
 ///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
 ///   goes through module attributes and imports by their names).
-fn appends_unused_definitions(old: &FileFacts, new: &FileFacts, mentions: &Replaced) -> bool {
+fn appends_unused_definitions(
+    old: &FileFacts,
+    new: &FileFacts,
+    mentions: &Replaced<'_, impl CountsMentions>,
+) -> bool {
     if !adds_definitions(old, new) {
         return false;
     }
@@ -487,47 +496,185 @@ impl Mentions {
     fn mentioning(&self, hash: u64) -> &[FileId] {
         self.files.get(&hash).map_or(&[], Vec::as_slice)
     }
+}
 
-    /// The index as it would be with the files `edited` mentioning `identifiers` (one each, in
-    /// the same order; `None`: could not be listed) instead.
-    fn with_replaced<'a>(
-        &'a self,
-        edited: &'a [FileId],
-        identifiers: Vec<Option<Vec<u64>>>,
-    ) -> Replaced<'a> {
-        Replaced {
-            index: self,
-            edited,
-            identifiers,
-        }
+/// What [`values_stay`] asks of an index of the mentions of a project: how many files' link
+/// facts mention an identifier, and how many files' identifiers could not be listed.
+pub trait CountsMentions {
+    fn files_mentioning(&self, hash: u64) -> usize;
+    fn unknown(&self) -> usize;
+}
+
+impl CountsMentions for Mentions {
+    fn files_mentioning(&self, hash: u64) -> usize {
+        self.mentioning(hash).len()
+    }
+
+    fn unknown(&self) -> usize {
+        self.unknown.len()
     }
 }
 
-/// [`Mentions`] with some files' identifiers replaced, without changing the index.
-struct Replaced<'a> {
-    index: &'a Mentions,
-    edited: &'a [FileId],
-    identifiers: Vec<Option<Vec<u64>>>,
+/// How many files' link facts mention each identifier (by hash, as [`Mentions`] lists them),
+/// without which: all [`values_stay`] asks, small enough for the link cache to store
+/// (`crate::link_cache`) and brought up to date from the facts of the files a run found changed
+/// ([`MentionCounts::replaced`]), so that a run need not list every file's identifiers.
+#[derive(Debug, Default, PartialEq)]
+pub struct MentionCounts {
+    /// Identifier hash and how many files mention it (at least one), sorted by hash.
+    counts: Vec<(u64, u32)>,
+    /// How many files' identifiers could not be listed.
+    unknown: u32,
 }
 
-impl Replaced<'_> {
+impl CountsMentions for MentionCounts {
+    fn files_mentioning(&self, hash: u64) -> usize {
+        self.counts
+            .binary_search_by_key(&hash, |&(h, _)| h)
+            .map_or(0, |at| self.counts[at].1 as usize)
+    }
+
+    fn unknown(&self) -> usize {
+        self.unknown as usize
+    }
+}
+
+impl MentionCounts {
+    /// The counts of the files `facts`.
+    pub fn of<'a>(facts: impl rayon::iter::IntoParallelIterator<Item = &'a FileFacts>) -> Self {
+        use rayon::prelude::*;
+        let per_file: Vec<Option<Vec<u64>>> = facts.into_par_iter().map(identifiers).collect();
+        let mut counts = MentionCounts::default();
+        let mut all = Vec::new();
+        for identifiers in per_file {
+            match identifiers {
+                Some(identifiers) => all.extend(identifiers),
+                None => counts.unknown += 1,
+            }
+        }
+        all.par_sort_unstable();
+        for hash in all {
+            match counts.counts.last_mut() {
+                Some((last, count)) if *last == hash => *count += 1,
+                _ => counts.counts.push((hash, 1)),
+            }
+        }
+        counts
+    }
+
+    /// The counts with the files of `edits` (each file's facts before and after) changed so.
+    pub fn replaced(&self, edits: &[(&FileFacts, &FileFacts)]) -> MentionCounts {
+        let mut change: HashMap<u64, i64> = HashMap::default();
+        let mut unknown = i64::from(self.unknown);
+        for (old, new) in edits {
+            for (facts, by) in [(old, -1), (new, 1)] {
+                match identifiers(facts) {
+                    Some(identifiers) => {
+                        for hash in identifiers {
+                            *change.entry(hash).or_default() += by;
+                        }
+                    }
+                    None => unknown += by,
+                }
+            }
+        }
+        let mut added: Vec<(u64, i64)> = change.into_iter().filter(|(_, by)| *by != 0).collect();
+        added.sort_unstable();
+        let mut counts = Vec::with_capacity(self.counts.len() + added.len());
+        let mut added = added.into_iter().peekable();
+        let mut push = |hash: u64, count: i64| {
+            if count > 0 {
+                counts.push((hash, count as u32));
+            }
+        };
+        for &(hash, count) in &self.counts {
+            while let Some(&(new, by)) = added.peek()
+                && new < hash
+            {
+                push(new, by);
+                added.next();
+            }
+            let by = added
+                .next_if(|(new, _)| *new == hash)
+                .map_or(0, |(_, by)| by);
+            push(hash, i64::from(count) + by);
+        }
+        for (hash, by) in added {
+            push(hash, by);
+        }
+        MentionCounts {
+            counts,
+            unknown: unknown.max(0) as u32,
+        }
+    }
+
+    pub(crate) fn encode(&self, out: &mut crate::link_cache::Encoder) {
+        out.u32(self.unknown);
+        out.len(self.counts.len());
+        for &(hash, count) in &self.counts {
+            out.u64(hash);
+            out.u32(count);
+        }
+    }
+
+    /// What [`MentionCounts::encode`] wrote, for a project of `files` files; `None` unless the
+    /// hashes are in order, without repeats, and every count is of one to `files` files.
+    pub(crate) fn decode(
+        input: &mut crate::link_cache::Decoder,
+        files: u32,
+    ) -> Option<MentionCounts> {
+        let unknown = input.u32()?;
+        let len = input.len(12)?;
+        let mut counts = Vec::with_capacity(len);
+        for _ in 0..len {
+            let (hash, count) = (input.u64()?, input.u32()?);
+            if count == 0 || count > files || counts.last().is_some_and(|&(last, _)| last >= hash) {
+                return None;
+            }
+            counts.push((hash, count));
+        }
+        (unknown <= files).then_some(MentionCounts { counts, unknown })
+    }
+}
+
+/// One edited file's identifiers before and after ([`identifiers`]; `None` where they could not
+/// be listed).
+type BeforeAndAfter = (Option<Vec<u64>>, Option<Vec<u64>>);
+
+/// An index of mentions with some files' identifiers replaced, without changing it.
+struct Replaced<'a, Index> {
+    index: &'a Index,
+    identifiers: Vec<BeforeAndAfter>,
+}
+
+impl<'a, Index: CountsMentions> Replaced<'a, Index> {
+    fn new(index: &'a Index, identifiers: Vec<BeforeAndAfter>) -> Self {
+        Replaced { index, identifiers }
+    }
+
     /// How many files' identifiers could not be listed.
     fn unknown(&self) -> usize {
-        let kept = self.index.unknown.iter();
-        kept.filter(|file| !self.edited.contains(file)).count()
-            + self.identifiers.iter().filter(|ids| ids.is_none()).count()
+        let (before, after) = self.identifiers.iter().fold((0, 0), |(b, a), (old, new)| {
+            (
+                b + usize::from(old.is_none()),
+                a + usize::from(new.is_none()),
+            )
+        });
+        (self.index.unknown() + after).saturating_sub(before)
     }
 
     /// How many files mention `hash`.
     fn files_mentioning(&self, hash: u64) -> usize {
-        let kept = self.index.mentioning(hash).iter();
-        kept.filter(|file| !self.edited.contains(file)).count()
-            + self
-                .identifiers
-                .iter()
-                .flatten()
-                .filter(|ids| ids.binary_search(&hash).is_ok())
-                .count()
+        let mentions = |ids: &Option<Vec<u64>>| {
+            usize::from(
+                ids.as_ref()
+                    .is_some_and(|ids| ids.binary_search(&hash).is_ok()),
+            )
+        };
+        let (before, after) = self.identifiers.iter().fold((0, 0), |(b, a), (old, new)| {
+            (b + mentions(old), a + mentions(new))
+        });
+        (self.index.files_mentioning(hash) + after).saturating_sub(before)
     }
 }
 
