@@ -1195,6 +1195,8 @@ fn file_edges(
             None if site.reference() && starts_concurrent_work(facts, site) => Caller::Script,
             None => Caller::Module,
         };
+        // Whether the site passes the callee on, and whether it calls the result at once.
+        let result_use = (site.reference(), called_at_once(site_index));
         if let Some(call) = first_time.get(&(site_index as u32)) {
             let mut resolved = Vec::new();
             resolve_site(project, index, file, site, &mut targets, &mut resolved);
@@ -1211,26 +1213,14 @@ fn file_edges(
                     *kind = EdgeKind::FirstTime;
                 }
             }
-            push_edges(
-                &mut out,
-                from,
-                &resolved,
-                (site.reference(), called_at_once(site_index)),
-                handed_over,
-            );
+            push_edges(&mut out, from, &resolved, result_use, handed_over);
             continue;
         }
         let name_key = NameKey::of(project, file, site);
         if let Some(key) = &name_key
             && let Some(hit) = name_cache.get(key)
         {
-            push_edges(
-                &mut out,
-                from,
-                hit,
-                (site.reference(), called_at_once(site_index)),
-                handed_over,
-            );
+            push_edges(&mut out, from, hit, result_use, handed_over);
             continue;
         }
         // `self.m()` means the same in every method of a class: dispatch once per class.
@@ -1250,24 +1240,12 @@ fn file_edges(
         if let Some(key) = &class_key
             && let Some(hit) = class_cache.get(key)
         {
-            push_edges(
-                &mut out,
-                from,
-                hit,
-                (site.reference(), called_at_once(site_index)),
-                handed_over,
-            );
+            push_edges(&mut out, from, hit, result_use, handed_over);
             continue;
         }
         let mut resolved = Vec::new();
         resolve_site(project, index, file, site, &mut targets, &mut resolved);
-        push_edges(
-            &mut out,
-            from,
-            &resolved,
-            (site.reference(), called_at_once(site_index)),
-            handed_over,
-        );
+        push_edges(&mut out, from, &resolved, result_use, handed_over);
         if let Some(key) = class_key {
             class_cache.insert(key, resolved);
         } else if let Some(key) = name_key {
