@@ -391,16 +391,29 @@ def main() -> int:
     def add_a_comment() -> None:
         commented.write_bytes(originals[commented] + f"\n# edited {next(edits)}\n".encode())
 
-    def add_a_function() -> None:
+    def with_a_new_function() -> bytes:
         edit = next(edits)
-        extended.write_bytes(originals[extended] + f"\n\ndef _edited_{edit}():\n    return {edit}\n".encode())
+        return originals[extended] + f"\n\ndef _edited_{edit}():\n    return {edit}\n".encode()
 
+    def replace_the_function() -> None:
+        extended.write_bytes(with_a_new_function())
+
+    # The file as the cache holds it (an untimed run on the original text), then one function
+    # added: the edit since the last run is exactly that.
+    def add_a_function() -> None:
+        extended.write_bytes(originals[extended])
+        settle = added.argv
+        subprocess.run(settle, cwd=added.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        extended.write_bytes(with_a_new_function())
+
+    # Its own working directory, so its cache outlives the cold run's clearing.
+    added = check("warm, one function added", x1, cache=True, prepare=add_a_function, cwd=edit_cwd)
     cache_commands = [
         check("cold, writing the cache", corpus, cache=True, prepare=clear_cache),
         check("warm, nothing changed", corpus, cache=True),
-        # Its own working directory, so its cache outlives the cold run's clearing.
         check("warm, one comment added", x1, cache=True, prepare=add_a_comment, cwd=edit_cwd),
-        check("warm, one function added", x1, cache=True, prepare=add_a_function, cwd=edit_cwd),
+        added,
+        check("warm, one function renamed", x1, cache=True, prepare=replace_the_function, cwd=edit_cwd),
     ]
     if ruff is not None:
         ruff_cache = work / "ruff-cache"
@@ -613,8 +626,10 @@ def render(
             "A cold run with an empty `.stateleak_cache/` (it writes the cache), a re-run on the "
             "unchanged tree (it replays the run), re-runs after one file of a copy of the corpus "
             "changed (a new edit before every run: a comment appended to one file, which leaves its "
-            "facts as they were and is replayed, or a function appended to another, which links the "
-            "project again), and Ruff with its cache, cold and warm."
+            "facts as they were and is replayed; a function appended to another file as the cache "
+            "holds it, which keeps the values and renumbers them; or, in that file, the function "
+            "the last run saw replaced by one of another name, which links the project again), "
+            "and Ruff with its cache, cold and warm."
         ),
         "",
         *table(cache_results, files, lines, None),
