@@ -549,6 +549,19 @@ fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value()
         out,
         "app/versions.py:7:9: SL201 `VERSIONS` is a module global; `known_versions`, which requests reach, binds it on the first call that finds it unset, to a value made from that call's `version`: every later call keeps the first caller's value"
     );
+    // Another function rebinds it: the first caller's value need not be the one found later.
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/versions.py",
+            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n\n\ndef reset():\n    global VERSIONS\n    VERSIONS = None\n",
+        ),
+        ("app/middleware.py", middleware),
+    ]);
+    assert!(
+        out.ends_with("to a value made from that call's `version`"),
+        "{out}"
+    );
     // A parameter with a default, which a call may leave out, brings no data of the first call.
     let out = concise(&[
         ("app/__init__.py", ""),

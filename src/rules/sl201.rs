@@ -57,6 +57,10 @@ struct Group {
     /// value not known to be a container, that rebinds the local, or changes the value in place
     /// if it is a mutable container; it never rebinds the global.
     through_local: Vec<(Span, Span, Name)>,
+    /// Whether some function rebinds the global other than by a first-time binding from its
+    /// call's data ([`first_call_parameter`]): then a first caller's value may not be the one
+    /// later calls find.
+    rebound_otherwise: bool,
 }
 
 impl Rule for ModuleStateWrittenPerRequest {
@@ -80,6 +84,16 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
         }
         let mut per_request = PerRequest::default();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+        let rebound_otherwise: HashSet<GlobalId> = context
+            .model
+            .global_writes(project)
+            .iter()
+            .filter(|write| {
+                matches!(write.kind, GlobalWriteKind::Rebind { .. })
+                    && first_call_parameter(&project.file(write.file).facts, write.span).is_none()
+            })
+            .filter_map(|write| write.global)
+            .collect();
         for write in context.model.global_writes(project) {
             let facts = &project.file(write.file).facts;
             // A first-time binding runs once, unless it fixes the global with the data of the
@@ -178,6 +192,9 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
             .into_iter()
             .filter_map(|(key, mut group)| {
                 let facts = &project.file(key.file).facts;
+                group.rebound_otherwise = key
+                    .global
+                    .is_some_and(|global| rebound_otherwise.contains(&(key.global_file, global)));
                 let kept = part == Part::KeptUntilDone;
                 group
                     .sites
@@ -227,6 +244,7 @@ fn add(
         by_name: false,
         sites: Vec::new(),
         through_local: Vec::new(),
+        rebound_otherwise: false,
     });
     if group.type_name.is_none() {
         group.type_name = type_name;
@@ -616,12 +634,17 @@ fn report(project: &Project, key: &Key, group: Group, part: Part) -> Diagnostic 
             (
                 format!(
                     "`{}` is a module global; `{}`, which requests reach, binds it on the first \
-                     call that finds it unset, to a value made from that call's `{parameter}`: \
-                     every later call keeps the first caller's value",
-                    group.name, function.name
+                     call that finds it unset, to a value made from that call's `{parameter}`{}",
+                    group.name,
+                    function.name,
+                    if group.rebound_otherwise {
+                        ""
+                    } else {
+                        ": every later call keeps the first caller's value"
+                    }
                 ),
                 format!("bound here once, from the first request's `{parameter}`"),
-                "later requests skip this binding and use what the first request left",
+                "a later request that finds it set skips this binding and uses the value it finds",
                 "compute the value per call, or keep one value per input (a cache keyed by \
                  everything the value is made from)",
             )
