@@ -674,9 +674,11 @@ fn previous_link(
         let (functions, classes) = count(&input.facts);
         (f + functions, c + classes)
     });
+    // A file that reads otherwise may have other definitions in the same number (an unused
+    // function renamed): its facts then tell which ids it kept.
     let mut old_facts = Vec::new();
-    for (file, old, now) in &then {
-        if count(old) != count(now) {
+    for ((file, old, now), &(.., same)) in then.iter().zip(&edits) {
+        if count(old) != count(now) || !same {
             functions = functions + count(old).0 - count(now).0;
             classes = classes + count(old).1 - count(now).1;
             old_facts.push((*file, Arc::clone(old)));

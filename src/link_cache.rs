@@ -140,7 +140,8 @@ impl StoredLink {
 
     /// What the next link may start from, for `files` files whose facts had `functions`
     /// functions and `classes` classes in all when the link was stored; `old_facts` are the
-    /// facts then of the changed files whose numbers of classes or functions changed since (see
+    /// facts then of the changed files whose numbers of classes or functions changed since, or
+    /// that read otherwise for the values stage (see
     /// [`Previous::old_facts`]). `None` when the stored values and graph are not of such a
     /// project.
     pub fn previous(

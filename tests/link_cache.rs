@@ -1,7 +1,7 @@
 //! The link the cache keeps between runs (`src/link_cache.rs`): after every kind of edit a run
 //! with the cache reports what a run without it reports, the stored link is taken only when the
-//! edited files read the same for the values stage or only gained or lost definitions that
-//! nothing uses (renumbered), and damaged bytes of it are never trusted.
+//! edited files read the same for the values stage or only gained, lost or replaced trailing
+//! definitions that nothing uses (renumbered), and damaged bytes of it are never trusted.
 
 #[allow(dead_code)]
 mod common;
@@ -248,6 +248,73 @@ fn definitions_nothing_uses_appended_or_taken_away_renumber_the_stored_link() {
         "",
     );
     assert_eq!(stage(dir), "link");
+}
+
+#[test]
+fn a_renamed_definition_nothing_uses_renumbers_the_stored_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    project(dir);
+    let cache = dir.join("cache");
+    run(dir, Some(&cache), &[]);
+    let stage = |dir: &Path| link_stage(&same_output(dir, &cache, &[]));
+
+    // The bench's edit: the function the last run appended replaced by one of another name,
+    // in a file before others (every later id moves; the number of functions does not).
+    append(dir, "app/base.py", "\n\ndef _edited_1():\n    return 1\n");
+    assert_eq!(stage(dir), "link, values renumbered");
+    edit(
+        dir,
+        "app/base.py",
+        "def _edited_1():\n    return 1\n",
+        "def _edited_2():\n    return 2\n",
+    );
+    assert_eq!(stage(dir), "link, values renumbered");
+    // A class nothing uses in its place, with a method; then two functions for it.
+    edit(
+        dir,
+        "app/base.py",
+        "def _edited_2():\n    return 2\n",
+        "class _Edited:\n    def put(self, key):\n        self.key = key\n",
+    );
+    assert_eq!(stage(dir), "link, values renumbered");
+    edit(
+        dir,
+        "app/base.py",
+        "class _Edited:\n    def put(self, key):\n        self.key = key\n",
+        "def _edited_3():\n    return 3\n\n\ndef _edited_4(x):\n    return 4\n",
+    );
+    assert_eq!(stage(dir), "link, values renumbered");
+
+    // Renamed to a name another file imports and calls: it resolves now, so the values are
+    // learnt again, and the value it returns reaches the finding.
+    edit(
+        dir,
+        "app/views.py",
+        "from app.factory import make\n",
+        "from app.factory import make\nfrom app.base import helper\n",
+    );
+    edit(dir, "app/views.py", "Child().add(1)", "helper()().add(1)");
+    assert_eq!(stage(dir), "link");
+    edit(
+        dir,
+        "app/base.py",
+        "def _edited_4(x):\n    return 4\n",
+        "def helper():\n    return Base\n",
+    );
+    let (with_helper, result) = run(dir, Some(&cache), &[]);
+    assert_eq!(link_stage(&result), "link");
+    assert_eq!(with_helper, run(dir, None, &[]).0);
+    assert!(with_helper.contains("SL101"), "{with_helper}");
+    // Renamed away while it is called: learnt again too, and the finding goes.
+    edit(
+        dir,
+        "app/base.py",
+        "def helper():\n    return Base\n",
+        "def _edited_5():\n    return Base\n",
+    );
+    let after = same_output(dir, &cache, &[]);
+    assert_eq!(link_stage(&after), "link");
 }
 
 #[test]

@@ -1048,8 +1048,9 @@ mod incremental {
                 None,
                 Lacks("SL101"),
             ),
-            // A new class whose attribute is shared, then a request that adds to it.
-            (&store, with_class.clone(), Some(LINKED), Has("SL101")),
+            // A new class whose attribute is shared, then a request that adds to it. The class
+            // replaces the function nothing called, and nothing uses it yet: renumbered.
+            (&store, with_class.clone(), Some(RENUMBERED), Has("SL101")),
             (
                 &cart,
                 CART.replace(

@@ -207,8 +207,8 @@ pub struct Previous {
     /// them across files, [`super::values_outline`]): their facts before, and the values are
     /// updated for the edit rather than kept.
     pub edited: Option<Vec<Edited>>,
-    /// The facts then of changed files (some or all of them): when some had other numbers of
-    /// classes or functions (definitions appended or taken away that nothing uses,
+    /// The facts then of changed files (some or all of them): when some had other classes or
+    /// functions at their ends (definitions appended, taken away or replaced that nothing uses,
     /// [`super::values_stay`]), the values and graph are in the previous link's ids and are
     /// renumbered (`super::remap::IdRemap`).
     pub old_facts: Vec<super::OldFacts>,

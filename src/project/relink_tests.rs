@@ -34,6 +34,10 @@ const NEUTRAL_CALLS: [&str; 5] = ["print()", "make()", "print()", "register()", 
 /// files move).
 const UNUSED_CLASS: &str = "\n\nclass _Unused{}:\n    items = {{}}\n\n    def put(self, key, value):\n        self.items[key] = value\n";
 
+/// What each module's texts may end with instead of [`UNUSED_CLASS`], also used by nothing: a
+/// function of another name. Replacing one by the other keeps the values too (renumbered).
+const UNUSED_FUNCTION: &str = "\n\ndef _spare{}(value):\n    return 1\n";
+
 /// Enough functions handed to one parameter that it holds its cap of values: which are kept
 /// depends on the order the calls are made in.
 fn many(reversed: bool) -> String {
@@ -207,7 +211,8 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let paths = write_modules(dir.path(), &first);
     let mut chosen = vec![0usize; variants.len()];
     let mut printed = vec![false; variants.len()];
-    let mut unused = vec![false; variants.len()];
+    // What each module ends with: nothing, `UNUSED_CLASS` or `UNUSED_FUNCTION`.
+    let mut unused = vec![0usize; variants.len()];
     let mut facts: Vec<Arc<FileFacts>> = first.iter().map(|(_, text)| facts_of(text)).collect();
     let patterns: Vec<String> = ENTRY_POINTS.iter().map(|p| p.to_string()).collect();
     let (mut project, mut values) = full_link(inputs(&paths, &facts));
@@ -215,30 +220,39 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     let mut counts = MentionCounts::of(facts.par_iter().map(|facts| &**facts));
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let (mut relinked, mut values_kept_count, mut renumbered, mut updated) = (0, 0, 0, 0);
+    let mut tails_replaced = 0;
     for step in 0..120 {
         // One or two modules get another text at once.
         let mut same_link = true;
         let mut replaced = Vec::new();
+        let mut replaces_a_tail = false;
         for _ in 0..1 + random.below(2) {
             let file = random.below(variants.len());
             // A third of the edits add or remove a call no value flows through, at the end: of
             // a function of the file where all its texts have one (a module-level use of it); a
-            // third add or remove a class nothing uses, after it.
+            // third add, remove or replace a definition nothing uses, after it (a class, or a
+            // function of another name).
             match random.below(3) {
                 0 => printed[file] = !printed[file],
-                1 => unused[file] = !unused[file],
+                1 => {
+                    let next = (unused[file] + 1 + random.below(2)) % 3;
+                    replaces_a_tail |= unused[file] != 0 && next != 0;
+                    unused[file] = next;
+                }
                 _ => chosen[file] = random.below(variants[file].1.len()),
             }
             let mut text = variants[file].1[chosen[file]].clone();
             if printed[file] {
                 text.push_str(&format!("\n\n{}\n", NEUTRAL_CALLS[file]));
             }
-            if unused[file] {
-                text.push_str(
+            match unused[file] {
+                1 => text.push_str(
                     &UNUSED_CLASS
                         .replace("{}", &file.to_string())
                         .replace("{{}}", "{}"),
-                );
+                ),
+                2 => text.push_str(&UNUSED_FUNCTION.replace("{}", &file.to_string())),
+                _ => {}
             }
             let new = facts_of(&text);
             // A module edited twice at once: once, from its text before.
@@ -282,6 +296,7 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
         relinked += 1;
         values_kept_count += usize::from(same_values);
         renumbered += usize::from(appended);
+        tails_replaced += usize::from(appended && replaces_a_tail);
         let previous = if same_values {
             PreviousValues::Same(values)
         } else {
@@ -311,8 +326,12 @@ fn a_link_again_from_a_kept_link_equals_a_full_link_after_random_edits() {
     }
     // The edits took every path, many times.
     assert!(
-        relinked >= 50 && values_kept_count >= 20 && renumbered >= 8 && updated >= 5,
-        "{relinked} {values_kept_count} {renumbered} {updated}"
+        relinked >= 50
+            && values_kept_count >= 20
+            && renumbered >= 8
+            && updated >= 5
+            && tails_replaced >= 3,
+        "{relinked} {values_kept_count} {renumbered} {updated} {tails_replaced}"
     );
 }
 
@@ -383,6 +402,43 @@ fn each_kind_of_edit_links_again_as_a_full_link_does() {
             None,
             "def unused():\n    pass\n".into(),
             true,
+        ),
+        (
+            "rename a class nothing uses",
+            1,
+            Some(format!(
+                "{base}\n\nclass Unused:\n    def put(self, key, value):\n        self.key = key\n"
+            )),
+            format!("{base}\n\nclass Spare:\n    def get(self):\n        return 1\n"),
+            true,
+        ),
+        (
+            "replace a class nothing uses by a function nothing calls",
+            1,
+            Some(format!("{base}\n\nclass Unused:\n    pass\n")),
+            format!("{base}\n\ndef unused(value):\n    return 1\n"),
+            true,
+        ),
+        (
+            "rename a function nothing calls",
+            0,
+            Some("def unused():\n    pass\n".into()),
+            "def spare():\n    pass\n".into(),
+            true,
+        ),
+        (
+            "rename a trailing class to the name another module imports",
+            1,
+            Some(format!("{base}\n\nclass Sooner:\n    pass\n")),
+            format!("{base}\n\nclass Later:\n    pass\n"),
+            false,
+        ),
+        (
+            "rename a trailing function another module imports and calls",
+            1,
+            Some(format!("{base}\n\ndef Later():\n    pass\n")),
+            format!("{base}\n\ndef sooner():\n    pass\n"),
+            false,
         ),
         (
             "add a class another module imports",

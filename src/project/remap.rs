@@ -2,8 +2,8 @@
 //!
 //! Ids are dense and in file order, so a class or function added to one file moves the ids of
 //! every later file, and with them the slots of the values stage. When an edit only appends
-//! definitions that nothing resolves to (see [`appends_unused_definitions`]), or takes such
-//! definitions away again, a full link applies the same flows, resolved to the same things, in
+//! definitions that nothing resolves to, takes such definitions away again, or replaces those a
+//! file ended with by others (see [`replaces_unused_tail`]), a full link applies the same flows, resolved to the same things, in
 //! the same order, as the previous link did: only the numbers differ. The previous link's values
 //! and call graph are then renumbered ([`IdRemap`]) instead of learnt again.
 
@@ -19,8 +19,9 @@ mod identifiers;
 
 pub(super) use identifiers::{identifier_hash, identifier_hashes};
 
-/// Old ids to new ones, for a link of the same files in which some files have more or fewer
-/// classes or functions at the end of their lists than before.
+/// Old ids to new ones, for a link of the same files in which some files have other classes or
+/// functions at the end of their lists than before: each keeps a prefix of its lists
+/// ([`kept_prefix`]); the old definitions after it are removed, the new ones added.
 pub struct IdRemap {
     /// Each class of the previous link's new id, [`REMOVED`] for a removed one.
     classes: Vec<u32>,
@@ -35,16 +36,20 @@ const REMOVED: u32 = u32::MAX;
 
 impl IdRemap {
     /// The renumbering from a link of `files` where the files listed in `old` had those facts
-    /// instead; `None` when they had as many classes and functions as now.
+    /// instead; `None` when each of them kept all its classes and functions and gained none.
     pub(super) fn new(files: &[SourceFile], old: &[(FileId, Arc<FileFacts>)]) -> Option<IdRemap> {
-        let old_of = |file: usize| {
-            old.iter()
-                .find(|(f, _)| *f as usize == file)
-                .map_or(&files[file].facts, |(_, facts)| facts)
-        };
-        if old.iter().all(|(file, facts)| {
+        // Each edited file's kept classes and functions (`kept_prefix`), by file.
+        let kept: Vec<(FileId, &FileFacts, (usize, usize))> = old
+            .iter()
+            .map(|(file, facts)| {
+                let now = &files[*file as usize].facts;
+                (*file, &**facts, kept_prefix(facts, now))
+            })
+            .collect();
+        if kept.iter().all(|(file, facts, prefix)| {
             let now = &files[*file as usize].facts;
-            now.classes.len() == facts.classes.len() && now.functions.len() == facts.functions.len()
+            *prefix == (facts.classes.len(), facts.functions.len())
+                && *prefix == (now.classes.len(), now.functions.len())
         }) {
             return None;
         }
@@ -55,23 +60,30 @@ impl IdRemap {
         };
         let (mut new_class, mut new_function) = (0, 0);
         let mut old_params = Vec::new();
-        // Each file's old ids in order: the first ones it still has get its next new ids.
-        let renumber = |ids: &mut Vec<u32>, next: &mut u32, old: usize, now: usize| {
-            ids.extend((0..old).map(|i| if i < now { *next + i as u32 } else { REMOVED }));
+        // Each file's old ids in order: the kept ones get its first new ids, the others none.
+        let renumber = |ids: &mut Vec<u32>, next: &mut u32, old: usize, kept: usize, now: usize| {
+            ids.extend((0..old).map(|i| if i < kept { *next + i as u32 } else { REMOVED }));
             *next += now as u32;
         };
         for (id, file) in files.iter().enumerate() {
-            let (now, before) = (&file.facts, old_of(id));
+            let now = &file.facts;
+            let (before, (kept_classes, kept_functions)) =
+                kept.iter().find(|(f, ..)| *f as usize == id).map_or(
+                    (&**now, (now.classes.len(), now.functions.len())),
+                    |(_, facts, prefix)| (*facts, *prefix),
+                );
             renumber(
                 &mut remap.classes,
                 &mut new_class,
                 before.classes.len(),
+                kept_classes,
                 now.classes.len(),
             );
             renumber(
                 &mut remap.functions,
                 &mut new_function,
                 before.functions.len(),
+                kept_functions,
                 now.functions.len(),
             );
             old_params.extend(before.functions.iter().map(|f| f.params.len() as u32));
@@ -111,8 +123,10 @@ impl IdRemap {
 
 /// Whether a link again after `edits` (each file, its facts before and after, and whether the
 /// values stage reads the same of both) gives every name the values the previous link gave (in
-/// the new ids): each edit reads the same, or only appends definitions nothing resolves to, or
-/// only takes such definitions away. `mentions` counts the mentions in the project before the
+/// the new ids): each edit reads the same, or keeps a prefix of the file's classes and functions
+/// ([`kept_prefix`]) and differs only in trailing definitions that nothing resolves to, on both
+/// sides: it appends such definitions, takes them away, or replaces those the file ended with by
+/// others ([`replaces_unused_tail`]). `mentions` counts the mentions in the project before the
 /// edits (the server's [`Mentions`], or the counts the link cache stores, [`MentionCounts`]);
 /// the edits' mentions are asked of it as it is (for definitions taken away, which exist there)
 /// and as it will be once the edited files' facts are replaced (for definitions appended).
@@ -125,7 +139,7 @@ pub fn values_stay(
     }
     let before = Replaced::new(mentions, Vec::new());
     // Listing the edited files' identifiers costs a pass over their facts: only an edit that
-    // may append definitions asks for the index after the edits.
+    // appends definitions asks for the index after the edits.
     let after = std::cell::OnceCell::new();
     let after = || {
         after.get_or_init(|| {
@@ -135,49 +149,86 @@ pub fn values_stay(
             Replaced::new(mentions, identifiers.collect())
         })
     };
-    edits.iter().all(|&(_, old, new, same)| {
-        same || appends_unused_definitions(new, old, &before)
-            || (adds_definitions(old, new) && appends_unused_definitions(old, new, after()))
-    })
+    edits
+        .iter()
+        .all(|&(_, old, new, same)| same || replaces_unused_tail(old, new, &before, after))
 }
 
-/// Whether `new` has more classes or functions than `old`, and no fewer of either: the first
-/// condition of [`appends_unused_definitions`].
-fn adds_definitions(old: &FileFacts, new: &FileFacts) -> bool {
-    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
-    new.classes.len() >= old_classes
-        && new.functions.len() >= old_functions
-        && (new.classes.len() > old_classes || new.functions.len() > old_functions)
+/// How many classes and how many functions an edit from `old` to `new` keeps in their places:
+/// the longest prefixes of the two files' lists whose classes have the same names, and whose
+/// functions have the same names, classes and parents. The definitions after them are the
+/// edit's tails: those of `old` are taken away, those of `new` appended (`IdRemap` gives the
+/// first ones their new ids, and none to the others).
+pub(super) fn kept_prefix(old: &FileFacts, new: &FileFacts) -> (usize, usize) {
+    let classes = old
+        .classes
+        .iter()
+        .zip(&new.classes)
+        .take_while(|(a, b)| a.name == b.name)
+        .count();
+    let functions = old
+        .functions
+        .iter()
+        .zip(&new.functions)
+        .take_while(|(a, b)| a.name == b.name && a.class == b.class && a.parent == b.parent)
+        .count();
+    (classes, functions)
 }
 
-/// Whether `new` is `old` with classes and functions appended that nothing of the project can
-/// resolve to, so that a link of the project with `new` gives every name the values a link with
-/// `old` gave (in the new ids), and every other file the same call edges. `mentions` tells the
-/// files whose link facts mention each identifier, with `new` in place of `old`.
+/// Whether `new` is `old` with the classes and functions after their [`kept_prefix`] (the
+/// tails) taken away and others appended, on both sides definitions that nothing of the project
+/// can resolve to, so that a link of the project with `new` gives every name the values a link
+/// with `old` gave (in the new ids), and every other file the same call edges. As if the edit
+/// took `old`'s tail away (its names counted in `before`, the mentions with `old`), then
+/// appended `new`'s (its names counted in `after()`, the mentions with `new`): either tail may
+/// be empty, not both.
 ///
 /// What is proved, part by part:
-/// - what the values stage reads of the file other than its classes and functions is the same
-///   ([`super::values_signature`]), and so are the old classes and functions (they come first);
-/// - an added class has no bases, metaclass or decorators: it is in no MRO but its own, so no
-///   method look-up, dispatch or attribute look-up of another class changes;
-/// - an added function has no decorators (none of its slots is written), and is a method of an
-///   added class, nested in an added function, or a module-level function; its attribute
-///   assignments (`self.x = v`) are read only for its own class, or for a call into it;
-/// - the name of every added class and of every added function that is not inside an added
-///   definition is mentioned by no link fact of any file but this one's new facts, and not by
-///   `old`: no name anywhere resolves to it (a resolution starts from a name as written, and
-///   goes through module attributes and imports by their names).
-fn appends_unused_definitions(
+/// - what the values stage reads of the file other than its tails is the same
+///   ([`super::values_signature`]), and so are the kept classes and functions (they come
+///   first): no flow is in a function of a tail, and no kept function is of a class or inside a
+///   function of a tail;
+/// - a class of a tail has no bases, metaclass or decorators: it is in no MRO but its own, so
+///   no method look-up, dispatch or attribute look-up of another class changes;
+/// - a function of a tail has no decorators (none of its slots is written), and is a method of
+///   a class of the tail, nested in a function of the tail, or a module-level function; its
+///   attribute assignments (`self.x = v`) are read only for its own class, or for a call into
+///   it;
+/// - the name of every class of a tail and of every function of a tail that is not inside
+///   another of its definitions is mentioned by no link fact of any file but this one's facts
+///   on its side, and not by the other side's: no name anywhere resolves to it (a resolution
+///   starts from a name as written, and goes through module attributes and imports by their
+///   names).
+fn replaces_unused_tail<'a, 'm: 'a, M: CountsMentions>(
     old: &FileFacts,
     new: &FileFacts,
-    mentions: &Replaced<'_, impl CountsMentions>,
+    before: &Replaced<'m, M>,
+    after: impl FnOnce() -> &'a Replaced<'m, M>,
 ) -> bool {
-    if !adds_definitions(old, new) {
+    let (classes, functions) = kept_prefix(old, new);
+    let tails = |facts: &FileFacts| {
+        (
+            facts.classes.len() > classes,
+            facts.functions.len() > functions,
+        )
+    };
+    let (old_tail, new_tail) = (tails(old), tails(new));
+    if old_tail == (false, false) && new_tail == (false, false) {
         return false;
     }
-    let (old_classes, old_functions) = (old.classes.len(), old.functions.len());
-    let read_without_added = |facts: &FileFacts, classes: usize, functions: usize| {
+    let kept_only = |facts: &FileFacts| {
+        let in_prefix = |function: &FunctionFacts| {
+            function.class.is_none_or(|c| (c as usize) < classes)
+                && function.parent.is_none_or(|f| (f as usize) < functions)
+        };
         let (calls, flows) = values::calls_and_flows_read(facts);
+        if !flows
+            .iter()
+            .all(|flow| flow.function().is_none_or(|f| (f as usize) < functions))
+            || !facts.functions[..functions].iter().all(in_prefix)
+        {
+            return None;
+        }
         let assignments: Vec<_> = facts
             .attribute_assignments
             .iter()
@@ -188,40 +239,53 @@ fn appends_unused_definitions(
         read.classes = &facts.classes[..classes];
         read.functions = &facts.functions[..functions];
         read.attribute_assignments = &assignments;
-        signature(&read)
+        Some(signature(&read))
     };
-    if read_without_added(new, old_classes, old_functions)
-        != read_without_added(old, old_classes, old_functions)
-    {
-        return false;
+    match (kept_only(old), kept_only(new)) {
+        (Some(a), Some(b)) if a == b => {}
+        _ => return false,
     }
-    let added_classes = &new.classes[old_classes..];
-    let added_functions = &new.functions[old_functions..];
-    let is_added_class = |class: Option<u32>| class.is_some_and(|c| c as usize >= old_classes);
-    let is_added_function =
-        |function: Option<u32>| function.is_some_and(|f| f as usize >= old_functions);
+    (old_tail == (false, false) || unused_tail(old, new, (classes, functions), before))
+        && (new_tail == (false, false) || unused_tail(new, old, (classes, functions), after()))
+}
+
+/// Whether the classes and functions of `facts` after the first `kept` ones (a tail of
+/// [`replaces_unused_tail`]) are plain and unused: mentioned by no file but this one in
+/// `mentions` (the mentions with `facts`), and not by `other` (the file's facts on the other
+/// side of the edit).
+fn unused_tail(
+    facts: &FileFacts,
+    other: &FileFacts,
+    (classes, functions): (usize, usize),
+    mentions: &Replaced<'_, impl CountsMentions>,
+) -> bool {
+    let tail_classes = &facts.classes[classes..];
+    let tail_functions = &facts.functions[functions..];
+    let in_tail_class = |class: Option<u32>| class.is_some_and(|c| c as usize >= classes);
+    let in_tail_function =
+        |function: Option<u32>| function.is_some_and(|f| f as usize >= functions);
     let plain_class = |class: &ClassFacts| {
         class.bases.is_empty() && class.metaclass.is_none() && class.decorators.is_empty()
     };
     let plain_function = |function: &FunctionFacts| {
         function.decorators.is_empty()
-            && (function.class.is_none() || is_added_class(function.class))
-            && (function.parent.is_none() || is_added_function(function.parent))
+            && (function.class.is_none() || in_tail_class(function.class))
+            && (function.parent.is_none() || in_tail_function(function.parent))
     };
-    if !added_classes.iter().all(plain_class) || !added_functions.iter().all(plain_function) {
+    if !tail_classes.iter().all(plain_class) || !tail_functions.iter().all(plain_function) {
         return false;
     }
-    let Some(old_mentions) = identifiers(old) else {
+    let Some(other_mentions) = identifiers(other) else {
         return false;
     };
     let unused = |name: &str| {
         let hash = identifier_hash(name.as_bytes());
         mentions.unknown() == 0
-            && old_mentions.binary_search(&hash).is_err()
+            && other_mentions.binary_search(&hash).is_err()
             && mentions.files_mentioning(hash) == 1
     };
-    added_classes.iter().all(|class| unused(&class.name))
-        && added_functions
+    tail_classes.iter().all(|class| unused(&class.name))
+        && tail_functions
             .iter()
             .filter(|f| f.class.is_none() && f.parent.is_none())
             .all(|f| unused(&f.name))
