@@ -3,8 +3,9 @@
 //! Ids are dense and in file order, so a class or function added to one file moves the ids of
 //! every later file, and with them the slots of the values stage. When an edit only appends
 //! definitions that nothing resolves to, takes such definitions away again, or replaces those a
-//! file ended with by others (see [`replaces_unused_tail`]), a full link applies the same flows, resolved to the same things, in
-//! the same order, as the previous link did: only the numbers differ. The previous link's values
+//! file ended with by others (see [`replaces_unused_tail`]), a full link applies the same flows,
+//! resolved to the same things, in the same order, as the previous link did: only the numbers
+//! differ. The previous link's values
 //! and call graph are then renumbered ([`IdRemap`]) instead of learnt again.
 
 use std::sync::Arc;
