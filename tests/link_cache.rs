@@ -236,10 +236,7 @@ fn definitions_nothing_uses_appended_or_taken_away_renumber_the_stored_link() {
         "app/factory.py",
         "\n\ndef helper():\n    return Base\n",
     );
-    let (with_helper, result) = run(dir, Some(&cache), &[]);
-    assert_eq!(link_stage(&result), "link");
-    assert_eq!(with_helper, run(dir, None, &[]).0);
-    assert!(with_helper.contains("SL101"), "{with_helper}");
+    links_fully_with_the_finding(dir, &cache);
     // Taken away while it is called: learnt again too.
     edit(
         dir,
@@ -248,6 +245,15 @@ fn definitions_nothing_uses_appended_or_taken_away_renumber_the_stored_link() {
         "",
     );
     assert_eq!(stage(dir), "link");
+}
+
+/// A run with the stored link links fully and says what a run without the cache says, the
+/// finding the now-resolved helper's value leads to among it.
+fn links_fully_with_the_finding(dir: &Path, cache: &Path) {
+    let (output, result) = run(dir, Some(cache), &[]);
+    assert_eq!(link_stage(&result), "link");
+    assert_eq!(output, run(dir, None, &[]).0);
+    assert!(output.contains("SL101"), "{output}");
 }
 
 #[test]
@@ -302,10 +308,7 @@ fn a_renamed_definition_nothing_uses_renumbers_the_stored_link() {
         "def _edited_4(x):\n    return 4\n",
         "def helper():\n    return Base\n",
     );
-    let (with_helper, result) = run(dir, Some(&cache), &[]);
-    assert_eq!(link_stage(&result), "link");
-    assert_eq!(with_helper, run(dir, None, &[]).0);
-    assert!(with_helper.contains("SL101"), "{with_helper}");
+    links_fully_with_the_finding(dir, &cache);
     // Renamed away while it is called: learnt again too, and the finding goes.
     edit(
         dir,

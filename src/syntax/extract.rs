@@ -2326,12 +2326,7 @@ fn reads_only(expr: &Expr, global: &str, type_name: &str, depth: u32) -> bool {
     };
     match expr {
         Expr::Name(name) => name.id.as_str() == global,
-        Expr::StringLiteral(_)
-        | Expr::NumberLiteral(_)
-        | Expr::BooleanLiteral(_)
-        | Expr::NoneLiteral(_)
-        | Expr::BytesLiteral(_)
-        | Expr::EllipsisLiteral(_) => true,
+        literal if literal.is_literal_expr() => true,
         Expr::List(l) => all(&mut l.elts.iter()),
         Expr::Tuple(t) => all(&mut t.elts.iter()),
         Expr::Set(s) => all(&mut s.elts.iter()),
