@@ -458,7 +458,9 @@ pub struct FileFacts {
     /// it may rebind any (it reads `globals`, `vars`, `locals`, `eval` or `exec`).
     pub other_rebinds: ThinVec<Name>,
     /// The attributes the module sets or deletes on an object it names other than `self` and
-    /// `cls` (`config.Base = X`, `setattr(mod, "Base", X)`), in any scope; sorted.
+    /// `cls` (`config.Base = X`, `setattr(mod, "Base", X)`), in any scope; sorted. `*` among
+    /// them when the module may set any attribute of an object it imports: a `setattr` or
+    /// `delattr` by a computed name, `vars(mod)` or `mod.__dict__`.
     pub attribute_rebinds: ThinVec<Name>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: ThinVec<(FuncIdx, Name)>,
@@ -546,6 +548,11 @@ pub struct FileFacts {
     /// the function that has no default: the start and the first such parameter. The first call that finds `G` unset fixes it with that
     /// call's data; every later call keeps it.
     pub first_call_data_inits: ThinVec<(u32, Name)>,
+    /// Augmented assignments to a local (`local |= x`), by start, whose local the function binds
+    /// in one statement alone besides them and bindings to immutable literals (`local = None`):
+    /// `local = G`, with `G` a module global or an attribute of one (not `a or b`, not another
+    /// local). The local holds what `G` held, a literal, or what the operators made of them.
+    pub sole_alias_operators: ThinVec<u32>,
     /// Changes of a local or parameter made only under `name is not X` (an `if` or `elif`
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
     /// A parameter whose default is `X` is never the object changed there.

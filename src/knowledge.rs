@@ -439,6 +439,20 @@ pub fn is_django_field(name: &str) -> bool {
         && (class.ends_with("Field") || matches!(class, "ForeignKey" | "ForeignObject"))
 }
 
+/// Builtin types whose instances no operation changes in place: `x += y` on one binds a new
+/// object to `x`.
+pub const IMMUTABLE_BUILTIN_TYPES: &[&str] = &[
+    "frozenset",
+    "tuple",
+    "str",
+    "bytes",
+    "int",
+    "float",
+    "complex",
+    "bool",
+    "range",
+];
+
 /// Names Python binds in every module without an import.
 pub const BUILTINS: &[&str] = &[
     "object",

@@ -164,6 +164,63 @@ fn bound_only_by_globals(project: &Project, file: FileId, name: &Name) -> bool {
             .any(|other| other.facts.attribute_rebinds.binary_search(name).is_ok())
 }
 
+/// Whether every value the module global `name` of `file` can hold is immutable: each of its
+/// module-level bindings is a literal of an immutable type or a call of an immutable builtin
+/// type ([`knowledge::IMMUTABLE_BUILTIN_TYPES`]) that the module does not bind to something
+/// else, it is bound in no other way ([`bound_only_by_globals`]), and no file of the tree may
+/// set an attribute of a module it imports by a name it computes. Not seen: the module reached
+/// through `sys.modules` or a parameter and changed by a computed name.
+pub(super) fn global_always_immutable(project: &Project, file: FileId, name: &Name) -> bool {
+    let facts = &project.file(file).facts;
+    let builtin_here = |callee: &Name| {
+        knowledge::IMMUTABLE_BUILTIN_TYPES.contains(&callee.as_str())
+            && !facts.globals.iter().any(|binding| binding.name == *callee)
+            && !facts.imports.iter().any(|import| import.binding == *callee)
+            && !facts
+                .functions
+                .iter()
+                .any(|function| function.parent.is_none() && function.name == *callee)
+            && !facts
+                .classes
+                .iter()
+                .any(|class| !class.in_function && class.name == *callee)
+            && facts.other_rebinds.binary_search(callee).is_err()
+    };
+    let mut bindings = facts
+        .globals
+        .iter()
+        .filter(|binding| binding.name == *name)
+        .peekable();
+    bindings.peek().is_some()
+        && bindings.all(|binding| match &binding.value {
+            Value::Immutable => true,
+            Value::Call { callee } => builtin_here(callee),
+            _ => false,
+        })
+        && !facts.imports.iter().any(|import| import.binding == *name)
+        && bound_only_by_globals(project, file, name)
+        && !project.files.iter().any(|other| {
+            other
+                .facts
+                .attribute_rebinds
+                .iter()
+                .any(|attribute| attribute == "*")
+        })
+}
+
+/// Whether the module `file`, which imports `name`, binds it in no other way: no module-level
+/// `name = value` ([`bound_only_by_globals`] for the rest). A module that binds an imported
+/// global again holds its own value under that name.
+pub(super) fn import_kept(project: &Project, file: FileId, name: &Name) -> bool {
+    !project
+        .file(file)
+        .facts
+        .globals
+        .iter()
+        .any(|binding| binding.name == *name)
+        && bound_only_by_globals(project, file, name)
+}
+
 /// Whether the module `file` binds `name` by exactly one module-level `name = value` and in no
 /// other way ([`bound_only_by_globals`]).
 pub(super) fn module_binds_once(project: &Project, file: FileId, name: &Name) -> bool {

@@ -153,6 +153,17 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
                         }
                         _ => None,
                     };
+                    // `local += x` on an int, a string or a frozenset binds a new object to the
+                    // local alone, when the local holds nothing else.
+                    if through_local.is_some()
+                        && facts.sole_alias_operators.contains(&mutation.span.start)
+                        && common::global_always_immutable(project, global_file, &binding.name)
+                        && (write.file == global_file
+                            || matches!(&mutation.target.root, Root::Global(read)
+                                if common::import_kept(project, write.file, read)))
+                    {
+                        continue;
+                    }
                     add(&mut groups, key, type_name, None, write.span, through_local);
                     continue;
                 }

@@ -64,6 +64,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         after_early_exit: false,
         first_time_flags: Vec::new(),
         pending_param_guards: Vec::new(),
+        pending_local_operators: Vec::new(),
         first_time_locals: Vec::new(),
         flag_set_after: None,
         fills_read_attribute: false,
@@ -78,10 +79,13 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
     }
+    let imports = &extractor.facts.imports;
     (
         extractor.facts.other_rebinds,
         extractor.facts.attribute_rebinds,
-    ) = std::mem::take(&mut extractor.rebinds).finish(extractor.hit_depth_limit);
+    ) = std::mem::take(&mut extractor.rebinds).finish(extractor.hit_depth_limit, |name| {
+        imports.iter().any(|import| import.binding == *name)
+    });
     extractor.facts.untyped_method_calls =
         sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
     extractor.facts.conditional_changes.sort_unstable();
@@ -310,6 +314,9 @@ struct LocalAlias {
     /// The alias is exactly one element of `path` (see [`Resolved::element`]).
     element: bool,
     span: Span,
+    /// Bound to a name or attribute path that is not itself a local alias (`x = G`, not
+    /// `x = G or H`, not `x = y`).
+    direct: bool,
     /// Where the value it was bound to starts: of two aliases a name may hold after an `if`,
     /// the one bound later in the text is kept (see [`merge_branch_aliases`]).
     bound_at: u32,
@@ -370,6 +377,10 @@ struct Extractor {
     /// walrus, `match` capture or `nonlocal` of a nested function); their `positional` and
     /// `keyword` are set then.
     pending_param_guards: Vec<ParamGuard>,
+    /// Augmented assignments to a local that directly aliases a global, with the local, until
+    /// the function's walk ends and its other bindings are known (see
+    /// [`FileFacts::sole_alias_operators`]).
+    pending_local_operators: Vec<(u32, Name)>,
     /// Locals bound to a first-time test (`first_time = not hasattr(cherrypy, "session")`), with
     /// the depth of their function's scope and the flag the test reads: `if first_time:` is that
     /// test. Kept here rather than in the function's scope, which stays small.
@@ -690,7 +701,11 @@ impl Extractor {
         let BodyBindings {
             defines,
             stores_items,
+            augmented,
+            to_literals,
         } = collect_bindings(&function.body, &mut bound, &mut declared_outside);
+        bound.extend(augmented);
+        bound.extend(to_literals);
         bound.retain(|name| !declared_outside.contains(name));
         let (locals, bound_twice) = Locals::with_repeats(bound.into_iter());
         if kind == FunctionKind::Nested {
@@ -810,6 +825,7 @@ impl Extractor {
             });
         self.reach_enter_function(idx, span(function.range), may_memoise);
         let guards_from = self.pending_param_guards.len();
+        let local_operators_from = self.pending_local_operators.len();
         let attributes_from = self.facts.param_attributes.len();
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
@@ -861,6 +877,20 @@ impl Extractor {
                 }
             }
             self.facts.param_attributes.truncate(kept);
+        }
+        // Nested functions took theirs out as their walks ended, as for the guards below.
+        if self.pending_local_operators.len() > local_operators_from {
+            let rebound = names_bound_by_expressions(&function.body);
+            let params = &self.facts.functions[idx as usize].params;
+            for (start, local) in self.pending_local_operators.split_off(local_operators_from) {
+                let local = local.as_str();
+                if !rebound.contains(&local)
+                    && !params.iter().any(|p| p.name.as_str() == local)
+                    && bound_once_besides_augmented(&function.body, local)
+                {
+                    self.facts.sole_alias_operators.push(start);
+                }
+            }
         }
         // Nested functions took theirs out as their walks ended: what is left is this one's.
         if self.pending_param_guards.len() > guards_from {
@@ -1124,23 +1154,8 @@ impl Extractor {
             Expr::Dict(_) | Expr::DictComp(_) => Value::Container(ContainerKind::Dict),
             Expr::Set(_) | Expr::SetComp(_) => Value::Container(ContainerKind::Set),
             Expr::NoneLiteral(_) => Value::None,
-            Expr::NumberLiteral(_)
-            | Expr::StringLiteral(_)
-            | Expr::BytesLiteral(_)
-            | Expr::BooleanLiteral(_)
-            | Expr::EllipsisLiteral(_)
-            | Expr::FString(_) => Value::Immutable,
-            Expr::Tuple(tuple) => {
-                if tuple
-                    .elts
-                    .iter()
-                    .all(|e| self.classify(e) == Value::Immutable)
-                {
-                    Value::Immutable
-                } else {
-                    Value::Other
-                }
-            }
+            Expr::Tuple(_) if !is_immutable_literal(expr) => Value::Other,
+            literal if is_immutable_literal(literal) => Value::Immutable,
             Expr::Call(call) => {
                 if let Expr::Attribute(attribute) = &*call.func
                     && knowledge::COPY_METHODS.contains(&attribute.attr.as_str())
@@ -1571,9 +1586,9 @@ impl Extractor {
     fn bind_local(&mut self, node: &ast::ExprName, value: Option<&Expr>) {
         let name = node.id.as_str();
         let alias = value.and_then(|value| {
-            let aliased = match value {
-                Expr::BoolOp(b) if b.op == ast::BoolOp::Or => b.values.first()?,
-                other => other,
+            let (aliased, either) = match value {
+                Expr::BoolOp(b) if b.op == ast::BoolOp::Or => (b.values.first()?, true),
+                other => (other, false),
             };
             let resolved = self.resolve(aliased, true)?;
             let is_shared = match &resolved.path.root {
@@ -1592,6 +1607,7 @@ impl Extractor {
                     && self
                         .function_scope()
                         .is_some_and(|f| !f.bound_twice.iter().any(|n| n.as_str() == name)),
+                direct: !either && resolved.alias.is_none(),
                 // Point at what was taken (`self.x`), which is what the reader must check.
                 span: resolved.alias.unwrap_or(span(value.range())),
                 bound_at: value.range().start().to_u32(),
@@ -1831,6 +1847,16 @@ impl Extractor {
                             assign.range,
                             false,
                         );
+                        if let Expr::Name(local) = target
+                            && let Some(scope) = self.function_scope()
+                            && scope
+                                .aliases
+                                .get_text(local.id.as_str())
+                                .is_some_and(|alias| alias.direct)
+                        {
+                            self.pending_local_operators
+                                .push((assign.range.start().to_u32(), intern(local.id.as_str())));
+                        }
                         if let Expr::Attribute(attribute) = target
                             && let Some(function) = self.current_function()
                             && let Some(resolved) = self.resolve(&attribute.value, true)
@@ -3108,7 +3134,9 @@ fn fills_own_attribute_once(previous: &Stmt, stmt: &Stmt) -> bool {
         if sets_own_attribute(inner, &object_name, name) {
             let mut bound = Vec::new();
             let mut declared = Vec::new();
-            collect_bindings(&if_stmt.body[..index], &mut bound, &mut declared);
+            let bindings = collect_bindings(&if_stmt.body[..index], &mut bound, &mut declared);
+            bound.extend(bindings.augmented);
+            bound.extend(bindings.to_literals);
             let name_bound = matches!(name, Expr::Name(n) if bound.contains(&n.id.as_str()));
             return !name_bound && !bound.contains(&root);
         }
@@ -3752,7 +3780,13 @@ fn is_dotted_identifier(text: &str) -> bool {
 /// Collects the names a function body binds (its locals) and the names it declares `global` or
 /// `nonlocal`, without entering nested scopes.
 /// What [`collect_bindings`] saw besides the names.
-struct BodyBindings {
+struct BodyBindings<'a> {
+    /// The targets of its augmented assignments that are names (`total += x`), with repeats:
+    /// bindings too, kept apart from the others.
+    augmented: Vec<&'a str>,
+    /// The names it binds to a literal of an immutable type (`timer = None`, `n = 0`), with
+    /// repeats: kept apart from the others as well.
+    to_literals: Vec<&'a str>,
     /// The body defines a function or a class: only then can walking it add functions after its
     /// own, which is when its closure locals are kept.
     defines: bool,
@@ -3767,7 +3801,7 @@ fn collect_bindings<'a>(
     body: &'a [Stmt],
     locals: &mut Vec<&'a str>,
     declared: &mut Vec<&'a str>,
-) -> BodyBindings {
+) -> BodyBindings<'a> {
     fn targets<'a>(expr: &'a Expr, locals: &mut Vec<&'a str>) {
         match expr {
             Expr::Name(name) => locals.push(name.id.as_str()),
@@ -3781,6 +3815,8 @@ fn collect_bindings<'a>(
     let mut stack: Vec<&Stmt> = body.iter().collect();
     let mut defines = false;
     let mut stores_items = false;
+    let mut augmented = Vec::new();
+    let mut to_literals = Vec::new();
     while let Some(stmt) = stack.pop() {
         match stmt {
             Stmt::FunctionDef(f) => {
@@ -3794,13 +3830,23 @@ fn collect_bindings<'a>(
             }
             Stmt::Assign(a) => {
                 stores_items |= a.targets.iter().any(Expr::is_subscript_expr);
-                a.targets.iter().for_each(|t| targets(t, locals));
+                match &a.targets[..] {
+                    [Expr::Name(name)] if is_immutable_literal(&a.value) => {
+                        to_literals.push(name.id.as_str());
+                    }
+                    _ => a.targets.iter().for_each(|t| targets(t, locals)),
+                }
             }
             Stmt::AnnAssign(a) => {
                 stores_items |= a.value.is_some() && a.target.is_subscript_expr();
-                targets(&a.target, locals);
+                match (&*a.target, a.value.as_deref()) {
+                    (Expr::Name(name), Some(value)) if is_immutable_literal(value) => {
+                        to_literals.push(name.id.as_str());
+                    }
+                    _ => targets(&a.target, locals),
+                }
             }
-            Stmt::AugAssign(a) => targets(&a.target, locals),
+            Stmt::AugAssign(a) => targets(&a.target, &mut augmented),
             Stmt::Delete(d) => d.targets.iter().for_each(|t| targets(t, locals)),
             Stmt::For(f) => {
                 targets(&f.target, locals);
@@ -3861,9 +3907,38 @@ fn collect_bindings<'a>(
         }
     }
     BodyBindings {
+        augmented,
+        to_literals,
         defines,
         stores_items,
     }
+}
+
+/// Whether `expr` is `None` or a literal of an immutable type: a number, string, bytes, bool,
+/// `...`, f-string, or a tuple of those.
+fn is_immutable_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::NoneLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::StringLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::EllipsisLiteral(_)
+        | Expr::FString(_) => true,
+        Expr::Tuple(tuple) => tuple
+            .elts
+            .iter()
+            .all(|e| !e.is_none_literal_expr() && is_immutable_literal(e)),
+        _ => false,
+    }
+}
+
+/// Whether the statements of `body` bind `name` once, not counting augmented assignments and
+/// bindings to immutable literals (of the statements [`collect_bindings`] reads).
+fn bound_once_besides_augmented(body: &[Stmt], name: &str) -> bool {
+    let mut bound = Vec::new();
+    collect_bindings(body, &mut bound, &mut Vec::new());
+    bound.iter().filter(|bound| **bound == name).count() == 1
 }
 
 /// The names an assignment target binds (`name`, `key, value`, `(a, *rest)`).

@@ -33,6 +33,10 @@ use super::{MAX_WALK_DEPTH, literal_text};
 pub(super) struct Rebinds {
     names: Vec<Name>,
     attributes: Vec<Name>,
+    /// Names whose namespace the file may write by a name it computes: the object of a
+    /// `setattr`/`delattr` whose attribute is not a string literal, of `vars(name)`, or of a
+    /// `name.__dict__` read. Kept as `*` among the attributes when one of them is imported.
+    namespace_objects: Vec<Name>,
     /// The file may rebind any name: it reads the namespace, or nests too deep to walk. Names
     /// are no longer gathered then; attributes still are.
     any: bool,
@@ -62,20 +66,43 @@ impl Rebinds {
     /// An attribute node: one stored or deleted on an object the file names.
     #[inline]
     pub(super) fn attribute(&mut self, attribute: &ast::ExprAttribute) {
-        if attribute.ctx != ExprContext::Load && names_an_object(&attribute.value) {
+        if !names_an_object(&attribute.value) {
+            return;
+        }
+        if attribute.ctx != ExprContext::Load {
             self.attributes.push(intern(attribute.attr.as_str()));
+        } else if attribute.attr.as_str() == "__dict__" {
+            self.namespace_object(&attribute.value);
+        }
+    }
+
+    fn namespace_object(&mut self, object: &Expr) {
+        if let Expr::Name(name) = object {
+            self.namespace_objects.push(intern(name.id.as_str()));
         }
     }
 
     /// A call: `setattr(mod, "name", value)` or `delattr(mod, "name")` on an object the file
-    /// names.
+    /// names; with a computed name, or `vars(mod)`, a write to any name of the object's namespace.
     #[inline]
     pub(super) fn call(&mut self, call: &ast::ExprCall) {
-        if matches!(&*call.func, Expr::Name(f) if matches!(f.id.as_str(), "setattr" | "delattr"))
-            && call.arguments.args.first().is_some_and(names_an_object)
-            && let Some(Expr::StringLiteral(literal)) = call.arguments.args.get(1)
-        {
-            self.attributes.push(intern(literal_text(&literal.value)));
+        let Expr::Name(function) = &*call.func else {
+            return;
+        };
+        let args = &call.arguments.args;
+        match function.id.as_str() {
+            "setattr" | "delattr" if args.first().is_some_and(names_an_object) => {
+                match args.get(1) {
+                    Some(Expr::StringLiteral(literal)) => {
+                        self.attributes.push(intern(literal_text(&literal.value)));
+                    }
+                    _ => self.namespace_object(&args[0]),
+                }
+            }
+            "vars" if args.len() == 1 && names_an_object(&args[0]) => {
+                self.namespace_object(&args[0]);
+            }
+            _ => {}
         }
     }
 
@@ -176,14 +203,23 @@ impl Rebinds {
 
     /// The names the module may rebind other than by a module-level `name = value`, and the
     /// attributes it sets on objects it names, each sorted, without repeats; the names are `*`
-    /// alone when it may rebind any name. `hit_depth_limit`: whether the extractor's walk passed
-    /// over a part of the module because it nests too deep.
-    pub(super) fn finish(self, hit_depth_limit: bool) -> (ThinVec<Name>, ThinVec<Name>) {
+    /// alone when it may rebind any name; the attributes hold `*` when the file may set any
+    /// attribute of an imported object by a name it computes. `hit_depth_limit`: whether the
+    /// extractor's walk passed over a part of the module because it nests too deep. `imported`:
+    /// whether the file binds a name by an import (in any scope).
+    pub(super) fn finish(
+        mut self,
+        hit_depth_limit: bool,
+        imported: impl Fn(&Name) -> bool,
+    ) -> (ThinVec<Name>, ThinVec<Name>) {
         let names = if self.any || hit_depth_limit {
             std::iter::once(intern("*")).collect()
         } else {
             sorted_distinct(self.names)
         };
+        if self.namespace_objects.iter().any(imported) {
+            self.attributes.push(intern("*"));
+        }
         (names, sorted_distinct(self.attributes))
     }
 }

@@ -140,6 +140,7 @@ impl Extractor {
             path: AccessPath::new(Root::Local(param.name)),
             nested: false,
             element: false,
+            direct: false,
             span: used.alias.unwrap_or(span(value.range())),
             bound_at: value.range().start().to_u32(),
         })
