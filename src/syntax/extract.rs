@@ -27,6 +27,7 @@ mod done_callbacks;
 mod flows;
 mod kwargs_forward;
 mod locals_loops;
+mod nonempty_reads;
 mod raise_switches;
 mod rebinds;
 mod receiver_use;
@@ -811,6 +812,7 @@ impl Extractor {
         self.reach_enter_function(idx, span(function.range), may_memoise);
         let guards_from = self.pending_param_guards.len();
         let attributes_from = self.facts.param_attributes.len();
+        let mutations_from = self.facts.mutations.len();
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.fills_read_attribute =
@@ -833,6 +835,16 @@ impl Extractor {
         let Some(Scope::Function(mut scope)) = self.pop_scope() else {
             unreachable!("function scope pushed above")
         };
+        let mutations = &self.facts.mutations[mutations_from..];
+        if mutations.iter().any(|m| m.function == idx) {
+            let changed = nonempty_reads::changed_only_when_not_empty(
+                &function.body,
+                mutations,
+                idx,
+                scope.self_name.as_ref().map(|n| n.as_str()),
+            );
+            self.facts.changed_only_when_not_empty.extend(changed);
+        }
         // Calling a generator gives a generator object, a true value whatever it returns.
         if kind == FunctionKind::Instance
             && scope.self_name.is_some()
