@@ -514,6 +514,11 @@ pub struct FileFacts {
     /// object (`for k, v in options.items(): options[k] = ...`), the name bound only once in its
     /// function: on an empty container they never run.
     pub changed_while_iterated: ThinVec<u32>,
+    /// Starts of changes of `self.x` or of a local made only after a read of that same object by
+    /// a constant index (`if self.groups[-1] != g: self.groups.append(...)`), not caught and
+    /// with no bind of the name in between in the function: `x[-1]` raises on an empty
+    /// container, so on an empty one they never run.
+    pub changed_only_when_not_empty: ThinVec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.

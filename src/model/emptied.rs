@@ -56,10 +56,15 @@ impl Model {
 
 /// Whether `mutation` (of `facts`) leaves an empty container empty: it removes entries or
 /// reorders them, on the object itself (not on an element of it), or it runs only in a loop over
-/// the object itself ([`FileFacts::changed_while_iterated`]), which an empty one never enters.
+/// the object itself ([`FileFacts::changed_while_iterated`]), which an empty one never enters,
+/// or only after a read of it by a constant index that raises on an empty one
+/// ([`FileFacts::changed_only_when_not_empty`]).
 pub fn keeps_empty(facts: &FileFacts, mutation: &Mutation) -> bool {
     takes_entries_out(mutation)
         || facts.changed_while_iterated.contains(&mutation.span.start)
+        || facts
+            .changed_only_when_not_empty
+            .contains(&mutation.span.start)
         || !mutation.nested
             && matches!(&mutation.kind, MutationKind::Method(name)
                 if knowledge::REORDERING_METHODS.contains(&name.as_str()))

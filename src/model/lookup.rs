@@ -2,7 +2,7 @@
 //! of known class.
 
 use crate::facts::Value;
-use crate::facts::{AccessPath, Binding, FuncIdx, FunctionKind, Root};
+use crate::facts::{AccessPath, Binding, CallReceiver, FuncIdx, FunctionKind, Root};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
@@ -190,4 +190,52 @@ pub fn data_descriptor_setter(project: &Project, class: ClassId, attr: &str) -> 
         return None;
     };
     project.lookup_method(descriptor, "__set__")
+}
+
+/// Whether `method` may run with `self` an instance of `class` or of one of its subclasses.
+/// `self.m()`, and `obj.m()` on any receiver, find the first `m` along the MRO of the instance's
+/// own class: a base's method that `class` and each of its subclasses override never runs on
+/// their instances that way. It still does when reached past that lookup: `super().m()` in a
+/// class such an instance has in its MRO (below or above `class`), or the function taken from a
+/// class by name (`Base.m(self, ...)`, or `Base.m` handed on). Subclasses outside the tree are
+/// not seen.
+pub fn may_run_on_instances_of(project: &Project, method: FuncId, class: ClassId) -> bool {
+    let name = project.function(method).1.name;
+    let found_by_lookup = std::iter::once(class)
+        .chain(project.descendants(class).iter().copied())
+        .any(|c| project.lookup_method(c, &name) == Some(method));
+    if found_by_lookup {
+        return true;
+    }
+    let hierarchy = class_hierarchy(project, class);
+    project.files.iter().enumerate().any(|(file, source)| {
+        let file = file as FileId;
+        source.facts.calls.iter().any(|site| {
+            if !site.callee.as_str().ends_with(name.as_str()) {
+                return false;
+            }
+            match site.receiver() {
+                // Which base's method `super()` finds depends on the instance's MRO; any
+                // `super().m()` in a class of the hierarchy may reach it.
+                CallReceiver::Super => {
+                    site.callee == name
+                        && site.function().is_some_and(|function| {
+                            project
+                                .method_class(file, function)
+                                .is_some_and(|caller| hierarchy.contains(&caller))
+                        })
+                }
+                CallReceiver::Name => site
+                    .callee
+                    .as_str()
+                    .rsplit_once('.')
+                    .is_some_and(|(owner, called)| {
+                        called == name.as_str()
+                            && matches!(project.resolve(file, site.function(), owner),
+                                Resolved::Class(owner) if project.lookup_method(owner, &name) == Some(method))
+                    }),
+                _ => false,
+            }
+        })
+    })
 }

@@ -51,8 +51,8 @@ pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
-    BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, mutable_type,
-    project_mro, resolve_callee, typed_local,
+    BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, may_run_on_instances_of,
+    mutable_type, project_mro, resolve_callee, typed_local,
 };
 pub use project_tables::ProjectTables;
 pub use query::MethodCalls;

@@ -10,7 +10,7 @@ use crate::facts::{
 use crate::knowledge;
 use crate::model::{
     Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing,
-    default_held_by_one_instance, keeps_empty,
+    default_held_by_one_instance, keeps_empty, may_run_on_instances_of,
 };
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -110,6 +110,7 @@ impl Rule for InstanceAttributeAliasesSharedObject {
                 let mutation =
                     &project.file(mutation_file).facts.mutations[candidate.mutation as usize];
                 if !hierarchy.contains(&candidate.class)
+                    || !runs_on_holders(project, class, candidate.class, mutation_file, mutation)
                     || !common::runs_per_call(project, mutation_file, mutation.function)
                     || !changes(project, mutation_file, mutation, &source.type_name)
                     || rebound_before(project, file, assignment, mutation_file, mutation)
@@ -465,6 +466,27 @@ fn self_class_path(
         attr_index: 0,
         named: false,
     })
+}
+
+/// Whether the change `mutation`, in a method of `changing_class`, may run on an instance of
+/// `holder` (the class whose method binds the attribute to the shared object) or of a subclass:
+/// a base's method that they all override, and that nothing reaches past the override, never
+/// changes the object they hold (xinference's registries override the base's `add_ud_model`).
+fn runs_on_holders(
+    project: &Project,
+    holder: ClassId,
+    changing_class: ClassId,
+    mutation_file: FileId,
+    mutation: &Mutation,
+) -> bool {
+    if changing_class == holder || !project.in_mro(holder, changing_class) {
+        return true;
+    }
+    let method = project.function_id(
+        mutation_file,
+        project.outermost_function(mutation_file, mutation.function),
+    );
+    may_run_on_instances_of(project, method, holder)
 }
 
 /// Whether the mutating function gives `self.attr` a fresh object before the mutation (after

@@ -27,6 +27,7 @@ mod done_callbacks;
 mod flows;
 mod kwargs_forward;
 mod locals_loops;
+mod nonempty_reads;
 mod raise_switches;
 mod rebinds;
 mod receiver_use;
@@ -827,6 +828,7 @@ impl Extractor {
         let guards_from = self.pending_param_guards.len();
         let local_operators_from = self.pending_local_operators.len();
         let attributes_from = self.facts.param_attributes.len();
+        let mutations_from = self.facts.mutations.len();
         for (i, stmt) in function.body.iter().enumerate() {
             self.flag_set_after = self.flag_set_after_block(stmt, &function.body[i + 1..]);
             self.fills_read_attribute =
@@ -849,6 +851,16 @@ impl Extractor {
         let Some(Scope::Function(mut scope)) = self.pop_scope() else {
             unreachable!("function scope pushed above")
         };
+        let mutations = &self.facts.mutations[mutations_from..];
+        if mutations.iter().any(|m| m.function == idx) {
+            let changed = nonempty_reads::changed_only_when_not_empty(
+                &function.body,
+                mutations,
+                idx,
+                scope.self_name.as_ref().map(|n| n.as_str()),
+            );
+            self.facts.changed_only_when_not_empty.extend(changed);
+        }
         // Calling a generator gives a generator object, a true value whatever it returns.
         if kind == FunctionKind::Instance
             && scope.self_name.is_some()
