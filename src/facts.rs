@@ -427,8 +427,9 @@ pub struct FileFacts {
     pub param_uses: ThinVec<ParamUse>,
     /// Starts of the parameters whose default is an empty container and every read of which
     /// (nested functions included) is inside the branch of an `if` whose test requires the
-    /// parameter's own name to be true (`if layout:`, `if layout and ok:`), with nothing binding
-    /// the name: no read ever gives the default, so it is never handed out nor changed.
+    /// parameter's own name to be true (`if layout:`, `if layout and ok:`) or only reads the
+    /// object or takes entries out (`layout.pop(k)`, `k in layout`, `dict(layout)`): nothing can
+    /// fill the default, so it fails every such test and is never handed out nor changed.
     pub truth_guarded_params: ThinVec<u32>,
     /// Parameters of module-level functions that only choose between raising and returning
     /// `None` having stored nothing (`if exception: raise` ... `return None`), handed on only to

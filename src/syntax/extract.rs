@@ -632,7 +632,10 @@ impl Extractor {
         for p in parameters.iter_non_variadic_params() {
             if p.default.as_deref().is_some_and(is_empty_container) {
                 self.facts.empty_values.push(span(p.parameter.range).start);
-                if truth_guards::read_only_when_true(&function.body, p.parameter.name.as_str()) {
+                if truth_guards::filled_or_handed_on_only_when_true(
+                    &function.body,
+                    p.parameter.name.as_str(),
+                ) {
                     self.facts
                         .truth_guarded_params
                         .push(span(p.parameter.range).start);
