@@ -31,6 +31,7 @@ mod raise_switches;
 mod rebinds;
 mod receiver_use;
 mod restores;
+mod run_once;
 mod truth_guards;
 mod uses;
 
@@ -742,6 +743,18 @@ impl Extractor {
             returns_other: false,
             span: span(function.name.range),
         });
+        // A module-level set-up function (`def _discover(): if _REGISTRY: return ...`).
+        if parent.is_none()
+            && enclosing_class.is_none()
+            && let Some(setup) = run_once::run_once_setup(idx, &function.body)
+        {
+            self.facts.run_once_setups.push(setup);
+        }
+        if cached {
+            self.facts
+                .set_up_calls
+                .extend(run_once::set_up_calls(idx, &function.body));
+        }
         if kind == FunctionKind::Instance
             && let Some(receiver) = self_name
         {
