@@ -427,8 +427,9 @@ pub struct FileFacts {
     pub param_uses: ThinVec<ParamUse>,
     /// Starts of the parameters whose default is an empty container and every read of which
     /// (nested functions included) is inside the branch of an `if` whose test requires the
-    /// parameter's own name to be true (`if layout:`, `if layout and ok:`), with nothing binding
-    /// the name: no read ever gives the default, so it is never handed out nor changed.
+    /// parameter's own name to be true (`if layout:`, `if layout and ok:`) or only reads the
+    /// object or takes entries out (`layout.pop(k)`, `k in layout`, `dict(layout)`): nothing can
+    /// fill the default, so it fails every such test and is never handed out nor changed.
     pub truth_guarded_params: ThinVec<u32>,
     /// Parameters of module-level functions that only choose between raising and returning
     /// `None` having stored nothing (`if exception: raise` ... `return None`), handed on only to
@@ -450,6 +451,12 @@ pub struct FileFacts {
     /// (`G`, and `G.attr` for attributes read from one).
     pub cached_returns: ThinVec<CachedReturn>,
     pub cached_global_reads: ThinVec<(FuncIdx, Name)>,
+    /// Functions that return at once when a module global is already set and leave it set
+    /// whenever they complete (`if _REGISTRY: return` before filling it): see [`RunOnceSetup`].
+    pub run_once_setups: ThinVec<RunOnceSetup>,
+    /// Calls of a name made as statements of a cached function's own body (`_discover()`),
+    /// with the names read before them: see [`SetUpCall`].
+    pub set_up_calls: ThinVec<SetUpCall>,
     /// `NAME = value` inside a function that declares `global NAME`.
     pub global_rebinds: ThinVec<GlobalRebind>,
     /// The names the module may rebind other than by a module-level `name = value` (what
@@ -1748,6 +1755,30 @@ pub struct DecoratedCache {
 }
 
 /// A nested function rebinding a variable of an enclosing function through `nonlocal`.
+/// A set-up that changes a module global only while it is unset: its body begins (after a
+/// docstring and `global` statements) with `if G: return` or `if G is not None: return`, every
+/// run that completes sets `G` (binds it to a non-`None` value, or, under a truth test, puts an
+/// item into it or binds it to a non-empty display, maybe in a `for` over a non-empty literal),
+/// and nothing in it unsets `G` again. Once one run has completed, later runs change nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunOnceSetup {
+    pub function: FuncIdx,
+    pub global: Name,
+    /// The end of the early return's `if`: the set-up's changes of `G` come after it.
+    pub after: u32,
+}
+
+/// A call `f(...)` made as a statement of a cached function's own body (not under a test, in a
+/// loop or in a `try`): every path of the function past its start runs it first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetUpCall {
+    pub function: FuncIdx,
+    pub callee: Name,
+    pub start: u32,
+    /// The names read (or imported) in the function before the call, and in the call itself.
+    pub names_before: ThinVec<Name>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClosureRebind {
     pub function: FuncIdx,

@@ -112,7 +112,7 @@ impl Rule for CacheOverMutableGlobal {
             .values()
             .flat_map(|(_, g)| g.keys().copied())
             .collect();
-        let changes = changes_of(project, context.model, &wanted);
+        let (changes, writers) = changes_of(project, context.model, &wanted);
 
         let mut findings = Vec::new();
         for (cached, (decorator, globals)) in &reads {
@@ -148,7 +148,9 @@ impl Rule for CacheOverMutableGlobal {
                         Some(attr) => container.is_some() || read.attrs.contains(attr),
                     })
                     .collect();
-                if list.is_empty() {
+                if list.is_empty()
+                    || filled_once_before_read(project, *cached, *global, writers.get(global))
+                {
                     continue;
                 }
                 let through = read.through.filter(|_| !read.direct);
@@ -251,14 +253,19 @@ fn add_returned_global_reads(
     }
 }
 
+/// The functions that change a global, each by its file and index.
+type Writers = HashSet<(FileId, FuncIdx)>;
+
 /// Per-call changes of the wanted globals: `global G; G = ...`, `G[k] = v`, `G.append(x)`,
 /// `G.attr = v`, `module.G = v`.
+/// Also the functions that change each of them at any time (import time and start-up included).
 fn changes_of(
     project: &Project,
     model: &Model,
     wanted: &HashSet<GlobalId>,
-) -> HashMap<GlobalId, Vec<Change>> {
+) -> (HashMap<GlobalId, Vec<Change>>, HashMap<GlobalId, Writers>) {
     let mut changes: HashMap<GlobalId, Vec<Change>> = HashMap::new();
+    let mut writers: HashMap<GlobalId, Writers> = HashMap::new();
     for write in model.global_writes(project) {
         let Some(global) = write.global.filter(|g| wanted.contains(g)) else {
             continue;
@@ -308,6 +315,10 @@ fn changes_of(
                 (false, attr.cloned())
             }
         };
+        writers
+            .entry(global)
+            .or_default()
+            .insert((write.file, write.function));
         if common::runs_per_call(project, write.file, write.function)
             && !common::in_test_code(project, write.file, write.function)
         {
@@ -323,7 +334,64 @@ fn changes_of(
     for list in changes.values_mut() {
         list.sort_by_key(|c| (c.file, c.span));
     }
-    changes
+    (changes, writers)
+}
+
+/// Whether the cached function reads `global` only once a run-once set-up has filled it for
+/// good: the one function that changes the global anywhere is a set-up that returns at once
+/// while the global is set and leaves it set (`if _REGISTRY: return` before filling it), and the
+/// cached function calls it as a statement of its own body before anything there reads the
+/// global (or could: a module, or a function of the tree, named before the call). The first
+/// call fills the global before it reads it, and nothing changes it afterwards: no cached result
+/// comes from an older value.
+fn filled_once_before_read(
+    project: &Project,
+    cached: FuncId,
+    global: GlobalId,
+    writers: Option<&Writers>,
+) -> bool {
+    let Some(writers) = writers else {
+        return false;
+    };
+    let mut writers = writers.iter();
+    let (Some(&(setup_file, setup_index)), None) = (writers.next(), writers.next()) else {
+        return false;
+    };
+    let guards_global = project
+        .file(setup_file)
+        .facts
+        .run_once_setups
+        .iter()
+        .any(|s| {
+            s.function == setup_index
+                && matches!(
+                    project.resolve(setup_file, Some(setup_index), &s.global),
+                    Resolved::Global(f, i) if (f, i) == global
+                )
+        });
+    if !guards_global {
+        return false;
+    }
+    let setup = project.function_id(setup_file, setup_index);
+    let (cached_file, cached_index) = project.function_in_file(cached);
+    project
+        .file(cached_file)
+        .facts
+        .set_up_calls
+        .iter()
+        .filter(|c| c.function == cached_index)
+        .any(|call| {
+            common::resolve_callee(project, cached_file, cached_index, &call.callee)
+                .is_some_and(|(f, _)| f == setup)
+                && call.names_before.iter().all(|name| {
+                    match project.resolve(cached_file, Some(cached_index), name) {
+                        Resolved::Global(f, i) => (f, i) != global,
+                        Resolved::Module(_) => false,
+                        Resolved::Function(f) => f == setup,
+                        _ => true,
+                    }
+                })
+        })
 }
 
 fn report(

@@ -32,6 +32,7 @@ mod raise_switches;
 mod rebinds;
 mod receiver_use;
 mod restores;
+mod run_once;
 mod truth_guards;
 mod uses;
 
@@ -644,7 +645,10 @@ impl Extractor {
         for p in parameters.iter_non_variadic_params() {
             if p.default.as_deref().is_some_and(is_empty_container) {
                 self.facts.empty_values.push(span(p.parameter.range).start);
-                if truth_guards::read_only_when_true(&function.body, p.parameter.name.as_str()) {
+                if truth_guards::filled_or_handed_on_only_when_true(
+                    &function.body,
+                    p.parameter.name.as_str(),
+                ) {
                     self.facts
                         .truth_guarded_params
                         .push(span(p.parameter.range).start);
@@ -755,6 +759,18 @@ impl Extractor {
             returns_other: false,
             span: span(function.name.range),
         });
+        // A module-level set-up function (`def _discover(): if _REGISTRY: return ...`).
+        if parent.is_none()
+            && enclosing_class.is_none()
+            && let Some(setup) = run_once::run_once_setup(idx, &function.body)
+        {
+            self.facts.run_once_setups.push(setup);
+        }
+        if cached {
+            self.facts
+                .set_up_calls
+                .extend(run_once::set_up_calls(idx, &function.body));
+        }
         if kind == FunctionKind::Instance
             && let Some(receiver) = self_name
         {
