@@ -514,6 +514,11 @@ pub struct FileFacts {
     /// object (`for k, v in options.items(): options[k] = ...`), the name bound only once in its
     /// function: on an empty container they never run.
     pub changed_while_iterated: ThinVec<u32>,
+    /// Starts of method-call changes of a local or parameter whose arguments surely read an entry
+    /// of that same name first, in a way that raises on an empty container (`columns.insert(0,
+    /// columns.pop(columns.index(name)))`, `items.append(items[0])`): on an empty container they
+    /// never run.
+    pub changed_only_with_entries: ThinVec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.

@@ -27,6 +27,7 @@ mod done_callbacks;
 mod flows;
 mod kwargs_forward;
 mod locals_loops;
+mod needs_entries;
 mod raise_switches;
 mod rebinds;
 mod receiver_use;
@@ -2191,6 +2192,18 @@ impl Extractor {
                     call.range(),
                     false,
                 );
+                if let Expr::Name(receiver) = &*method.value
+                    && self
+                        .facts
+                        .mutations
+                        .last()
+                        .is_some_and(|m| m.span.start == call.range().start().to_u32())
+                    && needs_entries::raises_when_empty_first(receiver.id.as_str(), call)
+                {
+                    self.facts
+                        .changed_only_with_entries
+                        .push(call.range().start().to_u32());
+                }
             }
             func => {
                 self.record_class_handling(call);
