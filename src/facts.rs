@@ -521,11 +521,13 @@ pub struct FileFacts {
     /// object (`for k, v in options.items(): options[k] = ...`), the name bound only once in its
     /// function: on an empty container they never run.
     pub changed_while_iterated: ThinVec<u32>,
-    /// Starts of changes of `self.x` or of a local made only after a read of that same object by
-    /// a constant index (`if self.groups[-1] != g: self.groups.append(...)`), not caught and
-    /// with no bind of the name in between in the function: `x[-1]` raises on an empty
-    /// container, so on an empty one they never run.
-    pub changed_only_when_not_empty: ThinVec<u32>,
+    /// Starts of changes of `self.x`, a local or a parameter that run only once an entry of that
+    /// same object was read in a way that raises on an empty container: after an uncaught read by
+    /// a constant index with no bind of the name in between (`if self.groups[-1] != g:
+    /// self.groups.append(...)`, `syntax/extract/nonempty_reads.rs`), or by the method call's own
+    /// arguments (`columns.insert(0, columns.pop(columns.index(name)))`,
+    /// `syntax/extract/needs_entries.rs`). On an empty container they never run.
+    pub changed_only_with_entries: ThinVec<u32>,
     /// Starts of the module- and class-level bindings and of the parameters whose value or
     /// default is an empty container: `{}`, `[]`, and `dict()`, `list()`, `set()` without
     /// arguments.

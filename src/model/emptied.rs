@@ -10,7 +10,7 @@ impl Model {
     /// Whether the object created at `site` of `file` is created empty (`{}`, `[]`, `dict()`,
     /// `list()`, `set()`) and stays so: every change the model attaches to it leaves an empty
     /// container empty (`pop`, `remove`, `discard`, `clear`, `del x[k]`, a sort, a change in a
-    /// loop over the object itself), or goes
+    /// loop over the object itself, a change whose arguments first need an entry of it), or goes
     /// through `self` of an instance that has its own attribute by then (`self.cache = {}` earlier
     /// in the same method). Its `pop`s and `clear`s then change nothing. A change the model does
     /// not attach (a receiver of unknown class) is not seen here: the rule that asks must check
@@ -56,14 +56,15 @@ impl Model {
 
 /// Whether `mutation` (of `facts`) leaves an empty container empty: it removes entries or
 /// reorders them, on the object itself (not on an element of it), or it runs only in a loop over
-/// the object itself ([`FileFacts::changed_while_iterated`]), which an empty one never enters,
-/// or only after a read of it by a constant index that raises on an empty one
-/// ([`FileFacts::changed_only_when_not_empty`]).
+/// the object itself ([`FileFacts::changed_while_iterated`]), which an empty one never enters, or
+/// only once an entry of it was read in a way that raises when there is none
+/// ([`FileFacts::changed_only_with_entries`]: `x[-1]` before the change, `x.index(...)` in its
+/// arguments).
 pub fn keeps_empty(facts: &FileFacts, mutation: &Mutation) -> bool {
     takes_entries_out(mutation)
         || facts.changed_while_iterated.contains(&mutation.span.start)
         || facts
-            .changed_only_when_not_empty
+            .changed_only_with_entries
             .contains(&mutation.span.start)
         || !mutation.nested
             && matches!(&mutation.kind, MutationKind::Method(name)

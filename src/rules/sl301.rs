@@ -174,10 +174,9 @@ fn check_parameter(
     let default = default_object(project, file, function_facts, param_facts.default.as_ref()?)?;
     // Created empty and only ever emptied (`existing.pop(k)`), here and wherever the model
     // sees it go: it never changes.
-    let only_emptied = uses.iter().all(|u| match u.kind {
-        ParamUseKind::Mutated(index) => keeps_empty(facts, &facts.mutations[index as usize]),
-        _ => false,
-    });
+    let only_emptied = uses
+        .iter()
+        .all(|u| leaves_it_empty(context, file, function, u, &default));
     if only_emptied {
         let (home_file, site) = default.home(file, param_facts);
         if context.model.stays_empty(project, home_file, site) {
@@ -291,6 +290,86 @@ fn check_parameter(
         found,
     ))
 }
+
+/// Whether `param_use` leaves an empty default empty: a change that keeps an empty container
+/// empty, or a hand-off the model follows to a function that only reads the parameter (its uses
+/// of it are changes, each of which `passed_to_mutator` finds harmless, or none: it neither
+/// returns, yields, stores nor hands it on), or to a builtin that only reads its argument
+/// (`len`). A hand-off to a function the model does not see may fill it.
+fn leaves_it_empty(
+    context: &Context<'_>,
+    file: FileId,
+    function: FuncIdx,
+    param_use: &ParamUse,
+    default: &DefaultObject,
+) -> bool {
+    let project = context.project;
+    let facts = &project.file(file).facts;
+    match &param_use.kind {
+        ParamUseKind::Mutated(index) => keeps_empty(facts, &facts.mutations[*index as usize]),
+        ParamUseKind::Passed { callee, argument } => {
+            if let Resolved::External(qualified) = project.resolve(file, Some(function), callee) {
+                return qualified
+                    .strip_prefix("builtins.")
+                    .is_some_and(|name| READING_BUILTINS.contains(&name));
+            }
+            let Some((target, bound)) = common::resolve_callee(project, file, function, callee)
+            else {
+                return false;
+            };
+            let (target_file, target_facts) = project.function(target);
+            let (_, target_index) = project.function_in_file(target);
+            let index = match argument {
+                Argument::Position(position) => *position as usize + usize::from(bound),
+                Argument::Keyword(name) => {
+                    let Some(index) = target_facts.params.iter().position(|p| p.name == *name)
+                    else {
+                        return false;
+                    };
+                    index
+                }
+            };
+            index < target_facts.params.len()
+                && target != project.function_id(file, function)
+                && project
+                    .file(target_file)
+                    .facts
+                    .param_uses
+                    .iter()
+                    .filter(|u| u.function == target_index && u.param == index as u32)
+                    .all(|u| matches!(u.kind, ParamUseKind::Mutated(_)))
+                && passed_to_mutator(
+                    context, file, function, param_use, callee, argument, default,
+                )
+                .is_none()
+        }
+        _ => false,
+    }
+}
+
+/// Builtins that read their argument and keep no reference to it past the call.
+const READING_BUILTINS: &[&str] = &[
+    "len",
+    "bool",
+    "any",
+    "all",
+    "sum",
+    "min",
+    "max",
+    "sorted",
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "dict",
+    "str",
+    "repr",
+    "print",
+    "isinstance",
+    "hash",
+    "id",
+    "format",
+];
 
 /// Import-time functions (registration decorators, class-creation hooks) change their defaults
 /// only while modules load. A function that returns the defaulted parameter itself is not a

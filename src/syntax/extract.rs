@@ -27,6 +27,7 @@ mod done_callbacks;
 mod flows;
 mod kwargs_forward;
 mod locals_loops;
+mod needs_entries;
 mod nonempty_reads;
 mod raise_switches;
 mod rebinds;
@@ -875,7 +876,7 @@ impl Extractor {
                 idx,
                 scope.self_name.as_ref().map(|n| n.as_str()),
             );
-            self.facts.changed_only_when_not_empty.extend(changed);
+            self.facts.changed_only_with_entries.extend(changed);
         }
         // Calling a generator gives a generator object, a true value whatever it returns.
         if kind == FunctionKind::Instance
@@ -2219,6 +2220,18 @@ impl Extractor {
                     call.range(),
                     false,
                 );
+                if let Expr::Name(receiver) = &*method.value
+                    && self
+                        .facts
+                        .mutations
+                        .last()
+                        .is_some_and(|m| m.span.start == call.range().start().to_u32())
+                    && needs_entries::raises_when_empty_first(receiver.id.as_str(), call)
+                {
+                    self.facts
+                        .changed_only_with_entries
+                        .push(call.range().start().to_u32());
+                }
             }
             func => {
                 self.record_class_handling(call);
