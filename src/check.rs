@@ -941,7 +941,7 @@ fn hash_files(files: &[PathBuf], texts: &Texts, dir: &Path) -> Option<Vec<TextHa
         .par_iter()
         .map(|path| {
             let stamp = Stamp::of(path)
-                .filter(|stamp| stamp.len() <= texts.max_file_size)
+                .filter(|stamp| stamp.size() <= texts.max_file_size)
                 .filter(|_| !texts.overlays.contains_key(path));
             if let Some(hash) = stamp.and_then(|stamp| stamps.hash(path, stamp)) {
                 return Some((hash, stamp, false));

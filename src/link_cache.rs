@@ -479,7 +479,10 @@ mod tests {
         assert!(read_ahead(dir.path(), &other).is_none());
         // Another text of the same file is a change, read ahead as after.
         let edited = LinkKey::new([(Path::new("app/a.py"), 8)].into_iter(), &[], &[]);
-        assert_eq!(read_ahead(dir.path(), &edited).expect("stored").changed, vec![(0, 7)]);
+        assert_eq!(
+            read_ahead(dir.path(), &edited).expect("stored").changed,
+            vec![(0, 7)]
+        );
     }
 
     #[test]

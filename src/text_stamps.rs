@@ -78,7 +78,7 @@ impl Stamp {
     }
 
     /// The file's size.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.0[2]
     }
 }
