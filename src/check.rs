@@ -29,6 +29,7 @@ use crate::rules::{Context, Rule, RuleSettings};
 use crate::run_cache::{self, KnownText, RunKey};
 use crate::source::{self, LineIndex};
 use crate::suppression::{Suppressions, UnusedSuppression};
+use crate::text_stamps::{self, Stamp, Stamps};
 use crate::{discover, syntax};
 
 pub struct CheckOptions {
@@ -485,13 +486,30 @@ fn load_found(
         cache_hits: &cache_hits,
         changed_while_read: &changed_while_read,
     };
-    allocator::keep_freed_pages();
-    let analysed = next_file_on_every_thread(files.len(), |i| {
-        let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
-        let analysed = analyse_file(&files[i], known_hash, &texts, &stores);
-        progress.tick();
-        analysed
+    let roots = link_roots(options, &run);
+    let entry_points = &run.rule_settings.entry_points;
+    // The stored link is read and decoded while the files' facts are (on the thread that takes
+    // it, which then joins the others), for the key of these files if every one is linked; a link
+    // of other files reads it again after.
+    let ahead_key = link_dir.zip(known_hashes.as_ref()).map(|(dir, hashes)| {
+        let paths = files.iter().map(PathBuf::as_path);
+        (
+            dir,
+            LinkKey::new(paths.zip(hashes.iter().copied()), &roots, entry_points),
+        )
     });
+    allocator::keep_freed_pages();
+    let (ahead, analysed) = rayon::join(
+        || ahead_key.map(|(dir, key)| (link_cache::read_ahead(dir, &key), key)),
+        || {
+            next_file_on_every_thread(files.len(), |i| {
+                let known_hash = known_hashes.as_ref().map(|hashes| hashes[i]);
+                let analysed = analyse_file(&files[i], known_hash, &texts, &stores);
+                progress.tick();
+                analysed
+            })
+        },
+    );
     progress.finish();
     if let Some((memory, run)) = stores.memory {
         memory.end_run(run);
@@ -525,8 +543,6 @@ fn load_found(
     end_stage("parse");
     allocator::return_freed_pages();
     let files_analysed = inputs.len();
-    let roots = link_roots(options, &run);
-    let entry_points = &run.rule_settings.entry_points;
     // The stored link is for the files' texts when their hashes were taken.
     let link_key = link_dir
         .filter(|_| known_hashes.is_some() && !changed_while_read.load(Ordering::Relaxed))
@@ -537,9 +553,10 @@ fn load_found(
                 LinkKey::new(paths.zip(input_hashes), &roots, entry_points),
             )
         });
-    let stored = link_key
-        .as_ref()
-        .and_then(|(dir, key)| link_cache::read(dir, key));
+    let stored = link_key.as_ref().and_then(|(dir, key)| match ahead {
+        Some((stored, ahead_key)) if ahead_key == *key => stored,
+        _ => link_cache::read(dir, key),
+    });
     let nothing_changed = stored
         .as_ref()
         .is_some_and(|stored| stored.changed.is_empty());
@@ -626,7 +643,7 @@ fn load_found(
 /// the facts `cache`, under its text hash then. Returned with it: how many files mention each
 /// identifier now, when the stored counts and those facts give it.
 fn previous_link(
-    stored: link_cache::StoredLink,
+    mut stored: link_cache::StoredLink,
     inputs: &[LinkInput],
     cache: Option<&FactsCache>,
 ) -> (Option<(Previous, bool)>, Option<MentionCounts>) {
@@ -710,7 +727,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     let hashes = found
         .errors
         .is_empty()
-        .then(|| hash_files(&found.files, &texts))
+        .then(|| hash_files(&found.files, &texts, dir))
         .flatten();
     let key = hashes
         .as_deref()
@@ -756,7 +773,7 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
     // run's resident memory peaks). The link is stored first, so that one thread frees them before
     // the model is built, and two store it while the rules run.
     let kept_values = loaded.values.take();
-    let ((), (result, reach)) = rayon::join(
+    let ((), (result, reach, analysis)) = rayon::join(
         || {
             if let (Some(key), Some(values), Some(mentions)) =
                 (&loaded.link_to_store, kept_values, &loaded.mentions)
@@ -764,7 +781,11 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
                 link_cache::save(dir, key, &loaded.project, &values, mentions);
             }
         },
-        || check_loaded_reaching(options, &loaded, &Analysis::of(&loaded), started, None),
+        || {
+            let analysis = Analysis::of(&loaded);
+            let (result, reach) = check_loaded_reaching(options, &loaded, &analysis, started, None);
+            (result, reach, analysis)
+        },
     );
     if let (Some(key), Some(hashes), Some((files, missing_paths))) =
         (key, &hashes, same_facts_inputs)
@@ -779,7 +800,18 @@ fn check_in_pool(options: &CheckOptions, started: Instant) -> CheckResult {
         .stored(options, &loaded, &result, reach, &texts);
         run_cache::save(dir, key, &result, same_facts);
     }
+    free_later((loaded, analysis));
     result
+}
+
+/// Frees `value` on a thread of its own. The project, its facts and the model take a run tens of
+/// milliseconds to free, page by page, after its findings are known; the caller need not wait
+/// for that (the command line prints them and exits meanwhile). When no thread can be started,
+/// `value` is freed here.
+fn free_later<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("stateleak-free".into())
+        .spawn(move || drop(value));
 }
 
 /// Files whose text changed since the stored run that a run extracts to compare their facts, to
@@ -902,16 +934,39 @@ impl SameFactsInputs<'_> {
 
 /// The hash of each file's text, in order; `None` when a file cannot be read (the run then takes
 /// the long way, which reports it).
-fn hash_files(files: &[PathBuf], texts: &Texts) -> Option<Vec<TextHash>> {
-    files
+fn hash_files(files: &[PathBuf], texts: &Texts, dir: &Path) -> Option<Vec<TextHash>> {
+    // A file whose stamp is the one stored with its hash is not read ([`text_stamps`]).
+    let stamps = Stamps::load(dir);
+    let hashed: Vec<(TextHash, Option<Stamp>, bool)> = files
         .par_iter()
         .map(|path| {
-            texts
-                .read(path, texts.max_file_size)
-                .ok()
-                .map(|text| cache::text_hash(&text))
+            let stamp = Stamp::of(path)
+                .filter(|stamp| stamp.size() <= texts.max_file_size)
+                .filter(|_| !texts.overlays.contains_key(path));
+            if let Some(hash) = stamp.and_then(|stamp| stamps.hash(path, stamp)) {
+                return Some((hash, stamp, false));
+            }
+            let text = texts.read(path, texts.max_file_size).ok()?;
+            Some((cache::text_hash(&text), stamp, true))
         })
-        .collect()
+        .collect::<Option<_>>()?;
+    // Stamps are stored again when a file stamped was read, or one stored is no longer stamped.
+    let stamped = hashed
+        .iter()
+        .filter(|(_, stamp, _)| stamp.is_some())
+        .count();
+    if hashed
+        .iter()
+        .any(|&(_, stamp, read)| read && stamp.is_some())
+        || stamped != stamps.len()
+    {
+        let entries = files.iter().zip(&hashed);
+        text_stamps::save(
+            dir,
+            entries.filter_map(|(path, &(hash, stamp, _))| Some((path.as_path(), stamp?, hash))),
+        );
+    }
+    Some(hashed.into_iter().map(|(hash, ..)| hash).collect())
 }
 
 /// Links the files' facts; unless `keep` is [`Keep::Nothing`], also returns what the link learnt
@@ -2148,7 +2203,7 @@ mod tests {
             overlays: &options.overlays,
             max_file_size: options.max_file_size,
         };
-        let hashes = hash_files(&found.files, &texts);
+        let hashes = hash_files(&found.files, &texts, &cache);
         assert!(hashes.is_some());
         let cached = load_found(
             &options,
@@ -2162,5 +2217,57 @@ mod tests {
         assert!(cached.link_to_store.is_some());
         let values = cached.values.as_ref().expect("values for the link cache");
         assert!(!values.updatable());
+    }
+
+    /// A file whose stamp is stored with its hash is not read to key the run; one rewritten
+    /// with the same size and its modification time put back is read again (its change time
+    /// moved), and so is one written too recently to be stamped.
+    #[test]
+    fn a_file_whose_stamp_is_stored_is_not_read_again_and_one_rewritten_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.py");
+        std::fs::write(&file, "x = 1\n").unwrap();
+        let recent = dir.path().join("b.py");
+        let cache = dir.path().join("cache");
+        let overlays = HashMap::new();
+        let texts = Texts {
+            overlays: &overlays,
+            max_file_size: u64::MAX,
+        };
+        let files = vec![file.clone()];
+        std::thread::sleep(text_stamps::SETTLED + Duration::from_millis(200));
+        let hashed = hash_files(&files, &texts, &cache).unwrap();
+        assert_eq!(hashed, vec![cache::text_hash("x = 1\n")]);
+        let stamp = Stamp::of(&file).expect("settled");
+        assert_eq!(Stamps::load(&cache).hash(&file, stamp), Some(hashed[0]));
+
+        // The stored hash is taken for the stamp (a hash no text has shows it was not read).
+        text_stamps::save(&cache, [(file.as_path(), stamp, 42)].into_iter());
+        assert_eq!(hash_files(&files, &texts, &cache).unwrap(), vec![42]);
+
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, "x = 2\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().modified().unwrap(),
+            modified
+        );
+        assert_eq!(
+            hash_files(&files, &texts, &cache).unwrap(),
+            vec![cache::text_hash("x = 2\n")]
+        );
+
+        // A file written just now is read, and its stamp not stored.
+        std::fs::write(&recent, "y = 1\n").unwrap();
+        assert_eq!(Stamp::of(&recent), None);
+        let both = vec![file.clone(), recent.clone()];
+        let hashed = hash_files(&both, &texts, &cache).unwrap();
+        assert_eq!(hashed[1], cache::text_hash("y = 1\n"));
+        assert_eq!(Stamps::load(&cache).len(), 0);
     }
 }

@@ -466,6 +466,26 @@ impl Resolver {
         })
     }
 
+    /// [`Resolver::for_path_or_default`] of each file, asked once per run of files in the same
+    /// folder as written (what it gives depends on the folder alone): sorted files come folder
+    /// by folder, and each question makes the path absolute and looks it up by its components.
+    fn by_folder<'a>(&'a self, files: &'a [PathBuf]) -> impl Iterator<Item = Arc<Settings>> + 'a {
+        let mut last: Option<(&'a std::ffi::OsStr, Arc<Settings>)> = None;
+        files.iter().map(move |file| {
+            let folder = file
+                .parent()
+                .map_or(std::ffi::OsStr::new(""), Path::as_os_str);
+            match &last {
+                Some((seen, settings)) if *seen == folder => Arc::clone(settings),
+                _ => {
+                    let settings = self.for_path_or_default(file);
+                    last = Some((folder, Arc::clone(&settings)));
+                    settings
+                }
+            }
+        })
+    }
+
     fn for_path_without_file(&self) -> Arc<Settings> {
         let mut resolved = lock(&self.resolved);
         let settings = resolved.entry(None).or_insert_with(|| {
@@ -516,8 +536,7 @@ impl Resolver {
 impl crate::check::FolderSettings for Resolver {
     fn for_files(&self, files: &[PathBuf]) -> crate::check::RunSettings {
         let mut used: Vec<Arc<Settings>> = Vec::new();
-        for file in files {
-            let settings = self.for_path_or_default(file);
+        for settings in self.by_folder(files) {
             if !used.iter().any(|u| Arc::ptr_eq(u, &settings)) {
                 used.push(settings);
             }
@@ -563,8 +582,7 @@ impl crate::check::FolderSettings for Resolver {
     fn fingerprint(&self, files: &[PathBuf]) -> u64 {
         let mut used: Vec<Arc<Settings>> = Vec::new();
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        for file in files {
-            let settings = self.for_path_or_default(file);
+        for settings in self.by_folder(files) {
             let index = match used.iter().position(|u| Arc::ptr_eq(u, &settings)) {
                 Some(index) => index,
                 None => {

@@ -34,3 +34,4 @@ pub mod stage_marks;
 pub mod suppression;
 pub mod syntax;
 pub mod terminal;
+pub mod text_stamps;

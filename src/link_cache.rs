@@ -42,6 +42,7 @@ const HEADER_LEN: usize = 8 + 8 + 8;
 
 /// What a link depends on besides the files' facts: the build, the paths in order, the roots
 /// and the entry-point patterns, and each file's text.
+#[derive(PartialEq, Eq)]
 pub struct LinkKey {
     key: u128,
     texts: Vec<TextHash>,
@@ -90,6 +91,18 @@ pub struct StoredLink {
     rest: usize,
     /// The files whose text changed since, with their text hash then.
     pub changed: Vec<(FileId, TextHash)>,
+    /// The counts, values and graph decoded while the files' facts were read ([`read_ahead`]).
+    ahead: Option<Ahead>,
+}
+
+/// What [`read_ahead`] decoded of a stored link, for a project of `files` files (the key's).
+struct Ahead {
+    files: u32,
+    mentions: Option<MentionCounts>,
+    /// The stored numbers of functions and classes, and the values and graph decoded for them
+    /// (`None` when they do not decode, or not to the end).
+    counts: Option<(u32, u32)>,
+    kept: Option<(KeptValues, CallGraph)>,
 }
 
 /// The link stored in `dir` for the files of `key`, if its checksum, build, files, roots and
@@ -125,13 +138,47 @@ pub fn read(dir: &Path, key: &LinkKey) -> Option<StoredLink> {
         mentions,
         rest,
         changed,
+        ahead: None,
     })
+}
+
+/// [`read`], and what [`StoredLink::mentions`] and [`StoredLink::previous`] decode, decoded now
+/// for the key's number of files and the stored numbers of functions and classes: a run reads
+/// the stored link on one thread while the other reads the files' facts, instead of after them
+/// with the other thread idle. Those two then give what they would have decoded (the same bytes
+/// with the same numbers), or decode again when asked of other numbers.
+pub fn read_ahead(dir: &Path, key: &LinkKey) -> Option<StoredLink> {
+    let mut stored = read(dir, key)?;
+    let files = key.texts.len() as u32;
+    let mentions = stored.mentions(files);
+    let mut input = Decoder::new(&stored.bytes[stored.rest..]);
+    let counts = input.u32().zip(input.u32());
+    let kept = counts.and_then(|(functions, classes)| {
+        let values = KeptValues::decode(&mut input, functions, classes)?;
+        let call_graph = CallGraph::decode_kept(&mut input, files, functions, classes)?;
+        input.bytes.is_empty().then_some((values, call_graph))
+    });
+    stored.ahead = Some(Ahead {
+        files,
+        mentions,
+        counts,
+        kept,
+    });
+    Some(stored)
 }
 
 impl StoredLink {
     /// How many files mentioned each identifier in the stored link; `None` when the stored
     /// counts are not of a project of `files` files.
-    pub fn mentions(&self, files: u32) -> Option<MentionCounts> {
+    pub fn mentions(&mut self, files: u32) -> Option<MentionCounts> {
+        if let Some(mentions) = self
+            .ahead
+            .as_mut()
+            .filter(|ahead| ahead.files == files)
+            .and_then(|ahead| ahead.mentions.take())
+        {
+            return Some(mentions);
+        }
         MentionCounts::decode(
             &mut Decoder::new(&self.bytes[self.mentions..self.rest]),
             files,
@@ -151,15 +198,26 @@ impl StoredLink {
         classes: u32,
         old_facts: Vec<OldFacts>,
     ) -> Option<Previous> {
-        let mut input = Decoder::new(&self.bytes[self.rest..]);
-        if input.u32()? != functions || input.u32()? != classes {
-            return None;
-        }
-        let values = KeptValues::decode(&mut input, functions, classes)?;
-        let call_graph = CallGraph::decode_kept(&mut input, files, functions, classes)?;
-        if !input.bytes.is_empty() {
-            return None;
-        }
+        let (values, call_graph) = match self.ahead {
+            Some(ahead) if ahead.files == files => {
+                if ahead.counts? != (functions, classes) {
+                    return None;
+                }
+                ahead.kept?
+            }
+            _ => {
+                let mut input = Decoder::new(&self.bytes[self.rest..]);
+                if input.u32()? != functions || input.u32()? != classes {
+                    return None;
+                }
+                let values = KeptValues::decode(&mut input, functions, classes)?;
+                let call_graph = CallGraph::decode_kept(&mut input, files, functions, classes)?;
+                if !input.bytes.is_empty() {
+                    return None;
+                }
+                (values, call_graph)
+            }
+        };
         Some(Previous {
             values,
             call_graph,
@@ -379,6 +437,52 @@ mod tests {
         let rest = input.bytes;
         assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 1, functions + 1, 2).is_none());
         assert!(CallGraph::decode_kept(&mut Decoder::new(rest), 2, functions, 2).is_none());
+    }
+
+    /// What `read_ahead` decodes while the facts are read is what `read` and the link's
+    /// questions decode after them, and other counts or files are refused by both.
+    #[test]
+    fn what_is_read_ahead_is_what_is_read_after() {
+        let facts = Arc::new(crate::syntax::extract(SOURCE).expect("parses"));
+        let inputs = vec![LinkInput {
+            path: "app/a.py".into(),
+            facts: Arc::clone(&facts),
+        }];
+        let (project, values) = Project::link_keeping_values(inputs, &[], &[]);
+        let functions = project.function_count() as u32;
+        let mentions = MentionCounts::of(vec![&*facts]);
+        let dir = tempfile::tempdir().unwrap();
+        let key = LinkKey::new([(Path::new("app/a.py"), 7)].into_iter(), &[], &[]);
+        save(dir.path(), &key, &project, &values, &mentions);
+        let encoded = |previous: Previous| {
+            let mut out = Encoder(Vec::new());
+            previous.values.encode(&mut out);
+            assert!(previous.call_graph.encode_kept(&mut out));
+            out.0
+        };
+        let mut ahead = read_ahead(dir.path(), &key).expect("stored");
+        let mut after = read(dir.path(), &key).expect("stored");
+        assert_eq!(ahead.mentions(1), Some(mentions));
+        assert_eq!(after.mentions(1), ahead.mentions(1));
+        let (ahead, after) = (
+            ahead.previous(1, functions, 2, Vec::new()).expect("kept"),
+            after.previous(1, functions, 2, Vec::new()).expect("kept"),
+        );
+        assert_eq!(encoded(ahead), encoded(after));
+
+        let ahead = || read_ahead(dir.path(), &key).expect("stored");
+        assert!(ahead().previous(1, functions + 1, 2, Vec::new()).is_none());
+        assert!(ahead().previous(1, functions, 1, Vec::new()).is_none());
+        assert!(ahead().previous(2, functions, 2, Vec::new()).is_none());
+        assert!(ahead().mentions(0).is_none());
+        let other = LinkKey::new([(Path::new("app/b.py"), 7)].into_iter(), &[], &[]);
+        assert!(read_ahead(dir.path(), &other).is_none());
+        // Another text of the same file is a change, read ahead as after.
+        let edited = LinkKey::new([(Path::new("app/a.py"), 8)].into_iter(), &[], &[]);
+        assert_eq!(
+            read_ahead(dir.path(), &edited).expect("stored").changed,
+            vec![(0, 7)]
+        );
     }
 
     #[test]
