@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{AccessPath, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value};
 use crate::knowledge;
-use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved, in_test_code};
 
 use super::{MethodCalls, Model};
 
@@ -194,15 +194,32 @@ impl InstanceAssignments {
         let Some(assigning) = self.by_attr.get_text(attr) else {
             return false;
         };
-        let callers: Vec<FuncId> = assigning
+        let binders: Vec<FuncId> = assigning
             .iter()
             .filter(|(c, _)| project.in_mro(class, *c))
             .flat_map(|(_, assignments)| assignments.iter().filter(|a| !a.in_setup))
             .filter_map(|a| Some(project.function_id(a.file, a.function?)))
             .collect();
-        callers
-            .iter()
-            .any(|caller| calls_within(project, *caller, method, MAX_CALLER_DEPTH))
+        if binders.is_empty() {
+            return false;
+        }
+        // The method that gives the instance its own may also be a set-up method that a caller
+        // of `method` calls first (`self.reset()`, then `self.add(...)`): such a caller is a
+        // method of `class`'s MRO that calls a binder directly.
+        let callers_of_binders = project
+            .mro(class)
+            .filter_map(|entry| match entry {
+                MroEntry::Class(c) => Some(*c),
+                _ => None,
+            })
+            .flat_map(|c| project.own_methods(c))
+            .filter(|caller| {
+                binders
+                    .iter()
+                    .any(|binder| calls_within(project, *caller, *binder, 1))
+            });
+        (binders.iter().copied().chain(callers_of_binders))
+            .any(|caller| calls_within(project, caller, method, MAX_CALLER_DEPTH))
             && self.shadowed_in_callers_within(project, class, attr, method, MAX_CALLER_DEPTH)
     }
 
@@ -243,9 +260,35 @@ impl InstanceAssignments {
                 && !call.reference()
                 && call.callee == name
         };
-        sites.iter().any(|&(file, index)| !recursive(file, index))
+        // A call from tests runs under a test runner, not in the process that serves requests.
+        let in_tests = |file: FileId, index: u32| {
+            project.file(file).facts.calls[index as usize]
+                .function()
+                .is_some_and(|caller| in_test_code(project, file, caller))
+        };
+        // `self.m()` in a class outside `class`'s MRO whose instances, its subclasses' too, all
+        // find another `m` (geonode's upload registry's `self._register()`) calls that other
+        // method.
+        let another_method = |file: FileId, index: u32| {
+            let call = &project.file(file).facts.calls[index as usize];
+            call.receiver() == CallReceiver::SelfParam
+                && call.callee == name
+                && call
+                    .function()
+                    .and_then(|caller| project.method_class(file, caller))
+                    .is_some_and(|other| {
+                        !project.in_mro(class, other)
+                            && std::iter::once(&other)
+                                .chain(project.descendants(other))
+                                .all(|&c| project.lookup_method(c, name) != Some(method))
+                    })
+        };
+        let elsewhere = |file: FileId, index: u32| {
+            recursive(file, index) || in_tests(file, index) || another_method(file, index)
+        };
+        sites.iter().any(|&(file, index)| !elsewhere(file, index))
             && sites.iter().all(|&(file, index)| {
-                if recursive(file, index) {
+                if elsewhere(file, index) {
                     return true;
                 }
                 let call = &project.file(file).facts.calls[index as usize];
@@ -260,10 +303,9 @@ impl InstanceAssignments {
                     }
                     CallReceiver::SelfParam if !call.reference() && call.callee == name => {
                         call.function().is_some_and(|caller| {
+                            let caller_class = project.method_class(file, caller);
                             project.outermost_function(file, caller) == caller
-                                && project
-                                    .method_class(file, caller)
-                                    .is_some_and(|c| project.in_mro(class, c))
+                                && caller_class.is_some_and(|c| project.in_mro(class, c))
                                 && (self.shadows(
                                     project,
                                     class,
@@ -313,6 +355,70 @@ impl InstanceAssignments {
                     }
                 })
         }) || self.guarded_by_own_value(project, class, attr, file, function, start)
+            || self.own_from_self_call_before(project, class, attr, file, function, start)
+    }
+
+    /// Whether `function` of `file`, before `start`, calls `self.m()` on every call that gets
+    /// that far (not under an `if`, in a loop, or after an early `return`), where `m` gives the
+    /// instance its own `attr` whenever it returns ([`Self::binds_own_on_every_call`]):
+    /// geonode's `init_registry` calls `self.reset()`, which binds `self.REGISTRY = {}`, before
+    /// it adds to `self.REGISTRY`.
+    fn own_from_self_call_before(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        file: FileId,
+        function: u32,
+        start: u32,
+    ) -> bool {
+        let facts = &project.file(file).facts;
+        facts.calls.iter().any(|call| {
+            call.function() == Some(function)
+                && call.span.start < start
+                && call.receiver() == CallReceiver::SelfParam
+                && !call.reference()
+                && !call.callee.contains('.')
+                && facts.runs_on_every_call(call.span.start)
+                && self.binds_own_on_every_call(project, class, attr, &call.callee)
+        })
+    }
+
+    /// Whether `self.name()` on an instance of `class` gives it its own `attr` whenever it
+    /// returns: the method an instance of `class`, or of any class deriving from it, finds under
+    /// `name` is a plain (not `async`: a coroutine runs only when awaited) method of the
+    /// instance that binds `self.attr` to an object of its own in a statement run on every call
+    /// that gets that far.
+    fn binds_own_on_every_call(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        name: &Name,
+    ) -> bool {
+        let Some(assigning) = self.by_attr.get_text(attr) else {
+            return false;
+        };
+        std::iter::once(&class)
+            .chain(project.descendants(class))
+            .all(|&c| {
+                let Some(method) = project.lookup_method(c, name) else {
+                    return false;
+                };
+                let (file, index) = project.function_in_file(method);
+                let facts = &project.file(file).facts;
+                let function = &facts.functions[index as usize];
+                !function.is_async
+                    && function.kind == FunctionKind::Instance
+                    && function.parent.is_none()
+                    && assigning.iter().any(|(_, assignments)| {
+                        assignments.iter().any(|a| {
+                            a.file == file
+                                && a.function == Some(index)
+                                && facts.runs_on_every_call(a.start)
+                        })
+                    })
+            })
     }
 
     /// Whether an instance of `class` may have its own value of any attribute by the time code
