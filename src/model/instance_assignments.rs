@@ -421,6 +421,58 @@ impl InstanceAssignments {
             })
     }
 
+    /// Whether `local`, a local of `function` in `file` bound once to a new instance of a class
+    /// (`collection = Collection()`), has its own `attr` by the time code at `start` runs: the
+    /// function binds `local.attr` to a new object (not to what a name or an attribute holds)
+    /// before it, in a statement run on every call that gets that far. magnum's
+    /// `collection.mservices = []` before `collection.mservices.append(...)`: the same as
+    /// `self.x = []` before a change of `self.x` in a method ([`Self::shadows`]).
+    pub fn local_given_own(
+        project: &Project,
+        file: FileId,
+        function: u32,
+        local: &Name,
+        attr: &str,
+        start: u32,
+    ) -> bool {
+        let facts = &project.file(file).facts;
+        let constructed_once = facts.functions[function as usize]
+            .typed_locals
+            .iter()
+            .any(|t| t.name == *local && t.exact);
+        constructed_once
+            && facts.attribute_assignments.iter().any(|a| {
+                a.function == function
+                    && a.attr.as_str() == attr
+                    && a.span.start < start
+                    && a.object.attrs.is_empty()
+                    && matches!(&a.object.root, Root::Local(name) if name == local)
+                    && !matches!(a.value, Value::Alias(_))
+                    && facts.runs_on_every_call(a.span.start)
+            })
+    }
+
+    /// Whether an instance of `class` has its own `attr` from its creation on: a set-up method
+    /// gives it one, or its `__init__` may set any attribute (see [`Self::computed_in_init`]).
+    /// What a change through a new instance held in a local may rely on, where [`Self::shadows`]
+    /// also counts what the function binds on `self`, another object.
+    pub fn own_from_creation(
+        &self,
+        project: &Project,
+        class: ClassId,
+        attr: &str,
+        file: FileId,
+        function: u32,
+        start: u32,
+    ) -> bool {
+        self.computed_in_init(project, class, file, function, start)
+            || self.by_attr.get_text(attr).is_some_and(|assigning| {
+                assigning.iter().any(|(c, assignments)| {
+                    project.in_mro(class, *c) && assignments.iter().any(|a| a.in_setup)
+                })
+            })
+    }
+
     /// Whether an instance of `class` may have its own value of any attribute by the time code
     /// at `start` in `function` of `file` runs: an `__init__` that every construction runs sets
     /// attributes under names from the instance's own state, and the code is not in a set-up

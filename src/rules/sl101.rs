@@ -7,7 +7,9 @@ use rustc_hash::FxHashSet as HashSet;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
 use crate::knowledge;
-use crate::model::{ClassReceiver, MethodCalls, keeps_empty, takes_entries_out};
+use crate::model::{
+    ClassReceiver, InstanceAssignments, MethodCalls, keeps_empty, takes_entries_out,
+};
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
@@ -182,13 +184,13 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
                     || common::instance_gets_own_default(context, class, defining_class, binding)
                     || common::replaced_at_class_creation(project, defining_class, binding)
                     || common::is_singleton(project, class)
-                    || instance_assignments.shadows(
+                    || instance_has_own(
                         project,
+                        instance_assignments,
                         class,
                         attr,
-                        file_id,
-                        mutation.function,
-                        mutation.span.start,
+                        change.file,
+                        mutation,
                     )
                 {
                     continue;
@@ -248,6 +250,33 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
                     .stays_empty(project, defining_file, key.definition)
         });
         groups
+    }
+}
+
+/// Whether the instance a change goes through has its own `attr` by the time the change runs.
+/// Through a local bound once to a new instance, what the function binds on `self` is another
+/// object's: only what every instance gets at creation and what the function binds on the local
+/// itself count.
+fn instance_has_own(
+    project: &Project,
+    instance_assignments: &InstanceAssignments,
+    class: ClassId,
+    attr: &str,
+    file: FileId,
+    mutation: &Mutation,
+) -> bool {
+    let (function, start) = (mutation.function, mutation.span.start);
+    match &mutation.target.root {
+        Root::Local(local)
+            if project.file(file).facts.functions[function as usize]
+                .typed_locals
+                .iter()
+                .any(|t| t.name == *local && t.exact) =>
+        {
+            instance_assignments.own_from_creation(project, class, attr, file, function, start)
+                || InstanceAssignments::local_given_own(project, file, function, local, attr, start)
+        }
+        _ => instance_assignments.shadows(project, class, attr, file, function, start),
     }
 }
 
