@@ -2,19 +2,19 @@
 //! 4-byte number (equal exactly when the texts are) that leads to the text and its hash.
 //!
 //! Its tables grow with the names a project has (185 k on the 1.2 M-line corpus: 1.2 MB of hash
-//! table, 1.5 MB of the numbers' addresses) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
+//! table, 3 MB of the numbers' addresses and hashes, each text's length before it) where `ustr`, which it replaces, reserved 2^20 pointers (8.4 MB, all of it resident)
 //! whatever the project. The hash is the one `ustr` computed (`ahash` with its fixed keys), so
 //! every hash map keyed by names iterates as it did.
 //!
 //! A handle is the text's number, not its address, so that a name takes 4 bytes in the facts
 //! (half of a pointer; BENCHMARKS.md, "Round 34: memory"): the numbers are given in the order
-//! texts are first interned, from 1, and [`TEXTS`] maps each to its text's address.
+//! texts are first interned, from 1, and [`TEXTS`] maps each to its text's address and hash.
 
 use std::alloc::Layout;
 use std::hash::Hasher;
 use std::num::NonZeroU32;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use hashbrown::HashTable;
@@ -26,14 +26,20 @@ const SHARD_BITS: u32 = 4;
 const SHARDS: usize = 1 << SHARD_BITS;
 const SHARD_SHIFT: u32 = 40;
 
+/// The names a shard's table has room for at its first name (16 k buckets: 64 KiB of handles, of
+/// which only the pages written become resident, and 16 KiB of control bytes). Growing from empty
+/// moved each name once per doubling, a cache miss for its hash each time; the corpus's 185 k
+/// names (about 11.6 k a shard) now fit without a move (BENCHMARKS.md, "Round 39: where the cold
+/// run's CPU time goes").
+const SHARD_CAPACITY: usize = 14 << 10;
+
 /// The text of one shard is taken in blocks of this many bytes: a block's unused tail is the
 /// only space lost, and never more than one a shard is partly filled.
 const BLOCK: usize = 32 << 10;
 
-/// What precedes each text in its block.
+/// What precedes each text in its block (its hash is in [`TEXTS`], by its number).
 #[repr(C)]
 struct Header {
-    hash: u64,
     len: usize,
 }
 
@@ -44,11 +50,24 @@ const HEADER: usize = size_of::<Header>();
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Interned(NonZeroU32);
 
-/// The texts' addresses by number: one range of address space reserved at the first name
-/// (room for [`ENTRIES`] numbers, 1 GiB; less if that much cannot be reserved), whose pages are
-/// mapped as they are first written, so that a name's address is one load away from its number.
+/// The texts' addresses and hashes by number: one range of address space reserved at the first
+/// name (room for [`ENTRIES`] numbers, 2 GiB; less if that much cannot be reserved), whose pages
+/// are mapped as they are first written, so that a name's address is one load away from its
+/// number, and its hash one load too: hash maps keyed by names hash them by the million in the
+/// link, and a hash kept before the text (in its block, a second dependent load into 8 MB of
+/// scattered text) missed the cache twice (BENCHMARKS.md, "Round 39: where the cold run's CPU
+/// time goes").
 const ENTRIES: usize = 1 << 27;
-static TEXTS: AtomicPtr<AtomicPtr<u8>> = AtomicPtr::new(std::ptr::null_mut());
+static TEXTS: AtomicPtr<Entry> = AtomicPtr::new(std::ptr::null_mut());
+
+/// What [`TEXTS`] holds for one number.
+#[repr(C)]
+struct Entry {
+    /// The address of the text's bytes, just after its [`Header`].
+    text: AtomicPtr<u8>,
+    /// The text's hash ([`hash`]).
+    hash: AtomicU64,
+}
 
 /// How many numbers [`TEXTS`] has room for, once reserved.
 static RESERVED: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -66,7 +85,7 @@ fn reserved() -> usize {
             let start = unsafe {
                 libc::mmap(
                     std::ptr::null_mut(),
-                    entries * size_of::<AtomicPtr<u8>>(),
+                    entries * size_of::<Entry>(),
                     libc::PROT_READ | libc::PROT_WRITE,
                     libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                     -1,
@@ -83,10 +102,10 @@ fn reserved() -> usize {
     })
 }
 
-/// Notes `address` as the text of a new number, and gives that number. A project of more names
-/// than [`TEXTS`] has room for (134 M, whose text alone would take 2 GiB) fails the file being
-/// read, as any panic does, and nothing else.
-fn number(address: NonNull<u8>) -> NonZeroU32 {
+/// Notes `address` and `hash` as the text of a new number, and gives that number. A project of
+/// more names than [`TEXTS`] has room for (134 M, whose text alone would take 2 GiB) fails the
+/// file being read, as any panic does, and nothing else.
+fn number(address: NonNull<u8>, hash: u64) -> NonZeroU32 {
     let room = reserved();
     let number = NEXT_NUMBER.fetch_add(1, Ordering::Relaxed);
     assert!(
@@ -95,7 +114,8 @@ fn number(address: NonNull<u8>) -> NonZeroU32 {
     );
     // SAFETY: the range holds `room` entries, and the number is below it.
     let entry = unsafe { &*TEXTS.load(Ordering::Acquire).add(number as usize) };
-    entry.store(address.as_ptr(), Ordering::Release);
+    entry.hash.store(hash, Ordering::Relaxed);
+    entry.text.store(address.as_ptr(), Ordering::Release);
     NonZeroU32::new(number).expect("numbers start at 1")
 }
 
@@ -106,24 +126,25 @@ impl std::fmt::Debug for Interned {
 }
 
 impl Interned {
-    /// The address of the text's bytes.
+    /// The number's entry in [`TEXTS`].
     #[inline]
-    fn bytes(&self) -> *const u8 {
+    fn entry(&self) -> &'static Entry {
         let number = self.0.get() as usize;
         // SAFETY: a handle is made only after its number's entry was written (`number`), by a
         // thread that handed it on here through some synchronisation (or by this one); the
         // range is never unmapped.
-        unsafe { (*TEXTS.load(Ordering::Acquire).add(number)).load(Ordering::Acquire) }
+        unsafe { &*TEXTS.load(Ordering::Acquire).add(number) }
     }
 
-    fn header(&self) -> &'static Header {
-        // SAFETY: every text's address is just past the header written for it
-        // (`Shard::insert`), in a block that is never freed.
-        unsafe { &*self.bytes().sub(HEADER).cast::<Header>() }
+    /// The address of the text's bytes.
+    #[inline]
+    fn bytes(&self) -> *const u8 {
+        self.entry().text.load(Ordering::Acquire)
     }
 
+    #[inline]
     pub(super) fn hash(&self) -> u64 {
-        self.header().hash
+        self.entry().hash.load(Ordering::Relaxed)
     }
 
     /// The text's number: given in the order texts are first interned.
@@ -204,18 +225,20 @@ impl Shard {
             !crate::allocator::building_tree(),
             "a name interned while a syntax tree is built would live in the tree arena"
         );
+        if self.table.capacity() == 0 {
+            self.table.reserve(SHARD_CAPACITY, |held| held.hash());
+        }
         let size = (HEADER + text.len()).next_multiple_of(align_of::<Header>());
         let at = self.take(size);
         // SAFETY: `take` gave `size` writable bytes aligned for a header, which hold the header
         // and the text.
         let interned = unsafe {
-            at.cast::<Header>().as_ptr().write(Header {
-                hash,
-                len: text.len(),
-            });
+            at.cast::<Header>()
+                .as_ptr()
+                .write(Header { len: text.len() });
             let bytes = at.as_ptr().add(HEADER);
             std::ptr::copy_nonoverlapping(text.as_ptr(), bytes, text.len());
-            Interned(number(NonNull::new_unchecked(bytes)))
+            Interned(number(NonNull::new_unchecked(bytes), hash))
         };
         self.table.insert_unique(hash, interned, |held| held.hash());
         interned
