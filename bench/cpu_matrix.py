@@ -20,6 +20,7 @@ its time are its instructions per CPU second.
 import collections
 import re
 import sys
+from collections.abc import Iterator
 
 # (stage, pattern): the first match from the outermost frame inwards, except that a stage marked
 # final stops the search (nothing inside it is another stage).
@@ -80,8 +81,8 @@ def kind_of(frames: list[str], kernel: bool) -> str:
     return "code"
 
 
-def samples(path: str):
-    frames = None
+def samples(path: str) -> Iterator[list[str]]:
+    frames: list[str] | None = None
     for line in open(path, encoding="utf-8", errors="replace"):
         if not line.strip():
             if frames:
@@ -98,9 +99,9 @@ def samples(path: str):
 
 
 def main() -> None:
-    cells: collections.Counter = collections.Counter()
-    stages: collections.Counter = collections.Counter()
-    kinds: collections.Counter = collections.Counter()
+    cells: collections.Counter[tuple[str, str]] = collections.Counter()
+    stages: collections.Counter[str] = collections.Counter()
+    kinds: collections.Counter[str] = collections.Counter()
     total = 0
     for frames in samples(sys.argv[1]):
         kernel = any("kallsyms" in frame for frame in frames[:3])
