@@ -439,6 +439,33 @@ pub fn is_django_field(name: &str) -> bool {
         && (class.ends_with("Field") || matches!(class, "ForeignKey" | "ForeignObject"))
 }
 
+/// Builtins that read their argument and keep no reference to it past the call.
+pub const READING_BUILTINS: &[&str] = &[
+    "len",
+    "bool",
+    "any",
+    "all",
+    "sum",
+    "min",
+    "max",
+    "sorted",
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "dict",
+    "str",
+    "repr",
+    "print",
+    "isinstance",
+    "hash",
+    "id",
+    "format",
+];
+
+/// Methods that read a container and keep no reference to it: the entries, a copy, a count.
+pub const READING_METHODS: &[&str] = &["get", "copy", "count", "index", "keys", "values", "items"];
+
 /// Builtin types whose instances no operation changes in place: `x += y` on one binds a new
 /// object to `x`.
 pub const IMMUTABLE_BUILTIN_TYPES: &[&str] = &[

@@ -930,12 +930,8 @@ impl Project {
 
     /// The methods `class`'s own body defines (not nested in another function), in source order.
     pub fn own_methods(&self, class: ClassId) -> impl Iterator<Item = FuncId> + '_ {
-        let file = self.classes[class.0 as usize].0;
-        let index = class.0 - self.class_base[file as usize];
-        let facts = &self.files[file as usize].facts;
-        facts
-            .class_methods()
-            .of_class(index)
+        let (file, facts, functions) = self.class_functions(class);
+        functions
             .iter()
             .filter(|&&f| facts.functions[f as usize].parent.is_none())
             .map(move |&f| self.function_id(file, f))
@@ -944,16 +940,20 @@ impl Project {
     /// The method `name` that the body of `class` itself defines, not one of its bases: the
     /// last function of that name there, as Python keeps the last.
     pub fn own_method(&self, class: ClassId, name: &Name) -> Option<FuncId> {
-        let file = self.classes[class.0 as usize].0;
-        let index = class.0 - self.class_base[file as usize];
-        let facts = &self.files[file as usize].facts;
-        facts
-            .class_methods()
-            .of_class(index)
+        let (file, facts, functions) = self.class_functions(class);
+        functions
             .iter()
             .rev()
             .find(|&&f| facts.functions[f as usize].name == *name)
             .map(|&f| self.function_id(file, f))
+    }
+
+    /// The file of `class`, its facts, and the functions whose class there is `class`.
+    fn class_functions(&self, class: ClassId) -> (FileId, &FileFacts, &[FuncIdx]) {
+        let file = self.classes[class.0 as usize].0;
+        let index = class.0 - self.class_base[file as usize];
+        let facts = &self.files[file as usize].facts;
+        (file, facts, facts.class_methods().of_class(index))
     }
 }
 

@@ -311,7 +311,7 @@ fn leaves_it_empty(
             if let Resolved::External(qualified) = project.resolve(file, Some(function), callee) {
                 return qualified
                     .strip_prefix("builtins.")
-                    .is_some_and(|name| READING_BUILTINS.contains(&name));
+                    .is_some_and(|name| knowledge::READING_BUILTINS.contains(&name));
             }
             let Some((target, bound)) = common::resolve_callee(project, file, function, callee)
             else {
@@ -346,30 +346,6 @@ fn leaves_it_empty(
         _ => false,
     }
 }
-
-/// Builtins that read their argument and keep no reference to it past the call.
-const READING_BUILTINS: &[&str] = &[
-    "len",
-    "bool",
-    "any",
-    "all",
-    "sum",
-    "min",
-    "max",
-    "sorted",
-    "list",
-    "tuple",
-    "set",
-    "frozenset",
-    "dict",
-    "str",
-    "repr",
-    "print",
-    "isinstance",
-    "hash",
-    "id",
-    "format",
-];
 
 /// Import-time functions (registration decorators, class-creation hooks) change their defaults
 /// only while modules load. A function that returns the defaulted parameter itself is not a

@@ -138,6 +138,9 @@ struct FunctionScope {
     closure: Box<ClosureScope>,
     /// The start of the function's first `yield`, once walked.
     first_yield: Option<u32>,
+    /// The body reads something by a constant index (`x[-1]`): only then can a change run after
+    /// such a read ([`nonempty_reads`]).
+    reads_constant_index: bool,
     /// Whether a `yield` or `yield from` of the function has been walked to its end (its value
     /// too, unlike `first_yield`, which is noted as the `yield` is entered): what is walked
     /// after it runs only if the consumer resumes the generator.
@@ -825,6 +828,7 @@ impl Extractor {
                 ),
             }),
             first_yield: None,
+            reads_constant_index: false,
             yielded: false,
         }));
         // What could record a memoisation with this function's frame innermost, or name it as a
@@ -869,7 +873,7 @@ impl Extractor {
             unreachable!("function scope pushed above")
         };
         let mutations = &self.facts.mutations[mutations_from..];
-        if mutations.iter().any(|m| m.function == idx) {
+        if scope.reads_constant_index && mutations.iter().any(|m| m.function == idx) {
             let changed = nonempty_reads::changed_only_when_not_empty(
                 &function.body,
                 mutations,
@@ -3486,6 +3490,14 @@ impl<'a> Visitor<'a> for Extractor {
                 self.record_cached_attribute_read(attribute)
             }
             Expr::Attribute(attribute) => self.rebinds.attribute(attribute),
+            Expr::Subscript(subscript)
+                if subscript.ctx == ast::ExprContext::Load
+                    && nonempty_reads::is_constant_index(&subscript.slice) =>
+            {
+                if let Some(scope) = self.function_scope_mut() {
+                    scope.reads_constant_index = true;
+                }
+            }
             _ => {}
         }
         // Lambdas and comprehensions are scopes of their own; what they mutate through `self` or

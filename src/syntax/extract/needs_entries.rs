@@ -10,100 +10,85 @@ use ruff_python_ast::{self as ast, Expr};
 /// a read of that same name that raises on an empty container before the call itself: a
 /// `receiver.index(...)` call (`ValueError` on an empty list or tuple) or a subscript
 /// `receiver[key]` that is not a slice (`KeyError`, `IndexError`, or `TypeError` on a set). Only
-/// sub-expressions evaluated on every evaluation of the arguments count (not an operand of
-/// `and`/`or`, a branch of a conditional expression, a lambda or a comprehension), and an
+/// parts evaluated on every evaluation of the arguments count ([`surely_evaluated`]), and an
 /// assignment expression anywhere in the arguments spoils it: it might bind `receiver` to
 /// another object first.
 pub(super) fn raises_when_empty_first(receiver: &str, call: &ast::ExprCall) -> bool {
-    let arguments = call
-        .arguments
-        .args
-        .iter()
-        .chain(call.arguments.keywords.iter().map(|k| &k.value));
+    let arguments = || {
+        call.arguments
+            .args
+            .iter()
+            .chain(call.arguments.keywords.iter().map(|k| &k.value))
+    };
+    if arguments().any(contains_named) {
+        return false;
+    }
     let mut found = false;
-    for argument in arguments {
-        match surely_reads_entry(receiver, argument) {
-            Surely::Spoiled => return false,
-            Surely::Reads => found = true,
-            Surely::No => {}
-        }
+    for argument in arguments() {
+        surely_evaluated(argument, &mut |part| found |= reads_entry(receiver, part));
     }
     found
 }
 
-#[derive(PartialEq)]
-enum Surely {
-    /// No read that raises on an empty `receiver` runs surely.
-    No,
-    /// One does.
-    Reads,
-    /// An assignment expression: the name may not hold the receiver's object any more.
-    Spoiled,
+/// Whether `expr` itself reads an entry of the name `receiver` in a way that raises when there is
+/// none: `receiver.index(...)`, or `receiver[key]` with `key` not a slice.
+fn reads_entry(receiver: &str, expr: &Expr) -> bool {
+    let is_receiver = |expr: &Expr| matches!(expr, Expr::Name(n) if n.id.as_str() == receiver);
+    match expr {
+        Expr::Call(call) => matches!(&*call.func, Expr::Attribute(method)
+            if method.attr.as_str() == "index" && is_receiver(&method.value)),
+        Expr::Subscript(subscript) => {
+            is_receiver(&subscript.value) && !matches!(&*subscript.slice, Expr::Slice(_))
+        }
+        _ => false,
+    }
 }
 
-fn is_name(expr: &Expr, name: &str) -> bool {
-    matches!(expr, Expr::Name(n) if n.id.as_str() == name)
-}
-
-/// The combination of the sub-expressions `parts`, all evaluated surely.
-fn all_of<'e>(name: &str, parts: impl IntoIterator<Item = &'e Expr>) -> Surely {
-    let mut result = Surely::No;
-    for part in parts {
-        match surely_reads_entry(name, part) {
-            Surely::Spoiled => return Surely::Spoiled,
-            Surely::Reads => result = Surely::Reads,
-            Surely::No => {}
+/// Calls `visit` on `expr` and on each of its parts that runs whenever `expr` is evaluated, the
+/// outer before the inner: the operands of arithmetic and unary operators, the callee and
+/// arguments of a call, the object and index of a subscript, the object of an attribute, the
+/// elements of a tuple, list or set display, the first operand of `and`/`or`, the test of `x if c
+/// else y`, the first pair of a comparison chain, the value of `:=`, `await` and `*`. Not the
+/// parts that run on some evaluations only, nor what lambdas and comprehensions hold.
+pub(super) fn surely_evaluated<'e>(expr: &'e Expr, visit: &mut dyn FnMut(&'e Expr)) {
+    fn each<'e>(parts: &'e [Expr], visit: &mut dyn FnMut(&'e Expr)) {
+        for part in parts {
+            surely_evaluated(part, visit);
         }
     }
-    result
-}
-
-fn surely_reads_entry(name: &str, expr: &Expr) -> Surely {
+    visit(expr);
     match expr {
-        Expr::Named(_) => Surely::Spoiled,
         Expr::Call(call) => {
-            if let Expr::Attribute(method) = &*call.func
-                && method.attr.as_str() == "index"
-                && is_name(&method.value, name)
-            {
-                // The arguments of `index` are evaluated first: they may spoil it.
-                return match all_of(name, call_parts(call).skip(1)) {
-                    Surely::Spoiled => Surely::Spoiled,
-                    _ => Surely::Reads,
-                };
+            for part in call_parts(call) {
+                surely_evaluated(part, visit);
             }
-            all_of(name, call_parts(call))
         }
         Expr::Subscript(subscript) => {
-            if is_name(&subscript.value, name) && !matches!(&*subscript.slice, Expr::Slice(_)) {
-                return match surely_reads_entry(name, &subscript.slice) {
-                    Surely::Spoiled => Surely::Spoiled,
-                    _ => Surely::Reads,
-                };
-            }
-            all_of(name, [&*subscript.value, &*subscript.slice])
+            surely_evaluated(&subscript.value, visit);
+            surely_evaluated(&subscript.slice, visit);
         }
-        Expr::Attribute(attribute) => surely_reads_entry(name, &attribute.value),
-        Expr::BinOp(binary) => all_of(name, [&*binary.left, &*binary.right]),
-        Expr::UnaryOp(unary) => surely_reads_entry(name, &unary.operand),
-        Expr::Starred(starred) => surely_reads_entry(name, &starred.value),
-        Expr::Tuple(tuple) => all_of(name, &tuple.elts),
-        Expr::List(list) => all_of(name, &list.elts),
-        Expr::Set(set) => all_of(name, &set.elts),
-        // A comparison chain may stop after its first pair; that pair always runs.
-        Expr::Compare(compare) => all_of(
-            name,
-            std::iter::once(&*compare.left).chain(compare.comparators.first()),
-        ),
-        // Other expressions run a part only on some evaluations, or hide one; count none of
-        // them, but still refuse an assignment expression inside.
-        other => {
-            if contains_named(other) {
-                Surely::Spoiled
-            } else {
-                Surely::No
-            }
+        Expr::Attribute(attribute) => surely_evaluated(&attribute.value, visit),
+        Expr::BinOp(binary) => {
+            surely_evaluated(&binary.left, visit);
+            surely_evaluated(&binary.right, visit);
         }
+        Expr::UnaryOp(unary) => surely_evaluated(&unary.operand, visit),
+        Expr::Starred(starred) => surely_evaluated(&starred.value, visit),
+        Expr::Await(awaited) => surely_evaluated(&awaited.value, visit),
+        Expr::Named(named) => surely_evaluated(&named.value, visit),
+        Expr::Tuple(tuple) => each(&tuple.elts, visit),
+        Expr::List(list) => each(&list.elts, visit),
+        Expr::Set(set) => each(&set.elts, visit),
+        Expr::BoolOp(boolean) => each(&boolean.values[..1.min(boolean.values.len())], visit),
+        Expr::If(conditional) => surely_evaluated(&conditional.test, visit),
+        Expr::Compare(compare) => {
+            surely_evaluated(&compare.left, visit);
+            each(
+                &compare.comparators[..1.min(compare.comparators.len())],
+                visit,
+            );
+        }
+        _ => {}
     }
 }
 

@@ -20,6 +20,7 @@ use ruff_text_size::Ranged;
 use crate::facts::{AccessPath, FuncIdx, Mutation, Root};
 
 use super::dotted_name;
+use super::needs_entries::surely_evaluated;
 
 /// How deep the walk follows nested blocks: below it, nothing is counted (so nothing is claimed).
 const MAX_DEPTH: usize = 64;
@@ -189,60 +190,24 @@ fn names(path: &AccessPath, name: &str, self_name: Option<&str>) -> bool {
 }
 
 /// Adds to `out` the names (`self.groups`) that `expr` surely reads by a constant index
-/// (`self.groups[-1]`, `items[0]`) when it is evaluated.
+/// (`self.groups[-1]`, `items[0]`) when it is evaluated ([`surely_evaluated`]).
 fn failing_reads(expr: &Expr, out: &mut Vec<String>) {
-    match expr {
-        Expr::Subscript(s) => {
-            if s.ctx == ast::ExprContext::Load
-                && is_constant_index(&s.slice)
-                && let Some(name) = dotted_name(&s.value)
-            {
-                let name = name.to_string();
-                if !out.contains(&name) {
-                    out.push(name);
-                }
-            }
-            failing_reads(&s.value, out);
-            failing_reads(&s.slice, out);
-        }
-        Expr::BoolOp(b) => {
-            if let Some(first) = b.values.first() {
-                failing_reads(first, out);
+    surely_evaluated(expr, &mut |part| {
+        if let Expr::Subscript(s) = part
+            && s.ctx == ast::ExprContext::Load
+            && is_constant_index(&s.slice)
+            && let Some(name) = dotted_name(&s.value)
+        {
+            let name = name.to_string();
+            if !out.contains(&name) {
+                out.push(name);
             }
         }
-        Expr::If(i) => failing_reads(&i.test, out),
-        Expr::Compare(c) => {
-            failing_reads(&c.left, out);
-            if let Some(first) = c.comparators.first() {
-                failing_reads(first, out);
-            }
-        }
-        Expr::Named(n) => failing_reads(&n.value, out),
-        Expr::BinOp(b) => {
-            failing_reads(&b.left, out);
-            failing_reads(&b.right, out);
-        }
-        Expr::UnaryOp(u) => failing_reads(&u.operand, out),
-        Expr::Call(c) => {
-            failing_reads(&c.func, out);
-            for arg in &c.arguments.args {
-                failing_reads(arg, out);
-            }
-            for keyword in &c.arguments.keywords {
-                failing_reads(&keyword.value, out);
-            }
-        }
-        Expr::Attribute(a) => failing_reads(&a.value, out),
-        Expr::Await(a) => failing_reads(&a.value, out),
-        Expr::Starred(s) => failing_reads(&s.value, out),
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| failing_reads(e, out)),
-        Expr::List(l) => l.elts.iter().for_each(|e| failing_reads(e, out)),
-        _ => {}
-    }
+    });
 }
 
 /// `0`, `-1`: an integer literal, negated or not.
-fn is_constant_index(slice: &Expr) -> bool {
+pub(super) fn is_constant_index(slice: &Expr) -> bool {
     let slice = match slice {
         Expr::UnaryOp(u) if u.op == ast::UnaryOp::USub => &*u.operand,
         other => other,

@@ -11,6 +11,8 @@
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 
+use crate::knowledge;
+
 /// Whether every read of `name` in `body` (nested functions, classes, lambdas and comprehensions
 /// included) is inside the branch of an `if` (or `elif`) whose test is `name` itself or an `and`
 /// with `name` as one operand, or neither fills nor hands on the object (see
@@ -102,27 +104,12 @@ impl Walk<'_> {
                 let only_reads = match &*call.func {
                     Expr::Attribute(attribute) => {
                         self.is_name(&attribute.value)
-                            && matches!(
-                                attribute.attr.as_str(),
-                                "pop"
-                                    | "popitem"
-                                    | "clear"
-                                    | "remove"
-                                    | "discard"
-                                    | "get"
-                                    | "copy"
-                                    | "count"
-                                    | "index"
-                                    | "keys"
-                                    | "values"
-                                    | "items"
-                            )
+                            && (knowledge::REMOVING_METHODS.contains(&attribute.attr.as_str())
+                                || knowledge::READING_METHODS.contains(&attribute.attr.as_str()))
                     }
                     Expr::Name(callee) => {
-                        matches!(
-                            callee.id.as_str(),
-                            "len" | "bool" | "dict" | "list" | "set" | "tuple" | "sorted"
-                        ) && call.arguments.args.len() == 1
+                        knowledge::READING_BUILTINS.contains(&callee.id.as_str())
+                            && call.arguments.args.len() == 1
                             && call.arguments.keywords.is_empty()
                             && self.is_name(&call.arguments.args[0])
                     }
