@@ -531,10 +531,12 @@ pub struct FileFacts {
     /// it may rebind any (it reads `globals`, `vars`, `locals`, `eval` or `exec`).
     pub other_rebinds: ThinVec<Name>,
     /// The attributes the module sets or deletes on an object it names other than `self` and
-    /// `cls` (`config.Base = X`, `setattr(mod, "Base", X)`), in any scope; sorted. `*` among
-    /// them when the module may set any attribute of an object it imports: a `setattr` or
-    /// `delattr` by a computed name, `vars(mod)` or `mod.__dict__`.
+    /// `cls` (`config.Base = X`, `setattr(mod, "Base", X)`), in any scope; sorted.
     pub attribute_rebinds: ThinVec<Name>,
+    /// The imported names whose namespace the module may write by a name it computes: the
+    /// object of a `setattr` or `delattr` by a computed name, of `vars(mod)` or of
+    /// `mod.__dict__`, in any scope; sorted.
+    pub namespace_writes: ThinVec<Name>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: ThinVec<(FuncIdx, Name)>,
     /// `cache_clears` made after their function first yields (a context manager's exit), by

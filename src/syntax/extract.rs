@@ -83,12 +83,13 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         extractor.visit_stmt(stmt);
     }
     let imports = &extractor.facts.imports;
-    (
-        extractor.facts.other_rebinds,
-        extractor.facts.attribute_rebinds,
-    ) = std::mem::take(&mut extractor.rebinds).finish(extractor.hit_depth_limit, |name| {
-        imports.iter().any(|import| import.binding == *name)
-    });
+    let rebinds = std::mem::take(&mut extractor.rebinds)
+        .finish(extractor.hit_depth_limit, |name| {
+            imports.iter().any(|import| import.binding == *name)
+        });
+    extractor.facts.other_rebinds = rebinds.names;
+    extractor.facts.attribute_rebinds = rebinds.attributes;
+    extractor.facts.namespace_writes = rebinds.namespace_writes;
     extractor.facts.untyped_method_calls =
         sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
     extractor.facts.conditional_changes.sort_unstable();

@@ -42,6 +42,13 @@ pub(super) struct Rebinds {
     any: bool,
 }
 
+/// The rebinds of a whole module ([`Rebinds::finish`]).
+pub(super) struct Found {
+    pub(super) names: ThinVec<Name>,
+    pub(super) attributes: ThinVec<Name>,
+    pub(super) namespace_writes: ThinVec<Name>,
+}
+
 /// Whether `object` is a name other than `self` and `cls`.
 fn names_an_object(object: &Expr) -> bool {
     matches!(object, Expr::Name(n) if !matches!(n.id.as_str(), "self" | "cls"))
@@ -201,26 +208,28 @@ impl Rebinds {
         }
     }
 
-    /// The names the module may rebind other than by a module-level `name = value`, and the
-    /// attributes it sets on objects it names, each sorted, without repeats; the names are `*`
-    /// alone when it may rebind any name; the attributes hold `*` when the file may set any
-    /// attribute of an imported object by a name it computes. `hit_depth_limit`: whether the
-    /// extractor's walk passed over a part of the module because it nests too deep. `imported`:
-    /// whether the file binds a name by an import (in any scope).
-    pub(super) fn finish(
-        mut self,
-        hit_depth_limit: bool,
-        imported: impl Fn(&Name) -> bool,
-    ) -> (ThinVec<Name>, ThinVec<Name>) {
+    /// What the walk found, each list sorted and without repeats: the names the module may
+    /// rebind other than by a module-level `name = value` (`*` alone when it may rebind any
+    /// name), the attributes it sets on objects it names, and the imported names whose namespace
+    /// it may write by a name it computes. `hit_depth_limit`: whether the extractor's walk passed
+    /// over a part of the module because it nests too deep. `imported`: whether the file binds a
+    /// name by an import (in any scope).
+    pub(super) fn finish(self, hit_depth_limit: bool, imported: impl Fn(&Name) -> bool) -> Found {
         let names = if self.any || hit_depth_limit {
             std::iter::once(intern("*")).collect()
         } else {
             sorted_distinct(self.names)
         };
-        if self.namespace_objects.iter().any(imported) {
-            self.attributes.push(intern("*"));
+        let namespace_writes: Vec<Name> = self
+            .namespace_objects
+            .into_iter()
+            .filter(|name| imported(name))
+            .collect();
+        Found {
+            names,
+            attributes: sorted_distinct(self.attributes),
+            namespace_writes: sorted_distinct(namespace_writes),
         }
-        (names, sorted_distinct(self.attributes))
     }
 }
 
@@ -270,6 +279,31 @@ mod tests {
         let facts = crate::syntax::extract(source).expect("parses");
         let text = |names: &[crate::facts::Name]| names.iter().map(|n| n.to_string()).collect();
         (text(&facts.other_rebinds), text(&facts.attribute_rebinds))
+    }
+
+    fn namespace_writes(source: &str) -> Vec<String> {
+        let facts = crate::syntax::extract(source).expect("parses");
+        facts
+            .namespace_writes
+            .iter()
+            .map(|n| n.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_namespace_written_by_a_computed_name_is_recorded_when_it_is_imported() {
+        let source = "\
+import settings
+from app import config as conf
+def load(options, local):
+    for name, value in options.items():
+        setattr(settings, name, value)
+        vars(conf)[name] = value
+        local.__dict__[name] = value
+        setattr(settings, 'FIXED', value)
+";
+        assert_eq!(namespace_writes(source), ["conf", "settings"]);
+        assert_eq!(rebinds(source).1, ["FIXED"]);
     }
 
     #[test]
