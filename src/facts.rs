@@ -124,14 +124,6 @@ impl PartialEq<Name> for &str {
     }
 }
 
-/// A name as [`with_name_table`] encodes it: its text the first time a record holds it, then
-/// the index of that first time.
-#[derive(Serialize, Deserialize)]
-enum CodedName<'a> {
-    New(#[serde(borrow)] std::borrow::Cow<'a, str>),
-    Seen(u32),
-}
-
 /// The names one record has encoded or decoded so far, by order of first appearance.
 #[derive(Default)]
 struct NameTable {
@@ -141,6 +133,9 @@ struct NameTable {
 
 thread_local! {
     static NAME_TABLE: std::cell::RefCell<Option<NameTable>> = const { std::cell::RefCell::new(None) };
+    /// Whether [`NAME_TABLE`] holds a table: asked once per name decoded, so kept where an access
+    /// checks no lazy state (the table itself has a destructor to register).
+    static IN_NAME_TABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Runs `f` (one record's encoding or decoding) with names written once per record: a file's
@@ -148,76 +143,121 @@ thread_local! {
 /// again would validate and intern the same text each time. Outside `f` (reports, tests) a name
 /// is its text. The table is this thread's and `f`'s alone, so what one record wrote never
 /// decides how another is read.
+///
+/// Within a table a name is one number, `0` followed by its text the first time the record
+/// holds it, and its index in the table plus one after that (a tuple to the serializer: postcard
+/// writes no length for one, and decoding reads the text only after a `0`).
 pub fn with_name_table<R>(f: impl FnOnce() -> R) -> R {
     struct Reset(Option<NameTable>);
     impl Drop for Reset {
         fn drop(&mut self) {
             let outer = self.0.take();
+            IN_NAME_TABLE.with(|on| on.set(outer.is_some()));
             NAME_TABLE.with(|table| *table.borrow_mut() = outer);
         }
     }
     let outer = NAME_TABLE.with(|table| table.borrow_mut().replace(NameTable::default()));
+    IN_NAME_TABLE.with(|on| on.set(true));
     let _reset = Reset(outer);
     f()
 }
 
 impl Serialize for Name {
     fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
-        let coded = NAME_TABLE.with(|table| {
+        use serde::ser::SerializeTuple;
+        // The name's code in this record's table: 0 when it is new there.
+        let code = NAME_TABLE.with(|table| {
             let mut table = table.borrow_mut();
             let table = table.as_mut()?;
             let next = table.names.len() as u32;
             Some(match table.indices.entry(*self) {
-                std::collections::hash_map::Entry::Occupied(seen) => CodedName::Seen(*seen.get()),
+                std::collections::hash_map::Entry::Occupied(seen) => *seen.get() + 1,
                 std::collections::hash_map::Entry::Vacant(new) => {
                     new.insert(next);
                     table.names.push(*self);
-                    CodedName::New(std::borrow::Cow::Borrowed(self.0.as_str()))
+                    0
                 }
             })
         });
-        match coded {
-            Some(coded) => coded.serialize(out),
+        match code {
+            Some(0) => {
+                let mut coded = out.serialize_tuple(2)?;
+                coded.serialize_element(&0u32)?;
+                coded.serialize_element(self.0.as_str())?;
+                coded.end()
+            }
+            Some(seen) => {
+                let mut coded = out.serialize_tuple(1)?;
+                coded.serialize_element(&seen)?;
+                coded.end()
+            }
             None => out.serialize_str(self.0.as_str()),
         }
     }
 }
 
+/// A name's text, interned.
+struct NameFromText;
+
+impl serde::de::Visitor<'_> for NameFromText {
+    type Value = Name;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a name")
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Name, E> {
+        Ok(intern(text))
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NameFromText {
+    type Value = Name;
+    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Name, D::Error> {
+        input.deserialize_str(self)
+    }
+}
+
+/// A name as [`with_name_table`] encodes it.
+struct CodedName;
+
+impl<'de> serde::de::Visitor<'de> for CodedName {
+    type Value = Name;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a name's code")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut coded: A) -> Result<Name, A::Error> {
+        use serde::de::Error;
+        let code: u32 = coded
+            .next_element()?
+            .ok_or_else(|| A::Error::custom("a name without its code"))?;
+        if code == 0 {
+            let name = coded
+                .next_element_seed(NameFromText)?
+                .ok_or_else(|| A::Error::custom("a new name without its text"))?;
+            NAME_TABLE.with(|table| {
+                if let Some(table) = table.borrow_mut().as_mut() {
+                    table.names.push(name);
+                }
+            });
+            return Ok(name);
+        }
+        NAME_TABLE
+            .with(|table| {
+                table
+                    .borrow()
+                    .as_ref()
+                    .and_then(|table| table.names.get(code as usize - 1).copied())
+            })
+            .ok_or_else(|| A::Error::custom("a name seen before that was not"))
+    }
+}
+
 impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: serde::Deserializer<'de>>(input: D) -> Result<Name, D::Error> {
-        struct Text;
-        impl serde::de::Visitor<'_> for Text {
-            type Value = Name;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a name")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Name, E> {
-                Ok(intern(text))
-            }
+        if IN_NAME_TABLE.with(std::cell::Cell::get) {
+            input.deserialize_tuple(2, CodedName)
+        } else {
+            input.deserialize_str(NameFromText)
         }
-        if !NAME_TABLE.with(|table| table.borrow().is_some()) {
-            return input.deserialize_str(Text);
-        }
-        let name = match CodedName::deserialize(input)? {
-            CodedName::New(text) => {
-                let name = intern(&text);
-                NAME_TABLE.with(|table| {
-                    if let Some(table) = table.borrow_mut().as_mut() {
-                        table.names.push(name);
-                    }
-                });
-                name
-            }
-            CodedName::Seen(index) => NAME_TABLE
-                .with(|table| {
-                    table
-                        .borrow()
-                        .as_ref()
-                        .and_then(|table| table.names.get(index as usize).copied())
-                })
-                .ok_or_else(|| serde::de::Error::custom("a name seen before that was not"))?,
-        };
-        Ok(name)
     }
 }
 
@@ -2071,10 +2111,22 @@ mod tests {
 
     #[test]
     fn a_reference_to_a_name_not_yet_written_is_an_error() {
-        // One name, coded as the second name of the record, which has none before it.
-        let bytes = with_name_table(|| postcard::to_allocvec(&vec![CodedName::Seen(1)])).unwrap();
+        // One name, coded as the second name of the record (code 2), which has none before it.
+        let bytes = postcard::to_allocvec(&vec![2u32]).unwrap();
         let read = with_name_table(|| postcard::from_bytes::<Vec<Name>>(&bytes));
         assert!(read.is_err());
+    }
+
+    #[test]
+    fn a_new_name_without_its_text_is_an_error() {
+        // One name, coded as new (code 0), and the record ends before its text.
+        let bytes = postcard::to_allocvec(&vec![0u32]).unwrap();
+        let read = with_name_table(|| postcard::from_bytes::<Vec<Name>>(&bytes));
+        assert!(read.is_err());
+        // With its text, it is that name, and the next code 1 is it again.
+        let bytes = postcard::to_allocvec(&(vec![(0u32, "alpha")], 1u32)).unwrap();
+        let read = with_name_table(|| postcard::from_bytes::<(Vec<Name>, Name)>(&bytes)).unwrap();
+        assert_eq!(read, (vec![Name::from("alpha")], Name::from("alpha")));
     }
 
     #[test]

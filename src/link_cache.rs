@@ -486,6 +486,39 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_is_decoded_as_its_values_were_added_and_one_holding_a_value_twice_is_refused() {
+        // No external names, one slot at place 0, holding `values` (kind, id) in that order.
+        let stored = |values: &[(u8, u32)]| {
+            let mut out = Encoder(Vec::new());
+            out.len(0);
+            out.u32s(&[0]);
+            out.len(1);
+            out.len(values.len());
+            for (kind, id) in values {
+                out.u8(*kind);
+                out.u32(*id);
+            }
+            out.0
+        };
+        let decoded = |bytes: &[u8]| KeptValues::decode(&mut Decoder::new(bytes), 100, 100);
+        // Distinct values, up to the most a slot holds, many of them sharing a slot's bit: read
+        // back, in their order.
+        for count in [0, 1, 2, 3, 31, 32] {
+            let values: Vec<(u8, u32)> = (0..count).map(|i| ((i % 3) as u8, i / 3)).collect();
+            let bytes = stored(&values);
+            let kept = decoded(&bytes).expect("distinct values are read");
+            let mut again = Encoder(Vec::new());
+            kept.encode(&mut again);
+            assert_eq!(again.0, bytes, "{count} values");
+        }
+        // A value held twice, next to itself or apart, and one more than a slot holds.
+        assert!(decoded(&stored(&[(0, 1), (0, 1)])).is_none());
+        assert!(decoded(&stored(&[(2, 5), (0, 1), (1, 5), (2, 5)])).is_none());
+        let too_many: Vec<(u8, u32)> = (0..33).map(|i| (0, i)).collect();
+        assert!(decoded(&stored(&too_many)).is_none());
+    }
+
+    #[test]
     fn a_count_the_bytes_cannot_hold_is_refused() {
         let bytes = [0xff, 0xff, 0xff, 0x7f, 1, 2, 3];
         assert_eq!(Decoder::new(&bytes).len(1), None);

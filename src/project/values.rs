@@ -303,15 +303,15 @@ struct ManyHeld {
 }
 
 impl HeldValues {
-    /// A slot with room for `count` values, holding none yet.
-    fn with_capacity(count: usize) -> Self {
-        if count < 2 {
-            return HeldValues::Empty;
+    /// A slot holding `values`, none of them twice and at most [`MAX_HELD`], whose
+    /// [`HeldValues::bit`]s are `bits`: what adding them in turn to an empty slot makes.
+    fn distinct(values: Vec<Held>, bits: u64) -> Self {
+        debug_assert!(values.len() <= MAX_HELD);
+        match values.as_slice() {
+            [] => HeldValues::Empty,
+            [value] => HeldValues::One(*value),
+            _ => HeldValues::Many(Box::new(ManyHeld { values, bits })),
         }
-        HeldValues::Many(Box::new(ManyHeld {
-            values: Vec::with_capacity(count),
-            bits: 0,
-        }))
     }
 
     #[inline]
@@ -364,11 +364,6 @@ impl HeldValues {
             Held::External(q) => (3, q.0),
         };
         1 << ((id.wrapping_mul(0x9E37_79B9) >> 26) ^ kind)
-    }
-
-    /// Adds `value` unless it is held or the slot is full; whether it was added.
-    fn add(&mut self, value: Held) -> bool {
-        self.add_all(std::slice::from_ref(&value))
     }
 
     /// Adds each of `values` in turn unless it is held or the slot is full; whether any was

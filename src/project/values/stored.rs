@@ -9,8 +9,8 @@ use crate::link_cache::{Decoder, Encoder};
 
 use super::super::{ClassId, FuncId};
 use super::{
-    ExternalId, Externals, Held, HeldTable, HeldValues, KeptValues, NAMES_A_CLASS, UNSEEN,
-    names_a_class,
+    ExternalId, Externals, Held, HeldTable, HeldValues, KeptValues, MAX_HELD, NAMES_A_CLASS,
+    UNSEEN, names_a_class,
 };
 
 impl KeptValues {
@@ -84,7 +84,13 @@ impl KeptValues {
         let mut values = Vec::with_capacity(count);
         for _ in 0..count {
             let held = input.len(5)?;
-            let mut slot = HeldValues::with_capacity(held);
+            if held > MAX_HELD {
+                return None;
+            }
+            // What `HeldValues::add` would make of them one by one, without its search from the
+            // first value held for each (a value is looked for only when its bit is set).
+            let mut slot = Vec::with_capacity(held);
+            let mut bits = 0;
             for _ in 0..held {
                 let value = match (input.u8()?, input.u32()?) {
                     (0, id) if id < functions => Held::Function(FuncId(id)),
@@ -93,11 +99,14 @@ impl KeptValues {
                     (3, id) if external(id) => Held::External(ExternalId(id)),
                     _ => return None,
                 };
-                if !slot.add(value) {
+                let bit = HeldValues::bit(value);
+                if bits & bit != 0 && slot.contains(&value) {
                     return None;
                 }
+                bits |= bit;
+                slot.push(value);
             }
-            values.push(slot);
+            values.push(HeldValues::distinct(slot, bits));
         }
         Some(KeptValues {
             held: HeldTable { places, values },
