@@ -22,6 +22,9 @@ impl Severity {
     }
 }
 
+/// The label of each change of a finding after the first ([`Label::and_here`]).
+pub const AND_HERE: &str = "and here";
+
 /// A place in a file with what happens there.
 #[derive(Debug, Clone)]
 pub struct Label {
@@ -72,7 +75,7 @@ impl Label {
 
     /// Another place where the finding's change happens; the primary label shows the first.
     pub fn and_here(file: FileId, span: Span) -> Self {
-        Label::new(file, span, "and here")
+        Label::new(file, span, AND_HERE)
     }
 }
 

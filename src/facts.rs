@@ -625,6 +625,11 @@ pub struct FileFacts {
     /// hands the container's removal to the future as its done-callback
     /// (`t.add_done_callback(tasks.discard)`): the container holds it only until it is done.
     pub kept_until_done: ThinVec<u32>,
+    /// The blocks of function bodies that run while a lock is held: the body of a `with` (or
+    /// `async with`) one of whose items is a lock, and the body of a function decorated
+    /// `@synchronized` or `@X.synchronized(...)`: see [`LockHeld`] and
+    /// [`FileFacts::lock_held_at`].
+    pub lock_held: ThinVec<LockHeld>,
     /// Starts of changes of a local or parameter made in the body of a `for` loop over that same
     /// object (`for k, v in options.items(): options[k] = ...`), the name bound only once in its
     /// function: on an empty container they never run.
@@ -791,6 +796,23 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// The lock held where the code starting at `start` runs, as written (the innermost when
+    /// several are): `start` lies in a block of [`FileFacts::lock_held`] and in no function
+    /// defined inside that block (a nested function runs when it is called, not while the
+    /// block holds the lock).
+    pub fn lock_held_at(&self, start: u32) -> Option<&LockHeld> {
+        self.lock_held
+            .iter()
+            .filter(|held| held.body.start <= start && start < held.body.end)
+            .filter(|held| {
+                !self
+                    .function_ranges
+                    .iter()
+                    .any(|f| held.body.start <= f.start && f.start <= start && start < f.end)
+            })
+            .min_by_key(|held| held.body.end - held.body.start)
+    }
+
     /// Whether the change starting at `start` runs on every call of its function (see
     /// [`FileFacts::conditional_changes`]): only then may a finding say "on every call".
     pub fn runs_on_every_call(&self, start: u32) -> bool {
@@ -952,6 +974,19 @@ pub struct ClassFacts {
     pub in_function: bool,
     /// The class name.
     pub span: Span,
+}
+
+/// A block that runs while a lock is held ([`FileFacts::lock_held`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHeld {
+    /// From the start of the block's first statement to the end of its last (for a decorated
+    /// function, of its body).
+    pub body: Span,
+    /// The lock as written: `self._lock`, `get_lock(...)`, `self._locks[...]`, or the
+    /// decorator's name (`lockutils.synchronized`).
+    pub lock: Name,
+    /// Held by a synchronizing decorator rather than a `with`.
+    pub decorator: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ mod sl107;
 mod sl108;
 mod sl109;
 mod sl110;
+mod sl111;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -120,7 +121,7 @@ impl<'a> Context<'a> {
 /// two rules that ask at once both make it and the first kept is used.
 #[derive(Default)]
 struct Shared<'a> {
-    /// SL101's changes through instances (read by SL101, SL102 and SL109).
+    /// SL101's changes through instances (read by SL101, SL102, SL109 and SL111).
     instance_change_groups: OnceLock<sl101::InstanceChangeGroups<'a>>,
 }
 
@@ -155,6 +156,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl108::ClassAttributeSetAndRestored,
         &sl109::TaskKeptUntilDone,
         &sl110::EntriesTakenOutPerCall,
+        &sl111::SharedStateChangedUnderLock,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

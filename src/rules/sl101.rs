@@ -13,7 +13,7 @@ use crate::model::{
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Rule, RuleMeta, Shared, sl109};
+use super::{Context, Rule, RuleMeta, Shared, sl109, sl111};
 
 pub struct SharedClassStateMutatedThroughInstance;
 
@@ -55,7 +55,8 @@ impl Rule for SharedClassStateMutatedThroughInstance {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        changes_through_instances(context, false)
+        let findings = changes_through_instances(context, false);
+        sl111::leave_locked(context.project, findings)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 
-use super::{Context, Part, Rule, RuleMeta, sl101, sl107, sl108, sl110};
+use super::{Context, Part, Rule, RuleMeta, sl101, sl107, sl108, sl110, sl111};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -32,11 +32,16 @@ impl Rule for ClassStateWrittenAtRunTime {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        let mut findings = mutations_through_the_class(context, Part::Told);
-        findings.extend(attributes_set_on_the_class(context, Setting::PerCall));
-        findings.extend(classes_handed_to_setters(context));
-        findings
+        sl111::leave_locked(context.project, told(context))
     }
+}
+
+/// What the rule tells, changes made holding a lock among them (SL111 takes those).
+pub(super) fn told(context: &Context<'_>) -> Vec<Diagnostic> {
+    let mut findings = mutations_through_the_class(context, Part::Told);
+    findings.extend(attributes_set_on_the_class(context, Setting::PerCall));
+    findings.extend(classes_handed_to_setters(context));
+    findings
 }
 
 /// The class attribute a finding is about, and the function that changes it. Through `cls` the

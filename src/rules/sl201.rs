@@ -16,7 +16,7 @@ use crate::model::{
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Part, Rule, RuleMeta, sl109, sl110};
+use super::{Context, Part, Rule, RuleMeta, sl109, sl110, sl111};
 
 pub struct ModuleStateWrittenPerRequest;
 
@@ -69,7 +69,8 @@ impl Rule for ModuleStateWrittenPerRequest {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        changes_per_request(context, Part::Told)
+        let findings = changes_per_request(context, Part::Told);
+        sl111::leave_locked(context.project, findings)
     }
 }
 

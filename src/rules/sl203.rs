@@ -21,7 +21,7 @@ use crate::project::{ClassId, EdgeKind, FileId, FuncId, MroEntry, Project, Resol
 
 use super::common;
 use super::sl201::PerRequest;
-use super::{Context, Part, Rule, RuleMeta, sl109, sl110};
+use super::{Context, Part, Rule, RuleMeta, sl109, sl110, sl111};
 
 pub struct SingletonStateWrittenPerCall;
 
@@ -59,7 +59,8 @@ impl Rule for SingletonStateWrittenPerCall {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        singleton_writes(context, Part::Told)
+        let findings = singleton_writes(context, Part::Told);
+        sl111::leave_locked(context.project, findings)
     }
 }
 

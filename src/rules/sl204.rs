@@ -9,7 +9,7 @@ use crate::model::{ChangeSite, Lifetime, Object, ObjectId, Origin, Timing};
 use crate::project::{FileId, Project};
 
 use super::common;
-use super::{Context, Rule, RuleMeta, sl109};
+use super::{Context, Rule, RuleMeta, sl109, sl111};
 
 pub struct ClosureStateWrittenPerCall;
 
@@ -28,7 +28,8 @@ impl Rule for ClosureStateWrittenPerCall {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        closure_writes(context, false)
+        let findings = closure_writes(context, false);
+        sl111::leave_locked(context.project, findings)
     }
 }
 

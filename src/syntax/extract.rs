@@ -11,7 +11,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
-    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, MaxSize,
+    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, LockHeld, MaxSize,
     MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root,
     SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
 };
@@ -27,6 +27,7 @@ mod done_callbacks;
 mod flows;
 mod kwargs_forward;
 mod locals_loops;
+mod locks;
 mod needs_entries;
 mod nonempty_reads;
 mod raise_switches;
@@ -673,9 +674,17 @@ impl Extractor {
         self.visit_annotated_calls(parameters);
         self.rebinds.function_header(function, self.depth);
         let (mut restored, mut kept) = (Vec::new(), Vec::new());
-        scan_function_blocks(&function.body, &function.body, &mut restored, &mut kept);
+        let mut locked: Vec<LockHeld> = locks::synchronized(function).into_iter().collect();
+        scan_function_blocks(
+            &function.body,
+            &function.body,
+            &mut restored,
+            &mut kept,
+            &mut locked,
+        );
         self.facts.restored_stores.extend(restored);
         self.facts.kept_until_done.extend(kept);
+        self.facts.lock_held.extend(locked);
         let function_start = span(function.name.range).start;
         let function_end = function.range.end().to_u32();
         self.facts.identity_exits.extend(
@@ -3638,23 +3647,29 @@ pub(super) fn join_dotted(head: &str, tail: &str) -> Name {
 
 /// The walk over the blocks of statements of the function body `function` (`block` one of them)
 /// that finds the attribute changes undone before it returns (`restored`,
-/// [`restores::restored_stores`]) and the futures kept only until they are done (`kept`,
-/// [`done_callbacks::kept_until_done`]): one walk for both, each block in order.
+/// [`restores::restored_stores`]), the futures kept only until they are done (`kept`,
+/// [`done_callbacks::kept_until_done`]) and the blocks that run holding a lock (`locked`,
+/// [`locks::with_lock`]): one walk for all three, each block in order.
 fn scan_function_blocks(
     block: &[Stmt],
     function: &[Stmt],
     restored: &mut Vec<u32>,
     kept: &mut Vec<u32>,
+    locked: &mut Vec<LockHeld>,
 ) {
     for (index, stmt) in block.iter().enumerate() {
         if let Some(next) = block.get(index + 1) {
             done_callbacks::kept_until_done(stmt, next, kept);
         }
-        if let Stmt::Try(try_stmt) = stmt {
-            restores::restored_stores(&block[..index], try_stmt, function, restored);
+        match stmt {
+            Stmt::Try(try_stmt) => {
+                restores::restored_stores(&block[..index], try_stmt, function, restored);
+            }
+            Stmt::With(with) => locked.extend(locks::with_lock(with)),
+            _ => {}
         }
         for_each_nested_block(stmt, |inner| {
-            scan_function_blocks(inner, function, restored, kept)
+            scan_function_blocks(inner, function, restored, kept, locked)
         });
     }
 }
