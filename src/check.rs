@@ -1634,21 +1634,29 @@ impl NamedFiles {
 /// One finding per line and shared object: when several rules (or one rule twice) point at the
 /// same line about the same object, the finding of the lowest code is kept (the root of the
 /// story: a dict shared by every instance, before the incomplete key of the cache it holds) and
-/// its note names the others (and it takes their repair when it has none). Runs after
-/// suppression comments, so that silencing one code does not silence the other.
+/// its note names the others (and it takes their repair when it has none). A rule on by default
+/// comes before one off by default, whatever their codes: an audit code selected on top (SL111's
+/// "the sharing is meant") must not take the place of a default finding's claim (SL402's
+/// incomplete key). Runs after suppression comments, so that silencing one code does not
+/// silence the other.
 fn told_once(mut findings: Vec<Finding>) -> Vec<Finding> {
     let place = |f: &Finding| {
         f.object
             .clone()
             .map(|object| (f.primary.path.clone(), f.primary.line, object))
     };
-    // The finding told at each place: the lowest code, the first in report order among equals.
+    let rank = |f: &Finding| {
+        let off_by_default =
+            crate::rules::by_code(f.code).is_some_and(|rule| !rule.meta().enabled_by_default);
+        (off_by_default, f.code)
+    };
+    // The finding told at each place: the lowest rank, the first in report order among equals.
     let mut told: HashMap<(PathBuf, u32, String), usize> = HashMap::new();
     for (index, finding) in findings.iter().enumerate() {
         if let Some(place) = place(finding) {
             told.entry(place)
                 .and_modify(|kept| {
-                    if finding.code < findings[*kept].code {
+                    if rank(finding) < rank(&findings[*kept]) {
                         *kept = index;
                     }
                 })

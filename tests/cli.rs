@@ -319,6 +319,53 @@ fn a_small_cache_bound_is_told_as_keeping_the_last_instances() {
 }
 
 #[test]
+fn a_rule_off_by_default_does_not_take_the_place_of_a_default_finding_on_its_line() {
+    // Under the lock, the write is SL111's (off by default) instead of SL101's; SL402's finding
+    // of the same change (the key leaves out `roots`) is told, with SL111's folded into it.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "web/files.py",
+        "import threading\n\n\nclass Finder:\n    _paths = {}\n    _lock = threading.Lock()\n\n    def find(self, roots, path):\n        with self._lock:\n            if path not in self._paths:\n                self._paths[path] = roots[0] + path\n            return self._paths[path]\n",
+    );
+    let codes = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--output-format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        args.push(".");
+        json(&stateleak(dir.path(), &args))["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&[]), ["SL402"]);
+    assert_eq!(codes(&["--extend-select", "SL111"]), ["SL402"]);
+    let text = stateleak(
+        dir.path(),
+        &[
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--extend-select",
+            "SL111",
+            ".",
+        ],
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("the same change is also SL111's finding"),
+        "{text}"
+    );
+}
+
+#[test]
 fn two_rules_on_one_line_about_one_object_are_told_once() {
     let dir = tempfile::tempdir().unwrap();
     write(
