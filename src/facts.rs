@@ -598,6 +598,10 @@ pub struct FileFacts {
     /// at module level, they run when the lambda is called or the generator is consumed, which
     /// may be on any request, not while the module is imported.
     pub deferred_module_calls: ThinVec<u32>,
+    /// Calls of a dotted callee whose first positional argument is the method's own instance
+    /// (`Mixin.add_fields(self)`), by index in `calls`, ascending: a class's function run
+    /// explicitly on `self`, so on the instances the calling method runs on.
+    pub calls_on_own_instance: ThinVec<u32>,
     /// Where functions, classes and objects may flow: into names, out of functions, into
     /// arguments (the call graph follows calls through them).
     pub flows: ThinVec<ValueFlow>,

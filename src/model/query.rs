@@ -5,8 +5,8 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::call_names::NameFilter;
-use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation};
-use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
+use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation, Name};
+use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 use super::lookup::typed_local;
 use super::{Change, ChangeSite, Lifetime, Model, ObjectId, Origin};
@@ -24,7 +24,7 @@ pub struct MethodCalls<'a> {
 impl<'a> MethodCalls<'a> {
     /// The calls of methods named in `names`; files are scanned in parallel, each call first
     /// through the hash of its last name ([`crate::call_names`]).
-    pub fn collect(project: &'a Project, names: &HashSet<&str>) -> Self {
+    pub fn collect(project: &'a Project, names: &HashSet<&'a str>) -> Self {
         let filter = NameFilter::of(names.iter().copied());
         let per_file: Vec<Vec<(&'a str, u32)>> = project
             .files
@@ -55,7 +55,9 @@ impl<'a> MethodCalls<'a> {
                 found
             })
             .collect();
-        let mut by_name: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+        // Every name asked has an entry, so that a name with none is told from one not asked.
+        let mut by_name: HashMap<&'a str, Vec<(FileId, u32)>> =
+            names.iter().map(|name| (*name, Vec::new())).collect();
         for (file, found) in per_file.into_iter().enumerate() {
             for (name, index) in found {
                 by_name
@@ -77,6 +79,31 @@ impl<'a> MethodCalls<'a> {
         }
     }
 
+    /// These calls and those of the methods that make them on their own instance (`self.m()`,
+    /// `super().m()`, `Base.m(self)`), so that [`Self::receiver_classes`] can ask, for such a
+    /// call, which instances its caller runs on.
+    pub fn with_callers(self) -> Self {
+        let project = self.project;
+        let callers: HashSet<&'a str> = self
+            .by_name
+            .values()
+            .flatten()
+            .filter_map(|&(file, index)| {
+                let (caller, _) = call_on_own_instance(project, file, index)?;
+                let name = project.function(caller).1.name.as_str();
+                (!self.by_name.contains_key(name)).then_some(name)
+            })
+            .collect();
+        if callers.is_empty() {
+            return self;
+        }
+        let more = MethodCalls::collect(project, &callers);
+        let mut merged = self;
+        merged.by_name.extend(more.by_name);
+        merged.untyped.extend(more.untyped);
+        merged
+    }
+
     /// Every call in the tree of a method named `name` (one of the names asked), as the file and
     /// index in `FileFacts::calls`; `None` when a method of that name is also called on a receiver
     /// of unknown class, which no call site records.
@@ -90,31 +117,79 @@ impl<'a> MethodCalls<'a> {
     /// The classes whose instances the tree is seen to run instance method `method` on, when every
     /// call in the tree of a method of that name shows its receiver's class and resolves there to
     /// `method`: `Post().tag(x)`, `post = Post(); post.tag(x)`, `def view(post: Post):
-    /// post.tag(x)` (an annotated receiver stands for its subclasses too). `None` when there is
-    /// no such call, or some call's receiver is of unknown class (`self.tag()`, `super().tag()`,
-    /// `item.tag()` with `item` unannotated, a method handed on uncalled): then any instance
-    /// may run it. `method`'s name must be one of the names the calls were collected for.
+    /// post.tag(x)` (an annotated receiver stands for its subclasses too), and, in a method of
+    /// class `K`, `self.tag(x)`, `super().tag(x)` and `Base.tag(self, x)`, whose receiver is an
+    /// instance of `K` or of a subclass (for the first two, one that resolves the name to
+    /// `method`), and of the classes the tree runs that method on when its calls show them (with
+    /// [`Self::with_callers`]). `None` when there is no such call, or some call's receiver is of
+    /// unknown class (`cls.tag()`, `self.post.tag()`, `item.tag()` with `item` unannotated, a
+    /// method handed on uncalled): then any instance may run it. `method`'s name must be one of
+    /// the names the calls were collected for. Always `None` for a special method (`__init__`),
+    /// which Python runs without a call naming it.
     pub fn receiver_classes(&self, method: FuncId) -> Option<Vec<ClassId>> {
+        self.receiver_classes_within(method, CALLERS_FOLLOWED)
+    }
+
+    fn receiver_classes_within(&self, method: FuncId, callers: u32) -> Option<Vec<ClassId>> {
         let project = self.project;
         let (_, facts) = project.function(method);
+        // Python runs special methods on its own (`Axis(...)` runs `__init__`, `with` runs
+        // `__enter__`): no call in the tree shows those.
+        let special = facts.name.starts_with("__") && facts.name.ends_with("__");
         if facts.kind != FunctionKind::Instance
+            || special
             || project.call_graph().entry_kind(method).is_some()
             || self.untyped.contains(facts.name.as_str())
         {
             return None;
         }
+        let name = &facts.name;
         let mut classes = Vec::new();
-        for &(file, index) in self.by_name.get(facts.name.as_str())? {
+        for &(file, index) in self.by_name.get(name.as_str())? {
             let call = &project.file(file).facts.calls[index as usize];
-            let (receiver, _) = call.callee.rsplit_once('.')?;
-            let (class, exact) = match call.receiver() {
-                CallReceiver::NewInstance => match project.resolve(file, call.function(), receiver)
-                {
-                    Resolved::Class(class) => (class, true),
-                    _ => return None,
-                },
-                CallReceiver::Local if !receiver.contains('.') && !call.reference() => {
-                    let local = typed_local(project, file, call.function()?, receiver)?;
+            let receiver = call.receiver();
+            if let Some((caller, class)) = call_on_own_instance(project, file, index) {
+                // `Base.tag(self)` runs `Base`'s method, whatever class `self` has.
+                let explicit = receiver == CallReceiver::Name;
+                if explicit {
+                    let (written, _) = call.callee.rsplit_once('.')?;
+                    let Resolved::Class(owner) = project.resolve(file, call.function(), written)
+                    else {
+                        return None;
+                    };
+                    if project.lookup_method(owner, name) != Some(method) {
+                        continue;
+                    }
+                }
+                let caller_classes = match callers {
+                    0 => None,
+                    _ => self.receiver_classes_within(caller, callers - 1),
+                };
+                let runs_method = |c: ClassId| {
+                    explicit
+                        || match receiver {
+                            CallReceiver::Super => method_after(project, c, class, name),
+                            _ => project.lookup_method(c, name),
+                        } == Some(method)
+                };
+                classes.extend(
+                    std::iter::once(class)
+                        .chain(project.descendants(class).iter().copied())
+                        .filter(|c| caller_classes.as_ref().is_none_or(|of| of.contains(c)))
+                        .filter(|c| runs_method(*c)),
+                );
+                continue;
+            }
+            let (written, _) = call.callee.rsplit_once('.')?;
+            let (class, exact) = match receiver {
+                CallReceiver::NewInstance => {
+                    match project.resolve(file, call.function(), written) {
+                        Resolved::Class(class) => (class, true),
+                        _ => return None,
+                    }
+                }
+                CallReceiver::Local if !written.contains('.') && !call.reference() => {
+                    let local = typed_local(project, file, call.function()?, written)?;
                     match project.resolve(file, call.function(), &local.class) {
                         Resolved::Class(class) => (class, local.exact),
                         _ => return None,
@@ -123,7 +198,7 @@ impl<'a> MethodCalls<'a> {
                 _ => return None,
             };
             // A method of the same name that another class defines is another method.
-            if project.lookup_method(class, &facts.name) != Some(method) {
+            if project.lookup_method(class, name) != Some(method) {
                 continue;
             }
             classes.push(class);
@@ -135,6 +210,45 @@ impl<'a> MethodCalls<'a> {
         classes.dedup();
         (!classes.is_empty()).then_some(classes)
     }
+}
+
+/// How many callers up [`MethodCalls::receiver_classes`] follows calls made on the caller's own
+/// instance: `Base.tag(self)` in `Mixin.setup`, itself run only as `Mixin.setup(self)` in
+/// `Form.__init__`.
+const CALLERS_FOLLOWED: u32 = 2;
+
+/// The method (outermost function, an instance method) and its class, when call `index` of
+/// `file` is made on that method's own instance: `self.m()`, `super().m()` (plain names, not
+/// handed on uncalled), or `Base.m(self)` ([`crate::facts::FileFacts::calls_on_own_instance`]).
+fn call_on_own_instance(project: &Project, file: FileId, index: u32) -> Option<(FuncId, ClassId)> {
+    let facts = &project.file(file).facts;
+    let call = &facts.calls[index as usize];
+    let own = match call.receiver() {
+        CallReceiver::SelfParam | CallReceiver::Super => !call.callee.contains('.'),
+        CallReceiver::Name => facts.calls_on_own_instance.binary_search(&index).is_ok(),
+        _ => false,
+    };
+    if !own || call.reference() {
+        return None;
+    }
+    let function = call.function()?;
+    let outer = project.outermost_function(file, function);
+    if facts.functions[outer as usize].kind != FunctionKind::Instance {
+        return None;
+    }
+    let class = project.method_class(file, function)?;
+    Some((project.function_id(file, outer), class))
+}
+
+/// The method `name` that `super().name` in a method of `after` finds on an instance of `class`:
+/// the first class of the tree after `after` in `class`'s MRO that defines one.
+fn method_after(project: &Project, class: ClassId, after: ClassId, name: &Name) -> Option<FuncId> {
+    let mut mro = project.mro(class);
+    mro.position(|entry| *entry == MroEntry::Class(after))?;
+    mro.find_map(|entry| match entry {
+        MroEntry::Class(c) => project.own_method(*c, name),
+        MroEntry::External(_) => None,
+    })
 }
 
 /// One in-place change of an object created once: the change, the object, and the extractor's

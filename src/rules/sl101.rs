@@ -160,7 +160,8 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
             .iter()
             .filter_map(|(.., method)| Some(project.function((*method)?).1.name.as_str()))
             .collect();
-        let method_calls = (!asked.is_empty()).then(|| MethodCalls::collect(project, &asked));
+        let method_calls =
+            (!asked.is_empty()).then(|| MethodCalls::collect(project, &asked).with_callers());
 
         for (change, receiver, mutation, attr, inner, method) in changes {
             let file_id = change.file;

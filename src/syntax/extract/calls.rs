@@ -753,6 +753,13 @@ impl Extractor {
                 if function.is_none() && self.in_deferred > 0 {
                     self.facts.deferred_module_calls.push(index);
                 }
+                if *receiver == CallReceiver::Name
+                    && callee.contains('.')
+                    && let Some(Expr::Name(first)) = call.arguments.args.first()
+                    && self.name_node_here(first).0 == CallReceiver::SelfParam
+                {
+                    self.facts.calls_on_own_instance.push(index);
+                }
                 if function.is_some() {
                     self.note_if_conditional(start);
                 }
