@@ -759,6 +759,15 @@ pub struct FileFacts {
     /// `if`, a loop or a `try`), which run on every call that gets past them: method, attribute,
     /// start.
     pub top_level_self_stores: ThinVec<(FuncIdx, Name, u32)>,
+    /// Instance methods that return at once while an attribute of `self` fails a test (see
+    /// [`SelfAttributeExit`]), in order.
+    pub self_attribute_exits: ThinVec<SelfAttributeExit>,
+    /// Whether the module may write an attribute of some object by a name it computes, in any
+    /// scope and whatever the object: `setattr` or `delattr` with a name that is not a string
+    /// literal, a call of a `__setattr__` method, or a write into `vars(x)` or `x.__dict__`
+    /// (anything but a call of one of their reading methods). A proof that nothing but one
+    /// store binds an attribute holds only in a tree where no module does this.
+    pub writes_computed_attributes: bool,
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
     pub captured: ThinVec<(FuncIdx, Name)>,
@@ -1855,6 +1864,18 @@ pub struct SelfCallGuard {
     pub method: Name,
     /// From the first statement of the `if` body to the end of its last.
     pub body: Span,
+}
+
+/// An instance method whose first statement (after its docstring) is `if not self.<attr>:
+/// return` (`truth`: the rest runs only while the attribute is true) or `if self.<attr> is None:
+/// return` (only while it is not `None`), with no `elif` or `else`, returning nothing or `None`.
+/// On an instance whose attribute fails the test for good, a call of the method does nothing but
+/// bind its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfAttributeExit {
+    pub function: FuncIdx,
+    pub attr: Name,
+    pub truth: bool,
 }
 
 /// See [`FileFacts::method_returns`].

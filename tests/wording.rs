@@ -389,6 +389,30 @@ fn a_default_changed_only_under_a_test_is_not_changed_on_every_call_that_leaves_
 }
 
 #[test]
+fn a_default_objects_own_update_is_told_as_a_change_not_an_addition() {
+    // girder's `progress=noProgress` built `ProgressContext(on=True)` (round 41): the call runs
+    // the class's own `update`, an attribute's `+=`, not a dict's `update`.
+    let out = concise(&[
+        (
+            "app/progress.py",
+            "class ProgressContext:\n    def __init__(self, on):\n        self.on = on\n        self.done = 0\n\n    def update(self, increment=1):\n        if not self.on:\n            return\n        self.done += increment\n\n\nnoProgress = ProgressContext(on=True)\n",
+        ),
+        (
+            "app/models.py",
+            "from app.progress import noProgress\n\n\ndef set_access(doc, progress=noProgress):\n    progress.update(increment=1)\n    return doc\n",
+        ),
+        (
+            "app/views.py",
+            "from app.models import set_access\n\n\ndef share(request):\n    return set_access(request.doc)\n",
+        ),
+    ]);
+    assert_eq!(
+        out,
+        "app/models.py:5:5: SL301 `progress` defaults to the module-level ProgressContext `noProgress`; `set_access` changes it"
+    );
+}
+
+#[test]
 fn a_change_written_through_a_subclass_name_names_the_subclass() {
     let out = concise(&[
         ("app/__init__.py", ""),

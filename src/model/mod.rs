@@ -12,6 +12,7 @@
 mod attributes;
 mod cached;
 mod class_changes;
+mod construction;
 mod defaults;
 mod emptied;
 mod fields;
@@ -44,6 +45,7 @@ use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
 pub use attributes::AttributeWrites;
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
+pub use construction::{attribute_fails_for_good, method_does_nothing_on};
 pub use defaults::default_held_by_one_instance;
 pub use emptied::{keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};

@@ -814,6 +814,24 @@ fn derives_from_object_alone(project: &Project, class: ClassId) -> bool {
     })
 }
 
+/// What a call of a method named `name` does to an instance of exactly `class` (made by the
+/// class's own constructor, so no subclass's override runs): `None` when the call may run no
+/// method of the tree ([`own_method_comes_first`] fails: a base outside the tree, or a
+/// class-level binding of the name, comes first); else whether the class's own method may change
+/// the instance, in its body ([`method_changes_own_state`]) or in ways that does not follow
+/// ([`method_may_change_receiver`]: a call through `self`, `setattr`, a decorator).
+pub fn exact_class_method_may_change(
+    project: &Project,
+    model: &Model,
+    class: ClassId,
+    name: &str,
+) -> Option<bool> {
+    own_method_comes_first(project, class, name).then(|| {
+        method_changes_own_state(project, model, class, name)
+            || method_may_change_receiver(project, class, name)
+    })
+}
+
 /// Whether method `name` of `class` may change the instance it is called on in ways
 /// [`method_changes_own_state`] does not follow: it calls anything through the receiver,
 /// `super()` or the class (a helper or a base may write), calls `setattr`, `vars` or
@@ -858,7 +876,7 @@ fn method_may_change_receiver(project: &Project, class: ClassId, name: &str) -> 
 
 /// Whether an instance of `class` finds `name` as a method a body of the tree defines, before any
 /// base outside the tree but `object` and before any class-level binding of the name.
-fn own_method_comes_first(project: &Project, class: ClassId, name: &str) -> bool {
+pub fn own_method_comes_first(project: &Project, class: ClassId, name: &str) -> bool {
     let Some(method) = project.lookup_method(class, name) else {
         return false;
     };

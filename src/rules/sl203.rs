@@ -7,17 +7,14 @@ use std::collections::BTreeMap;
 
 use crate::call_names::NameFilter;
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{
-    AccessPath, FileFacts, FuncIdx, KwargsForward, Mutation, MutationKind, Name, Root, Span,
-    StarArgs, Tested, Value,
-};
+use crate::facts::{AccessPath, FileFacts, FuncIdx, Mutation, Name, Root, Span, Tested};
 use crate::knowledge;
 use crate::model::{
     Model, ObjectId, Origin, Singleton, SingletonNames, SingletonWriteSite, Through, Timing,
-    data_descriptor_setter, singleton_names_key,
+    attribute_fails_for_good, data_descriptor_setter, singleton_names_key,
 };
 use crate::project::entry_points::{ASGI_APPLICATION, WSGI_APPLICATION};
-use crate::project::{ClassId, EdgeKind, FileId, FuncId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
@@ -483,13 +480,8 @@ fn writes_in_method(
 
 /// Whether the write starting at `start` (in `facts`, the file of a method of `singleton`'s
 /// class) never runs on `singleton`: it runs only under a test of `self.<attr>`
-/// ([`Tested::SelfAttribute`]) that the object's attribute fails for good. An `__init__` stores
-/// there, on every call, a parameter whose default is `None` (the class's own, or a base's that
-/// the class's reaches through `super().__init__(**kwargs)`, [`KwargsForward`]); the
-/// module-level call that built the object gives that parameter no value (no keyword of its name
-/// that reaches it, too few positional arguments to reach it, no splat) or a literal that fails
-/// the test; and nothing else in the tree stores an attribute of that name
-/// ([`stored_only_there`]).
+/// ([`Tested::SelfAttribute`]) that the object's attribute fails for good
+/// ([`attribute_fails_for_good`]; `stored_once` keeps the answers of its costly part).
 fn guard_fails(
     project: &Project,
     singleton: Singleton,
@@ -505,177 +497,8 @@ fn guard_fails(
             let Tested::SelfAttribute(attr) = guard.tested else {
                 return false;
             };
-            let Some(stored) = stored_from_default(project, singleton, attr) else {
-                return false;
-            };
-
-            *stored_once
-                .entry((singleton.class, attr))
-                .or_insert_with(|| {
-                    stored_only_there(project, singleton.class, stored.file, stored.assignment)
-                })
-                && !set_by_call(project, singleton, &stored, guard.truth)
+            attribute_fails_for_good(project, singleton, attr, guard.truth, stored_once)
         })
-}
-
-/// Where the `__init__` that instances of a class run stores `self.<attr>` from a parameter
-/// whose default is `None` ([`stored_from_default`]).
-struct StoredFromDefault<'p> {
-    /// The storing `__init__`'s file, and the store's index in its `attribute_assignments`.
-    file: FileId,
-    assignment: u32,
-    /// The parameter's name and index (`self` at 0).
-    param: (Name, u32),
-    /// The `__init__` methods, from the class's own, that hand their `**kwargs` on to the next
-    /// base's on the way to the storing one.
-    forwards: Vec<&'p KwargsForward>,
-}
-
-/// For `self.<attr>` on instances of exactly `singleton`'s class, built only by `__init__`
-/// methods of the tree (no metaclass, no `__new__`, no base outside the tree): the store, by the
-/// class's `__init__` or by a base's that it reaches through [`KwargsForward`]s, of a parameter
-/// whose default is `None` there, on every call.
-fn stored_from_default(
-    project: &Project,
-    singleton: Singleton,
-    attr: Name,
-) -> Option<StoredFromDefault<'_>> {
-    let class = singleton.class;
-    let plain = project.mro(class).all(|entry| match entry {
-        MroEntry::Class(c) => {
-            let facts = project.class(*c).1;
-            facts.metaclass.is_none() && facts.bases.iter().all(Option::is_some)
-        }
-        MroEntry::External(name) => name.as_str() == "object",
-    });
-    if !plain
-        || project.lookup_method(class, "__new__").is_some()
-        || data_descriptor_setter(project, class, &attr).is_some()
-    {
-        return None;
-    }
-    let mut init = project.lookup_method(class, "__init__")?;
-    let mut forwards = Vec::new();
-    loop {
-        let (file, init_facts) = project.function(init);
-        let (_, init_index) = project.function_in_file(init);
-        let facts = &project.file(file).facts;
-        let stored = facts.param_attributes.iter().find(|stored| {
-            let assignment = &facts.attribute_assignments[stored.assignment as usize];
-            assignment.function == init_index && assignment.attr == attr
-        });
-        if let Some(stored) = stored {
-            let assignment = &facts.attribute_assignments[stored.assignment as usize];
-            let param = init_facts.params.get(stored.param as usize)?;
-            return (facts.runs_on_every_call(assignment.span.start)
-                && param.default == Some(Value::None))
-            .then_some(StoredFromDefault {
-                file,
-                assignment: stored.assignment,
-                param: (param.name, stored.param),
-                forwards,
-            });
-        }
-        forwards.push(
-            facts
-                .kwargs_forwards
-                .iter()
-                .find(|forward| forward.function == init_index)?,
-        );
-        init = next_init(project, class, project.method_class(file, init_index)?)?;
-    }
-}
-
-/// The `__init__` that `super().__init__` in a method of `owner` finds on an instance of
-/// `class`: the first that a class after `owner` in `class`'s MRO defines itself.
-fn next_init(project: &Project, class: ClassId, owner: ClassId) -> Option<FuncId> {
-    let name = crate::facts::interned("__init__")?;
-    project
-        .mro(class)
-        .skip_while(|entry| **entry != MroEntry::Class(owner))
-        .skip(1)
-        .map_while(|entry| match entry {
-            MroEntry::Class(c) => Some(*c),
-            MroEntry::External(_) => None,
-        })
-        .find_map(|c| project.own_method(c, &name))
-}
-
-/// Whether the module-level call that built `singleton` may give the storing `__init__`'s
-/// parameter (`stored.param`, through `stored.forwards`) a value that passes a test of its truth
-/// (`truth`) or that it is not `None`: a keyword of its name that reaches it other than a literal
-/// failing the test, enough positional arguments to reach it, a splat, a call not known, or a
-/// forward that writes that keyword out or that cannot take the positional arguments it gets.
-fn set_by_call(
-    project: &Project,
-    singleton: Singleton,
-    stored: &StoredFromDefault<'_>,
-    truth: bool,
-) -> bool {
-    let (name, index) = stored.param;
-    let facts = &project.file(singleton.file).facts;
-    let Some(call) = facts
-        .binding_calls
-        .iter()
-        .find(|call| call.global == singleton.global)
-    else {
-        return true;
-    };
-    if call.splat {
-        return true;
-    }
-    // What each `__init__` on the way gets: positional arguments, and whether the keyword of
-    // the parameter's name is among its keywords, as written in the call.
-    let mut positional = call.positional;
-    let mut keyword_reaches = call.keywords.contains(&name);
-    for forward in &stored.forwards {
-        if forward.keywords.contains(&name) {
-            return true;
-        }
-        let beyond = positional.saturating_sub(forward.positional);
-        positional = match forward.star_args {
-            StarArgs::HandedOn => beyond,
-            StarArgs::Kept => 0,
-            StarArgs::Absent if beyond == 0 => 0,
-            StarArgs::Absent => return true,
-        };
-        keyword_reaches &= !forward.taken_keywords.contains(&name);
-    }
-    let failing = |(keyword, none): &(Name, bool)| *keyword == name && (*none || truth);
-    index <= positional || (keyword_reaches && !call.false_keywords.iter().any(failing))
-}
-
-/// Whether the attribute assignment `assignment` of `file` (in the `__init__` instances of
-/// `class` run) is the only store, in the whole tree, of an attribute of its name: no other
-/// assignment or augmented assignment of `<anything>.<attr>`, in functions or outside them, no
-/// `setattr` with that name, and no `setattr` with a computed name on `self` in a method of
-/// `class`'s MRO.
-fn stored_only_there(project: &Project, class: ClassId, file: FileId, assignment: u32) -> bool {
-    let attr = project.file(file).facts.attribute_assignments[assignment as usize].attr;
-    let mro: HashSet<ClassId> = common::project_mro(project, class).collect();
-    project.files.iter().enumerate().all(|(file_id, each)| {
-        let facts = &each.facts;
-        let file_id = file_id as FileId;
-        facts.outer_attribute_stores.binary_search(&attr).is_err()
-            && facts
-                .attribute_assignments
-                .iter()
-                .enumerate()
-                .all(|(i, a)| a.attr != attr || (file_id == file && i as u32 == assignment))
-            && facts.mutations.iter().all(|m| {
-                !matches!(&m.kind, MutationKind::AttributeAssign(a) if *a == attr)
-                    && m.target.attrs.last() != Some(&attr)
-            })
-            && facts.setattr_calls.iter().all(|call| match call.name {
-                Some(name) => name != attr,
-                None => {
-                    call.object != AccessPath::new(Root::SelfParam)
-                        || project
-                            .method_class(file_id, call.function)
-                            .is_none_or(|owner| !mro.contains(&owner))
-                }
-            })
-    })
 }
 
 /// Changes, in code requests reach, of a container or object that a method which never runs

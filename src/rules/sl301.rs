@@ -12,7 +12,7 @@ use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use crate::model::{Through, Timing, keeps_empty};
+use crate::model::{Model, Singleton, Through, Timing, keeps_empty, method_does_nothing_on};
 
 use super::{Context, Rule, RuleMeta};
 
@@ -60,6 +60,9 @@ struct DefaultObject {
     object: SharedObject,
     /// A module-level name the default refers to: its name, file and binding.
     global: Option<(String, FileId, Span)>,
+    /// That module-level name, when its one binding makes an instance of a class of the tree:
+    /// what the object keeps from its construction may prove a method call does nothing on it.
+    singleton: Option<Singleton>,
 }
 
 impl DefaultObject {
@@ -87,6 +90,7 @@ fn default_object(
         Value::Container(_) | Value::Call { .. } => Some(DefaultObject {
             object: common::shared_object(project, file, value)?,
             global: None,
+            singleton: None,
         }),
         Value::Alias(path) if path.attrs.is_empty() => {
             let Root::Global(name) = &path.root else {
@@ -96,10 +100,34 @@ fn default_object(
             else {
                 return None;
             };
-            let binding = &project.file(global_file).facts.globals[index as usize];
+            let global_facts = &project.file(global_file).facts;
+            let binding = &global_facts.globals[index as usize];
+            let object = common::shared_object(project, global_file, &binding.value)?;
+            // Bound once, by `name = C(...)` alone: the default is that one object.
+            let bound_once = global_facts
+                .globals
+                .iter()
+                .filter(|b| b.name == binding.name)
+                .count()
+                == 1
+                && !global_facts
+                    .other_rebinds
+                    .iter()
+                    .any(|n| *n == binding.name || n.as_str() == "*");
+            let singleton = match &object {
+                SharedObject::Object {
+                    class: Some(class), ..
+                } if bound_once && matches!(binding.value, Value::Call { .. }) => Some(Singleton {
+                    file: global_file,
+                    global: index,
+                    class: *class,
+                }),
+                _ => None,
+            };
             Some(DefaultObject {
-                object: common::shared_object(project, global_file, &binding.value)?,
+                object,
                 global: Some((name.to_string(), global_file, binding.span)),
+                singleton,
             })
         }
         _ => None,
@@ -216,7 +244,8 @@ fn check_parameter(
             ParamUseKind::Rebound => None,
             ParamUseKind::Mutated(index) => {
                 let mutation = &facts.mutations[*index as usize];
-                (changes(project, file, mutation, &default.object, 0)
+                (changes(project, context.model, file, mutation, &default.object, 0)
+                    && !does_nothing_on_default(project, mutation, default.singleton)
                     && !excluded_by_identity_test(facts, mutation, param_facts.default.as_ref())
                     && !common::memo_of_key_alone(project, context.model, file, mutation))
                 .then(|| Finding {
@@ -232,6 +261,10 @@ fn check_parameter(
                     .to_string(),
                     verb: if mutation.nested || !mutation.target.attrs.is_empty() {
                         "changes an object inside it".to_string()
+                    } else if runs_own_method(project, mutation, &default.object) {
+                        // Not a container's `update`: the class's own method, whose change
+                        // (`self.done += n`) adds nothing to a container.
+                        "changes it".to_string()
                     } else {
                         change_verb(&mutation.kind).to_string()
                     },
@@ -363,6 +396,7 @@ fn per_call(project: &Project, file: FileId, function: FuncIdx, param: &str) -> 
 /// (0 for a parameter, 1 for `self.field`).
 fn changes(
     project: &Project,
+    model: &Model,
     file: FileId,
     mutation: &Mutation,
     object: &SharedObject,
@@ -373,6 +407,16 @@ fn changes(
         return false;
     }
     match &mutation.kind {
+        // A method of the object's own class runs, not a container's of the same name: it
+        // counts by what it does to the object.
+        MutationKind::Method(name) if !reaches_inside => match object {
+            SharedObject::Object {
+                class: Some(class), ..
+            } => {
+                common::exact_class_method_may_change(project, model, *class, name).unwrap_or(true)
+            }
+            _ => true,
+        },
         MutationKind::MutatingCall(callee) => project.resolves_to_any(
             file,
             Some(mutation.function),
@@ -431,6 +475,43 @@ fn default_written(default: Option<&Value>) -> Option<Vec<&str>> {
             .chain(path.attrs.iter().map(|a| a.as_str()))
             .collect(),
     )
+}
+
+/// Whether `mutation` calls, on the object itself, a method that the object's class (a class of
+/// the tree, of which the object is exactly an instance) defines before any base outside the
+/// tree.
+fn runs_own_method(project: &Project, mutation: &Mutation, object: &SharedObject) -> bool {
+    let (
+        MutationKind::Method(name),
+        SharedObject::Object {
+            class: Some(class), ..
+        },
+    ) = (&mutation.kind, object)
+    else {
+        return false;
+    };
+    mutation.target.attrs.is_empty()
+        && !mutation.nested
+        && common::own_method_comes_first(project, *class, name)
+}
+
+/// Whether `mutation` calls, on the module-level instance the default is (`singleton`), a method
+/// that does nothing on it ([`method_does_nothing_on`]): `progress.update()` whose method
+/// returns at once while `self.on` is false, with the default built `ProgressContext(on=False)`.
+fn does_nothing_on_default(
+    project: &Project,
+    mutation: &Mutation,
+    singleton: Option<Singleton>,
+) -> bool {
+    let (Some(singleton), MutationKind::Method(name)) = (singleton, &mutation.kind) else {
+        return false;
+    };
+    mutation.target.attrs.is_empty()
+        && !mutation.nested
+        && common::own_method_comes_first(project, singleton.class, name)
+        && project
+            .lookup_method(singleton.class, name)
+            .is_some_and(|method| method_does_nothing_on(project, singleton, method))
 }
 
 /// Whether the change happens only under `param is not X` where the default is written `X`
@@ -557,7 +638,8 @@ fn passed_to_mutator(
         .filter(|m| {
             rebound_at.is_none_or(|at| m.span.start < at)
                 && !excluded(m.span.start)
-                && changes(project, target_file, m, &default.object, 0)
+                && changes(project, context.model, target_file, m, &default.object, 0)
+                && !does_nothing_on_default(project, m, default.singleton)
         })
         .find(|m| !keeps_empty(target_file_facts, m) || !stays_empty())?;
     Some(Finding {
@@ -779,7 +861,7 @@ fn attrs_field_defaults(context: &Context<'_>) -> Vec<Diagnostic> {
             let Some(receiver) = receivers.iter().find(|r| sees_field(r)) else {
                 continue;
             };
-            if changes(project, file_id, mutation, object, 1)
+            if changes(project, context.model, file_id, mutation, object, 1)
                 && !instance_assignments.shadows(
                     project,
                     *receiver,

@@ -13,7 +13,8 @@ use crate::facts::{
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, LockHeld, MaxSize,
     MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root,
-    SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
+    SelfAttributeExit, SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value,
+    intern, sorted_distinct,
 };
 use crate::knowledge;
 
@@ -91,6 +92,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     extractor.facts.other_rebinds = rebinds.names;
     extractor.facts.attribute_rebinds = rebinds.attributes;
     extractor.facts.namespace_writes = rebinds.namespace_writes;
+    extractor.facts.writes_computed_attributes = rebinds.computed_attribute_writes;
     extractor.facts.untyped_method_calls =
         sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
     extractor.facts.conditional_changes.sort_unstable();
@@ -789,6 +791,13 @@ impl Extractor {
             && let Some(receiver) = self_name
         {
             self.record_method_returns(idx, receiver.as_str(), &function.body);
+            if let Some((attr, truth)) = self_attribute_exit(receiver.as_str(), &function.body) {
+                self.facts.self_attribute_exits.push(SelfAttributeExit {
+                    function: idx,
+                    attr,
+                    truth,
+                });
+            }
             let at_module_level = !self.scopes.iter().any(|s| matches!(s, Scope::Function(_)));
             self.unreached_setattrs
                 .extend(locals_loops::unreached_setattrs(
@@ -3497,6 +3506,9 @@ impl<'a> Visitor<'a> for Extractor {
                 self.record_returned(Some(value), *range, true)
             }
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
+                if attribute.attr.as_str() == "__dict__" {
+                    self.rebinds.dict_read(attribute);
+                }
                 self.record_cached_attribute_read(attribute)
             }
             Expr::Attribute(attribute) => self.rebinds.attribute(attribute),
@@ -4081,6 +4093,45 @@ fn returns_in<'b>(body: &'b [Stmt], out: &mut Vec<&'b ast::StmtReturn>) {
     }
 }
 
+/// The attribute of `receiver` (the method's `self`) whose test the first statement of `body`
+/// (after a docstring) returns on at once, and whether the rest runs only while it is true (else
+/// only while it is not `None`): `if not self.on: return`, `if self.on is None: return None`.
+fn self_attribute_exit(receiver: &str, body: &[Stmt]) -> Option<(Name, bool)> {
+    let first = match body {
+        [Stmt::Expr(docstring), first, ..] if docstring.value.is_string_literal_expr() => first,
+        [first, ..] => first,
+        [] => return None,
+    };
+    let Stmt::If(if_stmt) = first else {
+        return None;
+    };
+    let returns_nothing = matches!(
+        if_stmt.body.as_slice(),
+        [Stmt::Return(ret)] if ret.value.as_deref().is_none_or(Expr::is_none_literal_expr)
+    );
+    if !returns_nothing || !if_stmt.elif_else_clauses.is_empty() {
+        return None;
+    }
+    let on_receiver = |expr: &Expr| match expr {
+        Expr::Attribute(attribute) if matches!(&*attribute.value, Expr::Name(n) if n.id.as_str() == receiver) => {
+            Some(intern(attribute.attr.as_str()))
+        }
+        _ => None,
+    };
+    match &*if_stmt.test {
+        Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => {
+            on_receiver(&unary.operand).map(|attr| (attr, true))
+        }
+        Expr::Compare(compare)
+            if matches!(compare.ops.as_ref(), [ast::CmpOp::Is])
+                && matches!(compare.comparators.as_ref(), [Expr::NoneLiteral(_)]) =>
+        {
+            on_receiver(&compare.left).map(|attr| (attr, false))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Locals, TextKey};
@@ -4097,6 +4148,41 @@ mod tests {
             all.extend(last.iter().cloned());
         }
         all
+    }
+
+    #[test]
+    fn a_method_that_returns_at_once_on_a_test_of_its_attribute_is_noted() {
+        let exits = |body: &str| {
+            let source = format!("class C:\n    def update(self, n):\n{body}");
+            crate::syntax::extract(&source)
+                .expect("parses")
+                .self_attribute_exits
+                .iter()
+                .map(|e| (e.attr.to_string(), e.truth))
+                .collect::<Vec<_>>()
+        };
+        let on = vec![("on".to_string(), true)];
+        assert_eq!(
+            exits("        if not self.on:\n            return\n        self.n += n\n"),
+            on
+        );
+        assert_eq!(
+            exits(
+                "        \"Doc.\"\n        if not self.on:\n            return None\n        self.n += n\n"
+            ),
+            on
+        );
+        assert_eq!(
+            exits("        if self.on is None:\n            return\n        self.n += n\n"),
+            vec![("on".to_string(), false)]
+        );
+        // Something runs first, the exit returns a value, or an `else` runs on the default.
+        assert!(
+            exits("        self.n += n\n        if not self.on:\n            return\n").is_empty()
+        );
+        assert!(exits("        if not self.on:\n            return self.log()\n").is_empty());
+        assert!(exits("        if not self.on:\n            return\n        else:\n            self.n = 1\n").is_empty());
+        assert!(exits("        if not other.on:\n            return\n").is_empty());
     }
 
     #[test]

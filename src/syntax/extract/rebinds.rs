@@ -19,6 +19,7 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, ExceptHandler, Expr, ExprContext, Pattern};
+use ruff_text_size::Ranged;
 use thin_vec::ThinVec;
 
 use crate::facts::{Name, intern, sorted_distinct};
@@ -40,6 +41,27 @@ pub(super) struct Rebinds {
     /// The file may rebind any name: it reads the namespace, or nests too deep to walk. Names
     /// are no longer gathered then; attributes still are.
     any: bool,
+    /// The file may write an attribute of any object by a name it computes (see
+    /// [`crate::facts::FileFacts::writes_computed_attributes`]).
+    computed_attribute_writes: bool,
+    /// The starts of `vars(x)` and `x.__dict__` expressions that are only the receiver of a
+    /// reading method (`vars(node).items()`): the walk meets the call before its receiver.
+    namespace_reads: Vec<u32>,
+}
+
+/// The methods of a dict that only read it: a namespace they are called on is not written.
+const NAMESPACE_READING_METHODS: &[&str] = &["items", "keys", "values", "get", "copy"];
+
+/// Whether `expr` is a namespace as an object: `vars(x)` or `x.__dict__`.
+fn is_namespace(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(call) => {
+            matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "vars")
+                && call.arguments.args.len() == 1
+        }
+        Expr::Attribute(attribute) => attribute.attr.as_str() == "__dict__",
+        _ => false,
+    }
 }
 
 /// The rebinds of a whole module ([`Rebinds::finish`]).
@@ -47,6 +69,7 @@ pub(super) struct Found {
     pub(super) names: ThinVec<Name>,
     pub(super) attributes: ThinVec<Name>,
     pub(super) namespace_writes: ThinVec<Name>,
+    pub(super) computed_attribute_writes: bool,
 }
 
 /// Whether `object` is a name other than `self` and `cls`.
@@ -73,6 +96,9 @@ impl Rebinds {
     /// An attribute node: one stored or deleted on an object the file names.
     #[inline]
     pub(super) fn attribute(&mut self, attribute: &ast::ExprAttribute) {
+        if attribute.attr.as_str() == "__dict__" {
+            self.note_namespace_use(attribute.range().start().to_u32());
+        }
         if !names_an_object(&attribute.value) {
             return;
         }
@@ -80,6 +106,20 @@ impl Rebinds {
             self.attributes.push(intern(attribute.attr.as_str()));
         } else if attribute.attr.as_str() == "__dict__" {
             self.namespace_object(&attribute.value);
+        }
+    }
+
+    /// A read of `x.__dict__` in an expression the extractor walks itself (not a target).
+    #[inline]
+    pub(super) fn dict_read(&mut self, attribute: &ast::ExprAttribute) {
+        self.note_namespace_use(attribute.range().start().to_u32());
+    }
+
+    /// A `vars(x)` or `x.__dict__` starting at `start`: a write of the object's attributes by a
+    /// computed name unless it is only the receiver of a reading method.
+    fn note_namespace_use(&mut self, start: u32) {
+        if !self.namespace_reads.contains(&start) {
+            self.computed_attribute_writes = true;
         }
     }
 
@@ -93,10 +133,31 @@ impl Rebinds {
     /// names; with a computed name, or `vars(mod)`, a write to any name of the object's namespace.
     #[inline]
     pub(super) fn call(&mut self, call: &ast::ExprCall) {
-        let Expr::Name(function) = &*call.func else {
-            return;
-        };
         let args = &call.arguments.args;
+        let function = match &*call.func {
+            Expr::Name(function) => function,
+            // `object.__setattr__(self, "on", v)` stores what no attribute assignment shows.
+            Expr::Attribute(method) if method.attr.as_str() == "__setattr__" => {
+                self.computed_attribute_writes = true;
+                return;
+            }
+            Expr::Attribute(method)
+                if NAMESPACE_READING_METHODS.contains(&method.attr.as_str())
+                    && is_namespace(&method.value) =>
+            {
+                self.namespace_reads
+                    .push(method.value.range().start().to_u32());
+                return;
+            }
+            _ => return,
+        };
+        match function.id.as_str() {
+            "setattr" | "delattr" if !matches!(args.get(1), Some(Expr::StringLiteral(_))) => {
+                self.computed_attribute_writes = true;
+            }
+            "vars" if args.len() == 1 => self.note_namespace_use(call.range().start().to_u32()),
+            _ => {}
+        }
         match function.id.as_str() {
             "setattr" | "delattr" if args.first().is_some_and(names_an_object) => {
                 match args.get(1) {
@@ -229,6 +290,7 @@ impl Rebinds {
             names,
             attributes: sorted_distinct(self.attributes),
             namespace_writes: sorted_distinct(namespace_writes),
+            computed_attribute_writes: self.computed_attribute_writes,
         }
     }
 }
@@ -304,6 +366,26 @@ def load(options, local):
 ";
         assert_eq!(namespace_writes(source), ["conf", "settings"]);
         assert_eq!(rebinds(source).1, ["FIXED"]);
+    }
+
+    #[test]
+    fn attributes_written_by_a_computed_name_are_noted_but_reads_of_a_namespace_are_not() {
+        let written = |source: &str| {
+            crate::syntax::extract(source)
+                .expect("parses")
+                .writes_computed_attributes
+        };
+        assert!(!written(
+            "def f(node):\n    for k, v in vars(node).items():\n        print(k)\n    return node.__dict__.get('x')\n"
+        ));
+        assert!(!written("def f(o, v):\n    setattr(o, 'on', v)\n"));
+        assert!(written("def f(o, n, v):\n    setattr(o, n, v)\n"));
+        assert!(written("def f(o, v):\n    vars(o)['on'] = v\n"));
+        assert!(written("def f(self, v):\n    self.__dict__.update(v)\n"));
+        assert!(written(
+            "def f(self, v):\n    object.__setattr__(self, 'on', v)\n"
+        ));
+        assert!(written("def f(o):\n    d = vars(o)\n    d['on'] = 1\n"));
     }
 
     #[test]
