@@ -548,6 +548,10 @@ pub const START_UP_MODULE_FUNCTIONS: &[(&str, &str, &str)] = &[
     // `Configurator.include("pkg.mod")` calls `pkg.mod.includeme(config)` while the application
     // is configured.
     ("pyramid", "Pyramid configuration include", "includeme"),
+    // `flask run` (and every `flask` command) without a module-level `app` finds a factory named
+    // `create_app` or `make_app` and calls it once, to make the application.
+    ("flask", "Flask application factory", "create_app"),
+    ("flask", "Flask application factory", "make_app"),
 ];
 
 /// Start-up hooks: methods a framework documents to run once per process or application while
@@ -662,6 +666,42 @@ pub const START_UP_HOOK_BASES: &[(&str, &str, &[&str])] = &[
         "circus plugin start-up",
         &["__init__"],
     ),
+    // mautrix's `Program.run` calls `prepare_arg_parser`, `prepare_config`, `prepare_log` and
+    // `prepare` once, before it starts the loop; a bridge's `prepare` calls `prepare_db`,
+    // `prepare_appservice` and `prepare_bridge`.
+    (
+        "mautrix.util.program.Program",
+        "mautrix program set-up",
+        MAUTRIX_PREPARE,
+    ),
+    (
+        "mautrix.bridge.Bridge",
+        "mautrix bridge set-up",
+        MAUTRIX_PREPARE,
+    ),
+    (
+        "mautrix.bridge.bridge.Bridge",
+        "mautrix bridge set-up",
+        MAUTRIX_PREPARE,
+    ),
+    // Tryton's `Pool.init` calls `__setup__` and then `__post_setup__` once on each class it
+    // adds to the pool, when the pool of a database is built.
+    (
+        "trytond.pool.PoolBase",
+        "Tryton pool set-up",
+        &["__setup__", "__post_setup__"],
+    ),
+];
+
+/// The set-up methods mautrix's `Program.run` runs once (a bridge's `prepare` runs the last three).
+const MAUTRIX_PREPARE: &[&str] = &[
+    "prepare_arg_parser",
+    "prepare_config",
+    "prepare_log",
+    "prepare",
+    "prepare_db",
+    "prepare_appservice",
+    "prepare_bridge",
 ];
 
 /// Metaclasses: methods of classes deriving from these run when classes are created.
