@@ -97,17 +97,26 @@ impl CacheDir {
         name: &str,
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
+        self.replace_file(name, |file| {
+            let mut out = io::BufWriter::with_capacity(1 << 20, file);
+            write(&mut out)?;
+            out.flush()
+        })
+    }
+
+    /// As [`CacheDir::replace`], `write` given the temporary file itself (to seek in it).
+    pub fn replace_file(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.prepare()?;
         remove_stale_temporaries(&self.path, name);
         let mut temporary = tempfile::Builder::new()
             .prefix(&format!("{name}.{}.", std::process::id()))
             .suffix(".tmp")
             .tempfile_in(&self.path)?;
-        {
-            let mut out = io::BufWriter::with_capacity(1 << 20, temporary.as_file_mut());
-            write(&mut out)?;
-            out.flush()?;
-        }
+        write(temporary.as_file_mut())?;
         // On error the temporary file is removed when dropped.
         temporary
             .persist(self.path.join(name))

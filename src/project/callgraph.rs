@@ -386,12 +386,12 @@ impl CallGraph {
 
     /// Appends to `out` what the next build needs of this graph to keep the edges of unchanged
     /// files (see [`Previous`]); `false`, writing nothing, when the graph did not keep them.
-    pub(crate) fn encode_kept(&self, out: &mut crate::link_cache::Encoder) -> bool {
+    pub(crate) fn encode_kept(&self, out: &mut crate::link_cache::Encoder<'_>) -> bool {
         let (Some(module_level_edges), Some(_)) = (&self.module_level_edges, &self.looked_into)
         else {
             return false;
         };
-        let edge = |out: &mut crate::link_cache::Encoder, edge: &Edge| {
+        let edge = |out: &mut crate::link_cache::Encoder<'_>, edge: &Edge| {
             out.u32(edge.to.0);
             let at_once = if edge.result_called_at_once {
                 CALLED_AT_ONCE_BIT

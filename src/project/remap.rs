@@ -610,7 +610,8 @@ impl MentionCounts {
         use rayon::prelude::*;
         let per_file: Vec<Option<Vec<u64>>> = facts.into_par_iter().map(identifiers).collect();
         let mut counts = MentionCounts::default();
-        let mut all = Vec::new();
+        // At its exact length: at the link's peak of memory, on the thread beside it.
+        let mut all = Vec::with_capacity(per_file.iter().flatten().map(Vec::len).sum());
         for identifiers in per_file {
             match identifiers {
                 Some(identifiers) => all.extend(identifiers),
@@ -624,6 +625,8 @@ impl MentionCounts {
                 _ => counts.counts.push((hash, 1)),
             }
         }
+        // Kept until the link is stored, at the end of the run.
+        counts.counts.shrink_to_fit();
         counts
     }
 
@@ -673,7 +676,7 @@ impl MentionCounts {
         }
     }
 
-    pub(crate) fn encode(&self, out: &mut crate::link_cache::Encoder) {
+    pub(crate) fn encode(&self, out: &mut crate::link_cache::Encoder<'_>) {
         out.u32(self.unknown);
         out.len(self.counts.len());
         for &(hash, count) in &self.counts {

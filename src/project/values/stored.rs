@@ -16,7 +16,7 @@ use super::{
 impl KeptValues {
     /// Appends these values to `out`: the external names, each slot's place, then each place's
     /// values.
-    pub(crate) fn encode(&self, out: &mut Encoder) {
+    pub(crate) fn encode(&self, out: &mut Encoder<'_>) {
         out.len(self.externals.names.len());
         for name in &self.externals.names {
             out.str(name.as_str());
