@@ -272,6 +272,7 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         # Round 39 labelled four batches; the last run holds all of them.
         ("round39e", "round39", True),
         ("round40a", "round40", True),
+        ("round41a", "round41", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
