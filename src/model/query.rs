@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::call_names::NameFilter;
-use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation, Name};
+use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation, Name, Root, Value};
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 use super::lookup::typed_local;
@@ -144,8 +144,12 @@ impl<'a> MethodCalls<'a> {
             return None;
         }
         let name = &facts.name;
+        let sites = self.by_name.get(name.as_str())?;
+        if sites.is_empty() || aliased_in_class_bodies(project, method, name) {
+            return None;
+        }
         let mut classes = Vec::new();
-        for &(file, index) in self.by_name.get(name.as_str())? {
+        for &(file, index) in sites {
             let call = &project.file(file).facts.calls[index as usize];
             let receiver = call.receiver();
             if let Some((caller, class)) = call_on_own_instance(project, file, index) {
@@ -210,6 +214,26 @@ impl<'a> MethodCalls<'a> {
         classes.dedup();
         (!classes.is_empty()).then_some(classes)
     }
+}
+
+/// Whether the body of `method`'s class or of a subclass binds another name to it
+/// (`_print_Basic = _print_not_supported`, `handle = Base.handle`): calls under that name, often
+/// made by a name built at run time (`getattr(self, "_print_" + kind)`), run it too.
+fn aliased_in_class_bodies(project: &Project, method: FuncId, name: &Name) -> bool {
+    let (file, facts) = project.function(method);
+    let Some(class) = facts.class.map(|index| project.class_id(file, index)) else {
+        return false;
+    };
+    std::iter::once(class)
+        .chain(project.descendants(class).iter().copied())
+        .flat_map(|c| project.class(c).1.bindings.iter())
+        .any(|binding| match &binding.value {
+            Value::Alias(path) => match path.attrs.last() {
+                Some(last) => last == name,
+                None => matches!(&path.root, Root::Global(n) | Root::Local(n) if n == name),
+            },
+            _ => false,
+        })
 }
 
 /// How many callers up [`MethodCalls::receiver_classes`] follows calls made on the caller's own
