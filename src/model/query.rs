@@ -402,6 +402,39 @@ mod tests {
         assert_eq!(calls.receiver_classes(method_named(&project, "tag")), None);
     }
 
+    const MIXIN: &str = "class Mixin:\n    tags = []\n\n    def tag(self, t):\n        self.tags.append(t)\n\nclass Setup:\n    def __init__(self):\n        self.tags = []\n        self.setup()\n\n    def setup(self):\n        pass\n\nclass Post(Setup, Mixin):\n    def setup(self):\n        super().setup()\n        Mixin.tag(self, 1)\n\nclass Draft(Post):\n    pass\n";
+
+    #[test]
+    fn a_call_on_the_callers_own_instance_runs_on_the_classes_its_caller_runs_on() {
+        let project = link(&[("app/models.py", MIXIN)]);
+        let calls = MethodCalls::collect(&project, &["tag"].into_iter().collect()).with_callers();
+        let mut expected = vec![
+            class_named(&project, "Post"),
+            class_named(&project, "Draft"),
+        ];
+        expected.sort();
+        assert_eq!(
+            calls.receiver_classes(method_named(&project, "tag")),
+            Some(expected)
+        );
+        // `Setup.__init__` runs `setup` through `self`, but `C()` runs `__init__` unseen.
+        assert_eq!(
+            calls.receiver_classes(method_named(&project, "__init__")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_method_bound_under_another_name_in_a_class_body_may_run_on_any_instance() {
+        let aliased = MIXIN.replace(
+            "class Setup:",
+            "class Other(Mixin):\n    mark = Mixin.tag\n\nclass Setup:",
+        );
+        let project = link(&[("app/models.py", aliased.as_str())]);
+        let calls = MethodCalls::collect(&project, &["tag"].into_iter().collect()).with_callers();
+        assert_eq!(calls.receiver_classes(method_named(&project, "tag")), None);
+    }
+
     #[test]
     fn once_object_mutations_name_the_object_and_its_binding() {
         let project = link(&[(
