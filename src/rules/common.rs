@@ -151,7 +151,7 @@ fn aliased_base_copying(
 /// file of the tree that sets or deletes an attribute of that name on an object it names
 /// (`config.Base = Plain`, `setattr(config, "Base", Plain)`). Code that reaches the module
 /// through `sys.modules`, or calls `setattr` with a name it computes, is not seen.
-fn bound_only_by_globals(project: &Project, file: FileId, name: &Name) -> bool {
+pub(super) fn bound_only_by_globals(project: &Project, file: FileId, name: &Name) -> bool {
     let facts = &project.file(file).facts;
     let rebound = |names: &[Name]| {
         names.first().is_some_and(|first| first == "*") || names.binary_search(name).is_ok()

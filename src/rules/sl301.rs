@@ -110,10 +110,7 @@ fn default_object(
                 .filter(|b| b.name == binding.name)
                 .count()
                 == 1
-                && !global_facts
-                    .other_rebinds
-                    .iter()
-                    .any(|n| *n == binding.name || n.as_str() == "*");
+                && common::bound_only_by_globals(project, global_file, &binding.name);
             let singleton = match &object {
                 SharedObject::Object {
                     class: Some(class), ..
