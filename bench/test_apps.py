@@ -273,6 +273,7 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         ("round39e", "round39", True),
         ("round40a", "round40", True),
         ("round41a", "round41", True),
+        ("round42a", "round42", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
