@@ -573,6 +573,10 @@ pub struct FileFacts {
     /// The attributes the module sets or deletes on an object it names other than `self` and
     /// `cls` (`config.Base = X`, `setattr(mod, "Base", X)`), in any scope; sorted.
     pub attribute_rebinds: ThinVec<Name>,
+    /// The attributes the module sets or deletes on a dotted path of names, as `a.b.attr`
+    /// (`app.progress.noProgress = X` after `import app.progress`), in any scope; sorted. The
+    /// path may name a module: only resolving it tells.
+    pub module_path_attribute_rebinds: ThinVec<Name>,
     /// The imported names whose namespace the module may write by a name it computes: the
     /// object of a `setattr` or `delattr` by a computed name, of `vars(mod)` or of
     /// `mod.__dict__`, in any scope; sorted.

@@ -586,6 +586,41 @@ fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value()
         out.ends_with("to a value made from that call's `version`"),
         "{out}"
     );
+    // Another module binds the same name through the module: the same.
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/versions.py",
+            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
+        ),
+        ("app/middleware.py", middleware),
+        (
+            "app/admin.py",
+            "from app import versions\n\n\ndef reset():\n    versions.VERSIONS = None\n",
+        ),
+    ]);
+    assert!(
+        out.ends_with("to a value made from that call's `version`"),
+        "{out}"
+    );
+    // A module that took the global by `from ... import` rebinds its own copy only: later calls
+    // of `known_versions` still find the first caller's value.
+    let out = concise(&[
+        ("app/__init__.py", ""),
+        (
+            "app/versions.py",
+            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
+        ),
+        ("app/middleware.py", middleware),
+        (
+            "app/admin.py",
+            "from app.versions import VERSIONS\n\n\ndef reset():\n    global VERSIONS\n    VERSIONS = None\n",
+        ),
+    ]);
+    assert!(
+        out.ends_with("every later call keeps the first caller's value"),
+        "{out}"
+    );
     // A parameter with a default, which a call may leave out, brings no data of the first call.
     let out = concise(&[
         ("app/__init__.py", ""),

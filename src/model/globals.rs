@@ -4,7 +4,7 @@
 //! (a number, a string, an object of a library), so these writes are kept by the global they
 //! reach rather than by object; rules that ask about module state start here.
 
-use crate::facts::{AccessPath, FuncIdx, Name, Root, Span, Value};
+use crate::facts::{AccessPath, FuncIdx, MutationKind, Name, Root, Span, Value};
 use crate::project::{FileId, Project, Resolved};
 
 use super::{Model, Timing, timing};
@@ -39,6 +39,93 @@ pub struct GlobalWrite {
     pub global: Option<GlobalId>,
     pub kind: GlobalWriteKind,
     pub timing: Timing,
+}
+
+impl GlobalWrite {
+    /// The module whose own name of the global this write binds to another object: the writing
+    /// module for `global G; G = v` (and `G += v`, which binds the name when the object has no
+    /// in-place operator), the module that `module` names for `module.G = v`. `None` for a change
+    /// of the object itself (`G[k] = v`, `G.x = v`), which every name bound to it sees.
+    ///
+    /// The global a write reaches is found through imports, but names are not shared: a module
+    /// that took it with `from M import G` (or a star import) has a name of its own, bound to
+    /// the object `M.G` held then. Binding `M.G` again leaves that name as it was, and binding
+    /// the importer's `G` leaves `M.G`; see [`binding_read_in`] for the name a read reads.
+    pub fn binds_name_in(&self, project: &Project) -> Option<FileId> {
+        let facts = &project.file(self.file).facts;
+        match self.kind {
+            GlobalWriteKind::Rebind { .. } => Some(self.file),
+            GlobalWriteKind::ModuleAttributeRebind { index } => {
+                let assignment = &facts.attribute_assignments[index as usize];
+                module_named(
+                    project,
+                    self.file,
+                    self.function,
+                    &assignment.object,
+                    usize::MAX,
+                )
+            }
+            GlobalWriteKind::Mutation { index, leading } => {
+                let mutation = &facts.mutations[index as usize];
+                let binds = matches!(mutation.kind, MutationKind::InPlaceOperator(_))
+                    && mutation.target.attrs.len() == leading as usize;
+                match leading {
+                    _ if !binds => None,
+                    0 => Some(self.file),
+                    _ => module_named(
+                        project,
+                        self.file,
+                        self.function,
+                        &mutation.target,
+                        leading as usize - 1,
+                    ),
+                }
+            }
+            GlobalWriteKind::AttributeStore { .. } => None,
+        }
+    }
+}
+
+/// The module whose name `dotted`, read in `function` of `file` and resolving to a module global,
+/// reads: the module its prefix names (`settings.TIMEZONE`: `settings`), or `file` itself for a
+/// bare name, whether `file` binds the name or took it by `from M import name` or a star import
+/// (a name of its own, which only `file`'s own bindings change).
+pub fn binding_read_in(
+    project: &Project,
+    file: FileId,
+    function: Option<FuncIdx>,
+    dotted: &str,
+) -> FileId {
+    match dotted.rsplit_once('.') {
+        Some((prefix, _)) => match project.resolve(file, function, prefix) {
+            Resolved::Module(module) => module,
+            _ => file,
+        },
+        None => file,
+    }
+}
+
+/// The module that `path`'s root and its first `attrs` attributes name (all of them when
+/// `attrs` is more than it has), when they name one.
+fn module_named(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    path: &AccessPath,
+    attrs: usize,
+) -> Option<FileId> {
+    let Root::Global(head) = &path.root else {
+        return None;
+    };
+    let mut dotted = head.to_string();
+    for attr in path.attrs.iter().take(attrs) {
+        dotted.push('.');
+        dotted.push_str(attr);
+    }
+    match project.resolve(file, Some(function), &dotted) {
+        Resolved::Module(module) => Some(module),
+        _ => None,
+    }
 }
 
 impl Model {

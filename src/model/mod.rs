@@ -49,7 +49,7 @@ pub use construction::{attribute_fails_for_good, method_does_nothing_on};
 pub use defaults::default_held_by_one_instance;
 pub use emptied::{keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};
-pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind};
+pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind, binding_read_in};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{

@@ -57,9 +57,10 @@ struct Group {
     /// value not known to be a container, that rebinds the local, or changes the value in place
     /// if it is a mutable container; it never rebinds the global.
     through_local: Vec<(Span, Span, Name)>,
-    /// Whether some function rebinds the global other than by a first-time binding from its
-    /// call's data ([`first_call_parameter`]): then a first caller's value may not be the one
-    /// later calls find.
+    /// Whether some function binds the name the group's function binds (`global G; G = v` in
+    /// its module, `module.G = v` elsewhere) other than by a first-time binding from its call's
+    /// data ([`first_call_parameter`]): then a first caller's value may not be the one later
+    /// calls find.
     rebound_otherwise: bool,
 }
 
@@ -85,15 +86,17 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
         }
         let mut per_request = PerRequest::default();
         let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
-        let rebound_otherwise: HashSet<GlobalId> = context
+        // Each global with the modules whose name of it some write binds: a module that took
+        // the global by `from M import G` holds a name of its own, and `M.G = v` binds `M`'s.
+        let rebound_otherwise: HashSet<(GlobalId, FileId)> = context
             .model
             .global_writes(project)
             .iter()
             .filter(|write| {
-                matches!(write.kind, GlobalWriteKind::Rebind { .. })
-                    && first_call_parameter(&project.file(write.file).facts, write.span).is_none()
+                !matches!(write.kind, GlobalWriteKind::Rebind { .. })
+                    || first_call_parameter(&project.file(write.file).facts, write.span).is_none()
             })
-            .filter_map(|write| write.global)
+            .filter_map(|write| Some((write.global?, write.binds_name_in(project)?)))
             .collect();
         for write in context.model.global_writes(project) {
             let facts = &project.file(write.file).facts;
@@ -204,9 +207,10 @@ pub(super) fn changes_per_request(context: &Context<'_>, part: Part) -> Vec<Diag
             .into_iter()
             .filter_map(|(key, mut group)| {
                 let facts = &project.file(key.file).facts;
-                group.rebound_otherwise = key
-                    .global
-                    .is_some_and(|global| rebound_otherwise.contains(&(key.global_file, global)));
+                // The first-time binding binds the writing module's name.
+                group.rebound_otherwise = key.global.is_some_and(|global| {
+                    rebound_otherwise.contains(&((key.global_file, global), key.file))
+                });
                 let kept = part == Part::KeptUntilDone;
                 group
                     .sites

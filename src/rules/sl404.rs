@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{CallReceiver, FuncIdx, MutationKind, Name, Span};
 use crate::knowledge;
-use crate::model::{GlobalId, GlobalWriteKind, Model};
+use crate::model::{GlobalId, GlobalWriteKind, Model, binding_read_in};
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common;
@@ -28,6 +28,11 @@ struct Change {
     span: Span,
     /// The global is bound to another object.
     rebinds: bool,
+    /// The module whose name of the global is bound to another object
+    /// ([`crate::model::GlobalWrite::binds_name_in`]); `None` when the object changes.
+    binds_name_in: Option<FileId>,
+    /// `G += v`: the object changes in place when it can.
+    in_place: bool,
     /// The attribute of the global that changes (`G.attr = v`, `G.attr.append(x)`); `None` when
     /// the global itself is rebound or changed in place.
     attr: Option<Name>,
@@ -42,6 +47,17 @@ struct Reads {
     through: Option<FuncId>,
     /// Whether the cached function reads the global by its name (or module) too.
     direct: bool,
+    /// The modules whose name of the global it reads ([`binding_read_in`]): its own, holding a
+    /// copy taken by `from M import G`, is not `M`'s.
+    names_in: Vec<FileId>,
+}
+
+impl Reads {
+    fn reads_name_in(&mut self, module: FileId) {
+        if !self.names_in.contains(&module) {
+            self.names_in.push(module);
+        }
+    }
 }
 
 /// A `cache_clear()` of a cached function made by a generator after its first `yield` (a
@@ -75,13 +91,15 @@ impl Rule for CacheOverMutableGlobal {
             for (function, read) in &file.facts.cached_global_reads {
                 // `settings.TIMEZONE` through an imported module is that module's global;
                 // otherwise `G.attr` is attribute `attr` of global `G`.
-                let (resolved, attr) = match project.resolve(file_id, Some(*function), read) {
-                    global @ Resolved::Global(..) => (global, None),
+                let (resolved, attr, name) = match project.resolve(file_id, Some(*function), read) {
+                    global @ Resolved::Global(..) => (global, None, read.as_str()),
                     _ => match read.split_once('.') {
-                        Some((name, attr)) => {
-                            (project.resolve(file_id, Some(*function), name), Some(attr))
-                        }
-                        None => (Resolved::Unknown, None),
+                        Some((name, attr)) => (
+                            project.resolve(file_id, Some(*function), name),
+                            Some(attr),
+                            name,
+                        ),
+                        None => (Resolved::Unknown, None, read.as_str()),
                     },
                 };
                 let Resolved::Global(global_file, index) = resolved else {
@@ -97,6 +115,7 @@ impl Rule for CacheOverMutableGlobal {
                     .entry((global_file, index))
                     .or_default();
                 entry.direct = true;
+                entry.reads_name_in(binding_read_in(project, file_id, Some(*function), name));
                 if let Some(attr) = attr {
                     entry.attrs.insert(attr.into());
                 }
@@ -139,6 +158,15 @@ impl Rule for CacheOverMutableGlobal {
                                     && clear.function == c.function
                                     && c.span.start < clear.first_yield
                             })
+                    })
+                    // Binding a name other than the one the function reads (the source module's
+                    // global when the function's module took its own copy by `from M import G`)
+                    // leaves the object it reads.
+                    .filter(|c| match c.binds_name_in {
+                        Some(module) if !read.names_in.contains(&module) => {
+                            c.in_place && container.is_some()
+                        }
+                        _ => true,
                     })
                     .filter(|c| match &c.attr {
                         // The global itself: rebound, or a container changed in place.
@@ -240,14 +268,19 @@ fn add_returned_global_reads(
             if let Resolved::Global(global_file, index) =
                 project.resolve(callee_file, Some(callee_index), name)
             {
-                reads
+                let read = reads
                     .entry(project.function_id(file, function))
                     .or_insert_with(|| (decorator, BTreeMap::new()))
                     .1
                     .entry((global_file, index))
-                    .or_default()
-                    .through
-                    .get_or_insert(callee);
+                    .or_default();
+                read.through.get_or_insert(callee);
+                read.reads_name_in(binding_read_in(
+                    project,
+                    callee_file,
+                    Some(callee_index),
+                    name,
+                ));
             }
         }
     }
@@ -271,6 +304,8 @@ fn changes_of(
             continue;
         };
         let facts = &project.file(write.file).facts;
+        let binds_name_in = write.binds_name_in(project);
+        let mut in_place = false;
         let (rebinds, attr) = match write.kind {
             GlobalWriteKind::Rebind { .. } | GlobalWriteKind::ModuleAttributeRebind { .. } => {
                 (true, None)
@@ -291,6 +326,7 @@ fn changes_of(
                 if !kind_changes {
                     continue;
                 }
+                in_place = matches!(mutation.kind, MutationKind::InPlaceOperator(_));
                 // `global G; G += 1` rebinds G when G is immutable.
                 let rebinds = matches!(mutation.kind, MutationKind::InPlaceOperator(_))
                     && mutation.target.attrs.is_empty();
@@ -327,6 +363,8 @@ fn changes_of(
                 function: write.function,
                 span: write.span,
                 rebinds,
+                binds_name_in,
+                in_place,
                 attr,
             });
         }

@@ -8,8 +8,9 @@
 //! list is `*` alone.
 //!
 //! With them, the attributes the file sets or deletes on an object it names (not `self` or
-//! `cls`): `config.Base = X`, `del mod.Base`, `setattr(mod, "Base", X)`, in any scope. What
-//! another module rebinds this way is only known from the file that does it.
+//! `cls`): `config.Base = X`, `del mod.Base`, `setattr(mod, "Base", X)`, in any scope, and,
+//! kept apart, those set on a dotted path of names (`app.config.Base = X`), which may name a module.
+//! What another module rebinds this way is only known from the file that does it.
 //!
 //! Both are gathered during the extractor's one walk of the module: it calls the recording
 //! functions of [`Rebinds`] on the nodes it visits, and has the parts it passes over (most
@@ -34,6 +35,9 @@ use super::{MAX_WALK_DEPTH, literal_text};
 pub(super) struct Rebinds {
     names: Vec<Name>,
     attributes: Vec<Name>,
+    /// `a.b.attr` for an attribute set or deleted on a dotted path of names (`a.b`), which may
+    /// name a module (`import app.progress` then `app.progress.attr = v`).
+    dotted_attributes: Vec<Name>,
     /// Names whose namespace the file may write by a name it computes: the object of a
     /// `setattr`/`delattr` whose attribute is not a string literal, of `vars(name)`, or of a
     /// `name.__dict__` read. Kept as `*` among the attributes when one of them is imported.
@@ -68,6 +72,7 @@ fn is_namespace(expr: &Expr) -> bool {
 pub(super) struct Found {
     pub(super) names: ThinVec<Name>,
     pub(super) attributes: ThinVec<Name>,
+    pub(super) dotted_attributes: ThinVec<Name>,
     pub(super) namespace_writes: ThinVec<Name>,
     pub(super) computed_attribute_writes: bool,
 }
@@ -75,6 +80,24 @@ pub(super) struct Found {
 /// Whether `object` is a name other than `self` and `cls`.
 fn names_an_object(object: &Expr) -> bool {
     matches!(object, Expr::Name(n) if !matches!(n.id.as_str(), "self" | "cls"))
+}
+
+/// `object` as dotted text when it is a path of names (`app.progress`) that starts with a name
+/// other than `self` and `cls`: it may name a module the file imported.
+fn dotted_path(object: &Expr) -> Option<String> {
+    match object {
+        Expr::Attribute(attribute) => {
+            let mut path = match &*attribute.value {
+                Expr::Name(_) if !names_an_object(&attribute.value) => return None,
+                Expr::Name(name) => name.id.to_string(),
+                inner => dotted_path(inner)?,
+            };
+            path.push('.');
+            path.push_str(attribute.attr.as_str());
+            Some(path)
+        }
+        _ => None,
+    }
 }
 
 impl Rebinds {
@@ -100,6 +123,9 @@ impl Rebinds {
             self.note_namespace_use(attribute.range().start().to_u32());
         }
         if !names_an_object(&attribute.value) {
+            if attribute.ctx != ExprContext::Load {
+                self.dotted_attribute(&attribute.value, attribute.attr.as_str());
+            }
             return;
         }
         if attribute.ctx != ExprContext::Load {
@@ -120,6 +146,15 @@ impl Rebinds {
     fn note_namespace_use(&mut self, start: u32) {
         if !self.namespace_reads.contains(&start) {
             self.computed_attribute_writes = true;
+        }
+    }
+
+    /// An attribute `attr` set or deleted on `object`, when `object` is a dotted path of names.
+    fn dotted_attribute(&mut self, object: &Expr, attr: &str) {
+        if let Some(mut path) = dotted_path(object) {
+            path.push('.');
+            path.push_str(attr);
+            self.dotted_attributes.push(intern(&path));
         }
     }
 
@@ -165,6 +200,13 @@ impl Rebinds {
                         self.attributes.push(intern(literal_text(&literal.value)));
                     }
                     _ => self.namespace_object(&args[0]),
+                }
+            }
+            "setattr" | "delattr" => {
+                if let (Some(object), Some(Expr::StringLiteral(literal))) =
+                    (args.first(), args.get(1))
+                {
+                    self.dotted_attribute(object, literal_text(&literal.value));
                 }
             }
             "vars" if args.len() == 1 && names_an_object(&args[0]) => {
@@ -271,10 +313,10 @@ impl Rebinds {
 
     /// What the walk found, each list sorted and without repeats: the names the module may
     /// rebind other than by a module-level `name = value` (`*` alone when it may rebind any
-    /// name), the attributes it sets on objects it names, and the imported names whose namespace
-    /// it may write by a name it computes. `hit_depth_limit`: whether the extractor's walk passed
-    /// over a part of the module because it nests too deep. `imported`: whether the file binds a
-    /// name by an import (in any scope).
+    /// name), the attributes it sets on objects it names and on dotted paths of names (as
+    /// `a.b.attr`), and the imported names whose namespace it may write by a name it computes.
+    /// `hit_depth_limit`: whether the extractor's walk passed over a part of the module because
+    /// it nests too deep. `imported`: whether the file binds a name by an import (in any scope).
     pub(super) fn finish(self, hit_depth_limit: bool, imported: impl Fn(&Name) -> bool) -> Found {
         let names = if self.any || hit_depth_limit {
             std::iter::once(intern("*")).collect()
@@ -289,6 +331,7 @@ impl Rebinds {
         Found {
             names,
             attributes: sorted_distinct(self.attributes),
+            dotted_attributes: sorted_distinct(self.dotted_attributes),
             namespace_writes: sorted_distinct(namespace_writes),
             computed_attribute_writes: self.computed_attribute_writes,
         }
