@@ -829,9 +829,10 @@ fn returns_a_parameter(function: &crate::facts::FunctionFacts) -> bool {
 
 /// Lookups the resolution of call sites needs, built once.
 pub(super) struct Index<'p> {
-    /// Methods defined directly in each class, by name.
-    methods: HashMap<(u32, &'p str), FuncId>,
-    /// The same methods by name: the classes that define one directly, sorted, and the method.
+    /// Methods defined directly in each class, by name: the classes that define one directly,
+    /// sorted, and the method (the last defined in the class body). No map by class and name
+    /// beside it: a class's method is found among its name's definers (2.2 MB less at the
+    /// link's peak of memory, BENCHMARKS.md "Round 42: the values stage's peak").
     definers: HashMap<&'p str, Vec<(ClassId, FuncId)>>,
     /// [`Index::attribute_class`]'s answers.
     attribute_class_lookups: MroMemo<ClassId>,
@@ -877,29 +878,33 @@ impl<'p> Index<'p> {
 
     /// The index of `project` with no values of names yet.
     fn without_values(project: &'p Project) -> Index<'p> {
-        let mut methods = HashMap::default();
         let mut nested = HashMap::default();
+        let mut definers: HashMap<&str, Vec<(ClassId, FuncId)>> = HashMap::default();
         for (id, (file, idx)) in project.functions.iter().enumerate() {
             let facts = &project.files[*file as usize].facts.functions[*idx as usize];
             if let Some(class) = facts.class
                 && facts.parent.is_none()
             {
                 let class = project.class_id(*file, class);
-                methods.insert((class.0, facts.name.as_str()), FuncId(id as u32));
+                definers
+                    .entry(facts.name.as_str())
+                    .or_default()
+                    .push((class, FuncId(id as u32)));
             }
             if let Some(parent) = facts.parent {
                 nested.insert((*file, parent, facts.name), *idx);
             }
         }
-        let mut definers: HashMap<&str, Vec<(ClassId, FuncId)>> = HashMap::default();
-        for (&(class, name), &method) in &methods {
-            definers
-                .entry(name)
-                .or_default()
-                .push((ClassId(class), method));
-        }
         for classes in definers.values_mut() {
-            classes.sort_unstable();
+            // By class, and of a class's methods of one name the last defined.
+            classes.sort_by_key(|(class, _)| *class);
+            classes.dedup_by(|later, earlier| {
+                let same = later.0 == earlier.0;
+                if same {
+                    *earlier = *later;
+                }
+                same
+            });
         }
         let mut attribute_classes = HashMap::default();
         for (file_id, file) in project.files.iter().enumerate() {
@@ -935,7 +940,6 @@ impl<'p> Index<'p> {
             }
         }
         Index {
-            methods,
             definers,
             attribute_class_lookups: project.mro_memo(),
             dispatches: (0..project.classes.len())
@@ -950,6 +954,13 @@ impl<'p> Index<'p> {
     /// The classes that define a method `name` directly, sorted, with the method.
     fn definers(&self, name: &str) -> &[(ClassId, FuncId)] {
         self.definers.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The method `name` defined directly in `class`.
+    fn method(&self, class: ClassId, name: &str) -> Option<FuncId> {
+        let definers = self.definers(name);
+        let at = definers.binary_search_by_key(&class, |(c, _)| *c).ok()?;
+        Some(definers[at].1)
     }
 
     /// What `receiver.name()` may run when the receiver is an instance of `class` or of any
@@ -1976,7 +1987,7 @@ fn resolve_site_with_others(
             let after = |mut mro: crate::project::Mro<'_>| -> Option<FuncId> {
                 mro.position(|e| *e == MroEntry::Class(class))?;
                 mro.find_map(|entry| match entry {
-                    MroEntry::Class(c) => index.methods.get(&(c.0, callee)).copied(),
+                    MroEntry::Class(c) => index.method(*c, callee),
                     MroEntry::External(_) => None,
                 })
             };

@@ -815,6 +815,75 @@ impl Plans {
         self.flows.push(FlowPlan { source, target });
     }
 
+    /// Adds the plan of the flow at `at` of `file` (whose flows are applied already: its
+    /// attribute and returns are moved out), with its parts, slots, keyword and callee;
+    /// `callees` is where each callee of `file` went (an [`UNSEEN`] one is copied).
+    fn push_from(&mut self, file: &mut Plans, at: usize, callees: &mut [u32]) {
+        let flow = file.flows[at];
+        let source = match flow.source {
+            PlannedSource::One(part) => PlannedSource::One(part),
+            PlannedSource::Many(parts) => {
+                PlannedSource::Many(self.parts.push(file.parts.get(parts)))
+            }
+            PlannedSource::Attribute(attribute) => {
+                let (objects, attr) = &mut file.attributes[attribute as usize];
+                let objects = std::mem::replace(objects, Plan::Nothing);
+                self.attributes.push((objects, *attr));
+                PlannedSource::Attribute(self.attributes.len() as u32 - 1)
+            }
+            PlannedSource::Returns(returns) => {
+                let callees = std::mem::replace(&mut file.returns[returns as usize], Plan::Nothing);
+                self.returns.push(callees);
+                PlannedSource::Returns(self.returns.len() as u32 - 1)
+            }
+        };
+        let mut callee = |plans: &mut Plans, at: u32| {
+            let to = &mut callees[at as usize];
+            if *to == UNSEEN {
+                *to = plans.callees.len() as u32;
+                plans.callees.push(file.callees[at as usize].clone());
+            }
+            *to
+        };
+        let target = match flow.target {
+            PlannedTarget::One(slot) => PlannedTarget::One(slot),
+            PlannedTarget::Many(slots) => {
+                PlannedTarget::Many(self.slots.push(file.slots.get(slots)))
+            }
+            PlannedTarget::PositionalArgument { callee: at, index } => {
+                PlannedTarget::PositionalArgument {
+                    callee: callee(self, at),
+                    index,
+                }
+            }
+            PlannedTarget::KeywordArgument {
+                callee: at,
+                keyword,
+            } => {
+                let callee = callee(self, at);
+                self.keywords.push(file.keywords[keyword as usize]);
+                PlannedTarget::KeywordArgument {
+                    callee,
+                    keyword: self.keywords.len() as u32 - 1,
+                }
+            }
+        };
+        self.flows.push(FlowPlan { source, target });
+    }
+
+    /// Frees what the vectors hold beyond their length.
+    fn shrink_to_fit(&mut self) {
+        self.flows.shrink_to_fit();
+        self.callees.shrink_to_fit();
+        self.parts.items.shrink_to_fit();
+        self.parts.ends.shrink_to_fit();
+        self.slots.items.shrink_to_fit();
+        self.slots.ends.shrink_to_fit();
+        self.attributes.shrink_to_fit();
+        self.returns.shrink_to_fit();
+        self.keywords.shrink_to_fit();
+    }
+
     /// What the source of the flow planned at `at` reads.
     fn source(&self, at: usize) -> SourceView<'_> {
         match &self.flows[at].source {
@@ -1062,40 +1131,70 @@ impl<'p> Values<'p> {
             })
             .unzip();
         let counts: Vec<u32> = files.iter().map(|p| p.flows.len() as u32).collect();
-        let plans = Plans::joined(files);
         let decorated = values.decorator_plans(project, index);
         // By function: whether some flow stores into what it returns.
         let returning = returning(project);
         let mut work = Worklist {
-            // Every flow is queued, in order, before the flows queued again: the first round
-            // walks them without a queue.
             queue: VecDeque::new(),
-            queued: vec![true; plans.flows.len()],
+            queued: Vec::new(),
             dependents: FlowLists::default(),
             writers: FlowLists::default(),
             record_writers: flows,
-            first_application: false,
+            first_application: true,
         };
         let mut applied = Applied::default();
         READS.with(|reads| *reads.borrow_mut() = Some(Vec::new()));
-        let mut converged = false;
-        for round in 0..MAX_ROUNDS {
-            let first = if round == 0 { plans.flows.len() } else { 0 };
-            let mut next = 0..first as u32;
-            loop {
-                let id = match next.next() {
-                    Some(id) => {
-                        work.first_application = true;
-                        id
+        // Every flow is applied once, in order, before the flows queued again. A flow that read
+        // no slot then is never queued again (`flows` aside, which lists what each flow wrote):
+        // only the plans of the others are kept, numbered in order, and each file's plans are
+        // freed once its flows are applied, so that the worklist's peak holds no plan of a flow
+        // applied once (BENCHMARKS.md, "Round 42: the values stage's peak").
+        let plans = if flows {
+            let plans = Plans::joined(files);
+            for id in 0..plans.flows.len() as u32 {
+                values.apply(
+                    project,
+                    (&plans, id as usize),
+                    id,
+                    &returning,
+                    &mut work,
+                    &mut applied,
+                    None,
+                );
+            }
+            plans
+        } else {
+            let mut kept = Plans::default();
+            for mut file in files {
+                let mut callees = vec![UNSEEN; file.callees.len()];
+                for at in 0..file.flows.len() {
+                    // Taken by the next flow unless this one is kept: a flow that read nothing
+                    // is in no list of dependents, nor queued.
+                    let id = kept.flows.len() as u32;
+                    if let Some(queued) = work.queued.get_mut(id as usize) {
+                        *queued = false;
                     }
-                    None => match work.queue.pop_front() {
-                        Some(id) => {
-                            work.first_application = false;
-                            id
-                        }
-                        None => break,
-                    },
-                };
+                    let read = values.apply(
+                        project,
+                        (&file, at),
+                        id,
+                        &returning,
+                        &mut work,
+                        &mut applied,
+                        None,
+                    );
+                    if read {
+                        kept.push_from(&mut file, at, &mut callees);
+                    }
+                }
+            }
+            kept.shrink_to_fit();
+            kept
+        };
+        work.first_application = false;
+        let mut converged = false;
+        for _round in 0..MAX_ROUNDS {
+            while let Some(id) = work.queue.pop_front() {
                 work.queued[id as usize] = false;
                 values.apply(
                     project,
@@ -1147,6 +1246,8 @@ impl<'p> Values<'p> {
 
     /// Applies one flow (`id`): stores what its source holds into its targets, and notes what it
     /// read and wrote. With `region`, every slot it stores into joins it (`incremental.rs`).
+    /// Whether it was noted as reading some slot (else nothing queues it again, but an update's
+    /// record of what it wrote).
     #[allow(clippy::too_many_arguments)]
     fn apply(
         &mut self,
@@ -1157,7 +1258,7 @@ impl<'p> Values<'p> {
         work: &mut Worklist,
         applied: &mut Applied,
         region: Option<&mut incremental::Region>,
-    ) {
+    ) -> bool {
         applied.sources.clear();
         applied.targets.clear();
         self.eval_source(project, plans.source(at), &mut applied.sources);
@@ -1171,12 +1272,14 @@ impl<'p> Values<'p> {
         }
         // Evaluated again when anything it read changes (what no flow writes never does).
         take_reads(&mut applied.reads);
+        let mut read = false;
         for &slot in &applied.reads {
             if slot < self.slots.functions && !returning[slot as usize] {
                 continue;
             }
             let place = self.held.place(slot) as usize;
             work.read_by(place, id);
+            read = true;
         }
         let mut region = region;
         for slot in applied.targets.drain(..) {
@@ -1187,6 +1290,7 @@ impl<'p> Values<'p> {
             }
             self.store_at(work, place, &applied.sources);
         }
+        read
     }
 
     /// Puts each slot's values (of the places `places`, or of every place) in one order, whatever
