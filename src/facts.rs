@@ -655,6 +655,10 @@ pub struct FileFacts {
     pub empty_values: ThinVec<u32>,
     /// Calls made inside a first-time block: they run until the block's flag is set.
     pub first_time_calls: ThinVec<FirstTimeCall>,
+    /// Stores of a false literal (`False`, `None`, `0`) into a shared name in functions, dotted as
+    /// written (`ParserElement._enabled`, `cls._done`, `_LOADED` under `global`): each may make a
+    /// first-time test hold again, so a block that name guards may run more than once.
+    pub flag_clears: ThinVec<FlagClear>,
     /// Starts of item assignments whose key is a literal (`STATE["last"] = x`): they replace one
     /// entry rather than grow the container.
     pub constant_key_stores: ThinVec<u32>,
@@ -1377,6 +1381,17 @@ pub struct GlobalRebind {
     pub function: FuncIdx,
     pub name: Name,
     pub span: Span,
+}
+
+/// A store of a false literal into a shared name, in a function ([`FileFacts::flag_clears`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagClear {
+    pub function: FuncIdx,
+    /// The name stored into, dotted as written, as [`FirstTimeCall::flag`] is.
+    pub name: Name,
+    /// Whether the name starts at the method's receiver (`self._x`, `cls._x`), so that it means
+    /// an attribute of that class (or instance) alone.
+    pub through_receiver: bool,
 }
 
 /// A call inside a first-time block (`if not self.discovered: self.discover_apps()`, `if _X is

@@ -632,3 +632,60 @@ fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value()
     ]);
     assert_eq!(out, "");
 }
+
+const ONCE_GUARDED_CACHE: &str = "class UnboundedCache:\n    def __init__(self):\n        cache = {}\n\n        def set_(key, value):\n            cache[key] = value\n\n        self.set = set_\n";
+
+const ENABLE_PACKRAT: &str = "from pp.util import UnboundedCache\n\n\nclass ParserElement:\n    packrat_enabled = False\n    packrat_cache = None\n\n    @staticmethod\n    def enable_packrat():\n        if ParserElement.packrat_enabled:\n            return\n        ParserElement.packrat_enabled = True\n        ParserElement.packrat_cache = UnboundedCache()\n";
+
+#[test]
+fn an_object_made_at_the_first_call_of_a_once_guarded_function_is_told_as_made_there() {
+    // clearml-agent's vendored pyparsing: the cache `enable_packrat` builds behind its flag.
+    let files = [
+        ("pp/__init__.py", ""),
+        ("pp/util.py", ONCE_GUARDED_CACHE),
+        ("pp/core.py", ENABLE_PACKRAT),
+    ];
+    let out = concise(&files);
+    assert!(
+        out.contains("SL204 `cache` is one dict for the whole process: `__init__` creates it at the first call of `enable_packrat` (guarded by `ParserElement.packrat_enabled`), and `set_`"),
+        "{out}"
+    );
+    assert!(!out.contains("import"), "{out}");
+    let labels = full(&files, &[]);
+    assert!(
+        labels.contains("created once, at the first call of `enable_packrat` (guarded by `ParserElement.packrat_enabled`), when `__init__` runs"),
+        "{labels}"
+    );
+}
+
+#[test]
+fn an_object_a_once_guarded_function_makes_again_after_its_flag_is_cleared_is_not_one_per_process()
+{
+    let reset = format!(
+        "{ENABLE_PACKRAT}\n    @staticmethod\n    def disable_memoization():\n        ParserElement.packrat_enabled = False\n"
+    );
+    let out = concise(&[
+        ("pp/__init__.py", ""),
+        ("pp/util.py", ONCE_GUARDED_CACHE),
+        ("pp/core.py", &reset),
+    ]);
+    assert!(!out.contains("SL204"), "{out}");
+}
+
+#[test]
+fn an_object_a_factory_makes_for_a_module_level_binding_is_told_as_made_at_import() {
+    let out = concise(&[
+        (
+            "app/memo.py",
+            "def make_setter():\n    cache = {}\n\n    def set_(key, value):\n        cache[key] = value\n\n    return set_\n\n\nremember = make_setter()\n",
+        ),
+        (
+            "app/views.py",
+            "from flask import Flask\n\nfrom app.memo import remember\n\napp = Flask(__name__)\n\n\n@app.get(\"/remember/<key>\")\ndef view(key):\n    remember(key, 1)\n    return \"ok\"\n",
+        ),
+    ]);
+    assert!(
+        out.contains("`make_setter` creates it while modules are imported, and `set_`"),
+        "{out}"
+    );
+}

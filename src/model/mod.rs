@@ -2,7 +2,8 @@
 //! site), where it flows, and which changes reach it, with when each change happens.
 //!
 //! It sits between the project link and the rules. Objects are allocation sites with a lifetime
-//! ([`Lifetime::Once`] for what module-level code, class bodies and default values create);
+//! ([`Lifetime::Once`] for what module-level code, class bodies and default values create,
+//! [`Lifetime::OnceAfterImport`] for what only a start-up hook or a first-time block runs);
 //! flows are flow-insensitive copy constraints between [`Location`]s (module globals, class
 //! attributes, instance fields by class and name, parameters, return values); changes are the
 //! extractor's mutation events, attached to the objects their receiver may point to. Calls are
@@ -40,7 +41,7 @@ use crate::facts::{
     AccessPath, ArgPosition, Argument, CallReceiver, CallSite, ContainerKind, FlowSource, FuncIdx,
     FunctionKind, Name, ParamUseKind, Root, Span, Value,
 };
-use crate::project::{ClassId, FileId, FuncId, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, OnceCause, Project, Resolved};
 
 pub use attributes::AttributeWrites;
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
@@ -101,13 +102,34 @@ pub enum Origin {
     ImportTimeField(FuncId),
 }
 
-/// How often an allocation site creates an object.
+/// How often an allocation site creates an object, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lifetime {
     /// Once per process: while the module is imported or the class or function is defined.
     Once,
+    /// Once per process, after import: in code that only a start-up hook or a first-time block
+    /// runs (`if _enabled: return; _enabled = True; cache = Cache()`), as the cause says.
+    OnceAfterImport(OnceCause),
     /// Again on every call of the enclosing function (a class or a default inside a function).
     PerCall,
+}
+
+impl Lifetime {
+    /// Whether the site makes one object for the whole process.
+    pub fn is_once(self) -> bool {
+        !matches!(self, Lifetime::PerCall)
+    }
+
+    /// The lifetime of what the body of `function` (of `file`) creates: per call, once after
+    /// import, or while modules are imported ([`runs_per_call`]'s answer, with its reason).
+    pub fn of_body(project: &Project, file: FileId, function: FuncIdx) -> Lifetime {
+        let id = project.function_id(file, function);
+        match project.call_graph().once_cause(id) {
+            Some(cause) => Lifetime::OnceAfterImport(cause),
+            None if timing::runs_after_import(project, file, function) => Lifetime::PerCall,
+            None => Lifetime::Once,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -510,7 +532,7 @@ impl Model {
         let at = |site: Span,
                   creation: Creation,
                   origin: Origin,
-                  once: bool,
+                  lifetime: Lifetime,
                   path: String,
                   home: Option<Location>| Object {
             file,
@@ -518,20 +540,24 @@ impl Model {
             class: instance_class(project, file, &creation),
             creation,
             origin,
-            lifetime: if once {
-                Lifetime::Once
-            } else {
-                Lifetime::PerCall
-            },
+            lifetime,
             path,
             home,
+        };
+        let once_unless = |per_call: bool| {
+            if per_call {
+                Lifetime::PerCall
+            } else {
+                Lifetime::Once
+            }
         };
         for binding in &facts.globals {
             if let Some(creation) = creation(&binding.value) {
                 let path = import_path(project, file, &binding.name, None);
                 let home = Some(Location::Global(file, binding.name));
                 let origin = Origin::ModuleGlobal;
-                self.new_object(at(binding.span, creation, origin, true, path, home));
+                let once = Lifetime::Once;
+                self.new_object(at(binding.span, creation, origin, once, path, home));
             }
         }
         for (index, class) in facts.classes.iter().enumerate() {
@@ -541,8 +567,8 @@ impl Model {
                     let path = import_path(project, file, &class.qualname, Some(&binding.name));
                     let origin = Origin::ClassAttribute(id);
                     let home = Some(Location::ClassAttribute(id, binding.name));
-                    let once = !class.in_function;
-                    self.new_object(at(binding.span, creation, origin, once, path, home));
+                    let lifetime = once_unless(class.in_function);
+                    self.new_object(at(binding.span, creation, origin, lifetime, path, home));
                 }
             }
         }
@@ -556,14 +582,15 @@ impl Model {
                 let path = import_path(project, file, &function.qualname, Some(&member));
                 let origin = Origin::Default(id, position as u32);
                 let home = Some(Location::Param(id, position as u32));
-                let once = function.parent.is_none();
-                self.new_object(at(param.span, creation, origin, once, path, home));
+                let lifetime = once_unless(function.parent.is_some());
+                self.new_object(at(param.span, creation, origin, lifetime, path, home));
             }
         }
         // What a function that runs only at import time creates is created once; the functions
         // it defines (a decorator's wrapper, a factory's view) keep it in their closure.
         for local in &facts.closure_locals {
-            if runs_per_call(project, file, local.function) {
+            let lifetime = Lifetime::of_body(project, file, local.function);
+            if lifetime == Lifetime::PerCall {
                 continue;
             }
             let Some(creation) = creation(&local.value) else {
@@ -578,7 +605,7 @@ impl Model {
                 None => Location::Local(function, local.name),
             });
             let origin = Origin::ClosureLocal(function);
-            self.new_object(at(local.span, creation, origin, true, path, home));
+            self.new_object(at(local.span, creation, origin, lifetime, path, home));
         }
         // What a method that never runs per call stores on `self` is created once: every
         // instance whose attribute holds it is built while importing (or at start-up).
@@ -592,7 +619,8 @@ impl Model {
             let Some(class) = project.method_class(file, assignment.function) else {
                 continue;
             };
-            if runs_per_call(project, file, assignment.function)
+            let lifetime = Lifetime::of_body(project, file, assignment.function);
+            if lifetime == Lifetime::PerCall
                 || facts.functions[assignment.function as usize]
                     .parent
                     .is_some()
@@ -605,7 +633,7 @@ impl Model {
             let path = import_path(project, file, qualname, Some(&member));
             let home = Some(Location::Field(class, assignment.attr));
             let origin = Origin::ImportTimeField(function);
-            self.new_object(at(assignment.span, creation, origin, true, path, home));
+            self.new_object(at(assignment.span, creation, origin, lifetime, path, home));
         }
         for default in &facts.keyword_defaults {
             let Some(creation) = creation(&default.default) else {
@@ -617,7 +645,8 @@ impl Model {
             };
             let path = import_path(project, file, &owner, Some("<default>"));
             let origin = Origin::KeywordDefault;
-            self.new_object(at(default.span, creation, origin, true, path, None));
+            let once = Lifetime::Once;
+            self.new_object(at(default.span, creation, origin, once, path, None));
         }
     }
 

@@ -9,7 +9,7 @@ use crate::facts::{Binding, CallReceiver, FunctionKind, Mutation, Name, Root, Va
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
 
 use super::lookup::typed_local;
-use super::{Change, ChangeSite, Lifetime, Model, ObjectId, Origin};
+use super::{Change, ChangeSite, Model, ObjectId, Origin};
 
 /// The tree's method calls (`x.save()`, `Store().save()`, `self.save()`) of the names asked,
 /// by the called name: built once, then asked per method of one of those names.
@@ -302,7 +302,7 @@ impl Model {
             change
                 .objects
                 .iter()
-                .filter(|id| self.object(**id).lifetime == Lifetime::Once)
+                .filter(|id| self.object(**id).lifetime.is_once())
                 .filter_map(move |id| {
                     Some(OnceChange {
                         change,

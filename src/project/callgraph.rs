@@ -15,7 +15,7 @@ use std::sync::{LazyLock, Mutex};
 
 // Name lookups run for every call site of the project; Fx hashes short keys several times
 // faster than SipHash, whose flooding resistance buys nothing here.
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rayon::prelude::*;
 
@@ -63,6 +63,22 @@ pub enum EdgeKind {
     /// follow (that function's own edges, a loop over the container), not where it is handed
     /// over.
     HandedOver,
+    /// A call inside a first-time block whose flag some function clears (see `flag_cleared`): it
+    /// runs on the first call of the caller and again after each clear, so, like a first-time
+    /// call, not on every call of the caller, but not proved to run once either.
+    FirstTimeAgain,
+}
+
+/// What makes a function run once after import ([`CallGraph::once_cause`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnceCause {
+    /// A framework's start-up hook: the function is one, or only such hooks run it.
+    StartUp,
+    /// The first call of this function: a first-time block of it runs the function, directly
+    /// or through functions only that block runs.
+    FirstCall(FuncId),
+    /// More than one of these, or module-level code as well.
+    Several,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -173,9 +189,10 @@ pub struct CallGraph {
     /// Framework hooks that run once while an application is configured (`setup_once`,
     /// `AppConfig.ready`), in function order.
     start_ups: Vec<EntryPoint>,
-    /// Functions that run once after import: start-up entry points, callees of first-time
-    /// blocks, and what only they (and module-level code) call — unless a request reaches it.
-    once_after_import: Vec<bool>,
+    /// Functions that run once after import, with what runs them: start-up entry points,
+    /// callees of first-time blocks, and what only they (and module-level code) call — unless a
+    /// request reaches it.
+    once_after_import: Vec<Option<OnceCause>>,
     /// Functions that are called and whose every use is a call whose result is called at once
     /// ([`Edge::result_called_at_once`]): nothing keeps what they return.
     results_called_at_once: Vec<bool>,
@@ -294,7 +311,10 @@ impl CallGraph {
         for (from, edge) in per_file.iter().flatten() {
             let to = edge.to.0 as usize;
             match edge.kind {
-                EdgeKind::Call | EdgeKind::SelfCall | EdgeKind::FirstTime
+                EdgeKind::Call
+                | EdgeKind::SelfCall
+                | EdgeKind::FirstTime
+                | EdgeKind::FirstTimeAgain
                     if edge.result_called_at_once =>
                 {
                     called[to] = true;
@@ -365,7 +385,8 @@ impl CallGraph {
         graph.start_ups = start_ups;
         graph.predecessor = graph.reach(&of_tests);
         graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
-        graph.once_after_import = graph.once_after_import_functions(&function_callers);
+        graph.once_after_import =
+            graph.once_after_import_functions(&function_callers, &module_uses);
         // What a request reaches runs per request, whatever else calls it at import time or
         // once.
         for (function, (import_time, once)) in graph
@@ -376,7 +397,7 @@ impl CallGraph {
         {
             if graph.predecessor[function] != UNREACHED {
                 *import_time = false;
-                *once = false;
+                *once = None;
             }
         }
         build_times.push(("link/entry points and reach", started.elapsed()));
@@ -453,6 +474,7 @@ impl CallGraph {
                 4 => EdgeKind::Decorator,
                 5 => EdgeKind::FirstTime,
                 6 => EdgeKind::HandedOver,
+                7 => EdgeKind::FirstTimeAgain,
                 _ => return None,
             };
             (to < functions).then_some(Edge {
@@ -571,10 +593,15 @@ impl CallGraph {
     /// Whether `function` runs once after import, never per call: it is a start-up entry point,
     /// or every call of it is made by one or by a first-time block, and no request reaches it.
     pub fn once_after_import(&self, function: FuncId) -> bool {
+        self.once_cause(function).is_some()
+    }
+
+    /// What runs `function` once after import, when it runs so ([`Self::once_after_import`]).
+    pub fn once_cause(&self, function: FuncId) -> Option<OnceCause> {
         self.once_after_import
             .get(function.0 as usize)
             .copied()
-            .unwrap_or(false)
+            .flatten()
     }
 
     /// What kind of entry point `function` is, if it is one.
@@ -653,7 +680,10 @@ impl CallGraph {
                 // none runs per call here.
                 if matches!(
                     edge.kind,
-                    EdgeKind::Decorator | EdgeKind::FirstTime | EdgeKind::HandedOver
+                    EdgeKind::Decorator
+                        | EdgeKind::FirstTime
+                        | EdgeKind::FirstTimeAgain
+                        | EdgeKind::HandedOver
                 ) {
                     continue;
                 }
@@ -712,7 +742,11 @@ impl CallGraph {
     /// The start-up entry points, the callees of first-time calls (once each of their calls is
     /// one), and the functions that only these call: each runs once, at start-up or on the first
     /// call. Module-level calls do not count against a function (it is run once at import too).
-    fn once_after_import_functions(&self, function_callers: &[u32]) -> Vec<bool> {
+    fn once_after_import_functions(
+        &self,
+        function_callers: &[u32],
+        module_uses: &[u32],
+    ) -> Vec<Option<OnceCause>> {
         let count = function_callers.len();
         let mut pending = function_callers.to_vec();
         // A function's direct calls to itself run only inside the calls its other callers make
@@ -729,10 +763,24 @@ impl CallGraph {
                 .count() as u32;
             *waiting = waiting.saturating_sub(own_calls);
         }
+        // What makes each function run, merged over the calls counted so far; final once the
+        // function is settled. Module-level code running it too makes it several.
+        let mut causes: Vec<Option<OnceCause>> = module_uses
+            .iter()
+            .map(|&uses| (uses > 0).then_some(OnceCause::Several))
+            .collect();
         let mut once = vec![false; count];
         let mut queue: VecDeque<u32> = VecDeque::new();
-        let mut settle = |callee: usize, pending: &mut [u32], queue: &mut VecDeque<u32>| {
+        let mut settle = |callee: usize,
+                          cause: OnceCause,
+                          pending: &mut [u32],
+                          causes: &mut [Option<OnceCause>],
+                          queue: &mut VecDeque<u32>| {
             pending[callee] = pending[callee].saturating_sub(1);
+            causes[callee] = Some(match causes[callee] {
+                Some(known) if known != cause => OnceCause::Several,
+                _ => cause,
+            });
             if pending[callee] == 0 && !once[callee] {
                 once[callee] = true;
                 queue.push_back(callee as u32);
@@ -741,14 +789,26 @@ impl CallGraph {
         for entry in &self.start_ups {
             let i = entry.function.0 as usize;
             pending[i] = 0;
-            settle(i, &mut pending, &mut queue);
+            settle(i, OnceCause::StartUp, &mut pending, &mut causes, &mut queue);
         }
-        for edge in &self.edges {
-            if edge.kind == EdgeKind::FirstTime {
-                settle(edge.to.0 as usize, &mut pending, &mut queue);
+        for caller in 0..count as u32 {
+            for edge in self.callees(FuncId(caller)) {
+                if edge.kind == EdgeKind::FirstTime {
+                    let cause = OnceCause::FirstCall(FuncId(caller));
+                    settle(
+                        edge.to.0 as usize,
+                        cause,
+                        &mut pending,
+                        &mut causes,
+                        &mut queue,
+                    );
+                }
             }
         }
         while let Some(caller) = queue.pop_front() {
+            let Some(cause) = causes[caller as usize] else {
+                continue;
+            };
             for edge in self.callees(FuncId(caller)) {
                 // A first-time edge is already counted, whoever makes it. A function registered
                 // or handed over (`config.add_subscriber(on_new_request, NewRequest)` in a
@@ -758,11 +818,21 @@ impl CallGraph {
                     edge.kind,
                     EdgeKind::FirstTime | EdgeKind::Callback | EdgeKind::HandedOver
                 ) {
-                    settle(edge.to.0 as usize, &mut pending, &mut queue);
+                    settle(
+                        edge.to.0 as usize,
+                        cause,
+                        &mut pending,
+                        &mut causes,
+                        &mut queue,
+                    );
                 }
             }
         }
-        once
+        causes
+            .into_iter()
+            .zip(once)
+            .map(|(cause, once)| cause.filter(|_| once))
+            .collect()
     }
 
     /// Class-creation hooks (`__init_subclass__`, ..., and a metaclass's `__new__`, `__init__`
@@ -844,6 +914,10 @@ pub(super) struct Index<'p> {
     attribute_classes: HashMap<(u32, &'p str), ClassId>,
     /// Functions defined inside functions: (file, parent, name).
     pub(super) nested: HashMap<(FileId, FuncIdx, Name), FuncIdx>,
+    /// The dotted names, not through a method's receiver, that some function stores a false
+    /// literal into ([`FileFacts::flag_clears`]), as written: whether a first-time block runs
+    /// once asks it.
+    cleared_flags: HashSet<Name>,
     /// What names, parameters and returns may hold.
     values: Values<'p>,
 }
@@ -947,6 +1021,13 @@ impl<'p> Index<'p> {
                 .collect(),
             attribute_classes,
             nested,
+            cleared_flags: project
+                .files
+                .iter()
+                .flat_map(|file| file.facts.flag_clears.iter())
+                .filter(|clear| !clear.through_receiver && clear.name.contains('.'))
+                .map(|clear| clear.name)
+                .collect(),
             values: Values::default(),
         }
     }
@@ -1221,7 +1302,11 @@ fn file_edges(
                         (*callee, *kind),
                     )
                 {
-                    *kind = EdgeKind::FirstTime;
+                    *kind = if flag_cleared(project, index, file, &call.flag) {
+                        EdgeKind::FirstTimeAgain
+                    } else {
+                        EdgeKind::FirstTime
+                    };
                 }
             }
             push_edges(&mut out, from, &resolved, result_use, handed_over);
@@ -1511,6 +1596,22 @@ fn copied_instances(project: &Project, instances: &[(FileId, Name, usize)]) -> V
         }
     }
     copied
+}
+
+/// Whether some function stores a false literal into `flag`, the flag of a first-time block in
+/// `file` ([`FileFacts::flag_clears`]): each such store lets the block run again, so what it calls
+/// is not proved to run once. A store is matched by its dotted text anywhere, and in `file` also by
+/// the attribute (or global) it names, whatever it reaches it through: `cls._done = False` in one
+/// method clears the `C._done` another tests.
+fn flag_cleared(project: &Project, index: &Index<'_>, file: FileId, flag: &Name) -> bool {
+    let attribute = flag.contains('.');
+    let last = knowledge::last_segment(flag);
+    project.file(file).facts.flag_clears.iter().any(|clear| {
+        clear.name == *flag
+            || (attribute
+                && clear.name.contains('.')
+                && knowledge::last_segment(&clear.name) == last)
+    }) || (attribute && index.cleared_flags.contains(flag))
 }
 
 /// Whether the first-time block of `call` ends after one run of `callee`, once per process: the

@@ -31,7 +31,7 @@ use crate::facts::{
 };
 
 use callgraph::Previous;
-pub use callgraph::{CallGraph, Edge, EdgeKind, Node, export_edges};
+pub use callgraph::{CallGraph, Edge, EdgeKind, Node, OnceCause, export_edges};
 pub use entry_points::EntryPoint;
 pub use hierarchy::{Mro, MroEntry, MroMemo};
 pub use remap::{CountsMentions, MentionCounts, Mentions, values_stay};
@@ -1052,6 +1052,7 @@ pub fn values_outline(facts: &FileFacts) -> u128 {
     stored.dedup();
     let mut read = Read::of(facts, &[] as &[crate::facts::CallSite], &[], Vec::new());
     read.first_time_calls = &[];
+    read.flag_clears = &[];
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(&signature(&read).to_le_bytes());
     for name in stored {
@@ -1067,6 +1068,7 @@ pub fn values_outline(facts: &FileFacts) -> u128 {
 fn definitions_outline(facts: &FileFacts) -> u128 {
     let mut read = Read::of(facts, &[] as &[crate::facts::CallSite], &[], Vec::new());
     read.first_time_calls = &[];
+    read.flag_clears = &[];
     read.imports = &[];
     read.globals = &[];
     signature(&read)
@@ -1081,6 +1083,8 @@ struct Read<'a, Call> {
     functions: &'a [FunctionFacts],
     calls: &'a [Call],
     first_time_calls: &'a [crate::facts::FirstTimeCall],
+    /// Read by the link only (whether a first-time block runs once).
+    flag_clears: &'a [crate::facts::FlagClear],
     flows: &'a [crate::facts::ValueFlow],
     attribute_assignments: &'a [crate::facts::AttributeAssignment],
     calls_in_script_blocks: Vec<bool>,
@@ -1105,6 +1109,7 @@ impl<'a, Call> Read<'a, Call> {
             functions: &facts.functions,
             calls,
             first_time_calls: &facts.first_time_calls,
+            flag_clears: &facts.flag_clears,
             flows,
             attribute_assignments: &facts.attribute_assignments,
             calls_in_script_blocks,

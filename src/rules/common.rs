@@ -8,10 +8,10 @@ use crate::facts::{
 };
 use crate::knowledge;
 pub use crate::project::in_test_code;
-use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved};
+use crate::project::{ClassId, FileId, FuncId, MroEntry, OnceCause, Project, Resolved};
 
 use super::Context;
-use crate::model::Model;
+use crate::model::{Lifetime, Model};
 
 pub use crate::model::{
     BindingRef, ClassPath, InstanceAssignments, cache_decorator, class_hierarchy, class_path,
@@ -499,6 +499,39 @@ impl SharedObject {
 
 /// `on_every_call` where the change runs on every call of its function, else `otherwise`: a
 /// change under a test, in a loop or after an early `return` is not made on every call.
+/// When code that makes one object for the whole process runs, as findings word it (after
+/// "created once," or "runs only"): while modules are imported, at start-up, or at the first call
+/// of the function whose first-time block runs it, with the flag that guards the block. The one
+/// wording of [`Lifetime`] for every rule that says when such an object is made.
+pub fn once_when(project: &Project, lifetime: Lifetime) -> String {
+    match lifetime {
+        Lifetime::Once => "while modules are imported".to_string(),
+        Lifetime::OnceAfterImport(OnceCause::StartUp) => "at start-up".to_string(),
+        Lifetime::OnceAfterImport(OnceCause::FirstCall(function)) => {
+            let (file, idx) = project.function_in_file(function);
+            let file_facts = &project.file(file).facts;
+            let name = &file_facts.functions[idx as usize].name;
+            let mut flags = file_facts
+                .first_time_calls
+                .iter()
+                .filter(|call| file_facts.calls[call.call as usize].function() == Some(idx))
+                .map(|call| call.flag);
+            // The guard is named when the function's first-time blocks test one flag.
+            let first = flags.next();
+            match first.filter(|flag| flags.all(|other| other == *flag)) {
+                Some(flag) => {
+                    format!("at the first call of `{name}` (guarded by `{flag}`)")
+                }
+                None => format!("at the first call of `{name}`"),
+            }
+        }
+        Lifetime::OnceAfterImport(OnceCause::Several) => {
+            "after import, at start-up or on a first call".to_string()
+        }
+        Lifetime::PerCall => "on every call".to_string(),
+    }
+}
+
 pub fn when(
     every_call: bool,
     on_every_call: &'static str,

@@ -9,7 +9,7 @@ use crate::facts::{
 };
 use crate::knowledge;
 use crate::model::{
-    Change, ChangeSite, Flow, Lifetime, Location, Object, Origin, Through, Timing,
+    Change, ChangeSite, Flow, Location, Object, Origin, Through, Timing,
     default_held_by_one_instance, keeps_empty, may_run_on_instances_of,
 };
 use crate::project::{ClassId, FileId, Project, Resolved};
@@ -183,9 +183,7 @@ fn changed_through_instances(context: &Context<'_>) -> Vec<Diagnostic> {
         for &object_id in &change.objects {
             let object = model.object(object_id);
             // What import-time set-up stores on `self` is SL203's (an object built once).
-            if object.lifetime != Lifetime::Once
-                || matches!(object.origin, Origin::ImportTimeField(_))
-            {
+            if !object.lifetime.is_once() || matches!(object.origin, Origin::ImportTimeField(_)) {
                 continue;
             }
             let Some(type_name) = common::mutable_type(project, object.file, &object.value())

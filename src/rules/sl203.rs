@@ -630,15 +630,16 @@ fn report_import_time_field(
         .to_string();
     let type_name = common::shared_object(project, object.file, &object.value())
         .map_or_else(|| "object".to_string(), |s| s.type_name().to_string());
+    let created = common::once_when(project, object.lifetime);
     let message = format!(
         "the {type_name} `{}` stores in `self.{attr}` is created once (that method runs only \
-         while modules are imported or at start-up); `{}`, which requests reach, changes it",
+         {created}); `{}`, which requests reach, changes it",
         creator.qualname, changing.name
     );
     let mut related = vec![Label::new(
         object.file,
         object.site,
-        "created once, by set-up code that runs only at import time or start-up",
+        format!("created once, {created}, by set-up code"),
     )];
     related.extend(sites[1..].iter().map(|site| Label::and_here(file, *site)));
     let identity = vec![object.path.clone(), changing.qualname.to_string()];

@@ -1,4 +1,5 @@
-//! SL204: an object a function creates while modules are imported, kept in the closure of a
+//! SL204: an object a function creates once for the whole process (while modules are imported,
+//! at start-up, or at the first call of a once-guarded function), kept in the closure of a
 //! function defined inside it, and changed by that function per call.
 
 use std::collections::BTreeMap;
@@ -103,8 +104,8 @@ pub(super) fn closure_writes(context: &Context<'_>, kept: bool) -> Vec<Diagnosti
     found.into_values().collect()
 }
 
-/// A variable of a function that runs only at import time, rebound through `nonlocal` per call
-/// by a function defined in it.
+/// A variable of a function that runs only once (while modules are imported, or once after),
+/// rebound through `nonlocal` per call by a function defined in it.
 fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Option<Diagnostic> {
     if common::runs_per_call(project, file, rebind.owner)
         || !common::runs_per_call(project, file, rebind.function)
@@ -118,6 +119,7 @@ fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Op
     let owner = &functions[rebind.owner as usize];
     let changer = &functions[rebind.function as usize].name;
     let name = &rebind.name;
+    let owner_runs = common::once_when(project, Lifetime::of_body(project, file, rebind.owner));
     let (when, note) = timing_words(
         &format!("rebinds `{name}` through `nonlocal`"),
         rebind
@@ -130,7 +132,7 @@ fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Op
             .runs_on_every_call(rebind.span.start),
     );
     let message = format!(
-        "`{name}` is one variable for the whole process: `{}` binds it while modules are imported, and `{changer}`, defined in `{}`, {when}",
+        "`{name}` is one variable for the whole process: `{}` binds it {owner_runs}, and `{changer}`, defined in `{}`, {when}",
         owner.name, owner.name
     );
     Some(
@@ -141,7 +143,7 @@ fn closure_rebind(project: &Project, file: FileId, rebind: &ClosureRebind) -> Op
         .with_related(vec![Label::new(
             file,
             owner.span,
-            format!("`{}` runs only while modules are imported", owner.name),
+            format!("`{}` runs only {owner_runs}", owner.name),
         )])
         .with_note(note)
         .with_help(format!(
@@ -188,7 +190,7 @@ fn closure_object<'m>(
             return None;
         };
         let (creator_file, creator_idx) = project.function_in_file(creator);
-        if object.lifetime != Lifetime::Once
+        if !object.lifetime.is_once()
             || creator_file != file
             || creator_idx == function
             || !is_nested_in(project, file, function, creator_idx)
@@ -282,13 +284,14 @@ fn report(
         Some(_) => format!("`{type_name}`"),
         None => type_name.to_string(),
     };
+    let created = common::once_when(project, object.lifetime);
     let message = format!(
-        "`{name}` is one {type_name} for the whole process: `{creator_name}` creates it while modules are imported, and `{changer}`, defined in `{creator_name}` and keeping it in its closure, {when}"
+        "`{name}` is one {type_name} for the whole process: `{creator_name}` creates it {created}, and `{changer}`, defined in `{creator_name}` and keeping it in its closure, {when}"
     );
     let related = vec![Label::new(
         object.file,
         object.site,
-        format!("created once, when `{creator_name}` runs at import time"),
+        format!("created once, {created}, when `{creator_name}` runs"),
     )];
     let identity = vec![object.path.clone(), changer.to_string()];
     if kept {

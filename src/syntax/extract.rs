@@ -10,7 +10,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
-    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlowSource, FuncIdx,
+    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, LockHeld, MaxSize,
     MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root,
     SelfAttributeExit, SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value,
@@ -3065,6 +3065,57 @@ impl Extractor {
         }
     }
 
+    /// Records the shared names `assign` stores a false literal into (`C._enabled = False`,
+    /// `global _LOADED; _LOADED = None`): a first-time block such a name guards runs again after
+    /// the store.
+    fn note_flag_clears(&mut self, assign: &ast::StmtAssign) {
+        let clears = match &*assign.value {
+            Expr::BooleanLiteral(b) => !b.value,
+            Expr::NoneLiteral(_) => true,
+            Expr::NumberLiteral(n) => {
+                matches!(&n.value, ast::Number::Int(i) if *i == ast::Int::ZERO)
+            }
+            _ => false,
+        };
+        let Some(function) = self.current_function().filter(|_| clears) else {
+            return;
+        };
+        // `__init__` giving its own instance the flag's first value clears nothing set before.
+        let initialiser = self.facts.functions[function as usize].name == "__init__";
+        for target in &assign.targets {
+            let (name, through_receiver) = match target {
+                Expr::Name(n) if self.name_node_here(n).0 == CallReceiver::Name => {
+                    (intern(n.id.as_str()), false)
+                }
+                Expr::Attribute(attribute) => {
+                    let mut root = &*attribute.value;
+                    while let Expr::Attribute(inner) = root {
+                        root = &inner.value;
+                    }
+                    let receiver = match root {
+                        Expr::Name(n) => self.name_node_here(n).0,
+                        _ => CallReceiver::Name,
+                    };
+                    if initialiser && receiver == CallReceiver::SelfParam {
+                        continue;
+                    }
+                    let Some(name) = dotted_name(target) else {
+                        continue;
+                    };
+                    let through_receiver =
+                        matches!(receiver, CallReceiver::SelfParam | CallReceiver::Class);
+                    (name, through_receiver)
+                }
+                _ => continue,
+            };
+            self.facts.flag_clears.push(FlagClear {
+                function,
+                name,
+                through_receiver,
+            });
+        }
+    }
+
     /// The shared name an early return tests, in `if _X: return _X` and `if self._x is not None:
     /// return ...` (no `else`), or in one operand of an `or` there (`if not enabled or _X:
     /// return`, which holds whenever `_X` is set): the code after it runs only while the name
@@ -3401,7 +3452,12 @@ impl<'a> Visitor<'a> for Extractor {
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::FunctionDef(function) => self.visit_function(function),
             Stmt::Import(_) | Stmt::ImportFrom(_) => self.visit_import(stmt),
-            _ if self.function_scope().is_some() => self.visit_function_stmt(stmt),
+            _ if self.function_scope().is_some() => {
+                if let Stmt::Assign(assign) = stmt {
+                    self.note_flag_clears(assign);
+                }
+                self.visit_function_stmt(stmt)
+            }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value);
                 self.rebinds.assign_targets(&assign.targets, self.depth);
