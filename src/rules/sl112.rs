@@ -2,7 +2,8 @@
 //! when every change the finding shows is a registration: a function named `register`,
 //! `register_*`, `unregister*` or `deregister*` (leading underscores aside) that stores one of its
 //! own parameters itself (a bare name, never bound again in the function, not the receiver) into
-//! the shared container, and hands back nothing, or only that parameter. The function is not a
+//! the shared container, and has no `return` but `return <that parameter>` (a bare `return`
+//! counts as another: `FunctionFacts::returns_other`). The function is not a
 //! request entry point. A registration API keeps what its callers hand it for the whole process:
 //! that is its purpose.
 
