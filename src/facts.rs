@@ -669,6 +669,9 @@ pub struct FileFacts {
     /// Starts of stores of a parameter itself into a container (`REGISTRY.append(func)`,
     /// `HANDLERS[name] = handler`): the shape of a registration function.
     pub parameter_stores: ThinVec<u32>,
+    /// Those of [`FileFacts::parameter_stores`] whose stored value is the parameter itself, a
+    /// bare name (`REGISTRY[name] = handler`, `_PLUGINS.append(cls)`), with its name.
+    pub stored_parameters: ThinVec<(u32, Name)>,
     /// Bodies of module-level `if __name__ == "__main__":` blocks: they run when the file is a
     /// script, not when it is imported.
     pub script_blocks: ThinVec<Span>,

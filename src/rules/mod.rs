@@ -13,6 +13,7 @@ mod sl108;
 mod sl109;
 mod sl110;
 mod sl111;
+mod sl112;
 mod sl201;
 mod sl202;
 mod sl203;
@@ -157,6 +158,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &sl109::TaskKeptUntilDone,
         &sl110::EntriesTakenOutPerCall,
         &sl111::SharedStateChangedUnderLock,
+        &sl112::RegistrationApiStore,
         &sl201::ModuleStateWrittenPerRequest,
         &sl202::ModuleStateAccumulates,
         &sl203::SingletonStateWrittenPerCall,

@@ -13,7 +13,7 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 
-use super::{Context, Part, Rule, RuleMeta, sl101, sl107, sl108, sl110, sl111};
+use super::{Context, Part, Rule, RuleMeta, sl101, sl107, sl108, sl110, sl111, sl112};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -32,7 +32,10 @@ impl Rule for ClassStateWrittenAtRunTime {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        sl111::leave_locked(context.project, told(context))
+        sl112::leave_registrations(
+            context.project,
+            sl111::leave_locked(context.project, told(context)),
+        )
     }
 }
 

@@ -16,7 +16,7 @@ use crate::model::{
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Part, Rule, RuleMeta, sl109, sl110, sl111};
+use super::{Context, Part, Rule, RuleMeta, sl109, sl110, sl111, sl112};
 
 pub struct ModuleStateWrittenPerRequest;
 
@@ -71,7 +71,10 @@ impl Rule for ModuleStateWrittenPerRequest {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let findings = changes_per_request(context, Part::Told);
-        sl111::leave_locked(context.project, findings)
+        sl112::leave_registrations(
+            context.project,
+            sl111::leave_locked(context.project, findings),
+        )
     }
 }
 

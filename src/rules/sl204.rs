@@ -10,7 +10,7 @@ use crate::model::{ChangeSite, Lifetime, Object, ObjectId, Origin, Timing};
 use crate::project::{FileId, Project};
 
 use super::common;
-use super::{Context, Rule, RuleMeta, sl109, sl111};
+use super::{Context, Rule, RuleMeta, sl109, sl111, sl112};
 
 pub struct ClosureStateWrittenPerCall;
 
@@ -30,7 +30,10 @@ impl Rule for ClosureStateWrittenPerCall {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let findings = closure_writes(context, false);
-        sl111::leave_locked(context.project, findings)
+        sl112::leave_registrations(
+            context.project,
+            sl111::leave_locked(context.project, findings),
+        )
     }
 }
 

@@ -986,6 +986,11 @@ impl Extractor {
                         self.facts
                             .parameter_stores
                             .push(call.range().start().to_u32());
+                        if let Some(Expr::Name(stored)) = args.last() {
+                            self.facts
+                                .stored_parameters
+                                .push((call.range().start().to_u32(), intern(stored.id.as_str())));
+                        }
                         if method.attr.as_str() == "setdefault" && args.len() == 2 {
                             self.record_memo(&method.value, &args[0], &args[1], call.range(), true);
                         }
@@ -1371,6 +1376,11 @@ impl Extractor {
                     self.facts
                         .parameter_stores
                         .push(sub.range().start().to_u32());
+                    if let Expr::Name(stored) = value {
+                        self.facts
+                            .stored_parameters
+                            .push((sub.range().start().to_u32(), intern(stored.id.as_str())));
+                    }
                 }
                 if is_literal(&sub.slice) {
                     self.facts
