@@ -2,6 +2,7 @@
 //! (which is also its test suite) and reads only the linked [`Project`].
 
 mod common;
+mod sharing_meant;
 mod sl101;
 mod sl102;
 mod sl103;

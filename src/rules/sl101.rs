@@ -13,7 +13,7 @@ use crate::model::{
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Rule, RuleMeta, Shared, sl109, sl111, sl112};
+use super::{Context, Rule, RuleMeta, Shared, sharing_meant, sl109};
 
 pub struct SharedClassStateMutatedThroughInstance;
 
@@ -56,10 +56,7 @@ impl Rule for SharedClassStateMutatedThroughInstance {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let findings = changes_through_instances(context, false);
-        sl112::leave_registrations(
-            context.project,
-            sl111::leave_locked(context.project, findings),
-        )
+        sharing_meant::leave_meant(context.project, findings)
     }
 }
 

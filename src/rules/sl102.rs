@@ -13,7 +13,7 @@ use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 
-use super::{Context, Part, Rule, RuleMeta, sl101, sl107, sl108, sl110, sl111, sl112};
+use super::{Context, Part, Rule, RuleMeta, sharing_meant, sl101, sl107, sl108, sl110};
 
 pub struct ClassStateWrittenAtRunTime;
 
@@ -32,10 +32,7 @@ impl Rule for ClassStateWrittenAtRunTime {
     }
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
-        sl112::leave_registrations(
-            context.project,
-            sl111::leave_locked(context.project, told(context)),
-        )
+        sharing_meant::leave_meant(context.project, told(context))
     }
 }
 

@@ -5,11 +5,11 @@
 //! that the object is shared across threads and requests; what it keeps there still reaches the
 //! next request.
 
-use crate::diagnostic::{AND_HERE, Diagnostic, Label, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::LockHeld;
 use crate::project::Project;
 
-use super::{Context, Part, Rule, RuleMeta, sl101, sl102, sl201, sl203, sl204};
+use super::{Context, Rule, RuleMeta, sharing_meant};
 
 pub struct SharedStateChangedUnderLock;
 
@@ -29,12 +29,7 @@ impl Rule for SharedStateChangedUnderLock {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        let mut findings = sl101::changes_through_instances(context, false);
-        findings.extend(sl102::told(context));
-        findings.extend(sl201::changes_per_request(context, Part::Told));
-        findings.extend(sl203::singleton_writes(context, Part::Told));
-        findings.extend(sl204::closure_writes(context, false));
-        findings
+        sharing_meant::shared_state_findings(context)
             .into_iter()
             .filter_map(|finding| {
                 let lock = lock_held_over(project, &finding)?;
@@ -55,19 +50,12 @@ pub(super) fn leave_locked(project: &Project, findings: Vec<Diagnostic>) -> Vec<
 /// The lock held where the primary change of `finding` is made, when one is held at each of its
 /// changes (the primary place and the "and here" places).
 fn lock_held_over<'p>(project: &'p Project, finding: &Diagnostic) -> Option<&'p LockHeld> {
-    let held = |label: &Label| {
+    sharing_meant::at_every_change(finding, |label: &Label| {
         project
             .file(label.file)
             .facts
             .lock_held_at(label.span.start)
-    };
-    let lock = held(&finding.primary)?;
-    finding
-        .related
-        .iter()
-        .filter(|label| label.message == AND_HERE)
-        .all(|label| held(label).is_some())
-        .then_some(lock)
+    })
 }
 
 /// `finding` told by this rule: its message, places, identity and object, with what the lock

@@ -7,11 +7,11 @@
 //! request entry point. A registration API keeps what its callers hand it for the whole process:
 //! that is its purpose.
 
-use crate::diagnostic::{AND_HERE, Diagnostic, Label, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{FuncIdx, FunctionKind, Name, ParamUseKind};
 use crate::project::Project;
 
-use super::{Context, Part, Rule, RuleMeta, sl101, sl102, sl111, sl201, sl203, sl204};
+use super::{Context, Rule, RuleMeta, sharing_meant, sl111};
 
 pub struct RegistrationApiStore;
 
@@ -31,12 +31,7 @@ impl Rule for RegistrationApiStore {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let project = context.project;
-        let mut findings = sl101::changes_through_instances(context, false);
-        findings.extend(sl102::told(context));
-        findings.extend(sl201::changes_per_request(context, Part::Told));
-        findings.extend(sl203::singleton_writes(context, Part::Told));
-        findings.extend(sl204::closure_writes(context, false));
-        sl111::leave_locked(project, findings)
+        sl111::leave_locked(project, sharing_meant::shared_state_findings(context))
             .into_iter()
             .filter_map(|finding| {
                 let store = registration_over(project, &finding)?;
@@ -65,13 +60,7 @@ struct Store {
 /// The registration at the primary change of `finding`, when each of its changes (the primary
 /// place and the "and here" places) is one.
 fn registration_over(project: &Project, finding: &Diagnostic) -> Option<Store> {
-    let store = registration_at(project, &finding.primary)?;
-    finding
-        .related
-        .iter()
-        .filter(|label| label.message == AND_HERE)
-        .all(|label| registration_at(project, label).is_some())
-        .then_some(store)
+    sharing_meant::at_every_change(finding, |label| registration_at(project, label))
 }
 
 /// Whether `name` is a registration function's: `register`, `register_x`, `unregister_x`,

@@ -16,7 +16,7 @@ use crate::model::{
 use crate::project::{FileId, FuncId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use super::{Context, Part, Rule, RuleMeta, sl109, sl110, sl111, sl112};
+use super::{Context, Part, Rule, RuleMeta, sharing_meant, sl109, sl110};
 
 pub struct ModuleStateWrittenPerRequest;
 
@@ -71,10 +71,7 @@ impl Rule for ModuleStateWrittenPerRequest {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let findings = changes_per_request(context, Part::Told);
-        sl112::leave_registrations(
-            context.project,
-            sl111::leave_locked(context.project, findings),
-        )
+        sharing_meant::leave_meant(context.project, findings)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::project::{ClassId, EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::sl201::PerRequest;
-use super::{Context, Part, Rule, RuleMeta, sl109, sl110, sl111, sl112};
+use super::{Context, Part, Rule, RuleMeta, sharing_meant, sl109, sl110};
 
 pub struct SingletonStateWrittenPerCall;
 
@@ -57,10 +57,7 @@ impl Rule for SingletonStateWrittenPerCall {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let findings = singleton_writes(context, Part::Told);
-        sl112::leave_registrations(
-            context.project,
-            sl111::leave_locked(context.project, findings),
-        )
+        sharing_meant::leave_meant(context.project, findings)
     }
 }
 

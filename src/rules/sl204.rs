@@ -10,7 +10,7 @@ use crate::model::{ChangeSite, Lifetime, Object, ObjectId, Origin, Timing};
 use crate::project::{FileId, Project};
 
 use super::common;
-use super::{Context, Rule, RuleMeta, sl109, sl111, sl112};
+use super::{Context, Rule, RuleMeta, sharing_meant, sl109};
 
 pub struct ClosureStateWrittenPerCall;
 
@@ -30,10 +30,7 @@ impl Rule for ClosureStateWrittenPerCall {
 
     fn check(&self, context: &Context<'_>) -> Vec<Diagnostic> {
         let findings = closure_writes(context, false);
-        sl112::leave_registrations(
-            context.project,
-            sl111::leave_locked(context.project, findings),
-        )
+        sharing_meant::leave_meant(context.project, findings)
     }
 }
 
