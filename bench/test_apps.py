@@ -274,6 +274,9 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         ("round40a", "round40", True),
         ("round41a", "round41", True),
         ("round42a", "round42", True),
+        # Round 42's second batch was run with the round's merged tree, which drops some of the
+        # first batch's findings: it is checked on its own.
+        ("round42b", "round42b", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
