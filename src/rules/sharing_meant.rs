@@ -7,7 +7,7 @@
 use crate::diagnostic::{AND_HERE, Diagnostic, Label};
 use crate::project::Project;
 
-use super::{Context, Part, sl101, sl102, sl111, sl112, sl201, sl203, sl204};
+use super::{Context, Part, RuleMeta, sl101, sl102, sl111, sl112, sl201, sl203, sl204};
 
 /// What SL101, SL102, SL201, SL203 and SL204 would tell before any is set apart.
 pub(super) fn shared_state_findings(context: &Context<'_>) -> Vec<Diagnostic> {
@@ -38,4 +38,34 @@ pub(super) fn at_every_change<T>(
         .filter(|label| label.message == AND_HERE)
         .all(|label| at(label).is_some())
         .then_some(primary)
+}
+
+/// `finding` told by the audit rule `meta` instead: its places, identity, object and call chain
+/// kept, its message as `message` rewrites it, with the audit rule's `note` and `help` (the
+/// default rule's repair and advice do not fit a sharing that is meant).
+pub(super) fn retold(
+    meta: &'static RuleMeta,
+    finding: Diagnostic,
+    message: impl FnOnce(&str) -> String,
+    note: &str,
+    help: &str,
+) -> Diagnostic {
+    let Diagnostic {
+        message: told_message,
+        primary,
+        related,
+        identity,
+        object,
+        via,
+        ..
+    } = finding;
+    let mut told = meta
+        .diagnostic(message(&told_message), primary)
+        .with_related(related)
+        .with_identity(identity)
+        .with_via(via)
+        .with_note(note)
+        .with_help(help);
+    told.object = object;
+    told
 }

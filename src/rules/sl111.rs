@@ -66,31 +66,13 @@ fn under_lock(finding: Diagnostic, lock: &LockHeld) -> Diagnostic {
     } else {
         format!("`{}`", lock.lock.as_str())
     };
-    let Diagnostic {
-        message,
-        primary,
-        related,
-        identity,
-        object,
-        via,
-        ..
-    } = finding;
-    let mut told = META
-        .diagnostic(
-            format!("{message}; every change is made holding {holding}"),
-            primary,
-        )
-        .with_related(related)
-        .with_identity(identity)
-        .with_via(via)
-        .with_note(
-            "the lock shows that the sharing is meant: the object is kept for every thread and \
-             request; still, what one request stores there is seen by the next",
-        )
-        .with_help(
-            "check that only data every caller may see is kept there (configuration, a cache of \
-             what does not depend on the request); keep per-request data in the request",
-        );
-    told.object = object;
-    told
+    sharing_meant::retold(
+        &META,
+        finding,
+        |message| format!("{message}; every change is made holding {holding}"),
+        "the lock shows that the sharing is meant: the object is kept for every thread and \
+         request; still, what one request stores there is seen by the next",
+        "check that only data every caller may see is kept there (configuration, a cache of what \
+         does not depend on the request); keep per-request data in the request",
+    )
 }

@@ -129,38 +129,22 @@ fn registration_at(project: &Project, label: &Label) -> Option<Store> {
 /// `finding` told by this rule: what was proved of the registration, the message it had, its
 /// places, identity and object.
 fn registered(finding: Diagnostic, store: &Store) -> Diagnostic {
-    let Diagnostic {
-        message,
-        primary,
-        related,
-        identity,
-        object,
-        via,
-        ..
-    } = finding;
-    let mut told = META
-        .diagnostic(
+    sharing_meant::retold(
+        &META,
+        finding,
+        |message| {
             format!(
                 "`{}` stores its argument `{}` itself in `{}` and returns nothing else of the \
                  call: {message}",
                 store.function.as_str(),
                 store.param.as_str(),
                 store.container
-            ),
-            primary,
-        )
-        .with_related(related)
-        .with_identity(identity)
-        .with_via(via)
-        .with_note(
-            "a registration function keeps what its callers hand it for the whole process: the \
-             sharing is its purpose; still, whatever a request passes to it stays for every later \
-             request",
-        )
-        .with_help(
-            "check that it is called while the application is set up, or with objects every \
-             caller may share (classes, functions, handlers), never with request data",
-        );
-    told.object = object;
-    told
+            )
+        },
+        "a registration function keeps what its callers hand it for the whole process: the \
+         sharing is its purpose; still, whatever a request passes to it stays for every later \
+         request",
+        "check that it is called while the application is set up, or with objects every caller \
+         may share (classes, functions, handlers), never with request data",
+    )
 }
