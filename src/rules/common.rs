@@ -497,8 +497,6 @@ impl SharedObject {
     }
 }
 
-/// `on_every_call` where the change runs on every call of its function, else `otherwise`: a
-/// change under a test, in a loop or after an early `return` is not made on every call.
 /// When code that makes one object for the whole process runs, as findings word it (after
 /// "created once," or "runs only"): while modules are imported, at start-up, or at the first call
 /// of the function whose first-time block runs it, with the flag that guards the block. The one
@@ -532,6 +530,8 @@ pub fn once_when(project: &Project, lifetime: Lifetime) -> String {
     }
 }
 
+/// `on_every_call` where the change runs on every call of its function, else `otherwise`: a
+/// change under a test, in a loop or after an early `return` is not made on every call.
 pub fn when(
     every_call: bool,
     on_every_call: &'static str,
