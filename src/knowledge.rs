@@ -792,15 +792,29 @@ pub const ATTRS_FIELD_FUNCTIONS: &[&str] = &[
 ];
 
 /// Mutating methods that store one of their arguments itself (not a copy of its contents) in the
-/// receiver.
-pub const STORING_METHODS: &[&str] = &[
-    "append",
-    "insert",
-    "add",
-    "setdefault",
-    "appendleft",
-    "__setitem__",
+/// receiver, with the numbers of positional arguments the container types' own methods take
+/// (`list.insert(i, x)`, `dict.setdefault(k)` or `(k, d)`). A call of one of these names with
+/// other arguments is another type's method (`attributes.add("skills", value)` of an ORM's
+/// attribute handler), which may copy, serialise or ignore what it is given.
+const STORING_METHODS: &[(&str, &[usize])] = &[
+    ("append", &[1]),
+    ("insert", &[2]),
+    ("add", &[1]),
+    ("setdefault", &[1, 2]),
+    ("appendleft", &[1]),
+    ("__setitem__", &[2]),
 ];
+
+/// Whether a call of `method` with `positional` positional arguments and `keywords` keyword
+/// arguments is one of [`STORING_METHODS`] as the builtin containers define it: the receiver
+/// keeps an argument itself. None of them takes a keyword, nor a starred argument (count it as a
+/// keyword: its length is unknown).
+pub fn stores_an_argument(method: &str, positional: usize, keywords: usize) -> bool {
+    keywords == 0
+        && STORING_METHODS
+            .iter()
+            .any(|(name, arities)| *name == method && arities.contains(&positional))
+}
 
 /// Methods that put their arguments, or what their arguments hold, into the container they are
 /// called on: the values stage follows what goes in (`handlers.append(f)`) to where the

@@ -3782,6 +3782,20 @@ pub(super) fn for_each_nested_block<'s>(stmt: &'s Stmt, mut visit: impl FnMut(&'
 }
 
 /// `a.b.c` for a name or a chain of attributes on a name.
+/// The method of `call` when the call stores one of its arguments itself in the receiver, as the
+/// builtin containers' methods do (`seen.add(x)`, `items.insert(0, x)`; not `attributes.add(k, v)`):
+/// see [`knowledge::stores_an_argument`].
+pub(super) fn storing_method(call: &ast::ExprCall) -> Option<&ast::ExprAttribute> {
+    let Expr::Attribute(method) = &*call.func else {
+        return None;
+    };
+    let args = &call.arguments.args;
+    let starred = args.iter().filter(|a| a.is_starred_expr()).count();
+    let keywords = call.arguments.keywords.len() + starred;
+    knowledge::stores_an_argument(method.attr.as_str(), args.len() - starred, keywords)
+        .then_some(method)
+}
+
 pub(super) fn dotted_name(expr: &Expr) -> Option<Name> {
     match expr {
         Expr::Name(name) => Some(intern(name.id.as_str())),

@@ -980,7 +980,7 @@ impl Extractor {
                         self.note_served(&method.value);
                     }
                     Expr::Attribute(method)
-                        if knowledge::STORING_METHODS.contains(&method.attr.as_str())
+                        if super::storing_method(call).is_some()
                             && args.last().is_some_and(|a| self.is_parameter_data(a)) =>
                     {
                         self.facts
@@ -1091,8 +1091,7 @@ impl Extractor {
         let Expr::Name(local) = &*method.value else {
             return;
         };
-        let fills = knowledge::STORING_METHODS.contains(&method.attr.as_str())
-            || method.attr.as_str() == "extend";
+        let fills = super::storing_method(call).is_some() || method.attr.as_str() == "extend";
         if !fills || self.is_parameter(&method.value) {
             return;
         }

@@ -340,14 +340,7 @@ impl Extractor {
         if self.current_function().is_none() {
             return;
         }
-        let storing_receiver = match &*call.func {
-            Expr::Attribute(method)
-                if knowledge::STORING_METHODS.contains(&method.attr.as_str()) =>
-            {
-                Some(&*method.value)
-            }
-            _ => None,
-        };
+        let storing_receiver = super::storing_method(call).map(|method| &*method.value);
         let mut uses = Vec::new();
         for (position, arg) in call.arguments.args.iter().enumerate() {
             // Positions after `*args` are unknown.
