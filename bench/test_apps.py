@@ -259,36 +259,41 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
 
 
 @pytest.mark.parametrize(
-    ("run", "round_name", "every_object"),
+    ("run", "after", "unseen_labels", "every_object"),
     [
-        ("round27", "round27", False),
-        ("round29", "round29", False),
-        ("round34", "round34", False),
-        ("round35", "round35", True),
+        ("round27", "round27-after", "round27-unseen", False),
+        ("round29", "round29-after", "round29-unseen", False),
+        ("round34", "round34-after", "round34-unseen", False),
+        ("round35", "round35-after", "round35-unseen", True),
         # Round 37 labelled its packages in two batches; the second run holds both.
-        ("round37b", "round37", True),
+        ("round37b", "round37-after", "round37-unseen", True),
         # Round 38 labelled three batches; the third run holds all of them.
-        ("round38c", "round38", True),
+        ("round38c", "round38-after", "round38-unseen", True),
         # Round 39 labelled four batches; the last run holds all of them.
-        ("round39e", "round39", True),
-        ("round40a", "round40", True),
-        ("round41a", "round41", True),
-        ("round42a", "round42", True),
+        ("round39e", "round39-after", "round39-unseen", True),
+        ("round40a", "round40-after", "round40-unseen", True),
+        ("round41a", "round41-after", "round41-unseen", True),
+        ("round42a", "round42-after", "round42-unseen", True),
         # Round 42's second batch was run with the round's merged tree, which drops some of the
         # first batch's findings: it is checked on its own.
-        ("round42b", "round42b", True),
+        ("round42b", "round42b-after", "round42b-unseen", True),
+        # Round 43 labelled three batches at once, each run with the round's start binary over the
+        # labelled packages and its own; one cumulative file holds every batch's labels.
+        ("round43a", "round43-after", "round43-lbla", True),
+        ("round43b", "round43-after", "round43-lblb", True),
+        ("round43c", "round43-after", "round43-lblc", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
-    run: str, round_name: str, every_object: bool
+    run: str, after: str, unseen_labels: str, every_object: bool
 ) -> None:
     """The cumulative labels cover the whole run; the unseen labels are the new packages' findings
     (from round 35 on, every member of a grouped finding too)."""
     document = json.loads((LABELS / f"apps-{run}-findings.json").read_text())
     findings = apps.sorted_findings(document["findings"])
-    _, unlabelled, mixed = apps.match_places(findings, apps.load_labels(LABELS / f"apps-{round_name}-after.jsonl"))
+    _, unlabelled, mixed = apps.match_places(findings, apps.load_labels(LABELS / f"apps-{after}.jsonl"))
     assert unlabelled == mixed == []
-    unseen = apps.load_labels(LABELS / f"apps-{round_name}-unseen.jsonl")
+    unseen = apps.load_labels(LABELS / f"apps-{unseen_labels}.jsonl")
     packages = {label["where"].split("/", 1)[0] for label in unseen}
     of_unseen = [f for f in findings if f["package"] in packages]
     pairs, unlabelled, mixed = apps.match_places(of_unseen, unseen)
