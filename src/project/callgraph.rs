@@ -384,9 +384,14 @@ impl CallGraph {
         graph.entries = entries;
         graph.start_ups = start_ups;
         graph.predecessor = graph.reach(&of_tests);
-        graph.import_time = graph.import_time_functions(project, &function_callers, &module_uses);
-        graph.once_after_import =
-            graph.once_after_import_functions(&function_callers, &module_uses);
+        let (import_time, made_while_importing) =
+            graph.import_time_functions(project, &function_callers, &module_uses);
+        graph.import_time = import_time;
+        graph.once_after_import = graph.once_after_import_functions(
+            &function_callers,
+            &module_uses,
+            &made_while_importing,
+        );
         // What a request reaches runs per request, whatever else calls it at import time or
         // once.
         for (function, (import_time, once)) in graph
@@ -702,7 +707,7 @@ impl CallGraph {
         project: &Project,
         function_callers: &[u32],
         module_uses: &[u32],
-    ) -> Vec<bool> {
+    ) -> (Vec<bool>, Vec<bool>) {
         let count = function_callers.len();
         let mut import_time = vec![false; count];
         // Closures a decorator returns unchanged-shaped (`def deco(fn): REG.append(fn); return
@@ -735,17 +740,25 @@ impl CallGraph {
                 }
             }
         }
-        self.mark_class_creation_helpers(project, function_callers, &mut import_time);
-        import_time
+        let made_while_importing =
+            self.mark_class_creation_helpers(project, function_callers, &mut import_time);
+        (import_time, made_while_importing)
     }
 
     /// The start-up entry points, the callees of first-time calls (once each of their calls is
     /// one), and the functions that only these call: each runs once, at start-up or on the first
-    /// call. Module-level calls do not count against a function (it is run once at import too).
+    /// call. Module-level calls do not count against a function (it is run once at import too),
+    /// nor do the calls of what runs while classes and module-level objects are made
+    /// (`made_while_importing`, [`Self::mark_class_creation_helpers`]: the `__init__` of a
+    /// class only module-level code constructs, a class-creation hook, what only these call):
+    /// alerta's `AlarmModel.register`, called by the `__init__` of the module-level
+    /// `alarm_model = AlarmModel()` and by the `init_app` the Flask factory calls, runs at
+    /// start-up.
     fn once_after_import_functions(
         &self,
         function_callers: &[u32],
         module_uses: &[u32],
+        made_while_importing: &[bool],
     ) -> Vec<Option<OnceCause>> {
         let count = function_callers.len();
         let mut pending = function_callers.to_vec();
@@ -805,6 +818,28 @@ impl CallGraph {
                 }
             }
         }
+        // A call made while a module-level object or a class is made runs at import: it is
+        // module-level code as well. What is itself import-time only keeps that lifetime.
+        for caller in 0..count {
+            if !made_while_importing[caller] {
+                continue;
+            }
+            for edge in self.callees(FuncId(caller as u32)) {
+                if !matches!(
+                    edge.kind,
+                    EdgeKind::FirstTime | EdgeKind::Callback | EdgeKind::HandedOver
+                ) && !made_while_importing[edge.to.0 as usize]
+                {
+                    settle(
+                        edge.to.0 as usize,
+                        OnceCause::Several,
+                        &mut pending,
+                        &mut causes,
+                        &mut queue,
+                    );
+                }
+            }
+        }
         while let Some(caller) = queue.pop_front() {
             let Some(cause) = causes[caller as usize] else {
                 continue;
@@ -842,12 +877,13 @@ impl CallGraph {
     /// while its module is imported. Propagation starts from these alone: starting from every
     /// import-time function would make everything a module-level `main()` calls import-time
     /// code. A function handed over as a callback (`Thread(target=self._run)`) may run later.
+    /// Returns the functions it starts from and those it marks.
     fn mark_class_creation_helpers(
         &self,
         project: &Project,
         function_callers: &[u32],
         import_time: &mut [bool],
-    ) {
+    ) -> Vec<bool> {
         let mut pending = function_callers.to_vec();
         let mut queue: VecDeque<u32> = project
             .functions
@@ -887,6 +923,7 @@ impl CallGraph {
                 }
             }
         }
+        seen
     }
 }
 
