@@ -697,8 +697,19 @@ pub struct FileFacts {
     pub sole_alias_operators: ThinVec<u32>,
     /// Changes of a local or parameter made only under `name is not X` (an `if` or `elif`
     /// test, or one of the operands of its `and`): the change's start and `X` as written, dotted.
-    /// A parameter whose default is `X` is never the object changed there.
+    /// A parameter whose default is `X` is never the object changed there. The change may go
+    /// through a local alias of the parameter: `name` is then the alias, tested while it holds
+    /// the parameter (`colours = colors` before `if colours is not MISSING: colours.x = v`).
+    /// Also the aliases of a parameter `p` taken only under `p is not X` (`if colors is not
+    /// MISSING: target = colors`), by the start of their read of `p` (a [`ParamUse::alias`]),
+    /// when the alias is not itself a parameter that may keep its own default: a change through
+    /// such an alias never reaches a default written `X`.
     pub identity_guarded: ThinVec<(u32, Name)>,
+    /// Starts of the changes of a local or parameter made only under a test that requires it
+    /// to be true (an `if` or `elif` test that is the name, or one of the operands of its `and`),
+    /// through a local alias as for [`FileFacts::identity_guarded`]. A default that is always
+    /// false (an instance of a class whose `__bool__` returns `False`) is never changed there.
+    pub truth_guarded: ThinVec<u32>,
     /// Changes and first rebinds of a function's parameters made only under a test of another
     /// of its parameters that the function never binds again: `tid is not None`, or `tid`'s
     /// truth (an `if` or `elif` test, or one of the operands of its `and`). A call that passes
@@ -1911,7 +1922,7 @@ pub struct MethodReturn {
 /// What a `return` hands back, as far as truth tests care.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Returned {
-    /// Nothing, `None` or `False`: never a true value.
+    /// Nothing, `None`, `False` or `0`: never a true value.
     Falsy,
     /// `self.<attr>` of the method's instance.
     SelfAttribute(Name),

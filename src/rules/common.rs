@@ -4,7 +4,7 @@ use crate::diagnostic::Label;
 use crate::facts::NameText;
 use crate::facts::{
     AccessPath, Binding, CallReceiver, FileFacts, FuncIdx, FunctionKind, MemoStore, Mutation,
-    MutationKind, Name, Root, Value,
+    MutationKind, Name, Returned, Root, Value,
 };
 use crate::knowledge;
 pub use crate::project::in_test_code;
@@ -960,6 +960,39 @@ pub fn own_method_comes_first(project: &Project, class: ClassId, name: &str) -> 
         }
     }
     false
+}
+
+/// Whether every instance of exactly `class` is false, so that `if obj:` never passes for one:
+/// the `__bool__` Python finds first is the tree's own method, every `return` of which gives a
+/// false constant (`return False`; `None` or `0` raise `TypeError` in the test, which passes
+/// neither), or, with no `__bool__` on the class or any base (every base outside the tree being
+/// `object`), its `__len__` is such a method (`return 0`). py-cord's `_MissingSentinel`.
+pub fn instances_are_false(project: &Project, class: ClassId) -> bool {
+    let returns_false_constant = |name: &str| {
+        own_method_comes_first(project, class, name)
+            && project.lookup_method(class, name).is_some_and(|method| {
+                let (file, index) = project.function_in_file(method);
+                let facts = &project.file(file).facts;
+                let function = &facts.functions[index as usize];
+                // A decorator may replace the body; a coroutine or a generator is true.
+                function.kind == FunctionKind::Instance
+                    && function.decorators.is_empty()
+                    && !function.is_async
+                    && facts
+                        .method_returns
+                        .iter()
+                        .filter(|r| r.function == index)
+                        .all(|r| r.value == Returned::Falsy)
+            })
+    };
+    if project.lookup_method(class, "__bool__").is_some() {
+        return returns_false_constant("__bool__");
+    }
+    let no_bool_anywhere = project.mro(class).into_iter().all(|entry| match entry {
+        MroEntry::External(base) => base.as_str() == "builtins.object",
+        MroEntry::Class(c) => project.class_attribute(*c, "__bool__").is_none(),
+    });
+    no_bool_anywhere && returns_false_constant("__len__")
 }
 
 /// Whether `mutation`, reaching a shared object and then its attribute `inner` (when given),

@@ -243,7 +243,13 @@ fn check_parameter(
                 let mutation = &facts.mutations[*index as usize];
                 (changes(project, context.model, file, mutation, &default.object, 0)
                     && !does_nothing_on_default(project, mutation, default.singleton)
-                    && !excluded_by_identity_test(facts, mutation, param_facts.default.as_ref())
+                    && !excluded_by_identity_test(
+                        facts,
+                        mutation,
+                        param_use.alias,
+                        param_facts.default.as_ref(),
+                    )
+                    && !excluded_by_truth_test(project, facts, mutation, default.singleton)
                     && !common::memo_of_key_alone(project, context.model, file, mutation))
                 .then(|| Finding {
                     rank: 0,
@@ -512,10 +518,13 @@ fn does_nothing_on_default(
 }
 
 /// Whether the change happens only under `param is not X` where the default is written `X`
-/// (`if flags is not MISSING: flags.x = v` with `flags=MISSING`): never on the default.
+/// (`if flags is not MISSING: flags.x = v` with `flags=MISSING`), or under such a test of a
+/// local alias of it, or through an alias (read at `alias`) taken only under such a test (`if
+/// colors is not MISSING: target = colors`): never on the default.
 fn excluded_by_identity_test(
     facts: &FileFacts,
     mutation: &Mutation,
+    alias: Option<Span>,
     default: Option<&Value>,
 ) -> bool {
     let Some(written) = default_written(default) else {
@@ -524,8 +533,26 @@ fn excluded_by_identity_test(
     facts
         .identity_guarded
         .iter()
-        .filter(|(start, _)| *start == mutation.span.start)
+        .filter(|(start, _)| {
+            *start == mutation.span.start || alias.is_some_and(|a| a.start == *start)
+        })
         .any(|(_, other)| other.split('.').eq(written.iter().copied()))
+}
+
+/// Whether the change happens only under a test that requires the parameter (or an alias of
+/// it) to be true (`if view and not view.is_finished(): view.message = m`) while the default is
+/// the one module-level instance of a class whose instances are all false
+/// ([`common::instances_are_false`]: py-cord's `MISSING`): the test never passes for it.
+fn excluded_by_truth_test(
+    project: &Project,
+    facts: &FileFacts,
+    mutation: &Mutation,
+    singleton: Option<Singleton>,
+) -> bool {
+    singleton.is_some_and(|singleton| {
+        facts.truth_guarded.contains(&mutation.span.start)
+            && common::instances_are_false(project, singleton.class)
+    })
 }
 
 /// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of

@@ -1750,6 +1750,9 @@ impl Extractor {
             let value = match ret.value.as_deref() {
                 None | Some(Expr::NoneLiteral(_)) => Returned::Falsy,
                 Some(Expr::BooleanLiteral(b)) if !b.value => Returned::Falsy,
+                Some(Expr::NumberLiteral(n)) if matches!(&n.value, ast::Number::Int(i) if *i == ast::Int::ZERO) => {
+                    Returned::Falsy
+                }
                 Some(Expr::Attribute(attribute)) if is_receiver(&attribute.value) => {
                     Returned::SelfAttribute(intern(attribute.attr.as_str()))
                 }
@@ -2720,9 +2723,51 @@ impl Extractor {
             }
             let identity = test.map(identity_exclusions).unwrap_or_default();
             let param_tests = test.map(param_exclusions).unwrap_or_default();
+            // A tested name that holds a parameter (`colours = colors`): its changes in the
+            // branch go through that alias, and are recorded against the parameter.
+            let tested_aliases: Vec<(Name, Span)> = match &at_test {
+                Some(aliases) if !aliases.is_empty() => identity
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .chain(
+                        param_tests
+                            .iter()
+                            .filter_map(|(tested, truth)| match tested {
+                                Expr::Name(name) if *truth => Some(name.id.as_str()),
+                                _ => None,
+                            }),
+                    )
+                    .filter_map(|name| {
+                        let alias = aliases.get_text(name)?;
+                        (alias.path.attrs.is_empty() && !alias.nested)
+                            .then(|| (intern(name), alias.span))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             let before = self.facts.mutations.len();
             let uses_before = self.facts.param_uses.len();
             let assignments_before = self.facts.attribute_assignments.len();
+            // Aliases of a parameter the branch takes (from `exit` below), when its test excludes
+            // something: the parameter and where the alias read it.
+            let mut taken_under_identity: Vec<(Name, u32)> = Vec::new();
+            let body_range = match (body.first(), body.last()) {
+                (Some(first), Some(last)) => {
+                    first.range().start().to_u32()..last.range().end().to_u32()
+                }
+                _ => 0..0,
+            };
+            // A parameter with a shared default that takes an alias may keep its own default
+            // instead, which the alias does not follow: its alias stays unexcluded.
+            let defaulted_params: Vec<Name> = match self.function_scope() {
+                Some(scope) if !identity.is_empty() => self.facts.functions[scope.idx as usize]
+                    .params
+                    .iter()
+                    .filter(|p| uses::has_shared_default(p))
+                    .map(|p| p.name)
+                    .collect(),
+                _ => Vec::new(),
+            };
             self.once_blocks += once;
             let truth_tests = match test {
                 Some(test) => self.push_truth_tests(test),
@@ -2757,6 +2802,21 @@ impl Extractor {
                 && let Some(scope) = self.function_scope_mut()
             {
                 let exit = std::mem::replace(&mut scope.aliases, at_test);
+                if !identity.is_empty() {
+                    taken_under_identity = exit
+                        .iter()
+                        .filter(|(local, alias)| {
+                            alias.path.attrs.is_empty()
+                                && !alias.nested
+                                && body_range.contains(&alias.span.start)
+                                && !defaulted_params.contains(*local)
+                        })
+                        .filter_map(|(_, alias)| match &alias.path.root {
+                            Root::Local(param) => Some((*param, alias.span.start)),
+                            _ => None,
+                        })
+                        .collect();
+                }
                 // A branch that leaves the block at its end (`return`, `raise`, ...) hands none
                 // of the aliases it takes to the code after the `if`.
                 if !body.last().is_some_and(leaves_block) {
@@ -2769,6 +2829,19 @@ impl Extractor {
                     falling_through.push(exit);
                 }
             }
+            // Names the test requires to be true (`if view and ...:`), when the branch changed
+            // anything.
+            let truth_tested: Vec<Name> = if self.facts.mutations.len() > before {
+                param_tests
+                    .iter()
+                    .filter_map(|(tested, truth)| match tested {
+                        Expr::Name(name) if *truth => Some(intern(name.id.as_str())),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             for (tested, truth) in param_tests {
                 match tested {
                     Expr::Name(name) => {
@@ -2780,15 +2853,40 @@ impl Extractor {
                     _ => {}
                 }
             }
-            for (name, other) in identity {
-                let guarded: Vec<u32> = self.facts.mutations[before..]
+            // The changes in the branch of the local `name` (or, when `name` held an alias of a
+            // parameter at the test, of the object reached through that alias).
+            let function = self.current_function();
+            let changes_of = |name: &Name, mutations: &[Mutation]| -> Vec<u32> {
+                let through = tested_aliases
                     .iter()
-                    .filter(|m| m.target.root == Root::Local(name))
+                    .find(|(tested, _)| tested == name)
+                    .map(|(_, alias)| *alias);
+                mutations
+                    .iter()
+                    .filter(|m| {
+                        m.target.root == Root::Local(*name)
+                            || (through.is_some()
+                                && m.alias == through
+                                && Some(m.function) == function)
+                    })
                     .map(|m| m.span.start)
-                    .collect();
+                    .collect()
+            };
+            for (name, other) in identity {
+                let guarded = changes_of(&name, &self.facts.mutations[before..]);
                 for start in guarded {
                     self.facts.identity_guarded.push((start, other));
                 }
+                for (_, read) in taken_under_identity
+                    .iter()
+                    .filter(|(param, _)| *param == name)
+                {
+                    self.facts.identity_guarded.push((*read, other));
+                }
+            }
+            for name in truth_tested {
+                let guarded = changes_of(&name, &self.facts.mutations[before..]);
+                self.facts.truth_guarded.extend(guarded);
             }
             if let Some((name, types)) = guard {
                 let guarded: Vec<u32> = self.facts.mutations[before..]
