@@ -410,6 +410,13 @@ pub const MONGOENGINE_DOCUMENT_BASES: &[&str] = &[
     "mongoengine.document.DynamicEmbeddedDocument",
 ];
 
+/// WSME's complex type bases, fully qualified. Their metaclass (`BaseMeta`) registers every
+/// subclass, and the registry replaces each attribute of the class without a leading underscore
+/// that is no routine or plain property by a `wsattr` data descriptor: a list or dict there
+/// (`services = [Service]`) only names the attribute's type, and through an instance the
+/// attribute is that instance's own value (`Unset` until set).
+pub const WSME_COMPLEX_TYPE_BASES: &[&str] = &["wsme.types.Base", "wsme.types.DynamicBase"];
+
 /// Whether the fully qualified `name` is a field class of MongoEngine: a class named `...Field`
 /// that `mongoengine`, its `fields` module or its `base` package exports (`StringField`,
 /// `EmbeddedDocumentField`, `BaseField`, ...).

@@ -5,7 +5,9 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{AccessPath, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value};
+use crate::facts::{
+    AccessPath, Binding, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value,
+};
 use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved, in_test_code};
 
@@ -123,29 +125,30 @@ impl InstanceAssignments {
             }
             // A WTForms form's `Form.__init__` binds each field the class declares and sets it
             // on the instance. A Django model's fields are replaced by descriptors when the
-            // class is created, and a MongoEngine document's fields are descriptors: through an
-            // instance, from the start, each is the instance's own value.
+            // class is created, a MongoEngine document's fields are descriptors, and so are a
+            // WSME complex type's public attributes once its metaclass has registered the class:
+            // through an instance, from the start, each is the instance's own value.
             for (index, class) in file.facts.classes.iter().enumerate() {
                 let class_id = project.class_id(file_id, index as u32);
-                let (bound, known): (_, fn(&str) -> bool) = if project
+                let (bound, fields) = if project
                     .inherits_external(class_id, knowledge::FIELD_BINDING_FORMS)
                 {
                     let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
                         continue;
                     };
-                    (bound, knowledge::is_form_field)
+                    (bound, DeclaredFields::Made(knowledge::is_form_field))
                 } else if project.inherits_external(class_id, knowledge::DJANGO_MODEL_BASES) {
-                    (None, knowledge::is_django_field)
+                    (None, DeclaredFields::Made(knowledge::is_django_field))
                 } else if project.inherits_external(class_id, knowledge::MONGOENGINE_DOCUMENT_BASES)
                 {
-                    (None, knowledge::is_mongoengine_field)
+                    (None, DeclaredFields::Made(knowledge::is_mongoengine_field))
+                } else if project.inherits_external(class_id, knowledge::WSME_COMPLEX_TYPE_BASES) {
+                    (None, DeclaredFields::EveryPublic)
                 } else {
                     continue;
                 };
                 for binding in &class.bindings {
-                    if let Value::Call { callee } = &binding.value
-                        && makes_field(project, file_id, callee, known)
-                    {
+                    if fields.declares(project, file_id, binding) {
                         let entry =
                             by_class
                                 .entry((class_id, &binding.name))
@@ -683,6 +686,28 @@ fn every_construction_runs_init(project: &Project, class: ClassId, base: ClassId
         }
     }
     false
+}
+
+/// Which class-level bindings a framework's class turns into each instance's own value.
+#[derive(Clone, Copy)]
+enum DeclaredFields {
+    /// Those that call a field class `known` tells by its fully qualified name (or by a base's).
+    Made(fn(&str) -> bool),
+    /// Every name without a leading underscore, whatever it is bound to: WSME's registry makes
+    /// each a `wsattr` (a routine or a plain property, which it keeps, holds no shared object).
+    EveryPublic,
+}
+
+impl DeclaredFields {
+    fn declares(self, project: &Project, file: FileId, binding: &Binding) -> bool {
+        match self {
+            DeclaredFields::Made(known) => matches!(
+                &binding.value,
+                Value::Call { callee } if makes_field(project, file, callee, known)
+            ),
+            DeclaredFields::EveryPublic => !binding.name.starts_with('_'),
+        }
+    }
 }
 
 /// Whether `callee`, called in a class body of `file`, makes a field of the framework whose field
