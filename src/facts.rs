@@ -1648,14 +1648,18 @@ pub struct ValueFlow {
 }
 
 /// [`ValueFlow::target_call`] of a name target, of one declared `global`, and of what is
-/// returned. No call index reaches them, with or without [`POSITIONAL_BIT`]: a call takes at
-/// least three bytes of source (`f()`), and a file's offsets are `u32`, so a call index is below
-/// `u32::MAX / 3`.
+/// returned. No argument target's call reaches them, with or without [`POSITIONAL_BIT`] (see
+/// [`NO_ARGUMENT_CALL`]).
 const NAME_TARGET: u32 = u32::MAX;
 const GLOBAL_NAME_TARGET: u32 = u32::MAX - 1;
 const RETURN_TARGET: u32 = u32::MAX - 2;
-/// Set in [`ValueFlow::target_call`] for a positional argument target (no call index reaches it).
+/// Set in [`ValueFlow::target_call`] for a positional argument target.
 const POSITIONAL_BIT: u32 = 1 << 31;
+/// The first call index an argument target may not hold (2^31 - 3): with [`POSITIONAL_BIT`] or
+/// without it, it would read as a name target or what is returned. No file reaches it: a call
+/// takes at least three bytes of source (`f()`), and a file's offsets are `u32`, so a call index
+/// is below `u32::MAX / 3`.
+const NO_ARGUMENT_CALL: u32 = RETURN_TARGET & !POSITIONAL_BIT;
 
 /// The receivers other than a call's result, as [`ValueFlow::source_number`] and
 /// [`CallSite::receiver`] keep them: the numbers from [`FIRST_RECEIVER_KIND`] up to
@@ -1715,11 +1719,15 @@ impl ValueFlow {
             ),
             FlowTarget::Return => (RETURN_TARGET, 0),
             FlowTarget::PositionalArgument { call, index } => {
-                (call < POSITIONAL_BIT).then_some(())?;
+                if call >= NO_ARGUMENT_CALL {
+                    return None;
+                }
                 (call | POSITIONAL_BIT, index)
             }
             FlowTarget::KeywordArgument { call, keyword } => {
-                (call < POSITIONAL_BIT).then_some(())?;
+                if call >= NO_ARGUMENT_CALL {
+                    return None;
+                }
                 (call, keyword.number())
             }
         };
