@@ -59,7 +59,13 @@ fn every_kind_of_target_reads_back() {
 #[test]
 fn a_call_index_no_file_reaches_is_refused() {
     let source = FlowSource::CallResult(0);
-    for call in [(1 << 31) - 3, (1 << 31) - 1, 1 << 31, u32::MAX - 2, u32::MAX] {
+    for call in [
+        (1 << 31) - 3,
+        (1 << 31) - 1,
+        1 << 31,
+        u32::MAX - 2,
+        u32::MAX,
+    ] {
         let positional = FlowTarget::PositionalArgument { call, index: 0 };
         assert!(ValueFlow::try_new(None, positional, source).is_none());
         let keyword = FlowTarget::KeywordArgument {
