@@ -42,6 +42,23 @@ impl Name {
     pub fn interned_at(&self) -> usize {
         self.0.number() as usize
     }
+    /// The name's number, for a fact that keeps it in a word it shares with other kinds of
+    /// number ([`ValueFlow`]'s target); [`Name::from_number`] gives the name back.
+    #[inline]
+    fn number(self) -> u32 {
+        self.0.number()
+    }
+
+    /// The name [`Name::number`] gave `number` for.
+    ///
+    /// # Safety
+    ///
+    /// `number` must be one that [`Name::number`] gave.
+    #[inline]
+    unsafe fn from_number(number: u32) -> Name {
+        // SAFETY: the caller's promise.
+        Name(unsafe { interner::Interned::from_number(number) })
+    }
 }
 
 impl Default for Name {
@@ -1510,7 +1527,7 @@ impl CallSite {
     /// Sets the receiver, a call's result at an index a file reaches (see [`CallSite::new`]).
     pub fn set_receiver(&mut self, receiver: CallReceiver) {
         self.receiver =
-            receiver_number(receiver).expect("a call index no file reaches (see NO_CALL)");
+            receiver_number(receiver).expect("a call index no file reaches (see NAME_TARGET)");
     }
 
     fn parts(&self) -> CallSiteParts {
@@ -1618,7 +1635,7 @@ impl<'de> Deserialize<'de> for MaybeIndex {
 /// `run(job)`. A container holds what is put in it and gives it back when read or iterated
 /// (`d = {"a": f}`, `d["a"]`, `for g in d`): containers are not told apart from their elements.
 ///
-/// 32 bytes: the target and the source are kept as their names and numbers, which tell their
+/// 20 bytes: the target and the source are kept as their names and numbers, which tell their
 /// kinds apart (read them whole through [`ValueFlow::target`] and [`ValueFlow::source`]). It
 /// prints and is encoded field by field as [`ValueFlowParts`] (the cache's encoding is that of
 /// the 40-byte layout it replaced).
@@ -1627,12 +1644,13 @@ impl<'de> Deserialize<'de> for MaybeIndex {
 pub struct ValueFlow {
     /// The function the flow is in; none at module level.
     function: MaybeIndex,
-    /// The target's name ([`FlowTarget::Name`]) or keyword ([`FlowTarget::KeywordArgument`]).
-    target_name: Option<Name>,
-    /// The call of an argument target; [`NO_CALL`] for a name or what is returned.
+    /// The target's kind and call: the call of a keyword argument target, the call with
+    /// [`POSITIONAL_BIT`] of a positional one, else [`NAME_TARGET`], [`GLOBAL_NAME_TARGET`] or
+    /// [`RETURN_TARGET`].
     target_call: u32,
-    /// The index of a positional argument target; 1 for a name target declared `global`; else 0.
-    target_detail: u32,
+    /// The number of the target's name or keyword ([`Name::number`]), the index of a positional
+    /// argument target, 0 for what is returned.
+    target_word: u32,
     /// The name a [`FlowSource::Name`] reads; none for a call's result.
     source_name: Option<Name>,
     /// The call of a [`FlowSource::CallResult`]; with a name, its receiver (see
@@ -1640,14 +1658,25 @@ pub struct ValueFlow {
     source_number: u32,
 }
 
-/// [`ValueFlow::target_call`] of a target that is not an argument. No call index reaches it: a
-/// call takes at least three bytes of source (`f()`), and a file's offsets are `u32`.
-const NO_CALL: u32 = u32::MAX;
+/// [`ValueFlow::target_call`] of a name target, of one declared `global`, and of what is
+/// returned. No argument target's call reaches them, with or without [`POSITIONAL_BIT`] (see
+/// [`NO_ARGUMENT_CALL`]).
+const NAME_TARGET: u32 = u32::MAX;
+const GLOBAL_NAME_TARGET: u32 = u32::MAX - 1;
+const RETURN_TARGET: u32 = u32::MAX - 2;
+/// Set in [`ValueFlow::target_call`] for a positional argument target.
+const POSITIONAL_BIT: u32 = 1 << 31;
+/// The first call index an argument target may not hold (2^31 - 3): with [`POSITIONAL_BIT`] or
+/// without it, it would read as a name target or what is returned. No file reaches it: a call
+/// takes at least three bytes of source (`f()`), and a file's offsets are `u32`, so a call index
+/// is below `u32::MAX / 3`.
+const NO_ARGUMENT_CALL: u32 = RETURN_TARGET & !POSITIONAL_BIT;
 
 /// The receivers other than a call's result, as [`ValueFlow::source_number`] and
 /// [`CallSite::receiver`] keep them: the numbers from [`FIRST_RECEIVER_KIND`] up to
-/// `u32::MAX - 1`, which no call index reaches (see [`NO_CALL`]). `u32::MAX` stays the result of
-/// call `u32::MAX`, which the extractor writes for a call's result whose call is not noted.
+/// `u32::MAX - 1`, which no call index reaches (see [`NAME_TARGET`]). `u32::MAX` stays the
+/// result of call `u32::MAX`, which the extractor writes for a call's result whose call is not
+/// noted.
 const RECEIVER_KINDS: [CallReceiver; 6] = [
     CallReceiver::Name,
     CallReceiver::Local,
@@ -1683,35 +1712,44 @@ fn receiver_of_number(number: u32) -> CallReceiver {
 
 impl ValueFlow {
     /// A flow in `function` (`None` at module level) from `source` into `target`; `None` when a
-    /// call index is one no file reaches (see [`NO_CALL`] and [`FIRST_RECEIVER_KIND`]), or the
+    /// call index is one no file reaches (see [`NAME_TARGET`] and [`FIRST_RECEIVER_KIND`]), or the
     /// function's index is `u32::MAX` (see [`MaybeIndex`]).
     pub fn try_new(
         function: Option<FuncIdx>,
         target: FlowTarget,
         source: FlowSource,
     ) -> Option<ValueFlow> {
-        let (target_name, target_call, target_detail) = match target {
-            FlowTarget::Name { name, global } => (Some(name), NO_CALL, u32::from(global)),
-            FlowTarget::Return => (None, NO_CALL, 0),
-            FlowTarget::PositionalArgument { call, index } => (None, call, index),
-            FlowTarget::KeywordArgument { call, keyword } => (Some(keyword), call, 0),
+        let (target_call, target_word) = match target {
+            FlowTarget::Name { name, global } => (
+                if global {
+                    GLOBAL_NAME_TARGET
+                } else {
+                    NAME_TARGET
+                },
+                name.number(),
+            ),
+            FlowTarget::Return => (RETURN_TARGET, 0),
+            FlowTarget::PositionalArgument { call, index } => {
+                if call >= NO_ARGUMENT_CALL {
+                    return None;
+                }
+                (call | POSITIONAL_BIT, index)
+            }
+            FlowTarget::KeywordArgument { call, keyword } => {
+                if call >= NO_ARGUMENT_CALL {
+                    return None;
+                }
+                (call, keyword.number())
+            }
         };
-        if matches!(
-            target,
-            FlowTarget::PositionalArgument { .. } | FlowTarget::KeywordArgument { .. }
-        ) && target_call == NO_CALL
-        {
-            return None;
-        }
         let (source_name, source_number) = match source {
             FlowSource::Name { receiver, name } => (Some(name), receiver_number(receiver)?),
             FlowSource::CallResult(call) => (None, call),
         };
         Some(ValueFlow {
             function: MaybeIndex::new(function)?,
-            target_name,
             target_call,
-            target_detail,
+            target_word,
             source_name,
             source_number,
         })
@@ -1720,7 +1758,7 @@ impl ValueFlow {
     /// [`ValueFlow::try_new`] for a flow extracted from a file, whose indexes are in range.
     pub fn new(function: Option<FuncIdx>, target: FlowTarget, source: FlowSource) -> ValueFlow {
         ValueFlow::try_new(function, target, source)
-            .expect("a call or function index no file reaches (see NO_CALL)")
+            .expect("a call or function index no file reaches (see NAME_TARGET)")
     }
 
     /// The function the flow is in; `None` at module level.
@@ -1731,17 +1769,22 @@ impl ValueFlow {
 
     #[inline]
     pub fn target(&self) -> FlowTarget {
-        match (self.target_name, self.target_call) {
-            (Some(name), NO_CALL) => FlowTarget::Name {
-                name,
-                global: self.target_detail != 0,
+        // SAFETY (the names): `try_new`, the only maker of a flow, keeps a name's number in
+        // `target_word` for a name target and for a keyword argument target.
+        match self.target_call {
+            NAME_TARGET | GLOBAL_NAME_TARGET => FlowTarget::Name {
+                name: unsafe { Name::from_number(self.target_word) },
+                global: self.target_call == GLOBAL_NAME_TARGET,
             },
-            (None, NO_CALL) => FlowTarget::Return,
-            (None, call) => FlowTarget::PositionalArgument {
+            RETURN_TARGET => FlowTarget::Return,
+            call if call & POSITIONAL_BIT != 0 => FlowTarget::PositionalArgument {
+                call: call & !POSITIONAL_BIT,
+                index: self.target_word,
+            },
+            call => FlowTarget::KeywordArgument {
                 call,
-                index: self.target_detail,
+                keyword: unsafe { Name::from_number(self.target_word) },
             },
-            (Some(keyword), call) => FlowTarget::KeywordArgument { call, keyword },
         }
     }
 
@@ -2058,7 +2101,7 @@ mod sizes {
     fn the_most_numerous_facts_stay_small() {
         assert_eq!(size_of::<Name>(), 4);
         assert_eq!(size_of::<Option<Name>>(), 4);
-        assert_eq!(size_of::<ValueFlow>(), 24);
+        assert_eq!(size_of::<ValueFlow>(), 20);
         assert_eq!(size_of::<CallSite>(), 24);
         assert_eq!(size_of::<Value>(), 16);
         assert_eq!(size_of::<Param>(), 32);

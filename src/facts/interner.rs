@@ -152,6 +152,17 @@ impl Interned {
         self.0.get()
     }
 
+    /// The handle whose [`Interned::number`] is `number`.
+    ///
+    /// # Safety
+    ///
+    /// `number` must be one that [`Interned::number`] gave (its entry written).
+    #[inline]
+    pub(super) unsafe fn from_number(number: u32) -> Interned {
+        // SAFETY: a number given by `Interned::number` is not 0 (the caller's promise).
+        Interned(unsafe { NonZeroU32::new_unchecked(number) })
+    }
+
     pub(super) fn as_str(&self) -> &'static str {
         let bytes = self.bytes();
         // SAFETY: the header precedes the text's bytes (see `header`).
