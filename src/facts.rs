@@ -730,10 +730,18 @@ pub struct FileFacts {
     /// Changes and first rebinds of a function's parameters made only under a test of another
     /// of its parameters that the function never binds again: `tid is not None`, or `tid`'s
     /// truth (an `if` or `elif` test, or one of the operands of its `and`). A call that passes
-    /// `None` (or, to a truth test, a false literal) for that parameter never gets there. And,
+    /// `None` (or, to a truth test, a false literal) for that parameter never gets there. So
+    /// are the attribute stores on module-level names (`C.x = v`, SL103's resets) made only
+    /// under such a test of one of the function's parameters. And,
     /// in instance methods, the changes of the instance's attributes made only under such a
     /// test of `self.<attr>` ([`Tested::SelfAttribute`]).
     pub param_guarded: ThinVec<ParamGuard>,
+    /// Starts of the parameters whose default is a false literal (`None`, `False`, `0`, `""`):
+    /// a call that leaves such a parameter out fails every test of its truth.
+    pub false_defaults: ThinVec<u32>,
+    /// What calls made in functions give the callee's parameters, for the calls whose
+    /// arguments can fail a test of a parameter the callee makes (see [`CallArguments`]).
+    pub call_arguments: ThinVec<CallArguments>,
     /// The literal `None` and other false literals (`False`, `0`, `""`) a call passes beside a
     /// defaulted parameter it hands on ([`ParamUseKind::Passed`]): what tests of the callee's
     /// parameters ([`FileFacts::param_guarded`]) they fail.
@@ -1358,6 +1366,33 @@ pub struct BindingCall {
     pub keywords: Vec<Name>,
     /// The keyword arguments given a false literal, and whether it is `None`.
     pub false_keywords: Vec<(Name, bool)>,
+}
+
+/// The arguments of a call made in a function, recorded when the call has none or passes a
+/// false literal or one of its function's own parameters: what a test of the callee's
+/// parameter can know of the value the call gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallArguments {
+    /// Index in [`FileFacts::calls`].
+    pub call: u32,
+    /// The positional arguments written before any `*` splat.
+    pub positional: ThinVec<Given>,
+    /// The keyword arguments, by name.
+    pub keywords: ThinVec<(Name, Given)>,
+    /// Whether the call has a `*` or `**` splat: then any parameter may get a value.
+    pub splat: bool,
+}
+
+/// What one argument of a [`CallArguments`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Given {
+    /// A false literal; `none` when it is `None`.
+    False { none: bool },
+    /// A parameter of the calling function (an index in its [`FunctionFacts::params`]), named
+    /// as it is: the value the caller got, unless the caller binds the name again.
+    Parameter(u32),
+    /// Anything else.
+    Other,
 }
 
 /// A literal false argument of a call that hands on a defaulted parameter: the start of that

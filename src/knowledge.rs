@@ -828,6 +828,11 @@ pub fn stores_an_argument(method: &str, positional: usize, keywords: usize) -> b
 /// container is read or iterated.
 pub const FILLING_METHODS: &[&str] = &["append", "add", "insert", "extend", "update", "setdefault"];
 
+/// Methods that keep a callback to run on a later event of their object, never during the call
+/// that registers it: a stream's close (Tornado's `IOStream.set_close_callback`). A future's
+/// `add_done_callback` is not here: a request's own future often completes within the request.
+pub const LATER_EVENT_REGISTRATIONS: &[&str] = &["set_close_callback"];
+
 /// Methods test frameworks call around each test.
 pub const TEST_FIXTURE_METHODS: &[&str] = &[
     "setUp",

@@ -25,6 +25,7 @@ mod lookup;
 mod parameters;
 mod project_tables;
 mod query;
+mod request_guards;
 mod singletons;
 mod thread_locals;
 mod timing;
@@ -59,6 +60,7 @@ pub use lookup::{
 };
 pub use project_tables::ProjectTables;
 pub use query::MethodCalls;
+pub use request_guards::{guard_fails_on_every_request, skipped_on_every_request};
 pub use singletons::{
     KeptSingletonCalls, Singleton, SingletonNames, SingletonWrite, SingletonWriteSite,
     imported_names, mentions_singleton, module_instance_class, singleton_names_key,

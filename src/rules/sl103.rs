@@ -3,6 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{AccessPath, FuncIdx, Root, Span, Value};
+use crate::model::skipped_on_every_request;
 use crate::project::{ClassId, FileId, Project};
 
 use super::common;
@@ -50,6 +51,13 @@ pub(super) fn class_rebinds(project: &Project, meta: &'static RuleMeta) -> Vec<D
             // `if C._engine is None: C._engine = connect()` sets shared state up once.
             if facts.lazy_inits.contains(&assignment.span.start)
                 || !wanted(file_id, assignment.function)
+                || (per_request
+                    && skipped_on_every_request(
+                        project,
+                        file_id,
+                        assignment.function,
+                        assignment.span.start,
+                    ))
             {
                 continue;
             }

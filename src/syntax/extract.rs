@@ -652,6 +652,11 @@ impl Extractor {
             keyword_only_end: params.len() as u32,
         };
         for p in parameters.iter_non_variadic_params() {
+            if p.default.as_deref().and_then(uses::falsity).is_some() {
+                self.facts
+                    .false_defaults
+                    .push(span(p.parameter.range).start);
+            }
             if p.default.as_deref().is_some_and(is_empty_container) {
                 self.facts.empty_values.push(span(p.parameter.range).start);
                 if truth_guards::filled_or_handed_on_only_when_true(
@@ -2845,7 +2850,11 @@ impl Extractor {
             for (tested, truth) in param_tests {
                 match tested {
                     Expr::Name(name) => {
-                        self.note_param_guard(intern(name.id.as_str()), truth, before, uses_before);
+                        self.note_param_guard(
+                            intern(name.id.as_str()),
+                            truth,
+                            (before, uses_before, assignments_before),
+                        );
                     }
                     Expr::Attribute(attribute) => {
                         self.note_self_attribute_guard(attribute, truth, before, assignments_before)
@@ -2911,15 +2920,16 @@ impl Extractor {
     }
 
     /// The changes of the current function's parameters (from `mutations_from` in the
-    /// mutations) and their first rebinds (from `uses_from` in the parameter uses) just walked
-    /// in a branch whose test requires the parameter `name` not to be `None` (or to be true):
-    /// kept for [`FileFacts::param_guarded`] when `name` is a parameter bound nowhere else.
+    /// mutations), their first rebinds (from `uses_from` in the parameter uses) and the stores
+    /// of attributes of module-level names (from `assignments_from` in the attribute
+    /// assignments) just walked in a branch whose test requires the parameter `name` not to be
+    /// `None` (or to be true): kept for [`FileFacts::param_guarded`] when `name` is a parameter
+    /// bound nowhere else.
     fn note_param_guard(
         &mut self,
         name: Name,
         truth: bool,
-        mutations_from: usize,
-        uses_from: usize,
+        (mutations_from, uses_from, assignments_from): (usize, usize, usize),
     ) {
         let Some(scope) = self.function_scope() else {
             return;
@@ -2945,8 +2955,15 @@ impl Extractor {
             .iter()
             .filter(|u| u.function == function && matches!(u.kind, ParamUseKind::Rebound))
             .map(|u| u.span.start);
+        // `if invalidate: C.clients = {}`: a call that passes a false `invalidate` leaves the
+        // shared class alone (SL103 follows such values along the calls from a request).
+        let global_stores = self.facts.attribute_assignments[assignments_from..]
+            .iter()
+            .filter(|a| a.function == function && matches!(a.object.root, Root::Global(_)))
+            .map(|a| a.span.start);
         let guards: Vec<ParamGuard> = changes
             .chain(rebinds)
+            .chain(global_stores)
             .map(|start| ParamGuard {
                 start,
                 tested: Tested::Param {

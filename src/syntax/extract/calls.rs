@@ -14,11 +14,12 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, ByText, CallReceiver, CallSite, FirstTimeCall, FuncIdx, KeyRepr, MaybeIndex,
-    MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
+    AccessPath, ByText, CallArguments, CallReceiver, CallSite, FirstTimeCall, FuncIdx, Given,
+    KeyRepr, MaybeIndex, MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
 };
 use crate::knowledge;
 use crate::syntax::literal_text;
+use thin_vec::ThinVec;
 
 use super::blocks::{BlockPosition, Blocks};
 use super::{Extractor, MAX_WALK_DEPTH, TextKeyed, build_name, dotted_name, join_dotted, span};
@@ -760,8 +761,9 @@ impl Extractor {
                 {
                     self.facts.calls_on_own_instance.push(index);
                 }
-                if function.is_some() {
+                if let Some(function) = function {
                     self.note_if_conditional(start);
+                    self.record_call_arguments(function, index, call);
                 }
                 if function.is_some()
                     && let Some((flag, set_in_block)) = self.first_time_flags.last()
@@ -814,6 +816,53 @@ impl Extractor {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// The arguments of the call at `index` of `calls`, made in `function`, when it has none or
+    /// passes a false literal or a parameter of `function` ([`FileFacts::call_arguments`]): the
+    /// other calls give a callee's parameters values nothing here knows.
+    fn record_call_arguments(&mut self, function: FuncIdx, index: u32, call: &ast::ExprCall) {
+        let params = &self.facts.functions[function as usize].params;
+        let in_function_scope = self.in_deferred == 0;
+        let given = |value: &Expr| {
+            if let Some(none) = super::uses::falsity(value) {
+                return Given::False { none };
+            }
+            match value {
+                // In a lambda or generator the name may be one of its own parameters.
+                Expr::Name(name) if in_function_scope => params
+                    .iter()
+                    .position(|p| p.name.as_str() == name.id.as_str())
+                    .map_or(Given::Other, |index| Given::Parameter(index as u32)),
+                _ => Given::Other,
+            }
+        };
+        let arguments = &call.arguments;
+        let positional: ThinVec<Given> = arguments
+            .args
+            .iter()
+            .take_while(|arg| !matches!(arg, Expr::Starred(_)))
+            .map(given)
+            .collect();
+        let splat = positional.len() < arguments.args.len()
+            || arguments.keywords.iter().any(|k| k.arg.is_none());
+        let keywords: ThinVec<(Name, Given)> = arguments
+            .keywords
+            .iter()
+            .filter_map(|k| Some((intern(k.arg.as_ref()?.as_str()), given(&k.value))))
+            .collect();
+        let telling = positional
+            .iter()
+            .chain(keywords.iter().map(|(_, g)| g))
+            .any(|g| *g != Given::Other);
+        if telling || (positional.is_empty() && keywords.is_empty() && !splat) {
+            self.facts.call_arguments.push(CallArguments {
+                call: index,
+                positional,
+                keywords,
+                splat,
+            });
         }
     }
 

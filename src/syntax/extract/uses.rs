@@ -593,8 +593,9 @@ pub(super) fn binding_call(global: u32, call: &ast::ExprCall) -> BindingCall {
     }
 }
 
-fn false_literal_arguments(call: &ast::ExprCall) -> Vec<(Argument, bool)> {
-    let falsity = |value: &Expr| match value {
+/// Whether `value` is a false literal (`None`, `False`, `0`, `""`): `Some(true)` for `None`.
+pub(super) fn falsity(value: &Expr) -> Option<bool> {
+    match value {
         Expr::NoneLiteral(_) => Some(true),
         Expr::BooleanLiteral(b) if !b.value => Some(false),
         Expr::NumberLiteral(n) if matches!(&n.value, ast::Number::Int(i) if *i == ast::Int::ZERO) => {
@@ -602,7 +603,10 @@ fn false_literal_arguments(call: &ast::ExprCall) -> Vec<(Argument, bool)> {
         }
         Expr::StringLiteral(s) if s.value.is_empty() => Some(false),
         _ => None,
-    };
+    }
+}
+
+fn false_literal_arguments(call: &ast::ExprCall) -> Vec<(Argument, bool)> {
     let positional = call
         .arguments
         .args
