@@ -560,13 +560,11 @@ fn a_cached_method_is_told_with_the_bound_its_cache_has() {
 
 #[test]
 fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value() {
+    let versions = "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n";
     let middleware = "from app.versions import known_versions\n\n\nclass VersionMiddleware:\n    def __init__(self, app):\n        self.app = app\n\n    def __call__(self, environ, start_response):\n        version = environ[\"PATH_INFO\"]\n        known_versions(version)\n        return self.app(environ, start_response)\n";
     let out = concise(&[
         ("app/__init__.py", ""),
-        (
-            "app/versions.py",
-            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
-        ),
+        ("app/versions.py", versions),
         ("app/middleware.py", middleware),
     ]);
     assert_eq!(
@@ -578,7 +576,8 @@ fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value()
         ("app/__init__.py", ""),
         (
             "app/versions.py",
-            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n\n\ndef reset():\n    global VERSIONS\n    VERSIONS = None\n",
+            format!("{versions}\n\ndef reset():\n    global VERSIONS\n    VERSIONS = None\n")
+                .as_str(),
         ),
         ("app/middleware.py", middleware),
     ]);
@@ -589,10 +588,7 @@ fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value()
     // Another module binds the same name through the module: the same.
     let out = concise(&[
         ("app/__init__.py", ""),
-        (
-            "app/versions.py",
-            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
-        ),
+        ("app/versions.py", versions),
         ("app/middleware.py", middleware),
         (
             "app/admin.py",
@@ -607,10 +603,7 @@ fn a_first_time_binding_from_the_calls_data_is_told_as_the_first_callers_value()
     // of `known_versions` still find the first caller's value.
     let out = concise(&[
         ("app/__init__.py", ""),
-        (
-            "app/versions.py",
-            "VERSIONS = None\n\n\ndef known_versions(version):\n    global VERSIONS\n    if VERSIONS is None:\n        VERSIONS = [version]\n    return VERSIONS\n",
-        ),
+        ("app/versions.py", versions),
         ("app/middleware.py", middleware),
         (
             "app/admin.py",

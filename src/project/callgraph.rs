@@ -69,6 +69,20 @@ pub enum EdgeKind {
     FirstTimeAgain,
 }
 
+impl EdgeKind {
+    /// Whether running the caller runs the callee, so that a caller that runs once makes the
+    /// callee's run count once. A first-time edge is already counted, whoever makes it. A
+    /// function registered or handed over (`config.add_subscriber(on_new_request, NewRequest)` in
+    /// a Pyramid `includeme`, `request_started.connect(h)` in `AppConfig.ready`) is not run by
+    /// the registering: it runs whenever its caller calls it, maybe per request.
+    fn runs_the_callee_when_the_caller_runs(self) -> bool {
+        !matches!(
+            self,
+            EdgeKind::FirstTime | EdgeKind::Callback | EdgeKind::HandedOver
+        )
+    }
+}
+
 /// What makes a function run once after import ([`CallGraph::once_cause`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnceCause {
@@ -825,10 +839,8 @@ impl CallGraph {
                 continue;
             }
             for edge in self.callees(FuncId(caller as u32)) {
-                if !matches!(
-                    edge.kind,
-                    EdgeKind::FirstTime | EdgeKind::Callback | EdgeKind::HandedOver
-                ) && !made_while_importing[edge.to.0 as usize]
+                if edge.kind.runs_the_callee_when_the_caller_runs()
+                    && !made_while_importing[edge.to.0 as usize]
                 {
                     settle(
                         edge.to.0 as usize,
@@ -845,14 +857,7 @@ impl CallGraph {
                 continue;
             };
             for edge in self.callees(FuncId(caller)) {
-                // A first-time edge is already counted, whoever makes it. A function registered
-                // or handed over (`config.add_subscriber(on_new_request, NewRequest)` in a
-                // Pyramid `includeme`, `request_started.connect(h)` in `AppConfig.ready`) is not
-                // run by the registering: it runs whenever its caller calls it, maybe per request.
-                if !matches!(
-                    edge.kind,
-                    EdgeKind::FirstTime | EdgeKind::Callback | EdgeKind::HandedOver
-                ) {
+                if edge.kind.runs_the_callee_when_the_caller_runs() {
                     settle(
                         edge.to.0 as usize,
                         cause,

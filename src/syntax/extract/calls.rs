@@ -839,12 +839,23 @@ impl Extractor {
             }
         };
         let arguments = &call.arguments;
-        let positional: ThinVec<Given> = arguments
-            .args
-            .iter()
-            .take_while(|arg| !matches!(arg, Expr::Starred(_)))
-            .map(given)
-            .collect();
+        // Most calls pass something of their own: decide before building anything.
+        let before_splat = || {
+            arguments
+                .args
+                .iter()
+                .take_while(|arg| !matches!(arg, Expr::Starred(_)))
+        };
+        let bare = arguments.args.is_empty() && arguments.keywords.is_empty();
+        let telling = before_splat().any(|arg| given(arg) != Given::Other)
+            || arguments
+                .keywords
+                .iter()
+                .any(|k| k.arg.is_some() && given(&k.value) != Given::Other);
+        if !(telling || bare) {
+            return;
+        }
+        let positional: ThinVec<Given> = before_splat().map(given).collect();
         let splat = positional.len() < arguments.args.len()
             || arguments.keywords.iter().any(|k| k.arg.is_none());
         let keywords: ThinVec<(Name, Given)> = arguments
@@ -852,18 +863,12 @@ impl Extractor {
             .iter()
             .filter_map(|k| Some((intern(k.arg.as_ref()?.as_str()), given(&k.value))))
             .collect();
-        let telling = positional
-            .iter()
-            .chain(keywords.iter().map(|(_, g)| g))
-            .any(|g| *g != Given::Other);
-        if telling || (positional.is_empty() && keywords.is_empty() && !splat) {
-            self.facts.call_arguments.push(CallArguments {
-                call: index,
-                positional,
-                keywords,
-                splat,
-            });
-        }
+        self.facts.call_arguments.push(CallArguments {
+            call: index,
+            positional,
+            keywords,
+            splat,
+        });
     }
 
     /// `raise Error` (a class, not a call) makes an instance: a call of the class.
