@@ -282,6 +282,9 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         ("round43a", "round43-after", "round43-lbla", True),
         ("round43b", "round43-after", "round43-lblb", True),
         ("round43c", "round43-after", "round43-lblc", True),
+        # Round 44 (lbl44d): run with the round's start binary over the labelled packages and its
+        # own; the cumulative labels must be the merged ones (apps-round44-after.jsonl) to cover it.
+        ("round44d", "round43-after", "round44-lbld", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
