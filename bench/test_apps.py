@@ -286,6 +286,7 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         # packages pinned so far and labelled before any fix of the round.
         ("round44a", "round44-after", "round44-lbla", True),
         ("round44b", "round44-after", "round44-lblb", True),
+        ("round44c", "round44-after", "round44-lblc", True),
         ("round44d", "round44-after", "round44-lbld", True),
     ],
 )
