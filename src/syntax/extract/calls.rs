@@ -256,6 +256,10 @@ impl Extractor {
 
     /// A function's body is done: its item stores into probed containers are memoisations.
     pub(super) fn reach_leave_function(&mut self, body: &[Stmt]) {
+        // What the body hands back, walked once for all its stores and caches (each question
+        // below used to walk the whole body again), and only when one of them is asked.
+        let handed = std::cell::OnceCell::new();
+        let handed = || handed.get_or_init(|| HandedBack::of(body));
         // Asked while the function's scope is still the innermost, so that containers resolve
         // through its aliases.
         let mut served_back: Vec<(AccessPath, bool)> = Vec::new();
@@ -265,7 +269,7 @@ impl Extractor {
                     && frame.served.contains(&store.cache)
                     && !served_back.iter().any(|(c, _)| *c == store.cache)
                 {
-                    let served = self.hands_back_read(body, &store.cache, Through::Anything);
+                    let served = self.hands_back_read(handed(), &store.cache, Through::Anything);
                     served_back.push((store.cache.clone(), served));
                 }
             }
@@ -284,15 +288,29 @@ impl Extractor {
         });
         // Stores of the entry read under the same key with the call's own item added, when
         // the function hands back no read of the cache but through its size: the entry grows
-        // by each call and no call is handed an earlier call's value for its own.
+        // by each call and no call is handed an earlier call's value for its own. Asked only of
+        // a store whose answer counts below (its cache served back, its key not refused): the
+        // others are no memoisation, or none handed back, whatever the answer.
         let extended: Vec<bool> = self.reach.frames.last().map_or_else(Vec::new, |frame| {
+            let subscript_stores = std::cell::OnceCell::new();
             frame
                 .stores
                 .iter()
                 .zip(&frame.store_keys)
-                .map(|(store, (_, range))| {
-                    self.extends_read_entry(body, &store.cache, *range)
-                        && !self.hands_back_read(body, &store.cache, Through::AnythingButSize)
+                .enumerate()
+                .map(|(index, (store, (_, range)))| {
+                    let counts = served_back
+                        .iter()
+                        .any(|(cache, served)| *cache == store.cache && *served)
+                        && !refused.get(index).copied().unwrap_or(false);
+                    counts
+                        && self.extends_read_entry(
+                            subscript_stores.get_or_init(|| SubscriptStores::of(body)),
+                            handed(),
+                            &store.cache,
+                            *range,
+                        )
+                        && !self.hands_back_read(handed(), &store.cache, Through::AnythingButSize)
                 })
                 .collect()
         });
@@ -325,11 +343,7 @@ impl Extractor {
     /// Whether a `return` or `yield` of `body` (not of the functions it defines) holds a read of
     /// `cache` by key, directly or through locals bound to such a read; with
     /// [`Through::AnythingButSize`], a read or local met only inside `len(...)` is not held.
-    fn hands_back_read(&self, body: &[Stmt], cache: &AccessPath, through: Through) -> bool {
-        let mut handed = HandedBack::default();
-        for stmt in body {
-            handed.visit_stmt(stmt);
-        }
+    fn hands_back_read(&self, handed: &HandedBack, cache: &AccessPath, through: Through) -> bool {
         let skips_size = through == Through::AnythingButSize && self.is_global_name("len");
         let reads = |expr: &Expr| {
             let mut found = false;
@@ -376,11 +390,13 @@ impl Extractor {
     /// operations) is `C[k]` or `C.get(k, ...)`, itself or as every binding of the local `v`
     /// (`done = C.get(k, set()) | {item}`). An alternative (`C.get(k) or make()`) is no
     /// operation and stays a memo.
-    fn extends_read_entry(&self, body: &[Stmt], cache: &AccessPath, store: TextRange) -> bool {
-        let mut stores = SubscriptStores::default();
-        for stmt in body {
-            stores.visit_stmt(stmt);
-        }
+    fn extends_read_entry(
+        &self,
+        stores: &SubscriptStores,
+        handed: &HandedBack,
+        cache: &AccessPath,
+        store: TextRange,
+    ) -> bool {
         let Some(&(key, value)) = stores.found.iter().find(|(key, _)| {
             key.range().start() >= store.start() && key.range().end() <= store.end()
         }) else {
@@ -406,10 +422,6 @@ impl Extractor {
         let extends = |expr: &Expr| operation_over(expr, &reads_entry);
         match value {
             Expr::Name(name) => {
-                let mut handed = HandedBack::default();
-                for stmt in body {
-                    handed.visit_stmt(stmt);
-                }
                 let mut bindings = handed
                     .bindings
                     .iter()
@@ -2080,6 +2092,16 @@ struct HandedBack<'a> {
     bindings: Vec<(&'a str, &'a Expr)>,
 }
 
+impl<'a> HandedBack<'a> {
+    fn of(body: &'a [Stmt]) -> HandedBack<'a> {
+        let mut handed = HandedBack::default();
+        for stmt in body {
+            handed.visit_stmt(stmt);
+        }
+        handed
+    }
+}
+
 impl<'a> Visitor<'a> for HandedBack<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
@@ -2221,6 +2243,16 @@ struct SubscriptStores<'a> {
     found: Vec<(&'a Expr, &'a Expr)>,
 }
 
+impl<'a> SubscriptStores<'a> {
+    fn of(body: &'a [Stmt]) -> SubscriptStores<'a> {
+        let mut stores = SubscriptStores { found: Vec::new() };
+        for stmt in body {
+            stores.visit_stmt(stmt);
+        }
+        stores
+    }
+}
+
 impl<'a> Visitor<'a> for SubscriptStores<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
@@ -2236,6 +2268,9 @@ impl<'a> Visitor<'a> for SubscriptStores<'a> {
         }
         walk_stmt(self, stmt);
     }
+
+    /// Statements hold no statement inside an expression: what is below one is not walked.
+    fn visit_expr(&mut self, _: &'a Expr) {}
 }
 
 /// Whether `expr` is a binary operation one of whose operands, through nested binary
