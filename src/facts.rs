@@ -1274,6 +1274,9 @@ pub enum ParamUseKind {
     Mutated(u32),
     Returned,
     Yielded,
+    /// Returned or yielded as an element of a tuple, list or set display (`return filters,
+    /// types`): the caller gets the object too, though nothing follows it through the display.
+    ReturnedInside,
     /// Stored where it outlives the call: in a global, on an attribute, or in a container reached
     /// from `self`, the class, a global or a parameter.
     Stored,

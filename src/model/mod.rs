@@ -49,7 +49,7 @@ pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use construction::{attribute_fails_for_good, method_does_nothing_on};
 pub use defaults::default_held_by_one_instance;
-pub use emptied::{keeps_empty, takes_entries_out};
+pub use emptied::{changed_only_while_true, keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind, binding_read_in};
 pub use instance_assignments::{InstanceAssignment, InstanceAssignments};

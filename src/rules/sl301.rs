@@ -12,7 +12,9 @@ use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
-use crate::model::{Model, Singleton, Through, Timing, keeps_empty, method_does_nothing_on};
+use crate::model::{
+    Model, Singleton, Through, Timing, changed_only_while_true, keeps_empty, method_does_nothing_on,
+};
 
 use super::{Context, Rule, RuleMeta};
 
@@ -211,17 +213,8 @@ fn check_parameter(
     // Created empty here, and every read of the parameter made only under `if param:`
     // (`if default_layout: return default_layout`): an empty container is false, so no read
     // ever gives the default, and nothing else can reach it to fill it.
-    let builtin_empty = match param_facts.default.as_ref() {
-        Some(Value::Container(_)) => true,
-        // `dict()`, `list()`, `set()`: the builtins, not a module's own function of that name.
-        Some(Value::Call { callee }) => matches!(
-            project.resolve(file, None, callee),
-            Resolved::External(q) if q.starts_with("builtins.")
-        ),
-        _ => false,
-    };
     if default.global.is_none()
-        && builtin_empty
+        && made_by_builtin(project, file, param_facts)
         && facts.truth_guarded_params.contains(&param_facts.span.start)
     {
         return None;
@@ -249,7 +242,14 @@ fn check_parameter(
                         param_use.alias,
                         param_facts.default.as_ref(),
                     )
-                    && !excluded_by_truth_test(project, facts, mutation, default.singleton)
+                    && !excluded_by_truth_test(
+                        context,
+                        file,
+                        mutation,
+                        &default,
+                        param_facts,
+                        uses,
+                    )
                     && !common::memo_of_key_alone(project, context.model, file, mutation))
                 .then(|| Finding {
                     rank: 0,
@@ -541,18 +541,56 @@ fn excluded_by_identity_test(
 
 /// Whether the change happens only under a test that requires the parameter (or an alias of
 /// it) to be true (`if view and not view.is_finished(): view.message = m`) while the default is
-/// the one module-level instance of a class whose instances are all false
-/// ([`common::instances_are_false`]: py-cord's `MISSING`): the test never passes for it.
+/// always false: the test never passes for it. So is the one module-level instance of a class
+/// whose instances are all false ([`common::instances_are_false`]: py-cord's `MISSING`), and a
+/// container the builtins create empty for the parameter (cloudkitty's `filters={}`) that stays
+/// empty wherever the model sees it go ([`Model::stays_empty`], to which a change made only while
+/// the object is true keeps it empty) and that the function neither returns, yields nor stores,
+/// alone or in a tuple: a caller could fill such a default, and the next call's test would pass.
 fn excluded_by_truth_test(
-    project: &Project,
-    facts: &FileFacts,
+    context: &Context<'_>,
+    file: FileId,
     mutation: &Mutation,
-    singleton: Option<Singleton>,
+    default: &DefaultObject,
+    param: &Param,
+    uses: &[&ParamUse],
 ) -> bool {
-    singleton.is_some_and(|singleton| {
-        facts.truth_guarded.contains(&mutation.span.start)
-            && common::instances_are_false(project, singleton.class)
-    })
+    let project = context.project;
+    let facts = &project.file(file).facts;
+    if !facts.truth_guarded.contains(&mutation.span.start) {
+        return false;
+    }
+    match default.singleton {
+        Some(singleton) => common::instances_are_false(project, singleton.class),
+        None => {
+            default.global.is_none()
+                && changed_only_while_true(facts, mutation)
+                && made_by_builtin(project, file, param)
+                && !uses.iter().any(|u| {
+                    matches!(
+                        u.kind,
+                        ParamUseKind::Returned
+                            | ParamUseKind::Yielded
+                            | ParamUseKind::ReturnedInside
+                            | ParamUseKind::Stored
+                    )
+                })
+                && context.model.stays_empty(project, file, param.span)
+        }
+    }
+}
+
+/// Whether the parameter's default is a container display (`{}`, `[]`) or a call of a builtin
+/// (`dict()`, `set()`): not a module's own function of that name.
+fn made_by_builtin(project: &Project, file: FileId, param: &Param) -> bool {
+    match param.default.as_ref() {
+        Some(Value::Container(_)) => true,
+        Some(Value::Call { callee }) => matches!(
+            project.resolve(file, None, callee),
+            Resolved::External(q) if q.starts_with("builtins.")
+        ),
+        _ => false,
+    }
 }
 
 /// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of

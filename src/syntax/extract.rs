@@ -3637,7 +3637,12 @@ impl<'a> Visitor<'a> for Extractor {
                 if name.ctx == ast::ExprContext::Load {
                     self.record_cached_read(name);
                 }
-                self.rebinds.name(name);
+                // A parameter or local named `globals` (py-cord's `eval(tp, globals, locals)`)
+                // is not the builtin.
+                let local = name.ctx == ast::ExprContext::Load
+                    && rebinds::names_a_namespace_builtin(name.id.as_str())
+                    && matches!(self.name_node_here(name).0, CallReceiver::Local);
+                self.rebinds.name(name, local);
                 self.leave();
                 return;
             }

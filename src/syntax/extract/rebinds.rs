@@ -5,7 +5,9 @@
 //! counts too), so the list errs on the side of holding a name: a name it does not hold is bound
 //! at module level by its `globals` bindings alone. A module that reads `globals`, `vars`,
 //! `locals`, `eval` or `exec` may bind any name, and so may a file too deep to walk: then the
-//! list is `*` alone.
+//! list is `*` alone. Not so a read of a local of that name (a parameter `globals`), nor `eval`
+//! or `exec` called with a namespace of their own as globals (`eval(tp, ns)`): the code they run
+//! binds its names there.
 //!
 //! With them, the attributes the file sets or deletes on an object it names (not `self` or
 //! `cls`): `config.Base = X`, `del mod.Base`, `setattr(mod, "Base", X)`, in any scope, and,
@@ -51,6 +53,39 @@ pub(super) struct Rebinds {
     /// The starts of `vars(x)` and `x.__dict__` expressions that are only the receiver of a
     /// reading method (`vars(node).items()`): the walk meets the call before its receiver.
     namespace_reads: Vec<u32>,
+    /// The starts of the names `eval` and `exec` called with globals of their own
+    /// ([`runs_in_own_namespace`]): the walk meets the call before its function.
+    own_namespace_runs: Vec<u32>,
+}
+
+/// The builtins whose read lets a module bind any name: they read or write its namespace, or
+/// run code in it.
+const NAMESPACE_BUILTINS: &[&str] = &["globals", "vars", "locals", "eval", "exec"];
+
+/// Whether `id` is spelled like one of [`NAMESPACE_BUILTINS`]: the extractor asks, before it
+/// looks up whether such a name is a local, which only these need.
+#[inline]
+pub(super) fn names_a_namespace_builtin(id: &str) -> bool {
+    NAMESPACE_BUILTINS.contains(&id)
+}
+
+/// Whether `call` is `eval(source, ns, ...)` or `exec(code, ns, ...)` (or `globals=ns`) with a
+/// namespace `ns` that is not the module's own: the code it runs binds its names in `ns`. `None`
+/// (the caller's globals), an unpacked argument and a namespace read off an object
+/// (`f.__globals__`, `module.__dict__`, which may be this module's) do not count; `globals()`
+/// and `vars()` are reads of the namespace of their own.
+fn runs_in_own_namespace(call: &ast::ExprCall) -> bool {
+    let arguments = &call.arguments;
+    let globals = arguments
+        .args
+        .get(1)
+        .or_else(|| arguments.find_keyword("globals").map(|k| &k.value));
+    !arguments.args.iter().take(2).any(Expr::is_starred_expr)
+        && globals.is_some_and(|globals| {
+            !matches!(globals, Expr::NoneLiteral(_) | Expr::Starred(_))
+                && !matches!(globals, Expr::Attribute(a)
+                    if matches!(a.attr.as_str(), "__dict__" | "__globals__"))
+        })
 }
 
 /// The methods of a dict that only read it: a namespace they are called on is not written.
@@ -102,16 +137,23 @@ fn dotted_path(object: &Expr) -> Option<String> {
 
 impl Rebinds {
     /// A name node: a target of unpacking, `for`, `with`, `:=`, `del`, `+=`, a comprehension or
-    /// a `type` alias, or a read of the namespace (`globals`, `vars`, `locals`, `eval`, `exec`).
+    /// a `type` alias, or a read of the namespace (`globals`, `vars`, `locals`, `eval`, `exec`),
+    /// unless the name is `local` (bound in a function whose scope the read is in: not the
+    /// builtin) or runs code with globals of its own ([`runs_in_own_namespace`]).
     #[inline]
-    pub(super) fn name(&mut self, name: &ast::ExprName) {
+    pub(super) fn name(&mut self, name: &ast::ExprName, local: bool) {
         if self.any {
             return;
         }
         let id = name.id.as_str();
         if name.ctx != ExprContext::Load {
             self.names.push(intern(id));
-        } else if matches!(id, "globals" | "vars" | "locals" | "eval" | "exec") {
+        } else if names_a_namespace_builtin(id)
+            && !local
+            && !self
+                .own_namespace_runs
+                .contains(&name.range().start().to_u32())
+        {
             self.any = true;
         }
     }
@@ -170,6 +212,14 @@ impl Rebinds {
     pub(super) fn call(&mut self, call: &ast::ExprCall) {
         let args = &call.arguments.args;
         let function = match &*call.func {
+            Expr::Name(function)
+                if matches!(function.id.as_str(), "eval" | "exec")
+                    && runs_in_own_namespace(call) =>
+            {
+                self.own_namespace_runs
+                    .push(function.range().start().to_u32());
+                return;
+            }
             Expr::Name(function) => function,
             // `object.__setattr__(self, "on", v)` stores what no attribute assignment shows.
             Expr::Attribute(method) if method.attr.as_str() == "__setattr__" => {
@@ -360,7 +410,9 @@ impl<'a> Visitor<'a> for Walk<'_> {
                     self.rebinds.call(call);
                     visitor::walk_expr(self, expr);
                 }
-                Expr::Name(name) => self.rebinds.name(name),
+                // Parts the extractor passes over are not placed in a scope: a name there is
+                // taken for the builtin.
+                Expr::Name(name) => self.rebinds.name(name, false),
                 _ => visitor::walk_expr(self, expr),
             }
         }
@@ -627,6 +679,36 @@ global G3
             .expect("walks");
         assert_eq!(deep.0, (vec!["*".to_string()], vec![]));
         assert_eq!(deep.1, (vec![], vec![]));
+    }
+
+    #[test]
+    fn code_run_with_globals_of_its_own_binds_no_name_of_the_module() {
+        let own = [
+            "def f(tp, globals, locals):\n    return eval(tp, globals, locals)\n",
+            "def f(tp, ns):\n    return eval(tp, ns)\n",
+            "def f(code):\n    exec(code, {})\n",
+            "def f(code, ns):\n    exec(code, globals=ns)\n",
+            "def f(tp, g):\n    locals = g\n    return eval(tp, g, locals)\n",
+        ];
+        for source in own {
+            assert_eq!(rebinds(source).0, Vec::<String>::new(), "{source}");
+        }
+        let module = [
+            "def f(code):\n    exec(code)\n",
+            "def f(tp):\n    return eval(tp)\n",
+            "def f(code):\n    exec(code, None)\n",
+            "def f(code, args):\n    exec(code, *args)\n",
+            "def f(code):\n    exec(code, globals())\n",
+            "def f(code):\n    exec(code, f.__globals__)\n",
+            "def f(code, mod):\n    exec(code, mod.__dict__)\n",
+            "def f(tp):\n    return eval(tp, vars())\n",
+            "runner = exec\n",
+            "def f(name, value):\n    globals()[name] = value\n",
+            "def f(globals):\n    def g():\n        return locals()\n",
+        ];
+        for source in module {
+            assert_eq!(rebinds(source).0, ["*"], "{source}");
+        }
     }
 
     #[test]

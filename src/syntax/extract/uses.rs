@@ -255,12 +255,21 @@ impl Extractor {
         }
         let mut candidates = vec![value];
         let mut returned = Vec::new();
+        let mut inside = Vec::new();
         while let Some(expr) = candidates.pop() {
             match expr {
                 Expr::BoolOp(b) => candidates.extend(b.values.iter()),
                 Expr::If(i) => candidates.extend([&*i.body, &*i.orelse]),
+                Expr::Tuple(ast::ExprTuple { elts, .. })
+                | Expr::List(ast::ExprList { elts, .. })
+                | Expr::Set(ast::ExprSet { elts, .. }) => {
+                    inside.extend(elts.iter().filter_map(|e| self.defaulted_param(e)));
+                }
                 other => returned.extend(self.defaulted_param(other)),
             }
+        }
+        for used in inside {
+            self.push_param_use(used, ParamUseKind::ReturnedInside, range);
         }
         let kind = if yielded {
             ParamUseKind::Yielded
