@@ -797,7 +797,7 @@ impl Extractor {
         if parent.is_none()
             && enclosing_class.is_none()
             && let Some(setup) =
-                run_once::run_once_setup(idx, &function.body, function.parameters.len() > 0)
+                run_once::run_once_setup(idx, &function.body, !function.parameters.is_empty())
         {
             self.facts.run_once_setups.push(setup);
         }

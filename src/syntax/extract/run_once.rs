@@ -435,7 +435,7 @@ pub(super) fn settle_early_returns(
                         facts.functions[s.function as usize].span.start
                             == f.name.range().start().to_u32()
                     })
-                    .map(|s| s.global.clone()),
+                    .map(|s| s.global),
                 _ => None,
             });
         let keep_apart =
