@@ -2050,6 +2050,12 @@ pub struct RunOnceSetup {
     pub global: Name,
     /// The end of the early return's `if`: the set-up's changes of `G` come after it.
     pub after: u32,
+    /// `None` when every run that completes leaves `G` set. Otherwise (`if G: return`, then a
+    /// fill that may add nothing, in a function without parameters) the names its statements
+    /// after the guard read that it does not bind (`G` and the containers it only stores into
+    /// aside): when none of them denotes what changes at run time, every run adds what the
+    /// first did, so a run that added nothing is followed by runs that add nothing.
+    pub fill_inputs: Option<ThinVec<Name>>,
 }
 
 /// A call `f(...)` made as a statement of a cached function's own body (not under a test, in a

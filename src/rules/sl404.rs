@@ -127,10 +127,12 @@ impl Rule for CacheOverMutableGlobal {
         }
         let cleared = cleared_caches(project);
         reads.retain(|f, _| !matches!(cleared.get(f), Some(Cleared::Managed)));
-        let wanted: HashSet<GlobalId> = reads
+        let mut wanted: HashSet<GlobalId> = reads
             .values()
             .flat_map(|(_, g)| g.keys().copied())
             .collect();
+        // What the set-ups that may add nothing read: whether code changes it at run time.
+        wanted.extend(fill_input_globals(project));
         let (changes, writers) = changes_of(project, context.model, &wanted);
 
         let mut findings = Vec::new();
@@ -177,7 +179,13 @@ impl Rule for CacheOverMutableGlobal {
                     })
                     .collect();
                 if list.is_empty()
-                    || filled_once_before_read(project, *cached, *global, writers.get(global))
+                    || filled_once_before_read(
+                        project,
+                        *cached,
+                        *global,
+                        writers.get(global),
+                        &changes,
+                    )
                 {
                     continue;
                 }
@@ -381,12 +389,14 @@ fn changes_of(
 /// cached function calls it as a statement of its own body before anything there reads the
 /// global (or could: a module, or a function of the tree, named before the call). The first
 /// call fills the global before it reads it, and nothing changes it afterwards: no cached result
-/// comes from an older value.
+/// comes from an older value. A set-up whose fill may add nothing counts when nothing it reads
+/// changes at run time ([`fill_reads_nothing_changing`]): every run then adds what the first did.
 fn filled_once_before_read(
     project: &Project,
     cached: FuncId,
     global: GlobalId,
     writers: Option<&Writers>,
+    changes: &HashMap<GlobalId, Vec<Change>>,
 ) -> bool {
     let Some(writers) = writers else {
         return false;
@@ -406,6 +416,9 @@ fn filled_once_before_read(
                     project.resolve(setup_file, Some(setup_index), &s.global),
                     Resolved::Global(f, i) if (f, i) == global
                 )
+                && s.fill_inputs.as_ref().is_none_or(|inputs| {
+                    fill_reads_nothing_changing(project, setup_file, setup_index, inputs, changes)
+                })
         });
     if !guards_global {
         return false;
@@ -429,6 +442,50 @@ fn filled_once_before_read(
                         _ => true,
                     }
                 })
+        })
+}
+
+/// The module globals that run-once set-ups whose fill may add nothing read
+/// ([`crate::facts::RunOnceSetup::fill_inputs`]).
+fn fill_input_globals(project: &Project) -> Vec<GlobalId> {
+    let mut globals = Vec::new();
+    for (file_id, file) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        for setup in &file.facts.run_once_setups {
+            for name in setup.fill_inputs.iter().flatten() {
+                if let Resolved::Global(f, i) = project.resolve(file_id, Some(setup.function), name)
+                {
+                    globals.push((f, i));
+                }
+            }
+        }
+    }
+    globals
+}
+
+/// Whether every name a set-up's fill reads (`inputs`, [`crate::facts::RunOnceSetup::fill_inputs`])
+/// gives the same on every run: a module global that no per-call code changes (`changes`), a
+/// class, or something outside the tree that does not stand for the current request (a library
+/// module, a builtin). A function of the tree (what it returns may differ from call to call) and
+/// a module of the tree (its globals are read through it) do not count.
+fn fill_reads_nothing_changing(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    inputs: &[Name],
+    changes: &HashMap<GlobalId, Vec<Change>>,
+) -> bool {
+    inputs
+        .iter()
+        .all(|name| match project.resolve(file, Some(function), name) {
+            Resolved::Global(f, i) => !changes.contains_key(&(f, i)),
+            Resolved::Class(_) | Resolved::Unknown => true,
+            Resolved::External(qualified) => !knowledge::REQUEST_GLOBALS.iter().any(|request| {
+                qualified
+                    .strip_prefix(request)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            }),
+            Resolved::Function(_) | Resolved::Module(_) => false,
         })
 }
 

@@ -80,9 +80,17 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         unreached_setattrs: Vec::new(),
         scratch_sources: Vec::new(),
         rebinds: rebinds::Rebinds::default(),
+        early_return_names: Vec::new(),
     };
     for stmt in &module.body {
         extractor.visit_stmt(stmt);
+    }
+    if !extractor.early_return_names.is_empty() {
+        run_once::settle_early_returns(
+            &module.body,
+            &mut extractor.facts,
+            std::mem::take(&mut extractor.early_return_names),
+        );
     }
     let imports = &extractor.facts.imports;
     let rebinds = std::mem::take(&mut extractor.rebinds)
@@ -422,6 +430,10 @@ struct Extractor {
     /// The names the module may rebind other than by a module-level `name = value`, and the
     /// attributes it sets on objects it names, as the walk finds them (`extract/rebinds.rs`).
     rebinds: rebinds::Rebinds,
+    /// The names each recorded set-up call's cached function reads only on paths that return
+    /// before the call, by the call's index in `FileFacts::set_up_calls`: whether they read the
+    /// set-up's global is decided once the whole module is seen (`run_once::settle_early_returns`).
+    early_return_names: Vec<(usize, Vec<Name>)>,
 }
 
 /// Slots of [`Extractor::name_memo`]: a power of two, enough for the names of a few statements.
@@ -784,14 +796,19 @@ impl Extractor {
         // A module-level set-up function (`def _discover(): if _REGISTRY: return ...`).
         if parent.is_none()
             && enclosing_class.is_none()
-            && let Some(setup) = run_once::run_once_setup(idx, &function.body)
+            && let Some(setup) =
+                run_once::run_once_setup(idx, &function.body, !function.parameters.is_empty())
         {
             self.facts.run_once_setups.push(setup);
         }
         if cached {
-            self.facts
-                .set_up_calls
-                .extend(run_once::set_up_calls(idx, &function.body));
+            for (call, early) in run_once::set_up_calls(idx, &function.body) {
+                if !early.is_empty() {
+                    self.early_return_names
+                        .push((self.facts.set_up_calls.len(), early));
+                }
+                self.facts.set_up_calls.push(call);
+            }
         }
         if kind == FunctionKind::Instance
             && let Some(receiver) = self_name

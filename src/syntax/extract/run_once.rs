@@ -3,15 +3,25 @@
 //! completes. Every change it makes of the global comes after that return, so once one run has
 //! completed, later runs change nothing: a caller that calls it before reading the global reads
 //! the value it will keep (SL404 takes a cached function that does so as reading no stale value).
+//! A set-up whose fill may add nothing (a loop that adds only what a scan finds) is one too when
+//! it takes no arguments: every run adds what the first did, as long as what it reads does not
+//! change at run time, which the rule decides from the names it records ([`RunOnceSetup::fill_inputs`]).
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::facts::{RunOnceSetup, SetUpCall, intern};
+use thin_vec::ThinVec;
 
-/// The run-once set-up `body` (a function's) is, with the global it guards.
-pub(super) fn run_once_setup(function: u32, body: &[Stmt]) -> Option<RunOnceSetup> {
+use crate::facts::{FileFacts, Name, RunOnceSetup, SetUpCall, intern};
+
+/// The run-once set-up `body` (a function's) is, with the global it guards; `takes_arguments`
+/// when the function has parameters, whose values may differ from call to call.
+pub(super) fn run_once_setup(
+    function: u32,
+    body: &[Stmt],
+    takes_arguments: bool,
+) -> Option<RunOnceSetup> {
     let mut rest = body;
     // A docstring and `global` statements run before the test and change nothing.
     while let Some((first, tail)) = rest.split_first() {
@@ -43,14 +53,114 @@ pub(super) fn run_once_setup(function: u32, body: &[Stmt]) -> Option<RunOnceSetu
         }
         _ => return None,
     };
-    if !leaves_set(after, global, set_when) || unsets(after, global, set_when) {
+    if unsets(after, global, set_when) {
         return None;
     }
+    let fill_inputs = if leaves_set(after, global, set_when) {
+        None
+    } else if set_when == SetWhen::True && !takes_arguments && fills(after, global) {
+        Some(free_reads(body, after, global))
+    } else {
+        return None;
+    };
     Some(RunOnceSetup {
         function,
         global: intern(global),
         after: guard.range().end().to_u32(),
+        fill_inputs,
     })
+}
+
+/// Whether some statement of `body`, at any depth (nested functions aside), puts an item into
+/// `global` (`G[k] = v`, `G.append(x)`): a run that gets that far leaves it non-empty.
+fn fills(body: &[Stmt], global: &str) -> bool {
+    struct Fills<'g>(&'g str, bool);
+    impl<'a> Visitor<'a> for Fills<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ if sets(stmt, self.0, SetWhen::True) => self.1 = true,
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+    }
+    let mut walk = Fills(global, false);
+    walk.visit_body(body);
+    walk.1
+}
+
+/// The names `after` (the set-up's statements past its guard) reads that the function does not
+/// bind itself: what its runs may learn from outside. `global` (the run's own filling), a name
+/// read only as the container an item is stored into (`OTHER[k] = v`: written, not read), and
+/// the function's locals are left out; a name declared `global` is not a local.
+fn free_reads(function_body: &[Stmt], after: &[Stmt], global: &str) -> ThinVec<Name> {
+    #[derive(Default)]
+    struct Names<'a> {
+        bound: Vec<&'a str>,
+        declared_global: Vec<&'a str>,
+        read: Vec<&'a str>,
+    }
+    impl<'a> Visitor<'a> for Names<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Global(g) => self
+                    .declared_global
+                    .extend(g.names.iter().map(|n| n.as_str())),
+                Stmt::FunctionDef(f) => self.bound.push(f.name.as_str()),
+                Stmt::ClassDef(c) => self.bound.push(c.name.as_str()),
+                Stmt::Import(i) => self.bound.extend(i.names.iter().map(|a| {
+                    a.asname
+                        .as_ref()
+                        .map_or(a.name.as_str().split('.').next().unwrap_or(""), |n| {
+                            n.as_str()
+                        })
+                })),
+                Stmt::ImportFrom(i) => self.bound.extend(
+                    i.names
+                        .iter()
+                        .map(|a| a.asname.as_ref().unwrap_or(&a.name).as_str()),
+                ),
+                Stmt::Try(t) => {
+                    for handler in &t.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = handler;
+                        if let Some(name) = &h.name {
+                            self.bound.push(name.as_str());
+                        }
+                    }
+                }
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(n) if n.ctx == ExprContext::Load => self.read.push(n.id.as_str()),
+                Expr::Name(n) => self.bound.push(n.id.as_str()),
+                // The container an item is stored into or deleted from is written, not read.
+                Expr::Subscript(s)
+                    if s.ctx != ExprContext::Load && matches!(&*s.value, Expr::Name(_)) =>
+                {
+                    self.visit_expr(&s.slice);
+                    return;
+                }
+                _ => {}
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut whole = Names::default();
+    whole.visit_body(function_body);
+    let mut after_names = Names::default();
+    after_names.visit_body(after);
+    let local = |name: &str| whole.bound.contains(&name) && !whole.declared_global.contains(&name);
+    let mut read: Vec<&str> = after_names
+        .read
+        .into_iter()
+        .filter(|name| *name != global && !local(name))
+        .collect();
+    read.sort_unstable();
+    read.dedup();
+    read.into_iter().map(intern).collect()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -246,10 +356,15 @@ fn rebinds_otherwise(body: &[Stmt], global: &str) -> bool {
 
 /// The calls a cached function makes as statements of its own body (`_discover()`), each with
 /// the names read before it there (in earlier statements and in the call): a read of the global
-/// the callee sets up that is not among them comes after the call on every path.
-pub(super) fn set_up_calls<'a>(function: u32, body: &'a [Stmt]) -> Vec<SetUpCall> {
+/// the callee sets up that is not among them comes after the call on every path. The names of
+/// an earlier `if` without `else` whose body ends in `return` (a path that returns before the
+/// call, `if backend == DIFFUSERS: return _plain_info(path)`) come apart, with each call: what
+/// that path caches was read before the set-up ran, and [`settle_early_returns`] decides whether
+/// it can be the set-up's global. The `if`'s test runs on every path and stays with the rest.
+pub(super) fn set_up_calls(function: u32, body: &[Stmt]) -> Vec<(SetUpCall, Vec<Name>)> {
     let mut calls = Vec::new();
-    let mut names: Names<'a> = Names(Vec::new());
+    let mut names: Names<'_> = Names(Vec::new());
+    let mut early: Names<'_> = Names(Vec::new());
     for stmt in body {
         if let Stmt::Expr(e) = stmt
             && let Expr::Call(call) = &*e.value
@@ -259,16 +374,115 @@ pub(super) fn set_up_calls<'a>(function: u32, body: &'a [Stmt]) -> Vec<SetUpCall
             before.visit_expr(&e.value);
             before.0.sort_unstable();
             before.0.dedup();
-            calls.push(SetUpCall {
-                function,
-                callee: intern(callee.id.as_str()),
-                start: call.range().start().to_u32(),
-                names_before: before.0.into_iter().map(intern).collect(),
-            });
+            let mut on_early_returns = early.0.clone();
+            on_early_returns.sort_unstable();
+            on_early_returns.dedup();
+            calls.push((
+                SetUpCall {
+                    function,
+                    callee: intern(callee.id.as_str()),
+                    start: call.range().start().to_u32(),
+                    names_before: before.0.into_iter().map(intern).collect(),
+                },
+                on_early_returns.into_iter().map(intern).collect(),
+            ));
         }
-        names.visit_stmt(stmt);
+        match stmt {
+            Stmt::If(branch)
+                if branch.elif_else_clauses.is_empty()
+                    && matches!(branch.body.last(), Some(Stmt::Return(_))) =>
+            {
+                names.visit_expr(&branch.test);
+                early.visit_body(&branch.body);
+            }
+            _ => names.visit_stmt(stmt),
+        }
     }
     calls
+}
+
+/// Settles the names cached functions read only on paths that return before a set-up call
+/// (`early`, by the call's index in `facts.set_up_calls`, from [`set_up_calls`]): they are left
+/// out of the call's `names_before` when the set-up is a run-once set-up of this module and
+/// neither they nor this module's functions and classes they name (followed through what
+/// those name in turn) name its global, so what such a path caches cannot come from it; else
+/// they join `names_before`, to be judged like the rest. Functions of other modules are not
+/// followed: one reads this module's global only by importing this module back.
+pub(super) fn settle_early_returns(
+    module: &[Stmt],
+    facts: &mut FileFacts,
+    early: Vec<(usize, Vec<Name>)>,
+) {
+    let definitions: Vec<(&str, &Stmt)> = module
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::FunctionDef(f) => Some((f.name.as_str(), stmt)),
+            Stmt::ClassDef(c) => Some((c.name.as_str(), stmt)),
+            _ => None,
+        })
+        .collect();
+    for (index, names) in early {
+        let call = &facts.set_up_calls[index];
+        let guarded = definitions
+            .iter()
+            .rev()
+            .find(|(name, _)| *name == call.callee.as_str())
+            .and_then(|(_, stmt)| match stmt {
+                Stmt::FunctionDef(f) => facts
+                    .run_once_setups
+                    .iter()
+                    .find(|s| {
+                        facts.functions[s.function as usize].span.start
+                            == f.name.range().start().to_u32()
+                    })
+                    .map(|s| s.global),
+                _ => None,
+            });
+        let keep_apart =
+            guarded.is_some_and(|global| !names_reach(&names, &definitions, global.as_str()));
+        if !keep_apart {
+            let call = &mut facts.set_up_calls[index];
+            let mut all: Vec<Name> = call.names_before.drain(..).chain(names).collect();
+            all.sort_unstable();
+            all.dedup();
+            call.names_before = all.into_iter().collect();
+        }
+    }
+}
+
+/// Whether `names`, or the module-level functions and classes of `definitions` they name,
+/// followed through the names their bodies use (at most [`MAX_FOLLOWED`] definitions), name
+/// `global` or read the namespace (`globals()`, `eval`).
+fn names_reach(names: &[Name], definitions: &[(&str, &Stmt)], global: &str) -> bool {
+    const MAX_FOLLOWED: usize = 64;
+    let names_it = |name: &str| {
+        name == global || matches!(name, "globals" | "vars" | "locals" | "eval" | "exec")
+    };
+    let mut pending: Vec<&str> = names.iter().map(Name::as_str).collect();
+    let mut followed: Vec<&str> = Vec::new();
+    while let Some(name) = pending.pop() {
+        if names_it(name) {
+            return true;
+        }
+        if followed.contains(&name) {
+            continue;
+        }
+        // Every definition of the name: a later `def` may rebind it.
+        let mut found = false;
+        for (_, stmt) in definitions.iter().filter(|(n, _)| *n == name) {
+            found = true;
+            let mut used = Names(Vec::new());
+            used.visit_stmt(stmt);
+            pending.extend(used.0);
+        }
+        if found {
+            followed.push(name);
+            if followed.len() > MAX_FOLLOWED {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Every name that `visit_*` passes over (imported names included).
