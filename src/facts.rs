@@ -727,6 +727,17 @@ pub struct FileFacts {
     /// through a local alias as for [`FileFacts::identity_guarded`]. A default that is always
     /// false (an instance of a class whose `__bool__` returns `False`) is never changed there.
     pub truth_guarded: ThinVec<u32>,
+    /// Changes of a local or parameter made only under a test that requires an attribute of it
+    /// to equal one of some literals (`if param.mode == "bypass":`, `in ("a", "b")`, `is None`;
+    /// an `if` or `elif` test, or one of the operands of its `and`). An object whose attribute
+    /// holds another literal for good is never changed there.
+    pub literal_guarded: ThinVec<LiteralGuard>,
+    /// Starts of the parameters whose default is a call with no arguments (`param=QueryParam()`):
+    /// the object is what its class makes of nothing.
+    pub bare_call_defaults: ThinVec<u32>,
+    /// The class-level bindings to a literal a test may compare with ([`Literal`]), by the
+    /// binding statement's start, in source order: `mode: str = "mix"` in a class body.
+    pub class_literals: ThinVec<(u32, Literal)>,
     /// Changes and first rebinds of a function's parameters made only under a test of another
     /// of its parameters that the function never binds again: `tid is not None`, or `tid`'s
     /// truth (an `if` or `elif` test, or one of the operands of its `and`). A call that passes
@@ -815,6 +826,10 @@ pub struct FileFacts {
     /// (anything but a call of one of their reading methods). A proof that nothing but one
     /// store binds an attribute holds only in a tree where no module does this.
     pub writes_computed_attributes: bool,
+    /// Where it does so ([`FileFacts::writes_computed_attributes`]): the starts of those calls
+    /// and namespace expressions, in walk order. A function whose span holds none of them (nested
+    /// functions included) writes no attribute by a computed name itself.
+    pub computed_attribute_writes: ThinVec<u32>,
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
     /// binds: the closure's free variables that matter for sharing.
     pub captured: ThinVec<(FuncIdx, Name)>,
@@ -1384,6 +1399,24 @@ pub struct CallArguments {
     pub keywords: ThinVec<(Name, Given)>,
     /// Whether the call has a `*` or `**` splat: then any parameter may get a value.
     pub splat: bool,
+}
+
+/// A literal that `==`, `is` and `in` compare by value: `None`, an integer (a `bool` as the `0`
+/// or `1` that `==` takes it for), or a string short enough to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Literal {
+    None,
+    Int(i64),
+    Str(Name),
+}
+
+/// A change (by its start) made only where its receiver's attribute `attr` equals one of
+/// `literals` ([`FileFacts::literal_guarded`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiteralGuard {
+    pub start: u32,
+    pub attr: Name,
+    pub literals: ThinVec<Literal>,
 }
 
 /// What one argument of a [`CallArguments`] gives.

@@ -761,6 +761,19 @@ pub const DATACLASS_DECORATORS: &[&str] = &[
     "pydantic.dataclasses.dataclass",
 ];
 
+/// Class decorators whose generated `__init__` gives each field its class-level default as it
+/// is, with no conversion or validation (unlike pydantic's): an instance built without that
+/// argument holds the literal the class body binds.
+pub const PLAIN_FIELD_DECORATORS: &[&str] = &[
+    "dataclasses.dataclass",
+    "attr.s",
+    "attr.attrs",
+    "attr.define",
+    "attr.mutable",
+    "attrs.define",
+    "attrs.mutable",
+];
+
 /// Decorators that memoise a function's results in one process-wide cache, fully qualified.
 pub const CACHE_DECORATORS: &[&str] = &["functools.lru_cache", "functools.cache"];
 

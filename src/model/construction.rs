@@ -4,13 +4,21 @@
 //! write, or a whole method that returns at once, [`crate::facts::SelfAttributeExit`]) never runs on that
 //! instance. SL203 leaves out the writes of a singleton's methods made under such a test; SL301,
 //! the calls of a method of a module-level default that return at once on it.
+//!
+//! Likewise what a parameter default built by an argument-less call of a class of the tree keeps
+//! for good: a literal its class binds at class level that nothing stores anew
+//! ([`default_attribute_literal`]). SL301 leaves out the changes made only under a test that the
+//! attribute equals another literal (lightrag's `if param.mode == "bypass":` on `QueryParam()`).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::facts::{AccessPath, KwargsForward, MutationKind, Name, Root, StarArgs, Value};
+use crate::facts::{
+    AccessPath, KwargsForward, Literal, MutationKind, Name, Param, Root, Span, StarArgs, Value,
+};
+use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project};
 
-use super::{Singleton, data_descriptor_setter, project_mro};
+use super::{Location, Model, Origin, Singleton, data_descriptor_setter, project_mro};
 
 /// Whether `singleton`'s attribute `attr` fails, on every call after its construction, a test of
 /// its truth (`truth`) or that it is not `None`: the `__init__` instances of its class run stores
@@ -35,7 +43,15 @@ pub fn attribute_fails_for_good(
     *stored_once
         .entry((singleton.class, attr))
         .or_insert_with(|| {
-            stored_only_there(project, singleton.class, stored.file, stored.assignment)
+            let attr = project.file(stored.file).facts.attribute_assignments
+                [stored.assignment as usize]
+                .attr;
+            stored_nowhere_else(
+                project,
+                singleton.class,
+                attr,
+                Some((stored.file, stored.assignment)),
+            )
         })
         && !set_by_call(project, singleton, &stored, truth)
 }
@@ -99,15 +115,7 @@ fn stored_from_parameter(
     attr: Name,
 ) -> Option<StoredFromParameter<'_>> {
     let class = singleton.class;
-    let plain = project.mro(class).all(|entry| match entry {
-        MroEntry::Class(c) => {
-            let facts = project.class(*c).1;
-            facts.metaclass.is_none() && facts.bases.iter().all(Option::is_some)
-        }
-        MroEntry::External(name) => name.as_str() == "object",
-    });
-    if !plain
-        || project.lookup_method(class, "__new__").is_some()
+    if !built_by_tree_alone(project, class)
         || data_descriptor_setter(project, class, &attr).is_some()
     {
         return None;
@@ -145,6 +153,102 @@ fn stored_from_parameter(
         );
         init = next_init(project, class, project.method_class(file, init_index)?)?;
     }
+}
+
+/// Whether instances of `class` are built by the tree's own code alone: every class of its MRO
+/// is the tree's, with no metaclass and only named bases, but `object`, and none defines
+/// `__new__`.
+fn built_by_tree_alone(project: &Project, class: ClassId) -> bool {
+    project.mro(class).all(|entry| match entry {
+        MroEntry::Class(c) => {
+            let facts = project.class(*c).1;
+            facts.metaclass.is_none() && facts.bases.iter().all(Option::is_some)
+        }
+        MroEntry::External(name) => name.as_str() == "object",
+    }) && project.lookup_method(class, "__new__").is_none()
+}
+
+/// The literal that attribute `attr` of the default of `param` (of `file`) holds on every call,
+/// when the default is `C()`, an argument-less call of `class` ([`crate::facts::FileFacts::bare_call_defaults`]):
+/// `C`'s attribute is a class-level binding to a literal (`mode: str = "mix"`, a dataclass field
+/// or a plain class attribute), instances are built by the tree's code alone
+/// ([`built_by_tree_alone`]) with no decorator but those that copy a field's default as it is
+/// ([`knowledge::PLAIN_FIELD_DECORATORS`]), no class of the MRO defines `__setattr__` or
+/// `__getattribute__`, nothing in the tree stores an attribute of that name
+/// ([`stored_nowhere_else`]), and nothing that may hold the default writes attributes by a name
+/// it computes: the model sees it held by parameters alone (a field, a global or a return would
+/// hand it to code it cannot follow), of functions that, like the MRO's classes, have no
+/// `setattr` with a computed name nor `vars()`/`__dict__` write in their own code
+/// ([`writes_computed_attributes_within`]). A call the model cannot resolve carries nothing,
+/// here as everywhere.
+pub fn default_attribute_literal(
+    project: &Project,
+    model: &Model,
+    file: FileId,
+    param: &Param,
+    class: ClassId,
+    attr: Name,
+) -> Option<Literal> {
+    if !project
+        .file(file)
+        .facts
+        .bare_call_defaults
+        .contains(&param.span.start)
+        || !built_by_tree_alone(project, class)
+    {
+        return None;
+    }
+    let plain_class = |c: ClassId| {
+        let (class_file, facts) = project.class(c);
+        facts.decorators.iter().all(|decorator| {
+            project.resolves_to_any(
+                class_file,
+                None,
+                decorator.name.as_str(),
+                knowledge::PLAIN_FIELD_DECORATORS,
+            )
+        }) && !writes_computed_attributes_within(project, class_file, facts.span)
+    };
+    if !project_mro(project, class).all(plain_class)
+        || project.lookup_method(class, "__setattr__").is_some()
+        || project.lookup_method(class, "__getattribute__").is_some()
+    {
+        return None;
+    }
+    let (defining, binding) = project.lookup_class_attribute(class, attr.as_str())?;
+    let literals = &project.file(project.class(defining).0).facts.class_literals;
+    let literal = literals
+        .binary_search_by_key(&binding.span.start, |(start, _)| *start)
+        .ok()
+        .map(|i| literals[i].1)?;
+    let object = model.by_file[file as usize].iter().copied().find(|id| {
+        let object = model.object(*id);
+        object.site == param.span && matches!(object.origin, Origin::Default(..))
+    })?;
+    let held_by_parameters_alone = model
+        .points_to
+        .iter()
+        .filter(|(_, objects)| objects.contains(&object))
+        .all(|(location, _)| match location {
+            Location::Param(function, _) => {
+                let (function_file, facts) = project.function(*function);
+                !writes_computed_attributes_within(project, function_file, facts.span)
+            }
+            _ => false,
+        });
+    (held_by_parameters_alone && stored_nowhere_else(project, class, attr, None)).then_some(literal)
+}
+
+/// Whether code within `span` of `file` (a function's or a class's, nested scopes included)
+/// may write attributes by a name it computes
+/// ([`crate::facts::FileFacts::computed_attribute_writes`]).
+fn writes_computed_attributes_within(project: &Project, file: FileId, span: Span) -> bool {
+    project
+        .file(file)
+        .facts
+        .computed_attribute_writes
+        .iter()
+        .any(|start| (span.start..span.end).contains(start))
 }
 
 /// The `__init__` that `super().__init__` in a method of `owner` finds on an instance of
@@ -206,13 +310,17 @@ fn set_by_call(
     index <= positional || (keyword_reaches && !call.false_keywords.iter().any(failing))
 }
 
-/// Whether the attribute assignment `assignment` of `file` (in the `__init__` instances of
-/// `class` run) is the only store, in the whole tree, of an attribute of its name: no other
-/// assignment or augmented assignment of `<anything>.<attr>`, in functions or outside them, no
-/// `setattr` with that name, and no `setattr` with a computed name on `self` in a method of
-/// `class`'s MRO.
-fn stored_only_there(project: &Project, class: ClassId, file: FileId, assignment: u32) -> bool {
-    let attr = project.file(file).facts.attribute_assignments[assignment as usize].attr;
+/// Whether nothing in the whole tree stores an attribute named `attr` but the attribute
+/// assignment `except` (a file and an index in its `attribute_assignments`; in the `__init__`
+/// instances of `class` run): no other assignment, augmented assignment or deletion of
+/// `<anything>.<attr>`, in functions or outside them, no `setattr` with that name, and no
+/// `setattr` with a computed name on `self` in a method of `class`'s MRO.
+fn stored_nowhere_else(
+    project: &Project,
+    class: ClassId,
+    attr: Name,
+    except: Option<(FileId, u32)>,
+) -> bool {
     let mro: HashSet<ClassId> = project_mro(project, class).collect();
     project.files.iter().enumerate().all(|(file_id, each)| {
         let facts = &each.facts;
@@ -222,9 +330,9 @@ fn stored_only_there(project: &Project, class: ClassId, file: FileId, assignment
                 .attribute_assignments
                 .iter()
                 .enumerate()
-                .all(|(i, a)| a.attr != attr || (file_id == file && i as u32 == assignment))
+                .all(|(i, a)| a.attr != attr || except == Some((file_id, i as u32)))
             && facts.mutations.iter().all(|m| {
-                !matches!(&m.kind, MutationKind::AttributeAssign(a) if *a == attr)
+                !matches!(&m.kind, MutationKind::AttributeAssign(a) | MutationKind::AttributeDelete(a) if *a == attr)
                     && m.target.attrs.last() != Some(&attr)
             })
             && facts.setattr_calls.iter().all(|call| match call.name {

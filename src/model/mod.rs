@@ -47,7 +47,9 @@ use crate::project::{ClassId, FileId, FuncId, OnceCause, Project, Resolved};
 pub use attributes::AttributeWrites;
 pub use cached::{CachedResultChange, CachedResults, cache_decorator};
 pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
-pub use construction::{attribute_fails_for_good, method_does_nothing_on};
+pub use construction::{
+    attribute_fails_for_good, default_attribute_literal, method_does_nothing_on,
+};
 pub use defaults::default_held_by_one_instance;
 pub use emptied::{changed_only_while_true, keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};

@@ -5,15 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{
-    Argument, FalseArgument, FileFacts, FuncIdx, FunctionFacts, Mutation, MutationKind, Param,
-    ParamGuard, ParamUse, ParamUseKind, Root, Span, Tested, Value,
+    Argument, FalseArgument, FileFacts, FuncIdx, FunctionFacts, LiteralGuard, Mutation,
+    MutationKind, Param, ParamGuard, ParamUse, ParamUseKind, Root, Span, Tested, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, Project, Resolved};
 
 use super::common::{self, SharedObject};
 use crate::model::{
-    Model, Singleton, Through, Timing, changed_only_while_true, keeps_empty, method_does_nothing_on,
+    Model, Singleton, Through, Timing, changed_only_while_true, default_attribute_literal,
+    keeps_empty, method_does_nothing_on,
 };
 
 use super::{Context, Rule, RuleMeta};
@@ -249,6 +250,14 @@ fn check_parameter(
                         &default,
                         param_facts,
                         uses,
+                    )
+                    && !excluded_by_literal_test(
+                        context,
+                        &facts.literal_guarded,
+                        mutation.span.start,
+                        file,
+                        param_facts,
+                        &default,
                     )
                     && !common::memo_of_key_alone(project, context.model, file, mutation))
                 .then(|| Finding {
@@ -593,6 +602,39 @@ fn made_by_builtin(project: &Project, file: FileId, param: &Param) -> bool {
     }
 }
 
+/// Whether the change starting at `start` (among `guards`, its file's
+/// [`FileFacts::literal_guarded`]) happens only under a test that an attribute of the object
+/// equals some literals (`elif param.mode == "bypass":`) while the default of `param` (of
+/// `file`), built by an argument-less call of a class of the tree, holds another literal there
+/// for good ([`default_attribute_literal`]: lightrag's `QueryParam()`, whose `mode` is `"mix"`).
+fn excluded_by_literal_test(
+    context: &Context<'_>,
+    guards: &[LiteralGuard],
+    start: u32,
+    file: FileId,
+    param: &Param,
+    default: &DefaultObject,
+) -> bool {
+    let SharedObject::Object {
+        class: Some(class), ..
+    } = default.object
+    else {
+        return false;
+    };
+    default.global.is_none()
+        && guards.iter().filter(|g| g.start == start).any(|guard| {
+            default_attribute_literal(
+                context.project,
+                context.model,
+                file,
+                param,
+                class,
+                guard.attr,
+            )
+            .is_some_and(|held| !guard.literals.contains(&held))
+        })
+}
+
 /// Whether the change happens only under `isinstance(param, T)` for builtin types `T` none of
 /// which is the default's: `elif isinstance(params, list): params.pop(0)` with `params={}`.
 fn excluded_by_type_test(
@@ -686,9 +728,9 @@ fn passed_to_mutator(
         .filter(|&at| !excluded(at));
     // A change that leaves an empty container empty (one made only in a loop over it, say)
     // changes nothing of a default that stays empty wherever the model sees it go.
+    let param =
+        &project.file(file).facts.functions[function as usize].params[param_use.param as usize];
     let stays_empty = || {
-        let param =
-            &project.file(file).facts.functions[function as usize].params[param_use.param as usize];
         let (home_file, site) = default.home(file, param);
         context.model.stays_empty(project, home_file, site)
     };
@@ -700,6 +742,14 @@ fn passed_to_mutator(
         .filter(|m| {
             rebound_at.is_none_or(|at| m.span.start < at)
                 && !excluded(m.span.start)
+                && !excluded_by_literal_test(
+                    context,
+                    &target_file_facts.literal_guarded,
+                    m.span.start,
+                    file,
+                    param,
+                    default,
+                )
                 && changes(project, context.model, target_file, m, &default.object, 0)
                 && !does_nothing_on_default(project, m, default.singleton)
         })

@@ -11,10 +11,10 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource, FuncIdx,
-    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, LockHeld, MaxSize,
-    MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard, ParamUseKind, Returned, Root,
-    SelfAttributeExit, SelfCallGuard, SetattrCall, Span, Tested, ThinVec, TypedLocal, Value,
-    intern, sorted_distinct,
+    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
+    LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard,
+    ParamUseKind, Returned, Root, SelfAttributeExit, SelfCallGuard, SetattrCall, Span, Tested,
+    ThinVec, TypedLocal, Value, intern, sorted_distinct,
 };
 use crate::knowledge;
 
@@ -101,7 +101,8 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     extractor.facts.attribute_rebinds = rebinds.attributes;
     extractor.facts.module_path_attribute_rebinds = rebinds.dotted_attributes;
     extractor.facts.namespace_writes = rebinds.namespace_writes;
-    extractor.facts.writes_computed_attributes = rebinds.computed_attribute_writes;
+    extractor.facts.writes_computed_attributes = !rebinds.computed_attribute_writes.is_empty();
+    extractor.facts.computed_attribute_writes = rebinds.computed_attribute_writes;
     extractor.facts.untyped_method_calls =
         sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
     extractor.facts.conditional_changes.sort_unstable();
@@ -669,6 +670,13 @@ impl Extractor {
                     .false_defaults
                     .push(span(p.parameter.range).start);
             }
+            if let Some(Expr::Call(call)) = p.default.as_deref()
+                && call.arguments.is_empty()
+            {
+                self.facts
+                    .bare_call_defaults
+                    .push(span(p.parameter.range).start);
+            }
             if p.default.as_deref().is_some_and(is_empty_container) {
                 self.facts.empty_values.push(span(p.parameter.range).start);
                 if truth_guards::filled_or_handed_on_only_when_true(
@@ -1207,7 +1215,14 @@ impl Extractor {
             span: span(stmt),
         };
         match self.scopes.last() {
-            Some(Scope::Class(c)) => self.facts.classes[*c as usize].bindings.push(binding),
+            Some(Scope::Class(c)) => {
+                if let Some(literal) = value.and_then(comparable_literal) {
+                    self.facts
+                        .class_literals
+                        .push((binding.span.start, literal));
+                }
+                self.facts.classes[*c as usize].bindings.push(binding)
+            }
             Some(Scope::Module) => {
                 if let Some(Expr::Call(call)) = value {
                     self.facts
@@ -2511,6 +2526,75 @@ fn identity_exclusions(test: &Expr) -> Vec<(Name, Name)> {
     }
 }
 
+/// The attributes of names an `if` test requires to equal one of some literals, alone or as
+/// operands of an `and`: `name.attr == L` (or `L == name.attr`), `name.attr is L`, `name.attr in
+/// (L1, L2)` (a tuple, list or set display of literals), each with the name, the attribute and
+/// the literals that pass ([`comparable_literal`]: any other operand gives nothing).
+fn attribute_literal_tests(test: &Expr) -> Vec<(Name, Name, ThinVec<Literal>)> {
+    let tested = |expr: &Expr| match expr {
+        Expr::Attribute(attribute) => match &*attribute.value {
+            Expr::Name(name) => Some((intern(name.id.as_str()), intern(attribute.attr.as_str()))),
+            _ => None,
+        },
+        _ => None,
+    };
+    match test {
+        Expr::BoolOp(op) if op.op == ast::BoolOp::And => {
+            op.values.iter().flat_map(attribute_literal_tests).collect()
+        }
+        Expr::Compare(compare) => {
+            let (left, [op], [right]) = (
+                &*compare.left,
+                compare.ops.as_ref(),
+                compare.comparators.as_ref(),
+            ) else {
+                return Vec::new();
+            };
+            let found = match op {
+                ast::CmpOp::Eq | ast::CmpOp::Is => tested(left)
+                    .zip(comparable_literal(right))
+                    .or_else(|| tested(right).zip(comparable_literal(left)))
+                    .map(|(tested, literal)| (tested, ThinVec::from([literal]))),
+                ast::CmpOp::In => {
+                    let elements = match right {
+                        Expr::Tuple(t) => &t.elts,
+                        Expr::List(l) => &l.elts,
+                        Expr::Set(s) => &s.elts,
+                        _ => return Vec::new(),
+                    };
+                    let literals: Option<ThinVec<Literal>> =
+                        elements.iter().map(comparable_literal).collect();
+                    tested(left).zip(literals)
+                }
+                _ => None,
+            };
+            found
+                .map(|((name, attr), literals)| vec![(name, attr, literals)])
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What `==` compares a literal expression by: `None`, an integer (`True` as `1`), or a string
+/// of at most 64 bytes (longer ones are not worth keeping). Floats, bytes and negative numbers
+/// (a unary operation) give nothing.
+fn comparable_literal(expr: &Expr) -> Option<Literal> {
+    match expr {
+        Expr::NoneLiteral(_) => Some(Literal::None),
+        Expr::BooleanLiteral(b) => Some(Literal::Int(i64::from(b.value))),
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => i.as_i64().map(Literal::Int),
+            _ => None,
+        },
+        Expr::StringLiteral(s) => {
+            let text = literal_text(&s.value);
+            (text.len() <= 64).then(|| Literal::Str(intern(text)))
+        }
+        _ => None,
+    }
+}
+
 /// The names and attributes of names (`self.x`) an `if` test requires not to be `None` (`name is
 /// not None`) or to be true (`name`), alone or as operands of an `and`: each with whether the
 /// test is of truth.
@@ -2745,6 +2829,7 @@ impl Extractor {
             }
             let identity = test.map(identity_exclusions).unwrap_or_default();
             let param_tests = test.map(param_exclusions).unwrap_or_default();
+            let literal_tests = test.map(attribute_literal_tests).unwrap_or_default();
             // A tested name that holds a parameter (`colours = colors`): its changes in the
             // branch go through that alias, and are recorded against the parameter.
             let tested_aliases: Vec<(Name, Span)> = match &at_test {
@@ -2879,9 +2964,23 @@ impl Extractor {
                     _ => {}
                 }
             }
+            let function = self.current_function();
+            for (name, attr, literals) in literal_tests {
+                let guarded: Vec<u32> = self.facts.mutations[before..]
+                    .iter()
+                    .filter(|m| Some(m.function) == function && m.target.root == Root::Local(name))
+                    .map(|m| m.span.start)
+                    .collect();
+                self.facts
+                    .literal_guarded
+                    .extend(guarded.into_iter().map(|start| LiteralGuard {
+                        start,
+                        attr,
+                        literals: literals.clone(),
+                    }));
+            }
             // The changes in the branch of the local `name` (or, when `name` held an alias of a
             // parameter at the test, of the object reached through that alias).
-            let function = self.current_function();
             let changes_of = |name: &Name, mutations: &[Mutation]| -> Vec<u32> {
                 let through = tested_aliases
                     .iter()

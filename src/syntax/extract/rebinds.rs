@@ -47,9 +47,9 @@ pub(super) struct Rebinds {
     /// The file may rebind any name: it reads the namespace, or nests too deep to walk. Names
     /// are no longer gathered then; attributes still are.
     any: bool,
-    /// The file may write an attribute of any object by a name it computes (see
-    /// [`crate::facts::FileFacts::writes_computed_attributes`]).
-    computed_attribute_writes: bool,
+    /// Where the file may write an attribute of any object by a name it computes (see
+    /// [`crate::facts::FileFacts::computed_attribute_writes`]).
+    computed_attribute_writes: Vec<u32>,
     /// The starts of `vars(x)` and `x.__dict__` expressions that are only the receiver of a
     /// reading method (`vars(node).items()`): the walk meets the call before its receiver.
     namespace_reads: Vec<u32>,
@@ -109,7 +109,7 @@ pub(super) struct Found {
     pub(super) attributes: ThinVec<Name>,
     pub(super) dotted_attributes: ThinVec<Name>,
     pub(super) namespace_writes: ThinVec<Name>,
-    pub(super) computed_attribute_writes: bool,
+    pub(super) computed_attribute_writes: ThinVec<u32>,
 }
 
 /// Whether `object` is a name other than `self` and `cls`.
@@ -187,7 +187,7 @@ impl Rebinds {
     /// computed name unless it is only the receiver of a reading method.
     fn note_namespace_use(&mut self, start: u32) {
         if !self.namespace_reads.contains(&start) {
-            self.computed_attribute_writes = true;
+            self.computed_attribute_writes.push(start);
         }
     }
 
@@ -223,7 +223,8 @@ impl Rebinds {
             Expr::Name(function) => function,
             // `object.__setattr__(self, "on", v)` stores what no attribute assignment shows.
             Expr::Attribute(method) if method.attr.as_str() == "__setattr__" => {
-                self.computed_attribute_writes = true;
+                self.computed_attribute_writes
+                    .push(call.range().start().to_u32());
                 return;
             }
             Expr::Attribute(method)
@@ -238,7 +239,8 @@ impl Rebinds {
         };
         match function.id.as_str() {
             "setattr" | "delattr" if !matches!(args.get(1), Some(Expr::StringLiteral(_))) => {
-                self.computed_attribute_writes = true;
+                self.computed_attribute_writes
+                    .push(call.range().start().to_u32());
             }
             "vars" if args.len() == 1 => self.note_namespace_use(call.range().start().to_u32()),
             _ => {}
@@ -383,7 +385,7 @@ impl Rebinds {
             attributes: sorted_distinct(self.attributes),
             dotted_attributes: sorted_distinct(self.dotted_attributes),
             namespace_writes: sorted_distinct(namespace_writes),
-            computed_attribute_writes: self.computed_attribute_writes,
+            computed_attribute_writes: self.computed_attribute_writes.into_iter().collect(),
         }
     }
 }
