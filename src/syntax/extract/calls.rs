@@ -1405,9 +1405,9 @@ impl Extractor {
                 let text = value.and_then(|v| self.text_of_parameter(v));
                 let here = self.blocks.here();
                 // `x = x` leaves the name holding what it held.
-                let rebinding = value.filter(
-                    |v| !matches!(v, Expr::Name(same) if same.id.as_str() == id) && !augmented,
-                );
+                let rebinding = value.filter(|v| {
+                    !matches!(v, Expr::Name(same) if same.id.as_str() == id) && !augmented
+                });
                 let Some(frame) = self.frame_mut() else {
                     return;
                 };
