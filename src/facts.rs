@@ -1511,14 +1511,16 @@ pub struct FirstTimeCall {
 
 /// A call, or a function passed to a call as an argument (a callback), as written.
 ///
-/// 24 bytes: the function the call is in and whether it is a reference share one word
-/// ([`CallSite::function`], [`CallSite::reference`]), and the receiver is kept as one number
+/// 24 bytes: the function the call is in, whether it follows a rebinding of its name and whether
+/// it is a reference share one word ([`CallSite::function`], [`CallSite::after_rebinding`],
+/// [`CallSite::reference`]), and the receiver is kept as one number
 /// ([`receiver_number`], read through [`CallSite::receiver`]). It prints and is encoded field by
 /// field as [`CallSiteParts`] (the cache's encoding is that of the 40-byte layout it replaced).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "CallSiteParts", into = "CallSiteParts")]
 pub struct CallSite {
-    /// The function the call is in (the low 31 bits; [`NO_FUNCTION`] for none) and whether it is
+    /// The function the call is in (the low 30 bits; [`NO_FUNCTION`] for none), whether it is made
+    /// after a rebinding of its name (bit 30, [`CallSite::after_rebinding`]) and whether it is
     /// a reference (the top bit).
     origin: u32,
     /// The receiver, as [`receiver_number`] gives it.
@@ -1534,8 +1536,11 @@ pub struct CallSite {
 /// [`CallSite::origin`]'s function bits when the call is at module level or in a class body.
 /// No function index reaches it: a function takes at least four bytes of source (`lambda`), and
 /// a file's offsets are `u32`, so a file holds fewer than 2^30 functions.
-const NO_FUNCTION: u32 = u32::MAX >> 1;
+const NO_FUNCTION: u32 = u32::MAX >> 2;
 const REFERENCE_BIT: u32 = 1 << 31;
+/// [`CallSite::after_rebinding`].
+const REBOUND_BIT: u32 = 1 << 30;
+const FUNCTION_BITS: u32 = !(REFERENCE_BIT | REBOUND_BIT);
 
 impl CallSite {
     /// A call site in `function` (`None` at module level and in class bodies); `reference` when
@@ -1573,13 +1578,29 @@ impl CallSite {
         span: Span,
     ) -> CallSite {
         CallSite::try_new(function, receiver, callee, reference, argument_of, span)
-            .expect("a function index of 2^31 - 1 or more, or a call index no file reaches")
+            .expect("a function index of 2^30 - 1 or more, or a call index no file reaches")
+    }
+
+    /// Marks the call as made through a local that an assignment in the function rebound before
+    /// it on every path ([`CallSite::after_rebinding`]).
+    pub fn set_after_rebinding(&mut self) {
+        self.origin |= REBOUND_BIT;
+    }
+
+    /// Made through a local name (or a dotted name on one, [`CallReceiver::Local`]) that an
+    /// assignment in the same function, other than an import, bound on every path to the call,
+    /// with no import of the name since: Python binds a function's locals per call, so the call
+    /// runs what that assignment bound (`get_events = sync_to_async(get_events)`), not what an
+    /// import of the name, or a function of the module named alike, would be.
+    #[inline]
+    pub fn after_rebinding(&self) -> bool {
+        self.origin & REBOUND_BIT != 0
     }
 
     /// The function the call is in; `None` at module level and in class bodies.
     #[inline]
     pub fn function(&self) -> Option<FuncIdx> {
-        let index = self.origin & !REFERENCE_BIT;
+        let index = self.origin & FUNCTION_BITS;
         (index != NO_FUNCTION).then_some(index)
     }
 
@@ -1607,6 +1628,7 @@ impl CallSite {
             receiver: self.receiver(),
             callee: self.callee,
             reference: self.reference(),
+            after_rebinding: self.after_rebinding(),
             argument_of: self.argument_of,
             span: self.span,
         }
@@ -1620,6 +1642,7 @@ struct CallSiteParts {
     receiver: CallReceiver,
     callee: Name,
     reference: bool,
+    after_rebinding: bool,
     argument_of: MaybeIndex,
     span: Span,
 }
@@ -1636,6 +1659,12 @@ impl TryFrom<CallSiteParts> for CallSite {
             parts.argument_of,
             parts.span,
         )
+        .map(|mut site| {
+            if parts.after_rebinding {
+                site.set_after_rebinding();
+            }
+            site
+        })
         .ok_or("a call site's function or call index no file reaches")
     }
 }
@@ -1654,6 +1683,7 @@ impl std::fmt::Debug for CallSite {
             .field("receiver", &parts.receiver)
             .field("callee", &parts.callee)
             .field("reference", &parts.reference)
+            .field("after_rebinding", &parts.after_rebinding)
             .field("argument_of", &parts.argument_of)
             .field("span", &parts.span)
             .finish()

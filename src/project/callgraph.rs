@@ -1424,6 +1424,8 @@ struct NameKey {
     /// A class passed as a value (`submit(Job)`) is not a call of its `__init__`, a class
     /// called (`Job()`) is.
     reference: bool,
+    /// A call after a rebinding of the local is not resolved as the name is written.
+    after_rebinding: bool,
 }
 
 impl NameKey {
@@ -1445,6 +1447,7 @@ impl NameKey {
             local,
             callee: site.callee,
             reference: site.reference(),
+            after_rebinding: site.after_rebinding(),
         })
     }
 }
@@ -2054,7 +2057,9 @@ fn resolve_site_with_others(
         CallReceiver::Local => {
             let Some(function) = function else { return };
             // A nested function, or a method of a local whose class is known; otherwise the name
-            // resolves as written.
+            // resolves as written, unless the function rebound it before the call: then what
+            // the rebinding bound is asked of the values below, not an import of the name or a
+            // function of the module named alike.
             let local = match split_first_dot(callee) {
                 None => nested_function(project, index, file, function, site.callee)
                     .map(|nested| scratch.push(nested))
@@ -2074,7 +2079,7 @@ fn resolve_site_with_others(
                 },
             };
             settled = local;
-            if !local {
+            if !local && !site.after_rebinding() {
                 settled = resolve_name(
                     project,
                     index,

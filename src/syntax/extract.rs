@@ -1143,8 +1143,12 @@ impl Extractor {
                             (top, top)
                         }
                     };
+                    let binding = intern(binding);
+                    if function.is_some() {
+                        self.imported_again(binding);
+                    }
                     self.facts.imports.push(Import {
-                        binding: intern(binding),
+                        binding,
                         target: ImportTarget::Module(intern(module)),
                         function,
                         span: span(alias.range),
@@ -1157,8 +1161,12 @@ impl Extractor {
                     if knowledge::is_mutating_function_name(alias.name.as_str()) {
                         self.mutating_imports.insert(intern(binding.as_str()));
                     }
+                    let binding = intern(binding.as_str());
+                    if function.is_some() {
+                        self.imported_again(binding);
+                    }
                     self.facts.imports.push(Import {
-                        binding: intern(binding.as_str()),
+                        binding,
                         target: ImportTarget::Member {
                             level: import.level,
                             module: import.module.as_ref().map(|m| intern(m.as_str())),

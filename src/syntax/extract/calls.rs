@@ -173,6 +173,11 @@ struct Frame {
     store_keys: Vec<(Option<Name>, TextRange)>,
     /// Names of functions defined in this one.
     nested_defs: Vec<Name>,
+    /// Locals rebound by an assignment (not an import, not `x = x`): where the assignment was
+    /// walked and where its value ends. A call through the name after that end, while the
+    /// assignment's block is still open, calls what the assignment bound
+    /// ([`CallSite::after_rebinding`]); an import of the name takes it out again.
+    rebound: Vec<(Name, BlockPosition, u32)>,
     /// Locals bound to a computed value (see `is_computed`).
     computed: Vec<Name>,
     /// Locals bound to the text of a parameter (`key = repr(user)`): the parameter, and whether
@@ -752,14 +757,18 @@ impl Extractor {
                         site.set_receiver(CallReceiver::CallResult(index));
                     }
                 }
-                self.facts.calls.push(CallSite::new(
+                let mut site = CallSite::new(
                     function,
                     *receiver,
                     *callee,
                     false,
                     MaybeIndex::new(argument_of).unwrap_or(MaybeIndex::NONE),
                     span(call.range()),
-                ));
+                );
+                if *receiver == CallReceiver::Local && self.called_after_rebinding(callee, start) {
+                    site.set_after_rebinding();
+                }
+                self.facts.calls.push(site);
                 if self.in_returned_lambda > 0 {
                     self.facts.returned_lambda_calls.push(index);
                 }
@@ -828,6 +837,34 @@ impl Extractor {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Whether a call at `start` through the local `callee` (or a dotted name on it) is made
+    /// after an assignment of the function rebound the local on every path to it (see
+    /// [`Frame::rebound`]). Not in a lambda or generator expression: that runs later, when the
+    /// name may hold something else.
+    fn called_after_rebinding(&self, callee: &str, start: u32) -> bool {
+        if self.in_deferred > 0 {
+            return false;
+        }
+        let Some(frame) = self.frame() else {
+            return false;
+        };
+        if frame.rebound.is_empty() {
+            return false;
+        }
+        let head = callee.split_once('.').map_or(callee, |(head, _)| head);
+        frame.rebound.iter().any(|(name, at, end)| {
+            name.as_str() == head && *end <= start && self.blocks.still_open(*at)
+        })
+    }
+
+    /// An import inside the function binds `name` again: calls through it no longer follow a
+    /// rebinding.
+    pub(super) fn imported_again(&mut self, name: Name) {
+        if let Some(frame) = self.frame_mut() {
+            frame.rebound.retain(|(rebound, ..)| *rebound != name);
         }
     }
 
@@ -1379,11 +1416,22 @@ impl Extractor {
                 let computed = value.is_some_and(|v| self.is_computed(v, 0));
                 let text = value.and_then(|v| self.text_of_parameter(v));
                 let here = self.blocks.here();
+                // `x = x` leaves the name holding what it held.
+                let rebinding = value.filter(|v| {
+                    !matches!(v, Expr::Name(same) if same.id.as_str() == id) && !augmented
+                });
                 let Some(frame) = self.frame_mut() else {
                     return;
                 };
                 // Not a global: the function (or an enclosing one) holds the name.
                 let id = interned.unwrap_or_else(|| intern(id));
+                if let Some(value) = rebinding {
+                    let end = value.range().end().to_u32();
+                    match frame.rebound.iter_mut().find(|(name, ..)| *name == id) {
+                        Some(entry) => *entry = (id, here, end),
+                        None => frame.rebound.push((id, here, end)),
+                    }
+                }
                 match text {
                     Some(text) => frame.texts.insert(id, text),
                     None => frame.texts.remove(&id),
