@@ -174,6 +174,9 @@ impl InstanceAssignments {
                         .iter()
                         .all(|&d| project.inherits_external(d, knowledge::FIELD_BINDING_FORMS))
                         && !project.has_class_method(class_id)
+                        // A base outside the tree may be a form this knowledge does not name
+                        // (WTForms' own `BaseForm`, which binds no field): no mixin then.
+                        && project.external_bases(class_id).is_empty()
                     {
                         form_mixins.push((file_id, index as u32));
                     }
@@ -189,9 +192,9 @@ impl InstanceAssignments {
                 );
             }
         }
-        // A mixin that declares form fields and derives from no form, whose every subclass in
-        // the tree is a form and which nothing in the tree constructs itself, is only ever a
-        // base of a form (indico's `type("_AbstractForm", tuple(mixins) + (AbstractForm,), {})`):
+        // A mixin that declares form fields and derives from no class outside the tree, whose
+        // every subclass in the tree is a form and which nothing in the tree constructs itself,
+        // is only ever a base of a form (indico's `type("_AbstractForm", tuple(mixins) + (AbstractForm,), {})`):
         // WTForms' `FormMeta` collects its fields with the form's, and `Form.__init__`, once the
         // mixin's `__init__` reaches it through `super().__init__`, binds them on the instance.
         let constructed = constructed_classes(project, &form_mixins);
