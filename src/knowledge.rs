@@ -417,6 +417,160 @@ pub const MONGOENGINE_DOCUMENT_BASES: &[&str] = &[
 /// attribute is that instance's own value (`Unset` until set).
 pub const WSME_COMPLEX_TYPE_BASES: &[&str] = &["wsme.types.Base", "wsme.types.DynamicBase"];
 
+/// bokeh's `HasProps`, fully qualified: when bokeh itself is analysed, its models are the classes
+/// of the tree deriving from it ([`is_bokeh_model`] names them as bokeh's users import them).
+pub const BOKEH_HAS_PROPS: &str = "bokeh.core.has_props.HasProps";
+
+/// The classes, fully qualified, whose instances `HasProps` takes out of a model's class body
+/// ([`is_bokeh_property`]): when bokeh itself is analysed, its property types are the classes of
+/// the tree deriving from one of them.
+pub const BOKEH_PROPERTY_BASES: &[&str] = &[
+    "bokeh.core.property.descriptor_factory.PropertyDescriptorFactory",
+    "bokeh.core.property.override.Override",
+];
+
+/// Whether the fully qualified `name` is bokeh's `HasProps` or a class every user of bokeh
+/// imports as one of its subclasses (`bokeh.models.Model`, a model of `bokeh.models`,
+/// `bokeh.plotting.figure`). `HasProps`'s metaclass (`MetaHasProps.__new__`, through
+/// `_compile_property_info` in `bokeh/core/has_props.py`, read in bokeh 3.10.2) takes every
+/// class-body value that is an `Override` or a `PropertyDescriptorFactory`
+/// ([`is_bokeh_property`]) out of the class's namespace and installs, under the property's name,
+/// a `PropertyDescriptor` whose `__get__` through an instance gives that instance its own value
+/// (a copy of a container default, a new object for `InstanceDefault`); any other class-body
+/// value it leaves as it is.
+pub fn is_bokeh_model(name: &str) -> bool {
+    name == BOKEH_HAS_PROPS
+        || matches!(
+            name,
+            "bokeh.model.Model"
+                | "bokeh.model.model.Model"
+                | "bokeh.plotting.figure"
+                | "bokeh.plotting._figure.figure"
+        )
+        || name
+            .strip_prefix("bokeh.models.")
+            .is_some_and(|rest| !rest.is_empty())
+}
+
+/// Whether the fully qualified `name` is a class whose instances bokeh's `HasProps` takes out of a
+/// model's class body ([`is_bokeh_model`]): `Override`, `PropertyDescriptorFactory` (the base of
+/// every property type: `Property` and `Include`), or a property type `bokeh.core.properties`
+/// exports (from there or from its module of `bokeh.core.property`). `InstanceDefault`, the
+/// exceptions and the lowercase helpers it exports are no such class and stay in the class body.
+pub fn is_bokeh_property(name: &str) -> bool {
+    let Some((module, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    (module == "bokeh.core.properties" || module.starts_with("bokeh.core.property."))
+        && (BOKEH_PROPERTY_TYPES.contains(&class)
+            || matches!(
+                class,
+                "PropertyDescriptorFactory"
+                    | "Property"
+                    | "ParameterizedProperty"
+                    | "SingleParameterizedProperty"
+                    | "PrimitiveProperty"
+                    | "ContainerProperty"
+            ))
+}
+
+/// The property types `bokeh.core.properties` exports (its `__all__` in bokeh 3.10.2, less
+/// `CoordinateLike`, an instance rather than a class, `InstanceDefault`, `UnsetValueError` and the
+/// lowercase helpers), each a `PropertyDescriptorFactory` or `Override`.
+const BOKEH_PROPERTY_TYPES: &[&str] = &[
+    "Alias",
+    "Alpha",
+    "AlphaSpec",
+    "Angle",
+    "AngleSpec",
+    "Any",
+    "AnyRef",
+    "Array",
+    "Auto",
+    "Bool",
+    "BoolSpec",
+    "Byte",
+    "Bytes",
+    "CSSLength",
+    "Color",
+    "ColorHex",
+    "ColorSpec",
+    "ColumnData",
+    "Complex",
+    "DashPattern",
+    "DashPatternSpec",
+    "DataSpec",
+    "Date",
+    "Datetime",
+    "DeprecatedAlias",
+    "Dict",
+    "DistanceSpec",
+    "EagerDataFrame",
+    "EagerSeries",
+    "Either",
+    "Enum",
+    "Factor",
+    "FactorSeq",
+    "Float",
+    "FloatSpec",
+    "FontSize",
+    "FontSizeSpec",
+    "FontStyleSpec",
+    "HatchPatternSpec",
+    "HatchPatternType",
+    "Image",
+    "Include",
+    "Instance",
+    "Int",
+    "IntSpec",
+    "Interval",
+    "JSON",
+    "Len",
+    "LineCapSpec",
+    "LineJoinSpec",
+    "List",
+    "MarkerSpec",
+    "MarkerType",
+    "MathString",
+    "MinMaxBounds",
+    "NonEmpty",
+    "NonNegative",
+    "NotSerialized",
+    "Nothing",
+    "Null",
+    "NullDistanceSpec",
+    "NullStringSpec",
+    "Nullable",
+    "NumberSpec",
+    "Object",
+    "Override",
+    "PandasDataFrame",
+    "PandasGroupBy",
+    "Percent",
+    "Positive",
+    "RGB",
+    "Readonly",
+    "Regex",
+    "RelativeDelta",
+    "Required",
+    "RestrictedDict",
+    "Seq",
+    "Set",
+    "Size",
+    "SizeSpec",
+    "String",
+    "StringSpec",
+    "Struct",
+    "Time",
+    "TimeDelta",
+    "TextAlignSpec",
+    "TextBaselineSpec",
+    "TextLike",
+    "Tuple",
+    "TypeOfAttr",
+    "UnitsSpec",
+];
+
 /// Whether the fully qualified `name` is a field class of MongoEngine: a class named `...Field`
 /// that `mongoengine`, its `fields` module or its `base` package exports (`StringField`,
 /// `EmbeddedDocumentField`, `BaseField`, ...).

@@ -5,6 +5,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::call_names::NameFilter;
 use crate::facts::{
     AccessPath, Binding, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value,
 };
@@ -60,6 +61,22 @@ impl InstanceAssignments {
         let mut order: Vec<(ClassId, &Name)> = Vec::new();
         let mut computed_in_init = Vec::new();
         let setup_callees = setup_callees(project);
+        let form_fields = KnownClasses::outside(knowledge::is_form_field);
+        let django_fields = KnownClasses::outside(knowledge::is_django_field);
+        let mongoengine_fields = KnownClasses::outside(knowledge::is_mongoengine_field);
+        // bokeh is also analysed as itself, where `HasProps` and the property types are classes
+        // of the tree.
+        let bokeh_models = KnownClasses::anywhere(
+            project,
+            knowledge::is_bokeh_model,
+            &[knowledge::BOKEH_HAS_PROPS],
+        );
+        let bokeh_properties = KnownClasses::anywhere(
+            project,
+            knowledge::is_bokeh_property,
+            knowledge::BOKEH_PROPERTY_BASES,
+        );
+        let mut form_mixins: Vec<(FileId, u32)> = Vec::new();
         for (file_id, file) in project.files.iter().enumerate() {
             let file_id = file_id as FileId;
             for call in &file.facts.setattr_calls {
@@ -126,7 +143,8 @@ impl InstanceAssignments {
             // A WTForms form's `Form.__init__` binds each field the class declares and sets it
             // on the instance. A Django model's fields are replaced by descriptors when the
             // class is created, a MongoEngine document's fields are descriptors, and so are a
-            // WSME complex type's public attributes once its metaclass has registered the class:
+            // WSME complex type's public attributes once its metaclass has registered the class,
+            // and a bokeh model's properties once `HasProps`'s metaclass has taken them out:
             // through an instance, from the start, each is the instance's own value.
             for (index, class) in file.facts.classes.iter().enumerate() {
                 let class_id = project.class_id(file_id, index as u32);
@@ -136,35 +154,67 @@ impl InstanceAssignments {
                     let Some(bound) = form_fields_bound(project, file_id, index as u32) else {
                         continue;
                     };
-                    (bound, DeclaredFields::Made(knowledge::is_form_field))
+                    (bound, DeclaredFields::Made(&form_fields))
                 } else if project.inherits_external(class_id, knowledge::DJANGO_MODEL_BASES) {
-                    (None, DeclaredFields::Made(knowledge::is_django_field))
+                    (None, DeclaredFields::Made(&django_fields))
                 } else if project.inherits_external(class_id, knowledge::MONGOENGINE_DOCUMENT_BASES)
                 {
-                    (None, DeclaredFields::Made(knowledge::is_mongoengine_field))
+                    (None, DeclaredFields::Made(&mongoengine_fields))
                 } else if project.inherits_external(class_id, knowledge::WSME_COMPLEX_TYPE_BASES) {
                     (None, DeclaredFields::EveryPublic)
+                } else if bokeh_models.reached_by(project, class_id) {
+                    (None, DeclaredFields::Made(&bokeh_properties))
                 } else {
+                    // A mixin declaring form fields is settled once every class made in the tree
+                    // is known (below).
+                    if class.bindings.iter().any(|binding| {
+                        DeclaredFields::Made(&form_fields).declares(project, file_id, binding)
+                    }) && project
+                        .descendants(class_id)
+                        .iter()
+                        .all(|&d| project.inherits_external(d, knowledge::FIELD_BINDING_FORMS))
+                        && !project.has_class_method(class_id)
+                        // A base outside the tree may be a form this knowledge does not name
+                        // (WTForms' own `BaseForm`, which binds no field): no mixin then.
+                        && project.external_bases(class_id).is_empty()
+                    {
+                        form_mixins.push((file_id, index as u32));
+                    }
                     continue;
                 };
-                for binding in &class.bindings {
-                    if fields.declares(project, file_id, binding) {
-                        let entry =
-                            by_class
-                                .entry((class_id, &binding.name))
-                                .or_insert_with(|| {
-                                    order.push((class_id, &binding.name));
-                                    Vec::new()
-                                });
-                        entry.push(InstanceAssignment {
-                            file: file_id,
-                            function: bound.map(|(function, _)| function),
-                            start: bound.map_or(0, |(_, start)| start),
-                            in_setup: true,
-                        });
-                    }
-                }
+                declare_fields(
+                    project,
+                    (&mut by_class, &mut order),
+                    class_id,
+                    &class.bindings,
+                    bound,
+                    fields,
+                );
             }
+        }
+        // A mixin that declares form fields and derives from no class outside the tree, whose
+        // every subclass in the tree is a form and which nothing in the tree constructs itself,
+        // is only ever a base of a form (indico's `type("_AbstractForm", tuple(mixins) + (AbstractForm,), {})`):
+        // WTForms' `FormMeta` collects its fields with the form's, and `Form.__init__`, once the
+        // mixin's `__init__` reaches it through `super().__init__`, binds them on the instance.
+        let constructed = constructed_classes(project, &form_mixins);
+        for (file_id, index) in form_mixins {
+            let class_id = project.class_id(file_id, index);
+            if constructed.contains(&class_id) {
+                continue;
+            }
+            let Some(bound) = form_fields_bound(project, file_id, index) else {
+                continue;
+            };
+            let class = &project.file(file_id).facts.classes[index as usize];
+            declare_fields(
+                project,
+                (&mut by_class, &mut order),
+                class_id,
+                &class.bindings,
+                bound,
+                DeclaredFields::Made(&form_fields),
+            );
         }
         let mut by_attr: HashMap<Name, Vec<(ClassId, Vec<InstanceAssignment>)>> =
             HashMap::default();
@@ -632,6 +682,38 @@ impl InstanceAssignments {
     }
 }
 
+/// Records each of `bindings` (the class body of `class`) that `fields` declares as the
+/// instance's own from `bound` on ([`form_fields_bound`]; `None`: from the instance's creation).
+fn declare_fields<'p>(
+    project: &'p Project,
+    (by_class, order): (
+        &mut HashMap<(ClassId, &'p Name), Vec<InstanceAssignment>>,
+        &mut Vec<(ClassId, &'p Name)>,
+    ),
+    class: ClassId,
+    bindings: &'p [Binding],
+    bound: Option<(u32, u32)>,
+    fields: DeclaredFields<'_>,
+) {
+    let (file, _) = project.class(class);
+    for binding in bindings {
+        if fields.declares(project, file, binding) {
+            by_class
+                .entry((class, &binding.name))
+                .or_insert_with(|| {
+                    order.push((class, &binding.name));
+                    Vec::new()
+                })
+                .push(InstanceAssignment {
+                    file,
+                    function: bound.map(|(function, _)| function),
+                    start: bound.map_or(0, |(_, start)| start),
+                    in_setup: true,
+                });
+        }
+    }
+}
+
 /// Where a form class's fields become the instance's own: `Some(None)` when the class has no
 /// `__init__` (the library's runs first), `Some(Some((init, start)))` at its `__init__`'s
 /// `super().__init__(...)` call, and `None` when its `__init__` makes no such call.
@@ -690,15 +772,15 @@ fn every_construction_runs_init(project: &Project, class: ClassId, base: ClassId
 
 /// Which class-level bindings a framework's class turns into each instance's own value.
 #[derive(Clone, Copy)]
-enum DeclaredFields {
-    /// Those that call a field class `known` tells by its fully qualified name (or by a base's).
-    Made(fn(&str) -> bool),
+enum DeclaredFields<'k> {
+    /// Those that call a field class `known` tells (or a class of the tree deriving from one).
+    Made(&'k KnownClasses),
     /// Every name without a leading underscore, whatever it is bound to: WSME's registry makes
     /// each a `wsattr` (a routine or a plain property, which it keeps, holds no shared object).
     EveryPublic,
 }
 
-impl DeclaredFields {
+impl DeclaredFields<'_> {
     fn declares(self, project: &Project, file: FileId, binding: &Binding) -> bool {
         match self {
             DeclaredFields::Made(known) => matches!(
@@ -711,17 +793,102 @@ impl DeclaredFields {
 }
 
 /// Whether `callee`, called in a class body of `file`, makes a field of the framework whose field
-/// classes `known` tells by fully qualified name (WTForms' and Flask-WTF's form fields, Django's
-/// model fields): one of them, or a class of the tree deriving from one.
-fn makes_field(project: &Project, file: FileId, callee: &Name, known: fn(&str) -> bool) -> bool {
+/// classes `known` tells (WTForms' and Flask-WTF's form fields, Django's model fields, bokeh's
+/// properties): one of them, or a class of the tree deriving from one.
+fn makes_field(project: &Project, file: FileId, callee: &Name, known: &KnownClasses) -> bool {
     match project.resolve(file, None, callee) {
-        Resolved::External(name) => known(name.as_str()),
-        Resolved::Class(class) => project
-            .external_bases(class)
-            .iter()
-            .any(|name| known(name.as_str())),
+        Resolved::External(name) => (known.by_name)(name.as_str()),
+        Resolved::Class(class) => known.reached_by(project, class),
         _ => false,
     }
+}
+
+/// Classes a framework's knowledge tells by fully qualified name (`knowledge::is_form_field`,
+/// `knowledge::is_bokeh_model`), outside the analysed tree or, when the framework is analysed as
+/// itself (bokeh's own `HasProps`), in it: there only the classes deriving from its named roots,
+/// as a module of the tree under the framework's package may hold other classes too.
+struct KnownClasses {
+    by_name: fn(&str) -> bool,
+    /// The framework's roots among the classes of the tree.
+    in_tree: Vec<ClassId>,
+}
+
+impl KnownClasses {
+    /// Known only outside the tree: a framework the knowledge reads only as users import it.
+    fn outside(by_name: fn(&str) -> bool) -> Self {
+        KnownClasses {
+            by_name,
+            in_tree: Vec::new(),
+        }
+    }
+
+    /// Known outside the tree by `by_name`, and in it, when the framework is analysed as
+    /// itself, as the classes of the tree that `roots` (fully qualified) name: its subclasses.
+    fn anywhere(project: &Project, by_name: fn(&str) -> bool, roots: &[&str]) -> Self {
+        KnownClasses {
+            by_name,
+            in_tree: roots
+                .iter()
+                .filter_map(|root| match project.resolve_qualified(root) {
+                    Resolved::Class(class) => Some(class),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the MRO of `class` holds a known class.
+    fn reached_by(&self, project: &Project, class: ClassId) -> bool {
+        project
+            .external_bases(class)
+            .iter()
+            .any(|name| (self.by_name)(name.as_str()))
+            || self
+                .in_tree
+                .iter()
+                .any(|&known| project.in_mro(class, known))
+    }
+}
+
+/// Which of `classes` (file and index) a call in the tree constructs (`Mixin(...)`, as the callee
+/// resolves): a class's name is matched against each call's last name before it is resolved.
+fn constructed_classes(project: &Project, classes: &[(FileId, u32)]) -> HashSet<ClassId> {
+    let mut constructed = HashSet::default();
+    if classes.is_empty() {
+        return constructed;
+    }
+    let asked: HashSet<ClassId> = classes
+        .iter()
+        .map(|&(file, index)| project.class_id(file, index))
+        .collect();
+    let names: HashSet<&str> = classes
+        .iter()
+        .map(|&(file, index)| {
+            project.file(file).facts.classes[index as usize]
+                .name
+                .as_str()
+        })
+        .collect();
+    let filter = NameFilter::of(names.iter().copied());
+    for (file, source) in project.files.iter().enumerate() {
+        let call_names = source.facts.call_names();
+        for (index, call) in source.facts.calls.iter().enumerate() {
+            if !filter.may_hold(call_names.last(index)) || call.reference() {
+                continue;
+            }
+            let last = call.callee.rsplit('.').next().unwrap_or_default();
+            if !names.contains(last) {
+                continue;
+            }
+            if let Resolved::Class(class) =
+                project.resolve(file as FileId, call.function(), &call.callee)
+                && asked.contains(&class)
+            {
+                constructed.insert(class);
+            }
+        }
+    }
+    constructed
 }
 
 /// The methods that run on every new instance, by class: those a set-up method (`__init__`,

@@ -814,6 +814,12 @@ impl Project {
         resolve::resolves_at_module_level(self, file, function, dotted)
     }
 
+    /// What the fully qualified `qualified` names: a class of the tree when a module of the tree
+    /// defines it (or re-exports it), else something outside the tree.
+    pub fn resolve_qualified(&self, qualified: &str) -> Resolved {
+        resolve::resolve_qualified(self, qualified, 0)
+    }
+
     /// Whether `dotted`, written in `file`, names one of the fully qualified `names`.
     pub fn resolves_to_any(
         &self,
