@@ -2166,6 +2166,16 @@ pub struct MemoStore {
     pub key_inputs: Vec<Name>,
     /// The inputs the stored value depends on, sorted.
     pub value_inputs: Vec<Name>,
+    /// What the key reads of the function's own parameters (the receiver included), as
+    /// [`parameter_path`] writes it: `p:a.b` for the attribute path `p.a.b`, `self:m()` for a
+    /// method called on the receiver, `p:` for the parameter whole; sorted. A parameter the key
+    /// reads only through attributes is covered for the value only as far as those paths go
+    /// ([`MemoStore::key_covers`]).
+    pub key_paths: Vec<Name>,
+    /// What the value reads of the function's own parameters, as `key_paths` writes it; sorted.
+    /// A path read through a local is the path the local was bound to (`c = p.a` then `c.b`
+    /// reads `p:a`): never narrower than what is read.
+    pub value_paths: Vec<Name>,
     /// The receiver's attributes (`x` of `self.x`) the value reads, where this function has not
     /// stored into them first, sorted.
     pub receiver_reads: Vec<Name>,
@@ -2185,6 +2195,62 @@ pub struct MemoStore {
     pub serves_read_value: bool,
     /// The store (the subscript target or the `setdefault` call).
     pub span: Span,
+}
+
+impl MemoStore {
+    /// Whether the key depends on `input`, an input of the value: the key reads it (or the whole
+    /// `**kwargs` an item `kwargs['a']` is read from), and, when the key reads a parameter only
+    /// through attribute paths, every path the value reads of it is one of those or lies under
+    /// one (`x.a` covers `x.a` and `x.a.b`, not `x`, `x.b` or a method called on `x`). A name
+    /// the key reads with no paths recorded (a free name) is covered by the name alone.
+    pub fn key_covers(&self, input: &Name) -> bool {
+        let name = if self.key_inputs.contains(input) {
+            input.as_str()
+        } else {
+            match input.split_once("['") {
+                Some((mapping, _)) if self.key_inputs.iter().any(|k| k.as_str() == mapping) => {
+                    mapping
+                }
+                _ => return false,
+            }
+        };
+        self.uncovered_paths(name).next().is_none()
+    }
+
+    /// The paths the value reads of the parameter `name` that the key's paths leave out (each
+    /// `a.b` of `name.a.b`, empty for the parameter whole): none when the key reads `name` whole
+    /// or reads no path of it at all (what the key reads of it was not recorded).
+    pub fn uncovered_paths<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        let key_paths: Vec<&str> = paths_of(&self.key_paths, name).collect();
+        let whole = key_paths.is_empty() || key_paths.contains(&"");
+        paths_of(&self.value_paths, name).filter(move |read| {
+            !whole
+                && !key_paths.iter().any(|key| {
+                    read.strip_prefix(key)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                })
+        })
+    }
+}
+
+/// The paths `paths` (as [`MemoStore::key_paths`] writes them) records of the parameter `name`.
+fn paths_of<'s>(paths: &'s [Name], name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+    paths
+        .iter()
+        .filter_map(|entry| parameter_path(entry))
+        .filter(move |(head, _)| *head == name)
+        .map(|(_, path)| path)
+}
+
+/// An input entry that records what is read of a parameter (see [`MemoStore::key_paths`]):
+/// the parameter and the path after it, `("p", "a.b")` for `p:a.b`, `("p", "")` for `p:`.
+pub fn parameter_path(entry: &str) -> Option<(&str, &str)> {
+    let (head, path) = entry.split_once(':')?;
+    (!head.is_empty()
+        && head
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80))
+    .then_some((head, path))
 }
 
 /// A cache key made from an object's text: `repr(user)`, `str(user)`.

@@ -120,7 +120,8 @@ impl Rule for CacheKeyIncomplete {
                     report(project, file_id, store, &cache, key_text, &missing)
                 } else {
                     let key_text = format!("depends {}", key_clause(project, file_id, store));
-                    report(project, file_id, store, &cache, key_text, &quoted(&missing))
+                    let missing = read_of_inputs(store, &missing);
+                    report(project, file_id, store, &cache, key_text, &join(&missing))
                 };
                 found.insert(key, finding);
             }
@@ -308,7 +309,7 @@ fn missing_inputs<'s>(
     let missing: Vec<&Name> = store
         .value_inputs
         .iter()
-        .filter(|name| !key_covers(&store.key_inputs, name))
+        .filter(|name| !store.key_covers(name))
         .filter(|name| !(cache.receiver_fixed && receivers.contains(name)))
         .filter(|name| {
             params.iter().any(|p| p.as_str() == parameter_of(name))
@@ -368,13 +369,29 @@ fn parameter_of(input: &str) -> &str {
         .map_or(input, |(parameter, _)| parameter)
 }
 
-/// Whether a key that depends on `key_inputs` depends on `input`: on it, or on the whole
-/// parameter it is an item of.
-fn key_covers(key_inputs: &[Name], input: &Name) -> bool {
-    key_inputs.contains(input)
-        || key_inputs
-            .iter()
-            .any(|key| key.as_str() == parameter_of(input))
+/// How the message names what is read of each of `inputs`: the input (`` `x` ``), or, for a
+/// parameter read only through attribute paths (`paths`), each path (`` `x.a` ``, ``
+/// `self.m()` ``; `` `x` `` for the parameter whole).
+fn shown_reads(input: &str, paths: impl Iterator<Item = impl AsRef<str>>) -> Vec<String> {
+    let shown: Vec<String> = paths
+        .map(|path| match path.as_ref() {
+            "" => format!("`{input}`"),
+            path => format!("`{input}.{path}`"),
+        })
+        .collect();
+    if shown.is_empty() || shown.iter().any(|read| read == &format!("`{input}`")) {
+        vec![format!("`{input}`")]
+    } else {
+        shown
+    }
+}
+
+/// What the value reads of each of `missing` that the key leaves out, as the message names it.
+fn read_of_inputs(store: &MemoStore, missing: &[&Name]) -> Vec<String> {
+    missing
+        .iter()
+        .flat_map(|input| shown_reads(input, store.uncovered_paths(input)))
+        .collect()
 }
 
 fn is_request(project: &Project, file: FileId, store: &MemoStore, name: &Name) -> bool {
@@ -395,15 +412,24 @@ fn quoted(names: &[&Name]) -> String {
 
 /// What the key depends on, for the message: `on none of its inputs`, ``only on `a` ``.
 fn key_clause(project: &Project, file: FileId, store: &MemoStore) -> String {
-    let key_inputs: Vec<&Name> = store
+    let key_reads: Vec<String> = store
         .key_inputs
         .iter()
         .filter(|name| is_input(project, file, store, name))
+        .flat_map(|name| {
+            let paths = store
+                .key_paths
+                .iter()
+                .filter_map(|entry| crate::facts::parameter_path(entry))
+                .filter(|(head, _)| *head == name.as_str())
+                .map(|(_, path)| path);
+            shown_reads(name, paths)
+        })
         .collect();
-    if key_inputs.is_empty() {
+    if key_reads.is_empty() {
         "on none of its inputs".to_string()
     } else {
-        format!("only on {}", quoted(&key_inputs))
+        format!("only on {}", join(&key_reads))
     }
 }
 

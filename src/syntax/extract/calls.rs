@@ -16,6 +16,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, ByText, CallArguments, CallReceiver, CallSite, FirstTimeCall, FuncIdx, Given,
     KeyRepr, MaybeIndex, MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
+    parameter_path,
 };
 use crate::knowledge;
 use crate::syntax::literal_text;
@@ -1632,11 +1633,15 @@ impl Extractor {
             self.note_probe(container);
             self.note_served(container);
         }
+        let is_path = |name: &Name| parameter_path(name).is_some();
         let is_read = |name: &Name| name.contains('.');
-        let mut key_inputs = self.inputs_of(key);
+        let (mut key_paths, mut key_inputs): (Vec<Name>, Vec<Name>) =
+            self.inputs_of(key).into_iter().partition(is_path);
         key_inputs.retain(|name| !is_read(name));
+        let (mut value_paths, value_reads): (Vec<Name>, Vec<Name>) =
+            self.inputs_of(value).into_iter().partition(is_path);
         let (mut receiver_reads, mut value_inputs): (Vec<Name>, Vec<Name>) =
-            self.inputs_of(value).into_iter().partition(is_read);
+            value_reads.into_iter().partition(is_read);
         for read in &mut receiver_reads {
             *read = intern(knowledge::last_segment(read));
         }
@@ -1665,6 +1670,10 @@ impl Extractor {
         }
         key_inputs.sort();
         value_inputs.sort();
+        key_paths.sort();
+        key_paths.dedup();
+        value_paths.sort();
+        value_paths.dedup();
         receiver_reads.sort();
         receiver_reads.dedup();
         for method in receiver_methods.iter().flatten() {
@@ -1691,6 +1700,8 @@ impl Extractor {
                 cache: resolved.path,
                 key_inputs,
                 value_inputs,
+                key_paths,
+                value_paths,
                 receiver_reads,
                 uses_whole_receiver,
                 key_repr,
@@ -1725,6 +1736,8 @@ impl Extractor {
             return;
         }
         let mut inputs = reads.inputs;
+        // What is read of each parameter is told by its name and `self.x` reads alone here.
+        inputs.retain(|input| parameter_path(input).is_none());
         inputs.sort();
         self.facts.memo_method_reads.push((function, inputs));
     }
@@ -1798,6 +1811,20 @@ impl Extractor {
             }
             return;
         }
+        if let Expr::Attribute(_) = expr
+            && let Some((root, path)) = self.parameter_attribute_path(expr)
+        {
+            // Read whole here, so that no part of the chain counts as read by itself: a key
+            // `p.a.b` reads `p.a.b`, not `p.a`.
+            add(out, root);
+            add(out, &path);
+            if self_name == Some(root)
+                && let Some(Expr::Attribute(first)) = innermost_attribute(expr)
+            {
+                add(out, &join_dotted(root, first.attr.as_str()));
+            }
+            return;
+        }
         match expr {
             // `self.x`: what this function last stored there, or the receiver (and, written
             // `self.x`, which of its attributes was read).
@@ -1824,8 +1851,12 @@ impl Extractor {
                     // The receiver itself, not one attribute of it: an empty attribute read.
                     add(out, id);
                     add(out, &join_dotted(id, ""));
+                    add(out, &whole_parameter(id));
                 } else if let Some(inputs) = frame.reaching_inputs(id, &self.blocks) {
                     inputs.iter().for_each(|input| add(out, input));
+                    if inputs.as_slice() == [id] {
+                        add(out, &whole_parameter(id));
+                    }
                 } else if !scope.locals.contains(id) {
                     add(out, id);
                 }
@@ -1859,6 +1890,16 @@ impl Extractor {
                         if let Some(called) = called {
                             add(out, &called);
                         }
+                        let method_path = build_name(|text| {
+                            text.push_str(receiver.id.as_str());
+                            text.push(':');
+                            text.push_str(method.attr.as_str());
+                            text.push_str("()");
+                            Some(())
+                        });
+                        if let Some(method_path) = method_path {
+                            add(out, &method_path);
+                        }
                     } else {
                         self.collect_inputs(&method.value, out, depth + 1);
                     }
@@ -1887,6 +1928,39 @@ impl Extractor {
 }
 
 impl Extractor {
+    /// The parameter (the receiver included) an attribute chain is read from, `p` of `p.a.b`,
+    /// when the function has not bound it again, with the path as [`MemoStore::key_paths`]
+    /// writes it (`p:a.b`). A chain from `self.x` after the function stored into `self.x` is the
+    /// stored value's, not the receiver's.
+    fn parameter_attribute_path<'e>(&self, expr: &'e Expr) -> Option<(&'e str, Name)> {
+        let Some(Expr::Attribute(first)) = innermost_attribute(expr) else {
+            return None;
+        };
+        let Expr::Name(root) = &*first.value else {
+            return None;
+        };
+        let root = root.id.as_str();
+        let frame = self.frame()?;
+        if frame.reaching_inputs(root, &self.blocks)?.as_slice() != [root] {
+            return None;
+        }
+        let self_name = self.function_scope().and_then(|f| f.self_name.as_deref());
+        if self_name == Some(root)
+            && frame
+                .inputs
+                .contains_key(join_dotted(root, first.attr.as_str()).as_str())
+        {
+            return None;
+        }
+        let path = build_name(|out| {
+            push_attribute_chain(expr, out);
+            out.insert(0, ':');
+            out.insert_str(0, root);
+            Some(())
+        })?;
+        Some((root, path))
+    }
+
     /// An item of the function's `**kwargs` read by a constant key (`kwargs["a"]`,
     /// `kwargs.get("a", d)`, `kwargs.pop("a", d)`), while `kwargs` is still the parameter: the
     /// input `kwargs['a']`, which a key that uses other items leaves out, and the defaults.
@@ -1928,6 +2002,29 @@ impl Extractor {
         })?;
         Some((item, rest))
     }
+}
+
+/// The attribute of a chain read first from a name (`p.a` of `p.a.b`), when the chain is only
+/// attributes down to a name.
+fn innermost_attribute(expr: &Expr) -> Option<&Expr> {
+    let mut current = expr;
+    while let Expr::Attribute(attribute) = current {
+        if matches!(&*attribute.value, Expr::Name(_)) {
+            return Some(current);
+        }
+        current = &attribute.value;
+    }
+    None
+}
+
+/// The input entry for a parameter read whole (`p:`, see [`MemoStore::key_paths`]).
+fn whole_parameter(name: &str) -> Name {
+    build_name(|out| {
+        out.push_str(name);
+        out.push(':');
+        Some(())
+    })
+    .unwrap_or_default()
 }
 
 /// Appends the attribute names of a chain of attributes (`a.b.c` gives `b.c`), dot-separated
