@@ -2201,7 +2201,8 @@ impl MemoStore {
     /// Whether the key depends on `input`, an input of the value: the key reads it (or the whole
     /// `**kwargs` an item `kwargs['a']` is read from), and, when the key reads a parameter only
     /// through attribute paths, every path the value reads of it is one of those or lies under
-    /// one (`x.a` covers `x.a` and `x.a.b`, not `x`, `x.b` or a method called on `x`). A name
+    /// one (`x.a.b` covers `x.a.b`, `x.a.b.c`, and `x.a` or `x` handed on whole, not `x.b` or a
+    /// method called on `x`). A name
     /// the key reads with no paths recorded (a free name) is covered by the name alone.
     pub fn key_covers(&self, input: &Name) -> bool {
         let name = if self.key_inputs.contains(input) {
@@ -2218,13 +2219,24 @@ impl MemoStore {
     }
 
     /// The paths the value reads of the parameter `name` that the key's paths leave out (each
-    /// `a.b` of `name.a.b`, empty for the parameter whole): none when the key reads `name` whole
-    /// or reads no path of it at all (what the key reads of it was not recorded).
+    /// `a.b` of `name.a.b`): none when the key reads `name` whole or reads no path of it at all
+    /// (what the key reads of it was not recorded). An object the key reads inside of, handed
+    /// on whole (the parameter itself, or `x.device` when the key reads `x.device.type`), is no
+    /// such path: what the callee reads of it is not followed, and it may be only what the key
+    /// reads (sglang's permutation indices, moved to the tensor's device, whose type and index
+    /// are in the key).
     pub fn uncovered_paths<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
         let key_paths: Vec<&str> = paths_of(&self.key_paths, name).collect();
         let whole = key_paths.is_empty() || key_paths.contains(&"");
         paths_of(&self.value_paths, name).filter(move |read| {
             !whole
+                && !key_paths.iter().any(|key| {
+                    // The object at `read` handed on whole while the key reads inside it.
+                    read.is_empty()
+                        || key
+                            .strip_prefix(*read)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                })
                 && !key_paths.iter().any(|key| {
                     read.strip_prefix(key)
                         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
