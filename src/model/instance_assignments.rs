@@ -55,7 +55,7 @@ impl Model {
 
 impl InstanceAssignments {
     pub(super) fn collect(project: &Project) -> Self {
-        let mut by_class: HashMap<(ClassId, &Name), Vec<InstanceAssignment>> = HashMap::default();
+        let mut by_class: AssignmentsByClass = HashMap::default();
         // The order classes first assign each attribute in, so that the result does not depend
         // on the hash map's order.
         let mut order: Vec<(ClassId, &Name)> = Vec::new();
@@ -682,14 +682,15 @@ impl InstanceAssignments {
     }
 }
 
+/// The assignments that give instances their own value, by class and attribute, as
+/// [`InstanceAssignments`] gathers them.
+type AssignmentsByClass<'p> = HashMap<(ClassId, &'p Name), Vec<InstanceAssignment>>;
+
 /// Records each of `bindings` (the class body of `class`) that `fields` declares as the
 /// instance's own from `bound` on ([`form_fields_bound`]; `None`: from the instance's creation).
 fn declare_fields<'p>(
     project: &'p Project,
-    (by_class, order): (
-        &mut HashMap<(ClassId, &'p Name), Vec<InstanceAssignment>>,
-        &mut Vec<(ClassId, &'p Name)>,
-    ),
+    (by_class, order): (&mut AssignmentsByClass<'p>, &mut Vec<(ClassId, &'p Name)>),
     class: ClassId,
     bindings: &'p [Binding],
     bound: Option<(u32, u32)>,
