@@ -903,18 +903,6 @@ pub const IMMUTABLE_BASES: &[&str] = &[
 /// Class decorators that make instances immutable.
 pub const FROZEN_CLASS_DECORATORS: &[&str] = &["attr.frozen", "attrs.frozen"];
 
-/// Class decorators that make instances immutable when given `frozen=True`.
-pub const DATACLASS_DECORATORS: &[&str] = &[
-    "dataclasses.dataclass",
-    "attr.s",
-    "attr.attrs",
-    "attr.define",
-    "attr.mutable",
-    "attrs.define",
-    "attrs.mutable",
-    "pydantic.dataclasses.dataclass",
-];
-
 /// Class decorators whose generated `__init__` gives each field its class-level default as it
 /// is, with no conversion or validation (unlike pydantic's): an instance built without that
 /// argument holds the literal the class body binds.
@@ -927,6 +915,12 @@ pub const PLAIN_FIELD_DECORATORS: &[&str] = &[
     "attrs.define",
     "attrs.mutable",
 ];
+
+/// Whether the class decorator `qualified` generates a dataclass (the plain ones and pydantic's),
+/// whose instances are immutable when it is given `frozen=True`.
+pub fn is_dataclass_decorator(qualified: &str) -> bool {
+    PLAIN_FIELD_DECORATORS.contains(&qualified) || qualified == "pydantic.dataclasses.dataclass"
+}
 
 /// Decorators that memoise a function's results in one process-wide cache, fully qualified.
 pub const CACHE_DECORATORS: &[&str] = &["functools.lru_cache", "functools.cache"];

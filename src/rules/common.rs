@@ -428,7 +428,7 @@ pub fn has_mutable_instances(project: &Project, class: ClassId) -> bool {
             .any(|d| match project.resolve(file, None, &d.name) {
                 Resolved::External(q) => {
                     knowledge::FROZEN_CLASS_DECORATORS.contains(&q.as_str())
-                        || (knowledge::DATACLASS_DECORATORS.contains(&q.as_str())
+                        || (knowledge::is_dataclass_decorator(q.as_str())
                             && d.true_keywords.iter().any(|k| k == "frozen"))
                 }
                 _ => false,

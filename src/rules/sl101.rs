@@ -368,9 +368,7 @@ fn help(project: &Project, class: ClassId, attr: &str) -> &'static str {
             .decorators
             .iter()
             .find_map(|d| match project.resolve(file, None, &d.name) {
-                Resolved::External(q) if knowledge::DATACLASS_DECORATORS.contains(&q.as_str()) => {
-                    Some(q)
-                }
+                Resolved::External(q) if knowledge::is_dataclass_decorator(q.as_str()) => Some(q),
                 _ => None,
             });
     match (common::default_copying(project, class), generator) {
