@@ -820,14 +820,11 @@ pub struct FileFacts {
     /// Instance methods that return at once while an attribute of `self` fails a test (see
     /// [`SelfAttributeExit`]), in order.
     pub self_attribute_exits: ThinVec<SelfAttributeExit>,
-    /// Whether the module may write an attribute of some object by a name it computes, in any
+    /// Where the module may write an attribute of some object by a name it computes, in any
     /// scope and whatever the object: `setattr` or `delattr` with a name that is not a string
     /// literal, a call of a `__setattr__` method, or a write into `vars(x)` or `x.__dict__`
-    /// (anything but a call of one of their reading methods). A proof that nothing but one
-    /// store binds an attribute holds only in a tree where no module does this.
-    pub writes_computed_attributes: bool,
-    /// Where it does so ([`FileFacts::writes_computed_attributes`]): the starts of those calls
-    /// and namespace expressions, in walk order. A function whose span holds none of them (nested
+    /// (anything but a call of one of their reading methods); the starts of those calls and
+    /// namespace expressions, in walk order. A function whose span holds none of them (nested
     /// functions included) writes no attribute by a computed name itself.
     pub computed_attribute_writes: ThinVec<u32>,
     /// Names a nested function changes, or assigns attributes of, that an enclosing function
@@ -871,6 +868,13 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// Whether the module may write an attribute of some object by a name it computes (see
+    /// [`FileFacts::computed_attribute_writes`]). A proof that nothing but one store binds an
+    /// attribute holds only in a tree where no module does this.
+    pub fn writes_computed_attributes(&self) -> bool {
+        !self.computed_attribute_writes.is_empty()
+    }
+
     /// The lock held where the code starting at `start` runs, as written (the innermost when
     /// several are): `start` lies in a block of [`FileFacts::lock_held`] and in no function
     /// defined inside that block (a nested function runs when it is called, not while the

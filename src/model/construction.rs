@@ -73,7 +73,7 @@ pub fn method_does_nothing_on(project: &Project, singleton: Singleton, method: F
         || project
             .files
             .iter()
-            .any(|file| file.facts.writes_computed_attributes)
+            .any(|file| file.facts.writes_computed_attributes())
     {
         return false;
     }

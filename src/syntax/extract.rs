@@ -101,7 +101,6 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     extractor.facts.attribute_rebinds = rebinds.attributes;
     extractor.facts.module_path_attribute_rebinds = rebinds.dotted_attributes;
     extractor.facts.namespace_writes = rebinds.namespace_writes;
-    extractor.facts.writes_computed_attributes = !rebinds.computed_attribute_writes.is_empty();
     extractor.facts.computed_attribute_writes = rebinds.computed_attribute_writes;
     extractor.facts.untyped_method_calls =
         sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));

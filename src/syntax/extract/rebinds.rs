@@ -470,7 +470,7 @@ def load(options, local):
         let written = |source: &str| {
             crate::syntax::extract(source)
                 .expect("parses")
-                .writes_computed_attributes
+                .writes_computed_attributes()
         };
         assert!(!written(
             "def f(node):\n    for k, v in vars(node).items():\n        print(k)\n    return node.__dict__.get('x')\n"
