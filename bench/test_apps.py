@@ -288,6 +288,9 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         ("round44b", "round44-after", "round44-lblb", True),
         ("round44c", "round44-after", "round44-lblc", True),
         ("round44d", "round44-after", "round44-lbld", True),
+        # Round 45's batch lbld brought no finding on its eight packages: its labels file is empty,
+        # and test_round45d_s_packages_brought_no_finding checks the run says so.
+        ("round45d", "round45-after", "round45-lbld", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
@@ -341,3 +344,23 @@ def test_the_pins_name_pure_python_wheels_outside_the_benchmark_corpus() -> None
         assert package.name.lower() not in held_back | benchmark
         assert package.wheel.endswith("-none-any.whl")
         assert len(package.sha256) == 64
+
+
+def test_round45d_s_packages_brought_no_finding() -> None:
+    """lbld's eight unseen packages were all analysed (no parse error) and gave no finding, so an
+    empty labels file is the whole of their labels, not a missing one."""
+    document = json.loads((LABELS / "apps-round45d-findings.json").read_text())
+    eight = {
+        "mcp-2.3.0",
+        "rq-scheduler-0.14.0",
+        "quart-auth-0.12.0",
+        "quart-cors-0.8.0",
+        "aiohttp-cors-0.8.1",
+        "aiohttp-jinja2-1.6",
+        "aiohttp-security-0.5.0",
+        "aiohttp-apispec-0.7.6",
+    }
+    assert all(document["packages"][name]["files"] > 0 for name in eight)
+    assert all(document["packages"][name]["errors"] == 0 for name in eight)
+    assert [f for f in document["findings"] if f["package"] in eight] == []
+    assert apps.load_labels(LABELS / "apps-round45-lbld.jsonl") == []
