@@ -294,6 +294,9 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         # Round 45's batches, each run with the round's start binary (main 36c56e9) over the
         # packages pinned so far and labelled before any fix of the round.
         ("round45b", "round45-after", "round45-lblb", True),
+        # Round 45's batches, each run with the round's start binary (main 36c56e9) over the
+        # packages pinned so far and labelled before any fix of the round.
+        ("round45a", "round45-after", "round45-lbla", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
