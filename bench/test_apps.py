@@ -288,15 +288,14 @@ def test_every_finding_of_the_committed_run_has_a_valid_label(findings_file: str
         ("round44b", "round44-after", "round44-lblb", True),
         ("round44c", "round44-after", "round44-lblc", True),
         ("round44d", "round44-after", "round44-lbld", True),
-        # Round 45's batch lbld brought no finding on its eight packages: its labels file is empty,
-        # and test_round45d_s_packages_brought_no_finding checks the run says so.
-        ("round45d", "round45-after", "round45-lbld", True),
         # Round 45's batches, each run with the round's start binary (main 36c56e9) over the
-        # packages pinned so far and labelled before any fix of the round.
-        ("round45b", "round45-after", "round45-lblb", True),
-        # Round 45's batches, each run with the round's start binary (main 36c56e9) over the
-        # packages pinned so far and labelled before any fix of the round.
+        # packages pinned so far and labelled before any fix of the round; lbld brought no
+        # finding on its eight packages (an empty labels file, and
+        # test_round45d_s_packages_brought_no_finding checks the run says so).
         ("round45a", "round45-after", "round45-lbla", True),
+        ("round45b", "round45-after", "round45-lblb", True),
+        ("round45c", "round45-after", "round45-lblc", True),
+        ("round45d", "round45-after", "round45-lbld", True),
     ],
 )
 def test_unseen_rounds_label_every_finding_and_the_unseen_ones_exactly(
