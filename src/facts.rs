@@ -598,6 +598,31 @@ pub struct FileFacts {
     /// object of a `setattr` or `delattr` by a computed name, of `vars(mod)` or of
     /// `mod.__dict__`, in any scope; sorted.
     pub namespace_writes: ThinVec<Name>,
+    /// Functions that tell whether an event loop held by a module global runs: no parameters,
+    /// and a body (after a docstring) that is `return N is not None and N.is_running()`. Each
+    /// with `N` (a global: the function binds nothing).
+    pub loop_running_tests: ThinVec<(FuncIdx, Name)>,
+    /// The names of `other_rebinds` that are there only because a `global` statement declares
+    /// them: the module binds them otherwise only by `name = value` (at module level, or in the
+    /// functions that declare them); sorted.
+    pub rebound_only_as_declared_global: ThinVec<Name>,
+    /// The names `global` statements declare, with the function whose statement it is (`None`
+    /// at module level and in class bodies), in source order.
+    pub global_declarations: ThinVec<(Option<FuncIdx>, Name)>,
+    /// The parts of `if` statements that run only when a test call with no arguments is false:
+    /// the `elif`/`else` clauses of `if f():`, the body of `if not f():`. Each as the index of
+    /// the test's call in `calls` and the part's extent; the calls of the test's function inside
+    /// it run only then.
+    pub calls_unless_tested: ThinVec<(u32, Span)>,
+    /// Stores of the running event loop in an attribute of an object the module names
+    /// (see [`RunningLoopStore`]), in source order. They are not among `attribute_rebinds` nor
+    /// `module_path_attribute_rebinds`: whoever asks those asks these too.
+    pub running_loop_stores: ThinVec<RunningLoopStore>,
+    /// Calls a generator function makes as statements of its own body (`f()` or `await f()`)
+    /// before any statement holding a `return` or `yield`: they run each time the generator is
+    /// first resumed, before it yields. Each as the function, the index in `calls` and whether
+    /// the call is awaited.
+    pub leading_calls: ThinVec<(FuncIdx, u32, bool)>,
     /// `f.cache_clear()` calls inside functions: the callee `f` as written.
     pub cache_clears: ThinVec<(FuncIdx, Name)>,
     /// `cache_clears` made after their function first yields (a context manager's exit), by
@@ -1498,6 +1523,27 @@ pub struct FlagClear {
     /// Whether the name starts at the method's receiver (`self._x`, `cls._x`), so that it means
     /// an attribute of that class (or instance) alone.
     pub through_receiver: bool,
+}
+
+/// `X.attr = asyncio.get_running_loop()` (one target, an attribute of a name other than `self`
+/// and `cls`, or of a dotted path of names): the event loop running the code, kept where other
+/// code finds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningLoopStore {
+    /// The function whose code stores it; `None` at module level and in class bodies.
+    pub function: Option<FuncIdx>,
+    /// The target as written: `core.loop`.
+    pub target: Name,
+    /// The call as written: `asyncio.get_running_loop`.
+    pub callee: Name,
+    /// The start of the assignment.
+    pub start: u32,
+    /// A statement of its function's own body after no statement that holds a `return` or a
+    /// `yield`: every call of the function that does not raise first makes it (for a generator,
+    /// before it first yields).
+    pub every_run: bool,
+    /// Its function holds a `yield`: calling it runs none of its body.
+    pub in_generator: bool,
 }
 
 /// A call inside a first-time block (`if not self.discovered: self.discover_apps()`, `if _X is

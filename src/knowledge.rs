@@ -715,6 +715,14 @@ pub const START_UP_MODULE_FUNCTIONS: &[(&str, &str, &str)] = &[
     ("flask", "Flask application factory", "make_app"),
 ];
 
+/// ASGI application classes that run the `lifespan=` handler they are given while the
+/// application starts, before it serves a request (the part of the handler before its `yield`).
+pub const LIFESPAN_APPLICATIONS: &[&str] = &[
+    "fastapi.FastAPI",
+    "fastapi.applications.FastAPI",
+    "starlette.applications.Starlette",
+];
+
 /// Start-up hooks: methods a framework documents to run once per process or application while
 /// it is configured, not per request. The methods of a class deriving from the base (outside
 /// the tree, or the base itself when the tree is the framework), found along the MRO:

@@ -33,6 +33,7 @@ use super::{
 };
 
 mod renumbered;
+mod serving_loop;
 
 /// The methods constructing and calling an object, interned once: the link looks them up for
 /// every class and instance a call may run.
@@ -397,7 +398,18 @@ impl CallGraph {
         );
         graph.entries = entries;
         graph.start_ups = start_ups;
-        graph.predecessor = graph.reach(&of_tests);
+        // Calls made only while the serving event loop does not run are no request's.
+        let before_serving = serving_loop::calls_before_serving(
+            project,
+            &index,
+            &serving_loop::TestOnly {
+                graph: &graph,
+                of_tests: &of_tests,
+                function_callers: &function_callers,
+                module_uses: &module_uses,
+            },
+        );
+        graph.predecessor = graph.reach(&of_tests, &before_serving);
         let (import_time, made_while_importing) =
             graph.import_time_functions(project, &function_callers, &module_uses);
         graph.import_time = import_time;
@@ -681,8 +693,9 @@ impl CallGraph {
 
     /// Multi-source breadth-first search from the entry points. A function of a module of tests
     /// (`of_tests`, one flag a function) is neither a start nor a step: it runs under a test
-    /// runner, not in a request.
-    fn reach(&self, of_tests: &[bool]) -> Vec<u32> {
+    /// runner, not in a request; nor is a call (caller, callee) made only before the application
+    /// serves (`before_serving`, [`serving_loop::calls_before_serving`]) a step.
+    fn reach(&self, of_tests: &[bool], before_serving: &HashSet<(u32, u32)>) -> Vec<u32> {
         let mut predecessor = vec![UNREACHED; of_tests.len()];
         let mut queue = VecDeque::new();
         for entry in &self.entries {
@@ -704,6 +717,9 @@ impl CallGraph {
                         | EdgeKind::FirstTimeAgain
                         | EdgeKind::HandedOver
                 ) {
+                    continue;
+                }
+                if !before_serving.is_empty() && before_serving.contains(&(function.0, edge.to.0)) {
                     continue;
                 }
                 let i = edge.to.0 as usize;

@@ -795,6 +795,59 @@ impl Project {
         resolve::resolve_name(self, file, function, dotted)
     }
 
+    /// Whether the module `file` binds `name` only by module-level `name = value` statements
+    /// (what its `globals` record) and by stores of the running event loop
+    /// ([`crate::facts::FileFacts::running_loop_stores`], which this does not look at): no other
+    /// form of binding in the file (see [`crate::facts::FileFacts::other_rebinds`]), no star
+    /// import that may bring the name, no file of the tree that sets or deletes an attribute of
+    /// that name on an object it names (`config.Base = Plain`, `setattr(config, "Base",
+    /// Plain)`), and none that does so on a dotted path naming this module (`app.config.Base =
+    /// Plain` after `import app.config`). Code that reaches the module through `sys.modules`, or
+    /// calls `setattr` with a name it computes, is not seen.
+    pub fn bound_only_by_globals_or_running_loops(&self, file: FileId, name: &Name) -> bool {
+        let others = &self.file(file).facts.other_rebinds;
+        !(others.first().is_some_and(|first| first == "*") || others.binary_search(name).is_ok())
+            && self.attribute_bound_nowhere(file, name)
+    }
+
+    /// What [`Project::bound_only_by_globals_or_running_loops`] asks besides the module's own
+    /// other rebinds: no star import in it, and no file of the tree setting or deleting an
+    /// attribute `name` on an object it names or on a dotted path naming the module.
+    pub fn attribute_bound_nowhere(&self, file: FileId, name: &Name) -> bool {
+        let facts = &self.file(file).facts;
+        !facts.imports.iter().any(|import| import.is_star())
+            && !self.files.iter().enumerate().any(|(other, source)| {
+                source.facts.attribute_rebinds.binary_search(name).is_ok()
+                    || source
+                        .facts
+                        .module_path_attribute_rebinds
+                        .iter()
+                        .any(|dotted| {
+                            self.sets_attribute_of_module(other as FileId, dotted, file, name)
+                        })
+            })
+    }
+
+    /// Whether `dotted` (`a.b.attr`, set or deleted in `other`) is attribute `name` of the module
+    /// `module`: its path resolves there at module level, or its head is imported inside some
+    /// function of `other`, where the path may mean that module.
+    pub fn sets_attribute_of_module(
+        &self,
+        other: FileId,
+        dotted: &Name,
+        module: FileId,
+        name: &Name,
+    ) -> bool {
+        let Some((path, attr)) = dotted.rsplit_once('.') else {
+            return false;
+        };
+        attr == name.as_str()
+            && (self.resolve(other, None, path) == Resolved::Module(module)
+                || path
+                    .split_once('.')
+                    .is_some_and(|(head, _)| self.imported_in_a_function(other, head)))
+    }
+
     /// Whether an import inside some function of `file` binds `head`: only then may a name that
     /// starts with `head` mean something else in a function than at module level
     /// ([`Project::resolve`]).

@@ -146,50 +146,19 @@ fn aliased_base_copying(
 }
 
 /// Whether the module `file` binds `name` only by module-level `name = value` statements (what
-/// its `globals` record): no other form of binding in the file (see
-/// [`crate::facts::FileFacts::other_rebinds`]), no star import that may bring the name, no
-/// file of the tree that sets or deletes an attribute of that name on an object it names
-/// (`config.Base = Plain`, `setattr(config, "Base", Plain)`), and none that does so on a dotted
-/// path naming this module (`app.config.Base = Plain` after `import app.config`). Code that
-/// reaches the module through `sys.modules`, or calls `setattr` with a name it computes, is not
-/// seen.
+/// its `globals` record): [`Project::bound_only_by_globals_or_running_loops`], and no file of
+/// the tree stores the running event loop in an attribute of that name on an object it names
+/// (`core.loop = asyncio.get_running_loop()`). Code that reaches the module through
+/// `sys.modules`, or calls `setattr` with a name it computes, is not seen.
 pub(super) fn bound_only_by_globals(project: &Project, file: FileId, name: &Name) -> bool {
-    let facts = &project.file(file).facts;
-    let rebound = |names: &[Name]| {
-        names.first().is_some_and(|first| first == "*") || names.binary_search(name).is_ok()
-    };
-    !rebound(&facts.other_rebinds)
-        && !facts.imports.iter().any(|import| import.is_star())
-        && !project.files.iter().enumerate().any(|(other, source)| {
-            source.facts.attribute_rebinds.binary_search(name).is_ok()
-                || source
-                    .facts
-                    .module_path_attribute_rebinds
-                    .iter()
-                    .any(|dotted| {
-                        sets_attribute_of_module(project, other as FileId, dotted, file, name)
-                    })
+    project.bound_only_by_globals_or_running_loops(file, name)
+        && !project.files.iter().any(|source| {
+            source
+                .facts
+                .running_loop_stores
+                .iter()
+                .any(|store| store.target.rsplit('.').next() == Some(name.as_str()))
         })
-}
-
-/// Whether `dotted` (`a.b.attr`, set or deleted in `other`) is attribute `name` of the module
-/// `module`: its path resolves there at module level, or its head is imported inside some
-/// function of `other`, where the path may mean that module.
-fn sets_attribute_of_module(
-    project: &Project,
-    other: FileId,
-    dotted: &Name,
-    module: FileId,
-    name: &Name,
-) -> bool {
-    let Some((path, attr)) = dotted.rsplit_once('.') else {
-        return false;
-    };
-    attr == name.as_str()
-        && (project.resolve(other, None, path) == Resolved::Module(module)
-            || path
-                .split_once('.')
-                .is_some_and(|(head, _)| project.imported_in_a_function(other, head)))
 }
 
 /// Whether every value the module global `name` of `file` can hold is immutable: each of its

@@ -13,8 +13,8 @@ use crate::facts::{
     ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource, FuncIdx,
     FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
     LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard,
-    ParamUseKind, Returned, Root, SelfAttributeExit, SelfCallGuard, SetattrCall, Span, Tested,
-    ThinVec, TypedLocal, Value, intern, sorted_distinct,
+    ParamUseKind, Returned, Root, RunningLoopStore, SelfAttributeExit, SelfCallGuard, SetattrCall,
+    Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
 };
 use crate::knowledge;
 
@@ -29,6 +29,7 @@ mod flows;
 mod kwargs_forward;
 mod locals_loops;
 mod locks;
+mod loop_guards;
 mod needs_entries;
 mod nonempty_reads;
 mod raise_switches;
@@ -92,12 +93,14 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
             std::mem::take(&mut extractor.early_return_names),
         );
     }
+    loop_guards::record(&module.body, &mut extractor.facts);
     let imports = &extractor.facts.imports;
     let rebinds = std::mem::take(&mut extractor.rebinds)
         .finish(extractor.hit_depth_limit, |name| {
             imports.iter().any(|import| import.binding == *name)
         });
     extractor.facts.other_rebinds = rebinds.names;
+    extractor.facts.rebound_only_as_declared_global = rebinds.only_declared_global;
     extractor.facts.attribute_rebinds = rebinds.attributes;
     extractor.facts.module_path_attribute_rebinds = rebinds.dotted_attributes;
     extractor.facts.namespace_writes = rebinds.namespace_writes;
@@ -1905,6 +1908,19 @@ impl Extractor {
                 self.returned_lambda = before;
             }
             Stmt::Assign(assign) => {
+                // Kept apart from the rebinds: a proof that a global holds the serving loop
+                // reads them (`project/callgraph/serving_loop.rs`).
+                if let Some((target, callee)) = loop_guards::running_loop_store(assign) {
+                    self.rebinds.skip_attribute(target.range.start().to_u32());
+                    self.facts.running_loop_stores.push(RunningLoopStore {
+                        function: self.current_function(),
+                        target: loop_guards::store_target(target),
+                        callee,
+                        start: assign.range.start().to_u32(),
+                        every_run: false,
+                        in_generator: false,
+                    });
+                }
                 self.visit_expr(&assign.value);
                 for target in &assign.targets {
                     self.visit_target_parts(target);

@@ -56,6 +56,11 @@ pub(super) struct Rebinds {
     /// The starts of the names `eval` and `exec` called with globals of their own
     /// ([`runs_in_own_namespace`]): the walk meets the call before its function.
     own_namespace_runs: Vec<u32>,
+    /// The starts of attribute targets that store the running event loop: recorded apart
+    /// ([`crate::facts::FileFacts::running_loop_stores`]), not as rebinds.
+    running_loop_targets: Vec<u32>,
+    /// The names `global` statements declare (among the names at the end).
+    declared_global: Vec<Name>,
 }
 
 /// The builtins whose read lets a module bind any name: they read or write its namespace, or
@@ -106,6 +111,8 @@ fn is_namespace(expr: &Expr) -> bool {
 /// The rebinds of a whole module ([`Rebinds::finish`]).
 pub(super) struct Found {
     pub(super) names: ThinVec<Name>,
+    /// Those of `names` that are there only because a `global` statement declares them.
+    pub(super) only_declared_global: ThinVec<Name>,
     pub(super) attributes: ThinVec<Name>,
     pub(super) dotted_attributes: ThinVec<Name>,
     pub(super) namespace_writes: ThinVec<Name>,
@@ -161,6 +168,12 @@ impl Rebinds {
     /// An attribute node: one stored or deleted on an object the file names.
     #[inline]
     pub(super) fn attribute(&mut self, attribute: &ast::ExprAttribute) {
+        if self
+            .running_loop_targets
+            .contains(&attribute.range().start().to_u32())
+        {
+            return;
+        }
         if attribute.attr.as_str() == "__dict__" {
             self.note_namespace_use(attribute.range().start().to_u32());
         }
@@ -175,6 +188,12 @@ impl Rebinds {
         } else if attribute.attr.as_str() == "__dict__" {
             self.namespace_object(&attribute.value);
         }
+    }
+
+    /// The attribute target starting at `start` stores the running event loop: it is recorded
+    /// apart ([`crate::facts::FileFacts::running_loop_stores`]).
+    pub(super) fn skip_attribute(&mut self, start: u32) {
+        self.running_loop_targets.push(start);
     }
 
     /// A read of `x.__dict__` in an expression the extractor walks itself (not a target).
@@ -271,7 +290,7 @@ impl Rebinds {
     /// The names a `global` statement declares.
     pub(super) fn global(&mut self, global: &ast::StmtGlobal) {
         if !self.any {
-            self.names
+            self.declared_global
                 .extend(global.names.iter().map(|n| intern(n.as_str())));
         }
     }
@@ -370,10 +389,20 @@ impl Rebinds {
     /// `hit_depth_limit`: whether the extractor's walk passed over a part of the module because
     /// it nests too deep. `imported`: whether the file binds a name by an import (in any scope).
     pub(super) fn finish(self, hit_depth_limit: bool, imported: impl Fn(&Name) -> bool) -> Found {
-        let names = if self.any || hit_depth_limit {
-            std::iter::once(intern("*")).collect()
+        let (names, only_declared_global) = if self.any || hit_depth_limit {
+            (std::iter::once(intern("*")).collect(), ThinVec::new())
         } else {
-            sorted_distinct(self.names)
+            let others = sorted_distinct(self.names);
+            let only_declared_global: ThinVec<Name> = sorted_distinct(
+                self.declared_global
+                    .iter()
+                    .copied()
+                    .filter(|name| others.binary_search(name).is_err()),
+            );
+            (
+                sorted_distinct(others.into_iter().chain(self.declared_global)),
+                only_declared_global,
+            )
         };
         let namespace_writes: Vec<Name> = self
             .namespace_objects
@@ -382,6 +411,7 @@ impl Rebinds {
             .collect();
         Found {
             names,
+            only_declared_global,
             attributes: sorted_distinct(self.attributes),
             dotted_attributes: sorted_distinct(self.dotted_attributes),
             namespace_writes: sorted_distinct(namespace_writes),
