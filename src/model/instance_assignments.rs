@@ -1065,9 +1065,9 @@ pub fn only_extended(project: &Project, classes: &HashSet<ClassId>) -> HashSet<C
         .map(|&class| project.class(class).1.name)
         .collect();
     let mut used: HashSet<ClassId> = HashSet::default();
-    let resolved = |file: FileId, function: Option<u32>, written: &str| match project.resolve(
-        file, function, written,
-    ) {
+    let resolved = |file: FileId, function: Option<u32>, written: &str| match project
+        .resolve(file, function, written)
+    {
         Resolved::Class(class) if candidates.contains(&class) => Some(class),
         _ => None,
     };

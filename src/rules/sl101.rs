@@ -8,8 +8,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
 use crate::knowledge;
 use crate::model::{
-    ClassReceiver, InstanceAssignments, MethodCalls, keeps_empty, only_extended,
-    takes_entries_out,
+    ClassReceiver, InstanceAssignments, MethodCalls, keeps_empty, only_extended, takes_entries_out,
 };
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -271,7 +270,12 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
 /// (its own binding, or one between): with `class` one the tree only extends
 /// ([`only_extended`]), no instance the tree makes reaches `defining`'s object through `class`
 /// (ec2-api's `TaggableItemsDescriber`, whose every subclass binds its own `FILTER_MAP`).
-fn every_subclass_shadows(project: &Project, class: ClassId, attr: &str, defining: ClassId) -> bool {
+fn every_subclass_shadows(
+    project: &Project,
+    class: ClassId,
+    attr: &str,
+    defining: ClassId,
+) -> bool {
     project.descendants(class).iter().all(|&subclass| {
         project
             .lookup_class_attribute(subclass, attr)
