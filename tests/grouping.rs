@@ -350,7 +350,7 @@ fn findings_about_no_named_shared_object_are_not_grouped() {
 
 /// `Request._names` is also SL402's finding on the same line, told once with its SL101 finding;
 /// `Alpha._names` is first in the group. The group keeps the SL402 clause, naming its object.
-const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n";
+const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n\n\ndef default():\n    return Request()\n";
 
 #[test]
 fn a_members_finding_told_with_it_stays_told() {

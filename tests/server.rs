@@ -1459,7 +1459,7 @@ mod incremental {
 
 /// `Request._names` is also SL402's finding on the changing line, told with its SL101 finding;
 /// `Alpha._names` comes first in the group.
-const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n";
+const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n\n\ndef default():\n    return Request()\n";
 
 /// Suppressing the group's line names every code told there, or the finding told with a member
 /// would surface in its place; each member's repair names its object.
