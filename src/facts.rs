@@ -708,6 +708,12 @@ pub struct FileFacts {
     /// unannotated), sorted and without repeats: such calls are not in `calls`, and any instance
     /// may run a method of that name.
     pub untyped_method_calls: ThinVec<Name>,
+    /// Capitalised names, and dotted names ending in one, read as values (`[Volume, Snapshot]`,
+    /// `kind = commands.Worker`, `return Volume`, `register(Volume)`), sorted and without
+    /// repeats: not those called, whose attribute is taken, that are a class's base or that are
+    /// handed to `super`, `isinstance` or `issubclass`. A class so read may be constructed by
+    /// whatever receives it (`model::only_extended`).
+    pub class_value_reads: ThinVec<Name>,
     /// Starts of stores of a parameter itself into a container (`REGISTRY.append(func)`,
     /// `HANDLERS[name] = handler`): the shape of a registration function.
     pub parameter_stores: ThinVec<u32>,

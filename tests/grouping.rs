@@ -8,8 +8,10 @@ use common::{stateleak, write};
 use std::path::Path;
 
 /// One line in a base class writes the `_help` dict of the base and of each subclass that
-/// defines its own: three shared objects changed at `commands.py:5`.
-const COMMANDS: &str = "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\nclass Add(Command):\n    _help = {}\n\n\nclass Remove(Command):\n    _help = {}\n";
+/// defines its own: three shared objects changed at `commands.py:5`. The base is constructed
+/// too: a base the tree only extends, every subclass binding its own, is no instance's class
+/// (`model::only_extended`), and its dict no member.
+const COMMANDS: &str = "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\nclass Add(Command):\n    _help = {}\n\n\nclass Remove(Command):\n    _help = {}\n\n\ndef default():\n    return Command()\n";
 
 const OBJECTS: [&str; 3] = [
     "commands.Add._help",
@@ -348,7 +350,7 @@ fn findings_about_no_named_shared_object_are_not_grouped() {
 
 /// `Request._names` is also SL402's finding on the same line, told once with its SL101 finding;
 /// `Alpha._names` is first in the group. The group keeps the SL402 clause, naming its object.
-const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n";
+const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n\n\ndef default():\n    return Request()\n";
 
 #[test]
 fn a_members_finding_told_with_it_stays_told() {
@@ -374,7 +376,7 @@ fn members_with_different_help_are_not_grouped() {
     write(
         dir.path(),
         "commands.py",
-        "import attr\n\n\nclass Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\n@attr.s(auto_attribs=True)\nclass Add(Command):\n    _help: dict = {}\n",
+        "import attr\n\n\nclass Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\n@attr.s(auto_attribs=True)\nclass Add(Command):\n    _help: dict = {}\n\n\ndef default():\n    return Command()\n",
     );
     let found = findings(&json(dir.path(), &[]));
     assert_eq!(found.len(), 2, "{found:#?}");
@@ -404,7 +406,7 @@ fn every_members_repair_is_kept() {
     write(
         dir.path(),
         "base.py",
-        "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n",
+        "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\ndef default():\n    return Command()\n",
     );
     write(
         dir.path(),

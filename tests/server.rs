@@ -421,8 +421,9 @@ fn each_code_action_suppresses_the_finding() {
     assert!(client.shut_down());
 }
 
-/// One line of a base class writes the `_help` dict of the base and of a subclass.
-const COMMANDS: &str = "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\nclass Add(Command):\n    _help = {}\n";
+/// One line of a base class writes the `_help` dict of the base and of a subclass; the base is
+/// constructed too (a base the tree only extends is no instance's class).
+const COMMANDS: &str = "class Command:\n    _help = {}\n\n    def describe(self, text):\n        self._help[\"text\"] = text\n\n\nclass Add(Command):\n    _help = {}\n\n\ndef default():\n    return Command()\n";
 
 /// The two objects changed at one place are one diagnostic with both definitions; its actions
 /// suppress the line once, or one object at its definition (which leaves the other reported).
@@ -1458,7 +1459,7 @@ mod incremental {
 
 /// `Request._names` is also SL402's finding on the changing line, told with its SL101 finding;
 /// `Alpha._names` comes first in the group.
-const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n";
+const HEADERS: &str = "class Request:\n    _names = {}\n\n    def header(self, name, prefix):\n        if name not in self._names:\n            self._names[name] = prefix + name.lower()\n        return self._names[name]\n\n\nclass Alpha(Request):\n    _names = {}\n\n\ndef default():\n    return Request()\n";
 
 /// Suppressing the group's line names every code told there, or the finding told with a member
 /// would surface in its place; each member's repair names its object.

@@ -1026,3 +1026,139 @@ fn calls_within(project: &Project, from: FuncId, to: FuncId, depth: u32) -> bool
     }
     false
 }
+
+/// Which of `classes` the tree only ever extends, so that no instance of the class itself is
+/// made and an instance running one of its methods is always one of a subclass: a class with a
+/// subclass in the tree that no call of the tree constructs (`Base(...)`, tests included), that
+/// no call is handed as a value (`register(Base)`; `super(Base, self)`, `isinstance(x, Base)`
+/// and `issubclass(c, Base)` hand it on to read it only), that no module-level or class-level
+/// binding aliases (`DEFAULT = Base`), through which no classmethod is called (`Base.create()`,
+/// which may run `cls()`), and with no metaclass in its MRO and no base outside the tree but
+/// `object` or `abc.ABC` (a framework's metaclass or base may construct the classes it
+/// registers), and that no code reads as a value (`FileFacts::class_value_reads`: `{"asg":
+/// AutoScalingGroup}`, `command_class = commands.Worker`), its name only ever called, a base,
+/// the receiver of an attribute (`RegexFilter.initialize_plugin(self)`) or handed to `super`,
+/// `isinstance` or `issubclass`. A subclass is the only use the tree makes of it (ec2-api's
+/// `TaggableItemsDescriber`, bandersnatch's `RegexFilter`); a class with no subclass in the tree
+/// is not one, since what uses it (an application of a library) may construct it.
+pub fn only_extended(project: &Project, classes: &HashSet<ClassId>) -> HashSet<ClassId> {
+    let mut candidates: HashSet<ClassId> = classes
+        .iter()
+        .copied()
+        .filter(|&class| {
+            !project.descendants(class).is_empty()
+                && project
+                    .external_bases(class)
+                    .iter()
+                    .all(|base| matches!(base.as_str(), "object" | "builtins.object" | "abc.ABC"))
+                && project.mro(class).all(|entry| match entry {
+                    MroEntry::Class(c) => project.class(*c).1.metaclass.is_none(),
+                    MroEntry::External(_) => true,
+                })
+        })
+        .collect();
+    if candidates.is_empty() {
+        return candidates;
+    }
+    let names: HashSet<Name> = candidates
+        .iter()
+        .map(|&class| project.class(class).1.name)
+        .collect();
+    let mut used: HashSet<ClassId> = HashSet::default();
+    let resolved = |file: FileId, function: Option<u32>, written: &str| match project
+        .resolve(file, function, written)
+    {
+        Resolved::Class(class) if candidates.contains(&class) => Some(class),
+        _ => None,
+    };
+    for (file, source) in project.files.iter().enumerate() {
+        let file = file as FileId;
+        let facts = &source.facts;
+        for call in facts.calls.iter() {
+            if !matches!(call.receiver(), CallReceiver::Name | CallReceiver::Local) {
+                continue;
+            }
+            let callee = call.callee.as_str();
+            let (prefix, last) = match callee.rsplit_once('.') {
+                Some((prefix, last)) => (Some(prefix), last),
+                None => (None, callee),
+            };
+            if crate::facts::interned(last).is_some_and(|last| names.contains(&last))
+                && let Some(class) = resolved(file, call.function(), callee)
+            {
+                let only_read = call.reference()
+                    && call.argument_of.get().is_some_and(|outer| {
+                        matches!(
+                            facts.calls[outer as usize].callee.as_str(),
+                            "super" | "isinstance" | "issubclass"
+                        )
+                    });
+                if !only_read {
+                    used.insert(class);
+                }
+                continue;
+            }
+            if call.reference() {
+                continue;
+            }
+            let Some(prefix) = prefix else {
+                continue;
+            };
+            let owner = prefix.rsplit('.').next().unwrap_or(prefix);
+            if crate::facts::interned(owner).is_some_and(|owner| names.contains(&owner))
+                && let Some(class) = resolved(file, call.function(), prefix)
+                && project
+                    .lookup_method(class, last)
+                    .is_some_and(|m| project.function(m).1.kind == FunctionKind::ClassMethod)
+            {
+                used.insert(class);
+            }
+        }
+        // A class read as a value (`kind = commands.Worker`, `{"group": Group}`) may be
+        // constructed by whatever receives it; a name that resolves to no class here (a local,
+        // an import inside a function) may be any class of its name.
+        for read in facts.class_value_reads.iter() {
+            let text = read.as_str();
+            let last = text.rsplit('.').next().unwrap_or(text);
+            if !crate::facts::interned(last).is_some_and(|last| names.contains(&last)) {
+                continue;
+            }
+            match project.resolve(file, None, text) {
+                Resolved::Class(class) => {
+                    used.insert(class);
+                }
+                _ => used.extend(
+                    candidates
+                        .iter()
+                        .filter(|&&c| project.class(c).1.name.as_str() == last),
+                ),
+            }
+        }
+        let bindings = facts
+            .globals
+            .iter()
+            .chain(facts.classes.iter().flat_map(|c| c.bindings.iter()));
+        for binding in bindings {
+            let Value::Alias(path) = &binding.value else {
+                continue;
+            };
+            let Root::Global(root) = &path.root else {
+                continue;
+            };
+            let last = path.attrs.last().unwrap_or(root);
+            if !names.contains(last) {
+                continue;
+            }
+            let mut written = root.as_str().to_string();
+            for attr in &path.attrs {
+                written.push('.');
+                written.push_str(attr.as_str());
+            }
+            if let Some(class) = resolved(file, None, &written) {
+                used.insert(class);
+            }
+        }
+    }
+    candidates.retain(|class| !used.contains(class));
+    candidates
+}

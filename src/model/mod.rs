@@ -54,7 +54,7 @@ pub use defaults::default_held_by_one_instance;
 pub use emptied::{changed_only_while_true, keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};
 pub use globals::{GlobalId, GlobalWrite, GlobalWriteKind, binding_read_in};
-pub use instance_assignments::{InstanceAssignment, InstanceAssignments};
+pub use instance_assignments::{InstanceAssignment, InstanceAssignments, only_extended};
 pub use instances::{InstanceChange, instance_receiver_classes};
 pub use lookup::{
     BindingRef, binding_of_path, class_hierarchy, data_descriptor_setter, may_run_on_instances_of,

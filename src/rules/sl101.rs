@@ -8,7 +8,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{Mutation, Root, Span};
 use crate::knowledge;
 use crate::model::{
-    ClassReceiver, InstanceAssignments, MethodCalls, keeps_empty, takes_entries_out,
+    ClassReceiver, InstanceAssignments, MethodCalls, keeps_empty, only_extended, takes_entries_out,
 };
 use crate::project::{ClassId, FileId, Project, Resolved};
 
@@ -162,6 +162,15 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
             .collect();
         let method_calls =
             (!asked.is_empty()).then(|| MethodCalls::collect(project, &asked).with_callers());
+        // The classes the tree only extends: an instance of one is always a subclass's, which
+        // the change reaches as that subclass finds the attribute.
+        let extended_only = only_extended(
+            project,
+            &changes
+                .iter()
+                .flat_map(|(change, ..)| change.classes.iter().copied())
+                .collect(),
+        );
 
         for (change, receiver, mutation, attr, inner, method) in changes {
             let file_id = change.file;
@@ -182,6 +191,8 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
                 // A class defined in a function body is a new class, with new class-level
                 // objects, on every call: nothing outlives the call.
                 if project.class(defining_class).1.in_function
+                    || (extended_only.contains(&class)
+                        && every_subclass_shadows(project, class, attr, defining_class))
                     || common::is_classvar(binding)
                     || common::instance_gets_own_default(context, class, defining_class, binding)
                     || common::replaced_at_class_creation(project, defining_class, binding)
@@ -253,6 +264,23 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
         });
         groups
     }
+}
+
+/// Whether every subclass of `class` in the tree finds `attr` on a class other than `defining`
+/// (its own binding, or one between): with `class` one the tree only extends
+/// ([`only_extended`]), no instance the tree makes reaches `defining`'s object through `class`
+/// (ec2-api's `TaggableItemsDescriber`, whose every subclass binds its own `FILTER_MAP`).
+fn every_subclass_shadows(
+    project: &Project,
+    class: ClassId,
+    attr: &str,
+    defining: ClassId,
+) -> bool {
+    project.descendants(class).iter().all(|&subclass| {
+        project
+            .lookup_class_attribute(subclass, attr)
+            .is_some_and(|(found, _)| found != defining)
+    })
 }
 
 /// Whether the instance a change goes through has its own `attr` by the time the change runs.

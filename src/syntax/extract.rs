@@ -52,6 +52,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     let mut extractor = Extractor {
         facts,
         mutating_imports: HashSet::default(),
+        read_only_class_names: HashSet::default(),
         first_function_import: None,
         scopes: vec![Scope::Module],
         scope_generation: 1,
@@ -107,6 +108,8 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     extractor.facts.computed_attribute_writes = rebinds.computed_attribute_writes;
     extractor.facts.untyped_method_calls =
         sorted_distinct(std::mem::take(&mut extractor.facts.untyped_method_calls));
+    extractor.facts.class_value_reads =
+        sorted_distinct(std::mem::take(&mut extractor.facts.class_value_reads));
     extractor.facts.conditional_changes.sort_unstable();
     extractor.facts.outer_attribute_stores.sort_unstable();
     extractor.facts.outer_attribute_stores.dedup();
@@ -346,6 +349,10 @@ struct LocalAlias {
 
 struct Extractor {
     facts: FileFacts,
+    /// The ranges of capitalised names (and dotted names ending in one) that are called, whose
+    /// attribute is taken, that are a class's base or are handed to `super`, `isinstance` or
+    /// `issubclass`: not read as values ([`FileFacts::class_value_reads`]).
+    read_only_class_names: HashSet<(u32, u32)>,
     /// Names bound so far by `from m import f` where `f` is named like a function that mutates its
     /// argument: asked about at every call, so a set rather than a scan of the imports.
     mutating_imports: HashSet<Name>,
@@ -544,6 +551,7 @@ impl Extractor {
                     Expr::Subscript(sub) => &*sub.value,
                     other => other,
                 };
+                self.note_read_only_class_name(base);
                 bases.push(dotted_name(base));
             }
             for keyword in arguments.keywords.iter() {
@@ -3775,6 +3783,11 @@ impl<'a> Visitor<'a> for Extractor {
             Expr::Name(name) => {
                 if name.ctx == ast::ExprContext::Load {
                     self.record_cached_read(name);
+                    if capitalised(name.id.as_str())
+                        && !self.read_only_class_names.contains(&range_key(expr))
+                    {
+                        self.facts.class_value_reads.push(intern(name.id.as_str()));
+                    }
                 }
                 // A parameter or local named `globals` (py-cord's `eval(tp, globals, locals)`)
                 // is not the builtin.
@@ -3806,6 +3819,14 @@ impl<'a> Visitor<'a> for Extractor {
         }
         match expr {
             Expr::Call(call) => {
+                self.note_read_only_class_name(&call.func);
+                if let Expr::Name(f) = &*call.func
+                    && matches!(f.id.as_str(), "super" | "isinstance" | "issubclass")
+                {
+                    for argument in call.arguments.args.iter() {
+                        self.note_read_only_class_name(argument);
+                    }
+                }
                 self.rebinds.call(call);
                 self.record_call_site(call);
                 self.visit_call(call)
@@ -3822,12 +3843,22 @@ impl<'a> Visitor<'a> for Extractor {
                 self.record_returned(Some(value), *range, true)
             }
             Expr::Attribute(attribute) if attribute.ctx == ast::ExprContext::Load => {
+                self.note_read_only_class_name(&attribute.value);
+                if capitalised(attribute.attr.as_str())
+                    && !self.read_only_class_names.contains(&range_key(expr))
+                    && let Some(dotted) = dotted_name(expr)
+                {
+                    self.facts.class_value_reads.push(dotted);
+                }
                 if attribute.attr.as_str() == "__dict__" {
                     self.rebinds.dict_read(attribute);
                 }
                 self.record_cached_attribute_read(attribute)
             }
-            Expr::Attribute(attribute) => self.rebinds.attribute(attribute),
+            Expr::Attribute(attribute) => {
+                self.note_read_only_class_name(&attribute.value);
+                self.rebinds.attribute(attribute)
+            }
             Expr::Subscript(subscript)
                 if subscript.ctx == ast::ExprContext::Load
                     && nonempty_reads::is_constant_index(&subscript.slice) =>
@@ -4053,6 +4084,34 @@ pub(super) fn storing_method(call: &ast::ExprCall) -> Option<&ast::ExprAttribute
     let keywords = call.arguments.keywords.len() + starred;
     knowledge::stores_an_argument(method.attr.as_str(), args.len() - starred, keywords)
         .then_some(method)
+}
+
+/// Whether a name starts with a capital letter, as class names do: the only names
+/// [`FileFacts::class_value_reads`] records.
+fn capitalised(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// An expression's range, as [`Extractor::read_only_class_names`] keys it.
+fn range_key(expr: &Expr) -> (u32, u32) {
+    let range = expr.range();
+    (range.start().to_u32(), range.end().to_u32())
+}
+
+impl Extractor {
+    /// Notes that `expr`, when a capitalised name or a dotted name ending in one, is not read as
+    /// a value where it stands (it is called, its attribute taken, a base, or handed to `super`,
+    /// `isinstance` or `issubclass`).
+    fn note_read_only_class_name(&mut self, expr: &Expr) {
+        let last = match expr {
+            Expr::Name(name) => name.id.as_str(),
+            Expr::Attribute(attribute) => attribute.attr.as_str(),
+            _ => return,
+        };
+        if capitalised(last) {
+            self.read_only_class_names.insert(range_key(expr));
+        }
+    }
 }
 
 pub(super) fn dotted_name(expr: &Expr) -> Option<Name> {
