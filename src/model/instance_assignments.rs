@@ -7,8 +7,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::call_names::NameFilter;
 use crate::facts::{
-    AccessPath, ArgPosition, Binding, ByText, CallReceiver, FlowSource, FlowTarget, FunctionKind, ImportTarget,
-    Name, Returned, Root, Value,
+    AccessPath, ArgPosition, Binding, ByText, CallReceiver, FlowSource, FlowTarget, FunctionKind,
+    ImportTarget, Name, Returned, Root, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved, in_test_code};
@@ -1111,13 +1111,15 @@ impl InstanceAssignments {
             let facts = &file.facts;
             // What `getattr(x, ...)` or `vars(x)` is given a name for.
             let first_argument = |index: usize| {
-                facts.flows.iter().find_map(|flow| match (flow.source(), flow.target().argument()) {
-                    (FlowSource::Name { name, .. }, Some((call, ArgPosition::Index(0))))
-                        if call as usize == index =>
-                    {
-                        Some((flow.function(), name))
+                facts.flows.iter().find_map(|flow| {
+                    match (flow.source(), flow.target().argument()) {
+                        (FlowSource::Name { name, .. }, Some((call, ArgPosition::Index(0))))
+                            if call as usize == index =>
+                        {
+                            Some((flow.function(), name))
+                        }
+                        _ => None,
                     }
-                    _ => None,
                 })
             };
             let a_home = |(function, name): (Option<u32>, Name)| {
@@ -1277,9 +1279,8 @@ impl InstanceAssignments {
                     return true;
                 }
                 let bound = made.bound_to.as_ref().is_some_and(|local| {
-                    made_by.bound_before_handed_on(
-                        project, file_id, function, local, made.start, attr,
-                    )
+                    made_by
+                        .bound_before_handed_on(project, file_id, function, local, made.start, attr)
                 });
                 if bound {
                     binding_constructions.set(binding_constructions.get() + 1);
@@ -1350,7 +1351,11 @@ impl MadeBy<'_> {
             any = true;
             matches!(flow.source(), FlowSource::CallResult(_))
         });
-        any && all_calls && !facts.captured.iter().any(|(_, name)| name.as_str() == local)
+        any && all_calls
+            && !facts
+                .captured
+                .iter()
+                .any(|(_, name)| name.as_str() == local)
     }
 
     /// Whether `written`, read in `function` of `file`, is one of the classes.

@@ -9,9 +9,9 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassCall, ClassFacts,
-    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource, FuncIdx,
-    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
+    AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassCall,
+    ClassFacts, ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource,
+    FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
     LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard,
     ParamUseKind, Returned, Root, SelfAttributeExit, SelfCallGuard, SetattrCall, Span, Tested,
     ThinVec, TypedLocal, Value, intern, sorted_distinct,

@@ -14,8 +14,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, ByText, CallArguments, CallReceiver, CallSite, ClassCall, FirstTimeCall, FuncIdx, Given,
-    KeyRepr, MaybeIndex, MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
+    AccessPath, ByText, CallArguments, CallReceiver, CallSite, ClassCall, FirstTimeCall, FuncIdx,
+    Given, KeyRepr, MaybeIndex, MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
     parameter_path,
 };
 use crate::knowledge;
