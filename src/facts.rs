@@ -880,6 +880,9 @@ pub struct FileFacts {
     /// whose body has no nested function, class, lambda, `yield`, `global`, `nonlocal` or
     /// `super()` (what the base's method reads is not followed).
     pub memo_method_reads: ThinVec<(FuncIdx, Vec<Name>)>,
+    /// Calls of a class held as a value rather than named (`cls()`, `type(x)()`,
+    /// `x.__class__()`), which the calls above leave out, in source order.
+    pub class_calls: ThinVec<ClassCall>,
     /// Parts of the file that were not analysed (too deeply nested), with the reason.
     pub truncated: ThinVec<(Span, Name)>,
     /// Comments that suppress findings (`# noqa`, `# stateleak: ignore[...]`), in source order.
@@ -2097,6 +2100,20 @@ pub struct SelfCallGuard {
     pub method: Name,
     /// From the first statement of the `if` body to the end of its last.
     pub body: Span,
+}
+
+/// A call that makes an instance of a class held as a value: the class a method runs for
+/// (`cls(...)` in a classmethod, `type(self)(...)`, `self.__class__(...)`: `own`), or another
+/// object's class (`type(x)(...)`, `x.__class__(...)`). Where the tree makes a class's
+/// instances with no name of the class written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassCall {
+    /// The function the call is in; `None` at module level and in class bodies.
+    pub function: Option<FuncIdx>,
+    pub start: u32,
+    pub own: bool,
+    /// The local that `name = cls(...)`, the whole statement's value, binds the new object to.
+    pub bound_to: Option<Name>,
 }
 
 /// An instance method whose first statement (after its docstring) is `if not self.<attr>:

@@ -7,7 +7,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::call_names::NameFilter;
 use crate::facts::{
-    AccessPath, Binding, ByText, CallReceiver, FunctionKind, Name, Returned, Root, Value,
+    AccessPath, ArgPosition, Binding, ByText, CallReceiver, FlowSource, FlowTarget, FunctionKind,
+    ImportTarget, Name, Returned, Root, Value,
 };
 use crate::knowledge;
 use crate::project::{ClassId, FileId, FuncId, MroEntry, Project, Resolved, in_test_code};
@@ -1161,4 +1162,447 @@ pub fn only_extended(project: &Project, classes: &HashSet<ClassId>) -> HashSet<C
     }
     candidates.retain(|class| !used.contains(class));
     candidates
+
+/// What makes an instance of the classes a construction proof is about, by how it is written.
+struct MadeBy<'p> {
+    /// The classes: one and those deriving from it.
+    classes: Vec<ClassId>,
+    /// The names they may be called by: theirs, and what `from m import C as D` binds.
+    names: HashSet<&'p str>,
+    /// The classes whose methods `cls(...)` or `type(self)(...)` may make one of them in: those
+    /// of their MROs.
+    makers: HashSet<ClassId>,
+}
+
+impl InstanceAssignments {
+    /// Whether every instance of `class` (or of a class deriving from it) that the tree makes is
+    /// given its own `attr` as it is made, before any code of the tree runs on it: each is made
+    /// by a call that runs no `__init__`, `__new__` or `__setattr__` of the tree (no base
+    /// outside the tree but `object`, no metaclass), in a function, as the whole value of
+    /// `name = C(...)` or `name = cls(...)` (the local's one binding), followed by `name.attr =
+    /// <not the class's own object>` in a statement run on every call, with nothing before it
+    /// that hands the new object on, calls its methods, changes it, assigns it an attribute
+    /// that runs code (a method or property of that name) or lets a nested function see it.
+    /// No other call makes one: `cls()` or `type(self)()` elsewhere in a method of the classes'
+    /// MROs, `type(x)()` or `x.__class__()` anywhere, a call of the class handed on as a value
+    /// (by name, or through a class attribute it is bound to: `BaseStorage.partial =
+    /// PartialMixin`, then `storage.partial()`). social-auth-core's `PartialMixin.prepare`:
+    /// `partial = cls()`, `partial.data = data`, `return partial`. A method whose body only
+    /// raises makes none.
+    ///
+    /// The constructions seen must be all there are, and there must be one: at least one
+    /// construction binds the attribute (a class the tree never makes by name, pproxy's plugins
+    /// gathered from `globals()` into a table, proves nothing); no module of the tree reads
+    /// `globals()`, `vars()`, `locals()` or `__subclasses__()`, or hands a module holding one of
+    /// the classes to `getattr`; a call whose callee ends with a name of the classes but does not
+    /// resolve (solum's module-level `registry_mod.Registry()`) is a construction without the
+    /// binding; and the attribute a class is bound to (`BaseStorage.partial = PartialMixin`) is
+    /// not called, nor handed on, returned or bound to a name except when read on a local the
+    /// function binds only to what calls return, never to a parameter, a global or an attribute
+    /// (social-auth-core's `resume_partial(partial.partial)`, `partial` being
+    /// `partial_pipeline_result(...)`).
+    pub fn bound_at_every_construction(project: &Project, class: ClassId, attr: &str) -> bool {
+        let classes: Vec<ClassId> = std::iter::once(class)
+            .chain(project.descendants(class).iter().copied())
+            .collect();
+        let mut makers = HashSet::default();
+        for &c in &classes {
+            for entry in project.mro(c) {
+                match entry {
+                    MroEntry::Class(base) => {
+                        let facts = project.class(*base).1;
+                        if facts.metaclass.is_some() || facts.bases.iter().any(Option::is_none) {
+                            return false;
+                        }
+                        makers.insert(*base);
+                    }
+                    MroEntry::External(name) if name.as_str() == "object" => {}
+                    MroEntry::External(_) => return false,
+                }
+            }
+            if ["__init__", "__new__", "__setattr__"]
+                .iter()
+                .any(|special| project.lookup_method(c, *special).is_some())
+            {
+                return false;
+            }
+        }
+        let mut names: HashSet<&str> = classes
+            .iter()
+            .map(|&c| project.class(c).1.name.as_str())
+            .collect();
+        for file in &project.files {
+            for import in &file.facts.imports {
+                if let ImportTarget::Member { name, .. } = &import.target
+                    && names.contains(name.as_str())
+                {
+                    names.insert(import.binding.as_str());
+                }
+            }
+        }
+        // Where the classes are defined: a module handed to `getattr` may give one of them.
+        let homes: HashSet<FileId> = classes.iter().map(|&c| project.class(c).0).collect();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let facts = &file.facts;
+            // What `getattr(x, ...)` or `vars(x)` is given a name for.
+            let first_argument = |index: usize| {
+                facts.flows.iter().find_map(|flow| {
+                    match (flow.source(), flow.target().argument()) {
+                        (FlowSource::Name { name, .. }, Some((call, ArgPosition::Index(0))))
+                            if call as usize == index =>
+                        {
+                            Some((flow.function(), name))
+                        }
+                        _ => None,
+                    }
+                })
+            };
+            let a_home = |(function, name): (Option<u32>, Name)| {
+                matches!(
+                    project.resolve(file_id as FileId, function, &name),
+                    Resolved::Module(home) if homes.contains(&home)
+                )
+            };
+            let reflective = facts.calls.iter().enumerate().any(|(index, call)| {
+                match call.callee.as_str() {
+                    "globals" | "locals" => true,
+                    // `vars()` itself: a call at module level, or one recorded as passing
+                    // nothing (`call_arguments`); `vars(obj)` reads an object's attributes.
+                    "vars" => {
+                        call.function().is_none()
+                            || facts.call_arguments.iter().any(|given| {
+                                given.call as usize == index
+                                    && given.positional.is_empty()
+                                    && given.keywords.is_empty()
+                                    && !given.splat
+                            })
+                            || first_argument(index).is_some_and(a_home)
+                    }
+                    "getattr" => first_argument(index).is_some_and(a_home),
+                    callee => callee.rsplit('.').next() == Some("__subclasses__"),
+                }
+            });
+            if reflective {
+                return false;
+            }
+        }
+        let made_by = MadeBy {
+            classes,
+            names,
+            makers,
+        };
+        // The constructions that bind the attribute: there must be one.
+        let binding_constructions = std::cell::Cell::new(0u32);
+        // The class attributes a class is bound to (`partial = PartialMixin` in a class body):
+        // calling one through any object makes an instance.
+        let mut holders: HashSet<&Name> = HashSet::default();
+        for (file_id, file) in project.files.iter().enumerate() {
+            let file_id = file_id as FileId;
+            let facts = &file.facts;
+            for global in &facts.globals {
+                if made_by.aliases(project, file_id, None, &global.value) {
+                    return false;
+                }
+            }
+            for class_facts in &facts.classes {
+                for binding in &class_facts.bindings {
+                    if made_by.aliases(project, file_id, None, &binding.value) {
+                        holders.insert(&binding.name);
+                    }
+                }
+            }
+        }
+        project.files.iter().enumerate().all(|(file_id, file)| {
+            let file_id = file_id as FileId;
+            let facts = &file.facts;
+            // A method of a local of unknown class is kept only by its name.
+            if facts
+                .untyped_method_calls
+                .iter()
+                .any(|method| holders.contains(method))
+            {
+                return false;
+            }
+            let calls_ok = facts.calls.iter().enumerate().all(|(index, call)| {
+                let last = call.callee.rsplit('.').next().unwrap_or_default();
+                // `storage.partial()`, `self.partial()`: not `partial()`, a module's name.
+                let through_attribute = call.callee.contains('.')
+                    || matches!(
+                        call.receiver(),
+                        CallReceiver::SelfParam | CallReceiver::Class
+                    );
+                if through_attribute && holders.iter().any(|h| h.as_str() == last) {
+                    return false;
+                }
+                let (written, method) = match call.callee.rsplit_once('.') {
+                    Some((written, method)) if !made_by.names.contains(last) => {
+                        (written, Some(method))
+                    }
+                    _ => (call.callee.as_str(), None),
+                };
+                let written_last = written.rsplit('.').next().unwrap_or_default();
+                // A class imported in the function is a local there.
+                if !matches!(call.receiver(), CallReceiver::Name | CallReceiver::Local)
+                    || !made_by.names.contains(written_last)
+                {
+                    return true;
+                }
+                match project.resolve(file_id, call.function(), written) {
+                    Resolved::Class(c) if made_by.classes.contains(&c) => {}
+                    // Another class or function of that name.
+                    Resolved::Class(_) | Resolved::Function(_) | Resolved::Module(_) => {
+                        return true;
+                    }
+                    // A name that does not resolve to a definition may be one of the classes
+                    // (solum's `registry_mod.Registry()`, `registry_mod` read as the package's
+                    // global of that name): a construction without the binding, or a method of
+                    // the class whose effect is not known.
+                    Resolved::Global(..) | Resolved::External(_) | Resolved::Unknown => {
+                        return false;
+                    }
+                }
+                match method {
+                    // `C.prepare(...)` runs a method; what it makes is checked where it is.
+                    Some(method) => method != "__new__" && method != "__call__",
+                    None => {
+                        !call.reference()
+                            && call.argument_of.get().is_none()
+                            && call.function().is_some_and(|function| {
+                                let local = facts.flows.iter().find_map(|flow| {
+                                    match (flow.function(), flow.target(), flow.source()) {
+                                        (
+                                            Some(f),
+                                            FlowTarget::Name {
+                                                name,
+                                                global: false,
+                                            },
+                                            FlowSource::CallResult(i),
+                                        ) if f == function && i == index as u32 => Some(name),
+                                        _ => None,
+                                    }
+                                });
+                                let bound = local.is_some_and(|local| {
+                                    made_by.bound_before_handed_on(
+                                        project,
+                                        file_id,
+                                        function,
+                                        &local,
+                                        call.span.start,
+                                        attr,
+                                    )
+                                });
+                                if bound {
+                                    binding_constructions.set(binding_constructions.get() + 1);
+                                }
+                                bound
+                            })
+                    }
+                }
+            });
+            let class_calls_ok = facts.class_calls.iter().all(|made| {
+                let Some(function) = made.function else {
+                    return !made.own;
+                };
+                let outer = project.outermost_function(file_id, function);
+                let in_maker = project
+                    .method_class(file_id, outer)
+                    .is_some_and(|c| made_by.makers.contains(&c));
+                if !made.own {
+                    return false;
+                }
+                if !in_maker {
+                    return true;
+                }
+                let bound = made.bound_to.as_ref().is_some_and(|local| {
+                    made_by
+                        .bound_before_handed_on(project, file_id, function, local, made.start, attr)
+                });
+                if bound {
+                    binding_constructions.set(binding_constructions.get() + 1);
+                }
+                bound
+            });
+            // The class handed on as a value (`register(PartialMixin)`, `return PartialMixin`)
+            // may be called anywhere; telling whether an object is one is not making one.
+            let values_ok = facts.flows.iter().all(|flow| {
+                let FlowSource::Name { receiver, name } = flow.source() else {
+                    return true;
+                };
+                let last = name.rsplit('.').next().unwrap_or_default();
+                // The class read through the attribute it is bound to and handed on: only on a
+                // local that holds what calls return.
+                if let Some((object, _)) = name.rsplit_once('.')
+                    && holders.iter().any(|h| h.as_str() == last)
+                    && !(receiver == CallReceiver::Local
+                        && !object.contains('.')
+                        && flow.function().is_some_and(|function| {
+                            made_by.holds_call_results(project, file_id, function, object)
+                        }))
+                {
+                    return false;
+                }
+                if !matches!(receiver, CallReceiver::Name | CallReceiver::Local)
+                    || !made_by.names.contains(last)
+                    || !made_by.is_one(project, file_id, flow.function(), &name)
+                {
+                    return true;
+                }
+                flow.target().argument().is_some_and(|(call, _)| {
+                    matches!(
+                        facts.calls[call as usize].callee.as_str(),
+                        "isinstance" | "issubclass"
+                    )
+                })
+            });
+            calls_ok && class_calls_ok && values_ok
+        }) && binding_constructions.get() > 0
+    }
+}
+
+impl MadeBy<'_> {
+    /// Whether `local` in `function` of `file` is no parameter and is bound only to what calls
+    /// return (`partial = partial_pipeline_result(...)`).
+    fn holds_call_results(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: u32,
+        local: &str,
+    ) -> bool {
+        let facts = &project.file(file).facts;
+        if facts.functions[function as usize]
+            .params
+            .iter()
+            .any(|p| p.name.as_str() == local)
+        {
+            return false;
+        }
+        let mut bindings = facts.flows.iter().filter(|flow| {
+            flow.function() == Some(function)
+                && matches!(flow.target(), FlowTarget::Name { name, .. } if name.as_str() == local)
+        });
+        let mut any = false;
+        let all_calls = bindings.all(|flow| {
+            any = true;
+            matches!(flow.source(), FlowSource::CallResult(_))
+        });
+        any && all_calls
+            && !facts
+                .captured
+                .iter()
+                .any(|(_, name)| name.as_str() == local)
+    }
+
+    /// Whether `written`, read in `function` of `file`, is one of the classes.
+    fn is_one(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: Option<u32>,
+        written: &str,
+    ) -> bool {
+        matches!(
+            project.resolve(file, function, written),
+            Resolved::Class(c) if self.classes.contains(&c)
+        )
+    }
+
+    /// Whether a binding's value is one of the classes itself (`partial = PartialMixin`).
+    fn aliases(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: Option<u32>,
+        value: &Value,
+    ) -> bool {
+        let Value::Alias(path) = value else {
+            return false;
+        };
+        let Root::Global(name) = &path.root else {
+            return false;
+        };
+        let mut written = name.to_string();
+        for a in &path.attrs {
+            written.push('.');
+            written.push_str(a.as_str());
+        }
+        let last = written.rsplit('.').next().unwrap_or_default();
+        self.names.contains(last) && self.is_one(project, file, function, &written)
+    }
+
+    /// Whether `local`, bound in `function` of `file` to the new instance made by the call at
+    /// `made` (its one binding there), is given its own `attr` before anything else may see it
+    /// (see [`InstanceAssignments::bound_at_every_construction`]).
+    fn bound_before_handed_on(
+        &self,
+        project: &Project,
+        file: FileId,
+        function: u32,
+        local: &Name,
+        made: u32,
+        attr: &str,
+    ) -> bool {
+        let facts = &project.file(file).facts;
+        let bound_once = facts.functions[function as usize]
+            .typed_locals
+            .iter()
+            .any(|t| t.name == *local && t.exact);
+        let is_local = |root: &Root| matches!(root, Root::Local(name) if name == local);
+        let Some(binding) = facts.attribute_assignments.iter().find(|a| {
+            a.function == function
+                && a.attr.as_str() == attr
+                && a.span.start > made
+                && a.object.attrs.is_empty()
+                && is_local(&a.object.root)
+                && !matches!(&a.value, Value::Alias(path)
+                    if matches!(path.root, Root::SelfParam | Root::Class | Root::Global(_)))
+                && facts.runs_on_every_call(a.span.start)
+        }) else {
+            return false;
+        };
+        let before = binding.span.start;
+        let first_segment = |text: &str| text.split('.').next() == Some(local.as_str());
+        // Another attribute of the new object assigned first: none that runs code.
+        let quiet_stores = facts.attribute_assignments.iter().all(|a| {
+            a.function != function
+                || !is_local(&a.object.root)
+                || a.span.start >= before
+                || !self.classes.iter().any(|&c| {
+                    project.lookup_method(c, &a.attr).is_some()
+                        || super::data_descriptor_setter(project, c, &a.attr).is_some()
+                })
+        });
+        let untouched = facts
+            .mutations
+            .iter()
+            .all(|m| m.function != function || !is_local(&m.target.root) || m.span.start >= before);
+        let no_method_called = facts.calls.iter().all(|call| {
+            call.function() != Some(function)
+                || call.span.start >= before
+                || call.span.start <= made
+                || call.receiver() != CallReceiver::Local
+                || !first_segment(&call.callee)
+        });
+        // Handed to a call made before the binding, or to a name at all (positions of names'
+        // bindings are not kept).
+        let not_handed_on = facts.flows.iter().all(|flow| {
+            if flow.function() != Some(function) {
+                return true;
+            }
+            let FlowSource::Name { receiver, name } = flow.source() else {
+                return true;
+            };
+            if receiver != CallReceiver::Local || !first_segment(&name) {
+                return true;
+            }
+            match flow.target() {
+                FlowTarget::Return => true,
+                target => target
+                    .argument()
+                    .is_some_and(|(call, _)| facts.calls[call as usize].span.start >= before),
+            }
+        });
+        let not_captured = !facts.captured.iter().any(|(_, name)| name == local);
+        bound_once && quiet_stores && untouched && no_method_called && not_handed_on && not_captured
+    }
 }

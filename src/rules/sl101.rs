@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{Mutation, Root, Span};
+use crate::facts::{Mutation, Name, Root, Span};
 use crate::knowledge;
 use crate::model::{
     ClassReceiver, InstanceAssignments, MethodCalls, keeps_empty, only_extended, takes_entries_out,
@@ -172,6 +172,9 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
                 .collect(),
         );
 
+        // Per class and attribute: whether every construction binds it (costly, asked only for
+        // what would otherwise be reported).
+        let mut bound_at_construction: HashMap<(ClassId, Name), bool> = HashMap::default();
         for (change, receiver, mutation, attr, inner, method) in changes {
             let file_id = change.file;
             let mut classes = change.classes.clone();
@@ -218,6 +221,16 @@ fn make_instance_change_groups<'a>(context: &Context<'a>) -> InstanceChangeGroup
                 ) else {
                     continue;
                 };
+                // Every instance the tree makes is given its own value as it is made.
+                if mutation.target.root == Root::SelfParam
+                    && *bound_at_construction
+                        .entry((class, *attr))
+                        .or_insert_with(|| {
+                            InstanceAssignments::bound_at_every_construction(project, class, attr)
+                        })
+                {
+                    continue;
+                }
                 // Every way the tree runs the method may first give the instance its own value.
                 if method.is_some_and(|method| {
                     project.function_in_file(method).1 == mutation.function

@@ -9,9 +9,9 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassFacts,
-    ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource, FuncIdx,
-    FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
+    AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassCall,
+    ClassFacts, ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource,
+    FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
     LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard,
     ParamUseKind, Returned, Root, RunningLoopStore, SelfAttributeExit, SelfCallGuard, SetattrCall,
     Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
@@ -1331,7 +1331,7 @@ impl Extractor {
     /// What kind of receiver a name is in the current function ([`Self::root_of`] without the
     /// name): the instance, the class, a local (of this or an enclosing function), or a global
     /// ([`CallReceiver::Name`]).
-    fn receiver_named(&self, name: &str) -> CallReceiver {
+    pub(super) fn receiver_named(&self, name: &str) -> CallReceiver {
         self.name_here(name).0
     }
 
@@ -1693,6 +1693,27 @@ impl Extractor {
     /// `name = value` inside a function: tracks aliases of shared objects and constructed locals.
     fn bind_local(&mut self, node: &ast::ExprName, value: Option<&Expr>) {
         let name = node.id.as_str();
+        if let Some(Expr::Call(call)) = value
+            && let Some(own) = self.class_call_kind(call)
+        {
+            let start = call.range().start().to_u32();
+            let bound_to = Some(intern(name));
+            match self
+                .facts
+                .class_calls
+                .iter_mut()
+                .rev()
+                .find(|c| c.start == start)
+            {
+                Some(recorded) => recorded.bound_to = bound_to,
+                None => self.facts.class_calls.push(ClassCall {
+                    function: self.current_function(),
+                    start,
+                    own,
+                    bound_to,
+                }),
+            }
+        }
         let alias = value.and_then(|value| {
             let (aliased, either) = match value {
                 Expr::BoolOp(b) if b.op == ast::BoolOp::Or => (b.values.first()?, true),

@@ -14,8 +14,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
-    AccessPath, ByText, CallArguments, CallReceiver, CallSite, FirstTimeCall, FuncIdx, Given,
-    KeyRepr, MaybeIndex, MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
+    AccessPath, ByText, CallArguments, CallReceiver, CallSite, ClassCall, FirstTimeCall, FuncIdx,
+    Given, KeyRepr, MaybeIndex, MemoStore, Name, ParamKeyedStore, Root, Span, intern, interned,
     parameter_path,
 };
 use crate::knowledge;
@@ -612,6 +612,24 @@ impl Extractor {
         }
     }
 
+    /// Whether `call` calls a class held as a value: `Some(true)` for the class the method runs
+    /// for (`cls(...)`, `type(self)(...)`, `self.__class__(...)`), `Some(false)` for another
+    /// object's (`type(x)(...)`, `x.__class__(...)`), `None` for any other call.
+    pub(super) fn class_call_kind(&self, call: &ast::ExprCall) -> Option<bool> {
+        let is_self = |e: &Expr| matches!(e, Expr::Name(n) if self.receiver_named(n.id.as_str()) == CallReceiver::SelfParam);
+        match &*call.func {
+            Expr::Name(n) => {
+                (self.receiver_named(n.id.as_str()) == CallReceiver::Class).then_some(true)
+            }
+            Expr::Call(inner) => match (&*inner.func, inner.arguments.args.as_ref()) {
+                (Expr::Name(f), [object]) if f.id.as_str() == "type" => Some(is_self(object)),
+                _ => None,
+            },
+            Expr::Attribute(a) if a.attr.as_str() == "__class__" => Some(is_self(&a.value)),
+            _ => None,
+        }
+    }
+
     /// The callee of `func`, whose innermost receiver `base` is the call `inner`: a method of
     /// `super()`, of `type(self)`, or of an instance constructed in place (`Tracker().record`).
     fn callee_on_call(
@@ -710,6 +728,22 @@ impl Extractor {
             .push((self.reach.argument_callees.len(), None));
         let function = self.current_function();
         let start = call.range().start().to_u32();
+        // The binding of `name = cls(...)` may have recorded the call already.
+        if let Some(own) = self.class_call_kind(call)
+            && !self
+                .facts
+                .class_calls
+                .iter()
+                .rev()
+                .any(|c| c.start == start)
+        {
+            self.facts.class_calls.push(ClassCall {
+                function,
+                start,
+                own,
+                bound_to: None,
+            });
+        }
         let argument_of = self
             .reach
             .pending_parents
