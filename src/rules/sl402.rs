@@ -514,7 +514,7 @@ fn read_through_property(
                     .contains(&facts.functions[function as usize].name.as_str())
             };
             let counts = written == attr || (cached && written == first && !setup());
-            counts && !object_class(project, file_id, function, object).is_some_and(|c| !related(c))
+            counts && object_class(project, file_id, function, object).is_none_or(&related)
         };
         if facts
             .attribute_assignments
