@@ -870,9 +870,10 @@ pub struct FileFacts {
     /// `__caching_id__` read (the parts of an object a key built from it can tell apart); `None`
     /// when the method uses the receiver otherwise.
     pub key_method_reads: ThinVec<(FuncIdx, Option<Vec<Name>>)>,
-    /// Instance methods decorated `@property` alone whose body (a docstring aside) is only
-    /// `return self.X`, with `X`: reading the property reads that attribute.
-    pub attribute_properties: ThinVec<(FuncIdx, Name)>,
+    /// Instance methods decorated `@property` or `@cached_property` alone whose body (a
+    /// docstring aside) is only `return self.X` or `return self.X.Y...`: reading the property
+    /// reads that attribute path (see [`AttributeProperty`]).
+    pub attribute_properties: ThinVec<AttributeProperty>,
     /// What the return values of methods that a memo's value calls on the receiver
     /// (`C[k] = self.compile(k)`) may depend on, in [`MemoStore::value_inputs`]' terms: every
     /// name and receiver attribute (`self.x`; `self.m()` for a method called on it) the body
@@ -2128,6 +2129,19 @@ pub struct SelfAttributeExit {
     pub truth: bool,
 }
 
+/// A property whose body (a docstring aside) is only `return self.<path>` (see
+/// [`FileFacts::attribute_properties`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct AttributeProperty {
+    pub function: FuncIdx,
+    /// The attribute path returned, dotted: `X` for `self.X`, `X.Y` for `self.X.Y`.
+    pub path: Name,
+    /// The one decorator, as written: `property`, or a name ending in `cached_property`
+    /// (resolved by whoever asks: `functools.cached_property` keeps the first value it
+    /// computes on the instance).
+    pub decorator: Name,
+}
+
 /// See [`FileFacts::method_returns`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodReturn {
@@ -2299,21 +2313,26 @@ impl MemoStore {
     /// reads (sglang's permutation indices, moved to the tensor's device, whose type and index
     /// are in the key).
     pub fn uncovered_paths<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        paths_of(&self.value_paths, name).filter(move |read| !self.key_covers_path(name, read))
+    }
+
+    /// Whether the key covers the path `read` (`a.b` of `name.a.b`, empty for `name` whole) of
+    /// the parameter `name`, as [`MemoStore::uncovered_paths`] tells it.
+    pub fn key_covers_path(&self, name: &str, read: &str) -> bool {
         let key_paths: Vec<&str> = paths_of(&self.key_paths, name).collect();
-        let whole = key_paths.is_empty() || key_paths.contains(&"");
-        paths_of(&self.value_paths, name).filter(move |read| {
-            !whole
-                && !key_paths.iter().any(|key| {
-                    // The object at `read` handed on whole while the key reads inside it.
-                    read.is_empty()
-                        || key
-                            .strip_prefix(*read)
-                            .is_some_and(|rest| rest.starts_with('.'))
-                })
-                && !key_paths.iter().any(|key| {
-                    read.strip_prefix(key)
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-                })
+        if key_paths.is_empty() || key_paths.contains(&"") {
+            return true;
+        }
+        key_paths.iter().any(|key| {
+            // The object at `read` handed on whole while the key reads inside it.
+            read.is_empty()
+                || key
+                    .strip_prefix(read)
+                    .is_some_and(|rest| rest.starts_with('.'))
+                // `read` is the key's path or lies under it.
+                || read
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
         })
     }
 }

@@ -120,7 +120,7 @@ impl Rule for CacheKeyIncomplete {
                     report(project, file_id, store, &cache, key_text, &missing)
                 } else {
                     let key_text = format!("depends {}", key_clause(project, file_id, store));
-                    let missing = read_of_inputs(store, &missing);
+                    let missing = read_of_inputs(project, file_id, store, &missing);
                     report(project, file_id, store, &cache, key_text, &join(&missing))
                 };
                 found.insert(key, finding);
@@ -309,7 +309,7 @@ fn missing_inputs<'s>(
     let missing: Vec<&Name> = store
         .value_inputs
         .iter()
-        .filter(|name| !store.key_covers(name))
+        .filter(|name| !key_covers(project, file, store, name))
         .filter(|name| !(cache.receiver_fixed && receivers.contains(name)))
         .filter(|name| {
             params.iter().any(|p| p.as_str() == parameter_of(name))
@@ -387,11 +387,182 @@ fn shown_reads(input: &str, paths: impl Iterator<Item = impl AsRef<str>>) -> Vec
 }
 
 /// What the value reads of each of `missing` that the key leaves out, as the message names it.
-fn read_of_inputs(store: &MemoStore, missing: &[&Name]) -> Vec<String> {
+fn read_of_inputs(
+    project: &Project,
+    file: FileId,
+    store: &MemoStore,
+    missing: &[&Name],
+) -> Vec<String> {
     missing
         .iter()
-        .flat_map(|input| shown_reads(input, store.uncovered_paths(input)))
+        .flat_map(|input| shown_reads(input, uncovered_reads(project, file, store, input)))
         .collect()
+}
+
+/// Whether the key depends on `input`, an input of the value ([`MemoStore::key_covers`]),
+/// reading the value's paths through the properties of the parameter's class that return a
+/// path of the instance ([`read_through_property`]).
+fn key_covers(project: &Project, file: FileId, store: &MemoStore, input: &Name) -> bool {
+    store.key_covers(input)
+        || (store.key_inputs.contains(input)
+            && uncovered_reads(project, file, store, input)
+                .next()
+                .is_none())
+}
+
+/// The paths the value reads of the parameter `name` that the key leaves out
+/// ([`MemoStore::uncovered_paths`]), but for those that read a property of the parameter's
+/// class returning a path the key covers (`directive.arguments` where `arguments` returns
+/// `self.resolver.arguments` and the key reads `directive.resolver`).
+fn uncovered_reads<'s>(
+    project: &'s Project,
+    file: FileId,
+    store: &'s MemoStore,
+    name: &'s str,
+) -> impl Iterator<Item = &'s str> + 's {
+    store.uncovered_paths(name).filter(move |read| {
+        !read_through_property(project, file, store.function, name, read)
+            .is_some_and(|path| store.key_covers_path(name, &path))
+    })
+}
+
+/// The path of the parameter `name` of `function` (or of a function around it) that reading
+/// `read` of it (`a.rest` of `name.a.rest`) reads, when `a` is a property of the parameter's
+/// class whose body is only `return self.<path>` (`<path>.rest`). Only when what `name` holds
+/// is known to be an instance of that class or of one of its subclasses (the parameter is
+/// annotated with it), when no such class binds `a` otherwise (a method or a class attribute
+/// of its own), and when no code may assign `a` on such an instance (every assignment of an
+/// attribute `a`, by `x.a = v` or `setattr(x, "a", v)`, is on an object of a known class
+/// outside that family): a `functools.cached_property` keeps what its first read computed
+/// unless the instance's own `a` is set. For a cached property, besides, the path's first
+/// attribute is rebound only by set-up methods (`__init__`, ...): the kept value is then the
+/// one the path gives later too. Writes by names computed at run time (`setattr(x, name, v)`)
+/// are not followed.
+fn read_through_property(
+    project: &Project,
+    file: FileId,
+    function: u32,
+    name: &str,
+    read: &str,
+) -> Option<String> {
+    let (attr, rest) = match read.split_once('.') {
+        Some((attr, rest)) => (attr, Some(rest)),
+        None => (read, None),
+    };
+    if attr.is_empty() || attr.ends_with("()") {
+        return None;
+    }
+    let functions = &project.file(file).facts.functions;
+    let mut current = Some(function);
+    let mut parameter = false;
+    while let Some(f) = current {
+        if functions[f as usize].params.iter().any(|p| p.name == name) {
+            parameter = true;
+            break;
+        }
+        current = functions[f as usize].parent;
+    }
+    let owner = current.filter(|_| parameter)?;
+    let typed = crate::model::typed_local(project, file, owner, name)?;
+    let Resolved::Class(class) = project.resolve(file, Some(owner), &typed.class) else {
+        return None;
+    };
+    let method = project.lookup_method(class, attr)?;
+    let (method_file, index) = project.function_in_file(method);
+    let property = project
+        .file(method_file)
+        .facts
+        .attribute_properties
+        .iter()
+        .find(|p| p.function == index)?;
+    let cached = property.decorator != "property";
+    if cached
+        && !matches!(
+            project.resolve(method_file, None, &property.decorator),
+            Resolved::External(q) if CACHED_PROPERTIES.contains(&q.as_str())
+        )
+    {
+        return None;
+    }
+    let defining = project.method_class(method_file, index)?;
+    // The family of classes whose instances `name` may hold, each of which must read `attr`
+    // through this property.
+    let family: Vec<ClassId> = std::iter::once(class)
+        .chain(project.descendants(class).iter().copied())
+        .collect();
+    let overridden = family.iter().any(|&c| {
+        project.lookup_method(c, attr) != Some(method)
+            || project
+                .lookup_class_attribute(c, attr)
+                .is_some_and(|(binder, _)| project.in_mro(binder, defining))
+    });
+    if overridden {
+        return None;
+    }
+    let related = |other: ClassId| {
+        family
+            .iter()
+            .any(|&c| project.in_mro(c, other) || project.in_mro(other, c))
+    };
+    let first = property.path.as_str().split('.').next().unwrap_or("");
+    for (file_id, source) in project.files.iter().enumerate() {
+        let file_id = file_id as FileId;
+        let facts = &source.facts;
+        let may_set = |function: u32, object: &crate::facts::AccessPath, written: &str| {
+            let setup = || {
+                knowledge::INSTANCE_SETUP_METHODS
+                    .contains(&facts.functions[function as usize].name.as_str())
+            };
+            let counts = written == attr || (cached && written == first && !setup());
+            counts && object_class(project, file_id, function, object).is_none_or(&related)
+        };
+        if facts
+            .attribute_assignments
+            .iter()
+            .any(|a| may_set(a.function, &a.object, a.attr.as_str()))
+            || facts.setattr_calls.iter().any(|call| {
+                call.name
+                    .is_some_and(|written| may_set(call.function, &call.object, written.as_str()))
+            })
+        {
+            return None;
+        }
+    }
+    Some(match rest {
+        Some(rest) => format!("{}.{rest}", property.path),
+        None => property.path.to_string(),
+    })
+}
+
+/// The `functools.cached_property` decorators and their like: each computes the value on the
+/// first read and keeps it in the instance's own attribute of the same name.
+const CACHED_PROPERTIES: &[&str] = &[
+    "functools.cached_property",
+    "django.utils.functional.cached_property",
+];
+
+/// The class of the object an attribute is written on, when known: `self` in a method of a
+/// class, or a local or parameter bound to `C(...)` or annotated `C`.
+fn object_class(
+    project: &Project,
+    file: FileId,
+    function: u32,
+    object: &crate::facts::AccessPath,
+) -> Option<ClassId> {
+    if !object.attrs.is_empty() {
+        return None;
+    }
+    match &object.root {
+        Root::SelfParam => project.method_class(file, function),
+        Root::Local(local) => {
+            let typed = crate::model::typed_local(project, file, function, local)?;
+            match project.resolve(file, Some(function), &typed.class) {
+                Resolved::Class(class) => Some(class),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn is_request(project: &Project, file: FileId, store: &MemoStore, name: &Name) -> bool {
@@ -702,8 +873,10 @@ fn returned_attribute(project: &Project, method: FuncId) -> Option<&Name> {
         .facts
         .attribute_properties
         .iter()
-        .find(|(f, _)| *f == index)
-        .map(|(_, attr)| attr)
+        .find(|p| {
+            p.function == index && p.decorator == "property" && !p.path.as_str().contains('.')
+        })
+        .map(|p| &p.path)
 }
 
 /// The receiver attributes a key method (`__repr__`, ...) reads, when it reads only attributes.

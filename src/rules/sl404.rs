@@ -6,7 +6,7 @@ use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::facts::{CallReceiver, FuncIdx, MutationKind, Name, Span};
 use crate::knowledge;
 use crate::model::{GlobalId, GlobalWriteKind, Model, binding_read_in};
-use crate::project::{FileId, FuncId, Project, Resolved};
+use crate::project::{EdgeKind, FileId, FuncId, Project, Resolved};
 
 use super::common;
 use super::{Context, Rule, RuleMeta};
@@ -307,6 +307,7 @@ fn changes_of(
 ) -> (HashMap<GlobalId, Vec<Change>>, HashMap<GlobalId, Writers>) {
     let mut changes: HashMap<GlobalId, Vec<Change>> = HashMap::new();
     let mut writers: HashMap<GlobalId, Writers> = HashMap::new();
+    let mut callers: Option<HashMap<FuncId, Vec<(FuncId, EdgeKind)>>> = None;
     for write in model.global_writes(project) {
         let Some(global) = write.global.filter(|g| wanted.contains(g)) else {
             continue;
@@ -365,6 +366,7 @@ fn changes_of(
             .insert((write.file, write.function));
         if common::runs_per_call(project, write.file, write.function)
             && !common::in_test_code(project, write.file, write.function)
+            && !runs_only_at_import(project, &mut callers, global.0, write.file, write.function)
         {
             changes.entry(global).or_default().push(Change {
                 file: write.file,
@@ -381,6 +383,132 @@ fn changes_of(
         list.sort_by_key(|c| (c.file, c.span));
     }
     (changes, writers)
+}
+
+/// Whether `function` of `file`, which changes a global of `module`, runs only while `module`
+/// is imported, before anything could read the global: both are module-level functions of
+/// `module` (no method, no nested function); every call of it the call graph sees is a plain call
+/// by a set-up function of that module, and nothing passes it on (no reference to it is an
+/// argument, so it is never registered to run later), and no other module's top-level code calls
+/// it; each set-up function is one that only the
+/// module's own top-level code uses ([`crate::project::CallGraph::import_time_only`]), by plain
+/// calls only (never passed on, `atexit.register(setup)`), and before its first such call the
+/// module's top-level code calls no function or class of the module (which could reach a
+/// cached function before the fill). No request reaches either. A function of another module
+/// that reads the global imports `module` first, so the fill comes before its reads (sglang's
+/// `register_configs`, called only by `_register_configs()`, the module's last statement).
+fn runs_only_at_import(
+    project: &Project,
+    callers: &mut Option<HashMap<FuncId, Vec<(FuncId, EdgeKind)>>>,
+    module: FileId,
+    file: FileId,
+    function: FuncIdx,
+) -> bool {
+    let graph = project.call_graph();
+    let top_level = |file: FileId, f: FuncIdx| {
+        let facts = &project.file(file).facts.functions[f as usize];
+        facts.parent.is_none() && facts.class.is_none()
+    };
+    if file != module || !top_level(file, function) {
+        return false;
+    }
+    let id = project.function_id(file, function);
+    if graph.is_per_request(id)
+        || passed_on(project, id)
+        || used_at_top_level_elsewhere(project, module, id)
+    {
+        return false;
+    }
+    let callers = callers.get_or_insert_with(|| {
+        let mut map: HashMap<FuncId, Vec<(FuncId, EdgeKind)>> = HashMap::new();
+        for from in 0..project.function_count() {
+            let from = FuncId(from as u32);
+            for edge in graph.callees(from) {
+                map.entry(edge.to).or_default().push((from, edge.kind));
+            }
+        }
+        map
+    });
+    let Some(list) = callers.get(&id).filter(|l| !l.is_empty()) else {
+        return false;
+    };
+    list.iter().all(|&(caller, kind)| {
+        let (caller_file, caller_index) = project.function_in_file(caller);
+        kind == EdgeKind::Call
+            && caller != id
+            && caller_file == module
+            && top_level(caller_file, caller_index)
+            && graph.import_time_only(caller)
+            && !graph.is_per_request(caller)
+            && !passed_on(project, caller)
+            && called_at_import_first(project, module, caller)
+    })
+}
+
+/// Whether the top-level code of a module other than `module` calls or passes `function`.
+fn used_at_top_level_elsewhere(project: &Project, module: FileId, function: FuncId) -> bool {
+    let name = project.function(function).1.name;
+    project.files.iter().enumerate().any(|(file, source)| {
+        file as FileId != module
+            && source.facts.calls.iter().any(|call| {
+                call.function().is_none()
+                    && knowledge::last_segment(&call.callee) == name.as_str()
+                    && matches!(
+                        project.resolve(file as FileId, None, &call.callee),
+                        Resolved::Function(f) if f == function
+                    )
+            })
+    })
+}
+
+/// Whether some reference to `function` passes it on as an argument (`submit(fn)`), wherever
+/// it is (a reference whose name does not resolve counts when its last part is the function's
+/// name).
+fn passed_on(project: &Project, function: FuncId) -> bool {
+    let name = project.function(function).1.name;
+    project.files.iter().enumerate().any(|(file, source)| {
+        source.facts.calls.iter().any(|call| {
+            call.reference()
+                && knowledge::last_segment(&call.callee) == name.as_str()
+                && match project.resolve(file as FileId, call.function(), &call.callee) {
+                    Resolved::Function(found) => found == function,
+                    Resolved::Unknown => true,
+                    _ => false,
+                }
+        })
+    })
+}
+
+/// Whether the top-level code of `module` calls `setup` by name, and calls no function or class
+/// of `module` before its first such call; the top-level code of no other module calls it.
+fn called_at_import_first(project: &Project, module: FileId, setup: FuncId) -> bool {
+    if used_at_top_level_elsewhere(project, module, setup) {
+        return false;
+    }
+    let calls = &project.file(module).facts.calls;
+    let top_level = |call: &&crate::facts::CallSite| {
+        call.function().is_none() && !call.reference() && call.receiver() == CallReceiver::Name
+    };
+    let Some(first) = calls
+        .iter()
+        .filter(top_level)
+        .filter(|call| {
+            matches!(project.resolve(module, None, &call.callee), Resolved::Function(f) if f == setup)
+        })
+        .map(|call| call.span.start)
+        .min()
+    else {
+        return false;
+    };
+    !calls
+        .iter()
+        .filter(top_level)
+        .filter(|call| call.span.start < first)
+        .any(|call| match project.resolve(module, None, &call.callee) {
+            Resolved::Function(f) => project.function_in_file(f).0 == module,
+            Resolved::Class(c) => project.class(c).0 == module,
+            _ => false,
+        })
 }
 
 /// Whether the cached function reads `global` only once a run-once set-up has filled it for

@@ -150,8 +150,9 @@ impl<'a> Visitor<'a> for KeyUses<'a> {
     }
 }
 
-/// `X` when the body (after a docstring) is only `return self.X`, `self` being `self_name`.
-fn returned_receiver_attribute(function: &ast::StmtFunctionDef, self_name: &str) -> Option<Name> {
+/// `X` (or `X.Y...`) when the body (after a docstring) is only `return self.X` (or `return
+/// self.X.Y...`), `self` being `self_name`.
+fn returned_receiver_path(function: &ast::StmtFunctionDef, self_name: &str) -> Option<Name> {
     let body = match function.body.as_slice() {
         [first, rest @ ..] if ruff_python_ast::helpers::is_docstring_stmt(first) => rest,
         body => body,
@@ -164,11 +165,17 @@ fn returned_receiver_attribute(function: &ast::StmtFunctionDef, self_name: &str)
     else {
         return None;
     };
-    let Expr::Attribute(attribute) = &**value else {
+    let mut attrs: Vec<&str> = Vec::new();
+    let mut current = &**value;
+    while let Expr::Attribute(attribute) = current {
+        attrs.push(attribute.attr.as_str());
+        current = &attribute.value;
+    }
+    if attrs.is_empty() || !matches!(current, Expr::Name(n) if n.id.as_str() == self_name) {
         return None;
-    };
-    matches!(&*attribute.value, Expr::Name(n) if n.id.as_str() == self_name)
-        .then(|| intern(attribute.attr.as_str()))
+    }
+    attrs.reverse();
+    Some(intern(&attrs.join(".")))
 }
 
 impl Extractor {
@@ -181,12 +188,20 @@ impl Extractor {
             _ => None,
         };
         if let Some(self_name) = &self_name
-            && let Some(attr) = returned_receiver_attribute(function, self_name)
-            && facts.decorators.len() == 1
-            && facts.decorators[0].name == "property"
-            && !facts.decorators[0].called
+            && let [decorator] = facts.decorators.as_slice()
+            && !decorator.called
+            && (decorator.name == "property"
+                || crate::knowledge::last_segment(&decorator.name) == "cached_property")
+            && let Some(path) = returned_receiver_path(function, self_name)
         {
-            self.facts.attribute_properties.push((idx, attr));
+            let decorator = decorator.name;
+            self.facts
+                .attribute_properties
+                .push(crate::facts::AttributeProperty {
+                    function: idx,
+                    path,
+                    decorator,
+                });
             return;
         }
         if facts.class.is_some() && KEY_METHODS.contains(&facts.name.as_str()) {
