@@ -4489,6 +4489,31 @@ fn self_attribute_exit(receiver: &str, body: &[Stmt]) -> Option<(Name, bool)> {
     }
 }
 
+/// The names a class body binds once, by a statement at its top level, to a tuple of true
+/// literals: `SSH_DIRS = (".ssh", "ssh")`.
+fn true_tuples(body: &[Stmt]) -> Vec<Name> {
+    let mut counts: HashMap<String, u32> = HashMap::default();
+    for stmt in body {
+        nonempty_reads::visit_bound(stmt, &mut |bound: &str| {
+            *counts.entry(bound.to_string()).or_default() += 1;
+        });
+    }
+    body.iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Assign(assign) => match &assign.targets[..] {
+                [Expr::Name(target)]
+                    if counts.get(target.id.as_str()) == Some(&1)
+                        && dead_branches::tuple_of_true_literals(&assign.value) =>
+                {
+                    Some(intern(target.id.as_str()))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Locals, TextKey};
@@ -4618,29 +4643,4 @@ mod tests {
             assert_eq!(locals.get(long_b).as_deref(), Some(long_b));
         }
     }
-}
-
-/// The names a class body binds once, by a statement at its top level, to a tuple of true
-/// literals: `SSH_DIRS = (".ssh", "ssh")`.
-fn true_tuples(body: &[Stmt]) -> Vec<Name> {
-    let mut counts: HashMap<String, u32> = HashMap::default();
-    for stmt in body {
-        nonempty_reads::visit_bound(stmt, &mut |bound: &str| {
-            *counts.entry(bound.to_string()).or_default() += 1;
-        });
-    }
-    body.iter()
-        .filter_map(|stmt| match stmt {
-            Stmt::Assign(assign) => match &assign.targets[..] {
-                [Expr::Name(target)]
-                    if counts.get(target.id.as_str()) == Some(&1)
-                        && dead_branches::tuple_of_true_literals(&assign.value) =>
-                {
-                    Some(intern(target.id.as_str()))
-                }
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
 }

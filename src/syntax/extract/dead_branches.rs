@@ -371,6 +371,9 @@ fn meet(a: Vec<Known>, b: Vec<Known>) -> Vec<Known> {
 /// `known` less what `stmt` (all of it, its blocks included) binds, and, of what is known by
 /// test, what it uses other than as a test's operand, or all of it when it makes another call.
 fn touched_by(stmt: &Stmt, mut known: Vec<Known>) -> Vec<Known> {
+    if known.is_empty() {
+        return known;
+    }
     visit_bound(stmt, &mut |bound: &str| known.retain(|k| k.name != bound));
     if known.iter().any(|k| !k.firm) {
         let mut uses = Uses::default();
@@ -382,9 +385,12 @@ fn touched_by(stmt: &Stmt, mut known: Vec<Known>) -> Vec<Known> {
 
 /// As [`touched_by`], for an expression evaluated (an `if` test).
 fn touched_by_expr(expr: &Expr, mut known: Vec<Known>) -> Vec<Known> {
+    if known.is_empty() {
+        return known;
+    }
     let mut bound = Vec::new();
     NamedTargets(&mut bound).visit_expr(expr);
-    known.retain(|k| !bound.iter().any(|b| *b == k.name));
+    known.retain(|k| !bound.contains(&k.name));
     if known.iter().any(|k| !k.firm) {
         let mut uses = Uses::default();
         uses.test(expr);
@@ -394,7 +400,7 @@ fn touched_by_expr(expr: &Expr, mut known: Vec<Known>) -> Vec<Known> {
 }
 
 fn drop_used(known: &mut Vec<Known>, uses: &Uses) {
-    known.retain(|k| k.firm || (!uses.other_call && !uses.names.iter().any(|n| *n == k.name)));
+    known.retain(|k| k.firm || (!uses.other_call && !uses.names.contains(&k.name)));
 }
 
 struct NamedTargets<'b>(&'b mut Vec<String>);
