@@ -827,6 +827,10 @@ pub struct FileFacts {
     /// A change not listed runs on every call that neither ends early with an exception nor, in
     /// a generator, is left suspended at a `yield` before it.
     pub conditional_changes: ThinVec<u32>,
+    /// The bodies of branches that no call runs: an `if`/`elif` whose test is false on every
+    /// path to it (`if not name:` after `name = ".ssh"`), or a branch after one whose test is
+    /// surely true (`syntax/extract/dead_branches.rs`). In start order.
+    pub dead_code: ThinVec<DeadCode>,
     /// Module-level bindings (indexes in `globals`) to a container created with a bound:
     /// `deque(maxlen=100)`.
     pub bounded_globals: ThinVec<u32>,
@@ -925,6 +929,13 @@ impl FileFacts {
                     .any(|f| held.body.start <= f.start && f.start <= start && start < f.end)
             })
             .min_by_key(|held| held.body.end - held.body.start)
+    }
+
+    /// The branch of [`FileFacts::dead_code`] that the code starting at `start` lies in, if any.
+    pub fn dead_branch_at(&self, start: u32) -> Option<&DeadCode> {
+        self.dead_code
+            .iter()
+            .find(|dead| dead.body.start <= start && start < dead.body.end)
     }
 
     /// Whether the change starting at `start` runs on every call of its function (see
@@ -1070,6 +1081,17 @@ impl ContainerKind {
             ContainerKind::Set => "set",
         }
     }
+}
+
+/// A branch no call of its function runs ([`FileFacts::dead_code`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadCode {
+    pub function: FuncIdx,
+    pub body: Span,
+    /// The attributes of the method's class (`SSH_DIRS` of `self.SSH_DIRS[0]`) whose class-level
+    /// tuple of true literals the proof reads: it holds only while nothing else in the tree binds
+    /// or stores them (`model::dead_code`).
+    pub class_attrs: Vec<Name>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -315,7 +315,7 @@ fn set_by_call(
 /// instances of `class` run): no other assignment, augmented assignment or deletion of
 /// `<anything>.<attr>`, in functions or outside them, no `setattr` with that name, and no
 /// `setattr` with a computed name on `self` in a method of `class`'s MRO.
-fn stored_nowhere_else(
+pub(super) fn stored_nowhere_else(
     project: &Project,
     class: ClassId,
     attr: Name,

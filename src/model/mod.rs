@@ -14,6 +14,7 @@ mod attributes;
 mod cached;
 mod class_changes;
 mod construction;
+mod dead_code;
 mod defaults;
 mod emptied;
 mod fields;
@@ -50,6 +51,7 @@ pub use class_changes::{ClassLevelChange, ClassPath, ClassReceiver, class_path};
 pub use construction::{
     attribute_fails_for_good, default_attribute_literal, method_does_nothing_on,
 };
+pub use dead_code::never_runs;
 pub use defaults::default_held_by_one_instance;
 pub use emptied::{changed_only_while_true, keeps_empty, takes_entries_out};
 pub use fields::{FieldChange, SelfWrites};
@@ -1058,6 +1060,10 @@ impl Model {
         let facts = &project.file(file).facts;
         let mut changes = Vec::new();
         for (index, mutation) in facts.mutations.iter().enumerate() {
+            // A change in a branch no call runs changes nothing.
+            if never_runs(project, file, mutation.span.start) {
+                continue;
+            }
             let locations = self.locations(
                 project,
                 file,

@@ -401,6 +401,7 @@ pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> V
         for assignment in &facts.attribute_assignments {
             if !matches!(assignment.object.root, Root::Class | Root::Global(_))
                 || !may_carry_call_state(project, file_id, assignment.function, &assignment.value)
+                || crate::model::never_runs(project, file_id, assignment.span.start)
             {
                 continue;
             }
@@ -444,7 +445,9 @@ pub fn attributes_set_on_the_class(context: &Context<'_>, setting: Setting) -> V
         }
         for call in &facts.setattr_calls {
             // `if not hasattr(cls, name): setattr(cls, name, {})` sets it up once.
-            if facts.lazy_inits.contains(&call.span.start) {
+            if facts.lazy_inits.contains(&call.span.start)
+                || crate::model::never_runs(project, file_id, call.span.start)
+            {
                 continue;
             }
             let Some(class) = set_class(context, file_id, call.function, &call.object) else {

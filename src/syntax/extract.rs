@@ -10,7 +10,8 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassCall,
-    ClassFacts, ClassIdx, ClosureLocal, ContainerKind, Decorator, FileFacts, FlagClear, FlowSource,
+    ClassFacts, ClassIdx, ClosureLocal, ContainerKind, DeadCode, Decorator, FileFacts, FlagClear,
+    FlowSource,
     FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
     LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard,
     ParamUseKind, Returned, Root, RunningLoopStore, SelfAttributeExit, SelfCallGuard, SetattrCall,
@@ -24,6 +25,7 @@ mod blocks;
 mod caches;
 mod calls;
 mod class_creation;
+mod dead_branches;
 mod done_callbacks;
 mod flows;
 mod kwargs_forward;
@@ -77,6 +79,7 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
         fills_read_attribute: false,
         keyed: flows::KeyedStores::default(),
         string_lists: HashMap::default(),
+        true_tuples: HashMap::default(),
         module_numbers: HashMap::default(),
         instance_name_loops: Vec::new(),
         unreached_setattrs: Vec::new(),
@@ -114,6 +117,10 @@ pub(super) fn extract(module: &ast::ModModule, source: &str) -> (FileFacts, bool
     extractor.facts.outer_attribute_stores.sort_unstable();
     extractor.facts.outer_attribute_stores.dedup();
     extractor.facts.conditional_changes.dedup();
+    extractor
+        .facts
+        .dead_code
+        .sort_unstable_by_key(|dead| (dead.body.start, dead.body.end));
     (extractor.facts, extractor.hit_depth_limit)
 }
 
@@ -424,6 +431,9 @@ struct Extractor {
     /// Module- and class-level names bound to a literal tuple or list of strings, by name: the
     /// attribute lists a framework copies per instance.
     string_lists: HashMap<Name, Vec<Name>>,
+    /// For each class, the names its body binds once, at its top, to a tuple of true literals
+    /// (`SSH_DIRS = (".ssh", "ssh")`): what [`dead_branches`] reads `self.A[i]` by.
+    true_tuples: HashMap<ClassIdx, Vec<Name>>,
     /// Module-level names bound by `NAME = <whole number>` so far, with the number: what a
     /// decorator's `maxsize=NAME` reads.
     module_numbers: HashMap<Name, u32>,
@@ -580,11 +590,44 @@ impl Extractor {
             self.visit_arguments(arguments);
         }
         self.rebinds.class_header(class, self.depth);
+        let tuples = true_tuples(&class.body);
+        if !tuples.is_empty() {
+            self.true_tuples.insert(idx, tuples);
+        }
         self.push_scope(Scope::Class(idx));
         for stmt in &class.body {
             self.visit_stmt(stmt);
         }
         self.pop_scope();
+    }
+
+    /// Records the branches of the function `idx` (whose body is `body`) that no call runs
+    /// ([`FileFacts::dead_code`]).
+    fn record_dead_branches(&mut self, idx: FuncIdx, body: &[Stmt], self_name: Option<&Name>) {
+        // The class whose methods' `self.A` the function reads: its own, or its enclosing
+        // method's.
+        let mut owner = Some(idx);
+        let mut class = None;
+        while let Some(f) = owner {
+            let facts = &self.facts.functions[f as usize];
+            if facts.class.is_some() {
+                class = facts.class;
+                break;
+            }
+            owner = facts.parent;
+        }
+        let tuples = class
+            .and_then(|c| self.true_tuples.get(&c))
+            .map_or(&[][..], Vec::as_slice);
+        for ((start, end), class_attrs) in
+            dead_branches::dead_branches(body, self_name.map(|n| n.as_str()), tuples)
+        {
+            self.facts.dead_code.push(DeadCode {
+                function: idx,
+                body: Span::new(start, end),
+                class_attrs,
+            });
+        }
     }
 
     /// The qualified name of a definition named `name` in the current scope, and whether it is
@@ -932,6 +975,7 @@ impl Extractor {
         let Some(Scope::Function(mut scope)) = self.pop_scope() else {
             unreachable!("function scope pushed above")
         };
+        self.record_dead_branches(idx, &function.body, scope.self_name.as_ref());
         let mutations = &self.facts.mutations[mutations_from..];
         if scope.reads_constant_index && mutations.iter().any(|m| m.function == idx) {
             let changed = nonempty_reads::changed_only_when_not_empty(
@@ -4540,6 +4584,31 @@ fn self_attribute_exit(receiver: &str, body: &[Stmt]) -> Option<(Name, bool)> {
         }
         _ => None,
     }
+}
+
+/// The names a class body binds once, by a statement at its top level, to a tuple of true
+/// literals: `SSH_DIRS = (".ssh", "ssh")`.
+fn true_tuples(body: &[Stmt]) -> Vec<Name> {
+    let mut counts: HashMap<String, u32> = HashMap::default();
+    for stmt in body {
+        nonempty_reads::visit_bound(stmt, &mut |bound: &str| {
+            *counts.entry(bound.to_string()).or_default() += 1;
+        });
+    }
+    body.iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Assign(assign) => match &assign.targets[..] {
+                [Expr::Name(target)]
+                    if counts.get(target.id.as_str()) == Some(&1)
+                        && dead_branches::tuple_of_true_literals(&assign.value) =>
+                {
+                    Some(intern(target.id.as_str()))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -233,7 +233,7 @@ fn binds(stmt: &Stmt, name: &str) -> bool {
 }
 
 /// Hands `bound` each name or dotted attribute `stmt` binds, its blocks included.
-fn visit_bound(stmt: &Stmt, bound: &mut dyn FnMut(&str)) {
+pub(super) fn visit_bound(stmt: &Stmt, bound: &mut dyn FnMut(&str)) {
     use ruff_python_ast::visitor::{self, Visitor};
 
     struct Binds<'b> {
