@@ -255,9 +255,7 @@ fn runs_on_a_thread(
     positions.all(|(_, position)| {
         let param = match position {
             ArgPosition::Index(i) => callee_facts.params.get(i as usize + usize::from(bound)),
-            ArgPosition::Keyword(keyword) => {
-                callee_facts.params.iter().find(|p| p.name == keyword)
-            }
+            ArgPosition::Keyword(keyword) => callee_facts.params.iter().find(|p| p.name == keyword),
         };
         param.is_some_and(|param| {
             let (_, index) = project.function_in_file(callee);

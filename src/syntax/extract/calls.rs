@@ -2113,9 +2113,7 @@ fn is_time_bound(expr: &Expr, depth: u32) -> bool {
                             .iter()
                             .all(|arg| is_time_bound(arg, depth + 1))
                 }
-                clock => {
-                    call.arguments.args.is_empty() && knowledge::CLOCK_READS.contains(&clock)
-                }
+                clock => call.arguments.args.is_empty() && knowledge::CLOCK_READS.contains(&clock),
             }
         }
         _ => false,
