@@ -35,7 +35,7 @@ use crate::cache_dir::CacheDir;
 use crate::facts::{FileFacts, with_name_table};
 
 const FILE_NAME: &str = "facts.bin";
-const MAGIC: &[u8; 8] = b"SLFACT15";
+const MAGIC: &[u8; 8] = b"SLFACT16";
 /// Magic, fingerprint and entry count: what the index checksum covers besides the index.
 const CHECKED_HEADER_LEN: usize = 8 + 8 + 4;
 const HEADER_LEN: usize = CHECKED_HEADER_LEN + 8;

@@ -671,6 +671,11 @@ pub struct FileFacts {
     /// returns: set after the value was saved in a local, and put back in a `finally` (`old =
     /// C.f; C.f = v; try: ... finally: C.f = old`), the restore included.
     pub restored_stores: ThinVec<u32>,
+    /// Starts of the `V.set(v)` calls of `token = V.set(v)` just before a `try` whose `finally`
+    /// starts with `V.reset(token)`, the `try` neither suspending nor copying the context for
+    /// later code (`extract/restores.rs`, `reset_context_sets`): `v` is in no context once the
+    /// function has returned.
+    pub reset_context_sets: ThinVec<u32>,
     /// Starts of the calls that add a future to a container (`tasks.add(t)`) whose next statement
     /// hands the container's removal to the future as its done-callback
     /// (`t.add_done_callback(tasks.discard)`): the container holds it only until it is done.

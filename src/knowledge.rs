@@ -285,6 +285,22 @@ pub const ENUM_BASES: &[&str] = &[
     "django.db.models.IntegerChoices",
 ];
 
+/// Keyword arguments that bound how long a call may take (`fetch(url, timeout=t)`): a call that
+/// finishes returns what it would have returned with any other bound, and one that runs out of
+/// time raises. Assumed of every callee, as `requests`, `httpx`, `urllib`, `socket` and
+/// `asyncio.wait_for` do; a value made of time arithmetic given as one is no input of the result
+/// (SL402's memo values).
+pub const TIME_BOUND_KEYWORDS: &[&str] = &["timeout", "deadline"];
+
+/// Clock reads, as written, for [`TIME_BOUND_KEYWORDS`]' time arithmetic.
+pub const CLOCK_READS: &[&str] = &[
+    "time.monotonic",
+    "time.time",
+    "time.perf_counter",
+    "monotonic",
+    "perf_counter",
+];
+
 /// Methods that run when a class is created or an instance is set up, not per call.
 pub const CLASS_CREATION_METHODS: &[&str] =
     &["__init_subclass__", "__set_name__", "__class_getitem__"];

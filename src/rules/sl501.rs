@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::facts::{CallReceiver, FuncIdx, Span};
+use crate::facts::{ArgPosition, CallReceiver, FlowSource, FuncIdx, Name, ParamUseKind, Span};
 use crate::knowledge;
 use crate::model::ThreadLocal;
 use crate::project::{EdgeKind, FileId, FuncId, Project, Resolved};
@@ -187,10 +187,9 @@ fn only_handed_to_threads(
             continue;
         }
         let to_thread = site.reference()
-            && site
-                .argument_of
-                .get()
-                .is_some_and(|call| starts_a_thread(project, file, call, executor_methods));
+            && site.argument_of.get().is_some_and(|call| {
+                runs_on_a_thread(project, file, call, nested.name, executor_methods)
+            });
         if !to_thread {
             return false;
         }
@@ -198,8 +197,163 @@ fn only_handed_to_threads(
     }
     handed
         && project.nested_function_only_passed(file, function, |call| {
-            starts_a_thread(project, file, call, executor_methods)
+            runs_on_a_thread(project, file, call, nested.name, executor_methods)
         })
+}
+
+/// Whether the call at `call` of `file` runs a function given to it on another thread: a call
+/// that starts one ([`starts_a_thread`]), or a call of a function of the tree that hands every
+/// parameter `name` goes to ([`parameter_only_handed_to_threads`]) only to such calls
+/// (openai-agents' `self._run_ordered_turn_operation(_delete_sync)`, whose nested coroutine
+/// awaits `asyncio.to_thread(worker, *args)`).
+fn runs_on_a_thread(
+    project: &Project,
+    file: FileId,
+    call: u32,
+    name: Name,
+    executor_methods: &ExecutorMethods,
+) -> bool {
+    if starts_a_thread(project, file, call, executor_methods) {
+        return true;
+    }
+    let facts = &project.file(file).facts;
+    let Some(site) = facts.calls.get(call as usize) else {
+        return false;
+    };
+    let Some(caller) = site.function() else {
+        return false;
+    };
+    if site.reference() {
+        return false;
+    }
+    let self_name = facts.functions[project.outermost_function(file, caller) as usize]
+        .params
+        .first()
+        .map(|p| p.name);
+    let written = match (site.receiver(), self_name) {
+        (CallReceiver::Name, _) => site.callee.to_string(),
+        (CallReceiver::SelfParam, Some(receiver)) => format!("{receiver}.{}", site.callee),
+        _ => return false,
+    };
+    let Some((callee, bound)) = common::resolve_callee(project, file, caller, &written) else {
+        return false;
+    };
+    // Every position the name is given at in this call.
+    let mut positions = facts
+        .flows
+        .iter()
+        .filter(|flow| {
+            matches!(flow.source(), FlowSource::Name { receiver: CallReceiver::Local, name: n } if n == name)
+        })
+        .filter_map(|flow| flow.target().argument())
+        .filter(|(at, _)| *at == call)
+        .peekable();
+    if positions.peek().is_none() {
+        return false;
+    }
+    let (callee_file, callee_facts) = project.function(callee);
+    positions.all(|(_, position)| {
+        let param = match position {
+            ArgPosition::Index(i) => callee_facts.params.get(i as usize + usize::from(bound)),
+            ArgPosition::Keyword(keyword) => callee_facts.params.iter().find(|p| p.name == keyword),
+        };
+        param.is_some_and(|param| {
+            let (_, index) = project.function_in_file(callee);
+            parameter_only_handed_to_threads(
+                project,
+                callee_file,
+                index,
+                param.name,
+                executor_methods,
+            )
+        })
+    })
+}
+
+/// Whether the parameter `name` of `function` (of `file`) is only handed to calls that start a
+/// thread ([`starts_a_thread`]), in the function or in functions nested in it (a coroutine it
+/// returns): never called (nor a method of it), returned, yielded, stored, bound to another
+/// name, rebound or handed anywhere else. What the function is given there then runs on that
+/// thread, not where the function runs.
+fn parameter_only_handed_to_threads(
+    project: &Project,
+    file: FileId,
+    function: FuncIdx,
+    name: Name,
+    executor_methods: &ExecutorMethods,
+) -> bool {
+    let facts = &project.file(file).facts;
+    let functions = &facts.functions;
+    let inside = |f: Option<FuncIdx>| {
+        let mut current = f;
+        while let Some(c) = current {
+            if c == function {
+                return true;
+            }
+            current = functions[c as usize].parent;
+        }
+        false
+    };
+    let Some(param) = functions[function as usize]
+        .params
+        .iter()
+        .position(|p| p.name == name)
+    else {
+        return false;
+    };
+    // Anything but handing it to a thread (a store, a return, a rebinding, a change, another
+    // callee) keeps it.
+    let to_a_thread = |callee: &str| {
+        if let Resolved::External(name) = project.resolve(file, Some(function), callee)
+            && THREAD_STARTERS.contains(&name.as_str())
+        {
+            return true;
+        }
+        let method = knowledge::last_segment(callee);
+        method.len() < callee.len() && executor_methods.0.contains(&method)
+    };
+    if facts.param_uses.iter().any(|u| {
+        u.function == function
+            && u.param == param as u32
+            && !matches!(&u.kind, ParamUseKind::Passed { callee, .. } if to_a_thread(callee))
+    }) {
+        return false;
+    }
+    let called = facts.calls.iter().any(|site| {
+        inside(site.function())
+            && site.receiver() == CallReceiver::Local
+            && (site.callee == name
+                || site
+                    .callee
+                    .strip_prefix(name.as_str())
+                    .is_some_and(|rest| rest.starts_with('.')))
+    });
+    if called {
+        return false;
+    }
+    let mut handed = false;
+    for flow in facts.flows.iter() {
+        if !inside(flow.function()) {
+            continue;
+        }
+        let FlowSource::Name {
+            receiver: CallReceiver::Local,
+            name: read,
+        } = flow.source()
+        else {
+            continue;
+        };
+        if read != name {
+            continue;
+        }
+        match flow.target().argument() {
+            Some((call, _)) if starts_a_thread(project, file, call, executor_methods) => {
+                handed = true;
+            }
+            _ => return false,
+        }
+    }
+    handed
 }
 
 fn report(

@@ -184,7 +184,9 @@ impl Rule for ContextVarValueMutatedInPlace {
 
 /// Where import-time code (module level, or functions only import-time code runs) sets each
 /// context variable, by the variable's binding: the first such place. Every task started later
-/// copies the context, so every task holds the object set there.
+/// copies the context, so every task holds the object set there. Not a set reset in the
+/// `finally` of the `try` that follows it ([`crate::facts::FileFacts::reset_context_sets`]): the
+/// context is as it was once the function returns.
 fn import_time_sets(project: &Project) -> BTreeMap<(FileId, Span), (FileId, Span)> {
     let mut sets = BTreeMap::new();
     for (file, source) in project.files.iter().enumerate() {
@@ -193,8 +195,11 @@ fn import_time_sets(project: &Project) -> BTreeMap<(FileId, Span), (FileId, Span
             let Some(var) = call.callee.strip_suffix(".set") else {
                 continue;
             };
+            // Reset in the `finally` of the `try` that follows: the value set is in no context
+            // once the function has returned, so no task starts with it.
             if call.reference()
                 || call.receiver() != crate::facts::CallReceiver::Name
+                || source.facts.reset_context_sets.contains(&call.span.start)
                 || call
                     .function()
                     .is_some_and(|f| common::runs_per_call(project, file, f))

@@ -754,16 +754,18 @@ impl Extractor {
         }
         self.visit_annotated_calls(parameters);
         self.rebinds.function_header(function, self.depth);
-        let (mut restored, mut kept) = (Vec::new(), Vec::new());
+        let (mut restored, mut reset, mut kept) = (Vec::new(), Vec::new(), Vec::new());
         let mut locked: Vec<LockHeld> = locks::synchronized(function).into_iter().collect();
         scan_function_blocks(
             &function.body,
             &function.body,
             &mut restored,
+            &mut reset,
             &mut kept,
             &mut locked,
         );
         self.facts.restored_stores.extend(restored);
+        self.facts.reset_context_sets.extend(reset);
         self.facts.kept_until_done.extend(kept);
         self.facts.lock_held.extend(locked);
         let function_start = span(function.name.range).start;
@@ -4078,6 +4080,7 @@ fn scan_function_blocks(
     block: &[Stmt],
     function: &[Stmt],
     restored: &mut Vec<u32>,
+    reset: &mut Vec<u32>,
     kept: &mut Vec<u32>,
     locked: &mut Vec<LockHeld>,
 ) {
@@ -4088,12 +4091,13 @@ fn scan_function_blocks(
         match stmt {
             Stmt::Try(try_stmt) => {
                 restores::restored_stores(&block[..index], try_stmt, function, restored);
+                restores::reset_context_sets(&block[..index], try_stmt, function, reset);
             }
             Stmt::With(with) => locked.extend(locks::with_lock(with)),
             _ => {}
         }
         for_each_nested_block(stmt, |inner| {
-            scan_function_blocks(inner, function, restored, kept, locked)
+            scan_function_blocks(inner, function, restored, reset, kept, locked)
         });
     }
 }

@@ -1906,7 +1906,10 @@ impl Extractor {
                 }
                 if let Expr::Attribute(method) = &*call.func {
                     let lookup = matches!(method.attr.as_str(), "get" | "__getitem__");
-                    if lookup && self.is_probed(&method.value) {
+                    if lookup
+                        && self.is_probed(&method.value)
+                        && !self.is_parameter_object(&method.value)
+                    {
                         // What the container holds under the key: read by the key.
                     } else if let Expr::Name(receiver) = &*method.value
                         && self_name == Some(receiver.id.as_str())
@@ -1942,6 +1945,24 @@ impl Extractor {
                     self.collect_inputs(argument, out, depth + 1);
                 }
                 for keyword in call.arguments.keywords.iter() {
+                    if keyword
+                        .arg
+                        .as_ref()
+                        .is_some_and(|k| knowledge::TIME_BOUND_KEYWORDS.contains(&k.as_str()))
+                        && is_time_bound(&keyword.value, 0)
+                    {
+                        // How long the call may take, not what it makes: the caller's
+                        // arguments read there are no input of the result. Other names still
+                        // count (a module's constant bound is the same on every call).
+                        let mut bound = Vec::new();
+                        self.collect_inputs(&keyword.value, &mut bound, depth + 1);
+                        for input in bound {
+                            if !self.is_parameter_input(&input) && !out.contains(&input) {
+                                out.push(input);
+                            }
+                        }
+                        continue;
+                    }
                     self.collect_inputs(&keyword.value, out, depth + 1);
                 }
             }
@@ -1962,6 +1983,55 @@ impl Extractor {
 }
 
 impl Extractor {
+    /// Whether `container` is a parameter of the function (not its receiver or class), or an
+    /// attribute chain read from one, that the function has not bound again: the caller's
+    /// object. A lookup in it (`config.options.get("path")`) reads the object, whatever the
+    /// function later stores under what it got: unlike a cache of the tree probed by the key
+    /// (`v = CACHE.get(k)`), what it holds is decided by the caller, so the read depends on it.
+    fn is_parameter_object(&self, container: &Expr) -> bool {
+        let mut root = container;
+        while let Expr::Attribute(attribute) = root {
+            root = &attribute.value;
+        }
+        let Expr::Name(root) = root else {
+            return false;
+        };
+        let id = root.id.as_str();
+        let (Some(scope), Some(frame)) = (self.function_scope(), self.frame()) else {
+            return false;
+        };
+        if scope.self_name.as_deref() == Some(id) || scope.cls_name.as_deref() == Some(id) {
+            return false;
+        }
+        self.facts.functions[scope.idx as usize]
+            .params
+            .iter()
+            .any(|p| p.name == id)
+            && frame
+                .reaching_inputs(id, &self.blocks)
+                .is_some_and(|inputs| inputs.as_slice() == [id])
+    }
+
+    /// Whether an input entry (as [`Self::inputs_of`] writes it) is a parameter of the function
+    /// or of one around it, the receiver included, or something read from one (`p:a.b`,
+    /// `self.x`, `self.m()`).
+    fn is_parameter_input(&self, input: &str) -> bool {
+        let head = parameter_path(input).map_or_else(
+            || input.split_once('.').map_or(input, |(head, _)| head),
+            |(head, _)| head,
+        );
+        let functions = &self.facts.functions;
+        let mut current = self.current_function();
+        while let Some(function) = current {
+            let facts = &functions[function as usize];
+            if facts.params.iter().any(|p| p.name == head) {
+                return true;
+            }
+            current = facts.parent;
+        }
+        false
+    }
+
     /// The parameter (the receiver included) an attribute chain is read from, `p` of `p.a.b`,
     /// when the function has not bound it again, with the path as [`MemoStore::key_paths`]
     /// writes it (`p:a.b`). A chain from `self.x` after the function stored into `self.x` is the
@@ -2035,6 +2105,52 @@ impl Extractor {
             Some(())
         })?;
         Some((item, rest))
+    }
+}
+
+/// Whether `expr` is a time bound: numbers and names (or attribute chains) combined by
+/// arithmetic, `min`/`max`, and argument-less reads of a clock ([`knowledge::CLOCK_READS`]):
+/// `deadline - time.monotonic()`, `min(30.0, deadline - now)`. Given as a `timeout=` or
+/// `deadline=` keyword ([`knowledge::TIME_BOUND_KEYWORDS`]), it decides whether the call finishes
+/// in time, not what it returns when it does: the parameters it reads are no inputs of the
+/// call's result ([`Extractor::collect_inputs`]).
+fn is_time_bound(expr: &Expr, depth: u32) -> bool {
+    if depth > MAX_WALK_DEPTH {
+        return false;
+    }
+    match expr {
+        Expr::NumberLiteral(_) | Expr::Name(_) | Expr::NoneLiteral(_) => true,
+        Expr::Attribute(_) => dotted_name(expr).is_some(),
+        Expr::UnaryOp(unary) => {
+            unary.op == ast::UnaryOp::USub && is_time_bound(&unary.operand, depth + 1)
+        }
+        Expr::BinOp(binary) => {
+            matches!(
+                binary.op,
+                ast::Operator::Add | ast::Operator::Sub | ast::Operator::Mult | ast::Operator::Div
+            ) && is_time_bound(&binary.left, depth + 1)
+                && is_time_bound(&binary.right, depth + 1)
+        }
+        Expr::Call(call) => {
+            let Some(callee) = dotted_name(&call.func) else {
+                return false;
+            };
+            if !call.arguments.keywords.is_empty() {
+                return false;
+            }
+            match callee.as_str() {
+                "min" | "max" => {
+                    !call.arguments.args.is_empty()
+                        && call
+                            .arguments
+                            .args
+                            .iter()
+                            .all(|arg| is_time_bound(arg, depth + 1))
+                }
+                clock => call.arguments.args.is_empty() && knowledge::CLOCK_READS.contains(&clock),
+            }
+        }
+        _ => false,
     }
 }
 

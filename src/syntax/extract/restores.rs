@@ -79,6 +79,127 @@ pub(super) fn restored_stores(
     }
 }
 
+/// A context variable set for the `try` that follows and reset in its `finally`: `token =
+/// V.set(v)` as the last statement of `before` (the statements before the `try` in its block),
+/// and `V.reset(token)` the first statement of the `finally`, `token` bound once in the function.
+/// Appends the start of the `set` call to `out`: once the function has returned (or raised),
+/// `V` holds again what it held before, in the context the call ran in, so `v` is in no context
+/// the call leaves behind. Not when the `try` (its body, handlers or `else`) suspends (a `yield`
+/// hands `v` to the consumer's code, an `await` to whatever the loop runs meanwhile) or calls
+/// something that copies the current context for code that runs later or elsewhere
+/// ([`COPIES_CONTEXT`]: a task, a thread, a callback of the loop).
+pub(super) fn reset_context_sets(
+    before: &[Stmt],
+    try_stmt: &ast::StmtTry,
+    function: &[Stmt],
+    out: &mut Vec<u32>,
+) {
+    let Some(Stmt::Assign(assign)) = before.last() else {
+        return;
+    };
+    let [Expr::Name(token)] = &assign.targets[..] else {
+        return;
+    };
+    let Expr::Call(set) = &*assign.value else {
+        return;
+    };
+    let Expr::Attribute(method) = &*set.func else {
+        return;
+    };
+    if method.attr.as_str() != "set"
+        || set.arguments.args.len() != 1
+        || !set.arguments.keywords.is_empty()
+    {
+        return;
+    }
+    let Some(var) = dotted_name(&method.value) else {
+        return;
+    };
+    let Some(Stmt::Expr(first)) = try_stmt.finalbody.first() else {
+        return;
+    };
+    let Expr::Call(reset) = &*first.value else {
+        return;
+    };
+    let resets = matches!(&*reset.func, Expr::Attribute(m)
+        if m.attr.as_str() == "reset" && dotted_name(&m.value).as_ref() == Some(&var))
+        && reset.arguments.keywords.is_empty()
+        && matches!(&reset.arguments.args[..], [Expr::Name(n)] if n.id.as_str() == token.id.as_str());
+    if !resets {
+        return;
+    }
+    let handlers = try_stmt.handlers.iter().flat_map(|handler| {
+        let ast::ExceptHandler::ExceptHandler(h) = handler;
+        &h.body
+    });
+    if try_stmt
+        .body
+        .iter()
+        .chain(handlers)
+        .chain(&try_stmt.orelse)
+        .any(|stmt| suspends(stmt) || copies_context(stmt))
+    {
+        return;
+    }
+    if bindings_of(function, &crate::facts::intern(token.id.as_str())) != 1 {
+        return;
+    }
+    out.push(set.range().start().to_u32());
+}
+
+/// Calls (by the name's last part) that copy the current context for code that runs later or on
+/// another thread: tasks, threads, executors and the loop's callbacks.
+const COPIES_CONTEXT: &[&str] = &[
+    "create_task",
+    "ensure_future",
+    "run_coroutine_threadsafe",
+    "to_thread",
+    "run_in_executor",
+    "submit",
+    "Thread",
+    "Timer",
+    "copy_context",
+    "call_soon",
+    "call_soon_threadsafe",
+    "call_later",
+    "call_at",
+    "start_soon",
+    "spawn",
+    "TaskGroup",
+];
+
+/// Whether `stmt` (nested functions and lambdas left out) calls one of [`COPIES_CONTEXT`].
+fn copies_context(stmt: &Stmt) -> bool {
+    struct Copies(bool);
+    impl<'b> Visitor<'b> for Copies {
+        fn visit_stmt(&mut self, stmt: &'b Stmt) {
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                visitor::walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'b Expr) {
+            match expr {
+                Expr::Call(call) => {
+                    let name = match &*call.func {
+                        Expr::Name(n) => Some(n.id.as_str()),
+                        Expr::Attribute(a) => Some(a.attr.as_str()),
+                        _ => None,
+                    };
+                    if name.is_some_and(|n| COPIES_CONTEXT.contains(&n)) {
+                        self.0 = true;
+                    }
+                    visitor::walk_expr(self, expr);
+                }
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut copies = Copies(false);
+    copies.visit_stmt(stmt);
+    copies.0
+}
+
 /// `T = name` with `T` an attribute of a name: the target expression, `T` dotted, and `name`.
 fn restore(stmt: &Stmt) -> Option<(&Expr, Name, Name)> {
     let Stmt::Assign(assign) = stmt else {
