@@ -1162,6 +1162,7 @@ pub fn only_extended(project: &Project, classes: &HashSet<ClassId>) -> HashSet<C
     }
     candidates.retain(|class| !used.contains(class));
     candidates
+}
 
 /// What makes an instance of the classes a construction proof is about, by how it is written.
 struct MadeBy<'p> {

@@ -11,11 +11,10 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::facts::{
     AccessPath, AttributeAssignment, Binding, ByText, CallReceiver, ClassArgument, ClassCall,
     ClassFacts, ClassIdx, ClosureLocal, ContainerKind, DeadCode, Decorator, FileFacts, FlagClear,
-    FlowSource,
-    FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead, Literal,
-    LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param, ParamGuard,
-    ParamUseKind, Returned, Root, RunningLoopStore, SelfAttributeExit, SelfCallGuard, SetattrCall,
-    Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
+    FlowSource, FuncIdx, FunctionFacts, FunctionKind, Import, ImportTarget, InstanceCopy, ItemRead,
+    Literal, LiteralGuard, LockHeld, MaxSize, MethodReturn, Mutation, MutationKind, Name, Param,
+    ParamGuard, ParamUseKind, Returned, Root, RunningLoopStore, SelfAttributeExit, SelfCallGuard,
+    SetattrCall, Span, Tested, ThinVec, TypedLocal, Value, intern, sorted_distinct,
 };
 use crate::knowledge;
 
