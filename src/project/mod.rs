@@ -795,6 +795,22 @@ impl Project {
         resolve::resolve_name(self, file, function, dotted)
     }
 
+    /// Whether some file of the tree may write the namespace of module `file` by a name it
+    /// computes (`setattr(mod, name, v)`, `vars(mod)`, `mod.__dict__`): an imported name whose
+    /// namespace it so writes is that module, or something the analysis cannot tell apart from
+    /// it. A name that resolves to another module of the tree, or to one outside it, is not.
+    pub fn namespace_may_be_written(&self, file: FileId) -> bool {
+        self.files.iter().enumerate().any(|(other, source)| {
+            source.facts.namespace_writes.iter().any(|name| {
+                match self.resolve(other as FileId, None, name) {
+                    Resolved::Module(module) => module == file,
+                    Resolved::External(_) => false,
+                    _ => true,
+                }
+            })
+        })
+    }
+
     /// Whether the module `file` binds `name` only by module-level `name = value` statements
     /// (what its `globals` record) and by stores of the running event loop
     /// ([`crate::facts::FileFacts::running_loop_stores`], which this does not look at): no other

@@ -165,8 +165,9 @@ pub(super) fn bound_only_by_globals(project: &Project, file: FileId, name: &Name
 /// module-level bindings is a literal of an immutable type or a call of an immutable builtin
 /// type ([`knowledge::IMMUTABLE_BUILTIN_TYPES`]) that the module does not bind to something
 /// else, it is bound in no other way ([`bound_only_by_globals`]), and no file of the tree may
-/// set an attribute of this module by a name it computes ([`namespace_may_be_written`]). Not
-/// seen: the module reached through `sys.modules` or a parameter and changed by a computed name.
+/// set an attribute of this module by a name it computes
+/// ([`Project::namespace_may_be_written`]). Not seen: the module reached through `sys.modules` or
+/// a parameter and changed by a computed name.
 pub(super) fn global_always_immutable(project: &Project, file: FileId, name: &Name) -> bool {
     let facts = &project.file(file).facts;
     let builtin_here = |callee: &Name| {
@@ -196,23 +197,7 @@ pub(super) fn global_always_immutable(project: &Project, file: FileId, name: &Na
         })
         && !facts.imports.iter().any(|import| import.binding == *name)
         && bound_only_by_globals(project, file, name)
-        && !namespace_may_be_written(project, file)
-}
-
-/// Whether some file of the tree may write the namespace of module `file` by a name it computes
-/// (`setattr(mod, name, v)`, `vars(mod)`, `mod.__dict__`): an imported name whose namespace it
-/// so writes is that module, or something the analysis cannot tell apart from it. A name that
-/// resolves to another module of the tree, or to one outside it, is not.
-fn namespace_may_be_written(project: &Project, file: FileId) -> bool {
-    project.files.iter().enumerate().any(|(other, source)| {
-        source.facts.namespace_writes.iter().any(|name| {
-            match project.resolve(other as FileId, None, name) {
-                Resolved::Module(module) => module == file,
-                Resolved::External(_) => false,
-                _ => true,
-            }
-        })
-    })
+        && !project.namespace_may_be_written(file)
 }
 
 /// Whether the module `file`, which imports `name`, binds it in no other way: no module-level

@@ -170,7 +170,7 @@ fn holds_the_serving_loop(
         || facts.imports.iter().any(|import| import.binding == *name)
         || !rebound_only_by_tests
         || !project.attribute_bound_nowhere(file, name)
-        || namespace_may_be_written(project, file)
+        || project.namespace_may_be_written(file)
     {
         return false;
     }
@@ -202,20 +202,6 @@ fn holds_the_serving_loop(
         }
     }
     stored_here
-}
-
-/// Whether some file of the tree may write the namespace of module `file` by a name it computes
-/// (as `rules::common` asks it).
-fn namespace_may_be_written(project: &Project, file: FileId) -> bool {
-    project.files.iter().enumerate().any(|(other, source)| {
-        source.facts.namespace_writes.iter().any(|name| {
-            match project.resolve(other as FileId, None, name) {
-                Resolved::Module(module) => module == file,
-                Resolved::External(_) => false,
-                _ => true,
-            }
-        })
-    })
 }
 
 /// The functions that run while an ASGI application starts, before it serves.

@@ -13,6 +13,16 @@ use crate::syntax::literal_text;
 
 use super::dotted_name;
 
+/// The statements of a `try` that may run before its `finally`: the body, every handler's and
+/// the `else`.
+fn before_finally(try_stmt: &ast::StmtTry) -> impl Iterator<Item = &Stmt> {
+    let handlers = try_stmt.handlers.iter().flat_map(|handler| {
+        let ast::ExceptHandler::ExceptHandler(h) = handler;
+        &h.body
+    });
+    try_stmt.body.iter().chain(handlers).chain(&try_stmt.orelse)
+}
+
 /// The restores at the head of `try_stmt`'s `finally` whose saved value `before` (the statements
 /// before the `try` in its block) took, and the sets they undo.
 ///
@@ -31,17 +41,7 @@ pub(super) fn restored_stores(
     // A `yield` in the `try` hands the changed value to the consumer's code for as long as it
     // keeps the generator suspended; an `await` hands it to every coroutine the event loop runs
     // meanwhile, which in an async server are the other requests.
-    let handlers = try_stmt.handlers.iter().flat_map(|handler| {
-        let ast::ExceptHandler::ExceptHandler(h) = handler;
-        &h.body
-    });
-    if try_stmt
-        .body
-        .iter()
-        .chain(handlers)
-        .chain(&try_stmt.orelse)
-        .any(suspends)
-    {
+    if before_finally(try_stmt).any(suspends) {
         return;
     }
     // Only the restores before anything else in the `finally`: a statement ahead of one could
@@ -128,17 +128,7 @@ pub(super) fn reset_context_sets(
     if !resets {
         return;
     }
-    let handlers = try_stmt.handlers.iter().flat_map(|handler| {
-        let ast::ExceptHandler::ExceptHandler(h) = handler;
-        &h.body
-    });
-    if try_stmt
-        .body
-        .iter()
-        .chain(handlers)
-        .chain(&try_stmt.orelse)
-        .any(|stmt| suspends(stmt) || copies_context(stmt))
-    {
+    if before_finally(try_stmt).any(|stmt| suspends(stmt) || copies_context(stmt)) {
         return;
     }
     if bindings_of(function, &crate::facts::intern(token.id.as_str())) != 1 {
